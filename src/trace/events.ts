@@ -1,0 +1,95 @@
+/**
+ * Every decision the stack makes is one of these events. Drivers and views (narration,
+ * pcap, JSON lines, the connection table) subscribe; the engine only emits.
+ *
+ * Emitting is guarded by `sink.enabled`, so a stack nobody listens to builds no event
+ * objects on the hot path.
+ */
+import type { Millis } from "../env.js";
+import type { TcpSegment } from "../wire/tcp.js";
+
+export type TcpState =
+  | "CLOSED"
+  | "LISTEN"
+  | "SYN_SENT"
+  | "SYN_RCVD"
+  | "ESTABLISHED"
+  | "FIN_WAIT_1"
+  | "FIN_WAIT_2"
+  | "CLOSE_WAIT"
+  | "CLOSING"
+  | "LAST_ACK"
+  | "TIME_WAIT";
+
+/** Identifies a connection: local and remote address:port. Addresses are IPv4 uint32. */
+export interface FourTuple {
+  localAddr: number;
+  localPort: number;
+  remoteAddr: number;
+  remotePort: number;
+}
+
+export type TimerKind = "rto" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack";
+
+export type DropReason =
+  | "malformed"
+  | "bad-checksum"
+  | "not-for-us"
+  | "no-listener"
+  | "out-of-window"
+  | "bad-ack"
+  | "rst-invalid"
+  | "duplicate"
+  | "ooo-limit"
+  | "syn-queue-full"
+  | "accept-queue-full"
+  | "bad-cookie"
+  | "no-ack-flag"
+  | "state"
+  | "link-queue-full"
+  | "link-loss"
+  | "link-corrupt";
+
+export type TraceEvent =
+  | { type: "segment-out"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment; retransmit: boolean }
+  | { type: "segment-in"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment }
+  | { type: "state"; time: Millis; host: string; tuple: FourTuple; from: TcpState; to: TcpState; cause: string }
+  | { type: "timer-armed"; time: Millis; host: string; tuple: FourTuple; timer: TimerKind; at: Millis; backoff: number }
+  | { type: "timer-fired"; time: Millis; host: string; tuple: FourTuple; timer: TimerKind; backoff: number }
+  | { type: "timer-cancelled"; time: Millis; host: string; tuple: FourTuple; timer: TimerKind }
+  | { type: "drop"; time: Millis; host: string; reason: DropReason; tuple?: FourTuple; segment?: TcpSegment; detail?: string }
+  | { type: "rtt"; time: Millis; host: string; tuple: FourTuple; sample: Millis; srtt: Millis; rttvar: Millis; rto: Millis }
+  | { type: "cwnd"; time: Millis; host: string; tuple: FourTuple; cwnd: number; ssthresh: number; cause: string }
+  | { type: "error"; time: Millis; host: string; tuple: FourTuple; code: string; message: string }
+  | { type: "queue"; time: Millis; host: string; port: number; synQueue: number; acceptQueue: number }
+  | { type: "cookie"; time: Millis; host: string; tuple: FourTuple; action: "sent" | "accepted" | "rejected" }
+  | { type: "link"; time: Millis; link: string; action: "drop" | "corrupt" | "duplicate" | "delay"; reason: string; bytes: number };
+
+export type TraceEventType = TraceEvent["type"];
+
+/** A consumer of trace events. `enabled` false means emitters skip building events at all. */
+export interface TraceSink {
+  readonly enabled: boolean;
+  emit(event: TraceEvent): void;
+}
+
+export const NULL_SINK: TraceSink = { enabled: false, emit() {} };
+
+/** Fans events out to any number of subscribers; disabled while nobody is subscribed. */
+export class TraceHub implements TraceSink {
+  private readonly subscribers: Array<(e: TraceEvent) => void> = [];
+  get enabled(): boolean {
+    return this.subscribers.length > 0;
+  }
+  emit(event: TraceEvent): void {
+    for (const s of this.subscribers) s(event);
+  }
+  /** Returns a function that unsubscribes. */
+  subscribe(fn: (e: TraceEvent) => void): () => void {
+    this.subscribers.push(fn);
+    return () => {
+      const i = this.subscribers.indexOf(fn);
+      if (i >= 0) this.subscribers.splice(i, 1);
+    };
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * IPv4 header codec (RFC 791). Addresses are unsigned 32-bit integers.
+ */
+import { internetChecksum } from "./checksum.js";
+import { fail, type ParseResult } from "./result.js";
+
+export const IPV4_MIN_HEADER = 20;
+export const PROTO_ICMP = 1;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+
+// Field offsets (RFC 791 section 3.1).
+const VER_IHL = 0;
+const TOS = 1;
+const TOTAL_LENGTH = 2;
+const IDENT = 4;
+const FLAGS_FRAG = 6;
+const TTL = 8;
+const PROTOCOL = 9;
+const CHECKSUM = 10;
+const SRC = 12;
+const DST = 16;
+
+const FLAG_DF = 0x4000;
+const FLAG_MF = 0x2000;
+
+export interface Ipv4Header {
+  tos: number;
+  /** Length of the header including options, in bytes. */
+  headerLength: number;
+  totalLength: number;
+  id: number;
+  dontFragment: boolean;
+  moreFragments: boolean;
+  /** Fragment offset in bytes (the wire field counts 8-byte units). */
+  fragmentOffset: number;
+  ttl: number;
+  protocol: number;
+  src: number;
+  dst: number;
+}
+
+export interface Ipv4Packet {
+  header: Ipv4Header;
+  /** The transport payload: bytes [headerLength, totalLength) of the packet, options skipped. */
+  payload: Uint8Array;
+}
+
+export interface Ipv4ParseOptions {
+  /** Verify the header checksum (default true). A TUN device with offload may skip it. */
+  verifyChecksum?: boolean;
+}
+
+export function parseIpv4(packet: Uint8Array, options: Ipv4ParseOptions = {}): ParseResult<Ipv4Packet> {
+  if (packet.length < IPV4_MIN_HEADER) return fail("truncated");
+  const verIhl = packet[VER_IHL]!;
+  if (verIhl >> 4 !== 4) return fail("bad-version");
+  const headerLength = (verIhl & 0x0f) * 4;
+  if (headerLength < IPV4_MIN_HEADER) return fail("bad-header-length");
+  if (headerLength > packet.length) return fail("truncated");
+  const totalLength = (packet[TOTAL_LENGTH]! << 8) | packet[TOTAL_LENGTH + 1]!;
+  if (totalLength < headerLength) return fail("bad-total-length");
+  // Link layers may pad a packet; anything beyond totalLength is ignored, less is truncation.
+  if (totalLength > packet.length) return fail("truncated");
+  if (options.verifyChecksum !== false && internetChecksum(packet, 0, headerLength) !== 0) {
+    return fail("bad-checksum");
+  }
+  const flagsFrag = (packet[FLAGS_FRAG]! << 8) | packet[FLAGS_FRAG + 1]!;
+  return {
+    ok: true,
+    value: {
+      header: {
+        tos: packet[TOS]!,
+        headerLength,
+        totalLength,
+        id: (packet[IDENT]! << 8) | packet[IDENT + 1]!,
+        dontFragment: (flagsFrag & FLAG_DF) !== 0,
+        moreFragments: (flagsFrag & FLAG_MF) !== 0,
+        fragmentOffset: (flagsFrag & 0x1fff) * 8,
+        ttl: packet[TTL]!,
+        protocol: packet[PROTOCOL]!,
+        src: readU32(packet, SRC),
+        dst: readU32(packet, DST),
+      },
+      payload: packet.subarray(headerLength, totalLength),
+    },
+  };
+}
+
+export interface Ipv4EmitFields {
+  src: number;
+  dst: number;
+  protocol: number;
+  /** Transport payload length in bytes; totalLength = 20 + payloadLength. */
+  payloadLength: number;
+  ttl?: number;
+  id?: number;
+  tos?: number;
+  dontFragment?: boolean;
+  moreFragments?: boolean;
+  fragmentOffset?: number;
+}
+
+/** Writes a 20-byte IPv4 header (no options) with its checksum at buf[offset]. Returns 20. */
+export function emitIpv4Header(f: Ipv4EmitFields, buf: Uint8Array, offset = 0): number {
+  const totalLength = IPV4_MIN_HEADER + f.payloadLength;
+  buf[offset + VER_IHL] = 0x45;
+  buf[offset + TOS] = f.tos ?? 0;
+  writeU16(buf, offset + TOTAL_LENGTH, totalLength);
+  writeU16(buf, offset + IDENT, f.id ?? 0);
+  const fragField = ((f.fragmentOffset ?? 0) >>> 3) & 0x1fff;
+  writeU16(buf, offset + FLAGS_FRAG, (f.dontFragment ? FLAG_DF : 0) | (f.moreFragments ? FLAG_MF : 0) | fragField);
+  buf[offset + TTL] = f.ttl ?? 64;
+  buf[offset + PROTOCOL] = f.protocol;
+  writeU16(buf, offset + CHECKSUM, 0);
+  writeU32(buf, offset + SRC, f.src);
+  writeU32(buf, offset + DST, f.dst);
+  writeU16(buf, offset + CHECKSUM, internetChecksum(buf, offset, offset + IPV4_MIN_HEADER));
+  return IPV4_MIN_HEADER;
+}
+
+export function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+export function writeU16(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 8) & 0xff;
+  b[o + 1] = v & 0xff;
+}
+export function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 24) & 0xff;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+/** "10.0.0.1" -> 0x0a000001, or undefined for anything that is not a dotted quad. */
+export function parseIpv4Address(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    value = value * 256 + n;
+  }
+  return value >>> 0;
+}
+
+export function formatIpv4Address(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 0xff}.${(addr >>> 8) & 0xff}.${addr & 0xff}`;
+}

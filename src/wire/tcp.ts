@@ -1,0 +1,269 @@
+/**
+ * TCP header and options codec (RFC 9293 section 3.1; options from RFC 9293 3.2,
+ * RFC 7323 window scale and timestamps, RFC 2018 SACK).
+ *
+ * `parseTcp` checks every length before reading a field and never throws; illegal
+ * flag combinations are rejected here so the engine never sees them.
+ */
+import { finishChecksum, pseudoHeaderSum, sumBytes } from "./checksum.js";
+import { PROTO_TCP, readU32, writeU16, writeU32 } from "./ipv4.js";
+import { fail, type ParseResult } from "./result.js";
+import type { Seq } from "./seq.js";
+
+export const FIN = 0x01;
+export const SYN = 0x02;
+export const RST = 0x04;
+export const PSH = 0x08;
+export const ACK = 0x10;
+export const URG = 0x20;
+export const ECE = 0x40;
+export const CWR = 0x80;
+
+export const TCP_MIN_HEADER = 20;
+export const TCP_MAX_HEADER = 60;
+
+// Field offsets (RFC 9293 figure 1).
+const SRC_PORT = 0;
+const DST_PORT = 2;
+const SEQ = 4;
+const ACK_NUM = 8;
+const DATA_OFFSET = 12;
+const FLAGS = 13;
+const WINDOW = 14;
+const CHECKSUM = 16;
+const URGENT = 18;
+
+// Option kinds.
+export const OPT_EOL = 0;
+export const OPT_NOP = 1;
+export const OPT_MSS = 2;
+export const OPT_WSCALE = 3;
+export const OPT_SACK_PERMITTED = 4;
+export const OPT_SACK = 5;
+export const OPT_TIMESTAMP = 8;
+
+/** A SACK block: the peer holds bytes [left, right). */
+export interface SackBlock {
+  left: Seq;
+  right: Seq;
+}
+
+export interface TcpOptions {
+  mss?: number;
+  windowScale?: number;
+  sackPermitted?: boolean;
+  sackBlocks?: SackBlock[];
+  timestamp?: { value: number; echo: number };
+}
+
+export interface TcpSegment {
+  srcPort: number;
+  dstPort: number;
+  seq: Seq;
+  ack: Seq;
+  flags: number;
+  /** The raw 16-bit window field (unscaled). */
+  window: number;
+  urgentPointer: number;
+  options: TcpOptions;
+  payload: Uint8Array;
+}
+
+/** Addresses for the pseudo-header checksum (RFC 9293 3.1). */
+export interface PseudoHeader {
+  src: number;
+  dst: number;
+}
+
+export const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
+
+/**
+ * Parses a TCP segment. With a pseudo-header the checksum is verified; pass null to skip
+ * verification (a link that already checked it, or a conformance script).
+ */
+export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseResult<TcpSegment> {
+  if (bytes.length < TCP_MIN_HEADER) return fail("truncated");
+  const headerLength = (bytes[DATA_OFFSET]! >> 4) * 4;
+  if (headerLength < TCP_MIN_HEADER) return fail("bad-data-offset");
+  if (headerLength > bytes.length) return fail("truncated");
+  if (pseudo !== null) {
+    const sum = sumBytes(bytes, 0, bytes.length, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_TCP, bytes.length));
+    if (finishChecksum(sum) !== 0) return fail("bad-checksum");
+  }
+  const flags = bytes[FLAGS]!;
+  // SYN with FIN or RST has no meaning in RFC 9293; such segments are probes or attacks.
+  if ((flags & SYN) !== 0 && (flags & (FIN | RST)) !== 0) return fail("bad-flags");
+  const options = headerLength > TCP_MIN_HEADER ? parseOptions(bytes, TCP_MIN_HEADER, headerLength) : NO_OPTIONS;
+  if (options === null) return fail("bad-option");
+  return {
+    ok: true,
+    value: {
+      srcPort: (bytes[SRC_PORT]! << 8) | bytes[SRC_PORT + 1]!,
+      dstPort: (bytes[DST_PORT]! << 8) | bytes[DST_PORT + 1]!,
+      seq: readU32(bytes, SEQ) as Seq,
+      ack: readU32(bytes, ACK_NUM) as Seq,
+      flags,
+      window: (bytes[WINDOW]! << 8) | bytes[WINDOW + 1]!,
+      urgentPointer: (bytes[URGENT]! << 8) | bytes[URGENT + 1]!,
+      options,
+      payload: bytes.subarray(headerLength),
+    },
+  };
+}
+
+/**
+ * Options of known kind with a wrong length make the segment malformed (Linux ignores
+ * them; we drop with a reason so the drop is visible). Unknown kinds are skipped by length.
+ */
+function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | null {
+  const o: TcpOptions = {};
+  let i = start;
+  while (i < end) {
+    const kind = b[i]!;
+    if (kind === OPT_EOL) break;
+    if (kind === OPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return null;
+    const len = b[i + 1]!;
+    if (len < 2 || i + len > end) return null;
+    switch (kind) {
+      case OPT_MSS:
+        if (len !== 4) return null;
+        o.mss = (b[i + 2]! << 8) | b[i + 3]!;
+        break;
+      case OPT_WSCALE:
+        if (len !== 3) return null;
+        o.windowScale = b[i + 2]!;
+        break;
+      case OPT_SACK_PERMITTED:
+        if (len !== 2) return null;
+        o.sackPermitted = true;
+        break;
+      case OPT_SACK: {
+        if ((len - 2) % 8 !== 0 || len === 2) return null;
+        const blocks: SackBlock[] = [];
+        for (let j = i + 2; j < i + len; j += 8) {
+          blocks.push({ left: readU32(b, j) as Seq, right: readU32(b, j + 4) as Seq });
+        }
+        o.sackBlocks = blocks;
+        break;
+      }
+      case OPT_TIMESTAMP:
+        if (len !== 10) return null;
+        o.timestamp = { value: readU32(b, i + 2), echo: readU32(b, i + 6) };
+        break;
+      default:
+        break; // unknown option: skipped by its length (RFC 9293 3.2)
+    }
+    i += len;
+  }
+  return o;
+}
+
+/** Bytes the options occupy on the wire, padded to a multiple of 4. */
+export function optionsLength(o: TcpOptions): number {
+  let n = 0;
+  if (o.mss !== undefined) n += 4;
+  // SACK_PERM + TS share 12 bytes; alone each is padded with NOPs to 4 / 12.
+  if (o.timestamp !== undefined) n += 12;
+  else if (o.sackPermitted) n += 4;
+  if (o.windowScale !== undefined) n += 4;
+  if (o.sackBlocks !== undefined && o.sackBlocks.length > 0) n += 4 + 8 * o.sackBlocks.length;
+  return n;
+}
+
+export function headerLength(o: TcpOptions): number {
+  return TCP_MIN_HEADER + optionsLength(o);
+}
+
+/** Writes options in the order Linux uses (tcp_options_write), so traces look familiar. */
+function emitOptions(o: TcpOptions, b: Uint8Array, i: number): number {
+  if (o.mss !== undefined) {
+    b[i] = OPT_MSS;
+    b[i + 1] = 4;
+    writeU16(b, i + 2, o.mss);
+    i += 4;
+  }
+  if (o.timestamp !== undefined) {
+    if (o.sackPermitted) {
+      b[i] = OPT_SACK_PERMITTED;
+      b[i + 1] = 2;
+    } else {
+      b[i] = OPT_NOP;
+      b[i + 1] = OPT_NOP;
+    }
+    b[i + 2] = OPT_TIMESTAMP;
+    b[i + 3] = 10;
+    writeU32(b, i + 4, o.timestamp.value);
+    writeU32(b, i + 8, o.timestamp.echo);
+    i += 12;
+  } else if (o.sackPermitted) {
+    b[i] = OPT_NOP;
+    b[i + 1] = OPT_NOP;
+    b[i + 2] = OPT_SACK_PERMITTED;
+    b[i + 3] = 2;
+    i += 4;
+  }
+  if (o.windowScale !== undefined) {
+    b[i] = OPT_NOP;
+    b[i + 1] = OPT_WSCALE;
+    b[i + 2] = 3;
+    b[i + 3] = o.windowScale;
+    i += 4;
+  }
+  if (o.sackBlocks !== undefined && o.sackBlocks.length > 0) {
+    b[i] = OPT_NOP;
+    b[i + 1] = OPT_NOP;
+    b[i + 2] = OPT_SACK;
+    b[i + 3] = 2 + 8 * o.sackBlocks.length;
+    i += 4;
+    for (const blk of o.sackBlocks) {
+      writeU32(b, i, blk.left);
+      writeU32(b, i + 4, blk.right);
+      i += 8;
+    }
+  }
+  return i;
+}
+
+/**
+ * Writes the segment (header, options, payload) at buf[offset] and returns its length.
+ * With a pseudo-header the checksum is filled in; with null it is left zero (offload).
+ */
+export function emitTcp(s: TcpSegment, buf: Uint8Array, offset: number, pseudo: PseudoHeader | null): number {
+  const hlen = headerLength(s.options);
+  if (hlen > TCP_MAX_HEADER) throw new RangeError(`TCP options too long: header would be ${hlen} bytes`);
+  writeU16(buf, offset + SRC_PORT, s.srcPort);
+  writeU16(buf, offset + DST_PORT, s.dstPort);
+  writeU32(buf, offset + SEQ, s.seq);
+  writeU32(buf, offset + ACK_NUM, s.ack);
+  buf[offset + DATA_OFFSET] = (hlen / 4) << 4;
+  buf[offset + FLAGS] = s.flags;
+  writeU16(buf, offset + WINDOW, s.window);
+  writeU16(buf, offset + CHECKSUM, 0);
+  writeU16(buf, offset + URGENT, s.urgentPointer);
+  emitOptions(s.options, buf, offset + TCP_MIN_HEADER);
+  buf.set(s.payload, offset + hlen);
+  const total = hlen + s.payload.length;
+  if (pseudo !== null) {
+    const sum = sumBytes(buf, offset, offset + total, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_TCP, total));
+    writeU16(buf, offset + CHECKSUM, finishChecksum(sum));
+  }
+  return total;
+}
+
+/** "SYN,ACK" style names, in the order tcpdump/Wireshark print them. */
+export function flagNames(flags: number): string {
+  const names: string[] = [];
+  if (flags & SYN) names.push("SYN");
+  if (flags & FIN) names.push("FIN");
+  if (flags & RST) names.push("RST");
+  if (flags & PSH) names.push("PSH");
+  if (flags & ACK) names.push("ACK");
+  if (flags & URG) names.push("URG");
+  if (flags & ECE) names.push("ECE");
+  if (flags & CWR) names.push("CWR");
+  return names.join(",");
+}
