@@ -104,6 +104,8 @@ export interface Ipv4EmitFields {
 /** Writes a 20-byte IPv4 header (no options) with its checksum at buf[offset]. Returns 20. */
 export function emitIpv4Header(f: Ipv4EmitFields, buf: Uint8Array, offset = 0): number {
   const totalLength = IPV4_MIN_HEADER + f.payloadLength;
+  // The 16-bit field would silently wrap and describe a different packet.
+  if (totalLength > 0xffff) throw new RangeError(`IPv4 packet too long: ${totalLength} bytes`);
   buf[offset + VER_IHL] = 0x45;
   buf[offset + TOS] = f.tos ?? 0;
   writeU16(buf, offset + TOTAL_LENGTH, totalLength);

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { finishChecksum, internetChecksum, pseudoHeaderSum, sumBytes } from "../../src/wire/checksum.js";
+import { hex, pseudoBytes, refChecksum, refSum } from "./helpers.js";
+
+describe("Internet checksum (RFC 1071)", () => {
+  it("matches the worked example of RFC 1071 section 3", () => {
+    // 0001 + f203 + f4f5 + f6f7 = 2ddf0, folded ddf2, complement 220d.
+    const bytes = hex("00 01 f2 03 f4 f5 f6 f7");
+    expect(finishChecksum(sumBytes(bytes, 0, bytes.length)) ^ 0xffff).toBe(0xddf2);
+    expect(internetChecksum(bytes)).toBe(0x220d);
+  });
+
+  it("pads an odd trailing byte with zero on the right", () => {
+    expect(internetChecksum(hex("00 01 f2"))).toBe(~(0x0001 + 0xf200) & 0xffff);
+    expect(internetChecksum(hex("ab"))).toBe(~0xab00 & 0xffff);
+    expect(internetChecksum(hex("00 01 f2 03 f4"))).toBe(internetChecksum(hex("00 01 f2 03 f4 00")));
+  });
+
+  it("is 0xffff for no bytes and for all-zero bytes", () => {
+    expect(internetChecksum(new Uint8Array(0))).toBe(0xffff);
+    expect(internetChecksum(new Uint8Array(7))).toBe(0xffff);
+  });
+
+  it("respects start and end", () => {
+    const bytes = hex("ff ff 00 01 f2 03 f4 f5 f6 f7 ff");
+    expect(internetChecksum(bytes, 2, 10)).toBe(0x220d);
+  });
+
+  it("folds carries over long all-ones input (more than 64 KiB of words)", () => {
+    const bytes = new Uint8Array(300_001).fill(0xff);
+    expect(internetChecksum(bytes)).toBe(refChecksum(bytes));
+  });
+
+  it("a packet that includes its own checksum sums to zero (even and odd lengths)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 2, maxLength: 300 }), fc.nat(), (raw, at) => {
+        const b = raw.slice();
+        const o = (at % Math.floor(b.length / 2)) * 2; // a 16-bit aligned checksum field
+        b[o] = 0;
+        b[o + 1] = 0;
+        const c = internetChecksum(b);
+        b[o] = c >> 8;
+        b[o + 1] = c & 0xff;
+        expect(internetChecksum(b)).toBe(0);
+      }),
+    );
+  });
+
+  it("agrees with a naive reference for any bytes and starting sum", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 0, max: 0x7ffff }), (b, initial) => {
+        const withInitial = new Uint8Array([(initial >>> 24) & 0xff, (initial >>> 16) & 0xff]);
+        const low = new Uint8Array([(initial >>> 8) & 0xff, initial & 0xff]);
+        expect(internetChecksum(b, 0, b.length, initial)).toBe(refChecksum(withInitial, low, b));
+      }),
+    );
+  });
+
+  it("pseudoHeaderSum equals the sum of the 12 pseudo-header bytes", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 255 }), fc.nat({ max: 0xffff }),
+        (src, dst, proto, len) => {
+          expect(finishChecksum(pseudoHeaderSum(src, dst, proto, len))).toBe(
+            0xffff - refSum(pseudoBytes(src, dst, proto, len)),
+          );
+        }),
+    );
+  });
+});
