@@ -1,0 +1,82 @@
+/**
+ * TCP settings. Defaults mirror Linux (see ../shared/design/defaults.md) so that a trace
+ * of synack reads like a trace of Linux and packetdrill-style expectations carry over.
+ */
+import type { Millis } from "../env.js";
+
+export interface TcpConfig {
+  /** SYN retransmissions before connect() fails with ETIMEDOUT (tcp_syn_retries). */
+  synRetries: number;
+  /** SYN-ACK retransmissions before a half-open entry is dropped (tcp_synack_retries). */
+  synAckRetries: number;
+  /** Data retransmissions before the connection is aborted with ETIMEDOUT (tcp_retries2). */
+  dataRetries: number;
+  initialRto: Millis;
+  minRto: Millis;
+  maxRto: Millis;
+  /** Maximum segment lifetime; TIME_WAIT lasts 2 * msl (Linux: fixed 60 s). */
+  msl: Millis;
+  /** How long an orphaned connection may sit in FIN_WAIT_2 (tcp_fin_timeout). */
+  finWait2Timeout: Millis;
+  /** Initial congestion window in segments (RFC 6928). */
+  initialCwndSegments: number;
+  /** MSS assumed when the peer sends none (RFC 9293 3.7.1). */
+  defaultMss: number;
+  /** Smallest MSS accepted from a peer (tcp_min_snd_mss). */
+  minMss: number;
+  /** Delayed-ACK timeout (TCP_DELACK_MIN). */
+  delayedAckTimeout: Millis;
+  /** Segments acknowledged immediately at the start of a connection (TCP_MAX_QUICKACKS). */
+  quickAcks: number;
+  /** Bytes the application may queue for sending. */
+  sendBufferSize: number;
+  /** Bytes of received data held for the application (in order plus out of order). */
+  receiveBufferSize: number;
+  /** Out-of-order ranges held at most; beyond it new out-of-order segments are dropped. */
+  maxOutOfOrderSegments: number;
+  /** Announce and use window scaling (RFC 7323). */
+  windowScaling: boolean;
+  /** Our window-scale shift when scaling is on (Linux announces 7 with default tcp_rmem). */
+  windowScaleShift: number;
+  /** Keep-alive timings (RFC 1122 4.2.3.6); off per connection until enabled. */
+  keepAliveIdle: Millis;
+  keepAliveInterval: Millis;
+  keepAliveProbes: number;
+  /** Minimum spacing of challenge ACKs per connection (RFC 5961, tcp_invalid_ratelimit). */
+  challengeAckInterval: Millis;
+  /** Half-open connections a listener holds at most (tcp_max_syn_backlog). */
+  synQueueSize: number;
+  /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
+  noDelay: boolean;
+}
+
+export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
+  synRetries: 6,
+  synAckRetries: 5,
+  dataRetries: 15,
+  initialRto: 1000,
+  minRto: 200,
+  maxRto: 120_000,
+  msl: 30_000,
+  finWait2Timeout: 60_000,
+  initialCwndSegments: 10,
+  defaultMss: 536,
+  minMss: 48,
+  delayedAckTimeout: 40,
+  quickAcks: 16,
+  sendBufferSize: 256 * 1024,
+  receiveBufferSize: 256 * 1024,
+  maxOutOfOrderSegments: 256,
+  windowScaling: true,
+  windowScaleShift: 7,
+  keepAliveIdle: 7_200_000,
+  keepAliveInterval: 75_000,
+  keepAliveProbes: 9,
+  challengeAckInterval: 500,
+  synQueueSize: 1024,
+  noDelay: false,
+});
+
+export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
+  return { ...LINUX_DEFAULTS, ...partial };
+}

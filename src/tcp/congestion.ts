@@ -1,0 +1,97 @@
+/**
+ * Congestion control: RFC 5681 slow start and congestion avoidance, fast retransmit and
+ * fast recovery with the RFC 6582 NewReno modification for partial acknowledgements.
+ *
+ * The controller only does window arithmetic; the connection decides what to retransmit
+ * from the `AckOutcome` it returns. Windows are in bytes.
+ */
+import { seqGe, seqGt, type Seq } from "../wire/seq.js";
+
+export type AckOutcome =
+  | "none"
+  /** Third duplicate ACK: retransmit the first unacknowledged segment (RFC 5681 3.2 step 4). */
+  | "fast-retransmit"
+  /** Partial ACK during recovery: retransmit the next unacknowledged segment (RFC 6582 3.2 step 5). */
+  | "partial-ack";
+
+const DUPACK_THRESHOLD = 3;
+
+export class NewReno {
+  cwnd: number;
+  ssthresh = Number.MAX_SAFE_INTEGER;
+  dupAcks = 0;
+  /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
+  private recover: Seq | undefined;
+  inRecovery = false;
+  /** Bytes acked in congestion avoidance not yet turned into window growth (byte counting). */
+  private avoidanceCredit = 0;
+
+  constructor(
+    private mss: number,
+    initialWindowSegments: number,
+  ) {
+    this.cwnd = initialWindowSegments * mss;
+  }
+
+  setMss(mss: number, initialWindowSegments: number): void {
+    this.mss = mss;
+    this.cwnd = initialWindowSegments * mss;
+  }
+
+  /**
+   * A cumulative ACK acknowledged `acked` new bytes. `ack` is the new SND.UNA and `flight`
+   * the bytes still outstanding after it.
+   */
+  onNewAck(acked: number, ack: Seq, flight: number): AckOutcome {
+    this.dupAcks = 0;
+    if (this.inRecovery) {
+      if (this.recover !== undefined && seqGe(ack, this.recover)) {
+        // Full acknowledgement (RFC 6582 3.2 step 3): deflate the window.
+        this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+        this.inRecovery = false;
+        return "none";
+      }
+      // Partial acknowledgement (step 5): deflate by the amount acked, add back one MSS.
+      this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
+      return "partial-ack";
+    }
+    if (this.cwnd < this.ssthresh) {
+      // Slow start (RFC 5681 3.1, byte counting per RFC 3465 with L = 2 SMSS).
+      this.cwnd += Math.min(acked, 2 * this.mss);
+    } else {
+      this.avoidanceCredit += acked;
+      if (this.avoidanceCredit >= this.cwnd) {
+        this.avoidanceCredit -= this.cwnd;
+        this.cwnd += this.mss;
+      }
+    }
+    return "none";
+  }
+
+  /** A duplicate ACK (RFC 5681 section 2 definition) while data is outstanding. */
+  onDuplicateAck(sndMax: Seq, flight: number): AckOutcome {
+    this.dupAcks++;
+    if (this.inRecovery) {
+      this.cwnd += this.mss; // step 4: inflate for each segment that left the network
+      return "none";
+    }
+    if (this.dupAcks !== DUPACK_THRESHOLD) return "none";
+    // RFC 6582 3.2 step 2: only enter recovery if this loss is after the last one.
+    if (this.recover !== undefined && !seqGt(sndMax, this.recover)) return "none";
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.recover = sndMax;
+    this.inRecovery = true;
+    this.cwnd = this.ssthresh + DUPACK_THRESHOLD * this.mss;
+    return "fast-retransmit";
+  }
+
+  /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */
+  onTimeout(sndMax: Seq, flight: number): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.cwnd = this.mss;
+    this.dupAcks = 0;
+    this.inRecovery = false;
+    this.recover = sndMax;
+    this.avoidanceCredit = 0;
+  }
+}

@@ -1,0 +1,1192 @@
+/**
+ * One TCP connection: the RFC 9293 state machine and segment processing.
+ *
+ * Read first: RFC 9293 section 3.10 (event processing, which this file follows step by
+ * step), RFC 6298 (retransmission timer), RFC 5681 and RFC 6582 (congestion control),
+ * RFC 5961 (blind in-window attacks), RFC 7323 section 2 (window scaling).
+ *
+ * The connection is sans-IO. It is driven by `onSegment(now, seg)`, `onTimer(now)` and
+ * `flush(now)` from its layer, and by the application through `send`, `read`, `close`,
+ * `shutdown` and `abort`, which only change state and ask the layer for a flush.
+ * Segments leave through `ctx.transmit`. Send and receive buffers, RTT estimation and
+ * congestion control live in their own modules; this file decides what happens when.
+ */
+import type { Millis } from "../env.js";
+import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
+import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import type { TcpConfig } from "./config.js";
+import { NewReno } from "./congestion.js";
+import { TcpError, type TcpErrorCode } from "./errors.js";
+import { ReceiveBuffer } from "./receive-buffer.js";
+import { RttEstimator } from "./rtt.js";
+import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
+
+/** What a connection needs from the layer that owns it. */
+export interface ConnectionContext {
+  readonly config: TcpConfig;
+  readonly hostName: string;
+  readonly trace: TraceSink;
+  /** Largest IP packet the link carries; our MSS is derived from it (RFC 6691). */
+  readonly mtu: number;
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void;
+  stateChanged(conn: Connection, from: TcpState, to: TcpState): void;
+  /** The connection wants a flush, or its deadline or application-visible state changed. */
+  touched(conn: Connection, wantsFlush: boolean): void;
+  /** Asked before SYN_RCVD -> ESTABLISHED on a passive open: false drops the ACK (accept queue full). */
+  mayEstablish(conn: Connection): boolean;
+}
+
+/** Bytes of IPv4 + TCP header without options. */
+const HEADERS = 40;
+const MAX_WINDOW_SCALE = 14; // RFC 7323 2.3
+const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
+  "ESTABLISHED",
+  "FIN_WAIT_1",
+  "FIN_WAIT_2",
+  "CLOSE_WAIT",
+  "CLOSING",
+  "LAST_ACK",
+  "TIME_WAIT",
+]);
+
+export interface OpenParams {
+  tuple: FourTuple;
+  iss: Seq;
+}
+
+export class Connection {
+  state: TcpState = "CLOSED";
+  readonly tuple: FourTuple;
+  /** Created by a listener (passive open) rather than connect(). */
+  readonly passive: boolean;
+  /** The application called close(): it will neither read nor write again. */
+  orphaned = false;
+  /** Why the connection ended abnormally, once it has. */
+  error: TcpError | undefined;
+  /** The peer's FIN has been received and every byte before it delivered to the buffer. */
+  peerFinished = false;
+  /** Set by the application (or an API layer) to hear about changes; called after processing. */
+  onWake: ((conn: Connection) => void) | undefined;
+  /** Set by a listener for its own bookkeeping. */
+  listenerPort: number | undefined;
+
+  // Send sequence variables (RFC 9293 3.3.1).
+  readonly iss: Seq;
+  sndUna: Seq;
+  sndNxt: Seq;
+  /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
+  sndMax: Seq;
+  sndWnd = 0;
+  private sndWl1: Seq = 0 as Seq;
+  private sndWl2: Seq = 0 as Seq;
+  private maxSndWnd = 0;
+  /** Sequence number of sendBuffer's first byte. */
+  private sndBufSeq: Seq;
+  private finQueued = false;
+
+  // Receive sequence variables.
+  irs: Seq = 0 as Seq;
+  rcvNxt: Seq = 0 as Seq;
+  /** Right edge of the window we last advertised; never moved left (RFC 9293 3.8.6). */
+  private rcvAdvRight: Seq = 0 as Seq;
+
+  // Negotiated in the handshake (S5).
+  /** Largest payload we put in one segment. */
+  sendMss: number;
+  private sndShift = 0;
+  private rcvShift = 0;
+  private offerWindowScale: boolean;
+  /** Largest payload seen from the peer: decides when two "full-sized" segments arrived. */
+  private rcvMss = 0;
+
+  readonly sendBuffer: SendBuffer;
+  readonly receiveBuffer: ReceiveBuffer;
+  readonly rtt: RttEstimator;
+  readonly congestion: NewReno;
+  readonly timers = new TimerSet();
+  private lingerKind: TimerKind = "time-wait";
+
+  /** Consecutive expiries of the current timer (RTO, persist or keep-alive probes). */
+  retries = 0;
+  /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
+  private timed: { end: Seq; at: Millis } | undefined;
+  private ackNow = false;
+  private unackedBytes = 0;
+  private quickAcks: number;
+  private lastChallengeAck = -Infinity;
+  noDelay: boolean;
+  private keepAliveEnabled = false;
+  private keepAliveProbes = 0;
+  /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
+  private synAckPending = false;
+
+  // Counters, read through inspect().
+  segmentsIn = 0;
+  segmentsOut = 0;
+  retransmits = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+
+  constructor(
+    private readonly ctx: ConnectionContext,
+    params: OpenParams & { passive: boolean },
+  ) {
+    const cfg = ctx.config;
+    this.tuple = params.tuple;
+    this.passive = params.passive;
+    this.iss = params.iss;
+    this.sndUna = this.sndNxt = this.sndMax = params.iss;
+    this.sndBufSeq = seqAdd(params.iss, 1);
+    this.sendMss = cfg.defaultMss;
+    this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
+    this.receiveBuffer = new ReceiveBuffer(cfg.receiveBufferSize, cfg.maxOutOfOrderSegments);
+    this.rtt = new RttEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
+    this.congestion = new NewReno(cfg.defaultMss, cfg.initialCwndSegments);
+    this.quickAcks = cfg.quickAcks;
+    this.noDelay = cfg.noDelay;
+    this.offerWindowScale = cfg.windowScaling;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Opening (RFC 9293 3.10.1)
+
+  /** Active open (S4): CLOSED -> SYN_SENT; the SYN leaves on the next flush. */
+  openActive(now: Millis): void {
+    this.lastNow = now;
+    this.setState("SYN_SENT", "connect()");
+    this.ctx.touched(this, true);
+  }
+
+  /** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2): LISTEN -> SYN_RCVD. */
+  openPassive(now: Millis, syn: TcpSegment): void {
+    this.lastNow = now;
+    this.irs = syn.seq;
+    this.rcvNxt = seqAdd(syn.seq, 1);
+    this.negotiate(syn.options, true);
+    this.updateSendWindow(syn, true);
+    this.setState("SYN_RCVD", "SYN received");
+    this.synAckPending = true;
+    this.flush(now);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Application calls (RFC 9293 3.10.2 - 3.10.5)
+
+  /** Queues bytes for sending. Returns how many were taken (0 when the buffer is full). */
+  send(data: Uint8Array): number {
+    if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
+    const n = this.sendBuffer.append(data);
+    if (n > 0) this.ctx.touched(this, true);
+    return n;
+  }
+
+  /** True while send() is allowed: the handshake is under way or done and we have not closed. */
+  get canSend(): boolean {
+    return !this.finQueued && (this.state === "SYN_SENT" || this.state === "SYN_RCVD" || this.state === "ESTABLISHED" || this.state === "CLOSE_WAIT");
+  }
+
+  /** Reads up to `max` received bytes in order (empty when none). Opens the window as it goes. */
+  read(max = Infinity): Uint8Array {
+    const data = this.receiveBuffer.read(max);
+    if (data.length > 0 && this.windowUpdateWorthSending()) {
+      this.ackNow = true;
+      this.ctx.touched(this, true);
+    }
+    return data;
+  }
+
+  get readable(): number {
+    return this.receiveBuffer.readable;
+  }
+
+  /**
+   * Half-close (shutdown(SHUT_WR)): FIN after the queued data, keep reading (S24).
+   * Before the handshake completes the FIN waits for ESTABLISHED (RFC 9293 3.10.4).
+   */
+  shutdown(): void {
+    if (this.finQueued) return;
+    switch (this.state) {
+      case "SYN_SENT":
+      case "SYN_RCVD":
+        this.finQueued = true;
+        return;
+      case "ESTABLISHED":
+        this.finQueued = true;
+        this.setState("FIN_WAIT_1", "close()");
+        break;
+      case "CLOSE_WAIT":
+        this.finQueued = true;
+        this.setState("LAST_ACK", "close()");
+        break;
+      default:
+        return; // not open, or already closing
+    }
+    this.ctx.touched(this, true);
+  }
+
+  /**
+   * Full close: FIN after queued data and give the connection up (orphan). Like Linux,
+   * unread received data turns the close into an abort (RFC 2525 2.17), so the peer
+   * learns the data was not consumed.
+   */
+  close(): void {
+    if (this.orphaned) return;
+    this.orphaned = true;
+    if (this.state === "SYN_SENT") {
+      this.terminate(undefined, "close() in SYN_SENT");
+      return;
+    }
+    if (this.receiveBuffer.readable > 0 && SYNCHRONIZED.has(this.state)) {
+      this.abort("close() with unread data");
+      return;
+    }
+    this.shutdown();
+    if (this.state === "FIN_WAIT_2") this.armFinWait2();
+  }
+
+  /** Aborts with RST (RFC 9293 3.10.5 ABORT). */
+  abort(cause = "abort()"): void {
+    if (this.state === "CLOSED" || this.state === "LISTEN") return;
+    if (SYNCHRONIZED.has(this.state) || this.state === "SYN_RCVD") {
+      this.sendControl(RST | ACK, this.sndNxt, this.rcvNxt, false);
+    }
+    this.orphaned = true;
+    this.terminate(undefined, cause);
+  }
+
+  setKeepAlive(enabled: boolean, now: Millis): void {
+    this.keepAliveEnabled = enabled;
+    this.keepAliveProbes = 0;
+    this.timers.keepalive = enabled && SYNCHRONIZED.has(this.state) ? now + this.ctx.config.keepAliveIdle : Infinity;
+    this.ctx.touched(this, false);
+  }
+
+  get keepAlive(): boolean {
+    return this.keepAliveEnabled;
+  }
+
+  /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
+  isClosed(): boolean {
+    return this.state === "CLOSED";
+  }
+
+  /** Earliest time onTimer has work, or Infinity. */
+  get deadline(): Millis {
+    return this.timers.earliest();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Segment arrival (RFC 9293 3.10.7)
+
+  onSegment(now: Millis, seg: TcpSegment): void {
+    this.segmentsIn++;
+    this.lastNow = now;
+    if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
+      // Anything from the peer proves it alive (RFC 1122 4.2.3.6).
+      this.keepAliveProbes = 0;
+      this.timers.keepalive = now + this.ctx.config.keepAliveIdle;
+    }
+    switch (this.state) {
+      case "CLOSED":
+      case "LISTEN":
+        return; // the layer handles these
+      case "SYN_SENT":
+        this.onSegmentSynSent(now, seg);
+        break;
+      case "TIME_WAIT":
+        this.onSegmentTimeWait(now, seg);
+        return;
+      default:
+        this.onSegmentSynchronizing(now, seg);
+    }
+    if (!this.isClosed()) this.flush(now);
+  }
+
+  /** RFC 9293 3.10.7.3: SYN-SENT. */
+  private onSegmentSynSent(now: Millis, seg: TcpSegment): void {
+    const hasAck = (seg.flags & ACK) !== 0;
+    // First: the ACK must acknowledge our SYN exactly (S2).
+    if (hasAck && (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndMax))) {
+      if ((seg.flags & RST) === 0) this.sendControl(RST, seg.ack, 0 as Seq, false); // S10, S11
+      this.drop(seg, "bad-ack", "ACK does not acknowledge our SYN");
+      return;
+    }
+    // Second: RST. Only believed when it acknowledges our SYN (RFC 5961 3.2 for SYN-SENT).
+    if ((seg.flags & RST) !== 0) {
+      if (hasAck) this.terminate("ECONNREFUSED", "RST in SYN_SENT");
+      else this.drop(seg, "rst-invalid", "RST without ACK in SYN_SENT");
+      return;
+    }
+    if ((seg.flags & SYN) === 0) {
+      this.drop(seg, "state", "neither SYN nor RST in SYN_SENT");
+      return;
+    }
+    // Fourth: SYN.
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.negotiate(seg.options, false);
+    if (hasAck) {
+      this.ackNewData(now, seg.ack);
+      this.updateSendWindow(seg, true);
+      this.setState("ESTABLISHED", "SYN,ACK received");
+      this.ackNow = true;
+      this.acceptText(now, seg); // data on a SYN-ACK is legal; queue it
+      this.acceptFin(now, seg);
+      return;
+    }
+    // Simultaneous open (S13, RFC 9293 figure 7).
+    this.updateSendWindow(seg, true);
+    this.setState("SYN_RCVD", "SYN received in SYN_SENT (simultaneous open)");
+    this.synAckPending = true;
+  }
+
+  /**
+   * TIME_WAIT (S27, S28). The only thing expected is a retransmission of the peer's FIN,
+   * meaning our last ACK was lost: ACK it again and restart the 2 MSL timer. Like Linux,
+   * any segment with ACK restarts the timer and gets an ACK; an exact RST ends TIME_WAIT
+   * (tcp_rfc1337=0); a SYN never reopens the 4-tuple here (S28), it gets an ACK instead.
+   */
+  private onSegmentTimeWait(now: Millis, seg: TcpSegment): void {
+    if ((seg.flags & RST) !== 0) {
+      if (seg.seq === this.rcvNxt) this.onReset();
+      else this.drop(seg, "rst-invalid", "RST in TIME_WAIT not at RCV.NXT");
+      return;
+    }
+    if ((seg.flags & SYN) !== 0) {
+      this.drop(seg, "state", "SYN for a 4-tuple in TIME_WAIT");
+      this.challengeAck(now);
+      if (this.ackNow) this.sendAckNow();
+      return;
+    }
+    const bareInWindowAck = seg.seq === this.rcvNxt && seg.payload.length === 0 && (seg.flags & FIN) === 0;
+    if (bareInWindowAck) return;
+    if ((seg.flags & ACK) !== 0) {
+      const cause = (seg.flags & FIN) !== 0 ? "retransmitted FIN" : "segment";
+      this.drop(seg, "duplicate", `${cause} in TIME_WAIT: re-ACK and restart 2MSL`);
+      this.armTimer(now, "linger", now + 2 * this.ctx.config.msl);
+    }
+    this.sendAckNow();
+  }
+
+  /** RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
+  private onSegmentSynchronizing(now: Millis, seg: TcpSegment): void {
+    const segLen = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
+
+    // Simultaneous open, step 5 of figure 7: the peer's SYN,ACK completes our SYN_RCVD.
+    // (Linux accepts it the same way rather than challenge-ACKing the SYN.)
+    if (
+      this.state === "SYN_RCVD" &&
+      !this.passive &&
+      (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) &&
+      seg.seq === this.irs &&
+      seg.ack === this.sndMax
+    ) {
+      this.ackNewData(now, seg.ack);
+      this.updateSendWindow(seg, true);
+      this.setState("ESTABLISHED", "SYN,ACK received in SYN_RCVD (simultaneous open)");
+      return;
+    }
+
+    // A retransmitted SYN for a half-open passive connection: our SYN-ACK was lost (S9).
+    if (this.state === "SYN_RCVD" && this.passive && (seg.flags & (SYN | ACK | RST)) === SYN && seg.seq === this.irs) {
+      this.synAckPending = true;
+      this.retransmits++;
+      return;
+    }
+
+    // First: sequence number acceptable? (RFC 9293 3.10.7.4 "first")
+    if (!this.acceptable(seg.seq, segLen)) {
+      const windowClosedAckOnly = this.receiveWindow() === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
+      if ((seg.flags & RST) === 0) {
+        this.drop(seg, "out-of-window", `seq ${seg.seq} len ${segLen} outside rcv window`);
+        this.ackNow = true; // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+      } else {
+        this.drop(seg, "out-of-window", "RST outside window");
+      }
+      // A zero window makes no data acceptable, but ACKs must still be processed (3.10.7.4).
+      if (!windowClosedAckOnly) return;
+      this.processAck(now, seg);
+      return;
+    }
+
+    // Second: RST (RFC 5961 section 3: only an exact match resets; in-window gets a challenge ACK).
+    if ((seg.flags & RST) !== 0) {
+      if (seg.seq !== this.rcvNxt) {
+        this.drop(seg, "rst-invalid", "RST in window but not at RCV.NXT");
+        this.challengeAck(now);
+        return;
+      }
+      this.onReset();
+      return;
+    }
+
+    // Fourth: SYN in a synchronized state (RFC 5961 section 4): challenge ACK.
+    if ((seg.flags & SYN) !== 0) {
+      this.drop(seg, "state", `SYN in ${this.state}`);
+      this.challengeAck(now);
+      return;
+    }
+
+    // Fifth: the ACK field.
+    if ((seg.flags & ACK) === 0) {
+      this.drop(seg, "no-ack-flag", "segment without ACK");
+      return;
+    }
+    if (this.state === "SYN_RCVD") {
+      if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndMax)) {
+        this.sendControl(RST, seg.ack, 0 as Seq, false);
+        this.drop(seg, "bad-ack", "ACK in SYN_RCVD does not acknowledge our SYN");
+        return;
+      }
+      if (this.passive && !this.ctx.mayEstablish(this)) {
+        // Linux: the accept queue is full, so the final ACK is dropped and the SYN-ACK
+        // retransmission gives the client another chance later.
+        this.drop(seg, "accept-queue-full", "accept queue full");
+        return;
+      }
+      this.setState("ESTABLISHED", "ACK of SYN received");
+      this.synAckPending = false;
+    }
+    if (!this.processAck(now, seg)) return;
+    if (this.state === "CLOSED") return;
+
+    // Sixth (URG) is not supported; seventh: segment text.
+    this.acceptText(now, seg);
+    if (this.isClosed()) return;
+    // Eighth: FIN.
+    this.acceptFin(now, seg);
+  }
+
+  /**
+   * RFC 9293 segment acceptability test (3.10.7.4 "first", the four cases), against the
+   * window we advertised. SYN-bearing segments are checked from their first byte.
+   */
+  private acceptable(seq: Seq, segLen: number): boolean {
+    const wnd = this.receiveWindow();
+    if (segLen === 0) return wnd === 0 ? seq === this.rcvNxt : seqInWindow(seq, this.rcvNxt, wnd);
+    if (wnd === 0) return false;
+    return seqInWindow(seq, this.rcvNxt, wnd) || seqInWindow(seqAdd(seq, segLen - 1), this.rcvNxt, wnd);
+  }
+
+  /** The receive window we have promised the peer: up to the advertised right edge. */
+  private receiveWindow(): number {
+    return Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
+  }
+
+  private onReset(): void {
+    switch (this.state) {
+      case "SYN_RCVD":
+        // Passive: the half-open entry is simply forgotten (back to LISTEN, S11).
+        // Active (simultaneous open): the connection was refused.
+        this.terminate(this.passive ? undefined : "ECONNREFUSED", "RST received in SYN_RCVD");
+        return;
+      case "ESTABLISHED":
+      case "FIN_WAIT_1":
+      case "FIN_WAIT_2":
+      case "CLOSE_WAIT":
+        this.terminate("ECONNRESET", `RST received in ${this.state}`);
+        return;
+      default:
+        // CLOSING, LAST_ACK, TIME_WAIT: close quietly (Linux tcp_rfc1337=0 kills TIME_WAIT).
+        this.terminate(undefined, `RST received in ${this.state}`);
+    }
+  }
+
+  /**
+   * RFC 9293 3.10.7.4 "fifth" for synchronized states. Returns false when the segment must
+   * be dropped after the ACK check.
+   */
+  private processAck(now: Millis, seg: TcpSegment): boolean {
+    const ack = seg.ack;
+    if (seqGt(ack, this.sndMax)) {
+      // Acknowledges something not yet sent: ACK and drop.
+      this.drop(seg, "bad-ack", "ACK for data not sent");
+      this.ackNow = true;
+      return false;
+    }
+    // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.
+    if (seqLt(ack, seqAdd(this.sndUna, -Math.max(this.maxSndWnd, 1)))) {
+      this.drop(seg, "bad-ack", "ACK too old (RFC 5961 5.2)");
+      this.challengeAck(now);
+      return false;
+    }
+    const oldWindow = this.sndWnd;
+    if (seqGt(ack, this.sndUna)) {
+      this.ackNewData(now, ack);
+    } else if (
+      ack === this.sndUna &&
+      seg.payload.length === 0 &&
+      (seg.flags & (SYN | FIN)) === 0 &&
+      this.sndMax !== this.sndUna &&
+      (seg.window << this.sndShift) === oldWindow
+    ) {
+      this.onDuplicateAck(now);
+    }
+    this.updateSendWindow(seg, false);
+    this.afterAck(now);
+    return this.state !== "CLOSED";
+  }
+
+  /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. */
+  private ackNewData(now: Millis, ack: Seq): void {
+    let acked = seqDiff(ack, this.sndUna);
+    if (this.sndUna === this.iss) acked--; // our SYN
+    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
+    this.sendBuffer.consume(dataAcked);
+    this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
+    this.bytesAcked += dataAcked;
+    this.sndUna = ack;
+    if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    this.retries = 0;
+    if (this.timed !== undefined && seqGe(ack, this.timed.end)) {
+      this.rtt.sample(now - this.timed.at);
+      this.timed = undefined;
+      if (this.ctx.trace.enabled) {
+        this.ctx.trace.emit({
+          type: "rtt", time: now, host: this.ctx.hostName, tuple: this.tuple,
+          sample: this.rtt.srtt ?? 0, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+        });
+      }
+    } else {
+      this.rtt.resetBackoff();
+    }
+    if (this.state === "SYN_SENT") {
+      this.cancelTimer(now, "rto"); // our SYN is acknowledged; nothing else is in flight
+      return;
+    }
+    const outcome = this.congestion.onNewAck(Math.max(acked, 0), ack, this.flightSize());
+    this.traceCwnd(now, outcome === "partial-ack" ? "partial ACK" : "ACK");
+    if (outcome === "partial-ack") this.retransmitFirst(now);
+    // RFC 6298 5.2 / 5.3: stop the timer when all is acked, otherwise restart it.
+    if (this.sndUna === this.sndMax) this.cancelTimer(now, "rto");
+    else this.armTimer(now, "rto", now + this.rtt.rto);
+  }
+
+  private onDuplicateAck(now: Millis): void {
+    const outcome = this.congestion.onDuplicateAck(this.sndMax, this.flightSize());
+    if (outcome === "fast-retransmit") {
+      this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
+      this.retransmitFirst(now);
+    }
+  }
+
+  /** State changes caused by our FIN being acknowledged (3.10.7.4 "fifth", per state). */
+  private afterAck(now: Millis): void {
+    if (!this.finQueued || seqLe(this.sndUna, this.finSeq())) return;
+    switch (this.state) {
+      case "FIN_WAIT_1":
+        this.setState("FIN_WAIT_2", "ACK of FIN received");
+        if (this.orphaned) this.armFinWait2();
+        break;
+      case "CLOSING":
+        this.enterTimeWait(now, "ACK of FIN received");
+        break;
+      case "LAST_ACK":
+        this.terminate(undefined, "ACK of FIN received");
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** RFC 9293 3.10.7.4 "fifth": window update when the segment is newer than the last one used. */
+  private updateSendWindow(seg: TcpSegment, isSyn: boolean): void {
+    if (isSyn || seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
+      // RFC 7323 2.2: the window field of a SYN is never scaled.
+      this.sndWnd = isSyn ? seg.window : seg.window << this.sndShift;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+      if (this.sndWnd > 0 && this.timers.persist !== Infinity) {
+        this.timers.persist = Infinity;
+        this.retries = 0;
+      }
+    }
+  }
+
+  /** RFC 9293 3.10.7.4 "seventh": text in ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2. */
+  private acceptText(now: Millis, seg: TcpSegment): void {
+    if (seg.payload.length === 0) return;
+    if (this.state !== "ESTABLISHED" && this.state !== "FIN_WAIT_1" && this.state !== "FIN_WAIT_2") {
+      this.drop(seg, "state", `data after the peer's FIN, in ${this.state}`);
+      return;
+    }
+    if (this.orphaned) {
+      // Nobody will read it: tell the peer (Linux "TCPAbortOnData", RFC 9293 3.10.4).
+      this.abort("data received after close()");
+      return;
+    }
+    let seq = seg.seq;
+    let data = seg.payload;
+    if ((seg.flags & SYN) !== 0) seq = seqAdd(seq, 1);
+    // Trim anything beyond the window we advertised.
+    const room = seqDiff(this.rcvAdvRight, seq);
+    if (room < data.length) data = data.subarray(0, Math.max(0, room));
+    if (data.length === 0) return;
+    const hadGap = this.receiveBuffer.outOfOrderRanges > 0;
+    const { result, rcvNxt } = this.receiveBuffer.insert(this.rcvNxt, seq, data);
+    if (data.length > this.rcvMss) this.rcvMss = Math.min(data.length, this.ctx.mtu - HEADERS);
+    switch (result) {
+      case "in-order": {
+        const advanced = seqDiff(rcvNxt, this.rcvNxt);
+        this.rcvNxt = rcvNxt;
+        this.bytesReceived += advanced;
+        this.unackedBytes += advanced;
+        this.wake();
+        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.rcvMss) {
+          if (this.quickAcks > 0) this.quickAcks--;
+          this.ackNow = true;
+        } else if (this.timers.delayedAck === Infinity) {
+          this.armTimer(now, "delayedAck", now + this.ctx.config.delayedAckTimeout);
+        }
+        break;
+      }
+      case "out-of-order":
+        this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
+        break;
+      case "duplicate":
+        this.drop(seg, "duplicate", "already received");
+        this.ackNow = true;
+        break;
+      case "ooo-limit":
+        this.drop(seg, "ooo-limit", "too many out-of-order ranges held");
+        this.ackNow = true;
+        break;
+    }
+  }
+
+  /** RFC 9293 3.10.7.4 "eighth": the FIN bit, processed only once everything before it arrived. */
+  private acceptFin(now: Millis, seg: TcpSegment): void {
+    if ((seg.flags & FIN) !== 0) {
+      if (this.peerFinished) {
+        this.ackNow = true; // a retransmitted FIN: our ACK was lost
+        return;
+      }
+      const finSeq = seqAdd(seg.seq, seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0));
+      if (seqGt(finSeq, this.rcvNxt)) {
+        this.receiveBuffer.holdFin(finSeq); // data before it is missing (S18)
+        this.ackNow = true;
+        return;
+      }
+      if (finSeq !== this.rcvNxt) return; // its data was trimmed off: not yet reachable
+    } else if (this.peerFinished || !this.receiveBuffer.finReached(this.rcvNxt)) {
+      return;
+    }
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.peerFinished = true;
+    this.ackNow = true;
+    this.wake();
+    switch (this.state) {
+      case "SYN_RCVD":
+      case "ESTABLISHED":
+        this.setState("CLOSE_WAIT", "FIN received");
+        break;
+      case "FIN_WAIT_1":
+        // Our FIN acknowledged by this same segment: FIN_WAIT_1 -> TIME_WAIT (S26).
+        if (this.finQueued && seqGt(this.sndUna, this.finSeq())) this.enterTimeWait(now, "FIN,ACK received");
+        else this.setState("CLOSING", "FIN received (simultaneous close)");
+        break;
+      case "FIN_WAIT_2":
+        this.enterTimeWait(now, "FIN received");
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Timers
+
+  onTimer(now: Millis): void {
+    const t = this.timers;
+    if (t.linger <= now) {
+      this.fireTimer(now, "linger");
+      this.terminate(undefined, this.lingerKind === "time-wait" ? "2MSL timer expired" : "FIN_WAIT_2 timeout");
+      return;
+    }
+    if (t.rto <= now) this.onRetransmitTimeout(now);
+    if (this.state === "CLOSED") return;
+    if (t.persist <= now) this.onPersistTimeout(now);
+    if (t.keepalive <= now) this.onKeepAliveTimeout(now);
+    if (this.isClosed()) return;
+    if (t.delayedAck <= now) {
+      this.fireTimer(now, "delayedAck");
+      this.ackNow = true;
+    }
+    this.flush(now);
+  }
+
+  /** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
+  private onRetransmitTimeout(now: Millis): void {
+    this.fireTimer(now, "rto");
+    this.retries++;
+    const cfg = this.ctx.config;
+    const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
+    if (this.retries > limit) {
+      if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
+      else this.terminate("ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
+      return;
+    }
+    this.rtt.backOff();
+    this.timed = undefined; // Karn's rule
+    if (this.state === "SYN_SENT") {
+      this.sndNxt = this.iss; // resend the SYN
+    } else if (this.state === "SYN_RCVD") {
+      this.synAckPending = true;
+    } else {
+      this.congestion.onTimeout(this.sndMax, this.flightSize());
+      this.traceCwnd(now, "retransmission timeout");
+      this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
+    }
+    this.timers.rto = Infinity;
+    this.retransmitting = true;
+    this.flush(now);
+    this.retransmitting = false;
+  }
+
+  private retransmitting = false;
+
+  /** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
+  private onPersistTimeout(now: Millis): void {
+    this.fireTimer(now, "persist");
+    this.retries++;
+    if (this.retries > this.ctx.config.dataRetries) {
+      this.terminate("ETIMEDOUT", "zero-window probes unanswered");
+      return;
+    }
+    this.rtt.backOff();
+    this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
+    this.armTimer(now, "persist", now + this.rtt.rto);
+  }
+
+  /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
+  private onKeepAliveTimeout(now: Millis): void {
+    this.fireTimer(now, "keepalive");
+    const cfg = this.ctx.config;
+    if (!this.keepAliveEnabled || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return;
+    if (this.sndMax !== this.sndUna) {
+      // Data is outstanding; the retransmission timer watches the peer instead.
+      this.armTimer(now, "keepalive", now + cfg.keepAliveIdle);
+      return;
+    }
+    if (this.keepAliveProbes >= cfg.keepAliveProbes) {
+      // Linux sends a RST before reporting the dead peer.
+      this.sendControl(RST | ACK, this.sndNxt, this.rcvNxt, false);
+      this.terminate("ETIMEDOUT", "keep-alive probes unanswered");
+      return;
+    }
+    this.keepAliveProbes++;
+    this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
+    this.armTimer(now, "keepalive", now + cfg.keepAliveInterval);
+  }
+
+  private armFinWait2(): void {
+    this.lingerKind = "fin-wait-2";
+    this.timers.linger = this.lastNow + this.ctx.config.finWait2Timeout;
+    this.ctx.touched(this, false);
+  }
+
+  private enterTimeWait(now: Millis, cause: string): void {
+    this.setState("TIME_WAIT", cause);
+    this.lingerKind = "time-wait";
+    this.timers.clearAll();
+    this.armTimer(now, "linger", now + 2 * this.ctx.config.msl);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Output
+
+  private lastNow: Millis = 0;
+
+  /** Sends whatever the state, windows and timers allow. Called by the layer and after every event. */
+  flush(now: Millis): void {
+    this.lastNow = now;
+    switch (this.state) {
+      case "CLOSED":
+      case "LISTEN":
+      case "TIME_WAIT":
+        if (this.ackNow && this.state === "TIME_WAIT") this.sendAckNow();
+        return;
+      case "SYN_SENT":
+        if (this.sndNxt === this.iss) this.sendSyn(now);
+        return;
+      case "SYN_RCVD":
+        if (this.synAckPending) this.sendSynAck(now);
+        return;
+      default:
+        break;
+    }
+    let sent = false;
+    for (;;) {
+      const n = this.sendNextSegment(now);
+      if (n === 0) break;
+      sent = true;
+    }
+    if (!sent) this.maybeArmPersist(now);
+    if (this.ackNow) this.sendAckNow();
+  }
+
+  /** Sends one segment of new (or, after a timeout, resent) data and/or FIN. Returns its length. */
+  private sendNextSegment(now: Millis): number {
+    const offset = seqDiff(this.sndNxt, this.sndBufSeq);
+    const pending = this.sendBuffer.length - Math.max(offset, 0);
+    const flight = seqDiff(this.sndNxt, this.sndUna);
+    const windowLeft = this.sndWnd - flight;
+    const cwndLeft = this.congestion.cwnd - flight;
+    const len = Math.max(0, Math.min(pending, this.sendMss, windowLeft, cwndLeft));
+    const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
+    if (len === 0 && !finNow) return 0;
+    // Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): a short
+    // segment goes out only when nothing is unacknowledged (so no deadlock can arise), when
+    // Nagle is off and it is all we have, or when it is a large share of the peer's window.
+    if (len < this.sendMss && !finNow && !this.retransmitting) {
+      const idle = flight === 0;
+      const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
+      if (!(idle || bigEnough || (len === pending && this.noDelay))) return 0;
+    }
+    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
+    let flags = ACK;
+    if (len > 0 && len === pending) flags |= PSH;
+    if (finNow) flags |= FIN;
+    const retransmit = seqLt(this.sndNxt, this.sndMax);
+    this.emit(now, flags, this.sndNxt, this.rcvNxt, payload, undefined, retransmit);
+    const consumed = len + (finNow ? 1 : 0);
+    const end = seqAdd(this.sndNxt, consumed);
+    if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
+    this.sndNxt = end;
+    if (seqGt(end, this.sndMax)) this.sndMax = end;
+    if (this.timers.rto === Infinity) this.armTimer(now, "rto", now + this.rtt.rto);
+    if (this.timers.persist !== Infinity) this.timers.persist = Infinity;
+    return consumed;
+  }
+
+  /** Fast retransmit / partial ACK: resend one segment at SND.UNA without moving SND.NXT. */
+  private retransmitFirst(now: Millis): void {
+    const saved = this.sndNxt;
+    this.sndNxt = this.sndUna;
+    this.timed = undefined;
+    const cwnd = this.congestion.cwnd;
+    // The retransmission is allowed regardless of cwnd (RFC 5681 3.2 step 4).
+    this.congestion.cwnd = Number.MAX_SAFE_INTEGER;
+    this.retransmitting = true;
+    const wnd = this.sndWnd;
+    this.sndWnd = Math.max(this.sndWnd, this.sendMss);
+    this.sendNextSegment(now);
+    this.sndWnd = wnd;
+    this.retransmitting = false;
+    this.congestion.cwnd = cwnd;
+    if (seqGt(saved, this.sndNxt)) this.sndNxt = saved;
+  }
+
+  /** Data waits, the peer's window is closed and nothing is in flight: probe (S17). */
+  private maybeArmPersist(now: Millis): void {
+    const offset = seqDiff(this.sndNxt, this.sndBufSeq);
+    const pending = this.sendBuffer.length - offset;
+    if (pending > 0 && this.sndWnd === 0 && this.sndNxt === this.sndUna && this.timers.persist === Infinity && this.timers.rto === Infinity) {
+      this.armTimer(now, "persist", now + this.rtt.rto);
+    }
+  }
+
+  private sendSyn(now: Millis): void {
+    const retransmit = this.sndMax !== this.iss;
+    const options: TcpOptions = { mss: this.ourMss() };
+    if (this.offerWindowScale) options.windowScale = this.ctx.config.windowScaleShift;
+    this.emit(now, SYN, this.iss, 0 as Seq, EMPTY, options, retransmit);
+    this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
+    if (!retransmit) this.timed = { end: this.sndNxt, at: now };
+    this.armTimer(now, "rto", now + this.rtt.rto);
+  }
+
+  private sendSynAck(now: Millis): void {
+    const retransmit = this.sndMax !== this.iss;
+    const options: TcpOptions = { mss: this.ourMss() };
+    if (this.sndShiftOffered) options.windowScale = this.rcvShift;
+    this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, options, retransmit);
+    this.synAckPending = false;
+    this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
+    if (!retransmit) this.timed = { end: this.sndNxt, at: now };
+    this.armTimer(now, "rto", now + this.rtt.rto);
+  }
+
+  private sndShiftOffered = false;
+
+  private sendAckNow(): void {
+    this.emit(this.lastNow, ACK, this.sndNxt, this.rcvNxt, EMPTY, undefined, false);
+  }
+
+  /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
+  private challengeAck(now: Millis): void {
+    if (now - this.lastChallengeAck < this.ctx.config.challengeAckInterval) return;
+    this.lastChallengeAck = now;
+    this.ackNow = true;
+    if (this.state === "TIME_WAIT") this.sendAckNow();
+  }
+
+  /** A segment with no payload that is not part of the data stream (RST, probes). */
+  private sendControl(flags: number, seq: Seq, ack: Seq, retransmit: boolean): void {
+    this.emit(this.lastNow, flags, seq, (flags & ACK) !== 0 ? ack : (0 as Seq), EMPTY, undefined, retransmit);
+  }
+
+  private emit(now: Millis, flags: number, seq: Seq, ack: Seq, payload: Uint8Array, options: TcpOptions | undefined, retransmit: boolean): void {
+    const isSyn = (flags & SYN) !== 0;
+    const window = (flags & RST) !== 0 ? 0 : this.advertiseWindow(isSyn);
+    const seg: TcpSegment = {
+      srcPort: this.tuple.localPort,
+      dstPort: this.tuple.remotePort,
+      seq,
+      ack: (flags & ACK) !== 0 ? ack : (0 as Seq),
+      flags,
+      window,
+      urgentPointer: 0,
+      options: options ?? NO_OPTS,
+      payload,
+    };
+    if ((flags & ACK) !== 0) {
+      // Every ACK we send covers what we have received so far.
+      this.ackNow = false;
+      this.unackedBytes = 0;
+      if (this.timers.delayedAck !== Infinity) this.timers.delayedAck = Infinity;
+    }
+    this.segmentsOut++;
+    if (retransmit) this.retransmits++;
+    this.lastNow = now;
+    this.ctx.transmit(this, seg, retransmit);
+  }
+
+  /**
+   * The window field to send, and the new advertised right edge. Receiver-side SWS
+   * avoidance (RFC 9293 3.8.6.2.2): the right edge only moves by useful amounts, and it
+   * never moves left (RFC 9293 3.8.6).
+   */
+  private advertiseWindow(isSyn: boolean): number {
+    const free = this.receiveBuffer.free;
+    if (isSyn) {
+      const w = Math.min(free, 65535);
+      this.rcvAdvRight = seqAdd(this.rcvNxt, w);
+      return w;
+    }
+    const granule = 1 << this.rcvShift;
+    let right = seqAdd(this.rcvNxt, Math.floor(free / granule) * granule);
+    const threshold = Math.min(this.receiveBuffer.capacity / 2, this.sendMssForSws());
+    if (seqLt(right, this.rcvAdvRight) || seqDiff(right, this.rcvAdvRight) < threshold) {
+      right = seqGe(this.rcvAdvRight, this.rcvNxt) ? this.rcvAdvRight : this.rcvNxt;
+    }
+    const field = Math.min(seqDiff(right, this.rcvNxt) >>> this.rcvShift, 65535);
+    this.rcvAdvRight = seqAdd(this.rcvNxt, field << this.rcvShift);
+    return field;
+  }
+
+  private sendMssForSws(): number {
+    return this.rcvMss > 0 ? this.rcvMss : this.ourMss();
+  }
+
+  /** After the application read: is the window now worth announcing? (Linux tcp_cleanup_rbuf) */
+  private windowUpdateWorthSending(): boolean {
+    if (!SYNCHRONIZED.has(this.state) || this.peerFinished) return false;
+    const now = this.receiveWindow();
+    const free = this.receiveBuffer.free;
+    return free >= this.sendMssForSws() && free >= 2 * now;
+  }
+
+  private ourMss(): number {
+    return this.ctx.mtu - HEADERS;
+  }
+
+  /** Reads the peer's SYN options (S5). */
+  private negotiate(o: TcpOptions, passive: boolean): void {
+    const peerMss = o.mss ?? this.ctx.config.defaultMss;
+    this.sendMss = Math.max(this.ctx.config.minMss, Math.min(peerMss, this.ourMss()));
+    this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
+    if (o.windowScale !== undefined && this.offerWindowScale) {
+      // RFC 7323 2.3: a shift above 14 is treated as 14.
+      this.sndShift = Math.min(o.windowScale, MAX_WINDOW_SCALE);
+      this.rcvShift = this.ctx.config.windowScaleShift;
+      this.sndShiftOffered = true;
+    } else {
+      this.sndShift = 0;
+      this.rcvShift = 0;
+    }
+    if (passive) this.offerWindowScale = this.sndShiftOffered;
+  }
+
+  private flightSize(): number {
+    return seqDiff(this.sndMax, this.sndUna);
+  }
+
+  /** Sequence number our FIN occupies (valid once a FIN is queued: no data follows it). */
+  private finSeq(): Seq {
+    return seqAdd(this.sndBufSeq, this.sendBuffer.length);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Bookkeeping
+
+  private setState(to: TcpState, cause: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    if (to === "ESTABLISHED" || to === "CLOSE_WAIT") {
+      if (this.keepAliveEnabled) this.timers.keepalive = this.lastNow + this.ctx.config.keepAliveIdle;
+    }
+
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({ type: "state", time: this.lastNow, host: this.ctx.hostName, tuple: this.tuple, from, to, cause });
+    }
+    this.ctx.stateChanged(this, from, to);
+    this.wake();
+    // A shutdown() during the handshake takes effect once there is a connection to close.
+    if (to === "ESTABLISHED" && this.finQueued) {
+      this.setState("FIN_WAIT_1", "FIN queued by close() during the handshake");
+      this.ctx.touched(this, true);
+    }
+  }
+
+  /** Ends the connection: CLOSED, timers off, error recorded for the application. */
+  private terminate(code: TcpErrorCode | undefined, cause: string): void {
+    if (code !== undefined && this.error === undefined) {
+      this.error = new TcpError(code, messageFor(code, cause));
+      if (this.ctx.trace.enabled) {
+        this.ctx.trace.emit({ type: "error", time: this.lastNow, host: this.ctx.hostName, tuple: this.tuple, code, message: this.error.message });
+      }
+    }
+    this.timers.clearAll();
+    this.setState("CLOSED", cause);
+    this.ctx.touched(this, false);
+  }
+
+  private wake(): void {
+    this.pendingWake = true;
+    this.ctx.touched(this, false);
+  }
+
+  /** Set when the application should be told something; cleared by the layer when it calls onWake. */
+  pendingWake = false;
+
+  private armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
+    this.timers[slot] = at;
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({
+        type: "timer-armed", time: now, host: this.ctx.hostName, tuple: this.tuple,
+        timer: slotKind(slot, this.lingerKind), at, backoff: slot === "rto" || slot === "persist" ? this.rtt.backoff : 0,
+      });
+    }
+    this.ctx.touched(this, false);
+  }
+
+  private cancelTimer(now: Millis, slot: TimerSlot): void {
+    if (this.timers[slot] === Infinity) return;
+    this.timers[slot] = Infinity;
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({ type: "timer-cancelled", time: now, host: this.ctx.hostName, tuple: this.tuple, timer: slotKind(slot, this.lingerKind) });
+    }
+  }
+
+  private fireTimer(now: Millis, slot: TimerSlot): void {
+    this.timers[slot] = Infinity;
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({
+        type: "timer-fired", time: now, host: this.ctx.hostName, tuple: this.tuple,
+        timer: slotKind(slot, this.lingerKind), backoff: this.rtt.backoff,
+      });
+    }
+  }
+
+  private drop(seg: TcpSegment, reason: DropReason, detail: string): void {
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({ type: "drop", time: this.lastNow, host: this.ctx.hostName, reason, tuple: this.tuple, segment: seg, detail });
+    }
+  }
+
+  private traceCwnd(now: Millis, cause: string): void {
+    if (this.ctx.trace.enabled) {
+      this.ctx.trace.emit({
+        type: "cwnd", time: now, host: this.ctx.hostName, tuple: this.tuple,
+        cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
+      });
+    }
+  }
+
+  /** A read-only snapshot for tests, tables and debugging (no reaching into private fields). */
+  inspect(): ConnectionInfo {
+    return {
+      state: this.state,
+      tuple: this.tuple,
+      iss: this.iss,
+      irs: this.irs,
+      sndUna: this.sndUna,
+      sndNxt: this.sndNxt,
+      sndMax: this.sndMax,
+      sndWnd: this.sndWnd,
+      rcvNxt: this.rcvNxt,
+      rcvWnd: this.receiveWindow(),
+      sendMss: this.sendMss,
+      sndShift: this.sndShift,
+      rcvShift: this.rcvShift,
+      cwnd: this.congestion.cwnd,
+      ssthresh: this.congestion.ssthresh,
+      srtt: this.rtt.srtt,
+      rto: this.rtt.rto,
+      retries: this.retries,
+      sendQueued: this.sendBuffer.length,
+      receiveQueued: this.receiveBuffer.readable,
+      outOfOrderBytes: this.receiveBuffer.outOfOrderBytes,
+      timers: { ...this.timers },
+      segmentsIn: this.segmentsIn,
+      segmentsOut: this.segmentsOut,
+      retransmits: this.retransmits,
+      bytesAcked: this.bytesAcked,
+      bytesReceived: this.bytesReceived,
+      error: this.error?.code,
+    };
+  }
+}
+
+export interface ConnectionInfo {
+  state: TcpState;
+  tuple: FourTuple;
+  iss: Seq;
+  irs: Seq;
+  sndUna: Seq;
+  sndNxt: Seq;
+  sndMax: Seq;
+  sndWnd: number;
+  rcvNxt: Seq;
+  rcvWnd: number;
+  sendMss: number;
+  sndShift: number;
+  rcvShift: number;
+  cwnd: number;
+  ssthresh: number;
+  srtt: number | undefined;
+  rto: number;
+  retries: number;
+  sendQueued: number;
+  receiveQueued: number;
+  outOfOrderBytes: number;
+  timers: { rto: number; persist: number; keepalive: number; delayedAck: number; linger: number };
+  segmentsIn: number;
+  segmentsOut: number;
+  retransmits: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  error: TcpErrorCode | undefined;
+}
+
+const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
+
+function messageFor(code: TcpErrorCode, cause: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return `connection refused (${cause})`;
+    case "ECONNRESET":
+      return `connection reset by peer (${cause})`;
+    case "ETIMEDOUT":
+      return `connection timed out (${cause})`;
+    case "ECONNABORTED":
+      return `connection aborted (${cause})`;
+    case "EPIPE":
+      return `broken pipe (${cause})`;
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The TCP layer of one host: connections demultiplexed by 4-tuple, listeners by port,
+ * RSTs for segments that belong to nothing (S30), ephemeral ports, and the timer queue.
+ *
+ * Sans-IO: segments come in through `receive`, timers run in `poll`, and `nextDeadline`
+ * says when `poll` is due. Segments leave through the `output` function given at
+ * construction. Application calls on connections only mark them dirty; their segments
+ * leave on the next `poll`, which `nextDeadline` asks for immediately.
+ */
+import type { Millis, Rng } from "../env.js";
+import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
+import { seqAdd, type Seq } from "../wire/seq.js";
+import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
+import type { TcpConfig } from "./config.js";
+import { Connection, type ConnectionContext } from "./connection.js";
+import { IsnGenerator } from "./isn.js";
+import { Listener } from "./listener.js";
+import { TimerQueue } from "./timer-queue.js";
+
+export const EPHEMERAL_LOW = 32768;
+export const EPHEMERAL_HIGH = 60999;
+
+export interface TcpLayerOptions {
+  hostName: string;
+  config: TcpConfig;
+  rng: Rng;
+  trace: TraceSink;
+  mtu: number;
+  /** Hands a TCP segment to IP for the given 4-tuple (local = source). */
+  output: (tuple: FourTuple, segment: TcpSegment) => void;
+}
+
+export interface ConnectParams {
+  localAddr: number;
+  localPort?: number;
+  remoteAddr: number;
+  remotePort: number;
+}
+
+export class TcpLayer implements ConnectionContext {
+  readonly config: TcpConfig;
+  readonly hostName: string;
+  readonly trace: TraceSink;
+  readonly mtu: number;
+  private readonly connections = new Map<string, Connection>();
+  private readonly listeners = new Map<number, Listener>();
+  private readonly isn: IsnGenerator;
+  private readonly timers = new TimerQueue<Connection>();
+  private readonly dirty = new Set<Connection>();
+  private readonly woken: Connection[] = [];
+  private readonly listenersWoken = new Set<Listener>();
+  private nextEphemeral: number;
+  private now: Millis = 0;
+  private readonly output: TcpLayerOptions["output"];
+
+  // Host-wide counters (like `netstat -s`).
+  rstsSent = 0;
+  segmentsWithoutConnection = 0;
+
+  constructor(opts: TcpLayerOptions) {
+    this.config = opts.config;
+    this.hostName = opts.hostName;
+    this.trace = opts.trace;
+    this.mtu = opts.mtu;
+    this.output = opts.output;
+    this.isn = new IsnGenerator(opts.rng);
+    this.nextEphemeral = EPHEMERAL_LOW + (opts.rng.nextU32() % (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Application side
+
+  /** Active open (S4). The SYN leaves on the next poll. */
+  connect(p: ConnectParams): Connection {
+    const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
+    const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
+    const key = tupleKey(tuple);
+    if (this.connections.has(key)) throw new AddressInUseError(`4-tuple ${key} is in use`);
+    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.now, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false });
+    this.connections.set(key, conn);
+    conn.openActive(this.now);
+    return conn;
+  }
+
+  /** Passive open (S4): CLOSED -> LISTEN on `port` for every local address. */
+  listen(port: number, backlog = 511): Listener {
+    if (this.listeners.has(port)) throw new AddressInUseError(`port ${port} is already listening`);
+    const listener = new Listener(port, backlog, this.config.synQueueSize);
+    this.listeners.set(port, listener);
+    return listener;
+  }
+
+  /** Stops listening; connections still in its queues are reset, as Linux does. */
+  closeListener(listener: Listener): void {
+    if (listener.closed) return;
+    listener.closed = true;
+    this.listeners.delete(listener.port);
+    for (const c of [...listener.synQueue, ...listener.acceptQueue]) c.abort("listener closed");
+  }
+
+  /** Every connection (for tables and tests). */
+  allConnections(): Connection[] {
+    return [...this.connections.values()];
+  }
+
+  allListeners(): Listener[] {
+    return [...this.listeners.values()];
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Driver side
+
+  receive(now: Millis, src: number, dst: number, seg: TcpSegment): void {
+    this.now = now;
+    const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
+    if (this.trace.enabled) this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple, segment: seg });
+    const conn = this.connections.get(tupleKey(tuple));
+    if (conn !== undefined) {
+      conn.onSegment(now, seg);
+    } else {
+      const listener = this.listeners.get(seg.dstPort);
+      if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
+      else this.replyToNothing(tuple, seg, "no-listener");
+    }
+    this.flushDirty(now);
+    this.deliverWakes();
+  }
+
+  poll(now: Millis): void {
+    this.now = now;
+    this.flushDirty(now);
+    for (;;) {
+      const conn = this.timers.popDue(now);
+      if (conn === undefined) break;
+      if (conn.deadline <= now) conn.onTimer(now);
+      this.reschedule(conn);
+    }
+    this.flushDirty(now);
+    this.deliverWakes();
+  }
+
+  nextDeadline(): Millis {
+    if (this.dirty.size > 0) return this.now;
+    return this.timers.peekTime();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ConnectionContext
+
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void {
+    if (this.trace.enabled) {
+      this.trace.emit({ type: "segment-out", time: this.now, host: this.hostName, tuple: conn.tuple, segment: seg, retransmit });
+    }
+    this.output(conn.tuple, seg);
+  }
+
+  stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
+    const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
+    if (to === "ESTABLISHED" && listener !== undefined && listener.synQueue.delete(conn)) {
+      listener.acceptQueue.push(conn);
+      this.listenersWoken.add(listener);
+      this.traceQueues(listener);
+    }
+    if (to === "CLOSED") {
+      this.connections.delete(tupleKey(conn.tuple));
+      this.dirty.delete(conn);
+      if (listener !== undefined) {
+        if (listener.synQueue.delete(conn)) this.traceQueues(listener);
+        const i = listener.acceptQueue.indexOf(conn);
+        if (i >= 0) listener.acceptQueue.splice(i, 1);
+      }
+    }
+  }
+
+  touched(conn: Connection, wantsFlush: boolean): void {
+    if (wantsFlush && !conn.isClosed()) this.dirty.add(conn);
+    this.timers.schedule(conn, conn.deadline);
+    if (conn.pendingWake) {
+      conn.pendingWake = false;
+      this.woken.push(conn);
+    }
+  }
+
+  mayEstablish(conn: Connection): boolean {
+    const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
+    if (listener === undefined) return true;
+    if (!listener.acceptQueueFull) return true;
+    listener.acceptQueueDrops++;
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Internals
+
+  /** RFC 9293 3.10.7.2: a segment for a listening port with no connection yet. */
+  private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment): void {
+    if ((seg.flags & RST) !== 0) return; // first: ignore RST
+    if ((seg.flags & ACK) !== 0) {
+      // second: no ACK can be acceptable here -> <SEQ=SEG.ACK><CTL=RST>
+      this.replyToNothing(tuple, seg, "no-listener");
+      return;
+    }
+    if ((seg.flags & SYN) === 0) {
+      this.drop(now, "state", tuple, seg, "neither SYN nor ACK for a listener");
+      return;
+    }
+    if (listener.synQueueFull) {
+      listener.synQueueDrops++;
+      this.drop(now, "syn-queue-full", tuple, seg, `SYN queue full (${listener.synQueue.size})`);
+      return;
+    }
+    const conn = new Connection(this, {
+      tuple,
+      iss: this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort),
+      passive: true,
+    });
+    conn.listenerPort = listener.port;
+    conn.state = "LISTEN";
+    this.connections.set(tupleKey(tuple), conn);
+    listener.synQueue.add(conn);
+    conn.openPassive(now, seg);
+    this.traceQueues(listener);
+  }
+
+  /**
+   * RFC 9293 3.10.7.1: a segment for no connection gets a RST (S30), never a RST in answer
+   * to a RST. If it had an ACK the RST takes its sequence number from it; otherwise it
+   * acknowledges everything the segment occupied.
+   */
+  private replyToNothing(tuple: FourTuple, seg: TcpSegment, reason: "no-listener"): void {
+    this.segmentsWithoutConnection++;
+    this.drop(this.now, reason, tuple, seg, "no connection for this segment");
+    if ((seg.flags & RST) !== 0) return;
+    let rst: TcpSegment;
+    if ((seg.flags & ACK) !== 0) {
+      rst = controlSegment(tuple, RST, seg.ack, 0 as Seq);
+    } else {
+      const segLen = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
+      rst = controlSegment(tuple, RST | ACK, 0 as Seq, seqAdd(seg.seq, segLen));
+    }
+    this.rstsSent++;
+    if (this.trace.enabled) this.trace.emit({ type: "segment-out", time: this.now, host: this.hostName, tuple, segment: rst, retransmit: false });
+    this.output(tuple, rst);
+  }
+
+  private flushDirty(now: Millis): void {
+    while (this.dirty.size > 0) {
+      const batch = [...this.dirty];
+      this.dirty.clear();
+      for (const c of batch) {
+        if (!c.isClosed()) c.flush(now);
+        this.reschedule(c);
+      }
+    }
+  }
+
+  private reschedule(conn: Connection): void {
+    if (!conn.isClosed()) this.timers.schedule(conn, conn.deadline);
+  }
+
+  private deliverWakes(): void {
+    while (this.woken.length > 0) {
+      const batch = this.woken.splice(0);
+      for (const c of batch) c.onWake?.(c);
+    }
+    if (this.listenersWoken.size > 0) {
+      const batch = [...this.listenersWoken];
+      this.listenersWoken.clear();
+      for (const l of batch) l.onConnection?.(l);
+    }
+  }
+
+  /**
+   * Linux-style ephemeral port choice (ip_local_port_range 32768-60999): walk from a
+   * rotating start and skip any port whose 4-tuple is in use in any state, TIME_WAIT
+   * included (S28).
+   */
+  private pickEphemeralPort(localAddr: number, remoteAddr: number, remotePort: number): number {
+    const span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+    for (let i = 0; i < span; i++) {
+      const port = EPHEMERAL_LOW + ((this.nextEphemeral - EPHEMERAL_LOW + i) % span);
+      const key = tupleKey({ localAddr, localPort: port, remoteAddr, remotePort });
+      if (!this.connections.has(key) && !this.listeners.has(port)) {
+        this.nextEphemeral = port + 1 > EPHEMERAL_HIGH ? EPHEMERAL_LOW : port + 1;
+        return port;
+      }
+    }
+    throw new AddressInUseError("no ephemeral port left for this destination (EADDRNOTAVAIL)", "EADDRNOTAVAIL");
+  }
+
+  private traceQueues(listener: Listener): void {
+    if (this.trace.enabled) {
+      this.trace.emit({
+        type: "queue", time: this.now, host: this.hostName, port: listener.port,
+        synQueue: listener.synQueue.size, acceptQueue: listener.acceptQueue.length,
+      });
+    }
+  }
+
+  private drop(now: Millis, reason: "no-listener" | "syn-queue-full" | "state", tuple: FourTuple, segment: TcpSegment, detail: string): void {
+    if (this.trace.enabled) this.trace.emit({ type: "drop", time: now, host: this.hostName, reason, tuple, segment, detail });
+  }
+}
+
+export class AddressInUseError extends Error {
+  constructor(
+    message: string,
+    readonly code: "EADDRINUSE" | "EADDRNOTAVAIL" = "EADDRINUSE",
+  ) {
+    super(message);
+    this.name = "AddressInUseError";
+  }
+}
+
+function controlSegment(tuple: FourTuple, flags: number, seq: Seq, ack: Seq): TcpSegment {
+  return {
+    srcPort: tuple.localPort, dstPort: tuple.remotePort, seq, ack, flags,
+    window: 0, urgentPointer: 0, options: {}, payload: new Uint8Array(0),
+  };
+}
+
+export function tupleKey(t: FourTuple): string {
+  return `${t.localAddr}:${t.localPort}>${t.remoteAddr}:${t.remotePort}`;
+}

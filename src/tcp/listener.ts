@@ -1,0 +1,48 @@
+/**
+ * A listening socket (S4, S7): LISTEN state plus Linux's two queues.
+ *
+ * - The SYN queue holds half-open (SYN_RCVD) connections. When it is full a new SYN is
+ *   dropped (the client's SYN retransmission retries later).
+ * - The accept queue holds ESTABLISHED connections the application has not accepted yet.
+ *   When it is full the final ACK of a handshake is dropped, so the connection stays in
+ *   SYN_RCVD and the SYN-ACK retransmission gives it another chance (Linux behaviour).
+ */
+import type { Connection } from "./connection.js";
+
+/** Linux caps listen() backlogs at net.core.somaxconn. */
+export const SOMAXCONN = 4096;
+
+export class Listener {
+  readonly synQueue = new Set<Connection>();
+  readonly acceptQueue: Connection[] = [];
+  /** Called (after processing) when the accept queue gained a connection. */
+  onConnection: ((listener: Listener) => void) | undefined;
+  closed = false;
+
+  // Drop counters (S7): what a `netstat -s` would show as ListenOverflows / ListenDrops.
+  synQueueDrops = 0;
+  acceptQueueDrops = 0;
+
+  readonly backlog: number;
+
+  constructor(
+    readonly port: number,
+    backlog: number,
+    readonly synQueueLimit: number,
+  ) {
+    this.backlog = Math.max(1, Math.min(backlog, SOMAXCONN));
+  }
+
+  get synQueueFull(): boolean {
+    return this.synQueue.size >= this.synQueueLimit;
+  }
+
+  get acceptQueueFull(): boolean {
+    return this.acceptQueue.length >= this.backlog;
+  }
+
+  /** Takes the oldest established connection, or undefined when none is waiting. */
+  accept(): Connection | undefined {
+    return this.acceptQueue.shift();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Received bytes: the in-order part waiting for the application, and the out-of-order
+ * ranges held until the gap before them fills (RFC 9293 3.10.7.4 "seventh", S18, S19).
+ *
+ * Both parts keep views of the arriving packets rather than copying them. Out-of-order
+ * ranges are kept sorted and non-overlapping, so a byte is stored at most once and a
+ * duplicate can never be delivered twice. The caller bounds what is stored by only passing
+ * in-window data; the range count is bounded here.
+ */
+import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
+import { EMPTY } from "./send-buffer.js";
+
+interface Range {
+  seq: Seq;
+  data: Uint8Array;
+}
+
+export type InsertResult = "in-order" | "out-of-order" | "duplicate" | "ooo-limit";
+
+export class ReceiveBuffer {
+  private ready: Uint8Array[] = [];
+  private readyHead = 0;
+  private readyBytes = 0;
+  private ooo: Range[] = [];
+  private oooBytes = 0;
+  /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
+  private pendingFinSeq: Seq | undefined;
+
+  constructor(
+    readonly capacity: number,
+    private readonly maxRanges: number,
+  ) {}
+
+  /** Bytes ready for the application. */
+  get readable(): number {
+    return this.readyBytes;
+  }
+
+  /** Bytes held out of order. */
+  get outOfOrderBytes(): number {
+    return this.oooBytes;
+  }
+
+  get outOfOrderRanges(): number {
+    return this.ooo.length;
+  }
+
+  /** Space left for new data: what the receive window may advertise. */
+  get free(): number {
+    return Math.max(0, this.capacity - this.readyBytes - this.oooBytes);
+  }
+
+  /**
+   * Stores `data` that starts at `seq`, given the next expected sequence number `rcvNxt`.
+   * Returns how it was stored and the new rcvNxt (advanced over any gap it filled).
+   */
+  insert(rcvNxt: Seq, seq: Seq, data: Uint8Array): { result: InsertResult; rcvNxt: Seq } {
+    // Trim what we already have (S19: duplicates discarded).
+    const already = seqDiff(rcvNxt, seq);
+    if (already > 0) {
+      if (already >= data.length) return { result: "duplicate", rcvNxt };
+      data = data.subarray(already);
+      seq = rcvNxt;
+    }
+    if (seq === rcvNxt) {
+      this.pushReady(data);
+      rcvNxt = seqAdd(rcvNxt, data.length);
+      rcvNxt = this.drainOutOfOrder(rcvNxt);
+      return { result: "in-order", rcvNxt };
+    }
+    return { result: this.holdOutOfOrder(seq, data), rcvNxt };
+  }
+
+  /** Remembers a FIN that arrived ahead of missing data. */
+  holdFin(finSeq: Seq): void {
+    this.pendingFinSeq = finSeq;
+  }
+
+  /** True once rcvNxt has reached a FIN held earlier; the caller then consumes it. */
+  finReached(rcvNxt: Seq): boolean {
+    return this.pendingFinSeq !== undefined && this.pendingFinSeq === rcvNxt;
+  }
+
+  /** Reads up to `max` in-order bytes. Returns an empty array when nothing is ready. */
+  read(max = Infinity): Uint8Array {
+    if (this.readyBytes === 0) return EMPTY;
+    const first = this.ready[0]!;
+    const avail = first.length - this.readyHead;
+    // Common case: hand out (part of) one chunk without copying.
+    if (max <= avail || this.ready.length === 1) {
+      const n = Math.min(max, avail);
+      const out = first.subarray(this.readyHead, this.readyHead + n);
+      this.consumeReady(n);
+      return out;
+    }
+    const n = Math.min(max, this.readyBytes);
+    const out = new Uint8Array(n);
+    let written = 0;
+    while (written < n) {
+      const c = this.ready[0]!;
+      const take = Math.min(c.length - this.readyHead, n - written);
+      out.set(c.subarray(this.readyHead, this.readyHead + take), written);
+      written += take;
+      this.consumeReady(take);
+    }
+    return out;
+  }
+
+  /** The out-of-order ranges as [left, right) pairs, lowest first (for SACK and inspection). */
+  outOfOrderBlocks(): Array<{ left: Seq; right: Seq }> {
+    return this.ooo.map((r) => ({ left: r.seq, right: seqAdd(r.seq, r.data.length) }));
+  }
+
+  private pushReady(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.ready.push(data);
+    this.readyBytes += data.length;
+  }
+
+  private consumeReady(n: number): void {
+    this.readyBytes -= n;
+    this.readyHead += n;
+    if (this.readyHead === this.ready[0]!.length) {
+      this.ready.shift();
+      this.readyHead = 0;
+    }
+  }
+
+  private drainOutOfOrder(rcvNxt: Seq): Seq {
+    while (this.ooo.length > 0) {
+      const r = this.ooo[0]!;
+      const overlap = seqDiff(rcvNxt, r.seq);
+      if (overlap < 0) break; // still a gap before it
+      this.ooo.shift();
+      this.oooBytes -= r.data.length;
+      if (overlap < r.data.length) {
+        const rest = r.data.subarray(overlap);
+        this.pushReady(rest);
+        rcvNxt = seqAdd(rcvNxt, rest.length);
+      }
+    }
+    return rcvNxt;
+  }
+
+  /** Inserts into the sorted range list, keeping only bytes no range holds yet. */
+  private holdOutOfOrder(seq: Seq, data: Uint8Array): InsertResult {
+    const end = seqAdd(seq, data.length);
+    let i = 0;
+    while (i < this.ooo.length && seqLe(rangeEnd(this.ooo[i]!), seq)) i++;
+    const pieces: Range[] = [];
+    let cursor = seq;
+    let j = i;
+    while (j < this.ooo.length && seqGt(end, cursor)) {
+      const r = this.ooo[j]!;
+      if (seqGt(r.seq, cursor)) {
+        const stop = seqLe(end, r.seq) ? end : r.seq;
+        pieces.push({ seq: cursor, data: data.subarray(seqDiff(cursor, seq), seqDiff(stop, seq)) });
+      }
+      const rEnd = rangeEnd(r);
+      if (seqGt(rEnd, cursor)) cursor = rEnd;
+      j++;
+    }
+    if (seqGt(end, cursor)) pieces.push({ seq: cursor, data: data.subarray(seqDiff(cursor, seq)) });
+    if (pieces.length === 0) return "duplicate";
+    if (this.ooo.length + pieces.length > this.maxRanges) return "ooo-limit";
+    // Pieces are sorted and fall between ranges i..j-1 in order; merge them in.
+    const merged = this.ooo.slice(0, i);
+    let p = 0;
+    for (let k = i; k < this.ooo.length; k++) {
+      const r = this.ooo[k]!;
+      while (p < pieces.length && seqGt(r.seq, pieces[p]!.seq)) merged.push(pieces[p++]!);
+      merged.push(r);
+    }
+    while (p < pieces.length) merged.push(pieces[p++]!);
+    this.ooo = merged;
+    for (const piece of pieces) this.oooBytes += piece.data.length;
+    return "out-of-order";
+  }
+}
+
+function rangeEnd(r: Range): Seq {
+  return seqAdd(r.seq, r.data.length);
+}

@@ -1,0 +1,43 @@
+/**
+ * The timers of one connection, as plain deadlines (Infinity = not armed). Nothing here
+ * schedules anything: the connection reports the earliest deadline and the layer calls it
+ * back when that time comes (sans-IO).
+ */
+import type { Millis } from "../env.js";
+import type { TimerKind } from "../trace/events.js";
+
+export class TimerSet {
+  /** Retransmission of SYN, SYN-ACK, data or FIN (RFC 6298). */
+  rto: Millis = Infinity;
+  /** Zero-window probe (RFC 9293 3.8.6.1). */
+  persist: Millis = Infinity;
+  keepalive: Millis = Infinity;
+  delayedAck: Millis = Infinity;
+  /** TIME_WAIT (2 MSL) or the orphaned FIN_WAIT_2 timeout; never both at once. */
+  linger: Millis = Infinity;
+
+  earliest(): Millis {
+    return Math.min(this.rto, this.persist, this.keepalive, this.delayedAck, this.linger);
+  }
+
+  clearAll(): void {
+    this.rto = this.persist = this.keepalive = this.delayedAck = this.linger = Infinity;
+  }
+}
+
+export type TimerSlot = "rto" | "persist" | "keepalive" | "delayedAck" | "linger";
+
+export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
+  switch (slot) {
+    case "rto":
+      return "rto";
+    case "persist":
+      return "persist";
+    case "keepalive":
+      return "keepalive";
+    case "delayedAck":
+      return "delayed-ack";
+    case "linger":
+      return lingerKind;
+  }
+}
