@@ -537,6 +537,7 @@ export class Connection {
     this.sendBuffer.consume(dataAcked);
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
+    if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     this.retries = 0;

@@ -47,7 +47,7 @@ export class TcpLayer implements ConnectionContext {
   private readonly isn: IsnGenerator;
   private readonly timers = new TimerQueue<Connection>();
   private readonly dirty = new Set<Connection>();
-  private readonly woken: Connection[] = [];
+  private readonly woken = new Set<Connection>();
   private readonly listenersWoken = new Set<Listener>();
   private nextEphemeral: number;
   private now: Millis = 0;
@@ -177,7 +177,7 @@ export class TcpLayer implements ConnectionContext {
     this.timers.schedule(conn, conn.deadline);
     if (conn.pendingWake) {
       conn.pendingWake = false;
-      this.woken.push(conn);
+      this.woken.add(conn);
     }
   }
 
@@ -259,8 +259,9 @@ export class TcpLayer implements ConnectionContext {
   }
 
   private deliverWakes(): void {
-    while (this.woken.length > 0) {
-      const batch = this.woken.splice(0);
+    while (this.woken.size > 0) {
+      const batch = [...this.woken];
+      this.woken.clear();
       for (const c of batch) c.onWake?.(c);
     }
     if (this.listenersWoken.size > 0) {
