@@ -250,7 +250,7 @@ export class Connection {
   abort(cause = "abort()"): void {
     if (this.state === "CLOSED" || this.state === "LISTEN") return;
     if (SYNCHRONIZED.has(this.state) || this.state === "SYN_RCVD") {
-      this.sendControl(RST | ACK, this.sndNxt, this.rcvNxt, false);
+      this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
     }
     this.orphaned = true;
     this.terminate(undefined, cause);
@@ -401,7 +401,10 @@ export class Connection {
       const windowClosedAckOnly = this.receiveWindow() === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
       if ((seg.flags & RST) === 0) {
         this.drop(seg, "out-of-window", `seq ${seg.seq} len ${segLen} outside rcv window`);
-        this.ackNow = true; // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+        // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Answers to bare ACKs are rate-limited like
+        // Linux (tcp_oow_rate_limited): two stacks that disagree must not ACK each other forever.
+        if (segLen > 0) this.ackNow = true;
+        else this.challengeAck(now);
       } else {
         this.drop(seg, "out-of-window", "RST outside window");
       }
@@ -774,7 +777,7 @@ export class Connection {
     }
     if (this.keepAliveProbes >= cfg.keepAliveProbes) {
       // Linux sends a RST before reporting the dead peer.
-      this.sendControl(RST | ACK, this.sndNxt, this.rcvNxt, false);
+      this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
       this.terminate("ETIMEDOUT", "keep-alive probes unanswered");
       return;
     }
@@ -913,8 +916,13 @@ export class Connection {
 
   private sndShiftOffered = false;
 
+  /**
+   * A bare ACK. Its sequence number is SND.MAX, not a SND.NXT rewound by a timeout: the
+   * peer has seen everything up to SND.MAX, so anything lower could be out of its window
+   * (Linux tcp_acceptable_seq does the same).
+   */
   private sendAckNow(): void {
-    this.emit(this.lastNow, ACK, this.sndNxt, this.rcvNxt, EMPTY, undefined, false);
+    this.emit(this.lastNow, ACK, this.sndMax, this.rcvNxt, EMPTY, undefined, false);
   }
 
   /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
