@@ -44,6 +44,8 @@ export interface TcpConfig {
   keepAliveProbes: number;
   /** Minimum spacing of challenge ACKs per connection (RFC 5961, tcp_invalid_ratelimit). */
   challengeAckInterval: Millis;
+  /** Local ports connect() picks from (ip_local_port_range), inclusive. */
+  ephemeralPorts: readonly [number, number];
   /** Half-open connections a listener holds at most (tcp_max_syn_backlog). */
   synQueueSize: number;
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
@@ -73,6 +75,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,
   challengeAckInterval: 500,
+  ephemeralPorts: [32768, 60999] as readonly [number, number],
   synQueueSize: 1024,
   noDelay: false,
 });

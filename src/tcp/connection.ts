@@ -326,6 +326,8 @@ export class Connection {
     // Fourth: SYN.
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
+    // The window our SYN offered now has a left edge: the peer's first data byte.
+    this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
     this.negotiate(seg.options, false);
     if (hasAck) {
       this.ackNewData(now, seg.ack);

@@ -17,9 +17,6 @@ import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { TimerQueue } from "./timer-queue.js";
 
-export const EPHEMERAL_LOW = 32768;
-export const EPHEMERAL_HIGH = 60999;
-
 export interface TcpLayerOptions {
   hostName: string;
   config: TcpConfig;
@@ -64,7 +61,8 @@ export class TcpLayer implements ConnectionContext {
     this.mtu = opts.mtu;
     this.output = opts.output;
     this.isn = new IsnGenerator(opts.rng);
-    this.nextEphemeral = EPHEMERAL_LOW + (opts.rng.nextU32() % (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
+    const [low, high] = this.config.ephemeralPorts;
+    this.nextEphemeral = low + (opts.rng.nextU32() % (high - low + 1));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -272,17 +270,18 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /**
-   * Linux-style ephemeral port choice (ip_local_port_range 32768-60999): walk from a
+   * Linux-style ephemeral port choice (ip_local_port_range, 32768-60999 by default): walk from a
    * rotating start and skip any port whose 4-tuple is in use in any state, TIME_WAIT
    * included (S28).
    */
   private pickEphemeralPort(localAddr: number, remoteAddr: number, remotePort: number): number {
-    const span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+    const [low, high] = this.config.ephemeralPorts;
+    const span = high - low + 1;
     for (let i = 0; i < span; i++) {
-      const port = EPHEMERAL_LOW + ((this.nextEphemeral - EPHEMERAL_LOW + i) % span);
+      const port = low + ((this.nextEphemeral - low + i) % span);
       const key = tupleKey({ localAddr, localPort: port, remoteAddr, remotePort });
       if (!this.connections.has(key) && !this.listeners.has(port)) {
-        this.nextEphemeral = port + 1 > EPHEMERAL_HIGH ? EPHEMERAL_LOW : port + 1;
+        this.nextEphemeral = port + 1 > high ? low : port + 1;
         return port;
       }
     }

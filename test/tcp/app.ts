@@ -14,7 +14,7 @@ export class StreamApp {
   constructor(
     readonly conn: Connection,
     private readonly outgoing: Uint8Array,
-    private readonly opts: { closeAfterSend?: boolean; read?: boolean } = {},
+    private readonly opts: { closeAfterSend?: boolean; read?: boolean; closeOnEof?: boolean } = {},
   ) {
     conn.onWake = () => this.pump();
     this.pump();
@@ -35,6 +35,8 @@ export class StreamApp {
       this.sent += c.send(this.outgoing.subarray(this.sent));
     }
     if (this.sent === this.outgoing.length && this.opts.closeAfterSend !== false && c.canSend) c.shutdown();
+    // Done both ways: give the socket up, as an application's close() would.
+    if (this.opts.closeOnEof === true && this.eof && !c.canSend && !c.orphaned) c.close();
   }
 
   get sentBytes(): number {

@@ -29,17 +29,24 @@ export function soakOne(seed: number): string | undefined {
     reorderDelay: r.int(1, 30),
     corrupt: r.float() * 0.05,
   };
-  const { net, client, server } = pair({ seed, link, record: false });
+  // Keep-alive lets a half-closed end notice a peer that gave up (retry limit) instead of
+  // waiting in FIN_WAIT_2 forever, as a real application would arrange.
+  const tcp = { keepAliveIdle: 30_000, keepAliveInterval: 5_000, keepAliveProbes: 4 };
+  const { net, client, server } = pair({ seed, link, record: false, tcp });
+  const closeOnEof = r.chance(0.5);
   const up = pattern(r.int(0, 200_000), seed);
   const down = pattern(r.int(0, 200_000), seed + 1);
   const listener = server.tcp.listen(80);
   let serverApp: StreamApp | undefined;
   listener.onConnection = () => {
     const c = listener.accept();
-    if (c !== undefined) serverApp = new StreamApp(c, down);
+    if (c === undefined) return;
+    c.setKeepAlive(true, net.now);
+    serverApp = new StreamApp(c, down, { closeOnEof });
   };
   const conn = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
-  const clientApp = new StreamApp(conn, up);
+  conn.setKeepAlive(true, net.now);
+  const clientApp = new StreamApp(conn, up, { closeOnEof });
   const where = `seed ${seed} link ${JSON.stringify(link)} up ${up.length} down ${down.length}`;
   let res;
   try {
