@@ -48,6 +48,11 @@ export interface TcpConfig {
   ephemeralPorts: readonly [number, number];
   /** Half-open connections a listener holds at most (tcp_max_syn_backlog). */
   synQueueSize: number;
+  /**
+   * SYN cookies (tcp_syncookies): "overflow" answers with a cookie only when the SYN queue
+   * is full (Linux default 1), "always" for every SYN (2), "never" drops instead (0).
+   */
+  synCookies: "overflow" | "always" | "never";
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
   noDelay: boolean;
 }
@@ -77,6 +82,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   challengeAckInterval: 500,
   ephemeralPorts: [32768, 60999] as readonly [number, number],
   synQueueSize: 1024,
+  synCookies: "overflow",
   noDelay: false,
 });
 

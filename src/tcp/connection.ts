@@ -171,6 +171,27 @@ export class Connection {
     this.flush(now);
   }
 
+  /**
+   * A listener validated the SYN cookie in `ack` (S12): the handshake is complete though no
+   * state was kept for it. Rebuild what the SYN-ACK promised (MSS from the cookie, our
+   * unscaled window) and continue as ESTABLISHED with whatever the ACK carried.
+   */
+  openFromCookie(now: Millis, ack: TcpSegment, mss: number): void {
+    this.lastNow = now;
+    this.irs = seqAdd(ack.seq, -1);
+    this.rcvNxt = ack.seq;
+    this.sndUna = this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
+    this.sendMss = Math.max(this.ctx.config.minMss, Math.min(mss, this.ourMss()));
+    this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
+    this.offerWindowScale = false;
+    this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
+    this.updateSendWindow(ack, true);
+    this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
+    this.acceptText(now, ack);
+    if (!this.isClosed()) this.acceptFin(now, ack);
+    if (!this.isClosed()) this.flush(now);
+  }
+
   // ---------------------------------------------------------------------------------------
   // Application calls (RFC 9293 3.10.2 - 3.10.5)
 

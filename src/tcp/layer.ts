@@ -15,6 +15,7 @@ import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext } from "./connection.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
+import { SynCookies } from "./syn-cookies.js";
 import { TimerQueue } from "./timer-queue.js";
 
 export interface TcpLayerOptions {
@@ -42,6 +43,7 @@ export class TcpLayer implements ConnectionContext {
   private readonly connections = new Map<string, Connection>();
   private readonly listeners = new Map<number, Listener>();
   private readonly isn: IsnGenerator;
+  private readonly cookies: SynCookies;
   private readonly timers = new TimerQueue<Connection>();
   private readonly dirty = new Set<Connection>();
   private readonly woken = new Set<Connection>();
@@ -61,6 +63,7 @@ export class TcpLayer implements ConnectionContext {
     this.mtu = opts.mtu;
     this.output = opts.output;
     this.isn = new IsnGenerator(opts.rng);
+    this.cookies = new SynCookies(opts.rng);
     const [low, high] = this.config.ephemeralPorts;
     this.nextEphemeral = low + (opts.rng.nextU32() % (high - low + 1));
   }
@@ -154,7 +157,8 @@ export class TcpLayer implements ConnectionContext {
 
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
     const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
-    if (to === "ESTABLISHED" && listener !== undefined && listener.synQueue.delete(conn)) {
+    // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
+    if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.delete(conn) || _from === "LISTEN")) {
       listener.acceptQueue.push(conn);
       this.listenersWoken.add(listener);
       this.traceQueues(listener);
@@ -194,12 +198,19 @@ export class TcpLayer implements ConnectionContext {
   private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment): void {
     if ((seg.flags & RST) !== 0) return; // first: ignore RST
     if ((seg.flags & ACK) !== 0) {
+      if ((seg.flags & SYN) === 0 && this.cookieMayBeOut(now, listener) && this.acceptCookie(now, listener, tuple, seg)) return;
       // second: no ACK can be acceptable here -> <SEQ=SEG.ACK><CTL=RST>
       this.replyToNothing(tuple, seg, "no-listener");
       return;
     }
     if ((seg.flags & SYN) === 0) {
       this.drop(now, "state", tuple, seg, "neither SYN nor ACK for a listener");
+      return;
+    }
+    const mode = this.config.synCookies;
+    if (listener.synQueueFull) listener.lastOverflow = now;
+    if (mode === "always" || (mode === "overflow" && listener.synQueueFull)) {
+      this.sendCookie(now, listener, tuple, seg);
       return;
     }
     if (listener.synQueueFull) {
@@ -218,6 +229,52 @@ export class TcpLayer implements ConnectionContext {
     listener.synQueue.add(conn);
     conn.openPassive(now, seg);
     this.traceQueues(listener);
+  }
+
+  /** A stateless SYN-ACK whose ISN is a cookie (S12). Nothing is remembered. */
+  private sendCookie(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment): void {
+    const { iss } = this.cookies.make(now, tuple, syn.seq, syn.options.mss ?? this.config.defaultMss);
+    listener.cookiesSent++;
+    const synAck: TcpSegment = {
+      srcPort: tuple.localPort, dstPort: tuple.remotePort, seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK,
+      window: Math.min(this.config.receiveBufferSize, 65535), urgentPointer: 0,
+      options: { mss: this.mtu - 40 }, payload: new Uint8Array(0),
+    };
+    if (this.trace.enabled) {
+      this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "sent" });
+      this.trace.emit({ type: "segment-out", time: now, host: this.hostName, tuple, segment: synAck, retransmit: false });
+    }
+    this.output(tuple, synAck);
+  }
+
+  /** Cookies are only worth checking if some were sent lately (Linux tcp_synq_no_recent_overflow). */
+  private cookieMayBeOut(now: Millis, listener: Listener): boolean {
+    const mode = this.config.synCookies;
+    return mode === "always" || (mode === "overflow" && now - listener.lastOverflow < 120_000);
+  }
+
+  /** The final ACK of a cookie handshake: rebuild the connection if the cookie checks out. */
+  private acceptCookie(now: Millis, listener: Listener, tuple: FourTuple, ack: TcpSegment): boolean {
+    const iss = seqAdd(ack.ack, -1);
+    const mss = this.cookies.check(now, tuple, iss, seqAdd(ack.seq, -1));
+    if (mss === undefined) {
+      listener.cookiesRejected++;
+      if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "rejected" });
+      return false;
+    }
+    if (listener.acceptQueueFull) {
+      listener.acceptQueueDrops++;
+      this.drop(now, "accept-queue-full", tuple, ack, "accept queue full (SYN cookie ACK dropped)");
+      return true;
+    }
+    listener.cookiesAccepted++;
+    if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
+    const conn = new Connection(this, { tuple, iss, passive: true });
+    conn.listenerPort = listener.port;
+    conn.state = "LISTEN";
+    this.connections.set(tupleKey(tuple), conn);
+    conn.openFromCookie(now, ack, mss);
+    return true;
   }
 
   /**
@@ -297,7 +354,7 @@ export class TcpLayer implements ConnectionContext {
     }
   }
 
-  private drop(now: Millis, reason: "no-listener" | "syn-queue-full" | "state", tuple: FourTuple, segment: TcpSegment, detail: string): void {
+  private drop(now: Millis, reason: "no-listener" | "syn-queue-full" | "accept-queue-full" | "state", tuple: FourTuple, segment: TcpSegment, detail: string): void {
     if (this.trace.enabled) this.trace.emit({ type: "drop", time: now, host: this.hostName, reason, tuple, segment, detail });
   }
 }

@@ -22,6 +22,12 @@ export class Listener {
   // Drop counters (S7): what a `netstat -s` would show as ListenOverflows / ListenDrops.
   synQueueDrops = 0;
   acceptQueueDrops = 0;
+  /** SYN cookies sent, and final ACKs whose cookie was valid / invalid (S12). */
+  cookiesSent = 0;
+  cookiesAccepted = 0;
+  cookiesRejected = 0;
+  /** When a SYN last found the queue full; cookies are only checked for a while after (Linux). */
+  lastOverflow = -Infinity;
 
   readonly backlog: number;
 

@@ -72,8 +72,8 @@ describe("LISTEN", () => {
     h.expectSent([{ flags: RST, seq: seqAdd(REMOTE_SEQ, 77) }]);
   });
 
-  it("drops new SYNs when the SYN queue is full (S7) and counts them", () => {
-    const { h, listener } = listening({ synQueueSize: 2 });
+  it("with SYN cookies off, drops new SYNs when the SYN queue is full (S7) and counts them", () => {
+    const { h, listener } = listening({ synQueueSize: 2, synCookies: "never" });
     for (let i = 0; i < 3; i++) h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr: REMOTE_ADDR, port: 40000 + i });
     expect(listener.synQueue.size).toBe(2);
     expect(listener.synQueueDrops).toBe(1);
@@ -88,6 +88,75 @@ describe("LISTEN", () => {
     const [synAck] = h.takeSent();
     expect(synAck!.window).toBe(65535);
     expect(synAck!.options).toEqual({ mss: 1460, windowScale: 7 });
+  });
+});
+
+describe("LISTEN with SYN cookies (S12, RFC 4987)", () => {
+  function overflowing(tcp = {}) {
+    const { h, listener } = listening({ synQueueSize: 1, ...tcp });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr: REMOTE_ADDR, port: 40000 });
+    h.takeSent();
+    return { h, listener };
+  }
+
+  it("answers a SYN with a stateless SYN,ACK when the queue is full, then rebuilds the connection from the ACK", () => {
+    const { h, listener } = overflowing();
+    const peer = { addr: REMOTE_ADDR, port: 40001 };
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } }, peer);
+    const [synAck] = h.takeSent();
+    expect(synAck!.flags).toBe(SYN | ACK);
+    expect(synAck!.ack).toBe(R(1));
+    expect(listener.synQueue.size).toBe(1); // nothing was stored for this SYN
+    expect(listener.cookiesSent).toBe(1);
+    h.deliver({ flags: ACK | PSH, seq: R(1), ack: seqAdd(synAck!.seq, 1), payload: "hello" }, peer);
+    const conn = listener.accept()!;
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.sendMss).toBe(1460);
+    expect(text(conn.read())).toBe("hello");
+    expect(listener.cookiesAccepted).toBe(1);
+  });
+
+  it("remembers the MSS only to the nearest table value at or below the peer's (536, 1300, 1440, 1460)", () => {
+    const { h, listener } = overflowing();
+    const peer = { addr: REMOTE_ADDR, port: 40002 };
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1400 } }, peer);
+    const [synAck] = h.takeSent();
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1) }, peer);
+    expect(listener.accept()!.sendMss).toBe(1300);
+  });
+
+  it("a forged ACK (wrong cookie) gets a RST and creates nothing", () => {
+    const { h, listener } = overflowing();
+    const peer = { addr: REMOTE_ADDR, port: 40003 };
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ }, peer);
+    const [synAck] = h.takeSent();
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 0x5a5a5a) }, peer);
+    h.expectSent([{ flags: RST, seq: seqAdd(synAck!.seq, 0x5a5a5a) }]);
+    expect(listener.acceptQueue).toHaveLength(0);
+    expect(listener.cookiesRejected).toBe(1);
+  });
+
+  it("a cookie older than two minutes is refused", () => {
+    const { h, listener } = overflowing();
+    const peer = { addr: REMOTE_ADDR, port: 40004 };
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ }, peer);
+    const [synAck] = h.takeSent();
+    h.advance(119_000);
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr: REMOTE_ADDR, port: 40005 }); // keep overflowing
+    h.takeSent();
+    h.advance(61_000);
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1) }, peer);
+    expect(listener.acceptQueue).toHaveLength(0);
+    expect(h.takeSent().filter((s) => s.dstPort === peer.port).map((s) => s.flags)).toEqual([RST]);
+  });
+
+  it('synCookies: "always" never stores a half-open connection', () => {
+    const { h, listener } = listening({ synCookies: "always" });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ });
+    const [synAck] = h.takeSent();
+    expect(listener.synQueue.size).toBe(0);
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1) });
+    expect(listener.accept()!.state).toBe("ESTABLISHED");
   });
 });
 

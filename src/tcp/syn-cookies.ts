@@ -1,0 +1,77 @@
+/**
+ * SYN cookies (S12, RFC 4987 section 3.6): when the SYN queue is full, the listener
+ * answers a SYN without keeping any state. Everything it needs later is folded into the
+ * initial sequence number of its SYN-ACK; the client's final ACK echoes it back (ack - 1),
+ * and the listener rebuilds the connection from that ACK alone.
+ *
+ * Layout (the one Linux uses, net/ipv4/syncookies.c):
+ *
+ *   cookie = H1(tuple) + clientIsn + (t << 24) + ((H2(tuple, t) + mssIndex) mod 2^24)
+ *
+ * where t is a minute counter. H1 hides the cookie from anyone without the secret; t lets
+ * the listener refuse cookies older than two minutes; the low 24 bits carry the MSS index,
+ * protected by H2 so a forged ACK has about a 1 in 2^24 chance per guess. Without TCP
+ * timestamps there is nowhere to keep window scale or SACK, so a cookie connection has
+ * neither (as on Linux without timestamps).
+ */
+import type { Millis, Rng } from "../env.js";
+import type { FourTuple } from "../trace/events.js";
+import { seq, type Seq } from "../wire/seq.js";
+import { halfSipHash24 } from "./isn.js";
+
+/** MSS values a cookie can carry (Linux msstab for IPv4). */
+export const COOKIE_MSS_TABLE: readonly number[] = [536, 1300, 1440, 1460];
+const COOKIE_BITS = 24;
+const COOKIE_MASK = (1 << COOKIE_BITS) - 1;
+/** Minutes a cookie stays valid (Linux MAX_SYNCOOKIE_AGE). */
+const MAX_AGE = 2;
+const MINUTE: Millis = 60_000;
+
+export class SynCookies {
+  private readonly k: [number, number, number, number];
+
+  constructor(rng: Rng) {
+    this.k = [rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32()];
+  }
+
+  /** The ISN for a stateless SYN-ACK, and the MSS the cookie will remember. */
+  make(now: Millis, tuple: FourTuple, clientIsn: Seq, peerMss: number): { iss: Seq; mss: number } {
+    let index = 0;
+    for (let i = COOKIE_MSS_TABLE.length - 1; i >= 0; i--) {
+      if (peerMss >= COOKIE_MSS_TABLE[i]!) {
+        index = i;
+        break;
+      }
+    }
+    const t = counter(now);
+    const low = (this.h2(tuple, t) + index) & COOKIE_MASK;
+    const iss = seq(this.h1(tuple) + clientIsn + ((t << COOKIE_BITS) >>> 0) + low);
+    return { iss, mss: COOKIE_MSS_TABLE[index]! };
+  }
+
+  /**
+   * Checks the cookie echoed by a final ACK (ack - 1) for the client's ISN (seq - 1).
+   * Returns the MSS it carried, or undefined for a forged, corrupted or expired cookie.
+   */
+  check(now: Millis, tuple: FourTuple, cookie: Seq, clientIsn: Seq): number | undefined {
+    const rest = (cookie - this.h1(tuple) - clientIsn) >>> 0;
+    const t = counter(now);
+    const age = (t - (rest >>> COOKIE_BITS)) & 0xff;
+    if (age >= MAX_AGE) return undefined;
+    const cookieT = (t - age) >>> 0;
+    const index = ((rest & COOKIE_MASK) - this.h2(tuple, cookieT)) & COOKIE_MASK;
+    return index < COOKIE_MSS_TABLE.length ? COOKIE_MSS_TABLE[index] : undefined;
+  }
+
+  private h1(t: FourTuple): number {
+    return halfSipHash24(this.k[0], this.k[1], [t.localAddr, t.remoteAddr, ((t.localPort << 16) | t.remotePort) >>> 0]);
+  }
+
+  private h2(t: FourTuple, count: number): number {
+    return halfSipHash24(this.k[2], this.k[3], [t.localAddr, t.remoteAddr, ((t.localPort << 16) | t.remotePort) >>> 0, count]);
+  }
+}
+
+function counter(now: Millis): number {
+  return Math.floor(now / MINUTE) & 0xff;
+}
