@@ -30,6 +30,8 @@ export interface ConnectionContext {
   readonly trace: TraceSink;
   /** Largest IP packet the link carries; our MSS is derived from it (RFC 6691). */
   readonly mtu: number;
+  /** The current time, for events caused by application calls (which carry no time of their own). */
+  now(): Millis;
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void;
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void;
   /** The connection wants a flush, or its deadline or application-visible state changed. */
@@ -197,6 +199,7 @@ export class Connection {
 
   /** Queues bytes for sending. Returns how many were taken (0 when the buffer is full). */
   send(data: Uint8Array): number {
+    this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
     const n = this.sendBuffer.append(data);
     if (n > 0) this.ctx.touched(this, true);
@@ -228,6 +231,7 @@ export class Connection {
    */
   shutdown(): void {
     if (this.finQueued) return;
+    this.lastNow = this.ctx.now();
     switch (this.state) {
       case "SYN_SENT":
       case "SYN_RCVD":
@@ -255,6 +259,7 @@ export class Connection {
   close(): void {
     if (this.orphaned) return;
     this.orphaned = true;
+    this.lastNow = this.ctx.now();
     if (this.state === "SYN_SENT") {
       this.terminate(undefined, "close() in SYN_SENT");
       return;
@@ -270,6 +275,7 @@ export class Connection {
   /** Aborts with RST (RFC 9293 3.10.5 ABORT). */
   abort(cause = "abort()"): void {
     if (this.state === "CLOSED" || this.state === "LISTEN") return;
+    this.lastNow = this.ctx.now();
     if (SYNCHRONIZED.has(this.state) || this.state === "SYN_RCVD") {
       this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
     }
@@ -508,15 +514,14 @@ export class Connection {
         // Active (simultaneous open): the connection was refused.
         this.terminate(this.passive ? undefined : "ECONNREFUSED", "RST received in SYN_RCVD");
         return;
-      case "ESTABLISHED":
-      case "FIN_WAIT_1":
-      case "FIN_WAIT_2":
-      case "CLOSE_WAIT":
-        this.terminate("ECONNRESET", `RST received in ${this.state}`);
+      case "TIME_WAIT":
+        // Linux (tcp_rfc1337=0) lets an exact RST end TIME_WAIT early; nobody is told.
+        this.terminate(undefined, "RST received in TIME_WAIT");
         return;
       default:
-        // CLOSING, LAST_ACK, TIME_WAIT: close quietly (Linux tcp_rfc1337=0 kills TIME_WAIT).
-        this.terminate(undefined, `RST received in ${this.state}`);
+        // Every other synchronized state: reset by peer (Linux tcp_reset also reports
+        // ECONNRESET for CLOSING and LAST_ACK, where RFC 9293 just closes).
+        this.terminate("ECONNRESET", `RST received in ${this.state}`);
     }
   }
 
@@ -727,6 +732,7 @@ export class Connection {
   // Timers
 
   onTimer(now: Millis): void {
+    this.lastNow = now;
     const t = this.timers;
     if (t.linger <= now) {
       this.fireTimer(now, "linger");

@@ -24,6 +24,8 @@ export interface TcpLayerOptions {
   rng: Rng;
   trace: TraceSink;
   mtu: number;
+  /** The driver's clock, read when the application calls in between packets and timers. */
+  clock?: () => Millis;
   /** Hands a TCP segment to IP for the given 4-tuple (local = source). */
   output: (tuple: FourTuple, segment: TcpSegment) => void;
 }
@@ -49,8 +51,9 @@ export class TcpLayer implements ConnectionContext {
   private readonly woken = new Set<Connection>();
   private readonly listenersWoken = new Set<Listener>();
   private nextEphemeral: number;
-  private now: Millis = 0;
+  private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
+  private clock: (() => Millis) | undefined;
 
   // Host-wide counters (like `netstat -s`).
   rstsSent = 0;
@@ -62,6 +65,7 @@ export class TcpLayer implements ConnectionContext {
     this.trace = opts.trace;
     this.mtu = opts.mtu;
     this.output = opts.output;
+    this.clock = opts.clock;
     this.isn = new IsnGenerator(opts.rng);
     this.cookies = new SynCookies(opts.rng);
     const [low, high] = this.config.ephemeralPorts;
@@ -73,13 +77,14 @@ export class TcpLayer implements ConnectionContext {
 
   /** Active open (S4). The SYN leaves on the next poll. */
   connect(p: ConnectParams): Connection {
+    this.lastTime = this.now();
     const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     const key = tupleKey(tuple);
     if (this.connections.has(key)) throw new AddressInUseError(`4-tuple ${key} is in use`);
-    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.now, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false });
+    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false });
     this.connections.set(key, conn);
-    conn.openActive(this.now);
+    conn.openActive(this.lastTime);
     return conn;
   }
 
@@ -112,7 +117,7 @@ export class TcpLayer implements ConnectionContext {
   // Driver side
 
   receive(now: Millis, src: number, dst: number, seg: TcpSegment): void {
-    this.now = now;
+    this.lastTime = now;
     const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
     if (this.trace.enabled) this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple, segment: seg });
     const conn = this.connections.get(tupleKey(tuple));
@@ -128,7 +133,7 @@ export class TcpLayer implements ConnectionContext {
   }
 
   poll(now: Millis): void {
-    this.now = now;
+    this.lastTime = now;
     this.flushDirty(now);
     for (;;) {
       const conn = this.timers.popDue(now);
@@ -141,16 +146,29 @@ export class TcpLayer implements ConnectionContext {
   }
 
   nextDeadline(): Millis {
-    if (this.dirty.size > 0) return this.now;
+    if (this.dirty.size > 0) return this.lastTime;
     return this.timers.peekTime();
   }
 
   // ---------------------------------------------------------------------------------------
   // ConnectionContext
 
+  /**
+   * Gives the layer the driver's clock, so that application calls made between packets and
+   * timers (connect, close, abort) are stamped with the right time in traces and ISNs.
+   */
+  setClock(clock: () => Millis): void {
+    this.clock = clock;
+  }
+
+  /** The driver's time when it gave us a clock; otherwise the time of the last event. */
+  now(): Millis {
+    return this.clock !== undefined ? Math.max(this.clock(), this.lastTime) : this.lastTime;
+  }
+
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void {
     if (this.trace.enabled) {
-      this.trace.emit({ type: "segment-out", time: this.now, host: this.hostName, tuple: conn.tuple, segment: seg, retransmit });
+      this.trace.emit({ type: "segment-out", time: this.now(), host: this.hostName, tuple: conn.tuple, segment: seg, retransmit });
     }
     this.output(conn.tuple, seg);
   }
@@ -284,7 +302,7 @@ export class TcpLayer implements ConnectionContext {
    */
   private replyToNothing(tuple: FourTuple, seg: TcpSegment, reason: "no-listener"): void {
     this.segmentsWithoutConnection++;
-    this.drop(this.now, reason, tuple, seg, "no connection for this segment");
+    this.drop(this.lastTime, reason, tuple, seg, "no connection for this segment");
     if ((seg.flags & RST) !== 0) return;
     let rst: TcpSegment;
     if ((seg.flags & ACK) !== 0) {
@@ -294,7 +312,7 @@ export class TcpLayer implements ConnectionContext {
       rst = controlSegment(tuple, RST | ACK, 0 as Seq, seqAdd(seg.seq, segLen));
     }
     this.rstsSent++;
-    if (this.trace.enabled) this.trace.emit({ type: "segment-out", time: this.now, host: this.hostName, tuple, segment: rst, retransmit: false });
+    if (this.trace.enabled) this.trace.emit({ type: "segment-out", time: this.now(), host: this.hostName, tuple, segment: rst, retransmit: false });
     this.output(tuple, rst);
   }
 
@@ -348,7 +366,7 @@ export class TcpLayer implements ConnectionContext {
   private traceQueues(listener: Listener): void {
     if (this.trace.enabled) {
       this.trace.emit({
-        type: "queue", time: this.now, host: this.hostName, port: listener.port,
+        type: "queue", time: this.lastTime, host: this.hostName, port: listener.port,
         synQueue: listener.synQueue.size, acceptQueue: listener.acceptQueue.length,
       });
     }

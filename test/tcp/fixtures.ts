@@ -27,7 +27,9 @@ export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<Tcp
     net.addHost(name, address, (transmit, ctx) => {
       const o: HostOptions = { name, address, rng: ctx.rng, transmit, trace: hub, tcp: { ...opts.tcp, ...tcp } };
       if (opts.mtu !== undefined) o.mtu = opts.mtu;
-      return new Host(o);
+      const host = new Host(o);
+      host.tcp.setClock(ctx.now);
+      return host;
     }).endpoint;
   const client = make("client", CLIENT_ADDR, opts.clientTcp);
   const server = make("server", SERVER_ADDR, opts.serverTcp);

@@ -48,6 +48,7 @@ export class Harness {
       },
       tcp: { windowScaling: false, ...tcp },
     });
+    this.host.tcp.setClock(() => this.now);
   }
 
   /** Hands the host one segment from the peer, then lets it run at the same instant. */
