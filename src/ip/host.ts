@@ -1,106 +1,253 @@
 /**
- * A host: one IPv4 address on one link, with a TCP layer. It is the sans-IO `Endpoint`
- * the simulator and the real-time drivers run.
+ * A host: IPv4 interfaces and routes on one link, with TCP, UDP and ICMP on top. It is the
+ * sans-IO `Endpoint` the simulator and the real-time drivers run.
  *
- * Inbound packets are parsed (IPv4, then TCP with the pseudo-header checksum); anything
- * malformed, corrupt or addressed elsewhere is dropped silently, counted and traced (S20).
- * Outbound segments get an IPv4 header and leave through `transmit`.
+ * This file only wires the parts together; each job lives in its own module:
+ *   input.ts      validation, local-delivery filter, demultiplexing by protocol
+ *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout)
+ *   output.ts     route, header, ID, DF policy and fragmentation
+ *   routing.ts    interfaces, routes, source-address choice
+ *   icmp.ts       echo, errors (rate-limited), errors handed to transports, ping
+ *   udp/          sockets, port table, receive queues
+ *   drops.ts      drop counters and `drop` trace events
+ *
+ * Driving contract: `receive(now, packet)` for each packet, `poll(now)` when
+ * `nextDeadline()` comes due. Application calls (UDP send, ping) queue their packets and
+ * make `nextDeadline()` return the current time, so they leave on the next poll stamped
+ * with the driver's time. Application callbacks (onWake, onEchoReply) run at the end of
+ * `receive` and `poll`, never in the middle of a packet.
  */
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
-import { emitIpv4Header, IPV4_MIN_HEADER, parseIpv4, PROTO_TCP } from "../wire/ipv4.js";
+import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
+import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
 import { emitTcp, headerLength, parseTcp, type TcpSegment } from "../wire/tcp.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import { TcpLayer } from "../tcp/layer.js";
+import type { InboundDatagram } from "./datagram.js";
+import { DropRecorder, type IpDropReason } from "./drops.js";
+import { IcmpLayer, type IcmpStats } from "./icmp.js";
+import { Ipv4Input, type DatagramHandler } from "./input.js";
+import { Ipv4Output } from "./output.js";
+import { ICMP_RATE_LIMIT_DEFAULTS, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
+import { DEFAULT_MTU, RoutingTable, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { newIpStats, type IpStats } from "./stats.js";
+import { UdpLayer, type UdpStats } from "./udp/layer.js";
+import type { UdpSocketOptions } from "./udp/socket.js";
 
 export interface HostOptions {
   /** A name for traces ("client", "server"). */
   name: string;
-  /** The host's IPv4 address (uint32). */
-  address: number;
+  /**
+   * The host's IPv4 address (uint32): the simple single-interface form. Without
+   * `interfaces`, the host gets one interface "eth0" with this address (/32) and an
+   * on-link default route, so every destination is reachable over its one link.
+   */
+  address?: number;
+  /** Interfaces (address/prefix, MTU). Each gets a connected route; add others with `routes`. */
+  interfaces?: InterfaceConfig[];
+  /** Routes besides the connected ones. Default: none with `interfaces`, on-link default with `address`. */
+  routes?: RouteConfig[];
   rng: Rng;
   transmit: Transmit;
-  /** Largest IP packet the link carries (default 1500). */
+  /** Largest IP packet the link carries (default 1500); an interface may override it. */
   mtu?: number;
   trace?: TraceSink;
   tcp?: Partial<TcpConfig>;
   /** Time-to-live of packets we send (Linux default 64). */
   ttl?: number;
+  /** Fragment reassembly limits (Linux: 30 s, 4 MiB). */
+  reassembly?: Partial<ReassemblyConfig>;
+  /** ICMP error rate limits (Linux: 1 s per destination with a burst of 6, 1000/s host-wide). */
+  icmpRateLimit?: Partial<IcmpRateLimitConfig>;
+  /** Defaults for every UDP socket (buffer sizes, path-MTU policy). */
+  udp?: UdpSocketOptions;
+  /** Verify IPv4 header checksums (default true). */
+  verifyChecksum?: boolean;
 }
 
 export interface HostCounters {
   packetsIn: number;
   packetsOut: number;
-  drops: Partial<Record<DropReason, number>>;
+  /** Drops by reason: the trace union's reasons plus the IP layer's finer ones. */
+  drops: Partial<Record<DropReason | IpDropReason, number>>;
+  ip: IpStats;
+  icmp: IcmpStats;
+  udp: UdpStats;
+  reassembly: ReassemblyStats;
 }
+
+/** Rounds of "send queued output, then wake the application" per receive or poll. */
+const MAX_FLUSH_ROUNDS = 16;
 
 export class Host implements Endpoint {
   readonly name: string;
+  /** The primary address: `address`, or the first interface's. */
   readonly address: number;
   readonly tcp: TcpLayer;
-  readonly counters: HostCounters = { packetsIn: 0, packetsOut: 0, drops: {} };
-  private readonly transmitPacket: Transmit;
-  private readonly trace: TraceSink;
-  private readonly ttl: number;
-  private ipId = 0;
+  readonly udp: UdpLayer;
+  readonly icmp: IcmpLayer;
+  readonly routing: RoutingTable;
+  readonly reassembler: Reassembler;
+  readonly counters: HostCounters;
+  private readonly input: Ipv4Input;
+  private readonly output: Ipv4Output;
+  private readonly drops: DropRecorder;
   private now: Millis = 0;
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
-    this.address = opts.address >>> 0;
-    this.transmitPacket = opts.transmit;
-    this.trace = opts.trace ?? NULL_SINK;
-    this.ttl = opts.ttl ?? 64;
+    const trace = opts.trace ?? NULL_SINK;
+    const mtu = opts.mtu ?? DEFAULT_MTU;
+    this.routing = buildRouting(opts, mtu);
+    this.address = (opts.address ?? this.routing.interfaces[0]!.address) >>> 0;
+    const ttl = opts.ttl ?? 64;
+    if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new RangeError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
+
     this.tcp = new TcpLayer({
       hostName: opts.name,
       config: resolveConfig(opts.tcp),
       rng: opts.rng,
-      trace: this.trace,
-      mtu: opts.mtu ?? 1500,
+      trace,
+      mtu: this.routing.interfaces[0]!.mtu,
       output: (tuple, seg) => this.sendTcp(tuple, seg),
     });
+
+    this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
+    const ipStats = newIpStats();
+    const drops: HostCounters["drops"] = {};
+    this.drops = new DropRecorder(opts.name, trace, drops);
+    this.output = new Ipv4Output({
+      routing: this.routing,
+      transmit: (packet) => {
+        this.counters.packetsOut++;
+        opts.transmit(packet);
+      },
+      drops: this.drops,
+      stats: ipStats,
+      ttl,
+      // Drawn after the TCP layer's draws, so TCP's random choices do not depend on IP.
+      firstId: opts.rng.nextU32() & 0xffff,
+    });
+    this.udp = new UdpLayer({ routing: this.routing, output: this.output, drops: this.drops, rng: opts.rng, socketDefaults: opts.udp ?? {} });
+    this.icmp = new IcmpLayer({
+      routing: this.routing,
+      output: this.output,
+      drops: this.drops,
+      rateLimit: { ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit },
+    });
+    this.icmp.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
+
+    const handlers = new Map<number, DatagramHandler>([
+      [PROTO_TCP, (now, d) => this.deliverTcp(now, d)],
+      [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
+      [PROTO_ICMP, (now, d) => this.icmp.receive(now, d)],
+    ]);
+    this.input = new Ipv4Input({
+      routing: this.routing,
+      reassembler: this.reassembler,
+      drops: this.drops,
+      stats: ipStats,
+      handlers,
+      // RFC 1122 3.2.2.1: a host SHOULD send protocol unreachable.
+      onUnknownProtocol: (now, d) => {
+        this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PROTOCOL);
+      },
+      verifyChecksum: opts.verifyChecksum !== false,
+    });
+
+    this.counters = {
+      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, udp: this.udp.stats, reassembly: this.reassembler.stats,
+    };
   }
 
   receive(now: Millis, packet: Uint8Array): void {
     this.now = now;
     this.counters.packetsIn++;
-    const ip = parseIpv4(packet);
-    if (!ip.ok) return this.drop(ip.reason === "bad-checksum" ? "bad-checksum" : "malformed", `IPv4: ${ip.reason}`);
-    const { header, payload } = ip.value;
-    if (header.dst !== this.address) return this.drop("not-for-us", "destination is not this host");
-    if (header.moreFragments || header.fragmentOffset !== 0) return this.drop("malformed", "IPv4 fragments are not reassembled yet");
-    if (header.protocol !== PROTO_TCP) return this.drop("malformed", `protocol ${header.protocol} not handled`);
-    const tcp = parseTcp(payload, { src: header.src, dst: header.dst });
-    if (!tcp.ok) return this.drop(tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, header.src, header.dst, tcp.value);
+    this.input.receive(now, packet);
+    this.flushAndNotify(now);
   }
 
   poll(now: Millis): void {
     this.now = now;
+    for (const e of this.reassembler.expire(now)) {
+      this.drops.drop(now, "frag-timeout", `datagram id ${e.id} protocol ${e.protocol} incomplete after ${this.reassembler.config.timeout} ms; ${e.bytesHeld} bytes freed`);
+      // RFC 1122 3.3.2: time exceeded (reassembly) SHOULD be sent if fragment 0 arrived.
+      if (e.first !== undefined) this.icmp.sendError(now, e.first, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY);
+    }
     this.tcp.poll(now);
+    this.flushAndNotify(now);
   }
 
   nextDeadline(): Millis {
-    return this.tcp.nextDeadline();
+    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput()) return this.now;
+    return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline());
   }
 
+  /** The route (interface, source address, next hop) to `destination`; throws ENETUNREACH / EHOSTUNREACH. */
+  route(destination: number): RouteChoice {
+    return this.routing.resolve(destination);
+  }
+
+  // -----------------------------------------------------------------------------------------
+
+  private deliverTcp(now: Millis, d: InboundDatagram): void {
+    const { src, dst } = d.header;
+    const tcp = parseTcp(d.payload, { src, dst });
+    if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
+    this.tcp.receive(now, src, dst, tcp.value);
+  }
+
+  private deliverUdp(now: Millis, d: InboundDatagram): void {
+    // RFC 1122 4.1.3.1: a datagram for a port nobody listens on SHOULD get port unreachable.
+    if (this.udp.receive(now, d) === "no-port") this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
+  }
+
+  /** TCP segments are never fragmented: DF set, and larger than the MTU means not sent. */
   private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
-    const tcpLength = headerLength(seg.options) + seg.payload.length;
-    const packet = new Uint8Array(IPV4_MIN_HEADER + tcpLength);
-    emitIpv4Header(
-      { src: tuple.localAddr, dst: tuple.remoteAddr, protocol: PROTO_TCP, payloadLength: tcpLength, ttl: this.ttl, id: this.ipId, dontFragment: true },
-      packet,
-      0,
-    );
-    this.ipId = (this.ipId + 1) & 0xffff;
-    emitTcp(seg, packet, IPV4_MIN_HEADER, { src: tuple.localAddr, dst: tuple.remoteAddr });
-    this.counters.packetsOut++;
-    this.transmitPacket(packet);
+    this.output.send(this.now, {
+      dst: tuple.remoteAddr,
+      src: tuple.localAddr,
+      protocol: PROTO_TCP,
+      payloadLength: headerLength(seg.options) + seg.payload.length,
+      writePayload: (buf, offset, src) => {
+        emitTcp(seg, buf, offset, { src, dst: tuple.remoteAddr });
+      },
+      policy: "do",
+    });
   }
 
-  private drop(reason: DropReason, detail: string): void {
-    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
-    if (this.trace.enabled) this.trace.emit({ type: "drop", time: this.now, host: this.name, reason, detail });
+  /**
+   * Sends what the application queued, then tells it what happened. A callback may queue
+   * more; a few rounds settle that within the same instant, and anything left keeps
+   * `nextDeadline()` at now.
+   */
+  private flushAndNotify(now: Millis): void {
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      this.udp.flush(now);
+      this.icmp.flush(now);
+      this.udp.deliverWakes();
+      this.icmp.deliverNotifications();
+      if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput()) return;
+    }
   }
+}
+
+function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
+  if (opts.interfaces === undefined) {
+    if (opts.address === undefined) throw new RangeError("a host needs `address` or `interfaces`");
+    const table = new RoutingTable([{ name: "eth0", address: opts.address, prefixLength: 32 }], mtu);
+    // One link, everything on it: what the simulator's flat network is.
+    table.add({ destination: 0, prefixLength: 0, interface: "eth0" });
+    for (const r of opts.routes ?? []) table.add(r);
+    return table;
+  }
+  const table = new RoutingTable(opts.interfaces, mtu);
+  if (opts.address !== undefined && !table.isLocal(opts.address)) {
+    throw new RangeError("`address` must be one of the interfaces' addresses");
+  }
+  for (const r of opts.routes ?? []) table.add(r);
+  return table;
 }

@@ -1,0 +1,265 @@
+/**
+ * ICMPv4 for a host (RFC 792, RFC 1122 3.2.2): answers echo requests, sends destination
+ * unreachable and time exceeded errors under the RFC 1122 restrictions and a Linux-like
+ * rate limit, hands received errors to the transport they concern, and lets the
+ * application send echo requests (ping) and hear the replies.
+ *
+ * Received errors go to the transport named in the quoted header. UDP acts on them
+ * (udp/layer.ts); TCP does not (not supported yet: RFC 5927 advice, soft errors and
+ * PMTU discovery are left to the TCP engine's owner), so they are counted and ignored.
+ * Fragmentation-needed messages update nothing: there is no path-MTU cache.
+ */
+import type { Millis } from "../env.js";
+import {
+  emitIcmp,
+  ICMP_DEST_UNREACHABLE,
+  ICMP_HEADER_LENGTH,
+  ICMP_TIME_EXCEEDED,
+  icmpLength,
+  parseIcmp,
+  parseIcmpQuote,
+  type IcmpMessage,
+  type IcmpQuote,
+} from "../wire/icmp.js";
+import { formatIpv4Address, PROTO_ICMP } from "../wire/ipv4.js";
+import { icmpQuote, type InboundDatagram } from "./datagram.js";
+import type { DropRecorder } from "./drops.js";
+import { MessageTooLongError, WouldBlockError } from "./errors.js";
+import { IPV4_MAX_PACKET, type Ipv4Output } from "./output.js";
+import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { isMartianSource, type RoutingTable } from "./routing.js";
+import { SendQueue } from "./send-queue.js";
+
+/** The largest echo payload over IPv4: 65,535 - 20 - 8. */
+export const ICMP_MAX_ECHO_DATA = IPV4_MAX_PACKET - 20 - ICMP_HEADER_LENGTH;
+
+/** Query (non-error) ICMP types (RFC 792, RFC 950): echo, timestamp, information, mask. */
+const QUERY_TYPES: ReadonlySet<number> = new Set([0, 8, 13, 14, 15, 16, 17, 18]);
+
+export interface EchoReply {
+  /** Who answered. */
+  from: number;
+  /** Our address it was sent to. */
+  to: number;
+  id: number;
+  seq: number;
+  data: Uint8Array;
+  time: Millis;
+}
+
+export interface EchoRequest {
+  id: number;
+  seq: number;
+  data?: Uint8Array;
+}
+
+/** Linux `Icmp:` MIB rows. */
+export interface IcmpStats {
+  inMsgs: number;
+  /** Malformed messages or bad checksums (InErrors). */
+  inErrors: number;
+  inCsumErrors: number;
+  inEchos: number;
+  inEchoReps: number;
+  inDestUnreachs: number;
+  inTimeExcds: number;
+  outMsgs: number;
+  outEchos: number;
+  outEchoReps: number;
+  outDestUnreachs: number;
+  outTimeExcds: number;
+  /** Errors not sent because of the rate limit (OutRateLimitHost + OutRateLimitGlobal). */
+  outRateLimited: number;
+  /** Errors about transports that do not act on them (TCP for now). */
+  errorsIgnored: number;
+}
+
+/** A transport's handler for an ICMP error quoting one of its datagrams; true if it acted. */
+export type TransportErrorHandler = (quote: IcmpQuote, type: number, code: number, reporter: number) => boolean;
+
+export interface IcmpLayerOptions {
+  routing: RoutingTable;
+  output: Ipv4Output;
+  drops: DropRecorder;
+  rateLimit?: IcmpRateLimitConfig;
+  /** Bytes of echo requests the application may queue between polls. */
+  sendBufferSize?: number;
+}
+
+interface QueuedEcho {
+  dst: number;
+  message: IcmpMessage;
+}
+
+export class IcmpLayer {
+  /** Called after processing, once per echo reply received. */
+  onEchoReply: ((reply: EchoReply) => void) | undefined = undefined;
+  readonly stats: IcmpStats = {
+    inMsgs: 0, inErrors: 0, inCsumErrors: 0, inEchos: 0, inEchoReps: 0, inDestUnreachs: 0, inTimeExcds: 0,
+    outMsgs: 0, outEchos: 0, outEchoReps: 0, outDestUnreachs: 0, outTimeExcds: 0, outRateLimited: 0, errorsIgnored: 0,
+  };
+  private readonly limiter: IcmpRateLimiter;
+  private readonly handlers = new Map<number, TransportErrorHandler>();
+  private readonly echoes: SendQueue<QueuedEcho>;
+  private replies: EchoReply[] = [];
+
+  constructor(private readonly opts: IcmpLayerOptions) {
+    this.limiter = new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
+    this.echoes = new SendQueue(opts.sendBufferSize ?? 212_992);
+  }
+
+  /** Routes ICMP errors quoting `protocol` datagrams to `handler`. */
+  setErrorHandler(protocol: number, handler: TransportErrorHandler): void {
+    this.handlers.set(protocol, handler);
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Application side
+
+  /**
+   * Queues an echo request to `dst`; it leaves on the next poll and any reply reaches
+   * `onEchoReply`. Throws EMSGSIZE, ENETUNREACH, EHOSTUNREACH or EAGAIN.
+   */
+  ping(dst: number, request: EchoRequest): void {
+    const data = request.data ?? new Uint8Array(0);
+    if (data.length > ICMP_MAX_ECHO_DATA) {
+      throw new MessageTooLongError(data.length, ICMP_MAX_ECHO_DATA, `echo data is at most ${ICMP_MAX_ECHO_DATA} bytes, got ${data.length}`);
+    }
+    this.opts.routing.resolve(dst);
+    const message: IcmpMessage = { kind: "echo-request", id: request.id & 0xffff, seq: request.seq & 0xffff, data: data.slice() };
+    if (!this.echoes.push({ dst: dst >>> 0, message }, data.length)) throw new WouldBlockError("too many echo requests queued");
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Driver side
+
+  /** An arrived datagram with protocol 1. */
+  receive(now: Millis, d: InboundDatagram): void {
+    this.stats.inMsgs++;
+    const parsed = parseIcmp(d.payload);
+    if (!parsed.ok) {
+      this.stats.inErrors++;
+      if (parsed.reason === "bad-checksum") {
+        this.stats.inCsumErrors++;
+        this.opts.drops.drop(now, "bad-checksum", "ICMP checksum");
+      } else {
+        this.opts.drops.drop(now, "malformed", `ICMP: ${parsed.reason}`);
+      }
+      return;
+    }
+    const m = parsed.value;
+    const { src, dst } = d.header;
+    switch (m.kind) {
+      case "echo-request":
+        this.stats.inEchos++;
+        // RFC 1122 3.2.2.6: same identifier, sequence and data; from the address asked.
+        this.send(now, src, dst, { kind: "echo-reply", id: m.id, seq: m.seq, data: m.data });
+        return;
+      case "echo-reply":
+        this.stats.inEchoReps++;
+        this.replies.push({ from: src, to: dst, id: m.id, seq: m.seq, data: m.data.slice(), time: now });
+        return;
+      case "dest-unreachable":
+        this.stats.inDestUnreachs++;
+        this.onError(now, src, ICMP_DEST_UNREACHABLE, m.code, m.original);
+        return;
+      case "time-exceeded":
+        this.stats.inTimeExcds++;
+        this.onError(now, src, ICMP_TIME_EXCEEDED, m.code, m.original);
+        return;
+      case "other":
+        this.opts.drops.drop(now, "icmp-ignored", `ICMP type ${m.type} code ${m.code} not handled`);
+        return;
+    }
+  }
+
+  /**
+   * Sends an ICMP error about `about` unless RFC 1122 3.2.2 forbids it or the rate limit
+   * holds it back. Returns whether it was sent.
+   */
+  sendError(now: Millis, about: Pick<InboundDatagram, "header" | "payload" | "rawHeader">, type: number, code: number): boolean {
+    const h = about.header;
+    // RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast destination, a
+    // non-initial fragment, or a source that is not a single host (Class E included).
+    if (h.protocol === PROTO_ICMP && !(about.payload.length > 0 && QUERY_TYPES.has(about.payload[0]!))) return false;
+    if (h.dst >>> 28 >= 0xe || h.fragmentOffset !== 0) return false;
+    if (isMartianSource(h.src) || h.src >>> 28 === 0xf) return false;
+    if (!this.limiter.allow(now, h.src)) {
+      this.stats.outRateLimited++;
+      this.opts.drops.drop(now, "icmp-ratelimit", `ICMP type ${type} code ${code} to ${formatIpv4Address(h.src)} held back`);
+      return false;
+    }
+    const original = icmpQuote(about);
+    const message: IcmpMessage =
+      type === ICMP_DEST_UNREACHABLE
+        ? { kind: "dest-unreachable", code, nextHopMtu: 0, original }
+        : type === ICMP_TIME_EXCEEDED
+          ? { kind: "time-exceeded", code, original }
+          : { kind: "other", type, code, rest: 0, body: original };
+    // RFC 1122 3.2.2: the error comes from the address the offending datagram was sent to.
+    return this.send(now, h.src, h.dst, message);
+  }
+
+  hasPendingOutput(): boolean {
+    return this.echoes.length > 0;
+  }
+
+  /** Sends queued echo requests (called from the host's poll). */
+  flush(now: Millis): void {
+    for (const e of this.echoes.drain()) this.send(now, e.dst, undefined, e.message);
+  }
+
+  /** Calls onEchoReply for each reply received since the last call. */
+  deliverNotifications(): void {
+    while (this.replies.length > 0) {
+      const batch = this.replies;
+      this.replies = [];
+      for (const r of batch) this.onEchoReply?.(r);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Internals
+
+  private onError(now: Millis, reporter: number, type: number, code: number, original: Uint8Array): void {
+    const quote = parseIcmpQuote(original);
+    if (!quote.ok) {
+      this.stats.inErrors++;
+      this.opts.drops.drop(now, "malformed", `ICMP error quote: ${quote.reason}`);
+      return;
+    }
+    // Only errors about datagrams we sent mean anything here.
+    if (!this.opts.routing.isLocal(quote.value.src)) {
+      this.opts.drops.drop(now, "icmp-ignored", `ICMP error quotes a datagram from ${formatIpv4Address(quote.value.src)}, not from us`);
+      return;
+    }
+    const handler = this.handlers.get(quote.value.protocol);
+    if (handler === undefined) {
+      this.stats.errorsIgnored++;
+      this.opts.drops.drop(now, "icmp-ignored", `ICMP type ${type} code ${code} about protocol ${quote.value.protocol}: not acted on (not supported)`);
+      return;
+    }
+    handler(quote.value, type, code, reporter);
+  }
+
+  private send(now: Millis, dst: number, src: number | undefined, message: IcmpMessage): boolean {
+    const result = this.opts.output.send(now, {
+      dst,
+      ...(src !== undefined ? { src } : {}),
+      protocol: PROTO_ICMP,
+      payloadLength: icmpLength(message),
+      writePayload: (buf, offset) => {
+        emitIcmp(message, buf, offset);
+      },
+      // Replies and errors are never refused for size; pings behave like UDP ("want").
+      policy: message.kind === "echo-request" ? "want" : "dont",
+    });
+    if (!result.ok) return false;
+    this.stats.outMsgs++;
+    if (message.kind === "echo-reply") this.stats.outEchoReps++;
+    else if (message.kind === "echo-request") this.stats.outEchos++;
+    else if (message.kind === "dest-unreachable") this.stats.outDestUnreachs++;
+    else if (message.kind === "time-exceeded") this.stats.outTimeExcds++;
+    return true;
+  }
+}

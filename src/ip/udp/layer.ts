@@ -1,0 +1,278 @@
+/**
+ * The UDP layer of one host (RFC 768, RFC 1122 4.1): the port table, demultiplexing of
+ * arriving datagrams, ICMP errors handed to the socket they concern, and the output of
+ * datagrams sockets queued.
+ *
+ * Demultiplexing prefers a socket bound to the datagram's destination address over one
+ * bound to 0.0.0.0; a connected socket only takes datagrams from its peer (Linux's
+ * compute_score gives a mismatched connected socket no score at all). A datagram nobody
+ * takes is answered with ICMP port unreachable by the host (RFC 1122 4.1.3.1).
+ *
+ * Counters are the Linux `Udp:` MIB rows of /proc/net/snmp.
+ */
+import type { Millis, Rng } from "../../env.js";
+import { formatIpv4Address, PROTO_UDP } from "../../wire/ipv4.js";
+import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, type IcmpQuote } from "../../wire/icmp.js";
+import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from "../../wire/udp.js";
+import type { InboundDatagram } from "../datagram.js";
+import type { DropRecorder } from "../drops.js";
+import { ConnectionRefusedError, IcmpReportedError, PortInUseError, AddressNotAvailableError } from "../errors.js";
+import { icmpErrorMeaning, reportedOnConnectedSocket } from "../icmp-errors.js";
+import type { Ipv4Output } from "../output.js";
+import type { RouteChoice, RoutingTable } from "../routing.js";
+import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
+
+/** Linux ip_local_port_range. */
+export const UDP_EPHEMERAL_LOW = 32768;
+export const UDP_EPHEMERAL_HIGH = 60999;
+
+export interface UdpStats {
+  /** Datagrams delivered to a socket's queue (InDatagrams). */
+  inDatagrams: number;
+  /** Datagrams for a port nobody bound (NoPorts). */
+  noPorts: number;
+  /** Malformed datagrams and receive-buffer drops (InErrors). */
+  inErrors: number;
+  /** Datagrams with a bad checksum (InCsumErrors). */
+  inCsumErrors: number;
+  /** Datagrams dropped because the socket's receive buffer was full (RcvbufErrors). */
+  rcvbufErrors: number;
+  /** Datagrams sent (OutDatagrams). */
+  outDatagrams: number;
+  /** Sends refused with EAGAIN (SndbufErrors). */
+  sndbufErrors: number;
+  /** ICMP errors reported on a socket. */
+  icmpErrorsReported: number;
+  /** ICMP errors about UDP that no socket was told about. */
+  icmpErrorsIgnored: number;
+}
+
+export interface UdpLayerOptions {
+  routing: RoutingTable;
+  output: Ipv4Output;
+  drops: DropRecorder;
+  /** Picks where the ephemeral port search starts. */
+  rng: Rng;
+  /** Options every new socket starts with. */
+  socketDefaults?: UdpSocketOptions;
+}
+
+export type UdpReceiveResult = "delivered" | "no-port" | "dropped";
+
+export class UdpLayer {
+  readonly stats: UdpStats = {
+    inDatagrams: 0, noPorts: 0, inErrors: 0, inCsumErrors: 0, rcvbufErrors: 0,
+    outDatagrams: 0, sndbufErrors: 0, icmpErrorsReported: 0, icmpErrorsIgnored: 0,
+  };
+  private readonly byPort = new Map<number, UdpSocket[]>();
+  private readonly pending = new Set<UdpSocket>();
+  private readonly woken = new Set<UdpSocket>();
+  private nextEphemeral: number;
+  private readonly context: UdpSocketContext;
+
+  constructor(private readonly opts: UdpLayerOptions) {
+    const span = UDP_EPHEMERAL_HIGH - UDP_EPHEMERAL_LOW + 1;
+    this.nextEphemeral = UDP_EPHEMERAL_LOW + (opts.rng.nextU32() % span);
+    this.context = {
+      bind: (socket, address, port) => this.claim(socket, address, port),
+      release: (socket) => this.release(socket),
+      route: (destination): RouteChoice => this.opts.routing.resolve(destination),
+      queued: (socket) => {
+        this.pending.add(socket);
+      },
+    };
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Application side
+
+  /** A new, unbound socket. */
+  open(options: UdpSocketOptions = {}): UdpSocket {
+    return new UdpSocket(this.context, { ...this.opts.socketDefaults, ...options });
+  }
+
+  /** A new socket bound to `port` (0: ephemeral) on `address` (0: every local address). */
+  bind(port = 0, address = 0, options: UdpSocketOptions = {}): UdpSocket {
+    return this.open(options).bind(port, address);
+  }
+
+  /** Every bound socket (for tables and tests). */
+  sockets(): UdpSocket[] {
+    return [...this.byPort.values()].flat();
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Driver side
+
+  /** An arrived datagram with protocol 17. The host answers "no-port" with ICMP. */
+  receive(now: Millis, d: InboundDatagram): UdpReceiveResult {
+    const { src, dst } = d.header;
+    const parsed = parseUdp(d.payload, { src, dst });
+    if (!parsed.ok) {
+      this.stats.inErrors++;
+      if (parsed.reason === "bad-checksum") {
+        this.stats.inCsumErrors++;
+        this.opts.drops.drop(now, "bad-checksum", "UDP checksum");
+      } else {
+        this.opts.drops.drop(now, "malformed", `UDP: ${parsed.reason}`);
+      }
+      return "dropped";
+    }
+    const { srcPort, dstPort, payload } = parsed.value;
+    const socket = this.lookup(src, srcPort, dst, dstPort);
+    if (socket === undefined) {
+      this.stats.noPorts++;
+      this.opts.drops.drop(now, "no-port", `UDP ${formatIpv4Address(src)}:${srcPort} -> ${formatIpv4Address(dst)}:${dstPort}: no socket`);
+      return "no-port";
+    }
+    // Copied: the driver may reuse the packet buffer once receive returns.
+    if (!socket.deliver({ data: payload.slice(), address: src, port: srcPort, localAddress: dst })) {
+      this.stats.rcvbufErrors++;
+      this.stats.inErrors++;
+      this.opts.drops.drop(now, "rcvbuf-full", `UDP ${socket.describe()}: receive buffer full (${socket.receiveQueueBytes} of ${socket.receiveBufferSize} bytes), ${payload.length}-byte datagram lost`);
+      return "dropped";
+    }
+    this.stats.inDatagrams++;
+    this.woken.add(socket);
+    return "delivered";
+  }
+
+  /**
+   * An ICMP error quoting a UDP datagram we sent (RFC 1122 4.1.3.3). Reported on the socket
+   * only when it is connected to the quoted destination and the error is hard (Linux
+   * without IP_RECVERR); returns whether it was reported.
+   */
+  icmpError(quote: IcmpQuote, type: number, code: number, reporter: number): boolean {
+    const t = quote.transport;
+    const localPort = (t[0]! << 8) | t[1]!;
+    const remotePort = (t[2]! << 8) | t[3]!;
+    const socket = this.lookupOwn(quote.src, localPort);
+    const meaning = icmpErrorMeaning(type, code);
+    const peer = socket?.remote;
+    if (
+      socket === undefined || meaning === undefined || peer === undefined ||
+      peer.address !== quote.dst || peer.port !== remotePort ||
+      !reportedOnConnectedSocket(type, code, socket.pmtuDiscovery === "dont")
+    ) {
+      this.stats.icmpErrorsIgnored++;
+      return false;
+    }
+    const what = `ICMP type ${type} code ${code} from ${formatIpv4Address(reporter)} about ${socket.describe()}`;
+    socket.setError(
+      type === ICMP_DEST_UNREACHABLE && code === UNREACH_PORT
+        ? new ConnectionRefusedError(reporter, type, code, what)
+        : new IcmpReportedError(meaning.code, reporter, type, code, what),
+    );
+    this.stats.icmpErrorsReported++;
+    this.woken.add(socket);
+    return true;
+  }
+
+  hasPendingOutput(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Sends every queued datagram (called from the host's poll). */
+  flush(now: Millis): void {
+    while (this.pending.size > 0) {
+      const batch = [...this.pending];
+      this.pending.clear();
+      for (const socket of batch) {
+        const { datagrams, unblocked } = socket.drainOutput();
+        for (const d of datagrams) this.transmit(now, d);
+        if (unblocked) this.woken.add(socket);
+      }
+    }
+  }
+
+  /** Calls onWake of every socket that became readable, errored or writable. */
+  deliverWakes(): void {
+    while (this.woken.size > 0) {
+      const batch = [...this.woken];
+      this.woken.clear();
+      for (const s of batch) s.onWake?.(s);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Internals
+
+  private transmit(now: Millis, d: PendingDatagram): void {
+    const length = UDP_HEADER_LENGTH + d.data.length;
+    const result = this.opts.output.send(now, {
+      dst: d.dst,
+      ...(d.src !== 0 ? { src: d.src } : {}),
+      protocol: PROTO_UDP,
+      payloadLength: length,
+      writePayload: (buf, offset, src) => {
+        emitUdp({ srcPort: d.srcPort, dstPort: d.dstPort, payload: d.data }, buf, offset, { src, dst: d.dst });
+      },
+      policy: d.socket.pmtuDiscovery,
+      ...(d.socket.ttl !== undefined ? { ttl: d.socket.ttl } : {}),
+    });
+    if (result.ok) {
+      this.stats.outDatagrams++;
+      d.socket.stats.datagramsOut++;
+      d.socket.stats.bytesOut += d.data.length;
+    }
+  }
+
+  /** The socket that takes a datagram: exact local address first, then 0.0.0.0. */
+  private lookup(src: number, srcPort: number, dst: number, dstPort: number): UdpSocket | undefined {
+    const list = this.byPort.get(dstPort);
+    if (list === undefined) return undefined;
+    let wildcard: UdpSocket | undefined;
+    for (const s of list) {
+      if (!s.accepts(src, srcPort, dst)) continue;
+      if (s.localAddress === dst) return s;
+      wildcard ??= s;
+    }
+    return wildcard;
+  }
+
+  /** The socket that sent from localAddr:localPort. */
+  private lookupOwn(localAddr: number, localPort: number): UdpSocket | undefined {
+    const list = this.byPort.get(localPort);
+    if (list === undefined) return undefined;
+    return list.find((s) => s.localAddress === localAddr) ?? list.find((s) => s.localAddress === 0);
+  }
+
+  private claim(socket: UdpSocket, address: number, port: number): number {
+    if (address !== 0 && !this.opts.routing.isLocal(address)) {
+      throw new AddressNotAvailableError(address, `${formatIpv4Address(address)} is not an address of this host`);
+    }
+    const chosen = port !== 0 ? port : this.pickEphemeral(address);
+    const list = this.byPort.get(chosen) ?? [];
+    // Without SO_REUSEADDR two sockets conflict when either takes every address or both take the same one.
+    if (list.some((s) => s.localAddress === 0 || address === 0 || s.localAddress === address)) {
+      throw new PortInUseError(chosen, `UDP port ${chosen} on ${formatIpv4Address(address)} is in use`);
+    }
+    list.push(socket);
+    this.byPort.set(chosen, list);
+    return chosen;
+  }
+
+  private release(socket: UdpSocket): void {
+    const port = socket.localPort;
+    if (port === undefined) return;
+    const list = this.byPort.get(port);
+    if (list === undefined) return;
+    const rest = list.filter((s) => s !== socket);
+    if (rest.length === 0) this.byPort.delete(port);
+    else this.byPort.set(port, rest);
+  }
+
+  /** Linux-style: walk the range from a rotating start, take the first free port. */
+  private pickEphemeral(address: number): number {
+    const span = UDP_EPHEMERAL_HIGH - UDP_EPHEMERAL_LOW + 1;
+    for (let i = 0; i < span; i++) {
+      const port = UDP_EPHEMERAL_LOW + ((this.nextEphemeral - UDP_EPHEMERAL_LOW + i) % span);
+      const list = this.byPort.get(port);
+      if (list === undefined || !list.some((s) => s.localAddress === 0 || address === 0 || s.localAddress === address)) {
+        this.nextEphemeral = port + 1 > UDP_EPHEMERAL_HIGH ? UDP_EPHEMERAL_LOW : port + 1;
+        return port;
+      }
+    }
+    throw new PortInUseError(0, `no ephemeral UDP port free in ${UDP_EPHEMERAL_LOW}-${UDP_EPHEMERAL_HIGH}`);
+  }
+}
