@@ -1,0 +1,209 @@
+/**
+ * The impairment relay: real packets between two links (TUN devices, UDP tunnels, or an
+ * in-process synack stack on a pipe) pass through the simulator's ImpairedLink, one per
+ * direction, with real time: loss, delay, jitter, reorder, duplicate, corrupt, rate and a
+ * bottleneck queue, decided exactly as in simulation. This machine's kernel has no netem,
+ * so this is our netem: kernel-to-kernel, kernel-to-synack and synack-to-synack traffic
+ * can all cross the same impaired path.
+ *
+ * Packets due at the same time leave in the order the link decided; one timer covers the
+ * earliest pending delivery. Timer resolution is Node's (about 1 ms).
+ */
+import { randomInt } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { Millis } from "../env.js";
+import { ImpairedLink, type LinkConfig, type LinkStats } from "../sim/link.js";
+import { SimRng } from "../sim/rng.js";
+import { NULL_SINK, type TraceSink } from "../trace/events.js";
+import { newCounters, type PacketLink } from "./tun.js";
+
+export interface RelayOptions {
+  a: PacketLink;
+  b: PacketLink;
+  /** Impairments of both directions, or of each one. */
+  impair?: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig };
+  /** Seed of the impairment randomness (default: random); the same seed draws the same fates for the same packet sequence. */
+  seed?: number;
+  trace?: TraceSink;
+}
+
+interface Pending {
+  time: Millis;
+  order: number;
+  to: PacketLink;
+  packet: Uint8Array;
+}
+
+export class Relay {
+  readonly a: PacketLink;
+  readonly b: PacketLink;
+  readonly aToB: ImpairedLink;
+  readonly bToA: ImpairedLink;
+  readonly seed: number;
+  private readonly heap: Pending[] = [];
+  private order = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private closed = false;
+
+  constructor(opts: RelayOptions) {
+    this.a = opts.a;
+    this.b = opts.b;
+    this.seed = opts.seed ?? randomInt(2 ** 32);
+    const rng = new SimRng(this.seed);
+    const impair = opts.impair ?? {};
+    const [ab, ba] = "aToB" in impair ? [impair.aToB, impair.bToA] : [impair, impair];
+    // Both directions need delay 0 unless asked: the simulator's default of 1 ms is for virtual time.
+    this.aToB = new ImpairedLink("a->b", { delay: 0, ...ab }, rng.fork("a->b"), opts.trace ?? NULL_SINK);
+    this.bToA = new ImpairedLink("b->a", { delay: 0, ...ba }, rng.fork("b->a"), opts.trace ?? NULL_SINK);
+    this.a.onPacket = (p) => this.forward(this.aToB, this.b, p);
+    this.b.onPacket = (p) => this.forward(this.bToA, this.a, p);
+  }
+
+  /** Changes the impairments from now on (packets in flight keep their fate). */
+  configure(impair: LinkConfig, direction: "both" | "aToB" | "bToA" = "both"): void {
+    if (direction !== "bToA") this.aToB.configure({ delay: 0, ...impair });
+    if (direction !== "aToB") this.bToA.configure({ delay: 0, ...impair });
+  }
+
+  get stats(): { aToB: Readonly<LinkStats>; bToA: Readonly<LinkStats>; inFlight: number } {
+    return { aToB: this.aToB.stats, bToA: this.bToA.stats, inFlight: this.heap.length };
+  }
+
+  /** Stops forwarding and closes both links. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.heap.length = 0;
+    await Promise.all([this.a.close(), this.b.close()]);
+  }
+
+  private forward(link: ImpairedLink, to: PacketLink, packet: Uint8Array): void {
+    if (this.closed) return;
+    const now = performance.now();
+    for (const d of link.send(now, packet)) {
+      if (d.time <= now && this.heap.length === 0) to.send(d.packet);
+      else this.push({ time: d.time, order: this.order++, to, packet: d.packet });
+    }
+    this.arm(now);
+  }
+
+  private deliverDue(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    const now = performance.now();
+    while (this.heap.length > 0 && this.heap[0]!.time <= now) {
+      const p = this.pop();
+      p.to.send(p.packet);
+    }
+    this.arm(now);
+  }
+
+  private arm(now: Millis): void {
+    if (this.heap.length === 0) return;
+    const at = this.heap[0]!.time;
+    if (this.timer !== undefined && at >= this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.deliverDue(), Math.max(0, Math.ceil(at - now)));
+  }
+
+  // A binary min-heap on (time, order): FIFO among equal times.
+  private less(x: Pending, y: Pending): boolean {
+    return x.time < y.time || (x.time === y.time && x.order < y.order);
+  }
+
+  private push(p: Pending): void {
+    const h = this.heap;
+    h.push(p);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): Pending {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** One end of an in-memory pipe: what one end sends, the other receives (after the current tick, in batches). */
+class PipeEnd implements PacketLink {
+  readonly counters = newCounters();
+  onPacket: ((packet: Uint8Array) => void) | undefined;
+  other: PipeEnd | undefined;
+  private inbox: Uint8Array[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly mtu: number,
+  ) {}
+
+  send(packet: Uint8Array): void {
+    const other = this.other;
+    if (this.closed || other === undefined || other.closed || packet.length > this.mtu) {
+      this.counters.dropsOut++;
+      return;
+    }
+    this.counters.packetsOut++;
+    this.counters.bytesOut += packet.length;
+    other.enqueue(packet);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.inbox = [];
+    return Promise.resolve();
+  }
+
+  private enqueue(packet: Uint8Array): void {
+    this.inbox.push(packet);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: a busy pair must not starve I/O and timers.
+    setImmediate(() => {
+      this.scheduled = false;
+      const batch = this.inbox;
+      this.inbox = [];
+      for (const p of batch) {
+        if (this.closed) return;
+        this.counters.packetsIn++;
+        this.counters.bytesIn += p.length;
+        this.onPacket?.(p);
+      }
+    });
+  }
+}
+
+/** Two connected in-memory links, e.g. to put an in-process synack stack on one side of a relay. */
+export function pipePair(mtu = 1500, names: [string, string] = ["pipe-a", "pipe-b"]): [PacketLink, PacketLink] {
+  const x = new PipeEnd(names[0], mtu);
+  const y = new PipeEnd(names[1], mtu);
+  x.other = y;
+  y.other = x;
+  return [x, y];
+}

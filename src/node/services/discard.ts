@@ -1,0 +1,13 @@
+/**
+ * The discard service (RFC 863): reads and throws away everything. When the peer
+ * half-closes it closes its side too.
+ */
+import type { Listener } from "../../tcp/listener.js";
+import type { LiveSocket, LiveStack } from "./live.js";
+
+export function discardService(stack: LiveStack, port: number): Listener {
+  return stack.listen(port, (socket: LiveSocket) => {
+    socket.onData = () => {};
+    socket.onEnd = () => socket.end();
+  });
+}

@@ -1,0 +1,468 @@
+/**
+ * A Linux TUN device as a packet link: the kernel routes IP packets into the device and
+ * we read them from a file descriptor; what we write to the descriptor the kernel receives
+ * as if it came in on that interface. IFF_TUN | IFF_NO_PI: each read or write is exactly
+ * one bare IP packet, no link-layer header and no packet-information prefix.
+ *
+ * System calls go through koffi (FFI to libc): open, ioctl(TUNSETIFF), fcntl(O_NONBLOCK),
+ * read, write, poll, pipe2, setns. No native addon to build.
+ *
+ * Reading without blocking the event loop. The descriptor is non-blocking. One `poll()`
+ * on {tun fd, wake pipe} runs as a koffi async call (a libuv worker thread blocks in it);
+ * when it returns the main thread drains the descriptor with plain synchronous `read()`s
+ * (each one a cheap syscall that either returns a packet or EAGAIN) and polls again only
+ * once the queue is empty. So a burst of N packets costs one thread hop, not N. The other
+ * obvious design, `fs.read()` on a blocking descriptor, costs a thread-pool round trip per
+ * packet and cannot be cancelled at shutdown (a read blocked in a worker keeps the process
+ * alive until a packet happens to arrive); the wake pipe makes close() immediate.
+ * Measured on this project's 2-core machine (test/interop/measure.ts), reading this way
+ * keeps up with the kernel's TCP sending at full speed into the device.
+ *
+ * Writing is a synchronous `write()`: a TUN write hands the packet to the kernel's receive
+ * path (netif_rx) and does not block; a failed write (the device went down) is counted as a
+ * drop, like a full queue on a real link.
+ *
+ * Namespaces: the device is created inside a network namespace by opening /dev/net/tun
+ * from within it (setns on the calling thread around open + ioctl, then back), so the
+ * rest of this process stays where it was. The device is not persistent: it disappears
+ * when its descriptor closes, also if the process dies.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+import koffi, { type KoffiFunc } from "koffi";
+import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
+
+// ------------------------------------------------------------------------------------------
+// The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
+
+/** Counters every packet link keeps. */
+export interface LinkCounters {
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  /** Packets we could not hand on (write failed, too large, link closed). */
+  dropsOut: number;
+}
+
+/**
+ * A point-to-point link that carries bare IP packets: a TUN device, a UDP tunnel, an
+ * in-memory pipe. It is the real-world counterpart of a simulated link: a driver sets
+ * `onPacket` to feed `host.receive(now, packet)` and passes `send` as the host's Transmit.
+ */
+export interface PacketLink {
+  /** A name for logs and captures ("syn0", "udp 127.0.0.1:7001"). */
+  readonly name: string;
+  /** Largest IP packet the link carries. */
+  readonly mtu: number;
+  readonly counters: LinkCounters;
+  /** Called with each received packet; the callee owns the buffer. */
+  onPacket: ((packet: Uint8Array) => void) | undefined;
+  /** Sends one IP packet; the link owns the buffer afterwards. Never throws for a full or failed link: it counts a drop. */
+  send(packet: Uint8Array): void;
+  /** Stops reading, releases the device or socket and undoes what opening it set up. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function newCounters(): LinkCounters {
+  return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, dropsOut: 0 };
+}
+
+// ------------------------------------------------------------------------------------------
+// libc through koffi, loaded on first use so that importing this module costs nothing on
+// machines without TUN support.
+
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const POLLIN = 1;
+const CLONE_NEWNET = 0x40000000;
+/** _IOW('T', 202, int) */
+const TUNSETIFF = 0x400454ca;
+const IFF_TUN = 0x0001;
+const IFF_NO_PI = 0x1000;
+/** struct ifreq is 40 bytes on 64-bit Linux: char ifr_name[16], then a union (flags first). */
+const IFREQ_SIZE = 40;
+const IFNAMSIZ = 16;
+
+interface Libc {
+  open: KoffiFunc<(path: string, flags: number) => number>;
+  close: KoffiFunc<(fd: number) => number>;
+  ioctl: (fd: number, request: number, type: string, arg: Uint8Array) => number;
+  fcntlGet: (fd: number, cmd: number) => number;
+  fcntlSet: (fd: number, cmd: number, type: string, value: number) => number;
+  read: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
+  write: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
+  poll: KoffiFunc<(fds: Uint8Array, nfds: number, timeout: number) => number>;
+  pipe2: KoffiFunc<(fds: Int32Array, flags: number) => number>;
+  setns: KoffiFunc<(fd: number, nstype: number) => number>;
+  strerror: KoffiFunc<(errnum: number) => string>;
+  errno(): number;
+  EAGAIN: number;
+  EINTR: number;
+}
+
+let libcCache: Libc | undefined;
+
+function libc(): Libc {
+  if (libcCache !== undefined) return libcCache;
+  const lib = koffi.load("libc.so.6");
+  const ioctl = lib.func("int ioctl(int fd, unsigned long request, ...)");
+  const fcntl = lib.func("int fcntl(int fd, int cmd, ...)");
+  const errnos = koffi.os.errno;
+  libcCache = {
+    open: lib.func("int open(const char *path, int flags)") as Libc["open"],
+    close: lib.func("int close(int fd)") as Libc["close"],
+    ioctl: (fd, request, type, arg) => ioctl(fd, request, type, arg) as number,
+    fcntlGet: (fd, cmd) => fcntl(fd, cmd) as number,
+    fcntlSet: (fd, cmd, type, value) => fcntl(fd, cmd, type, value) as number,
+    read: lib.func("long read(int fd, void *buf, unsigned long count)") as Libc["read"],
+    write: lib.func("long write(int fd, const void *buf, unsigned long count)") as Libc["write"],
+    poll: lib.func("int poll(void *fds, unsigned long nfds, int timeout)") as Libc["poll"],
+    pipe2: lib.func("int pipe2(_Out_ int *fds, int flags)") as Libc["pipe2"],
+    setns: lib.func("int setns(int fd, int nstype)") as Libc["setns"],
+    strerror: lib.func("const char *strerror(int errnum)") as Libc["strerror"],
+    errno: () => koffi.errno(),
+    EAGAIN: errnos.EAGAIN ?? 11,
+    EINTR: errnos.EINTR ?? 4,
+  };
+  return libcCache;
+}
+
+/** A failed system call, with the errno name and message. */
+export class SyscallError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    detail: string,
+  ) {
+    super(`${syscall}: ${detail} (errno ${errno})`);
+    this.name = "SyscallError";
+  }
+}
+
+function check(name: string, result: number): number {
+  if (result < 0) {
+    const c = libc();
+    const e = c.errno();
+    throw new SyscallError(name, e, c.strerror(e));
+  }
+  return result;
+}
+
+/** Why TUN devices cannot be used here, or undefined when they can (Linux, /dev/net/tun, root or CAP_NET_ADMIN). */
+export function tunUnavailableReason(): string | undefined {
+  if (process.platform !== "linux") return `TUN devices need Linux (this is ${process.platform})`;
+  if (!existsSync("/dev/net/tun")) return "/dev/net/tun does not exist";
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root (creating TUN devices and namespaces needs CAP_NET_ADMIN)";
+  try {
+    libc();
+  } catch (e) {
+    return `koffi cannot load libc: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------
+// iproute2 and network namespaces
+
+const execFileAsync = promisify(execFile);
+
+/** Runs `ip [-n NETNS] ARGS...`; rejects with ip's own message on failure. */
+export async function ip(args: readonly string[], netns?: string): Promise<string> {
+  const full = netns !== undefined ? ["-n", netns, ...args] : [...args];
+  try {
+    const { stdout } = await execFileAsync("ip", full, { timeout: 10_000 });
+    return stdout;
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    throw new Error(`ip ${full.join(" ")}: ${(err.stderr ?? err.message).trim()}`);
+  }
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`/run/netns/${name}`);
+}
+
+/** `ip netns add NAME` and brings its loopback up. */
+export async function createNetns(name: string): Promise<void> {
+  await ip(["netns", "add", name]);
+  await ip(["link", "set", "lo", "up"], name);
+}
+
+/** `ip netns del NAME`, ignoring a namespace that is already gone. */
+export async function deleteNetns(name: string): Promise<void> {
+  if (!netnsExists(name)) return;
+  await ip(["netns", "del", name]);
+}
+
+/**
+ * Runs `fn` with the calling thread inside network namespace `netns` (setns), then moves
+ * it back. Everything in `fn` must be synchronous: sockets and devices created in it
+ * belong to that namespace.
+ */
+export function inNetns<T>(netns: string | undefined, fn: () => T): T {
+  if (netns === undefined) return fn();
+  const c = libc();
+  const home = check("open /proc/thread-self/ns/net", c.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  try {
+    const target = check(`open /run/netns/${netns}`, c.open(`/run/netns/${netns}`, O_RDONLY | O_CLOEXEC));
+    try {
+      check(`setns ${netns}`, c.setns(target, CLONE_NEWNET));
+    } finally {
+      c.close(target);
+    }
+    try {
+      return fn();
+    } finally {
+      check("setns back", c.setns(home, CLONE_NEWNET));
+    }
+  } finally {
+    c.close(home);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Addresses
+
+/** An IPv4 address with a prefix length, e.g. 10.7.0.2/24. */
+export interface Cidr {
+  address: number;
+  prefix: number;
+}
+
+export function parseCidr(text: string): Cidr {
+  const [addr, len, extra] = text.split("/");
+  const address = addr !== undefined ? parseIpv4Address(addr) : undefined;
+  const prefix = len === undefined ? 32 : Number(len);
+  if (address === undefined || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
+    throw new Error(`not an IPv4 address with prefix length: ${JSON.stringify(text)} (expected e.g. 10.7.0.2/24)`);
+  }
+  return { address, prefix };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatIpv4Address(c.address)}/${c.prefix}`;
+}
+
+/**
+ * The address the kernel side of a device gets when none is given: the first host of the
+ * subnet (10.7.0.1 for 10.7.0.2/24), or the second when synack itself took the first.
+ */
+export function defaultKernelAddress(synack: Cidr): Cidr {
+  if (synack.prefix >= 31) throw new Error(`prefix /${synack.prefix} leaves no room for a kernel address; pass one explicitly`);
+  const mask = synack.prefix === 0 ? 0 : (0xffffffff << (32 - synack.prefix)) >>> 0;
+  const network = (synack.address & mask) >>> 0;
+  const first = (network + 1) >>> 0;
+  return { address: first === synack.address ? (network + 2) >>> 0 : first, prefix: synack.prefix };
+}
+
+// ------------------------------------------------------------------------------------------
+// The device
+
+export interface TunOptions {
+  /** Interface name; the kernel picks tunN when omitted. At most 15 characters. */
+  name?: string;
+  /** Network namespace the device lives in (it must exist unless `createNetns` is set). Default: this process's. */
+  netns?: string;
+  /** Create the namespace if it does not exist, and delete it again on close. */
+  createNetns?: boolean;
+  /** Device MTU (default 1500). */
+  mtu?: number;
+  /**
+   * Address (and prefix) of the kernel's side of the device. Its prefix gives the kernel a
+   * route to synack's address. Omit to leave addressing alone (e.g. when attaching).
+   */
+  kernelAddress?: Cidr;
+  /** Extra routes to add through the device, e.g. "10.7.9.0/24". */
+  routes?: string[];
+  /**
+   * Attach to an existing persistent device (made with `ip tuntap add dev NAME mode tun`)
+   * instead of creating one: its MTU, addresses and state are left as they are, and close()
+   * leaves it in place.
+   */
+  attach?: boolean;
+  /** Packets read per burst before yielding to the event loop (default 256). */
+  readBudget?: number;
+}
+
+/** A TUN device opened by this process. */
+export class TunDevice implements PacketLink {
+  readonly counters = newCounters();
+  onPacket: ((packet: Uint8Array) => void) | undefined;
+  /** Errors of the reader, after which the device stops reading (reported once). */
+  onError: ((error: Error) => void) | undefined;
+  private readonly readBuf: Uint8Array;
+  private readonly pollFds = new Uint8Array(16);
+  private polling = false;
+  private closing: Promise<void> | undefined;
+  private resolveDrained: (() => void) | undefined;
+  private closed = false;
+  private readonly budget: number;
+
+  private constructor(
+    readonly name: string,
+    readonly mtu: number,
+    readonly netns: string | undefined,
+    private readonly fd: number,
+    private readonly wakeRead: number,
+    private readonly wakeWrite: number,
+    private readonly createdNetns: boolean,
+    readBudget: number,
+  ) {
+    this.readBuf = new Uint8Array(Math.max(mtu, 65536));
+    this.budget = readBudget;
+    const v = new DataView(this.pollFds.buffer);
+    v.setInt32(0, fd, true);
+    v.setInt16(4, POLLIN, true);
+    v.setInt32(8, wakeRead, true);
+    v.setInt16(12, POLLIN, true);
+  }
+
+  /** Creates (or attaches to) a TUN device, configures it and starts reading. */
+  static async open(opts: TunOptions = {}): Promise<TunDevice> {
+    const reason = tunUnavailableReason();
+    if (reason !== undefined) throw new Error(`cannot open a TUN device: ${reason}`);
+    const mtu = opts.mtu ?? 1500;
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) throw new RangeError(`TUN mtu must be an integer in [68, 65535], got ${mtu}`);
+    if (opts.name !== undefined && (opts.name.length === 0 || opts.name.length >= IFNAMSIZ)) {
+      throw new RangeError(`interface name must have 1-15 characters, got ${JSON.stringify(opts.name)}`);
+    }
+    if (opts.attach === true && opts.name === undefined) throw new Error("attaching to an existing device needs its name");
+    let createdNetns = false;
+    if (opts.netns !== undefined && !netnsExists(opts.netns)) {
+      if (opts.createNetns !== true) throw new Error(`network namespace ${opts.netns} does not exist (create it with: ip netns add ${opts.netns})`);
+      await createNetns(opts.netns);
+      createdNetns = true;
+    }
+    const c = libc();
+    let fd = -1;
+    let name: string;
+    const pipe = new Int32Array(2);
+    try {
+      ({ fd, name } = inNetns(opts.netns, () => openTunFd(c, opts.name)));
+      check("fcntl(F_SETFL, O_NONBLOCK)", c.fcntlSet(fd, F_SETFL, "int", check("fcntl(F_GETFL)", c.fcntlGet(fd, F_GETFL)) | O_NONBLOCK));
+      check("pipe2", c.pipe2(pipe, O_NONBLOCK | O_CLOEXEC));
+    } catch (e) {
+      if (fd >= 0) c.close(fd);
+      if (createdNetns && opts.netns !== undefined) await deleteNetns(opts.netns).catch(() => {});
+      throw e;
+    }
+    const dev = new TunDevice(name, mtu, opts.netns, fd, pipe[0]!, pipe[1]!, createdNetns, opts.readBudget ?? 256);
+    if (opts.attach !== true) {
+      try {
+        // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD reports into the device.
+        await ip(["link", "set", "dev", name, "mtu", String(mtu), "addrgenmode", "none"], opts.netns);
+        if (opts.kernelAddress !== undefined) await ip(["addr", "add", formatCidr(opts.kernelAddress), "dev", name], opts.netns);
+        await ip(["link", "set", "dev", name, "up"], opts.netns);
+        for (const route of opts.routes ?? []) await ip(["route", "add", route, "dev", name], opts.netns);
+      } catch (e) {
+        await dev.close();
+        throw e;
+      }
+    }
+    dev.startPolling();
+    return dev;
+  }
+
+  send(packet: Uint8Array): void {
+    if (this.closed || this.closing !== undefined) {
+      this.counters.dropsOut++;
+      return;
+    }
+    const n = libc().write(this.fd, packet, packet.length);
+    if (n !== packet.length) {
+      this.counters.dropsOut++;
+      return;
+    }
+    this.counters.packetsOut++;
+    this.counters.bytesOut += n;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const c = libc();
+    if (this.polling) {
+      // Wake the worker blocked in poll(); its callback resolves `drained`.
+      const drained = new Promise<void>((resolve) => (this.resolveDrained = resolve));
+      c.write(this.wakeWrite, new Uint8Array(1), 1);
+      await drained;
+    }
+    this.closed = true;
+    // Closing the last descriptor of a non-persistent device deletes the device.
+    c.close(this.fd);
+    c.close(this.wakeRead);
+    c.close(this.wakeWrite);
+    if (this.createdNetns && this.netns !== undefined) await deleteNetns(this.netns);
+  }
+
+  private startPolling(): void {
+    if (this.closing !== undefined) {
+      this.resolveDrained?.();
+      return;
+    }
+    this.polling = true;
+    libc().poll.async(this.pollFds, 2, -1, (err: unknown, result: number) => {
+      this.polling = false;
+      if (this.closing !== undefined) {
+        this.resolveDrained?.();
+        return;
+      }
+      if (err !== null && err !== undefined) return this.fail(err instanceof Error ? err : new Error(String(err)));
+      if (result < 0) {
+        const e = libc().errno();
+        if (e !== libc().EINTR) return this.fail(new SyscallError("poll", e, libc().strerror(e)));
+      }
+      this.drain();
+    });
+  }
+
+  /** Reads until the device is empty or the budget is spent (then yields and continues). */
+  private drain(): void {
+    const c = libc();
+    for (let i = 0; i < this.budget; i++) {
+      if (this.closing !== undefined) return;
+      const n = c.read(this.fd, this.readBuf, this.readBuf.length);
+      if (n < 0) {
+        const e = c.errno();
+        if (e === c.EINTR) continue;
+        if (e === c.EAGAIN) return this.startPolling();
+        return this.fail(new SyscallError("read", e, c.strerror(e)));
+      }
+      if (n === 0) continue;
+      this.counters.packetsIn++;
+      this.counters.bytesIn += n;
+      const packet = this.readBuf.slice(0, n);
+      this.onPacket?.(packet);
+    }
+    setImmediate(() => this.drain());
+  }
+
+  private fail(error: Error): void {
+    if (this.onError !== undefined) this.onError(error);
+    else process.emitWarning(`TUN ${this.name}: ${error.message}`);
+  }
+}
+
+function openTunFd(c: Libc, name: string | undefined): { fd: number; name: string } {
+  const fd = check("open /dev/net/tun", c.open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  try {
+    const ifr = new Uint8Array(IFREQ_SIZE);
+    if (name !== undefined) ifr.set(new TextEncoder().encode(name), 0);
+    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TUN | IFF_NO_PI, true);
+    check("ioctl(TUNSETIFF)", c.ioctl(fd, TUNSETIFF, "void *", ifr));
+    const end = ifr.indexOf(0);
+    return { fd, name: new TextDecoder().decode(ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end)) };
+  } catch (e) {
+    c.close(fd);
+    throw e;
+  }
+}
