@@ -3,6 +3,7 @@
  * of synack reads like a trace of Linux and packetdrill-style expectations carry over.
  */
 import type { Millis } from "../env.js";
+import { InvalidArgumentError } from "./errors.js";
 
 export interface TcpConfig {
   /** SYN retransmissions before connect() fails with ETIMEDOUT (tcp_syn_retries). */
@@ -86,6 +87,49 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   noDelay: false,
 });
 
+/** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
 export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
-  return { ...LINUX_DEFAULTS, ...partial };
+  const c: TcpConfig = { ...LINUX_DEFAULTS, ...partial };
+  const count = (k: keyof TcpConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = c[k];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw new InvalidArgumentError(`TCP setting ${k} must be an integer in ${min}..${max}, got ${String(v)}`);
+    }
+  };
+  const time = (k: keyof TcpConfig, min: number) => {
+    const v = c[k];
+    if (typeof v !== "number" || !(v >= min) || !Number.isFinite(v)) {
+      throw new InvalidArgumentError(`TCP setting ${k} must be a finite number of milliseconds >= ${min}, got ${String(v)}`);
+    }
+  };
+  count("synRetries", 0, 255);
+  count("synAckRetries", 0, 255);
+  count("dataRetries", 0, 255);
+  time("initialRto", 1);
+  time("minRto", 1);
+  time("maxRto", c.minRto);
+  time("msl", 0);
+  time("finWait2Timeout", 0);
+  count("initialCwndSegments", 1, 1000);
+  count("defaultMss", 48, 65495);
+  count("minMss", 1, 65495);
+  time("delayedAckTimeout", 0);
+  count("quickAcks", 0);
+  count("sendBufferSize", 1);
+  count("receiveBufferSize", 1, 2 ** 30);
+  count("maxOutOfOrderSegments", 0);
+  count("windowScaleShift", 0, 14);
+  time("keepAliveIdle", 1);
+  time("keepAliveInterval", 1);
+  count("keepAliveProbes", 1, 255);
+  time("challengeAckInterval", 0);
+  count("synQueueSize", 1);
+  const [lo, hi] = c.ephemeralPorts;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
+    throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);
+  }
+  if (!["overflow", "always", "never"].includes(c.synCookies)) {
+    throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${String(c.synCookies)}`);
+  }
+  return c;
 }

@@ -17,7 +17,7 @@ import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from "../wi
 import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { NewReno } from "./congestion.js";
-import { TcpError, type TcpErrorCode } from "./errors.js";
+import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
 import { ReceiveBuffer } from "./receive-buffer.js";
 import { RttEstimator } from "./rtt.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -199,6 +199,7 @@ export class Connection {
 
   /** Queues bytes for sending. Returns how many were taken (0 when the buffer is full). */
   send(data: Uint8Array): number {
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
     const n = this.sendBuffer.append(data);
@@ -213,6 +214,7 @@ export class Connection {
 
   /** Reads up to `max` received bytes in order (empty when none). Opens the window as it goes. */
   read(max = Infinity): Uint8Array {
+    if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const data = this.receiveBuffer.read(max);
     if (data.length > 0 && this.windowUpdateWorthSending()) {
       this.ackNow = true;

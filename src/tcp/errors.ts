@@ -23,3 +23,26 @@ export class TcpError extends Error {
     this.name = "TcpError";
   }
 }
+
+/** A bad argument or setting from the application; nothing was changed. Code as Node uses. */
+export class InvalidArgumentError extends Error {
+  readonly code = "ERR_INVALID_ARG_VALUE";
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+export function checkPort(name: string, port: unknown, allowZero = false): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
+    throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+export function checkAddress(name: string, addr: unknown): number {
+  if (typeof addr !== "number" || !Number.isInteger(addr) || addr < 0 || addr > 0xffffffff) {
+    throw new InvalidArgumentError(`${name} must be an IPv4 address as an unsigned 32-bit integer, got ${String(addr)}`);
+  }
+  return addr;
+}

@@ -13,6 +13,7 @@ import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext } from "./connection.js";
+import { checkAddress, checkPort, InvalidArgumentError } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies } from "./syn-cookies.js";
@@ -77,6 +78,10 @@ export class TcpLayer implements ConnectionContext {
 
   /** Active open (S4). The SYN leaves on the next poll. */
   connect(p: ConnectParams): Connection {
+    checkAddress("localAddr", p.localAddr);
+    checkAddress("remoteAddr", p.remoteAddr);
+    checkPort("remotePort", p.remotePort);
+    if (p.localPort !== undefined) checkPort("localPort", p.localPort);
     this.lastTime = this.now();
     const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
@@ -90,6 +95,10 @@ export class TcpLayer implements ConnectionContext {
 
   /** Passive open (S4): CLOSED -> LISTEN on `port` for every local address. */
   listen(port: number, backlog = 511): Listener {
+    checkPort("port", port);
+    if (typeof backlog !== "number" || !Number.isInteger(backlog) || backlog < 0) {
+      throw new InvalidArgumentError(`backlog must be a non-negative integer, got ${String(backlog)}`);
+    }
     if (this.listeners.has(port)) throw new AddressInUseError(`port ${port} is already listening`);
     const listener = new Listener(port, backlog, this.config.synQueueSize);
     this.listeners.set(port, listener);

@@ -1,0 +1,43 @@
+/** Bad arguments and settings get a typed error with a stable code, and change nothing. */
+import { describe, expect, it } from "vitest";
+import { resolveConfig, LINUX_DEFAULTS } from "../../src/tcp/config.js";
+import { Harness, LOCAL_ADDR, REMOTE_ADDR, established } from "./harness.js";
+
+const invalid = expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" });
+
+describe("argument validation", () => {
+  it("connect() rejects bad ports and addresses", () => {
+    const h = new Harness();
+    for (const remotePort of [0, -1, 65536, 1.5, Number.NaN]) {
+      expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, remoteAddr: REMOTE_ADDR, remotePort })).toThrow(invalid);
+    }
+    expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, remoteAddr: 2 ** 32, remotePort: 80 })).toThrow(invalid);
+    expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, localPort: 70000, remoteAddr: REMOTE_ADDR, remotePort: 80 })).toThrow(invalid);
+    expect(h.host.tcp.allConnections()).toHaveLength(0);
+  });
+
+  it("listen() rejects bad ports and backlogs, and a port already listening (EADDRINUSE)", () => {
+    const h = new Harness();
+    expect(() => h.host.tcp.listen(0)).toThrow(invalid);
+    expect(() => h.host.tcp.listen(80, -1)).toThrow(invalid);
+    h.host.tcp.listen(80);
+    expect(() => h.host.tcp.listen(80)).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
+  });
+
+  it("send() and read() reject wrong types", () => {
+    const { conn } = established();
+    expect(() => conn.send("text" as unknown as Uint8Array)).toThrow(invalid);
+    expect(() => conn.read(-1)).toThrow(invalid);
+    expect(conn.state).toBe("ESTABLISHED");
+  });
+
+  it("settings are validated with the name of the bad field", () => {
+    expect(resolveConfig()).toEqual(LINUX_DEFAULTS);
+    expect(() => resolveConfig({ msl: -1 })).toThrow(/msl/);
+    expect(() => resolveConfig({ windowScaleShift: 15 })).toThrow(/windowScaleShift/);
+    expect(() => resolveConfig({ receiveBufferSize: 0 })).toThrow(invalid);
+    expect(() => resolveConfig({ maxRto: 10, minRto: 200 })).toThrow(/maxRto/);
+    expect(() => resolveConfig({ ephemeralPorts: [5000, 4000] })).toThrow(/ephemeralPorts/);
+    expect(() => resolveConfig({ synCookies: "sometimes" as "always" })).toThrow(/synCookies/);
+  });
+});

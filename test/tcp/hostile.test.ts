@@ -1,0 +1,84 @@
+/**
+ * A hostile peer: random segments (flags, sequence and acknowledgement numbers near and
+ * far from the window, payloads) and random application calls against one connection.
+ * Nothing may throw, the send sequence variables stay ordered, every segment we send after
+ * the handshake carries ACK (S1) unless it is a RST, and whatever the application reads is
+ * a prefix of what the peer sent in order.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { seqAdd, seqLe } from "../../src/wire/seq.js";
+import { ACK, FIN, PSH, RST, SYN, URG } from "../../src/wire/tcp.js";
+import { established, REMOTE_SEQ } from "./harness.js";
+
+const flagSets = [ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, SYN, SYN | ACK, ACK | URG, 0, FIN, PSH];
+
+const segment = fc.record({
+  flags: fc.constantFrom(...flagSets),
+  seqOffset: fc.oneof(fc.integer({ min: -3000, max: 70000 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  ackOffset: fc.oneof(fc.integer({ min: -100, max: 5000 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  len: fc.integer({ min: 0, max: 1500 }),
+  window: fc.integer({ min: 0, max: 65535 }),
+});
+
+const action = fc.oneof(
+  segment.map((s) => ({ kind: "segment" as const, ...s })),
+  fc.record({ kind: fc.constant("send" as const), len: fc.integer({ min: 0, max: 20000 }) }),
+  fc.constant({ kind: "read" as const }),
+  fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 130_000 }) }),
+  fc.constant({ kind: "shutdown" as const }),
+  fc.constant({ kind: "close" as const }),
+);
+
+describe("hostile peer", () => {
+  it("random segments and calls never break the connection's invariants", () => {
+    fc.assert(
+      fc.property(fc.array(action, { minLength: 1, maxLength: 60 }), (actions) => {
+        const { h, conn, iss } = established();
+        // The peer's stream: byte i of the stream is (i * 7) & 0xff, so any read can be checked.
+        const streamByte = (i: number) => (i * 7) & 0xff;
+        let readSoFar = 0;
+        for (const a of actions) {
+          switch (a.kind) {
+            case "segment": {
+              const seqNo = seqAdd(REMOTE_SEQ, 1 + a.seqOffset);
+              const payload = new Uint8Array(a.len).map((_, i) => streamByte(a.seqOffset + i));
+              h.deliver({ flags: a.flags, seq: seqNo, ack: seqAdd(iss, 1 + a.ackOffset), window: a.window, payload });
+              break;
+            }
+            case "send":
+              if (conn.canSend) conn.send(new Uint8Array(a.len));
+              else expect(() => conn.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: "EPIPE" }));
+              h.settle();
+              break;
+            case "read": {
+              const d = conn.read();
+              for (let i = 0; i < d.length; i++) expect(d[i]).toBe(streamByte(readSoFar + i));
+              readSoFar += d.length;
+              break;
+            }
+            case "advance":
+              h.advance(a.ms);
+              break;
+            case "shutdown":
+              conn.shutdown();
+              h.settle();
+              break;
+            case "close":
+              conn.close();
+              h.settle();
+              break;
+          }
+          const i = conn.inspect();
+          expect(seqLe(i.sndUna, i.sndNxt) && seqLe(i.sndNxt, i.sndMax)).toBe(true);
+          expect(i.receiveQueued + i.outOfOrderBytes).toBeLessThanOrEqual(256 * 1024);
+          for (const s of h.takeSent()) {
+            if ((s.flags & RST) === 0) expect(s.flags & ACK).toBe(ACK);
+            expect(s.flags & SYN).toBe(0);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
