@@ -1,0 +1,457 @@
+/**
+ * The programs behind `synack tun`, `synack tunnel` and `synack relay`: a synack stack on
+ * a TUN device or a UDP tunnel with built-in services, and the impairment relay.
+ *
+ *   synack tun --addr 10.7.0.2/24 [--name syn0] [--netns NAME] [--kernel-addr 10.7.0.1/24]
+ *              [--mtu N] [--attach] SERVICES
+ *   synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N] SERVICES
+ *   synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P]
+ *              [--duplicate P] [--corrupt P] [--rate BITS] [--queue N] [--seed N]
+ *
+ *   SERVICES: [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]]
+ *             [--pcap FILE] [--trace] [--table SECONDS]
+ *
+ * Each function takes argv (without the subcommand) and an io object, and resolves to an
+ * exit code; the CLI's main wires them in. SIGUSR1 prints the connection table.
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Millis } from "../env.js";
+import type { LinkConfig } from "../sim/link.js";
+import type { TraceEvent, TraceSink } from "../trace/events.js";
+import { formatIpv4Address } from "../wire/ipv4.js";
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire/tcp.js";
+import { Relay } from "./relay.js";
+import { discardService } from "./services/discard.js";
+import { echoService } from "./services/echo.js";
+import { httpRequest, httpService } from "./services/http.js";
+import { LiveStack } from "./services/live.js";
+import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type PacketLink } from "./tun.js";
+import { parseHostPort, UdpTunnel } from "./udp-tunnel.js";
+
+/** Where a command writes, and what stops it. */
+export interface CliIo {
+  stdout: { write(chunk: string | Uint8Array): unknown };
+  stderr: { write(chunk: string): unknown };
+  /** Aborting it stops a long-running command. Default: SIGINT or SIGTERM. */
+  signal?: AbortSignal;
+  /** Print the connection table when this emits (default: process SIGUSR1). Return an unsubscribe function. */
+  onTableRequest?: (print: () => void) => () => void;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr };
+}
+
+class UsageError extends Error {}
+
+const SERVICE_OPTIONS = {
+  echo: { type: "string" },
+  discard: { type: "string" },
+  http: { type: "string" },
+  get: { type: "string" },
+  out: { type: "string" },
+  pcap: { type: "string" },
+  trace: { type: "boolean" },
+  table: { type: "string" },
+  mtu: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
+                  [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
+
+Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address; the
+kernel's side of the device gets --kernel-addr (default: the first host of the subnet, e.g.
+10.7.0.1/24). --netns puts the device in that network namespace (created if missing, and then
+deleted on exit). --attach uses an existing device made with 'ip tuntap add dev NAME mode tun'
+and leaves its configuration alone. --get fetches a URL through synack, prints its status,
+length and SHA-256 and exits. SIGUSR1 prints the connection table.`;
+
+const TUNNEL_USAGE = `usage: synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N]
+                  [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
+
+Runs a synack stack whose link is a UDP tunnel: each IP packet in one datagram to --peer.
+Without --peer the peer is learnt from the first datagram. No root needed. Two processes:
+  synack tunnel --listen 127.0.0.1:7001 --peer 127.0.0.1:7002 --addr 10.7.0.1/24 --http 80
+  synack tunnel --listen 127.0.0.1:7002 --peer 127.0.0.1:7001 --addr 10.7.0.2/24 --get http://10.7.0.1/bytes/1000000`;
+
+const RELAY_USAGE = `usage: synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P] [--reorder-delay MS]
+                    [--duplicate P] [--corrupt P] [--rate BITS_PER_S] [--queue N] [--seed N] [--stats SECONDS]
+
+Forwards IP packets between two links through the simulator's impairments (each direction alike).
+SPEC is one of
+  tun:NETNS:CIDR[:NAME]            a TUN device in namespace NETNS (created if missing), kernel side CIDR
+  udp:LISTEN_HOST:PORT[:PEER_HOST:PORT]  a UDP tunnel to a 'synack tunnel' process
+Example (kernel to kernel across 1% loss and 20 ms each way):
+  synack relay --a tun:syn-a:10.7.2.1/24 --b tun:syn-b:10.7.2.2/24 --loss 0.01 --delay 20`;
+
+export async function runTun(argv: string[], io: CliIo = processIo()): Promise<number> {
+  return main(io, TUN_USAGE, async () => {
+    const { values } = parseArgs({
+      args: argv,
+      options: { ...SERVICE_OPTIONS, addr: { type: "string" }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string" }, attach: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help === true) return usage(io, TUN_USAGE);
+    if (values.addr === undefined) throw new UsageError("--addr is required (synack's address, e.g. 10.7.0.2/24)");
+    const addr = parseCidr(values.addr);
+    const attach = values.attach === true;
+    const kernelAddress = values["kernel-addr"] !== undefined ? parseCidr(values["kernel-addr"]) : attach ? undefined : defaultKernelAddress(addr);
+    const link = await TunDevice.open({
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values.netns !== undefined ? { netns: values.netns, createNetns: true } : {}),
+      mtu: intOption("mtu", values.mtu, 1500),
+      kernelAddress,
+      attach,
+    });
+    link.onError = (e) => io.stderr.write(`synack: ${e.message}\n`);
+    const where = values.netns !== undefined ? ` in netns ${values.netns}` : "";
+    const kernelSide = kernelAddress !== undefined ? `, kernel side ${formatCidr(kernelAddress)}` : "";
+    io.stderr.write(`synack: ${formatIpv4Address(addr.address)} on TUN ${link.name}${where} (mtu ${link.mtu}${kernelSide})\n`);
+    return runServices(io, link, addr.address, values);
+  });
+}
+
+export async function runTunnel(argv: string[], io: CliIo = processIo()): Promise<number> {
+  return main(io, TUNNEL_USAGE, async () => {
+    const { values } = parseArgs({
+      args: argv,
+      options: { ...SERVICE_OPTIONS, addr: { type: "string" }, listen: { type: "string" }, peer: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help === true) return usage(io, TUNNEL_USAGE);
+    if (values.addr === undefined) throw new UsageError("--addr is required (synack's address inside the tunnel, e.g. 10.7.0.2/24)");
+    if (values.listen === undefined) throw new UsageError("--listen HOST:PORT is required");
+    const addr = parseCidr(values.addr);
+    const link = await UdpTunnel.open({
+      listen: parseHostPort(values.listen),
+      ...(values.peer !== undefined ? { peer: parseHostPort(values.peer) } : {}),
+      mtu: intOption("mtu", values.mtu, 1400),
+    });
+    io.stderr.write(`synack: ${formatIpv4Address(addr.address)} on ${link.name} (mtu ${link.mtu})\n`);
+    return runServices(io, link, addr.address, values);
+  });
+}
+
+export async function runRelay(argv: string[], io: CliIo = processIo()): Promise<number> {
+  return main(io, RELAY_USAGE, async () => {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        a: { type: "string" }, b: { type: "string" }, loss: { type: "string" }, delay: { type: "string" }, jitter: { type: "string" },
+        reorder: { type: "string" }, "reorder-delay": { type: "string" }, duplicate: { type: "string" }, corrupt: { type: "string" },
+        rate: { type: "string" }, queue: { type: "string" }, seed: { type: "string" }, stats: { type: "string" }, mtu: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help === true) return usage(io, RELAY_USAGE);
+    if (values.a === undefined || values.b === undefined) throw new UsageError("--a and --b are required");
+    const impair: LinkConfig = {};
+    const num = (name: string, v: string | undefined): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${v}`);
+      return n;
+    };
+    const set = <K extends keyof LinkConfig>(key: K, value: LinkConfig[K] | undefined): void => {
+      if (value !== undefined) impair[key] = value;
+    };
+    set("loss", num("loss", values.loss));
+    set("delay", num("delay", values.delay));
+    set("jitter", num("jitter", values.jitter));
+    set("reorder", num("reorder", values.reorder));
+    set("reorderDelay", num("reorder-delay", values["reorder-delay"]));
+    set("duplicate", num("duplicate", values.duplicate));
+    set("corrupt", num("corrupt", values.corrupt));
+    set("queueLimit", num("queue", values.queue));
+    if (values.rate !== undefined) impair.rate = parseRate(values.rate);
+    const mtu = intOption("mtu", values.mtu, 1500);
+    const links: PacketLink[] = [];
+    try {
+      links.push(await openSpec(values.a, mtu));
+      links.push(await openSpec(values.b, mtu));
+    } catch (e) {
+      await Promise.all(links.map((l) => l.close()));
+      throw e;
+    }
+    const seed = num("seed", values.seed);
+    const relay = new Relay({ a: links[0]!, b: links[1]!, impair, ...(seed !== undefined ? { seed } : {}) });
+    io.stderr.write(`synack relay: ${links[0]!.name} <-> ${links[1]!.name}, ${JSON.stringify(impair)}, seed ${relay.seed}\n`);
+    const printStats = (): void => {
+      const s = relay.stats;
+      const line = (n: string, x: typeof s.aToB): string =>
+        `${n}: offered ${x.offered} delivered ${x.delivered} lost ${x.losses} queue-drops ${x.queueDrops} dup ${x.duplicated} corrupt ${x.corrupted} reordered ${x.reordered}`;
+      io.stderr.write(`${line("a->b", s.aToB)}\n${line("b->a", s.bToA)}\n`);
+    };
+    const statsEvery = num("stats", values.stats);
+    const interval = statsEvery !== undefined && statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined;
+    const unsubscribe = (io.onTableRequest ?? onSigusr1)(printStats);
+    try {
+      await waitForStop(io);
+    } finally {
+      if (interval !== undefined) clearInterval(interval);
+      unsubscribe();
+      printStats();
+      await relay.close();
+    }
+    return 0;
+  });
+}
+
+/** Opens one side of the relay from its SPEC. */
+async function openSpec(spec: string, mtu: number): Promise<PacketLink> {
+  const parts = spec.split(":");
+  if (parts[0] === "tun" && (parts.length === 3 || parts.length === 4)) {
+    return TunDevice.open({ netns: parts[1]!, createNetns: true, kernelAddress: parseCidr(parts[2]!), mtu, ...(parts[3] !== undefined ? { name: parts[3] } : {}) });
+  }
+  if (parts[0] === "udp" && (parts.length === 3 || parts.length === 5)) {
+    return UdpTunnel.open({
+      listen: parseHostPort(`${parts[1]}:${parts[2]}`),
+      mtu,
+      ...(parts.length === 5 ? { peer: parseHostPort(`${parts[3]}:${parts[4]}`) } : {}),
+    });
+  }
+  throw new UsageError(`bad link spec ${JSON.stringify(spec)}: expected tun:NETNS:CIDR[:NAME] or udp:HOST:PORT[:PEER_HOST:PORT]`);
+}
+
+interface ServiceValues {
+  echo?: string | undefined;
+  discard?: string | undefined;
+  http?: string | undefined;
+  get?: string | undefined;
+  out?: string | undefined;
+  pcap?: string | undefined;
+  trace?: boolean | undefined;
+  table?: string | undefined;
+}
+
+/** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
+async function runServices(io: CliIo, link: PacketLink, address: number, values: ServiceValues): Promise<number> {
+  const pcap = values.pcap !== undefined ? new PcapFile(values.pcap) : undefined;
+  const trace: TraceSink | undefined = values.trace === true ? { enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) } : undefined;
+  const stack = new LiveStack({
+    link,
+    address,
+    ...(trace !== undefined ? { trace } : {}),
+    ...(pcap !== undefined ? { tap: (time: Millis, _dir: string, packet: Uint8Array) => pcap.write(time, packet) } : {}),
+  });
+  const printTable = (): void => {
+    io.stderr.write(connectionTable(stack));
+  };
+  const unsubscribe = (io.onTableRequest ?? onSigusr1)(printTable);
+  const tableEvery = values.table !== undefined ? Number(values.table) : 0;
+  const interval = tableEvery > 0 ? setInterval(printTable, tableEvery * 1000) : undefined;
+  let code = 0;
+  try {
+    for (const [name, port, start] of [
+      ["echo", values.echo, echoService],
+      ["discard", values.discard, discardService],
+      ["http", values.http, httpService],
+    ] as const) {
+      if (port === undefined) continue;
+      start(stack, intOption(name, port, 0));
+      io.stderr.write(`synack: ${name} on ${formatIpv4Address(address)}:${port}\n`);
+    }
+    if (values.get !== undefined) {
+      code = await fetchOnce(io, stack, values.get, values.out);
+    } else {
+      await waitForStop(io);
+    }
+  } finally {
+    if (interval !== undefined) clearInterval(interval);
+    unsubscribe();
+    // Reset what is still open so kernel peers learn at once instead of retrying into a gone device.
+    for (const c of stack.host.tcp.allConnections()) c.abort("synack exiting");
+    stack.host.poll(stack.now());
+    await stack.close();
+    pcap?.close();
+  }
+  return code;
+}
+
+async function fetchOnce(io: CliIo, stack: LiveStack, url: string, out: string | undefined): Promise<number> {
+  let fd: number | undefined;
+  let toStdout = false;
+  if (out === "-") toStdout = true;
+  else if (out !== undefined) fd = openSync(out, "w");
+  try {
+    const res = await httpRequest(stack, url, {
+      onBody: (chunk) => {
+        if (fd !== undefined) writeSync(fd, chunk);
+        else if (toStdout) io.stdout.write(chunk);
+      },
+    });
+    const secs = res.elapsedMs / 1000;
+    const mbit = (res.length * 8) / 1e6 / Math.max(secs, 1e-6);
+    const summary = `${res.status} ${res.reason}, ${res.length} bytes in ${secs.toFixed(2)} s (${mbit.toFixed(0)} Mbit/s), sha256 ${res.sha256}\n`;
+    if (toStdout) io.stderr.write(summary);
+    else io.stdout.write(summary);
+    return res.status >= 200 && res.status < 300 ? 0 : 1;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** One line per connection and listener, like `ss -tn` with a few TCP internals. */
+export function connectionTable(stack: LiveStack): string {
+  const rows: string[][] = [["State", "Recv-Q", "Send-Q", "Local", "Peer", "cwnd", "srtt", "rto", "snd.wnd", "rcv.wnd", "retrans", "in/out"]];
+  for (const l of stack.host.tcp.allListeners()) {
+    rows.push(["LISTEN", String(l.acceptQueue.length), String(l.backlog), `*:${l.port}`, "*:*", "", "", "", "", "", "", ""]);
+  }
+  for (const c of stack.host.tcp.allConnections()) {
+    const i = c.inspect();
+    rows.push([
+      i.state,
+      String(i.receiveQueued),
+      String(i.sendQueued),
+      `${formatIpv4Address(i.tuple.localAddr)}:${i.tuple.localPort}`,
+      `${formatIpv4Address(i.tuple.remoteAddr)}:${i.tuple.remotePort}`,
+      String(i.cwnd),
+      i.srtt === undefined ? "-" : `${i.srtt.toFixed(1)}ms`,
+      `${Math.round(i.rto)}ms`,
+      String(i.sndWnd),
+      String(i.rcvWnd),
+      String(i.retransmits),
+      `${i.segmentsIn}/${i.segmentsOut}`,
+    ]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  const link = stack.link.counters;
+  const footer = `link ${stack.link.name}: ${link.packetsIn} packets in, ${link.packetsOut} out, ${link.dropsOut} dropped\n`;
+  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()).join("\n") + "\n" + footer;
+}
+
+/** A tcpdump-like line per trace event of interest (segments, state changes, drops, errors, timers). */
+export function formatTraceEvent(e: TraceEvent): string {
+  const t = (e.time / 1000).toFixed(6);
+  switch (e.type) {
+    case "segment-in":
+    case "segment-out": {
+      const { tuple } = e;
+      const local = `${formatIpv4Address(tuple.localAddr)}:${tuple.localPort}`;
+      const remote = `${formatIpv4Address(tuple.remoteAddr)}:${tuple.remotePort}`;
+      const arrow = e.type === "segment-in" ? `${remote} > ${local}` : `${local} > ${remote}`;
+      const re = e.type === "segment-out" && e.retransmit ? " (retransmit)" : "";
+      return `${t} ${e.type === "segment-in" ? "in " : "out"} ${arrow} ${describeSegment(e.segment)}${re}\n`;
+    }
+    case "state":
+      return `${t} state ${endpoint(e.tuple)} ${e.from} -> ${e.to} (${e.cause})\n`;
+    case "drop":
+      return `${t} drop ${e.reason}${e.tuple !== undefined ? ` ${endpoint(e.tuple)}` : ""}${e.detail !== undefined ? `: ${e.detail}` : ""}\n`;
+    case "error":
+      return `${t} error ${endpoint(e.tuple)} ${e.code}: ${e.message}\n`;
+    case "timer-fired":
+      return `${t} timer ${e.timer} fired ${endpoint(e.tuple)} (backoff ${e.backoff})\n`;
+    default:
+      return "";
+  }
+}
+
+function endpoint(t: { localAddr: number; localPort: number; remoteAddr: number; remotePort: number }): string {
+  return `${formatIpv4Address(t.localAddr)}:${t.localPort}<->${formatIpv4Address(t.remoteAddr)}:${t.remotePort}`;
+}
+
+function describeSegment(s: TcpSegment): string {
+  let flags = "";
+  if (s.flags & SYN) flags += "S";
+  if (s.flags & FIN) flags += "F";
+  if (s.flags & RST) flags += "R";
+  if (s.flags & PSH) flags += "P";
+  if (s.flags & URG) flags += "U";
+  if (s.flags & ECE) flags += "E";
+  if (s.flags & CWR) flags += "W";
+  if (s.flags & ACK) flags += ".";
+  const ack = s.flags & ACK ? ` ack ${s.ack >>> 0}` : "";
+  return `[${flags}] seq ${s.seq >>> 0}${ack} win ${s.window} len ${s.payload.length}`;
+}
+
+/** A classic pcap file of raw IPv4 packets (LINKTYPE_RAW), written as packets pass. */
+class PcapFile {
+  private fd: number | undefined;
+  constructor(path: string) {
+    this.fd = openSync(path, "w");
+    const h = new DataView(new ArrayBuffer(24));
+    h.setUint32(0, 0xa1b2c3d4, true);
+    h.setUint16(4, 2, true);
+    h.setUint16(6, 4, true);
+    h.setUint32(16, 262_144, true);
+    h.setUint32(20, 101, true);
+    writeSync(this.fd, new Uint8Array(h.buffer));
+  }
+  write(timeMs: Millis, packet: Uint8Array): void {
+    if (this.fd === undefined) return;
+    const micros = Math.round(timeMs * 1000);
+    const r = new DataView(new ArrayBuffer(16));
+    r.setUint32(0, Math.floor(micros / 1e6), true);
+    r.setUint32(4, micros % 1e6, true);
+    r.setUint32(8, packet.length, true);
+    r.setUint32(12, packet.length, true);
+    writeSync(this.fd, new Uint8Array(r.buffer));
+    writeSync(this.fd, packet);
+  }
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function onSigusr1(print: () => void): () => void {
+  process.on("SIGUSR1", print);
+  return () => process.off("SIGUSR1", print);
+}
+
+/** Resolves when io.signal aborts, or on SIGINT / SIGTERM when there is no io.signal. */
+function waitForStop(io: CliIo): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (io.signal !== undefined) {
+      if (io.signal.aborted) return resolve();
+      io.signal.addEventListener("abort", () => resolve(), { once: true });
+      return;
+    }
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+function intOption(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** "10M", "1.5G", "64k" or plain bits per second. */
+function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)(?:bit|bps|b)?(?:\/s)?$/i.exec(text.trim());
+  if (m === null) throw new UsageError(`--rate must be bits per second like 10M or 1.5G, got ${JSON.stringify(text)}`);
+  const scale = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * scale;
+}
+
+function usage(io: CliIo, text: string): number {
+  io.stdout.write(`${text}\n`);
+  return 0;
+}
+
+async function main(io: CliIo, usageText: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+      io.stderr.write(`synack: ${e.message}\n${usageText}\n`);
+      return 2;
+    }
+    io.stderr.write(`synack: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
