@@ -63,7 +63,13 @@ export type TraceEvent =
   | { type: "error"; time: Millis; host: string; tuple: FourTuple; code: string; message: string }
   | { type: "queue"; time: Millis; host: string; port: number; synQueue: number; acceptQueue: number }
   | { type: "cookie"; time: Millis; host: string; tuple: FourTuple; action: "sent" | "accepted" | "rejected" }
-  | { type: "link"; time: Millis; link: string; action: "drop" | "corrupt" | "duplicate" | "delay"; reason: string; bytes: number };
+  | { type: "link"; time: Millis; link: string; action: "drop" | "corrupt" | "duplicate" | "delay"; reason: string; bytes: number }
+  /**
+   * What the application (or a scenario script) did: connect(), listen(), send, close(),
+   * a note for the reader. Emitted by drivers, never by the engine, so narrations can show
+   * the call that caused the segments and state changes after it.
+   */
+  | { type: "app"; time: Millis; host: string; call: string; detail?: string; tuple?: FourTuple };
 
 export type TraceEventType = TraceEvent["type"];
 

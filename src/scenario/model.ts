@@ -1,0 +1,123 @@
+/**
+ * A scenario: hosts on links, scripted faults, a timed script of application calls, and
+ * the facts the run must show. Built-in scenarios are values of this type and user files
+ * are JSON of the same shape (validate.ts checks them), so anything a built-in does a
+ * user can do without TypeScript.
+ *
+ * Times are milliseconds, or strings with a unit ("2.5s", "100ms", "2min", "1h").
+ * Sequence numbers in expectations use the narration's names: x is the first host's
+ * initial sequence number, y the second's, so `"ack": "x+1"` reads like the documents.
+ */
+import type { TcpConfig } from "../tcp/config.js";
+import type { DropReason, TcpState, TimerKind } from "../trace/events.js";
+
+export type TimeSpec = number | string;
+
+export interface ScenarioSpec {
+  /** Short name, used by `synack demo <name>`. */
+  name: string;
+  /** One line shown above the narration. */
+  title?: string;
+  /** What the scenario shows and why it matters (printed by --list and --explain). */
+  description?: string;
+  /** The seed behaviours (S1 ... S35) it demonstrates. */
+  behaviours?: string[];
+  seed?: number;
+  hosts: HostSpec[];
+  links?: LinkSpec[];
+  faults?: FaultSpec[];
+  script: ActionSpec[];
+  expect?: ExpectSpec[];
+  /** Stop the simulation at this time. Default: when nothing is left to do. */
+  until?: TimeSpec;
+  narrate?: { focus?: string[] };
+}
+
+export interface HostSpec {
+  name: string;
+  /** Dotted IPv4 address. */
+  address: string;
+  /** "tcp" (default): a synack host. "raw": sends crafted packets only (a SYN flooder). */
+  kind?: "tcp" | "raw";
+  mtu?: number;
+  tcp?: Partial<TcpConfig>;
+}
+
+export interface LinkSettings {
+  delay?: TimeSpec;
+  jitter?: TimeSpec;
+  loss?: number;
+  duplicate?: number;
+  reorder?: number;
+  reorderDelay?: TimeSpec;
+  corrupt?: number;
+  /** Bits per second. */
+  rate?: number;
+  queueLimit?: number;
+  mtu?: number;
+}
+
+/** Both directions between two hosts (`between`), or one direction (`from`/`to`). */
+export type LinkSpec = LinkSettings & ({ between: [string, string] } | { from: string; to: string });
+
+/** Which TCP segments a fault or expectation is about. Flags are written "SYN,ACK". */
+export interface MatchSpec {
+  /** Exactly these flags. */
+  flags?: string;
+  /** At least these flags. */
+  hasFlags?: string;
+  /** None of these flags. */
+  lacksFlags?: string;
+  /** true: carries payload; false: carries none. */
+  data?: boolean;
+}
+
+export interface FaultSpec {
+  from: string;
+  to: string;
+  match?: MatchSpec;
+  /** Which matching segments (1 = the first); default every one. */
+  nth?: number[];
+  action: "drop" | "delay" | "corrupt" | "duplicate";
+  /** For "delay": how much longer the segment takes. */
+  by?: TimeSpec;
+}
+
+interface At {
+  at: TimeSpec;
+}
+
+/** `conn` names a connection; `host` alone means the connection named after the host. */
+interface Target {
+  conn?: string;
+  host?: string;
+}
+
+export type ActionSpec =
+  | (At & { do: "listen"; host: string; port: number; backlog?: number; accept?: boolean; as?: string })
+  | (At & { do: "connect"; host: string; to: string; port: number; localPort?: number; as?: string })
+  | (At & Target & { do: "send"; bytes?: number; text?: string })
+  | (At & Target & { do: "shutdown" | "close" | "abort" | "stop-reading" | "read" })
+  | (At & Target & { do: "keepalive"; enabled?: boolean })
+  | (At & { do: "unplug" | "plug"; host: string })
+  | (At & { do: "syn-flood"; host: string; target: string; port: number; count: number; interval?: TimeSpec; spoof?: string })
+  | (At & { do: "note"; text: string })
+  | (At & { do: "ss"; host: string });
+
+export type ActionKind = ActionSpec["do"];
+
+type Bound = { equals?: number; atLeast?: number; atMost?: number };
+
+export type ExpectSpec =
+  | { expect: "states"; conn?: string; host?: string; sequence: TcpState[] }
+  | { expect: "state"; conn?: string; host?: string; state: TcpState; at?: TimeSpec }
+  | { expect: "error"; conn?: string; host?: string; code: string; at?: TimeSpec }
+  | ({ expect: "segment"; from: string; to?: string; nth?: number; at?: TimeSpec; seq?: string | number; ack?: string | number; len?: number; window?: number; retransmit?: boolean } & MatchSpec)
+  | ({ expect: "segments"; from: string; to?: string; times?: TimeSpec[]; count?: number } & MatchSpec)
+  | { expect: "timer"; conn?: string; host?: string; timer: TimerKind; armed?: TimeSpec[]; fired?: TimeSpec[] }
+  | { expect: "received"; conn?: string; host?: string; bytes?: number; text?: string; eof?: boolean }
+  | ({ expect: "count"; host: string; state: TcpState; at: TimeSpec } & Bound)
+  | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string } & Bound)
+  | { expect: "call-error"; host: string; code: string; at?: TimeSpec };
+
+export type ExpectKind = ExpectSpec["expect"];

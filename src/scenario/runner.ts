@@ -1,0 +1,343 @@
+/**
+ * Runs a scenario in the simulator: builds the hosts and paths, applies the faults, plays
+ * the script at its virtual times and records every trace event. The same run feeds the
+ * narration, the JSON lines, the pcap capture, the connection tables and the expectations.
+ */
+import type { Transmit } from "../endpoint.js";
+import type { Millis } from "../env.js";
+import { Host } from "../ip/host.js";
+import { SimNetwork, type LinkConfig, type PacketRecorder } from "../sim/index.js";
+import { AddressInUseError } from "../tcp/layer.js";
+import { TraceHub, type FourTuple, type TraceEvent } from "../trace/events.js";
+import type { NarrateHost } from "../trace/narrate/index.js";
+import { renderTable, type HostTable } from "../trace/table.js";
+import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
+import { AppConnection } from "./app.js";
+import { FaultPlan } from "./faults.js";
+import type { ActionSpec, HostSpec, LinkSettings, ScenarioSpec } from "./model.js";
+import { RawHost } from "./raw-host.js";
+import { hostTable } from "./snapshot.js";
+import { toMillis } from "./time.js";
+import { parsePrefix } from "./validate.js";
+
+/** Paths nobody configured get this one-way delay: a 20 ms round trip reads well. */
+export const DEFAULT_DELAY = 10;
+/** Without `until`, a run stops when idle, or at this virtual time at the latest (a day). */
+export const DEFAULT_LIMIT: Millis = 86_400_000;
+const DEFAULT_FLOOD_INTERVAL = 10;
+const DEFAULT_SPOOF = "198.18.0.0/15";
+
+export interface RunOptions {
+  /** Replaces the scenario's seed. */
+  seed?: number;
+  /** Applied to every path on top of the scenario's settings (the CLI's --loss, --delay). */
+  link?: { loss?: number; delay?: Millis };
+  /** Receives every packet sent and delivered (a pcap capture). */
+  recorder?: PacketRecorder;
+  /** Called with each trace event as it happens (streaming --json). */
+  onEvent?: (e: TraceEvent) => void;
+}
+
+/** A script call that failed (connect to a 4-tuple in TIME_WAIT, a write after close ...). */
+export interface CallError {
+  time: Millis;
+  host: string;
+  call: string;
+  code: string;
+  message: string;
+}
+
+export class ScenarioRun {
+  readonly events: TraceEvent[] = [];
+  readonly net: SimNetwork;
+  readonly seed: number;
+  readonly apps = new Map<string, AppConnection>();
+  readonly callErrors: CallError[] = [];
+  /** Engine events whose time disagreed with the simulator clock (see the subscriber). */
+  restamped = 0;
+  private readonly hub = new TraceHub();
+  private readonly addresses = new Map<string, number>();
+  private readonly names = new Map<number, string>();
+  private readonly tcpHosts = new Map<string, Host>();
+  private readonly rawHosts = new Map<string, RawHost>();
+  private readonly unplugged = new Set<string>();
+  private readonly accepted = new Map<string, number>();
+  private readonly limit: Millis;
+
+  constructor(
+    readonly spec: ScenarioSpec,
+    opts: RunOptions = {},
+  ) {
+    this.seed = opts.seed ?? spec.seed ?? 1;
+    this.hub.subscribe((event) => {
+      // The simulator's clock is the truth. Some engine events carry the time of the
+      // connection's previous activity instead (a state change caused by close() at 300 ms
+      // stamped 210 ms); restamp them so views and expectations see when it happened.
+      let e = event;
+      if (e.time !== this.net.now) {
+        this.restamped++;
+        e = { ...e, time: this.net.now };
+      }
+      this.events.push(e);
+      opts.onEvent?.(e);
+    });
+    this.net = new SimNetwork({ seed: this.seed, trace: this.hub, packetLog: opts.recorder ?? false, maxEvents: 10_000_000 });
+    this.limit = spec.until !== undefined ? toMillis(spec.until) : DEFAULT_LIMIT;
+    for (const h of spec.hosts) {
+      const addr = parseIpv4Address(h.address)!;
+      this.addresses.set(h.name, addr);
+      this.names.set(addr, h.name);
+    }
+    const faults = new FaultPlan(spec.faults ?? [], (name) => this.addresses.get(name) ?? -1);
+    for (const h of spec.hosts) this.addHost(h, faults);
+    for (const a of spec.hosts) {
+      for (const b of spec.hosts) {
+        if (a === b) continue;
+        const config = linkConfig(spec, a.name, b.name, opts.link);
+        const filter = faults.linkFilter(a.name, b.name);
+        if (filter !== undefined) config.filter = filter;
+        this.net.setPath(a.name, b.name, config);
+      }
+    }
+    const script = spec.script.map((action, i) => ({ action, i, at: toMillis(action.at) }));
+    script.sort((p, q) => p.at - q.at || p.i - q.i);
+    for (const { action, at } of script) this.net.at(at, () => this.perform(action));
+  }
+
+  /** Columns of the narration: the focus hosts (default all), in the scenario's order. */
+  get columns(): NarrateHost[] {
+    const focus = this.spec.narrate?.focus;
+    return this.spec.hosts.filter((h) => focus === undefined || focus.includes(h.name)).map((h) => ({ name: h.name, address: this.addresses.get(h.name)! }));
+  }
+
+  get now(): Millis {
+    return this.net.now;
+  }
+
+  /** Runs everything due up to and including `t`. */
+  advanceTo(t: Millis): void {
+    if (t > this.net.now) this.net.run({ until: Math.min(t, this.limit) });
+  }
+
+  /** Runs to the end: the scenario's `until`, or until nothing is left to do. */
+  finish(): void {
+    if (this.spec.until !== undefined) this.advanceTo(this.limit);
+    else if (this.net.now < this.limit) this.net.run({ until: this.limit });
+  }
+
+  /** Time of the last thing that happened. */
+  get lastEventTime(): Millis {
+    return this.events.length === 0 ? 0 : this.events[this.events.length - 1]!.time;
+  }
+
+  tcpHostNames(): string[] {
+    return [...this.tcpHosts.keys()];
+  }
+
+  /** The connection table of a TCP host right now. */
+  table(host: string): HostTable {
+    const h = this.tcpHosts.get(host);
+    if (h === undefined) throw new Error(`no TCP host named "${host}"`);
+    return hostTable(h, this.net.now);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private addHost(h: HostSpec, faults: FaultPlan): void {
+    const address = this.addresses.get(h.name)!;
+    this.net.addHost(h.name, address, (transmit, ctx) => {
+      const out = faults.wrapTransmit(h.name, this.guard(h.name, transmit), (e) => this.hub.emit(e), () => this.net.now, (a) => this.nameOf(a));
+      if (h.kind === "raw") {
+        const raw = new RawHost(h.name, out, ctx.rng, this.hub);
+        this.rawHosts.set(h.name, raw);
+        return this.guardInbound(h.name, raw);
+      }
+      const host = new Host({ name: h.name, address, rng: ctx.rng, transmit: out, trace: this.hub, ...(h.mtu !== undefined ? { mtu: h.mtu } : {}), ...(h.tcp !== undefined ? { tcp: h.tcp } : {}) });
+      this.tcpHosts.set(h.name, host);
+      return this.guardInbound(h.name, host);
+    });
+  }
+
+  /** An unplugged host neither sends nor receives; what it would have sent is traced as lost. */
+  private guard(name: string, transmit: Transmit): Transmit {
+    return (packet) => {
+      const dst = packet.length >= 20 ? (((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0) : 0;
+      const to = this.nameOf(dst);
+      if (this.unplugged.has(name) || this.unplugged.has(to)) {
+        this.hub.emit({ type: "link", time: this.net.now, link: `${name}->${to}`, action: "drop", reason: this.unplugged.has(name) ? `${name} unplugged` : `${to} unplugged`, bytes: packet.length });
+        return;
+      }
+      transmit(packet);
+    };
+  }
+
+  private guardInbound<E extends { receive(now: Millis, p: Uint8Array): void; poll(now: Millis): void; nextDeadline(): Millis }>(name: string, endpoint: E) {
+    return {
+      receive: (now: Millis, packet: Uint8Array) => {
+        if (this.unplugged.has(name)) {
+          this.hub.emit({ type: "link", time: now, link: `?->${name}`, action: "drop", reason: `${name} unplugged`, bytes: packet.length });
+          return;
+        }
+        endpoint.receive(now, packet);
+      },
+      poll: (now: Millis) => endpoint.poll(now),
+      nextDeadline: () => endpoint.nextDeadline(),
+    };
+  }
+
+  private nameOf(addr: number): string {
+    return this.names.get(addr) ?? formatIpv4Address(addr);
+  }
+
+  private app(host: string, call: string, detail?: string, tuple?: FourTuple): void {
+    const e: TraceEvent = { type: "app", time: this.net.now, host, call };
+    if (detail !== undefined) e.detail = detail;
+    if (tuple !== undefined) e.tuple = tuple;
+    this.hub.emit(e);
+  }
+
+  private fail(host: string, call: string, code: string, message: string): void {
+    this.callErrors.push({ time: this.net.now, host, call, code, message });
+    this.app(host, `${call} failed`, `${code}: ${message}`);
+  }
+
+  private perform(a: ActionSpec): void {
+    switch (a.do) {
+      case "listen":
+        return this.listen(a);
+      case "connect":
+        return this.connect(a);
+      case "note":
+        return this.app("script", "note", a.text);
+      case "ss": {
+        const lines = renderTable(this.table(a.host), { maxPerState: 3 });
+        return this.app(a.host, "ss", lines.join("\n"));
+      }
+      case "unplug":
+      case "plug":
+        this.app(a.host, a.do === "unplug" ? "unplugged" : "plugged in");
+        if (a.do === "unplug") this.unplugged.add(a.host);
+        else this.unplugged.delete(a.host);
+        return;
+      case "syn-flood": {
+        const raw = this.rawHosts.get(a.host)!;
+        const interval = a.interval !== undefined ? toMillis(a.interval) : DEFAULT_FLOOD_INTERVAL;
+        const spoof = a.spoof ?? DEFAULT_SPOOF;
+        this.app(a.host, "SYN flood", `${a.count} SYNs to ${a.target}:${a.port}, one every ${interval}ms, from spoofed ${spoof}`);
+        raw.flood({ start: this.net.now, count: a.count, interval, target: this.addresses.get(a.target)!, port: a.port, spoof: parsePrefix(spoof)! });
+        return;
+      }
+      default:
+        return this.onConnection(a);
+    }
+  }
+
+  private listen(a: Extract<ActionSpec, { do: "listen" }>): void {
+    const host = this.tcpHosts.get(a.host)!;
+    this.app(a.host, `listen(${a.port})`);
+    let listener;
+    try {
+      listener = host.tcp.listen(a.port, a.backlog);
+    } catch (e) {
+      return this.fail(a.host, "listen()", e instanceof AddressInUseError ? e.code : "EINVAL", String(e instanceof Error ? e.message : e));
+    }
+    if (a.accept === false) return;
+    const base = a.as ?? a.host;
+    listener.onConnection = (l) => {
+      for (let conn = l.accept(); conn !== undefined; conn = l.accept()) {
+        const n = (this.accepted.get(base) ?? 0) + 1;
+        this.accepted.set(base, n);
+        const label = n === 1 ? base : `${base}#${n}`;
+        const app = new AppConnection(label, a.host, conn, this.events.length, (m, code) => this.fail(a.host, "send", code, m));
+        this.apps.set(label, app);
+        app.pump();
+      }
+    };
+  }
+
+  private connect(a: Extract<ActionSpec, { do: "connect" }>): void {
+    const host = this.tcpHosts.get(a.host)!;
+    const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
+    this.app(a.host, "connect()", `to ${formatIpv4Address(remote)}:${a.port}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
+    try {
+      const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: remote, remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
+      const label = a.as ?? a.host;
+      this.apps.set(label, new AppConnection(label, a.host, conn, this.events.length, (m, code) => this.fail(a.host, "send", code, m)));
+    } catch (e) {
+      this.fail(a.host, "connect()", e instanceof AddressInUseError ? e.code : "EINVAL", String(e instanceof Error ? e.message : e));
+    }
+  }
+
+  private onConnection(a: Exclude<ActionSpec, { do: "listen" | "connect" | "note" | "ss" | "unplug" | "plug" | "syn-flood" }>): void {
+    const label = a.conn ?? a.host ?? "";
+    const app = this.apps.get(label);
+    const host = app?.host ?? a.host ?? label;
+    if (app === undefined) return this.fail(host, a.do, "ESCRIPT", `no connection named "${label}" at ${this.net.now} ms`);
+    const conn = app.conn;
+    const tuple = conn.tuple;
+    try {
+      switch (a.do) {
+        case "send": {
+          const bytes = a.text !== undefined ? new TextEncoder().encode(a.text) : pattern(a.bytes ?? 0);
+          this.app(host, "send", a.text !== undefined ? `${JSON.stringify(a.text)} (${bytes.length} bytes)` : `${bytes.length} bytes`, tuple);
+          app.write(bytes);
+          return;
+        }
+        case "shutdown":
+          this.app(host, "shutdown()", undefined, tuple);
+          return conn.shutdown();
+        case "close":
+          this.app(host, "close()", undefined, tuple);
+          return conn.close();
+        case "abort":
+          this.app(host, "abort()", undefined, tuple);
+          return conn.abort();
+        case "stop-reading":
+          this.app(host, "stop reading", undefined, tuple);
+          app.reading = false;
+          return;
+        case "read":
+          this.app(host, "resume reading", undefined, tuple);
+          app.reading = true;
+          app.pump();
+          return;
+        case "keepalive":
+          this.app(host, a.enabled === false ? "keep-alive off" : "keep-alive on", undefined, tuple);
+          conn.setKeepAlive(a.enabled !== false, this.net.now);
+          return;
+      }
+    } catch (e) {
+      const code = typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : "EINVAL";
+      this.fail(host, a.do, code, String(e instanceof Error ? e.message : e));
+    }
+  }
+}
+
+/** The settings of the path from -> to: defaults, then matching link entries, then overrides. */
+function linkConfig(spec: ScenarioSpec, from: string, to: string, overrides: RunOptions["link"]): LinkConfig {
+  const config: LinkConfig = { delay: DEFAULT_DELAY };
+  for (const l of spec.links ?? []) {
+    const applies = "between" in l ? l.between.includes(from) && l.between.includes(to) : l.from === from && l.to === to;
+    if (applies) Object.assign(config, linkSettings(l));
+  }
+  if (overrides?.loss !== undefined) config.loss = overrides.loss;
+  if (overrides?.delay !== undefined) config.delay = overrides.delay;
+  return config;
+}
+
+function linkSettings(l: LinkSettings): LinkConfig {
+  const out: LinkConfig = {};
+  for (const k of ["loss", "duplicate", "reorder", "corrupt", "rate", "queueLimit", "mtu"] as const) if (l[k] !== undefined) out[k] = l[k];
+  for (const k of ["delay", "jitter", "reorderDelay"] as const) {
+    const v = l[k];
+    if (v !== undefined) out[k] = toMillis(v);
+  }
+  return out;
+}
+
+/** N bytes of readable filler ("abcdefghijklmnopqrstuvwxyz" repeated), so captures show text. */
+function pattern(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = 97 + (i % 26);
+  return out;
+}

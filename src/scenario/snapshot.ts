@@ -1,0 +1,50 @@
+/** Builds the connection table (trace/table.ts) of a live host at the current time. */
+import type { Millis } from "../env.js";
+import type { Host } from "../ip/host.js";
+import type { HostTable, SocketRow } from "../trace/table.js";
+import { formatEndpoint } from "../trace/format.js";
+import { formatIpv4Address } from "../wire/ipv4.js";
+
+export function hostTable(host: Host, now: Millis): HostTable {
+  const sockets: SocketRow[] = [];
+  for (const l of host.tcp.allListeners()) {
+    sockets.push({
+      state: "LISTEN",
+      recvQ: l.acceptQueue.length,
+      sendQ: l.backlog,
+      local: `0.0.0.0:${l.port}`,
+      peer: "0.0.0.0:*",
+      synQueue: { length: l.synQueue.size, limit: l.synQueueLimit, drops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops },
+    });
+  }
+  for (const c of host.tcp.allConnections()) {
+    const i = c.inspect();
+    const row: SocketRow = {
+      state: i.state,
+      recvQ: i.receiveQueued,
+      sendQ: i.sendQueued,
+      local: formatEndpoint(i.tuple.localAddr, i.tuple.localPort),
+      peer: formatEndpoint(i.tuple.remoteAddr, i.tuple.remotePort),
+    };
+    const timer = runningTimer(i.state, i.timers, i.retries, now);
+    if (timer !== undefined) row.timer = timer;
+    sockets.push(row);
+  }
+  return { host: host.name, address: formatIpv4Address(host.address), time: now, sockets };
+}
+
+/** The timer `ss -o` would show: the earliest one armed, named the way ss names it. */
+function runningTimer(state: string, t: { rto: number; persist: number; keepalive: number; delayedAck: number; linger: number }, retries: number, now: Millis): SocketRow["timer"] {
+  const candidates: Array<[NonNullable<SocketRow["timer"]>["name"], number]> = [
+    ["on", t.rto],
+    ["persist", t.persist],
+    ["keepalive", t.keepalive],
+    [state === "TIME_WAIT" ? "timewait" : "finwait2", t.linger],
+  ];
+  let best: SocketRow["timer"];
+  for (const [name, at] of candidates) {
+    if (at !== Infinity && (best === undefined || at - now < best.remaining)) best = { name, remaining: at - now, retries };
+  }
+  if (best === undefined && t.delayedAck !== Infinity) best = { name: "delack", remaining: t.delayedAck - now, retries: 0 };
+  return best;
+}

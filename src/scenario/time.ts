@@ -1,0 +1,20 @@
+/** Durations in scenario files: a number of milliseconds, or a string with a unit. */
+import type { Millis } from "../env.js";
+import type { TimeSpec } from "./model.js";
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 };
+
+/** "2.5s" -> 2500, "100ms" -> 100, "2min" -> 120000, 40 -> 40; undefined when unreadable. */
+export function parseTime(t: TimeSpec): Millis | undefined {
+  if (typeof t === "number") return Number.isFinite(t) && t >= 0 ? t : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?\s*$/.exec(t);
+  if (m === null) return undefined;
+  return Number(m[1]) * UNITS[m[2] ?? "ms"]!;
+}
+
+/** Like parseTime, for values already validated. */
+export function toMillis(t: TimeSpec): Millis {
+  const ms = parseTime(t);
+  if (ms === undefined) throw new RangeError(`not a time: ${JSON.stringify(t)}`);
+  return ms;
+}

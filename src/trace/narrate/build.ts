@@ -1,0 +1,477 @@
+/**
+ * Turns a trace event stream into the rows of a sequence diagram.
+ *
+ * Each segment sent becomes an arrow at the time it left. Its fate is read from the link
+ * events the simulator emits right after it (synchronously, in the same transmit call):
+ * lost, duplicated, corrupted or held. Its arrival is matched to the `segment-in` event at
+ * the receiver; what happens there (state changes, drops, errors) is gathered into one row
+ * at the receiver at arrival time. Application calls and timer expiries open rows the same
+ * way, so "a cause and everything it changed" is always one row.
+ */
+import type { Millis } from "../../env.js";
+import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
+import type { FourTuple, TcpState, TraceEvent } from "../events.js";
+import { connectionKey, formatDuration, formatTime } from "../format.js";
+import { SeqNames, type SeqMode } from "../seqnames.js";
+import { HiddenTraffic } from "./hidden.js";
+import { describeKnowledge, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
+import { ackName, segmentLabel, seqName, WindowScales, type Direction } from "./label.js";
+import type { NarrateHost, Note, Row, Tone } from "./model.js";
+import { StreamView } from "./stream.js";
+
+export interface BuildOptions {
+  hosts: readonly NarrateHost[];
+  seq: SeqMode;
+  explain: boolean;
+  /** Hosts whose traffic between each other is drawn; everything else is summarised. Default: all. */
+  focus?: readonly string[];
+}
+
+/** A segment on its way, waiting to be matched with its arrival. */
+interface InFlight {
+  dir: Direction;
+  seg: TcpSegment;
+  fromCol: number;
+  corrupted: boolean;
+}
+
+/** The row being gathered: one cause (arrival, call, timer) at one host and time. */
+interface OpenRow {
+  row: Row;
+  host: string;
+  time: Millis;
+  tuple: FourTuple | undefined;
+  meaning: string | undefined;
+  priority: number;
+  /** Kept even with nothing to show when explaining (an arrival the reader should hear about). */
+  keepForExplain: boolean;
+}
+
+const INITIAL_STATE = "CLOSED";
+
+export function buildRows(events: readonly TraceEvent[], opts: BuildOptions): { rows: Row[]; names: SeqNames } {
+  return new Builder(events, opts).build();
+}
+
+class Builder {
+  private readonly rows: Row[] = [];
+  private readonly cols = new Map<string, number>();
+  private readonly colByAddress = new Map<number, number>();
+  private readonly colState: string[];
+  private readonly focus: Set<string>;
+  private readonly focusAddresses = new Set<number>();
+  private readonly names: SeqNames;
+  private readonly windows = new WindowScales();
+  private readonly view = new StreamView();
+  private readonly knowledge = new Map<string, Knowledge>();
+  private readonly inFlight = new Map<string, InFlight[]>();
+  private readonly consumed = new Set<number>();
+  private readonly hidden = new HiddenTraffic();
+  private readonly delayedAckAt = new Map<string, Millis>();
+  private open: OpenRow | undefined;
+
+  constructor(
+    private readonly events: readonly TraceEvent[],
+    private readonly opts: BuildOptions,
+  ) {
+    opts.hosts.forEach((h, i) => {
+      this.cols.set(h.name, i);
+      this.colByAddress.set(h.address, i);
+    });
+    this.colState = opts.hosts.map(() => INITIAL_STATE);
+    this.focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
+    for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address);
+    this.names = new SeqNames(opts.seq, opts.hosts.map((h) => h.name));
+    // Every ISN is named up front, so a value can be named even before its SYN is drawn.
+    for (const e of events) {
+      if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) {
+        const t = e.tuple;
+        this.names.addIsn(e.host, t.localAddr, t.localPort, t.remoteAddr, t.remotePort, e.segment.seq);
+      }
+    }
+  }
+
+  build(): { rows: Row[]; names: SeqNames } {
+    this.events.forEach((e, i) => {
+      if (this.consumed.has(i)) return;
+      if (!this.inFocus(e)) {
+        this.hidden.add(e);
+        return;
+      }
+      this.handle(e, i);
+    });
+    this.closeOpen();
+    this.flushHidden();
+    return { rows: this.rows, names: this.names };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Focus
+
+  private inFocus(e: TraceEvent): boolean {
+    if (e.type === "link") {
+      const [a, b] = e.link.split("->");
+      return this.focus.has(a ?? "") && this.focus.has(b ?? "");
+    }
+    if (!this.focus.has(e.host)) return false;
+    const tuple = "tuple" in e ? e.tuple : undefined;
+    return tuple === undefined || this.focusAddresses.has(tuple.remoteAddr);
+  }
+
+  private flushHidden(): void {
+    const summary = this.hidden.flush();
+    if (summary === undefined) return;
+    this.rows.push(this.blockRow(summary.time, [summary.text], "info", "hidden"));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Events
+
+  private handle(e: TraceEvent, index: number): void {
+    switch (e.type) {
+      case "app":
+        return this.onApp(e);
+      case "segment-out":
+        return this.onSegmentOut(e, index);
+      case "segment-in":
+        return this.onSegmentIn(e);
+      case "state":
+        return this.onState(e);
+      case "timer-fired":
+        return this.onTimerFired(e, index);
+      case "timer-armed":
+        if (e.timer === "time-wait") this.attach(e.host, e.time, { text: `2MSL timer: until ${formatTime(e.at)}`, tone: "timer" });
+        return;
+      case "drop":
+        return this.onDrop(e);
+      case "error":
+        this.attach(e.host, e.time, { text: `error ${e.code}`, tone: "error" }, e.tuple);
+        this.setMeaning(explainTransition(e.host, this.peerName(e.tuple), "CLOSED", "CLOSED", "", { error: e.code }), 6);
+        return;
+      case "cookie":
+        this.attach(e.host, e.time, { text: `SYN cookie ${e.action}`, tone: "info" }, e.tuple);
+        return;
+      case "link": {
+        const [from] = e.link.split("->");
+        this.closeOpen();
+        const col = this.cols.get(from ?? "") ?? 0;
+        const row = this.newRow(e.time, col, `link:${e.action}:${e.reason}`);
+        row.notes.push({ text: `link ${e.link}: ${e.action} (${e.reason})`, tone: e.action === "drop" ? "drop" : "info" });
+        this.push(row);
+        return;
+      }
+      default:
+        // rtt, cwnd, queue, timer-cancelled: kept in --json, too fine-grained to draw.
+        return;
+    }
+  }
+
+  private onApp(e: Extract<TraceEvent, { type: "app" }>): void {
+    this.closeOpen();
+    if (e.call === "note" || e.call === "ss") {
+      const lines = (e.detail ?? "").split("\n");
+      this.push(this.blockRow(e.time, e.call === "note" ? lines.map((l) => `# ${l}`) : lines, e.call === "note" ? "info" : "app", `block:${e.call}`));
+      return;
+    }
+    const col = this.colOf(e.host);
+    const row = this.newRow(e.time, col, `app:${e.host}:${e.call}`);
+    row.notes.push({ text: e.detail !== undefined ? `${e.call} ${e.detail}` : e.call, tone: "app" });
+    if (e.call.startsWith("listen")) this.setColState(row, col, "LISTEN");
+    this.open = { row, host: e.host, time: e.time, tuple: e.tuple, meaning: explainCall(e.host, e.call), priority: 1, keepForExplain: true };
+  }
+
+  private onSegmentOut(e: Extract<TraceEvent, { type: "segment-out" }>, index: number): void {
+    this.closeOpen();
+    const t = e.tuple;
+    const dir: Direction = { src: t.localAddr, srcPort: t.localPort, dst: t.remoteAddr, dstPort: t.remotePort };
+    this.windows.observe(dir, e.segment);
+    this.view.sent(dir, e.segment);
+    const fromCol = this.colOf(e.host);
+    const toCol = this.colByAddress.get(t.remoteAddr);
+    const fate = this.fate(index, e.host, e.time);
+    let label = segmentLabel(e.segment, dir, this.names, this.windows);
+    if (e.retransmit) label += " (retransmission)";
+    if (this.delayedAckAt.get(e.host) === e.time && e.segment.flags === ACK && e.segment.payload.length === 0) label += " (delayed ACK)";
+    if (fate.copies > 1) label += " (duplicated)";
+    if (fate.corrupted) label += " (corrupted)";
+    if (fate.held !== undefined) label += ` (${fate.held})`;
+    const row = this.newRow(e.time, fromCol, `seg:${e.host}:${flagNames(e.segment.flags)}:${e.retransmit}:${fate.lost ?? ""}:${e.segment.payload.length > 0}`);
+    row.arrow = { from: fromCol, to: toCol ?? null, label, lost: fate.lost !== undefined };
+    if (fate.lost !== undefined) row.notes.push({ text: `lost (${fate.lost})`, tone: "drop" });
+    if (toCol === undefined && fate.lost === undefined) row.notes.push({ text: `to ${t.remoteAddr >>> 24}.${(t.remoteAddr >>> 16) & 255}.${(t.remoteAddr >>> 8) & 255}.${t.remoteAddr & 255}`, tone: "info" });
+    if (fate.lost !== undefined && this.opts.explain) {
+      row.explain = `The segment is lost in the network: neither side knows yet; only the sender's retransmission timer will notice (S16).`;
+    }
+    this.push(row);
+    if (fate.lost === undefined && toCol !== undefined) {
+      const dest = this.opts.hosts[toCol]!.name;
+      const list = this.inFlight.get(dest) ?? [];
+      for (let c = 0; c < fate.copies; c++) list.push({ dir, seg: e.segment, fromCol, corrupted: fate.corrupted && c === 0 });
+      this.inFlight.set(dest, list);
+    }
+  }
+
+  /** Reads the link events that directly follow a segment-out (same transmit call). */
+  private fate(index: number, host: string, time: Millis): { lost?: string; copies: number; corrupted: boolean; held?: string } {
+    const out: { lost?: string; copies: number; corrupted: boolean; held?: string } = { copies: 1, corrupted: false };
+    for (let j = index + 1; j < this.events.length; j++) {
+      const l = this.events[j]!;
+      if (l.type !== "link" || l.time !== time || !l.link.startsWith(`${host}->`)) break;
+      this.consumed.add(j);
+      if (l.action === "drop") out.lost = l.reason === "rule" ? "fault rule" : l.reason;
+      else if (l.action === "duplicate") out.copies = 2;
+      else if (l.action === "corrupt") out.corrupted = true;
+      else if (l.action === "delay") out.held = l.reason === "reorder" ? "reordered" : "held back";
+    }
+    return out;
+  }
+
+  private onSegmentIn(e: Extract<TraceEvent, { type: "segment-in" }>): void {
+    this.closeOpen();
+    const t = e.tuple;
+    // Seen from the receiver: the segment travelled remote -> local.
+    const dir: Direction = { src: t.remoteAddr, srcPort: t.remotePort, dst: t.localAddr, dstPort: t.localPort };
+    this.takeInFlight(e.host, dir, e.segment);
+    this.windows.observe(dir, e.segment);
+    const col = this.colOf(e.host);
+    const row = this.newRow(e.time, col, `in:${e.host}:${flagNames(e.segment.flags)}`);
+    const meaning = this.arrivalMeaning(e.host, dir, e.segment);
+    this.open = { row, host: e.host, time: e.time, tuple: t, meaning, priority: 1, keepForExplain: true };
+  }
+
+  private takeInFlight(host: string, dir: Direction, seg: TcpSegment): InFlight | undefined {
+    const list = this.inFlight.get(host);
+    if (list === undefined) return undefined;
+    const i = list.findIndex(
+      (f) => !f.corrupted && f.dir.src === dir.src && f.dir.srcPort === dir.srcPort && f.seg.seq === seg.seq && f.seg.ack === seg.ack && f.seg.flags === seg.flags && f.seg.payload.length === seg.payload.length,
+    );
+    if (i < 0) return undefined;
+    return list.splice(i, 1)[0];
+  }
+
+  private arrivalMeaning(host: string, dir: Direction, seg: TcpSegment): string {
+    const peer = this.nameOfAddress(dir.src);
+    const data = this.view.data(dir, seg);
+    const ack = this.view.ack(dir, seg, this.windows.bytes(dir, seg));
+    if ((seg.flags & RST) !== 0) return `${host} got a RST from ${peer}.`;
+    if ((seg.flags & SYN) !== 0) return `${host} got a SYN from ${peer} (its initial sequence number is ${seqName(this.names, dir, seg)}).`;
+    if (seg.payload.length > 0) {
+      const where = `${seg.payload.length} bytes at seq=${seqName(this.names, dir, seg)}`;
+      switch (data) {
+        case "out-of-order":
+          return `${where} arrive before earlier bytes: ${host} holds them and sends a duplicate ACK for the gap (S18).`;
+        case "fills-gap":
+          return `${where} fill the gap: ${host} delivers them and the held bytes in order and ACKs all of it (S18).`;
+        case "duplicate":
+          return `${where} are already here: a duplicate (S19).`;
+        default:
+          return `${host} got ${where} in order; the cumulative ACK will cover them (S14, S15).`;
+      }
+    }
+    if ((seg.flags & FIN) !== 0) return `${host} got ${peer}'s FIN.`;
+    const ackText = `ack=${ackName(this.names, dir, seg)}`;
+    switch (ack) {
+      case "advances":
+        return seg.window === 0
+          ? `${peer} acknowledges everything before ${ackText} but its window is 0: ${host} must stop sending (S17).`
+          : `${host} learns ${peer} received everything before ${ackText} (cumulative ACK, S15).`;
+      case "duplicate":
+        return `A duplicate ACK (${ackText}): ${peer} is still missing the bytes at that point (S15, S18).`;
+      case "window-update":
+        return seg.window === 0 ? `${peer}'s window is still 0 (S17).` : `A window update: ${peer} has room again, ${host} may resume sending (S17).`;
+      default:
+        return `${host} got an ACK (${ackText}).`;
+    }
+  }
+
+  private onState(e: Extract<TraceEvent, { type: "state" }>): void {
+    const key = connectionKey(e.host, e.tuple);
+    if (e.from === "CLOSED" || e.from === "LISTEN") this.knowledge.set(key, freshKnowledge());
+    const k = this.knowledge.get(key) ?? freshKnowledge();
+    this.knowledge.set(key, learn(k, e.from, e.to));
+    const col = this.colOf(e.host);
+    if (this.open === undefined || this.open.host !== e.host || this.open.time !== e.time) {
+      this.closeOpen();
+      const row = this.newRow(e.time, col, `state:${e.host}:${e.to}`);
+      row.notes.push({ text: e.cause, tone: "info" });
+      this.open = { row, host: e.host, time: e.time, tuple: e.tuple, meaning: undefined, priority: 0, keepForExplain: true };
+    }
+    this.open.tuple = e.tuple;
+    this.setColState(this.open.row, col, e.to);
+    const msl2 = this.timeWaitLength(e);
+    this.setMeaning(explainTransition(e.host, this.peerName(e.tuple), e.from, e.to as TcpState, e.cause, msl2 === undefined ? {} : { msl2 }), 5);
+  }
+
+  /** The 2MSL length, read from the timer armed next to the TIME_WAIT transition. */
+  private timeWaitLength(e: Extract<TraceEvent, { type: "state" }>): Millis | undefined {
+    if (e.to !== "TIME_WAIT") return undefined;
+    const i = this.events.indexOf(e);
+    for (let j = i + 1; j < this.events.length && this.events[j]!.time === e.time; j++) {
+      const a = this.events[j]!;
+      if (a.type === "timer-armed" && a.host === e.host && a.timer === "time-wait") return a.at - a.time;
+    }
+    return undefined;
+  }
+
+  private onTimerFired(e: Extract<TraceEvent, { type: "timer-fired" }>, index: number): void {
+    if (e.timer === "delayed-ack") {
+      // Not drawn: the ACK it releases is, labelled as delayed.
+      this.delayedAckAt.set(e.host, e.time);
+      return;
+    }
+    this.closeOpen();
+    const next = this.nextArmed(index, e.host, e.tuple, e.timer);
+    const col = this.colOf(e.host);
+    const row = this.newRow(e.time, col, `timer:${e.host}:${e.timer}`);
+    let text: string;
+    switch (e.timer) {
+      case "rto":
+        text = `RTO #${e.backoff + 1} fired${next !== undefined ? `, next in ${formatDuration(next)}` : ""}`;
+        break;
+      case "time-wait":
+        text = "2MSL timer fired";
+        break;
+      case "fin-wait-2":
+        text = "FIN_WAIT_2 timer fired";
+        break;
+      case "persist":
+        text = `persist timer fired${next !== undefined ? `, next in ${formatDuration(next)}` : ""}`;
+        break;
+      case "keepalive":
+        text = `keep-alive timer fired${next !== undefined ? `, next in ${formatDuration(next)}` : ""}`;
+        break;
+      default:
+        text = `${e.timer} timer fired`;
+    }
+    row.notes.push({ text, tone: "timer" });
+    this.open = { row, host: e.host, time: e.time, tuple: e.tuple, meaning: explainTimer(e.host, e.timer, next), priority: 3, keepForExplain: true };
+  }
+
+  private nextArmed(index: number, host: string, tuple: FourTuple, timer: string): Millis | undefined {
+    const time = this.events[index]!.time;
+    for (let j = index + 1; j < this.events.length && this.events[j]!.time === time; j++) {
+      const a = this.events[j]!;
+      if (a.type === "timer-armed" && a.host === host && a.timer === timer && sameTuple(a.tuple, tuple)) return a.at - a.time;
+    }
+    return undefined;
+  }
+
+  private onDrop(e: Extract<TraceEvent, { type: "drop" }>): void {
+    if (e.tuple === undefined) {
+      // A host-level drop (IP or TCP parsing failed): the corrupted copy of something in flight.
+      this.closeOpen();
+      const list = this.inFlight.get(e.host);
+      const i = list?.findIndex((f) => f.corrupted) ?? -1;
+      if (list !== undefined && i >= 0) list.splice(i, 1);
+      const row = this.newRow(e.time, this.colOf(e.host), `drop:${e.host}:${e.reason}`);
+      row.notes.push({ text: `X dropped: ${e.reason}`, tone: "drop" });
+      this.open = { row, host: e.host, time: e.time, tuple: undefined, meaning: explainDrop(e.host, e.reason), priority: 4, keepForExplain: true };
+      return;
+    }
+    const text = e.reason === "no-listener" ? "no socket here" : `X dropped: ${e.reason}`;
+    this.attach(e.host, e.time, { text, tone: e.reason === "no-listener" ? "info" : "drop" }, e.tuple);
+    this.setMeaning(explainDrop(e.host, e.reason), 4);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Rows
+
+  /** Adds a note to the open row of `host` at `time`, or to a new row. */
+  private attach(host: string, time: Millis, note: Note, tuple?: FourTuple): void {
+    if (this.open === undefined || this.open.host !== host || this.open.time !== time) {
+      this.closeOpen();
+      const row = this.newRow(time, this.colOf(host), `note:${host}:${note.text.replace(/[0-9.]+/g, "#")}`);
+      this.open = { row, host, time, tuple, meaning: undefined, priority: 0, keepForExplain: false };
+    }
+    if (tuple !== undefined) this.open.tuple = tuple;
+    this.open.row.notes.push(note);
+  }
+
+  private setMeaning(text: string, priority: number): void {
+    if (this.open !== undefined && priority >= this.open.priority) {
+      this.open.meaning = text;
+      this.open.priority = priority;
+    }
+  }
+
+  private closeOpen(): void {
+    const o = this.open;
+    if (o === undefined) return;
+    this.open = undefined;
+    const visible = o.row.notes.length > 0 || o.row.changed.some(Boolean);
+    if (!visible && !(this.opts.explain && o.keepForExplain)) return;
+    if (this.opts.explain) {
+      if (o.meaning !== undefined) o.row.explain = o.meaning + this.knowledgeSuffix(o.host, o.tuple);
+      if (!visible) o.row.notes.push({ text: "(received)", tone: "info" });
+    }
+    this.push(o.row);
+  }
+
+  private knowledgeSuffix(host: string, tuple: FourTuple | undefined): string {
+    if (tuple === undefined) return "";
+    const mine = this.knowledge.get(connectionKey(host, tuple));
+    if (mine === undefined) return "";
+    const peer = this.peerName(tuple);
+    let s = ` [${describeKnowledge(host, peer, mine)}`;
+    const peerCol = this.colByAddress.get(tuple.remoteAddr);
+    if (peerCol !== undefined) {
+      const reverse = { localAddr: tuple.remoteAddr, localPort: tuple.remotePort, remoteAddr: tuple.localAddr, remotePort: tuple.localPort };
+      const theirs = this.knowledge.get(connectionKey(peer, reverse));
+      if (theirs !== undefined) s += ` | ${describeKnowledge(peer, host, theirs)}`;
+    }
+    return `${s}]`;
+  }
+
+  private push(row: Row): void {
+    // Hidden traffic that happened before this row is summarised just above it.
+    const summary = this.hidden.flush();
+    if (summary !== undefined) this.rows.push(this.blockRow(summary.time, [summary.text], "info", "hidden"));
+    this.rows.push(row);
+  }
+
+  private newRow(time: Millis, col: number, shape: string): Row {
+    return { time, col, states: this.colState.slice(), changed: this.colState.map(() => false), notes: [], shape };
+  }
+
+  private blockRow(time: Millis, lines: string[], tone: Tone, shape: string): Row {
+    return { time, col: -1, states: this.colState.slice(), changed: this.colState.map(() => false), notes: [], block: { lines, tone }, shape };
+  }
+
+  private setColState(row: Row, col: number, state: string): void {
+    this.colState[col] = state;
+    row.states[col] = state;
+    row.changed[col] = true;
+  }
+
+  private colOf(host: string): number {
+    return this.cols.get(host) ?? 0;
+  }
+
+  private peerName(tuple: FourTuple): string {
+    return this.nameOfAddress(tuple.remoteAddr);
+  }
+
+  private nameOfAddress(addr: number): string {
+    const col = this.colByAddress.get(addr);
+    return col !== undefined ? this.opts.hosts[col]!.name : "the peer";
+  }
+}
+
+function sameTuple(a: FourTuple, b: FourTuple): boolean {
+  return a.localAddr === b.localAddr && a.localPort === b.localPort && a.remoteAddr === b.remoteAddr && a.remotePort === b.remotePort;
+}
+
+/** What an application call means, for --explain. */
+function explainCall(host: string, call: string): string {
+  if (call.startsWith("listen")) return `Passive open: ${host} goes from CLOSED to LISTEN and waits for SYNs (S4).`;
+  if (call.startsWith("connect")) return `Active open: ${host} sends a SYN with its initial sequence number and waits in SYN_SENT (S2, S4, S6).`;
+  if (call.startsWith("send")) return `The application hands bytes to ${host}'s TCP; they leave in segments of at most one MSS, as the window allows (S14, S17).`;
+  if (call.startsWith("shutdown")) return `Half-close: ${host} will send no more data (FIN) but keeps reading (S24, S32).`;
+  if (call.startsWith("close")) return `close(): ${host} will neither send nor read any more; a FIN follows the queued data (S22, S32).`;
+  if (call.startsWith("abort")) return `abort(): ${host} sends RST and forgets the connection at once (S32).`;
+  if (call.startsWith("stop reading")) return `${host}'s application stops reading: received bytes pile up and the window it advertises shrinks (S17).`;
+  if (call.startsWith("read") || call.startsWith("resume")) return `${host}'s application reads: buffer space frees up and the window opens again (S17).`;
+  if (call.startsWith("keep-alive")) return `Keep-alive on: after an idle period ${host} will probe the peer (S21).`;
+  if (call.startsWith("unplug") || call.startsWith("crash")) return `${host} disappears from the network without a word: no FIN, no RST.`;
+  return `${host}: ${call}.`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Arrow labels in the documents' notation: `SYN seq=x`, `SYN,ACK seq=y ack=x+1`, then the
+ * payload length, the window in bytes (scaled, as Wireshark's "Win=" shows it) and the
+ * handshake options.
+ */
+import { ACK, RST, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
+import type { SeqNames } from "../seqnames.js";
+
+export interface Direction {
+  src: number;
+  srcPort: number;
+  dst: number;
+  dstPort: number;
+}
+
+/**
+ * Remembers the window-scale option of each direction's SYN, so later window fields can
+ * be shown in bytes. Scaling applies only when both SYNs carried the option (RFC 7323 2.2).
+ */
+export class WindowScales {
+  private readonly shifts = new Map<string, number | null>();
+
+  observe(d: Direction, seg: TcpSegment): void {
+    if ((seg.flags & SYN) !== 0) this.shifts.set(key(d), seg.options.windowScale ?? null);
+  }
+
+  /** The window the receiver of `seg` may use, in bytes. */
+  bytes(d: Direction, seg: TcpSegment): number {
+    if ((seg.flags & SYN) !== 0) return seg.window;
+    const mine = this.shifts.get(key(d));
+    const theirs = this.shifts.get(key({ src: d.dst, srcPort: d.dstPort, dst: d.src, dstPort: d.srcPort }));
+    if (mine === undefined || mine === null || theirs === undefined || theirs === null) return seg.window;
+    return seg.window * 2 ** Math.min(mine, 14);
+  }
+}
+
+function key(d: Direction): string {
+  return `${d.src}:${d.srcPort}>${d.dst}:${d.dstPort}`;
+}
+
+export function seqName(names: SeqNames, d: Direction, seg: TcpSegment): string {
+  return names.name(seg.seq, d.src, d.srcPort, d.dst, d.dstPort);
+}
+
+export function ackName(names: SeqNames, d: Direction, seg: TcpSegment): string {
+  return names.name(seg.ack, d.dst, d.dstPort, d.src, d.srcPort);
+}
+
+export function segmentLabel(seg: TcpSegment, d: Direction, names: SeqNames, windows: WindowScales): string {
+  const parts = [flagNames(seg.flags) || "(no flags)", `seq=${seqName(names, d, seg)}`];
+  if ((seg.flags & ACK) !== 0) parts.push(`ack=${ackName(names, d, seg)}`);
+  if (seg.payload.length > 0) parts.push(`len=${seg.payload.length}`);
+  if ((seg.flags & RST) === 0) parts.push(`win=${windows.bytes(d, seg)}`);
+  if (seg.options.mss !== undefined) parts.push(`mss=${seg.options.mss}`);
+  if (seg.options.windowScale !== undefined) parts.push(`ws=${seg.options.windowScale}`);
+  return parts.join(" ");
+}

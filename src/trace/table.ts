@@ -1,0 +1,85 @@
+/**
+ * The connection table, as `ss -tan -o` prints it (S34): one row per connection and
+ * listener with state, queues, addresses and the running timer. A SYN flood shows up as a
+ * wall of SYN_RCVD, the way `netstat -n | grep SYN_RECV` shows it in the documents.
+ *
+ * The renderer takes plain rows; building them from a live stack is the caller's job.
+ */
+import type { Millis } from "../env.js";
+import type { TcpState } from "./events.js";
+import { formatDuration, formatTime } from "./format.js";
+
+export interface SocketRow {
+  state: TcpState;
+  /** Listener: connections waiting in the accept queue; connection: bytes received, unread. */
+  recvQ: number;
+  /** Listener: the backlog; connection: bytes queued, not yet acknowledged. */
+  sendQ: number;
+  local: string;
+  peer: string;
+  timer?: { name: "on" | "persist" | "keepalive" | "timewait" | "delack" | "finwait2"; remaining: Millis; retries: number };
+  /** Listener detail: the half-open queue (SYN_RCVD count) and its limit, and drops. */
+  synQueue?: { length: number; limit: number; drops: number; acceptDrops: number };
+}
+
+export interface HostTable {
+  host: string;
+  address: string;
+  time: Millis;
+  sockets: SocketRow[];
+}
+
+export interface TableOptions {
+  /** Show at most this many rows per state (a flood has thousands); the rest are counted. */
+  maxPerState?: number;
+}
+
+const HEAD = ["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "Details"];
+
+export function renderTable(t: HostTable, opts: TableOptions = {}): string[] {
+  const out: string[] = [`${t.host} (${t.address}) at ${formatTime(t.time)}: ${summary(t.sockets)}`];
+  const limit = opts.maxPerState ?? Infinity;
+  const shown: string[][] = [];
+  const perState = new Map<string, number>();
+  const hiddenPerState = new Map<string, number>();
+  for (const s of t.sockets) {
+    const n = (perState.get(s.state) ?? 0) + 1;
+    perState.set(s.state, n);
+    if (n > limit) {
+      hiddenPerState.set(s.state, (hiddenPerState.get(s.state) ?? 0) + 1);
+      continue;
+    }
+    shown.push([s.state, String(s.recvQ), String(s.sendQ), s.local, s.peer, detail(s)]);
+  }
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...shown.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  out.push(line(HEAD));
+  for (const r of shown) out.push(line(r));
+  for (const [state, n] of hiddenPerState) out.push(`... and ${n} more ${state}`);
+  return out;
+}
+
+/** "2 connections: 1 ESTABLISHED, 1 LISTEN" (like `ss -s`). */
+function summary(sockets: readonly SocketRow[]): string {
+  if (sockets.length === 0) return "no sockets";
+  const counts = new Map<string, number>();
+  for (const s of sockets) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+  const parts = [...counts].map(([state, n]) => `${n} ${state}`);
+  return `${sockets.length} socket${sockets.length === 1 ? "" : "s"}: ${parts.join(", ")}`;
+}
+
+function detail(s: SocketRow): string {
+  const parts: string[] = [];
+  if (s.timer !== undefined) parts.push(`timer:(${s.timer.name},${formatDuration(Math.max(0, s.timer.remaining))},${s.timer.retries})`);
+  if (s.synQueue !== undefined) {
+    const q = s.synQueue;
+    parts.push(`synq:${q.length}/${q.limit}`);
+    if (q.drops > 0) parts.push(`syn-drops:${q.drops}`);
+    if (q.acceptDrops > 0) parts.push(`accept-drops:${q.acceptDrops}`);
+  }
+  return parts.join(" ");
+}
