@@ -1,0 +1,284 @@
+/**
+ * Shared plumbing of the interop suite: capability checks, network namespaces that the
+ * tests create (and always delete), kernel peers run inside them, and a synack stack on a
+ * TUN device whose kernel side sits in such a namespace.
+ *
+ * Addresses: only 10.7.x.x, only inside namespaces created here. Every child process is
+ * started by us, bounded by a timeout, and killed by its pid when a test ends.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
+import { LiveStack } from "../../src/node/services/live.js";
+import { patternBytes } from "../../src/node/services/pattern.js";
+import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
+import { formatIpv4Address } from "../../src/wire/ipv4.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+
+export const PEER_PY = join(dirname(fileURLToPath(import.meta.url)), "peer.py");
+export const MIB = 1024 * 1024;
+
+/** Sizes: 64 MiB direct transfers as the issue asks; through the lossy relay the default is smaller (see README of the suite). */
+export function envMib(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number of MiB, got ${v}`);
+  return n;
+}
+
+function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the interop suite cannot run here, or undefined. */
+export function interopUnavailableReason(): string | undefined {
+  const tun = tunUnavailableReason();
+  if (tun !== undefined) return tun;
+  for (const cmd of ["ip", "curl", "python3", "sha256sum"]) {
+    if (!hasCommand(cmd)) return `${cmd} is not installed`;
+  }
+  if (!existsSync("/run/netns") && !hasCommand("unshare")) return "network namespaces are unavailable";
+  return undefined;
+}
+
+/**
+ * Either runs the suite or explains why not. With SYNACK_REQUIRE_TUN=1 (CI) a missing
+ * capability is a failure instead of a skip.
+ */
+export function interopGate(): { skip: boolean; reason: string | undefined; required: boolean } {
+  const reason = interopUnavailableReason();
+  const required = process.env.SYNACK_REQUIRE_TUN === "1";
+  if (reason !== undefined && !required) process.stdout.write(`interop tests skipped: ${reason} (set SYNACK_REQUIRE_TUN=1 to make this a failure)\n`);
+  return { skip: reason !== undefined && !required, reason, required };
+}
+
+// ------------------------------------------------------------------------------------------
+// Namespaces and processes, cleaned up even when a test fails or the worker dies.
+
+const liveNamespaces = new Set<string>();
+const liveChildren = new Set<ChildProcess>();
+let counter = 0;
+
+function cleanupSync(): void {
+  for (const c of liveChildren) {
+    if (c.pid !== undefined && c.exitCode === null) {
+      try {
+        process.kill(c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const ns of liveNamespaces) {
+    try {
+      execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+}
+process.once("exit", cleanupSync);
+
+/** A namespace name unique to this process ("synt-<pid>-<n>-<label>", at most 15 chars for device reuse). */
+export async function newNamespace(label: string): Promise<string> {
+  const name = `synt${process.pid}-${++counter}${label}`.slice(0, 30);
+  await createNetns(name);
+  liveNamespaces.add(name);
+  return name;
+}
+
+export async function removeNamespace(name: string): Promise<void> {
+  for (const c of liveChildren) {
+    if ((c as ChildProcess & { netns?: string }).netns === name) killChild(c);
+  }
+  await deleteNetns(name);
+  liveNamespaces.delete(name);
+}
+
+function killChild(c: ChildProcess): void {
+  if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+    try {
+      process.kill(c.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  liveChildren.delete(c);
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` inside `netns` to completion (killed after `timeoutMs`). Never blocks the event loop. */
+export function runIn(netns: string, argv: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("ip", ["netns", "exec", netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    (child as ChildProcess & { netns?: string }).netns = netns;
+    liveChildren.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      killChild(child);
+      reject(new Error(`timed out after ${timeoutMs} ms: ${argv.join(" ")}\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      liveChildren.delete(child);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      liveChildren.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a peer.py mode and parses its (last) JSON line. */
+export async function peer<T>(netns: string, args: Array<string | number>, timeoutMs = 60_000): Promise<T> {
+  const r = await runIn(netns, ["python3", PEER_PY, ...args.map(String)], timeoutMs);
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  if (r.code !== 0 || last === "") throw new Error(`peer.py ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(last) as T;
+}
+
+/** A long-running kernel peer (a server); resolves once it printed a line containing `readyText`. */
+export interface Background {
+  child: ChildProcess;
+  /** Lines printed so far. */
+  lines: string[];
+  /** Resolves with the first line matching (waits up to timeoutMs). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): void;
+}
+
+export async function startIn(netns: string, argv: string[], ready: RegExp, timeoutMs = 10_000): Promise<Background> {
+  const child = spawn("ip", ["netns", "exec", netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  (child as ChildProcess & { netns?: string }).netns = netns;
+  liveChildren.add(child);
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  let partial = "";
+  const onText = (d: Buffer): void => {
+    partial += d.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout!.on("data", onText);
+  child.stderr!.on("data", onText);
+  child.on("close", () => {
+    liveChildren.delete(child);
+    for (const w of waiters.splice(0)) w();
+  });
+  const bg: Background = {
+    child,
+    lines,
+    waitFor(pattern, ms = timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const deadline = setTimeout(() => reject(new Error(`${argv.join(" ")}: no line matching ${pattern} within ${ms} ms; got:\n${lines.join("\n")}`)), ms);
+        const check = (): void => {
+          const hit = lines.find((l) => pattern.test(l));
+          if (hit !== undefined) {
+            clearTimeout(deadline);
+            resolve(hit);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            clearTimeout(deadline);
+            reject(new Error(`${argv.join(" ")} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${lines.join("\n")}`));
+          } else {
+            waiters.push(check);
+          }
+        };
+        check();
+      });
+    },
+    stop() {
+      killChild(child);
+    },
+  };
+  await bg.waitFor(ready);
+  return bg;
+}
+
+// ------------------------------------------------------------------------------------------
+// A synack stack on a TUN device whose kernel side lives in a fresh namespace.
+
+export interface SynackOnTun {
+  netns: string;
+  /** The kernel's address in the namespace (10.7.N.1). */
+  kernelIp: string;
+  /** synack's address (10.7.N.2). */
+  synackIp: string;
+  stack: LiveStack;
+  link: PacketLink;
+  /** The stack's state, timer-fired, error and drop events, when `trace` was asked for. */
+  events: TraceEvent[];
+  close(): Promise<void>;
+}
+
+export async function synackOnTun(opts: { subnet: number; mtu?: number; tcp?: Partial<TcpConfig>; trace?: boolean; label?: string }): Promise<SynackOnTun> {
+  const netns = await newNamespace(opts.label ?? "k");
+  try {
+    const kernel = parseCidr(`10.7.${opts.subnet}.1/24`);
+    const synack = parseCidr(`10.7.${opts.subnet}.2/24`);
+    const link = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel, mtu: opts.mtu ?? 1500 });
+    const events: TraceEvent[] = [];
+    let trace: TraceHub | undefined;
+    if (opts.trace === true) {
+      trace = new TraceHub();
+      // Only the rare kinds: segments hold payloads, and a 64 MiB transfer would keep them all.
+      trace.subscribe((e) => {
+        if (e.type === "state" || e.type === "timer-fired" || e.type === "error" || e.type === "drop") events.push(e);
+      });
+    }
+    const stack = new LiveStack({ link, address: synack.address, ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}), ...(trace !== undefined ? { trace } : {}) });
+    return {
+      netns,
+      kernelIp: formatIpv4Address(kernel.address),
+      synackIp: formatIpv4Address(synack.address),
+      stack,
+      link,
+      events,
+      async close() {
+        for (const c of stack.host.tcp.allConnections()) c.abort("test over");
+        stack.host.poll(stack.now());
+        await stack.close();
+        await removeNamespace(netns);
+      },
+    };
+  } catch (e) {
+    await removeNamespace(netns);
+    throw e;
+  }
+}
+
+/** SHA-256 of the first `length` bytes of the /bytes/N pattern. */
+export function patternSha(length: number): string {
+  const h = createHash("sha256");
+  for (let off = 0; off < length; off += 4 * MIB) h.update(patternBytes(off, Math.min(4 * MIB, length - off)));
+  return h.digest("hex");
+}
+
+/** Resolves when `cond()` holds (checked every 10 ms), or rejects after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Kernel-TCP peers for synack's interop tests, run inside a test's network namespace.
+
+Each mode prints one JSON line with what it saw (servers print {"ready": true} first,
+once listening). Everything is bounded by socket timeouts, so a wedged peer fails
+instead of hanging the suite.
+
+  echo-halfclose HOST PORT N        send N bytes, shutdown(SHUT_WR), read until EOF
+  sink PORT [--reply]               accept one connection, read until EOF; with --reply
+                                    answer "LEN SHA256\\n" after the EOF, then close
+  close-first HOST PORT             send a line and close at once (kernel closes first)
+  connect HOST PORT                 try to connect; {"result": "connected"|"refused"|...}
+  many HOST PORT COUNT N            COUNT concurrent echo clients, N bytes each
+  echo-server PORT                  asyncio echo server (half-close aware), until killed
+  slow-reader HOST PORT N RCVBUF    GET /bytes/N from an HTTP server with a tiny receive
+                                    buffer, reading nothing for 1.5 s, then slowly
+"""
+import asyncio
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+TIMEOUT = 60
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def payload(n, seed=1):
+    # Deterministic, incompressible-looking bytes.
+    blocks = []
+    h = hashlib.sha256(str(seed).encode()).digest()
+    total = 0
+    while total < n:
+        h = hashlib.sha256(h).digest()
+        blocks.append(h)
+        total += len(h)
+    return b"".join(blocks)[:n]
+
+
+def read_all(s):
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return n, h.hexdigest()
+        h.update(d)
+        n += len(d)
+
+
+def echo_halfclose(host, port, n):
+    data = payload(n)
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+
+    # Send from a thread while this one reads: an echo of more than the buffers along the
+    # path would otherwise deadlock (both sides blocked writing).
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got, sha = read_all(s)
+    sender.join()
+    s.close()
+    out({"sent": n, "sentSha": hashlib.sha256(data).hexdigest(), "received": got, "receivedSha": sha})
+
+
+def sink(port, reply):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(TIMEOUT)
+    out({"ready": True})
+    s, _ = ls.accept()
+    s.settimeout(TIMEOUT)
+    n, sha = read_all(s)
+    if reply:
+        s.sendall(("%d %s\n" % (n, sha)).encode())
+    s.close()
+    out({"received": n, "sha": sha})
+
+
+def close_first(host, port):
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s.sendall(b"bye\n")
+    s.close()
+    out({"closed": True})
+
+
+def connect(host, port):
+    try:
+        s = socket.create_connection((host, port), timeout=10)
+        s.close()
+        out({"result": "connected"})
+    except ConnectionRefusedError:
+        out({"result": "refused"})
+    except socket.timeout:
+        out({"result": "timeout"})
+    except OSError as e:
+        out({"result": "error", "errno": e.errno, "message": str(e)})
+
+
+async def one_client(host, port, data):
+    r, w = await asyncio.open_connection(host, port)
+    w.write(data)
+    await w.drain()
+    w.write_eof()
+    got = await r.read()
+    w.close()
+    return got == data
+
+
+async def many(host, port, count, n):
+    data = payload(n)
+    start = time.time()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(one_client(host, port, data) for _ in range(count)), return_exceptions=True), TIMEOUT
+    )
+    ok = sum(1 for r in results if r is True)
+    errors = [repr(r) for r in results if r is not True][:5]
+    out({"ok": ok, "count": count, "errors": errors, "seconds": time.time() - start})
+
+
+async def echo_server(port):
+    async def handle(r, w):
+        try:
+            while True:
+                d = await r.read(65536)
+                if not d:
+                    break
+                w.write(d)
+                await w.drain()
+            w.write_eof()
+            await w.drain()
+        finally:
+            w.close()
+
+    server = await asyncio.start_server(handle, "0.0.0.0", port, backlog=1024)
+    out({"ready": True})
+    async with server:
+        await asyncio.sleep(TIMEOUT * 5)
+
+
+def slow_reader(host, port, n, rcvbuf):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(TIMEOUT)
+    s.connect((host, port))
+    s.sendall(("GET /bytes/%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % n).encode())
+    time.sleep(1.5)  # read nothing: the window closes and the sender must probe
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(1)
+        if not d:
+            break
+        buf += d
+    h = hashlib.sha256()
+    got = 0
+    pauses = 0
+    while got < n:
+        d = s.recv(4096)
+        if not d:
+            break
+        h.update(d)
+        got += len(d)
+        if pauses < 20:
+            pauses += 1
+            time.sleep(0.05)
+    s.close()
+    out({"received": got, "sha": h.hexdigest()})
+
+
+def main(argv):
+    mode = argv[0]
+    if mode == "echo-halfclose":
+        echo_halfclose(argv[1], int(argv[2]), int(argv[3]))
+    elif mode == "sink":
+        sink(int(argv[1]), "--reply" in argv)
+    elif mode == "close-first":
+        close_first(argv[1], int(argv[2]))
+    elif mode == "connect":
+        connect(argv[1], int(argv[2]))
+    elif mode == "many":
+        asyncio.run(many(argv[1], int(argv[2]), int(argv[3]), int(argv[4])))
+    elif mode == "echo-server":
+        asyncio.run(echo_server(int(argv[1])))
+    elif mode == "slow-reader":
+        slow_reader(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
+    else:
+        sys.stderr.write("unknown mode %s\n" % mode)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
