@@ -205,7 +205,11 @@ export class Host implements Endpoint {
     if (this.udp.receive(now, d) === "no-port") this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
   }
 
-  /** TCP segments are never fragmented: DF set, and larger than the MTU means not sent. */
+  /**
+   * TCP segments are never fragmented: DF set. One larger than the MTU is still sent as
+   * built (and counted in counters.ip.outOversize): sizing segments is the engine's job,
+   * and a link with a smaller MTU drops them as a real wire would.
+   */
   private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
     this.output.send(this.now, {
       dst: tuple.remoteAddr,
@@ -216,6 +220,7 @@ export class Host implements Endpoint {
         emitTcp(seg, buf, offset, { src, dst: tuple.remoteAddr });
       },
       policy: "do",
+      allowOversize: true,
     });
   }
 

@@ -40,6 +40,12 @@ export interface OutgoingDatagram {
   /** Writes exactly `payloadLength` bytes at buf[offset]; `src` is the chosen source address. */
   writePayload(buf: Uint8Array, offset: number, src: number): void;
   policy: FragmentPolicy;
+  /**
+   * With policy "do": send a datagram larger than the MTU anyway (DF set), counted in
+   * `outOversize`, instead of refusing it. For TCP, whose engine sizes its own segments;
+   * a link with a smaller MTU then drops them, as a real wire would.
+   */
+  allowOversize?: boolean;
   ttl?: number;
   tos?: number;
 }
@@ -79,7 +85,11 @@ export class Ipv4Output {
     const { iface } = lookup.value;
     const src = d.src ?? lookup.value.source;
     const totalLength = IPV4_MIN_HEADER + d.payloadLength;
-    const fits = totalLength <= iface.mtu;
+    let fits = totalLength <= iface.mtu;
+    if (!fits && d.policy === "do" && d.allowOversize === true && totalLength <= IPV4_MAX_PACKET) {
+      stats.outOversize++;
+      fits = true;
+    }
     if (totalLength > IPV4_MAX_PACKET || (!fits && d.policy === "do")) {
       stats.fragFails++;
       drops.drop(now, "too-big", `${totalLength}-byte datagram, MTU ${iface.mtu}, policy ${d.policy}`);

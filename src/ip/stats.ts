@@ -23,6 +23,8 @@ export interface IpStats {
   fragCreates: number;
   /** Datagrams larger than the MTU with DF set, not sent (FragFails). */
   fragFails: number;
+  /** Datagrams sent although larger than the MTU (TCP segments the engine sized too large). */
+  outOversize: number;
 }
 
 export function newIpStats(): IpStats {
@@ -37,5 +39,6 @@ export function newIpStats(): IpStats {
     fragOks: 0,
     fragCreates: 0,
     fragFails: 0,
+    outOversize: 0,
   };
 }
