@@ -37,6 +37,10 @@ export interface TcpConfig {
   maxOutOfOrderSegments: number;
   /** Announce and use window scaling (RFC 7323). */
   windowScaling: boolean;
+  /** Announce and use TCP timestamps (RFC 7323): RTT per ACK and PAWS. */
+  timestamps: boolean;
+  /** Announce and use selective acknowledgements (RFC 2018). */
+  sack: boolean;
   /** Our window-scale shift when scaling is on (Linux announces 7 with default tcp_rmem). */
   windowScaleShift: number;
   /** Keep-alive timings (RFC 1122 4.2.3.6); off per connection until enabled. */
@@ -77,6 +81,8 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   maxOutOfOrderSegments: 256,
   windowScaling: true,
   windowScaleShift: 7,
+  timestamps: true,
+  sack: true,
   keepAliveIdle: 7_200_000,
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,

@@ -13,14 +13,16 @@
  */
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
-import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { NewReno } from "./congestion.js";
 import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
 import { ReceiveBuffer } from "./receive-buffer.js";
 import { RttEstimator } from "./rtt.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { Negotiation } from "./options.js";
+import { Scoreboard } from "./sack.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 
 /** What a connection needs from the layer that owns it. */
@@ -42,7 +44,6 @@ export interface ConnectionContext {
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
-const MAX_WINDOW_SCALE = 14; // RFC 7323 2.3
 const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
   "ESTABLISHED",
   "FIN_WAIT_1",
@@ -56,6 +57,8 @@ const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
 export interface OpenParams {
   tuple: FourTuple;
   iss: Seq;
+  /** Random offset of this connection's timestamp clock. */
+  tsOffset: number;
 }
 
 export class Connection {
@@ -97,9 +100,18 @@ export class Connection {
   // Negotiated in the handshake (S5).
   /** Largest payload we put in one segment. */
   sendMss: number;
-  private sndShift = 0;
-  private rcvShift = 0;
-  private offerWindowScale: boolean;
+  /** Window scaling, timestamps and SACK as agreed in the handshake. */
+  readonly negotiation: Negotiation;
+  /** What the peer reported holding beyond SND.UNA (SACK). */
+  private readonly scoreboard = new Scoreboard();
+  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
+  private highRxt: Seq = 0 as Seq;
+  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
+  private retransmittedUpTo: Seq;
+  /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
+  private lastAckSent: Seq = 0 as Seq;
+  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
+  private lastOutOfOrder: Seq | undefined;
   /** Largest payload seen from the peer: decides when two "full-sized" segments arrived. */
   private rcvMss = 0;
 
@@ -139,7 +151,7 @@ export class Connection {
     this.tuple = params.tuple;
     this.passive = params.passive;
     this.iss = params.iss;
-    this.sndUna = this.sndNxt = this.sndMax = params.iss;
+    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = params.iss;
     this.sndBufSeq = seqAdd(params.iss, 1);
     this.sendMss = cfg.defaultMss;
     this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
@@ -148,7 +160,7 @@ export class Connection {
     this.congestion = new NewReno(cfg.defaultMss, cfg.initialCwndSegments);
     this.quickAcks = cfg.quickAcks;
     this.noDelay = cfg.noDelay;
-    this.offerWindowScale = cfg.windowScaling;
+    this.negotiation = new Negotiation(cfg, params.tsOffset);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -166,7 +178,7 @@ export class Connection {
     this.lastNow = now;
     this.irs = syn.seq;
     this.rcvNxt = seqAdd(syn.seq, 1);
-    this.negotiate(syn.options, true);
+    this.negotiate(now, syn.options);
     this.updateSendWindow(syn, true);
     this.setState("SYN_RCVD", "SYN received");
     this.synAckPending = true;
@@ -185,7 +197,7 @@ export class Connection {
     this.sndUna = this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
     this.sendMss = Math.max(this.ctx.config.minMss, Math.min(mss, this.ourMss()));
     this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
-    this.offerWindowScale = false;
+    this.negotiation.none();
     this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
     this.updateSendWindow(ack, true);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
@@ -357,7 +369,7 @@ export class Connection {
     this.rcvNxt = seqAdd(seg.seq, 1);
     // The window our SYN offered now has a left edge: the peer's first data byte.
     this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
-    this.negotiate(seg.options, false);
+    this.negotiate(now, seg.options);
     if (hasAck) {
       this.ackNewData(now, seg.ack);
       this.updateSendWindow(seg, true);
@@ -427,6 +439,14 @@ export class Connection {
       return;
     }
 
+    // RFC 7323 5.3: PAWS, before the sequence check.
+    if (this.negotiation.pawsRejects(now, seg)) {
+      this.drop(seg, "duplicate", "PAWS: timestamp older than TS.Recent");
+      if (segLen > 0) this.ackNow = true;
+      else this.challengeAck(now);
+      return;
+    }
+
     // First: sequence number acceptable? (RFC 9293 3.10.7.4 "first")
     if (!this.acceptable(seg.seq, segLen)) {
       const windowClosedAckOnly = this.receiveWindow() === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
@@ -444,6 +464,8 @@ export class Connection {
       this.processAck(now, seg);
       return;
     }
+
+    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
 
     // Second: RST (RFC 5961 section 3: only an exact match resets; in-window gets a challenge ACK).
     if ((seg.flags & RST) !== 0) {
@@ -546,14 +568,18 @@ export class Connection {
       return false;
     }
     const oldWindow = this.sndWnd;
+    if (this.negotiation.sack && seg.options.sackBlocks !== undefined) this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
     if (seqGt(ack, this.sndUna)) {
-      this.ackNewData(now, ack);
+      // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
+      // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
+      const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? this.negotiation.rttFromEcho(now, seg) : undefined;
+      this.ackNewData(now, ack, echoed);
     } else if (
       ack === this.sndUna &&
       seg.payload.length === 0 &&
       (seg.flags & (SYN | FIN)) === 0 &&
       this.sndMax !== this.sndUna &&
-      (seg.window << this.sndShift) === oldWindow
+      (seg.window << this.negotiation.sndShift) === oldWindow
     ) {
       this.onDuplicateAck(now);
     }
@@ -563,7 +589,7 @@ export class Connection {
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. */
-  private ackNewData(now: Millis, ack: Seq): void {
+  private ackNewData(now: Millis, ack: Seq, echoedRtt?: Millis): void {
     let acked = seqDiff(ack, this.sndUna);
     if (this.sndUna === this.iss) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
@@ -573,14 +599,17 @@ export class Connection {
     if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    this.scoreboard.prune(ack);
     this.retries = 0;
-    if (this.timed !== undefined && seqGe(ack, this.timed.end)) {
-      this.rtt.sample(now - this.timed.at);
-      this.timed = undefined;
+    const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
+    const sample = echoedRtt ?? timedRtt;
+    if (sample !== undefined) {
+      this.rtt.sample(sample);
+      if (timedRtt !== undefined) this.timed = undefined;
       if (this.ctx.trace.enabled) {
         this.ctx.trace.emit({
           type: "rtt", time: now, host: this.ctx.hostName, tuple: this.tuple,
-          sample: this.rtt.srtt ?? 0, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+          sample, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
         });
       }
     } else {
@@ -592,7 +621,7 @@ export class Connection {
     }
     const outcome = this.congestion.onNewAck(Math.max(acked, 0), ack, this.flightSize());
     this.traceCwnd(now, outcome === "partial-ack" ? "partial ACK" : "ACK");
-    if (outcome === "partial-ack") this.retransmitFirst(now);
+    if (outcome === "partial-ack" && !(this.negotiation.sack && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
     // RFC 6298 5.2 / 5.3: stop the timer when all is acked, otherwise restart it.
     if (this.sndUna === this.sndMax) this.cancelTimer(now, "rto");
     else this.armTimer(now, "rto", now + this.rtt.rto);
@@ -602,7 +631,10 @@ export class Connection {
     const outcome = this.congestion.onDuplicateAck(this.sndMax, this.flightSize());
     if (outcome === "fast-retransmit") {
       this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
-      this.retransmitFirst(now);
+      this.highRxt = this.sndUna;
+      this.retransmitAt(now, this.sndUna);
+    } else if (this.congestion.inRecovery && this.negotiation.sack) {
+      this.retransmitNextHole(now);
     }
   }
 
@@ -629,7 +661,7 @@ export class Connection {
   private updateSendWindow(seg: TcpSegment, isSyn: boolean): void {
     if (isSyn || seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
       // RFC 7323 2.2: the window field of a SYN is never scaled.
-      this.sndWnd = isSyn ? seg.window : seg.window << this.sndShift;
+      this.sndWnd = isSyn ? seg.window : seg.window << this.negotiation.sndShift;
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
@@ -678,6 +710,7 @@ export class Connection {
         break;
       }
       case "out-of-order":
+        this.lastOutOfOrder = seq;
         this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
         break;
       case "duplicate":
@@ -772,6 +805,7 @@ export class Connection {
       this.synAckPending = true;
     } else {
       this.congestion.onTimeout(this.sndMax, this.flightSize());
+      this.highRxt = this.sndUna;
       this.traceCwnd(now, "retransmission timeout");
       this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
     }
@@ -865,12 +899,19 @@ export class Connection {
 
   /** Sends one segment of new (or, after a timeout, resent) data and/or FIN. Returns its length. */
   private sendNextSegment(now: Millis): number {
+    // Resending after a timeout: skip what the receiver reported holding (SACK).
+    if (seqLt(this.sndNxt, this.sndMax)) {
+      const sackedEnd = this.scoreboard.sackedUntil(this.sndNxt);
+      if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
+    }
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
     const pending = this.sendBuffer.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
     const cwndLeft = this.congestion.cwnd - flight;
-    const len = Math.max(0, Math.min(pending, this.sendMss, windowLeft, cwndLeft));
+    let len = Math.max(0, Math.min(pending, this.sendMss, windowLeft, cwndLeft));
+    const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard.nextHole(this.sndNxt) : undefined;
+    if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
     // Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): a short
@@ -881,38 +922,54 @@ export class Connection {
       const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
       if (!(idle || bigEnough || (len === pending && this.noDelay))) return 0;
     }
-    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
-    let flags = ACK;
-    if (len > 0 && len === pending) flags |= PSH;
-    if (finNow) flags |= FIN;
-    const retransmit = seqLt(this.sndNxt, this.sndMax);
-    this.emit(now, flags, this.sndNxt, this.rcvNxt, payload, undefined, retransmit);
-    const consumed = len + (finNow ? 1 : 0);
-    const end = seqAdd(this.sndNxt, consumed);
-    if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
-    this.sndNxt = end;
-    if (seqGt(end, this.sndMax)) this.sndMax = end;
-    if (this.timers.rto === Infinity) this.armTimer(now, "rto", now + this.rtt.rto);
-    if (this.timers.persist !== Infinity) this.timers.persist = Infinity;
-    return consumed;
+    const used = this.emitData(now, this.sndNxt, len, finNow);
+    this.sndNxt = seqAdd(this.sndNxt, used);
+    return used;
   }
 
-  /** Fast retransmit / partial ACK: resend one segment at SND.UNA without moving SND.NXT. */
-  private retransmitFirst(now: Millis): void {
-    const saved = this.sndNxt;
-    this.sndNxt = this.sndUna;
-    this.timed = undefined;
-    const cwnd = this.congestion.cwnd;
-    // The retransmission is allowed regardless of cwnd (RFC 5681 3.2 step 4).
-    this.congestion.cwnd = Number.MAX_SAFE_INTEGER;
-    this.retransmitting = true;
-    const wnd = this.sndWnd;
-    this.sndWnd = Math.max(this.sndWnd, this.sendMss);
-    this.sendNextSegment(now);
-    this.sndWnd = wnd;
-    this.retransmitting = false;
-    this.congestion.cwnd = cwnd;
-    if (seqGt(saved, this.sndNxt)) this.sndNxt = saved;
+  /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
+  private emitData(now: Millis, from: Seq, len: number, fin: boolean): number {
+    const offset = seqDiff(from, this.sndBufSeq);
+    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
+    let flags = ACK;
+    if (len > 0 && offset + len === this.sendBuffer.length) flags |= PSH;
+    if (fin) flags |= FIN;
+    const retransmit = seqLt(from, this.sndMax);
+    this.emit(now, flags, from, this.rcvNxt, payload, undefined, retransmit);
+    const used = len + (fin ? 1 : 0);
+    const end = seqAdd(from, used);
+    if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
+    if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
+    if (seqGt(end, this.sndMax)) this.sndMax = end;
+    if (this.timers.rto === Infinity) this.armTimer(now, "rto", now + this.rtt.rto);
+    this.timers.persist = Infinity;
+    return used;
+  }
+
+  /**
+   * Resends one segment starting at `from`, whatever cwnd says (RFC 5681 3.2 step 4):
+   * fast retransmit and partial ACKs at SND.UNA, or the next hole the SACK scoreboard shows.
+   */
+  private retransmitAt(now: Millis, from: Seq): void {
+    if (!seqLt(from, this.sndMax)) return;
+    const offset = seqDiff(from, this.sndBufSeq);
+    if (offset < 0) return;
+    let len = Math.max(0, Math.min(this.sendMss, this.sendBuffer.length - offset));
+    const hole = this.scoreboard.nextHole(from);
+    if (hole !== undefined && hole.start === from) len = Math.min(len, seqDiff(hole.end, from));
+    const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax);
+    if (len === 0 && !fin) return;
+    this.timed = undefined; // Karn: this range is now ambiguous
+    const end = seqAdd(from, this.emitData(now, from, len, fin));
+    if (seqGt(end, this.highRxt)) this.highRxt = end;
+  }
+
+  /** During SACK recovery: repair the next hole not yet retransmitted (RFC 6675 NextSeg, rule 1). */
+  private retransmitNextHole(now: Millis): boolean {
+    const hole = this.scoreboard.nextHole(seqMax(this.highRxt, this.sndUna));
+    if (hole === undefined) return false;
+    this.retransmitAt(now, hole.start);
+    return true;
   }
 
   /** Data waits, the peer's window is closed and nothing is in flight: probe (S17). */
@@ -926,9 +983,7 @@ export class Connection {
 
   private sendSyn(now: Millis): void {
     const retransmit = this.sndMax !== this.iss;
-    const options: TcpOptions = { mss: this.ourMss() };
-    if (this.offerWindowScale) options.windowScale = this.ctx.config.windowScaleShift;
-    this.emit(now, SYN, this.iss, 0 as Seq, EMPTY, options, retransmit);
+    this.emit(now, SYN, this.iss, 0 as Seq, EMPTY, this.negotiation.synOptions(now, this.ourMss()), retransmit);
     this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
     if (!retransmit) this.timed = { end: this.sndNxt, at: now };
     this.armTimer(now, "rto", now + this.rtt.rto);
@@ -936,16 +991,12 @@ export class Connection {
 
   private sendSynAck(now: Millis): void {
     const retransmit = this.sndMax !== this.iss;
-    const options: TcpOptions = { mss: this.ourMss() };
-    if (this.sndShiftOffered) options.windowScale = this.rcvShift;
-    this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, options, retransmit);
+    this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
     this.synAckPending = false;
     this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
     if (!retransmit) this.timed = { end: this.sndNxt, at: now };
     this.armTimer(now, "rto", now + this.rtt.rto);
   }
-
-  private sndShiftOffered = false;
 
   /**
    * A bare ACK. Its sequence number is SND.MAX, not a SND.NXT rewound by a timeout: the
@@ -980,10 +1031,11 @@ export class Connection {
       flags,
       window,
       urgentPointer: 0,
-      options: options ?? NO_OPTS,
+      options: options ?? this.negotiation.segmentOptions(now, flags, (flags & ACK) !== 0 ? this.sackBlocks() : undefined) ?? NO_OPTS,
       payload,
     };
     if ((flags & ACK) !== 0) {
+      this.lastAckSent = ack;
       // Every ACK we send covers what we have received so far.
       this.ackNow = false;
       this.unackedBytes = 0;
@@ -993,6 +1045,16 @@ export class Connection {
     if (retransmit) this.retransmits++;
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit);
+  }
+
+  /** SACK blocks for an ACK: the newest out-of-order range first, then the others (RFC 2018 4). */
+  private sackBlocks(): SackBlock[] | undefined {
+    if (!this.negotiation.sack || this.receiveBuffer.outOfOrderRanges === 0) return undefined;
+    const blocks = this.receiveBuffer.outOfOrderBlocks();
+    const newest = this.lastOutOfOrder;
+    const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
+    const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
+    return ordered.slice(0, this.negotiation.maxSackBlocks);
   }
 
   /**
@@ -1007,14 +1069,15 @@ export class Connection {
       this.rcvAdvRight = seqAdd(this.rcvNxt, w);
       return w;
     }
-    const granule = 1 << this.rcvShift;
+    const shift = this.negotiation.rcvShift;
+    const granule = 1 << shift;
     let right = seqAdd(this.rcvNxt, Math.floor(free / granule) * granule);
     const threshold = Math.min(this.receiveBuffer.capacity / 2, this.sendMssForSws());
     if (seqLt(right, this.rcvAdvRight) || seqDiff(right, this.rcvAdvRight) < threshold) {
       right = seqGe(this.rcvAdvRight, this.rcvNxt) ? this.rcvAdvRight : this.rcvNxt;
     }
-    const field = Math.min(seqDiff(right, this.rcvNxt) >>> this.rcvShift, 65535);
-    this.rcvAdvRight = seqAdd(this.rcvNxt, field << this.rcvShift);
+    const field = Math.min(seqDiff(right, this.rcvNxt) >>> shift, 65535);
+    this.rcvAdvRight = seqAdd(this.rcvNxt, field << shift);
     return field;
   }
 
@@ -1034,21 +1097,14 @@ export class Connection {
     return this.ctx.mtu - HEADERS;
   }
 
-  /** Reads the peer's SYN options (S5). */
-  private negotiate(o: TcpOptions, passive: boolean): void {
+  /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
+  private negotiate(now: Millis, o: TcpOptions): void {
+    this.negotiation.onPeerSyn(now, o);
     const peerMss = o.mss ?? this.ctx.config.defaultMss;
-    this.sendMss = Math.max(this.ctx.config.minMss, Math.min(peerMss, this.ourMss()));
+    // Timestamps take 12 bytes of every segment: payload per segment shrinks by that much.
+    const mss = Math.min(peerMss, this.ourMss()) - this.negotiation.perSegmentOptionBytes;
+    this.sendMss = Math.max(this.ctx.config.minMss, mss);
     this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
-    if (o.windowScale !== undefined && this.offerWindowScale) {
-      // RFC 7323 2.3: a shift above 14 is treated as 14.
-      this.sndShift = Math.min(o.windowScale, MAX_WINDOW_SCALE);
-      this.rcvShift = this.ctx.config.windowScaleShift;
-      this.sndShiftOffered = true;
-    } else {
-      this.sndShift = 0;
-      this.rcvShift = 0;
-    }
-    if (passive) this.offerWindowScale = this.sndShiftOffered;
   }
 
   private flightSize(): number {
@@ -1162,8 +1218,11 @@ export class Connection {
       rcvNxt: this.rcvNxt,
       rcvWnd: this.receiveWindow(),
       sendMss: this.sendMss,
-      sndShift: this.sndShift,
-      rcvShift: this.rcvShift,
+      sndShift: this.negotiation.sndShift,
+      rcvShift: this.negotiation.rcvShift,
+      timestamps: this.negotiation.timestamps,
+      sack: this.negotiation.sack,
+      sacked: this.scoreboard.sackedBytes,
       cwnd: this.congestion.cwnd,
       ssthresh: this.congestion.ssthresh,
       srtt: this.rtt.srtt,
@@ -1197,6 +1256,9 @@ export interface ConnectionInfo {
   sendMss: number;
   sndShift: number;
   rcvShift: number;
+  timestamps: boolean;
+  sack: boolean;
+  sacked: number;
   cwnd: number;
   ssthresh: number;
   srtt: number | undefined;

@@ -47,6 +47,7 @@ export class TcpLayer implements ConnectionContext {
   private readonly listeners = new Map<number, Listener>();
   private readonly isn: IsnGenerator;
   private readonly cookies: SynCookies;
+  private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
   private readonly dirty = new Set<Connection>();
   private readonly woken = new Set<Connection>();
@@ -69,6 +70,7 @@ export class TcpLayer implements ConnectionContext {
     this.clock = opts.clock;
     this.isn = new IsnGenerator(opts.rng);
     this.cookies = new SynCookies(opts.rng);
+    this.rng = opts.rng;
     const [low, high] = this.config.ephemeralPorts;
     this.nextEphemeral = low + (opts.rng.nextU32() % (high - low + 1));
   }
@@ -87,7 +89,7 @@ export class TcpLayer implements ConnectionContext {
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     const key = tupleKey(tuple);
     if (this.connections.has(key)) throw new AddressInUseError(`4-tuple ${key} is in use`);
-    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false });
+    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32() });
     this.connections.set(key, conn);
     conn.openActive(this.lastTime);
     return conn;
@@ -249,6 +251,7 @@ export class TcpLayer implements ConnectionContext {
       tuple,
       iss: this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort),
       passive: true,
+      tsOffset: this.rng.nextU32(),
     });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
@@ -296,7 +299,7 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const conn = new Connection(this, { tuple, iss, passive: true });
+    const conn = new Connection(this, { tuple, iss, passive: true, tsOffset: this.rng.nextU32() });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.set(tupleKey(tuple), conn);

@@ -46,7 +46,7 @@ export class Harness {
         if (!tcp.ok) throw new Error(`host sent a bad TCP segment: ${tcp.reason}`);
         this.out.push(tcp.value);
       },
-      tcp: { windowScaling: false, ...tcp },
+      tcp: { windowScaling: false, timestamps: false, sack: false, ...tcp },
     });
     this.host.tcp.setClock(() => this.now);
   }

@@ -1,0 +1,136 @@
+/**
+ * What the two ends agreed in the handshake beyond the MSS (S5): window scaling and
+ * timestamps (RFC 7323), SACK (RFC 2018). It builds the options of each segment we send
+ * and interprets the peer's.
+ *
+ * An option is in use only if both SYNs carried it. Linux offers all three by default
+ * (tcp_window_scaling, tcp_timestamps, tcp_sack = 1), and so do we.
+ */
+import type { Millis } from "../env.js";
+import { seqGe, seqLe, type Seq } from "../wire/seq.js";
+import { RST, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import type { TcpConfig } from "./config.js";
+
+/** RFC 7323 2.3: a shift above 14 is treated as 14. */
+const MAX_WINDOW_SCALE = 14;
+/** Bytes the timestamp option takes in every segment (with its two NOPs). */
+export const TIMESTAMP_OPTION_BYTES = 12;
+/** RFC 7323 5.5: after 24 days idle a timestamp may have wrapped; PAWS does not apply. */
+const PAWS_IDLE_LIMIT: Millis = 24 * 24 * 3600 * 1000;
+
+export class Negotiation {
+  /** Shift applied to the peer's window fields, and to ours. */
+  sndShift = 0;
+  rcvShift = 0;
+  timestamps = false;
+  sack = false;
+  /** RFC 7323 TS.Recent: the peer's timestamp to echo, and when it was recorded. */
+  private tsRecent = 0;
+  private tsRecentAt: Millis = 0;
+  private peerOfferedWindowScale = false;
+
+  constructor(
+    private readonly config: TcpConfig,
+    /** Random per-connection offset of our timestamp clock (Linux tsoffset), so TSval leaks no uptime. */
+    private readonly tsOffset: number,
+  ) {}
+
+  /** Our SYN: offer everything enabled. */
+  synOptions(now: Millis, mss: number): TcpOptions {
+    const o: TcpOptions = { mss };
+    if (this.config.sack) o.sackPermitted = true;
+    if (this.config.timestamps) o.timestamp = { value: this.tsVal(now), echo: 0 };
+    if (this.config.windowScaling) o.windowScale = this.config.windowScaleShift;
+    return o;
+  }
+
+  /** Our SYN-ACK: answer only what the peer's SYN offered. */
+  synAckOptions(now: Millis, mss: number): TcpOptions {
+    const o: TcpOptions = { mss };
+    if (this.sack) o.sackPermitted = true;
+    if (this.timestamps) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent };
+    if (this.peerOfferedWindowScale) o.windowScale = this.rcvShift;
+    return o;
+  }
+
+  /**
+   * The peer's SYN (passive open) or SYN-ACK (active open). After a SYN-ACK, options we
+   * offered but it did not repeat are off; after a SYN, we repeat what we also support.
+   */
+  onPeerSyn(now: Millis, o: TcpOptions): void {
+    this.peerOfferedWindowScale = o.windowScale !== undefined && this.config.windowScaling;
+    if (this.peerOfferedWindowScale) {
+      this.sndShift = Math.min(o.windowScale!, MAX_WINDOW_SCALE);
+      this.rcvShift = this.config.windowScaleShift;
+    } else {
+      this.sndShift = this.rcvShift = 0;
+    }
+    this.timestamps = o.timestamp !== undefined && this.config.timestamps;
+    if (this.timestamps) {
+      this.tsRecent = o.timestamp!.value;
+      this.tsRecentAt = now;
+    }
+    this.sack = o.sackPermitted === true && this.config.sack;
+  }
+
+  /** A connection rebuilt from a SYN cookie: the cookie kept no options. */
+  none(): void {
+    this.sndShift = this.rcvShift = 0;
+    this.timestamps = this.sack = this.peerOfferedWindowScale = false;
+  }
+
+  /** Options for a non-SYN segment: timestamps on everything but RST, SACK blocks on ACKs. */
+  segmentOptions(now: Millis, flags: number, sackBlocks: SackBlock[] | undefined): TcpOptions | undefined {
+    const ts = this.timestamps && (flags & RST) === 0;
+    const withSack = sackBlocks !== undefined && sackBlocks.length > 0;
+    if (!ts && !withSack) return undefined;
+    const o: TcpOptions = {};
+    if (ts) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent };
+    if (withSack) o.sackBlocks = sackBlocks;
+    return o;
+  }
+
+  /** SACK blocks fit in 40 option bytes: 4 alone, 3 next to a timestamp (RFC 2018 3). */
+  get maxSackBlocks(): number {
+    return this.timestamps ? 3 : 4;
+  }
+
+  /** Option bytes carried by every data segment: the MSS we use for payload shrinks by them. */
+  get perSegmentOptionBytes(): number {
+    return this.timestamps ? TIMESTAMP_OPTION_BYTES : 0;
+  }
+
+  /**
+   * PAWS (RFC 7323 5.3): a non-RST segment whose timestamp is older than TS.Recent is an
+   * old duplicate from an earlier wrap of the sequence space.
+   */
+  pawsRejects(now: Millis, seg: TcpSegment): boolean {
+    if (!this.timestamps || seg.options.timestamp === undefined || (seg.flags & RST) !== 0) return false;
+    if (now - this.tsRecentAt > PAWS_IDLE_LIMIT) return false;
+    return ((seg.options.timestamp.value - this.tsRecent) | 0) < 0;
+  }
+
+  /** RFC 7323 4.3: remember the peer's timestamp if the segment covers our last ACK. */
+  noteTimestamp(now: Millis, seg: TcpSegment, segLen: number, lastAckSent: Seq): void {
+    const ts = seg.options.timestamp;
+    if (!this.timestamps || ts === undefined) return;
+    const covers = seqLe(seg.seq, lastAckSent) && (segLen === 0 || seqGe((seg.seq + segLen) as Seq, lastAckSent));
+    if (covers && ((ts.value - this.tsRecent) | 0) >= 0) {
+      this.tsRecent = ts.value;
+      this.tsRecentAt = now;
+    }
+  }
+
+  /** RTT from an echoed timestamp (RFC 7323 4.1), usable even for retransmitted data. */
+  rttFromEcho(now: Millis, seg: TcpSegment): Millis | undefined {
+    const echo = seg.options.timestamp?.echo;
+    if (!this.timestamps || echo === undefined || echo === 0) return undefined;
+    const rtt = (this.tsVal(now) - echo) >>> 0;
+    return rtt < 0x7fffffff ? rtt : undefined;
+  }
+
+  /** Our timestamp clock: milliseconds (Linux uses a 1 kHz TCP clock) plus the offset. */
+  tsVal(now: Millis): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+}

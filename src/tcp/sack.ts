@@ -1,0 +1,91 @@
+/**
+ * The sender's SACK scoreboard (RFC 2018, RFC 6675 section 3): which bytes above SND.UNA
+ * the receiver reported holding. Retransmissions skip them, and loss recovery repairs the
+ * holes between them instead of resending one segment per round trip.
+ */
+import { seqDiff, seqGt, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import type { SackBlock } from "../wire/tcp.js";
+
+/** Ranges kept at most; more fragmented reports only lose precision, never correctness. */
+const MAX_RANGES = 32;
+
+export class Scoreboard {
+  /** Sorted, disjoint [left, right) ranges, all above SND.UNA. */
+  private ranges: SackBlock[] = [];
+
+  get empty(): boolean {
+    return this.ranges.length === 0;
+  }
+
+  /** Highest SACKed sequence number + 1 (RFC 6675 HighACK side), or undefined. */
+  get highest(): Seq | undefined {
+    return this.ranges.length > 0 ? this.ranges[this.ranges.length - 1]!.right : undefined;
+  }
+
+  get sackedBytes(): number {
+    let n = 0;
+    for (const r of this.ranges) n += seqDiff(r.right, r.left);
+    return n;
+  }
+
+  /** Merges the blocks of an ACK; blocks outside (una, max] are ignored (RFC 2018 stale/bogus). */
+  update(blocks: readonly SackBlock[], una: Seq, max: Seq): void {
+    for (const b of blocks) {
+      if (!seqLt(b.left, b.right)) continue;
+      const left = seqMax(b.left, una);
+      const right = seqMin(b.right, max);
+      if (!seqLt(left, right)) continue;
+      this.insert(left, right);
+    }
+  }
+
+  /** Forgets everything below the new cumulative ACK. */
+  prune(una: Seq): void {
+    while (this.ranges.length > 0 && !seqGt(this.ranges[0]!.right, una)) this.ranges.shift();
+    if (this.ranges.length > 0 && seqLt(this.ranges[0]!.left, una)) this.ranges[0] = { left: una, right: this.ranges[0]!.right };
+  }
+
+  clear(): void {
+    this.ranges = [];
+  }
+
+  /** If `seq` lies in a SACKed range, the end of that range; otherwise undefined. */
+  sackedUntil(seq: Seq): Seq | undefined {
+    for (const r of this.ranges) {
+      if (seqLt(seq, r.left)) return undefined;
+      if (seqLt(seq, r.right)) return r.right;
+    }
+    return undefined;
+  }
+
+  /**
+   * The first hole at or after `from` that lies below the highest SACKed byte: data the
+   * receiver has skipped, hence presumed lost (RFC 6675 IsLost, simplified).
+   */
+  nextHole(from: Seq): { start: Seq; end: Seq } | undefined {
+    let cursor = from;
+    for (const r of this.ranges) {
+      if (seqLt(cursor, r.left)) return { start: cursor, end: r.left };
+      if (seqLt(cursor, r.right)) cursor = r.right;
+    }
+    return undefined;
+  }
+
+  private insert(left: Seq, right: Seq): void {
+    const out: SackBlock[] = [];
+    let placed = false;
+    for (const r of this.ranges) {
+      if (seqLt(r.right, left)) out.push(r);
+      else if (seqGt(r.left, right)) {
+        if (!placed) out.push({ left, right });
+        placed = true;
+        out.push(r);
+      } else {
+        left = seqMin(left, r.left);
+        right = seqMax(right, r.right);
+      }
+    }
+    if (!placed) out.push({ left, right });
+    this.ranges = out.length > MAX_RANGES ? out.slice(out.length - MAX_RANGES) : out;
+  }
+}
