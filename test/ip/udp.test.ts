@@ -290,6 +290,38 @@ describe("the receive buffer is bounded (S33)", () => {
   });
 });
 
+describe("UDP has no retransmission (S33)", () => {
+  it("sent faster than the bottleneck drains, datagrams are lost at its queue and never sent again", () => {
+    const { net, a, b } = pair({ link: { delay: 10, rate: 1_000_000, queueLimit: 10 } });
+    const server = b.udp.bind(9);
+    const client = a.udp.open();
+    net.at(0, () => {
+      for (let i = 0; i < 100; i++) client.send(pattern(1000, i), { address: B, port: 9 });
+    });
+    net.runFor(10_000);
+    const got: number[] = [];
+    for (let m = server.recv(); m !== undefined; m = server.recv()) got.push(m.data[0]!);
+    expect(net.path("a", "b").stats.queueDrops).toBe(100 - got.length);
+    expect(got.length).toBe(11); // one on the wire plus ten queued
+    expect(a.counters.udp.outDatagrams).toBe(100); // each left once, none again
+    expect(got).toEqual(Array.from({ length: 11 }, (_, i) => pattern(1000, i)[0]));
+  });
+
+  it("a lossy path loses datagrams for good", () => {
+    const { net, a, b } = pair({ seed: 3, link: { delay: 10, loss: 0.3 } });
+    const server = b.udp.bind(9);
+    const client = a.udp.open();
+    net.at(0, () => {
+      for (let i = 0; i < 200; i++) client.send(pattern(100, i), { address: B, port: 9 });
+    });
+    net.runFor(10_000);
+    const arrived = server.receiveQueueLength;
+    expect(arrived).toBeLessThan(200);
+    expect(arrived).toBe(200 - net.path("a", "b").stats.losses);
+    expect(a.counters.udp.outDatagrams).toBe(200);
+  });
+});
+
 describe("UDP checksums", () => {
   it("a corrupt datagram is dropped and counted, a zero checksum (none sent) is accepted", () => {
     const h = standalone(B);
