@@ -76,11 +76,16 @@ export class DropRecorder {
     readonly counts: Partial<Record<IpDropReason | DropReason, number>>,
   ) {}
 
-  drop(now: Millis, reason: IpDropReason, detail: string): void {
+  /**
+   * Counts a drop and traces it. `detail` may be a function so that floods of drops build
+   * no strings while nobody listens.
+   */
+  drop(now: Millis, reason: IpDropReason, detail: string | (() => string)): void {
     this.counts[reason] = (this.counts[reason] ?? 0) + 1;
     if (this.trace.enabled) {
       const mapped = traceReason(reason);
-      this.trace.emit({ type: "drop", time: now, host: this.hostName, reason: mapped, detail: mapped === reason ? detail : `${reason}: ${detail}` });
+      const text = typeof detail === "string" ? detail : detail();
+      this.trace.emit({ type: "drop", time: now, host: this.hostName, reason: mapped, detail: mapped === reason ? text : `${reason}: ${text}` });
     }
   }
 }

@@ -186,7 +186,7 @@ export class IcmpLayer {
     if (isMartianSource(h.src) || h.src >>> 28 === 0xf) return false;
     if (!this.limiter.allow(now, h.src)) {
       this.stats.outRateLimited++;
-      this.opts.drops.drop(now, "icmp-ratelimit", `ICMP type ${type} code ${code} to ${formatIpv4Address(h.src)} held back`);
+      this.opts.drops.drop(now, "icmp-ratelimit", () => `ICMP type ${type} code ${code} to ${formatIpv4Address(h.src)} held back`);
       return false;
     }
     const original = icmpQuote(about);

@@ -48,11 +48,11 @@ export class Ipv4Input {
     const { header, payload } = ip.value;
     if (!this.opts.routing.isLocal(header.dst)) {
       stats.inAddrErrors++;
-      return drops.drop(now, "not-for-us", `destination ${formatIpv4Address(header.dst)} is not this host`);
+      return drops.drop(now, "not-for-us", () => `destination ${formatIpv4Address(header.dst)} is not this host`);
     }
     if (isMartianSource(header.src)) {
       stats.inHdrErrors++;
-      return drops.drop(now, "martian-source", `source ${formatIpv4Address(header.src)} cannot be a host`);
+      return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(header.src)} cannot be a host`);
     }
     const rawHeader = packet.subarray(0, header.headerLength);
     let datagram: InboundDatagram;

@@ -82,7 +82,7 @@ export interface ReassemblyStats {
 export type InsertResult =
   | { kind: "complete"; datagram: InboundDatagram }
   | { kind: "held" }
-  | { kind: "dropped"; reason: IpDropReason; detail: string };
+  | { kind: "dropped"; reason: IpDropReason; detail: () => string };
 
 /** A partial datagram that timed out; `first` is its first fragment when that had arrived. */
 export interface ExpiredDatagram {
@@ -159,30 +159,32 @@ export class Reassembler {
     if (invalid !== undefined) {
       if (partial !== undefined) this.discard(partial);
       this.stats.invalid++;
-      return { kind: "dropped", reason: "frag-invalid", detail: `${invalid} (id ${header.id}, bytes ${start}..${end})` };
+      return { kind: "dropped", reason: "frag-invalid", detail: () => `${invalid} (id ${header.id}, bytes ${start}..${end})` };
     }
 
     if (partial !== undefined) {
       const overlap = this.overlap(partial, start, end);
       if (overlap === "duplicate") {
         this.stats.duplicates++;
-        return { kind: "dropped", reason: "frag-duplicate", detail: `duplicate fragment (id ${header.id}, bytes ${start}..${end})` };
+        return { kind: "dropped", reason: "frag-duplicate", detail: () => `duplicate fragment (id ${header.id}, bytes ${start}..${end})` };
       }
       if (overlap === "overlap") {
         this.discard(partial);
         this.stats.overlaps++;
-        return { kind: "dropped", reason: "frag-overlap", detail: `fragment bytes ${start}..${end} overlap held bytes (id ${header.id}); datagram dropped` };
+        return { kind: "dropped", reason: "frag-overlap", detail: () => `fragment bytes ${start}..${end} overlap held bytes (id ${header.id}); datagram dropped` };
       }
     }
 
     const charge = payload.length + FRAGMENT_OVERHEAD;
     if (partial === undefined && this.partials.size >= this.config.maxDatagrams) {
       this.stats.tooMany++;
-      return { kind: "dropped", reason: "frag-limit", detail: `${this.partials.size} partial datagrams held (limit ${this.config.maxDatagrams})` };
+      const held = this.partials.size;
+      return { kind: "dropped", reason: "frag-limit", detail: () => `${held} partial datagrams held (limit ${this.config.maxDatagrams})` };
     }
     if (this.held + charge > this.config.maxBytes) {
       this.stats.tooMany++;
-      return { kind: "dropped", reason: "frag-limit", detail: `reassembly memory ${this.held} + ${charge} bytes over ${this.config.maxBytes}` };
+      const held = this.held;
+      return { kind: "dropped", reason: "frag-limit", detail: () => `reassembly memory ${held} + ${charge} bytes over ${this.config.maxBytes}` };
     }
 
     const p = partial ?? this.create(key, header, now);

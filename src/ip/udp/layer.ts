@@ -122,14 +122,14 @@ export class UdpLayer {
     const socket = this.lookup(src, srcPort, dst, dstPort);
     if (socket === undefined) {
       this.stats.noPorts++;
-      this.opts.drops.drop(now, "no-port", `UDP ${formatIpv4Address(src)}:${srcPort} -> ${formatIpv4Address(dst)}:${dstPort}: no socket`);
+      this.opts.drops.drop(now, "no-port", () => `UDP ${formatIpv4Address(src)}:${srcPort} -> ${formatIpv4Address(dst)}:${dstPort}: no socket`);
       return "no-port";
     }
     // Copied: the driver may reuse the packet buffer once receive returns.
     if (!socket.deliver({ data: payload.slice(), address: src, port: srcPort, localAddress: dst })) {
       this.stats.rcvbufErrors++;
       this.stats.inErrors++;
-      this.opts.drops.drop(now, "rcvbuf-full", `UDP ${socket.describe()}: receive buffer full (${socket.receiveQueueBytes} of ${socket.receiveBufferSize} bytes), ${payload.length}-byte datagram lost`);
+      this.opts.drops.drop(now, "rcvbuf-full", () => `UDP ${socket.describe()}: receive buffer full (${socket.receiveQueueBytes} of ${socket.receiveBufferSize} bytes), ${payload.length}-byte datagram lost`);
       return "dropped";
     }
     this.stats.inDatagrams++;
