@@ -1,0 +1,203 @@
+/**
+ * Stacks in the deterministic simulator, for ordinary asynchronous application code.
+ *
+ * The simulator runs in virtual time, but application code written against promises and
+ * streams needs the event loop to get a turn before it can react. The driver therefore
+ * "pumps": it runs network events until the stack has handed the application something
+ * (data, a connection, an error: every such hand-over calls `schedule()`), then yields one
+ * macrotask so that every promise reaction and stream callback runs, then goes on. When
+ * the network is idle (no packet in flight, no timer) the pump stops, and the next
+ * application call starts it again. Virtual time only moves while the pump runs, so a
+ * transfer that takes 30 virtual seconds of retransmissions finishes in milliseconds.
+ *
+ * Runtime-neutral: the macrotask is a MessageChannel round trip (browsers, Node, Deno and
+ * Workers all have one); pass `turn` to use something else.
+ */
+import type { Millis } from "../env.js";
+import { Host } from "../ip/host.js";
+import { SimConditionTimeoutError, SimNetwork, type LinkConfig } from "../sim/index.js";
+import type { TcpConfig } from "../tcp/config.js";
+import type { TraceSink } from "../trace/events.js";
+import { resolveHostname } from "./address.js";
+import type { Driver } from "./driver.js";
+import { Stack } from "./stack.js";
+
+export interface SimDriverOptions {
+  /** Seeds every random choice (ISNs, loss, jitter). Default 1. */
+  seed?: number;
+  trace?: TraceSink;
+  /** Link settings between every pair of stacks (default: 1 ms delay, no loss). */
+  link?: LinkConfig;
+  /** Event budget of one pump step before the simulator reports a livelock. */
+  maxEvents?: number;
+  /** Yields to the event loop until queued promise reactions ran. Default: a MessageChannel round trip. */
+  turn?: () => Promise<void>;
+}
+
+export interface SimStackOptions {
+  tcp?: Partial<TcpConfig>;
+  mtu?: number;
+}
+
+/** How far virtual time may run ahead in one pump step when nothing reaches the application. */
+const SLICE: Millis = 5_000;
+
+export class SimDriver {
+  readonly network: SimNetwork;
+  private readonly link: LinkConfig;
+  private readonly turn: () => Promise<void>;
+  private readonly closeTurn: () => void;
+  private readonly stacks: Stack[] = [];
+  private pumping = false;
+  private turnWanted = false;
+  private idleWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private failure: unknown;
+
+  constructor(options: SimDriverOptions = {}) {
+    this.network = new SimNetwork({
+      seed: options.seed ?? 1,
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
+      ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
+    });
+    this.link = options.link ?? {};
+    if (options.turn !== undefined) {
+      this.turn = options.turn;
+      this.closeTurn = () => {};
+    } else {
+      const t = messageChannelTurn();
+      this.turn = t.turn;
+      this.closeTurn = t.close;
+    }
+  }
+
+  now(): Millis {
+    return this.network.now;
+  }
+
+  /** Adds a stack with one interface at `address`, linked to every stack added before. */
+  addStack(name: string, address: string, options: SimStackOptions = {}): Stack {
+    const addr = resolveHostname(address);
+    const sim = this.network.addHost(name, addr, (transmit, ctx) =>
+      new Host({
+        name,
+        address: addr,
+        rng: ctx.rng,
+        transmit,
+        trace: ctx.trace,
+        ...(options.tcp === undefined ? {} : { tcp: options.tcp }),
+        ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+      }),
+    );
+    for (const other of this.stacks) this.network.connect(other.name, name, this.link);
+    const stack = new Stack({ host: sim.endpoint, driver: this.driverFor() });
+    this.stacks.push(stack);
+    return stack;
+  }
+
+  /**
+   * Resolves once the pump stopped: nothing in flight, no timer pending, and the
+   * application had its turn after the last hand-over. Rejects if the simulation failed
+   * (a livelock, or an application callback that threw).
+   */
+  settled(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (!this.pumping) return Promise.resolve();
+    return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
+  }
+
+  private driverFor(): Driver {
+    return {
+      now: () => this.network.now,
+      schedule: () => this.requestTurn(),
+      setTimer: (at, fn) => {
+        let live = true;
+        this.network.at(Math.max(at, this.network.now), () => {
+          if (!live) return;
+          live = false;
+          fn();
+          this.turnWanted = true;
+        });
+        this.requestTurn();
+        return () => {
+          live = false;
+        };
+      },
+    };
+  }
+
+  private requestTurn(): void {
+    this.turnWanted = true;
+    if (!this.pumping && this.failure === undefined) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      for (;;) {
+        await this.turn();
+        this.turnWanted = false;
+        if (!this.advance() && !this.turnWanted) break;
+      }
+    } catch (e) {
+      this.failure = e;
+    } finally {
+      this.pumping = false;
+      this.closeTurn();
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) {
+        if (this.failure === undefined) w.resolve();
+        else w.reject(this.failure);
+      }
+      // A failure nobody waits for must not vanish: surface it like an uncaught exception.
+      if (this.failure !== undefined && waiters.length === 0) {
+        const f = this.failure;
+        queueMicrotask(() => {
+          throw f;
+        });
+      }
+    }
+  }
+
+  /**
+   * Runs events until one hands something to the application (then it wants a turn) or a
+   * slice of virtual time passes. False when the network is idle.
+   */
+  private advance(): boolean {
+    try {
+      this.network.runUntil(() => this.turnWanted, SLICE);
+      return true;
+    } catch (e) {
+      if (!(e instanceof SimConditionTimeoutError)) throw e;
+      // Either the slice ran out (go on) or nothing at all is left to do (stop).
+      return !this.network.run({ until: this.network.now }).idle;
+    }
+  }
+}
+
+/** A macrotask via MessageChannel: lets every queued promise reaction run first. */
+function messageChannelTurn(): { turn: () => Promise<void>; close: () => void } {
+  let channel: MessageChannel | undefined;
+  let pending: (() => void) | undefined;
+  return {
+    turn: () =>
+      new Promise<void>((resolve) => {
+        if (channel === undefined) {
+          channel = new MessageChannel();
+          channel.port1.onmessage = () => {
+            const p = pending;
+            pending = undefined;
+            p?.();
+          };
+        }
+        pending = resolve;
+        channel.port2.postMessage(undefined);
+      }),
+    // Closing matters in Node: an open port with a listener keeps the process alive.
+    close: () => {
+      channel?.port1.close();
+      channel?.port2.close();
+      channel = undefined;
+    },
+  };
+}

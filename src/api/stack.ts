@@ -1,0 +1,155 @@
+/**
+ * A Stack: one synack host (IPv4 + TCP) together with the driver that runs it in time,
+ * seen from the application. It is the one object both user APIs sit on: the Web Streams
+ * API here (`connect`, `listen`) and the node:net-compatible API in src/node/net.ts.
+ *
+ * The engine is sans-IO: application calls on a connection only mark work, and segments
+ * leave on the next `poll`. Everything that calls into the engine on the application's
+ * behalf therefore ends with `kick()`, which asks the driver for that poll.
+ */
+import type { Millis } from "../env.js";
+import type { Host } from "../ip/host.js";
+import type { Connection } from "../tcp/connection.js";
+import type { Listener } from "../tcp/listener.js";
+import type { TcpState } from "../trace/events.js";
+import { checkPortNumber, formatAddress, resolveHostname } from "./address.js";
+import type { Driver } from "./driver.js";
+import { AddressInUseError, toSocketError } from "./errors.js";
+import { StreamServer, type ListenOptions } from "./stream-server.js";
+import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
+import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
+
+export interface StackOptions {
+  host: Host;
+  driver: Driver;
+}
+
+export interface OpenConnectionParams {
+  remoteAddress: number;
+  remotePort: number;
+  /** Default: an ephemeral port (32768-60999, never one whose 4-tuple is in TIME_WAIT). */
+  localPort?: number;
+}
+
+export class Stack {
+  readonly host: Host;
+  readonly driver: Driver;
+  /** Where the search for a free listening port (port 0) resumes. */
+  private portCursor = 0;
+
+  constructor(opts: StackOptions) {
+    this.host = opts.host;
+    this.driver = opts.driver;
+    // Application calls made between packets (connect, close) are stamped with driver time.
+    this.host.tcp.setClock(() => this.driver.now());
+  }
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  /** The primary IPv4 address, dotted. */
+  get address(): string {
+    return formatAddress(this.host.address);
+  }
+
+  now(): Millis {
+    return this.driver.now();
+  }
+
+  /** Asks the driver for a poll soon: call after any application call on the engine. */
+  kick(): void {
+    this.driver.schedule();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The Web Streams API
+
+  /** Opens a TCP connection: `{ readable, writable, opened, closed, close() }`. */
+  connect(options: ConnectOptions): StreamSocket {
+    return StreamSocket.connect(this, options);
+  }
+
+  /** Listens on a port; the result yields a StreamSocket per accepted connection. */
+  listen(options: ListenOptions): StreamServer {
+    return new StreamServer(this, options);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Engine-level calls shared by both APIs (errors translated to SocketError)
+
+  /** Active open. The source address is the one the routing table picks for the destination. */
+  openConnection(p: OpenConnectionParams): Connection {
+    try {
+      const localAddr = this.host.route(p.remoteAddress).source;
+      const conn = this.host.tcp.connect({
+        localAddr,
+        remoteAddr: p.remoteAddress,
+        remotePort: p.remotePort,
+        ...(p.localPort === undefined ? {} : { localPort: p.localPort }),
+      });
+      this.kick();
+      return conn;
+    } catch (e) {
+      throw toSocketError(e);
+    }
+  }
+
+  /** Passive open. Port 0 picks a free port from the ephemeral range, as bind(0) does. */
+  openListener(port: number, backlog?: number): Listener {
+    checkPortNumber("port", port, true);
+    try {
+      return this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);
+    } catch (e) {
+      throw toSocketError(e);
+    }
+  }
+
+  /** Stops listening; connections still queued are reset (as Linux does). */
+  closeListener(listener: Listener): void {
+    this.host.tcp.closeListener(listener);
+    this.kick();
+  }
+
+  /** "10.0.0.2" -> uint32 (throws ENOTFOUND / EINVAL). */
+  resolve(hostname: string): number {
+    return resolveHostname(hostname);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The connection table (S34)
+
+  /** Every listener and connection with state, queues, timer and counters. */
+  table(): TableRow[] {
+    return buildTable(this.host.tcp, this.driver.now());
+  }
+
+  /** How many sockets are in `state` (e.g. "SYN_RCVD" during a flood); all sockets without one. */
+  count(state?: TcpState | readonly TcpState[]): number {
+    if (state === "LISTEN") return this.host.tcp.allListeners().length;
+    if (state === undefined || typeof state !== "string") return countStates(this.table(), state);
+    let n = 0;
+    for (const c of this.host.tcp.allConnections()) if (c.state === state) n++;
+    return n;
+  }
+
+  /** The table as text, like `ss -tan -o`. */
+  formatTable(): string {
+    return formatTable(this.table());
+  }
+
+  private freePort(): number {
+    const [low, high] = this.host.tcp.config.ephemeralPorts;
+    const span = high - low + 1;
+    const used = new Set<number>(this.host.tcp.allListeners().map((l) => l.port));
+    for (const c of this.host.tcp.allConnections()) used.add(c.tuple.localPort);
+    for (let i = 0; i < span; i++) {
+      const port = low + ((this.portCursor + i) % span);
+      if (!used.has(port)) {
+        this.portCursor = (port - low + 1) % span;
+        return port;
+      }
+    }
+    throw new AddressInUseError("no free port left in the ephemeral range");
+  }
+}

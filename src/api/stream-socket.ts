@@ -1,0 +1,341 @@
+/**
+ * A TCP connection as Web Streams, in the shape of Cloudflare's `connect()` and the WICG
+ * Direct Sockets `TCPSocket`: `readable`, `writable`, `opened`, `closed`, `close()`.
+ *
+ * - Reading pulls from the connection's receive buffer only while the readable's queue
+ *   has room (byte-length strategy), so a slow reader leaves data in TCP, the advertised
+ *   window closes and the sender is held back: backpressure end to end.
+ * - A write resolves once TCP's send buffer took the whole chunk (a copy: the caller may
+ *   reuse its buffer), so a full send buffer makes `writer.ready` wait.
+ * - `writable.close()` is a half-close (FIN after the queued data); reading goes on (S24).
+ *   `writable.abort()` resets the connection (RST).
+ * - Failures reject `opened` / `closed` and error both streams with a SocketError whose
+ *   `code` is ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
+ */
+import type { Connection } from "../tcp/connection.js";
+import type { TcpState } from "../trace/events.js";
+import { checkPortNumber, formatAddress } from "./address.js";
+import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, socketError, toSocketError, type SocketError } from "./errors.js";
+import type { Stack } from "./stack.js";
+
+export interface ConnectOptions {
+  hostname: string;
+  port: number;
+  /** Local port to bind (default: ephemeral). */
+  localPort?: number;
+  /** Disable Nagle's algorithm (TCP_NODELAY). */
+  noDelay?: boolean;
+  /** Enable keep-alive probes (S21) with the stack's timings. */
+  keepAlive?: boolean;
+  /** Bytes the readable may hold before it stops pulling from TCP (default 64 KiB). */
+  readableHighWaterMark?: number;
+  /** Bytes the writable may queue before `writer.ready` waits (default 16 KiB). */
+  writableHighWaterMark?: number;
+}
+
+export interface SocketInfo {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** What `opened` resolves with (the Direct Sockets shape: addresses and the two streams). */
+export interface SocketOpenInfo extends SocketInfo {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
+const DEFAULT_READ_HWM = 64 * 1024;
+const DEFAULT_WRITE_HWM = 16 * 1024;
+
+interface PendingWrite {
+  data: Uint8Array;
+  resolve: () => void;
+  reject: (e: SocketError) => void;
+}
+
+/** A settable promise, marked handled so that an ignored rejection is not "unhandled". */
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  settled = false;
+  private res!: (v: T) => void;
+  private rej!: (e: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.res = res;
+      this.rej = rej;
+    });
+    this.promise.catch(() => {});
+  }
+  resolve(v: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.res(v);
+  }
+  reject(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rej(e);
+  }
+}
+
+export class StreamSocket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** The engine's connection, for `inspect()` and the connection table. */
+  readonly connection: Connection;
+  private readonly stack: Stack;
+  private readonly openedD = new Deferred<SocketOpenInfo>();
+  private readonly closedD = new Deferred<void>();
+  private rc!: ReadableStreamDefaultController<Uint8Array>;
+  private wc!: WritableStreamDefaultController;
+  /** The readable asked for data that TCP did not have yet. */
+  private pullWaiter: (() => void) | undefined;
+  private pendingWrite: PendingWrite | undefined;
+  private readDone = false;
+  private writeDone = false;
+  private finished = false;
+
+  /** Active open through `stack.connect()`. */
+  static connect(stack: Stack, options: ConnectOptions): StreamSocket {
+    if (typeof options !== "object" || options === null) throw new InvalidArgumentError("connect() needs { hostname, port }");
+    const remoteAddress = stack.resolve(options.hostname);
+    const remotePort = checkPortNumber("port", options.port, false);
+    const conn = stack.openConnection({
+      remoteAddress,
+      remotePort,
+      ...(options.localPort === undefined ? {} : { localPort: checkPortNumber("localPort", options.localPort, false) }),
+    });
+    return new StreamSocket(stack, conn, options);
+  }
+
+  /** Wraps an engine connection (a listener's accepted one, or one opened by `connect`). */
+  constructor(stack: Stack, conn: Connection, options: Omit<ConnectOptions, "hostname" | "port" | "localPort"> = {}) {
+    this.stack = stack;
+    this.connection = conn;
+    if (options.noDelay !== undefined) conn.noDelay = options.noDelay;
+    if (options.keepAlive === true) conn.setKeepAlive(true, stack.now());
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.rc = c;
+        },
+        pull: () => this.pull(),
+        cancel: () => {
+          // The application will not read again; once it is also done writing, the
+          // connection is given up (close() turns into RST if data arrived unread).
+          this.readDone = true;
+          this.wakePull();
+          this.maybeFinish();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: options.readableHighWaterMark ?? DEFAULT_READ_HWM }),
+    );
+    this.writable = new WritableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.wc = c;
+        },
+        write: (chunk) => this.write(chunk),
+        close: () => this.closeWrite(),
+        abort: () => this.abort(),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITE_HWM }),
+    );
+    conn.onWake = () => this.onWake();
+    this.onWake();
+  }
+
+  /** Resolves once the handshake completed; rejects with ECONNREFUSED, ETIMEDOUT, ... */
+  get opened(): Promise<SocketOpenInfo> {
+    return this.openedD.promise;
+  }
+
+  /**
+   * Resolves when the application is done with the connection: the readable reached the
+   * end (or was cancelled) and the writable was closed, or `close()` was called. Rejects
+   * if the connection failed first.
+   */
+  get closed(): Promise<void> {
+    return this.closedD.promise;
+  }
+
+  get info(): SocketInfo {
+    const t = this.connection.tuple;
+    return { localAddress: formatAddress(t.localAddr), localPort: t.localPort, remoteAddress: formatAddress(t.remoteAddr), remotePort: t.remotePort };
+  }
+
+  /**
+   * Closes both directions at once: FIN after whatever TCP already holds (a RST if data
+   * arrived that nobody read, as Linux does), and ends both streams. Returns `closed`.
+   */
+  close(): Promise<void> {
+    if (!this.finished) {
+      const closedError = new SocketClosedError("the socket was closed");
+      if (!this.readDone) {
+        this.readDone = true;
+        try {
+          this.rc.close();
+        } catch {
+          // already closed or errored by the stream itself
+        }
+        this.wakePull();
+      }
+      if (!this.writeDone) {
+        this.writeDone = true;
+        this.wc.error(closedError);
+        this.pendingWrite?.reject(closedError);
+        this.pendingWrite = undefined;
+      }
+      this.finish();
+    }
+    return this.closed;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  /** Everything the engine tells us, handled in one place: called after each batch. */
+  private onWake(): void {
+    const conn = this.connection;
+    if (conn.error !== undefined) {
+      this.fail(toSocketError(conn.error));
+      return;
+    }
+    if (!this.openedD.settled && !PRE_ESTABLISHED.has(conn.state)) {
+      if (conn.isClosed()) {
+        this.fail(socketError("ECONNABORTED", "the connection closed before it was established"));
+        return;
+      }
+      this.openedD.resolve({ ...this.info, readable: this.readable, writable: this.writable });
+    }
+    if (this.pullWaiter !== undefined && this.fill()) this.wakePull();
+    this.continueWrite();
+  }
+
+  private pull(): Promise<void> | undefined {
+    if (this.fill()) return undefined;
+    return new Promise<void>((resolve) => {
+      this.pullWaiter = resolve;
+    });
+  }
+
+  private wakePull(): void {
+    const w = this.pullWaiter;
+    this.pullWaiter = undefined;
+    w?.();
+  }
+
+  /** Moves received bytes into the readable while it has room. True when anything changed. */
+  private fill(): boolean {
+    if (this.readDone) return true;
+    const conn = this.connection;
+    let progressed = false;
+    for (;;) {
+      const room = this.rc.desiredSize ?? 0;
+      if (room <= 0) break;
+      const data = conn.read(room);
+      if (data.length === 0) break;
+      this.rc.enqueue(data);
+      progressed = true;
+    }
+    // Reading may have opened the window enough for a window update.
+    if (progressed) this.stack.kick();
+    if (conn.readable === 0 && (conn.peerFinished || conn.isClosed())) {
+      this.readDone = true;
+      this.rc.close();
+      this.maybeFinish();
+      return true;
+    }
+    return progressed;
+  }
+
+  private write(chunk: Uint8Array): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) {
+      return Promise.reject(new InvalidArgumentError(`write() takes a Uint8Array, got ${typeof chunk}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pendingWrite = { data: chunk, resolve, reject };
+      this.continueWrite();
+    });
+  }
+
+  /** Hands as much of the pending chunk to TCP as its send buffer takes. */
+  private continueWrite(): void {
+    const p = this.pendingWrite;
+    if (p === undefined) return;
+    const conn = this.connection;
+    const room = Math.min(conn.sendBuffer.free, p.data.length);
+    if (room > 0) {
+      try {
+        // A copy: TCP keeps what it takes until acknowledged, the caller may reuse its chunk.
+        const taken = conn.send(p.data.slice(0, room));
+        p.data = p.data.subarray(taken);
+        this.stack.kick();
+      } catch (e) {
+        this.pendingWrite = undefined;
+        p.reject(toSocketError(e));
+        return;
+      }
+    }
+    if (p.data.length === 0) {
+      this.pendingWrite = undefined;
+      p.resolve();
+    }
+  }
+
+  private closeWrite(): void {
+    this.writeDone = true;
+    this.connection.shutdown();
+    this.stack.kick();
+    this.maybeFinish();
+  }
+
+  private abort(): void {
+    this.writeDone = true;
+    this.connection.abort();
+    this.stack.kick();
+    const e = new ConnectionAbortedError("the writable was aborted: the connection was reset");
+    if (!this.readDone) {
+      this.readDone = true;
+      this.rc.error(e);
+      this.wakePull();
+    }
+    this.finish();
+  }
+
+  private maybeFinish(): void {
+    if (this.readDone && this.writeDone) this.finish();
+  }
+
+  /** The application is done: give the connection to TCP to finish closing on its own. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    // From here on TCP closes on its own (FIN_WAIT_2 timeout, TIME_WAIT): nothing to tell.
+    this.connection.onWake = undefined;
+    this.connection.close();
+    this.stack.kick();
+    if (!this.openedD.settled) this.openedD.reject(new SocketClosedError("closed before the connection was established"));
+    this.closedD.resolve();
+  }
+
+  private fail(e: SocketError): void {
+    this.finished = true;
+    this.connection.onWake = undefined;
+    this.openedD.reject(e);
+    if (!this.readDone) {
+      this.readDone = true;
+      this.rc.error(e);
+      this.wakePull();
+    }
+    if (!this.writeDone) {
+      this.writeDone = true;
+      this.wc.error(e);
+    }
+    this.pendingWrite?.reject(e);
+    this.pendingWrite = undefined;
+    this.closedD.reject(e);
+  }
+}
