@@ -1,0 +1,168 @@
+/**
+ * The real-time driver: runs one sans-IO endpoint (a synack Host) on Node's clock.
+ *
+ * - Time is `performance.now()` in milliseconds: monotonic, unaffected by wall-clock steps.
+ * - Packets from the link go to `receive` at once; afterwards the endpoint's deadline is
+ *   re-read and one timer (setTimeout) is armed for it.
+ * - Application calls only mark work in the engine, so `schedule()` arranges one poll on
+ *   the next turn of the event loop (setImmediate). Many calls in one tick share that poll,
+ *   which also batches their segments, the way a kernel coalesces small writes.
+ * - Liveness follows node:net: an open, ref'd socket or server keeps the process alive
+ *   (through `hold()`); the engine's own timers never do, so a process whose sockets are all
+ *   closed or unref'd exits even with a TIME_WAIT timer pending, as it would on Linux.
+ */
+import { getRandomValues } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { Endpoint } from "../endpoint.js";
+import type { Millis, Rng } from "../env.js";
+import type { Hold, HoldingDriver } from "../api/driver.js";
+
+/** Longest delay Node's setTimeout accepts (2^31 - 1 ms); later deadlines are re-armed. */
+const MAX_TIMER_DELAY = 0x7fffffff;
+
+export class RealTimeDriver implements HoldingDriver {
+  private endpoint: Endpoint | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private refs = 0;
+  private stopped = false;
+  /** An exception thrown by the endpoint or an application callback while we drove it. */
+  onError: (error: unknown) => void = (e) => {
+    // Same fate as an exception thrown from any other Node callback.
+    process.nextTick(() => {
+      throw e;
+    });
+  };
+
+  /** Attaches the endpoint (constructed after the driver, since it needs a transmit function first). */
+  attach(endpoint: Endpoint): void {
+    this.endpoint = endpoint;
+    this.schedule();
+  }
+
+  now(): Millis {
+    return performance.now();
+  }
+
+  /** A packet arrived from the link. */
+  receive(packet: Uint8Array): void {
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped) return;
+    this.guard(() => ep.receive(this.now(), packet));
+    this.arm();
+  }
+
+  schedule(): void {
+    if (this.immediate !== undefined || this.stopped) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.service();
+    });
+  }
+
+  setTimer(at: Millis, fn: () => void): () => void {
+    const t = setTimeout(fn, clampDelay(at - this.now()));
+    // A socket's idle timeout does not keep the process alive on its own (as in node:net).
+    t.unref();
+    return () => clearTimeout(t);
+  }
+
+  hold(): Hold {
+    let state: "ref" | "unref" | "released" = "ref";
+    this.addRef(1);
+    return {
+      ref: () => {
+        if (state !== "unref") return;
+        state = "ref";
+        this.addRef(1);
+      },
+      unref: () => {
+        if (state !== "ref") return;
+        state = "unref";
+        this.addRef(-1);
+      },
+      release: () => {
+        if (state === "ref") this.addRef(-1);
+        state = "released";
+      },
+    };
+  }
+
+  /** Stops driving: no more polls or packets. Connections stay as they are (the peer sees silence). */
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.immediate = this.timer = this.keepAlive = undefined;
+  }
+
+  private service(): void {
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped) return;
+    const now = this.now();
+    if (ep.nextDeadline() <= now) this.guard(() => ep.poll(now));
+    this.arm();
+  }
+
+  /** One timer for the endpoint's next deadline; an immediate poll when it is already due. */
+  private arm(): void {
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped) return;
+    const at = ep.nextDeadline();
+    if (at === this.timerAt && this.timer !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    const delay = at - this.now();
+    if (delay <= 0) {
+      this.schedule();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.service();
+    }, clampDelay(delay));
+    this.timer.unref();
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  private addRef(delta: number): void {
+    this.refs += delta;
+    if (this.refs > 0 && this.keepAlive === undefined && !this.stopped) {
+      // Nothing to do on it: its only job is to be a ref'd handle while sockets are open.
+      this.keepAlive = setInterval(() => {}, MAX_TIMER_DELAY);
+    } else if (this.refs === 0 && this.keepAlive !== undefined) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
+}
+
+function clampDelay(ms: Millis): number {
+  return Math.min(MAX_TIMER_DELAY, Math.max(0, Math.ceil(ms)));
+}
+
+/** Randomness for a real stack (ISNs, ports, cookies' secret): the operating system's CSPRNG. */
+export class CryptoRng implements Rng {
+  private readonly pool = new Uint32Array(256);
+  private next = this.pool.length;
+  nextU32(): number {
+    if (this.next === this.pool.length) {
+      getRandomValues(this.pool);
+      this.next = 0;
+    }
+    return this.pool[this.next++]!;
+  }
+}
