@@ -24,9 +24,14 @@ export class SendQueue<T> {
     return this.items.length;
   }
 
+  /** No more items are accepted until the queue drains. */
+  get full(): boolean {
+    return this.queuedBytes >= this.limit;
+  }
+
   /** Queues `item` of `bytes` bytes; false (nothing queued) when the buffer is full. */
   push(item: T, bytes: number): boolean {
-    if (this.queuedBytes >= this.limit) return false;
+    if (this.full) return false;
     this.items.push(item);
     this.queuedBytes += bytes;
     return true;

@@ -165,6 +165,7 @@ describe("UDP errors are typed with stable codes", () => {
     net.runFor(50);
     expect(results).toEqual([undefined, undefined, undefined, "EAGAIN"]);
     expect(s.stats.sendBufferFull).toBe(1);
+    expect(a.counters.udp.sndbufErrors).toBe(1);
     expect(wakes).toBe(1);
     expect(b.counters.udp.inDatagrams).toBe(3);
   });

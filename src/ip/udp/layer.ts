@@ -80,6 +80,9 @@ export class UdpLayer {
       queued: (socket) => {
         this.pending.add(socket);
       },
+      sendBufferFull: () => {
+        this.stats.sndbufErrors++;
+      },
     };
   }
 

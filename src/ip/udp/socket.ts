@@ -86,6 +86,8 @@ export interface UdpSocketContext {
   route(destination: number): RouteChoice;
   /** The socket queued output: the host must poll. */
   queued(socket: UdpSocket): void;
+  /** A send was refused with EAGAIN (counted host-wide). */
+  sendBufferFull(socket: UdpSocket): void;
 }
 
 export type UdpSocketState = "open" | "bound" | "closed";
@@ -204,15 +206,15 @@ export class UdpSocket {
     if (this.pmtuDiscovery === "do" && packetLength > route.iface.mtu) {
       throw new MessageTooLongError(data.length, route.iface.mtu - 20 - UDP_HEADER_LENGTH, `${packetLength}-byte packet exceeds MTU ${route.iface.mtu} and pmtuDiscovery is "do"`);
     }
-    if (this.socketState !== "bound") this.bind(0, 0);
-    const pending: PendingDatagram = {
-      socket: this, src: this.address, srcPort: this.port!, dst: dest.address >>> 0, dstPort: dest.port, data: data.slice(),
-    };
-    if (!this.tx.push(pending, data.length)) {
+    if (this.tx.full) {
       this.stats.sendBufferFull++;
       this.blocked = true;
+      this.ctx.sendBufferFull(this);
       throw new WouldBlockError(`send buffer full (${this.tx.bytes} of ${this.tx.limit} bytes queued)`);
     }
+    if (this.socketState !== "bound") this.bind(0, 0);
+    // Copied: the application may reuse its buffer as soon as send() returns.
+    this.tx.push({ socket: this, src: this.address, srcPort: this.port!, dst: dest.address >>> 0, dstPort: dest.port, data: data.slice() }, data.length);
     this.ctx.queued(this);
   }
 
