@@ -58,6 +58,8 @@ export interface TcpConfig {
    * is full (Linux default 1), "always" for every SYN (2), "never" drops instead (0).
    */
   synCookies: "overflow" | "always" | "never";
+  /** Window growth in congestion avoidance: CUBIC (RFC 9438, Linux default) or Reno (RFC 5681). */
+  congestionControl: "cubic" | "reno";
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
   noDelay: boolean;
 }
@@ -90,6 +92,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   ephemeralPorts: [32768, 60999] as readonly [number, number],
   synQueueSize: 1024,
   synCookies: "overflow",
+  congestionControl: "cubic",
   noDelay: false,
 });
 
@@ -133,6 +136,9 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);
+  }
+  if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
+    throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
   }
   if (!["overflow", "always", "never"].includes(c.synCookies)) {
     throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${String(c.synCookies)}`);

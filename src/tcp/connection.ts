@@ -16,7 +16,9 @@ import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../t
 import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
-import { NewReno } from "./congestion.js";
+import { Reno } from "./congestion/algorithm.js";
+import { Cubic } from "./congestion/cubic.js";
+import { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
 import { ReceiveBuffer } from "./receive-buffer.js";
 import { RttEstimator } from "./rtt.js";
@@ -118,7 +120,7 @@ export class Connection {
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
   readonly rtt: RttEstimator;
-  readonly congestion: NewReno;
+  readonly congestion: CongestionControl;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
 
@@ -157,7 +159,8 @@ export class Connection {
     this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
     this.receiveBuffer = new ReceiveBuffer(cfg.receiveBufferSize, cfg.maxOutOfOrderSegments);
     this.rtt = new RttEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
-    this.congestion = new NewReno(cfg.defaultMss, cfg.initialCwndSegments);
+    const algorithm = cfg.congestionControl === "reno" ? new Reno() : new Cubic();
+    this.congestion = new CongestionControl(algorithm, cfg.defaultMss, cfg.initialCwndSegments);
     this.quickAcks = cfg.quickAcks;
     this.noDelay = cfg.noDelay;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
@@ -619,7 +622,7 @@ export class Connection {
       this.cancelTimer(now, "rto"); // our SYN is acknowledged; nothing else is in flight
       return;
     }
-    const outcome = this.congestion.onNewAck(Math.max(acked, 0), ack, this.flightSize());
+    const outcome = this.congestion.onNewAck(now, Math.max(acked, 0), ack, this.flightSize(), this.rtt.srtt);
     this.traceCwnd(now, outcome === "partial-ack" ? "partial ACK" : "ACK");
     if (outcome === "partial-ack" && !(this.negotiation.sack && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
     // RFC 6298 5.2 / 5.3: stop the timer when all is acked, otherwise restart it.
@@ -628,7 +631,7 @@ export class Connection {
   }
 
   private onDuplicateAck(now: Millis): void {
-    const outcome = this.congestion.onDuplicateAck(this.sndMax, this.flightSize());
+    const outcome = this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize());
     if (outcome === "fast-retransmit") {
       this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
       this.highRxt = this.sndUna;
@@ -804,7 +807,7 @@ export class Connection {
     } else if (this.state === "SYN_RCVD") {
       this.synAckPending = true;
     } else {
-      this.congestion.onTimeout(this.sndMax, this.flightSize());
+      this.congestion.onTimeout(now, this.sndMax, this.flightSize());
       this.highRxt = this.sndUna;
       this.traceCwnd(now, "retransmission timeout");
       this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte

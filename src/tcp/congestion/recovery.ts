@@ -1,11 +1,15 @@
 /**
- * Congestion control: RFC 5681 slow start and congestion avoidance, fast retransmit and
- * fast recovery with the RFC 6582 NewReno modification for partial acknowledgements.
+ * Congestion control: RFC 5681 slow start, fast retransmit and fast recovery with the
+ * RFC 6582 NewReno modification for partial acknowledgements. How the window grows in
+ * congestion avoidance and how far it falls on loss is the WindowAlgorithm's (CUBIC by
+ * default, as Linux; Reno on request).
  *
  * The controller only does window arithmetic; the connection decides what to retransmit
  * from the `AckOutcome` it returns. Windows are in bytes.
  */
-import { seqGe, seqGt, type Seq } from "../wire/seq.js";
+import type { Millis } from "../../env.js";
+import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
+import type { WindowAlgorithm } from "./algorithm.js";
 
 export type AckOutcome =
   | "none"
@@ -16,17 +20,15 @@ export type AckOutcome =
 
 const DUPACK_THRESHOLD = 3;
 
-export class NewReno {
+export class CongestionControl {
   cwnd: number;
   ssthresh = Number.MAX_SAFE_INTEGER;
   dupAcks = 0;
   /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
   private recover: Seq | undefined;
   inRecovery = false;
-  /** Bytes acked in congestion avoidance not yet turned into window growth (byte counting). */
-  private avoidanceCredit = 0;
-
   constructor(
+    readonly algorithm: WindowAlgorithm,
     private mss: number,
     initialWindowSegments: number,
   ) {
@@ -42,7 +44,7 @@ export class NewReno {
    * A cumulative ACK acknowledged `acked` new bytes. `ack` is the new SND.UNA and `flight`
    * the bytes still outstanding after it.
    */
-  onNewAck(acked: number, ack: Seq, flight: number): AckOutcome {
+  onNewAck(now: Millis, acked: number, ack: Seq, flight: number, srtt: Millis | undefined): AckOutcome {
     this.dupAcks = 0;
     if (this.inRecovery) {
       if (this.recover !== undefined && seqGe(ack, this.recover)) {
@@ -59,17 +61,13 @@ export class NewReno {
       // Slow start (RFC 5681 3.1, byte counting per RFC 3465 with L = 2 SMSS).
       this.cwnd += Math.min(acked, 2 * this.mss);
     } else {
-      this.avoidanceCredit += acked;
-      if (this.avoidanceCredit >= this.cwnd) {
-        this.avoidanceCredit -= this.cwnd;
-        this.cwnd += this.mss;
-      }
+      this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss, srtt);
     }
     return "none";
   }
 
   /** A duplicate ACK (RFC 5681 section 2 definition) while data is outstanding. */
-  onDuplicateAck(sndMax: Seq, flight: number): AckOutcome {
+  onDuplicateAck(now: Millis, sndMax: Seq, flight: number): AckOutcome {
     this.dupAcks++;
     if (this.inRecovery) {
       this.cwnd += this.mss; // step 4: inflate for each segment that left the network
@@ -78,7 +76,7 @@ export class NewReno {
     if (this.dupAcks !== DUPACK_THRESHOLD) return "none";
     // RFC 6582 3.2 step 2: only enter recovery if this loss is after the last one.
     if (this.recover !== undefined && !seqGt(sndMax, this.recover)) return "none";
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.recover = sndMax;
     this.inRecovery = true;
     this.cwnd = this.ssthresh + DUPACK_THRESHOLD * this.mss;
@@ -86,12 +84,11 @@ export class NewReno {
   }
 
   /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */
-  onTimeout(sndMax: Seq, flight: number): void {
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+  onTimeout(now: Millis, sndMax: Seq, flight: number): void {
+    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
     this.inRecovery = false;
     this.recover = sndMax;
-    this.avoidanceCredit = 0;
   }
 }

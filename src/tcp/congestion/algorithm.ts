@@ -1,0 +1,34 @@
+/**
+ * How the congestion window grows and shrinks, separated from loss recovery (which
+ * recovery.ts does the same way for every algorithm). Windows are in bytes, time in ms.
+ */
+import type { Millis } from "../../env.js";
+
+export interface WindowAlgorithm {
+  readonly name: string;
+  /**
+   * Congestion avoidance (cwnd >= ssthresh): `acked` new bytes were acknowledged.
+   * Returns the new cwnd.
+   */
+  grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number;
+  /** A loss was detected (fast retransmit or timeout): the new ssthresh. */
+  reduce(now: Millis, cwnd: number, flight: number, mss: number): number;
+}
+
+/** RFC 5681 3.1: additive increase of one MSS per window acknowledged (byte counting), halve on loss. */
+export class Reno implements WindowAlgorithm {
+  readonly name = "reno";
+  private credit = 0;
+
+  grow(_now: Millis, cwnd: number, acked: number, mss: number): number {
+    this.credit += acked;
+    if (this.credit < cwnd) return cwnd;
+    this.credit -= cwnd;
+    return cwnd + mss;
+  }
+
+  reduce(_now: Millis, _cwnd: number, flight: number, mss: number): number {
+    this.credit = 0;
+    return Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 equation 4
+  }
+}
