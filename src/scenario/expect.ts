@@ -145,7 +145,8 @@ class Context {
   }
 
   private segment(e: Extract<ExpectSpec, { expect: "segment" }>): ExpectResult {
-    const all = this.sent(e.from, e.to).filter((s) => segmentMatches(s.segment, e) && (e.retransmit === undefined || s.retransmit === e.retransmit));
+    // `nth` counts every matching segment; `retransmit` is a fact checked about the one found.
+    const all = this.sent(e.from, e.to).filter((s) => segmentMatches(s.segment, e));
     const nth = e.nth ?? 1;
     const s = nth > 0 ? all[nth - 1] : all[all.length + nth];
     const facts: string[] = [];
@@ -154,7 +155,8 @@ class Context {
     if (e.ack !== undefined) facts.push(`ack=${e.ack}`);
     if (e.len !== undefined) facts.push(`len=${e.len}`);
     if (e.window !== undefined) facts.push(`win=${e.window}`);
-    const what = `${ordinal(nth)} ${describeMatch(e)}${e.retransmit ? " retransmission" : ""} from ${e.from}${e.to !== undefined ? ` to ${e.to}` : ""}${facts.length > 0 ? `: ${facts.join(" ")}` : " is sent"}`;
+    if (e.retransmit !== undefined) facts.push(e.retransmit ? "(a retransmission)" : "(not a retransmission)");
+    const what = `${ordinal(nth)} ${describeMatch(e)} from ${e.from}${e.to !== undefined ? ` to ${e.to}` : ""}${facts.length > 0 ? `: ${facts.join(" ")}` : " is sent"}`;
     if (s === undefined) return fail(what, `only ${all.length} such segment${all.length === 1 ? " was" : "s were"} sent`);
     const t = s.tuple;
     const dir: Direction = { src: t.localAddr, srcPort: t.localPort, dst: t.remoteAddr, dstPort: t.remotePort };
@@ -165,6 +167,7 @@ class Context {
     if (e.seq !== undefined && !sameSeq(e.seq, gotSeq, s.segment.seq)) problems.push(`seq=${gotSeq}`);
     if (e.ack !== undefined && !sameSeq(e.ack, gotAck, s.segment.ack)) problems.push(`ack=${gotAck}`);
     if (e.len !== undefined && s.segment.payload.length !== e.len) problems.push(`len=${s.segment.payload.length}`);
+    if (e.retransmit !== undefined && s.retransmit !== e.retransmit) problems.push(s.retransmit ? "a retransmission" : "not a retransmission");
     if (e.window !== undefined) {
       const w = this.windowOf(s);
       if (w !== e.window) problems.push(`win=${w}`);

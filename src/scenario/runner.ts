@@ -26,6 +26,13 @@ export const DEFAULT_DELAY = 10;
 export const DEFAULT_LIMIT: Millis = 86_400_000;
 const DEFAULT_FLOOD_INTERVAL = 10;
 const DEFAULT_SPOOF = "198.18.0.0/15";
+/** Short reasons for failed calls, for the narration (the full message is in callErrors). */
+const CALL_ERRORS: Record<string, string> = {
+  EADDRINUSE: "that 4-tuple is still in use",
+  EADDRNOTAVAIL: "no free local port",
+  EPIPE: "the sending side is closed",
+  ESCRIPT: "the script names no such connection",
+};
 
 export interface RunOptions {
   /** Replaces the scenario's seed. */
@@ -198,7 +205,7 @@ export class ScenarioRun {
 
   private fail(host: string, call: string, code: string, message: string): void {
     this.callErrors.push({ time: this.net.now, host, call, code, message });
-    this.app(host, `${call} failed`, `${code}: ${message}`);
+    this.app(host, `${call} failed:`, CALL_ERRORS[code] !== undefined ? `${code} (${CALL_ERRORS[code]})` : code);
   }
 
   private perform(a: ActionSpec): void {

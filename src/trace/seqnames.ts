@@ -21,6 +21,8 @@ interface Isn {
   isn: number;
   name: string;
   host: string;
+  /** The address the SYN went to. */
+  peer: number;
 }
 
 export type SeqMode = "relative" | "absolute";
@@ -46,7 +48,7 @@ export class SeqNames {
     if (list.some((i) => i.isn === isn)) return;
     const n = (this.perHost.get(host) ?? 0) + 1;
     this.perHost.set(host, n);
-    const entry = { isn, name: this.letter(host) + (n === 1 ? "" : String(n)), host };
+    const entry = { isn, name: this.letter(host) + (n === 1 ? "" : String(n)), host, peer: dst };
     list.push(entry);
     this.order.push(entry);
   }

@@ -1,8 +1,36 @@
 /** The built-in scenarios, in the order `synack demo --list` shows them. */
 import type { ScenarioSpec } from "../model.js";
-import { tour } from "./close.js";
+import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
+import { corruption, dataTransfer, duplication, keepalive, lostData, reordering, zeroWindow } from "./data.js";
+import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
-export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [tour];
+export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
+  tour,
+  handshake,
+  dataTransfer,
+  closeClient,
+  closeServer,
+  halfClose,
+  simultaneousOpen,
+  simultaneousClose,
+  lostSyn,
+  lostSynAck,
+  lostThirdAck,
+  lostThirdAckReset,
+  lostFinalAck,
+  oldDuplicateSyn,
+  connectionRefused,
+  timeWaitReuse,
+  finWait2Timeout,
+  lostData,
+  reordering,
+  duplication,
+  corruption,
+  zeroWindow,
+  keepalive,
+  synFlood,
+  synFloodCookies,
+];
 
 export function findBuiltin(name: string): ScenarioSpec | undefined {
   return BUILTIN_SCENARIOS.find((s) => s.name === name);

@@ -48,6 +48,7 @@ interface OpenRow {
 }
 
 const INITIAL_STATE = "CLOSED";
+const HIDDEN_SUMMARY_INTERVAL = 1000;
 
 export function buildRows(events: readonly TraceEvent[], opts: BuildOptions): { rows: Row[]; names: SeqNames } {
   return new Builder(events, opts).build();
@@ -68,6 +69,8 @@ class Builder {
   private readonly consumed = new Set<number>();
   private readonly hidden = new HiddenTraffic();
   private readonly delayedAckAt = new Map<string, Millis>();
+  /** The probe timer that just fired per host: its bare ACK is labelled as a probe. */
+  private readonly probeAt = new Map<string, { time: Millis; timer: string }>();
   private open: OpenRow | undefined;
 
   constructor(
@@ -95,6 +98,8 @@ class Builder {
     this.events.forEach((e, i) => {
       if (this.consumed.has(i)) return;
       if (!this.inFocus(e)) {
+        // The row being gathered is complete: hidden traffic is summarised after it.
+        this.closeOpen();
         this.hidden.add(e);
         return;
       }
@@ -181,6 +186,9 @@ class Builder {
   }
 
   private onSegmentOut(e: Extract<TraceEvent, { type: "segment-out" }>, index: number): void {
+    // A drop decided while processing the arrival is reported after the reply it caused
+    // (a RST answering a bad ACK); pull it into the arrival's row so cause comes first.
+    if (this.open !== undefined && this.open.host === e.host && this.open.time === e.time) this.pullDrops(index, e.host, e.time);
     this.closeOpen();
     const t = e.tuple;
     const dir: Direction = { src: t.localAddr, srcPort: t.localPort, dst: t.remoteAddr, dstPort: t.remotePort };
@@ -191,7 +199,10 @@ class Builder {
     const fate = this.fate(index, e.host, e.time);
     let label = segmentLabel(e.segment, dir, this.names, this.windows);
     if (e.retransmit) label += " (retransmission)";
-    if (this.delayedAckAt.get(e.host) === e.time && e.segment.flags === ACK && e.segment.payload.length === 0) label += " (delayed ACK)";
+    const bare = e.segment.flags === ACK && e.segment.payload.length === 0;
+    if (this.delayedAckAt.get(e.host) === e.time && bare) label += " (delayed ACK)";
+    const probe = this.probeAt.get(e.host);
+    if (probe !== undefined && probe.time === e.time && bare) label += probe.timer === "persist" ? " (window probe)" : " (keep-alive probe)";
     if (fate.copies > 1) label += " (duplicated)";
     if (fate.corrupted) label += " (corrupted)";
     if (fate.held !== undefined) label += ` (${fate.held})`;
@@ -208,6 +219,17 @@ class Builder {
       const list = this.inFlight.get(dest) ?? [];
       for (let c = 0; c < fate.copies; c++) list.push({ dir, seg: e.segment, fromCol, corrupted: fate.corrupted && c === 0 });
       this.inFlight.set(dest, list);
+    }
+  }
+
+  private pullDrops(index: number, host: string, time: Millis): void {
+    for (let j = index + 1; j < this.events.length; j++) {
+      const d = this.events[j]!;
+      if (d.time !== time || d.type === "segment-in" || d.type === "app" || d.type === "timer-fired") break;
+      if (d.type === "drop" && d.host === host && d.tuple !== undefined && !this.consumed.has(j)) {
+        this.consumed.add(j);
+        this.onDrop(d);
+      }
     }
   }
 
@@ -235,8 +257,8 @@ class Builder {
     this.windows.observe(dir, e.segment);
     const col = this.colOf(e.host);
     const row = this.newRow(e.time, col, `in:${e.host}:${flagNames(e.segment.flags)}`);
-    const meaning = this.arrivalMeaning(e.host, dir, e.segment);
-    this.open = { row, host: e.host, time: e.time, tuple: t, meaning, priority: 1, keepForExplain: true };
+    const { text, priority } = this.arrivalMeaning(e.host, dir, e.segment);
+    this.open = { row, host: e.host, time: e.time, tuple: t, meaning: text, priority, keepForExplain: true };
   }
 
   private takeInFlight(host: string, dir: Direction, seg: TcpSegment): InFlight | undefined {
@@ -249,7 +271,13 @@ class Builder {
     return list.splice(i, 1)[0];
   }
 
-  private arrivalMeaning(host: string, dir: Direction, seg: TcpSegment): string {
+  /** What an arrival means; duplicates and reordering outrank the drop reason the engine gives. */
+  private arrivalMeaning(host: string, dir: Direction, seg: TcpSegment): { text: string; priority: number } {
+    const text = this.arrivalText(host, dir, seg);
+    return { text, priority: text.includes("(S18)") || text.includes("(S19)") ? 4.5 : 1 };
+  }
+
+  private arrivalText(host: string, dir: Direction, seg: TcpSegment): string {
     const peer = this.nameOfAddress(dir.src);
     const data = this.view.data(dir, seg);
     const ack = this.view.ack(dir, seg, this.windows.bytes(dir, seg));
@@ -263,7 +291,7 @@ class Builder {
         case "fills-gap":
           return `${where} fill the gap: ${host} delivers them and the held bytes in order and ACKs all of it (S18).`;
         case "duplicate":
-          return `${where} are already here: a duplicate (S19).`;
+          return `${where} are already here: a duplicate. ${host} discards it and ACKs again; the stream never repeats a byte (S19).`;
         default:
           return `${host} got ${where} in order; the cumulative ACK will cover them (S14, S15).`;
       }
@@ -320,6 +348,7 @@ class Builder {
       return;
     }
     this.closeOpen();
+    if (e.timer === "persist" || e.timer === "keepalive") this.probeAt.set(e.host, { time: e.time, timer: e.timer });
     const next = this.nextArmed(index, e.host, e.tuple, e.timer);
     const col = this.colOf(e.host);
     const row = this.newRow(e.time, col, `timer:${e.host}:${e.timer}`);
@@ -368,7 +397,7 @@ class Builder {
       this.open = { row, host: e.host, time: e.time, tuple: undefined, meaning: explainDrop(e.host, e.reason), priority: 4, keepForExplain: true };
       return;
     }
-    const text = e.reason === "no-listener" ? "no socket here" : `X dropped: ${e.reason}`;
+    const text = e.reason === "no-listener" ? "no such connection" : `X dropped: ${e.reason}`;
     this.attach(e.host, e.time, { text, tone: e.reason === "no-listener" ? "info" : "drop" }, e.tuple);
     this.setMeaning(explainDrop(e.host, e.reason), 4);
   }
@@ -423,8 +452,11 @@ class Builder {
   }
 
   private push(row: Row): void {
-    // Hidden traffic that happened before this row is summarised just above it.
-    const summary = this.hidden.flush();
+    // Hidden traffic is summarised above the next row, at most about once a second, so a
+    // flood that keeps going does not put a summary between every two rows.
+    const since = this.hidden.since;
+    const due = since !== undefined && (row.block !== undefined || row.time - since >= HIDDEN_SUMMARY_INTERVAL);
+    const summary = due ? this.hidden.flush() : undefined;
     if (summary !== undefined) this.rows.push(this.blockRow(summary.time, [summary.text], "info", "hidden"));
     this.rows.push(row);
   }

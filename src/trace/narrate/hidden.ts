@@ -14,6 +14,11 @@ export class HiddenTraffic {
   private readonly perHost = new Map<string, Map<string, number>>();
   private readonly queues = new Map<string, string>();
 
+  /** Time of the oldest event not yet summarised. */
+  get since(): Millis | undefined {
+    return this.from;
+  }
+
   add(e: TraceEvent): void {
     this.from ??= e.time;
     this.to = e.time;
@@ -62,7 +67,7 @@ export class HiddenTraffic {
     }
     parts.push(...this.queues.values());
     const span = this.from === this.to ? `at ${formatTime(this.from)}` : `${formatTime(this.from)} to ${formatTime(this.to)}`;
-    const result = { time: this.from, text: `... meanwhile ${span}: ${parts.join("; ")}` };
+    const result = { time: this.to, text: `... meanwhile ${span}: ${parts.join("; ")}` };
     this.from = undefined;
     this.perHost.clear();
     this.queues.clear();

@@ -71,7 +71,9 @@ export function explainTransition(host: string, peer: string, from: TcpState, to
     case "SYN_SENT>SYN_RCVD":
       return `A SYN arrived while ${host}'s own SYN is out: a simultaneous open. ${host} answers SYN,ACK (S13).`;
     case "SYN_RCVD>CLOSED":
-      return `The RST frees ${host}'s half-open entry: no connection is left that nobody uses (S11).`;
+      return cause.includes("retries")
+        ? `${host} gave up waiting for the final ACK: its SYN,ACK retries are used up and the half-open entry is dropped. ${peer} does not know (S9, S10).`
+        : `The RST frees ${host}'s half-open entry: no connection is left that nobody uses (S11).`;
     case "ESTABLISHED>FIN_WAIT_1":
       return `${host}'s application closed: a FIN (which takes one sequence number) follows the queued data (S22, S23).`;
     case "ESTABLISHED>CLOSE_WAIT":

@@ -53,5 +53,12 @@ export function segmentLabel(seg: TcpSegment, d: Direction, names: SeqNames, win
   if ((seg.flags & RST) === 0) parts.push(`win=${windows.bytes(d, seg)}`);
   if (seg.options.mss !== undefined) parts.push(`mss=${seg.options.mss}`);
   if (seg.options.windowScale !== undefined) parts.push(`ws=${seg.options.windowScale}`);
+  // Timestamps ride on every segment once agreed; naming them on the SYNs says they were.
+  if ((seg.flags & SYN) !== 0 && seg.options.sackPermitted) parts.push("sackOK");
+  if ((seg.flags & SYN) !== 0 && seg.options.timestamp !== undefined) parts.push("TS");
+  for (const b of seg.options.sackBlocks ?? []) {
+    const rev = { src: d.dst, srcPort: d.dstPort, dst: d.src, dstPort: d.srcPort };
+    parts.push(`sack=${names.name(b.left, rev.src, rev.srcPort, rev.dst, rev.dstPort)}..${names.name(b.right, rev.src, rev.srcPort, rev.dst, rev.dstPort)}`);
+  }
   return parts.join(" ");
 }

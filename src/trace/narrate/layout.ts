@@ -102,7 +102,11 @@ export function layoutRows(rows: readonly Row[], hosts: readonly NarrateHost[], 
     } else if (noteText.length > 0) {
       noteAt = placeNote(row.col, colX, cellWidth, gap, n, noteText.length);
     }
-    if (noteText.length > 0) c.put(noteAt ?? Math.max(right, c.width) + 2, noteText, notePainter);
+    if (noteText.length > 0) {
+      // A note too long for its gap goes to the end of the line, naming its host.
+      if (noteAt === undefined && row.col >= 0) c.put(Math.max(right, c.width) + 2, `${hosts[row.col]!.name}: ${noteText}`, notePainter);
+      else c.put(noteAt ?? Math.max(right, c.width) + 2, noteText, notePainter);
+    }
     lines.push(c.render());
     if (row.explain !== undefined) {
       const e = new Canvas();
@@ -132,7 +136,12 @@ function drawArrow(c: Canvas, a: Arrow, colX: readonly number[], cellWidth: numb
   // One blank before the next cell.
   const width = end - start - 1;
   const painter = a.lost ? style.lost : style.arrow;
-  const lostWidth = (body: string): number => Math.min(width, Math.max(body.length + 3, Math.floor(width * 0.6)));
+  // A lost arrow stops about 60% of the way; shorter if that leaves its note room beside it.
+  const lostWidth = (body: string): number => {
+    const w = Math.min(width, Math.max(body.length + 3, Math.floor(width * 0.6)));
+    const room = width - noteLength - 2;
+    return noteLength > 0 && w > room ? Math.max(body.length + 3, room) : w;
+  };
   if (rightwards) {
     const body = `-- ${a.label} `;
     if (!a.lost) {

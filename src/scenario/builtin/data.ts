@@ -1,0 +1,138 @@
+/**
+ * Built-in scenarios about moving data reliably (S14 - S21): segmentation, acknowledgement,
+ * retransmission, windows, reordering, duplicates, corruption and keep-alive.
+ */
+import type { ScenarioSpec } from "../model.js";
+import { CLIENT, LINK, OPEN, PAIR, SERVER } from "./common.js";
+
+export const dataTransfer: ScenarioSpec = {
+  name: "data-transfer",
+  title: "10,000 bytes: segments of one MSS and cumulative ACKs",
+  description: "The client writes 10,000 bytes at once. TCP cuts them into segments of at most one MSS (1460 from the SYN, less the 12 bytes of timestamp option each segment carries: 1448), the receiver acknowledges by sequence number and rebuilds the exact stream (S14, S15).",
+  behaviours: ["S14", "S15", "S17"],
+  hosts: PAIR,
+  links: LINK,
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 10_000 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 10_000 },
+    { expect: "segments", from: "client", data: true, count: 7 },
+    { expect: "segment", from: "client", data: true, nth: 1, at: 100, seq: "x+1", len: 1448 },
+    { expect: "segment", from: "client", data: true, nth: -1, seq: "x+8689", len: 1312 },
+    { expect: "segment", from: "server", flags: "ACK", nth: -1, ack: "x+10001" },
+  ],
+};
+
+export const lostData: ScenarioSpec = {
+  name: "lost-data",
+  title: "A data segment is lost: the retransmission timer recovers it",
+  description: "The second of three segments is lost. The receiver holds the third and repeats its ACK for the gap (a SACK block says it has the third); when the retransmission timeout expires the sender resends the missing segment (S16, S18).",
+  behaviours: ["S16", "S15", "S18"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [2], action: "drop" }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 4344 },
+    { expect: "segments", from: "client", data: true, times: [100, 100, 100, 320] },
+    { expect: "segment", from: "client", data: true, nth: 4, seq: "x+1449", len: 1448, retransmit: true },
+    { expect: "segment", from: "server", flags: "ACK", nth: 2, at: 110, ack: "x+1449" },
+    { expect: "timer", conn: "client", timer: "rto", fired: [320] },
+    { expect: "segment", from: "server", flags: "ACK", nth: -1, at: 330, ack: "x+4345" },
+  ],
+};
+
+export const reordering: ScenarioSpec = {
+  name: "reordering",
+  title: "Reordering: a segment overtaken on the way",
+  description: "The first data segment is held back 30 ms, so the second and third arrive first. The receiver keeps them, sends duplicate ACKs for the missing bytes (with SACK blocks naming what it holds), and delivers everything in order once the late segment arrives (S18).",
+  behaviours: ["S18", "S15"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [1], action: "delay", by: 30 }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 4344 },
+    { expect: "segments", from: "client", data: true, count: 3 },
+    { expect: "segments", from: "server", flags: "ACK", data: false, times: [110, 110, 140] },
+    { expect: "segment", from: "server", flags: "ACK", nth: 1, ack: "x+1" },
+    { expect: "segment", from: "server", flags: "ACK", nth: 2, ack: "x+1" },
+    { expect: "segment", from: "server", flags: "ACK", nth: 3, ack: "x+4345" },
+  ],
+};
+
+export const duplication: ScenarioSpec = {
+  name: "duplication",
+  title: "Duplication: the same segment arrives twice",
+  description: "The network delivers the data segment twice. The receiver recognises the second copy by its sequence numbers (all before RCV.NXT, so outside the window), discards it and ACKs again; the application reads the bytes once (S19).",
+  behaviours: ["S19"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [1], action: "duplicate" }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", text: "hello" }],
+  expect: [
+    { expect: "received", conn: "server", text: "hello" },
+    // RFC 9293's acceptability test rejects bytes that are all before RCV.NXT: out of window.
+    { expect: "drops", host: "server", reason: "out-of-window", equals: 1 },
+    { expect: "segments", from: "server", flags: "ACK", data: false, times: [110, 110] },
+    { expect: "segment", from: "server", flags: "ACK", nth: 2, ack: "x+6" },
+  ],
+};
+
+export const corruption: ScenarioSpec = {
+  name: "corruption",
+  title: "Corruption: a bit flips and the checksum catches it",
+  description: "One bit of the data segment flips on the way. The checksum over pseudo-header, header and data no longer matches, so the receiver drops it silently, without an ACK; the sender's retransmission timer resends it (S20).",
+  behaviours: ["S20", "S16"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [1], action: "corrupt" }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", text: "hello" }],
+  expect: [
+    { expect: "received", conn: "server", text: "hello" },
+    { expect: "drops", host: "server", reason: "bad-checksum", equals: 1 },
+    { expect: "segments", from: "client", data: true, times: [100, 300] },
+    { expect: "segments", from: "server", flags: "ACK", data: false, times: [310] },
+  ],
+};
+
+export const zeroWindow: ScenarioSpec = {
+  name: "zero-window",
+  title: "Zero window and persist probes",
+  description: "The server's application stops reading and its 4 KB receive buffer fills: it advertises a zero window and the client must stop. The client probes the window with growing intervals (persist timer: a bare ACK with an old sequence number; the receiver answers at most every 500 ms, like Linux) until the application reads again and the window reopens (S17).",
+  behaviours: ["S17"],
+  hosts: [CLIENT, { ...SERVER, tcp: { receiveBufferSize: 4096, windowScaling: false } }],
+  links: LINK,
+  script: [
+    { at: 0, do: "listen", host: "server", port: 80 },
+    { at: 0, do: "connect", host: "client", to: "server", port: 80 },
+    { at: 50, do: "stop-reading", host: "server" },
+    { at: 100, do: "send", host: "client", bytes: 6000 },
+    { at: 3000, do: "read", host: "server" },
+  ],
+  expect: [
+    { expect: "received", conn: "server", bytes: 6000 },
+    { expect: "segment", from: "server", flags: "ACK", nth: 3, at: 130, ack: "x+4097", window: 0 },
+    { expect: "timer", conn: "client", timer: "persist", fired: [340, 740, 1540] },
+    { expect: "segments", from: "client", flags: "ACK", data: false, times: [20, 340, 740, 1540] },
+    { expect: "segment", from: "client", flags: "ACK", data: false, nth: 2, at: 340, seq: "x+4096" },
+    { expect: "segment", from: "server", flags: "ACK", nth: 6, at: 3000, window: 4096 },
+    { expect: "segment", from: "client", data: true, nth: 4, at: 3010, seq: "x+4097" },
+  ],
+};
+
+export const keepalive: ScenarioSpec = {
+  name: "keepalive",
+  title: "Keep-alive finds a dead peer",
+  description: "The client turns keep-alive on; then the server vanishes (unplugged, no FIN, no RST). After 2 hours idle the client sends a probe every 75 s; after 9 unanswered probes it gives up with ETIMEDOUT (Linux defaults, S21).",
+  behaviours: ["S21"],
+  hosts: PAIR,
+  links: LINK,
+  script: [...OPEN, { at: 100, do: "keepalive", host: "client" }, { at: 1000, do: "unplug", host: "server" }],
+  expect: [
+    { expect: "timer", conn: "client", timer: "keepalive", fired: [7_200_100, 7_275_100, 7_350_100, 7_425_100, 7_500_100, 7_575_100, 7_650_100, 7_725_100, 7_800_100, 7_875_100] },
+    { expect: "segments", from: "client", flags: "ACK", data: false, count: 10 },
+    { expect: "segment", from: "client", flags: "ACK", nth: 2, at: 7_200_100, seq: "x" },
+    { expect: "error", conn: "client", code: "ETIMEDOUT", at: 7_875_100 },
+    { expect: "states", conn: "client", sequence: ["SYN_SENT", "ESTABLISHED", "CLOSED"] },
+  ],
+};
