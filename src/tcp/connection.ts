@@ -912,7 +912,8 @@ export class Connection {
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
     const cwndLeft = this.congestion.cwnd - flight;
-    let len = Math.max(0, Math.min(pending, this.sendMss, windowLeft, cwndLeft));
+    const mss = this.segmentMss();
+    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
@@ -920,7 +921,7 @@ export class Connection {
     // Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): a short
     // segment goes out only when nothing is unacknowledged (so no deadlock can arise), when
     // Nagle is off and it is all we have, or when it is a large share of the peer's window.
-    if (len < this.sendMss && !finNow && !this.retransmitting) {
+    if (len < mss && !finNow && !this.retransmitting) {
       const idle = flight === 0;
       const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
       if (!(idle || bigEnough || (len === pending && this.noDelay))) return 0;
@@ -957,7 +958,7 @@ export class Connection {
     if (!seqLt(from, this.sndMax)) return;
     const offset = seqDiff(from, this.sndBufSeq);
     if (offset < 0) return;
-    let len = Math.max(0, Math.min(this.sendMss, this.sendBuffer.length - offset));
+    let len = Math.max(0, Math.min(this.segmentMss(), this.sendBuffer.length - offset));
     const hole = this.scoreboard.nextHole(from);
     if (hole !== undefined && hole.start === from) len = Math.min(len, seqDiff(hole.end, from));
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax);
@@ -1048,6 +1049,13 @@ export class Connection {
     if (retransmit) this.retransmits++;
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit);
+  }
+
+  /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
+  private segmentMss(): number {
+    if (!this.negotiation.sack || this.receiveBuffer.outOfOrderRanges === 0) return this.sendMss;
+    const blocks = Math.min(this.receiveBuffer.outOfOrderRanges, this.negotiation.maxSackBlocks);
+    return Math.max(this.ctx.config.minMss, this.sendMss - (4 + 8 * blocks));
   }
 
   /** SACK blocks for an ACK: the newest out-of-order range first, then the others (RFC 2018 4). */

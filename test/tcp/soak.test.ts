@@ -55,6 +55,8 @@ export function soakOne(seed: number): string | undefined {
     return `${where}: ${String(e)}`;
   }
   if (!res.idle) return `${where}: not idle after an hour of virtual time`;
+  const oversize = client.counters.ip.outOversize + server.counters.ip.outOversize;
+  if (oversize > 0) return `${where}: ${oversize} packets larger than the MTU were sent`;
   if (conn.state !== "CLOSED") return `${where}: client ended in ${conn.state}`;
   const leftovers = [...client.tcp.allConnections(), ...server.tcp.allConnections()];
   if (leftovers.length > 0) return `${where}: connections left: ${leftovers.map((c) => c.state).join(",")}`;
