@@ -79,7 +79,10 @@ class Context {
         return this.segment(e);
       case "segments": {
         const list = this.sent(e.from, e.to).filter((s) => segmentMatches(s.segment, e));
-        const what = `${describeMatch(e)} from ${e.from}${e.to !== undefined ? ` to ${e.to}` : ""}: ${e.count !== undefined ? `${e.count} sent` : ""}${e.times !== undefined ? ` at ${e.times.map((t) => formatTime(toMillis(t))).join(", ")}` : ""}`;
+        const facts: string[] = [];
+        if (e.count !== undefined) facts.push(`${e.count} sent`);
+        if (e.times !== undefined) facts.push(`sent at ${e.times.map((t) => formatTime(toMillis(t))).join(", ") || "no time"}`);
+        const what = `${describeMatch(e)} from ${e.from}${e.to !== undefined ? ` to ${e.to}` : ""}: ${facts.join(", ")}`;
         if (e.count !== undefined && list.length !== e.count) return fail(what, `${list.length} sent`);
         if (e.times !== undefined) {
           const want = e.times.map(toMillis);

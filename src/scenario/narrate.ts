@@ -15,7 +15,7 @@ export function narrateRun(run: ScenarioRun, opts: NarrateRunOptions = {}): stri
   const title = [`synack: ${spec.name}${spec.title !== undefined ? ` - ${spec.title}` : ""}`];
   const hosts = spec.hosts.map((h) => `${h.name} ${h.address}${h.kind === "raw" ? " (raw packets)" : ""}`).join(", ");
   title.push(`hosts: ${hosts}; seed ${run.seed}`);
-  if (opts.explain && spec.description !== undefined) title.push(spec.description);
+  if (opts.explain && spec.description !== undefined) title.push(...wrap(spec.description, 100));
   return narrate(run.events, {
     hosts: run.columns,
     title,
@@ -24,4 +24,20 @@ export function narrateRun(run: ScenarioRun, opts: NarrateRunOptions = {}): stri
     ...(opts.style !== undefined ? { style: opts.style } : {}),
     ...(spec.narrate?.focus !== undefined ? { focus: spec.narrate.focus } : {}),
   });
+}
+
+/** Word-wraps prose to `width` columns. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line.length > 0 && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line.length > 0 ? `${line} ${word}` : word;
+    }
+  }
+  if (line.length > 0) lines.push(line);
+  return lines;
 }

@@ -65,10 +65,14 @@ class Builder {
   private readonly windows = new WindowScales();
   private readonly view = new StreamView();
   private readonly knowledge = new Map<string, Knowledge>();
+  /** What the knowledge suffix last said per connection pair, so it is repeated only on change. */
+  private readonly lastKnowledge = new Map<string, string>();
   private readonly inFlight = new Map<string, InFlight[]>();
   private readonly consumed = new Set<number>();
   private readonly hidden = new HiddenTraffic();
   private readonly delayedAckAt = new Map<string, Millis>();
+  /** SYNs already seen arriving (direction and ISN), to recognise retransmissions. */
+  private readonly synsSeen = new Set<string>();
   /** The probe timer that just fired per host: its bare ACK is labelled as a probe. */
   private readonly probeAt = new Map<string, { time: Millis; timer: string }>();
   private open: OpenRow | undefined;
@@ -282,7 +286,13 @@ class Builder {
     const data = this.view.data(dir, seg);
     const ack = this.view.ack(dir, seg, this.windows.bytes(dir, seg));
     if ((seg.flags & RST) !== 0) return `${host} got a RST from ${peer}.`;
-    if ((seg.flags & SYN) !== 0) return `${host} got a SYN from ${peer} (its initial sequence number is ${seqName(this.names, dir, seg)}).`;
+    if ((seg.flags & SYN) !== 0) {
+      const key = `${dir.src}:${dir.srcPort}>${dir.dst}:${dir.dstPort}:${seg.seq}`;
+      const again = this.synsSeen.has(key);
+      this.synsSeen.add(key);
+      if (again) return `The same ${flagNames(seg.flags)} again (seq=${seqName(this.names, dir, seg)}): ${peer} is retrying because it heard nothing back (S8, S9).`;
+      return `${host} got a ${flagNames(seg.flags)} from ${peer} (its initial sequence number is ${seqName(this.names, dir, seg)}).`;
+    }
     if (seg.payload.length > 0) {
       const where = `${seg.payload.length} bytes at seq=${seqName(this.names, dir, seg)}`;
       switch (data) {
@@ -436,19 +446,27 @@ class Builder {
     this.push(o.row);
   }
 
+  /**
+   * "[client knows server: sends yes, ...]" for both ends of the connection, when what
+   * either side knows changed since it was last printed (the documents' knowledge tables).
+   */
   private knowledgeSuffix(host: string, tuple: FourTuple | undefined): string {
     if (tuple === undefined) return "";
     const mine = this.knowledge.get(connectionKey(host, tuple));
     if (mine === undefined) return "";
     const peer = this.peerName(tuple);
-    let s = ` [${describeKnowledge(host, peer, mine)}`;
+    const parts = [describeKnowledge(host, peer, mine)];
     const peerCol = this.colByAddress.get(tuple.remoteAddr);
     if (peerCol !== undefined) {
       const reverse = { localAddr: tuple.remoteAddr, localPort: tuple.remotePort, remoteAddr: tuple.localAddr, remotePort: tuple.localPort };
       const theirs = this.knowledge.get(connectionKey(peer, reverse));
-      if (theirs !== undefined) s += ` | ${describeKnowledge(peer, host, theirs)}`;
+      if (theirs !== undefined) parts.push(describeKnowledge(peer, host, theirs));
     }
-    return `${s}]`;
+    const pairKey = [connectionKey(host, tuple), connectionKey(peer, { localAddr: tuple.remoteAddr, localPort: tuple.remotePort, remoteAddr: tuple.localAddr, remotePort: tuple.localPort })].sort().join("&");
+    const text = parts.slice().sort().join(" | ");
+    if (this.lastKnowledge.get(pairKey) === text) return "";
+    this.lastKnowledge.set(pairKey, text);
+    return ` [${parts.join(" | ")}]`;
   }
 
   private push(row: Row): void {

@@ -81,9 +81,10 @@ export class StreamView {
     st.lastWindow = windowBytes;
     if (prev === undefined || seqDiff(seg.ack, prev) > 0) return "advances";
     const bare = seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0;
-    if (bare && windowBytes !== prevWindow) return "window-update";
+    // With data still unacknowledged, a repeated ACK reports a gap even if the window moved.
     const outstanding = this.sentMax.get(`${d.dst}:${d.dstPort}>${d.src}:${d.srcPort}`);
     if (bare && outstanding !== undefined && seqDiff(outstanding, seg.ack) > 0) return "duplicate";
+    if (bare && windowBytes !== prevWindow) return "window-update";
     return "same";
   }
 }

@@ -1,0 +1,34 @@
+/**
+ * What the CLI needs from its surroundings, passed in so tests can run main() in-process
+ * with captured output and files, and the real program binds it to the process.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stdout is a terminal (colour is only used there). */
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  readFile(path: string): string;
+  writeFile(path: string, bytes: Uint8Array): void;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    readFile: (p) => readFileSync(p, "utf8"),
+    writeFile: (p, b) => writeFileSync(p, b),
+  };
+}
+
+/** Colour on a terminal only, never with NO_COLOR (https://no-color.org) or when piped; --color/--no-color override. */
+export function wantColor(io: Io, flag: boolean | undefined): boolean {
+  if (flag !== undefined) return flag;
+  const noColor = io.env["NO_COLOR"];
+  if (noColor !== undefined && noColor !== "") return false;
+  return io.isTTY && io.env["TERM"] !== "dumb";
+}
