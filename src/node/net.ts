@@ -1,0 +1,722 @@
+/**
+ * node:net over synack: `Socket` (a stream.Duplex) and `Server` (an EventEmitter) with
+ * Node's semantics, so libraries written for node:net (http, database drivers, ws) run
+ * unchanged over a synack Stack — real-time on a link, or in the simulator.
+ *
+ * What follows Node (lib/net.js) on purpose, because programs depend on it:
+ * - Events: connect + ready; data, end, finish, close(hadError), error, timeout, drain;
+ *   listening, connection, close on the server. 'close' comes a turn after the destroy, as
+ *   libuv's handle-close callback does, so 'error' always precedes it.
+ * - `write()` hands bytes to TCP's send buffer; its callback runs when TCP took them, and it
+ *   returns false (then 'drain') only while the send buffer is full: TCP's buffer is the
+ *   kernel's socket buffer here.
+ * - `end()` is a half-close (FIN after the queued data); with allowHalfOpen false the
+ *   peer's FIN ends our side too, and a later write fails with EPIPE as in node:net.
+ * - `destroy()` closes (FIN, or RST if received data was never read, as Linux does);
+ *   `resetAndDestroy()` sends RST.
+ * - Errors carry Node's codes, errno, syscall and address ("connect ECONNREFUSED ...").
+ *
+ * Not supported: IPC paths, IPv6, DNS names (IPv4 literals only), `localAddress` binding
+ * (a stack has one address per route), per-socket keep-alive delay (stack-wide setting).
+ */
+import { Duplex } from "node:stream";
+import { EventEmitter } from "node:events";
+import type { Stack } from "../api/stack.js";
+import { holdOf, type Hold } from "../api/driver.js";
+import { formatAddress } from "../api/address.js";
+import { SocketError, toSocketError } from "../api/errors.js";
+import type { Connection } from "../tcp/connection.js";
+import type { Listener } from "../tcp/listener.js";
+import type { TcpState } from "../trace/events.js";
+import { errnoError, lookupError, nodeError, type NetError } from "./net-errors.js";
+
+const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
+/** Largest chunk handed to 'data' at once (Node reads 64 KiB at a time too). */
+const READ_CHUNK = 64 * 1024;
+
+export interface AddressInfo {
+  address: string;
+  family: "IPv4";
+  port: number;
+}
+
+export interface SocketOptions {
+  /** The synack stack this socket lives on. */
+  stack: Stack;
+  /** Keep the writable side open after the peer's FIN (default false, as node:net). */
+  allowHalfOpen?: boolean;
+  /** Wrap an established engine connection (what a Server does for accepted ones). */
+  connection?: Connection;
+  /** Start paused (server's pauseOnConnect). */
+  pauseOnCreate?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+export interface SocketConnectOptions {
+  port: number;
+  /** Used by createConnection/connect for the new socket (as node:net does). */
+  allowHalfOpen?: boolean;
+  /** An IPv4 address; default: the stack's own address. */
+  host?: string;
+  localPort?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  /** Idle timeout in ms ('timeout' event), as socket.setTimeout. */
+  timeout?: number;
+}
+
+type ConnectArgs = [options: SocketConnectOptions, listener?: () => void] | [port: number, host?: string, listener?: () => void] | [port: number, listener?: () => void];
+type WriteCallback = (error?: Error | null) => void;
+
+export class Socket extends Duplex {
+  readonly stack: Stack;
+  /** True from connect() until the handshake completed or failed. */
+  connecting = false;
+  /** The server that accepted this socket, if any. */
+  server: Server | undefined;
+  /** The idle timeout set by setTimeout (undefined until set), as node:net exposes it. */
+  timeout: number | undefined;
+  #conn: Connection | undefined;
+  #hold: Hold | undefined;
+  #unrefd = false;
+  #pending: { data: Uint8Array; cb: WriteCallback; length: number } | undefined;
+  #wantRead = false;
+  #eof = false;
+  #resetAndClosing = false;
+  #bytesRead = 0;
+  #bytesDispatched = 0;
+  #noDelay: boolean | undefined;
+  #keepAlive = false;
+  #timeoutMs = 0;
+  #cancelIdle: (() => void) | undefined;
+  #lastActivity = 0;
+  #remote: { address: string; port: number } | undefined;
+  #local: { address: string; port: number } | undefined;
+  #target: { address: string; port: number } | undefined;
+
+  constructor(options: SocketOptions) {
+    const allowHalfOpen = options.allowHalfOpen === true;
+    super({
+      allowHalfOpen,
+      // node:net emits 'close' itself, after the handle closed, with hadError.
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: true,
+      ...(options.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: options.readableHighWaterMark }),
+      ...(options.writableHighWaterMark === undefined ? {} : { writableHighWaterMark: options.writableHighWaterMark }),
+    });
+    if (options === null || typeof options !== "object" || options.stack === undefined) {
+      throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Socket needs { stack }", TypeError);
+    }
+    this.stack = options.stack;
+    if (options.pauseOnCreate === true) this.pause();
+    if (options.connection !== undefined) {
+      this.#attach(options.connection);
+      // As node:net: an accepted socket starts reading at once (into its buffer), unless paused.
+      if (options.pauseOnCreate !== true) this.read(0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Opening
+
+  connect(...args: ConnectArgs): this {
+    const { options, listener } = normalizeConnectArgs(args);
+    if (listener !== undefined) this.once("connect", listener);
+    if (this.destroyed) throw nodeError("ERR_SOCKET_CLOSED", "Socket is closed");
+    if (this.#conn !== undefined) throw nodeError("ERR_SOCKET_CONNECTED", "Socket is already connected");
+    if (options.timeout !== undefined) this.setTimeout(options.timeout);
+    if (options.noDelay !== undefined) this.#noDelay = options.noDelay;
+    if (options.keepAlive === true) this.#keepAlive = true;
+    const host = options.host ?? this.stack.address;
+    this.connecting = true;
+    this.#target = { address: host, port: options.port };
+    let remoteAddress: number;
+    try {
+      remoteAddress = this.stack.resolve(host);
+    } catch (e) {
+      process.nextTick(() => this.destroy(lookupError(host, e)));
+      return this;
+    }
+    try {
+      const conn = this.stack.openConnection({
+        remoteAddress,
+        remotePort: options.port,
+        ...(options.localPort === undefined ? {} : { localPort: options.localPort }),
+      });
+      this.#attach(conn);
+    } catch (e) {
+      const err = toSocketError(e);
+      process.nextTick(() => this.destroy(errnoError(err.code, "connect", this.#target, err)));
+    }
+    return this;
+  }
+
+  /** Wires an engine connection to this socket (connect() or a server's accept). */
+  #attach(conn: Connection): void {
+    this.#conn = conn;
+    const t = conn.tuple;
+    this.#local = { address: formatAddress(t.localAddr), port: t.localPort };
+    this.#remote = { address: formatAddress(t.remoteAddr), port: t.remotePort };
+    this.#hold = holdOf(this.stack.driver);
+    if (this.#unrefd) this.#hold.unref();
+    if (this.#noDelay !== undefined) conn.noDelay = this.#noDelay;
+    if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now());
+    conn.onWake = () => this.#onWake();
+    this.#touch();
+    if (!PRE_ESTABLISHED.has(conn.state)) this.connecting = false;
+    else this.connecting = true;
+    this.#onWake();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // What the engine tells us
+
+  #onWake(): void {
+    const conn = this.#conn;
+    if (conn === undefined || this.destroyed) return;
+    if (conn.error !== undefined) {
+      this.#failed(conn.error);
+      return;
+    }
+    if (this.connecting) {
+      if (PRE_ESTABLISHED.has(conn.state)) return;
+      if (conn.isClosed()) {
+        this.destroy(errnoError("ECONNABORTED", "connect", this.#target));
+        return;
+      }
+      this.connecting = false;
+      this.#touch();
+      this.emit("connect");
+      this.emit("ready");
+      if (this.destroyed) return;
+      if (!this.isPaused()) this.read(0);
+    }
+    this.#flushWrite();
+    if (this.#wantRead || conn.readable === 0) this.#pull();
+  }
+
+  /** The connection failed: ECONNREFUSED / ETIMEDOUT while connecting, ECONNRESET / ETIMEDOUT after. */
+  #failed(cause: Error): void {
+    const err = toSocketError(cause);
+    const syscall = this.connecting ? "connect" : err.code === "EPIPE" ? "write" : "read";
+    this.destroy(errnoError(err.code, syscall, syscall === "connect" ? this.#target : undefined, err));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Reading
+
+  override _read(): void {
+    this.#wantRead = true;
+    if (this.#conn !== undefined && !this.connecting) this.#pull();
+  }
+
+  /** Pushes received bytes while the readable wants more; EOF once the peer's FIN is reached. */
+  #pull(): void {
+    const conn = this.#conn;
+    if (conn === undefined || this.#eof) return;
+    let got = 0;
+    while (this.#wantRead) {
+      const data = conn.read(READ_CHUNK);
+      if (data.length === 0) break;
+      got += data.length;
+      this.#bytesRead += data.length;
+      this.#wantRead = this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    }
+    if (got > 0) {
+      this.#touch();
+      // Reading opens the receive window; a window update may be due.
+      this.stack.kick();
+    }
+    if (conn.readable === 0 && (conn.peerFinished || conn.isClosed())) {
+      this.#eof = true;
+      this.push(null);
+      // As node:net: read(0) lets 'end' fire now when nothing is buffered, even if nobody reads.
+      this.read(0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Writing
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
+    if (this.#conn === undefined) {
+      cb(nodeError("ERR_SOCKET_CLOSED", "Socket is closed"));
+      return;
+    }
+    this.#bytesDispatched += chunk.length;
+    this.#pending = { data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb, length: chunk.length };
+    this.#flushWrite();
+  }
+
+  /** Gives TCP as much of the pending chunk as its send buffer takes; the callback once all is taken. */
+  #flushWrite(): void {
+    const p = this.#pending;
+    const conn = this.#conn;
+    if (p === undefined || conn === undefined) return;
+    const room = Math.min(conn.sendBuffer.free, p.data.length);
+    if (room > 0) {
+      try {
+        // A copy: TCP keeps what it takes until acknowledged, and the caller may reuse its buffer.
+        const taken = conn.send(p.data.slice(0, room));
+        p.data = p.data.subarray(taken);
+      } catch (e) {
+        this.#pending = undefined;
+        const err = e instanceof SocketError || e instanceof Error ? toSocketError(e) : undefined;
+        p.cb(errnoError(err?.code ?? "EPIPE", "write", undefined, e));
+        return;
+      }
+      this.#touch();
+      this.stack.kick();
+    }
+    if (p.data.length === 0) {
+      this.#pending = undefined;
+      p.cb();
+    }
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    // As node:net: a socket still connecting shuts down once connected.
+    if (this.connecting) {
+      this.once("connect", () => this._final(cb));
+      return;
+    }
+    const conn = this.#conn;
+    if (conn === undefined) {
+      cb();
+      return;
+    }
+    conn.shutdown();
+    this.stack.kick();
+    // libuv completes a shutdown request asynchronously; so does this.
+    process.nextTick(() => cb());
+  }
+
+  /**
+   * Writing after the peer ended the connection, with allowHalfOpen false: node:net's
+   * writeAfterFIN, an EPIPE "This socket has been ended by the other party".
+   */
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    if (this.#eof && !this.allowHalfOpen && this.writableEnded) {
+      const callback = typeof encoding === "function" ? encoding : cb;
+      const er = nodeError("EPIPE", "This socket has been ended by the other party");
+      if (callback !== undefined) process.nextTick(callback, er);
+      this.destroy(er);
+      return false;
+    }
+    if (typeof encoding === "function") return super.write(chunk, encoding);
+    if (encoding === undefined) return super.write(chunk, cb);
+    return super.write(chunk, encoding, cb);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Closing
+
+  override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
+    this.connecting = false;
+    this.#cancelIdleTimer();
+    const conn = this.#conn;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    // As libuv completing a cancelled write: the write's callback runs, without an error.
+    if (pending !== undefined) pending.cb();
+    if (conn !== undefined) {
+      conn.onWake = undefined;
+      if (this.#resetAndClosing) conn.abort("resetAndDestroy()");
+      else conn.close();
+      this.stack.kick();
+    }
+    this.#hold?.release();
+    const hadError = error !== null && error !== undefined;
+    cb(error);
+    // node:net emits 'close' from the handle's close callback, a turn of the loop later.
+    setImmediate(() => this.emit("close", hadError));
+  }
+
+  /** Sends RST instead of FIN (SO_LINGER 0) and destroys the socket. */
+  resetAndDestroy(): this {
+    if (this.#conn === undefined) {
+      this.destroy(nodeError("ERR_SOCKET_CLOSED", "Socket is closed"));
+    } else if (this.connecting) {
+      this.once("connect", () => this.#reset());
+    } else {
+      this.#reset();
+    }
+    return this;
+  }
+
+  #reset(): void {
+    this.#resetAndClosing = true;
+    this.destroy();
+  }
+
+  /** End, then destroy once everything was handed to TCP (used by node:http). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Options
+
+  setNoDelay(noDelay = true): this {
+    this.#noDelay = noDelay;
+    if (this.#conn !== undefined) {
+      this.#conn.noDelay = noDelay;
+      this.stack.kick();
+    }
+    return this;
+  }
+
+  /** Keep-alive probes with the stack's idle/interval/count settings (initialDelay is not per socket here). */
+  setKeepAlive(enable = false, _initialDelay = 0): this {
+    this.#keepAlive = enable;
+    if (this.#conn !== undefined && !this.#conn.isClosed()) {
+      this.#conn.setKeepAlive(enable, this.stack.now());
+      this.stack.kick();
+    }
+    return this;
+  }
+
+  /** Emits 'timeout' after `ms` without reads or writes (0 turns it off). Does not close the socket. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`, RangeError);
+    }
+    this.timeout = ms;
+    this.#timeoutMs = ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    this.#cancelIdleTimer();
+    if (ms > 0 && !this.destroyed) this.#armIdleTimer(this.stack.now() + ms);
+    return this;
+  }
+
+  ref(): this {
+    this.#unrefd = false;
+    this.#hold?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#unrefd = true;
+    this.#hold?.unref();
+    return this;
+  }
+
+  #touch(): void {
+    this.#lastActivity = this.stack.now();
+  }
+
+  #armIdleTimer(at: number): void {
+    this.#cancelIdle = this.stack.driver.setTimer(at, () => {
+      this.#cancelIdle = undefined;
+      if (this.destroyed || this.#timeoutMs === 0) return;
+      // Activity since arming moves the deadline instead of re-arming on every chunk.
+      const due = this.#lastActivity + this.#timeoutMs;
+      if (due > this.stack.now()) {
+        this.#armIdleTimer(due);
+        return;
+      }
+      this.#armIdleTimer(this.stack.now() + this.#timeoutMs);
+      this.emit("timeout");
+    });
+  }
+
+  #cancelIdleTimer(): void {
+    this.#cancelIdle?.();
+    this.#cancelIdle = undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Introspection (node:net's getters)
+
+  address(): AddressInfo | Record<string, never> {
+    return this.#local === undefined ? {} : { address: this.#local.address, family: "IPv4", port: this.#local.port };
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.connecting ? undefined : this.#remote?.address;
+  }
+
+  get remotePort(): number | undefined {
+    return this.connecting ? undefined : this.#remote?.port;
+  }
+
+  get remoteFamily(): "IPv4" | undefined {
+    return this.remoteAddress === undefined ? undefined : "IPv4";
+  }
+
+  get localAddress(): string | undefined {
+    return this.#local?.address;
+  }
+
+  get localPort(): number | undefined {
+    return this.#local?.port;
+  }
+
+  get localFamily(): "IPv4" | undefined {
+    return this.#local === undefined ? undefined : "IPv4";
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** Bytes given to write(), including those still queued in the stream, as node:net counts. */
+  get bytesWritten(): number {
+    // writableLength counts the chunk being handed to TCP too, which #bytesDispatched has.
+    return this.#bytesDispatched + this.writableLength - (this.#pending?.length ?? 0);
+  }
+
+  get pending(): boolean {
+    return this.#conn === undefined || this.connecting;
+  }
+
+  get readyState(): "opening" | "open" | "readOnly" | "writeOnly" | "closed" {
+    if (this.connecting) return "opening";
+    if (this.readable && this.writable) return "open";
+    if (this.readable && !this.writable) return "readOnly";
+    if (!this.readable && this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  /** The engine's view of this connection (state, windows, counters), or undefined before connect. */
+  inspectConnection(): ReturnType<Connection["inspect"]> | undefined {
+    return this.#conn?.inspect();
+  }
+}
+
+function normalizeConnectArgs(args: ConnectArgs): { options: SocketConnectOptions; listener: (() => void) | undefined } {
+  const [first, second, third] = args;
+  let options: SocketConnectOptions;
+  let listener: (() => void) | undefined;
+  if (typeof first === "object" && first !== null) {
+    options = { ...first };
+    listener = typeof second === "function" ? second : undefined;
+  } else {
+    options = { port: Number(first) };
+    if (typeof second === "string") options.host = second;
+    listener = typeof second === "function" ? second : typeof third === "function" ? third : undefined;
+  }
+  const port = options.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535 || port === 0) {
+    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
+  }
+  return { options, listener };
+}
+
+// -----------------------------------------------------------------------------------------
+// Server
+
+export interface ServerOptions {
+  stack: Stack;
+  allowHalfOpen?: boolean;
+  /** Accepted sockets start paused. */
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+}
+
+type ListenArgs =
+  | [options: ListenOptions, listener?: () => void]
+  | [port?: number, host?: string, backlog?: number, listener?: () => void]
+  | [port: number, host: string, listener?: () => void]
+  | [port: number, backlog: number, listener?: () => void]
+  | [port: number, listener?: () => void]
+  | [listener?: () => void];
+
+export class Server extends EventEmitter {
+  readonly stack: Stack;
+  /** Further connections are closed at once (and 'drop' is emitted) once this many are open. */
+  maxConnections: number | undefined;
+  #options: ServerOptions;
+  #listener: Listener | undefined;
+  #host: string | undefined;
+  #connections = 0;
+  #hold: Hold | undefined;
+  #unrefd = false;
+  #closeEmitted = false;
+
+  constructor(options: ServerOptions, connectionListener?: (socket: Socket) => void) {
+    super();
+    if (options === null || typeof options !== "object" || options.stack === undefined) {
+      throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Server needs { stack }", TypeError);
+    }
+    this.stack = options.stack;
+    this.#options = options;
+    if (connectionListener !== undefined) this.on("connection", connectionListener);
+  }
+
+  listen(...args: ListenArgs): this {
+    const { port, host, backlog, listener } = normalizeListenArgs(args);
+    if (listener !== undefined) this.once("listening", listener);
+    if (this.#listener !== undefined) throw nodeError("ERR_SERVER_ALREADY_LISTEN", "Listen method has been called more than once without closing.");
+    this.#host = host;
+    try {
+      if (host !== undefined) this.stack.resolve(host);
+      const l = this.stack.openListener(port, backlog);
+      l.onConnection = () => this.#accept();
+      this.#listener = l;
+      this.#closeEmitted = false;
+    } catch (e) {
+      const err = toSocketError(e);
+      process.nextTick(() => this.emit("error", errnoError(err.code, "listen", { address: host ?? "0.0.0.0", port }, err)));
+      return this;
+    }
+    this.#hold = holdOf(this.stack.driver);
+    if (this.#unrefd) this.#hold.unref();
+    process.nextTick(() => {
+      if (this.#listener !== undefined) this.emit("listening");
+    });
+    return this;
+  }
+
+  get listening(): boolean {
+    return this.#listener !== undefined;
+  }
+
+  address(): AddressInfo | null {
+    if (this.#listener === undefined) return null;
+    return { address: this.#host ?? "0.0.0.0", family: "IPv4", port: this.#listener.port };
+  }
+
+  /** Stops accepting; 'close' once every accepted socket has closed too. */
+  close(callback?: (err?: Error) => void): this {
+    if (callback !== undefined) {
+      if (this.#listener === undefined) this.once("close", () => callback(nodeError("ERR_SERVER_NOT_RUNNING", "Server is not running.")));
+      else this.once("close", () => callback());
+    }
+    if (this.#listener !== undefined) {
+      this.stack.closeListener(this.#listener);
+      this.#listener = undefined;
+      this.#hold?.release();
+    }
+    this.#emitCloseIfDrained();
+    return this;
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    process.nextTick(cb, null, this.#connections);
+    return this;
+  }
+
+  ref(): this {
+    this.#unrefd = false;
+    this.#hold?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#unrefd = true;
+    this.#hold?.unref();
+    return this;
+  }
+
+  /** Takes every connection waiting in TCP's accept queue. */
+  #accept(): void {
+    const l = this.#listener;
+    if (l === undefined) return;
+    for (let conn = l.accept(); conn !== undefined; conn = l.accept()) {
+      if (this.maxConnections !== undefined && this.#connections >= this.maxConnections) {
+        const t = conn.tuple;
+        conn.close();
+        this.stack.kick();
+        this.emit("drop", {
+          localAddress: formatAddress(t.localAddr), localPort: t.localPort, localFamily: "IPv4",
+          remoteAddress: formatAddress(t.remoteAddr), remotePort: t.remotePort, remoteFamily: "IPv4",
+        });
+        continue;
+      }
+      const socket = new Socket({
+        stack: this.stack,
+        connection: conn,
+        allowHalfOpen: this.#options.allowHalfOpen === true,
+        pauseOnCreate: this.#options.pauseOnConnect === true,
+      });
+      if (this.#options.noDelay === true) socket.setNoDelay(true);
+      if (this.#options.keepAlive === true) socket.setKeepAlive(true, this.#options.keepAliveInitialDelay);
+      socket.server = this;
+      this.#connections++;
+      socket.once("close", () => {
+        this.#connections--;
+        this.#emitCloseIfDrained();
+      });
+      this.emit("connection", socket);
+    }
+  }
+
+  #emitCloseIfDrained(): void {
+    if (this.#listener !== undefined || this.#connections > 0 || this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    process.nextTick(() => this.emit("close"));
+  }
+}
+
+function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined } {
+  const listener = args.find((a): a is () => void => typeof a === "function");
+  const rest = args.filter((a) => typeof a !== "function" && a !== undefined);
+  let port = 0;
+  let host: string | undefined;
+  let backlog: number | undefined;
+  const [first, second, third] = rest;
+  if (typeof first === "object" && first !== null) {
+    port = first.port ?? 0;
+    host = first.host;
+    backlog = first.backlog;
+  } else {
+    if (typeof first === "number" || typeof first === "string") port = Number(first);
+    if (typeof second === "string") host = second;
+    else if (typeof second === "number") backlog = second;
+    if (typeof third === "number") backlog = third;
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
+  }
+  return { port, host, backlog, listener };
+}
+
+// -----------------------------------------------------------------------------------------
+// node:net's factory functions, bound to a stack
+
+export interface BoundNet {
+  createServer(listener?: (socket: Socket) => void): Server;
+  createServer(options: Omit<ServerOptions, "stack">, listener?: (socket: Socket) => void): Server;
+  createConnection(...args: ConnectArgs): Socket;
+  connect(...args: ConnectArgs): Socket;
+  /** A Socket on this stack (not yet connected). */
+  socket(options?: Omit<SocketOptions, "stack">): Socket;
+}
+
+/** `net.createServer` / `net.connect` for one stack: `const net = bindNet(stack)`. */
+export function bindNet(stack: Stack): BoundNet {
+  const createConnection = (...args: ConnectArgs): Socket => {
+    const [first] = args;
+    const allowHalfOpen = typeof first === "object" && first !== null && first.allowHalfOpen === true;
+    return new Socket({ stack, allowHalfOpen }).connect(...args);
+  };
+  function createServer(a?: Omit<ServerOptions, "stack"> | ((socket: Socket) => void), b?: (socket: Socket) => void): Server {
+    if (typeof a === "function") return new Server({ stack }, a);
+    return new Server({ ...a, stack }, b);
+  }
+  return {
+    createServer,
+    createConnection,
+    connect: createConnection,
+    socket: (options = {}) => new Socket({ ...options, stack }),
+  };
+}
+
+export type { NetError };
