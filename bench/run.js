@@ -1,0 +1,237 @@
+// `npm run bench`: every benchmark in its own child process (fresh heap and JIT), synack
+// and its node:net reference interleaved so that noise on a shared machine hits both,
+// medians of the repetitions, a table on stdout and the raw results in bench/results.json
+// (not committed; BENCHMARKS.md records the figures).
+//
+//   node bench/run.js [--quick] [--reps N] [--json]
+//
+// --quick: one repetition and smaller transfers (a smoke run, about 15 s).
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { args } from "./lib.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const a = args();
+const quick = a.quick === true;
+const reps = Number(a.reps ?? (quick ? 1 : 3));
+const BULK_MIB = quick ? 64 : 256;
+const TRACE_MIB = 8;
+const TRACE_ROUNDS = quick ? 4 : 24;
+const CONN_COUNT = quick ? 20_000 : 60_000;
+const NET_CONN_COUNT = quick ? 4_000 : 10_000;
+const HEAP_COUNT = 10_000;
+const CHILD_TIMEOUT_MS = 120_000;
+
+const log = (s) => process.stderr.write(s + "\n");
+
+/** Runs one benchmark file in a child node; returns its JSON result (last stdout line). */
+function child(file, argv, nodeFlags = []) {
+  const label = [file, ...argv].join(" ");
+  log(`  running ${label}`);
+  const r = spawnSync(process.execPath, [...nodeFlags, path.join(here, file), ...argv.map(String)], {
+    encoding: "utf8",
+    timeout: CHILD_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = (r.stdout ?? "").trim().split("\n").filter(Boolean);
+  let result;
+  try {
+    result = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    result = { outcome: "error" };
+  }
+  if (r.error !== undefined || r.status !== 0) {
+    result.outcome = "error";
+    result.error = r.error?.message ?? `exit ${r.status} ${r.signal ?? ""}`.trim();
+    result.stderr = (r.stderr ?? "").slice(-2000);
+    log(`  ! ${label}: ${result.error}\n${result.stderr}`);
+  } else if (result.outcome !== undefined && result.outcome !== "done") {
+    log(`  ! ${label}: outcome ${result.outcome}`);
+  }
+  result.command = `node ${nodeFlags.join(" ")} bench/${file} ${argv.join(" ")}`.replace(/ +/g, " ");
+  return result;
+}
+
+function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+const started = Date.now();
+const load0 = os.loadavg()[0];
+const runs = { bulk1500: [], bulk65535: [], netBulk: [], conn: [], netConn: [], trace: undefined, heap: undefined };
+
+log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
+for (let i = 0; i < reps; i++) {
+  runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
+  runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB]));
+  runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB]));
+  // node:net is fast and short, hence noisier: sample it on both sides of the synack runs.
+  runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
+}
+
+log(`connections per second (${reps} x ${CONN_COUNT} synack, ${NET_CONN_COUNT} node:net)`);
+for (let i = 0; i < reps; i++) {
+  runs.netConn.push(child("net-connrate.js", ["--count", NET_CONN_COUNT, "--concurrency", 100]));
+  runs.conn.push(child("connrate.js", ["--count", CONN_COUNT, "--concurrency", 100]));
+}
+
+log(`heap per idle connection (${HEAP_COUNT} connections)`);
+runs.heap = child("heap.js", ["--count", HEAP_COUNT], ["--expose-gc"]);
+
+log(`trace overhead (MTU 1500, ${TRACE_ROUNDS} rounds x ${TRACE_MIB} MiB per mode, in one process)`);
+runs.trace = child("trace.js", ["--mtu", 1500, "--mib", TRACE_MIB, "--rounds", TRACE_ROUNDS]);
+
+const ok = (r) => r.outcome === "done";
+const med = (rs, key) => median(rs.filter(ok).map((r) => r[key]));
+const allOk = (rs) => rs.length > 0 && rs.every(ok);
+
+const netGbps = med(runs.netBulk, "gbps");
+const b1500 = med(runs.bulk1500, "gbps");
+const b65535 = med(runs.bulk65535, "gbps");
+const conn = med(runs.conn, "perSec");
+const netConn = med(runs.netConn, "perSec");
+const heap = runs.heap;
+const tm = ok(runs.trace) ? runs.trace.modes : undefined;
+const tNone = tm?.none.gbps ?? NaN;
+const tHub = tm?.hub.gbps ?? NaN;
+const tNoop = tm?.noop.gbps ?? NaN;
+
+const rows = [
+  {
+    name: `Bulk, MTU 1500 (${BULK_MIB} MiB)`,
+    synack: `${b1500.toFixed(2)} Gbit/s`,
+    ref: `${netGbps.toFixed(2)} Gbit/s`,
+    ratio: b1500 / netGbps,
+    target: ">= 2.5 Gbit/s",
+    met: allOk(runs.bulk1500) && b1500 >= 2.5,
+  },
+  {
+    name: `Bulk, MTU 65535 (${BULK_MIB} MiB)`,
+    synack: `${b65535.toFixed(2)} Gbit/s`,
+    ref: `${netGbps.toFixed(2)} Gbit/s`,
+    ratio: b65535 / netGbps,
+    target: ">= 0.5x node:net",
+    met: allOk(runs.bulk65535) && b65535 / netGbps >= 0.5,
+  },
+  {
+    name: "Connections/s (100 B each way)",
+    synack: `${Math.round(conn).toLocaleString("en-US")}/s`,
+    ref: `${Math.round(netConn).toLocaleString("en-US")}/s`,
+    ratio: conn / netConn,
+    target: ">= 100,000/s",
+    met: allOk(runs.conn) && conn >= 100_000,
+  },
+  {
+    name: "Heap per idle ESTABLISHED end",
+    synack: ok(heap) ? `${Math.round(heap.perEndBytes).toLocaleString("en-US")} B` : "error",
+    ref: "n/a (kernel memory)",
+    ratio: NaN,
+    target: "< 2 KiB (2,048 B)",
+    met: ok(heap) && heap.perEndBytes < 2048,
+  },
+  {
+    name: "Heap per TIME_WAIT entry (info)",
+    synack: ok(heap) ? `${Math.round(heap.timeWaitPerConnBytes).toLocaleString("en-US")} B` : "error",
+    ref: "n/a",
+    ratio: NaN,
+    target: "-",
+    met: undefined,
+  },
+];
+
+const pct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+// Rounds of the three modes are adjacent in time, so their ratio cancels most machine noise.
+const paired = (mode) => tm?.[mode].change ?? NaN;
+const pairedCpu = (mode) => tm?.[mode].changeCpu ?? NaN;
+const eventsPerPacket = tm?.noop.eventsPerPacket ?? NaN;
+const traceRows = [
+  { name: "no trace option (NULL_SINK)", mode: "none", vs: "baseline", vsCpu: "baseline" },
+  { name: "TraceHub, no subscriber", mode: "hub", vs: pct(paired("hub")), vsCpu: pct(pairedCpu("hub")) },
+  { name: "TraceHub, one counting subscriber", mode: "noop", vs: pct(paired("noop")), vsCpu: `${pct(pairedCpu("noop"))}  (${eventsPerPacket.toFixed(1)} events/packet)` },
+];
+
+function pad(s, n) {
+  s = String(s);
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+const out = [];
+out.push("");
+out.push(`synack benchmarks - ${new Date().toISOString()} - node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${reps} rep(s), medians`);
+out.push(`load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}: above the CPU count means other work shared the machine`);
+out.push("");
+const head = [pad("benchmark", 36), pad("synack", 14), pad("node:net loopback", 20), pad("ratio", 8), pad("target", 20), "met"];
+out.push(head.join(" "));
+out.push("-".repeat(106));
+for (const r of rows) {
+  out.push(
+    [
+      pad(r.name, 36),
+      pad(r.synack, 14),
+      pad(r.ref, 20),
+      pad(Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : "-", 8),
+      pad(r.target, 20),
+      r.met === undefined ? "" : r.met ? "yes" : "NO",
+    ].join(" "),
+  );
+}
+out.push("");
+out.push(`trace overhead: bulk MTU 1500, ${TRACE_ROUNDS} rounds of ${TRACE_MIB} MiB per mode in one process, medians; change = median of per-round ratios`);
+out.push([pad("", 36), pad("wall clock", 24), "CPU time (user+sys)"].join(" "));
+out.push("-".repeat(100));
+const g = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} Gbit/s` : "-");
+for (const r of traceRows) {
+  const m = tm?.[r.mode];
+  out.push([pad(r.name, 36), pad(`${g(m?.gbps)} ${r.vs}`, 24), `${g(m?.gbpsCpu)} ${r.vsCpu}`].join(" "));
+}
+const spread = (m, cpu) => (tm ? (cpu ? `${tm[m].minCpu.toFixed(2)}-${tm[m].maxCpu.toFixed(2)}` : `${tm[m].min.toFixed(2)}-${tm[m].max.toFixed(2)}`) : "-");
+out.push(`(round-to-round range, wall: none ${spread("none")}, hub ${spread("hub")}, counting ${spread("noop")}; CPU: ${spread("none", 1)}, ${spread("hub", 1)}, ${spread("noop", 1)} Gbit/s)`);
+out.push("");
+const notes = [];
+const c1500 = med(runs.bulk1500, "gbpsCpu");
+const c65535 = med(runs.bulk65535, "gbpsCpu");
+if (Number.isFinite(c1500)) notes.push(`bulk per CPU-second of the synack process: MTU 1500 ${c1500.toFixed(2)}, MTU 65535 ${c65535.toFixed(2)} Gbit/s`);
+const ppc = med(runs.conn, "packetsPerConn");
+if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection`);
+if (ok(heap) && heap.closedRetainedMs > 0) notes.push(`heap: closed connections stayed referenced (timer heap) for ${heap.closedRetainedMs} ms after CLOSED`);
+if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
+const problems = [];
+const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
+const everyRun = [...runs.bulk1500, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, heap, ...traceModes];
+for (const r of everyRun) {
+  if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
+  if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
+  if (r.errors > 0) problems.push(`${r.command}: ${r.errors} connection errors (first: ${r.firstError})`);
+  if (r.retransmits > 0) problems.push(`${r.command}: ${r.retransmits} retransmissions on a lossless link`);
+}
+const waited = everyRun.filter((r) => r.idleWaits > 0);
+if (waited.length > 0) {
+  const ms = waited.map((r) => r.idleMs);
+  problems.push(
+    `${waited.length} of ${everyRun.filter((r) => r.idleWaits !== undefined).length} synack runs sat idle waiting for an engine timer ` +
+      `(${Math.min(...ms)}-${Math.max(...ms)} ms per run, included in their figures), e.g. ${waited[0].command}`,
+  );
+}
+out.push(problems.length ? "problems:\n  " + problems.join("\n  ") : "no stalls, errors, corruption or retransmissions in any run");
+out.push(`total time ${((Date.now() - started) / 1000).toFixed(1)} s; raw results in bench/results.json`);
+console.log(out.join("\n"));
+
+const summary = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  loadAverage: { start: load0, end: os.loadavg()[0] },
+  reps,
+  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
+  problems,
+  runs,
+};
+writeFileSync(path.join(here, "results.json"), JSON.stringify(summary, null, 2) + "\n");
+if (a.json === true) console.log(JSON.stringify(summary.medians));
