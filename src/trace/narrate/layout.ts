@@ -65,7 +65,12 @@ export function layoutRows(rows: readonly Row[], hosts: readonly NarrateHost[], 
   const timeWidth = Math.max(4, ...rows.map((r) => formatTime(r.time).length));
   const cellWidth = Math.max(STATE_WIDTH, ...hosts.map((h) => h.name.length)) + 1;
   let gap = MIN_GAP;
-  for (const r of rows) if (r.arrow !== undefined) gap = Math.max(gap, r.arrow.label.length + 10);
+  for (const r of rows) {
+    if (r.arrow === undefined) continue;
+    gap = Math.max(gap, r.arrow.label.length + 10);
+    // A lost arrow keeps its reason beside the X.
+    if (r.arrow.lost) gap = Math.max(gap, r.arrow.label.length + 12 + r.notes.map((n) => n.text).join("; ").length);
+  }
   const colX = hosts.map((_, i) => timeWidth + 2 + i * (cellWidth + gap));
   const right = colX[n - 1]! + cellWidth;
   const tone = (t: Tone): Painter => toneStyle(style, t);
