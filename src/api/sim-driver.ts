@@ -105,23 +105,33 @@ export class SimDriver {
     return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
   }
 
+  /** Resolves after `ms` of virtual time (the network keeps running meanwhile). */
+  sleep(ms: Millis): Promise<void> {
+    return new Promise((resolve) => {
+      this.setTimer(this.network.now + ms, resolve);
+    });
+  }
+
   private driverFor(): Driver {
     return {
       now: () => this.network.now,
       schedule: () => this.requestTurn(),
-      setTimer: (at, fn) => {
-        let live = true;
-        this.network.at(Math.max(at, this.network.now), () => {
-          if (!live) return;
-          live = false;
-          fn();
-          this.turnWanted = true;
-        });
-        this.requestTurn();
-        return () => {
-          live = false;
-        };
-      },
+      setTimer: (at, fn) => this.setTimer(at, fn),
+    };
+  }
+
+  /** A timer in virtual time: an action in the network's event queue that can be cancelled. */
+  private setTimer(at: Millis, fn: () => void): () => void {
+    let live = true;
+    this.network.at(Math.max(at, this.network.now), () => {
+      if (!live) return;
+      live = false;
+      fn();
+      this.turnWanted = true;
+    });
+    this.requestTurn();
+    return () => {
+      live = false;
     };
   }
 

@@ -46,6 +46,10 @@ export interface SocketOpenInfo extends SocketInfo {
   writable: WritableStream<Uint8Array>;
 }
 
+function chunkSize(chunk: unknown): number {
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
+}
+
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 const DEFAULT_READ_HWM = 64 * 1024;
 const DEFAULT_WRITE_HWM = 16 * 1024;
@@ -142,9 +146,16 @@ export class StreamSocket {
         close: () => this.closeWrite(),
         abort: () => this.abort(),
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITE_HWM }),
+      // Not ByteLengthQueuingStrategy: its size() of a non-chunk throws a runtime-specific
+      // RangeError before write() can answer with this API's own EINVAL.
+      { highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITE_HWM, size: chunkSize },
     );
-    conn.onWake = () => this.onWake();
+    conn.onWake = () => {
+      this.onWake();
+      // Something may have been handed to the application (opened, data, room to write, an
+      // error): under the simulator this gives it a turn before virtual time moves on.
+      this.stack.kick();
+    };
     this.onWake();
   }
 

@@ -164,7 +164,11 @@ export class Socket extends Duplex {
     if (this.#unrefd) this.#hold.unref();
     if (this.#noDelay !== undefined) conn.noDelay = this.#noDelay;
     if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now());
-    conn.onWake = () => this.#onWake();
+    conn.onWake = () => {
+      this.#onWake();
+      // Events were emitted: under the simulator, let the application answer before time moves.
+      this.stack.kick();
+    };
     this.#touch();
     if (!PRE_ESTABLISHED.has(conn.state)) this.connecting = false;
     else this.connecting = true;
@@ -656,6 +660,7 @@ export class Server extends EventEmitter {
       });
       this.emit("connection", socket);
     }
+    this.stack.kick();
   }
 
   #emitCloseIfDrained(): void {

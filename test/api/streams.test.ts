@@ -1,0 +1,265 @@
+/**
+ * The Web Streams API (stack.connect / stack.listen) in the simulator, with virtual time.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  ConnectionRefusedError,
+  ConnectionResetError,
+  SocketError,
+  TimedOutError,
+  type StreamSocket,
+} from "../../src/api/index.js";
+import { codeOf, outcome, pattern, readAll, sameBytes, simPair, text, untext, writeAll } from "./helpers.js";
+
+/** Accepts one connection from `server.listen()` (through the async iterator). */
+async function acceptOne(server: AsyncIterable<StreamSocket>): Promise<StreamSocket> {
+  for await (const s of server) return s;
+  throw new Error("listener closed before a connection arrived");
+}
+
+describe("Web Streams sockets", () => {
+  it("connect/listen: opened carries the addresses, bytes flow both ways, closed resolves", async () => {
+    const { sim, client, server } = simPair();
+    const listener = server.listen({ port: 7 });
+    const accepted = acceptOne(listener);
+    const sock = client.connect({ hostname: "10.0.0.2", port: 7 });
+    const info = await sock.opened;
+    expect(info.remoteAddress).toBe("10.0.0.2");
+    expect(info.remotePort).toBe(7);
+    expect(info.localAddress).toBe("10.0.0.1");
+    expect(info.localPort).toBeGreaterThanOrEqual(32768);
+    expect(info.readable).toBe(sock.readable);
+    // One round trip of a 5 ms link: the handshake completes after 10 ms of virtual time.
+    expect(sim.now()).toBe(10);
+
+    const peer = await accepted;
+    const peerInfo = await peer.opened;
+    expect(peerInfo.remotePort).toBe(info.localPort);
+
+    const echo = peer.readable.pipeTo(peer.writable);
+    await writeAll(sock.writable, text("hello, synack"));
+    expect(untext(await readAll(sock.readable))).toBe("hello, synack");
+    await echo;
+    await sock.closed;
+    await peer.closed;
+    await listener.close();
+    await sim.settled();
+    expect(client.count()).toBe(0);
+  });
+
+  it("half-close (S24): after the client's FIN the server still sends, then closes", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const serverDone = (async () => {
+      const s = await acceptOne(listener);
+      const request = untext(await readAll(s.readable)); // ends at the client's FIN
+      await writeAll(s.writable, text(`got ${request.length} bytes: ${request}`));
+    })();
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    await writeAll(sock.writable, text("question")); // close() = FIN, reading goes on
+    expect(untext(await readAll(sock.readable))).toBe("got 8 bytes: question");
+    await serverDone;
+    await sock.closed;
+    await listener.close();
+  });
+
+  it("a 1 MB transfer over a lossy, reordering path arrives intact", async () => {
+    const { client, server } = simPair({ seed: 3, link: { delay: 10, jitter: 3, loss: 0.02, reorder: 0.02 } });
+    const data = pattern(1 << 20);
+    const listener = server.listen({ port: 9 });
+    const received = (async () => readAll((await acceptOne(listener)).readable))();
+    const sock = client.connect({ hostname: "10.0.0.2", port: 9 });
+    await writeAll(sock.writable, data, 50_000);
+    const got = await received;
+    expect(got.length).toBe(data.length);
+    expect(sameBytes(got, data)).toBe(true);
+    expect(sock.connection.inspect().retransmits).toBeGreaterThan(0);
+    await listener.close();
+  });
+
+  it("refused: opened, closed and both streams reject with ECONNREFUSED", async () => {
+    const { client } = simPair();
+    const sock = client.connect({ hostname: "10.0.0.2", port: 81 });
+    const opened = await outcome(sock.opened);
+    expect(opened.ok).toBe(false);
+    if (opened.ok) return;
+    expect(opened.error).toBeInstanceOf(ConnectionRefusedError);
+    expect(opened.error).toBeInstanceOf(SocketError);
+    expect(codeOf(opened.error)).toBe("ECONNREFUSED");
+    const closed = await outcome(sock.closed);
+    expect(closed.ok ? undefined : codeOf(closed.error)).toBe("ECONNREFUSED");
+    const read = await outcome(sock.readable.getReader().read());
+    expect(read.ok).toBe(false);
+    const write = await outcome(sock.writable.getWriter().write(text("x")));
+    expect(write.ok).toBe(false);
+  });
+
+  it("connect timeout: SYNs unanswered for 127 s of virtual time reject with ETIMEDOUT (S8)", async () => {
+    const { sim, client } = simPair({ link: { delay: 5, loss: 1 } });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const opened = await outcome(sock.opened);
+    expect(opened.ok).toBe(false);
+    if (opened.ok) return;
+    expect(opened.error).toBeInstanceOf(TimedOutError);
+    // Linux: 6 retries, 1+2+4+8+16+32 s, then 64 s more before giving up.
+    expect(sim.now()).toBeGreaterThanOrEqual(127_000);
+    expect(sim.now()).toBeLessThan(128_000);
+  });
+
+  it("reset: the peer's writable.abort() sends RST; reads fail with ECONNRESET", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const peer = await acceptOne(listener);
+    await sock.opened;
+    await peer.writable.abort(new Error("go away"));
+    const read = await outcome(sock.readable.getReader().read());
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.error).toBeInstanceOf(ConnectionResetError);
+    const closed = await outcome(sock.closed);
+    expect(closed.ok ? undefined : codeOf(closed.error)).toBe("ECONNRESET");
+    // The side that aborted closed on purpose: its `closed` resolves.
+    expect((await outcome(peer.closed)).ok).toBe(true);
+    await listener.close();
+  });
+
+  it("close() ends both directions; the peer reads EOF", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const peer = await acceptOne(listener);
+    await sock.opened;
+    await sock.close();
+    expect((await readAll(peer.readable)).length).toBe(0);
+    const w = await outcome(sock.writable.getWriter().write(text("late")));
+    expect(w.ok).toBe(false);
+    await peer.close();
+    await listener.close();
+  });
+
+  it("backpressure: a reader that stops leaves data in TCP; the writer waits; nothing is lost", async () => {
+    const { sim, client, server } = simPair({}, { tcp: { sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024 } });
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const peer = await acceptOne(listener);
+    const writer = sock.writable.getWriter();
+    const data = pattern(4 << 20);
+    let offered = 0;
+    // Write without awaiting the writes, only writer.ready (the backpressure signal).
+    const writing = (async () => {
+      for (let off = 0; off < data.length; off += 8192) {
+        await writer.ready;
+        void writer.write(data.subarray(off, off + 8192));
+        offered += 8192;
+      }
+      await writer.close();
+    })();
+    await sim.sleep(2_000); // windows fill up: nobody reads
+    const row = client.table().find((r) => r.state === "ESTABLISHED");
+    const peerRow = server.table().find((r) => r.state === "ESTABLISHED");
+    // TCP holds about a send buffer on one side and a receive buffer on the other; the
+    // streams add their high-water marks. Far less than what the writer had to offer.
+    expect(offered).toBeLessThan(400 * 1024);
+    expect(row?.sendQ).toBe(64 * 1024);
+    expect(peerRow?.recvQ).toBeGreaterThan(32 * 1024);
+    expect(peer.connection.inspect().rcvWnd).toBe(0);
+    const got = await readAll(peer.readable);
+    await writing;
+    expect(sameBytes(got, data)).toBe(true);
+    await listener.close();
+  });
+
+  it("writes are copied: reusing a chunk after write() resolves does not change what is sent", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const peer = await acceptOne(listener);
+    const writer = sock.writable.getWriter();
+    const buf = text("AAAA");
+    await writer.write(buf);
+    buf.set(text("BBBB"));
+    await writer.write(buf);
+    await writer.close();
+    expect(untext(await readAll(peer.readable))).toBe("AAAABBBB");
+    await listener.close();
+  });
+
+  it("writing something that is not a Uint8Array errors the writable", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    await sock.opened;
+    const writer = sock.writable.getWriter() as WritableStreamDefaultWriter<unknown>;
+    const w = await outcome(writer.write("not bytes"));
+    expect(w.ok ? undefined : codeOf(w.error)).toBe("EINVAL");
+    await sock.close();
+    await listener.close();
+  });
+
+  it("bad arguments and ports in use throw typed errors at once", () => {
+    const { client, server } = simPair();
+    expect(() => client.connect({ hostname: "example.com", port: 80 })).toThrow(expect.objectContaining({ code: "ENOTFOUND" }));
+    expect(() => client.connect({ hostname: "10.0.0.2", port: 70000 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const l = server.listen({ port: 80 });
+    expect(() => server.listen({ port: 80 })).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
+    void l.close();
+  });
+});
+
+describe("Web Streams listeners", () => {
+  it("yields one socket per connection, in arrival order; port 0 picks a free port", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 0 });
+    expect(listener.localPort).toBeGreaterThanOrEqual(32768);
+    const names: string[] = [];
+    const serving = (async () => {
+      for await (const s of listener) {
+        names.push(untext(await readAll(s.readable)));
+        await s.close();
+        if (names.length === 3) break;
+      }
+    })();
+    for (const name of ["one", "two", "three"]) {
+      const c = client.connect({ hostname: "10.0.0.2", port: listener.localPort });
+      await writeAll(c.writable, text(name));
+      await c.closed;
+    }
+    await serving;
+    expect(names).toEqual(["one", "two", "three"]);
+    await listener.close();
+  });
+
+  it("connections the application has not accepted wait in TCP's accept queue (S7)", async () => {
+    const { sim, client, server } = simPair();
+    const listener = server.listen({ port: 80, backlog: 2 });
+    const socks = [1, 2, 3].map(() => client.connect({ hostname: "10.0.0.2", port: 80 }));
+    // All three clients see ESTABLISHED: for them the final ACK is sent...
+    await Promise.all(socks.map((s) => s.opened));
+    await sim.sleep(20);
+    const row = server.table().find((r) => r.state === "LISTEN");
+    // ...but the server's accept queue is full at the backlog, so it dropped the third one's
+    // final ACK and keeps that connection half-open (Linux behaviour): S34 shows it.
+    expect(row?.recvQ).toBe(2);
+    expect(row?.synQueue?.acceptDrops).toBeGreaterThan(0);
+    expect(server.count("SYN_RCVD")).toBe(1);
+    expect(server.count("ESTABLISHED")).toBe(2);
+    const first = await acceptOne(listener);
+    expect(first.info.remotePort).toBe(socks[0]!.info.localPort);
+    for (const s of socks) void s.close();
+    await listener.close();
+  });
+
+  it("closing the listener ends the iteration", async () => {
+    const { server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const seen: StreamSocket[] = [];
+    const loop = (async () => {
+      for await (const s of listener) seen.push(s);
+    })();
+    await listener.close();
+    await loop;
+    expect(seen).toEqual([]);
+    expect(server.count("LISTEN")).toBe(0);
+  });
+});
