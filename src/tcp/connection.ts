@@ -108,6 +108,8 @@ export class Connection {
   private readonly scoreboard = new Scoreboard();
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   private highRxt: Seq = 0 as Seq;
+  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
+  private sndSml: Seq;
   /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
   private retransmittedUpTo: Seq;
   /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
@@ -153,7 +155,7 @@ export class Connection {
     this.tuple = params.tuple;
     this.passive = params.passive;
     this.iss = params.iss;
-    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = params.iss;
+    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = params.iss;
     this.sndBufSeq = seqAdd(params.iss, 1);
     this.sendMss = cfg.defaultMss;
     this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
@@ -918,15 +920,22 @@ export class Connection {
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
-    // Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): a short
-    // segment goes out only when nothing is unacknowledged (so no deadlock can arise), when
-    // Nagle is off and it is all we have, or when it is a large share of the peer's window.
     if (len < mss && !finNow && !this.retransmitting) {
-      const idle = flight === 0;
-      const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
-      if (!(idle || bigEnough || (len === pending && this.noDelay))) return 0;
+      if (len < pending) {
+        // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
+        // nothing is in flight (no ACK is coming to open the window) or it is a large share
+        // of the largest window the peer offered.
+        const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
+        if (!(flight === 0 || bigEnough)) return 0;
+      } else if (!this.noDelay && seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt)) {
+        // Nagle (RFC 1122 4.2.3.4) in Minshall's form, as Linux: the tail of a write waits
+        // only while an earlier short segment is unacknowledged, so a full segment in
+        // flight plus the peer's delayed ACK cannot stall the tail for 40 ms.
+        return 0;
+      }
     }
     const used = this.emitData(now, this.sndNxt, len, finNow);
+    if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
   }

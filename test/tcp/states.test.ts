@@ -350,10 +350,26 @@ describe("ESTABLISHED", () => {
     // 2 x 1460 fill the window but for 80 bytes; a runt that small waits (SWS avoidance).
     expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 1), 1460], [seqAdd(iss, 1461), 1460]]);
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 2921), window: 3000 });
-    // Nagle: the 620-byte tail waits while 1460 bytes are unacknowledged.
-    expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 2921), 1460]]);
-    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 4381), window: 3000 });
-    expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 4381), 620]]);
+    // Minshall's Nagle: the 620-byte tail goes at once, as no earlier short segment is unacknowledged.
+    expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 2921), 1460], [seqAdd(iss, 4381), 620]]);
+  });
+
+  it("Nagle: a second short write waits until the first short segment is acknowledged", () => {
+    const { h, conn, iss } = established();
+    conn.send(bytes("a"));
+    h.settle();
+    h.expectSent([{ flags: ACK | PSH, seq: seqAdd(iss, 1), ack: R(1), payload: "a" }]);
+    conn.send(bytes("b"));
+    h.settle();
+    h.expectNothingSent();
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 2) });
+    h.expectSent([{ flags: ACK | PSH, seq: seqAdd(iss, 2), ack: R(1), payload: "b" }]);
+    conn.noDelay = true;
+    conn.send(bytes("c"));
+    conn.send(bytes("d"));
+    h.settle();
+    // Without Nagle nothing waits: both writes leave in the next segment.
+    expect(h.takeSent().map((s) => text(s.payload))).toEqual(["cd"]);
   });
 
   it("FIN from the peer: ACK ack=w+1, CLOSE_WAIT, end of stream for the reader (S22, S23, S24)", () => {
