@@ -43,12 +43,20 @@ export function ss(argv: string[], io: Io): number {
   const at = timeOption("at", values.at);
   const max = values.max !== undefined ? Number(values.max) : undefined;
   if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new UsageError(`--max must be a positive integer, got "${values.max}"`);
-  const r = new ScenarioRun(spec, {
+  const runOptions = {
     ...(seed !== undefined ? { seed } : {}),
     ...(loss !== undefined || delay !== undefined ? { link: { ...(loss !== undefined ? { loss } : {}), ...(delay !== undefined ? { delay } : {}) } } : {}),
-  });
-  if (at !== undefined) r.advanceTo(at);
-  else r.finish();
+  };
+  let when = at;
+  if (when === undefined) {
+    // "The end" is the last thing that happened; runs are deterministic, so run once to
+    // find it and again to stop there (a finished run's clock is past it).
+    const probe = new ScenarioRun(spec, runOptions);
+    probe.finish();
+    when = probe.lastEventTime;
+  }
+  const r = new ScenarioRun(spec, runOptions);
+  r.advanceTo(when);
   const hosts = r.tcpHostNames();
   if (values.host !== undefined && !hosts.includes(values.host)) throw new UsageError(`no TCP host named "${values.host}" in ${spec.name}; hosts: ${hosts.join(", ")}`);
   const lines: string[] = [];

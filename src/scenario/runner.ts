@@ -123,7 +123,7 @@ export class ScenarioRun {
 
   /** Runs everything due up to and including `t`. */
   advanceTo(t: Millis): void {
-    if (t > this.net.now) this.net.run({ until: Math.min(t, this.limit) });
+    if (t >= this.net.now) this.net.run({ until: Math.min(t, this.limit) });
   }
 
   /** Runs to the end: the scenario's `until`, or until nothing is left to do. */
