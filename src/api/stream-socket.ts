@@ -52,6 +52,8 @@ function chunkSize(chunk: unknown): number {
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 const DEFAULT_READ_HWM = 64 * 1024;
+/** Largest chunk taken from TCP for a pending read when the queue itself has no room. */
+const READ_CHUNK = 64 * 1024;
 const DEFAULT_WRITE_HWM = 16 * 1024;
 
 interface PendingWrite {
@@ -238,15 +240,19 @@ export class StreamSocket {
     w?.();
   }
 
-  /** Moves received bytes into the readable while it has room. True when anything changed. */
+  /**
+   * Moves received bytes into the readable, called only when the stream asked for data
+   * (pull): at least one chunk, then more while its queue has room. True when anything
+   * changed. With a high-water mark of 0 this reads only what the application asks for.
+   */
   private fill(): boolean {
     if (this.readDone) return true;
     const conn = this.connection;
     let progressed = false;
     for (;;) {
       const room = this.rc.desiredSize ?? 0;
-      if (room <= 0) break;
-      const data = conn.read(room);
+      if (progressed && room <= 0) break;
+      const data = conn.read(room > 0 ? room : READ_CHUNK);
       if (data.length === 0) break;
       this.rc.enqueue(data);
       progressed = true;
