@@ -29,11 +29,11 @@ export function segmentMatches(seg: TcpSegment, m: MatchSpec): boolean {
 
 /** "SYN,ACK with data" style description of a match, for messages. */
 export function describeMatch(m: MatchSpec): string {
-  const parts: string[] = [];
-  if (m.flags !== undefined) parts.push(m.flags);
+  // "SYN,ACK" when the flags are exact; otherwise "segment with FIN", "segment carrying data".
+  const parts: string[] = [m.flags ?? "segment"];
   if (m.hasFlags !== undefined) parts.push(`with ${m.hasFlags}`);
   if (m.lacksFlags !== undefined) parts.push(`without ${m.lacksFlags}`);
   if (m.data === true) parts.push("carrying data");
   if (m.data === false) parts.push("without data");
-  return parts.length === 0 ? "segment" : parts.join(" ");
+  return parts.join(" ");
 }

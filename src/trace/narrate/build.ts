@@ -202,7 +202,7 @@ class Builder {
     const toCol = this.colByAddress.get(t.remoteAddr);
     const fate = this.fate(index, e.host, e.time);
     let label = segmentLabel(e.segment, dir, this.names, this.windows);
-    if (e.retransmit) label += " (retransmission)";
+    if (e.retransmit) label += " (resent)";
     const bare = e.segment.flags === ACK && e.segment.payload.length === 0;
     if (this.delayedAckAt.get(e.host) === e.time && bare) label += " (delayed ACK)";
     const probe = this.probeAt.get(e.host);
