@@ -114,14 +114,14 @@ class Context {
       case "count": {
         const at = toMillis(e.at);
         const n = this.history.ofHost(e.host).filter((inc) => this.created(inc) <= at && stateAt(inc, at) === e.state).length;
-        const what = `${e.host} has ${bound(e)} connections in ${e.state} at ${formatTime(at)}`;
+        const what = `${e.host} has ${bound(e)} connection${e.equals === 1 ? "" : "s"} in ${e.state} at ${formatTime(at)}`;
         return within(n, e) ? pass(what) : fail(what, `it has ${n}`);
       }
       case "drops": {
         const n = this.run.events.filter((x) =>
           e.host !== undefined ? x.type === "drop" && x.host === e.host && x.reason === e.reason : x.type === "link" && x.action === "drop" && x.link === e.link && x.reason === e.reason,
         ).length;
-        const what = `${e.host ?? e.link} drops ${bound(e)} segments (${e.reason})`;
+        const what = `${e.host ?? e.link} drops ${bound(e)} segment${e.equals === 1 ? "" : "s"} (${e.reason})`;
         return within(n, e) ? pass(what) : fail(what, `${n} dropped`);
       }
       case "call-error": {

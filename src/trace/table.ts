@@ -59,17 +59,23 @@ export function renderTable(t: HostTable, opts: TableOptions = {}): string[] {
       .trimEnd();
   out.push(line(HEAD));
   for (const r of shown) out.push(line(r));
-  for (const [state, n] of hiddenPerState) out.push(`... and ${n} more ${state}`);
+  for (const [state, n] of hiddenPerState) out.push(`... and ${n} more in ${SUMMARY_NAMES[state] ?? state.toLowerCase()}`);
   return out;
 }
 
-/** "2 connections: 1 ESTABLISHED, 1 LISTEN" (like `ss -s`). */
+/** ss -s's words for the states: the summary line must not match `grep SYN_RCVD`, only rows do. */
+const SUMMARY_NAMES: Record<string, string> = {
+  CLOSED: "closed", LISTEN: "listen", SYN_SENT: "synsent", SYN_RCVD: "synrecv", ESTABLISHED: "estab",
+  FIN_WAIT_1: "finwait1", FIN_WAIT_2: "finwait2", CLOSE_WAIT: "closewait", CLOSING: "closing", LAST_ACK: "lastack", TIME_WAIT: "timewait",
+};
+
+/** "2 sockets (estab 1, listen 1)", like `ss -s`. */
 function summary(sockets: readonly SocketRow[]): string {
   if (sockets.length === 0) return "no sockets";
   const counts = new Map<string, number>();
   for (const s of sockets) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
-  const parts = [...counts].map(([state, n]) => `${n} ${state}`);
-  return `${sockets.length} socket${sockets.length === 1 ? "" : "s"}: ${parts.join(", ")}`;
+  const parts = [...counts].map(([state, n]) => `${SUMMARY_NAMES[state] ?? state.toLowerCase()} ${n}`);
+  return `${sockets.length} socket${sockets.length === 1 ? "" : "s"} (${parts.join(", ")})`;
 }
 
 function detail(s: SocketRow): string {

@@ -76,6 +76,12 @@ describe("bin/synack.js", () => {
     expect(readFileSync(file).readUInt32LE(0)).toBe(0xa1b2c3d4);
   });
 
+  it("stops quietly when its reader goes away (synack demo --json | head)", () => {
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${join(root, "bin/synack.js")}" demo syn-flood --json | head -1`], { encoding: "utf8" });
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: "app" });
+    expect(r.stderr).toBe("");
+  });
+
   it("exits 2 on an unknown command", () => {
     expect(synack("frobnicate").code).toBe(2);
   });
