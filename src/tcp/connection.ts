@@ -347,7 +347,8 @@ export class Connection {
       default:
         this.onSegmentSynchronizing(now, seg);
     }
-    if (!this.isClosed()) this.flush(now);
+    // The layer flushes after telling the application, so a reply can carry this ACK.
+    if (!this.isClosed()) this.ctx.touched(this, true);
   }
 
   /** RFC 9293 3.10.7.3: SYN-SENT. */
@@ -516,8 +517,17 @@ export class Connection {
     // Sixth (URG) is not supported; seventh: segment text.
     this.acceptText(now, seg);
     if (this.isClosed()) return;
-    // Eighth: FIN.
+    // Eighth: FIN. A FIN,ACK acknowledging our FIN takes FIN_WAIT_1 straight to TIME_WAIT
+    // (S26); the FIN_WAIT_2 step is only for an ACK that comes without the peer's FIN.
     this.acceptFin(now, seg);
+    if (this.state === "FIN_WAIT_1" && this.ourFinAcked()) {
+      this.setState("FIN_WAIT_2", "ACK of FIN received");
+      if (this.orphaned) this.armFinWait2();
+    }
+  }
+
+  private ourFinAcked(): boolean {
+    return this.finQueued && seqGt(this.sndUna, this.finSeq());
   }
 
   /**
@@ -643,14 +653,13 @@ export class Connection {
     }
   }
 
-  /** State changes caused by our FIN being acknowledged (3.10.7.4 "fifth", per state). */
+  /**
+   * State changes caused by our FIN being acknowledged (3.10.7.4 "fifth"). FIN_WAIT_1 is
+   * settled after the FIN bit, in onSegmentSynchronizing.
+   */
   private afterAck(now: Millis): void {
-    if (!this.finQueued || seqLe(this.sndUna, this.finSeq())) return;
+    if (!this.ourFinAcked()) return;
     switch (this.state) {
-      case "FIN_WAIT_1":
-        this.setState("FIN_WAIT_2", "ACK of FIN received");
-        if (this.orphaned) this.armFinWait2();
-        break;
       case "CLOSING":
         this.enterTimeWait(now, "ACK of FIN received");
         break;
@@ -757,7 +766,7 @@ export class Connection {
         break;
       case "FIN_WAIT_1":
         // Our FIN acknowledged by this same segment: FIN_WAIT_1 -> TIME_WAIT (S26).
-        if (this.finQueued && seqGt(this.sndUna, this.finSeq())) this.enterTimeWait(now, "FIN,ACK received");
+        if (this.ourFinAcked()) this.enterTimeWait(now, "FIN,ACK received");
         else this.setState("CLOSING", "FIN received (simultaneous close)");
         break;
       case "FIN_WAIT_2":
@@ -1179,6 +1188,10 @@ export class Connection {
 
   /** Set when the application should be told something; cleared by the layer when it calls onWake. */
   pendingWake = false;
+  /** The layer has this connection in its wake list (so it is listed once). */
+  wakeQueued = false;
+  /** When the layer's timer queue will next look at this connection (Infinity: not queued). */
+  timerAt = Infinity;
 
   private armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
     this.timers[slot] = at;

@@ -13,6 +13,7 @@ import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext } from "./connection.js";
+import { ConnectionTable } from "./connection-table.js";
 import { checkAddress, checkPort, InvalidArgumentError } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
@@ -43,14 +44,14 @@ export class TcpLayer implements ConnectionContext {
   readonly hostName: string;
   readonly trace: TraceSink;
   readonly mtu: number;
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new ConnectionTable();
   private readonly listeners = new Map<number, Listener>();
   private readonly isn: IsnGenerator;
   private readonly cookies: SynCookies;
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
   private readonly dirty = new Set<Connection>();
-  private readonly woken = new Set<Connection>();
+  private readonly woken: Connection[] = [];
   private readonly listenersWoken = new Set<Listener>();
   private nextEphemeral: number;
   private lastTime: Millis = 0;
@@ -87,10 +88,9 @@ export class TcpLayer implements ConnectionContext {
     this.lastTime = this.now();
     const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
-    const key = tupleKey(tuple);
-    if (this.connections.has(key)) throw new AddressInUseError(`4-tuple ${key} is in use`);
+    if (this.connections.has(tuple)) throw new AddressInUseError(`4-tuple ${tupleKey(tuple)} is in use`);
     const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32() });
-    this.connections.set(key, conn);
+    this.connections.add(conn);
     conn.openActive(this.lastTime);
     return conn;
   }
@@ -131,7 +131,7 @@ export class TcpLayer implements ConnectionContext {
     this.lastTime = now;
     const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
     if (this.trace.enabled) this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple, segment: seg });
-    const conn = this.connections.get(tupleKey(tuple));
+    const conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn !== undefined) {
       conn.onSegment(now, seg);
     } else {
@@ -139,8 +139,7 @@ export class TcpLayer implements ConnectionContext {
       if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
-    this.flushDirty(now);
-    this.deliverWakes();
+    this.settle(now);
   }
 
   poll(now: Millis): void {
@@ -152,8 +151,19 @@ export class TcpLayer implements ConnectionContext {
       if (conn.deadline <= now) conn.onTimer(now);
       this.reschedule(conn);
     }
-    this.flushDirty(now);
-    this.deliverWakes();
+    this.settle(now);
+  }
+
+  /**
+   * Tells applications what changed, then sends. In this order, a reply written in a wake
+   * callback leaves in the same segment as the ACK of the request (and a close() in
+   * answer to a FIN puts our FIN on that ACK), as Linux's delayed ACK would arrange.
+   */
+  private settle(now: Millis): void {
+    do {
+      this.deliverWakes();
+      this.flushDirty(now);
+    } while (this.woken.length > 0 || this.listenersWoken.size > 0);
   }
 
   nextDeadline(): Millis {
@@ -193,7 +203,7 @@ export class TcpLayer implements ConnectionContext {
       this.traceQueues(listener);
     }
     if (to === "CLOSED") {
-      this.connections.delete(tupleKey(conn.tuple));
+      this.connections.delete(conn);
       this.dirty.delete(conn);
       if (listener !== undefined) {
         if (listener.synQueue.delete(conn)) this.traceQueues(listener);
@@ -206,9 +216,9 @@ export class TcpLayer implements ConnectionContext {
   touched(conn: Connection, wantsFlush: boolean): void {
     if (wantsFlush && !conn.isClosed()) this.dirty.add(conn);
     this.timers.schedule(conn, conn.deadline);
-    if (conn.pendingWake) {
-      conn.pendingWake = false;
-      this.woken.add(conn);
+    if (conn.pendingWake && !conn.wakeQueued) {
+      conn.wakeQueued = true;
+      this.woken.push(conn);
     }
   }
 
@@ -255,7 +265,7 @@ export class TcpLayer implements ConnectionContext {
     });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
-    this.connections.set(tupleKey(tuple), conn);
+    this.connections.add(conn);
     listener.synQueue.add(conn);
     conn.openPassive(now, seg);
     this.traceQueues(listener);
@@ -302,7 +312,7 @@ export class TcpLayer implements ConnectionContext {
     const conn = new Connection(this, { tuple, iss, passive: true, tsOffset: this.rng.nextU32() });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
-    this.connections.set(tupleKey(tuple), conn);
+    this.connections.add(conn);
     conn.openFromCookie(now, ack, mss);
     return true;
   }
@@ -344,11 +354,14 @@ export class TcpLayer implements ConnectionContext {
   }
 
   private deliverWakes(): void {
-    while (this.woken.size > 0) {
-      const batch = [...this.woken];
-      this.woken.clear();
-      for (const c of batch) c.onWake?.(c);
+    // Callbacks may wake more connections; they join the end of the list and run too.
+    for (let i = 0; i < this.woken.length; i++) {
+      const c = this.woken[i]!;
+      c.wakeQueued = false;
+      c.pendingWake = false;
+      c.onWake?.(c);
     }
+    this.woken.length = 0;
     if (this.listenersWoken.size > 0) {
       const batch = [...this.listenersWoken];
       this.listenersWoken.clear();
@@ -366,8 +379,7 @@ export class TcpLayer implements ConnectionContext {
     const span = high - low + 1;
     for (let i = 0; i < span; i++) {
       const port = low + ((this.nextEphemeral - low + i) % span);
-      const key = tupleKey({ localAddr, localPort: port, remoteAddr, remotePort });
-      if (!this.connections.has(key) && !this.listeners.has(port)) {
+      if (this.connections.get(localAddr, port, remoteAddr, remotePort) === undefined && !this.listeners.has(port)) {
         this.nextEphemeral = port + 1 > high ? low : port + 1;
         return port;
       }

@@ -5,6 +5,9 @@
  * each time would fill the heap with stale entries. Instead an owner is only pushed when
  * its deadline moves *earlier* than the entry it already has. When an entry comes due the
  * caller checks the owner's real deadline and reschedules it if it moved later.
+ *
+ * Each owner carries the time of its live entry (`timerAt`), so telling a live entry from
+ * a stale one costs a field read rather than a map lookup.
  */
 import type { Millis } from "../env.js";
 
@@ -13,17 +16,18 @@ interface Entry<T> {
   owner: T;
 }
 
-export class TimerQueue<T extends object> {
+/** Something that can be scheduled: it remembers when its live entry is due (Infinity: none). */
+export interface Schedulable {
+  timerAt: Millis;
+}
+
+export class TimerQueue<T extends Schedulable> {
   private heap: Entry<T>[] = [];
-  /** The time of each owner's live entry. */
-  private scheduled = new WeakMap<T, Millis>();
 
   /** Makes sure `owner` is popped no later than `at` (Infinity: nothing to schedule). */
   schedule(owner: T, at: Millis): void {
-    if (at === Infinity) return;
-    const current = this.scheduled.get(owner);
-    if (current !== undefined && current <= at) return;
-    this.scheduled.set(owner, at);
+    if (at === Infinity || owner.timerAt <= at) return;
+    owner.timerAt = at;
     this.push({ at, owner });
   }
 
@@ -31,7 +35,7 @@ export class TimerQueue<T extends object> {
   peekTime(): Millis {
     while (this.heap.length > 0) {
       const top = this.heap[0]!;
-      if (this.scheduled.get(top.owner) === top.at) return top.at;
+      if (top.owner.timerAt === top.at) return top.at;
       this.pop(); // stale
     }
     return Infinity;
@@ -41,13 +45,13 @@ export class TimerQueue<T extends object> {
   popDue(now: Millis): T | undefined {
     while (this.heap.length > 0) {
       const top = this.heap[0]!;
-      if (this.scheduled.get(top.owner) !== top.at) {
+      if (top.owner.timerAt !== top.at) {
         this.pop();
         continue;
       }
       if (top.at > now) return undefined;
       this.pop();
-      this.scheduled.delete(top.owner);
+      top.owner.timerAt = Infinity;
       return top.owner;
     }
     return undefined;

@@ -275,8 +275,10 @@ describe("S22-S25 four-way close", () => {
     };
     s.close();
     net.run({ until: 200_000 });
-    // The client closes as soon as it sees EOF: its ACK and its FIN leave back to back.
-    expect(states(events, "server").slice(2)).toEqual(["FIN_WAIT_1@100", "FIN_WAIT_2@120", "TIME_WAIT@120", "CLOSED@60120"]);
+    // The client closes as soon as it sees EOF: its FIN carries the ACK of ours, so the
+    // server goes from FIN_WAIT_1 straight to TIME_WAIT (S26).
+    expect(states(events, "server").slice(2)).toEqual(["FIN_WAIT_1@100", "TIME_WAIT@120", "CLOSED@60120"]);
+    expect(segmentsOut(events).filter((o) => o.host === "client").map((o) => o.flags)).toEqual(["SYN", "ACK", "FIN,ACK"]);
     expect(states(events, "client").slice(2)).toEqual(["CLOSE_WAIT@110", "LAST_ACK@110", "CLOSED@130"]);
   });
 
