@@ -29,46 +29,48 @@ export class IsnGenerator {
   }
 }
 
-function rotl(x: number, b: number): number {
-  return ((x << b) | (x >>> (32 - b))) >>> 0;
+/**
+ * HalfSipHash-2-4 with a 64-bit key over a message of 32-bit words; 32-bit output. The
+ * state lives in one preallocated array so hashing allocates nothing (it runs per SYN).
+ */
+const v = new Uint32Array(4);
+
+function sipRound(): void {
+  v[0] = v[0]! + v[1]!;
+  v[1] = (v[1]! << 5) | (v[1]! >>> 27);
+  v[1] = v[1]! ^ v[0]!;
+  v[0] = (v[0]! << 16) | (v[0]! >>> 16);
+  v[2] = v[2]! + v[3]!;
+  v[3] = (v[3]! << 8) | (v[3]! >>> 24);
+  v[3] = v[3]! ^ v[2]!;
+  v[0] = v[0]! + v[3]!;
+  v[3] = (v[3]! << 7) | (v[3]! >>> 25);
+  v[3] = v[3]! ^ v[0]!;
+  v[2] = v[2]! + v[1]!;
+  v[1] = (v[1]! << 13) | (v[1]! >>> 19);
+  v[1] = v[1]! ^ v[2]!;
+  v[2] = (v[2]! << 16) | (v[2]! >>> 16);
 }
 
-/** HalfSipHash-2-4 with a 64-bit key over a message of 32-bit little-endian words; 32-bit output. */
+function absorb(m: number): void {
+  v[3] = v[3]! ^ m;
+  sipRound();
+  sipRound();
+  v[0] = v[0]! ^ m;
+}
+
 export function halfSipHash24(k0: number, k1: number, words: readonly number[]): number {
-  let v0 = k0 >>> 0;
-  let v1 = k1 >>> 0;
-  let v2 = (0x6c796765 ^ k0) >>> 0;
-  let v3 = (0x74656462 ^ k1) >>> 0;
-  const round = (): void => {
-    v0 = (v0 + v1) >>> 0;
-    v1 = rotl(v1, 5) ^ v0;
-    v0 = rotl(v0, 16);
-    v2 = (v2 + v3) >>> 0;
-    v3 = rotl(v3, 8) ^ v2;
-    v0 = (v0 + v3) >>> 0;
-    v3 = rotl(v3, 7) ^ v0;
-    v2 = (v2 + v1) >>> 0;
-    v1 = rotl(v1, 13) ^ v2;
-    v2 = rotl(v2, 16);
-    v1 >>>= 0;
-    v3 >>>= 0;
-  };
-  for (const w of words) {
-    const m = w >>> 0;
-    v3 = (v3 ^ m) >>> 0;
-    round();
-    round();
-    v0 = (v0 ^ m) >>> 0;
-  }
-  const b = ((words.length * 4) << 24) >>> 0;
-  v3 = (v3 ^ b) >>> 0;
-  round();
-  round();
-  v0 = (v0 ^ b) >>> 0;
-  v2 = (v2 ^ 0xff) >>> 0;
-  round();
-  round();
-  round();
-  round();
-  return (v1 ^ v3) >>> 0;
+  v[0] = k0;
+  v[1] = k1;
+  v[2] = 0x6c796765 ^ k0;
+  v[3] = 0x74656462 ^ k1;
+  for (let i = 0; i < words.length; i++) absorb(words[i]! >>> 0);
+  const b = (words.length * 4) << 24;
+  absorb(b);
+  v[2] = v[2]! ^ 0xff;
+  sipRound();
+  sipRound();
+  sipRound();
+  sipRound();
+  return (v[1]! ^ v[3]!) >>> 0;
 }

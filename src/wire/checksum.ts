@@ -17,6 +17,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0): number {
   const len = end - start;
   if (len <= 0) return sum;
+  // Headers and small segments: a plain loop beats allocating a typed-array view.
+  if (len < 256) {
+    let i = start;
+    for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+    if (i < end) sum += bytes[i]! << 8;
+    return sum;
+  }
   const offset = bytes.byteOffset + start;
   const words = len >>> 2;
   let acc = 0;
