@@ -14,7 +14,9 @@ import { fileURLToPath } from "node:url";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
 import { LiveStack } from "../../src/node/services/live.js";
 import { patternBytes } from "../../src/node/services/pattern.js";
+import { pipePair, Relay } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
+import type { LinkConfig } from "../../src/sim/link.js";
 import { formatIpv4Address } from "../../src/wire/ipv4.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 
@@ -231,12 +233,31 @@ export interface SynackOnTun {
   close(): Promise<void>;
 }
 
-export async function synackOnTun(opts: { subnet: number; mtu?: number; tcp?: Partial<TcpConfig>; trace?: boolean; label?: string }): Promise<SynackOnTun> {
+export interface SynackOnTunOptions {
+  /** The third octet: 10.7.SUBNET.0/24. */
+  subnet: number;
+  mtu?: number;
+  tcp?: Partial<TcpConfig>;
+  trace?: boolean;
+  label?: string;
+  /** Put the impairment relay between the TUN device and synack (synack then sits on an in-memory pipe). */
+  relay?: { impair: LinkConfig; seed?: number };
+}
+
+export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun & { relay: Relay | undefined }> {
   const netns = await newNamespace(opts.label ?? "k");
   try {
     const kernel = parseCidr(`10.7.${opts.subnet}.1/24`);
     const synack = parseCidr(`10.7.${opts.subnet}.2/24`);
-    const link = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel, mtu: opts.mtu ?? 1500 });
+    const mtu = opts.mtu ?? 1500;
+    const tun = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel, mtu });
+    let link: PacketLink = tun;
+    let relay: Relay | undefined;
+    if (opts.relay !== undefined) {
+      const [toRelay, toSynack] = pipePair(mtu, ["relay-side", "synack-side"]);
+      relay = new Relay({ a: tun, b: toRelay, impair: opts.relay.impair, ...(opts.relay.seed !== undefined ? { seed: opts.relay.seed } : {}) });
+      link = toSynack;
+    }
     const events: TraceEvent[] = [];
     let trace: TraceHub | undefined;
     if (opts.trace === true) {
@@ -253,11 +274,14 @@ export async function synackOnTun(opts: { subnet: number; mtu?: number; tcp?: Pa
       synackIp: formatIpv4Address(synack.address),
       stack,
       link,
+      relay,
       events,
       async close() {
         for (const c of stack.host.tcp.allConnections()) c.abort("test over");
         stack.host.poll(stack.now());
         await stack.close();
+        if (relay !== undefined) await relay.close();
+        await tun.close();
         await removeNamespace(netns);
       },
     };
