@@ -90,6 +90,11 @@ export class RealTimeDriver implements HoldingDriver {
     };
   }
 
+  /** How many open, ref'd sockets and servers keep the process alive through this driver. */
+  get holding(): number {
+    return this.refs;
+  }
+
   /** Stops driving: no more polls or packets. Connections stay as they are (the peer sees silence). */
   stop(): void {
     this.stopped = true;

@@ -1,0 +1,153 @@
+/**
+ * The real-time driver and the loopback wire: deadlines fire on Node's clock, application
+ * calls are polled on the next turn, and ref/unref decide what keeps the process alive.
+ */
+import { describe, expect, it } from "vitest";
+import { bindNet } from "../../src/node/net.js";
+import { loopbackPair } from "../../src/node/stack.js";
+import { LoopbackWire } from "../../src/node/wire.js";
+import { RealTimeDriver } from "../../src/node/driver.js";
+import type { Endpoint } from "../../src/endpoint.js";
+
+/** Ref'd timers and intervals Node reports as keeping the loop alive. */
+function liveTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+}
+
+/** An endpoint that records polls and wants one at a fixed time. */
+class FakeEndpoint implements Endpoint {
+  polls: number[] = [];
+  received: Uint8Array[] = [];
+  constructor(public deadline: number) {}
+  receive(_now: number, packet: Uint8Array): void {
+    this.received.push(packet);
+  }
+  poll(now: number): void {
+    this.polls.push(now);
+    if (now >= this.deadline) this.deadline = Infinity;
+  }
+  nextDeadline(): number {
+    return this.deadline;
+  }
+}
+
+describe("RealTimeDriver", () => {
+  it("polls when the endpoint's deadline comes due, on Node's clock", async () => {
+    const driver = new RealTimeDriver();
+    const ep = new FakeEndpoint(driver.now() + 30);
+    const due = ep.deadline;
+    driver.attach(ep);
+    await new Promise((r) => setTimeout(r, 80));
+    driver.stop();
+    const late = ep.polls.filter((t) => t >= due);
+    expect(late.length).toBe(1);
+    expect(late[0]! - due).toBeLessThan(40);
+  });
+
+  it("schedule() coalesces many calls in one tick into one poll", async () => {
+    const driver = new RealTimeDriver();
+    const ep = new FakeEndpoint(Infinity);
+    driver.attach(ep);
+    await new Promise((r) => setImmediate(r));
+    const before = ep.polls.length;
+    ep.deadline = driver.now();
+    for (let i = 0; i < 100; i++) driver.schedule();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    driver.stop();
+    expect(ep.polls.length - before).toBe(1);
+  });
+
+  it("holds keep the event loop alive until released or unref'd; engine timers never do", () => {
+    const driver = new RealTimeDriver();
+    driver.attach(new FakeEndpoint(driver.now() + 60_000)); // a far deadline: an unref'd timer
+    const base = liveTimers();
+    const h1 = driver.hold();
+    const h2 = driver.hold();
+    expect(liveTimers()).toBe(base + 1); // one keep-alive handle for any number of holds
+    h1.unref();
+    expect(liveTimers()).toBe(base + 1);
+    h2.release();
+    expect(liveTimers()).toBe(base);
+    h1.ref();
+    expect(liveTimers()).toBe(base + 1);
+    h1.release();
+    h1.ref(); // released for good
+    expect(liveTimers()).toBe(base);
+    driver.stop();
+  });
+
+  it("sockets and servers hold the loop while open; unref() lets go, close releases", async () => {
+    const [a, b] = loopbackPair();
+    const server = bindNet(b).createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(7, () => r()));
+    expect(b.driver.holding).toBe(1);
+    server.unref();
+    expect(b.driver.holding).toBe(0);
+    const accepted = new Promise((r) => server.once("connection", r));
+    const sock = bindNet(a).connect({ port: 7, host: "10.0.0.2" });
+    expect(a.driver.holding).toBe(1); // a connecting socket holds the loop
+    sock.unref();
+    expect(a.driver.holding).toBe(0);
+    await new Promise((r) => sock.once("connect", r));
+    await accepted;
+    expect(b.driver.holding).toBe(1); // the accepted socket is ref'd
+    sock.ref();
+    expect(a.driver.holding).toBe(1);
+    sock.destroy();
+    await new Promise((r) => sock.once("close", r));
+    expect(a.driver.holding).toBe(0);
+    server.close();
+    await new Promise((r) => server.once("close", r));
+    expect(b.driver.holding).toBe(0);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe("LoopbackWire", () => {
+  it("routes by destination address, loops back packets to the sender's own address, counts the rest", async () => {
+    const wire = new LoopbackWire();
+    const x = wire.attach(0x0a000001, "x");
+    const y = wire.attach(0x0a000002, "y");
+    const got: string[] = [];
+    x.onPacket = (p) => got.push(`x:${p[19]}`);
+    y.onPacket = (p) => got.push(`y:${p[19]}`);
+    const packet = (dst: number): Uint8Array => {
+      const p = new Uint8Array(20);
+      new DataView(p.buffer).setUint32(16, dst);
+      return p;
+    };
+    x.send(packet(0x0a000002));
+    x.send(packet(0x0a000001));
+    x.send(packet(0x0a000009));
+    expect(got).toEqual([]); // never synchronous
+    await new Promise((r) => setImmediate(r));
+    expect(got.sort()).toEqual(["x:1", "y:2"]);
+    expect(wire.unroutable).toBe(1);
+    expect(x.counters.packetsOut).toBe(3);
+    expect(x.counters.dropsOut).toBe(1);
+    await y.close();
+    x.send(packet(0x0a000002));
+    expect(wire.unroutable).toBe(2);
+    expect(() => wire.attach(0x0a000001)).toThrow();
+  });
+
+  it("a stack can connect to its own address", async () => {
+    const [a, b] = loopbackPair();
+    const net = bindNet(a);
+    const server = net.createServer((s) => s.end("to myself"));
+    await new Promise<void>((r) => server.listen(5000, () => r()));
+    const sock = net.connect({ port: 5000 }); // no host: the stack's own address
+    const data = await new Promise<string>((resolve) => {
+      let text = "";
+      sock.on("data", (d: Buffer) => (text += d.toString()));
+      sock.on("end", () => resolve(text));
+    });
+    expect(data).toBe("to myself");
+    expect(sock.remoteAddress).toBe(a.address);
+    server.close();
+    await a.close();
+    await b.close();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * synack's node:net Socket in the simulator: behaviours that need protocol timers (SYN
+ * retries, keep-alive, idle timeouts) run in virtual time, so they are exact and instant.
+ */
+import { describe, expect, it } from "vitest";
+import { SimDriver, type Stack } from "../../src/api/index.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
+import { bindNet, type Socket } from "../../src/node/net.js";
+
+function pair(tcp: Partial<TcpConfig> = {}, trace?: TraceHub): { sim: SimDriver; a: Stack; b: Stack } {
+  const sim = new SimDriver({ link: { delay: 10 }, ...(trace === undefined ? {} : { trace }) });
+  const a = sim.addStack("a", "10.0.0.1", { tcp });
+  const b = sim.addStack("b", "10.0.0.2", { tcp });
+  return { sim, a, b };
+}
+
+function nextError(s: Socket): Promise<Error & { code?: string; syscall?: string }> {
+  return new Promise((resolve) => s.once("error", resolve));
+}
+
+function event(s: Socket, name: string): Promise<void> {
+  return new Promise((resolve) => s.once(name, () => resolve()));
+}
+
+describe("synack Socket in virtual time", () => {
+  it("connect to a silent host fails with ETIMEDOUT after Linux's 127 s of SYN retries", async () => {
+    const { sim, a } = pair();
+    sim.network.setPath("a", "b", { loss: 1 });
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    expect(sock.readyState).toBe("opening");
+    const err = await nextError(sock);
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(err.syscall).toBe("connect");
+    expect(err.message).toBe("connect ETIMEDOUT 10.0.0.2:80");
+    expect(sim.now()).toBe(127_000);
+    await event(sock, "close");
+    expect(sock.readyState).toBe("closed");
+  });
+
+  it("keep-alive: a peer that vanished is detected after idle + probes and reported as ETIMEDOUT", async () => {
+    const { sim, a, b } = pair({ keepAliveIdle: 10_000, keepAliveInterval: 1_000, keepAliveProbes: 3 });
+    // Linux resets the connection when it gives up; the server side then sees ECONNRESET.
+    bindNet(b).createServer((s) => s.on("error", () => {})).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2", keepAlive: true });
+    await event(sock, "connect");
+    const connectedAt = sim.now();
+    sim.network.setPath("b", "a", { loss: 1 }); // the peer's answers stop arriving
+    const err = await nextError(sock);
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(err.syscall).toBe("read");
+    // Idle 10 s, then 3 probes 1 s apart, then the 4th expiry gives up.
+    expect(sim.now() - connectedAt).toBe(13_000);
+  });
+
+  it("setTimeout: 'timeout' after exactly that much idleness; activity postpones it", async () => {
+    const { sim, a, b } = pair();
+    bindNet(b).createServer((s) => s.resume()).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    await event(sock, "connect");
+    const t0 = sim.now();
+    sock.setTimeout(5_000);
+    await sim.sleep(3_000);
+    sock.write("still here"); // activity at t0 + 3 s
+    await event(sock, "timeout");
+    expect(sim.now() - t0).toBe(8_000);
+    expect(sock.timeout).toBe(5_000);
+    expect(sock.destroyed).toBe(false); // only a notification
+    sock.setTimeout(0);
+    sock.destroy();
+  });
+
+  it("setNoDelay(true) sends a second small write at once; Nagle holds it for the ACK", async () => {
+    const sendTimes = async (noDelay: boolean): Promise<number[]> => {
+      const hub = new TraceHub();
+      const times: number[] = [];
+      hub.subscribe((e: TraceEvent) => {
+        if (e.type === "segment-out" && e.host === "a" && e.segment.payload.length > 0) times.push(e.time);
+      });
+      const { sim, a, b } = pair({}, hub);
+      bindNet(b).createServer((s) => s.resume()).listen(80);
+      const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+      sock.setNoDelay(noDelay);
+      await event(sock, "connect");
+      const t0 = sim.now();
+      sock.write("a");
+      await sim.sleep(1);
+      sock.write("b");
+      await sim.sleep(100);
+      sock.destroy();
+      return times.map((t) => t - t0);
+    };
+    expect(await sendTimes(true)).toEqual([0, 1]);
+    expect(await sendTimes(false)).toEqual([0, 20]); // one round trip later
+  });
+
+  it("write() returns false once TCP's send buffer is full and 'drain' follows when the peer reads", async () => {
+    const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, receiveBufferSize: 32 * 1024 });
+    let serverSide: Socket | undefined;
+    bindNet(b).createServer({ pauseOnConnect: true }, (s) => (serverSide = s)).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    await event(sock, "connect");
+    const chunk = Buffer.alloc(8 * 1024);
+    let writes = 0;
+    while (sock.write(chunk)) writes++;
+    // TCP's send buffer (32 KiB) took four chunks; the fifth waits in the stream, which is
+    // still below its own 16 KiB high-water mark (as in node:net); the sixth returns false.
+    expect(writes).toBe(5);
+    let drained = false;
+    sock.once("drain", () => (drained = true));
+    await sim.sleep(1_000);
+    expect(drained).toBe(true); // the peer's 32 KiB window took the first 32 KiB
+    while (sock.write(chunk)) writes++;
+    drained = false;
+    await sim.sleep(1_000);
+    expect(drained).toBe(false); // both buffers full: nothing moves while nobody reads
+    expect(sock.inspectConnection()?.sendQueued).toBe(32 * 1024);
+    serverSide!.resume();
+    await event(sock, "drain");
+    sock.destroy();
+  });
+
+  it("readyState follows the half-closes", async () => {
+    const { a, b } = pair();
+    let serverSide: Socket | undefined;
+    const accepted = new Promise<void>((resolve) =>
+      bindNet(b)
+        .createServer({ allowHalfOpen: true }, (s) => {
+          serverSide = s;
+          s.resume();
+          resolve();
+        })
+        .listen(80),
+    );
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2", allowHalfOpen: true });
+    sock.resume();
+    expect(sock.readyState).toBe("opening");
+    expect(sock.pending).toBe(true);
+    await event(sock, "connect");
+    await accepted;
+    expect(sock.readyState).toBe("open");
+    sock.end();
+    await event(sock, "finish");
+    expect(sock.readyState).toBe("readOnly");
+    await event(serverSide!, "end");
+    expect(serverSide!.readyState).toBe("writeOnly");
+    serverSide!.end();
+    await event(sock, "close");
+    expect(sock.readyState).toBe("closed");
+  });
+
+  it("resetAndDestroy() while connecting sends RST once connected: nothing is left on either side", async () => {
+    const { sim, a, b } = pair();
+    const seen: string[] = [];
+    bindNet(b)
+      .createServer((s) => {
+        seen.push("connection");
+        s.on("error", (e: Error & { code?: string }) => seen.push(`server-error:${e.code}`));
+      })
+      .listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    sock.resetAndDestroy();
+    const hadError = await new Promise<boolean>((resolve) => sock.once("close", resolve));
+    expect(hadError).toBe(false);
+    await sim.sleep(100);
+    // The RST reached the server while its side was still half-open (the final ACK had not
+    // left yet): the entry is freed without ever becoming a connection.
+    expect(a.count()).toBe(0);
+    expect(b.count()).toBe(1); // the listener only
+    expect(seen.filter((e) => e !== "connection" && !e.startsWith("server-error:ECONNRESET"))).toEqual([]);
+  });
+
+  it("argument errors: a bad port throws at once, a name that is not an address is ENOTFOUND", async () => {
+    const { a } = pair();
+    const net = bindNet(a);
+    expect(() => net.connect({ port: 70_000, host: "10.0.0.2" })).toThrow(expect.objectContaining({ code: "ERR_SOCKET_BAD_PORT" }));
+    const sock = net.connect({ port: 80, host: "db.internal" });
+    const err = await nextError(sock);
+    expect(err.code).toBe("ENOTFOUND");
+    expect(err.syscall).toBe("getaddrinfo");
+  });
+
+  it("a server without a host reports 0.0.0.0; EADDRINUSE names it", async () => {
+    const { a } = pair();
+    const net = bindNet(a);
+    const s1 = net.createServer();
+    await new Promise<void>((r) => s1.listen(8080, () => r()));
+    expect(s1.address()).toEqual({ address: "0.0.0.0", family: "IPv4", port: 8080 });
+    const s2 = net.createServer();
+    const err = await new Promise<Error & { code?: string }>((resolve) => {
+      s2.once("error", resolve);
+      s2.listen(8080);
+    });
+    expect(err.message).toBe("listen EADDRINUSE: address already in use 0.0.0.0:8080");
+    s1.close();
+  });
+});
