@@ -121,6 +121,17 @@ function serverClosed(server: ServerLike): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * Resolved from inside a server's connection handler. Created before the client starts, so
+ * the test waits for the server side even when its connection arrives after the client
+ * already finished (the handshake's last ACK can ride on the client's first data).
+ */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /** Lets pending 'close' events (emitted a turn after destroy) arrive before comparing. */
 function settle(ms = 20): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -136,10 +147,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({}, (sock) => {
       record(sock, s);
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       sock.on("data", () => sock.write("pong"));
       sock.on("end", () => sock.end());
     });
@@ -149,7 +160,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     sock.on("connect", () => sock.write("ping"));
     sock.on("data", () => sock.end());
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "data:pong", "finish", "end", "close:false"]);
     expect(s).toEqual(["data:ping", "end", "finish", "close:false"]);
@@ -159,10 +170,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({ allowHalfOpen: true }, (sock) => {
       record(sock, s);
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       sock.on("end", () => {
         sock.write("late");
         sock.end();
@@ -173,7 +184,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     record(sock, c);
     sock.on("connect", () => sock.end("hello"));
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "finish", "data:late", "end", "close:false"]);
     expect(s).toEqual(["data:hello", "end", "finish", "close:false"]);
@@ -183,17 +194,15 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketDone: Promise<void> = Promise.resolve();
+    const serverSocketDone = deferred();
     const server = impl.createServer({ allowHalfOpen: false }, (sock) => {
       record(sock, s);
-      serverSocketDone = new Promise((resolve) => {
-        sock.on("close", () => {
-          const ok = sock.write("late", (err) => {
-            s.push(`write-cb:${errorCode(err)}`);
-            resolve();
-          });
-          s.push(`write-after-close:${String(ok)}`);
+      sock.on("close", () => {
+        const ok = sock.write("late", (err) => {
+          s.push(`write-cb:${errorCode(err)}`);
+          serverSocketDone.resolve();
         });
+        s.push(`write-after-close:${String(ok)}`);
       });
     });
     const port = await listening(server, impl.host);
@@ -201,7 +210,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     record(sock, c);
     sock.on("connect", () => sock.end("hello"));
     await closed(sock);
-    await serverSocketDone;
+    await serverSocketDone.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "finish", "end", "close:false"]);
     expect(s).toEqual(["data:hello", "end", "finish", "close:false", "write-after-close:false", "write-cb:EPIPE"]);
@@ -230,10 +239,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({}, (sock) => {
       record(sock, s);
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       sock.on("data", () => sock.resetAndDestroy());
     });
     const port = await listening(server, impl.host);
@@ -241,7 +250,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     record(sock, c);
     sock.on("connect", () => sock.write("x"));
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "error:ECONNRESET:read", "close:true"]);
     expect(s).toEqual(["data:x", "close:false"]);
@@ -251,10 +260,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({}, (sock) => {
       record(sock, s);
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
     });
     const port = await listening(server, impl.host);
     const sock = impl.connect({ port });
@@ -265,7 +274,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
       c.push(`write:${String(ok)}`);
     });
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "write:false", "ready", "write-cb:ERR_STREAM_WRITE_AFTER_END", "error:ERR_STREAM_WRITE_AFTER_END:undefined", "close:true"]);
     expect(s).toEqual(["data:a", "end", "finish", "close:false"]);
@@ -276,10 +285,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     const c: string[] = [];
     const s: string[] = [];
     let got = 0;
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({}, (sock) => {
       record(sock, s, { data: false });
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       sock.on("data", (d: Buffer) => (got += d.length));
     });
     const port = await listening(server, impl.host);
@@ -291,7 +300,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
       setTimeout(() => sock.destroy(), 5);
     });
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "close:false"]);
     expect(s).toEqual(["end", "finish", "close:false"]);
@@ -303,10 +312,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({ pauseOnConnect: true }, (sock) => {
       record(sock, s, { data: false });
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       setTimeout(() => sock.destroy(), 20);
     });
     const port = await listening(server, impl.host);
@@ -314,7 +323,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     record(sock, c);
     sock.on("connect", () => sock.write(Buffer.alloc(8 << 20)));
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "error:ECONNRESET:read", "close:true"]);
     expect(s).toEqual(["close:false"]);
@@ -326,11 +335,11 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     const s: string[] = [];
     let received = 0;
     let serverSocket: SocketLike | undefined;
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({ pauseOnConnect: true }, (sock) => {
       serverSocket = sock;
       record(sock, s, { data: false });
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
       sock.on("data", (d: Buffer) => (received += d.length));
       sock.on("end", () => sock.end());
     });
@@ -352,7 +361,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
       setTimeout(() => serverSocket?.resume(), 20);
     });
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "write-false:true", "ready", "drain", "finish", "end", "close:false"]);
     expect(s).toEqual(["end", "finish", "close:false"]);
@@ -364,10 +373,10 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     impl = makeImpl();
     const c: string[] = [];
     const s: string[] = [];
-    let serverSocketClosed: Promise<void> = Promise.resolve();
+    const serverSocketClosed = deferred();
     const server = impl.createServer({}, (sock) => {
       record(sock, s);
-      serverSocketClosed = closed(sock);
+      sock.once("close", () => serverSocketClosed.resolve());
     });
     const port = await listening(server, impl.host);
     const sock = impl.connect({ port });
@@ -375,7 +384,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     sock.setTimeout(30);
     sock.on("timeout", () => sock.destroy());
     await closed(sock);
-    await serverSocketClosed;
+    await serverSocketClosed.promise;
     await serverClosed(server);
     expect(c).toEqual(["connect", "ready", "timeout", "close:false"]);
     expect(s).toEqual(["end", "finish", "close:false"]);
