@@ -85,11 +85,16 @@ export function layoutRows(rows: readonly Row[], hosts: readonly NarrateHost[], 
   for (const row of rows) {
     const time = formatTime(row.time).padStart(timeWidth);
     if (row.block !== undefined) {
-      for (const text of row.block.lines) {
+      // Prose (summaries, notes) wraps at the diagram's width; tables keep their lines.
+      const prose = row.block.tone === "info";
+      const width = Math.max(60, right - colX[0]!);
+      let first = true;
+      for (const text of row.block.lines.flatMap((l) => (prose ? wrapText(l, width) : [l]))) {
         const c = new Canvas();
-        c.put(0, time, style.dim);
-        c.put(colX[0]!, text, tone(row.block.tone));
+        if (first || !prose) c.put(0, time, style.dim);
+        c.put(colX[0]! + (first || !prose ? 0 : 4), text, tone(row.block.tone));
         lines.push(c.render());
+        first = false;
       }
       continue;
     }
@@ -183,4 +188,21 @@ function toneStyle(style: Style, t: Tone): Painter {
     case "info":
       return style.dim;
   }
+}
+
+/** Word-wraps one line of prose; continuation lines are 4 columns narrower (indented). */
+function wrapText(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const limit = out.length === 0 ? width : width - 4;
+    if (line.length > 0 && line.length + 1 + word.length > limit) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line.length > 0 ? `${line} ${word}` : word;
+    }
+  }
+  out.push(line);
+  return out;
 }
