@@ -20,7 +20,8 @@ import type { LinkConfig } from "../../src/sim/link.js";
 import { formatIpv4Address } from "../../src/wire/ipv4.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 
-export const PEER_PY = join(dirname(fileURLToPath(import.meta.url)), "peer.py");
+/** The python peer script; found beside this file, or from the repository root when this file was bundled (measure.ts). */
+export const PEER_PY = [join(dirname(fileURLToPath(import.meta.url)), "peer.py"), join(process.cwd(), "test", "interop", "peer.py")].find((p) => existsSync(p)) ?? "peer.py";
 export const MIB = 1024 * 1024;
 
 /** Sizes: 64 MiB direct transfers as the issue asks; through the lossy relay the default is smaller (see README of the suite). */

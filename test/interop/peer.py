@@ -14,6 +14,8 @@ instead of hanging the suite.
   echo-server PORT                  asyncio echo server (half-close aware), until killed
   slow-reader HOST PORT N RCVBUF    GET /bytes/N from an HTTP server with a tiny receive
                                     buffer, reading nothing for 1.5 s, then slowly
+  send HOST PORT N                  send N bytes as fast as possible, half-close, wait for
+                                    the peer's EOF; reports the seconds from connect to EOF
 """
 import asyncio
 import hashlib
@@ -179,6 +181,22 @@ def slow_reader(host, port, n, rcvbuf):
     out({"received": got, "sha": h.hexdigest()})
 
 
+def send(host, port, n):
+    block = payload(1 << 20)
+    start = time.time()
+    s = socket.create_connection((host, port), timeout=TIMEOUT * 5)
+    left = n
+    while left > 0:
+        k = min(left, len(block))
+        s.sendall(block[:k] if k < len(block) else block)
+        left -= k
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+    out({"sent": n, "seconds": time.time() - start})
+
+
 def main(argv):
     mode = argv[0]
     if mode == "echo-halfclose":
@@ -193,6 +211,8 @@ def main(argv):
         asyncio.run(many(argv[1], int(argv[2]), int(argv[3]), int(argv[4])))
     elif mode == "echo-server":
         asyncio.run(echo_server(int(argv[1])))
+    elif mode == "send":
+        send(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "slow-reader":
         slow_reader(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
     else:

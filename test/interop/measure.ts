@@ -1,0 +1,156 @@
+/**
+ * Throughput of synack against the Linux kernel over TUN, next to the kernel against
+ * itself over a veth pair, and goodput through the impairment relay. Needs root.
+ *
+ *   npx esbuild test/interop/measure.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=/tmp/synack-measure.mjs && node /tmp/synack-measure.mjs [--mib 64] [--relay-mib 4] [--mtu 1500] [--json]
+ *
+ * Every figure is application goodput: bytes delivered / seconds from connect to the end.
+ *   kernel->synack  python sends N bytes to synack's discard service (TUN)
+ *   synack->kernel  curl GETs /bytes/N from synack's HTTP server (TUN)
+ *   kernel->kernel  python sends N bytes between two namespaces joined by veth
+ *   relay (1% loss, 20 ms each way): kernel->kernel (two TUNs), synack->synack (two
+ *   stacks on pipes), kernel->synack and synack->kernel.
+ * Namespaces are created here and deleted at the end, also on failure.
+ */
+import { parseArgs } from "node:util";
+import { discardService } from "../../src/node/services/discard.js";
+import { httpRequest, httpService } from "../../src/node/services/http.js";
+import { LiveStack } from "../../src/node/services/live.js";
+import { pipePair, Relay } from "../../src/node/relay.js";
+import { ip, parseCidr, TunDevice } from "../../src/node/tun.js";
+import type { LinkConfig } from "../../src/sim/link.js";
+import { interopUnavailableReason, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
+
+const { values } = parseArgs({
+  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" } },
+});
+const MIBS = Number(values.mib ?? 64);
+const RELAY_MIBS = Number(values["relay-mib"] ?? 4);
+const MTU = Number(values.mtu ?? 1500);
+const IMPAIR: LinkConfig = { loss: 0.01, delay: 20 };
+
+interface Figure {
+  name: string;
+  mib: number;
+  seconds: number;
+  mbps: number;
+}
+const figures: Figure[] = [];
+
+function record(name: string, bytes: number, seconds: number): void {
+  const f = { name, mib: bytes / MIB, seconds, mbps: (bytes * 8) / seconds / 1e6 };
+  figures.push(f);
+  if (values.json !== true) process.stdout.write(`${name.padEnd(44)} ${f.mib.toFixed(0).padStart(4)} MiB  ${seconds.toFixed(2).padStart(7)} s  ${f.mbps.toFixed(1).padStart(8)} Mbit/s\n`);
+}
+
+async function overTun(): Promise<void> {
+  const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt" });
+  try {
+    discardService(s.stack, 9);
+    httpService(s.stack, 80);
+    const n = MIBS * MIB;
+    const sent = await peer<{ seconds: number }>(s.netns, ["send", s.synackIp, 9, n], 600_000);
+    record(`kernel->synack over TUN (mtu ${MTU})`, n, sent.seconds);
+    const r = await runIn(s.netns, ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${s.synackIp}/bytes/${n}`], 600_000);
+    const [secs, size] = r.stdout.trim().split(" ").map(Number);
+    if (size !== n) throw new Error(`curl got ${size} of ${n} bytes: ${r.stderr}`);
+    record(`synack->kernel over TUN (mtu ${MTU})`, n, secs!);
+  } finally {
+    await s.close();
+  }
+}
+
+async function overVeth(): Promise<void> {
+  const a = await newNamespace("va");
+  const b = await newNamespace("vb");
+  try {
+    await ip(["link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b", "netns", b]);
+    await ip(["addr", "add", "10.7.82.1/24", "dev", "veth-a"], a);
+    await ip(["addr", "add", "10.7.82.2/24", "dev", "veth-b"], b);
+    await ip(["link", "set", "veth-a", "mtu", String(MTU), "up"], a);
+    await ip(["link", "set", "veth-b", "mtu", String(MTU), "up"], b);
+    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      const n = MIBS * MIB;
+      const sent = await peer<{ seconds: number }>(a, ["send", "10.7.82.2", 5001, n], 600_000);
+      record(`kernel->kernel over veth (mtu ${MTU})`, n, sent.seconds);
+    } finally {
+      sink.stop();
+    }
+  } finally {
+    await removeNamespace(a);
+    await removeNamespace(b);
+  }
+}
+
+async function relayKernelKernel(): Promise<void> {
+  const a = await newNamespace("ra");
+  const b = await newNamespace("rb");
+  let relay: Relay | undefined;
+  try {
+    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr("10.7.83.1/24") });
+    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr("10.7.83.2/24") });
+    relay = new Relay({ a: ta, b: tb, impair: IMPAIR, seed: 83 });
+    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      const n = RELAY_MIBS * MIB;
+      const sent = await peer<{ seconds: number }>(a, ["send", "10.7.83.2", 5001, n], 600_000);
+      record("relay 1%/20ms kernel->kernel", n, sent.seconds);
+    } finally {
+      sink.stop();
+    }
+  } finally {
+    await relay?.close();
+    await removeNamespace(a);
+    await removeNamespace(b);
+  }
+}
+
+async function relaySynackSynack(): Promise<void> {
+  const [a1, a2] = pipePair(MTU);
+  const [b1, b2] = pipePair(MTU);
+  const relay = new Relay({ a: a2, b: b1, impair: IMPAIR, seed: 84 });
+  const server = new LiveStack({ link: a1, address: parseCidr("10.7.84.1").address, name: "server" });
+  const client = new LiveStack({ link: b2, address: parseCidr("10.7.84.2").address, name: "client" });
+  try {
+    httpService(server, 80);
+    const n = RELAY_MIBS * MIB;
+    const res = await httpRequest(client, `http://10.7.84.1/bytes/${n}`, { timeoutMs: 600_000 });
+    if (res.length !== n) throw new Error(`got ${res.length} of ${n} bytes`);
+    record("relay 1%/20ms synack->synack", n, res.elapsedMs / 1000);
+  } finally {
+    await server.close();
+    await client.close();
+    await relay.close();
+  }
+}
+
+async function relayMixed(): Promise<void> {
+  const s = await synackOnTun({ subnet: 85, label: "rm", relay: { impair: IMPAIR, seed: 85 } });
+  try {
+    discardService(s.stack, 9);
+    httpService(s.stack, 80);
+    const n = RELAY_MIBS * MIB;
+    const sent = await peer<{ seconds: number }>(s.netns, ["send", s.synackIp, 9, n], 600_000);
+    record("relay 1%/20ms kernel->synack", n, sent.seconds);
+    const r = await runIn(s.netns, ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${s.synackIp}/bytes/${n}`], 600_000);
+    const [secs, size] = r.stdout.trim().split(" ").map(Number);
+    if (size !== n) throw new Error(`curl got ${size} of ${n} bytes: ${r.stderr}`);
+    record("relay 1%/20ms synack->kernel", n, secs!);
+  } finally {
+    await s.close();
+  }
+}
+
+const reason = interopUnavailableReason();
+if (reason !== undefined) {
+  process.stderr.write(`measure: cannot run: ${reason}\n`);
+  process.exit(1);
+}
+await overTun();
+await overVeth();
+await relayKernelKernel();
+await relaySynackSynack();
+await relayMixed();
+if (values.json === true) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), mtu: MTU, figures }, null, 2)}\n`);
