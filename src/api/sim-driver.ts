@@ -15,7 +15,7 @@
  */
 import type { Millis } from "../env.js";
 import { Host } from "../ip/host.js";
-import { SimConditionTimeoutError, SimNetwork, type LinkConfig } from "../sim/index.js";
+import { SimConditionTimeoutError, SimLivelockError, SimNetwork, type LinkConfig } from "../sim/index.js";
 import type { TcpConfig } from "../tcp/config.js";
 import type { TraceSink } from "../trace/events.js";
 import { resolveHostname } from "./address.js";
@@ -28,7 +28,10 @@ export interface SimDriverOptions {
   trace?: TraceSink;
   /** Link settings between every pair of stacks (default: 1 ms delay, no loss). */
   link?: LinkConfig;
-  /** Event budget of one pump step before the simulator reports a livelock. */
+  /**
+   * Events one pump step may run without handing anything to the application (default
+   * 10,000). Exceeding it without virtual time moving is reported as a livelock.
+   */
   maxEvents?: number;
   /** Yields to the event loop until queued promise reactions ran. Default: a MessageChannel round trip. */
   turn?: () => Promise<void>;
@@ -39,8 +42,8 @@ export interface SimStackOptions {
   mtu?: number;
 }
 
-/** How far virtual time may run ahead in one pump step when nothing reaches the application. */
-const SLICE: Millis = 5_000;
+/** Events one pump step may run without handing anything to the application. */
+const STEP_EVENTS = 10_000;
 
 export class SimDriver {
   readonly network: SimNetwork;
@@ -48,6 +51,7 @@ export class SimDriver {
   private readonly turn: () => Promise<void>;
   private readonly closeTurn: () => void;
   private readonly stacks: Stack[] = [];
+  private readonly stepEvents: number;
   private pumping = false;
   private turnWanted = false;
   private idleWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -57,9 +61,9 @@ export class SimDriver {
     this.network = new SimNetwork({
       seed: options.seed ?? 1,
       ...(options.trace === undefined ? {} : { trace: options.trace }),
-      ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
     });
     this.link = options.link ?? {};
+    this.stepEvents = options.maxEvents ?? STEP_EVENTS;
     if (options.turn !== undefined) {
       this.turn = options.turn;
       this.closeTurn = () => {};
@@ -171,16 +175,21 @@ export class SimDriver {
 
   /**
    * Runs events until one hands something to the application (then it wants a turn) or a
-   * slice of virtual time passes. False when the network is idle.
+   * budget of events passes. False when the network is idle.
    */
   private advance(): boolean {
+    const before = this.network.now;
     try {
-      this.network.runUntil(() => this.turnWanted, SLICE);
+      // No time limit: when nothing is left the clock stays at the last event.
+      this.network.runUntil(() => this.turnWanted, Infinity, this.stepEvents);
       return true;
     } catch (e) {
-      if (!(e instanceof SimConditionTimeoutError)) throw e;
-      // Either the slice ran out (go on) or nothing at all is left to do (stop).
-      return !this.network.run({ until: this.network.now }).idle;
+      // With an infinite limit this only means "nothing at all is left to do".
+      if (e instanceof SimConditionTimeoutError) return false;
+      // A long quiet stretch (timers, no hand-over): give the event loop a turn, go on. If
+      // time did not move at all, it is a real livelock: report it.
+      if (e instanceof SimLivelockError && this.network.now > before) return true;
+      throw e;
     }
   }
 }

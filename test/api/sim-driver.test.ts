@@ -46,6 +46,27 @@ describe("SimDriver", () => {
     await listener.close();
   });
 
+  it("settles with the clock on the last event: TIME_WAIT's end, not later", async () => {
+    const { sim, client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    void (async () => {
+      for await (const s of listener) await s.close();
+    })();
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    await sock.opened;
+    await readAll(sock.readable); // the server closes at once
+    await sock.close();
+    await sim.sleep(100);
+    // The server closed first, so the server holds TIME_WAIT (S25).
+    const tw = server.table().find((r) => r.state === "TIME_WAIT");
+    expect(tw?.timer?.name).toBe("timewait");
+    const endsAt = sim.now() + tw!.timer!.remaining;
+    await listener.close();
+    await sim.settled();
+    expect(server.count()).toBe(0);
+    expect(sim.now()).toBe(endsAt);
+  });
+
   it("an exception thrown by application code inside the simulation rejects settled()", async () => {
     const sim = new SimDriver();
     const a = sim.addStack("a", "10.0.0.1");
