@@ -9,15 +9,15 @@
  * way, so "a cause and everything it changed" is always one row.
  */
 import type { Millis } from "../../env.js";
-import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
+import { ACK, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
 import type { FourTuple, TcpState, TraceEvent } from "../events.js";
 import { connectionKey, formatDuration, formatTime } from "../format.js";
 import { SeqNames, type SeqMode } from "../seqnames.js";
 import { HiddenTraffic } from "./hidden.js";
-import { describeKnowledge, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
-import { ackName, segmentLabel, seqName, WindowScales, type Direction } from "./label.js";
+import { ArrivalExplainer } from "./arrival.js";
+import { describeKnowledge, explainCall, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
+import { segmentLabel, WindowScales, type Direction } from "./label.js";
 import type { NarrateHost, Note, Row, Tone } from "./model.js";
-import { StreamView } from "./stream.js";
 
 export interface BuildOptions {
   hosts: readonly NarrateHost[];
@@ -63,7 +63,7 @@ class Builder {
   private readonly focusAddresses = new Set<number>();
   private readonly names: SeqNames;
   private readonly windows = new WindowScales();
-  private readonly view = new StreamView();
+  private readonly arrivals: ArrivalExplainer;
   private readonly knowledge = new Map<string, Knowledge>();
   /** What the knowledge suffix last said per connection pair, so it is repeated only on change. */
   private readonly lastKnowledge = new Map<string, string>();
@@ -71,8 +71,6 @@ class Builder {
   private readonly consumed = new Set<number>();
   private readonly hidden = new HiddenTraffic();
   private readonly delayedAckAt = new Map<string, Millis>();
-  /** SYNs already seen arriving (direction and ISN), to recognise retransmissions. */
-  private readonly synsSeen = new Set<string>();
   /** The probe timer that just fired per host: its bare ACK is labelled as a probe. */
   private readonly probeAt = new Map<string, { time: Millis; timer: string }>();
   private open: OpenRow | undefined;
@@ -89,6 +87,7 @@ class Builder {
     this.focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
     for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address);
     this.names = new SeqNames(opts.seq, opts.hosts.map((h) => h.name));
+    this.arrivals = new ArrivalExplainer(this.names, this.windows, (addr) => this.nameOfAddress(addr));
     // Every ISN is named up front, so a value can be named even before its SYN is drawn.
     for (const e of events) {
       if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) {
@@ -197,7 +196,7 @@ class Builder {
     const t = e.tuple;
     const dir: Direction = { src: t.localAddr, srcPort: t.localPort, dst: t.remoteAddr, dstPort: t.remotePort };
     this.windows.observe(dir, e.segment);
-    this.view.sent(dir, e.segment);
+    this.arrivals.sent(dir, e.segment);
     const fromCol = this.colOf(e.host);
     const toCol = this.colByAddress.get(t.remoteAddr);
     const fate = this.fate(index, e.host, e.time);
@@ -261,7 +260,7 @@ class Builder {
     this.windows.observe(dir, e.segment);
     const col = this.colOf(e.host);
     const row = this.newRow(e.time, col, `in:${e.host}:${flagNames(e.segment.flags)}`);
-    const { text, priority } = this.arrivalMeaning(e.host, dir, e.segment);
+    const { text, priority } = this.arrivals.explain(e.host, dir, e.segment);
     this.open = { row, host: e.host, time: e.time, tuple: t, meaning: text, priority, keepForExplain: true };
   }
 
@@ -273,53 +272,6 @@ class Builder {
     );
     if (i < 0) return undefined;
     return list.splice(i, 1)[0];
-  }
-
-  /** What an arrival means; duplicates and reordering outrank the drop reason the engine gives. */
-  private arrivalMeaning(host: string, dir: Direction, seg: TcpSegment): { text: string; priority: number } {
-    const text = this.arrivalText(host, dir, seg);
-    return { text, priority: text.includes("(S18)") || text.includes("(S19)") ? 4.5 : 1 };
-  }
-
-  private arrivalText(host: string, dir: Direction, seg: TcpSegment): string {
-    const peer = this.nameOfAddress(dir.src);
-    const data = this.view.data(dir, seg);
-    const ack = this.view.ack(dir, seg, this.windows.bytes(dir, seg));
-    if ((seg.flags & RST) !== 0) return `${host} got a RST from ${peer}.`;
-    if ((seg.flags & SYN) !== 0) {
-      const key = `${dir.src}:${dir.srcPort}>${dir.dst}:${dir.dstPort}:${seg.seq}`;
-      const again = this.synsSeen.has(key);
-      this.synsSeen.add(key);
-      if (again) return `The same ${flagNames(seg.flags)} again (seq=${seqName(this.names, dir, seg)}): ${peer} is retrying because it heard nothing back (S8, S9).`;
-      return `${host} got a ${flagNames(seg.flags)} from ${peer} (its initial sequence number is ${seqName(this.names, dir, seg)}).`;
-    }
-    if (seg.payload.length > 0) {
-      const where = `${seg.payload.length} bytes at seq=${seqName(this.names, dir, seg)}`;
-      switch (data) {
-        case "out-of-order":
-          return `${where} arrive before earlier bytes: ${host} holds them and sends a duplicate ACK for the gap (S18).`;
-        case "fills-gap":
-          return `${where} fill the gap: ${host} delivers them and the held bytes in order and ACKs all of it (S18).`;
-        case "duplicate":
-          return `${where} are already here: a duplicate. ${host} discards it and ACKs again; the stream never repeats a byte (S19).`;
-        default:
-          return `${host} got ${where} in order; the cumulative ACK will cover them (S14, S15).`;
-      }
-    }
-    if ((seg.flags & FIN) !== 0) return `${host} got ${peer}'s FIN.`;
-    const ackText = `ack=${ackName(this.names, dir, seg)}`;
-    switch (ack) {
-      case "advances":
-        return seg.window === 0
-          ? `${peer} acknowledges everything before ${ackText} but its window is 0: ${host} must stop sending (S17).`
-          : `${host} learns ${peer} received everything before ${ackText} (cumulative ACK, S15).`;
-      case "duplicate":
-        return `A duplicate ACK (${ackText}): ${peer} is still missing the bytes at that point (S15, S18).`;
-      case "window-update":
-        return seg.window === 0 ? `${peer}'s window is still 0 (S17).` : `A window update: ${peer} has room again, ${host} may resume sending (S17).`;
-      default:
-        return `${host} got an ACK (${ackText}).`;
-    }
   }
 
   private onState(e: Extract<TraceEvent, { type: "state" }>): void {
@@ -509,19 +461,4 @@ class Builder {
 
 function sameTuple(a: FourTuple, b: FourTuple): boolean {
   return a.localAddr === b.localAddr && a.localPort === b.localPort && a.remoteAddr === b.remoteAddr && a.remotePort === b.remotePort;
-}
-
-/** What an application call means, for --explain. */
-function explainCall(host: string, call: string): string {
-  if (call.startsWith("listen")) return `Passive open: ${host} goes from CLOSED to LISTEN and waits for SYNs (S4).`;
-  if (call.startsWith("connect")) return `Active open: ${host} sends a SYN with its initial sequence number and waits in SYN_SENT (S2, S4, S6).`;
-  if (call.startsWith("send")) return `The application hands bytes to ${host}'s TCP; they leave in segments of at most one MSS, as the window allows (S14, S17).`;
-  if (call.startsWith("shutdown")) return `Half-close: ${host} will send no more data (FIN) but keeps reading (S24, S32).`;
-  if (call.startsWith("close")) return `close(): ${host} will neither send nor read any more; a FIN follows the queued data (S22, S32).`;
-  if (call.startsWith("abort")) return `abort(): ${host} sends RST and forgets the connection at once (S32).`;
-  if (call.startsWith("stop reading")) return `${host}'s application stops reading: received bytes pile up and the window it advertises shrinks (S17).`;
-  if (call.startsWith("read") || call.startsWith("resume")) return `${host}'s application reads: buffer space frees up and the window opens again (S17).`;
-  if (call.startsWith("keep-alive")) return `Keep-alive on: after an idle period ${host} will probe the peer (S21).`;
-  if (call.startsWith("unplug") || call.startsWith("crash")) return `${host} disappears from the network without a word: no FIN, no RST.`;
-  return `${host}: ${call}.`;
 }

@@ -137,3 +137,18 @@ export function explainDrop(host: string, reason: string): string {
       return `${host} drops the segment (${reason}).`;
   }
 }
+
+/** What an application call means, for --explain. */
+export function explainCall(host: string, call: string): string {
+  if (call.startsWith("listen")) return `Passive open: ${host} goes from CLOSED to LISTEN and waits for SYNs (S4).`;
+  if (call.startsWith("connect")) return `Active open: ${host} sends a SYN with its initial sequence number and waits in SYN_SENT (S2, S4, S6).`;
+  if (call.startsWith("send")) return `The application hands bytes to ${host}'s TCP; they leave in segments of at most one MSS, as the window allows (S14, S17).`;
+  if (call.startsWith("shutdown")) return `Half-close: ${host} will send no more data (FIN) but keeps reading (S24, S32).`;
+  if (call.startsWith("close")) return `close(): ${host} will neither send nor read any more; a FIN follows the queued data (S22, S32).`;
+  if (call.startsWith("abort")) return `abort(): ${host} sends RST and forgets the connection at once (S32).`;
+  if (call.startsWith("stop reading")) return `${host}'s application stops reading: received bytes pile up and the window it advertises shrinks (S17).`;
+  if (call.startsWith("read") || call.startsWith("resume")) return `${host}'s application reads: buffer space frees up and the window opens again (S17).`;
+  if (call.startsWith("keep-alive")) return `Keep-alive on: after an idle period ${host} will probe the peer (S21).`;
+  if (call.startsWith("unplug") || call.startsWith("crash")) return `${host} disappears from the network without a word: no FIN, no RST.`;
+  return `${host}: ${call}.`;
+}
