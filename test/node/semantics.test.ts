@@ -166,6 +166,47 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     expect(s).toEqual(["data:ping", "end", "finish", "close:false"]);
   });
 
+  it("end() before the handshake completes: the data and FIN wait for the connection", async () => {
+    impl = makeImpl();
+    const c: string[] = [];
+    const s: string[] = [];
+    const serverSocketClosed = deferred();
+    const server = impl.createServer({}, (sock) => {
+      record(sock, s);
+      sock.once("close", () => serverSocketClosed.resolve());
+      sock.on("end", () => sock.end());
+    });
+    const port = await listening(server, impl.host);
+    const sock = impl.connect({ port });
+    record(sock, c);
+    sock.end("early");
+    await closed(sock);
+    await serverSocketClosed.promise;
+    await serverClosed(server);
+    expect(c).toEqual(["connect", "ready", "finish", "end", "close:false"]);
+    expect(s).toEqual(["data:early", "end", "finish", "close:false"]);
+  });
+
+  it("the server speaks and closes first; the client's allowHalfOpen false answers the FIN", async () => {
+    impl = makeImpl();
+    const c: string[] = [];
+    const s: string[] = [];
+    const serverSocketClosed = deferred();
+    const server = impl.createServer({}, (sock) => {
+      record(sock, s);
+      sock.once("close", () => serverSocketClosed.resolve());
+      sock.end("hi");
+    });
+    const port = await listening(server, impl.host);
+    const sock = impl.connect({ port });
+    record(sock, c);
+    await closed(sock);
+    await serverSocketClosed.promise;
+    await serverClosed(server);
+    expect(c).toEqual(["connect", "ready", "data:hi", "end", "finish", "close:false"]);
+    expect(s).toEqual(["finish", "end", "close:false"]);
+  });
+
   it("half-close with allowHalfOpen true: the side that got FIN keeps sending", async () => {
     impl = makeImpl();
     const c: string[] = [];
@@ -292,7 +333,7 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
       sock.on("data", (d: Buffer) => (got += d.length));
     });
     const port = await listening(server, impl.host);
-    const total = 8 << 20;
+    const total = 32 << 20; // more than loopback moves in the 5 ms before the destroy
     const sock = impl.connect({ port });
     record(sock, c);
     sock.on("connect", () => {
@@ -302,7 +343,8 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     await closed(sock);
     await serverSocketClosed.promise;
     await serverClosed(server);
-    expect(c).toEqual(["connect", "ready", "close:false"]);
+    // Whether 'drain' came before the destroy depends on how fast the peer read: not compared.
+    expect(c.filter((e) => e !== "drain")).toEqual(["connect", "ready", "close:false"]);
     expect(s).toEqual(["end", "finish", "close:false"]);
     expect(got).toBeGreaterThan(0);
     expect(got).toBeLessThan(total);
