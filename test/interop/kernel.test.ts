@@ -143,7 +143,8 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
     }, 30_000);
 
     it("synack closes first: the kernel reads EOF, synack passes FIN_WAIT_2 and holds TIME_WAIT", async () => {
-      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "7003"], /ready/);
+      // The kernel closes 0.5 s after the EOF, so its ACK of our FIN leaves alone (no FIN_WAIT_1 -> TIME_WAIT shortcut).
+      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "7003", "--close-delay", "0.5"], /ready/);
       try {
         const sock = s.stack.connect(kernel(), 7003);
         await new Promise<void>((resolve) => (sock.onConnect = resolve));

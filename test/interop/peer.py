@@ -6,8 +6,9 @@ once listening). Everything is bounded by socket timeouts, so a wedged peer fail
 instead of hanging the suite.
 
   echo-halfclose HOST PORT N        send N bytes, shutdown(SHUT_WR), read until EOF
-  sink PORT [--reply]               accept one connection, read until EOF; with --reply
-                                    answer "LEN SHA256\\n" after the EOF, then close
+  sink PORT [--reply] [--close-delay S]
+                                    accept one connection, read until EOF; with --reply
+                                    answer "LEN SHA256\\n" after the EOF; wait S seconds; close
   close-first HOST PORT             send a line and close at once (kernel closes first)
   connect HOST PORT                 try to connect; {"result": "connected"|"refused"|...}
   many HOST PORT COUNT N            COUNT concurrent echo clients, N bytes each
@@ -75,7 +76,7 @@ def echo_halfclose(host, port, n):
     out({"sent": n, "sentSha": hashlib.sha256(data).hexdigest(), "received": got, "receivedSha": sha})
 
 
-def sink(port, reply):
+def sink(port, reply, close_delay=0.0):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("0.0.0.0", port))
@@ -87,6 +88,9 @@ def sink(port, reply):
     n, sha = read_all(s)
     if reply:
         s.sendall(("%d %s\n" % (n, sha)).encode())
+    if close_delay > 0:
+        # Let the kernel's delayed ACK of the peer's FIN leave on its own before our FIN.
+        time.sleep(close_delay)
     s.close()
     out({"received": n, "sha": sha})
 
@@ -202,7 +206,8 @@ def main(argv):
     if mode == "echo-halfclose":
         echo_halfclose(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "sink":
-        sink(int(argv[1]), "--reply" in argv)
+        delay = float(argv[argv.index("--close-delay") + 1]) if "--close-delay" in argv else 0.0
+        sink(int(argv[1]), "--reply" in argv, delay)
     elif mode == "close-first":
         close_first(argv[1], int(argv[2]))
     elif mode == "connect":
