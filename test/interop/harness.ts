@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
@@ -59,6 +59,7 @@ export function interopUnavailableReason(): string | undefined {
  */
 export function interopGate(): { skip: boolean; reason: string | undefined; required: boolean } {
   const reason = interopUnavailableReason();
+  if (reason === undefined) sweepStaleNamespaces();
   const required = process.env.SYNACK_REQUIRE_TUN === "1";
   if (reason !== undefined && !required) process.stdout.write(`interop tests skipped: ${reason} (set SYNACK_REQUIRE_TUN=1 to make this a failure)\n`);
   return { skip: reason !== undefined && !required, reason, required };
@@ -90,6 +91,31 @@ function cleanupSync(): void {
   }
 }
 process.once("exit", cleanupSync);
+
+/** Deletes namespaces this suite made in a process that no longer exists (a worker killed mid-test). */
+function sweepStaleNamespaces(): void {
+  let names: string[];
+  try {
+    names = readdirSync("/run/netns");
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^synt(\d+)-/.exec(name);
+    if (m === null || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // its test process is still running
+    } catch {
+      // no such process: the namespace is an orphan
+    }
+    try {
+      execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
 
 /** A namespace name unique to this process ("synt-<pid>-<n>-<label>", at most 15 chars for device reuse). */
 export async function newNamespace(label: string): Promise<string> {

@@ -195,10 +195,14 @@ export class LiveSocket {
     return this.conn.state;
   }
 
-  /** Queues bytes (the socket keeps a reference). False when the caller should wait for onDrain. */
+  /**
+   * Queues bytes (the socket keeps a reference). False when the caller should wait for
+   * onDrain. Once the connection can no longer send (reset, closed) the bytes are dropped
+   * and false is returned; onClose says why.
+   */
   write(data: Uint8Array): boolean {
     if (this.ending) throw new Error("write after end()");
-    if (this.conn.error !== undefined) throw this.conn.error;
+    if (!this.conn.canSend) return false;
     if (data.length > 0) {
       this.pending.push(data);
       this.pendingBytes += data.length;
