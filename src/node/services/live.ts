@@ -1,39 +1,69 @@
 /**
- * A synack host on a real packet link, driven by Node's clock, and a small callback-style
- * socket over its connections for the built-in services.
+ * A synack stack on a real packet link for the built-in services, and a small
+ * callback-style socket over its connections.
  *
- * This is a deliberately minimal real-time driver, private to the TUN / tunnel tools: it
- * keeps the Endpoint contract (receive on every packet, poll when nextDeadline is due,
- * poll again soon after any application call). When src/node/driver.ts (the general
- * real-time driver) and src/node/net.ts (node:net-compatible sockets) are finished, the
- * services can move onto them; only this file would change.
+ * The clock is the project's real-time driver: LiveStack wraps a NodeStack (Host +
+ * RealTimeDriver from src/node/stack.ts and driver.ts) and adds what the TUN / tunnel
+ * programs need on top: a packet tap for --pcap and accept/connect helpers that hand out
+ * LiveSockets, which talk to the engine's Connection directly (no stream machinery on the
+ * bulk-transfer path).
  */
-import { randomFillSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { Millis, Rng } from "../../env.js";
-import { Host } from "../../ip/host.js";
+import type { Millis } from "../../env.js";
+import type { Host } from "../../ip/host.js";
 import type { TcpConfig } from "../../tcp/config.js";
 import type { Connection } from "../../tcp/connection.js";
 import type { TcpError } from "../../tcp/errors.js";
 import type { Listener } from "../../tcp/listener.js";
 import type { TraceSink } from "../../trace/events.js";
-import type { PacketLink } from "../tun.js";
-
-/** Randomness for a real stack (ISNs, ephemeral ports): the operating system's CSPRNG. */
-export class CryptoRng implements Rng {
-  private readonly pool = new Uint32Array(256);
-  private next = this.pool.length;
-  nextU32(): number {
-    if (this.next === this.pool.length) {
-      randomFillSync(this.pool);
-      this.next = 0;
-    }
-    return this.pool[this.next++]!;
-  }
-}
+import { NodeStack } from "../stack.js";
+import type { LinkCounters, PacketLink } from "../tun.js";
 
 /** Which way a packet went, seen from the stack. */
 export type PacketDirection = "in" | "out";
+
+/** Sees every packet in and out. `time` is wall-clock milliseconds since the epoch. */
+export type PacketTap = (time: Millis, direction: PacketDirection, packet: Uint8Array) => void;
+
+/** Wraps a link so that every packet in and out is shown to a tap first (for --pcap). */
+export class TappedLink implements PacketLink {
+  private receiver: ((packet: Uint8Array) => void) | undefined;
+
+  constructor(
+    readonly inner: PacketLink,
+    private readonly tap: PacketTap,
+  ) {
+    inner.onPacket = (packet) => {
+      this.tap(wallClock(), "in", packet);
+      this.receiver?.(packet);
+    };
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+  get mtu(): number {
+    return this.inner.mtu;
+  }
+  get counters(): LinkCounters {
+    return this.inner.counters;
+  }
+  get onPacket(): ((packet: Uint8Array) => void) | undefined {
+    return this.receiver;
+  }
+  set onPacket(fn: ((packet: Uint8Array) => void) | undefined) {
+    this.receiver = fn;
+  }
+
+  send(packet: Uint8Array): void {
+    this.tap(wallClock(), "out", packet);
+    this.inner.send(packet);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 export interface LiveStackOptions {
   link: PacketLink;
@@ -44,59 +74,40 @@ export interface LiveStackOptions {
   mtu?: number;
   tcp?: Partial<TcpConfig>;
   trace?: TraceSink;
-  /** Sees every packet in and out (for --pcap). `time` is wall-clock milliseconds since the epoch. */
-  tap?: (time: Millis, direction: PacketDirection, packet: Uint8Array) => void;
+  tap?: PacketTap;
 }
 
 export class LiveStack {
+  readonly stack: NodeStack;
   readonly host: Host;
+  /** The link as given (not the tap around it). */
   readonly link: PacketLink;
-  private readonly tap: LiveStackOptions["tap"];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Infinity;
-  private kickPending = false;
-  private closed = false;
 
   constructor(opts: LiveStackOptions) {
     this.link = opts.link;
-    this.tap = opts.tap;
-    this.host = new Host({
-      name: opts.name ?? "synack",
+    this.stack = new NodeStack({
+      link: opts.tap !== undefined ? new TappedLink(opts.link, opts.tap) : opts.link,
       address: opts.address,
-      rng: new CryptoRng(),
-      mtu: opts.mtu ?? opts.link.mtu,
-      trace: opts.trace,
-      tcp: opts.tcp,
-      transmit: (packet) => {
-        if (this.tap !== undefined) this.tap(wallClock(), "out", packet);
-        this.link.send(packet);
-      },
+      name: opts.name ?? "synack",
+      ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+      ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}),
+      ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
     });
-    this.link.onPacket = (packet) => {
-      if (this.closed) return;
-      if (this.tap !== undefined) this.tap(wallClock(), "in", packet);
-      this.host.receive(this.now(), packet);
-      this.kick();
-    };
+    this.host = this.stack.host;
   }
 
   /** The stack's clock: monotonic milliseconds. */
   now(): Millis {
-    return performance.now();
+    return this.stack.now();
   }
 
   /** Asks for a poll soon: call after any application call on a connection (many calls share one poll). */
   kick(): void {
-    if (this.kickPending || this.closed) return;
-    this.kickPending = true;
-    setImmediate(() => {
-      this.kickPending = false;
-      this.service();
-    });
+    this.stack.kick();
   }
 
   listen(port: number, onSocket: (socket: LiveSocket) => void, backlog = 511): Listener {
-    const listener = this.host.tcp.listen(port, backlog);
+    const listener = this.stack.openListener(port, backlog);
     listener.onConnection = () => {
       for (let c = listener.accept(); c !== undefined; c = listener.accept()) {
         const socket = new LiveSocket(this, c);
@@ -109,43 +120,12 @@ export class LiveStack {
 
   /** Opens a connection; wire the socket's callbacks before the current tick ends. */
   connect(remoteAddr: number, remotePort: number): LiveSocket {
-    const conn = this.host.tcp.connect({ localAddr: this.host.address, remoteAddr, remotePort });
-    const socket = new LiveSocket(this, conn);
-    this.kick();
-    return socket;
+    return new LiveSocket(this, this.stack.openConnection({ remoteAddress: remoteAddr, remotePort }));
   }
 
   /** Stops the clock and closes the link (connections are left as they are: the peer sees silence). */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.link.close();
-  }
-
-  private service(): void {
-    if (this.closed) return;
-    const now = this.now();
-    if (this.host.nextDeadline() <= now) this.host.poll(now);
-    this.arm(now);
-  }
-
-  private arm(now: Millis): void {
-    const at = this.host.nextDeadline();
-    if (at === this.timerAt && this.timer !== undefined) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === Infinity) return;
-    if (at <= now) {
-      this.kick();
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.service();
-    }, Math.ceil(at - now));
+  close(): Promise<void> {
+    return this.stack.close();
   }
 }
 
