@@ -1,10 +1,11 @@
 /**
- * synack's Node-only API: node:net-compatible sockets, the real-time driver, stacks on
- * packet links (and an in-process loopback wire), and an http.Agent over synack.
+ * synack's Node-only entry point ("synack/node"): node:net-compatible Socket and Server
+ * over a synack stack, an http.Agent whose connections are synack sockets, the real-time
+ * driver, and real links (in-process loopback wire, Linux TUN, UDP tunnel).
  */
-export { Server, Socket, bindNet, type AddressInfo, type BoundNet, type ListenOptions, type ServerOptions, type SocketConnectOptions, type SocketOptions } from "./net.js";
-export { errnoError, type NetError } from "./net-errors.js";
-export { CryptoRng, RealTimeDriver } from "./driver.js";
-export { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
-export { NodeStack, loopbackPair, type LoopbackOptions, type RealTimeStackOptions } from "./stack.js";
+export * from "./net.js";
 export { SynackAgent } from "./http-agent.js";
+export { errnoError, type NetError } from "./net-errors.js";
+export { RealTimeDriver, CryptoRng } from "./driver.js";
+export { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
+export { NodeStack, loopbackPair, type RealTimeStackOptions, type LoopbackOptions } from "./stack.js";

@@ -60,7 +60,7 @@ export class ScenarioRun {
   readonly seed: number;
   readonly apps = new Map<string, AppConnection>();
   readonly callErrors: CallError[] = [];
-  /** Engine events whose time disagreed with the simulator clock (see the subscriber). */
+  /** Engine events whose time disagreed with the simulator clock: should stay 0. */
   restamped = 0;
   private readonly hub = new TraceHub();
   private readonly addresses = new Map<string, number>();
@@ -76,15 +76,10 @@ export class ScenarioRun {
     opts: RunOptions = {},
   ) {
     this.seed = opts.seed ?? spec.seed ?? 1;
-    this.hub.subscribe((event) => {
-      // The simulator's clock is the truth. Some engine events carry the time of the
-      // connection's previous activity instead (a state change caused by close() at 300 ms
-      // stamped 210 ms); restamp them so views and expectations see when it happened.
-      let e = event;
-      if (e.time !== this.net.now) {
-        this.restamped++;
-        e = { ...e, time: this.net.now };
-      }
+    this.hub.subscribe((e) => {
+      // Hosts read the simulator's clock (setClock below), so even events caused by
+      // application calls between packets carry the time they happened.
+      if (e.time !== this.net.now) this.restamped++;
       this.events.push(e);
       opts.onEvent?.(e);
     });
@@ -160,6 +155,7 @@ export class ScenarioRun {
         return this.guardInbound(h.name, raw);
       }
       const host = new Host({ name: h.name, address, rng: ctx.rng, transmit: out, trace: this.hub, ...(h.mtu !== undefined ? { mtu: h.mtu } : {}), ...(h.tcp !== undefined ? { tcp: h.tcp } : {}) });
+      host.tcp.setClock(ctx.now);
       this.tcpHosts.set(h.name, host);
       return this.guardInbound(h.name, host);
     });

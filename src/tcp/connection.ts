@@ -136,9 +136,14 @@ export class Connection {
   private lastChallengeAck = -Infinity;
   noDelay: boolean;
   private keepAliveEnabled = false;
+  private keepAliveIdle: Millis;
+  private keepAliveInterval: Millis;
+  private keepAliveCount: number;
   private keepAliveProbes = 0;
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   private synAckPending = false;
+  /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
+  private synAckSent = false;
 
   // Counters, read through inspect().
   segmentsIn = 0;
@@ -165,6 +170,9 @@ export class Connection {
     this.congestion = new CongestionControl(algorithm, cfg.defaultMss, cfg.initialCwndSegments);
     this.quickAcks = cfg.quickAcks;
     this.noDelay = cfg.noDelay;
+    this.keepAliveIdle = cfg.keepAliveIdle;
+    this.keepAliveInterval = cfg.keepAliveInterval;
+    this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
   }
 
@@ -302,15 +310,30 @@ export class Connection {
     this.terminate(undefined, cause);
   }
 
-  setKeepAlive(enabled: boolean, now: Millis): void {
+  /**
+   * SO_KEEPALIVE with optional per-connection TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT
+   * (the stack's settings otherwise).
+   */
+  setKeepAlive(enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number } = {}): void {
+    if (opts.idle !== undefined) this.keepAliveIdle = positive("keep-alive idle", opts.idle);
+    if (opts.interval !== undefined) this.keepAliveInterval = positive("keep-alive interval", opts.interval);
+    if (opts.probes !== undefined) this.keepAliveCount = positive("keep-alive probes", opts.probes);
     this.keepAliveEnabled = enabled;
     this.keepAliveProbes = 0;
-    this.timers.keepalive = enabled && SYNCHRONIZED.has(this.state) ? now + this.ctx.config.keepAliveIdle : Infinity;
+    this.lastNow = now;
+    if (enabled && SYNCHRONIZED.has(this.state)) this.armTimer(now, "keepalive", now + this.keepAliveIdle);
+    else this.cancelTimer(now, "keepalive");
     this.ctx.touched(this, false);
   }
 
   get keepAlive(): boolean {
     return this.keepAliveEnabled;
+  }
+
+  /** TCP_NODELAY. Turning Nagle off sends what it was holding (as Linux does). */
+  setNoDelay(noDelay: boolean): void {
+    this.noDelay = noDelay;
+    if (noDelay) this.ctx.touched(this, true);
   }
 
   /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
@@ -332,7 +355,7 @@ export class Connection {
     if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
       // Anything from the peer proves it alive (RFC 1122 4.2.3.6).
       this.keepAliveProbes = 0;
-      this.timers.keepalive = now + this.ctx.config.keepAliveIdle;
+      this.timers.keepalive = now + this.keepAliveIdle;
     }
     switch (this.state) {
       case "CLOSED":
@@ -583,6 +606,10 @@ export class Connection {
       return false;
     }
     const oldWindow = this.sndWnd;
+    // The peer answers our zero-window probes: it is alive, however long its window stays
+    // closed (RFC 1122 4.2.2.17: the connection MUST NOT be dropped; Linux resets
+    // icsk_probes_out on every ACK).
+    if (this.timers.persist !== Infinity) this.retries = 0;
     if (this.negotiation.sack && seg.options.sackBlocks !== undefined) this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
     if (seqGt(ack, this.sndUna)) {
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
@@ -847,14 +874,13 @@ export class Connection {
   /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
   private onKeepAliveTimeout(now: Millis): void {
     this.fireTimer(now, "keepalive");
-    const cfg = this.ctx.config;
     if (!this.keepAliveEnabled || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return;
     if (this.sndMax !== this.sndUna) {
       // Data is outstanding; the retransmission timer watches the peer instead.
-      this.armTimer(now, "keepalive", now + cfg.keepAliveIdle);
+      this.armTimer(now, "keepalive", now + this.keepAliveIdle);
       return;
     }
-    if (this.keepAliveProbes >= cfg.keepAliveProbes) {
+    if (this.keepAliveProbes >= this.keepAliveCount) {
       // Linux sends a RST before reporting the dead peer.
       this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
       this.terminate("ETIMEDOUT", "keep-alive probes unanswered");
@@ -862,13 +888,12 @@ export class Connection {
     }
     this.keepAliveProbes++;
     this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
-    this.armTimer(now, "keepalive", now + cfg.keepAliveInterval);
+    this.armTimer(now, "keepalive", now + this.keepAliveInterval);
   }
 
   private armFinWait2(): void {
     this.lingerKind = "fin-wait-2";
-    this.timers.linger = this.lastNow + this.ctx.config.finWait2Timeout;
-    this.ctx.touched(this, false);
+    this.armTimer(this.lastNow, "linger", this.lastNow + this.ctx.config.finWait2Timeout);
   }
 
   private enterTimeWait(now: Millis, cause: string): void {
@@ -1012,7 +1037,8 @@ export class Connection {
   }
 
   private sendSynAck(now: Millis): void {
-    const retransmit = this.sndMax !== this.iss;
+    const retransmit = this.synAckSent;
+    this.synAckSent = true;
     this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
     this.synAckPending = false;
     this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
@@ -1152,8 +1178,8 @@ export class Connection {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === "ESTABLISHED" || to === "CLOSE_WAIT") {
-      if (this.keepAliveEnabled) this.timers.keepalive = this.lastNow + this.ctx.config.keepAliveIdle;
+    if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
+      this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
     }
 
     if (this.ctx.trace.enabled) {
@@ -1310,6 +1336,11 @@ export interface ConnectionInfo {
 }
 
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
+
+function positive(name: string, v: number): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${String(v)}`);
+  return v;
+}
 
 function messageFor(code: TcpErrorCode, cause: string): string {
   switch (code) {

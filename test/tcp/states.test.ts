@@ -742,3 +742,51 @@ describe("TIME_WAIT", () => {
     expect(h.host.tcp.connect(to).tuple.localPort).toBe(first.tuple.localPort);
   });
 });
+
+describe("persist and keep-alive settings", () => {
+  it("a receiver that answers every probe is never given up on, however long its window stays closed (RFC 1122 4.2.2.17)", () => {
+    const { h, conn, iss } = established();
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), window: 0 });
+    conn.send(bytes("data"));
+    h.settle();
+    // Answer each probe with the same zero window for two hours of virtual time.
+    for (let i = 0; i < 200 && h.now < 7_200_000; i++) {
+      h.nextTimer();
+      for (const probe of h.takeSent()) {
+        expect(probe.seq).toBe(iss);
+        h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), window: 0 });
+      }
+    }
+    expect(h.now).toBeGreaterThan(3_600_000);
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.error).toBeUndefined();
+  });
+
+  it("keep-alive timings can be set per connection (TCP_KEEPIDLE / KEEPINTVL / KEEPCNT)", () => {
+    const { h, conn } = established();
+    conn.setKeepAlive(true, h.now, { idle: 10_000, interval: 1_000, probes: 3 });
+    const times: number[] = [];
+    for (let i = 0; i < 10 && conn.state !== "CLOSED"; i++) {
+      const t = h.nextTimer();
+      if (h.takeSent().length > 0) times.push(t);
+    }
+    // Three unanswered probes at 10, 11, 12 s; at 13 s a RST and ETIMEDOUT.
+    expect(times).toEqual([10_000, 11_000, 12_000, 13_000]);
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    expect(() => conn.setKeepAlive(true, 0, { idle: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
+  });
+
+  it("setNoDelay(true) sends at once what Nagle was holding", () => {
+    const { h, conn, iss } = established();
+    conn.send(bytes("a"));
+    conn.send(bytes(""));
+    h.settle();
+    h.takeSent();
+    conn.send(bytes("b"));
+    h.settle();
+    h.expectNothingSent();
+    conn.setNoDelay(true);
+    h.settle();
+    h.expectSent([{ flags: ACK | PSH, seq: seqAdd(iss, 2), ack: R(1), payload: "b" }]);
+  });
+});

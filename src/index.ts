@@ -1,0 +1,22 @@
+/**
+ * synack: a userspace TCP/IP stack. This entry point is runtime-neutral (browsers,
+ * Workers, Node); Node-only pieces (node:net-compatible sockets, the real-time driver,
+ * TUN and UDP-tunnel links) are in "synack/node".
+ *
+ * The most used names are exported at the top level; each layer is also available as a
+ * namespace (wire, tcp, ip, sim, trace, api) with everything it offers.
+ */
+export * as wire from "./wire/index.js";
+export * as tcp from "./tcp/index.js";
+export * as ip from "./ip/index.js";
+export * as sim from "./sim/index.js";
+export * as api from "./api/index.js";
+
+export type { Endpoint, Transmit } from "./endpoint.js";
+export type { Millis, Rng } from "./env.js";
+export { Host, type HostOptions } from "./ip/host.js";
+export { SimNetwork, SimRng, type LinkConfig } from "./sim/index.js";
+export { Stack, StreamSocket, StreamServer, SimDriver } from "./api/index.js";
+export { TraceHub, NULL_SINK, type TraceEvent, type TraceSink, type TcpState, type FourTuple } from "./trace/events.js";
+export { parseIpv4Address, formatIpv4Address } from "./wire/ipv4.js";
+export { LINUX_DEFAULTS, type TcpConfig } from "./tcp/config.js";
