@@ -18,6 +18,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Millis } from "../env.js";
 import type { LinkConfig } from "../sim/link.js";
+import { PcapngWriter, PcapWriter, type PacketCapture } from "../trace/capture.js";
 import type { TraceEvent, TraceSink } from "../trace/events.js";
 import { formatIpv4Address } from "../wire/ipv4.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire/tcp.js";
@@ -25,7 +26,7 @@ import { Relay } from "./relay.js";
 import { discardService } from "./services/discard.js";
 import { echoService } from "./services/echo.js";
 import { httpRequest, httpService } from "./services/http.js";
-import { LiveStack } from "./services/live.js";
+import { LiveStack, type PacketDirection } from "./services/live.js";
 import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type PacketLink } from "./tun.js";
 import { parseHostPort, UdpTunnel } from "./udp-tunnel.js";
 
@@ -232,13 +233,13 @@ interface ServiceValues {
 
 /** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
 async function runServices(io: CliIo, link: PacketLink, address: number, values: ServiceValues): Promise<number> {
-  const pcap = values.pcap !== undefined ? new PcapFile(values.pcap) : undefined;
+  const pcap = values.pcap !== undefined ? new PcapFile(values.pcap, link.name) : undefined;
   const trace: TraceSink | undefined = values.trace === true ? { enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) } : undefined;
   const stack = new LiveStack({
     link,
     address,
     ...(trace !== undefined ? { trace } : {}),
-    ...(pcap !== undefined ? { tap: (time: Millis, _dir: string, packet: Uint8Array) => pcap.write(time, packet) } : {}),
+    ...(pcap !== undefined ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => pcap.write(time, direction, packet) } : {}),
   });
   const printTable = (): void => {
     io.stderr.write(connectionTable(stack));
@@ -370,29 +371,26 @@ function describeSegment(s: TcpSegment): string {
   return `[${flags}] seq ${s.seq >>> 0}${ack} win ${s.window} len ${s.payload.length}`;
 }
 
-/** A classic pcap file of raw IPv4 packets (LINKTYPE_RAW), written as packets pass. */
+/**
+ * Every packet in and out, written as it passes: classic pcap (raw IPv4), or pcapng with
+ * each packet's direction when the file name ends in .pcapng.
+ */
 class PcapFile {
   private fd: number | undefined;
-  constructor(path: string) {
-    this.fd = openSync(path, "w");
-    const h = new DataView(new ArrayBuffer(24));
-    h.setUint32(0, 0xa1b2c3d4, true);
-    h.setUint16(4, 2, true);
-    h.setUint16(6, 4, true);
-    h.setUint32(16, 262_144, true);
-    h.setUint32(20, 101, true);
-    writeSync(this.fd, new Uint8Array(h.buffer));
+  private readonly writer: PacketCapture;
+  constructor(
+    path: string,
+    private readonly iface: string,
+  ) {
+    const fd = openSync(path, "w");
+    this.fd = fd;
+    const sink = (chunk: Uint8Array): void => {
+      if (this.fd !== undefined) writeSync(this.fd, chunk);
+    };
+    this.writer = path.endsWith(".pcapng") ? new PcapngWriter(sink, { application: "synack" }) : new PcapWriter(sink);
   }
-  write(timeMs: Millis, packet: Uint8Array): void {
-    if (this.fd === undefined) return;
-    const micros = Math.round(timeMs * 1000);
-    const r = new DataView(new ArrayBuffer(16));
-    r.setUint32(0, Math.floor(micros / 1e6), true);
-    r.setUint32(4, micros % 1e6, true);
-    r.setUint32(8, packet.length, true);
-    r.setUint32(12, packet.length, true);
-    writeSync(this.fd, new Uint8Array(r.buffer));
-    writeSync(this.fd, packet);
+  write(timeMs: Millis, direction: PacketDirection, packet: Uint8Array): void {
+    this.writer.packet(timeMs, this.iface, packet, direction === "in" ? "inbound" : "outbound");
   }
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
