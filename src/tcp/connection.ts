@@ -594,9 +594,10 @@ export class Connection {
   private processAck(now: Millis, seg: TcpSegment): boolean {
     const ack = seg.ack;
     if (seqGt(ack, this.sndMax)) {
-      // Acknowledges something not yet sent: ACK and drop.
+      // Acknowledges something not yet sent: drop, and ACK (RFC 9293), rate-limited as a
+      // challenge ACK (RFC 5961 5.2) so spoofed segments cannot make us flood the peer.
       this.drop(seg, "bad-ack", "ACK for data not sent");
-      this.ackNow = true;
+      this.challengeAck(now);
       return false;
     }
     // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.
