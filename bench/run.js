@@ -5,7 +5,7 @@
 //
 //   node bench/run.js [--quick] [--reps N] [--json]
 //
-// --quick: one repetition and smaller transfers (a smoke run, about 15 s).
+// --quick: one repetition and smaller transfers and floods (a smoke run, about 20 s).
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +22,10 @@ const TRACE_MIB = 8;
 const TRACE_ROUNDS = quick ? 4 : 24;
 const CONN_COUNT = quick ? 20_000 : 60_000;
 const NET_CONN_COUNT = quick ? 4_000 : 10_000;
+const API_CONN_COUNT = quick ? 4_000 : 10_000;
+const API_CONCURRENCY = 50;
+const FLOOD_SYNS = quick ? 100_000 : 400_000;
+const FLOOD_CLIENTS = 100;
 const HEAP_COUNT = 10_000;
 const CHILD_TIMEOUT_MS = 120_000;
 
@@ -64,7 +68,7 @@ function median(xs) {
 
 const started = Date.now();
 const load0 = os.loadavg()[0];
-const runs = { bulk1500: [], bulk65535: [], netBulk: [], conn: [], netConn: [], trace: undefined, heap: undefined };
+const runs = { bulk1500: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
 for (let i = 0; i < reps; i++) {
@@ -79,6 +83,18 @@ log(`connections per second (${reps} x ${CONN_COUNT} synack, ${NET_CONN_COUNT} n
 for (let i = 0; i < reps; i++) {
   runs.netConn.push(child("net-connrate.js", ["--count", NET_CONN_COUNT, "--concurrency", 100]));
   runs.conn.push(child("connrate.js", ["--count", CONN_COUNT, "--concurrency", 100]));
+}
+
+log(`connections per second through the node:net API (${reps} x ${API_CONN_COUNT} each, synack over loopbackPair and node:net over 127.0.0.1)`);
+for (let i = 0; i < reps; i++) {
+  runs.apiNetConn.push(child("net-connrate.js", ["--stack", "kernel", "--count", API_CONN_COUNT, "--concurrency", API_CONCURRENCY]));
+  runs.apiConn.push(child("net-connrate.js", ["--stack", "synack", "--count", API_CONN_COUNT, "--concurrency", API_CONCURRENCY]));
+}
+
+log(`SYN flood (${reps} x ${FLOOD_SYNS} spoofed SYNs per mode, ${FLOOD_CLIENTS} legitimate clients; no node:net reference)`);
+for (let i = 0; i < reps; i++) {
+  runs.floodCookies.push(child("synflood.js", ["--cookies", "overflow", "--syns", FLOOD_SYNS, "--clients", FLOOD_CLIENTS]));
+  runs.floodNever.push(child("synflood.js", ["--cookies", "never", "--syns", FLOOD_SYNS, "--clients", FLOOD_CLIENTS]));
 }
 
 log(`heap per idle connection (${HEAP_COUNT} connections)`);
@@ -96,6 +112,14 @@ const b1500 = med(runs.bulk1500, "gbps");
 const b65535 = med(runs.bulk65535, "gbps");
 const conn = med(runs.conn, "perSec");
 const netConn = med(runs.netConn, "perSec");
+const apiConn = med(runs.apiConn, "perSec");
+const apiNetConn = med(runs.apiNetConn, "perSec");
+const floodSyn = med(runs.floodCookies, "synsPerSec");
+const floodCookieRate = med(runs.floodCookies, "cookiesPerSec");
+const floodDrops = med(runs.floodNever, "dropsPerSec");
+const floodNeverSyn = med(runs.floodNever, "synsPerSec");
+const everyClientIn = (r) => ok(r) && r.connected === r.clients && r.accepted === r.clients;
+const rate = (x) => `${Math.round(x).toLocaleString("en-US")}/s`;
 const heap = runs.heap;
 const tm = ok(runs.trace) ? runs.trace.modes : undefined;
 const tNone = tm?.none.gbps ?? NaN;
@@ -120,12 +144,36 @@ const rows = [
     met: allOk(runs.bulk65535) && b65535 / netGbps >= 0.5,
   },
   {
-    name: "Connections/s (100 B each way)",
+    name: "Connections/s, engine (100 B each way)",
     synack: `${Math.round(conn).toLocaleString("en-US")}/s`,
     ref: `${Math.round(netConn).toLocaleString("en-US")}/s`,
     ratio: conn / netConn,
     target: ">= 100,000/s",
     met: allOk(runs.conn) && conn >= 100_000,
+  },
+  {
+    name: `Connections/s, node:net API (${API_CONCURRENCY} in flight)`,
+    synack: rate(apiConn),
+    ref: rate(apiNetConn),
+    ratio: apiConn / apiNetConn,
+    target: "- (info)",
+    met: undefined,
+  },
+  {
+    name: "SYN flood, cookies: SYNs/s absorbed",
+    synack: rate(floodSyn),
+    ref: "n/a (kernel path)",
+    ratio: NaN,
+    target: `all ${FLOOD_CLIENTS} clients get in`,
+    met: allOk(runs.floodCookies) && runs.floodCookies.every(everyClientIn),
+  },
+  {
+    name: "SYN flood, no cookies: drops/s",
+    synack: rate(floodDrops),
+    ref: "n/a",
+    ratio: NaN,
+    target: "- (info)",
+    met: undefined,
   },
   {
     name: "Heap per idle ESTABLISHED end",
@@ -165,17 +213,17 @@ out.push("");
 out.push(`synack benchmarks - ${new Date().toISOString()} - node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${reps} rep(s), medians`);
 out.push(`load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}: above the CPU count means other work shared the machine`);
 out.push("");
-const head = [pad("benchmark", 36), pad("synack", 14), pad("node:net loopback", 20), pad("ratio", 8), pad("target", 20), "met"];
+const head = [pad("benchmark", 44), pad("synack", 14), pad("node:net loopback", 20), pad("ratio", 8), pad("target", 24), "met"];
 out.push(head.join(" "));
-out.push("-".repeat(106));
+out.push("-".repeat(118));
 for (const r of rows) {
   out.push(
     [
-      pad(r.name, 36),
+      pad(r.name, 44),
       pad(r.synack, 14),
       pad(r.ref, 20),
       pad(Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : "-", 8),
-      pad(r.target, 20),
+      pad(r.target, 24),
       r.met === undefined ? "" : r.met ? "yes" : "NO",
     ].join(" "),
   );
@@ -187,27 +235,54 @@ out.push("-".repeat(100));
 const g = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} Gbit/s` : "-");
 for (const r of traceRows) {
   const m = tm?.[r.mode];
-  out.push([pad(r.name, 36), pad(`${g(m?.gbps)} ${r.vs}`, 24), `${g(m?.gbpsCpu)} ${r.vsCpu}`].join(" "));
+  out.push([pad(r.name, 44), pad(`${g(m?.gbps)} ${r.vs}`, 24), `${g(m?.gbpsCpu)} ${r.vsCpu}`].join(" "));
 }
 const spread = (m, cpu) => (tm ? (cpu ? `${tm[m].minCpu.toFixed(2)}-${tm[m].maxCpu.toFixed(2)}` : `${tm[m].min.toFixed(2)}-${tm[m].max.toFixed(2)}`) : "-");
 out.push(`(round-to-round range, wall: none ${spread("none")}, hub ${spread("hub")}, counting ${spread("noop")}; CPU: ${spread("none", 1)}, ${spread("hub", 1)}, ${spread("noop", 1)} Gbit/s)`);
+out.push("");
+out.push(`SYN flood: ${FLOOD_SYNS.toLocaleString("en-US")} spoofed SYNs fed to a listener (SYN queue 1024) as fast as it takes them, ${FLOOD_CLIENTS} legitimate clients connecting meanwhile; medians. No node:net reference (the kernel's SYN path needs raw sockets).`);
+for (const [label, rs] of [["cookies on overflow", runs.floodCookies], ["cookies off", runs.floodNever]]) {
+  const good = rs.filter(ok);
+  const m = (k) => median(good.map((r) => r[k]));
+  const ins = good.map((r) => `${r.connected}/${r.clients}`).join(", ");
+  const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : "-");
+  out.push(
+    `  ${pad(label, 20)} ${rate(m("synsPerSec"))} SYNs, cookies sent ${rate(m("cookiesPerSec"))}, dropped ${rate(m("dropsPerSec"))}; ` +
+      `clients in: ${ins || "-"}; handshake median ${ms(m("handshakeMsMedian"))}, max ${ms(m("handshakeMsMax"))}; ` +
+      `server connections at the end ${Math.round(m("serverConnsAtEnd"))}, heap growth ${m("heapGrowthMiB").toFixed(1)} MiB`,
+  );
+}
 out.push("");
 const notes = [];
 const c1500 = med(runs.bulk1500, "gbpsCpu");
 const c65535 = med(runs.bulk65535, "gbpsCpu");
 if (Number.isFinite(c1500)) notes.push(`bulk per CPU-second of the synack process: MTU 1500 ${c1500.toFixed(2)}, MTU 65535 ${c65535.toFixed(2)} Gbit/s`);
 const ppc = med(runs.conn, "packetsPerConn");
-if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection`);
-if (ok(heap) && heap.closedRetainedMs > 0) notes.push(`heap: closed connections stayed referenced (timer heap) for ${heap.closedRetainedMs} ms after CLOSED`);
+const appc = med(runs.apiConn, "packetsPerConn");
+if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection (engine), ${appc.toFixed(1)} (node:net API)`);
+const limitedRuns = [...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn].filter((r) => r.limited === true);
+if (limitedRuns.length > 0) notes.push(`connections/s: ${limitedRuns.length} run(s) stopped opening at the time limit before the count (still valid rates), e.g. ${limitedRuns[0].command}`);
+if (ok(heap)) {
+  notes.push(
+    heap.closedRetainedMs > 0
+      ? `heap: closed connections stayed referenced (timer heap) for ${heap.closedRetainedMs} ms after CLOSED`
+      : "heap: closed connections were released at once (closedRetainedMs 0)",
+  );
+}
 if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
-const everyRun = [...runs.bulk1500, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, heap, ...traceModes];
+const floodRuns = [...runs.floodCookies, ...runs.floodNever];
+const everyRun = [...runs.bulk1500, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
   if (r.errors > 0) problems.push(`${r.command}: ${r.errors} connection errors (first: ${r.firstError})`);
   if (r.retransmits > 0) problems.push(`${r.command}: ${r.retransmits} retransmissions on a lossless link`);
+}
+for (const r of runs.floodCookies) {
+  if (ok(r) && !everyClientIn(r)) problems.push(`${r.command}: only ${r.connected} of ${r.clients} legitimate clients connected (${r.accepted} accepted) during the flood`);
+  if (ok(r) && r.clientErrors > 0) problems.push(`${r.command}: ${r.clientErrors} legitimate clients failed`);
 }
 const waited = everyRun.filter((r) => r.idleWaits > 0);
 if (waited.length > 0) {
@@ -228,7 +303,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,
