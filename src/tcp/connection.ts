@@ -1217,8 +1217,9 @@ export class Connection {
   pendingWake = false;
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
-  /** When the layer's timer queue will next look at this connection (Infinity: not queued). */
+  /** This connection's place in the layer's timer queue (see timer-queue.ts). */
   timerAt = Infinity;
+  timerIndex = -1;
 
   private armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
     this.timers[slot] = at;

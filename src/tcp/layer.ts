@@ -148,7 +148,7 @@ export class TcpLayer implements ConnectionContext {
     for (;;) {
       const conn = this.timers.popDue(now);
       if (conn === undefined) break;
-      if (conn.deadline <= now) conn.onTimer(now);
+      conn.onTimer(now);
       this.reschedule(conn);
     }
     this.settle(now);
@@ -204,6 +204,7 @@ export class TcpLayer implements ConnectionContext {
     }
     if (to === "CLOSED") {
       this.connections.delete(conn);
+      this.timers.remove(conn);
       this.dirty.delete(conn);
       if (listener !== undefined) {
         if (listener.synQueue.delete(conn)) this.traceQueues(listener);
@@ -215,7 +216,7 @@ export class TcpLayer implements ConnectionContext {
 
   touched(conn: Connection, wantsFlush: boolean): void {
     if (wantsFlush && !conn.isClosed()) this.dirty.add(conn);
-    this.timers.schedule(conn, conn.deadline);
+    this.reschedule(conn);
     if (conn.pendingWake && !conn.wakeQueued) {
       conn.wakeQueued = true;
       this.woken.push(conn);
@@ -350,7 +351,7 @@ export class TcpLayer implements ConnectionContext {
   }
 
   private reschedule(conn: Connection): void {
-    if (!conn.isClosed()) this.timers.schedule(conn, conn.deadline);
+    this.timers.schedule(conn, conn.isClosed() ? Infinity : conn.deadline);
   }
 
   private deliverWakes(): void {

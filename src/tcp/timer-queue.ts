@@ -1,94 +1,98 @@
 /**
- * Which connection's timer fires next: a binary min-heap with lazy deletion.
- *
- * A connection restarts its retransmission timer on nearly every ACK; pushing a heap entry
- * each time would fill the heap with stale entries. Instead an owner is only pushed when
- * its deadline moves *earlier* than the entry it already has. When an entry comes due the
- * caller checks the owner's real deadline and reschedules it if it moved later.
- *
- * Each owner carries the time of its live entry (`timerAt`), so telling a live entry from
- * a stale one costs a field read rather than a map lookup.
+ * Which connection's timer fires next: an indexed binary min-heap with one entry per
+ * connection. Each owner records its deadline and its position in the heap, so moving a
+ * deadline (a retransmission timer restarted by nearly every ACK) is an in-place sift,
+ * and a closed connection leaves the heap at once instead of lingering until its old
+ * deadline (which kept closed connections in memory).
  */
 import type { Millis } from "../env.js";
 
-interface Entry<T> {
-  at: Millis;
-  owner: T;
-}
-
-/** Something that can be scheduled: it remembers when its live entry is due (Infinity: none). */
+/** Something that can be scheduled. `timerIndex` is -1 while it is not in the heap. */
 export interface Schedulable {
   timerAt: Millis;
+  timerIndex: number;
 }
 
 export class TimerQueue<T extends Schedulable> {
-  private heap: Entry<T>[] = [];
-
-  /** Makes sure `owner` is popped no later than `at` (Infinity: nothing to schedule). */
-  schedule(owner: T, at: Millis): void {
-    if (at === Infinity || owner.timerAt <= at) return;
-    owner.timerAt = at;
-    this.push({ at, owner });
-  }
-
-  /** Earliest scheduled time, or Infinity. */
-  peekTime(): Millis {
-    while (this.heap.length > 0) {
-      const top = this.heap[0]!;
-      if (top.owner.timerAt === top.at) return top.at;
-      this.pop(); // stale
-    }
-    return Infinity;
-  }
-
-  /** Removes and returns an owner whose entry is due at `now`, or undefined. */
-  popDue(now: Millis): T | undefined {
-    while (this.heap.length > 0) {
-      const top = this.heap[0]!;
-      if (top.owner.timerAt !== top.at) {
-        this.pop();
-        continue;
-      }
-      if (top.at > now) return undefined;
-      this.pop();
-      top.owner.timerAt = Infinity;
-      return top.owner;
-    }
-    return undefined;
-  }
+  private readonly heap: T[] = [];
 
   get size(): number {
     return this.heap.length;
   }
 
-  private push(e: Entry<T>): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.at <= e.at) break;
-      h[i] = h[parent]!;
-      i = parent;
+  /** Sets `owner`'s deadline; Infinity takes it out of the queue. */
+  schedule(owner: T, at: Millis): void {
+    if (at === Infinity) {
+      this.remove(owner);
+      return;
     }
-    h[i] = e;
+    const i = owner.timerIndex;
+    owner.timerAt = at;
+    if (i < 0) {
+      owner.timerIndex = this.heap.length;
+      this.heap.push(owner);
+      this.up(owner.timerIndex);
+    } else {
+      this.up(i);
+      this.down(owner.timerIndex);
+    }
   }
 
-  private pop(): void {
+  remove(owner: T): void {
+    const i = owner.timerIndex;
+    if (i < 0) return;
+    const last = this.heap.pop()!;
+    owner.timerIndex = -1;
+    owner.timerAt = Infinity;
+    if (last === owner) return;
+    this.heap[i] = last;
+    last.timerIndex = i;
+    this.up(i);
+    this.down(last.timerIndex);
+  }
+
+  /** Earliest deadline, or Infinity. */
+  peekTime(): Millis {
+    return this.heap.length > 0 ? this.heap[0]!.timerAt : Infinity;
+  }
+
+  /** Removes and returns an owner whose deadline is at or before `now`, or undefined. */
+  popDue(now: Millis): T | undefined {
+    const top = this.heap[0];
+    if (top === undefined || top.timerAt > now) return undefined;
+    this.remove(top);
+    return top;
+  }
+
+  private up(i: number): void {
     const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    let i = 0;
+    const item = h[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.timerAt <= item.timerAt) break;
+      h[i] = h[parent]!;
+      h[i]!.timerIndex = i;
+      i = parent;
+    }
+    h[i] = item;
+    item.timerIndex = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
     const n = h.length;
+    const item = h[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && h[r]!.at < h[l]!.at ? r : l;
-      if (h[c]!.at >= last.at) break;
+      const c = r < n && h[r]!.timerAt < h[l]!.timerAt ? r : l;
+      if (h[c]!.timerAt >= item.timerAt) break;
       h[i] = h[c]!;
+      h[i]!.timerIndex = i;
       i = c;
     }
-    h[i] = last;
+    h[i] = item;
+    item.timerIndex = i;
   }
 }
