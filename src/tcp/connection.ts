@@ -105,7 +105,8 @@ export class Connection {
   /** Window scaling, timestamps and SACK as agreed in the handshake. */
   readonly negotiation: Negotiation;
   /** What the peer reported holding beyond SND.UNA (SACK). */
-  private readonly scoreboard = new Scoreboard();
+  /** Created by the first SACK blocks received: most connections never need one. */
+  private scoreboard: Scoreboard | undefined;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   private highRxt: Seq = 0 as Seq;
   /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
@@ -611,7 +612,10 @@ export class Connection {
     // closed (RFC 1122 4.2.2.17: the connection MUST NOT be dropped; Linux resets
     // icsk_probes_out on every ACK).
     if (this.timers.persist !== Infinity) this.retries = 0;
-    if (this.negotiation.sack && seg.options.sackBlocks !== undefined) this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+    if (this.negotiation.sack && seg.options.sackBlocks !== undefined) {
+      this.scoreboard ??= new Scoreboard();
+      this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+    }
     if (seqGt(ack, this.sndUna)) {
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
@@ -642,7 +646,7 @@ export class Connection {
     if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
-    this.scoreboard.prune(ack);
+    this.scoreboard?.prune(ack);
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = echoedRtt ?? timedRtt;
@@ -941,7 +945,7 @@ export class Connection {
   private sendNextSegment(now: Millis): number {
     // Resending after a timeout: skip what the receiver reported holding (SACK).
     if (seqLt(this.sndNxt, this.sndMax)) {
-      const sackedEnd = this.scoreboard.sackedUntil(this.sndNxt);
+      const sackedEnd = this.scoreboard?.sackedUntil(this.sndNxt);
       if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
     }
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
@@ -951,7 +955,7 @@ export class Connection {
     const cwndLeft = this.congestion.cwnd - flight;
     const mss = this.segmentMss();
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
-    const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard.nextHole(this.sndNxt) : undefined;
+    const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
@@ -1003,7 +1007,7 @@ export class Connection {
     const offset = seqDiff(from, this.sndBufSeq);
     if (offset < 0) return;
     let len = Math.max(0, Math.min(this.segmentMss(), this.sendBuffer.length - offset));
-    const hole = this.scoreboard.nextHole(from);
+    const hole = this.scoreboard?.nextHole(from);
     if (hole !== undefined && hole.start === from) len = Math.min(len, seqDiff(hole.end, from));
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax);
     if (len === 0 && !fin) return;
@@ -1014,7 +1018,7 @@ export class Connection {
 
   /** During SACK recovery: repair the next hole not yet retransmitted (RFC 6675 NextSeg, rule 1). */
   private retransmitNextHole(now: Millis): boolean {
-    const hole = this.scoreboard.nextHole(seqMax(this.highRxt, this.sndUna));
+    const hole = this.scoreboard?.nextHole(seqMax(this.highRxt, this.sndUna));
     if (hole === undefined) return false;
     this.retransmitAt(now, hole.start);
     return true;
@@ -1283,7 +1287,7 @@ export class Connection {
       rcvShift: this.negotiation.rcvShift,
       timestamps: this.negotiation.timestamps,
       sack: this.negotiation.sack,
-      sacked: this.scoreboard.sackedBytes,
+      sacked: this.scoreboard?.sackedBytes ?? 0,
       cwnd: this.congestion.cwnd,
       ssthresh: this.congestion.ssthresh,
       srtt: this.rtt.srtt,
