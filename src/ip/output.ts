@@ -18,7 +18,9 @@
  * datagram (all its fragments share it). RFC 6864 4.1 only needs IDs unique per
  * (src, dst, protocol) within the reassembly lifetime for fragmentable datagrams.
  */
+import { PacketAllocator } from "./packet-alloc.js";
 import type { Millis } from "../env.js";
+import type { TraceSink } from "../trace/events.js";
 import { emitIpv4Header, IPV4_MIN_HEADER } from "../wire/ipv4.js";
 import type { DropRecorder } from "./drops.js";
 import { planFragments } from "./fragment.js";
@@ -63,10 +65,14 @@ export interface OutputOptions {
   ttl: number;
   /** First identification value (random, so IDs are not predictable from boot). */
   firstId: number;
+  /** Traces each fragment as it leaves (`fragment-out`), named after `hostName`. */
+  trace?: TraceSink;
+  hostName?: string;
 }
 
 export class Ipv4Output {
   private nextId: number;
+  private readonly packets = new PacketAllocator();
 
   constructor(private readonly opts: OutputOptions) {
     this.nextId = opts.firstId & 0xffff;
@@ -99,7 +105,7 @@ export class Ipv4Output {
     this.nextId = (this.nextId + 1) & 0xffff;
     const ttl = d.ttl ?? this.opts.ttl;
     if (fits) {
-      const packet = new Uint8Array(totalLength);
+      const packet = this.packets.alloc(totalLength);
       d.writePayload(packet, IPV4_MIN_HEADER, src);
       emitIpv4Header(
         { src, dst: d.dst, protocol: d.protocol, payloadLength: d.payloadLength, ttl, id, tos: d.tos ?? 0, dontFragment: d.policy !== "dont" },
@@ -124,6 +130,11 @@ export class Ipv4Output {
         0,
       );
       packet.set(payload.subarray(p.offset, p.offset + p.length), IPV4_MIN_HEADER);
+      // Before transmit, so the link's verdict on this fragment follows its event.
+      const trace = this.opts.trace;
+      if (trace?.enabled) {
+        trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
+      }
       this.opts.transmit(packet);
     }
     stats.fragOks++;
