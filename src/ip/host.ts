@@ -130,13 +130,17 @@ export class Host implements Endpoint {
       ttl,
       // Drawn after the TCP layer's draws, so TCP's random choices do not depend on IP.
       firstId: opts.rng.nextU32() & 0xffff,
+      trace,
+      hostName: opts.name,
     });
-    this.udp = new UdpLayer({ routing: this.routing, output: this.output, drops: this.drops, rng: opts.rng, socketDefaults: opts.udp ?? {} });
+    this.udp = new UdpLayer({ routing: this.routing, output: this.output, drops: this.drops, rng: opts.rng, socketDefaults: opts.udp ?? {}, trace, hostName: opts.name });
     this.icmp = new IcmpLayer({
       routing: this.routing,
       output: this.output,
       drops: this.drops,
       rateLimit: { ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit },
+      trace,
+      hostName: opts.name,
     });
     this.icmp.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
 

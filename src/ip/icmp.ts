@@ -10,6 +10,7 @@
  * Fragmentation-needed messages update nothing: there is no path-MTU cache.
  */
 import type { Millis } from "../env.js";
+import type { TraceSink } from "../trace/events.js";
 import {
   emitIcmp,
   ICMP_DEST_UNREACHABLE,
@@ -84,6 +85,9 @@ export interface IcmpLayerOptions {
   rateLimit?: IcmpRateLimitConfig;
   /** Bytes of echo requests the application may queue between polls. */
   sendBufferSize?: number;
+  /** Traces errors sent (`icmp-out`), named after `hostName`. */
+  trace?: TraceSink;
+  hostName?: string;
 }
 
 interface QueuedEcho {
@@ -196,6 +200,9 @@ export class IcmpLayer {
         : type === ICMP_TIME_EXCEEDED
           ? { kind: "time-exceeded", code, original }
           : { kind: "other", type, code, rest: 0, body: original };
+    // Before output, so the packet's link events follow it.
+    const trace = this.opts.trace;
+    if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: h.src, icmpType: type, code });
     // RFC 1122 3.2.2: the error comes from the address the offending datagram was sent to.
     return this.send(now, h.src, h.dst, message);
   }

@@ -69,7 +69,27 @@ export type TraceEvent =
    * a note for the reader. Emitted by drivers, never by the engine, so narrations can show
    * the call that caused the segments and state changes after it.
    */
-  | { type: "app"; time: Millis; host: string; call: string; detail?: string; tuple?: FourTuple };
+  | { type: "app"; time: Millis; host: string; call: string; detail?: string; tuple?: FourTuple }
+  /**
+   * A UDP datagram handed to IP (S33). `length` is the UDP payload. When IP has to cut it
+   * to fit the MTU, its `fragment-out` events follow at once; otherwise the packet's link
+   * events do.
+   */
+  | { type: "udp-out"; time: Millis; host: string; tuple: FourTuple; length: number }
+  /**
+   * A whole UDP datagram (reassembled if it came in fragments) reached UDP, and what became
+   * of it: queued for the application, dropped because the socket's receive buffer was
+   * full, or no socket. `queuedBytes` of `bufferBytes` were charged to the receive buffer
+   * before it arrived (no socket: both 0).
+   */
+  | { type: "udp-in"; time: Millis; host: string; tuple: FourTuple; length: number; outcome: UdpOutcome; queuedBytes: number; bufferBytes: number }
+  /** One fragment of a datagram IP cut to fit the MTU, as it leaves (offset and length in bytes of IP payload). */
+  | { type: "fragment-out"; time: Millis; host: string; src: number; dst: number; protocol: number; id: number; offset: number; length: number; more: boolean }
+  /** An ICMP error this host sends (port unreachable, time exceeded in reassembly ...). */
+  | { type: "icmp-out"; time: Millis; host: string; dst: number; icmpType: number; code: number };
+
+/** What UDP did with an arriving datagram. */
+export type UdpOutcome = "queued" | "rcvbuf-full" | "no-port";
 
 export type TraceEventType = TraceEvent["type"];
 

@@ -11,6 +11,7 @@
  * Counters are the Linux `Udp:` MIB rows of /proc/net/snmp.
  */
 import type { Millis, Rng } from "../../env.js";
+import type { TraceSink, UdpOutcome } from "../../trace/events.js";
 import { formatIpv4Address, PROTO_UDP } from "../../wire/ipv4.js";
 import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, type IcmpQuote } from "../../wire/icmp.js";
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from "../../wire/udp.js";
@@ -55,6 +56,9 @@ export interface UdpLayerOptions {
   rng: Rng;
   /** Options every new socket starts with. */
   socketDefaults?: UdpSocketOptions;
+  /** Traces datagrams sent (`udp-out`) and arriving (`udp-in`), named after `hostName`. */
+  trace?: TraceSink;
+  hostName?: string;
 }
 
 export type UdpReceiveResult = "delivered" | "no-port" | "dropped";
@@ -124,12 +128,16 @@ export class UdpLayer {
     const { srcPort, dstPort, payload } = parsed.value;
     const socket = this.lookup(src, srcPort, dst, dstPort);
     if (socket === undefined) {
+      this.traceIn(now, src, srcPort, dst, dstPort, payload.length, "no-port", 0, 0);
       this.stats.noPorts++;
       this.opts.drops.drop(now, "no-port", () => `UDP ${formatIpv4Address(src)}:${srcPort} -> ${formatIpv4Address(dst)}:${dstPort}: no socket`);
       return "no-port";
     }
+    const before = socket.receiveQueueBytes;
     // Copied: the driver may reuse the packet buffer once receive returns.
-    if (!socket.deliver({ data: payload.slice(), address: src, port: srcPort, localAddress: dst })) {
+    const queued = socket.deliver({ data: payload.slice(), address: src, port: srcPort, localAddress: dst });
+    this.traceIn(now, src, srcPort, dst, dstPort, payload.length, queued ? "queued" : "rcvbuf-full", before, socket.receiveBufferSize);
+    if (!queued) {
       this.stats.rcvbufErrors++;
       this.stats.inErrors++;
       this.opts.drops.drop(now, "rcvbuf-full", () => `UDP ${socket.describe()}: receive buffer full (${socket.receiveQueueBytes} of ${socket.receiveBufferSize} bytes), ${payload.length}-byte datagram lost`);
@@ -200,8 +208,22 @@ export class UdpLayer {
   // -----------------------------------------------------------------------------------------
   // Internals
 
+  private traceIn(now: Millis, src: number, srcPort: number, dst: number, dstPort: number, length: number, outcome: UdpOutcome, queuedBytes: number, bufferBytes: number): void {
+    const trace = this.opts.trace;
+    if (!trace?.enabled) return;
+    const tuple = { localAddr: dst, localPort: dstPort, remoteAddr: src, remotePort: srcPort };
+    trace.emit({ type: "udp-in", time: now, host: this.opts.hostName ?? "", tuple, length, outcome, queuedBytes, bufferBytes });
+  }
+
   private transmit(now: Millis, d: PendingDatagram): void {
     const length = UDP_HEADER_LENGTH + d.data.length;
+    const trace = this.opts.trace;
+    // Before output, so the packet's (or its fragments') events follow it.
+    if (trace?.enabled) {
+      const route = this.opts.routing.lookup(d.dst);
+      const localAddr = d.src !== 0 ? d.src : route.ok ? route.value.source : 0;
+      trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr, localPort: d.srcPort, remoteAddr: d.dst, remotePort: d.dstPort }, length: d.data.length });
+    }
     const result = this.opts.output.send(now, {
       dst: d.dst,
       ...(d.src !== 0 ? { src: d.src } : {}),
