@@ -4,12 +4,21 @@
  * A list of chunks with a read offset into the first one: appending never copies, and
  * acknowledging drops whole chunks, so an idle connection holds no buffer memory at all.
  * The stack takes ownership of appended chunks; callers must not modify them afterwards.
+ *
+ * Segments are usually cut one after another, so `peek` remembers where the last one
+ * ended and continues from there instead of walking the list from the start.
  */
 export class SendBuffer {
   private chunks: Uint8Array[] = [];
-  /** Offset of the first unacknowledged byte inside chunks[0]. */
+  /** Index of the first live chunk (dropped chunks before it are compacted away lazily). */
+  private first = 0;
+  /** Offset of the first unacknowledged byte inside chunks[first]. */
   private head = 0;
   private bytes = 0;
+  /** Cursor of the last peek: logical offset `cursorOffset` starts in chunk `cursorChunk` at `cursorPos`. */
+  private cursorOffset = -1;
+  private cursorChunk = 0;
+  private cursorPos = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -33,21 +42,26 @@ export class SendBuffer {
   /** Drops `n` acknowledged bytes from the front. */
   consume(n: number): void {
     n = Math.min(n, this.bytes);
+    if (n === 0) return;
     this.bytes -= n;
+    this.cursorOffset = -1;
     while (n > 0) {
-      const first = this.chunks[0]!;
-      const left = first.length - this.head;
+      const left = this.chunks[this.first]!.length - this.head;
       if (n < left) {
         this.head += n;
-        return;
+        break;
       }
       n -= left;
-      this.chunks.shift();
+      this.first++;
       this.head = 0;
     }
     if (this.bytes === 0) {
       this.chunks = [];
+      this.first = 0;
       this.head = 0;
+    } else if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
     }
   }
 
@@ -57,24 +71,47 @@ export class SendBuffer {
    */
   peek(offset: number, len: number): Uint8Array {
     len = Math.max(0, Math.min(len, this.bytes - offset));
-    let pos = offset + this.head;
-    let i = 0;
-    while (i < this.chunks.length && pos >= this.chunks[i]!.length) {
-      pos -= this.chunks[i]!.length;
-      i++;
-    }
     if (len === 0) return EMPTY;
-    const first = this.chunks[i]!;
-    if (pos + len <= first.length) return first.subarray(pos, pos + len);
-    const out = new Uint8Array(len);
-    let written = 0;
-    while (written < len) {
-      const c = this.chunks[i++]!;
-      const take = Math.min(c.length - pos, len - written);
-      out.set(c.subarray(pos, pos + take), written);
-      written += take;
+    let i: number;
+    let pos: number;
+    if (offset === this.cursorOffset) {
+      i = this.cursorChunk;
+      pos = this.cursorPos;
+    } else {
+      i = this.first;
+      pos = offset + this.head;
+      while (pos >= this.chunks[i]!.length) {
+        pos -= this.chunks[i]!.length;
+        i++;
+      }
+    }
+    const chunk = this.chunks[i]!;
+    let out: Uint8Array;
+    if (pos + len <= chunk.length) {
+      out = chunk.subarray(pos, pos + len);
+      pos += len;
+    } else {
+      out = new Uint8Array(len);
+      let written = 0;
+      while (written < len) {
+        const c = this.chunks[i]!;
+        const take = Math.min(c.length - pos, len - written);
+        out.set(c.subarray(pos, pos + take), written);
+        written += take;
+        pos += take;
+        if (pos === c.length && written < len) {
+          i++;
+          pos = 0;
+        }
+      }
+    }
+    if (pos === this.chunks[i]!.length && i + 1 < this.chunks.length) {
+      i++;
       pos = 0;
     }
+    this.cursorOffset = offset + len;
+    this.cursorChunk = i;
+    this.cursorPos = pos;
     return out;
   }
 }
