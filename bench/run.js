@@ -68,12 +68,13 @@ function median(xs) {
 
 const started = Date.now();
 const load0 = os.loadavg()[0];
-const runs = { bulk1500: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined };
+const runs = { bulk1500: [], bulk1500Offload: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
 for (let i = 0; i < reps; i++) {
   runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
   runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB]));
+  runs.bulk1500Offload.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB, "--offload"]));
   runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB]));
   // node:net is fast and short, hence noisier: sample it on both sides of the synack runs.
   runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
@@ -109,6 +110,7 @@ const allOk = (rs) => rs.length > 0 && rs.every(ok);
 
 const netGbps = med(runs.netBulk, "gbps");
 const b1500 = med(runs.bulk1500, "gbps");
+const b1500Offload = med(runs.bulk1500Offload, "gbps");
 const b65535 = med(runs.bulk65535, "gbps");
 const conn = med(runs.conn, "perSec");
 const netConn = med(runs.netConn, "perSec");
@@ -134,6 +136,14 @@ const rows = [
     ratio: b1500 / netGbps,
     target: ">= 2.5 Gbit/s",
     met: allOk(runs.bulk1500) && b1500 >= 2.5,
+  },
+  {
+    name: `Bulk, MTU 1500, checksum offload as loopback (${BULK_MIB} MiB)`,
+    synack: `${b1500Offload.toFixed(2)} Gbit/s`,
+    ref: `${netGbps.toFixed(2)} Gbit/s`,
+    ratio: b1500Offload / netGbps,
+    target: ">= 2.5 Gbit/s",
+    met: allOk(runs.bulk1500Offload) && b1500Offload >= 2.5,
   },
   {
     name: `Bulk, MTU 65535 (${BULK_MIB} MiB)`,
@@ -273,7 +283,7 @@ if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
 const floodRuns = [...runs.floodCookies, ...runs.floodNever];
-const everyRun = [...runs.bulk1500, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
+const everyRun = [...runs.bulk1500, ...runs.bulk1500Offload, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);

@@ -66,6 +66,12 @@ export interface HostOptions {
   udp?: UdpSocketOptions;
   /** Verify IPv4 header checksums (default true). */
   verifyChecksum?: boolean;
+  /**
+   * The link guarantees integrity, as Linux loopback does: TCP checksums are neither
+   * computed nor verified, nor IPv4 header checksums verified (default false). Only for
+   * in-memory links; captures of such traffic show checksums as wrong.
+   */
+  checksumOffload?: boolean;
 }
 
 export interface HostCounters {
@@ -95,10 +101,12 @@ export class Host implements Endpoint {
   private readonly input: Ipv4Input;
   private readonly output: Ipv4Output;
   private readonly drops: DropRecorder;
+  private readonly checksumOffload: boolean;
   private now: Millis = 0;
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
+    this.checksumOffload = opts.checksumOffload === true;
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
     this.routing = buildRouting(opts, mtu);
@@ -159,7 +167,7 @@ export class Host implements Endpoint {
       onUnknownProtocol: (now, d) => {
         this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PROTOCOL);
       },
-      verifyChecksum: opts.verifyChecksum !== false,
+      verifyChecksum: opts.verifyChecksum !== false && opts.checksumOffload !== true,
     });
 
     this.counters = {
@@ -199,7 +207,7 @@ export class Host implements Endpoint {
 
   private deliverTcp(now: Millis, d: InboundDatagram): void {
     const { src, dst } = d.header;
-    const tcp = parseTcp(d.payload, { src, dst });
+    const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
     this.tcp.receive(now, src, dst, tcp.value);
   }
@@ -221,7 +229,7 @@ export class Host implements Endpoint {
       protocol: PROTO_TCP,
       payloadLength: headerLength(seg.options) + seg.payload.length,
       writePayload: (buf, offset, src) => {
-        emitTcp(seg, buf, offset, { src, dst: tuple.remoteAddr });
+        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr });
       },
       policy: "do",
       allowOversize: true,

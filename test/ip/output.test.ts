@@ -100,3 +100,30 @@ describe("identification and fragments", () => {
     expect(header(sent[0]!).ttl).toBe(64);
   });
 });
+
+describe("checksum offload (in-memory links)", () => {
+  it("two hosts with checksumOffload exchange TCP data with zero TCP checksums; a normal host drops such segments", async () => {
+    const { SimNetwork } = await import("../../src/sim/index.js");
+    const { Host } = await import("../../src/ip/host.js");
+    const { parseIpv4Address } = await import("../../src/wire/ipv4.js");
+    const a = parseIpv4Address("10.0.0.1")!;
+    const b = parseIpv4Address("10.0.0.2")!;
+    const run = (offloadServer: boolean) => {
+      const net = new SimNetwork({ seed: 1, packetLog: true });
+      const client = net.addHost("a", a, (transmit, ctx) => new Host({ name: "a", address: a, rng: ctx.rng, transmit, checksumOffload: true })).endpoint;
+      const server = net.addHost("b", b, (transmit, ctx) => new Host({ name: "b", address: b, rng: ctx.rng, transmit, checksumOffload: offloadServer })).endpoint;
+      net.connect("a", "b", { delay: 1 });
+      const l = server.tcp.listen(80);
+      const c = client.tcp.connect({ localAddr: a, remoteAddr: b, remotePort: 80 });
+      net.runFor(100);
+      return { c, l, net, server };
+    };
+    const ok = run(true);
+    expect(ok.c.state).toBe("ESTABLISHED");
+    const syn = ok.net.packetLog.find((e) => e.event === "send" && e.from === "a")!;
+    expect((syn.bytes[20 + 16]! << 8) | syn.bytes[20 + 17]!).toBe(0); // TCP checksum left zero
+    const strict = run(false);
+    expect(strict.c.state).toBe("SYN_SENT");
+    expect(strict.server.counters.drops["bad-checksum"]).toBeGreaterThan(0);
+  });
+});
