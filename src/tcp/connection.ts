@@ -612,9 +612,12 @@ export class Connection {
     // closed (RFC 1122 4.2.2.17: the connection MUST NOT be dropped; Linux resets
     // icsk_probes_out on every ACK).
     if (this.timers.persist !== Infinity) this.retries = 0;
+    let newlySacked = false;
     if (this.negotiation.sack && seg.options.sackBlocks !== undefined) {
       this.scoreboard ??= new Scoreboard();
+      const before = this.scoreboard.sackedBytes;
       this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+      newlySacked = this.scoreboard.sackedBytes > before;
     }
     if (seqGt(ack, this.sndUna)) {
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
@@ -626,7 +629,9 @@ export class Connection {
       seg.payload.length === 0 &&
       (seg.flags & (SYN | FIN)) === 0 &&
       this.sndMax !== this.sndUna &&
-      (seg.window << this.negotiation.sndShift) === oldWindow
+      // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
+      // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
+      ((seg.window << this.negotiation.sndShift) === oldWindow || newlySacked)
     ) {
       this.onDuplicateAck(now);
     }
@@ -675,7 +680,9 @@ export class Connection {
   }
 
   private onDuplicateAck(now: Millis): void {
-    const outcome = this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize());
+    // RFC 6675 IsLost(SND.UNA): DupThresh segments' worth SACKed above it.
+    const lost = this.scoreboard !== undefined && this.scoreboard.sackedBytes >= 3 * this.sendMss;
+    const outcome = this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize(), lost);
     if (outcome === "fast-retransmit") {
       this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
       this.highRxt = this.sndUna;
@@ -952,7 +959,9 @@ export class Connection {
     const pending = this.sendBuffer.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
-    const cwndLeft = this.congestion.cwnd - flight;
+    // With SACK, what the receiver holds has left the network: count the pipe (RFC 6675).
+    const pipe = this.scoreboard !== undefined ? flight - this.scoreboard.sackedBelow(this.sndNxt) : flight;
+    const cwndLeft = this.congestion.cwnd - pipe;
     const mss = this.segmentMss();
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
@@ -1160,6 +1169,7 @@ export class Connection {
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
   private negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
+    this.congestion.sack = this.negotiation.sack;
     const peerMss = o.mss ?? this.ctx.config.defaultMss;
     // Timestamps take 12 bytes of every segment: payload per segment shrinks by that much.
     const mss = Math.min(peerMss, this.ourMss()) - this.negotiation.perSegmentOptionBytes;

@@ -28,6 +28,16 @@ export class Scoreboard {
     return n;
   }
 
+  /** SACKed bytes below `limit` (the part of the flight the receiver already holds). */
+  sackedBelow(limit: Seq): number {
+    let n = 0;
+    for (const r of this.ranges) {
+      if (!seqLt(r.left, limit)) break;
+      n += seqDiff(seqMin(r.right, limit), r.left);
+    }
+    return n;
+  }
+
   /** Merges the blocks of an ACK; blocks outside (una, max] are ignored (RFC 2018 stale/bogus). */
   update(blocks: readonly SackBlock[], una: Seq, max: Seq): void {
     for (const b of blocks) {

@@ -111,6 +111,20 @@ describe("SACK (RFC 2018)", () => {
     ]);
   });
 
+  it("duplicate ACKs whose window grows (as Linux's do) still trigger fast retransmit when they SACK new data", () => {
+    const { h, conn, iss } = withSack();
+    conn.send(new Uint8Array(6000));
+    h.settle();
+    h.takeSent();
+    const S = (k: number) => seqAdd(iss, 1 + k * 1000);
+    for (let k = 2; k <= 4; k++) {
+      // Segment 0 lost; each later arrival: same cumulative ACK, a bigger window, a longer SACK block.
+      h.deliver({ flags: ACK, seq: R(1), ack: S(0), window: 60000 + k * 1000, options: { sackBlocks: [{ left: S(1), right: S(k) }] } });
+    }
+    expect(h.takeSent().map((s) => s.seq)).toContain(S(0));
+    expect(conn.congestion.inRecovery).toBe(true);
+  });
+
   it("the sender repairs every hole the scoreboard shows, skipping SACKed data", () => {
     const { h, conn, iss } = withSack();
     conn.send(new Uint8Array(10_000));

@@ -4,6 +4,10 @@
  * congestion avoidance and how far it falls on loss is the WindowAlgorithm's (CUBIC by
  * default, as Linux; Reno on request).
  *
+ * With SACK (`sack` true) recovery follows RFC 6675 instead: loss is also detected from
+ * the scoreboard, cwnd is set to ssthresh and not inflated, and the connection limits
+ * sending by the "pipe" (bytes in flight that were not SACKed) rather than by flight size.
+ *
  * The controller only does window arithmetic; the connection decides what to retransmit
  * from the `AckOutcome` it returns. Windows are in bytes.
  */
@@ -27,6 +31,8 @@ export class CongestionControl {
   /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
   private recover: Seq | undefined;
   inRecovery = false;
+  /** SACK was negotiated: RFC 6675 recovery (see above). */
+  sack = false;
   constructor(
     readonly algorithm: WindowAlgorithm,
     private mss: number,
@@ -44,17 +50,19 @@ export class CongestionControl {
    * A cumulative ACK acknowledged `acked` new bytes. `ack` is the new SND.UNA and `flight`
    * the bytes still outstanding after it.
    */
-  onNewAck(now: Millis, acked: number, ack: Seq, flight: number, srtt: Millis | undefined): AckOutcome {
+  onNewAck(now: Millis, acked: number, ack: Seq, _flight: number, srtt: Millis | undefined): AckOutcome {
     this.dupAcks = 0;
     if (this.inRecovery) {
       if (this.recover !== undefined && seqGe(ack, this.recover)) {
-        // Full acknowledgement (RFC 6582 3.2 step 3): deflate the window.
-        this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+        // Full acknowledgement (RFC 6582 3.2 step 3, option 2, as Linux): cwnd = ssthresh.
+        // Option 1 (flight + 1 MSS) restarts at almost nothing when the pipe drained.
+        this.cwnd = this.ssthresh;
         this.inRecovery = false;
         return "none";
       }
-      // Partial acknowledgement (step 5): deflate by the amount acked, add back one MSS.
-      this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
+      // Partial acknowledgement (RFC 6582 step 5): deflate by the amount acked, add back
+      // one MSS. With SACK, cwnd is not inflated in the first place (RFC 6675).
+      if (!this.sack) this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
       return "partial-ack";
     }
     if (this.cwnd < this.ssthresh) {
@@ -66,20 +74,24 @@ export class CongestionControl {
     return "none";
   }
 
-  /** A duplicate ACK (RFC 5681 section 2 definition) while data is outstanding. */
-  onDuplicateAck(now: Millis, sndMax: Seq, flight: number): AckOutcome {
+  /**
+   * A duplicate ACK while data is outstanding (RFC 5681 section 2, or with SACK an ACK
+   * that reported new SACKed data, RFC 6675 section 2). `lost` says the scoreboard already
+   * shows SND.UNA lost (RFC 6675 IsLost: DupThresh segments SACKed above it).
+   */
+  onDuplicateAck(now: Millis, sndMax: Seq, flight: number, lost = false): AckOutcome {
     this.dupAcks++;
     if (this.inRecovery) {
-      this.cwnd += this.mss; // step 4: inflate for each segment that left the network
+      if (!this.sack) this.cwnd += this.mss; // RFC 5681 step 4: inflate per segment that left
       return "none";
     }
-    if (this.dupAcks !== DUPACK_THRESHOLD) return "none";
+    if (this.dupAcks < DUPACK_THRESHOLD && !lost) return "none";
     // RFC 6582 3.2 step 2: only enter recovery if this loss is after the last one.
     if (this.recover !== undefined && !seqGt(sndMax, this.recover)) return "none";
     this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.recover = sndMax;
     this.inRecovery = true;
-    this.cwnd = this.ssthresh + DUPACK_THRESHOLD * this.mss;
+    this.cwnd = this.sack ? this.ssthresh : this.ssthresh + DUPACK_THRESHOLD * this.mss;
     return "fast-retransmit";
   }
 
