@@ -15,6 +15,9 @@ import type { ExpectSpec } from "./model.js";
 import type { ScenarioRun } from "./runner.js";
 import { toMillis } from "./time.js";
 
+/** Drop reasons of the IP layer (src/ip/drops.ts) that concern whole datagrams. */
+const IP_REASONS = new Set(["rcvbuf-full", "no-port", "frag-timeout", "frag-overlap", "frag-invalid", "frag-limit", "too-big"]);
+
 export interface ExpectResult {
   ok: boolean;
   /** What was checked, e.g. "client: SYN_SENT > ESTABLISHED". */
@@ -118,11 +121,48 @@ class Context {
         return within(n, e) ? pass(what) : fail(what, `it has ${n}`);
       }
       case "drops": {
-        const n = this.run.events.filter((x) =>
-          e.host !== undefined ? x.type === "drop" && x.host === e.host && x.reason === e.reason : x.type === "link" && x.action === "drop" && x.link === e.link && x.reason === e.reason,
-        ).length;
-        const what = `${e.host ?? e.link} drops ${bound(e)} segment${e.equals === 1 ? "" : "s"} (${e.reason})`;
-        return within(n, e) ? pass(what) : fail(what, `${n} dropped`);
+        // The IP layer's finer reasons ("rcvbuf-full", "frag-timeout") lead the detail of a drop event.
+        const found = this.run.events.filter((x) =>
+          e.host !== undefined
+            ? x.type === "drop" && x.host === e.host && (x.reason === e.reason || (x.detail?.startsWith(`${e.reason}: `) ?? false))
+            : x.type === "link" && x.action === "drop" && x.link === e.link && x.reason === e.reason,
+        );
+        const n = found.length;
+        const unit = IP_REASONS.has(e.reason) ? "datagram" : "segment";
+        const times = e.times?.map(toMillis);
+        const what = `${e.host ?? e.link} drops ${bound(e)} ${unit}${e.equals === 1 ? "" : "s"} (${e.reason})${times !== undefined ? ` at ${times.map(formatTime).join(", ")}` : ""}`;
+        if (!within(n, e)) return fail(what, `${n} dropped`);
+        const got = found.map((x) => x.time);
+        if (times !== undefined && !sameList(times, got)) return fail(what, `dropped at ${got.map(formatTime).join(", ") || "no time"}`);
+        return pass(what);
+      }
+      case "udp": {
+        const app = this.run.udpApps.get(e.socket ?? e.host ?? "");
+        const facts: string[] = [];
+        if (e.sent !== undefined) facts.push(`sent ${e.sent}`);
+        if (e.read !== undefined) facts.push(`read ${e.read}`);
+        if (e.readBytes !== undefined) facts.push(`read ${e.readBytes} bytes`);
+        if (e.dropped !== undefined) facts.push(`lost ${e.dropped} to a full receive buffer`);
+        const what = `${e.socket ?? e.host ?? "?"} UDP socket: ${facts.join(", ") || "exists"}`;
+        if (app === undefined) return fail(what, "there is no such socket");
+        const s = app.socket.stats;
+        const problems: string[] = [];
+        if (e.sent !== undefined && app.sent !== e.sent) problems.push(`sent ${app.sent}`);
+        if (e.read !== undefined && app.read !== e.read) problems.push(`read ${app.read}`);
+        if (e.readBytes !== undefined && app.readBytes !== e.readBytes) problems.push(`read ${app.readBytes} bytes`);
+        if (e.dropped !== undefined && s.receiveBufferDrops !== e.dropped) problems.push(`lost ${s.receiveBufferDrops}`);
+        return problems.length === 0 ? pass(what) : fail(what, problems.join(", "));
+      }
+      case "counters": {
+        const c = this.run.counters(e.host);
+        const wanted: Array<[string, string, number, number | undefined]> = [];
+        for (const group of ["udp", "ip", "icmp", "reassembly"] as const) {
+          const table: Readonly<Record<string, number>> = { ...c[group] };
+          for (const [k, v] of Object.entries(e[group] ?? {})) wanted.push([group, k, v, table[k]]);
+        }
+        const what = `${e.host} counters: ${wanted.map(([g, k, v]) => `${g}.${k} = ${v}`).join(", ")}`;
+        const wrong = wanted.filter(([, , v, got]) => got !== v).map(([g, k, , got]) => `${g}.${k} = ${got ?? "no such counter"}`);
+        return wrong.length === 0 ? pass(what) : fail(what, wrong.join(", "));
       }
       case "call-error": {
         const found = this.run.callErrors.filter((c) => c.host === e.host && c.code === e.code);

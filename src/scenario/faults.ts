@@ -9,7 +9,7 @@ import type { Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { allRules, type FaultRule } from "../sim/index.js";
 import type { TraceEvent } from "../trace/events.js";
-import { parseIpv4, PROTO_TCP, readU32 } from "../wire/ipv4.js";
+import { parseIpv4, PROTO_TCP, PROTO_UDP, readU32 } from "../wire/ipv4.js";
 import { parseTcp, type TcpSegment } from "../wire/tcp.js";
 import { segmentMatches } from "./flags.js";
 import type { FaultSpec } from "./model.js";
@@ -30,11 +30,23 @@ class Fault {
 
   /** True when this packet is one the fault applies to (counts every match). */
   hits(packet: Uint8Array): boolean {
-    const seg = tcpSegmentOf(packet);
-    if (seg === undefined || !segmentMatches(seg, this.spec.match ?? {})) return false;
+    if (this.spec.match?.protocol === "udp") {
+      if (!udpMatches(packet, this.spec.match.fragment)) return false;
+    } else {
+      const seg = tcpSegmentOf(packet);
+      if (seg === undefined || !segmentMatches(seg, this.spec.match ?? {})) return false;
+    }
     this.seen++;
     return this.spec.nth === undefined || this.spec.nth.includes(this.seen);
   }
+}
+
+/** A UDP packet (any fragment of one, too), optionally only fragments or only whole datagrams. */
+function udpMatches(packet: Uint8Array, fragment: boolean | undefined): boolean {
+  const ip = parseIpv4(packet, { verifyChecksum: false });
+  if (!ip.ok || ip.value.header.protocol !== PROTO_UDP) return false;
+  const h = ip.value.header;
+  return fragment === undefined || (h.moreFragments || h.fragmentOffset !== 0) === fragment;
 }
 
 export class FaultPlan {

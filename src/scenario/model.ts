@@ -72,10 +72,20 @@ export interface MatchSpec {
   data?: boolean;
 }
 
+/**
+ * What a fault applies to: TCP segments by flags and data (the default), or UDP packets
+ * (`protocol: "udp"`), optionally only fragments (`fragment: true`: MF set or a non-zero
+ * offset) or only unfragmented ones (`false`).
+ */
+export interface PacketMatchSpec extends MatchSpec {
+  protocol?: "tcp" | "udp";
+  fragment?: boolean;
+}
+
 export interface FaultSpec {
   from: string;
   to: string;
-  match?: MatchSpec;
+  match?: PacketMatchSpec;
   /** Which matching segments (1 = the first); default every one. */
   nth?: number[];
   action: "drop" | "delay" | "corrupt" | "duplicate";
@@ -93,6 +103,12 @@ interface Target {
   host?: string;
 }
 
+/** `socket` names a UDP socket (given by `as`); `host` alone means the socket named after the host. */
+interface UdpTarget {
+  socket?: string;
+  host?: string;
+}
+
 export type ActionSpec =
   | (At & { do: "listen"; host: string; port: number; backlog?: number; accept?: boolean; as?: string })
   | (At & { do: "connect"; host: string; to: string; port: number; localPort?: number; as?: string })
@@ -102,7 +118,15 @@ export type ActionSpec =
   | (At & { do: "unplug" | "plug"; host: string })
   | (At & { do: "syn-flood"; host: string; target: string; port: number; count: number; interval?: TimeSpec; spoof?: string })
   | (At & { do: "note"; text: string })
-  | (At & { do: "ss"; host: string });
+  | (At & { do: "ss"; host: string })
+  /** A UDP socket on `port`; `rcvbuf` bounds its receive buffer in bytes; `reading: false` leaves datagrams queued until `udp-read`. */
+  | (At & { do: "udp-bind"; host: string; port: number; as?: string; rcvbuf?: number; reading?: boolean })
+  /** `count` datagrams (default 1) of `size` bytes (or `text`), one every `interval` (default all at once). */
+  | (At & UdpTarget & { do: "udp-send"; to: string; port: number; size?: number; text?: string; count?: number; interval?: TimeSpec })
+  /** The application reads up to `count` queued datagrams (default all of them). */
+  | (At & UdpTarget & { do: "udp-read"; count?: number })
+  /** The host's UDP, IP fragment and ICMP counters in the narration, like `netstat -su`. */
+  | (At & { do: "netstat"; host: string });
 
 export type ActionKind = ActionSpec["do"];
 
@@ -117,7 +141,11 @@ export type ExpectSpec =
   | { expect: "timer"; conn?: string; host?: string; timer: TimerKind; armed?: TimeSpec[]; fired?: TimeSpec[] }
   | { expect: "received"; conn?: string; host?: string; bytes?: number; text?: string; eof?: boolean }
   | ({ expect: "count"; host: string; state: TcpState; at: TimeSpec } & Bound)
-  | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string } & Bound)
+  | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string; times?: TimeSpec[] } & Bound)
+  /** What a UDP socket's application saw: datagrams sent, read (and their bytes), dropped for a full receive buffer. */
+  | { expect: "udp"; socket?: string; host?: string; sent?: number; read?: number; readBytes?: number; dropped?: number }
+  /** A host's counters at the end, by group and name as in `host.counters` (`udp.rcvbufErrors`, `reassembly.timeouts` ...). */
+  | { expect: "counters"; host: string; udp?: Record<string, number>; ip?: Record<string, number>; icmp?: Record<string, number>; reassembly?: Record<string, number> }
   | { expect: "call-error"; host: string; code: string; at?: TimeSpec };
 
 export type ExpectKind = ExpectSpec["expect"];

@@ -5,11 +5,13 @@
  */
 import type { Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
-import { Host } from "../ip/host.js";
+import { Host, type HostCounters } from "../ip/host.js";
+import { IpError } from "../ip/errors.js";
 import { SimNetwork, type LinkConfig, type PacketRecorder } from "../sim/index.js";
 import { AddressInUseError } from "../tcp/layer.js";
 import { TraceHub, type FourTuple, type TraceEvent } from "../trace/events.js";
 import type { NarrateHost } from "../trace/narrate/index.js";
+import { renderNetstat } from "../trace/netstat.js";
 import { renderTable, type HostTable } from "../trace/table.js";
 import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
 import { AppConnection } from "./app.js";
@@ -18,6 +20,7 @@ import type { ActionSpec, HostSpec, LinkSettings, ScenarioSpec } from "./model.j
 import { RawHost } from "./raw-host.js";
 import { hostTable } from "./snapshot.js";
 import { toMillis } from "./time.js";
+import { UdpApp } from "./udp-app.js";
 import { parsePrefix } from "./validate.js";
 
 /** Paths nobody configured get this one-way delay: a 20 ms round trip reads well. */
@@ -59,6 +62,8 @@ export class ScenarioRun {
   readonly net: SimNetwork;
   readonly seed: number;
   readonly apps = new Map<string, AppConnection>();
+  /** Scripted UDP sockets by label (`as`, or the host's name). */
+  readonly udpApps = new Map<string, UdpApp>();
   readonly callErrors: CallError[] = [];
   /** Engine events whose time disagreed with the simulator clock: should stay 0. */
   restamped = 0;
@@ -134,6 +139,13 @@ export class ScenarioRun {
 
   tcpHostNames(): string[] {
     return [...this.tcpHosts.keys()];
+  }
+
+  /** A host's counters (UDP, IP, ICMP, reassembly, drops) right now. */
+  counters(host: string): HostCounters {
+    const h = this.tcpHosts.get(host);
+    if (h === undefined) throw new Error(`no host named "${host}" with a stack`);
+    return h.counters;
   }
 
   /** The connection table of a TCP host right now. */
@@ -216,6 +228,21 @@ export class ScenarioRun {
         const lines = renderTable(this.table(a.host), { maxPerState: 3 });
         return this.app(a.host, "ss", lines.join("\n"));
       }
+      case "netstat": {
+        const h = this.tcpHosts.get(a.host)!;
+        return this.app(a.host, "netstat", renderNetstat(a.host, h.address, h.counters).join("\n"));
+      }
+      case "udp-bind":
+        return this.udpBind(a);
+      case "udp-send":
+        return this.udpSend(a);
+      case "udp-read": {
+        const label = a.socket ?? a.host ?? "";
+        const app = this.udpApps.get(label);
+        if (app === undefined) return this.fail(a.host ?? label, "recv()", "ESCRIPT", `no UDP socket named "${label}" at ${this.net.now} ms`);
+        if (app.take(a.count ?? Infinity) === 0) this.app(app.host, "recv()", "nothing queued");
+        return;
+      }
       case "unplug":
       case "plug":
         this.app(a.host, a.do === "unplug" ? "unplugged" : "plugged in");
@@ -271,7 +298,58 @@ export class ScenarioRun {
     }
   }
 
-  private onConnection(a: Exclude<ActionSpec, { do: "listen" | "connect" | "note" | "ss" | "unplug" | "plug" | "syn-flood" }>): void {
+  private udpBind(a: Extract<ActionSpec, { do: "udp-bind" }>): void {
+    const host = this.tcpHosts.get(a.host)!;
+    const label = a.as ?? a.host;
+    this.app(a.host, `udp bind(${a.port})`, a.rcvbuf !== undefined ? `rcvbuf ${a.rcvbuf}` : undefined);
+    try {
+      const socket = host.udp.bind(a.port, 0, a.rcvbuf !== undefined ? { receiveBufferSize: a.rcvbuf } : {});
+      this.udpApps.set(label, this.newUdpApp(label, a.host, socket, a.reading !== false));
+    } catch (e) {
+      this.fail(a.host, "bind()", e instanceof IpError ? e.code : "EINVAL", String(e instanceof Error ? e.message : e));
+    }
+  }
+
+  private newUdpApp(label: string, host: string, socket: UdpApp["socket"], reading: boolean): UdpApp {
+    return new UdpApp(label, host, socket, reading, (n, bytes, left) => {
+      const what = n === 1 ? `${bytes} bytes` : `${n} datagrams, ${bytes} bytes`;
+      this.app(host, "recv()", `${what}${left > 0 ? `; ${left} still queued` : ""}`);
+    });
+  }
+
+  private udpSend(a: Extract<ActionSpec, { do: "udp-send" }>): void {
+    const label = a.socket ?? a.host ?? "";
+    let app = this.udpApps.get(label);
+    if (app === undefined && a.socket === undefined && a.host !== undefined) {
+      // A host that never bound sends from an ephemeral port, bound by its first send.
+      app = this.newUdpApp(label, a.host, this.tcpHosts.get(a.host)!.udp.open(), true);
+      this.udpApps.set(label, app);
+    }
+    if (app === undefined) return this.fail(a.host ?? label, "sendto()", "ESCRIPT", `no UDP socket named "${label}" at ${this.net.now} ms`);
+    const sender = app;
+    const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
+    const data = a.text !== undefined ? new TextEncoder().encode(a.text) : pattern(a.size ?? 0);
+    const count = a.count ?? 1;
+    const interval = a.interval !== undefined ? toMillis(a.interval) : 0;
+    const what = a.text !== undefined ? `${JSON.stringify(a.text)} (${data.length} bytes)` : `${data.length} bytes`;
+    const detail = count === 1 ? what : `${count} x ${what}${interval > 0 ? `, every ${interval}ms` : ", all at once"}`;
+    this.app(sender.host, `sendto ${formatIpv4Address(remote)}:${a.port}:`, detail);
+    const sendOne = (): void => {
+      try {
+        sender.socket.send(data, { address: remote, port: a.port });
+        sender.sent++;
+      } catch (e) {
+        this.fail(sender.host, "sendto()", e instanceof IpError ? e.code : "EINVAL", String(e instanceof Error ? e.message : e));
+      }
+    };
+    sendOne();
+    for (let i = 1; i < count; i++) {
+      if (interval === 0) sendOne();
+      else this.net.at(this.net.now + i * interval, sendOne);
+    }
+  }
+
+  private onConnection(a: Exclude<ActionSpec, { do: "listen" | "connect" | "note" | "ss" | "unplug" | "plug" | "syn-flood" | "netstat" | "udp-bind" | "udp-send" | "udp-read" }>): void {
     const label = a.conn ?? a.host ?? "";
     const app = this.apps.get(label);
     const host = app?.host ?? a.host ?? label;

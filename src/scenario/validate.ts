@@ -4,6 +4,10 @@
  * 1 to 65535, got "eighty""). Nothing runs until a scenario passes, so a typo never turns
  * into a confusing simulation.
  */
+import type { IcmpStats } from "../ip/icmp.js";
+import type { ReassemblyStats } from "../ip/reassembly.js";
+import { newIpStats } from "../ip/stats.js";
+import type { UdpStats } from "../ip/udp/layer.js";
 import { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpState, TimerKind } from "../trace/events.js";
 import { parseIpv4Address } from "../wire/ipv4.js";
@@ -19,8 +23,20 @@ export interface Issue {
 
 const STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
 const TIMERS: readonly TimerKind[] = ["rto", "persist", "keepalive", "time-wait", "fin-wait-2", "delayed-ack", "syn-ack"];
-const ACTIONS: readonly ActionKind[] = ["listen", "connect", "send", "shutdown", "close", "abort", "stop-reading", "read", "keepalive", "unplug", "plug", "syn-flood", "note", "ss"];
-const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "call-error"];
+const ACTIONS: readonly ActionKind[] = ["listen", "connect", "send", "shutdown", "close", "abort", "stop-reading", "read", "keepalive", "unplug", "plug", "syn-flood", "note", "ss", "udp-bind", "udp-send", "udp-read", "netstat"];
+const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "call-error", "udp", "counters"];
+/** The counters an "expect": "counters" may name, by group (kept in step with the stats types by `satisfies`). */
+const COUNTERS: Readonly<Record<"udp" | "ip" | "icmp" | "reassembly", readonly string[]>> = {
+  udp: Object.keys({
+    inDatagrams: 0, noPorts: 0, inErrors: 0, inCsumErrors: 0, rcvbufErrors: 0, outDatagrams: 0, sndbufErrors: 0, icmpErrorsReported: 0, icmpErrorsIgnored: 0,
+  } satisfies Record<keyof UdpStats, 0>),
+  ip: Object.keys(newIpStats()),
+  icmp: Object.keys({
+    inMsgs: 0, inErrors: 0, inCsumErrors: 0, inEchos: 0, inEchoReps: 0, inDestUnreachs: 0, inTimeExcds: 0,
+    outMsgs: 0, outEchos: 0, outEchoReps: 0, outDestUnreachs: 0, outTimeExcds: 0, outRateLimited: 0, errorsIgnored: 0,
+  } satisfies Record<keyof IcmpStats, 0>),
+  reassembly: Object.keys({ fragments: 0, reassembled: 0, timeouts: 0, overlaps: 0, duplicates: 0, invalid: 0, tooMany: 0 } satisfies Record<keyof ReassemblyStats, 0>),
+};
 const LINK_NUMBERS = ["loss", "duplicate", "reorder", "corrupt", "rate", "queueLimit", "mtu"] as const;
 const LINK_TIMES = ["delay", "jitter", "reorderDelay"] as const;
 const PROBABILITIES = new Set(["loss", "duplicate", "reorder", "corrupt"]);
@@ -126,10 +142,11 @@ export function validateScenario(input: unknown): { ok: true; spec: ScenarioSpec
   const faults = root["faults"] === undefined ? [] : (c.array("faults", root["faults"]) ?? []);
   faults.forEach((f, i) => checkFault(c, `faults[${i}]`, f, hosts));
   const labels = new Set<string>(hosts.keys());
+  const sockets = new Set<string>(hosts.keys());
   const script = c.array("script", root["script"]) ?? [];
-  script.forEach((a, i) => checkAction(c, `script[${i}]`, a, hosts, labels));
+  script.forEach((a, i) => checkAction(c, `script[${i}]`, a, hosts, labels, sockets));
   const expects = root["expect"] === undefined ? [] : (c.array("expect", root["expect"]) ?? []);
-  expects.forEach((e, i) => checkExpect(c, `expect[${i}]`, e, hosts, labels));
+  expects.forEach((e, i) => checkExpect(c, `expect[${i}]`, e, hosts, labels, sockets));
   if (root["narrate"] !== undefined) {
     const n = c.object("narrate", root["narrate"]);
     if (n !== undefined) {
@@ -243,8 +260,15 @@ function checkFault(c: Checker, path: string, v: unknown, hosts: Map<string, str
   if (o["match"] !== undefined) {
     const m = c.object(`${path}.match`, o["match"]);
     if (m !== undefined) {
-      c.keys(`${path}.match`, m, ["flags", "hasFlags", "lacksFlags", "data"]);
-      checkMatch(c, `${path}.match`, m);
+      c.keys(`${path}.match`, m, ["flags", "hasFlags", "lacksFlags", "data", "protocol", "fragment"]);
+      const protocol = c.string(`${path}.match.protocol`, m["protocol"], { optional: true, oneOf: ["tcp", "udp"] });
+      if (protocol === "udp") {
+        for (const k of ["flags", "hasFlags", "lacksFlags", "data"]) if (m[k] !== undefined) c.fail(`${path}.match.${k}`, `a UDP match takes only "fragment"; "${k}" is about TCP segments`);
+        c.boolean(`${path}.match.fragment`, m["fragment"], true);
+      } else {
+        if (m["fragment"] !== undefined) c.fail(`${path}.match.fragment`, `"fragment" needs "protocol": "udp" (TCP segments are never fragmented)`);
+        checkMatch(c, `${path}.match`, m);
+      }
     }
   }
   if (o["nth"] !== undefined) c.array(`${path}.nth`, o["nth"])?.forEach((n, i) => c.integer(`${path}.nth[${i}]`, n, 1, Number.MAX_SAFE_INTEGER));
@@ -265,7 +289,19 @@ function targetRef(c: Checker, path: string, o: Obj, hosts: Map<string, string>,
   }
 }
 
-function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, string>, labels: Set<string>): void {
+/** Resolves `socket` / `host` to a UDP socket label (`as` of a udp-bind, or a host's name). */
+function socketRef(c: Checker, path: string, o: Obj, hosts: Map<string, string>, sockets: Set<string>): void {
+  if (o["socket"] !== undefined) {
+    const label = c.string(`${path}.socket`, o["socket"]);
+    if (label !== undefined && !sockets.has(label)) c.fail(`${path}.socket`, `no UDP socket named ${show(label)} (name one with "as" in a udp-bind action); known: ${[...sockets].join(", ")}`);
+  } else if (o["host"] !== undefined) {
+    hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
+  } else {
+    c.fail(path, `say which UDP socket: "socket" (a name given with "as") or "host" (that host's socket)`);
+  }
+}
+
+function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, string>, labels: Set<string>, sockets: Set<string>): void {
   const o = c.object(path, v);
   if (o === undefined) return;
   c.time(`${path}.at`, o["at"]);
@@ -332,8 +368,35 @@ function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.string(`${path}.text`, o["text"]);
       return;
     case "ss":
+    case "netstat":
       c.keys(path, o, [...common, "host"]);
       hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
+      return;
+    case "udp-bind":
+      c.keys(path, o, [...common, "host", "port", "as", "rcvbuf", "reading"]);
+      hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
+      c.integer(`${path}.port`, o["port"], 1, 65535);
+      c.integer(`${path}.rcvbuf`, o["rcvbuf"], 1, 1 << 30, true);
+      c.boolean(`${path}.reading`, o["reading"], true);
+      if (o["as"] !== undefined) sockets.add(c.string(`${path}.as`, o["as"]) ?? "");
+      return;
+    case "udp-send":
+      c.keys(path, o, [...common, "socket", "host", "to", "port", "size", "text", "count", "interval"]);
+      socketRef(c, path, o, hosts, sockets);
+      if (typeof o["to"] === "string" && parseIpv4Address(o["to"]) === undefined) hostRef(c, `${path}.to`, o["to"], hosts);
+      else c.string(`${path}.to`, o["to"]);
+      c.integer(`${path}.port`, o["port"], 1, 65535);
+      if ((o["size"] === undefined) === (o["text"] === undefined)) c.fail(path, `give either "size" (bytes per datagram) or "text" (a string) to send`);
+      // 65,535 - 20 (IP header) - 8 (UDP header): larger is EMSGSIZE before anything is sent.
+      c.integer(`${path}.size`, o["size"], 0, 65_507, true);
+      c.string(`${path}.text`, o["text"], { optional: true });
+      c.integer(`${path}.count`, o["count"], 1, 1_000_000, true);
+      c.time(`${path}.interval`, o["interval"], true);
+      return;
+    case "udp-read":
+      c.keys(path, o, [...common, "socket", "host", "count"]);
+      socketRef(c, path, o, hosts, sockets);
+      c.integer(`${path}.count`, o["count"], 1, Number.MAX_SAFE_INTEGER, true);
       return;
   }
 }
@@ -344,7 +407,7 @@ function checkBounds(c: Checker, path: string, o: Obj): void {
   for (const k of given) c.integer(`${path}.${k}`, o[k], 0, Number.MAX_SAFE_INTEGER);
 }
 
-function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, string>, labels: Set<string>): void {
+function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, string>, labels: Set<string>, sockets: Set<string>): void {
   const o = c.object(path, v);
   if (o === undefined) return;
   const kind = c.string(`${path}.expect`, o["expect"], { oneOf: EXPECTS }) as ExpectKind | undefined;
@@ -415,7 +478,8 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       checkBounds(c, path, o);
       return;
     case "drops":
-      c.keys(path, o, ["expect", "host", "link", "reason", "equals", "atLeast", "atMost"]);
+      c.keys(path, o, ["expect", "host", "link", "reason", "times", "equals", "atLeast", "atMost"]);
+      if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
       if ((o["host"] === undefined) === (o["link"] === undefined)) c.fail(path, `give either "host" (drops by a host's stack) or "link" ("a->b", drops on the way)`);
       if (o["host"] !== undefined) hostRef(c, `${path}.host`, o["host"], hosts);
       if (o["link"] !== undefined) c.string(`${path}.link`, o["link"]);
@@ -428,6 +492,28 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.string(`${path}.code`, o["code"]);
       c.time(`${path}.at`, o["at"], true);
       return;
+    case "udp": {
+      const facts = ["sent", "read", "readBytes", "dropped"];
+      c.keys(path, o, ["expect", "socket", "host", ...facts]);
+      socketRef(c, path, o, hosts, sockets);
+      if (facts.every((k) => o[k] === undefined)) c.fail(path, `give at least one of: ${facts.join(", ")}`);
+      for (const k of facts) c.integer(`${path}.${k}`, o[k], 0, Number.MAX_SAFE_INTEGER, true);
+      return;
+    }
+    case "counters": {
+      const groups = ["udp", "ip", "icmp", "reassembly"] as const;
+      c.keys(path, o, ["expect", "host", ...groups]);
+      hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
+      if (groups.every((g) => o[g] === undefined)) c.fail(path, `give at least one group of counters: ${groups.join(", ")}`);
+      for (const g of groups) {
+        if (o[g] === undefined) continue;
+        const table = c.object(`${path}.${g}`, o[g]);
+        if (table === undefined) continue;
+        c.keys(`${path}.${g}`, table, COUNTERS[g]);
+        for (const [k, n] of Object.entries(table)) if (COUNTERS[g].includes(k)) c.integer(`${path}.${g}.${k}`, n, 0, Number.MAX_SAFE_INTEGER);
+      }
+      return;
+    }
   }
 }
 

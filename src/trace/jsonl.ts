@@ -46,6 +46,8 @@ export function eventJson(e: TraceEvent, opts: JsonOptions = {}): { [key: string
   for (const [key, value] of Object.entries(e) as Array<[string, unknown]>) {
     if (value === undefined) continue;
     if (key === "tuple") out[key] = tupleJson(value as FourTuple);
+    // Addresses of fragment-out and icmp-out events, dotted like the tuples'.
+    else if ((key === "src" || key === "dst") && typeof value === "number") out[key] = formatIpv4Address(value);
     else if (key === "segment") out[key] = segmentJson(value as TcpSegment, opts);
     else if (typeof value === "number") out[key] = Number.isFinite(value) ? value : null;
     else if (typeof value === "string" || typeof value === "boolean") out[key] = value;

@@ -2,6 +2,7 @@
 import type { ScenarioSpec } from "../model.js";
 import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
 import { corruption, dataTransfer, duplication, keepalive, lostData, reordering, zeroWindow } from "./data.js";
+import { udpFragments, udpOverflow } from "./udp.js";
 import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
 export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
@@ -30,6 +31,8 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   keepalive,
   synFlood,
   synFloodCookies,
+  udpOverflow,
+  udpFragments,
 ];
 
 export function findBuiltin(name: string): ScenarioSpec | undefined {

@@ -14,6 +14,8 @@ import type { FourTuple, TcpState, TraceEvent } from "../events.js";
 import { connectionKey, formatDuration, formatTime } from "../format.js";
 import { SeqNames, type SeqMode } from "../seqnames.js";
 import { HiddenTraffic } from "./hidden.js";
+import { DATAGRAM_OVERHEAD } from "../../ip/udp/receive-queue.js";
+import { explainFragmentLost, explainIcmp, explainUdpCall, explainUdpIn, explainUdpLost, icmpName, ipDropReason, reassemblyTimeoutNote } from "./udp.js";
 import { ArrivalExplainer } from "./arrival.js";
 import { describeKnowledge, explainCall, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
 import { segmentLabel, WindowScales, type Direction } from "./label.js";
@@ -45,6 +47,17 @@ interface OpenRow {
   priority: number;
   /** Kept even with nothing to show when explaining (an arrival the reader should hear about). */
   keepForExplain: boolean;
+  /** The row already says why the datagram was dropped: the drop event that follows adds nothing. */
+  absorbDrop?: boolean;
+}
+
+/** A UDP datagram on its way, numbered per sender (#1, #2 ...) so its arrival can say which it was. */
+interface UdpFlight {
+  src: number;
+  srcPort: number;
+  length: number;
+  n: number;
+  fragments: number;
 }
 
 const INITIAL_STATE = "CLOSED";
@@ -74,6 +87,10 @@ class Builder {
   /** The probe timer that just fired per host: its bare ACK is labelled as a probe. */
   private readonly probeAt = new Map<string, { time: Millis; timer: string }>();
   private open: OpenRow | undefined;
+  private readonly udpSent = new Map<string, number>();
+  private readonly udpInFlight = new Map<string, UdpFlight[]>();
+  /** "receiver:fragment id" -> the datagram's number, for the reassembly timeout. */
+  private readonly fragmentIds = new Map<string, number>();
 
   constructor(
     private readonly events: readonly TraceEvent[],
@@ -83,7 +100,10 @@ class Builder {
       this.cols.set(h.name, i);
       this.colByAddress.set(h.address, i);
     });
-    this.colState = opts.hosts.map(() => INITIAL_STATE);
+    // A host that uses UDP and never TCP has no connection state to show.
+    const tcpHosts = new Set(events.flatMap((e) => (e.type === "state" || e.type === "segment-out" || e.type === "segment-in" || (e.type === "app" && e.call.startsWith("listen")) ? [e.host] : [])));
+    const udpHosts = new Set(events.flatMap((e) => (e.type === "udp-out" || e.type === "udp-in" ? [e.host] : [])));
+    this.colState = opts.hosts.map((h) => (udpHosts.has(h.name) && !tcpHosts.has(h.name) ? "" : INITIAL_STATE));
     this.focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
     for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address);
     this.names = new SeqNames(opts.seq, opts.hosts.map((h) => h.name));
@@ -152,6 +172,14 @@ class Builder {
         return;
       case "drop":
         return this.onDrop(e);
+      case "udp-out":
+        return this.onUdpOut(e, index);
+      case "fragment-out":
+        return this.onFragmentOut(e, index);
+      case "udp-in":
+        return this.onUdpIn(e);
+      case "icmp-out":
+        return this.onIcmpOut(e, index);
       case "error":
         this.attach(e.host, e.time, { text: `error ${e.code}`, tone: "error" }, e.tuple);
         this.setMeaning(explainTransition(e.host, this.peerName(e.tuple), "CLOSED", "CLOSED", "", { error: e.code }), 6);
@@ -175,8 +203,13 @@ class Builder {
   }
 
   private onApp(e: Extract<TraceEvent, { type: "app" }>): void {
+    // A program reading as datagrams arrive: its recv() belongs to the arrival's row.
+    if (e.call === "recv()" && this.open !== undefined && this.open.host === e.host && this.open.time === e.time && this.open.row.shape.startsWith("udpin:")) {
+      this.open.row.notes.push({ text: `${e.call} ${e.detail ?? ""}`.trim(), tone: "app" });
+      return;
+    }
     this.closeOpen();
-    if (e.call === "note" || e.call === "ss") {
+    if (e.call === "note" || e.call === "ss" || e.call === "netstat") {
       const lines = (e.detail ?? "").split("\n");
       this.push(this.blockRow(e.time, e.call === "note" ? lines.map((l) => `# ${l}`) : lines, e.call === "note" ? "info" : "app", `block:${e.call}`));
       return;
@@ -185,7 +218,7 @@ class Builder {
     const row = this.newRow(e.time, col, `app:${e.host}:${e.call}`);
     row.notes.push({ text: e.detail !== undefined ? `${e.call} ${e.detail}` : e.call, tone: "app" });
     if (e.call.startsWith("listen")) this.setColState(row, col, "LISTEN");
-    this.open = { row, host: e.host, time: e.time, tuple: e.tuple, meaning: explainCall(e.host, e.call), priority: 1, keepForExplain: true };
+    this.open = { row, host: e.host, time: e.time, tuple: e.tuple, meaning: explainUdpCall(e.host, e.call) ?? explainCall(e.host, e.call), priority: 1, keepForExplain: true };
   }
 
   private onSegmentOut(e: Extract<TraceEvent, { type: "segment-out" }>, index: number): void {
@@ -347,7 +380,124 @@ class Builder {
     return undefined;
   }
 
+  // ---------------------------------------------------------------------------------------
+  // UDP (S33): datagrams, fragments, what the receiver did with them
+
+  private onUdpOut(e: Extract<TraceEvent, { type: "udp-out" }>, index: number): void {
+    this.closeOpen();
+    const n = (this.udpSent.get(e.host) ?? 0) + 1;
+    this.udpSent.set(e.host, n);
+    const fromCol = this.colOf(e.host);
+    const toCol = this.colByAddress.get(e.tuple.remoteAddr);
+    const fragments = this.countFragments(index, e.host, e.time);
+    const flight: UdpFlight = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, length: e.length, n, fragments };
+    if (fragments > 0) {
+      // The fragments are drawn; this row says what they are pieces of.
+      const row = this.newRow(e.time, fromCol, `udpfrag:${e.host}`);
+      row.notes.push({ text: `UDP #${n} (${e.length} bytes) in ${fragments} fragments`, tone: "info" });
+      const next = this.events[index + 1];
+      if (next !== undefined && next.type === "fragment-out") this.fragmentIds.set(`${this.nameOfAddress(next.dst)}:${next.id}`, n);
+      this.push(row);
+      if (toCol !== undefined) this.pushUdpFlight(this.opts.hosts[toCol]!.name, flight, 1);
+      return;
+    }
+    const fate = this.fate(index, e.host, e.time);
+    let label = `UDP #${n} len=${e.length}`;
+    if (fate.copies > 1) label += " (duplicated)";
+    if (fate.corrupted) label += " (corrupted)";
+    if (fate.held !== undefined) label += ` (${fate.held})`;
+    const row = this.newRow(e.time, fromCol, `udp:${e.host}:${fate.lost ?? ""}`);
+    row.arrow = { from: fromCol, to: toCol ?? null, label, lost: fate.lost !== undefined };
+    if (fate.lost !== undefined) {
+      row.notes.push({ text: `lost (${fate.lost})`, tone: "drop" });
+      if (this.opts.explain) row.explain = explainUdpLost(e.host);
+    }
+    this.push(row);
+    if (fate.lost === undefined && toCol !== undefined) this.pushUdpFlight(this.opts.hosts[toCol]!.name, flight, fate.copies);
+  }
+
+  /** How many fragment-out events (with their link events) follow a udp-out at once. */
+  private countFragments(index: number, host: string, time: Millis): number {
+    let n = 0;
+    for (let j = index + 1; j < this.events.length; j++) {
+      const f = this.events[j]!;
+      if (f.time !== time) break;
+      if (f.type === "fragment-out" && f.host === host) n++;
+      else if (f.type !== "link") break;
+    }
+    return n;
+  }
+
+  private pushUdpFlight(dest: string, flight: UdpFlight, copies: number): void {
+    const list = this.udpInFlight.get(dest) ?? [];
+    for (let c = 0; c < copies; c++) list.push(flight);
+    this.udpInFlight.set(dest, list);
+  }
+
+  private onFragmentOut(e: Extract<TraceEvent, { type: "fragment-out" }>, index: number): void {
+    this.closeOpen();
+    const fromCol = this.colOf(e.host);
+    const toCol = this.colByAddress.get(e.dst);
+    const fate = this.fate(index, e.host, e.time);
+    let label = `frag id=${e.id} off=${e.offset} len=${e.length}${e.more ? " MF" : ""}`;
+    if (fate.copies > 1) label += " (duplicated)";
+    if (fate.held !== undefined) label += ` (${fate.held})`;
+    const row = this.newRow(e.time, fromCol, `frag:${e.host}:${e.more}:${fate.lost ?? ""}`);
+    row.arrow = { from: fromCol, to: toCol ?? null, label, lost: fate.lost !== undefined };
+    if (fate.lost !== undefined) {
+      row.notes.push({ text: `lost (${fate.lost})`, tone: "drop" });
+      if (this.opts.explain) row.explain = explainFragmentLost(e.host, toCol !== undefined ? this.opts.hosts[toCol]!.name : "the receiver");
+    }
+    this.push(row);
+  }
+
+  private onUdpIn(e: Extract<TraceEvent, { type: "udp-in" }>): void {
+    this.closeOpen();
+    const list = this.udpInFlight.get(e.host);
+    const i = list?.findIndex((f) => f.src === e.tuple.remoteAddr && f.srcPort === e.tuple.remotePort && f.length === e.length) ?? -1;
+    const flight = list !== undefined && i >= 0 ? list.splice(i, 1)[0] : undefined;
+    const which = flight !== undefined ? `#${flight.n}` : `a ${e.length}-byte datagram`;
+    const whole = flight !== undefined && flight.fragments > 0 ? ` (reassembled from ${flight.fragments} fragments)` : "";
+    const row = this.newRow(e.time, this.colOf(e.host), `udpin:${e.host}:${e.outcome}`);
+    const used = e.queuedBytes + e.length + DATAGRAM_OVERHEAD;
+    switch (e.outcome) {
+      case "queued":
+        row.notes.push({ text: `${which}${whole} queued (${used}/${e.bufferBytes})`, tone: "info" });
+        break;
+      case "rcvbuf-full":
+        row.notes.push({ text: `X ${which} dropped: rcvbuf full (${e.queuedBytes}/${e.bufferBytes})`, tone: "drop" });
+        break;
+      case "no-port":
+        row.notes.push({ text: `X ${which} dropped: no socket on port ${e.tuple.localPort}`, tone: "drop" });
+        break;
+    }
+    const peer = this.nameOfAddress(e.tuple.remoteAddr);
+    this.open = { row, host: e.host, time: e.time, tuple: undefined, meaning: explainUdpIn(e.host, peer, e.outcome, whole !== ""), priority: 4, keepForExplain: true, absorbDrop: e.outcome !== "queued" };
+  }
+
+  private onIcmpOut(e: Extract<TraceEvent, { type: "icmp-out" }>, index: number): void {
+    this.closeOpen();
+    const fromCol = this.colOf(e.host);
+    const toCol = this.colByAddress.get(e.dst);
+    const fate = this.fate(index, e.host, e.time);
+    const row = this.newRow(e.time, fromCol, `icmp:${e.host}:${e.icmpType}:${e.code}`);
+    row.arrow = { from: fromCol, to: toCol ?? null, label: icmpName(e.icmpType, e.code), lost: fate.lost !== undefined };
+    if (fate.lost !== undefined) row.notes.push({ text: `lost (${fate.lost})`, tone: "drop" });
+    if (this.opts.explain) row.explain = explainIcmp(e.host, toCol !== undefined ? this.opts.hosts[toCol]!.name : "the sender", e.icmpType, e.code);
+    this.push(row);
+  }
+
   private onDrop(e: Extract<TraceEvent, { type: "drop" }>): void {
+    const fine = ipDropReason(e.detail);
+    if (e.tuple === undefined && this.open?.absorbDrop === true && this.open.host === e.host && this.open.time === e.time) return;
+    if (e.tuple === undefined && fine === "frag-timeout") {
+      this.closeOpen();
+      const row = this.newRow(e.time, this.colOf(e.host), `drop:${e.host}:${fine}`);
+      const { text, explain } = reassemblyTimeoutNote(e.host, e.detail ?? "", (id) => this.fragmentIds.get(`${e.host}:${id}`));
+      row.notes.push({ text, tone: "drop" });
+      this.open = { row, host: e.host, time: e.time, tuple: undefined, meaning: explain, priority: 4, keepForExplain: true };
+      return;
+    }
     if (e.tuple === undefined) {
       // A host-level drop (IP or TCP parsing failed): the corrupted copy of something in flight.
       this.closeOpen();
@@ -355,7 +505,7 @@ class Builder {
       const i = list?.findIndex((f) => f.corrupted) ?? -1;
       if (list !== undefined && i >= 0) list.splice(i, 1);
       const row = this.newRow(e.time, this.colOf(e.host), `drop:${e.host}:${e.reason}`);
-      row.notes.push({ text: `X dropped: ${e.reason}`, tone: "drop" });
+      row.notes.push({ text: `X dropped: ${fine ?? e.reason}`, tone: "drop" });
       this.open = { row, host: e.host, time: e.time, tuple: undefined, meaning: explainDrop(e.host, e.reason), priority: 4, keepForExplain: true };
       return;
     }

@@ -41,6 +41,15 @@ export class HiddenTraffic {
       case "link":
         if (e.action === "drop") this.count("network", `lost (${e.reason})`);
         break;
+      case "udp-out":
+        this.count(e.host, "sent UDP");
+        break;
+      case "fragment-out":
+        this.count(e.host, "sent fragments");
+        break;
+      case "udp-in":
+        this.count(e.host, e.outcome === "queued" ? "got UDP" : `dropped UDP (${e.outcome})`);
+        break;
       case "queue":
         this.queues.set(`${e.host}:${e.port}`, `${e.host} port ${e.port}: SYN queue ${e.synQueue}, accept queue ${e.acceptQueue}`);
         break;
