@@ -9,3 +9,6 @@ export { errnoError, type NetError } from "./net-errors.js";
 export { RealTimeDriver, CryptoRng } from "./driver.js";
 export { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
 export { NodeStack, loopbackPair, type RealTimeStackOptions, type LoopbackOptions } from "./stack.js";
+export { TunDevice, tunUnavailableReason, type PacketLink } from "./tun.js";
+export { UdpTunnel } from "./udp-tunnel.js";
+export { Relay, pipePair } from "./relay.js";
