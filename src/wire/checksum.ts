@@ -28,12 +28,15 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
   const words = len >>> 2;
   let acc = 0;
   if (LITTLE_ENDIAN && (offset & 3) === 0) {
+    // Whole 32-bit words added as numbers (exact: at most 2^14 words of 2^32 for 64 KiB).
+    // 2^16 = 1 (mod 0xffff), so this sum is congruent to the sum of the 16-bit halves.
     const w = new Uint32Array(bytes.buffer, offset, words);
-    for (let k = 0; k < words; k++) {
-      const v = w[k]!;
-      acc += (v & 0xffff) + (v >>> 16);
-    }
-    acc = fold16(acc);
+    let k = 0;
+    for (; k + 4 <= words; k += 4) acc += w[k]! + w[k + 1]! + w[k + 2]! + w[k + 3]!;
+    for (; k < words; k++) acc += w[k]!;
+    // Reduce mod 0xffff the way an end-around-carry fold would (a nonzero multiple folds
+    // to 0xffff, not 0), then swap the bytes back (RFC 1071 2(B)).
+    acc = acc === 0 ? 0 : acc % 0xffff || 0xffff;
     acc = ((acc & 0xff) << 8) | (acc >>> 8);
   } else {
     const view = new DataView(bytes.buffer, offset, len);
