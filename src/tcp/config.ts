@@ -49,6 +49,11 @@ export interface TcpConfig {
   keepAliveProbes: number;
   /** Minimum spacing of challenge ACKs per connection (RFC 5961, tcp_invalid_ratelimit). */
   challengeAckInterval: Millis;
+  /**
+   * TIME_WAIT connections held at most (tcp_max_tw_buckets; Linux sizes it from memory,
+   * 262,144 is typical). Past it a closing connection skips TIME_WAIT, as on Linux.
+   */
+  maxTimeWait: number;
   /** Local ports connect() picks from (ip_local_port_range), inclusive. */
   ephemeralPorts: readonly [number, number];
   /** Half-open connections a listener holds at most (tcp_max_syn_backlog). */
@@ -89,6 +94,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,
   challengeAckInterval: 500,
+  maxTimeWait: 262_144,
   ephemeralPorts: [32768, 60999] as readonly [number, number],
   synQueueSize: 1024,
   synCookies: "overflow",
@@ -133,6 +139,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("keepAliveProbes", 1, 255);
   time("challengeAckInterval", 0);
   count("synQueueSize", 1);
+  count("maxTimeWait", 0);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);

@@ -42,6 +42,8 @@ export interface ConnectionContext {
   touched(conn: Connection, wantsFlush: boolean): void;
   /** Asked before SYN_RCVD -> ESTABLISHED on a passive open: false drops the ACK (accept queue full). */
   mayEstablish(conn: Connection): boolean;
+  /** Asked before entering TIME_WAIT: false when the TIME_WAIT table is full. */
+  mayEnterTimeWait(conn: Connection): boolean;
 }
 
 /** Bytes of IPv4 + TCP header without options. */
@@ -909,6 +911,12 @@ export class Connection {
   }
 
   private enterTimeWait(now: Millis, cause: string): void {
+    if (!this.ctx.mayEnterTimeWait(this)) {
+      // Like Linux on TIME_WAIT bucket overflow: send the last ACK, then close at once.
+      if (this.ackNow) this.sendAckNow();
+      this.terminate(undefined, `${cause}; TIME_WAIT table full, closed at once`);
+      return;
+    }
     this.setState("TIME_WAIT", cause);
     this.lingerKind = "time-wait";
     this.timers.clearAll();

@@ -60,6 +60,9 @@ export class TcpLayer implements ConnectionContext {
 
   // Host-wide counters (like `netstat -s`).
   rstsSent = 0;
+  /** Connections in TIME_WAIT now, and closings that skipped it because the table was full (TCPTimeWaitOverflow). */
+  timeWaitCount = 0;
+  timeWaitOverflows = 0;
   segmentsWithoutConnection = 0;
 
   constructor(opts: TcpLayerOptions) {
@@ -195,6 +198,8 @@ export class TcpLayer implements ConnectionContext {
   }
 
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
+    if (to === "TIME_WAIT") this.timeWaitCount++;
+    if (_from === "TIME_WAIT") this.timeWaitCount--;
     const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
     // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
     if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.delete(conn) || _from === "LISTEN")) {
@@ -221,6 +226,12 @@ export class TcpLayer implements ConnectionContext {
       conn.wakeQueued = true;
       this.woken.push(conn);
     }
+  }
+
+  mayEnterTimeWait(): boolean {
+    if (this.timeWaitCount < this.config.maxTimeWait) return true;
+    this.timeWaitOverflows++;
+    return false;
   }
 
   mayEstablish(conn: Connection): boolean {

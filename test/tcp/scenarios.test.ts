@@ -396,3 +396,26 @@ describe("S32 errors surface with their codes", () => {
     expect(() => conn.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: "EPIPE" }));
   });
 });
+
+describe("TIME_WAIT table limit (tcp_max_tw_buckets)", () => {
+  it("past the limit a closing connection sends its last ACK and skips TIME_WAIT", () => {
+    const { net, client, server } = pair({ clientTcp: { maxTimeWait: 2 } });
+    server.tcp.listen(80);
+    const conns = [0, 1, 2].map(() => client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 }));
+    net.runFor(100);
+    for (const s of server.tcp.allConnections()) {
+      s.onWake = () => {
+        if (s.state === "CLOSE_WAIT") s.close();
+      };
+    }
+    for (const c of conns) c.close();
+    net.runFor(1000);
+    expect(conns.map((c) => c.state).sort()).toEqual(["CLOSED", "TIME_WAIT", "TIME_WAIT"]);
+    expect(client.tcp.timeWaitCount).toBe(2);
+    expect(client.tcp.timeWaitOverflows).toBe(1);
+    // The peer still got every final ACK: all server ends are CLOSED, none retransmits a FIN.
+    expect(server.tcp.allConnections()).toHaveLength(0);
+    net.runFor(60_000);
+    expect(client.tcp.timeWaitCount).toBe(0);
+  });
+});
