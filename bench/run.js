@@ -7,7 +7,7 @@
 //
 // --quick: one repetition and smaller transfers and floods (a smoke run, about 20 s).
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,25 @@ function child(file, argv, nodeFlags = []) {
   }
   result.command = `node ${nodeFlags.join(" ")} bench/${file} ${argv.join(" ")}`.replace(/ +/g, " ");
   return result;
+}
+
+/** Builds and runs test/interop/measure.ts when this machine allows TUN devices (root). */
+function measureRealLinks() {
+  const cc = "reno";
+  if (process.getuid?.() !== 0) return { reason: "needs root" };
+  if (!existsSync("/dev/net/tun")) return { reason: "no /dev/net/tun" };
+  const root = path.join(here, "..");
+  const out = path.join(root, "dist", "measure.mjs");
+  log("real links over TUN and the impairment relay (64 MiB direct, 4 MiB through the relay)");
+  const build = spawnSync(path.join(root, "node_modules", ".bin", "esbuild"), ["test/interop/measure.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", `--outfile=${out}`], { cwd: root, encoding: "utf8" });
+  if (build.status !== 0) return { reason: `esbuild failed: ${build.stderr.slice(-500)}` };
+  const r = spawnSync(process.execPath, [out, "--mib", "64", "--relay-mib", "4", "--cc", cc, "--json"], { cwd: root, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) return { reason: `measure.ts failed: ${(r.stderr ?? "").slice(-500)}` };
+  try {
+    return { figures: JSON.parse(r.stdout).figures, cc };
+  } catch {
+    return { reason: "measure.ts printed no JSON" };
+  }
 }
 
 function median(xs) {
@@ -301,6 +320,16 @@ if (waited.length > 0) {
     `${waited.length} of ${everyRun.filter((r) => r.idleWaits !== undefined).length} synack runs sat idle waiting for an engine timer ` +
       `(${Math.min(...ms)}-${Math.max(...ms)} ms per run, included in their figures), e.g. ${waited[0].command}`,
   );
+}
+// Real links (issue 5): synack against the kernel over TUN and through the impairment
+// relay, next to kernel-to-kernel; needs root and /dev/net/tun, otherwise said and skipped.
+out.push("");
+const realLinks = measureRealLinks();
+if (realLinks.figures !== undefined) {
+  out.push("real links (test/interop/measure.ts: TUN devices in namespaces it creates; kernel congestion control " + realLinks.cc + "):");
+  for (const f of realLinks.figures) out.push(`  ${f.name.padEnd(44)} ${String(f.mib).padStart(4)} MiB  ${f.mbps.toFixed(1).padStart(8)} Mbit/s`);
+} else {
+  out.push(`real links: not measured (${realLinks.reason})`);
 }
 out.push(problems.length ? "problems:\n  " + problems.join("\n  ") : "no stalls, errors, corruption or retransmissions in any run");
 out.push(`total time ${((Date.now() - started) / 1000).toFixed(1)} s; raw results in bench/results.json`);

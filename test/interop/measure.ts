@@ -3,7 +3,7 @@
  * itself over a veth pair, and goodput through the impairment relay. Needs root.
  *
  *   npx esbuild test/interop/measure.ts --bundle --platform=node --format=esm --packages=external \
- *     --outfile=/tmp/synack-measure.mjs && node /tmp/synack-measure.mjs [--mib 64] [--relay-mib 4] [--mtu 1500] [--json]
+ *     --outfile=dist/measure.mjs && node dist/measure.mjs [--mib 64] [--relay-mib 4] [--mtu 1500] [--cc reno|bbr] [--json]
  *
  * Every figure is application goodput: bytes delivered / seconds from connect to the end.
  *   kernel->synack  python sends N bytes to synack's discard service (TUN)
@@ -23,12 +23,26 @@ import type { LinkConfig } from "../../src/sim/link.js";
 import { interopUnavailableReason, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
 
 const { values } = parseArgs({
-  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" } },
+  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" } },
 });
 const MIBS = Number(values.mib ?? 64);
 const RELAY_MIBS = Number(values["relay-mib"] ?? 4);
 const MTU = Number(values.mtu ?? 1500);
 const IMPAIR: LinkConfig = { loss: 0.01, delay: 20 };
+/**
+ * The kernel's congestion control inside our namespaces. This machine's kernel defaults to
+ * BBR, which ignores random loss, so a relay comparison with synack's loss-based CUBIC
+ * would compare algorithms rather than stacks. A namespace may only pick from the host's
+ * tcp_allowed_congestion_control (here "reno bbr", not cubic), so the default is Reno,
+ * loss-based like CUBIC and close to it at these small windows. --cc bbr shows the other.
+ */
+const CC = values.cc ?? "reno";
+
+async function withCc(netns: string): Promise<string> {
+  const r = await runIn(netns, ["sysctl", "-qw", `net.ipv4.tcp_congestion_control=${CC}`]);
+  if (r.code !== 0) throw new Error(`cannot set tcp_congestion_control=${CC} in ${netns}: ${r.stderr}`);
+  return netns;
+}
 
 interface Figure {
   name: string;
@@ -46,6 +60,7 @@ function record(name: string, bytes: number, seconds: number): void {
 
 async function overTun(): Promise<void> {
   const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt" });
+  await withCc(s.netns);
   try {
     discardService(s.stack, 9);
     httpService(s.stack, 80);
@@ -62,8 +77,8 @@ async function overTun(): Promise<void> {
 }
 
 async function overVeth(): Promise<void> {
-  const a = await newNamespace("va");
-  const b = await newNamespace("vb");
+  const a = await withCc(await newNamespace("va"));
+  const b = await withCc(await newNamespace("vb"));
   try {
     await ip(["link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b", "netns", b]);
     await ip(["addr", "add", "10.7.82.1/24", "dev", "veth-a"], a);
@@ -85,8 +100,8 @@ async function overVeth(): Promise<void> {
 }
 
 async function relayKernelKernel(): Promise<void> {
-  const a = await newNamespace("ra");
-  const b = await newNamespace("rb");
+  const a = await withCc(await newNamespace("ra"));
+  const b = await withCc(await newNamespace("rb"));
   let relay: Relay | undefined;
   try {
     const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr("10.7.83.1/24") });
@@ -128,6 +143,7 @@ async function relaySynackSynack(): Promise<void> {
 
 async function relayMixed(): Promise<void> {
   const s = await synackOnTun({ subnet: 85, label: "rm", relay: { impair: IMPAIR, seed: 85 } });
+  await withCc(s.netns);
   try {
     discardService(s.stack, 9);
     httpService(s.stack, 80);
