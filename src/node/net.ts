@@ -89,6 +89,8 @@ export class Socket extends Duplex {
   #bytesDispatched = 0;
   #noDelay: boolean | undefined;
   #keepAlive = false;
+  /** Node's initialDelay (ms before the first probe); 0 keeps the stack's idle setting. */
+  #keepAliveDelay = 0;
   #timeoutMs = 0;
   #cancelIdle: (() => void) | undefined;
   #lastActivity = 0;
@@ -162,8 +164,8 @@ export class Socket extends Duplex {
     this.#remote = { address: formatAddress(t.remoteAddr), port: t.remotePort };
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
-    if (this.#noDelay !== undefined) conn.noDelay = this.#noDelay;
-    if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now());
+    if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
+    if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
     conn.onWake = () => {
       this.#onWake();
       // Events were emitted: under the simulator, let the application answer before time moves.
@@ -369,17 +371,18 @@ export class Socket extends Duplex {
   setNoDelay(noDelay = true): this {
     this.#noDelay = noDelay;
     if (this.#conn !== undefined) {
-      this.#conn.noDelay = noDelay;
+      this.#conn.setNoDelay(noDelay); // turning Nagle off sends what it held
       this.stack.kick();
     }
     return this;
   }
 
-  /** Keep-alive probes with the stack's idle/interval/count settings (initialDelay is not per socket here). */
-  setKeepAlive(enable = false, _initialDelay = 0): this {
+  /** Keep-alive probes; `initialDelay` (ms) sets this socket's idle time, 0 keeps the stack's. */
+  setKeepAlive(enable = false, initialDelay = 0): this {
     this.#keepAlive = enable;
+    if (typeof initialDelay === "number" && Number.isFinite(initialDelay) && initialDelay > 0) this.#keepAliveDelay = initialDelay;
     if (this.#conn !== undefined && !this.#conn.isClosed()) {
-      this.#conn.setKeepAlive(enable, this.stack.now());
+      this.#conn.setKeepAlive(enable, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
       this.stack.kick();
     }
     return this;

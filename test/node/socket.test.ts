@@ -53,6 +53,20 @@ describe("synack Socket in virtual time", () => {
     expect(sim.now() - connectedAt).toBe(13_000);
   });
 
+  it("setKeepAlive(true, initialDelay) sets this socket's idle time before the first probe", async () => {
+    const { sim, a, b } = pair({ keepAliveInterval: 1_000, keepAliveProbes: 3 });
+    bindNet(b).createServer((s) => s.on("error", () => {})).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    await event(sock, "connect");
+    sock.setKeepAlive(true, 4_000);
+    const armedAt = sim.now();
+    sim.network.setPath("b", "a", { loss: 1 });
+    const err = await nextError(sock);
+    expect(err.code).toBe("ETIMEDOUT");
+    // 4 s idle (not the stack's 7200 s), 3 probes 1 s apart, the 4th expiry gives up.
+    expect(sim.now() - armedAt).toBe(7_000);
+  });
+
   it("setTimeout: 'timeout' after exactly that much idleness; activity postpones it", async () => {
     const { sim, a, b } = pair();
     bindNet(b).createServer((s) => s.resume()).listen(80);
