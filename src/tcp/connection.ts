@@ -14,13 +14,14 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { Reno } from "./congestion/algorithm.js";
 import { Cubic } from "./congestion/cubic.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
 import { ReceiveBuffer } from "./receive-buffer.js";
+import { ReceiveWindow } from "./receive-window.js";
 import { RttEstimator } from "./rtt.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { Negotiation } from "./options.js";
@@ -98,8 +99,6 @@ export class Connection {
   // Receive sequence variables.
   irs: Seq = 0 as Seq;
   rcvNxt: Seq = 0 as Seq;
-  /** Right edge of the window we last advertised; never moved left (RFC 9293 3.8.6). */
-  private rcvAdvRight: Seq = 0 as Seq;
 
   // Negotiated in the handshake (S5).
   /** Largest payload we put in one segment. */
@@ -119,11 +118,11 @@ export class Connection {
   private lastAckSent: Seq = 0 as Seq;
   /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
   private lastOutOfOrder: Seq | undefined;
-  /** Largest payload seen from the peer: decides when two "full-sized" segments arrived. */
-  private rcvMss = 0;
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
+  /** The window we offer (acceptability, advertisement, updates). */
+  private readonly rcvWindow: ReceiveWindow;
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   readonly timers = new TimerSet();
@@ -168,6 +167,7 @@ export class Connection {
     this.sendMss = cfg.defaultMss;
     this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
     this.receiveBuffer = new ReceiveBuffer(cfg.receiveBufferSize, cfg.maxOutOfOrderSegments);
+    this.rcvWindow = new ReceiveWindow(this.receiveBuffer, ctx.mtu - HEADERS);
     this.rtt = new RttEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
     const algorithm = cfg.congestionControl === "reno" ? new Reno() : new Cubic();
     this.congestion = new CongestionControl(algorithm, cfg.defaultMss, cfg.initialCwndSegments);
@@ -214,7 +214,7 @@ export class Connection {
     this.sendMss = Math.max(this.ctx.config.minMss, Math.min(mss, this.ourMss()));
     this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
     this.negotiation.none();
-    this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
+    this.rcvWindow.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.updateSendWindow(ack, true);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
     this.acceptText(now, ack);
@@ -244,7 +244,7 @@ export class Connection {
   read(max = Infinity): Uint8Array {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const data = this.receiveBuffer.read(max);
-    if (data.length > 0 && this.windowUpdateWorthSending()) {
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !this.peerFinished && this.rcvWindow.updateWorthSending(this.rcvNxt)) {
       this.ackNow = true;
       this.ctx.touched(this, true);
     }
@@ -400,7 +400,7 @@ export class Connection {
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     // The window our SYN offered now has a left edge: the peer's first data byte.
-    this.rcvAdvRight = seqAdd(this.rcvNxt, Math.min(this.receiveBuffer.free, 65535));
+    this.rcvWindow.offerUnscaled(this.rcvNxt);
     this.negotiate(now, seg.options);
     if (hasAck) {
       this.ackNewData(now, seg.ack);
@@ -480,8 +480,8 @@ export class Connection {
     }
 
     // First: sequence number acceptable? (RFC 9293 3.10.7.4 "first")
-    if (!this.acceptable(seg.seq, segLen)) {
-      const windowClosedAckOnly = this.receiveWindow() === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
+    if (!this.rcvWindow.acceptable(this.rcvNxt, seg.seq, segLen)) {
+      const windowClosedAckOnly = this.rcvWindow.size(this.rcvNxt) === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
       if ((seg.flags & RST) === 0) {
         this.drop(seg, "out-of-window", `seq ${seg.seq} len ${segLen} outside rcv window`);
         // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Answers to bare ACKs are rate-limited like
@@ -554,22 +554,6 @@ export class Connection {
 
   private ourFinAcked(): boolean {
     return this.finQueued && seqGt(this.sndUna, this.finSeq());
-  }
-
-  /**
-   * RFC 9293 segment acceptability test (3.10.7.4 "first", the four cases), against the
-   * window we advertised. SYN-bearing segments are checked from their first byte.
-   */
-  private acceptable(seq: Seq, segLen: number): boolean {
-    const wnd = this.receiveWindow();
-    if (segLen === 0) return wnd === 0 ? seq === this.rcvNxt : seqInWindow(seq, this.rcvNxt, wnd);
-    if (wnd === 0) return false;
-    return seqInWindow(seq, this.rcvNxt, wnd) || seqInWindow(seqAdd(seq, segLen - 1), this.rcvNxt, wnd);
-  }
-
-  /** The receive window we have promised the peer: up to the advertised right edge. */
-  private receiveWindow(): number {
-    return Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
   }
 
   private onReset(): void {
@@ -743,12 +727,12 @@ export class Connection {
     let data = seg.payload;
     if ((seg.flags & SYN) !== 0) seq = seqAdd(seq, 1);
     // Trim anything beyond the window we advertised.
-    const room = seqDiff(this.rcvAdvRight, seq);
+    const room = this.rcvWindow.roomFrom(seq);
     if (room < data.length) data = data.subarray(0, Math.max(0, room));
     if (data.length === 0) return;
     const hadGap = this.receiveBuffer.outOfOrderRanges > 0;
     const { result, rcvNxt } = this.receiveBuffer.insert(this.rcvNxt, seq, data);
-    if (data.length > this.rcvMss) this.rcvMss = Math.min(data.length, this.ctx.mtu - HEADERS);
+    this.rcvWindow.notePayload(data.length, this.ctx.mtu - HEADERS);
     switch (result) {
       case "in-order": {
         const advanced = seqDiff(rcvNxt, this.rcvNxt);
@@ -756,7 +740,7 @@ export class Connection {
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
         this.wake();
-        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.rcvMss) {
+        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.rcvWindow.peerMss) {
           if (this.quickAcks > 0) this.quickAcks--;
           this.ackNow = true;
         } else if (this.timers.delayedAck === Infinity) {
@@ -1092,7 +1076,7 @@ export class Connection {
 
   private emit(now: Millis, flags: number, seq: Seq, ack: Seq, payload: Uint8Array, options: TcpOptions | undefined, retransmit: boolean): void {
     const isSyn = (flags & SYN) !== 0;
-    const window = (flags & RST) !== 0 ? 0 : this.advertiseWindow(isSyn);
+    const window = (flags & RST) !== 0 ? 0 : isSyn ? this.rcvWindow.offerUnscaled(this.rcvNxt) : this.rcvWindow.advertise(this.rcvNxt, this.negotiation.rcvShift);
     const seg: TcpSegment = {
       srcPort: this.tuple.localPort,
       dstPort: this.tuple.remotePort,
@@ -1132,42 +1116,6 @@ export class Connection {
     const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
     const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
     return ordered.slice(0, this.negotiation.maxSackBlocks);
-  }
-
-  /**
-   * The window field to send, and the new advertised right edge. Receiver-side SWS
-   * avoidance (RFC 9293 3.8.6.2.2): the right edge only moves by useful amounts, and it
-   * never moves left (RFC 9293 3.8.6).
-   */
-  private advertiseWindow(isSyn: boolean): number {
-    const free = this.receiveBuffer.free;
-    if (isSyn) {
-      const w = Math.min(free, 65535);
-      this.rcvAdvRight = seqAdd(this.rcvNxt, w);
-      return w;
-    }
-    const shift = this.negotiation.rcvShift;
-    const granule = 1 << shift;
-    let right = seqAdd(this.rcvNxt, Math.floor(free / granule) * granule);
-    const threshold = Math.min(this.receiveBuffer.capacity / 2, this.sendMssForSws());
-    if (seqLt(right, this.rcvAdvRight) || seqDiff(right, this.rcvAdvRight) < threshold) {
-      right = seqGe(this.rcvAdvRight, this.rcvNxt) ? this.rcvAdvRight : this.rcvNxt;
-    }
-    const field = Math.min(seqDiff(right, this.rcvNxt) >>> shift, 65535);
-    this.rcvAdvRight = seqAdd(this.rcvNxt, field << shift);
-    return field;
-  }
-
-  private sendMssForSws(): number {
-    return this.rcvMss > 0 ? this.rcvMss : this.ourMss();
-  }
-
-  /** After the application read: is the window now worth announcing? (Linux tcp_cleanup_rbuf) */
-  private windowUpdateWorthSending(): boolean {
-    if (!SYNCHRONIZED.has(this.state) || this.peerFinished) return false;
-    const now = this.receiveWindow();
-    const free = this.receiveBuffer.free;
-    return free >= this.sendMssForSws() && free >= 2 * now;
   }
 
   private ourMss(): number {
@@ -1299,7 +1247,7 @@ export class Connection {
       sndMax: this.sndMax,
       sndWnd: this.sndWnd,
       rcvNxt: this.rcvNxt,
-      rcvWnd: this.receiveWindow(),
+      rcvWnd: this.rcvWindow.size(this.rcvNxt),
       sendMss: this.sendMss,
       sndShift: this.negotiation.sndShift,
       rcvShift: this.negotiation.rcvShift,

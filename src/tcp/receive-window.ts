@@ -1,0 +1,90 @@
+/**
+ * The receive window we offer the peer (RFC 9293 3.8.6): what it may send, which
+ * segments are acceptable, and when a larger window is worth announcing.
+ *
+ * The right edge we advertised never moves left (3.8.6), and it only moves right by
+ * useful amounts (receiver-side SWS avoidance, 3.8.6.2.2). RCV.NXT, the left edge, is the
+ * connection's; it is passed in.
+ */
+import { seqAdd, seqDiff, seqGe, seqInWindow, seqLt, type Seq } from "../wire/seq.js";
+import type { ReceiveBuffer } from "./receive-buffer.js";
+
+/** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
+const UNSCALED_MAX = 65535;
+
+export class ReceiveWindow {
+  /** Right edge of the window we last advertised. */
+  private right: Seq = 0 as Seq;
+  /** Largest payload seen from the peer: its idea of a full-sized segment. */
+  peerMss = 0;
+
+  constructor(
+    private readonly buffer: ReceiveBuffer,
+    /** The MSS we announced, used until the peer has sent a segment. */
+    private readonly ourMss: number,
+  ) {}
+
+  /** The window promised: from `rcvNxt` to the advertised right edge. */
+  size(rcvNxt: Seq): number {
+    return Math.max(0, seqDiff(this.right, rcvNxt));
+  }
+
+  /** Bytes from `seq` to the advertised right edge: data beyond it is trimmed. */
+  roomFrom(seq: Seq): number {
+    return seqDiff(this.right, seq);
+  }
+
+  /**
+   * RFC 9293 segment acceptability test (3.10.7.4 "first", the four cases), against the
+   * window we advertised. SYN-bearing segments are checked from their first byte.
+   */
+  acceptable(rcvNxt: Seq, seq: Seq, segLen: number): boolean {
+    const wnd = this.size(rcvNxt);
+    if (segLen === 0) return wnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, wnd);
+    if (wnd === 0) return false;
+    return seqInWindow(seq, rcvNxt, wnd) || seqInWindow(seqAdd(seq, segLen - 1), rcvNxt, wnd);
+  }
+
+  /** The window offered in a SYN or SYN-ACK (unscaled), starting at `rcvNxt`. */
+  offerUnscaled(rcvNxt: Seq): number {
+    const w = Math.min(this.buffer.free, UNSCALED_MAX);
+    this.right = seqAdd(rcvNxt, w);
+    return w;
+  }
+
+  /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
+  advertise(rcvNxt: Seq, shift: number): number {
+    const granule = 1 << shift;
+    let right = seqAdd(rcvNxt, Math.floor(this.buffer.free / granule) * granule);
+    if (seqLt(right, this.right) || seqDiff(right, this.right) < this.swsThreshold()) {
+      right = seqGe(this.right, rcvNxt) ? this.right : rcvNxt;
+    }
+    const field = Math.min(seqDiff(right, rcvNxt) >>> shift, 0xffff);
+    this.right = seqAdd(rcvNxt, field << shift);
+    return field;
+  }
+
+  /** Remembers the size of a segment the peer sent (capped at what fits our link). */
+  notePayload(length: number, cap: number): void {
+    if (length > this.peerMss) this.peerMss = Math.min(length, cap);
+  }
+
+  /** A full-sized segment from the peer, as far as we know. */
+  get fullSegment(): number {
+    return this.peerMss > 0 ? this.peerMss : this.ourMss;
+  }
+
+  /**
+   * After the application read: is the larger window worth an update of its own?
+   * (Linux tcp_cleanup_rbuf: when it at least doubles and holds a full segment.)
+   */
+  updateWorthSending(rcvNxt: Seq): boolean {
+    const free = this.buffer.free;
+    return free >= this.fullSegment && free >= 2 * this.size(rcvNxt);
+  }
+
+  /** RFC 9293 3.8.6.2.2: move the edge by at least min(buffer / 2, one full segment). */
+  private swsThreshold(): number {
+    return Math.min(this.buffer.capacity / 2, this.fullSegment);
+  }
+}
