@@ -4,14 +4,14 @@
  * arrive exact (or, where a retry limit was legitimately exhausted, both ends report an
  * error and what arrived is a prefix), and after running to idle both ends are CLOSED.
  *
- * SOAK_SEEDS=N runs more seeds; SOAK_SEED=N replays one.
+ * 1,000 seeds by default (a few seconds); SOAK_SEEDS=N runs more; SOAK_SEED=N replays one.
  */
 import { describe, expect, it } from "vitest";
 import { SimRng } from "../../src/sim/index.js";
 import { pair, CLIENT_ADDR, SERVER_ADDR } from "./fixtures.js";
 import { StreamApp, pattern, equalBytes } from "./app.js";
 
-const SEEDS = Number(process.env.SOAK_SEEDS ?? 500);
+const SEEDS = Number(process.env.SOAK_SEEDS ?? 1000);
 const ONLY = process.env.SOAK_SEED !== undefined ? Number(process.env.SOAK_SEED) : undefined;
 
 function isPrefix(got: Uint8Array, full: Uint8Array): boolean {
