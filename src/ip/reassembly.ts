@@ -31,8 +31,7 @@
  *     code 1 (RFC 1122 3.3.2: SHOULD).
  */
 import type { Millis } from "../env.js";
-import { internetChecksum } from "../wire/checksum.js";
-import { writeU16, type Ipv4Header } from "../wire/ipv4.js";
+import { rewriteReassembledHeader, type Ipv4Header } from "../wire/ipv4.js";
 import type { InboundDatagram } from "./datagram.js";
 import type { IpDropReason } from "./drops.js";
 
@@ -56,11 +55,6 @@ export const FRAGMENT_OVERHEAD = 128;
 
 /** The IPv4 total-length limit a reassembled datagram must respect. */
 const MAX_DATAGRAM = 0xffff;
-
-/** Offsets in the IPv4 header patched on the reassembled header (RFC 791 3.1). */
-const TOTAL_LENGTH = 2;
-const FLAGS_FRAG = 6;
-const CHECKSUM = 10;
 
 export interface ReassemblyStats {
   /** Fragments offered. */
@@ -289,13 +283,8 @@ export class Reassembler {
     const first = p.first!;
     const totalLength = first.header.headerLength + length;
     const header: Ipv4Header = { ...first.header, totalLength, moreFragments: false, fragmentOffset: 0 };
-    // Patch the quoted header as Linux ip_frag_reasm does: new total length, no fragment
-    // fields (DF kept), fresh checksum.
     const raw = first.raw;
-    writeU16(raw, TOTAL_LENGTH, totalLength);
-    writeU16(raw, FLAGS_FRAG, first.header.dontFragment ? 0x4000 : 0);
-    writeU16(raw, CHECKSUM, 0);
-    writeU16(raw, CHECKSUM, internetChecksum(raw, 0, raw.length));
+    rewriteReassembledHeader(raw, totalLength, first.header.dontFragment);
     return { header, payload, rawHeader: raw };
   }
 }

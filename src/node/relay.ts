@@ -9,6 +9,7 @@
  * Packets due at the same time leave in the order the link decided; one timer covers the
  * earliest pending delivery. Timer resolution is Node's (about 1 ms).
  */
+import { NextTurnInbox } from "./inbox.js";
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Millis } from "../env.js";
@@ -154,8 +155,7 @@ class PipeEnd implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array) => void) | undefined;
   other: PipeEnd | undefined;
-  private inbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly inbox = new NextTurnInbox((batch) => this.deliver(batch));
   private closed = false;
 
   constructor(
@@ -171,31 +171,22 @@ class PipeEnd implements PacketLink {
     }
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
-    other.enqueue(packet);
+    other.inbox.push(packet);
   }
 
   close(): Promise<void> {
     this.closed = true;
-    this.inbox = [];
+    this.inbox.clear();
     return Promise.resolve();
   }
 
-  private enqueue(packet: Uint8Array): void {
-    this.inbox.push(packet);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // setImmediate rather than a microtask: a busy pair must not starve I/O and timers.
-    setImmediate(() => {
-      this.scheduled = false;
-      const batch = this.inbox;
-      this.inbox = [];
-      for (const p of batch) {
-        if (this.closed) return;
-        this.counters.packetsIn++;
-        this.counters.bytesIn += p.length;
-        this.onPacket?.(p);
-      }
-    });
+  private deliver(batch: Uint8Array[]): void {
+    for (const p of batch) {
+      if (this.closed) return;
+      this.counters.packetsIn++;
+      this.counters.bytesIn += p.length;
+      this.onPacket?.(p);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
  * event loop (setImmediate, or setTimeout with `latency`), because a stack must not be
  * re-entered from inside its own transmit, and a busy pair must not starve timers and I/O.
  */
+import { NextTurnInbox } from "./inbox.js";
 import type { Millis } from "../env.js";
 import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
 import type { LinkCounters, PacketLink } from "./tun.js";
@@ -61,8 +62,7 @@ class WirePort implements PacketLink {
   readonly counters: LinkCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, dropsOut: 0 };
   onPacket: ((packet: Uint8Array) => void) | undefined;
   isClosed = false;
-  private inbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly inbox = new NextTurnInbox((batch) => this.deliver(batch));
 
   constructor(
     private readonly wire: LoopbackWire,
@@ -88,19 +88,11 @@ class WirePort implements PacketLink {
       return;
     }
     this.inbox.push(packet);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const batch = this.inbox;
-      this.inbox = [];
-      this.deliver(batch);
-    });
   }
 
   close(): Promise<void> {
     this.isClosed = true;
-    this.inbox = [];
+    this.inbox.clear();
     this.wire.detach(this);
     return Promise.resolve();
   }

@@ -82,6 +82,20 @@ export class Connection {
   /** Set by a listener for its own bookkeeping. */
   listenerPort: number | undefined;
 
+  // The layer's bookkeeping.
+  /** Set when the application should be told something; cleared by the layer when it calls onWake. */
+  pendingWake = false;
+  /** The layer has this connection in its wake list (so it is listed once). */
+  wakeQueued = false;
+  /** This connection's place in the layer's timer queue (see timer-queue.ts). */
+  timerAt = Infinity;
+  timerIndex = -1;
+
+  /** Time of the event being processed (application calls read the driver's clock). */
+  private lastNow: Millis = 0;
+  /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
+  private retransmitting = false;
+
   // Send sequence variables (RFC 9293 3.3.1).
   readonly iss: Seq;
   sndUna: Seq;
@@ -854,7 +868,6 @@ export class Connection {
     this.retransmitting = false;
   }
 
-  private retransmitting = false;
 
   /** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
   private onPersistTimeout(now: Millis): void {
@@ -910,7 +923,6 @@ export class Connection {
   // ---------------------------------------------------------------------------------------
   // Output
 
-  private lastNow: Millis = 0;
 
   /** Sends whatever the state, windows and timers allow. Called by the layer and after every event. */
   flush(now: Millis): void {
@@ -1183,13 +1195,6 @@ export class Connection {
     this.ctx.touched(this, false);
   }
 
-  /** Set when the application should be told something; cleared by the layer when it calls onWake. */
-  pendingWake = false;
-  /** The layer has this connection in its wake list (so it is listed once). */
-  wakeQueued = false;
-  /** This connection's place in the layer's timer queue (see timer-queue.ts). */
-  timerAt = Infinity;
-  timerIndex = -1;
 
   private armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
     this.timers[slot] = at;

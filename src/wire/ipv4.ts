@@ -121,6 +121,18 @@ export function emitIpv4Header(f: Ipv4EmitFields, buf: Uint8Array, offset = 0): 
   return IPV4_MIN_HEADER;
 }
 
+/**
+ * Rewrites the header at the start of `raw` (options kept) for a datagram rebuilt from
+ * fragments: the new total length, no fragment fields but DF, and a fresh checksum (as
+ * Linux ip_frag_reasm does).
+ */
+export function rewriteReassembledHeader(raw: Uint8Array, totalLength: number, dontFragment: boolean): void {
+  writeU16(raw, TOTAL_LENGTH, totalLength);
+  writeU16(raw, FLAGS_FRAG, dontFragment ? FLAG_DF : 0);
+  writeU16(raw, CHECKSUM, 0);
+  writeU16(raw, CHECKSUM, internetChecksum(raw, 0, raw.length));
+}
+
 export function readU32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }

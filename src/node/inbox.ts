@@ -1,0 +1,28 @@
+/**
+ * Packets handed to the receiving end on a later turn of the event loop, in batches, as a
+ * real device would: sending never re-enters the receiver. setImmediate rather than a
+ * microtask, so a busy pair cannot starve I/O and timers.
+ */
+export class NextTurnInbox {
+  private queue: Uint8Array[] = [];
+  private scheduled = false;
+
+  constructor(private readonly deliver: (batch: Uint8Array[]) => void) {}
+
+  push(packet: Uint8Array): void {
+    this.queue.push(packet);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const batch = this.queue;
+      this.queue = [];
+      this.deliver(batch);
+    });
+  }
+
+  /** Forgets what is queued (the end closed). */
+  clear(): void {
+    this.queue = [];
+  }
+}
