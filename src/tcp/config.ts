@@ -67,6 +67,11 @@ export interface TcpConfig {
   congestionControl: "cubic" | "reno";
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
   noDelay: boolean;
+  /**
+   * TCP_MAXSEG (Linux user_mss): when above 0, the MSS we announce and the largest segment
+   * we send are clamped to it. 0 means the link decides.
+   */
+  userMss: number;
 }
 
 export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
@@ -100,6 +105,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   synCookies: "overflow",
   congestionControl: "cubic",
   noDelay: false,
+  userMss: 0,
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -140,6 +146,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   time("challengeAckInterval", 0);
   count("synQueueSize", 1);
   count("maxTimeWait", 0);
+  count("userMss", 0, 65535);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);

@@ -37,6 +37,8 @@ export interface ConnectParams {
   localPort?: number;
   remoteAddr: number;
   remotePort: number;
+  /** The socket's own settings (per-socket options set before connect); the layer's by default. */
+  config?: TcpConfig;
 }
 
 export class TcpLayer implements ConnectionContext {
@@ -92,20 +94,21 @@ export class TcpLayer implements ConnectionContext {
     const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     if (this.connections.has(tuple)) throw new AddressInUseError(`4-tuple ${tupleKey(tuple)} is in use`);
-    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32() });
+    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32(), config: p.config });
     this.connections.add(conn);
     conn.openActive(this.lastTime);
     return conn;
   }
 
   /** Passive open (S4): CLOSED -> LISTEN on `port` for every local address. */
-  listen(port: number, backlog = 511): Listener {
+  listen(port: number, backlog = 511, config?: TcpConfig): Listener {
     checkPort("port", port);
     if (typeof backlog !== "number" || !Number.isInteger(backlog) || backlog < 0) {
       throw new InvalidArgumentError(`backlog must be a non-negative integer, got ${String(backlog)}`);
     }
     if (this.listeners.has(port)) throw new AddressInUseError(`port ${port} is already listening`);
     const listener = new Listener(port, backlog, this.config.synQueueSize);
+    listener.config = config;
     this.listeners.set(port, listener);
     return listener;
   }
@@ -274,6 +277,7 @@ export class TcpLayer implements ConnectionContext {
       iss: this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort),
       passive: true,
       tsOffset: this.rng.nextU32(),
+      config: listener.config,
     });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
@@ -321,7 +325,7 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const conn = new Connection(this, { tuple, iss, passive: true, tsOffset: this.rng.nextU32() });
+    const conn = new Connection(this, { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);

@@ -7,6 +7,7 @@
  *   When it is full the final ACK of a handshake is dropped, so the connection stays in
  *   SYN_RCVD and the SYN-ACK retransmission gives it another chance (Linux behaviour).
  */
+import type { TcpConfig } from "./config.js";
 import type { Connection } from "./connection.js";
 
 /** Linux caps listen() backlogs at net.core.somaxconn. */
@@ -18,6 +19,8 @@ export class Listener {
   /** Called (after processing) when the accept queue gained a connection. */
   onConnection: ((listener: Listener) => void) | undefined;
   closed = false;
+  /** Settings its connections get (per-socket options set on the listening socket); the layer's when undefined. */
+  config: TcpConfig | undefined;
 
   // Drop counters (S7): what a `netstat -s` would show as ListenOverflows / ListenDrops.
   synQueueDrops = 0;

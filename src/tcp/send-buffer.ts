@@ -20,7 +20,12 @@ export class SendBuffer {
   private cursorChunk = 0;
   private cursorPos = 0;
 
-  constructor(readonly capacity: number) {}
+  /** Bytes the application may queue; SO_SNDBUF can change it on an open connection. */
+  capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
 
   get length(): number {
     return this.bytes;
