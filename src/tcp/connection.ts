@@ -20,6 +20,7 @@ import { Reno } from "./congestion/algorithm.js";
 import { Cubic } from "./congestion/cubic.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
+import { PushMarks } from "./push-marks.js";
 import { ReceiveBuffer } from "./receive-buffer.js";
 import { ReceiveWindow } from "./receive-window.js";
 import { RttEstimator } from "./rtt.js";
@@ -64,10 +65,14 @@ export interface OpenParams {
   iss: Seq;
   /** Random offset of this connection's timestamp clock. */
   tsOffset: number;
+  /** Settings of this connection when they differ from the layer's (per-socket options). */
+  config?: TcpConfig;
 }
 
 export class Connection {
   state: TcpState = "CLOSED";
+  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
+  readonly config: TcpConfig;
   readonly tuple: FourTuple;
   /** Created by a listener (passive open) rather than connect(). */
   readonly passive: boolean;
@@ -134,6 +139,8 @@ export class Connection {
   private lastOutOfOrder: Seq | undefined;
 
   readonly sendBuffer: SendBuffer;
+  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
+  private readonly pushMarks: PushMarks;
   readonly receiveBuffer: ReceiveBuffer;
   /** The window we offer (acceptability, advertisement, updates). */
   private readonly rcvWindow: ReceiveWindow;
@@ -172,7 +179,7 @@ export class Connection {
     private readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
   ) {
-    const cfg = ctx.config;
+    const cfg = (this.config = params.config ?? ctx.config);
     this.tuple = params.tuple;
     this.passive = params.passive;
     this.iss = params.iss;
@@ -180,6 +187,7 @@ export class Connection {
     this.sndBufSeq = seqAdd(params.iss, 1);
     this.sendMss = cfg.defaultMss;
     this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
+    this.pushMarks = new PushMarks(this.sndBufSeq);
     this.receiveBuffer = new ReceiveBuffer(cfg.receiveBufferSize, cfg.maxOutOfOrderSegments);
     this.rcvWindow = new ReceiveWindow(this.receiveBuffer, ctx.mtu - HEADERS);
     this.rtt = new RttEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
@@ -225,8 +233,8 @@ export class Connection {
     this.irs = seqAdd(ack.seq, -1);
     this.rcvNxt = ack.seq;
     this.sndUna = this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
-    this.sendMss = Math.max(this.ctx.config.minMss, Math.min(mss, this.ourMss()));
-    this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
+    this.sendMss = Math.max(this.config.minMss, Math.min(mss, this.ourMss()));
+    this.congestion.setMss(this.sendMss, this.config.initialCwndSegments);
     this.negotiation.none();
     this.rcvWindow.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.updateSendWindow(ack, true);
@@ -244,8 +252,12 @@ export class Connection {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
+    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
-    if (n > 0) this.ctx.touched(this, true);
+    if (n > 0) {
+      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd);
+      this.ctx.touched(this, true);
+    }
     return n;
   }
 
@@ -258,7 +270,7 @@ export class Connection {
   read(max = Infinity): Uint8Array {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const data = this.receiveBuffer.read(max);
-    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !this.peerFinished && this.rcvWindow.updateWorthSending(this.rcvNxt)) {
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !this.peerFinished && this.rcvWindow.updateWorthSending(this.rcvNxt, this.negotiation.rcvShift)) {
       this.ackNow = true;
       this.ctx.touched(this, true);
     }
@@ -345,6 +357,16 @@ export class Connection {
 
   get keepAlive(): boolean {
     return this.keepAliveEnabled;
+  }
+
+  /**
+   * SO_SNDBUF on an open connection: later writes may queue up to `bytes`. Bytes already
+   * queued stay (Linux too keeps what sk_wmem_queued holds when the limit shrinks).
+   */
+  setSendBufferSize(bytes: number): void {
+    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
+    this.sendBuffer.capacity = bytes;
+    this.ctx.touched(this, false);
   }
 
   /** TCP_NODELAY. Turning Nagle off sends what it was holding (as Linux does). */
@@ -454,7 +476,7 @@ export class Connection {
     if ((seg.flags & ACK) !== 0) {
       const cause = (seg.flags & FIN) !== 0 ? "retransmitted FIN" : "segment";
       this.drop(seg, "duplicate", `${cause} in TIME_WAIT: re-ACK and restart 2MSL`);
-      this.armTimer(now, "linger", now + 2 * this.ctx.config.msl);
+      this.armTimer(now, "linger", now + 2 * this.config.msl);
     }
     this.sendAckNow();
   }
@@ -646,6 +668,7 @@ export class Connection {
     if (this.sndUna === this.iss) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
     this.sendBuffer.consume(dataAcked);
+    this.pushMarks.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
@@ -758,7 +781,7 @@ export class Connection {
           if (this.quickAcks > 0) this.quickAcks--;
           this.ackNow = true;
         } else if (this.timers.delayedAck === Infinity) {
-          this.armTimer(now, "delayedAck", now + this.ctx.config.delayedAckTimeout);
+          this.armTimer(now, "delayedAck", now + this.config.delayedAckTimeout);
         }
         break;
       }
@@ -843,7 +866,7 @@ export class Connection {
   private onRetransmitTimeout(now: Millis): void {
     this.fireTimer(now, "rto");
     this.retries++;
-    const cfg = this.ctx.config;
+    const cfg = this.config;
     const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
     if (this.retries > limit) {
       if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
@@ -873,7 +896,7 @@ export class Connection {
   private onPersistTimeout(now: Millis): void {
     this.fireTimer(now, "persist");
     this.retries++;
-    if (this.retries > this.ctx.config.dataRetries) {
+    if (this.retries > this.config.dataRetries) {
       this.terminate("ETIMEDOUT", "zero-window probes unanswered");
       return;
     }
@@ -904,7 +927,7 @@ export class Connection {
 
   private armFinWait2(): void {
     this.lingerKind = "fin-wait-2";
-    this.armTimer(this.lastNow, "linger", this.lastNow + this.ctx.config.finWait2Timeout);
+    this.armTimer(this.lastNow, "linger", this.lastNow + this.config.finWait2Timeout);
   }
 
   private enterTimeWait(now: Millis, cause: string): void {
@@ -917,7 +940,7 @@ export class Connection {
     this.setState("TIME_WAIT", cause);
     this.lingerKind = "time-wait";
     this.timers.clearAll();
-    this.armTimer(now, "linger", now + 2 * this.ctx.config.msl);
+    this.armTimer(now, "linger", now + 2 * this.config.msl);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -947,6 +970,11 @@ export class Connection {
       const n = this.sendNextSegment(now);
       if (n === 0) break;
       sent = true;
+    }
+    if (sent) {
+      const flight = this.flightSize();
+      const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
+      this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.segmentMss() > this.congestion.cwnd);
     }
     if (!sent) this.maybeArmPersist(now);
     if (this.ackNow) this.sendAckNow();
@@ -997,7 +1025,7 @@ export class Connection {
     const offset = seqDiff(from, this.sndBufSeq);
     const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
     let flags = ACK;
-    if (len > 0 && offset + len === this.sendBuffer.length) flags |= PSH;
+    if (len > 0 && this.pushMarks.covers(from, seqAdd(from, len))) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
     this.emit(now, flags, from, this.rcvNxt, payload, undefined, retransmit);
@@ -1075,7 +1103,7 @@ export class Connection {
 
   /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
   private challengeAck(now: Millis): void {
-    if (now - this.lastChallengeAck < this.ctx.config.challengeAckInterval) return;
+    if (now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
     this.ackNow = true;
     if (this.state === "TIME_WAIT") this.sendAckNow();
@@ -1117,7 +1145,7 @@ export class Connection {
   private segmentMss(): number {
     if (!this.negotiation.sack || this.receiveBuffer.outOfOrderRanges === 0) return this.sendMss;
     const blocks = Math.min(this.receiveBuffer.outOfOrderRanges, this.negotiation.maxSackBlocks);
-    return Math.max(this.ctx.config.minMss, this.sendMss - (4 + 8 * blocks));
+    return Math.max(this.config.minMss, this.sendMss - (4 + 8 * blocks));
   }
 
   /** SACK blocks for an ACK: the newest out-of-order range first, then the others (RFC 2018 4). */
@@ -1130,19 +1158,21 @@ export class Connection {
     return ordered.slice(0, this.negotiation.maxSackBlocks);
   }
 
+  /** The MSS we announce: the link's, clamped by TCP_MAXSEG (Linux user_mss) when set. */
   private ourMss(): number {
-    return this.ctx.mtu - HEADERS;
+    const linkMss = this.ctx.mtu - HEADERS;
+    return this.config.userMss > 0 ? Math.min(linkMss, this.config.userMss) : linkMss;
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
   private negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
     this.congestion.sack = this.negotiation.sack;
-    const peerMss = o.mss ?? this.ctx.config.defaultMss;
+    const peerMss = o.mss ?? this.config.defaultMss;
     // Timestamps take 12 bytes of every segment: payload per segment shrinks by that much.
     const mss = Math.min(peerMss, this.ourMss()) - this.negotiation.perSegmentOptionBytes;
-    this.sendMss = Math.max(this.ctx.config.minMss, mss);
-    this.congestion.setMss(this.sendMss, this.ctx.config.initialCwndSegments);
+    this.sendMss = Math.max(this.config.minMss, mss);
+    this.congestion.setMss(this.sendMss, this.config.initialCwndSegments);
   }
 
   private flightSize(): number {

@@ -75,12 +75,18 @@ export class ReceiveWindow {
   }
 
   /**
-   * After the application read: is the larger window worth an update of its own?
-   * (Linux tcp_cleanup_rbuf: when it at least doubles and holds a full segment.)
+   * After the application read: is the larger window worth an update of its own? As
+   * Linux tcp_cleanup_rbuf(): only when the window still offered is at most half the
+   * largest this connection can offer (its clamp: the buffer, or 65535 << shift), and
+   * the new one at least doubles it and holds a full segment. Without the first test, a
+   * connection without window scaling would announce every read as an update.
    */
-  updateWorthSending(rcvNxt: Seq): boolean {
-    const free = this.buffer.free;
-    return free >= this.fullSegment && free >= 2 * this.size(rcvNxt);
+  updateWorthSending(rcvNxt: Seq, shift: number): boolean {
+    const current = this.size(rcvNxt);
+    const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * 2 ** shift);
+    if (2 * current > clamp) return false;
+    const offer = Math.min(this.buffer.free, clamp);
+    return offer >= this.fullSegment && offer >= 2 * current;
   }
 
   /** RFC 9293 3.8.6.2.2: move the edge by at least min(buffer / 2, one full segment). */

@@ -8,13 +8,26 @@ import { seq } from "../../src/wire/seq.js";
 const MSS = 1000;
 
 describe("slow start and recovery (shared by every algorithm)", () => {
-  it("starts at 10 segments and grows by the bytes acknowledged (at most 2 MSS per ACK)", () => {
+  it("starts at 10 segments and, while the window is the limit, grows by every byte acknowledged (Linux)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     expect(cc.cwnd).toBe(10_000);
+    cc.validate(seq(0), seq(10_000), 10_000, true); // a full window went out, more was waiting
     cc.onNewAck(0, 2 * MSS, seq(2000), 0, 10);
     expect(cc.cwnd).toBe(12_000);
     cc.onNewAck(0, 5 * MSS, seq(7000), 0, 10);
-    expect(cc.cwnd).toBe(14_000);
+    expect(cc.cwnd).toBe(17_000); // no RFC 3465 limit L: Linux counts every segment acked
+  });
+
+  it("does not grow when the application, not the window, limits the sender (tcp_is_cwnd_limited)", () => {
+    const cc = new CongestionControl(new Reno(), MSS, 10);
+    cc.validate(seq(0), seq(5000), 5000, false); // 5 segments out, cwnd 10, nothing more to send
+    cc.onNewAck(0, 2 * MSS, seq(2000), 3000, 10);
+    expect(cc.cwnd).toBe(10_000); // cwnd 10 is not under twice the 5 in flight
+    const cc6 = new CongestionControl(new Reno(), MSS, 10);
+    cc6.validate(seq(0), seq(6000), 6000, false); // 6 out: slow start may reach twice that
+    cc6.onNewAck(0, 2 * MSS, seq(2000), 4000, 10);
+    cc6.onNewAck(0, 2 * MSS, seq(4000), 2000, 10);
+    expect(cc6.cwnd).toBe(12_000);
   });
 
   it("third duplicate ACK: fast retransmit, ssthresh halves (Reno), cwnd = ssthresh + 3 MSS", () => {

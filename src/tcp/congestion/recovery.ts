@@ -33,6 +33,16 @@ export class CongestionControl {
   inRecovery = false;
   /** SACK was negotiated: RFC 6675 recovery (see above). */
   sack = false;
+  /**
+   * Whether the window was the limit (Linux tcp_cwnd_validate / tcp_is_cwnd_limited,
+   * RFC 7661's idea): the window grows only while it is what holds the sender back, so
+   * an application-limited sender does not build a window it never tested.
+   */
+  private cwndLimited = false;
+  /** Most bytes in flight in the current window (Linux max_packets_out, in bytes). */
+  private maxBytesOut = 0;
+  /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
+  private usageSeq: Seq | undefined;
   constructor(
     readonly algorithm: WindowAlgorithm,
     private mss: number,
@@ -65,9 +75,12 @@ export class CongestionControl {
       if (!this.sack) this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
       return "partial-ack";
     }
+    // Linux tcp_cong_avoid() returns early when !tcp_is_cwnd_limited().
+    if (!this.isCwndLimited()) return "none";
     if (this.cwnd < this.ssthresh) {
-      // Slow start (RFC 5681 3.1, byte counting per RFC 3465 with L = 2 SMSS).
-      this.cwnd += Math.min(acked, 2 * this.mss);
+      // Slow start (RFC 5681 3.1) counting every byte acknowledged, as Linux's
+      // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
+      this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
       this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss, srtt);
     }
@@ -93,6 +106,27 @@ export class CongestionControl {
     this.inRecovery = true;
     this.cwnd = this.sack ? this.ssthresh : this.ssthresh + DUPACK_THRESHOLD * this.mss;
     return "fast-retransmit";
+  }
+
+  /**
+   * After a transmission pass: `flight` bytes are out, `cwndLimited` says the window
+   * stopped the sender while it had more to send. Linux tcp_cwnd_validate(): a limited
+   * pass, or more in flight than before, is remembered for the window that ends at
+   * `sndNxt`; an unlimited one only once SND.UNA has passed it.
+   */
+  validate(sndUna: Seq, sndNxt: Seq, flight: number, cwndLimited: boolean): void {
+    if (this.usageSeq === undefined || seqGe(sndUna, this.usageSeq) || cwndLimited || (!this.cwndLimited && flight > this.maxBytesOut)) {
+      this.cwndLimited = cwndLimited;
+      this.maxBytesOut = flight;
+      this.usageSeq = sndNxt;
+    }
+  }
+
+  /** Linux tcp_is_cwnd_limited(): in slow start, also while cwnd is under twice the most in flight. */
+  isCwndLimited(): boolean {
+    if (this.cwndLimited) return true;
+    if (this.cwnd < this.ssthresh) return this.cwnd < 2 * this.maxBytesOut;
+    return false;
   }
 
   /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */

@@ -1,0 +1,70 @@
+/**
+ * Where the sender sets PSH (RFC 9293 3.9.1 leaves it to the implementation; this is
+ * Linux's rule, tcp_mark_push() and forced_push() in tcp_sendmsg_locked):
+ *
+ * - the last byte of every write is a push point, so the segment carrying it has PSH,
+ *   however the stream is later cut into segments or retransmitted;
+ * - during a long write, once more than half the largest window the peer has offered is
+ *   queued past the last push point, the segment boundary there becomes one too, so a
+ *   receiver that waits for PSH before waking its reader is not left waiting for the
+ *   whole write.
+ *
+ * Marks at or below SND.UNA are dropped as ACKs arrive, so the list stays as short as
+ * the data in flight and queued.
+ */
+import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
+
+export class PushMarks {
+  private marks: Seq[] = [];
+  private head = 0;
+  /** The last push point (Linux tp->pushed_seq). */
+  private pushedSeq: Seq;
+
+  constructor(firstByte: Seq) {
+    this.pushedSeq = firstByte;
+  }
+
+  /**
+   * A write queued bytes [start, end). `mss` is the segment size the stream is cut at;
+   * `maxWindow` the largest window the peer has offered (0 before any).
+   */
+  wrote(start: Seq, end: Seq, mss: number, maxWindow: number): void {
+    const half = Math.floor(maxWindow / 2);
+    if (half > 0 && mss > 0) {
+      // forced_push(): the first segment boundary past pushed_seq + max_window / 2.
+      for (;;) {
+        const past = seqDiff(start, this.pushedSeq) > half ? 0 : half - seqDiff(start, this.pushedSeq) + 1;
+        const boundary = seqAdd(start, Math.ceil(past / mss) * mss);
+        if (!seqGt(end, boundary) || seqLe(boundary, start)) break;
+        this.push(boundary);
+        start = boundary;
+      }
+    }
+    this.push(end);
+  }
+
+  /** True when a push point falls in (from, end]: the segment [from, end) carries PSH. */
+  covers(from: Seq, end: Seq): boolean {
+    for (let i = this.head; i < this.marks.length; i++) {
+      const m = this.marks[i]!;
+      if (seqGt(m, end)) return false;
+      if (seqGt(m, from)) return true;
+    }
+    return false;
+  }
+
+  /** Forgets push points the peer has acknowledged. */
+  acked(una: Seq): void {
+    while (this.head < this.marks.length && seqLe(this.marks[this.head]!, una)) this.head++;
+    if (this.head > 32 && this.head * 2 > this.marks.length) {
+      this.marks = this.marks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private push(at: Seq): void {
+    const last = this.marks[this.marks.length - 1];
+    if (last === undefined || seqGt(at, last) || this.head === this.marks.length) this.marks.push(at);
+    this.pushedSeq = at;
+  }
+}
