@@ -25,6 +25,7 @@ Usage:
   synack demo --list        list the built-in scenarios
   synack run FILE.json      run your own scenario file
   synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME)
+  synack drill FILE|DIR...  run packetdrill scripts (Linux's TCP tests) against synack
   synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel
   synack help [COMMAND]     help for a command
 
@@ -34,6 +35,26 @@ failed, 2 bad usage or scenario file, 3 the simulation crashed (please report).
 Try:  synack demo
       synack demo lost-syn --explain
       synack demo syn-flood --pcap flood.pcap`,
+
+  drill: `Usage: synack drill FILE.pkt|DIR... [options]
+
+Runs packetdrill scripts (the language of Linux's TCP regression tests) against synack,
+in virtual time: the script plays the remote peer, synack is the local side. Prints one
+line per script - PASS, FAIL (the line, expected and actual packet in packetdrill
+syntax), UNSUPPORTED (the feature synack lacks) - then a summary per folder.
+
+  --json               one JSON object per script: script, status, line, reason
+  --verbose            the run of every script: segments and calls beside script lines
+  --explain            the run of each failing script, up to the failure
+  --conformance FILE   also write FILE (Markdown): every script, status and cause
+  --seed N             seed of synack's randomness (ISNs, ports)
+  -h, --help           this help
+
+Exit codes: 0 nothing failed, 1 a script failed, 2 bad usage or a script that does not
+parse, 3 the runner or the engine crashed.
+
+Try:  synack drill ../shared/packetdrill/tcp/close
+      synack drill test/drill/fail-window.pkt --explain`,
 
   demo: `Usage: synack demo [NAME] [options]
        synack demo --list

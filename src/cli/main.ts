@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { demo, help, run, ss } from "./commands.js";
+import { drill } from "./drill.js";
 import { EXIT_INTERNAL, EXIT_USAGE, UsageError } from "./errors.js";
 import { processIo, type Io } from "./io.js";
 
@@ -28,6 +29,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         return run(rest, io);
       case "ss":
         return ss(rest, io);
+      case "drill":
+        return drill(rest, io);
       case "tun":
       case "tunnel":
       case "relay": {
@@ -41,7 +44,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr([`synack: ${e.message}`, ...e.lines.map((l) => `  ${l}`), `Run "synack ${command !== undefined && ["demo", "run", "ss"].includes(command) ? `${command} ` : ""}--help" for usage.`].join("\n") + "\n");
+      io.stderr([`synack: ${e.message}`, ...e.lines.map((l) => `  ${l}`), `Run "synack ${command !== undefined && ["demo", "run", "ss", "drill"].includes(command) ? `${command} ` : ""}--help" for usage.`].join("\n") + "\n");
       return EXIT_USAGE;
     }
     io.stderr(`synack: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -1,0 +1,556 @@
+/**
+ * Runs one packetdrill script against a synack host, in virtual time, with packetdrill's
+ * semantics (NOTES.md in the corpus describes them; this file cites the rules as it
+ * applies them):
+ *
+ * - The script's local side is synack (IPv4 192.168.0.1 by default); the script plays the
+ *   remote peer (192.0.2.1). Inbound packets are injected at their times; outbound packets
+ *   are collected as synack sends them and matched against `>` lines in order.
+ * - Times are integer microseconds. Relative times count from the previous event's script
+ *   time when both events are inbound packets, otherwise from when the previous event
+ *   actually happened. An outbound packet must leave within the tolerance:
+ *   max(--tolerance_usecs, 12.5% of the time since the previous event).
+ * - Consecutive outbound segments are merged to match one longer expected packet (TSO/GSO
+ *   as packetdrill sees it): the merged packet has the first segment's sequence number
+ *   and the last one's headers and time.
+ * - Blocking calls (`+0...0.200 read(...)`) start at the event time and must return at the
+ *   end time; other events go on meanwhile.
+ * - `%{ }%` blocks see TCP_INFO of the socket under test as it was at their time; like
+ *   packetdrill, they are evaluated after the packet part has passed.
+ *
+ * The runner is sans-IO: it gets the script text and returns a result. Reading files,
+ * printing and exit codes are the CLI's business.
+ */
+import type { Action, DrillEvent, Script, SyscallSpec, TcpOptionSpec, TcpPacketSpec, Usecs } from "./ast.js";
+import { describeExpr, errnoName, ERRNO, numberOf } from "./constants.js";
+import { DrillFailure, DrillSyntaxError, DrillUnsupportedError, type SourcePos } from "./errors.js";
+import { buildInbound, decodeOutbound, expectedEcn, flagText, formatOutbound, KIND, NumberMap, optionText, rawOption, type OutboundSegment } from "./packet.js";
+import { parseScript } from "./parser.js";
+import { PyAssertionError, PyError, runPython, type PyValue } from "./python.js";
+import { DrillSockets, type CallResult, type Pending } from "./sockets.js";
+import { applyCommand, type DrillSettings } from "./sysctl.js";
+import { tcpInfoScope } from "./tcpi.js";
+import { Host } from "../ip/host.js";
+import { SimRng } from "../sim/rng.js";
+import type { Connection } from "../tcp/connection.js";
+import { ACK } from "../wire/tcp.js";
+import { parseIpv4Address } from "../wire/ipv4.js";
+
+export type DrillStatus = "pass" | "fail" | "unsupported";
+
+export interface DrillResult {
+  script: string;
+  status: DrillStatus;
+  /** Line of the failing or unsupported event. */
+  line?: number;
+  /** One line: what went wrong, or the missing feature. */
+  reason?: string;
+  /** For failures: the script line, then expected vs actual in packetdrill syntax. */
+  details?: string[];
+  /** Lines the script printed (`print()` in %{ }% blocks). */
+  printed: string[];
+  /** With `verbose`: the run as a timeline, script lines beside segments. */
+  narration: string[];
+}
+
+export interface DrillOptions {
+  /** `-D NAME=VALUE` definitions (the corpus's IPv4 run uses TFO_COOKIE and CODE). */
+  defines?: ReadonlyMap<string, string>;
+  verbose?: boolean;
+  /** Seed of the host's randomness (ISNs, ports): a run is reproducible from it. */
+  seed?: number;
+}
+
+/** The defines packetdrill's run_all.py passes for the IPv4 variant (NOTES.md 1.3). */
+export const IPV4_DEFINES: ReadonlyMap<string, string> = new Map([
+  ["TFO_COOKIE", "3021b9d889017eeb"],
+  ["CODE", "host_unreachable"],
+  ["CMSG_LEVEL_IP", "SOL_IP"],
+  ["CMSG_TYPE_RECVERR", "IP_RECVERR"],
+]);
+
+const DEFAULT_TOLERANCE: Usecs = 4000;
+/** The remote port packetdrill picks for its side of a connection. */
+const REMOTE_PORT = 44444;
+/** A script that leaves synack waiting longer than this for an outbound `*` packet has failed. */
+const ANY_TIME_HORIZON: Usecs = 600_000_000;
+
+/** Parses and runs `source`. Throws DrillSyntaxError when the script does not parse. */
+export function runDrill(source: string, file: string, options: DrillOptions = {}): DrillResult {
+  const script = parseScript(source, file, options.defines ?? IPV4_DEFINES);
+  return new DrillRun(script, source, options).run();
+}
+
+interface Previous {
+  scriptTime: Usecs;
+  actualTime: Usecs;
+  inbound: boolean;
+}
+
+interface BlockingCall {
+  event: DrillEvent;
+  call: SyscallSpec;
+  pending: Pending;
+  expectedEnd: Usecs;
+  tolerance: Usecs;
+}
+
+interface Assertion {
+  pos: SourcePos;
+  code: string;
+  scope: Map<string, PyValue>;
+}
+
+class DrillRun {
+  private now: Usecs = 0;
+  private host!: Host;
+  private readonly outbox: OutboundSegment[] = [];
+  private readonly map = new NumberMap();
+  private readonly settings: DrillSettings = { tcp: {} };
+  private sockets!: DrillSockets;
+  private tolerance = DEFAULT_TOLERANCE;
+  private tsTick: Usecs | undefined;
+  private strictSegments = false;
+  private localAddr = parseIpv4Address("192.168.0.1")!;
+  private remoteAddr = parseIpv4Address("192.0.2.1")!;
+  private localPort = 8080;
+  private remotePort = REMOTE_PORT;
+  private underTest: Connection | undefined;
+  private blocking: BlockingCall | undefined;
+  private readonly assertions: Assertion[] = [];
+  private readonly printed: string[] = [];
+  private readonly narration: string[] = [];
+  private readonly lines: string[];
+
+  constructor(
+    private readonly script: Script,
+    source: string,
+    private readonly options: DrillOptions,
+  ) {
+    this.lines = source.split("\n");
+  }
+
+  /** Builds the host once the script's options and init command have said how. */
+  private boot(): void {
+    this.host = new Host({
+      name: "synack",
+      address: this.localAddr,
+      rng: new SimRng(this.options.seed ?? 1),
+      transmit: (packet) => this.collect(packet),
+      tcp: this.settings.tcp,
+      mtu: 1500,
+    });
+    this.host.tcp.setClock(() => this.now / 1000);
+    const settings = this.settings;
+    this.sockets = new DrillSockets({
+      layer: this.host.tcp,
+      localAddr: this.localAddr,
+      remoteAddr: this.remoteAddr,
+      scriptPort: 8080,
+      get settings() {
+        return settings.tcp;
+      },
+      connectionUnderTest: (conn) => {
+        this.underTest = conn;
+        if (!conn.passive) {
+          this.localPort = conn.tuple.localPort;
+          this.remotePort = conn.tuple.remotePort;
+        }
+      },
+      listening: (port) => {
+        this.localPort = port;
+        this.remotePort = REMOTE_PORT;
+      },
+    });
+  }
+
+  private applyOptions(): void {
+    for (const o of this.script.options) {
+      const int = () => {
+        const n = Number(o.value);
+        if (!Number.isInteger(n) || n < 0) throw new DrillSyntaxError(`--${o.name} needs a non-negative integer`, o.pos);
+        return n;
+      };
+      switch (o.name) {
+        case "tolerance_usecs":
+          this.tolerance = int();
+          break;
+        case "tcp_ts_tick_usecs":
+          this.tsTick = int();
+          break;
+        case "strict_segments":
+          this.strictSegments = true;
+          break;
+        case "tcp_ts_ecr_scaled":
+          break; // unknown ecr values are mapped relative to the last TSval sent either way
+        case "ip_version":
+          if (o.value !== "ipv4") throw new DrillUnsupportedError(`--ip_version=${o.value ?? ""} (IPv6)`, o.pos);
+          break;
+        case "local_ip":
+        case "remote_ip": {
+          const addr = parseIpv4Address(o.value ?? "");
+          if (addr === undefined) throw new DrillUnsupportedError(`--${o.name}=${o.value ?? ""} (IPv6 addresses)`, o.pos);
+          if (o.name === "local_ip") this.localAddr = addr;
+          else this.remoteAddr = addr;
+          break;
+        }
+        default:
+          throw new DrillUnsupportedError(`option --${o.name}`, o.pos);
+      }
+    }
+  }
+
+  run(): DrillResult {
+    try {
+      this.applyOptions();
+      if (this.script.initCommand) applyCommand(this.script.initCommand.text, this.settings, this.script.initCommand.pos);
+      this.boot();
+      this.execute();
+      this.finishAssertions();
+      return { script: this.script.file, status: "pass", printed: this.printed, narration: this.narration };
+    } catch (e) {
+      if (e instanceof DrillFailure) {
+        return { script: this.script.file, status: "fail", line: e.pos.line, reason: e.message, details: e.details.length > 0 ? [...e.details] : [`script: ${this.lineText(e.pos)}`], printed: this.printed, narration: this.narration };
+      }
+      if (e instanceof DrillUnsupportedError) {
+        return { script: this.script.file, status: "unsupported", line: e.pos?.line, reason: e.feature, printed: this.printed, narration: this.narration };
+      }
+      throw e;
+    }
+  }
+
+  private lineText(pos: SourcePos): string {
+    return (this.lines[pos.line - 1] ?? "").trim();
+  }
+
+  private narrate(text: string): void {
+    if (this.options.verbose) this.narration.push(`${(this.now / 1e6).toFixed(6).padStart(11)}  ${text}`);
+  }
+
+  // --- the clock ---------------------------------------------------------------------------
+
+  private collect(packet: Uint8Array): void {
+    const seg = decodeOutbound(packet, this.now);
+    if (!("seq" in seg)) return; // ICMP and UDP from the host: no script here expects them
+    this.map.learn(seg);
+    this.outbox.push(seg);
+  }
+
+  /** Runs every timer due up to `t` (and work the last call left due now), then sets the clock to `t`. */
+  private advanceTo(t: Usecs, stopWhenSent = false, before = false): void {
+    for (let guard = 0; ; guard++) {
+      if (guard > 1_000_000) throw new Error(`synack's nextDeadline() stays due at ${this.now} us: the engine is spinning`);
+      if (stopWhenSent && this.outbox.length > 0) return;
+      const deadline = this.host.nextDeadline() * 1000;
+      if (!(deadline < t || (deadline === t && !before))) break;
+      this.now = Math.max(this.now, deadline);
+      this.host.poll(this.now / 1000);
+      this.checkBlocking();
+    }
+    this.now = Math.max(this.now, t);
+  }
+
+  private settle(): void {
+    this.advanceTo(this.now);
+    this.checkBlocking();
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  private execute(): void {
+    let prev: Previous = { scriptTime: 0, actualTime: 0, inbound: false };
+    for (const event of this.script.events) {
+      const inbound = isInbound(event.action);
+      const base = prev.inbound && inbound ? prev.scriptTime : prev.actualTime;
+      const t = event.time;
+      let from: Usecs | undefined;
+      let to: Usecs | undefined;
+      if (t.kind === "absolute") from = to = t.at;
+      else if (t.kind === "relative") from = to = base + t.offset;
+      else if (t.kind === "range") {
+        from = t.relative ? base + t.from : t.from;
+        to = t.relative ? base + t.to : t.to;
+      }
+      const tolerance = Math.max(this.tolerance, Math.round(0.125 * Math.max(0, (to ?? this.now) - prev.actualTime)));
+      let actual: Usecs;
+      const a = event.action;
+      if (a.type === "tcp" && a.direction === "out") {
+        actual = this.expectOutbound(event, a, from, to, tolerance);
+      } else {
+        // A timer due at the very time of a script event fires after it, as a kernel
+        // timer does (timers run at or after their expiry, packets are injected on time).
+        this.advanceTo(from ?? this.now, false, true);
+        actual = this.now;
+        this.perform(event, base, tolerance);
+        this.settle();
+      }
+      prev = { scriptTime: from ?? actual, actualTime: t.kind === "any" || (a.type === "tcp" && a.direction === "out") ? actual : (from ?? actual), inbound };
+    }
+    if (this.blocking) {
+      const b = this.blocking;
+      throw new DrillFailure(`${b.call.name}() never returned (the script expects it to return at ${(b.expectedEnd / 1e6).toFixed(3)} s)`, b.event.pos);
+    }
+  }
+
+  private perform(event: DrillEvent, base: Usecs, tolerance: Usecs): void {
+    const a = event.action;
+    switch (a.type) {
+      case "tcp":
+        this.inject(event, a);
+        return;
+      case "udp":
+      case "icmp":
+        throw new DrillUnsupportedError(`${a.type.toUpperCase()} packets in scripts`, event.pos);
+      case "command":
+        this.narrate(`\`${a.text.trim()}\``);
+        applyCommand(a.text, this.settings, event.pos);
+        return;
+      case "code":
+        this.assertions.push({ pos: event.pos, code: a.text, scope: this.snapshot() });
+        return;
+      case "syscall":
+        this.syscall(event, a, base, tolerance);
+        return;
+    }
+  }
+
+  /** Options that name a feature synack lacks make the script unsupported, whichever way they travel. */
+  private checkOptionsSupported(event: DrillEvent, spec: TcpPacketSpec): void {
+    if (spec.options === "any" || spec.options === undefined) return;
+    for (const o of spec.options) {
+      if (o.kind === "fo" || o.kind === "foexp") throw new DrillUnsupportedError("TCP Fast Open (RFC 7413)", event.pos);
+      if (o.kind === "md5") throw new DrillUnsupportedError("TCP MD5 signatures (RFC 2385)", event.pos);
+    }
+  }
+
+  private inject(event: DrillEvent, spec: TcpPacketSpec): void {
+    this.checkOptionsSupported(event, spec);
+    if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
+    const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
+    this.narrate(`< ${this.lineText(event.pos).replace(/^\S+\s+<\s*/, "")}    (line ${event.pos.line})`);
+    this.host.receive(this.now / 1000, packet);
+    this.checkBlocking();
+  }
+
+  // --- outbound packets --------------------------------------------------------------------
+
+  private expectOutbound(event: DrillEvent, spec: TcpPacketSpec, from: Usecs | undefined, to: Usecs | undefined, tolerance: Usecs): Usecs {
+    this.checkOptionsSupported(event, spec);
+    if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
+    const deadline = to === undefined ? this.now + ANY_TIME_HORIZON : to + tolerance;
+    const first = this.nextSegment(deadline);
+    const scriptLine = this.lineText(event.pos);
+    if (first === undefined) {
+      throw new DrillFailure(`expected packet was not sent${to === undefined ? "" : ` (waited until ${(deadline / 1e6).toFixed(6)} s)`}`, event.pos, [`script: ${scriptLine}`, `synack sent nothing; its state: ${this.stateSummary()}`]);
+    }
+    // Merge consecutive segments until the expected length is reached (TSO/GSO view).
+    const parts = [first];
+    let length = first.payloadLength;
+    if (!this.strictSegments) {
+      while (length < spec.seq.len && first.payloadLength > 0) {
+        const next = this.nextSegment(deadline);
+        if (next === undefined) break;
+        if (this.map.toScript(next.seq) !== this.map.toScript(first.seq) + length || next.payloadLength === 0) {
+          this.outbox.unshift(next);
+          break;
+        }
+        parts.push(next);
+        length += next.payloadLength;
+      }
+    }
+    const last = parts[parts.length - 1]!;
+    const merged: OutboundSegment = { ...last, seq: first.seq, payloadLength: length, zeroPayload: parts.every((p) => p.zeroPayload) };
+    const actualText = formatOutbound(merged, this.map);
+    this.narrate(`${actualText}    (line ${event.pos.line}${parts.length > 1 ? `, ${parts.length} segments merged` : ""})`);
+    const problems = this.compare(spec, merged);
+    if (problems.length > 0) {
+      throw new DrillFailure(problems.join("; "), event.pos, [`script: ${scriptLine}`, `actual: ${actualText}`]);
+    }
+    if (from !== undefined && to !== undefined && (merged.time < from - tolerance || merged.time > to + tolerance)) {
+      const want = from === to ? `${(from / 1e6).toFixed(6)} s` : `${(from / 1e6).toFixed(6)}~${(to / 1e6).toFixed(6)} s`;
+      throw new DrillFailure(`packet sent at ${(merged.time / 1e6).toFixed(6)} s, expected at ${want} (tolerance ${tolerance} us)`, event.pos, [`script: ${scriptLine}`, `actual: ${actualText}`]);
+    }
+    this.recordTimestamps(spec, merged, event.pos);
+    return merged.time;
+  }
+
+  private nextSegment(deadline: Usecs): OutboundSegment | undefined {
+    if (this.outbox.length === 0) this.advanceTo(deadline, true);
+    return this.outbox.shift();
+  }
+
+  /** Field-by-field comparison; each difference as "field: expected X, got Y". */
+  private compare(spec: TcpPacketSpec, seg: OutboundSegment): string[] {
+    const out: string[] = [];
+    if (spec.flags !== seg.flags) out.push(`flags: expected ${spec.flagText}, got ${flagText(seg.flags)}`);
+    const start = this.map.toScript(seg.seq);
+    if (start !== spec.seq.start >>> 0 || seg.payloadLength !== spec.seq.len) {
+      out.push(`sequence: expected ${spec.seq.start}:${spec.seq.end}(${spec.seq.len}), got ${start}:${(start + seg.payloadLength) >>> 0}(${seg.payloadLength})`);
+    }
+    if (spec.ack !== undefined && ((seg.flags & ACK) === 0 || seg.ack !== spec.ack >>> 0)) out.push(`ack: expected ${spec.ack}, got ${(seg.flags & ACK) === 0 ? "no ACK" : seg.ack}`);
+    if (spec.win !== undefined && seg.window !== spec.win) out.push(`window: expected ${spec.win}, got ${seg.window}`);
+    if (spec.urg !== undefined && seg.urgentPointer !== spec.urg) out.push(`urgent pointer: expected ${spec.urg}, got ${seg.urgentPointer}`);
+    const ecn = expectedEcn(spec.ip);
+    if (ecn !== undefined && ecn >= 0 && (seg.tos & 3) !== ecn) out.push(`IP ECN bits: expected ${spec.ip.ecn}, got ${seg.tos & 3}`);
+    if (spec.ip.tos !== undefined && (seg.tos & 0xfc) !== (spec.ip.tos & 0xfc)) out.push(`IP TOS: expected 0x${spec.ip.tos.toString(16)}, got 0x${seg.tos.toString(16)}`);
+    if (spec.ip.ttl !== undefined && seg.ttl !== spec.ip.ttl) out.push(`IP TTL: expected ${spec.ip.ttl}, got ${seg.ttl}`);
+    if (!seg.zeroPayload) out.push("payload: expected zero bytes (the script writes zero-filled buffers)");
+    if (spec.options !== "any") out.push(...this.compareOptions(spec.options ?? [], seg));
+    return out;
+  }
+
+  private compareOptions(expected: TcpOptionSpec[], seg: OutboundSegment): string[] {
+    const actual = seg.options.filter((o, i) => !(o.kind === KIND.EOL && i === seg.options.length - 1 && expected[expected.length - 1]?.kind !== "eol"));
+    const text = (list: string[]) => `<${list.join(",")}>`;
+    const expectedText = expected.map((o) => optionText(rawOption(o, this.map, "out")));
+    const actualText = actual.map(optionText);
+    if (expected.length !== actual.length) return [`options: expected ${expected.length === 0 ? "none" : text(expectedText)}, got ${actual.length === 0 ? "none" : text(actualText)}`];
+    for (let i = 0; i < expected.length; i++) {
+      const e = expected[i]!;
+      const a = actual[i]!;
+      const want = rawOption(e, this.map, "out");
+      if (want.kind !== a.kind) return [`options: expected ${text(expectedText)}, got ${text(actualText)}`];
+      if (e.kind === "ts") {
+        const ecr = new DataView(a.data.buffer, a.data.byteOffset).getUint32(4);
+        if (ecr !== e.ecr >>> 0) return [`TS ecr: expected ${e.ecr}, got ${ecr}`];
+        continue; // TS val is checked against the tick rate only (recordTimestamps)
+      }
+      if ((e.kind === "fo" || e.kind === "foexp") && e.cookie === undefined && a.data.length <= 2) continue;
+      if (want.data.length !== a.data.length || want.data.some((b, j) => b !== a.data[j])) return [`option ${i + 1}: expected ${expectedText[i]}, got ${actualText[i]}`];
+    }
+    return [];
+  }
+
+  /** Remembers outbound TS values (for inbound ecr mapping) and checks their rate with --tcp_ts_tick_usecs. */
+  private recordTimestamps(spec: TcpPacketSpec, seg: OutboundSegment, pos: SourcePos): void {
+    if (spec.options === "any" || spec.options === undefined) return;
+    const e = spec.options.find((o): o is Extract<TcpOptionSpec, { kind: "ts" }> => o.kind === "ts");
+    const a = seg.options.find((o) => o.kind === KIND.TS && o.data.length === 8);
+    if (e === undefined || a === undefined) return;
+    const val = new DataView(a.data.buffer, a.data.byteOffset).getUint32(0);
+    this.map.tsSent.set(e.val >>> 0, val);
+    this.map.tsLast = { script: e.val >>> 0, actual: val };
+    if (this.map.tsFirst === undefined) this.map.tsFirst = { script: e.val >>> 0, actual: val };
+    else if (this.tsTick !== undefined) {
+      const want = (e.val - this.map.tsFirst.script) >>> 0;
+      const got = (val - this.map.tsFirst.actual) >>> 0;
+      const slack = Math.max(1, Math.ceil(this.tolerance / this.tsTick));
+      if (Math.abs(got - want) > slack) throw new DrillFailure(`TS val: expected ${e.val} (${want} ticks after the first), got ${got} ticks after the first`, pos);
+    }
+  }
+
+  // --- system calls ------------------------------------------------------------------------
+
+  private syscall(event: DrillEvent, call: SyscallSpec, base: Usecs, tolerance: Usecs): void {
+    this.narrate(`${this.lineText(event.pos).replace(/^\S+\s+/, "")}    (line ${event.pos.line})`);
+    if (call.end !== undefined && this.blocking !== undefined) {
+      throw new DrillUnsupportedError("two blocking calls at once (one thread per script)", event.pos);
+    }
+    const started = this.sockets.start(call, event.pos);
+    if ("done" in started) {
+      this.checkResult(event, call, started.done);
+      if (call.end !== undefined) {
+        const end = event.time.kind === "absolute" ? call.end : base + call.end;
+        this.checkEndTime(event, call, end, tolerance);
+      }
+      return;
+    }
+    if (call.end === undefined) {
+      throw new DrillFailure(`${call.name}() blocked; the script expects it to return at once (a blocking call is written +0...END)`, event.pos);
+    }
+    const expectedEnd = event.time.kind === "absolute" ? call.end : base + call.end;
+    this.blocking = { event, call, pending: started.pending, expectedEnd, tolerance };
+  }
+
+  private checkBlocking(): void {
+    const b = this.blocking;
+    if (b === undefined) return;
+    const result = b.pending();
+    if (result === undefined) return;
+    this.blocking = undefined;
+    this.checkResult(b.event, b.call, result);
+    this.checkEndTime(b.event, b.call, b.expectedEnd, b.tolerance);
+  }
+
+  private checkEndTime(event: DrillEvent, call: SyscallSpec, end: Usecs, tolerance: Usecs): void {
+    if (Math.abs(this.now - end) > tolerance) {
+      throw new DrillFailure(`${call.name}() returned at ${(this.now / 1e6).toFixed(6)} s, expected at ${(end / 1e6).toFixed(6)} s (tolerance ${tolerance} us)`, event.pos);
+    }
+  }
+
+  private checkResult(event: DrillEvent, call: SyscallSpec, r: CallResult): void {
+    const expected = call.result.type === "ellipsis" ? undefined : numberOf(call.result);
+    const got = r.errno !== undefined ? `-1 ${r.errno}` : String(r.ret);
+    const want = `${expected ?? "..."}${call.errno ? ` ${call.errno}` : ""}`;
+    const errnoWanted = call.errno === undefined ? undefined : ERRNO[call.errno] === ERRNO.EAGAIN && call.errno !== "EAGAIN" ? "EAGAIN" : call.errno;
+    const errnoGot = r.errno === "EWOULDBLOCK" ? "EAGAIN" : r.errno;
+    if ((expected !== undefined && expected !== r.ret) || (errnoWanted !== undefined && errnoWanted !== errnoGot) || (errnoWanted === undefined && r.errno !== undefined && expected !== undefined)) {
+      throw new DrillFailure(`${call.name}() returned ${got}, expected ${want}`, event.pos, [`script: ${this.lineText(event.pos)}`, `actual: = ${got}${r.errno ? ` (${describeErrno(r.errno)})` : ""}`]);
+    }
+    for (const o of r.outputs ?? []) {
+      const value = o.expected.type === "ellipsis" ? undefined : numberOf(o.expected);
+      if (value !== undefined && value !== o.actual) {
+        const shown = o.what === "SO_ERROR" ? `${o.actual} (${o.actual === 0 ? "no error" : errnoName(o.actual)})` : String(o.actual);
+        throw new DrillFailure(`${call.name}() ${o.what}: expected ${describeExpr(o.expected)}, got ${shown}`, event.pos);
+      }
+    }
+  }
+
+  // --- TCP_INFO assertions -----------------------------------------------------------------
+
+  private snapshot(): Map<string, PyValue> {
+    const conn = this.underTest;
+    return new Map(Object.entries(tcpInfoScope(conn, this.now / 1000)));
+  }
+
+  private finishAssertions(): void {
+    const variables = new Map<string, PyValue>();
+    for (const a of this.assertions) {
+      const scope = new Map([...a.scope, ...variables]);
+      try {
+        runPython(a.code, scope, (line) => this.printed.push(line));
+      } catch (e) {
+        if (e instanceof PyAssertionError) throw new DrillFailure(`assertion failed: ${e.message}`, a.pos, [`script: ${a.code.trim()}`]);
+        if (e instanceof PyError) {
+          if (/name 'tcpi_\w+' is not defined/.test(e.message)) throw new DrillUnsupportedError(`TCP_INFO field ${/'(\w+)'/.exec(e.message)![1]}`, a.pos);
+          throw new DrillUnsupportedError(`Python in %{ }%: ${e.message}`, a.pos);
+        }
+        throw e;
+      }
+      // Variables the block assigned carry over to later blocks (packetdrill runs all blocks in one interpreter).
+      for (const [k, v] of scope) if (!a.scope.has(k) || a.scope.get(k) !== v) variables.set(k, v);
+    }
+  }
+
+  private stateSummary(): string {
+    const c = this.underTest;
+    if (c === undefined) return "no connection";
+    const i = c.inspect();
+    return `${i.state}, snd.una ${this.map.toScript(i.sndUna)}, snd.nxt ${this.map.toScript(i.sndNxt)}, cwnd ${i.cwnd}, ${i.sendQueued} bytes queued, timers ${Object.entries(i.timers)
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([k, v]) => `${k}@${(v / 1000).toFixed(3)}s`)
+      .join(" ") || "none"}`;
+  }
+}
+
+function isInbound(a: Action): boolean {
+  return a.type !== "syscall" && a.type !== "command" && a.type !== "code" && a.direction === "in";
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EAGAIN: "Resource temporarily unavailable",
+  EINPROGRESS: "Operation now in progress",
+  ECONNREFUSED: "Connection refused",
+  ECONNRESET: "Connection reset by peer",
+  EPIPE: "Broken pipe",
+  ETIMEDOUT: "Connection timed out",
+  ENOTCONN: "Transport endpoint is not connected",
+  EISCONN: "Transport endpoint is already connected",
+  EALREADY: "Operation already in progress",
+  EBADF: "Bad file descriptor",
+  EINVAL: "Invalid argument",
+};
+
+function describeErrno(name: string): string {
+  return ERRNO_TEXT[name] ?? name;
+}

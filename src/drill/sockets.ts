@@ -1,0 +1,461 @@
+/**
+ * The system calls of packetdrill scripts, emulated on a synack TCP layer with Linux's
+ * semantics: file descriptors, blocking and non-blocking calls, errno values, socket
+ * options, poll(). A call either completes at once or returns a continuation the runner
+ * retries as virtual time passes (a blocking call), so the runner keeps the clock.
+ *
+ * File descriptor numbers are the script's names for sockets: `socket(...) = 3` makes
+ * "3" name the new socket, as packetdrill maps script fds to live ones.
+ */
+import type { Expr, SyscallSpec } from "./ast.js";
+import { CONSTANTS, describeExpr, ERRNO, numberOf } from "./constants.js";
+import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
+import type { Connection } from "../tcp/connection.js";
+import { resolveConfig, type TcpConfig } from "../tcp/config.js";
+import type { TcpLayer } from "../tcp/layer.js";
+import type { Listener } from "../tcp/listener.js";
+import { windowScaleFor } from "./sysctl.js";
+
+/** What a call returned: a value, or -1 with an errno, plus output arguments to check. */
+export interface CallResult {
+  ret: number;
+  errno?: string;
+  /** Output arguments (getsockopt's value, poll's revents) with what the script expects. */
+  outputs?: Array<{ what: string; expected: Expr; actual: number }>;
+}
+
+/** A call that has not returned yet: retried after every step of virtual time. */
+export type Pending = () => CallResult | undefined;
+export type Started = { done: CallResult } | { pending: Pending };
+
+/** What the socket layer needs from the runner. */
+export interface SocketEnv {
+  readonly layer: TcpLayer;
+  readonly localAddr: number;
+  readonly remoteAddr: number;
+  /** The port scripts bind and connect to (packetdrill's --bind_port / --connect_port). */
+  readonly scriptPort: number;
+  /** Settings from the script's sysctls, under every socket's own. */
+  readonly settings: Partial<TcpConfig>;
+  /** A connection became the "socket under test": inbound packets go to it, %{ }% reads it. */
+  connectionUnderTest(conn: Connection): void;
+  listening(port: number): void;
+}
+
+interface TcpSocket {
+  nonblocking: boolean;
+  /** Per-socket settings (setsockopt before connect or listen). */
+  own: Partial<TcpConfig>;
+  listener: Listener | undefined;
+  conn: Connection | undefined;
+  /** The connection's error has been reported once (SO_ERROR, read, write); later calls see EPIPE or EOF. */
+  errorReported: boolean;
+  shutRead: boolean;
+  /** A non-blocking connect() is under way: the next connect() says EALREADY, then EISCONN. */
+  connecting: boolean;
+  sndbuf: number | undefined;
+}
+
+const CONNECTED = new Set(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
+const ok = (ret: number): Started => ({ done: { ret } });
+const err = (errno: string): Started => ({ done: { ret: -1, errno } });
+
+export class DrillSockets {
+  private readonly fds = new Map<number, TcpSocket>();
+
+  constructor(private readonly env: SocketEnv) {}
+
+  /** Every socket still open, for the end-of-script cleanup. */
+  openConnections(): Connection[] {
+    return [...this.fds.values()].flatMap((s) => (s.conn ? [s.conn] : []));
+  }
+
+  start(call: SyscallSpec, pos: SourcePos): Started {
+    const a = call.args;
+    switch (call.name) {
+      case "socket":
+        return this.socket(call, pos);
+      case "bind":
+        return this.withSocket(a[0], pos, () => ok(0));
+      case "listen":
+        return this.withSocket(a[0], pos, (s) => this.listen(s, numberOf(a[1]!) ?? 128));
+      case "accept":
+      case "accept4":
+        return this.withSocket(a[0], pos, (s) => this.accept(s, call, pos));
+      case "connect":
+        return this.withSocket(a[0], pos, (s) => this.connect(s, a, pos));
+      case "write":
+        if (a[1]?.type === "null") return err("EFAULT");
+        return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, 0, pos));
+      case "send":
+      case "sendto":
+        return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
+      case "read":
+        if (a[1]?.type === "null") return err("EFAULT");
+        return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));
+      case "recv":
+      case "recvfrom":
+        return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
+      case "close":
+        return this.close(a[0], pos);
+      case "shutdown":
+        return this.withSocket(a[0], pos, (s) => this.shutdown(s, numberOf(a[1]!) ?? 0));
+      case "setsockopt":
+        return this.withSocket(a[0], pos, (s) => this.setsockopt(s, a, pos));
+      case "getsockopt":
+        return this.withSocket(a[0], pos, (s) => this.getsockopt(s, a, pos));
+      case "fcntl":
+        return this.withSocket(a[0], pos, (s) => this.fcntl(s, a));
+      case "ioctl":
+        return this.withSocket(a[0], pos, (s) => this.ioctl(s, a, pos));
+      case "poll":
+        return this.poll(a, pos);
+      default:
+        throw new DrillUnsupportedError(`system call ${call.name}()`, pos);
+    }
+  }
+
+  // --- sockets ---------------------------------------------------------------------------
+
+  private socket(call: SyscallSpec, pos: SourcePos): Started {
+    const [domain, type] = call.args;
+    const family = domain ? numberOf(domain) : undefined;
+    if (family === CONSTANTS.AF_INET6) throw new DrillUnsupportedError("IPv6 sockets", pos);
+    const t = type ? (numberOf(type) ?? CONSTANTS.SOCK_STREAM!) : CONSTANTS.SOCK_STREAM!;
+    if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
+    const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
+    if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined });
+    return ok(fd);
+  }
+
+  private withSocket(fdExpr: Expr | undefined, pos: SourcePos, f: (s: TcpSocket) => Started): Started {
+    const fd = fdExpr ? numberOf(fdExpr) : undefined;
+    const s = fd === undefined ? undefined : this.fds.get(fd);
+    if (s === undefined) return err("EBADF");
+    void pos;
+    return f(s);
+  }
+
+  private configOf(s: TcpSocket): TcpConfig {
+    return resolveConfig({ ...this.env.settings, ...s.own });
+  }
+
+  private listen(s: TcpSocket, backlog: number): Started {
+    if (s.conn !== undefined) return err("EINVAL");
+    if (s.listener === undefined) {
+      s.listener = this.env.layer.listen(this.env.scriptPort, Math.max(0, backlog), this.configOf(s));
+      this.env.listening(this.env.scriptPort);
+    }
+    return ok(0);
+  }
+
+  private accept(s: TcpSocket, call: SyscallSpec, pos: SourcePos): Started {
+    const listener = s.listener;
+    if (listener === undefined) return err("EINVAL");
+    const attempt = (): CallResult | undefined => {
+      const conn = listener.accept();
+      if (conn === undefined) return undefined;
+      const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
+      if (this.fds.has(fd)) throw new DrillFailure(`accept() = ${fd}, but fd ${fd} is still open in the script`, pos);
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf });
+      this.env.connectionUnderTest(conn);
+      return { ret: fd };
+    };
+    return this.blockingOr(s, attempt);
+  }
+
+  private connect(s: TcpSocket, args: Expr[], pos: SourcePos): Started {
+    const addr = args[1];
+    if (addr?.type === "struct" && addr.items.some((i) => i.type === "field" && i.name === "sa_family" && i.value.type === "word" && i.value.name === "AF_UNSPEC")) {
+      throw new DrillUnsupportedError("connect() with AF_UNSPEC (disconnect)", pos);
+    }
+    if (s.listener !== undefined) return err("EISCONN");
+    if (s.conn !== undefined) {
+      const conn = s.conn;
+      if (conn.error !== undefined && !s.errorReported) {
+        s.errorReported = true;
+        s.connecting = false;
+        return err(conn.error.code);
+      }
+      if (CONNECTED.has(conn.state)) {
+        if (s.connecting) {
+          s.connecting = false;
+          return ok(0);
+        }
+        return err("EISCONN");
+      }
+      if (conn.state === "SYN_SENT") return err("EALREADY");
+      return err("ECONNABORTED");
+    }
+    const conn = this.env.layer.connect({ localAddr: this.env.localAddr, remoteAddr: this.env.remoteAddr, remotePort: this.env.scriptPort, config: this.configOf(s) });
+    s.conn = conn;
+    this.env.connectionUnderTest(conn);
+    if (s.nonblocking) {
+      s.connecting = true;
+      return err("EINPROGRESS");
+    }
+    return {
+      pending: () => {
+        if (conn.error !== undefined) {
+          s.errorReported = true;
+          return { ret: -1, errno: conn.error.code };
+        }
+        return conn.state === "SYN_SENT" ? undefined : { ret: 0 };
+      },
+    };
+  }
+
+  /** Pending error (sk_err): reported once, by whichever call comes first. */
+  private takeError(s: TcpSocket): string | undefined {
+    const e = s.conn?.error;
+    if (e === undefined || s.errorReported) return undefined;
+    s.errorReported = true;
+    return e.code;
+  }
+
+  private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL!);
+    if ((flags & CONSTANTS.MSG_FASTOPEN!) !== 0) throw new DrillUnsupportedError("TCP Fast Open (MSG_FASTOPEN)", pos);
+    if ((flags & CONSTANTS.MSG_ZEROCOPY!) !== 0) throw new DrillUnsupportedError("MSG_ZEROCOPY", pos);
+    if ((flags & CONSTANTS.MSG_MORE!) !== 0) throw new DrillUnsupportedError("MSG_MORE corking", pos);
+    if ((flags & CONSTANTS.MSG_EOR!) !== 0) throw new DrillUnsupportedError("MSG_EOR record boundaries", pos);
+    if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
+    const conn = s.conn;
+    if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
+    const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
+    let sent = 0;
+    const attempt = (): CallResult | undefined => {
+      const e = this.takeError(s);
+      if (e !== undefined) return sent > 0 ? { ret: sent } : { ret: -1, errno: e };
+      if (conn.error !== undefined || !conn.canSend) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EPIPE" };
+      // Linux waits for the handshake before queueing (sk_stream_wait_connect).
+      if (conn.state === "SYN_SENT" || conn.state === "SYN_RCVD") return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
+      while (sent < length) {
+        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)));
+        if (n === 0) break;
+        sent += n;
+      }
+      if (sent === length) return { ret: sent };
+      if (nonblocking) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EAGAIN" };
+      return undefined;
+    };
+    return this.blockingOr({ ...s, nonblocking }, attempt);
+  }
+
+  private read(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
+    if ((flags & ~CONSTANTS.MSG_DONTWAIT!) !== 0) throw new DrillUnsupportedError(`recv() flags 0x${flags.toString(16)}`, pos);
+    const conn = s.conn;
+    if (conn === undefined) return err(s.listener ? "ENOTCONN" : "ENOTCONN");
+    const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
+    const attempt = (): CallResult | undefined => {
+      // Linux tcp_recvmsg copies what is queued before it looks at RCV_SHUTDOWN.
+      if (conn.readable > 0) return { ret: conn.read(length).length };
+      const e = this.takeError(s);
+      if (e !== undefined) return { ret: -1, errno: e };
+      if (s.shutRead || conn.peerFinished || conn.error !== undefined || conn.isClosed()) return { ret: 0 };
+      if (conn.state === "SYN_SENT" && conn.passive === false && nonblocking) return { ret: -1, errno: "EAGAIN" };
+      return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
+    };
+    return this.blockingOr({ ...s, nonblocking }, attempt);
+  }
+
+  private blockingOr(s: { nonblocking: boolean }, attempt: () => CallResult | undefined): Started {
+    const first = attempt();
+    if (first !== undefined) return { done: first };
+    if (s.nonblocking) return err("EAGAIN");
+    return { pending: attempt };
+  }
+
+  private close(fdExpr: Expr | undefined, pos: SourcePos): Started {
+    const fd = fdExpr ? numberOf(fdExpr) : undefined;
+    const s = fd === undefined ? undefined : this.fds.get(fd);
+    if (s === undefined || fd === undefined) return err("EBADF");
+    this.fds.delete(fd);
+    if (s.listener) this.env.layer.closeListener(s.listener);
+    s.conn?.close();
+    void pos;
+    return ok(0);
+  }
+
+  private shutdown(s: TcpSocket, how: number): Started {
+    const conn = s.conn;
+    if (conn === undefined || conn.isClosed() || conn.state === "SYN_SENT") return err("ENOTCONN");
+    if (how === CONSTANTS.SHUT_RD || how === CONSTANTS.SHUT_RDWR) s.shutRead = true;
+    if (how === CONSTANTS.SHUT_WR || how === CONSTANTS.SHUT_RDWR) conn.shutdown();
+    if (how < 0 || how > 2) return err("EINVAL");
+    return ok(0);
+  }
+
+  // --- options ---------------------------------------------------------------------------
+
+  private setsockopt(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
+    const level = numberOf(a[1]!);
+    const name = a[2]?.type === "word" ? a[2].name : describeExpr(a[2]!);
+    const value = a[3]?.type === "array" || a[3]?.type === "int" || a[3]?.type === "word" ? numberOf(a[3]) : undefined;
+    const need = (): number => {
+      if (value === undefined) throw new DrillUnsupportedError(`setsockopt ${name} with a value of that form`, pos);
+      return value;
+    };
+    const conn = s.conn;
+    switch (name) {
+      case "SO_REUSEADDR":
+      case "SO_REUSEPORT":
+        return ok(0); // synack binds the script port once per listener; reuse is implied
+      case "SO_SNDBUF": {
+        // Linux doubles the value for bookkeeping overhead and reports the double back.
+        s.sndbuf = need();
+        s.own.sendBufferSize = Math.max(4608, need());
+        conn?.setSendBufferSize(s.own.sendBufferSize);
+        return ok(0);
+      }
+      case "SO_RCVBUF":
+        s.own.receiveBufferSize = Math.max(2304, need());
+        s.own.windowScaleShift = windowScaleFor(need() * 2);
+        if (conn) throw new DrillUnsupportedError("SO_RCVBUF on a connected socket", pos);
+        return ok(0);
+      case "SO_KEEPALIVE":
+        if (conn) conn.setKeepAlive(need() !== 0, this.env.layer.now());
+        else if (need() !== 0) throw new DrillUnsupportedError("SO_KEEPALIVE before connect", pos);
+        return ok(0);
+      case "TCP_NODELAY":
+        if (conn) conn.setNoDelay(need() !== 0);
+        s.own.noDelay = need() !== 0;
+        return ok(0);
+      case "TCP_MAXSEG":
+        if (conn) throw new DrillUnsupportedError("TCP_MAXSEG on a connected socket", pos);
+        if (need() < 88 || need() > 32767) return err("EINVAL");
+        s.own.userMss = need();
+        if (s.listener) s.listener.config = this.configOf(s);
+        return ok(0);
+      case "TCP_SYNCNT":
+        if (need() < 1 || need() > 127) return err("EINVAL");
+        s.own.synRetries = need();
+        return ok(0);
+      case "TCP_KEEPIDLE":
+      case "TCP_KEEPINTVL":
+      case "TCP_KEEPCNT": {
+        const v = need();
+        if (v < 1) return err("EINVAL");
+        if (name === "TCP_KEEPIDLE") s.own.keepAliveIdle = v * 1000;
+        else if (name === "TCP_KEEPINTVL") s.own.keepAliveInterval = v * 1000;
+        else s.own.keepAliveProbes = v;
+        if (conn?.keepAlive) conn.setKeepAlive(true, this.env.layer.now(), { idle: s.own.keepAliveIdle, interval: s.own.keepAliveInterval, probes: s.own.keepAliveProbes });
+        return ok(0);
+      }
+      case "IP_MTU_DISCOVER":
+        return ok(0); // DF policy: not visible in what the scripts check
+      default:
+        throw new DrillUnsupportedError(`socket option ${name}${level === CONSTANTS.SOL_TCP ? "" : ""}`, pos);
+    }
+  }
+
+  private getsockopt(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
+    const name = a[2]?.type === "word" ? a[2].name : describeExpr(a[2]!);
+    const expected = a[3]!;
+    const conn = s.conn;
+    let actual: number;
+    switch (name) {
+      case "SO_ERROR": {
+        const e = this.takeError(s);
+        actual = e === undefined ? 0 : (ERRNO[e] ?? 0);
+        break;
+      }
+      case "TCP_MAXSEG":
+        actual = conn && CONNECTED.has(conn.state) ? conn.sendMss : (s.own.userMss ?? 536);
+        break;
+      case "SO_SNDBUF":
+        actual = 2 * (s.sndbuf ?? this.configOf(s).sendBufferSize);
+        break;
+      case "TCP_NODELAY":
+        actual = (conn?.noDelay ?? s.own.noDelay) ? 1 : 0;
+        break;
+      default:
+        throw new DrillUnsupportedError(`getsockopt ${name}`, pos);
+    }
+    return { done: { ret: 0, outputs: [{ what: name, expected, actual }] } };
+  }
+
+  private fcntl(s: TcpSocket, a: Expr[]): Started {
+    const cmd = numberOf(a[1]!);
+    if (cmd === CONSTANTS.F_GETFL) return ok(CONSTANTS.O_RDWR! | (s.nonblocking ? CONSTANTS.O_NONBLOCK! : 0));
+    if (cmd === CONSTANTS.F_SETFL) {
+      s.nonblocking = ((numberOf(a[2]!) ?? 0) & CONSTANTS.O_NONBLOCK!) !== 0;
+      return ok(0);
+    }
+    return err("EINVAL");
+  }
+
+  private ioctl(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
+    const name = a[1]?.type === "word" ? a[1].name : "";
+    const conn = s.conn;
+    if (s.listener) return err("EINVAL");
+    let actual: number;
+    if (name === "SIOCINQ" || name === "FIONREAD") actual = conn?.readable ?? 0;
+    else if (name === "SIOCOUTQ") actual = conn ? conn.inspect().sendQueued : 0;
+    else if (name === "SIOCOUTQNSD") {
+      const info = conn?.inspect();
+      actual = info ? info.sendQueued - Math.max(0, (info.sndNxt - info.sndUna) >>> 0) : 0;
+    } else throw new DrillUnsupportedError(`ioctl ${name || describeExpr(a[1]!)}`, pos);
+    return { done: { ret: 0, outputs: [{ what: name, expected: a[2]!, actual }] } };
+  }
+
+  // --- poll --------------------------------------------------------------------------------
+
+  /** Linux tcp_poll(): the events a socket reports now. */
+  private revents(s: TcpSocket): number {
+    const C = CONSTANTS as Record<string, number>;
+    if (s.listener) return s.listener.acceptQueue.length > 0 ? C.POLLIN! | C.POLLRDNORM! : 0;
+    const conn = s.conn;
+    if (conn === undefined) return C.POLLOUT! | C.POLLHUP!;
+    let mask = 0;
+    if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
+    const readShut = s.shutRead || conn.peerFinished;
+    const writeShut = !conn.canSend && conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD";
+    if ((readShut && writeShut) || conn.isClosed()) mask |= C.POLLHUP!;
+    if (readShut) mask |= C.POLLIN! | C.POLLRDNORM! | C.POLLRDHUP!;
+    if (conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD") {
+      if (conn.readable > 0) mask |= C.POLLIN! | C.POLLRDNORM!;
+      if (!writeShut && conn.canSend) {
+        const free = conn.sendBuffer.capacity - conn.sendBuffer.length;
+        // sk_stream_is_writeable: free space at least half of what is queued.
+        if (free >= conn.sendBuffer.length / 2) mask |= C.POLLOUT! | C.POLLWRNORM!;
+      } else if (writeShut) {
+        mask |= C.POLLOUT! | C.POLLWRNORM!;
+      }
+    }
+    return mask;
+  }
+
+  private poll(a: Expr[], pos: SourcePos): Started {
+    const list = a[0];
+    if (list?.type !== "array") throw new DrillUnsupportedError("poll() without a pollfd array", pos);
+    const entries = list.items.map((item) => {
+      if (item.type !== "struct") throw new DrillUnsupportedError("poll() entry that is not {fd=..., events=...}", pos);
+      const field = (n: string) => item.items.find((f): f is Extract<Expr, { type: "field" }> => f.type === "field" && f.name === n)?.value;
+      const fd = numberOf(field("fd") ?? zero(pos)) ?? -1;
+      return { fd, events: numberOf(field("events") ?? zero(pos)) ?? 0, revents: field("revents") };
+    });
+    const timeout = numberOf(a[2] ?? zero(pos)) ?? 0;
+    const C = CONSTANTS as Record<string, number>;
+    const always = C.POLLERR! | C.POLLHUP! | C.POLLNVAL!;
+    const deadline = this.env.layer.now() + (timeout < 0 ? Infinity : timeout);
+    const attempt = (final: boolean): CallResult | undefined => {
+      const got = entries.map((e) => {
+        const s = this.fds.get(e.fd);
+        return s === undefined ? C.POLLNVAL! : this.revents(s) & (e.events | always);
+      });
+      const ready = got.filter((r) => r !== 0).length;
+      if (ready === 0 && !final) return undefined;
+      const outputs = entries.flatMap((e, i) => (e.revents ? [{ what: `revents of fd ${e.fd}`, expected: e.revents, actual: got[i]! }] : []));
+      return { ret: ready, outputs };
+    };
+    const first = attempt(timeout === 0);
+    if (first !== undefined) return { done: first };
+    return { pending: () => attempt(this.env.layer.now() >= deadline) };
+  }
+}
+
+function zero(pos: SourcePos): Expr {
+  return { type: "int", value: 0, pos };
+}

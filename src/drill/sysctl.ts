@@ -1,0 +1,239 @@
+/**
+ * Shell lines of packetdrill scripts, mapped to synack settings: the one table from a
+ * Linux `sysctl` (or tool invocation) to what synack does with it.
+ *
+ * Every line ends in one of three ways: it changes a synack setting, it is a no-op
+ * because synack already behaves that way (or the knob tunes something synack does not
+ * have, such as TSO sizing), or it is unsupported and the script is reported with the
+ * missing feature named. Values that would make Linux behave in a way synack cannot are
+ * unsupported, never silently ignored.
+ */
+import type { TcpConfig } from "../tcp/config.js";
+import { DrillUnsupportedError, type SourcePos } from "./errors.js";
+
+/** What the commands of a script set, applied on top of synack's Linux defaults. */
+export interface DrillSettings {
+  tcp: Partial<TcpConfig>;
+}
+
+/**
+ * `defaults.sh` of the corpus (every script runs it first), as synack settings. Where it
+ * turns on something synack lacks (F-RTO, RACK-TLP, DSACK, HyStart, pacing), synack runs
+ * without it; scripts that depend on those fail or are reported by their other needs,
+ * and CONFORMANCE.md says which.
+ */
+export function corpusDefaults(): DrillSettings {
+  return {
+    tcp: {
+      // tcp_rmem = 4096 540000 15728640: the shift Linux announces for a 15 MiB maximum.
+      receiveBufferSize: 540000,
+      windowScaleShift: windowScaleFor(15 * 1024 * 1024),
+      sendBufferSize: 256 * 1024,
+      timestamps: true,
+      sack: true,
+      synRetries: 5,
+      synAckRetries: 5,
+      synCookies: "overflow",
+      congestionControl: "cubic",
+    },
+  };
+}
+
+/** Linux tcp_select_initial_window: the smallest shift that lets the window cover `space` (at most 14, RFC 7323 2.3). */
+export function windowScaleFor(space: number): number {
+  let shift = 0;
+  while (space > 65535 << shift && shift < 14) shift++;
+  return shift;
+}
+
+type Handler = (value: string, s: DrillSettings) => void;
+
+const unsupported = (feature: string): never => {
+  throw new DrillUnsupportedError(feature, undefined);
+};
+
+function int(name: string, value: string): number {
+  const n = Number(value.trim());
+  if (!Number.isInteger(n)) unsupported(`sysctl ${name}=${value} (not an integer)`);
+  return n;
+}
+
+/** `accept` values equal synack's behaviour; anything else names the missing feature. */
+const only =
+  (feature: string, ...accepted: number[]): Handler =>
+  (value, _s) => {
+    if (!accepted.includes(int(feature, value))) unsupported(feature);
+  };
+const noop: Handler = () => {};
+
+/** net.ipv4.* and net.core.* names (without the prefix) to their effect. */
+const SYSCTLS: Record<string, Handler> = {
+  tcp_rmem: (v, s) => {
+    const [, def, max] = v.trim().split(/\s+/).map((x) => int("tcp_rmem", x));
+    if (def === undefined || max === undefined) return unsupported(`tcp_rmem=${v}`);
+    s.tcp.receiveBufferSize = def;
+    s.tcp.windowScaleShift = windowScaleFor(max);
+  },
+  tcp_wmem: (v, s) => {
+    const [, def] = v.trim().split(/\s+/).map((x) => int("tcp_wmem", x));
+    if (def === undefined) return unsupported(`tcp_wmem=${v}`);
+    s.tcp.sendBufferSize = def;
+  },
+  tcp_timestamps: (v, s) => {
+    s.tcp.timestamps = int("tcp_timestamps", v) !== 0;
+  },
+  tcp_sack: (v, s) => {
+    s.tcp.sack = int("tcp_sack", v) !== 0;
+  },
+  tcp_window_scaling: (v, s) => {
+    s.tcp.windowScaling = int("tcp_window_scaling", v) !== 0;
+  },
+  tcp_syn_retries: (v, s) => {
+    s.tcp.synRetries = int("tcp_syn_retries", v);
+  },
+  tcp_synack_retries: (v, s) => {
+    s.tcp.synAckRetries = int("tcp_synack_retries", v);
+  },
+  tcp_retries2: (v, s) => {
+    s.tcp.dataRetries = int("tcp_retries2", v);
+  },
+  tcp_fin_timeout: (v, s) => {
+    s.tcp.finWait2Timeout = int("tcp_fin_timeout", v) * 1000;
+  },
+  tcp_keepalive_time: (v, s) => {
+    s.tcp.keepAliveIdle = int("tcp_keepalive_time", v) * 1000;
+  },
+  tcp_keepalive_intvl: (v, s) => {
+    s.tcp.keepAliveInterval = int("tcp_keepalive_intvl", v) * 1000;
+  },
+  tcp_keepalive_probes: (v, s) => {
+    s.tcp.keepAliveProbes = int("tcp_keepalive_probes", v);
+  },
+  tcp_max_syn_backlog: (v, s) => {
+    s.tcp.synQueueSize = int("tcp_max_syn_backlog", v);
+  },
+  tcp_invalid_ratelimit: (v, s) => {
+    s.tcp.challengeAckInterval = int("tcp_invalid_ratelimit", v);
+  },
+  tcp_syncookies: (v, s) => {
+    const n = int("tcp_syncookies", v);
+    s.tcp.synCookies = n === 0 ? "never" : n === 2 ? "always" : "overflow";
+  },
+  tcp_congestion_control: (v, s) => {
+    const name = v.trim();
+    if (name !== "cubic" && name !== "reno") unsupported(`congestion control "${name}"`);
+    s.tcp.congestionControl = name as "cubic" | "reno";
+  },
+  // Features synack lacks: only the value that switches them off is equivalent.
+  tcp_slow_start_after_idle: only("congestion window restart after idle (tcp_slow_start_after_idle=1)", 0),
+  tcp_ecn: only("ECN (tcp_ecn)", 0),
+  tcp_mtu_probing: only("path MTU probing (tcp_mtu_probing)", 0),
+  tcp_reordering: only("a reordering threshold other than 3 (tcp_reordering)", 3),
+  tcp_frto: only("F-RTO (tcp_frto)", 0),
+  tcp_early_retrans: only("tail loss probes (tcp_early_retrans)", 0),
+  tcp_recovery: only("RACK loss detection (tcp_recovery)", 0),
+  tcp_dsack: only("D-SACK (tcp_dsack)", 0),
+  tcp_fack: only("FACK (tcp_fack)", 0),
+  tcp_autocorking: only("autocorking (tcp_autocorking)", 0),
+  tcp_fastopen: only("TCP Fast Open (tcp_fastopen)", 0),
+  tcp_notsent_lowat: only("TCP_NOTSENT_LOWAT (tcp_notsent_lowat)", 4294967295),
+  tcp_base_mss: only("path MTU probing's base MSS (tcp_base_mss)"),
+  // Knobs of machinery synack does not have, where any value behaves as synack does.
+  tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
+  tcp_min_tso_segs: noop,
+  tcp_ecn_option: noop, // AccECN option, only used when ECN is on
+  tcp_pacing_ss_ratio: noop, // pacing rates matter only under the fq qdisc (unsupported below)
+  tcp_pacing_ca_ratio: noop,
+  tcp_fastopen_key: noop, // only used with Fast Open, which is unsupported when enabled
+};
+
+/** The whole-corpus init command, recognised by name: its effect is `corpusDefaults()`. */
+const DEFAULTS_SCRIPT = /(^|\/)defaults\.sh$/;
+
+/**
+ * Applies one backquoted command (possibly several lines) to `settings`. Throws
+ * DrillUnsupportedError naming what is missing; `pos` is the command's place in the script.
+ */
+export function applyCommand(text: string, settings: DrillSettings, pos: SourcePos): void {
+  try {
+    for (const line of commandLines(text)) applyLine(line, settings);
+  } catch (e) {
+    if (e instanceof DrillUnsupportedError && e.pos === undefined) throw new DrillUnsupportedError(e.feature, pos);
+    throw e;
+  }
+}
+
+/** Splits on newlines and `;`, joins `\` continuations, drops redirections and `|| true` fallbacks. */
+function commandLines(text: string): string[] {
+  return text
+    .replace(/\\\r?\n/g, " ")
+    .split(/[\n;]/)
+    .map((l) =>
+      l
+        .replace(/\s*(&>|2>&1|>\s*\/dev\/null|2>\s*\/dev\/null)(\s*\/dev\/null)?/g, "")
+        .replace(/\s*\|\|\s*true\s*$/, "")
+        .trim(),
+    )
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+function applyLine(line: string, settings: DrillSettings): void {
+  const words = line.split(/\s+/);
+  const cmd = words[0]!;
+  if (DEFAULTS_SCRIPT.test(cmd)) {
+    Object.assign(settings.tcp, corpusDefaults().tcp);
+    return;
+  }
+  if (cmd === "sysctl") {
+    for (const [name, value] of sysctlAssignments(line.slice(cmd.length))) applySysctl(name, value, settings);
+    return;
+  }
+  if (/set_sysctls\.py$/.test(cmd)) {
+    const args = line.slice(cmd.length).replace(/\/proc\/sys\//g, "");
+    for (const [name, value] of sysctlAssignments(args)) applySysctl(name, value, settings);
+    return;
+  }
+  // Offload settings of the test's TUN device: synack's segments are never offloaded.
+  if (cmd === "ethtool" && words[1] === "-K") return;
+  // Cached metrics and Fast Open cookies: synack keeps none across connections.
+  if (line === "ip tcp_metrics flush all") return;
+  // The corpus's restore script of the previous sysctls: settings are per script here.
+  if (/^\/tmp\/sysctl_restore_/.test(cmd)) return;
+  if (cmd === "tc" && words.includes("qdisc")) {
+    // A FIFO qdisc is what the scripts ask for so that nothing paces; fq paces, synack does not.
+    if (words.includes("pfifo") && !words.includes("limit")) return;
+    unsupported(`qdisc "${words.slice(words.indexOf("root") + 1).join(" ")}"`);
+  }
+  if (cmd === "ip" && words.includes("route")) unsupported("per-route settings (ip route ... advmss/mtu lock/initcwnd)");
+  if (cmd === "nstat") unsupported("SNMP counters (nstat)");
+  if (cmd === "echo" && line.includes("/sys/module/tcp_cubic/")) unsupported("CUBIC module parameters (HyStart)");
+  unsupported(`shell command "${line}"`);
+}
+
+/** `-q -e net.ipv4.a=1 net.ipv4.b="x y"` -> [["net.ipv4.a", "1"], ["net.ipv4.b", "x y"]]. */
+function sysctlAssignments(args: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const re = /([A-Za-z0-9_./]+)=("([^"]*)"|'([^']*)'|(\S+))/g;
+  for (let m = re.exec(args); m !== null; m = re.exec(args)) {
+    out.push([m[1]!.replace(/\//g, "."), evalShellArithmetic(m[3] ?? m[4] ?? m[5] ?? "")]);
+  }
+  if (out.length === 0) unsupported(`sysctl${args}`);
+  return out;
+}
+
+/** `$((15*1024*1024))` as defaults.sh writes it: integers and * + - only. */
+function evalShellArithmetic(value: string): string {
+  return value.replace(/\$\(\(([0-9*+\- ]+)\)\)/g, (_m, expr: string) => {
+    const terms = expr.replace(/\s/g, "").split(/(?=[+-])/);
+    let sum = 0;
+    for (const term of terms) sum += term.split("*").reduce((a, b) => a * Number(b), 1);
+    return String(sum);
+  });
+}
+
+function applySysctl(fullName: string, value: string, settings: DrillSettings): void {
+  const m = /^net\.(ipv4|core)\.(.+)$/.exec(fullName);
+  const handler = m ? SYSCTLS[m[2]!] : undefined;
+  if (handler === undefined) unsupported(`sysctl ${fullName}`);
+  handler!(value, settings);
+}
