@@ -7,7 +7,7 @@
  * line or a script that does not parse, 3 the runner or the engine crashed.
  */
 import { readdirSync, statSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { DrillSyntaxError } from "../drill/errors.js";
 import { runDrill, type DrillResult } from "../drill/runner.js";
 import { EXIT_EXPECTATION, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
@@ -46,7 +46,7 @@ export function drill(argv: string[], io: Io): number {
     outcomes.push(outcome);
     io.stdout(values.json ? jsonLine(outcome) : textLines(outcome, values.verbose === true, values.explain === true));
   }
-  if (!values.json) io.stdout(summary(outcomes));
+  if (!values.json) io.stdout(summary(outcomes, basename(root) || root));
   if (values.conformance !== undefined) io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" "))));
   if (outcomes.some((o) => o.status === "crash")) return EXIT_INTERNAL;
   if (outcomes.some((o) => o.status === "error")) return EXIT_USAGE;
@@ -123,11 +123,11 @@ function jsonLine(o: ScriptOutcome): string {
 }
 
 /** Per folder: pass / fail / unsupported (and errors or crashes, if any), then the total. */
-export function summary(outcomes: readonly ScriptOutcome[]): string {
+export function summary(outcomes: readonly ScriptOutcome[], rootLabel = "."): string {
   const folders = new Map<string, Record<string, number>>();
   const total: Record<string, number> = {};
   for (const o of outcomes) {
-    const folder = dirname(o.script);
+    const folder = dirname(o.script) === "." ? rootLabel : dirname(o.script);
     const counts = folders.get(folder) ?? {};
     folders.set(folder, counts);
     counts[o.status] = (counts[o.status] ?? 0) + 1;

@@ -179,7 +179,7 @@ class Parser {
     let flags = 0;
     for (const ch of flagText === "-" ? "" : flagText) {
       const bit = FLAG_BITS[ch];
-      if (bit === undefined) this.fail(`unknown TCP flag '${ch}' in '${flagText}'`, flagTok);
+      if (bit === undefined) throw new DrillSyntaxError(`unknown TCP flag '${ch}' in '${flagText}'`, flagTok.pos);
       flags |= bit;
     }
     const seq = this.seqRange();
@@ -242,13 +242,14 @@ class Parser {
   }
 
   private seqRange(): SeqSpec {
+    const at = this.tok.pos;
     const start = this.integer("the starting sequence number");
     this.expectPunct(":");
     const end = this.integer("the ending sequence number");
     this.expectPunct("(");
     const len = this.integer("the payload length");
     this.expectPunct(")");
-    if (((end - start) >>> 0) !== len >>> 0) throw new DrillSyntaxError(`sequence range ${start}:${end} does not span its length (${len})`, this.tok.pos);
+    if (((end - start) >>> 0) !== len >>> 0) throw new DrillSyntaxError(`sequence range ${start}:${end} does not span its length (${len})`, at);
     return { start, end, len };
   }
 

@@ -1,0 +1,65 @@
+/** `synack drill`: one line per script, a summary per folder, --json, exit codes, CONFORMANCE.md. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { fakeIo } from "../cli/fake-io.js";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+async function drill(...args: string[]) {
+  const f = fakeIo();
+  f.io.readFile = (p) => readFileSync(p, "utf8");
+  const code = await main(["drill", ...args], f.io);
+  return { code, out: f.out(), err: f.err(), written: f.written };
+}
+
+describe("synack drill", () => {
+  it("passing scripts: PASS lines, a summary, exit 0", async () => {
+    const r = await drill(here("./scripts"));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^PASS {9}client-blocking\.pkt$/m);
+    expect(r.out).toMatch(/^ {2}scripts +5 pass, 0 fail, 0 unsupported$/m);
+  });
+
+  it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {
+    const r = await drill(here("./failing/wrong-window.pkt"));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      ["FAIL         wrong-window.pkt:10  window: expected 1000, got 2047", "             script: +0 > . 1:1(0) ack 101 win 1000", "             actual: > . 1:1(0) ack 101 win 2047"].join("\n"),
+    );
+  });
+
+  it("--explain adds the run up to the failure", async () => {
+    const r = await drill(here("./failing/wrong-ack.pkt"), "--explain");
+    expect(r.out).toMatch(/0\.020000 {2}< P\. 1:101\(100\) ack 1 win 512 {4}\(line 9\)/);
+  });
+
+  it("a script that does not parse exits 2, whatever else passed", async () => {
+    const r = await drill(here("./failing/syntax-error.pkt"), here("./scripts/refused.pkt"));
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/^ERROR {8}.*syntax-error\.pkt:3 {2}syntax: /m);
+  });
+
+  it("--json: one object per script with script, status, line and reason", async () => {
+    const r = await drill(here("./failing"), "--json");
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(8);
+    expect(lines.find((l) => String(l["script"]).endsWith("wrong-errno.pkt"))).toMatchObject({ status: "fail", line: 10, reason: "read() returned -1 ECONNRESET, expected -1 EPIPE" });
+    expect(lines.find((l) => String(l["script"]).endsWith("unsupported-ecn.pkt"))).toMatchObject({ status: "unsupported", line: 2, reason: "ECN (tcp_ecn)" });
+  });
+
+  it("--conformance writes the Markdown table with a cause per script", async () => {
+    const r = await drill(here("./failing"), "--conformance", "C.md");
+    const md = new TextDecoder().decode(r.written.get("C.md"));
+    expect(md).toContain("| wrong-ack.pkt | fail | engine difference | line 10: ack: expected 51, got 101 |");
+    expect(md).toContain("| unsupported-ecn.pkt | unsupported | missing feature | line 2: ECN (tcp_ecn) |");
+  });
+
+  it("bad usage exits 2 with a message", async () => {
+    expect((await drill()).code).toBe(2);
+    const r = await drill("/no/such/dir");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no such file or folder: \/no\/such\/dir/);
+  });
+});
