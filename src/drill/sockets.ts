@@ -89,12 +89,14 @@ export class DrillSockets {
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, 0, pos));
       case "send":
       case "sendto":
+        if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));
       case "recv":
       case "recvfrom":
+        if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
       case "close":
         return this.close(a[0], pos);

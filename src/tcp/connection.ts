@@ -533,8 +533,6 @@ export class Connection {
       return;
     }
 
-    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
-
     // Second: RST (RFC 5961 section 3: only an exact match resets; in-window gets a challenge ACK).
     if ((seg.flags & RST) !== 0) {
       if (seg.seq !== this.rcvNxt) {
@@ -574,6 +572,10 @@ export class Connection {
       this.synAckPending = false;
     }
     if (!this.processAck(now, seg)) return;
+    // RFC 7323 4.3 updates TS.Recent once a segment is acceptable; Linux waits until its
+    // ACK has passed too (tcp_ack with FLAG_UPDATE_TS_RECENT), so a segment whose ACK is
+    // dropped cannot move TS.Recent, and with it PAWS, forward.
+    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
     if (this.state === "CLOSED") return;
 
     // Sixth (URG) is not supported; seventh: segment text.
@@ -617,10 +619,13 @@ export class Connection {
   private processAck(now: Millis, seg: TcpSegment): boolean {
     const ack = seg.ack;
     if (seqGt(ack, this.sndMax)) {
-      // Acknowledges something not yet sent: drop, and ACK (RFC 9293), rate-limited as a
-      // challenge ACK (RFC 5961 5.2) so spoofed segments cannot make us flood the peer.
+      // Acknowledges something not yet sent. RFC 9293 3.10.7.4 says drop and ACK; Linux
+      // drops silently in ESTABLISHED (tcp_rcv_established: tcp_ack() < 0 -> discard) and
+      // answers with a rate-limited challenge ACK in the other states
+      // (tcp_rcv_state_process). We follow Linux: a silent drop cannot be turned into an
+      // ACK storm between two stacks that disagree about what was sent.
       this.drop(seg, "bad-ack", "ACK for data not sent");
-      this.challengeAck(now);
+      if (this.state !== "ESTABLISHED") this.challengeAck(now);
       return false;
     }
     // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.

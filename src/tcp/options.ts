@@ -8,7 +8,7 @@
  */
 import type { Millis } from "../env.js";
 import { seqGe, seqLe, type Seq } from "../wire/seq.js";
-import { RST, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { ACK, RST, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 
 /** RFC 7323 2.3: a shift above 14 is treated as 14. */
@@ -81,7 +81,10 @@ export class Negotiation {
 
   /** Options for a non-SYN segment: timestamps on everything but RST, SACK blocks on ACKs. */
   segmentOptions(now: Millis, flags: number, sackBlocks: SackBlock[] | undefined): TcpOptions | undefined {
-    const ts = this.timestamps && (flags & RST) === 0;
+    // A RST we send on a connection (abort: RST,ACK) carries our timestamp as Linux's
+    // tcp_send_active_reset does (RFC 7323 leaves a RST's TSopt open); a RST answering a
+    // bad segment (plain RST, as tcp_v4_send_reset) carries none.
+    const ts = this.timestamps && ((flags & RST) === 0 || (flags & ACK) !== 0);
     const withSack = sackBlocks !== undefined && sackBlocks.length > 0;
     if (!ts && !withSack) return undefined;
     const o: TcpOptions = {};

@@ -413,11 +413,21 @@ describe("ESTABLISHED", () => {
     expect(conn.readable).toBe(0);
   });
 
-  it("an ACK for data never sent is answered with an ACK and dropped", () => {
+  it("an ACK for data never sent is dropped silently in ESTABLISHED (Linux; RFC 9293 would ACK)", () => {
     const { h, conn, iss } = established();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 50), payload: "x" });
-    h.expectSent([{ flags: ACK, seq: seqAdd(iss, 1), ack: R(1) }]);
+    h.expectSent([]);
     expect(conn.readable).toBe(0);
+  });
+
+  it("an ACK for data never sent in CLOSE_WAIT gets a (rate-limited) challenge ACK", () => {
+    const { h, conn, iss } = established();
+    h.deliver({ flags: ACK | FIN, seq: R(1), ack: seqAdd(iss, 1) });
+    h.settle();
+    h.expectSent([{ flags: ACK, seq: seqAdd(iss, 1), ack: R(2) }]);
+    expect(conn.state).toBe("CLOSE_WAIT");
+    h.deliver({ flags: ACK, seq: R(2), ack: seqAdd(iss, 50), payload: "x" });
+    h.expectSent([{ flags: ACK, seq: seqAdd(iss, 1), ack: R(2) }]);
   });
 
   it("retransmits unacknowledged data on timeout with exponential backoff (S16)", () => {
