@@ -20,3 +20,4 @@ export { Stack, StreamSocket, StreamServer, SimDriver } from "./api/index.js";
 export { TraceHub, NULL_SINK, type TraceEvent, type TraceSink, type TcpState, type FourTuple } from "./trace/events.js";
 export { parseIpv4Address, formatIpv4Address } from "./wire/ipv4.js";
 export { LINUX_DEFAULTS, type TcpConfig } from "./tcp/config.js";
+export { tcpInfo, formatTcpInfo, linuxTcpInfo, type TcpInfo } from "./tcp/tcp-info.js";

@@ -8,6 +8,7 @@ export { StreamServer, type ListenOptions } from "./stream-server.js";
 export { SimDriver, type SimDriverOptions, type SimStackOptions } from "./sim-driver.js";
 export { holdOf, NO_HOLD, type Driver, type Hold, type HoldingDriver } from "./driver.js";
 export { buildTable, countStates, formatTable, type TableRow, type TimerName } from "./table.js";
+export type { TcpInfo } from "../tcp/tcp-info.js";
 export { checkPortNumber, formatAddress, resolveHostname, socketAddress, type SocketAddress } from "./address.js";
 export {
   AddressInUseError,

@@ -13,6 +13,7 @@
  *   `code` is ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
  */
 import type { Connection } from "../tcp/connection.js";
+import { tcpInfo, type TcpInfo } from "../tcp/tcp-info.js";
 import type { TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress } from "./address.js";
 import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, socketError, toSocketError, type SocketError } from "./errors.js";
@@ -178,6 +179,16 @@ export class StreamSocket {
   get info(): SocketInfo {
     const t = this.connection.tuple;
     return { localAddress: formatAddress(t.localAddr), localPort: t.localPort, remoteAddress: formatAddress(t.remoteAddr), remotePort: t.remotePort };
+  }
+
+  /**
+   * Linux's TCP_INFO for this connection, now: state, congestion window and threshold (in
+   * segments), RTT and RTO (in µs), retransmissions, options, counters. Field names are
+   * Linux's without `tcpi_`, in camelCase (`tcpi_snd_cwnd` is `sndCwnd`); see
+   * src/tcp/tcp-info.ts for each field's unit and what synack does not track.
+   */
+  tcpInfo(): TcpInfo {
+    return tcpInfo(this.connection, this.stack.now());
   }
 
   /**

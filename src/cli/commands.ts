@@ -33,7 +33,7 @@ export function run(argv: string[], io: Io): number {
 }
 
 export function ss(argv: string[], io: Io): number {
-  const { values, positionals } = parse(argv, { ...COMMON_RUN_OPTIONS, at: { type: "string" }, host: { type: "string" }, max: { type: "string" } });
+  const { values, positionals } = parse(argv, { ...COMMON_RUN_OPTIONS, at: { type: "string" }, host: { type: "string" }, max: { type: "string" }, info: { type: "boolean", short: "i" } });
   if (values.help) return help(io, "ss");
   if (positionals.length !== 1) throw new UsageError(`ss takes one scenario (a built-in name or a .json file), e.g. synack ss syn-flood --at 3s`);
   const spec = resolveScenario(positionals[0]!, io);
@@ -61,7 +61,7 @@ export function ss(argv: string[], io: Io): number {
   if (values.host !== undefined && !hosts.includes(values.host)) throw new UsageError(`no TCP host named "${values.host}" in ${spec.name}; hosts: ${hosts.join(", ")}`);
   const lines: string[] = [];
   for (const h of values.host !== undefined ? [values.host] : hosts) {
-    lines.push(...renderTable(r.table(h), max !== undefined ? { maxPerState: max } : {}), "");
+    lines.push(...renderTable(r.table(h, { info: values.info === true }), max !== undefined ? { maxPerState: max } : {}), "");
   }
   io.stdout(lines.join("\n"));
   return EXIT_OK;

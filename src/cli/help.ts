@@ -24,7 +24,7 @@ Usage:
   synack demo [NAME]        narrate a built-in scenario (default: tour)
   synack demo --list        list the built-in scenarios
   synack run FILE.json      run your own scenario file
-  synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME)
+  synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME, -i)
   synack drill FILE|DIR...  run packetdrill scripts (Linux's TCP tests) against synack
   synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel
   synack help [COMMAND]     help for a command
@@ -79,7 +79,7 @@ A file that does not validate is reported with the line, column and field at fau
 
 ${PLAY_OPTIONS}`,
 
-  ss: `Usage: synack ss SCENARIO [--at TIME] [--host NAME] [--max N]
+  ss: `Usage: synack ss SCENARIO [--at TIME] [--host NAME] [--max N] [-i]
 
 Prints the connection table of a scenario's hosts at a moment of virtual time, like
 "ss -tan -o" (or "netstat -n"): state, Recv-Q, Send-Q, local and peer address, running
@@ -88,6 +88,9 @@ timer, and for listeners the SYN queue. SCENARIO is a built-in name or a .json f
   --at TIME          when to look: 2.5s, 300ms, 2min (default: the end of the run)
   --host NAME        only this host (default: every TCP host)
   --max N            at most N rows per state (a SYN flood has hundreds)
+  -i, --info         under each connection, its TCP_INFO as "ss -i" shows it:
+                     options, congestion control, wscale, rto, rtt/rttvar (ms), mss,
+                     cwnd and ssthresh (segments), bytes, segments, retrans in flight/total
   --seed N, --loss P, --delay MS   as for demo
   -h, --help         this help
 

@@ -12,3 +12,4 @@ export { NodeStack, loopbackPair, type RealTimeStackOptions, type LoopbackOption
 export { TunDevice, tunUnavailableReason, type PacketLink } from "./tun.js";
 export { UdpTunnel } from "./udp-tunnel.js";
 export { Relay, pipePair } from "./relay.js";
+export type { TcpInfo } from "../tcp/tcp-info.js";

@@ -27,6 +27,7 @@ import { formatAddress } from "../api/address.js";
 import { SocketError, toSocketError } from "../api/errors.js";
 import type { Connection } from "../tcp/connection.js";
 import type { Listener } from "../tcp/listener.js";
+import { tcpInfo, type TcpInfo } from "../tcp/tcp-info.js";
 import type { TcpState } from "../trace/events.js";
 import { errnoError, lookupError, nodeError, type NetError } from "./net-errors.js";
 
@@ -491,6 +492,16 @@ export class Socket extends Duplex {
     if (this.readable && !this.writable) return "readOnly";
     if (!this.readable && this.writable) return "writeOnly";
     return "closed";
+  }
+
+  /**
+   * Linux's TCP_INFO (what `getsockopt(fd, IPPROTO_TCP, TCP_INFO)` returns there) for this
+   * socket's connection, or undefined before connect(). Names are Linux's without `tcpi_`,
+   * in camelCase: `socket.tcpInfo()?.sndCwnd` is `tcpi_snd_cwnd`. Units as Linux: µs for
+   * rtt, rttvar and rto, segments for sndCwnd and sndSsthresh (see src/tcp/tcp-info.ts).
+   */
+  tcpInfo(): TcpInfo | undefined {
+    return this.#conn === undefined ? undefined : tcpInfo(this.#conn, this.stack.now());
   }
 
   /** The engine's view of this connection (state, windows, counters), or undefined before connect. */

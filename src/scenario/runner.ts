@@ -148,11 +148,11 @@ export class ScenarioRun {
     return h.counters;
   }
 
-  /** The connection table of a TCP host right now. */
-  table(host: string): HostTable {
+  /** The connection table of a TCP host right now (with `info`, each connection's TCP_INFO line, as `ss -i`). */
+  table(host: string, opts: { info?: boolean } = {}): HostTable {
     const h = this.tcpHosts.get(host);
     if (h === undefined) throw new Error(`no TCP host named "${host}"`);
-    return hostTable(h, this.net.now);
+    return hostTable(h, this.net.now, opts);
   }
 
   // ---------------------------------------------------------------------------------------

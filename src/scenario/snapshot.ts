@@ -1,11 +1,13 @@
 /** Builds the connection table (trace/table.ts) of a live host at the current time. */
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
+import { formatTcpInfo, tcpInfo } from "../tcp/tcp-info.js";
 import type { HostTable, SocketRow } from "../trace/table.js";
 import { formatEndpoint } from "../trace/format.js";
 import { formatIpv4Address } from "../wire/ipv4.js";
 
-export function hostTable(host: Host, now: Millis): HostTable {
+/** `info` adds each connection's TCP_INFO as `ss -i` prints it. */
+export function hostTable(host: Host, now: Millis, opts: { info?: boolean } = {}): HostTable {
   const sockets: SocketRow[] = [];
   for (const l of host.tcp.allListeners()) {
     sockets.push({
@@ -28,6 +30,7 @@ export function hostTable(host: Host, now: Millis): HostTable {
     };
     const timer = runningTimer(i.state, i.timers, i.retries, now);
     if (timer !== undefined) row.timer = timer;
+    if (opts.info === true) row.info = formatTcpInfo(tcpInfo(c, now), c.congestion.algorithm.name);
     sockets.push(row);
   }
   return { host: host.name, address: formatIpv4Address(host.address), time: now, sockets };

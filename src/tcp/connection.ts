@@ -27,6 +27,7 @@ import { RttEstimator } from "./rtt.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { Negotiation } from "./options.js";
 import { Scoreboard } from "./sack.js";
+import { ConnectionStats } from "./tcp-stats.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 
 /** What a connection needs from the layer that owns it. */
@@ -174,6 +175,8 @@ export class Connection {
   retransmits = 0;
   bytesAcked = 0;
   bytesReceived = 0;
+  /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
+  readonly stats = new ConnectionStats();
 
   constructor(
     private readonly ctx: ConnectionContext,
@@ -390,6 +393,7 @@ export class Connection {
 
   onSegment(now: Millis, seg: TcpSegment): void {
     this.segmentsIn++;
+    this.stats.onReceive(now, seg);
     this.lastNow = now;
     if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
       // Anything from the peer proves it alive (RFC 1122 4.2.3.6).
@@ -792,6 +796,7 @@ export class Connection {
       }
       case "out-of-order":
         this.lastOutOfOrder = seq;
+        this.stats.rcvOoopack++;
         this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
         break;
       case "duplicate":
@@ -886,6 +891,7 @@ export class Connection {
       this.synAckPending = true;
     } else {
       this.congestion.onTimeout(now, this.sndMax, this.flightSize());
+      this.stats.onRto(this.sndMax);
       this.highRxt = this.sndUna;
       this.traceCwnd(now, "retransmission timeout");
       this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
@@ -1142,6 +1148,7 @@ export class Connection {
     }
     this.segmentsOut++;
     if (retransmit) this.retransmits++;
+    this.stats.onSend(now, seg, retransmit, this.sndUna);
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit);
   }
@@ -1273,6 +1280,21 @@ export class Connection {
         cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
       });
     }
+  }
+
+  /** The SACK scoreboard (undefined until the peer sent SACK blocks), read-only for TCP_INFO. */
+  get sackScoreboard(): Pick<Scoreboard, "sackedUntil" | "sackedBytes"> | undefined {
+    return this.scoreboard;
+  }
+
+  /** Unanswered zero-window or keep-alive probes (Linux icsk_probes_out). */
+  get probesOut(): number {
+    return this.timers.persist !== Infinity ? this.retries : this.keepAliveProbes;
+  }
+
+  /** The settings and link MTU this connection runs with (read-only, for TCP_INFO). */
+  get settings(): { readonly config: Readonly<TcpConfig>; readonly mtu: number } {
+    return { config: this.ctx.config, mtu: this.ctx.mtu };
   }
 
   /** A read-only snapshot for tests, tables and debugging (no reaching into private fields). */

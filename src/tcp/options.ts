@@ -79,6 +79,11 @@ export class Negotiation {
     this.timestamps = this.sack = this.peerOfferedWindowScale = false;
   }
 
+  /** Both SYNs carried window scale (RFC 7323 2.2): the shifts apply. */
+  get windowScaling(): boolean {
+    return this.peerOfferedWindowScale;
+  }
+
   /** Options for a non-SYN segment: timestamps on everything but RST, SACK blocks on ACKs. */
   segmentOptions(now: Millis, flags: number, sackBlocks: SackBlock[] | undefined): TcpOptions | undefined {
     // A RST we send on a connection (abort: RST,ACK) carries our timestamp as Linux's

@@ -16,6 +16,8 @@ const G = 1;
 export class RttEstimator {
   srtt: Millis | undefined = undefined;
   rttvar: Millis = 0;
+  /** Smallest sample seen (Infinity before the first); reported as TCP_INFO's min_rtt. */
+  minRtt: Millis = Infinity;
   private baseRto: Millis;
   private backoffShift = 0;
 
@@ -38,6 +40,7 @@ export class RttEstimator {
 
   /** RFC 6298 2.2 / 2.3. */
   sample(r: Millis): void {
+    if (r < this.minRtt) this.minRtt = r;
     if (this.srtt === undefined) {
       this.srtt = r;
       this.rttvar = r / 2;

@@ -20,6 +20,8 @@ export interface SocketRow {
   timer?: { name: "on" | "persist" | "keepalive" | "timewait" | "delack" | "finwait2"; remaining: Millis; retries: number };
   /** Listener detail: the half-open queue (SYN_RCVD count) and its limit, and drops. */
   synQueue?: { length: number; limit: number; drops: number; acceptDrops: number };
+  /** Connection detail as `ss -i` prints it on a line of its own (already formatted). */
+  info?: string;
 }
 
 export interface HostTable {
@@ -39,7 +41,7 @@ const HEAD = ["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:P
 export function renderTable(t: HostTable, opts: TableOptions = {}): string[] {
   const out: string[] = [`${t.host} (${t.address}) at ${formatTime(t.time)}: ${summary(t.sockets)}`];
   const limit = opts.maxPerState ?? Infinity;
-  const shown: string[][] = [];
+  const shown: Array<{ cells: string[]; info: string | undefined }> = [];
   const perState = new Map<string, number>();
   const hiddenPerState = new Map<string, number>();
   for (const s of t.sockets) {
@@ -49,16 +51,19 @@ export function renderTable(t: HostTable, opts: TableOptions = {}): string[] {
       hiddenPerState.set(s.state, (hiddenPerState.get(s.state) ?? 0) + 1);
       continue;
     }
-    shown.push([s.state, String(s.recvQ), String(s.sendQ), s.local, s.peer, detail(s)]);
+    shown.push({ cells: [s.state, String(s.recvQ), String(s.sendQ), s.local, s.peer, detail(s)], info: s.info });
   }
-  const widths = HEAD.map((h, i) => Math.max(h.length, ...shown.map((r) => r[i]!.length)));
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...shown.map((r) => r.cells[i]!.length)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   out.push(line(HEAD));
-  for (const r of shown) out.push(line(r));
+  for (const r of shown) {
+    out.push(line(r.cells));
+    if (r.info !== undefined) out.push(`\t ${r.info}`); // ss -i: the detail line, tab-indented
+  }
   for (const [state, n] of hiddenPerState) out.push(`... and ${n} more in ${SUMMARY_NAMES[state] ?? state.toLowerCase()}`);
   return out;
 }

@@ -1,0 +1,130 @@
+/**
+ * Per-connection bookkeeping that exists only to be reported (TCP_INFO, `ss -i`): when
+ * data and ACKs last went each way, segment and byte counters, and a ledger of the
+ * segments in flight. Nothing in the engine's decisions reads it.
+ *
+ * Linux counts in packets (skbs) where synack's sender counts bytes: `tcpi_unacked`,
+ * `tcpi_sacked`, `tcpi_lost`, `tcpi_retrans` and `tcpi_delivered` are numbers of segments.
+ * The ledger keeps one entry per segment sent with new sequence space (SYN, data, FIN),
+ * in order, so those counts can be given exactly as Linux keeps them (packets_out,
+ * sacked_out, lost_out, retrans_out, delivered) rather than guessed from byte counts.
+ * Entries at or below SND.UNA are dropped on the next send; until then they count as
+ * delivered. Memory is bounded by the segments of one window.
+ */
+import type { Millis } from "../env.js";
+import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
+import { ACK, FIN, SYN, type TcpSegment } from "../wire/tcp.js";
+
+/** One segment of the send sequence space, [start, end). */
+export interface LedgerSegment {
+  readonly start: Seq;
+  readonly end: Seq;
+  /** Retransmitted since it was last marked lost (Linux TCPCB_SACKED_RETRANS). */
+  retrans: boolean;
+}
+
+export class ConnectionStats {
+  /** Time of the first event: the "last" times start here, as Linux starts them at the open. */
+  createdAt: Millis | undefined;
+  /** Last segment carrying data sent (Linux lsndtime), received (icsk_ack.lrcvtime), ACK received (rcv_tstamp). */
+  lastDataSentAt: Millis | undefined;
+  lastDataRecvAt: Millis | undefined;
+  lastAckRecvAt: Millis | undefined;
+  dataSegsIn = 0;
+  dataSegsOut = 0;
+  /** Payload bytes sent, retransmissions included (RFC 4898 HCDataOctetsOut), and of those retransmitted. */
+  bytesSent = 0;
+  bytesRetrans = 0;
+  /** Segments retransmitted, SYN and FIN included (Linux total_retrans). */
+  totalRetrans = 0;
+  /** Out-of-order segments queued (Linux rcv_ooopack). */
+  rcvOoopack = 0;
+  /** Largest payload received: the peer's MSS as far as we can tell (Linux icsk_ack.rcv_mss). */
+  largestPayloadIn = 0;
+  /** SND.MAX when the last retransmission timeout fired (Linux high_seq on entering Loss). */
+  lossUntil: Seq | undefined;
+
+  /** Segments in flight, oldest first, from index `head` on. */
+  private ledger: LedgerSegment[] = [];
+  private head = 0;
+  /** Segments dropped from the ledger because SND.UNA covered them. */
+  private ackedSegments = 0;
+
+  /** A segment left (called for every segment, before it is handed to the layer). */
+  onSend(now: Millis, seg: TcpSegment, retransmit: boolean, sndUna: Seq): void {
+    this.createdAt ??= now;
+    const len = seg.payload.length;
+    if (len > 0) {
+      this.dataSegsOut++;
+      this.bytesSent += len;
+      this.lastDataSentAt = now;
+      if (retransmit) this.bytesRetrans += len;
+    }
+    const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
+    if (span === 0) return; // ACKs, RSTs and probes take no sequence space
+    if (retransmit) this.totalRetrans++;
+    this.prune(sndUna);
+    const end = seqAdd(seg.seq, span);
+    if (retransmit) {
+      for (let i = this.head; i < this.ledger.length; i++) {
+        const s = this.ledger[i]!;
+        if (!seqLt(s.start, end)) break;
+        if (seqGt(s.end, seg.seq)) s.retrans = true;
+      }
+    }
+    // Whatever lies beyond the highest end so far is new sequence space.
+    const tail = this.ledger.length > this.head ? this.ledger[this.ledger.length - 1]!.end : undefined;
+    const start = tail !== undefined && seqGt(tail, seg.seq) ? tail : seg.seq;
+    if (seqLt(start, end)) this.ledger.push({ start, end, retrans: false });
+  }
+
+  /** A segment arrived (called first thing, whatever becomes of it). */
+  onReceive(now: Millis, seg: TcpSegment): void {
+    this.createdAt ??= now;
+    if (seg.payload.length > 0) {
+      this.dataSegsIn++;
+      this.lastDataRecvAt = now;
+      if (seg.payload.length > this.largestPayloadIn) this.largestPayloadIn = seg.payload.length;
+    }
+    if ((seg.flags & ACK) !== 0) this.lastAckRecvAt = now;
+  }
+
+  /**
+   * The retransmission timer fired with data outstanding: like Linux tcp_enter_loss, every
+   * segment sent so far counts as lost until SND.UNA passes `sndMax`, and the retransmitted
+   * marks are cleared (each will be resent again).
+   */
+  onRto(sndMax: Seq): void {
+    this.lossUntil = sndMax;
+    for (let i = this.head; i < this.ledger.length; i++) this.ledger[i]!.retrans = false;
+  }
+
+  /** Segments still in flight above `sndUna`, oldest first (a read-only view). */
+  inFlight(sndUna: Seq): LedgerSegment[] {
+    const out: LedgerSegment[] = [];
+    for (let i = this.head; i < this.ledger.length; i++) if (seqGt(this.ledger[i]!.end, sndUna)) out.push(this.ledger[i]!);
+    return out;
+  }
+
+  /** Segments SND.UNA has covered, ever (Linux counts them into `delivered`). */
+  acked(sndUna: Seq): number {
+    let n = this.ackedSegments;
+    for (let i = this.head; i < this.ledger.length && !seqGt(this.ledger[i]!.end, sndUna); i++) n++;
+    return n;
+  }
+
+  private prune(sndUna: Seq): void {
+    while (this.head < this.ledger.length && !seqGt(this.ledger[this.head]!.end, sndUna)) {
+      this.head++;
+      this.ackedSegments++;
+    }
+    if (this.head === this.ledger.length) {
+      this.ledger = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.ledger.length) {
+      this.ledger = this.ledger.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
