@@ -533,7 +533,7 @@ export class Connection {
       }
       // A zero window makes no data acceptable, but ACKs must still be processed (3.10.7.4).
       if (!windowClosedAckOnly) return;
-      this.processAck(now, seg);
+      this.processAck(now, seg, segLen);
       return;
     }
 
@@ -575,11 +575,7 @@ export class Connection {
       this.setState("ESTABLISHED", "ACK of SYN received");
       this.synAckPending = false;
     }
-    if (!this.processAck(now, seg)) return;
-    // RFC 7323 4.3 updates TS.Recent once a segment is acceptable; Linux waits until its
-    // ACK has passed too (tcp_ack with FLAG_UPDATE_TS_RECENT), so a segment whose ACK is
-    // dropped cannot move TS.Recent, and with it PAWS, forward.
-    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
+    if (!this.processAck(now, seg, segLen)) return;
     if (this.state === "CLOSED") return;
 
     // Sixth (URG) is not supported; seventh: segment text.
@@ -620,7 +616,7 @@ export class Connection {
    * RFC 9293 3.10.7.4 "fifth" for synchronized states. Returns false when the segment must
    * be dropped after the ACK check.
    */
-  private processAck(now: Millis, seg: TcpSegment): boolean {
+  private processAck(now: Millis, seg: TcpSegment, segLen: number): boolean {
     const ack = seg.ack;
     if (seqGt(ack, this.sndMax)) {
       // Acknowledges something not yet sent. RFC 9293 3.10.7.4 says drop and ACK; Linux
@@ -638,6 +634,11 @@ export class Connection {
       this.challengeAck(now);
       return false;
     }
+    // RFC 7323 4.3 updates TS.Recent once a segment is acceptable; Linux waits until its
+    // ACK has passed too (tcp_ack with FLAG_UPDATE_TS_RECENT), so a segment whose ACK is
+    // dropped cannot move TS.Recent, and with it PAWS, forward. It is updated before the
+    // ACK's effects, so a retransmission the ACK triggers echoes it.
+    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
     const oldWindow = this.sndWnd;
     // The peer answers our zero-window probes: it is alive, however long its window stays
     // closed (RFC 1122 4.2.2.17: the connection MUST NOT be dropped; Linux resets
@@ -1203,6 +1204,7 @@ export class Connection {
     const from = this.state;
     if (from === to) return;
     this.state = to;
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
       this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
     }

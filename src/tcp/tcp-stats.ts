@@ -78,6 +78,16 @@ export class ConnectionStats {
     if (seqLt(start, end)) this.ledger.push({ start, end, retrans: false });
   }
 
+  /**
+   * The handshake completed: Linux starts its "last data received/sent" clocks here
+   * (icsk_ack.lrcvtime in tcp_finish_connect and tcp_create_openreq_child, lsndtime in
+   * tcp_init_transfer), so an idle new connection reports the time since it opened.
+   */
+  onEstablished(now: Millis): void {
+    this.lastDataRecvAt ??= now;
+    this.lastDataSentAt ??= now;
+  }
+
   /** A segment arrived (called first thing, whatever becomes of it). */
   onReceive(now: Millis, seg: TcpSegment): void {
     this.createdAt ??= now;
