@@ -149,6 +149,8 @@ export class Connection {
   readonly congestion: CongestionControl;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
+  /** Segments sent so far by the current flush (a burst). */
+  private burstSegments = 0;
 
   /** Consecutive expiries of the current timer (RTO, persist or keep-alive probes). */
   retries = 0;
@@ -978,10 +980,12 @@ export class Connection {
         break;
     }
     let sent = false;
+    this.burstSegments = 0;
     for (;;) {
       const n = this.sendNextSegment(now);
       if (n === 0) break;
       sent = true;
+      this.burstSegments++;
     }
     if (sent) {
       const flight = this.flightSize();
@@ -1026,18 +1030,22 @@ export class Connection {
         return 0;
       }
     }
-    const used = this.emitData(now, this.sndNxt, len, finNow);
+    // The last full segment of a burst of new data that the window cuts short carries PSH,
+    // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
+    // skb's (see push-marks.ts for the marks themselves).
+    const burstEnd = this.burstSegments >= 1 && len === mss && pending > len && !seqLt(this.sndNxt, this.sndMax) && (cwndLeft - len < mss || windowLeft - len < mss);
+    const used = this.emitData(now, this.sndNxt, len, finNow, burstEnd);
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
-  private emitData(now: Millis, from: Seq, len: number, fin: boolean): number {
+  private emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
     const offset = seqDiff(from, this.sndBufSeq);
     const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
     let flags = ACK;
-    if (len > 0 && this.pushMarks.covers(from, seqAdd(from, len))) flags |= PSH;
+    if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
     this.emit(now, flags, from, this.rcvNxt, payload, undefined, retransmit);

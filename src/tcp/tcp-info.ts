@@ -203,7 +203,9 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
   else if (cc.inRecovery) caState = TCP_CA_Recovery;
   else if (cc.dupAcks > 0 || sacked > 0 || retrans > 0) caState = TCP_CA_Disorder;
 
-  const advmss = mtu - HEADERS - (neg.timestamps ? TIMESTAMP_BYTES : 0);
+  // TCP_MAXSEG (user_mss) clamps what we announce, as Linux's tcp_advertise_mss.
+  const linkMss = conn.config.userMss > 0 ? Math.min(mtu - HEADERS, conn.config.userMss) : mtu - HEADERS;
+  const advmss = linkMss - (neg.timestamps ? TIMESTAMP_BYTES : 0);
   const since = (t: Millis | undefined): number => Math.max(0, Math.floor(now - (t ?? st.createdAt ?? now)));
   const synchronized = SYNCHRONIZED.has(i.state);
   // SYN and FIN take sequence space that bytesAcked (payload only) leaves out: 0, 1 or 2.
