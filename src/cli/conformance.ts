@@ -8,13 +8,29 @@ import type { ScriptOutcome } from "./drill.js";
 /** Unsupported reasons that are the runner's own gaps rather than synack's. */
 const RUNNER_LIMITS = [/^Python in/, /two blocking calls/, /^constant /, /setsockopt \w+ with a value of that form/, /poll\(\) (without|entry)/, /^shell command/];
 
+/**
+ * Failures whose cause is known to be a feature synack lacks (read from the script and
+ * the run), though the script does not name it in a way the runner can detect. Keyed by
+ * the script's path under the corpus folder.
+ */
+const KNOWN_MISSING: Record<string, string> = {
+  "cubic/cubic-rto-ss-ca-cwnd-bump.pkt": "tail loss probe (RACK-TLP) and Linux's RTO formula at small RTTs",
+  "fast_recovery/prr-ss-30pkt-lost1_4.pkt": "PRR (RFC 9937)",
+  "fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt": "PRR (RFC 9937)",
+  "fast_retransmit/fr-4pkt-fack-last-byte.pkt": "tail loss probe (RACK-TLP)",
+  "sack/sack-shift-sacked-2-6-8-3-9-nofack.pkt": "RACK loss marking (tcpi_lost)",
+  "sack/sack-shift-sacked-7-3-4-8-9-fack.pkt": "tail loss probe (RACK-TLP)",
+  "sack/sack-shift-sacked-7-5-6-8-9-fack.pkt": "tail loss probe (RACK-TLP)",
+  "shutdown/shutdown-rdwr-write-queue-close.pkt": "tail loss probe (RACK-TLP) retransmitting the FIN",
+};
+
 /** The cause of a non-pass, in a word: engine difference, missing feature, runner limitation. */
 export function causeOf(o: ScriptOutcome): string {
   switch (o.status) {
     case "pass":
       return "";
     case "fail":
-      return "engine difference";
+      return KNOWN_MISSING[o.script] !== undefined ? `missing feature: ${KNOWN_MISSING[o.script]}` : "engine difference";
     case "unsupported":
       return RUNNER_LIMITS.some((r) => r.test(o.reason ?? "")) ? "runner limitation" : "missing feature";
     case "error":

@@ -33,7 +33,7 @@ import { tcpInfoScope } from "./tcpi.js";
 import { Host } from "../ip/host.js";
 import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
-import { ACK } from "../wire/tcp.js";
+import { ACK, SYN } from "../wire/tcp.js";
 import { parseIpv4Address } from "../wire/ipv4.js";
 
 export type DrillStatus = "pass" | "fail" | "unsupported";
@@ -325,6 +325,7 @@ class DrillRun {
 
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
+    if ((spec.flags & SYN) !== 0 && spec.seq.len > 0) throw new DrillUnsupportedError("data on a SYN (TCP Fast Open)", event.pos);
     if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
     this.narrate(`< ${this.lineText(event.pos).replace(/^\S+\s+<\s*/, "")}    (line ${event.pos.line})`);
