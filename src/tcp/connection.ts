@@ -149,8 +149,9 @@ export class Connection {
   readonly congestion: CongestionControl;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-  /** Segments sent so far by the current flush (a burst). */
+  /** Segments of data sent at `burstAt` so far (one instant's transmissions are a burst). */
   private burstSegments = 0;
+  private burstAt = -1;
 
   /** Consecutive expiries of the current timer (RTO, persist or keep-alive probes). */
   retries = 0;
@@ -686,6 +687,10 @@ export class Connection {
     if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    // Bytes the peer had already SACKed were counted as delivered then: window growth
+    // counts only what this ACK newly delivers (Linux tcp_ack's acked_sacked).
+    // Without SACK, Linux counts each duplicate ACK as one segment SACKed (tcp_add_reno_sack).
+    const alreadySacked = this.scoreboard?.sackedBelow(ack) ?? Math.min(this.congestion.dupAcks * this.sendMss, Math.max(acked, 0));
     this.scoreboard?.prune(ack);
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
@@ -706,7 +711,7 @@ export class Connection {
       this.cancelTimer(now, "rto"); // our SYN is acknowledged; nothing else is in flight
       return;
     }
-    const outcome = this.congestion.onNewAck(now, Math.max(acked, 0), ack, this.flightSize(), this.rtt.srtt);
+    const outcome = this.congestion.onNewAck(now, Math.max(acked - alreadySacked, 0), ack, this.flightSize(), this.rtt.srtt);
     this.traceCwnd(now, outcome === "partial-ack" ? "partial ACK" : "ACK");
     if (outcome === "partial-ack" && !(this.negotiation.sack && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
     // RFC 6298 5.2 / 5.3: stop the timer when all is acked, otherwise restart it.
@@ -980,12 +985,10 @@ export class Connection {
         break;
     }
     let sent = false;
-    this.burstSegments = 0;
     for (;;) {
       const n = this.sendNextSegment(now);
       if (n === 0) break;
       sent = true;
-      this.burstSegments++;
     }
     if (sent) {
       const flight = this.flightSize();
@@ -1008,7 +1011,11 @@ export class Connection {
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
     // With SACK, what the receiver holds has left the network: count the pipe (RFC 6675).
-    const pipe = this.scoreboard !== undefined ? flight - this.scoreboard.sackedBelow(this.sndNxt) : flight;
+    // Without SACK, each of the first duplicate ACKs says a segment left the network:
+    // Limited Transmit (RFC 3042) sends new data for them, as Linux does by counting
+    // duplicate ACKs as SACKed segments (tcp_add_reno_sack).
+    const limitedTransmit = this.scoreboard === undefined && !this.congestion.inRecovery ? Math.min(this.congestion.dupAcks, 2) * this.segmentMss() : 0;
+    const pipe = this.scoreboard !== undefined ? flight - this.scoreboard.sackedBelow(this.sndNxt) : flight - limitedTransmit;
     const cwndLeft = this.congestion.cwnd - pipe;
     const mss = this.segmentMss();
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
@@ -1033,8 +1040,13 @@ export class Connection {
     // The last full segment of a burst of new data that the window cuts short carries PSH,
     // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
     // skb's (see push-marks.ts for the marks themselves).
+    if (now !== this.burstAt) {
+      this.burstAt = now;
+      this.burstSegments = 0;
+    }
     const burstEnd = this.burstSegments >= 1 && len === mss && pending > len && !seqLt(this.sndNxt, this.sndMax) && (cwndLeft - len < mss || windowLeft - len < mss);
     const used = this.emitData(now, this.sndNxt, len, finNow, burstEnd);
+    this.burstSegments++;
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
