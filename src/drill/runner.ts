@@ -223,8 +223,17 @@ class DrillRun {
     return (this.lines[pos.line - 1] ?? "").trim();
   }
 
-  private narrate(text: string): void {
-    if (this.options.verbose) this.narration.push(`${(this.now / 1e6).toFixed(6).padStart(11)}  ${text}`);
+  /**
+   * One line of the run as a two-party diagram: time, synack's state after the event,
+   * then what happened - `-->` a segment synack sent, `<--` one the script injected, or
+   * a call - with the script line it answers to.
+   */
+  private narrate(kind: "in" | "out" | "call", text: string, line: number, note = ""): void {
+    if (!this.options.verbose) return;
+    const conns = this.host?.tcp.allConnections() ?? [];
+    const state = this.underTest?.state ?? conns[conns.length - 1]?.state ?? (this.host?.tcp.allListeners().length ? "LISTEN" : "CLOSED");
+    const arrow = kind === "out" ? "-->" : kind === "in" ? "<--" : "   ";
+    this.narration.push(`${(this.now / 1e6).toFixed(6).padStart(11)}  ${state.padEnd(12)} ${arrow} ${text.padEnd(64)} line ${line}${note}`);
   }
 
   // --- the clock ---------------------------------------------------------------------------
@@ -302,7 +311,7 @@ class DrillRun {
       case "icmp":
         throw new DrillUnsupportedError(`${a.type.toUpperCase()} packets in scripts`, event.pos);
       case "command":
-        this.narrate(`\`${a.text.trim()}\``);
+        this.narrate("call", `\`${a.text.trim().replace(/\s+/g, " ")}\``, event.pos.line);
         applyCommand(a.text, this.settings, event.pos);
         return;
       case "code":
@@ -328,8 +337,8 @@ class DrillRun {
     if ((spec.flags & SYN) !== 0 && spec.seq.len > 0) throw new DrillUnsupportedError("data on a SYN (TCP Fast Open)", event.pos);
     if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
-    this.narrate(`< ${this.lineText(event.pos).replace(/^\S+\s+<\s*/, "")}    (line ${event.pos.line})`);
     this.host.receive(this.now / 1000, packet);
+    this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
     this.checkBlocking();
   }
 
@@ -362,7 +371,7 @@ class DrillRun {
     const last = parts[parts.length - 1]!;
     const merged: OutboundSegment = { ...last, seq: first.seq, payloadLength: length, zeroPayload: parts.every((p) => p.zeroPayload) };
     const actualText = formatOutbound(merged, this.map);
-    this.narrate(`${actualText}    (line ${event.pos.line}${parts.length > 1 ? `, ${parts.length} segments merged` : ""})`);
+    this.narrate("out", actualText.slice(2), event.pos.line, parts.length > 1 ? ` (${parts.length} segments merged)` : "");
     const problems = this.compare(spec, merged);
     if (problems.length > 0) {
       throw new DrillFailure(problems.join("; "), event.pos, [`script: ${scriptLine}`, `actual: ${actualText}`]);
@@ -443,11 +452,12 @@ class DrillRun {
   // --- system calls ------------------------------------------------------------------------
 
   private syscall(event: DrillEvent, call: SyscallSpec, base: Usecs, tolerance: Usecs): void {
-    this.narrate(`${this.lineText(event.pos).replace(/^\S+\s+/, "")}    (line ${event.pos.line})`);
+
     if (call.end !== undefined && this.blocking !== undefined) {
       throw new DrillUnsupportedError("two blocking calls at once (one thread per script)", event.pos);
     }
     const started = this.sockets.start(call, event.pos);
+    this.narrate("call", this.lineText(event.pos).replace(/^\S+\s+/, ""), event.pos.line, "done" in started ? "" : " (blocks)");
     if ("done" in started) {
       this.checkResult(event, call, started.done);
       if (call.end !== undefined) {
@@ -469,6 +479,7 @@ class DrillRun {
     const result = b.pending();
     if (result === undefined) return;
     this.blocking = undefined;
+    this.narrate("call", `${b.call.name}() returns ${result.errno !== undefined ? `-1 ${result.errno}` : result.ret}`, b.event.pos.line);
     this.checkResult(b.event, b.call, result);
     this.checkEndTime(b.event, b.call, b.expectedEnd, b.tolerance);
   }

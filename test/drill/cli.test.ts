@@ -32,7 +32,8 @@ describe("synack drill", () => {
 
   it("--explain adds the run up to the failure", async () => {
     const r = await drill(here("./failing/wrong-ack.pkt"), "--explain");
-    expect(r.out).toMatch(/0\.020000 {2}< P\. 1:101\(100\) ack 1 win 512 {4}\(line 9\)/);
+    expect(r.out).toMatch(/0\.020000 {2}ESTABLISHED {2}<-- P\. 1:101\(100\) ack 1 win 512 +line 9$/m);
+    expect(r.out).toMatch(/0\.000000 {2}SYN_RCVD {5}--> S\. 0:0\(0\) ack 1 win 65535 <mss 1460,nop,wscale 7> +line 6$/m);
   });
 
   it("a script that does not parse exits 2, whatever else passed", async () => {

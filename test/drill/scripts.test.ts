@@ -28,7 +28,8 @@ describe("scripts that pass", () => {
 
   it("narrates the run beside the script lines when asked", () => {
     const r = runDrill(readFileSync(dir("scripts") + "refused.pkt", "utf8"), "refused.pkt", { verbose: true });
-    expect(r.narration.some((l) => /> S 0:0\(0\) win \d+ <mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale 7>\s+\(line 4\)/.test(l))).toBe(true);
+    expect(r.narration.some((l) => /SYN_SENT {5}--> S 0:0\(0\) win \d+ <mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale 7>\s+line 4$/.test(l))).toBe(true);
+    expect(r.narration.some((l) => /connect\(\) returns -1 ECONNREFUSED +line 3$/.test(l))).toBe(true);
   });
 });
 
