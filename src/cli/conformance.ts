@@ -14,7 +14,7 @@ const RUNNER_LIMITS = [/^Python in/, /two blocking calls/, /^constant /, /setsoc
  * the script's path under the corpus folder.
  */
 const KNOWN_MISSING: Record<string, string> = {
-  "cubic/cubic-rto-ss-ca-cwnd-bump.pkt": "tail loss probe (RACK-TLP) and Linux's RTO formula at small RTTs",
+  "cubic/cubic-rto-ss-ca-cwnd-bump.pkt": "tail loss probe (RACK-TLP)",
   "fast_recovery/prr-ss-30pkt-lost1_4.pkt": "PRR (RFC 9937)",
   "fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt": "PRR (RFC 9937)",
   "fast_retransmit/fr-4pkt-fack-last-byte.pkt": "tail loss probe (RACK-TLP)",

@@ -696,7 +696,7 @@ export class Connection {
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) {
-      this.rtt.sample(sample);
+      this.rtt.sample(sample, this.sndUna, this.sndNxt);
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.ctx.trace.enabled) {
         this.ctx.trace.emit({

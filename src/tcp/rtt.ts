@@ -1,23 +1,40 @@
 /**
- * Retransmission timeout estimator (RFC 6298).
+ * Retransmission timeout estimator: RFC 6298's smoothed RTT and variance, computed the
+ * way Linux's tcp_rtt_estimator() and __tcp_set_rto() do, because that is what peers and
+ * Linux's own tests expect of a stack (RFC 6298 leaves the details open: 2.4's minimum
+ * and the granularity term are SHOULDs). The differences from RFC 6298's formulas:
+ *
+ * - The minimum RTO is added to SRTT rather than applied to the sum: RTO = SRTT +
+ *   max(4 * RTTVAR, min RTO), so at small RTTs the timeout is about RTT + 200 ms (a
+ *   first sample of R gives RTO = 3R for R >= 100 ms: "make sure rto = 3*rtt").
+ * - The variance term used for the RTO (Linux rttvar) follows the largest deviation of
+ *   the current window of data (mdev_max) and decays towards it by a quarter once per
+ *   window, instead of on every sample.
+ * - A sample below SRTT lowers the deviation eight times more slowly than one above it,
+ *   so a few fast ACKs do not shrink the timeout.
  *
  * Karn's rule (RFC 6298 section 3) is the caller's job: only samples from segments that
  * were never retransmitted are fed in. Backoff doubles the RTO on each expiry (5.5) and
  * the first valid sample after a backoff resets it (5.7 via recomputation).
  */
 import type { Millis } from "../env.js";
-
-const ALPHA = 1 / 8;
-const BETA = 1 / 4;
-const K = 4;
-/** Clock granularity G; our clock is milliseconds. */
-const G = 1;
+import { seqGt, type Seq } from "../wire/seq.js";
 
 export class RttEstimator {
   srtt: Millis | undefined = undefined;
+  /** RFC 6298 RTTVAR (Linux mdev / 4): what TCP_INFO reports as rttvar. */
   rttvar: Millis = 0;
   /** Smallest sample seen (Infinity before the first); reported as TCP_INFO's min_rtt. */
   minRtt: Millis = Infinity;
+  /** 8 * SRTT and 4 * RTTVAR in microseconds (Linux srtt_us, mdev_us). */
+  private srtt8 = 0;
+  private mdev4 = 0;
+  /** Largest 4 * RTTVAR in the current window of data, us (Linux mdev_max_us), at least the minimum RTO. */
+  private mdevMax = 0;
+  /** The variance term of the RTO, us (Linux rttvar_us, = 4 * RTTVAR at least the minimum RTO). */
+  private rtoVar = 0;
+  /** The window of data the current mdevMax covers ends here (Linux rtt_seq). */
+  private windowEnd: Seq | undefined;
   private baseRto: Millis;
   private backoffShift = 0;
 
@@ -29,7 +46,7 @@ export class RttEstimator {
     this.baseRto = initialRto;
   }
 
-  /** The current timeout including backoff, clamped to [minRto, maxRto]. */
+  /** The current timeout including backoff, at most maxRto. */
   get rto(): Millis {
     return Math.min(this.baseRto * 2 ** this.backoffShift, this.maxRto);
   }
@@ -38,18 +55,43 @@ export class RttEstimator {
     return this.backoffShift;
   }
 
-  /** RFC 6298 2.2 / 2.3. */
-  sample(r: Millis): void {
+  /**
+   * A round-trip sample `r`. `sndUna` and `sndNxt` (after the ACK) mark windows of data:
+   * the variance term decays once per window. Without them every sample starts one.
+   */
+  sample(r: Millis, sndUna?: Seq, sndNxt?: Seq): void {
     if (r < this.minRtt) this.minRtt = r;
-    if (this.srtt === undefined) {
-      this.srtt = r;
-      this.rttvar = r / 2;
+    // Integer microseconds, as Linux keeps them, so timeouts are exact and reproducible.
+    const m = Math.max(Math.round(r * 1000), 1); // Linux counts a zero sample as 1 us
+    const minRto = Math.round(this.minRto * 1000);
+    if (this.srtt8 === 0) {
+      this.srtt8 = m * 8;
+      this.mdev4 = m * 2;
+      this.mdevMax = this.rtoVar = Math.max(this.mdev4, minRto);
+      this.windowEnd = sndNxt;
     } else {
-      this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - r);
-      this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
+      let err = m - (this.srtt8 >> 3);
+      this.srtt8 += err;
+      if (err < 0) {
+        err = -err - (this.mdev4 >> 2);
+        if (err > 0) err >>= 3; // RTT falling: damp the deviation's growth
+      } else {
+        err -= this.mdev4 >> 2;
+      }
+      this.mdev4 += err;
+      if (this.mdev4 > this.mdevMax) {
+        this.mdevMax = this.mdev4;
+        if (this.mdevMax > this.rtoVar) this.rtoVar = this.mdevMax;
+      }
+      if (sndUna === undefined || this.windowEnd === undefined || seqGt(sndUna, this.windowEnd)) {
+        if (this.mdevMax < this.rtoVar) this.rtoVar -= (this.rtoVar - this.mdevMax) >> 2;
+        this.windowEnd = sndNxt;
+        this.mdevMax = minRto;
+      }
     }
-    // 2.4: RTO below the minimum is rounded up.
-    this.baseRto = Math.min(Math.max(this.srtt + Math.max(G, K * this.rttvar), this.minRto), this.maxRto);
+    this.srtt = this.srtt8 / 8000;
+    this.rttvar = this.mdev4 / 4000;
+    this.baseRto = Math.min(((this.srtt8 >> 3) + this.rtoVar) / 1000, this.maxRto);
     this.backoffShift = 0;
   }
 

@@ -23,7 +23,7 @@ describe("StreamSocket.tcpInfo()", () => {
     await sock.opened;
     const first = sock.tcpInfo();
     expect(first).toMatchObject({
-      state: 1, stateName: "ESTABLISHED", rtt: 10_000, rttvar: 5_000, minRtt: 10_000, rto: 200_000,
+      state: 1, stateName: "ESTABLISHED", rtt: 10_000, rttvar: 5_000, minRtt: 10_000, rto: 210_000,
       sndCwnd: 10, sndMss: 1448, advmss: 1448, sndWscale: 7, rcvWscale: 7, bytesAcked: 1, unacked: 0,
     });
     expect(first.options).toBe(TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
@@ -48,8 +48,8 @@ describe("StreamSocket.tcpInfo()", () => {
     sim.network.setPath("client", "server", { loss: 1 });
     const writer = sock.writable.getWriter();
     void writer.write(new Uint8Array(3000));
-    await sim.sleep(650); // RTO 200 ms, then 400 ms: two timeouts
-    expect(sock.tcpInfo()).toMatchObject({ caState: TCP_CA_Loss, retransmits: 2, backoff: 2, rto: 800_000, sndCwnd: 1, unacked: 3, lost: 3, totalRetrans: 2 });
+    await sim.sleep(650); // RTO 210 ms (10 ms + 200 ms, as Linux), then 420 ms: two timeouts
+    expect(sock.tcpInfo()).toMatchObject({ caState: TCP_CA_Loss, retransmits: 2, backoff: 2, rto: 840_000, sndCwnd: 1, unacked: 3, lost: 3, totalRetrans: 2 });
     sock.writable.abort().catch(() => {});
     await listener.close();
   });

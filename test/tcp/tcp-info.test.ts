@@ -79,7 +79,8 @@ describe("RTT and RTO", () => {
 
   it("after the handshake's sample: rtt, rttvar = rtt / 2 and rto in microseconds", () => {
     const { h, conn } = open({}, { mss: MSS }, 50);
-    expect(info(h, conn)).toMatchObject({ rtt: 50_000, rttvar: 25_000, rto: 200_000, minRtt: 50_000 });
+    // Linux: RTO = SRTT + max(4 * RTTVAR, 200 ms) = 50 + 200 ms
+    expect(info(h, conn)).toMatchObject({ rtt: 50_000, rttvar: 25_000, rto: 250_000, minRtt: 50_000 });
   });
 
   it("smooths later samples (RFC 6298) and keeps the smallest as min_rtt", () => {
@@ -89,7 +90,7 @@ describe("RTT and RTO", () => {
     h.now += 40;
     ackFromPeer(h, seqAdd(una, 100));
     // srtt = 7/8 * 80 + 1/8 * 40 = 75; rttvar = 3/4 * 40 + 1/4 * 40 = 40
-    expect(info(h, conn)).toMatchObject({ rtt: 75_000, rttvar: 40_000, minRtt: 40_000, rto: 235_000 });
+    expect(info(h, conn)).toMatchObject({ rtt: 75_000, rttvar: 40_000, minRtt: 40_000, rto: 275_000 }); // 75 + max(160, 200) ms, as Linux
   });
 });
 
@@ -118,13 +119,13 @@ describe("loss", () => {
     conn.send(payload(3 * MSS));
     h.settle();
     h.takeSent();
-    h.nextTimer(); // the RTO: 200 ms (the handshake's sample was 0 ms)
+    h.nextTimer(); // the RTO: 200.001 ms (the handshake's sample was 0, counted as 1 us as Linux does)
     const i = info(h, conn);
     expect(i).toMatchObject({
       caState: TCP_CA_Loss, retransmits: 1, backoff: 1, unacked: 3, lost: 3, retrans: 1, totalRetrans: 1,
       sndCwnd: 1, sndSsthresh: 7, bytesRetrans: MSS, bytesSent: 4 * MSS,
     });
-    expect(i.rto).toBe(400_000); // 200 ms doubled
+    expect(i.rto).toBe(400_002); // doubled
     expect(formatTcpInfo(i)).toContain("retrans:1/1");
     // The first segment is acknowledged: cwnd 2, so the other two are resent (go-back-N).
     ackFromPeer(h, seqAdd(una, MSS));

@@ -132,13 +132,13 @@ export const lostFinalAck: ScenarioSpec = {
   expect: [
     { expect: "states", conn: "client", sequence: ["SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED"] },
     { expect: "states", conn: "server", sequence: ["SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"] },
-    { expect: "segments", from: "server", hasFlags: "FIN", times: [200, 400] },
+    { expect: "segments", from: "server", hasFlags: "FIN", times: [200, 420] },
     { expect: "segment", from: "server", hasFlags: "FIN", nth: 2, seq: "y+1", retransmit: true },
-    { expect: "segments", from: "client", flags: "ACK", data: false, times: [20, 210, 410] },
+    { expect: "segments", from: "client", flags: "ACK", data: false, times: [20, 210, 430] },
     { expect: "drops", host: "client", reason: "duplicate", equals: 1 },
-    { expect: "timer", conn: "client", timer: "time-wait", armed: [60_210, 60_410], fired: [60_410] },
+    { expect: "timer", conn: "client", timer: "time-wait", armed: [60_210, 60_430], fired: [60_430] },
     { expect: "state", conn: "server", state: "LAST_ACK", at: 419 },
-    { expect: "state", conn: "server", state: "CLOSED", at: 420 },
+    { expect: "state", conn: "server", state: "CLOSED", at: 440 },
     { expect: "state", conn: "client", state: "TIME_WAIT", at: 60_300 },
   ],
 };

@@ -33,11 +33,11 @@ export const lostData: ScenarioSpec = {
   script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
   expect: [
     { expect: "received", conn: "server", bytes: 4344 },
-    { expect: "segments", from: "client", data: true, times: [100, 100, 100, 320] },
+    { expect: "segments", from: "client", data: true, times: [100, 100, 100, 340] },
     { expect: "segment", from: "client", data: true, nth: 4, seq: "x+1449", len: 1448, retransmit: true },
     { expect: "segment", from: "server", flags: "ACK", nth: 2, at: 110, ack: "x+1449" },
-    { expect: "timer", conn: "client", timer: "rto", fired: [320] },
-    { expect: "segment", from: "server", flags: "ACK", nth: -1, at: 330, ack: "x+4345" },
+    { expect: "timer", conn: "client", timer: "rto", fired: [340] },
+    { expect: "segment", from: "server", flags: "ACK", nth: -1, at: 350, ack: "x+4345" },
   ],
 };
 
@@ -90,8 +90,8 @@ export const corruption: ScenarioSpec = {
   expect: [
     { expect: "received", conn: "server", text: "hello" },
     { expect: "drops", host: "server", reason: "bad-checksum", equals: 1 },
-    { expect: "segments", from: "client", data: true, times: [100, 300] },
-    { expect: "segments", from: "server", flags: "ACK", data: false, times: [310] },
+    { expect: "segments", from: "client", data: true, times: [100, 320] },
+    { expect: "segments", from: "server", flags: "ACK", data: false, times: [330] },
   ],
 };
 
@@ -112,9 +112,9 @@ export const zeroWindow: ScenarioSpec = {
   expect: [
     { expect: "received", conn: "server", bytes: 6000 },
     { expect: "segment", from: "server", flags: "ACK", nth: 3, at: 130, ack: "x+4097", window: 0 },
-    { expect: "timer", conn: "client", timer: "persist", fired: [340, 740, 1540] },
-    { expect: "segments", from: "client", flags: "ACK", data: false, times: [20, 340, 740, 1540] },
-    { expect: "segment", from: "client", flags: "ACK", data: false, nth: 2, at: 340, seq: "x+4096" },
+    { expect: "timer", conn: "client", timer: "persist", fired: [360, 800, 1680] },
+    { expect: "segments", from: "client", flags: "ACK", data: false, times: [20, 360, 800, 1680] },
+    { expect: "segment", from: "client", flags: "ACK", data: false, nth: 2, at: 360, seq: "x+4096" },
     { expect: "segment", from: "server", flags: "ACK", nth: 6, at: 3000, window: 4096 },
     { expect: "segment", from: "client", data: true, nth: 4, at: 3010, seq: "x+4097" },
   ],
