@@ -6,7 +6,23 @@
  */
 import type { PyValue } from "./python.js";
 import type { Connection } from "../tcp/connection.js";
-import { linuxTcpInfo, tcpInfo, TCP_STATES } from "../tcp/tcp-info.js";
+import {
+  linuxTcpInfo,
+  tcpInfo,
+  TCP_CA_CWR,
+  TCP_CA_Disorder,
+  TCP_CA_Loss,
+  TCP_CA_Open,
+  TCP_CA_Recovery,
+  TCP_INFINITE_SSTHRESH,
+  TCP_STATES,
+  TCPI_OPT_ECN,
+  TCPI_OPT_ECN_SEEN,
+  TCPI_OPT_SACK,
+  TCPI_OPT_SYN_DATA,
+  TCPI_OPT_TIMESTAMPS,
+  TCPI_OPT_WSCALE,
+} from "../tcp/tcp-info.js";
 
 /** Fields tcp-info.ts reports as 0 or as an approximation because synack does not track them. */
 const UNTRACKED = new Set([
@@ -23,19 +39,20 @@ const UNTRACKED = new Set([
   "tcpi_reord_seen",
 ]);
 
+/** The names packetdrill's Python defines, from the same constants tcp-info.ts exports. */
 const CONSTANTS: Record<string, number> = {
-  TCP_CA_Open: 0,
-  TCP_CA_Disorder: 1,
-  TCP_CA_CWR: 2,
-  TCP_CA_Recovery: 3,
-  TCP_CA_Loss: 4,
-  TCPI_OPT_TIMESTAMPS: 1,
-  TCPI_OPT_SACK: 2,
-  TCPI_OPT_WSCALE: 4,
-  TCPI_OPT_ECN: 8,
-  TCPI_OPT_ECN_SEEN: 16,
-  TCPI_OPT_SYN_DATA: 32,
-  TCP_INFINITE_SSTHRESH: 0x7fffffff,
+  TCP_CA_Open,
+  TCP_CA_Disorder,
+  TCP_CA_CWR,
+  TCP_CA_Recovery,
+  TCP_CA_Loss,
+  TCPI_OPT_TIMESTAMPS,
+  TCPI_OPT_SACK,
+  TCPI_OPT_WSCALE,
+  TCPI_OPT_ECN,
+  TCPI_OPT_ECN_SEEN,
+  TCPI_OPT_SYN_DATA,
+  TCP_INFINITE_SSTHRESH,
 };
 
 /** Scope for a block at time `now` (ms): constants, plus tcpi_* when there is a socket under test. */
