@@ -62,7 +62,11 @@ export type AddressScope = "host" | "link" | "global";
 const MAPPED_W2 = 0x0000ffff;
 
 export class IpAddress {
-  private cachedKey: string | undefined = undefined;
+  /**
+   * The IPv6 key, built on first use. A private field (#) so that structural comparisons
+   * (a test's toEqual, a JSON dump) see the same object whether or not it was built.
+   */
+  #key: string | undefined = undefined;
 
   private constructor(
     readonly family: IpFamily,
@@ -121,7 +125,7 @@ export class IpAddress {
   /** See `AddressKey`. Cached: computing it for IPv6 builds a string once per address. */
   get key(): AddressKey {
     if (this.family === 4) return this.w3;
-    return (this.cachedKey ??= String.fromCharCode(
+    return (this.#key ??= String.fromCharCode(
       this.w0 >>> 16, this.w0 & 0xffff, this.w1 >>> 16, this.w1 & 0xffff,
       this.w2 >>> 16, this.w2 & 0xffff, this.w3 >>> 16, this.w3 & 0xffff,
     ));
