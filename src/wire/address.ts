@@ -257,6 +257,17 @@ export class IpAddress {
 }
 
 /**
+ * A Map key for an (address, port) pair, exact and cheap: for IPv4 the 48-bit number
+ * `address * 65536 + port` that the connection table builds today, for IPv6 the
+ * address key with the port appended as a ninth code unit. Keys of the two families
+ * never collide (number vs string).
+ */
+export function endpointKey(address: IpAddress, port: number): AddressKey {
+  const k = address.key;
+  return typeof k === "number" ? k * 65536 + (port & 0xffff) : k + String.fromCharCode(port & 0xffff);
+}
+
+/**
  * A network: an address of either family whose bits past `length` are zero. Routes and
  * interface subnets use it; `contains` is the one prefix-match loop for both families.
  */

@@ -12,7 +12,7 @@ export { seq, seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, 
 export { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSumFor, sumBytes } from "./checksum.js";
 
 export type { AddressKey, AddressKind, AddressScope, IpFamily } from "./address.js";
-export { IpAddress, IpPrefix, parseCidr, parseIpAddress, parseIpPrefix } from "./address.js";
+export { IpAddress, IpPrefix, endpointKey, parseCidr, parseIpAddress, parseIpPrefix } from "./address.js";
 
 export type {
   Ipv6Chain,

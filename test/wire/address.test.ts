@@ -7,7 +7,7 @@
 import { isIP, SocketAddress } from "node:net";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { IpAddress, IpPrefix, parseCidr, parseIpAddress, parseIpPrefix } from "../../src/wire/address.js";
+import { endpointKey, IpAddress, IpPrefix, parseCidr, parseIpAddress, parseIpPrefix } from "../../src/wire/address.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
 
 const v6 = (text: string): IpAddress => {
@@ -180,6 +180,17 @@ describe("properties", () => {
         expect(Math.sign(a.compare(b))).toBe(-Math.sign(b.compare(a)));
       }),
     );
+  });
+
+  it("endpoint keys are equal exactly when address and port are", () => {
+    fc.assert(
+      fc.property(anyAddress, fc.nat({ max: 0xffff }), anyAddress, fc.nat({ max: 0xffff }), fc.boolean(), (a, p, b, q, same) => {
+        if (same) b = a;
+        expect(endpointKey(a, p) === endpointKey(b, q)).toBe(a.equals(b) && p === q);
+      }),
+    );
+    // IPv4 keys are the connection table's numbers of today.
+    expect(endpointKey(IpAddress.v4(0x0a000002), 80)).toBe(0x0a000002 * 65536 + 80);
   });
 
   it("a prefix contains an address exactly when their first n bits agree", () => {
