@@ -34,6 +34,7 @@ import type { Millis } from "../env.js";
 import { rewriteReassembledHeader, type Ipv4Header } from "../wire/ipv4.js";
 import type { InboundDatagram } from "./datagram.js";
 import type { IpDropReason } from "./drops.js";
+import { FragmentRanges } from "./fragment-ranges.js";
 
 export interface ReassemblyConfig {
   /** Lifetime of a partial datagram from its first fragment (Linux ipfrag_time: 30 s). */
@@ -88,16 +89,8 @@ export interface ExpiredDatagram {
   first: InboundDatagram | undefined;
 }
 
-interface Piece {
-  start: number;
-  end: number;
-  data: Uint8Array;
-}
-
 class Partial {
-  readonly pieces: Piece[] = [];
-  /** Sum of the pieces' lengths. */
-  received = 0;
+  readonly ranges = new FragmentRanges();
   /** Memory charged: data plus per-fragment overhead. */
   charged = 0;
   /** Payload length, known once the last fragment arrived. */
@@ -157,7 +150,7 @@ export class Reassembler {
     }
 
     if (partial !== undefined) {
-      const overlap = this.overlap(partial, start, end);
+      const overlap = partial.ranges.relation(start, end);
       if (overlap === "duplicate") {
         this.stats.duplicates++;
         return { kind: "dropped", reason: "frag-duplicate", detail: () => `duplicate fragment (id ${header.id}, bytes ${start}..${end})` };
@@ -182,13 +175,13 @@ export class Reassembler {
     }
 
     const p = partial ?? this.create(key, header, now);
-    this.place(p, { start, end, data: payload.slice() });
+    p.ranges.add({ start, end, data: payload.slice() });
     p.charged += charge;
     this.held += charge;
     p.maxEnd = Math.max(p.maxEnd, end);
     if (!header.moreFragments) p.length = end;
     if (start === 0) p.first = { header, raw: rawHeader.slice() };
-    if (p.length !== undefined && p.received === p.length && p.first !== undefined) {
+    if (p.length !== undefined && p.ranges.received === p.length && p.first !== undefined) {
       return { kind: "complete", datagram: this.complete(p) };
     }
     return { kind: "held" };
@@ -203,8 +196,9 @@ export class Reassembler {
       this.stats.timeouts++;
       const h = p.header;
       let first: InboundDatagram | undefined;
-      if (p.first !== undefined && p.pieces[0] !== undefined && p.pieces[0].start === 0) {
-        first = { header: p.first.header, payload: p.pieces[0].data, rawHeader: p.first.raw };
+      const head = p.ranges.head;
+      if (p.first !== undefined && head !== undefined) {
+        first = { header: p.first.header, payload: head.data, rawHeader: p.first.raw };
       }
       expired.push({ src: h.src, dst: h.dst, protocol: h.protocol, id: h.id, bytesHeld: p.charged, first });
     }
@@ -232,40 +226,10 @@ export class Reassembler {
     return undefined;
   }
 
-  /**
-   * "duplicate" if [start, end) lies inside one contiguous run of held pieces, "overlap" if
-   * it touches held bytes otherwise, "none" if it touches none (Linux inet_frag_queue_insert).
-   */
-  private overlap(p: Partial, start: number, end: number): "none" | "duplicate" | "overlap" {
-    let first = -1;
-    let last = -1;
-    for (let i = 0; i < p.pieces.length; i++) {
-      const piece = p.pieces[i]!;
-      if (piece.end <= start) continue;
-      if (piece.start >= end) break;
-      if (first < 0) first = i;
-      last = i;
-    }
-    if (first < 0) return "none";
-    if (p.pieces[first]!.start > start || p.pieces[last]!.end < end) return "overlap";
-    for (let i = first + 1; i <= last; i++) {
-      if (p.pieces[i]!.start !== p.pieces[i - 1]!.end) return "overlap";
-    }
-    return "duplicate";
-  }
-
   private create(key: string, header: Ipv4Header, now: Millis): Partial {
     const p = new Partial(key, header, now + this.config.timeout);
     this.partials.set(key, p);
     return p;
-  }
-
-  /** Inserts a piece known not to overlap, keeping the list sorted by start. */
-  private place(p: Partial, piece: Piece): void {
-    let i = p.pieces.length;
-    while (i > 0 && p.pieces[i - 1]!.start > piece.start) i--;
-    p.pieces.splice(i, 0, piece);
-    p.received += piece.end - piece.start;
   }
 
   private discard(p: Partial): void {
@@ -279,7 +243,7 @@ export class Reassembler {
     this.stats.reassembled++;
     const length = p.length!;
     const payload = new Uint8Array(length);
-    for (const piece of p.pieces) payload.set(piece.data, piece.start);
+    p.ranges.joinInto(payload, 0);
     const first = p.first!;
     const totalLength = first.header.headerLength + length;
     const header: Ipv4Header = { ...first.header, totalLength, moreFragments: false, fragmentOffset: 0 };

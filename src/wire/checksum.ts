@@ -1,7 +1,9 @@
 /**
  * The Internet checksum (RFC 1071): the 16-bit one's complement of the one's complement
- * sum of 16-bit words. TCP and UDP also cover a pseudo-header (RFC 9293 section 3.1).
+ * sum of 16-bit words. TCP and UDP also cover a pseudo-header (RFC 9293 section 3.1), and
+ * over IPv6 so do TCP, UDP and ICMPv6 (RFC 8200 section 8.1).
  */
+import type { IpAddress } from "./address.js";
 
 /** True on little-endian hosts (all mainstream ones); the word-at-a-time path relies on it. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -67,6 +69,27 @@ export function finishChecksum(sum: number): number {
 /** Sum of the IPv4 pseudo-header: source, destination, zero+protocol, transport length. */
 export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
   return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/**
+ * Sum of the pseudo-header for either family, for the IpAddress type.
+ *
+ * IPv4 (RFC 9293 3.1): source, destination, zero, protocol, 16-bit length.
+ * IPv6 (RFC 8200 8.1): source, destination, 32-bit upper-layer length, three zero bytes,
+ * next header. Summed as 16-bit words both come to "the address halves + protocol + the
+ * length's two halves" (an IPv4 length has no high half), so one formula serves both.
+ * `protocol` is the upper-layer protocol, not the Next Header of the IPv6 header when
+ * extension headers sit in between; `length` is the upper-layer length, without them.
+ */
+export function pseudoHeaderSumFor(src: IpAddress, dst: IpAddress, protocol: number, length: number): number {
+  return addressSum(src) + addressSum(dst) + protocol + (length >>> 16) + (length & 0xffff);
+}
+
+/** Sum of an address's wire bytes as 16-bit words: 4 bytes for IPv4, 16 for IPv6. */
+function addressSum(a: IpAddress): number {
+  const w3 = (a.w3 >>> 16) + (a.w3 & 0xffff);
+  if (a.family === 4) return w3;
+  return (a.w0 >>> 16) + (a.w0 & 0xffff) + (a.w1 >>> 16) + (a.w1 & 0xffff) + (a.w2 >>> 16) + (a.w2 & 0xffff) + w3;
 }
 
 export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length, initial = 0): number {

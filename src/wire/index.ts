@@ -1,6 +1,7 @@
 /**
- * The public wire API: pure codecs for IPv4, TCP, UDP and ICMPv4, the Internet checksum
- * and sequence-number arithmetic. Nothing here does I/O or keeps state.
+ * The public wire API: pure codecs for IPv4, IPv6 (with extension headers), TCP, UDP,
+ * ICMPv4 and ICMPv6, the address type of both families, the Internet checksum and
+ * sequence-number arithmetic. Nothing here does I/O or keeps state.
  */
 export type { ParseError, ParseResult } from "./result.js";
 export { fail } from "./result.js";
@@ -8,7 +9,41 @@ export { fail } from "./result.js";
 export type { Seq } from "./seq.js";
 export { seq, seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqMin } from "./seq.js";
 
-export { finishChecksum, internetChecksum, pseudoHeaderSum, sumBytes } from "./checksum.js";
+export { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSumFor, sumBytes } from "./checksum.js";
+
+export type { AddressKey, AddressKind, AddressScope, IpFamily } from "./address.js";
+export { IpAddress, IpPrefix, endpointKey, parseCidr, parseIpAddress, parseIpPrefix } from "./address.js";
+
+export type {
+  Ipv6Chain,
+  Ipv6EmitFields,
+  Ipv6Extension,
+  Ipv6Fragment,
+  Ipv6Header,
+  Ipv6Option,
+  Ipv6Packet,
+  Ipv6ParamProblem,
+  Ipv6WalkResult,
+  Ipv6WalkResume,
+} from "./ipv6.js";
+export {
+  IPV6_HEADER_LENGTH,
+  IPV6_MAX_PAYLOAD,
+  IPV6_MIN_MTU,
+  NH_DESTINATION,
+  NH_FRAGMENT,
+  NH_HOP_BY_HOP,
+  NH_ICMPV6,
+  NH_NONE,
+  NH_ROUTING,
+  emitExtension,
+  emitIpv6Header,
+  emitIpv6Headers,
+  extensionLength,
+  extensionType,
+  parseIpv6,
+  walkIpv6Extensions,
+} from "./ipv6.js";
 
 export type { Ipv4EmitFields, Ipv4Header, Ipv4Packet, Ipv4ParseOptions } from "./ipv4.js";
 export {
@@ -81,3 +116,44 @@ export {
   parseIcmp,
   parseIcmpQuote,
 } from "./icmp.js";
+
+export type {
+  Icmpv6DestUnreachable,
+  Icmpv6Echo,
+  Icmpv6Message,
+  Icmpv6Other,
+  Icmpv6PacketTooBig,
+  Icmpv6ParameterProblem,
+  Icmpv6PseudoHeader,
+  Icmpv6Quote,
+  Icmpv6TimeExceeded,
+} from "./icmpv6.js";
+export {
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_HEADER_LENGTH,
+  ICMPV6_MAX_QUOTE,
+  ICMPV6_PACKET_TOO_BIG,
+  ICMPV6_PARAMETER_PROBLEM,
+  ICMPV6_QUOTE_TRANSPORT_BYTES,
+  ICMPV6_TIME_EXCEEDED,
+  PARAM_PROBLEM_HEADER_FIELD,
+  PARAM_PROBLEM_INCOMPLETE_CHAIN,
+  PARAM_PROBLEM_NEXT_HEADER,
+  PARAM_PROBLEM_OPTION,
+  TIME_EXCEEDED6_HOP_LIMIT,
+  TIME_EXCEEDED6_REASSEMBLY,
+  UNREACH6_ADDRESS,
+  UNREACH6_ADMIN_PROHIBITED,
+  UNREACH6_BEYOND_SCOPE,
+  UNREACH6_NO_ROUTE,
+  UNREACH6_PORT,
+  UNREACH6_REJECT_ROUTE,
+  UNREACH6_SOURCE_POLICY,
+  emitIcmpv6,
+  icmpv6Length,
+  isIcmpv6Error,
+  parseIcmpv6,
+  parseIcmpv6Quote,
+} from "./icmpv6.js";

@@ -11,7 +11,13 @@ export type ParseError =
   | "bad-data-offset"
   | "bad-option"
   | "bad-flags"
-  | "bad-length";
+  | "bad-length"
+  /** IPv6: a Next Header value that may not appear where it does (RFC 8200 4.1: hop-by-hop not first). */
+  | "bad-next-header"
+  /** IPv6: a routing header this host does not implement with segments left (RFC 8200 4.4, RFC 5095). */
+  | "bad-routing-header"
+  /** IPv6: a fragment whose length or offset RFC 8200 4.5 forbids. */
+  | "bad-fragment";
 
 export function fail<T>(reason: ParseError): ParseResult<T> {
   return { ok: false, reason };

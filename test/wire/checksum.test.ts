@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { finishChecksum, internetChecksum, pseudoHeaderSum, sumBytes } from "../../src/wire/checksum.js";
-import { hex, pseudoBytes, refChecksum, refSum } from "./helpers.js";
+import { IpAddress } from "../../src/wire/address.js";
+import { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSumFor, sumBytes } from "../../src/wire/checksum.js";
+import { hex, pseudoBytes, pseudoBytes6, refChecksum, refSum } from "./helpers.js";
 
 describe("Internet checksum (RFC 1071)", () => {
   it("matches the worked example of RFC 1071 section 3", () => {
@@ -84,6 +85,30 @@ describe("word-at-a-time summing", () => {
         expect(finishChecksum(sumBytes(window, 0, window.length))).toBe(refChecksum(window));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("pseudoHeaderSumFor (both families)", () => {
+  const v6 = fc.array(fc.nat({ max: 0xffff }), { minLength: 8, maxLength: 8 }).map((g) => IpAddress.fromGroups(g));
+  const fold = (s: number) => {
+    while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+    return s;
+  };
+
+  it("equals the IPv4 pseudoHeaderSum for IPv4 addresses", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 255 }), fc.nat({ max: 0xffff }), (s, d, p, l) => {
+        expect(pseudoHeaderSumFor(IpAddress.v4(s), IpAddress.v4(d), p, l)).toBe(pseudoHeaderSum(s, d, p, l));
+      }),
+    );
+  });
+
+  it("sums the 40-byte IPv6 pseudo-header of RFC 8200 8.1 (checked with the naive reference)", () => {
+    fc.assert(
+      fc.property(v6, v6, fc.nat({ max: 255 }), fc.nat({ max: 0xffffffff }), (s, d, nh, l) => {
+        expect(fold(pseudoHeaderSumFor(s, d, nh, l))).toBe(refSum(pseudoBytes6(s.toBytes(), d.toBytes(), nh, l)));
+      }),
     );
   });
 });

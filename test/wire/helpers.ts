@@ -59,3 +59,13 @@ export function expectOk<T>(r: { ok: true; value: T } | { ok: false; reason: str
   if (!r.ok) throw new Error(`expected ok, got ${r.reason}`);
   return r.value;
 }
+
+/** The 40-byte IPv6 pseudo-header (RFC 8200 8.1): addresses, 32-bit length, 3 zeros, next header. */
+export function pseudoBytes6(src: Uint8Array, dst: Uint8Array, nextHeader: number, length: number): Uint8Array {
+  const b = new Uint8Array(40);
+  b.set(src, 0);
+  b.set(dst, 16);
+  new DataView(b.buffer).setUint32(32, length);
+  b[39] = nextHeader;
+  return b;
+}
