@@ -40,7 +40,11 @@ export class ReceiveWindow {
    */
   acceptable(rcvNxt: Seq, seq: Seq, segLen: number): boolean {
     const wnd = this.size(rcvNxt);
-    if (segLen === 0) return wnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, wnd);
+    // A segment without data at exactly RCV.NXT + RCV.WND: RFC 9293's test rejects it,
+    // Linux's tcp_sequence() accepts it (!after(seq, rcv_nxt + window)). We follow Linux:
+    // a peer whose whole window was lost sends its ACKs there, and rejecting them left a
+    // SYN_RCVD end unable to complete the handshake and an established one deaf to ACKs.
+    if (segLen === 0) return wnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, wnd + 1);
     if (wnd === 0) return false;
     return seqInWindow(seq, rcvNxt, wnd) || seqInWindow(seqAdd(seq, segLen - 1), rcvNxt, wnd);
   }

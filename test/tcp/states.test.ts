@@ -413,6 +413,17 @@ describe("ESTABLISHED", () => {
     expect(conn.readable).toBe(0);
   });
 
+  it("accepts a pure ACK at exactly RCV.NXT + RCV.WND, as Linux's tcp_sequence() (RFC 9293 would drop it)", () => {
+    const { h, conn, iss } = established();
+    conn.send(bytes("hello"));
+    h.settle();
+    h.takeSent();
+    const wnd = conn.inspect().rcvWnd;
+    expect(wnd).toBeGreaterThan(0);
+    h.deliver({ flags: ACK, seq: seqAdd(R(1), wnd), ack: seqAdd(iss, 6) });
+    expect(conn.inspect().sndUna).toBe(seqAdd(iss, 6));
+  });
+
   it("an ACK for data never sent is dropped silently in ESTABLISHED (Linux; RFC 9293 would ACK)", () => {
     const { h, conn, iss } = established();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 50), payload: "x" });
