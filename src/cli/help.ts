@@ -25,6 +25,7 @@ Usage:
   synack demo --list        list the built-in scenarios
   synack run FILE.json      run your own scenario file
   synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME)
+  synack web [--open]       the playground in your browser (--port N)
   synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel
   synack help [COMMAND]     help for a command
 
