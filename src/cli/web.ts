@@ -98,7 +98,12 @@ export async function web(argv: string[], io: Io, signal?: AbortSignal): Promise
   io.stdout(`synack playground: ${s.url}  (Ctrl-C to stop)\n`);
   if (values.open) openBrowser(s.url, io);
   await new Promise<void>((done) => {
-    const stop = (): void => done();
+    const stop = (): void => {
+      signal?.removeEventListener("abort", stop);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
     signal?.addEventListener("abort", stop);
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
