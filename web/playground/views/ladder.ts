@@ -34,7 +34,7 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
   const y = (v: number): number => v * z;
   const height = y(axis.height);
   const svg = s("svg", { id: "ladder", class: "ladder", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": opts.title ?? "sequence diagram" });
-  svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
+  svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
   const cursorEvent = session.steps[opts.cursor] ?? 0;
 
   for (const b of axis.breaks) {
@@ -68,7 +68,7 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
       text = e.to;
       cls = "note state-note";
     } else if (e.type === "timer-fired") {
-      text = `⏰ ${e.timer} fired`;
+      text = `timer: ${e.timer} fired`;
       cls = "note timer-note";
     } else if (e.type === "app") {
       text = e.host === "script" ? undefined : `${e.call}${e.detail !== undefined && e.detail.length < 30 ? ` ${e.detail}` : ""}`;
@@ -80,7 +80,7 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
       text = `${e.code}`;
       cls = "note drop-note";
     } else if (e.type === "cookie") {
-      text = `🍪 cookie ${e.action}`;
+      text = `SYN cookie ${e.action}`;
       cls = "note cookie-note";
     }
     if (text === undefined || col < 0) continue;
