@@ -9,6 +9,9 @@ import { applyChanges, decodeState, encodeState, scenarioOf, type PlaygroundStat
 import { runSession, snapshotAt } from "../../web/playground/model/session.js";
 import { pcapngOf } from "../../web/playground/model/export.js";
 import { TimeAxis } from "../../web/playground/model/timeaxis.js";
+import { main } from "../../src/cli/main.js";
+import { eventJsonLine } from "../../src/trace/jsonl.js";
+import { fakeIo } from "../cli/fake-io.js";
 
 const builtin = (name: string) => findBuiltin(name)!;
 
@@ -77,5 +80,15 @@ describe("playground session", () => {
     expect(d! - c!).toBeLessThan(600);
     expect(axis.breaks).toHaveLength(1);
     expect(axis.yAt(5)).toBeGreaterThan(b!);
+  });
+
+  it("the page's run of a scenario has the same events as `synack demo NAME --json`", async () => {
+    for (const name of ["lost-data", "zero-window"]) {
+      const { io, out } = fakeIo();
+      await main(["demo", name, "--json"], io);
+      const cli = out().trim().split("\n").slice(0, -1);
+      const page = runSession(builtin(name)).events.map((e) => eventJsonLine(e));
+      expect(page).toEqual(cli);
+    }
   });
 });
