@@ -26,6 +26,7 @@ Usage:
   synack run FILE.json      run your own scenario file
   synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME, -i)
   synack drill FILE|DIR...  run packetdrill scripts (Linux's TCP tests) against synack
+  synack web [--open]       the playground in your browser (--port N)
   synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel
   synack help [COMMAND]     help for a command
 

@@ -31,6 +31,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         return ss(rest, io);
       case "drill":
         return drill(rest, io);
+      case "web": {
+        const { web } = await import("./web.js");
+        return await web(rest, io);
+      }
       case "tun":
       case "tunnel":
       case "relay": {
@@ -44,7 +48,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr([`synack: ${e.message}`, ...e.lines.map((l) => `  ${l}`), `Run "synack ${command !== undefined && ["demo", "run", "ss", "drill"].includes(command) ? `${command} ` : ""}--help" for usage.`].join("\n") + "\n");
+      io.stderr([`synack: ${e.message}`, ...e.lines.map((l) => `  ${l}`), `Run "synack ${command !== undefined && ["demo", "run", "ss", "drill", "web"].includes(command) ? `${command} ` : ""}--help" for usage.`].join("\n") + "\n");
       return EXIT_USAGE;
     }
     io.stderr(`synack: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

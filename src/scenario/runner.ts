@@ -148,6 +148,14 @@ export class ScenarioRun {
     return h.counters;
   }
 
+  /**
+   * A TCP host's stack, for read-only views that inspect connections and listeners at a
+   * moment of the run (the web playground's TCB inspector and window bar).
+   */
+  tcpHost(name: string): Host | undefined {
+    return this.tcpHosts.get(name);
+  }
+
   /** The connection table of a TCP host right now (with `info`, each connection's TCP_INFO line, as `ss -i`). */
   table(host: string, opts: { info?: boolean } = {}): HostTable {
     const h = this.tcpHosts.get(host);

@@ -1,0 +1,135 @@
+/**
+ * `synack web [--port N] [--open]`: serves the playground (the static folder that
+ * `npm run build:web` makes, shipped in the package as dist/web) from a local HTTP server.
+ * Nothing is fetched from the network: the page bundles the engine.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EXIT_OK, UsageError } from "./errors.js";
+import type { Io } from "./io.js";
+import { parse } from "./options.js";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+};
+
+/** dist/web of the package this module belongs to (src/cli or dist/src/cli). */
+export function defaultWebDir(): string {
+  let dir = fileURLToPath(new URL(".", import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "synack") return join(dir, "dist", "web");
+      } catch {
+        // not ours; keep looking
+      }
+    }
+    dir = resolve(dir, "..");
+  }
+  return resolve(fileURLToPath(new URL("../../web", import.meta.url)));
+}
+
+export interface WebServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `dir` on host:port (port 0: any free port). Only files inside `dir`, GET and HEAD. */
+export async function serveWeb(opts: { dir: string; port?: number; host?: string }): Promise<WebServer> {
+  const root = resolve(opts.dir);
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { allow: "GET, HEAD" }).end();
+        return;
+      }
+      const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+      const file = normalize(join(root, path === "/" ? "index.html" : path));
+      if (file !== root && !file.startsWith(root + sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
+        res.end(req.method === "HEAD" ? undefined : body);
+      } catch {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      }
+    })();
+  });
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(opts.port ?? 0, host, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { server, url: `http://${host}:${port}/`, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+export async function web(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(argv, { port: { type: "string", short: "p" }, open: { type: "boolean" }, host: { type: "string" }, dir: { type: "string" }, help: { type: "boolean", short: "h" } });
+  if (values.help) {
+    io.stdout(WEB_HELP + "\n");
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`web takes no arguments, got ${positionals.join(" ")}`);
+  const port = values.port !== undefined ? Number(values.port) : 8080;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be a port number 0..65535, got "${values.port}"`);
+  const dir = values.dir ?? defaultWebDir();
+  if (!existsSync(join(dir, "index.html")) || !existsSync(join(dir, "main.js"))) {
+    io.stderr(`synack: the playground is not built in ${dir}; run \`npm run build:web\` (npm install builds it too)\n`);
+    return 2;
+  }
+  const s = await serveWeb({ dir, port, ...(values.host !== undefined ? { host: values.host } : {}) });
+  io.stdout(`synack playground: ${s.url}  (Ctrl-C to stop)\n`);
+  if (values.open) openBrowser(s.url, io);
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      signal?.removeEventListener("abort", stop);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    signal?.addEventListener("abort", stop);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await s.close();
+  return EXIT_OK;
+}
+
+function openBrowser(url: string, io: Io): void {
+  const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "cmd" : "xdg-open";
+  const args = process.platform === "win32" ? ["/c", "start", "", url] : [url];
+  const child = spawn(cmd, args, { stdio: "ignore", detached: true });
+  child.on("error", () => io.stderr(`synack: could not start ${cmd}; open ${url} yourself\n`));
+  child.unref();
+}
+
+export const WEB_HELP = `Usage: synack web [--port N] [--open] [--host ADDR]
+
+Serves the playground: the real synack stack running built-in or your own scenarios in
+the browser, in virtual time, with a sequence diagram, state machines, queues, windows,
+plots, what-ifs ("drop this packet") and pcapng export. No network access needed.
+
+  --port N, -p N     port to listen on (default 8080; 0 picks a free one)
+  --open             open the page in the default browser
+  --host ADDR        address to listen on (default 127.0.0.1)
+  --dir DIR          serve another build (default: the package's dist/web)
+  -h, --help         this help
+
+The same page builds to a static folder with \`npm run build:web -- --outdir DIR\`.`;

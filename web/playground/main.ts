@@ -1,0 +1,420 @@
+/**
+ * The playground page: picks a scenario (built-in, a JSON file opened or dropped, the
+ * knobs), runs it in the real engine in virtual time (model/session.ts), and draws the
+ * views at one cursor that the timeline moves. The URL fragment holds the scenario, the
+ * knobs and the what-ifs, so a view can be shared and replayed (also in Node).
+ *
+ * Keys, as in Wireshark's graph window: + / - zoom the diagram, arrows pan, 0 resets.
+ * Space plays or pauses, n / p (or . / ,) step, f jumps to the next flagged packet.
+ */
+import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
+import { loadScenarioText } from "../../src/scenario/load.js";
+import type { ScenarioSpec } from "../../src/scenario/model.js";
+import { cwndSeries, hostStateAt, inflightSeries, mainConn, nextFlaggedStep, queueSeries, queuesAt, rttSeries, stepAtTime, stepOfEvent, timeSequence } from "./model/at.js";
+import { jsonLinesOf, pcapngOf } from "./model/export.js";
+import { applyChanges, decodeState, describeWhatIf, encodeState, scenarioOf, type Knobs, type PlaygroundState, type WhatIfAction } from "./model/knobs.js";
+import { runSession, type Session } from "./model/session.js";
+import type { TimeAxis } from "./model/timeaxis.js";
+import { TRY_THIS } from "./try-this.js";
+import { clear, fmtTime, h } from "./views/dom.js";
+import { renderFsm } from "./views/fsm.js";
+import { renderQueues, renderWindow } from "./views/gauges.js";
+import { axisOf, renderLadder } from "./views/ladder.js";
+import { renderDetail, renderInspector, renderNarration } from "./views/panes.js";
+import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
+
+interface View {
+  state: PlaygroundState;
+  session: Session;
+  axis: TimeAxis;
+  /** The run without the latest what-if, for the side-by-side comparison. */
+  base?: { session: Session; axis: TimeAxis; title: string };
+  cursor: number;
+  selected?: number;
+  zoom: number;
+  playing: boolean;
+}
+
+declare global {
+  interface Window {
+    /** For tests and the curious: the run on screen. */
+    playground?: { hash: string; scenario: string; steps: number; cursor: number; ready: boolean };
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+let view: View | undefined;
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+function start(): void {
+  const select = $<HTMLSelectElement>("scenario");
+  for (const spec of BUILTIN_SCENARIOS) select.append(h("option", { value: spec.name }, `${spec.name} — ${spec.title ?? ""}`));
+  select.addEventListener("change", () => load({ scenario: select.value, knobs: readKnobs(), whatIfs: [] }));
+  $("run").addEventListener("click", () => load({ ...(view?.state ?? { whatIfs: [] }), knobs: readKnobs() }));
+  $("reset-knobs").addEventListener("click", () => {
+    writeKnobs({});
+    load({ ...(view?.state ?? { whatIfs: [] }), knobs: {}, whatIfs: [] });
+  });
+  $("clear-whatifs").addEventListener("click", () => view !== undefined && load({ ...view.state, whatIfs: [] }));
+  $("prev").addEventListener("click", () => move(-1));
+  $("next").addEventListener("click", () => move(+1));
+  $("first").addEventListener("click", () => setCursor(0));
+  $("last").addEventListener("click", () => view !== undefined && setCursor(view.session.steps.length - 1));
+  $("flagged").addEventListener("click", () => {
+    if (view === undefined) return;
+    const k = nextFlaggedStep(view.session, view.cursor);
+    if (k !== undefined) setCursor(k);
+  });
+  $("play").addEventListener("click", () => togglePlay());
+  $<HTMLInputElement>("scrub").addEventListener("input", (e) => setCursor(Number((e.target as HTMLInputElement).value)));
+  $("export-pcapng").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.pcapng`, pcapngOf(view.session), "application/octet-stream"));
+  $("export-json").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.jsonl`, new TextEncoder().encode(jsonLinesOf(view.session)), "application/x-ndjson"));
+  $("export-svg").addEventListener("click", () => {
+    const svg = document.getElementById("ladder");
+    if (svg !== null && view !== undefined) download(`${view.session.spec.name}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
+  });
+  $<HTMLInputElement>("open-file").addEventListener("change", async (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f !== undefined) openJson(await f.text(), f.name);
+  });
+  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    const f = e.dataTransfer?.files[0];
+    if (f !== undefined) openJson(await f.text(), f.name);
+  });
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("hashchange", () => {
+    const st = decodeState(location.hash);
+    if (view === undefined || encodeState(st) !== encodeState(view.state)) load(st, false);
+  });
+  const initial = decodeState(location.hash);
+  writeKnobs(initial.knobs);
+  load(initial, false);
+}
+
+function openJson(text: string, name: string): void {
+  const r = loadScenarioText(text, name);
+  if (!r.ok) {
+    status(r.errors.join("; "), true);
+    return;
+  }
+  load({ json: JSON.stringify(r.spec), knobs: readKnobs(), whatIfs: [] });
+}
+
+function status(text: string, error = false): void {
+  const el = $("status");
+  el.textContent = text;
+  el.className = error ? "error" : "";
+}
+
+/** Runs the scenario a state names and shows it; with what-ifs, also the run without the last one. */
+function load(state: PlaygroundState, push = true): void {
+  const spec = scenarioOf(state);
+  if (spec === undefined) {
+    status(`no scenario named "${state.scenario ?? "?"}"`, true);
+    return;
+  }
+  stopPlay();
+  const t0 = performance.now();
+  const session = runSession(applyChanges(spec, state.knobs, state.whatIfs));
+  const v: View = { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };
+  if (state.whatIfs.length > 0) {
+    const base = runSession(applyChanges(spec, state.knobs, state.whatIfs.slice(0, -1)));
+    v.base = { session: base, axis: axisOf(base), title: state.whatIfs.length > 1 ? "before the last what-if" : "as written" };
+  }
+  view = v;
+  const ms = performance.now() - t0;
+  const fragment = encodeState(state);
+  if (push && location.hash.slice(1) !== fragment) history.pushState(null, "", `#${fragment}`);
+  else if (!push && location.hash.slice(1) !== fragment) history.replaceState(null, "", `#${fragment}`);
+  if (state.scenario !== undefined) $<HTMLSelectElement>("scenario").value = state.scenario;
+  $("title").textContent = `${spec.name}${spec.title !== undefined ? ` — ${spec.title}` : ""}`;
+  $("description").textContent = spec.description ?? "";
+  $("hash").textContent = session.hash;
+  $("seed").textContent = String(session.seed);
+  const scrub = $<HTMLInputElement>("scrub");
+  scrub.max = String(Math.max(0, session.steps.length - 1));
+  renderWhatIfs(state);
+  renderTryThis(spec);
+  status(`ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`);
+  setCursor(0);
+}
+
+function renderWhatIfs(state: PlaygroundState): void {
+  const box = $("whatifs");
+  clear(box);
+  if (state.whatIfs.length === 0) box.append(h("span", { class: "muted" }, "none: click a packet in the diagram, then choose what happens to it"));
+  for (const w of state.whatIfs) box.append(h("span", { class: "chip" }, describeWhatIf(w)));
+  $("clear-whatifs").hidden = state.whatIfs.length === 0;
+}
+
+function renderTryThis(spec: ScenarioSpec): void {
+  const box = $("try-this");
+  clear(box);
+  for (const item of TRY_THIS[spec.name] ?? []) {
+    const li = h("li", {}, item.text);
+    if (item.state !== undefined) {
+      const b = h("button", { type: "button" }, "try it");
+      const target = item.state;
+      b.addEventListener("click", () => {
+        const st = { scenario: spec.name, knobs: { ...readKnobs(), ...(target.knobs ?? {}) }, whatIfs: target.whatIfs ?? [] };
+        writeKnobs(st.knobs);
+        load(st);
+      });
+      li.append(" ", b);
+    }
+    box.append(li);
+  }
+}
+
+function move(d: number): void {
+  if (view !== undefined) setCursor(view.cursor + d);
+}
+
+function setCursor(k: number): void {
+  if (view === undefined) return;
+  view.cursor = Math.max(0, Math.min(view.session.steps.length - 1, k));
+  render();
+}
+
+function togglePlay(): void {
+  if (view === undefined) return;
+  if (view.playing) stopPlay();
+  else {
+    view.playing = true;
+    $("play").textContent = "⏸ pause";
+    tick();
+  }
+}
+
+function stopPlay(): void {
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
+  if (view !== undefined) view.playing = false;
+  $("play").textContent = "▶ play";
+}
+
+/** Playback is a UI animation over the finished run: one step per tick, scaled by speed. */
+function tick(): void {
+  if (view === undefined || !view.playing) return;
+  if (view.cursor >= view.session.steps.length - 1) return stopPlay();
+  setCursor(view.cursor + 1);
+  const speed = Number($<HTMLSelectElement>("speed").value) || 1;
+  timer = setTimeout(tick, 400 / speed);
+}
+
+function render(): void {
+  const v = view;
+  if (v === undefined) return;
+  const s = v.session;
+  const idx = s.steps[v.cursor] ?? 0;
+  const t = s.events[idx]?.time ?? 0;
+  $<HTMLInputElement>("scrub").value = String(v.cursor);
+  $("time").textContent = `${fmtTime(t)} · step ${v.cursor + 1} of ${s.steps.length}`;
+  const ladders = $("ladders");
+  const scrollTop = ladders.scrollTop;
+  clear(ladders);
+  const main = h("div", { class: "ladder-pane" });
+  if (v.base !== undefined) main.append(h("h3", {}, "what if: " + describeWhatIf(v.state.whatIfs[v.state.whatIfs.length - 1]!)));
+  const ladderOpts = {
+    cursor: v.cursor,
+    zoom: v.zoom,
+    onSelect: (id: number) => {
+      v.selected = id;
+      render();
+    },
+    onStep: (i: number) => setCursor(stepOfEvent(s, i)),
+    ...(v.selected !== undefined ? { selected: v.selected } : {}),
+  };
+  main.append(renderLadder(s, v.axis, ladderOpts));
+  ladders.append(main);
+  if (v.base !== undefined) {
+    const b = v.base;
+    const pane = h("div", { class: "ladder-pane compare" }, h("h3", {}, b.title));
+    const svg = renderLadder(b.session, b.axis, { cursor: stepAtTime(b.session, t), zoom: v.zoom, title: b.title });
+    svg.id = "ladder-base";
+    pane.append(svg);
+    ladders.append(pane);
+  }
+  ladders.scrollTop = scrollTop;
+  const cursorLine = document.getElementById("cursor-line");
+  if (cursorLine !== null) {
+    const y = Number(cursorLine.getAttribute("y1"));
+    if (y < ladders.scrollTop + 20 || y > ladders.scrollTop + ladders.clientHeight - 20) ladders.scrollTop = Math.max(0, y - ladders.clientHeight / 2);
+  }
+
+  const hosts = s.columns.map((c) => c.name);
+  const fsms = $("fsms");
+  clear(fsms);
+  for (const host of hosts) {
+    const st = hostStateAt(s, host, idx);
+    const just = st.last !== undefined && s.events[st.last.index]!.time === t;
+    fsms.append(h("div", { class: "fsm-box" }, h("h4", {}, `${host}: `, h("span", { class: "state-name", "data-host": host }, st.state)), renderFsm(host, st, just)));
+  }
+  const gauges = $("gauges");
+  clear(gauges);
+  for (const host of hosts) {
+    const q = queuesAt(s, host, idx);
+    if (q.length > 0) gauges.append(renderQueues(host, q));
+  }
+  for (const host of hosts) gauges.append(renderWindow(host, mainConn(s, host, t)));
+  const insp = $("inspector");
+  clear(insp);
+  for (const host of hosts) insp.append(renderInspector(host, mainConn(s, host, t), t));
+
+  const plots = $("plots");
+  clear(plots);
+  const end = Math.max(s.endTime, 1);
+  for (const host of hosts) {
+    const cw = cwndSeries(s, host);
+    if (cw[0]!.points.length > 1) plots.append(renderSeriesPlot(`cwnd-${host}`, `${host}: cwnd and ssthresh (bytes)`, cw, end, t));
+  }
+  for (const host of hosts) {
+    const ts = timeSequence(s, host);
+    if (ts.segments.length > 0) plots.append(renderTimeSeq(`tseq-${host}`, `${host}: time-sequence (Stevens)`, ts, end, t));
+  }
+  for (const host of hosts) {
+    const rtt = rttSeries(s, host);
+    if (rtt[0]!.points.length > 0) plots.append(renderSeriesPlot(`rtt-${host}`, `${host}: RTT, SRTT, RTO (ms)`, rtt, end, t, " ms"));
+  }
+  for (const host of hosts) {
+    const inf = inflightSeries(s, host);
+    if (inf[0]!.points.some((p) => p.v > 0)) plots.append(renderSeriesPlot(`inflight-${host}`, `${host}: bytes in flight`, inf, end, t));
+  }
+  for (const host of hosts) {
+    const qs = queueSeries(s, host);
+    if (qs[0]!.points.length > 0) plots.append(renderSeriesPlot(`queues-${host}`, `${host}: listener queues`, qs, end, t));
+  }
+
+  const narr = $("narration");
+  clear(narr);
+  narr.append(renderNarration(s.rows, hosts, t));
+  const now = narr.querySelector(".nrow.now:last-of-type") ?? narr.lastElementChild?.lastElementChild;
+  if (now instanceof HTMLElement) narr.scrollTop = now.offsetTop - narr.clientHeight / 2;
+
+  const detail = $("detail");
+  clear(detail);
+  const sel = v.selected !== undefined ? s.segments[v.selected] : undefined;
+  if (sel === undefined) detail.append(h("p", { class: "muted" }, "Click a packet in the diagram (or Tab to it and press Enter) to see its fields, the stack's reason, and what-ifs."));
+  else
+    detail.append(
+      renderDetail(s, sel, {
+        onWhy: (i) => setCursor(stepOfEvent(s, i)),
+        onWhatIf: (a) => whatIf(sel.id, a),
+      }),
+    );
+  window.playground = { hash: s.hash, scenario: s.spec.name, steps: s.steps.length, cursor: v.cursor, ready: true };
+}
+
+function whatIf(id: number, action: WhatIfAction): void {
+  if (view === undefined) return;
+  const r = view.session.segments[id]!;
+  const w = { action, from: r.from, to: r.to, ...r.match };
+  load({ ...view.state, whatIfs: [...view.state.whatIfs, w] });
+  if (view === undefined) return;
+  // Land on the moment the changed packet was sent.
+  setCursor(stepAtTime(view.session, r.time));
+}
+
+function onKey(e: KeyboardEvent): void {
+  const target = e.target as HTMLElement | null;
+  if (target !== null && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) return;
+  if (view === undefined) return;
+  const ladders = $("ladders");
+  switch (e.key) {
+    case "+":
+    case "=":
+      view.zoom = Math.min(8, view.zoom * 1.25);
+      break;
+    case "-":
+      view.zoom = Math.max(0.2, view.zoom / 1.25);
+      break;
+    case "0":
+      view.zoom = 1;
+      ladders.scrollTop = 0;
+      ladders.scrollLeft = 0;
+      break;
+    case "ArrowDown":
+      ladders.scrollTop += 60;
+      e.preventDefault();
+      return;
+    case "ArrowUp":
+      ladders.scrollTop -= 60;
+      e.preventDefault();
+      return;
+    case "ArrowLeft":
+      ladders.scrollLeft -= 60;
+      e.preventDefault();
+      return;
+    case "ArrowRight":
+      ladders.scrollLeft += 60;
+      e.preventDefault();
+      return;
+    case "n":
+    case ".":
+      return move(1);
+    case "p":
+    case ",":
+      return move(-1);
+    case "f":
+      $("flagged").click();
+      return;
+    case " ":
+      if (target?.tagName === "BUTTON" || target?.getAttribute("role") === "button") return;
+      e.preventDefault();
+      togglePlay();
+      return;
+    default:
+      return;
+  }
+  render();
+}
+
+const KNOB_IDS = ["seed", "loss", "delay", "jitter", "reorder", "duplicate", "corrupt", "mtu", "sndbuf", "rcvbuf"] as const;
+
+function readKnobs(): Knobs {
+  const k: Knobs = {};
+  for (const id of KNOB_IDS) {
+    const v = $<HTMLInputElement>(`k-${id}`).value.trim();
+    if (v !== "" && Number.isFinite(Number(v))) k[id] = Number(v);
+  }
+  const cookies = $<HTMLSelectElement>("k-cookies").value;
+  if (cookies === "overflow" || cookies === "always" || cookies === "never") k.cookies = cookies;
+  const nagle = $<HTMLSelectElement>("k-nagle").value;
+  if (nagle === "on" || nagle === "off") k.nagle = nagle === "on";
+  const cc = $<HTMLSelectElement>("k-cc").value;
+  if (cc === "cubic" || cc === "reno") k.cc = cc;
+  return k;
+}
+
+function writeKnobs(k: Knobs): void {
+  for (const id of KNOB_IDS) $<HTMLInputElement>(`k-${id}`).value = k[id] !== undefined ? String(k[id]) : "";
+  $<HTMLSelectElement>("k-cookies").value = k.cookies ?? "";
+  $<HTMLSelectElement>("k-nagle").value = k.nagle === undefined ? "" : k.nagle ? "on" : "off";
+  $<HTMLSelectElement>("k-cc").value = k.cc ?? "";
+}
+
+function svgText(svg: Element): string {
+  const css = Array.from(document.styleSheets).flatMap((sh) => Array.from(sh.cssRules).map((r) => r.cssText)).join("\n");
+  const copy = svg.cloneNode(true) as Element;
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  copy.prepend(Object.assign(document.createElementNS("http://www.w3.org/2000/svg", "style"), { textContent: css }));
+  return new XMLSerializer().serializeToString(copy);
+}
+
+function download(name: string, bytes: Uint8Array, type: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+try {
+  start();
+} catch (e) {
+  status(`the playground failed to start: ${e instanceof Error ? e.message : String(e)}`, true);
+  throw e;
+}

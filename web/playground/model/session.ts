@@ -1,0 +1,352 @@
+/**
+ * One run of a scenario, prepared for the views: the trace events, the packets as sent
+ * (for pcapng and the hex view), each segment matched with its arrival and its cause,
+ * read-only snapshots of the connections and listeners, and the narration rows.
+ *
+ * Everything here is derived from the trace (and the stack's read-only `inspect()`); the
+ * views never run engine logic. Runtime-neutral: Node tests build the same Session and
+ * compare its hash with the page's.
+ */
+import type { Millis } from "../../../src/env.js";
+import type { ScenarioSpec } from "../../../src/scenario/model.js";
+import { ScenarioRun } from "../../../src/scenario/runner.js";
+import type { ConnectionInfo } from "../../../src/tcp/connection.js";
+import type { FourTuple, TraceEvent } from "../../../src/trace/events.js";
+import { eventJsonLine } from "../../../src/trace/jsonl.js";
+import { buildRows } from "../../../src/trace/narrate/build.js";
+import { segmentLabel, WindowScales, type Direction } from "../../../src/trace/narrate/label.js";
+import type { NarrateHost, Row } from "../../../src/trace/narrate/model.js";
+import { SeqNames } from "../../../src/trace/seqnames.js";
+import { formatIpv4Address, parseIpv4 } from "../../../src/wire/ipv4.js";
+import { ACK, FIN, RST, SYN, flagNames, parseTcp, type TcpSegment } from "../../../src/wire/tcp.js";
+import { hashText } from "./hash.js";
+
+export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
+
+/** A segment on the wire: when it left, whether and when it arrived, and why it was sent. */
+export interface SegmentRecord {
+  id: number;
+  /** Event index of the segment-out. */
+  out: number;
+  /** Event index of its (first) arrival, if it arrived. */
+  in?: number;
+  from: string;
+  to: string;
+  /** Columns of the diagram, -1 when the host is not drawn. */
+  fromCol: number;
+  toCol: number;
+  time: Millis;
+  arrive?: Millis;
+  tuple: FourTuple;
+  seg: TcpSegment;
+  retransmit: boolean;
+  fate: Fate;
+  /** What the link did: "lost (link-loss)", "duplicated", "delayed", "corrupted". */
+  link: string[];
+  /** In the documents' notation: `SYN,ACK seq=y ack=x+1 win=65535 ...`. */
+  label: string;
+  /** The stack's own reason for sending it. */
+  reason: string;
+  /** Event index of what caused it (a timer, an arrival, an application call). */
+  cause?: number;
+  /** The IP packet as sent. */
+  bytes?: Uint8Array;
+  /** What a what-if needs to single this packet out: the nth with these flags on this path. */
+  match: { flags: string; data: boolean; nth: number };
+  /** Dropped by the receiver after it arrived (bad checksum, out of window ...). */
+  dropped?: string;
+}
+
+export interface ListenerSnap {
+  port: number;
+  syn: number;
+  synLimit: number;
+  accept: number;
+  backlog: number;
+  synDrops: number;
+  acceptDrops: number;
+  cookiesSent: number;
+}
+
+export interface Snapshot {
+  /** The state at the end of this instant of virtual time. */
+  time: Millis;
+  hosts: Record<string, { listeners: ListenerSnap[]; conns: ConnectionInfo[] }>;
+}
+
+/** A packet the simulator sent (captured as it left the sender), for pcapng. */
+export interface PacketRecord {
+  time: Millis;
+  from: string;
+  to: string;
+  bytes: Uint8Array;
+  segment?: number;
+}
+
+export interface Session {
+  spec: ScenarioSpec;
+  seed: number;
+  events: TraceEvent[];
+  columns: NarrateHost[];
+  segments: SegmentRecord[];
+  /** Segment id by segment-out event index. */
+  segmentAt: Map<number, number>;
+  /** Segment id by segment-in event index. */
+  arrivalAt: Map<number, number>;
+  packets: PacketRecord[];
+  snapshots: Snapshot[];
+  /** Event indices worth stepping to: what happens between the drawn hosts. */
+  steps: number[];
+  rows: Row[];
+  /** Hash of the JSON event log: the same in Node and in the browser for the same run. */
+  hash: string;
+  endTime: Millis;
+}
+
+export function runSession(spec: ScenarioSpec): Session {
+  const events: TraceEvent[] = [];
+  const packets: PacketRecord[] = [];
+  const snapshots: Snapshot[] = [];
+  // Set once the run exists; events may arrive while it is being built.
+  const holder: { run?: ScenarioRun } = {};
+  let instant = -1;
+  let dirty = false;
+  const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
+  const focusAddr = new Set<number>();
+  for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
+  const inFocus = (e: TraceEvent): boolean => {
+    if (!("host" in e) || !focus.has(e.host)) return false;
+    const tuple = "tuple" in e ? e.tuple : undefined;
+    return tuple === undefined || focusAddr.has(tuple.remoteAddr);
+  };
+  const snapshot = (time: Millis): void => {
+    const run = holder.run;
+    if (run === undefined) return;
+    const hosts: Snapshot["hosts"] = {};
+    for (const name of focus) {
+      const h = run.tcpHost(name);
+      if (h === undefined) continue;
+      hosts[name] = {
+        listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
+        conns: h.tcp.allConnections().filter((c) => focusAddr.has(c.tuple.remoteAddr)).map((c) => c.inspect()),
+      };
+    }
+    snapshots.push({ time, hosts });
+  };
+  const run = new ScenarioRun(spec, {
+    onEvent: (e) => {
+      // A new instant begins: what the stack holds now is the end of the previous one.
+      if (e.time !== instant) {
+        if (dirty) snapshot(instant);
+        instant = e.time;
+        dirty = false;
+      }
+      if (inFocus(e)) dirty = true;
+      events.push(e);
+    },
+    recorder: (p) => {
+      if (p.event !== "send") return;
+      const last = events[events.length - 1];
+      const rec: PacketRecord = { time: p.time, from: p.from, to: p.to, bytes: p.bytes };
+      if (last !== undefined && last.type === "segment-out" && last.host === p.from && last.time === p.time) rec.segment = events.length - 1;
+      packets.push(rec);
+    },
+  });
+  holder.run = run;
+  run.finish();
+  if (dirty || snapshots.length === 0) snapshot(instant < 0 ? 0 : instant);
+
+  const columns = run.columns;
+  const segments = matchSegments(events, columns, packets, focus);
+  const segmentAt = new Map<number, number>();
+  const arrivalAt = new Map<number, number>();
+  for (const s of segments) {
+    segmentAt.set(s.out, s.id);
+    if (s.in !== undefined) arrivalAt.set(s.in, s.id);
+  }
+  const steps: number[] = [];
+  events.forEach((e, i) => {
+    if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
+    if (e.type === "segment-out" || e.type === "segment-in" || e.type === "state" || e.type === "timer-fired" || e.type === "app" || e.type === "error" || e.type === "cookie") steps.push(i);
+    else if (e.type === "drop" && e.tuple !== undefined) steps.push(i);
+  });
+  const { rows } = buildRows(events, { hosts: columns, seq: "relative", explain: true, focus: [...focus] });
+  const hash = hashText(events.map((e) => eventJsonLine(e, { payloadHex: true })).join("\n"));
+  return { spec, seed: run.seed, events, columns, segments, segmentAt, arrivalAt, packets, snapshots, steps, rows, hash, endTime: events.length > 0 ? events[events.length - 1]!.time : 0 };
+}
+
+function addressOf(dotted: string): number {
+  const p = dotted.split(".").map(Number);
+  return (((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0);
+}
+
+/** Pairs each segment-out with its arrival, reads its fate from the link events after it and finds its cause. */
+function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateHost[], packets: readonly PacketRecord[], focus: ReadonlySet<string>): SegmentRecord[] {
+  const colOf = new Map(columns.map((c, i) => [c.name, i]));
+  const nameOf = new Map(columns.map((c) => [c.address, c.name]));
+  const names = new SeqNames("relative", columns.map((c) => c.name));
+  const windows = new WindowScales();
+  for (const e of events) {
+    if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
+  }
+  const bytesOf = new Map<number, Uint8Array>();
+  const nthOf = new Map<number, number>();
+  const counts = new Map<string, number>();
+  for (const p of packets) {
+    const seg = tcpOf(p.bytes);
+    if (seg === undefined) continue;
+    const key = `${p.from}>${p.to} ${flagNames(seg.flags)} ${seg.payload.length > 0}`;
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    if (p.segment !== undefined) {
+      bytesOf.set(p.segment, p.bytes);
+      nthOf.set(p.segment, n);
+    }
+  }
+  const out: SegmentRecord[] = [];
+  const pending = new Map<string, SegmentRecord[]>();
+  const byDrop = new Map<number, SegmentRecord>();
+  events.forEach((e, i) => {
+    if (e.type === "segment-out") {
+      if (!focus.has(e.host)) return;
+      const to = nameOf.get(e.tuple.remoteAddr) ?? formatIpv4Address(e.tuple.remoteAddr);
+      const d: Direction = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, dst: e.tuple.remoteAddr, dstPort: e.tuple.remotePort };
+      windows.observe(d, e.segment);
+      const rec: SegmentRecord = {
+        id: out.length,
+        out: i,
+        from: e.host,
+        to,
+        fromCol: colOf.get(e.host) ?? -1,
+        toCol: colOf.get(to) ?? -1,
+        time: e.time,
+        tuple: e.tuple,
+        seg: e.segment,
+        retransmit: e.retransmit,
+        fate: "unanswered",
+        link: [],
+        label: segmentLabel(e.segment, d, names, windows),
+        reason: "",
+        match: { flags: flagNames(e.segment.flags), data: e.segment.payload.length > 0, nth: nthOf.get(i) ?? 1 },
+      };
+      const bytes = bytesOf.get(i);
+      if (bytes !== undefined) rec.bytes = bytes;
+      // The link's verdict follows at once, in the same transmit call.
+      for (let j = i + 1; j < events.length; j++) {
+        const l = events[j]!;
+        if (l.type !== "link") break;
+        if (l.action === "drop") {
+          rec.fate = "lost";
+          rec.link.push(`lost (${l.reason})`);
+        } else rec.link.push(l.action === "corrupt" ? "corrupted" : l.action === "duplicate" ? "duplicated" : `delayed (${l.reason})`);
+      }
+      const cause = findCause(events, i);
+      rec.reason = reasonFor(rec, cause === undefined ? undefined : events[cause]);
+      if (cause !== undefined) rec.cause = cause;
+      out.push(rec);
+      if (rec.fate !== "lost") {
+        const k = wireKey(e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment);
+        const list = pending.get(k) ?? [];
+        list.push(rec);
+        pending.set(k, list);
+      }
+    } else if (e.type === "segment-in") {
+      const k = wireKey(e.tuple.remoteAddr, e.tuple.remotePort, e.tuple.localAddr, e.tuple.localPort, e.segment);
+      const rec = pending.get(k)?.shift();
+      if (rec === undefined) return;
+      rec.in = i;
+      rec.arrive = e.time;
+      rec.fate = "delivered";
+      byDrop.set(i, rec);
+    } else if (e.type === "drop" && e.segment !== undefined) {
+      // A drop right after an arrival at the same host and time belongs to that segment.
+      for (let j = i - 1; j >= 0 && events[j]!.time === e.time; j--) {
+        const rec = byDrop.get(j);
+        if (rec !== undefined && rec.to === e.host) {
+          rec.dropped = e.reason;
+          break;
+        }
+      }
+    }
+  });
+  // Sent but never seen again: a corrupted copy dies at the receiver's checksum.
+  for (const rec of out) {
+    if (rec.fate === "unanswered" && rec.link.includes("corrupted")) rec.fate = "corrupted";
+  }
+  return out;
+}
+
+function wireKey(src: number, sport: number, dst: number, dport: number, s: TcpSegment): string {
+  return `${src}:${sport}>${dst}:${dport} ${s.seq} ${s.ack} ${s.flags} ${s.payload.length} ${s.window}`;
+}
+
+function tcpOf(packet: Uint8Array): TcpSegment | undefined {
+  const ip = parseIpv4(packet, { verifyChecksum: false });
+  if (!ip.ok || ip.value.header.protocol !== 6 || ip.value.header.fragmentOffset !== 0) return undefined;
+  const seg = parseTcp(ip.value.payload, null);
+  return seg.ok ? seg.value : undefined;
+}
+
+const sameTuple = (a: FourTuple | undefined, b: FourTuple): boolean =>
+  a !== undefined && a.localAddr === b.localAddr && a.localPort === b.localPort && a.remoteAddr === b.remoteAddr && a.remotePort === b.remotePort;
+
+/**
+ * The event that made the stack send segment-out `i`: looking back through the same host's
+ * events of the same instant, the timer that fired, the segment that arrived or the
+ * application call. (Segments sent in one burst share their cause.)
+ */
+export function findCause(events: readonly TraceEvent[], i: number): number | undefined {
+  const e = events[i]!;
+  if (e.type !== "segment-out") return undefined;
+  for (let j = i - 1; j >= 0; j--) {
+    const c = events[j]!;
+    if (c.time !== e.time) break;
+    if (!("host" in c) || c.host !== e.host) continue;
+    if (c.type === "timer-fired" && sameTuple(c.tuple, e.tuple)) return j;
+    if (c.type === "segment-in" && (sameTuple(c.tuple, e.tuple) || c.tuple.localPort === e.tuple.localPort)) return j;
+    if (c.type === "app") return j;
+  }
+  return undefined;
+}
+
+function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
+  const s = rec.seg;
+  const what = (s.flags & SYN) !== 0 ? ((s.flags & ACK) !== 0 ? "SYN,ACK" : "SYN") : (s.flags & RST) !== 0 ? "RST" : (s.flags & FIN) !== 0 ? (s.payload.length > 0 ? "data and FIN" : "FIN") : s.payload.length > 0 ? `${s.payload.length} bytes of data` : "ACK";
+  if (cause === undefined) return rec.retransmit ? `retransmission of ${what}` : what;
+  switch (cause.type) {
+    case "timer-fired":
+      if (cause.timer === "rto" || cause.timer === "syn-ack") return `retransmission of ${what}: the retransmission timer expired (expiry ${cause.backoff + 1})`;
+      if (cause.timer === "persist") return `zero-window probe: the persist timer expired (expiry ${cause.backoff + 1})`;
+      if (cause.timer === "keepalive") return `keep-alive probe: the keep-alive timer fired`;
+      if (cause.timer === "delayed-ack") return `delayed ACK: the 40 ms timer fired`;
+      return `${what}: the ${cause.timer} timer fired`;
+    case "segment-in": {
+      const got = flagNames(cause.segment.flags) || "segment";
+      const len = cause.segment.payload.length > 0 ? ` with ${cause.segment.payload.length} bytes` : "";
+      if (rec.retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
+      if ((s.flags & RST) !== 0) return `RST answering a ${got}${len} no connection accepts`;
+      if ((s.flags & (SYN | ACK)) === (SYN | ACK)) return `SYN,ACK answering the SYN`;
+      return `${what} in answer to the ${got}${len} that arrived`;
+    }
+    case "app":
+      return `${what} because the application called ${cause.call}${cause.detail !== undefined ? ` ${cause.detail}` : ""}`;
+    default:
+      return what;
+  }
+}
+
+/** The snapshot in force at time t (the latest taken at or before it). */
+export function snapshotAt(session: Session, t: Millis): Snapshot | undefined {
+  const s = session.snapshots;
+  let lo = 0;
+  let hi = s.length - 1;
+  let best: Snapshot | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (s[mid]!.time <= t) {
+      best = s[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
