@@ -45,6 +45,15 @@ export interface ReassemblyConfig {
   maxDatagrams: number;
 }
 
+/** Rejects limits that would make reassembly hold nothing or hold forever (both families). */
+export function checkReassemblyConfig(config: ReassemblyConfig): void {
+  if (!(config.timeout > 0)) throw new RangeError(`reassembly timeout must be > 0 ms, got ${config.timeout}`);
+  if (!(config.maxBytes > 0)) throw new RangeError(`reassembly maxBytes must be > 0, got ${config.maxBytes}`);
+  if (!(Number.isInteger(config.maxDatagrams) && config.maxDatagrams > 0)) {
+    throw new RangeError(`reassembly maxDatagrams must be an integer > 0, got ${config.maxDatagrams}`);
+  }
+}
+
 export const REASSEMBLY_DEFAULTS: Readonly<ReassemblyConfig> = Object.freeze({
   timeout: 30_000,
   maxBytes: 4 * 1024 * 1024,
@@ -114,11 +123,7 @@ export class Reassembler {
   private held = 0;
 
   constructor(readonly config: ReassemblyConfig = REASSEMBLY_DEFAULTS) {
-    if (!(config.timeout > 0)) throw new RangeError(`reassembly timeout must be > 0 ms, got ${config.timeout}`);
-    if (!(config.maxBytes > 0)) throw new RangeError(`reassembly maxBytes must be > 0, got ${config.maxBytes}`);
-    if (!(Number.isInteger(config.maxDatagrams) && config.maxDatagrams > 0)) {
-      throw new RangeError(`reassembly maxDatagrams must be an integer > 0, got ${config.maxDatagrams}`);
-    }
+    checkReassemblyConfig(config);
   }
 
   /** Bytes charged for every fragment held now. */

@@ -45,7 +45,7 @@ import { IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD } from "../wire/ipv6.js";
 import { PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
 import type { IpDropReason } from "./drops.js";
 import { FragmentRanges } from "./fragment-ranges.js";
-import { FRAGMENT_OVERHEAD, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
+import { checkReassemblyConfig, FRAGMENT_OVERHEAD, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
 
 export const REASSEMBLY6_DEFAULTS: Readonly<ReassemblyConfig> = Object.freeze({
   // RFC 8200 4.5: "within 60 seconds of the reception of the first-arriving fragment".
@@ -101,11 +101,7 @@ export class Ipv6Reassembler {
   private held = 0;
 
   constructor(readonly config: ReassemblyConfig = REASSEMBLY6_DEFAULTS) {
-    if (!(config.timeout > 0)) throw new RangeError(`reassembly timeout must be > 0 ms, got ${config.timeout}`);
-    if (!(config.maxBytes > 0)) throw new RangeError(`reassembly maxBytes must be > 0, got ${config.maxBytes}`);
-    if (!(Number.isInteger(config.maxDatagrams) && config.maxDatagrams > 0)) {
-      throw new RangeError(`reassembly maxDatagrams must be an integer > 0, got ${config.maxDatagrams}`);
-    }
+    checkReassemblyConfig(config);
   }
 
   get bytesHeld(): number {

@@ -12,6 +12,7 @@ import { IpAddress } from "./address.js";
 import { finishChecksum, pseudoHeaderSumFor, sumBytes } from "./checksum.js";
 import { IPV6_HEADER_LENGTH, IPV6_MIN_MTU, NH_DESTINATION, NH_FRAGMENT, NH_HOP_BY_HOP, NH_ICMPV6, NH_ROUTING } from "./ipv6.js";
 import { fail, type ParseResult } from "./result.js";
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.js";
 
 export const ICMPV6_HEADER_LENGTH = 8;
 
@@ -274,21 +275,4 @@ export function parseIcmpv6Quote(original: Uint8Array): ParseResult<Icmpv6Quote>
       transport: original.subarray(at),
     },
   };
-}
-
-function readU16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }

@@ -3,6 +3,10 @@
  */
 import { internetChecksum } from "./checksum.js";
 import { fail, type ParseResult } from "./result.js";
+import { readU32, writeU16, writeU32 } from "./bytes.js";
+
+/** Kept here too: the other codecs and drivers have always imported them from this module. */
+export { readU32, writeU16, writeU32 };
 
 export const IPV4_MIN_HEADER = 20;
 export const PROTO_ICMP = 1;
@@ -131,20 +135,6 @@ export function rewriteReassembledHeader(raw: Uint8Array, totalLength: number, d
   writeU16(raw, FLAGS_FRAG, dontFragment ? FLAG_DF : 0);
   writeU16(raw, CHECKSUM, 0);
   writeU16(raw, CHECKSUM, internetChecksum(raw, 0, raw.length));
-}
-
-export function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-export function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-export function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 /** "10.0.0.1" -> 0x0a000001, or undefined for anything that is not a dotted quad. */

@@ -17,6 +17,7 @@
  */
 import { IpAddress } from "./address.js";
 import { fail, type ParseError, type ParseResult } from "./result.js";
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.js";
 
 export const IPV6_HEADER_LENGTH = 40;
 /** Every link must carry 1280-byte packets (RFC 8200 section 5). */
@@ -415,21 +416,4 @@ export function emitIpv6Headers(f: Ipv6EmitFields, extensions: readonly Ipv6Exte
     at += emitExtension(extensions[i]!, next, buf, at);
   }
   return at - offset;
-}
-
-function readU16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
