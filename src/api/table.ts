@@ -99,7 +99,7 @@ function connectionRow(c: Connection, now: Millis): TableRow {
 }
 
 function earliestTimer(
-  timers: { rto: number; persist: number; keepalive: number; delayedAck: number; linger: number },
+  timers: { rto: number; tlp?: number; reorder?: number; persist: number; keepalive: number; delayedAck: number; linger: number },
   state: TcpState,
   retries: number,
   now: Millis,

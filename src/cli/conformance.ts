@@ -14,15 +14,7 @@ const RUNNER_LIMITS = [/^Python in/, /two blocking calls/, /^constant /, /setsoc
  * the script's path under the corpus folder.
  */
 const KNOWN_MISSING: Record<string, string> = {
-  "cubic/cubic-rto-ss-ca-cwnd-bump.pkt": "tail loss probe (RACK-TLP)",
-  "fast_recovery/prr-ss-30pkt-lost1_4.pkt": "PRR (RFC 9937)",
-  "fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt": "PRR (RFC 9937)",
-  "fast_retransmit/fr-4pkt-fack-last-byte.pkt": "tail loss probe (RACK-TLP)",
-  "sack/sack-shift-sacked-2-6-8-3-9-nofack.pkt": "RACK loss marking (tcpi_lost)",
-  "sack/sack-shift-sacked-7-3-4-8-9-fack.pkt": "tail loss probe (RACK-TLP)",
-  "sack/sack-shift-sacked-7-5-6-8-9-fack.pkt": "tail loss probe (RACK-TLP)",
-  "shutdown/shutdown-rdwr-write-queue-close.pkt": "tail loss probe (RACK-TLP) retransmitting the FIN",
-  "shutdown/shutdown-rdwr-send-queue-ack-close.pkt": "tail loss probe (RACK-TLP)",
+  // Empty since RACK-TLP and PRR landed (2026-12-04): the scripts listed here then pass now.
 };
 
 /** Failures that follow from a Linux internal synack does not model (the issue leaves these out of the yardstick). */

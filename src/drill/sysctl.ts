@@ -130,9 +130,19 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_mtu_probing: only("path MTU probing (tcp_mtu_probing)", 0),
   tcp_reordering: only("a reordering threshold other than 3 (tcp_reordering)", 3),
   tcp_frto: only("F-RTO (tcp_frto)", 0),
-  tcp_early_retrans: only("tail loss probes (tcp_early_retrans)", 0),
-  tcp_recovery: only("RACK loss detection (tcp_recovery)", 0),
-  tcp_dsack: only("D-SACK (tcp_dsack)", 0),
+  // Loss detection: bit 0 of tcp_recovery is RACK; tcp_early_retrans 3 and 4 enable TLP.
+  tcp_recovery: (v, s) => {
+    const n = int("tcp_recovery", v);
+    if ((n & ~1) !== 0) unsupported(`tcp_recovery flags ${n} (RACK options beyond bit 0)`);
+    s.tcp.rack = (n & 1) !== 0;
+  },
+  tcp_early_retrans: (v, s) => {
+    const n = int("tcp_early_retrans", v);
+    s.tcp.tlp = n === 3 || n === 4;
+  },
+  tcp_dsack: (v, s) => {
+    s.tcp.dsack = int("tcp_dsack", v) !== 0;
+  },
   tcp_fack: only("FACK (tcp_fack)", 0),
   tcp_autocorking: only("autocorking (tcp_autocorking)", 0),
   tcp_fastopen: only("TCP Fast Open (tcp_fastopen)", 0),

@@ -4,7 +4,7 @@
  * reads like a bug report.
  */
 import type { Millis } from "../env.js";
-import type { TcpState, TraceEvent } from "../trace/events.js";
+import type { LossAction, TcpState, TraceEvent } from "../trace/events.js";
 import { formatTime } from "../trace/format.js";
 import { WindowScales, type Direction } from "../trace/narrate/label.js";
 import { SeqNames } from "../trace/seqnames.js";
@@ -134,6 +134,15 @@ class Context {
         if (!within(n, e)) return fail(what, `${n} dropped`);
         const got = found.map((x) => x.time);
         if (times !== undefined && !sameList(times, got)) return fail(what, `dropped at ${got.map(formatTime).join(", ") || "no time"}`);
+        return pass(what);
+      }
+      case "recovery": {
+        const found = this.run.events.filter((x) => x.type === "loss" && x.host === e.host && x.action === e.action);
+        const times = e.times?.map(toMillis);
+        const what = `${e.host} ${RECOVERY_WORDS[e.action]} ${bound(e)} time${e.equals === 1 ? "" : "s"}${times !== undefined ? ` at ${times.map(formatTime).join(", ")}` : ""}`;
+        if (!within(found.length, e)) return fail(what, `${found.length} times`);
+        const got = found.map((x) => x.time);
+        if (times !== undefined && !sameList(times, got)) return fail(what, `at ${got.map(formatTime).join(", ") || "no time"}`);
         return pass(what);
       }
       case "udp": {
@@ -284,3 +293,13 @@ function bound(b: Bound): string {
   if (b.atLeast !== undefined && b.atMost !== undefined) return `${b.atLeast} to ${b.atMost}`;
   return b.atLeast !== undefined ? `at least ${b.atLeast}` : `at most ${b.atMost}`;
 }
+
+/** How a recovery expectation reads in a check line. */
+const RECOVERY_WORDS: Record<LossAction, string> = {
+  "rack-lost": "marks segments lost by RACK",
+  recovery: "starts fast recovery",
+  tlp: "sends a tail loss probe",
+  "tlp-recovery": "finds a loss by its probe",
+  dsack: "receives a D-SACK",
+  undo: "undoes a window reduction",
+};

@@ -9,7 +9,7 @@
  * initial sequence number, y the second's, so `"ack": "x+1"` reads like the documents.
  */
 import type { TcpConfig } from "../tcp/config.js";
-import type { DropReason, TcpState, TimerKind } from "../trace/events.js";
+import type { DropReason, LossAction, TcpState, TimerKind } from "../trace/events.js";
 
 export type TimeSpec = number | string;
 
@@ -142,6 +142,8 @@ export type ExpectSpec =
   | { expect: "received"; conn?: string; host?: string; bytes?: number; text?: string; eof?: boolean }
   | ({ expect: "count"; host: string; state: TcpState; at: TimeSpec } & Bound)
   | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string; times?: TimeSpec[] } & Bound)
+  /** Loss detection and recovery events of a host (RACK marks, tail loss probes, D-SACKs, undo). */
+  | ({ expect: "recovery"; host: string; action: LossAction; times?: TimeSpec[] } & Bound)
   /** What a UDP socket's application saw: datagrams sent, read (and their bytes), dropped for a full receive buffer. */
   | { expect: "udp"; socket?: string; host?: string; sent?: number; read?: number; readBytes?: number; dropped?: number }
   /** A host's counters at the end, by group and name as in `host.counters` (`udp.rcvbufErrors`, `reassembly.timeouts` ...). */

@@ -65,6 +65,16 @@ export interface TcpConfig {
   synCookies: "overflow" | "always" | "never";
   /** Window growth in congestion avoidance: CUBIC (RFC 9438, Linux default) or Reno (RFC 5681). */
   congestionControl: "cubic" | "reno";
+  /**
+   * RACK-TLP loss detection (RFC 8985), Linux's default (tcp_recovery=1). Off: loss is
+   * detected by counting duplicate ACKs (RFC 5681 / RFC 6675), as Linux with tcp_recovery=0.
+   * Either way it needs SACK; without SACK recovery is NewReno (RFC 6582).
+   */
+  rack: boolean;
+  /** Tail loss probes (RFC 8985 section 7) with RACK, as Linux's tcp_early_retrans=3. */
+  tlp: boolean;
+  /** Send D-SACK blocks for duplicate segments (RFC 2883), as Linux's tcp_dsack=1. */
+  dsack: boolean;
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
   noDelay: boolean;
   /**
@@ -106,6 +116,9 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   congestionControl: "cubic",
   noDelay: false,
   userMss: 0,
+  rack: true,
+  tlp: true,
+  dsack: true,
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -153,6 +166,9 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   }
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
     throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
+  }
+  for (const k of ["rack", "tlp", "dsack", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
+    if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
   if (!["overflow", "always", "never"].includes(c.synCookies)) {
     throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${String(c.synCookies)}`);

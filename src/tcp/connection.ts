@@ -8,25 +8,24 @@
  * The connection is sans-IO. It is driven by `onSegment(now, seg)`, `onTimer(now)` and
  * `flush(now)` from its layer, and by the application through `send`, `read`, `close`,
  * `shutdown` and `abort`, which only change state and ask the layer for a flush.
- * Segments leave through `ctx.transmit`. Send and receive buffers, RTT estimation and
- * congestion control live in their own modules; this file decides what happens when.
+ * Segments leave through `ctx.transmit`. The sending side (segmentation, retransmission,
+ * loss recovery) is sender.ts, the receiving side (reassembly, ACK policy, SACK/D-SACK
+ * blocks) receiver.ts; this file is the state machine that decides what happens when.
  */
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
-import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import { ACK, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { seqAdd, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
-import { Reno } from "./congestion/algorithm.js";
-import { Cubic } from "./congestion/cubic.js";
-import { CongestionControl } from "./congestion/recovery.js";
+import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
-import { PushMarks } from "./push-marks.js";
-import { ReceiveBuffer } from "./receive-buffer.js";
-import { ReceiveWindow } from "./receive-window.js";
-import { RttEstimator } from "./rtt.js";
-import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { Negotiation } from "./options.js";
-import { Scoreboard } from "./sack.js";
+import type { ReceiveBuffer } from "./receive-buffer.js";
+import { Receiver } from "./receiver.js";
+import type { RttEstimator } from "./rtt.js";
+import type { Scoreboard } from "./sack.js";
+import { EMPTY, type SendBuffer } from "./send-buffer.js";
+import { Sender, type SenderHost } from "./sender.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 
@@ -70,7 +69,7 @@ export interface OpenParams {
   config?: TcpConfig;
 }
 
-export class Connection {
+export class Connection implements SenderHost {
   state: TcpState = "CLOSED";
   /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
   readonly config: TcpConfig;
@@ -81,8 +80,6 @@ export class Connection {
   orphaned = false;
   /** Why the connection ended abnormally, once it has. */
   error: TcpError | undefined;
-  /** The peer's FIN has been received and every byte before it delivered to the buffer. */
-  peerFinished = false;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
   /** Set by a listener for its own bookkeeping. */
@@ -99,69 +96,17 @@ export class Connection {
 
   /** Time of the event being processed (application calls read the driver's clock). */
   private lastNow: Millis = 0;
-  /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
-  private retransmitting = false;
 
-  // Send sequence variables (RFC 9293 3.3.1).
-  readonly iss: Seq;
-  sndUna: Seq;
-  sndNxt: Seq;
-  /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
-  sndMax: Seq;
-  sndWnd = 0;
-  private sndWl1: Seq = 0 as Seq;
-  private sndWl2: Seq = 0 as Seq;
-  private maxSndWnd = 0;
-  /** Sequence number of sendBuffer's first byte. */
-  private sndBufSeq: Seq;
-  private finQueued = false;
-
-  // Receive sequence variables.
-  irs: Seq = 0 as Seq;
-  rcvNxt: Seq = 0 as Seq;
-
-  // Negotiated in the handshake (S5).
-  /** Largest payload we put in one segment. */
-  sendMss: number;
-  /** Window scaling, timestamps and SACK as agreed in the handshake. */
+  /** The sending side: send sequence variables, segmentation, retransmission, recovery. */
+  readonly sender: Sender;
+  /** The receiving side: receive sequence variables, reassembly, ACK policy. */
+  readonly receiver: Receiver;
+  /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
   readonly negotiation: Negotiation;
-  /** What the peer reported holding beyond SND.UNA (SACK). */
-  /** Created by the first SACK blocks received: most connections never need one. */
-  private scoreboard: Scoreboard | undefined;
-  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
-  private highRxt: Seq = 0 as Seq;
-  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
-  private sndSml: Seq;
-  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
-  private retransmittedUpTo: Seq;
-  /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
-  private lastAckSent: Seq = 0 as Seq;
-  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
-  private lastOutOfOrder: Seq | undefined;
-
-  readonly sendBuffer: SendBuffer;
-  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
-  private readonly pushMarks: PushMarks;
-  readonly receiveBuffer: ReceiveBuffer;
-  /** The window we offer (acceptability, advertisement, updates). */
-  private readonly rcvWindow: ReceiveWindow;
-  readonly rtt: RttEstimator;
-  readonly congestion: CongestionControl;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-  /** Segments of data sent at `burstAt` so far (one instant's transmissions are a burst). */
-  private burstSegments = 0;
-  private burstAt = -1;
 
-  /** Consecutive expiries of the current timer (RTO, persist or keep-alive probes). */
-  retries = 0;
-  /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
-  private timed: { end: Seq; at: Millis } | undefined;
-  private ackNow = false;
-  private unackedBytes = 0;
-  private quickAcks: number;
   private lastChallengeAck = -Infinity;
-  noDelay: boolean;
   private keepAliveEnabled = false;
   private keepAliveIdle: Millis;
   private keepAliveInterval: Millis;
@@ -176,8 +121,6 @@ export class Connection {
   segmentsIn = 0;
   segmentsOut = 0;
   retransmits = 0;
-  bytesAcked = 0;
-  bytesReceived = 0;
   /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
   readonly stats = new ConnectionStats();
 
@@ -188,24 +131,35 @@ export class Connection {
     const cfg = (this.config = params.config ?? ctx.config);
     this.tuple = params.tuple;
     this.passive = params.passive;
-    this.iss = params.iss;
-    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = params.iss;
-    this.sndBufSeq = seqAdd(params.iss, 1);
-    this.sendMss = cfg.defaultMss;
-    this.sendBuffer = new SendBuffer(cfg.sendBufferSize);
-    this.pushMarks = new PushMarks(this.sndBufSeq);
-    this.receiveBuffer = new ReceiveBuffer(cfg.receiveBufferSize, cfg.maxOutOfOrderSegments);
-    this.rcvWindow = new ReceiveWindow(this.receiveBuffer, ctx.mtu - HEADERS);
-    this.rtt = new RttEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
-    const algorithm = cfg.congestionControl === "reno" ? new Reno() : new Cubic();
-    this.congestion = new CongestionControl(algorithm, cfg.defaultMss, cfg.initialCwndSegments);
-    this.quickAcks = cfg.quickAcks;
-    this.noDelay = cfg.noDelay;
+    this.sender = new Sender(this, cfg, params.iss);
+    this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.keepAliveIdle = cfg.keepAliveIdle;
     this.keepAliveInterval = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
   }
+
+  // The sequence variables and parts that tables, tests and TCP_INFO read.
+  get iss(): Seq { return this.sender.iss; }
+  get sndUna(): Seq { return this.sender.sndUna; }
+  get sndNxt(): Seq { return this.sender.sndNxt; }
+  get sndMax(): Seq { return this.sender.sndMax; }
+  get sndWnd(): number { return this.sender.sndWnd; }
+  get sendMss(): number { return this.sender.sendMss; }
+  get sendBuffer(): SendBuffer { return this.sender.sendBuffer; }
+  get rtt(): RttEstimator { return this.sender.rtt; }
+  get congestion(): CongestionControl { return this.sender.congestion; }
+  get retries(): number { return this.sender.retries; }
+  get noDelay(): boolean { return this.sender.noDelay; }
+  set noDelay(v: boolean) { this.sender.noDelay = v; }
+  get bytesAcked(): number { return this.sender.bytesAcked; }
+  get irs(): Seq { return this.receiver.irs; }
+  get rcvNxt(): Seq { return this.receiver.rcvNxt; }
+  get peerFinished(): boolean { return this.receiver.peerFinished; }
+  get receiveBuffer(): ReceiveBuffer { return this.receiver.buffer; }
+  get bytesReceived(): number { return this.receiver.bytesReceived; }
+  get hostName(): string { return this.ctx.hostName; }
+  get trace(): TraceSink { return this.ctx.trace; }
 
   // ---------------------------------------------------------------------------------------
   // Opening (RFC 9293 3.10.1)
@@ -220,10 +174,9 @@ export class Connection {
   /** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2): LISTEN -> SYN_RCVD. */
   openPassive(now: Millis, syn: TcpSegment): void {
     this.lastNow = now;
-    this.irs = syn.seq;
-    this.rcvNxt = seqAdd(syn.seq, 1);
+    this.receiver.onSyn(syn.seq);
     this.negotiate(now, syn.options);
-    this.updateSendWindow(syn, true);
+    this.sender.updateWindow(syn, true, this.negotiation.sndShift);
     this.setState("SYN_RCVD", "SYN received");
     this.synAckPending = true;
     this.flush(now);
@@ -236,14 +189,12 @@ export class Connection {
    */
   openFromCookie(now: Millis, ack: TcpSegment, mss: number): void {
     this.lastNow = now;
-    this.irs = seqAdd(ack.seq, -1);
-    this.rcvNxt = ack.seq;
-    this.sndUna = this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
-    this.sendMss = Math.max(this.config.minMss, Math.min(mss, this.ourMss()));
-    this.congestion.setMss(this.sendMss, this.config.initialCwndSegments);
+    this.receiver.onSyn(seqAdd(ack.seq, -1));
+    this.sender.resumeAfterCookie();
+    this.sender.setMss(Math.max(this.config.minMss, Math.min(mss, this.ourMss())));
     this.negotiation.none();
-    this.rcvWindow.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
-    this.updateSendWindow(ack, true);
+    this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
+    this.sender.updateWindow(ack, true, 0);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
     this.acceptText(now, ack);
     if (!this.isClosed()) this.acceptFin(now, ack);
@@ -258,33 +209,30 @@ export class Connection {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
-    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
-    const n = this.sendBuffer.append(data);
-    if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd);
-      this.ctx.touched(this, true);
-    }
+    const n = this.sender.queue(data);
+    if (n > 0) this.ctx.touched(this, true);
     return n;
   }
 
   /** True while send() is allowed: the handshake is under way or done and we have not closed. */
   get canSend(): boolean {
-    return !this.finQueued && (this.state === "SYN_SENT" || this.state === "SYN_RCVD" || this.state === "ESTABLISHED" || this.state === "CLOSE_WAIT");
+    return !this.sender.finQueued && (this.state === "SYN_SENT" || this.state === "SYN_RCVD" || this.state === "ESTABLISHED" || this.state === "CLOSE_WAIT");
   }
 
   /** Reads up to `max` received bytes in order (empty when none). Opens the window as it goes. */
   read(max = Infinity): Uint8Array {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
-    const data = this.receiveBuffer.read(max);
-    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !this.peerFinished && this.rcvWindow.updateWorthSending(this.rcvNxt, this.negotiation.rcvShift)) {
-      this.ackNow = true;
+    const r = this.receiver;
+    const data = r.buffer.read(max);
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.negotiation.rcvShift)) {
+      r.ackNow = true;
       this.ctx.touched(this, true);
     }
     return data;
   }
 
   get readable(): number {
-    return this.receiveBuffer.readable;
+    return this.receiver.buffer.readable;
   }
 
   /**
@@ -292,19 +240,19 @@ export class Connection {
    * Before the handshake completes the FIN waits for ESTABLISHED (RFC 9293 3.10.4).
    */
   shutdown(): void {
-    if (this.finQueued) return;
+    if (this.sender.finQueued) return;
     this.lastNow = this.ctx.now();
     switch (this.state) {
       case "SYN_SENT":
       case "SYN_RCVD":
-        this.finQueued = true;
+        this.sender.finQueued = true;
         return;
       case "ESTABLISHED":
-        this.finQueued = true;
+        this.sender.finQueued = true;
         this.setState("FIN_WAIT_1", "close()");
         break;
       case "CLOSE_WAIT":
-        this.finQueued = true;
+        this.sender.finQueued = true;
         this.setState("LAST_ACK", "close()");
         break;
       default:
@@ -326,7 +274,7 @@ export class Connection {
       this.terminate(undefined, "close() in SYN_SENT");
       return;
     }
-    if (this.receiveBuffer.readable > 0 && SYNCHRONIZED.has(this.state)) {
+    if (this.receiver.buffer.readable > 0 && SYNCHRONIZED.has(this.state)) {
       this.abort("close() with unread data");
       return;
     }
@@ -371,13 +319,13 @@ export class Connection {
    */
   setSendBufferSize(bytes: number): void {
     if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
-    this.sendBuffer.capacity = bytes;
+    this.sender.sendBuffer.capacity = bytes;
     this.ctx.touched(this, false);
   }
 
   /** TCP_NODELAY. Turning Nagle off sends what it was holding (as Linux does). */
   setNoDelay(noDelay: boolean): void {
-    this.noDelay = noDelay;
+    this.sender.noDelay = noDelay;
     if (noDelay) this.ctx.touched(this, true);
   }
 
@@ -440,22 +388,21 @@ export class Connection {
       return;
     }
     // Fourth: SYN.
-    this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.receiver.onSyn(seg.seq);
     // The window our SYN offered now has a left edge: the peer's first data byte.
-    this.rcvWindow.offerUnscaled(this.rcvNxt);
+    this.receiver.window.offerUnscaled(this.rcvNxt);
     this.negotiate(now, seg.options);
     if (hasAck) {
-      this.ackNewData(now, seg.ack);
-      this.updateSendWindow(seg, true);
+      this.sender.synAcked(now, seg.ack);
+      this.sender.updateWindow(seg, true, this.negotiation.sndShift);
       this.setState("ESTABLISHED", "SYN,ACK received");
-      this.ackNow = true;
+      this.receiver.ackNow = true;
       this.acceptText(now, seg); // data on a SYN-ACK is legal; queue it
       this.acceptFin(now, seg);
       return;
     }
     // Simultaneous open (S13, RFC 9293 figure 7).
-    this.updateSendWindow(seg, true);
+    this.sender.updateWindow(seg, true, this.negotiation.sndShift);
     this.setState("SYN_RCVD", "SYN received in SYN_SENT (simultaneous open)");
     this.synAckPending = true;
   }
@@ -475,7 +422,7 @@ export class Connection {
     if ((seg.flags & SYN) !== 0) {
       this.drop(seg, "state", "SYN for a 4-tuple in TIME_WAIT");
       this.challengeAck(now);
-      if (this.ackNow) this.sendAckNow();
+      if (this.receiver.ackNow) this.sendAckNow();
       return;
     }
     const bareInWindowAck = seg.seq === this.rcvNxt && seg.payload.length === 0 && (seg.flags & FIN) === 0;
@@ -491,6 +438,7 @@ export class Connection {
   /** RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
   private onSegmentSynchronizing(now: Millis, seg: TcpSegment): void {
     const segLen = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
+    const r = this.receiver;
 
     // Simultaneous open, step 5 of figure 7: the peer's SYN,ACK completes our SYN_RCVD.
     // (Linux accepts it the same way rather than challenge-ACKing the SYN.)
@@ -501,8 +449,8 @@ export class Connection {
       seg.seq === this.irs &&
       seg.ack === this.sndMax
     ) {
-      this.ackNewData(now, seg.ack);
-      this.updateSendWindow(seg, true);
+      this.sender.synAcked(now, seg.ack);
+      this.sender.updateWindow(seg, true, this.negotiation.sndShift);
       this.setState("ESTABLISHED", "SYN,ACK received in SYN_RCVD (simultaneous open)");
       return;
     }
@@ -517,19 +465,23 @@ export class Connection {
     // RFC 7323 5.3: PAWS, before the sequence check.
     if (this.negotiation.pawsRejects(now, seg)) {
       this.drop(seg, "duplicate", "PAWS: timestamp older than TS.Recent");
-      if (segLen > 0) this.ackNow = true;
+      // Linux tcp_send_dupack: old data is reported with a D-SACK (RFC 2883).
+      if (segLen > 0 && seqLt(seg.seq, r.rcvNxt)) r.onOldSegment(seg.seq, seqAdd(seg.seq, segLen));
+      else if (segLen > 0) r.ackNow = true;
       else this.challengeAck(now);
       return;
     }
 
     // First: sequence number acceptable? (RFC 9293 3.10.7.4 "first")
-    if (!this.rcvWindow.acceptable(this.rcvNxt, seg.seq, segLen)) {
-      const windowClosedAckOnly = this.rcvWindow.size(this.rcvNxt) === 0 && seg.seq === this.rcvNxt && (seg.flags & ACK) !== 0;
+    if (!r.window.acceptable(r.rcvNxt, seg.seq, segLen)) {
+      const windowClosedAckOnly = r.window.size(r.rcvNxt) === 0 && seg.seq === r.rcvNxt && (seg.flags & ACK) !== 0;
       if ((seg.flags & RST) === 0) {
         this.drop(seg, "out-of-window", `seq ${seg.seq} len ${segLen} outside rcv window`);
         // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Answers to bare ACKs are rate-limited like
         // Linux (tcp_oow_rate_limited): two stacks that disagree must not ACK each other forever.
-        if (segLen > 0) this.ackNow = true;
+        // Data we already have is answered with a D-SACK; a SYN never is (Linux syn_challenge).
+        if (segLen > 0 && seqLt(seg.seq, r.rcvNxt) && (seg.flags & SYN) === 0) r.onOldSegment(seg.seq, seqAdd(seg.seq, segLen));
+        else if (segLen > 0) r.ackNow = true;
         else this.challengeAck(now);
       } else {
         this.drop(seg, "out-of-window", "RST outside window");
@@ -542,7 +494,7 @@ export class Connection {
 
     // Second: RST (RFC 5961 section 3: only an exact match resets; in-window gets a challenge ACK).
     if ((seg.flags & RST) !== 0) {
-      if (seg.seq !== this.rcvNxt) {
+      if (seg.seq !== r.rcvNxt) {
         this.drop(seg, "rst-invalid", "RST in window but not at RCV.NXT");
         this.challengeAck(now);
         return;
@@ -587,14 +539,10 @@ export class Connection {
     // Eighth: FIN. A FIN,ACK acknowledging our FIN takes FIN_WAIT_1 straight to TIME_WAIT
     // (S26); the FIN_WAIT_2 step is only for an ACK that comes without the peer's FIN.
     this.acceptFin(now, seg);
-    if (this.state === "FIN_WAIT_1" && this.ourFinAcked()) {
+    if (this.state === "FIN_WAIT_1" && this.sender.finAcked()) {
       this.setState("FIN_WAIT_2", "ACK of FIN received");
       if (this.orphaned) this.armFinWait2();
     }
-  }
-
-  private ourFinAcked(): boolean {
-    return this.finQueued && seqGt(this.sndUna, this.finSeq());
   }
 
   private onReset(): void {
@@ -632,7 +580,7 @@ export class Connection {
       return false;
     }
     // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.
-    if (seqLt(ack, seqAdd(this.sndUna, -Math.max(this.maxSndWnd, 1)))) {
+    if (seqLt(ack, seqAdd(this.sndUna, -Math.max(this.sender.maxSndWnd, 1)))) {
       this.drop(seg, "bad-ack", "ACK too old (RFC 5961 5.2)");
       this.challengeAck(now);
       return false;
@@ -641,95 +589,16 @@ export class Connection {
     // ACK has passed too (tcp_ack with FLAG_UPDATE_TS_RECENT), so a segment whose ACK is
     // dropped cannot move TS.Recent, and with it PAWS, forward. It is updated before the
     // ACK's effects, so a retransmission the ACK triggers echoes it.
-    this.negotiation.noteTimestamp(now, seg, segLen, this.lastAckSent);
-    const oldWindow = this.sndWnd;
-    // The peer answers our zero-window probes: it is alive, however long its window stays
-    // closed (RFC 1122 4.2.2.17: the connection MUST NOT be dropped; Linux resets
-    // icsk_probes_out on every ACK).
-    if (this.timers.persist !== Infinity) this.retries = 0;
-    let newlySacked = false;
-    if (this.negotiation.sack && seg.options.sackBlocks !== undefined) {
-      this.scoreboard ??= new Scoreboard();
-      const before = this.scoreboard.sackedBytes;
-      this.scoreboard.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
-      newlySacked = this.scoreboard.sackedBytes > before;
-    }
-    if (seqGt(ack, this.sndUna)) {
+    this.negotiation.noteTimestamp(now, seg, segLen, this.receiver.lastAckSent);
+    this.sender.onAck(now, seg, {
+      pureAck: seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0,
+      window: seg.window << this.negotiation.sndShift,
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
-      const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? this.negotiation.rttFromEcho(now, seg) : undefined;
-      this.ackNewData(now, ack, echoed);
-    } else if (
-      ack === this.sndUna &&
-      seg.payload.length === 0 &&
-      (seg.flags & (SYN | FIN)) === 0 &&
-      this.sndMax !== this.sndUna &&
-      // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
-      // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
-      ((seg.window << this.negotiation.sndShift) === oldWindow || newlySacked)
-    ) {
-      this.onDuplicateAck(now);
-    }
-    this.updateSendWindow(seg, false);
+      echoedRtt: (coversRetransmission) => (coversRetransmission ? undefined : this.negotiation.rttFromEcho(now, seg)),
+    }, this.negotiation.sndShift);
     this.afterAck(now);
     return this.state !== "CLOSED";
-  }
-
-  /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. */
-  private ackNewData(now: Millis, ack: Seq, echoedRtt?: Millis): void {
-    let acked = seqDiff(ack, this.sndUna);
-    if (this.sndUna === this.iss) acked--; // our SYN
-    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
-    this.sendBuffer.consume(dataAcked);
-    this.pushMarks.acked(seqAdd(this.sndBufSeq, dataAcked));
-    this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
-    this.bytesAcked += dataAcked;
-    if (dataAcked > 0) this.wake(); // send space opened (the application may be waiting to write)
-    this.sndUna = ack;
-    if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
-    // Bytes the peer had already SACKed were counted as delivered then: window growth
-    // counts only what this ACK newly delivers (Linux tcp_ack's acked_sacked).
-    // Without SACK, Linux counts each duplicate ACK as one segment SACKed (tcp_add_reno_sack).
-    const alreadySacked = this.scoreboard?.sackedBelow(ack) ?? Math.min(this.congestion.dupAcks * this.sendMss, Math.max(acked, 0));
-    this.scoreboard?.prune(ack);
-    this.retries = 0;
-    const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
-    const sample = echoedRtt ?? timedRtt;
-    if (sample !== undefined) {
-      this.rtt.sample(sample, this.sndUna, this.sndNxt);
-      if (timedRtt !== undefined) this.timed = undefined;
-      if (this.ctx.trace.enabled) {
-        this.ctx.trace.emit({
-          type: "rtt", time: now, host: this.ctx.hostName, tuple: this.tuple,
-          sample, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
-        });
-      }
-    } else {
-      this.rtt.resetBackoff();
-    }
-    if (this.state === "SYN_SENT") {
-      this.cancelTimer(now, "rto"); // our SYN is acknowledged; nothing else is in flight
-      return;
-    }
-    const outcome = this.congestion.onNewAck(now, Math.max(acked - alreadySacked, 0), ack, this.flightSize(), this.rtt.srtt);
-    this.traceCwnd(now, outcome === "partial-ack" ? "partial ACK" : "ACK");
-    if (outcome === "partial-ack" && !(this.negotiation.sack && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
-    // RFC 6298 5.2 / 5.3: stop the timer when all is acked, otherwise restart it.
-    if (this.sndUna === this.sndMax) this.cancelTimer(now, "rto");
-    else this.armTimer(now, "rto", now + this.rtt.rto);
-  }
-
-  private onDuplicateAck(now: Millis): void {
-    // RFC 6675 IsLost(SND.UNA): DupThresh segments' worth SACKed above it.
-    const lost = this.scoreboard !== undefined && this.scoreboard.sackedBytes >= 3 * this.sendMss;
-    const outcome = this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize(), lost);
-    if (outcome === "fast-retransmit") {
-      this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
-      this.highRxt = this.sndUna;
-      this.retransmitAt(now, this.sndUna);
-    } else if (this.congestion.inRecovery && this.negotiation.sack) {
-      this.retransmitNextHole(now);
-    }
   }
 
   /**
@@ -737,7 +606,7 @@ export class Connection {
    * settled after the FIN bit, in onSegmentSynchronizing.
    */
   private afterAck(now: Millis): void {
-    if (!this.ourFinAcked()) return;
+    if (!this.sender.finAcked()) return;
     switch (this.state) {
       case "CLOSING":
         this.enterTimeWait(now, "ACK of FIN received");
@@ -747,21 +616,6 @@ export class Connection {
         break;
       default:
         break;
-    }
-  }
-
-  /** RFC 9293 3.10.7.4 "fifth": window update when the segment is newer than the last one used. */
-  private updateSendWindow(seg: TcpSegment, isSyn: boolean): void {
-    if (isSyn || seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
-      // RFC 7323 2.2: the window field of a SYN is never scaled.
-      this.sndWnd = isSyn ? seg.window : seg.window << this.negotiation.sndShift;
-      this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
-      if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
-      if (this.sndWnd > 0 && this.timers.persist !== Infinity) {
-        this.timers.persist = Infinity;
-        this.retries = 0;
-      }
     }
   }
 
@@ -777,67 +631,51 @@ export class Connection {
       this.abort("data received after close()");
       return;
     }
+    const r = this.receiver;
     let seq = seg.seq;
     let data = seg.payload;
     if ((seg.flags & SYN) !== 0) seq = seqAdd(seq, 1);
     // Trim anything beyond the window we advertised.
-    const room = this.rcvWindow.roomFrom(seq);
+    const room = r.window.roomFrom(seq);
     if (room < data.length) data = data.subarray(0, Math.max(0, room));
     if (data.length === 0) return;
-    const hadGap = this.receiveBuffer.outOfOrderRanges > 0;
-    const { result, rcvNxt } = this.receiveBuffer.insert(this.rcvNxt, seq, data);
-    this.rcvWindow.notePayload(data.length, this.ctx.mtu - HEADERS);
+    const result = r.insert(seq, data, this.ctx.mtu - HEADERS);
     switch (result) {
-      case "in-order": {
-        const advanced = seqDiff(rcvNxt, this.rcvNxt);
-        this.rcvNxt = rcvNxt;
-        this.bytesReceived += advanced;
-        this.unackedBytes += advanced;
+      case "in-order":
         this.wake();
-        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.rcvWindow.peerMss) {
-          if (this.quickAcks > 0) this.quickAcks--;
-          this.ackNow = true;
-        } else if (this.timers.delayedAck === Infinity) {
-          this.armTimer(now, "delayedAck", now + this.config.delayedAckTimeout);
-        }
+        if (r.wantsDelayedAck && this.timers.delayedAck === Infinity) this.armTimer(now, "delayedAck", r.delayedAckAt(now));
         break;
-      }
       case "out-of-order":
-        this.lastOutOfOrder = seq;
         this.stats.rcvOoopack++;
-        this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
         break;
       case "duplicate":
         this.drop(seg, "duplicate", "already received");
-        this.ackNow = true;
         break;
       case "ooo-limit":
         this.drop(seg, "ooo-limit", "too many out-of-order ranges held");
-        this.ackNow = true;
         break;
     }
   }
 
   /** RFC 9293 3.10.7.4 "eighth": the FIN bit, processed only once everything before it arrived. */
   private acceptFin(now: Millis, seg: TcpSegment): void {
+    const r = this.receiver;
     if ((seg.flags & FIN) !== 0) {
-      if (this.peerFinished) {
-        this.ackNow = true; // a retransmitted FIN: our ACK was lost
+      if (r.peerFinished) {
+        r.ackNow = true; // a retransmitted FIN: our ACK was lost
         return;
       }
       const finSeq = seqAdd(seg.seq, seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0));
-      if (seqGt(finSeq, this.rcvNxt)) {
-        this.receiveBuffer.holdFin(finSeq); // data before it is missing (S18)
-        this.ackNow = true;
+      if (seqGt(finSeq, r.rcvNxt)) {
+        r.buffer.holdFin(finSeq); // data before it is missing (S18)
+        r.ackNow = true;
         return;
       }
-      if (finSeq !== this.rcvNxt) return; // its data was trimmed off: not yet reachable
-    } else if (this.peerFinished || !this.receiveBuffer.finReached(this.rcvNxt)) {
+      if (finSeq !== r.rcvNxt) return; // its data was trimmed off: not yet reachable
+    } else if (r.peerFinished || !r.buffer.finReached(r.rcvNxt)) {
       return;
     }
-    this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.peerFinished = true;
-    this.ackNow = true;
+    r.consumeFin();
     this.wake();
     switch (this.state) {
       case "SYN_RCVD":
@@ -846,7 +684,7 @@ export class Connection {
         break;
       case "FIN_WAIT_1":
         // Our FIN acknowledged by this same segment: FIN_WAIT_1 -> TIME_WAIT (S26).
-        if (this.ourFinAcked()) this.enterTimeWait(now, "FIN,ACK received");
+        if (this.sender.finAcked()) this.enterTimeWait(now, "FIN,ACK received");
         else this.setState("CLOSING", "FIN received (simultaneous close)");
         break;
       case "FIN_WAIT_2":
@@ -870,12 +708,20 @@ export class Connection {
     }
     if (t.rto <= now) this.onRetransmitTimeout(now);
     if (this.state === "CLOSED") return;
+    if (t.reorder <= now) {
+      this.fireTimer(now, "reorder");
+      this.sender.onReorderTimeout(now);
+    }
+    if (t.tlp <= now) {
+      this.fireTimer(now, "tlp");
+      this.sender.onProbeTimeout(now);
+    }
     if (t.persist <= now) this.onPersistTimeout(now);
     if (t.keepalive <= now) this.onKeepAliveTimeout(now);
     if (this.isClosed()) return;
     if (t.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
-      this.ackNow = true;
+      this.receiver.ackNow = true;
     }
     this.flush(now);
   }
@@ -883,45 +729,45 @@ export class Connection {
   /** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
   private onRetransmitTimeout(now: Millis): void {
     this.fireTimer(now, "rto");
-    this.retries++;
+    const s = this.sender;
+    s.retries++;
     const cfg = this.config;
     const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
-    if (this.retries > limit) {
+    if (s.retries > limit) {
       if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
       else this.terminate("ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
       return;
     }
-    this.rtt.backOff();
-    this.timed = undefined; // Karn's rule
     if (this.state === "SYN_SENT") {
-      this.sndNxt = this.iss; // resend the SYN
+      s.rtt.backOff();
+      s.timed = undefined; // Karn's rule
+      s.sndNxt = this.iss; // resend the SYN
     } else if (this.state === "SYN_RCVD") {
+      s.rtt.backOff();
+      s.timed = undefined;
       this.synAckPending = true;
     } else {
-      this.congestion.onTimeout(now, this.sndMax, this.flightSize());
       this.stats.onRto(this.sndMax);
-      this.highRxt = this.sndUna;
-      this.traceCwnd(now, "retransmission timeout");
-      this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
+      s.onRetransmitTimeout(now);
     }
     this.timers.rto = Infinity;
-    this.retransmitting = true;
+    s.retransmitting = true;
     this.flush(now);
-    this.retransmitting = false;
+    s.retransmitting = false;
   }
-
 
   /** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
   private onPersistTimeout(now: Millis): void {
     this.fireTimer(now, "persist");
-    this.retries++;
-    if (this.retries > this.config.dataRetries) {
+    const s = this.sender;
+    s.retries++;
+    if (s.retries > this.config.dataRetries) {
       this.terminate("ETIMEDOUT", "zero-window probes unanswered");
       return;
     }
-    this.rtt.backOff();
+    s.rtt.backOff();
     this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
-    this.armTimer(now, "persist", now + this.rtt.rto);
+    this.armTimer(now, "persist", now + s.rtt.rto);
   }
 
   /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
@@ -952,7 +798,7 @@ export class Connection {
   private enterTimeWait(now: Millis, cause: string): void {
     if (!this.ctx.mayEnterTimeWait(this)) {
       // Like Linux on TIME_WAIT bucket overflow: send the last ACK, then close at once.
-      if (this.ackNow) this.sendAckNow();
+      if (this.receiver.ackNow) this.sendAckNow();
       this.terminate(undefined, `${cause}; TIME_WAIT table full, closed at once`);
       return;
     }
@@ -965,7 +811,6 @@ export class Connection {
   // ---------------------------------------------------------------------------------------
   // Output
 
-
   /** Sends whatever the state, windows and timers allow. Called by the layer and after every event. */
   flush(now: Millis): void {
     this.lastNow = now;
@@ -973,7 +818,7 @@ export class Connection {
       case "CLOSED":
       case "LISTEN":
       case "TIME_WAIT":
-        if (this.ackNow && this.state === "TIME_WAIT") this.sendAckNow();
+        if (this.receiver.ackNow && this.state === "TIME_WAIT") this.sendAckNow();
         return;
       case "SYN_SENT":
         if (this.sndNxt === this.iss) this.sendSyn(now);
@@ -984,144 +829,28 @@ export class Connection {
       default:
         break;
     }
-    let sent = false;
-    for (;;) {
-      const n = this.sendNextSegment(now);
-      if (n === 0) break;
-      sent = true;
-    }
-    if (sent) {
-      const flight = this.flightSize();
-      const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
-      this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.segmentMss() > this.congestion.cwnd);
-    }
-    if (!sent) this.maybeArmPersist(now);
-    if (this.ackNow) this.sendAckNow();
-  }
-
-  /** Sends one segment of new (or, after a timeout, resent) data and/or FIN. Returns its length. */
-  private sendNextSegment(now: Millis): number {
-    // Resending after a timeout: skip what the receiver reported holding (SACK).
-    if (seqLt(this.sndNxt, this.sndMax)) {
-      const sackedEnd = this.scoreboard?.sackedUntil(this.sndNxt);
-      if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
-    }
-    const offset = seqDiff(this.sndNxt, this.sndBufSeq);
-    const pending = this.sendBuffer.length - Math.max(offset, 0);
-    const flight = seqDiff(this.sndNxt, this.sndUna);
-    const windowLeft = this.sndWnd - flight;
-    // With SACK, what the receiver holds has left the network: count the pipe (RFC 6675).
-    // Without SACK, each of the first duplicate ACKs says a segment left the network:
-    // Limited Transmit (RFC 3042) sends new data for them, as Linux does by counting
-    // duplicate ACKs as SACKed segments (tcp_add_reno_sack).
-    const limitedTransmit = this.scoreboard === undefined && !this.congestion.inRecovery ? Math.min(this.congestion.dupAcks, 2) * this.segmentMss() : 0;
-    const pipe = this.scoreboard !== undefined ? flight - this.scoreboard.sackedBelow(this.sndNxt) : flight - limitedTransmit;
-    const cwndLeft = this.congestion.cwnd - pipe;
-    const mss = this.segmentMss();
-    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
-    const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
-    if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
-    const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
-    if (len === 0 && !finNow) return 0;
-    if (len < mss && !finNow && !this.retransmitting) {
-      if (len < pending) {
-        // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
-        // nothing is in flight (no ACK is coming to open the window) or it is a large share
-        // of the largest window the peer offered.
-        const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
-        if (!(flight === 0 || bigEnough)) return 0;
-      } else if (!this.noDelay && seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt)) {
-        // Nagle (RFC 1122 4.2.3.4) in Minshall's form, as Linux: the tail of a write waits
-        // only while an earlier short segment is unacknowledged, so a full segment in
-        // flight plus the peer's delayed ACK cannot stall the tail for 40 ms.
-        return 0;
-      }
-    }
-    // The last full segment of a burst of new data that the window cuts short carries PSH,
-    // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
-    // skb's (see push-marks.ts for the marks themselves).
-    if (now !== this.burstAt) {
-      this.burstAt = now;
-      this.burstSegments = 0;
-    }
-    const burstEnd = this.burstSegments >= 1 && len === mss && pending > len && !seqLt(this.sndNxt, this.sndMax) && (cwndLeft - len < mss || windowLeft - len < mss);
-    const used = this.emitData(now, this.sndNxt, len, finNow, burstEnd);
-    this.burstSegments++;
-    if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
-    this.sndNxt = seqAdd(this.sndNxt, used);
-    return used;
-  }
-
-  /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
-  private emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
-    const offset = seqDiff(from, this.sndBufSeq);
-    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
-    let flags = ACK;
-    if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
-    if (fin) flags |= FIN;
-    const retransmit = seqLt(from, this.sndMax);
-    this.emit(now, flags, from, this.rcvNxt, payload, undefined, retransmit);
-    const used = len + (fin ? 1 : 0);
-    const end = seqAdd(from, used);
-    if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
-    if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
-    if (seqGt(end, this.sndMax)) this.sndMax = end;
-    if (this.timers.rto === Infinity) this.armTimer(now, "rto", now + this.rtt.rto);
-    this.timers.persist = Infinity;
-    return used;
-  }
-
-  /**
-   * Resends one segment starting at `from`, whatever cwnd says (RFC 5681 3.2 step 4):
-   * fast retransmit and partial ACKs at SND.UNA, or the next hole the SACK scoreboard shows.
-   */
-  private retransmitAt(now: Millis, from: Seq): void {
-    if (!seqLt(from, this.sndMax)) return;
-    const offset = seqDiff(from, this.sndBufSeq);
-    if (offset < 0) return;
-    let len = Math.max(0, Math.min(this.segmentMss(), this.sendBuffer.length - offset));
-    const hole = this.scoreboard?.nextHole(from);
-    if (hole !== undefined && hole.start === from) len = Math.min(len, seqDiff(hole.end, from));
-    const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax);
-    if (len === 0 && !fin) return;
-    this.timed = undefined; // Karn: this range is now ambiguous
-    const end = seqAdd(from, this.emitData(now, from, len, fin));
-    if (seqGt(end, this.highRxt)) this.highRxt = end;
-  }
-
-  /** During SACK recovery: repair the next hole not yet retransmitted (RFC 6675 NextSeg, rule 1). */
-  private retransmitNextHole(now: Millis): boolean {
-    const hole = this.scoreboard?.nextHole(seqMax(this.highRxt, this.sndUna));
-    if (hole === undefined) return false;
-    this.retransmitAt(now, hole.start);
-    return true;
-  }
-
-  /** Data waits, the peer's window is closed and nothing is in flight: probe (S17). */
-  private maybeArmPersist(now: Millis): void {
-    const offset = seqDiff(this.sndNxt, this.sndBufSeq);
-    const pending = this.sendBuffer.length - offset;
-    if (pending > 0 && this.sndWnd === 0 && this.sndNxt === this.sndUna && this.timers.persist === Infinity && this.timers.rto === Infinity) {
-      this.armTimer(now, "persist", now + this.rtt.rto);
-    }
+    this.sender.transmit(now);
+    if (this.receiver.ackNow) this.sendAckNow();
   }
 
   private sendSyn(now: Millis): void {
-    const retransmit = this.sndMax !== this.iss;
+    const s = this.sender;
+    const retransmit = s.sndMax !== this.iss;
     this.emit(now, SYN, this.iss, 0 as Seq, EMPTY, this.negotiation.synOptions(now, this.ourMss()), retransmit);
-    this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
-    if (!retransmit) this.timed = { end: this.sndNxt, at: now };
-    this.armTimer(now, "rto", now + this.rtt.rto);
+    s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
+    if (!retransmit) s.timed = { end: s.sndNxt, at: now };
+    this.armTimer(now, "rto", now + s.rtt.rto);
   }
 
   private sendSynAck(now: Millis): void {
+    const s = this.sender;
     const retransmit = this.synAckSent;
     this.synAckSent = true;
     this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
     this.synAckPending = false;
-    this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
-    if (!retransmit) this.timed = { end: this.sndNxt, at: now };
-    this.armTimer(now, "rto", now + this.rtt.rto);
+    s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
+    if (!retransmit) s.timed = { end: s.sndNxt, at: now };
+    this.armTimer(now, "rto", now + s.rtt.rto);
   }
 
   /**
@@ -1137,7 +866,7 @@ export class Connection {
   private challengeAck(now: Millis): void {
     if (now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
-    this.ackNow = true;
+    this.receiver.ackNow = true;
     if (this.state === "TIME_WAIT") this.sendAckNow();
   }
 
@@ -1146,25 +875,31 @@ export class Connection {
     this.emit(this.lastNow, flags, seq, (flags & ACK) !== 0 ? ack : (0 as Seq), EMPTY, undefined, retransmit);
   }
 
+  /** SenderHost: a segment of our stream, with the current ACK and window. */
+  emitData(now: Millis, flags: number, seq: Seq, payload: Uint8Array, retransmit: boolean): void {
+    this.emit(now, flags, seq, this.rcvNxt, payload, undefined, retransmit);
+  }
+
   private emit(now: Millis, flags: number, seq: Seq, ack: Seq, payload: Uint8Array, options: TcpOptions | undefined, retransmit: boolean): void {
     const isSyn = (flags & SYN) !== 0;
-    const window = (flags & RST) !== 0 ? 0 : isSyn ? this.rcvWindow.offerUnscaled(this.rcvNxt) : this.rcvWindow.advertise(this.rcvNxt, this.negotiation.rcvShift);
+    const r = this.receiver;
+    const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.negotiation.rcvShift);
+    const hasAck = (flags & ACK) !== 0;
+    const sack = hasAck && this.negotiation.sack ? r.sackBlocks(this.negotiation.maxSackBlocks) : undefined;
     const seg: TcpSegment = {
       srcPort: this.tuple.localPort,
       dstPort: this.tuple.remotePort,
       seq,
-      ack: (flags & ACK) !== 0 ? ack : (0 as Seq),
+      ack: hasAck ? ack : (0 as Seq),
       flags,
       window,
       urgentPointer: 0,
-      options: options ?? this.negotiation.segmentOptions(now, flags, (flags & ACK) !== 0 ? this.sackBlocks() : undefined) ?? NO_OPTS,
+      options: options ?? this.negotiation.segmentOptions(now, flags, sack) ?? NO_OPTS,
       payload,
     };
-    if ((flags & ACK) !== 0) {
-      this.lastAckSent = ack;
+    if (hasAck) {
       // Every ACK we send covers what we have received so far.
-      this.ackNow = false;
-      this.unackedBytes = 0;
+      r.onAckSent(ack);
       if (this.timers.delayedAck !== Infinity) this.timers.delayedAck = Infinity;
     }
     this.segmentsOut++;
@@ -1175,20 +910,12 @@ export class Connection {
   }
 
   /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
-  private segmentMss(): number {
-    if (!this.negotiation.sack || this.receiveBuffer.outOfOrderRanges === 0) return this.sendMss;
-    const blocks = Math.min(this.receiveBuffer.outOfOrderRanges, this.negotiation.maxSackBlocks);
-    return Math.max(this.config.minMss, this.sendMss - (4 + 8 * blocks));
-  }
-
-  /** SACK blocks for an ACK: the newest out-of-order range first, then the others (RFC 2018 4). */
-  private sackBlocks(): SackBlock[] | undefined {
-    if (!this.negotiation.sack || this.receiveBuffer.outOfOrderRanges === 0) return undefined;
-    const blocks = this.receiveBuffer.outOfOrderBlocks();
-    const newest = this.lastOutOfOrder;
-    const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
-    const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
-    return ordered.slice(0, this.negotiation.maxSackBlocks);
+  segmentMss(): number {
+    const mss = this.sender.sendMss;
+    const count = this.receiver.sackBlockCount;
+    if (!this.negotiation.sack || count === 0) return mss;
+    const blocks = Math.min(count, this.negotiation.maxSackBlocks);
+    return Math.max(this.config.minMss, mss - (4 + 8 * blocks));
   }
 
   /** The MSS we announce: the link's, clamped by TCP_MAXSEG (Linux user_mss) when set. */
@@ -1200,21 +927,12 @@ export class Connection {
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
   private negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
-    this.congestion.sack = this.negotiation.sack;
+    this.sender.sack = this.negotiation.sack;
+    this.sender.congestion.sack = this.negotiation.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
     // Timestamps take 12 bytes of every segment: payload per segment shrinks by that much.
     const mss = Math.min(peerMss, this.ourMss()) - this.negotiation.perSegmentOptionBytes;
-    this.sendMss = Math.max(this.config.minMss, mss);
-    this.congestion.setMss(this.sendMss, this.config.initialCwndSegments);
-  }
-
-  private flightSize(): number {
-    return seqDiff(this.sndMax, this.sndUna);
-  }
-
-  /** Sequence number our FIN occupies (valid once a FIN is queued: no data follows it). */
-  private finSeq(): Seq {
-    return seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    this.sender.setMss(Math.max(this.config.minMss, mss));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1235,7 +953,7 @@ export class Connection {
     this.ctx.stateChanged(this, from, to);
     this.wake();
     // A shutdown() during the handshake takes effect once there is a connection to close.
-    if (to === "ESTABLISHED" && this.finQueued) {
+    if (to === "ESTABLISHED" && this.sender.finQueued) {
       this.setState("FIN_WAIT_1", "FIN queued by close() during the handshake");
       this.ctx.touched(this, true);
     }
@@ -1254,13 +972,14 @@ export class Connection {
     this.ctx.touched(this, false);
   }
 
-  private wake(): void {
+  /** SenderHost: the application should hear about a change. */
+  wake(): void {
     this.pendingWake = true;
     this.ctx.touched(this, false);
   }
 
-
-  private armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
+  /** SenderHost and own timers: arm `slot` at `at` (traced). */
+  armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
     this.timers[slot] = at;
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({
@@ -1271,7 +990,7 @@ export class Connection {
     this.ctx.touched(this, false);
   }
 
-  private cancelTimer(now: Millis, slot: TimerSlot): void {
+  cancelTimer(now: Millis, slot: TimerSlot): void {
     if (this.timers[slot] === Infinity) return;
     this.timers[slot] = Infinity;
     if (this.ctx.trace.enabled) {
@@ -1295,23 +1014,14 @@ export class Connection {
     }
   }
 
-  private traceCwnd(now: Millis, cause: string): void {
-    if (this.ctx.trace.enabled) {
-      this.ctx.trace.emit({
-        type: "cwnd", time: now, host: this.ctx.hostName, tuple: this.tuple,
-        cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
-      });
-    }
-  }
-
   /** The SACK scoreboard (undefined until the peer sent SACK blocks), read-only for TCP_INFO. */
   get sackScoreboard(): Pick<Scoreboard, "sackedUntil" | "sackedBytes"> | undefined {
-    return this.scoreboard;
+    return this.sender.scoreboard;
   }
 
   /** Unanswered zero-window or keep-alive probes (Linux icsk_probes_out). */
   get probesOut(): number {
-    return this.timers.persist !== Infinity ? this.retries : this.keepAliveProbes;
+    return this.timers.persist !== Infinity ? this.sender.retries : this.keepAliveProbes;
   }
 
   /** The settings and link MTU this connection runs with (read-only, for TCP_INFO). */
@@ -1331,13 +1041,13 @@ export class Connection {
       sndMax: this.sndMax,
       sndWnd: this.sndWnd,
       rcvNxt: this.rcvNxt,
-      rcvWnd: this.rcvWindow.size(this.rcvNxt),
+      rcvWnd: this.receiver.window.size(this.rcvNxt),
       sendMss: this.sendMss,
       sndShift: this.negotiation.sndShift,
       rcvShift: this.negotiation.rcvShift,
       timestamps: this.negotiation.timestamps,
       sack: this.negotiation.sack,
-      sacked: this.scoreboard?.sackedBytes ?? 0,
+      sacked: this.sender.scoreboard?.sackedBytes ?? 0,
       cwnd: this.congestion.cwnd,
       ssthresh: this.congestion.ssthresh,
       srtt: this.rtt.srtt,
@@ -1346,7 +1056,7 @@ export class Connection {
       sendQueued: this.sendBuffer.length,
       receiveQueued: this.receiveBuffer.readable,
       outOfOrderBytes: this.receiveBuffer.outOfOrderBytes,
-      timers: { ...this.timers },
+      timers: { rto: this.timers.rto, tlp: this.timers.tlp, reorder: this.timers.reorder, persist: this.timers.persist, keepalive: this.timers.keepalive, delayedAck: this.timers.delayedAck, linger: this.timers.linger },
       segmentsIn: this.segmentsIn,
       segmentsOut: this.segmentsOut,
       retransmits: this.retransmits,
@@ -1382,7 +1092,7 @@ export interface ConnectionInfo {
   sendQueued: number;
   receiveQueued: number;
   outOfOrderBytes: number;
-  timers: { rto: number; persist: number; keepalive: number; delayedAck: number; linger: number };
+  timers: { rto: number; tlp: number; reorder: number; persist: number; keepalive: number; delayedAck: number; linger: number };
   segmentsIn: number;
   segmentsOut: number;
   retransmits: number;

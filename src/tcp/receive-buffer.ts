@@ -106,9 +106,26 @@ export class ReceiveBuffer {
     return out;
   }
 
-  /** The out-of-order ranges as [left, right) pairs, lowest first (for SACK and inspection). */
+  /**
+   * The out-of-order data as maximal [left, right) blocks, lowest first (for SACK and
+   * inspection). Adjacent stored pieces form one block (RFC 2018 section 3: a block is a
+   * contiguous run of received bytes).
+   */
   outOfOrderBlocks(): Array<{ left: Seq; right: Seq }> {
-    return this.ooo.map((r) => ({ left: r.seq, right: seqAdd(r.seq, r.data.length) }));
+    const blocks: Array<{ left: Seq; right: Seq }> = [];
+    for (const r of this.ooo) {
+      const last = blocks[blocks.length - 1];
+      if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
+      else blocks.push({ left: r.seq, right: rangeEnd(r) });
+    }
+    return blocks;
+  }
+
+  /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
+  get outOfOrderBlockCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.ooo.length; i++) if (i === 0 || rangeEnd(this.ooo[i - 1]!) !== this.ooo[i]!.seq) n++;
+    return n;
   }
 
   private pushReady(data: Uint8Array): void {

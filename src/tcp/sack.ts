@@ -99,3 +99,16 @@ export class Scoreboard {
     this.ranges = out.length > MAX_RANGES ? out.slice(out.length - MAX_RANGES) : out;
   }
 }
+
+/**
+ * Separates a D-SACK block (RFC 2883 section 4) from the ordinary SACK blocks of an ACK:
+ * the first block reports a duplicate when it lies below the cumulative ACK, or inside the
+ * second block (Linux tcp_check_dsack).
+ */
+export function splitDsack(blocks: readonly SackBlock[], ack: Seq): { dsack: SackBlock | undefined; blocks: readonly SackBlock[] } {
+  const first = blocks[0];
+  if (first === undefined) return { dsack: undefined, blocks };
+  const second = blocks[1];
+  const isDsack = seqLt(first.left, ack) || (second !== undefined && !seqGt(first.right, second.right) && !seqLt(first.left, second.left));
+  return isDsack ? { dsack: first, blocks: blocks.slice(1) } : { dsack: undefined, blocks };
+}

@@ -56,8 +56,6 @@ export const TCPI_OPT_SYN_DATA = 32;
 export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 /** What Linux reports as min_rtt before the first RTT sample (~0U). */
 export const NO_MIN_RTT = 0xffffffff;
-/** Linux's default tcp_reordering: duplicate ACKs that mean loss. synack's is fixed. */
-const REORDERING = 3;
 /** RFC 6675 DupThresh: a hole with this many SACKed segments above it is lost. */
 const DUP_THRESH = 3;
 /** Bytes of IPv4 + TCP headers without options, and of the timestamp option. */
@@ -182,6 +180,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     const until = sb?.sackedUntil(s.start);
     return until !== undefined && seqGe(until, s.end);
   });
+  const rack = neg.sack && conn.config.rack;
   const inLoss = st.lossUntil !== undefined && seqLt(una, st.lossUntil) && !conn.isClosed();
   let sacked = 0;
   let lost = 0;
@@ -195,8 +194,11 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
       continue;
     }
     if (s.retrans) retrans++;
-    if (inLoss ? seqLe(s.end, st.lossUntil!) : cc.inRecovery && (k === 0 || sackedAbove >= DUP_THRESH)) lost++;
+    if (inLoss ? seqLe(s.end, st.lossUntil!) : !rack && cc.inRecovery && (k === 0 || sackedAbove >= DUP_THRESH)) lost++;
   }
+  // With RACK the sender marks lost segments itself (Linux lost_out counts them until
+  // they are acknowledged, resent or not).
+  if (rack && !inLoss) lost = conn.sender.log.markedLostSegments;
 
   let caState = TCP_CA_Open;
   if (inLoss) caState = TCP_CA_Loss;
@@ -243,7 +245,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     sndSsthresh: cc.ssthresh >= TCP_INFINITE_SSTHRESH ? TCP_INFINITE_SSTHRESH : Math.floor(cc.ssthresh / mss),
     sndCwnd: Math.max(1, Math.floor(cc.cwnd / mss)),
     advmss,
-    reordering: REORDERING,
+    reordering: conn.sender.rack.reordering,
     rcvRtt: 0,
     rcvSpace: 0,
     totalRetrans: st.totalRetrans,

@@ -9,6 +9,10 @@ import type { TimerKind } from "../trace/events.js";
 export class TimerSet {
   /** Retransmission of SYN, SYN-ACK, data or FIN (RFC 6298). */
   rto: Millis = Infinity;
+  /** Tail loss probe (RFC 8985 7.2); armed instead of the RTO while it may probe. */
+  tlp: Millis = Infinity;
+  /** RACK's reordering timer (RFC 8985 6.3). */
+  reorder: Millis = Infinity;
   /** Zero-window probe (RFC 9293 3.8.6.1). */
   persist: Millis = Infinity;
   keepalive: Millis = Infinity;
@@ -17,20 +21,24 @@ export class TimerSet {
   linger: Millis = Infinity;
 
   earliest(): Millis {
-    return Math.min(this.rto, this.persist, this.keepalive, this.delayedAck, this.linger);
+    return Math.min(this.rto, this.tlp, this.reorder, this.persist, this.keepalive, this.delayedAck, this.linger);
   }
 
   clearAll(): void {
-    this.rto = this.persist = this.keepalive = this.delayedAck = this.linger = Infinity;
+    this.rto = this.tlp = this.reorder = this.persist = this.keepalive = this.delayedAck = this.linger = Infinity;
   }
 }
 
-export type TimerSlot = "rto" | "persist" | "keepalive" | "delayedAck" | "linger";
+export type TimerSlot = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "delayedAck" | "linger";
 
 export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
   switch (slot) {
     case "rto":
       return "rto";
+    case "tlp":
+      return "tlp";
+    case "reorder":
+      return "reorder";
     case "persist":
       return "persist";
     case "keepalive":

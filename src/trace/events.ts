@@ -29,7 +29,10 @@ export interface FourTuple {
   remotePort: number;
 }
 
-export type TimerKind = "rto" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack";
+export type TimerKind = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack";
+
+/** What loss detection and recovery did (RFC 8985 RACK-TLP, RFC 2883 D-SACK, undo). */
+export type LossAction = "rack-lost" | "recovery" | "tlp" | "tlp-recovery" | "dsack" | "undo";
 
 export type DropReason =
   | "malformed"
@@ -60,6 +63,7 @@ export type TraceEvent =
   | { type: "drop"; time: Millis; host: string; reason: DropReason; tuple?: FourTuple; segment?: TcpSegment; detail?: string }
   | { type: "rtt"; time: Millis; host: string; tuple: FourTuple; sample: Millis; srtt: Millis; rttvar: Millis; rto: Millis }
   | { type: "cwnd"; time: Millis; host: string; tuple: FourTuple; cwnd: number; ssthresh: number; cause: string }
+  | { type: "loss"; time: Millis; host: string; tuple: FourTuple; action: LossAction; detail: string }
   | { type: "error"; time: Millis; host: string; tuple: FourTuple; code: string; message: string }
   | { type: "queue"; time: Millis; host: string; port: number; synQueue: number; acceptQueue: number }
   | { type: "cookie"; time: Millis; host: string; tuple: FourTuple; action: "sent" | "accepted" | "rejected" }

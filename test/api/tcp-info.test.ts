@@ -48,8 +48,10 @@ describe("StreamSocket.tcpInfo()", () => {
     sim.network.setPath("client", "server", { loss: 1 });
     const writer = sock.writable.getWriter();
     void writer.write(new Uint8Array(3000));
-    await sim.sleep(650); // RTO 210 ms (10 ms + 200 ms, as Linux), then 420 ms: two timeouts
-    expect(sock.tcpInfo()).toMatchObject({ caState: TCP_CA_Loss, retransmits: 2, backoff: 2, rto: 840_000, sndCwnd: 1, unacked: 3, lost: 3, totalRetrans: 2 });
+    // A tail loss probe after 2 SRTT + 2 ms (22 ms, RFC 8985 7.2), the RTO 210 ms after it
+    // (10 ms + 200 ms, as Linux), then 420 ms: one probe and two timeouts.
+    await sim.sleep(700);
+    expect(sock.tcpInfo()).toMatchObject({ caState: TCP_CA_Loss, retransmits: 2, backoff: 2, rto: 840_000, sndCwnd: 1, unacked: 3, lost: 3, totalRetrans: 3 });
     sock.writable.abort().catch(() => {});
     await listener.close();
   });

@@ -12,43 +12,82 @@ describe("slow start and recovery (shared by every algorithm)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     expect(cc.cwnd).toBe(10_000);
     cc.validate(seq(0), seq(10_000), 10_000, true); // a full window went out, more was waiting
-    cc.onNewAck(0, 2 * MSS, seq(2000), 0, 10);
+    cc.grow(0, 2 * MSS, 10);
     expect(cc.cwnd).toBe(12_000);
-    cc.onNewAck(0, 5 * MSS, seq(7000), 0, 10);
+    cc.grow(0, 5 * MSS, 10);
     expect(cc.cwnd).toBe(17_000); // no RFC 3465 limit L: Linux counts every segment acked
   });
 
   it("does not grow when the application, not the window, limits the sender (tcp_is_cwnd_limited)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     cc.validate(seq(0), seq(5000), 5000, false); // 5 segments out, cwnd 10, nothing more to send
-    cc.onNewAck(0, 2 * MSS, seq(2000), 3000, 10);
+    cc.grow(0, 2 * MSS, 10);
     expect(cc.cwnd).toBe(10_000); // cwnd 10 is not under twice the 5 in flight
     const cc6 = new CongestionControl(new Reno(), MSS, 10);
     cc6.validate(seq(0), seq(6000), 6000, false); // 6 out: slow start may reach twice that
-    cc6.onNewAck(0, 2 * MSS, seq(2000), 4000, 10);
-    cc6.onNewAck(0, 2 * MSS, seq(4000), 2000, 10);
+    cc6.grow(0, 2 * MSS, 10);
+    cc6.grow(0, 2 * MSS, 10);
     expect(cc6.cwnd).toBe(12_000);
   });
 
-  it("third duplicate ACK: fast retransmit, ssthresh halves (Reno), cwnd = ssthresh + 3 MSS", () => {
+  it("third duplicate ACK starts recovery: ssthresh halves (Reno); PRR then sets cwnd per ACK", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
-    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe("none");
-    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe("none");
-    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe("fast-retransmit");
+    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe(false);
+    expect(cc.state).toBe("disorder");
+    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe(false);
+    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe(true);
+    expect(cc.state).toBe("recovery");
     expect(cc.ssthresh).toBe(5000);
-    expect(cc.cwnd).toBe(8000);
-    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe("none");
-    expect(cc.cwnd).toBe(9000); // inflation per further duplicate
+    // A fourth duplicate during recovery starts nothing new (RFC 6582 3.2 step 2).
+    expect(cc.onDuplicateAck(0, seq(10_000), 10_000)).toBe(false);
   });
 
-  it("a partial ACK keeps recovery going; a full ACK deflates to ssthresh (RFC 6582)", () => {
+  it("recovery ends at the first ACK at or past `recover`, with cwnd = ssthresh (RFC 9937, Linux)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     for (let i = 0; i < 3; i++) cc.onDuplicateAck(0, seq(10_000), 10_000);
-    expect(cc.onNewAck(0, 1000, seq(1000), 9000, 10)).toBe("partial-ack");
+    expect(cc.maybeEndEpisode(seq(1000))).toBe(false);
     expect(cc.inRecovery).toBe(true);
-    expect(cc.onNewAck(0, 9000, seq(10_000), 0, 10)).toBe("none");
+    expect(cc.maybeEndEpisode(seq(10_000))).toBe(true);
     expect(cc.inRecovery).toBe(false);
-    expect(cc.cwnd).toBeLessThanOrEqual(cc.ssthresh);
+    expect(cc.cwnd).toBe(cc.ssthresh);
+  });
+
+  it("PRR sends in proportion ssthresh / RecoverFS while the pipe is above ssthresh (RFC 9937 section 3)", () => {
+    const cc = new CongestionControl(new Reno(), MSS, 20);
+    cc.enterRecovery(0, seq(20_000), 20_000); // ssthresh = 10 segments, RecoverFS = 20
+    expect(cc.ssthresh).toBe(10_000);
+    let pipe = 19_000; // one segment lost
+    const sent: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      pipe -= MSS; // each ACK: one segment delivered
+      cc.onRecoveryAck(MSS, pipe, false, false);
+      const n = Math.max(0, Math.floor((cc.cwnd - pipe) / MSS));
+      for (let j = 0; j < n; j++) cc.onSent(MSS);
+      pipe += n * MSS;
+      sent.push(n);
+    }
+    expect(sent).toEqual([1, 0, 1, 0, 1, 0, 1, 0]); // half of what is delivered
+  });
+
+  it("PRR's slow-start reduction bound lets the pipe grow back to ssthresh by delivered + 1 segment", () => {
+    const cc = new CongestionControl(new Reno(), MSS, 20);
+    cc.enterRecovery(0, seq(20_000), 20_000);
+    cc.onSent(MSS); // the fast retransmit
+    cc.onRecoveryAck(2 * MSS, 4000, true, false); // heavy loss: pipe far below ssthresh
+    // max(prr_delivered - prr_out, delivered) + 1 = max(2 - 1, 2) + 1 = 3 segments, within ssthresh - pipe.
+    expect(cc.cwnd).toBe(4000 + 3 * MSS);
+  });
+
+  it("undo restores the window when every retransmission was D-SACKed (RFC 3708, Linux tcp_try_undo_dsack)", () => {
+    const cc = new CongestionControl(new Reno(), MSS, 10);
+    cc.enterRecovery(0, seq(10_000), 10_000);
+    cc.onRetransmit();
+    cc.onRetransmit();
+    expect(cc.onSpuriousRetransmit()).toBe(false);
+    expect(cc.onSpuriousRetransmit()).toBe(true);
+    expect(cc.cwnd).toBe(10_000);
+    expect(cc.ssthresh).toBe(Number.MAX_SAFE_INTEGER);
+    expect(cc.state).toBe("open");
   });
 
   it("a timeout resets cwnd to one segment", () => {

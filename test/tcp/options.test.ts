@@ -89,8 +89,8 @@ describe("timestamps (RFC 7323)", () => {
 });
 
 describe("SACK (RFC 2018)", () => {
-  function withSack() {
-    const { h, listener } = listening(ALL);
+  function withSack(tcp: { rack?: boolean } = {}) {
+    const { h, listener } = listening({ ...ALL, ...tcp });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
     const [synAck] = h.takeSent();
     const iss = synAck!.seq;
@@ -125,8 +125,8 @@ describe("SACK (RFC 2018)", () => {
     expect(conn.congestion.inRecovery).toBe(true);
   });
 
-  it("the sender repairs every hole the scoreboard shows, skipping SACKed data", () => {
-    const { h, conn, iss } = withSack();
+  it("the sender repairs every hole the scoreboard shows, skipping SACKed data (duplicate-ACK detection)", () => {
+    const { h, conn, iss } = withSack({ rack: false });
     conn.send(new Uint8Array(10_000));
     h.settle();
     const sent = h.takeSent();

@@ -134,8 +134,8 @@ describe("loss", () => {
     expect(info(h, conn)).toMatchObject({ caState: TCP_CA_Open, unacked: 0, lost: 0, retrans: 0, totalRetrans: 3, delivered: 4 });
   });
 
-  it("SACKed segments: Disorder, then Recovery on DupThresh SACKed segments, the head lost and retransmitted", () => {
-    const { h, conn, una } = open({ sack: true }, { mss: MSS, sackPermitted: true });
+  it("SACKed segments, duplicate-ACK detection (tcp_recovery=0): Disorder, then Recovery on DupThresh SACKed segments", () => {
+    const { h, conn, una } = open({ sack: true, rack: false }, { mss: MSS, sackPermitted: true });
     const at = (k: number): Seq => seqAdd(una, k * MSS);
     conn.send(payload(10 * MSS));
     h.settle();
@@ -150,6 +150,23 @@ describe("loss", () => {
     expect(i.delivered).toBe(1 + 3); // the SYN-ACK and three SACKed segments
     ackFromPeer(h, at(10));
     expect(info(h, conn)).toMatchObject({ caState: TCP_CA_Open, sacked: 0, lost: 0, retrans: 0, unacked: 0, delivered: 11 });
+  });
+
+  it("SACKed segments with RACK: Disorder until the reordering window passes, then Recovery with the head lost", () => {
+    const { h, conn, una } = open({ sack: true }, { mss: MSS, sackPermitted: true }, 10);
+    const at = (k: number): Seq => seqAdd(una, k * MSS);
+    conn.send(payload(10 * MSS));
+    h.settle();
+    h.takeSent();
+    h.now += 10;
+    ackFromPeer(h, una, [[at(1), at(2)]]);
+    // min RTT 10 ms: the reordering window is 2.5 ms (RFC 8985 6.2), so nothing is lost yet.
+    expect(info(h, conn)).toMatchObject({ caState: TCP_CA_Disorder, sacked: 1, lost: 0, retrans: 0 });
+    expect(conn.timers.reorder).toBeCloseTo(h.now + 2.5 + 2, 6);
+    h.nextTimer();
+    const i = info(h, conn);
+    expect(i).toMatchObject({ caState: TCP_CA_Recovery, sacked: 1, lost: 1, retrans: 1, totalRetrans: 1, sndSsthresh: 7 });
+    expect(h.takeSent().map((s) => s.seq)).toEqual([una]);
   });
 
   it("without SACK, three duplicate ACKs enter Recovery with the head segment lost", () => {

@@ -25,9 +25,9 @@ export const dataTransfer: ScenarioSpec = {
 export const lostData: ScenarioSpec = {
   name: "lost-data",
   title: "A data segment is lost: the retransmission timer recovers it",
-  description: "The second of three segments is lost. The receiver holds the third and repeats its ACK for the gap (a SACK block says it has the third); when the retransmission timeout expires the sender resends the missing segment (S16, S18).",
+  description: "The second of three segments is lost. The receiver holds the third and repeats its ACK for the gap (a SACK block says it has the third); when the retransmission timeout expires the sender resends the missing segment (S16, S18). The client counts duplicate ACKs to detect loss, as the articles describe (Linux's tcp_recovery=0); with RACK, the default, see rack-loss.",
   behaviours: ["S16", "S15", "S18"],
-  hosts: PAIR,
+  hosts: [{ ...CLIENT, tcp: { rack: false } }, SERVER],
   links: LINK,
   faults: [{ from: "client", to: "server", match: { data: true }, nth: [2], action: "drop" }],
   script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
@@ -41,19 +41,77 @@ export const lostData: ScenarioSpec = {
   ],
 };
 
-export const reordering: ScenarioSpec = {
-  name: "reordering",
-  title: "Reordering: a segment overtaken on the way",
-  description: "The first data segment is held back 30 ms, so the second and third arrive first. The receiver keeps them, sends duplicate ACKs for the missing bytes (with SACK blocks naming what it holds), and delivers everything in order once the late segment arrives (S18).",
-  behaviours: ["S18", "S15"],
+export const rackLoss: ScenarioSpec = {
+  name: "rack-loss",
+  title: "RACK: a lost segment found a quarter RTT after a later one arrived",
+  description: "The second of three segments is lost. The SACK for the third shows a segment sent no earlier than the second was delivered; once the reordering window (a quarter of the minimum RTT) passes without the second, RACK deems it lost and the sender resends it at once, instead of waiting 200 ms or more for the retransmission timeout (RFC 8985 section 6; compare lost-data).",
+  behaviours: ["S16", "S18"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [2], action: "drop" }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 4344 },
+    { expect: "timer", conn: "client", timer: "reorder", fired: [127] },
+    { expect: "recovery", host: "client", action: "rack-lost", equals: 1, times: [127] },
+    { expect: "segment", from: "client", data: true, nth: 4, at: 127, seq: "x+1449", len: 1448, retransmit: true },
+    { expect: "timer", conn: "client", timer: "rto", fired: [] },
+    { expect: "segment", from: "server", flags: "ACK", nth: -1, at: 137, ack: "x+4345" },
+  ],
+};
+
+export const tailLossProbe: ScenarioSpec = {
+  name: "tail-loss-probe",
+  title: "Tail loss probe: the last segments are lost and nothing comes back to say so",
+  description: "The last two of four segments are lost. No later segment arrives to show the gap, so there is no duplicate ACK and RACK has nothing to compare. About two round trips after the last ACK (the probe timeout, PTO) the sender resends its last segment as a probe; the probe's SACK shows the segment before it missing, RACK marks it lost and it is resent at once. Without the probe, the retransmission timeout would fire 200 ms later (RFC 8985 section 7).",
+  behaviours: ["S16"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [3, 4], action: "drop" }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 5792 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 5792 },
+    { expect: "timer", conn: "client", timer: "tlp", fired: [162] },
+    { expect: "recovery", host: "client", action: "tlp", equals: 1, times: [162] },
+    { expect: "segment", from: "client", data: true, nth: 5, at: 162, seq: "x+4345", len: 1448, retransmit: true },
+    { expect: "recovery", host: "client", action: "rack-lost", equals: 1, times: [182] },
+    { expect: "segment", from: "client", data: true, nth: 6, at: 182, seq: "x+2897", len: 1448, retransmit: true },
+    { expect: "timer", conn: "client", timer: "rto", fired: [] },
+  ],
+};
+
+export const spuriousRetransmission: ScenarioSpec = {
+  name: "spurious-retransmission",
+  title: "A spurious retransmission, found out by D-SACK and undone",
+  description: "The first data segment is held back 30 ms, longer than RACK's reordering window. The sender deems it lost and resends it; then the original arrives too. The receiver reports the duplicate in a D-SACK block (RFC 2883), which tells the sender the retransmission was unneeded: it restores the congestion window it had cut (RFC 3708, Linux's undo) and widens its reordering window (RFC 8985 6.2).",
+  behaviours: ["S18", "S19"],
   hosts: PAIR,
   links: LINK,
   faults: [{ from: "client", to: "server", match: { data: true }, nth: [1], action: "delay", by: 30 }],
   script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
   expect: [
     { expect: "received", conn: "server", bytes: 4344 },
+    { expect: "recovery", host: "client", action: "rack-lost", equals: 1, times: [127] },
+    { expect: "segment", from: "client", data: true, nth: 4, at: 127, seq: "x+1", retransmit: true },
+    { expect: "drops", host: "server", reason: "duplicate", equals: 1, times: [140] },
+    { expect: "recovery", host: "client", action: "dsack", equals: 1, times: [150] },
+    { expect: "recovery", host: "client", action: "undo", equals: 1, times: [150] },
+  ],
+};
+
+export const reordering: ScenarioSpec = {
+  name: "reordering",
+  title: "Reordering: a segment overtaken on the way",
+  description: "The first data segment is held back 3 ms, so the second and third arrive first. The receiver keeps them, sends duplicate ACKs for the missing bytes (with SACK blocks naming what it holds), and delivers everything in order once the late segment arrives (S18). The sender does not resend: the late segment comes within RACK's reordering window, a quarter of the round trip (RFC 8985 6.2; see spurious-retransmission for a longer delay).",
+  behaviours: ["S18", "S15"],
+  hosts: PAIR,
+  links: LINK,
+  faults: [{ from: "client", to: "server", match: { data: true }, nth: [1], action: "delay", by: 3 }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 4344 },
     { expect: "segments", from: "client", data: true, count: 3 },
-    { expect: "segments", from: "server", flags: "ACK", data: false, times: [110, 110, 140] },
+    { expect: "segments", from: "server", flags: "ACK", data: false, times: [110, 110, 113] },
     { expect: "segment", from: "server", flags: "ACK", nth: 1, ack: "x+1" },
     { expect: "segment", from: "server", flags: "ACK", nth: 2, ack: "x+1" },
     { expect: "segment", from: "server", flags: "ACK", nth: 3, ack: "x+4345" },

@@ -1,7 +1,7 @@
 /** The built-in scenarios, in the order `synack demo --list` shows them. */
 import type { ScenarioSpec } from "../model.js";
 import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
-import { corruption, dataTransfer, duplication, keepalive, lostData, reordering, zeroWindow } from "./data.js";
+import { corruption, dataTransfer, duplication, keepalive, lostData, rackLoss, reordering, spuriousRetransmission, tailLossProbe, zeroWindow } from "./data.js";
 import { udpFragments, udpOverflow } from "./udp.js";
 import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
@@ -24,6 +24,9 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   timeWaitReuse,
   finWait2Timeout,
   lostData,
+  rackLoss,
+  tailLossProbe,
+  spuriousRetransmission,
   reordering,
   duplication,
   corruption,

@@ -1,38 +1,46 @@
 /**
- * Congestion control: RFC 5681 slow start, fast retransmit and fast recovery with the
- * RFC 6582 NewReno modification for partial acknowledgements. How the window grows in
- * congestion avoidance and how far it falls on loss is the WindowAlgorithm's (CUBIC by
- * default, as Linux; Reno on request).
+ * The congestion window through loss and recovery: slow start and congestion avoidance
+ * (RFC 5681), the reduction when loss is detected (by RACK, duplicate ACKs, a tail loss
+ * probe or a timeout), Proportional Rate Reduction during recovery (RFC 9937), and undo
+ * when the reduction proves spurious (RFC 2883/3708 D-SACK, RFC 5682-style timestamps).
  *
- * With SACK (`sack` true) recovery follows RFC 6675 instead: loss is also detected from
- * the scoreboard, cwnd is set to ssthresh and not inflated, and the connection limits
- * sending by the "pipe" (bytes in flight that were not SACKed) rather than by flight size.
- *
- * The controller only does window arithmetic; the connection decides what to retransmit
- * from the `AckOutcome` it returns. Windows are in bytes.
+ * The state names are Linux's `icsk_ca_state` (open, disorder, CWR, recovery, loss), because
+ * TCP_INFO reports them and packetdrill scripts assert them. How the window grows in
+ * congestion avoidance and how far it falls is the WindowAlgorithm's (CUBIC by default, as
+ * Linux; Reno on request). The controller only does window arithmetic: which segments to
+ * resend is the sender's decision (sender.ts).
  */
 import type { Millis } from "../../env.js";
 import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
+import { ProportionalRateReduction } from "./prr.js";
 
-export type AckOutcome =
-  | "none"
-  /** Third duplicate ACK: retransmit the first unacknowledged segment (RFC 5681 3.2 step 4). */
-  | "fast-retransmit"
-  /** Partial ACK during recovery: retransmit the next unacknowledged segment (RFC 6582 3.2 step 5). */
-  | "partial-ack";
+export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
 
-const DUPACK_THRESHOLD = 3;
+/** RFC 5681 DupThresh. */
+export const DUPACK_THRESHOLD = 3;
 
 export class CongestionControl {
   cwnd: number;
   ssthresh = Number.MAX_SAFE_INTEGER;
+  /** Duplicate ACKs counted since the last new ACK (the classic detector; RFC 5681 3.2). */
   dupAcks = 0;
-  /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
-  private recover: Seq | undefined;
-  inRecovery = false;
-  /** SACK was negotiated: RFC 6675 recovery (see above). */
+  state: CaState = "open";
+  /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
+  recover: Seq | undefined;
+  /** SACK was negotiated. */
   sack = false;
+  readonly prr = new ProportionalRateReduction();
+  /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
+  private priorCwnd = 0;
+  private priorSsthresh = 0;
+  /**
+   * Retransmissions of the current episode not yet shown spurious by a D-SACK (Linux
+   * undo_retrans); undefined when there is nothing to undo (Linux undo_marker == 0).
+   */
+  undoRetrans: number | undefined;
+  /** Times a reduction was undone (Linux TCPDSACKUndo + TCPLossUndo, for tests and narration). */
+  undos = 0;
   /**
    * Whether the window was the limit (Linux tcp_cwnd_validate / tcp_is_cwnd_limited,
    * RFC 7661's idea): the window grows only while it is what holds the sender back, so
@@ -43,6 +51,7 @@ export class CongestionControl {
   private maxBytesOut = 0;
   /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
   private usageSeq: Seq | undefined;
+
   constructor(
     readonly algorithm: WindowAlgorithm,
     private mss: number,
@@ -51,32 +60,28 @@ export class CongestionControl {
     this.cwnd = initialWindowSegments * mss;
   }
 
+  get inRecovery(): boolean {
+    return this.state === "recovery";
+  }
+
+  /** Recovery, CWR or loss: the window is being reduced or rebuilt, not grown as usual. */
+  get reducing(): boolean {
+    return this.state === "recovery" || this.state === "cwr" || this.state === "loss";
+  }
+
   setMss(mss: number, initialWindowSegments: number): void {
     this.mss = mss;
     this.cwnd = initialWindowSegments * mss;
   }
 
   /**
-   * A cumulative ACK acknowledged `acked` new bytes. `ack` is the new SND.UNA and `flight`
-   * the bytes still outstanding after it.
+   * Window growth for `acked` newly delivered bytes outside recovery (Linux tcp_cong_avoid;
+   * it returns early when !tcp_is_cwnd_limited()). In the loss state (after a timeout) the
+   * window slow-starts back up to ssthresh, as Linux does.
    */
-  onNewAck(now: Millis, acked: number, ack: Seq, _flight: number, srtt: Millis | undefined): AckOutcome {
-    this.dupAcks = 0;
-    if (this.inRecovery) {
-      if (this.recover !== undefined && seqGe(ack, this.recover)) {
-        // Full acknowledgement (RFC 6582 3.2 step 3, option 2, as Linux): cwnd = ssthresh.
-        // Option 1 (flight + 1 MSS) restarts at almost nothing when the pipe drained.
-        this.cwnd = this.ssthresh;
-        this.inRecovery = false;
-        return "none";
-      }
-      // Partial acknowledgement (RFC 6582 step 5): deflate by the amount acked, add back
-      // one MSS. With SACK, cwnd is not inflated in the first place (RFC 6675).
-      if (!this.sack) this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
-      return "partial-ack";
-    }
-    // Linux tcp_cong_avoid() returns early when !tcp_is_cwnd_limited().
-    if (!this.isCwndLimited()) return "none";
+  grow(now: Millis, acked: number, srtt: Millis | undefined): void {
+    if (this.state === "recovery" || this.state === "cwr" || acked <= 0) return;
+    if (!this.isCwndLimited()) return;
     if (this.cwnd < this.ssthresh) {
       // Slow start (RFC 5681 3.1) counting every byte acknowledged, as Linux's
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
@@ -84,28 +89,78 @@ export class CongestionControl {
     } else {
       this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss, srtt);
     }
-    return "none";
+  }
+
+  /** A new cumulative ACK: the duplicate ACK count restarts (RFC 5681 3.2). */
+  onNewAck(): void {
+    this.dupAcks = 0;
   }
 
   /**
-   * A duplicate ACK while data is outstanding (RFC 5681 section 2, or with SACK an ACK
-   * that reported new SACKed data, RFC 6675 section 2). `lost` says the scoreboard already
-   * shows SND.UNA lost (RFC 6675 IsLost: DupThresh segments SACKed above it).
+   * A duplicate ACK while data is outstanding (the classic detector, RFC 5681 3.2 and
+   * RFC 6675 section 5 when `lost` says the scoreboard shows SND.UNA lost). True when
+   * this one starts fast recovery: the caller retransmits SND.UNA.
    */
-  onDuplicateAck(now: Millis, sndMax: Seq, flight: number, lost = false): AckOutcome {
+  onDuplicateAck(now: Millis, sndMax: Seq, flight: number, lost = false): boolean {
     this.dupAcks++;
-    if (this.inRecovery) {
-      if (!this.sack) this.cwnd += this.mss; // RFC 5681 step 4: inflate per segment that left
-      return "none";
+    if (this.state === "recovery" || this.state === "loss") return false;
+    if (this.dupAcks < DUPACK_THRESHOLD && !lost) {
+      this.state = "disorder";
+      return false;
     }
-    if (this.dupAcks < DUPACK_THRESHOLD && !lost) return "none";
-    // RFC 6582 3.2 step 2: only enter recovery if this loss is after the last one.
-    if (this.recover !== undefined && !seqGt(sndMax, this.recover)) return "none";
+    // RFC 6582 3.2 step 2: only a loss after the last episode starts another one.
+    if (this.recover !== undefined && !seqGt(sndMax, this.recover)) return false;
+    this.enterRecovery(now, sndMax, flight);
+    return true;
+  }
+
+  /**
+   * Loss detected (fast retransmit, RACK): ssthresh from the algorithm, PRR from here on
+   * (Linux tcp_enter_recovery + tcp_init_cwnd_reduction).
+   */
+  enterRecovery(now: Millis, sndMax: Seq, flight: number): void {
+    this.saveForUndo();
     this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.prr.start(this.cwnd);
     this.recover = sndMax;
-    this.inRecovery = true;
-    this.cwnd = this.sack ? this.ssthresh : this.ssthresh + DUPACK_THRESHOLD * this.mss;
-    return "fast-retransmit";
+    this.state = "recovery";
+  }
+
+  /** PRR's step for one ACK in recovery (RFC 9937 section 3). */
+  onRecoveryAck(newlyDelivered: number, pipe: number, sndUnaAdvanced: boolean, newlyLost: boolean): void {
+    if (this.state !== "recovery") return;
+    const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.mss, sndUnaAdvanced, newlyLost);
+    if (cwnd !== undefined) this.cwnd = cwnd;
+  }
+
+  /** Bytes sent (new or resent) while the window is being reduced count against PRR. */
+  onSent(bytes: number): void {
+    if (this.state === "recovery") this.prr.onSent(bytes);
+  }
+
+  /**
+   * A cumulative ACK at or beyond `recover` ends recovery or the loss state (RFC 6582
+   * step 3; RFC 9937: cwnd = ssthresh at the end, Linux tcp_end_cwnd_reduction). Returns
+   * true when an episode ended.
+   */
+  maybeEndEpisode(ack: Seq): boolean {
+    if (this.state !== "recovery" && this.state !== "loss") return false;
+    if (this.recover !== undefined && !seqGe(ack, this.recover)) return false;
+    if (this.state === "recovery" && this.ssthresh < Number.MAX_SAFE_INTEGER) this.cwnd = this.ssthresh;
+    this.state = "open";
+    this.dupAcks = 0;
+    return true;
+  }
+
+  /**
+   * A loss repaired by a tail loss probe (RFC 8985 7.4.2, Linux tcp_process_tlp_ack): one
+   * reduction, applied at once (Linux enters CWR and ends it in the same step).
+   */
+  reduceOnce(now: Millis, flight: number): void {
+    this.saveForUndo();
+    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.cwnd = Math.min(this.cwnd, this.ssthresh);
+    this.state = "open";
   }
 
   /**
@@ -131,10 +186,50 @@ export class CongestionControl {
 
   /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */
   onTimeout(now: Millis, sndMax: Seq, flight: number): void {
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode.
+    if (this.state !== "recovery" && this.state !== "loss") this.saveForUndo();
+    if (this.state !== "loss" || this.undoRetrans === undefined) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
-    this.inRecovery = false;
+    this.state = "loss";
     this.recover = sndMax;
+  }
+
+  /** A retransmission left during an episode that could still be undone. */
+  onRetransmit(): void {
+    if (this.undoRetrans !== undefined) this.undoRetrans++;
+  }
+
+  /**
+   * A D-SACK reported one retransmission as unneeded (RFC 3708 section 3.2). When every
+   * retransmission of the episode has been so reported, the reduction was spurious and is
+   * undone (Linux tcp_try_undo_dsack). Returns true when it undid.
+   */
+  onSpuriousRetransmit(): boolean {
+    if (this.undoRetrans === undefined) return false;
+    this.undoRetrans = Math.max(0, this.undoRetrans - 1);
+    if (this.undoRetrans > 0) return false;
+    this.undo();
+    return true;
+  }
+
+  /**
+   * Undo the last reduction (Linux tcp_undo_cwnd_reduction): the window and threshold
+   * come back to what they were, and the episode ends.
+   */
+  undo(): void {
+    if (this.undoRetrans === undefined) return;
+    this.cwnd = Math.max(this.cwnd, this.priorCwnd);
+    this.ssthresh = Math.max(this.ssthresh, this.priorSsthresh);
+    this.undoRetrans = undefined;
+    this.state = "open";
+    this.dupAcks = 0;
+    this.undos++;
+  }
+
+  private saveForUndo(): void {
+    this.priorCwnd = this.cwnd;
+    this.priorSsthresh = this.ssthresh;
+    this.undoRetrans = 0;
   }
 }

@@ -187,6 +187,10 @@ class Builder {
       case "cookie":
         this.attach(e.host, e.time, { text: `SYN cookie ${e.action}`, tone: "info" }, e.tuple);
         return;
+      case "loss":
+        // RACK marks, tail loss probes, D-SACKs and undo (RFC 8985, RFC 2883, RFC 3708).
+        this.attach(e.host, e.time, { text: e.detail, tone: e.action === "rack-lost" || e.action === "tlp-recovery" ? "drop" : "info" }, e.tuple);
+        return;
       case "link": {
         const [from] = e.link.split("->");
         this.closeOpen();
@@ -363,6 +367,12 @@ class Builder {
         break;
       case "keepalive":
         text = `keep-alive timer fired${next !== undefined ? `, next in ${formatDuration(next)}` : ""}`;
+        break;
+      case "tlp":
+        text = "probe timeout (PTO) fired: tail loss probe";
+        break;
+      case "reorder":
+        text = "RACK reordering timer fired";
         break;
       default:
         text = `${e.timer} timer fired`;

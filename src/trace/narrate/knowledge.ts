@@ -108,6 +108,10 @@ export function explainTimer(host: string, timer: string, next: number | undefin
       return `${host}'s peer advertises a zero window: ${host} probes it so a lost window update cannot stall both sides forever (S17).`;
     case "keepalive":
       return `The connection was idle too long: ${host} sends a keep-alive probe (an old sequence number) to see whether the peer is still there (S21).`;
+    case "tlp":
+      return `About two round trips passed with data outstanding and no ACK: ${host} sends a tail loss probe (new data, or its last segment again) so that a lost tail is found by the probe's ACK instead of a much later retransmission timeout (RFC 8985 section 7).`;
+    case "reorder":
+      return `A segment sent after the missing one has been delivered, and the reordering window (a quarter of the minimum RTT) has passed: RACK now deems the missing one lost and ${host} resends it (RFC 8985 section 6).`;
     case "time-wait":
       return `The 2 MSL timer expired.`;
     case "fin-wait-2":

@@ -1,0 +1,257 @@
+/**
+ * What was sent and not yet cumulatively acknowledged, one record per segment, with the
+ * time of its latest transmission: what RACK (RFC 8985 section 5.2, "per-segment
+ * variables") needs and what the sequence-space scoreboard (sack.ts) does not keep.
+ *
+ * Records are in sequence order and stored in a ring of typed arrays, so a bulk sender
+ * allocates nothing per segment. Each record carries the flags Linux keeps in
+ * `TCP_SKB_CB(skb)->sacked`: SACKED, LOST, RETRANS_OUT (a retransmission is in flight,
+ * Linux TCPCB_SACKED_RETRANS) and EVER_RETRANS (Linux TCPCB_EVER_RETRANS, for RACK's
+ * ambiguity rule and Karn).
+ */
+import type { Millis } from "../../env.js";
+import { seqDiff, seqGt, seqLe, seqLt, type Seq } from "../../wire/seq.js";
+
+export const SACKED = 1;
+export const LOST = 2;
+export const RETRANS_OUT = 4;
+export const EVER_RETRANS = 8;
+/** Marked lost at some point of this episode (kept after the resend, as Linux's lost_out counts). */
+export const LOST_ONCE = 16;
+
+/** A record as the loss detectors see it. */
+export interface SentRecord {
+  readonly start: Seq;
+  readonly end: Seq;
+  readonly sentAt: Millis;
+  readonly flags: number;
+}
+
+export class SentLog {
+  private starts = new Float64Array(16);
+  private ends = new Float64Array(16);
+  private times = new Float64Array(16);
+  private flagBits = new Uint8Array(16);
+  private head = 0;
+  private count = 0;
+  /** Bytes marked lost and not retransmitted since: they have left the network (RFC 6675 "pipe"). */
+  lostBytes = 0;
+  /** Records ever retransmitted that are still in the log (0 lets scans stop early). */
+  private retransmittedRecords = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The i-th record in sequence order (0 = the one at SND.UNA). */
+  at(i: number): SentRecord {
+    const k = this.slot(i);
+    return { start: this.starts[k]! as Seq, end: this.ends[k]! as Seq, sentAt: this.times[k]!, flags: this.flagBits[k]! };
+  }
+
+  start(i: number): Seq {
+    return this.starts[this.slot(i)]! as Seq;
+  }
+
+  end(i: number): Seq {
+    return this.ends[this.slot(i)]! as Seq;
+  }
+
+  sentAt(i: number): Millis {
+    return this.times[this.slot(i)]!;
+  }
+
+  flags(i: number): number {
+    return this.flagBits[this.slot(i)]!;
+  }
+
+  /** Segments marked lost and not yet retransmitted (for TCP_INFO's tcpi_lost). */
+  get lostSegments(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if ((this.flagBits[this.slot(i)]! & (LOST | RETRANS_OUT)) === LOST) n++;
+    return n;
+  }
+
+  /** Segments marked lost, resent since or not (Linux lost_out; TCP_INFO's tcpi_lost). */
+  get markedLostSegments(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if ((this.flagBits[this.slot(i)]! & (LOST | LOST_ONCE)) !== 0 && (this.flagBits[this.slot(i)]! & SACKED) === 0) n++;
+    return n;
+  }
+
+  /** Records sent by a retransmission that is still in flight. */
+  get retransOutSegments(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if ((this.flagBits[this.slot(i)]! & RETRANS_OUT) !== 0) n++;
+    return n;
+  }
+
+  /**
+   * Bytes [start, end) left at `now`. New data extends the log; a retransmission restamps
+   * every record it overlaps (so a partly resent record counts as resent, which can only
+   * delay RACK, never make it mark something early).
+   */
+  onSend(start: Seq, end: Seq, now: Millis): void {
+    if (!seqLt(start, end)) return;
+    const last = this.count - 1;
+    if (this.count === 0 || !seqLt(start, this.end(last))) {
+      this.push(start, end, now);
+      return;
+    }
+    for (let i = this.indexOf(start); i < this.count; i++) {
+      const k = this.slot(i);
+      if (!seqLt(this.starts[k]! as Seq, end)) break;
+      const f = this.flagBits[k]!;
+      if ((f & SACKED) !== 0) continue;
+      if ((f & (LOST | RETRANS_OUT)) === LOST) this.lostBytes -= this.length(k);
+      if ((f & EVER_RETRANS) === 0) this.retransmittedRecords++;
+      this.flagBits[k] = (f & ~LOST) | RETRANS_OUT | EVER_RETRANS;
+      this.times[k] = now;
+    }
+    if (seqGt(end, this.end(last))) this.push(this.end(last), end, now);
+  }
+
+  /**
+   * Cumulative ACK up to `una`: drops the records it covers and calls `delivered` for each
+   * one that had not been SACKed (newly delivered, for RACK's update).
+   */
+  onAck(una: Seq, delivered: (start: Seq, end: Seq, sentAt: Millis, flags: number) => void): void {
+    while (this.count > 0) {
+      const k = this.head;
+      const end = this.ends[k]! as Seq;
+      if (seqLe(end, una)) {
+        const f = this.flagBits[k]!;
+        if ((f & SACKED) === 0) delivered(this.starts[k]! as Seq, end, this.times[k]!, f);
+        this.forget(k);
+        continue;
+      }
+      if (seqGt(una, this.starts[k]! as Seq)) {
+        // An ACK inside a record: the rest of it is still outstanding.
+        if ((this.flagBits[k]! & (LOST | RETRANS_OUT | SACKED)) === LOST) this.lostBytes -= seqDiff(una, this.starts[k]! as Seq);
+        this.starts[k] = una;
+      }
+      break;
+    }
+  }
+
+  /**
+   * The receiver holds [left, right): marks the records inside it SACKED and calls
+   * `delivered` for each newly SACKed one.
+   */
+  onSack(left: Seq, right: Seq, delivered: (start: Seq, end: Seq, sentAt: Millis, flags: number) => void): void {
+    for (let i = this.indexOf(left); i < this.count; i++) {
+      const k = this.slot(i);
+      const s = this.starts[k]! as Seq;
+      const e = this.ends[k]! as Seq;
+      if (!seqLt(s, right)) break;
+      const f = this.flagBits[k]!;
+      if ((f & SACKED) !== 0 || seqLt(s, left) || seqGt(e, right)) continue;
+      if ((f & (LOST | RETRANS_OUT)) === LOST) this.lostBytes -= seqDiff(e, s);
+      this.flagBits[k] = (f | SACKED) & ~(LOST | RETRANS_OUT);
+      delivered(s, e, this.times[k]!, f);
+    }
+  }
+
+  /**
+   * The part of [left, right) made of whole records, or undefined. Linux applies a SACK
+   * block only to whole segments (tcp_match_skb_to_sack rounds to the MSS), so one byte
+   * SACKed inside a segment changes nothing.
+   */
+  wholeRecords(left: Seq, right: Seq): { left: Seq; right: Seq } | undefined {
+    let i = this.indexOf(left);
+    if (i < this.count && seqLt(this.start(i), left)) i++;
+    let j = this.indexOf(right);
+    if (j >= this.count || !seqLe(this.end(j), right)) j--;
+    if (i >= this.count || j < i) return undefined;
+    return { left: this.start(i), right: this.end(j) };
+  }
+
+  /** RACK or the RTO declared record i lost; returns the bytes newly counted as lost. */
+  markLost(i: number): number {
+    const k = this.slot(i);
+    const f = this.flagBits[k]!;
+    if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) return 0;
+    this.flagBits[k] = (f | LOST | LOST_ONCE) & ~RETRANS_OUT;
+    const n = this.length(k);
+    this.lostBytes += n;
+    return n;
+  }
+
+  /** After a timeout every outstanding byte is resent from SND.UNA: the lost marks are moot. */
+  clearLost(): void {
+    for (let i = 0; i < this.count; i++) {
+      const k = this.slot(i);
+      this.flagBits[k] = this.flagBits[k]! & ~(LOST | RETRANS_OUT | LOST_ONCE);
+    }
+    this.lostBytes = 0;
+  }
+
+  /** The first record at or after `from` marked lost and not yet resent, or -1. */
+  nextLost(from: Seq): number {
+    for (let i = this.indexOf(from); i < this.count; i++) {
+      if ((this.flagBits[this.slot(i)]! & (LOST | RETRANS_OUT | SACKED)) === LOST) return i;
+    }
+    return -1;
+  }
+
+  /** True when a scan for records sent before time `t` may stop at the first one sent after it. */
+  get timeOrdered(): boolean {
+    return this.retransmittedRecords === 0;
+  }
+
+  /** Index of the record containing `seq` (or the first after it). */
+  indexOf(seq: Seq): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLe(this.end(mid), seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  clear(): void {
+    this.head = this.count = this.lostBytes = this.retransmittedRecords = 0;
+  }
+
+  private length(k: number): number {
+    return seqDiff(this.ends[k]! as Seq, this.starts[k]! as Seq);
+  }
+
+  private slot(i: number): number {
+    const k = this.head + i;
+    return k < this.starts.length ? k : k - this.starts.length;
+  }
+
+  private forget(k: number): void {
+    const f = this.flagBits[k]!;
+    if ((f & (LOST | RETRANS_OUT | SACKED)) === LOST) this.lostBytes -= this.length(k);
+    if ((f & EVER_RETRANS) !== 0) this.retransmittedRecords--;
+    this.head = k + 1 === this.starts.length ? 0 : k + 1;
+    this.count--;
+  }
+
+  private push(start: Seq, end: Seq, now: Millis): void {
+    if (this.count === this.starts.length) this.grow();
+    const k = this.slot(this.count);
+    this.starts[k] = start;
+    this.ends[k] = end;
+    this.times[k] = now;
+    this.flagBits[k] = 0;
+    this.count++;
+  }
+
+  private grow(): void {
+    const n = this.starts.length * 2;
+    const copy = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
+      for (let i = 0; i < this.count; i++) b[i] = a[this.slot(i)]!;
+      return b;
+    };
+    this.starts = copy(this.starts, new Float64Array(n));
+    this.ends = copy(this.ends, new Float64Array(n));
+    this.times = copy(this.times, new Float64Array(n));
+    this.flagBits = copy(this.flagBits, new Uint8Array(n));
+    this.head = 0;
+  }
+}

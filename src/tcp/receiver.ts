@@ -1,0 +1,153 @@
+/**
+ * The receiving side of a connection: the receive sequence variables, reassembly into the
+ * receive buffer (RFC 9293 3.10.7.4 "seventh"), when to acknowledge (RFC 9293 3.8.6.3,
+ * RFC 5681 4.2, with Linux's quick-ACK start), the window we offer, and the SACK and D-SACK
+ * blocks our ACKs carry (RFC 2018, RFC 2883).
+ *
+ * It decides; the connection sends. `ackNow` asks for an immediate ACK and `delayAck()`'s
+ * answer for the delayed-ACK timer.
+ */
+import type { Millis } from "../env.js";
+import type { SackBlock } from "../wire/tcp.js";
+import { seqAdd, seqDiff, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import type { TcpConfig } from "./config.js";
+import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
+import { ReceiveWindow } from "./receive-window.js";
+
+/** Linux TCP_MAX_QUICKACKS. */
+const MAX_QUICKACKS = 16;
+
+export class Receiver {
+  irs: Seq = 0 as Seq;
+  rcvNxt: Seq = 0 as Seq;
+  /** The peer's FIN has been received and every byte before it delivered to the buffer. */
+  peerFinished = false;
+  readonly buffer: ReceiveBuffer;
+  /** The window we offer (acceptability, advertisement, updates). */
+  readonly window: ReceiveWindow;
+  /** An ACK must go out at the next flush. */
+  ackNow = false;
+  /** In-order bytes received since our last ACK. */
+  private unackedBytes = 0;
+  /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
+  private quickAcks: number;
+  /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
+  lastAckSent: Seq = 0 as Seq;
+  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
+  private lastOutOfOrder: Seq | undefined;
+  /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
+  private dsack: SackBlock | undefined;
+  bytesReceived = 0;
+
+  constructor(
+    private readonly config: TcpConfig,
+    mtuPayload: number,
+  ) {
+    this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
+    this.window = new ReceiveWindow(this.buffer, mtuPayload);
+    this.quickAcks = config.quickAcks;
+  }
+
+  /** The peer's SYN arrived: its sequence space starts here. */
+  onSyn(seq: Seq): void {
+    this.irs = seq;
+    this.rcvNxt = seqAdd(seq, 1);
+  }
+
+  /**
+   * Stores in-window payload starting at `seq` (already trimmed to the window). Returns how
+   * it was stored; whether to ACK now or start the delayed-ACK timer is set here.
+   */
+  insert(seq: Seq, data: Uint8Array, mtuPayload: number): InsertResult {
+    const hadGap = this.buffer.outOfOrderRanges > 0;
+    // Part of it was received before: report that part (RFC 2883 section 4.1.1).
+    if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
+    const { result, rcvNxt } = this.buffer.insert(this.rcvNxt, seq, data);
+    this.window.notePayload(data.length, mtuPayload);
+    switch (result) {
+      case "in-order": {
+        const advanced = seqDiff(rcvNxt, this.rcvNxt);
+        this.rcvNxt = rcvNxt;
+        this.bytesReceived += advanced;
+        this.unackedBytes += advanced;
+        // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment.
+        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.window.peerMss) {
+          if (this.quickAcks > 0) this.quickAcks--;
+          this.ackNow = true;
+        }
+        break;
+      }
+      case "out-of-order":
+        this.lastOutOfOrder = seq;
+        this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
+        break;
+      case "duplicate":
+        this.noteDuplicate(seq, seqAdd(seq, data.length));
+        this.ackNow = true;
+        break;
+      case "ooo-limit":
+        this.ackNow = true;
+        break;
+    }
+    return result;
+  }
+
+  /** In-order data is waiting for an ACK that is not due yet: the delayed-ACK timer should run. */
+  get wantsDelayedAck(): boolean {
+    return !this.ackNow && this.unackedBytes > 0;
+  }
+
+  /**
+   * A segment wholly below RCV.NXT (a retransmission of data we have): ACK it at once with
+   * a D-SACK block, and leave delayed ACKs for a while, as Linux's tcp_send_dupack does
+   * (the sender is evidently missing our ACKs).
+   */
+  onOldSegment(seq: Seq, end: Seq): void {
+    this.noteDuplicate(seq, seqLe(end, this.rcvNxt) ? end : this.rcvNxt);
+    // Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): half a window's segments, 2..16.
+    const quick = Math.min(Math.max(Math.floor(this.window.size(this.rcvNxt) / (2 * this.window.fullSegment)), 2), MAX_QUICKACKS);
+    this.quickAcks = Math.max(this.quickAcks, quick);
+    this.ackNow = true;
+  }
+
+  private noteDuplicate(left: Seq, right: Seq): void {
+    if (this.config.dsack && seqLt(left, right)) this.dsack = { left, right };
+  }
+
+  /** The FIN's sequence number was reached: it takes one. */
+  consumeFin(): void {
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.peerFinished = true;
+    this.ackNow = true;
+  }
+
+  /** An ACK carrying RCV.NXT went out: everything received so far is acknowledged. */
+  onAckSent(ack: Seq): void {
+    this.lastAckSent = ack;
+    this.ackNow = false;
+    this.unackedBytes = 0;
+    this.dsack = undefined;
+  }
+
+  /** SACK blocks for an ACK (RFC 2018 4): a D-SACK block first (RFC 2883), then the newest range, then the others. */
+  sackBlocks(maxBlocks: number): SackBlock[] | undefined {
+    const dsack = this.dsack;
+    if (this.buffer.outOfOrderRanges === 0) return dsack === undefined ? undefined : [dsack];
+    const blocks = this.buffer.outOfOrderBlocks();
+    const newest = this.lastOutOfOrder;
+    const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
+    const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
+    if (dsack !== undefined) ordered.unshift(dsack);
+    return ordered.slice(0, maxBlocks);
+  }
+
+  /** SACK blocks the next ACK will carry (for the option space they take). */
+  get sackBlockCount(): number {
+    return this.buffer.outOfOrderBlockCount + (this.dsack !== undefined ? 1 : 0);
+  }
+
+  /** Time the delayed-ACK timer should fire for data received at `now`. */
+  delayedAckAt(now: Millis): Millis {
+    return now + this.config.delayedAckTimeout;
+  }
+}

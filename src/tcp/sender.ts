@@ -1,0 +1,677 @@
+/**
+ * The sending side of a connection: the send sequence variables (RFC 9293 3.3.1),
+ * segmentation with Nagle and sender SWS avoidance, the retransmission timer (RFC 6298),
+ * zero-window probing, and loss recovery: RACK-TLP (RFC 8985) or duplicate-ACK counting
+ * (RFC 5681 / RFC 6675, Linux's tcp_recovery=0), PRR (RFC 9937), D-SACK undo (RFC 3708).
+ *
+ * The state machine (connection.ts) decides when ACKs are processed and what the state
+ * allows; this module decides what to send and when to resend. It reaches the wire and
+ * the timers only through `SenderHost`.
+ */
+import type { Millis } from "../env.js";
+import type { LossAction, TraceSink } from "../trace/events.js";
+import type { FourTuple } from "../trace/events.js";
+import { ACK, FIN, PSH, type SackBlock, type TcpSegment } from "../wire/tcp.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import type { TcpConfig } from "./config.js";
+import { Reno } from "./congestion/algorithm.js";
+import { Cubic } from "./congestion/cubic.js";
+import { CongestionControl } from "./congestion/recovery.js";
+import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
+import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
+import { TailLossProbe } from "./loss/tlp.js";
+import { PushMarks } from "./push-marks.js";
+import { RttEstimator } from "./rtt.js";
+import { Scoreboard, splitDsack } from "./sack.js";
+import { EMPTY, SendBuffer } from "./send-buffer.js";
+import type { TimerSet, TimerSlot } from "./timers.js";
+
+/** What the sender needs from its connection. */
+export interface SenderHost {
+  readonly trace: TraceSink;
+  readonly hostName: string;
+  readonly tuple: FourTuple;
+  readonly timers: TimerSet;
+  /** Sends a segment of our stream; the connection adds ACK, window and options. */
+  emitData(now: Millis, flags: number, seq: Seq, payload: Uint8Array, retransmit: boolean): void;
+  armTimer(now: Millis, slot: TimerSlot, at: Millis): void;
+  cancelTimer(now: Millis, slot: TimerSlot): void;
+  /** Send space opened: the application may write again. */
+  wake(): void;
+  /** Payload that fits the next segment (the SACK blocks we send take option space). */
+  segmentMss(): number;
+}
+
+/** How an incoming ACK relates to what was sent, as processAck classifies it. */
+export interface AckInfo {
+  /** The segment carried no data, SYN or FIN: it can be a duplicate ACK. */
+  pureAck: boolean;
+  /** The window field, already scaled (for the "same window" rule of RFC 5681). */
+  window: number;
+  /** RTT from the echoed timestamp, if the ACK may be timed by it. */
+  echoedRtt: (ackCoversRetransmission: boolean) => Millis | undefined;
+}
+
+export class Sender {
+  readonly iss: Seq;
+  sndUna: Seq;
+  sndNxt: Seq;
+  /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
+  sndMax: Seq;
+  sndWnd = 0;
+  private sndWl1: Seq = 0 as Seq;
+  private sndWl2: Seq = 0 as Seq;
+  maxSndWnd = 0;
+  /** Sequence number of sendBuffer's first byte. */
+  sndBufSeq: Seq;
+  finQueued = false;
+  /** Largest payload we put in one segment. */
+  sendMss: number;
+  noDelay: boolean;
+  /** Consecutive expiries of the current timer (RTO or persist). */
+  retries = 0;
+  /** Payload bytes the peer has acknowledged. */
+  bytesAcked = 0;
+
+  readonly sendBuffer: SendBuffer;
+  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
+  private readonly pushMarks: PushMarks;
+  readonly rtt: RttEstimator;
+  readonly congestion: CongestionControl;
+  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
+  scoreboard: Scoreboard | undefined;
+  /** Every segment in flight with its send time (RACK's per-segment state). */
+  readonly log = new SentLog();
+  readonly rack = new Rack();
+  readonly tlp = new TailLossProbe();
+  /** SACK was negotiated. */
+  sack = false;
+  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
+  private highRxt: Seq = 0 as Seq;
+  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
+  private sndSml: Seq;
+  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
+  private retransmittedUpTo: Seq;
+  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
+  private renoSacked = 0;
+  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo. */
+  private undoMarker: Seq | undefined;
+  /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
+  retransmitting = false;
+  /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
+  private forceOne = false;
+  /** A probe is being sent: the timer is set once it has gone. */
+  private probing = false;
+  /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
+  timed: { end: Seq; at: Millis } | undefined;
+  /** Segments of data sent at `burstAt` so far (one instant's transmissions are a burst). */
+  private burstSegments = 0;
+  private burstAt = -1;
+
+  constructor(
+    private readonly host: SenderHost,
+    private readonly config: TcpConfig,
+    iss: Seq,
+  ) {
+    this.iss = iss;
+    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = iss;
+    this.sndBufSeq = seqAdd(iss, 1);
+    this.sendMss = config.defaultMss;
+    this.noDelay = config.noDelay;
+    this.sendBuffer = new SendBuffer(config.sendBufferSize);
+    this.pushMarks = new PushMarks(this.sndBufSeq);
+    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    const algorithm = config.congestionControl === "reno" ? new Reno() : new Cubic();
+    this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The application's bytes
+
+  /** Queues bytes; returns how many fit. */
+  queue(data: Uint8Array): number {
+    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    const n = this.sendBuffer.append(data);
+    if (n > 0) this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd);
+    return n;
+  }
+
+  /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
+  setMss(mss: number): void {
+    this.sendMss = mss;
+    this.congestion.setMss(mss, this.config.initialCwndSegments);
+  }
+
+  /** Our FIN has been sent and acknowledged. */
+  finAcked(): boolean {
+    return this.finQueued && seqGt(this.sndUna, this.finSeq());
+  }
+
+  /** Sequence number our FIN occupies (valid once a FIN is queued: no data follows it). */
+  finSeq(): Seq {
+    return seqAdd(this.sndBufSeq, this.sendBuffer.length);
+  }
+
+  flightSize(): number {
+    return seqDiff(this.sndMax, this.sndUna);
+  }
+
+  /**
+   * Bytes in the network (RFC 6675 "pipe", Linux tcp_packets_in_flight): sent up to SND.NXT,
+   * less what the receiver holds (SACKed, or one segment per duplicate ACK without SACK)
+   * and what was declared lost and not yet resent.
+   */
+  pipe(): number {
+    const flight = seqDiff(this.sndNxt, this.sndUna);
+    if (this.scoreboard === undefined) return Math.max(0, flight - this.renoSacked - this.log.lostBytes);
+    return Math.max(0, flight - this.scoreboard.sackedBelow(this.sndNxt) - this.log.lostBytes);
+  }
+
+  /** RACK and TLP run when SACK is on and the settings allow (Linux tcp_recovery, tcp_early_retrans). */
+  private get rackOn(): boolean {
+    return this.sack && this.config.rack;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ACK processing (RFC 9293 3.10.7.4 "fifth", after the connection's validity checks)
+
+  /**
+   * The sender's part of an acceptable ACK: SACK and D-SACK, cumulative acknowledgement,
+   * duplicate ACKs, loss detection and the window reduction, and the timer that watches
+   * what is still in flight.
+   */
+  onAck(now: Millis, seg: TcpSegment, info: AckInfo, sndShift: number): void {
+    const ack = seg.ack;
+    const oldWindow = this.sndWnd;
+    // The peer answers our zero-window probes: it is alive, however long its window stays
+    // closed (RFC 1122 4.2.2.17; Linux resets icsk_probes_out on every ACK).
+    if (this.host.timers.persist !== Infinity) this.retries = 0;
+    const priorUna = this.sndUna;
+    let delivered = 0;
+    let newlySacked = false;
+    let dsack: SackBlock | undefined;
+    const priorFack = this.rack.fack;
+    let lowSeq: Seq | undefined;
+    const onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
+      if ((flags & EVER_RETRANS) === 0 && (lowSeq === undefined || seqLt(start, lowSeq))) lowSeq = start;
+      this.rack.onDelivered(now, end, sentAt, flags, this.rtt.minRtt);
+    };
+    if (this.sack && seg.options.sackBlocks !== undefined) {
+      const split = splitDsack(seg.options.sackBlocks, ack);
+      dsack = split.dsack;
+      this.scoreboard ??= new Scoreboard();
+      const before = this.scoreboard.sackedBytes;
+      const whole: SackBlock[] = [];
+      for (const b of split.blocks) {
+        const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
+        if (w === undefined) continue;
+        whole.push(w);
+        this.log.onSack(w.left, w.right, onDelivered);
+      }
+      this.scoreboard.update(whole, this.sndUna, this.sndMax);
+      delivered += this.scoreboard.sackedBytes - before;
+      newlySacked = this.scoreboard.sackedBytes > before;
+    }
+    if (seqGt(ack, this.sndUna)) {
+      this.log.onAck(ack, onDelivered);
+      delivered += this.ackNewData(now, ack, info.echoedRtt(!seqLe(this.retransmittedUpTo, this.sndUna)));
+    } else if (info.pureAck && ack === this.sndUna && this.sndMax !== this.sndUna) {
+      // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
+      // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
+      if (info.window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
+    }
+    if (lowSeq !== undefined) this.rack.onReordering(lowSeq, priorFack, this.sendMss);
+    this.updateWindow(seg, false, sndShift);
+    if (dsack !== undefined) this.onDsack(now, dsack);
+    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, info.window !== oldWindow);
+  }
+
+  /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
+  private ackNewData(now: Millis, ack: Seq, echoedRtt: Millis | undefined): number {
+    let acked = seqDiff(ack, this.sndUna);
+    if (this.sndUna === this.iss) acked--; // our SYN
+    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
+    this.sendBuffer.consume(dataAcked);
+    this.pushMarks.acked(seqAdd(this.sndBufSeq, dataAcked));
+    this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
+    this.bytesAcked += dataAcked;
+    if (dataAcked > 0) this.host.wake(); // send space opened
+    this.sndUna = ack;
+    if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    // Bytes the peer had already SACKed were counted as delivered then: window growth
+    // counts only what this ACK newly delivers (Linux tcp_ack's acked_sacked).
+    const alreadySacked = this.scoreboard?.sackedBelow(ack) ?? Math.min(this.renoSacked, Math.max(acked, 0));
+    this.renoSacked = Math.max(0, this.renoSacked - Math.max(acked, 0));
+    this.scoreboard?.prune(ack);
+    this.retries = 0;
+    const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
+    const sample = echoedRtt ?? timedRtt;
+    if (sample !== undefined) {
+      this.rtt.sample(sample, this.sndUna, this.sndNxt);
+      if (timedRtt !== undefined) this.timed = undefined;
+      if (this.host.trace.enabled) {
+        this.host.trace.emit({
+          type: "rtt", time: now, host: this.host.hostName, tuple: this.host.tuple,
+          sample, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+        });
+      }
+    } else {
+      this.rtt.resetBackoff();
+    }
+    this.congestion.onNewAck();
+    return Math.max(acked - alreadySacked, 0);
+  }
+
+  /**
+   * A duplicate ACK (RFC 5681 section 2). Without RACK it is the loss signal: the third
+   * starts fast retransmit (RFC 5681 3.2), or with SACK as soon as the scoreboard shows
+   * SND.UNA lost (RFC 6675 IsLost). Returns the bytes it stands for as delivered.
+   */
+  private onDuplicateAck(now: Millis): number {
+    let delivered = 0;
+    if (this.scoreboard === undefined) {
+      // Without SACK each duplicate stands for one segment received (tcp_add_reno_sack).
+      const room = Math.max(0, this.flightSize() - this.sendMss - this.renoSacked);
+      delivered = Math.min(this.sendMss, room);
+      this.renoSacked += delivered;
+    }
+    if (this.rackOn) {
+      this.congestion.dupAcks++;
+      if (this.congestion.state === "open") this.congestion.state = "disorder";
+      return delivered;
+    }
+    const lost = this.scoreboard !== undefined && this.scoreboard.sackedBytes >= 3 * this.sendMss;
+    if (this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize(), lost)) {
+      this.startEpisode();
+      this.traceLoss(now, "recovery", `${this.congestion.dupAcks} duplicate ACKs: fast retransmit`);
+      this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
+      this.highRxt = this.sndUna;
+      this.retransmitAt(now, this.sndUna);
+    } else if (this.congestion.inRecovery && this.scoreboard !== undefined) {
+      this.retransmitNextHole(now);
+    }
+    return delivered;
+  }
+
+  /** A D-SACK block (RFC 2883): a segment arrived twice. */
+  private onDsack(now: Millis, block: SackBlock): void {
+    this.traceLoss(now, "dsack", `D-SACK ${seqDiff(block.right, block.left)} bytes: a segment arrived twice`);
+    // RFC 3708 3.2 / Linux tcp_sacktag_write_queue: a duplicate of data resent in this
+    // episode shows that resending was unnecessary.
+    if (this.undoMarker !== undefined && seqGt(block.right, this.undoMarker) && this.congestion.onSpuriousRetransmit()) {
+      this.undoMarker = undefined;
+      this.traceLoss(now, "undo", "every retransmission was D-SACKed: the reduction is undone");
+      this.traceCwnd(now, "undo (D-SACK)");
+    }
+  }
+
+  /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */
+  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
+    const ack = seg.ack;
+    const unaAdvanced = seqGt(this.sndUna, priorUna);
+    if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
+    // The probe's fate (RFC 8985 7.4.2).
+    const probeRepairedLoss = this.tlp.onAck({
+      ack,
+      dsackForProbe: dsack !== undefined && this.tlp.highSeq !== undefined && seqLe(dsack.right, this.tlp.highSeq),
+      notPureDuplicate: unaAdvanced || newlySacked || windowChanged || seg.payload.length > 0,
+    });
+    if (probeRepairedLoss && !this.congestion.reducing) {
+      this.congestion.reduceOnce(now, this.flightSize());
+      this.traceLoss(now, "tlp-recovery", "the probe's ACK shows one segment was lost: window reduced once");
+      this.traceCwnd(now, "loss repaired by tail loss probe");
+    }
+    if (this.congestion.maybeEndEpisode(ack)) {
+      // The undo state outlives the episode: a D-SACK arriving after it can still show
+      // the retransmissions were spurious (Linux keeps undo_marker; TCPDSACKUndo in Open).
+      this.rack.onRecoveryExit();
+      this.traceCwnd(now, "recovery complete");
+    } else if (this.congestion.state === "disorder" && this.scoreboard?.empty !== false && this.renoSacked === 0 && unaAdvanced) {
+      this.congestion.state = "open";
+    }
+    let newlyLost = false;
+    // In the loss state (after a timeout) everything outstanding is being resent from
+    // SND.UNA already; RACK resumes once that episode ends.
+    if (this.rackOn && this.congestion.state !== "loss") newlyLost = this.detectLoss(now, false);
+    if (this.congestion.inRecovery) {
+      this.congestion.onRecoveryAck(delivered, this.pipe(), unaAdvanced, newlyLost);
+      if (delivered > 0) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
+      // NewReno without RACK: a partial ACK means the next segment was lost too (RFC 6582 3.2 step 5).
+      if (!this.rackOn && unaAdvanced) this.onPartialAck(now);
+    } else if (unaAdvanced && (!this.congestion.reducing || this.congestion.state === "loss")) {
+      // Linux tcp_may_raise_cwnd: only when data is cumulatively acknowledged, then by
+      // everything this ACK delivered (ACKed and SACKed).
+      this.congestion.grow(now, delivered, this.rtt.srtt);
+      if (delivered > 0) this.traceCwnd(now, "ACK");
+    }
+    // New data may go out after the ACK; the timer watching the flight is set then (flush).
+    if (this.sndUna === this.sndMax) {
+      this.host.cancelTimer(now, "rto");
+      this.host.cancelTimer(now, "tlp");
+      this.host.cancelTimer(now, "reorder");
+    } else if (unaAdvanced || (this.host.timers.rto === Infinity && this.host.timers.tlp === Infinity)) {
+      // Linux FLAG_SET_XMIT_TIMER: only an ACK of new data moves the timer.
+      this.armRtoOrProbe(now, true);
+    }
+  }
+
+  /**
+   * RACK (RFC 8985 6.2 step 5): marks overdue segments lost, arms the reordering timer for
+   * the rest, and starts recovery on the first loss. Returns true when something was marked.
+   */
+  private detectLoss(now: Millis, timerFired: boolean): boolean {
+    const sackedSegments = this.scoreboard === undefined ? 0 : Math.floor(this.scoreboard.sackedBytes / this.sendMss);
+    const reoWnd = this.rack.reorderWindow(this.congestion.inRecovery || this.congestion.state === "loss", sackedSegments, this.rtt.minRtt, this.rtt.srtt);
+    const found = this.rack.detectLoss(this.log, now, reoWnd, timerFired);
+    if (found.timeout > 0) this.host.armTimer(now, "reorder", now + found.timeout + REO_TIMEOUT_SLACK);
+    else this.host.cancelTimer(now, "reorder");
+    if (found.lostSegments === 0) return false;
+    this.traceLoss(now, "rack-lost", `RACK: ${found.lostSegments} segment${found.lostSegments === 1 ? "" : "s"} lost: not delivered within RACK.rtt + reordering window (${fmt(this.rack.rtt)} + ${fmt(reoWnd)} ms) although sent no later than one that was`);
+    if (this.congestion.state !== "recovery" && this.congestion.state !== "loss") {
+      this.congestion.enterRecovery(now, this.sndMax, this.flightSize());
+      this.startEpisode();
+      this.highRxt = this.sndUna;
+      this.traceLoss(now, "recovery", "fast recovery (RACK)");
+      this.traceCwnd(now, "RACK: loss detected, fast recovery");
+      if (timerFired) this.congestion.onRecoveryAck(this.sendMss, this.pipe(), false, true);
+    }
+    return true;
+  }
+
+  /** The reordering timer fired (RFC 8985 6.3, Linux tcp_rack_reo_timeout). */
+  onReorderTimeout(now: Millis): void {
+    this.detectLoss(now, true);
+    this.armRtoOrProbe(now, false);
+  }
+
+  private startEpisode(): void {
+    this.undoMarker = this.sndUna;
+    this.tlp.reset();
+  }
+
+  /** RFC 9293 3.10.7.4 "fifth": window update when the segment is newer than the last one used. */
+  updateWindow(seg: TcpSegment, isSyn: boolean, sndShift: number): void {
+    if (isSyn || seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
+      // RFC 7323 2.2: the window field of a SYN is never scaled.
+      this.sndWnd = isSyn ? seg.window : seg.window << sndShift;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+      if (this.sndWnd > 0 && this.host.timers.persist !== Infinity) {
+        this.host.timers.persist = Infinity;
+        this.retries = 0;
+      }
+    }
+  }
+
+  /** Our SYN was acknowledged (SYN_SENT -> ESTABLISHED, or a simultaneous open). */
+  synAcked(now: Millis, ack: Seq, echoedRtt?: Millis): void {
+    this.ackNewData(now, ack, echoedRtt);
+    this.host.cancelTimer(now, "rto");
+  }
+
+  /** A cookie ACK completed a handshake for which no state was kept. */
+  resumeAfterCookie(): void {
+    this.sndUna = this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Timers
+
+  /**
+   * What watches the flight after an ACK or a transmission: a tail loss probe when RACK-TLP
+   * may probe (RFC 8985 7.2; Linux tcp_schedule_loss_probe: SACK, not in recovery, data
+   * out), otherwise the RTO. `restart` rearms an RTO that is already running.
+   */
+  armRtoOrProbe(now: Millis, restart: boolean): void {
+    if (this.sndUna === this.sndMax) return;
+    // Linux tcp_rto_delta_us: when not restarted, the RTO runs from the oldest segment's send time.
+    const rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
+    const mayProbe = this.rackOn && this.config.tlp && this.tlp.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
+    if (mayProbe) {
+      const segmentsOut = Math.max(1, this.log.size);
+      const pto = this.tlp.timeout(this.rtt.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
+      this.host.cancelTimer(now, "rto");
+      this.host.armTimer(now, "tlp", now + pto);
+      return;
+    }
+    this.host.cancelTimer(now, "tlp");
+    if (restart || this.host.timers.rto === Infinity) this.host.armTimer(now, "rto", rtoAt);
+  }
+
+  /**
+   * The probe timeout (RFC 8985 7.3, Linux tcp_send_loss_probe): new data if the window
+   * allows, else the last segment again; then the RTO watches.
+   */
+  onProbeTimeout(now: Millis): void {
+    if (this.tlp.highSeq !== undefined || this.congestion.reducing) {
+      this.host.armTimer(now, "rto", now + this.rtt.rto);
+      return;
+    }
+    const before = this.sndMax;
+    this.probing = true;
+    const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
+    if (unsent > 0 && this.sndWnd - seqDiff(this.sndNxt, this.sndUna) >= Math.min(unsent, this.host.segmentMss())) {
+      this.forceOne = true;
+      this.sendNextSegment(now);
+      this.forceOne = false;
+    }
+    let probed = seqGt(this.sndMax, before);
+    if (probed) {
+      this.tlp.onProbeSent(this.sndNxt, false);
+      this.traceLoss(now, "tlp", "tail loss probe: new data");
+    } else if (this.log.size > 0) {
+      const last = this.log.size - 1;
+      const end = this.log.end(last);
+      const start = seqMax(seqMax(this.log.start(last), seqAdd(end, -this.host.segmentMss())), this.sndUna);
+      this.retransmitRange(now, start, end);
+      this.tlp.onProbeSent(this.sndNxt, true);
+      this.traceLoss(now, "tlp", `tail loss probe: last segment again (${seqDiff(end, start)} bytes)`);
+      probed = true;
+    }
+    this.probing = false;
+    // Linux tcp_rearm_rto: from now after a probe, else from the oldest segment's send time.
+    const from = probed || this.log.size === 0 ? now : Math.max(now, this.log.sentAt(0));
+    this.host.armTimer(now, "rto", from + this.rtt.rto);
+  }
+
+  /** RFC 6298 5.4 - 5.6 for data: back off, collapse the window, resend from SND.UNA. */
+  onRetransmitTimeout(now: Millis): void {
+    this.rtt.backOff();
+    this.timed = undefined; // Karn's rule
+    if (this.congestion.state !== "loss") this.startEpisode();
+    this.congestion.onTimeout(now, this.sndMax, this.flightSize());
+    this.tlp.reset();
+    this.log.clearLost();
+    this.renoSacked = 0;
+    this.highRxt = this.sndUna;
+    this.host.cancelTimer(now, "reorder");
+    this.traceCwnd(now, "retransmission timeout");
+    this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
+  }
+
+  /** Zero-window probe (RFC 9293 3.8.6.1, S17): data waits, the window is closed, nothing in flight. */
+  maybeArmPersist(now: Millis): void {
+    const pending = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
+    const t = this.host.timers;
+    if (pending > 0 && this.sndWnd === 0 && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity) {
+      this.host.armTimer(now, "persist", now + this.rtt.rto);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Output
+
+  /** Sends what recovery, the windows, Nagle and SWS avoidance allow. Returns whether anything went. */
+  transmit(now: Millis): boolean {
+    let sent = false;
+    if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
+    let sentNew = false;
+    for (;;) {
+      const n = this.sendNextSegment(now);
+      if (n === 0) break;
+      sent = sentNew = true;
+    }
+    // Linux tcp_write_xmit ends with tcp_schedule_loss_probe: new data moves the probe.
+    if (sentNew) this.armRtoOrProbe(now, false);
+    if (sent) {
+      const flight = this.flightSize();
+      const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
+      this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.congestion.cwnd);
+    } else {
+      this.maybeArmPersist(now);
+    }
+    return sent;
+  }
+
+  /** RFC 6675 NextSeg rule 1 with RACK's marks (Linux tcp_xmit_retransmit_queue): lost segments first, as cwnd allows. */
+  private retransmitLost(now: Millis): boolean {
+    let sent = false;
+    let i = this.log.nextLost(this.sndUna);
+    while (i >= 0 && this.pipe() < this.congestion.cwnd) {
+      const start = this.log.start(i);
+      const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
+      this.retransmitRange(now, start, end);
+      sent = true;
+      i = this.log.nextLost(end);
+    }
+    return sent;
+  }
+
+  /** Sends one segment of new (or, after a timeout, resent) data and/or FIN. Returns its length. */
+  private sendNextSegment(now: Millis): number {
+    // Resending after a timeout: skip what the receiver reported holding (SACK).
+    if (seqLt(this.sndNxt, this.sndMax)) {
+      const sackedEnd = this.scoreboard?.sackedUntil(this.sndNxt);
+      if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
+    }
+    const offset = seqDiff(this.sndNxt, this.sndBufSeq);
+    const pending = this.sendBuffer.length - Math.max(offset, 0);
+    const flight = seqDiff(this.sndNxt, this.sndUna);
+    const windowLeft = this.sndWnd - flight;
+    // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
+    // (RFC 3042) follows from counting them out of the pipe, as Linux does.
+    const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
+    const mss = this.host.segmentMss();
+    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
+    const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
+    if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
+    const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
+    if (len === 0 && !finNow) return 0;
+    if (len < mss && !finNow && !this.retransmitting && !this.forceOne) {
+      if (len < pending) {
+        // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
+        // nothing is in flight (no ACK is coming to open the window) or it is a large share
+        // of the largest window the peer offered.
+        const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
+        if (!(flight === 0 || bigEnough)) return 0;
+      } else if (!this.noDelay && seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt)) {
+        // Nagle (RFC 1122 4.2.3.4) in Minshall's form, as Linux: the tail of a write waits
+        // only while an earlier short segment is unacknowledged, so a full segment in
+        // flight plus the peer's delayed ACK cannot stall the tail for 40 ms.
+        return 0;
+      }
+    }
+    // The last full segment of a burst of new data that the window cuts short carries PSH,
+    // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
+    // skb's (see push-marks.ts for the marks themselves).
+    if (now !== this.burstAt) {
+      this.burstAt = now;
+      this.burstSegments = 0;
+    }
+    const burstEnd = !this.congestion.reducing && this.burstSegments >= 1 && len === mss && pending > len && !seqLt(this.sndNxt, this.sndMax) && (cwndLeft - len < mss || windowLeft - len < mss);
+    const used = this.emitData(now, this.sndNxt, len, finNow, burstEnd);
+    this.burstSegments++;
+    if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
+    this.sndNxt = seqAdd(this.sndNxt, used);
+    return used;
+  }
+
+  /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
+  private emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
+    const offset = seqDiff(from, this.sndBufSeq);
+    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
+    let flags = ACK;
+    if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
+    if (fin) flags |= FIN;
+    const retransmit = seqLt(from, this.sndMax);
+    this.host.emitData(now, flags, from, payload, retransmit);
+    const used = len + (fin ? 1 : 0);
+    const end = seqAdd(from, used);
+    this.log.onSend(from, end, now);
+    this.congestion.onSent(used);
+    if (retransmit) this.congestion.onRetransmit();
+    if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
+    if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
+    if (seqGt(end, this.sndMax)) this.sndMax = end;
+    const t = this.host.timers;
+    if (t.rto === Infinity && t.tlp === Infinity && !this.probing) this.armRtoOrProbe(now, true);
+    t.persist = Infinity;
+    return used;
+  }
+
+  /** Resends [start, end) (one segment at most), whatever cwnd says. */
+  private retransmitRange(now: Millis, start: Seq, end: Seq): void {
+    const offset = seqDiff(start, this.sndBufSeq);
+    if (offset < 0) return;
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset));
+    const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
+    if (len === 0 && !fin) return;
+    this.timed = undefined; // Karn: this range is now ambiguous
+    if (start === this.sndUna) {
+      // Resending the head restarts the RTO in place of a probe (Linux tcp_xmit_retransmit_queue).
+      this.host.cancelTimer(now, "tlp");
+      this.host.armTimer(now, "rto", now + this.rtt.rto);
+    }
+    const used = this.emitData(now, start, len, fin);
+    const stop = seqAdd(start, used);
+    if (seqGt(stop, this.highRxt)) this.highRxt = stop;
+  }
+
+  /**
+   * Resends one segment starting at `from`, whatever cwnd says (RFC 5681 3.2 step 4):
+   * fast retransmit and partial ACKs at SND.UNA, or the next hole the SACK scoreboard shows.
+   */
+  private retransmitAt(now: Millis, from: Seq): void {
+    if (!seqLt(from, this.sndMax)) return;
+    let end = seqAdd(from, this.host.segmentMss());
+    const hole = this.scoreboard?.nextHole(from);
+    if (hole !== undefined && hole.start === from) end = seqMin(end, hole.end);
+    this.retransmitRange(now, from, seqMin(end, this.sndMax));
+  }
+
+  /** During SACK recovery: repair the next hole not yet retransmitted (RFC 6675 NextSeg, rule 1). */
+  private retransmitNextHole(now: Millis): boolean {
+    const hole = this.scoreboard?.nextHole(seqMax(this.highRxt, this.sndUna));
+    if (hole === undefined) return false;
+    this.retransmitAt(now, hole.start);
+    return true;
+  }
+
+  /** A partial ACK in NewReno recovery without RACK: resend the next hole (RFC 6582 3.2 step 5). */
+  onPartialAck(now: Millis): void {
+    if (!(this.scoreboard !== undefined && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Trace
+
+  traceCwnd(now: Millis, cause: string): void {
+    if (this.host.trace.enabled) {
+      this.host.trace.emit({
+        type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple,
+        cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
+      });
+    }
+  }
+
+  private traceLoss(now: Millis, action: LossAction, detail: string): void {
+    if (this.host.trace.enabled) {
+      this.host.trace.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
+    }
+  }
+}
+
+function fmt(ms: Millis): string {
+  return (Math.round(ms * 10) / 10).toString();
+}
