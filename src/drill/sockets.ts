@@ -217,10 +217,10 @@ export class DrillSockets {
   }
 
   private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
-    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL!);
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE!);
+    const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
     if ((flags & CONSTANTS.MSG_FASTOPEN!) !== 0) throw new DrillUnsupportedError("TCP Fast Open (MSG_FASTOPEN)", pos);
     if ((flags & CONSTANTS.MSG_ZEROCOPY!) !== 0) throw new DrillUnsupportedError("MSG_ZEROCOPY", pos);
-    if ((flags & CONSTANTS.MSG_MORE!) !== 0) throw new DrillUnsupportedError("MSG_MORE corking", pos);
     if ((flags & CONSTANTS.MSG_EOR!) !== 0) throw new DrillUnsupportedError("MSG_EOR record boundaries", pos);
     if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
     const conn = s.conn;
@@ -234,7 +234,7 @@ export class DrillSockets {
       // Linux waits for the handshake before queueing (sk_stream_wait_connect).
       if (conn.state === "SYN_SENT" || conn.state === "SYN_RCVD") return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
-        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)));
+        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length });
         if (n === 0) break;
         sent += n;
       }
@@ -329,6 +329,15 @@ export class DrillSockets {
         if (need() < 88 || need() > 32767) return err("EINVAL");
         s.own.userMss = need();
         if (s.listener) s.listener.config = this.configOf(s);
+        return ok(0);
+      case "TCP_CORK":
+        if (conn === undefined) throw new DrillUnsupportedError("TCP_CORK before the connection exists", pos);
+        conn.setCork(need() !== 0);
+        return ok(0);
+      case "TCP_USER_TIMEOUT":
+        if (need() < 0) return err("EINVAL");
+        s.own.userTimeout = need();
+        conn?.setUserTimeout(need());
         return ok(0);
       case "TCP_SYNCNT":
         if (need() < 1 || need() > 127) return err("EINVAL");

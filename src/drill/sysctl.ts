@@ -125,7 +125,9 @@ const SYSCTLS: Record<string, Handler> = {
     s.tcp.congestionControl = name as "cubic" | "reno";
   },
   // Features synack lacks: only the value that switches them off is equivalent.
-  tcp_slow_start_after_idle: only("congestion window restart after idle (tcp_slow_start_after_idle=1)", 0),
+  tcp_slow_start_after_idle: (v, s) => {
+    s.tcp.slowStartAfterIdle = int("tcp_slow_start_after_idle", v) !== 0;
+  },
   tcp_ecn: only("ECN (tcp_ecn)", 0),
   tcp_mtu_probing: only("path MTU probing (tcp_mtu_probing)", 0),
   tcp_reordering: only("a reordering threshold other than 3 (tcp_reordering)", 3),

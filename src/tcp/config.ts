@@ -71,6 +71,18 @@ export interface TcpConfig {
    * Either way it needs SACK; without SACK recovery is NewReno (RFC 6582).
    */
   rack: boolean;
+  /**
+   * TCP_USER_TIMEOUT (RFC 5482), ms; 0 = off. When data stays unacknowledged (or zero-window
+   * probes unanswered) this long, the connection fails with ETIMEDOUT, whatever the retry
+   * counts say (Linux icsk_user_timeout).
+   */
+  userTimeout: number;
+  /**
+   * Restart the congestion window after an idle period longer than the RTO (RFC 5681
+   * 4.1, Linux tcp_slow_start_after_idle). Off by default here, as issue 12 asks; Linux
+   * turns it on by default.
+   */
+  slowStartAfterIdle: boolean;
   /** Tail loss probes (RFC 8985 section 7) with RACK, as Linux's tcp_early_retrans=3. */
   tlp: boolean;
   /** Send D-SACK blocks for duplicate segments (RFC 2883), as Linux's tcp_dsack=1. */
@@ -117,6 +129,8 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   noDelay: false,
   userMss: 0,
   rack: true,
+  userTimeout: 0,
+  slowStartAfterIdle: false,
   tlp: true,
   dsack: true,
 });
@@ -160,6 +174,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("synQueueSize", 1);
   count("maxTimeWait", 0);
   count("userMss", 0, 65535);
+  count("userTimeout", 0, 2 ** 31 - 1);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);
@@ -167,7 +182,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
     throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
   }
-  for (const k of ["rack", "tlp", "dsack", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
+  for (const k of ["rack", "tlp", "dsack", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
   if (!["overflow", "always", "never"].includes(c.synCookies)) {

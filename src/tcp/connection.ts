@@ -14,17 +14,18 @@
  */
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
-import { ACK, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import { ACK, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { seqAdd, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
-import { InvalidArgumentError, TcpError, type TcpErrorCode } from "./errors.js";
+import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
 import type { RttEstimator } from "./rtt.js";
 import type { Scoreboard } from "./sack.js";
 import { EMPTY, type SendBuffer } from "./send-buffer.js";
+import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
@@ -69,6 +70,12 @@ export interface OpenParams {
   config?: TcpConfig;
 }
 
+/**
+ * A connection's state and the calls that drive it. Members that are neither private nor
+ * documented as API (setState, terminate, drop, challengeAck, sendControl, sendAckNow,
+ * enterTimeWait, armFinWait2, negotiate, synAckPending, ctx) are used by input.ts, which
+ * processes arriving segments as this class's other half (Linux: tcp_input.c).
+ */
 export class Connection implements SenderHost {
   state: TcpState = "CLOSED";
   /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
@@ -107,13 +114,15 @@ export class Connection implements SenderHost {
   private lingerKind: TimerKind = "time-wait";
 
   private lastChallengeAck = -Infinity;
+  /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
+  private persistSince: Millis = 0;
   private keepAliveEnabled = false;
   private keepAliveIdle: Millis;
   private keepAliveInterval: Millis;
   private keepAliveCount: number;
   private keepAliveProbes = 0;
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
-  private synAckPending = false;
+  synAckPending = false;
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
 
@@ -125,7 +134,7 @@ export class Connection implements SenderHost {
   readonly stats = new ConnectionStats();
 
   constructor(
-    private readonly ctx: ConnectionContext,
+    readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
   ) {
     const cfg = (this.config = params.config ?? ctx.config);
@@ -196,8 +205,8 @@ export class Connection implements SenderHost {
     this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
-    this.acceptText(now, ack);
-    if (!this.isClosed()) this.acceptFin(now, ack);
+    acceptText(this, now, ack);
+    if (!this.isClosed()) acceptFin(this, now, ack);
     if (!this.isClosed()) this.flush(now);
   }
 
@@ -205,11 +214,11 @@ export class Connection implements SenderHost {
   // Application calls (RFC 9293 3.10.2 - 3.10.5)
 
   /** Queues bytes for sending. Returns how many were taken (0 when the buffer is full). */
-  send(data: Uint8Array): number {
+  send(data: Uint8Array, opts?: { more?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
-    const n = this.sender.queue(data);
+    const n = this.sender.queue(data, opts?.more === true);
     if (n > 0) this.ctx.touched(this, true);
     return n;
   }
@@ -323,10 +332,25 @@ export class Connection implements SenderHost {
     this.ctx.touched(this, false);
   }
 
-  /** TCP_NODELAY. Turning Nagle off sends what it was holding (as Linux does). */
+  /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
+  setUserTimeout(ms: number): void {
+    if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
+    this.sender.userTimeout = ms;
+  }
+
+  /** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */
   setNoDelay(noDelay: boolean): void {
     this.sender.noDelay = noDelay;
-    if (noDelay) this.ctx.touched(this, true);
+    if (noDelay) {
+      this.sender.pushOnce = true;
+      this.ctx.touched(this, true);
+    }
+  }
+
+  /** TCP_CORK: hold partial segments until uncorked; uncorking sends them. */
+  setCork(cork: boolean): void {
+    this.sender.corked = cork;
+    if (!cork) this.ctx.touched(this, true);
   }
 
   /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
@@ -356,343 +380,16 @@ export class Connection implements SenderHost {
       case "LISTEN":
         return; // the layer handles these
       case "SYN_SENT":
-        this.onSegmentSynSent(now, seg);
+        onSegmentSynSent(this, now, seg);
         break;
       case "TIME_WAIT":
-        this.onSegmentTimeWait(now, seg);
+        onSegmentTimeWait(this, now, seg);
         return;
       default:
-        this.onSegmentSynchronizing(now, seg);
+        onSegmentSynchronizing(this, now, seg);
     }
     // The layer flushes after telling the application, so a reply can carry this ACK.
     if (!this.isClosed()) this.ctx.touched(this, true);
-  }
-
-  /** RFC 9293 3.10.7.3: SYN-SENT. */
-  private onSegmentSynSent(now: Millis, seg: TcpSegment): void {
-    const hasAck = (seg.flags & ACK) !== 0;
-    // First: the ACK must acknowledge our SYN exactly (S2).
-    if (hasAck && (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndMax))) {
-      if ((seg.flags & RST) === 0) this.sendControl(RST, seg.ack, 0 as Seq, false); // S10, S11
-      this.drop(seg, "bad-ack", "ACK does not acknowledge our SYN");
-      return;
-    }
-    // Second: RST. Only believed when it acknowledges our SYN (RFC 5961 3.2 for SYN-SENT).
-    if ((seg.flags & RST) !== 0) {
-      if (hasAck) this.terminate("ECONNREFUSED", "RST in SYN_SENT");
-      else this.drop(seg, "rst-invalid", "RST without ACK in SYN_SENT");
-      return;
-    }
-    if ((seg.flags & SYN) === 0) {
-      this.drop(seg, "state", "neither SYN nor RST in SYN_SENT");
-      return;
-    }
-    // Fourth: SYN.
-    this.receiver.onSyn(seg.seq);
-    // The window our SYN offered now has a left edge: the peer's first data byte.
-    this.receiver.window.offerUnscaled(this.rcvNxt);
-    this.negotiate(now, seg.options);
-    if (hasAck) {
-      this.sender.synAcked(now, seg.ack);
-      this.sender.updateWindow(seg, true, this.negotiation.sndShift);
-      this.setState("ESTABLISHED", "SYN,ACK received");
-      this.receiver.ackNow = true;
-      this.acceptText(now, seg); // data on a SYN-ACK is legal; queue it
-      this.acceptFin(now, seg);
-      return;
-    }
-    // Simultaneous open (S13, RFC 9293 figure 7).
-    this.sender.updateWindow(seg, true, this.negotiation.sndShift);
-    this.setState("SYN_RCVD", "SYN received in SYN_SENT (simultaneous open)");
-    this.synAckPending = true;
-  }
-
-  /**
-   * TIME_WAIT (S27, S28). The only thing expected is a retransmission of the peer's FIN,
-   * meaning our last ACK was lost: ACK it again and restart the 2 MSL timer. Like Linux,
-   * any segment with ACK restarts the timer and gets an ACK; an exact RST ends TIME_WAIT
-   * (tcp_rfc1337=0); a SYN never reopens the 4-tuple here (S28), it gets an ACK instead.
-   */
-  private onSegmentTimeWait(now: Millis, seg: TcpSegment): void {
-    if ((seg.flags & RST) !== 0) {
-      if (seg.seq === this.rcvNxt) this.onReset();
-      else this.drop(seg, "rst-invalid", "RST in TIME_WAIT not at RCV.NXT");
-      return;
-    }
-    if ((seg.flags & SYN) !== 0) {
-      this.drop(seg, "state", "SYN for a 4-tuple in TIME_WAIT");
-      this.challengeAck(now);
-      if (this.receiver.ackNow) this.sendAckNow();
-      return;
-    }
-    const bareInWindowAck = seg.seq === this.rcvNxt && seg.payload.length === 0 && (seg.flags & FIN) === 0;
-    if (bareInWindowAck) return;
-    if ((seg.flags & ACK) !== 0) {
-      const cause = (seg.flags & FIN) !== 0 ? "retransmitted FIN" : "segment";
-      this.drop(seg, "duplicate", `${cause} in TIME_WAIT: re-ACK and restart 2MSL`);
-      this.armTimer(now, "linger", now + 2 * this.config.msl);
-    }
-    this.sendAckNow();
-  }
-
-  /** RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
-  private onSegmentSynchronizing(now: Millis, seg: TcpSegment): void {
-    const segLen = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
-    const r = this.receiver;
-
-    // Simultaneous open, step 5 of figure 7: the peer's SYN,ACK completes our SYN_RCVD.
-    // (Linux accepts it the same way rather than challenge-ACKing the SYN.)
-    if (
-      this.state === "SYN_RCVD" &&
-      !this.passive &&
-      (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) &&
-      seg.seq === this.irs &&
-      seg.ack === this.sndMax
-    ) {
-      this.sender.synAcked(now, seg.ack);
-      this.sender.updateWindow(seg, true, this.negotiation.sndShift);
-      this.setState("ESTABLISHED", "SYN,ACK received in SYN_RCVD (simultaneous open)");
-      return;
-    }
-
-    // A retransmitted SYN for a half-open passive connection: our SYN-ACK was lost (S9).
-    if (this.state === "SYN_RCVD" && this.passive && (seg.flags & (SYN | ACK | RST)) === SYN && seg.seq === this.irs) {
-      this.synAckPending = true;
-      this.retransmits++;
-      return;
-    }
-
-    // RFC 7323 5.3: PAWS, before the sequence check.
-    if (this.negotiation.pawsRejects(now, seg)) {
-      this.drop(seg, "duplicate", "PAWS: timestamp older than TS.Recent");
-      // Linux tcp_send_dupack: old data is reported with a D-SACK (RFC 2883).
-      if (segLen > 0 && seqLt(seg.seq, r.rcvNxt)) r.onOldSegment(seg.seq, seqAdd(seg.seq, segLen));
-      else if (segLen > 0) r.ackNow = true;
-      else this.challengeAck(now);
-      return;
-    }
-
-    // First: sequence number acceptable? (RFC 9293 3.10.7.4 "first")
-    if (!r.window.acceptable(r.rcvNxt, seg.seq, segLen)) {
-      const windowClosedAckOnly = r.window.size(r.rcvNxt) === 0 && seg.seq === r.rcvNxt && (seg.flags & ACK) !== 0;
-      if ((seg.flags & RST) === 0) {
-        this.drop(seg, "out-of-window", `seq ${seg.seq} len ${segLen} outside rcv window`);
-        // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Answers to bare ACKs are rate-limited like
-        // Linux (tcp_oow_rate_limited): two stacks that disagree must not ACK each other forever.
-        // Data we already have is answered with a D-SACK; a SYN never is (Linux syn_challenge).
-        if (segLen > 0 && seqLt(seg.seq, r.rcvNxt) && (seg.flags & SYN) === 0) r.onOldSegment(seg.seq, seqAdd(seg.seq, segLen));
-        else if (segLen > 0) r.ackNow = true;
-        else this.challengeAck(now);
-      } else {
-        this.drop(seg, "out-of-window", "RST outside window");
-      }
-      // A zero window makes no data acceptable, but ACKs must still be processed (3.10.7.4).
-      if (!windowClosedAckOnly) return;
-      this.processAck(now, seg, segLen);
-      return;
-    }
-
-    // Second: RST (RFC 5961 section 3: only an exact match resets; in-window gets a challenge ACK).
-    if ((seg.flags & RST) !== 0) {
-      if (seg.seq !== r.rcvNxt) {
-        this.drop(seg, "rst-invalid", "RST in window but not at RCV.NXT");
-        this.challengeAck(now);
-        return;
-      }
-      this.onReset();
-      return;
-    }
-
-    // Fourth: SYN in a synchronized state (RFC 5961 section 4): challenge ACK.
-    if ((seg.flags & SYN) !== 0) {
-      this.drop(seg, "state", `SYN in ${this.state}`);
-      this.challengeAck(now);
-      return;
-    }
-
-    // Fifth: the ACK field.
-    if ((seg.flags & ACK) === 0) {
-      this.drop(seg, "no-ack-flag", "segment without ACK");
-      return;
-    }
-    if (this.state === "SYN_RCVD") {
-      if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndMax)) {
-        this.sendControl(RST, seg.ack, 0 as Seq, false);
-        this.drop(seg, "bad-ack", "ACK in SYN_RCVD does not acknowledge our SYN");
-        return;
-      }
-      if (this.passive && !this.ctx.mayEstablish(this)) {
-        // Linux: the accept queue is full, so the final ACK is dropped and the SYN-ACK
-        // retransmission gives the client another chance later.
-        this.drop(seg, "accept-queue-full", "accept queue full");
-        return;
-      }
-      this.setState("ESTABLISHED", "ACK of SYN received");
-      this.synAckPending = false;
-    }
-    if (!this.processAck(now, seg, segLen)) return;
-    if (this.state === "CLOSED") return;
-
-    // Sixth (URG) is not supported; seventh: segment text.
-    this.acceptText(now, seg);
-    if (this.isClosed()) return;
-    // Eighth: FIN. A FIN,ACK acknowledging our FIN takes FIN_WAIT_1 straight to TIME_WAIT
-    // (S26); the FIN_WAIT_2 step is only for an ACK that comes without the peer's FIN.
-    this.acceptFin(now, seg);
-    if (this.state === "FIN_WAIT_1" && this.sender.finAcked()) {
-      this.setState("FIN_WAIT_2", "ACK of FIN received");
-      if (this.orphaned) this.armFinWait2();
-    }
-  }
-
-  private onReset(): void {
-    switch (this.state) {
-      case "SYN_RCVD":
-        // Passive: the half-open entry is simply forgotten (back to LISTEN, S11).
-        // Active (simultaneous open): the connection was refused.
-        this.terminate(this.passive ? undefined : "ECONNREFUSED", "RST received in SYN_RCVD");
-        return;
-      case "TIME_WAIT":
-        // Linux (tcp_rfc1337=0) lets an exact RST end TIME_WAIT early; nobody is told.
-        this.terminate(undefined, "RST received in TIME_WAIT");
-        return;
-      default:
-        // Every other synchronized state: reset by peer (Linux tcp_reset also reports
-        // ECONNRESET for CLOSING and LAST_ACK, where RFC 9293 just closes).
-        this.terminate("ECONNRESET", `RST received in ${this.state}`);
-    }
-  }
-
-  /**
-   * RFC 9293 3.10.7.4 "fifth" for synchronized states. Returns false when the segment must
-   * be dropped after the ACK check.
-   */
-  private processAck(now: Millis, seg: TcpSegment, segLen: number): boolean {
-    const ack = seg.ack;
-    if (seqGt(ack, this.sndMax)) {
-      // Acknowledges something not yet sent. RFC 9293 3.10.7.4 says drop and ACK; Linux
-      // drops silently in ESTABLISHED (tcp_rcv_established: tcp_ack() < 0 -> discard) and
-      // answers with a rate-limited challenge ACK in the other states
-      // (tcp_rcv_state_process). We follow Linux: a silent drop cannot be turned into an
-      // ACK storm between two stacks that disagree about what was sent.
-      this.drop(seg, "bad-ack", "ACK for data not sent");
-      if (this.state !== "ESTABLISHED") this.challengeAck(now);
-      return false;
-    }
-    // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.
-    if (seqLt(ack, seqAdd(this.sndUna, -Math.max(this.sender.maxSndWnd, 1)))) {
-      this.drop(seg, "bad-ack", "ACK too old (RFC 5961 5.2)");
-      this.challengeAck(now);
-      return false;
-    }
-    // RFC 7323 4.3 updates TS.Recent once a segment is acceptable; Linux waits until its
-    // ACK has passed too (tcp_ack with FLAG_UPDATE_TS_RECENT), so a segment whose ACK is
-    // dropped cannot move TS.Recent, and with it PAWS, forward. It is updated before the
-    // ACK's effects, so a retransmission the ACK triggers echoes it.
-    this.negotiation.noteTimestamp(now, seg, segLen, this.receiver.lastAckSent);
-    this.sender.onAck(now, seg, {
-      pureAck: seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0,
-      window: seg.window << this.negotiation.sndShift,
-      // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
-      // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
-      echoedRtt: (coversRetransmission) => (coversRetransmission ? undefined : this.negotiation.rttFromEcho(now, seg)),
-    }, this.negotiation.sndShift);
-    this.afterAck(now);
-    return this.state !== "CLOSED";
-  }
-
-  /**
-   * State changes caused by our FIN being acknowledged (3.10.7.4 "fifth"). FIN_WAIT_1 is
-   * settled after the FIN bit, in onSegmentSynchronizing.
-   */
-  private afterAck(now: Millis): void {
-    if (!this.sender.finAcked()) return;
-    switch (this.state) {
-      case "CLOSING":
-        this.enterTimeWait(now, "ACK of FIN received");
-        break;
-      case "LAST_ACK":
-        this.terminate(undefined, "ACK of FIN received");
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** RFC 9293 3.10.7.4 "seventh": text in ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2. */
-  private acceptText(now: Millis, seg: TcpSegment): void {
-    if (seg.payload.length === 0) return;
-    if (this.state !== "ESTABLISHED" && this.state !== "FIN_WAIT_1" && this.state !== "FIN_WAIT_2") {
-      this.drop(seg, "state", `data after the peer's FIN, in ${this.state}`);
-      return;
-    }
-    if (this.orphaned) {
-      // Nobody will read it: tell the peer (Linux "TCPAbortOnData", RFC 9293 3.10.4).
-      this.abort("data received after close()");
-      return;
-    }
-    const r = this.receiver;
-    let seq = seg.seq;
-    let data = seg.payload;
-    if ((seg.flags & SYN) !== 0) seq = seqAdd(seq, 1);
-    // Trim anything beyond the window we advertised.
-    const room = r.window.roomFrom(seq);
-    if (room < data.length) data = data.subarray(0, Math.max(0, room));
-    if (data.length === 0) return;
-    const result = r.insert(seq, data, this.ctx.mtu - HEADERS);
-    switch (result) {
-      case "in-order":
-        this.wake();
-        if (r.wantsDelayedAck && this.timers.delayedAck === Infinity) this.armTimer(now, "delayedAck", r.delayedAckAt(now));
-        break;
-      case "out-of-order":
-        this.stats.rcvOoopack++;
-        break;
-      case "duplicate":
-        this.drop(seg, "duplicate", "already received");
-        break;
-      case "ooo-limit":
-        this.drop(seg, "ooo-limit", "too many out-of-order ranges held");
-        break;
-    }
-  }
-
-  /** RFC 9293 3.10.7.4 "eighth": the FIN bit, processed only once everything before it arrived. */
-  private acceptFin(now: Millis, seg: TcpSegment): void {
-    const r = this.receiver;
-    if ((seg.flags & FIN) !== 0) {
-      if (r.peerFinished) {
-        r.ackNow = true; // a retransmitted FIN: our ACK was lost
-        return;
-      }
-      const finSeq = seqAdd(seg.seq, seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0));
-      if (seqGt(finSeq, r.rcvNxt)) {
-        r.buffer.holdFin(finSeq); // data before it is missing (S18)
-        r.ackNow = true;
-        return;
-      }
-      if (finSeq !== r.rcvNxt) return; // its data was trimmed off: not yet reachable
-    } else if (r.peerFinished || !r.buffer.finReached(r.rcvNxt)) {
-      return;
-    }
-    r.consumeFin();
-    this.wake();
-    switch (this.state) {
-      case "SYN_RCVD":
-      case "ESTABLISHED":
-        this.setState("CLOSE_WAIT", "FIN received");
-        break;
-      case "FIN_WAIT_1":
-        // Our FIN acknowledged by this same segment: FIN_WAIT_1 -> TIME_WAIT (S26).
-        if (this.sender.finAcked()) this.enterTimeWait(now, "FIN,ACK received");
-        else this.setState("CLOSING", "FIN received (simultaneous close)");
-        break;
-      case "FIN_WAIT_2":
-        this.enterTimeWait(now, "FIN received");
-        break;
-      default:
-        break;
-    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -733,6 +430,11 @@ export class Connection implements SenderHost {
     s.retries++;
     const cfg = this.config;
     const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
+    // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
+    if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
+      this.terminate("ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
+      return;
+    }
     if (s.retries > limit) {
       if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
       else this.terminate("ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
@@ -761,7 +463,10 @@ export class Connection implements SenderHost {
     this.fireTimer(now, "persist");
     const s = this.sender;
     s.retries++;
-    if (s.retries > this.config.dataRetries) {
+    if (s.retries === 1) this.persistSince = now;
+    // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.
+    const timedOut = s.userTimeout > 0 ? now - this.persistSince >= s.userTimeout : s.retries > this.config.dataRetries;
+    if (timedOut) {
       this.terminate("ETIMEDOUT", "zero-window probes unanswered");
       return;
     }
@@ -790,12 +495,12 @@ export class Connection implements SenderHost {
     this.armTimer(now, "keepalive", now + this.keepAliveInterval);
   }
 
-  private armFinWait2(): void {
+  armFinWait2(): void {
     this.lingerKind = "fin-wait-2";
     this.armTimer(this.lastNow, "linger", this.lastNow + this.config.finWait2Timeout);
   }
 
-  private enterTimeWait(now: Millis, cause: string): void {
+  enterTimeWait(now: Millis, cause: string): void {
     if (!this.ctx.mayEnterTimeWait(this)) {
       // Like Linux on TIME_WAIT bucket overflow: send the last ACK, then close at once.
       if (this.receiver.ackNow) this.sendAckNow();
@@ -858,12 +563,12 @@ export class Connection implements SenderHost {
    * peer has seen everything up to SND.MAX, so anything lower could be out of its window
    * (Linux tcp_acceptable_seq does the same).
    */
-  private sendAckNow(): void {
+  sendAckNow(): void {
     this.emit(this.lastNow, ACK, this.sndMax, this.rcvNxt, EMPTY, undefined, false);
   }
 
   /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
-  private challengeAck(now: Millis): void {
+  challengeAck(now: Millis): void {
     if (now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
     this.receiver.ackNow = true;
@@ -871,7 +576,7 @@ export class Connection implements SenderHost {
   }
 
   /** A segment with no payload that is not part of the data stream (RST, probes). */
-  private sendControl(flags: number, seq: Seq, ack: Seq, retransmit: boolean): void {
+  sendControl(flags: number, seq: Seq, ack: Seq, retransmit: boolean): void {
     this.emit(this.lastNow, flags, seq, (flags & ACK) !== 0 ? ack : (0 as Seq), EMPTY, undefined, retransmit);
   }
 
@@ -925,7 +630,7 @@ export class Connection implements SenderHost {
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
-  private negotiate(now: Millis, o: TcpOptions): void {
+  negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
     this.sender.sack = this.negotiation.sack;
     this.sender.congestion.sack = this.negotiation.sack;
@@ -938,7 +643,7 @@ export class Connection implements SenderHost {
   // ---------------------------------------------------------------------------------------
   // Bookkeeping
 
-  private setState(to: TcpState, cause: string): void {
+  setState(to: TcpState, cause: string): void {
     const from = this.state;
     if (from === to) return;
     this.state = to;
@@ -960,7 +665,7 @@ export class Connection implements SenderHost {
   }
 
   /** Ends the connection: CLOSED, timers off, error recorded for the application. */
-  private terminate(code: TcpErrorCode | undefined, cause: string): void {
+  terminate(code: TcpErrorCode | undefined, cause: string): void {
     if (code !== undefined && this.error === undefined) {
       this.error = new TcpError(code, messageFor(code, cause));
       if (this.ctx.trace.enabled) {
@@ -1008,7 +713,7 @@ export class Connection implements SenderHost {
     }
   }
 
-  private drop(seg: TcpSegment, reason: DropReason, detail: string): void {
+  drop(seg: TcpSegment, reason: DropReason, detail: string): void {
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({ type: "drop", time: this.lastNow, host: this.ctx.hostName, reason, tuple: this.tuple, segment: seg, detail });
     }
@@ -1106,19 +811,4 @@ const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
 function positive(name: string, v: number): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${String(v)}`);
   return v;
-}
-
-function messageFor(code: TcpErrorCode, cause: string): string {
-  switch (code) {
-    case "ECONNREFUSED":
-      return `connection refused (${cause})`;
-    case "ECONNRESET":
-      return `connection reset by peer (${cause})`;
-    case "ETIMEDOUT":
-      return `connection timed out (${cause})`;
-    case "ECONNABORTED":
-      return `connection aborted (${cause})`;
-    case "EPIPE":
-      return `broken pipe (${cause})`;
-  }
 }

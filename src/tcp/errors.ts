@@ -46,3 +46,19 @@ export function checkAddress(name: string, addr: unknown): number {
   }
   return addr;
 }
+
+/** The message of an error that ended a connection, with what caused it. */
+export function messageFor(code: TcpErrorCode, cause: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return `connection refused (${cause})`;
+    case "ECONNRESET":
+      return `connection reset by peer (${cause})`;
+    case "ETIMEDOUT":
+      return `connection timed out (${cause})`;
+    case "ECONNABORTED":
+      return `connection aborted (${cause})`;
+    case "EPIPE":
+      return `broken pipe (${cause})`;
+  }
+}

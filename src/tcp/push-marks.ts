@@ -26,9 +26,10 @@ export class PushMarks {
 
   /**
    * A write queued bytes [start, end). `mss` is the segment size the stream is cut at;
-   * `maxWindow` the largest window the peer has offered (0 before any).
+   * `maxWindow` the largest window the peer has offered (0 before any). With `more`
+   * (MSG_MORE) the end of the write is no push point: more data follows at once.
    */
-  wrote(start: Seq, end: Seq, mss: number, maxWindow: number): void {
+  wrote(start: Seq, end: Seq, mss: number, maxWindow: number, more = false): void {
     const half = Math.floor(maxWindow / 2);
     if (half > 0 && mss > 0) {
       // forced_push(): the first segment boundary past pushed_seq + max_window / 2.
@@ -40,7 +41,7 @@ export class PushMarks {
         start = boundary;
       }
     }
-    this.push(end);
+    if (!more) this.push(end);
   }
 
   /** True when a push point falls in (from, end]: the segment [from, end) carries PSH. */

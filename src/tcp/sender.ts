@@ -72,6 +72,13 @@ export class Sender {
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
+  /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
+  userTimeout: number;
+  /**
+   * Send time of the first segment retransmitted since everything was last acknowledged
+   * (Linux retrans_stamp): the user timeout runs from it.
+   */
+  retransStamp: Millis | undefined;
 
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
@@ -102,6 +109,14 @@ export class Sender {
   private forceOne = false;
   /** A probe is being sent: the timer is set once it has gone. */
   private probing = false;
+  /** TCP_CORK: a partial segment waits until uncorked (Linux TCP_NAGLE_CORK). */
+  corked = false;
+  /** The last write came with MSG_MORE: its partial tail waits for the next write. */
+  private moreComing = false;
+  /** Send what is held once, whatever cork and Nagle say (Linux TCP_NAGLE_PUSH, set by TCP_NODELAY). */
+  pushOnce = false;
+  /** When data last left (Linux lsndtime), for the restart after idle. */
+  private lastSendAt: Millis | undefined;
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
   /** Segments of data sent at `burstAt` so far (one instant's transmissions are a burst). */
@@ -118,6 +133,7 @@ export class Sender {
     this.sndBufSeq = seqAdd(iss, 1);
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
+    this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
     this.pushMarks = new PushMarks(this.sndBufSeq);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
@@ -128,11 +144,14 @@ export class Sender {
   // ---------------------------------------------------------------------------------------
   // The application's bytes
 
-  /** Queues bytes; returns how many fit. */
-  queue(data: Uint8Array): number {
+  /** Queues bytes; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
+  queue(data: Uint8Array, more = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
-    if (n > 0) this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd);
+    if (n > 0) {
+      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd, more);
+      this.moreComing = more;
+    }
     return n;
   }
 
@@ -346,6 +365,7 @@ export class Sender {
     }
     // New data may go out after the ACK; the timer watching the flight is set then (flush).
     if (this.sndUna === this.sndMax) {
+      this.retransStamp = undefined;
       this.host.cancelTimer(now, "rto");
       this.host.cancelTimer(now, "tlp");
       this.host.cancelTimer(now, "reorder");
@@ -426,7 +446,9 @@ export class Sender {
   armRtoOrProbe(now: Millis, restart: boolean): void {
     if (this.sndUna === this.sndMax) return;
     // Linux tcp_rto_delta_us: when not restarted, the RTO runs from the oldest segment's send time.
-    const rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
+    let rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
+    // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
+    if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
     const mayProbe = this.rackOn && this.config.tlp && this.tlp.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);
@@ -505,6 +527,7 @@ export class Sender {
   /** Sends what recovery, the windows, Nagle and SWS avoidance allow. Returns whether anything went. */
   transmit(now: Millis): boolean {
     let sent = false;
+    this.restartAfterIdle(now);
     if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
     let sentNew = false;
     for (;;) {
@@ -514,6 +537,7 @@ export class Sender {
     }
     // Linux tcp_write_xmit ends with tcp_schedule_loss_probe: new data moves the probe.
     if (sentNew) this.armRtoOrProbe(now, false);
+    this.pushOnce = false;
     if (sent) {
       const flight = this.flightSize();
       const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
@@ -565,6 +589,11 @@ export class Sender {
         // of the largest window the peer offered.
         const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
         if (!(flight === 0 || bigEnough)) return 0;
+      } else if (this.pushOnce) {
+        // TCP_NODELAY was just set: what was held goes now (Linux TCP_NAGLE_PUSH).
+      } else if (this.corked || this.moreComing) {
+        // TCP_CORK or MSG_MORE: only full segments leave (Linux tcp_nagle_check with TCP_NAGLE_CORK).
+        return 0;
       } else if (!this.noDelay && seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt)) {
         // Nagle (RFC 1122 4.2.3.4) in Minshall's form, as Linux: the tail of a write waits
         // only while an earlier short segment is unacknowledged, so a full segment in
@@ -595,9 +624,14 @@ export class Sender {
     if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
+    if (retransmit && this.retransStamp === undefined) {
+      const i = this.log.indexOf(from);
+      this.retransStamp = i < this.log.size ? this.log.sentAt(i) : now;
+    }
     this.host.emitData(now, flags, from, payload, retransmit);
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);
+    this.lastSendAt = now;
     this.log.onSend(from, end, now);
     this.congestion.onSent(used);
     if (retransmit) this.congestion.onRetransmit();
@@ -608,6 +642,20 @@ export class Sender {
     if (t.rto === Infinity && t.tlp === Infinity && !this.probing) this.armRtoOrProbe(now, true);
     t.persist = Infinity;
     return used;
+  }
+
+  /**
+   * Congestion window restart after idle (RFC 5681 4.1; Linux tcp_slow_start_after_idle):
+   * nothing in flight for more than an RTO, so the window no longer reflects the path.
+   */
+  private restartAfterIdle(now: Millis): void {
+    if (!this.config.slowStartAfterIdle || this.sndUna !== this.sndMax || this.lastSendAt === undefined) return;
+    const idle = now - this.lastSendAt;
+    if (idle <= this.rtt.rto) return;
+    if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuffer.length && !this.finQueued) return; // nothing to send
+    this.congestion.restartAfterIdle(idle, this.rtt.rto, this.config.initialCwndSegments);
+    this.lastSendAt = now;
+    this.traceCwnd(now, `restart after ${fmt(idle)} ms idle`);
   }
 
   /** Resends [start, end) (one segment at most), whatever cwnd says. */

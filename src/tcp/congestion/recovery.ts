@@ -195,6 +195,18 @@ export class CongestionControl {
     this.recover = sndMax;
   }
 
+  /**
+   * Linux tcp_cwnd_restart: after `idle` ms without sending, ssthresh keeps 3/4 of the
+   * window, and the window halves for each RTO that passed, down to the initial window.
+   */
+  restartAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
+    if (!this.reducing) this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.cwnd) / 4));
+    const restart = Math.min(initialWindowSegments * this.mss, this.cwnd);
+    let segments = Math.floor(this.cwnd / this.mss);
+    for (let left = idle - rto; left > 0 && segments * this.mss > restart; left -= rto) segments >>= 1;
+    this.cwnd = Math.max(segments * this.mss, restart);
+  }
+
   /** A retransmission left during an episode that could still be undone. */
   onRetransmit(): void {
     if (this.undoRetrans !== undefined) this.undoRetrans++;

@@ -1,0 +1,205 @@
+/**
+ * Loss detection and recovery: the sent-segment log, RACK (RFC 8985 section 6), the tail
+ * loss probe (section 7), D-SACK (RFC 2883) on both ends, and TCP_USER_TIMEOUT (RFC 5482).
+ * Algorithms are tested alone first, then through a connection with exact segments.
+ */
+import { describe, expect, it } from "vitest";
+import { Rack } from "../../src/tcp/loss/rack.js";
+import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/loss/sent-log.js";
+import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
+import { splitDsack } from "../../src/tcp/sack.js";
+import { seq, seqAdd } from "../../src/wire/seq.js";
+import { ACK, SYN } from "../../src/wire/tcp.js";
+import { established, listening, REMOTE_SEQ } from "./harness.js";
+
+const MSS = 1000;
+const R = (n: number) => seqAdd(REMOTE_SEQ, n);
+const nothing = () => {};
+
+/** A log of `n` segments of MSS bytes from sequence 0, sent at the given times (default 0). */
+function logOf(n: number, times: number[] = []): SentLog {
+  const log = new SentLog();
+  for (let k = 0; k < n; k++) log.onSend(seq(k * MSS), seq((k + 1) * MSS), times[k] ?? 0);
+  return log;
+}
+
+describe("SentLog", () => {
+  it("keeps one record per segment, drops what a cumulative ACK covers and reports each as delivered", () => {
+    const log = logOf(4, [0, 1, 2, 3]);
+    const delivered: number[] = [];
+    log.onAck(seq(2500), (_s, end) => delivered.push(end));
+    expect(delivered).toEqual([1000, 2000]);
+    expect(log.size).toBe(2);
+    expect(log.start(0)).toBe(2500); // an ACK inside a record trims it
+  });
+
+  it("marks whole records SACKED only, and a retransmission restamps and flags a record", () => {
+    const log = logOf(4);
+    const sacked: number[] = [];
+    log.onSack(seq(1000), seq(2500), (_s, end) => sacked.push(end));
+    expect(sacked).toEqual([2000]); // 2000:3000 is only half covered
+    expect(log.flags(1) & SACKED).toBe(SACKED);
+    expect(log.wholeRecords(seq(3999), seq(4000))).toBeUndefined(); // one byte of a segment: nothing (Linux)
+    expect(log.markLost(0)).toBe(MSS);
+    expect(log.lostBytes).toBe(MSS);
+    log.onSend(seq(0), seq(1000), 50);
+    expect(log.flags(0) & (LOST | RETRANS_OUT | EVER_RETRANS)).toBe(RETRANS_OUT | EVER_RETRANS);
+    expect(log.sentAt(0)).toBe(50);
+    expect(log.lostBytes).toBe(0);
+    expect(log.timeOrdered).toBe(false);
+  });
+
+  it("grows past its initial ring without losing order", () => {
+    const log = logOf(100, Array.from({ length: 100 }, (_, k) => k));
+    log.onAck(seq(30 * MSS), nothing);
+    for (let k = 100; k < 140; k++) log.onSend(seq(k * MSS), seq((k + 1) * MSS), k);
+    expect(log.size).toBe(110);
+    expect(log.start(0)).toBe(30 * MSS);
+    expect(log.end(109)).toBe(140 * MSS);
+    expect(log.indexOf(seq(77 * MSS + 5))).toBe(47);
+  });
+});
+
+describe("RACK (RFC 8985 section 6)", () => {
+  it("marks a segment lost once a later-sent one is delivered and RACK.rtt + reo_wnd has passed", () => {
+    const log = logOf(3, [0, 0, 0]);
+    const rack = new Rack();
+    // At 20 ms the third segment is SACKed: RACK.rtt = 20, reordering window min_rtt/4 = 5 ms.
+    log.onSack(seq(2000), seq(3000), (_s, end, at, f) => rack.onDelivered(20, end, at, f, 20));
+    const early = rack.detectLoss(log, 20, rack.reorderWindow(false, 1, 20, 20));
+    expect(early).toEqual({ lostBytes: 0, lostSegments: 0, timeout: 5 });
+    const late = rack.detectLoss(log, 25, 5, true); // the reordering timer
+    expect(late.lostSegments).toBe(2);
+    expect(log.lostBytes).toBe(2 * MSS);
+  });
+
+  it("has no reordering window in recovery or with DupThresh SACKed, unless reordering was seen", () => {
+    const rack = new Rack();
+    expect(rack.reorderWindow(true, 0, 20, 30)).toBe(0);
+    expect(rack.reorderWindow(false, 3, 20, 30)).toBe(0);
+    expect(rack.reorderWindow(false, 2, 20, 30)).toBe(5);
+    rack.onReordering(seq(1000), seq(4000), MSS);
+    expect(rack.reorderingSeen).toBe(true);
+    expect(rack.reordering).toBe(3); // 3 segments: not above the default
+    expect(rack.reorderWindow(true, 5, 20, 30)).toBe(5);
+    rack.onReordering(seq(0), seq(6000), MSS);
+    expect(rack.reordering).toBe(6); // Linux tcp_check_sack_reordering: distance in segments
+  });
+
+  it("widens the window per D-SACK round and narrows it again after 16 recoveries (RFC 8985 6.2 step 4)", () => {
+    const rack = new Rack();
+    rack.reorderingSeen = true;
+    rack.onAck(seq(0), seq(5000), true);
+    expect(rack.reoWndMult).toBe(2);
+    rack.onAck(seq(1000), seq(6000), true); // same round: ignored
+    expect(rack.reoWndMult).toBe(2);
+    rack.onAck(seq(5000), seq(9000), true); // SND.UNA passed the round
+    expect(rack.reoWndMult).toBe(3);
+    expect(rack.reorderWindow(false, 0, 20, 100)).toBe(15);
+    for (let i = 0; i < 16; i++) rack.onRecoveryExit();
+    expect(rack.reoWndMult).toBe(1);
+  });
+
+  it("ignores a delivered retransmission whose RTT is below the minimum (ambiguous, Linux tcp_rack_advance)", () => {
+    const rack = new Rack();
+    rack.onDelivered(105, seq(1000), 100, EVER_RETRANS, 20);
+    expect(rack.xmitTime).toBe(-Infinity);
+    rack.onDelivered(125, seq(1000), 100, EVER_RETRANS, 20);
+    expect(rack.xmitTime).toBe(100);
+  });
+});
+
+describe("Tail loss probe (RFC 8985 section 7)", () => {
+  it("PTO is 2 SRTT + 2 ms, or + the minimum RTO for one segment, and never after the RTO", () => {
+    const tlp = new TailLossProbe();
+    expect(tlp.timeout(20, 3, 200, 1000, 500)).toBe(42);
+    expect(tlp.timeout(20, 1, 200, 1000, 500)).toBe(240);
+    expect(tlp.timeout(20, 1, 200, 1000, 220)).toBe(220);
+    expect(tlp.timeout(undefined, 2, 200, 1000, 5000)).toBe(1000);
+  });
+
+  it("a retransmitted probe whose ACK goes past it repaired one loss; a D-SACK for it means none", () => {
+    const tlp = new TailLossProbe();
+    tlp.onProbeSent(seq(4000), true);
+    expect(tlp.onAck({ ack: seq(3000), dsackForProbe: false, notPureDuplicate: true })).toBe(false);
+    expect(tlp.onAck({ ack: seq(4001), dsackForProbe: false, notPureDuplicate: true })).toBe(true);
+    expect(tlp.highSeq).toBeUndefined();
+    tlp.onProbeSent(seq(8000), true);
+    expect(tlp.onAck({ ack: seq(8000), dsackForProbe: true, notPureDuplicate: true })).toBe(false);
+    expect(tlp.highSeq).toBeUndefined();
+  });
+});
+
+describe("D-SACK (RFC 2883)", () => {
+  it("splits a first block below the cumulative ACK or inside the second block off as a D-SACK", () => {
+    const below = splitDsack([{ left: seq(1000), right: seq(2000) }, { left: seq(5000), right: seq(6000) }], seq(3000));
+    expect(below.dsack).toEqual({ left: seq(1000), right: seq(2000) });
+    expect(below.blocks).toHaveLength(1);
+    const inside = splitDsack([{ left: seq(5000), right: seq(5500) }, { left: seq(4000), right: seq(6000) }], seq(3000));
+    expect(inside.dsack).toEqual({ left: seq(5000), right: seq(5500) });
+    const plain = splitDsack([{ left: seq(4000), right: seq(5000) }], seq(3000));
+    expect(plain.dsack).toBeUndefined();
+  });
+
+  /** An established connection with SACK negotiated, as the peer's SYN offered it. */
+  function withSack(tcp: { dsack?: boolean } = {}) {
+    const { h, listener } = listening({ sack: true, ...tcp });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
+    const [synAck] = h.takeSent();
+    const una = seqAdd(synAck!.seq, 1);
+    h.deliver({ flags: ACK, seq: R(1), ack: una });
+    listener.accept();
+    h.takeSent();
+    return { h, una };
+  }
+
+  it("the receiver reports a segment it already has in the first SACK block of its ACK (Linux tcp_send_dupack)", () => {
+    const { h, una } = withSack();
+    h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });
+    expect(h.takeSent()[0]?.options.sackBlocks).toBeUndefined();
+    h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });
+    const [dup] = h.takeSent();
+    expect(dup?.ack).toBe(R(101));
+    expect(dup?.options.sackBlocks).toEqual([{ left: R(1), right: R(101) }]);
+    // Reported once: the next ACK carries no D-SACK.
+    h.deliver({ flags: ACK, seq: R(101), ack: una, payload: new Uint8Array(100) });
+    h.settle();
+    h.now += 1000;
+    h.settle();
+    const later = h.takeSent();
+    expect(later.every((s) => s.options.sackBlocks === undefined)).toBe(true);
+  });
+
+  it("is not sent with dsack: false (tcp_dsack=0)", () => {
+    const { h, una } = withSack({ dsack: false });
+    h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });
+    h.takeSent();
+    h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });
+    const [dup] = h.takeSent();
+    expect(dup?.ack).toBe(R(101)); // still ACKed at once
+    expect(dup?.options.sackBlocks).toBeUndefined();
+  });
+});
+
+describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
+  it("fails the connection with ETIMEDOUT when data stays unacknowledged that long, the RTO clamped to it", () => {
+    const { h, conn } = established({ tlp: false });
+    conn.setUserTimeout(1000);
+    const start = h.now;
+    conn.send(new Uint8Array(100));
+    h.settle();
+    h.takeSent();
+    const fired: number[] = [];
+    while (conn.state !== "CLOSED" && fired.length < 20) fired.push(h.nextTimer() - start);
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    // RTOs at 1 s (initial), then 2 s would pass the limit: clamped to 1 s after the first send.
+    expect(fired[fired.length - 1]).toBeCloseTo(1000, 6);
+    expect(fired.length).toBeLessThan(4);
+  });
+
+  it("rejects a negative or fractional value with a typed error", () => {
+    const { conn } = established();
+    expect(() => conn.setUserTimeout(-1)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
+    expect(() => conn.setUserTimeout(1.5)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
+  });
+});
