@@ -170,6 +170,20 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     await close(page);
   });
 
+  it("Wireshark's analysis flags: on the packets, in the detail pane, and marked where synack knows otherwise", async () => {
+    const page = await open("s=zero-window");
+    await page.click("#last");
+    const probes = page.locator("g.segment[data-analysis='keep_alive']");
+    expect(await probes.count()).toBeGreaterThan(1);
+    expect(await probes.first().locator("tspan.ws-flags").textContent()).toBe(" [TCP Keep-Alive]");
+    expect(await page.locator("g.segment.disagree").count()).toBe(await probes.count());
+    expect(await page.locator("g.segment[data-analysis~='zero_window'] tspan.ws-flags").first().textContent()).toBe(" [TCP ZeroWindow]");
+    await probes.first().click();
+    expect(await page.textContent(".detail td[data-field=\"Wireshark's analysis (from the wire)\"]")).toContain("tcp.analysis.keep_alive");
+    expect(await page.textContent(".detail .disagreement")).toContain("synack sent it as a zero-window probe");
+    await close(page);
+  });
+
   it("what-if: dropping the SYN,ACK re-runs the scenario; the shared URL replays to the same hash in Node", async () => {
     const page = await open("s=handshake");
     const before = await page.textContent("#hash");
@@ -193,12 +207,18 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     await close(page);
   });
 
-  it.skipIf(!haveTshark && !inCi)("exports a pcapng that tshark reads, with the stack's reason as each packet's comment", async () => {
+  it.skipIf(!haveTshark && !inCi)("exports a pcapng that tshark reads, with the stack's reason as each packet's comment and the page's retransmission count", async () => {
     const page = await open("s=lost-syn");
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-pcapng")]);
     const file = join(dir, "export.pcapng");
     await download.saveAs(file);
+    // The page's analyser and tshark -Y tcp.analysis.retransmission count the same packets.
+    await page.click("#last");
+    const pageCount = await page.locator("g.segment[data-analysis~='retransmission']").count();
     await close(page);
+    const tsharkCount = execFileSync("tshark", ["-r", file, "-Y", "tcp.analysis.retransmission"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").length;
+    expect(pageCount).toBe(6);
+    expect(tsharkCount).toBe(pageCount);
     const out = execFileSync("tshark", ["-r", file, "-T", "fields", "-e", "tcp.flags.syn", "-e", "frame.comment"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(7);

@@ -20,6 +20,7 @@ import { SeqNames } from "../../../src/trace/seqnames.js";
 import { formatIpv4Address, parseIpv4 } from "../../../src/wire/ipv4.js";
 import { ACK, FIN, RST, SYN, flagNames, parseTcp, type TcpSegment } from "../../../src/wire/tcp.js";
 import { hashText } from "./hash.js";
+import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
 
@@ -55,6 +56,8 @@ export interface SegmentRecord {
   match: { flags: string; data: boolean; nth: number };
   /** Dropped by the receiver after it arrived (bad checksum, out of window ...). */
   dropped?: string;
+  /** Wireshark's tcp.analysis flags for it, from the capture alone (model/verdict.ts). */
+  verdict?: Verdict;
 }
 
 export interface ListenerSnap {
@@ -164,6 +167,8 @@ export function runSession(spec: ScenarioSpec): Session {
     segmentAt.set(s.out, s.id);
     if (s.in !== undefined) arrivalAt.set(s.in, s.id);
   }
+  const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
+  for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
   const steps: number[] = [];
   events.forEach((e, i) => {
     if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
@@ -323,6 +328,8 @@ function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
     case "segment-in": {
       const got = flagNames(cause.segment.flags) || "segment";
       const len = cause.segment.payload.length > 0 ? ` with ${cause.segment.payload.length} bytes` : "";
+      // A SYN arriving again means the peer never got our SYN,ACK; it is resent (as Linux's tcp_check_req does).
+      if (rec.retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
       if (rec.retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
       if ((s.flags & RST) !== 0) return `RST answering a ${got}${len} no connection accepts`;
       if ((s.flags & (SYN | ACK)) === (SYN | ACK)) return `SYN,ACK answering the SYN`;

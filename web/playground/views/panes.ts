@@ -84,6 +84,14 @@ function hexDump(bytes: Uint8Array): string {
   return lines.join("\n");
 }
 
+/** "tcp.analysis.duplicate_ack [TCP Dup ACK #2]", or "no flags". */
+function analysisText(r: SegmentRecord): string {
+  const v = r.verdict;
+  if (v === undefined) return "not analysed";
+  if (v.flags.length === 0) return "no tcp.analysis flags";
+  return `${v.flags.map((f) => `tcp.analysis.${f}`).join(", ")}  ${v.summary}`;
+}
+
 export interface DetailActions {
   onWhy: (eventIndex: number) => void;
   onWhatIf: (action: "drop" | "delay" | "duplicate" | "corrupt") => void;
@@ -114,10 +122,14 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
     ["arrived", r.arrive !== undefined ? fmtTime(r.arrive) : "never"],
     ["fate", `${r.fate}${r.link.length > 0 ? ` (${r.link.join(", ")})` : ""}${r.dropped !== undefined ? `, dropped by the receiver: ${r.dropped}` : ""}`],
     ["synack's reason", r.reason],
+    ["Wireshark's analysis (from the wire)", analysisText(r)],
   ];
   const table = h("table", {});
   for (const [k, v] of fields) table.append(h("tr", {}, h("th", {}, k), h("td", { "data-field": k }, v)));
   box.append(table);
+  const v = r.verdict;
+  if (v?.disagreement !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.disagreement}`));
+  if (v?.copy !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.copy}`));
   if (r.cause !== undefined) {
     const c = session.events[r.cause]!;
     const why = h("button", { class: "why", type: "button" }, `why? → ${c.type} at ${fmtTime(c.time)}`);
