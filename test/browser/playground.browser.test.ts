@@ -136,6 +136,14 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(Number(await page.getAttribute(".cookies", "data-cookies"))).toBeGreaterThan(0);
     expect(await stateOf(page, "client")).toBe("ESTABLISHED");
     expect(await page.locator("text.cookie-note").count()).toBeGreaterThan(0);
+    // Click the SYN,ACK: its ISN is a cookie, taken apart with the listener's secret.
+    await page.locator("g.segment[data-label^='SYN,ACK']").first().click();
+    expect(await page.getAttribute(".cookie-decode", "data-valid")).toBe("true");
+    expect(await page.textContent(".cookie-decode td[data-cookie='mss-index']")).toMatch(/^3 → MSS 1460/);
+    expect(await page.textContent(".cookie-decode td[data-cookie='check']")).toMatch(/^holds/);
+    // And the ACK that echoes it: accepted.
+    await page.locator("g.segment[data-label^='ACK seq=x+1 ack=y']").first().click();
+    expect(await page.textContent(".cookie-decode")).toContain("accepted it");
     await close(page);
   });
 

@@ -20,6 +20,7 @@ import { SeqNames } from "../../../src/trace/seqnames.js";
 import { formatIpv4Address, parseIpv4 } from "../../../src/wire/ipv4.js";
 import { ACK, FIN, RST, SYN, flagNames, parseTcp, type TcpSegment } from "../../../src/wire/tcp.js";
 import { hashText } from "./hash.js";
+import { findCookies, type CookieView } from "./cookies.js";
 import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
@@ -58,6 +59,8 @@ export interface SegmentRecord {
   dropped?: string;
   /** Wireshark's tcp.analysis flags for it, from the capture alone (model/verdict.ts). */
   verdict?: Verdict;
+  /** The SYN cookie it carries, decoded by the listener (model/cookies.ts). */
+  cookie?: CookieView;
 }
 
 export interface ListenerSnap {
@@ -169,6 +172,8 @@ export function runSession(spec: ScenarioSpec): Session {
   }
   const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
   for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
+  const cookies = findCookies(events, segments, (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn));
+  for (const [id, c] of cookies) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
     if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;

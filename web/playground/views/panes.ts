@@ -9,6 +9,7 @@ import type { Row } from "../../../src/trace/narrate/model.js";
 import { formatIpv4Address } from "../../../src/wire/ipv4.js";
 import { seqDiff } from "../../../src/wire/seq.js";
 import type { SegmentRecord, Session } from "../model/session.js";
+import { renderCookie } from "./cookie.js";
 import { fmtBytes, fmtTime, h } from "./dom.js";
 
 export function renderNarration(rows: readonly Row[], hosts: readonly string[], t: Millis): HTMLElement {
@@ -130,6 +131,8 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
   const v = r.verdict;
   if (v?.disagreement !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.disagreement}`));
   if (v?.copy !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.copy}`));
+  const cookie = renderCookie(r);
+  if (cookie !== undefined) box.append(cookie);
   if (r.cause !== undefined) {
     const c = session.events[r.cause]!;
     const why = h("button", { class: "why", type: "button" }, `why? → ${c.type} at ${fmtTime(c.time)}`);
