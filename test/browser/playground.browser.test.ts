@@ -10,10 +10,11 @@
  * is never used. Outside CI a missing chromium skips this file; in CI it fails.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWeb, type WebServer } from "../../src/cli/web.js";
@@ -213,6 +214,31 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     const node = runSession(applyChanges(scenarioOf(state)!, state.knobs, state.whatIfs));
     expect(node.hash).toBe(after);
     await close(page);
+  });
+
+  it("exports the diagram as a PNG of the SVG's size, with something drawn on it", async () => {
+    const page = await open("s=lost-data");
+    await page.click("#last");
+    const width = Number(await page.getAttribute("#ladder", "width"));
+    const height = Number(await page.getAttribute("#ladder", "height"));
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-png")]);
+    expect(download.suggestedFilename()).toBe("lost-data.png");
+    const file = join(dir, "diagram.png");
+    await download.saveAs(file);
+    await close(page);
+    const png = readFileSync(file);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.toString("latin1", 12, 16)).toBe("IHDR");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Math.round(width), Math.round(height)]);
+    // The pixels: inflate the IDAT chunks; a blank canvas would have a single colour.
+    const idat: Buffer[] = [];
+    for (let at = 8; at < png.length; ) {
+      const len = png.readUInt32BE(at);
+      if (png.toString("latin1", at + 4, at + 8) === "IDAT") idat.push(png.subarray(at + 8, at + 8 + len));
+      at += 12 + len;
+    }
+    const pixels = inflateSync(Buffer.concat(idat));
+    expect(new Set(pixels).size).toBeGreaterThan(16);
   });
 
   it.skipIf(!haveTshark && !inCi)("exports a pcapng that tshark reads, with the stack's reason as each packet's comment and the page's retransmission count", async () => {

@@ -20,6 +20,7 @@ import { clear, fmtTime, h } from "./views/dom.js";
 import { renderFsm } from "./views/fsm.js";
 import { renderQueues, renderWindow } from "./views/gauges.js";
 import { axisOf, renderLadder } from "./views/ladder.js";
+import { pngOf, svgText } from "./views/image.js";
 import { renderDetail, renderInspector, renderNarration } from "./views/panes.js";
 import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
 
@@ -72,6 +73,15 @@ function start(): void {
   $("export-svg").addEventListener("click", () => {
     const svg = document.getElementById("ladder");
     if (svg !== null && view !== undefined) download(`${view.session.spec.name}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
+  });
+  $("export-png").addEventListener("click", () => {
+    const svg = document.getElementById("ladder");
+    if (!(svg instanceof SVGSVGElement) || view === undefined) return;
+    const name = `${view.session.spec.name}.png`;
+    pngOf(svg).then(
+      (png) => download(name, png, "image/png"),
+      (e: unknown) => status(`PNG export failed: ${e instanceof Error ? e.message : String(e)}`, true),
+    );
   });
   $<HTMLInputElement>("open-file").addEventListener("change", async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
@@ -395,16 +405,8 @@ function writeKnobs(k: Knobs): void {
   $<HTMLSelectElement>("k-cc").value = k.cc ?? "";
 }
 
-function svgText(svg: Element): string {
-  const css = Array.from(document.styleSheets).flatMap((sh) => Array.from(sh.cssRules).map((r) => r.cssText)).join("\n");
-  const copy = svg.cloneNode(true) as Element;
-  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  copy.prepend(Object.assign(document.createElementNS("http://www.w3.org/2000/svg", "style"), { textContent: css }));
-  return new XMLSerializer().serializeToString(copy);
-}
-
-function download(name: string, bytes: Uint8Array, type: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+function download(name: string, bytes: Uint8Array | Blob, type: string): void {
+  const url = URL.createObjectURL(bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart], { type }));
   const a = h("a", { href: url, download: name });
   document.body.append(a);
   a.click();
