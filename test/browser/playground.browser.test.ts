@@ -17,7 +17,9 @@ import { fileURLToPath } from "node:url";
 import { inflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
 import { serveWeb, type WebServer } from "../../src/cli/web.js";
+import { fakeIo } from "../cli/fake-io.js";
 import { applyChanges, decodeState, scenarioOf } from "../../web/playground/model/knobs.js";
 import { runSession } from "../../web/playground/model/session.js";
 
@@ -213,6 +215,31 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     const state = decodeState(fragment);
     const node = runSession(applyChanges(scenarioOf(state)!, state.knobs, state.whatIfs));
     expect(node.hash).toBe(after);
+    await close(page);
+  });
+
+  it("opens a pcap written by `synack demo --pcap` as an inferred ladder, with Wireshark's flags and no engine state", async () => {
+    const { io, written } = fakeIo();
+    expect(await main(["demo", "lost-data", "--pcap", "lost.pcap"], io)).toBe(0);
+    const page = await open("s=handshake");
+    await page.setInputFiles("#open-file", { name: "lost.pcap", mimeType: "application/vnd.tcpdump.pcap", buffer: Buffer.from(written.get("lost.pcap")!) });
+    await page.waitForSelector("svg.ladder.inferred");
+    expect(await page.textContent("#title")).toBe("lost.pcap — inferred from the capture");
+    expect(await page.locator("g.inferred-packet").count()).toBe(10);
+    expect(await page.getAttribute("g.inferred-packet[data-frame='1']", "data-label")).toMatch(/^SYN seq=x win=65535/);
+    expect(await page.locator("g.inferred-packet[data-analysis~='retransmission']").count()).toBe(1);
+    expect(await page.locator("g.inferred-packet[data-analysis~='duplicate_ack']").count()).toBe(1);
+    expect(await page.locator("svg.fsm").count()).toBe(0);
+    await page.click("g.inferred-packet[data-frame='9']");
+    expect(await page.textContent(".detail.inferred td[data-field=\"Wireshark's analysis (from the wire)\"]")).toContain("tcp.analysis.retransmission");
+    expect(await page.textContent(".detail.inferred")).toContain("no engine ran");
+    // Something that is not a capture: refused with a message, nothing breaks.
+    await page.setInputFiles("#open-file", { name: "notes.pcap", mimeType: "application/octet-stream", buffer: Buffer.from("no capture here, just some text") });
+    await page.waitForSelector("#status.error");
+    expect(await page.textContent("#status")).toContain("not a pcap or pcapng file");
+    // Choosing a scenario again runs the engine.
+    await page.selectOption("#scenario", "handshake");
+    await page.waitForSelector("svg.fsm");
     await close(page);
   });
 

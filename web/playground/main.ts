@@ -21,6 +21,8 @@ import { renderFsm } from "./views/fsm.js";
 import { renderQueues, renderWindow } from "./views/gauges.js";
 import { axisOf, renderLadder } from "./views/ladder.js";
 import { pngOf, svgText } from "./views/image.js";
+import { renderInferredDetail, renderInferredLadder } from "./views/inferred.js";
+import { inferCapture, mainStream, type InferredCapture, type InferredStream } from "./model/inferred.js";
 import { renderDetail, renderInspector, renderNarration } from "./views/panes.js";
 import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
 
@@ -43,8 +45,17 @@ declare global {
   }
 }
 
+/** A capture file opened on the page: drawn as an inferred ladder, no engine run. */
+interface Imported {
+  capture: InferredCapture;
+  stream: InferredStream;
+  selected?: number;
+  zoom: number;
+}
+
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let view: View | undefined;
+let imported: Imported | undefined;
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 function start(): void {
@@ -70,14 +81,17 @@ function start(): void {
   $<HTMLInputElement>("scrub").addEventListener("input", (e) => setCursor(Number((e.target as HTMLInputElement).value)));
   $("export-pcapng").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.pcapng`, pcapngOf(view.session), "application/octet-stream"));
   $("export-json").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.jsonl`, new TextEncoder().encode(jsonLinesOf(view.session)), "application/x-ndjson"));
+  const baseName = (): string | undefined => (imported !== undefined ? imported.capture.name.replace(/\.(pcapng|pcap|cap)$/i, "") : view?.session.spec.name);
   $("export-svg").addEventListener("click", () => {
     const svg = document.getElementById("ladder");
-    if (svg !== null && view !== undefined) download(`${view.session.spec.name}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
+    const base = baseName();
+    if (svg !== null && base !== undefined) download(`${base}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
   });
   $("export-png").addEventListener("click", () => {
     const svg = document.getElementById("ladder");
-    if (!(svg instanceof SVGSVGElement) || view === undefined) return;
-    const name = `${view.session.spec.name}.png`;
+    const base = baseName();
+    if (!(svg instanceof SVGSVGElement) || base === undefined) return;
+    const name = `${base}.png`;
     pngOf(svg).then(
       (png) => download(name, png, "image/png"),
       (e: unknown) => status(`PNG export failed: ${e instanceof Error ? e.message : String(e)}`, true),
@@ -85,13 +99,20 @@ function start(): void {
   });
   $<HTMLInputElement>("open-file").addEventListener("change", async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
-    if (f !== undefined) openJson(await f.text(), f.name);
+    if (f !== undefined) await openFile(f);
+  });
+  $<HTMLSelectElement>("stream").addEventListener("change", (e) => {
+    const id = Number((e.target as HTMLSelectElement).value);
+    const st = imported?.capture.streams.find((x) => x.id === id);
+    if (imported === undefined || st === undefined) return;
+    imported = { capture: imported.capture, stream: st, zoom: imported.zoom };
+    renderImported();
   });
   document.addEventListener("dragover", (e) => e.preventDefault());
   document.addEventListener("drop", async (e) => {
     e.preventDefault();
     const f = e.dataTransfer?.files[0];
-    if (f !== undefined) openJson(await f.text(), f.name);
+    if (f !== undefined) await openFile(f);
   });
   document.addEventListener("keydown", onKey);
   window.addEventListener("hashchange", () => {
@@ -101,6 +122,78 @@ function start(): void {
   const initial = decodeState(location.hash);
   writeKnobs(initial.knobs);
   load(initial, false);
+}
+
+/** A JSON scenario, or a pcap / pcapng capture (anything that does not start with "{"). */
+async function openFile(f: File): Promise<void> {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  const text = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
+  if (text.startsWith("{") || /\.json$/i.test(f.name)) openJson(new TextDecoder().decode(bytes), f.name);
+  else openCapture(bytes, f.name);
+}
+
+function openCapture(bytes: Uint8Array, name: string): void {
+  let capture: InferredCapture;
+  try {
+    capture = inferCapture(bytes, name);
+  } catch (e) {
+    status(`${name}: ${e instanceof Error ? e.message : String(e)}`, true);
+    return;
+  }
+  const stream = mainStream(capture);
+  if (stream === undefined) {
+    status(`${name}: no TCP packets in it`, true);
+    return;
+  }
+  stopPlay();
+  view = undefined;
+  imported = { capture, stream, zoom: 1 };
+  const pick = $<HTMLSelectElement>("stream");
+  clear(pick);
+  for (const st of capture.streams) pick.append(h("option", { value: st.id }, `tcp.stream ${st.id}: ${st.ends[0]} ↔ ${st.ends[1]} (${st.packets.length} packets)`));
+  pick.value = String(stream.id);
+  $("stream-pick").hidden = false;
+  const other = capture.otherFrames + capture.notIpv4;
+  status(`opened ${name}: ${capture.streams.length} TCP conversation(s)${other > 0 ? `, ${other} other frame(s) not drawn` : ""}`);
+  renderImported();
+}
+
+/** Draws the imported capture; the views that need the engine's state say why they are empty. */
+function renderImported(): void {
+  const im = imported;
+  if (im === undefined) return;
+  const c = im.capture;
+  $("title").textContent = `${c.name} — inferred from the capture`;
+  $("description").textContent =
+    `A ${c.format} file: the ladder is inferred from the packets alone, labelled with Wireshark's tcp.analysis flags. No engine ran, so there are no states, queues, windows, timers or reasons: a capture shows what was on the wire, not why.`;
+  $("hash").textContent = "-";
+  $("seed").textContent = "-";
+  for (const id of ["whatifs", "try-this"]) clear($(id));
+  const ladders = $("ladders");
+  clear(ladders);
+  const pane = h("div", { class: "ladder-pane" }, h("h3", {}, `inferred: tcp.stream ${im.stream.id}, ${im.stream.ends[0]} ↔ ${im.stream.ends[1]}`));
+  pane.append(
+    renderInferredLadder(im.stream, {
+      zoom: im.zoom,
+      ...(im.selected !== undefined ? { selected: im.selected } : {}),
+      onSelect: (frame) => {
+        im.selected = frame;
+        renderImported();
+      },
+    }),
+  );
+  ladders.append(pane);
+  for (const id of ["fsms", "gauges", "inspector", "plots", "narration"]) {
+    const el = $(id);
+    clear(el);
+    el.append(h("p", { class: "muted" }, "Not available for a capture: this view needs the engine's state."));
+  }
+  const detail = $("detail");
+  clear(detail);
+  const p = im.stream.packets.find((x) => x.frame === im.selected);
+  detail.append(p !== undefined ? renderInferredDetail(c, im.stream, p) : h("p", { class: "muted" }, "Click a packet to see its fields, Wireshark's flags and its bytes."));
+  $("time").textContent = `${im.stream.packets.length} packets`;
+  window.playground = { hash: "", scenario: `capture:${c.name}`, steps: im.stream.packets.length, cursor: 0, ready: true };
 }
 
 function openJson(text: string, name: string): void {
@@ -126,6 +219,8 @@ function load(state: PlaygroundState, push = true): void {
     return;
   }
   stopPlay();
+  imported = undefined;
+  $("stream-pick").hidden = true;
   const t0 = performance.now();
   const session = runSession(applyChanges(spec, state.knobs, state.whatIfs));
   const v: View = { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };
@@ -330,6 +425,14 @@ function whatIf(id: number, action: WhatIfAction): void {
 function onKey(e: KeyboardEvent): void {
   const target = e.target as HTMLElement | null;
   if (target !== null && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) return;
+  if (imported !== undefined) {
+    const z = e.key === "+" || e.key === "=" ? imported.zoom * 1.25 : e.key === "-" ? imported.zoom / 1.25 : e.key === "0" ? 1 : undefined;
+    if (z !== undefined) {
+      imported.zoom = Math.max(0.2, Math.min(8, z));
+      renderImported();
+    }
+    return;
+  }
   if (view === undefined) return;
   const ladders = $("ladders");
   switch (e.key) {

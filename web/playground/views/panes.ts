@@ -74,7 +74,7 @@ export function renderInspector(host: string, c: ConnectionInfo | undefined, now
   return box;
 }
 
-function hexDump(bytes: Uint8Array): string {
+export function hexDump(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let i = 0; i < bytes.length; i += 16) {
     const chunk = bytes.subarray(i, i + 16);
