@@ -92,6 +92,14 @@ const gt = (a: number, b: number): boolean => diff(a, b) > 0;
 const lt = (a: number, b: number): boolean => diff(a, b) < 0;
 const le = (a: number, b: number): boolean => diff(a, b) <= 0;
 
+/** Flags as bits (bit i is ANALYSIS_FLAGS[i]): a capture has tens of thousands of packets. */
+const BIT = Object.fromEntries(ANALYSIS_FLAGS.map((f, i) => [f, 1 << i])) as Record<AnalysisFlag, number>;
+const NO_FLAGS: AnalysisFlag[] = [];
+function flagList(mask: number): AnalysisFlag[] {
+  if (mask === 0) return NO_FLAGS;
+  return ANALYSIS_FLAGS.filter((f) => (mask & BIT[f]) !== 0);
+}
+
 /** One direction of a conversation (Wireshark's tcp_flow_t with its seq info). */
 interface Flow {
   base?: number;
@@ -106,60 +114,68 @@ interface Flow {
   lastack: number;
   lastackTime: Millis;
   dupacknum: number;
-  lastFlags: Set<AnalysisFlag>;
+  /** The flags of this direction's last segment. */
+  lastFlags: number;
 }
 
 interface Conversation {
   stream: number;
-  /** Flows keyed by the sending side's "addr:port". */
-  flows: Map<string, Flow>;
+  /** The endpoint (address * 65536 + port) that sent first, and each direction's flow. */
+  first: number;
+  fromFirst: Flow;
+  toFirst: Flow;
   /** The initial RTT (tcp.analysis.initial_rtt): SYN to the ACK of the SYN,ACK. */
   synTime?: Millis;
   synAckSeen: boolean;
   firstRtt?: Millis;
 }
 
-const newFlow = (): Flow => ({ winScale: -1, window: 0, windowKnown: false, nextseq: 0, nextseqTime: 0, maxseqtobeacked: 0, lastack: 0, lastackTime: 0, dupacknum: 0, lastFlags: new Set() });
+const newFlow = (): Flow => ({ winScale: -1, window: 0, windowKnown: false, nextseq: 0, nextseqTime: 0, maxseqtobeacked: 0, lastack: 0, lastackTime: 0, dupacknum: 0, lastFlags: 0 });
 
 /** Analyses a capture, packet by packet in order, as Wireshark's first pass does. */
 export function analyseCapture(packets: readonly CapturedPacket[]): PacketAnalysis[] {
-  const conversations = new Map<string, Conversation>();
+  // Conversations by their two endpoints, lower one first.
+  const conversations = new Map<number, Map<number, Conversation>>();
   let streams = 0;
   return packets.map((p) => {
     const ip = parseIpv4(p.bytes, { verifyChecksum: false });
-    if (!ip.ok || ip.value.header.protocol !== PROTO_TCP || ip.value.header.fragmentOffset !== 0 || ip.value.header.moreFragments) return { flags: [] };
+    if (!ip.ok || ip.value.header.protocol !== PROTO_TCP || ip.value.header.fragmentOffset !== 0 || ip.value.header.moreFragments) return { flags: NO_FLAGS };
     const tcp = parseTcp(ip.value.payload, null);
-    if (!tcp.ok) return { flags: [] };
+    if (!tcp.ok) return { flags: NO_FLAGS };
     const seg = tcp.value;
-    const src = `${ip.value.header.src}:${seg.srcPort}`;
-    const dst = `${ip.value.header.dst}:${seg.dstPort}`;
-    const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
-    const flags = new Set<AnalysisFlag>();
-    let conv = conversations.get(key);
+    const src = ip.value.header.src * 65536 + seg.srcPort;
+    const dst = ip.value.header.dst * 65536 + seg.dstPort;
+    const lo = Math.min(src, dst);
+    const hi = Math.max(src, dst);
+    let byHi = conversations.get(lo);
+    if (byHi === undefined) {
+      byHi = new Map();
+      conversations.set(lo, byHi);
+    }
+    let flags = 0;
+    let conv = byHi.get(hi);
     // A new connection on the same ports: a SYN whose ISN is not the one seen before starts
     // a new conversation; a SYN,ACK with a new ISN is flagged and stays in the conversation.
-    const fwd0 = conv?.flows.get(src);
+    const fwd0 = conv === undefined ? undefined : conv.first === src ? conv.fromFirst : conv.toFirst;
     if (conv !== undefined && (seg.flags & SYN) !== 0 && fwd0?.base !== undefined && u32(seg.seq) !== fwd0.base) {
-      flags.add("reused_ports");
+      flags |= BIT.reused_ports;
       if ((seg.flags & ACK) === 0) conv = undefined;
       else fwd0.base = u32(seg.seq);
     }
     if (conv === undefined) {
-      conv = { stream: streams++, flows: new Map(), synAckSeen: false };
-      conversations.set(key, conv);
+      conv = { stream: streams++, first: src, fromFirst: newFlow(), toFirst: newFlow(), synAckSeen: false };
+      byHi.set(hi, conv);
     }
-    const fwd = conv.flows.get(src) ?? newFlow();
-    const rev = conv.flows.get(dst) ?? newFlow();
-    conv.flows.set(src, fwd);
-    conv.flows.set(dst, rev);
-    const dupAckNum = analyseSegment(p.time, seg, conv, fwd, rev, flags);
-    const out: PacketAnalysis = { flags: ANALYSIS_FLAGS.filter((f) => flags.has(f)), stream: conv.stream };
-    if (dupAckNum !== undefined) out.dupAckNum = dupAckNum;
+    const fwd = conv.first === src ? conv.fromFirst : conv.toFirst;
+    const rev = conv.first === src ? conv.toFirst : conv.fromFirst;
+    const r = analyseSegment(p.time, seg, conv, fwd, rev, flags);
+    const out: PacketAnalysis = { flags: flagList(r.flags), stream: conv.stream };
+    if (r.dupAckNum !== undefined) out.dupAckNum = r.dupAckNum;
     return out;
   });
 }
 
-function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: Flow, rev: Flow, ta: Set<AnalysisFlag>): number | undefined {
+function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: Flow, rev: Flow, ta: number): { flags: number; dupAckNum: number | undefined } {
   const f = seg.flags;
   // Wireshark analyses the raw sequence numbers (relative ones are only for display); the
   // first one seen in each direction is its base, against which a new SYN is compared.
@@ -184,55 +200,55 @@ function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: F
   const noSynFinRst = (f & (SYN | FIN | RST)) === 0;
   checks: {
     if (seglen === 1 && seq === fwd.nextseq && rev.windowKnown && rev.window === 0) {
-      ta.add("zero_window_probe");
+      ta |= BIT.zero_window_probe;
       break checks;
     }
-    if (window === 0 && noSynFinRst) ta.add("zero_window");
-    if (fwd.nextseq !== 0 && gt(seq, fwd.nextseq) && (f & RST) === 0) ta.add("lost_segment");
-    if ((seglen === 0 || seglen === 1) && seq === u32(fwd.nextseq - 1) && noSynFinRst) ta.add("keep_alive");
+    if (window === 0 && noSynFinRst) ta |= BIT.zero_window;
+    if (fwd.nextseq !== 0 && gt(seq, fwd.nextseq) && (f & RST) === 0) ta |= BIT.lost_segment;
+    if ((seglen === 0 || seglen === 1) && seq === u32(fwd.nextseq - 1) && noSynFinRst) ta |= BIT.keep_alive;
     const sameAck = seglen === 0 && seq === fwd.nextseq && ack === fwd.lastack && noSynFinRst;
-    if (sameAck && window !== 0 && window !== fwd.window) ta.add("window_update");
-    if (seglen > 0 && rev.winScale !== -1 && rev.windowKnown && u32(seq + seglen) === u32(rev.lastack + rev.window) && noSynFinRst) ta.add("window_full");
-    if (sameAck && window !== 0 && window === fwd.window && rev.lastFlags.has("keep_alive")) {
-      ta.add("keep_alive_ack");
+    if (sameAck && window !== 0 && window !== fwd.window) ta |= BIT.window_update;
+    if (seglen > 0 && rev.winScale !== -1 && rev.windowKnown && u32(seq + seglen) === u32(rev.lastack + rev.window) && noSynFinRst) ta |= BIT.window_full;
+    if (sameAck && window !== 0 && window === fwd.window && (rev.lastFlags & BIT.keep_alive) !== 0) {
+      ta |= BIT.keep_alive_ack;
       break checks;
     }
-    if (seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq && (ack === fwd.lastack || ack === u32(fwd.lastack + 1)) && rev.lastFlags.has("zero_window_probe") && noSynFinRst) {
-      ta.add("zero_window_probe_ack");
+    if (seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq && (ack === fwd.lastack || ack === u32(fwd.lastack + 1)) && (rev.lastFlags & BIT.zero_window_probe) !== 0 && noSynFinRst) {
+      ta |= BIT.zero_window_probe_ack;
       break checks;
     }
     if (sameAck && window !== 0 && window === fwd.window) {
       fwd.dupacknum++;
-      ta.add("duplicate_ack");
+      ta |= BIT.duplicate_ack;
       dupAckNum = fwd.dupacknum;
     }
   }
-  if (!ta.has("duplicate_ack")) fwd.dupacknum = 0;
+  if ((ta & BIT.duplicate_ack) === 0) fwd.dupacknum = 0;
 
   if (rev.maxseqtobeacked !== 0 && gt(ack, rev.maxseqtobeacked) && (f & ACK) !== 0) {
-    ta.add("ack_lost_segment");
+    ta |= BIT.ack_lost_segment;
     rev.maxseqtobeacked = rev.nextseq;
   }
 
-  if ((seglen > 0 || (f & (SYN | FIN)) !== 0) && !ta.has("keep_alive")) {
+  if ((seglen > 0 || (f & (SYN | FIN)) !== 0) && (ta & BIT.keep_alive) === 0) {
     const notAdvanced = fwd.nextseq !== 0 && lt(seq, fwd.nextseq);
     const oooThreshold = conv.firstRtt ?? 3;
     if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && now - rev.lastackTime < 20) {
       // A fast retransmission is also a retransmission (tcp.analysis.retransmission matches both).
-      ta.add("fast_retransmission");
-      ta.add("retransmission");
+      ta |= BIT.fast_retransmission;
+      ta |= BIT.retransmission;
     }
     // A copy that ends exactly at the highest seq seen is a retransmission, not out of order.
-    else if (notAdvanced && now - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen)) ta.add("out_of_order");
+    else if (notAdvanced && now - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen)) ta |= BIT.out_of_order;
     else if (seglen > 0 && rev.lastack !== 0 && le(u32(seq + seglen), rev.lastack)) {
-      ta.add("spurious_retransmission");
-      ta.add("retransmission");
+      ta |= BIT.spurious_retransmission;
+      ta |= BIT.retransmission;
     }
-    else if (notAdvanced) ta.add("retransmission");
+    else if (notAdvanced) ta |= BIT.retransmission;
   }
 
   const nextseq = u32(seq + seglen + ((f & (SYN | FIN)) !== 0 ? 1 : 0));
-  const probe = ta.has("zero_window_probe");
+  const probe = (ta & BIT.zero_window_probe) !== 0;
   if ((gt(nextseq, fwd.nextseq) || fwd.nextseq === 0) && !probe) {
     fwd.nextseq = nextseq;
     fwd.nextseqTime = now;
@@ -243,5 +259,5 @@ function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: F
   fwd.lastack = ack;
   fwd.lastackTime = now;
   fwd.lastFlags = ta;
-  return dupAckNum;
+  return { flags: ta, dupAckNum };
 }

@@ -79,6 +79,11 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(errors).toEqual([]);
   }
 
+  /** The footer's event-log hash, filled in once the views are drawn. */
+  const hashOf = async (page: Page): Promise<string> => {
+    await page.waitForFunction(() => /^[0-9a-f]{16}$/.test(document.getElementById("hash")?.textContent ?? ""));
+    return (await page.textContent("#hash"))!;
+  };
   const stateOf = (page: Page, host: string): Promise<string | null> => page.getAttribute(`svg.fsm[data-host="${host}"] g.state.current`, "data-state");
   const cursor = (page: Page): Promise<number> => page.evaluate(() => window.playground!.cursor);
 
@@ -197,13 +202,13 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
 
   it("what-if: dropping the SYN,ACK re-runs the scenario; the shared URL replays to the same hash in Node", async () => {
     const page = await open("s=handshake");
-    const before = await page.textContent("#hash");
+    const before = await hashOf(page);
     await page.click("#last");
     await page.click("g.segment[data-id='1']");
     expect(await page.textContent(".detail")).toContain("SYN,ACK answering the SYN");
     await page.click("button[data-whatif='drop']");
     await page.waitForSelector("#ladder-base");
-    const after = await page.textContent("#hash");
+    const after = await hashOf(page);
     expect(after).not.toBe(before);
     const fragment = new URL(page.url()).hash;
     expect(decodeURIComponent(fragment)).toContain("w=drop.server.client.SYN,ACK.0.1");

@@ -56,6 +56,7 @@ interface Imported {
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let view: View | undefined;
 let imported: Imported | undefined;
+let firstLoad = true;
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 function start(): void {
@@ -236,14 +237,25 @@ function load(state: PlaygroundState, push = true): void {
   if (state.scenario !== undefined) $<HTMLSelectElement>("scenario").value = state.scenario;
   $("title").textContent = `${spec.name}${spec.title !== undefined ? ` — ${spec.title}` : ""}`;
   $("description").textContent = spec.description ?? "";
-  $("hash").textContent = session.hash;
+  // The event-log hash is the slow part of a big run: shown once the views are on screen.
+  $("hash").textContent = "…";
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      if (view?.session === session) $("hash").textContent = session.hash;
+    }, 0),
+  );
   $("seed").textContent = String(session.seed);
   const scrub = $<HTMLInputElement>("scrub");
   scrub.max = String(Math.max(0, session.steps.length - 1));
   renderWhatIfs(state);
   renderTryThis(spec);
-  status(`ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`);
+  const ran = `ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`;
+  const r0 = performance.now();
   setCursor(0);
+  const drawn = performance.now();
+  // On the first load, performance.now() counts from the navigation: how long until the views were drawn.
+  status(`${ran}; drawn in ${(drawn - r0).toFixed(0)} ms${firstLoad ? `, ${drawn.toFixed(0)} ms after the page was opened` : ""}`);
+  firstLoad = false;
 }
 
 function renderWhatIfs(state: PlaygroundState): void {
@@ -409,7 +421,15 @@ function render(): void {
         onWhatIf: (a) => whatIf(sel.id, a),
       }),
     );
-  window.playground = { hash: s.hash, scenario: s.spec.name, steps: s.steps.length, cursor: v.cursor, ready: true };
+  window.playground = {
+    get hash() {
+      return s.hash;
+    },
+    scenario: s.spec.name,
+    steps: s.steps.length,
+    cursor: v.cursor,
+    ready: true,
+  };
 }
 
 function whatIf(id: number, action: WhatIfAction): void {
