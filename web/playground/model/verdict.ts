@@ -34,7 +34,7 @@ export function disagreementOf(rec: SegmentRecord, flags: readonly AnalysisFlag[
   const wireRetx = flags.some((f) => RETRANSMISSION_FLAGS.includes(f));
   const reason = rec.reason;
   if (flags.includes("keep_alive") && reason.startsWith("zero-window probe"))
-    return "Wireshark calls it a keep-alive (it repeats the last byte already sent); synack sent it as a zero-window probe, because the persist timer expired";
+    return "Wireshark calls it a keep-alive (at most one byte, starting one below the next sequence number expected); synack sent it as a zero-window probe, because the persist timer expired";
   if (wireRetx && !rec.retransmit) return "Wireshark calls it a retransmission, but synack sent these bytes for the first time here";
   if (!wireRetx && rec.retransmit && !flags.includes("keep_alive")) return "synack retransmitted it, but the capture shows nothing it repeats";
   if (flags.includes("fast_retransmission") && reason.includes("retransmission timer")) return "Wireshark calls it a fast retransmission (it follows dup ACKs), but synack's retransmission timer sent it";
