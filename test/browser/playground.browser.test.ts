@@ -235,6 +235,8 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(await page.locator("g.inferred-packet[data-analysis~='retransmission']").count()).toBe(1);
     expect(await page.locator("g.inferred-packet[data-analysis~='duplicate_ack']").count()).toBe(1);
     expect(await page.locator("svg.fsm").count()).toBe(0);
+    // Nothing to step through in a capture: no timeline.
+    expect(await page.isVisible(".timeline")).toBe(false);
     await page.click("g.inferred-packet[data-frame='9']");
     expect(await page.textContent(".detail.inferred td[data-field=\"Wireshark's analysis (from the wire)\"]")).toContain("tcp.analysis.retransmission");
     expect(await page.textContent(".detail.inferred")).toContain("no engine ran");
@@ -245,6 +247,7 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     // Choosing a scenario again runs the engine.
     await page.selectOption("#scenario", "handshake");
     await page.waitForSelector("svg.fsm");
+    expect(await page.isVisible(".timeline")).toBe(true);
     await close(page);
   });
 

@@ -154,6 +154,8 @@ function openCapture(bytes: Uint8Array, name: string): void {
   for (const st of capture.streams) pick.append(h("option", { value: st.id }, `tcp.stream ${st.id}: ${st.ends[0]} ↔ ${st.ends[1]} (${st.packets.length} packets)`));
   pick.value = String(stream.id);
   $("stream-pick").hidden = false;
+  // Nothing to step through or change in a capture: the timeline and what-ifs go away.
+  document.querySelectorAll<HTMLElement>(".timeline, .whatif-list, details.try").forEach((el) => (el.hidden = true));
   const other = capture.otherFrames + capture.notIpv4;
   status(`opened ${name}: ${capture.streams.length} TCP conversation(s)${other > 0 ? `, ${other} other frame(s) not drawn` : ""}`);
   renderImported();
@@ -222,6 +224,7 @@ function load(state: PlaygroundState, push = true): void {
   stopPlay();
   imported = undefined;
   $("stream-pick").hidden = true;
+  document.querySelectorAll<HTMLElement>(".timeline, .whatif-list, details.try").forEach((el) => (el.hidden = false));
   const t0 = performance.now();
   const session = runSession(applyChanges(spec, state.knobs, state.whatIfs));
   const v: View = { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };

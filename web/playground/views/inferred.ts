@@ -4,32 +4,47 @@
  * taken at one point, so there is no departure and arrival to join: arrows are level, as
  * in Wireshark's flow graph. Labelled "inferred": no engine ran.
  */
-import { TimeAxis } from "../model/timeaxis.js";
+import { gapPx, TOP_PX } from "../model/timeaxis.js";
 import type { InferredCapture, InferredPacket, InferredStream } from "../model/inferred.js";
 import { fmtTime, h, s } from "./dom.js";
 import { hexDump } from "./panes.js";
 
 const COL_GAP = 420;
 const MARGIN_X = 200;
+const ROW_PX = 24;
+
+/** One row per packet (level arrows need room for their labels), more for longer gaps; long ones are marked. */
+function rows(stream: InferredStream): { ys: number[]; gaps: Array<{ y: number; ms: number }>; height: number } {
+  const ys: number[] = [];
+  const gaps: Array<{ y: number; ms: number }> = [];
+  let y = TOP_PX;
+  stream.packets.forEach((p, i) => {
+    if (i > 0) {
+      const ms = p.time - stream.packets[i - 1]!.time;
+      const step = Math.max(ROW_PX, gapPx(ms));
+      if (ms >= 1000) gaps.push({ y: y + step / 2, ms });
+      y += step;
+    }
+    ys.push(y);
+  });
+  return { ys, gaps, height: y + TOP_PX };
+}
 
 export function renderInferredLadder(stream: InferredStream, opts: { selected?: number; zoom: number; onSelect: (frame: number) => void }): SVGSVGElement {
-  const axis = new TimeAxis(stream.packets.map((p, i) => ({ index: i, time: p.time })));
+  const axis = rows(stream);
   const width = MARGIN_X * 2 + COL_GAP;
   const x = (c: number): number => MARGIN_X + c * COL_GAP;
   const y = (v: number): number => v * opts.zoom;
   const height = y(axis.height);
   const svg = s("svg", { id: "ladder", class: "ladder inferred", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `inferred sequence diagram of stream ${stream.id}` });
   svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
-  for (const b of axis.breaks) {
-    svg.append(s("rect", { class: "break", x: 0, y: y(b.y0) + 4, width, height: Math.max(2, y(b.y1 - b.y0) - 8) }));
-    svg.append(s("text", { class: "break-label", x: width / 2, y: y((b.y0 + b.y1) / 2) + 4, "text-anchor": "middle" }, `… ${(b.ms / 1000).toFixed(b.ms >= 10_000 ? 0 : 1)} s later …`));
-  }
+  for (const g of axis.gaps) svg.append(s("text", { class: "break-label", x: width / 2, y: y(g.y) + 4, "text-anchor": "middle" }, `… ${(g.ms / 1000).toFixed(g.ms >= 10_000 ? 0 : 1)} s later …`));
   stream.ends.forEach((name, i) => {
     svg.append(s("text", { class: "host", x: x(i), y: 18, "text-anchor": "middle" }, name));
     svg.append(s("line", { class: "lifeline", x1: x(i), y1: 26, x2: x(i), y2: height }));
   });
   stream.packets.forEach((p, i) => {
-    const yy = y(axis.yOf(i)!);
+    const yy = y(axis.ys[i]!);
     svg.append(s("text", { class: "time", x: 4, y: yy + 4 }, fmtTime(p.time)));
     const classes = ["segment", "inferred-packet"];
     if (p.seg.payload.length > 0) classes.push("data");
