@@ -17,7 +17,7 @@ import { ConnectionTable } from "./connection-table.js";
 import { checkAddress, checkPort, InvalidArgumentError } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
-import { SynCookies } from "./syn-cookies.js";
+import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
 import { TimerQueue } from "./timer-queue.js";
 
 export interface TcpLayerOptions {
@@ -301,6 +301,15 @@ export class TcpLayer implements ConnectionContext {
       this.trace.emit({ type: "segment-out", time: now, host: this.hostName, tuple, segment: synAck, retransmit: false });
     }
     this.output(tuple, synAck);
+  }
+
+  /**
+   * A SYN cookie taken apart with this host's secret, for read-only views (the playground's
+   * packet pane): `tuple` as this host sees it, the cookie (the SYN-ACK's seq, or a final
+   * ACK's ack - 1) and the client's ISN. Changes nothing.
+   */
+  decodeCookie(now: Millis, tuple: FourTuple, cookie: Seq, clientIsn: Seq): CookieDecoding {
+    return this.cookies.decode(now, tuple, cookie, clientIsn);
   }
 
   /** Cookies are only worth checking if some were sent lately (Linux tcp_synq_no_recent_overflow). */

@@ -27,6 +27,26 @@ const COOKIE_MASK = (1 << COOKIE_BITS) - 1;
 const MAX_AGE = 2;
 const MINUTE: Millis = 60_000;
 
+/** A cookie taken apart (SynCookies.decode). */
+export interface CookieDecoding {
+  /** cookie - H1(tuple) - client ISN: the counter in the top 8 bits, H2 + MSS index below. */
+  rest: number;
+  /** The minute counter the cookie carries, and the listener's at the moment of decoding. */
+  counter: number;
+  nowCounter: number;
+  /** Minutes since it was made; a cookie is fresh below 2 (Linux MAX_SYNCOOKIE_AGE). */
+  age: number;
+  fresh: boolean;
+  /** The low 24 bits, H2(tuple, counter) in them, and their difference: the MSS index. */
+  low: number;
+  hash: number;
+  mssIndex: number;
+  /** COOKIE_MSS_TABLE[mssIndex]; absent when the index is out of the table (a forged or corrupted cookie). */
+  mss?: number;
+  /** Fresh and the index is in the table: what `check` accepts. */
+  valid: boolean;
+}
+
 export class SynCookies {
   private readonly k: [number, number, number, number];
 
@@ -54,13 +74,29 @@ export class SynCookies {
    * Returns the MSS it carried, or undefined for a forged, corrupted or expired cookie.
    */
   check(now: Millis, tuple: FourTuple, cookie: Seq, clientIsn: Seq): number | undefined {
+    const d = this.decode(now, tuple, cookie, clientIsn);
+    return d.valid ? d.mss : undefined;
+  }
+
+  /**
+   * Takes a cookie apart as `check` does, keeping every step (for views that explain it):
+   * what is left after H1 and the client's ISN, the minute counter it carries and its age,
+   * and the MSS index recovered from the low 24 bits with H2.
+   */
+  decode(now: Millis, tuple: FourTuple, cookie: Seq, clientIsn: Seq): CookieDecoding {
     const rest = (cookie - this.h1(tuple) - clientIsn) >>> 0;
-    const t = counter(now);
-    const age = (t - (rest >>> COOKIE_BITS)) & 0xff;
-    if (age >= MAX_AGE) return undefined;
-    const cookieT = (t - age) >>> 0;
-    const index = ((rest & COOKIE_MASK) - this.h2(tuple, cookieT)) & COOKIE_MASK;
-    return index < COOKIE_MSS_TABLE.length ? COOKIE_MSS_TABLE[index] : undefined;
+    const nowCounter = counter(now);
+    const carried = rest >>> COOKIE_BITS;
+    const age = (nowCounter - carried) & 0xff;
+    const low = rest & COOKIE_MASK;
+    const fresh = age < MAX_AGE;
+    // The counter the cookie was made with (mod 256, as `counter` gives it).
+    const hash = this.h2(tuple, (nowCounter - age) & 0xff) & COOKIE_MASK;
+    const mssIndex = (low - hash) & COOKIE_MASK;
+    const mss = COOKIE_MSS_TABLE[mssIndex];
+    const d: CookieDecoding = { rest, counter: carried, nowCounter, age, fresh, low, hash, mssIndex, valid: fresh && mss !== undefined };
+    if (mss !== undefined) d.mss = mss;
+    return d;
   }
 
   private h1(t: FourTuple): number {

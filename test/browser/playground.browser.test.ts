@@ -10,13 +10,16 @@
  * is never used. Outside CI a missing chromium skips this file; in CI it fails.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
 import { serveWeb, type WebServer } from "../../src/cli/web.js";
+import { fakeIo } from "../cli/fake-io.js";
 import { applyChanges, decodeState, scenarioOf } from "../../web/playground/model/knobs.js";
 import { runSession } from "../../web/playground/model/session.js";
 
@@ -76,6 +79,11 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(errors).toEqual([]);
   }
 
+  /** The footer's event-log hash, filled in once the views are drawn. */
+  const hashOf = async (page: Page): Promise<string> => {
+    await page.waitForFunction(() => /^[0-9a-f]{16}$/.test(document.getElementById("hash")?.textContent ?? ""));
+    return (await page.textContent("#hash"))!;
+  };
   const stateOf = (page: Page, host: string): Promise<string | null> => page.getAttribute(`svg.fsm[data-host="${host}"] g.state.current`, "data-state");
   const cursor = (page: Page): Promise<number> => page.evaluate(() => window.playground!.cursor);
 
@@ -136,6 +144,14 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(Number(await page.getAttribute(".cookies", "data-cookies"))).toBeGreaterThan(0);
     expect(await stateOf(page, "client")).toBe("ESTABLISHED");
     expect(await page.locator("text.cookie-note").count()).toBeGreaterThan(0);
+    // Click the SYN,ACK: its ISN is a cookie, taken apart with the listener's secret.
+    await page.locator("g.segment[data-label^='SYN,ACK']").first().click();
+    expect(await page.getAttribute(".cookie-decode", "data-valid")).toBe("true");
+    expect(await page.textContent(".cookie-decode td[data-cookie='mss-index']")).toMatch(/^3 → MSS 1460/);
+    expect(await page.textContent(".cookie-decode td[data-cookie='check']")).toMatch(/^holds/);
+    // And the ACK that echoes it: accepted.
+    await page.locator("g.segment[data-label^='ACK seq=x+1 ack=y']").first().click();
+    expect(await page.textContent(".cookie-decode")).toContain("accepted it");
     await close(page);
   });
 
@@ -170,15 +186,29 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     await close(page);
   });
 
+  it("Wireshark's analysis flags: on the packets, in the detail pane, and marked where synack knows otherwise", async () => {
+    const page = await open("s=zero-window");
+    await page.click("#last");
+    const probes = page.locator("g.segment[data-analysis='keep_alive']");
+    expect(await probes.count()).toBeGreaterThan(1);
+    expect(await probes.first().locator("tspan.ws-flags").textContent()).toBe(" [TCP Keep-Alive]");
+    expect(await page.locator("g.segment.disagree").count()).toBe(await probes.count());
+    expect(await page.locator("g.segment[data-analysis~='zero_window'] tspan.ws-flags").first().textContent()).toBe(" [TCP ZeroWindow]");
+    await probes.first().click();
+    expect(await page.textContent(".detail td[data-field=\"Wireshark's analysis (from the wire)\"]")).toContain("tcp.analysis.keep_alive");
+    expect(await page.textContent(".detail .disagreement")).toContain("synack sent it as a zero-window probe");
+    await close(page);
+  });
+
   it("what-if: dropping the SYN,ACK re-runs the scenario; the shared URL replays to the same hash in Node", async () => {
     const page = await open("s=handshake");
-    const before = await page.textContent("#hash");
+    const before = await hashOf(page);
     await page.click("#last");
     await page.click("g.segment[data-id='1']");
     expect(await page.textContent(".detail")).toContain("SYN,ACK answering the SYN");
     await page.click("button[data-whatif='drop']");
     await page.waitForSelector("#ladder-base");
-    const after = await page.textContent("#hash");
+    const after = await hashOf(page);
     expect(after).not.toBe(before);
     const fragment = new URL(page.url()).hash;
     expect(decodeURIComponent(fragment)).toContain("w=drop.server.client.SYN,ACK.0.1");
@@ -193,12 +223,71 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     await close(page);
   });
 
-  it.skipIf(!haveTshark && !inCi)("exports a pcapng that tshark reads, with the stack's reason as each packet's comment", async () => {
+  it("opens a pcap written by `synack demo --pcap` as an inferred ladder, with Wireshark's flags and no engine state", async () => {
+    const { io, written } = fakeIo();
+    expect(await main(["demo", "lost-data", "--pcap", "lost.pcap"], io)).toBe(0);
+    const page = await open("s=handshake");
+    await page.setInputFiles("#open-file", { name: "lost.pcap", mimeType: "application/vnd.tcpdump.pcap", buffer: Buffer.from(written.get("lost.pcap")!) });
+    await page.waitForSelector("svg.ladder.inferred");
+    expect(await page.textContent("#title")).toBe("lost.pcap — inferred from the capture");
+    expect(await page.locator("g.inferred-packet").count()).toBe(10);
+    expect(await page.getAttribute("g.inferred-packet[data-frame='1']", "data-label")).toMatch(/^SYN seq=x win=65535/);
+    expect(await page.locator("g.inferred-packet[data-analysis~='retransmission']").count()).toBe(1);
+    expect(await page.locator("g.inferred-packet[data-analysis~='duplicate_ack']").count()).toBe(1);
+    expect(await page.locator("svg.fsm").count()).toBe(0);
+    // Nothing to step through in a capture: no timeline.
+    expect(await page.isVisible(".timeline")).toBe(false);
+    await page.click("g.inferred-packet[data-frame='9']");
+    expect(await page.textContent(".detail.inferred td[data-field=\"Wireshark's analysis (from the wire)\"]")).toContain("tcp.analysis.retransmission");
+    expect(await page.textContent(".detail.inferred")).toContain("no engine ran");
+    // Something that is not a capture: refused with a message, nothing breaks.
+    await page.setInputFiles("#open-file", { name: "notes.pcap", mimeType: "application/octet-stream", buffer: Buffer.from("no capture here, just some text") });
+    await page.waitForSelector("#status.error");
+    expect(await page.textContent("#status")).toContain("not a pcap or pcapng file");
+    // Choosing a scenario again runs the engine.
+    await page.selectOption("#scenario", "handshake");
+    await page.waitForSelector("svg.fsm");
+    expect(await page.isVisible(".timeline")).toBe(true);
+    await close(page);
+  });
+
+  it("exports the diagram as a PNG of the SVG's size, with something drawn on it", async () => {
+    const page = await open("s=lost-data");
+    await page.click("#last");
+    const width = Number(await page.getAttribute("#ladder", "width"));
+    const height = Number(await page.getAttribute("#ladder", "height"));
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-png")]);
+    expect(download.suggestedFilename()).toBe("lost-data.png");
+    const file = join(dir, "diagram.png");
+    await download.saveAs(file);
+    await close(page);
+    const png = readFileSync(file);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.toString("latin1", 12, 16)).toBe("IHDR");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Math.round(width), Math.round(height)]);
+    // The pixels: inflate the IDAT chunks; a blank canvas would have a single colour.
+    const idat: Buffer[] = [];
+    for (let at = 8; at < png.length; ) {
+      const len = png.readUInt32BE(at);
+      if (png.toString("latin1", at + 4, at + 8) === "IDAT") idat.push(png.subarray(at + 8, at + 8 + len));
+      at += 12 + len;
+    }
+    const pixels = inflateSync(Buffer.concat(idat));
+    expect(new Set(pixels).size).toBeGreaterThan(16);
+  });
+
+  it.skipIf(!haveTshark && !inCi)("exports a pcapng that tshark reads, with the stack's reason as each packet's comment and the page's retransmission count", async () => {
     const page = await open("s=lost-syn");
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-pcapng")]);
     const file = join(dir, "export.pcapng");
     await download.saveAs(file);
+    // The page's analyser and tshark -Y tcp.analysis.retransmission count the same packets.
+    await page.click("#last");
+    const pageCount = await page.locator("g.segment[data-analysis~='retransmission']").count();
     await close(page);
+    const tsharkCount = execFileSync("tshark", ["-r", file, "-Y", "tcp.analysis.retransmission"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").length;
+    expect(pageCount).toBe(6);
+    expect(tsharkCount).toBe(pageCount);
     const out = execFileSync("tshark", ["-r", file, "-T", "fields", "-e", "tcp.flags.syn", "-e", "frame.comment"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(7);

@@ -20,6 +20,9 @@ import { clear, fmtTime, h } from "./views/dom.js";
 import { renderFsm } from "./views/fsm.js";
 import { renderQueues, renderWindow } from "./views/gauges.js";
 import { axisOf, renderLadder } from "./views/ladder.js";
+import { pngOf, svgText } from "./views/image.js";
+import { renderInferredDetail, renderInferredLadder } from "./views/inferred.js";
+import { inferCapture, mainStream, type InferredCapture, type InferredStream } from "./model/inferred.js";
 import { renderDetail, renderInspector, renderNarration } from "./views/panes.js";
 import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
 
@@ -42,8 +45,18 @@ declare global {
   }
 }
 
+/** A capture file opened on the page: drawn as an inferred ladder, no engine run. */
+interface Imported {
+  capture: InferredCapture;
+  stream: InferredStream;
+  selected?: number;
+  zoom: number;
+}
+
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let view: View | undefined;
+let imported: Imported | undefined;
+let firstLoad = true;
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 function start(): void {
@@ -69,19 +82,38 @@ function start(): void {
   $<HTMLInputElement>("scrub").addEventListener("input", (e) => setCursor(Number((e.target as HTMLInputElement).value)));
   $("export-pcapng").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.pcapng`, pcapngOf(view.session), "application/octet-stream"));
   $("export-json").addEventListener("click", () => view !== undefined && download(`${view.session.spec.name}.jsonl`, new TextEncoder().encode(jsonLinesOf(view.session)), "application/x-ndjson"));
+  const baseName = (): string | undefined => (imported !== undefined ? imported.capture.name.replace(/\.(pcapng|pcap|cap)$/i, "") : view?.session.spec.name);
   $("export-svg").addEventListener("click", () => {
     const svg = document.getElementById("ladder");
-    if (svg !== null && view !== undefined) download(`${view.session.spec.name}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
+    const base = baseName();
+    if (svg !== null && base !== undefined) download(`${base}.svg`, new TextEncoder().encode(svgText(svg)), "image/svg+xml");
+  });
+  $("export-png").addEventListener("click", () => {
+    const svg = document.getElementById("ladder");
+    const base = baseName();
+    if (!(svg instanceof SVGSVGElement) || base === undefined) return;
+    const name = `${base}.png`;
+    pngOf(svg).then(
+      (png) => download(name, png, "image/png"),
+      (e: unknown) => status(`PNG export failed: ${e instanceof Error ? e.message : String(e)}`, true),
+    );
   });
   $<HTMLInputElement>("open-file").addEventListener("change", async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
-    if (f !== undefined) openJson(await f.text(), f.name);
+    if (f !== undefined) await openFile(f);
+  });
+  $<HTMLSelectElement>("stream").addEventListener("change", (e) => {
+    const id = Number((e.target as HTMLSelectElement).value);
+    const st = imported?.capture.streams.find((x) => x.id === id);
+    if (imported === undefined || st === undefined) return;
+    imported = { capture: imported.capture, stream: st, zoom: imported.zoom };
+    renderImported();
   });
   document.addEventListener("dragover", (e) => e.preventDefault());
   document.addEventListener("drop", async (e) => {
     e.preventDefault();
     const f = e.dataTransfer?.files[0];
-    if (f !== undefined) openJson(await f.text(), f.name);
+    if (f !== undefined) await openFile(f);
   });
   document.addEventListener("keydown", onKey);
   window.addEventListener("hashchange", () => {
@@ -91,6 +123,80 @@ function start(): void {
   const initial = decodeState(location.hash);
   writeKnobs(initial.knobs);
   load(initial, false);
+}
+
+/** A JSON scenario, or a pcap / pcapng capture (anything that does not start with "{"). */
+async function openFile(f: File): Promise<void> {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  const text = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
+  if (text.startsWith("{") || /\.json$/i.test(f.name)) openJson(new TextDecoder().decode(bytes), f.name);
+  else openCapture(bytes, f.name);
+}
+
+function openCapture(bytes: Uint8Array, name: string): void {
+  let capture: InferredCapture;
+  try {
+    capture = inferCapture(bytes, name);
+  } catch (e) {
+    status(`${name}: ${e instanceof Error ? e.message : String(e)}`, true);
+    return;
+  }
+  const stream = mainStream(capture);
+  if (stream === undefined) {
+    status(`${name}: no TCP packets in it`, true);
+    return;
+  }
+  stopPlay();
+  view = undefined;
+  imported = { capture, stream, zoom: 1 };
+  const pick = $<HTMLSelectElement>("stream");
+  clear(pick);
+  for (const st of capture.streams) pick.append(h("option", { value: st.id }, `tcp.stream ${st.id}: ${st.ends[0]} ↔ ${st.ends[1]} (${st.packets.length} packets)`));
+  pick.value = String(stream.id);
+  $("stream-pick").hidden = false;
+  // Nothing to step through or change in a capture: the timeline and what-ifs go away.
+  document.querySelectorAll<HTMLElement>(".timeline, .whatif-list, details.try").forEach((el) => (el.hidden = true));
+  const other = capture.otherFrames + capture.notIpv4;
+  status(`opened ${name}: ${capture.streams.length} TCP conversation(s)${other > 0 ? `, ${other} other frame(s) not drawn` : ""}`);
+  renderImported();
+}
+
+/** Draws the imported capture; the views that need the engine's state say why they are empty. */
+function renderImported(): void {
+  const im = imported;
+  if (im === undefined) return;
+  const c = im.capture;
+  $("title").textContent = `${c.name} — inferred from the capture`;
+  $("description").textContent =
+    `A ${c.format} file: the ladder is inferred from the packets alone, labelled with Wireshark's tcp.analysis flags. No engine ran, so there are no states, queues, windows, timers or reasons: a capture shows what was on the wire, not why.`;
+  $("hash").textContent = "-";
+  $("seed").textContent = "-";
+  for (const id of ["whatifs", "try-this"]) clear($(id));
+  const ladders = $("ladders");
+  clear(ladders);
+  const pane = h("div", { class: "ladder-pane" }, h("h3", {}, `inferred: tcp.stream ${im.stream.id}, ${im.stream.ends[0]} ↔ ${im.stream.ends[1]}`));
+  pane.append(
+    renderInferredLadder(im.stream, {
+      zoom: im.zoom,
+      ...(im.selected !== undefined ? { selected: im.selected } : {}),
+      onSelect: (frame) => {
+        im.selected = frame;
+        renderImported();
+      },
+    }),
+  );
+  ladders.append(pane);
+  for (const id of ["fsms", "gauges", "inspector", "plots", "narration"]) {
+    const el = $(id);
+    clear(el);
+    el.append(h("p", { class: "muted" }, "Not available for a capture: this view needs the engine's state."));
+  }
+  const detail = $("detail");
+  clear(detail);
+  const p = im.stream.packets.find((x) => x.frame === im.selected);
+  detail.append(p !== undefined ? renderInferredDetail(c, im.stream, p) : h("p", { class: "muted" }, "Click a packet to see its fields, Wireshark's flags and its bytes."));
+  $("time").textContent = `${im.stream.packets.length} packets`;
+  window.playground = { hash: "", scenario: `capture:${c.name}`, steps: im.stream.packets.length, cursor: 0, ready: true };
 }
 
 function openJson(text: string, name: string): void {
@@ -116,6 +222,9 @@ function load(state: PlaygroundState, push = true): void {
     return;
   }
   stopPlay();
+  imported = undefined;
+  $("stream-pick").hidden = true;
+  document.querySelectorAll<HTMLElement>(".timeline, .whatif-list, details.try").forEach((el) => (el.hidden = false));
   const t0 = performance.now();
   const session = runSession(applyChanges(spec, state.knobs, state.whatIfs));
   const v: View = { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };
@@ -131,14 +240,25 @@ function load(state: PlaygroundState, push = true): void {
   if (state.scenario !== undefined) $<HTMLSelectElement>("scenario").value = state.scenario;
   $("title").textContent = `${spec.name}${spec.title !== undefined ? ` — ${spec.title}` : ""}`;
   $("description").textContent = spec.description ?? "";
-  $("hash").textContent = session.hash;
+  // The event-log hash is the slow part of a big run: shown once the views are on screen.
+  $("hash").textContent = "…";
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      if (view?.session === session) $("hash").textContent = session.hash;
+    }, 0),
+  );
   $("seed").textContent = String(session.seed);
   const scrub = $<HTMLInputElement>("scrub");
   scrub.max = String(Math.max(0, session.steps.length - 1));
   renderWhatIfs(state);
   renderTryThis(spec);
-  status(`ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`);
+  const ran = `ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`;
+  const r0 = performance.now();
   setCursor(0);
+  const drawn = performance.now();
+  // On the first load, performance.now() counts from the navigation: how long until the views were drawn.
+  status(`${ran}; drawn in ${(drawn - r0).toFixed(0)} ms${firstLoad ? `, ${drawn.toFixed(0)} ms after the page was opened` : ""}`);
+  firstLoad = false;
 }
 
 function renderWhatIfs(state: PlaygroundState): void {
@@ -304,7 +424,15 @@ function render(): void {
         onWhatIf: (a) => whatIf(sel.id, a),
       }),
     );
-  window.playground = { hash: s.hash, scenario: s.spec.name, steps: s.steps.length, cursor: v.cursor, ready: true };
+  window.playground = {
+    get hash() {
+      return s.hash;
+    },
+    scenario: s.spec.name,
+    steps: s.steps.length,
+    cursor: v.cursor,
+    ready: true,
+  };
 }
 
 function whatIf(id: number, action: WhatIfAction): void {
@@ -320,6 +448,14 @@ function whatIf(id: number, action: WhatIfAction): void {
 function onKey(e: KeyboardEvent): void {
   const target = e.target as HTMLElement | null;
   if (target !== null && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) return;
+  if (imported !== undefined) {
+    const z = e.key === "+" || e.key === "=" ? imported.zoom * 1.25 : e.key === "-" ? imported.zoom / 1.25 : e.key === "0" ? 1 : undefined;
+    if (z !== undefined) {
+      imported.zoom = Math.max(0.2, Math.min(8, z));
+      renderImported();
+    }
+    return;
+  }
   if (view === undefined) return;
   const ladders = $("ladders");
   switch (e.key) {
@@ -395,16 +531,8 @@ function writeKnobs(k: Knobs): void {
   $<HTMLSelectElement>("k-cc").value = k.cc ?? "";
 }
 
-function svgText(svg: Element): string {
-  const css = Array.from(document.styleSheets).flatMap((sh) => Array.from(sh.cssRules).map((r) => r.cssText)).join("\n");
-  const copy = svg.cloneNode(true) as Element;
-  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  copy.prepend(Object.assign(document.createElementNS("http://www.w3.org/2000/svg", "style"), { textContent: css }));
-  return new XMLSerializer().serializeToString(copy);
-}
-
-function download(name: string, bytes: Uint8Array, type: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+function download(name: string, bytes: Uint8Array | Blob, type: string): void {
+  const url = URL.createObjectURL(bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart], { type }));
   const a = h("a", { href: url, download: name });
   document.body.append(a);
   a.click();

@@ -173,13 +173,13 @@ export function timeSequence(session: Session, host: string): TimeSeq {
   return out;
 }
 
-/** The next step (after `k`) that shows a flagged segment: lost, corrupted, retransmitted or dropped. */
+/** The next step (after `k`) that shows a flagged segment: lost, corrupted, retransmitted, dropped, or with tcp.analysis flags. */
 export function nextFlaggedStep(session: Session, k: number): number | undefined {
   for (let j = k + 1; j < session.steps.length; j++) {
     const id = session.segmentAt.get(session.steps[j]!);
     if (id === undefined) continue;
     const r = session.segments[id]!;
-    if (r.fate !== "delivered" || r.retransmit || r.dropped !== undefined) return j;
+    if (r.fate !== "delivered" || r.retransmit || r.dropped !== undefined || (r.verdict?.flags.length ?? 0) > 0) return j;
   }
   return undefined;
 }

@@ -18,8 +18,10 @@ import { segmentLabel, WindowScales, type Direction } from "../../../src/trace/n
 import type { NarrateHost, Row } from "../../../src/trace/narrate/model.js";
 import { SeqNames } from "../../../src/trace/seqnames.js";
 import { formatIpv4Address, parseIpv4 } from "../../../src/wire/ipv4.js";
-import { ACK, FIN, RST, SYN, flagNames, parseTcp, type TcpSegment } from "../../../src/wire/tcp.js";
-import { hashText } from "./hash.js";
+import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../../src/wire/tcp.js";
+import { Fnv64 } from "./hash.js";
+import { findCookies, type CookieView } from "./cookies.js";
+import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
 
@@ -55,6 +57,10 @@ export interface SegmentRecord {
   match: { flags: string; data: boolean; nth: number };
   /** Dropped by the receiver after it arrived (bad checksum, out of window ...). */
   dropped?: string;
+  /** Wireshark's tcp.analysis flags for it, from the capture alone (model/verdict.ts). */
+  verdict?: Verdict;
+  /** The SYN cookie it carries, decoded by the listener (model/cookies.ts). */
+  cookie?: CookieView;
 }
 
 export interface ListenerSnap {
@@ -98,8 +104,8 @@ export interface Session {
   /** Event indices worth stepping to: what happens between the drawn hosts. */
   steps: number[];
   rows: Row[];
-  /** Hash of the JSON event log: the same in Node and in the browser for the same run. */
-  hash: string;
+  /** Hash of the JSON event log: the same in Node and in the browser for the same run (computed on first use). */
+  readonly hash: string;
   endTime: Millis;
 }
 
@@ -164,6 +170,10 @@ export function runSession(spec: ScenarioSpec): Session {
     segmentAt.set(s.out, s.id);
     if (s.in !== undefined) arrivalAt.set(s.in, s.id);
   }
+  const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
+  for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
+  const cookies = findCookies(events, segments, (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn));
+  for (const [id, c] of cookies) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
     if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
@@ -171,8 +181,23 @@ export function runSession(spec: ScenarioSpec): Session {
     else if (e.type === "drop" && e.tuple !== undefined) steps.push(i);
   });
   const { rows } = buildRows(events, { hosts: columns, seq: "relative", explain: true, focus: [...focus] });
-  const hash = hashText(events.map((e) => eventJsonLine(e, { payloadHex: true })).join("\n"));
-  return { spec, seed: run.seed, events, columns, segments, segmentAt, arrivalAt, packets, snapshots, steps, rows, hash, endTime: events.length > 0 ? events[events.length - 1]!.time : 0 };
+  // The hash costs a JSON line per event (a SYN flood has ~50,000): taken when first asked for,
+  // so the page can draw first and fill in the footer after.
+  let hash: string | undefined;
+  return {
+    spec, seed: run.seed, events, columns, segments, segmentAt, arrivalAt, packets, snapshots, steps, rows,
+    get hash() {
+      return (hash ??= eventLogHash(events));
+    },
+    endTime: events.length > 0 ? events[events.length - 1]!.time : 0,
+  };
+}
+
+/** The hash of the JSON event log (the lines of `--json` with payloads, joined by "\n"), taken line by line. */
+function eventLogHash(events: readonly TraceEvent[]): string {
+  const hasher = new Fnv64();
+  events.forEach((e, i) => hasher.update(i === 0 ? eventJsonLine(e, { payloadHex: true }) : `\n${eventJsonLine(e, { payloadHex: true })}`));
+  return hasher.digest();
 }
 
 function addressOf(dotted: string): number {
@@ -193,9 +218,9 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const nthOf = new Map<number, number>();
   const counts = new Map<string, number>();
   for (const p of packets) {
-    const seg = tcpOf(p.bytes);
+    const seg = tcpFlagsOf(p.bytes);
     if (seg === undefined) continue;
-    const key = `${p.from}>${p.to} ${flagNames(seg.flags)} ${seg.payload.length > 0}`;
+    const key = `${p.from}>${p.to} ${seg.flags} ${seg.data}`;
     const n = (counts.get(key) ?? 0) + 1;
     counts.set(key, n);
     if (p.segment !== undefined) {
@@ -280,11 +305,13 @@ function wireKey(src: number, sport: number, dst: number, dport: number, s: TcpS
   return `${src}:${sport}>${dst}:${dport} ${s.seq} ${s.ack} ${s.flags} ${s.payload.length} ${s.window}`;
 }
 
-function tcpOf(packet: Uint8Array): TcpSegment | undefined {
+/** The TCP flags of an IPv4 packet and whether it carries data, read in place (a SYN flood sends ~15,000 packets). */
+function tcpFlagsOf(packet: Uint8Array): { flags: number; data: boolean } | undefined {
   const ip = parseIpv4(packet, { verifyChecksum: false });
   if (!ip.ok || ip.value.header.protocol !== 6 || ip.value.header.fragmentOffset !== 0) return undefined;
-  const seg = parseTcp(ip.value.payload, null);
-  return seg.ok ? seg.value : undefined;
+  const tcp = ip.value.payload;
+  if (tcp.length < 20) return undefined;
+  return { flags: tcp[13]!, data: tcp.length > (tcp[12]! >> 4) * 4 };
 }
 
 const sameTuple = (a: FourTuple | undefined, b: FourTuple): boolean =>
@@ -323,6 +350,8 @@ function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
     case "segment-in": {
       const got = flagNames(cause.segment.flags) || "segment";
       const len = cause.segment.payload.length > 0 ? ` with ${cause.segment.payload.length} bytes` : "";
+      // A SYN arriving again means the peer never got our SYN,ACK; it is resent (as Linux's tcp_check_req does).
+      if (rec.retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
       if (rec.retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
       if ((s.flags & RST) !== 0) return `RST answering a ${got}${len} no connection accepts`;
       if ((s.flags & (SYN | ACK)) === (SYN | ACK)) return `SYN,ACK answering the SYN`;

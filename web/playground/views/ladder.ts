@@ -120,7 +120,11 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
     if (r.seg.payload.length > 0) classes.push("data");
     if (r.dropped !== undefined) classes.push("dropped");
     if (opts.selected === r.id) classes.push("selected");
-    const g = s("g", { class: classes.join(" "), "data-id": r.id, "data-fate": r.fate, "data-label": r.label, tabindex: 0, role: "button", "aria-label": `${r.from} to ${r.to}: ${r.label}${r.fate !== "delivered" ? ` (${r.fate})` : ""}` });
+    const v = r.verdict;
+    if (v !== undefined && v.flags.length > 0) classes.push("flagged");
+    if (v?.disagreement !== undefined) classes.push("disagree");
+    const aria = `${r.from} to ${r.to}: ${r.label}${r.fate !== "delivered" ? ` (${r.fate})` : ""}${v !== undefined && v.summary !== "" ? ` ${v.summary}` : ""}`;
+    const g = s("g", { class: classes.join(" "), "data-id": r.id, "data-fate": r.fate, "data-label": r.label, "data-analysis": v?.flags.join(" "), tabindex: 0, role: "button", "aria-label": aria });
     g.append(s("line", { class: "hit", x1: x0, y1: y(y0), x2: x1, y2: y(y1) }));
     g.append(s("line", { class: "wire", x1: x0, y1: y(y0), x2: x1, y2: y(y1), "marker-end": arrived ? "url(#arrow)" : undefined }));
     if (r.fate === "lost" || r.fate === "corrupted") {
@@ -128,7 +132,11 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
       g.append(s("path", { class: "lost-x", d: `M ${x1 - m} ${y(y1) - m} L ${x1 + m} ${y(y1) + m} M ${x1 - m} ${y(y1) + m} L ${x1 + m} ${y(y1) - m}` }));
     }
     const label = r.label.length > 58 ? `${r.label.slice(0, 56)}…` : r.label;
-    g.append(s("text", { class: "seg-label", x: (x0 + x1) / 2, y: (y(y0) + y(y1)) / 2 - 5, "text-anchor": "middle" }, label + (r.retransmit ? " (retransmission)" : "")));
+    const text = s("text", { class: "seg-label", x: (x0 + x1) / 2, y: (y(y0) + y(y1)) / 2 - 5, "text-anchor": "middle" }, label + (r.retransmit ? " (retransmission)" : ""));
+    // Wireshark's verdict from the wire, as its Info column shows it; ≠ where synack knows otherwise.
+    if (v !== undefined && v.summary !== "") text.append(s("tspan", { class: "ws-flags" }, ` ${v.summary}`));
+    if (v?.disagreement !== undefined) text.append(s("tspan", { class: "disagree-mark" }, " ≠"));
+    g.append(text);
     if (opts.onSelect !== undefined) {
       g.addEventListener("click", () => opts.onSelect?.(r.id));
       g.addEventListener("keydown", (ev) => {

@@ -9,6 +9,7 @@ import type { Row } from "../../../src/trace/narrate/model.js";
 import { formatIpv4Address } from "../../../src/wire/ipv4.js";
 import { seqDiff } from "../../../src/wire/seq.js";
 import type { SegmentRecord, Session } from "../model/session.js";
+import { renderCookie } from "./cookie.js";
 import { fmtBytes, fmtTime, h } from "./dom.js";
 
 export function renderNarration(rows: readonly Row[], hosts: readonly string[], t: Millis): HTMLElement {
@@ -73,7 +74,7 @@ export function renderInspector(host: string, c: ConnectionInfo | undefined, now
   return box;
 }
 
-function hexDump(bytes: Uint8Array): string {
+export function hexDump(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let i = 0; i < bytes.length; i += 16) {
     const chunk = bytes.subarray(i, i + 16);
@@ -82,6 +83,14 @@ function hexDump(bytes: Uint8Array): string {
     lines.push(`${i.toString(16).padStart(4, "0")}  ${hex.padEnd(48)}  ${ascii}`);
   }
   return lines.join("\n");
+}
+
+/** "tcp.analysis.duplicate_ack [TCP Dup ACK #2]", or "no flags". */
+function analysisText(r: SegmentRecord): string {
+  const v = r.verdict;
+  if (v === undefined) return "not analysed";
+  if (v.flags.length === 0) return "no tcp.analysis flags";
+  return `${v.flags.map((f) => `tcp.analysis.${f}`).join(", ")}  ${v.summary}`;
 }
 
 export interface DetailActions {
@@ -114,10 +123,16 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
     ["arrived", r.arrive !== undefined ? fmtTime(r.arrive) : "never"],
     ["fate", `${r.fate}${r.link.length > 0 ? ` (${r.link.join(", ")})` : ""}${r.dropped !== undefined ? `, dropped by the receiver: ${r.dropped}` : ""}`],
     ["synack's reason", r.reason],
+    ["Wireshark's analysis (from the wire)", analysisText(r)],
   ];
   const table = h("table", {});
   for (const [k, v] of fields) table.append(h("tr", {}, h("th", {}, k), h("td", { "data-field": k }, v)));
   box.append(table);
+  const v = r.verdict;
+  if (v?.disagreement !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.disagreement}`));
+  if (v?.copy !== undefined) box.append(h("p", { class: "disagreement", role: "note" }, `≠ ${v.copy}`));
+  const cookie = renderCookie(r);
+  if (cookie !== undefined) box.append(cookie);
   if (r.cause !== undefined) {
     const c = session.events[r.cause]!;
     const why = h("button", { class: "why", type: "button" }, `why? → ${c.type} at ${fmtTime(c.time)}`);
