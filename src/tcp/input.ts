@@ -241,6 +241,7 @@ function processAck(c: Connection, now: Millis, seg: TcpSegment, segLen: number)
     // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
     // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
     echoedRtt: (coversRetransmission) => (coversRetransmission ? undefined : c.negotiation.rttFromEcho(now, seg)),
+    echoesBefore: (t) => c.negotiation.echoesBefore(seg, t),
   }, c.negotiation.sndShift);
   afterAck(c, now);
   return c.state !== "CLOSED";

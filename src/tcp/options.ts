@@ -138,6 +138,13 @@ export class Negotiation {
   }
 
   /** Our timestamp clock: milliseconds (Linux uses a 1 kHz TCP clock) plus the offset. */
+  /** `seg` echoes a timestamp we sent before time `t` (RFC 7323 modular comparison). */
+  echoesBefore(seg: TcpSegment, t: Millis): boolean {
+    const echo = seg.options.timestamp?.echo;
+    if (!this.timestamps || echo === undefined || echo === 0) return false;
+    return ((echo - this.tsVal(t)) | 0) < 0;
+  }
+
   tsVal(now: Millis): number {
     return (Math.floor(now) + this.tsOffset) >>> 0;
   }

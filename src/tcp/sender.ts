@@ -50,6 +50,8 @@ export interface AckInfo {
   window: number;
   /** RTT from the echoed timestamp, if the ACK may be timed by it. */
   echoedRtt: (ackCoversRetransmission: boolean) => Millis | undefined;
+  /** The ACK echoes a timestamp we sent before time `t` (false without timestamps). */
+  echoesBefore: (t: Millis) => boolean;
 }
 
 export class Sender {
@@ -75,8 +77,9 @@ export class Sender {
   /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
   userTimeout: number;
   /**
-   * Send time of the first segment retransmitted since everything was last acknowledged
-   * (Linux retrans_stamp): the user timeout runs from it.
+   * When the first retransmission since everything was last acknowledged left (Linux
+   * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
+   * than it shows the original arrived.
    */
   retransStamp: Millis | undefined;
 
@@ -242,7 +245,7 @@ export class Sender {
     if (lowSeq !== undefined) this.rack.onReordering(lowSeq, priorFack, this.sendMss);
     this.updateWindow(seg, false, sndShift);
     if (dsack !== undefined) this.onDsack(now, dsack);
-    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, info.window !== oldWindow);
+    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, info.window !== oldWindow, info);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
@@ -325,9 +328,15 @@ export class Sender {
   }
 
   /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */
-  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
+  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean, info: AckInfo): void {
     const ack = seg.ack;
     const unaAdvanced = seqGt(this.sndUna, priorUna);
+    // Eifel detection (RFC 3522; Linux tcp_packet_delayed): new data acknowledged by a segment
+    // that echoes a timestamp from before our first retransmission means the original
+    // arrived: the timeout or fast retransmit was spurious, so its reduction is undone.
+    if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && info.echoesBefore(this.retransStamp)) {
+      this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
+    }
     if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
     // The probe's fate (RFC 8985 7.4.2).
     const probeRepairedLoss = this.tlp.onAck({
@@ -396,6 +405,17 @@ export class Sender {
       if (timerFired) this.congestion.onRecoveryAck(this.sendMss, this.pipe(), false, true);
     }
     return true;
+  }
+
+  /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
+  private undoSpurious(now: Millis, why: string): void {
+    const wasLoss = this.congestion.state === "loss";
+    this.congestion.undo();
+    this.log.clearLost();
+    this.rack.onRecoveryExit();
+    if (wasLoss) this.sndNxt = this.sndMax; // stop going back N: the rest was never lost
+    this.traceLoss(now, "undo", `spurious: ${why}; the reduction is undone`);
+    this.traceCwnd(now, "undo");
   }
 
   /** The reordering timer fired (RFC 8985 6.3, Linux tcp_rack_reo_timeout). */
@@ -624,10 +644,7 @@ export class Sender {
     if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
-    if (retransmit && this.retransStamp === undefined) {
-      const i = this.log.indexOf(from);
-      this.retransStamp = i < this.log.size ? this.log.sentAt(i) : now;
-    }
+    if (retransmit && this.retransStamp === undefined) this.retransStamp = now;
     this.host.emitData(now, flags, from, payload, retransmit);
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);
