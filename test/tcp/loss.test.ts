@@ -58,6 +58,18 @@ describe("SentLog", () => {
     expect(log.end(109)).toBe(140 * MSS);
     expect(log.indexOf(seq(77 * MSS + 5))).toBe(47);
   });
+
+  it("grows while its ring has wrapped, keeping every field of every record", () => {
+    const log = logOf(16, Array.from({ length: 16 }, (_, k) => k));
+    log.onAck(seq(10 * MSS), nothing); // head moves to slot 10
+    for (let k = 16; k < 30; k++) log.onSend(seq(k * MSS), seq((k + 1) * MSS), k); // wraps, then grows
+    log.markLost(log.indexOf(seq(20 * MSS)));
+    for (let i = 0; i < log.size; i++) {
+      expect([log.start(i), log.end(i), log.sentAt(i)]).toEqual([(10 + i) * MSS, (11 + i) * MSS, 10 + i]);
+    }
+    expect(log.flags(10) & LOST).toBe(LOST);
+    expect(log.lostBytes).toBe(MSS);
+  });
 });
 
 describe("RACK (RFC 8985 section 6)", () => {

@@ -244,8 +244,10 @@ export class SentLog {
 
   private grow(): void {
     const n = this.starts.length * 2;
+    // Slots are computed against the old capacity, so all four arrays are copied before any is replaced.
+    const slots = Array.from({ length: this.count }, (_, i) => this.slot(i));
     const copy = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
-      for (let i = 0; i < this.count; i++) b[i] = a[this.slot(i)]!;
+      for (let i = 0; i < slots.length; i++) b[i] = a[slots[i]!]!;
       return b;
     };
     this.starts = copy(this.starts, new Float64Array(n));
