@@ -1,0 +1,20 @@
+/** Every `$ synack demo ...` session in docs/loss-recovery.md runs as written and prints what the document shows. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { fakeIo } from "../cli/fake-io.js";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const md = readFileSync(`${repo}docs/loss-recovery.md`, "utf8");
+const sessions = [...md.matchAll(/^```\n\$ (synack demo [^\n]*)\n([\s\S]*?)^```$/gm)].map((m) => [`$ ${m[1]!}`, m[2]!] as const);
+
+describe("docs/loss-recovery.md sessions", () => {
+  it("shows the tail loss probe and the D-SACK undo", () => expect(sessions.map(([c]) => c)).toEqual(["$ synack demo tail-loss-probe", "$ synack demo spurious-retransmission"]));
+  it.each(sessions)("%s", async (command, expected) => {
+    const f = fakeIo();
+    const code = await main(command.slice("$ synack ".length).split(" "), f.io);
+    expect(code).toBe(0);
+    expect(f.out().trimEnd()).toBe(expected.trimEnd());
+  });
+});
