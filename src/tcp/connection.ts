@@ -29,6 +29,7 @@ import { Negotiation } from "./options.js";
 import { Scoreboard } from "./sack.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
+import type { TimeWaitHandover } from "./time-wait.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext {
@@ -960,6 +961,15 @@ export class Connection {
     this.lingerKind = "time-wait";
     this.timers.clearAll();
     this.armTimer(now, "linger", now + 2 * this.config.msl);
+  }
+
+  /**
+   * Hook for the layer: what a compact TIME_WAIT record (time-wait.ts) needs beyond the
+   * public fields, asked once this connection's last ACK has left. The record then answers
+   * for the 4-tuple as onSegmentTimeWait and the linger timer did.
+   */
+  timeWaitHandover(): TimeWaitHandover {
+    return { window: this.rcvWindow.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
