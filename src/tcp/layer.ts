@@ -134,7 +134,7 @@ export class TcpLayer implements ConnectionContext {
 
   /** Every full connection (for tables and tests); TIME_WAIT records are in `allSockets`. */
   allConnections(): Connection[] {
-    return [...this.connections.values()];
+    return [...this.connections.connections()];
   }
 
   /**

@@ -12,7 +12,7 @@
  * A record keeps what those rules need: the 4-tuple, SND.NXT (SND.MAX), RCV.NXT, the
  * window field of our last ACK, TS.Recent and our timestamp offset, the challenge-ACK rate
  * limit, and the expiry. Records are packed in typed arrays (struct of arrays, one slot
- * per record, a free list), and their expiries form an indexed binary min-heap of slots,
+ * per record; free slots wait after the live ones in the heap array), and their expiries form an indexed binary min-heap of slots,
  * so a restart of the 2MSL timer is an in-place sift and nothing is allocated per record
  * except a WeakRef to the connection object, so that an application still holding it sees
  * it reach CLOSED at the same moment as before.
@@ -69,9 +69,8 @@ export class TimeWaitTable {
   private expiry: Float64Array = new Float64Array(0);
   private lastChallengeAck: Float64Array = new Float64Array(0);
   private refs: (WeakRef<Connection> | undefined)[] = [];
-  // Free slots (a stack) and the expiry heap: heap[i] is a slot, heapPos[slot] its index.
-  private free: Int32Array = new Int32Array(0);
-  private freeCount = 0;
+  // The expiry heap: heap[i] is a slot, heapPos[slot] its index. heap[count..capacity)
+  // holds the free slots, so allocating a slot is taking heap[count].
   private heap: Int32Array = new Int32Array(0);
   private heapPos: Int32Array = new Int32Array(0);
   private readonly configs: { msl: Millis; challengeAckInterval: Millis }[] = [];
@@ -85,8 +84,8 @@ export class TimeWaitTable {
 
   /** Takes over `conn`, which is in TIME_WAIT and has sent its last ACK. Returns its slot. */
   add(conn: Connection, h: TimeWaitHandover): number {
-    if (this.freeCount === 0) this.grow();
-    const s = this.free[--this.freeCount]!;
+    if (this.count === this.capacity) this.grow();
+    const s = this.heap[this.count]!;
     const t = conn.tuple;
     const n = conn.negotiation;
     this.localAddr[s] = t.localAddr;
@@ -105,7 +104,6 @@ export class TimeWaitTable {
     this.refs[s] = new WeakRef(conn);
     this.expiry[s] = h.expiry;
     this.heapPos[s] = this.count;
-    this.heap[this.count] = s;
     this.count++;
     this.up(this.heapPos[s]!);
     return s;
@@ -212,13 +210,13 @@ export class TimeWaitTable {
     const i = this.heapPos[s]!;
     const last = this.heap[--this.count]!;
     this.heapPos[s] = -1;
+    this.heap[this.count] = s; // free from now on
     if (last !== s) {
       this.heap[i] = last;
       this.heapPos[last] = i;
       this.up(i);
       this.down(this.heapPos[last]!);
     }
-    this.free[this.freeCount++] = s;
   }
 
   private drop(now: Millis, s: number, seg: TcpSegment, reason: "rst-invalid" | "state" | "duplicate", detail: string): void {
@@ -257,9 +255,8 @@ export class TimeWaitTable {
     this.lastChallengeAck = gf(this.lastChallengeAck);
     this.heap = gi(this.heap);
     this.heapPos = gi(this.heapPos);
-    this.free = gi(this.free);
-    // New slots go on the free stack highest first, so slots are used from low to high.
-    for (let s = cap - 1; s >= old; s--) this.free[this.freeCount++] = s;
+    // The new slots are free: they follow the heap's live entries (count === old here).
+    for (let s = old; s < cap; s++) this.heap[s] = s;
     this.capacity = cap;
   }
 
