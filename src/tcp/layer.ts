@@ -53,7 +53,9 @@ export class TcpLayer implements ConnectionContext {
   private readonly cookies: SynCookies;
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
-  private readonly dirty = new Set<Connection>();
+  /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
+  private dirty = new Set<Connection>();
+  private flushing = new Set<Connection>();
   private readonly woken: Connection[] = [];
   private readonly listenersWoken = new Set<Listener>();
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
@@ -163,14 +165,19 @@ export class TcpLayer implements ConnectionContext {
 
   receive(now: Millis, src: number, dst: number, seg: TcpSegment): void {
     this.lastTime = now;
-    const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
-    if (this.trace.enabled) this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple, segment: seg });
+    // The 4-tuple object is built only for a trace subscriber or a segment without a
+    // connection: an established connection's segment allocates nothing here.
+    if (this.trace.enabled) {
+      const t: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
+      this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple: t, segment: seg });
+    }
     const conn = this.connections.lookup(dst, seg.dstPort, src, seg.srcPort);
     if (typeof conn === "object") {
       conn.onSegment(now, seg);
     } else if (conn !== undefined) {
       this.timeWait.onSegment(now, conn, seg);
     } else {
+      const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
       if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
       else this.replyToNothing(tuple, seg, "no-listener");
@@ -435,12 +442,15 @@ export class TcpLayer implements ConnectionContext {
 
   private flushDirty(now: Millis): void {
     while (this.dirty.size > 0) {
-      const batch = [...this.dirty];
-      this.dirty.clear();
+      // Flushing can dirty connections again: they go to the fresh set and the next round.
+      const batch = this.dirty;
+      this.dirty = this.flushing;
+      this.flushing = batch;
       for (const c of batch) {
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
       }
+      batch.clear();
     }
   }
 
