@@ -172,11 +172,25 @@ export class ConnectionTable {
   }
 }
 
-/** A 32-bit mix of the three key words (murmur3's finaliser over a multiply-add chain). */
+/** MurmurHash3 (x86, 32-bit) of the three key words: every input bit reaches the low bits used as the index. */
 function hash(la: number, ra: number, p: number): number {
-  let h = Math.imul(la ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ ra ^ (h >>> 15), 0xc2b2ae35);
-  h = Math.imul(h ^ p ^ (h >>> 13), 0x85ebca6b);
+  let h = mixIn(0x9747b28c, la);
+  h = mixIn(h, ra);
+  h = mixIn(h, p);
+  h ^= 12;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+function mixIn(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
