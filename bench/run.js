@@ -3,9 +3,11 @@
 // medians of the repetitions, a table on stdout and the raw results in bench/results.json
 // (not committed; BENCHMARKS.md records the figures).
 //
-//   node bench/run.js [--quick] [--reps N] [--json]
+//   node bench/run.js [--quick] [--reps N] [--json] [--million]
 //
 // --quick: one repetition and smaller transfers and floods (a smoke run, about 20 s).
+// --million: the scale benchmark also opens 1,000,000 connections (several minutes and
+// about 5 GB of heap: it runs with --max-old-space-size=8192).
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -28,16 +30,17 @@ const FLOOD_SYNS = quick ? 100_000 : 400_000;
 const FLOOD_CLIENTS = 100;
 const HEAP_COUNT = 10_000;
 const CHILD_TIMEOUT_MS = 120_000;
+const SCALE_COUNTS = quick ? [1_000, 10_000] : a.million === true ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_000];
 
 const log = (s) => process.stderr.write(s + "\n");
 
 /** Runs one benchmark file in a child node; returns its JSON result (last stdout line). */
-function child(file, argv, nodeFlags = []) {
+function child(file, argv, nodeFlags = [], timeout = CHILD_TIMEOUT_MS) {
   const label = [file, ...argv].join(" ");
   log(`  running ${label}`);
   const r = spawnSync(process.execPath, [...nodeFlags, path.join(here, file), ...argv.map(String)], {
     encoding: "utf8",
-    timeout: CHILD_TIMEOUT_MS,
+    timeout,
     maxBuffer: 64 * 1024 * 1024,
   });
   const lines = (r.stdout ?? "").trim().split("\n").filter(Boolean);
@@ -119,6 +122,11 @@ for (let i = 0; i < reps; i++) {
 
 log(`heap per idle connection (${HEAP_COUNT} connections)`);
 runs.heap = child("heap.js", ["--count", HEAP_COUNT], ["--expose-gc"]);
+
+log(`open connections: ${SCALE_COUNTS.join(", ")} idle connections, then bulk and connection rate beside them`);
+runs.scale = SCALE_COUNTS.map((n) =>
+  child("scale.js", ["--count", n, "--bulk-mib", 32, "--rate", 5000], n >= 1_000_000 ? ["--expose-gc", "--max-old-space-size=8192"] : ["--expose-gc"], n >= 1_000_000 ? 1_800_000 : CHILD_TIMEOUT_MS),
+);
 
 log(`trace overhead (MTU 1500, ${TRACE_ROUNDS} rounds x ${TRACE_MIB} MiB per mode, in one process)`);
 runs.trace = child("trace.js", ["--mtu", 1500, "--mib", TRACE_MIB, "--rounds", TRACE_ROUNDS]);
@@ -213,12 +221,20 @@ const rows = [
     met: ok(heap) && heap.perEndBytes < 2048,
   },
   {
-    name: "Heap per TIME_WAIT entry (info)",
+    name: "Heap per TIME_WAIT entry",
     synack: ok(heap) ? `${Math.round(heap.timeWaitPerConnBytes).toLocaleString("en-US")} B` : "error",
-    ref: "n/a",
+    ref: "Linux 248 B",
     ratio: NaN,
-    target: "-",
-    met: undefined,
+    target: "< 248 B",
+    met: ok(heap) && heap.timeWaitPerConnBytes < 248,
+  },
+  {
+    name: "Heap per half-open (SYN_RCVD) entry",
+    synack: ok(heap) && heap.halfOpenPerEntryBytes !== undefined ? `${Math.round(heap.halfOpenPerEntryBytes).toLocaleString("en-US")} B` : "error",
+    ref: "Linux 312 B",
+    ratio: NaN,
+    target: "< 312 B",
+    met: ok(heap) && heap.halfOpenPerEntryBytes < 312,
   },
 ];
 
@@ -299,10 +315,29 @@ if (ok(heap)) {
   );
 }
 if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
+{
+  const lines = ["open connections (bench/scale.js): idle ESTABLISHED connections in one process, then 32 MiB bulk (MTU 1500) and 5,000 connections (100 B each way) beside them",
+    "  open        heap/end   heap used   time to open   bulk ns/packet (CPU)   conn rate ns/packet (CPU)   conn/s"];
+  for (const r of runs.scale) {
+    if (!ok(r)) {
+      lines.push(`  ${String(r.count ?? "?").padStart(9)}   ${r.outcome}${r.error ? " " + r.error : ""}`);
+      continue;
+    }
+    const ns = (x) => Math.round(x).toLocaleString("en-US");
+    lines.push(
+      `  ${r.count.toLocaleString("en-US").padStart(9)}   ${ns(r.perEndBytes).padStart(6)} B   ${(r.heapUsedMiB).toFixed(0).padStart(6)} MiB   ${(r.openMs / 1000).toFixed(1).padStart(9)} s` +
+        `   ${ns(r.bulk.nsPerPacket).padStart(8)} (${ns(r.bulk.cpuNsPerPacket)})`.padEnd(24) +
+        `   ${ns(r.rate.nsPerPacket).padStart(8)} (${ns(r.rate.cpuNsPerPacket)})`.padEnd(29) +
+        `   ${ns(r.rate.perSec)}`,
+    );
+  }
+  if (!SCALE_COUNTS.includes(1_000_000)) lines.push("  (1,000,000 with --million: about 5 GB of heap, node --max-old-space-size=8192)");
+  out.push(lines.join("\n"));
+}
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
 const floodRuns = [...runs.floodCookies, ...runs.floodNever];
-const everyRun = [...runs.bulk1500, ...runs.bulk1500Offload, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
+const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Offload, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
@@ -342,7 +377,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,

@@ -129,7 +129,7 @@ export class Stack {
     if (state === "LISTEN") return this.host.tcp.allListeners().length;
     if (state === undefined || typeof state !== "string") return countStates(this.table(), state);
     let n = 0;
-    for (const c of this.host.tcp.allConnections()) if (c.state === state) n++;
+    for (const s of this.host.tcp.allSockets()) if (s.info.state === state) n++;
     return n;
   }
 
@@ -142,7 +142,7 @@ export class Stack {
     const [low, high] = this.host.tcp.config.ephemeralPorts;
     const span = high - low + 1;
     const used = new Set<number>(this.host.tcp.allListeners().map((l) => l.port));
-    for (const c of this.host.tcp.allConnections()) used.add(c.tuple.localPort);
+    for (const s of this.host.tcp.allSockets()) used.add(s.info.tuple.localPort);
     for (let i = 0; i < span; i++) {
       const port = low + ((this.portCursor + i) % span);
       if (!used.has(port)) {

@@ -7,7 +7,7 @@
  * timer, synQueue) plus numbers a program would rather not parse (ports, counters).
  */
 import type { Millis } from "../env.js";
-import type { Connection } from "../tcp/connection.js";
+import type { ConnectionInfo } from "../tcp/connection.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import type { TcpState } from "../trace/events.js";
@@ -44,7 +44,7 @@ export interface TableRow {
 export function buildTable(tcp: TcpLayer, now: Millis): TableRow[] {
   const rows: TableRow[] = [];
   for (const l of tcp.allListeners()) rows.push(listenerRow(l));
-  for (const c of tcp.allConnections()) rows.push(connectionRow(c, now));
+  for (const s of tcp.allSockets()) rows.push(connectionRow(s.info, now));
   return rows;
 }
 
@@ -73,8 +73,7 @@ function listenerRow(l: Listener): TableRow {
   };
 }
 
-function connectionRow(c: Connection, now: Millis): TableRow {
-  const i = c.inspect();
+function connectionRow(i: ConnectionInfo, now: Millis): TableRow {
   const t = i.tuple;
   const localAddress = formatAddress(t.localAddr);
   const remoteAddress = formatAddress(t.remoteAddr);

@@ -304,8 +304,7 @@ export function connectionTable(stack: LiveStack): string {
   for (const l of stack.host.tcp.allListeners()) {
     rows.push(["LISTEN", String(l.acceptQueue.length), String(l.backlog), `*:${l.port}`, "*:*", "", "", "", "", "", "", ""]);
   }
-  for (const c of stack.host.tcp.allConnections()) {
-    const i = c.inspect();
+  for (const { info: i } of stack.host.tcp.allSockets()) {
     rows.push([
       i.state,
       String(i.receiveQueued),

@@ -19,8 +19,7 @@ export function hostTable(host: Host, now: Millis, opts: { info?: boolean } = {}
       synQueue: { length: l.synQueue.size, limit: l.synQueueLimit, drops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops },
     });
   }
-  for (const c of host.tcp.allConnections()) {
-    const i = c.inspect();
+  for (const { info: i, connection: c } of host.tcp.allSockets()) {
     const row: SocketRow = {
       state: i.state,
       recvQ: i.receiveQueued,
@@ -30,7 +29,8 @@ export function hostTable(host: Host, now: Millis, opts: { info?: boolean } = {}
     };
     const timer = runningTimer(i.state, i.timers, i.retries, now);
     if (timer !== undefined) row.timer = timer;
-    if (opts.info === true) row.info = formatTcpInfo(tcpInfo(c, now), c.congestion.algorithm.name);
+    // A compact TIME_WAIT record has no TCP_INFO (Linux's ss -i prints none for TIME_WAIT either).
+    if (opts.info === true && c !== undefined) row.info = formatTcpInfo(tcpInfo(c, now), c.congestion.algorithm.name);
     sockets.push(row);
   }
   return { host: host.name, address: formatIpv4Address(host.address), time: now, sockets };

@@ -1,54 +1,196 @@
 /**
- * Connections by 4-tuple. Every arriving segment is looked up here, so the key is numeric:
- * two exact 48-bit keys, remote (address, port) then local (address, port), in nested maps.
- * Both a server (one local port, many remotes) and a client (one remote, many local ports)
- * find a connection in two hash lookups, and no string is built per packet.
+ * Connections by 4-tuple. Every arriving segment is looked up here, so nothing is built
+ * per lookup: an open-addressing hash table (linear probing) whose keys are three 32-bit
+ * words in typed arrays (local address, remote address, local port << 16 | remote port)
+ * hashed with Math.imul. A Map keyed by 48-bit numbers allocated a heap number per lookup,
+ * and a server kept one inner Map per client (address, port): a Map created and dropped
+ * per connection.
+ *
+ * An entry is a full Connection, or a number: the slot of a compact TIME_WAIT record
+ * (time-wait.ts). Replacing one by the other keeps the entry's insertion number, so tables
+ * list sockets in insertion order, as the Map did, whatever the hash order.
  */
 import type { FourTuple } from "../trace/events.js";
 import type { Connection } from "./connection.js";
 
-export class ConnectionTable {
-  private readonly byRemote = new Map<number, Map<number, Connection>>();
-  private count = 0;
+const INITIAL_CAPACITY = 64; // a power of two
+const EMPTY = 0;
 
+export class ConnectionTable {
+  private capacity = INITIAL_CAPACITY;
+  private mask = INITIAL_CAPACITY - 1;
+  private count = 0;
+  private localAddrs = new Uint32Array(INITIAL_CAPACITY);
+  private remoteAddrs = new Uint32Array(INITIAL_CAPACITY);
+  private ports = new Uint32Array(INITIAL_CAPACITY);
+  /** Insertion number of the entry in each bucket (0 = empty bucket). */
+  private order = new Uint32Array(INITIAL_CAPACITY);
+  private values: (Connection | number | undefined)[] = new Array<Connection | number | undefined>(INITIAL_CAPACITY).fill(undefined);
+  private nextOrder = 1;
+
+  /** Entries, TIME_WAIT records included. */
   get size(): number {
     return this.count;
   }
 
+  /** The entry for a 4-tuple: a connection, a TIME_WAIT slot, or undefined. */
+  lookup(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | number | undefined {
+    const i = this.find(localAddr >>> 0, remoteAddr >>> 0, ((localPort << 16) | remotePort) >>> 0);
+    return i < 0 ? undefined : this.values[i];
+  }
+
+  /** The full connection for a 4-tuple (not a TIME_WAIT record). */
   get(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
-    return this.byRemote.get(remoteAddr * 65536 + remotePort)?.get(localAddr * 65536 + localPort);
+    const e = this.lookup(localAddr, localPort, remoteAddr, remotePort);
+    return typeof e === "object" ? e : undefined;
   }
 
+  /** Whether the 4-tuple is in use in any state, TIME_WAIT records included. */
   has(t: FourTuple): boolean {
-    return this.get(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) !== undefined;
+    return this.lookup(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) !== undefined;
   }
 
+  /** Adds `conn`, or replaces the entry that has its 4-tuple. */
   add(conn: Connection): void {
     const t = conn.tuple;
-    const key = t.remoteAddr * 65536 + t.remotePort;
-    let inner = this.byRemote.get(key);
-    if (inner === undefined) {
-      inner = new Map();
-      this.byRemote.set(key, inner);
+    const la = t.localAddr >>> 0;
+    const ra = t.remoteAddr >>> 0;
+    const p = ((t.localPort << 16) | t.remotePort) >>> 0;
+    const found = this.find(la, ra, p);
+    if (found >= 0) {
+      this.values[found] = conn;
+      return;
     }
-    const local = t.localAddr * 65536 + t.localPort;
-    if (!inner.has(local)) this.count++;
-    inner.set(local, conn);
+    // Load factor at most 1/2: probes stay short.
+    if (2 * (this.count + 1) > this.capacity) this.resize(this.capacity * 2);
+    if (this.nextOrder === 0xffffffff) this.renumber();
+    let i = hash(la, ra, p) & this.mask;
+    while (this.order[i] !== EMPTY) i = (i + 1) & this.mask;
+    this.localAddrs[i] = la;
+    this.remoteAddrs[i] = ra;
+    this.ports[i] = p;
+    this.order[i] = this.nextOrder++;
+    this.values[i] = conn;
+    this.count++;
   }
 
   /** Removes this connection object (not merely one with the same tuple). */
   delete(conn: Connection): void {
     const t = conn.tuple;
-    const key = t.remoteAddr * 65536 + t.remotePort;
-    const inner = this.byRemote.get(key);
-    const local = t.localAddr * 65536 + t.localPort;
-    if (inner === undefined || inner.get(local) !== conn) return;
-    inner.delete(local);
-    this.count--;
-    if (inner.size === 0) this.byRemote.delete(key);
+    this.deleteEntry(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, conn);
   }
 
-  *values(): IterableIterator<Connection> {
-    for (const inner of this.byRemote.values()) yield* inner.values();
+  /** Puts TIME_WAIT slot `slot` in the place of `conn`; false if `conn` is not in the table. */
+  replace(conn: Connection, slot: number): boolean {
+    const t = conn.tuple;
+    const i = this.find(t.localAddr >>> 0, t.remoteAddr >>> 0, ((t.localPort << 16) | t.remotePort) >>> 0);
+    if (i < 0 || this.values[i] !== conn) return false;
+    this.values[i] = slot;
+    return true;
   }
+
+  /** Removes the entry for a 4-tuple if it is `entry`. */
+  deleteEntry(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, entry: Connection | number): void {
+    let i = this.find(localAddr >>> 0, remoteAddr >>> 0, ((localPort << 16) | remotePort) >>> 0);
+    if (i < 0 || this.values[i] !== entry) return;
+    this.count--;
+    // Backward-shift deletion: entries after the hole move up unless they sit at or after their home bucket.
+    const mask = this.mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (this.order[j] === EMPTY) break;
+      const home = hash(this.localAddrs[j]!, this.remoteAddrs[j]!, this.ports[j]!) & mask;
+      // Move j into i when its home bucket is not cyclically in (i, j].
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      this.localAddrs[i] = this.localAddrs[j]!;
+      this.remoteAddrs[i] = this.remoteAddrs[j]!;
+      this.ports[i] = this.ports[j]!;
+      this.order[i] = this.order[j]!;
+      this.values[i] = this.values[j];
+      i = j;
+    }
+    this.order[i] = EMPTY;
+    this.values[i] = undefined;
+    // Give memory back once mostly empty (a server's table after a burst of connections).
+    if (this.capacity > INITIAL_CAPACITY && 8 * this.count < this.capacity) this.resize(this.capacity / 2);
+  }
+
+  /** Full connections only, in insertion order. */
+  *connections(): IterableIterator<Connection> {
+    for (const e of this.entries()) if (typeof e === "object") yield e;
+  }
+
+  /** Every entry in insertion order: connections and TIME_WAIT slots. */
+  entries(): (Connection | number)[] {
+    const idx: number[] = [];
+    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY) idx.push(i);
+    idx.sort((a, b) => this.order[a]! - this.order[b]!);
+    return idx.map((i) => this.values[i]!);
+  }
+
+  /** Insertion numbers ran out (2^32 insertions): number the live entries 1..n again, in the same order. */
+  private renumber(): void {
+    const idx: number[] = [];
+    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY) idx.push(i);
+    idx.sort((a, b) => this.order[a]! - this.order[b]!);
+    this.nextOrder = 1;
+    for (const i of idx) this.order[i] = this.nextOrder++;
+  }
+
+  private find(la: number, ra: number, p: number): number {
+    const mask = this.mask;
+    let i = hash(la, ra, p) & mask;
+    const order = this.order;
+    for (;;) {
+      if (order[i] === EMPTY) return -1;
+      if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private resize(capacity: number): void {
+    const { localAddrs, remoteAddrs, ports, order, values } = this;
+    const old = this.capacity;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.localAddrs = new Uint32Array(capacity);
+    this.remoteAddrs = new Uint32Array(capacity);
+    this.ports = new Uint32Array(capacity);
+    this.order = new Uint32Array(capacity);
+    this.values = new Array<Connection | number | undefined>(capacity).fill(undefined);
+    for (let j = 0; j < old; j++) {
+      if (order[j] === EMPTY) continue;
+      let i = hash(localAddrs[j]!, remoteAddrs[j]!, ports[j]!) & this.mask;
+      while (this.order[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.localAddrs[i] = localAddrs[j]!;
+      this.remoteAddrs[i] = remoteAddrs[j]!;
+      this.ports[i] = ports[j]!;
+      this.order[i] = order[j]!;
+      this.values[i] = values[j];
+    }
+  }
+}
+
+/** MurmurHash3 (x86, 32-bit) of the three key words: every input bit reaches the low bits used as the index. */
+function hash(la: number, ra: number, p: number): number {
+  let h = mixIn(0x9747b28c, la);
+  h = mixIn(h, ra);
+  h = mixIn(h, p);
+  h ^= 12;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function mixIn(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }

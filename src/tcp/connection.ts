@@ -19,6 +19,7 @@ import { seqAdd, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
+import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
@@ -29,6 +30,7 @@ import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegm
 import { Sender, type SenderHost } from "./sender.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
+import type { TimeWaitHandover } from "./time-wait.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext {
@@ -69,6 +71,8 @@ export interface OpenParams {
   /** Settings of this connection when they differ from the layer's (per-socket options). */
   config?: TcpConfig;
 }
+
+export type { ConnectionInfo };
 
 /**
  * A connection's state and the calls that drive it. Members that are neither private nor
@@ -513,6 +517,15 @@ export class Connection implements SenderHost {
     this.armTimer(now, "linger", now + 2 * this.config.msl);
   }
 
+  /**
+   * Hook for the layer: what a compact TIME_WAIT record (time-wait.ts) needs beyond the
+   * public fields, asked once this connection's last ACK has left. The record then answers
+   * for the 4-tuple as onSegmentTimeWait and the linger timer did.
+   */
+  timeWaitHandover(): TimeWaitHandover {
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck, expiry: this.timers.linger };
+  }
+
   // ---------------------------------------------------------------------------------------
   // Output
 
@@ -734,77 +747,13 @@ export class Connection implements SenderHost {
     return { config: this.ctx.config, mtu: this.ctx.mtu };
   }
 
-  /** A read-only snapshot for tests, tables and debugging (no reaching into private fields). */
+  /** A read-only snapshot for tests, tables and debugging (connection-info.ts). */
   inspect(): ConnectionInfo {
-    return {
-      state: this.state,
-      tuple: this.tuple,
-      iss: this.iss,
-      irs: this.irs,
-      sndUna: this.sndUna,
-      sndNxt: this.sndNxt,
-      sndMax: this.sndMax,
-      sndWnd: this.sndWnd,
-      rcvNxt: this.rcvNxt,
-      rcvWnd: this.receiver.window.size(this.rcvNxt),
-      sendMss: this.sendMss,
-      sndShift: this.negotiation.sndShift,
-      rcvShift: this.negotiation.rcvShift,
-      timestamps: this.negotiation.timestamps,
-      sack: this.negotiation.sack,
-      sacked: this.sender.scoreboard?.sackedBytes ?? 0,
-      cwnd: this.congestion.cwnd,
-      ssthresh: this.congestion.ssthresh,
-      srtt: this.rtt.srtt,
-      rto: this.rtt.rto,
-      retries: this.retries,
-      sendQueued: this.sendBuffer.length,
-      receiveQueued: this.receiveBuffer.readable,
-      outOfOrderBytes: this.receiveBuffer.outOfOrderBytes,
-      timers: { rto: this.timers.rto, tlp: this.timers.tlp, reorder: this.timers.reorder, persist: this.timers.persist, keepalive: this.timers.keepalive, delayedAck: this.timers.delayedAck, linger: this.timers.linger },
-      segmentsIn: this.segmentsIn,
-      segmentsOut: this.segmentsOut,
-      retransmits: this.retransmits,
-      bytesAcked: this.bytesAcked,
-      bytesReceived: this.bytesReceived,
-      error: this.error?.code,
-    };
+    return connectionInfo(this);
   }
+
 }
 
-export interface ConnectionInfo {
-  state: TcpState;
-  tuple: FourTuple;
-  iss: Seq;
-  irs: Seq;
-  sndUna: Seq;
-  sndNxt: Seq;
-  sndMax: Seq;
-  sndWnd: number;
-  rcvNxt: Seq;
-  rcvWnd: number;
-  sendMss: number;
-  sndShift: number;
-  rcvShift: number;
-  timestamps: boolean;
-  sack: boolean;
-  sacked: number;
-  cwnd: number;
-  ssthresh: number;
-  srtt: number | undefined;
-  rto: number;
-  retries: number;
-  sendQueued: number;
-  receiveQueued: number;
-  outOfOrderBytes: number;
-  timers: { rto: number; tlp: number; reorder: number; persist: number; keepalive: number; delayedAck: number; linger: number };
-  segmentsIn: number;
-  segmentsOut: number;
-  retransmits: number;
-  bytesAcked: number;
-  bytesReceived: number;
-  error: TcpErrorCode | undefined;
-}
 
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
 

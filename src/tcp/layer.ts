@@ -12,12 +12,13 @@ import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
-import { Connection, type ConnectionContext } from "./connection.js";
+import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
 import { checkAddress, checkPort, InvalidArgumentError } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
+import { TimeWaitTable } from "./time-wait.js";
 import { TimerQueue } from "./timer-queue.js";
 
 export interface TcpLayerOptions {
@@ -52,9 +53,14 @@ export class TcpLayer implements ConnectionContext {
   private readonly cookies: SynCookies;
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
-  private readonly dirty = new Set<Connection>();
+  /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
+  private dirty = new Set<Connection>();
+  private flushing = new Set<Connection>();
   private readonly woken: Connection[] = [];
   private readonly listenersWoken = new Set<Listener>();
+  /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
+  private readonly timeWait: TimeWaitTable;
+  private readonly enteringTimeWait: Connection[] = [];
   private nextEphemeral: number;
   private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
@@ -79,6 +85,13 @@ export class TcpLayer implements ConnectionContext {
     this.rng = opts.rng;
     const [low, high] = this.config.ephemeralPorts;
     this.nextEphemeral = low + (opts.rng.nextU32() % (high - low + 1));
+    this.timeWait = new TimeWaitTable({
+      hostName: this.hostName,
+      trace: this.trace,
+      now: () => this.now(),
+      output: (tuple, seg) => this.output(tuple, seg),
+      ended: (slot, conn) => this.timeWaitEnded(slot, conn),
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -121,9 +134,26 @@ export class TcpLayer implements ConnectionContext {
     for (const c of [...listener.synQueue, ...listener.acceptQueue]) c.abort("listener closed");
   }
 
-  /** Every connection (for tables and tests). */
+  /** Every full connection (for tables and tests); TIME_WAIT records are in `allSockets`. */
   allConnections(): Connection[] {
-    return [...this.connections.values()];
+    return [...this.connections.connections()];
+  }
+
+  /**
+   * Every connection and TIME_WAIT record in table order, with its `inspect()` snapshot
+   * (what `ss` lists). `connection` is undefined for a compact TIME_WAIT record.
+   */
+  allSockets(): { info: ConnectionInfo; connection: Connection | undefined }[] {
+    const out: { info: ConnectionInfo; connection: Connection | undefined }[] = [];
+    for (const e of this.connections.entries()) {
+      out.push(typeof e === "number" ? { info: this.timeWait.info(e), connection: undefined } : { info: e.inspect(), connection: e });
+    }
+    return out;
+  }
+
+  /** Whether a 4-tuple is in use in any state, TIME_WAIT included. */
+  inUse(t: FourTuple): boolean {
+    return this.connections.has(t);
   }
 
   allListeners(): Listener[] {
@@ -135,12 +165,19 @@ export class TcpLayer implements ConnectionContext {
 
   receive(now: Millis, src: number, dst: number, seg: TcpSegment): void {
     this.lastTime = now;
-    const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
-    if (this.trace.enabled) this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple, segment: seg });
-    const conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
-    if (conn !== undefined) {
+    // The 4-tuple object is built only for a trace subscriber or a segment without a
+    // connection: an established connection's segment allocates nothing here.
+    if (this.trace.enabled) {
+      const t: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
+      this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple: t, segment: seg });
+    }
+    const conn = this.connections.lookup(dst, seg.dstPort, src, seg.srcPort);
+    if (typeof conn === "object") {
       conn.onSegment(now, seg);
+    } else if (conn !== undefined) {
+      this.timeWait.onSegment(now, conn, seg);
     } else {
+      const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
       if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
       else this.replyToNothing(tuple, seg, "no-listener");
@@ -152,6 +189,8 @@ export class TcpLayer implements ConnectionContext {
     this.lastTime = now;
     this.flushDirty(now);
     for (;;) {
+      // TIME_WAIT records and connections share one timeline: the earliest deadline first.
+      if (this.timeWait.peekTime() <= Math.min(now, this.timers.peekTime()) && this.timeWait.expireOne(now)) continue;
       const conn = this.timers.popDue(now);
       if (conn === undefined) break;
       conn.onTimer(now);
@@ -170,11 +209,17 @@ export class TcpLayer implements ConnectionContext {
       this.deliverWakes();
       this.flushDirty(now);
     } while (this.woken.length > 0 || this.listenersWoken.size > 0);
+    if (this.enteringTimeWait.length > 0) this.handOverTimeWait();
   }
 
   nextDeadline(): Millis {
     if (this.dirty.size > 0) return this.lastTime;
-    return this.timers.peekTime();
+    return Math.min(this.timers.peekTime(), this.timeWait.peekTime());
+  }
+
+  /** TIME_WAIT records held now (each also counted in `timeWaitCount`). */
+  get timeWaitRecords(): number {
+    return this.timeWait.size;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -201,8 +246,16 @@ export class TcpLayer implements ConnectionContext {
   }
 
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
-    if (to === "TIME_WAIT") this.timeWaitCount++;
-    if (_from === "TIME_WAIT") this.timeWaitCount--;
+    if (to === "TIME_WAIT") {
+      this.timeWaitCount++;
+      this.enteringTimeWait.push(conn);
+    }
+    if (_from === "TIME_WAIT") {
+      // A connection object already handed over to a TIME_WAIT record (an application still
+      // holding it called abort()): the record answers for the 4-tuple; nothing to undo here.
+      if (this.connections.get(conn.tuple.localAddr, conn.tuple.localPort, conn.tuple.remoteAddr, conn.tuple.remotePort) !== conn) return;
+      this.timeWaitCount--;
+    }
     const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
     // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
     if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.delete(conn) || _from === "LISTEN")) {
@@ -247,6 +300,39 @@ export class TcpLayer implements ConnectionContext {
 
   // ---------------------------------------------------------------------------------------
   // Internals
+
+  /**
+   * Connections that entered TIME_WAIT and have sent their last ACK give their place in the
+   * table to a compact record (time-wait.ts), as Linux's tcp_time_wait() replaces the socket
+   * by a tcp_timewait_sock; the connection object is then garbage unless the application
+   * still holds it.
+   */
+  private handOverTimeWait(): void {
+    for (const c of this.enteringTimeWait) {
+      if (c.state !== "TIME_WAIT" || this.connections.get(c.tuple.localAddr, c.tuple.localPort, c.tuple.remoteAddr, c.tuple.remotePort) !== c) continue;
+      const slot = this.timeWait.add(c, c.timeWaitHandover());
+      this.connections.replace(c, slot);
+      this.timers.remove(c);
+      this.dirty.delete(c);
+      c.timers.clearAll();
+    }
+    this.enteringTimeWait.length = 0;
+  }
+
+  /** A TIME_WAIT record ended (2MSL or RST): free its 4-tuple; a connection object still held reads CLOSED. */
+  private timeWaitEnded(slot: number, conn: Connection | undefined): void {
+    const t = this.timeWait.tuple(slot);
+    this.connections.deleteEntry(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, slot);
+    this.timeWaitCount--;
+    if (conn !== undefined && conn.state === "TIME_WAIT") {
+      conn.state = "CLOSED";
+      conn.pendingWake = true;
+      if (!conn.wakeQueued) {
+        conn.wakeQueued = true;
+        this.woken.push(conn);
+      }
+    }
+  }
 
   /** RFC 9293 3.10.7.2: a segment for a listening port with no connection yet. */
   private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment): void {
@@ -365,12 +451,15 @@ export class TcpLayer implements ConnectionContext {
 
   private flushDirty(now: Millis): void {
     while (this.dirty.size > 0) {
-      const batch = [...this.dirty];
-      this.dirty.clear();
+      // Flushing can dirty connections again: they go to the fresh set and the next round.
+      const batch = this.dirty;
+      this.dirty = this.flushing;
+      this.flushing = batch;
       for (const c of batch) {
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
       }
+      batch.clear();
     }
   }
 
@@ -404,7 +493,7 @@ export class TcpLayer implements ConnectionContext {
     const span = high - low + 1;
     for (let i = 0; i < span; i++) {
       const port = low + ((this.nextEphemeral - low + i) % span);
-      if (this.connections.get(localAddr, port, remoteAddr, remotePort) === undefined && !this.listeners.has(port)) {
+      if (this.connections.lookup(localAddr, port, remoteAddr, remotePort) === undefined && !this.listeners.has(port)) {
         this.nextEphemeral = port + 1 > high ? low : port + 1;
         return port;
       }

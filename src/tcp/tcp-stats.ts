@@ -129,7 +129,7 @@ export class ConnectionStats {
       this.ackedSegments++;
     }
     if (this.head === this.ledger.length) {
-      this.ledger = [];
+      this.ledger.length = 0; // reused: no new array per fully acknowledged flight
       this.head = 0;
     } else if (this.head > 64 && this.head * 2 > this.ledger.length) {
       this.ledger = this.ledger.slice(this.head);

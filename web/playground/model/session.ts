@@ -134,7 +134,8 @@ export function runSession(spec: ScenarioSpec): Session {
       if (h === undefined) continue;
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
-        conns: h.tcp.allConnections().filter((c) => focusAddr.has(c.tuple.remoteAddr)).map((c) => c.inspect()),
+        // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
+        conns: h.tcp.allSockets().filter((s) => focusAddr.has(s.info.tuple.remoteAddr)).map((s) => s.info),
       };
     }
     snapshots.push({ time, hosts });
