@@ -270,6 +270,7 @@ export class Sender {
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) {
       this.rtt.sample(sample, this.sndUna, this.sndNxt);
+      if (this.congestion.onRttSample(sample, ack, this.sndNxt)) this.traceCwnd(now, `HyStart: RTT ${fmt(sample)} ms rose above the minimum ${fmt(this.rtt.minRtt)} ms, slow start ends`);
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({

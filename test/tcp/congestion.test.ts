@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Reno } from "../../src/tcp/congestion/algorithm.js";
 import { Cubic } from "../../src/tcp/congestion/cubic.js";
+import { HyStart } from "../../src/tcp/congestion/hystart.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { seq } from "../../src/wire/seq.js";
 
@@ -143,3 +144,33 @@ describe("CUBIC (RFC 9438)", () => {
     expect(cwnd / MSS).toBeLessThan(72);
   });
 });
+
+describe("HyStart delay detection (Linux tcp_cubic hystart_update)", () => {
+  it("ends slow start when a round's RTT rises an eighth (at least 4 ms) above the minimum", () => {
+    const h = new HyStart();
+    // Round 1 (ends at 20_000): 10 samples at the path's 40 ms.
+    for (let i = 0; i < 10; i++) expect(h.onRtt(40, seq(1000 * i), seq(20_000), 20)).toBe(false);
+    // Round 2: the queue builds, 44 ms is within 40 + 5; 46 ms is not, after 8 samples.
+    for (let i = 0; i < 9; i++) expect(h.onRtt(44, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20)).toBe(false);
+    const h2 = new HyStart();
+    for (let i = 0; i < 10; i++) h2.onRtt(40, seq(1000 * i), seq(20_000), 20);
+    const verdicts = Array.from({ length: 9 }, (_, i) => h2.onRtt(46, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20));
+    expect(verdicts).toEqual([false, false, false, false, false, false, false, false, true]);
+  });
+
+  it("stays out below 16 segments, and only CUBIC uses it: the controller sets ssthresh = cwnd", () => {
+    const h = new HyStart();
+    for (let i = 0; i < 30; i++) expect(h.onRtt(i === 0 ? 10 : 100, seq(1000 * (i + 1)), seq(50_000), 15)).toBe(false);
+    const cubic = new CongestionControl(new Cubic(), MSS, 20);
+    const reno = new CongestionControl(new Reno(), MSS, 20);
+    let ended = false;
+    for (let i = 0; i < 20 && !ended; i++) {
+      reno.onRttSample(i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
+      ended = cubic.onRttSample(i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
+    }
+    expect(ended).toBe(true);
+    expect(cubic.ssthresh).toBe(cubic.cwnd);
+    expect(reno.ssthresh).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+

@@ -13,6 +13,7 @@
 import type { Millis } from "../../env.js";
 import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
+import { HyStart } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
 
 export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
@@ -31,6 +32,8 @@ export class CongestionControl {
   /** SACK was negotiated. */
   sack = false;
   readonly prr = new ProportionalRateReduction();
+  /** Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). */
+  readonly hystart: HyStart | undefined;
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -58,6 +61,18 @@ export class CongestionControl {
     initialWindowSegments: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
+    this.hystart = algorithm.name === "cubic" ? new HyStart() : undefined;
+  }
+
+  /**
+   * An RTT sample from an ACK of new data. In slow start HyStart may end it here
+   * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
+   */
+  onRttSample(rtt: Millis, ack: Seq, sndNxt: Seq): boolean {
+    if (this.hystart === undefined || this.cwnd >= this.ssthresh || this.state !== "open") return false;
+    if (!this.hystart.onRtt(rtt, ack, sndNxt, Math.floor(this.cwnd / this.mss))) return false;
+    this.ssthresh = this.cwnd;
+    return true;
   }
 
   get inRecovery(): boolean {
@@ -120,6 +135,7 @@ export class CongestionControl {
    */
   enterRecovery(now: Millis, sndMax: Seq, flight: number): void {
     this.saveForUndo();
+    this.hystart?.reset();
     this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.prr.start(this.cwnd);
     this.recover = sndMax;
@@ -191,6 +207,7 @@ export class CongestionControl {
     if (this.state !== "loss" || this.undoRetrans === undefined) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
+    this.hystart?.reset();
     this.state = "loss";
     this.recover = sndMax;
   }
