@@ -2,6 +2,7 @@
  * Addresses as users write them ("10.0.0.2", port 80) and as the engine keeps them
  * (uint32, number). Only IPv4 literals are understood: the stack has no resolver.
  */
+import type { IpAddress } from "../wire/address.js";
 import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
 import { HostNotFoundError, InvalidArgumentError } from "./errors.js";
 
@@ -26,8 +27,8 @@ export function checkPortNumber(name: string, port: unknown, allowZero: boolean)
   return port;
 }
 
-export function formatAddress(addr: number): string {
-  return formatIpv4Address(addr);
+export function formatAddress(addr: number | IpAddress): string {
+  return typeof addr === "number" ? formatIpv4Address(addr) : addr.toString();
 }
 
 export function socketAddress(addr: number, port: number): SocketAddress {

@@ -7,6 +7,7 @@
  * leave on the next `poll`. Everything that calls into the engine on the application's
  * behalf therefore ends with `kick()`, which asks the driver for that poll.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
 import type { Connection } from "../tcp/connection.js";
@@ -83,8 +84,8 @@ export class Stack {
     try {
       const localAddr = this.host.route(p.remoteAddress).source;
       const conn = this.host.tcp.connect({
-        localAddr,
-        remoteAddr: p.remoteAddress,
+        localAddr: IpAddress.v4(localAddr),
+        remoteAddr: IpAddress.v4(p.remoteAddress),
         remotePort: p.remotePort,
         ...(p.localPort === undefined ? {} : { localPort: p.localPort }),
       });

@@ -17,6 +17,7 @@
  * with the driver's time. Application callbacks (onWake, onEchoReply) run at the end of
  * `receive` and `poll`, never in the middle of a packet.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
@@ -209,7 +210,7 @@ export class Host implements Endpoint {
     const { src, dst } = d.header;
     const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, src, dst, tcp.value);
+    this.tcp.receive(now, IpAddress.v4(src), IpAddress.v4(dst), tcp.value);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
@@ -224,12 +225,12 @@ export class Host implements Endpoint {
    */
   private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
     this.output.send(this.now, {
-      dst: tuple.remoteAddr,
-      src: tuple.localAddr,
+      dst: tuple.remoteAddr.v4Value!,
+      src: tuple.localAddr.v4Value!,
       protocol: PROTO_TCP,
       payloadLength: headerLength(seg.options) + seg.payload.length,
       writePayload: (buf, offset, src) => {
-        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr });
+        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr.v4Value! });
       },
       policy: "do",
       allowOversize: true,

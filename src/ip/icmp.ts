@@ -9,6 +9,7 @@
  * PMTU discovery are left to the TCP engine's owner), so they are counted and ignored.
  * Fragmentation-needed messages update nothing: there is no path-MTU cache.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
 import {
@@ -202,7 +203,7 @@ export class IcmpLayer {
           : { kind: "other", type, code, rest: 0, body: original };
     // Before output, so the packet's link events follow it.
     const trace = this.opts.trace;
-    if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: h.src, icmpType: type, code });
+    if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: IpAddress.v4(h.src), icmpType: type, code });
     // RFC 1122 3.2.2: the error comes from the address the offending datagram was sent to.
     return this.send(now, h.src, h.dst, message);
   }

@@ -18,6 +18,7 @@
  * datagram (all its fragments share it). RFC 6864 4.1 only needs IDs unique per
  * (src, dst, protocol) within the reassembly lifetime for fragmentable datagrams.
  */
+import { IpAddress } from "../wire/address.js";
 import { PacketAllocator } from "./packet-alloc.js";
 import type { Millis } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
@@ -133,7 +134,7 @@ export class Ipv4Output {
       // Before transmit, so the link's verdict on this fragment follows its event.
       const trace = this.opts.trace;
       if (trace?.enabled) {
-        trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
+        trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src: IpAddress.v4(src), dst: IpAddress.v4(d.dst), protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
       }
       this.opts.transmit(packet);
     }

@@ -19,7 +19,8 @@ import { parseArgs } from "node:util";
 import type { Millis } from "../env.js";
 import type { LinkConfig } from "../sim/link.js";
 import { PcapngWriter, PcapWriter, type PacketCapture } from "../trace/capture.js";
-import type { TraceEvent, TraceSink } from "../trace/events.js";
+import type { FourTuple, TraceEvent, TraceSink } from "../trace/events.js";
+import { formatEndpoint } from "../trace/format.js";
 import { formatIpv4Address } from "../wire/ipv4.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire/tcp.js";
 import { Relay } from "./relay.js";
@@ -310,8 +311,8 @@ export function connectionTable(stack: LiveStack): string {
       i.state,
       String(i.receiveQueued),
       String(i.sendQueued),
-      `${formatIpv4Address(i.tuple.localAddr)}:${i.tuple.localPort}`,
-      `${formatIpv4Address(i.tuple.remoteAddr)}:${i.tuple.remotePort}`,
+      formatEndpoint(i.tuple.localAddr, i.tuple.localPort),
+      formatEndpoint(i.tuple.remoteAddr, i.tuple.remotePort),
       String(i.cwnd),
       i.srtt === undefined ? "-" : `${i.srtt.toFixed(1)}ms`,
       `${Math.round(i.rto)}ms`,
@@ -334,8 +335,8 @@ export function formatTraceEvent(e: TraceEvent): string {
     case "segment-in":
     case "segment-out": {
       const { tuple } = e;
-      const local = `${formatIpv4Address(tuple.localAddr)}:${tuple.localPort}`;
-      const remote = `${formatIpv4Address(tuple.remoteAddr)}:${tuple.remotePort}`;
+      const local = formatEndpoint(tuple.localAddr, tuple.localPort);
+      const remote = formatEndpoint(tuple.remoteAddr, tuple.remotePort);
       const arrow = e.type === "segment-in" ? `${remote} > ${local}` : `${local} > ${remote}`;
       const re = e.type === "segment-out" && e.retransmit ? " (retransmit)" : "";
       return `${t} ${e.type === "segment-in" ? "in " : "out"} ${arrow} ${describeSegment(e.segment)}${re}\n`;
@@ -353,8 +354,8 @@ export function formatTraceEvent(e: TraceEvent): string {
   }
 }
 
-function endpoint(t: { localAddr: number; localPort: number; remoteAddr: number; remotePort: number }): string {
-  return `${formatIpv4Address(t.localAddr)}:${t.localPort}<->${formatIpv4Address(t.remoteAddr)}:${t.remotePort}`;
+function endpoint(t: FourTuple): string {
+  return `${formatEndpoint(t.localAddr, t.localPort)}<->${formatEndpoint(t.remoteAddr, t.remotePort)}`;
 }
 
 function describeSegment(s: TcpSegment): string {

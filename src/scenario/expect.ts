@@ -232,7 +232,7 @@ class Context {
 
   private sent(from: string, to: string | undefined): SegmentOut[] {
     const dst = to !== undefined ? this.addresses.get(to) : undefined;
-    return this.run.events.filter((x): x is SegmentOut => x.type === "segment-out" && x.host === from && (dst === undefined || x.tuple.remoteAddr === dst));
+    return this.run.events.filter((x): x is SegmentOut => x.type === "segment-out" && x.host === from && (dst === undefined || x.tuple.remoteAddr.key === dst));
   }
 
   private incarnation(e: { conn?: string; host?: string }): Incarnation | undefined {

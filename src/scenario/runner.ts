@@ -3,6 +3,7 @@
  * the script at its virtual times and records every trace event. The same run feeds the
  * narration, the JSON lines, the pcap capture, the connection tables and the expectations.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { Host, type HostCounters } from "../ip/host.js";
@@ -114,7 +115,7 @@ export class ScenarioRun {
   /** Columns of the narration: the focus hosts (default all), in the scenario's order. */
   get columns(): NarrateHost[] {
     const focus = this.spec.narrate?.focus;
-    return this.spec.hosts.filter((h) => focus === undefined || focus.includes(h.name)).map((h) => ({ name: h.name, address: this.addresses.get(h.name)! }));
+    return this.spec.hosts.filter((h) => focus === undefined || focus.includes(h.name)).map((h) => ({ name: h.name, address: IpAddress.v4(this.addresses.get(h.name)!) }));
   }
 
   get now(): Millis {
@@ -298,7 +299,7 @@ export class ScenarioRun {
     const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
     this.app(a.host, "connect()", `to ${formatIpv4Address(remote)}:${a.port}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
     try {
-      const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: remote, remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
+      const conn = host.tcp.connect({ localAddr: IpAddress.v4(host.address), remoteAddr: IpAddress.v4(remote), remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
       const label = a.as ?? a.host;
       this.apps.set(label, new AppConnection(label, a.host, conn, this.events.length, (m, code) => this.fail(a.host, "send", code, m)));
     } catch (e) {

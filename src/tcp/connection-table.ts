@@ -1,22 +1,24 @@
 /**
- * Connections by 4-tuple. Every arriving segment is looked up here, so the key is numeric:
- * two exact 48-bit keys, remote (address, port) then local (address, port), in nested maps.
+ * Connections by 4-tuple. Every arriving segment is looked up here, so the key is cheap:
+ * two exact `endpointKey`s, remote (address, port) then local (address, port), in nested
+ * maps. For IPv4 they are 48-bit numbers, for IPv6 9-unit strings (wire/address.ts).
  * Both a server (one local port, many remotes) and a client (one remote, many local ports)
  * find a connection in two hash lookups, and no string is built per packet.
  */
 import type { FourTuple } from "../trace/events.js";
+import { endpointKey, type AddressKey, type IpAddress } from "../wire/address.js";
 import type { Connection } from "./connection.js";
 
 export class ConnectionTable {
-  private readonly byRemote = new Map<number, Map<number, Connection>>();
+  private readonly byRemote = new Map<AddressKey, Map<AddressKey, Connection>>();
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  get(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
-    return this.byRemote.get(remoteAddr * 65536 + remotePort)?.get(localAddr * 65536 + localPort);
+  get(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): Connection | undefined {
+    return this.byRemote.get(endpointKey(remoteAddr, remotePort))?.get(endpointKey(localAddr, localPort));
   }
 
   has(t: FourTuple): boolean {
@@ -25,13 +27,13 @@ export class ConnectionTable {
 
   add(conn: Connection): void {
     const t = conn.tuple;
-    const key = t.remoteAddr * 65536 + t.remotePort;
+    const key = endpointKey(t.remoteAddr, t.remotePort);
     let inner = this.byRemote.get(key);
     if (inner === undefined) {
       inner = new Map();
       this.byRemote.set(key, inner);
     }
-    const local = t.localAddr * 65536 + t.localPort;
+    const local = endpointKey(t.localAddr, t.localPort);
     if (!inner.has(local)) this.count++;
     inner.set(local, conn);
   }
@@ -39,9 +41,9 @@ export class ConnectionTable {
   /** Removes this connection object (not merely one with the same tuple). */
   delete(conn: Connection): void {
     const t = conn.tuple;
-    const key = t.remoteAddr * 65536 + t.remotePort;
+    const key = endpointKey(t.remoteAddr, t.remotePort);
     const inner = this.byRemote.get(key);
-    const local = t.localAddr * 65536 + t.localPort;
+    const local = endpointKey(t.localAddr, t.localPort);
     if (inner === undefined || inner.get(local) !== conn) return;
     inner.delete(local);
     this.count--;

@@ -2,6 +2,7 @@
  * IPv4 output (RFC 791 3.2, RFC 1122 3.3.3, RFC 6864): the DF policy, identification,
  * fragmentation, and what is refused.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { DropRecorder } from "../../src/ip/drops.js";
 import { Ipv4Output, type FragmentPolicy } from "../../src/ip/output.js";
@@ -114,7 +115,7 @@ describe("checksum offload (in-memory links)", () => {
       const server = net.addHost("b", b, (transmit, ctx) => new Host({ name: "b", address: b, rng: ctx.rng, transmit, checksumOffload: offloadServer })).endpoint;
       net.connect("a", "b", { delay: 1 });
       const l = server.tcp.listen(80);
-      const c = client.tcp.connect({ localAddr: a, remoteAddr: b, remotePort: 80 });
+      const c = client.tcp.connect({ localAddr: IpAddress.v4(a), remoteAddr: IpAddress.v4(b), remotePort: 80 });
       net.runFor(100);
       return { c, l, net, server };
     };

@@ -2,6 +2,7 @@
  * Interfaces, routes and IPv4 input filtering: longest-prefix match (RFC 1812 5.2.4.3),
  * source-address choice, typed unreachable errors, local delivery only, martian sources.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { HostUnreachableError, NetworkUnreachableError } from "../../src/ip/errors.js";
 import { Host } from "../../src/ip/host.js";
@@ -134,7 +135,7 @@ describe("TCP over the new IP layer", () => {
     const b = mk("b", B);
     net.connect("a", "b", { delay: 5 });
     const l = b.tcp.listen(80);
-    const c = a.tcp.connect({ localAddr: a.route(B).source, remoteAddr: B, remotePort: 80 });
+    const c = a.tcp.connect({ localAddr: IpAddress.v4(a.route(B).source), remoteAddr: IpAddress.v4(B), remotePort: 80 });
     net.runUntil(() => c.state === "ESTABLISHED", 1000);
     net.runFor(20);
     expect(l.accept()?.state).toBe("ESTABLISHED");
@@ -143,7 +144,7 @@ describe("TCP over the new IP layer", () => {
   it("a TCP segment with no route is dropped and counted, never thrown", () => {
     const net = new SimNetwork({ seed: 4 });
     const a = net.addHost("a", A, (transmit, ctx) => new Host({ name: "a", rng: ctx.rng, transmit, interfaces: [{ address: A, prefixLength: 24 }] })).endpoint;
-    const c = a.tcp.connect({ localAddr: A, remoteAddr: ip("8.8.8.8"), remotePort: 80 });
+    const c = a.tcp.connect({ localAddr: IpAddress.v4(A), remoteAddr: IpAddress.v4(ip("8.8.8.8")), remotePort: 80 });
     expect(() => net.runFor(5000)).not.toThrow();
     expect(c.state).toBe("SYN_SENT");
     expect(a.counters.ip.outNoRoutes).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
  * bounded; without them the SYN queue stays full and legitimate clients time out, which
  * is the failure the seed documents describe.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { Endpoint, Transmit } from "../../src/endpoint.js";
 import { Host } from "../../src/ip/host.js";
@@ -63,7 +64,7 @@ function flood(serverTcp: Partial<TcpConfig>) {
   };
   const conns: Connection[] = [];
   for (let i = 0; i < 100; i++) {
-    net.at(5_000 + i * 100, () => conns.push(clients.tcp.connect({ localAddr: CLIENTS, remoteAddr: SERVER, remotePort: 80 })));
+    net.at(5_000 + i * 100, () => conns.push(clients.tcp.connect({ localAddr: IpAddress.v4(CLIENTS), remoteAddr: IpAddress.v4(SERVER), remotePort: 80 })));
   }
   let maxSynRcvd = 0;
   let maxConnections = 0;

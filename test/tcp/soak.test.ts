@@ -6,6 +6,7 @@
  *
  * 1,000 seeds by default (a few seconds); SOAK_SEEDS=N runs more; SOAK_SEED=N replays one.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { SimRng } from "../../src/sim/index.js";
 import { pair, CLIENT_ADDR, SERVER_ADDR } from "./fixtures.js";
@@ -44,7 +45,7 @@ export function soakOne(seed: number): string | undefined {
     c.setKeepAlive(true, net.now);
     serverApp = new StreamApp(c, down, { closeOnEof });
   };
-  const conn = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+  const conn = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
   conn.setKeepAlive(true, net.now);
   const clientApp = new StreamApp(conn, up, { closeOnEof });
   const where = `seed ${seed} link ${JSON.stringify(link)} up ${up.length} down ${down.length}`;

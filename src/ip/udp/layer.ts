@@ -10,6 +10,7 @@
  *
  * Counters are the Linux `Udp:` MIB rows of /proc/net/snmp.
  */
+import { IpAddress } from "../../wire/address.js";
 import type { Millis, Rng } from "../../env.js";
 import type { TraceSink, UdpOutcome } from "../../trace/events.js";
 import { formatIpv4Address, PROTO_UDP } from "../../wire/ipv4.js";
@@ -211,7 +212,7 @@ export class UdpLayer {
   private traceIn(now: Millis, src: number, srcPort: number, dst: number, dstPort: number, length: number, outcome: UdpOutcome, queuedBytes: number, bufferBytes: number): void {
     const trace = this.opts.trace;
     if (!trace?.enabled) return;
-    const tuple = { localAddr: dst, localPort: dstPort, remoteAddr: src, remotePort: srcPort };
+    const tuple = { localAddr: IpAddress.v4(dst), localPort: dstPort, remoteAddr: IpAddress.v4(src), remotePort: srcPort };
     trace.emit({ type: "udp-in", time: now, host: this.opts.hostName ?? "", tuple, length, outcome, queuedBytes, bufferBytes });
   }
 
@@ -222,7 +223,7 @@ export class UdpLayer {
     if (trace?.enabled) {
       const route = this.opts.routing.lookup(d.dst);
       const localAddr = d.src !== 0 ? d.src : route.ok ? route.value.source : 0;
-      trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr, localPort: d.srcPort, remoteAddr: d.dst, remotePort: d.dstPort }, length: d.data.length });
+      trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr: IpAddress.v4(localAddr), localPort: d.srcPort, remoteAddr: IpAddress.v4(d.dst), remotePort: d.dstPort }, length: d.data.length });
     }
     const result = this.opts.output.send(now, {
       dst: d.dst,
