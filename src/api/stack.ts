@@ -84,7 +84,7 @@ export class Stack {
     try {
       const localAddr = this.host.route(p.remoteAddress).source;
       const conn = this.host.tcp.connect({
-        localAddr: IpAddress.v4(localAddr),
+        localAddr,
         remoteAddr: IpAddress.v4(p.remoteAddress),
         remotePort: p.remotePort,
         ...(p.localPort === undefined ? {} : { localPort: p.localPort }),

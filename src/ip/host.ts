@@ -1,10 +1,10 @@
 /**
- * A host: IPv4 interfaces and routes on one link, with TCP, UDP and ICMP on top. It is the
- * sans-IO `Endpoint` the simulator and the real-time drivers run.
+ * A host: IPv4 and IPv6 interfaces and routes on one link, with TCP, UDP and ICMP on top.
+ * It is the sans-IO `Endpoint` the simulator and the real-time drivers run.
  *
  * This file only wires the parts together; each job lives in its own module:
- *   input.ts      validation, local-delivery filter, demultiplexing by protocol
- *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout)
+ *   input.ts      validation, local-delivery filter, IPv6 extension headers, demultiplexing
+ *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout); IPv6: reassembly6.ts (60 s)
  *   output.ts     route, header, ID, DF policy and fragmentation
  *   routing.ts    interfaces, routes, source-address choice
  *   icmp.ts       echo, errors (rate-limited), errors handed to transports, ping
@@ -29,11 +29,12 @@ import { TcpLayer } from "../tcp/layer.js";
 import type { InboundDatagram } from "./datagram.js";
 import { DropRecorder, type IpDropReason } from "./drops.js";
 import { IcmpLayer, type IcmpStats } from "./icmp.js";
-import { Ipv4Input, type DatagramHandler } from "./input.js";
-import { Ipv4Output } from "./output.js";
+import { IpInput, type DatagramHandler } from "./input.js";
+import { IpOutput } from "./output.js";
 import { ICMP_RATE_LIMIT_DEFAULTS, type IcmpRateLimitConfig } from "./rate-limit.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
-import { DEFAULT_MTU, RoutingTable, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { DEFAULT_MTU, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
 import { newIpStats, type IpStats } from "./stats.js";
 import { UdpLayer, type UdpStats } from "./udp/layer.js";
 import type { UdpSocketOptions } from "./udp/socket.js";
@@ -42,11 +43,12 @@ export interface HostOptions {
   /** A name for traces ("client", "server"). */
   name: string;
   /**
-   * The host's IPv4 address (uint32): the simple single-interface form. Without
-   * `interfaces`, the host gets one interface "eth0" with this address (/32) and an
-   * on-link default route, so every destination is reachable over its one link.
+   * The host's address (an IpAddress of either family, or an IPv4 uint32): the simple
+   * single-interface form. Without `interfaces`, the host gets one interface "eth0" with
+   * this address (/32 or /128) and an on-link default route of its family, so every
+   * destination of that family is reachable over its one link.
    */
-  address?: number;
+  address?: AddressInput;
   /** Interfaces (address/prefix, MTU). Each gets a connected route; add others with `routes`. */
   interfaces?: InterfaceConfig[];
   /** Routes besides the connected ones. Default: none with `interfaces`, on-link default with `address`. */
@@ -84,6 +86,7 @@ export interface HostCounters {
   icmp: IcmpStats;
   udp: UdpStats;
   reassembly: ReassemblyStats;
+  reassembly6: ReassemblyStats;
 }
 
 /** Rounds of "send queued output, then wake the application" per receive or poll. */
@@ -92,15 +95,16 @@ const MAX_FLUSH_ROUNDS = 16;
 export class Host implements Endpoint {
   readonly name: string;
   /** The primary address: `address`, or the first interface's. */
-  readonly address: number;
+  readonly address: IpAddress;
   readonly tcp: TcpLayer;
   readonly udp: UdpLayer;
   readonly icmp: IcmpLayer;
   readonly routing: RoutingTable;
   readonly reassembler: Reassembler;
+  readonly reassembler6: Ipv6Reassembler;
   readonly counters: HostCounters;
-  private readonly input: Ipv4Input;
-  private readonly output: Ipv4Output;
+  private readonly input: IpInput;
+  private readonly output: IpOutput;
   private readonly drops: DropRecorder;
   private readonly checksumOffload: boolean;
   private now: Millis = 0;
@@ -111,7 +115,7 @@ export class Host implements Endpoint {
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
     this.routing = buildRouting(opts, mtu);
-    this.address = (opts.address ?? this.routing.interfaces[0]!.address) >>> 0;
+    this.address = opts.address !== undefined ? toIpAddress(opts.address) : this.routing.interfaces[0]!.address;
     const ttl = opts.ttl ?? 64;
     if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new RangeError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
 
@@ -125,10 +129,11 @@ export class Host implements Endpoint {
     });
 
     this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
+    this.reassembler6 = new Ipv6Reassembler({ ...REASSEMBLY6_DEFAULTS, ...opts.reassembly });
     const ipStats = newIpStats();
     const drops: HostCounters["drops"] = {};
     this.drops = new DropRecorder(opts.name, trace, drops);
-    this.output = new Ipv4Output({
+    this.output = new IpOutput({
       routing: this.routing,
       transmit: (packet) => {
         this.counters.packetsOut++;
@@ -139,6 +144,8 @@ export class Host implements Endpoint {
       ttl,
       // Drawn after the TCP layer's draws, so TCP's random choices do not depend on IP.
       firstId: opts.rng.nextU32() & 0xffff,
+      // RFC 7739 5.1: an unpredictable Identification per IPv6 datagram (drawn only when one is fragmented).
+      nextId6: () => opts.rng.nextU32(),
       trace,
       hostName: opts.name,
     });
@@ -158,9 +165,15 @@ export class Host implements Endpoint {
       [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
       [PROTO_ICMP, (now, d) => this.icmp.receive(now, d)],
     ]);
-    this.input = new Ipv4Input({
+    const handlers6 = new Map<number, DatagramHandler>([
+      [PROTO_TCP, (now, d) => this.deliverTcp(now, d)],
+      [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
+    ]);
+    this.input = new IpInput({
       routing: this.routing,
       reassembler: this.reassembler,
+      reassembler6: this.reassembler6,
+      handlers6,
       drops: this.drops,
       stats: ipStats,
       handlers,
@@ -172,7 +185,7 @@ export class Host implements Endpoint {
     });
 
     this.counters = {
-      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, udp: this.udp.stats, reassembly: this.reassembler.stats,
+      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, udp: this.udp.stats, reassembly: this.reassembler.stats, reassembly6: this.reassembler6.stats,
     };
   }
 
@@ -190,27 +203,31 @@ export class Host implements Endpoint {
       // RFC 1122 3.3.2: time exceeded (reassembly) SHOULD be sent if fragment 0 arrived.
       if (e.first !== undefined) this.icmp.sendError(now, e.first, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY);
     }
+    for (const e of this.reassembler6.expire(now)) {
+      this.drops.drop(now, "frag-timeout", `IPv6 datagram id ${e.id} incomplete after ${this.reassembler6.config.timeout} ms; ${e.bytesHeld} bytes freed`);
+    }
     this.tcp.poll(now);
     this.flushAndNotify(now);
   }
 
   nextDeadline(): Millis {
     if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput()) return this.now;
-    return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline());
+    return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline(), this.reassembler6.nextDeadline());
   }
 
   /** The route (interface, source address, next hop) to `destination`; throws ENETUNREACH / EHOSTUNREACH. */
-  route(destination: number): RouteChoice {
+  route(destination: AddressInput): RouteChoice {
     return this.routing.resolve(destination);
   }
 
   // -----------------------------------------------------------------------------------------
 
   private deliverTcp(now: Millis, d: InboundDatagram): void {
-    const { src, dst } = d.header;
+    const { src, dst } = d;
+    // RFC 9293 3.1 / RFC 8200 8.1: the checksum covers the family's pseudo-header.
     const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, IpAddress.v4(src), IpAddress.v4(dst), tcp.value);
+    this.tcp.receive(now, src, dst, tcp.value);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
@@ -225,12 +242,12 @@ export class Host implements Endpoint {
    */
   private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
     this.output.send(this.now, {
-      dst: tuple.remoteAddr.v4Value!,
-      src: tuple.localAddr.v4Value!,
+      dst: tuple.remoteAddr,
+      src: tuple.localAddr,
       protocol: PROTO_TCP,
       payloadLength: headerLength(seg.options) + seg.payload.length,
       writePayload: (buf, offset, src) => {
-        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr.v4Value! });
+        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr });
       },
       policy: "do",
       allowOversize: true,
@@ -256,9 +273,10 @@ export class Host implements Endpoint {
 function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
   if (opts.interfaces === undefined) {
     if (opts.address === undefined) throw new RangeError("a host needs `address` or `interfaces`");
-    const table = new RoutingTable([{ name: "eth0", address: opts.address, prefixLength: 32 }], mtu);
+    const address = toIpAddress(opts.address);
+    const table = new RoutingTable([{ name: "eth0", address, prefixLength: address.bitLength }], mtu);
     // One link, everything on it: what the simulator's flat network is.
-    table.add({ destination: 0, prefixLength: 0, interface: "eth0" });
+    table.add({ destination: address.family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: "eth0" });
     for (const r of opts.routes ?? []) table.add(r);
     return table;
   }

@@ -299,7 +299,7 @@ export class ScenarioRun {
     const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
     this.app(a.host, "connect()", `to ${formatIpv4Address(remote)}:${a.port}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
     try {
-      const conn = host.tcp.connect({ localAddr: IpAddress.v4(host.address), remoteAddr: IpAddress.v4(remote), remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
+      const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: IpAddress.v4(remote), remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
       const label = a.as ?? a.host;
       this.apps.set(label, new AppConnection(label, a.host, conn, this.events.length, (m, code) => this.fail(a.host, "send", code, m)));
     } catch (e) {

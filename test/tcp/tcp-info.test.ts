@@ -3,7 +3,6 @@
  * tcp_get_info() would report it. One connection is driven segment by segment in virtual
  * time; the numbers asserted are the ones a packetdrill script would assert on Linux.
  */
-import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { Connection } from "../../src/tcp/connection.js";
 import {
@@ -222,7 +221,7 @@ describe("two hosts in the simulator", () => {
   it("the client's view after a transfer over a 10 ms link: rtt near 20 ms, cwnd grown, every byte acked", () => {
     const p = pair({ tcp: {} });
     p.server.tcp.listen(80);
-    const c = p.client.tcp.connect({ localAddr: IpAddress.v4(p.client.address), remoteAddr: IpAddress.v4(p.server.address), remotePort: 80 });
+    const c = p.client.tcp.connect({ localAddr: p.client.address, remoteAddr: p.server.address, remotePort: 80 });
     p.net.runUntil(() => c.state === "ESTABLISHED");
     c.send(payload(100_000));
     p.net.runFor(2000);

@@ -20,7 +20,7 @@ import type { InboundDatagram } from "../datagram.js";
 import type { DropRecorder } from "../drops.js";
 import { ConnectionRefusedError, IcmpReportedError, PortInUseError, AddressNotAvailableError } from "../errors.js";
 import { icmpErrorMeaning, reportedOnConnectedSocket } from "../icmp-errors.js";
-import type { Ipv4Output } from "../output.js";
+import type { IpOutput } from "../output.js";
 import type { RouteChoice, RoutingTable } from "../routing.js";
 import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
 
@@ -51,7 +51,7 @@ export interface UdpStats {
 
 export interface UdpLayerOptions {
   routing: RoutingTable;
-  output: Ipv4Output;
+  output: IpOutput;
   drops: DropRecorder;
   /** Picks where the ephemeral port search starts. */
   rng: Rng;
@@ -114,7 +114,12 @@ export class UdpLayer {
 
   /** An arrived datagram with protocol 17. The host answers "no-port" with ICMP. */
   receive(now: Millis, d: InboundDatagram): UdpReceiveResult {
-    const { src, dst } = d.header;
+    if (d.src.family !== 4) {
+      this.opts.drops.drop(now, "unknown-protocol", "UDP over IPv6: not supported yet");
+      return "dropped";
+    }
+    const src = d.src.w3;
+    const dst = d.dst.w3;
     const parsed = parseUdp(d.payload, { src, dst });
     if (!parsed.ok) {
       this.stats.inErrors++;
@@ -222,12 +227,12 @@ export class UdpLayer {
     // Before output, so the packet's (or its fragments') events follow it.
     if (trace?.enabled) {
       const route = this.opts.routing.lookup(d.dst);
-      const localAddr = d.src !== 0 ? d.src : route.ok ? route.value.source : 0;
+      const localAddr = d.src !== 0 ? d.src : route.ok ? route.value.source.w3 : 0;
       trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr: IpAddress.v4(localAddr), localPort: d.srcPort, remoteAddr: IpAddress.v4(d.dst), remotePort: d.dstPort }, length: d.data.length });
     }
     const result = this.opts.output.send(now, {
-      dst: d.dst,
-      ...(d.src !== 0 ? { src: d.src } : {}),
+      dst: IpAddress.v4(d.dst),
+      ...(d.src !== 0 ? { src: IpAddress.v4(d.src) } : {}),
       protocol: PROTO_UDP,
       payloadLength: length,
       writePayload: (buf, offset, src) => {

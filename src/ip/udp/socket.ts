@@ -179,7 +179,7 @@ export class UdpSocket {
     const route = this.ctx.route(address);
     if (this.socketState !== "bound") this.bind(0, 0);
     // ip4_datagram_connect: an unbound source address becomes the route's.
-    if (this.address === 0) this.address = route.source;
+    if (this.address === 0) this.address = route.source.w3;
     this.peer = { address: address >>> 0, port };
   }
 
