@@ -31,7 +31,10 @@ import { DropRecorder, type IpDropReason } from "./drops.js";
 import { IcmpLayer, type IcmpStats } from "./icmp.js";
 import { IpInput, type DatagramHandler } from "./input.js";
 import { IpOutput } from "./output.js";
-import { ICMP_RATE_LIMIT_DEFAULTS, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { Icmp6Layer, type Icmp6Stats } from "./icmp6.js";
+import { ICMPV6_DEST_UNREACHABLE, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY, UNREACH6_PORT } from "../wire/icmpv6.js";
+import { NH_ICMPV6 } from "../wire/ipv6.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
 import { DEFAULT_MTU, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
 import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
@@ -84,6 +87,7 @@ export interface HostCounters {
   drops: Partial<Record<DropReason | IpDropReason, number>>;
   ip: IpStats;
   icmp: IcmpStats;
+  icmp6: Icmp6Stats;
   udp: UdpStats;
   reassembly: ReassemblyStats;
   reassembly6: ReassemblyStats;
@@ -99,6 +103,8 @@ export class Host implements Endpoint {
   readonly tcp: TcpLayer;
   readonly udp: UdpLayer;
   readonly icmp: IcmpLayer;
+  /** ICMPv6: echo (ping -6), errors, errors handed to transports. */
+  readonly icmp6: Icmp6Layer;
   readonly routing: RoutingTable;
   readonly reassembler: Reassembler;
   readonly reassembler6: Ipv6Reassembler;
@@ -150,14 +156,10 @@ export class Host implements Endpoint {
       hostName: opts.name,
     });
     this.udp = new UdpLayer({ routing: this.routing, output: this.output, drops: this.drops, rng: opts.rng, socketDefaults: opts.udp ?? {}, trace, hostName: opts.name });
-    this.icmp = new IcmpLayer({
-      routing: this.routing,
-      output: this.output,
-      drops: this.drops,
-      rateLimit: { ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit },
-      trace,
-      hostName: opts.name,
-    });
+    // RFC 4443 2.4(f) and Linux: one host-wide budget for ICMP errors of both families.
+    const limiter = new IcmpRateLimiter({ ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit });
+    this.icmp = new IcmpLayer({ routing: this.routing, output: this.output, drops: this.drops, limiter, trace, hostName: opts.name });
+    this.icmp6 = new Icmp6Layer({ routing: this.routing, output: this.output, drops: this.drops, limiter, trace, hostName: opts.name });
     this.icmp.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
 
     const handlers = new Map<number, DatagramHandler>([
@@ -168,12 +170,16 @@ export class Host implements Endpoint {
     const handlers6 = new Map<number, DatagramHandler>([
       [PROTO_TCP, (now, d) => this.deliverTcp(now, d)],
       [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
+      [NH_ICMPV6, (now, d) => this.icmp6.receive(now, d)],
     ]);
     this.input = new IpInput({
       routing: this.routing,
       reassembler: this.reassembler,
       reassembler6: this.reassembler6,
       handlers6,
+      onParamProblem: (now, packet, h, problem) => {
+        this.icmp6.sendParamProblem(now, packet, h.src, h.dst, problem.code, problem.pointer);
+      },
       drops: this.drops,
       stats: ipStats,
       handlers,
@@ -185,7 +191,7 @@ export class Host implements Endpoint {
     });
 
     this.counters = {
-      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, udp: this.udp.stats, reassembly: this.reassembler.stats, reassembly6: this.reassembler6.stats,
+      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, icmp6: this.icmp6.stats, udp: this.udp.stats, reassembly: this.reassembler.stats, reassembly6: this.reassembler6.stats,
     };
   }
 
@@ -205,13 +211,17 @@ export class Host implements Endpoint {
     }
     for (const e of this.reassembler6.expire(now)) {
       this.drops.drop(now, "frag-timeout", `IPv6 datagram id ${e.id} incomplete after ${this.reassembler6.config.timeout} ms; ${e.bytesHeld} bytes freed`);
+      // RFC 8200 4.5: time exceeded (code 1) if the first fragment arrived; it is quoted.
+      if (e.first !== undefined) {
+        this.icmp6.sendError(now, { src: e.header.src, dst: e.header.dst, protocol: -1, payload: e.first.subarray(40), rawHeader: e.first.subarray(0, 40) }, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY);
+      }
     }
     this.tcp.poll(now);
     this.flushAndNotify(now);
   }
 
   nextDeadline(): Millis {
-    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput()) return this.now;
+    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput() || this.icmp6.hasPendingOutput()) return this.now;
     return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline(), this.reassembler6.nextDeadline());
   }
 
@@ -232,7 +242,11 @@ export class Host implements Endpoint {
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
     // RFC 1122 4.1.3.1: a datagram for a port nobody listens on SHOULD get port unreachable.
-    if (this.udp.receive(now, d) === "no-port") this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
+    // RFC 4443 3.1: over IPv6, destination unreachable code 4 (port unreachable).
+    if (this.udp.receive(now, d) === "no-port") {
+      if (d.src.family === 6) this.icmp6.sendError(now, d, ICMPV6_DEST_UNREACHABLE, UNREACH6_PORT);
+      else this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
+    }
   }
 
   /**
@@ -263,9 +277,11 @@ export class Host implements Endpoint {
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       this.udp.flush(now);
       this.icmp.flush(now);
+      this.icmp6.flush(now);
       this.udp.deliverWakes();
       this.icmp.deliverNotifications();
-      if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput()) return;
+      this.icmp6.deliverNotifications();
+      if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput() && !this.icmp6.hasPendingOutput()) return;
     }
   }
 }

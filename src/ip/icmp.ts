@@ -84,6 +84,8 @@ export interface IcmpLayerOptions {
   output: IpOutput;
   drops: DropRecorder;
   rateLimit?: IcmpRateLimitConfig;
+  /** A limiter shared with ICMPv6 (RFC 4443 2.4(f)); default: one of its own from `rateLimit`. */
+  limiter?: IcmpRateLimiter;
   /** Bytes of echo requests the application may queue between polls. */
   sendBufferSize?: number;
   /** Traces errors sent (`icmp-out`), named after `hostName`. */
@@ -109,7 +111,7 @@ export class IcmpLayer {
   private replies: EchoReply[] = [];
 
   constructor(private readonly opts: IcmpLayerOptions) {
-    this.limiter = new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
+    this.limiter = opts.limiter ?? new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
     this.echoes = new SendQueue(opts.sendBufferSize ?? 212_992);
   }
 
