@@ -221,3 +221,14 @@ export function isMartianSource(address: AddressInput): boolean {
   const first = a >>> 24;
   return first === 0 || first === 127 || (first >= 224 && first <= 239) || a === 0xffffffff;
 }
+
+/** An on-link default route for each family the interfaces have (everything is on the one link). */
+export function defaultRoutes(interfaces: readonly InterfaceConfig[]): RouteConfig[] {
+  const out: RouteConfig[] = [];
+  for (const family of [4, 6] as const) {
+    const i = interfaces.findIndex((c) => toIpAddress(c.address).family === family);
+    if (i < 0) continue;
+    out.push({ destination: family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: interfaces[i]!.name ?? `eth${i}` });
+  }
+  return out;
+}

@@ -151,7 +151,7 @@ export class TcpLayer implements ConnectionContext {
       conn.onSegment(now, seg);
     } else {
       const listener = this.listeners.get(seg.dstPort);
-      if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
+      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
     this.settle(now);
