@@ -129,7 +129,6 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
     if (values.addr === undefined) throw new UsageError("--addr is required (synack's address inside the tunnel, e.g. 10.7.0.2/24)");
     if (values.listen === undefined) throw new UsageError("--listen HOST:PORT is required");
     const addr = parseCidr(values.addr);
-    if (addr.address.family !== 4) throw new UsageError("--addr: the UDP tunnel carries IPv4 only so far");
     const link = await UdpTunnel.open({
       listen: parseHostPort(values.listen),
       ...(values.peer !== undefined ? { peer: parseHostPort(values.peer) } : {}),
