@@ -86,7 +86,7 @@ export class PortInUseError extends IpError {
 }
 
 export class AddressNotAvailableError extends IpError {
-  constructor(readonly address: number, message: string) {
+  constructor(readonly address: number | IpAddress, message: string) {
     super("EADDRNOTAVAIL", message);
     this.name = "AddressNotAvailableError";
   }
