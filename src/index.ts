@@ -19,5 +19,8 @@ export { SimNetwork, SimRng, type LinkConfig } from "./sim/index.js";
 export { Stack, StreamSocket, StreamServer, SimDriver } from "./api/index.js";
 export { TraceHub, NULL_SINK, type TraceEvent, type TraceSink, type TcpState, type FourTuple } from "./trace/events.js";
 export { parseIpv4Address, formatIpv4Address } from "./wire/ipv4.js";
+export { IpAddress, IpPrefix, parseIpAddress, parseCidr, type IpFamily } from "./wire/address.js";
+export { narrate, type NarrateHost } from "./trace/narrate/index.js";
+export { PcapWriter, PcapngWriter, MemorySink, captureRecorder } from "./trace/capture.js";
 export { LINUX_DEFAULTS, type TcpConfig } from "./tcp/config.js";
 export { tcpInfo, formatTcpInfo, linuxTcpInfo, type TcpInfo } from "./tcp/tcp-info.js";

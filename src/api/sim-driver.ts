@@ -15,6 +15,7 @@
  */
 import type { Millis } from "../env.js";
 import { Host } from "../ip/host.js";
+import { defaultRoutes } from "../ip/routing.js";
 import { SimConditionTimeoutError, SimLivelockError, SimNetwork, type LinkConfig } from "../sim/index.js";
 import type { TcpConfig } from "../tcp/config.js";
 import type { TraceSink } from "../trace/events.js";
@@ -79,12 +80,17 @@ export class SimDriver {
   }
 
   /** Adds a stack with one interface at `address`, linked to every stack added before. */
-  addStack(name: string, address: string, options: SimStackOptions = {}): Stack {
-    const addr = resolveHostname(address);
+  addStack(name: string, address: string | readonly string[], options: SimStackOptions = {}): Stack {
+    // Several addresses (one of each family, say) make a dual-stack host; the first is primary.
+    const all = (typeof address === "string" ? [address] : address).map((a) => resolveHostname(a));
+    const addr = all[0];
+    if (addr === undefined) throw new RangeError("a stack needs an address");
+    const interfaces = all.length > 1 ? all.map((a, i) => ({ name: `eth${i}`, address: a, prefixLength: a.bitLength })) : undefined;
     const sim = this.network.addHost(name, addr, (transmit, ctx) =>
       new Host({
         name,
         address: addr,
+        ...(interfaces !== undefined ? { interfaces, routes: defaultRoutes(interfaces) } : {}),
         rng: ctx.rng,
         transmit,
         trace: ctx.trace,
@@ -92,6 +98,7 @@ export class SimDriver {
         ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
       }),
     );
+    for (const extra of all.slice(1)) this.network.addAddress(name, extra);
     for (const other of this.stacks) this.network.connect(other.name, name, this.link);
     const stack = new Stack({ host: sim.endpoint, driver: this.driverFor() });
     this.stacks.push(stack);

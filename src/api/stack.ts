@@ -1,5 +1,5 @@
 /**
- * A Stack: one synack host (IPv4 + TCP) together with the driver that runs it in time,
+ * A Stack: one synack host (IPv4, IPv6, TCP) together with the driver that runs it in time,
  * seen from the application. It is the one object both user APIs sit on: the Web Streams
  * API here (`connect`, `listen`) and the node:net-compatible API in src/node/net.ts.
  *
@@ -7,6 +7,7 @@
  * leave on the next `poll`. Everything that calls into the engine on the application's
  * behalf therefore ends with `kick()`, which asks the driver for that poll.
  */
+import type { IpAddress, IpFamily } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
 import type { Connection } from "../tcp/connection.js";
@@ -25,7 +26,7 @@ export interface StackOptions {
 }
 
 export interface OpenConnectionParams {
-  remoteAddress: number;
+  remoteAddress: IpAddress;
   remotePort: number;
   /** Default: an ephemeral port (32768-60999, never one whose 4-tuple is in TIME_WAIT). */
   localPort?: number;
@@ -96,10 +97,12 @@ export class Stack {
   }
 
   /** Passive open. Port 0 picks a free port from the ephemeral range, as bind(0) does. */
-  openListener(port: number, backlog?: number): Listener {
+  openListener(port: number, backlog?: number, family?: IpFamily): Listener {
     checkPortNumber("port", port, true);
     try {
-      return this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);
+      const l = this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);
+      if (family !== undefined) l.family = family;
+      return l;
     } catch (e) {
       throw toSocketError(e);
     }
@@ -111,8 +114,8 @@ export class Stack {
     this.kick();
   }
 
-  /** "10.0.0.2" -> uint32 (throws ENOTFOUND / EINVAL). */
-  resolve(hostname: string): number {
+  /** "10.0.0.2" or "fd00::2" -> IpAddress (throws ENOTFOUND / EINVAL). */
+  resolve(hostname: string): IpAddress {
     return resolveHostname(hostname);
   }
 

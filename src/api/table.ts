@@ -6,6 +6,7 @@
  * Rows carry the fields src/trace/table.ts renders (state, recvQ, sendQ, local, peer,
  * timer, synQueue) plus numbers a program would rather not parse (ports, counters).
  */
+import { formatEndpoint } from "../trace/format.js";
 import type { Millis } from "../env.js";
 import type { ConnectionInfo } from "../tcp/connection.js";
 import type { TcpLayer } from "../tcp/layer.js";
@@ -81,8 +82,8 @@ function connectionRow(i: ConnectionInfo, now: Millis): TableRow {
     state: i.state,
     recvQ: i.receiveQueued,
     sendQ: i.sendQueued,
-    local: `${localAddress}:${t.localPort}`,
-    peer: `${remoteAddress}:${t.remotePort}`,
+    local: formatEndpoint(t.localAddr, t.localPort),
+    peer: formatEndpoint(t.remoteAddr, t.remotePort),
     localAddress,
     localPort: t.localPort,
     remoteAddress,

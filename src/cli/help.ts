@@ -11,6 +11,8 @@ const PLAY_OPTIONS = `Options:
   --capture POINT    which packets the capture keeps: send (default), deliver, both
   --absolute         raw sequence numbers instead of x, y+1, ...
   --seed N           seed of the run (ports, ISNs, random link effects)
+  --ipv6             run the scenario over IPv6 (hosts fd00::a00:1 ... for 10.0.0.1 ...;
+                     scenarios without fault rules, raw hosts or UDP)
   --loss P           loss probability on every path, 0..1 (changes the scenario:
                      its expectations may fail)
   --delay MS         one-way delay on every path (e.g. 10, 50ms, 1s)

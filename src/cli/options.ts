@@ -24,6 +24,7 @@ export const PLAY_OPTIONS = {
   absolute: { type: "boolean" },
   color: { type: "boolean" },
   "no-color": { type: "boolean" },
+  ipv6: { type: "boolean" },
 } as const satisfies Options;
 
 /** The parsed values: booleans for flags, strings for options that take a value. */

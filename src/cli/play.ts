@@ -30,7 +30,15 @@ export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
   }
   const style = styleFor(!values.json && wantColor(io, colorOption(values)));
 
-  const run = new ScenarioRun(spec, opts);
+  if (values.ipv6 === true) opts.ipv6 = true;
+  let run: ScenarioRun;
+  try {
+    run = new ScenarioRun(spec, opts);
+  } catch (e) {
+    // --ipv6 with a scenario that still needs IPv4 (fault rules, raw hosts, UDP).
+    if (opts.ipv6 === true && e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
   try {
     run.finish();
   } catch (e) {

@@ -7,6 +7,7 @@
  * File descriptor numbers are the script's names for sockets: `socket(...) = 3` makes
  * "3" name the new socket, as packetdrill maps script fds to live ones.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Expr, SyscallSpec } from "./ast.js";
 import { CONSTANTS, describeExpr, ERRNO, numberOf } from "./constants.js";
 import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
@@ -190,7 +191,7 @@ export class DrillSockets {
       if (conn.state === "SYN_SENT") return err("EALREADY");
       return err("ECONNABORTED");
     }
-    const conn = this.env.layer.connect({ localAddr: this.env.localAddr, remoteAddr: this.env.remoteAddr, remotePort: this.env.scriptPort, config: this.configOf(s) });
+    const conn = this.env.layer.connect({ localAddr: IpAddress.v4(this.env.localAddr), remoteAddr: IpAddress.v4(this.env.remoteAddr), remotePort: this.env.scriptPort, config: this.configOf(s) });
     s.conn = conn;
     this.env.connectionUnderTest(conn);
     if (s.nonblocking) {

@@ -1,16 +1,30 @@
 /**
  * A datagram that arrived for this host, whole: either a single packet, or the result of
- * reassembling its fragments. Transports and ICMP see only these.
+ * reassembling its fragments. Transports and ICMP see only these, for both families: the
+ * demultiplexing below IP is shared (docs/ipv6-plan.md step 3).
  */
+import { IpAddress } from "../wire/address.js";
 import type { Ipv4Header } from "../wire/ipv4.js";
 
 export interface InboundDatagram {
-  /** Describes the whole datagram: after reassembly MF is clear, the offset 0 and the total length updated. */
-  header: Ipv4Header;
+  src: IpAddress;
+  dst: IpAddress;
+  /** The upper-layer protocol (IPv4 Protocol, or the last Next Header of an IPv6 chain). */
+  protocol: number;
   /** The transport bytes. */
   payload: Uint8Array;
-  /** The IP header as received (options included), consistent with `header`; ICMP errors quote it. */
+  /**
+   * The IP header as received (IPv4: options included; IPv6: the fixed header and every
+   * extension header before `payload`); ICMP errors quote it.
+   */
   rawHeader: Uint8Array;
+  /** IPv4 only: the header fields. After reassembly MF is clear, the offset 0 and the total length updated. */
+  header?: Ipv4Header;
+}
+
+/** An IPv4 datagram's InboundDatagram. */
+export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
+  return { src: IpAddress.v4(header.src), dst: IpAddress.v4(header.dst), protocol: header.protocol, payload, rawHeader, header };
 }
 
 /**
@@ -20,12 +34,15 @@ export interface InboundDatagram {
  */
 export const ICMP_ERROR_MAX_PACKET = 576;
 
-/** The bytes an ICMP error about `d` carries after its own 8-byte header. */
-export function icmpQuote(d: Pick<InboundDatagram, "payload" | "rawHeader">): Uint8Array {
-  const room = ICMP_ERROR_MAX_PACKET - 20 - 8;
-  const dataBytes = Math.max(0, Math.min(d.payload.length, room - d.rawHeader.length));
-  const quote = new Uint8Array(d.rawHeader.length + dataBytes);
-  quote.set(d.rawHeader, 0);
-  quote.set(d.payload.subarray(0, dataBytes), d.rawHeader.length);
+/**
+ * The bytes an ICMP error about `d` carries after its own 8-byte header: header(s) first,
+ * then data, `room` bytes at most (default: what fits an IPv4 error in 576 bytes).
+ */
+export function icmpQuote(d: Pick<InboundDatagram, "payload" | "rawHeader">, room = ICMP_ERROR_MAX_PACKET - 20 - 8): Uint8Array {
+  const headerBytes = Math.min(d.rawHeader.length, room);
+  const dataBytes = Math.max(0, Math.min(d.payload.length, room - headerBytes));
+  const quote = new Uint8Array(headerBytes + dataBytes);
+  quote.set(d.rawHeader.subarray(0, headerBytes), 0);
+  quote.set(d.payload.subarray(0, dataBytes), headerBytes);
   return quote;
 }

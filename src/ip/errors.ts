@@ -7,6 +7,7 @@
  * processing never throws: what goes wrong there is counted and traced as a drop.
  */
 
+import type { IpAddress } from "../wire/address.js";
 export type IpErrorCode =
   /** No route matches the destination (Linux: no FIB entry). */
   | "ENETUNREACH"
@@ -51,7 +52,7 @@ export class IpError extends Error {
 
 /** No route to the destination's network (routing table has no matching entry). */
 export class NetworkUnreachableError extends IpError {
-  constructor(readonly destination: number, message: string) {
+  constructor(readonly destination: IpAddress, message: string) {
     super("ENETUNREACH", message);
     this.name = "NetworkUnreachableError";
   }
@@ -59,7 +60,7 @@ export class NetworkUnreachableError extends IpError {
 
 /** A route marks the destination unreachable. */
 export class HostUnreachableError extends IpError {
-  constructor(readonly destination: number, message: string) {
+  constructor(readonly destination: IpAddress, message: string) {
     super("EHOSTUNREACH", message);
     this.name = "HostUnreachableError";
   }
@@ -85,7 +86,7 @@ export class PortInUseError extends IpError {
 }
 
 export class AddressNotAvailableError extends IpError {
-  constructor(readonly address: number, message: string) {
+  constructor(readonly address: number | IpAddress, message: string) {
     super("EADDRNOTAVAIL", message);
     this.name = "AddressNotAvailableError";
   }

@@ -1,10 +1,10 @@
 /**
- * A host: IPv4 interfaces and routes on one link, with TCP, UDP and ICMP on top. It is the
- * sans-IO `Endpoint` the simulator and the real-time drivers run.
+ * A host: IPv4 and IPv6 interfaces and routes on one link, with TCP, UDP and ICMP on top.
+ * It is the sans-IO `Endpoint` the simulator and the real-time drivers run.
  *
  * This file only wires the parts together; each job lives in its own module:
- *   input.ts      validation, local-delivery filter, demultiplexing by protocol
- *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout)
+ *   input.ts      validation, local-delivery filter, IPv6 extension headers, demultiplexing
+ *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout); IPv6: reassembly6.ts (60 s)
  *   output.ts     route, header, ID, DF policy and fragmentation
  *   routing.ts    interfaces, routes, source-address choice
  *   icmp.ts       echo, errors (rate-limited), errors handed to transports, ping
@@ -17,6 +17,7 @@
  * with the driver's time. Application callbacks (onWake, onEchoReply) run at the end of
  * `receive` and `poll`, never in the middle of a packet.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
@@ -28,11 +29,15 @@ import { TcpLayer } from "../tcp/layer.js";
 import type { InboundDatagram } from "./datagram.js";
 import { DropRecorder, type IpDropReason } from "./drops.js";
 import { IcmpLayer, type IcmpStats } from "./icmp.js";
-import { Ipv4Input, type DatagramHandler } from "./input.js";
-import { Ipv4Output } from "./output.js";
-import { ICMP_RATE_LIMIT_DEFAULTS, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { IpInput, type DatagramHandler } from "./input.js";
+import { IpOutput } from "./output.js";
+import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
+import { Icmp6Layer, type Icmp6Stats } from "./icmp6.js";
+import { ICMPV6_DEST_UNREACHABLE, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY, UNREACH6_PORT } from "../wire/icmpv6.js";
+import { NH_ICMPV6 } from "../wire/ipv6.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
-import { DEFAULT_MTU, RoutingTable, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { DEFAULT_MTU, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
 import { newIpStats, type IpStats } from "./stats.js";
 import { UdpLayer, type UdpStats } from "./udp/layer.js";
 import type { UdpSocketOptions } from "./udp/socket.js";
@@ -41,11 +46,12 @@ export interface HostOptions {
   /** A name for traces ("client", "server"). */
   name: string;
   /**
-   * The host's IPv4 address (uint32): the simple single-interface form. Without
-   * `interfaces`, the host gets one interface "eth0" with this address (/32) and an
-   * on-link default route, so every destination is reachable over its one link.
+   * The host's address (an IpAddress of either family, or an IPv4 uint32): the simple
+   * single-interface form. Without `interfaces`, the host gets one interface "eth0" with
+   * this address (/32 or /128) and an on-link default route of its family, so every
+   * destination of that family is reachable over its one link.
    */
-  address?: number;
+  address?: AddressInput;
   /** Interfaces (address/prefix, MTU). Each gets a connected route; add others with `routes`. */
   interfaces?: InterfaceConfig[];
   /** Routes besides the connected ones. Default: none with `interfaces`, on-link default with `address`. */
@@ -81,8 +87,10 @@ export interface HostCounters {
   drops: Partial<Record<DropReason | IpDropReason, number>>;
   ip: IpStats;
   icmp: IcmpStats;
+  icmp6: Icmp6Stats;
   udp: UdpStats;
   reassembly: ReassemblyStats;
+  reassembly6: ReassemblyStats;
 }
 
 /** Rounds of "send queued output, then wake the application" per receive or poll. */
@@ -91,15 +99,18 @@ const MAX_FLUSH_ROUNDS = 16;
 export class Host implements Endpoint {
   readonly name: string;
   /** The primary address: `address`, or the first interface's. */
-  readonly address: number;
+  readonly address: IpAddress;
   readonly tcp: TcpLayer;
   readonly udp: UdpLayer;
   readonly icmp: IcmpLayer;
+  /** ICMPv6: echo (ping -6), errors, errors handed to transports. */
+  readonly icmp6: Icmp6Layer;
   readonly routing: RoutingTable;
   readonly reassembler: Reassembler;
+  readonly reassembler6: Ipv6Reassembler;
   readonly counters: HostCounters;
-  private readonly input: Ipv4Input;
-  private readonly output: Ipv4Output;
+  private readonly input: IpInput;
+  private readonly output: IpOutput;
   private readonly drops: DropRecorder;
   private readonly checksumOffload: boolean;
   private now: Millis = 0;
@@ -110,7 +121,7 @@ export class Host implements Endpoint {
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
     this.routing = buildRouting(opts, mtu);
-    this.address = (opts.address ?? this.routing.interfaces[0]!.address) >>> 0;
+    this.address = opts.address !== undefined ? toIpAddress(opts.address) : this.routing.interfaces[0]!.address;
     const ttl = opts.ttl ?? 64;
     if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new RangeError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
 
@@ -124,10 +135,11 @@ export class Host implements Endpoint {
     });
 
     this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
+    this.reassembler6 = new Ipv6Reassembler({ ...REASSEMBLY6_DEFAULTS, ...opts.reassembly });
     const ipStats = newIpStats();
     const drops: HostCounters["drops"] = {};
     this.drops = new DropRecorder(opts.name, trace, drops);
-    this.output = new Ipv4Output({
+    this.output = new IpOutput({
       routing: this.routing,
       transmit: (packet) => {
         this.counters.packetsOut++;
@@ -138,18 +150,16 @@ export class Host implements Endpoint {
       ttl,
       // Drawn after the TCP layer's draws, so TCP's random choices do not depend on IP.
       firstId: opts.rng.nextU32() & 0xffff,
+      // RFC 7739 5.1: an unpredictable Identification per IPv6 datagram (drawn only when one is fragmented).
+      nextId6: () => opts.rng.nextU32(),
       trace,
       hostName: opts.name,
     });
     this.udp = new UdpLayer({ routing: this.routing, output: this.output, drops: this.drops, rng: opts.rng, socketDefaults: opts.udp ?? {}, trace, hostName: opts.name });
-    this.icmp = new IcmpLayer({
-      routing: this.routing,
-      output: this.output,
-      drops: this.drops,
-      rateLimit: { ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit },
-      trace,
-      hostName: opts.name,
-    });
+    // RFC 4443 2.4(f) and Linux: one host-wide budget for ICMP errors of both families.
+    const limiter = new IcmpRateLimiter({ ...ICMP_RATE_LIMIT_DEFAULTS, ...opts.icmpRateLimit });
+    this.icmp = new IcmpLayer({ routing: this.routing, output: this.output, drops: this.drops, limiter, trace, hostName: opts.name });
+    this.icmp6 = new Icmp6Layer({ routing: this.routing, output: this.output, drops: this.drops, limiter, trace, hostName: opts.name });
     this.icmp.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
 
     const handlers = new Map<number, DatagramHandler>([
@@ -157,9 +167,19 @@ export class Host implements Endpoint {
       [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
       [PROTO_ICMP, (now, d) => this.icmp.receive(now, d)],
     ]);
-    this.input = new Ipv4Input({
+    const handlers6 = new Map<number, DatagramHandler>([
+      [PROTO_TCP, (now, d) => this.deliverTcp(now, d)],
+      [PROTO_UDP, (now, d) => this.deliverUdp(now, d)],
+      [NH_ICMPV6, (now, d) => this.icmp6.receive(now, d)],
+    ]);
+    this.input = new IpInput({
       routing: this.routing,
       reassembler: this.reassembler,
+      reassembler6: this.reassembler6,
+      handlers6,
+      onParamProblem: (now, packet, h, problem) => {
+        this.icmp6.sendParamProblem(now, packet, h.src, h.dst, problem.code, problem.pointer);
+      },
       drops: this.drops,
       stats: ipStats,
       handlers,
@@ -171,7 +191,7 @@ export class Host implements Endpoint {
     });
 
     this.counters = {
-      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, udp: this.udp.stats, reassembly: this.reassembler.stats,
+      packetsIn: 0, packetsOut: 0, drops, ip: ipStats, icmp: this.icmp.stats, icmp6: this.icmp6.stats, udp: this.udp.stats, reassembly: this.reassembler.stats, reassembly6: this.reassembler6.stats,
     };
   }
 
@@ -189,24 +209,32 @@ export class Host implements Endpoint {
       // RFC 1122 3.3.2: time exceeded (reassembly) SHOULD be sent if fragment 0 arrived.
       if (e.first !== undefined) this.icmp.sendError(now, e.first, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY);
     }
+    for (const e of this.reassembler6.expire(now)) {
+      this.drops.drop(now, "frag-timeout", `IPv6 datagram id ${e.id} incomplete after ${this.reassembler6.config.timeout} ms; ${e.bytesHeld} bytes freed`);
+      // RFC 8200 4.5: time exceeded (code 1) if the first fragment arrived; it is quoted.
+      if (e.first !== undefined) {
+        this.icmp6.sendError(now, { src: e.header.src, dst: e.header.dst, protocol: -1, payload: e.first.subarray(40), rawHeader: e.first.subarray(0, 40) }, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY);
+      }
+    }
     this.tcp.poll(now);
     this.flushAndNotify(now);
   }
 
   nextDeadline(): Millis {
-    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput()) return this.now;
-    return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline());
+    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput() || this.icmp6.hasPendingOutput()) return this.now;
+    return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline(), this.reassembler6.nextDeadline());
   }
 
   /** The route (interface, source address, next hop) to `destination`; throws ENETUNREACH / EHOSTUNREACH. */
-  route(destination: number): RouteChoice {
+  route(destination: AddressInput): RouteChoice {
     return this.routing.resolve(destination);
   }
 
   // -----------------------------------------------------------------------------------------
 
   private deliverTcp(now: Millis, d: InboundDatagram): void {
-    const { src, dst } = d.header;
+    const { src, dst } = d;
+    // RFC 9293 3.1 / RFC 8200 8.1: the checksum covers the family's pseudo-header.
     const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
     this.tcp.receive(now, src, dst, tcp.value);
@@ -214,7 +242,11 @@ export class Host implements Endpoint {
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
     // RFC 1122 4.1.3.1: a datagram for a port nobody listens on SHOULD get port unreachable.
-    if (this.udp.receive(now, d) === "no-port") this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
+    // RFC 4443 3.1: over IPv6, destination unreachable code 4 (port unreachable).
+    if (this.udp.receive(now, d) === "no-port") {
+      if (d.src.family === 6) this.icmp6.sendError(now, d, ICMPV6_DEST_UNREACHABLE, UNREACH6_PORT);
+      else this.icmp.sendError(now, d, ICMP_DEST_UNREACHABLE, UNREACH_PORT);
+    }
   }
 
   /**
@@ -245,9 +277,11 @@ export class Host implements Endpoint {
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       this.udp.flush(now);
       this.icmp.flush(now);
+      this.icmp6.flush(now);
       this.udp.deliverWakes();
       this.icmp.deliverNotifications();
-      if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput()) return;
+      this.icmp6.deliverNotifications();
+      if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput() && !this.icmp6.hasPendingOutput()) return;
     }
   }
 }
@@ -255,9 +289,10 @@ export class Host implements Endpoint {
 function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
   if (opts.interfaces === undefined) {
     if (opts.address === undefined) throw new RangeError("a host needs `address` or `interfaces`");
-    const table = new RoutingTable([{ name: "eth0", address: opts.address, prefixLength: 32 }], mtu);
+    const address = toIpAddress(opts.address);
+    const table = new RoutingTable([{ name: "eth0", address, prefixLength: address.bitLength }], mtu);
     // One link, everything on it: what the simulator's flat network is.
-    table.add({ destination: 0, prefixLength: 0, interface: "eth0" });
+    table.add({ destination: address.family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: "eth0" });
     for (const r of opts.routes ?? []) table.add(r);
     return table;
   }

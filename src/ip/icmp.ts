@@ -9,6 +9,7 @@
  * PMTU discovery are left to the TCP engine's owner), so they are counted and ignored.
  * Fragmentation-needed messages update nothing: there is no path-MTU cache.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
 import {
@@ -25,10 +26,10 @@ import {
 import { formatIpv4Address, PROTO_ICMP } from "../wire/ipv4.js";
 import { icmpQuote, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
-import { MessageTooLongError, WouldBlockError } from "./errors.js";
-import { IPV4_MAX_PACKET, type Ipv4Output } from "./output.js";
+import { InvalidArgumentError, MessageTooLongError, WouldBlockError } from "./errors.js";
+import { IPV4_MAX_PACKET, type IpOutput } from "./output.js";
 import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
-import { isMartianSource, type RoutingTable } from "./routing.js";
+import { isMartianSource, toIpAddress, type AddressInput, type RoutingTable } from "./routing.js";
 import { SendQueue } from "./send-queue.js";
 
 /** The largest echo payload over IPv4: 65,535 - 20 - 8. */
@@ -39,9 +40,9 @@ const QUERY_TYPES: ReadonlySet<number> = new Set([0, 8, 13, 14, 15, 16, 17, 18])
 
 export interface EchoReply {
   /** Who answered. */
-  from: number;
+  from: IpAddress;
   /** Our address it was sent to. */
-  to: number;
+  to: IpAddress;
   id: number;
   seq: number;
   data: Uint8Array;
@@ -80,9 +81,11 @@ export type TransportErrorHandler = (quote: IcmpQuote, type: number, code: numbe
 
 export interface IcmpLayerOptions {
   routing: RoutingTable;
-  output: Ipv4Output;
+  output: IpOutput;
   drops: DropRecorder;
   rateLimit?: IcmpRateLimitConfig;
+  /** A limiter shared with ICMPv6 (RFC 4443 2.4(f)); default: one of its own from `rateLimit`. */
+  limiter?: IcmpRateLimiter;
   /** Bytes of echo requests the application may queue between polls. */
   sendBufferSize?: number;
   /** Traces errors sent (`icmp-out`), named after `hostName`. */
@@ -91,7 +94,7 @@ export interface IcmpLayerOptions {
 }
 
 interface QueuedEcho {
-  dst: number;
+  dst: IpAddress;
   message: IcmpMessage;
 }
 
@@ -108,7 +111,7 @@ export class IcmpLayer {
   private replies: EchoReply[] = [];
 
   constructor(private readonly opts: IcmpLayerOptions) {
-    this.limiter = new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
+    this.limiter = opts.limiter ?? new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
     this.echoes = new SendQueue(opts.sendBufferSize ?? 212_992);
   }
 
@@ -124,14 +127,16 @@ export class IcmpLayer {
    * Queues an echo request to `dst`; it leaves on the next poll and any reply reaches
    * `onEchoReply`. Throws EMSGSIZE, ENETUNREACH, EHOSTUNREACH or EAGAIN.
    */
-  ping(dst: number, request: EchoRequest): void {
+  ping(destination: AddressInput, request: EchoRequest): void {
+    const dst = toIpAddress(destination, "destination");
+    if (dst.family !== 4) throw new InvalidArgumentError(`ping over ICMPv4 needs an IPv4 address, got ${dst.toString()} (use the host's icmp6)`);
     const data = request.data ?? new Uint8Array(0);
     if (data.length > ICMP_MAX_ECHO_DATA) {
       throw new MessageTooLongError(data.length, ICMP_MAX_ECHO_DATA, `echo data is at most ${ICMP_MAX_ECHO_DATA} bytes, got ${data.length}`);
     }
     this.opts.routing.resolve(dst);
     const message: IcmpMessage = { kind: "echo-request", id: request.id & 0xffff, seq: request.seq & 0xffff, data: data.slice() };
-    if (!this.echoes.push({ dst: dst >>> 0, message }, data.length)) throw new WouldBlockError("too many echo requests queued");
+    if (!this.echoes.push({ dst, message }, data.length)) throw new WouldBlockError("too many echo requests queued");
   }
 
   // -----------------------------------------------------------------------------------------
@@ -152,7 +157,7 @@ export class IcmpLayer {
       return;
     }
     const m = parsed.value;
-    const { src, dst } = d.header;
+    const { src, dst } = d;
     switch (m.kind) {
       case "echo-request":
         this.stats.inEchos++;
@@ -165,11 +170,11 @@ export class IcmpLayer {
         return;
       case "dest-unreachable":
         this.stats.inDestUnreachs++;
-        this.onError(now, src, ICMP_DEST_UNREACHABLE, m.code, m.original);
+        this.onError(now, src.w3, ICMP_DEST_UNREACHABLE, m.code, m.original);
         return;
       case "time-exceeded":
         this.stats.inTimeExcds++;
-        this.onError(now, src, ICMP_TIME_EXCEEDED, m.code, m.original);
+        this.onError(now, src.w3, ICMP_TIME_EXCEEDED, m.code, m.original);
         return;
       case "other":
         this.opts.drops.drop(now, "icmp-ignored", `ICMP type ${m.type} code ${m.code} not handled`);
@@ -183,6 +188,7 @@ export class IcmpLayer {
    */
   sendError(now: Millis, about: Pick<InboundDatagram, "header" | "payload" | "rawHeader">, type: number, code: number): boolean {
     const h = about.header;
+    if (h === undefined) return false; // an IPv6 datagram: ICMPv6 answers those (icmp6.ts)
     // RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast destination, a
     // non-initial fragment, or a source that is not a single host (Class E included).
     if (h.protocol === PROTO_ICMP && !(about.payload.length > 0 && QUERY_TYPES.has(about.payload[0]!))) return false;
@@ -202,9 +208,9 @@ export class IcmpLayer {
           : { kind: "other", type, code, rest: 0, body: original };
     // Before output, so the packet's link events follow it.
     const trace = this.opts.trace;
-    if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: h.src, icmpType: type, code });
+    if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: IpAddress.v4(h.src), icmpType: type, code });
     // RFC 1122 3.2.2: the error comes from the address the offending datagram was sent to.
-    return this.send(now, h.src, h.dst, message);
+    return this.send(now, IpAddress.v4(h.src), IpAddress.v4(h.dst), message);
   }
 
   hasPendingOutput(): boolean {
@@ -249,7 +255,7 @@ export class IcmpLayer {
     handler(quote.value, type, code, reporter);
   }
 
-  private send(now: Millis, dst: number, src: number | undefined, message: IcmpMessage): boolean {
+  private send(now: Millis, dst: IpAddress, src: IpAddress | undefined, message: IcmpMessage): boolean {
     const result = this.opts.output.send(now, {
       dst,
       ...(src !== undefined ? { src } : {}),

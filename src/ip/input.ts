@@ -9,12 +9,23 @@
  *   3. fragments go to the reassembler; only whole datagrams continue;
  *   4. the protocol number selects the transport; none means protocol unreachable.
  * IP options are skipped, not interpreted (RFC 1122 3.2.1.8 lets a host ignore them).
+ *
+ * IPv6 (RFC 8200) takes the same steps on the version nibble's other branch: the fixed
+ * header, the same local-delivery filter, then the extension header walk
+ * (`walkIpv6Extensions`, section 4) whose Parameter Problems go to `onParamProblem`;
+ * fragments go to the IPv6 reassembler (4.5) and a rebuilt packet is walked again from
+ * where its first fragment's chain stopped. Both families end in one `InboundDatagram`,
+ * so everything above is shared. An unknown upper-layer protocol over IPv6 draws a
+ * Parameter Problem code 1 pointing at its Next Header field (RFC 8200 section 4);
+ * Next Header 59 (no next header) is dropped silently (4.7).
  */
 import type { Millis } from "../env.js";
 import { formatIpv4Address, parseIpv4 } from "../wire/ipv4.js";
-import type { InboundDatagram } from "./datagram.js";
+import { NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
+import { v4Datagram, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
 import type { Reassembler } from "./reassembly.js";
+import type { Ipv6Reassembler } from "./reassembly6.js";
 import { isMartianSource, type RoutingTable } from "./routing.js";
 import type { IpStats } from "./stats.js";
 
@@ -25,21 +36,31 @@ export interface InputOptions {
   reassembler: Reassembler;
   drops: DropRecorder;
   stats: IpStats;
-  /** Transport handlers by protocol number. */
+  /** Transport handlers by protocol number, for IPv4 datagrams. */
   handlers: ReadonlyMap<number, DatagramHandler>;
-  /** A whole datagram for a protocol with no handler (after it was counted and traced). */
+  /** The same for IPv6 (ICMPv6 is 58 there; TCP and UDP are shared). */
+  handlers6?: ReadonlyMap<number, DatagramHandler>;
+  /** A whole IPv4 datagram for a protocol with no handler (after it was counted and traced). */
   onUnknownProtocol: DatagramHandler;
+  /** IPv6 fragments; without it every IPv6 fragment is dropped. */
+  reassembler6?: Ipv6Reassembler;
+  /**
+   * A Parameter Problem the RFC asks for about an IPv6 packet (`packet` as received or
+   * rebuilt, starting with the fixed header). Called after the drop was counted.
+   */
+  onParamProblem?: (now: Millis, packet: Uint8Array, header: Ipv6Header, problem: Ipv6ParamProblem) => void;
   /** Verify header checksums (default true; a device with offload may have done it). */
   verifyChecksum?: boolean;
 }
 
-export class Ipv4Input {
+export class IpInput {
   constructor(private readonly opts: InputOptions) {}
 
-  /** One packet from the link. Never throws on any bytes. */
+  /** One packet from the link, of either family (the version nibble says which). Never throws on any bytes. */
   receive(now: Millis, packet: Uint8Array): void {
     const { stats, drops } = this.opts;
     stats.inReceives++;
+    if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet);
     const ip = parseIpv4(packet, { verifyChecksum: this.opts.verifyChecksum !== false });
     if (!ip.ok) {
       stats.inHdrErrors++;
@@ -62,13 +83,71 @@ export class Ipv4Input {
       if (r.kind === "dropped") return drops.drop(now, r.reason, r.detail);
       datagram = r.datagram;
     } else {
-      datagram = { header, payload, rawHeader };
+      datagram = v4Datagram(header, payload, rawHeader);
     }
-    const handler = this.opts.handlers.get(datagram.header.protocol);
+    const handler = this.opts.handlers.get(datagram.protocol);
     if (handler === undefined) {
       stats.inUnknownProtos++;
-      drops.drop(now, "unknown-protocol", `protocol ${datagram.header.protocol}`);
+      drops.drop(now, "unknown-protocol", `protocol ${datagram.protocol}`);
       return this.opts.onUnknownProtocol(now, datagram);
+    }
+    stats.inDelivers++;
+    handler(now, datagram);
+  }
+
+  /** RFC 8200 sections 3 and 4: the IPv6 branch of `receive`. */
+  private receive6(now: Millis, packet: Uint8Array): void {
+    const { stats, drops } = this.opts;
+    const ip = parseIpv6(packet);
+    if (!ip.ok) {
+      stats.inHdrErrors++;
+      return drops.drop(now, "malformed", `IPv6: ${ip.reason}`);
+    }
+    const { header } = ip.value;
+    // A host delivers only what is addressed to it (RFC 8200 section 1: it does not
+    // forward). Multicast groups (all-nodes, solicited-node) belong to neighbour discovery,
+    // which these links do not need; such packets are dropped here.
+    if (!this.opts.routing.isLocal(header.dst)) {
+      stats.inAddrErrors++;
+      return drops.drop(now, "not-for-us", () => `destination ${header.dst.toString()} is not this host`);
+    }
+    if (isMartianSource(header.src)) {
+      stats.inHdrErrors++;
+      return drops.drop(now, "martian-source", () => `source ${header.src.toString()} cannot be a host`);
+    }
+    let bytes = packet;
+    let h = header;
+    let walk = walkIpv6Extensions(bytes, h);
+    if (walk.ok && walk.value.fragment !== undefined) {
+      const reassembler = this.opts.reassembler6;
+      if (reassembler === undefined) return drops.drop(now, "frag-invalid", "IPv6 fragment: no reassembler");
+      const r = reassembler.insert(now, bytes, h, walk.value as Ipv6Chain & { fragment: NonNullable<Ipv6Chain["fragment"]> });
+      if (r.kind === "held") return;
+      if (r.kind === "dropped") {
+        drops.drop(now, r.reason, r.detail);
+        if (r.icmp !== undefined) this.opts.onParamProblem?.(now, bytes, h, r.icmp);
+        return;
+      }
+      bytes = r.packet;
+      h = r.header;
+      walk = walkIpv6Extensions(bytes, h, r.resume);
+    }
+    if (!walk.ok) {
+      stats.inHdrErrors++;
+      drops.drop(now, "malformed", `IPv6 extension headers: ${walk.reason}`);
+      if (walk.icmp !== undefined) this.opts.onParamProblem?.(now, bytes, h, walk.icmp);
+      return;
+    }
+    const chain = walk.value;
+    if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
+    const datagram: InboundDatagram = { src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, rawHeader: bytes.subarray(0, chain.offset) };
+    const handler = this.opts.handlers6?.get(chain.protocol);
+    if (handler === undefined) {
+      stats.inUnknownProtos++;
+      drops.drop(now, "unknown-protocol", `IPv6 next header ${chain.protocol}`);
+      // RFC 8200 section 4: unrecognized Next Header -> Parameter Problem code 1.
+      this.opts.onParamProblem?.(now, bytes, h, { code: 1, pointer: chain.protocolPointer });
+      return;
     }
     stats.inDelivers++;
     handler(now, datagram);

@@ -17,11 +17,19 @@
  * Identification: one per-host counter, starting at a random value and advanced once per
  * datagram (all its fragments share it). RFC 6864 4.1 only needs IDs unique per
  * (src, dst, protocol) within the reassembly lifetime for fragmentable datagrams.
+ *
+ * IPv6 (RFC 8200): the same path with a 40-byte header, chosen by the destination's family.
+ * Only the source fragments (section 5; there is no DF bit): "do" refuses or (TCP) sends
+ * oversize as IPv4 does, "want" and "dont" cut the datagram into fragments that each
+ * carry the fixed header and an 8-byte Fragment header (section 4.5). The 32-bit
+ * Identification is drawn at random per datagram (RFC 7739 section 5.1, as Linux does).
  */
 import { PacketAllocator } from "./packet-alloc.js";
 import type { Millis } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
+import type { IpAddress } from "../wire/address.js";
 import { emitIpv4Header, IPV4_MIN_HEADER } from "../wire/ipv4.js";
+import { emitIpv6Header, emitIpv6Headers, IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD } from "../wire/ipv6.js";
 import type { DropRecorder } from "./drops.js";
 import { planFragments } from "./fragment.js";
 import type { RoutingTable } from "./routing.js";
@@ -32,15 +40,19 @@ export type FragmentPolicy = "do" | "want" | "dont";
 /** The largest IPv4 packet: the total-length field is 16 bits. */
 export const IPV4_MAX_PACKET = 0xffff;
 
+/** The IPv6 Fragment header's size (RFC 8200 4.5). */
+const FRAGMENT_HEADER = 8;
+
 export interface OutgoingDatagram {
-  dst: number;
-  /** Source address; default: the route's. Must be local (callers check). */
-  src?: number;
+  /** The destination; its family picks the IP header. */
+  dst: IpAddress;
+  /** Source address; default: the route's. Must be local and of `dst`'s family (callers check). */
+  src?: IpAddress;
   protocol: number;
   /** Transport bytes (header included) the datagram carries. */
   payloadLength: number;
   /** Writes exactly `payloadLength` bytes at buf[offset]; `src` is the chosen source address. */
-  writePayload(buf: Uint8Array, offset: number, src: number): void;
+  writePayload(buf: Uint8Array, offset: number, src: IpAddress): void;
   policy: FragmentPolicy;
   /**
    * With policy "do": send a datagram larger than the MTU anyway (DF set), counted in
@@ -53,7 +65,7 @@ export interface OutgoingDatagram {
 }
 
 export type OutputResult =
-  | { ok: true; source: number; fragments: number }
+  | { ok: true; source: IpAddress; fragments: number }
   | { ok: false; code: "ENETUNREACH" | "EHOSTUNREACH" | "EMSGSIZE"; mtu: number };
 
 export interface OutputOptions {
@@ -65,12 +77,14 @@ export interface OutputOptions {
   ttl: number;
   /** First identification value (random, so IDs are not predictable from boot). */
   firstId: number;
+  /** A random 32-bit IPv6 fragment Identification (RFC 7739); default: a counter from firstId. */
+  nextId6?: () => number;
   /** Traces each fragment as it leaves (`fragment-out`), named after `hostName`. */
   trace?: TraceSink;
   hostName?: string;
 }
 
-export class Ipv4Output {
+export class IpOutput {
   private nextId: number;
   private readonly packets = new PacketAllocator();
 
@@ -90,6 +104,7 @@ export class Ipv4Output {
     }
     const { iface } = lookup.value;
     const src = d.src ?? lookup.value.source;
+    if (d.dst.family === 6) return this.send6(now, d, src, iface.mtu);
     const totalLength = IPV4_MIN_HEADER + d.payloadLength;
     let fits = totalLength <= iface.mtu;
     if (!fits && d.policy === "do" && d.allowOversize === true && totalLength <= IPV4_MAX_PACKET) {
@@ -104,11 +119,13 @@ export class Ipv4Output {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) & 0xffff;
     const ttl = d.ttl ?? this.opts.ttl;
+    const src4 = src.v4Value!;
+    const dst4 = d.dst.v4Value!;
     if (fits) {
       const packet = this.packets.alloc(totalLength);
       d.writePayload(packet, IPV4_MIN_HEADER, src);
       emitIpv4Header(
-        { src, dst: d.dst, protocol: d.protocol, payloadLength: d.payloadLength, ttl, id, tos: d.tos ?? 0, dontFragment: d.policy !== "dont" },
+        { src: src4, dst: dst4, protocol: d.protocol, payloadLength: d.payloadLength, ttl, id, tos: d.tos ?? 0, dontFragment: d.policy !== "dont" },
         packet,
         0,
       );
@@ -123,7 +140,7 @@ export class Ipv4Output {
       const packet = new Uint8Array(IPV4_MIN_HEADER + p.length);
       emitIpv4Header(
         {
-          src, dst: d.dst, protocol: d.protocol, payloadLength: p.length, ttl, id, tos: d.tos ?? 0,
+          src: src4, dst: dst4, protocol: d.protocol, payloadLength: p.length, ttl, id, tos: d.tos ?? 0,
           dontFragment: false, moreFragments: p.more, fragmentOffset: p.offset,
         },
         packet,
@@ -131,6 +148,55 @@ export class Ipv4Output {
       );
       packet.set(payload.subarray(p.offset, p.offset + p.length), IPV4_MIN_HEADER);
       // Before transmit, so the link's verdict on this fragment follows its event.
+      const trace = this.opts.trace;
+      if (trace?.enabled) {
+        trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
+      }
+      this.opts.transmit(packet);
+    }
+    stats.fragOks++;
+    stats.fragCreates += pieces.length;
+    return { ok: true, source: src, fragments: pieces.length };
+  }
+  /** RFC 8200: the IPv6 half of `send`, after the route was found. */
+  private send6(now: Millis, d: OutgoingDatagram, src: IpAddress, mtu: number): OutputResult {
+    const { stats, drops } = this.opts;
+    const hopLimit = d.ttl ?? this.opts.ttl;
+    const trafficClass = d.tos ?? 0;
+    const totalLength = IPV6_HEADER_LENGTH + d.payloadLength;
+    let fits = totalLength <= mtu;
+    if (!fits && d.policy === "do" && d.allowOversize === true && d.payloadLength <= IPV6_MAX_PAYLOAD) {
+      stats.outOversize++;
+      fits = true;
+    }
+    // A fragment carries at most 65,528 bytes of offset plus its data (the 13-bit offset field).
+    if (d.payloadLength > IPV6_MAX_PAYLOAD || (!fits && d.policy === "do")) {
+      stats.fragFails++;
+      drops.drop(now, "too-big", `${totalLength}-byte IPv6 datagram, MTU ${mtu}, policy ${d.policy}`);
+      return { ok: false, code: "EMSGSIZE", mtu };
+    }
+    if (fits) {
+      const packet = this.packets.alloc(totalLength);
+      d.writePayload(packet, IPV6_HEADER_LENGTH, src);
+      emitIpv6Header({ src, dst: d.dst, nextHeader: d.protocol, payloadLength: d.payloadLength, hopLimit, trafficClass }, packet, 0);
+      this.opts.transmit(packet);
+      return { ok: true, source: src, fragments: 1 };
+    }
+    // RFC 8200 section 5: the source fragments, each piece behind the fixed header and a
+    // Fragment header; every piece but the last a multiple of 8 bytes (planFragments).
+    const id = this.opts.nextId6 !== undefined ? this.opts.nextId6() >>> 0 : (this.nextId = (this.nextId + 1) >>> 0);
+    const payload = new Uint8Array(d.payloadLength);
+    d.writePayload(payload, 0, src);
+    const pieces = planFragments(d.payloadLength, mtu, IPV6_HEADER_LENGTH + FRAGMENT_HEADER);
+    for (const p of pieces) {
+      const packet = new Uint8Array(IPV6_HEADER_LENGTH + FRAGMENT_HEADER + p.length);
+      const at = emitIpv6Headers(
+        { src, dst: d.dst, nextHeader: d.protocol, payloadLength: p.length, hopLimit, trafficClass },
+        [{ kind: "fragment", offset: p.offset, more: p.more, id }],
+        packet,
+        0,
+      );
+      packet.set(payload.subarray(p.offset, p.offset + p.length), at);
       const trace = this.opts.trace;
       if (trace?.enabled) {
         trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });

@@ -14,6 +14,7 @@
  * Only errors are limited (Linux icmp_ratemask 0x1818: destination unreachable, source
  * quench, time exceeded, parameter problem); echo replies are not.
  */
+import type { AddressKey } from "../wire/address.js";
 import type { Millis } from "../env.js";
 
 export interface IcmpRateLimitConfig {
@@ -73,7 +74,7 @@ export class TokenBucket {
 }
 
 export class IcmpRateLimiter {
-  private readonly peers = new Map<number, TokenBucket>();
+  private readonly peers = new Map<AddressKey, TokenBucket>();
   private global: TokenBucket | undefined;
 
   constructor(readonly config: IcmpRateLimitConfig = ICMP_RATE_LIMIT_DEFAULTS) {
@@ -81,7 +82,7 @@ export class IcmpRateLimiter {
   }
 
   /** May an ICMP error go to `destination` now? Consumes a token from each limit if so. */
-  allow(now: Millis, destination: number): boolean {
+  allow(now: Millis, destination: AddressKey): boolean {
     const c = this.config;
     if (c.globalPerSecond > 0) {
       this.global ??= new TokenBucket(c.globalBurst, c.globalPerSecond / 1000, now);

@@ -32,7 +32,7 @@
  */
 import type { Millis } from "../env.js";
 import { rewriteReassembledHeader, type Ipv4Header } from "../wire/ipv4.js";
-import type { InboundDatagram } from "./datagram.js";
+import { v4Datagram, type InboundDatagram } from "./datagram.js";
 import type { IpDropReason } from "./drops.js";
 import { FragmentRanges } from "./fragment-ranges.js";
 
@@ -203,7 +203,7 @@ export class Reassembler {
       let first: InboundDatagram | undefined;
       const head = p.ranges.head;
       if (p.first !== undefined && head !== undefined) {
-        first = { header: p.first.header, payload: head.data, rawHeader: p.first.raw };
+        first = v4Datagram(p.first.header, head.data, p.first.raw);
       }
       expired.push({ src: h.src, dst: h.dst, protocol: h.protocol, id: h.id, bytesHeld: p.charged, first });
     }
@@ -254,6 +254,6 @@ export class Reassembler {
     const header: Ipv4Header = { ...first.header, totalLength, moreFragments: false, fragmentOffset: 0 };
     const raw = first.raw;
     rewriteReassembledHeader(raw, totalLength, first.header.dontFragment);
-    return { header, payload, rawHeader: raw };
+    return v4Datagram(header, payload, raw);
   }
 }

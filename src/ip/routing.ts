@@ -2,7 +2,9 @@
  * Interfaces and the routing table of one host: which local address a datagram leaves
  * from, through which interface, to which next hop — or why it cannot leave at all.
  *
- * Lookup is longest-prefix match (RFC 1812 5.2.4.3; RFC 1122 3.3.1 for hosts); among
+ * One table for both families: interfaces and routes hold `IpAddress` / `IpPrefix`, and a
+ * lookup only considers routes of the destination's family. Lookup is longest-prefix match
+ * (RFC 1812 5.2.4.3; RFC 1122 3.3.1 for hosts; RFC 8200 and RFC 4861 5.2 for IPv6); among
  * routes of equal length the one added first wins. The source address of a datagram is the
  * route's `source` if it names one, else the address of the route's interface (Linux picks
  * the interface's primary address the same way, `ip route ... src` overrides it).
@@ -12,49 +14,60 @@
  * address. An "unreachable" route answers EHOSTUNREACH (Linux `ip route add unreachable`);
  * no matching route answers ENETUNREACH.
  */
-import { formatIpv4Address } from "../wire/ipv4.js";
+import { IpAddress, IpPrefix, type AddressKey, type IpFamily } from "../wire/address.js";
+import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import { HostUnreachableError, NetworkUnreachableError } from "./errors.js";
 
 /** The smallest MTU every IPv4 module must handle (RFC 791 3.2: 68 octets). */
 export const MIN_MTU = 68;
 export const DEFAULT_MTU = 1500;
 
+/** An address as configuration gives it: an `IpAddress`, or (IPv4, as before) its uint32. */
+export type AddressInput = IpAddress | number;
+
+/** Normalizes an `AddressInput`; throws RangeError for a number that is not a uint32. */
+export function toIpAddress(a: AddressInput, what = "address"): IpAddress {
+  if (a instanceof IpAddress) return a;
+  if (!(typeof a === "number" && Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new RangeError(`${what} must be an IpAddress or a uint32, got ${String(a)}`);
+  return IpAddress.v4(a);
+}
+
 export interface InterfaceConfig {
   /** Default "eth<index>". */
   name?: string;
-  address: number;
-  /** Length of the on-link prefix (0..32); a connected route to it is added. */
+  address: AddressInput;
+  /** Length of the on-link prefix (0..32 for IPv4, 0..128 for IPv6); a connected route to it is added. */
   prefixLength: number;
   /** Largest IP packet the interface carries (default: the host's mtu, 1500). */
   mtu?: number;
 }
 
 export interface RouteConfig {
-  destination: number;
+  destination: AddressInput;
   prefixLength: number;
   /** Next hop; omitted means the destination is on-link. */
-  gateway?: number;
-  /** Interface name; default: the one whose prefix holds the gateway, else the first. */
+  gateway?: AddressInput;
+  /** Interface name; default: the one whose prefix holds the gateway, else the first of the family. */
   interface?: string;
   /** Source address for datagrams on this route (must be a local address). */
-  source?: number;
+  source?: AddressInput;
   /** "unreachable" rejects matching destinations with EHOSTUNREACH. Default "unicast". */
   kind?: "unicast" | "unreachable";
 }
 
 export interface Interface {
   readonly name: string;
-  readonly address: number;
+  readonly address: IpAddress;
   readonly prefixLength: number;
+  readonly prefix: IpPrefix;
   readonly mtu: number;
 }
 
 export interface Route {
-  readonly destination: number;
-  readonly prefixLength: number;
-  readonly gateway: number | undefined;
+  readonly prefix: IpPrefix;
+  readonly gateway: IpAddress | undefined;
   readonly iface: Interface;
-  readonly source: number;
+  readonly source: IpAddress;
   readonly kind: "unicast" | "unreachable";
 }
 
@@ -62,42 +75,35 @@ export interface Route {
 export interface RouteChoice {
   readonly iface: Interface;
   /** The address the datagram is sent from. */
-  readonly source: number;
+  readonly source: IpAddress;
   /** The gateway, or the destination itself when it is on-link. */
-  readonly nextHop: number;
+  readonly nextHop: IpAddress;
   readonly route: Route;
 }
 
 export type RouteLookup = { ok: true; value: RouteChoice } | { ok: false; code: "ENETUNREACH" | "EHOSTUNREACH" };
 
-export function prefixMask(prefixLength: number): number {
-  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-}
-
-export function inPrefix(address: number, network: number, prefixLength: number): boolean {
-  const mask = prefixMask(prefixLength);
-  return ((address & mask) >>> 0) === ((network & mask) >>> 0);
-}
-
 export class RoutingTable {
   private readonly ifaces: Interface[] = [];
   private readonly table: Route[] = [];
-  private readonly local = new Set<number>();
+  private readonly local = new Set<AddressKey>();
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
     if (interfaces.length === 0) throw new RangeError("a host needs at least one interface");
     interfaces.forEach((c, i) => {
-      checkAddress(c.address, "interface address");
-      checkPrefix(c.prefixLength);
+      const address = toIpAddress(c.address, "interface address");
+      const prefix = checkPrefix(address, c.prefixLength);
       const mtu = c.mtu ?? defaultMtu;
-      if (!(Number.isInteger(mtu) && mtu >= MIN_MTU && mtu <= 0xffff)) {
-        throw new RangeError(`interface MTU must be an integer in [${MIN_MTU}, 65535], got ${mtu}`);
+      // RFC 8200 section 5: every link that carries IPv6 has an MTU of 1280 or more.
+      const min = address.family === 6 ? IPV6_MIN_MTU : MIN_MTU;
+      if (!(Number.isInteger(mtu) && mtu >= min && mtu <= 0xffff)) {
+        throw new RangeError(`interface MTU must be an integer in [${min}, 65535] for IPv${address.family}, got ${mtu}`);
       }
       const name = c.name ?? `eth${i}`;
       if (this.ifaces.some((f) => f.name === name)) throw new RangeError(`duplicate interface name "${name}"`);
-      const iface: Interface = Object.freeze({ name, address: c.address >>> 0, prefixLength: c.prefixLength, mtu });
+      const iface: Interface = Object.freeze({ name, address, prefixLength: c.prefixLength, prefix, mtu });
       this.ifaces.push(iface);
-      this.local.add(iface.address);
+      this.local.add(address.key);
     });
     // Connected routes, as the kernel adds for each address (proto kernel scope link).
     for (const f of this.ifaces) {
@@ -113,84 +119,116 @@ export class RoutingTable {
     return this.table;
   }
 
-  /** Is `address` one of this host's own addresses (RFC 1122 3.2.1.3 "this host")? */
-  isLocal(address: number): boolean {
-    return this.local.has(address >>> 0);
+  /** The first interface of `family`, if any (the host's primary address of that family). */
+  firstInterface(family: IpFamily): Interface | undefined {
+    return this.ifaces.find((f) => f.address.family === family);
+  }
+
+  /** Is `address` one of this host's own addresses (RFC 1122 3.2.1.3 "this host", RFC 4291 2.5.3 for ::1)? */
+  isLocal(address: AddressInput): boolean {
+    return this.local.has(typeof address === "number" ? address >>> 0 : address.key);
   }
 
   /** Adds a route; throws RangeError for a route that could never work. */
   add(config: RouteConfig): Route {
-    checkAddress(config.destination, "route destination");
-    checkPrefix(config.prefixLength);
-    if (config.gateway !== undefined) checkAddress(config.gateway, "gateway");
-    const iface = this.pickInterface(config);
-    if (config.source !== undefined && !this.isLocal(config.source)) {
-      throw new RangeError(`route source ${formatIpv4Address(config.source)} is not a local address`);
+    const destination = toIpAddress(config.destination, "route destination");
+    const prefix = checkPrefix(destination, config.prefixLength);
+    const gateway = config.gateway === undefined ? undefined : toIpAddress(config.gateway, "gateway");
+    if (gateway !== undefined && gateway.family !== destination.family) throw new RangeError(`gateway ${gateway.toString()} is not of the route's family`);
+    const iface = this.pickInterface(config, destination.family, gateway);
+    const source = config.source === undefined ? iface.address : toIpAddress(config.source, "route source");
+    if (!this.isLocal(source)) {
+      throw new RangeError(`route source ${source.toString()} is not a local address`);
     }
-    const route: Route = Object.freeze({
-      destination: (config.destination & prefixMask(config.prefixLength)) >>> 0,
-      prefixLength: config.prefixLength,
-      gateway: config.gateway === undefined ? undefined : config.gateway >>> 0,
-      iface,
-      source: (config.source ?? iface.address) >>> 0,
-      kind: config.kind ?? "unicast",
-    });
+    if (source.family !== destination.family) throw new RangeError(`route source ${source.toString()} is not of the route's family`);
+    const route: Route = Object.freeze({ prefix, gateway, iface, source, kind: config.kind ?? "unicast" });
     this.table.push(route);
     return route;
   }
 
-  /** Longest-prefix match for `destination`. Never throws (used inside packet processing). */
-  lookup(destination: number): RouteLookup {
+  /** Longest-prefix match for `destination` among routes of its family. Never throws (used inside packet processing). */
+  lookup(destination: AddressInput): RouteLookup {
+    const dst = typeof destination === "number" ? IpAddress.v4(destination) : destination;
     let best: Route | undefined;
     for (const r of this.table) {
-      if (inPrefix(destination, r.destination, r.prefixLength) && (best === undefined || r.prefixLength > best.prefixLength)) best = r;
+      if (r.prefix.contains(dst) && (best === undefined || r.prefix.length > best.prefix.length)) best = r;
     }
     if (best === undefined) return { ok: false, code: "ENETUNREACH" };
     if (best.kind === "unreachable") return { ok: false, code: "EHOSTUNREACH" };
-    return { ok: true, value: { iface: best.iface, source: best.source, nextHop: best.gateway ?? destination >>> 0, route: best } };
+    return { ok: true, value: { iface: best.iface, source: this.sourceFor(best, dst), nextHop: best.gateway ?? dst, route: best } };
   }
 
   /** Like `lookup`, for application calls: throws the typed error instead. */
-  resolve(destination: number): RouteChoice {
-    const r = this.lookup(destination);
+  resolve(destination: AddressInput): RouteChoice {
+    const dst = toIpAddress(destination, "destination");
+    const r = this.lookup(dst);
     if (r.ok) return r.value;
-    const where = formatIpv4Address(destination);
-    if (r.code === "EHOSTUNREACH") throw new HostUnreachableError(destination, `${where} is unreachable (route)`);
-    throw new NetworkUnreachableError(destination, `no route to ${where}`);
+    const where = dst.toString();
+    if (r.code === "EHOSTUNREACH") throw new HostUnreachableError(dst, `${where} is unreachable (route)`);
+    throw new NetworkUnreachableError(dst, `no route to ${where}`);
   }
 
-  private pickInterface(config: RouteConfig): Interface {
+  /**
+   * RFC 6724 section 5, rule 2 (prefer appropriate scope), in the one case a host with a
+   * few addresses meets: a link-local destination is reached from a link-local source when
+   * the host has one, and a destination of wider scope from a source of wider scope. A
+   * route's explicit source wins otherwise, as `ip route ... src` does.
+   */
+  private sourceFor(route: Route, dst: IpAddress): IpAddress {
+    if (dst.family !== 6 || route.source.scope === dst.scope) return route.source;
+    const same = this.ifaces.find((f) => f.address.family === 6 && f.address.scope === dst.scope);
+    return same?.address ?? route.source;
+  }
+
+  private pickInterface(config: RouteConfig, family: IpFamily, gateway: IpAddress | undefined): Interface {
     if (config.interface !== undefined) {
       const named = this.ifaces.find((f) => f.name === config.interface);
       if (named === undefined) throw new RangeError(`no interface named "${config.interface}"`);
+      if (named.address.family !== family) throw new RangeError(`interface "${config.interface}" has no IPv${family} address`);
       return named;
     }
-    if (config.gateway !== undefined) {
-      const gw = config.gateway;
-      const onLink = this.ifaces.find((f) => inPrefix(gw, f.address, f.prefixLength));
+    if (gateway !== undefined) {
+      const onLink = this.ifaces.find((f) => f.prefix.contains(gateway));
       // RFC 1122 3.3.1.1: a gateway must be directly reachable.
-      if (onLink === undefined) throw new RangeError(`gateway ${formatIpv4Address(gw)} is on no interface's prefix`);
+      if (onLink === undefined) throw new RangeError(`gateway ${gateway.toString()} is on no interface's prefix`);
       return onLink;
     }
-    return this.ifaces[0]!;
+    const first = this.firstInterface(family);
+    if (first === undefined) throw new RangeError(`no interface has an IPv${family} address`);
+    return first;
   }
 }
 
-function checkAddress(a: number, what: string): void {
-  if (!(Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new RangeError(`${what} must be a uint32, got ${a}`);
-}
-
-function checkPrefix(p: number): void {
-  if (!(Number.isInteger(p) && p >= 0 && p <= 32)) throw new RangeError(`prefix length must be an integer in [0, 32], got ${p}`);
+function checkPrefix(address: IpAddress, length: number): IpPrefix {
+  const p = IpPrefix.of(address, length);
+  if (p === undefined) throw new RangeError(`prefix length must be an integer in [0, ${address.bitLength}], got ${length}`);
+  return p;
 }
 
 /**
- * Addresses that can not be the source of a datagram from a host (RFC 1122 3.2.1.3, and
- * what Linux treats as a martian source): "this network" 0/8, loopback 127/8 arriving on a
- * real interface, multicast 224/4, and the limited broadcast address.
+ * Addresses that can not be the source of a datagram from a host. IPv4 (RFC 1122 3.2.1.3,
+ * and what Linux treats as a martian source): "this network" 0/8, loopback 127/8 arriving
+ * on a real interface, multicast 224/4, and the limited broadcast address. IPv6: multicast
+ * (RFC 4291 2.7: never a source), loopback ::1 from a link (RFC 4291 2.5.3), and an
+ * IPv4-mapped source (RFC 4291 2.5.5.2 addresses are never on the wire, as Linux drops).
+ * The unspecified address :: is allowed: RFC 4291 2.5.2 lets a node without an address
+ * use it (duplicate address detection); no transport here answers it.
  */
-export function isMartianSource(address: number): boolean {
-  const a = address >>> 0;
+export function isMartianSource(address: AddressInput): boolean {
+  const ip = typeof address === "number" ? IpAddress.v4(address) : address;
+  if (ip.family === 6) return ip.isMulticast || ip.isLoopback || ip.isIpv4Mapped;
+  const a = ip.w3;
   const first = a >>> 24;
   return first === 0 || first === 127 || (first >= 224 && first <= 239) || a === 0xffffffff;
+}
+
+/** An on-link default route for each family the interfaces have (everything is on the one link). */
+export function defaultRoutes(interfaces: readonly InterfaceConfig[]): RouteConfig[] {
+  const out: RouteConfig[] = [];
+  for (const family of [4, 6] as const) {
+    const i = interfaces.findIndex((c) => toIpAddress(c.address).family === family);
+    if (i < 0) continue;
+    out.push({ destination: family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: interfaces[i]!.name ?? `eth${i}` });
+  }
+  return out;
 }

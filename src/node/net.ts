@@ -16,14 +16,16 @@
  *   `resetAndDestroy()` sends RST.
  * - Errors carry Node's codes, errno, syscall and address ("connect ECONNREFUSED ...").
  *
- * Not supported: IPC paths, IPv6, DNS names (IPv4 literals only), `localAddress` binding
+ * Not supported: IPC paths, DNS names without a `lookup` option (literals of either family
+ * only), `localAddress` binding
  * (a stack has one address per route), per-socket keep-alive delay (stack-wide setting).
  */
 import { Duplex } from "node:stream";
 import { EventEmitter } from "node:events";
 import type { Stack } from "../api/stack.js";
 import { holdOf, type Hold } from "../api/driver.js";
-import { formatAddress } from "../api/address.js";
+import { familyName, formatAddress } from "../api/address.js";
+import type { IpAddress } from "../wire/address.js";
 import { SocketError, toSocketError } from "../api/errors.js";
 import type { Connection } from "../tcp/connection.js";
 import type { Listener } from "../tcp/listener.js";
@@ -37,9 +39,16 @@ const READ_CHUNK = 64 * 1024;
 
 export interface AddressInfo {
   address: string;
-  family: "IPv4";
+  family: "IPv4" | "IPv6";
   port: number;
 }
+
+/** node:net's `lookup` option (dns.lookup's signature, one address). */
+export type LookupFunction = (
+  hostname: string,
+  options: { family?: number; all?: false },
+  callback: (err: Error | null, address: string, family: number) => void,
+) => void;
 
 export interface SocketOptions {
   /** The synack stack this socket lives on. */
@@ -50,6 +59,8 @@ export interface SocketOptions {
   connection?: Connection;
   /** Start paused (server's pauseOnConnect). */
   pauseOnCreate?: boolean;
+  /** With `connection`: show IPv4 addresses in their mapped form (a dual-stack "::" server's). */
+  mapped?: boolean;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
@@ -58,8 +69,12 @@ export interface SocketConnectOptions {
   port: number;
   /** Used by createConnection/connect for the new socket (as node:net does). */
   allowHalfOpen?: boolean;
-  /** An IPv4 address; default: the stack's own address. */
+  /** An IPv4 or IPv6 literal, or a name when `lookup` is given; default: the stack's own address. */
   host?: string;
+  /** Address family for `lookup` (4 or 6; default either), as node:net's option. */
+  family?: number;
+  /** Resolves a name that is not an address literal (node:net's option, dns.lookup's signature). */
+  lookup?: LookupFunction;
   localPort?: number;
   noDelay?: boolean;
   keepAlive?: boolean;
@@ -95,8 +110,8 @@ export class Socket extends Duplex {
   #timeoutMs = 0;
   #cancelIdle: (() => void) | undefined;
   #lastActivity = 0;
-  #remote: { address: string; port: number } | undefined;
-  #local: { address: string; port: number } | undefined;
+  #remote: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
+  #local: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
   #target: { address: string; port: number } | undefined;
 
   constructor(options: SocketOptions) {
@@ -116,7 +131,7 @@ export class Socket extends Duplex {
     this.stack = options.stack;
     if (options.pauseOnCreate === true) this.pause();
     if (options.connection !== undefined) {
-      this.#attach(options.connection);
+      this.#attach(options.connection, options.mapped === true);
       // As node:net: an accepted socket starts reading at once (into its buffer), unless paused.
       if (options.pauseOnCreate !== true) this.read(0);
     }
@@ -136,13 +151,35 @@ export class Socket extends Duplex {
     const host = options.host ?? this.stack.address;
     this.connecting = true;
     this.#target = { address: host, port: options.port };
-    let remoteAddress: number;
+    let remoteAddress: IpAddress;
     try {
       remoteAddress = this.stack.resolve(host);
     } catch (e) {
-      process.nextTick(() => this.destroy(lookupError(host, e)));
+      const lookup = options.lookup;
+      if (lookup === undefined || (e as { code?: string }).code !== "ENOTFOUND") {
+        process.nextTick(() => this.destroy(lookupError(host, e)));
+        return this;
+      }
+      // A name: ask `lookup` (as node:net does), then connect to what it answered.
+      const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+      lookup(host, family !== undefined ? { family } : {}, (err, address) => {
+        if (this.destroyed) return;
+        let resolved: IpAddress | undefined;
+        try {
+          if (err === null) resolved = this.stack.resolve(address);
+        } catch (bad) {
+          err = bad as Error;
+        }
+        if (resolved === undefined) return this.destroy(lookupError(host, err ?? new Error("no address")));
+        this.#open(resolved, options);
+      });
       return this;
     }
+    this.#open(remoteAddress, options);
+    return this;
+  }
+
+  #open(remoteAddress: IpAddress, options: SocketConnectOptions): void {
     try {
       const conn = this.stack.openConnection({
         remoteAddress,
@@ -154,15 +191,16 @@ export class Socket extends Duplex {
       const err = toSocketError(e);
       process.nextTick(() => this.destroy(errnoError(err.code, "connect", this.#target, err)));
     }
-    return this;
   }
 
   /** Wires an engine connection to this socket (connect() or a server's accept). */
-  #attach(conn: Connection): void {
+  #attach(conn: Connection, mapped = false): void {
     this.#conn = conn;
     const t = conn.tuple;
-    this.#local = { address: formatAddress(t.localAddr), port: t.localPort };
-    this.#remote = { address: formatAddress(t.remoteAddr), port: t.remotePort };
+    // A dual-stack IPv6 listener names an IPv4 peer ::ffff:a.b.c.d (RFC 4291 2.5.5.2), as Linux does.
+    const show = (a: IpAddress): IpAddress => (mapped ? a.toMapped() : a);
+    this.#local = { address: formatAddress(show(t.localAddr)), port: t.localPort, family: familyName(show(t.localAddr)) };
+    this.#remote = { address: formatAddress(show(t.remoteAddr)), port: t.remotePort, family: familyName(show(t.remoteAddr)) };
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
     if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
@@ -445,7 +483,7 @@ export class Socket extends Duplex {
   // Introspection (node:net's getters)
 
   address(): AddressInfo | Record<string, never> {
-    return this.#local === undefined ? {} : { address: this.#local.address, family: "IPv4", port: this.#local.port };
+    return this.#local === undefined ? {} : { address: this.#local.address, family: this.#local.family, port: this.#local.port };
   }
 
   get remoteAddress(): string | undefined {
@@ -456,8 +494,8 @@ export class Socket extends Duplex {
     return this.connecting ? undefined : this.#remote?.port;
   }
 
-  get remoteFamily(): "IPv4" | undefined {
-    return this.remoteAddress === undefined ? undefined : "IPv4";
+  get remoteFamily(): "IPv4" | "IPv6" | undefined {
+    return this.remoteAddress === undefined ? undefined : this.#remote?.family;
   }
 
   get localAddress(): string | undefined {
@@ -468,8 +506,8 @@ export class Socket extends Duplex {
     return this.#local?.port;
   }
 
-  get localFamily(): "IPv4" | undefined {
-    return this.#local === undefined ? undefined : "IPv4";
+  get localFamily(): "IPv4" | "IPv6" | undefined {
+    return this.#local?.family;
   }
 
   get bytesRead(): number {
@@ -544,8 +582,11 @@ export interface ServerOptions {
 
 export interface ListenOptions {
   port?: number;
+  /** "0.0.0.0" (IPv4 only), "::" (both families, IPv4 peers shown as ::ffff:a.b.c.d, unless ipv6Only), or an address. */
   host?: string;
   backlog?: number;
+  /** With host "::": IPv6 only, as node:net's option (IPV6_V6ONLY). */
+  ipv6Only?: boolean;
 }
 
 type ListenArgs =
@@ -567,6 +608,8 @@ export class Server extends EventEmitter {
   #hold: Hold | undefined;
   #unrefd = false;
   #closeEmitted = false;
+  #dualStack = false;
+  #family: "IPv4" | "IPv6" = "IPv4";
 
   constructor(options: ServerOptions, connectionListener?: (socket: Socket) => void) {
     super();
@@ -579,13 +622,18 @@ export class Server extends EventEmitter {
   }
 
   listen(...args: ListenArgs): this {
-    const { port, host, backlog, listener } = normalizeListenArgs(args);
+    const { port, host, backlog, listener, ipv6Only } = normalizeListenArgs(args);
     if (listener !== undefined) this.once("listening", listener);
     if (this.#listener !== undefined) throw nodeError("ERR_SERVER_ALREADY_LISTEN", "Listen method has been called more than once without closing.");
     this.#host = host;
     try {
-      if (host !== undefined) this.stack.resolve(host);
-      const l = this.stack.openListener(port, backlog);
+      const bound = host !== undefined ? this.stack.resolve(host) : undefined;
+      // The families this listener takes: an IPv4 address only IPv4; an IPv6 one IPv6, and
+      // IPv4 too when it is "::" without ipv6Only (Linux bindv6only=0). No host: both.
+      const family = bound === undefined ? undefined : bound.family === 4 ? 4 : ipv6Only === true || !bound.isUnspecified ? 6 : undefined;
+      this.#dualStack = bound !== undefined && bound.family === 6 && family === undefined;
+      this.#family = bound === undefined ? "IPv4" : familyName(bound);
+      const l = this.stack.openListener(port, backlog, family);
       l.onConnection = () => this.#accept();
       this.#listener = l;
       this.#closeEmitted = false;
@@ -608,7 +656,7 @@ export class Server extends EventEmitter {
 
   address(): AddressInfo | null {
     if (this.#listener === undefined) return null;
-    return { address: this.#host ?? "0.0.0.0", family: "IPv4", port: this.#listener.port };
+    return { address: this.#host ?? "0.0.0.0", family: this.#family, port: this.#listener.port };
   }
 
   /** Stops accepting; 'close' once every accepted socket has closed too. */
@@ -653,8 +701,8 @@ export class Server extends EventEmitter {
         conn.close();
         this.stack.kick();
         this.emit("drop", {
-          localAddress: formatAddress(t.localAddr), localPort: t.localPort, localFamily: "IPv4",
-          remoteAddress: formatAddress(t.remoteAddr), remotePort: t.remotePort, remoteFamily: "IPv4",
+          localAddress: formatAddress(t.localAddr), localPort: t.localPort, localFamily: familyName(t.localAddr),
+          remoteAddress: formatAddress(t.remoteAddr), remotePort: t.remotePort, remoteFamily: familyName(t.remoteAddr),
         });
         continue;
       }
@@ -663,6 +711,7 @@ export class Server extends EventEmitter {
         connection: conn,
         allowHalfOpen: this.#options.allowHalfOpen === true,
         pauseOnCreate: this.#options.pauseOnConnect === true,
+        mapped: this.#dualStack && conn.tuple.localAddr.family === 4,
       });
       if (this.#options.noDelay === true) socket.setNoDelay(true);
       if (this.#options.keepAlive === true) socket.setKeepAlive(true, this.#options.keepAliveInitialDelay);
@@ -684,17 +733,19 @@ export class Server extends EventEmitter {
   }
 }
 
-function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined } {
+function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined; ipv6Only: boolean | undefined } {
   const listener = args.find((a): a is () => void => typeof a === "function");
   const rest = args.filter((a) => typeof a !== "function" && a !== undefined);
   let port = 0;
   let host: string | undefined;
   let backlog: number | undefined;
+  let ipv6Only: boolean | undefined;
   const [first, second, third] = rest;
   if (typeof first === "object" && first !== null) {
     port = first.port ?? 0;
     host = first.host;
     backlog = first.backlog;
+    ipv6Only = first.ipv6Only;
   } else {
     if (typeof first === "number" || typeof first === "string") port = Number(first);
     if (typeof second === "string") host = second;
@@ -704,7 +755,7 @@ function normalizeListenArgs(args: ListenArgs): { port: number; host: string | u
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
   }
-  return { port, host, backlog, listener };
+  return { port, host, backlog, listener, ipv6Only };
 }
 
 // -----------------------------------------------------------------------------------------

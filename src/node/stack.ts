@@ -5,6 +5,8 @@
 import { Stack } from "../api/stack.js";
 import { resolveHostname } from "../api/address.js";
 import { Host } from "../ip/host.js";
+import { defaultRoutes, toIpAddress, type InterfaceConfig } from "../ip/routing.js";
+import type { IpAddress } from "../wire/address.js";
 import type { Rng } from "../env.js";
 import type { TcpConfig } from "../tcp/config.js";
 import type { TraceSink } from "../trace/events.js";
@@ -15,8 +17,14 @@ import { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
 export interface RealTimeStackOptions {
   /** Where packets go and come from. */
   link: PacketLink;
-  /** The stack's IPv4 address ("10.0.0.1" or a uint32). */
-  address: string | number;
+  /** The stack's address ("10.0.0.1", "fd00::2", an IpAddress, or an IPv4 uint32). */
+  address: string | number | IpAddress;
+  /**
+   * Interfaces (address/prefix each), for a stack with more than one address, such as
+   * an IPv4 and an IPv6 one on the same TUN device; `address` must be one of them. Each
+   * family that has an interface gets an on-link default route.
+   */
+  interfaces?: InterfaceConfig[];
   name?: string;
   /** Largest packet the stack sends (default: the link's MTU). */
   mtu?: number;
@@ -33,10 +41,11 @@ export class NodeStack extends Stack {
 
   constructor(opts: RealTimeStackOptions) {
     const driver = new RealTimeDriver();
-    const address = typeof opts.address === "number" ? opts.address >>> 0 : resolveHostname(opts.address);
+    const address = typeof opts.address === "string" ? resolveHostname(opts.address) : toIpAddress(opts.address);
     const host = new Host({
       name: opts.name ?? "synack",
       address,
+      ...(opts.interfaces !== undefined ? { interfaces: opts.interfaces, routes: defaultRoutes(opts.interfaces) } : {}),
       rng: opts.rng ?? new CryptoRng(),
       mtu: opts.mtu ?? opts.link.mtu,
       transmit: (packet) => opts.link.send(packet),
@@ -82,3 +91,4 @@ export function loopbackPair(options: LoopbackOptions = {}): [NodeStack, NodeSta
   };
   return [make(nameA, addrA), make(nameB, addrB)];
 }
+

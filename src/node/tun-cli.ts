@@ -19,15 +19,15 @@ import { parseArgs } from "node:util";
 import type { Millis } from "../env.js";
 import type { LinkConfig } from "../sim/link.js";
 import { PcapngWriter, PcapWriter, type PacketCapture } from "../trace/capture.js";
-import type { TraceEvent, TraceSink } from "../trace/events.js";
-import { formatIpv4Address } from "../wire/ipv4.js";
+import type { FourTuple, TraceEvent, TraceSink } from "../trace/events.js";
+import { formatEndpoint } from "../trace/format.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire/tcp.js";
 import { Relay } from "./relay.js";
 import { discardService } from "./services/discard.js";
 import { echoService } from "./services/echo.js";
 import { httpRequest, httpService } from "./services/http.js";
 import { LiveStack, type PacketDirection } from "./services/live.js";
-import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type PacketLink } from "./tun.js";
+import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type Cidr, type PacketLink } from "./tun.js";
 import { parseHostPort, UdpTunnel } from "./udp-tunnel.js";
 
 /** Where a command writes, and what stops it. */
@@ -59,12 +59,13 @@ const SERVICE_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
+const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--addr fd00::2/64] [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
 
-Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address; the
-kernel's side of the device gets --kernel-addr (default: the first host of the subnet, e.g.
-10.7.0.1/24). --netns puts the device in that network namespace (created if missing, and then
+Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address, IPv4 or
+IPv6; give it twice for both families on one device (the first is the primary). The kernel's
+side of the device gets --kernel-addr (default: the first host of each subnet, e.g.
+10.7.0.1/24 and fd00::1/64). No neighbour discovery is needed: TUN carries IP directly. --netns puts the device in that network namespace (created if missing, and then
 deleted on exit). --attach uses an existing device made with 'ip tuntap add dev NAME mode tun'
 and leaves its configuration alone. --get fetches a URL through synack, prints its status,
 length and SHA-256 and exits. SIGUSR1 prints the connection table.`;
@@ -91,15 +92,16 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
   return main(io, TUN_USAGE, async () => {
     const { values } = parseArgs({
       args: argv,
-      options: { ...SERVICE_OPTIONS, addr: { type: "string" }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string" }, attach: { type: "boolean" } },
+      options: { ...SERVICE_OPTIONS, addr: { type: "string", multiple: true }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string", multiple: true }, attach: { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     });
     if (values.help === true) return usage(io, TUN_USAGE);
-    if (values.addr === undefined) throw new UsageError("--addr is required (synack's address, e.g. 10.7.0.2/24)");
-    const addr = parseCidr(values.addr);
+    if (values.addr === undefined || values.addr.length === 0) throw new UsageError("--addr is required (synack's address, e.g. 10.7.0.2/24 or fd00::2/64)");
+    const addrs = values.addr.map((a) => parseCidr(a));
+    if (new Set(addrs.map((a) => a.address.family)).size !== addrs.length) throw new UsageError("--addr: at most one address per family");
     const attach = values.attach === true;
-    const kernelAddress = values["kernel-addr"] !== undefined ? parseCidr(values["kernel-addr"]) : attach ? undefined : defaultKernelAddress(addr);
+    const kernelAddress = values["kernel-addr"] !== undefined ? values["kernel-addr"].map((a) => parseCidr(a)) : attach ? undefined : addrs.map((a) => defaultKernelAddress(a));
     const link = await TunDevice.open({
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(values.netns !== undefined ? { netns: values.netns, createNetns: true } : {}),
@@ -109,9 +111,9 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     });
     link.onError = (e) => io.stderr.write(`synack: ${e.message}\n`);
     const where = values.netns !== undefined ? ` in netns ${values.netns}` : "";
-    const kernelSide = kernelAddress !== undefined ? `, kernel side ${formatCidr(kernelAddress)}` : "";
-    io.stderr.write(`synack: ${formatIpv4Address(addr.address)} on TUN ${link.name}${where} (mtu ${link.mtu}${kernelSide})\n`);
-    return runServices(io, link, addr.address, values);
+    const kernelSide = kernelAddress !== undefined ? `, kernel side ${kernelAddress.map(formatCidr).join(" ")}` : "";
+    io.stderr.write(`synack: ${addrs.map((a) => a.address.toString()).join(" ")} on TUN ${link.name}${where} (mtu ${link.mtu}${kernelSide})\n`);
+    return runServices(io, link, addrs, values);
   });
 }
 
@@ -132,8 +134,8 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
       ...(values.peer !== undefined ? { peer: parseHostPort(values.peer) } : {}),
       mtu: intOption("mtu", values.mtu, 1400),
     });
-    io.stderr.write(`synack: ${formatIpv4Address(addr.address)} on ${link.name} (mtu ${link.mtu})\n`);
-    return runServices(io, link, addr.address, values);
+    io.stderr.write(`synack: ${addr.address.toString()} on ${link.name} (mtu ${link.mtu})\n`);
+    return runServices(io, link, [addr], values);
   });
 }
 
@@ -232,12 +234,15 @@ interface ServiceValues {
 }
 
 /** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
-async function runServices(io: CliIo, link: PacketLink, address: number, values: ServiceValues): Promise<number> {
+async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], values: ServiceValues): Promise<number> {
+  const address = addrs[0]!.address;
   const pcap = values.pcap !== undefined ? new PcapFile(values.pcap, link.name) : undefined;
   const trace: TraceSink | undefined = values.trace === true ? { enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) } : undefined;
   const stack = new LiveStack({
     link,
     address,
+    // Every address on the one device, each with its connected prefix and a default route.
+    ...(addrs.length > 1 ? { interfaces: addrs.map((a, i) => ({ name: `tun${i}`, address: a.address, prefixLength: a.prefix })) } : {}),
     ...(trace !== undefined ? { trace } : {}),
     ...(pcap !== undefined ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => pcap.write(time, direction, packet) } : {}),
   });
@@ -256,7 +261,7 @@ async function runServices(io: CliIo, link: PacketLink, address: number, values:
     ] as const) {
       if (port === undefined) continue;
       start(stack, intOption(name, port, 0));
-      io.stderr.write(`synack: ${name} on ${formatIpv4Address(address)}:${port}\n`);
+      io.stderr.write(`synack: ${name} on ${addrs.map((a) => formatEndpoint(a.address, Number(port))).join(" ")}\n`);
     }
     if (values.get !== undefined) {
       code = await fetchOnce(io, stack, values.get, values.out);
@@ -309,8 +314,8 @@ export function connectionTable(stack: LiveStack): string {
       i.state,
       String(i.receiveQueued),
       String(i.sendQueued),
-      `${formatIpv4Address(i.tuple.localAddr)}:${i.tuple.localPort}`,
-      `${formatIpv4Address(i.tuple.remoteAddr)}:${i.tuple.remotePort}`,
+      formatEndpoint(i.tuple.localAddr, i.tuple.localPort),
+      formatEndpoint(i.tuple.remoteAddr, i.tuple.remotePort),
       String(i.cwnd),
       i.srtt === undefined ? "-" : `${i.srtt.toFixed(1)}ms`,
       `${Math.round(i.rto)}ms`,
@@ -333,8 +338,8 @@ export function formatTraceEvent(e: TraceEvent): string {
     case "segment-in":
     case "segment-out": {
       const { tuple } = e;
-      const local = `${formatIpv4Address(tuple.localAddr)}:${tuple.localPort}`;
-      const remote = `${formatIpv4Address(tuple.remoteAddr)}:${tuple.remotePort}`;
+      const local = formatEndpoint(tuple.localAddr, tuple.localPort);
+      const remote = formatEndpoint(tuple.remoteAddr, tuple.remotePort);
       const arrow = e.type === "segment-in" ? `${remote} > ${local}` : `${local} > ${remote}`;
       const re = e.type === "segment-out" && e.retransmit ? " (retransmit)" : "";
       return `${t} ${e.type === "segment-in" ? "in " : "out"} ${arrow} ${describeSegment(e.segment)}${re}\n`;
@@ -352,8 +357,8 @@ export function formatTraceEvent(e: TraceEvent): string {
   }
 }
 
-function endpoint(t: { localAddr: number; localPort: number; remoteAddr: number; remotePort: number }): string {
-  return `${formatIpv4Address(t.localAddr)}:${t.localPort}<->${formatIpv4Address(t.remoteAddr)}:${t.remotePort}`;
+function endpoint(t: FourTuple): string {
+  return `${formatEndpoint(t.localAddr, t.localPort)}<->${formatEndpoint(t.remoteAddr, t.remotePort)}`;
 }
 
 function describeSegment(s: TcpSegment): string {

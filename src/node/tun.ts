@@ -31,7 +31,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import koffi, { type KoffiFunc } from "koffi";
-import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
+import { IpAddress, IpPrefix, parseCidr as parseAnyCidr } from "../wire/address.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -229,36 +229,35 @@ export function inNetns<T>(netns: string | undefined, fn: () => T): T {
 // ------------------------------------------------------------------------------------------
 // Addresses
 
-/** An IPv4 address with a prefix length, e.g. 10.7.0.2/24. */
+/** An address of either family with a prefix length, e.g. 10.7.0.2/24 or fd00::2/64. */
 export interface Cidr {
-  address: number;
+  address: IpAddress;
   prefix: number;
 }
 
+/** "10.7.0.2/24" or "fd00::2/64"; without "/N" a host prefix (/32 or /128). */
 export function parseCidr(text: string): Cidr {
-  const [addr, len, extra] = text.split("/");
-  const address = addr !== undefined ? parseIpv4Address(addr) : undefined;
-  const prefix = len === undefined ? 32 : Number(len);
-  if (address === undefined || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
-    throw new Error(`not an IPv4 address with prefix length: ${JSON.stringify(text)} (expected e.g. 10.7.0.2/24)`);
-  }
-  return { address, prefix };
+  const c = parseAnyCidr(text.includes("/") ? text : `${text}/${text.includes(":") ? 128 : 32}`);
+  if (c === undefined) throw new Error(`not an IP address with prefix length: ${JSON.stringify(text)} (expected e.g. 10.7.0.2/24 or fd00::2/64)`);
+  return { address: c.address, prefix: c.length };
 }
 
 export function formatCidr(c: Cidr): string {
-  return `${formatIpv4Address(c.address)}/${c.prefix}`;
+  return `${c.address.toString()}/${c.prefix}`;
 }
 
 /**
  * The address the kernel side of a device gets when none is given: the first host of the
- * subnet (10.7.0.1 for 10.7.0.2/24), or the second when synack itself took the first.
+ * subnet (10.7.0.1 for 10.7.0.2/24, fd00::1 for fd00::2/64), or the second when synack
+ * itself took the first.
  */
 export function defaultKernelAddress(synack: Cidr): Cidr {
-  if (synack.prefix >= 31) throw new Error(`prefix /${synack.prefix} leaves no room for a kernel address; pass one explicitly`);
-  const mask = synack.prefix === 0 ? 0 : (0xffffffff << (32 - synack.prefix)) >>> 0;
-  const network = (synack.address & mask) >>> 0;
-  const first = (network + 1) >>> 0;
-  return { address: first === synack.address ? (network + 2) >>> 0 : first, prefix: synack.prefix };
+  if (synack.prefix >= synack.address.bitLength - 1) throw new Error(`prefix /${synack.prefix} leaves no room for a kernel address; pass one explicitly`);
+  const network = IpPrefix.of(synack.address, synack.prefix)!.network;
+  const plus = (n: number): IpAddress =>
+    network.family === 4 ? IpAddress.v4((network.w3 + n) >>> 0) : IpAddress.v6(network.w0, network.w1, network.w2, (network.w3 + n) >>> 0);
+  const first = plus(1);
+  return { address: first.equals(synack.address) ? plus(2) : first, prefix: synack.prefix };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -277,7 +276,7 @@ export interface TunOptions {
    * Address (and prefix) of the kernel's side of the device. Its prefix gives the kernel a
    * route to synack's address. Omit to leave addressing alone (e.g. when attaching).
    */
-  kernelAddress?: Cidr;
+  kernelAddress?: Cidr | readonly Cidr[];
   /** Extra routes to add through the device, e.g. "10.7.9.0/24". */
   routes?: string[];
   /**
@@ -357,7 +356,10 @@ export class TunDevice implements PacketLink {
       try {
         // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD reports into the device.
         await ip(["link", "set", "dev", name, "mtu", String(mtu), "addrgenmode", "none"], opts.netns);
-        if (opts.kernelAddress !== undefined) await ip(["addr", "add", formatCidr(opts.kernelAddress), "dev", name], opts.netns);
+        const kernel = opts.kernelAddress === undefined ? [] : Array.isArray(opts.kernelAddress) ? opts.kernelAddress : [opts.kernelAddress as Cidr];
+        // IPv6: nodad, so the address is usable at once rather than tentative for a second
+        // of duplicate address detection on a link where nobody else can hold it.
+        for (const k of kernel) await ip(k.address.family === 6 ? ["-6", "addr", "add", formatCidr(k), "dev", name, "nodad"] : ["addr", "add", formatCidr(k), "dev", name], opts.netns);
         await ip(["link", "set", "dev", name, "up"], opts.netns);
         for (const route of opts.routes ?? []) await ip(["route", "add", route, "dev", name], opts.netns);
       } catch (e) {

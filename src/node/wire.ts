@@ -9,6 +9,7 @@
  */
 import { NextTurnInbox } from "./inbox.js";
 import type { Millis } from "../env.js";
+import { IpAddress, type AddressKey } from "../wire/address.js";
 import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
 import type { LinkCounters, PacketLink } from "./tun.js";
 
@@ -25,7 +26,7 @@ export interface LoopbackWireOptions {
 export class LoopbackWire {
   readonly mtu: number;
   private readonly latency: Millis;
-  private readonly ports = new Map<number, WirePort>();
+  private readonly ports = new Map<AddressKey, WirePort>();
   /** Packets sent to an address nobody attached. */
   unroutable = 0;
 
@@ -34,17 +35,21 @@ export class LoopbackWire {
     this.mtu = options.mtu ?? 1500;
   }
 
-  /** A link for the stack at `address` (uint32). */
-  attach(address: number, name = `wire:${address >>> 0}`): PacketLink {
-    if (this.ports.has(address)) throw new Error(`address ${address} is already attached to this wire`);
-    const port = new WirePort(this, name, this.mtu, this.latency, address);
-    this.ports.set(address, port);
+  /** A link for the stack at `address` (an IPv4 uint32 or an IpAddress of either family). */
+  attach(address: number | IpAddress, name = `wire:${String(address)}`): PacketLink {
+    const key: AddressKey = typeof address === "number" ? address >>> 0 : address.key;
+    if (this.ports.has(key)) throw new Error(`address ${String(address)} is already attached to this wire`);
+    const port = new WirePort(this, name, this.mtu, this.latency, key);
+    this.ports.set(key, port);
     return port;
   }
 
   /** Routes one packet (called by the sending port). */
   route(from: WirePort, packet: Uint8Array): void {
-    const to = packet.length >= IPV4_MIN_HEADER ? this.ports.get(readU32(packet, IPV4_DST)) : undefined;
+    // The version nibble says where the destination sits: IPv4 bytes 16..19, IPv6 24..39.
+    const v6 = packet.length > 0 && packet[0]! >>> 4 === 6;
+    const key = v6 ? (packet.length >= 40 ? IpAddress.fromBytes(packet, 24, 6).key : undefined) : packet.length >= IPV4_MIN_HEADER ? readU32(packet, IPV4_DST) : undefined;
+    const to = key !== undefined ? this.ports.get(key) : undefined;
     if (to === undefined || to.isClosed) {
       this.unroutable++;
       from.counters.dropsOut++;
@@ -69,7 +74,7 @@ class WirePort implements PacketLink {
     readonly name: string,
     readonly mtu: number,
     private readonly latency: Millis,
-    readonly address: number,
+    readonly address: AddressKey,
   ) {}
 
   send(packet: Uint8Array): void {

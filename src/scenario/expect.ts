@@ -9,6 +9,7 @@ import { formatTime } from "../trace/format.js";
 import { WindowScales, type Direction } from "../trace/narrate/label.js";
 import { SeqNames } from "../trace/seqnames.js";
 import { SYN } from "../wire/tcp.js";
+import type { AddressKey } from "../wire/address.js";
 import { describeMatch, segmentMatches } from "./flags.js";
 import { History, stateAt, type Incarnation } from "./history.js";
 import type { ExpectSpec } from "./model.js";
@@ -42,12 +43,15 @@ export function checkExpectations(run: ScenarioRun): ExpectResult[] {
 class Context {
   private readonly history: History;
   private readonly names: SeqNames;
-  private readonly addresses = new Map<string, number>();
+  private readonly addresses = new Map<string, AddressKey>();
 
   constructor(private readonly run: ScenarioRun) {
     this.history = new History(run.events);
     this.names = new SeqNames("relative", run.spec.hosts.map((h) => h.name));
-    for (const c of run.spec.hosts) this.addresses.set(c.name, run.net.host(c.name).address);
+    for (const c of run.spec.hosts) {
+      const a = run.net.host(c.name).address;
+      this.addresses.set(c.name, typeof a === "number" ? a : a.key);
+    }
     for (const e of run.events) {
       if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) {
         this.names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
@@ -241,7 +245,7 @@ class Context {
 
   private sent(from: string, to: string | undefined): SegmentOut[] {
     const dst = to !== undefined ? this.addresses.get(to) : undefined;
-    return this.run.events.filter((x): x is SegmentOut => x.type === "segment-out" && x.host === from && (dst === undefined || x.tuple.remoteAddr === dst));
+    return this.run.events.filter((x): x is SegmentOut => x.type === "segment-out" && x.host === from && (dst === undefined || x.tuple.remoteAddr.key === dst));
   }
 
   private incarnation(e: { conn?: string; host?: string }): Incarnation | undefined {

@@ -13,7 +13,7 @@ export interface NarrateRunOptions {
 export function narrateRun(run: ScenarioRun, opts: NarrateRunOptions = {}): string[] {
   const spec = run.spec;
   const title = [`synack: ${spec.name}${spec.title !== undefined ? ` - ${spec.title}` : ""}`];
-  const hosts = spec.hosts.map((h) => `${h.name} ${h.address}${h.kind === "raw" ? " (raw packets)" : ""}`).join(", ");
+  const hosts = spec.hosts.map((h) => `${h.name} ${run.addressOf(h.name)?.toString() ?? h.address}${h.kind === "raw" ? " (raw packets)" : ""}`).join(", ");
   title.push(`hosts: ${hosts}; seed ${run.seed}`);
   if (opts.explain && spec.description !== undefined) title.push(...wrap(spec.description, 100));
   return narrate(run.events, {

@@ -5,6 +5,7 @@
  *
  * It is a sans-IO Endpoint like a Host: its sends are deadlines the simulator polls.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis, Rng } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
@@ -75,7 +76,7 @@ export class RawHost implements Endpoint {
     emitIpv4Header({ src, dst: f.target, protocol: PROTO_TCP, payloadLength: tcpLength, ttl: 64, id: 0 }, packet, 0);
     emitTcp(seg, packet, IPV4_MIN_HEADER, { src, dst: f.target });
     if (this.trace.enabled) {
-      const tuple = { localAddr: src, localPort: seg.srcPort, remoteAddr: f.target, remotePort: f.port };
+      const tuple = { localAddr: IpAddress.v4(src), localPort: seg.srcPort, remoteAddr: IpAddress.v4(f.target), remotePort: f.port };
       this.trace.emit({ type: "segment-out", time: now, host: this.name, tuple, segment: seg, retransmit: false });
     }
     this.transmit(packet);

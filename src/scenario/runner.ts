@@ -3,6 +3,8 @@
  * the script at its virtual times and records every trace event. The same run feeds the
  * narration, the JSON lines, the pcap capture, the connection tables and the expectations.
  */
+import { IpAddress, parseIpAddress, type AddressKey } from "../wire/address.js";
+import { formatEndpoint } from "../trace/format.js";
 import type { Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { Host, type HostCounters } from "../ip/host.js";
@@ -46,6 +48,17 @@ export interface RunOptions {
   recorder?: PacketRecorder;
   /** Called with each trace event as it happens (streaming --json). */
   onEvent?: (e: TraceEvent) => void;
+  /**
+   * Run over IPv6 (`--ipv6`): each host's IPv4 address a.b.c.d becomes fd00::a.b.c.d's
+   * hex form (10.0.0.2 is fd00::a00:2), so the same scenario runs in the other family.
+   * Scenarios with fault rules, raw hosts or UDP are IPv4-only so far.
+   */
+  ipv6?: boolean;
+}
+
+/** The IPv6 address a scenario host gets with `ipv6`: fd00::/96 plus its IPv4 address. */
+export function ipv6For(v4: number): IpAddress {
+  return IpAddress.v6(0xfd000000, 0, 0, v4);
 }
 
 /** A script call that failed (connect to a 4-tuple in TIME_WAIT, a write after close ...). */
@@ -68,8 +81,8 @@ export class ScenarioRun {
   /** Engine events whose time disagreed with the simulator clock: should stay 0. */
   restamped = 0;
   private readonly hub = new TraceHub();
-  private readonly addresses = new Map<string, number>();
-  private readonly names = new Map<number, string>();
+  private readonly addresses = new Map<string, IpAddress>();
+  private readonly names = new Map<AddressKey, string>();
   private readonly tcpHosts = new Map<string, Host>();
   private readonly rawHosts = new Map<string, RawHost>();
   private readonly unplugged = new Set<string>();
@@ -90,12 +103,17 @@ export class ScenarioRun {
     });
     this.net = new SimNetwork({ seed: this.seed, trace: this.hub, packetLog: opts.recorder ?? false, maxEvents: 10_000_000 });
     this.limit = spec.until !== undefined ? toMillis(spec.until) : DEFAULT_LIMIT;
-    for (const h of spec.hosts) {
-      const addr = parseIpv4Address(h.address)!;
-      this.addresses.set(h.name, addr);
-      this.names.set(addr, h.name);
+    if (opts.ipv6 === true) {
+      const why = (spec.faults ?? []).length > 0 ? "fault rules" : spec.hosts.some((h) => h.kind === "raw") ? "raw hosts" : spec.script.some((a) => a.do.startsWith("udp")) ? "UDP" : undefined;
+      if (why !== undefined) throw new RangeError(`scenario "${spec.name}" uses ${why}, which run over IPv4 only so far; --ipv6 needs a scenario without them`);
     }
-    const faults = new FaultPlan(spec.faults ?? [], (name) => this.addresses.get(name) ?? -1);
+    for (const h of spec.hosts) {
+      const v4 = parseIpv4Address(h.address)!;
+      const addr = opts.ipv6 === true ? ipv6For(v4) : IpAddress.v4(v4);
+      this.addresses.set(h.name, addr);
+      this.names.set(addr.key, h.name);
+    }
+    const faults = new FaultPlan(spec.faults ?? [], (name) => this.addresses.get(name)?.v4Value ?? -1);
     for (const h of spec.hosts) this.addHost(h, faults);
     for (const a of spec.hosts) {
       for (const b of spec.hosts) {
@@ -109,6 +127,11 @@ export class ScenarioRun {
     const script = spec.script.map((action, i) => ({ action, i, at: toMillis(action.at) }));
     script.sort((p, q) => p.at - q.at || p.i - q.i);
     for (const { action, at } of script) this.net.at(at, () => this.perform(action));
+  }
+
+  /** The address host `name` runs with (its IPv6 form under `ipv6`). */
+  addressOf(name: string): IpAddress | undefined {
+    return this.addresses.get(name);
   }
 
   /** Columns of the narration: the focus hosts (default all), in the scenario's order. */
@@ -168,7 +191,7 @@ export class ScenarioRun {
   private addHost(h: HostSpec, faults: FaultPlan): void {
     const address = this.addresses.get(h.name)!;
     this.net.addHost(h.name, address, (transmit, ctx) => {
-      const out = faults.wrapTransmit(h.name, this.guard(h.name, transmit), (e) => this.hub.emit(e), () => this.net.now, (a) => this.nameOf(a));
+      const out = faults.wrapTransmit(h.name, this.guard(h.name, transmit), (e) => this.hub.emit(e), () => this.net.now, (a) => this.nameOf(IpAddress.v4(a)));
       if (h.kind === "raw") {
         const raw = new RawHost(h.name, out, ctx.rng, this.hub);
         this.rawHosts.set(h.name, raw);
@@ -184,7 +207,8 @@ export class ScenarioRun {
   /** An unplugged host neither sends nor receives; what it would have sent is traced as lost. */
   private guard(name: string, transmit: Transmit): Transmit {
     return (packet) => {
-      const dst = packet.length >= 20 ? (((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0) : 0;
+      const v6 = packet.length > 0 && packet[0]! >>> 4 === 6;
+      const dst = v6 ? (packet.length >= 40 ? IpAddress.fromBytes(packet, 24, 6) : IpAddress.ANY6) : packet.length >= 20 ? IpAddress.fromBytes(packet, 16, 4) : IpAddress.ANY4;
       const to = this.nameOf(dst);
       if (this.unplugged.has(name) || this.unplugged.has(to)) {
         this.hub.emit({ type: "link", time: this.net.now, link: `${name}->${to}`, action: "drop", reason: this.unplugged.has(name) ? `${name} unplugged` : `${to} unplugged`, bytes: packet.length });
@@ -208,8 +232,8 @@ export class ScenarioRun {
     };
   }
 
-  private nameOf(addr: number): string {
-    return this.names.get(addr) ?? formatIpv4Address(addr);
+  private nameOf(addr: IpAddress): string {
+    return this.names.get(addr.key) ?? addr.toString();
   }
 
   private app(host: string, call: string, detail?: string, tuple?: FourTuple): void {
@@ -262,7 +286,7 @@ export class ScenarioRun {
         const interval = a.interval !== undefined ? toMillis(a.interval) : DEFAULT_FLOOD_INTERVAL;
         const spoof = a.spoof ?? DEFAULT_SPOOF;
         this.app(a.host, "SYN flood", `${a.count} SYNs to ${a.target}:${a.port}, one every ${interval}ms, from spoofed ${spoof}`);
-        raw.flood({ start: this.net.now, count: a.count, interval, target: this.addresses.get(a.target)!, port: a.port, spoof: parsePrefix(spoof)! });
+        raw.flood({ start: this.net.now, count: a.count, interval, target: this.addresses.get(a.target)!.v4Value!, port: a.port, spoof: parsePrefix(spoof)! });
         return;
       }
       default:
@@ -295,8 +319,8 @@ export class ScenarioRun {
 
   private connect(a: Extract<ActionSpec, { do: "connect" }>): void {
     const host = this.tcpHosts.get(a.host)!;
-    const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
-    this.app(a.host, "connect()", `to ${formatIpv4Address(remote)}:${a.port}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
+    const remote = this.addresses.get(a.to) ?? parseIpAddress(a.to)!;
+    this.app(a.host, "connect()", `to ${formatEndpoint(remote, a.port)}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
     try {
       const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: remote, remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
       const label = a.as ?? a.host;
@@ -335,7 +359,7 @@ export class ScenarioRun {
     }
     if (app === undefined) return this.fail(a.host ?? label, "sendto()", "ESCRIPT", `no UDP socket named "${label}" at ${this.net.now} ms`);
     const sender = app;
-    const remote = this.addresses.get(a.to) ?? parseIpv4Address(a.to)!;
+    const remote = this.addresses.get(a.to)?.v4Value ?? parseIpv4Address(a.to)!;
     const data = a.text !== undefined ? new TextEncoder().encode(a.text) : pattern(a.size ?? 0);
     const count = a.count ?? 1;
     const interval = a.interval !== undefined ? toMillis(a.interval) : 0;

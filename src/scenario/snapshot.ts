@@ -4,7 +4,6 @@ import type { Host } from "../ip/host.js";
 import { formatTcpInfo, tcpInfo } from "../tcp/tcp-info.js";
 import type { HostTable, SocketRow } from "../trace/table.js";
 import { formatEndpoint } from "../trace/format.js";
-import { formatIpv4Address } from "../wire/ipv4.js";
 
 /** `info` adds each connection's TCP_INFO as `ss -i` prints it. */
 export function hostTable(host: Host, now: Millis, opts: { info?: boolean } = {}): HostTable {
@@ -33,7 +32,7 @@ export function hostTable(host: Host, now: Millis, opts: { info?: boolean } = {}
     if (opts.info === true && c !== undefined) row.info = formatTcpInfo(tcpInfo(c, now), c.congestion.algorithm.name);
     sockets.push(row);
   }
-  return { host: host.name, address: formatIpv4Address(host.address), time: now, sockets };
+  return { host: host.name, address: host.address.toString(), time: now, sockets };
 }
 
 /** The timer `ss -o` would show: the earliest one armed, named the way ss names it. */

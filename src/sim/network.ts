@@ -1,8 +1,8 @@
 /**
  * A deterministic network of sans-IO endpoints in virtual time.
  *
- * Hosts are endpoints with a name and an IPv4 address; a packet goes to the host whose
- * address is its destination (bytes 16..19), through the impaired path for that ordered
+ * Hosts are endpoints with a name and addresses (IPv4 or IPv6); a packet goes to the host
+ * whose address is its destination (IPv4 bytes 16..19, IPv6 bytes 24..39), through the impaired path for that ordered
  * pair of hosts. Nothing here knows TCP: the network moves bytes and calls the three
  * methods of the Endpoint contract (receive, poll, nextDeadline).
  *
@@ -14,7 +14,9 @@
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
+import { IpAddress, type AddressKey } from "../wire/address.js";
 import { formatIpv4Address, IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
+import { IPV6_HEADER_LENGTH } from "../wire/ipv6.js";
 import { EventQueue, VirtualClock } from "./clock.js";
 import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "./errors.js";
 import { ImpairedLink, type LinkConfig } from "./link.js";
@@ -23,6 +25,25 @@ import { SimRng } from "./rng.js";
 
 /** Offset of the IPv4 destination address: all the routing the simulator needs. */
 const IPV4_DST = 16;
+/** Offset of the IPv6 destination address (RFC 8200 section 3). */
+const IPV6_DST = 24;
+
+/** A host's address: an IPv4 uint32 (as before) or an IpAddress of either family. */
+export type SimAddress = number | IpAddress;
+
+function keyOf(a: SimAddress): AddressKey {
+  return typeof a === "number" ? a >>> 0 : a.key;
+}
+
+function textOf(a: SimAddress): string {
+  return typeof a === "number" ? formatIpv4Address(a) : a.toString();
+}
+
+/** The destination of a packet of either family, by its version nibble; undefined if too short. */
+function destinationOf(packet: Uint8Array): IpAddress | undefined {
+  if (packet.length > 0 && packet[0]! >>> 4 === 6) return packet.length >= IPV6_HEADER_LENGTH ? IpAddress.fromBytes(packet, IPV6_DST, 6) : undefined;
+  return packet.length >= IPV4_MIN_HEADER ? IpAddress.v4(readU32(packet, IPV4_DST)) : undefined;
+}
 const DEFAULT_MAX_EVENTS = 1_000_000;
 
 export interface SimNetworkOptions {
@@ -39,7 +60,8 @@ export interface SimNetworkOptions {
 /** What a host's factory gets besides its transmit function. */
 export interface HostContext {
   readonly name: string;
-  readonly address: number;
+  /** The address given to addHost (a uint32 for IPv4 hosts added the old way). */
+  readonly address: SimAddress;
   /** This host's own random stream (e.g. for ISNs), independent of links and other hosts. */
   readonly rng: SimRng;
   readonly trace: TraceSink;
@@ -58,7 +80,7 @@ export interface HostStats {
 /** A host as the caller sees it: its identity, its endpoint, its counters. */
 export interface SimHost<E extends Endpoint = Endpoint> {
   readonly name: string;
-  readonly address: number;
+  readonly address: SimAddress;
   readonly endpoint: E;
   readonly stats: Readonly<HostStats>;
 }
@@ -90,7 +112,7 @@ class HostRecord<E extends Endpoint = Endpoint> implements SimHost<E> {
   readonly stats: HostStats = { sent: 0, received: 0, polls: 0 };
   constructor(
     readonly name: string,
-    readonly address: number,
+    readonly address: SimAddress,
   ) {}
 }
 
@@ -113,7 +135,7 @@ export class SimNetwork {
   private readonly maxEvents: number;
   private readonly hostList: HostRecord[] = [];
   private readonly byName = new Map<string, HostRecord>();
-  private readonly byAddress = new Map<number, HostRecord>();
+  private readonly byAddress = new Map<AddressKey, HostRecord>();
   private readonly links = new Map<HostRecord, Map<HostRecord, ImpairedLink>>();
   private readonly counters: NetworkStats = { unroutable: 0 };
 
@@ -138,13 +160,13 @@ export class SimNetwork {
   }
 
   /** Adds a host. `factory` builds its endpoint around the transmit function it must use. */
-  addHost<E extends Endpoint>(name: string, address: number, factory: EndpointFactory<E>): SimHost<E> {
+  addHost<E extends Endpoint>(name: string, address: SimAddress, factory: EndpointFactory<E>): SimHost<E> {
     if (this.byName.has(name)) throw new Error(`a host named "${name}" already exists`);
-    if (!(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) {
-      throw new RangeError(`host address must be a uint32, got ${address}`);
+    if (typeof address === "number" && !(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) {
+      throw new RangeError(`host address must be a uint32 or an IpAddress, got ${address}`);
     }
-    const owner = this.byAddress.get(address);
-    if (owner !== undefined) throw new Error(`address ${formatIpv4Address(address)} already belongs to "${owner.name}"`);
+    const owner = this.byAddress.get(keyOf(address));
+    if (owner !== undefined) throw new Error(`address ${textOf(address)} already belongs to "${owner.name}"`);
     const host = new HostRecord<E>(name, address);
     const context: HostContext = {
       name,
@@ -156,8 +178,19 @@ export class SimNetwork {
     host.endpoint = factory((packet) => this.transmit(host, packet), context);
     this.hostList.push(host);
     this.byName.set(name, host);
-    this.byAddress.set(address, host);
+    this.byAddress.set(keyOf(address), host);
     return host;
+  }
+
+  /**
+   * Gives host `name` one more address (another family, for a dual-stack host): packets to
+   * it are delivered to that host too. The endpoint must own the address itself.
+   */
+  addAddress(name: string, address: IpAddress): void {
+    const host = this.record(name);
+    const owner = this.byAddress.get(address.key);
+    if (owner !== undefined) throw new Error(`address ${address.toString()} already belongs to "${owner.name}"`);
+    this.byAddress.set(address.key, host);
   }
 
   host(name: string): SimHost {
@@ -327,16 +360,17 @@ export class SimNetwork {
   private transmit(from: HostRecord, packet: Uint8Array): void {
     const now = this.clock.now;
     from.stats.sent++;
-    const to = packet.length >= IPV4_MIN_HEADER ? this.byAddress.get(readU32(packet, IPV4_DST)) : undefined;
+    const dstAddress = destinationOf(packet);
+    const to = dstAddress !== undefined ? this.byAddress.get(dstAddress.key) : undefined;
     if (this.recorder !== undefined) {
-      const toName = to?.name ?? (packet.length >= IPV4_MIN_HEADER ? formatIpv4Address(readU32(packet, IPV4_DST)) : "?");
+      const toName = to?.name ?? dstAddress?.toString() ?? "?";
       this.recorder({ time: now, event: "send", from: from.name, to: toName, bytes: packet.slice() });
     }
     if (to === undefined) {
       this.counters.unroutable++;
       if (this.trace.enabled) {
-        const short = packet.length < IPV4_MIN_HEADER;
-        const dst = short ? "?" : formatIpv4Address(readU32(packet, IPV4_DST));
+        const short = dstAddress === undefined;
+        const dst = dstAddress?.toString() ?? "?";
         this.trace.emit({ type: "link", time: now, link: `${from.name}->${dst}`, action: "drop", reason: short ? "malformed" : "no-route", bytes: packet.length });
       }
       return;

@@ -6,11 +6,16 @@
  * and a server kept one inner Map per client (address, port): a Map created and dropped
  * per connection.
  *
+ * Both families share the table: an address is hashed as one 32-bit word (the IPv4
+ * address itself, or the four words of an IPv6 address folded together), and IPv6
+ * entries keep their addresses beside the words for the exact comparison.
+ *
  * An entry is a full Connection, or a number: the slot of a compact TIME_WAIT record
  * (time-wait.ts). Replacing one by the other keeps the entry's insertion number, so tables
  * list sockets in insertion order, as the Map did, whatever the hash order.
  */
 import type { FourTuple } from "../trace/events.js";
+import type { IpAddress } from "../wire/address.js";
 import type { Connection } from "./connection.js";
 
 const INITIAL_CAPACITY = 64; // a power of two
@@ -26,6 +31,8 @@ export class ConnectionTable {
   /** Insertion number of the entry in each bucket (0 = empty bucket). */
   private order = new Uint32Array(INITIAL_CAPACITY);
   private values: (Connection | number | undefined)[] = new Array<Connection | number | undefined>(INITIAL_CAPACITY).fill(undefined);
+  /** The local and remote addresses of IPv6 entries (undefined for IPv4, whose word is the address). */
+  private v6Addrs: ([IpAddress, IpAddress] | undefined)[] = new Array<[IpAddress, IpAddress] | undefined>(INITIAL_CAPACITY).fill(undefined);
   private nextOrder = 1;
 
   /** Entries, TIME_WAIT records included. */
@@ -34,13 +41,13 @@ export class ConnectionTable {
   }
 
   /** The entry for a 4-tuple: a connection, a TIME_WAIT slot, or undefined. */
-  lookup(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | number | undefined {
-    const i = this.find(localAddr >>> 0, remoteAddr >>> 0, ((localPort << 16) | remotePort) >>> 0);
+  lookup(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): Connection | number | undefined {
+    const i = this.find(localAddr, remoteAddr, ((localPort << 16) | remotePort) >>> 0);
     return i < 0 ? undefined : this.values[i];
   }
 
   /** The full connection for a 4-tuple (not a TIME_WAIT record). */
-  get(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
+  get(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): Connection | undefined {
     const e = this.lookup(localAddr, localPort, remoteAddr, remotePort);
     return typeof e === "object" ? e : undefined;
   }
@@ -53,10 +60,10 @@ export class ConnectionTable {
   /** Adds `conn`, or replaces the entry that has its 4-tuple. */
   add(conn: Connection): void {
     const t = conn.tuple;
-    const la = t.localAddr >>> 0;
-    const ra = t.remoteAddr >>> 0;
+    const la = fold(t.localAddr);
+    const ra = fold(t.remoteAddr);
     const p = ((t.localPort << 16) | t.remotePort) >>> 0;
-    const found = this.find(la, ra, p);
+    const found = this.find(t.localAddr, t.remoteAddr, p);
     if (found >= 0) {
       this.values[found] = conn;
       return;
@@ -71,6 +78,7 @@ export class ConnectionTable {
     this.ports[i] = p;
     this.order[i] = this.nextOrder++;
     this.values[i] = conn;
+    this.v6Addrs[i] = t.localAddr.family === 6 ? [t.localAddr, t.remoteAddr] : undefined;
     this.count++;
   }
 
@@ -83,15 +91,15 @@ export class ConnectionTable {
   /** Puts TIME_WAIT slot `slot` in the place of `conn`; false if `conn` is not in the table. */
   replace(conn: Connection, slot: number): boolean {
     const t = conn.tuple;
-    const i = this.find(t.localAddr >>> 0, t.remoteAddr >>> 0, ((t.localPort << 16) | t.remotePort) >>> 0);
+    const i = this.find(t.localAddr, t.remoteAddr, ((t.localPort << 16) | t.remotePort) >>> 0);
     if (i < 0 || this.values[i] !== conn) return false;
     this.values[i] = slot;
     return true;
   }
 
   /** Removes the entry for a 4-tuple if it is `entry`. */
-  deleteEntry(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, entry: Connection | number): void {
-    let i = this.find(localAddr >>> 0, remoteAddr >>> 0, ((localPort << 16) | remotePort) >>> 0);
+  deleteEntry(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number, entry: Connection | number): void {
+    let i = this.find(localAddr, remoteAddr, ((localPort << 16) | remotePort) >>> 0);
     if (i < 0 || this.values[i] !== entry) return;
     this.count--;
     // Backward-shift deletion: entries after the hole move up unless they sit at or after their home bucket.
@@ -108,10 +116,12 @@ export class ConnectionTable {
       this.ports[i] = this.ports[j]!;
       this.order[i] = this.order[j]!;
       this.values[i] = this.values[j];
+      this.v6Addrs[i] = this.v6Addrs[j];
       i = j;
     }
     this.order[i] = EMPTY;
     this.values[i] = undefined;
+    this.v6Addrs[i] = undefined;
     // Give memory back once mostly empty (a server's table after a burst of connections).
     if (this.capacity > INITIAL_CAPACITY && 8 * this.count < this.capacity) this.resize(this.capacity / 2);
   }
@@ -138,19 +148,26 @@ export class ConnectionTable {
     for (const i of idx) this.order[i] = this.nextOrder++;
   }
 
-  private find(la: number, ra: number, p: number): number {
+  private find(local: IpAddress, remote: IpAddress, p: number): number {
+    const la = fold(local);
+    const ra = fold(remote);
+    const v6 = local.family === 6;
     const mask = this.mask;
     let i = hash(la, ra, p) & mask;
     const order = this.order;
     for (;;) {
       if (order[i] === EMPTY) return -1;
-      if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) return i;
+      if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) {
+        const a = this.v6Addrs[i];
+        // Same words: the same IPv4 tuple, or an IPv6 one if the addresses themselves match.
+        if (v6 ? a !== undefined && a[0].equals(local) && a[1].equals(remote) : a === undefined) return i;
+      }
       i = (i + 1) & mask;
     }
   }
 
   private resize(capacity: number): void {
-    const { localAddrs, remoteAddrs, ports, order, values } = this;
+    const { localAddrs, remoteAddrs, ports, order, values, v6Addrs } = this;
     const old = this.capacity;
     this.capacity = capacity;
     this.mask = capacity - 1;
@@ -159,6 +176,7 @@ export class ConnectionTable {
     this.ports = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
     this.values = new Array<Connection | number | undefined>(capacity).fill(undefined);
+    this.v6Addrs = new Array<[IpAddress, IpAddress] | undefined>(capacity).fill(undefined);
     for (let j = 0; j < old; j++) {
       if (order[j] === EMPTY) continue;
       let i = hash(localAddrs[j]!, remoteAddrs[j]!, ports[j]!) & this.mask;
@@ -168,8 +186,15 @@ export class ConnectionTable {
       this.ports[i] = ports[j]!;
       this.order[i] = order[j]!;
       this.values[i] = values[j];
+      this.v6Addrs[i] = v6Addrs[j];
     }
   }
+}
+
+/** One 32-bit word for an address: an IPv4 address itself, an IPv6 address's words folded. */
+function fold(a: IpAddress): number {
+  if (a.family === 4) return a.w3;
+  return (a.w0 ^ Math.imul(a.w1, 0x9e3779b1) ^ Math.imul(a.w2, 0x85ebca6b) ^ Math.imul(a.w3, 0xc2b2ae35)) >>> 0;
 }
 
 /** MurmurHash3 (x86, 32-bit) of the three key words: every input bit reaches the low bits used as the index. */

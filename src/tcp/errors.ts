@@ -2,6 +2,8 @@
  * Why a connection ended abnormally. The codes are the POSIX names users already switch
  * on (and node:net uses), so they stay stable across every API layer.
  */
+import { IpAddress } from "../wire/address.js";
+
 export type TcpErrorCode =
   /** RST in answer to our SYN (RFC 9293 3.10.7.3): nobody listens there. */
   | "ECONNREFUSED"
@@ -40,9 +42,9 @@ export function checkPort(name: string, port: unknown, allowZero = false): numbe
   return port;
 }
 
-export function checkAddress(name: string, addr: unknown): number {
-  if (typeof addr !== "number" || !Number.isInteger(addr) || addr < 0 || addr > 0xffffffff) {
-    throw new InvalidArgumentError(`${name} must be an IPv4 address as an unsigned 32-bit integer, got ${String(addr)}`);
+export function checkAddress(name: string, addr: unknown): IpAddress {
+  if (!(addr instanceof IpAddress)) {
+    throw new InvalidArgumentError(`${name} must be an IpAddress (parseIpAddress, IpAddress.v4), got ${String(addr)}`);
   }
   return addr;
 }

@@ -8,6 +8,7 @@
  * the same purpose, in its 32-bit form so it runs on plain JS integer arithmetic.
  */
 import type { Millis, Rng } from "../env.js";
+import type { IpAddress } from "../wire/address.js";
 import { seq, type Seq } from "../wire/seq.js";
 
 /** Ticks of M per millisecond: one every 4 us. */
@@ -22,11 +23,27 @@ export class IsnGenerator {
     this.k1 = rng.nextU32();
   }
 
-  isn(now: Millis, localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Seq {
+  isn(now: Millis, localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): Seq {
     const m = Math.floor(now * TICKS_PER_MS);
-    const f = halfSipHash24(this.k0, this.k1, [localAddr, remoteAddr, ((localPort << 16) | remotePort) >>> 0]);
+    const f = halfSipHash24(this.k0, this.k1, tupleWords(localAddr, localPort, remoteAddr, remotePort));
     return seq(m + f);
   }
+}
+
+/**
+ * The hash input for a 4-tuple: the local address's words, the remote's, then both ports
+ * in one word. An IPv4 address is its one 32-bit word (so IPv4 ISNs and cookies are what
+ * they were before IPv6), an IPv6 address its four (RFC 6528 hashes the whole 4-tuple;
+ * Linux's secure_tcpv6_seq and __cookie_v6_init_sequence feed all 128 bits likewise).
+ */
+export function tupleWords(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number, ...more: number[]): number[] {
+  const out: number[] = [];
+  if (localAddr.family === 4) out.push(localAddr.w3);
+  else out.push(localAddr.w0, localAddr.w1, localAddr.w2, localAddr.w3);
+  if (remoteAddr.family === 4) out.push(remoteAddr.w3);
+  else out.push(remoteAddr.w0, remoteAddr.w1, remoteAddr.w2, remoteAddr.w3);
+  out.push(((localPort << 16) | remotePort) >>> 0, ...more);
+  return out;
 }
 
 /**

@@ -9,6 +9,8 @@
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
+import type { IpAddress } from "../wire/address.js";
+import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
@@ -34,9 +36,10 @@ export interface TcpLayerOptions {
 }
 
 export interface ConnectParams {
-  localAddr: number;
+  /** Both addresses are of one family: the connection's packets are IPv4 or IPv6. */
+  localAddr: IpAddress;
   localPort?: number;
-  remoteAddr: number;
+  remoteAddr: IpAddress;
   remotePort: number;
   /** The socket's own settings (per-socket options set before connect); the layer's by default. */
   config?: TcpConfig;
@@ -65,6 +68,8 @@ export class TcpLayer implements ConnectionContext {
   private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
   private clock: (() => Millis) | undefined;
+  /** What connections over IPv6 see as their context: the same layer, 20 bytes less MTU. */
+  private readonly ipv6Context: ConnectionContext;
 
   // Host-wide counters (like `netstat -s`).
   rstsSent = 0;
@@ -92,6 +97,7 @@ export class TcpLayer implements ConnectionContext {
       output: (tuple, seg) => this.output(tuple, seg),
       ended: (slot, conn) => this.timeWaitEnded(slot, conn),
     });
+    this.ipv6Context = new Ipv6Context(this);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -101,13 +107,16 @@ export class TcpLayer implements ConnectionContext {
   connect(p: ConnectParams): Connection {
     checkAddress("localAddr", p.localAddr);
     checkAddress("remoteAddr", p.remoteAddr);
+    if (p.localAddr.family !== p.remoteAddr.family) {
+      throw new InvalidArgumentError(`localAddr ${p.localAddr.toString()} and remoteAddr ${p.remoteAddr.toString()} are of different families`);
+    }
     checkPort("remotePort", p.remotePort);
     if (p.localPort !== undefined) checkPort("localPort", p.localPort);
     this.lastTime = this.now();
     const localPort = p.localPort ?? this.pickEphemeralPort(p.localAddr, p.remoteAddr, p.remotePort);
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     if (this.connections.has(tuple)) throw new AddressInUseError(`4-tuple ${tupleKey(tuple)} is in use`);
-    const conn = new Connection(this, { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32(), config: p.config });
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32(), config: p.config });
     this.connections.add(conn);
     conn.openActive(this.lastTime);
     return conn;
@@ -163,7 +172,7 @@ export class TcpLayer implements ConnectionContext {
   // ---------------------------------------------------------------------------------------
   // Driver side
 
-  receive(now: Millis, src: number, dst: number, seg: TcpSegment): void {
+  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
     this.lastTime = now;
     // The 4-tuple object is built only for a trace subscriber or a segment without a
     // connection: an established connection's segment allocates nothing here.
@@ -179,7 +188,7 @@ export class TcpLayer implements ConnectionContext {
     } else {
       const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
-      if (listener !== undefined) this.onListenSegment(now, listener, tuple, seg);
+      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
     this.settle(now);
@@ -310,6 +319,8 @@ export class TcpLayer implements ConnectionContext {
   private handOverTimeWait(): void {
     for (const c of this.enteringTimeWait) {
       if (c.state !== "TIME_WAIT" || this.connections.get(c.tuple.localAddr, c.tuple.localPort, c.tuple.remoteAddr, c.tuple.remotePort) !== c) continue;
+      // Records pack IPv4 tuples; an IPv6 connection stays whole until its 2MSL ends.
+      if (c.tuple.localAddr.family !== 4) continue;
       const slot = this.timeWait.add(c, c.timeWaitHandover());
       this.connections.replace(c, slot);
       this.timers.remove(c);
@@ -358,7 +369,7 @@ export class TcpLayer implements ConnectionContext {
       this.drop(now, "syn-queue-full", tuple, seg, `SYN queue full (${listener.synQueue.size})`);
       return;
     }
-    const conn = new Connection(this, {
+    const conn = new Connection(this.contextFor(tuple), {
       tuple,
       iss: this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort),
       passive: true,
@@ -380,7 +391,7 @@ export class TcpLayer implements ConnectionContext {
     const synAck: TcpSegment = {
       srcPort: tuple.localPort, dstPort: tuple.remotePort, seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK,
       window: Math.min(this.config.receiveBufferSize, 65535), urgentPointer: 0,
-      options: { mss: this.mtu - 40 }, payload: new Uint8Array(0),
+      options: { mss: this.contextFor(tuple).mtu - 40 }, payload: new Uint8Array(0),
     };
     if (this.trace.enabled) {
       this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "sent" });
@@ -420,7 +431,7 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const conn = new Connection(this, { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config });
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);
@@ -488,7 +499,7 @@ export class TcpLayer implements ConnectionContext {
    * rotating start and skip any port whose 4-tuple is in use in any state, TIME_WAIT
    * included (S28).
    */
-  private pickEphemeralPort(localAddr: number, remoteAddr: number, remotePort: number): number {
+  private pickEphemeralPort(localAddr: IpAddress, remoteAddr: IpAddress, remotePort: number): number {
     const [low, high] = this.config.ephemeralPorts;
     const span = high - low + 1;
     for (let i = 0; i < span; i++) {
@@ -499,6 +510,15 @@ export class TcpLayer implements ConnectionContext {
       }
     }
     throw new AddressInUseError("no ephemeral port left for this destination (EADDRNOTAVAIL)", "EADDRNOTAVAIL");
+  }
+
+  /**
+   * RFC 8200 section 5 and RFC 6691: the MSS is the MTU less the IP and TCP headers, 60
+   * bytes over IPv6 rather than 40. Connections compute it as `mtu - 40`, so an IPv6 one
+   * gets a context whose MTU is 20 bytes less; everything else is this layer.
+   */
+  private contextFor(tuple: FourTuple): ConnectionContext {
+    return tuple.localAddr.family === 6 ? this.ipv6Context : this;
   }
 
   private traceQueues(listener: Listener): void {
@@ -533,5 +553,40 @@ function controlSegment(tuple: FourTuple, flags: number, seq: Seq, ack: Seq): Tc
 }
 
 export function tupleKey(t: FourTuple): string {
-  return `${t.localAddr}:${t.localPort}>${t.remoteAddr}:${t.remotePort}`;
+  return `${formatEndpoint(t.localAddr, t.localPort)}>${formatEndpoint(t.remoteAddr, t.remotePort)}`;
+}
+
+/** The layer seen by a connection over IPv6: 20 more bytes of IP header, so 20 less MTU. */
+class Ipv6Context implements ConnectionContext {
+  constructor(private readonly layer: TcpLayer) {}
+  get config(): TcpConfig {
+    return this.layer.config;
+  }
+  get hostName(): string {
+    return this.layer.hostName;
+  }
+  get trace(): TraceSink {
+    return this.layer.trace;
+  }
+  get mtu(): number {
+    return this.layer.mtu - 20;
+  }
+  now(): Millis {
+    return this.layer.now();
+  }
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void {
+    this.layer.transmit(conn, seg, retransmit);
+  }
+  stateChanged(conn: Connection, from: TcpState, to: TcpState): void {
+    this.layer.stateChanged(conn, from, to);
+  }
+  touched(conn: Connection, wantsFlush: boolean): void {
+    this.layer.touched(conn, wantsFlush);
+  }
+  mayEstablish(conn: Connection): boolean {
+    return this.layer.mayEstablish(conn);
+  }
+  mayEnterTimeWait(): boolean {
+    return this.layer.mayEnterTimeWait();
+  }
 }

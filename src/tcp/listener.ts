@@ -7,6 +7,7 @@
  *   When it is full the final ACK of a handshake is dropped, so the connection stays in
  *   SYN_RCVD and the SYN-ACK retransmission gives it another chance (Linux behaviour).
  */
+import type { IpFamily } from "../wire/address.js";
 import type { TcpConfig } from "./config.js";
 import type { Connection } from "./connection.js";
 
@@ -33,6 +34,12 @@ export class Listener {
   lastOverflow = -Infinity;
 
   readonly backlog: number;
+  /**
+   * The family it takes, when bound to one (an IPv4 address, or IPv6 only); undefined:
+   * both, as a dual-stack socket bound to :: (Linux bindv6only=0). Segments of the other
+   * family are answered as if nobody listened.
+   */
+  family: IpFamily | undefined = undefined;
 
   constructor(
     readonly port: number,

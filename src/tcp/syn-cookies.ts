@@ -17,10 +17,19 @@
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple } from "../trace/events.js";
 import { seq, type Seq } from "../wire/seq.js";
-import { halfSipHash24 } from "./isn.js";
+import { halfSipHash24, tupleWords } from "./isn.js";
 
 /** MSS values a cookie can carry (Linux msstab for IPv4). */
 export const COOKIE_MSS_TABLE: readonly number[] = [536, 1300, 1440, 1460];
+/**
+ * Over IPv6 (Linux net/ipv6/syncookies.c msstab): the MTUs 1280, 1480, 1500 and 9000 less
+ * 60 bytes of IPv6 and TCP headers. The hashes cover both 128-bit addresses (`tupleWords`).
+ */
+export const COOKIE_MSS_TABLE_V6: readonly number[] = [1220, 1420, 1440, 8940];
+
+function mssTable(t: FourTuple): readonly number[] {
+  return t.localAddr.family === 6 ? COOKIE_MSS_TABLE_V6 : COOKIE_MSS_TABLE;
+}
 const COOKIE_BITS = 24;
 const COOKIE_MASK = (1 << COOKIE_BITS) - 1;
 /** Minutes a cookie stays valid (Linux MAX_SYNCOOKIE_AGE). */
@@ -41,7 +50,7 @@ export interface CookieDecoding {
   low: number;
   hash: number;
   mssIndex: number;
-  /** COOKIE_MSS_TABLE[mssIndex]; absent when the index is out of the table (a forged or corrupted cookie). */
+  /** The family's MSS table at mssIndex (COOKIE_MSS_TABLE or COOKIE_MSS_TABLE_V6); absent when the index is out of the table (a forged or corrupted cookie). */
   mss?: number;
   /** Fresh and the index is in the table: what `check` accepts. */
   valid: boolean;
@@ -56,9 +65,10 @@ export class SynCookies {
 
   /** The ISN for a stateless SYN-ACK, and the MSS the cookie will remember. */
   make(now: Millis, tuple: FourTuple, clientIsn: Seq, peerMss: number): { iss: Seq; mss: number } {
+    const table = mssTable(tuple);
     let index = 0;
-    for (let i = COOKIE_MSS_TABLE.length - 1; i >= 0; i--) {
-      if (peerMss >= COOKIE_MSS_TABLE[i]!) {
+    for (let i = table.length - 1; i >= 0; i--) {
+      if (peerMss >= table[i]!) {
         index = i;
         break;
       }
@@ -66,7 +76,7 @@ export class SynCookies {
     const t = counter(now);
     const low = (this.h2(tuple, t) + index) & COOKIE_MASK;
     const iss = seq(this.h1(tuple) + clientIsn + ((t << COOKIE_BITS) >>> 0) + low);
-    return { iss, mss: COOKIE_MSS_TABLE[index]! };
+    return { iss, mss: table[index]! };
   }
 
   /**
@@ -93,18 +103,18 @@ export class SynCookies {
     // The counter the cookie was made with (mod 256, as `counter` gives it).
     const hash = this.h2(tuple, (nowCounter - age) & 0xff) & COOKIE_MASK;
     const mssIndex = (low - hash) & COOKIE_MASK;
-    const mss = COOKIE_MSS_TABLE[mssIndex];
+    const mss = mssTable(tuple)[mssIndex];
     const d: CookieDecoding = { rest, counter: carried, nowCounter, age, fresh, low, hash, mssIndex, valid: fresh && mss !== undefined };
     if (mss !== undefined) d.mss = mss;
     return d;
   }
 
   private h1(t: FourTuple): number {
-    return halfSipHash24(this.k[0], this.k[1], [t.localAddr, t.remoteAddr, ((t.localPort << 16) | t.remotePort) >>> 0]);
+    return halfSipHash24(this.k[0], this.k[1], tupleWords(t.localAddr, t.localPort, t.remoteAddr, t.remotePort));
   }
 
   private h2(t: FourTuple, count: number): number {
-    return halfSipHash24(this.k[2], this.k[3], [t.localAddr, t.remoteAddr, ((t.localPort << 16) | t.remotePort) >>> 0, count]);
+    return halfSipHash24(this.k[2], this.k[3], tupleWords(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, count));
   }
 }
 

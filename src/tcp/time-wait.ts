@@ -17,6 +17,7 @@
  * except a WeakRef to the connection object, so that an application still holding it sees
  * it reach CLOSED at the same moment as before.
  */
+import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { FourTuple, TraceSink } from "../trace/events.js";
 import { ACK, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
@@ -88,8 +89,9 @@ export class TimeWaitTable {
     const s = this.heap[this.count]!;
     const t = conn.tuple;
     const n = conn.negotiation;
-    this.localAddr[s] = t.localAddr;
-    this.remoteAddr[s] = t.remoteAddr;
+    // IPv4 only: the layer keeps IPv6 connections whole through TIME_WAIT (see handOverTimeWait).
+    this.localAddr[s] = t.localAddr.w3;
+    this.remoteAddr[s] = t.remoteAddr.w3;
     this.ports[s] = ((t.localPort << 16) | t.remotePort) >>> 0;
     this.sndNxt[s] = conn.sndMax;
     this.rcvNxt[s] = conn.rcvNxt;
@@ -165,7 +167,7 @@ export class TimeWaitTable {
   /** The 4-tuple of a slot (built on demand: records keep numbers). */
   tuple(s: number): FourTuple {
     const p = this.ports[s]!;
-    return { localAddr: this.localAddr[s]!, localPort: p >>> 16, remoteAddr: this.remoteAddr[s]!, remotePort: p & 0xffff };
+    return { localAddr: IpAddress.v4(this.localAddr[s]!), localPort: p >>> 16, remoteAddr: IpAddress.v4(this.remoteAddr[s]!), remotePort: p & 0xffff };
   }
 
   /** A snapshot shaped like Connection.inspect(), for tables (`synack ss`). */

@@ -6,6 +6,7 @@
  * objects on the hot path.
  */
 import type { Millis } from "../env.js";
+import type { IpAddress } from "../wire/address.js";
 import type { TcpSegment } from "../wire/tcp.js";
 
 export type TcpState =
@@ -21,11 +22,14 @@ export type TcpState =
   | "LAST_ACK"
   | "TIME_WAIT";
 
-/** Identifies a connection: local and remote address:port. Addresses are IPv4 uint32. */
+/**
+ * Identifies a connection: local and remote address:port. Addresses are of either family
+ * (both of the same one); compare them with `equals` or `key`, never `===`.
+ */
 export interface FourTuple {
-  localAddr: number;
+  localAddr: IpAddress;
   localPort: number;
-  remoteAddr: number;
+  remoteAddr: IpAddress;
   remotePort: number;
 }
 
@@ -88,9 +92,9 @@ export type TraceEvent =
    */
   | { type: "udp-in"; time: Millis; host: string; tuple: FourTuple; length: number; outcome: UdpOutcome; queuedBytes: number; bufferBytes: number }
   /** One fragment of a datagram IP cut to fit the MTU, as it leaves (offset and length in bytes of IP payload). */
-  | { type: "fragment-out"; time: Millis; host: string; src: number; dst: number; protocol: number; id: number; offset: number; length: number; more: boolean }
+  | { type: "fragment-out"; time: Millis; host: string; src: IpAddress; dst: IpAddress; protocol: number; id: number; offset: number; length: number; more: boolean }
   /** An ICMP error this host sends (port unreachable, time exceeded in reassembly ...). */
-  | { type: "icmp-out"; time: Millis; host: string; dst: number; icmpType: number; code: number };
+  | { type: "icmp-out"; time: Millis; host: string; dst: IpAddress; icmpType: number; code: number };
 
 /** What UDP did with an arriving datagram. */
 export type UdpOutcome = "queued" | "rcvbuf-full" | "no-port";

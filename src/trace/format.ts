@@ -3,7 +3,7 @@
  * so a time or an address reads the same everywhere.
  */
 import type { Millis } from "../env.js";
-import { formatIpv4Address } from "../wire/ipv4.js";
+import type { IpAddress } from "../wire/address.js";
 import type { FourTuple } from "./events.js";
 
 /** Virtual time as seconds with millisecond precision: 0.010s, 127.000s. */
@@ -24,8 +24,9 @@ function round(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Math.round(n * 1000) / 1000);
 }
 
-export function formatEndpoint(addr: number, port: number): string {
-  return `${formatIpv4Address(addr)}:${port}`;
+/** 10.0.0.2:80, or [fd00::2]:80 for IPv6 (RFC 5952 section 6). */
+export function formatEndpoint(addr: IpAddress, port: number): string {
+  return addr.family === 6 ? `[${addr.toString()}]:${port}` : `${addr.toString()}:${port}`;
 }
 
 export function formatLocal(t: FourTuple): string {
@@ -37,8 +38,8 @@ export function formatRemote(t: FourTuple): string {
 }
 
 /** "10.0.0.1:40000 > 10.0.0.2:80": the direction a segment travels, seen from its sender. */
-export function directionKey(srcAddr: number, srcPort: number, dstAddr: number, dstPort: number): string {
-  return `${srcAddr}:${srcPort}>${dstAddr}:${dstPort}`;
+export function directionKey(srcAddr: IpAddress, srcPort: number, dstAddr: IpAddress, dstPort: number): string {
+  return `${formatEndpoint(srcAddr, srcPort)}>${formatEndpoint(dstAddr, dstPort)}`;
 }
 
 /** A connection's identity seen from `host`: used to group events of one connection. */

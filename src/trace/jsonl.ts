@@ -3,7 +3,7 @@
  * objects (flag names, numbers, options) and payloads as a length plus, on request, hex.
  * Addresses are dotted strings so the output reads without a decoder.
  */
-import { formatIpv4Address } from "../wire/ipv4.js";
+import { IpAddress } from "../wire/address.js";
 import { flagNames, type TcpSegment } from "../wire/tcp.js";
 import type { FourTuple, TraceEvent } from "./events.js";
 
@@ -15,7 +15,7 @@ export interface JsonOptions {
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export function tupleJson(t: FourTuple): { [key: string]: JsonValue } {
-  return { localAddr: formatIpv4Address(t.localAddr), localPort: t.localPort, remoteAddr: formatIpv4Address(t.remoteAddr), remotePort: t.remotePort };
+  return { localAddr: t.localAddr.toString(), localPort: t.localPort, remoteAddr: t.remoteAddr.toString(), remotePort: t.remotePort };
 }
 
 export function segmentJson(s: TcpSegment, opts: JsonOptions = {}): { [key: string]: JsonValue } {
@@ -47,7 +47,7 @@ export function eventJson(e: TraceEvent, opts: JsonOptions = {}): { [key: string
     if (value === undefined) continue;
     if (key === "tuple") out[key] = tupleJson(value as FourTuple);
     // Addresses of fragment-out and icmp-out events, dotted like the tuples'.
-    else if ((key === "src" || key === "dst") && typeof value === "number") out[key] = formatIpv4Address(value);
+    else if ((key === "src" || key === "dst") && value instanceof IpAddress) out[key] = value.toString();
     else if (key === "segment") out[key] = segmentJson(value as TcpSegment, opts);
     else if (typeof value === "number") out[key] = Number.isFinite(value) ? value : null;
     else if (typeof value === "string" || typeof value === "boolean") out[key] = value;

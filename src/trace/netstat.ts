@@ -5,12 +5,12 @@
  * timeout") is counted here, since nothing else ever reports it: UDP never retransmits.
  */
 import type { HostCounters } from "../ip/host.js";
-import { formatIpv4Address } from "../wire/ipv4.js";
+import type { IpAddress } from "../wire/address.js";
 
 export type NetstatCounters = Pick<HostCounters, "udp" | "ip" | "icmp" | "reassembly">;
 
-export function renderNetstat(name: string, address: number, c: NetstatCounters): string[] {
-  const out = [`${name} (${formatIpv4Address(address)}) netstat -su:`];
+export function renderNetstat(name: string, address: IpAddress, c: NetstatCounters): string[] {
+  const out = [`${name} (${address.toString()}) netstat -su:`];
   const row = (n: number, text: string): string => `    ${n} ${text}`;
   const { ip, reassembly: r, udp, icmp } = c;
   if (ip.fragOks > 0 || ip.fragFails > 0 || r.fragments > 0) {

@@ -9,6 +9,7 @@
  * incarnation (S11) still reads as "x+1", not as "x2-751234". Numbers with no known ISN in
  * their direction (a RST answering a SYN to a closed port has seq 0) stay absolute.
  */
+import type { IpAddress } from "../wire/address.js";
 import type { Seq } from "../wire/seq.js";
 import { seqDiff } from "../wire/seq.js";
 import { directionKey } from "./format.js";
@@ -22,7 +23,7 @@ interface Isn {
   name: string;
   host: string;
   /** The address the SYN went to. */
-  peer: number;
+  peer: IpAddress;
 }
 
 export type SeqMode = "relative" | "absolute";
@@ -38,7 +39,7 @@ export class SeqNames {
   ) {}
 
   /** Records the ISN of a SYN sent by `host` in direction src -> dst (idempotent for retransmissions). */
-  addIsn(host: string, src: number, srcPort: number, dst: number, dstPort: number, isn: Seq): void {
+  addIsn(host: string, src: IpAddress, srcPort: number, dst: IpAddress, dstPort: number, isn: Seq): void {
     const key = directionKey(src, srcPort, dst, dstPort);
     let list = this.byDirection.get(key);
     if (list === undefined) {
@@ -65,7 +66,7 @@ export class SeqNames {
   }
 
   /** Names `value`, a sequence number in the space of direction src -> dst. */
-  name(value: Seq, src: number, srcPort: number, dst: number, dstPort: number): string {
+  name(value: Seq, src: IpAddress, srcPort: number, dst: IpAddress, dstPort: number): string {
     if (this.mode === "absolute") return String(value >>> 0);
     const list = this.byDirection.get(directionKey(src, srcPort, dst, dstPort));
     if (list === undefined) return String(value >>> 0);

@@ -3,7 +3,7 @@
  * sum of 16-bit words. TCP and UDP also cover a pseudo-header (RFC 9293 section 3.1), and
  * over IPv6 so do TCP, UDP and ICMPv6 (RFC 8200 section 8.1).
  */
-import type { IpAddress } from "./address.js";
+import { IpAddress } from "./address.js";
 
 /** True on little-endian hosts (all mainstream ones); the word-at-a-time path relies on it. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -83,6 +83,17 @@ export function pseudoHeaderSum(src: number, dst: number, protocol: number, leng
  */
 export function pseudoHeaderSumFor(src: IpAddress, dst: IpAddress, protocol: number, length: number): number {
   return addressSum(src) + addressSum(dst) + protocol + (length >>> 16) + (length & 0xffff);
+}
+
+/**
+ * The pseudo-header sum for a `PseudoHeader` (wire/tcp.ts) whose addresses are IPv4 uint32s
+ * or `IpAddress`es of either family.
+ */
+export function pseudoSumOf(src: number | IpAddress, dst: number | IpAddress, protocol: number, length: number): number {
+  if (typeof src === "number" && typeof dst === "number") return pseudoHeaderSum(src, dst, protocol, length);
+  const s = typeof src === "number" ? IpAddress.v4(src) : src;
+  const d = typeof dst === "number" ? IpAddress.v4(dst) : dst;
+  return pseudoHeaderSumFor(s, d, protocol, length);
 }
 
 /** Sum of an address's wire bytes as 16-bit words: 4 bytes for IPv4, 16 for IPv6. */

@@ -5,7 +5,8 @@
  * `parseTcp` checks every length before reading a field and never throws; illegal
  * flag combinations are rejected here so the engine never sees them.
  */
-import { finishChecksum, pseudoHeaderSum, sumBytes } from "./checksum.js";
+import type { IpAddress } from "./address.js";
+import { finishChecksum, pseudoSumOf, sumBytes } from "./checksum.js";
 import { PROTO_TCP, readU32, writeU16, writeU32 } from "./ipv4.js";
 import { fail, type ParseResult } from "./result.js";
 import type { Seq } from "./seq.js";
@@ -69,10 +70,13 @@ export interface TcpSegment {
   payload: Uint8Array;
 }
 
-/** Addresses for the pseudo-header checksum (RFC 9293 3.1). */
+/**
+ * Addresses for the pseudo-header checksum: RFC 9293 3.1 for IPv4 (uint32s or IpAddress),
+ * RFC 8200 8.1 for IPv6 (IpAddress). `pseudoHeaderSumFor` covers both layouts.
+ */
 export interface PseudoHeader {
-  src: number;
-  dst: number;
+  src: number | IpAddress;
+  dst: number | IpAddress;
 }
 
 export const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
@@ -87,7 +91,7 @@ export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseR
   if (headerLength < TCP_MIN_HEADER) return fail("bad-data-offset");
   if (headerLength > bytes.length) return fail("truncated");
   if (pseudo !== null) {
-    const sum = sumBytes(bytes, 0, bytes.length, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_TCP, bytes.length));
+    const sum = sumBytes(bytes, 0, bytes.length, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, bytes.length));
     if (finishChecksum(sum) !== 0) return fail("bad-checksum");
   }
   const flags = bytes[FLAGS]!;
@@ -248,7 +252,7 @@ export function emitTcp(s: TcpSegment, buf: Uint8Array, offset: number, pseudo: 
   buf.set(s.payload, offset + hlen);
   const total = hlen + s.payload.length;
   if (pseudo !== null) {
-    const sum = sumBytes(buf, offset, offset + total, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_TCP, total));
+    const sum = sumBytes(buf, offset, offset + total, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, total));
     writeU16(buf, offset + CHECKSUM, finishChecksum(sum));
   }
   return total;

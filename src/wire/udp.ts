@@ -6,7 +6,7 @@
  * of zero is therefore sent as 0xffff (its other one's-complement representation).
  * `parseUdp` checks every length before reading a field and never throws.
  */
-import { finishChecksum, pseudoHeaderSum, sumBytes } from "./checksum.js";
+import { finishChecksum, pseudoSumOf, sumBytes } from "./checksum.js";
 import { PROTO_UDP, writeU16 } from "./ipv4.js";
 import { fail, type ParseResult } from "./result.js";
 import type { PseudoHeader } from "./tcp.js";
@@ -33,15 +33,19 @@ export interface UdpDatagram {
 /**
  * Parses a UDP datagram. `bytes` is the IP payload; bytes beyond the UDP length field are
  * link or IP padding and are ignored. With a pseudo-header a non-zero checksum is verified;
- * a zero checksum (none sent) is accepted. Pass null to skip verification (offload).
+ * a zero checksum (none sent) is accepted over IPv4 (RFC 768). Over IPv6 (an IPv6
+ * pseudo-header) the checksum is mandatory and a zero one is "bad-checksum": RFC 8200
+ * section 8.1 says a receiving node must discard such a datagram (Linux counts it in
+ * UDP InCsumErrors). Pass null to skip verification (offload).
  */
 export function parseUdp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseResult<UdpDatagram> {
   if (bytes.length < UDP_HEADER_LENGTH) return fail("truncated");
   const length = readU16(bytes, LENGTH);
   if (length < UDP_HEADER_LENGTH) return fail("bad-length");
   if (length > bytes.length) return fail("truncated");
+  if (pseudo !== null && readU16(bytes, CHECKSUM) === NO_CHECKSUM && typeof pseudo.src !== "number" && pseudo.src.family === 6) return fail("bad-checksum");
   if (pseudo !== null && readU16(bytes, CHECKSUM) !== NO_CHECKSUM) {
-    const sum = sumBytes(bytes, 0, length, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_UDP, length));
+    const sum = sumBytes(bytes, 0, length, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_UDP, length));
     if (finishChecksum(sum) !== 0) return fail("bad-checksum");
   }
   return {
@@ -73,7 +77,7 @@ export function emitUdp(d: UdpDatagram, buf: Uint8Array, offset: number, pseudo:
   writeU16(buf, offset + CHECKSUM, NO_CHECKSUM);
   buf.set(d.payload, offset + UDP_HEADER_LENGTH);
   if (pseudo !== null) {
-    const sum = sumBytes(buf, offset, offset + length, pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_UDP, length));
+    const sum = sumBytes(buf, offset, offset + length, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_UDP, length));
     const checksum = finishChecksum(sum);
     writeU16(buf, offset + CHECKSUM, checksum === NO_CHECKSUM ? 0xffff : checksum);
   }

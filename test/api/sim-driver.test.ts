@@ -2,6 +2,7 @@
  * The simulator driver: virtual time moves only while the pump runs, the application gets a
  * turn after every hand-over, and failures inside the simulation are reported.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { SimDriver } from "../../src/api/index.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
@@ -71,7 +72,7 @@ describe("SimDriver", () => {
     const sim = new SimDriver();
     const a = sim.addStack("a", "10.0.0.1");
     sim.addStack("b", "10.0.0.2");
-    const conn = a.openConnection({ remoteAddress: parseIpv4Address("10.0.0.2")!, remotePort: 80 });
+    const conn = a.openConnection({ remoteAddress: IpAddress.v4(parseIpv4Address("10.0.0.2")!), remotePort: 80 });
     conn.onWake = () => {
       throw new Error("application bug");
     };

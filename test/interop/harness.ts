@@ -17,7 +17,6 @@ import { patternBytes } from "../../src/node/services/pattern.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
-import { formatIpv4Address } from "../../src/wire/ipv4.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 
 /** The python peer script; found beside this file, or from the repository root when this file was bundled (measure.ts). */
@@ -46,7 +45,7 @@ function hasCommand(cmd: string): boolean {
 export function interopUnavailableReason(): string | undefined {
   const tun = tunUnavailableReason();
   if (tun !== undefined) return tun;
-  for (const cmd of ["ip", "curl", "python3", "sha256sum"]) {
+  for (const cmd of ["ip", "curl", "python3", "sha256sum", "ping"]) {
     if (!hasCommand(cmd)) return `${cmd} is not installed`;
   }
   if (!existsSync("/run/netns") && !hasCommand("unshare")) return "network namespaces are unavailable";
@@ -249,6 +248,9 @@ export async function startIn(netns: string, argv: string[], ready: RegExp, time
 
 export interface SynackOnTun {
   netns: string;
+  /** With `ipv6`: the kernel's and synack's IPv6 addresses (fd07:N::1 and fd07:N::2). */
+  kernelIp6: string | undefined;
+  synackIp6: string | undefined;
   /** The kernel's address in the namespace (10.7.N.1). */
   kernelIp: string;
   /** synack's address (10.7.N.2). */
@@ -267,6 +269,8 @@ export interface SynackOnTunOptions {
   tcp?: Partial<TcpConfig>;
   trace?: boolean;
   label?: string;
+  /** Also give both sides an IPv6 address on the same device (fd07:SUBNET::1/64 and ::2/64). */
+  ipv6?: boolean;
   /** Put the impairment relay between the TUN device and synack (synack then sits on an in-memory pipe). */
   relay?: { impair: LinkConfig; seed?: number };
 }
@@ -277,7 +281,9 @@ export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun
     const kernel = parseCidr(`10.7.${opts.subnet}.1/24`);
     const synack = parseCidr(`10.7.${opts.subnet}.2/24`);
     const mtu = opts.mtu ?? 1500;
-    const tun = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel, mtu });
+    const kernel6 = opts.ipv6 === true ? parseCidr(`fd07:${opts.subnet}::1/64`) : undefined;
+    const synack6 = opts.ipv6 === true ? parseCidr(`fd07:${opts.subnet}::2/64`) : undefined;
+    const tun = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel6 !== undefined ? [kernel, kernel6] : kernel, mtu });
     let link: PacketLink = tun;
     let relay: Relay | undefined;
     if (opts.relay !== undefined) {
@@ -294,11 +300,14 @@ export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun
         if (e.type === "state" || e.type === "timer-fired" || e.type === "error" || e.type === "drop") events.push(e);
       });
     }
-    const stack = new LiveStack({ link, address: synack.address, ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}), ...(trace !== undefined ? { trace } : {}) });
+    const interfaces = synack6 !== undefined ? [{ name: "tun0", address: synack.address, prefixLength: synack.prefix }, { name: "tun1", address: synack6.address, prefixLength: synack6.prefix }] : undefined;
+    const stack = new LiveStack({ link, address: synack.address, ...(interfaces !== undefined ? { interfaces } : {}), ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}), ...(trace !== undefined ? { trace } : {}) });
     return {
       netns,
-      kernelIp: formatIpv4Address(kernel.address),
-      synackIp: formatIpv4Address(synack.address),
+      kernelIp: kernel.address.toString(),
+      synackIp: synack.address.toString(),
+      kernelIp6: kernel6?.address.toString(),
+      synackIp6: synack6?.address.toString(),
       stack,
       link,
       relay,

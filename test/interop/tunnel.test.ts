@@ -12,6 +12,7 @@ import { fillPattern, patternByte, patternBytes } from "../../src/node/services/
 import { runTunnel, type CliIo } from "../../src/node/tun-cli.js";
 import { parseHostPort, UdpTunnel } from "../../src/node/udp-tunnel.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
+import { parseIpAddress } from "../../src/wire/address.js";
 import { MIB, patternSha } from "./harness.js";
 
 const A = parseIpv4Address("10.7.40.1")!;
@@ -73,8 +74,10 @@ describe("two synack stacks over the UDP tunnel (loopback)", () => {
     // A learns its peer from B's first datagram; B is told A's port.
     ta = await UdpTunnel.open({ listen: { host: "127.0.0.1", port: 0 } });
     tb = await UdpTunnel.open({ listen: { host: "127.0.0.1", port: 0 }, peer: { host: "127.0.0.1", port: ta.local.port } });
-    a = new LiveStack({ link: ta, address: A, name: "a" });
-    b = new LiveStack({ link: tb, address: B, name: "b" });
+    // Dual-stack: 10.7.40.x and fd07:40::x on the one tunnel, which carries IP of either family.
+    const ifs = (v4: number, v6: string) => [{ name: "t0", address: v4, prefixLength: 24 }, { name: "t1", address: parseIpAddress(v6)!, prefixLength: 64 }];
+    a = new LiveStack({ link: ta, address: A, interfaces: ifs(A, "fd07:40::1"), name: "a" });
+    b = new LiveStack({ link: tb, address: B, interfaces: ifs(B, "fd07:40::2"), name: "b" });
     httpService(a, 80);
     echoService(a, 7);
   });
@@ -90,6 +93,13 @@ describe("two synack stacks over the UDP tunnel (loopback)", () => {
     expect(res.length).toBe(16 * MIB);
     expect(res.sha256).toBe(patternSha(16 * MIB));
     expect(ta.remote).toEqual({ host: "127.0.0.1", port: tb.local.port });
+  }, 40_000);
+
+  it("fetches 4 MiB over IPv6 through the same tunnel", async () => {
+    const res = await httpRequest(b, `http://[fd07:40::1]/bytes/${4 * MIB}`, { timeoutMs: 30_000 });
+    expect(res.status).toBe(200);
+    expect(res.sha256).toBe(patternSha(4 * MIB));
+    expect(b.host.tcp.allConnections().some((c) => c.tuple.remoteAddr.toString() === "fd07:40::1")).toBe(true);
   }, 40_000);
 
   it("POSTs 4 MiB and gets its length and SHA-256 back", async () => {

@@ -37,7 +37,7 @@ describe("echo (ping)", () => {
     net.at(100, () => a.icmp.ping(B, { id: 0x1234, seq: 1, data: pattern(56) }));
     net.at(1100, () => a.icmp.ping(B, { id: 0x1234, seq: 2, data: pattern(56) }));
     net.runFor(2000);
-    expect(replies.map((r) => ({ from: r.from, to: r.to, id: r.id, seq: r.seq, time: r.time }))).toEqual([
+    expect(replies.map((r) => ({ from: r.from.v4Value, to: r.to.v4Value, id: r.id, seq: r.seq, time: r.time }))).toEqual([
       { from: B, to: A, id: 0x1234, seq: 1, time: 120 },
       { from: B, to: A, id: 0x1234, seq: 2, time: 1120 },
     ]);

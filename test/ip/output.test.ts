@@ -2,9 +2,10 @@
  * IPv4 output (RFC 791 3.2, RFC 1122 3.3.3, RFC 6864): the DF policy, identification,
  * fragmentation, and what is refused.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { DropRecorder } from "../../src/ip/drops.js";
-import { Ipv4Output, type FragmentPolicy } from "../../src/ip/output.js";
+import { IpOutput, type FragmentPolicy } from "../../src/ip/output.js";
 import { RoutingTable } from "../../src/ip/routing.js";
 import { newIpStats } from "../../src/ip/stats.js";
 import { NULL_SINK } from "../../src/trace/events.js";
@@ -16,10 +17,10 @@ function setup(mtu = 1500) {
   const routing = new RoutingTable([{ address: A, prefixLength: 24, mtu }]);
   const stats = newIpStats();
   const counts = {};
-  const out = new Ipv4Output({ routing, transmit: (p) => sent.push(p), drops: new DropRecorder("t", NULL_SINK, counts), stats, ttl: 64, firstId: 0xfffe });
+  const out = new IpOutput({ routing, transmit: (p) => sent.push(p), drops: new DropRecorder("t", NULL_SINK, counts), stats, ttl: 64, firstId: 0xfffe });
   const send = (length: number, policy: FragmentPolicy, extra: { allowOversize?: boolean; dst?: number } = {}) =>
     out.send(0, {
-      dst: extra.dst ?? B, protocol: 253, payloadLength: length, policy,
+      dst: IpAddress.v4(extra.dst ?? B), protocol: 253, payloadLength: length, policy,
       writePayload: (buf, offset) => buf.set(pattern(length), offset),
       ...(extra.allowOversize !== undefined ? { allowOversize: extra.allowOversize } : {}),
     });
@@ -29,8 +30,8 @@ function setup(mtu = 1500) {
 describe("DF policy (Linux IP_MTU_DISCOVER)", () => {
   it("\"want\": DF when it fits, fragments with DF clear when it does not", () => {
     const { sent, send } = setup();
-    expect(send(1480, "want")).toEqual({ ok: true, source: A, fragments: 1 });
-    expect(send(1481, "want")).toEqual({ ok: true, source: A, fragments: 2 });
+    expect(send(1480, "want")).toEqual({ ok: true, source: IpAddress.v4(A), fragments: 1 });
+    expect(send(1481, "want")).toEqual({ ok: true, source: IpAddress.v4(A), fragments: 2 });
     expect(sent.map((p) => header(p).dontFragment)).toEqual([true, false, false]);
   });
 
@@ -114,7 +115,7 @@ describe("checksum offload (in-memory links)", () => {
       const server = net.addHost("b", b, (transmit, ctx) => new Host({ name: "b", address: b, rng: ctx.rng, transmit, checksumOffload: offloadServer })).endpoint;
       net.connect("a", "b", { delay: 1 });
       const l = server.tcp.listen(80);
-      const c = client.tcp.connect({ localAddr: a, remoteAddr: b, remotePort: 80 });
+      const c = client.tcp.connect({ localAddr: IpAddress.v4(a), remoteAddr: IpAddress.v4(b), remotePort: 80 });
       net.runFor(100);
       return { c, l, net, server };
     };

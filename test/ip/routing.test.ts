@@ -2,6 +2,7 @@
  * Interfaces, routes and IPv4 input filtering: longest-prefix match (RFC 1812 5.2.4.3),
  * source-address choice, typed unreachable errors, local delivery only, martian sources.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { HostUnreachableError, NetworkUnreachableError } from "../../src/ip/errors.js";
 import { Host } from "../../src/ip/host.js";
@@ -31,7 +32,7 @@ describe("RoutingTable", () => {
     const t = table();
     const pick = (d: string) => {
       const r = t.resolve(ip(d));
-      return { iface: r.iface.name, nextHop: r.nextHop, source: r.source, mtu: r.iface.mtu };
+      return { iface: r.iface.name, nextHop: r.nextHop.v4Value, source: r.source.v4Value, mtu: r.iface.mtu };
     };
     expect(pick("192.168.1.77")).toEqual({ iface: "lan", nextHop: ip("192.168.1.77"), source: ip("192.168.1.10"), mtu: 1500 });
     expect(pick("10.2.3.4")).toEqual({ iface: "lan", nextHop: ip("192.168.1.1"), source: ip("192.168.1.10"), mtu: 1500 });
@@ -50,14 +51,14 @@ describe("RoutingTable", () => {
     } catch (e) {
       expect((e as NetworkUnreachableError).code).toBe("ENETUNREACH");
     }
-    expect(noDefault.resolve(B).source).toBe(A);
+    expect(noDefault.resolve(B).source.v4Value).toBe(A);
   });
 
   it("among equal prefixes the route added first wins", () => {
     const t = new RoutingTable([{ address: A, prefixLength: 24 }]);
     t.add({ destination: ip("172.16.0.0"), prefixLength: 12, gateway: ip("10.0.0.254") });
     t.add({ destination: ip("172.16.0.0"), prefixLength: 12, gateway: ip("10.0.0.253") });
-    expect(t.resolve(ip("172.16.5.5")).nextHop).toBe(ip("10.0.0.254"));
+    expect(t.resolve(ip("172.16.5.5")).nextHop.v4Value).toBe(ip("10.0.0.254"));
   });
 
   it("refuses configurations that could never work", () => {
@@ -79,8 +80,8 @@ describe("RoutingTable", () => {
 describe("Host addressing", () => {
   it("the simple `address` form reaches every destination over its one link", () => {
     const h = standalone(A);
-    expect(h.host.address).toBe(A);
-    expect(h.host.route(ip("198.51.100.7")).source).toBe(A);
+    expect(h.host.address.v4Value).toBe(A);
+    expect(h.host.route(ip("198.51.100.7")).source.v4Value).toBe(A);
     expect(h.host.routing.interfaces).toHaveLength(1);
   });
 
@@ -101,7 +102,7 @@ describe("Host addressing", () => {
     const rng = new SimRng(1);
     expect(() => new Host({ name: "x", rng, transmit: () => {} })).toThrow(RangeError);
     expect(() => new Host({ name: "x", rng, transmit: () => {}, address: C, interfaces: [{ address: A, prefixLength: 24 }] })).toThrow(RangeError);
-    expect(new Host({ name: "x", rng, transmit: () => {}, interfaces: [{ address: A, prefixLength: 24 }] }).address).toBe(A);
+    expect(new Host({ name: "x", rng, transmit: () => {}, interfaces: [{ address: A, prefixLength: 24 }] }).address.v4Value).toBe(A);
   });
 
   it("martian sources are dropped before any transport sees them", () => {
@@ -134,7 +135,7 @@ describe("TCP over the new IP layer", () => {
     const b = mk("b", B);
     net.connect("a", "b", { delay: 5 });
     const l = b.tcp.listen(80);
-    const c = a.tcp.connect({ localAddr: a.route(B).source, remoteAddr: B, remotePort: 80 });
+    const c = a.tcp.connect({ localAddr: a.route(B).source, remoteAddr: IpAddress.v4(B), remotePort: 80 });
     net.runUntil(() => c.state === "ESTABLISHED", 1000);
     net.runFor(20);
     expect(l.accept()?.state).toBe("ESTABLISHED");
@@ -143,7 +144,7 @@ describe("TCP over the new IP layer", () => {
   it("a TCP segment with no route is dropped and counted, never thrown", () => {
     const net = new SimNetwork({ seed: 4 });
     const a = net.addHost("a", A, (transmit, ctx) => new Host({ name: "a", rng: ctx.rng, transmit, interfaces: [{ address: A, prefixLength: 24 }] })).endpoint;
-    const c = a.tcp.connect({ localAddr: A, remoteAddr: ip("8.8.8.8"), remotePort: 80 });
+    const c = a.tcp.connect({ localAddr: IpAddress.v4(A), remoteAddr: IpAddress.v4(ip("8.8.8.8")), remotePort: 80 });
     expect(() => net.runFor(5000)).not.toThrow();
     expect(c.state).toBe("SYN_SENT");
     expect(a.counters.ip.outNoRoutes).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
  * each fragment as it leaves (fragment-out) and ICMP errors sent (icmp-out). Each comes
  * before the packet's link events, which is what lets the narration read a packet's fate.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { TraceEvent } from "../../src/trace/events.js";
 import { ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY } from "../../src/wire/icmp.js";
@@ -22,13 +23,13 @@ describe("UDP trace events", () => {
     client.send(pattern(200), { address: B, port: 9000 });
     net.run();
     expect(only(events, "udp-out").map((e) => [e.host, e.tuple, e.length])).toEqual([
-      ["a", { localAddr: A, localPort: 5000, remoteAddr: B, remotePort: 9000 }, 100],
-      ["a", { localAddr: A, localPort: 5000, remoteAddr: B, remotePort: 9000 }, 200],
+      ["a", { localAddr: IpAddress.v4(A), localPort: 5000, remoteAddr: IpAddress.v4(B), remotePort: 9000 }, 100],
+      ["a", { localAddr: IpAddress.v4(A), localPort: 5000, remoteAddr: IpAddress.v4(B), remotePort: 9000 }, 200],
     ]);
     const ins = only(events, "udp-in");
     expect(ins.map((e) => [e.host, e.tuple, e.length, e.outcome, e.queuedBytes, e.bufferBytes])).toEqual([
-      ["b", { localAddr: B, localPort: 9000, remoteAddr: A, remotePort: 5000 }, 100, "queued", 0, 4096],
-      ["b", { localAddr: B, localPort: 9000, remoteAddr: A, remotePort: 5000 }, 200, "queued", server.receiveQueueBytes - 200 - 256, 4096],
+      ["b", { localAddr: IpAddress.v4(B), localPort: 9000, remoteAddr: IpAddress.v4(A), remotePort: 5000 }, 100, "queued", 0, 4096],
+      ["b", { localAddr: IpAddress.v4(B), localPort: 9000, remoteAddr: IpAddress.v4(A), remotePort: 5000 }, 200, "queued", server.receiveQueueBytes - 200 - 256, 4096],
     ]);
   });
 
@@ -63,7 +64,7 @@ describe("UDP trace events", () => {
     // 4008 bytes of UDP in pieces of 1480: 1480 + 1480 + 1048.
     expect(frags.map((f) => [f.offset, f.length, f.more])).toEqual([[0, 1480, true], [1480, 1480, true], [2960, 1048, false]]);
     expect(new Set(frags.map((f) => f.id)).size).toBe(1);
-    expect(frags.every((f) => f.host === "a" && f.src === A && f.dst === B && f.protocol === PROTO_UDP)).toBe(true);
+    expect(frags.every((f) => f.host === "a" && f.src.v4Value === A && f.dst.v4Value === B && f.protocol === PROTO_UDP)).toBe(true);
     expect(events.findIndex((e) => e.type === "udp-out")).toBeLessThan(events.indexOf(frags[0]!));
     expect(a.counters.ip.fragCreates).toBe(frags.length);
     expect(only(events, "udp-in").map((e) => [e.length, e.outcome])).toEqual([[4000, "queued"]]);
@@ -78,7 +79,7 @@ describe("UDP trace events", () => {
     net.run();
     expect(only(events, "udp-in")).toEqual([]);
     const icmp = only(events, "icmp-out");
-    expect(icmp.map((e) => [e.host, e.time, e.dst, e.icmpType, e.code])).toEqual([["b", 30_010, A, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY]]);
+    expect(icmp.map((e) => [e.host, e.time, e.dst, e.icmpType, e.code])).toEqual([["b", 30_010, IpAddress.v4(A), ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY]]);
     expect(b.counters.reassembly.timeouts).toBe(1);
   });
 });

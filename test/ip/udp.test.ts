@@ -2,6 +2,7 @@
  * UDP sockets (S33) between two simulated hosts: echo, errors with stable codes, the
  * bounded receive buffer, ICMP port unreachable surfacing as ECONNREFUSED.
  */
+import type { UdpAddress } from "../../src/ip/udp/address.js";
 import { describe, expect, it } from "vitest";
 import { IpError } from "../../src/ip/errors.js";
 import { DATAGRAM_OVERHEAD } from "../../src/ip/udp/receive-queue.js";
@@ -39,7 +40,7 @@ describe("UDP echo", () => {
     const seenByServer: string[] = [];
     server.onWake = (s) => drain(s, seenByServer, true);
     const client = a.udp.open();
-    const replies: Array<{ data: string; address: number; port: number }> = [];
+    const replies: Array<{ data: string; address: UdpAddress; port: number }> = [];
     client.onWake = (s) => {
       for (let m = s.recv(); m !== undefined; m = s.recv()) replies.push({ data: str(m.data), address: m.address, port: m.port });
     };

@@ -1,4 +1,5 @@
 /** Bad arguments and settings get a typed error with a stable code, and change nothing. */
+import { IpAddress, parseIpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { resolveConfig, LINUX_DEFAULTS } from "../../src/tcp/config.js";
 import { Harness, LOCAL_ADDR, REMOTE_ADDR, established } from "./harness.js";
@@ -9,10 +10,14 @@ describe("argument validation", () => {
   it("connect() rejects bad ports and addresses", () => {
     const h = new Harness();
     for (const remotePort of [0, -1, 65536, 1.5, Number.NaN]) {
-      expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, remoteAddr: REMOTE_ADDR, remotePort })).toThrow(invalid);
+      expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort })).toThrow(invalid);
     }
-    expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, remoteAddr: 2 ** 32, remotePort: 80 })).toThrow(invalid);
-    expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR, localPort: 70000, remoteAddr: REMOTE_ADDR, remotePort: 80 })).toThrow(invalid);
+    expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: (2 ** 32) as unknown as IpAddress, remotePort: 80 })).toThrow(invalid);
+    // A number is not an address any more: the engine takes IpAddress only.
+    expect(() => h.host.tcp.connect({ localAddr: LOCAL_ADDR as unknown as IpAddress, remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: 80 })).toThrow(invalid);
+    // Both ends of a connection are of one family.
+    expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: parseIpAddress("fd00::2")!, remotePort: 80 })).toThrow(invalid);
+    expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), localPort: 70000, remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: 80 })).toThrow(invalid);
     expect(h.host.tcp.allConnections()).toHaveLength(0);
   });
 

@@ -4,6 +4,7 @@
  * at the server during a transfer. The connection must neither die nor take in a byte of
  * the attacker's data.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { Endpoint, Transmit } from "../../src/endpoint.js";
 import type { SimRng } from "../../src/sim/index.js";
@@ -63,7 +64,7 @@ describe("blind in-window attacks (RFC 5961)", () => {
       const listener = server.tcp.listen(80);
       let sApp: StreamApp | undefined;
       listener.onConnection = () => (sApp = new StreamApp(listener.accept()!, new Uint8Array(0)));
-      const conn: Connection = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+      const conn: Connection = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
       const up = pattern(2_000_000, 11);
       const cApp = new StreamApp(conn, up);
       net.runUntil(() => conn.state === "ESTABLISHED", 1000);

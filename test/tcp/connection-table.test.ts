@@ -8,15 +8,27 @@ import { describe, expect, it } from "vitest";
 import type { Connection } from "../../src/tcp/connection.js";
 import { ConnectionTable } from "../../src/tcp/connection-table.js";
 import type { FourTuple } from "../../src/trace/events.js";
+import { IpAddress } from "../../src/wire/address.js";
 
-// Few distinct values per field, so that tuples repeat and buckets collide.
-const tupleArb = fc.record({
-  localAddr: fc.constantFrom(0x0a000001, 0xc0a80101, 0xffffffff),
-  localPort: fc.constantFrom(80, 443, 40000, 65535),
-  remoteAddr: fc.constantFrom(0x0a000002, 0x0b000000, 0x80000000),
-  remotePort: fc.integer({ min: 1, max: 40 }),
-});
-const key = (t: FourTuple): string => `${t.localAddr}:${t.localPort}>${t.remoteAddr}:${t.remotePort}`;
+// Few distinct values per field, so that tuples repeat and buckets collide; both families,
+// including IPv6 addresses whose folded words are equal (the exact comparison must tell them apart).
+const v4 = (n: number) => IpAddress.v4(n);
+const v6 = (a: number, b: number) => IpAddress.v6(0xfd000000, 0, a, b);
+const tupleArb = fc.oneof(
+  fc.record({
+    localAddr: fc.constantFrom(v4(0x0a000001), v4(0xc0a80101), v4(0xffffffff)),
+    localPort: fc.constantFrom(80, 443, 40000, 65535),
+    remoteAddr: fc.constantFrom(v4(0x0a000002), v4(0x0b000000), v4(0x80000000)),
+    remotePort: fc.integer({ min: 1, max: 40 }),
+  }),
+  fc.record({
+    localAddr: fc.constantFrom(v6(0, 1), v6(1, 0)),
+    localPort: fc.constantFrom(80, 443),
+    remoteAddr: fc.constantFrom(v6(0, 2), v6(2, 0), v6(0x0a000002, 0)),
+    remotePort: fc.integer({ min: 1, max: 40 }),
+  }),
+);
+const key = (t: FourTuple): string => `${t.localAddr.toString()}:${t.localPort}>${t.remoteAddr.toString()}:${t.remotePort}`;
 
 describe("ConnectionTable", () => {
   it("behaves like an insertion-ordered map of 4-tuples", () => {
@@ -33,7 +45,7 @@ describe("ConnectionTable", () => {
         let burstPort = 1000;
         for (const o of ops) {
           if (o.kind === "add") {
-            const conn = { tuple: o.t } as Connection;
+            const conn = { tuple: o.t } as unknown as Connection;
             table.add(conn);
             const prev = model.get(key(o.t));
             if (prev !== undefined) prev.v = conn;
@@ -47,7 +59,7 @@ describe("ConnectionTable", () => {
             }
           } else if (o.kind === "replace") {
             const e = model.get(key(o.t));
-            const conn = typeof e?.v === "object" ? e.v : ({ tuple: o.t } as Connection);
+            const conn = typeof e?.v === "object" ? e.v : ({ tuple: o.t } as unknown as Connection);
             const replaced = table.replace(conn, o.slot);
             expect(replaced).toBe(typeof e?.v === "object");
             if (replaced) e!.v = o.slot;
@@ -55,7 +67,7 @@ describe("ConnectionTable", () => {
             // Grow past a resize, then remove them all again (shrinking).
             const added: Connection[] = [];
             for (let i = 0; i < o.n; i++) {
-              const conn = { tuple: { localAddr: 1, localPort: 1, remoteAddr: 2, remotePort: burstPort++ } } as Connection;
+              const conn = { tuple: { localAddr: v4(1), localPort: 1, remoteAddr: v4(2), remotePort: burstPort++ } } as unknown as Connection;
               table.add(conn);
               added.push(conn);
             }

@@ -3,6 +3,7 @@
  * a scripted peer, virtual time. `deliver` hands the host one segment from the peer;
  * `expectSent` asserts the exact segments that came out, and that nothing else did.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { expect } from "vitest";
 import { Host } from "../../src/ip/host.js";
 import { SimRng } from "../../src/sim/index.js";
@@ -162,7 +163,7 @@ export function established(tcp: Partial<TcpConfig> = {}): { h: Harness; conn: C
 /** An active connection in SYN_SENT: our SYN left for REMOTE:REMOTE_PORT... from LOCAL:ephemeral. */
 export function synSent(tcp: Partial<TcpConfig> = {}): { h: Harness; conn: Connection; iss: Seq; sent: TcpSegment } {
   const h = new Harness(tcp);
-  const conn = h.host.tcp.connect({ localAddr: LOCAL_ADDR, localPort: LOCAL_PORT, remoteAddr: REMOTE_ADDR, remotePort: REMOTE_PORT });
+  const conn = h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), localPort: LOCAL_PORT, remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: REMOTE_PORT });
   h.settle();
   const sent = h.takeSent();
   return { h, conn, iss: conn.iss, sent: sent[0]! };

@@ -2,6 +2,7 @@
  * Handshake options beyond the MSS (S5): window scaling and timestamps (RFC 7323), SACK
  * (RFC 2018), negotiated only when both SYNs carry them.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, SYN } from "../../src/wire/tcp.js";
@@ -15,7 +16,7 @@ describe("negotiation between two synack hosts", () => {
   it("agrees on window scale 7, timestamps and SACK, like two Linux hosts", () => {
     const { net, client, server } = pair();
     const l = server.tcp.listen(80);
-    const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+    const c = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
     net.runFor(100);
     for (const conn of [c, l.accept()!]) {
       const i = conn.inspect();
@@ -27,7 +28,7 @@ describe("negotiation between two synack hosts", () => {
   it("an option only one side offers is off for both", () => {
     const { net, client, server } = pair({ clientTcp: { sack: false, timestamps: false } });
     const l = server.tcp.listen(80);
-    const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+    const c = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
     net.runFor(100);
     for (const conn of [c, l.accept()!]) {
       const i = conn.inspect();
@@ -40,7 +41,7 @@ describe("negotiation between two synack hosts", () => {
 describe("SYN options on the wire", () => {
   it("our SYN offers MSS, SACK permitted, timestamps (echo 0) and window scale", () => {
     const h = new Harness(ALL);
-    h.host.tcp.connect({ localAddr: LOCAL_ADDR, localPort: LOCAL_PORT, remoteAddr: REMOTE_ADDR, remotePort: REMOTE_PORT });
+    h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), localPort: LOCAL_PORT, remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: REMOTE_PORT });
     h.settle();
     const [syn] = h.takeSent();
     expect(syn!.options.mss).toBe(1460);

@@ -2,6 +2,7 @@
  * Two synack hosts in the simulator, one scenario per seed behaviour (S2-S32): the states
  * each side reaches, and the segments they exchange, with times.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { anyPacket, delayNth, dropAll, dropNth, tcp } from "../../src/sim/index.js";
 import type { LinkConfig } from "../../src/sim/link.js";
@@ -29,7 +30,7 @@ function states(events: TraceEvent[], host: string): string[] {
 function connectPair(opts: Parameters<typeof pair>[0] = {}) {
   const p = pair(opts);
   const listener = p.server.tcp.listen(80);
-  const conn = p.client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+  const conn = p.client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
   return { ...p, listener, conn };
 }
 
@@ -144,8 +145,8 @@ function rawSegment(p: { seq: number; flags: number; srcPort: number; ack?: numb
 describe("S13 simultaneous open", () => {
   it("both sides go SYN_SENT -> SYN_RCVD -> ESTABLISHED", () => {
     const { net, client, server, events } = pair();
-    const a = client.tcp.connect({ localAddr: CLIENT_ADDR, localPort: 5000, remoteAddr: SERVER_ADDR, remotePort: 6000 });
-    const b = server.tcp.connect({ localAddr: SERVER_ADDR, localPort: 6000, remoteAddr: CLIENT_ADDR, remotePort: 5000 });
+    const a = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), localPort: 5000, remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 6000 });
+    const b = server.tcp.connect({ localAddr: IpAddress.v4(SERVER_ADDR), localPort: 6000, remoteAddr: IpAddress.v4(CLIENT_ADDR), remotePort: 5000 });
     net.run({ until: 1000 });
     expect(a.state).toBe("ESTABLISHED");
     expect(b.state).toBe("ESTABLISHED");
@@ -348,7 +349,7 @@ describe("S28 no reuse during TIME_WAIT", () => {
     conn.close();
     net.runFor(1000);
     expect(conn.state).toBe("TIME_WAIT");
-    const again = { localAddr: CLIENT_ADDR, localPort: conn.tuple.localPort, remoteAddr: SERVER_ADDR, remotePort: 80 };
+    const again = { localAddr: IpAddress.v4(CLIENT_ADDR), localPort: conn.tuple.localPort, remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 };
     expect(() => client.tcp.connect(again)).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
     net.runFor(60_000);
     expect(client.tcp.connect(again).state).toBe("SYN_SENT");
@@ -375,7 +376,7 @@ describe("S30/S31 orphans and segments for nothing", () => {
 describe("S32 errors surface with their codes", () => {
   it("connect to a port nobody listens on fails with ECONNREFUSED", () => {
     const { net, client, events } = pair();
-    const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 9 });
+    const c = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 9 });
     net.run({ until: 1000 });
     expect(c.error?.code).toBe("ECONNREFUSED");
     expect(segmentsOut(events).map((o) => `${o.host} ${o.flags}`)).toEqual(["client SYN", "server RST,ACK"]);
@@ -401,7 +402,7 @@ describe("TIME_WAIT table limit (tcp_max_tw_buckets)", () => {
   it("past the limit a closing connection sends its last ACK and skips TIME_WAIT", () => {
     const { net, client, server } = pair({ clientTcp: { maxTimeWait: 2 } });
     server.tcp.listen(80);
-    const conns = [0, 1, 2].map(() => client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 }));
+    const conns = [0, 1, 2].map(() => client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 }));
     net.runFor(100);
     for (const s of server.tcp.allConnections()) {
       s.onWake = () => {

@@ -1,3 +1,4 @@
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { pair, SERVER_ADDR, CLIENT_ADDR } from "./fixtures.js";
 import { flagNames } from "../../src/wire/tcp.js";
@@ -6,7 +7,7 @@ describe("smoke", () => {
   it("handshake, data both ways, close", () => {
     const { net, client, server, events } = pair();
     const listener = server.tcp.listen(80);
-    const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+    const c = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT_ADDR), remoteAddr: IpAddress.v4(SERVER_ADDR), remotePort: 80 });
     net.runUntil(() => c.state === "ESTABLISHED", 5000);
     net.runFor(100);
     const s = listener.accept()!;

@@ -6,9 +6,10 @@
  *
  * 1,000 seeds by default (a few seconds); SOAK_SEEDS=N runs more; SOAK_SEED=N replays one.
  */
+import type { IpFamily } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { SimRng } from "../../src/sim/index.js";
-import { pair, CLIENT_ADDR, SERVER_ADDR } from "./fixtures.js";
+import { pair, PAIR_ADDRESSES } from "./fixtures.js";
 import { StreamApp, pattern, equalBytes } from "./app.js";
 
 const SEEDS = Number(process.env.SOAK_SEEDS ?? 1000);
@@ -18,7 +19,7 @@ function isPrefix(got: Uint8Array, full: Uint8Array): boolean {
   return got.length <= full.length && equalBytes(got, full.subarray(0, got.length));
 }
 
-export function soakOne(seed: number): string | undefined {
+export function soakOne(seed: number, family: IpFamily = 4): string | undefined {
   const r = new SimRng(seed * 7919 + 1);
   const link = {
     delay: r.int(0, 50),
@@ -33,7 +34,7 @@ export function soakOne(seed: number): string | undefined {
   // waiting in FIN_WAIT_2 forever, as a real application would arrange.
   // Loss detection and D-SACK switched at random (issue 12): RACK-TLP or duplicate ACKs.
   const tcp = { keepAliveIdle: 30_000, keepAliveInterval: 5_000, keepAliveProbes: 4, rack: r.chance(0.7), tlp: r.chance(0.7), dsack: r.chance(0.7) };
-  const { net, client, server } = pair({ seed, link, record: false, tcp });
+  const { net, client, server } = pair({ seed, link, record: false, tcp, family });
   const closeOnEof = r.chance(0.5);
   const up = pattern(r.int(0, 200_000), seed);
   const down = pattern(r.int(0, 200_000), seed + 1);
@@ -45,10 +46,10 @@ export function soakOne(seed: number): string | undefined {
     c.setKeepAlive(true, net.now);
     serverApp = new StreamApp(c, down, { closeOnEof });
   };
-  const conn = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+  const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[family].client, remoteAddr: PAIR_ADDRESSES[family].server, remotePort: 80 });
   conn.setKeepAlive(true, net.now);
   const clientApp = new StreamApp(conn, up, { closeOnEof });
-  const where = `seed ${seed} link ${JSON.stringify(link)} up ${up.length} down ${down.length}`;
+  const where = `IPv${family} seed ${seed} link ${JSON.stringify(link)} up ${up.length} down ${down.length}`;
   let res;
   try {
     res = net.run({ until: 3_600_000, maxEvents: 2_000_000 });
@@ -83,12 +84,12 @@ export function soakOne(seed: number): string | undefined {
   return undefined;
 }
 
-describe("soak: random streams both ways under random impairment", () => {
+describe.each([4, 6] as const)("soak over IPv%i: random streams both ways under random impairment", (family) => {
   it(`${ONLY !== undefined ? `seed ${ONLY}` : `${SEEDS} seeds`} arrive exact and close cleanly`, () => {
     const failures: string[] = [];
     const seeds = ONLY !== undefined ? [ONLY] : Array.from({ length: SEEDS }, (_, i) => i + 1);
     for (const seed of seeds) {
-      const f = soakOne(seed);
+      const f = soakOne(seed, family);
       if (f !== undefined) failures.push(f);
       if (failures.length >= 5) break;
     }

@@ -2,6 +2,7 @@
  * Segment-level tests, one describe per TCP state: exact segments in, exact segments out,
  * and nothing else. Window scaling is off in the harness so window fields are literal.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN } from "../../src/wire/tcp.js";
@@ -746,7 +747,7 @@ describe("TIME_WAIT", () => {
 
   it("connect() never picks an ephemeral port whose 4-tuple is in TIME_WAIT (S28)", () => {
     const h = new Harness({ ephemeralPorts: [40000, 40001] });
-    const to = { localAddr: LOCAL_ADDR, remoteAddr: REMOTE_ADDR, remotePort: 443 };
+    const to = { localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: 443 };
     const first = h.host.tcp.connect(to);
     h.settle();
     const peer = { addr: REMOTE_ADDR, port: 443, toPort: first.tuple.localPort };

@@ -6,9 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { SimRng } from "../../src/sim/rng.js";
 import { COOKIE_MSS_TABLE, SynCookies } from "../../src/tcp/syn-cookies.js";
+import { IpAddress } from "../../src/wire/address.js";
 import { seq } from "../../src/wire/seq.js";
 
-const tuple = { localAddr: 0x0a000002, localPort: 80, remoteAddr: 0x0a000001, remotePort: 40000 };
+const tuple = { localAddr: IpAddress.v4(0x0a000002), localPort: 80, remoteAddr: IpAddress.v4(0x0a000001), remotePort: 40000 };
 const clientIsn = seq(123456789);
 const MINUTE = 60_000;
 

@@ -5,6 +5,7 @@
  * ACKs, Linux's tcp_rfc1337=0). states.test.ts checks the behaviour through the connection
  * object; these tests check that a record, not the connection, is what answers.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, FIN, RST, SYN } from "../../src/wire/tcp.js";
@@ -109,7 +110,7 @@ describe("compact TIME_WAIT record", () => {
     const h = new Harness({ ephemeralPorts: [40000, 40099] });
     const conns: { c: ReturnType<typeof h.host.tcp.connect>; peer: { addr: number; port: number; toPort: number }; enteredAt: number }[] = [];
     for (let i = 0; i < 20; i++) {
-      const c = h.host.tcp.connect({ localAddr: 0xc0a80101, remoteAddr: 0xc0a80102, remotePort: 443 });
+      const c = h.host.tcp.connect({ localAddr: IpAddress.v4(0xc0a80101), remoteAddr: IpAddress.v4(0xc0a80102), remotePort: 443 });
       h.settle();
       const peer = { addr: 0xc0a80102, port: 443, toPort: c.tuple.localPort };
       h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(c.iss, 1) }, peer);

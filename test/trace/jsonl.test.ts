@@ -1,10 +1,11 @@
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { TraceEvent } from "../../src/trace/events.js";
 import { eventJson, eventJsonLine } from "../../src/trace/jsonl.js";
 import { seq } from "../../src/wire/seq.js";
 import { ACK, SYN } from "../../src/wire/tcp.js";
 
-const tuple = { localAddr: 0x0a000001, localPort: 40000, remoteAddr: 0x0a000002, remotePort: 80 };
+const tuple = { localAddr: IpAddress.v4(0x0a000001), localPort: 40000, remoteAddr: IpAddress.v4(0x0a000002), remotePort: 80 };
 
 describe("JSON lines", () => {
   const out: TraceEvent = {

@@ -2,6 +2,7 @@
  * The narration renderer on small hand-made event streams: arrows and their fates, state
  * cells, notes, the knowledge line, focus summaries, collapsing and colour.
  */
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import type { FourTuple, TraceEvent } from "../../src/trace/events.js";
 import { narrate } from "../../src/trace/narrate/index.js";
@@ -9,8 +10,8 @@ import { ansiStyle } from "../../src/trace/style.js";
 import { seq } from "../../src/wire/seq.js";
 import { ACK, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 
-const C = 0x0a000001;
-const S = 0x0a000002;
+const C = IpAddress.v4(0x0a000001);
+const S = IpAddress.v4(0x0a000002);
 const hosts = [
   { name: "client", address: C },
   { name: "server", address: S },
@@ -92,10 +93,10 @@ describe("narration", () => {
   });
 
   it("summarises traffic outside the focus instead of drawing it", () => {
-    const attacker = { localAddr: 0xc6120001, localPort: 1234, remoteAddr: S, remotePort: 80 };
+    const attacker = { localAddr: IpAddress.v4(0xc6120001), localPort: 1234, remoteAddr: S, remotePort: 80 };
     const events: TraceEvent[] = [
       ...Array.from({ length: 5 }, (_, i): TraceEvent => ({ type: "segment-out", time: i, host: "attacker", tuple: attacker, segment: syn, retransmit: false })),
-      { type: "drop", time: 4, host: "server", reason: "syn-queue-full", tuple: { localAddr: S, localPort: 80, remoteAddr: 0xc6120001, remotePort: 1234 }, segment: syn },
+      { type: "drop", time: 4, host: "server", reason: "syn-queue-full", tuple: { localAddr: S, localPort: 80, remoteAddr: IpAddress.v4(0xc6120001), remotePort: 1234 }, segment: syn },
       ...handshake.slice(1),
     ];
     const text = narrate(events, { hosts, focus: ["client", "server"] }).join("\n");

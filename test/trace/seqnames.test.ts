@@ -1,9 +1,10 @@
+import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { SeqNames } from "../../src/trace/seqnames.js";
 import { seq } from "../../src/wire/seq.js";
 
-const A = 0x0a000001;
-const B = 0x0a000002;
+const A = IpAddress.v4(0x0a000001);
+const B = IpAddress.v4(0x0a000002);
 
 describe("SeqNames", () => {
   const names = () => {
@@ -40,10 +41,10 @@ describe("SeqNames", () => {
 
   it("uses further letters, then h<n>, for more hosts", () => {
     const n = new SeqNames("relative", ["a", "b", "c", "d", "e"]);
-    n.addIsn("c", 3, 1, 4, 1, seq(7));
-    n.addIsn("e", 5, 1, 4, 1, seq(7));
-    expect(n.name(seq(8), 3, 1, 4, 1)).toBe("z+1");
-    expect(n.name(seq(8), 5, 1, 4, 1)).toBe("h5+1");
+    n.addIsn("c", IpAddress.v4(3), 1, IpAddress.v4(4), 1, seq(7));
+    n.addIsn("e", IpAddress.v4(5), 1, IpAddress.v4(4), 1, seq(7));
+    expect(n.name(seq(8), IpAddress.v4(3), 1, IpAddress.v4(4), 1)).toBe("z+1");
+    expect(n.name(seq(8), IpAddress.v4(5), 1, IpAddress.v4(4), 1)).toBe("h5+1");
   });
 
   it("prints raw numbers in absolute mode", () => {

@@ -23,7 +23,7 @@ import {
 } from "../../src/wire/tcp.js";
 import { expectOk, FILL, filled, hex, pseudoBytes, refChecksum, toHex, u16 } from "./helpers.js";
 
-const PSEUDO: PseudoHeader = { src: 0x0a000001, dst: 0x0a000002 };
+const PSEUDO = { src: 0x0a000001, dst: 0x0a000002 } satisfies PseudoHeader;
 
 /** A TCP header (ports 1234 -> 80, seq 1, ack 2, ACK, window 1000) with the given option bytes and payload. */
 function segment(optionHex: string, opts: { flags?: number; payload?: string; dataOffset?: number } = {}): Uint8Array {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { PROTO_UDP } from "../../src/wire/ipv4.js";
+import { parseIpAddress } from "../../src/wire/address.js";
 import type { PseudoHeader } from "../../src/wire/tcp.js";
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH, udpLength, type UdpDatagram } from "../../src/wire/udp.js";
 import { expectOk, FILL, filled, hex, pseudoBytes, refChecksum, toHex, u16 } from "./helpers.js";
@@ -9,7 +10,7 @@ import { expectOk, FILL, filled, hex, pseudoBytes, refChecksum, toHex, u16 } fro
  * Golden bytes: a DNS query for example.com A, 192.168.1.23:40000 -> 8.8.8.8:53. The
  * checksum was computed outside the project and is re-derived below with the reference sum.
  */
-const PSEUDO: PseudoHeader = { src: 0xc0a80117, dst: 0x08080808 };
+const PSEUDO = { src: 0xc0a80117, dst: 0x08080808 } satisfies PseudoHeader;
 const DNS_QUERY = hex(`
   9c 40 00 35  00 25 16 24
   ab cd 01 00  00 01 00 00  00 00 00 00  07 65 78 61  6d 70 6c 65  03 63 6f 6d  00 00 01 00  01
@@ -48,6 +49,21 @@ describe("parseUdp", () => {
     expect(reason(bad, PSEUDO)).toBe("bad-checksum");
     expect(reason(DNS_QUERY, { src: PSEUDO.src, dst: PSEUDO.dst ^ 1 })).toBe("bad-checksum");
     expect(parseUdp(bad, null).ok).toBe(true);
+  });
+
+  it("over IPv6 a zero checksum is invalid and the datagram is dropped (RFC 8200 8.1); a computed one checks", () => {
+    const p6 = { src: parseIpAddress("fd00::1")!, dst: parseIpAddress("fd00::2")! };
+    const buf = new Uint8Array(37);
+    emitUdp(DNS_DATAGRAM, buf, 0, p6);
+    expect(parseUdp(buf, p6)).toEqual({ ok: true, value: DNS_DATAGRAM });
+    // The IPv6 pseudo-header differs from the IPv4 one: the IPv4 checksum does not verify.
+    expect(reason(DNS_QUERY, p6)).toBe("bad-checksum");
+    const none = buf.slice();
+    none[6] = 0;
+    none[7] = 0;
+    expect(reason(none, p6)).toBe("bad-checksum");
+    // The same zero over IPv4 (an IpAddress of family 4) means "no checksum".
+    expect(reason(none, { src: parseIpAddress("10.0.0.1")!, dst: parseIpAddress("10.0.0.2")! })).toBeUndefined();
   });
 
   it("accepts a zero checksum as 'none computed' (IPv4)", () => {

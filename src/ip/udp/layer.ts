@@ -10,16 +10,19 @@
  *
  * Counters are the Linux `Udp:` MIB rows of /proc/net/snmp.
  */
+import { IpAddress } from "../../wire/address.js";
 import type { Millis, Rng } from "../../env.js";
 import type { TraceSink, UdpOutcome } from "../../trace/events.js";
 import { formatIpv4Address, PROTO_UDP } from "../../wire/ipv4.js";
+import { formatEndpoint } from "../../trace/format.js";
+import { isWildcard, reported, udpIp, udpKey, type UdpAddress } from "./address.js";
 import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, type IcmpQuote } from "../../wire/icmp.js";
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from "../../wire/udp.js";
 import type { InboundDatagram } from "../datagram.js";
 import type { DropRecorder } from "../drops.js";
 import { ConnectionRefusedError, IcmpReportedError, PortInUseError, AddressNotAvailableError } from "../errors.js";
 import { icmpErrorMeaning, reportedOnConnectedSocket } from "../icmp-errors.js";
-import type { Ipv4Output } from "../output.js";
+import type { IpOutput } from "../output.js";
 import type { RouteChoice, RoutingTable } from "../routing.js";
 import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
 
@@ -50,7 +53,7 @@ export interface UdpStats {
 
 export interface UdpLayerOptions {
   routing: RoutingTable;
-  output: Ipv4Output;
+  output: IpOutput;
   drops: DropRecorder;
   /** Picks where the ephemeral port search starts. */
   rng: Rng;
@@ -113,7 +116,8 @@ export class UdpLayer {
 
   /** An arrived datagram with protocol 17. The host answers "no-port" with ICMP. */
   receive(now: Millis, d: InboundDatagram): UdpReceiveResult {
-    const { src, dst } = d.header;
+    const { src, dst } = d;
+    // RFC 768 / RFC 8200 8.1: the family's pseudo-header; over IPv6 a zero checksum is invalid.
     const parsed = parseUdp(d.payload, { src, dst });
     if (!parsed.ok) {
       this.stats.inErrors++;
@@ -130,12 +134,12 @@ export class UdpLayer {
     if (socket === undefined) {
       this.traceIn(now, src, srcPort, dst, dstPort, payload.length, "no-port", 0, 0);
       this.stats.noPorts++;
-      this.opts.drops.drop(now, "no-port", () => `UDP ${formatIpv4Address(src)}:${srcPort} -> ${formatIpv4Address(dst)}:${dstPort}: no socket`);
+      this.opts.drops.drop(now, "no-port", () => `UDP ${formatEndpoint(src, srcPort)} -> ${formatEndpoint(dst, dstPort)}: no socket`);
       return "no-port";
     }
     const before = socket.receiveQueueBytes;
     // Copied: the driver may reuse the packet buffer once receive returns.
-    const queued = socket.deliver({ data: payload.slice(), address: src, port: srcPort, localAddress: dst });
+    const queued = socket.deliver({ data: payload.slice(), address: reported(src), port: srcPort, localAddress: reported(dst) });
     this.traceIn(now, src, srcPort, dst, dstPort, payload.length, queued ? "queued" : "rcvbuf-full", before, socket.receiveBufferSize);
     if (!queued) {
       this.stats.rcvbufErrors++;
@@ -162,7 +166,7 @@ export class UdpLayer {
     const peer = socket?.remote;
     if (
       socket === undefined || meaning === undefined || peer === undefined ||
-      peer.address !== quote.dst || peer.port !== remotePort ||
+      udpKey(peer.address) !== quote.dst || peer.port !== remotePort ||
       !reportedOnConnectedSocket(type, code, socket.pmtuDiscovery === "dont")
     ) {
       this.stats.icmpErrorsIgnored++;
@@ -208,7 +212,7 @@ export class UdpLayer {
   // -----------------------------------------------------------------------------------------
   // Internals
 
-  private traceIn(now: Millis, src: number, srcPort: number, dst: number, dstPort: number, length: number, outcome: UdpOutcome, queuedBytes: number, bufferBytes: number): void {
+  private traceIn(now: Millis, src: IpAddress, srcPort: number, dst: IpAddress, dstPort: number, length: number, outcome: UdpOutcome, queuedBytes: number, bufferBytes: number): void {
     const trace = this.opts.trace;
     if (!trace?.enabled) return;
     const tuple = { localAddr: dst, localPort: dstPort, remoteAddr: src, remotePort: srcPort };
@@ -221,16 +225,17 @@ export class UdpLayer {
     // Before output, so the packet's (or its fragments') events follow it.
     if (trace?.enabled) {
       const route = this.opts.routing.lookup(d.dst);
-      const localAddr = d.src !== 0 ? d.src : route.ok ? route.value.source : 0;
-      trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr, localPort: d.srcPort, remoteAddr: d.dst, remotePort: d.dstPort }, length: d.data.length });
+      const localAddr = !isWildcard(d.src) ? udpIp(d.src) : route.ok ? route.value.source : udpIp(0);
+      trace.emit({ type: "udp-out", time: now, host: this.opts.hostName ?? "", tuple: { localAddr, localPort: d.srcPort, remoteAddr: udpIp(d.dst), remotePort: d.dstPort }, length: d.data.length });
     }
+    const dst = udpIp(d.dst);
     const result = this.opts.output.send(now, {
-      dst: d.dst,
-      ...(d.src !== 0 ? { src: d.src } : {}),
+      dst,
+      ...(!isWildcard(d.src) ? { src: udpIp(d.src) } : {}),
       protocol: PROTO_UDP,
       payloadLength: length,
       writePayload: (buf, offset, src) => {
-        emitUdp({ srcPort: d.srcPort, dstPort: d.dstPort, payload: d.data }, buf, offset, { src, dst: d.dst });
+        emitUdp({ srcPort: d.srcPort, dstPort: d.dstPort, payload: d.data }, buf, offset, { src, dst });
       },
       policy: d.socket.pmtuDiscovery,
       ...(d.socket.ttl !== undefined ? { ttl: d.socket.ttl } : {}),
@@ -243,34 +248,34 @@ export class UdpLayer {
   }
 
   /** The socket that takes a datagram: exact local address first, then 0.0.0.0. */
-  private lookup(src: number, srcPort: number, dst: number, dstPort: number): UdpSocket | undefined {
+  private lookup(src: IpAddress, srcPort: number, dst: IpAddress, dstPort: number): UdpSocket | undefined {
     const list = this.byPort.get(dstPort);
     if (list === undefined) return undefined;
     let wildcard: UdpSocket | undefined;
     for (const s of list) {
       if (!s.accepts(src, srcPort, dst)) continue;
-      if (s.localAddress === dst) return s;
+      if (udpKey(s.localAddress) === dst.key) return s;
       wildcard ??= s;
     }
     return wildcard;
   }
 
   /** The socket that sent from localAddr:localPort. */
-  private lookupOwn(localAddr: number, localPort: number): UdpSocket | undefined {
+  private lookupOwn(localAddr: UdpAddress, localPort: number): UdpSocket | undefined {
     const list = this.byPort.get(localPort);
     if (list === undefined) return undefined;
-    return list.find((s) => s.localAddress === localAddr) ?? list.find((s) => s.localAddress === 0);
+    return list.find((s) => udpKey(s.localAddress) === udpKey(localAddr)) ?? list.find((s) => isWildcard(s.localAddress));
   }
 
-  private claim(socket: UdpSocket, address: number, port: number): number {
-    if (address !== 0 && !this.opts.routing.isLocal(address)) {
-      throw new AddressNotAvailableError(address, `${formatIpv4Address(address)} is not an address of this host`);
+  private claim(socket: UdpSocket, address: UdpAddress, port: number): number {
+    if (!isWildcard(address) && !this.opts.routing.isLocal(address)) {
+      throw new AddressNotAvailableError(address, `${udpIp(address).toString()} is not an address of this host`);
     }
     const chosen = port !== 0 ? port : this.pickEphemeral(address);
     const list = this.byPort.get(chosen) ?? [];
     // Without SO_REUSEADDR two sockets conflict when either takes every address or both take the same one.
-    if (list.some((s) => s.localAddress === 0 || address === 0 || s.localAddress === address)) {
-      throw new PortInUseError(chosen, `UDP port ${chosen} on ${formatIpv4Address(address)} is in use`);
+    if (list.some((s) => conflicts(s.localAddress, address))) {
+      throw new PortInUseError(chosen, `UDP port ${chosen} on ${udpIp(address).toString()} is in use`);
     }
     list.push(socket);
     this.byPort.set(chosen, list);
@@ -288,16 +293,21 @@ export class UdpLayer {
   }
 
   /** Linux-style: walk the range from a rotating start, take the first free port. */
-  private pickEphemeral(address: number): number {
+  private pickEphemeral(address: UdpAddress): number {
     const span = UDP_EPHEMERAL_HIGH - UDP_EPHEMERAL_LOW + 1;
     for (let i = 0; i < span; i++) {
       const port = UDP_EPHEMERAL_LOW + ((this.nextEphemeral - UDP_EPHEMERAL_LOW + i) % span);
       const list = this.byPort.get(port);
-      if (list === undefined || !list.some((s) => s.localAddress === 0 || address === 0 || s.localAddress === address)) {
+      if (list === undefined || !list.some((s) => conflicts(s.localAddress, address))) {
         this.nextEphemeral = port + 1 > UDP_EPHEMERAL_HIGH ? UDP_EPHEMERAL_LOW : port + 1;
         return port;
       }
     }
     throw new PortInUseError(0, `no ephemeral UDP port free in ${UDP_EPHEMERAL_LOW}-${UDP_EPHEMERAL_HIGH}`);
   }
+}
+
+/** Without SO_REUSEADDR two sockets conflict when either takes every address or both take the same one. */
+function conflicts(a: UdpAddress, b: UdpAddress): boolean {
+  return isWildcard(a) || isWildcard(b) || udpKey(a) === udpKey(b);
 }

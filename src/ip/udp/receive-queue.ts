@@ -10,6 +10,7 @@
  */
 
 /** Bytes charged per queued datagram on top of its data. */
+import type { UdpAddress } from "./address.js";
 export const DATAGRAM_OVERHEAD = 256;
 
 /** Linux net.core.rmem_default. */
@@ -17,11 +18,11 @@ export const DEFAULT_RECEIVE_BUFFER = 212_992;
 
 export interface UdpMessage {
   data: Uint8Array;
-  /** Sender's address and port. */
-  address: number;
+  /** Sender's address and port: an IPv4 uint32 as before, an IpAddress for IPv6. */
+  address: UdpAddress;
   port: number;
   /** The local address the datagram was sent to (what IP_PKTINFO reports). */
-  localAddress: number;
+  localAddress: UdpAddress;
 }
 
 export class ReceiveQueue {

@@ -19,6 +19,9 @@
  *     send buffer (EAGAIN).
  */
 import { formatIpv4Address } from "../../wire/ipv4.js";
+import { IpAddress } from "../../wire/address.js";
+import { formatEndpoint } from "../../trace/format.js";
+import { isWildcard, reported, udpIp, udpKey, type UdpAddress } from "./address.js";
 import { UDP_HEADER_LENGTH } from "../../wire/udp.js";
 import {
   DestinationRequiredError,
@@ -51,7 +54,8 @@ export interface UdpSocketOptions {
 }
 
 export interface UdpEndpoint {
-  address: number;
+  /** An IPv4 uint32 or an IpAddress of either family. */
+  address: UdpAddress;
   port: number;
 }
 
@@ -70,9 +74,9 @@ export interface UdpSocketStats {
 export interface PendingDatagram {
   socket: UdpSocket;
   /** Source address: the socket's bound address, or 0 to let the route choose. */
-  src: number;
+  src: UdpAddress;
   srcPort: number;
-  dst: number;
+  dst: UdpAddress;
   dstPort: number;
   data: Uint8Array;
 }
@@ -80,10 +84,10 @@ export interface PendingDatagram {
 /** What a socket needs from the UDP layer that owns it. */
 export interface UdpSocketContext {
   /** Claims `port` (0: an ephemeral one) on `address` (0: every address); returns the port. */
-  bind(socket: UdpSocket, address: number, port: number): number;
+  bind(socket: UdpSocket, address: UdpAddress, port: number): number;
   release(socket: UdpSocket): void;
   /** The route to `destination`; throws ENETUNREACH / EHOSTUNREACH. */
-  route(destination: number): RouteChoice;
+  route(destination: UdpAddress): RouteChoice;
   /** The socket queued output: the host must poll. */
   queued(socket: UdpSocket): void;
   /** A send was refused with EAGAIN (counted host-wide). */
@@ -101,7 +105,7 @@ export class UdpSocket {
   private readonly rx: ReceiveQueue;
   private readonly tx: SendQueue<PendingDatagram>;
   private socketState: UdpSocketState = "open";
-  private address = 0;
+  private address: UdpAddress = 0;
   private port: number | undefined = undefined;
   private peer: UdpEndpoint | undefined = undefined;
   private error: IpError | undefined = undefined;
@@ -122,8 +126,8 @@ export class UdpSocket {
     return this.socketState;
   }
 
-  /** The bound address; 0 means every local address. */
-  get localAddress(): number {
+  /** The bound address; 0 (or ::) means every local address. */
+  get localAddress(): UdpAddress {
     return this.address;
   }
 
@@ -159,12 +163,13 @@ export class UdpSocket {
   }
 
   /** Binds to `port` (0: ephemeral, 32768-60999) on `address` (0: every local address). */
-  bind(port = 0, address = 0): this {
+  bind(port = 0, address: UdpAddress = 0): this {
     this.checkOpen();
     if (this.socketState === "bound") throw new InvalidArgumentError("socket is already bound");
     checkPort(port, "port");
-    this.port = this.ctx.bind(this, address >>> 0, port);
-    this.address = address >>> 0;
+    const a = typeof address === "number" ? address >>> 0 : address;
+    this.port = this.ctx.bind(this, a, port);
+    this.address = a;
     this.socketState = "bound";
     return this;
   }
@@ -173,14 +178,14 @@ export class UdpSocket {
    * Sets the default destination and accepts datagrams only from it. Binds an ephemeral
    * port first if needed and fixes the source address by route, as Linux does.
    */
-  connect(address: number, port: number): void {
+  connect(address: UdpAddress, port: number): void {
     this.checkOpen();
     checkDestination(address, port);
     const route = this.ctx.route(address);
     if (this.socketState !== "bound") this.bind(0, 0);
-    // ip4_datagram_connect: an unbound source address becomes the route's.
-    if (this.address === 0) this.address = route.source;
-    this.peer = { address: address >>> 0, port };
+    // ip4_datagram_connect (ip6_datagram_connect alike): an unbound source address becomes the route's.
+    if (isWildcard(this.address)) this.address = reported(route.source);
+    this.peer = { address: typeof address === "number" ? address >>> 0 : address, port };
   }
 
   /** Forgets the connected peer (connect with AF_UNSPEC). The source address stays. */
@@ -202,9 +207,10 @@ export class UdpSocket {
     if (dest === undefined) throw new DestinationRequiredError("send() on an unconnected socket needs a destination");
     checkDestination(dest.address, dest.port);
     const route = this.ctx.route(dest.address);
-    const packetLength = 20 + UDP_HEADER_LENGTH + data.length;
+    const ipHeader = udpIp(dest.address).family === 6 ? 40 : 20;
+    const packetLength = ipHeader + UDP_HEADER_LENGTH + data.length;
     if (this.pmtuDiscovery === "do" && packetLength > route.iface.mtu) {
-      throw new MessageTooLongError(data.length, route.iface.mtu - 20 - UDP_HEADER_LENGTH, `${packetLength}-byte packet exceeds MTU ${route.iface.mtu} and pmtuDiscovery is "do"`);
+      throw new MessageTooLongError(data.length, route.iface.mtu - ipHeader - UDP_HEADER_LENGTH, `${packetLength}-byte packet exceeds MTU ${route.iface.mtu} and pmtuDiscovery is "do"`);
     }
     if (this.tx.full) {
       this.stats.sendBufferFull++;
@@ -214,7 +220,7 @@ export class UdpSocket {
     }
     if (this.socketState !== "bound") this.bind(0, 0);
     // Copied: the application may reuse its buffer as soon as send() returns.
-    this.tx.push({ socket: this, src: this.address, srcPort: this.port!, dst: dest.address >>> 0, dstPort: dest.port, data: data.slice() }, data.length);
+    this.tx.push({ socket: this, src: this.address, srcPort: this.port!, dst: typeof dest.address === "number" ? dest.address >>> 0 : dest.address, dstPort: dest.port, data: data.slice() }, data.length);
     this.ctx.queued(this);
   }
 
@@ -244,7 +250,7 @@ export class UdpSocket {
 
   /** A read-only snapshot for tables and tests. */
   inspect(): {
-    state: UdpSocketState; localAddress: number; localPort: number | undefined; remote: UdpEndpoint | undefined;
+    state: UdpSocketState; localAddress: UdpAddress; localPort: number | undefined; remote: UdpEndpoint | undefined;
     receiveQueueBytes: number; receiveQueueLength: number; sendQueueBytes: number; stats: UdpSocketStats;
   } {
     return {
@@ -257,10 +263,10 @@ export class UdpSocket {
   // Layer side: called by the UDP layer during packet and timer processing.
 
   /** Would this socket accept a datagram from src:srcPort to dst? (binding and peer filter) */
-  accepts(src: number, srcPort: number, dst: number): boolean {
+  accepts(src: IpAddress, srcPort: number, dst: IpAddress): boolean {
     if (this.socketState !== "bound") return false;
-    if (this.address !== 0 && this.address !== dst) return false;
-    return this.peer === undefined || (this.peer.address === src && this.peer.port === srcPort);
+    if (!isWildcard(this.address) && udpKey(this.address) !== dst.key) return false;
+    return this.peer === undefined || (udpKey(this.peer.address) === src.key && this.peer.port === srcPort);
   }
 
   /** Queues an arrived datagram; false when the receive buffer is full (counted). */
@@ -288,8 +294,8 @@ export class UdpSocket {
   }
 
   describe(): string {
-    const local = `${formatIpv4Address(this.address)}:${this.port ?? "*"}`;
-    return this.peer === undefined ? local : `${local}->${formatIpv4Address(this.peer.address)}:${this.peer.port}`;
+    const local = `${udpIp(this.address).toString()}:${this.port ?? "*"}`;
+    return this.peer === undefined ? local : `${local}->${formatEndpoint(udpIp(this.peer.address), this.peer.port)}`;
   }
 
   private checkOpen(): void {
@@ -305,10 +311,15 @@ function checkPort(port: number, what: string): void {
  * Unicast destinations only: port 0 is refused as Linux does (EINVAL), and so are 0.0.0.0,
  * multicast and broadcast, which synack does not support.
  */
-function checkDestination(address: number, port: number): void {
+function checkDestination(address: UdpAddress, port: number): void {
   checkPort(port, "destination port");
   if (port === 0) throw new InvalidArgumentError("destination port 0");
-  if (!(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) throw new InvalidArgumentError(`destination must be a uint32 address, got ${address}`);
-  const first = address >>> 24;
-  if (address === 0 || first >= 224) throw new InvalidArgumentError(`destination ${formatIpv4Address(address)}: only unicast destinations are supported`);
+  if (typeof address === "number") {
+    if (!(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) throw new InvalidArgumentError(`destination must be a uint32 address or an IpAddress, got ${address}`);
+    const first = address >>> 24;
+    if (address === 0 || first >= 224) throw new InvalidArgumentError(`destination ${formatIpv4Address(address)}: only unicast destinations are supported`);
+    return;
+  }
+  if (!(address instanceof IpAddress)) throw new InvalidArgumentError(`destination must be a uint32 address or an IpAddress, got ${String(address)}`);
+  if (address.isUnspecified || address.isMulticast || address.kind === "broadcast") throw new InvalidArgumentError(`destination ${address.toString()}: only unicast destinations are supported`);
 }

@@ -12,7 +12,7 @@
  * headers limited to 64 KiB.
  */
 import { createHash, type Hash } from "node:crypto";
-import { parseIpv4Address } from "../../wire/ipv4.js";
+import { parseIpAddress } from "../../wire/address.js";
 import type { Listener } from "../../tcp/listener.js";
 import type { LiveSocket, LiveStack } from "./live.js";
 import { fillPattern } from "./pattern.js";
@@ -380,12 +380,13 @@ export class HttpClientError extends Error {
   }
 }
 
-/** Fetches `url` (http://IPv4[:port]/path) through synack and hashes the body. */
+/** Fetches `url` (http://IPv4[:port]/path or http://[IPv6][:port]/path) through synack and hashes the body. */
 export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
   const u = new URL(url);
   if (u.protocol !== "http:") return Promise.reject(new HttpClientError(`only http:// URLs are supported, got ${u.protocol}`));
-  const addr = parseIpv4Address(u.hostname);
-  if (addr === undefined) return Promise.reject(new HttpClientError(`the host must be an IPv4 address (synack has no resolver), got ${u.hostname}`));
+  // URL keeps an IPv6 literal in brackets (RFC 3986 3.2.2).
+  const addr = parseIpAddress(u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname);
+  if (addr === undefined) return Promise.reject(new HttpClientError(`the host must be an IP address literal (synack has no resolver here), got ${u.hostname}`));
   const port = u.port === "" ? 80 : Number(u.port);
   const method = opts.method ?? (opts.body !== undefined ? "POST" : "GET");
   const start = performance.now();

@@ -8,6 +8,8 @@
  * LiveSockets, which talk to the engine's Connection directly (no stream machinery on the
  * bulk-transfer path).
  */
+import { IpAddress } from "../../wire/address.js";
+import type { InterfaceConfig } from "../../ip/routing.js";
 import { performance } from "node:perf_hooks";
 import type { Millis } from "../../env.js";
 import type { Host } from "../../ip/host.js";
@@ -67,8 +69,10 @@ export class TappedLink implements PacketLink {
 
 export interface LiveStackOptions {
   link: PacketLink;
-  /** synack's own IPv4 address (uint32). */
-  address: number;
+  /** synack's own address (the primary one, with `interfaces`). */
+  address: number | IpAddress;
+  /** Every address with its prefix, for a dual-stack device (see NodeStack). */
+  interfaces?: InterfaceConfig[];
   name?: string;
   /** Largest IP packet synack sends (default: the link's MTU). */
   mtu?: number;
@@ -88,6 +92,7 @@ export class LiveStack {
     this.stack = new NodeStack({
       link: opts.tap !== undefined ? new TappedLink(opts.link, opts.tap) : opts.link,
       address: opts.address,
+      ...(opts.interfaces !== undefined ? { interfaces: opts.interfaces } : {}),
       name: opts.name ?? "synack",
       ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
       ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}),
@@ -119,8 +124,8 @@ export class LiveStack {
   }
 
   /** Opens a connection; wire the socket's callbacks before the current tick ends. */
-  connect(remoteAddr: number, remotePort: number): LiveSocket {
-    return new LiveSocket(this, this.stack.openConnection({ remoteAddress: remoteAddr, remotePort }));
+  connect(remoteAddr: number | IpAddress, remotePort: number): LiveSocket {
+    return new LiveSocket(this, this.stack.openConnection({ remoteAddress: typeof remoteAddr === "number" ? IpAddress.v4(remoteAddr) : remoteAddr, remotePort }));
   }
 
   /** Stops the clock and closes the link (connections are left as they are: the peer sees silence). */

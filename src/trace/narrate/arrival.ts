@@ -7,6 +7,7 @@ import { flagNames, FIN, RST, SYN, type TcpSegment } from "../../wire/tcp.js";
 import type { SeqNames } from "../seqnames.js";
 import { ackName, seqName, type Direction, type WindowScales } from "./label.js";
 import { StreamView } from "./stream.js";
+import type { IpAddress } from "../../wire/address.js";
 
 export class ArrivalExplainer {
   private readonly view = new StreamView();
@@ -16,7 +17,7 @@ export class ArrivalExplainer {
   constructor(
     private readonly names: SeqNames,
     private readonly windows: WindowScales,
-    private readonly nameOf: (address: number) => string,
+    private readonly nameOf: (address: IpAddress) => string,
   ) {}
 
   /** Records a segment as sent, so a later ACK can tell whether data is still missing. */

@@ -20,6 +20,7 @@ import { ArrivalExplainer } from "./arrival.js";
 import { describeKnowledge, explainCall, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
 import { segmentLabel, WindowScales, type Direction } from "./label.js";
 import type { NarrateHost, Note, Row, Tone } from "./model.js";
+import type { AddressKey, IpAddress } from "../../wire/address.js";
 
 export interface BuildOptions {
   hosts: readonly NarrateHost[];
@@ -53,7 +54,7 @@ interface OpenRow {
 
 /** A UDP datagram on its way, numbered per sender (#1, #2 ...) so its arrival can say which it was. */
 interface UdpFlight {
-  src: number;
+  src: IpAddress;
   srcPort: number;
   length: number;
   n: number;
@@ -70,10 +71,10 @@ export function buildRows(events: readonly TraceEvent[], opts: BuildOptions): { 
 class Builder {
   private readonly rows: Row[] = [];
   private readonly cols = new Map<string, number>();
-  private readonly colByAddress = new Map<number, number>();
+  private readonly colByAddress = new Map<AddressKey, number>();
   private readonly colState: string[];
   private readonly focus: Set<string>;
-  private readonly focusAddresses = new Set<number>();
+  private readonly focusAddresses = new Set<AddressKey>();
   private readonly names: SeqNames;
   private readonly windows = new WindowScales();
   private readonly arrivals: ArrivalExplainer;
@@ -98,14 +99,14 @@ class Builder {
   ) {
     opts.hosts.forEach((h, i) => {
       this.cols.set(h.name, i);
-      this.colByAddress.set(h.address, i);
+      this.colByAddress.set(h.address.key, i);
     });
     // A host that uses UDP and never TCP has no connection state to show.
     const tcpHosts = new Set(events.flatMap((e) => (e.type === "state" || e.type === "segment-out" || e.type === "segment-in" || (e.type === "app" && e.call.startsWith("listen")) ? [e.host] : [])));
     const udpHosts = new Set(events.flatMap((e) => (e.type === "udp-out" || e.type === "udp-in" ? [e.host] : [])));
     this.colState = opts.hosts.map((h) => (udpHosts.has(h.name) && !tcpHosts.has(h.name) ? "" : INITIAL_STATE));
     this.focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
-    for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address);
+    for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address.key);
     this.names = new SeqNames(opts.seq, opts.hosts.map((h) => h.name));
     this.arrivals = new ArrivalExplainer(this.names, this.windows, (addr) => this.nameOfAddress(addr));
     // Every ISN is named up front, so a value can be named even before its SYN is drawn.
@@ -143,7 +144,7 @@ class Builder {
     }
     if (!this.focus.has(e.host)) return false;
     const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || this.focusAddresses.has(tuple.remoteAddr);
+    return tuple === undefined || this.focusAddresses.has(tuple.remoteAddr.key);
   }
 
   private flushHidden(): void {
@@ -235,7 +236,7 @@ class Builder {
     this.windows.observe(dir, e.segment);
     this.arrivals.sent(dir, e.segment);
     const fromCol = this.colOf(e.host);
-    const toCol = this.colByAddress.get(t.remoteAddr);
+    const toCol = this.colByAddress.get(t.remoteAddr.key);
     const fate = this.fate(index, e.host, e.time);
     let label = segmentLabel(e.segment, dir, this.names, this.windows);
     if (e.retransmit) label += " (resent)";
@@ -249,7 +250,7 @@ class Builder {
     const row = this.newRow(e.time, fromCol, `seg:${e.host}:${flagNames(e.segment.flags)}:${e.retransmit}:${fate.lost ?? ""}:${e.segment.payload.length > 0}`);
     row.arrow = { from: fromCol, to: toCol ?? null, label, lost: fate.lost !== undefined };
     if (fate.lost !== undefined) row.notes.push({ text: `lost (${fate.lost})`, tone: "drop" });
-    if (toCol === undefined && fate.lost === undefined) row.notes.push({ text: `to ${t.remoteAddr >>> 24}.${(t.remoteAddr >>> 16) & 255}.${(t.remoteAddr >>> 8) & 255}.${t.remoteAddr & 255}`, tone: "info" });
+    if (toCol === undefined && fate.lost === undefined) row.notes.push({ text: `to ${t.remoteAddr.toString()}`, tone: "info" });
     if (fate.lost !== undefined && this.opts.explain) {
       row.explain = `The segment is lost in the network: neither side knows yet; only the sender's retransmission timer will notice (S16).`;
     }
@@ -398,7 +399,7 @@ class Builder {
     const n = (this.udpSent.get(e.host) ?? 0) + 1;
     this.udpSent.set(e.host, n);
     const fromCol = this.colOf(e.host);
-    const toCol = this.colByAddress.get(e.tuple.remoteAddr);
+    const toCol = this.colByAddress.get(e.tuple.remoteAddr.key);
     const fragments = this.countFragments(index, e.host, e.time);
     const flight: UdpFlight = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, length: e.length, n, fragments };
     if (fragments > 0) {
@@ -447,7 +448,7 @@ class Builder {
   private onFragmentOut(e: Extract<TraceEvent, { type: "fragment-out" }>, index: number): void {
     this.closeOpen();
     const fromCol = this.colOf(e.host);
-    const toCol = this.colByAddress.get(e.dst);
+    const toCol = this.colByAddress.get(e.dst.key);
     const fate = this.fate(index, e.host, e.time);
     let label = `frag id=${e.id} off=${e.offset} len=${e.length}${e.more ? " MF" : ""}`;
     if (fate.copies > 1) label += " (duplicated)";
@@ -464,7 +465,7 @@ class Builder {
   private onUdpIn(e: Extract<TraceEvent, { type: "udp-in" }>): void {
     this.closeOpen();
     const list = this.udpInFlight.get(e.host);
-    const i = list?.findIndex((f) => f.src === e.tuple.remoteAddr && f.srcPort === e.tuple.remotePort && f.length === e.length) ?? -1;
+    const i = list?.findIndex((f) => f.src.equals(e.tuple.remoteAddr) && f.srcPort === e.tuple.remotePort && f.length === e.length) ?? -1;
     const flight = list !== undefined && i >= 0 ? list.splice(i, 1)[0] : undefined;
     const which = flight !== undefined ? `#${flight.n}` : `a ${e.length}-byte datagram`;
     const whole = flight !== undefined && flight.fragments > 0 ? ` (reassembled from ${flight.fragments} fragments)` : "";
@@ -488,7 +489,7 @@ class Builder {
   private onIcmpOut(e: Extract<TraceEvent, { type: "icmp-out" }>, index: number): void {
     this.closeOpen();
     const fromCol = this.colOf(e.host);
-    const toCol = this.colByAddress.get(e.dst);
+    const toCol = this.colByAddress.get(e.dst.key);
     const fate = this.fate(index, e.host, e.time);
     const row = this.newRow(e.time, fromCol, `icmp:${e.host}:${e.icmpType}:${e.code}`);
     row.arrow = { from: fromCol, to: toCol ?? null, label: icmpName(e.icmpType, e.code), lost: fate.lost !== undefined };
@@ -568,7 +569,7 @@ class Builder {
     if (mine === undefined) return "";
     const peer = this.peerName(tuple);
     const parts = [describeKnowledge(host, peer, mine)];
-    const peerCol = this.colByAddress.get(tuple.remoteAddr);
+    const peerCol = this.colByAddress.get(tuple.remoteAddr.key);
     if (peerCol !== undefined) {
       const reverse = { localAddr: tuple.remoteAddr, localPort: tuple.remotePort, remoteAddr: tuple.localAddr, remotePort: tuple.localPort };
       const theirs = this.knowledge.get(connectionKey(peer, reverse));
@@ -613,12 +614,12 @@ class Builder {
     return this.nameOfAddress(tuple.remoteAddr);
   }
 
-  private nameOfAddress(addr: number): string {
-    const col = this.colByAddress.get(addr);
+  private nameOfAddress(addr: IpAddress): string {
+    const col = this.colByAddress.get(addr.key);
     return col !== undefined ? this.opts.hosts[col]!.name : "the peer";
   }
 }
 
 function sameTuple(a: FourTuple, b: FourTuple): boolean {
-  return a.localAddr === b.localAddr && a.localPort === b.localPort && a.remoteAddr === b.remoteAddr && a.remotePort === b.remotePort;
+  return a.localAddr.equals(b.localAddr) && a.localPort === b.localPort && a.remoteAddr.equals(b.remoteAddr) && a.remotePort === b.remotePort;
 }

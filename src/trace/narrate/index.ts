@@ -46,8 +46,8 @@ export function narrate(events: readonly TraceEvent[], opts: NarrateOptions): st
   if (seq === "relative") {
     // Only connections between the drawn hosts: a flood's thousand ISNs are noise here.
     const focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
-    const addresses = new Set(opts.hosts.filter((h) => focus.has(h.name)).map((h) => h.address));
-    const legend = names.legend().filter((i) => focus.has(i.host) && addresses.has(i.peer));
+    const addresses = new Set(opts.hosts.filter((h) => focus.has(h.name)).map((h) => h.address.key));
+    const legend = names.legend().filter((i) => focus.has(i.host) && addresses.has(i.peer.key));
     if (legend.length > 0) {
       const shownLegend = legend.slice(0, 6).map((i) => `${i.name} = ${i.isn >>> 0} (${i.host})`);
       if (legend.length > 6) shownLegend.push(`... ${legend.length - 6} more`);

@@ -3,13 +3,14 @@
  * payload length, the window in bytes (scaled, as Wireshark's "Win=" shows it) and the
  * handshake options.
  */
+import type { IpAddress } from "../../wire/address.js";
 import { ACK, RST, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
 import type { SeqNames } from "../seqnames.js";
 
 export interface Direction {
-  src: number;
+  src: IpAddress;
   srcPort: number;
-  dst: number;
+  dst: IpAddress;
   dstPort: number;
 }
 

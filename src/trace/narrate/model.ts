@@ -3,6 +3,7 @@
  * are drawn. build.ts turns trace events into rows; layout.ts draws them as text.
  */
 import type { Millis } from "../../env.js";
+import type { IpAddress } from "../../wire/address.js";
 
 /** How a note is coloured. */
 export type Tone = "app" | "timer" | "drop" | "error" | "info";
@@ -40,5 +41,5 @@ export interface Row {
 
 export interface NarrateHost {
   name: string;
-  address: number;
+  address: IpAddress;
 }

@@ -16,13 +16,13 @@ export interface HostState {
 
 /** The state a host's column shows at event `index`: its latest connection's, LISTEN if it only listens. */
 export function hostStateAt(session: Session, host: string, index: number): HostState {
-  const addrs = new Set(session.columns.map((c) => c.address));
+  const addrs = new Set(session.columns.map((c) => c.address.key));
   let listening = false;
   let out: HostState = { state: "CLOSED" };
   for (let i = 0; i <= index && i < session.events.length; i++) {
     const e = session.events[i]!;
     if (e.type === "app" && e.host === host && e.call.startsWith("listen(")) listening = true;
-    if (e.type === "state" && e.host === host && addrs.has(e.tuple.remoteAddr)) {
+    if (e.type === "state" && e.host === host && addrs.has(e.tuple.remoteAddr.key)) {
       out = { state: e.to, last: { from: e.from, to: e.to, cause: e.cause, index: i } };
     }
   }
@@ -78,11 +78,11 @@ const INFINITE = 1e15;
 
 /** cwnd and ssthresh of `host`'s connections to drawn hosts (ssthresh only once it is finite). */
 export function cwndSeries(session: Session, host: string): Series[] {
-  const addrs = new Set(session.columns.map((c) => c.address));
+  const addrs = new Set(session.columns.map((c) => c.address.key));
   const cwnd: Point[] = [];
   const ssthresh: Point[] = [];
   for (const e of session.events) {
-    if (e.type !== "cwnd" || e.host !== host || !addrs.has(e.tuple.remoteAddr)) continue;
+    if (e.type !== "cwnd" || e.host !== host || !addrs.has(e.tuple.remoteAddr.key)) continue;
     cwnd.push({ t: e.time, v: e.cwnd });
     if (e.ssthresh < INFINITE) ssthresh.push({ t: e.time, v: e.ssthresh });
   }

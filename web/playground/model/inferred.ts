@@ -10,6 +10,7 @@ import { analyseCapture, type AnalysisFlag } from "../../../src/trace/analysis.j
 import { readCapture } from "../../../src/trace/capture-read.js";
 import { segmentLabel, WindowScales, type Direction } from "../../../src/trace/narrate/label.js";
 import { SeqNames } from "../../../src/trace/seqnames.js";
+import { IpAddress } from "../../../src/wire/address.js";
 import { formatIpv4Address, parseIpv4, PROTO_TCP } from "../../../src/wire/ipv4.js";
 import { SYN, parseTcp, type TcpSegment } from "../../../src/wire/tcp.js";
 import { summaryOf } from "./verdict.js";
@@ -71,8 +72,8 @@ export function inferCapture(file: Uint8Array, name: string): InferredCapture {
       streams.set(a.stream, st);
     }
     const from = st.ends[0] === src ? 0 : 1;
-    const d: Direction = { src: h.src, srcPort: seg.srcPort, dst: h.dst, dstPort: seg.dstPort };
-    if ((seg.flags & SYN) !== 0) st.names.addIsn(src, h.src, seg.srcPort, h.dst, seg.dstPort, seg.seq);
+    const d: Direction = { src: IpAddress.v4(h.src), srcPort: seg.srcPort, dst: IpAddress.v4(h.dst), dstPort: seg.dstPort };
+    if ((seg.flags & SYN) !== 0) st.names.addIsn(src, d.src, seg.srcPort, d.dst, seg.dstPort, seg.seq);
     st.windows.observe(d, seg);
     const p: InferredPacket = { frame: i + 1, time: f.time, from, to: 1 - from, seg, label: segmentLabel(seg, d, st.names, st.windows), flags: a.flags, summary: summaryOf(a.flags, a.dupAckNum), bytes: f.bytes };
     if (f.comment !== undefined) p.comment = f.comment;

@@ -17,7 +17,8 @@ import { buildRows } from "../../../src/trace/narrate/build.js";
 import { segmentLabel, WindowScales, type Direction } from "../../../src/trace/narrate/label.js";
 import type { NarrateHost, Row } from "../../../src/trace/narrate/model.js";
 import { SeqNames } from "../../../src/trace/seqnames.js";
-import { formatIpv4Address, parseIpv4 } from "../../../src/wire/ipv4.js";
+import { parseIpv4 } from "../../../src/wire/ipv4.js";
+import type { AddressKey, IpAddress } from "../../../src/wire/address.js";
 import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../../src/wire/tcp.js";
 import { Fnv64 } from "./hash.js";
 import { findCookies, type CookieView } from "./cookies.js";
@@ -118,12 +119,12 @@ export function runSession(spec: ScenarioSpec): Session {
   let instant = -1;
   let dirty = false;
   const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
-  const focusAddr = new Set<number>();
+  const focusAddr = new Set<AddressKey>();
   for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
   const inFocus = (e: TraceEvent): boolean => {
     if (!("host" in e) || !focus.has(e.host)) return false;
     const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || focusAddr.has(tuple.remoteAddr);
+    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
   };
   const snapshot = (time: Millis): void => {
     const run = holder.run;
@@ -135,7 +136,7 @@ export function runSession(spec: ScenarioSpec): Session {
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
         // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
-        conns: h.tcp.allSockets().filter((s) => focusAddr.has(s.info.tuple.remoteAddr)).map((s) => s.info),
+        conns: h.tcp.allSockets().filter((s) => focusAddr.has(s.info.tuple.remoteAddr.key)).map((s) => s.info),
       };
     }
     snapshots.push({ time, hosts });
@@ -209,7 +210,7 @@ function addressOf(dotted: string): number {
 /** Pairs each segment-out with its arrival, reads its fate from the link events after it and finds its cause. */
 function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateHost[], packets: readonly PacketRecord[], focus: ReadonlySet<string>): SegmentRecord[] {
   const colOf = new Map(columns.map((c, i) => [c.name, i]));
-  const nameOf = new Map(columns.map((c) => [c.address, c.name]));
+  const nameOf = new Map(columns.map((c) => [c.address.key, c.name]));
   const names = new SeqNames("relative", columns.map((c) => c.name));
   const windows = new WindowScales();
   for (const e of events) {
@@ -235,7 +236,7 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   events.forEach((e, i) => {
     if (e.type === "segment-out") {
       if (!focus.has(e.host)) return;
-      const to = nameOf.get(e.tuple.remoteAddr) ?? formatIpv4Address(e.tuple.remoteAddr);
+      const to = nameOf.get(e.tuple.remoteAddr.key) ?? e.tuple.remoteAddr.toString();
       const d: Direction = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, dst: e.tuple.remoteAddr, dstPort: e.tuple.remotePort };
       windows.observe(d, e.segment);
       const rec: SegmentRecord = {
@@ -302,7 +303,7 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   return out;
 }
 
-function wireKey(src: number, sport: number, dst: number, dport: number, s: TcpSegment): string {
+function wireKey(src: IpAddress, sport: number, dst: IpAddress, dport: number, s: TcpSegment): string {
   return `${src}:${sport}>${dst}:${dport} ${s.seq} ${s.ack} ${s.flags} ${s.payload.length} ${s.window}`;
 }
 
@@ -316,7 +317,7 @@ function tcpFlagsOf(packet: Uint8Array): { flags: number; data: boolean } | unde
 }
 
 const sameTuple = (a: FourTuple | undefined, b: FourTuple): boolean =>
-  a !== undefined && a.localAddr === b.localAddr && a.localPort === b.localPort && a.remoteAddr === b.remoteAddr && a.remotePort === b.remotePort;
+  a !== undefined && a.localAddr.equals(b.localAddr) && a.localPort === b.localPort && a.remoteAddr.equals(b.remoteAddr) && a.remotePort === b.remotePort;
 
 /**
  * The event that made the stack send segment-out `i`: looking back through the same host's

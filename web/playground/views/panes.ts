@@ -6,7 +6,6 @@
 import type { Millis } from "../../../src/env.js";
 import type { ConnectionInfo } from "../../../src/tcp/connection.js";
 import type { Row } from "../../../src/trace/narrate/model.js";
-import { formatIpv4Address } from "../../../src/wire/ipv4.js";
 import { seqDiff } from "../../../src/wire/seq.js";
 import type { SegmentRecord, Session } from "../model/session.js";
 import { renderCookie } from "./cookie.js";
@@ -111,7 +110,7 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
   for (const b of o.sackBlocks ?? []) opts.push(`SACK ${b.left >>> 0}-${b.right >>> 0}`);
   const fields: Array<[string, string]> = [
     ["Transmission Control Protocol", `Src Port: ${seg.srcPort}, Dst Port: ${seg.dstPort}`],
-    ["addresses", `${formatIpv4Address(r.tuple.localAddr)} → ${formatIpv4Address(r.tuple.remoteAddr)}`],
+    ["addresses", `${r.tuple.localAddr.toString()} → ${r.tuple.remoteAddr.toString()}`],
     ["label", r.label],
     ["Sequence Number (raw)", String(seg.seq >>> 0)],
     ["Acknowledgment Number (raw)", String(seg.ack >>> 0)],
