@@ -124,7 +124,26 @@ export class SocketClosedError extends SocketError {
   }
 }
 
+/** The rarer errnos an ICMP error can end a connection with (Linux icmp_err_convert), one class each. */
+function icmpErrorClass(code: SocketErrorCode, name: string): new (message: string, options?: { cause?: unknown }) => SocketError {
+  return class extends SocketError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+      this.name = name;
+    }
+  };
+}
+
+export const ProtocolUnavailableError = icmpErrorClass("ENOPROTOOPT", "ProtocolUnavailableError");
+export const HostDownError = icmpErrorClass("EHOSTDOWN", "HostDownError");
+export const NotOnNetworkError = icmpErrorClass("ENONET", "NotOnNetworkError");
+export const NotSupportedError = icmpErrorClass("EOPNOTSUPP", "NotSupportedError");
+
 const BY_CODE: Record<SocketErrorCode, new (message: string, options?: { cause?: unknown }) => SocketError> = {
+  ENOPROTOOPT: ProtocolUnavailableError,
+  EHOSTDOWN: HostDownError,
+  ENONET: NotOnNetworkError,
+  EOPNOTSUPP: NotSupportedError,
   ECONNREFUSED: ConnectionRefusedError,
   ECONNRESET: ConnectionResetError,
   ETIMEDOUT: TimedOutError,

@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
@@ -118,6 +118,8 @@ export class Connection implements SenderHost {
   private lingerKind: TimerKind = "time-wait";
 
   private lastChallengeAck = -Infinity;
+  /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
+  softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
   private persistSince: Millis = 0;
   private keepAliveEnabled = false;
@@ -336,6 +338,34 @@ export class Connection implements SenderHost {
     this.ctx.touched(this, false);
   }
 
+  /**
+   * An ICMP error quoted a segment of ours (RFC 5927; RFC 1122 4.2.3.9; Linux tcp_v4_err).
+   * The quoted sequence number must be in flight, or the error is ignored (a blind attacker
+   * would have to guess it). During connect it fails the connection at once; afterwards it
+   * is a soft error, reported only if the retries run out (Linux sk_err_soft). Returns
+   * whether it was acted on.
+   */
+  onIcmpError(now: Millis, seq: Seq, code: TcpErrorCode, why: string): boolean {
+    if (seqLt(seq, this.sndUna) || seqGt(seq, this.sndMax)) return false;
+    this.lastNow = now;
+    switch (this.state) {
+      case "SYN_SENT":
+        this.terminate(code, why);
+        return true;
+      case "SYN_RCVD":
+        // A passive half-open entry is forgotten (Linux tcp_req_err); an active one fails.
+        this.terminate(this.passive ? undefined : code, why);
+        return true;
+      case "CLOSED":
+      case "LISTEN":
+      case "TIME_WAIT":
+        return false;
+      default:
+        this.softError = code;
+        return true;
+    }
+  }
+
   /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
   setUserTimeout(ms: number): void {
     if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
@@ -436,12 +466,12 @@ export class Connection implements SenderHost {
     const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
     // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
     if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
-      this.terminate("ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
+      this.terminate(this.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
       return;
     }
     if (s.retries > limit) {
       if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
-      else this.terminate("ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
+      else this.terminate(this.softError ?? "ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
       return;
     }
     if (this.state === "SYN_SENT") {
@@ -471,7 +501,7 @@ export class Connection implements SenderHost {
     // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.
     const timedOut = s.userTimeout > 0 ? now - this.persistSince >= s.userTimeout : s.retries > this.config.dataRetries;
     if (timedOut) {
-      this.terminate("ETIMEDOUT", "zero-window probes unanswered");
+      this.terminate(this.softError ?? "ETIMEDOUT", "zero-window probes unanswered");
       return;
     }
     s.rtt.backOff();
@@ -491,7 +521,7 @@ export class Connection implements SenderHost {
     if (this.keepAliveProbes >= this.keepAliveCount) {
       // Linux sends a RST before reporting the dead peer.
       this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
-      this.terminate("ETIMEDOUT", "keep-alive probes unanswered");
+      this.terminate(this.softError ?? "ETIMEDOUT", "keep-alive probes unanswered");
       return;
     }
     this.keepAliveProbes++;

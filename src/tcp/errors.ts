@@ -14,7 +14,17 @@ export type TcpErrorCode =
   /** The local application aborted the connection (sent RST). */
   | "ECONNABORTED"
   /** send() after the sending side was closed. */
-  | "EPIPE";
+  | "EPIPE"
+  /**
+   * An ICMP error (RFC 1122 4.2.3.9, RFC 5927): during connect it fails the connection at
+   * once; later it is remembered and reported instead of ETIMEDOUT if the retries run out.
+   */
+  | "ENETUNREACH"
+  | "EHOSTUNREACH"
+  | "ENOPROTOOPT"
+  | "EHOSTDOWN"
+  | "ENONET"
+  | "EOPNOTSUPP";
 
 export class TcpError extends Error {
   constructor(
@@ -62,5 +72,17 @@ export function messageFor(code: TcpErrorCode, cause: string): string {
       return `connection aborted (${cause})`;
     case "EPIPE":
       return `broken pipe (${cause})`;
+    case "ENETUNREACH":
+      return `network unreachable (${cause})`;
+    case "EHOSTUNREACH":
+      return `no route to host (${cause})`;
+    case "ENOPROTOOPT":
+      return `protocol not available (${cause})`;
+    case "EHOSTDOWN":
+      return `host is down (${cause})`;
+    case "ENONET":
+      return `machine is not on the network (${cause})`;
+    case "EOPNOTSUPP":
+      return `operation not supported (${cause})`;
   }
 }

@@ -235,6 +235,7 @@ function processAck(c: Connection, now: Millis, seg: TcpSegment, segLen: number)
   // dropped cannot move TS.Recent, and with it PAWS, forward. It is updated before the
   // ACK's effects, so a retransmission the ACK triggers echoes it.
   c.negotiation.noteTimestamp(now, seg, segLen, c.receiver.lastAckSent);
+  c.softError = undefined; // the path works again (Linux clears sk_err_soft in tcp_ack)
   c.sender.onAck(now, seg, {
     pureAck: seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0,
     window: seg.window << c.negotiation.sndShift,

@@ -9,14 +9,16 @@
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
-import type { IpAddress } from "../wire/address.js";
+import { IpAddress } from "../wire/address.js";
+import type { IcmpQuote } from "../wire/icmp.js";
+import { icmpErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
-import { checkAddress, checkPort, InvalidArgumentError } from "./errors.js";
+import { checkAddress, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
@@ -192,6 +194,27 @@ export class TcpLayer implements ConnectionContext {
       else this.replyToNothing(tuple, seg, "no-listener");
     }
     this.settle(now);
+  }
+
+  /**
+   * An ICMP error quoting one of our TCP segments (RFC 5927, RFC 1122 4.2.3.9). The
+   * connection checks the quoted sequence number and decides hard or soft; "fragmentation
+   * needed" is left alone (no path MTU discovery yet). Returns whether it was acted on.
+   */
+  icmpError(quote: IcmpQuote, type: number, code: number, reporter: number): boolean {
+    const t = quote.transport;
+    const meaning = icmpErrorMeaning(type, code);
+    if (t.length < 8 || meaning === undefined || meaning.code === "EMSGSIZE") return false;
+    const localPort = (t[0]! << 8) | t[1]!;
+    const remotePort = (t[2]! << 8) | t[3]!;
+    const seq = (((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0) as Seq;
+    const conn = this.connections.get(IpAddress.v4(quote.src), localPort, IpAddress.v4(quote.dst), remotePort);
+    if (conn === undefined) return false;
+    const now = this.now();
+    const why = `ICMP type ${type} code ${code} from ${IpAddress.v4(reporter).toString()}`;
+    const acted = conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why);
+    this.settle(now);
+    return acted;
   }
 
   poll(now: Millis): void {

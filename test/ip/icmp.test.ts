@@ -12,7 +12,7 @@ import {
   UNREACH_PROTOCOL,
   type IcmpMessage,
 } from "../../src/wire/icmp.js";
-import { parseIpv4, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../../src/wire/ipv4.js";
+import { parseIpv4, PROTO_ICMP, PROTO_UDP } from "../../src/wire/ipv4.js";
 import type { EchoReply } from "../../src/ip/icmp.js";
 import { IpError } from "../../src/ip/errors.js";
 import { A, B, C, fragment, icmpPacket, pair, pattern, rawPacket, standalone, udpBytes, udpPacket } from "./helpers.js";
@@ -149,14 +149,6 @@ describe("errors this host sends", () => {
 });
 
 describe("errors this host receives", () => {
-  it("TCP does not act on ICMP errors (not supported): counted and ignored", () => {
-    const h = standalone(A);
-    const tcpQuote = rawPacket({ src: A, dst: B, protocol: PROTO_TCP }, pattern(20)).subarray(0, 28);
-    h.host.receive(0, icmpPacket(B, A, { kind: "dest-unreachable", code: UNREACH_PORT, nextHopMtu: 0, original: tcpQuote }));
-    expect(h.host.counters.icmp.errorsIgnored).toBe(1);
-    expect(h.host.counters.drops["icmp-ignored"]).toBe(1);
-  });
-
   it("an error quoting a datagram we did not send is ignored", () => {
     const h = standalone(A);
     const s = h.host.udp.open();

@@ -1,0 +1,88 @@
+/**
+ * ICMP errors acted on by TCP (RFC 5927, RFC 1122 4.2.3.9, Linux tcp_v4_err): during
+ * connect a destination unreachable fails the connection at once with Linux's errno;
+ * later it is a soft error, reported instead of ETIMEDOUT if the retries run out, and
+ * forgotten when an ACK shows the path works. The quoted sequence number must be in flight.
+ */
+import { describe, expect, it } from "vitest";
+import type { Connection } from "../../src/tcp/connection.js";
+import { IpAddress } from "../../src/wire/address.js";
+import { emitTcp } from "../../src/wire/tcp.js";
+import { UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT } from "../../src/wire/icmp.js";
+import { PROTO_TCP } from "../../src/wire/ipv4.js";
+import { seqAdd, type Seq } from "../../src/wire/seq.js";
+import { A, B, C, icmpPacket, rawPacket, standalone } from "../ip/helpers.js";
+
+/** The first 28 bytes of an IPv4 packet carrying a TCP header from A:port to B:80 with `seq`: what a router quotes. */
+function quoteOf(localPort: number, seq: Seq): Uint8Array {
+  const tcp = new Uint8Array(20);
+  tcp[0] = localPort >> 8;
+  tcp[1] = localPort & 0xff;
+  tcp[3] = 80;
+  tcp[4] = seq >>> 24;
+  tcp[5] = (seq >>> 16) & 0xff;
+  tcp[6] = (seq >>> 8) & 0xff;
+  tcp[7] = seq & 0xff;
+  return rawPacket({ src: A, dst: B, protocol: PROTO_TCP }, tcp).subarray(0, 28);
+}
+
+function connecting(tcp: { dataRetries?: number } = {}) {
+  const h = standalone(A, { tcp });
+  const conn = h.host.tcp.connect({ localAddr: IpAddress.v4(A), remoteAddr: IpAddress.v4(B), remotePort: 80 });
+  h.host.poll(0);
+  expect(h.take()).toHaveLength(1); // the SYN
+  return { h, conn };
+}
+
+const unreachable = (conn: Connection, code: number, seq: Seq) =>
+  icmpPacket(C, A, { kind: "dest-unreachable", code, nextHopMtu: 0, original: quoteOf(conn.tuple.localPort, seq) });
+
+describe("ICMP errors during connect fail it at once", () => {
+  it.each([
+    [UNREACH_HOST, "EHOSTUNREACH"],
+    [UNREACH_NET, "ENETUNREACH"],
+    [UNREACH_PORT, "ECONNREFUSED"],
+  ])("destination unreachable code %i: %s", (code, errno) => {
+    const { h, conn } = connecting();
+    h.host.receive(5, unreachable(conn, code, conn.iss));
+    expect(conn.state).toBe("CLOSED");
+    expect(conn.error?.code).toBe(errno);
+  });
+
+  it("ignores an error whose quoted sequence number is not in flight (a blind attacker's guess)", () => {
+    const { h, conn } = connecting();
+    h.host.receive(5, unreachable(conn, UNREACH_HOST, seqAdd(conn.iss, 1000)));
+    expect(conn.state).toBe("SYN_SENT");
+  });
+
+  it("leaves fragmentation needed alone (no path MTU discovery yet)", () => {
+    const { h, conn } = connecting();
+    h.host.receive(5, unreachable(conn, UNREACH_FRAG_NEEDED, conn.iss));
+    expect(conn.state).toBe("SYN_SENT");
+  });
+});
+
+describe("ICMP errors on an established connection are soft", () => {
+  function established(dataRetries: number) {
+    const { h, conn } = connecting({ dataRetries });
+    const synAck = new Uint8Array(24);
+    emitTcp({ srcPort: 80, dstPort: conn.tuple.localPort, seq: 5000 as Seq, ack: seqAdd(conn.iss, 1), flags: 0x12, window: 65535, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) }, synAck, 0, { src: B, dst: A });
+    h.host.receive(10, rawPacket({ src: B, dst: A, protocol: PROTO_TCP }, synAck));
+    h.host.poll(10);
+    h.take();
+    expect(conn.state).toBe("ESTABLISHED");
+    conn.send(new Uint8Array(100));
+    h.host.poll(10);
+    h.take();
+    return { h, conn };
+  }
+
+  it("keeps the connection, and reports the error instead of ETIMEDOUT when the retries run out", () => {
+    const { h, conn } = established(2);
+    h.host.receive(20, unreachable(conn, UNREACH_HOST, conn.sndUna));
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.softError).toBe("EHOSTUNREACH");
+    for (let t = 20; conn.state !== "CLOSED" && t < 60_000; t += 50) h.host.poll(t);
+    expect(conn.error?.code).toBe("EHOSTUNREACH");
+  });
+});
