@@ -172,6 +172,19 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
       expect((err as HttpClientError).code).toBe("ECONNREFUSED");
     });
 
+    it("synack connecting to an address the kernel has no route for fails with EHOSTUNREACH (ICMP host unreachable), not after the SYN retries", async () => {
+      // In the test's own namespace: forward, and answer 10.9.9.0/24 with "host unreachable" (ip-route(8) type unreachable).
+      const setup = await runIn(s.netns, ["sh", "-c", "sysctl -qw net.ipv4.ip_forward=1 && ip route replace unreachable 10.9.9.0/24"]);
+      expect(setup.code).toBe(0);
+      // Without ICMP handling the connect would wait out its SYN retries (over two minutes): the timeout here would say ETIMEDOUT.
+      const err = await httpRequest(s.stack, "http://10.9.9.9/", { timeoutMs: 10_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(HttpClientError);
+      expect((err as HttpClientError).code).toBe("EHOSTUNREACH");
+    });
+
     it("the kernel connecting to a closed synack port is refused", async () => {
       const r = await peer<{ result: string }>(s.netns, ["connect", s.synackIp, 7998]);
       expect(r.result).toBe("refused");
