@@ -138,12 +138,16 @@ export const ProtocolUnavailableError = icmpErrorClass("ENOPROTOOPT", "ProtocolU
 export const HostDownError = icmpErrorClass("EHOSTDOWN", "HostDownError");
 export const NotOnNetworkError = icmpErrorClass("ENONET", "NotOnNetworkError");
 export const NotSupportedError = icmpErrorClass("EOPNOTSUPP", "NotSupportedError");
+export const ProhibitedError = icmpErrorClass("EACCES", "ProhibitedError");
+export const ProtocolError = icmpErrorClass("EPROTO", "ProtocolError");
 
 const BY_CODE: Record<SocketErrorCode, new (message: string, options?: { cause?: unknown }) => SocketError> = {
   ENOPROTOOPT: ProtocolUnavailableError,
   EHOSTDOWN: HostDownError,
   ENONET: NotOnNetworkError,
   EOPNOTSUPP: NotSupportedError,
+  EACCES: ProhibitedError,
+  EPROTO: ProtocolError,
   ECONNREFUSED: ConnectionRefusedError,
   ECONNRESET: ConnectionResetError,
   ETIMEDOUT: TimedOutError,

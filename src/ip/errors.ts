@@ -33,6 +33,8 @@ export type IpErrorCode =
   | "ENONET"
   /** ICMP source route failed. */
   | "EOPNOTSUPP"
+  /** ICMPv6 parameter problem about a packet we sent. */
+  | "EPROTO"
   /** The socket's send buffer is full: the application sends faster than the stack drains. */
   | "EAGAIN"
   /** The socket is closed. */

@@ -13,6 +13,7 @@ import {
   ICMP_TIME_EXCEEDED,
   UNREACH_FRAG_NEEDED,
 } from "../wire/icmp.js";
+import { ICMPV6_DEST_UNREACHABLE, ICMPV6_PACKET_TOO_BIG, ICMPV6_PARAMETER_PROBLEM, ICMPV6_TIME_EXCEEDED } from "../wire/icmpv6.js";
 import type { IpErrorCode } from "./errors.js";
 
 export interface IcmpErrorMeaning {
@@ -45,6 +46,26 @@ const UNREACHABLE: readonly IcmpErrorMeaning[] = [
 export function icmpErrorMeaning(type: number, code: number): IcmpErrorMeaning | undefined {
   if (type === ICMP_DEST_UNREACHABLE) return UNREACHABLE[code] ?? { code: "EHOSTUNREACH", fatal: false };
   if (type === ICMP_TIME_EXCEEDED) return { code: "EHOSTUNREACH", fatal: false };
+  return undefined;
+}
+
+/** ICMPv6 destination unreachable codes 0..6 (RFC 4443 3.1), as Linux's tab_unreach. */
+const UNREACHABLE6: readonly IcmpErrorMeaning[] = [
+  { code: "ENETUNREACH", fatal: false }, // 0 no route to destination
+  { code: "EACCES", fatal: true }, // 1 communication administratively prohibited
+  { code: "EHOSTUNREACH", fatal: false }, // 2 beyond scope of source address
+  { code: "EHOSTUNREACH", fatal: false }, // 3 address unreachable
+  { code: "ECONNREFUSED", fatal: true }, // 4 port unreachable
+  { code: "EACCES", fatal: true }, // 5 source address failed ingress/egress policy
+  { code: "EACCES", fatal: true }, // 6 reject route to destination
+];
+
+/** The meaning of an ICMPv6 error (Linux icmpv6_err_convert), or undefined for a type we do not map. */
+export function icmpv6ErrorMeaning(type: number, code: number): IcmpErrorMeaning | undefined {
+  if (type === ICMPV6_DEST_UNREACHABLE) return UNREACHABLE6[code] ?? { code: "EHOSTUNREACH", fatal: true };
+  if (type === ICMPV6_PACKET_TOO_BIG) return { code: "EMSGSIZE", fatal: false };
+  if (type === ICMPV6_TIME_EXCEEDED) return { code: "EHOSTUNREACH", fatal: false };
+  if (type === ICMPV6_PARAMETER_PROBLEM) return { code: "EPROTO", fatal: true };
   return undefined;
 }
 

@@ -24,7 +24,9 @@ export type TcpErrorCode =
   | "ENOPROTOOPT"
   | "EHOSTDOWN"
   | "ENONET"
-  | "EOPNOTSUPP";
+  | "EOPNOTSUPP"
+  | "EACCES"
+  | "EPROTO";
 
 export class TcpError extends Error {
   constructor(
@@ -84,5 +86,9 @@ export function messageFor(code: TcpErrorCode, cause: string): string {
       return `machine is not on the network (${cause})`;
     case "EOPNOTSUPP":
       return `operation not supported (${cause})`;
+    case "EACCES":
+      return `permission denied by the path (${cause})`;
+    case "EPROTO":
+      return `protocol error (${cause})`;
   }
 }

@@ -11,7 +11,8 @@ import type { Millis, Rng } from "../env.js";
 import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
 import { IpAddress } from "../wire/address.js";
 import type { IcmpQuote } from "../wire/icmp.js";
-import { icmpErrorMeaning } from "../ip/icmp-errors.js";
+import type { Icmpv6Quote } from "../wire/icmpv6.js";
+import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
@@ -197,21 +198,24 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /**
-   * An ICMP error quoting one of our TCP segments (RFC 5927, RFC 1122 4.2.3.9). The
-   * connection checks the quoted sequence number and decides hard or soft; "fragmentation
-   * needed" is left alone (no path MTU discovery yet). Returns whether it was acted on.
+   * An ICMP or ICMPv6 error quoting one of our TCP segments (RFC 5927, RFC 1122 4.2.3.9;
+   * Linux tcp_v4_err / tcp_v6_err). The connection checks the quoted sequence number and
+   * decides hard or soft; "fragmentation needed" and "packet too big" are left alone (no
+   * path MTU discovery yet). Returns whether it was acted on.
    */
-  icmpError(quote: IcmpQuote, type: number, code: number, reporter: number): boolean {
+  icmpError(quote: IcmpQuote | Icmpv6Quote, type: number, code: number, reporter: number | IpAddress): boolean {
+    const v6 = typeof reporter !== "number";
+    const meaning = v6 ? icmpv6ErrorMeaning(type, code) : icmpErrorMeaning(type, code);
     const t = quote.transport;
-    const meaning = icmpErrorMeaning(type, code);
     if (t.length < 8 || meaning === undefined || meaning.code === "EMSGSIZE") return false;
     const localPort = (t[0]! << 8) | t[1]!;
     const remotePort = (t[2]! << 8) | t[3]!;
     const seq = (((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0) as Seq;
-    const conn = this.connections.get(IpAddress.v4(quote.src), localPort, IpAddress.v4(quote.dst), remotePort);
+    const addr = (a: number | IpAddress): IpAddress => (typeof a === "number" ? IpAddress.v4(a) : a);
+    const conn = this.connections.get(addr(quote.src), localPort, addr(quote.dst), remotePort);
     if (conn === undefined) return false;
     const now = this.now();
-    const why = `ICMP type ${type} code ${code} from ${IpAddress.v4(reporter).toString()}`;
+    const why = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`;
     const acted = conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why);
     this.settle(now);
     return acted;

@@ -12,6 +12,9 @@ import { UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT } from "..
 import { PROTO_TCP } from "../../src/wire/ipv4.js";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { A, B, C, icmpPacket, rawPacket, standalone } from "../ip/helpers.js";
+import { familyPair } from "../ipv6/helpers.js";
+import { emitIcmpv6, icmpv6Length } from "../../src/wire/icmpv6.js";
+import { emitIpv6Header, NH_ICMPV6 } from "../../src/wire/ipv6.js";
 
 /** The first 28 bytes of an IPv4 packet carrying a TCP header from A:port to B:80 with `seq`: what a router quotes. */
 function quoteOf(localPort: number, seq: Seq): Uint8Array {
@@ -83,6 +86,25 @@ describe("ICMP errors on an established connection are soft", () => {
     expect(conn.state).toBe("ESTABLISHED");
     expect(conn.softError).toBe("EHOSTUNREACH");
     for (let t = 20; conn.state !== "CLOSED" && t < 60_000; t += 50) h.host.poll(t);
+    expect(conn.error?.code).toBe("EHOSTUNREACH");
+  });
+});
+
+describe("ICMPv6 errors reach TCP too (Linux tcp_v6_err)", () => {
+  it("address unreachable fails a connect to fd00::2 with EHOSTUNREACH", () => {
+    const { net, a, A, B } = familyPair(6);
+    const sent: Uint8Array[] = [];
+    net.setPath("a", "b", { delay: 10, filter: (p) => (sent.push(p.slice()), "drop") });
+    const conn = a.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
+    net.runFor(5);
+    expect(sent).toHaveLength(1); // the SYN, quoted by a router on the way
+    const msg = { kind: "dest-unreachable" as const, code: 3, original: sent[0]! };
+    const pkt = new Uint8Array(40 + icmpv6Length(msg));
+    const router = IpAddress.v6(0xfd000000, 0, 0, 0xfe);
+    emitIpv6Header({ src: router, dst: A, nextHeader: NH_ICMPV6, payloadLength: icmpv6Length(msg) }, pkt, 0);
+    emitIcmpv6(msg, pkt, 40, { src: router, dst: A });
+    a.receive(net.now, pkt);
+    expect(conn.state).toBe("CLOSED");
     expect(conn.error?.code).toBe("EHOSTUNREACH");
   });
 });
