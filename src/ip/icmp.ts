@@ -77,7 +77,8 @@ export interface IcmpStats {
 }
 
 /** A transport's handler for an ICMP error quoting one of its datagrams; true if it acted. */
-export type TransportErrorHandler = (quote: IcmpQuote, type: number, code: number, reporter: number) => boolean;
+/** `mtu`: the next-hop MTU a "fragmentation needed" carries (RFC 1191), else 0. */
+export type TransportErrorHandler = (quote: IcmpQuote, type: number, code: number, reporter: number, mtu: number) => boolean;
 
 export interface IcmpLayerOptions {
   routing: RoutingTable;
@@ -170,7 +171,7 @@ export class IcmpLayer {
         return;
       case "dest-unreachable":
         this.stats.inDestUnreachs++;
-        this.onError(now, src.w3, ICMP_DEST_UNREACHABLE, m.code, m.original);
+        this.onError(now, src.w3, ICMP_DEST_UNREACHABLE, m.code, m.original, m.nextHopMtu);
         return;
       case "time-exceeded":
         this.stats.inTimeExcds++;
@@ -234,7 +235,7 @@ export class IcmpLayer {
   // -----------------------------------------------------------------------------------------
   // Internals
 
-  private onError(now: Millis, reporter: number, type: number, code: number, original: Uint8Array): void {
+  private onError(now: Millis, reporter: number, type: number, code: number, original: Uint8Array, mtu = 0): void {
     const quote = parseIcmpQuote(original);
     if (!quote.ok) {
       this.stats.inErrors++;
@@ -252,7 +253,7 @@ export class IcmpLayer {
       this.opts.drops.drop(now, "icmp-ignored", `ICMP type ${type} code ${code} about protocol ${quote.value.protocol}: not acted on (not supported)`);
       return;
     }
-    handler(quote.value, type, code, reporter);
+    handler(quote.value, type, code, reporter, mtu);
   }
 
   private send(now: Millis, dst: IpAddress, src: IpAddress | undefined, message: IcmpMessage): boolean {

@@ -64,7 +64,8 @@ export interface Icmp6Stats {
 }
 
 /** A transport's handler for an ICMPv6 error quoting one of its datagrams; true if it acted. */
-export type Transport6ErrorHandler = (quote: Icmpv6Quote, type: number, code: number, reporter: IpAddress) => boolean;
+/** `mtu`: the MTU a packet too big carries (RFC 4443 3.2), else 0. */
+export type Transport6ErrorHandler = (quote: Icmpv6Quote, type: number, code: number, reporter: IpAddress, mtu: number) => boolean;
 
 export interface Icmp6LayerOptions {
   routing: RoutingTable;
@@ -143,9 +144,9 @@ export class Icmp6Layer {
         this.stats.inDestUnreachs++;
         return this.onError(now, d.src, ICMPV6_DEST_UNREACHABLE, m.code, m.original);
       case "packet-too-big":
-        // Would feed path MTU discovery (RFC 8201), which synack does not have yet.
+        // Feeds TCP's path MTU (RFC 8201).
         this.stats.inPktTooBigs++;
-        return this.onError(now, d.src, ICMPV6_PACKET_TOO_BIG, 0, m.original);
+        return this.onError(now, d.src, ICMPV6_PACKET_TOO_BIG, 0, m.original, m.mtu);
       case "time-exceeded":
         this.stats.inTimeExcds++;
         return this.onError(now, d.src, ICMPV6_TIME_EXCEEDED, m.code, m.original);
@@ -217,7 +218,7 @@ export class Icmp6Layer {
     }
   }
 
-  private onError(now: Millis, reporter: IpAddress, type: number, code: number, original: Uint8Array): void {
+  private onError(now: Millis, reporter: IpAddress, type: number, code: number, original: Uint8Array, mtu = 0): void {
     const quote = parseIcmpv6Quote(original);
     if (!quote.ok) {
       this.stats.inErrors++;
@@ -229,7 +230,7 @@ export class Icmp6Layer {
       return;
     }
     const handler = this.handlers.get(quote.value.protocol);
-    if (handler === undefined || !handler(quote.value, type, code, reporter)) {
+    if (handler === undefined || !handler(quote.value, type, code, reporter, mtu)) {
       this.stats.errorsIgnored++;
       if (handler === undefined) this.opts.drops.drop(now, "icmp-ignored", `ICMPv6 type ${type} code ${code} about protocol ${quote.value.protocol}: not acted on (not supported)`);
     }

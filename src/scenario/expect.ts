@@ -306,4 +306,5 @@ const RECOVERY_WORDS: Record<LossAction, string> = {
   "tlp-recovery": "finds a loss by its probe",
   dsack: "receives a D-SACK",
   undo: "undoes a window reduction",
+  mtu: "lowers its MSS to the path MTU",
 };

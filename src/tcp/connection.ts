@@ -366,6 +366,24 @@ export class Connection implements SenderHost {
     }
   }
 
+  /**
+   * A router could not forward a segment of ours whole ("fragmentation needed", RFC 1191;
+   * "packet too big", RFC 8201; Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced). The MSS
+   * shrinks to fit `mtu`, never below Linux's floor (ip_rt_min_pmtu 552 for IPv4, the IPv6
+   * minimum 1280), and what is in flight is resent in the new size. Returns whether it acted.
+   */
+  onPathMtu(now: Millis, seq: Seq, mtu: number, why: string): boolean {
+    if (seqLt(seq, this.sndUna) || seqGt(seq, this.sndMax) || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return false;
+    const v6 = this.tuple.localAddr.family === 6;
+    const pmtu = Math.max(mtu, v6 ? 1280 : 552);
+    const mss = Math.max(this.config.minMss, pmtu - (v6 ? 40 : 20) - 20 - this.negotiation.perSegmentOptionBytes);
+    if (mss >= this.sender.sendMss) return false;
+    this.lastNow = now;
+    this.sender.onMtuReduced(now, mss, `${why}: path MTU ${pmtu}, MSS ${mss}`);
+    this.ctx.touched(this, true);
+    return true;
+  }
+
   /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
   setUserTimeout(ms: number): void {
     if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);

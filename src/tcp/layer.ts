@@ -200,14 +200,14 @@ export class TcpLayer implements ConnectionContext {
   /**
    * An ICMP or ICMPv6 error quoting one of our TCP segments (RFC 5927, RFC 1122 4.2.3.9;
    * Linux tcp_v4_err / tcp_v6_err). The connection checks the quoted sequence number and
-   * decides hard or soft; "fragmentation needed" and "packet too big" are left alone (no
-   * path MTU discovery yet). Returns whether it was acted on.
+   * decides hard or soft; "fragmentation needed" and "packet too big" lower the path MTU
+   * of that connection instead. Returns whether it was acted on.
    */
-  icmpError(quote: IcmpQuote | Icmpv6Quote, type: number, code: number, reporter: number | IpAddress): boolean {
+  icmpError(quote: IcmpQuote | Icmpv6Quote, type: number, code: number, reporter: number | IpAddress, mtu = 0): boolean {
     const v6 = typeof reporter !== "number";
     const meaning = v6 ? icmpv6ErrorMeaning(type, code) : icmpErrorMeaning(type, code);
     const t = quote.transport;
-    if (t.length < 8 || meaning === undefined || meaning.code === "EMSGSIZE") return false;
+    if (t.length < 8 || meaning === undefined) return false;
     const localPort = (t[0]! << 8) | t[1]!;
     const remotePort = (t[2]! << 8) | t[3]!;
     const seq = (((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0) as Seq;
@@ -216,7 +216,8 @@ export class TcpLayer implements ConnectionContext {
     if (conn === undefined) return false;
     const now = this.now();
     const why = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`;
-    const acted = conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why);
+    // Fragmentation needed / packet too big: the path is narrower than our segments (RFC 1191, RFC 8201).
+    const acted = meaning.code === "EMSGSIZE" ? conn.onPathMtu(now, seq, mtu, why) : conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why);
     this.settle(now);
     return acted;
   }

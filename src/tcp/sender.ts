@@ -408,6 +408,21 @@ export class Sender {
     return true;
   }
 
+  /**
+   * The path MTU shrank (RFC 1191, RFC 8201; Linux tcp_simple_retransmit): smaller segments
+   * from here on, and what is in flight is sent again in the new size, from SND.UNA and
+   * skipping what was SACKed. This is not congestion: the window keeps its segment count.
+   */
+  onMtuReduced(now: Millis, mss: number, why: string): void {
+    this.congestion.rescale(this.sendMss, mss);
+    this.sendMss = mss;
+    if (this.sndUna !== this.sndMax) {
+      this.log.clearLost();
+      this.sndNxt = this.sndUna;
+    }
+    this.traceLoss(now, "mtu", why);
+  }
+
   /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
   private undoSpurious(now: Millis, why: string): void {
     const wasLoss = this.congestion.state === "loss";

@@ -58,12 +58,24 @@ describe("ICMP errors during connect fail it at once", () => {
     expect(conn.state).toBe("SYN_SENT");
   });
 
-  it("leaves fragmentation needed alone (no path MTU discovery yet)", () => {
+  it("does not fail a connect on fragmentation needed (it is about size, not reachability)", () => {
     const { h, conn } = connecting();
     h.host.receive(5, unreachable(conn, UNREACH_FRAG_NEEDED, conn.iss));
     expect(conn.state).toBe("SYN_SENT");
   });
 });
+
+/** A connection from A that got B's SYN,ACK (MSS 1460, no options) and is ESTABLISHED. */
+function connectingEstablished() {
+  const { h, conn } = connecting();
+  const synAck = new Uint8Array(24);
+  emitTcp({ srcPort: 80, dstPort: conn.tuple.localPort, seq: 5000 as Seq, ack: seqAdd(conn.iss, 1), flags: 0x12, window: 65535, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) }, synAck, 0, { src: B, dst: A });
+  h.host.receive(10, rawPacket({ src: B, dst: A, protocol: PROTO_TCP }, synAck));
+  h.host.poll(10);
+  h.take();
+  expect(conn.state).toBe("ESTABLISHED");
+  return { h, conn };
+}
 
 describe("ICMP errors on an established connection are soft", () => {
   function established(dataRetries: number) {
@@ -87,6 +99,34 @@ describe("ICMP errors on an established connection are soft", () => {
     expect(conn.softError).toBe("EHOSTUNREACH");
     for (let t = 20; conn.state !== "CLOSED" && t < 60_000; t += 50) h.host.poll(t);
     expect(conn.error?.code).toBe("EHOSTUNREACH");
+  });
+});
+
+describe("path MTU (RFC 1191): fragmentation needed shrinks the segments", () => {
+  it("resends what is in flight in the smaller size, keeping the window's segment count", () => {
+    const { h, conn } = connectingEstablished();
+    conn.send(new Uint8Array(2 * 1460));
+    h.host.poll(10);
+    expect(h.take().map((p) => p.length - 40)).toEqual([1460, 1460]);
+    const cwndSegments = conn.congestion.cwnd / conn.sendMss;
+    const frag = icmpPacket(C, A, { kind: "dest-unreachable", code: UNREACH_FRAG_NEEDED, nextHopMtu: 1000, original: quoteOf(conn.tuple.localPort, conn.sndUna) });
+    h.host.receive(20, frag);
+    expect(conn.sendMss).toBe(960);
+    expect(conn.congestion.cwnd / conn.sendMss).toBe(cwndSegments);
+    // 2920 bytes again, from SND.UNA, in segments that fit a 1000-byte path.
+    expect(h.take().map((p) => p.length - 40)).toEqual([960, 960, 960, 40]);
+    expect(conn.state).toBe("ESTABLISHED");
+  });
+
+  it("never goes below Linux's 552-byte floor, and ignores a report for data not in flight", () => {
+    const { h, conn } = connectingEstablished();
+    conn.send(new Uint8Array(1460));
+    h.host.poll(10);
+    h.take();
+    h.host.receive(20, icmpPacket(C, A, { kind: "dest-unreachable", code: UNREACH_FRAG_NEEDED, nextHopMtu: 1000, original: quoteOf(conn.tuple.localPort, seqAdd(conn.sndMax, 5000)) }));
+    expect(conn.sendMss).toBe(1460);
+    h.host.receive(20, icmpPacket(C, A, { kind: "dest-unreachable", code: UNREACH_FRAG_NEEDED, nextHopMtu: 100, original: quoteOf(conn.tuple.localPort, conn.sndUna) }));
+    expect(conn.sendMss).toBe(552 - 40);
   });
 });
 

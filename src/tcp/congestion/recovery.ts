@@ -84,6 +84,14 @@ export class CongestionControl {
     return this.state === "recovery" || this.state === "cwr" || this.state === "loss";
   }
 
+  /** A smaller MSS (path MTU): windows keep their counts of segments, as Linux counts in packets. */
+  rescale(oldMss: number, mss: number): void {
+    const segments = (bytes: number) => Math.max(1, Math.round(bytes / oldMss));
+    this.cwnd = segments(this.cwnd) * mss;
+    if (this.ssthresh < Number.MAX_SAFE_INTEGER) this.ssthresh = segments(this.ssthresh) * mss;
+    this.mss = mss;
+  }
+
   setMss(mss: number, initialWindowSegments: number): void {
     this.mss = mss;
     this.cwnd = initialWindowSegments * mss;
