@@ -55,6 +55,8 @@ export interface LinkSettings {
   rate?: number;
   queueLimit?: number;
   mtu?: number;
+  /** A too-big packet gets ICMP "fragmentation needed" / "packet too big" back, instead of vanishing. */
+  mtuErrors?: boolean;
 }
 
 /** Both directions between two hosts (`between`), or one direction (`from`/`to`). */

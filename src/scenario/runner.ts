@@ -445,6 +445,7 @@ function linkSettings(l: LinkSettings): LinkConfig {
     const v = l[k];
     if (v !== undefined) out[k] = toMillis(v);
   }
+  if (l.mtuErrors !== undefined) out.mtuErrors = l.mtuErrors;
   return out;
 }
 

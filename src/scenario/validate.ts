@@ -225,7 +225,8 @@ function hostRef(c: Checker, path: string, v: unknown, hosts: Map<string, string
 function checkLink(c: Checker, path: string, v: unknown, hosts: Map<string, string>): void {
   const o = c.object(path, v);
   if (o === undefined) return;
-  c.keys(path, o, ["between", "from", "to", ...LINK_NUMBERS, ...LINK_TIMES]);
+  c.keys(path, o, ["between", "from", "to", "mtuErrors", ...LINK_NUMBERS, ...LINK_TIMES]);
+  c.boolean(`${path}.mtuErrors`, o["mtuErrors"], true);
   if (o["between"] !== undefined) {
     const pair = c.array(`${path}.between`, o["between"]);
     if (pair !== undefined) {

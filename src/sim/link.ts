@@ -15,6 +15,7 @@
 import type { Millis } from "../env.js";
 import type { TraceSink } from "../trace/events.js";
 import type { SimRng } from "./rng.js";
+import { destinationOf, tooBigError } from "./too-big.js";
 
 /** What a fault rule says about one packet: let it through, drop it, or hold it longer. */
 export type FaultVerdict = "pass" | "drop" | { delay: Millis };
@@ -47,6 +48,12 @@ export interface LinkConfig {
   queueLimit?: number;
   /** Largest packet in bytes; larger ones are dropped. Default Infinity. */
   mtu?: number;
+  /**
+   * A router answers a packet over `mtu` that may not be fragmented with ICMP
+   * "fragmentation needed" / ICMPv6 "packet too big" (from the packet's destination
+   * address), as RFC 1191 / RFC 8201 expect. Default false: such packets vanish (a black hole).
+   */
+  mtuErrors?: boolean;
   /** Scripted faults, evaluated first. Rules are usually stateful (they count matches): use one per direction. */
   filter?: FaultRule;
 }
@@ -66,6 +73,7 @@ export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter">>> = Obj
   // netem's default limit: large enough that only a deliberately small value causes drops.
   queueLimit: 1000,
   mtu: Infinity,
+  mtuErrors: false,
 });
 
 type LinkNumbers = Required<Omit<LinkConfig, "filter">>;
@@ -76,8 +84,9 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   // Field by field, so an explicit `undefined` means "default" instead of erasing the default.
   for (const key of Object.keys(LINK_DEFAULTS) as Array<keyof LinkNumbers>) {
     const value = config[key];
-    if (value !== undefined) n[key] = value;
+    if (value !== undefined) (n as Record<string, number | boolean>)[key] = value;
   }
+  if (typeof n.mtuErrors !== "boolean") throw new RangeError(`link mtuErrors must be true or false, got ${String(n.mtuErrors)}`);
   for (const key of ["loss", "duplicate", "reorder", "corrupt"] as const) {
     if (!(n[key] >= 0 && n[key] <= 1)) throw new RangeError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
   }
@@ -137,6 +146,8 @@ export class ImpairedLink {
    * @param name used in trace events, e.g. "a->b"
    * @param rng this direction's own stream, so other links' traffic never changes its draws
    */
+  private tooBig: Uint8Array | undefined;
+
   constructor(
     readonly name: string,
     config: LinkConfig,
@@ -170,6 +181,13 @@ export class ImpairedLink {
     return this.starts.length - this.head;
   }
 
+  /** The ICMP error the last `send` caused (mtuErrors), once: the network routes it back. */
+  takeTooBig(): Uint8Array | undefined {
+    const p = this.tooBig;
+    this.tooBig = undefined;
+    return p;
+  }
+
   /** Decides the fate of `packet` offered at `now`. Returns 0, 1 or 2 deliveries. */
   send(now: Millis, packet: Uint8Array): Delivery[] {
     const c = this.config;
@@ -192,6 +210,10 @@ export class ImpairedLink {
 
     if (packet.length > c.mtu) {
       this.counters.mtuDrops++;
+      if (c.mtuErrors) {
+        const dst = destinationOf(packet);
+        if (dst !== undefined) this.tooBig = tooBigError(packet, c.mtu, dst);
+      }
       return this.drop(now, packet, "mtu");
     }
 

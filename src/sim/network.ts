@@ -11,22 +11,18 @@
  * At equal times queued events go first (in the order they were queued), then timers (in
  * host order), so every tie is broken the same way on every run.
  */
+import { destinationOf } from "./too-big.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
 import { IpAddress, type AddressKey } from "../wire/address.js";
-import { formatIpv4Address, IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
-import { IPV6_HEADER_LENGTH } from "../wire/ipv6.js";
+import { formatIpv4Address } from "../wire/ipv4.js";
 import { EventQueue, VirtualClock } from "./clock.js";
 import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "./errors.js";
 import { ImpairedLink, type LinkConfig } from "./link.js";
 import type { PacketLogEntry, PacketRecorder } from "./packet-log.js";
 import { SimRng } from "./rng.js";
 
-/** Offset of the IPv4 destination address: all the routing the simulator needs. */
-const IPV4_DST = 16;
-/** Offset of the IPv6 destination address (RFC 8200 section 3). */
-const IPV6_DST = 24;
 
 /** A host's address: an IPv4 uint32 (as before) or an IpAddress of either family. */
 export type SimAddress = number | IpAddress;
@@ -39,11 +35,6 @@ function textOf(a: SimAddress): string {
   return typeof a === "number" ? formatIpv4Address(a) : a.toString();
 }
 
-/** The destination of a packet of either family, by its version nibble; undefined if too short. */
-function destinationOf(packet: Uint8Array): IpAddress | undefined {
-  if (packet.length > 0 && packet[0]! >>> 4 === 6) return packet.length >= IPV6_HEADER_LENGTH ? IpAddress.fromBytes(packet, IPV6_DST, 6) : undefined;
-  return packet.length >= IPV4_MIN_HEADER ? IpAddress.v4(readU32(packet, IPV4_DST)) : undefined;
-}
 const DEFAULT_MAX_EVENTS = 1_000_000;
 
 export interface SimNetworkOptions {
@@ -375,8 +366,14 @@ export class SimNetwork {
       }
       return;
     }
-    for (const d of this.link(from, to).send(now, packet)) {
+    const link = this.link(from, to);
+    for (const d of link.send(now, packet)) {
       this.queue.push(d.time, { kind: "deliver", from: from.name, to, packet: d.packet });
+    }
+    // Too big for the link (mtuErrors): the router's ICMP error travels back like any packet.
+    const error = link.takeTooBig();
+    if (error !== undefined) {
+      for (const d of this.link(to, from).send(now, error)) this.queue.push(d.time, { kind: "deliver", from: to.name, to: from, packet: d.packet });
     }
   }
 

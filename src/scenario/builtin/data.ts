@@ -194,3 +194,22 @@ export const keepalive: ScenarioSpec = {
     { expect: "states", conn: "client", sequence: ["SYN_SENT", "ESTABLISHED", "CLOSED"] },
   ],
 };
+
+export const pathMtu: ScenarioSpec = {
+  name: "path-mtu",
+  title: "Path MTU: a router says the segments are too big, and the sender makes them smaller",
+  description: "The link from client to server carries at most 1,000 bytes, though both ends have a 1,500-byte MTU and agreed on an MSS of 1,460. The first data segments do not fit; the router in front of the narrow link drops them and answers with ICMP \"fragmentation needed\" naming the next-hop MTU. The client lowers its MSS to fit the path and resends what was in flight in the new size, without treating it as congestion (RFC 1191; Linux's tcp_simple_retransmit).",
+  behaviours: ["S14", "S16"],
+  hosts: PAIR,
+  links: [
+    { from: "server", to: "client", delay: 10 },
+    { from: "client", to: "server", delay: 10, mtu: 1000, mtuErrors: true },
+  ],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 4344 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 4344 },
+    { expect: "recovery", host: "client", action: "mtu", atLeast: 1 },
+    { expect: "segment", from: "client", data: true, nth: 4, at: 110, seq: "x+1", len: 948, retransmit: true },
+    { expect: "timer", conn: "client", timer: "rto", fired: [] },
+  ],
+};
