@@ -22,7 +22,7 @@
  * - ack_lost_segment: acknowledges data the capture never showed;
  * - for a segment with data, SYN or FIN that does not advance the sequence space, exactly
  *   one of, in this precedence: fast_retransmission (>= 2 dup ACKs for this seq from the
- *   peer, within 20 ms of the last one; flagged retransmission as well), out_of_order (within the initial RTT, or 3 ms,
+ *   peer, within 20 ms of the last one; flagged retransmission as well), out_of_order (within 3 ms,
  *   of the highest segment, unless it ends exactly there), spurious_retransmission (all
  *   of it already acknowledged; also flagged retransmission), retransmission;
  * - reused_ports: a SYN on a 4-tuple already seen, with another initial sequence number:
@@ -86,6 +86,14 @@ export interface PacketAnalysis {
   dupAckNum?: number;
 }
 
+/**
+ * Out-of-order window in ms: tshark 4.0 compares with the initial RTT only when it has one,
+ * and it does not compute it for these captures (tcp.analysis.initial_rtt stays empty), so
+ * its default of 3 ms applies; a resegmented resend 10 ms after the original (path-mtu) is
+ * a retransmission to tshark, which a 20 ms initial RTT would have called out of order.
+ */
+const OOO_THRESHOLD = 3;
+
 const u32 = (n: number): number => n >>> 0;
 const diff = (a: number, b: number): number => (a - b) | 0;
 const gt = (a: number, b: number): boolean => diff(a, b) > 0;
@@ -125,9 +133,6 @@ interface Conversation {
   fromFirst: Flow;
   toFirst: Flow;
   /** The initial RTT (tcp.analysis.initial_rtt): SYN to the ACK of the SYN,ACK. */
-  synTime?: Millis;
-  synAckSeen: boolean;
-  firstRtt?: Millis;
 }
 
 const newFlow = (): Flow => ({ winScale: -1, window: 0, windowKnown: false, nextseq: 0, nextseqTime: 0, maxseqtobeacked: 0, lastack: 0, lastackTime: 0, dupacknum: 0, lastFlags: 0 });
@@ -163,19 +168,19 @@ export function analyseCapture(packets: readonly CapturedPacket[]): PacketAnalys
       else fwd0.base = u32(seg.seq);
     }
     if (conv === undefined) {
-      conv = { stream: streams++, first: src, fromFirst: newFlow(), toFirst: newFlow(), synAckSeen: false };
+      conv = { stream: streams++, first: src, fromFirst: newFlow(), toFirst: newFlow() };
       byHi.set(hi, conv);
     }
     const fwd = conv.first === src ? conv.fromFirst : conv.toFirst;
     const rev = conv.first === src ? conv.toFirst : conv.fromFirst;
-    const r = analyseSegment(p.time, seg, conv, fwd, rev, flags);
+    const r = analyseSegment(p.time, seg, fwd, rev, flags);
     const out: PacketAnalysis = { flags: flagList(r.flags), stream: conv.stream };
     if (r.dupAckNum !== undefined) out.dupAckNum = r.dupAckNum;
     return out;
   });
 }
 
-function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: Flow, rev: Flow, ta: number): { flags: number; dupAckNum: number | undefined } {
+function analyseSegment(now: Millis, seg: TcpSegment, fwd: Flow, rev: Flow, ta: number): { flags: number; dupAckNum: number | undefined } {
   const f = seg.flags;
   // Wireshark analyses the raw sequence numbers (relative ones are only for display); the
   // first one seen in each direction is its base, against which a new SYN is compared.
@@ -192,9 +197,6 @@ function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: F
     }
   }
   const window = (f & SYN) !== 0 || fwd.winScale < 0 ? seg.window : seg.window * 2 ** fwd.winScale;
-  if ((f & (SYN | ACK)) === SYN) conv.synTime = now;
-  if ((f & (SYN | ACK)) === (SYN | ACK)) conv.synAckSeen = true;
-  else if ((f & ACK) !== 0 && conv.synAckSeen && conv.firstRtt === undefined && conv.synTime !== undefined && (f & SYN) === 0) conv.firstRtt = now - conv.synTime;
 
   let dupAckNum: number | undefined;
   const noSynFinRst = (f & (SYN | FIN | RST)) === 0;
@@ -232,7 +234,7 @@ function analyseSegment(now: Millis, seg: TcpSegment, conv: Conversation, fwd: F
 
   if ((seglen > 0 || (f & (SYN | FIN)) !== 0) && (ta & BIT.keep_alive) === 0) {
     const notAdvanced = fwd.nextseq !== 0 && lt(seq, fwd.nextseq);
-    const oooThreshold = conv.firstRtt ?? 3;
+    const oooThreshold = OOO_THRESHOLD;
     if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && now - rev.lastackTime < 20) {
       // A fast retransmission is also a retransmission (tcp.analysis.retransmission matches both).
       ta |= BIT.fast_retransmission;
