@@ -66,8 +66,8 @@ describe("ICMP errors during connect fail it at once", () => {
 });
 
 /** A connection from A that got B's SYN,ACK (MSS 1460, no options) and is ESTABLISHED. */
-function connectingEstablished() {
-  const { h, conn } = connecting();
+function connectingEstablished(tcp: { dataRetries?: number } = {}) {
+  const { h, conn } = connecting(tcp);
   const synAck = new Uint8Array(24);
   emitTcp({ srcPort: 80, dstPort: conn.tuple.localPort, seq: 5000 as Seq, ack: seqAdd(conn.iss, 1), flags: 0x12, window: 65535, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) }, synAck, 0, { src: B, dst: A });
   h.host.receive(10, rawPacket({ src: B, dst: A, protocol: PROTO_TCP }, synAck));
@@ -79,13 +79,7 @@ function connectingEstablished() {
 
 describe("ICMP errors on an established connection are soft", () => {
   function established(dataRetries: number) {
-    const { h, conn } = connecting({ dataRetries });
-    const synAck = new Uint8Array(24);
-    emitTcp({ srcPort: 80, dstPort: conn.tuple.localPort, seq: 5000 as Seq, ack: seqAdd(conn.iss, 1), flags: 0x12, window: 65535, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) }, synAck, 0, { src: B, dst: A });
-    h.host.receive(10, rawPacket({ src: B, dst: A, protocol: PROTO_TCP }, synAck));
-    h.host.poll(10);
-    h.take();
-    expect(conn.state).toBe("ESTABLISHED");
+    const { h, conn } = connectingEstablished({ dataRetries });
     conn.send(new Uint8Array(100));
     h.host.poll(10);
     h.take();
