@@ -345,9 +345,10 @@ export class Connection implements SenderHost {
    * is a soft error, reported only if the retries run out (Linux sk_err_soft). Returns
    * whether it was acted on.
    */
-  onIcmpError(now: Millis, seq: Seq, code: TcpErrorCode, why: string): boolean {
+  onIcmpError(now: Millis, seq: Seq, code: TcpErrorCode, why: string, revertsBackoff = false): boolean {
     if (seqLt(seq, this.sndUna) || seqGt(seq, this.sndMax)) return false;
     this.lastNow = now;
+    if (revertsBackoff && this.state !== "SYN_SENT" && this.state !== "SYN_RCVD") this.revertBackoff(now, seq);
     switch (this.state) {
       case "SYN_SENT":
         this.terminate(code, why);
@@ -382,6 +383,20 @@ export class Connection implements SenderHost {
     this.sender.onMtuReduced(now, mss, `${why}: path MTU ${pmtu}, MSS ${mss}`);
     this.ctx.touched(this, true);
     return true;
+  }
+
+  /**
+   * RFC 6069 (Linux tcp_ld_RTO_revert): a net or host unreachable about the segment at SND.UNA
+   * while the retransmission timer is backed off says the path is broken, not congested: one
+   * doubling is taken back and the timer runs from that segment's last transmission, so the
+   * connection resumes sooner once the path is back.
+   */
+  private revertBackoff(now: Millis, seq: Seq): void {
+    const s = this.sender;
+    if (seq !== this.sndUna || s.retries === 0 || s.rtt.backoff === 0 || this.timers.rto === Infinity || s.log.size === 0) return;
+    s.rtt.undoBackoff();
+    const remaining = s.log.sentAt(0) + s.rtt.rto - now;
+    this.armTimer(now, "rto", now + Math.max(remaining, 0));
   }
 
   /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */

@@ -217,7 +217,9 @@ export class TcpLayer implements ConnectionContext {
     const now = this.now();
     const why = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`;
     // Fragmentation needed / packet too big: the path is narrower than our segments (RFC 1191, RFC 8201).
-    const acted = meaning.code === "EMSGSIZE" ? conn.onPathMtu(now, seq, mtu, why) : conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why);
+    // RFC 6069: net and host unreachable (ICMPv6: no route, address unreachable) may revert RTO backoff.
+    const reverts = v6 ? type === 1 && (code === 0 || code === 3) : type === 3 && (code === 0 || code === 1);
+    const acted = meaning.code === "EMSGSIZE" ? conn.onPathMtu(now, seq, mtu, why) : conn.onIcmpError(now, seq, meaning.code as TcpErrorCode, why, reverts);
     this.settle(now);
     return acted;
   }

@@ -101,6 +101,11 @@ export class RttEstimator {
   }
 
   /** A fresh ACK of new data ends the backoff even without a sample (Linux does the same). */
+  /** One doubling taken back (RFC 6069: the timeout was caused by a connectivity disruption, not congestion). */
+  undoBackoff(): void {
+    if (this.backoffShift > 0) this.backoffShift--;
+  }
+
   resetBackoff(): void {
     this.backoffShift = 0;
   }

@@ -96,6 +96,30 @@ describe("ICMP errors on an established connection are soft", () => {
   });
 });
 
+describe("RFC 6069: host unreachable during backoff reverts one doubling of the RTO", () => {
+  it("takes one doubling back and runs the timer from the last retransmission", () => {
+    const { h, conn } = connectingEstablished();
+    conn.send(new Uint8Array(100));
+    h.host.poll(10);
+    h.take();
+    // Three timeouts: backoff 3, the next RTO 8 RTOs after the third retransmission.
+    let t = 10;
+    while (conn.rtt.backoff < 3) {
+      t = conn.timers.rto;
+      h.host.poll(t);
+    }
+    const lastSent = t;
+    const before = conn.timers.rto;
+    h.host.receive(lastSent + 5, unreachable(conn, UNREACH_HOST, conn.sndUna));
+    expect(conn.rtt.backoff).toBe(2);
+    expect(conn.timers.rto).toBeCloseTo(lastSent + conn.rtt.rto, 6);
+    expect(conn.timers.rto).toBeLessThan(before);
+    // Port unreachable says nothing about the path: no revert.
+    h.host.receive(lastSent + 6, unreachable(conn, UNREACH_PORT, conn.sndUna));
+    expect(conn.rtt.backoff).toBe(2);
+  });
+});
+
 describe("path MTU (RFC 1191): fragmentation needed shrinks the segments", () => {
   it("resends what is in flight in the smaller size, keeping the window's segment count", () => {
     const { h, conn } = connectingEstablished();
