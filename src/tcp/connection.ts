@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
+import { seqAdd, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
@@ -26,6 +26,7 @@ import { Receiver } from "./receiver.js";
 import type { RttEstimator } from "./rtt.js";
 import type { Scoreboard } from "./sack.js";
 import { EMPTY, type SendBuffer } from "./send-buffer.js";
+import { icmpError, pathMtuReduced } from "./icmp-input.js";
 import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
 import { ConnectionStats } from "./tcp-stats.js";
@@ -78,7 +79,8 @@ export type { ConnectionInfo };
  * A connection's state and the calls that drive it. Members that are neither private nor
  * documented as API (setState, terminate, drop, challengeAck, sendControl, sendAckNow,
  * enterTimeWait, armFinWait2, negotiate, synAckPending, ctx) are used by input.ts, which
- * processes arriving segments as this class's other half (Linux: tcp_input.c).
+ * processes arriving segments as this class's other half (Linux: tcp_input.c), and by
+ * icmp-input.ts for ICMP errors about our segments.
  */
 export class Connection implements SenderHost {
   state: TcpState = "CLOSED";
@@ -338,65 +340,16 @@ export class Connection implements SenderHost {
     this.ctx.touched(this, false);
   }
 
-  /**
-   * An ICMP error quoted a segment of ours (RFC 5927; RFC 1122 4.2.3.9; Linux tcp_v4_err).
-   * The quoted sequence number must be in flight, or the error is ignored (a blind attacker
-   * would have to guess it). During connect it fails the connection at once; afterwards it
-   * is a soft error, reported only if the retries run out (Linux sk_err_soft). Returns
-   * whether it was acted on.
-   */
+  /** An ICMP error quoted a segment of ours: see icmp-input.ts. Returns whether it was acted on. */
   onIcmpError(now: Millis, seq: Seq, code: TcpErrorCode, why: string, revertsBackoff = false): boolean {
-    if (seqLt(seq, this.sndUna) || seqGt(seq, this.sndMax)) return false;
     this.lastNow = now;
-    if (revertsBackoff && this.state !== "SYN_SENT" && this.state !== "SYN_RCVD") this.revertBackoff(now, seq);
-    switch (this.state) {
-      case "SYN_SENT":
-        this.terminate(code, why);
-        return true;
-      case "SYN_RCVD":
-        // A passive half-open entry is forgotten (Linux tcp_req_err); an active one fails.
-        this.terminate(this.passive ? undefined : code, why);
-        return true;
-      case "CLOSED":
-      case "LISTEN":
-      case "TIME_WAIT":
-        return false;
-      default:
-        this.softError = code;
-        return true;
-    }
+    return icmpError(this, now, seq, code, why, revertsBackoff);
   }
 
-  /**
-   * A router could not forward a segment of ours whole ("fragmentation needed", RFC 1191;
-   * "packet too big", RFC 8201; Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced). The MSS
-   * shrinks to fit `mtu`, never below Linux's floor (ip_rt_min_pmtu 552 for IPv4, the IPv6
-   * minimum 1280), and what is in flight is resent in the new size. Returns whether it acted.
-   */
+  /** "Fragmentation needed" / "packet too big" quoted a segment of ours: see icmp-input.ts. */
   onPathMtu(now: Millis, seq: Seq, mtu: number, why: string): boolean {
-    if (seqLt(seq, this.sndUna) || seqGt(seq, this.sndMax) || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return false;
-    const v6 = this.tuple.localAddr.family === 6;
-    const pmtu = Math.max(mtu, v6 ? 1280 : 552);
-    const mss = Math.max(this.config.minMss, pmtu - (v6 ? 40 : 20) - 20 - this.negotiation.perSegmentOptionBytes);
-    if (mss >= this.sender.sendMss) return false;
     this.lastNow = now;
-    this.sender.onMtuReduced(now, mss, `${why}: path MTU ${pmtu}, MSS ${mss}`);
-    this.ctx.touched(this, true);
-    return true;
-  }
-
-  /**
-   * RFC 6069 (Linux tcp_ld_RTO_revert): a net or host unreachable about the segment at SND.UNA
-   * while the retransmission timer is backed off says the path is broken, not congested: one
-   * doubling is taken back and the timer runs from that segment's last transmission, so the
-   * connection resumes sooner once the path is back.
-   */
-  private revertBackoff(now: Millis, seq: Seq): void {
-    const s = this.sender;
-    if (seq !== this.sndUna || s.retries === 0 || s.rtt.backoff === 0 || this.timers.rto === Infinity || s.log.size === 0) return;
-    s.rtt.undoBackoff();
-    const remaining = s.log.sentAt(0) + s.rtt.rto - now;
-    this.armTimer(now, "rto", now + Math.max(remaining, 0));
+    return pathMtuReduced(this, now, seq, mtu, why);
   }
 
   /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */

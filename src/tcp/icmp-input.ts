@@ -1,0 +1,70 @@
+/**
+ * ICMP and ICMPv6 errors about segments we sent (RFC 5927; RFC 1122 4.2.3.9; Linux
+ * tcp_v4_err / tcp_v6_err): what a connection does with one once the layer has found it by
+ * the quoted 4-tuple. Like input.ts, these functions act on the connection through its
+ * internal members.
+ */
+import type { Millis } from "../env.js";
+import { seqGt, seqLt, type Seq } from "../wire/seq.js";
+import type { Connection } from "./connection.js";
+import type { TcpErrorCode } from "./errors.js";
+
+/**
+ * The quoted sequence number must be in flight, or the error is ignored (a blind attacker
+ * would have to guess it). During connect it fails the connection at once; afterwards it is
+ * a soft error, reported only if the retries run out (Linux sk_err_soft). `revertsBackoff`:
+ * a net or host unreachable, which may take back RTO backoff (RFC 6069). Returns whether
+ * the error was acted on.
+ */
+export function icmpError(c: Connection, now: Millis, seq: Seq, code: TcpErrorCode, why: string, revertsBackoff: boolean): boolean {
+  if (seqLt(seq, c.sndUna) || seqGt(seq, c.sndMax)) return false;
+  if (revertsBackoff && c.state !== "SYN_SENT" && c.state !== "SYN_RCVD") revertBackoff(c, now, seq);
+  switch (c.state) {
+    case "SYN_SENT":
+      c.terminate(code, why);
+      return true;
+    case "SYN_RCVD":
+      // A passive half-open entry is forgotten (Linux tcp_req_err); an active one fails.
+      c.terminate(c.passive ? undefined : code, why);
+      return true;
+    case "CLOSED":
+    case "LISTEN":
+    case "TIME_WAIT":
+      return false;
+    default:
+      c.softError = code;
+      return true;
+  }
+}
+
+/**
+ * A router could not forward a segment of ours whole ("fragmentation needed", RFC 1191;
+ * "packet too big", RFC 8201; Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced). The MSS shrinks
+ * to fit `mtu`, never below Linux's floor (ip_rt_min_pmtu 552 for IPv4, the IPv6 minimum
+ * 1280), and what is in flight is resent in the new size. Returns whether it acted.
+ */
+export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number, why: string): boolean {
+  const synchronized = c.state !== "CLOSED" && c.state !== "LISTEN" && c.state !== "SYN_SENT" && c.state !== "SYN_RCVD" && c.state !== "TIME_WAIT";
+  if (seqLt(seq, c.sndUna) || seqGt(seq, c.sndMax) || !synchronized) return false;
+  const v6 = c.tuple.localAddr.family === 6;
+  const pmtu = Math.max(mtu, v6 ? 1280 : 552);
+  const mss = Math.max(c.config.minMss, pmtu - (v6 ? 40 : 20) - 20 - c.negotiation.perSegmentOptionBytes);
+  if (mss >= c.sender.sendMss) return false;
+  c.sender.onMtuReduced(now, mss, `${why}: path MTU ${pmtu}, MSS ${mss}`);
+  c.ctx.touched(c, true);
+  return true;
+}
+
+/**
+ * RFC 6069 (Linux tcp_ld_RTO_revert): a net or host unreachable about the segment at SND.UNA
+ * while the retransmission timer is backed off says the path is broken, not congested: one
+ * doubling is taken back and the timer runs from that segment's last transmission, so the
+ * connection resumes sooner once the path is back.
+ */
+function revertBackoff(c: Connection, now: Millis, seq: Seq): void {
+  const s = c.sender;
+  if (seq !== c.sndUna || s.retries === 0 || s.rtt.backoff === 0 || c.timers.rto === Infinity || s.log.size === 0) return;
+  s.rtt.undoBackoff();
+  const remaining = s.log.sentAt(0) + s.rtt.rto - now;
+  c.armTimer(now, "rto", now + Math.max(remaining, 0));
+}
