@@ -236,14 +236,7 @@ function processAck(c: Connection, now: Millis, seg: TcpSegment, segLen: number)
   // ACK's effects, so a retransmission the ACK triggers echoes it.
   c.negotiation.noteTimestamp(now, seg, segLen, c.receiver.lastAckSent);
   c.softError = undefined; // the path works again (Linux clears sk_err_soft in tcp_ack)
-  c.sender.onAck(now, seg, {
-    pureAck: seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0,
-    window: seg.window << c.negotiation.sndShift,
-    // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
-    // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
-    echoedRtt: (coversRetransmission) => (coversRetransmission ? undefined : c.negotiation.rttFromEcho(now, seg)),
-    echoesBefore: (t) => c.negotiation.echoesBefore(seg, t),
-  }, c.negotiation.sndShift);
+  c.sender.onAck(now, seg);
   afterAck(c, now);
   return c.state !== "CLOSED";
 }

@@ -9,9 +9,8 @@
  * the timers only through `SenderHost`.
  */
 import type { Millis } from "../env.js";
-import type { LossAction, TraceSink } from "../trace/events.js";
-import type { FourTuple } from "../trace/events.js";
-import { ACK, FIN, PSH, type SackBlock, type TcpSegment } from "../wire/tcp.js";
+import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
+import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { Reno } from "./congestion/algorithm.js";
@@ -20,6 +19,7 @@ import { CongestionControl } from "./congestion/recovery.js";
 import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
 import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
+import type { Negotiation } from "./options.js";
 import { PushMarks } from "./push-marks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
@@ -40,18 +40,8 @@ export interface SenderHost {
   wake(): void;
   /** Payload that fits the next segment (the SACK blocks we send take option space). */
   segmentMss(): number;
-}
-
-/** How an incoming ACK relates to what was sent, as processAck classifies it. */
-export interface AckInfo {
-  /** The segment carried no data, SYN or FIN: it can be a duplicate ACK. */
-  pureAck: boolean;
-  /** The window field, already scaled (for the "same window" rule of RFC 5681). */
-  window: number;
-  /** RTT from the echoed timestamp, if the ACK may be timed by it. */
-  echoedRtt: (ackCoversRetransmission: boolean) => Millis | undefined;
-  /** The ACK echoes a timestamp we sent before time `t` (false without timestamps). */
-  echoesBefore: (t: Millis) => boolean;
+  /** Window scaling and timestamps as agreed: the scale of the peer's window, echoed timestamps. */
+  readonly negotiation: Negotiation;
 }
 
 export class Sender {
@@ -110,6 +100,17 @@ export class Sender {
   retransmitting = false;
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
   private forceOne = false;
+  /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
+  private ackTime: Millis = 0;
+  private lowDelivered: Seq | undefined;
+  /**
+   * Called by the sent-segment log for each segment an ACK delivers (one function for the
+   * connection's life: nothing is allocated per ACK). RFC 8985 6.2 steps 2-3.
+   */
+  private readonly onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
+    if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
+    this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
+  };
   /** A probe is being sent: the timer is set once it has gone. */
   private probing = false;
   /** TCP_CORK: a partial segment waits until uncorked (Linux TCP_NAGLE_CORK). */
@@ -202,9 +203,11 @@ export class Sender {
    * duplicate ACKs, loss detection and the window reduction, and the timer that watches
    * what is still in flight.
    */
-  onAck(now: Millis, seg: TcpSegment, info: AckInfo, sndShift: number): void {
+  onAck(now: Millis, seg: TcpSegment): void {
     const ack = seg.ack;
+    const neg = this.host.negotiation;
     const oldWindow = this.sndWnd;
+    const window = seg.window << neg.sndShift;
     // The peer answers our zero-window probes: it is alive, however long its window stays
     // closed (RFC 1122 4.2.2.17; Linux resets icsk_probes_out on every ACK).
     if (this.host.timers.persist !== Infinity) this.retries = 0;
@@ -213,11 +216,9 @@ export class Sender {
     let newlySacked = false;
     let dsack: SackBlock | undefined;
     const priorFack = this.rack.fack;
-    let lowSeq: Seq | undefined;
-    const onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
-      if ((flags & EVER_RETRANS) === 0 && (lowSeq === undefined || seqLt(start, lowSeq))) lowSeq = start;
-      this.rack.onDelivered(now, end, sentAt, flags, this.rtt.minRtt);
-    };
+    this.ackTime = now;
+    this.lowDelivered = undefined;
+    const onDelivered = this.onDelivered;
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
       dsack = split.dsack;
@@ -236,16 +237,19 @@ export class Sender {
     }
     if (seqGt(ack, this.sndUna)) {
       this.log.onAck(ack, onDelivered);
-      delivered += this.ackNewData(now, ack, info.echoedRtt(!seqLe(this.retransmittedUpTo, this.sndUna)));
-    } else if (info.pureAck && ack === this.sndUna && this.sndMax !== this.sndUna) {
+      // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
+      // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
+      const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined;
+      delivered += this.ackNewData(now, ack, echoed);
+    } else if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
       // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
       // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
-      if (info.window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
+      if (window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
     }
-    if (lowSeq !== undefined) this.rack.onReordering(lowSeq, priorFack, this.sendMss);
-    this.updateWindow(seg, false, sndShift);
+    if (this.lowDelivered !== undefined) this.rack.onReordering(this.lowDelivered, priorFack, this.sendMss);
+    this.updateWindow(seg, false, neg.sndShift);
     if (dsack !== undefined) this.onDsack(now, dsack);
-    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, info.window !== oldWindow, info);
+    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
@@ -329,22 +333,24 @@ export class Sender {
   }
 
   /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */
-  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean, info: AckInfo): void {
+  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
     const ack = seg.ack;
     const unaAdvanced = seqGt(this.sndUna, priorUna);
     // Eifel detection (RFC 3522; Linux tcp_packet_delayed): new data acknowledged by a segment
     // that echoes a timestamp from before our first retransmission means the original
     // arrived: the timeout or fast retransmit was spurious, so its reduction is undone.
-    if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && info.echoesBefore(this.retransStamp)) {
+    if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && this.host.negotiation.echoesBefore(seg, this.retransStamp)) {
       this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
     }
     if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
     // The probe's fate (RFC 8985 7.4.2).
-    const probeRepairedLoss = this.tlp.onAck({
-      ack,
-      dsackForProbe: dsack !== undefined && this.tlp.highSeq !== undefined && seqLe(dsack.right, this.tlp.highSeq),
-      notPureDuplicate: unaAdvanced || newlySacked || windowChanged || seg.payload.length > 0,
-    });
+    const probeRepairedLoss =
+      this.tlp.highSeq !== undefined &&
+      this.tlp.onAck({
+        ack,
+        dsackForProbe: dsack !== undefined && seqLe(dsack.right, this.tlp.highSeq),
+        notPureDuplicate: unaAdvanced || newlySacked || windowChanged || seg.payload.length > 0,
+      });
     if (probeRepairedLoss && !this.congestion.reducing) {
       this.congestion.reduceOnce(now, this.flightSize());
       this.traceLoss(now, "tlp-recovery", "the probe's ACK shows one segment was lost: window reduced once");
