@@ -38,6 +38,7 @@ import { NH_ICMPV6 } from "../wire/ipv6.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
 import { DEFAULT_MTU, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
 import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
+import { PathMtuCache } from "./path-mtu.js";
 import { newIpStats, type IpStats } from "./stats.js";
 import { UdpLayer, type UdpStats } from "./udp/layer.js";
 import type { UdpSocketOptions } from "./udp/socket.js";
@@ -106,6 +107,8 @@ export class Host implements Endpoint {
   /** ICMPv6: echo (ping -6), errors, errors handed to transports. */
   readonly icmp6: Icmp6Layer;
   readonly routing: RoutingTable;
+  /** Path MTUs learned from ICMP, per destination, ageing out after 10 minutes. */
+  readonly pathMtus: PathMtuCache;
   readonly reassembler: Reassembler;
   readonly reassembler6: Ipv6Reassembler;
   readonly counters: HostCounters;
@@ -125,12 +128,21 @@ export class Host implements Endpoint {
     const ttl = opts.ttl ?? 64;
     if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new RangeError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
 
+    const routing = this.routing;
+    const pathMtus = (this.pathMtus = new PathMtuCache(routing));
     this.tcp = new TcpLayer({
       hostName: opts.name,
       config: resolveConfig(opts.tcp),
       rng: opts.rng,
       trace,
       mtu: this.routing.interfaces[0]!.mtu,
+      paths: {
+        get pathGeneration() {
+          return routing.generation + pathMtus.generation;
+        },
+        path: (remote, now) => pathMtus.lookup(remote, now),
+        learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
+      },
       output: (tuple, seg) => this.sendTcp(tuple, seg),
     });
 
@@ -199,6 +211,7 @@ export class Host implements Endpoint {
 
   receive(now: Millis, packet: Uint8Array): void {
     this.now = now;
+    this.pathMtus.expire(now);
     this.counters.packetsIn++;
     this.input.receive(now, packet);
     this.flushAndNotify(now);
@@ -206,6 +219,7 @@ export class Host implements Endpoint {
 
   poll(now: Millis): void {
     this.now = now;
+    this.pathMtus.expire(now);
     for (const e of this.reassembler.expire(now)) {
       this.drops.drop(now, "frag-timeout", `datagram id ${e.id} protocol ${e.protocol} incomplete after ${this.reassembler.config.timeout} ms; ${e.bytesHeld} bytes freed`);
       // RFC 1122 3.3.2: time exceeded (reassembly) SHOULD be sent if fragment 0 arrived.

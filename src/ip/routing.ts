@@ -53,7 +53,27 @@ export interface RouteConfig {
   source?: AddressInput;
   /** "unreachable" rejects matching destinations with EHOSTUNREACH. Default "unicast". */
   kind?: "unicast" | "unreachable";
+  /** Route metrics, as `ip route ... mtu [lock] N advmss N initcwnd N` (see RouteMetrics). */
+  metrics?: Partial<RouteMetrics>;
 }
+
+/**
+ * Per-route metrics Linux keeps (RTAX_MTU, RTAX_ADVMSS, RTAX_INITCWND and the MTU lock bit),
+ * which TCP reads when it sizes segments. 0 means "not set": the interface's MTU, MSS from
+ * the MTU (RFC 6691), the default initial window.
+ */
+export interface RouteMetrics {
+  /** Path MTU for destinations of this route; 0: the interface's. */
+  mtu: number;
+  /** A locked MTU is not lowered by ICMP "fragmentation needed" / "packet too big" (Linux `mtu lock`). */
+  mtuLocked: boolean;
+  /** The MSS announced in SYNs to these destinations; 0: MTU - 40. */
+  advmss: number;
+  /** Initial congestion window in segments; 0: the TCP default (RFC 6928). */
+  initcwnd: number;
+}
+
+const NO_METRICS: RouteMetrics = Object.freeze({ mtu: 0, mtuLocked: false, advmss: 0, initcwnd: 0 });
 
 export interface Interface {
   readonly name: string;
@@ -69,6 +89,7 @@ export interface Route {
   readonly iface: Interface;
   readonly source: IpAddress;
   readonly kind: "unicast" | "unreachable";
+  readonly metrics: RouteMetrics;
 }
 
 /** Where a datagram to some destination goes. */
@@ -87,6 +108,11 @@ export class RoutingTable {
   private readonly ifaces: Interface[] = [];
   private readonly table: Route[] = [];
   private readonly local = new Set<AddressKey>();
+  /**
+   * Bumped whenever a route is added or changed, so that whoever caches what a lookup said
+   * (TCP's path MTU, as Linux sockets cache their dst) can tell the answer may be stale.
+   */
+  generation = 0;
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
     if (interfaces.length === 0) throw new RangeError("a host needs at least one interface");
@@ -141,8 +167,25 @@ export class RoutingTable {
       throw new RangeError(`route source ${source.toString()} is not a local address`);
     }
     if (source.family !== destination.family) throw new RangeError(`route source ${source.toString()} is not of the route's family`);
-    const route: Route = Object.freeze({ prefix, gateway, iface, source, kind: config.kind ?? "unicast" });
+    const metrics = checkMetrics(config.metrics);
+    const route: Route = Object.freeze({ prefix, gateway, iface, source, kind: config.kind ?? "unicast", metrics });
     this.table.push(route);
+    this.generation++;
+    return route;
+  }
+
+  /**
+   * Replaces the route to exactly `config`'s prefix (`ip route change`), or adds it when
+   * there is none (`ip route replace`); throws like `add`.
+   */
+  change(config: RouteConfig): Route {
+    const prefix = checkPrefix(toIpAddress(config.destination, "route destination"), config.prefixLength);
+    const at = this.table.findIndex((r) => r.prefix.equals(prefix));
+    const route = this.add(config);
+    if (at >= 0) {
+      this.table.pop();
+      this.table[at] = route;
+    }
     return route;
   }
 
@@ -231,4 +274,15 @@ export function defaultRoutes(interfaces: readonly InterfaceConfig[]): RouteConf
     out.push({ destination: family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: interfaces[i]!.name ?? `eth${i}` });
   }
   return out;
+}
+
+function checkMetrics(m: Partial<RouteMetrics> | undefined): RouteMetrics {
+  if (m === undefined) return NO_METRICS;
+  const out = { ...NO_METRICS, ...m };
+  for (const k of ["mtu", "advmss", "initcwnd"] as const) {
+    const v = out[k];
+    if (!(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`route metric ${k} must be an integer in [0, 65535], got ${String(v)}`);
+  }
+  if (out.mtu !== 0 && out.mtu < MIN_MTU) throw new RangeError(`route mtu must be at least ${MIN_MTU}, got ${out.mtu}`);
+  return Object.freeze(out);
 }

@@ -39,18 +39,23 @@ export function icmpError(c: Connection, now: Millis, seq: Seq, code: TcpErrorCo
 
 /**
  * A router could not forward a segment of ours whole ("fragmentation needed", RFC 1191;
- * "packet too big", RFC 8201; Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced). The MSS shrinks
- * to fit `mtu`, never below Linux's floor (ip_rt_min_pmtu 552 for IPv4, the IPv6 minimum
- * 1280), and what is in flight is resent in the new size. Returns whether it acted.
+ * "packet too big", RFC 8201; Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced). The host
+ * remembers the smaller path MTU for the destination (never below Linux's floor:
+ * ip_rt_min_pmtu 552 for IPv4, the IPv6 minimum 1280; not at all on a route with a locked
+ * MTU); if that is below what the connection sized its segments for, the MSS shrinks and
+ * what is in flight is resent in the new size. Returns whether it acted.
  */
 export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number, why: string): boolean {
   const synchronized = c.state !== "CLOSED" && c.state !== "LISTEN" && c.state !== "SYN_SENT" && c.state !== "SYN_RCVD" && c.state !== "TIME_WAIT";
   if (seqLt(seq, c.sndUna) || seqGt(seq, c.sndMax) || !synchronized) return false;
-  const v6 = c.tuple.localAddr.family === 6;
-  const pmtu = Math.max(mtu, v6 ? 1280 : 552);
-  const mss = Math.max(c.config.minMss, pmtu - (v6 ? 40 : 20) - 20 - c.negotiation.perSegmentOptionBytes);
+  const path = c.path;
+  const sizedFor = path.sizedFor;
+  const pmtu = path.learn(mtu, now);
+  if (pmtu >= sizedFor) return false;
+  const mss = path.sendMss(c.config.minMss);
   if (mss >= c.sender.sendMss) return false;
-  c.sender.onMtuReduced(now, mss, `${why}: path MTU ${pmtu}, MSS ${mss}`);
+  const shown = pmtu + (c.tuple.localAddr.family === 6 ? 20 : 0);
+  c.sender.onMtuReduced(now, mss, `${why}: path MTU ${shown}, MSS ${mss}`);
   c.ctx.touched(c, true);
   return true;
 }

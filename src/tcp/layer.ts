@@ -25,6 +25,7 @@ import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
 import { TimeWaitTable } from "./time-wait.js";
 import { TimerQueue } from "./timer-queue.js";
+import type { PathSource, PathView } from "./path.js";
 
 export interface TcpLayerOptions {
   hostName: string;
@@ -32,6 +33,8 @@ export interface TcpLayerOptions {
   rng: Rng;
   trace: TraceSink;
   mtu: number;
+  /** Routes and learned path MTUs per destination (the IP layer's). */
+  paths: PathSource;
   /** The driver's clock, read when the application calls in between packets and timers. */
   clock?: () => Millis;
   /** Hands a TCP segment to IP for the given 4-tuple (local = source). */
@@ -70,6 +73,7 @@ export class TcpLayer implements ConnectionContext {
   private nextEphemeral: number;
   private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
+  private readonly paths: PathSource;
   private clock: (() => Millis) | undefined;
   /** What connections over IPv6 see as their context: the same layer, 20 bytes less MTU. */
   private readonly ipv6Context: ConnectionContext;
@@ -87,6 +91,7 @@ export class TcpLayer implements ConnectionContext {
     this.trace = opts.trace;
     this.mtu = opts.mtu;
     this.output = opts.output;
+    this.paths = opts.paths;
     this.clock = opts.clock;
     this.isn = new IsnGenerator(opts.rng);
     this.cookies = new SynCookies(opts.rng);
@@ -547,6 +552,18 @@ export class TcpLayer implements ConnectionContext {
    * bytes over IPv6 rather than 40. Connections compute it as `mtu - 40`, so an IPv6 one
    * gets a context whose MTU is 20 bytes less; everything else is this layer.
    */
+  get pathGeneration(): number {
+    return this.paths.pathGeneration;
+  }
+
+  path(remote: IpAddress, now: Millis): PathView {
+    return this.paths.path(remote, now);
+  }
+
+  learnPathMtu(remote: IpAddress, mtu: number, now: Millis): number {
+    return this.paths.learnPathMtu(remote, mtu, now);
+  }
+
   private contextFor(tuple: FourTuple): ConnectionContext {
     return tuple.localAddr.family === 6 ? this.ipv6Context : this;
   }
@@ -600,6 +617,16 @@ class Ipv6Context implements ConnectionContext {
   }
   get mtu(): number {
     return this.layer.mtu - 20;
+  }
+  get pathGeneration(): number {
+    return this.layer.pathGeneration;
+  }
+  path(remote: IpAddress, now: Millis): PathView {
+    const p = this.layer.path(remote, now);
+    return { mtu: p.mtu - 20, metrics: p.metrics };
+  }
+  learnPathMtu(remote: IpAddress, mtu: number, now: Millis): number {
+    return this.layer.learnPathMtu(remote, mtu, now) - 20;
   }
   now(): Millis {
     return this.layer.now();
