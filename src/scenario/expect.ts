@@ -307,4 +307,5 @@ const RECOVERY_WORDS: Record<LossAction, string> = {
   dsack: "receives a D-SACK",
   undo: "undoes a window reduction",
   mtu: "lowers its MSS to the path MTU",
+  "mtu-probe": "probes the path MTU",
 };

@@ -94,6 +94,20 @@ export interface TcpConfig {
    * we send are clamped to it. 0 means the link decides.
    */
   userMss: number;
+  /**
+   * Packetization-layer path MTU discovery (RFC 4821; Linux tcp_mtu_probing): 0 off, 1 on
+   * once a black hole is suspected (retransmission timeouts for longer than tcp_retries1
+   * would allow), 2 always. Off by default, as in Linux.
+   */
+  mtuProbing: 0 | 1 | 2;
+  /** The MSS probing starts from, and falls back to on a black hole (tcp_base_mss). */
+  baseMss: number;
+  /** Black-hole fallback never goes below this MSS (tcp_mtu_probe_floor). */
+  mtuProbeFloor: number;
+  /** Probing stops once the search range is narrower than this many bytes (tcp_probe_threshold). */
+  probeThreshold: number;
+  /** After this long, a finished search starts again from the top (tcp_probe_interval), ms. */
+  probeInterval: Millis;
 }
 
 export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
@@ -133,6 +147,11 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   slowStartAfterIdle: false,
   tlp: true,
   dsack: true,
+  mtuProbing: 0,
+  baseMss: 1024,
+  mtuProbeFloor: 48,
+  probeThreshold: 8,
+  probeInterval: 600_000,
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -175,6 +194,11 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("maxTimeWait", 0);
   count("userMss", 0, 65535);
   count("userTimeout", 0, 2 ** 31 - 1);
+  count("mtuProbing", 0, 2);
+  count("baseMss", 48, 65495);
+  count("mtuProbeFloor", 48, 65495);
+  count("probeThreshold", 0, 65535);
+  time("probeInterval", 1);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);

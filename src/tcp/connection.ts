@@ -30,11 +30,12 @@ import { icmpError, pathMtuReduced } from "./icmp-input.js";
 import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
 import { ConnectionStats } from "./tcp-stats.js";
+import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover } from "./time-wait.js";
 
 /** What a connection needs from the layer that owns it. */
-export interface ConnectionContext {
+export interface ConnectionContext extends PathSource {
   readonly config: TcpConfig;
   readonly hostName: string;
   readonly trace: TraceSink;
@@ -140,6 +141,8 @@ export class Connection implements SenderHost {
   retransmits = 0;
   /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
   readonly stats = new ConnectionStats();
+  /** The route to the peer, its MTU and the MTU search (RFC 4821). */
+  readonly path: ConnectionPath;
 
   constructor(
     readonly ctx: ConnectionContext,
@@ -148,6 +151,8 @@ export class Connection implements SenderHost {
     const cfg = (this.config = params.config ?? ctx.config);
     this.tuple = params.tuple;
     this.passive = params.passive;
+    this.path = new ConnectionPath(cfg, ctx, params.tuple.remoteAddr);
+    this.path.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.keepAliveIdle = cfg.keepAliveIdle;
@@ -208,7 +213,8 @@ export class Connection implements SenderHost {
     this.lastNow = now;
     this.receiver.onSyn(seqAdd(ack.seq, -1));
     this.sender.resumeAfterCookie();
-    this.sender.setMss(Math.max(this.config.minMss, Math.min(mss, this.ourMss())));
+    const sendMss = this.path.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
+    this.sender.setMss(sendMss, this.path.initcwnd || this.config.initialCwndSegments);
     this.negotiation.none();
     this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
@@ -641,6 +647,8 @@ export class Connection implements SenderHost {
     this.stats.onSend(now, seg, retransmit, this.sndUna);
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit);
+    // Linux __sk_dst_check on transmit: a changed route is noticed here, used from the next burst.
+    this.path.refresh(now);
   }
 
   /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
@@ -652,10 +660,14 @@ export class Connection implements SenderHost {
     return Math.max(this.config.minMss, mss - (4 + 8 * blocks));
   }
 
-  /** The MSS we announce: the link's, clamped by TCP_MAXSEG (Linux user_mss) when set. */
+  /** The MSS we announce: the route's (advmss, else MTU - 40), clamped by TCP_MAXSEG (Linux user_mss) when set. */
   private ourMss(): number {
-    const linkMss = this.ctx.mtu - HEADERS;
-    return this.config.userMss > 0 ? Math.min(linkMss, this.config.userMss) : linkMss;
+    return this.path.announcedMss(this.config.userMss);
+  }
+
+  /** SenderHost: out-of-order data is held, so our ACKs carry SACK blocks. */
+  get sendingSacks(): boolean {
+    return this.negotiation.sack && this.receiver.sackBlockCount > 0;
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
@@ -664,9 +676,11 @@ export class Connection implements SenderHost {
     this.sender.sack = this.negotiation.sack;
     this.sender.congestion.sack = this.negotiation.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
-    // Timestamps take 12 bytes of every segment: payload per segment shrinks by that much.
-    const mss = Math.min(peerMss, this.ourMss()) - this.negotiation.perSegmentOptionBytes;
-    this.sender.setMss(Math.max(this.config.minMss, mss));
+    // Linux rx_opt.mss_clamp: the peer's MSS, no more than TCP_MAXSEG. Timestamps take 12
+    // bytes of every segment: payload per segment shrinks by that much.
+    const clamp = this.config.userMss > 0 ? Math.min(peerMss, this.config.userMss) : peerMss;
+    const mss = this.path.start(now, clamp, this.negotiation.perSegmentOptionBytes, this.config.minMss);
+    this.sender.setMss(mss, this.path.initcwnd || this.config.initialCwndSegments);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ import { CongestionControl } from "./congestion/recovery.js";
 import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
 import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
+import { MtuProber } from "./mtu-probe.js";
 import type { Negotiation } from "./options.js";
+import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
@@ -40,6 +42,10 @@ export interface SenderHost {
   wake(): void;
   /** Payload that fits the next segment (the SACK blocks we send take option space). */
   segmentMss(): number;
+  /** The path and its MTU search (RFC 4821). */
+  readonly path: ConnectionPath;
+  /** SACK blocks ride on the ACKs we send (out-of-order data held). */
+  readonly sendingSacks: boolean;
   /** Window scaling and timestamps as agreed: the scale of the peer's window, echoed timestamps. */
   readonly negotiation: Negotiation;
 }
@@ -72,6 +78,8 @@ export class Sender {
    * than it shows the original arrived.
    */
   retransStamp: Millis | undefined;
+  /** When the data first retransmitted was originally sent (Linux retrans_stamp, for the black-hole test). */
+  private firstRetransmittedAt: Millis | undefined;
 
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
@@ -160,9 +168,9 @@ export class Sender {
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
-  setMss(mss: number): void {
+  setMss(mss: number, initialCwndSegments = this.config.initialCwndSegments): void {
     this.sendMss = mss;
-    this.congestion.setMss(mss, this.config.initialCwndSegments);
+    this.congestion.setMss(mss, initialCwndSegments);
   }
 
   /** Our FIN has been sent and acknowledged. */
@@ -286,6 +294,8 @@ export class Sender {
       this.rtt.resetBackoff();
     }
     this.congestion.onNewAck();
+    const prober = this.host.path.prober;
+    if (prober.probeMtu !== 0 && seqGe(ack, prober.probeEnd)) this.mtuProbeAcked(now);
     return Math.max(acked - alreadySacked, 0);
   }
 
@@ -402,6 +412,7 @@ export class Sender {
     if (found.timeout > 0) this.host.armTimer(now, "reorder", now + found.timeout + REO_TIMEOUT_SLACK);
     else this.host.cancelTimer(now, "reorder");
     if (found.lostSegments === 0) return false;
+    if (this.mtuProbeLost(now)) return true;
     this.traceLoss(now, "rack-lost", `RACK: ${found.lostSegments} segment${found.lostSegments === 1 ? "" : "s"} lost: not delivered within RACK.rtt + reordering window (${fmt(this.rack.rtt)} + ${fmt(reoWnd)} ms) although sent no later than one that was`);
     if (this.congestion.state !== "recovery" && this.congestion.state !== "loss") {
       this.congestion.enterRecovery(now, this.sndMax, this.flightSize());
@@ -420,13 +431,96 @@ export class Sender {
    * skipping what was SACKed. This is not congestion: the window keeps its segment count.
    */
   onMtuReduced(now: Millis, mss: number, why: string): void {
+    this.resize(mss);
+    this.resendInFlight();
+    this.traceLoss(now, "mtu", why);
+  }
+
+  /** A new segment size; windows keep their segment counts (Linux counts them in packets). */
+  resize(mss: number): void {
+    if (mss === this.sendMss) return;
     this.congestion.rescale(this.sendMss, mss);
     this.sendMss = mss;
-    if (this.sndUna !== this.sndMax) {
-      this.log.clearLost();
-      this.sndNxt = this.sndUna;
+  }
+
+  /** Sends what is in flight again, in the current size (Linux tcp_simple_retransmit); SACKed data is skipped. */
+  private resendInFlight(): void {
+    if (this.sndUna === this.sndMax) return;
+    this.log.clearLost();
+    this.sndNxt = this.sndUna;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Path MTU probing (RFC 4821; see mtu-probe.ts)
+
+  /** Sends an MTU probe if the search wants one and the conditions allow (Linux tcp_mtu_probe). */
+  private sendMtuProbe(now: Millis): boolean {
+    const prober = this.host.path.prober;
+    if (!prober.enabled || seqLt(this.sndNxt, this.sndMax)) return false;
+    const mss = this.sendMss;
+    const size = prober.probeSize(now, {
+      cwnd: this.congestion.cwnd,
+      pipe: this.pipe(),
+      mss,
+      unsent: this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq),
+      windowLeft: this.sndWnd - seqDiff(this.sndNxt, this.sndUna),
+      sndWnd: this.sndWnd,
+      reordering: this.rack.reordering,
+      calm: this.congestion.state === "open" && !this.host.sendingSacks,
+    });
+    if (size === 0) return false;
+    const start = this.sndNxt;
+    this.sndNxt = seqAdd(start, this.emitData(now, start, size, false));
+    prober.onProbeSent(now, start, this.sndNxt, size);
+    this.traceLoss(now, "mtu-probe", `path MTU probe: ${size} bytes (MTU ${prober.probeMtu}; known to work: ${prober.searchLow}, not known to fail: ${prober.searchHigh})`);
+    return true;
+  }
+
+  /** The ACK covers the probe: the path carries it (Linux tcp_mtup_probe_success). */
+  private mtuProbeAcked(now: Millis): void {
+    const prober = this.host.path.prober;
+    const oldMtu = prober.mssToMtu(this.sendMss);
+    const mtu = prober.succeeded(now);
+    this.congestion.afterLargerSegments(oldMtu, mtu);
+    this.resize(this.host.path.sendMss(this.config.minMss));
+    this.traceLoss(now, "mtu-probe", `path MTU probe of ${mtu} bytes acknowledged: segments grow to ${this.sendMss} bytes`);
+    this.traceCwnd(now, "larger segments after an MTU probe");
+  }
+
+  /**
+   * The probe is what is missing (Linux tcp_fastretrans_alert: SND.UNA at the probe): it did
+   * not fit the path. The search narrows, the window grows by one segment for the probe's
+   * lost share, and the probe's bytes go again in normal segments (Linux
+   * tcp_simple_retransmit); no congestion response, as size is not congestion.
+   */
+  private mtuProbeLost(now: Millis): boolean {
+    const prober = this.host.path.prober;
+    if (prober.probeMtu === 0 || this.sndUna !== prober.probeStart) return false;
+    const mtu = prober.probeMtu;
+    const end = prober.probeEnd;
+    prober.failed(now);
+    this.congestion.cwnd += this.sendMss;
+    this.traceLoss(now, "mtu-probe", `path MTU probe of ${mtu} bytes lost: the path MTU is below it`);
+    for (let from = this.sndUna; seqLt(from, end); ) {
+      const stop = seqMin(end, seqAdd(from, this.sendMss));
+      this.retransmitRange(now, from, stop);
+      from = stop;
     }
-    this.traceLoss(now, "mtu", why);
+    return true;
+  }
+
+  /**
+   * Timeouts have gone on long enough to suspect a black hole (Linux tcp_mtu_probing with
+   * tcp_mtu_probing >= 1): the MTU search starts, or its low end halves.
+   */
+  private suspectBlackHole(now: Millis): void {
+    const stamp = this.firstRetransmittedAt;
+    if (stamp === undefined || !MtuProber.blackHoleSuspected(now - stamp)) return;
+    const prober = this.host.path.prober;
+    if (!prober.onBlackHole(now)) return;
+    const before = this.sendMss;
+    this.resize(this.host.path.sendMss(this.config.minMss));
+    if (this.sendMss !== before) this.traceLoss(now, "mtu-probe", `black hole suspected after ${fmt(now - stamp)} ms of timeouts: segments shrink to ${this.sendMss} bytes`);
   }
 
   /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
@@ -541,6 +635,9 @@ export class Sender {
 
   /** RFC 6298 5.4 - 5.6 for data: back off, collapse the window, resend from SND.UNA. */
   onRetransmitTimeout(now: Millis): void {
+    const prober = this.host.path.prober;
+    if (prober.probeMtu !== 0 && seqLe(this.sndUna, prober.probeStart)) prober.failed(now);
+    this.suspectBlackHole(now);
     this.rtt.backOff();
     this.timed = undefined; // Karn's rule
     if (this.congestion.state !== "loss") this.startEpisode();
@@ -569,9 +666,12 @@ export class Sender {
   /** Sends what recovery, the windows, Nagle and SWS avoidance allow. Returns whether anything went. */
   transmit(now: Millis): boolean {
     let sent = false;
+    // Linux tcp_current_mss: the route changed since the MSS was computed.
+    if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
     this.restartAfterIdle(now);
     if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
-    let sentNew = false;
+    let sentNew = this.sendMtuProbe(now);
+    if (sentNew) sent = true;
     for (;;) {
       const n = this.sendNextSegment(now);
       if (n === 0) break;
@@ -624,7 +724,9 @@ export class Sender {
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
-    if (len < mss && !finNow && !this.retransmitting && !this.forceOne) {
+    // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
+    const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
+    if (len < mss && !finNow && !resending && !this.forceOne) {
       if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
         // nothing is in flight (no ACK is coming to open the window) or it is a large share
@@ -666,7 +768,10 @@ export class Sender {
     if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
-    if (retransmit && this.retransStamp === undefined) this.retransStamp = now;
+    if (retransmit && this.retransStamp === undefined) {
+      this.retransStamp = now;
+      this.firstRetransmittedAt = this.log.size > 0 ? this.log.sentAt(0) : now;
+    }
     this.host.emitData(now, flags, from, payload, retransmit);
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);

@@ -92,6 +92,17 @@ export class CongestionControl {
     this.mss = mss;
   }
 
+  /**
+   * An MTU probe got through (Linux tcp_mtup_probe_success): the window keeps its bytes in
+   * flight, counted in segments of the larger size (cwnd x old MTU / probe MTU, at least
+   * one), and ssthresh stays at least 3/4 of it (tcp_current_ssthresh).
+   */
+  afterLargerSegments(oldMtu: number, probeMtu: number): void {
+    const segments = Math.max(1, Math.floor((Math.round(this.cwnd / this.mss) * oldMtu) / probeMtu));
+    this.cwnd = segments * this.mss;
+    this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.mss + (segments >> 2) * this.mss);
+  }
+
   setMss(mss: number, initialWindowSegments: number): void {
     this.mss = mss;
     this.cwnd = initialWindowSegments * mss;
