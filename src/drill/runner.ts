@@ -35,6 +35,7 @@ import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
 import { ACK, SYN } from "../wire/tcp.js";
 import { parseIpv4Address } from "../wire/ipv4.js";
+import { parseIpAddress } from "../wire/address.js";
 
 export type DrillStatus = "pass" | "fail" | "unsupported";
 
@@ -141,6 +142,7 @@ class DrillRun {
       mtu: 1500,
     });
     this.host.tcp.setClock(() => this.now / 1000);
+    this.applyRoute();
     const settings = this.settings;
     this.sockets = new DrillSockets({
       layer: this.host.tcp,
@@ -162,6 +164,18 @@ class DrillRun {
         this.remotePort = REMOTE_PORT;
       },
     });
+  }
+
+  /** A route a command set (`ip route change`), installed as an on-link host route with its metrics. */
+  private applyRoute(): void {
+    const r = this.settings.route;
+    if (r === undefined) return;
+    this.settings.route = undefined;
+    const destination = parseIpAddress(r.destination.toLowerCase());
+    if (destination === undefined) throw new DrillUnsupportedError(`route to "${r.destination}"`, undefined);
+    // The runner speaks IPv4 only (--ip_version=ipv6 is unsupported), so a route is to an IPv4 host.
+    if (destination.family !== 4) throw new DrillUnsupportedError(`an IPv6 route in an IPv4 script`, undefined);
+    this.host.routing.change({ destination, prefixLength: 32, metrics: r.metrics });
   }
 
   private applyOptions(): void {
@@ -313,6 +327,7 @@ class DrillRun {
       case "command":
         this.narrate("call", `\`${a.text.trim().replace(/\s+/g, " ")}\``, event.pos.line);
         applyCommand(a.text, this.settings, event.pos);
+        this.applyRoute();
         return;
       case "code":
         this.assertions.push({ pos: event.pos, code: a.text, scope: this.snapshot() });

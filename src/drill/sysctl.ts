@@ -8,12 +8,21 @@
  * missing feature named. Values that would make Linux behave in a way synack cannot are
  * unsupported, never silently ignored.
  */
+import type { RouteMetrics } from "../ip/routing.js";
 import type { TcpConfig } from "../tcp/config.js";
 import { DrillUnsupportedError, type SourcePos } from "./errors.js";
 
 /** What the commands of a script set, applied on top of synack's Linux defaults. */
 export interface DrillSettings {
   tcp: Partial<TcpConfig>;
+  /** The route to the script's remote address, when a command set one (`ip route change`). */
+  route?: RouteSetting;
+}
+
+/** `ip route change DEST ... advmss N mtu [lock] N initcwnd N`: the destination and its metrics. */
+export interface RouteSetting {
+  destination: string;
+  metrics: RouteMetrics;
 }
 
 /**
@@ -129,7 +138,23 @@ const SYSCTLS: Record<string, Handler> = {
     s.tcp.slowStartAfterIdle = int("tcp_slow_start_after_idle", v) !== 0;
   },
   tcp_ecn: only("ECN (tcp_ecn)", 0),
-  tcp_mtu_probing: only("path MTU probing (tcp_mtu_probing)", 0),
+  tcp_mtu_probing: (v, s) => {
+    const n = int("tcp_mtu_probing", v);
+    if (n !== 0 && n !== 1 && n !== 2) unsupported(`tcp_mtu_probing=${n}`);
+    s.tcp.mtuProbing = n as 0 | 1 | 2;
+  },
+  tcp_base_mss: (v, s) => {
+    s.tcp.baseMss = int("tcp_base_mss", v);
+  },
+  tcp_mtu_probe_floor: (v, s) => {
+    s.tcp.mtuProbeFloor = int("tcp_mtu_probe_floor", v);
+  },
+  tcp_probe_threshold: (v, s) => {
+    s.tcp.probeThreshold = int("tcp_probe_threshold", v);
+  },
+  tcp_probe_interval: (v, s) => {
+    s.tcp.probeInterval = int("tcp_probe_interval", v) * 1000;
+  },
   tcp_reordering: only("a reordering threshold other than 3 (tcp_reordering)", 3),
   tcp_frto: only("F-RTO (tcp_frto)", 0),
   // Loss detection: bit 0 of tcp_recovery is RACK; tcp_early_retrans 3 and 4 enable TLP.
@@ -149,7 +174,6 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_autocorking: only("autocorking (tcp_autocorking)", 0),
   tcp_fastopen: only("TCP Fast Open (tcp_fastopen)", 0),
   tcp_notsent_lowat: only("TCP_NOTSENT_LOWAT (tcp_notsent_lowat)", 4294967295),
-  tcp_base_mss: only("path MTU probing's base MSS (tcp_base_mss)"),
   // Knobs of machinery synack does not have, where any value behaves as synack does.
   tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
   tcp_min_tso_segs: noop,
@@ -216,7 +240,10 @@ function applyLine(line: string, settings: DrillSettings): void {
     if (words.includes("pfifo") && !words.includes("limit")) return;
     unsupported(`qdisc "${words.slice(words.indexOf("root") + 1).join(" ")}"`);
   }
-  if (cmd === "ip" && words.includes("route")) unsupported("per-route settings (ip route ... advmss/mtu lock/initcwnd)");
+  if (cmd === "ip" && words.includes("route")) {
+    settings.route = routeSetting(words);
+    return;
+  }
   if (cmd === "nstat") unsupported("SNMP counters (nstat)");
   if (cmd === "echo" && line.includes("/sys/module/tcp_cubic/")) unsupported("CUBIC module parameters (HyStart)");
   unsupported(`shell command "${line}"`);
@@ -248,4 +275,34 @@ function applySysctl(fullName: string, value: string, settings: DrillSettings): 
   const handler = m ? SYSCTLS[m[2]!] : undefined;
   if (handler === undefined) unsupported(`sysctl ${fullName}`);
   handler!(value, settings);
+}
+
+/**
+ * `ip [-6] route change|replace|add DEST [via GW] [dev DEV] [advmss N] [mtu [lock] N]
+ * [initcwnd N]`. The gateway and device describe the corpus's TUN set-up, which synack's
+ * drill host replaces with an on-link route; metrics not named are unset, as `change`
+ * leaves them in Linux.
+ */
+function routeSetting(words: string[]): RouteSetting {
+  const at = words.indexOf("route");
+  const verb = words[at + 1];
+  if (verb !== "change" && verb !== "replace" && verb !== "add") unsupported(`ip route ${verb ?? ""}`);
+  const destination = words[at + 2];
+  if (destination === undefined) unsupported("ip route without a destination");
+  const metrics: RouteMetrics = { mtu: 0, mtuLocked: false, advmss: 0, initcwnd: 0 };
+  for (let i = at + 3; i < words.length; i++) {
+    const w = words[i]!;
+    const value = (): number => int(`route ${w}`, words[++i] ?? "");
+    if (w === "via" || w === "dev") i++;
+    else if (w === "advmss") metrics.advmss = value();
+    else if (w === "initcwnd") metrics.initcwnd = value();
+    else if (w === "mtu") {
+      if (words[i + 1] === "lock") {
+        metrics.mtuLocked = true;
+        i++;
+      }
+      metrics.mtu = value();
+    } else unsupported(`route attribute "${w}"`);
+  }
+  return { destination: destination!, metrics };
 }

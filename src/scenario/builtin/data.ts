@@ -213,3 +213,21 @@ export const pathMtu: ScenarioSpec = {
     { expect: "timer", conn: "client", timer: "rto", fired: [] },
   ],
 };
+
+export const mtuBlackHole: ScenarioSpec = {
+  name: "mtu-black-hole",
+  title: "Path MTU black hole: big segments vanish without a word, and probing finds the size that fits",
+  description: "The link from client to server carries at most 1,400 bytes and its router drops bigger packets without sending ICMP (a black hole: a tunnel behind a firewall that filters ICMP). The client's full-size segments never arrive, so only its retransmission timer notices. With tcp_mtu_probing=1, after as long as tcp_retries1 timeouts take (3 s) the client suspects the path rather than congestion, drops to the base MSS of 1,024 bytes, and the data flows; then it probes upward with one larger segment at a time (RFC 4821, Linux tcp_mtu_probe) and settles just under the path's 1,400 bytes.",
+  behaviours: ["S14", "S16"],
+  hosts: [{ ...CLIENT, tcp: { mtuProbing: 1 } }, SERVER],
+  links: [
+    { from: "server", to: "client", delay: 10 },
+    { from: "client", to: "server", delay: 10, mtu: 1400 },
+  ],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 200_000 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 200_000 },
+    { expect: "recovery", host: "client", action: "mtu-probe", atLeast: 3 },
+    { expect: "timer", conn: "client", timer: "rto", fired: [362, 802, 1682, 3442] },
+  ],
+};
