@@ -76,10 +76,18 @@ def echo_halfclose(host, port, n):
     out({"sent": n, "sentSha": hashlib.sha256(data).hexdigest(), "received": got, "receivedSha": sha})
 
 
-def sink(port, reply, close_delay=0.0):
-    ls = socket.socket()
+def listening_socket(bind, port):
+    # "::" listens on both families (IPv4 arrives as ::ffff:a.b.c.d), as a dual-stack server does.
+    ls = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
+    if ":" in bind:
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind((bind, port))
+    return ls
+
+
+def sink(port, reply, close_delay=0.0, bind="0.0.0.0"):
+    ls = listening_socket(bind, port)
     ls.listen(1)
     ls.settimeout(TIMEOUT)
     out({"ready": True})
@@ -136,7 +144,7 @@ async def many(host, port, count, n):
     out({"ok": ok, "count": count, "errors": errors, "seconds": time.time() - start})
 
 
-async def echo_server(port):
+async def echo_server(port, bind="0.0.0.0"):
     async def handle(r, w):
         try:
             while True:
@@ -150,7 +158,7 @@ async def echo_server(port):
         finally:
             w.close()
 
-    server = await asyncio.start_server(handle, "0.0.0.0", port, backlog=1024)
+    server = await asyncio.start_server(handle, sock=listening_socket(bind, port), backlog=1024)
     out({"ready": True})
     async with server:
         await asyncio.sleep(TIMEOUT * 5)
@@ -207,7 +215,8 @@ def main(argv):
         echo_halfclose(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "sink":
         delay = float(argv[argv.index("--close-delay") + 1]) if "--close-delay" in argv else 0.0
-        sink(int(argv[1]), "--reply" in argv, delay)
+        bind = argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"
+        sink(int(argv[1]), "--reply" in argv, delay, bind)
     elif mode == "close-first":
         close_first(argv[1], int(argv[2]))
     elif mode == "connect":
@@ -215,7 +224,7 @@ def main(argv):
     elif mode == "many":
         asyncio.run(many(argv[1], int(argv[2]), int(argv[3]), int(argv[4])))
     elif mode == "echo-server":
-        asyncio.run(echo_server(int(argv[1])))
+        asyncio.run(echo_server(int(argv[1]), argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"))
     elif mode == "send":
         send(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "slow-reader":
