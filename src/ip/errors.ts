@@ -127,8 +127,8 @@ export class InvalidArgumentError extends IpError {
 export class IcmpReportedError extends IpError {
   constructor(
     code: IpErrorCode,
-    /** Who sent the ICMP message (a router or the destination host). */
-    readonly reporter: number,
+    /** Who sent the ICMP message (a router or the destination host): an IPv4 uint32 or an IPv6 address. */
+    readonly reporter: number | IpAddress,
     readonly icmpType: number,
     readonly icmpCode: number,
     message: string,
@@ -140,7 +140,7 @@ export class IcmpReportedError extends IpError {
 
 /** ICMP port unreachable: nobody listens on the connected peer's port. */
 export class ConnectionRefusedError extends IcmpReportedError {
-  constructor(reporter: number, icmpType: number, icmpCode: number, message: string) {
+  constructor(reporter: number | IpAddress, icmpType: number, icmpCode: number, message: string) {
     super("ECONNREFUSED", reporter, icmpType, icmpCode, message);
     this.name = "ConnectionRefusedError";
   }

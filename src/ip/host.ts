@@ -174,6 +174,7 @@ export class Host implements Endpoint {
     this.icmp6 = new Icmp6Layer({ routing: this.routing, output: this.output, drops: this.drops, limiter, trace, hostName: opts.name });
     this.icmp.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
     this.icmp.setErrorHandler(PROTO_TCP, (quote, type, code, reporter, mtu) => this.tcp.icmpError(quote, type, code, reporter, mtu));
+    this.icmp6.setErrorHandler(PROTO_UDP, (quote, type, code, reporter) => this.udp.icmpError(quote, type, code, reporter));
     this.icmp6.setErrorHandler(PROTO_TCP, (quote, type, code, reporter, mtu) => this.tcp.icmpError(quote, type, code, reporter, mtu));
 
     const handlers = new Map<number, DatagramHandler>([

@@ -79,3 +79,14 @@ export function reportedOnConnectedSocket(type: number, code: number, pmtuDiscov
   if (type === ICMP_DEST_UNREACHABLE && code === UNREACH_FRAG_NEEDED) return !pmtuDiscoveryOff;
   return meaning.fatal;
 }
+
+/**
+ * The same for ICMPv6 about a connected UDP socket (Linux __udp6_lib_err with
+ * icmpv6_err_convert): hard errors, and "packet too big" unless path MTU discovery is off.
+ */
+export function reportedOnConnectedSocket6(type: number, code: number, pmtuDiscoveryOff: boolean): boolean {
+  const meaning = icmpv6ErrorMeaning(type, code);
+  if (meaning === undefined) return false;
+  if (type === ICMPV6_PACKET_TOO_BIG) return !pmtuDiscoveryOff;
+  return meaning.fatal;
+}

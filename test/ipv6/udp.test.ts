@@ -38,6 +38,22 @@ describe.each(FAMILIES)("UDP over IPv%i", (family) => {
     expect(p.b.counters.udp.inCsumErrors).toBe(0);
   });
 
+  it("a connected socket to a closed port reports ECONNREFUSED from the ICMP error of its family", () => {
+    const p = familyPair(family);
+    const s = p.a.udp.open();
+    s.connect(family === 4 ? p.B.w3 : p.B, 9999);
+    s.send(text("anyone?"));
+    p.net.runFor(100);
+    expect(s.pendingError?.code).toBe("ECONNREFUSED");
+    expect(p.a.counters.udp.icmpErrorsReported).toBe(1);
+    // An unconnected socket is not told (Linux without IP_RECVERR).
+    const u = p.a.udp.open();
+    u.send(text("anyone?"), { address: p.B, port: 9998 });
+    p.net.runFor(100);
+    expect(u.pendingError).toBeUndefined();
+    expect(p.a.counters.udp.icmpErrorsIgnored).toBe(1);
+  });
+
   it("cuts a 4,000-byte datagram into fragments and reassembles it", () => {
     const p = familyPair(family);
     const server = p.b.udp.bind(9);

@@ -17,11 +17,12 @@ import { formatIpv4Address, PROTO_UDP } from "../../wire/ipv4.js";
 import { formatEndpoint } from "../../trace/format.js";
 import { isWildcard, reported, udpIp, udpKey, type UdpAddress } from "./address.js";
 import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, type IcmpQuote } from "../../wire/icmp.js";
+import { ICMPV6_DEST_UNREACHABLE, UNREACH6_PORT, type Icmpv6Quote } from "../../wire/icmpv6.js";
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from "../../wire/udp.js";
 import type { InboundDatagram } from "../datagram.js";
 import type { DropRecorder } from "../drops.js";
 import { ConnectionRefusedError, IcmpReportedError, PortInUseError, AddressNotAvailableError } from "../errors.js";
-import { icmpErrorMeaning, reportedOnConnectedSocket } from "../icmp-errors.js";
+import { icmpErrorMeaning, icmpv6ErrorMeaning, reportedOnConnectedSocket, reportedOnConnectedSocket6 } from "../icmp-errors.js";
 import type { IpOutput } from "../output.js";
 import type { RouteChoice, RoutingTable } from "../routing.js";
 import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
@@ -157,27 +158,31 @@ export class UdpLayer {
    * only when it is connected to the quoted destination and the error is hard (Linux
    * without IP_RECVERR); returns whether it was reported.
    */
-  icmpError(quote: IcmpQuote, type: number, code: number, reporter: number): boolean {
+  /**
+   * An ICMP or ICMPv6 error quoting one of our datagrams (RFC 1122 4.1.3.3, RFC 4443 2.4(b)):
+   * reported on the connected socket that sent it, as Linux does without IP_RECVERR.
+   */
+  icmpError(quote: IcmpQuote | Icmpv6Quote, type: number, code: number, reporter: number | IpAddress): boolean {
     const t = quote.transport;
     const localPort = (t[0]! << 8) | t[1]!;
     const remotePort = (t[2]! << 8) | t[3]!;
     const socket = this.lookupOwn(quote.src, localPort);
-    const meaning = icmpErrorMeaning(type, code);
+    const v6 = typeof reporter !== "number";
+    const meaning = v6 ? icmpv6ErrorMeaning(type, code) : icmpErrorMeaning(type, code);
     const peer = socket?.remote;
+    const reportable = v6 ? reportedOnConnectedSocket6 : reportedOnConnectedSocket;
     if (
       socket === undefined || meaning === undefined || peer === undefined ||
-      udpKey(peer.address) !== quote.dst || peer.port !== remotePort ||
-      !reportedOnConnectedSocket(type, code, socket.pmtuDiscovery === "dont")
+      udpKey(peer.address) !== udpKey(quote.dst) || peer.port !== remotePort ||
+      !reportable(type, code, socket.pmtuDiscovery === "dont")
     ) {
       this.stats.icmpErrorsIgnored++;
       return false;
     }
-    const what = `ICMP type ${type} code ${code} from ${formatIpv4Address(reporter)} about ${socket.describe()}`;
-    socket.setError(
-      type === ICMP_DEST_UNREACHABLE && code === UNREACH_PORT
-        ? new ConnectionRefusedError(reporter, type, code, what)
-        : new IcmpReportedError(meaning.code, reporter, type, code, what),
-    );
+    const from = typeof reporter === "number" ? formatIpv4Address(reporter) : reporter.toString();
+    const what = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${from} about ${socket.describe()}`;
+    const refused = v6 ? type === ICMPV6_DEST_UNREACHABLE && code === UNREACH6_PORT : type === ICMP_DEST_UNREACHABLE && code === UNREACH_PORT;
+    socket.setError(refused ? new ConnectionRefusedError(reporter, type, code, what) : new IcmpReportedError(meaning.code, reporter, type, code, what));
     this.stats.icmpErrorsReported++;
     this.woken.add(socket);
     return true;
