@@ -156,7 +156,9 @@ const SYSCTLS: Record<string, Handler> = {
     s.tcp.probeInterval = int("tcp_probe_interval", v) * 1000;
   },
   tcp_reordering: only("a reordering threshold other than 3 (tcp_reordering)", 3),
-  tcp_frto: only("F-RTO (tcp_frto)", 0),
+  tcp_frto: (v, s) => {
+    s.tcp.frto = int("tcp_frto", v) !== 0;
+  },
   // Loss detection: bit 0 of tcp_recovery is RACK; tcp_early_retrans 3 and 4 enable TLP.
   tcp_recovery: (v, s) => {
     const n = int("tcp_recovery", v);

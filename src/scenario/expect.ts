@@ -308,4 +308,5 @@ const RECOVERY_WORDS: Record<LossAction, string> = {
   undo: "undoes a window reduction",
   mtu: "lowers its MSS to the path MTU",
   "mtu-probe": "probes the path MTU",
+  frto: "runs F-RTO after a timeout",
 };

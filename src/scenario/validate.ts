@@ -490,7 +490,7 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
     case "recovery":
       c.keys(path, o, ["expect", "host", "action", "times", "equals", "atLeast", "atMost"]);
       hostRef(c, `${path}.host`, o["host"], hosts);
-      c.string(`${path}.action`, o["action"], { oneOf: ["rack-lost", "recovery", "tlp", "tlp-recovery", "dsack", "undo", "mtu", "mtu-probe"] });
+      c.string(`${path}.action`, o["action"], { oneOf: ["rack-lost", "recovery", "tlp", "tlp-recovery", "dsack", "undo", "mtu", "mtu-probe", "frto"] });
       if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
       checkBounds(c, path, o);
       return;

@@ -83,6 +83,12 @@ export interface TcpConfig {
    * turns it on by default.
    */
   slowStartAfterIdle: boolean;
+  /**
+   * F-RTO (RFC 5682): after a retransmission timeout, new data instead of more
+   * retransmissions tells a spurious timeout from a real loss, and a spurious one is
+   * undone. On by default, as Linux's tcp_frto=2.
+   */
+  frto: boolean;
   /** Tail loss probes (RFC 8985 section 7) with RACK, as Linux's tcp_early_retrans=3. */
   tlp: boolean;
   /** Send D-SACK blocks for duplicate segments (RFC 2883), as Linux's tcp_dsack=1. */
@@ -147,6 +153,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   slowStartAfterIdle: false,
   tlp: true,
   dsack: true,
+  frto: true,
   mtuProbing: 0,
   baseMss: 1024,
   mtuProbeFloor: 48,
@@ -206,7 +213,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
     throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
   }
-  for (const k of ["rack", "tlp", "dsack", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
+  for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
   if (!["overflow", "always", "never"].includes(c.synCookies)) {

@@ -16,6 +16,7 @@ import type { TcpConfig } from "./config.js";
 import { Reno } from "./congestion/algorithm.js";
 import { Cubic } from "./congestion/cubic.js";
 import { CongestionControl } from "./congestion/recovery.js";
+import { Frto } from "./loss/frto.js";
 import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
 import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
@@ -92,6 +93,9 @@ export class Sender {
   readonly log = new SentLog();
   readonly rack = new Rack();
   readonly tlp = new TailLossProbe();
+  readonly frto = new Frto();
+  /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
+  private frtoResume: Seq | undefined;
   /** SACK was negotiated. */
   sack = false;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
@@ -352,6 +356,7 @@ export class Sender {
     if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && this.host.negotiation.echoesBefore(seg, this.retransStamp)) {
       this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
     }
+    if (this.congestion.state === "loss" && this.frto.active) this.frtoAck(now, unaAdvanced, newlySacked || (!unaAdvanced && seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0));
     if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
     // The probe's fate (RFC 8985 7.4.2).
     const probeRepairedLoss =
@@ -367,6 +372,8 @@ export class Sender {
       this.traceCwnd(now, "loss repaired by tail loss probe");
     }
     if (this.congestion.maybeEndEpisode(ack)) {
+      this.frto.stop();
+      this.frtoResume = undefined;
       // The undo state outlives the episode: a D-SACK arriving after it can still show
       // the retransmissions were spurious (Linux keeps undo_marker; TCPDSACKUndo in Open).
       this.rack.onRecoveryExit();
@@ -525,6 +532,8 @@ export class Sender {
 
   /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
   private undoSpurious(now: Millis, why: string): void {
+    this.frto.stop();
+    this.frtoResume = undefined;
     const wasLoss = this.congestion.state === "loss";
     this.congestion.undo();
     this.log.clearLost();
@@ -532,6 +541,55 @@ export class Sender {
     if (wasLoss) this.sndNxt = this.sndMax; // stop going back N: the rest was never lost
     this.traceLoss(now, "undo", `spurious: ${why}; the reduction is undone`);
     this.traceCwnd(now, "undo");
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // F-RTO (RFC 5682; see loss/frto.ts)
+
+  /** An ACK in the loss state while F-RTO watches the timeout (Linux tcp_process_loss). */
+  private frtoAck(now: Millis, unaAdvanced: boolean, duplicateOrSack: boolean): void {
+    const unsent = this.sendBuffer.length - seqDiff(this.sndMax, this.sndBufSeq);
+    const verdict = this.frto.onAck({
+      // Linux FLAG_ORIG_SACK_ACKED: never resent, and sent before the timeout (not F-RTO's new data).
+      originalDelivered: this.lowDelivered !== undefined && this.congestion.recover !== undefined && seqLt(this.lowDelivered, this.congestion.recover),
+      unaAdvanced,
+      recovered: this.congestion.recover !== undefined && seqGe(this.sndUna, this.congestion.recover),
+      duplicateOrSack,
+      canSendNew: unsent > 0 && seqLt(this.sndMax, seqAdd(this.sndUna, this.sndWnd)),
+    });
+    if (verdict === "spurious") {
+      this.undoSpurious(now, "F-RTO: data sent before the timeout and never resent was acknowledged, so the originals arrived");
+      return;
+    }
+    // Whatever else this ACK says, resending resumes where it stood (Linux REXMIT_LOST).
+    if (this.frtoResume !== undefined) {
+      this.sndNxt = seqMax(this.frtoResume, this.sndUna);
+      this.frtoResume = undefined;
+    }
+    if (verdict === "real") this.traceLoss(now, "frto", "F-RTO: a duplicate ACK after the new data: the loss was real, resending goes on");
+    if (verdict === "send-new") this.frtoSendNew(now);
+  }
+
+  /**
+   * F-RTO step 2.b: up to two new segments instead of the next retransmissions; what the
+   * ACKs of those say decides. The loss episode now ends past them (Linux high_seq = snd_nxt).
+   */
+  private frtoSendNew(now: Millis): void {
+    const resume = this.sndNxt;
+    this.congestion.recover = this.sndMax;
+    this.sndNxt = this.sndMax;
+    this.forceOne = true;
+    const sent = this.sendNextSegment(now) > 0;
+    if (sent) this.sendNextSegment(now);
+    this.forceOne = false;
+    if (!sent) {
+      this.sndNxt = resume;
+      this.frto.stop();
+      return;
+    }
+    this.frto.newDataSent = true;
+    this.frtoResume = resume;
+    this.traceLoss(now, "frto", "F-RTO: the first ACK after the timeout advanced; new data goes instead of retransmissions, to see whether the originals arrived");
   }
 
   /** The reordering timer fired (RFC 8985 6.3, Linux tcp_rack_reo_timeout). */
@@ -636,6 +694,8 @@ export class Sender {
   /** RFC 6298 5.4 - 5.6 for data: back off, collapse the window, resend from SND.UNA. */
   onRetransmitTimeout(now: Millis): void {
     const prober = this.host.path.prober;
+    this.frto.onTimeout(this.config.frto, prober.probeMtu !== 0);
+    this.frtoResume = undefined;
     if (prober.probeMtu !== 0 && seqLe(this.sndUna, prober.probeStart)) prober.failed(now);
     this.suspectBlackHole(now);
     this.rtt.backOff();

@@ -36,7 +36,7 @@ export interface FourTuple {
 export type TimerKind = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack";
 
 /** What loss detection and recovery did (RFC 8985 RACK-TLP, RFC 2883 D-SACK, undo). */
-export type LossAction = "rack-lost" | "recovery" | "tlp" | "tlp-recovery" | "dsack" | "undo" | "mtu" | "mtu-probe";
+export type LossAction = "rack-lost" | "recovery" | "tlp" | "tlp-recovery" | "dsack" | "undo" | "mtu" | "mtu-probe" | "frto";
 
 export type DropReason =
   | "malformed"

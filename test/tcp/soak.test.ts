@@ -33,7 +33,7 @@ export function soakOne(seed: number, family: IpFamily = 4): string | undefined 
   // Keep-alive lets a half-closed end notice a peer that gave up (retry limit) instead of
   // waiting in FIN_WAIT_2 forever, as a real application would arrange.
   // Loss detection and D-SACK switched at random (issue 12): RACK-TLP or duplicate ACKs.
-  const tcp = { keepAliveIdle: 30_000, keepAliveInterval: 5_000, keepAliveProbes: 4, rack: r.chance(0.7), tlp: r.chance(0.7), dsack: r.chance(0.7) };
+  const tcp = { keepAliveIdle: 30_000, keepAliveInterval: 5_000, keepAliveProbes: 4, rack: r.chance(0.7), tlp: r.chance(0.7), dsack: r.chance(0.7), frto: r.chance(0.7) };
   const { net, client, server } = pair({ seed, link, record: false, tcp, family });
   const closeOnEof = r.chance(0.5);
   const up = pattern(r.int(0, 200_000), seed);

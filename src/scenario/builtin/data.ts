@@ -99,6 +99,22 @@ export const spuriousRetransmission: ScenarioSpec = {
   ],
 };
 
+export const spuriousTimeout: ScenarioSpec = {
+  name: "spurious-timeout",
+  title: "A spurious timeout, found out by F-RTO and undone",
+  description: "The server's ACKs for the first ten data segments are held up 400 ms (a delay spike on the way back, as on a radio link), longer than the client's retransmission timeout. The timer fires and the client resends its first segment, as if everything had been lost. Timestamps are off, so Eifel detection cannot tell; F-RTO (RFC 5682, on by default in Linux) can: when the first ACK after the timeout arrives, the client sends new data instead of more retransmissions, and the next ACK acknowledges a segment that was never resent, so the originals must have arrived. The timeout was spurious: the client undoes its window reduction and goes on where it was, instead of resending ten segments that were never lost.",
+  behaviours: ["S16", "S19"],
+  hosts: [{ ...CLIENT, tcp: { timestamps: false, tlp: false } }, { ...SERVER, tcp: { timestamps: false } }],
+  links: LINK,
+  faults: [{ from: "server", to: "client", match: { data: false }, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], action: "delay", by: 400 }],
+  script: [...OPEN, { at: 100, do: "send", host: "client", bytes: 100_000 }],
+  expect: [
+    { expect: "received", conn: "server", bytes: 100_000 },
+    { expect: "recovery", host: "client", action: "frto", equals: 1 },
+    { expect: "recovery", host: "client", action: "undo", equals: 1 },
+  ],
+};
+
 export const reordering: ScenarioSpec = {
   name: "reordering",
   title: "Reordering: a segment overtaken on the way",

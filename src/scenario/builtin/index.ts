@@ -1,7 +1,7 @@
 /** The built-in scenarios, in the order `synack demo --list` shows them. */
 import type { ScenarioSpec } from "../model.js";
 import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
-import { corruption, dataTransfer, duplication, keepalive, lostData, mtuBlackHole, pathMtu, rackLoss, reordering, spuriousRetransmission, tailLossProbe, zeroWindow } from "./data.js";
+import { corruption, dataTransfer, duplication, keepalive, lostData, mtuBlackHole, pathMtu, rackLoss, reordering, spuriousRetransmission, spuriousTimeout, tailLossProbe, zeroWindow } from "./data.js";
 import { udpFragments, udpOverflow } from "./udp.js";
 import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
@@ -27,6 +27,7 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   rackLoss,
   tailLossProbe,
   spuriousRetransmission,
+  spuriousTimeout,
   pathMtu,
   mtuBlackHole,
   reordering,
