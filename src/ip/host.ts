@@ -131,7 +131,7 @@ export class Host implements Endpoint {
       rng: opts.rng,
       trace,
       mtu: this.routing.interfaces[0]!.mtu,
-      output: (tuple, seg) => this.sendTcp(tuple, seg),
+      output: (tuple, seg, ecn) => this.sendTcp(tuple, seg, ecn),
     });
 
     this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
@@ -239,7 +239,7 @@ export class Host implements Endpoint {
     // RFC 9293 3.1 / RFC 8200 8.1: the checksum covers the family's pseudo-header.
     const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, src, dst, tcp.value);
+    this.tcp.receive(now, src, dst, tcp.value, d.ecn);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
@@ -256,7 +256,7 @@ export class Host implements Endpoint {
    * built (and counted in counters.ip.outOversize): sizing segments is the engine's job,
    * and a link with a smaller MTU drops them as a real wire would.
    */
-  private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
+  private sendTcp(tuple: FourTuple, seg: TcpSegment, ecn = 0): void {
     this.output.send(this.now, {
       dst: tuple.remoteAddr,
       src: tuple.localAddr,
@@ -267,6 +267,8 @@ export class Host implements Endpoint {
       },
       policy: "do",
       allowOversize: true,
+      // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
+      tos: ecn,
     });
   }
 
