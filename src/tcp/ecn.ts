@@ -101,7 +101,7 @@ export class EcnState {
       this.ok = false;
       return;
     }
-    this.trace(now, "negotiated", "ECN agreed: our SYN asked with ECE+CWR, the SYN-ACK answered ECE: data will carry ECT(0)");
+    this.trace(now, "negotiated", "agreed: the SYN-ACK answered ECE; data carries ECT(0)");
   }
 
   /**
@@ -114,7 +114,7 @@ export class EcnState {
   onSyn(now: Millis, flags: number, codepoint: number, passive: boolean): void {
     const asked = (flags & (ECE | CWR)) === (ECE | CWR);
     this.ok = passive ? asked && this.setting !== 0 && (codepoint & ECN_MASK) === NOT_ECT : this.ok && asked;
-    if (this.ok && passive) this.trace(now, "negotiated", "the SYN asked for ECN (ECE+CWR): the SYN-ACK answers with ECE, data will carry ECT(0)");
+    if (this.ok && passive) this.trace(now, "negotiated", "the SYN asks (ECE+CWR); the SYN-ACK agrees with ECE");
   }
 
   /** Flags our SYN-ACK adds: ECE when we agreed, never CWR (Linux tcp_ecn_send_synack). */
@@ -140,7 +140,7 @@ export class EcnState {
         this.queueCwr = false;
         this.cwrSent++;
         flags |= CWR;
-        this.trace(now, "cwr-sent", "CWR on this data segment: the window was reduced, the receiver may stop echoing ECE");
+        this.trace(now, "cwr-sent", "CWR on this segment: the window was reduced");
       }
     }
     if (this.demandCwr && (flags & RST) === 0) flags |= ECE;
@@ -151,7 +151,7 @@ export class EcnState {
   onReduced(now: Millis, cwndBefore: number, ssthresh: number): void {
     this.reductions++;
     this.queueCwr = true;
-    this.trace(now, "ece-received", `ECE: the receiver saw a CE mark; the window is reduced once for this window of data (cwnd ${cwndBefore} -> ssthresh ${ssthresh}, CWR state)`);
+    this.trace(now, "ece-received", `ECE received: window reduced once for this window of data (cwnd ${cwndBefore} -> ${ssthresh}, CWR state)`);
   }
 
   /** An ACK carries ECE that counts (Linux tcp_ecn_rcv_ecn_echo): ECN agreed and not on a SYN. */
@@ -174,7 +174,7 @@ export class EcnState {
     const data = seg.payload.length > 0;
     if ((seg.flags & CWR) !== 0 && this.demandCwr) {
       this.demandCwr = false;
-      this.trace(now, "cwr-received", "CWR: the sender has reduced its window; our ACKs stop echoing ECE");
+      this.trace(now, "cwr-received", "CWR received: the sender reduced its window; the ECE echo stops");
       if (data) quick = 1;
     }
     if (!data) return quick;
@@ -185,7 +185,7 @@ export class EcnState {
     this.ceReceived++;
     if (this.demandCwr) return quick;
     this.demandCwr = true;
-    this.trace(now, "ce-received", "CE mark on arriving data: a router on the path is congested; ECE on every ACK until the sender's CWR");
+    this.trace(now, "ce-received", "CE on arriving data: ECE on every ACK until the sender's CWR");
     return 2;
   }
 

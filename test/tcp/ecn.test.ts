@@ -9,6 +9,7 @@ import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { Reno } from "../../src/tcp/congestion/algorithm.js";
 import { resolveConfig } from "../../src/tcp/config.js";
 import { CE, ECT0, NOT_ECT } from "../../src/tcp/ecn.js";
+import { formatTcpInfo, tcpInfo, TCP_CA_CWR, TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN } from "../../src/tcp/tcp-info.js";
 import { parseIpv6 } from "../../src/wire/ipv6.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
 import { ACK, CWR, ECE, flagNames, PSH, SYN } from "../../src/wire/tcp.js";
@@ -121,6 +122,9 @@ describe("the receiver: CE -> ECE until CWR (RFC 3168 6.1.3; Linux tcp_ecn_check
     }
     h.takeSent();
     expect(conn.ecn.seen).toBe(true);
+    const info = tcpInfo(conn, h.now);
+    expect(info.options & (TCPI_OPT_ECN | TCPI_OPT_ECN_SEEN)).toBe(TCPI_OPT_ECN | TCPI_OPT_ECN_SEEN);
+    expect(formatTcpInfo(info)).toMatch(/^ecn ecnseen /);
     h.deliver({ flags: ACK, seq: R(2001), ack: L(1), payload: new Uint8Array(100), ecn: CE });
     expect(sentSummary(h)).toEqual(["ACK,ECE len=0 not-ECT"]); // immediate, no delayed-ACK wait
     expect(conn.ecn.demandCwr).toBe(true);
@@ -156,6 +160,7 @@ describe("the sender: one reduction per window, CWR on the next new data (RFC 31
     h.deliver({ flags: ACK | ECE, seq: R(1), ack: L(1001) });
     const cc = conn.congestion;
     expect(cc.state).toBe("cwr");
+    expect(tcpInfo(conn, h.now).caState).toBe(TCP_CA_CWR);
     expect(cc.ssthresh).toBe(7000); // CUBIC's beta 0.7 of 10 segments
     // PRR-SSRB (RFC 9937; Linux tcp_cwnd_reduction): 3 in flight + min(7-3, max(1, 1) + 1) = 5 segments.
     expect(cc.cwnd).toBe(5000);
