@@ -20,7 +20,7 @@
  */
 import type { Millis } from "../env.js";
 import type { EcnAction, FourTuple, TraceSink } from "../trace/events.js";
-import { CWR, ECE, RST, SYN, type TcpSegment } from "../wire/tcp.js";
+import { CWR, ECE, SYN, type TcpSegment } from "../wire/tcp.js";
 
 /** The IP header's ECN field (RFC 3168 section 5): the low two bits of TOS / Traffic Class. */
 export const NOT_ECT = 0;
@@ -143,7 +143,7 @@ export class EcnState {
         this.trace(now, "cwr-sent", "CWR on this segment: the window was reduced");
       }
     }
-    if (this.demandCwr && (flags & RST) === 0) flags |= ECE;
+    if (this.demandCwr) flags |= ECE; // on every segment, RST included, as Linux's tcp_ecn_send
     return flags;
   }
 
