@@ -522,7 +522,8 @@ export class Sender {
    * allows, else the last segment again; then the RTO watches.
    */
   onProbeTimeout(now: Millis): void {
-    if (this.tlp.highSeq !== undefined || this.congestion.reducing) {
+    // RFC 8985 7.2: no probe during loss recovery; CWR (an ECN reduction) is not one (Linux probes in CWR too).
+    if (this.tlp.highSeq !== undefined || this.congestion.inRecovery || this.congestion.state === "loss") {
       this.host.armTimer(now, "rto", now + this.rtt.rto);
       return;
     }

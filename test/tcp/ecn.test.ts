@@ -180,6 +180,22 @@ describe("the sender: one reduction per window, CWR on the next new data (RFC 31
     expect(cc.cwnd).toBe(7000);
   });
 
+  it("a tail loss probe still goes out in CWR (it is not loss recovery, RFC 8985 7.2)", () => {
+    const { h, listener } = listening({ ecn: 2, sack: true });
+    h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
+    const conn = [...listener.synQueue][0]!;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(conn.iss, 1) });
+    h.advance(100);
+    conn.send(new Uint8Array(3000));
+    h.settle();
+    h.takeSent();
+    h.deliver({ flags: ACK | ECE, seq: R(1), ack: seqAdd(conn.iss, 1001) });
+    expect(conn.congestion.state).toBe("cwr");
+    expect(conn.timers.tlp).toBeLessThan(Infinity);
+    h.nextTimer();
+    expect(sentSummary(h)).toEqual(["PSH,ACK len=1000 not-ECT"]); // the last segment again, as a retransmission
+  });
+
   it("a later window's ECE reduces again; ECE during recovery is not a second cut", () => {
     const cc = new CongestionControl(new Reno(), 1000, 10);
     expect(cc.enterCwr(0, seq(10_000), 10_000)).toBe(true);
