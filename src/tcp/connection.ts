@@ -43,7 +43,6 @@ export interface ConnectionContext {
   readonly mtu: number;
   /** The current time, for events caused by application calls (which carry no time of their own). */
   now(): Millis;
-  /** `ecn` is the segment's IP ECN codepoint (RFC 3168; ecn.ts), 0 = not-ECT. */
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void;
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void;
   /** The connection wants a flush, or its deadline or application-visible state changed. */
@@ -118,7 +117,7 @@ export class Connection implements SenderHost {
   readonly receiver: Receiver;
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
   readonly negotiation: Negotiation;
-  /** ECN (RFC 3168) as agreed in the handshake, and the flags it owes (ecn.ts). */
+  /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
   readonly ecn: EcnState;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
@@ -392,7 +391,6 @@ export class Connection implements SenderHost {
   // ---------------------------------------------------------------------------------------
   // Segment arrival (RFC 9293 3.10.7)
 
-  /** `ecn`: the IP header's ECN codepoint the segment arrived with (RFC 3168). */
   onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
     this.segmentsIn++;
     this.ecn.arrived = ecn;
