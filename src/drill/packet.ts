@@ -247,7 +247,9 @@ export function optionText(o: RawTcpOption): string {
  */
 export function formatOutbound(seg: OutboundSegment, map: NumberMap, payloadLength = seg.payloadLength): string {
   const start = map.toScript(seg.seq);
-  let s = `> ${flagText(seg.flags)} ${start}:${(start + payloadLength) >>> 0}(${payloadLength})`;
+  // The IP ECN bits as packetdrill writes them, when set (RFC 3168 section 5).
+  const ecn = ["", "[ect1] ", "[ect0] ", "[ce] "][seg.tos & 3];
+  let s = `> ${ecn}${flagText(seg.flags)} ${start}:${(start + payloadLength) >>> 0}(${payloadLength})`;
   if (seg.flags & ACK) s += ` ack ${seg.ack}`;
   s += ` win ${seg.window}`;
   if (seg.urgentPointer !== 0) s += ` urg ${seg.urgentPointer}`;

@@ -350,7 +350,6 @@ class DrillRun {
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
     if ((spec.flags & SYN) !== 0 && spec.seq.len > 0) throw new DrillUnsupportedError("data on a SYN (TCP Fast Open)", event.pos);
-    if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
     this.host.receive(this.now / 1000, packet);
     this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
@@ -361,7 +360,6 @@ class DrillRun {
 
   private expectOutbound(event: DrillEvent, spec: TcpPacketSpec, from: Usecs | undefined, to: Usecs | undefined, tolerance: Usecs): Usecs {
     this.checkOptionsSupported(event, spec);
-    if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
     const deadline = to === undefined ? this.now + ANY_TIME_HORIZON : to + tolerance;
     const first = this.nextSegment(deadline);
     const scriptLine = this.lineText(event.pos);

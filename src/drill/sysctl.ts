@@ -44,6 +44,7 @@ export function corpusDefaults(): DrillSettings {
       synAckRetries: 5,
       synCookies: "overflow",
       congestionControl: "cubic",
+      ecn: 0,
     },
   };
 }
@@ -137,7 +138,12 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_slow_start_after_idle: (v, s) => {
     s.tcp.slowStartAfterIdle = int("tcp_slow_start_after_idle", v) !== 0;
   },
-  tcp_ecn: only("ECN (tcp_ecn)", 0),
+  // RFC 3168 ECN: 0 off, 1 ask and accept, 2 accept only. Linux's AccECN values (3-5) are not supported.
+  tcp_ecn: (v, s) => {
+    const n = int("tcp_ecn", v);
+    if (n !== 0 && n !== 1 && n !== 2) unsupported(`Accurate ECN (tcp_ecn=${n})`);
+    s.tcp.ecn = n as 0 | 1 | 2;
+  },
   tcp_mtu_probing: (v, s) => {
     const n = int("tcp_mtu_probing", v);
     if (n !== 0 && n !== 1 && n !== 2) unsupported(`tcp_mtu_probing=${n}`);

@@ -18,13 +18,18 @@ export interface InboundDatagram {
    * extension header before `payload`); ICMP errors quote it.
    */
   rawHeader: Uint8Array;
+  /**
+   * The ECN field of the IP header (RFC 3168 section 5: the low two bits of the IPv4 TOS or
+   * IPv6 Traffic Class): 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. Absent means 0.
+   */
+  ecn?: number;
   /** IPv4 only: the header fields. After reassembly MF is clear, the offset 0 and the total length updated. */
   header?: Ipv4Header;
 }
 
 /** An IPv4 datagram's InboundDatagram. */
 export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
-  return { src: IpAddress.v4(header.src), dst: IpAddress.v4(header.dst), protocol: header.protocol, payload, rawHeader, header };
+  return { src: IpAddress.v4(header.src), dst: IpAddress.v4(header.dst), protocol: header.protocol, payload, rawHeader, header, ecn: header.tos & 3 };
 }
 
 /**

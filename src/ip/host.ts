@@ -143,7 +143,7 @@ export class Host implements Endpoint {
         path: (remote, now) => pathMtus.lookup(remote, now),
         learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
       },
-      output: (tuple, seg) => this.sendTcp(tuple, seg),
+      output: (tuple, seg, ecn) => this.sendTcp(tuple, seg, ecn),
     });
 
     this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
@@ -254,7 +254,7 @@ export class Host implements Endpoint {
     // RFC 9293 3.1 / RFC 8200 8.1: the checksum covers the family's pseudo-header.
     const tcp = parseTcp(d.payload, this.checksumOffload ? null : { src, dst });
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, src, dst, tcp.value);
+    this.tcp.receive(now, src, dst, tcp.value, d.ecn);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {
@@ -271,7 +271,7 @@ export class Host implements Endpoint {
    * built (and counted in counters.ip.outOversize): sizing segments is the engine's job,
    * and a link with a smaller MTU drops them as a real wire would.
    */
-  private sendTcp(tuple: FourTuple, seg: TcpSegment): void {
+  private sendTcp(tuple: FourTuple, seg: TcpSegment, ecn = 0): void {
     this.output.send(this.now, {
       dst: tuple.remoteAddr,
       src: tuple.localAddr,
@@ -282,6 +282,8 @@ export class Host implements Endpoint {
       },
       policy: "do",
       allowOversize: true,
+      // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
+      tos: ecn,
     });
   }
 

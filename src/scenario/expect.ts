@@ -4,7 +4,7 @@
  * reads like a bug report.
  */
 import type { Millis } from "../env.js";
-import type { LossAction, TcpState, TraceEvent } from "../trace/events.js";
+import type { EcnAction, LossAction, TcpState, TraceEvent } from "../trace/events.js";
 import { formatTime } from "../trace/format.js";
 import { WindowScales, type Direction } from "../trace/narrate/label.js";
 import { SeqNames } from "../trace/seqnames.js";
@@ -140,10 +140,12 @@ class Context {
         if (times !== undefined && !sameList(times, got)) return fail(what, `dropped at ${got.map(formatTime).join(", ") || "no time"}`);
         return pass(what);
       }
-      case "recovery": {
-        const found = this.run.events.filter((x) => x.type === "loss" && x.host === e.host && x.action === e.action);
+      case "recovery":
+      case "ecn": {
+        const found = this.run.events.filter((x) => (x.type === "loss" || x.type === "ecn") && x.type === (e.expect === "ecn" ? "ecn" : "loss") && x.host === e.host && x.action === e.action);
         const times = e.times?.map(toMillis);
-        const what = `${e.host} ${RECOVERY_WORDS[e.action]} ${bound(e)} time${e.equals === 1 ? "" : "s"}${times !== undefined ? ` at ${times.map(formatTime).join(", ")}` : ""}`;
+        const words = e.expect === "ecn" ? ECN_WORDS[e.action] : RECOVERY_WORDS[e.action];
+        const what = `${e.host} ${words} ${bound(e)} time${e.equals === 1 ? "" : "s"}${times !== undefined ? ` at ${times.map(formatTime).join(", ")}` : ""}`;
         if (!within(found.length, e)) return fail(what, `${found.length} times`);
         const got = found.map((x) => x.time);
         if (times !== undefined && !sameList(times, got)) return fail(what, `at ${got.map(formatTime).join(", ") || "no time"}`);
@@ -297,6 +299,15 @@ function bound(b: Bound): string {
   if (b.atLeast !== undefined && b.atMost !== undefined) return `${b.atLeast} to ${b.atMost}`;
   return b.atLeast !== undefined ? `at least ${b.atLeast}` : `at most ${b.atMost}`;
 }
+
+/** How an ECN expectation reads in a check line. */
+const ECN_WORDS: Record<EcnAction, string> = {
+  negotiated: "agrees to use ECN",
+  "ce-received": "receives data marked CE",
+  "ece-received": "reduces its window for an ECE",
+  "cwr-sent": "sends CWR",
+  "cwr-received": "receives CWR",
+};
 
 /** How a recovery expectation reads in a check line. */
 const RECOVERY_WORDS: Record<LossAction, string> = {

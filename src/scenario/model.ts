@@ -9,7 +9,7 @@
  * initial sequence number, y the second's, so `"ack": "x+1"` reads like the documents.
  */
 import type { TcpConfig } from "../tcp/config.js";
-import type { DropReason, LossAction, TcpState, TimerKind } from "../trace/events.js";
+import type { DropReason, EcnAction, LossAction, TcpState, TimerKind } from "../trace/events.js";
 
 export type TimeSpec = number | string;
 
@@ -57,6 +57,8 @@ export interface LinkSettings {
   mtu?: number;
   /** A too-big packet gets ICMP "fragmentation needed" / "packet too big" back, instead of vanishing. */
   mtuErrors?: boolean;
+  /** AQM at the bottleneck (needs `rate`): above `markAbove` waiting packets, CE-mark ECT packets and drop the rest (RFC 3168). */
+  aqm?: { markAbove: number };
 }
 
 /** Both directions between two hosts (`between`), or one direction (`from`/`to`). */
@@ -146,6 +148,8 @@ export type ExpectSpec =
   | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string; times?: TimeSpec[] } & Bound)
   /** Loss detection and recovery events of a host (RACK marks, tail loss probes, D-SACKs, undo). */
   | ({ expect: "recovery"; host: string; action: LossAction; times?: TimeSpec[] } & Bound)
+  /** ECN events of a host (RFC 3168): agreed, CE received, window reduced for ECE, CWR sent or received. */
+  | ({ expect: "ecn"; host: string; action: EcnAction; times?: TimeSpec[] } & Bound)
   /** What a UDP socket's application saw: datagrams sent, read (and their bytes), dropped for a full receive buffer. */
   | { expect: "udp"; socket?: string; host?: string; sent?: number; read?: number; readBytes?: number; dropped?: number }
   /** A host's counters at the end, by group and name as in `host.counters` (`udp.rcvbufErrors`, `reassembly.timeouts` ...). */

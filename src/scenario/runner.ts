@@ -446,6 +446,7 @@ function linkSettings(l: LinkSettings): LinkConfig {
     if (v !== undefined) out[k] = toMillis(v);
   }
   if (l.mtuErrors !== undefined) out.mtuErrors = l.mtuErrors;
+  if (l.aqm !== undefined) out.aqm = { markAbove: l.aqm.markAbove };
   return out;
 }
 

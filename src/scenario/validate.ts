@@ -24,7 +24,7 @@ export interface Issue {
 const STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
 const TIMERS: readonly TimerKind[] = ["rto", "tlp", "reorder", "persist", "keepalive", "time-wait", "fin-wait-2", "delayed-ack", "syn-ack"];
 const ACTIONS: readonly ActionKind[] = ["listen", "connect", "send", "shutdown", "close", "abort", "stop-reading", "read", "keepalive", "unplug", "plug", "syn-flood", "note", "ss", "udp-bind", "udp-send", "udp-read", "netstat"];
-const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "recovery", "call-error", "udp", "counters"];
+const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "recovery", "ecn", "call-error", "udp", "counters"];
 /** The counters an "expect": "counters" may name, by group (kept in step with the stats types by `satisfies`). */
 const COUNTERS: Readonly<Record<"udp" | "ip" | "icmp" | "reassembly", readonly string[]>> = {
   udp: Object.keys({
@@ -225,8 +225,16 @@ function hostRef(c: Checker, path: string, v: unknown, hosts: Map<string, string
 function checkLink(c: Checker, path: string, v: unknown, hosts: Map<string, string>): void {
   const o = c.object(path, v);
   if (o === undefined) return;
-  c.keys(path, o, ["between", "from", "to", "mtuErrors", ...LINK_NUMBERS, ...LINK_TIMES]);
+  c.keys(path, o, ["between", "from", "to", "mtuErrors", "aqm", ...LINK_NUMBERS, ...LINK_TIMES]);
   c.boolean(`${path}.mtuErrors`, o["mtuErrors"], true);
+  if (o["aqm"] !== undefined) {
+    const aqm = c.object(`${path}.aqm`, o["aqm"]);
+    if (aqm !== undefined) {
+      c.keys(`${path}.aqm`, aqm, ["markAbove"]);
+      c.integer(`${path}.aqm.markAbove`, aqm["markAbove"], 0, Number.MAX_SAFE_INTEGER);
+    }
+    if (o["rate"] === undefined) c.fail(`${path}.aqm`, `an AQM needs a "rate": without a bottleneck no queue forms`);
+  }
   if (o["between"] !== undefined) {
     const pair = c.array(`${path}.between`, o["between"]);
     if (pair !== undefined) {
@@ -491,6 +499,13 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.keys(path, o, ["expect", "host", "action", "times", "equals", "atLeast", "atMost"]);
       hostRef(c, `${path}.host`, o["host"], hosts);
       c.string(`${path}.action`, o["action"], { oneOf: ["rack-lost", "recovery", "tlp", "tlp-recovery", "dsack", "undo", "mtu", "mtu-probe", "frto"] });
+      if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
+      checkBounds(c, path, o);
+      return;
+    case "ecn":
+      c.keys(path, o, ["expect", "host", "action", "times", "equals", "atLeast", "atMost"]);
+      hostRef(c, `${path}.host`, o["host"], hosts);
+      c.string(`${path}.action`, o["action"], { oneOf: ["negotiated", "ce-received", "ece-received", "cwr-sent", "cwr-received"] });
       if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
       checkBounds(c, path, o);
       return;

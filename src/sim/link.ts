@@ -8,12 +8,14 @@
  * The order of decisions follows a packet's life on a real path:
  *   1. the fault rule (scripted faults come first so a test's "drop the 1st SYN,ACK" is exact),
  *   2. the MTU (a packet that does not fit never enters the link),
- *   3. the bottleneck queue and serialization at `rate` (tail drop beyond `queueLimit`),
+ *   3. the bottleneck queue: AQM marks CE or drops above its threshold (aqm.ts), then
+ *      serialization at `rate` (tail drop beyond `queueLimit`),
  *   4. random loss on the wire (a lost packet has used its share of the bottleneck),
  *   5. duplication, then for each copy: corruption, propagation delay with jitter, reordering.
  */
 import type { Millis } from "../env.js";
-import type { TraceSink } from "../trace/events.js";
+import type { LinkAction, TraceSink } from "../trace/events.js";
+import { applyAqm, checkAqm, markCe, type AqmConfig } from "./aqm.js";
 import type { SimRng } from "./rng.js";
 import { destinationOf, tooBigError } from "./too-big.js";
 
@@ -54,14 +56,20 @@ export interface LinkConfig {
    * address), as RFC 1191 / RFC 8201 expect. Default false: such packets vanish (a black hole).
    */
   mtuErrors?: boolean;
+  /**
+   * Active queue management at the bottleneck (needs a finite `rate`): packets arriving
+   * while more than `markAbove` wait are CE-marked when ECN-capable, dropped when not
+   * (RFC 3168 section 5). Default none: only tail drop at `queueLimit`.
+   */
+  aqm?: AqmConfig;
   /** Scripted faults, evaluated first. Rules are usually stateful (they count matches): use one per direction. */
   filter?: FaultRule;
 }
 
 /** A LinkConfig with every default filled in. */
-export type ResolvedLinkConfig = Required<Omit<LinkConfig, "filter">> & { filter: FaultRule | undefined };
+export type ResolvedLinkConfig = Required<Omit<LinkConfig, "filter" | "aqm">> & { filter: FaultRule | undefined; aqm: AqmConfig | undefined };
 
-export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter">>> = Object.freeze({
+export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter" | "aqm">>> = Object.freeze({
   delay: 1,
   jitter: 0,
   loss: 0,
@@ -76,7 +84,7 @@ export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter">>> = Obj
   mtuErrors: false,
 });
 
-type LinkNumbers = Required<Omit<LinkConfig, "filter">>;
+type LinkNumbers = Required<Omit<LinkConfig, "filter" | "aqm">>;
 
 /** Fills defaults and rejects nonsense early, naming the field, rather than simulating it. */
 export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
@@ -98,7 +106,7 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   if (!(n.queueLimit >= 0 && (Number.isInteger(n.queueLimit) || n.queueLimit === Infinity))) {
     throw new RangeError(`link queueLimit must be an integer >= 0, got ${n.queueLimit}`);
   }
-  return { ...n, filter: config.filter };
+  return { ...n, filter: config.filter, aqm: checkAqm(config.aqm, n.rate) };
 }
 
 /** One copy of a packet that survived the link, and when it arrives at the far end. */
@@ -116,6 +124,9 @@ export interface LinkStats {
   ruleDelays: number;
   mtuDrops: number;
   queueDrops: number;
+  /** ECT packets the AQM marked CE, and not-ECT packets it dropped instead. */
+  aqmMarks: number;
+  aqmDrops: number;
   losses: number;
   duplicated: number;
   corrupted: number;
@@ -136,6 +147,8 @@ export class ImpairedLink {
     ruleDelays: 0,
     mtuDrops: 0,
     queueDrops: 0,
+    aqmMarks: 0,
+    aqmDrops: 0,
     losses: 0,
     duplicated: 0,
     corrupted: 0,
@@ -217,6 +230,21 @@ export class ImpairedLink {
       return this.drop(now, packet, "mtu");
     }
 
+    if (c.aqm !== undefined && c.rate !== Infinity) {
+      const verdict = applyAqm(c.aqm, this.queued(now), packet);
+      if (verdict === "drop") {
+        this.counters.aqmDrops++;
+        return this.drop(now, packet, "aqm");
+      }
+      if (verdict === "mark") {
+        // A copy: the sender may still hold its buffer (a capture tap, a pooled packet).
+        packet = packet.slice();
+        markCe(packet);
+        this.counters.aqmMarks++;
+        this.emit(now, "mark", "aqm", packet.length);
+      }
+    }
+
     const departure = this.serialize(now, packet.length);
     if (departure === undefined) {
       this.counters.queueDrops++;
@@ -287,7 +315,7 @@ export class ImpairedLink {
     return [];
   }
 
-  private emit(time: Millis, action: "drop" | "corrupt" | "duplicate" | "delay", reason: string, bytes: number): void {
+  private emit(time: Millis, action: LinkAction, reason: string, bytes: number): void {
     if (this.trace.enabled) this.trace.emit({ type: "link", time, link: this.name, action, reason, bytes });
   }
 }

@@ -114,6 +114,11 @@ export interface TcpConfig {
   probeThreshold: number;
   /** After this long, a finished search starts again from the top (tcp_probe_interval), ms. */
   probeInterval: Millis;
+  /**
+   * ECN (RFC 3168) as Linux's net.ipv4.tcp_ecn: 0 off, 1 ask on active opens and accept
+   * when asked, 2 accept when asked only (Linux's default, so active opens do not ask).
+   */
+  ecn: 0 | 1 | 2;
 }
 
 export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
@@ -159,6 +164,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   mtuProbeFloor: 48,
   probeThreshold: 8,
   probeInterval: 600_000,
+  ecn: 2,
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -216,6 +222,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
+  if (c.ecn !== 0 && c.ecn !== 1 && c.ecn !== 2) throw new InvalidArgumentError(`TCP setting ecn must be 0, 1 or 2 (as net.ipv4.tcp_ecn), got ${String(c.ecn)}`);
   if (!["overflow", "always", "never"].includes(c.synCookies)) {
     throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${String(c.synCookies)}`);
   }

@@ -20,6 +20,7 @@ import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
+import { EcnState } from "./ecn.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
@@ -43,7 +44,7 @@ export interface ConnectionContext extends PathSource {
   readonly mtu: number;
   /** The current time, for events caused by application calls (which carry no time of their own). */
   now(): Millis;
-  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void;
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void;
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void;
   /** The connection wants a flush, or its deadline or application-visible state changed. */
   touched(conn: Connection, wantsFlush: boolean): void;
@@ -117,6 +118,8 @@ export class Connection implements SenderHost {
   readonly receiver: Receiver;
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
   readonly negotiation: Negotiation;
+  /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
+  readonly ecn: EcnState;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
 
@@ -159,6 +162,7 @@ export class Connection implements SenderHost {
     this.keepAliveInterval = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
+    this.ecn = new EcnState(cfg.ecn, this);
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -194,9 +198,10 @@ export class Connection implements SenderHost {
   }
 
   /** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2): LISTEN -> SYN_RCVD. */
-  openPassive(now: Millis, syn: TcpSegment): void {
+  openPassive(now: Millis, syn: TcpSegment, ecn = 0): void {
     this.lastNow = now;
     this.receiver.onSyn(syn.seq);
+    this.ecn.onSyn(now, syn.flags, ecn, true);
     this.negotiate(now, syn.options);
     this.sender.updateWindow(syn, true, this.negotiation.sndShift);
     this.setState("SYN_RCVD", "SYN received");
@@ -392,8 +397,9 @@ export class Connection implements SenderHost {
   // ---------------------------------------------------------------------------------------
   // Segment arrival (RFC 9293 3.10.7)
 
-  onSegment(now: Millis, seg: TcpSegment): void {
+  onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
     this.segmentsIn++;
+    this.ecn.arrived = ecn;
     this.stats.onReceive(now, seg);
     this.lastNow = now;
     if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
@@ -576,7 +582,7 @@ export class Connection implements SenderHost {
   private sendSyn(now: Millis): void {
     const s = this.sender;
     const retransmit = s.sndMax !== this.iss;
-    this.emit(now, SYN, this.iss, 0 as Seq, EMPTY, this.negotiation.synOptions(now, this.ourMss()), retransmit);
+    this.emit(now, SYN | this.ecn.synFlags(retransmit), this.iss, 0 as Seq, EMPTY, this.negotiation.synOptions(now, this.ourMss()), retransmit);
     s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
     if (!retransmit) s.timed = { end: s.sndNxt, at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
@@ -586,7 +592,7 @@ export class Connection implements SenderHost {
     const s = this.sender;
     const retransmit = this.synAckSent;
     this.synAckSent = true;
-    this.emit(now, SYN | ACK, this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
+    this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
     this.synAckPending = false;
     s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
     if (!retransmit) s.timed = { end: s.sndNxt, at: now };
@@ -621,6 +627,7 @@ export class Connection implements SenderHost {
   }
 
   private emit(now: Millis, flags: number, seq: Seq, ack: Seq, payload: Uint8Array, options: TcpOptions | undefined, retransmit: boolean): void {
+    flags = this.ecn.outgoing(now, flags, payload.length, retransmit); // ECE, CWR and the IP codepoint
     const isSyn = (flags & SYN) !== 0;
     const r = this.receiver;
     const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.negotiation.rcvShift);
@@ -646,7 +653,7 @@ export class Connection implements SenderHost {
     if (retransmit) this.retransmits++;
     this.stats.onSend(now, seg, retransmit, this.sndUna);
     this.lastNow = now;
-    this.ctx.transmit(this, seg, retransmit);
+    this.ctx.transmit(this, seg, retransmit, this.ecn.codepoint);
     // Linux __sk_dst_check on transmit: a changed route is noticed here, used from the next burst.
     this.path.refresh(now);
   }

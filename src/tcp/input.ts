@@ -38,6 +38,7 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
   c.receiver.window.offerUnscaled(c.rcvNxt);
   c.negotiate(now, seg.options);
   if (hasAck) {
+    c.ecn.onSynAck(now, seg.flags);
     c.sender.synAcked(now, seg.ack);
     c.sender.updateWindow(seg, true, c.negotiation.sndShift);
     c.setState("ESTABLISHED", "SYN,ACK received");
@@ -47,6 +48,7 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
     return;
   }
   // Simultaneous open (S13, RFC 9293 figure 7).
+  c.ecn.onSyn(now, seg.flags, c.ecn.arrived, false);
   c.sender.updateWindow(seg, true, c.negotiation.sndShift);
   c.setState("SYN_RCVD", "SYN received in SYN_SENT (simultaneous open)");
   c.synAckPending = true;
@@ -178,6 +180,9 @@ export function onSegmentSynchronizing(c: Connection, now: Millis, seg: TcpSegme
   if (!processAck(c, now, seg, segLen)) return;
   if (c.state === "CLOSED") return;
 
+  // RFC 3168 6.1.3: CWR ends our ECE echo, CE on data starts it; either may want quick ACKs.
+  const quick = c.ecn.onAcceptable(now, seg);
+  if (quick > 0) r.quickAck(quick);
   // Sixth (URG) is not supported; seventh: segment text.
   acceptText(c, now, seg);
   if (c.isClosed()) return;

@@ -37,8 +37,8 @@ export interface TcpLayerOptions {
   paths: PathSource;
   /** The driver's clock, read when the application calls in between packets and timers. */
   clock?: () => Millis;
-  /** Hands a TCP segment to IP for the given 4-tuple (local = source). */
-  output: (tuple: FourTuple, segment: TcpSegment) => void;
+  /** Hands a TCP segment to IP for the given 4-tuple (local = source), with its IP ECN codepoint (RFC 3168; 0 when absent). */
+  output: (tuple: FourTuple, segment: TcpSegment, ecn?: number) => void;
 }
 
 export interface ConnectParams {
@@ -180,23 +180,24 @@ export class TcpLayer implements ConnectionContext {
   // ---------------------------------------------------------------------------------------
   // Driver side
 
-  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
+  /** One segment from IP; `ecn` is the ECN codepoint of its IP header (RFC 3168 section 5). */
+  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn = 0): void {
     this.lastTime = now;
     // The 4-tuple object is built only for a trace subscriber or a segment without a
     // connection: an established connection's segment allocates nothing here.
     if (this.trace.enabled) {
       const t: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
-      this.trace.emit({ type: "segment-in", time: now, host: this.hostName, tuple: t, segment: seg });
+      this.trace.emit(ecn === 0 ? { type: "segment-in", time: now, host: this.hostName, tuple: t, segment: seg } : { type: "segment-in", time: now, host: this.hostName, tuple: t, segment: seg, ecn });
     }
     const conn = this.connections.lookup(dst, seg.dstPort, src, seg.srcPort);
     if (typeof conn === "object") {
-      conn.onSegment(now, seg);
+      conn.onSegment(now, seg, ecn);
     } else if (conn !== undefined) {
       this.timeWait.onSegment(now, conn, seg);
     } else {
       const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
-      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg);
+      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg, ecn);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
     this.settle(now);
@@ -282,11 +283,12 @@ export class TcpLayer implements ConnectionContext {
     return this.clock !== undefined ? Math.max(this.clock(), this.lastTime) : this.lastTime;
   }
 
-  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void {
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn = 0): void {
     if (this.trace.enabled) {
-      this.trace.emit({ type: "segment-out", time: this.now(), host: this.hostName, tuple: conn.tuple, segment: seg, retransmit });
+      const e = { type: "segment-out", time: this.now(), host: this.hostName, tuple: conn.tuple, segment: seg, retransmit } as const;
+      this.trace.emit(ecn === 0 ? e : { ...e, ecn });
     }
-    this.output(conn.tuple, seg);
+    this.output(conn.tuple, seg, ecn);
   }
 
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
@@ -381,7 +383,7 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /** RFC 9293 3.10.7.2: a segment for a listening port with no connection yet. */
-  private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment): void {
+  private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment, ecn: number): void {
     if ((seg.flags & RST) !== 0) return; // first: ignore RST
     if ((seg.flags & ACK) !== 0) {
       if ((seg.flags & SYN) === 0 && this.cookieMayBeOut(now, listener) && this.acceptCookie(now, listener, tuple, seg)) return;
@@ -415,7 +417,7 @@ export class TcpLayer implements ConnectionContext {
     conn.state = "LISTEN";
     this.connections.add(conn);
     listener.synQueue.add(conn);
-    conn.openPassive(now, seg);
+    conn.openPassive(now, seg, ecn);
     this.traceQueues(listener);
   }
 
@@ -631,8 +633,8 @@ class Ipv6Context implements ConnectionContext {
   now(): Millis {
     return this.layer.now();
   }
-  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean): void {
-    this.layer.transmit(conn, seg, retransmit);
+  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void {
+    this.layer.transmit(conn, seg, retransmit, ecn);
   }
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void {
     this.layer.stateChanged(conn, from, to);

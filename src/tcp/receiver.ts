@@ -92,6 +92,11 @@ export class Receiver {
     return result;
   }
 
+  /** The next `count` data segments are ACKed at once (Linux tcp_enter_quickack_mode). */
+  quickAck(count: number): void {
+    this.quickAcks = Math.max(this.quickAcks, Math.min(count, MAX_QUICKACKS));
+  }
+
   /** In-order data is waiting for an ACK that is not due yet: the delayed-ACK timer should run. */
   get wantsDelayedAck(): boolean {
     return !this.ackNow && this.unackedBytes > 0;

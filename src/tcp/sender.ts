@@ -2,7 +2,8 @@
  * The sending side of a connection: the send sequence variables (RFC 9293 3.3.1),
  * segmentation with Nagle and sender SWS avoidance, the retransmission timer (RFC 6298),
  * zero-window probing, and loss recovery: RACK-TLP (RFC 8985) or duplicate-ACK counting
- * (RFC 5681 / RFC 6675, Linux's tcp_recovery=0), PRR (RFC 9937), D-SACK undo (RFC 3708).
+ * (RFC 5681 / RFC 6675, Linux's tcp_recovery=0), PRR (RFC 9937), D-SACK undo (RFC 3708),
+ * and the window reduction for an ECN echo (RFC 3168 6.1.2; the flags are ecn.ts's).
  *
  * The state machine (connection.ts) decides when ACKs are processed and what the state
  * allows; this module decides what to send and when to resend. It reaches the wire and
@@ -21,6 +22,7 @@ import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
 import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { MtuProber } from "./mtu-probe.js";
+import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
@@ -49,6 +51,8 @@ export interface SenderHost {
   readonly sendingSacks: boolean;
   /** Window scaling and timestamps as agreed: the scale of the peer's window, echoed timestamps. */
   readonly negotiation: Negotiation;
+  /** ECN as agreed in the handshake: whether an ACK's ECE counts, and where CWR is owed. */
+  readonly ecn: EcnState;
 }
 
 export class Sender {
@@ -371,13 +375,14 @@ export class Sender {
       this.traceLoss(now, "tlp-recovery", "the probe's ACK shows one segment was lost: window reduced once");
       this.traceCwnd(now, "loss repaired by tail loss probe");
     }
+    const episode = this.congestion.state;
     if (this.congestion.maybeEndEpisode(ack)) {
       this.frto.stop();
       this.frtoResume = undefined;
       // The undo state outlives the episode: a D-SACK arriving after it can still show
       // the retransmissions were spurious (Linux keeps undo_marker; TCPDSACKUndo in Open).
       this.rack.onRecoveryExit();
-      this.traceCwnd(now, "recovery complete");
+      this.traceCwnd(now, episode === "cwr" ? "CWR complete: the window was reduced once for the ECN echo" : "recovery complete");
     } else if (this.congestion.state === "disorder" && this.scoreboard?.empty !== false && this.renoSacked === 0 && unaAdvanced) {
       this.congestion.state = "open";
     }
@@ -385,11 +390,20 @@ export class Sender {
     // In the loss state (after a timeout) everything outstanding is being resent from
     // SND.UNA already; RACK resumes once that episode ends.
     if (this.rackOn && this.congestion.state !== "loss") newlyLost = this.detectLoss(now, false);
-    if (this.congestion.inRecovery) {
+    // RFC 3168 6.1.2: ECE on an ACK that is not old, and no loss being repaired: reduce once
+    // (Linux tcp_try_to_open -> tcp_enter_cwr); later ECEs of this window change nothing.
+    if (this.host.ecn.echoes(seg) && seqGe(ack, priorUna)) {
+      const cwnd = this.congestion.cwnd;
+      if (this.congestion.enterCwr(now, this.sndNxt, this.flightSize())) {
+        this.host.ecn.onReduced(now, cwnd, this.congestion.ssthresh);
+        this.traceCwnd(now, "ECE: congestion experienced, window reduced once (CWR)");
+      }
+    }
+    if (this.congestion.inCwndReduction) {
       this.congestion.onRecoveryAck(delivered, this.pipe(), unaAdvanced, newlyLost);
       if (delivered > 0) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
       // NewReno without RACK: a partial ACK means the next segment was lost too (RFC 6582 3.2 step 5).
-      if (!this.rackOn && unaAdvanced) this.onPartialAck(now);
+      if (this.congestion.inRecovery && !this.rackOn && unaAdvanced) this.onPartialAck(now);
     } else if (unaAdvanced && (!this.congestion.reducing || this.congestion.state === "loss")) {
       // Linux tcp_may_raise_cwnd: only when data is cumulatively acknowledged, then by
       // everything this ACK delivered (ACKed and SACKed).
@@ -660,7 +674,8 @@ export class Sender {
    * allows, else the last segment again; then the RTO watches.
    */
   onProbeTimeout(now: Millis): void {
-    if (this.tlp.highSeq !== undefined || this.congestion.reducing) {
+    // RFC 8985 7.2: no probe during loss recovery; CWR (an ECN reduction) is not one (Linux probes in CWR too).
+    if (this.tlp.highSeq !== undefined || this.congestion.inRecovery || this.congestion.state === "loss") {
       this.host.armTimer(now, "rto", now + this.rtt.rto);
       return;
     }

@@ -79,7 +79,7 @@ export interface TcpInfo {
   probes: number;
   /** Exponential backoff of the retransmission timer: the RTO is doubled this many times. */
   backoff: number;
-  /** TCPI_OPT_* bits: timestamps 1, SACK 2, window scaling 4 (ECN and SYN data: never). */
+  /** TCPI_OPT_* bits: timestamps 1, SACK 2, window scaling 4, ECN 8 (agreed), ECN_SEEN 16 (ECT or CE arrived); SYN data never. */
   options: number;
   /** The peer's window-scale shift and ours (0 without window scaling). */
   sndWscale: number;
@@ -203,6 +203,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
   let caState = TCP_CA_Open;
   if (inLoss) caState = TCP_CA_Loss;
   else if (cc.inRecovery) caState = TCP_CA_Recovery;
+  else if (cc.state === "cwr") caState = TCP_CA_CWR;
   else if (cc.dupAcks > 0 || sacked > 0 || retrans > 0) caState = TCP_CA_Disorder;
 
   // TCP_MAXSEG (user_mss) clamps what we announce, as Linux's tcp_advertise_mss.
@@ -222,7 +223,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     retransmits: conn.timers.persist !== Infinity ? 0 : i.retries,
     probes: conn.probesOut,
     backoff: conn.rtt.backoff,
-    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0),
+    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0) | (conn.ecn.ok ? TCPI_OPT_ECN : 0) | (conn.ecn.seen ? TCPI_OPT_ECN_SEEN : 0),
     sndWscale: wscale ? neg.sndShift : 0,
     rcvWscale: wscale ? neg.rcvShift : 0,
     rto: Math.round(i.rto * 1000),
@@ -296,6 +297,8 @@ export function formatTcpInfo(info: TcpInfo, algorithm?: string): string {
   const ms = (us: number): string => String(Math.round(us) / 1000);
   if ((info.options & TCPI_OPT_TIMESTAMPS) !== 0) p.push("ts");
   if ((info.options & TCPI_OPT_SACK) !== 0) p.push("sack");
+  if ((info.options & TCPI_OPT_ECN) !== 0) p.push("ecn");
+  if ((info.options & TCPI_OPT_ECN_SEEN) !== 0) p.push("ecnseen");
   if (algorithm !== undefined) p.push(algorithm);
   if ((info.options & TCPI_OPT_WSCALE) !== 0) p.push(`wscale:${info.sndWscale},${info.rcvWscale}`);
   p.push(`rto:${ms(info.rto)}`);

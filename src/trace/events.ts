@@ -38,6 +38,9 @@ export type TimerKind = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "t
 /** What loss detection and recovery did (RFC 8985 RACK-TLP, RFC 2883 D-SACK, undo). */
 export type LossAction = "rack-lost" | "recovery" | "tlp" | "tlp-recovery" | "dsack" | "undo" | "mtu" | "mtu-probe" | "frto";
 
+/** What ECN did (RFC 3168): agreed in the handshake, a CE mark arrived, ECE reduced the window, CWR sent or received. */
+export type EcnAction = "negotiated" | "ce-received" | "ece-received" | "cwr-sent" | "cwr-received";
+
 export type DropReason =
   | "malformed"
   | "bad-checksum"
@@ -58,8 +61,9 @@ export type DropReason =
   | "link-corrupt";
 
 export type TraceEvent =
-  | { type: "segment-out"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment; retransmit: boolean }
-  | { type: "segment-in"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment }
+  /** `ecn` is the IP header's ECN codepoint (RFC 3168: 0 not-ECT, 2 ECT(0), 1 ECT(1), 3 CE) when not 0. */
+  | { type: "segment-out"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment; retransmit: boolean; ecn?: number }
+  | { type: "segment-in"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment; ecn?: number }
   | { type: "state"; time: Millis; host: string; tuple: FourTuple; from: TcpState; to: TcpState; cause: string }
   | { type: "timer-armed"; time: Millis; host: string; tuple: FourTuple; timer: TimerKind; at: Millis; backoff: number }
   | { type: "timer-fired"; time: Millis; host: string; tuple: FourTuple; timer: TimerKind; backoff: number }
@@ -68,10 +72,12 @@ export type TraceEvent =
   | { type: "rtt"; time: Millis; host: string; tuple: FourTuple; sample: Millis; srtt: Millis; rttvar: Millis; rto: Millis }
   | { type: "cwnd"; time: Millis; host: string; tuple: FourTuple; cwnd: number; ssthresh: number; cause: string }
   | { type: "loss"; time: Millis; host: string; tuple: FourTuple; action: LossAction; detail: string }
+  /** ECN (RFC 3168): negotiated, CE received, ECE acted on (window reduced), CWR sent or received. */
+  | { type: "ecn"; time: Millis; host: string; tuple: FourTuple; action: EcnAction; detail: string }
   | { type: "error"; time: Millis; host: string; tuple: FourTuple; code: string; message: string }
   | { type: "queue"; time: Millis; host: string; port: number; synQueue: number; acceptQueue: number }
   | { type: "cookie"; time: Millis; host: string; tuple: FourTuple; action: "sent" | "accepted" | "rejected" }
-  | { type: "link"; time: Millis; link: string; action: "drop" | "corrupt" | "duplicate" | "delay"; reason: string; bytes: number }
+  | { type: "link"; time: Millis; link: string; action: LinkAction; reason: string; bytes: number }
   /**
    * What the application (or a scenario script) did: connect(), listen(), send, close(),
    * a note for the reader. Emitted by drivers, never by the engine, so narrations can show
@@ -95,6 +101,9 @@ export type TraceEvent =
   | { type: "fragment-out"; time: Millis; host: string; src: IpAddress; dst: IpAddress; protocol: number; id: number; offset: number; length: number; more: boolean }
   /** An ICMP error this host sends (port unreachable, time exceeded in reassembly ...). */
   | { type: "icmp-out"; time: Millis; host: string; dst: IpAddress; icmpType: number; code: number };
+
+/** What a link did to a packet; "mark" is an AQM setting CE on an ECT packet (RFC 3168 section 5). */
+export type LinkAction = "drop" | "corrupt" | "duplicate" | "delay" | "mark";
 
 /** What UDP did with an arriving datagram. */
 export type UdpOutcome = "queued" | "rcvbuf-full" | "no-port";

@@ -19,7 +19,7 @@ describe("synack drill", () => {
     const r = await drill(here("./scripts"));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^PASS {9}client-blocking\.pkt$/m);
-    expect(r.out).toMatch(/^ {2}scripts +5 pass, 0 fail, 0 unsupported$/m);
+    expect(r.out).toMatch(/^ {2}scripts +6 pass, 0 fail, 0 unsupported$/m);
   });
 
   it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {
@@ -47,14 +47,14 @@ describe("synack drill", () => {
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(8);
     expect(lines.find((l) => String(l["script"]).endsWith("wrong-errno.pkt"))).toMatchObject({ status: "fail", line: 10, reason: "read() returned -1 ECONNRESET, expected -1 EPIPE" });
-    expect(lines.find((l) => String(l["script"]).endsWith("unsupported-ecn.pkt"))).toMatchObject({ status: "unsupported", line: 2, reason: "ECN (tcp_ecn)" });
+    expect(lines.find((l) => String(l["script"]).endsWith("unsupported-accecn.pkt"))).toMatchObject({ status: "unsupported", line: 2, reason: "Accurate ECN (tcp_ecn=3)" });
   });
 
   it("--conformance writes the Markdown table with a cause per script", async () => {
     const r = await drill(here("./failing"), "--conformance", "C.md");
     const md = new TextDecoder().decode(r.written.get("C.md"));
     expect(md).toContain("| wrong-ack.pkt | fail | engine difference | line 10: ack: expected 51, got 101 |");
-    expect(md).toContain("| unsupported-ecn.pkt | unsupported | missing feature | line 2: ECN (tcp_ecn) |");
+    expect(md).toContain("| unsupported-accecn.pkt | unsupported | missing feature | line 2: Accurate ECN (tcp_ecn=3) |");
   });
 
   it("bad usage exits 2 with a message", async () => {

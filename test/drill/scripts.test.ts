@@ -53,7 +53,7 @@ describe("scripts that fail say where and why", () => {
   }
 
   it("a script that needs a missing feature is unsupported, with the feature named", () => {
-    expect(run("failing", "unsupported-ecn.pkt")).toMatchObject({ status: "unsupported", line: 2, reason: "ECN (tcp_ecn)" });
+    expect(run("failing", "unsupported-accecn.pkt")).toMatchObject({ status: "unsupported", line: 2, reason: "Accurate ECN (tcp_ecn=3)" });
   });
 
   it("a script that does not parse throws a syntax error naming the line and column", () => {

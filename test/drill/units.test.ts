@@ -103,11 +103,17 @@ describe("sysctl and shell lines", () => {
   it("maps sysctl and set_sysctls.py lines, quoted values and continuations included", () => {
     expect(apply('sysctl -q net.ipv4.tcp_timestamps=0\n../common/set_sysctls.py /proc/sys/net/ipv4/tcp_wmem="4096 50000 4194304" \\\n /proc/sys/net/ipv4/tcp_syn_retries=2')).toEqual({ timestamps: false, sendBufferSize: 50000, synRetries: 2 });
   });
+  it("maps tcp_ecn 0, 1 and 2 to the ecn setting (RFC 3168), with defaults.sh's 0", () => {
+    expect(apply("sysctl -q net.ipv4.tcp_ecn=1")).toEqual({ ecn: 1 });
+    expect(apply("sysctl -q net.ipv4.tcp_ecn=2")).toEqual({ ecn: 2 });
+    expect(apply("sysctl -q net.ipv4.tcp_ecn=0")).toEqual({ ecn: 0 });
+    expect(corpusDefaults().tcp.ecn).toBe(0);
+  });
   it("treats knobs of machinery synack lacks as no-ops only where every value behaves alike", () => {
     expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=100\nethtool -K tun0 tso off gso off\nip tcp_metrics flush all > /dev/null 2>&1")).toEqual({});
   });
   it("names the missing feature for anything else", () => {
-    expect(() => apply("sysctl -q net.ipv4.tcp_ecn=1")).toThrow(new DrillUnsupportedError("ECN (tcp_ecn)", pos));
+    expect(() => apply("sysctl -q net.ipv4.tcp_ecn=3")).toThrow(new DrillUnsupportedError("Accurate ECN (tcp_ecn=3)", pos));
     expect(() => apply("sysctl -q net.ipv4.tcp_no_such_thing=1")).toThrow(/sysctl net\.ipv4\.tcp_no_such_thing/);
     expect(() => apply("tc qdisc replace dev tun0 root fq")).toThrow(/qdisc "fq"/);
     expect(() => apply("rm -rf /")).toThrow(/shell command "rm -rf \/"/);

@@ -85,6 +85,17 @@ describe("scenario files", () => {
     expect(r.ok ? [] : r.errors).toEqual([`f.json:8:14: faults[0].action: expected one of drop, delay, corrupt, duplicate, got nothing`]);
   });
 
+  it("checks a link's aqm and the ecn expectation", () => {
+    const r = validateScenario({
+      name: "q",
+      hosts: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }],
+      links: [{ from: "a", to: "b", aqm: { markAbove: -1 } }],
+      script: [],
+      expect: [{ expect: "ecn", host: "a", action: "ce-seen", equals: 1 }],
+    });
+    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["links[0].aqm.markAbove", "links[0].aqm", "expect[0].action"]);
+  });
+
   it("reports JSON syntax errors with their position", () => {
     expect(loadScenarioText('{ "name": "x", }', "bad.json")).toEqual({ ok: false, errors: [`bad.json:1:16: invalid JSON: expected a property name in double quotes, found "}"`] });
   });

@@ -14,7 +14,7 @@ const md = readFileSync(`${repo}docs/loss-recovery.md`, "utf8");
 const sessions = [...md.matchAll(/^```\n\$ (synack demo [^\n]*)\n([\s\S]*?)^```$/gm)].map((m) => [`$ ${m[1]!}`, m[2]!] as const);
 
 describe("docs/loss-recovery.md sessions", () => {
-  it("shows the tail loss probe and the D-SACK undo", () => expect(sessions.map(([c]) => c)).toEqual(["$ synack demo tail-loss-probe", "$ synack demo spurious-retransmission"]));
+  it("shows the tail loss probe, the D-SACK undo and ECN", () => expect(sessions.map(([c]) => c)).toEqual(["$ synack demo tail-loss-probe", "$ synack demo spurious-retransmission", "$ synack demo ecn"]));
   it.each(sessions)("%s", async (command, expected) => {
     const f = fakeIo();
     const code = await main(command.slice("$ synack ".length).split(" "), f.io);

@@ -27,12 +27,16 @@ export interface SegSpec {
   window?: number;
   payload?: Uint8Array | string;
   options?: TcpOptions;
+  /** The IP ECN codepoint (RFC 3168: 0 not-ECT, 2 ECT(0), 1 ECT(1), 3 CE) of a delivered segment. */
+  ecn?: number;
 }
 
 export class Harness {
   readonly host: Host;
   now = 0;
   private out: TcpSegment[] = [];
+  /** The IP ECN codepoint of each segment in `out`, in order. */
+  private outEcn: number[] = [];
 
   constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500) {
     this.host = new Host({
@@ -46,6 +50,7 @@ export class Harness {
         const tcp = parseTcp(ip.value.payload, { src: ip.value.header.src, dst: ip.value.header.dst });
         if (!tcp.ok) throw new Error(`host sent a bad TCP segment: ${tcp.reason}`);
         this.out.push(tcp.value);
+        this.outEcn.push(ip.value.header.tos & 3);
       },
       tcp: { windowScaling: false, timestamps: false, sack: false, ...tcp },
     });
@@ -68,7 +73,7 @@ export class Harness {
     };
     const tcpLen = headerLength(seg.options) + payload.length;
     const pkt = new Uint8Array(IPV4_MIN_HEADER + tcpLen);
-    emitIpv4Header({ src: from.addr, dst: LOCAL_ADDR, protocol: PROTO_TCP, payloadLength: tcpLen }, pkt, 0);
+    emitIpv4Header({ src: from.addr, dst: LOCAL_ADDR, protocol: PROTO_TCP, payloadLength: tcpLen, tos: spec.ecn ?? 0 }, pkt, 0);
     emitTcp(seg, pkt, IPV4_MIN_HEADER, { src: from.addr, dst: LOCAL_ADDR });
     this.host.receive(this.now, pkt);
     this.settle();
@@ -110,7 +115,14 @@ export class Harness {
   takeSent(): TcpSegment[] {
     const s = this.out;
     this.out = [];
+    this.outEcn = [];
     return s;
+  }
+
+  /** Takes every segment sent since the last call, each with its IP ECN codepoint. */
+  takeSentWithEcn(): Array<{ seg: TcpSegment; ecn: number }> {
+    const ecn = this.outEcn;
+    return this.takeSent().map((seg, i) => ({ seg, ecn: ecn[i]! }));
   }
 
   /** Asserts the exact segments sent since the last check, and that nothing else was. */

@@ -34,7 +34,12 @@ export function soakOne(seed: number, family: IpFamily = 4): string | undefined 
   // waiting in FIN_WAIT_2 forever, as a real application would arrange.
   // Loss detection and D-SACK switched at random (issue 12): RACK-TLP or duplicate ACKs.
   const tcp = { keepAliveIdle: 30_000, keepAliveInterval: 5_000, keepAliveProbes: 4, rack: r.chance(0.7), tlp: r.chance(0.7), dsack: r.chance(0.7), frto: r.chance(0.7) };
-  const { net, client, server } = pair({ seed, link, record: false, tcp, family });
+  // ECN (issue 12) from a stream of its own, so every other draw stays what it was: the
+  // client asks for it half the time, and some links get a marking queue behind a bottleneck.
+  const e = new SimRng(seed * 104_729 + 3);
+  const clientTcp = { ecn: e.chance(0.5) ? (1 as const) : (2 as const) };
+  const marking = e.chance(0.3) ? { rate: e.int(2, 50) * 1_000_000, aqm: { markAbove: e.int(1, 20) } } : {};
+  const { net, client, server } = pair({ seed, link: { ...link, ...marking }, record: false, tcp, clientTcp, family });
   const closeOnEof = r.chance(0.5);
   const up = pattern(r.int(0, 200_000), seed);
   const down = pattern(r.int(0, 200_000), seed + 1);
@@ -49,7 +54,7 @@ export function soakOne(seed: number, family: IpFamily = 4): string | undefined 
   const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[family].client, remoteAddr: PAIR_ADDRESSES[family].server, remotePort: 80 });
   conn.setKeepAlive(true, net.now);
   const clientApp = new StreamApp(conn, up, { closeOnEof });
-  const where = `IPv${family} seed ${seed} link ${JSON.stringify(link)} up ${up.length} down ${down.length}`;
+  const where = `IPv${family} seed ${seed} link ${JSON.stringify({ ...link, ...marking })} ecn ${clientTcp.ecn} up ${up.length} down ${down.length}`;
   let res;
   try {
     res = net.run({ until: 3_600_000, maxEvents: 2_000_000 });

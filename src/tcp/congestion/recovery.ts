@@ -1,7 +1,8 @@
 /**
  * The congestion window through loss and recovery: slow start and congestion avoidance
  * (RFC 5681), the reduction when loss is detected (by RACK, duplicate ACKs, a tail loss
- * probe or a timeout), Proportional Rate Reduction during recovery (RFC 9937), and undo
+ * probe or a timeout), the one reduction per window for an ECN echo (RFC 3168 6.1.2, the CWR
+ * state), Proportional Rate Reduction during both (RFC 9937), and undo
  * when the reduction proves spurious (RFC 2883/3708 D-SACK, RFC 5682-style timestamps).
  *
  * The state names are Linux's `icsk_ca_state` (open, disorder, CWR, recovery, loss), because
@@ -34,6 +35,8 @@ export class CongestionControl {
   readonly prr = new ProportionalRateReduction();
   /** Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). */
   readonly hystart: HyStart | undefined;
+  /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
+  private cwrHigh: Seq | undefined;
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -77,6 +80,11 @@ export class CongestionControl {
 
   get inRecovery(): boolean {
     return this.state === "recovery";
+  }
+
+  /** Recovery or CWR: PRR sets the window on each ACK (Linux tcp_in_cwnd_reduction). */
+  get inCwndReduction(): boolean {
+    return this.state === "recovery" || this.state === "cwr";
   }
 
   /** Recovery, CWR or loss: the window is being reduced or rebuilt, not grown as usual. */
@@ -139,7 +147,7 @@ export class CongestionControl {
     this.dupAcks++;
     if (this.state === "recovery" || this.state === "loss") return false;
     if (this.dupAcks < DUPACK_THRESHOLD && !lost) {
-      this.state = "disorder";
+      if (this.state === "open") this.state = "disorder"; // CWR stays (Linux tcp_try_to_open)
       return false;
     }
     // RFC 6582 3.2 step 2: only a loss after the last episode starts another one.
@@ -153,24 +161,45 @@ export class CongestionControl {
    * (Linux tcp_enter_recovery + tcp_init_cwnd_reduction).
    */
   enterRecovery(now: Millis, sndMax: Seq, flight: number): void {
-    this.saveForUndo();
-    this.hystart?.reset();
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
-    this.prr.start(this.cwnd);
+    // Linux tcp_enter_recovery: from CWR the window is already coming down; no second cut,
+    // and PRR carries on. An ECN reduction is never undone.
+    if (this.state !== "cwr") {
+      this.saveForUndo();
+      this.hystart?.reset();
+      this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+      this.prr.start(this.cwnd);
+    }
     this.recover = sndMax;
     this.state = "recovery";
   }
 
-  /** PRR's step for one ACK in recovery (RFC 9937 section 3). */
+  /**
+   * An ACK with ECE while the window is neither reduced nor being reduced (RFC 3168 6.1.2;
+   * Linux tcp_enter_cwr + tcp_init_cwnd_reduction): ssthresh from the algorithm as for a
+   * loss, then PRR brings cwnd down until SND.UNA passes `sndNxt`, so one window of data
+   * is reduced for once however many ECEs arrive. Nothing is resent. Returns false when
+   * already in CWR, recovery or loss.
+   */
+  enterCwr(now: Millis, sndNxt: Seq, flight: number): boolean {
+    if (this.state !== "open" && this.state !== "disorder") return false;
+    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.prr.start(this.cwnd);
+    this.cwrHigh = sndNxt;
+    this.undoRetrans = undefined; // Linux: undo_marker = 0, an ECN signal is never spurious
+    this.state = "cwr";
+    return true;
+  }
+
+  /** PRR's step for one ACK in recovery or CWR (RFC 9937 section 3; Linux tcp_cwnd_reduction). */
   onRecoveryAck(newlyDelivered: number, pipe: number, sndUnaAdvanced: boolean, newlyLost: boolean): void {
-    if (this.state !== "recovery") return;
+    if (!this.inCwndReduction) return;
     const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.mss, sndUnaAdvanced, newlyLost);
     if (cwnd !== undefined) this.cwnd = cwnd;
   }
 
   /** Bytes sent (new or resent) while the window is being reduced count against PRR. */
   onSent(bytes: number): void {
-    if (this.state === "recovery") this.prr.onSent(bytes);
+    if (this.inCwndReduction) this.prr.onSent(bytes);
   }
 
   /**
@@ -179,6 +208,14 @@ export class CongestionControl {
    * true when an episode ended.
    */
   maybeEndEpisode(ack: Seq): boolean {
+    if (this.state === "cwr") {
+      // Linux tcp_fastretrans_alert: CWR holds until something *above* high_seq is ACKed,
+      // so the CWR bit has reached the receiver; then cwnd = ssthresh (tcp_end_cwnd_reduction).
+      if (this.cwrHigh !== undefined && !seqGt(ack, this.cwrHigh)) return false;
+      this.cwnd = this.ssthresh;
+      this.state = "open";
+      return true;
+    }
     if (this.state !== "recovery" && this.state !== "loss") return false;
     if (this.recover !== undefined && !seqGe(ack, this.recover)) return false;
     if (this.state === "recovery" && this.ssthresh < Number.MAX_SAFE_INTEGER) this.cwnd = this.ssthresh;
@@ -221,9 +258,10 @@ export class CongestionControl {
 
   /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */
   onTimeout(now: Millis, sndMax: Seq, flight: number): void {
-    // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode.
-    if (this.state !== "recovery" && this.state !== "loss") this.saveForUndo();
-    if (this.state !== "loss" || this.undoRetrans === undefined) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode;
+    // during CWR the window was already cut for this flight, so ssthresh stays.
+    if (this.state === "open" || this.state === "disorder") this.saveForUndo();
+    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
     this.hystart?.reset();

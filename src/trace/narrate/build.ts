@@ -192,6 +192,10 @@ class Builder {
         // RACK marks, tail loss probes, D-SACKs and undo (RFC 8985, RFC 2883, RFC 3708).
         this.attach(e.host, e.time, { text: e.detail, tone: e.action === "rack-lost" || e.action === "tlp-recovery" ? "drop" : "info" }, e.tuple);
         return;
+      case "ecn":
+        // RFC 3168: agreement, a CE mark arriving, the ECE that reduced the window, CWR.
+        this.attach(e.host, e.time, { text: `ECN: ${e.detail}`, tone: e.action === "ce-received" || e.action === "ece-received" ? "drop" : "info" }, e.tuple);
+        return;
       case "link": {
         const [from] = e.link.split("->");
         this.closeOpen();
@@ -240,12 +244,14 @@ class Builder {
     const fate = this.fate(index, e.host, e.time);
     let label = segmentLabel(e.segment, dir, this.names, this.windows);
     if (e.retransmit) label += " (resent)";
+    if (e.ecn !== undefined && e.ecn !== 0) label += ` ${ECN_NAMES[e.ecn & 3]}`;
     const bare = e.segment.flags === ACK && e.segment.payload.length === 0;
     if (this.delayedAckAt.get(e.host) === e.time && bare) label += " (delayed ACK)";
     const probe = this.probeAt.get(e.host);
     if (probe !== undefined && probe.time === e.time && bare) label += probe.timer === "persist" ? " (window probe)" : " (keep-alive probe)";
     if (fate.copies > 1) label += " (duplicated)";
     if (fate.corrupted) label += " (corrupted)";
+    if (fate.marked === true) label += " (marked CE by the queue)";
     if (fate.held !== undefined) label += ` (${fate.held})`;
     const row = this.newRow(e.time, fromCol, `seg:${e.host}:${flagNames(e.segment.flags)}:${e.retransmit}:${fate.lost ?? ""}:${e.segment.payload.length > 0}`);
     row.arrow = { from: fromCol, to: toCol ?? null, label, lost: fate.lost !== undefined };
@@ -275,8 +281,8 @@ class Builder {
   }
 
   /** Reads the link events that directly follow a segment-out (same transmit call). */
-  private fate(index: number, host: string, time: Millis): { lost?: string; copies: number; corrupted: boolean; held?: string } {
-    const out: { lost?: string; copies: number; corrupted: boolean; held?: string } = { copies: 1, corrupted: false };
+  private fate(index: number, host: string, time: Millis): { lost?: string; copies: number; corrupted: boolean; held?: string; marked?: boolean } {
+    const out: { lost?: string; copies: number; corrupted: boolean; held?: string; marked?: boolean } = { copies: 1, corrupted: false };
     for (let j = index + 1; j < this.events.length; j++) {
       const l = this.events[j]!;
       if (l.type !== "link" || l.time !== time || !l.link.startsWith(`${host}->`)) break;
@@ -284,6 +290,7 @@ class Builder {
       if (l.action === "drop") out.lost = l.reason === "rule" ? "fault rule" : l.reason;
       else if (l.action === "duplicate") out.copies = 2;
       else if (l.action === "corrupt") out.corrupted = true;
+      else if (l.action === "mark") out.marked = true;
       else if (l.action === "delay") out.held = l.reason === "reorder" ? "reordered" : "held back";
     }
     return out;
@@ -623,3 +630,6 @@ class Builder {
 function sameTuple(a: FourTuple, b: FourTuple): boolean {
   return a.localAddr.equals(b.localAddr) && a.localPort === b.localPort && a.remoteAddr.equals(b.remoteAddr) && a.remotePort === b.remotePort;
 }
+
+/** The IP ECN codepoint as the narration shows it on a segment (RFC 3168 section 5). */
+const ECN_NAMES = ["", "ECT(1)", "ECT(0)", "CE"] as const;
