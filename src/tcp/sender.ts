@@ -7,7 +7,9 @@
  *
  * The state machine (connection.ts) decides when ACKs are processed and what the state
  * allows; this module decides what to send and when to resend. It reaches the wire and
- * the timers only through `SenderHost`.
+ * the timers only through `SenderHost`. Three companions act on it with its non-private
+ * members: sender-tlp.ts (the tail loss probe), sender-frto.ts (F-RTO, RFC 5682) and
+ * sender-mtu.ts (path MTU probing, RFC 4821).
  */
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
@@ -17,11 +19,14 @@ import type { TcpConfig } from "./config.js";
 import { Reno } from "./congestion/algorithm.js";
 import { Cubic } from "./congestion/cubic.js";
 import { CongestionControl } from "./congestion/recovery.js";
+import { formatMillis } from "../trace/format.js";
 import { Frto } from "./loss/frto.js";
+import { frtoAck } from "./sender-frto.js";
+import { sendLossProbe } from "./sender-tlp.js";
+import { mtuProbeAcked, mtuProbeLost, sendMtuProbe, suspectBlackHole } from "./sender-mtu.js";
 import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
 import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
-import { MtuProber } from "./mtu-probe.js";
 import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
@@ -84,7 +89,7 @@ export class Sender {
    */
   retransStamp: Millis | undefined;
   /** When the data first retransmitted was originally sent (Linux retrans_stamp, for the black-hole test). */
-  private firstRetransmittedAt: Millis | undefined;
+  firstRetransmittedAt: Millis | undefined;
 
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
@@ -99,7 +104,7 @@ export class Sender {
   readonly tlp = new TailLossProbe();
   readonly frto = new Frto();
   /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
-  private frtoResume: Seq | undefined;
+  frtoResume: Seq | undefined;
   /** SACK was negotiated. */
   sack = false;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
@@ -115,10 +120,10 @@ export class Sender {
   /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
   retransmitting = false;
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
-  private forceOne = false;
+  forceOne = false;
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
-  private lowDelivered: Seq | undefined;
+  lowDelivered: Seq | undefined;
   /**
    * Called by the sent-segment log for each segment an ACK delivers (one function for the
    * connection's life: nothing is allocated per ACK). RFC 8985 6.2 steps 2-3.
@@ -128,7 +133,7 @@ export class Sender {
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
   };
   /** A probe is being sent: the timer is set once it has gone. */
-  private probing = false;
+  probing = false;
   /** TCP_CORK: a partial segment waits until uncorked (Linux TCP_NAGLE_CORK). */
   corked = false;
   /** The last write came with MSG_MORE: its partial tail waits for the next write. */
@@ -144,8 +149,8 @@ export class Sender {
   private burstAt = -1;
 
   constructor(
-    private readonly host: SenderHost,
-    private readonly config: TcpConfig,
+    readonly host: SenderHost,
+    readonly config: TcpConfig,
     iss: Seq,
   ) {
     this.iss = iss;
@@ -290,7 +295,7 @@ export class Sender {
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) {
       this.rtt.sample(sample, this.sndUna, this.sndNxt);
-      if (this.congestion.onRttSample(sample, ack, this.sndNxt)) this.traceCwnd(now, `HyStart: RTT ${fmt(sample)} ms rose above the minimum ${fmt(this.rtt.minRtt)} ms, slow start ends`);
+      if (this.congestion.onRttSample(sample, ack, this.sndNxt)) this.traceCwnd(now, `HyStart: RTT ${formatMillis(sample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({
@@ -303,7 +308,7 @@ export class Sender {
     }
     this.congestion.onNewAck();
     const prober = this.host.path.prober;
-    if (prober.probeMtu !== 0 && seqGe(ack, prober.probeEnd)) this.mtuProbeAcked(now);
+    if (prober.probeMtu !== 0 && seqGe(ack, prober.probeEnd)) mtuProbeAcked(this, now);
     return Math.max(acked - alreadySacked, 0);
   }
 
@@ -360,7 +365,7 @@ export class Sender {
     if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && this.host.negotiation.echoesBefore(seg, this.retransStamp)) {
       this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
     }
-    if (this.congestion.state === "loss" && this.frto.active) this.frtoAck(now, unaAdvanced, newlySacked || (!unaAdvanced && seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0));
+    if (this.congestion.state === "loss" && this.frto.active) frtoAck(this, now, unaAdvanced, newlySacked || (!unaAdvanced && seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0));
     if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
     // The probe's fate (RFC 8985 7.4.2).
     const probeRepairedLoss =
@@ -433,8 +438,8 @@ export class Sender {
     if (found.timeout > 0) this.host.armTimer(now, "reorder", now + found.timeout + REO_TIMEOUT_SLACK);
     else this.host.cancelTimer(now, "reorder");
     if (found.lostSegments === 0) return false;
-    if (this.mtuProbeLost(now)) return true;
-    this.traceLoss(now, "rack-lost", `RACK: ${found.lostSegments} segment${found.lostSegments === 1 ? "" : "s"} lost: not delivered within RACK.rtt + reordering window (${fmt(this.rack.rtt)} + ${fmt(reoWnd)} ms) although sent no later than one that was`);
+    if (mtuProbeLost(this, now)) return true;
+    this.traceLoss(now, "rack-lost", `RACK: ${found.lostSegments} segment${found.lostSegments === 1 ? "" : "s"} lost: not delivered within RACK.rtt + reordering window (${formatMillis(this.rack.rtt)} + ${formatMillis(reoWnd)} ms) although sent no later than one that was`);
     if (this.congestion.state !== "recovery" && this.congestion.state !== "loss") {
       this.congestion.enterRecovery(now, this.sndMax, this.flightSize());
       this.startEpisode();
@@ -465,87 +470,14 @@ export class Sender {
   }
 
   /** Sends what is in flight again, in the current size (Linux tcp_simple_retransmit); SACKed data is skipped. */
-  private resendInFlight(): void {
+  resendInFlight(): void {
     if (this.sndUna === this.sndMax) return;
     this.log.clearLost();
     this.sndNxt = this.sndUna;
   }
 
-  // ---------------------------------------------------------------------------------------
-  // Path MTU probing (RFC 4821; see mtu-probe.ts)
-
-  /** Sends an MTU probe if the search wants one and the conditions allow (Linux tcp_mtu_probe). */
-  private sendMtuProbe(now: Millis): boolean {
-    const prober = this.host.path.prober;
-    if (!prober.enabled || seqLt(this.sndNxt, this.sndMax)) return false;
-    const mss = this.sendMss;
-    const size = prober.probeSize(now, {
-      cwnd: this.congestion.cwnd,
-      pipe: this.pipe(),
-      mss,
-      unsent: this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq),
-      windowLeft: this.sndWnd - seqDiff(this.sndNxt, this.sndUna),
-      sndWnd: this.sndWnd,
-      reordering: this.rack.reordering,
-      calm: this.congestion.state === "open" && !this.host.sendingSacks,
-    });
-    if (size === 0) return false;
-    const start = this.sndNxt;
-    this.sndNxt = seqAdd(start, this.emitData(now, start, size, false));
-    prober.onProbeSent(now, start, this.sndNxt, size);
-    this.traceLoss(now, "mtu-probe", `path MTU probe: ${size} bytes (MTU ${prober.probeMtu}; known to work: ${prober.searchLow}, not known to fail: ${prober.searchHigh})`);
-    return true;
-  }
-
-  /** The ACK covers the probe: the path carries it (Linux tcp_mtup_probe_success). */
-  private mtuProbeAcked(now: Millis): void {
-    const prober = this.host.path.prober;
-    const oldMtu = prober.mssToMtu(this.sendMss);
-    const mtu = prober.succeeded(now);
-    this.congestion.afterLargerSegments(oldMtu, mtu);
-    this.resize(this.host.path.sendMss(this.config.minMss));
-    this.traceLoss(now, "mtu-probe", `path MTU probe of ${mtu} bytes acknowledged: segments grow to ${this.sendMss} bytes`);
-    this.traceCwnd(now, "larger segments after an MTU probe");
-  }
-
-  /**
-   * The probe is what is missing (Linux tcp_fastretrans_alert: SND.UNA at the probe): it did
-   * not fit the path. The search narrows, the window grows by one segment for the probe's
-   * lost share, and the probe's bytes go again in normal segments (Linux
-   * tcp_simple_retransmit); no congestion response, as size is not congestion.
-   */
-  private mtuProbeLost(now: Millis): boolean {
-    const prober = this.host.path.prober;
-    if (prober.probeMtu === 0 || this.sndUna !== prober.probeStart) return false;
-    const mtu = prober.probeMtu;
-    const end = prober.probeEnd;
-    prober.failed(now);
-    this.congestion.cwnd += this.sendMss;
-    this.traceLoss(now, "mtu-probe", `path MTU probe of ${mtu} bytes lost: the path MTU is below it`);
-    for (let from = this.sndUna; seqLt(from, end); ) {
-      const stop = seqMin(end, seqAdd(from, this.sendMss));
-      this.retransmitRange(now, from, stop);
-      from = stop;
-    }
-    return true;
-  }
-
-  /**
-   * Timeouts have gone on long enough to suspect a black hole (Linux tcp_mtu_probing with
-   * tcp_mtu_probing >= 1): the MTU search starts, or its low end halves.
-   */
-  private suspectBlackHole(now: Millis): void {
-    const stamp = this.firstRetransmittedAt;
-    if (stamp === undefined || !MtuProber.blackHoleSuspected(now - stamp)) return;
-    const prober = this.host.path.prober;
-    if (!prober.onBlackHole(now)) return;
-    const before = this.sendMss;
-    this.resize(this.host.path.sendMss(this.config.minMss));
-    if (this.sendMss !== before) this.traceLoss(now, "mtu-probe", `black hole suspected after ${fmt(now - stamp)} ms of timeouts: segments shrink to ${this.sendMss} bytes`);
-  }
-
   /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
-  private undoSpurious(now: Millis, why: string): void {
+  undoSpurious(now: Millis, why: string): void {
     this.frto.stop();
     this.frtoResume = undefined;
     const wasLoss = this.congestion.state === "loss";
@@ -555,55 +487,6 @@ export class Sender {
     if (wasLoss) this.sndNxt = this.sndMax; // stop going back N: the rest was never lost
     this.traceLoss(now, "undo", `spurious: ${why}; the reduction is undone`);
     this.traceCwnd(now, "undo");
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // F-RTO (RFC 5682; see loss/frto.ts)
-
-  /** An ACK in the loss state while F-RTO watches the timeout (Linux tcp_process_loss). */
-  private frtoAck(now: Millis, unaAdvanced: boolean, duplicateOrSack: boolean): void {
-    const unsent = this.sendBuffer.length - seqDiff(this.sndMax, this.sndBufSeq);
-    const verdict = this.frto.onAck({
-      // Linux FLAG_ORIG_SACK_ACKED: never resent, and sent before the timeout (not F-RTO's new data).
-      originalDelivered: this.lowDelivered !== undefined && this.congestion.recover !== undefined && seqLt(this.lowDelivered, this.congestion.recover),
-      unaAdvanced,
-      recovered: this.congestion.recover !== undefined && seqGe(this.sndUna, this.congestion.recover),
-      duplicateOrSack,
-      canSendNew: unsent > 0 && seqLt(this.sndMax, seqAdd(this.sndUna, this.sndWnd)),
-    });
-    if (verdict === "spurious") {
-      this.undoSpurious(now, "F-RTO: data sent before the timeout and never resent was acknowledged, so the originals arrived");
-      return;
-    }
-    // Whatever else this ACK says, resending resumes where it stood (Linux REXMIT_LOST).
-    if (this.frtoResume !== undefined) {
-      this.sndNxt = seqMax(this.frtoResume, this.sndUna);
-      this.frtoResume = undefined;
-    }
-    if (verdict === "real") this.traceLoss(now, "frto", "F-RTO: a duplicate ACK after the new data: the loss was real, resending goes on");
-    if (verdict === "send-new") this.frtoSendNew(now);
-  }
-
-  /**
-   * F-RTO step 2.b: up to two new segments instead of the next retransmissions; what the
-   * ACKs of those say decides. The loss episode now ends past them (Linux high_seq = snd_nxt).
-   */
-  private frtoSendNew(now: Millis): void {
-    const resume = this.sndNxt;
-    this.congestion.recover = this.sndMax;
-    this.sndNxt = this.sndMax;
-    this.forceOne = true;
-    const sent = this.sendNextSegment(now) > 0;
-    if (sent) this.sendNextSegment(now);
-    this.forceOne = false;
-    if (!sent) {
-      this.sndNxt = resume;
-      this.frto.stop();
-      return;
-    }
-    this.frto.newDataSent = true;
-    this.frtoResume = resume;
-    this.traceLoss(now, "frto", "F-RTO: the first ACK after the timeout advanced; new data goes instead of retransmissions, to see whether the originals arrived");
   }
 
   /** The reordering timer fired (RFC 8985 6.3, Linux tcp_rack_reo_timeout). */
@@ -674,36 +557,7 @@ export class Sender {
    * allows, else the last segment again; then the RTO watches.
    */
   onProbeTimeout(now: Millis): void {
-    // RFC 8985 7.2: no probe during loss recovery; CWR (an ECN reduction) is not one (Linux probes in CWR too).
-    if (this.tlp.highSeq !== undefined || this.congestion.inRecovery || this.congestion.state === "loss") {
-      this.host.armTimer(now, "rto", now + this.rtt.rto);
-      return;
-    }
-    const before = this.sndMax;
-    this.probing = true;
-    const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
-    if (unsent > 0 && this.sndWnd - seqDiff(this.sndNxt, this.sndUna) >= Math.min(unsent, this.host.segmentMss())) {
-      this.forceOne = true;
-      this.sendNextSegment(now);
-      this.forceOne = false;
-    }
-    let probed = seqGt(this.sndMax, before);
-    if (probed) {
-      this.tlp.onProbeSent(this.sndNxt, false);
-      this.traceLoss(now, "tlp", "tail loss probe: new data");
-    } else if (this.log.size > 0) {
-      const last = this.log.size - 1;
-      const end = this.log.end(last);
-      const start = seqMax(seqMax(this.log.start(last), seqAdd(end, -this.host.segmentMss())), this.sndUna);
-      this.retransmitRange(now, start, end);
-      this.tlp.onProbeSent(this.sndNxt, true);
-      this.traceLoss(now, "tlp", `tail loss probe: last segment again (${seqDiff(end, start)} bytes)`);
-      probed = true;
-    }
-    this.probing = false;
-    // Linux tcp_rearm_rto: from now after a probe, else from the oldest segment's send time.
-    const from = probed || this.log.size === 0 ? now : Math.max(now, this.log.sentAt(0));
-    this.host.armTimer(now, "rto", from + this.rtt.rto);
+    sendLossProbe(this, now);
   }
 
   /** RFC 6298 5.4 - 5.6 for data: back off, collapse the window, resend from SND.UNA. */
@@ -712,7 +566,7 @@ export class Sender {
     this.frto.onTimeout(this.config.frto, prober.probeMtu !== 0);
     this.frtoResume = undefined;
     if (prober.probeMtu !== 0 && seqLe(this.sndUna, prober.probeStart)) prober.failed(now);
-    this.suspectBlackHole(now);
+    suspectBlackHole(this, now);
     this.rtt.backOff();
     this.timed = undefined; // Karn's rule
     if (this.congestion.state !== "loss") this.startEpisode();
@@ -745,7 +599,7 @@ export class Sender {
     if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
     this.restartAfterIdle(now);
     if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
-    let sentNew = this.sendMtuProbe(now);
+    let sentNew = sendMtuProbe(this, now);
     if (sentNew) sent = true;
     for (;;) {
       const n = this.sendNextSegment(now);
@@ -780,7 +634,7 @@ export class Sender {
   }
 
   /** Sends one segment of new (or, after a timeout, resent) data and/or FIN. Returns its length. */
-  private sendNextSegment(now: Millis): number {
+  sendNextSegment(now: Millis): number {
     // Resending after a timeout: skip what the receiver reported holding (SACK).
     if (seqLt(this.sndNxt, this.sndMax)) {
       const sackedEnd = this.scoreboard?.sackedUntil(this.sndNxt);
@@ -836,7 +690,7 @@ export class Sender {
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
-  private emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
+  emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
     const offset = seqDiff(from, this.sndBufSeq);
     const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
     let flags = ACK;
@@ -874,11 +728,11 @@ export class Sender {
     if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuffer.length && !this.finQueued) return; // nothing to send
     this.congestion.restartAfterIdle(idle, this.rtt.rto, this.config.initialCwndSegments);
     this.lastSendAt = now;
-    this.traceCwnd(now, `restart after ${fmt(idle)} ms idle`);
+    this.traceCwnd(now, `restart after ${formatMillis(idle)} ms idle`);
   }
 
   /** Resends [start, end) (one segment at most), whatever cwnd says. */
-  private retransmitRange(now: Millis, start: Seq, end: Seq): void {
+  retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
     const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset));
@@ -932,13 +786,9 @@ export class Sender {
     }
   }
 
-  private traceLoss(now: Millis, action: LossAction, detail: string): void {
+  traceLoss(now: Millis, action: LossAction, detail: string): void {
     if (this.host.trace.enabled) {
       this.host.trace.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
     }
   }
-}
-
-function fmt(ms: Millis): string {
-  return (Math.round(ms * 10) / 10).toString();
 }

@@ -46,3 +46,8 @@ export function directionKey(srcAddr: IpAddress, srcPort: number, dstAddr: IpAdd
 export function connectionKey(host: string, t: FourTuple): string {
   return `${host}|${directionKey(t.localAddr, t.localPort, t.remoteAddr, t.remotePort)}`;
 }
+
+/** Milliseconds to one decimal, for narration ("20.5"). */
+export function formatMillis(ms: Millis): string {
+  return (Math.round(ms * 10) / 10).toString();
+}
