@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discardService } from "../../src/node/services/discard.js";
 import { echoService } from "../../src/node/services/echo.js";
 import { HttpClientError, httpRequest, httpService } from "../../src/node/services/http.js";
-import type { LiveSocket } from "../../src/node/services/live.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
-import { envMib, interopGate, MIB, patternSha, peer, PEER_PY, runIn, startIn, synackOnTun, until, type SynackOnTun } from "./harness.js";
+import { closingAndManyTests } from "./closing.js";
+import { envMib, interopGate, MIB, patternSha, peer, runIn, startIn, synackOnTun, type SynackOnTun } from "./harness.js";
 
 const gate = interopGate();
 const BULK = Math.round(envMib("SYNACK_INTEROP_MIB", 64) * MIB);
@@ -87,80 +87,10 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
     }, 140_000);
   });
 
-  describe("closing", () => {
-    it("the kernel half-closes first and keeps reading: the echo comes back whole, then EOF", async () => {
-      const r = await peer<{ sent: number; sentSha: string; received: number; receivedSha: string }>(s.netns, ["echo-halfclose", s.synackIp, 7, 4 * MIB]);
-      expect(r.received).toBe(r.sent);
-      expect(r.receivedSha).toBe(r.sentSha);
-    }, 60_000);
-
-    it("synack half-closes first and keeps reading: the kernel's answer arrives after synack's FIN", async () => {
-      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "7001", "--reply"], /ready/);
-      try {
-        const data = new Uint8Array(2 * MIB);
-        randomFillSync(data);
-        const answer = await new Promise<string>((resolve, reject) => {
-          const sock = s.stack.connect(kernel(), 7001);
-          let text = "";
-          sock.onData = (c) => (text += new TextDecoder().decode(c));
-          sock.onEnd = () => {
-            resolve(text);
-            sock.close();
-          };
-          sock.onClose = (e) => e !== undefined && reject(e);
-          sock.write(data);
-          sock.end();
-        });
-        expect(answer.trim()).toBe(`${data.length} ${createHash("sha256").update(data).digest("hex")}`);
-      } finally {
-        sink.stop();
-      }
-    }, 60_000);
-
-    it("the kernel closes first: synack goes CLOSE_WAIT -> LAST_ACK -> CLOSED and the kernel holds TIME_WAIT", async () => {
-      let sock: LiveSocket | undefined;
-      const states: string[] = [];
-      const listener = s.stack.listen(7002, (x) => {
-        sock = x;
-        x.onData = () => {};
-        x.onEnd = () => {
-          states.push(x.state);
-          x.end();
-        };
-        x.onClose = (e) => states.push(e === undefined ? "CLOSED" : `CLOSED ${e.code}`);
-      });
-      try {
-        const r = await peer<{ closed: boolean }>(s.netns, ["close-first", s.synackIp, 7002]);
-        expect(r.closed).toBe(true);
-        await until(() => states.includes("CLOSED"), 5000, "synack's side to close");
-        expect(states).toEqual(["CLOSE_WAIT", "CLOSED"]);
-        expect(sock!.conn.error).toBeUndefined();
-        const ss = await runIn(s.netns, ["ss", "-tan", "state", "time-wait"]);
-        expect(ss.stdout).toContain(`${s.synackIp}:7002`);
-      } finally {
-        s.stack.host.tcp.closeListener(listener);
-      }
-    }, 30_000);
-
-    it("synack closes first: the kernel reads EOF, synack passes FIN_WAIT_2 and holds TIME_WAIT", async () => {
-      // The kernel closes 0.5 s after the EOF, so its ACK of our FIN leaves alone (no FIN_WAIT_1 -> TIME_WAIT shortcut).
-      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "7003", "--close-delay", "0.5"], /ready/);
-      try {
-        const sock = s.stack.connect(kernel(), 7003);
-        await new Promise<void>((resolve) => (sock.onConnect = resolve));
-        sock.write(new TextEncoder().encode("hello kernel\n"));
-        sock.close();
-        const line = await sink.waitFor(/received/);
-        expect(JSON.parse(line)).toMatchObject({ received: 13 });
-        await until(() => sock.conn.state === "TIME_WAIT", 5000, "TIME_WAIT");
-        const states = s.events.filter((e) => e.type === "state" && e.tuple.localPort === sock.conn.tuple.localPort && e.tuple.remotePort === 7003).map((e) => (e.type === "state" ? e.to : ""));
-        expect(states).toEqual(["SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]);
-        expect(sock.conn.error).toBeUndefined();
-      } finally {
-        sink.stop();
-      }
-    }, 30_000);
-  });
+  closingAndManyTests(
+    () => ({ family: 4, s: () => s, synack: s.synackIp, synackInSs: s.synackIp, kernel: kernel(), bind: "0.0.0.0", port: 7000 }),
+    4,
+  );
 
   describe("refused connections", () => {
     it("synack connecting to a closed kernel port gets ECONNREFUSED", async () => {
@@ -189,39 +119,6 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
       const r = await peer<{ result: string }>(s.netns, ["connect", s.synackIp, 7998]);
       expect(r.result).toBe("refused");
     });
-  });
-
-  describe("many connections", () => {
-    it("200 concurrent kernel clients each get their echo", async () => {
-      const r = await peer<{ ok: number; count: number; errors: string[] }>(s.netns, ["many", s.synackIp, 7, 200, 20_000], 90_000);
-      expect(r.errors).toEqual([]);
-      expect(r.ok).toBe(200);
-    }, 90_000);
-
-    it("200 concurrent synack clients each get their echo from the kernel", async () => {
-      const server = await startIn(s.netns, ["python3", "-u", PEER_PY, "echo-server", "7004"], /ready/);
-      try {
-        const data = new Uint8Array(20_000);
-        randomFillSync(data);
-        const one = (): Promise<boolean> =>
-          new Promise((resolve, reject) => {
-            const sock = s.stack.connect(kernel(), 7004);
-            const parts: Uint8Array[] = [];
-            sock.onData = (c) => parts.push(c);
-            sock.onEnd = () => {
-              sock.close();
-              resolve(Buffer.concat(parts).equals(data));
-            };
-            sock.onClose = (e) => e !== undefined && reject(e);
-            sock.write(data);
-            sock.end();
-          });
-        const results = await Promise.all(Array.from({ length: 200 }, one));
-        expect(results.filter((x) => x).length).toBe(200);
-      } finally {
-        server.stop();
-      }
-    }, 90_000);
   });
 
   describe("flow control", () => {
