@@ -272,7 +272,8 @@ export class Socket extends Duplex {
   // Writing
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
-    if (this.#conn === undefined) {
+    // While a name is still resolving there is no connection yet: the chunk waits for it, as in node:net.
+    if (this.#conn === undefined && !this.connecting) {
       cb(nodeError("ERR_SOCKET_CLOSED", "Socket is closed"));
       return;
     }

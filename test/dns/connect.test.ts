@@ -106,6 +106,20 @@ describe("node:net connect() by name over the stub resolver", () => {
     expect(r).toMatchObject({ event: "error", code: "ECONNREFUSED" });
   });
 
+  it("bytes written while the name resolves wait for the connection, as node:net's do", async () => {
+    const w = world();
+    const got = new Promise<string>((resolve) => {
+      bindNet(w.server).createServer((peer) => {
+        let text = "";
+        peer.on("data", (d: Buffer) => (text += d.toString()));
+        peer.on("end", () => resolve(text));
+      }).listen(8080);
+    });
+    const s = w.net.connect({ port: 8080, host: "web.test" });
+    s.end("GET / HTTP/1.0\r\n\r\n");
+    expect(await got).toBe("GET / HTTP/1.0\r\n\r\n");
+  });
+
   it("localhost is answered without a query", async () => {
     const w = world();
     const s = w.net.connect({ port: 80, host: "localhost" });

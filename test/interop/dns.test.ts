@@ -1,0 +1,118 @@
+/**
+ * Issue 9's acceptance for names: Node's own `http.get("http://web.test:8000/...")` over
+ * synack, the name resolved by synack's stub resolver (its own UDP over the TUN device)
+ * asking dnsmasq in the namespace this test creates, and the body served by the kernel's
+ * python3 http.server. One name has AAAA and A (Happy Eyeballs picks IPv6), one only A,
+ * one a CNAME, one an IPv6 address nobody answers for (IPv4 wins after 250 ms).
+ *
+ * dnsmasq (Debian's, installed by .ci/run) answers only from its command line: --local=/test/
+ * keeps it from forwarding, so unknown names are NXDOMAIN and missing types NODATA.
+ */
+import { createHash, randomFillSync } from "node:crypto";
+import { get } from "node:http";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SynackAgent } from "../../src/node/http-agent.js";
+import { bindNet } from "../../src/node/net.js";
+import { hasCommand, interopGate, startIn, synackOnTun, type Background, type SynackOnTun } from "./harness.js";
+
+const gate = interopGate();
+const SUBNET = 24;
+const BODY = 256 * 1024;
+
+interface Fetched {
+  status: number;
+  sha256: string;
+  remoteAddress: string | undefined;
+  ms: number;
+}
+
+describe.skipIf(gate.skip)("names over synack's stub resolver, against dnsmasq and the kernel (TUN)", () => {
+  let s: SynackOnTun;
+  let tmp: string;
+  let dnsmasq: Background;
+  let http: Background;
+  let agent: SynackAgent;
+  const body = new Uint8Array(BODY);
+  randomFillSync(body);
+  const sha = createHash("sha256").update(body).digest("hex");
+
+  beforeAll(async () => {
+    if (gate.reason !== undefined) throw new Error(`SYNACK_REQUIRE_TUN=1 but the interop suite cannot run: ${gate.reason}`);
+    if (!hasCommand("dnsmasq")) throw new Error("dnsmasq is not installed (.ci/run installs Debian's dnsmasq-base)");
+    tmp = mkdtempSync(join(tmpdir(), "synack-dns-"));
+    s = await synackOnTun({ subnet: SUBNET, ipv6: true, label: "dns" });
+    const k4 = s.kernelIp;
+    const k6 = s.kernelIp6!;
+    dnsmasq = await startIn(s.netns, [
+      "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--bind-interfaces", `--listen-address=${k4}`, "--port=53",
+      "--pid-file=", "--log-queries", "--log-facility=-", "--local=/test/",
+      `--host-record=web.test,${k4},${k6}`,
+      `--host-record=v4.test,${k4}`,
+      "--cname=www.test,web.test",
+      // An IPv6 address on the link that no one has: SYNs to it vanish.
+      `--host-record=broken6.test,${k4},fd07:${SUBNET}::99`,
+    ], /started, version/);
+    mkdirSync(join(tmp, "www"));
+    writeFileSync(join(tmp, "www", "file.bin"), body);
+    http = await startIn(s.netns, ["python3", "-u", "-m", "http.server", "--bind", "::", "--directory", join(tmp, "www"), "8000"], /Serving HTTP/);
+    s.stack.stack.configureDns({ servers: [k4] });
+    agent = new SynackAgent(s.stack.stack);
+  }, 30_000);
+
+  afterAll(async () => {
+    agent?.destroy();
+    dnsmasq?.stop();
+    http?.stop();
+    await s?.close();
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  }, 30_000);
+
+  function fetch(url: string): Promise<Fetched> {
+    const start = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = get(url, { agent }, (res) => {
+        const h = createHash("sha256");
+        res.on("data", (d: Buffer) => h.update(d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, sha256: h.digest("hex"), remoteAddress: res.socket.remoteAddress, ms: performance.now() - start }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.setTimeout(20_000, () => req.destroy(new Error(`${url}: no answer in 20 s`)));
+    });
+  }
+
+  it("http.get of an AAAA+A name: the body arrives over IPv6 (Happy Eyeballs prefers it)", async () => {
+    const r = await fetch("http://web.test:8000/file.bin");
+    expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp6 });
+    expect(dnsmasq.lines.some((l) => l.includes(`query[AAAA] web.test from ${s.synackIp}`))).toBe(true);
+    expect(dnsmasq.lines.some((l) => l.includes(`query[A] web.test from ${s.synackIp}`))).toBe(true);
+  }, 30_000);
+
+  it("http.get of an A-only name: the body arrives over IPv4", async () => {
+    const r = await fetch("http://v4.test:8000/file.bin");
+    expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp });
+    expect(dnsmasq.lines.some((l) => l.includes("v4.test is NODATA-IPv6"))).toBe(true);
+  }, 30_000);
+
+  it("a CNAME is followed (www.test -> web.test)", async () => {
+    const r = await fetch("http://www.test:8000/file.bin");
+    expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp6 });
+  }, 30_000);
+
+  it("an IPv6 address that swallows SYNs: IPv4 wins after the 250 ms Connection Attempt Delay", async () => {
+    const r = await fetch("http://broken6.test:8000/file.bin");
+    expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp });
+    expect(r.ms).toBeGreaterThanOrEqual(250);
+    expect(r.ms).toBeLessThan(5000);
+  }, 30_000);
+
+  it("a name dnsmasq does not know: 'error' getaddrinfo ENOTFOUND from net.connect, and from http.get", async () => {
+    const sock = bindNet(s.stack.stack).connect({ port: 8000, host: "nope.test" });
+    const err = await new Promise<Error & { code?: string }>((resolve) => sock.once("error", resolve));
+    expect([err.code, err.message]).toEqual(["ENOTFOUND", "getaddrinfo ENOTFOUND nope.test"]);
+    await expect(fetch("http://nope.test:8000/")).rejects.toMatchObject({ code: "ENOTFOUND" });
+  }, 30_000);
+});
