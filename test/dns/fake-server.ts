@@ -5,12 +5,10 @@
  */
 import type { Stack } from "../../src/api/stack.js";
 import type { UdpSocket } from "../../src/ip/udp/socket.js";
-import { IpAddress, parseIpAddress } from "../../src/wire/address.js";
-import {
-  CLASS_IN, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_CNAME, decodeMessage, encodeMessage, sameName, type DnsMessage, type DnsRecord,
-} from "../../src/dns/message.js";
+import { RCODE_REFUSED, RCODE_SERVFAIL, decodeMessage, encodeMessage, type DnsMessage } from "../../src/dns/message.js";
+import { answerFromZone, type Zone } from "../../src/dns/zone-server.js";
 
-export type Zone = Record<string, { a?: string[]; aaaa?: string[]; cname?: string; ttl?: number }>;
+export type { Zone };
 
 /** What to do with the n-th query (1-based): answer normally unless a behaviour says otherwise. */
 export type Behaviour = "silent" | "wrong-id" | "servfail" | "refused" | "truncated" | "garbage";
@@ -50,38 +48,18 @@ export function fakeDns(stack: Stack, zone: Zone, port = 53): FakeDns {
   return fake;
 }
 
+/** The zone's answer (src/dns/zone-server.ts), then spoiled as the behaviour says. */
 function answer(query: DnsMessage, zone: Zone, behaviour: Behaviour | undefined): Uint8Array {
-  const q = query.questions[0]!;
   if (behaviour === "garbage") return Uint8Array.from([query.header.id >> 8, query.header.id & 0xff, 0x81]);
-  const answers: DnsRecord[] = [];
-  let rcode = RCODE_NOERROR;
-  let name = q.name;
-  const key = (n: string): string | undefined => Object.keys(zone).find((k) => sameName(k, n));
-  for (let hops = 0; hops < 10; hops++) {
-    const k = key(name);
-    if (k === undefined) {
-      if (hops === 0) rcode = RCODE_NXDOMAIN;
-      break;
-    }
-    const entry = zone[k]!;
-    const ttl = entry.ttl ?? 300;
-    if (entry.cname !== undefined) {
-      answers.push({ name, type: TYPE_CNAME, class: CLASS_IN, ttl, target: entry.cname });
-      name = entry.cname;
-      continue;
-    }
-    const list = q.type === TYPE_A ? entry.a : q.type === TYPE_AAAA ? entry.aaaa : undefined;
-    for (const text of list ?? []) answers.push({ name, type: q.type, class: CLASS_IN, ttl, address: parseIpAddress(text) as IpAddress });
-    break;
+  const m = answerFromZone(query, zone);
+  if (behaviour === "wrong-id") m.header.id = (m.header.id + 1) & 0xffff;
+  if (behaviour === "servfail" || behaviour === "refused") {
+    m.header.rcode = behaviour === "servfail" ? RCODE_SERVFAIL : RCODE_REFUSED;
+    m.answers = [];
   }
-  const id = behaviour === "wrong-id" ? (query.header.id + 1) & 0xffff : query.header.id;
-  if (behaviour === "servfail") rcode = 2;
-  if (behaviour === "refused") rcode = 5;
-  return encodeMessage({
-    header: { id, response: true, opcode: 0, authoritative: true, truncated: behaviour === "truncated", recursionDesired: true, recursionAvailable: true, rcode },
-    questions: [q],
-    answers: behaviour === "truncated" || rcode !== RCODE_NOERROR ? [] : answers,
-    authorities: [],
-    additionals: [],
-  });
+  if (behaviour === "truncated") {
+    m.header.truncated = true;
+    m.answers = [];
+  }
+  return encodeMessage(m);
 }
