@@ -3,9 +3,11 @@
  * stack asks a fake DNS server host, a dual-stack server, and RFC 8305's race between them.
  * DNS answers take 10 ms (5 ms each way), so attempts start at 10 ms.
  */
+import { createServer, get, type RequestOptions } from "node:http";
 import { describe, expect, it } from "vitest";
 import { SimDriver } from "../../src/api/index.js";
 import { bindNet, type Socket } from "../../src/node/net.js";
+import { SynackAgent } from "../../src/node/http-agent.js";
 import { dropAll } from "../../src/sim/rules.js";
 import { fakeDns, type Zone } from "./fake-server.js";
 
@@ -120,13 +122,15 @@ describe("node:net connect() by name over the stub resolver", () => {
     expect(await got).toBe("GET / HTTP/1.0\r\n\r\n");
   });
 
-  it("localhost is answered without a query", async () => {
+  it("localhost is answered without a query; with no loopback interface both attempts fail at once, sending nothing", async () => {
     const w = world();
     const s = w.net.connect({ port: 80, host: "localhost" });
-    const first = await new Promise((resolve) => s.once("lookup", (_e, address) => resolve(address)));
-    expect(first).toBe("::1");
-    s.destroy();
+    const tried: string[] = [];
+    s.on("lookup", (_e, address: string) => tried.push(address));
+    expect(await outcome(s, () => w.sim.now())).toMatchObject({ event: "error", code: "ENETUNREACH", at: 0 });
+    expect(tried).toEqual(["::1", "127.0.0.1"]);
     expect(w.fake.queries).toEqual([]);
+    expect(w.client.host.counters.packetsOut).toBe(0);
   });
 
   it("destroy() while resolving stops the lookup: no connection is made", async () => {
@@ -158,5 +162,36 @@ describe("Web Streams connect({ hostname }) by name", () => {
     const w = world();
     const sock = w.client.connect({ hostname: "nope.test", port: 80 });
     await expect(sock.opened).rejects.toMatchObject({ code: "ENOTFOUND" });
+  });
+});
+
+describe("Node's http over synack by name", () => {
+  function httpWorld() {
+    const w = world();
+    const app = createServer((req, res) => res.end(`${req.headers.host} via ${req.socket.remoteFamily}`));
+    bindNet(w.server).createServer((socket) => app.emit("connection", socket)).listen(8000);
+    return { ...w, agent: new SynackAgent(w.client) };
+  }
+  const fetchText = (options: RequestOptions): Promise<string> =>
+    new Promise((resolve, reject) => {
+      get(options, (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve(text));
+      }).on("error", reject);
+    });
+
+  it("http.get resolves through the stack's DNS servers; family and lookup reach the connection", async () => {
+    const w = httpWorld();
+    expect(await fetchText({ host: "web.test", port: 8000, agent: w.agent })).toBe("web.test:8000 via IPv6");
+    expect(await fetchText({ host: "web.test", port: 8000, agent: w.agent, family: 4 })).toBe("web.test:8000 via IPv4");
+    const asked: unknown[] = [];
+    const lookup = (name: string, opts: object, cb: (e: Error | null, a: Array<{ address: string; family: number }>) => void): void => {
+      asked.push([name, opts]);
+      cb(null, [{ address: "10.0.0.2", family: 4 }]);
+    };
+    expect(await fetchText({ host: "elsewhere.test", port: 8000, agent: w.agent, lookup: lookup as never })).toBe("elsewhere.test:8000 via IPv4");
+    expect(asked).toEqual([["elsewhere.test", { all: true }]]);
+    w.agent.destroy();
   });
 });
