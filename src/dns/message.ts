@@ -8,7 +8,7 @@
  * compression optional for a sender) and throws DnsError EINVAL for a name that cannot be
  * written (a label over 63 octets, a name over 255).
  */
-import { readU16, readU32, writeU16, writeU32 } from "../wire/bytes.js";
+import { concatBytes, readU16, readU32, writeU16, writeU32 } from "../wire/bytes.js";
 import { IpAddress } from "../wire/address.js";
 import { DnsError } from "./errors.js";
 
@@ -123,7 +123,7 @@ export function encodeMessage(m: DnsMessage): Uint8Array {
     parts.push(tail);
   }
   for (const r of [...m.answers, ...m.authorities, ...m.additionals]) parts.push(...encodeRecord(r));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function encodeRecord(r: DnsRecord): Uint8Array[] {
@@ -153,18 +153,6 @@ export function encodeName(name: string): Uint8Array {
   bytes.push(0);
   if (bytes.length > MAX_NAME) throw new DnsError("EINVAL", `${name}: name over ${MAX_NAME} octets`);
   return Uint8Array.from(bytes);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 // -----------------------------------------------------------------------------------------
