@@ -7,9 +7,10 @@
  * random query IDs and source ports, and an answer is taken only from the server asked,
  * with the same ID and the same question), resolv.conf(5) for the retry loop.
  *
- * The retry loop is glibc's (res_send): `attempts` rounds, each asking every server in the
- * configured order and waiting up to `timeout` for each. Defaults are glibc's: timeout 5 s
- * (RES_TIMEOUT) and attempts 2 (RES_DFLRETRY), see resolv.conf(5). A server that answers
+ * The retry loop has the shape of glibc's res_send: `attempts` rounds, each asking every
+ * server in the configured order. Defaults are glibc's: timeout 5 s (RES_TIMEOUT) and
+ * attempts 2 (RES_DFLRETRY), see resolv.conf(5). Each try here waits the whole `timeout`;
+ * glibc varies the wait by round and server count, which is not modelled. A server that answers
  * SERVFAIL, REFUSED, NOTIMP or FORMERR, sends an unusable answer or whose port is closed
  * (ICMP port unreachable) is skipped at once; NXDOMAIN and "no such record" are final.
  * Each query uses a fresh socket on a random port with a random ID (RFC 5452 9.2, 10).

@@ -194,4 +194,15 @@ describe("Node's http over synack by name", () => {
     expect(asked).toEqual([["elsewhere.test", { all: true }]]);
     w.agent.destroy();
   });
+
+  it("http's autoSelectFamilyAttemptTimeout reaches the race", async () => {
+    const w = httpWorld();
+    w.sim.network.setPath("client", "server", { delay: 5, filter: dropAll((p) => p[0]! >> 4 === 6) });
+    const text = await fetchText({ host: "web.test", port: 8000, agent: w.agent, autoSelectFamilyAttemptTimeout: 700 } as RequestOptions);
+    expect(text).toBe("web.test:8000 via IPv4");
+    // DNS 10 ms, IPv4 starts at 710 ms, handshake 10 ms, request and reply 10 ms.
+    expect(w.sim.now()).toBeGreaterThanOrEqual(730);
+    expect(w.sim.now()).toBeLessThan(800);
+    w.agent.destroy();
+  });
 });

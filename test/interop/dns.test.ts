@@ -19,6 +19,9 @@ import { bindNet } from "../../src/node/net.js";
 import { hasCommand, interopGate, startIn, synackOnTun, type Background, type SynackOnTun } from "./harness.js";
 
 const gate = interopGate();
+// dnsmasq is this file's own need: missing, it skips like the rest of the suite, unless CI requires it.
+const noDnsmasq = !gate.skip && !hasCommand("dnsmasq");
+if (noDnsmasq && !gate.required) process.stdout.write("dns interop test skipped: dnsmasq is not installed (set SYNACK_REQUIRE_TUN=1 to make this a failure)\n");
 const SUBNET = 24;
 const BODY = 256 * 1024;
 
@@ -29,7 +32,7 @@ interface Fetched {
   ms: number;
 }
 
-describe.skipIf(gate.skip)("names over synack's stub resolver, against dnsmasq and the kernel (TUN)", () => {
+describe.skipIf(gate.skip || (noDnsmasq && !gate.required))("names over synack's stub resolver, against dnsmasq and the kernel (TUN)", () => {
   let s: SynackOnTun;
   let tmp: string;
   let dnsmasq: Background;
@@ -70,10 +73,12 @@ describe.skipIf(gate.skip)("names over synack's stub resolver, against dnsmasq a
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }, 30_000);
 
-  function fetch(url: string): Promise<Fetched> {
+  /** `attemptTimeout`: the Connection Attempt Delay, raised where a loaded machine must not let IPv4 overtake a working IPv6. */
+  function fetch(url: string, attemptTimeout?: number): Promise<Fetched> {
     const start = performance.now();
+    const options = { agent, ...(attemptTimeout !== undefined ? { autoSelectFamilyAttemptTimeout: attemptTimeout } : {}) };
     return new Promise((resolve, reject) => {
-      const req = get(url, { agent }, (res) => {
+      const req = get(url, options, (res) => {
         const h = createHash("sha256");
         res.on("data", (d: Buffer) => h.update(d));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, sha256: h.digest("hex"), remoteAddress: res.socket.remoteAddress, ms: performance.now() - start }));
@@ -85,20 +90,21 @@ describe.skipIf(gate.skip)("names over synack's stub resolver, against dnsmasq a
   }
 
   it("http.get of an AAAA+A name: the body arrives over IPv6 (Happy Eyeballs prefers it)", async () => {
-    const r = await fetch("http://web.test:8000/file.bin");
+    const r = await fetch("http://web.test:8000/file.bin", 2000);
     expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp6 });
-    expect(dnsmasq.lines.some((l) => l.includes(`query[AAAA] web.test from ${s.synackIp}`))).toBe(true);
-    expect(dnsmasq.lines.some((l) => l.includes(`query[A] web.test from ${s.synackIp}`))).toBe(true);
+    // dnsmasq logs a query after it answered it: wait for the lines rather than race them.
+    await dnsmasq.waitFor(new RegExp(`query\\[AAAA\\] web\\.test from ${s.synackIp.replace(/\./g, "\\.")}$`), 2000);
+    await dnsmasq.waitFor(new RegExp(`query\\[A\\] web\\.test from ${s.synackIp.replace(/\./g, "\\.")}$`), 2000);
   }, 30_000);
 
   it("http.get of an A-only name: the body arrives over IPv4", async () => {
     const r = await fetch("http://v4.test:8000/file.bin");
     expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp });
-    expect(dnsmasq.lines.some((l) => l.includes("v4.test is NODATA-IPv6"))).toBe(true);
+    await dnsmasq.waitFor(/v4\.test is NODATA-IPv6/, 2000);
   }, 30_000);
 
   it("a CNAME is followed (www.test -> web.test)", async () => {
-    const r = await fetch("http://www.test:8000/file.bin");
+    const r = await fetch("http://www.test:8000/file.bin", 2000);
     expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp6 });
   }, 30_000);
 
