@@ -137,6 +137,7 @@ export class Stack {
         rng: this.host.rng,
         openUdp: () => this.host.udp.open(),
         kick: () => this.kick(),
+        openTcp: (address, port) => this.openConnection({ remoteAddress: address, remotePort: port }),
       },
       config,
     );

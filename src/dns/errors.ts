@@ -20,7 +20,7 @@ export type DnsErrorCode =
   | "ETIMEOUT"
   /** Every server's port was closed (ICMP port unreachable). */
   | "ECONNREFUSED"
-  /** An answer that could not be used: malformed, truncated (TC) without TCP fallback. */
+  /** An answer that could not be used: malformed, or truncated (TC) even over TCP or with no TCP to ask over. */
   | "EBADRESP"
   /** A name that cannot be queried (a label over 63 octets, ...) or a bad setting. */
   | "EINVAL"

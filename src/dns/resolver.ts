@@ -16,13 +16,16 @@
  * Each query uses a fresh socket on a random port with a random ID (RFC 5452 9.2, 10).
  *
  * Answers are cached for their TTL (the smallest TTL of the records used, RFC 2181 5.2);
- * failures are not cached. Not done: TCP fallback for truncated answers (TC is EBADRESP),
- * search domains and ndots, EDNS(0).
+ * failures are not cached. A truncated answer (TC) is asked again of the same server over
+ * synack's TCP when the environment can open connections (RFC 7766 5), otherwise it is
+ * EBADRESP. Not done: search domains and ndots, EDNS(0).
  */
 import type { Millis, Rng } from "../env.js";
 import type { IpError } from "../ip/errors.js";
 import type { UdpSocket } from "../ip/udp/socket.js";
 import { udpKey } from "../ip/udp/address.js";
+import type { Connection } from "../tcp/connection.js";
+import { exchangeOverTcp } from "./tcp-exchange.js";
 import { IpAddress, parseIpAddress } from "../wire/address.js";
 import { DnsError, type DnsErrorCode } from "./errors.js";
 import {
@@ -69,6 +72,8 @@ export interface ResolverEnv {
   openUdp(): UdpSocket;
   /** Something was queued for output: poll soon. */
   kick(): void;
+  /** Opens a TCP connection (for truncated answers); without it TC is EBADRESP. */
+  openTcp?(address: IpAddress, port: number): Connection;
 }
 
 export type RecordFamily = 4 | 6;
@@ -87,7 +92,7 @@ export class StubResolver {
   readonly attempts: number;
   private readonly cache: Map<string, { answer: Answer; expires: Millis }> | undefined;
   /** Queries sent, and answers taken (for tests and tables). */
-  readonly stats = { queries: 0, answers: 0, ignored: 0, cacheHits: 0 };
+  readonly stats = { queries: 0, answers: 0, ignored: 0, cacheHits: 0, tcpRetries: 0 };
 
   constructor(
     private readonly env: ResolverEnv,
@@ -138,6 +143,9 @@ export class StubResolver {
 class Query {
   private tries: Array<{ attempt: number; server: DnsServer }> = [];
   private socket: UdpSocket | undefined;
+  /** The exchange over TCP after a truncated answer, while it runs. */
+  private cancelTcp: (() => void) | undefined;
+  private query: Uint8Array = new Uint8Array(0);
   private id = 0;
   private cancelTimer: (() => void) | undefined;
   private done = false;
@@ -174,6 +182,7 @@ class Query {
     try {
       this.id = this.env.rng.nextU32() & 0xffff;
       query = encodeQuery(this.id, this.name, this.type);
+      this.query = query;
     } catch (e) {
       this.finish(e instanceof DnsError ? Object.assign(e, { hostname: this.name }) : new DnsError("EINVAL", String(e), { hostname: this.name }));
       return;
@@ -233,21 +242,47 @@ class Query {
         this.resolver.stats.ignored++;
         continue;
       }
-      const verdict = this.judge(m.data);
+      const verdict = this.judge(m.data, false);
       if (verdict === "ignore") {
         this.resolver.stats.ignored++;
         continue;
       }
-      if (verdict instanceof DnsError && isServerProblem(verdict.code)) {
-        this.lastError = verdict;
-        this.skip();
-        return;
-      }
-      this.resolver.stats.answers++;
-      if (verdict instanceof DnsError) this.finish(verdict);
-      else this.finish(undefined, verdict);
+      if (verdict === "truncated") this.askOverTcp(server);
+      else this.settle(verdict);
       return;
     }
+  }
+
+  /** A failure of the server moves on to the next try; anything else ends the query. */
+  private settle(verdict: DnsError | Answer): void {
+    if (verdict instanceof DnsError && isServerProblem(verdict.code)) {
+      this.lastError = verdict;
+      this.skip();
+      return;
+    }
+    this.resolver.stats.answers++;
+    if (verdict instanceof DnsError) this.finish(verdict);
+    else this.finish(undefined, verdict);
+  }
+
+  /** RFC 7766 5: the same question to the same server over TCP, within the same try's time. */
+  private askOverTcp(server: DnsServer): void {
+    const openTcp = this.env.openTcp;
+    this.closeSocket();
+    if (openTcp === undefined) return this.settle(this.error("EBADRESP", "truncated answer (TC) and no TCP to retry over"));
+    this.resolver.stats.tcpRetries++;
+    let conn: Connection;
+    try {
+      conn = openTcp(server.address, server.port);
+    } catch (e) {
+      return this.settle(this.error("EBADRESP", `truncated answer (TC), and TCP to ${server.address.toString()} failed: ${(e as Error).message}`));
+    }
+    this.cancelTcp = exchangeOverTcp(conn, this.query, () => this.env.kick(), (result) => {
+      this.cancelTcp = undefined;
+      if (this.done) return;
+      const verdict = result instanceof Error ? this.error("EBADRESP", `truncated answer (TC), and TCP failed: ${result.message}`) : this.judge(result, true);
+      this.settle(verdict === "ignore" || verdict === "truncated" ? this.error("EBADRESP", "the answer over TCP was not for our question") : verdict);
+    });
   }
 
   /** Gives up on this server at once (without waiting for the timeout) and asks the next. */
@@ -260,7 +295,7 @@ class Query {
    * What one datagram from the server means: not ours (ignored, as RFC 5452 9.1 says:
    * wrong ID, not a response, another question), a failure, or the answer.
    */
-  private judge(bytes: Uint8Array): "ignore" | DnsError | Answer {
+  private judge(bytes: Uint8Array, overTcp: boolean): "ignore" | "truncated" | DnsError | Answer {
     const parsed = decodeMessage(bytes);
     if (!parsed.ok) {
       // An answer we cannot read is only worth noting if it carries our ID.
@@ -271,7 +306,7 @@ class Query {
     const q = m.questions[0];
     if (!m.header.response || m.header.id !== this.id || m.header.opcode !== 0) return "ignore";
     if (m.questions.length !== 1 || q === undefined || !sameName(q.name, this.name) || q.type !== this.type || q.class !== CLASS_IN) return "ignore";
-    if (m.header.truncated) return this.error("EBADRESP", "truncated answer (TC): TCP fallback is not supported");
+    if (m.header.truncated) return overTcp ? this.error("EBADRESP", "truncated answer (TC) over TCP") : "truncated";
     switch (m.header.rcode) {
       case RCODE_NOERROR:
         break;
@@ -306,6 +341,8 @@ class Query {
   }
 
   private closeSocket(): void {
+    this.cancelTcp?.();
+    this.cancelTcp = undefined;
     if (this.socket === undefined) return;
     this.socket.onWake = undefined;
     this.socket.close();

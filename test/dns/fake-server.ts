@@ -5,6 +5,7 @@
  */
 import type { Stack } from "../../src/api/stack.js";
 import type { UdpSocket } from "../../src/ip/udp/socket.js";
+import { bindNet } from "../../src/node/net.js";
 import { RCODE_REFUSED, RCODE_SERVFAIL, decodeMessage, encodeMessage, type DnsMessage } from "../../src/dns/message.js";
 import { answerFromZone, type Zone } from "../../src/dns/zone-server.js";
 
@@ -46,6 +47,27 @@ export function fakeDns(stack: Stack, zone: Zone, port = 53): FakeDns {
     }
   };
   return fake;
+}
+
+/** The same zone over TCP (RFC 1035 4.2.2: a two-byte length before each message), for answers truncated over UDP. */
+export function fakeDnsTcp(stack: Stack, zone: Zone, port = 53): { connections: number } {
+  const seen = { connections: 0 };
+  bindNet(stack).createServer((socket) => {
+    seen.connections++;
+    let buffered = Buffer.alloc(0);
+    socket.on("data", (d: Buffer) => {
+      buffered = Buffer.concat([buffered, d]);
+      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      const parsed = decodeMessage(new Uint8Array(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
+      if (!parsed.ok) return void socket.destroy();
+      const reply = encodeMessage(answerFromZone(parsed.value, zone));
+      const framed = Buffer.alloc(2 + reply.length);
+      framed.writeUInt16BE(reply.length, 0);
+      framed.set(reply, 2);
+      socket.end(framed);
+    });
+  }).listen(port);
+  return seen;
 }
 
 /** The zone's answer (src/dns/zone-server.ts), then spoiled as the behaviour says. */

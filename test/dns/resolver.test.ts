@@ -9,7 +9,7 @@ import type { Stack } from "../../src/api/stack.js";
 import type { DnsError } from "../../src/dns/errors.js";
 import type { Answer, RecordFamily, ResolverConfig } from "../../src/dns/resolver.js";
 import { TYPE_A, TYPE_AAAA } from "../../src/dns/message.js";
-import { fakeDns, type Zone } from "./fake-server.js";
+import { fakeDns, fakeDnsTcp, type Zone } from "./fake-server.js";
 
 const ZONE: Zone = {
   "web.test": { a: ["10.0.0.2"], aaaa: ["fd00::2"], ttl: 60 },
@@ -25,7 +25,7 @@ function setup(dns: Partial<ResolverConfig> = {}, servers = ["10.0.0.53"]) {
   const spare = sim.addStack("dns2", "10.0.0.54");
   const fake = fakeDns(server, ZONE);
   const fake2 = fakeDns(spare, ZONE);
-  return { sim, client, fake, fake2 };
+  return { sim, client, server, fake, fake2 };
 }
 
 function ask(stack: Stack, name: string, family: RecordFamily): Promise<{ error: DnsError | undefined; answer: Answer | undefined; at: number }> {
@@ -115,7 +115,19 @@ describe("stub resolver over synack's UDP", () => {
     expect(r.at).toBe(20);
   });
 
-  it("a truncated answer (TC) or an unreadable one with our ID is EBADRESP", async () => {
+  it("a truncated answer (TC) is asked again over TCP of the same server (RFC 7766 5)", async () => {
+    const { client, server, fake } = setup();
+    const tcp = fakeDnsTcp(server, ZONE);
+    fake.script.push("truncated");
+    const r = await ask(client, "web.test", 6);
+    expect(r.error).toBeUndefined();
+    expect(r.answer!.addresses.map(String)).toEqual(["fd00::2"]);
+    expect([tcp.connections, client.dns!.stats.tcpRetries, fake.queries.length]).toEqual([1, 1, 1]);
+    // UDP round trip 10 ms, then the handshake and the exchange over TCP, 10 ms each.
+    expect(r.at).toBe(30);
+  });
+
+  it("a truncated answer (TC) with nobody on TCP, or an unreadable one with our ID, is EBADRESP", async () => {
     const { client, fake } = setup();
     fake.script.push("truncated", "garbage");
     const r = await ask(client, "web.test", 4);

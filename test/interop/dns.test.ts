@@ -3,7 +3,8 @@
  * synack, the name resolved by synack's stub resolver (its own UDP over the TUN device)
  * asking dnsmasq in the namespace this test creates, and the body served by the kernel's
  * python3 http.server. One name has AAAA and A (Happy Eyeballs picks IPv6), one only A,
- * one a CNAME, one an IPv6 address nobody answers for (IPv4 wins after 250 ms).
+ * one a CNAME, one an IPv6 address nobody answers for (IPv4 wins after 250 ms), and one
+ * with 40 addresses, too many for a UDP answer (it comes again over synack's TCP).
  *
  * dnsmasq (Debian's, installed by .ci/run) answers only from its command line: --local=/test/
  * keeps it from forwarding, so unknown names are NXDOMAIN and missing types NODATA.
@@ -57,6 +58,8 @@ describe.skipIf(gate.skip || (noDnsmasq && !gate.required))("names over synack's
       "--cname=www.test,web.test",
       // An IPv6 address on the link that no one has: SYNs to it vanish.
       `--host-record=broken6.test,${k4},fd07:${SUBNET}::99`,
+      // 40 A records: over 512 bytes, so the UDP answer is truncated and TCP has to carry it.
+      ...Array.from({ length: 40 }, (_, i) => `--host-record=many.test,10.99.0.${i + 1}`),
     ], /started, version/);
     mkdirSync(join(tmp, "www"));
     writeFileSync(join(tmp, "www", "file.bin"), body);
@@ -113,6 +116,16 @@ describe.skipIf(gate.skip || (noDnsmasq && !gate.required))("names over synack's
     expect(r).toMatchObject({ status: 200, sha256: sha, remoteAddress: s.kernelIp });
     expect(r.ms).toBeGreaterThanOrEqual(250);
     expect(r.ms).toBeLessThan(5000);
+  }, 30_000);
+
+  it("an answer too big for UDP (TC) comes over synack's TCP from dnsmasq", async () => {
+    const resolver = s.stack.stack.dns!;
+    const answer = await new Promise<string[]>((resolve, reject) => {
+      resolver.query("many.test", 4, (error, result) => (error !== undefined ? reject(error) : resolve(result!.addresses.map(String))));
+    });
+    expect(answer).toHaveLength(40);
+    expect(new Set(answer)).toEqual(new Set(Array.from({ length: 40 }, (_, i) => `10.99.0.${i + 1}`)));
+    expect(resolver.stats.tcpRetries).toBe(1);
   }, 30_000);
 
   it("a name dnsmasq does not know: 'error' getaddrinfo ENOTFOUND from net.connect, and from http.get", async () => {
