@@ -19,8 +19,10 @@ export type SocketErrorCode =
   | "EADDRNOTAVAIL"
   /** A bad argument: not an IPv4 address, a port out of range, a chunk that is not bytes. */
   | "EINVAL"
-  /** The hostname is not an address and no name service exists to resolve it. */
+  /** The hostname does not exist, has no address, or no name service exists to resolve it. */
   | "ENOTFOUND"
+  /** The hostname could not be resolved now: no DNS server answered, or they failed (getaddrinfo's EAI_AGAIN). */
+  | "EAI_AGAIN"
   /** An operation on a socket or listener the application already closed. */
   | "ERR_SOCKET_CLOSED";
 
@@ -117,6 +119,14 @@ export class HostNotFoundError extends SocketError {
   }
 }
 
+/** The name servers did not answer (or failed): try again later, as getaddrinfo's EAI_AGAIN says. */
+export class NameResolutionError extends SocketError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("EAI_AGAIN", message, options);
+    this.name = "NameResolutionError";
+  }
+}
+
 export class SocketClosedError extends SocketError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("ERR_SOCKET_CLOSED", message, options);
@@ -159,6 +169,7 @@ const BY_CODE: Record<SocketErrorCode, new (message: string, options?: { cause?:
   EADDRNOTAVAIL: AddressNotAvailableError,
   EINVAL: InvalidArgumentError,
   ENOTFOUND: HostNotFoundError,
+  EAI_AGAIN: NameResolutionError,
   ERR_SOCKET_CLOSED: SocketClosedError,
 };
 

@@ -3,6 +3,7 @@
  * errors with stable codes, and the simulator driver. Runs in browsers, Workers and Node.
  */
 export { Stack, type OpenConnectionParams, type StackOptions } from "./stack.js";
+export { connectByName, isLocalhost, type LookupFunction, type NameConnectOptions, type NameConnectFailure } from "./name-connect.js";
 export { StreamSocket, type ConnectOptions, type SocketInfo, type SocketOpenInfo } from "./stream-socket.js";
 export { StreamServer, type ListenOptions } from "./stream-server.js";
 export { SimDriver, type SimDriverOptions, type SimStackOptions } from "./sim-driver.js";
@@ -19,6 +20,7 @@ export {
   ConnectionResetError,
   HostNotFoundError,
   HostUnreachableError,
+  NameResolutionError,
   InvalidArgumentError,
   NetworkUnreachableError,
   SocketClosedError,

@@ -22,6 +22,7 @@ import type { TraceSink } from "../trace/events.js";
 import { resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
 import { Stack } from "./stack.js";
+import type { ResolverConfig } from "../dns/resolver.js";
 
 export interface SimDriverOptions {
   /** Seeds every random choice (ISNs, loss, jitter). Default 1. */
@@ -41,6 +42,8 @@ export interface SimDriverOptions {
 export interface SimStackOptions {
   tcp?: Partial<TcpConfig>;
   mtu?: number;
+  /** Name servers for host names in connect(): `{ servers: ["10.0.0.53"] }` (see Stack). */
+  dns?: ResolverConfig;
 }
 
 /** Events one pump step may run without handing anything to the application. */
@@ -100,7 +103,7 @@ export class SimDriver {
     );
     for (const extra of all.slice(1)) this.network.addAddress(name, extra);
     for (const other of this.stacks) this.network.connect(other.name, name, this.link);
-    const stack = new Stack({ host: sim.endpoint, driver: this.driverFor() });
+    const stack = new Stack({ host: sim.endpoint, driver: this.driverFor(), ...(options.dns !== undefined ? { dns: options.dns } : {}) });
     this.stacks.push(stack);
     return stack;
   }

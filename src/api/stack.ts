@@ -19,10 +19,17 @@ import { AddressInUseError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
+import { StubResolver, type ResolverConfig } from "../dns/resolver.js";
 
 export interface StackOptions {
   host: Host;
   driver: Driver;
+  /**
+   * Name servers for host names in connect() (a stub resolver over this stack's own UDP,
+   * src/dns/resolver.ts): `{ servers: ["10.0.0.53"] }`. Without it only address literals
+   * and "localhost" connect, unless a `lookup` is passed.
+   */
+  dns?: ResolverConfig;
 }
 
 export interface OpenConnectionParams {
@@ -37,10 +44,12 @@ export class Stack {
   readonly driver: Driver;
   /** Where the search for a free listening port (port 0) resumes. */
   private portCursor = 0;
+  #dns: StubResolver | undefined;
 
   constructor(opts: StackOptions) {
     this.host = opts.host;
     this.driver = opts.driver;
+    if (opts.dns !== undefined) this.configureDns(opts.dns);
     // Application calls made between packets (connect, close) are stamped with driver time.
     this.host.tcp.setClock(() => this.driver.now());
   }
@@ -112,6 +121,27 @@ export class Stack {
   closeListener(listener: Listener): void {
     this.host.tcp.closeListener(listener);
     this.kick();
+  }
+
+  /** The stub resolver connect() uses for names, if `dns` was configured. */
+  get dns(): StubResolver | undefined {
+    return this.#dns;
+  }
+
+  /** Sets (or replaces) the name servers connect() asks about host names. Throws DnsError EINVAL for a bad setting. */
+  configureDns(config: ResolverConfig): StubResolver {
+    this.#dns = new StubResolver(
+      {
+        now: () => this.driver.now(),
+        setTimer: (at, fn) => this.driver.setTimer(at, fn),
+        rng: this.host.rng,
+        openUdp: () => this.host.udp.open(),
+        kick: () => this.kick(),
+        openTcp: (address, port) => this.openConnection({ remoteAddress: address, remotePort: port }),
+      },
+      config,
+    );
+    return this.#dns;
   }
 
   /** "10.0.0.2" or "fd00::2" -> IpAddress (throws ENOTFOUND / EINVAL). */

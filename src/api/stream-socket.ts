@@ -16,7 +16,9 @@ import type { Connection } from "../tcp/connection.js";
 import { tcpInfo, type TcpInfo } from "../tcp/tcp-info.js";
 import type { TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress } from "./address.js";
-import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, socketError, toSocketError, type SocketError } from "./errors.js";
+import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, SocketError, socketError, toSocketError } from "./errors.js";
+import { connectByName, nameFailureError } from "./name-connect.js";
+import type { IpAddress } from "../wire/address.js";
 import type { Stack } from "./stack.js";
 
 export interface ConnectOptions {
@@ -91,9 +93,13 @@ class Deferred<T> {
 export class StreamSocket {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
-  /** The engine's connection, for `inspect()` and the connection table. */
-  readonly connection: Connection;
   private readonly stack: Stack;
+  /** Undefined while a host name is being resolved and its attempts race. */
+  private conn: Connection | undefined;
+  /** Stops that resolution and race (close() or abort() before it ended). */
+  private cancelResolve: (() => void) | undefined;
+  /** The writable was closed before the connection existed: shut down once it does. */
+  private shutdownWanted = false;
   private readonly openedD = new Deferred<SocketOpenInfo>();
   private readonly closedD = new Deferred<void>();
   private rc!: ReadableStreamDefaultController<Uint8Array>;
@@ -108,22 +114,32 @@ export class StreamSocket {
   /** Active open through `stack.connect()`. */
   static connect(stack: Stack, options: ConnectOptions): StreamSocket {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("connect() needs { hostname, port }");
-    const remoteAddress = stack.resolve(options.hostname);
     const remotePort = checkPortNumber("port", options.port, false);
-    const conn = stack.openConnection({
-      remoteAddress,
-      remotePort,
-      ...(options.localPort === undefined ? {} : { localPort: checkPortNumber("localPort", options.localPort, false) }),
+    const localPort = options.localPort === undefined ? undefined : checkPortNumber("localPort", options.localPort, false);
+    let remoteAddress: IpAddress | undefined;
+    try {
+      remoteAddress = stack.resolve(options.hostname);
+    } catch (e) {
+      if (!(e instanceof SocketError && e.code === "ENOTFOUND")) throw e;
+    }
+    if (remoteAddress !== undefined) {
+      const conn = stack.openConnection({ remoteAddress, remotePort, ...(localPort === undefined ? {} : { localPort }) });
+      return new StreamSocket(stack, conn, options);
+    }
+    // A host name: the stack's resolver (or "localhost") and a Happy Eyeballs race; failures reject `opened`.
+    const socket = new StreamSocket(stack, undefined, options);
+    const hostname = options.hostname;
+    socket.cancelResolve = connectByName(stack, { hostname, port: remotePort, ...(localPort === undefined ? {} : { localPort }) }, (result) => {
+      socket.cancelResolve = undefined;
+      if ("connection" in result) socket.attach(result.connection, options);
+      else socket.fail(nameFailureError(hostname, result));
     });
-    return new StreamSocket(stack, conn, options);
+    return socket;
   }
 
-  /** Wraps an engine connection (a listener's accepted one, or one opened by `connect`). */
-  constructor(stack: Stack, conn: Connection, options: Omit<ConnectOptions, "hostname" | "port" | "localPort"> = {}) {
+  /** Wraps an engine connection (a listener's accepted one, or one opened by `connect`), or none yet while a name resolves. */
+  constructor(stack: Stack, conn: Connection | undefined, options: Omit<ConnectOptions, "hostname" | "port" | "localPort"> = {}) {
     this.stack = stack;
-    this.connection = conn;
-    if (options.noDelay !== undefined) conn.noDelay = options.noDelay;
-    if (options.keepAlive === true) conn.setKeepAlive(true, stack.now());
     this.readable = new ReadableStream<Uint8Array>(
       {
         start: (c) => {
@@ -153,6 +169,25 @@ export class StreamSocket {
       // RangeError before write() can answer with this API's own EINVAL.
       { highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITE_HWM, size: chunkSize },
     );
+    if (conn !== undefined) this.attach(conn, options);
+  }
+
+  /** The engine's connection, for `inspect()` and the connection table (EINVAL while a host name is still resolving). */
+  get connection(): Connection {
+    if (this.conn === undefined) throw new InvalidArgumentError("no connection yet: the host name is still being resolved");
+    return this.conn;
+  }
+
+  private attach(conn: Connection, options: Pick<ConnectOptions, "noDelay" | "keepAlive">): void {
+    if (this.finished) {
+      conn.close();
+      this.stack.kick();
+      return;
+    }
+    this.conn = conn;
+    if (options.noDelay !== undefined) conn.noDelay = options.noDelay;
+    if (options.keepAlive === true) conn.setKeepAlive(true, this.stack.now());
+    if (this.shutdownWanted) conn.shutdown();
     conn.onWake = () => {
       this.onWake();
       // Something may have been handed to the application (opened, data, room to write, an
@@ -160,6 +195,7 @@ export class StreamSocket {
       this.stack.kick();
     };
     this.onWake();
+    this.stack.kick();
   }
 
   /** Resolves once the handshake completed; rejects with ECONNREFUSED, ETIMEDOUT, ... */
@@ -222,7 +258,8 @@ export class StreamSocket {
 
   /** Everything the engine tells us, handled in one place: called after each batch. */
   private onWake(): void {
-    const conn = this.connection;
+    const conn = this.conn;
+    if (conn === undefined) return;
     if (conn.error !== undefined) {
       this.fail(toSocketError(conn.error));
       return;
@@ -258,7 +295,8 @@ export class StreamSocket {
    */
   private fill(): boolean {
     if (this.readDone) return true;
-    const conn = this.connection;
+    const conn = this.conn;
+    if (conn === undefined) return false;
     let progressed = false;
     for (;;) {
       const room = this.rc.desiredSize ?? 0;
@@ -292,8 +330,8 @@ export class StreamSocket {
   /** Hands as much of the pending chunk to TCP as its send buffer takes. */
   private continueWrite(): void {
     const p = this.pendingWrite;
-    if (p === undefined) return;
-    const conn = this.connection;
+    const conn = this.conn;
+    if (p === undefined || conn === undefined) return;
     const room = Math.min(conn.sendBuffer.free, p.data.length);
     if (room > 0) {
       try {
@@ -315,14 +353,15 @@ export class StreamSocket {
 
   private closeWrite(): void {
     this.writeDone = true;
-    this.connection.shutdown();
+    if (this.conn === undefined) this.shutdownWanted = true;
+    else this.conn.shutdown();
     this.stack.kick();
     this.maybeFinish();
   }
 
   private abort(): void {
     this.writeDone = true;
-    this.connection.abort();
+    this.conn?.abort();
     this.stack.kick();
     const e = new ConnectionAbortedError("the writable was aborted: the connection was reset");
     if (!this.readDone) {
@@ -341,9 +380,13 @@ export class StreamSocket {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.cancelResolve?.();
+    this.cancelResolve = undefined;
     // From here on TCP closes on its own (FIN_WAIT_2 timeout, TIME_WAIT): nothing to tell.
-    this.connection.onWake = undefined;
-    this.connection.close();
+    if (this.conn !== undefined) {
+      this.conn.onWake = undefined;
+      this.conn.close();
+    }
     this.stack.kick();
     if (!this.openedD.settled) this.openedD.reject(new SocketClosedError("closed before the connection was established"));
     this.closedD.resolve();
@@ -351,7 +394,7 @@ export class StreamSocket {
 
   private fail(e: SocketError): void {
     this.finished = true;
-    this.connection.onWake = undefined;
+    if (this.conn !== undefined) this.conn.onWake = undefined;
     this.openedD.reject(e);
     if (!this.readDone) {
       this.readDone = true;

@@ -112,6 +112,8 @@ export class Host implements Endpoint {
   readonly reassembler: Reassembler;
   readonly reassembler6: Ipv6Reassembler;
   readonly counters: HostCounters;
+  /** The host's randomness, for services above IP that need their own (DNS query IDs and ports). */
+  readonly rng: Rng;
   private readonly input: IpInput;
   private readonly output: IpOutput;
   private readonly drops: DropRecorder;
@@ -120,6 +122,7 @@ export class Host implements Endpoint {
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
+    this.rng = opts.rng;
     this.checksumOffload = opts.checksumOffload === true;
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;

@@ -43,9 +43,12 @@ export function nodeError(code: string, message: string, Ctor: ErrorConstructor 
   return e;
 }
 
-/** The DNS failure node:net reports for a name it cannot resolve (synack resolves none). */
-export function lookupError(hostname: string, cause?: unknown): NetError {
-  const e = errnoError("ENOTFOUND", "getaddrinfo", { address: hostname }, cause);
+/**
+ * The DNS failure node:net reports for a name it cannot resolve: "getaddrinfo ENOTFOUND
+ * name" (or EAI_AGAIN when no server answered), with `hostname`, and the cause.
+ */
+export function lookupError(hostname: string, cause?: unknown, code = "ENOTFOUND"): NetError {
+  const e = errnoError(code, "getaddrinfo", { address: hostname }, cause);
   e.hostname = hostname;
   delete e.errno;
   return e;

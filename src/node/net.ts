@@ -16,8 +16,8 @@
  *   `resetAndDestroy()` sends RST.
  * - Errors carry Node's codes, errno, syscall and address ("connect ECONNREFUSED ...").
  *
- * Not supported: IPC paths, DNS names without a `lookup` option (literals of either family
- * only), `localAddress` binding
+ * Host names go through `lookup` or the stack's stub resolver, with Happy Eyeballs
+ * (src/node/net-lookup.ts). Not supported: IPC paths, `localAddress` binding
  * (a stack has one address per route), per-socket keep-alive delay (stack-wide setting).
  */
 import { Duplex } from "node:stream";
@@ -32,6 +32,9 @@ import type { Listener } from "../tcp/listener.js";
 import { tcpInfo, type TcpInfo } from "../tcp/tcp-info.js";
 import type { TcpState } from "../trace/events.js";
 import { errnoError, lookupError, nodeError, type NetError } from "./net-errors.js";
+import { connectSocketByName } from "./net-lookup.js";
+import { normalizeConnectArgs, normalizeListenArgs, type ConnectArgs, type ListenArgs, type ListenOptions, type SocketConnectOptions } from "./net-args.js";
+import type { LookupFunction } from "../api/name-connect.js";
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 /** Largest chunk handed to 'data' at once (Node reads 64 KiB at a time too). */
@@ -43,12 +46,7 @@ export interface AddressInfo {
   port: number;
 }
 
-/** node:net's `lookup` option (dns.lookup's signature, one address). */
-export type LookupFunction = (
-  hostname: string,
-  options: { family?: number; all?: false },
-  callback: (err: Error | null, address: string, family: number) => void,
-) => void;
+export type { LookupFunction, ListenOptions, SocketConnectOptions };
 
 export interface SocketOptions {
   /** The synack stack this socket lives on. */
@@ -65,25 +63,6 @@ export interface SocketOptions {
   writableHighWaterMark?: number;
 }
 
-export interface SocketConnectOptions {
-  port: number;
-  /** Used by createConnection/connect for the new socket (as node:net does). */
-  allowHalfOpen?: boolean;
-  /** An IPv4 or IPv6 literal, or a name when `lookup` is given; default: the stack's own address. */
-  host?: string;
-  /** Address family for `lookup` (4 or 6; default either), as node:net's option. */
-  family?: number;
-  /** Resolves a name that is not an address literal (node:net's option, dns.lookup's signature). */
-  lookup?: LookupFunction;
-  localPort?: number;
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveInitialDelay?: number;
-  /** Idle timeout in ms ('timeout' event), as socket.setTimeout. */
-  timeout?: number;
-}
-
-type ConnectArgs = [options: SocketConnectOptions, listener?: () => void] | [port: number, host?: string, listener?: () => void] | [port: number, listener?: () => void];
 type WriteCallback = (error?: Error | null) => void;
 
 export class Socket extends Duplex {
@@ -113,6 +92,8 @@ export class Socket extends Duplex {
   #remote: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
   #local: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
   #target: { address: string; port: number } | undefined;
+  /** Stops a name's lookup and connection race (destroy() while connecting by name). */
+  #cancelLookup: (() => void) | undefined;
 
   constructor(options: SocketOptions) {
     const allowHalfOpen = options.allowHalfOpen === true;
@@ -151,32 +132,35 @@ export class Socket extends Duplex {
     const host = options.host ?? this.stack.address;
     this.connecting = true;
     this.#target = { address: host, port: options.port };
-    let remoteAddress: IpAddress;
+    let remoteAddress: IpAddress | undefined;
     try {
       remoteAddress = this.stack.resolve(host);
     } catch (e) {
-      const lookup = options.lookup;
-      if (lookup === undefined || (e as { code?: string }).code !== "ENOTFOUND") {
+      if ((e as { code?: string }).code !== "ENOTFOUND") {
         process.nextTick(() => this.destroy(lookupError(host, e)));
         return this;
       }
-      // A name: ask `lookup` (as node:net does), then connect to what it answered.
-      const family = options.family === 4 || options.family === 6 ? options.family : undefined;
-      lookup(host, family !== undefined ? { family } : {}, (err, address) => {
-        if (this.destroyed) return;
-        let resolved: IpAddress | undefined;
-        try {
-          if (err === null) resolved = this.stack.resolve(address);
-        } catch (bad) {
-          err = bad as Error;
-        }
-        if (resolved === undefined) return this.destroy(lookupError(host, err ?? new Error("no address")));
-        this.#open(resolved, options);
-      });
-      return this;
     }
-    this.#open(remoteAddress, options);
+    if (remoteAddress !== undefined) this.#open(remoteAddress, options);
+    else this.#openByName(host, options);
     return this;
+  }
+
+  /** A name: resolved through `lookup` or the stack's DNS servers, then Happy Eyeballs (src/node/net-lookup.ts). */
+  #openByName(host: string, options: SocketConnectOptions): void {
+    // As a pending getaddrinfo does, the lookup keeps the process alive.
+    this.#hold = holdOf(this.stack.driver);
+    if (this.#unrefd) this.#hold.unref();
+    const onAttempt = (a: IpAddress): void => {
+      this.emit("lookup", null, formatAddress(a), a.family, host);
+    };
+    this.#cancelLookup = connectSocketByName(this.stack, host, options, onAttempt, (result) => {
+      this.#cancelLookup = undefined;
+      if (this.destroyed) return;
+      if ("error" in result) return void this.destroy(result.error);
+      this.#target = { address: formatAddress(result.address), port: options.port };
+      this.#attach(result.connection, false, true);
+    });
   }
 
   #open(remoteAddress: IpAddress, options: SocketConnectOptions): void {
@@ -194,13 +178,14 @@ export class Socket extends Duplex {
   }
 
   /** Wires an engine connection to this socket (connect() or a server's accept). */
-  #attach(conn: Connection, mapped = false): void {
+  #attach(conn: Connection, mapped = false, announce = false): void {
     this.#conn = conn;
     const t = conn.tuple;
     // A dual-stack IPv6 listener names an IPv4 peer ::ffff:a.b.c.d (RFC 4291 2.5.5.2), as Linux does.
     const show = (a: IpAddress): IpAddress => (mapped ? a.toMapped() : a);
     this.#local = { address: formatAddress(show(t.localAddr)), port: t.localPort, family: familyName(show(t.localAddr)) };
     this.#remote = { address: formatAddress(show(t.remoteAddr)), port: t.remotePort, family: familyName(show(t.remoteAddr)) };
+    this.#hold?.release();
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
     if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
@@ -211,8 +196,8 @@ export class Socket extends Duplex {
       this.stack.kick();
     };
     this.#touch();
-    if (!PRE_ESTABLISHED.has(conn.state)) this.connecting = false;
-    else this.connecting = true;
+    // A connection that won a Happy Eyeballs race is established already, yet 'connect' is still due.
+    this.connecting = announce || PRE_ESTABLISHED.has(conn.state);
     this.#onWake();
   }
 
@@ -287,7 +272,8 @@ export class Socket extends Duplex {
   // Writing
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
-    if (this.#conn === undefined) {
+    // While a name is still resolving there is no connection yet: the chunk waits for it, as in node:net.
+    if (this.#conn === undefined && !this.connecting) {
       cb(nodeError("ERR_SOCKET_CLOSED", "Socket is closed"));
       return;
     }
@@ -362,6 +348,8 @@ export class Socket extends Duplex {
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
     this.connecting = false;
     this.#cancelIdleTimer();
+    this.#cancelLookup?.();
+    this.#cancelLookup = undefined;
     const conn = this.#conn;
     const pending = this.#pending;
     this.#pending = undefined;
@@ -548,25 +536,6 @@ export class Socket extends Duplex {
   }
 }
 
-function normalizeConnectArgs(args: ConnectArgs): { options: SocketConnectOptions; listener: (() => void) | undefined } {
-  const [first, second, third] = args;
-  let options: SocketConnectOptions;
-  let listener: (() => void) | undefined;
-  if (typeof first === "object" && first !== null) {
-    options = { ...first };
-    listener = typeof second === "function" ? second : undefined;
-  } else {
-    options = { port: Number(first) };
-    if (typeof second === "string") options.host = second;
-    listener = typeof second === "function" ? second : typeof third === "function" ? third : undefined;
-  }
-  const port = options.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535 || port === 0) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
-  }
-  return { options, listener };
-}
-
 // -----------------------------------------------------------------------------------------
 // Server
 
@@ -579,23 +548,6 @@ export interface ServerOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
 }
-
-export interface ListenOptions {
-  port?: number;
-  /** "0.0.0.0" (IPv4 only), "::" (both families, IPv4 peers shown as ::ffff:a.b.c.d, unless ipv6Only), or an address. */
-  host?: string;
-  backlog?: number;
-  /** With host "::": IPv6 only, as node:net's option (IPV6_V6ONLY). */
-  ipv6Only?: boolean;
-}
-
-type ListenArgs =
-  | [options: ListenOptions, listener?: () => void]
-  | [port?: number, host?: string, backlog?: number, listener?: () => void]
-  | [port: number, host: string, listener?: () => void]
-  | [port: number, backlog: number, listener?: () => void]
-  | [port: number, listener?: () => void]
-  | [listener?: () => void];
 
 export class Server extends EventEmitter {
   readonly stack: Stack;
@@ -731,31 +683,6 @@ export class Server extends EventEmitter {
     this.#closeEmitted = true;
     process.nextTick(() => this.emit("close"));
   }
-}
-
-function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined; ipv6Only: boolean | undefined } {
-  const listener = args.find((a): a is () => void => typeof a === "function");
-  const rest = args.filter((a) => typeof a !== "function" && a !== undefined);
-  let port = 0;
-  let host: string | undefined;
-  let backlog: number | undefined;
-  let ipv6Only: boolean | undefined;
-  const [first, second, third] = rest;
-  if (typeof first === "object" && first !== null) {
-    port = first.port ?? 0;
-    host = first.host;
-    backlog = first.backlog;
-    ipv6Only = first.ipv6Only;
-  } else {
-    if (typeof first === "number" || typeof first === "string") port = Number(first);
-    if (typeof second === "string") host = second;
-    else if (typeof second === "number") backlog = second;
-    if (typeof third === "number") backlog = third;
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
-  }
-  return { port, host, backlog, listener, ipv6Only };
 }
 
 // -----------------------------------------------------------------------------------------

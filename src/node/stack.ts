@@ -9,6 +9,7 @@ import { defaultRoutes, toIpAddress, type InterfaceConfig } from "../ip/routing.
 import type { IpAddress } from "../wire/address.js";
 import type { Rng } from "../env.js";
 import type { TcpConfig } from "../tcp/config.js";
+import type { ResolverConfig } from "../dns/resolver.js";
 import type { TraceSink } from "../trace/events.js";
 import { CryptoRng, RealTimeDriver } from "./driver.js";
 import type { PacketLink } from "./tun.js";
@@ -32,6 +33,8 @@ export interface RealTimeStackOptions {
   trace?: TraceSink;
   /** Default: the operating system's CSPRNG. */
   rng?: Rng;
+  /** Name servers for host names in connect(): `{ servers: ["10.7.0.1"] }` (a stub resolver over synack's UDP). */
+  dns?: ResolverConfig;
 }
 
 /** A Stack whose driver is Node's clock; `close()` stops it and closes its link. */
@@ -52,7 +55,7 @@ export class NodeStack extends Stack {
       ...(opts.trace === undefined ? {} : { trace: opts.trace }),
       ...(opts.tcp === undefined ? {} : { tcp: opts.tcp }),
     });
-    super({ host, driver });
+    super({ host, driver, ...(opts.dns !== undefined ? { dns: opts.dns } : {}) });
     this.link = opts.link;
     driver.attach(host);
     opts.link.onPacket = (packet) => driver.receive(packet);

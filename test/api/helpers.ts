@@ -2,6 +2,7 @@
  * Helpers for Web Streams tests in the simulator.
  */
 import { SimDriver, type SimDriverOptions, type Stack } from "../../src/api/index.js";
+import { concatBytes } from "../../src/wire/bytes.js";
 
 export interface Pair {
   sim: SimDriver;
@@ -20,21 +21,13 @@ export function simPair(options: SimDriverOptions = {}, tcp: Parameters<SimDrive
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const reader = readable.getReader();
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     parts.push(value);
-    total += value.length;
   }
   reader.releaseLock();
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export async function writeAll(writable: WritableStream<Uint8Array>, data: Uint8Array, chunk = 16 * 1024, close = true): Promise<void> {

@@ -197,9 +197,12 @@ describe("Web Streams sockets", () => {
     await listener.close();
   });
 
-  it("bad arguments and ports in use throw typed errors at once", () => {
+  it("bad arguments and ports in use throw typed errors at once; a name without DNS servers rejects opened with ENOTFOUND", async () => {
     const { client, server } = simPair();
-    expect(() => client.connect({ hostname: "example.com", port: 80 })).toThrow(expect.objectContaining({ code: "ENOTFOUND" }));
+    const named = client.connect({ hostname: "example.com", port: 80 });
+    await expect(named.opened).rejects.toMatchObject({ code: "ENOTFOUND" });
+    await expect(named.closed).rejects.toMatchObject({ code: "ENOTFOUND" });
+    expect(() => client.connect({ hostname: "", port: 80 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(() => client.connect({ hostname: "10.0.0.2", port: 70000 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
     const l = server.listen({ port: 80 });
     expect(() => server.listen({ port: 80 })).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));

@@ -32,7 +32,7 @@ export function envMib(name: string, fallback: number): number {
   return n;
 }
 
-function hasCommand(cmd: string): boolean {
+export function hasCommand(cmd: string): boolean {
   try {
     execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
     return true;
