@@ -253,7 +253,13 @@ function applyLine(line: string, settings: DrillSettings): void {
     return;
   }
   if (cmd === "nstat") unsupported("SNMP counters (nstat)");
-  if (cmd === "echo" && line.includes("/sys/module/tcp_cubic/")) unsupported("CUBIC module parameters (HyStart)");
+  if (cmd === "echo" && line.includes("/sys/module/tcp_cubic/")) {
+    // `echo N > /sys/module/tcp_cubic/parameters/hystart_detect`: which HyStart detectors run.
+    const m = /^echo\s+(\d+)\s*>\s*\/sys\/module\/tcp_cubic\/parameters\/hystart_detect$/.exec(line);
+    if (m === null || Number(m[1]) > 3) unsupported(`CUBIC module parameter "${line}"`);
+    settings.tcp.hystartDetect = Number(m![1]);
+    return;
+  }
   unsupported(`shell command "${line}"`);
 }
 

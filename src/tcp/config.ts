@@ -115,6 +115,11 @@ export interface TcpConfig {
   /** After this long, a finished search starts again from the top (tcp_probe_interval), ms. */
   probeInterval: Millis;
   /**
+   * HyStart's detectors with CUBIC, as Linux's tcp_cubic hystart_detect bits: 1 the ACK
+   * train, 2 the delay increase, 3 both (Linux's default), 0 none.
+   */
+  hystartDetect: number;
+  /**
    * ECN (RFC 3168) as Linux's net.ipv4.tcp_ecn: 0 off, 1 ask on active opens and accept
    * when asked, 2 accept when asked only (Linux's default, so active opens do not ask).
    */
@@ -165,6 +170,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   probeThreshold: 8,
   probeInterval: 600_000,
   ecn: 2,
+  hystartDetect: 3,
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -208,6 +214,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("userMss", 0, 65535);
   count("userTimeout", 0, 2 ** 31 - 1);
   count("mtuProbing", 0, 2);
+  count("hystartDetect", 0, 3);
   count("baseMss", 48, 65495);
   count("mtuProbeFloor", 48, 65495);
   count("probeThreshold", 0, 65535);

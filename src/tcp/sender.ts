@@ -18,6 +18,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq }
 import type { TcpConfig } from "./config.js";
 import { Reno } from "./congestion/algorithm.js";
 import { Cubic } from "./congestion/cubic.js";
+import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { formatMillis } from "../trace/format.js";
 import { Frto } from "./loss/frto.js";
@@ -163,7 +164,7 @@ export class Sender {
     this.pushMarks = new PushMarks(this.sndBufSeq);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     const algorithm = config.congestionControl === "reno" ? new Reno() : new Cubic();
-    this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments);
+    this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -295,7 +296,9 @@ export class Sender {
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) {
       this.rtt.sample(sample, this.sndUna, this.sndNxt);
-      if (this.congestion.onRttSample(sample, ack, this.sndNxt)) this.traceCwnd(now, `HyStart: RTT ${formatMillis(sample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
+      const hystart = this.congestion.onRttSample(now, sample, ack, this.sndNxt);
+      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(sample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
+      if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.rtt.minRtt)} ms): the window fills the path, slow start ends`);
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({

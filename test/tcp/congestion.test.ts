@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Reno } from "../../src/tcp/congestion/algorithm.js";
 import { Cubic } from "../../src/tcp/congestion/cubic.js";
-import { HyStart } from "../../src/tcp/congestion/hystart.js";
+import { HYSTART_ACK_TRAIN, HYSTART_DELAY, HyStart } from "../../src/tcp/congestion/hystart.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { seq } from "../../src/wire/seq.js";
 
@@ -149,28 +149,53 @@ describe("HyStart delay detection (Linux tcp_cubic hystart_update)", () => {
   it("ends slow start when a round's RTT rises an eighth (at least 4 ms) above the minimum", () => {
     const h = new HyStart();
     // Round 1 (ends at 20_000): 10 samples at the path's 40 ms.
-    for (let i = 0; i < 10; i++) expect(h.onRtt(40, seq(1000 * i), seq(20_000), 20)).toBe(false);
+    for (let i = 0; i < 10; i++) expect(h.onRtt(0, 40, seq(1000 * i), seq(20_000), 20)).toBe(0);
     // Round 2: the queue builds, 44 ms is within 40 + 5; 46 ms is not, after 8 samples.
-    for (let i = 0; i < 9; i++) expect(h.onRtt(44, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20)).toBe(false);
+    for (let i = 0; i < 9; i++) expect(h.onRtt(0, 44, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20)).toBe(0);
     const h2 = new HyStart();
-    for (let i = 0; i < 10; i++) h2.onRtt(40, seq(1000 * i), seq(20_000), 20);
-    const verdicts = Array.from({ length: 9 }, (_, i) => h2.onRtt(46, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20));
-    expect(verdicts).toEqual([false, false, false, false, false, false, false, false, true]);
+    for (let i = 0; i < 10; i++) h2.onRtt(0, 40, seq(1000 * i), seq(20_000), 20);
+    const verdicts = Array.from({ length: 9 }, (_, i) => h2.onRtt(0, 46, seq(20_000 + 1000 * (i + 1)), seq(40_000), 20));
+    expect(verdicts).toEqual([0, 0, 0, 0, 0, 0, 0, 0, HYSTART_DELAY]);
   });
 
   it("stays out below 16 segments, and only CUBIC uses it: the controller sets ssthresh = cwnd", () => {
     const h = new HyStart();
-    for (let i = 0; i < 30; i++) expect(h.onRtt(i === 0 ? 10 : 100, seq(1000 * (i + 1)), seq(50_000), 15)).toBe(false);
+    for (let i = 0; i < 30; i++) expect(h.onRtt(0, i === 0 ? 10 : 100, seq(1000 * (i + 1)), seq(50_000), 15)).toBe(0);
     const cubic = new CongestionControl(new Cubic(), MSS, 20);
     const reno = new CongestionControl(new Reno(), MSS, 20);
-    let ended = false;
-    for (let i = 0; i < 20 && !ended; i++) {
-      reno.onRttSample(i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
-      ended = cubic.onRttSample(i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
+    let ended = 0;
+    for (let i = 0; i < 20 && ended === 0; i++) {
+      reno.onRttSample(0, i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
+      ended = cubic.onRttSample(0, i < 10 ? 40 : 60, seq(1000 * (i + 1)), seq(i < 10 ? 10_000 : 40_000));
     }
-    expect(ended).toBe(true);
+    expect(ended).toBe(HYSTART_DELAY);
     expect(cubic.ssthresh).toBe(cubic.cwnd);
     expect(reno.ssthresh).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
 
+describe("HyStart ACK-train detection (Linux tcp_cubic HYSTART_ACK_TRAIN)", () => {
+  /** One round of ACKs `spacing` ms apart from t = 1000, each sampling a 40 ms RTT, at a 20-segment window. */
+  const round = (h: HyStart, spacing: number, count: number): number[] =>
+    Array.from({ length: count }, (_, i) => h.onRtt(1000 + i * spacing, 40, seq(20_000 + 1000 * (i + 1)), seq(60_000), 20));
+
+  it("ends slow start once ACKs 2 ms apart or closer have kept coming for over half the minimum RTT plus 1 ms", () => {
+    const h = new HyStart();
+    h.onRtt(0, 40, seq(1000), seq(20_000), 20);
+    const verdicts = round(h, 1, 25);
+    // (40 + 1) / 2 = 20.5 ms: the ACK at 1021 ms is the first past it.
+    expect(verdicts.indexOf(HYSTART_ACK_TRAIN)).toBe(21);
+    expect(verdicts.slice(0, 21).every((v) => v === 0)).toBe(true);
+  });
+
+  it("a gap over 2 ms breaks the train; with hystart_detect=2 (delay only) it never fires", () => {
+    const spaced = new HyStart();
+    spaced.onRtt(0, 40, seq(1000), seq(20_000), 20);
+    expect(round(spaced, 3, 25).every((v) => v === 0)).toBe(true);
+    const delayOnly = new HyStart(HYSTART_DELAY);
+    delayOnly.onRtt(0, 40, seq(1000), seq(20_000), 20);
+    expect(round(delayOnly, 1, 25).every((v) => v === 0)).toBe(true);
+    const off = new HyStart(0);
+    expect(off.onRtt(0, 400, seq(1000), seq(20_000), 20)).toBe(0);
+  });
+});

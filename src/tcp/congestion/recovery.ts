@@ -62,20 +62,21 @@ export class CongestionControl {
     readonly algorithm: WindowAlgorithm,
     private mss: number,
     initialWindowSegments: number,
+    hystartDetect?: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
-    this.hystart = algorithm.name === "cubic" ? new HyStart() : undefined;
+    this.hystart = algorithm.name === "cubic" ? new HyStart(hystartDetect) : undefined;
   }
 
   /**
    * An RTT sample from an ACK of new data. In slow start HyStart may end it here
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
    */
-  onRttSample(rtt: Millis, ack: Seq, sndNxt: Seq): boolean {
-    if (this.hystart === undefined || this.cwnd >= this.ssthresh || this.state !== "open") return false;
-    if (!this.hystart.onRtt(rtt, ack, sndNxt, Math.floor(this.cwnd / this.mss))) return false;
-    this.ssthresh = this.cwnd;
-    return true;
+  onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
+    if (this.hystart === undefined || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
+    const found = this.hystart.onRtt(now, rtt, ack, sndNxt, Math.floor(this.cwnd / this.mss));
+    if (found !== 0) this.ssthresh = this.cwnd;
+    return found;
   }
 
   get inRecovery(): boolean {
