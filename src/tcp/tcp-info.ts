@@ -222,7 +222,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     retransmits: conn.timers.persist !== Infinity ? 0 : i.retries,
     probes: conn.probesOut,
     backoff: conn.rtt.backoff,
-    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0),
+    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0) | (conn.fastOpen?.synDataAcked === true ? TCPI_OPT_SYN_DATA : 0),
     sndWscale: wscale ? neg.sndShift : 0,
     rcvWscale: wscale ? neg.rcvShift : 0,
     rto: Math.round(i.rto * 1000),
