@@ -28,6 +28,8 @@ export interface ConnectOptions {
   noDelay?: boolean;
   /** Enable keep-alive probes (S21) with the stack's timings. */
   keepAlive?: boolean;
+  /** TCP Fast Open (RFC 7413): a write made at once rides in the SYN when a cookie for the server is cached. */
+  fastOpen?: boolean;
   /** Bytes the readable may hold before it stops pulling from TCP (default 64 KiB). */
   readableHighWaterMark?: number;
   /** Bytes the writable may queue before `writer.ready` waits (default 16 KiB). */
@@ -114,6 +116,7 @@ export class StreamSocket {
       remoteAddress,
       remotePort,
       ...(options.localPort === undefined ? {} : { localPort: checkPortNumber("localPort", options.localPort, false) }),
+      fastOpen: options.fastOpen === true,
     });
     return new StreamSocket(stack, conn, options);
   }
