@@ -135,7 +135,7 @@ export class TcpLayer implements ConnectionContext {
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     if (this.connections.has(tuple)) throw new AddressInUseError(`4-tuple ${tupleKey(tuple)} is in use`);
     const conn = new Connection(this.contextFor(tuple), { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32(), config: p.config });
-    if (p.fastOpen !== undefined && p.fastOpen !== false) conn.fastOpen = clientFastOpen(this.fastOpenCache, conn, this.contextFor(tuple).mtu - 40, p.fastOpen === "no-cookie");
+    if (p.fastOpen !== undefined && p.fastOpen !== false) conn.fastOpen = clientFastOpen(this.fastOpenCache, conn, advertisedMss(this.contextFor(tuple).mtu, conn.config), p.fastOpen === "no-cookie");
     this.connections.add(conn);
     conn.openActive(this.lastTime);
     return conn;
@@ -641,6 +641,11 @@ function controlSegment(tuple: FourTuple, flags: number, seq: Seq, ack: Seq): Tc
     srcPort: tuple.localPort, dstPort: tuple.remotePort, seq, ack, flags,
     window: 0, urgentPointer: 0, options: {}, payload: new Uint8Array(0),
   };
+}
+
+/** The MSS a SYN announces: the link's, clamped by TCP_MAXSEG (Linux advmss with user_mss). */
+function advertisedMss(mtu: number, config: TcpConfig): number {
+  return config.userMss > 0 ? Math.min(mtu - 40, config.userMss) : mtu - 40;
 }
 
 export function tupleKey(t: FourTuple): string {
