@@ -515,7 +515,8 @@ export class DrillSockets {
     if (conn === undefined) return C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
     if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
-    const readShut = s.shutRead || conn.peerFinished;
+    // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
+    const readShut = s.shutRead || conn.peerFinished || conn.isClosed();
     const writeShut = !conn.canSend && conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD";
     if ((readShut && writeShut) || conn.isClosed()) mask |= C.POLLHUP!;
     if (readShut) mask |= C.POLLIN! | C.POLLRDNORM! | C.POLLRDHUP!;

@@ -582,14 +582,14 @@ export class Connection implements SenderHost {
   private sendSyn(now: Millis): void {
     const s = this.sender;
     const retransmit = s.sndMax !== this.iss;
-    const fo = synFastOpen(this, retransmit);
     const options = this.negotiation.synOptions(now, this.ourMss());
-    if (fo.option !== undefined) options.fastOpen = fo.option;
-    this.emit(now, SYN, this.iss, 0 as Seq, fo.data > 0 ? s.sendBuffer.peek(0, fo.data) : EMPTY, options, retransmit);
-    // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it.
-    s.sndNxt = seqAdd(this.iss, 1 + fo.data);
+    const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
+    this.emit(now, SYN, this.iss, 0 as Seq, data, options, retransmit);
+    // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
+    // the SYN alone is timed, so an ACK of just the SYN samples the RTT (as Linux does).
+    s.sndNxt = seqAdd(this.iss, 1 + data.length);
     if (!retransmit) s.sndMax = s.sndNxt;
-    if (!retransmit) s.timed = { end: s.sndNxt, at: now };
+    if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
   }
 

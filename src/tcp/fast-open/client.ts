@@ -13,7 +13,8 @@
  */
 import type { FastOpenAction } from "../../trace/events.js";
 import { seqAdd, seqDiff, seqLt } from "../../wire/seq.js";
-import type { FastOpenOption, TcpSegment } from "../../wire/tcp.js";
+import type { TcpOptions, TcpSegment } from "../../wire/tcp.js";
+import { EMPTY } from "../send-buffer.js";
 import type { Connection } from "../connection.js";
 import type { FastOpenCache } from "./cache.js";
 import { validCookieLength } from "./cookie.js";
@@ -43,17 +44,18 @@ export function clientFastOpen(cache: FastOpenCache, c: Pick<Connection, "tuple"
   return fo;
 }
 
-/** The first SYN: its Fast Open option and the bytes of queued data it carries. */
-export function synFastOpen(c: Connection, retransmit: boolean): { option: FastOpenOption | undefined; data: number } {
+/** The first SYN: sets its Fast Open option in `options` and returns the queued data it carries. */
+export function synFastOpen(c: Connection, retransmit: boolean, options: TcpOptions): Uint8Array {
   const fo = c.fastOpen;
-  if (fo === undefined || fo.cache === undefined) return { option: undefined, data: 0 };
+  if (fo === undefined || fo.cache === undefined) return EMPTY;
   if (retransmit) {
     // Linux retransmits the plain SYN: the server may be one that drops SYNs with data.
     fo.synRetransmitted = true;
-    return { option: undefined, data: 0 };
+    return EMPTY;
   }
+  if (fo.synOption !== undefined) options.fastOpen = fo.synOption;
   fo.synData = Math.min(fo.synRoom, c.sendBuffer.length);
-  return { option: fo.synOption, data: fo.synData };
+  return fo.synData > 0 ? c.sendBuffer.peek(0, fo.synData) : EMPTY;
 }
 
 /**
