@@ -103,6 +103,25 @@ describe("Fast Open server", () => {
     expect(synAck!.options.fastOpen).toBeUndefined();
   });
 
+  it("a cookie of the backup key is accepted and the SYN-ACK brings the primary's (key rotation)", () => {
+    const primary = "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4";
+    const { h, listener } = server({ fastOpenKey: `${primary},${KEY}` });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie: cookieFor(REMOTE_ADDR, LOCAL_ADDR), exp: false } }, payload: "rotated" });
+    const [synAck] = h.takeSent();
+    expect(synAck!.ack).toBe(seqAdd(REMOTE_SEQ, 8));
+    expect(synAck!.options.fastOpen?.cookie).toEqual(makeCookie(parseKey(primary), IpAddress.v4(REMOTE_ADDR), IpAddress.v4(LOCAL_ADDR)));
+    expect(text(listener.accept()!.read())).toBe("rotated");
+  });
+
+  it("with TFO_SERVER_COOKIE_NOT_REQD (0x200) data without any option is taken", () => {
+    const { h, listener } = server({ fastOpen: 0x202 });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, payload: "no option" });
+    const [synAck] = h.takeSent();
+    expect(synAck!.ack).toBe(seqAdd(REMOTE_SEQ, 10));
+    expect(synAck!.options.fastOpen).toBeUndefined();
+    expect(text(listener.accept()!.read())).toBe("no option");
+  });
+
   it("a RST before accept leaves the child to be accepted with its data and ECONNRESET", () => {
     const { h, listener } = server();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie: cookieFor(REMOTE_ADDR, LOCAL_ADDR), exp: false } }, payload: "hello" });
@@ -175,6 +194,27 @@ describe("Fast Open client", () => {
     expect(again!.flags).toBe(SYN);
     expect(again!.payload.length).toBe(0);
     expect(again!.options.fastOpen).toBeUndefined();
+  });
+
+  it("with TFO_CLIENT_NO_COOKIE (0x4) the first SYN carries data and no option at all", () => {
+    const h = new Harness({ fastOpen: 0x5 });
+    const c = h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: REMOTE_PORT, fastOpen: true });
+    c.send(bytes("no cookie"));
+    h.settle();
+    const [syn] = h.takeSent();
+    expect(text(syn!.payload)).toBe("no cookie");
+    expect(syn!.options.fastOpen).toBeUndefined();
+  });
+
+  it("with the client bit off a fastOpen connect is an ordinary one", () => {
+    const h = new Harness({ fastOpen: 0 });
+    const c = h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: REMOTE_PORT, fastOpen: true });
+    c.send(bytes("later"));
+    h.settle();
+    const [syn] = h.takeSent();
+    expect(syn!.payload.length).toBe(0);
+    expect(syn!.options.fastOpen).toBeUndefined();
+    expect(c.fastOpen).toBeUndefined();
   });
 
   it("an unanswered request switches to the experimental form once, then back (Linux try_exp)", () => {
