@@ -418,6 +418,9 @@ export class DrillSockets {
       case "TCP_SYNCNT":
         if (need() < 1 || need() > 127) return err("EINVAL");
         s.own.synRetries = need();
+        // Linux sets icsk_syn_retries, which a SYN_SENT connection reads at its next timeout;
+        // a connection made here has this socket's own settings object (configOf).
+        if (conn) conn.config.synRetries = need();
         return ok(0);
       case "TCP_KEEPIDLE":
       case "TCP_KEEPINTVL":
