@@ -354,11 +354,11 @@ class DrillRun {
     if (spec.ip.ecn !== undefined && spec.ip.ecn !== "noecn") throw new DrillUnsupportedError("ECN (ECT/CE marks)", event.pos);
     const deadline = to === undefined ? this.now + ANY_TIME_HORIZON : to + tolerance;
     let first = this.nextSegment(deadline);
-    // A new connection's SYN is awaited: segments of older connections the script no longer
-    // follows (an ACK or FIN of a socket it closed) are not what it describes. The corpus
-    // relies on this (fastopen/client/poll.pkt, fallback-exp-opt.pkt, valid-cookie-format.pkt
-    // pass on Linux without listing them).
-    while (first !== undefined && (spec.flags & (SYN | ACK)) === SYN && (first.flags & SYN) === 0) {
+    // Segments of connections the script no longer follows are not what it describes: those
+    // of a socket it closed (an orphan's retransmitted FIN), and, while a new connection's SYN
+    // is awaited, any other connection's. The corpus relies on this (fastopen/client/poll.pkt,
+    // fallback-exp-opt.pkt, valid-cookie-format.pkt pass on Linux without listing them).
+    while (first !== undefined && (((spec.flags & (SYN | ACK)) === SYN && (first.flags & SYN) === 0) || this.ofClosedSocket(first))) {
       this.narrate("out", `${formatOutbound(first, this.map).slice(2)} (of an earlier connection: not checked)`, event.pos.line);
       first = this.nextSegment(deadline);
     }
@@ -395,6 +395,12 @@ class DrillRun {
     }
     this.recordTimestamps(spec, merged, event.pos);
     return merged.time;
+  }
+
+  /** The segment belongs to a connection the script closed that is not the one under test. */
+  private ofClosedSocket(seg: OutboundSegment): boolean {
+    const c = this.host.tcp.allConnections().find((x) => x.tuple.localPort === seg.srcPort && x.tuple.remotePort === seg.dstPort);
+    return c !== undefined && c !== this.underTest && c.orphaned;
   }
 
   private nextSegment(deadline: Usecs): OutboundSegment | undefined {
