@@ -453,7 +453,9 @@ export class TcpLayer implements ConnectionContext {
     const cfg = listener.config ?? this.config;
     const d = decideFastOpen({
       syn, client: tuple.remoteAddr, server: tuple.localAddr, bits: cfg.fastOpen,
-      queueLimit: listener.fastOpenQueueLimit, queued: listener.fastOpenQueued, keys: this.fastOpenKeysFor(cfg.fastOpenKey),
+      // A child goes straight to the accept queue: none while it is full (Linux tcp_conn_request
+      // checks sk_acceptq_is_full first); the SYN then gets an ordinary handshake.
+      queueLimit: listener.acceptQueueFull ? 0 : listener.fastOpenQueueLimit, queued: listener.fastOpenQueued, keys: this.fastOpenKeysFor(cfg.fastOpenKey),
     });
     if (this.trace.enabled && (syn.options.fastOpen !== undefined || syn.payload.length > 0)) {
       this.trace.emit({ type: "fast-open", time: now, host: this.hostName, tuple, action: d.child ? "accepted" : d.reply !== undefined ? "cookie-sent" : "ignored", detail: d.why });

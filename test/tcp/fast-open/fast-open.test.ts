@@ -122,6 +122,20 @@ describe("Fast Open server", () => {
     expect(text(listener.accept()!.read())).toBe("no option");
   });
 
+  it("no child while the accept queue is full: the SYN's data waits for an ordinary handshake", () => {
+    const h = new Harness({ fastOpen: 0x2, fastOpenKey: KEY });
+    const listener = h.host.tcp.listen(LOCAL_PORT, 1);
+    listener.fastOpenQueueLimit = 16;
+    const cookie = cookieFor(REMOTE_ADDR, LOCAL_ADDR);
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie, exp: false } }, payload: "one" });
+    expect(listener.acceptQueue).toHaveLength(1);
+    h.takeSent();
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie, exp: false } }, payload: "two" }, { addr: REMOTE_ADDR, port: REMOTE_PORT + 1 });
+    const [synAck] = h.takeSent();
+    expect(synAck!.ack).toBe(seqAdd(REMOTE_SEQ, 1));
+    expect(listener.acceptQueue).toHaveLength(1);
+  });
+
   it("a RST before accept leaves the child to be accepted with its data and ECONNRESET", () => {
     const { h, listener } = server();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie: cookieFor(REMOTE_ADDR, LOCAL_ADDR), exp: false } }, payload: "hello" });
