@@ -11,11 +11,11 @@ import type { IpAddress, IpFamily } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
 import type { Connection } from "../tcp/connection.js";
-import type { Listener } from "../tcp/listener.js";
+import { SOMAXCONN, type Listener } from "../tcp/listener.js";
 import type { TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress, resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
-import { AddressInUseError, toSocketError } from "./errors.js";
+import { AddressInUseError, SocketError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
@@ -37,6 +37,8 @@ export interface OpenConnectionParams {
   remotePort: number;
   /** Default: an ephemeral port (32768-60999, never one whose 4-tuple is in TIME_WAIT). */
   localPort?: number;
+  /** TCP Fast Open (RFC 7413): data written before the SYN leaves rides in it when a cookie is cached. */
+  fastOpen?: boolean;
 }
 
 export class Stack {
@@ -97,6 +99,7 @@ export class Stack {
         remoteAddr: p.remoteAddress,
         remotePort: p.remotePort,
         ...(p.localPort === undefined ? {} : { localPort: p.localPort }),
+        ...(p.fastOpen === true ? { fastOpen: true } : {}),
       });
       this.kick();
       return conn;
@@ -105,12 +108,18 @@ export class Stack {
     }
   }
 
-  /** Passive open. Port 0 picks a free port from the ephemeral range, as bind(0) does. */
-  openListener(port: number, backlog?: number, family?: IpFamily): Listener {
+  /**
+   * Passive open. Port 0 picks a free port from the ephemeral range, as bind(0) does.
+   * `fastOpen`: the listener's Fast Open queue length (TCP_FASTOPEN), which takes effect
+   * when the stack's `tcp.fastOpen` has the server bit (0x2), as on Linux.
+   */
+  openListener(port: number, backlog?: number, family?: IpFamily, fastOpen?: number): Listener {
     checkPortNumber("port", port, true);
+    if (fastOpen !== undefined && !(Number.isInteger(fastOpen) && fastOpen >= 0)) throw new SocketError("EINVAL", `fastOpen must be a queue length (a non-negative integer), got ${String(fastOpen)}`);
     try {
       const l = this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);
       if (family !== undefined) l.family = family;
+      if (fastOpen !== undefined) l.fastOpenQueueLimit = Math.min(fastOpen, SOMAXCONN);
       return l;
     } catch (e) {
       throw toSocketError(e);

@@ -18,6 +18,8 @@ export interface ListenOptions {
   port?: number;
   /** Accept-queue length (Linux caps it at 4096). Default 511, like Node. */
   backlog?: number;
+  /** TCP Fast Open queue length (TCP_FASTOPEN); needs the stack's `tcp.fastOpen` server bit 0x2. */
+  fastOpen?: number;
   /** Options applied to each accepted socket. */
   socket?: Omit<ConnectOptions, "hostname" | "port" | "localPort">;
 }
@@ -36,7 +38,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("listen() needs { port }");
     this.stack = stack;
     this.socketOptions = options.socket;
-    this.listener = stack.openListener(checkPortNumber("port", options.port ?? 0, true), options.backlog);
+    this.listener = stack.openListener(checkPortNumber("port", options.port ?? 0, true), options.backlog, undefined, options.fastOpen);
     this.localPort = this.listener.port;
     this.listener.onConnection = () => this.wake();
     this.readable = new ReadableStream<StreamSocket>(

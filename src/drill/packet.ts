@@ -49,8 +49,27 @@ export class NumberMap {
   /** Last outbound TS val (script, actual): an unknown inbound ecr is mapped relative to it. */
   tsLast: { script: number; actual: number } | undefined;
 
+  /**
+   * The remote side's ISN: the script's inbound SYN (or SYN-ACK) value. The script writes
+   * the remote's later sequence numbers relative to it, and so the ACKs synack sends,
+   * except the ACK of a SYN-ACK, which packetdrill compares as it is (run_packet.c).
+   */
+  remoteIsn = 0;
+
+  /** Remote sequence space: script -> wire. */
+  remoteToWire(scriptSeq: number): number {
+    return (scriptSeq + this.remoteIsn) >>> 0;
+  }
+
+  /** Remote sequence space: wire -> script, for an outbound segment with `flags`. */
+  remoteToScript(wireSeq: number, flags: number): number {
+    return (flags & SYN) !== 0 ? wireSeq : (wireSeq - this.remoteIsn) >>> 0;
+  }
+
   learn(seg: OutboundSegment): void {
-    if ((seg.flags & SYN) !== 0 && this.localIsn === undefined) this.localIsn = seg.seq;
+    // Each new connection's SYN or SYN-ACK starts a new local sequence space (a
+    // retransmission repeats the ISN and changes nothing).
+    if ((seg.flags & SYN) !== 0) this.localIsn = seg.seq;
   }
 
   /** Local sequence space: script -> wire. */
@@ -91,7 +110,8 @@ export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing
   const view = new DataView(t.buffer, t.byteOffset, t.byteLength);
   view.setUint16(0, at.remotePort);
   view.setUint16(2, at.localPort);
-  view.setUint32(4, spec.seq.start >>> 0);
+  if ((spec.flags & SYN) !== 0) map.remoteIsn = spec.seq.start >>> 0;
+  view.setUint32(4, (spec.flags & SYN) !== 0 ? spec.seq.start >>> 0 : map.remoteToWire(spec.seq.start));
   view.setUint32(8, spec.ack === undefined ? 0 : map.toWire(spec.ack));
   view.setUint8(12, ((20 + optBytes.length) / 4) << 4);
   view.setUint8(13, spec.flags | (spec.ack !== undefined ? 0 : 0));
@@ -141,7 +161,7 @@ export function rawOption(o: TcpOptionSpec, map: NumberMap, direction: "in" | "o
     case "sackOK":
       return { kind: KIND.SACK_OK, data: new Uint8Array(0) };
     case "sack":
-      return { kind: KIND.SACK, data: bytes(...o.blocks.flatMap(([l, r]): Array<[number, number]> => (direction === "in" ? [[map.toWire(l), 4], [map.toWire(r), 4]] : [[l, 4], [r, 4]]))) };
+      return { kind: KIND.SACK, data: bytes(...o.blocks.flatMap(([l, r]): Array<[number, number]> => (direction === "in" ? [[map.toWire(l), 4], [map.toWire(r), 4]] : [[map.remoteToWire(l), 4], [map.remoteToWire(r), 4]]))) };
     case "ts":
       return { kind: KIND.TS, data: bytes([o.val, 4], [direction === "in" ? map.ecrToWire(o.ecr) : o.ecr, 4]) };
     case "md5":
@@ -250,7 +270,7 @@ export function formatOutbound(seg: OutboundSegment, map: NumberMap, payloadLeng
   // The IP ECN bits as packetdrill writes them, when set (RFC 3168 section 5).
   const ecn = ["", "[ect1] ", "[ect0] ", "[ce] "][seg.tos & 3];
   let s = `> ${ecn}${flagText(seg.flags)} ${start}:${(start + payloadLength) >>> 0}(${payloadLength})`;
-  if (seg.flags & ACK) s += ` ack ${seg.ack}`;
+  if (seg.flags & ACK) s += ` ack ${map.remoteToScript(seg.ack, seg.flags)}`;
   s += ` win ${seg.window}`;
   if (seg.urgentPointer !== 0) s += ` urg ${seg.urgentPointer}`;
   if (seg.options.length > 0) s += ` <${seg.options.map(optionText).join(",")}>`;

@@ -116,6 +116,7 @@ class DrillRun {
   private remoteAddr = parseIpv4Address("192.0.2.1")!;
   private localPort = 8080;
   private remotePort = REMOTE_PORT;
+  private listens = 0;
   private underTest: Connection | undefined;
   private blocking: BlockingCall | undefined;
   private readonly assertions: Assertion[] = [];
@@ -160,8 +161,10 @@ class DrillRun {
         }
       },
       listening: (port) => {
+        // packetdrill gives each passive connection a fresh remote port, so a script that
+        // listens again talks over a new 4-tuple while the old connection lingers.
         this.localPort = port;
-        this.remotePort = REMOTE_PORT;
+        this.remotePort = REMOTE_PORT + this.listens++;
       },
     });
   }
@@ -326,8 +329,12 @@ class DrillRun {
         throw new DrillUnsupportedError(`${a.type.toUpperCase()} packets in scripts`, event.pos);
       case "command":
         this.narrate("call", `\`${a.text.trim().replace(/\s+/g, " ")}\``, event.pos.line);
-        applyCommand(a.text, this.settings, event.pos);
-        this.applyRoute();
+        {
+          const flushes = this.settings.metricsFlushes ?? 0;
+          applyCommand(a.text, this.settings, event.pos);
+          if ((this.settings.metricsFlushes ?? 0) !== flushes) this.host.tcp.fastOpenCache.clear();
+          this.applyRoute();
+        }
         return;
       case "code":
         this.assertions.push({ pos: event.pos, code: a.text, scope: this.snapshot() });
@@ -342,14 +349,12 @@ class DrillRun {
   private checkOptionsSupported(event: DrillEvent, spec: TcpPacketSpec): void {
     if (spec.options === "any" || spec.options === undefined) return;
     for (const o of spec.options) {
-      if (o.kind === "fo" || o.kind === "foexp") throw new DrillUnsupportedError("TCP Fast Open (RFC 7413)", event.pos);
       if (o.kind === "md5") throw new DrillUnsupportedError("TCP MD5 signatures (RFC 2385)", event.pos);
     }
   }
 
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
-    if ((spec.flags & SYN) !== 0 && spec.seq.len > 0) throw new DrillUnsupportedError("data on a SYN (TCP Fast Open)", event.pos);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
     this.host.receive(this.now / 1000, packet);
     this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
@@ -361,7 +366,15 @@ class DrillRun {
   private expectOutbound(event: DrillEvent, spec: TcpPacketSpec, from: Usecs | undefined, to: Usecs | undefined, tolerance: Usecs): Usecs {
     this.checkOptionsSupported(event, spec);
     const deadline = to === undefined ? this.now + ANY_TIME_HORIZON : to + tolerance;
-    const first = this.nextSegment(deadline);
+    let first = this.nextSegment(deadline);
+    // Segments of connections the script no longer follows are not what it describes: those
+    // of a socket it closed (an orphan's retransmitted FIN), and, while a new connection's SYN
+    // is awaited, any other connection's. The corpus relies on this (fastopen/client/poll.pkt,
+    // fallback-exp-opt.pkt, valid-cookie-format.pkt pass on Linux without listing them).
+    while (first !== undefined && (((spec.flags & (SYN | ACK)) === SYN && (first.flags & SYN) === 0) || this.ofClosedSocket(first))) {
+      this.narrate("out", `${formatOutbound(first, this.map).slice(2)} (of an earlier connection: not checked)`, event.pos.line);
+      first = this.nextSegment(deadline);
+    }
     const scriptLine = this.lineText(event.pos);
     if (first === undefined) {
       throw new DrillFailure(`expected packet was not sent${to === undefined ? "" : ` (waited until ${(deadline / 1e6).toFixed(6)} s)`}`, event.pos, [`script: ${scriptLine}`, `synack sent nothing; its state: ${this.stateSummary()}`]);
@@ -397,6 +410,12 @@ class DrillRun {
     return merged.time;
   }
 
+  /** The segment belongs to a connection the script closed that is not the one under test. */
+  private ofClosedSocket(seg: OutboundSegment): boolean {
+    const c = this.host.tcp.allConnections().find((x) => x.tuple.localPort === seg.srcPort && x.tuple.remotePort === seg.dstPort);
+    return c !== undefined && c !== this.underTest && c.orphaned;
+  }
+
   private nextSegment(deadline: Usecs): OutboundSegment | undefined {
     if (this.outbox.length === 0) this.advanceTo(deadline, true);
     return this.outbox.shift();
@@ -407,10 +426,13 @@ class DrillRun {
     const out: string[] = [];
     if (spec.flags !== seg.flags) out.push(`flags: expected ${spec.flagText}, got ${flagText(seg.flags)}`);
     const start = this.map.toScript(seg.seq);
-    if (start !== spec.seq.start >>> 0 || seg.payloadLength !== spec.seq.len) {
+    // The ISN of synack's SYN or SYN-ACK is its own: the script's value for it is not checked.
+    const startDiffers = (seg.flags & SYN) === 0 && start !== spec.seq.start >>> 0;
+    if (startDiffers || seg.payloadLength !== spec.seq.len) {
       out.push(`sequence: expected ${spec.seq.start}:${spec.seq.end}(${spec.seq.len}), got ${start}:${(start + seg.payloadLength) >>> 0}(${seg.payloadLength})`);
     }
-    if (spec.ack !== undefined && ((seg.flags & ACK) === 0 || seg.ack !== spec.ack >>> 0)) out.push(`ack: expected ${spec.ack}, got ${(seg.flags & ACK) === 0 ? "no ACK" : seg.ack}`);
+    const ack = this.map.remoteToScript(seg.ack, seg.flags);
+    if (spec.ack !== undefined && ((seg.flags & ACK) === 0 || ack !== spec.ack >>> 0)) out.push(`ack: expected ${spec.ack}, got ${(seg.flags & ACK) === 0 ? "no ACK" : ack}`);
     if (spec.win !== undefined && seg.window !== spec.win) out.push(`window: expected ${spec.win}, got ${seg.window}`);
     if (spec.urg !== undefined && seg.urgentPointer !== spec.urg) out.push(`urgent pointer: expected ${spec.urg}, got ${seg.urgentPointer}`);
     const ecn = expectedEcn(spec.ip);
@@ -509,7 +531,9 @@ class DrillRun {
     const want = `${expected ?? "..."}${call.errno ? ` ${call.errno}` : ""}`;
     const errnoWanted = call.errno === undefined ? undefined : ERRNO[call.errno] === ERRNO.EAGAIN && call.errno !== "EAGAIN" ? "EAGAIN" : call.errno;
     const errnoGot = r.errno === "EWOULDBLOCK" ? "EAGAIN" : r.errno;
-    if ((expected !== undefined && expected !== r.ret) || (errnoWanted !== undefined && errnoWanted !== errnoGot) || (errnoWanted === undefined && r.errno !== undefined && expected !== undefined)) {
+    // `= -1` without an errno accepts any errno, as packetdrill does (the corpus relies on
+    // it: fastopen/server/reset-after-accept.pkt).
+    if ((expected !== undefined && expected !== r.ret) || (errnoWanted !== undefined && errnoWanted !== errnoGot) || (errnoWanted === undefined && r.errno !== undefined && expected !== undefined && expected !== -1)) {
       throw new DrillFailure(`${call.name}() returned ${got}, expected ${want}`, event.pos, [`script: ${this.lineText(event.pos)}`, `actual: = ${got}${r.errno ? ` (${describeErrno(r.errno)})` : ""}`]);
     }
     for (const o of r.outputs ?? []) {

@@ -16,6 +16,8 @@ import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
+import { SOMAXCONN } from "../tcp/listener.js";
+import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 
 /** What a call returned: a value, or -1 with an errno, plus output arguments to check. */
 export interface CallResult {
@@ -55,8 +57,13 @@ interface TcpSocket {
   /** A non-blocking connect() is under way: the next connect() says EALREADY, then EISCONN. */
   connecting: boolean;
   sndbuf: number | undefined;
+  /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
+  fastOpenQlen: number | undefined;
+  fastOpenConnect: boolean;
+  deferredConnect: boolean;
 }
 
+const NO_FAST_OPEN = { fastOpenQlen: undefined, fastOpenConnect: false, deferredConnect: false } as const;
 const CONNECTED = new Set(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
 const ok = (ret: number): Started => ({ done: { ret } });
 const err = (errno: string): Started => ({ done: { ret: -1, errno } });
@@ -91,6 +98,8 @@ export class DrillSockets {
       case "send":
       case "sendto":
         if (a[1]?.type === "null") return err("EFAULT");
+        // Linux tcp_sendmsg_fastopen: MSG_FASTOPEN to an AF_UNSPEC address is EOPNOTSUPP.
+        if (call.name === "sendto" && isUnspec(a[4]) && ((numberOf(a[3] ?? zero(pos)) ?? 0) & CONSTANTS.MSG_FASTOPEN!) !== 0) return err("EOPNOTSUPP");
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
@@ -128,7 +137,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -148,6 +157,7 @@ export class DrillSockets {
     if (s.conn !== undefined) return err("EINVAL");
     if (s.listener === undefined) {
       s.listener = this.env.layer.listen(this.env.scriptPort, Math.max(0, backlog), this.configOf(s));
+      if (s.fastOpenQlen !== undefined) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
       this.env.listening(this.env.scriptPort);
     }
     return ok(0);
@@ -159,9 +169,11 @@ export class DrillSockets {
     const attempt = (): CallResult | undefined => {
       const conn = listener.accept();
       if (conn === undefined) return undefined;
+      // A script may name a new socket by an fd it never closed: packetdrill maps script fds
+      // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
-      if (this.fds.has(fd)) throw new DrillFailure(`accept() = ${fd}, but fd ${fd} is still open in the script`, pos);
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf });
+      void pos;
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, ...NO_FAST_OPEN });
       this.env.connectionUnderTest(conn);
       return { ret: fd };
     };
@@ -170,7 +182,7 @@ export class DrillSockets {
 
   private connect(s: TcpSocket, args: Expr[], pos: SourcePos): Started {
     const addr = args[1];
-    if (addr?.type === "struct" && addr.items.some((i) => i.type === "field" && i.name === "sa_family" && i.value.type === "word" && i.value.name === "AF_UNSPEC")) {
+    if (isUnspec(addr)) {
       throw new DrillUnsupportedError("connect() with AF_UNSPEC (disconnect)", pos);
     }
     if (s.listener !== undefined) return err("EISCONN");
@@ -191,9 +203,14 @@ export class DrillSockets {
       if (conn.state === "SYN_SENT") return err("EALREADY");
       return err("ECONNABORTED");
     }
-    const conn = this.env.layer.connect({ localAddr: IpAddress.v4(this.env.localAddr), remoteAddr: IpAddress.v4(this.env.remoteAddr), remotePort: this.env.scriptPort, config: this.configOf(s) });
-    s.conn = conn;
-    this.env.connectionUnderTest(conn);
+    if (s.deferredConnect) return err("EISCONN");
+    // TCP_FASTOPEN_CONNECT with a cookie cached: connect() returns at once and the SYN waits
+    // for the first write, to carry its data (Linux tcp_fastopen_defer_connect).
+    if (s.fastOpenConnect && this.fastOpenCookieCached(s)) {
+      s.deferredConnect = true;
+      return ok(0);
+    }
+    const conn = this.openConnection(s, s.fastOpenConnect);
     if (s.nonblocking) {
       s.connecting = true;
       return err("EINPROGRESS");
@@ -209,6 +226,60 @@ export class DrillSockets {
     };
   }
 
+  private openConnection(s: TcpSocket, fastOpen: boolean): Connection {
+    const conn = this.env.layer.connect({ localAddr: IpAddress.v4(this.env.localAddr), remoteAddr: IpAddress.v4(this.env.remoteAddr), remotePort: this.env.scriptPort, config: this.configOf(s), fastOpen });
+    s.conn = conn;
+    this.env.connectionUnderTest(conn);
+    return conn;
+  }
+
+  /** Linux tcp_fastopen_cookie_check: a cookie is cached for the server (or none is needed). */
+  private fastOpenCookieCached(s: TcpSocket): boolean {
+    const bits = this.configOf(s).fastOpen;
+    if ((bits & TFO_CLIENT_ENABLE) === 0) return false;
+    if ((bits & TFO_CLIENT_NO_COOKIE) !== 0) return true;
+    return (this.env.layer.fastOpenCache.get(IpAddress.v4(this.env.remoteAddr))?.cookie.length ?? 0) > 0;
+  }
+
+  /**
+   * sendto(MSG_FASTOPEN), or the first write after a deferred TCP_FASTOPEN_CONNECT (Linux
+   * tcp_sendmsg_fastopen): connect, with as much data as the SYN may carry queued before it
+   * leaves. Non-blocking, it returns what the SYN carries, or EINPROGRESS when nothing; a
+   * blocking call waits for the handshake and then writes the rest.
+   */
+  private fastOpenWrite(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
+    if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");
+    s.deferredConnect = false;
+    const conn = this.openConnection(s, true);
+    const taken = length > 0 && conn.fastOpen !== undefined ? conn.send(new Uint8Array(Math.min(length, conn.fastOpen.synRoom))) : 0;
+    const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
+    if (nonblocking) {
+      s.connecting = taken === 0;
+      return taken > 0 ? ok(taken) : err("EINPROGRESS");
+    }
+    // Linux sk_write_pending: a writer waits, so the SYN-ACK's ACK can wait for its data.
+    if (conn.fastOpen !== undefined && taken < length) conn.fastOpen.writerWaiting = true;
+    const rest = flags & ~CONSTANTS.MSG_FASTOPEN!;
+    let writing: Pending | undefined;
+    return {
+      pending: () => {
+        if (conn.error !== undefined) {
+          s.errorReported = true;
+          return { ret: -1, errno: conn.error.code };
+        }
+        if (conn.state === "SYN_SENT") return undefined;
+        if (taken === length) return { ret: length };
+        if (writing === undefined) {
+          const started = this.write(s, length - taken, rest, pos);
+          if ("done" in started) return started.done.ret < 0 ? started.done : { ret: taken + started.done.ret };
+          writing = started.pending;
+        }
+        const r = writing();
+        return r === undefined || r.ret < 0 ? r : { ret: taken + r.ret };
+      },
+    };
+  }
+
   /** Pending error (sk_err): reported once, by whichever call comes first. */
   private takeError(s: TcpSocket): string | undefined {
     const e = s.conn?.error;
@@ -218,9 +289,12 @@ export class DrillSockets {
   }
 
   private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
-    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE!);
+    // MSG_FASTOPEN on a connected socket is an ordinary send.
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN!);
     const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
-    if ((flags & CONSTANTS.MSG_FASTOPEN!) !== 0) throw new DrillUnsupportedError("TCP Fast Open (MSG_FASTOPEN)", pos);
+    const fastOpen = (flags & CONSTANTS.MSG_FASTOPEN!) !== 0;
+    if (fastOpen && s.conn?.state === "SYN_SENT") return err("EALREADY"); // Linux __inet_stream_connect
+    if ((fastOpen && s.conn === undefined && s.listener === undefined) || s.deferredConnect) return this.fastOpenWrite(s, length, flags, pos);
     if ((flags & CONSTANTS.MSG_ZEROCOPY!) !== 0) throw new DrillUnsupportedError("MSG_ZEROCOPY", pos);
     if ((flags & CONSTANTS.MSG_EOR!) !== 0) throw new DrillUnsupportedError("MSG_EOR record boundaries", pos);
     if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
@@ -232,8 +306,9 @@ export class DrillSockets {
       const e = this.takeError(s);
       if (e !== undefined) return sent > 0 ? { ret: sent } : { ret: -1, errno: e };
       if (conn.error !== undefined || !conn.canSend) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EPIPE" };
-      // Linux waits for the handshake before queueing (sk_stream_wait_connect).
-      if (conn.state === "SYN_SENT" || conn.state === "SYN_RCVD") return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
+      // Linux waits for the handshake before queueing (sk_stream_wait_connect), except on a
+      // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
+      if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
         const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length });
         if (n === 0) break;
@@ -343,6 +418,9 @@ export class DrillSockets {
       case "TCP_SYNCNT":
         if (need() < 1 || need() > 127) return err("EINVAL");
         s.own.synRetries = need();
+        // Linux sets icsk_syn_retries, which a SYN_SENT connection reads at its next timeout;
+        // a connection made here has this socket's own settings object (configOf).
+        if (conn) conn.config.synRetries = need();
         return ok(0);
       case "TCP_KEEPIDLE":
       case "TCP_KEEPINTVL":
@@ -357,6 +435,18 @@ export class DrillSockets {
       }
       case "IP_MTU_DISCOVER":
         return ok(0); // DF policy: not visible in what the scripts check
+      case "TCP_FASTOPEN": {
+        // Linux: the Fast Open queue length, on a socket not yet connected (CLOSE or LISTEN).
+        if (conn) return err("EINVAL");
+        s.fastOpenQlen = Math.min(Math.max(need(), 0), SOMAXCONN);
+        if (s.listener) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
+        return ok(0);
+      }
+      case "TCP_FASTOPEN_CONNECT":
+        if (conn || s.listener) return err("EINVAL");
+        if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");
+        s.fastOpenConnect = need() !== 0;
+        return ok(0);
       default:
         throw new DrillUnsupportedError(`socket option ${name}${level === CONSTANTS.SOL_TCP ? "" : ""}`, pos);
     }
@@ -381,6 +471,12 @@ export class DrillSockets {
         break;
       case "TCP_NODELAY":
         actual = (conn?.noDelay ?? s.own.noDelay) ? 1 : 0;
+        break;
+      case "TCP_FASTOPEN":
+        actual = s.listener?.fastOpenQueueLimit ?? s.fastOpenQlen ?? 0;
+        break;
+      case "TCP_FASTOPEN_CONNECT":
+        actual = s.fastOpenConnect ? 1 : 0;
         break;
       default:
         throw new DrillUnsupportedError(`getsockopt ${name}`, pos);
@@ -422,7 +518,8 @@ export class DrillSockets {
     if (conn === undefined) return C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
     if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
-    const readShut = s.shutRead || conn.peerFinished;
+    // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
+    const readShut = s.shutRead || conn.peerFinished || conn.isClosed();
     const writeShut = !conn.canSend && conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD";
     if ((readShut && writeShut) || conn.isClosed()) mask |= C.POLLHUP!;
     if (readShut) mask |= C.POLLIN! | C.POLLRDNORM! | C.POLLRDHUP!;
@@ -466,6 +563,12 @@ export class DrillSockets {
     if (first !== undefined) return { done: first };
     return { pending: () => attempt(this.env.layer.now() >= deadline) };
   }
+}
+
+/** An address argument naming AF_UNSPEC: the bare word, or a struct whose sa_family is it. */
+function isUnspec(addr: Expr | undefined): boolean {
+  if (addr?.type === "word") return addr.name === "AF_UNSPEC";
+  return addr?.type === "struct" && addr.items.some((i) => i.type === "field" && i.name === "sa_family" && i.value.type === "word" && i.value.name === "AF_UNSPEC");
 }
 
 function zero(pos: SourcePos): Expr {

@@ -15,6 +15,8 @@ import { DrillUnsupportedError, type SourcePos } from "./errors.js";
 /** What the commands of a script set, applied on top of synack's Linux defaults. */
 export interface DrillSettings {
   tcp: Partial<TcpConfig>;
+  /** Times the script flushed cached metrics (`ip tcp_metrics flush all`): the runner empties the Fast Open cookie cache. */
+  metricsFlushes?: number;
   /** The route to the script's remote address, when a command set one (`ip route change`). */
   route?: RouteSetting;
 }
@@ -45,6 +47,10 @@ export function corpusDefaults(): DrillSettings {
       synCookies: "overflow",
       congestionControl: "cubic",
       ecn: 0,
+      // tcp_fastopen=0x70403 (client, server, every listener; the 0x70000 bits are not
+      // upstream Linux's) and its fixed key, which the corpus's TFO_COOKIE is made with.
+      fastOpen: 0x70403,
+      fastOpenKey: "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4",
     },
   };
 }
@@ -180,7 +186,19 @@ const SYSCTLS: Record<string, Handler> = {
   },
   tcp_fack: only("FACK (tcp_fack)", 0),
   tcp_autocorking: only("autocorking (tcp_autocorking)", 0),
-  tcp_fastopen: only("TCP Fast Open (tcp_fastopen)", 0),
+  tcp_fastopen: (v, s) => {
+    s.tcp.fastOpen = int("tcp_fastopen", v);
+  },
+  tcp_fastopen_key: (v, s) => {
+    s.tcp.fastOpenKey = v.trim();
+  },
+  // Active Fast Open blackhole detection (Linux tcp_fastopen_active_disable): synack has
+  // none, which is what 0 asks for.
+  tcp_fastopen_blackhole_timeout_sec: only("Fast Open blackhole detection (tcp_fastopen_blackhole_timeout_sec)", 0),
+  // Resizing the cookie cache (a Google kernel knob) empties it, as a flush does.
+  tcp_fastopen_cookies: (_v, s) => {
+    s.metricsFlushes = (s.metricsFlushes ?? 0) + 1;
+  },
   tcp_notsent_lowat: only("TCP_NOTSENT_LOWAT (tcp_notsent_lowat)", 4294967295),
   // Knobs of machinery synack does not have, where any value behaves as synack does.
   tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
@@ -188,7 +206,6 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_ecn_option: noop, // AccECN option, only used when ECN is on
   tcp_pacing_ss_ratio: noop, // pacing rates matter only under the fq qdisc (unsupported below)
   tcp_pacing_ca_ratio: noop,
-  tcp_fastopen_key: noop, // only used with Fast Open, which is unsupported when enabled
 };
 
 /** The whole-corpus init command, recognised by name: its effect is `corpusDefaults()`. */
@@ -239,8 +256,11 @@ function applyLine(line: string, settings: DrillSettings): void {
   }
   // Offload settings of the test's TUN device: synack's segments are never offloaded.
   if (cmd === "ethtool" && words[1] === "-K") return;
-  // Cached metrics and Fast Open cookies: synack keeps none across connections.
-  if (line === "ip tcp_metrics flush all") return;
+  // Cached metrics: synack keeps only Fast Open cookies, which the runner forgets.
+  if (line === "ip tcp_metrics flush all" || /^ip tcp_metrics flush all\b/.test(line)) {
+    settings.metricsFlushes = (settings.metricsFlushes ?? 0) + 1;
+    return;
+  }
   // The corpus's restore script of the previous sysctls: settings are per script here.
   if (/^\/tmp\/sysctl_restore_/.test(cmd)) return;
   if (cmd === "tc" && words.includes("qdisc")) {

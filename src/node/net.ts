@@ -169,6 +169,7 @@ export class Socket extends Duplex {
         remoteAddress,
         remotePort: options.port,
         ...(options.localPort === undefined ? {} : { localPort: options.localPort }),
+        fastOpen: options.fastOpen === true,
       });
       this.#attach(conn);
     } catch (e) {
@@ -547,6 +548,8 @@ export interface ServerOptions {
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /** TCP Fast Open queue length (TCP_FASTOPEN); needs the stack's `tcp.fastOpen` server bit 0x2. */
+  fastOpen?: number;
 }
 
 export class Server extends EventEmitter {
@@ -585,7 +588,7 @@ export class Server extends EventEmitter {
       const family = bound === undefined ? undefined : bound.family === 4 ? 4 : ipv6Only === true || !bound.isUnspecified ? 6 : undefined;
       this.#dualStack = bound !== undefined && bound.family === 6 && family === undefined;
       this.#family = bound === undefined ? "IPv4" : familyName(bound);
-      const l = this.stack.openListener(port, backlog, family);
+      const l = this.stack.openListener(port, backlog, family, this.#options.fastOpen);
       l.onConnection = () => this.#accept();
       this.#listener = l;
       this.#closeEmitted = false;

@@ -114,8 +114,8 @@ interface UdpTarget {
 }
 
 export type ActionSpec =
-  | (At & { do: "listen"; host: string; port: number; backlog?: number; accept?: boolean; as?: string })
-  | (At & { do: "connect"; host: string; to: string; port: number; localPort?: number; as?: string })
+  | (At & { do: "listen"; host: string; port: number; backlog?: number; accept?: boolean; as?: string; fastOpen?: number })
+  | (At & { do: "connect"; host: string; to: string; port: number; localPort?: number; as?: string; fastOpen?: boolean })
   | (At & Target & { do: "send"; bytes?: number; text?: string })
   | (At & Target & { do: "shutdown" | "close" | "abort" | "stop-reading" | "read" })
   | (At & Target & { do: "keepalive"; enabled?: boolean })

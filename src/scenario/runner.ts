@@ -300,6 +300,7 @@ export class ScenarioRun {
     let listener;
     try {
       listener = host.tcp.listen(a.port, a.backlog);
+      if (a.fastOpen !== undefined) listener.fastOpenQueueLimit = a.fastOpen; // TCP_FASTOPEN's qlen
     } catch (e) {
       return this.fail(a.host, "listen()", e instanceof AddressInUseError ? e.code : "EINVAL", String(e instanceof Error ? e.message : e));
     }
@@ -322,7 +323,7 @@ export class ScenarioRun {
     const remote = this.addresses.get(a.to) ?? parseIpAddress(a.to)!;
     this.app(a.host, "connect()", `to ${formatEndpoint(remote, a.port)}${a.localPort !== undefined ? ` from port ${a.localPort}` : ""}`);
     try {
-      const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: remote, remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}) });
+      const conn = host.tcp.connect({ localAddr: host.address, remoteAddr: remote, remotePort: a.port, ...(a.localPort !== undefined ? { localPort: a.localPort } : {}), fastOpen: a.fastOpen === true });
       const label = a.as ?? a.host;
       this.apps.set(label, new AppConnection(label, a.host, conn, this.events.length, (m, code) => this.fail(a.host, "send", code, m)));
     } catch (e) {

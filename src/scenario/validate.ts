@@ -290,7 +290,8 @@ function checkFault(c: Checker, path: string, v: unknown, hosts: Map<string, str
 function targetRef(c: Checker, path: string, o: Obj, hosts: Map<string, string>, labels: Set<string>): void {
   if (o["conn"] !== undefined) {
     const label = c.string(`${path}.conn`, o["conn"]);
-    if (label !== undefined && !labels.has(label)) c.fail(`${path}.conn`, `no connection named ${show(label)} (name one with "as" in a connect or listen action); known: ${[...labels].join(", ")}`);
+    // A listener's later connections are its label with "#2", "#3", ... (as the runner names them).
+    if (label !== undefined && !labels.has(label) && !labels.has(label.replace(/#[1-9]\d*$/, ""))) c.fail(`${path}.conn`, `no connection named ${show(label)} (name one with "as" in a connect or listen action); known: ${[...labels].join(", ")}`);
   } else if (o["host"] !== undefined) {
     hostRef(c, `${path}.host`, o["host"], hosts);
   } else {
@@ -319,7 +320,8 @@ function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, st
   const common = ["at", "do"];
   switch (kind) {
     case "listen":
-      c.keys(path, o, [...common, "host", "port", "backlog", "accept", "as"]);
+      c.keys(path, o, [...common, "host", "port", "backlog", "accept", "as", "fastOpen"]);
+      c.integer(`${path}.fastOpen`, o["fastOpen"], 0, 4096, true);
       hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
       c.integer(`${path}.port`, o["port"], 1, 65535);
       c.integer(`${path}.backlog`, o["backlog"], 1, 4096, true);
@@ -327,7 +329,8 @@ function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, st
       if (o["as"] !== undefined) labels.add(c.string(`${path}.as`, o["as"]) ?? "");
       return;
     case "connect":
-      c.keys(path, o, [...common, "host", "to", "port", "localPort", "as"]);
+      c.keys(path, o, [...common, "host", "to", "port", "localPort", "as", "fastOpen"]);
+      c.boolean(`${path}.fastOpen`, o["fastOpen"], true);
       hostRef(c, `${path}.host`, o["host"], hosts, "tcp");
       if (typeof o["to"] === "string" && parseIpv4Address(o["to"]) === undefined) hostRef(c, `${path}.to`, o["to"], hosts);
       else c.string(`${path}.to`, o["to"]);

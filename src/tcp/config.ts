@@ -4,6 +4,8 @@
  */
 import type { Millis } from "../env.js";
 import { InvalidArgumentError } from "./errors.js";
+import { parseKeys } from "./fast-open/cookie.js";
+import { FAST_OPEN_DEFAULT } from "./fast-open/settings.js";
 
 export interface TcpConfig {
   /** SYN retransmissions before connect() fails with ETIMEDOUT (tcp_syn_retries). */
@@ -124,6 +126,17 @@ export interface TcpConfig {
    * when asked, 2 accept when asked only (Linux's default, so active opens do not ask).
    */
   ecn: 0 | 1 | 2;
+  /**
+   * TCP Fast Open (RFC 7413) as Linux's net.ipv4.tcp_fastopen bits (fast-open/settings.ts):
+   * 0x1 client, 0x2 server, 0x4 client data without cookie, 0x200 server data without
+   * cookie, 0x400 every listener does Fast Open. Linux's default is 0x1.
+   */
+  fastOpen: number;
+  /**
+   * The server's cookie key (tcp_fastopen_key): "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx", with
+   * an optional ",backup" key accepted but not issued. Empty: a random key per stack.
+   */
+  fastOpenKey: string;
 }
 
 export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
@@ -171,6 +184,8 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   probeInterval: 600_000,
   ecn: 2,
   hystartDetect: 3,
+  fastOpen: FAST_OPEN_DEFAULT,
+  fastOpenKey: "",
 });
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
@@ -219,6 +234,9 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("mtuProbeFloor", 48, 65495);
   count("probeThreshold", 0, 65535);
   time("probeInterval", 1);
+  count("fastOpen", 0, 2 ** 31 - 1);
+  if (typeof c.fastOpenKey !== "string") throw new InvalidArgumentError(`TCP setting fastOpenKey must be a string, got ${String(c.fastOpenKey)}`);
+  if (c.fastOpenKey !== "") parseKeys(c.fastOpenKey);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);

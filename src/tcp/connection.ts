@@ -30,6 +30,9 @@ import { EMPTY, type SendBuffer } from "./send-buffer.js";
 import { icmpError, pathMtuReduced } from "./icmp-input.js";
 import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
+import { synFastOpen } from "./fast-open/client.js";
+import { acceptSynData } from "./fast-open/server.js";
+import type { FastOpenState } from "./fast-open/state.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
@@ -137,6 +140,8 @@ export class Connection implements SenderHost {
   synAckPending = false;
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
+  /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
+  fastOpen: FastOpenState | undefined;
 
   // Counters, read through inspect().
   segmentsIn = 0;
@@ -197,14 +202,18 @@ export class Connection implements SenderHost {
     this.ctx.touched(this, true);
   }
 
-  /** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2): LISTEN -> SYN_RCVD. */
+  /**
+   * Passive open from a listener that received `syn` (RFC 9293 3.10.7.2): LISTEN -> SYN_RCVD.
+   * A Fast Open child (`fastOpen.child`) takes the SYN's data first, so the SYN-ACK acks it.
+   */
   openPassive(now: Millis, syn: TcpSegment, ecn = 0): void {
     this.lastNow = now;
     this.receiver.onSyn(syn.seq);
     this.ecn.onSyn(now, syn.flags, ecn, true);
     this.negotiate(now, syn.options);
     this.sender.updateWindow(syn, true, this.negotiation.sndShift);
-    this.setState("SYN_RCVD", "SYN received");
+    if (this.fastOpen?.child === true) acceptSynData(this, syn);
+    this.setState("SYN_RCVD", this.fastOpen?.child === true ? "Fast Open SYN received" : "SYN received");
     this.synAckPending = true;
     this.flush(now);
   }
@@ -302,7 +311,7 @@ export class Connection implements SenderHost {
       this.terminate(undefined, "close() in SYN_SENT");
       return;
     }
-    if (this.receiver.buffer.readable > 0 && SYNCHRONIZED.has(this.state)) {
+    if (this.receiver.buffer.readable > 0 && (SYNCHRONIZED.has(this.state) || this.fastOpen?.child === true)) {
       this.abort("close() with unread data");
       return;
     }
@@ -571,6 +580,9 @@ export class Connection implements SenderHost {
         return;
       case "SYN_RCVD":
         if (this.synAckPending) this.sendSynAck(now);
+        // A Fast Open child may send before the handshake completes (Linux tcp_sendmsg
+        // with tcp_passive_fastopen).
+        if (this.fastOpen?.child === true && this.sndMax !== this.iss) this.sender.transmit(now);
         return;
       default:
         break;
@@ -582,9 +594,14 @@ export class Connection implements SenderHost {
   private sendSyn(now: Millis): void {
     const s = this.sender;
     const retransmit = s.sndMax !== this.iss;
-    this.emit(now, SYN | this.ecn.synFlags(retransmit), this.iss, 0 as Seq, EMPTY, this.negotiation.synOptions(now, this.ourMss()), retransmit);
-    s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
-    if (!retransmit) s.timed = { end: s.sndNxt, at: now };
+    const options = this.negotiation.synOptions(now, this.ourMss());
+    const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
+    this.emit(now, SYN | this.ecn.synFlags(retransmit), this.iss, 0 as Seq, data, options, retransmit);
+    // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
+    // the SYN alone is timed, so an ACK of just the SYN samples the RTT (as Linux does).
+    s.sndNxt = seqAdd(this.iss, 1 + data.length);
+    if (!retransmit) s.sndMax = s.sndNxt;
+    if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
   }
 
@@ -592,9 +609,12 @@ export class Connection implements SenderHost {
     const s = this.sender;
     const retransmit = this.synAckSent;
     this.synAckSent = true;
-    this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, this.negotiation.synAckOptions(now, this.ourMss()), retransmit);
+    const options = this.negotiation.synAckOptions(now, this.ourMss());
+    if (this.passive && this.fastOpen?.synOption !== undefined) options.fastOpen = this.fastOpen.synOption;
+    this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, options, retransmit);
     this.synAckPending = false;
-    s.sndNxt = s.sndMax = seqAdd(this.iss, 1);
+    s.sndNxt = seqAdd(this.iss, 1);
+    if (!retransmit || s.sndMax === this.iss) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: s.sndNxt, at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
   }

@@ -24,8 +24,9 @@ export function icmpError(c: Connection, now: Millis, seq: Seq, code: TcpErrorCo
       c.terminate(code, why);
       return true;
     case "SYN_RCVD":
-      // A passive half-open entry is forgotten (Linux tcp_req_err); an active one fails.
-      c.terminate(c.passive ? undefined : code, why);
+      // A passive half-open entry is forgotten (Linux tcp_req_err); an active one fails,
+      // and so does a Fast Open child, which the application may already hold (tcp_v4_err).
+      c.terminate(c.passive && c.fastOpen?.child !== true ? undefined : code, why);
       return true;
     case "CLOSED":
     case "LISTEN":

@@ -9,6 +9,7 @@ import type { Millis } from "../env.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
+import { clientSynAcked } from "./fast-open/client.js";
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
@@ -40,9 +41,13 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
   if (hasAck) {
     c.ecn.onSynAck(now, seg.flags);
     c.sender.synAcked(now, seg.ack);
+    clientSynAcked(c, seg); // Fast Open: cache the cookie, resend SYN data not acknowledged
     c.sender.updateWindow(seg, true, c.negotiation.sndShift);
     c.setState("ESTABLISHED", "SYN,ACK received");
-    c.receiver.ackNow = true;
+    // Linux tcp_rcv_synsent_state_process: with a writer waiting, the ACK is delayed (up to
+    // TCP_DELACK_MAX) so that it rides on the data; otherwise it goes at once.
+    if (c.fastOpen?.writerWaiting === true) c.armTimer(now, "delayedAck", now + 200);
+    else c.receiver.ackNow = true;
     acceptText(c, now, seg); // data on a SYN-ACK is legal; queue it
     acceptFin(c, now, seg);
     return;
@@ -199,8 +204,9 @@ function onReset(c: Connection): void {
   switch (c.state) {
     case "SYN_RCVD":
       // Passive: the half-open entry is simply forgotten (back to LISTEN, S11).
-      // Active (simultaneous open): the connection was refused.
-      c.terminate(c.passive ? undefined : "ECONNREFUSED", "RST received in SYN_RCVD");
+      // Active (simultaneous open): the connection was refused. A Fast Open child is
+      // already the application's: it is reset (Linux tcp_reset: ECONNRESET).
+      c.terminate(c.fastOpen?.child === true ? "ECONNRESET" : c.passive ? undefined : "ECONNREFUSED", "RST received in SYN_RCVD");
       return;
     case "TIME_WAIT":
       // Linux (tcp_rfc1337=0) lets an exact RST end TIME_WAIT early; nobody is told.

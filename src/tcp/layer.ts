@@ -24,6 +24,12 @@ import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
 import { TimeWaitTable } from "./time-wait.js";
+import { FastOpenCache } from "./fast-open/cache.js";
+import { clientFastOpen } from "./fast-open/client.js";
+import { parseKeys, randomKey, type FastOpenKey } from "./fast-open/cookie.js";
+import { decideFastOpen } from "./fast-open/server.js";
+import { TFO_SERVER_ENABLE, TFO_SERVER_WO_SOCKOPT1 } from "./fast-open/settings.js";
+import { FastOpenState } from "./fast-open/state.js";
 import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 
@@ -49,6 +55,12 @@ export interface ConnectParams {
   remotePort: number;
   /** The socket's own settings (per-socket options set before connect); the layer's by default. */
   config?: TcpConfig;
+  /**
+   * TCP Fast Open (RFC 7413): the SYN asks for a cookie, or carries a cached one and the
+   * data queued before it leaves (send() right after connect()). `"no-cookie"`: data
+   * without a cookie (TCP_FASTOPEN_NO_COOKIE).
+   */
+  fastOpen?: boolean | "no-cookie";
 }
 
 export class TcpLayer implements ConnectionContext {
@@ -60,6 +72,9 @@ export class TcpLayer implements ConnectionContext {
   private readonly listeners = new Map<number, Listener>();
   private readonly isn: IsnGenerator;
   private readonly cookies: SynCookies;
+  /** Fast Open: cookies servers gave us (client), and our keys by their text (server). */
+  readonly fastOpenCache = new FastOpenCache();
+  private readonly fastOpenKeys = new Map<string, FastOpenKey[]>();
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
   /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
@@ -125,6 +140,7 @@ export class TcpLayer implements ConnectionContext {
     const tuple: FourTuple = { localAddr: p.localAddr, localPort, remoteAddr: p.remoteAddr, remotePort: p.remotePort };
     if (this.connections.has(tuple)) throw new AddressInUseError(`4-tuple ${tupleKey(tuple)} is in use`);
     const conn = new Connection(this.contextFor(tuple), { tuple, iss: this.isn.isn(this.lastTime, p.localAddr, localPort, p.remoteAddr, p.remotePort), passive: false, tsOffset: this.rng.nextU32(), config: p.config });
+    if (p.fastOpen !== undefined && p.fastOpen !== false) conn.fastOpen = clientFastOpen(this.fastOpenCache, conn, advertisedMss(this.contextFor(tuple).mtu, conn.config), p.fastOpen === "no-cookie");
     this.connections.add(conn);
     conn.openActive(this.lastTime);
     return conn;
@@ -139,6 +155,10 @@ export class TcpLayer implements ConnectionContext {
     if (this.listeners.has(port)) throw new AddressInUseError(`port ${port} is already listening`);
     const listener = new Listener(port, backlog, this.config.synQueueSize);
     listener.config = config;
+    // Linux inet_listen: with TFO_SERVER_WO_SOCKOPT1 every listener does Fast Open, its
+    // queue as long as its backlog (fastopen_queue_tune).
+    const bits = (config ?? this.config).fastOpen;
+    if ((bits & TFO_SERVER_ENABLE) !== 0 && (bits & TFO_SERVER_WO_SOCKOPT1) !== 0) listener.fastOpenQueueLimit = listener.backlog;
     this.listeners.set(port, listener);
     return listener;
   }
@@ -303,6 +323,8 @@ export class TcpLayer implements ConnectionContext {
       this.timeWaitCount--;
     }
     const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
+    // A Fast Open child leaves its listener's Fast Open queue once out of SYN_RCVD.
+    if (_from === "SYN_RCVD" && conn.fastOpen?.child === true && listener !== undefined) listener.fastOpenQueued--;
     // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
     if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.delete(conn) || _from === "LISTEN")) {
       listener.acceptQueue.push(conn);
@@ -315,7 +337,8 @@ export class TcpLayer implements ConnectionContext {
       this.dirty.delete(conn);
       if (listener !== undefined) {
         if (listener.synQueue.delete(conn)) this.traceQueues(listener);
-        const i = listener.acceptQueue.indexOf(conn);
+        // A Fast Open child stays to be accepted: its data and its error are the application's.
+        const i = conn.fastOpen?.child === true ? -1 : listener.acceptQueue.indexOf(conn);
         if (i >= 0) listener.acceptQueue.splice(i, 1);
       }
     }
@@ -338,7 +361,7 @@ export class TcpLayer implements ConnectionContext {
 
   mayEstablish(conn: Connection): boolean {
     const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
-    if (listener === undefined) return true;
+    if (listener === undefined || conn.fastOpen?.child === true) return true; // a Fast Open child is queued already
     if (!listener.acceptQueueFull) return true;
     listener.acceptQueueDrops++;
     return false;
@@ -416,9 +439,49 @@ export class TcpLayer implements ConnectionContext {
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);
-    listener.synQueue.add(conn);
+    const child = this.fastOpenSyn(now, listener, tuple, seg, conn);
+    if (child) {
+      // Linux tcp_conn_request: the child goes straight to the accept queue.
+      listener.fastOpenQueued++;
+      listener.acceptQueue.push(conn);
+      this.listenersWoken.add(listener);
+    } else {
+      listener.synQueue.add(conn);
+    }
     conn.openPassive(now, seg, ecn);
     this.traceQueues(listener);
+  }
+
+  /**
+   * TCP Fast Open for a SYN to `listener` (fast-open/server.ts): sets `conn.fastOpen` when
+   * its SYN-ACK carries a cookie or it becomes a child. Returns whether it is a child.
+   */
+  private fastOpenSyn(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment, conn: Connection): boolean {
+    const cfg = listener.config ?? this.config;
+    const d = decideFastOpen({
+      syn, client: tuple.remoteAddr, server: tuple.localAddr, bits: cfg.fastOpen,
+      // A child goes straight to the accept queue: none while it is full (Linux tcp_conn_request
+      // checks sk_acceptq_is_full first); the SYN then gets an ordinary handshake.
+      queueLimit: listener.acceptQueueFull ? 0 : listener.fastOpenQueueLimit, queued: listener.fastOpenQueued, keys: this.fastOpenKeysFor(cfg.fastOpenKey),
+    });
+    if (this.trace.enabled && (syn.options.fastOpen !== undefined || syn.payload.length > 0)) {
+      this.trace.emit({ type: "fast-open", time: now, host: this.hostName, tuple, action: d.child ? "accepted" : d.reply !== undefined ? "cookie-sent" : "ignored", detail: d.why });
+    }
+    if (!d.child && d.reply === undefined) return false;
+    conn.fastOpen = new FastOpenState();
+    conn.fastOpen.child = d.child;
+    conn.fastOpen.synOption = d.reply;
+    return d.child;
+  }
+
+  /** The server's keys: parsed from the setting, or one random key for this stack (Linux tcp_fastopen_init_key_once). */
+  private fastOpenKeysFor(text: string): FastOpenKey[] {
+    let keys = this.fastOpenKeys.get(text);
+    if (keys === undefined) {
+      keys = text === "" ? [randomKey(this.rng)] : parseKeys(text);
+      this.fastOpenKeys.set(text, keys);
+    }
+    return keys;
   }
 
   /** A stateless SYN-ACK whose ISN is a cookie (S12). Nothing is remembered. */
@@ -599,6 +662,11 @@ function controlSegment(tuple: FourTuple, flags: number, seq: Seq, ack: Seq): Tc
     srcPort: tuple.localPort, dstPort: tuple.remotePort, seq, ack, flags,
     window: 0, urgentPointer: 0, options: {}, payload: new Uint8Array(0),
   };
+}
+
+/** The MSS a SYN announces: the link's, clamped by TCP_MAXSEG (Linux advmss with user_mss). */
+function advertisedMss(mtu: number, config: TcpConfig): number {
+  return config.userMss > 0 ? Math.min(mtu - 40, config.userMss) : mtu - 40;
 }
 
 export function tupleKey(t: FourTuple): string {

@@ -32,6 +32,13 @@ export class Listener {
   cookiesRejected = 0;
   /** When a SYN last found the queue full; cookies are only checked for a while after (Linux). */
   lastOverflow = -Infinity;
+  /**
+   * TCP Fast Open (RFC 7413 5.1): at most this many children whose handshake is not complete
+   * (TCP_FASTOPEN's qlen, Linux fastopenq.max_qlen); 0 = no Fast Open on this listener.
+   */
+  fastOpenQueueLimit = 0;
+  /** Fast Open children still in SYN_RCVD (Linux fastopenq.qlen). */
+  fastOpenQueued = 0;
 
   readonly backlog: number;
   /**

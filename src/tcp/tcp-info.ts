@@ -223,7 +223,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     retransmits: conn.timers.persist !== Infinity ? 0 : i.retries,
     probes: conn.probesOut,
     backoff: conn.rtt.backoff,
-    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0) | (conn.ecn.ok ? TCPI_OPT_ECN : 0) | (conn.ecn.seen ? TCPI_OPT_ECN_SEEN : 0),
+    options: (neg.timestamps ? TCPI_OPT_TIMESTAMPS : 0) | (neg.sack ? TCPI_OPT_SACK : 0) | (wscale ? TCPI_OPT_WSCALE : 0) | (conn.ecn.ok ? TCPI_OPT_ECN : 0) | (conn.ecn.seen ? TCPI_OPT_ECN_SEEN : 0) | (conn.fastOpen?.synDataAcked === true ? TCPI_OPT_SYN_DATA : 0),
     sndWscale: wscale ? neg.sndShift : 0,
     rcvWscale: wscale ? neg.rcvShift : 0,
     rto: Math.round(i.rto * 1000),

@@ -60,6 +60,8 @@ export type DropReason =
   | "link-loss"
   | "link-corrupt";
 
+export type FastOpenAction = "accepted" | "cookie-sent" | "ignored" | "cookie-cached" | "data-acked" | "data-resent";
+
 export type TraceEvent =
   /** `ecn` is the IP header's ECN codepoint (RFC 3168: 0 not-ECT, 2 ECT(0), 1 ECT(1), 3 CE) when not 0. */
   | { type: "segment-out"; time: Millis; host: string; tuple: FourTuple; segment: TcpSegment; retransmit: boolean; ecn?: number }
@@ -77,6 +79,11 @@ export type TraceEvent =
   | { type: "error"; time: Millis; host: string; tuple: FourTuple; code: string; message: string }
   | { type: "queue"; time: Millis; host: string; port: number; synQueue: number; acceptQueue: number }
   | { type: "cookie"; time: Millis; host: string; tuple: FourTuple; action: "sent" | "accepted" | "rejected" }
+  /**
+   * TCP Fast Open (RFC 7413): a server's decision about a SYN's cookie and data, or a
+   * client's about a SYN-ACK (a cookie cached, SYN data acknowledged or to be resent).
+   */
+  | { type: "fast-open"; time: Millis; host: string; tuple: FourTuple; action: FastOpenAction; detail: string }
   | { type: "link"; time: Millis; link: string; action: LinkAction; reason: string; bytes: number }
   /**
    * What the application (or a scenario script) did: connect(), listen(), send, close(),

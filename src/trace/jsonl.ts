@@ -25,6 +25,7 @@ export function segmentJson(s: TcpSegment, opts: JsonOptions = {}): { [key: stri
   if (s.options.sackPermitted) options["sackPermitted"] = true;
   if (s.options.timestamp !== undefined) options["timestamp"] = { value: s.options.timestamp.value, echo: s.options.timestamp.echo };
   if (s.options.sackBlocks !== undefined) options["sackBlocks"] = s.options.sackBlocks.map((b) => [b.left >>> 0, b.right >>> 0]);
+  if (s.options.fastOpen !== undefined) options["fastOpen"] = { cookie: [...s.options.fastOpen.cookie].map((b) => b.toString(16).padStart(2, "0")).join(""), exp: s.options.fastOpen.exp };
   const out: { [key: string]: JsonValue } = {
     srcPort: s.srcPort,
     dstPort: s.dstPort,

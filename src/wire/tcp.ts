@@ -42,6 +42,11 @@ export const OPT_WSCALE = 3;
 export const OPT_SACK_PERMITTED = 4;
 export const OPT_SACK = 5;
 export const OPT_TIMESTAMP = 8;
+/** TCP Fast Open cookie (RFC 7413 4.1.1, IANA kind 34). */
+export const OPT_FAST_OPEN = 34;
+/** Experimental options (RFC 6994); Fast Open's pre-IANA form is kind 254 with this magic. */
+export const OPT_EXPERIMENTAL = 254;
+export const FAST_OPEN_EXP_MAGIC = 0xf989;
 
 /** A SACK block: the peer holds bytes [left, right). */
 export interface SackBlock {
@@ -55,6 +60,16 @@ export interface TcpOptions {
   sackPermitted?: boolean;
   sackBlocks?: SackBlock[];
   timestamp?: { value: number; echo: number };
+  /**
+   * A Fast Open option (RFC 7413): an empty cookie is a cookie request. `exp` marks the
+   * experimental form (kind 254, magic 0xF989) that Linux still answers in kind.
+   */
+  fastOpen?: FastOpenOption;
+}
+
+export interface FastOpenOption {
+  cookie: Uint8Array;
+  exp: boolean;
 }
 
 export interface TcpSegment {
@@ -158,6 +173,13 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
         if (len !== 10) return null;
         o.timestamp = { value: readU32(b, i + 2), echo: readU32(b, i + 6) };
         break;
+      case OPT_FAST_OPEN:
+        o.fastOpen = { cookie: b.slice(i + 2, i + len), exp: false };
+        break;
+      case OPT_EXPERIMENTAL:
+        // RFC 6994: the first two bytes name the experiment; only Fast Open's is ours.
+        if (len >= 4 && ((b[i + 2]! << 8) | b[i + 3]!) === FAST_OPEN_EXP_MAGIC) o.fastOpen = { cookie: b.slice(i + 4, i + len), exp: true };
+        break;
       default:
         break; // unknown option: skipped by its length (RFC 9293 3.2)
     }
@@ -175,7 +197,13 @@ export function optionsLength(o: TcpOptions): number {
   else if (o.sackPermitted) n += 4;
   if (o.windowScale !== undefined) n += 4;
   if (o.sackBlocks !== undefined && o.sackBlocks.length > 0) n += 4 + 8 * o.sackBlocks.length;
+  if (o.fastOpen !== undefined) n += (fastOpenLength(o.fastOpen) + 3) & ~3;
   return n;
+}
+
+/** Bytes of the Fast Open option itself, before padding. */
+function fastOpenLength(f: FastOpenOption): number {
+  return (f.exp ? 4 : 2) + f.cookie.length;
 }
 
 export function headerLength(o: TcpOptions): number {
@@ -228,6 +256,16 @@ function emitOptions(o: TcpOptions, b: Uint8Array, i: number): number {
       writeU32(b, i + 4, blk.right);
       i += 8;
     }
+  }
+  if (o.fastOpen !== undefined) {
+    // Last, padded with NOPs to a 4-byte boundary (Linux tcp_options_write).
+    const len = fastOpenLength(o.fastOpen);
+    b[i] = o.fastOpen.exp ? OPT_EXPERIMENTAL : OPT_FAST_OPEN;
+    b[i + 1] = len;
+    if (o.fastOpen.exp) writeU16(b, i + 2, FAST_OPEN_EXP_MAGIC);
+    b.set(o.fastOpen.cookie, i + len - o.fastOpen.cookie.length);
+    i += len;
+    for (let pad = ((len + 3) & ~3) - len; pad > 0; pad--) b[i++] = OPT_NOP;
   }
   return i;
 }

@@ -19,7 +19,7 @@ describe("synack drill", () => {
     const r = await drill(here("./scripts"));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^PASS {9}client-blocking\.pkt$/m);
-    expect(r.out).toMatch(/^ {2}scripts +6 pass, 0 fail, 0 unsupported$/m);
+    expect(r.out).toMatch(/^ {2}scripts +8 pass, 0 fail, 0 unsupported$/m);
   });
 
   it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {

@@ -17,6 +17,11 @@ instead of hanging the suite.
                                     buffer, reading nothing for 1.5 s, then slowly
   send HOST PORT N                  send N bytes as fast as possible, half-close, wait for
                                     the peer's EOF; reports the seconds from connect to EOF
+  tfo-client HOST PORT COUNT        COUNT connections, each sendto(MSG_FASTOPEN) of a line,
+                                    then read the reply to EOF (needs tcp_fastopen & 1)
+  tfo-server PORT COUNT             listen with TCP_FASTOPEN, answer COUNT connections with
+                                    "reply " + their line; reports whether each SYN's data
+                                    was taken (TCP_INFO's TCPI_OPT_SYN_DATA)
 """
 import asyncio
 import hashlib
@@ -209,6 +214,55 @@ def send(host, port, n):
     out({"sent": n, "seconds": time.time() - start})
 
 
+TCPI_OPT_SYN_DATA = 32
+
+
+def tfo_client(host, port, count):
+    replies = []
+    for i in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Blocking: a timeout would make the socket non-blocking and sendto answer
+        # EINPROGRESS; the harness bounds the whole run instead.
+        s.sendto(b"hello %d\n" % i, socket.MSG_FASTOPEN, (host, port))
+        s.settimeout(TIMEOUT)
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        s.close()
+        replies.append(data.decode())
+    out({"replies": replies})
+
+
+def tfo_server(port, count):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", port))
+    srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+    srv.listen(16)
+    srv.settimeout(TIMEOUT)
+    out({"ready": True})
+    requests = []
+    syn_data = []
+    for _ in range(count):
+        c, _addr = srv.accept()
+        c.settimeout(TIMEOUT)
+        info = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        syn_data.append((info[5] & TCPI_OPT_SYN_DATA) != 0)
+        line = b""
+        while not line.endswith(b"\n"):
+            d = c.recv(65536)
+            if not d:
+                break
+            line += d
+        c.sendall(b"reply " + line)
+        c.close()
+        requests.append(line.decode())
+    out({"requests": requests, "synData": syn_data})
+
+
 def main(argv):
     mode = argv[0]
     if mode == "echo-halfclose":
@@ -227,6 +281,10 @@ def main(argv):
         asyncio.run(echo_server(int(argv[1]), argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"))
     elif mode == "send":
         send(argv[1], int(argv[2]), int(argv[3]))
+    elif mode == "tfo-client":
+        tfo_client(argv[1], int(argv[2]), int(argv[3]))
+    elif mode == "tfo-server":
+        tfo_server(int(argv[1]), int(argv[2]))
     elif mode == "slow-reader":
         slow_reader(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
     else:

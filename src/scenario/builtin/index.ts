@@ -3,6 +3,7 @@ import type { ScenarioSpec } from "../model.js";
 import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
 import { corruption, dataTransfer, duplication, keepalive, lostData, mtuBlackHole, pathMtu, rackLoss, reordering, spuriousRetransmission, spuriousTimeout, tailLossProbe, zeroWindow } from "./data.js";
 import { ecn } from "./ecn.js";
+import { fastOpen } from "./fast-open.js";
 import { udpFragments, udpOverflow } from "./udp.js";
 import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
@@ -39,6 +40,7 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   keepalive,
   synFlood,
   synFloodCookies,
+  fastOpen,
   udpOverflow,
   udpFragments,
 ];

@@ -57,6 +57,9 @@ export function segmentLabel(seg: TcpSegment, d: Direction, names: SeqNames, win
   // Timestamps ride on every segment once agreed; naming them on the SYNs says they were.
   if ((seg.flags & SYN) !== 0 && seg.options.sackPermitted) parts.push("sackOK");
   if ((seg.flags & SYN) !== 0 && seg.options.timestamp !== undefined) parts.push("TS");
+  // TCP Fast Open (RFC 7413): an empty option asks for a cookie; "exp" marks kind 254.
+  const fo = seg.options.fastOpen;
+  if (fo !== undefined) parts.push(fo.cookie.length === 0 ? `FO${fo.exp ? "exp" : ""}-request` : `FO${fo.exp ? "exp" : ""}=${[...fo.cookie].map((b) => b.toString(16).padStart(2, "0")).join("")}`);
   for (const b of seg.options.sackBlocks ?? []) {
     const rev = { src: d.dst, srcPort: d.dstPort, dst: d.src, dstPort: d.srcPort };
     parts.push(`sack=${names.name(b.left, rev.src, rev.srcPort, rev.dst, rev.dstPort)}..${names.name(b.right, rev.src, rev.srcPort, rev.dst, rev.dstPort)}`);
