@@ -28,6 +28,7 @@ import type { RttEstimator } from "./rtt.js";
 import type { Scoreboard } from "./sack.js";
 import { EMPTY, type SendBuffer } from "./send-buffer.js";
 import { icmpError, pathMtuReduced } from "./icmp-input.js";
+import { onPersistTimeout, onRetransmitTimeout } from "./timeouts.js";
 import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
 import { synFastOpen } from "./fast-open/client.js";
@@ -130,7 +131,7 @@ export class Connection implements SenderHost {
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
-  private persistSince: Millis = 0;
+  persistSince: Millis = 0;
   private keepAliveEnabled = false;
   private keepAliveIdle: Millis;
   private keepAliveInterval: Millis;
@@ -444,7 +445,7 @@ export class Connection implements SenderHost {
       this.terminate(undefined, this.lingerKind === "time-wait" ? "2MSL timer expired" : "FIN_WAIT_2 timeout");
       return;
     }
-    if (t.rto <= now) this.onRetransmitTimeout(now);
+    if (t.rto <= now) onRetransmitTimeout(this, now);
     if (this.state === "CLOSED") return;
     if (t.reorder <= now) {
       this.fireTimer(now, "reorder");
@@ -454,7 +455,7 @@ export class Connection implements SenderHost {
       this.fireTimer(now, "tlp");
       this.sender.onProbeTimeout(now);
     }
-    if (t.persist <= now) this.onPersistTimeout(now);
+    if (t.persist <= now) onPersistTimeout(this, now);
     if (t.keepalive <= now) this.onKeepAliveTimeout(now);
     if (this.isClosed()) return;
     if (t.delayedAck <= now) {
@@ -462,58 +463,6 @@ export class Connection implements SenderHost {
       this.receiver.ackNow = true;
     }
     this.flush(now);
-  }
-
-  /** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
-  private onRetransmitTimeout(now: Millis): void {
-    this.fireTimer(now, "rto");
-    const s = this.sender;
-    s.retries++;
-    const cfg = this.config;
-    const limit = this.state === "SYN_SENT" ? cfg.synRetries : this.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
-    // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
-    if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
-      this.terminate(this.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
-      return;
-    }
-    if (s.retries > limit) {
-      if (this.state === "SYN_RCVD" && this.passive) this.terminate(undefined, "SYN-ACK retries exhausted");
-      else this.terminate(this.softError ?? "ETIMEDOUT", `retransmission limit (${limit}) reached in ${this.state}`);
-      return;
-    }
-    if (this.state === "SYN_SENT") {
-      s.rtt.backOff();
-      s.timed = undefined; // Karn's rule
-      s.sndNxt = this.iss; // resend the SYN
-    } else if (this.state === "SYN_RCVD") {
-      s.rtt.backOff();
-      s.timed = undefined;
-      this.synAckPending = true;
-    } else {
-      this.stats.onRto(this.sndMax);
-      s.onRetransmitTimeout(now);
-    }
-    this.timers.rto = Infinity;
-    s.retransmitting = true;
-    this.flush(now);
-    s.retransmitting = false;
-  }
-
-  /** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
-  private onPersistTimeout(now: Millis): void {
-    this.fireTimer(now, "persist");
-    const s = this.sender;
-    s.retries++;
-    if (s.retries === 1) this.persistSince = now;
-    // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.
-    const timedOut = s.userTimeout > 0 ? now - this.persistSince >= s.userTimeout : s.retries > this.config.dataRetries;
-    if (timedOut) {
-      this.terminate(this.softError ?? "ETIMEDOUT", "zero-window probes unanswered");
-      return;
-    }
-    s.rtt.backOff();
-    this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
-    this.armTimer(now, "persist", now + s.rtt.rto);
   }
 
   /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
@@ -773,7 +722,7 @@ export class Connection implements SenderHost {
     }
   }
 
-  private fireTimer(now: Millis, slot: TimerSlot): void {
+  fireTimer(now: Millis, slot: TimerSlot): void {
     this.timers[slot] = Infinity;
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({

@@ -1,0 +1,61 @@
+/**
+ * What a connection does when its retransmission or persist timer fires (RFC 6298 5.4 -
+ * 5.7, RFC 9293 3.8.6.1), with Linux's retry limits and TCP_USER_TIMEOUT (RFC 5482). The
+ * segment side of the state machine is input.ts; keep-alive stays with the connection.
+ */
+import type { Millis } from "../env.js";
+import { ACK } from "../wire/tcp.js";
+import { seqAdd } from "../wire/seq.js";
+import type { Connection } from "./connection.js";
+
+/** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
+export function onRetransmitTimeout(c: Connection, now: Millis): void {
+  c.fireTimer(now, "rto");
+  const s = c.sender;
+  s.retries++;
+  const cfg = c.config;
+  const limit = c.state === "SYN_SENT" ? cfg.synRetries : c.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
+  // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
+  if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
+    c.terminate(c.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
+    return;
+  }
+  if (s.retries > limit) {
+    if (c.state === "SYN_RCVD" && c.passive) c.terminate(undefined, "SYN-ACK retries exhausted");
+    else c.terminate(c.softError ?? "ETIMEDOUT", `retransmission limit (${limit}) reached in ${c.state}`);
+    return;
+  }
+  if (c.state === "SYN_SENT") {
+    s.rtt.backOff();
+    s.timed = undefined; // Karn's rule
+    s.sndNxt = c.iss; // resend the SYN
+  } else if (c.state === "SYN_RCVD") {
+    s.rtt.backOff();
+    s.timed = undefined;
+    c.synAckPending = true;
+  } else {
+    c.stats.onRto(c.sndMax);
+    s.onRetransmitTimeout(now);
+  }
+  c.timers.rto = Infinity;
+  s.retransmitting = true;
+  c.flush(now);
+  s.retransmitting = false;
+}
+
+/** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
+export function onPersistTimeout(c: Connection, now: Millis): void {
+  c.fireTimer(now, "persist");
+  const s = c.sender;
+  s.retries++;
+  if (s.retries === 1) c.persistSince = now;
+  // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.
+  const timedOut = s.userTimeout > 0 ? now - c.persistSince >= s.userTimeout : s.retries > c.config.dataRetries;
+  if (timedOut) {
+    c.terminate(c.softError ?? "ETIMEDOUT", "zero-window probes unanswered");
+    return;
+  }
+  s.rtt.backOff();
+  c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
+  c.armTimer(now, "persist", now + s.rtt.rto);
+}
