@@ -9,7 +9,7 @@
  *              [--duplicate P] [--corrupt P] [--rate BITS] [--queue N] [--seed N]
  *
  *   SERVICES: [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]]
- *             [--pcap FILE] [--trace] [--table SECONDS] [--web PORT [--web-host ADDR] [--web-history N]]
+ *             [--pcap FILE] [--trace] [--table SECONDS] [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
  *
  * Each function takes argv (without the subcommand) and an io object, and resolves to an
  * exit code; the CLI's main wires them in. SIGUSR1 prints the connection table.
@@ -61,17 +61,19 @@ const SERVICE_OPTIONS = {
   web: { type: "string" },
   "web-host": { type: "string" },
   "web-history": { type: "string" },
+  "web-dir": { type: "string" },
   mtu: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 const WEB_USAGE = `--web PORT serves the playground page on http://127.0.0.1:PORT/ (--web-host to listen elsewhere)
 in live mode: the stack's trace events stream to it as they happen, with a connection picker;
-the newest --web-history messages (default ${DEFAULT_LIVE_HISTORY.maxMessages}, at most 16 MiB) are kept for pages opened later.`;
+the newest --web-history messages (default ${DEFAULT_LIVE_HISTORY.maxMessages}, at most 16 MiB) are kept for pages opened later.
+--web-dir DIR serves another build of the page (default: the package's dist/web).`;
 
 const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--addr fd00::2/64] [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
-                  [--web PORT [--web-host ADDR] [--web-history N]]
+                  [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address, IPv4 or
 IPv6; give it twice for both families on one device (the first is the primary). The kernel's
@@ -84,7 +86,7 @@ ${WEB_USAGE}`;
 
 const TUNNEL_USAGE = `usage: synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
-                  [--web PORT [--web-host ADDR] [--web-history N]]
+                  [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack whose link is a UDP tunnel: each IP packet in one datagram to --peer.
 Without --peer the peer is learnt from the first datagram. No root needed. Two processes:
@@ -248,6 +250,7 @@ interface ServiceValues {
   web?: string | undefined;
   "web-host"?: string | undefined;
   "web-history"?: string | undefined;
+  "web-dir"?: string | undefined;
 }
 
 /** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
@@ -282,7 +285,7 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
   let code = 0;
   try {
     if (live !== undefined && webPort !== undefined) {
-      webServer = await startLiveServer(io, live, webPort, values["web-host"], addrs, link.name, peerName);
+      webServer = await startLiveServer(io, live, { port: webPort, host: values["web-host"], dir: values["web-dir"] ?? defaultWebDir() }, addrs, link.name, peerName);
       if (webServer === undefined) return 2;
     }
     for (const [name, port, start] of [
@@ -313,8 +316,8 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
 }
 
 /** The live view's server, or undefined (with a message) when the page is not built. */
-async function startLiveServer(io: CliIo, live: LiveFeed, port: number, host: string | undefined, addrs: readonly Cidr[], linkName: string, peerName: string): Promise<WebServer | undefined> {
-  const dir = defaultWebDir();
+async function startLiveServer(io: CliIo, live: LiveFeed, where: { port: number; host: string | undefined; dir: string }, addrs: readonly Cidr[], linkName: string, peerName: string): Promise<WebServer | undefined> {
+  const { port, host, dir } = where;
   if (!existsSync(join(dir, "index.html"))) {
     io.stderr.write(`synack: --web needs the playground built in ${dir}; run \`npm run build:web\`\n`);
     return undefined;
