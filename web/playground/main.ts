@@ -27,6 +27,7 @@ import { renderDetail, renderInspector, renderNarration } from "./views/panes.js
 import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
 import { liveStreamUrl, startLive } from "./live.js";
 import type { LiveSession } from "./model/live-session.js";
+import { Textbook } from "./textbook.js";
 
 interface View {
   state: PlaygroundState;
@@ -60,8 +61,10 @@ let view: View | undefined;
 let imported: Imported | undefined;
 let firstLoad = true;
 let timer: ReturnType<typeof setTimeout> | undefined;
+let textbook: Textbook | undefined;
 
 function start(): void {
+  textbook = new Textbook((step) => setCursor(step));
   const select = $<HTMLSelectElement>("scenario");
   for (const spec of BUILTIN_SCENARIOS) select.append(h("option", { value: spec.name }, `${spec.name} — ${spec.title ?? ""}`));
   select.addEventListener("change", () => load({ scenario: select.value, knobs: readKnobs(), whatIfs: [] }));
@@ -131,7 +134,7 @@ function start(): void {
 
 /** Live mode: the views follow a running stack's connections; nothing to choose, run or change. */
 function enterLive(url: string): void {
-  document.querySelectorAll<HTMLElement>(".controls, .whatif-list, details.try").forEach((el) => (el.hidden = true));
+  document.querySelectorAll<HTMLElement>(".controls, .whatif-list, details.try, #textbook-label").forEach((el) => (el.hidden = true));
   $("live-bar").hidden = false;
   document.querySelector("header .sub")!.textContent = "Live: a running synack stack's connections, drawn from its trace events as they happen (real time, real packets).";
   $("title").textContent = "live: waiting for a connection";
@@ -268,6 +271,7 @@ function load(state: PlaygroundState, push = true): void {
     v.base = { session: base, axis: axisOf(base), title: state.whatIfs.length > 1 ? "before the last what-if" : "as written" };
   }
   view = v;
+  textbook?.reset();
   const ms = performance.now() - t0;
   const fragment = encodeState(state);
   if (push && location.hash.slice(1) !== fragment) history.pushState(null, "", `#${fragment}`);
@@ -324,7 +328,10 @@ function renderTryThis(spec: ScenarioSpec): void {
 }
 
 function move(d: number): void {
-  if (view !== undefined) setCursor(view.cursor + d);
+  if (view === undefined) return;
+  // Textbook mode asks first; the answer moves the cursor.
+  if (d > 0 && textbook?.intercept(view.session, view.cursor, untracedOf(view.session)) === true) return stopPlay();
+  setCursor(view.cursor + d);
 }
 
 function setCursor(k: number): void {
@@ -354,7 +361,8 @@ function stopPlay(): void {
 function tick(): void {
   if (view === undefined || !view.playing) return;
   if (view.cursor >= view.session.steps.length - 1) return stopPlay();
-  setCursor(view.cursor + 1);
+  move(1);
+  if (!view.playing) return;
   const speed = Number($<HTMLSelectElement>("speed").value) || 1;
   timer = setTimeout(tick, 400 / speed);
 }
@@ -498,6 +506,10 @@ function onKey(e: KeyboardEvent): void {
     return;
   }
   if (view === undefined) return;
+  if (textbook?.onKey(e) === true) {
+    e.preventDefault();
+    return;
+  }
   const ladders = $("ladders");
   switch (e.key) {
     case "+":
@@ -536,6 +548,9 @@ function onKey(e: KeyboardEvent): void {
       return move(-1);
     case "f":
       $("flagged").click();
+      return;
+    case "t":
+      if (!$("textbook-label").hidden && textbook !== undefined) textbook.setEnabled(!textbook.enabled);
       return;
     case " ":
       if (target?.tagName === "BUTTON" || target?.getAttribute("role") === "button") return;
