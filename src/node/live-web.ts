@@ -108,7 +108,8 @@ export interface LiveSource {
 
 /**
  * Feeds a stream from a stack: a trace sink for its events, a packet tap, and after each
- * batch of events (one turn of the event loop) a snapshot of the connections it touched.
+ * batch of events (one synchronous run of the engine: the events of one arrival, one poll)
+ * a snapshot of the connections it touched.
  */
 export class LiveFeed {
   private source: LiveSource | undefined;
@@ -129,6 +130,8 @@ export class LiveFeed {
   readonly sink: TraceSink = {
     enabled: true,
     emit: (e: TraceEvent) => {
+      // Events of one engine run share a time: a new time means the last run is over.
+      if (this.scheduled && e.time !== this.batchTime) this.flush();
       // Payload bytes travel in the packet messages; the event keeps their length.
       this.stream.push({ kind: "event", event: eventJson(e) });
       if ("tuple" in e && e.tuple !== undefined) {
@@ -146,14 +149,22 @@ export class LiveFeed {
     this.stream.push({ kind: "packet", time: this.source?.now() ?? 0, dir: direction, base64: Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength).toString("base64") });
   }
 
+  /**
+   * The snapshot is taken when the run is over: at the next event of another time, in a
+   * microtask, or after 10 ms, whichever comes first. (On a TUN device neither microtasks
+   * nor setImmediate were seen to run between arrivals for tens of milliseconds: its reads
+   * complete on a libuv worker.)
+   */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    queueMicrotask(() => this.flush());
+    setTimeout(() => this.flush(), 10).unref();
   }
 
-  /** The snapshot of this batch: what the stack holds now that its events are out. */
+  /** The snapshot of the last run: what the stack holds now that its events are out. */
   flush(): void {
+    if (!this.scheduled) return;
     this.scheduled = false;
     const src = this.source;
     if (src === undefined) return;

@@ -97,6 +97,12 @@ describe.skipIf(skip)("live view: synack tun --web, curl in a namespace, the pag
     expect(await page.getAttribute("svg.fsm[data-host='synack'] g.state.current", "data-state")).toMatch(/^(CLOSED|TIME_WAIT)$/);
     // The kernel is not traced: the page says so instead of lighting a state.
     expect(await page.textContent("#fsms .state-name[data-host='kernel']")).toBe("not traced");
+    // The stack's snapshots feed the window bar and the inspector: step back to ESTABLISHED.
+    await page.click("#first");
+    const synackState = (): Promise<string | null> => page.textContent("#fsms .state-name[data-host='synack']");
+    for (let i = 0; i < 200 && (await synackState()) !== "ESTABLISHED"; i++) await page.click("#next");
+    expect(await synackState()).toBe("ESTABLISHED");
+    expect(Number(await page.getAttribute("div.wbar[data-host='synack']", "data-wnd"))).toBeGreaterThan(0);
     // Wireshark's analysis ran on the real packets: the hex view of the SYN has its bytes.
     await page.locator("g.segment").first().click();
     expect(await page.textContent(".detail pre.hex")).toMatch(/^0000 {2}45 /);

@@ -108,6 +108,30 @@ describe("LiveFeed: a stack's events as messages the page reads back", () => {
     expect(events.map((e) => (e === undefined ? "?" : eventJsonLine(e)))).toEqual(seen.map((e) => eventJsonLine(e)));
   });
 
+  it("a snapshot of the touched connections follows each engine run, before the next run's events", async () => {
+    const stream = new LiveEventStream({ maxMessages: 100_000 });
+    const feed = new LiveFeed(stream, "server");
+    const spec = BUILTIN_SCENARIOS.find((s) => s.name === "handshake")!;
+    const run = new ScenarioRun(spec, { onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined) });
+    feed.attach({ now: () => 0, host: run.tcpHost("server")! });
+    run.finish();
+    // The last run's snapshot waits for a microtask (no later event ends it).
+    await Promise.resolve();
+    const msgs = stream.framesAfter().map((f) => JSON.parse(f.slice(f.indexOf("data: ") + 6)) as LiveMessage);
+    const snaps = msgs.filter((m): m is Extract<LiveMessage, { kind: "snapshot" }> => m.kind === "snapshot");
+    // The server ran twice: at 10 ms (the SYN) and at 30 ms (the ACK).
+    expect(snaps.map((x) => x.time)).toEqual([10, 30]);
+    // Each snapshot carries the time of the run it ends, and comes before any event of a later time.
+    msgs.forEach((m, i) => {
+      if (m.kind !== "snapshot") return;
+      const before = msgs.slice(0, i).filter((x) => x.kind === "event");
+      expect(before[before.length - 1]?.kind === "event" ? (before[before.length - 1] as { event: { time: number } }).event.time : undefined).toBe(m.time);
+    });
+    // What the stack held after each: SYN_RCVD, then ESTABLISHED with the peer's window.
+    expect(snaps.map((x) => x.conns.map((c) => c["state"]))).toEqual([["SYN_RCVD"], ["ESTABLISHED"]]);
+    expect(snaps[1]!.conns[0]!["sndWnd"]).toBeGreaterThan(0);
+  });
+
   it("rejects what is not an event", () => {
     expect(eventFromJson({ type: "segment-in", time: 1, host: "a" })).toBeUndefined();
     expect(eventFromJson({ type: "nonsense", time: 1, host: "a" })).toBeUndefined();
