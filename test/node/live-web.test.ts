@@ -121,11 +121,11 @@ describe("LiveFeed: a stack's events as messages the page reads back", () => {
     const snaps = msgs.filter((m): m is Extract<LiveMessage, { kind: "snapshot" }> => m.kind === "snapshot");
     // The server ran twice: at 10 ms (the SYN) and at 30 ms (the ACK).
     expect(snaps.map((x) => x.time)).toEqual([10, 30]);
-    // Each snapshot carries the time of the run it ends, and comes before any event of a later time.
+    // Each snapshot comes right after the run it ends: the last event before it has its time.
     msgs.forEach((m, i) => {
       if (m.kind !== "snapshot") return;
-      const before = msgs.slice(0, i).filter((x) => x.kind === "event");
-      expect(before[before.length - 1]?.kind === "event" ? (before[before.length - 1] as { event: { time: number } }).event.time : undefined).toBe(m.time);
+      const times = msgs.slice(0, i).flatMap((x) => (x.kind === "event" ? [x.event["time"]] : []));
+      expect(times[times.length - 1]).toBe(m.time);
     });
     // What the stack held after each: SYN_RCVD, then ESTABLISHED with the peer's window.
     expect(snaps.map((x) => x.conns.map((c) => c["state"]))).toEqual([["SYN_RCVD"], ["ESTABLISHED"]]);
