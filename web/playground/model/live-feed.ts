@@ -64,6 +64,8 @@ export class LiveLog {
       return false;
     }
     if (isHello(msg)) {
+      // A server that restarted numbers its messages from 1 again: what the page holds is of another run.
+      if (msg.history.last < this.lastId) this.clear();
       this.hello = msg;
       return true;
     }
@@ -90,6 +92,14 @@ export class LiveLog {
       push(this.snapshots, { time: m.time, host: m.host, listeners: m.listeners as unknown as ListenerSnap[], conns }, this.cap);
     } else return reject(this);
     return true;
+  }
+
+  private clear(): void {
+    this.events.length = 0;
+    this.packets.length = 0;
+    this.snapshots.length = 0;
+    this.conns.clear();
+    this.lastId = 0;
   }
 
   /** The connections seen so far, newest first. */

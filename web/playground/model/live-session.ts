@@ -62,7 +62,12 @@ export function liveSession(log: LiveLog, key: string): LiveSession | undefined 
   const picked = log.events.filter(mine);
   if (picked.length === 0) return undefined;
   const origin = picked[0]!.time;
+  // The views need times in event order; a live stack stamps some events (a timer armed
+  // while a packet was processed) with the time the processing began: drawn no earlier
+  // than the event before them.
   const at = (t: number): number => Math.max(0, t - origin);
+  let latest = 0;
+  const inOrder = (t: number): number => (latest = Math.max(latest, at(t)));
 
   // The stack's events, with the peer's side of each segment added next to it.
   const events: TraceEvent[] = [];
@@ -73,7 +78,7 @@ export function liveSession(log: LiveLog, key: string): LiveSession | undefined 
     outIndex.set(k, list);
   };
   for (const e of picked) {
-    const time = at(e.time);
+    const time = inOrder(e.time);
     if (e.type === "segment-in") {
       note(segKey(e.segment, e.tuple.remotePort, e.tuple.localPort), events.length);
       events.push({ type: "segment-out", time, host: peer, tuple: mirror(e.tuple), segment: e.segment, retransmit: false });
@@ -137,5 +142,12 @@ export function liveSession(log: LiveLog, key: string): LiveSession | undefined 
     focus: new Set([me, peer]),
     focusAddr,
   });
+  // The peer's segments: nothing says why it sent them, and the wire's verdict has no stack reason to differ from.
+  for (const r of session.segments) {
+    if (r.from !== peer) continue;
+    r.reason = `sent by the ${peer} (not traced: its reason is not known here)`;
+    delete r.cause;
+    if (r.verdict !== undefined) delete r.verdict.disagreement;
+  }
   return Object.assign(session, { untraced: new Set([peer]), origin });
 }
