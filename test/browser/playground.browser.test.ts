@@ -352,6 +352,8 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
       answered++;
     }
     expect(await lost.getAttribute("#quiz", "data-kind")).toBe("cwnd");
+    // A new question is not marked with the last answer's result.
+    expect(await lost.getAttribute("#quiz", "data-result")).toBeNull();
     await lost.click(`#quiz button[data-choice="${rto.answer}"]`);
     expect(await lost.getAttribute("#quiz", "data-result")).toBe("right");
     expect(await lost.textContent("#quiz .quiz-reveal")).toContain("(retransmission timeout)");

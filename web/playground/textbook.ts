@@ -71,6 +71,7 @@ export class Textbook {
     this.current = q;
     clear(this.box);
     this.box.hidden = false;
+    this.box.removeAttribute("data-result");
     this.box.setAttribute("data-kind", q.kind);
     const choices = h("div", { class: "quiz-choices", role: "group", "aria-label": "your answer" });
     q.choices.forEach((c, i) => {

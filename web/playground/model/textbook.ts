@@ -34,6 +34,9 @@ export type Question =
 
 export type Choice = TcpState | number;
 
+/** The engine's ssthresh before the first loss is "infinite": a huge number (as at.ts draws it). */
+const NO_SSTHRESH = 1e15;
+
 /** The question to ask before moving from step `cursor` to the next one, if there is one. */
 export function questionAt(session: Session, cursor: number, untraced: ReadonlySet<string> = new Set()): Question | undefined {
   const from = session.steps[cursor];
@@ -60,7 +63,7 @@ export function questionAt(session: Session, cursor: number, untraced: ReadonlyS
     return {
       kind: "cwnd", host: e.host, step: cursor + 1, context, before: before.cwnd, answer: e.cwnd,
       choices: cwndChoices(before.cwnd, e.cwnd, before.mss),
-      prompt: `${e.host}'s cwnd is ${before.cwnd} bytes (MSS ${before.mss}${Number.isFinite(before.ssthresh) ? `, ssthresh ${before.ssthresh}` : ", ssthresh not set yet"}). What is it after this?`,
+      prompt: `${e.host}'s cwnd is ${before.cwnd} bytes (MSS ${before.mss}${before.ssthresh < NO_SSTHRESH ? `, ssthresh ${before.ssthresh}` : ", ssthresh not set yet"}). What is it after this?`,
       reveal: `${e.host}: cwnd ${before.cwnd} → ${e.cwnd} bytes (${e.cause})`,
     };
   }
