@@ -94,7 +94,7 @@ export async function serveWeb(opts: ServeOptions): Promise<WebServer> {
   const port = (server.address() as AddressInfo).port;
   return {
     server,
-    url: `http://${host}:${port}/`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/`,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());

@@ -23,7 +23,11 @@ export function liveStreamUrl(): string | undefined {
   return meta?.content !== undefined && meta.content !== "" ? new URL(meta.content, location.href).toString() : undefined;
 }
 
-/** How long arrivals are gathered before the views are redrawn (a burst of a thousand events is one redraw). */
+/**
+ * How long arrivals are gathered before the views are redrawn (a burst of a thousand events
+ * is one redraw); at least twice the last redraw's time, so a long transfer does not keep
+ * the page busy redrawing.
+ */
 const REDRAW_MS = 150;
 
 export function startLive(url: string, hooks: LiveHooks): LiveLog {
@@ -34,9 +38,15 @@ export function startLive(url: string, hooks: LiveHooks): LiveLog {
   let chosen = "";
   let pending: ReturnType<typeof setTimeout> | undefined;
   let shownKey = "";
+  let lastCost = 0;
 
   const redraw = (): void => {
     pending = undefined;
+    const t0 = performance.now();
+    draw();
+    lastCost = performance.now() - t0;
+  };
+  const draw = (): void => {
     const conns = log.connections();
     const keep = picker.value;
     clear(picker);
@@ -57,7 +67,7 @@ export function startLive(url: string, hooks: LiveHooks): LiveLog {
     publish(log, shownKey);
   };
   const schedule = (): void => {
-    pending ??= setTimeout(redraw, REDRAW_MS);
+    pending ??= setTimeout(redraw, Math.max(REDRAW_MS, 2 * lastCost));
   };
   picker.addEventListener("change", () => {
     chosen = picker.value;
