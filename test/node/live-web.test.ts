@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveEventStream, LiveFeed, serveLive } from "../../src/node/live-web.js";
-import type { WebServer } from "../../src/node/web-server.js";
+import { serveWeb, type WebServer } from "../../src/node/web-server.js";
 import { eventFromJson } from "../../src/trace/jsonl-read.js";
 import type { LiveHello, LiveMessage } from "../../src/trace/live-protocol.js";
 import { ScenarioRun } from "../../src/scenario/runner.js";
@@ -160,6 +160,16 @@ describe("serveLive: the stream over HTTP", () => {
     expect(server!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const html = await (await fetch(server!.url)).text();
     expect(html).toContain('<meta name="synack-live" content="./live/events">');
+  });
+
+  it("an IPv6 listening address is bracketed in the URL it prints", async () => {
+    const v6 = await serveWeb({ dir, port: 0, host: "::1" });
+    try {
+      expect(v6.url).toMatch(/^http:\/\/\[::1\]:\d+\/$/);
+      expect((await fetch(v6.url)).status).toBe(200);
+    } finally {
+      await v6.close();
+    }
   });
 
   it("a page that connects late gets the kept history, then what comes; a reconnect gets only what it missed", async () => {
