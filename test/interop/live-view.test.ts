@@ -87,8 +87,9 @@ describe.skipIf(skip)("live view: synack tun --web, curl in a namespace, the pag
     expect(labels[1]).toMatch(/^synack>kernel SYN,ACK seq=\S+ ack=\S+ /);
     expect(labels[2]).toMatch(/^kernel>synack ACK seq=\S+ ack=\S+ /);
     // And the close: a FIN each way, each acknowledged.
-    expect(labels.filter((l) => /^kernel>synack \S*FIN/.test(l))).toHaveLength(1);
-    expect(labels.filter((l) => /^synack>kernel \S*FIN/.test(l))).toHaveLength(1);
+    // (At least one: a FIN retransmitted on a loaded machine is still a close.)
+    expect(labels.filter((l) => /^kernel>synack \S*FIN/.test(l)).length).toBeGreaterThanOrEqual(1);
+    expect(labels.filter((l) => /^synack>kernel \S*FIN/.test(l)).length).toBeGreaterThanOrEqual(1);
     // synack's state machine passed through the handshake and a closing state to the end.
     const states = await page.locator("#ladders text.state-note").allTextContents();
     expect(states.slice(0, 2)).toEqual(["SYN_RCVD", "ESTABLISHED"]);
