@@ -11,7 +11,7 @@
 import { parseIpAddress, type IpAddress } from "../wire/address.js";
 import type { Seq } from "../wire/seq.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import type { FourTuple, TraceEvent } from "./events.js";
+import type { FourTuple, TraceEvent, TraceEventType } from "./events.js";
 
 type Obj = Record<string, unknown>;
 
@@ -20,8 +20,15 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
 
 const FLAG_BITS: Record<string, number> = { SYN, FIN, RST, PSH, ACK, URG, ECE, CWR };
 
-/** The event types whose shape this reader knows (every member of TraceEvent). */
-const KNOWN = new Set(["segment-out", "segment-in", "state", "timer-armed", "timer-fired", "timer-cancelled", "drop", "rtt", "cwnd", "loss", "error", "queue", "cookie", "link", "app", "udp-out", "udp-in", "fragment-out", "icmp-out"]);
+/**
+ * The event types this reader accepts: every member of TraceEvent. A Record, so that a new
+ * member of the union fails the typecheck here until it is added.
+ */
+const KNOWN: Record<TraceEventType, true> = {
+  "segment-out": true, "segment-in": true, state: true, "timer-armed": true, "timer-fired": true, "timer-cancelled": true, drop: true, rtt: true, cwnd: true,
+  loss: true, error: true, queue: true, cookie: true, link: true, app: true, "udp-out": true, "udp-in": true, "fragment-out": true, "icmp-out": true,
+};
+const isKnown = (t: string): t is TraceEventType => Object.prototype.hasOwnProperty.call(KNOWN, t);
 
 export function tupleFromJson(v: unknown): FourTuple | undefined {
   if (!isObj(v)) return undefined;
@@ -92,7 +99,7 @@ export function segmentFromJson(v: unknown): TcpSegment | undefined {
 
 /** One event as eventJson wrote it (or its JSON text parsed), or undefined when it is not one. */
 export function eventFromJson(v: unknown): TraceEvent | undefined {
-  if (!isObj(v) || typeof v["type"] !== "string" || !KNOWN.has(v["type"]) || num(v["time"]) === undefined) return undefined;
+  if (!isObj(v) || typeof v["type"] !== "string" || !isKnown(v["type"]) || num(v["time"]) === undefined) return undefined;
   const out: Obj = {};
   for (const [key, value] of Object.entries(v)) {
     if (key === "tuple") {
