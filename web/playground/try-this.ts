@@ -90,6 +90,17 @@ export const TRY_THIS: Record<string, TryThis[]> = {
   "spurious-retransmission": [
     { text: "Make the path slower (100 ms each way): is the retransmission still spurious?", state: { knobs: { delay: 100 } } },
   ],
+  // spurious-timeout, ecn and mtu-black-hole are built-ins on main (merged after this list
+  // was written); their entries were checked there with test/web/try-this.test.ts.
+  "spurious-timeout": [
+    { text: "Make the path slower (100 ms each way): the retransmission timeout grows, and the 400 ms spike may no longer fire it.", state: { knobs: { delay: 100 } } },
+  ],
+  ecn: [
+    { text: "Drop the server's first ACK that carries ECE: the client learns of the congestion from the next one.", state: { whatIfs: [drop("server", "client", "ACK,ECE")] } },
+  ],
+  "mtu-black-hole": [
+    { text: "Lower the MTU of both hosts to 1,400 bytes: no segment is too big, nothing vanishes, no probing.", state: { knobs: { mtu: 1400 } } },
+  ],
   "path-mtu": [
     { text: "Start with a 576-byte MTU: no packet is too big, so no ICMP comes back.", state: { knobs: { mtu: 576 } } },
   ],
