@@ -106,6 +106,7 @@ describe.skipIf(skip)("live view: synack tun --web, curl in a namespace, the pag
     expect(Number(await page.getAttribute("div.wbar[data-host='synack']", "data-wnd"))).toBeGreaterThan(0);
     // Wireshark's analysis ran on the real packets: the hex view of the SYN has its bytes.
     await page.locator("g.segment").first().click();
+    expect(await page.locator(".detail pre.hex").count(), "the SYN's packet is tied to it").toBe(1);
     expect(await page.textContent(".detail pre.hex")).toMatch(/^0000 {2}45 /);
   }
 

@@ -14,11 +14,24 @@ import { liveSession } from "../../web/playground/model/live-session.js";
 
 const hello = (last: number): string => JSON.stringify({ kind: "hello", host: "server", addresses: ["10.0.0.2"], peerName: "kernel", link: "sim", history: { first: 1, last, maxMessages: 1000, maxBytes: 1e6, dropped: 0 } } satisfies LiveHello);
 
+/**
+ * The server's side of a run as the live stream carries it: its events, and the packets it
+ * sent and received. Packets are stamped when they were sent (those it received: 10 ms
+ * before they arrived), as a loaded machine stamps packets ahead of the engine's events.
+ */
 async function feedOf(name: string): Promise<Array<{ id: string; data: string }>> {
   const stream = new LiveEventStream();
   const feed = new LiveFeed(stream, "server");
-  const run = new ScenarioRun(BUILTIN_SCENARIOS.find((s) => s.name === name)!, { onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined) });
-  feed.attach({ now: () => 0, host: run.tcpHost("server")! });
+  let clock = 0;
+  const run = new ScenarioRun(BUILTIN_SCENARIOS.find((s) => s.name === name)!, {
+    onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined),
+    recorder: (p) => {
+      if (p.event !== "send" || (p.from !== "server" && p.to !== "server")) return;
+      clock = p.time;
+      feed.packet(p.from === "server" ? "out" : "in", p.bytes);
+    },
+  });
+  feed.attach({ now: () => clock, host: run.tcpHost("server")! });
   run.finish();
   await Promise.resolve();
   return stream.framesAfter().map((f) => ({ id: /^id: (\d+)/.exec(f)![1]!, data: f.slice(f.indexOf("data: ") + 6, -2) }));
@@ -42,6 +55,9 @@ describe("LiveLog and liveSession", () => {
     expect(s.segments.map((r) => `${r.from}>${r.to} ${r.label.split(" ")[0]} ${r.fate}`)).toEqual(["kernel>server SYN delivered", "server>kernel SYN,ACK delivered", "kernel>server ACK delivered"]);
     expect(s.segments[0]!.reason).toBe("sent by the kernel (not traced: its reason is not known here)");
     expect(s.segments[1]!.reason).toBe("SYN,ACK answering the SYN");
+    // Each segment is tied to its real packet (the hex view, Wireshark's flags), the SYN too, although its packet was stamped before the connection's first event.
+    expect(s.segments.map((r) => r.bytes?.length)).toEqual([60, 60, 52]);
+    expect(s.segments.every((r) => r.verdict !== undefined)).toBe(true);
     // Times start at the connection's first event and never go back.
     expect(s.events[0]!.time).toBe(0);
     expect(s.events.every((e, i) => i === 0 || e.time >= s.events[i - 1]!.time)).toBe(true);

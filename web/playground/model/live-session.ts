@@ -95,7 +95,9 @@ export function liveSession(log: LiveLog, key: string): LiveSession | undefined 
   const first = picked[0]!.time;
   const last = picked[picked.length - 1]!.time;
   for (const p of log.packets) {
-    if (p.time < first - 1 || p.time > last + 1000) continue;
+    // A packet is stamped when the link hands it over, before the engine's event for it:
+    // on a loaded machine milliseconds before. A second either side is plenty.
+    if (p.time < first - 1000 || p.time > last + 1000) continue;
     const seg = tcpOf(p.bytes);
     if (seg === undefined) continue;
     const portsMatch = p.dir === "out" ? seg.srcPort === tuple.localPort && seg.dstPort === tuple.remotePort : seg.srcPort === tuple.remotePort && seg.dstPort === tuple.localPort;
