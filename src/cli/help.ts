@@ -29,7 +29,7 @@ Usage:
   synack ss SCENARIO        the connection table of a scenario's hosts (--at TIME, -i)
   synack drill FILE|DIR...  run packetdrill scripts (Linux's TCP tests) against synack
   synack web [--open]       the playground in your browser (--port N)
-  synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel
+  synack tun | tunnel | relay   run synack on a real TUN device or UDP tunnel (--web PORT: live view)
   synack help [COMMAND]     help for a command
 
 Every command takes --help. Exit codes: 0 all expectations hold, 1 an expectation

@@ -4,81 +4,14 @@
  * Nothing is fetched from the network: the page bundles the engine.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { defaultWebDir, serveWeb } from "../node/web-server.js";
 import { EXIT_OK, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { parse } from "./options.js";
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".map": "application/json",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-};
-
-/** dist/web of the package this module belongs to (src/cli or dist/src/cli). */
-export function defaultWebDir(): string {
-  let dir = fileURLToPath(new URL(".", import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "synack") return join(dir, "dist", "web");
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    dir = resolve(dir, "..");
-  }
-  return resolve(fileURLToPath(new URL("../../web", import.meta.url)));
-}
-
-export interface WebServer {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `dir` on host:port (port 0: any free port). Only files inside `dir`, GET and HEAD. */
-export async function serveWeb(opts: { dir: string; port?: number; host?: string }): Promise<WebServer> {
-  const root = resolve(opts.dir);
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { allow: "GET, HEAD" }).end();
-        return;
-      }
-      const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-      const file = normalize(join(root, path === "/" ? "index.html" : path));
-      if (file !== root && !file.startsWith(root + sep)) {
-        res.writeHead(403).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
-        res.end(req.method === "HEAD" ? undefined : body);
-      } catch {
-        res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-      }
-    })();
-  });
-  const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(opts.port ?? 0, host, () => ok());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return { server, url: `http://${host}:${port}/`, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
+export { defaultWebDir, serveWeb, type WebServer } from "../node/web-server.js";
 
 export async function web(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parse(argv, { port: { type: "string", short: "p" }, open: { type: "boolean" }, host: { type: "string" }, dir: { type: "string" }, help: { type: "boolean", short: "h" } });

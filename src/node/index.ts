@@ -13,3 +13,5 @@ export { TunDevice, tunUnavailableReason, type PacketLink } from "./tun.js";
 export { UdpTunnel } from "./udp-tunnel.js";
 export { Relay, pipePair } from "./relay.js";
 export type { TcpInfo } from "../tcp/tcp-info.js";
+export { LiveEventStream, LiveFeed, serveLive, type LiveHistoryLimits, type LiveServerOptions } from "./live-web.js";
+export type { LiveHello, LiveMessage } from "../trace/live-protocol.js";

@@ -9,12 +9,13 @@
  *              [--duplicate P] [--corrupt P] [--rate BITS] [--queue N] [--seed N]
  *
  *   SERVICES: [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]]
- *             [--pcap FILE] [--trace] [--table SECONDS]
+ *             [--pcap FILE] [--trace] [--table SECONDS] [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
  *
  * Each function takes argv (without the subcommand) and an io object, and resolves to an
  * exit code; the CLI's main wires them in. SIGUSR1 prints the connection table.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Millis } from "../env.js";
 import type { LinkConfig } from "../sim/link.js";
@@ -26,9 +27,11 @@ import { Relay } from "./relay.js";
 import { discardService } from "./services/discard.js";
 import { echoService } from "./services/echo.js";
 import { httpRequest, httpService } from "./services/http.js";
-import { LiveStack, type PacketDirection } from "./services/live.js";
+import { DEFAULT_LIVE_HISTORY, LiveEventStream, LiveFeed, serveLive } from "./live-web.js";
+import { LiveStack, type PacketDirection, type PacketTap } from "./services/live.js";
 import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type Cidr, type PacketLink } from "./tun.js";
 import { parseHostPort, UdpTunnel } from "./udp-tunnel.js";
+import { defaultWebDir, type WebServer } from "./web-server.js";
 
 /** Where a command writes, and what stops it. */
 export interface CliIo {
@@ -55,12 +58,22 @@ const SERVICE_OPTIONS = {
   pcap: { type: "string" },
   trace: { type: "boolean" },
   table: { type: "string" },
+  web: { type: "string" },
+  "web-host": { type: "string" },
+  "web-history": { type: "string" },
+  "web-dir": { type: "string" },
   mtu: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
+const WEB_USAGE = `--web PORT serves the playground page on http://127.0.0.1:PORT/ (--web-host to listen elsewhere)
+in live mode: the stack's trace events stream to it as they happen, with a connection picker;
+the newest --web-history messages (default ${DEFAULT_LIVE_HISTORY.maxMessages}, at most 16 MiB) are kept for pages opened later.
+--web-dir DIR serves another build of the page (default: the package's dist/web).`;
+
 const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--addr fd00::2/64] [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
+                  [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address, IPv4 or
 IPv6; give it twice for both families on one device (the first is the primary). The kernel's
@@ -68,15 +81,18 @@ side of the device gets --kernel-addr (default: the first host of each subnet, e
 10.7.0.1/24 and fd00::1/64). No neighbour discovery is needed: TUN carries IP directly. --netns puts the device in that network namespace (created if missing, and then
 deleted on exit). --attach uses an existing device made with 'ip tuntap add dev NAME mode tun'
 and leaves its configuration alone. --get fetches a URL through synack, prints its status,
-length and SHA-256 and exits. SIGUSR1 prints the connection table.`;
+length and SHA-256 and exits. SIGUSR1 prints the connection table.
+${WEB_USAGE}`;
 
 const TUNNEL_USAGE = `usage: synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
+                  [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack whose link is a UDP tunnel: each IP packet in one datagram to --peer.
 Without --peer the peer is learnt from the first datagram. No root needed. Two processes:
   synack tunnel --listen 127.0.0.1:7001 --peer 127.0.0.1:7002 --addr 10.7.0.1/24 --http 80
-  synack tunnel --listen 127.0.0.1:7002 --peer 127.0.0.1:7001 --addr 10.7.0.2/24 --get http://10.7.0.1/bytes/1000000`;
+  synack tunnel --listen 127.0.0.1:7002 --peer 127.0.0.1:7001 --addr 10.7.0.2/24 --get http://10.7.0.1/bytes/1000000
+${WEB_USAGE}`;
 
 const RELAY_USAGE = `usage: synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P] [--reorder-delay MS]
                     [--duplicate P] [--corrupt P] [--rate BITS_PER_S] [--queue N] [--seed N] [--stats SECONDS]
@@ -113,7 +129,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     const where = values.netns !== undefined ? ` in netns ${values.netns}` : "";
     const kernelSide = kernelAddress !== undefined ? `, kernel side ${kernelAddress.map(formatCidr).join(" ")}` : "";
     io.stderr.write(`synack: ${addrs.map((a) => a.address.toString()).join(" ")} on TUN ${link.name}${where} (mtu ${link.mtu}${kernelSide})\n`);
-    return runServices(io, link, addrs, values);
+    return runServices(io, link, addrs, values, "kernel");
   });
 }
 
@@ -135,7 +151,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
       mtu: intOption("mtu", values.mtu, 1400),
     });
     io.stderr.write(`synack: ${addr.address.toString()} on ${link.name} (mtu ${link.mtu})\n`);
-    return runServices(io, link, [addr], values);
+    return runServices(io, link, [addr], values, "peer");
   });
 }
 
@@ -231,21 +247,35 @@ interface ServiceValues {
   pcap?: string | undefined;
   trace?: boolean | undefined;
   table?: string | undefined;
+  web?: string | undefined;
+  "web-host"?: string | undefined;
+  "web-history"?: string | undefined;
+  "web-dir"?: string | undefined;
 }
 
 /** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
-async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], values: ServiceValues): Promise<number> {
+async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], values: ServiceValues, peerName: string): Promise<number> {
   const address = addrs[0]!.address;
   const pcap = values.pcap !== undefined ? new PcapFile(values.pcap, link.name) : undefined;
-  const trace: TraceSink | undefined = values.trace === true ? { enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) } : undefined;
+  const live = values.web !== undefined ? new LiveFeed(new LiveEventStream({ maxMessages: intOption("web-history", values["web-history"], DEFAULT_LIVE_HISTORY.maxMessages) }), "synack") : undefined;
+  const webPort = values.web !== undefined ? intOption("web", values.web, 0) : undefined;
+  const sinks: TraceSink[] = [];
+  if (values.trace === true) sinks.push({ enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) });
+  if (live !== undefined) sinks.push(live.sink);
+  const trace: TraceSink | undefined = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : { enabled: true, emit: (e) => sinks.forEach((s) => s.emit(e)) };
+  const taps: PacketTap[] = [];
+  if (pcap !== undefined) taps.push((time, direction, packet) => pcap.write(time, direction, packet));
+  if (live !== undefined) taps.push((_time, direction, packet) => live.packet(direction, packet));
   const stack = new LiveStack({
     link,
     address,
     // Every address on the one device, each with its connected prefix and a default route.
     ...(addrs.length > 1 ? { interfaces: addrs.map((a, i) => ({ name: `tun${i}`, address: a.address, prefixLength: a.prefix })) } : {}),
     ...(trace !== undefined ? { trace } : {}),
-    ...(pcap !== undefined ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => pcap.write(time, direction, packet) } : {}),
+    ...(taps.length > 0 ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => taps.forEach((t) => t(time, direction, packet)) } : {}),
   });
+  live?.attach(stack);
+  let webServer: WebServer | undefined;
   const printTable = (): void => {
     io.stderr.write(connectionTable(stack));
   };
@@ -254,6 +284,10 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
   const interval = tableEvery > 0 ? setInterval(printTable, tableEvery * 1000) : undefined;
   let code = 0;
   try {
+    if (live !== undefined && webPort !== undefined) {
+      webServer = await startLiveServer(io, live, { port: webPort, host: values["web-host"], dir: values["web-dir"] ?? defaultWebDir() }, addrs, link.name, peerName);
+      if (webServer === undefined) return 2;
+    }
     for (const [name, port, start] of [
       ["echo", values.echo, echoService],
       ["discard", values.discard, discardService],
@@ -276,8 +310,21 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
     stack.host.poll(stack.now());
     await stack.close();
     pcap?.close();
+    await webServer?.close();
   }
   return code;
+}
+
+/** The live view's server, or undefined (with a message) when the page is not built. */
+async function startLiveServer(io: CliIo, live: LiveFeed, where: { port: number; host: string | undefined; dir: string }, addrs: readonly Cidr[], linkName: string, peerName: string): Promise<WebServer | undefined> {
+  const { port, host, dir } = where;
+  if (!existsSync(join(dir, "index.html"))) {
+    io.stderr.write(`synack: --web needs the playground built in ${dir}; run \`npm run build:web\`\n`);
+    return undefined;
+  }
+  const server = await serveLive({ dir, port, ...(host !== undefined ? { host } : {}), stream: live.stream, hello: { host: "synack", addresses: addrs.map((a) => a.address.toString()), peerName, link: linkName } });
+  io.stderr.write(`synack: live view on ${server.url}\n`);
+  return server;
 }
 
 async function fetchOnce(io: CliIo, stack: LiveStack, url: string, out: string | undefined): Promise<number> {

@@ -22,6 +22,8 @@ import { serveWeb, type WebServer } from "../../src/cli/web.js";
 import { fakeIo } from "../cli/fake-io.js";
 import { applyChanges, decodeState, scenarioOf } from "../../web/playground/model/knobs.js";
 import { runSession } from "../../web/playground/model/session.js";
+import { questionAt, type Question } from "../../web/playground/model/textbook.js";
+import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -293,5 +295,75 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
     expect(lines).toHaveLength(7);
     expect(lines[0]).toContain("SYN because the application called connect()");
     expect(lines[1]).toMatch(/retransmission of SYN: the retransmission timer expired \(expiry 1\) \[lost/);
+  });
+
+  it("textbook mode: asks for the next state and the next cwnd, checks against the run, keeps the score (keys for the handshake, clicks for the cwnd)", async () => {
+    const page = await open("s=handshake");
+    const score = async (): Promise<string | null> => page.textContent("#score");
+    // t turns it on (the page has focus, nothing else does).
+    await page.keyboard.press("t");
+    expect(await page.isChecked("#textbook")).toBe(true);
+    expect(await score()).toBe("score 0 / 0");
+    // Step: the first question comes before the client's first state change.
+    let start = await cursor(page);
+    while (!(await page.isVisible("#quiz"))) {
+      start = await cursor(page);
+      await page.keyboard.press("n");
+    }
+    expect(await page.getAttribute("#quiz", "data-kind")).toBe("state");
+    expect(await page.textContent("#quiz .quiz-prompt")).toBe("client is in CLOSED. Which state does it enter next?");
+    expect(await page.locator("#quiz button[data-choice]").evaluateAll((b) => b.map((x) => x.getAttribute("data-choice")))).toEqual(["LISTEN", "SYN_SENT"]);
+    // The cursor waits for the answer; the first choice has the focus.
+    expect(await cursor(page)).toBe(start);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-choice"))).toBe("LISTEN");
+    await page.keyboard.press("2");
+    expect(await page.getAttribute("#quiz", "data-result")).toBe("right");
+    expect(await score()).toBe("score 1 / 1");
+    expect(await stateOf(page, "client")).toBe("SYN_SENT");
+    // On to the server's question; a wrong answer is corrected with what really happened.
+    while ((await page.locator("#quiz .quiz-prompt").count()) === 0) await page.keyboard.press("n");
+    expect(await page.textContent("#quiz .quiz-prompt")).toBe("server is in LISTEN. Which state does it enter next?");
+    await page.keyboard.press("2");
+    expect(await page.getAttribute("#quiz", "data-result")).toBe("wrong");
+    expect(await page.textContent("#quiz .quiz-reveal")).toBe("You said SYN_SENT. What happened: server: LISTEN → SYN_RCVD (SYN received).");
+    expect(await score()).toBe("score 1 / 2");
+    expect(await stateOf(page, "server")).toBe("SYN_RCVD");
+    await close(page);
+
+    // cwnd: in lost-data, the question after the retransmission timer fires; the page's answer key is the run's next cwnd event.
+    const s = runSession(BUILTIN_SCENARIOS.find((x) => x.name === "lost-data")!);
+    const asked: Question[] = [];
+    for (let k = 0; k < s.steps.length - 1; ) {
+      const q = questionAt(s, k);
+      if (q !== undefined) asked.push(q);
+      k = q !== undefined ? q.step : k + 1;
+    }
+    const rto = asked.find((q) => q.kind === "cwnd" && q.reveal.includes("retransmission timeout"))!;
+    expect(rto).toBeDefined();
+    const lost = await open("s=lost-data");
+    await lost.click("#textbook");
+    let answered = 0;
+    for (const q of asked) {
+      // Step until the page asks (bounded by the run's length).
+      for (let i = 0; i < s.steps.length && (await lost.locator("#quiz .quiz-prompt").count()) === 0; i++) await lost.click("#next");
+      expect(await lost.textContent("#quiz .quiz-prompt")).toBe(q.prompt);
+      if (q === rto) break;
+      await lost.click(`#quiz button[data-choice="${q.answer}"]`);
+      answered++;
+    }
+    expect(await lost.getAttribute("#quiz", "data-kind")).toBe("cwnd");
+    // A new question is not marked with the last answer's result.
+    expect(await lost.getAttribute("#quiz", "data-result")).toBeNull();
+    await lost.click(`#quiz button[data-choice="${rto.answer}"]`);
+    expect(await lost.getAttribute("#quiz", "data-result")).toBe("right");
+    expect(await lost.textContent("#quiz .quiz-reveal")).toContain("(retransmission timeout)");
+    expect(await lost.textContent("#score")).toBe(`score ${answered + 1} / ${answered + 1}`);
+    // Turning it off steps without asking.
+    await lost.click("#textbook");
+    expect(await lost.isHidden("#quiz")).toBe(true);
+    const k = await cursor(lost);
+    await lost.click("#next");
+    expect(await cursor(lost)).toBe(k + 1);
+    await close(lost);
   });
 });

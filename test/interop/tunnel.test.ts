@@ -4,6 +4,9 @@
  */
 import { createHash, randomFillSync } from "node:crypto";
 import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echoService } from "../../src/node/services/echo.js";
 import { BodyReader, httpRequest, httpService } from "../../src/node/services/http.js";
@@ -167,6 +170,57 @@ describe("synack tunnel (the program)", () => {
     expect(clientOut.join("")).toContain(`sha256 ${patternSha(1_000_000)}`);
     expect(serverOut.join("")).toContain("http on 10.7.41.1:80");
   }, 20_000);
+
+  it("--web streams the stack's trace to the live view: hello, the newest messages within the history cap, snapshots", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "synack-tunnel-web-"));
+    writeFileSync(join(dir, "index.html"), "<html><head></head><body></body></html>");
+    const probe = await UdpTunnel.open({ listen: { host: "127.0.0.1", port: 0 } });
+    const port = probe.local.port;
+    await probe.close();
+    const out: string[] = [];
+    const stop = new AbortController();
+    const io: CliIo = { stdout: { write: (s) => out.push(String(s)) }, stderr: { write: (s) => out.push(s) }, signal: stop.signal, onTableRequest: () => () => {} };
+    const server = runTunnel(["--listen", `127.0.0.1:${port}`, "--addr", "10.7.42.1/24", "--http", "80", "--web", "0", "--web-dir", dir, "--web-history", "500"], io);
+    try {
+      for (let i = 0; i < 50 && !/live view on http:\/\/127\.0\.0\.1:\d+\//.test(out.join("")); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = /live view on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.join(""))![1]!;
+      const quiet: CliIo = { stdout: { write: () => {} }, stderr: { write: () => {} }, onTableRequest: () => () => {} };
+      expect(await runTunnel(["--listen", "127.0.0.1:0", "--peer", `127.0.0.1:${port}`, "--addr", "10.7.42.2/24", "--get", "http://10.7.42.1/bytes/300000"], quiet)).toBe(0);
+      // Read the history as a page that opens now would.
+      const ctrl = new AbortController();
+      const res = await fetch(`${url}live/events`, { signal: ctrl.signal });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      // Until the last message kept when the page connected (the hello says which).
+      const lastId = (): number | undefined => {
+        const m = /"last":(\d+)/.exec(text);
+        return m === null ? undefined : Number(m[1]);
+      };
+      while (lastId() === undefined || !text.includes(`id: ${lastId()}\n`)) text += (await reader.read()).value ?? "";
+      ctrl.abort();
+      const messages = text.split("\n\n").flatMap((f) => f.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)) as { kind: string; [k: string]: unknown }));
+      expect(messages[0]).toMatchObject({ kind: "hello", host: "synack", peerName: "peer", addresses: ["10.7.42.1"], history: { maxMessages: 500 } });
+      // 300 kB is more than 500 messages: the oldest were dropped, the newest kept.
+      expect((messages[0]!["history"] as { dropped: number }).dropped).toBeGreaterThan(0);
+      expect(messages.filter((m) => m.kind !== "hello").length).toBeLessThanOrEqual(500);
+      expect(messages.some((m) => m.kind === "packet")).toBe(true);
+      expect(messages.some((m) => m.kind === "snapshot")).toBe(true);
+      // The connection's end is among the newest: the server's state machine reached CLOSED or TIME_WAIT.
+      const states = messages.filter((m) => m.kind === "event" && (m["event"] as { type: string }).type === "state").map((m) => (m["event"] as { to: string }).to);
+      expect(["CLOSED", "TIME_WAIT"]).toContain(states[states.length - 1]);
+    } finally {
+      stop.abort();
+      expect(await server).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it("--web without a built page says how to build it and exits with 2", async () => {
+    const err: string[] = [];
+    const code = await runTunnel(["--listen", "127.0.0.1:0", "--addr", "10.7.43.1/24", "--web", "0", "--web-dir", join(tmpdir(), "no-such-synack-build")], { stdout: { write: () => {} }, stderr: { write: (s) => err.push(s) } });
+    expect(code).toBe(2);
+    expect(err.join("")).toContain("run `npm run build:web`");
+  });
 
   it("explains a missing option with usage and exit code 2", async () => {
     const err: string[] = [];

@@ -25,6 +25,9 @@ import { renderInferredDetail, renderInferredLadder } from "./views/inferred.js"
 import { inferCapture, mainStream, type InferredCapture, type InferredStream } from "./model/inferred.js";
 import { renderDetail, renderInspector, renderNarration } from "./views/panes.js";
 import { renderSeriesPlot, renderTimeSeq } from "./views/plots.js";
+import { liveStreamUrl, startLive } from "./live.js";
+import type { LiveSession } from "./model/live-session.js";
+import { Textbook } from "./textbook.js";
 
 interface View {
   state: PlaygroundState;
@@ -58,8 +61,10 @@ let view: View | undefined;
 let imported: Imported | undefined;
 let firstLoad = true;
 let timer: ReturnType<typeof setTimeout> | undefined;
+let textbook: Textbook | undefined;
 
 function start(): void {
+  textbook = new Textbook((step) => setCursor(step));
   const select = $<HTMLSelectElement>("scenario");
   for (const spec of BUILTIN_SCENARIOS) select.append(h("option", { value: spec.name }, `${spec.name} — ${spec.title ?? ""}`));
   select.addEventListener("change", () => load({ scenario: select.value, knobs: readKnobs(), whatIfs: [] }));
@@ -116,6 +121,8 @@ function start(): void {
     if (f !== undefined) await openFile(f);
   });
   document.addEventListener("keydown", onKey);
+  const live = liveStreamUrl();
+  if (live !== undefined) return enterLive(live);
   window.addEventListener("hashchange", () => {
     const st = decodeState(location.hash);
     if (view === undefined || encodeState(st) !== encodeState(view.state)) load(st, false);
@@ -123,6 +130,37 @@ function start(): void {
   const initial = decodeState(location.hash);
   writeKnobs(initial.knobs);
   load(initial, false);
+}
+
+/** Live mode: the views follow a running stack's connections; nothing to choose, run or change. */
+function enterLive(url: string): void {
+  document.querySelectorAll<HTMLElement>(".controls, .whatif-list, details.try, #textbook-label").forEach((el) => (el.hidden = true));
+  $("live-bar").hidden = false;
+  document.querySelector("header .sub")!.textContent = "Live: a running synack stack's connections, drawn from its trace events as they happen (real time, real packets).";
+  $("title").textContent = "live: waiting for a connection";
+  $("description").textContent = "The views follow the running stack's connections as its trace events arrive. Pick one below; the newest is followed until you do.";
+  $("seed").textContent = "-";
+  $("hash").textContent = "-";
+  startLive(url, { show: showLive, status });
+}
+
+/** Draws a live connection's latest state; the cursor stays where the user left it unless it was at the newest step. */
+function showLive(session: LiveSession): void {
+  const prev = view;
+  const same = prev !== undefined && prev.session.spec.name === session.spec.name;
+  const follow = !same || prev.cursor >= prev.session.steps.length - 1;
+  const v: View = { state: { knobs: {}, whatIfs: [] }, session, axis: axisOf(session), cursor: follow ? session.steps.length - 1 : prev.cursor, zoom: prev?.zoom ?? 1, playing: same && prev.playing };
+  if (same && prev.selected !== undefined) v.selected = prev.selected;
+  view = v;
+  $("title").textContent = session.spec.title ?? session.spec.name;
+  $("description").textContent = session.spec.description ?? "";
+  $<HTMLInputElement>("scrub").max = String(Math.max(0, session.steps.length - 1));
+  setCursor(v.cursor);
+}
+
+/** Hosts a live session draws from what the stack saw, without their own state. */
+function untracedOf(s: Session): ReadonlySet<string> {
+  return "untraced" in s ? (s as LiveSession).untraced : new Set();
 }
 
 /** A JSON scenario, or a pcap / pcapng capture (anything that does not start with "{"). */
@@ -233,6 +271,7 @@ function load(state: PlaygroundState, push = true): void {
     v.base = { session: base, axis: axisOf(base), title: state.whatIfs.length > 1 ? "before the last what-if" : "as written" };
   }
   view = v;
+  textbook?.reset();
   const ms = performance.now() - t0;
   const fragment = encodeState(state);
   if (push && location.hash.slice(1) !== fragment) history.pushState(null, "", `#${fragment}`);
@@ -289,7 +328,10 @@ function renderTryThis(spec: ScenarioSpec): void {
 }
 
 function move(d: number): void {
-  if (view !== undefined) setCursor(view.cursor + d);
+  if (view === undefined) return;
+  // Textbook mode asks first; the answer moves the cursor.
+  if (d > 0 && textbook?.intercept(view.session, view.cursor, untracedOf(view.session)) === true) return stopPlay();
+  setCursor(view.cursor + d);
 }
 
 function setCursor(k: number): void {
@@ -319,7 +361,8 @@ function stopPlay(): void {
 function tick(): void {
   if (view === undefined || !view.playing) return;
   if (view.cursor >= view.session.steps.length - 1) return stopPlay();
-  setCursor(view.cursor + 1);
+  move(1);
+  if (!view.playing) return;
   const speed = Number($<HTMLSelectElement>("speed").value) || 1;
   timer = setTimeout(tick, 400 / speed);
 }
@@ -364,24 +407,30 @@ function render(): void {
     if (y < ladders.scrollTop + 20 || y > ladders.scrollTop + ladders.clientHeight - 20) ladders.scrollTop = Math.max(0, y - ladders.clientHeight / 2);
   }
 
+  const untraced = untracedOf(s);
   const hosts = s.columns.map((c) => c.name);
+  const traced = hosts.filter((host) => !untraced.has(host));
   const fsms = $("fsms");
   clear(fsms);
   for (const host of hosts) {
+    if (untraced.has(host)) {
+      fsms.append(h("div", { class: "fsm-box" }, h("h4", {}, `${host}: `, h("span", { class: "state-name muted", "data-host": host }, "not traced")), h("p", { class: "muted" }, `Only the stack reports its state; ${host}'s is not visible from here.`)));
+      continue;
+    }
     const st = hostStateAt(s, host, idx);
     const just = st.last !== undefined && s.events[st.last.index]!.time === t;
     fsms.append(h("div", { class: "fsm-box" }, h("h4", {}, `${host}: `, h("span", { class: "state-name", "data-host": host }, st.state)), renderFsm(host, st, just)));
   }
   const gauges = $("gauges");
   clear(gauges);
-  for (const host of hosts) {
+  for (const host of traced) {
     const q = queuesAt(s, host, idx);
     if (q.length > 0) gauges.append(renderQueues(host, q));
   }
-  for (const host of hosts) gauges.append(renderWindow(host, mainConn(s, host, t)));
+  for (const host of traced) gauges.append(renderWindow(host, mainConn(s, host, t)));
   const insp = $("inspector");
   clear(insp);
-  for (const host of hosts) insp.append(renderInspector(host, mainConn(s, host, t), t));
+  for (const host of traced) insp.append(renderInspector(host, mainConn(s, host, t), t));
 
   const plots = $("plots");
   clear(plots);
@@ -421,7 +470,7 @@ function render(): void {
     detail.append(
       renderDetail(s, sel, {
         onWhy: (i) => setCursor(stepOfEvent(s, i)),
-        onWhatIf: (a) => whatIf(sel.id, a),
+        ...(untraced.size === 0 ? { onWhatIf: (a: WhatIfAction) => whatIf(sel.id, a) } : {}),
       }),
     );
   window.playground = {
@@ -457,6 +506,10 @@ function onKey(e: KeyboardEvent): void {
     return;
   }
   if (view === undefined) return;
+  if (textbook?.onKey(e) === true) {
+    e.preventDefault();
+    return;
+  }
   const ladders = $("ladders");
   switch (e.key) {
     case "+":
@@ -495,6 +548,9 @@ function onKey(e: KeyboardEvent): void {
       return move(-1);
     case "f":
       $("flagged").click();
+      return;
+    case "t":
+      if (!$("textbook-label").hidden && textbook !== undefined) textbook.setEnabled(!textbook.enabled);
       return;
     case " ":
       if (target?.tagName === "BUTTON" || target?.getAttribute("role") === "button") return;

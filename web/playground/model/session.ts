@@ -21,7 +21,7 @@ import { parseIpv4 } from "../../../src/wire/ipv4.js";
 import type { AddressKey, IpAddress } from "../../../src/wire/address.js";
 import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../../src/wire/tcp.js";
 import { Fnv64 } from "./hash.js";
-import { findCookies, type CookieView } from "./cookies.js";
+import { findCookies, type CookieView, type DecodeCookie } from "./cookies.js";
 import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
@@ -163,8 +163,42 @@ export function runSession(spec: ScenarioSpec): Session {
   holder.run = run;
   run.finish();
   if (dirty || snapshots.length === 0) snapshot(instant < 0 ? 0 : instant);
+  return buildSession({
+    spec,
+    seed: run.seed,
+    events,
+    columns: run.columns,
+    packets,
+    snapshots,
+    focus,
+    focusAddr,
+    decodeCookie: (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn),
+  });
+}
 
-  const columns = run.columns;
+/** What a run produced, before the views' derivations: a simulated scenario's, or a live stack's (model/live-session.ts). */
+export interface RawRun {
+  spec: ScenarioSpec;
+  seed: number;
+  events: TraceEvent[];
+  columns: NarrateHost[];
+  packets: PacketRecord[];
+  snapshots: Snapshot[];
+  /** The hosts drawn, and their addresses: only events between them are stepped to. */
+  focus: ReadonlySet<string>;
+  focusAddr: ReadonlySet<AddressKey>;
+  /** Decodes a SYN cookie with the listener's secret (absent: cookies are not decoded). */
+  decodeCookie?: DecodeCookie;
+}
+
+/** Segments matched with arrivals and causes, Wireshark's verdicts, cookies, steps and narration, from a run's trace. */
+export function buildSession(raw: RawRun): Session {
+  const { spec, events, columns, packets, focus, focusAddr } = raw;
+  const inFocus = (e: TraceEvent): boolean => {
+    if (!("host" in e) || !focus.has(e.host)) return false;
+    const tuple = "tuple" in e ? e.tuple : undefined;
+    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
+  };
   const segments = matchSegments(events, columns, packets, focus);
   const segmentAt = new Map<number, number>();
   const arrivalAt = new Map<number, number>();
@@ -174,8 +208,7 @@ export function runSession(spec: ScenarioSpec): Session {
   }
   const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
   for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
-  const cookies = findCookies(events, segments, (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn));
-  for (const [id, c] of cookies) segments[id]!.cookie = c;
+  if (raw.decodeCookie !== undefined) for (const [id, c] of findCookies(events, segments, raw.decodeCookie)) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
     if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
@@ -187,7 +220,7 @@ export function runSession(spec: ScenarioSpec): Session {
   // so the page can draw first and fill in the footer after.
   let hash: string | undefined;
   return {
-    spec, seed: run.seed, events, columns, segments, segmentAt, arrivalAt, packets, snapshots, steps, rows,
+    spec, seed: raw.seed, events, columns, segments, segmentAt, arrivalAt, packets, snapshots: raw.snapshots, steps, rows,
     get hash() {
       return (hash ??= eventLogHash(events));
     },

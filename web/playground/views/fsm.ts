@@ -5,6 +5,7 @@
  */
 import type { TcpState } from "../../../src/trace/events.js";
 import type { HostState } from "../model/at.js";
+import { EDGES } from "../model/rfc9293-diagram.js";
 import { s } from "./dom.js";
 
 const W = 110;
@@ -23,28 +24,6 @@ const POS: Record<TcpState, [number, number]> = {
   TIME_WAIT: [250, 404],
 };
 
-/** The arcs of the RFC's figure, with their labels (event / action). */
-const EDGES: Array<[TcpState, TcpState, string]> = [
-  ["CLOSED", "LISTEN", "passive OPEN"],
-  ["CLOSED", "SYN_SENT", "active OPEN / snd SYN"],
-  ["LISTEN", "SYN_RCVD", "rcv SYN / snd SYN,ACK"],
-  ["LISTEN", "SYN_SENT", "SEND / snd SYN"],
-  ["SYN_SENT", "SYN_RCVD", "rcv SYN / snd SYN,ACK"],
-  ["SYN_RCVD", "ESTABLISHED", "rcv ACK of SYN"],
-  ["SYN_SENT", "ESTABLISHED", "rcv SYN,ACK / snd ACK"],
-  ["SYN_RCVD", "LISTEN", "rcv RST"],
-  ["SYN_RCVD", "FIN_WAIT_1", "CLOSE / snd FIN"],
-  ["ESTABLISHED", "FIN_WAIT_1", "CLOSE / snd FIN"],
-  ["ESTABLISHED", "CLOSE_WAIT", "rcv FIN / snd ACK"],
-  ["FIN_WAIT_1", "FIN_WAIT_2", "rcv ACK of FIN"],
-  ["FIN_WAIT_1", "CLOSING", "rcv FIN / snd ACK"],
-  ["FIN_WAIT_2", "TIME_WAIT", "rcv FIN / snd ACK"],
-  ["CLOSING", "TIME_WAIT", "rcv ACK of FIN"],
-  ["CLOSE_WAIT", "LAST_ACK", "CLOSE / snd FIN"],
-  ["LAST_ACK", "CLOSED", "rcv ACK of FIN"],
-  ["TIME_WAIT", "CLOSED", "timeout = 2MSL"],
-  ["SYN_SENT", "CLOSED", "CLOSE"],
-];
 
 function edgePath(from: TcpState, to: TcpState): string {
   const [x0, y0] = POS[from];

@@ -124,7 +124,7 @@ export function renderLadder(session: Session, axis: TimeAxis, opts: LadderOptio
     if (v !== undefined && v.flags.length > 0) classes.push("flagged");
     if (v?.disagreement !== undefined) classes.push("disagree");
     const aria = `${r.from} to ${r.to}: ${r.label}${r.fate !== "delivered" ? ` (${r.fate})` : ""}${v !== undefined && v.summary !== "" ? ` ${v.summary}` : ""}`;
-    const g = s("g", { class: classes.join(" "), "data-id": r.id, "data-fate": r.fate, "data-label": r.label, "data-analysis": v?.flags.join(" "), tabindex: 0, role: "button", "aria-label": aria });
+    const g = s("g", { class: classes.join(" "), "data-id": r.id, "data-from": r.from, "data-to": r.to, "data-fate": r.fate, "data-label": r.label, "data-analysis": v?.flags.join(" "), tabindex: 0, role: "button", "aria-label": aria });
     g.append(s("line", { class: "hit", x1: x0, y1: y(y0), x2: x1, y2: y(y1) }));
     g.append(s("line", { class: "wire", x1: x0, y1: y(y0), x2: x1, y2: y(y1), "marker-end": arrived ? "url(#arrow)" : undefined }));
     if (r.fate === "lost" || r.fate === "corrupted") {

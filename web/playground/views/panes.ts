@@ -94,7 +94,8 @@ function analysisText(r: SegmentRecord): string {
 
 export interface DetailActions {
   onWhy: (eventIndex: number) => void;
-  onWhatIf: (action: "drop" | "delay" | "duplicate" | "corrupt") => void;
+  /** Absent for a live connection: what happened to a real packet cannot be rerun. */
+  onWhatIf?: (action: "drop" | "delay" | "duplicate" | "corrupt") => void;
 }
 
 export function renderDetail(session: Session, r: SegmentRecord, actions: DetailActions): HTMLElement {
@@ -138,13 +139,16 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
     why.addEventListener("click", () => actions.onWhy(r.cause!));
     box.append(why);
   }
-  const bar = h("div", { class: "whatif", role: "group", "aria-label": "what if" }, h("span", {}, "What if: "));
-  for (const a of ["drop", "delay", "duplicate", "corrupt"] as const) {
-    const b = h("button", { type: "button", "data-whatif": a }, `${a} it`);
-    b.addEventListener("click", () => actions.onWhatIf(a));
-    bar.append(b);
+  const onWhatIf = actions.onWhatIf;
+  if (onWhatIf !== undefined) {
+    const bar = h("div", { class: "whatif", role: "group", "aria-label": "what if" }, h("span", {}, "What if: "));
+    for (const a of ["drop", "delay", "duplicate", "corrupt"] as const) {
+      const b = h("button", { type: "button", "data-whatif": a }, `${a} it`);
+      b.addEventListener("click", () => onWhatIf(a));
+      bar.append(b);
+    }
+    box.append(bar);
   }
-  box.append(bar);
   if (r.bytes !== undefined) box.append(h("pre", { class: "hex" }, hexDump(r.bytes)));
   return box;
 }

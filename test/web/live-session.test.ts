@@ -1,0 +1,91 @@
+/**
+ * The live view's page-side model without a browser or a TUN device: the server's events
+ * of a simulated handshake go through the real stream (LiveFeed -> SSE frames), the page's
+ * LiveLog reads them back, and liveSession turns the server's connection into a Session
+ * whose peer column is drawn from what the server saw.
+ */
+import { describe, expect, it } from "vitest";
+import { LiveEventStream, LiveFeed } from "../../src/node/live-web.js";
+import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
+import { ScenarioRun } from "../../src/scenario/runner.js";
+import type { LiveHello } from "../../src/trace/live-protocol.js";
+import { LiveLog } from "../../web/playground/model/live-feed.js";
+import { liveSession } from "../../web/playground/model/live-session.js";
+
+const hello = (last: number): string => JSON.stringify({ kind: "hello", host: "server", addresses: ["10.0.0.2"], peerName: "kernel", link: "sim", history: { first: 1, last, maxMessages: 1000, maxBytes: 1e6, dropped: 0 } } satisfies LiveHello);
+
+/**
+ * The server's side of a run as the live stream carries it: its events, and the packets it
+ * sent and received. Packets are stamped when they were sent (those it received: 10 ms
+ * before they arrived), as a loaded machine stamps packets ahead of the engine's events.
+ */
+async function feedOf(name: string): Promise<Array<{ id: string; data: string }>> {
+  const stream = new LiveEventStream();
+  const feed = new LiveFeed(stream, "server");
+  let clock = 0;
+  const run = new ScenarioRun(BUILTIN_SCENARIOS.find((s) => s.name === name)!, {
+    onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined),
+    recorder: (p) => {
+      if (p.event !== "send" || (p.from !== "server" && p.to !== "server")) return;
+      clock = p.time;
+      feed.packet(p.from === "server" ? "out" : "in", p.bytes);
+    },
+  });
+  feed.attach({ now: () => clock, host: run.tcpHost("server")! });
+  run.finish();
+  await Promise.resolve();
+  return stream.framesAfter().map((f) => ({ id: /^id: (\d+)/.exec(f)![1]!, data: f.slice(f.indexOf("data: ") + 6, -2) }));
+}
+
+describe("LiveLog and liveSession", () => {
+  it("the server's side of a handshake: the peer's segments drawn from what arrived, its state not traced", async () => {
+    const frames = await feedOf("handshake");
+    const log = new LiveLog();
+    log.add(hello(frames.length), "");
+    for (const f of frames) expect(log.add(f.data, f.id)).toBe(true);
+    // A reconnect's history overlaps: ids already seen change nothing.
+    for (const f of frames) expect(log.add(f.data, f.id)).toBe(false);
+    expect(log.rejected).toBe(0);
+    const conns = log.connections();
+    expect(conns.map((c) => c.state)).toEqual(["ESTABLISHED"]);
+    const s = liveSession(log, conns[0]!.key)!;
+    // The side that sent the first SYN is on the left.
+    expect(s.columns.map((c) => c.name)).toEqual(["kernel", "server"]);
+    expect([...s.untraced]).toEqual(["kernel"]);
+    expect(s.segments.map((r) => `${r.from}>${r.to} ${r.label.split(" ")[0]} ${r.fate}`)).toEqual(["kernel>server SYN delivered", "server>kernel SYN,ACK delivered", "kernel>server ACK delivered"]);
+    expect(s.segments[0]!.reason).toBe("sent by the kernel (not traced: its reason is not known here)");
+    expect(s.segments[1]!.reason).toBe("SYN,ACK answering the SYN");
+    // Each segment is tied to its real packet (the hex view, Wireshark's flags), the SYN too, although its packet was stamped before the connection's first event.
+    expect(s.segments.map((r) => r.bytes?.length)).toEqual([60, 60, 52]);
+    expect(s.segments.every((r) => r.verdict !== undefined)).toBe(true);
+    // Times start at the connection's first event and never go back.
+    expect(s.events[0]!.time).toBe(0);
+    expect(s.events.every((e, i) => i === 0 || e.time >= s.events[i - 1]!.time)).toBe(true);
+    // The snapshots became the server's TCB at each moment.
+    expect(s.snapshots.map((x) => x.hosts["server"]!.conns[0]!.state)).toEqual(["SYN_RCVD", "ESTABLISHED"]);
+  });
+
+  it("a server that restarted (its ids begin again) replaces what the page held", async () => {
+    const frames = await feedOf("handshake");
+    const log = new LiveLog();
+    log.add(hello(frames.length), "");
+    for (const f of frames) log.add(f.data, f.id);
+    expect(log.events.length).toBeGreaterThan(0);
+    log.add(hello(2), "");
+    expect(log.events).toHaveLength(0);
+    expect(log.connections()).toEqual([]);
+    log.add(frames[0]!.data, "1");
+    expect(log.messages).toBe(frames.length + 1);
+  });
+
+  it("counts what it cannot read instead of throwing, and keeps at most its cap", () => {
+    const log = new LiveLog(10);
+    expect(log.add("{not json", "1")).toBe(false);
+    expect(log.add(JSON.stringify({ kind: "event", event: { type: "segment-in", time: 1 } }), "2")).toBe(false);
+    expect(log.add(JSON.stringify({ kind: "mystery" }), "3")).toBe(false);
+    expect(log.rejected).toBe(3);
+    for (let i = 0; i < 100; i++) log.add(JSON.stringify({ kind: "event", event: { type: "app", time: i, host: "server", call: "x" } }), String(10 + i));
+    expect(log.events.length).toBeLessThanOrEqual(11);
+    expect(log.events[log.events.length - 1]!.time).toBe(99);
+  });
+});
