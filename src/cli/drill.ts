@@ -62,7 +62,10 @@ export function drill(argv: string[], io: Io): number {
     outcomes.push(...run);
   }
   if (versions.length > 1 && !values.json) io.stdout(familySummary(perVersion));
-  if (values.conformance !== undefined) io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" "))));
+  if (values.conformance !== undefined) {
+    const flag = values["ip-version"] === undefined ? "" : ` --ip-version ${versions[0]!}`;
+    io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" ") + flag, versions[0] === "ipv4" ? "IPv4" : versions[0])));
+  }
   if (outcomes.some((o) => o.status === "crash")) return EXIT_INTERNAL;
   if (outcomes.some((o) => o.status === "error")) return EXIT_USAGE;
   if (outcomes.some((o) => o.status === "fail")) return EXIT_EXPECTATION;

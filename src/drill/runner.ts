@@ -190,7 +190,8 @@ class DrillRun {
 
   private applyOptions(): void {
     if (!runsAs(this.script.file, this.ip.version)) {
-      throw new DrillUnsupportedError(`not run as ${this.ip.version}: Linux's run_all.py runs *v6.pkt only as ipv6 and *v4.pkt only over IPv4`, undefined);
+      const rule = this.ip.version === "ipv6" ? "*v4.pkt only over IPv4" : "*v6.pkt only as ipv6 (--ip-version ipv6)";
+      throw new DrillUnsupportedError(`not run as ${this.ip.version}: Linux runs ${rule}`, undefined);
     }
     for (const o of this.script.options) {
       const int = () => {

@@ -39,6 +39,17 @@ describe("synack drill", () => {
     expect((await drill(here("./scripts"), "--ip-version", "all", "--conformance", "C.md")).code).toBe(2);
   });
 
+  it("--conformance names the IP version and gives scripts of another one their own cause", async () => {
+    const v4 = await drill(here("./scripts"), "--conformance", "C.md");
+    const md4 = new TextDecoder().decode(v4.written.get("C.md"));
+    expect(md4).toContain("(IPv4 variant,");
+    expect(md4).toContain("| ipv6-link-v6.pkt | unsupported | other IP version | not run as ipv4: ");
+    const v6 = await drill(here("./scripts"), "--ip-version", "ipv6", "--conformance", "C.md");
+    const md6 = new TextDecoder().decode(v6.written.get("C.md"));
+    expect(md6).toContain("--ip-version ipv6 --conformance CONFORMANCE.md` (ipv6 variant,");
+    expect(md6).toContain("**9 pass, 0 fail, 0 unsupported** of 9 scripts.");
+  });
+
   it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {
     const r = await drill(here("./failing/wrong-window.pkt"));
     expect(r.code).toBe(1);
