@@ -88,7 +88,8 @@ export class DrillSockets {
       case "socket":
         return this.socket(call, pos);
       case "bind":
-        return this.withSocket(a[0], pos, () => ok(0));
+        // Linux inet_csk_get_port: a port a listener holds is taken, SO_REUSEADDR or not.
+        return this.withSocket(a[0], pos, (s) => (s.listener === undefined && this.portTaken() ? err("EADDRINUSE") : ok(0)));
       case "listen":
         return this.withSocket(a[0], pos, (s) => this.listen(s, numberOf(a[1]!) ?? 128));
       case "accept":
@@ -162,6 +163,7 @@ export class DrillSockets {
   private listen(s: TcpSocket, backlog: number): Started {
     if (s.conn !== undefined) return err("EINVAL");
     if (s.listener === undefined) {
+      if (this.portTaken()) return err("EADDRINUSE"); // a script that did not check bind()'s result
       s.listener = this.env.layer.listen(this.env.scriptPort, Math.max(0, backlog), this.configOf(s));
       // An AF_INET socket takes IPv4 only; an AF_INET6 one bound to `::` without IPV6_V6ONLY
       // takes both, IPv4 peers as ::ffff:a.b.c.d (RFC 3493 section 3.7).
@@ -170,6 +172,11 @@ export class DrillSockets {
       this.env.listening(this.env.scriptPort);
     }
     return ok(0);
+  }
+
+  /** Another socket of the script listens on the script's port. */
+  private portTaken(): boolean {
+    return this.env.layer.allListeners().some((l) => l.port === this.env.scriptPort);
   }
 
   private accept(s: TcpSocket, call: SyscallSpec, pos: SourcePos): Started {

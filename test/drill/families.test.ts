@@ -180,3 +180,21 @@ describe("runs in each flavour", () => {
     }
   });
 });
+
+describe("a second listener on the script's port", () => {
+  it("is refused with EADDRINUSE at bind() while the first listens, as Linux does, instead of crashing the runner", () => {
+    const script = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 setsockopt(4, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0 bind(4, ..., ...) = -1 EADDRINUSE (Address already in use)
++0 listen(4, 1) = -1 EADDRINUSE (Address already in use)
++0 close(3) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0 bind(5, ..., ...) = 0
++0 listen(5, 1) = 0
+`;
+    for (const ipVersion of IP_VERSIONS) expect(runDrill(script, "l.pkt", { ipVersion })).toMatchObject({ status: "pass" });
+  });
+});
