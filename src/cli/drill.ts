@@ -1,7 +1,8 @@
 /**
- * `synack drill FILE.pkt|DIR... [--json] [--verbose] [--explain] [--conformance FILE]`:
+ * `synack drill FILE.pkt|DIR... [--ip-version V] [--json] [--verbose] [--explain] [--conformance FILE]`:
  * runs packetdrill scripts against synack (src/drill) and reports one line per script,
- * then a summary per folder.
+ * then a summary per folder. `--ip-version all` runs every script in packetdrill's three
+ * flavours, as Linux's run_all.py does, and ends with a line of totals per flavour.
  *
  * Exit codes as the other commands: 0 nothing failed, 1 a script failed, 2 bad command
  * line or a script that does not parse, 3 the runner or the engine crashed.
@@ -10,6 +11,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { DrillSyntaxError } from "../drill/errors.js";
 import { runDrill, type DrillResult } from "../drill/runner.js";
+import { IP_VERSIONS, isIpVersion, type IpVersion } from "../drill/family.js";
 import { EXIT_EXPECTATION, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { Io } from "./io.js";
@@ -25,6 +27,7 @@ const OPTIONS = {
   explain: { type: "boolean" },
   conformance: { type: "string" },
   seed: { type: "string" },
+  "ip-version": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -36,25 +39,48 @@ export function drill(argv: string[], io: Io): number {
   }
   if (positionals.length === 0) throw new UsageError("drill takes packetdrill scripts or folders of them, e.g. synack drill ../shared/packetdrill/tcp");
   const seed = seedOption(values.seed);
+  const versions = ipVersions(values["ip-version"]);
+  if (versions.length > 1 && values.conformance !== undefined) throw new UsageError("--conformance describes one run: give it one --ip-version");
   const files = positionals.flatMap((p) => scriptsUnder(p));
   if (files.length === 0) throw new UsageError(`no .pkt scripts in ${positionals.join(", ")}`);
   const root = commonRoot(positionals);
   const outcomes: ScriptOutcome[] = [];
-  for (const file of files) {
-    const name = relative(root, file) || file;
-    const outcome = runOne(file, name, io, { verbose: values.verbose === true || values.explain === true, ...(seed !== undefined ? { seed } : {}) });
-    outcomes.push(outcome);
-    io.stdout(values.json ? jsonLine(outcome) : textLines(outcome, values.verbose === true, values.explain === true));
+  const perVersion: Array<[IpVersion, ScriptOutcome[]]> = [];
+  for (const ipVersion of versions) {
+    // With one flavour named, JSON records say which; the default run's output is as it always was.
+    const tag = values["ip-version"] === undefined ? undefined : ipVersion;
+    if (versions.length > 1 && !values.json) io.stdout(`${perVersion.length > 0 ? "\n" : ""}== ${ipVersion} ==\n`);
+    const run: ScriptOutcome[] = [];
+    for (const file of files) {
+      const name = relative(root, file) || file;
+      const outcome = runOne(file, name, io, { ipVersion, verbose: values.verbose === true || values.explain === true, ...(seed !== undefined ? { seed } : {}) });
+      run.push(outcome);
+      io.stdout(values.json ? jsonLine(outcome, tag) : textLines(outcome, values.verbose === true, values.explain === true));
+    }
+    if (!values.json) io.stdout(summary(run, basename(root) || root));
+    perVersion.push([ipVersion, run]);
+    outcomes.push(...run);
   }
-  if (!values.json) io.stdout(summary(outcomes, basename(root) || root));
-  if (values.conformance !== undefined) io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" "))));
+  if (versions.length > 1 && !values.json) io.stdout(familySummary(perVersion));
+  if (values.conformance !== undefined) {
+    const flag = values["ip-version"] === undefined ? "" : ` --ip-version ${versions[0]!}`;
+    io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" ") + flag, versions[0] === "ipv4" ? "IPv4" : versions[0])));
+  }
   if (outcomes.some((o) => o.status === "crash")) return EXIT_INTERNAL;
   if (outcomes.some((o) => o.status === "error")) return EXIT_USAGE;
   if (outcomes.some((o) => o.status === "fail")) return EXIT_EXPECTATION;
   return EXIT_OK;
 }
 
-function runOne(file: string, name: string, io: Io, options: { verbose: boolean; seed?: number }): ScriptOutcome {
+/** `--ip-version`: one of packetdrill's flavours, or `all` for the three in run_all.py's order. Default ipv4. */
+function ipVersions(value: string | undefined): IpVersion[] {
+  if (value === undefined) return ["ipv4"];
+  if (value === "all") return [...IP_VERSIONS];
+  if (!isIpVersion(value)) throw new UsageError(`--ip-version must be ${IP_VERSIONS.join(", ")} or all, got "${value}"`);
+  return [value];
+}
+
+function runOne(file: string, name: string, io: Io, options: { ipVersion: IpVersion; verbose: boolean; seed?: number }): ScriptOutcome {
   let source: string;
   try {
     source = io.readFile(file);
@@ -116,8 +142,8 @@ function textLines(o: ScriptOutcome, verbose: boolean, explain: boolean): string
   return lines.join("\n") + "\n";
 }
 
-function jsonLine(o: ScriptOutcome): string {
-  const record: Record<string, unknown> = { script: o.file, status: o.status, line: o.line ?? null, reason: o.reason ?? null };
+function jsonLine(o: ScriptOutcome, ipVersion: IpVersion | undefined): string {
+  const record: Record<string, unknown> = { script: o.file, ...(ipVersion !== undefined ? { ipVersion } : {}), status: o.status, line: o.line ?? null, reason: o.reason ?? null };
   if ("details" in o && o.details) record["details"] = o.details;
   return JSON.stringify(record) + "\n";
 }
@@ -133,13 +159,26 @@ export function summary(outcomes: readonly ScriptOutcome[], rootLabel = "."): st
     counts[o.status] = (counts[o.status] ?? 0) + 1;
     total[o.status] = (total[o.status] ?? 0) + 1;
   }
-  const fmt = (c: Record<string, number>) =>
-    [`${c["pass"] ?? 0} pass`, `${c["fail"] ?? 0} fail`, `${c["unsupported"] ?? 0} unsupported`, ...(c["error"] ? [`${c["error"]} error`] : []), ...(c["crash"] ? [`${c["crash"]} crash`] : [])].join(", ");
   const width = Math.max(5, ...[...folders.keys()].map((f) => f.length));
   const lines = ["", "Summary:"];
   for (const [folder, counts] of [...folders].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${folder.padEnd(width)}  ${fmt(counts)}`);
   lines.push(`  ${"total".padEnd(width)}  ${fmt(total)} (${outcomes.length} scripts)`);
   return lines.join("\n") + "\n";
+}
+
+/** The total of each flavour of an `--ip-version all` run, one line each. */
+export function familySummary(runs: ReadonlyArray<readonly [IpVersion, readonly ScriptOutcome[]]>): string {
+  const lines = ["", "Per IP version:"];
+  for (const [version, outcomes] of runs) {
+    const counts: Record<string, number> = {};
+    for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+    lines.push(`  ${version.padEnd(16)}  ${fmt(counts)} (${outcomes.length} scripts)`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function fmt(c: Record<string, number>): string {
+  return [`${c["pass"] ?? 0} pass`, `${c["fail"] ?? 0} fail`, `${c["unsupported"] ?? 0} unsupported`, ...(c["error"] ? [`${c["error"]} error`] : []), ...(c["crash"] ? [`${c["crash"]} crash`] : [])].join(", ");
 }
 
 export { EXIT_EXPECTATION };

@@ -49,6 +49,9 @@ syntax), UNSUPPORTED (the feature synack lacks) - then a summary per folder.
   --json               one JSON object per script: script, status, line, reason
   --verbose            the run of every script: segments and calls beside script lines
   --explain            the run of each failing script, up to the failure
+  --ip-version V       packetdrill's flavour: ipv4 (default), ipv4-mapped-ipv6 (AF_INET6
+                       sockets, IPv4 on the wire), ipv6, or all (each script in all three,
+                       then the totals per flavour)
   --conformance FILE   also write FILE (Markdown): every script, status and cause
   --seed N             seed of synack's randomness (ISNs, ports)
   -h, --help           this help

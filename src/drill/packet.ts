@@ -10,8 +10,10 @@
  * subtracting it, and outbound ACK numbers are compared as they are.
  */
 import type { IpInfo, TcpOptionSpec, TcpPacketSpec } from "./ast.js";
-import { internetChecksum, pseudoHeaderSum } from "../wire/checksum.js";
+import type { IpAddress } from "../wire/address.js";
+import { internetChecksum, pseudoHeaderSumFor } from "../wire/checksum.js";
 import { emitIpv4Header, parseIpv4, PROTO_TCP } from "../wire/ipv4.js";
+import { emitIpv6Header, IPV6_HEADER_LENGTH, parseIpv6 } from "../wire/ipv6.js";
 import { ACK, SYN } from "../wire/tcp.js";
 import { decodeTcpOptionList, encodeTcpOptionList, type RawTcpOption } from "../wire/tcp-option-list.js";
 
@@ -23,7 +25,11 @@ const FO_EXP_MAGIC = 0xf989;
 export interface OutboundSegment {
   /** Virtual time it left, in microseconds. */
   time: number;
+  /** The IP version it was sent over. */
+  family: 4 | 6;
+  /** IPv4 TOS or IPv6 Traffic Class: DSCP and the ECN bits (RFC 3168 section 5, RFC 8200 section 7). */
   tos: number;
+  /** IPv4 TTL or IPv6 Hop Limit. */
   ttl: number;
   srcPort: number;
   dstPort: number;
@@ -92,21 +98,30 @@ export class NumberMap {
   }
 }
 
+/** The 4-tuple of the connection under test; both addresses of the run's wire family. */
 export interface Addressing {
-  localAddr: number;
-  remoteAddr: number;
+  localAddr: IpAddress;
+  remoteAddr: IpAddress;
   localPort: number;
   remotePort: number;
 }
 
-/** The IPv4 + TCP bytes of an inbound script packet, checksums filled in. */
+/**
+ * The IP + TCP bytes of an inbound script packet, checksums filled in: an IPv4 header, or
+ * for IPv6 addresses the fixed IPv6 header (the script's TOS and ECN marks in its Traffic
+ * Class, its TTL as the Hop Limit), and the TCP checksum over the family's pseudo-header
+ * (RFC 9293 3.1, RFC 8200 8.1).
+ */
 export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing): Uint8Array {
   const options = spec.options === "any" || spec.options === undefined ? [] : spec.options.map((o) => rawOption(o, map, "in"));
   const optBytes = encodeTcpOptionList(options);
   const tcpLength = 20 + optBytes.length + spec.seq.len;
-  const packet = new Uint8Array(20 + tcpLength);
-  emitIpv4Header({ src: at.remoteAddr, dst: at.localAddr, protocol: PROTO_TCP, payloadLength: tcpLength, tos: tosOf(spec.ip), ttl: spec.ip.ttl ?? 64, dontFragment: true }, packet, 0);
-  const t = packet.subarray(20);
+  const ipLength = at.remoteAddr.family === 6 ? IPV6_HEADER_LENGTH : 20;
+  const packet = new Uint8Array(ipLength + tcpLength);
+  const hops = spec.ip.ttl ?? 64;
+  if (at.remoteAddr.family === 6) emitIpv6Header({ src: at.remoteAddr, dst: at.localAddr, nextHeader: PROTO_TCP, payloadLength: tcpLength, trafficClass: tosOf(spec.ip), hopLimit: hops }, packet, 0);
+  else emitIpv4Header({ src: at.remoteAddr.v4Value!, dst: at.localAddr.v4Value!, protocol: PROTO_TCP, payloadLength: tcpLength, tos: tosOf(spec.ip), ttl: hops, dontFragment: true }, packet, 0);
+  const t = packet.subarray(ipLength);
   const view = new DataView(t.buffer, t.byteOffset, t.byteLength);
   view.setUint16(0, at.remotePort);
   view.setUint16(2, at.localPort);
@@ -118,7 +133,7 @@ export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing
   view.setUint16(14, spec.win ?? 0);
   view.setUint16(18, spec.urg ?? 0);
   t.set(optBytes, 20);
-  const sum = internetChecksum(t, 0, t.length, pseudoHeaderSum(at.remoteAddr, at.localAddr, PROTO_TCP, t.length));
+  const sum = internetChecksum(t, 0, t.length, pseudoHeaderSumFor(at.remoteAddr, at.localAddr, PROTO_TCP, t.length));
   view.setUint16(16, sum);
   return packet;
 }
@@ -188,11 +203,26 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Decodes a packet synack sent; undefined for anything but a well-formed IPv4 TCP segment. */
-export function decodeOutbound(bytes: Uint8Array, time: number): OutboundSegment | { protocol: number } {
+/** The IP layer of a packet synack sent, of either version, reduced to what the matcher compares. */
+function decodeIp(bytes: Uint8Array): { family: 4 | 6; protocol: number; tos: number; ttl: number; payload: Uint8Array } | undefined {
+  if (bytes.length > 0 && bytes[0]! >> 4 === 6) {
+    const ip = parseIpv6(bytes);
+    if (!ip.ok) return undefined;
+    // synack puts no extension header before TCP, so the fixed header's Next Header is the protocol.
+    const h = ip.value.header;
+    return { family: 6, protocol: h.nextHeader, tos: h.trafficClass, ttl: h.hopLimit, payload: ip.value.payload };
+  }
   const ip = parseIpv4(bytes, { verifyChecksum: false });
-  if (!ip.ok) return { protocol: -1 };
-  const { header, payload: t } = ip.value;
+  if (!ip.ok) return undefined;
+  const h = ip.value.header;
+  return { family: 4, protocol: h.protocol, tos: h.tos, ttl: h.ttl, payload: ip.value.payload };
+}
+
+/** Decodes a packet synack sent (IPv4 or IPv6); `{ protocol }` for anything but a well-formed TCP segment. */
+export function decodeOutbound(bytes: Uint8Array, time: number): OutboundSegment | { protocol: number } {
+  const header = decodeIp(bytes);
+  if (header === undefined) return { protocol: -1 };
+  const t = header.payload;
   if (header.protocol !== PROTO_TCP || t.length < 20) return { protocol: header.protocol };
   const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
   const dataOffset = (t[12]! >> 4) * 4;
@@ -200,6 +230,7 @@ export function decodeOutbound(bytes: Uint8Array, time: number): OutboundSegment
   const payload = t.subarray(dataOffset);
   return {
     time,
+    family: header.family,
     tos: header.tos,
     ttl: header.ttl,
     srcPort: v.getUint16(0),

@@ -3,9 +3,12 @@
  * semantics (NOTES.md in the corpus describes them; this file cites the rules as it
  * applies them):
  *
- * - The script's local side is synack (IPv4 192.168.0.1 by default); the script plays the
+ * - The script's local side is synack (192.168.0.1 by default); the script plays the
  *   remote peer (192.0.2.1). Inbound packets are injected at their times; outbound packets
  *   are collected as synack sends them and matched against `>` lines in order.
+ * - A run has one of packetdrill's IP flavours (family.ts): ipv4, ipv4-mapped-ipv6
+ *   (AF_INET6 sockets, IPv4 on the wire) or ipv6, which fixes the addresses, the link MTU,
+ *   the `-D` defines and the IP version of every packet.
  * - Times are integer microseconds. Relative times count from the previous event's script
  *   time when both events are inbound packets, otherwise from when the previous event
  *   actually happened. An outbound packet must leave within the tolerance:
@@ -34,8 +37,8 @@ import { Host } from "../ip/host.js";
 import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
 import { ACK, SYN } from "../wire/tcp.js";
-import { parseIpv4Address } from "../wire/ipv4.js";
-import { parseIpAddress } from "../wire/address.js";
+import { parseIpAddress, type IpAddress } from "../wire/address.js";
+import { flavour, isIpVersion, runsAs, type IpFlavour, type IpVersion } from "./family.js";
 
 export type DrillStatus = "pass" | "fail" | "unsupported";
 
@@ -55,7 +58,9 @@ export interface DrillResult {
 }
 
 export interface DrillOptions {
-  /** `-D NAME=VALUE` definitions (the corpus's IPv4 run uses TFO_COOKIE and CODE). */
+  /** packetdrill's `--ip_version` of the run (default ipv4), as run_all.py gives it on the command line. */
+  ipVersion?: IpVersion;
+  /** `-D NAME=VALUE` definitions; default: the flavour's (the corpus's runs use TFO_COOKIE and CODE). */
   defines?: ReadonlyMap<string, string>;
   verbose?: boolean;
   /** Seed of the host's randomness (ISNs, ports): a run is reproducible from it. */
@@ -63,12 +68,7 @@ export interface DrillOptions {
 }
 
 /** The defines packetdrill's run_all.py passes for the IPv4 variant (NOTES.md 1.3). */
-export const IPV4_DEFINES: ReadonlyMap<string, string> = new Map([
-  ["TFO_COOKIE", "3021b9d889017eeb"],
-  ["CODE", "host_unreachable"],
-  ["CMSG_LEVEL_IP", "SOL_IP"],
-  ["CMSG_TYPE_RECVERR", "IP_RECVERR"],
-]);
+export const IPV4_DEFINES: ReadonlyMap<string, string> = flavour("ipv4").defines;
 
 const DEFAULT_TOLERANCE: Usecs = 4000;
 /** The remote port packetdrill picks for its side of a connection. */
@@ -78,8 +78,9 @@ const ANY_TIME_HORIZON: Usecs = 600_000_000;
 
 /** Parses and runs `source`. Throws DrillSyntaxError when the script does not parse. */
 export function runDrill(source: string, file: string, options: DrillOptions = {}): DrillResult {
-  const script = parseScript(source, file, options.defines ?? IPV4_DEFINES);
-  return new DrillRun(script, source, options).run();
+  const ip = flavour(options.ipVersion ?? "ipv4");
+  const script = parseScript(source, file, options.defines ?? ip.defines);
+  return new DrillRun(script, source, options, ip).run();
 }
 
 interface Previous {
@@ -112,8 +113,9 @@ class DrillRun {
   private tolerance = DEFAULT_TOLERANCE;
   private tsTick: Usecs | undefined;
   private strictSegments = false;
-  private localAddr = parseIpv4Address("192.168.0.1")!;
-  private remoteAddr = parseIpv4Address("192.0.2.1")!;
+  private localAddr: IpAddress;
+  private remoteAddr: IpAddress;
+  private mtu: number;
   private localPort = 8080;
   private remotePort = REMOTE_PORT;
   private listens = 0;
@@ -128,8 +130,12 @@ class DrillRun {
     private readonly script: Script,
     source: string,
     private readonly options: DrillOptions,
+    private readonly ip: IpFlavour,
   ) {
     this.lines = source.split("\n");
+    this.localAddr = ip.local;
+    this.remoteAddr = ip.remote;
+    this.mtu = ip.mtu;
   }
 
   /** Builds the host once the script's options and init command have said how. */
@@ -140,7 +146,7 @@ class DrillRun {
       rng: new SimRng(this.options.seed ?? 1),
       transmit: (packet) => this.collect(packet),
       tcp: this.settings.tcp,
-      mtu: 1500,
+      mtu: this.mtu,
     });
     this.host.tcp.setClock(() => this.now / 1000);
     this.applyRoute();
@@ -149,6 +155,7 @@ class DrillRun {
       layer: this.host.tcp,
       localAddr: this.localAddr,
       remoteAddr: this.remoteAddr,
+      socketFamily: this.ip.socketFamily,
       scriptPort: 8080,
       get settings() {
         return settings.tcp;
@@ -176,12 +183,16 @@ class DrillRun {
     this.settings.route = undefined;
     const destination = parseIpAddress(r.destination.toLowerCase());
     if (destination === undefined) throw new DrillUnsupportedError(`route to "${r.destination}"`, undefined);
-    // The runner speaks IPv4 only (--ip_version=ipv6 is unsupported), so a route is to an IPv4 host.
-    if (destination.family !== 4) throw new DrillUnsupportedError(`an IPv6 route in an IPv4 script`, undefined);
-    this.host.routing.change({ destination, prefixLength: 32, metrics: r.metrics });
+    // A route of the other family than the run's wire family cannot reach the script's peer.
+    if (destination.family !== this.ip.wireFamily) throw new DrillUnsupportedError(`an IPv${destination.family} route in an ${this.ip.version} run`, undefined);
+    this.host.routing.change({ destination, prefixLength: destination.bitLength, metrics: r.metrics });
   }
 
   private applyOptions(): void {
+    if (!runsAs(this.script.file, this.ip.version)) {
+      const rule = this.ip.version === "ipv6" ? "*v4.pkt only over IPv4" : "*v6.pkt only as ipv6 (--ip-version ipv6)";
+      throw new DrillUnsupportedError(`not run as ${this.ip.version}: Linux runs ${rule}`, undefined);
+    }
     for (const o of this.script.options) {
       const int = () => {
         const n = Number(o.value);
@@ -201,16 +212,31 @@ class DrillRun {
         case "tcp_ts_ecr_scaled":
           break; // unknown ecr values are mapped relative to the last TSval sent either way
         case "ip_version":
-          if (o.value !== "ipv4") throw new DrillUnsupportedError(`--ip_version=${o.value ?? ""} (IPv6)`, o.pos);
+          // packetdrill lets its command line override the script's options; a script that
+          // names a flavour is written for that one, so in another run it is not run at all.
+          if (!isIpVersion(o.value)) throw new DrillSyntaxError(`--ip_version must be ipv4, ipv4-mapped-ipv6 or ipv6`, o.pos);
+          if (o.value !== this.ip.version) throw new DrillUnsupportedError(`--ip_version=${o.value} in an ${this.ip.version} run (run it with --ip-version ${o.value})`, o.pos);
           break;
         case "local_ip":
-        case "remote_ip": {
-          const addr = parseIpv4Address(o.value ?? "");
-          if (addr === undefined) throw new DrillUnsupportedError(`--${o.name}=${o.value ?? ""} (IPv6 addresses)`, o.pos);
+        case "remote_ip":
+        case "gateway_ip": {
+          const addr = parseIpAddress((o.value ?? "").toLowerCase());
+          if (addr === undefined) throw new DrillSyntaxError(`--${o.name} needs an IP address`, o.pos);
+          // Linux runs its corpus with each flavour's addresses on packetdrill's command line,
+          // which overrides the script's options (config.c parse_and_finalize_config); so an
+          // address of the other family (a Fast Open script pinning IPv4 ones, in the IPv6
+          // run) gives way to the run's. One of the run's family is honoured, as packetdrill
+          // run on the script alone does (the IPv4 Fast Open cookies depend on them).
+          if (addr.family !== this.ip.wireFamily) break;
           if (o.name === "local_ip") this.localAddr = addr;
-          else this.remoteAddr = addr;
+          else if (o.name === "remote_ip") this.remoteAddr = addr;
           break;
         }
+        case "mtu":
+          // Below the minimum link MTU (RFC 8200 section 5: 1280; RFC 791: 576 reassembled) the run has no usable link.
+          this.mtu = int();
+          if (this.mtu < (this.ip.wireFamily === 6 ? 1280 : 576)) throw new DrillUnsupportedError(`--mtu=${this.mtu} (below the family's minimum)`, o.pos);
+          break;
         default:
           throw new DrillUnsupportedError(`option --${o.name}`, o.pos);
       }

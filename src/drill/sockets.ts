@@ -7,7 +7,8 @@
  * File descriptor numbers are the script's names for sockets: `socket(...) = 3` makes
  * "3" name the new socket, as packetdrill maps script fds to live ones.
  */
-import { IpAddress } from "../wire/address.js";
+import type { IpAddress, IpFamily } from "../wire/address.js";
+import { socketAddress, wireAddress } from "./family.js";
 import type { Expr, SyscallSpec } from "./ast.js";
 import { CONSTANTS, describeExpr, ERRNO, numberOf } from "./constants.js";
 import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
@@ -34,8 +35,11 @@ export type Started = { done: CallResult } | { pending: Pending };
 /** What the socket layer needs from the runner. */
 export interface SocketEnv {
   readonly layer: TcpLayer;
-  readonly localAddr: number;
-  readonly remoteAddr: number;
+  /** synack's address and the script's, of the run's wire family. */
+  readonly localAddr: IpAddress;
+  readonly remoteAddr: IpAddress;
+  /** The domain of the script's sockets: AF_INET (4) or AF_INET6 (6, also in the IPv4-mapped run). */
+  readonly socketFamily: IpFamily;
   /** The port scripts bind and connect to (packetdrill's --bind_port / --connect_port). */
   readonly scriptPort: number;
   /** Settings from the script's sysctls, under every socket's own. */
@@ -84,7 +88,8 @@ export class DrillSockets {
       case "socket":
         return this.socket(call, pos);
       case "bind":
-        return this.withSocket(a[0], pos, () => ok(0));
+        // Linux inet_csk_get_port: a port a listener holds is taken, SO_REUSEADDR or not.
+        return this.withSocket(a[0], pos, (s) => (s.listener === undefined && this.portTaken() ? err("EADDRINUSE") : ok(0)));
       case "listen":
         return this.withSocket(a[0], pos, (s) => this.listen(s, numberOf(a[1]!) ?? 128));
       case "accept":
@@ -131,8 +136,10 @@ export class DrillSockets {
 
   private socket(call: SyscallSpec, pos: SourcePos): Started {
     const [domain, type] = call.args;
+    // `...` takes the run's domain; a script naming the other one is written for another run.
     const family = domain ? numberOf(domain) : undefined;
-    if (family === CONSTANTS.AF_INET6) throw new DrillUnsupportedError("IPv6 sockets", pos);
+    const want = this.env.socketFamily === 6 ? CONSTANTS.AF_INET6 : CONSTANTS.AF_INET;
+    if (family !== undefined && family !== want) throw new DrillUnsupportedError(`an AF_INET${this.env.socketFamily === 6 ? "" : "6"} socket in a run whose sockets are AF_INET${this.env.socketFamily === 6 ? "6" : ""}`, pos);
     const t = type ? (numberOf(type) ?? CONSTANTS.SOCK_STREAM!) : CONSTANTS.SOCK_STREAM!;
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
@@ -156,11 +163,20 @@ export class DrillSockets {
   private listen(s: TcpSocket, backlog: number): Started {
     if (s.conn !== undefined) return err("EINVAL");
     if (s.listener === undefined) {
+      if (this.portTaken()) return err("EADDRINUSE"); // a script that did not check bind()'s result
       s.listener = this.env.layer.listen(this.env.scriptPort, Math.max(0, backlog), this.configOf(s));
+      // An AF_INET socket takes IPv4 only; an AF_INET6 one bound to `::` without IPV6_V6ONLY
+      // takes both, IPv4 peers as ::ffff:a.b.c.d (RFC 3493 section 3.7).
+      s.listener.family = this.env.socketFamily === 4 ? 4 : undefined;
       if (s.fastOpenQlen !== undefined) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
       this.env.listening(this.env.scriptPort);
     }
     return ok(0);
+  }
+
+  /** Another socket of the script listens on the script's port. */
+  private portTaken(): boolean {
+    return this.env.layer.allListeners().some((l) => l.port === this.env.scriptPort);
   }
 
   private accept(s: TcpSocket, call: SyscallSpec, pos: SourcePos): Started {
@@ -227,7 +243,7 @@ export class DrillSockets {
   }
 
   private openConnection(s: TcpSocket, fastOpen: boolean): Connection {
-    const conn = this.env.layer.connect({ localAddr: IpAddress.v4(this.env.localAddr), remoteAddr: IpAddress.v4(this.env.remoteAddr), remotePort: this.env.scriptPort, config: this.configOf(s), fastOpen });
+    const conn = this.env.layer.connect({ localAddr: this.env.localAddr, remoteAddr: this.peer(), remotePort: this.env.scriptPort, config: this.configOf(s), fastOpen });
     s.conn = conn;
     this.env.connectionUnderTest(conn);
     return conn;
@@ -238,7 +254,16 @@ export class DrillSockets {
     const bits = this.configOf(s).fastOpen;
     if ((bits & TFO_CLIENT_ENABLE) === 0) return false;
     if ((bits & TFO_CLIENT_NO_COOKIE) !== 0) return true;
-    return (this.env.layer.fastOpenCache.get(IpAddress.v4(this.env.remoteAddr))?.cookie.length ?? 0) > 0;
+    return (this.env.layer.fastOpenCache.get(this.peer())?.cookie.length ?? 0) > 0;
+  }
+
+  /**
+   * The address connect() reaches. The script's `...` names the remote in the socket's
+   * family: in the mapped run an AF_INET6 socket connects to ::ffff:a.b.c.d, which Linux
+   * sends over IPv4 (tcp_v6_connect hands a v4-mapped destination to tcp_v4_connect).
+   */
+  private peer(): IpAddress {
+    return wireAddress(socketAddress(this.env.socketFamily, this.env.remoteAddr));
   }
 
   /**

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DrillSyntaxError } from "../../src/drill/errors.js";
 import { runDrill } from "../../src/drill/runner.js";
+import { IP_VERSIONS, runsAs } from "../../src/drill/family.js";
 
 const dir = (name: string) => fileURLToPath(new URL(`./${name}/`, import.meta.url));
 const run = (folder: string, file: string) => runDrill(readFileSync(dir(folder) + file, "utf8"), file);
@@ -15,12 +16,19 @@ const run = (folder: string, file: string) => runDrill(readFileSync(dir(folder) 
 describe("scripts that pass", () => {
   const files = readdirSync(dir("scripts")).filter((f) => f.endsWith(".pkt"));
   it("there are scripts to run", () => expect(files.length).toBeGreaterThanOrEqual(5));
+  // Each in every IP flavour it runs in, as Linux runs its corpus (a *v6.pkt only as ipv6).
   for (const file of files) {
-    it(file, () => {
-      const r = run("scripts", file);
-      expect(r, `${r.reason ?? ""}\n${(r.details ?? []).join("\n")}`).toMatchObject({ status: "pass" });
-    });
+    for (const ipVersion of IP_VERSIONS.filter((v) => runsAs(file, v))) {
+      it(`${file} (${ipVersion})`, () => {
+        const r = runDrill(readFileSync(dir("scripts") + file, "utf8"), file, { ipVersion });
+        expect(r, `${r.reason ?? ""}\n${(r.details ?? []).join("\n")}`).toMatchObject({ status: "pass" });
+      });
+    }
   }
+
+  it("an IPv6-only script is not run over IPv4, and says how to run it", () => {
+    expect(run("scripts", "ipv6-link-v6.pkt")).toMatchObject({ status: "unsupported", reason: expect.stringMatching(/^not run as ipv4: .*\*v6\.pkt only as ipv6/) });
+  });
 
   it("prints what %{ print() }% printed and keeps variables across blocks", () => {
     expect(run("scripts", "features.pkt").printed).toEqual(["cwnd was 10"]);
