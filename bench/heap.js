@@ -105,10 +105,10 @@ const SYN_LEN = IPV4_MIN_HEADER + 24;
 const slab = new Uint8Array(count * SYN_LEN);
 for (let i = 0; i < count; i++) {
   const src = (0x0b000000 + i) >>> 0;
-  emitIpv4Header({ src, dst: SERVER_ADDR, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, i * SYN_LEN);
+  emitIpv4Header({ src, dst: SERVER_ADDR.w3, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, i * SYN_LEN);
   emitTcp(
     { srcPort: 1024 + (i % 60000), dstPort: 80, seq: (i * 2654435761) >>> 0, ack: 0, flags: SYN, window: 64240, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) },
-    slab, i * SYN_LEN + IPV4_MIN_HEADER, { src, dst: SERVER_ADDR },
+    slab, i * SYN_LEN + IPV4_MIN_HEADER, { src, dst: SERVER_ADDR.w3 },
   );
 }
 let synAcks = 0;

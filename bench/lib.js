@@ -13,10 +13,11 @@
 import { performance } from "node:perf_hooks";
 import { Host } from "../dist/src/ip/host.js";
 import { SimRng } from "../dist/src/sim/rng.js";
-import { parseIpv4Address } from "../dist/src/wire/ipv4.js";
+import { parseIpAddress } from "../dist/src/wire/address.js";
 
-export const CLIENT_ADDR = parseIpv4Address("10.0.0.1");
-export const SERVER_ADDR = parseIpv4Address("10.0.0.2");
+/** The two hosts' addresses (IpAddress; `.w3` is the IPv4 uint32 that packet builders take). */
+export const CLIENT_ADDR = parseIpAddress("10.0.0.1");
+export const SERVER_ADDR = parseIpAddress("10.0.0.2");
 
 /**
  * Builds a client and a server Host on one in-memory link.

@@ -49,10 +49,10 @@ const slab = new Uint8Array(syns * SYN_LEN);
   for (let i = 0; i < syns; i++) {
     const off = i * SYN_LEN;
     const src = (0x0b000000 + (rng.nextU32() % (80 * 2 ** 24))) >>> 0;
-    emitIpv4Header({ src, dst: SERVER_ADDR, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, off);
+    emitIpv4Header({ src, dst: SERVER_ADDR.w3, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, off);
     emitTcp(
       { srcPort: 1024 + (rng.nextU32() % 60000), dstPort: PORT, seq: rng.nextU32() >>> 0, ack: 0, flags: SYN, window: 64240, urgentPointer: 0, options: { mss: 1460 }, payload: empty },
-      slab, off + IPV4_MIN_HEADER, { src, dst: SERVER_ADDR },
+      slab, off + IPV4_MIN_HEADER, { src, dst: SERVER_ADDR.w3 },
     );
   }
 }
@@ -65,7 +65,7 @@ const hostRng = new SimRng(1);
 const server = new Host({
   name: "server", address: SERVER_ADDR, rng: hostRng.fork("server"), tcp: { synCookies: cookies },
   transmit: (p) => {
-    if (readU32(p, 16) === CLIENT_ADDR) toClient.push(p);
+    if (readU32(p, 16) === CLIENT_ADDR.w3) toClient.push(p);
     else synAcksToSpoofed++;
   },
 });
