@@ -9,8 +9,11 @@
  */
 import type { Millis } from "../env.js";
 import type { IpAddress } from "../wire/address.js";
-import type { TcpConfig } from "./config.js";
+import { LINUX_DEFAULTS, type TcpConfig } from "./config.js";
 import { MtuProber } from "./mtu-probe.js";
+
+/** The prober of every connection without MTU probing (tcp_mtu_probing = 0): never enabled, never changed. */
+const OFF = new MtuProber(LINUX_DEFAULTS);
 
 /** IPv4 + TCP headers without options. */
 const HEADERS = 40;
@@ -49,7 +52,8 @@ export class ConnectionPath {
     private readonly source: PathSource,
     private readonly remote: IpAddress,
   ) {
-    this.prober = new MtuProber(config);
+    // Without tcp_mtu_probing nothing ever changes a prober: connections share an inert one.
+    this.prober = config.mtuProbing === 0 ? OFF : new MtuProber(config);
   }
 
   /** Re-reads the route if the host's routes or path MTUs changed since the last read. */
@@ -82,7 +86,7 @@ export class ConnectionPath {
     this.mssClamp = mssClamp;
     this.optionBytes = optionBytes;
     const mss = this.sendMss(minMss);
-    this.prober.start(now, mssClamp, optionBytes);
+    if (this.prober !== OFF) this.prober.start(now, mssClamp, optionBytes);
     return mss;
   }
 
@@ -94,7 +98,7 @@ export class ConnectionPath {
   sendMss(minMss: number): number {
     this.sizedFor = this.mtu;
     const p = this.prober;
-    if (p.searchHigh > this.mtu) p.searchHigh = this.mtu;
+    if (p !== OFF && p.searchHigh > this.mtu) p.searchHigh = this.mtu;
     const mss = Math.min(this.mtu - HEADERS, this.mssClamp) - this.optionBytes;
     return Math.max(minMss, p.limit(mss));
   }

@@ -27,11 +27,17 @@ export interface SentRecord {
   readonly flags: number;
 }
 
+/** Shared by every log that has never held a record: an idle connection allocates no arrays. */
+const NONE_F64 = new Float64Array(0);
+const NONE_U8 = new Uint8Array(0);
+/** Records the arrays hold when first needed; they double from there. */
+const FIRST_CAPACITY = 16;
+
 export class SentLog {
-  private starts = new Float64Array(16);
-  private ends = new Float64Array(16);
-  private times = new Float64Array(16);
-  private flagBits = new Uint8Array(16);
+  private starts = NONE_F64;
+  private ends = NONE_F64;
+  private times = NONE_F64;
+  private flagBits = NONE_U8;
   private head = 0;
   private count = 0;
   /** Bytes marked lost and not retransmitted since: they have left the network (RFC 6675 "pipe"). */
@@ -243,7 +249,7 @@ export class SentLog {
   }
 
   private grow(): void {
-    const n = this.starts.length * 2;
+    const n = Math.max(FIRST_CAPACITY, this.starts.length * 2);
     // Slots are computed against the old capacity, so all four arrays are copied before any is replaced.
     const slots = Array.from({ length: this.count }, (_, i) => this.slot(i));
     const copy = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
