@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echoService } from "../../src/node/services/echo.js";
-import { httpRequest, httpService } from "../../src/node/services/http.js";
+import { HttpClientError, httpRequest, httpService } from "../../src/node/services/http.js";
 import { parseIpAddress } from "../../src/wire/address.js";
 import { closingAndManyTests } from "./closing.js";
 import { envMib, interopGate, MIB, patternSha, runIn, startIn, synackOnTun, type SynackOnTun } from "./harness.js";
@@ -86,6 +86,15 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN, IPv6", () => {
     expect(r.stderr).toMatch(/refused|couldn't connect/i);
     expect(s.stack.host.tcp.rstsSent).toBe(before + 1);
   }, 20_000);
+
+  it("synack connecting to a closed kernel port over IPv6 gets ECONNREFUSED", async () => {
+    const err = await httpRequest(s.stack, `http://[${s.kernelIp6!}]:7999/`, { timeoutMs: 10_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(HttpClientError);
+    expect((err as HttpClientError).code).toBe("ECONNREFUSED");
+  });
 
   it(`synack fetches ${BULK / MIB} MiB from python3 -m http.server --bind :: over IPv6`, async () => {
     const dir = join(tmp, "www");
