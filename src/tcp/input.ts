@@ -13,6 +13,8 @@ import { clientSynAcked } from "./fast-open/client.js";
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
+/** Linux TCP_DELACK_MAX: the longest an ACK is held back. */
+const DELACK_MAX: Millis = 200;
 
 /** RFC 9293 3.10.7.3: SYN-SENT. */
 export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): void {
@@ -46,7 +48,7 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
     c.setState("ESTABLISHED", "SYN,ACK received");
     // Linux tcp_rcv_synsent_state_process: with a writer waiting, the ACK is delayed (up to
     // TCP_DELACK_MAX) so that it rides on the data; otherwise it goes at once.
-    if (c.fastOpen?.writerWaiting === true) c.armTimer(now, "delayedAck", now + 200);
+    if (c.fastOpen?.writerWaiting === true) c.armTimer(now, "delayedAck", now + DELACK_MAX);
     else c.receiver.ackNow = true;
     acceptText(c, now, seg); // data on a SYN-ACK is legal; queue it
     acceptFin(c, now, seg);
