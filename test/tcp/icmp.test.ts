@@ -13,6 +13,7 @@ import { PROTO_TCP } from "../../src/wire/ipv4.js";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { A, B, C, icmpPacket, rawPacket, standalone } from "../ip/helpers.js";
 import { familyPair } from "../ipv6/helpers.js";
+import { transferOverNarrowPath } from "./narrow-path.js";
 import { emitIcmpv6, icmpv6Length } from "../../src/wire/icmpv6.js";
 import { emitIpv6Header, NH_ICMPV6 } from "../../src/wire/ipv6.js";
 
@@ -169,20 +170,8 @@ describe("ICMPv6 errors reach TCP too (Linux tcp_v6_err)", () => {
 
 describe("path MTU over IPv6: packet too big from the simulator's router (RFC 8201)", () => {
   it("a 1,280-byte path: the MSS drops to 1,220 and every byte arrives", () => {
-    const { net, a, b, A, B } = familyPair(6);
-    net.setPath("a", "b", { delay: 10, mtu: 1280, mtuErrors: true });
-    const listener = b.tcp.listen(80);
-    let received = 0;
-    listener.onConnection = () => {
-      const s = listener.accept();
-      if (s !== undefined) s.onWake = () => void (received += s.read().length);
-    };
-    const conn = a.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
-    conn.onWake = () => {
-      if (conn.state === "ESTABLISHED" && conn.sendBuffer.length === 0 && received === 0) conn.send(new Uint8Array(20_000));
-    };
-    net.runFor(2000);
-    expect(received).toBe(20_000);
+    const { received, conn } = transferOverNarrowPath({ family: 6, pathMtu: 1280, bytes: 20_000, mtuErrors: true, runFor: 2000 });
+    expect(received()).toBe(20_000);
     expect(conn.sendMss).toBe(1280 - 40 - 20 - 12); // timestamps take 12 bytes of each segment
     expect(conn.rtt.backoff).toBe(0);
   });

@@ -8,9 +8,9 @@ import { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "../../src/tcp/con
 import { MtuProber, type ProbeChance } from "../../src/tcp/mtu-probe.js";
 import { PathMtuCache } from "../../src/ip/path-mtu.js";
 import { RoutingTable } from "../../src/ip/routing.js";
-import type { TraceEvent } from "../../src/trace/events.js";
 import type { Seq } from "../../src/wire/seq.js";
 import { familyPair, ip } from "../ipv6/helpers.js";
+import { transferOverNarrowPath } from "./narrow-path.js";
 
 const cfg = (over: Partial<TcpConfig> = {}): TcpConfig => resolveConfig({ ...over });
 
@@ -135,29 +135,8 @@ describe("PathMtuCache: MTUs learned from ICMP, per destination", () => {
 });
 
 /** a sends `bytes` to b over a path whose a->b direction carries at most `mtu` bytes. */
-function transfer(pathMtu: number, bytes: number, tcp: Partial<TcpConfig>, mtuErrors: boolean, runFor = 20_000) {
-  const pair = familyPair(4, { a: { tcp } });
-  const { net, a, b, A, B, events } = pair;
-  net.setPath("a", "b", { delay: 10, mtu: pathMtu, mtuErrors });
-  const listener = b.tcp.listen(80);
-  let received = 0;
-  listener.onConnection = () => {
-    const s = listener.accept();
-    if (s !== undefined) s.onWake = () => void (received += s.read().length);
-  };
-  const conn = a.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
-  let queued = 0;
-  conn.onWake = () => {
-    while (conn.state === "ESTABLISHED" && queued < bytes) {
-      const n = conn.send(new Uint8Array(Math.min(65536, bytes - queued)));
-      if (n === 0) break;
-      queued += n;
-    }
-  };
-  net.runFor(runFor);
-  const probes = events.filter((e): e is Extract<TraceEvent, { type: "loss" }> => e.type === "loss" && e.action === "mtu-probe");
-  return { received: () => received, conn, probes, a, B };
-}
+const transfer = (pathMtu: number, bytes: number, tcp: Partial<TcpConfig>, mtuErrors: boolean, runFor = 20_000) =>
+  transferOverNarrowPath({ pathMtu, bytes, tcp, mtuErrors, runFor });
 
 describe("black holes: a path that drops big packets and says nothing (RFC 4821)", () => {
   it("stalls without probing (tcp_mtu_probing=0): nothing gets through", () => {
