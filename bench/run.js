@@ -131,6 +131,9 @@ runs.scale = SCALE_COUNTS.map((n) =>
 log(`trace overhead (MTU 1500, ${TRACE_ROUNDS} rounds x ${TRACE_MIB} MiB per mode, in one process)`);
 runs.trace = child("trace.js", ["--mtu", 1500, "--mib", TRACE_MIB, "--rounds", TRACE_ROUNDS]);
 
+log("playground page load in chromium (every built-in scenario)");
+runs.pageLoad = child("page-load.js", ["--runs", quick ? 1 : 3, "--json"], [], 600_000);
+
 const ok = (r) => r.outcome === "done";
 const med = (rs, key) => median(rs.filter(ok).map((r) => r[key]));
 const allOk = (rs) => rs.length > 0 && rs.every(ok);
@@ -235,6 +238,14 @@ const rows = [
     ratio: NaN,
     target: "< 312 B",
     met: ok(heap) && heap.halfOpenPerEntryBytes < 312,
+  },
+  {
+    name: "Playground: slowest scenario drawn after opening the page",
+    synack: ok(runs.pageLoad) ? `${runs.pageLoad.slowestMs.toLocaleString("en-US")} ms (${runs.pageLoad.slowest})` : runs.pageLoad.outcome,
+    ref: ok(runs.pageLoad) ? `handshake ${runs.pageLoad.handshakeMs} ms` : "n/a",
+    ratio: ok(runs.pageLoad) ? runs.pageLoad.slowestMs / runs.pageLoad.handshakeMs : NaN,
+    target: "< 1,000 ms",
+    met: ok(runs.pageLoad) && runs.pageLoad.slowestMs < 1000,
   },
 ];
 

@@ -21,7 +21,7 @@ const result = await build({
   format: "esm",
   platform: "browser",
   target: "chrome115",
-  minify: true,
+  minify: !args.includes("--no-minify"),
   sourcemap: "linked",
   outfile: join(outdir, "main.js"),
   metafile: true,

@@ -178,12 +178,20 @@ export class TcpLayer implements ConnectionContext {
 
   /**
    * Every connection and TIME_WAIT record in table order, with its `inspect()` snapshot
-   * (what `ss` lists). `connection` is undefined for a compact TIME_WAIT record.
+   * (what `ss` lists). `connection` is undefined for a compact TIME_WAIT record. `only`
+   * selects by 4-tuple.
    */
-  allSockets(): { info: ConnectionInfo; connection: Connection | undefined }[] {
+  allSockets(only?: (tuple: FourTuple) => boolean): { info: ConnectionInfo; connection: Connection | undefined }[] {
     const out: { info: ConnectionInfo; connection: Connection | undefined }[] = [];
     for (const e of this.connections.entries()) {
-      out.push(typeof e === "number" ? { info: this.timeWait.info(e), connection: undefined } : { info: e.inspect(), connection: e });
+      if (typeof e === "number") {
+        const info = this.timeWait.info(e);
+        if (only === undefined || only(info.tuple)) out.push({ info, connection: undefined });
+      } else if (only === undefined || only(e.tuple)) {
+        // The filter runs before inspect(): a view of a few connections among a flood's
+        // hundreds of half-open ones builds only the snapshots it shows.
+        out.push({ info: e.inspect(), connection: e });
+      }
     }
     return out;
   }

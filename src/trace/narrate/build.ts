@@ -102,8 +102,12 @@ class Builder {
       this.colByAddress.set(h.address.key, i);
     });
     // A host that uses UDP and never TCP has no connection state to show.
-    const tcpHosts = new Set(events.flatMap((e) => (e.type === "state" || e.type === "segment-out" || e.type === "segment-in" || (e.type === "app" && e.call.startsWith("listen")) ? [e.host] : [])));
-    const udpHosts = new Set(events.flatMap((e) => (e.type === "udp-out" || e.type === "udp-in" ? [e.host] : [])));
+    const tcpHosts = new Set<string>();
+    const udpHosts = new Set<string>();
+    for (const e of events) {
+      if (e.type === "state" || e.type === "segment-out" || e.type === "segment-in" || (e.type === "app" && e.call.startsWith("listen"))) tcpHosts.add(e.host);
+      else if (e.type === "udp-out" || e.type === "udp-in") udpHosts.add(e.host);
+    }
     this.colState = opts.hosts.map((h) => (udpHosts.has(h.name) && !tcpHosts.has(h.name) ? "" : INITIAL_STATE));
     this.focus = new Set(opts.focus ?? opts.hosts.map((h) => h.name));
     for (const h of opts.hosts) if (this.focus.has(h.name)) this.focusAddresses.add(h.address.key);

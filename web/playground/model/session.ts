@@ -136,7 +136,7 @@ export function runSession(spec: ScenarioSpec): Session {
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
         // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
-        conns: h.tcp.allSockets().filter((s) => focusAddr.has(s.info.tuple.remoteAddr.key)).map((s) => s.info),
+        conns: h.tcp.allSockets((t) => focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
       };
     }
     snapshots.push({ time, hosts });
@@ -253,6 +253,8 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const nthOf = new Map<number, number>();
   const counts = new Map<string, number>();
   for (const p of packets) {
+    // Only a drawn host's packets become records; a flood's spoofed ones are skipped unparsed.
+    if (!focus.has(p.from)) continue;
     const seg = tcpFlagsOf(p.bytes);
     if (seg === undefined) continue;
     const key = `${p.from}>${p.to} ${seg.flags} ${seg.data}`;
@@ -266,6 +268,8 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const out: SegmentRecord[] = [];
   const pending = new Map<string, SegmentRecord[]>();
   const byDrop = new Map<number, SegmentRecord>();
+  /** Addresses the recorded segments were sent from: arrivals from anywhere else match nothing. */
+  const senders = new Set<AddressKey>();
   events.forEach((e, i) => {
     if (e.type === "segment-out") {
       if (!focus.has(e.host)) return;
@@ -305,12 +309,14 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
       if (cause !== undefined) rec.cause = cause;
       out.push(rec);
       if (rec.fate !== "lost") {
+        senders.add(e.tuple.localAddr.key);
         const k = wireKey(e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment);
         const list = pending.get(k) ?? [];
         list.push(rec);
         pending.set(k, list);
       }
     } else if (e.type === "segment-in") {
+      if (!senders.has(e.tuple.remoteAddr.key)) return;
       const k = wireKey(e.tuple.remoteAddr, e.tuple.remotePort, e.tuple.localAddr, e.tuple.localPort, e.segment);
       const rec = pending.get(k)?.shift();
       if (rec === undefined) return;
