@@ -30,6 +30,8 @@ const FLOOD_SYNS = quick ? 100_000 : 400_000;
 const FLOOD_CLIENTS = 100;
 const HEAP_COUNT = 10_000;
 const CHILD_TIMEOUT_MS = 120_000;
+const LOSS_MIB = quick ? 1 : 2;
+const LOSS_REPS = quick ? 1 : 3;
 const SCALE_COUNTS = quick ? [1_000, 10_000] : a.million === true ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_000];
 
 const log = (s) => process.stderr.write(s + "\n");
@@ -60,6 +62,25 @@ function child(file, argv, nodeFlags = [], timeout = CHILD_TIMEOUT_MS) {
   }
   result.command = `node ${nodeFlags.join(" ")} bench/${file} ${argv.join(" ")}`.replace(/ +/g, " ");
   return result;
+}
+
+/** Builds and runs test/interop/loss-table.ts (issue 12's relay table and short-flow tail) when TUN is allowed. */
+function measureLossTable() {
+  if (process.getuid?.() !== 0) return { reason: "needs root" };
+  if (!existsSync("/dev/net/tun")) return { reason: "no /dev/net/tun" };
+  const root = path.join(here, "..");
+  const out = path.join(root, "dist", "loss-table.mjs");
+  log(`goodput through the impairment relay at 0.1%, 1%, 3% loss (${LOSS_MIB} MiB x ${LOSS_REPS}) and the short-flow tail`);
+  const build = spawnSync(path.join(root, "node_modules", ".bin", "esbuild"), ["test/interop/loss-table.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", `--outfile=${out}`], { cwd: root, encoding: "utf8" });
+  if (build.status !== 0) return { reason: `esbuild failed: ${build.stderr.slice(-500)}` };
+  const r = spawnSync(process.execPath, [out, "--mib", LOSS_MIB, "--reps", LOSS_REPS, "--cc", "reno,cubic", "--json"], { cwd: root, encoding: "utf8", timeout: 1_200_000 });
+  process.stderr.write(r.stderr ?? "");
+  if (r.status !== 0) return { reason: `loss-table.ts failed (exit ${r.status})` };
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop());
+  } catch {
+    return { reason: "loss-table.ts printed no JSON" };
+  }
 }
 
 /** Builds and runs test/interop/measure.ts when this machine allows TUN devices (root). */
@@ -376,6 +397,25 @@ if (realLinks.figures !== undefined) {
   for (const f of realLinks.figures) out.push(`  ${f.name.padEnd(44)} ${String(f.mib).padStart(4)} MiB  ${f.mbps.toFixed(1).padStart(8)} Mbit/s`);
 } else {
   out.push(`real links: not measured (${realLinks.reason})`);
+}
+// Issue 12's measures: goodput through the relay at three loss rates, kernel as the reference.
+const lossTable = measureLossTable();
+runs.lossTable = lossTable;
+if (lossTable.rows !== undefined) {
+  out.push("");
+  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${lossTable.bytes / 1048576} MiB, ${lossTable.delay} ms each way, median of ${lossTable.reps}; kernel ${lossTable.kernelCc}), target >= 1.0x in every row:`);
+  const ccs = Object.keys(lossTable.rows[0].synackToKernel);
+  out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, 26) + pad(`synack ${cc}->synack`, 26)).join("")}`);
+  for (const r of lossTable.rows) {
+    const cell = (v) => `${v.toFixed(2)} (${(v / r.kernelMbps).toFixed(2)}x)`;
+    out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc]), 26)).join("")}`);
+  }
+  const tailLine = (t, what) => `  100 KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${ccs.map((cc) => `synack ${cc} ${(t.synackSeconds[cc] * 1000).toFixed(0)} ms (${(t.synackSeconds[cc] / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
+  out.push("short-flow tail (target: within 1.1x of the kernel sender):");
+  out.push(tailLine(lossTable.tail, "last data segment dropped once"));
+  out.push(tailLine(lossTable.clean, "the same transfer without the drop"));
+} else {
+  out.push(`relay loss table: not measured (${lossTable.reason})`);
 }
 out.push(problems.length ? "problems:\n  " + problems.join("\n  ") : "no stalls, errors, corruption or retransmissions in any run");
 out.push(`total time ${((Date.now() - started) / 1000).toFixed(1)} s; raw results in bench/results.json`);

@@ -273,7 +273,7 @@ export interface SynackOnTunOptions {
   /** Also give both sides an IPv6 address on the same device (fd07:SUBNET::1/64 and ::2/64). */
   ipv6?: boolean;
   /** Put the impairment relay between the TUN device and synack (synack then sits on an in-memory pipe). */
-  relay?: { impair: LinkConfig; seed?: number };
+  relay?: { impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }; seed?: number };
 }
 
 export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun & { relay: Relay | undefined }> {

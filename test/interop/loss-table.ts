@@ -1,0 +1,246 @@
+/**
+ * Goodput through the impairment relay (issue 12's measures), the kernel as the reference in
+ * the same run. Needs root (TUN devices in network namespaces it creates and deletes).
+ *
+ *   npx esbuild test/interop/loss-table.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=dist/loss-table.mjs && node dist/loss-table.mjs [--mib 2] [--reps 3] [--loss 0.001,0.01,0.03]
+ *     [--cc reno,cubic] [--kernel-cc reno] [--tail-kib 100] [--json]
+ *
+ * For each loss rate (random, both directions, 20 ms each way):
+ *   kernel->kernel   python sends N bytes across two TUNs joined by the relay (kernel: --kernel-cc,
+ *                    default Reno, the only loss-based choice a namespace may pick on this host)
+ *   synack->kernel   synack connects to the kernel's sink through the relay and sends N bytes
+ *   synack->synack   two synack stacks on pipes through the relay
+ * each with synack's congestion control set to every --cc, median of --reps runs (the relay's
+ * seed changes per run; the same seed is used for every sender in a run, so they meet the same
+ * loss pattern as far as their packet sequences agree).
+ * Short-flow tail: a --tail-kib transfer whose last data segment the relay drops once (no other
+ * loss), time from connect until the receiver has everything and closed: synack and kernel sending.
+ * Every figure is bytes / seconds from connect until the receiver closed after the sender's FIN.
+ */
+import { parseArgs } from "node:util";
+import { LiveStack, type LiveSocket } from "../../src/node/services/live.js";
+import { discardService } from "../../src/node/services/discard.js";
+import { pipePair, Relay } from "../../src/node/relay.js";
+import { parseCidr, TunDevice } from "../../src/node/tun.js";
+import type { FaultRule, LinkConfig } from "../../src/sim/link.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+import { parseIpv4 } from "../../src/wire/ipv4.js";
+import { parseTcp, SYN } from "../../src/wire/tcp.js";
+import { interopUnavailableReason, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
+
+const { values } = parseArgs({
+  options: {
+    mib: { type: "string" },
+    reps: { type: "string" },
+    loss: { type: "string" },
+    cc: { type: "string" },
+    "tail-kib": { type: "string" },
+    "kernel-cc": { type: "string" },
+    json: { type: "boolean" },
+  },
+});
+const BYTES = Math.round(Number(values.mib ?? 2) * MIB);
+const REPS = Number(values.reps ?? 3);
+const LOSSES = (values.loss ?? "0.001,0.01,0.03").split(",").map(Number);
+const CCS = (values.cc ?? "reno,cubic").split(",") as CongestionControlName[];
+const TAIL_BYTES = Number(values["tail-kib"] ?? 100) * 1000;
+type CongestionControlName = TcpConfig["congestionControl"];
+/** Reno: the only loss-based algorithm a namespace may pick here (tcp_allowed_congestion_control is "reno bbr"). */
+const KERNEL_CC = values["kernel-cc"] ?? "reno";
+const DELAY = 20;
+const log = (s: string): void => {
+  process.stderr.write(s + "\n");
+};
+
+async function kernelCc(netns: string): Promise<string> {
+  const r = await runIn(netns, ["sysctl", "-qw", `net.ipv4.tcp_congestion_control=${KERNEL_CC}`]);
+  if (r.code !== 0) throw new Error(`cannot set tcp_congestion_control=${KERNEL_CC} in ${netns}: ${r.stderr}`);
+  return netns;
+}
+
+/**
+ * Drops, once, the data segment that ends `total` bytes after its direction's SYN: the last
+ * segment of a `total`-byte transfer, whatever the stacks' ISNs and segment sizes.
+ */
+function dropLastSegmentOnce(total: number): FaultRule {
+  const isnBySrcPort = new Map<number, number>();
+  let dropped = false;
+  return (packet) => {
+    if (dropped) return "pass";
+    const ip = parseIpv4(packet, { verifyChecksum: false });
+    if (!ip.ok) return "pass";
+    const seg = parseTcp(ip.value.payload, null);
+    if (!seg.ok) return "pass";
+    const s = seg.value;
+    if ((s.flags & SYN) !== 0) {
+      isnBySrcPort.set(s.srcPort, s.seq);
+      return "pass";
+    }
+    const isn = isnBySrcPort.get(s.srcPort);
+    if (isn === undefined || s.payload.length === 0) return "pass";
+    const end = (s.seq + s.payload.length - isn - 1) >>> 0;
+    if (end !== total) return "pass";
+    dropped = true;
+    return "drop";
+  };
+}
+
+/** synack (client) sends `n` bytes to `port` and waits until the receiver closes; seconds from connect. */
+function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["address"], port: number, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const socket: LiveSocket = stack.connect(address, port);
+    const block = new Uint8Array(64 * 1024).fill(0x61);
+    let left = n;
+    const pump = (): void => {
+      while (left > 0) {
+        const k = Math.min(left, block.length);
+        left -= k;
+        if (!socket.write(k === block.length ? block : block.subarray(0, k))) return;
+      }
+      socket.end();
+    };
+    socket.onConnect = pump;
+    socket.onDrain = pump;
+    socket.onData = () => {};
+    // Done when the receiver, having read everything, closed its side (as peer.py's send).
+    socket.onEnd = () => {
+      socket.close();
+      resolve((performance.now() - start) / 1000);
+    };
+    socket.onClose = (error) => {
+      if (error !== undefined) reject(new Error(`synack sender: ${error.code}`));
+    };
+  });
+}
+
+async function kernelToKernel(impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }, seed: number, n: number): Promise<number> {
+  const a = await kernelCc(await newNamespace("la"));
+  const b = await kernelCc(await newNamespace("lb"));
+  let relay: Relay | undefined;
+  try {
+    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr("10.7.91.1/24") });
+    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr("10.7.91.2/24") });
+    relay = new Relay({ a: ta, b: tb, impair, seed });
+    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      const sent = await peer<{ seconds: number }>(a, ["send", "10.7.91.2", 5001, n], 600_000);
+      return sent.seconds;
+    } finally {
+      sink.stop();
+    }
+  } finally {
+    await relay?.close();
+    await removeNamespace(a);
+    await removeNamespace(b);
+  }
+}
+
+async function synackToKernel(impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }, seed: number, n: number, cc: CongestionControlName): Promise<number> {
+  const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: { congestionControl: cc } });
+  try {
+    const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      return await synackSend(s.stack, parseCidr(s.kernelIp).address, 5001, n);
+    } finally {
+      sink.stop();
+    }
+  } finally {
+    await s.close();
+  }
+}
+
+async function synackToSynack(impair: LinkConfig, seed: number, n: number, cc: CongestionControlName): Promise<number> {
+  const [a1, a2] = pipePair(1500);
+  const [b1, b2] = pipePair(1500);
+  const relay = new Relay({ a: a2, b: b1, impair, seed });
+  const server = new LiveStack({ link: a1, address: parseCidr("10.7.93.1").address, name: "server", tcp: { congestionControl: cc } });
+  const client = new LiveStack({ link: b2, address: parseCidr("10.7.93.2").address, name: "client", tcp: { congestionControl: cc } });
+  try {
+    discardService(server, 9);
+    return await synackSend(client, parseCidr("10.7.93.1").address, 9, n);
+  } finally {
+    await server.close();
+    await client.close();
+    await relay.close();
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const mbps = (n: number, seconds: number): number => (n * 8) / seconds / 1e6;
+
+interface Row {
+  loss: number;
+  kernelMbps: number;
+  synackToKernel: Record<string, number>;
+  synackToSynack: Record<string, number>;
+}
+
+async function lossRow(loss: number): Promise<Row> {
+  const impair: LinkConfig = { loss, delay: DELAY };
+  const kk: number[] = [];
+  const sk: Record<string, number[]> = {};
+  const ss: Record<string, number[]> = {};
+  for (let rep = 0; rep < REPS; rep++) {
+    const seed = 9100 + rep;
+    kk.push(mbps(BYTES, await kernelToKernel(impair, seed, BYTES)));
+    for (const cc of CCS) {
+      (sk[cc] ??= []).push(mbps(BYTES, await synackToKernel(impair, seed, BYTES, cc)));
+      (ss[cc] ??= []).push(mbps(BYTES, await synackToSynack(impair, seed, BYTES, cc)));
+    }
+    log(`  loss ${loss * 100}% run ${rep + 1}/${REPS}: kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s, ${CCS.map((cc) => `synack ${cc} ->kernel ${sk[cc]![rep]!.toFixed(2)} ->synack ${ss[cc]![rep]!.toFixed(2)}`).join(", ")}`);
+  }
+  const med = (r: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
+  return { loss, kernelMbps: median(kk), synackToKernel: med(sk), synackToSynack: med(ss) };
+}
+
+interface Tail {
+  kernelSeconds: number;
+  synackSeconds: Record<string, number>;
+}
+
+/** The short transfer, with the last data segment dropped once or (drop false) clean. */
+async function tailRow(drop: boolean): Promise<Tail> {
+  const k: number[] = [];
+  const s: Record<string, number[]> = {};
+  // The drop rule counts, so every transfer gets its own.
+  const lossy = (): LinkConfig => (drop ? { delay: DELAY, filter: dropLastSegmentOnce(TAIL_BYTES) } : { delay: DELAY });
+  for (let rep = 0; rep < REPS; rep++) {
+    // kernelToKernel's data goes a -> b.
+    k.push(await kernelToKernel({ aToB: lossy(), bToA: { delay: DELAY } }, 1, TAIL_BYTES));
+    for (const cc of CCS) {
+      // synackOnTun's relay: a is the TUN (kernel side), b synack's side; synack's data goes b -> a.
+      (s[cc] ??= []).push(await synackToKernel({ aToB: { delay: DELAY }, bToA: lossy() }, 1, TAIL_BYTES, cc));
+    }
+    log(`  tail ${drop ? "with the drop" : "clean"} run ${rep + 1}/${REPS}: kernel ${(k[rep]! * 1000).toFixed(0)} ms, ${CCS.map((cc) => `synack ${cc} ${(s[cc]![rep]! * 1000).toFixed(0)} ms`).join(", ")}`);
+  }
+  return { kernelSeconds: median(k), synackSeconds: Object.fromEntries(Object.entries(s).map(([cc, v]) => [cc, median(v)])) };
+}
+
+const reason = interopUnavailableReason();
+if (reason !== undefined) {
+  log(`loss-table: cannot run: ${reason}`);
+  process.exit(1);
+}
+log(`relay goodput, ${BYTES / MIB} MiB per transfer, ${DELAY} ms each way, median of ${REPS}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
+const rows: Row[] = [];
+for (const loss of LOSSES) rows.push(await lossRow(loss));
+log(`short-flow tail: ${TAIL_BYTES / 1000} KB, last data segment dropped once, median of ${REPS}`);
+const tail = await tailRow(true);
+const clean = await tailRow(false);
+
+const lines: string[] = [];
+lines.push(`loss    kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(26) + `synack(${cc})->synack`.padStart(26)).join("")}`);
+for (const r of rows) {
+  const cell = (v: number): string => `${v.toFixed(2)} (${(v / r.kernelMbps).toFixed(2)}x)`;
+  lines.push(`${`${r.loss * 100}%`.padEnd(8)}${`${r.kernelMbps.toFixed(2)} Mbit/s`.padStart(15)}   ${CCS.map((cc) => cell(r.synackToKernel[cc]!).padStart(26) + cell(r.synackToSynack[cc]!).padStart(26)).join("")}`);
+}
+const tailLine = (t: Tail, what: string): string =>
+  `tail ${TAIL_BYTES / 1000} KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${CCS.map((cc) => `synack ${cc} ${(t.synackSeconds[cc]! * 1000).toFixed(0)} ms (${(t.synackSeconds[cc]! / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
+lines.push(tailLine(tail, "last segment dropped once"));
+lines.push(tailLine(clean, "no loss (the same transfer clean)"));
+if (values.json === true) {
+  log(lines.join("\n"));
+  process.stdout.write(`${JSON.stringify({ outcome: "done", bytes: BYTES, reps: REPS, delay: DELAY, kernelCc: KERNEL_CC, rows, tail, clean })}\n`);
+} else process.stdout.write(lines.join("\n") + "\n");
