@@ -6,7 +6,8 @@
  *     --outfile=dist/loss-table.mjs && node dist/loss-table.mjs [--mib 2] [--reps 3] [--loss 0.001,0.01,0.03]
  *     [--cc reno,cubic] [--kernel-cc reno] [--tail-kib 100] [--json]
  *
- * For each loss rate (random, both directions, 20 ms each way):
+ * For each loss rate (random, both directions, 20 ms each way; --mib at 1%, up to 4x that at lower
+ * rates and down to half at higher ones, so every transfer meets a few losses):
  *   kernel->kernel   python sends N bytes across two TUNs joined by the relay (kernel: --kernel-cc,
  *                    default Reno, the only loss-based choice a namespace may pick on this host)
  *   synack->kernel   synack connects to the kernel's sink through the relay and sends N bytes
@@ -167,32 +168,58 @@ async function synackToSynack(impair: LinkConfig, seed: number, n: number, cc: C
   }
 }
 
+/**
+ * `work` with a deadline: a transfer that stalls (the process would otherwise exit with
+ * nothing left to wait for) fails with its name instead.
+ */
+async function step<T>(name: string, work: () => Promise<T>, limitMs = 180_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: no result after ${limitMs / 1000} s`)), limitMs);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const mbps = (n: number, seconds: number): number => (n * 8) / seconds / 1e6;
 
 interface Row {
   loss: number;
+  bytes: number;
   kernelMbps: number;
   synackToKernel: Record<string, number>;
   synackToSynack: Record<string, number>;
 }
 
+/**
+ * Bytes per transfer at `loss`: --mib at 1%, more at lower rates (up to 4x) and less at higher
+ * ones (down to half), so that each transfer meets enough losses (about 6 at 0.1%, 15 at 1%, 20
+ * at 3% with 1448-byte segments) for its figure to say something about recovery.
+ */
+const bytesAt = (loss: number): number => Math.round(BYTES * Math.min(4, Math.max(0.5, 0.01 / loss)));
+
 async function lossRow(loss: number): Promise<Row> {
   const impair: LinkConfig = { loss, delay: DELAY };
+  const n = bytesAt(loss);
   const kk: number[] = [];
   const sk: Record<string, number[]> = {};
   const ss: Record<string, number[]> = {};
   for (let rep = 0; rep < REPS; rep++) {
     const seed = 9100 + rep;
-    kk.push(mbps(BYTES, await kernelToKernel(impair, seed, BYTES)));
+    const at = `loss ${loss * 100}% seed ${seed}`;
+    kk.push(mbps(n, await step(`${at} kernel->kernel`, () => kernelToKernel(impair, seed, n))));
     for (const cc of CCS) {
-      (sk[cc] ??= []).push(mbps(BYTES, await synackToKernel(impair, seed, BYTES, cc)));
-      (ss[cc] ??= []).push(mbps(BYTES, await synackToSynack(impair, seed, BYTES, cc)));
+      (sk[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->kernel`, () => synackToKernel(impair, seed, n, cc))));
+      (ss[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->synack`, () => synackToSynack(impair, seed, n, cc))));
     }
     log(`  loss ${loss * 100}% run ${rep + 1}/${REPS}: kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s, ${CCS.map((cc) => `synack ${cc} ->kernel ${sk[cc]![rep]!.toFixed(2)} ->synack ${ss[cc]![rep]!.toFixed(2)}`).join(", ")}`);
   }
   const med = (r: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
-  return { loss, kernelMbps: median(kk), synackToKernel: med(sk), synackToSynack: med(ss) };
+  return { loss, bytes: n, kernelMbps: median(kk), synackToKernel: med(sk), synackToSynack: med(ss) };
 }
 
 interface Tail {
@@ -208,10 +235,10 @@ async function tailRow(drop: boolean): Promise<Tail> {
   const lossy = (): LinkConfig => (drop ? { delay: DELAY, filter: dropLastSegmentOnce(TAIL_BYTES) } : { delay: DELAY });
   for (let rep = 0; rep < REPS; rep++) {
     // kernelToKernel's data goes a -> b.
-    k.push(await kernelToKernel({ aToB: lossy(), bToA: { delay: DELAY } }, 1, TAIL_BYTES));
+    k.push(await step("tail kernel->kernel", () => kernelToKernel({ aToB: lossy(), bToA: { delay: DELAY } }, 1, TAIL_BYTES)));
     for (const cc of CCS) {
       // synackOnTun's relay: a is the TUN (kernel side), b synack's side; synack's data goes b -> a.
-      (s[cc] ??= []).push(await synackToKernel({ aToB: { delay: DELAY }, bToA: lossy() }, 1, TAIL_BYTES, cc));
+      (s[cc] ??= []).push(await step(`tail synack ${cc}->kernel`, () => synackToKernel({ aToB: { delay: DELAY }, bToA: lossy() }, 1, TAIL_BYTES, cc)));
     }
     log(`  tail ${drop ? "with the drop" : "clean"} run ${rep + 1}/${REPS}: kernel ${(k[rep]! * 1000).toFixed(0)} ms, ${CCS.map((cc) => `synack ${cc} ${(s[cc]![rep]! * 1000).toFixed(0)} ms`).join(", ")}`);
   }
@@ -223,7 +250,7 @@ if (reason !== undefined) {
   log(`loss-table: cannot run: ${reason}`);
   process.exit(1);
 }
-log(`relay goodput, ${BYTES / MIB} MiB per transfer, ${DELAY} ms each way, median of ${REPS}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
+log(`relay goodput, ${LOSSES.map((l) => `${(bytesAt(l) / MIB).toFixed(1)} MiB at ${l * 100}%`).join(", ")}, ${DELAY} ms each way, median of ${REPS}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
 const rows: Row[] = [];
 for (const loss of LOSSES) rows.push(await lossRow(loss));
 log(`short-flow tail: ${TAIL_BYTES / 1000} KB, last data segment dropped once, median of ${REPS}`);
@@ -231,10 +258,10 @@ const tail = await tailRow(true);
 const clean = await tailRow(false);
 
 const lines: string[] = [];
-lines.push(`loss    kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(26) + `synack(${cc})->synack`.padStart(26)).join("")}`);
+lines.push(`loss    MiB  kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(26) + `synack(${cc})->synack`.padStart(26)).join("")}`);
 for (const r of rows) {
   const cell = (v: number): string => `${v.toFixed(2)} (${(v / r.kernelMbps).toFixed(2)}x)`;
-  lines.push(`${`${r.loss * 100}%`.padEnd(8)}${`${r.kernelMbps.toFixed(2)} Mbit/s`.padStart(15)}   ${CCS.map((cc) => cell(r.synackToKernel[cc]!).padStart(26) + cell(r.synackToSynack[cc]!).padStart(26)).join("")}`);
+  lines.push(`${`${r.loss * 100}%`.padEnd(8)}${(r.bytes / MIB).toFixed(1).padEnd(5)}${`${r.kernelMbps.toFixed(2)} Mbit/s`.padStart(15)}   ${CCS.map((cc) => cell(r.synackToKernel[cc]!).padStart(26) + cell(r.synackToSynack[cc]!).padStart(26)).join("")}`);
 }
 const tailLine = (t: Tail, what: string): string =>
   `tail ${TAIL_BYTES / 1000} KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${CCS.map((cc) => `synack ${cc} ${(t.synackSeconds[cc]! * 1000).toFixed(0)} ms (${(t.synackSeconds[cc]! / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
