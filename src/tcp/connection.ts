@@ -174,6 +174,7 @@ export class Connection implements SenderHost {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.ecn = new EcnState(cfg.ecn, this);
+    this.urgentIn.inline = cfg.oobInline;
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
