@@ -21,7 +21,7 @@ export function markUrgentWrite(c: Connection, taken: number): void {
   const up = c.sender.finSeq();
   c.urgentOut.mark(up);
   c.sender.pushOnce = true;
-  note(c, c.ctx.now(), "sent", `urgent write of ${taken} bytes: urgent pointer (SND.UP) at ${seqDiff(up, c.iss)}, its last byte goes out of band`);
+  note(c, c.ctx.now(), "sent", `MSG_OOB write of ${taken} byte${taken === 1 ? "" : "s"}: SND.UP is ISS+${seqDiff(up, c.iss)}, just past its last byte; segments carry URG until it is acknowledged`);
 }
 
 /** The urgent pointer of our segment starting at `seq`, or undefined for no URG: see UrgentSender.field. */

@@ -196,7 +196,9 @@ class Builder {
         this.attach(e.host, e.time, { text: `Fast Open: ${e.detail}`, tone: e.action === "data-resent" || e.action === "ignored" ? "drop" : "info" }, e.tuple);
         return;
       case "urgent":
-        // RFC 9293 3.8.5: say where the mark is and what became of the urgent byte.
+        // RFC 9293 3.8.5: say where the mark is and what became of the urgent byte (the
+        // application's row already says that a write was urgent).
+        if (e.action === "sent") return;
         this.attach(e.host, e.time, { text: e.detail, tone: "info" }, e.tuple);
         return;
       case "loss":
