@@ -232,10 +232,11 @@ export class Socket extends Duplex {
       if (!this.isPaused()) this.read(0);
     }
     if (conn.urgentIn.arrivals !== this.#urgentSeen) {
-      // synack's own event (node:net has no out-of-band data): the urgent byte's value.
+      // synack's own event (node:net has no out-of-band data): the urgent byte's value. On
+      // the next tick, so a socket accepted with the byte already there has its listener.
       this.#urgentSeen = conn.urgentIn.arrivals;
-      this.emit("urgent", conn.urgentIn.peek);
-      if (this.destroyed) return;
+      const byte = conn.urgentIn.peek;
+      process.nextTick(() => this.emit("urgent", byte));
     }
     this.#flushWrite();
     if (this.#wantRead || conn.readable === 0) this.#pull();
