@@ -554,6 +554,7 @@ export class Connection implements SenderHost {
       default:
         break;
     }
+    if (this.urgentOut.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
     this.sender.transmit(now);
     if (this.receiver.ackNow) this.sendAckNow();
   }

@@ -14,13 +14,12 @@ import type { OobResult } from "./urgent.js";
 
 /**
  * `taken` bytes of a MSG_OOB write were queued: SND.UP moves to their end (Linux
- * tcp_mark_urg), and what is queued goes out now whatever Nagle or TCP_CORK would hold
- * (Linux tcp_nagle_test: "don't use the nagle rule for urgent data").
+ * tcp_mark_urg). While urgent mode lasts, the connection's flush sends whatever Nagle or
+ * TCP_CORK would hold (Linux tcp_nagle_test: "don't use the nagle rule for urgent data").
  */
 export function markUrgentWrite(c: Connection, taken: number): void {
   const up = c.sender.finSeq();
   c.urgentOut.mark(up);
-  c.sender.pushOnce = true;
   note(c, c.ctx.now(), "sent", `MSG_OOB write of ${taken} byte${taken === 1 ? "" : "s"}: SND.UP is ISS+${seqDiff(up, c.iss)}, just past its last byte; segments carry URG until it is acknowledged`);
 }
 

@@ -131,6 +131,24 @@ describe("one connection: URG on the wire", () => {
     expect(seg!.flags & URG).toBe(URG);
   });
 
+  it("while urgent data is unacknowledged Nagle holds nothing; data after SND.UP carries no URG", () => {
+    const { h, conn, iss } = established();
+    conn.send(bytes("ab!"), { oob: true });
+    h.settle();
+    expect(h.takeSent().map((s) => s.urgentPointer)).toEqual([3]);
+    conn.send(bytes("more"));
+    h.settle();
+    const [next] = h.takeSent();
+    expect(next!.seq).toBe(seqAdd(iss, 4)); // Nagle would have held it for the ACK
+    expect(next!.flags & URG).toBe(0);
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 8) });
+    conn.send(bytes("x"));
+    h.settle();
+    conn.send(bytes("y"));
+    h.settle();
+    expect(h.takeSent().map((s) => s.payload.length)).toEqual([1]); // urgent mode over: Nagle again
+  });
+
   it("a pointer more than 64K ahead is sent as 0xFFFF, then exact once within reach", () => {
     const { h, conn, iss } = established({ sendBufferSize: 1 << 20 });
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), window: 65535 });
