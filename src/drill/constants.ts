@@ -28,6 +28,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   SO_REUSEADDR: 2,
   SO_ERROR: 4,
   SO_KEEPALIVE: 9,
+  SO_OOBINLINE: 10,
   SO_SNDBUF: 7,
   SO_RCVBUF: 8,
   SO_LINGER: 13,
@@ -77,6 +78,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   SIOCINQ: 0x541b,
   SIOCOUTQ: 0x5411,
   SIOCOUTQNSD: 0x894b,
+  SIOCATMARK: 0x8905,
   // shutdown()
   SHUT_RD: 0,
   SHUT_WR: 1,

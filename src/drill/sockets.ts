@@ -315,8 +315,10 @@ export class DrillSockets {
 
   private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
     // MSG_FASTOPEN on a connected socket is an ordinary send.
-    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN!);
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB!);
     const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
+    // MSG_OOB: every chunk moves SND.UP to its end, so it ends where the write does (Linux tcp_mark_urg).
+    const oob = (flags & CONSTANTS.MSG_OOB!) !== 0;
     const fastOpen = (flags & CONSTANTS.MSG_FASTOPEN!) !== 0;
     if (fastOpen && s.conn?.state === "SYN_SENT") return err("EALREADY"); // Linux __inet_stream_connect
     if ((fastOpen && s.conn === undefined && s.listener === undefined) || s.deferredConnect) return this.fastOpenWrite(s, length, flags, pos);
@@ -335,7 +337,7 @@ export class DrillSockets {
       // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
       if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
-        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length });
+        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob });
         if (n === 0) break;
         sent += n;
       }
@@ -347,9 +349,12 @@ export class DrillSockets {
   }
 
   private read(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
-    if ((flags & ~CONSTANTS.MSG_DONTWAIT!) !== 0) throw new DrillUnsupportedError(`recv() flags 0x${flags.toString(16)}`, pos);
+    const oob = (flags & CONSTANTS.MSG_OOB!) !== 0;
+    const allowed = CONSTANTS.MSG_DONTWAIT! | (oob ? CONSTANTS.MSG_OOB! | CONSTANTS.MSG_PEEK! : 0);
+    if ((flags & ~allowed) !== 0) throw new DrillUnsupportedError(`recv() flags 0x${flags.toString(16)}`, pos);
     const conn = s.conn;
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "ENOTCONN");
+    if (oob) return this.readOob(conn, length, (flags & CONSTANTS.MSG_PEEK!) !== 0);
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     const attempt = (): CallResult | undefined => {
       // Linux tcp_recvmsg copies what is queued before it looks at RCV_SHUTDOWN.
@@ -361,6 +366,17 @@ export class DrillSockets {
       return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
     };
     return this.blockingOr({ ...s, nonblocking }, attempt);
+  }
+
+  /** recv(MSG_OOB) never blocks (Linux tcp_recv_urg): the byte, EINVAL, EAGAIN or 0 at end of stream. */
+  private readOob(conn: Connection, length: number, peek: boolean): Started {
+    const look = conn.readOob(true);
+    if ("error" in look && look.error === "EINVAL") return err("EINVAL"); // checked before the state, as Linux
+    if (conn.isClosed() && conn.error === undefined && !conn.peerFinished) return err("ENOTCONN");
+    const got = conn.readOob(peek);
+    if ("error" in got) return err(got.error);
+    if ("eof" in got) return ok(0);
+    return ok(length > 0 ? 1 : 0);
   }
 
   private blockingOr(s: { nonblocking: boolean }, attempt: () => CallResult | undefined): Started {
@@ -420,6 +436,12 @@ export class DrillSockets {
       case "SO_KEEPALIVE":
         if (conn) conn.setKeepAlive(need() !== 0, this.env.layer.now());
         else if (need() !== 0) throw new DrillUnsupportedError("SO_KEEPALIVE before connect", pos);
+        return ok(0);
+      case "SO_OOBINLINE":
+        // A socket flag: accepted sockets inherit it from their listener (Linux sk_clone).
+        s.own.oobInline = need() !== 0;
+        conn?.setOobInline(need() !== 0);
+        if (s.listener) s.listener.config = this.configOf(s);
         return ok(0);
       case "TCP_NODELAY":
         if (conn) conn.setNoDelay(need() !== 0);
@@ -497,6 +519,9 @@ export class DrillSockets {
       case "TCP_NODELAY":
         actual = (conn?.noDelay ?? s.own.noDelay) ? 1 : 0;
         break;
+      case "SO_OOBINLINE":
+        actual = (conn?.urgentIn.inline ?? s.own.oobInline) ? 1 : 0;
+        break;
       case "TCP_FASTOPEN":
         actual = s.listener?.fastOpenQueueLimit ?? s.fastOpenQlen ?? 0;
         break;
@@ -524,7 +549,9 @@ export class DrillSockets {
     const conn = s.conn;
     if (s.listener) return err("EINVAL");
     let actual: number;
-    if (name === "SIOCINQ" || name === "FIONREAD") actual = conn?.readable ?? 0;
+    // Linux tcp_inq counts an out-of-band byte not yet skipped; SIOCATMARK is sockatmark().
+    if (name === "SIOCINQ" || name === "FIONREAD") actual = conn?.receiveBuffer.readable ?? 0;
+    else if (name === "SIOCATMARK") actual = conn?.atMark === true ? 1 : 0;
     else if (name === "SIOCOUTQ") actual = conn ? conn.inspect().sendQueued : 0;
     else if (name === "SIOCOUTQNSD") {
       const info = conn?.inspect();
@@ -550,6 +577,7 @@ export class DrillSockets {
     if (readShut) mask |= C.POLLIN! | C.POLLRDNORM! | C.POLLRDHUP!;
     if (conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD") {
       if (conn.readable > 0) mask |= C.POLLIN! | C.POLLRDNORM!;
+      if (conn.urgentIn.oobReady) mask |= C.POLLPRI!; // Linux tcp_poll: TCP_URG_VALID
       if (!writeShut && conn.canSend) {
         const free = conn.sendBuffer.capacity - conn.sendBuffer.length;
         // sk_stream_is_writeable: free space at least half of what is queued.

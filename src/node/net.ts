@@ -76,7 +76,12 @@ export class Socket extends Duplex {
   #conn: Connection | undefined;
   #hold: Hold | undefined;
   #unrefd = false;
-  #pending: { data: Uint8Array; cb: WriteCallback; length: number } | undefined;
+  #pending: { data: Uint8Array; cb: WriteCallback; length: number; urgent: boolean } | undefined;
+  /** Chunks written by sendUrgent(): their last byte is urgent (MSG_OOB). */
+  #urgentChunks = new WeakSet<Buffer>();
+  #oobInline: boolean | undefined;
+  /** Urgent bytes already announced with 'urgent'. */
+  #urgentSeen = 0;
   #wantRead = false;
   #eof = false;
   #resetAndClosing = false;
@@ -190,6 +195,7 @@ export class Socket extends Duplex {
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
     if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
+    if (this.#oobInline !== undefined) conn.setOobInline(this.#oobInline);
     if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
     conn.onWake = () => {
       this.#onWake();
@@ -224,6 +230,13 @@ export class Socket extends Duplex {
       this.emit("ready");
       if (this.destroyed) return;
       if (!this.isPaused()) this.read(0);
+    }
+    if (conn.urgentIn.arrivals !== this.#urgentSeen) {
+      // synack's own event (node:net has no out-of-band data): the urgent byte's value. On
+      // the next tick, so a socket accepted with the byte already there has its listener.
+      this.#urgentSeen = conn.urgentIn.arrivals;
+      const byte = conn.urgentIn.peek;
+      process.nextTick(() => this.emit("urgent", byte));
     }
     this.#flushWrite();
     if (this.#wantRead || conn.readable === 0) this.#pull();
@@ -279,7 +292,7 @@ export class Socket extends Duplex {
       return;
     }
     this.#bytesDispatched += chunk.length;
-    this.#pending = { data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb, length: chunk.length };
+    this.#pending = { data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb, length: chunk.length, urgent: this.#urgentChunks.has(chunk) };
     this.#flushWrite();
   }
 
@@ -292,7 +305,8 @@ export class Socket extends Duplex {
     if (room > 0) {
       try {
         // A copy: TCP keeps what it takes until acknowledged, and the caller may reuse its buffer.
-        const taken = conn.send(p.data.slice(0, room));
+        // A sendUrgent() chunk is MSG_OOB when its last byte goes: the urgent pointer follows it.
+        const taken = conn.send(p.data.slice(0, room), { oob: p.urgent && room === p.data.length });
         p.data = p.data.subarray(taken);
       } catch (e) {
         this.#pending = undefined;
@@ -395,6 +409,29 @@ export class Socket extends Duplex {
 
   // ---------------------------------------------------------------------------------------
   // Options
+
+  /**
+   * synack's addition to node:net: writes `data` after what is queued, its last byte urgent
+   * (send() with MSG_OOB; see docs/urgent-data.md). The peer gets that byte out of band
+   * unless it set SO_OOBINLINE.
+   */
+  sendUrgent(data: string | Uint8Array, cb?: WriteCallback): boolean {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) throw nodeError("ERR_INVALID_ARG_TYPE", "sendUrgent() takes a string or a Uint8Array", TypeError);
+    const chunk = Buffer.from(typeof data === "string" ? Buffer.from(data) : data); // a chunk of our own, to mark
+    if (chunk.length === 0) throw nodeError("ERR_INVALID_ARG_VALUE", "sendUrgent() needs at least one byte", RangeError);
+    this.#urgentChunks.add(chunk);
+    return cb === undefined ? this.write(chunk) : this.write(chunk, cb);
+  }
+
+  /**
+   * synack's addition: SO_OOBINLINE. Off (the default), a received urgent byte leaves the
+   * stream and comes only with the 'urgent' event; on, it stays in the data too.
+   */
+  setOobInline(inline = true): this {
+    this.#oobInline = inline;
+    this.#conn?.setOobInline(inline);
+    return this;
+  }
 
   setNoDelay(noDelay = true): this {
     this.#noDelay = noDelay;

@@ -9,7 +9,9 @@ import type { Connection } from "../tcp/connection.js";
 const KEEP_TEXT = 1 << 20;
 
 export class AppConnection {
-  private readonly pending: Uint8Array[] = [];
+  private readonly pending: Array<{ data: Uint8Array; urgent: boolean }> = [];
+  /** Urgent bytes taken out of band, as a program's SIGURG handler would at once (latin-1). */
+  oob = "";
   reading = true;
   receivedBytes = 0;
   eof = false;
@@ -27,8 +29,8 @@ export class AppConnection {
     conn.onWake = () => this.pump();
   }
 
-  write(bytes: Uint8Array): void {
-    this.pending.push(bytes);
+  write(bytes: Uint8Array, urgent = false): void {
+    this.pending.push({ data: bytes, urgent });
     this.pump();
   }
 
@@ -36,16 +38,21 @@ export class AppConnection {
   pump(): void {
     while (this.pending.length > 0 && this.conn.canSend) {
       const chunk = this.pending[0]!;
-      const n = this.conn.send(chunk);
-      if (n === chunk.length) this.pending.shift();
+      // MSG_OOB marks the end of what the write queued: only its last piece carries it.
+      const n = this.conn.send(chunk.data, { oob: chunk.urgent });
+      if (n === chunk.data.length) this.pending.shift();
       else {
-        this.pending[0] = chunk.subarray(n);
+        this.pending[0] = { data: chunk.data.subarray(n), urgent: chunk.urgent };
         break;
       }
     }
     if (this.pending.length > 0 && !this.conn.canSend && this.conn.state !== "SYN_SENT" && this.conn.state !== "SYN_RCVD") {
-      this.onError(`${this.pending.reduce((n, c) => n + c.length, 0)} bytes could not be sent in ${this.conn.state}`, "EPIPE");
+      this.onError(`${this.pending.reduce((n, c) => n + c.data.length, 0)} bytes could not be sent in ${this.conn.state}`, "EPIPE");
       this.pending.length = 0;
+    }
+    if (this.conn.urgentIn.oobReady) {
+      const got = this.conn.readOob();
+      if ("byte" in got) this.oob += String.fromCharCode(got.byte);
     }
     if (this.reading) this.drain();
   }

@@ -111,11 +111,12 @@ class Context {
       }
       case "received": {
         const app = this.run.apps.get(e.conn ?? e.host ?? "");
-        const what = `${label(e)} read ${e.text !== undefined ? JSON.stringify(e.text) : ""}${e.bytes !== undefined ? `${e.bytes} bytes` : ""}${e.eof ? " and end of stream" : ""}`;
+        const what = `${label(e)} read ${e.text !== undefined ? JSON.stringify(e.text) : ""}${e.bytes !== undefined ? `${e.bytes} bytes` : ""}${e.eof ? " and end of stream" : ""}${e.oob !== undefined ? `, and ${JSON.stringify(e.oob)} out of band` : ""}`;
         if (app === undefined) return fail(what, `there is no such connection`);
         if (e.bytes !== undefined && app.receivedBytes !== e.bytes) return fail(what, `read ${app.receivedBytes} bytes`);
         if (e.text !== undefined && app.text !== e.text) return fail(what, `read ${JSON.stringify(app.text.slice(0, 200))}`);
         if (e.eof !== undefined && app.eof !== e.eof) return fail(what, app.eof ? "saw end of stream" : "saw no end of stream");
+        if (e.oob !== undefined && app.oob !== e.oob) return fail(what, `took ${JSON.stringify(app.oob)} out of band`);
         return pass(what);
       }
       case "count": {
@@ -225,6 +226,7 @@ class Context {
     if (e.seq !== undefined && !sameSeq(e.seq, gotSeq, s.segment.seq)) problems.push(`seq=${gotSeq}`);
     if (e.ack !== undefined && !sameSeq(e.ack, gotAck, s.segment.ack)) problems.push(`ack=${gotAck}`);
     if (e.len !== undefined && s.segment.payload.length !== e.len) problems.push(`len=${s.segment.payload.length}`);
+    if (e.urg !== undefined && s.segment.urgentPointer !== e.urg) problems.push(`urg=${s.segment.urgentPointer}`);
     if (e.retransmit !== undefined && s.retransmit !== e.retransmit) problems.push(s.retransmit ? "a retransmission" : "not a retransmission");
     if (e.window !== undefined) {
       const w = this.windowOf(s);

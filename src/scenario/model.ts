@@ -116,7 +116,8 @@ interface UdpTarget {
 export type ActionSpec =
   | (At & { do: "listen"; host: string; port: number; backlog?: number; accept?: boolean; as?: string; fastOpen?: number })
   | (At & { do: "connect"; host: string; to: string; port: number; localPort?: number; as?: string; fastOpen?: boolean })
-  | (At & Target & { do: "send"; bytes?: number; text?: string })
+  /** `urgent`: MSG_OOB, the last byte is urgent (RFC 9293 3.8.5; the peer gets it out of band). */
+  | (At & Target & { do: "send"; bytes?: number; text?: string; urgent?: boolean })
   | (At & Target & { do: "shutdown" | "close" | "abort" | "stop-reading" | "read" })
   | (At & Target & { do: "keepalive"; enabled?: boolean })
   | (At & { do: "unplug" | "plug"; host: string })
@@ -140,10 +141,11 @@ export type ExpectSpec =
   | { expect: "states"; conn?: string; host?: string; sequence: TcpState[] }
   | { expect: "state"; conn?: string; host?: string; state: TcpState; at?: TimeSpec }
   | { expect: "error"; conn?: string; host?: string; code: string; at?: TimeSpec }
-  | ({ expect: "segment"; from: string; to?: string; nth?: number; at?: TimeSpec; seq?: string | number; ack?: string | number; len?: number; window?: number; retransmit?: boolean } & MatchSpec)
+  | ({ expect: "segment"; from: string; to?: string; nth?: number; at?: TimeSpec; seq?: string | number; ack?: string | number; len?: number; window?: number; retransmit?: boolean; urg?: number } & MatchSpec)
   | ({ expect: "segments"; from: string; to?: string; times?: TimeSpec[]; count?: number } & MatchSpec)
   | { expect: "timer"; conn?: string; host?: string; timer: TimerKind; armed?: TimeSpec[]; fired?: TimeSpec[] }
-  | { expect: "received"; conn?: string; host?: string; bytes?: number; text?: string; eof?: boolean }
+  /** `oob`: the urgent bytes the application took out of band (recv with MSG_OOB), in order. */
+  | { expect: "received"; conn?: string; host?: string; bytes?: number; text?: string; eof?: boolean; oob?: string }
   | ({ expect: "count"; host: string; state: TcpState; at: TimeSpec } & Bound)
   | ({ expect: "drops"; host?: string; link?: string; reason: DropReason | string; times?: TimeSpec[] } & Bound)
   /** Loss detection and recovery events of a host (RACK marks, tail loss probes, D-SACKs, undo). */

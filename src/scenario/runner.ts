@@ -393,8 +393,9 @@ export class ScenarioRun {
       switch (a.do) {
         case "send": {
           const bytes = a.text !== undefined ? new TextEncoder().encode(a.text) : pattern(a.bytes ?? 0);
-          this.app(host, "send", a.text !== undefined ? `${JSON.stringify(a.text)} (${bytes.length} bytes)` : `${bytes.length} bytes`, tuple);
-          app.write(bytes);
+          const what = a.text !== undefined ? `${JSON.stringify(a.text)} (${bytes.length} bytes)` : `${bytes.length} bytes`;
+          this.app(host, a.urgent === true ? "send MSG_OOB" : "send", a.urgent === true ? `${what}, the last byte urgent` : what, tuple);
+          app.write(bytes, a.urgent === true);
           return;
         }
         case "shutdown":

@@ -339,7 +339,8 @@ function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, st
       if (o["as"] !== undefined) labels.add(c.string(`${path}.as`, o["as"]) ?? "");
       return;
     case "send":
-      c.keys(path, o, [...common, "conn", "host", "bytes", "text"]);
+      c.keys(path, o, [...common, "conn", "host", "bytes", "text", "urgent"]);
+      c.boolean(`${path}.urgent`, o["urgent"], true);
       targetRef(c, path, o, hosts, labels);
       if ((o["bytes"] === undefined) === (o["text"] === undefined)) c.fail(path, `give either "bytes" (a count) or "text" (a string) to send`);
       c.integer(`${path}.bytes`, o["bytes"], 1, 1 << 30, true);
@@ -444,7 +445,8 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.time(`${path}.at`, o["at"], true);
       return;
     case "segment":
-      c.keys(path, o, ["expect", "from", "to", "nth", "at", "seq", "ack", "len", "window", "retransmit", ...matchKeys]);
+      c.keys(path, o, ["expect", "from", "to", "nth", "at", "seq", "ack", "len", "window", "retransmit", "urg", ...matchKeys]);
+      c.integer(`${path}.urg`, o["urg"], 0, 65535, true);
       hostRef(c, `${path}.from`, o["from"], hosts);
       if (o["to"] !== undefined) hostRef(c, `${path}.to`, o["to"], hosts);
       checkMatch(c, path, o);
@@ -476,7 +478,8 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       for (const k of ["armed", "fired"]) if (o[k] !== undefined) c.array(`${path}.${k}`, o[k])?.forEach((t, i) => c.time(`${path}.${k}[${i}]`, t));
       return;
     case "received":
-      c.keys(path, o, ["expect", "conn", "host", "bytes", "text", "eof"]);
+      c.keys(path, o, ["expect", "conn", "host", "bytes", "text", "eof", "oob"]);
+      c.string(`${path}.oob`, o["oob"], { optional: true });
       targetRef(c, path, o, hosts, labels);
       c.integer(`${path}.bytes`, o["bytes"], 0, Number.MAX_SAFE_INTEGER, true);
       c.string(`${path}.text`, o["text"], { optional: true });

@@ -98,6 +98,11 @@ export interface TcpConfig {
   /** Disable Nagle's algorithm by default (Linux and Node default: Nagle on). */
   noDelay: boolean;
   /**
+   * SO_OOBINLINE: a received urgent byte stays in the stream instead of being readable only
+   * out of band (RFC 6093 section 3.4 recommends it; Linux and BSD default: off). See urgent.ts.
+   */
+  oobInline: boolean;
+  /**
    * TCP_MAXSEG (Linux user_mss): when above 0, the MSS we announce and the largest segment
    * we send are clamped to it. 0 means the link decides.
    */
@@ -170,6 +175,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   synCookies: "overflow",
   congestionControl: "cubic",
   noDelay: false,
+  oobInline: false,
   userMss: 0,
   rack: true,
   userTimeout: 0,
@@ -244,7 +250,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
     throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
   }
-  for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay"] as const) {
+  for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay", "oobInline"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
   if (c.ecn !== 0 && c.ecn !== 1 && c.ecn !== 2) throw new InvalidArgumentError(`TCP setting ecn must be 0, 1 or 2 (as net.ipv4.tcp_ecn), got ${String(c.ecn)}`);

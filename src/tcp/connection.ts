@@ -14,7 +14,7 @@
  */
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
-import { ACK, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { ACK, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
@@ -38,6 +38,8 @@ import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover } from "./time-wait.js";
+import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
+import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext extends PathSource {
@@ -152,6 +154,9 @@ export class Connection implements SenderHost {
   readonly stats = new ConnectionStats();
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
   readonly path: ConnectionPath;
+  /** Urgent data (RFC 9293 3.8.5): our SND.UP, and the peer's mark and out-of-band byte (urgent.ts). */
+  readonly urgentOut = new UrgentSender();
+  readonly urgentIn = new UrgentReceiver();
 
   constructor(
     readonly ctx: ConnectionContext,
@@ -169,6 +174,7 @@ export class Connection implements SenderHost {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.ecn = new EcnState(cfg.ecn, this);
+    this.urgentIn.inline = cfg.oobInline;
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -242,12 +248,16 @@ export class Connection implements SenderHost {
   // ---------------------------------------------------------------------------------------
   // Application calls (RFC 9293 3.10.2 - 3.10.5)
 
-  /** Queues bytes for sending. Returns how many were taken (0 when the buffer is full). */
-  send(data: Uint8Array, opts?: { more?: boolean }): number {
+  /**
+   * Queues bytes for sending. Returns how many were taken (0 when the buffer is full).
+   * `more` is MSG_MORE; `oob` is MSG_OOB: the last byte taken is urgent (urgent-io.ts).
+   */
+  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
     const n = this.sender.queue(data, opts?.more === true);
+    if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
     if (n > 0) this.ctx.touched(this, true);
     return n;
   }
@@ -257,11 +267,11 @@ export class Connection implements SenderHost {
     return !this.sender.finQueued && (this.state === "SYN_SENT" || this.state === "SYN_RCVD" || this.state === "ESTABLISHED" || this.state === "CLOSE_WAIT");
   }
 
-  /** Reads up to `max` received bytes in order (empty when none). Opens the window as it goes. */
+  /** Reads up to `max` received bytes in order (empty when none), stopping at an urgent mark. Opens the window as it goes. */
   read(max = Infinity): Uint8Array {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const r = this.receiver;
-    const data = r.buffer.read(max);
+    const data = readAroundMark(this, max);
     if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.negotiation.rcvShift)) {
       r.ackNow = true;
       this.ctx.touched(this, true);
@@ -269,8 +279,9 @@ export class Connection implements SenderHost {
     return data;
   }
 
+  /** Bytes read() can return, less an out-of-band byte it skips (urgent-io.ts). */
   get readable(): number {
-    return this.receiver.buffer.readable;
+    return readableBytes(this);
   }
 
   /**
@@ -393,6 +404,13 @@ export class Connection implements SenderHost {
     this.sender.corked = cork;
     if (!cork) this.ctx.touched(this, true);
   }
+
+  /** recv(MSG_OOB): the urgent byte, or EINVAL, EAGAIN or end of stream as Linux (urgent-io.ts). */
+  readOob(peek = false): OobResult { return readOob(this, peek); }
+  /** SIOCATMARK: the next byte read() returns (or skips) is the urgent one. */
+  get atMark(): boolean { return atMark(this); }
+  /** SO_OOBINLINE: urgent bytes stay in the stream and recv(MSG_OOB) fails with EINVAL. */
+  setOobInline(inline: boolean): void { this.urgentIn.inline = inline; }
 
   /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
   isClosed(): boolean {
@@ -536,6 +554,7 @@ export class Connection implements SenderHost {
       default:
         break;
     }
+    if (this.urgentOut.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
     this.sender.transmit(now);
     if (this.receiver.ackNow) this.sendAckNow();
   }
@@ -602,6 +621,8 @@ export class Connection implements SenderHost {
     const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.negotiation.rcvShift);
     const hasAck = (flags & ACK) !== 0;
     const sack = hasAck && this.negotiation.sack ? r.sackBlocks(this.negotiation.maxSackBlocks) : undefined;
+    const urgent = isSyn ? undefined : urgentField(this, seq); // every segment in urgent mode, as Linux tcp_transmit_skb
+    if (urgent !== undefined) flags |= URG;
     const seg: TcpSegment = {
       srcPort: this.tuple.localPort,
       dstPort: this.tuple.remotePort,
@@ -609,7 +630,7 @@ export class Connection implements SenderHost {
       ack: hasAck ? ack : (0 as Seq),
       flags,
       window,
-      urgentPointer: 0,
+      urgentPointer: urgent ?? 0,
       options: options ?? this.negotiation.segmentOptions(now, flags, sack) ?? NO_OPTS,
       payload,
     };

@@ -10,6 +10,7 @@ import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
 import { clientSynAcked } from "./fast-open/client.js";
+import { acceptUrgent } from "./urgent-io.js";
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
@@ -190,7 +191,8 @@ export function onSegmentSynchronizing(c: Connection, now: Millis, seg: TcpSegme
   // RFC 3168 6.1.3: CWR ends our ECE echo, CE on data starts it; either may want quick ACKs.
   const quick = c.ecn.onAcceptable(now, seg);
   if (quick > 0) r.quickAck(quick);
-  // Sixth (URG) is not supported; seventh: segment text.
+  // Sixth: the URG bit (urgent-io.ts); seventh: segment text.
+  acceptUrgent(c, now, seg);
   acceptText(c, now, seg);
   if (c.isClosed()) return;
   // Eighth: FIN. A FIN,ACK acknowledging our FIN takes FIN_WAIT_1 straight to TIME_WAIT

@@ -48,6 +48,11 @@ export class Receiver {
     this.quickAcks = config.quickAcks;
   }
 
+  /** Sequence number of the next byte the application reads (Linux copied_seq). */
+  get readSeq(): Seq {
+    return seqAdd(this.rcvNxt, -(this.buffer.readable + (this.peerFinished ? 1 : 0)));
+  }
+
   /** The peer's SYN arrived: its sequence space starts here. */
   onSyn(seq: Seq): void {
     this.irs = seq;

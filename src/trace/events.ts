@@ -85,6 +85,8 @@ export type TraceEvent =
    */
   | { type: "fast-open"; time: Millis; host: string; tuple: FourTuple; action: FastOpenAction; detail: string }
   | { type: "link"; time: Millis; link: string; action: LinkAction; reason: string; bytes: number }
+  /** Urgent data (RFC 9293 3.8.5, RFC 6093): an urgent write, a new mark received, its byte taken out of band or read. */
+  | { type: "urgent"; time: Millis; host: string; tuple: FourTuple; action: UrgentAction; detail: string }
   /**
    * What the application (or a scenario script) did: connect(), listen(), send, close(),
    * a note for the reader. Emitted by drivers, never by the engine, so narrations can show
@@ -114,6 +116,9 @@ export type LinkAction = "drop" | "corrupt" | "duplicate" | "delay" | "mark";
 
 /** What UDP did with an arriving datagram. */
 export type UdpOutcome = "queued" | "rcvbuf-full" | "no-port";
+
+/** What happened to urgent data: a MSG_OOB write, a new mark from the peer, its byte arriving, read with MSG_OOB. */
+export type UrgentAction = "sent" | "mark" | "byte" | "oob-read";
 
 export type TraceEventType = TraceEvent["type"];
 

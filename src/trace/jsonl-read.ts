@@ -28,7 +28,7 @@ const KNOWN: Record<TraceEventType, true> = {
   "segment-out": true, "segment-in": true, state: true, "timer-armed": true, "timer-fired": true, "timer-cancelled": true, drop: true, rtt: true, cwnd: true,
   loss: true,
   ecn: true,
-  "fast-open": true, error: true, queue: true, cookie: true, link: true, app: true, "udp-out": true, "udp-in": true, "fragment-out": true, "icmp-out": true,
+  "fast-open": true, urgent: true, error: true, queue: true, cookie: true, link: true, app: true, "udp-out": true, "udp-in": true, "fragment-out": true, "icmp-out": true,
 };
 const isKnown = (t: string): t is TraceEventType => Object.prototype.hasOwnProperty.call(KNOWN, t);
 

@@ -18,7 +18,7 @@ import { pipePair, Relay } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
-import { SYN } from "../../src/wire/tcp.js";
+import { SYN, URG } from "../../src/wire/tcp.js";
 
 /** The python peer script; found beside this file, or from the repository root when this file was bundled (measure.ts). */
 export const PEER_PY = [join(dirname(fileURLToPath(import.meta.url)), "peer.py"), join(process.cwd(), "test", "interop", "peer.py")].find((p) => existsSync(p)) ?? "peer.py";
@@ -298,9 +298,10 @@ export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun
       trace = new TraceHub();
       // Only the rare kinds: segments hold payloads, and a 64 MiB transfer would keep them all.
       trace.subscribe((e) => {
-        if (e.type === "state" || e.type === "timer-fired" || e.type === "error" || e.type === "drop" || e.type === "fast-open") events.push(e);
-        // SYNs are few and small: kept so that tests can see their options and any data (Fast Open).
-        else if ((e.type === "segment-in" || e.type === "segment-out") && (e.segment.flags & SYN) !== 0) events.push(e);
+        if (e.type === "state" || e.type === "timer-fired" || e.type === "error" || e.type === "drop" || e.type === "fast-open" || e.type === "urgent") events.push(e);
+        // SYNs and URG segments are few and small: kept so that tests can see their options
+        // and any data (Fast Open), and urgent pointers.
+        else if ((e.type === "segment-in" || e.type === "segment-out") && (e.segment.flags & (SYN | URG)) !== 0) events.push(e);
       });
     }
     const interfaces = synack6 !== undefined ? [{ name: "tun0", address: synack.address, prefixLength: synack.prefix }, { name: "tun1", address: synack6.address, prefixLength: synack6.prefix }] : undefined;

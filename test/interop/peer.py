@@ -22,7 +22,15 @@ instead of hanging the suite.
   tfo-server PORT COUNT             listen with TCP_FASTOPEN, answer COUNT connections with
                                     "reply " + their line; reports whether each SYN's data
                                     was taken (TCP_INFO's TCPI_OPT_SYN_DATA)
+  urg-client HOST PORT              send "before", "X" with MSG_OOB, "after\\n", half-close,
+                                    read the reply to EOF
+  urg-server PORT [--inline]        accept one connection (SO_OOBINLINE with --inline), read
+                                    to EOF, taking urgent data with recv(MSG_OOB) when
+                                    select() reports it; reports the data and the OOB bytes
 """
+import fcntl
+import select
+import struct
 import asyncio
 import hashlib
 import json
@@ -263,6 +271,63 @@ def tfo_server(port, count):
     out({"requests": requests, "synData": syn_data})
 
 
+def urg_client(host, port):
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s.sendall(b"before")
+    s.send(b"X", socket.MSG_OOB)
+    s.sendall(b"after\n")
+    s.shutdown(socket.SHUT_WR)
+    reply = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        reply += d
+    s.close()
+    out({"reply": reply.decode()})
+
+
+def urg_server(port, inline):
+    srv = listening_socket("0.0.0.0", port)
+    srv.listen(1)
+    srv.settimeout(TIMEOUT)
+    out({"ready": True})
+    c, _addr = srv.accept()
+    if inline:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+    c.setblocking(False)
+    data = b""
+    oob = b""
+    marks = 0
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        readable, _, exceptional = select.select([c], [], [c], 1.0)
+        if exceptional and not inline:
+            try:
+                oob += c.recv(1, socket.MSG_OOB)
+            except OSError:
+                pass  # EINVAL once read, EAGAIN before the byte: select says again
+        if readable:
+            if atmark(c):
+                marks += 1
+            try:
+                d = c.recv(65536)
+            except BlockingIOError:
+                continue
+            if not d:
+                break
+            data += d
+    c.close()
+    out({"data": data.decode(), "oob": oob.decode(), "atMark": marks > 0})
+
+
+SIOCATMARK = 0x8905
+
+
+def atmark(c):
+    return struct.unpack("i", fcntl.ioctl(c.fileno(), SIOCATMARK, b"\0\0\0\0"))[0] != 0
+
+
 def main(argv):
     mode = argv[0]
     if mode == "echo-halfclose":
@@ -285,6 +350,10 @@ def main(argv):
         tfo_client(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "tfo-server":
         tfo_server(int(argv[1]), int(argv[2]))
+    elif mode == "urg-client":
+        urg_client(argv[1], int(argv[2]))
+    elif mode == "urg-server":
+        urg_server(int(argv[1]), "--inline" in argv)
     elif mode == "slow-reader":
         slow_reader(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
     else:

@@ -29,6 +29,8 @@ export interface SegSpec {
   options?: TcpOptions;
   /** The IP ECN codepoint (RFC 3168: 0 not-ECT, 2 ECT(0), 1 ECT(1), 3 CE) of a delivered segment. */
   ecn?: number;
+  /** The urgent pointer of a delivered segment (set URG in `flags` too). */
+  urg?: number;
 }
 
 export class Harness {
@@ -67,7 +69,7 @@ export class Harness {
       ack: spec.ack ?? (0 as Seq),
       flags: spec.flags,
       window: spec.window ?? 65535,
-      urgentPointer: 0,
+      urgentPointer: spec.urg ?? 0,
       options: spec.options ?? {},
       payload,
     };

@@ -102,6 +102,9 @@ export const TRY_THIS: Record<string, TryThis[]> = {
   "fast-open": [
     { text: "Drop the second connection's SYN,ACK: the client's retransmitted SYN carries no data, and the request goes after the handshake, as without Fast Open.", state: { whatIfs: [drop("server", "client", "SYN,ACK", 2)] } },
   ],
+  "urgent-data": [
+    { text: "Drop the segment with URG: its retransmission carries the urgent pointer again, and the server learns of the interrupt one retransmission timeout later.", state: { whatIfs: [drop("client", "server", "PSH,ACK,URG", 1, true)] } },
+  ],
   "path-mtu": [
     { text: "Start with a 576-byte MTU: no packet is too big, so no ICMP comes back.", state: { knobs: { mtu: 576 } } },
   ],

@@ -5,6 +5,7 @@ import { corruption, dataTransfer, duplication, keepalive, lostData, mtuBlackHol
 import { ecn } from "./ecn.js";
 import { fastOpen } from "./fast-open.js";
 import { udpFragments, udpOverflow } from "./udp.js";
+import { urgentData } from "./urgent.js";
 import { connectionRefused, handshake, lostSyn, lostSynAck, lostThirdAck, lostThirdAckReset, oldDuplicateSyn, simultaneousOpen, synFlood, synFloodCookies } from "./open.js";
 
 export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
@@ -41,6 +42,7 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   synFlood,
   synFloodCookies,
   fastOpen,
+  urgentData,
   udpOverflow,
   udpFragments,
 ];

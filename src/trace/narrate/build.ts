@@ -195,6 +195,12 @@ class Builder {
       case "fast-open":
         this.attach(e.host, e.time, { text: `Fast Open: ${e.detail}`, tone: e.action === "data-resent" || e.action === "ignored" ? "drop" : "info" }, e.tuple);
         return;
+      case "urgent":
+        // RFC 9293 3.8.5: say where the mark is and what became of the urgent byte (the
+        // application's row already says that a write was urgent).
+        if (e.action === "sent") return;
+        this.attach(e.host, e.time, { text: e.detail, tone: "info" }, e.tuple);
+        return;
       case "loss":
         // RACK marks, tail loss probes, D-SACKs and undo (RFC 8985, RFC 2883, RFC 3708).
         this.attach(e.host, e.time, { text: e.detail, tone: e.action === "rack-lost" || e.action === "tlp-recovery" ? "drop" : "info" }, e.tuple);

@@ -4,7 +4,7 @@
  * handshake options.
  */
 import type { IpAddress } from "../../wire/address.js";
-import { ACK, RST, SYN, flagNames, type TcpSegment } from "../../wire/tcp.js";
+import { ACK, RST, SYN, URG, flagNames, type TcpSegment } from "../../wire/tcp.js";
 import type { SeqNames } from "../seqnames.js";
 
 export interface Direction {
@@ -51,6 +51,7 @@ export function segmentLabel(seg: TcpSegment, d: Direction, names: SeqNames, win
   const parts = [flagNames(seg.flags) || "(no flags)", `seq=${seqName(names, d, seg)}`];
   if ((seg.flags & ACK) !== 0) parts.push(`ack=${ackName(names, d, seg)}`);
   if (seg.payload.length > 0) parts.push(`len=${seg.payload.length}`);
+  if ((seg.flags & URG) !== 0) parts.push(`urg=${seg.urgentPointer}`); // RFC 9293 3.8.5: one past the urgent byte
   if ((seg.flags & RST) === 0) parts.push(`win=${windows.bytes(d, seg)}`);
   if (seg.options.mss !== undefined) parts.push(`mss=${seg.options.mss}`);
   if (seg.options.windowScale !== undefined) parts.push(`ws=${seg.options.windowScale}`);
