@@ -403,7 +403,7 @@ const lossTable = measureLossTable();
 runs.lossTable = lossTable;
 if (lossTable.rows !== undefined) {
   out.push("");
-  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${lossTable.bytes / 1048576} MiB, ${lossTable.delay} ms each way, median of ${lossTable.reps}; kernel ${lossTable.kernelCc}), target >= 1.0x in every row:`);
+  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${lossTable.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${lossTable.delay} ms each way, median of ${lossTable.reps}; kernel ${lossTable.kernelCc}), target >= 1.0x in every row:`);
   const ccs = Object.keys(lossTable.rows[0].synackToKernel);
   out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, 26) + pad(`synack ${cc}->synack`, 26)).join("")}`);
   for (const r of lossTable.rows) {
