@@ -17,6 +17,7 @@ import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
+import { parseMsgHdr } from "./msghdr.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 
@@ -106,6 +107,11 @@ export class DrillSockets {
         // Linux tcp_sendmsg_fastopen: MSG_FASTOPEN to an AF_UNSPEC address is EOPNOTSUPP.
         if (call.name === "sendto" && isUnspec(a[4]) && ((numberOf(a[3] ?? zero(pos)) ?? 0) & CONSTANTS.MSG_FASTOPEN!) !== 0) return err("EOPNOTSUPP");
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
+      case "sendmsg": {
+        const msg = parseMsgHdr(a[1], pos);
+        // msg_name is the script's address (`...`), as sendto()'s is.
+        return this.withSocket(a[0], pos, (s) => this.write(s, msg.length, numberOf(a[2] ?? zero(pos)) ?? 0, pos));
+      }
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));

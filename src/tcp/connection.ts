@@ -460,6 +460,7 @@ export class Connection implements SenderHost {
     if (this.isClosed()) return;
     if (t.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
+      this.receiver.onDelayedAckTimeout();
       this.receiver.ackNow = true;
     }
     this.flush(now);
@@ -618,6 +619,7 @@ export class Connection implements SenderHost {
       r.onAckSent(ack);
       if (this.timers.delayedAck !== Infinity) this.timers.delayedAck = Infinity;
     }
+    if (payload.length > 0) r.onDataSent(now);
     this.segmentsOut++;
     if (retransmit) this.retransmits++;
     this.stats.onSend(now, seg, retransmit, this.sndUna);
@@ -667,6 +669,9 @@ export class Connection implements SenderHost {
     if (from === to) return;
     this.state = to;
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow);
+    // Linux sets icsk_ack.lrcvtime when the socket is born (tcp_create_openreq_child, for a
+    // Fast Open child at its SYN) or connects (tcp_finish_connect).
+    if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
       this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
     }

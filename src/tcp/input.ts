@@ -13,6 +13,8 @@ import { clientSynAcked } from "./fast-open/client.js";
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
+/** Linux TCP_MAX_QUICKACKS. */
+const MAX_QUICKACKS = 16;
 /** Linux TCP_DELACK_MAX: the longest an ACK is held back. */
 const DELACK_MAX: Millis = 200;
 
@@ -48,8 +50,11 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
     c.setState("ESTABLISHED", "SYN,ACK received");
     // Linux tcp_rcv_synsent_state_process: with a writer waiting, the ACK is delayed (up to
     // TCP_DELACK_MAX) so that it rides on the data; otherwise it goes at once.
-    if (c.fastOpen?.writerWaiting === true) c.armTimer(now, "delayedAck", now + DELACK_MAX);
-    else c.receiver.ackNow = true;
+    // (It enters quick-ACK mode, which restarts the ACK estimator: tcp_enter_quickack_mode.)
+    if (c.fastOpen?.writerWaiting === true) {
+      c.receiver.quickAck(MAX_QUICKACKS);
+      c.armTimer(now, "delayedAck", now + DELACK_MAX);
+    } else c.receiver.ackNow = true;
     acceptText(c, now, seg); // data on a SYN-ACK is legal; queue it
     acceptFin(c, now, seg);
     return;
@@ -294,7 +299,7 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
   const room = r.window.roomFrom(seq);
   if (room < data.length) data = data.subarray(0, Math.max(0, room));
   if (data.length === 0) return;
-  const result = r.insert(seq, data, c.ctx.mtu - HEADERS);
+  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, { now, rto: c.sender.rtt.rto });
   switch (result) {
     case "in-order":
       c.wake();
