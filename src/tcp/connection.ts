@@ -139,6 +139,8 @@ export class Connection implements SenderHost {
   private keepAliveProbes = 0;
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   synAckPending = false;
+  /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
+  synSentAt: Millis = 0;
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
   /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
@@ -552,6 +554,7 @@ export class Connection implements SenderHost {
     s.sndNxt = seqAdd(this.iss, 1 + data.length);
     if (!retransmit) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
+    if (!retransmit) this.synSentAt = now;
     this.armTimer(now, "rto", now + s.rtt.rto);
   }
 

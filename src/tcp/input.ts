@@ -27,6 +27,13 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
     c.drop(seg, "bad-ack", "ACK does not acknowledge our SYN");
     return;
   }
+  // Linux tcp_rcv_synsent_state_process: an acceptable ACK echoing a timestamp we did not
+  // send is refused with a RST (RFC 7323 5.2 leaves SYN-SENT's check to the implementation).
+  if (hasAck && (seg.flags & RST) === 0 && c.negotiation.synAckEchoInvalid(seg, c.synSentAt, now)) {
+    c.sendControl(RST, seg.ack, 0 as Seq, false);
+    c.drop(seg, "bad-ack", "SYN-ACK echoes a timestamp we never sent");
+    return;
+  }
   // Second: RST. Only believed when it acknowledges our SYN (RFC 5961 3.2 for SYN-SENT).
   if ((seg.flags & RST) !== 0) {
     if (hasAck) c.terminate("ECONNREFUSED", "RST in SYN_SENT");

@@ -426,6 +426,11 @@ export class TcpLayer implements ConnectionContext {
       this.drop(now, "state", tuple, seg, "neither SYN nor ACK for a listener");
       return;
     }
+    if ((seg.flags & FIN) !== 0) {
+      // Linux tcp_rcv_state_process (TCP_LISTEN) discards a SYN with FIN; RFC 9293 gives it no meaning.
+      this.drop(now, "state", tuple, seg, "SYN with FIN for a listener");
+      return;
+    }
     const mode = this.config.synCookies;
     if (listener.synQueueFull) listener.lastOverflow = now;
     if (mode === "always" || (mode === "overflow" && listener.synQueueFull)) {
