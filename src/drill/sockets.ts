@@ -62,6 +62,8 @@ interface TcpSocket {
   /** A non-blocking connect() is under way: the next connect() says EALREADY, then EISCONN. */
   connecting: boolean;
   sndbuf: number | undefined;
+  /** SO_KEEPALIVE set before the socket had a connection: applied when it gets one. */
+  keepAlive: boolean;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;
@@ -150,7 +152,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -195,7 +197,9 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, ...NO_FAST_OPEN });
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, ...NO_FAST_OPEN });
+      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE.
+      if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
       this.env.connectionUnderTest(conn);
       return { ret: fd };
     };
@@ -251,6 +255,8 @@ export class DrillSockets {
   private openConnection(s: TcpSocket, fastOpen: boolean): Connection {
     const conn = this.env.layer.connect({ localAddr: this.env.localAddr, remoteAddr: this.peer(), remotePort: this.env.scriptPort, config: this.configOf(s), fastOpen });
     s.conn = conn;
+    // SO_KEEPALIVE set earlier arms once synchronized (a deferred Fast Open connect sent no SYN yet).
+    if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
     this.env.connectionUnderTest(conn);
     return conn;
   }
@@ -424,8 +430,8 @@ export class DrillSockets {
         if (conn) throw new DrillUnsupportedError("SO_RCVBUF on a connected socket", pos);
         return ok(0);
       case "SO_KEEPALIVE":
-        if (conn) conn.setKeepAlive(need() !== 0, this.env.layer.now());
-        else if (need() !== 0) throw new DrillUnsupportedError("SO_KEEPALIVE before connect", pos);
+        s.keepAlive = need() !== 0;
+        if (conn) conn.setKeepAlive(s.keepAlive, this.env.layer.now());
         return ok(0);
       case "TCP_NODELAY":
         if (conn) conn.setNoDelay(need() !== 0);
