@@ -18,6 +18,7 @@ import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
 import { parseMsgHdr } from "./msghdr.js";
+import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 
@@ -77,6 +78,8 @@ const err = (errno: string): Started => ({ done: { ret: -1, errno } });
 
 export class DrillSockets {
   private readonly fds = new Map<number, TcpSocket>();
+  private readonly epolls = new Map<number, EpollSet>();
+  private readonly epollHost: EpollHost = { readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); } };
 
   constructor(private readonly env: SocketEnv) {}
 
@@ -135,6 +138,13 @@ export class DrillSockets {
         return this.withSocket(a[0], pos, (s) => this.ioctl(s, a, pos));
       case "poll":
         return this.poll(a, pos);
+      case "epoll_create":
+      case "epoll_create1":
+        return this.epollCreate(call);
+      case "epoll_ctl":
+        return this.epollCtl(a, pos);
+      case "epoll_wait":
+        return this.epollWait(a, pos);
       default:
         throw new DrillUnsupportedError(`system call ${call.name}()`, pos);
     }
@@ -361,8 +371,13 @@ export class DrillSockets {
   private read(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
     if ((flags & ~CONSTANTS.MSG_DONTWAIT!) !== 0) throw new DrillUnsupportedError(`recv() flags 0x${flags.toString(16)}`, pos);
     const conn = s.conn;
-    if (conn === undefined) return err(s.listener ? "ENOTCONN" : "ENOTCONN");
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
+    if (conn === undefined && s.deferredConnect) {
+      // A deferred Fast Open connect is SYN_SENT to Linux: nothing to read yet, not ENOTCONN.
+      if (nonblocking) return err("EAGAIN");
+      throw new DrillUnsupportedError("a blocking read() before a deferred Fast Open connect sent its SYN", pos);
+    }
+    if (conn === undefined) return err("ENOTCONN");
     const attempt = (): CallResult | undefined => {
       // Linux tcp_recvmsg copies what is queued before it looks at RCV_SHUTDOWN.
       if (conn.readable > 0) return { ret: conn.read(length).length };
@@ -384,6 +399,7 @@ export class DrillSockets {
 
   private close(fdExpr: Expr | undefined, pos: SourcePos): Started {
     const fd = fdExpr ? numberOf(fdExpr) : undefined;
+    if (fd !== undefined && this.epolls.delete(fd)) return ok(0);
     const s = fd === undefined ? undefined : this.fds.get(fd);
     if (s === undefined || fd === undefined) return err("EBADF");
     this.fds.delete(fd);
@@ -552,7 +568,9 @@ export class DrillSockets {
     const C = CONSTANTS as Record<string, number>;
     if (s.listener) return s.listener.acceptQueue.length > 0 ? C.POLLIN! | C.POLLRDNORM! : 0;
     const conn = s.conn;
-    if (conn === undefined) return C.POLLOUT! | C.POLLHUP!;
+    // A deferred Fast Open connect is SYN_SENT without a SYN yet: writable (Linux tcp_poll's
+    // defer_connect case); an unconnected socket is hung up.
+    if (conn === undefined) return s.deferredConnect ? C.POLLOUT! | C.POLLWRNORM! : C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
     if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
     // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
@@ -571,6 +589,47 @@ export class DrillSockets {
       }
     }
     return mask;
+  }
+
+  private epollCreate(call: SyscallSpec): Started {
+    const fd = call.result.type === "int" ? call.result.value : this.fds.size + this.epolls.size + 3;
+    this.epolls.set(fd, new EpollSet());
+    return ok(fd);
+  }
+
+  private epollCtl(a: Expr[], pos: SourcePos): Started {
+    const ep = this.epolls.get(numberOf(a[0] ?? zero(pos)) ?? -1);
+    if (ep === undefined) return err("EBADF");
+    const op = numberOf(a[1] ?? zero(pos)) ?? 0;
+    const fd = numberOf(a[2] ?? zero(pos)) ?? -1;
+    const { events } = a[3] === undefined || a[3].type === "null" ? { events: 0 } : epollEvent(a[3], pos);
+    return { done: ep.ctl(op, fd, events, this.epollHost) };
+  }
+
+  /** epoll_wait(epfd, {events=..., fd=N}, maxevents, timeout): the script names the first event it expects. */
+  private epollWait(a: Expr[], pos: SourcePos): Started {
+    const ep = this.epolls.get(numberOf(a[0] ?? zero(pos)) ?? -1);
+    if (ep === undefined) return err("EBADF");
+    const expected = a[1]?.type === "struct" ? epollEvent(a[1], pos) : undefined;
+    const max = numberOf(a[2] ?? zero(pos)) ?? 1;
+    if (max <= 0) return err("EINVAL");
+    const timeout = numberOf(a[3] ?? zero(pos)) ?? 0;
+    const deadline = this.env.layer.now() + (timeout < 0 ? Infinity : timeout);
+    const attempt = (final: boolean): CallResult | undefined => {
+      const got = ep.collect(max, this.epollHost);
+      if (got.length === 0 && !final) return undefined;
+      const first = got[0];
+      const outputs = expected !== undefined && first !== undefined && a[1]?.type === "struct"
+        ? [
+            { what: "epoll_event.events", expected: (a[1].items.find((f) => f.type === "field" && f.name === "events") as Extract<Expr, { type: "field" }> | undefined)?.value ?? zero(pos), actual: first[1] },
+            ...(expected.fd !== undefined ? [{ what: "epoll_event.fd", expected: { type: "int" as const, value: expected.fd, pos }, actual: first[0] }] : []),
+          ]
+        : undefined;
+      return outputs === undefined ? { ret: got.length } : { ret: got.length, outputs };
+    };
+    const first = attempt(timeout === 0);
+    if (first !== undefined) return { done: first };
+    return { pending: () => attempt(this.env.layer.now() >= deadline) };
   }
 
   private poll(a: Expr[], pos: SourcePos): Started {

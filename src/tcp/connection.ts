@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
@@ -567,7 +567,10 @@ export class Connection implements SenderHost {
     this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, options, retransmit);
     this.synAckPending = false;
     s.sndNxt = seqAdd(this.iss, 1);
-    if (!retransmit || s.sndMax === this.iss) s.sndMax = s.sndNxt;
+    // In a simultaneous open SND.MAX keeps covering the data our SYN carried (Fast Open): the
+    // peer's SYN-ACK may acknowledge it (Linux's SYN-ACK is its SYN skb again; snd_nxt stays).
+    const synDataOut = !this.passive && seqGt(s.sndMax, s.sndNxt);
+    if ((!retransmit || s.sndMax === this.iss) && !synDataOut) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: s.sndNxt, at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
   }

@@ -118,6 +118,9 @@ export function onSegmentSynchronizing(c: Connection, now: Millis, seg: TcpSegme
     c.sender.synAcked(now, seg.ack);
     c.sender.updateWindow(seg, true, c.negotiation.sndShift);
     c.setState("ESTABLISHED", "SYN,ACK received in SYN_RCVD (simultaneous open)");
+    // Its SYN is a sequence number we already have: Linux's tcp_data_queue ACKs it at once
+    // with a D-SACK for it (RFC 2883), as for any old segment.
+    r.onOldSegment(seg.seq, seqAdd(seg.seq, 1));
     return;
   }
 

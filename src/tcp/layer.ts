@@ -343,12 +343,10 @@ export class TcpLayer implements ConnectionContext {
       this.connections.delete(conn);
       this.timers.remove(conn);
       this.dirty.delete(conn);
-      if (listener !== undefined) {
-        if (listener.synQueue.delete(conn)) this.traceQueues(listener);
-        // A Fast Open child stays to be accepted: its data and its error are the application's.
-        const i = conn.fastOpen?.child === true ? -1 : listener.acceptQueue.indexOf(conn);
-        if (i >= 0) listener.acceptQueue.splice(i, 1);
-      }
+      // One already in the accept queue stays there to be accepted, as Linux keeps the
+      // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
+      // error (ECONNRESET on the first call) are the application's.
+      if (listener !== undefined && listener.synQueue.delete(conn)) this.traceQueues(listener);
     }
   }
 
