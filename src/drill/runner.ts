@@ -29,6 +29,7 @@ import { describeExpr, errnoName, ERRNO, numberOf } from "./constants.js";
 import { DrillFailure, DrillSyntaxError, DrillUnsupportedError, type SourcePos } from "./errors.js";
 import { buildInbound, decodeOutbound, expectedEcn, flagText, formatOutbound, KIND, NumberMap, optionText, rawOption, type OutboundSegment } from "./packet.js";
 import { buildInboundIcmp } from "./icmp-packet.js";
+import { Nstat } from "./nstat.js";
 import { parseScript } from "./parser.js";
 import { PyAssertionError, PyError, runPython, type PyValue } from "./python.js";
 import { DrillSockets, type CallResult, type Pending } from "./sockets.js";
@@ -110,6 +111,7 @@ class DrillRun {
   private readonly outbox: OutboundSegment[] = [];
   private readonly map = new NumberMap();
   private readonly settings: DrillSettings = { tcp: {} };
+  private readonly nstat = new Nstat(() => this.host.tcp);
   private sockets!: DrillSockets;
   private tolerance = DEFAULT_TOLERANCE;
   private tsTick: Usecs | undefined;
@@ -359,6 +361,7 @@ class DrillRun {
       case "command":
         this.narrate("call", `\`${a.text.trim().replace(/\s+/g, " ")}\``, event.pos.line);
         {
+          if (this.nstat.run(a.text, event.pos)) return;
           const flushes = this.settings.metricsFlushes ?? 0;
           applyCommand(a.text, this.settings, event.pos);
           if ((this.settings.metricsFlushes ?? 0) !== flushes) this.host.tcp.fastOpenCache.clear();

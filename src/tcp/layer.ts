@@ -14,7 +14,7 @@ import type { IcmpQuote } from "../wire/icmp.js";
 import type { Icmpv6Quote } from "../wire/icmpv6.js";
 import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
-import { seqAdd, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
@@ -99,6 +99,8 @@ export class TcpLayer implements ConnectionContext {
   timeWaitCount = 0;
   timeWaitOverflows = 0;
   segmentsWithoutConnection = 0;
+  /** ICMP errors quoting a sequence number not in flight (Linux LINUX_MIB_OUTOFWINDOWICMPS). */
+  outOfWindowIcmps = 0;
 
   constructor(opts: TcpLayerOptions) {
     this.config = opts.config;
@@ -248,6 +250,8 @@ export class TcpLayer implements ConnectionContext {
     const addr = (a: number | IpAddress): IpAddress => (typeof a === "number" ? IpAddress.v4(a) : a);
     const conn = this.connections.get(addr(quote.src), localPort, addr(quote.dst), remotePort);
     if (conn === undefined) return false;
+    // Linux tcp_v4_err / tcp_req_err count an error quoting what is not in flight.
+    if (seqLt(seq, conn.sndUna) || seqGt(seq, conn.sndMax)) this.outOfWindowIcmps++;
     const now = this.now();
     const why = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`;
     // Fragmentation needed / packet too big: the path is narrower than our segments (RFC 1191, RFC 8201).

@@ -10,6 +10,8 @@ import { buildInboundIcmp } from "../../src/drill/icmp-packet.js";
 import { NumberMap } from "../../src/drill/packet.js";
 import { DrillFailure, DrillUnsupportedError } from "../../src/drill/errors.js";
 import type { IcmpPacketSpec } from "../../src/drill/ast.js";
+import { Nstat } from "../../src/drill/nstat.js";
+import type { TcpLayer } from "../../src/tcp/layer.js";
 import { parseIpAddress } from "../../src/wire/address.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { parseIcmp, parseIcmpQuote } from "../../src/wire/icmp.js";
@@ -85,4 +87,17 @@ describe("a Fast Open SYN with data that does not fit the path", () => {
       expect(r, `${r.reason ?? ""}\n${(r.details ?? []).join("\n")}`).toMatchObject({ status: "pass" });
     });
   }
+});
+
+describe("nstat in scripts", () => {
+  it("`nstat | grep NAME` fails the script unless NAME went up since the last nstat", () => {
+    const layer = { outOfWindowIcmps: 0 };
+    const nstat = new Nstat(() => layer as unknown as TcpLayer);
+    expect(nstat.run("nstat > /dev/null", pos)).toBe(true);
+    expect(() => nstat.run("nstat | grep TcpExtOutOfWindowIcmps > /dev/null", pos)).toThrow(DrillFailure);
+    layer.outOfWindowIcmps = 2;
+    expect(nstat.run("nstat | grep TcpExtOutOfWindowIcmps > /dev/null", pos)).toBe(true);
+    expect(() => nstat.run("nstat | grep TcpExtListenDrops > /dev/null", pos)).toThrow(DrillUnsupportedError);
+    expect(nstat.run("sysctl -q net.ipv4.tcp_sack=1", pos)).toBe(false);
+  });
 });
