@@ -108,6 +108,22 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   POLLWRNORM: 0x100,
   POLLWRBAND: 0x200,
   POLLRDHUP: 0x2000,
+  // epoll (include/uapi/linux/eventpoll.h)
+  EPOLLIN: 0x1,
+  EPOLLPRI: 0x2,
+  EPOLLOUT: 0x4,
+  EPOLLERR: 0x8,
+  EPOLLHUP: 0x10,
+  EPOLLRDNORM: 0x40,
+  EPOLLRDBAND: 0x80,
+  EPOLLWRNORM: 0x100,
+  EPOLLWRBAND: 0x200,
+  EPOLLRDHUP: 0x2000,
+  EPOLLONESHOT: 0x40000000,
+  EPOLLET: 0x80000000,
+  EPOLL_CTL_ADD: 1,
+  EPOLL_CTL_DEL: 2,
+  EPOLL_CTL_MOD: 3,
 };
 
 /** Linux errno numbers, for SO_ERROR values and `= -1 ENAME` comparisons. */

@@ -24,10 +24,12 @@
  * The runner is sans-IO: it gets the script text and returns a result. Reading files,
  * printing and exit codes are the CLI's business.
  */
-import type { Action, DrillEvent, Script, SyscallSpec, TcpOptionSpec, TcpPacketSpec, Usecs } from "./ast.js";
+import type { Action, DrillEvent, IcmpPacketSpec, Script, SyscallSpec, TcpOptionSpec, TcpPacketSpec, Usecs } from "./ast.js";
 import { describeExpr, errnoName, ERRNO, numberOf } from "./constants.js";
 import { DrillFailure, DrillSyntaxError, DrillUnsupportedError, type SourcePos } from "./errors.js";
 import { buildInbound, decodeOutbound, expectedEcn, flagText, formatOutbound, KIND, NumberMap, optionText, rawOption, type OutboundSegment } from "./packet.js";
+import { buildInboundIcmp } from "./icmp-packet.js";
+import { Nstat } from "./nstat.js";
 import { parseScript } from "./parser.js";
 import { PyAssertionError, PyError, runPython, type PyValue } from "./python.js";
 import { DrillSockets, type CallResult, type Pending } from "./sockets.js";
@@ -109,6 +111,7 @@ class DrillRun {
   private readonly outbox: OutboundSegment[] = [];
   private readonly map = new NumberMap();
   private readonly settings: DrillSettings = { tcp: {} };
+  private readonly nstat = new Nstat(() => this.host.tcp);
   private sockets!: DrillSockets;
   private tolerance = DEFAULT_TOLERANCE;
   private tsTick: Usecs | undefined;
@@ -350,12 +353,15 @@ class DrillRun {
       case "tcp":
         this.inject(event, a);
         return;
-      case "udp":
       case "icmp":
-        throw new DrillUnsupportedError(`${a.type.toUpperCase()} packets in scripts`, event.pos);
+        this.injectIcmp(event, a);
+        return;
+      case "udp":
+        throw new DrillUnsupportedError("UDP packets in scripts", event.pos);
       case "command":
         this.narrate("call", `\`${a.text.trim().replace(/\s+/g, " ")}\``, event.pos.line);
         {
+          if (this.nstat.run(a.text, event.pos)) return;
           const flushes = this.settings.metricsFlushes ?? 0;
           applyCommand(a.text, this.settings, event.pos);
           if ((this.settings.metricsFlushes ?? 0) !== flushes) this.host.tcp.fastOpenCache.clear();
@@ -382,6 +388,14 @@ class DrillRun {
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
+    this.host.receive(this.now / 1000, packet);
+    this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
+    this.checkBlocking();
+  }
+
+  private injectIcmp(event: DrillEvent, spec: IcmpPacketSpec): void {
+    if (spec.direction === "out") throw new DrillUnsupportedError("ICMP packets expected from synack", event.pos);
+    const packet = buildInboundIcmp(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort }, event.pos);
     this.host.receive(this.now / 1000, packet);
     this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
     this.checkBlocking();

@@ -17,6 +17,8 @@ import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
+import { parseMsgHdr } from "./msghdr.js";
+import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 
@@ -61,6 +63,8 @@ interface TcpSocket {
   /** A non-blocking connect() is under way: the next connect() says EALREADY, then EISCONN. */
   connecting: boolean;
   sndbuf: number | undefined;
+  /** SO_KEEPALIVE set before the socket had a connection: applied when it gets one. */
+  keepAlive: boolean;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;
@@ -74,6 +78,8 @@ const err = (errno: string): Started => ({ done: { ret: -1, errno } });
 
 export class DrillSockets {
   private readonly fds = new Map<number, TcpSocket>();
+  private readonly epolls = new Map<number, EpollSet>();
+  private readonly epollHost: EpollHost = { readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); } };
 
   constructor(private readonly env: SocketEnv) {}
 
@@ -106,6 +112,11 @@ export class DrillSockets {
         // Linux tcp_sendmsg_fastopen: MSG_FASTOPEN to an AF_UNSPEC address is EOPNOTSUPP.
         if (call.name === "sendto" && isUnspec(a[4]) && ((numberOf(a[3] ?? zero(pos)) ?? 0) & CONSTANTS.MSG_FASTOPEN!) !== 0) return err("EOPNOTSUPP");
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
+      case "sendmsg": {
+        const msg = parseMsgHdr(a[1], pos);
+        // msg_name is the script's address (`...`), as sendto()'s is.
+        return this.withSocket(a[0], pos, (s) => this.write(s, msg.length, numberOf(a[2] ?? zero(pos)) ?? 0, pos));
+      }
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));
@@ -127,6 +138,13 @@ export class DrillSockets {
         return this.withSocket(a[0], pos, (s) => this.ioctl(s, a, pos));
       case "poll":
         return this.poll(a, pos);
+      case "epoll_create":
+      case "epoll_create1":
+        return this.epollCreate(call);
+      case "epoll_ctl":
+        return this.epollCtl(a, pos);
+      case "epoll_wait":
+        return this.epollWait(a, pos);
       default:
         throw new DrillUnsupportedError(`system call ${call.name}()`, pos);
     }
@@ -144,7 +162,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -189,7 +207,9 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, ...NO_FAST_OPEN });
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, ...NO_FAST_OPEN });
+      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE.
+      if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
       this.env.connectionUnderTest(conn);
       return { ret: fd };
     };
@@ -245,6 +265,8 @@ export class DrillSockets {
   private openConnection(s: TcpSocket, fastOpen: boolean): Connection {
     const conn = this.env.layer.connect({ localAddr: this.env.localAddr, remoteAddr: this.peer(), remotePort: this.env.scriptPort, config: this.configOf(s), fastOpen });
     s.conn = conn;
+    // SO_KEEPALIVE set earlier arms once synchronized (a deferred Fast Open connect sent no SYN yet).
+    if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
     this.env.connectionUnderTest(conn);
     return conn;
   }
@@ -353,9 +375,14 @@ export class DrillSockets {
     const allowed = CONSTANTS.MSG_DONTWAIT! | (oob ? CONSTANTS.MSG_OOB! | CONSTANTS.MSG_PEEK! : 0);
     if ((flags & ~allowed) !== 0) throw new DrillUnsupportedError(`recv() flags 0x${flags.toString(16)}`, pos);
     const conn = s.conn;
-    if (conn === undefined) return err(s.listener ? "ENOTCONN" : "ENOTCONN");
-    if (oob) return this.readOob(conn, length, (flags & CONSTANTS.MSG_PEEK!) !== 0);
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
+    if (conn === undefined && s.deferredConnect) {
+      // A deferred Fast Open connect is SYN_SENT to Linux: nothing to read yet, not ENOTCONN.
+      if (nonblocking) return err("EAGAIN");
+      throw new DrillUnsupportedError("a blocking read() before a deferred Fast Open connect sent its SYN", pos);
+    }
+    if (conn === undefined) return err("ENOTCONN");
+    if (oob) return this.readOob(conn, length, (flags & CONSTANTS.MSG_PEEK!) !== 0);
     const attempt = (): CallResult | undefined => {
       // Linux tcp_recvmsg copies what is queued before it looks at RCV_SHUTDOWN.
       if (conn.readable > 0) return { ret: conn.read(length).length };
@@ -388,6 +415,7 @@ export class DrillSockets {
 
   private close(fdExpr: Expr | undefined, pos: SourcePos): Started {
     const fd = fdExpr ? numberOf(fdExpr) : undefined;
+    if (fd !== undefined && this.epolls.delete(fd)) return ok(0);
     const s = fd === undefined ? undefined : this.fds.get(fd);
     if (s === undefined || fd === undefined) return err("EBADF");
     this.fds.delete(fd);
@@ -434,8 +462,8 @@ export class DrillSockets {
         if (conn) throw new DrillUnsupportedError("SO_RCVBUF on a connected socket", pos);
         return ok(0);
       case "SO_KEEPALIVE":
-        if (conn) conn.setKeepAlive(need() !== 0, this.env.layer.now());
-        else if (need() !== 0) throw new DrillUnsupportedError("SO_KEEPALIVE before connect", pos);
+        s.keepAlive = need() !== 0;
+        if (conn) conn.setKeepAlive(s.keepAlive, this.env.layer.now());
         return ok(0);
       case "SO_OOBINLINE":
         // A socket flag: accepted sockets inherit it from their listener (Linux sk_clone).
@@ -567,7 +595,9 @@ export class DrillSockets {
     const C = CONSTANTS as Record<string, number>;
     if (s.listener) return s.listener.acceptQueue.length > 0 ? C.POLLIN! | C.POLLRDNORM! : 0;
     const conn = s.conn;
-    if (conn === undefined) return C.POLLOUT! | C.POLLHUP!;
+    // A deferred Fast Open connect is SYN_SENT without a SYN yet: writable (Linux tcp_poll's
+    // defer_connect case); an unconnected socket is hung up.
+    if (conn === undefined) return s.deferredConnect ? C.POLLOUT! | C.POLLWRNORM! : C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
     if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
     // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
@@ -587,6 +617,47 @@ export class DrillSockets {
       }
     }
     return mask;
+  }
+
+  private epollCreate(call: SyscallSpec): Started {
+    const fd = call.result.type === "int" ? call.result.value : this.fds.size + this.epolls.size + 3;
+    this.epolls.set(fd, new EpollSet());
+    return ok(fd);
+  }
+
+  private epollCtl(a: Expr[], pos: SourcePos): Started {
+    const ep = this.epolls.get(numberOf(a[0] ?? zero(pos)) ?? -1);
+    if (ep === undefined) return err("EBADF");
+    const op = numberOf(a[1] ?? zero(pos)) ?? 0;
+    const fd = numberOf(a[2] ?? zero(pos)) ?? -1;
+    const { events } = a[3] === undefined || a[3].type === "null" ? { events: 0 } : epollEvent(a[3], pos);
+    return { done: ep.ctl(op, fd, events, this.epollHost) };
+  }
+
+  /** epoll_wait(epfd, {events=..., fd=N}, maxevents, timeout): the script names the first event it expects. */
+  private epollWait(a: Expr[], pos: SourcePos): Started {
+    const ep = this.epolls.get(numberOf(a[0] ?? zero(pos)) ?? -1);
+    if (ep === undefined) return err("EBADF");
+    const expected = a[1]?.type === "struct" ? epollEvent(a[1], pos) : undefined;
+    const max = numberOf(a[2] ?? zero(pos)) ?? 1;
+    if (max <= 0) return err("EINVAL");
+    const timeout = numberOf(a[3] ?? zero(pos)) ?? 0;
+    const deadline = this.env.layer.now() + (timeout < 0 ? Infinity : timeout);
+    const attempt = (final: boolean): CallResult | undefined => {
+      const got = ep.collect(max, this.epollHost);
+      if (got.length === 0 && !final) return undefined;
+      const first = got[0];
+      const outputs = expected !== undefined && first !== undefined && a[1]?.type === "struct"
+        ? [
+            { what: "epoll_event.events", expected: (a[1].items.find((f) => f.type === "field" && f.name === "events") as Extract<Expr, { type: "field" }> | undefined)?.value ?? zero(pos), actual: first[1] },
+            ...(expected.fd !== undefined ? [{ what: "epoll_event.fd", expected: { type: "int" as const, value: expected.fd, pos }, actual: first[0] }] : []),
+          ]
+        : undefined;
+      return outputs === undefined ? { ret: got.length } : { ret: got.length, outputs };
+    };
+    const first = attempt(timeout === 0);
+    if (first !== undefined) return { done: first };
+    return { pending: () => attempt(this.env.layer.now() >= deadline) };
   }
 
   private poll(a: Expr[], pos: SourcePos): Started {

@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
@@ -141,6 +141,8 @@ export class Connection implements SenderHost {
   private keepAliveProbes = 0;
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   synAckPending = false;
+  /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
+  synSentAt: Millis = 0;
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
   /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
@@ -478,6 +480,7 @@ export class Connection implements SenderHost {
     if (this.isClosed()) return;
     if (t.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
+      this.receiver.onDelayedAckTimeout();
       this.receiver.ackNow = true;
     }
     this.flush(now);
@@ -570,6 +573,7 @@ export class Connection implements SenderHost {
     s.sndNxt = seqAdd(this.iss, 1 + data.length);
     if (!retransmit) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
+    if (!retransmit) this.synSentAt = now;
     this.armTimer(now, "rto", now + s.rtt.rto);
   }
 
@@ -582,7 +586,10 @@ export class Connection implements SenderHost {
     this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, options, retransmit);
     this.synAckPending = false;
     s.sndNxt = seqAdd(this.iss, 1);
-    if (!retransmit || s.sndMax === this.iss) s.sndMax = s.sndNxt;
+    // In a simultaneous open SND.MAX keeps covering the data our SYN carried (Fast Open): the
+    // peer's SYN-ACK may acknowledge it (Linux's SYN-ACK is its SYN skb again; snd_nxt stays).
+    const synDataOut = !this.passive && seqGt(s.sndMax, s.sndNxt);
+    if ((!retransmit || s.sndMax === this.iss) && !synDataOut) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: s.sndNxt, at: now };
     this.armTimer(now, "rto", now + s.rtt.rto);
   }
@@ -639,6 +646,7 @@ export class Connection implements SenderHost {
       r.onAckSent(ack);
       if (this.timers.delayedAck !== Infinity) this.timers.delayedAck = Infinity;
     }
+    if (payload.length > 0) r.onDataSent(now);
     this.segmentsOut++;
     if (retransmit) this.retransmits++;
     this.stats.onSend(now, seg, retransmit, this.sndUna);
@@ -688,6 +696,9 @@ export class Connection implements SenderHost {
     if (from === to) return;
     this.state = to;
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow);
+    // Linux sets icsk_ack.lrcvtime when the socket is born (tcp_create_openreq_child, for a
+    // Fast Open child at its SYN) or connects (tcp_finish_connect).
+    if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
       this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
     }
@@ -778,9 +789,7 @@ export class Connection implements SenderHost {
   inspect(): ConnectionInfo {
     return connectionInfo(this);
   }
-
 }
-
 
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
 

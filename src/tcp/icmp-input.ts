@@ -47,7 +47,8 @@ export function icmpError(c: Connection, now: Millis, seq: Seq, code: TcpErrorCo
  * what is in flight is resent in the new size. Returns whether it acted.
  */
 export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number, why: string): boolean {
-  const synchronized = c.state !== "CLOSED" && c.state !== "LISTEN" && c.state !== "SYN_SENT" && c.state !== "SYN_RCVD" && c.state !== "TIME_WAIT";
+  if (c.state === "SYN_SENT") return synDataTooBig(c, now, seq, mtu);
+  const synchronized = c.state !== "CLOSED" && c.state !== "LISTEN" && c.state !== "SYN_RCVD" && c.state !== "TIME_WAIT";
   if (seqLt(seq, c.sndUna) || seqGt(seq, c.sndMax) || !synchronized) return false;
   const path = c.path;
   const sizedFor = path.sizedFor;
@@ -73,4 +74,20 @@ function revertBackoff(c: Connection, now: Millis, seq: Seq): void {
   s.rtt.undoBackoff();
   const remaining = s.log.sentAt(0) + s.rtt.rto - now;
   c.armTimer(now, "rto", now + Math.max(remaining, 0));
+}
+
+/**
+ * A Fast Open SYN with data did not fit the path (Linux tcp_v4_mtu_reduced in SYN-SENT, then
+ * tcp_simple_retransmit, which since commit c31b70c9968f takes a SYN with data as lost): the
+ * SYN goes again at once, plain (no data, no cookie: Linux's SYN retries never carry them)
+ * and announcing the MSS of the narrower path; the data follows the handshake. A plain SYN
+ * is never too big, so it is not resent.
+ */
+function synDataTooBig(c: Connection, now: Millis, seq: Seq, mtu: number): boolean {
+  if (seq !== c.iss || c.fastOpen === undefined || c.fastOpen.synData === 0 || c.sndNxt === c.iss) return false;
+  const before = c.path.mtu;
+  if (c.path.learn(mtu, now) >= before) return false;
+  c.sender.sndNxt = c.iss;
+  c.ctx.touched(c, true);
+  return true;
 }

@@ -14,6 +14,8 @@ import { acceptUrgent } from "./urgent-io.js";
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
+/** Linux TCP_MAX_QUICKACKS. */
+const MAX_QUICKACKS = 16;
 /** Linux TCP_DELACK_MAX: the longest an ACK is held back. */
 const DELACK_MAX: Millis = 200;
 
@@ -24,6 +26,13 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
   if (hasAck && (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndMax))) {
     if ((seg.flags & RST) === 0) c.sendControl(RST, seg.ack, 0 as Seq, false); // S10, S11
     c.drop(seg, "bad-ack", "ACK does not acknowledge our SYN");
+    return;
+  }
+  // Linux tcp_rcv_synsent_state_process: an acceptable ACK echoing a timestamp we did not
+  // send is refused with a RST (RFC 7323 5.2 leaves SYN-SENT's check to the implementation).
+  if (hasAck && (seg.flags & RST) === 0 && c.negotiation.synAckEchoInvalid(seg, c.synSentAt, now)) {
+    c.sendControl(RST, seg.ack, 0 as Seq, false);
+    c.drop(seg, "bad-ack", "SYN-ACK echoes a timestamp we never sent");
     return;
   }
   // Second: RST. Only believed when it acknowledges our SYN (RFC 5961 3.2 for SYN-SENT).
@@ -49,8 +58,11 @@ export function onSegmentSynSent(c: Connection, now: Millis, seg: TcpSegment): v
     c.setState("ESTABLISHED", "SYN,ACK received");
     // Linux tcp_rcv_synsent_state_process: with a writer waiting, the ACK is delayed (up to
     // TCP_DELACK_MAX) so that it rides on the data; otherwise it goes at once.
-    if (c.fastOpen?.writerWaiting === true) c.armTimer(now, "delayedAck", now + DELACK_MAX);
-    else c.receiver.ackNow = true;
+    // (It enters quick-ACK mode, which restarts the ACK estimator: tcp_enter_quickack_mode.)
+    if (c.fastOpen?.writerWaiting === true) {
+      c.receiver.quickAck(MAX_QUICKACKS);
+      c.armTimer(now, "delayedAck", now + DELACK_MAX);
+    } else c.receiver.ackNow = true;
     acceptText(c, now, seg); // data on a SYN-ACK is legal; queue it
     acceptFin(c, now, seg);
     return;
@@ -107,6 +119,9 @@ export function onSegmentSynchronizing(c: Connection, now: Millis, seg: TcpSegme
     c.sender.synAcked(now, seg.ack);
     c.sender.updateWindow(seg, true, c.negotiation.sndShift);
     c.setState("ESTABLISHED", "SYN,ACK received in SYN_RCVD (simultaneous open)");
+    // Its SYN is a sequence number we already have: Linux's tcp_data_queue ACKs it at once
+    // with a D-SACK for it (RFC 2883), as for any old segment.
+    r.onOldSegment(seg.seq, seqAdd(seg.seq, 1));
     return;
   }
 
@@ -296,7 +311,7 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
   const room = r.window.roomFrom(seq);
   if (room < data.length) data = data.subarray(0, Math.max(0, room));
   if (data.length === 0) return;
-  const result = r.insert(seq, data, c.ctx.mtu - HEADERS);
+  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, { now, rto: c.sender.rtt.rto });
   switch (result) {
     case "in-order":
       c.wake();

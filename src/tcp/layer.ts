@@ -14,7 +14,7 @@ import type { IcmpQuote } from "../wire/icmp.js";
 import type { Icmpv6Quote } from "../wire/icmpv6.js";
 import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
-import { seqAdd, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
@@ -99,6 +99,8 @@ export class TcpLayer implements ConnectionContext {
   timeWaitCount = 0;
   timeWaitOverflows = 0;
   segmentsWithoutConnection = 0;
+  /** ICMP errors quoting a sequence number not in flight (Linux LINUX_MIB_OUTOFWINDOWICMPS). */
+  outOfWindowIcmps = 0;
 
   constructor(opts: TcpLayerOptions) {
     this.config = opts.config;
@@ -248,6 +250,8 @@ export class TcpLayer implements ConnectionContext {
     const addr = (a: number | IpAddress): IpAddress => (typeof a === "number" ? IpAddress.v4(a) : a);
     const conn = this.connections.get(addr(quote.src), localPort, addr(quote.dst), remotePort);
     if (conn === undefined) return false;
+    // Linux tcp_v4_err / tcp_req_err count an error quoting what is not in flight.
+    if (seqLt(seq, conn.sndUna) || seqGt(seq, conn.sndMax)) this.outOfWindowIcmps++;
     const now = this.now();
     const why = `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`;
     // Fragmentation needed / packet too big: the path is narrower than our segments (RFC 1191, RFC 8201).
@@ -343,12 +347,10 @@ export class TcpLayer implements ConnectionContext {
       this.connections.delete(conn);
       this.timers.remove(conn);
       this.dirty.delete(conn);
-      if (listener !== undefined) {
-        if (listener.synQueue.delete(conn)) this.traceQueues(listener);
-        // A Fast Open child stays to be accepted: its data and its error are the application's.
-        const i = conn.fastOpen?.child === true ? -1 : listener.acceptQueue.indexOf(conn);
-        if (i >= 0) listener.acceptQueue.splice(i, 1);
-      }
+      // One already in the accept queue stays there to be accepted, as Linux keeps the
+      // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
+      // error (ECONNRESET on the first call) are the application's.
+      if (listener !== undefined && listener.synQueue.delete(conn)) this.traceQueues(listener);
     }
   }
 
@@ -424,6 +426,11 @@ export class TcpLayer implements ConnectionContext {
     }
     if ((seg.flags & SYN) === 0) {
       this.drop(now, "state", tuple, seg, "neither SYN nor ACK for a listener");
+      return;
+    }
+    if ((seg.flags & FIN) !== 0) {
+      // Linux tcp_rcv_state_process (TCP_LISTEN) discards a SYN with FIN; RFC 9293 gives it no meaning.
+      this.drop(now, "state", tuple, seg, "SYN with FIN for a listener");
       return;
     }
     const mode = this.config.synCookies;

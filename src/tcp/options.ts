@@ -137,7 +137,6 @@ export class Negotiation {
     return rtt < 0x7fffffff ? rtt : undefined;
   }
 
-  /** Our timestamp clock: milliseconds (Linux uses a 1 kHz TCP clock) plus the offset. */
   /** `seg` echoes a timestamp we sent before time `t` (RFC 7323 modular comparison). */
   echoesBefore(seg: TcpSegment, t: Millis): boolean {
     const echo = seg.options.timestamp?.echo;
@@ -145,6 +144,18 @@ export class Negotiation {
     return ((echo - this.tsVal(t)) | 0) < 0;
   }
 
+  /**
+   * A SYN-ACK echoes a timestamp we never sent: not one of ours from `since` (our first SYN)
+   * to `now`. Linux tcp_rcv_synsent_state_process refuses it with a RST (PAWSActiveRejected).
+   */
+  synAckEchoInvalid(seg: TcpSegment, since: Millis, now: Millis): boolean {
+    const echo = seg.options.timestamp?.echo;
+    if (!this.config.timestamps || echo === undefined || echo === 0) return false;
+    const first = this.tsVal(since);
+    return ((echo - first) >>> 0) > ((this.tsVal(now) - first) >>> 0);
+  }
+
+  /** Our timestamp clock: milliseconds (Linux uses a 1 kHz TCP clock) plus the offset. */
   tsVal(now: Millis): number {
     return (Math.floor(now) + this.tsOffset) >>> 0;
   }

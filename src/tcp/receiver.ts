@@ -16,6 +16,8 @@ import { ReceiveWindow } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
+/** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
+const ATO_MIN = 40;
 
 export class Receiver {
   irs: Seq = 0 as Seq;
@@ -38,6 +40,16 @@ export class Receiver {
   /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
   private dsack: SackBlock | undefined;
   bytesReceived = 0;
+  /**
+   * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
+   * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
+   * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
+   */
+  private pingpong = false;
+  /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
+  private ato = 0;
+  /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
+  private lastReceived: Millis = 0;
 
   constructor(
     private readonly config: TcpConfig,
@@ -61,9 +73,11 @@ export class Receiver {
 
   /**
    * Stores in-window payload starting at `seq` (already trimmed to the window). Returns how
-   * it was stored; whether to ACK now or start the delayed-ACK timer is set here.
+   * it was stored; whether to ACK now or start the delayed-ACK timer is set here. `at`
+   * (arrival time and RTO) feeds the ACK estimator; a Fast Open SYN's data, which Linux
+   * queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without it.
    */
-  insert(seq: Seq, data: Uint8Array, mtuPayload: number): InsertResult {
+  insert(seq: Seq, data: Uint8Array, mtuPayload: number, at?: { now: Millis; rto: Millis }): InsertResult {
     const hadGap = this.buffer.outOfOrderRanges > 0;
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
@@ -75,8 +89,11 @@ export class Receiver {
         this.rcvNxt = rcvNxt;
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
-        // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment.
-        if (hadGap || this.quickAcks > 0 || this.unackedBytes >= 2 * this.window.peerMss) {
+        if (at !== undefined) this.onDataReceived(at.now, at.rto);
+        // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment;
+        // quick ACKs only outside interactive mode (Linux tcp_in_quickack_mode).
+        const quick = this.quickAcks > 0 && !this.pingpong;
+        if (hadGap || quick || this.unackedBytes >= 2 * this.window.peerMss) {
           if (this.quickAcks > 0) this.quickAcks--;
           this.ackNow = true;
         }
@@ -97,9 +114,60 @@ export class Receiver {
     return result;
   }
 
-  /** The next `count` data segments are ACKed at once (Linux tcp_enter_quickack_mode). */
+  /**
+   * The next `count` data segments are ACKed at once, leaving interactive mode (Linux
+   * tcp_enter_quickack_mode: tcp_incr_quickack, inet_csk_exit_pingpong_mode, ato = TCP_ATO_MIN).
+   */
   quickAck(count: number): void {
     this.quickAcks = Math.max(this.quickAcks, Math.min(count, MAX_QUICKACKS));
+    this.pingpong = false;
+    this.ato = ATO_MIN;
+  }
+
+  /** The connection reached ESTABLISHED at `now` (Linux tcp_finish_connect / tcp_create_openreq_child set lrcvtime). */
+  established(now: Millis): void {
+    this.lastReceived = now;
+  }
+
+  /**
+   * In-order data arrived: Linux tcp_event_data_recv's estimate of the peer's sending
+   * interval (icsk_ack.ato), capped by the RTO. (Linux's other branch, quick ACKs again
+   * after a silence longer than the RTO, is not modelled: synack's quick ACKs are the
+   * connection's first ones only.)
+   */
+  private onDataReceived(now: Millis, rto: Millis): void {
+    if (this.ato === 0) {
+      this.ato = ATO_MIN; // the first data: synack starts with config.quickAcks quick ACKs already
+    } else {
+      const gap = now - this.lastReceived;
+      if (gap <= ATO_MIN / 2) this.ato = Math.floor(this.ato / 2) + ATO_MIN / 2;
+      else if (gap < this.ato) this.ato = Math.min(Math.floor(this.ato / 2) + gap, rto);
+    }
+    this.lastReceived = now;
+  }
+
+  /**
+   * We sent data at `now`: a reply within `ato` of the peer's data makes the connection
+   * interactive (Linux tcp_event_data_sent -> inet_csk_inc_pingpong_cnt).
+   */
+  onDataSent(now: Millis): void {
+    if (now - this.lastReceived < this.ato) this.pingpong = true;
+  }
+
+  /**
+   * The delayed-ACK timer fired with an ACK owed: in interactive mode the reply it waited
+   * for did not come, so leave it (Linux tcp_delack_timer_handler: exit pingpong, ato = TCP_ATO_MIN).
+   */
+  onDelayedAckTimeout(): void {
+    if (this.pingpong) {
+      this.pingpong = false;
+      this.ato = ATO_MIN;
+    }
+  }
+
+  /** Interactive mode (for inspection and tests). */
+  get interactive(): boolean {
+    return this.pingpong;
   }
 
   /** In-order data is waiting for an ACK that is not due yet: the delayed-ACK timer should run. */
@@ -116,7 +184,7 @@ export class Receiver {
     this.noteDuplicate(seq, seqLe(end, this.rcvNxt) ? end : this.rcvNxt);
     // Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): half a window's segments, 2..16.
     const quick = Math.min(Math.max(Math.floor(this.window.size(this.rcvNxt) / (2 * this.window.fullSegment)), 2), MAX_QUICKACKS);
-    this.quickAcks = Math.max(this.quickAcks, quick);
+    this.quickAck(quick);
     this.ackNow = true;
   }
 

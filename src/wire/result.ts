@@ -10,7 +10,6 @@ export type ParseError =
   | "bad-checksum"
   | "bad-data-offset"
   | "bad-option"
-  | "bad-flags"
   | "bad-length"
   /** IPv6: a Next Header value that may not appear where it does (RFC 8200 4.1: hop-by-hop not first). */
   | "bad-next-header"

@@ -109,9 +109,10 @@ export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseR
     const sum = sumBytes(bytes, 0, bytes.length, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, bytes.length));
     if (finishChecksum(sum) !== 0) return fail("bad-checksum");
   }
+  // Any flag combination parses: what SYN with FIN or RST means depends on the receiver's
+  // state (a listener discards SYN+FIN, a Fast Open client accepts a SYN-ACK with FIN, Linux
+  // tcp_rcv_state_process / tcp_rcv_synsent_state_process), so the TCP layer decides.
   const flags = bytes[FLAGS]!;
-  // SYN with FIN or RST has no meaning in RFC 9293; such segments are probes or attacks.
-  if ((flags & SYN) !== 0 && (flags & (FIN | RST)) !== 0) return fail("bad-flags");
   const options = headerLength > TCP_MIN_HEADER ? parseOptions(bytes, TCP_MIN_HEADER, headerLength) : NO_OPTIONS;
   if (options === null) return fail("bad-option");
   return {

@@ -21,7 +21,6 @@ const REASONS: readonly ParseError[] = [
   "bad-checksum",
   "bad-data-offset",
   "bad-option",
-  "bad-flags",
   "bad-length",
 ];
 

@@ -78,11 +78,10 @@ describe("parseTcp: fixed header", () => {
     expect(reason(new Uint8Array(0))).toBe("truncated");
   });
 
-  it("rejects SYN+FIN and SYN+RST with bad-flags", () => {
-    expect(reason(segment("", { flags: SYN | FIN }))).toBe("bad-flags");
-    expect(reason(segment("", { flags: SYN | RST }))).toBe("bad-flags");
-    expect(reason(segment("", { flags: SYN | FIN | RST | ACK }))).toBe("bad-flags");
-    expect(reason(segment("", { flags: 0xff }))).toBe("bad-flags");
+  it("parses SYN+FIN and SYN+RST too: their meaning is the TCP layer's to decide (by state)", () => {
+    for (const flags of [SYN | FIN, SYN | RST, SYN | FIN | RST | ACK, 0xff]) {
+      expect(expectOk(parseTcp(segment("", { flags }), null)).flags).toBe(flags);
+    }
   });
 
   it("accepts other flag combinations, including none at all", () => {

@@ -1,0 +1,91 @@
+/**
+ * Linux's interactive ("pingpong") delayed-ACK mode, as the receiver models it: data we send
+ * within the ACK estimator's interval (ato, 40 ms to start) of the peer's data makes the
+ * connection interactive, and from then on the peer's data is not quick-ACKed but waits for
+ * the delayed-ACK timer or for our reply (Linux tcp_event_data_sent, tcp_in_quickack_mode,
+ * tcp_delack_timer_handler).
+ */
+import { describe, expect, it } from "vitest";
+import { Receiver } from "../../src/tcp/receiver.js";
+import { resolveConfig } from "../../src/tcp/config.js";
+import type { Seq } from "../../src/wire/seq.js";
+
+const RTO = 1000;
+const bytes = (n: number) => new Uint8Array(n);
+
+function receiver(): Receiver {
+  const r = new Receiver(resolveConfig({}), 1460);
+  r.onSyn(0 as Seq);
+  r.established(0);
+  return r;
+}
+
+/** Delivers `n` in-order bytes at `now` and reports whether an ACK is due at once. */
+function deliver(r: Receiver, now: number, n: number): boolean {
+  const result = r.insert(r.rcvNxt, bytes(n), 1460, { now, rto: RTO });
+  expect(result).toBe("in-order");
+  const due = r.ackNow;
+  if (due) r.onAckSent(r.rcvNxt);
+  return due;
+}
+
+describe("interactive (pingpong) delayed ACKs", () => {
+  it("quick-ACKs a new connection's data while it is not interactive", () => {
+    const r = receiver();
+    expect(deliver(r, 0, 500)).toBe(true);
+    expect(deliver(r, 100, 500)).toBe(true);
+    expect(r.interactive).toBe(false);
+  });
+
+  it("a reply sent within 40 ms of the peer's data makes it interactive: the next data's ACK waits", () => {
+    const r = receiver();
+    expect(deliver(r, 0, 500)).toBe(true); // first data: ato starts at 40 ms
+    r.onDataSent(10); // our reply, 10 ms later
+    expect(r.interactive).toBe(true);
+    expect(deliver(r, 30, 500)).toBe(false);
+    expect(r.wantsDelayedAck).toBe(true);
+  });
+
+  it("a reply sent after the estimator's interval leaves it as it was", () => {
+    const r = receiver();
+    deliver(r, 0, 500);
+    r.onDataSent(40); // not less than ato
+    expect(r.interactive).toBe(false);
+    expect(deliver(r, 60, 500)).toBe(true);
+  });
+
+  it("data sent before any data arrived does not make it interactive (ato is still 0)", () => {
+    const r = receiver();
+    r.onDataSent(0);
+    expect(r.interactive).toBe(false);
+  });
+
+  it("the delayed-ACK timer firing in interactive mode leaves it, and quick ACKs return", () => {
+    const r = receiver();
+    deliver(r, 0, 500);
+    r.onDataSent(5);
+    expect(deliver(r, 20, 500)).toBe(false);
+    r.onDelayedAckTimeout();
+    r.onAckSent(r.rcvNxt);
+    expect(r.interactive).toBe(false);
+    expect(deliver(r, 300, 500)).toBe(true);
+  });
+
+  it("entering quick-ACK mode (ECN CE, a retransmission we already have) leaves interactive mode", () => {
+    const r = receiver();
+    deliver(r, 0, 500);
+    r.onDataSent(5);
+    expect(r.interactive).toBe(true);
+    r.quickAck(2);
+    expect(r.interactive).toBe(false);
+    expect(deliver(r, 20, 500)).toBe(true);
+  });
+
+  it("two full segments are still ACKed at once in interactive mode (RFC 5681 4.2)", () => {
+    const r = receiver();
+    deliver(r, 0, 500);
+    r.onDataSent(5);
+    expect(deliver(r, 10, 1460)).toBe(false);
+    expect(deliver(r, 11, 1460)).toBe(true);
+  });
+});
