@@ -462,6 +462,7 @@ export class Connection implements SenderHost {
       this.fireTimer(now, "delayedAck");
       this.receiver.ackNow = true;
     }
+    if (t.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
     this.flush(now);
   }
 
