@@ -74,7 +74,7 @@ export type TraceEvent =
   | { type: "rtt"; time: Millis; host: string; tuple: FourTuple; sample: Millis; srtt: Millis; rttvar: Millis; rto: Millis }
   | { type: "cwnd"; time: Millis; host: string; tuple: FourTuple; cwnd: number; ssthresh: number; cause: string }
   /**
-   * BBR (congestion/bbr.ts) changed mode: its bandwidth estimate `bw` and `pacingRate` in
+   * BBR (congestion/bbr.ts) changed mode, or its pacing gain within PROBE_BW: its bandwidth estimate `bw` and `pacingRate` in
    * bytes per ms, min RTT in ms, the new cwnd, and why.
    */
   | { type: "bbr"; time: Millis; host: string; tuple: FourTuple; mode: "startup" | "drain" | "probe_bw" | "probe_rtt"; bw: number; minRtt: Millis; pacingRate: number; cwnd: number; detail: string }

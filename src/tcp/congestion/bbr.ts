@@ -93,7 +93,7 @@ export class Bbr {
   private prevCaState: CaState = "open";
   /** Sending restarted after idle: PROBE_RTT is not entered for a stale min RTT then. */
   private idleRestart = false;
-  /** Why the mode last changed, for the trace (taken by whoever reports it). */
+  /** Why the mode or the PROBE_BW gain last changed, for the trace (taken by whoever reports it). */
   changed: string | undefined;
 
   /**
@@ -178,7 +178,10 @@ export class Bbr {
     else if (gain > 1) next = fullLength && (a.losses > 0 || a.inflight >= this.bdp(this.maxBw, gain, a.mss));
     // Draining: done after a min RTT or as soon as in flight is down to one BDP.
     else next = fullLength || a.inflight <= this.bdp(this.maxBw, 1, a.mss);
-    if (next) this.advanceCycle(a.now);
+    if (!next) return;
+    this.advanceCycle(a.now);
+    const now = BBR_PACING_GAIN_CYCLE[this.cycleIndex]!;
+    if (now !== gain) this.changed = `pacing gain ${now}: ${now > 1 ? "probe for more bandwidth" : now < 1 ? "drain what probing queued" : "cruise at the estimate"}`;
   }
 
   private advanceCycle(now: Millis): void {
