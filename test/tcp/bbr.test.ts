@@ -4,6 +4,8 @@ import { MinRttFilter, WindowedMaxFilter } from "../../src/tcp/congestion/bbr-fi
 import { Bbr, BBR_DRAIN_GAIN, BBR_HIGH_GAIN, BBR_PACING_GAIN_CYCLE, type BbrAck } from "../../src/tcp/congestion/bbr.js";
 import { DeliveryRate, type RateSample } from "../../src/tcp/congestion/delivery-rate.js";
 import { Pacer } from "../../src/tcp/pacing.js";
+import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
+import { BbrWindow } from "../../src/tcp/sender-bbr.js";
 import { seq } from "../../src/wire/seq.js";
 import type { TraceEvent } from "../../src/trace/events.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
@@ -147,6 +149,26 @@ describe("BBR state machine", () => {
     expect(inRecovery).toBe(2000 + 4500); // in flight + delivered
     expect(p.bbr.maxBw).toBe(450);
     expect(p.ack(450, 10, 4500, { caState: "open" })).toBeGreaterThanOrEqual(cwnd);
+  });
+});
+
+describe("BBR under the shared loss-recovery controller", () => {
+  it("recovery, an ECN echo and a timeout never set cwnd from BBR's infinite ssthresh", () => {
+    const bbr = new Bbr(new DeliveryRate(), () => 0);
+    const cc = new CongestionControl(new BbrWindow(bbr), MSS, 10);
+    cc.cwnd = 40 * MSS;
+    expect(cc.enterCwr(0, seq(50_000), 40 * MSS)).toBe(true);
+    expect(cc.ssthresh).toBe(Number.MAX_SAFE_INTEGER);
+    cc.onRecoveryAck(MSS, 30 * MSS, true, false); // no PRR: BBR sets the window on the ACK
+    expect(cc.maybeEndEpisode(seq(50_001))).toBe(true);
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.enterRecovery(0, seq(60_000), 40 * MSS);
+    expect(cc.maybeEndEpisode(seq(60_000))).toBe(true);
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.grow(0, 10 * MSS, 10); // growth is BBR's too
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.onTimeout(0, seq(70_000), 40 * MSS);
+    expect(cc.cwnd).toBe(MSS); // as Linux's tcp_enter_loss
   });
 });
 

@@ -216,7 +216,8 @@ export class CongestionControl {
       // Linux tcp_fastretrans_alert: CWR holds until something *above* high_seq is ACKed,
       // so the CWR bit has reached the receiver; then cwnd = ssthresh (tcp_end_cwnd_reduction).
       if (this.cwrHigh !== undefined && !seqGt(ack, this.cwrHigh)) return false;
-      this.cwnd = this.ssthresh;
+      // BBR's ssthresh is infinite (Linux bbr_ssthresh): it keeps the window it set itself.
+      if (this.ssthresh < Number.MAX_SAFE_INTEGER) this.cwnd = this.ssthresh;
       this.state = "open";
       return true;
     }
