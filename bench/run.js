@@ -73,7 +73,7 @@ function measureLossTable() {
   log(`goodput through the impairment relay at 0.1%, 1%, 3% loss (${LOSS_MIB} MiB x ${LOSS_REPS}) and the short-flow tail`);
   const build = spawnSync(path.join(root, "node_modules", ".bin", "esbuild"), ["test/interop/loss-table.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", `--outfile=${out}`], { cwd: root, encoding: "utf8" });
   if (build.status !== 0) return { reason: `esbuild failed: ${build.stderr.slice(-500)}` };
-  const r = spawnSync(process.execPath, [out, "--mib", LOSS_MIB, "--reps", LOSS_REPS, "--cc", "reno,cubic", "--json"], { cwd: root, encoding: "utf8", timeout: 1_200_000 });
+  const r = spawnSync(process.execPath, [out, "--mib", LOSS_MIB, "--reps", LOSS_REPS, "--cc", "reno,cubic,bbr", "--json"], { cwd: root, encoding: "utf8", timeout: 1_200_000 });
   process.stderr.write(r.stderr ?? "");
   if (r.status !== 0) return { reason: `loss-table.ts failed (exit ${r.status})` };
   try {

@@ -517,6 +517,15 @@ export class DrillSockets {
         if (s.listener) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
         return ok(0);
       }
+      case "TCP_CONGESTION": {
+        // Linux tcp_set_congestion_control: by name. synack picks the algorithm when the
+        // connection is made, so only an unconnected socket may choose.
+        const algo = a[3]?.type === "string" ? a[3].value : "";
+        if (algo !== "reno" && algo !== "cubic" && algo !== "bbr") throw new DrillUnsupportedError(`TCP_CONGESTION "${algo}"`, pos);
+        if (conn) throw new DrillUnsupportedError("TCP_CONGESTION on a connected socket", pos);
+        s.own.congestionControl = algo;
+        return ok(0);
+      }
       case "TCP_FASTOPEN_CONNECT":
         if (conn || s.listener) return err("EINVAL");
         if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");

@@ -137,8 +137,8 @@ const SYSCTLS: Record<string, Handler> = {
   },
   tcp_congestion_control: (v, s) => {
     const name = v.trim();
-    if (name !== "cubic" && name !== "reno") unsupported(`congestion control "${name}"`);
-    s.tcp.congestionControl = name as "cubic" | "reno";
+    if (name !== "cubic" && name !== "reno" && name !== "bbr") unsupported(`congestion control "${name}"`);
+    s.tcp.congestionControl = name as "cubic" | "reno" | "bbr";
   },
   // Features synack lacks: only the value that switches them off is equivalent.
   tcp_slow_start_after_idle: (v, s) => {

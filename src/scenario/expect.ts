@@ -152,6 +152,15 @@ class Context {
         if (times !== undefined && !sameList(times, got)) return fail(what, `at ${got.map(formatTime).join(", ") || "no time"}`);
         return pass(what);
       }
+      case "bbr": {
+        const found = this.run.events.filter((x) => x.type === "bbr" && x.host === e.host && x.mode === e.mode);
+        const times = e.times?.map(toMillis);
+        const what = `${e.host}'s BBR enters ${e.mode.toUpperCase()} ${bound(e)} time${e.equals === 1 ? "" : "s"}${times !== undefined ? ` at ${times.map(formatTime).join(", ")}` : ""}`;
+        if (!within(found.length, e)) return fail(what, `${found.length} times`);
+        const got = found.map((x) => x.time);
+        if (times !== undefined && !sameList(times, got)) return fail(what, `at ${got.map(formatTime).join(", ") || "no time"}`);
+        return pass(what);
+      }
       case "udp": {
         const app = this.run.udpApps.get(e.socket ?? e.host ?? "");
         const facts: string[] = [];

@@ -152,6 +152,8 @@ export type ExpectSpec =
   | ({ expect: "recovery"; host: string; action: LossAction; times?: TimeSpec[] } & Bound)
   /** ECN events of a host (RFC 3168): agreed, CE received, window reduced for ECE, CWR sent or received. */
   | ({ expect: "ecn"; host: string; action: EcnAction; times?: TimeSpec[] } & Bound)
+  /** BBR (congestionControl "bbr") entered `mode` a number of times (for probe_bw, each gain change counts). */
+  | ({ expect: "bbr"; host: string; mode: "drain" | "probe_bw" | "probe_rtt" | "startup"; times?: TimeSpec[] } & Bound)
   /** What a UDP socket's application saw: datagrams sent, read (and their bytes), dropped for a full receive buffer. */
   | { expect: "udp"; socket?: string; host?: string; sent?: number; read?: number; readBytes?: number; dropped?: number }
   /** A host's counters at the end, by group and name as in `host.counters` (`udp.rcvbufErrors`, `reassembly.timeouts` ...). */

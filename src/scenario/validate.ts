@@ -24,7 +24,7 @@ export interface Issue {
 const STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
 const TIMERS: readonly TimerKind[] = ["rto", "tlp", "reorder", "persist", "keepalive", "time-wait", "fin-wait-2", "delayed-ack", "syn-ack"];
 const ACTIONS: readonly ActionKind[] = ["listen", "connect", "send", "shutdown", "close", "abort", "stop-reading", "read", "keepalive", "unplug", "plug", "syn-flood", "note", "ss", "udp-bind", "udp-send", "udp-read", "netstat"];
-const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "recovery", "ecn", "call-error", "udp", "counters"];
+const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "recovery", "ecn", "bbr", "call-error", "udp", "counters"];
 /** The counters an "expect": "counters" may name, by group (kept in step with the stats types by `satisfies`). */
 const COUNTERS: Readonly<Record<"udp" | "ip" | "icmp" | "reassembly", readonly string[]>> = {
   udp: Object.keys({
@@ -512,6 +512,13 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.keys(path, o, ["expect", "host", "action", "times", "equals", "atLeast", "atMost"]);
       hostRef(c, `${path}.host`, o["host"], hosts);
       c.string(`${path}.action`, o["action"], { oneOf: ["negotiated", "ce-received", "ece-received", "cwr-sent", "cwr-received"] });
+      if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
+      checkBounds(c, path, o);
+      return;
+    case "bbr":
+      c.keys(path, o, ["expect", "host", "mode", "times", "equals", "atLeast", "atMost"]);
+      hostRef(c, `${path}.host`, o["host"], hosts);
+      c.string(`${path}.mode`, o["mode"], { oneOf: ["startup", "drain", "probe_bw", "probe_rtt"] });
       if (o["times"] !== undefined) c.array(`${path}.times`, o["times"])?.forEach((t, i) => c.time(`${path}.times[${i}]`, t));
       checkBounds(c, path, o);
       return;

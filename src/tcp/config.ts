@@ -65,8 +65,12 @@ export interface TcpConfig {
    * is full (Linux default 1), "always" for every SYN (2), "never" drops instead (0).
    */
   synCookies: "overflow" | "always" | "never";
-  /** Window growth in congestion avoidance: CUBIC (RFC 9438, Linux default) or Reno (RFC 5681). */
-  congestionControl: "cubic" | "reno";
+  /**
+   * Window growth in congestion avoidance: CUBIC (RFC 9438, Linux default) or Reno
+   * (RFC 5681); or BBR v1 (Linux `bbr`, congestion/bbr.ts), which sets cwnd and a pacing
+   * rate from its bandwidth and RTT estimates instead.
+   */
+  congestionControl: "cubic" | "reno" | "bbr";
   /**
    * RACK-TLP loss detection (RFC 8985), Linux's default (tcp_recovery=1). Off: loss is
    * detected by counting duplicate ACKs (RFC 5681 / RFC 6675), as Linux with tcp_recovery=0.
@@ -247,8 +251,8 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
     throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);
   }
-  if (c.congestionControl !== "cubic" && c.congestionControl !== "reno") {
-    throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic" or "reno", got ${String(c.congestionControl)}`);
+  if (c.congestionControl !== "cubic" && c.congestionControl !== "reno" && c.congestionControl !== "bbr") {
+    throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic", "reno" or "bbr", got ${String(c.congestionControl)}`);
   }
   for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay", "oobInline"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);

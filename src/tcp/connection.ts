@@ -483,6 +483,7 @@ export class Connection implements SenderHost {
       this.receiver.onDelayedAckTimeout();
       this.receiver.ackNow = true;
     }
+    if (t.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
     this.flush(now);
   }
 

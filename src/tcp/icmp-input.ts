@@ -4,6 +4,7 @@
  * the quoted 4-tuple. Like input.ts, these functions act on the connection through its
  * internal members.
  */
+import { mtuReduced } from "./sender-mtu.js";
 import type { Millis } from "../env.js";
 import { seqGt, seqLt, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
@@ -57,7 +58,7 @@ export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number
   const mss = path.sendMss(c.config.minMss);
   if (mss >= c.sender.sendMss) return false;
   const shown = pmtu + (c.tuple.localAddr.family === 6 ? 20 : 0);
-  c.sender.onMtuReduced(now, mss, `${why}: path MTU ${shown}, MSS ${mss}`);
+  mtuReduced(c.sender, now, mss, `${why}: path MTU ${shown}, MSS ${mss}`);
   c.ctx.touched(c, true);
   return true;
 }

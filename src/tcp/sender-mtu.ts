@@ -78,3 +78,17 @@ export function suspectBlackHole(s: Sender, now: Millis): void {
   s.resize(s.host.path.sendMss(s.config.minMss));
   if (s.sendMss !== before) s.traceLoss(now, "mtu-probe", `black hole suspected after ${formatMillis(now - stamp)} ms of timeouts: segments shrink to ${s.sendMss} bytes`);
 }
+
+/**
+ * The path MTU shrank (RFC 1191, RFC 8201; Linux tcp_simple_retransmit): smaller segments
+ * from here on, and what is in flight is sent again in the new size, from SND.UNA and
+ * skipping what was SACKed. This is not congestion: the window keeps its segment count.
+ */
+export function mtuReduced(s: Sender, now: Millis, mss: number, why: string): void {
+  s.resize(mss);
+  if (s.sndUna !== s.sndMax) {
+    s.log.clearLost();
+    s.sndNxt = s.sndUna;
+  }
+  s.traceLoss(now, "mtu", why);
+}

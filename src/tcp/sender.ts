@@ -16,8 +16,6 @@ import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
-import { Reno } from "./congestion/algorithm.js";
-import { Cubic } from "./congestion/cubic.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { formatMillis } from "../trace/format.js";
@@ -35,6 +33,8 @@ import { PushMarks } from "./push-marks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { Pacer } from "./pacing.js";
+import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
 /** What the sender needs from its connection. */
@@ -97,6 +97,9 @@ export class Sender {
   private readonly pushMarks: PushMarks;
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
+  /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
+  readonly model: BbrModel | undefined;
+  readonly pacer = new Pacer();
   /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
   scoreboard: Scoreboard | undefined;
   /** Every segment in flight with its send time (RACK's per-segment state). */
@@ -132,6 +135,7 @@ export class Sender {
   private readonly onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
+    this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start));
   };
   /** A probe is being sent: the timer is set once it has gone. */
   probing = false;
@@ -163,7 +167,8 @@ export class Sender {
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
     this.pushMarks = new PushMarks(this.sndBufSeq);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
-    const algorithm = config.congestionControl === "reno" ? new Reno() : new Cubic();
+    const { algorithm, model } = windowAlgorithm(config, iss);
+    this.model = model;
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
   }
 
@@ -240,6 +245,7 @@ export class Sender {
     const priorFack = this.rack.fack;
     this.ackTime = now;
     this.lowDelivered = undefined;
+    this.model?.rate.beginAck();
     const onDelivered = this.onDelivered;
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
@@ -362,6 +368,7 @@ export class Sender {
   private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
     const ack = seg.ack;
     const unaAdvanced = seqGt(this.sndUna, priorUna);
+    const lostBefore = this.log.lostBytes;
     // Eifel detection (RFC 3522; Linux tcp_packet_delayed): new data acknowledged by a segment
     // that echoes a timestamp from before our first retransmission means the original
     // arrived: the timeout or fast retransmit was spurious, so its reduction is undone.
@@ -407,16 +414,18 @@ export class Sender {
         this.traceCwnd(now, "ECE: congestion experienced, window reduced once (CWR)");
       }
     }
+    // Linux tcp_ack: congestion control runs only for ACKs that found data in flight.
+    if (this.model !== undefined && priorUna !== this.sndMax) bbrOnAck(this, this.model, now, Math.max(0, this.log.lostBytes - lostBefore));
     if (this.congestion.inCwndReduction) {
       this.congestion.onRecoveryAck(delivered, this.pipe(), unaAdvanced, newlyLost);
-      if (delivered > 0) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
+      if (delivered > 0 && this.model === undefined) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
       // NewReno without RACK: a partial ACK means the next segment was lost too (RFC 6582 3.2 step 5).
       if (this.congestion.inRecovery && !this.rackOn && unaAdvanced) this.onPartialAck(now);
     } else if (unaAdvanced && (!this.congestion.reducing || this.congestion.state === "loss")) {
       // Linux tcp_may_raise_cwnd: only when data is cumulatively acknowledged, then by
       // everything this ACK delivered (ACKed and SACKed).
       this.congestion.grow(now, delivered, this.rtt.srtt);
-      if (delivered > 0) this.traceCwnd(now, "ACK");
+      if (delivered > 0 && this.model === undefined) this.traceCwnd(now, "ACK");
     }
     // New data may go out after the ACK; the timer watching the flight is set then (flush).
     if (this.sndUna === this.sndMax) {
@@ -454,29 +463,11 @@ export class Sender {
     return true;
   }
 
-  /**
-   * The path MTU shrank (RFC 1191, RFC 8201; Linux tcp_simple_retransmit): smaller segments
-   * from here on, and what is in flight is sent again in the new size, from SND.UNA and
-   * skipping what was SACKed. This is not congestion: the window keeps its segment count.
-   */
-  onMtuReduced(now: Millis, mss: number, why: string): void {
-    this.resize(mss);
-    this.resendInFlight();
-    this.traceLoss(now, "mtu", why);
-  }
-
   /** A new segment size; windows keep their segment counts (Linux counts them in packets). */
   resize(mss: number): void {
     if (mss === this.sendMss) return;
     this.congestion.rescale(this.sendMss, mss);
     this.sendMss = mss;
-  }
-
-  /** Sends what is in flight again, in the current size (Linux tcp_simple_retransmit); SACKed data is skipped. */
-  resendInFlight(): void {
-    if (this.sndUna === this.sndMax) return;
-    this.log.clearLost();
-    this.sndNxt = this.sndUna;
   }
 
   /** Undo a reduction shown spurious: the window comes back, and nothing counts as lost any more. */
@@ -612,6 +603,7 @@ export class Sender {
     // Linux tcp_write_xmit ends with tcp_schedule_loss_probe: new data moves the probe.
     if (sentNew) this.armRtoOrProbe(now, false);
     this.pushOnce = false;
+    if (this.model !== undefined) bbrAfterTransmit(this, this.model);
     if (sent) {
       const flight = this.flightSize();
       const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
@@ -626,7 +618,7 @@ export class Sender {
   private retransmitLost(now: Millis): boolean {
     let sent = false;
     let i = this.log.nextLost(this.sndUna);
-    while (i >= 0 && this.pipe() < this.congestion.cwnd) {
+    while (i >= 0 && this.pipe() < this.congestion.cwnd && !pacingHolds(this, now)) {
       const start = this.log.start(i);
       const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
       this.retransmitRange(now, start, end);
@@ -680,6 +672,7 @@ export class Sender {
     // The last full segment of a burst of new data that the window cuts short carries PSH,
     // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
     // skb's (see push-marks.ts for the marks themselves).
+    if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
     if (now !== this.burstAt) {
       this.burstAt = now;
       this.burstSegments = 0;
@@ -707,6 +700,7 @@ export class Sender {
     this.host.emitData(now, flags, from, payload, retransmit);
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);
+    if (this.model !== undefined) bbrOnSend(this, this.model, now, end, used, this.sndUna === this.sndMax);
     this.lastSendAt = now;
     this.log.onSend(from, end, now);
     this.congestion.onSent(used);

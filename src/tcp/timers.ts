@@ -19,17 +19,19 @@ export class TimerSet {
   delayedAck: Millis = Infinity;
   /** TIME_WAIT (2 MSL) or the orphaned FIN_WAIT_2 timeout; never both at once. */
   linger: Millis = Infinity;
+  /** When the pacer releases the next held segment (pacing.ts); only while something waits. */
+  pacing: Millis = Infinity;
 
   earliest(): Millis {
-    return Math.min(this.rto, this.tlp, this.reorder, this.persist, this.keepalive, this.delayedAck, this.linger);
+    return Math.min(this.rto, this.tlp, this.reorder, this.persist, this.keepalive, this.delayedAck, this.linger, this.pacing);
   }
 
   clearAll(): void {
-    this.rto = this.tlp = this.reorder = this.persist = this.keepalive = this.delayedAck = this.linger = Infinity;
+    this.rto = this.tlp = this.reorder = this.persist = this.keepalive = this.delayedAck = this.linger = this.pacing = Infinity;
   }
 }
 
-export type TimerSlot = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "delayedAck" | "linger";
+export type TimerSlot = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "delayedAck" | "linger" | "pacing";
 
 export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
   switch (slot) {
@@ -47,5 +49,7 @@ export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
       return "delayed-ack";
     case "linger":
       return lingerKind;
+    case "pacing":
+      return "pacing";
   }
 }

@@ -33,7 +33,7 @@ export interface FourTuple {
   remotePort: number;
 }
 
-export type TimerKind = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack";
+export type TimerKind = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "time-wait" | "fin-wait-2" | "delayed-ack" | "syn-ack" | "pacing";
 
 /** What loss detection and recovery did (RFC 8985 RACK-TLP, RFC 2883 D-SACK, undo). */
 export type LossAction = "rack-lost" | "recovery" | "tlp" | "tlp-recovery" | "dsack" | "undo" | "mtu" | "mtu-probe" | "frto";
@@ -73,6 +73,11 @@ export type TraceEvent =
   | { type: "drop"; time: Millis; host: string; reason: DropReason; tuple?: FourTuple; segment?: TcpSegment; detail?: string }
   | { type: "rtt"; time: Millis; host: string; tuple: FourTuple; sample: Millis; srtt: Millis; rttvar: Millis; rto: Millis }
   | { type: "cwnd"; time: Millis; host: string; tuple: FourTuple; cwnd: number; ssthresh: number; cause: string }
+  /**
+   * BBR (congestion/bbr.ts) changed mode, or its pacing gain within PROBE_BW: its bandwidth estimate `bw` and `pacingRate` in
+   * bytes per ms, min RTT in ms, the new cwnd, and why.
+   */
+  | { type: "bbr"; time: Millis; host: string; tuple: FourTuple; mode: "startup" | "drain" | "probe_bw" | "probe_rtt"; bw: number; minRtt: Millis; pacingRate: number; cwnd: number; detail: string }
   | { type: "loss"; time: Millis; host: string; tuple: FourTuple; action: LossAction; detail: string }
   /** ECN (RFC 3168): negotiated, CE received, ECE acted on (window reduced), CWR sent or received. */
   | { type: "ecn"; time: Millis; host: string; tuple: FourTuple; action: EcnAction; detail: string }

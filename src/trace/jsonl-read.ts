@@ -26,6 +26,7 @@ const FLAG_BITS: Record<string, number> = { SYN, FIN, RST, PSH, ACK, URG, ECE, C
  */
 const KNOWN: Record<TraceEventType, true> = {
   "segment-out": true, "segment-in": true, state: true, "timer-armed": true, "timer-fired": true, "timer-cancelled": true, drop: true, rtt: true, cwnd: true,
+  bbr: true,
   loss: true,
   ecn: true,
   "fast-open": true, urgent: true, error: true, queue: true, cookie: true, link: true, app: true, "udp-out": true, "udp-in": true, "fragment-out": true, "icmp-out": true,

@@ -109,6 +109,11 @@ describe("sysctl and shell lines", () => {
     expect(apply("sysctl -q net.ipv4.tcp_ecn=0")).toEqual({ ecn: 0 });
     expect(corpusDefaults().tcp.ecn).toBe(0);
   });
+  it("maps tcp_congestion_control to reno, cubic or bbr and names any other algorithm as missing", () => {
+    expect(apply("sysctl -q net.ipv4.tcp_congestion_control=bbr")).toEqual({ congestionControl: "bbr" });
+    expect(apply("sysctl -q net.ipv4.tcp_congestion_control=reno")).toEqual({ congestionControl: "reno" });
+    expect(() => apply("sysctl -q net.ipv4.tcp_congestion_control=vegas")).toThrow(/congestion control "vegas"/);
+  });
   it("treats knobs of machinery synack lacks as no-ops only where every value behaves alike", () => {
     expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=100\nethtool -K tun0 tso off gso off\nip tcp_metrics flush all > /dev/null 2>&1")).toEqual({});
   });

@@ -96,6 +96,10 @@ export const TRY_THIS: Record<string, TryThis[]> = {
   ecn: [
     { text: "Drop the server's first ACK that carries ECE: the client learns of the congestion from the next one.", state: { whatIfs: [drop("server", "client", "ACK,ECE")] } },
   ],
+  bbr: [
+    { text: "Make the path slow (100 ms each way): STARTUP takes longer in time, and the BDP and cwnd grow with the RTT.", state: { knobs: { delay: 100 } } },
+    { text: "Drop the client's 30th data segment: BBR repairs it without lowering its pacing rate (loss is not its signal).", state: { whatIfs: [drop("client", "server", "ACK", 30, true)] } },
+  ],
   "mtu-black-hole": [
     { text: "Lower the MTU of both hosts to 1,400 bytes: no segment is too big, nothing vanishes, no probing.", state: { knobs: { mtu: 1400 } } },
   ],

@@ -2,6 +2,7 @@
 import type { ScenarioSpec } from "../model.js";
 import { closeClient, closeServer, finWait2Timeout, halfClose, lostFinalAck, simultaneousClose, timeWaitReuse, tour } from "./close.js";
 import { corruption, dataTransfer, duplication, keepalive, lostData, mtuBlackHole, pathMtu, rackLoss, reordering, spuriousRetransmission, spuriousTimeout, tailLossProbe, zeroWindow } from "./data.js";
+import { bbr } from "./bbr.js";
 import { ecn } from "./ecn.js";
 import { fastOpen } from "./fast-open.js";
 import { udpFragments, udpOverflow } from "./udp.js";
@@ -32,6 +33,7 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   spuriousRetransmission,
   spuriousTimeout,
   ecn,
+  bbr,
   pathMtu,
   mtuBlackHole,
   reordering,

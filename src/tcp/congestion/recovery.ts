@@ -57,6 +57,8 @@ export class CongestionControl {
   private maxBytesOut = 0;
   /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
   private usageSeq: Seq | undefined;
+  /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
+  readonly modelBased: boolean;
 
   constructor(
     readonly algorithm: WindowAlgorithm,
@@ -66,6 +68,7 @@ export class CongestionControl {
   ) {
     this.cwnd = initialWindowSegments * mss;
     this.hystart = algorithm.name === "cubic" ? new HyStart(hystartDetect) : undefined;
+    this.modelBased = algorithm.name === "bbr";
   }
 
   /**
@@ -123,7 +126,7 @@ export class CongestionControl {
    * window slow-starts back up to ssthresh, as Linux does.
    */
   grow(now: Millis, acked: number, srtt: Millis | undefined): void {
-    if (this.state === "recovery" || this.state === "cwr" || acked <= 0) return;
+    if (this.state === "recovery" || this.state === "cwr" || acked <= 0 || this.modelBased) return;
     if (!this.isCwndLimited()) return;
     if (this.cwnd < this.ssthresh) {
       // Slow start (RFC 5681 3.1) counting every byte acknowledged, as Linux's
@@ -193,7 +196,7 @@ export class CongestionControl {
 
   /** PRR's step for one ACK in recovery or CWR (RFC 9937 section 3; Linux tcp_cwnd_reduction). */
   onRecoveryAck(newlyDelivered: number, pipe: number, sndUnaAdvanced: boolean, newlyLost: boolean): void {
-    if (!this.inCwndReduction) return;
+    if (!this.inCwndReduction || this.modelBased) return;
     const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.mss, sndUnaAdvanced, newlyLost);
     if (cwnd !== undefined) this.cwnd = cwnd;
   }
@@ -213,7 +216,8 @@ export class CongestionControl {
       // Linux tcp_fastretrans_alert: CWR holds until something *above* high_seq is ACKed,
       // so the CWR bit has reached the receiver; then cwnd = ssthresh (tcp_end_cwnd_reduction).
       if (this.cwrHigh !== undefined && !seqGt(ack, this.cwrHigh)) return false;
-      this.cwnd = this.ssthresh;
+      // BBR's ssthresh is infinite (Linux bbr_ssthresh): it keeps the window it set itself.
+      if (this.ssthresh < Number.MAX_SAFE_INTEGER) this.cwnd = this.ssthresh;
       this.state = "open";
       return true;
     }

@@ -205,6 +205,12 @@ class Builder {
         // RACK marks, tail loss probes, D-SACKs and undo (RFC 8985, RFC 2883, RFC 3708).
         this.attach(e.host, e.time, { text: e.detail, tone: e.action === "rack-lost" || e.action === "tlp-recovery" ? "drop" : "info" }, e.tuple);
         return;
+      case "bbr": {
+        // BBR's mode changes (congestion/bbr.ts); rates are bytes per ms, shown in Mbit/s.
+        const mbps = (r: number): string => `${((r * 8) / 1000).toFixed(2)} Mbit/s`;
+        this.attach(e.host, e.time, { text: `BBR ${e.mode.toUpperCase()}: ${e.detail}; bw ${mbps(e.bw)}, min RTT ${e.minRtt.toFixed(1)} ms, pacing ${mbps(e.pacingRate)}, cwnd ${e.cwnd}`, tone: "info" }, e.tuple);
+        return;
+      }
       case "ecn":
         // RFC 3168: agreement, a CE mark arriving, the ECE that reduced the window, CWR.
         this.attach(e.host, e.time, { text: `ECN: ${e.detail}`, tone: e.action === "ce-received" || e.action === "ece-received" ? "drop" : "info" }, e.tuple);
@@ -362,6 +368,7 @@ class Builder {
   }
 
   private onTimerFired(e: Extract<TraceEvent, { type: "timer-fired" }>, index: number): void {
+    if (e.timer === "pacing") return; // not drawn: the segments it releases are
     if (e.timer === "delayed-ack") {
       // Not drawn: the ACK it releases is, labelled as delayed.
       this.delayedAckAt.set(e.host, e.time);

@@ -33,7 +33,7 @@ export class HiddenTraffic {
         this.count(e.host, `dropped (${e.reason})`);
         break;
       case "timer-fired":
-        if (e.timer !== "delayed-ack") this.count(e.host, `${e.timer} timeouts`);
+        if (e.timer !== "delayed-ack" && e.timer !== "pacing") this.count(e.host, `${e.timer} timeouts`);
         break;
       case "error":
         this.count(e.host, e.code);

@@ -1,0 +1,266 @@
+/** BBR v1's parts alone: its filters, its state machine, the delivery-rate estimator and the pacer. */
+import { describe, expect, it } from "vitest";
+import { MinRttFilter, WindowedMaxFilter } from "../../src/tcp/congestion/bbr-filters.js";
+import { Bbr, BBR_DRAIN_GAIN, BBR_HIGH_GAIN, BBR_PACING_GAIN_CYCLE, type BbrAck } from "../../src/tcp/congestion/bbr.js";
+import { DeliveryRate, type RateSample } from "../../src/tcp/congestion/delivery-rate.js";
+import { Pacer } from "../../src/tcp/pacing.js";
+import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
+import { BbrWindow } from "../../src/tcp/sender-bbr.js";
+import { seq } from "../../src/wire/seq.js";
+import type { TraceEvent } from "../../src/trace/events.js";
+import { pair, PAIR_ADDRESSES } from "./fixtures.js";
+import { StreamApp, pattern } from "./app.js";
+
+const MSS = 1000;
+
+describe("BBR filters", () => {
+  it("the bandwidth filter keeps the maximum of the last 10 rounds and forgets older ones", () => {
+    const f = new WindowedMaxFilter(10);
+    f.update(0, 50);
+    f.update(1, 80);
+    f.update(1, 60); // a lower sample in the same round leaves the round's max
+    f.update(2, 70);
+    expect(f.max(2)).toBe(80);
+    expect(f.max(10)).toBe(80); // round 1 is still within (0, 10]
+    expect(f.max(11)).toBe(70); // round 1 has left the window
+    f.update(12, 10);
+    expect(f.max(12)).toBe(10); // and round 2 too
+    expect(f.max(21)).toBe(10);
+    expect(f.max(22)).toBe(0);
+  });
+
+  it("the min RTT filter takes lower samples, and any sample once 10 s have passed", () => {
+    const f = new MinRttFilter();
+    expect(f.update(0, 40)).toBe(false);
+    f.update(100, 45);
+    expect(f.value).toBe(40);
+    f.update(200, 38);
+    expect(f.value).toBe(38);
+    expect(f.stamp).toBe(200);
+    expect(f.expired(10_200)).toBe(false);
+    expect(f.update(10_201, 50)).toBe(true); // expired: the higher sample replaces it
+    expect(f.value).toBe(50);
+    expect(f.stamp).toBe(10_201);
+  });
+});
+
+/** A model path: `bw` bytes per ms, `rtt` ms; one ACK per round delivering a round's worth. */
+class Path {
+  readonly rate = new DeliveryRate();
+  readonly bbr = new Bbr(this.rate, () => 0.5);
+  now = 0;
+  cwnd = 10 * MSS;
+
+  ack(bw: number, rtt: number, inflight: number, opts: Partial<BbrAck> & { appLimited?: boolean } = {}): number {
+    const newly = bw * rtt;
+    const prior = this.rate.delivered;
+    this.rate.delivered += newly;
+    this.now += rtt;
+    const sample: RateSample = { delivered: newly, interval: rtt, deliveryRate: bw, rtt, isAppLimited: opts.appLimited ?? false, priorDelivered: prior, newlyDelivered: newly };
+    this.cwnd = this.bbr.onAck({ now: this.now, sample, inflight, cwnd: this.cwnd, mss: MSS, losses: 0, caState: "open", ...opts });
+    return this.cwnd;
+  }
+}
+
+describe("BBR state machine", () => {
+  it("STARTUP at gain 2/ln2, DRAIN after 3 rounds without 25% growth, PROBE_BW once in flight is one BDP", () => {
+    const p = new Path();
+    expect(p.bbr.mode).toBe("startup");
+    p.ack(100, 10, 5000);
+    expect(p.bbr.pacingGain).toBeCloseTo(2.885, 3);
+    expect(p.bbr.pacingRate).toBeCloseTo(100 * BBR_HIGH_GAIN * 0.99, 6);
+    p.ack(200, 10, 5000);
+    p.ack(400, 10, 5000); // still doubling
+    p.ack(450, 10, 50_000); // +12.5%: first round without 25% growth
+    p.ack(450, 10, 50_000);
+    expect(p.bbr.mode).toBe("startup");
+    expect(p.bbr.fullBwReached).toBe(false);
+    p.ack(450, 10, 50_000); // third: the pipe is full
+    expect(p.bbr.fullBwReached).toBe(true);
+    expect(p.bbr.mode).toBe("drain");
+    expect(p.bbr.pacingGain).toBeCloseTo(BBR_DRAIN_GAIN, 6);
+    expect(p.bbr.changed).toMatch(/3 rounds/);
+    // BDP = 450 bytes/ms x 10 ms = 4500 bytes: in flight above it keeps DRAIN, at it ends it.
+    p.ack(450, 10, 9000);
+    expect(p.bbr.mode).toBe("drain");
+    p.ack(450, 10, 4500);
+    expect(p.bbr.mode).toBe("probe_bw");
+    // Random draw 0.5 -> phase 7 - 3 = 4, advanced to 5: never the 0.75 phase first.
+    expect(p.bbr.cycleIndex).toBe(5);
+    expect(p.bbr.pacingGain).toBe(1);
+    // cwnd in PROBE_BW: at most 2 x BDP + 3 segments, rounded up to an even count = 12 segments.
+    p.ack(450, 10, 4500);
+    expect(p.cwnd).toBe(12 * MSS);
+  });
+
+  it("PROBE_BW cycles through 1.25, 0.75 and six rounds at 1, one min RTT each", () => {
+    const p = new Path();
+    for (const bw of [100, 200, 400, 450, 450, 450]) p.ack(bw, 10, 50_000);
+    p.ack(450, 10, 4500);
+    expect(p.bbr.mode).toBe("probe_bw");
+    const gains: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      // Gain 1.25 ends once in flight reaches 1.25 BDP, 0.75 once it is down to 1 BDP.
+      p.ack(450, 11, p.bbr.pacingGain > 1 ? 6000 : 4500);
+      gains.push(p.bbr.pacingGain);
+    }
+    expect(gains).toEqual([1, 1, 5 / 4, 3 / 4, 1, 1, 1, 1]);
+    expect(new Set(gains)).toEqual(new Set(BBR_PACING_GAIN_CYCLE));
+  });
+
+  it("app-limited samples do not lower the estimate nor count towards a full pipe", () => {
+    const p = new Path();
+    p.ack(400, 10, 5000);
+    for (let i = 0; i < 5; i++) p.ack(50, 10, 500, { appLimited: true });
+    expect(p.bbr.maxBw).toBe(400);
+    expect(p.bbr.mode).toBe("startup");
+    expect(p.bbr.fullBwReached).toBe(false);
+  });
+
+  it("PROBE_RTT: entered when the min RTT is 10 s old, cwnd 4 segments for 200 ms and a round, then the window comes back", () => {
+    const p = new Path();
+    for (const bw of [100, 200, 400, 450, 450, 450]) p.ack(bw, 10, 50_000);
+    p.ack(450, 10, 4500);
+    expect(p.bbr.mode).toBe("probe_bw");
+    const before = p.ack(450, 11, 4500);
+    while (p.now < 10_010) p.ack(450, 11, 4500); // no sample below 10 ms for 10 s
+    expect(p.bbr.mode).toBe("probe_rtt");
+    expect(p.cwnd).toBe(4 * MSS);
+    expect(p.rate.appLimitedUntil).toBeGreaterThan(0); // samples in PROBE_RTT are app-limited
+    // Samples taken at the small window are app-limited (the estimator's mark): the bandwidth estimate stays.
+    p.ack(450, 10, 4 * MSS, { appLimited: true }); // in flight is down to 4 segments: 200 ms start now
+    const start = p.now;
+    while (p.now <= start + 200) {
+      p.ack(450, 10, 4 * MSS, { appLimited: true });
+      if (p.now <= start + 200) expect(p.bbr.mode).toBe("probe_rtt");
+    }
+    expect(p.bbr.mode).toBe("probe_bw");
+    expect(p.cwnd).toBeGreaterThanOrEqual(before); // restored
+    expect(p.bbr.minRtt.stamp).toBe(p.now);
+  });
+
+  it("packet conservation on entering recovery, the window restored when it ends; loss itself does not shrink the model", () => {
+    const p = new Path();
+    for (const bw of [100, 200, 400, 450, 450, 450]) p.ack(bw, 10, 50_000);
+    p.ack(450, 10, 4500);
+    const cwnd = p.ack(450, 10, 4500);
+    p.bbr.saveCwnd(cwnd); // what the recovery controller's reduce() does (Linux bbr_ssthresh)
+    const inRecovery = p.ack(450, 10, 2000, { caState: "recovery", losses: 1000 });
+    expect(inRecovery).toBe(2000 + 4500); // in flight + delivered
+    expect(p.bbr.maxBw).toBe(450);
+    expect(p.ack(450, 10, 4500, { caState: "open" })).toBeGreaterThanOrEqual(cwnd);
+  });
+});
+
+describe("BBR under the shared loss-recovery controller", () => {
+  it("recovery, an ECN echo and a timeout never set cwnd from BBR's infinite ssthresh", () => {
+    const bbr = new Bbr(new DeliveryRate(), () => 0);
+    const cc = new CongestionControl(new BbrWindow(bbr), MSS, 10);
+    cc.cwnd = 40 * MSS;
+    expect(cc.enterCwr(0, seq(50_000), 40 * MSS)).toBe(true);
+    expect(cc.ssthresh).toBe(Number.MAX_SAFE_INTEGER);
+    cc.onRecoveryAck(MSS, 30 * MSS, true, false); // no PRR: BBR sets the window on the ACK
+    expect(cc.maybeEndEpisode(seq(50_001))).toBe(true);
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.enterRecovery(0, seq(60_000), 40 * MSS);
+    expect(cc.maybeEndEpisode(seq(60_000))).toBe(true);
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.grow(0, 10 * MSS, 10); // growth is BBR's too
+    expect(cc.cwnd).toBe(40 * MSS);
+    cc.onTimeout(0, seq(70_000), 40 * MSS);
+    expect(cc.cwnd).toBe(MSS); // as Linux's tcp_enter_loss
+  });
+});
+
+describe("delivery-rate estimator (draft-cheng-iccrg-delivery-rate-estimation)", () => {
+  it("rate = delivered since the segment's send / max(send interval, ACK interval)", () => {
+    const r = new DeliveryRate();
+    r.onSend(0, seq(1000), true);
+    r.onSend(5, seq(2000), false);
+    r.beginAck();
+    r.onDelivered(40, seq(1000), 0, 1000);
+    const s1 = r.finishAck(40, 30, seq(1000))!;
+    expect(s1.delivered).toBe(1000);
+    expect(s1.interval).toBe(40); // ACK interval (40) > send interval (0)
+    expect(s1.deliveryRate).toBe(25);
+    expect(s1.rtt).toBe(40);
+    r.beginAck();
+    r.onDelivered(45, seq(2000), 5, 1000);
+    const s2 = r.finishAck(45, 30, seq(2000))!;
+    expect(s2.priorDelivered).toBe(0);
+    expect(s2.delivered).toBe(2000);
+    expect(s2.interval).toBe(45);
+  });
+
+  it("an interval shorter than the min RTT is not a valid sample (ACK compression)", () => {
+    const r = new DeliveryRate();
+    r.onSend(0, seq(1000), true);
+    r.beginAck();
+    r.onDelivered(5, seq(1000), 0, 1000);
+    const s = r.finishAck(5, 30, seq(1000))!;
+    expect(s.interval).toBe(-1);
+    expect(s.deliveryRate).toBe(0);
+  });
+
+  it("marks samples app-limited while what was in flight when the application ran dry is delivered", () => {
+    const r = new DeliveryRate();
+    r.onSend(0, seq(1000), true);
+    r.onSend(0, seq(2000), false);
+    r.checkAppLimited(0, MSS, 2000, 10_000, 0); // nothing to send, room in cwnd
+    expect(r.appLimitedUntil).toBe(2000);
+    r.onSend(1, seq(3000), false); // sent while app-limited
+    r.beginAck();
+    r.onDelivered(40, seq(1000), 0, 1000);
+    expect(r.finishAck(40, 10, seq(1000))!.isAppLimited).toBe(false); // sent before the mark
+    r.beginAck();
+    r.onDelivered(41, seq(2000), 0, 1000);
+    r.finishAck(41, 10, seq(2000));
+    r.beginAck();
+    r.onDelivered(42, seq(3000), 1, 1000);
+    expect(r.finishAck(42, 10, seq(3000))!.isAppLimited).toBe(true);
+    expect(r.appLimitedUntil).toBe(0); // delivered passed the mark
+    // Not app-limited when data waits or the window is full.
+    r.checkAppLimited(5000, MSS, 2000, 10_000, 0);
+    r.checkAppLimited(0, MSS, 10_000, 10_000, 0);
+    expect(r.appLimitedUntil).toBe(0);
+  });
+});
+
+describe("pacing", () => {
+  it("releases segments len / rate apart, from max(previous release, now): idle time earns no burst", () => {
+    const p = new Pacer();
+    expect(p.ready(0)).toBe(true); // rate 0: no pacing
+    p.rate = 100; // bytes per ms
+    p.onSent(0, 1000);
+    expect(p.nextAt).toBe(10);
+    expect(p.ready(9.9)).toBe(false);
+    expect(p.ready(10)).toBe(true);
+    p.onSent(10, 500);
+    expect(p.nextAt).toBe(15);
+    p.onSent(100, 1000); // sent late: the schedule restarts at now
+    expect(p.nextAt).toBe(110);
+  });
+
+  it("with BBR, data segments leave spaced by the pacing rate and the host's nextDeadline is the release time", () => {
+    const { net, client, server, events } = pair({ link: { delay: 20 }, tcp: { congestionControl: "bbr" } });
+    const listener = server.tcp.listen(80);
+    listener.onConnection = () => {
+      const c = listener.accept();
+      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
+    };
+    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+    new StreamApp(conn, pattern(2_000_000, 1));
+    net.run({ until: 45 }); // established, the first window leaving paced
+    const sender = (conn as unknown as { sender: { pacer: Pacer } }).sender;
+    const rate = sender.pacer.rate;
+    expect(rate).toBeGreaterThan(0);
+    expect(sender.pacer.nextAt).toBeGreaterThan(net.now);
+    expect(client.nextDeadline()).toBeLessThanOrEqual(sender.pacer.nextAt);
+    expect(client.nextDeadline()).toBeGreaterThan(net.now);
+    net.run({ until: 400 });
+    const out = events.filter((e): e is Extract<TraceEvent, { type: "segment-out" }> => e.type === "segment-out" && e.host === "client" && e.segment.payload.length > 0 && !e.retransmit);
+    expect(out.length).toBeGreaterThan(20);
+    // No two data segments leave at the same instant: each waits for the last one's serialization at the pacing rate.
+    for (let i = 1; i < out.length; i++) expect(out[i]!.time).toBeGreaterThan(out[i - 1]!.time);
+  });
+});
