@@ -16,8 +16,10 @@
  * its last segment (a packet of one segment has PSH only where the stream has a push
  * point, push-marks.ts): a write cut by the congestion window or the segment budget shows
  * `P.` on each full-size piece. Modelled here as: the segment that ends a chunk of two or
- * more segments carries PSH. Retransmissions are not grouped (they go one MSS at a time,
- * tcp_retransmit_skb cuts to one segment), so they keep only the stream's push points.
+ * more segments carries PSH. That PSH is the packet's, not the stream's: the corpus shows
+ * a resent segment that once ended such a packet without PSH (prr-ss-30pkt-lost1_4), so
+ * it is no push mark, and retransmissions (one MSS at a time, tcp_retransmit_skb) carry
+ * only the write ends and forced pushes of push-marks.ts.
  */
 
 /** Linux sk_gso_max_size (GSO_LEGACY_MAX_SIZE): the largest TSO/GSO packet. */
@@ -40,6 +42,11 @@ export interface TsoPath {
   mss: number;
   /** tcp_min_tso_segs. */
   minTsoSegs: number;
+}
+
+/** The path state tcp_tso_autosize reads, from the sender's congestion control and RTT estimator. */
+export function tsoPath(c: { cwnd: number; ssthresh: number }, r: { srtt: number | undefined; minRtt: number }, mss: number, minTsoSegs: number): TsoPath {
+  return { cwnd: c.cwnd, ssthresh: c.ssthresh, srtt: r.srtt, minRtt: r.minRtt, mss, minTsoSegs };
 }
 
 /**
