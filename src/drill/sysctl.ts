@@ -202,7 +202,9 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_notsent_lowat: only("TCP_NOTSENT_LOWAT (tcp_notsent_lowat)", 4294967295),
   // Knobs of machinery synack does not have, where any value behaves as synack does.
   tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
-  tcp_min_tso_segs: noop,
+  tcp_min_tso_segs: (v, s) => {
+    s.tcp.minTsoSegments = int("tcp_min_tso_segs", v);
+  },
   tcp_ecn_option: noop, // AccECN option, only used when ECN is on
   tcp_pacing_ss_ratio: noop, // pacing rates matter only under the fq qdisc (unsupported below)
   tcp_pacing_ca_ratio: noop,

@@ -23,6 +23,8 @@ export interface TcpConfig {
   finWait2Timeout: Millis;
   /** Initial congestion window in segments (RFC 6928). */
   initialCwndSegments: number;
+  /** Fewest segments a TSO/GSO packet may be cut to (tcp_min_tso_segs); shapes PSH placement. */
+  minTsoSegments: number;
   /** MSS assumed when the peer sends none (RFC 9293 3.7.1). */
   defaultMss: number;
   /** Smallest MSS accepted from a peer (tcp_min_snd_mss). */
@@ -158,6 +160,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   msl: 30_000,
   finWait2Timeout: 60_000,
   initialCwndSegments: 10,
+  minTsoSegments: 2,
   defaultMss: 536,
   minMss: 48,
   delayedAckTimeout: 40,
@@ -222,6 +225,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   time("msl", 0);
   time("finWait2Timeout", 0);
   count("initialCwndSegments", 1, 1000);
+  count("minTsoSegments", 1, 127);
   count("defaultMss", 48, 65495);
   count("minMss", 1, 65495);
   time("delayedAckTimeout", 0);

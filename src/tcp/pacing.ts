@@ -1,7 +1,17 @@
 /**
  * Pacing: segments leave no faster than a rate, each at a release time (Linux's
- * earliest-departure-time model: tcp_update_skb_after_send advances tcp_wstamp_ns by
+ * earliest-departure-time model, tcp_update_skb_after_send: tcp_wstamp_ns advances by
  * len / sk_pacing_rate from max(previous stamp, now), so idle time earns no burst).
+ *
+ * Three details as Linux has them:
+ * - the first ten data segments of a connection are not paced ("Original sch_fq does not
+ *   pace first 10 MSS", tcp_update_skb_after_send's `data_segs_out >= 10`);
+ * - a release that comes late (the driver woke after the release time: OS jitter) earns up
+ *   to half the next segment's time back (the `credit` there);
+ * - each release sends one TSO packet's worth, not one segment: about a millisecond of data
+ *   at the pacing rate (sk_pacing_rate >> sk_pacing_shift, sk_pacing_shift = 10), at least
+ *   two segments above 1.2 Mbit/s, else one (bbr_tso_segs_goal, bbr_min_tso_segs), at most
+ *   64 KiB. A driver then wakes about once a millisecond, not once a segment.
  *
  * Sans-IO: the pacer only computes the next release time. The sender holds a segment
  * until then and arms the connection's "pacing" deadline; the layer's nextDeadline()
@@ -11,24 +21,52 @@
  */
 import type { Millis } from "../env.js";
 
+/** Data segments sent before pacing starts (Linux tcp_update_skb_after_send). */
+const UNPACED_SEGMENTS = 10;
+/** Largest burst per release: one GSO packet (GSO_MAX_SIZE less headers, rounded). */
+const MAX_BURST_BYTES = 65_536;
+/** Below this rate (bytes per ms; Linux bbr_min_tso_rate, 1.2 Mbit/s) a release is one segment. */
+const MIN_TSO_RATE = 150;
+
 export class Pacer {
   /** Bytes per millisecond; 0 = no pacing. */
   rate = 0;
-  /** Earliest time the next segment may leave. */
+  /** Earliest time the next burst may start. */
   nextAt: Millis = 0;
+  private segmentsSent = 0;
+  /** The burst being sent: when it started and how many bytes it has taken. */
+  private burstAt: Millis = -1;
+  private burstBytes = 0;
 
   get enabled(): boolean {
     return this.rate > 0;
   }
 
-  /** Whether a segment may leave at `now`. */
-  ready(now: Millis): boolean {
-    return this.rate <= 0 || this.nextAt <= now;
+  /** Bytes one release may send (Linux bbr_tso_segs_goal): about 1 ms at the rate, in whole segments. */
+  quantum(mss: number): number {
+    const perMs = Math.min((this.rate * 1000) / 1024, MAX_BURST_BYTES);
+    const minSegments = this.rate < MIN_TSO_RATE ? 1 : 2;
+    return Math.max(Math.floor(perMs / mss), minSegments) * mss;
   }
 
-  /** `bytes` left at `now`: the next one waits for their serialization at the pacing rate. */
-  onSent(now: Millis, bytes: number): void {
+  /** Whether a segment may leave at `now`. */
+  ready(now: Millis, mss: number): boolean {
+    if (this.rate <= 0 || this.segmentsSent < UNPACED_SEGMENTS || this.nextAt <= now) return true;
+    return this.burstAt === now && this.burstBytes < this.quantum(mss);
+  }
+
+  /** `bytes` of data left at `now`: the next burst waits for their serialization at the pacing rate. */
+  onSent(now: Millis, bytes: number, mss: number): void {
     if (this.rate <= 0) return;
-    this.nextAt = Math.max(this.nextAt, now) + bytes / this.rate;
+    if (this.segmentsSent++ < UNPACED_SEGMENTS) return;
+    if (this.burstAt !== now || this.burstBytes >= this.quantum(mss)) {
+      this.burstAt = now;
+      this.burstBytes = 0;
+    }
+    this.burstBytes += bytes;
+    const start = Math.max(this.nextAt, now);
+    const credit = start - this.nextAt;
+    const len = bytes / this.rate;
+    this.nextAt = start + len - Math.min(len / 2, credit);
   }
 }

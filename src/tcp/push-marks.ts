@@ -5,7 +5,7 @@
  * - the last byte of every write is a push point, so the segment carrying it has PSH,
  *   however the stream is later cut into segments or retransmitted;
  * - during a long write, once more than half the largest window the peer has offered is
- *   queued past the last push point, the segment boundary there becomes one too, so a
+ *   queued past the last push point, the skb boundary there becomes one too, so a
  *   receiver that waits for PSH before waking its reader is not left waiting for the
  *   whole write.
  *
@@ -25,17 +25,18 @@ export class PushMarks {
   }
 
   /**
-   * A write queued bytes [start, end). `mss` is the segment size the stream is cut at;
+   * A write queued bytes [start, end). `sizeGoal` is the skb size the write is cut into
+   * (tso-chunks.ts sizeGoal: Linux checks forced_push() each time an skb fills);
    * `maxWindow` the largest window the peer has offered (0 before any). With `more`
    * (MSG_MORE) the end of the write is no push point: more data follows at once.
    */
-  wrote(start: Seq, end: Seq, mss: number, maxWindow: number, more = false): void {
+  wrote(start: Seq, end: Seq, sizeGoal: number, maxWindow: number, more = false): void {
     const half = Math.floor(maxWindow / 2);
-    if (half > 0 && mss > 0) {
-      // forced_push(): the first segment boundary past pushed_seq + max_window / 2.
+    if (half > 0 && sizeGoal > 0) {
+      // forced_push(): the first skb boundary past pushed_seq + max_window / 2.
       for (;;) {
         const past = seqDiff(start, this.pushedSeq) > half ? 0 : half - seqDiff(start, this.pushedSeq) + 1;
-        const boundary = seqAdd(start, Math.ceil(past / mss) * mss);
+        const boundary = seqAdd(start, Math.ceil(past / sizeGoal) * sizeGoal);
         if (!seqGt(end, boundary) || seqLe(boundary, start)) break;
         this.push(boundary);
         start = boundary;

@@ -68,7 +68,7 @@ export function bbrOnSend(s: Sender, model: BbrModel, now: Millis, end: Seq, use
     s.pacer.rate = model.bbr.pacingRate;
   }
   model.rate.onSend(now, end, idle);
-  s.pacer.onSent(now, used);
+  s.pacer.onSent(now, used, s.sendMss);
 }
 
 /** The end of an ACK's processing: rate sample to BBR, which sets cwnd and the pacing rate. */
@@ -100,7 +100,7 @@ export function bbrAfterTransmit(s: Sender, model: BbrModel): void {
 
 /** Whether pacing holds the next segment; if so the connection's pacing deadline is set to its release time. */
 export function pacingHolds(s: Sender, now: Millis): boolean {
-  if (s.pacer.ready(now)) return false;
+  if (s.pacer.ready(now, s.sendMss)) return false;
   if (s.host.timers.pacing !== s.pacer.nextAt) s.host.armTimer(now, "pacing", s.pacer.nextAt);
   return true;
 }

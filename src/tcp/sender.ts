@@ -30,6 +30,7 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
+import { TsoChunks, sizeGoal, tsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -149,9 +150,8 @@ export class Sender {
   private lastSendAt: Millis | undefined;
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
-  /** Segments of data sent at `burstAt` so far (one instant's transmissions are a burst). */
-  private burstSegments = 0;
-  private burstAt = -1;
+  /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
+  private readonly chunks = new TsoChunks();
 
   constructor(
     readonly host: SenderHost,
@@ -180,7 +180,7 @@ export class Sender {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
     if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), this.sendMss, this.maxSndWnd, more);
+      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
@@ -593,6 +593,7 @@ export class Sender {
     if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
     this.restartAfterIdle(now);
     if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
+    this.chunks.startPass();
     let sentNew = sendMtuProbe(this, now);
     if (sentNew) sent = true;
     for (;;) {
@@ -669,20 +670,18 @@ export class Sender {
         return 0;
       }
     }
-    // The last full segment of a burst of new data that the window cuts short carries PSH,
-    // as Linux's do: there the burst is one TSO/GSO packet whose flags are the PSH-marked
-    // skb's (see push-marks.ts for the marks themselves).
     if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
-    if (now !== this.burstAt) {
-      this.burstAt = now;
-      this.burstSegments = 0;
-    }
-    const burstEnd = !this.congestion.reducing && this.burstSegments >= 1 && len === mss && pending > len && !seqLt(this.sndNxt, this.sndMax) && (cwndLeft - len < mss || windowLeft - len < mss);
-    const used = this.emitData(now, this.sndNxt, len, finNow, burstEnd);
-    this.burstSegments++;
+    const used = this.emitData(now, this.sndNxt, len, finNow, this.chunkEnds(len, mss, pending, cwndLeft, windowLeft));
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
+  }
+
+  /** Whether this new segment ends a multi-segment TSO/GSO packet, so carries PSH (tso-chunks.ts). */
+  private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number): boolean {
+    const rest = Math.min(pending - len, mss);
+    const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
+    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */

@@ -1,0 +1,131 @@
+/**
+ * How Linux groups the new data of one transmission pass into TSO/GSO packets, and the PSH
+ * that grouping puts on the wire (RFC 9293 3.9.1 leaves PSH placement to the sender; this
+ * follows Linux, whose packetdrill scripts record it).
+ *
+ * Linux's tcp_write_xmit sends the write queue one skb at a time, each cut
+ * (tcp_mss_split_point, tso_fragment) to at most
+ *
+ *   min(tcp_cwnd_test(): max(cwnd / 2, 1) and cwnd - in_flight,  tcp_tso_segs())
+ *
+ * segments, where tcp_tso_segs() is tcp_tso_autosize(): the pacing rate's worth of ~1 ms
+ * (rate >> sk_pacing_shift 10), plus gso_max_size >> (min_rtt_us >> tcp_tso_rtt_log 9)
+ * on short paths, capped at gso_max_size 64 KiB, and at least tcp_min_tso_segs (2).
+ *
+ * The kernels that recorded the corpus show every such multi-segment packet with PSH on
+ * its last segment (a packet of one segment has PSH only where the stream has a push
+ * point, push-marks.ts): a write cut by the congestion window or the segment budget shows
+ * `P.` on each full-size piece. Modelled here as: the segment that ends a chunk of two or
+ * more segments carries PSH. That PSH is the packet's, not the stream's: the corpus shows
+ * a resent segment that once ended such a packet without PSH (prr-ss-30pkt-lost1_4), so
+ * it is no push mark, and retransmissions (one MSS at a time, tcp_retransmit_skb) carry
+ * only the write ends and forced pushes of push-marks.ts.
+ */
+
+/** Linux sk_gso_max_size (GSO_LEGACY_MAX_SIZE): the largest TSO/GSO packet. */
+const GSO_MAX_SIZE = 65536;
+/** Linux sk_pacing_shift default: a TSO packet holds about 1 ms (2^-10 s) of pacing rate. */
+const PACING_SHIFT = 10;
+/** Linux tcp_tso_rtt_log default. */
+const TSO_RTT_LOG = 9;
+/** Linux tcp_pacing_ss_ratio / tcp_pacing_ca_ratio defaults, in percent. */
+const PACING_SS_RATIO = 200;
+const PACING_CA_RATIO = 120;
+
+export interface TsoPath {
+  /** Congestion window and ssthresh, bytes. */
+  cwnd: number;
+  ssthresh: number;
+  /** Smoothed and minimum RTT in ms (undefined / Infinity before a sample). */
+  srtt: number | undefined;
+  minRtt: number;
+  mss: number;
+  /** tcp_min_tso_segs. */
+  minTsoSegs: number;
+}
+
+/** The path state tcp_tso_autosize reads, from the sender's congestion control and RTT estimator. */
+export function tsoPath(c: { cwnd: number; ssthresh: number }, r: { srtt: number | undefined; minRtt: number }, mss: number, minTsoSegs: number): TsoPath {
+  return { cwnd: c.cwnd, ssthresh: c.ssthresh, srtt: r.srtt, minRtt: r.minRtt, mss, minTsoSegs };
+}
+
+/**
+ * Linux tcp_tso_segs() -> tcp_tso_autosize(): the most segments one TSO packet may hold.
+ * The pacing rate is tcp_update_pacing_rate's: ratio * cwnd / srtt (200% in slow start,
+ * 120% after); before any RTT sample it is unlimited.
+ */
+export function tsoSegments(p: TsoPath): number {
+  let bytes = GSO_MAX_SIZE;
+  if (p.srtt !== undefined && p.srtt > 0) {
+    const ratio = p.cwnd < p.ssthresh / 2 ? PACING_SS_RATIO : PACING_CA_RATIO;
+    const rate = (p.cwnd * ratio) / 100 / (p.srtt / 1000); // bytes per second
+    bytes = Math.floor(rate / 2 ** PACING_SHIFT);
+  }
+  if (Number.isFinite(p.minRtt)) {
+    const r = Math.floor((p.minRtt * 1000) / 2 ** TSO_RTT_LOG);
+    if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
+  }
+  bytes = Math.min(bytes, GSO_MAX_SIZE);
+  return Math.max(Math.floor(bytes / p.mss), p.minTsoSegs);
+}
+
+/** Linux tcp_cwnd_test(): segments the window lets one packet hold (at least 2 packets in flight). */
+export function cwndQuota(cwndSegs: number, inFlightSegs: number): number {
+  if (inFlightSegs >= cwndSegs) return 0;
+  return Math.min(Math.max(cwndSegs >> 1, 1), cwndSegs - inFlightSegs);
+}
+
+/** Tracks the chunk the next new segment belongs to within one transmission pass. */
+export class TsoChunks {
+  private left = 0;
+  private size = 0;
+
+  /** A new tcp_write_xmit pass: the next segment starts a new chunk. */
+  startPass(): void {
+    this.left = 0;
+  }
+
+  /**
+   * A full segment of new data is about to go. `quota` is the chunk size if one starts
+   * here (min of cwndQuota and tsoSegments); `moreNow` says whether another full segment
+   * can follow in this pass. Returns true when this segment ends a multi-segment chunk.
+   */
+  next(quota: number, moreNow: boolean): boolean {
+    if (this.left <= 0) {
+      this.size = Math.max(1, quota);
+      this.left = this.size;
+    }
+    const first = this.left === this.size;
+    this.left--;
+    const ends = this.left === 0 || !moreNow;
+    if (ends) this.left = 0;
+    return ends && !first;
+  }
+
+  /**
+   * One segment goes: `fresh` when it is full-size new data (retransmissions, runts and
+   * segments sent during recovery end any chunk instead). `pipe` is the bytes in flight
+   * before it. Returns true when the segment carries PSH for ending a chunk.
+   */
+  segment(p: TsoPath, pipe: number, fresh: boolean, moreNow: boolean): boolean {
+    if (!fresh) {
+      this.left = 0;
+      return false;
+    }
+    const quota = this.left > 0 ? 0 : Math.min(cwndQuota(Math.floor(p.cwnd / p.mss), Math.ceil(pipe / p.mss)), tsoSegments(p));
+    return this.next(quota, moreNow);
+  }
+}
+
+/**
+ * Linux tcp_xmit_size_goal() as of the kernels that recorded the corpus: how much a write
+ * puts in one skb before starting the next - tcp_tso_autosize segments, bounded to half
+ * the largest window the peer offered (tcp_bound_to_half_wnd), at least one MSS. The
+ * write's forced push points (push-marks.ts) fall on these skb boundaries.
+ */
+export function sizeGoal(p: TsoPath, maxWindow: number): number {
+  let goal = Math.min(tsoSegments(p) * p.mss, GSO_MAX_SIZE);
+  const cutoff = maxWindow > 536 ? maxWindow >> 1 : maxWindow;
+  if (cutoff > 0 && goal > cutoff) goal = cutoff;
+  return Math.max(Math.floor(goal / p.mss) * p.mss, p.mss);
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { PushMarks } from "../../src/tcp/push-marks.js";
+import { TsoChunks, cwndQuota, sizeGoal, tsoSegments, type TsoPath } from "../../src/tcp/tso-chunks.js";
+import type { Seq } from "../../src/wire/seq.js";
+
+const path = (over: Partial<TsoPath> = {}): TsoPath => ({ cwnd: 10_000, ssthresh: Number.MAX_SAFE_INTEGER, srtt: 100, minRtt: 100, mss: 1000, minTsoSegs: 2, ...over });
+
+/** Which of `n` full segments sent in one pass carry PSH for ending a TSO packet. */
+function pass(chunks: TsoChunks, p: TsoPath, n: number, pipe0 = 0): boolean[] {
+  chunks.startPass();
+  const out: boolean[] = [];
+  for (let i = 0; i < n; i++) out.push(chunks.segment(p, pipe0 + i * p.mss, true, i < n - 1));
+  return out;
+}
+
+describe("tcp_tso_autosize (tsoSegments)", () => {
+  it("is tcp_min_tso_segs on a slow path: 200% of 10 kB per 100 ms is under a segment per ms", () => {
+    expect(tsoSegments(path())).toBe(2);
+    expect(tsoSegments(path({ minTsoSegs: 10 }))).toBe(10);
+  });
+  it("adds gso_max_size >> (min_rtt_us >> 9) on short paths and caps at 64 KiB", () => {
+    expect(tsoSegments(path({ minRtt: 0 }))).toBe(65);
+    expect(tsoSegments(path({ minRtt: 5, srtt: 5 }))).toBe(Math.floor((Math.floor(4_000_000 / 1024) + Math.floor(65536 / 2 ** 9)) / 1000));
+  });
+  it("is unlimited before an RTT sample (the pacing rate starts unlimited)", () => {
+    expect(tsoSegments(path({ srtt: undefined, minRtt: Infinity }))).toBe(65);
+  });
+  it("paces at 200% of cwnd / srtt in slow start, 120% after", () => {
+    // 40 kB per 10 ms: 8 MB/s in slow start, 7812 bytes per 1/1024 s; 4.8 MB/s after, 4687.
+    expect(tsoSegments(path({ cwnd: 40_000, srtt: 10 }))).toBe(7);
+    expect(tsoSegments(path({ cwnd: 40_000, ssthresh: 40_000, srtt: 10 }))).toBe(4);
+  });
+});
+
+describe("tcp_cwnd_test (cwndQuota)", () => {
+  it("keeps two packets in flight: at most half the window per packet", () => {
+    expect(cwndQuota(10, 0)).toBe(5);
+    expect(cwndQuota(10, 7)).toBe(3);
+    expect(cwndQuota(3, 1)).toBe(1);
+    expect(cwndQuota(2, 2)).toBe(0);
+    expect(cwndQuota(1, 0)).toBe(1);
+  });
+});
+
+describe("TSO packets and PSH (TsoChunks)", () => {
+  it("ends each packet of a cwnd-limited burst with PSH (the old rule marked only the burst's last segment)", () => {
+    // cwnd 10, tcp_min_tso_segs 10: packets of cwnd / 2 = 5 segments.
+    expect(pass(new TsoChunks(), path({ minTsoSegs: 10 }), 10)).toEqual([false, false, false, false, true, false, false, false, false, true]);
+  });
+  it("cuts packets at tcp_tso_segs when that is smaller than the cwnd quota", () => {
+    expect(pass(new TsoChunks(), path(), 5)).toEqual([false, true, false, true, false]);
+  });
+  it("gives a one-segment packet no PSH of its own", () => {
+    // cwnd 3 with 1 in flight: quota max(3 / 2, 1) = 1 segment per packet.
+    expect(pass(new TsoChunks(), path({ cwnd: 3000 }), 2, 1000)).toEqual([false, false]);
+  });
+  it("ends a packet where nothing more can go now (window or cwnd), if it has two segments", () => {
+    const c = new TsoChunks();
+    c.startPass();
+    expect(c.segment(path({ minRtt: 0 }), 0, true, true)).toBe(false);
+    expect(c.segment(path({ minRtt: 0 }), 1000, true, false)).toBe(true);
+  });
+  it("restarts at a retransmission or runt, and at each pass", () => {
+    const c = new TsoChunks();
+    c.startPass();
+    expect(c.segment(path(), 0, true, true)).toBe(false);
+    expect(c.segment(path(), 1000, false, true)).toBe(false);
+    expect(c.segment(path(), 2000, true, true)).toBe(false);
+    c.startPass();
+    expect(c.segment(path(), 3000, true, true)).toBe(false);
+    expect(c.segment(path(), 4000, true, true)).toBe(true);
+  });
+});
+
+describe("forced push on skb boundaries (sizeGoal, PushMarks)", () => {
+  it("sizes skbs at tcp_tso_segs segments, bounded to half the largest window", () => {
+    expect(sizeGoal(path(), 65_000)).toBe(2000);
+    expect(sizeGoal(path({ minRtt: 0 }), 65_000)).toBe(32_000);
+    expect(sizeGoal(path({ minRtt: 0 }), 0)).toBe(65_000);
+    expect(sizeGoal(path({ minRtt: 0 }), 1000)).toBe(1000);
+  });
+  it("puts the forced push at the first skb boundary past pushed_seq + max_window / 2, not the first MSS one", () => {
+    const start = 2001 as Seq;
+    const marks = new PushMarks(start);
+    marks.wrote(start, 202_001 as Seq, 2000, 32_896);
+    // 2001 + 16448 = 18449: the MSS rule marked 19001, Linux's skbs of 2000 end at 20001.
+    expect(marks.covers(18_001 as Seq, 19_001 as Seq)).toBe(false);
+    expect(marks.covers(19_001 as Seq, 20_001 as Seq)).toBe(true);
+    expect(marks.covers(20_001 as Seq, 38_001 as Seq)).toBe(true);
+    expect(marks.covers(20_001 as Seq, 36_001 as Seq)).toBe(false);
+  });
+});
