@@ -17,6 +17,9 @@ import { patternBytes } from "../../src/node/services/pattern.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
+
+/** Impairments of both directions of a relay, or of each one (Relay's `impair`). */
+export type RelayImpair = LinkConfig | { aToB: LinkConfig; bToA: LinkConfig };
 import type { TcpConfig } from "../../src/tcp/config.js";
 import { SYN, URG } from "../../src/wire/tcp.js";
 
@@ -273,7 +276,7 @@ export interface SynackOnTunOptions {
   /** Also give both sides an IPv6 address on the same device (fd07:SUBNET::1/64 and ::2/64). */
   ipv6?: boolean;
   /** Put the impairment relay between the TUN device and synack (synack then sits on an in-memory pipe). */
-  relay?: { impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }; seed?: number };
+  relay?: { impair: RelayImpair; seed?: number };
 }
 
 export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun & { relay: Relay | undefined }> {
@@ -344,5 +347,36 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
   while (!cond()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The kernel sending `n` bytes to the kernel through the impairment relay: two namespaces
+ * (congestion control `cc` in both), a TUN device in each, joined by a Relay; python's
+ * peer.py sends to its sink. Returns the sender's seconds from connect until the sink closed.
+ */
+export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string }): Promise<number> {
+  const a = await newNamespace("ra");
+  const b = await newNamespace("rb");
+  let relay: Relay | undefined;
+  try {
+    for (const ns of [a, b]) {
+      const r = await runIn(ns, ["sysctl", "-qw", `net.ipv4.tcp_congestion_control=${opts.cc}`]);
+      if (r.code !== 0) throw new Error(`cannot set tcp_congestion_control=${opts.cc} in ${ns}: ${r.stderr}`);
+    }
+    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr(`10.7.${opts.subnet}.1/24`) });
+    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr(`10.7.${opts.subnet}.2/24`) });
+    relay = new Relay({ a: ta, b: tb, impair: opts.impair, seed: opts.seed });
+    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      const sent = await peer<{ seconds: number }>(a, ["send", `10.7.${opts.subnet}.2`, 5001, opts.n], 600_000);
+      return sent.seconds;
+    } finally {
+      sink.stop();
+    }
+  } finally {
+    await relay?.close();
+    await removeNamespace(a);
+    await removeNamespace(b);
   }
 }

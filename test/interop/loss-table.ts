@@ -23,12 +23,12 @@ import { parseArgs } from "node:util";
 import { LiveStack, type LiveSocket } from "../../src/node/services/live.js";
 import { discardService } from "../../src/node/services/discard.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
-import { parseCidr, TunDevice } from "../../src/node/tun.js";
+import { parseCidr } from "../../src/node/tun.js";
 import type { FaultRule, LinkConfig } from "../../src/sim/link.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { parseTcp, SYN } from "../../src/wire/tcp.js";
-import { interopUnavailableReason, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
+import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, PEER_PY, startIn, synackOnTun, type RelayImpair } from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -53,12 +53,6 @@ const DELAY = 20;
 const log = (s: string): void => {
   process.stderr.write(s + "\n");
 };
-
-async function kernelCc(netns: string): Promise<string> {
-  const r = await runIn(netns, ["sysctl", "-qw", `net.ipv4.tcp_congestion_control=${KERNEL_CC}`]);
-  if (r.code !== 0) throw new Error(`cannot set tcp_congestion_control=${KERNEL_CC} in ${netns}: ${r.stderr}`);
-  return netns;
-}
 
 /**
  * Drops, once, the data segment that ends `total` bytes after its direction's SYN: the last
@@ -116,29 +110,9 @@ function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["add
   });
 }
 
-async function kernelToKernel(impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }, seed: number, n: number): Promise<number> {
-  const a = await kernelCc(await newNamespace("la"));
-  const b = await kernelCc(await newNamespace("lb"));
-  let relay: Relay | undefined;
-  try {
-    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr("10.7.91.1/24") });
-    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr("10.7.91.2/24") });
-    relay = new Relay({ a: ta, b: tb, impair, seed });
-    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
-    try {
-      const sent = await peer<{ seconds: number }>(a, ["send", "10.7.91.2", 5001, n], 600_000);
-      return sent.seconds;
-    } finally {
-      sink.stop();
-    }
-  } finally {
-    await relay?.close();
-    await removeNamespace(a);
-    await removeNamespace(b);
-  }
-}
+const kernelToKernel = (impair: RelayImpair, seed: number, n: number): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC });
 
-async function synackToKernel(impair: LinkConfig | { aToB: LinkConfig; bToA: LinkConfig }, seed: number, n: number, cc: CongestionControlName): Promise<number> {
+async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: CongestionControlName): Promise<number> {
   const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: { congestionControl: cc } });
   try {
     const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);

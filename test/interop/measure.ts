@@ -18,9 +18,9 @@ import { discardService } from "../../src/node/services/discard.js";
 import { httpRequest, httpService } from "../../src/node/services/http.js";
 import { LiveStack } from "../../src/node/services/live.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
-import { ip, parseCidr, TunDevice } from "../../src/node/tun.js";
+import { ip, parseCidr } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
-import { interopUnavailableReason, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
+import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
 
 const { values } = parseArgs({
   options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" } },
@@ -100,26 +100,8 @@ async function overVeth(): Promise<void> {
 }
 
 async function relayKernelKernel(): Promise<void> {
-  const a = await withCc(await newNamespace("ra"));
-  const b = await withCc(await newNamespace("rb"));
-  let relay: Relay | undefined;
-  try {
-    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr("10.7.83.1/24") });
-    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr("10.7.83.2/24") });
-    relay = new Relay({ a: ta, b: tb, impair: IMPAIR, seed: 83 });
-    const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
-    try {
-      const n = RELAY_MIBS * MIB;
-      const sent = await peer<{ seconds: number }>(a, ["send", "10.7.83.2", 5001, n], 600_000);
-      record("relay 1%/20ms kernel->kernel", n, sent.seconds);
-    } finally {
-      sink.stop();
-    }
-  } finally {
-    await relay?.close();
-    await removeNamespace(a);
-    await removeNamespace(b);
-  }
+  const n = RELAY_MIBS * MIB;
+  record("relay 1%/20ms kernel->kernel", n, await kernelToKernelThroughRelay({ subnet: 83, impair: IMPAIR, seed: 83, n, cc: CC }));
 }
 
 async function relaySynackSynack(): Promise<void> {
