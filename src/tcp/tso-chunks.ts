@@ -44,9 +44,20 @@ export interface TsoPath {
   minTsoSegs: number;
 }
 
-/** The path state tcp_tso_autosize reads, from the sender's congestion control and RTT estimator. */
-export function tsoPath(c: { cwnd: number; ssthresh: number }, r: { srtt: number | undefined; minRtt: number }, mss: number, minTsoSegs: number): TsoPath {
-  return { cwnd: c.cwnd, ssthresh: c.ssthresh, srtt: r.srtt, minRtt: r.minRtt, mss, minTsoSegs };
+/**
+ * The path state tcp_tso_autosize reads, from the sender's congestion control and RTT
+ * estimator. With `into` the fields are written there: the sender asks once per segment
+ * and reuses one object rather than allocating.
+ */
+export function tsoPath(c: { cwnd: number; ssthresh: number }, r: { srtt: number | undefined; minRtt: number }, mss: number, minTsoSegs: number, into?: TsoPath): TsoPath {
+  if (into === undefined) return { cwnd: c.cwnd, ssthresh: c.ssthresh, srtt: r.srtt, minRtt: r.minRtt, mss, minTsoSegs };
+  into.cwnd = c.cwnd;
+  into.ssthresh = c.ssthresh;
+  into.srtt = r.srtt;
+  into.minRtt = r.minRtt;
+  into.mss = mss;
+  into.minTsoSegs = minTsoSegs;
+  return into;
 }
 
 /**
