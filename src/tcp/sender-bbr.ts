@@ -60,7 +60,7 @@ export function windowAlgorithm(config: TcpConfig, iss: Seq): { algorithm: Windo
 /** A segment [.., end) of `used` sequence space left; `idle` = nothing was in flight. */
 export function bbrOnSend(s: Sender, model: BbrModel, now: Millis, end: Seq, used: number, idle: boolean): void {
   if (model.bbr.pacingRate === 0) {
-    model.bbr.initPacing(s.congestion.cwnd, s.rtt.srtt);
+    model.bbr.start(now, s.congestion.cwnd, s.rtt.srtt);
     s.pacer.rate = model.bbr.pacingRate;
   }
   if (idle && model.rate.appLimitedUntil !== 0) {

@@ -263,6 +263,23 @@ describe("pacing", () => {
     expect(p.nextAt).toBeCloseTo((6 * 1448) / 10_000, 9);
   });
 
+  it("a connection opened when the clock is past 10 s starts in STARTUP, not PROBE_RTT (the min RTT window starts at the first send)", () => {
+    const { net, client, server, events } = pair({ link: { delay: 20, rate: 2_000_000 }, tcp: { congestionControl: "bbr" } });
+    net.run({ until: 15_000 }); // a real stack's clock is the process's, long past zero
+    const listener = server.tcp.listen(80);
+    listener.onConnection = () => {
+      const c = listener.accept();
+      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
+    };
+    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+    new StreamApp(conn, pattern(200_000, 1));
+    net.run({ until: 17_000 });
+    const modes = events.filter((e): e is Extract<TraceEvent, { type: "bbr" }> => e.type === "bbr" && e.host === "client").map((e) => e.mode);
+    expect(modes.length).toBeGreaterThan(0);
+    expect(modes).not.toContain("probe_rtt");
+    expect(modes).toContain("drain"); // STARTUP ran its course
+  });
+
   it("with BBR, data segments leave spaced by the pacing rate and the host's nextDeadline is the release time", () => {
     const { net, client, server, events } = pair({ link: { delay: 20 }, tcp: { congestionControl: "bbr" } });
     const listener = server.tcp.listen(80);

@@ -111,10 +111,14 @@ export class Bbr {
   }
 
   /**
-   * Before any sample: pace at high gain x cwnd / RTT, 1 ms when no RTT is known yet
-   * (Linux bbr_init_pacing_rate_from_rtt).
+   * Linux bbr_init, at the connection's first transmission: the min RTT window starts
+   * now (min_rtt_stamp = tcp_jiffies32), and before any sample the pacing rate is high
+   * gain x cwnd / RTT, 1 ms when no RTT is known yet (bbr_init_pacing_rate_from_rtt).
+   * Without the stamp a clock that did not start at zero (a real stack's monotonic time)
+   * made the first sample look 10 s stale and sent STARTUP straight into PROBE_RTT.
    */
-  initPacing(cwnd: number, srtt: Millis | undefined): void {
+  start(now: Millis, cwnd: number, srtt: Millis | undefined): void {
+    this.minRtt.stamp = now;
     const rtt = srtt !== undefined && srtt > 0 ? srtt : 1;
     this.pacingRate = (BBR_HIGH_GAIN * cwnd) / rtt;
   }
