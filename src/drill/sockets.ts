@@ -453,6 +453,7 @@ export class DrillSockets {
         // Linux doubles the value for bookkeeping overhead and reports the double back.
         s.sndbuf = need();
         s.own.sendBufferSize = Math.max(4608, need());
+        s.own.sendBufferMax = s.own.sendBufferSize; // SOCK_SNDBUF_LOCK: no autotuning from here on
         conn?.setSendBufferSize(s.own.sendBufferSize);
         return ok(0);
       }

@@ -91,9 +91,10 @@ const SYSCTLS: Record<string, Handler> = {
     s.tcp.windowScaleShift = windowScaleFor(max);
   },
   tcp_wmem: (v, s) => {
-    const [, def] = v.trim().split(/\s+/).map((x) => int("tcp_wmem", x));
+    const [, def, max] = v.trim().split(/\s+/).map((x) => int("tcp_wmem", x));
     if (def === undefined) return unsupported(`tcp_wmem=${v}`);
     s.tcp.sendBufferSize = def;
+    if (max !== undefined) s.tcp.sendBufferMax = max;
   },
   tcp_timestamps: (v, s) => {
     s.tcp.timestamps = int("tcp_timestamps", v) !== 0;

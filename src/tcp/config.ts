@@ -33,8 +33,10 @@ export interface TcpConfig {
   delayedAckTimeout: Millis;
   /** Segments acknowledged immediately at the start of a connection (TCP_MAX_QUICKACKS). */
   quickAcks: number;
-  /** Bytes the application may queue for sending. */
+  /** Bytes the application may queue for sending at first (tcp_wmem[1]); it grows with the window. */
   sendBufferSize: number;
+  /** Largest send buffer autotuning may reach (tcp_wmem[2]); at or below sendBufferSize it never grows. */
+  sendBufferMax: number;
   /** Bytes of received data held for the application (in order plus out of order). */
   receiveBufferSize: number;
   /** Out-of-order ranges held at most; beyond it new out-of-order segments are dropped. */
@@ -166,6 +168,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   delayedAckTimeout: 40,
   quickAcks: 16,
   sendBufferSize: 256 * 1024,
+  sendBufferMax: 4 * 1024 * 1024,
   receiveBufferSize: 256 * 1024,
   maxOutOfOrderSegments: 256,
   windowScaling: true,
@@ -231,6 +234,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   time("delayedAckTimeout", 0);
   count("quickAcks", 0);
   count("sendBufferSize", 1);
+  count("sendBufferMax", 1);
   count("receiveBufferSize", 1, 2 ** 30);
   count("maxOutOfOrderSegments", 0);
   count("windowScaleShift", 0, 14);

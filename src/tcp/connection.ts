@@ -370,7 +370,7 @@ export class Connection implements SenderHost {
    */
   setSendBufferSize(bytes: number): void {
     if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
-    this.sender.sendBuffer.capacity = bytes;
+    this.sender.sendBuffer.lock(bytes);
     this.ctx.touched(this, false);
   }
 

@@ -22,9 +22,17 @@ export class SendBuffer {
 
   /** Bytes the application may queue; SO_SNDBUF can change it on an open connection. */
   capacity: number;
+  /** The application set the size (SO_SNDBUF): autotuning leaves it (send-buffer-tuning.ts). */
+  locked = false;
 
   constructor(capacity: number) {
     this.capacity = capacity;
+  }
+
+  /** SO_SNDBUF: a size the application chose, kept from now on. */
+  lock(capacity: number): void {
+    this.capacity = capacity;
+    this.locked = true;
   }
 
   get length(): number {

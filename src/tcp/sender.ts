@@ -34,6 +34,7 @@ import { TsoChunks, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { Pacer } from "./pacing.js";
 import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
@@ -233,6 +234,7 @@ export class Sender {
    */
   onAck(now: Millis, seg: TcpSegment): void {
     const ack = seg.ack;
+    const writerBlocked = this.sendBuffer.free < this.sendMss; // Linux SOCK_NOSPACE
     const neg = this.host.negotiation;
     const oldWindow = this.sndWnd;
     const window = seg.window << neg.sndShift;
@@ -279,6 +281,7 @@ export class Sender {
     this.updateWindow(seg, false, neg.sndShift);
     if (dsack !== undefined) this.onDsack(now, dsack);
     this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
+    if (writerBlocked && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */

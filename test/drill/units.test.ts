@@ -101,7 +101,7 @@ describe("sysctl and shell lines", () => {
     expect(windowScaleFor(6 * 1024 * 1024)).toBe(7); // Linux's own default tcp_rmem
   });
   it("maps sysctl and set_sysctls.py lines, quoted values and continuations included", () => {
-    expect(apply('sysctl -q net.ipv4.tcp_timestamps=0\n../common/set_sysctls.py /proc/sys/net/ipv4/tcp_wmem="4096 50000 4194304" \\\n /proc/sys/net/ipv4/tcp_syn_retries=2')).toEqual({ timestamps: false, sendBufferSize: 50000, synRetries: 2 });
+    expect(apply('sysctl -q net.ipv4.tcp_timestamps=0\n../common/set_sysctls.py /proc/sys/net/ipv4/tcp_wmem="4096 50000 4194304" \\\n /proc/sys/net/ipv4/tcp_syn_retries=2')).toEqual({ timestamps: false, sendBufferSize: 50000, sendBufferMax: 4194304, synRetries: 2 });
   });
   it("maps tcp_ecn 0, 1 and 2 to the ecn setting (RFC 3168), with defaults.sh's 0", () => {
     expect(apply("sysctl -q net.ipv4.tcp_ecn=1")).toEqual({ ecn: 1 });

@@ -109,7 +109,7 @@ describe("synack Socket in virtual time", () => {
   });
 
   it("write() returns false once TCP's send buffer is full and 'drain' follows when the peer reads", async () => {
-    const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, receiveBufferSize: 32 * 1024 });
+    const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, sendBufferMax: 32 * 1024, receiveBufferSize: 32 * 1024 });
     let serverSide: Socket | undefined;
     bindNet(b).createServer({ pauseOnConnect: true }, (s) => (serverSide = s)).listen(80);
     const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
