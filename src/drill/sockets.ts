@@ -459,6 +459,7 @@ export class DrillSockets {
       }
       case "SO_RCVBUF":
         s.own.receiveBufferSize = Math.max(2304, need());
+        s.own.receiveBufferMax = s.own.receiveBufferSize; // SOCK_RCVBUF_LOCK: no autotuning from here on
         s.own.windowScaleShift = windowScaleFor(need() * 2);
         if (conn) throw new DrillUnsupportedError("SO_RCVBUF on a connected socket", pos);
         return ok(0);

@@ -38,6 +38,7 @@ export function corpusDefaults(): DrillSettings {
     tcp: {
       // tcp_rmem = 4096 540000 15728640: the shift Linux announces for a 15 MiB maximum.
       receiveBufferSize: 540000,
+      receiveBufferMax: 15 * 1024 * 1024,
       windowScaleShift: windowScaleFor(15 * 1024 * 1024),
       sendBufferSize: 256 * 1024,
       timestamps: true,
@@ -88,6 +89,7 @@ const SYSCTLS: Record<string, Handler> = {
     const [, def, max] = v.trim().split(/\s+/).map((x) => int("tcp_rmem", x));
     if (def === undefined || max === undefined) return unsupported(`tcp_rmem=${v}`);
     s.tcp.receiveBufferSize = def;
+    s.tcp.receiveBufferMax = max;
     s.tcp.windowScaleShift = windowScaleFor(max);
   },
   tcp_wmem: (v, s) => {

@@ -37,8 +37,10 @@ export interface TcpConfig {
   sendBufferSize: number;
   /** Largest send buffer autotuning may reach (tcp_wmem[2]); at or below sendBufferSize it never grows. */
   sendBufferMax: number;
-  /** Bytes of received data held for the application (in order plus out of order). */
+  /** Bytes of received data held for the application (in order plus out of order) at first (tcp_rmem[1]); it grows as the application reads. */
   receiveBufferSize: number;
+  /** Largest receive buffer autotuning may reach (tcp_rmem[2]); at or below receiveBufferSize it never grows. */
+  receiveBufferMax: number;
   /** Out-of-order ranges held at most; beyond it new out-of-order segments are dropped. */
   maxOutOfOrderSegments: number;
   /** Announce and use window scaling (RFC 7323). */
@@ -170,6 +172,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   sendBufferSize: 256 * 1024,
   sendBufferMax: 4 * 1024 * 1024,
   receiveBufferSize: 256 * 1024,
+  receiveBufferMax: 6 * 1024 * 1024,
   maxOutOfOrderSegments: 256,
   windowScaling: true,
   windowScaleShift: 7,
@@ -236,6 +239,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("sendBufferSize", 1);
   count("sendBufferMax", 1);
   count("receiveBufferSize", 1, 2 ** 30);
+  count("receiveBufferMax", 1, 2 ** 30);
   count("maxOutOfOrderSegments", 0);
   count("windowScaleShift", 0, 14);
   time("keepAliveIdle", 1);

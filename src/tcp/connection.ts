@@ -273,7 +273,7 @@ export class Connection implements SenderHost {
   read(max = Infinity): Uint8Array {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const r = this.receiver;
-    const data = readAroundMark(this, max);
+    const data = r.afterRead(readAroundMark(this, max), this.ctx.now());
     if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.negotiation.rcvShift)) {
       r.ackNow = true;
       this.ctx.touched(this, true);

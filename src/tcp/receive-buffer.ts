@@ -27,7 +27,8 @@ export class ReceiveBuffer {
   private pendingFinSeq: Seq | undefined;
 
   constructor(
-    readonly capacity: number,
+    /** Bytes held at most; autotuning (receive-space.ts) may raise it. */
+    public capacity: number,
     private readonly maxRanges: number,
   ) {}
 

@@ -12,6 +12,7 @@ import type { SackBlock } from "../wire/tcp.js";
 import { seqAdd, seqDiff, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
+import { ReceiveSpace } from "./receive-space.js";
 import { ReceiveWindow } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
@@ -27,6 +28,8 @@ export class Receiver {
   readonly buffer: ReceiveBuffer;
   /** The window we offer (acceptability, advertisement, updates). */
   readonly window: ReceiveWindow;
+  /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
+  readonly space: ReceiveSpace | undefined;
   /** An ACK must go out at the next flush. */
   ackNow = false;
   /** In-order bytes received since our last ACK. */
@@ -57,6 +60,7 @@ export class Receiver {
   ) {
     this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
     this.window = new ReceiveWindow(this.buffer, mtuPayload);
+    this.space = config.receiveBufferMax > config.receiveBufferSize ? new ReceiveSpace() : undefined;
     this.quickAcks = config.quickAcks;
   }
 
@@ -112,6 +116,14 @@ export class Receiver {
         break;
     }
     return result;
+  }
+
+  /** The application read `data` at `now`: the buffer may grow (receive-space.ts). Returns `data`. */
+  afterRead(data: Uint8Array, now: Millis): Uint8Array {
+    if (data.length > 0 && this.space !== undefined) {
+      this.buffer.capacity = this.space.afterRead(now, this.readSeq, this.buffer.capacity, this.config.receiveBufferMax, this.window.fullSegment);
+    }
+    return data;
   }
 
   /**

@@ -14,7 +14,7 @@
  * rcvWnd in bytes.
  *
  * Fields synack does not track are 0, as a Linux kernel without the feature reports them:
- * fackets, rcvRtt, rcvSpace, deliveryRate, busyTime, rwndLimited, sndbufLimited,
+ * fackets, deliveryRate, busyTime, rwndLimited, sndbufLimited,
  * deliveredCe, dsackDups, reordSeen; lastAckSent is 0 on Linux too (it never kept it).
  */
 import type { Millis } from "../env.js";
@@ -247,8 +247,8 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     sndCwnd: Math.max(1, Math.floor(cc.cwnd / mss)),
     advmss,
     reordering: conn.sender.rack.reordering,
-    rcvRtt: 0,
-    rcvSpace: 0,
+    rcvRtt: Math.round((conn.receiver.space?.rtt ?? 0) * 1000),
+    rcvSpace: conn.receiver.space?.bytesPerRound ?? 0,
     totalRetrans: st.totalRetrans,
     bytesAcked: i.bytesAcked + Math.max(0, controlAcked),
     bytesReceived: i.bytesReceived + (conn.peerFinished ? 1 : 0),

@@ -1,0 +1,86 @@
+/** Receive buffer autotuning (Linux tcp_rcv_space_adjust): the buffer follows what the application reads per round trip. */
+import { describe, expect, it } from "vitest";
+import { ReceiveSpace } from "../../src/tcp/receive-space.js";
+import { tcpInfo } from "../../src/tcp/tcp-info.js";
+import type { Seq } from "../../src/wire/seq.js";
+import type { Connection } from "../../src/tcp/connection.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+import { pair, PAIR_ADDRESSES } from "./fixtures.js";
+import { StreamApp, pattern } from "./app.js";
+
+const MSS = 1448;
+const at = (n: number): Seq => n as Seq;
+
+describe("ReceiveSpace", () => {
+  it("smooths the receiver RTT 7/8 old + 1/8 new and ignores missing samples", () => {
+    const s = new ReceiveSpace();
+    s.sample(undefined);
+    expect(s.rtt).toBe(0);
+    s.sample(80);
+    expect(s.rtt).toBe(80);
+    s.sample(40);
+    expect(s.rtt).toBe(75);
+  });
+
+  it("once per round trip, grows to 2 x read + 16 segments + twice the round's growth, capped, never shrinking", () => {
+    const s = new ReceiveSpace();
+    s.sample(100);
+    expect(s.afterRead(0, at(0), 262_144, 6 << 20, MSS)).toBe(262_144); // starts the first round: 10 segments expected
+    expect(s.afterRead(50, at(100_000), 262_144, 6 << 20, MSS)).toBe(262_144); // within the round trip: nothing yet
+    // Round 1: 200,000 bytes read against 14,480 expected.
+    const copied = 200_000;
+    const base = 2 * copied + 16 * MSS;
+    const grown = base + 2 * Math.floor((base * (copied - 10 * MSS)) / (10 * MSS));
+    expect(s.afterRead(100, at(copied), 262_144, 64 << 20, MSS)).toBe(grown);
+    expect(s.bytesPerRound).toBe(copied);
+    // Round 2 reads 400,000 (twice round 1): 2 x 400,000 + 16 segments, plus twice that again; then the cap.
+    const second = 3 * (2 * 400_000 + 16 * MSS);
+    expect(s.afterRead(200, at(copied + 400_000), 1 << 20, 6 << 20, MSS)).toBe(second);
+    expect(s.afterRead(300, at(copied + 1_400_000), second, 3 << 20, MSS)).toBe(3 << 20);
+    // A round that reads less leaves the size as it is.
+    expect(s.afterRead(400, at(copied + 1_400_100), 3 << 20, 6 << 20, MSS)).toBe(3 << 20);
+  });
+
+  it("without an RTT measure (no timestamps) the size stays", () => {
+    const s = new ReceiveSpace();
+    s.afterRead(0, at(0), 100_000, 6 << 20, MSS);
+    expect(s.afterRead(1000, at(5_000_000), 100_000, 6 << 20, MSS)).toBe(100_000);
+  });
+});
+
+/** 6 MB over a 100 ms round trip to a reading receiver; the sender's buffer is large. */
+function bulk(serverTcp: Partial<TcpConfig>): { server: Connection | undefined; doneAt: number; maxWindow: number; now: number } {
+  const bytes = 6_000_000;
+  const { net, client, server } = pair({ link: { delay: 50 }, clientTcp: { sendBufferSize: 8 << 20 }, serverTcp });
+  const listener = server.tcp.listen(80);
+  let sink: StreamApp | undefined;
+  let serverConn: Connection | undefined;
+  listener.onConnection = () => {
+    const c = listener.accept();
+    if (c !== undefined) sink = new StreamApp((serverConn = c), new Uint8Array(0));
+  };
+  const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+  new StreamApp(conn, pattern(bytes, 1));
+  let doneAt = -1;
+  let maxWindow = 0;
+  for (let t = 0; t < 30_000 && doneAt < 0; t += 5) {
+    net.run({ until: t });
+    maxWindow = Math.max(maxWindow, conn.inspect().sndWnd);
+    if (sink !== undefined && sink.receivedBytes === bytes) doneAt = t;
+  }
+  return { server: serverConn, doneAt, maxWindow, now: net.now };
+}
+
+describe("receive buffer autotuning on a long path", () => {
+  it("offers a window beyond the initial buffer as the application keeps up, and the transfer ends sooner than with the buffer fixed", () => {
+    const tuned = bulk({ receiveBufferSize: 64 * 1024 });
+    const fixed = bulk({ receiveBufferSize: 64 * 1024, receiveBufferMax: 64 * 1024 });
+    expect(tuned.doneAt).toBeGreaterThan(0);
+    expect(fixed.doneAt).toBeGreaterThan(0);
+    expect(fixed.maxWindow).toBeLessThanOrEqual(64 * 1024);
+    expect(tuned.maxWindow).toBeGreaterThan(4 * 64 * 1024);
+    expect(tuned.doneAt).toBeLessThan(fixed.doneAt / 2);
+    expect(tcpInfo(tuned.server!, tuned.now).rcvSpace).toBeGreaterThan(64 * 1024);
+    expect(tcpInfo(tuned.server!, tuned.now).rcvRtt).toBeGreaterThan(90_000); // µs, about the 100 ms round trip
+  });
+});
