@@ -11,7 +11,8 @@
  * entries keep their addresses beside the words for the exact comparison.
  *
  * An entry is a full Connection, or a number: the slot of a compact TIME_WAIT record
- * (time-wait.ts). Replacing one by the other keeps the entry's insertion number, so tables
+ * (time-wait.ts) when at least 0, or -(slot + 1) for a half-open request record
+ * (request-table.ts). Replacing one by the other keeps the entry's insertion number, so tables
  * list sockets in insertion order, as the Map did, whatever the hash order.
  */
 import type { FourTuple } from "../trace/events.js";
@@ -59,7 +60,11 @@ export class ConnectionTable {
 
   /** Adds `conn`, or replaces the entry that has its 4-tuple. */
   add(conn: Connection): void {
-    const t = conn.tuple;
+    this.addEntry(conn.tuple, conn);
+  }
+
+  /** Adds an entry (a connection or a record's number), or replaces the one that has its 4-tuple. */
+  addEntry(t: FourTuple, conn: Connection | number): void {
     const la = fold(t.localAddr);
     const ra = fold(t.remoteAddr);
     const p = ((t.localPort << 16) | t.remotePort) >>> 0;
@@ -131,7 +136,7 @@ export class ConnectionTable {
     for (const e of this.entries()) if (typeof e === "object") yield e;
   }
 
-  /** Every entry in insertion order: connections and TIME_WAIT slots. */
+  /** Every entry in insertion order: connections and record numbers. */
   entries(): (Connection | number)[] {
     const idx: number[] = [];
     for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY) idx.push(i);
