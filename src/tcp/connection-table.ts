@@ -73,8 +73,10 @@ export class ConnectionTable {
       this.values[found] = conn;
       return;
     }
-    // Load factor at most 1/2: probes stay short.
-    if (2 * (this.count + 1) > this.capacity) this.resize(this.capacity * 2);
+    // Load factor at most 3/4: with a hash that spreads every key bit, linear probing stays
+    // short (about 2.5 probes for a hit, 8.5 for a miss at the worst), and each entry of a
+    // big table costs 25 to 66 bytes of buckets rather than 50 to 100 at 1/2.
+    if (4 * (this.count + 1) > 3 * this.capacity) this.resize(this.capacity * 2);
     if (this.nextOrder === 0xffffffff) this.renumber();
     let i = hash(la, ra, p) & this.mask;
     while (this.order[i] !== EMPTY) i = (i + 1) & this.mask;
