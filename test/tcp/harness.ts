@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { Host } from "../../src/ip/host.js";
 import { SimRng } from "../../src/sim/index.js";
 import type { Connection, ConnectionInfo } from "../../src/tcp/connection.js";
-import type { TcpState } from "../../src/trace/events.js";
+import type { TcpState, TraceSink } from "../../src/trace/events.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import type { Listener } from "../../src/tcp/listener.js";
 import { emitIpv4Header, IPV4_MIN_HEADER, parseIpv4, parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
@@ -41,7 +41,7 @@ export class Harness {
   /** The IP ECN codepoint of each segment in `out`, in order. */
   private outEcn: number[] = [];
 
-  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500) {
+  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500, trace?: TraceSink) {
     this.host = new Host({
       name: "local",
       address: LOCAL_ADDR,
@@ -56,6 +56,7 @@ export class Harness {
         this.outEcn.push(ip.value.header.tos & 3);
       },
       tcp: { windowScaling: false, timestamps: false, sack: false, ...tcp },
+      ...(trace !== undefined ? { trace } : {}),
     });
     this.host.tcp.setClock(() => this.now);
   }
