@@ -151,8 +151,8 @@ const heapFlood = process.memoryUsage().heapUsed;
 const synQueueAtEnd = listener.synQueue.size;
 // With --expose-gc: growth of live memory (V8 heap and ArrayBuffer contents, after full GCs)
 // over the flood, per SYN queue entry. It includes the legitimate client host and its 100
-// connections and warm-up, so it is an upper bound; bench/heap.js isolates one entry. Per
-// SYN queue entry, measured against the server before the flood (heap0Live).
+// connections and warm-up, so it is an upper bound; bench/heap.js isolates one entry. The
+// baseline (heap0Live) is taken after the SYNs are built, before the flood.
 const liveGrowthPerSynQueueEntryBytes = typeof globalThis.gc === "function" && synQueueAtEnd > 0 ? (await liveMemory() - heap0Live) / synQueueAtEnd : undefined;
 const serverConnsAtEnd = server.tcp.allConnections().length;
 const connectedDuringFlood = connected();
