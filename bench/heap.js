@@ -1,4 +1,4 @@
-// Heap bytes per idle ESTABLISHED connection (no buffered data), and per TIME_WAIT entry.
+// Memory (V8 heap and ArrayBuffer contents) per idle ESTABLISHED connection (no buffered data), and per TIME_WAIT entry.
 // Must run with --expose-gc (bench/run.js spawns it that way):
 //
 //   node --expose-gc bench/heap.js --count 10000
@@ -33,9 +33,17 @@ if (typeof globalThis.gc !== "function") {
 const a = args();
 const count = Number(a.count ?? 10_000);
 
-function heap() {
-  for (let i = 0; i < 4; i++) globalThis.gc();
-  return process.memoryUsage().heapUsed;
+// Typed arrays' contents (the connection table, TIME_WAIT and request records) live in
+// ArrayBuffer backing stores outside V8's heap: heapUsed alone misses them, so the
+// measure is heapUsed + arrayBuffers. V8 frees backing stores on a background sweeper
+// after a GC, so each GC is followed by a turn of the event loop before the next reading.
+async function heap() {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 const pair = makePair();
@@ -60,14 +68,14 @@ const established = (host) => {
   return n;
 };
 
-const base = heap();
+const base = await heap();
 for (let i = 0; i < count; i++) {
   client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
   // Keep the SYN queue (1024) from overflowing: let the handshakes run every 500 connects.
   if (i % 500 === 499) pair.pump(pair.now());
 }
 let outcome = pair.run(() => accepted === count && established(client) === count && pair.nextDeadline() === Infinity, undefined, 20_000);
-const afterOpen = heap();
+const afterOpen = await heap();
 const perEnd = (afterOpen - base) / (2 * count);
 const timersIdle = pair.nextDeadline();
 
@@ -98,7 +106,28 @@ const closedRetainedMs = pair.now() - drain0;
 // until the current job ends (ECMAScript's KeepDuringJob); end it before measuring, as an
 // event loop turn would.
 await new Promise((resolve) => setImmediate(resolve));
-const afterTimeWait = heap();
+const afterTimeWait = await heap();
+
+// A second batch opened and closed into TIME_WAIT beside the first (whose 2MSL has not run
+// out), once the code is warm: its growth is the cost of the entries alone, where the
+// first figure also holds code V8 compiled on the way. Needs 2 * count ephemeral ports.
+let timeWaitSecondBatchPerEntryBytes;
+if (2 * count <= 28_000) {
+  accepted = 0;
+  for (let i = 0; i < count; i++) {
+    client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 80 });
+    if (i % 500 === 499) pair.pump(pair.now());
+  }
+  pair.run(() => accepted === count && established(client) === count, undefined, 20_000);
+  for (const c of client.tcp.allConnections()) c.close();
+  const closeServerEnds = () => {
+    for (const s of serverEnds()) if (s.state === "CLOSE_WAIT") s.close();
+  };
+  pair.run(() => (closeServerEnds(), serverEnds().length === 0 && client.tcp.timeWaitCount === 2 * count), closeServerEnds, 20_000);
+  pair.run(() => server.nextDeadline() === Infinity, undefined, 20_000);
+  await new Promise((resolve) => setImmediate(resolve));
+  timeWaitSecondBatchPerEntryBytes = client.tcp.timeWaitRecords === 2 * count ? ((await heap()) - afterTimeWait) / count : undefined;
+}
 
 // Half-open entries.
 const SYN_LEN = IPV4_MIN_HEADER + 24;
@@ -114,9 +143,15 @@ for (let i = 0; i < count; i++) {
 let synAcks = 0;
 const flooded = new Host({ name: "flooded", address: SERVER_ADDR, rng: new SimRng(3), tcp: { synCookies: "never", synQueueSize: count }, transmit: () => synAcks++ });
 const floodListener = flooded.tcp.listen(80, 4096);
-const beforeHalfOpen = heap();
-for (let i = 0; i < count; i++) flooded.receive(0, slab.subarray(i * SYN_LEN, (i + 1) * SYN_LEN));
-const afterHalfOpen = heap();
+const beforeHalfOpen = await heap();
+const half = count >> 1;
+for (let i = 0; i < half; i++) flooded.receive(0, slab.subarray(i * SYN_LEN, (i + 1) * SYN_LEN));
+// The second half is measured on its own too: by then the SYN path's code is compiled and
+// optimized, and V8 has flushed what the earlier phases left, so it is the cost of the
+// entries alone (the whole-flood figure moves with code by tens of bytes either way).
+const midHalfOpen = await heap();
+for (let i = half; i < count; i++) flooded.receive(0, slab.subarray(i * SYN_LEN, (i + 1) * SYN_LEN));
+const afterHalfOpen = await heap();
 
 emitResult({
   bench: "heap",
@@ -132,7 +167,9 @@ emitResult({
   perEndBytes: perEnd,
   timeWaitPerConnBytes: (afterTimeWait - base) / count,
   timeWaitRecords: client.tcp.timeWaitRecords,
+  timeWaitSecondBatchPerEntryBytes,
   halfOpen: floodListener.synQueue.size,
   halfOpenSynAcks: synAcks,
   halfOpenPerEntryBytes: (afterHalfOpen - beforeHalfOpen) / count,
+  halfOpenSecondHalfPerEntryBytes: (afterHalfOpen - midHalfOpen) / (count - half),
 });

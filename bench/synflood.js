@@ -3,6 +3,7 @@
 // userspace here (it needs raw sockets and spoofed sources), so the figure stands alone.
 //
 //   node bench/synflood.js --cookies overflow|always|never --syns 400000 --clients 100 [--limit 10000]
+//   (with node --expose-gc it also reports the live memory per SYN queue entry)
 //
 // A server Host (10.0.0.2) listens on port 80 (backlog 4096) with default TCP settings
 // except `synCookies` (default "overflow", as Linux tcp_syncookies=1; synQueueSize 1024,
@@ -109,6 +110,17 @@ function openClient(now) {
 }
 const connected = () => establishedAt.filter((x) => x !== undefined).length;
 
+/** V8 heap plus ArrayBuffer contents after full GCs, each followed by a turn of the event loop (V8 frees backing stores behind the GC). */
+async function liveMemory() {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+const heap0Live = typeof globalThis.gc === "function" ? await liveMemory() : 0;
+
 // --- the flood
 const cpu0 = process.cpuUsage();
 const heap0 = process.memoryUsage().heapUsed;
@@ -137,6 +149,11 @@ const floodMs = clock();
 const cpu = process.cpuUsage(cpu0);
 const heapFlood = process.memoryUsage().heapUsed;
 const synQueueAtEnd = listener.synQueue.size;
+// With --expose-gc: growth of live memory (V8 heap and ArrayBuffer contents, after full GCs)
+// over the flood, per SYN queue entry. It includes the legitimate client host and its 100
+// connections and warm-up, so it is an upper bound; bench/heap.js isolates one entry. The
+// baseline (heap0Live) is taken after the SYNs are built, before the flood.
+const liveGrowthPerSynQueueEntryBytes = typeof globalThis.gc === "function" && synQueueAtEnd > 0 ? (await liveMemory() - heap0Live) / synQueueAtEnd : undefined;
 const serverConnsAtEnd = server.tcp.allConnections().length;
 const connectedDuringFlood = connected();
 // Handshakes still in progress get a short grace period without the flood.
@@ -163,6 +180,9 @@ emitResult({
   synQueueAtEnd,
   serverConnsAtEnd,
   heapGrowthMiB: (heapFlood - heap0) / 1048576,
+  liveGrowthPerSynQueueEntryBytes,
+  // Read here so the SYN buffer stays alive through the measure above (it was in heap0Live).
+  synBufferBytes: slab.byteLength,
   clients,
   clientsOpened: conns.length,
   connectedDuringFlood,

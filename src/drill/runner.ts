@@ -276,8 +276,9 @@ class DrillRun {
    */
   private narrate(kind: "in" | "out" | "call", text: string, line: number, note = ""): void {
     if (!this.options.verbose) return;
-    const conns = this.host?.tcp.allConnections() ?? [];
-    const state = this.underTest?.state ?? conns[conns.length - 1]?.state ?? (this.host?.tcp.allListeners().length ? "LISTEN" : "CLOSED");
+    // Sockets, half-open request records included (their last one is the newest).
+    const socks = this.host?.tcp.allSockets() ?? [];
+    const state = this.underTest?.state ?? socks[socks.length - 1]?.info.state ?? (this.host?.tcp.allListeners().length ? "LISTEN" : "CLOSED");
     const arrow = kind === "out" ? "-->" : kind === "in" ? "<--" : "   ";
     this.narration.push(`${(this.now / 1e6).toFixed(6).padStart(11)}  ${state.padEnd(12)} ${arrow} ${text.padEnd(64)} line ${line}${note}`);
   }

@@ -15,7 +15,7 @@ import type { Icmpv6Quote } from "../wire/icmpv6.js";
 import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
-import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
+import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
@@ -24,6 +24,8 @@ import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
 import { TimeWaitTable } from "./time-wait.js";
+import { ESTABLISH, RequestTable } from "./request-table.js";
+import { restoreChild } from "./request-child.js";
 import { FastOpenCache } from "./fast-open/cache.js";
 import { clientFastOpen } from "./fast-open/client.js";
 import { parseKeys, randomKey, type FastOpenKey } from "./fast-open/cookie.js";
@@ -32,6 +34,7 @@ import { TFO_SERVER_ENABLE, TFO_SERVER_WO_SOCKOPT1 } from "./fast-open/settings.
 import { FastOpenState } from "./fast-open/state.js";
 import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
+import { Ipv6Context } from "./ipv6-context.js";
 
 export interface TcpLayerOptions {
   hostName: string;
@@ -85,6 +88,8 @@ export class TcpLayer implements ConnectionContext {
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
   private readonly timeWait: TimeWaitTable;
   private readonly enteringTimeWait: Connection[] = [];
+  /** Half-open entries of listeners (request records); in the connection table as -(slot + 1). */
+  private readonly requests: RequestTable;
   private nextEphemeral: number;
   private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
@@ -121,6 +126,15 @@ export class TcpLayer implements ConnectionContext {
       now: () => this.now(),
       output: (tuple, seg) => this.output(tuple, seg),
       ended: (slot, conn) => this.timeWaitEnded(slot, conn),
+    });
+    this.requests = new RequestTable({
+      hostName: this.hostName,
+      trace: this.trace,
+      now: () => this.now(),
+      output: (tuple, seg) => this.output(tuple, seg),
+      configFor: (port) => this.listeners.get(port)?.config ?? this.config,
+      ended: (slot, tuple) => this.requestEnded(slot, tuple),
+      mayEstablish: (port) => this.mayEstablishOn(this.listeners.get(port)),
     });
     this.ipv6Context = new Ipv6Context(this);
   }
@@ -170,7 +184,10 @@ export class TcpLayer implements ConnectionContext {
     if (listener.closed) return;
     listener.closed = true;
     this.listeners.delete(listener.port);
-    for (const c of [...listener.synQueue, ...listener.acceptQueue]) c.abort("listener closed");
+    const records: number[] = [];
+    for (const e of this.connections.entries()) if (typeof e === "number" && e < 0 && this.requests.tuple(-e - 1).localPort === listener.port) records.push(-e - 1);
+    this.requests.closeListener(this.now(), records);
+    for (const c of [...listener.synQueue.connections, ...listener.acceptQueue]) c.abort("listener closed");
   }
 
   /** Every full connection (for tables and tests); TIME_WAIT records are in `allSockets`. */
@@ -187,7 +204,7 @@ export class TcpLayer implements ConnectionContext {
     const out: { info: ConnectionInfo; connection: Connection | undefined }[] = [];
     for (const e of this.connections.entries()) {
       if (typeof e === "number") {
-        const info = this.timeWait.info(e);
+        const info = e >= 0 ? this.timeWait.info(e) : this.requests.info(-e - 1);
         if (only === undefined || only(info.tuple)) out.push({ info, connection: undefined });
       } else if (only === undefined || only(e.tuple)) {
         // The filter runs before inspect(): a view of a few connections among a flood's
@@ -223,7 +240,8 @@ export class TcpLayer implements ConnectionContext {
     if (typeof conn === "object") {
       conn.onSegment(now, seg, ecn);
     } else if (conn !== undefined) {
-      this.timeWait.onSegment(now, conn, seg);
+      if (conn >= 0) this.timeWait.onSegment(now, conn, seg);
+      else if (this.requests.onSegment(now, -conn - 1, seg) === ESTABLISH) this.establishRequest(now, -conn - 1, seg, ecn);
     } else {
       const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
@@ -248,7 +266,9 @@ export class TcpLayer implements ConnectionContext {
     const remotePort = (t[2]! << 8) | t[3]!;
     const seq = (((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0) as Seq;
     const addr = (a: number | IpAddress): IpAddress => (typeof a === "number" ? IpAddress.v4(a) : a);
-    const conn = this.connections.get(addr(quote.src), localPort, addr(quote.dst), remotePort);
+    const entry = this.connections.lookup(addr(quote.src), localPort, addr(quote.dst), remotePort);
+    if (typeof entry === "number" && entry < 0) return this.requestIcmpError(-entry - 1, seq, meaning.code, `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`);
+    const conn = typeof entry === "object" ? entry : undefined;
     if (conn === undefined) return false;
     // Linux tcp_v4_err / tcp_req_err count an error quoting what is not in flight.
     if (seqLt(seq, conn.sndUna) || seqGt(seq, conn.sndMax)) this.outOfWindowIcmps++;
@@ -266,8 +286,15 @@ export class TcpLayer implements ConnectionContext {
     this.lastTime = now;
     this.flushDirty(now);
     for (;;) {
-      // TIME_WAIT records and connections share one timeline: the earliest deadline first.
-      if (this.timeWait.peekTime() <= Math.min(now, this.timers.peekTime()) && this.timeWait.expireOne(now)) continue;
+      // Records and connections share one timeline: the earliest deadline first.
+      const tw = this.timeWait.peekTime();
+      const rq = this.requests.peekTime();
+      const conns = this.timers.peekTime();
+      if (tw <= Math.min(now, conns, rq) && this.timeWait.expireOne(now)) continue;
+      if (rq <= Math.min(now, conns)) {
+        this.requests.expireOne(now);
+        continue;
+      }
       const conn = this.timers.popDue(now);
       if (conn === undefined) break;
       conn.onTimer(now);
@@ -291,7 +318,7 @@ export class TcpLayer implements ConnectionContext {
 
   nextDeadline(): Millis {
     if (this.dirty.size > 0) return this.lastTime;
-    return Math.min(this.timers.peekTime(), this.timeWait.peekTime());
+    return Math.min(this.timers.peekTime(), this.timeWait.peekTime(), this.requests.peekTime());
   }
 
   /** TIME_WAIT records held now (each also counted in `timeWaitCount`). */
@@ -338,7 +365,7 @@ export class TcpLayer implements ConnectionContext {
     // A Fast Open child leaves its listener's Fast Open queue once out of SYN_RCVD.
     if (_from === "SYN_RCVD" && conn.fastOpen?.child === true && listener !== undefined) listener.fastOpenQueued--;
     // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
-    if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.delete(conn) || _from === "LISTEN")) {
+    if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.connections.delete(conn) || _from === "LISTEN")) {
       listener.acceptQueue.push(conn);
       this.listenersWoken.add(listener);
       this.traceQueues(listener);
@@ -350,7 +377,7 @@ export class TcpLayer implements ConnectionContext {
       // One already in the accept queue stays there to be accepted, as Linux keeps the
       // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
       // error (ECONNRESET on the first call) are the application's.
-      if (listener !== undefined && listener.synQueue.delete(conn)) this.traceQueues(listener);
+      if (listener !== undefined && listener.synQueue.connections.delete(conn)) this.traceQueues(listener);
     }
   }
 
@@ -370,9 +397,12 @@ export class TcpLayer implements ConnectionContext {
   }
 
   mayEstablish(conn: Connection): boolean {
-    const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
-    if (listener === undefined || conn.fastOpen?.child === true) return true; // a Fast Open child is queued already
-    if (!listener.acceptQueueFull) return true;
+    if (conn.fastOpen?.child === true) return true; // a Fast Open child is queued already
+    return this.mayEstablishOn(conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined);
+  }
+
+  private mayEstablishOn(listener: Listener | undefined): boolean {
+    if (listener === undefined || !listener.acceptQueueFull) return true;
     listener.acceptQueueDrops++;
     return false;
   }
@@ -444,34 +474,84 @@ export class TcpLayer implements ConnectionContext {
       this.drop(now, "syn-queue-full", tuple, seg, `SYN queue full (${listener.synQueue.size})`);
       return;
     }
-    const conn = new Connection(this.contextFor(tuple), {
-      tuple,
-      iss: this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort),
-      passive: true,
-      tsOffset: this.rng.nextU32(),
-      config: listener.config,
-    });
+    const iss = this.isn.isn(now, tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort);
+    const tsOffset = this.rng.nextU32();
+    const fastOpen = this.fastOpenSyn(now, listener, tuple, seg);
+    if (fastOpen === undefined) {
+      // Linux tcp_conn_request: a request socket, not a connection, until the handshake completes.
+      const cfg = listener.config ?? this.config;
+      const path = this.contextFor(tuple).path(tuple.remoteAddr, now);
+      const ourMss = advertisedMss(path.metrics.advmss > 0 ? path.metrics.advmss + 40 : path.mtu, cfg); // path.ts announcedMss
+      const peerMss = cfg.userMss > 0 ? Math.min(seg.options.mss ?? cfg.defaultMss, cfg.userMss) : (seg.options.mss ?? cfg.defaultMss);
+      const sendMss = Math.max(cfg.minMss, Math.min(path.mtu - 40, peerMss) - (seg.options.timestamp !== undefined && cfg.timestamps ? 12 : 0));
+      const ecnOk = cfg.ecn !== 0 && (seg.flags & (ECE | CWR)) === (ECE | CWR) && (ecn & 3) === 0;
+      listener.synQueue.records++;
+      // The entry takes its place in the table before the SYN-ACK leaves, as a connection did.
+      this.requests.add(now, { tuple, iss, syn: seg, tsOffset, ecnOk, ourMss, sendMss }, (s) => this.connections.addEntry(tuple, -s - 1));
+      this.traceQueues(listener);
+      return;
+    }
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset, config: listener.config });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
+    conn.fastOpen = fastOpen;
     this.connections.add(conn);
-    const child = this.fastOpenSyn(now, listener, tuple, seg, conn);
-    if (child) {
+    if (fastOpen.child) {
       // Linux tcp_conn_request: the child goes straight to the accept queue.
       listener.fastOpenQueued++;
       listener.acceptQueue.push(conn);
       this.listenersWoken.add(listener);
     } else {
-      listener.synQueue.add(conn);
+      listener.synQueue.connections.add(conn);
     }
     conn.openPassive(now, seg, ecn);
     this.traceQueues(listener);
   }
 
   /**
-   * TCP Fast Open for a SYN to `listener` (fast-open/server.ts): sets `conn.fastOpen` when
-   * its SYN-ACK carries a cookie or it becomes a child. Returns whether it is a child.
+   * The handshake of request record `slot` completes with `seg` (Linux tcp_check_req ->
+   * syn_recv_sock): the connection is built (request-child.ts), takes the record's place in
+   * the table and the SYN queue, and processes `seg` from SYN_RCVD.
    */
-  private fastOpenSyn(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment, conn: Connection): boolean {
+  private establishRequest(now: Millis, slot: number, seg: TcpSegment, ecn: number): void {
+    const r = this.requests.take(slot);
+    const listener = this.listeners.get(r.tuple.localPort)!;
+    const conn = new Connection(this.contextFor(r.tuple), { tuple: r.tuple, iss: r.iss, passive: true, tsOffset: r.tsOffset, config: listener.config });
+    conn.listenerPort = listener.port;
+    restoreChild(conn, r);
+    this.connections.add(conn);
+    listener.synQueue.records--;
+    listener.synQueue.connections.add(conn);
+    this.reschedule(conn);
+    conn.onSegment(now, seg, ecn);
+  }
+
+  /** A request record ended (RST, ICMP, SYN-ACK retries, listener closed): free its 4-tuple. */
+  private requestEnded(slot: number, t: FourTuple): void {
+    this.connections.deleteEntry(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, -slot - 1);
+    const listener = this.listeners.get(t.localPort);
+    if (listener === undefined) return;
+    listener.synQueue.records--;
+    this.traceQueues(listener);
+  }
+
+  /**
+   * An ICMP error for a request record (Linux tcp_req_err): a hard error quoting our ISS
+   * forgets the entry, as icmp-input.ts did for a passive SYN_RCVD connection; "too big"
+   * changes nothing before the handshake completes.
+   */
+  private requestIcmpError(slot: number, seq: Seq, code: string, why: string): boolean {
+    const inFlight = this.requests.icmpError(this.now(), slot, seq, code !== "EMSGSIZE", why);
+    if (!inFlight) this.outOfWindowIcmps++;
+    this.settle(this.now());
+    return inFlight && code !== "EMSGSIZE";
+  }
+
+  /**
+   * TCP Fast Open for a SYN to `listener` (fast-open/server.ts): its state when the
+   * SYN-ACK carries a cookie or the SYN makes a child, else undefined.
+   */
+  private fastOpenSyn(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment): FastOpenState | undefined {
     const cfg = listener.config ?? this.config;
     const d = decideFastOpen({
       syn, client: tuple.remoteAddr, server: tuple.localAddr, bits: cfg.fastOpen,
@@ -482,11 +562,11 @@ export class TcpLayer implements ConnectionContext {
     if (this.trace.enabled && (syn.options.fastOpen !== undefined || syn.payload.length > 0)) {
       this.trace.emit({ type: "fast-open", time: now, host: this.hostName, tuple, action: d.child ? "accepted" : d.reply !== undefined ? "cookie-sent" : "ignored", detail: d.why });
     }
-    if (!d.child && d.reply === undefined) return false;
-    conn.fastOpen = new FastOpenState();
-    conn.fastOpen.child = d.child;
-    conn.fastOpen.synOption = d.reply;
-    return d.child;
+    if (!d.child && d.reply === undefined) return undefined;
+    const fo = new FastOpenState();
+    fo.child = d.child;
+    fo.synOption = d.reply;
+    return fo;
   }
 
   /** The server's keys: parsed from the setting, or one random key for this stack (Linux tcp_fastopen_init_key_once). */
@@ -686,49 +766,4 @@ function advertisedMss(mtu: number, config: TcpConfig): number {
 
 export function tupleKey(t: FourTuple): string {
   return `${formatEndpoint(t.localAddr, t.localPort)}>${formatEndpoint(t.remoteAddr, t.remotePort)}`;
-}
-
-/** The layer seen by a connection over IPv6: 20 more bytes of IP header, so 20 less MTU. */
-class Ipv6Context implements ConnectionContext {
-  constructor(private readonly layer: TcpLayer) {}
-  get config(): TcpConfig {
-    return this.layer.config;
-  }
-  get hostName(): string {
-    return this.layer.hostName;
-  }
-  get trace(): TraceSink {
-    return this.layer.trace;
-  }
-  get mtu(): number {
-    return this.layer.mtu - 20;
-  }
-  get pathGeneration(): number {
-    return this.layer.pathGeneration;
-  }
-  path(remote: IpAddress, now: Millis): PathView {
-    const p = this.layer.path(remote, now);
-    return { mtu: p.mtu - 20, metrics: p.metrics };
-  }
-  learnPathMtu(remote: IpAddress, mtu: number, now: Millis): number {
-    return this.layer.learnPathMtu(remote, mtu, now) - 20;
-  }
-  now(): Millis {
-    return this.layer.now();
-  }
-  transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void {
-    this.layer.transmit(conn, seg, retransmit, ecn);
-  }
-  stateChanged(conn: Connection, from: TcpState, to: TcpState): void {
-    this.layer.stateChanged(conn, from, to);
-  }
-  touched(conn: Connection, wantsFlush: boolean): void {
-    this.layer.touched(conn, wantsFlush);
-  }
-  mayEstablish(conn: Connection): boolean {
-    return this.layer.mayEstablish(conn);
-  }
-  mayEnterTimeWait(): boolean {
-    return this.layer.mayEnterTimeWait();
-  }
 }

@@ -1,8 +1,10 @@
 /**
  * A listening socket (S4, S7): LISTEN state plus Linux's two queues.
  *
- * - The SYN queue holds half-open (SYN_RCVD) connections. When it is full a new SYN is
- *   dropped (the client's SYN retransmission retries later).
+ * - The SYN queue holds half-open (SYN_RCVD) entries: compact request records kept by the
+ *   layer (request-table.ts, counted here), and the few handshakes kept as full connections
+ *   (Fast Open ones). When it is full a new SYN is dropped (the client's SYN
+ *   retransmission retries later), or answered with a cookie.
  * - The accept queue holds ESTABLISHED connections the application has not accepted yet.
  *   When it is full the final ACK of a handshake is dropped, so the connection stays in
  *   SYN_RCVD and the SYN-ACK retransmission gives it another chance (Linux behaviour).
@@ -14,8 +16,20 @@ import type { Connection } from "./connection.js";
 /** Linux caps listen() backlogs at net.core.somaxconn. */
 export const SOMAXCONN = 4096;
 
+/** The SYN queue: request records (counted) and half-open connections (held). */
+export class SynQueue {
+  /** Half-open entries that are full connections (a Fast Open handshake). */
+  readonly connections = new Set<Connection>();
+  /** Half-open entries that are request records in the layer's table. */
+  records = 0;
+
+  get size(): number {
+    return this.connections.size + this.records;
+  }
+}
+
 export class Listener {
-  readonly synQueue = new Set<Connection>();
+  readonly synQueue = new SynQueue();
   readonly acceptQueue: Connection[] = [];
   /** Called (after processing) when the accept queue gained a connection. */
   onConnection: ((listener: Listener) => void) | undefined;

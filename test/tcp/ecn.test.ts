@@ -14,7 +14,7 @@ import { parseIpv6 } from "../../src/wire/ipv6.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
 import { ACK, CWR, ECE, flagNames, PSH, SYN } from "../../src/wire/tcp.js";
 import { PAIR_ADDRESSES, pair } from "./fixtures.js";
-import { listening, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
+import { halfOpen, listening, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
 
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
 
@@ -23,9 +23,9 @@ function ecnServer(ecn: 0 | 1 | 2 = 2, synEcn = NOT_ECT) {
   const { h, listener } = listening({ ecn });
   h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000 }, ecn: synEcn });
   const synAck = h.takeSentWithEcn();
-  const conn = [...listener.synQueue][0]!;
-  h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(conn.iss, 1) });
-  listener.accept();
+  const iss = halfOpen(h)[0]!.iss;
+  h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) });
+  const conn = listener.accept()!;
   h.takeSent();
   return { h, conn, synAck, L: (n: number) => seqAdd(conn.iss, n) };
 }
@@ -142,8 +142,9 @@ describe("the receiver: CE -> ECE until CWR (RFC 3168 6.1.3; Linux tcp_ecn_check
   it("without ECN agreed a CE mark changes nothing", () => {
     const { h, listener } = listening({ ecn: 2 });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } });
-    const conn = [...listener.synQueue][0]!;
-    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(conn.iss, 1) });
+    const iss = halfOpen(h)[0]!.iss;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) });
+    const conn = listener.accept()!;
     h.takeSent();
     for (let i = 0; i < 20; i++) h.deliver({ flags: ACK, seq: R(1 + i * 10), ack: seqAdd(conn.iss, 1), payload: new Uint8Array(10), ecn: CE });
     expect(h.takeSent().every((s) => (s.flags & ECE) === 0)).toBe(true);
@@ -183,8 +184,9 @@ describe("the sender: one reduction per window, CWR on the next new data (RFC 31
   it("a tail loss probe still goes out in CWR (it is not loss recovery, RFC 8985 7.2)", () => {
     const { h, listener } = listening({ ecn: 2, sack: true });
     h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
-    const conn = [...listener.synQueue][0]!;
-    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(conn.iss, 1) });
+    const iss = halfOpen(h)[0]!.iss;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) });
+    const conn = listener.accept()!;
     h.advance(100);
     conn.send(new Uint8Array(3000));
     h.settle();
@@ -213,8 +215,9 @@ describe("the sender: one reduction per window, CWR on the next new data (RFC 31
   it("ignores ECE when ECN was not agreed", () => {
     const { h, listener } = listening({ ecn: 2 });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } });
-    const conn = [...listener.synQueue][0]!;
-    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(conn.iss, 1) });
+    const iss = halfOpen(h)[0]!.iss;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) });
+    const conn = listener.accept()!;
     conn.send(new Uint8Array(3000));
     h.settle();
     h.deliver({ flags: ACK | ECE, seq: R(1), ack: seqAdd(conn.iss, 1001) });

@@ -79,10 +79,11 @@ function flood(serverTcp: Partial<TcpConfig>, family: IpFamily) {
   let maxConnections = 0;
   for (let t = 1_000; t <= 160_000; t += 1_000) {
     net.run({ until: t });
-    const all = server.tcp.allConnections();
+    // Every socket, half-open request records included (what `ss -tan` lists).
+    const all = server.tcp.allSockets();
     maxConnections = Math.max(maxConnections, all.length);
     // S34: how many SYN_RCVD right now (what `netstat -n | grep SYN_RECV` counts).
-    maxSynRcvd = Math.max(maxSynRcvd, all.filter((c) => c.state === "SYN_RCVD").length);
+    maxSynRcvd = Math.max(maxSynRcvd, all.filter((s) => s.info.state === "SYN_RCVD").length);
   }
   return { net, server, flooder, listener, conns, accepted, maxSynRcvd, maxConnections };
 }

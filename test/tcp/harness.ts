@@ -7,7 +7,8 @@ import { IpAddress } from "../../src/wire/address.js";
 import { expect } from "vitest";
 import { Host } from "../../src/ip/host.js";
 import { SimRng } from "../../src/sim/index.js";
-import type { Connection } from "../../src/tcp/connection.js";
+import type { Connection, ConnectionInfo } from "../../src/tcp/connection.js";
+import type { TcpState, TraceSink } from "../../src/trace/events.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import type { Listener } from "../../src/tcp/listener.js";
 import { emitIpv4Header, IPV4_MIN_HEADER, parseIpv4, parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
@@ -40,7 +41,7 @@ export class Harness {
   /** The IP ECN codepoint of each segment in `out`, in order. */
   private outEcn: number[] = [];
 
-  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500) {
+  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500, trace?: TraceSink) {
     this.host = new Host({
       name: "local",
       address: LOCAL_ADDR,
@@ -55,6 +56,7 @@ export class Harness {
         this.outEcn.push(ip.value.header.tos & 3);
       },
       tcp: { windowScaling: false, timestamps: false, sack: false, ...tcp },
+      ...(trace !== undefined ? { trace } : {}),
     });
     this.host.tcp.setClock(() => this.now);
   }
@@ -156,21 +158,34 @@ export function listening(tcp: Partial<TcpConfig> = {}): { h: Harness; listener:
   return { h, listener };
 }
 
-/** A passive connection in SYN_RCVD: the peer's SYN arrived and our SYN-ACK left. */
-export function synReceived(tcp: Partial<TcpConfig> = {}): { h: Harness; listener: Listener; conn: Connection; iss: Seq } {
+/**
+ * The half-open entries of the host (request records, or Fast Open connections) as
+ * `inspect()` snapshots, oldest first: what `ss` lists in SYN-RECV.
+ */
+export function halfOpen(h: Harness): ConnectionInfo[] {
+  return h.host.tcp.allSockets().filter((s) => s.info.state === "SYN_RCVD").map((s) => s.info);
+}
+
+/** The state of the 4-tuple from REMOTE:REMOTE_PORT (or `port`) now; CLOSED when nothing holds it. */
+export function stateOf(h: Harness, port = REMOTE_PORT): TcpState {
+  return h.host.tcp.allSockets((t) => t.remotePort === port)[0]?.info.state ?? "CLOSED";
+}
+
+/** A passive open in SYN_RCVD: the peer's SYN arrived and our SYN-ACK left. `half` is the entry then. */
+export function synReceived(tcp: Partial<TcpConfig> = {}): { h: Harness; listener: Listener; half: ConnectionInfo; iss: Seq } {
   const { h, listener } = listening(tcp);
   h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } });
-  const conn = [...listener.synQueue][0]!;
+  const half = halfOpen(h)[0]!;
   h.takeSent();
-  return { h, listener, conn, iss: conn.iss };
+  return { h, listener, half, iss: half.iss };
 }
 
 /** An established passive connection: LOCAL ISS and REMOTE_SEQ known, nothing in flight. */
 export function established(tcp: Partial<TcpConfig> = {}): { h: Harness; conn: Connection; iss: Seq; listener: Listener } {
-  const { h, listener, conn, iss } = synReceived(tcp);
+  const { h, listener, iss } = synReceived(tcp);
   h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1) });
   h.takeSent();
-  listener.accept();
+  const conn = listener.accept()!;
   return { h, conn, iss, listener };
 }
 

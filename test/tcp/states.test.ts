@@ -6,7 +6,7 @@ import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN } from "../../src/wire/tcp.js";
-import { bytes, established, Harness, listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_SEQ, synReceived, synSent, text } from "./harness.js";
+import { bytes, established, halfOpen, stateOf, Harness, listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_SEQ, synReceived, synSent, text } from "./harness.js";
 
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
 
@@ -53,16 +53,23 @@ describe("LISTEN", () => {
   it("answers SYN with SYN,ACK ack=x+1 carrying our MSS, and enters SYN_RCVD (S2, S5)", () => {
     const { h, listener } = listening();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1400 } });
-    const conn = [...listener.synQueue][0]!;
-    expect(conn.state).toBe("SYN_RCVD");
-    h.expectSent([{ flags: SYN | ACK, seq: conn.iss, ack: R(1), options: { mss: 1460 } }]);
-    expect(conn.sendMss).toBe(1400);
+    expect(listener.synQueue.size).toBe(1);
+    const half = halfOpen(h)[0]!;
+    expect(half.state).toBe("SYN_RCVD");
+    h.expectSent([{ flags: SYN | ACK, seq: half.iss, ack: R(1), options: { mss: 1460 } }]);
+    expect(half.sendMss).toBe(1400);
+    // The connection built when the handshake completes sends with the same MSS.
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(half.iss, 1) });
+    expect(listener.accept()!.sendMss).toBe(1400);
   });
 
   it("assumes MSS 536 when the SYN has none (S5)", () => {
     const { h, listener } = listening();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ });
-    expect([...listener.synQueue][0]!.sendMss).toBe(536);
+    const half = halfOpen(h)[0]!;
+    expect(half.sendMss).toBe(536);
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(half.iss, 1) });
+    expect(listener.accept()!.sendMss).toBe(536);
   });
 
   it("ignores RST and answers a bare ACK with RST seq=SEG.ACK (RFC 9293 3.10.7.2)", () => {
@@ -82,10 +89,9 @@ describe("LISTEN", () => {
   });
 
   it("the SYN's window field is never scaled and our SYN,ACK window is at most 65535 (RFC 7323 2.2)", () => {
-    const { h, listener } = listening({ windowScaling: true });
+    const { h } = listening({ windowScaling: true });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, window: 1000, options: { mss: 1460, windowScale: 7 } });
-    const conn = [...listener.synQueue][0]!;
-    expect(conn.sndWnd).toBe(1000);
+    expect(halfOpen(h)[0]!.sndWnd).toBe(1000);
     const [synAck] = h.takeSent();
     expect(synAck!.window).toBe(65535);
     expect(synAck!.options).toEqual({ mss: 1460, windowScale: 7 });
@@ -238,34 +244,38 @@ describe("SYN_SENT", () => {
 
 describe("SYN_RCVD", () => {
   it("an ACK with ack=y+1 completes the handshake; the connection joins the accept queue (S2, S7)", () => {
-    const { h, listener, conn, iss } = synReceived();
+    const { h, listener, iss } = synReceived();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) });
+    expect(stateOf(h)).toBe("ESTABLISHED");
+    expect(listener.synQueue.size).toBe(0);
+    const conn = listener.accept()!;
     expect(conn.state).toBe("ESTABLISHED");
-    expect(listener.accept()).toBe(conn);
+    expect([conn.iss, conn.irs, conn.sndUna]).toEqual([iss, REMOTE_SEQ, seqAdd(iss, 1)]);
     h.expectNothingSent();
   });
 
   it("the third segment may carry data (S3)", () => {
-    const { h, conn, iss } = synReceived();
+    const { h, listener, iss } = synReceived();
     h.deliver({ flags: ACK | PSH, seq: R(1), ack: seqAdd(iss, 1), payload: "GET /" });
+    const conn = listener.accept()!;
     expect(conn.state).toBe("ESTABLISHED");
     expect(text(conn.read())).toBe("GET /");
   });
 
   it("an ACK with a wrong ack gets RST seq=SEG.ACK (RFC 9293 3.10.7.4)", () => {
-    const { h, conn, iss } = synReceived();
+    const { h, iss } = synReceived();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 99) });
     h.expectSent([{ flags: RST, seq: seqAdd(iss, 99) }]);
-    expect(conn.state).toBe("SYN_RCVD");
+    expect(stateOf(h)).toBe("SYN_RCVD");
   });
 
   it("retransmits SYN,ACK at 1, 3, 7, 15, 31 s and drops the entry at 63 s (S9)", () => {
-    const { h, listener, conn, iss } = synReceived();
+    const { h, listener, iss } = synReceived();
     const times: number[] = [];
     for (;;) {
       const t = h.nextTimer();
       const sent = h.takeSent();
-      if (conn.state === "CLOSED") {
+      if (stateOf(h) === "CLOSED") {
         expect(sent).toHaveLength(0);
         expect(t).toBe(63_000);
         break;
@@ -275,21 +285,20 @@ describe("SYN_RCVD", () => {
     }
     expect(times).toEqual([1000, 3000, 7000, 15000, 31000]);
     expect(listener.synQueue.size).toBe(0);
-    expect(conn.error).toBeUndefined();
+    expect(h.host.tcp.allSockets()).toHaveLength(0);
   });
 
   it("a retransmitted SYN gets the SYN,ACK again (the first was lost)", () => {
-    const { h, conn, iss } = synReceived();
+    const { h, iss } = synReceived();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ });
     h.expectSent([{ flags: SYN | ACK, seq: iss, ack: R(1) }]);
-    expect(conn.state).toBe("SYN_RCVD");
+    expect(stateOf(h)).toBe("SYN_RCVD");
   });
 
   it("a RST (the client's answer to an old duplicate SYN) frees the entry (S11)", () => {
-    const { h, listener, conn } = synReceived();
+    const { h, listener } = synReceived();
     h.deliver({ flags: RST, seq: R(1) });
-    expect(conn.state).toBe("CLOSED");
-    expect(conn.error).toBeUndefined();
+    expect(stateOf(h)).toBe("CLOSED");
     expect(listener.synQueue.size).toBe(0);
     h.expectNothingSent();
   });
@@ -300,18 +309,19 @@ describe("SYN_RCVD", () => {
     const small = h.host.tcp.listen(LOCAL_PORT, 1);
     h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr: REMOTE_ADDR, port: 40001 });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr: REMOTE_ADDR, port: 40002 });
-    const [a, b] = [...small.synQueue];
+    const [a, b] = halfOpen(h);
     h.takeSent();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(a!.iss, 1) }, { addr: REMOTE_ADDR, port: 40001 });
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(b!.iss, 1) }, { addr: REMOTE_ADDR, port: 40002 });
-    expect(a!.state).toBe("ESTABLISHED");
-    expect(b!.state).toBe("SYN_RCVD");
+    expect(stateOf(h, 40001)).toBe("ESTABLISHED");
+    expect(stateOf(h, 40002)).toBe("SYN_RCVD");
     expect(small.acceptQueueDrops).toBe(1);
     small.accept();
     h.advance(1000);
     h.expectSent([{ flags: SYN | ACK, seq: b!.iss, ack: R(1) }]);
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(b!.iss, 1) }, { addr: REMOTE_ADDR, port: 40002 });
-    expect(b!.state).toBe("ESTABLISHED");
+    expect(stateOf(h, 40002)).toBe("ESTABLISHED");
+    expect(small.accept()!.tuple.remotePort).toBe(40002);
   });
 });
 

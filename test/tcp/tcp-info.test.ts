@@ -12,7 +12,7 @@ import {
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, SYN, type TcpOptions } from "../../src/wire/tcp.js";
 import { pair } from "./fixtures.js";
-import { established, Harness, LOCAL_PORT, REMOTE_SEQ, synReceived, synSent } from "./harness.js";
+import { established, halfOpen, Harness, LOCAL_PORT, REMOTE_SEQ, synSent } from "./harness.js";
 
 const MSS = 1460;
 const info = (h: Harness, conn: Connection): TcpInfo => tcpInfo(conn, h.now);
@@ -23,12 +23,12 @@ function open(tcp: Parameters<typeof established>[0] = {}, options: TcpOptions =
   const h = new Harness(tcp);
   const listener = h.host.tcp.listen(LOCAL_PORT);
   h.deliver({ flags: SYN, seq: REMOTE_SEQ, options });
-  const conn = [...listener.synQueue][0]!;
+  const iss = halfOpen(h)[0]!.iss;
   h.takeSent();
   h.now += rtt;
   const ts = options.timestamp !== undefined ? { timestamp: { value: 2, echo: 0 } } : {};
-  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(conn.iss, 1), options: ts });
-  listener.accept();
+  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1), options: ts });
+  const conn = listener.accept()!;
   h.takeSent();
   return { h, conn, una: seqAdd(conn.iss, 1) };
 }
@@ -43,7 +43,10 @@ describe("state", () => {
   it("numbers the states as Linux does and names them as synack does", () => {
     const s = synSent();
     expect(info(s.h, s.conn)).toMatchObject({ state: 2, stateName: "SYN_SENT", unacked: 1 });
-    const r = synReceived();
+    // A passive half-open entry is a request record with no TCP_INFO (as Linux's request
+    // socket has none); a simultaneous open is a connection in SYN_RCVD.
+    const r = synSent();
+    r.h.deliver({ flags: SYN, seq: REMOTE_SEQ });
     expect(info(r.h, r.conn)).toMatchObject({ state: 3, stateName: "SYN_RCVD", unacked: 1 });
     const e = established();
     expect(info(e.h, e.conn)).toMatchObject({ state: 1, stateName: "ESTABLISHED", unacked: 0, delivered: 1, bytesAcked: 1, caState: TCP_CA_Open });
