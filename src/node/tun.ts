@@ -110,6 +110,8 @@ const TUNSETVNETHDRSZ = 0x400454d8;
 const TUN_F_CSUM = 0x01;
 const TUN_F_TSO4 = 0x02;
 const TUN_F_TSO6 = 0x04;
+/** Packets at least this long are handed on in the read buffer itself rather than copied. */
+const ZERO_COPY_MIN = 16384;
 /** struct ifreq is 40 bytes on 64-bit Linux: char ifr_name[16], then a union (flags first). */
 const IFREQ_SIZE = 40;
 const IFNAMSIZ = 16;
@@ -344,7 +346,7 @@ export class TunDevice implements PacketLink {
   private coalescing: boolean;
   /** Errors of the reader, after which the device stops reading (reported once). */
   onError: ((error: Error) => void) | undefined;
-  private readonly readBuf: Uint8Array;
+  private readBuf: Uint8Array;
   private readonly pollFds = new Uint8Array(16);
   private polling = false;
   private closing: Promise<void> | undefined;
@@ -537,7 +539,17 @@ export class TunDevice implements PacketLink {
       if (n < 0) {
         const e = c.errno();
         if (e === c.EINTR) continue;
-        if (e === c.EAGAIN) return this.startPolling();
+        if (e === c.EAGAIN) {
+          // Empty. If this burst read something, look once more on the next turn, after
+          // our answers were written: a TUN write runs the kernel's TCP in this thread, so
+          // its reply (an ACK, the next data) is usually queued by then, and reading it
+          // directly saves the round trip through poll's worker thread.
+          if (i > 0) {
+            setImmediate(() => this.drain());
+            return;
+          }
+          return this.startPolling();
+        }
         return this.fail(new SyscallError("read", e, c.strerror(e)));
       }
       if (n === 0) continue;
@@ -550,7 +562,18 @@ export class TunDevice implements PacketLink {
         this.counters.packetsIn++;
         this.counters.bytesIn += r.packet.length;
         if (r.gso) this.offloadCounters.gsoPacketsIn++;
-        this.onPacket?.(r.packet.slice(), r.checksumValid);
+        let packet: Uint8Array;
+        if (r.packet.length >= ZERO_COPY_MIN) {
+          // A large (GSO) packet keeps the read buffer, and the next read gets a fresh one
+          // (not zero-filled): cheaper than copying 64 KiB, and the waste is small.
+          packet = r.packet;
+          const fresh = Buffer.allocUnsafeSlow(this.readBuf.length);
+          // A plain Uint8Array over it: the engine's slice() must copy, as Buffer's does not.
+          this.readBuf = new Uint8Array(fresh.buffer, fresh.byteOffset, fresh.length);
+        } else {
+          packet = r.packet.slice();
+        }
+        this.onPacket?.(packet, r.checksumValid);
         continue;
       }
       this.counters.packetsIn++;
