@@ -539,17 +539,7 @@ export class TunDevice implements PacketLink {
       if (n < 0) {
         const e = c.errno();
         if (e === c.EINTR) continue;
-        if (e === c.EAGAIN) {
-          // Empty. If this burst read something, look once more on the next turn, after
-          // our answers were written: a TUN write runs the kernel's TCP in this thread, so
-          // its reply (an ACK, the next data) is usually queued by then, and reading it
-          // directly saves the round trip through poll's worker thread.
-          if (i > 0) {
-            setImmediate(() => this.drain());
-            return;
-          }
-          return this.startPolling();
-        }
+        if (e === c.EAGAIN) return this.startPolling();
         return this.fail(new SyscallError("read", e, c.strerror(e)));
       }
       if (n === 0) continue;
