@@ -12,8 +12,12 @@ import type { Millis } from "./env.js";
 export type Transmit = (packet: Uint8Array) => void;
 
 export interface Endpoint {
-  /** One IP packet arrived at time `now`. */
-  receive(now: Millis, packet: Uint8Array): void;
+  /**
+   * One IP packet arrived at time `now`. `checksumValid`: the link (a NIC or TUN device
+   * with checksum offload) vouches for this packet's TCP checksum, so it is not verified
+   * in software (Linux CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL on receive).
+   */
+  receive(now: Millis, packet: Uint8Array, checksumValid?: boolean): void;
   /** Runs every timer due at or before `now`. */
   poll(now: Millis): void;
   /** The earliest time at which `poll` has work to do, or Infinity when there is none. */

@@ -46,11 +46,11 @@ export class RealTimeDriver implements HoldingDriver {
     return performance.now();
   }
 
-  /** A packet arrived from the link. */
-  receive(packet: Uint8Array): void {
+  /** A packet arrived from the link (`checksumValid`: see Endpoint.receive). */
+  receive(packet: Uint8Array, checksumValid?: boolean): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
-    this.guard(() => ep.receive(this.now(), packet));
+    this.guard(() => ep.receive(this.now(), packet, checksumValid));
     this.arm();
   }
 

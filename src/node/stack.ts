@@ -58,7 +58,7 @@ export class NodeStack extends Stack {
     super({ host, driver, ...(opts.dns !== undefined ? { dns: opts.dns } : {}) });
     this.link = opts.link;
     driver.attach(host);
-    opts.link.onPacket = (packet) => driver.receive(packet);
+    opts.link.onPacket = (packet, checksumValid) => driver.receive(packet, checksumValid);
   }
 
   /** Stops the clock and closes the link. Connections are left as they are (the peer sees silence). */

@@ -3,7 +3,7 @@
  * a TUN device or a UDP tunnel with built-in services, and the impairment relay.
  *
  *   synack tun --addr 10.7.0.2/24 [--name syn0] [--netns NAME] [--kernel-addr 10.7.0.1/24]
- *              [--mtu N] [--attach] SERVICES
+ *              [--mtu N] [--attach] [--no-offload] SERVICES
  *   synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N] SERVICES
  *   synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P]
  *              [--duplicate P] [--corrupt P] [--rate BITS] [--queue N] [--seed N]
@@ -72,7 +72,7 @@ the newest --web-history messages (default ${DEFAULT_LIVE_HISTORY.maxMessages}, 
 --web-dir DIR serves another build of the page (default: the package's dist/web).`;
 
 const TUN_USAGE = `usage: synack tun --addr 10.7.0.2/24 [--addr fd00::2/64] [--name syn0] [--netns NAME] [--kernel-addr CIDR] [--mtu N] [--attach]
-                  [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
+                  [--no-offload] [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
                   [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack on a Linux TUN device (needs root). --addr is synack's address, IPv4 or
@@ -80,7 +80,9 @@ IPv6; give it twice for both families on one device (the first is the primary). 
 side of the device gets --kernel-addr (default: the first host of each subnet, e.g.
 10.7.0.1/24 and fd00::1/64). No neighbour discovery is needed: TUN carries IP directly. --netns puts the device in that network namespace (created if missing, and then
 deleted on exit). --attach uses an existing device made with 'ip tuntap add dev NAME mode tun'
-and leaves its configuration alone. --get fetches a URL through synack, prints its status,
+and leaves its configuration alone. The device uses virtio-net checksum and TCP segmentation
+offloads (64 KiB segments each way) unless --no-offload or --attach is given, or the kernel
+refuses them; then one packet per read and write. --get fetches a URL through synack, prints its status,
 length and SHA-256 and exits. SIGUSR1 prints the connection table.
 ${WEB_USAGE}`;
 
@@ -108,7 +110,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
   return main(io, TUN_USAGE, async () => {
     const { values } = parseArgs({
       args: argv,
-      options: { ...SERVICE_OPTIONS, addr: { type: "string", multiple: true }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string", multiple: true }, attach: { type: "boolean" } },
+      options: { ...SERVICE_OPTIONS, addr: { type: "string", multiple: true }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string", multiple: true }, attach: { type: "boolean" }, "no-offload": { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     });
@@ -124,6 +126,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
       mtu: intOption("mtu", values.mtu, 1500),
       kernelAddress,
       attach,
+      ...(values["no-offload"] === true ? { offload: false } : {}),
     });
     link.onError = (e) => io.stderr.write(`synack: ${e.message}\n`);
     const where = values.netns !== undefined ? ` in netns ${values.netns}` : "";
@@ -226,7 +229,8 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
 async function openSpec(spec: string, mtu: number): Promise<PacketLink> {
   const parts = spec.split(":");
   if (parts[0] === "tun" && (parts.length === 3 || parts.length === 4)) {
-    return TunDevice.open({ netns: parts[1]!, createNetns: true, kernelAddress: parseCidr(parts[2]!), mtu, ...(parts[3] !== undefined ? { name: parts[3] } : {}) });
+    // Plain device: the relay forwards packets one at a time, each within the MTU.
+    return TunDevice.open({ netns: parts[1]!, createNetns: true, kernelAddress: parseCidr(parts[2]!), mtu, offload: false, ...(parts[3] !== undefined ? { name: parts[3] } : {}) });
   }
   if (parts[0] === "udp" && (parts.length === 3 || parts.length === 5)) {
     return UdpTunnel.open({

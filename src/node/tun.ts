@@ -22,6 +22,17 @@
  * path (netif_rx) and does not block; a failed write (the device went down) is counted as a
  * drop, like a full queue on a real link.
  *
+ * Offloads (the default; `offload: false` or `synack tun --no-offload` turns them off).
+ * Opened with IFF_VNET_HDR and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), as
+ * wireguard-go and gVisor do, every read and write starts with a 10-byte virtio-net header
+ * (vnet.ts). The kernel then hands us TCP segments of up to 64 KiB with their checksum left
+ * to the "device" (passed to the engine whole and marked checksum-valid), and takes from us
+ * 64 KiB super-packets that tcp-coalesce.ts builds from the engine's consecutive segments:
+ * sends are queued and written once the engine's synchronous pass is over (a microtask),
+ * so one flush of 44 segments costs one write and one trip through the kernel's receive
+ * path instead of 44. If the kernel refuses the ioctls the device opens plain, and if it
+ * refuses a GSO write the device stops coalescing and writes segments one by one.
+ *
  * Namespaces: the device is created inside a network namespace by opening /dev/net/tun
  * from within it (setns on the calling thread around open + ioctl, then back), so the
  * rest of this process stays where it was. The device is not persistent: it disappears
@@ -32,6 +43,8 @@ import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import koffi, { type KoffiFunc } from "koffi";
 import { IpAddress, IpPrefix, parseCidr as parseAnyCidr } from "../wire/address.js";
+import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
+import { receiveVnet, VNET_HDR_LEN } from "./vnet.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -57,8 +70,12 @@ export interface PacketLink {
   /** Largest IP packet the link carries. */
   readonly mtu: number;
   readonly counters: LinkCounters;
-  /** Called with each received packet; the callee owns the buffer. */
-  onPacket: ((packet: Uint8Array) => void) | undefined;
+  /**
+   * Called with each received packet; the callee owns the buffer. `checksumValid` is true
+   * when the link vouches for the TCP checksum (a TUN device with offloads: the kernel's
+   * checksum may be left partial), and such a packet may be a TCP segment of up to 64 KiB.
+   */
+  onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
   /** Sends one IP packet; the link owns the buffer afterwards. Never throws for a full or failed link: it counts a drop. */
   send(packet: Uint8Array): void;
   /** Stops reading, releases the device or socket and undoes what opening it set up. Idempotent. */
@@ -85,6 +102,16 @@ const CLONE_NEWNET = 0x40000000;
 const TUNSETIFF = 0x400454ca;
 const IFF_TUN = 0x0001;
 const IFF_NO_PI = 0x1000;
+const IFF_VNET_HDR = 0x4000;
+/** _IOW('T', 208, unsigned int): which offloads the reader handles (what the kernel may hand us). */
+const TUNSETOFFLOAD = 0x400454d0;
+/** _IOW('T', 216, int) */
+const TUNSETVNETHDRSZ = 0x400454d8;
+const TUN_F_CSUM = 0x01;
+const TUN_F_TSO4 = 0x02;
+const TUN_F_TSO6 = 0x04;
+/** Packets at least this long are handed on in the read buffer itself rather than copied. */
+const ZERO_COPY_MIN = 16384;
 /** struct ifreq is 40 bytes on 64-bit Linux: char ifr_name[16], then a union (flags first). */
 const IFREQ_SIZE = 40;
 const IFNAMSIZ = 16;
@@ -92,7 +119,7 @@ const IFNAMSIZ = 16;
 interface Libc {
   open: KoffiFunc<(path: string, flags: number) => number>;
   close: KoffiFunc<(fd: number) => number>;
-  ioctl: (fd: number, request: number, type: string, arg: Uint8Array) => number;
+  ioctl: (fd: number, request: number, type: string, arg: Uint8Array | number) => number;
   fcntlGet: (fd: number, cmd: number) => number;
   fcntlSet: (fd: number, cmd: number, type: string, value: number) => number;
   read: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
@@ -287,15 +314,39 @@ export interface TunOptions {
   attach?: boolean;
   /** Packets read per burst before yielding to the event loop (default 256). */
   readBudget?: number;
+  /**
+   * Checksum and segmentation offloads through virtio-net headers (default true, except
+   * when attaching: the features would outlive us on a device others may open plain).
+   * Falls back to the plain device when the kernel refuses them; `offloading` tells.
+   */
+  offload?: boolean;
+}
+
+/** What the offload path did (all zero on a plain device). */
+export interface OffloadCounters {
+  /** TCP GSO packets read (each up to 64 KiB). */
+  gsoPacketsIn: number;
+  /** Super-packets written, and the engine segments they carried. */
+  gsoPacketsOut: number;
+  segmentsCoalesced: number;
+  /** Reads refused (a GSO type we did not ask for, checksum offsets out of range). */
+  badPacketsIn: number;
 }
 
 /** A TUN device opened by this process. */
 export class TunDevice implements PacketLink {
   readonly counters = newCounters();
-  onPacket: ((packet: Uint8Array) => void) | undefined;
+  onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
+  readonly offloadCounters: OffloadCounters = { gsoPacketsIn: 0, gsoPacketsOut: 0, segmentsCoalesced: 0, badPacketsIn: 0 };
+  /** Packets the engine sent in this turn, written together by `flush` (offload path only). */
+  private pending: Uint8Array[] = [];
+  private flushQueued = false;
+  private writeBuf: Uint8Array | undefined;
+  /** Still building super-packets (false after the kernel refused one). */
+  private coalescing: boolean;
   /** Errors of the reader, after which the device stops reading (reported once). */
   onError: ((error: Error) => void) | undefined;
-  private readonly readBuf: Uint8Array;
+  private readBuf: Uint8Array;
   private readonly pollFds = new Uint8Array(16);
   private polling = false;
   private closing: Promise<void> | undefined;
@@ -312,8 +363,12 @@ export class TunDevice implements PacketLink {
     private readonly wakeWrite: number,
     private readonly createdNetns: boolean,
     readBudget: number,
+    /** Reads and writes carry virtio-net headers with checksum and TSO offloads. */
+    readonly offloading: boolean,
   ) {
-    this.readBuf = new Uint8Array(Math.max(mtu, 65536));
+    this.readBuf = new Uint8Array(Math.max(mtu, 65536) + (offloading ? VNET_HDR_LEN : 0));
+    this.coalescing = offloading;
+    if (offloading) this.writeBuf = new Uint8Array(VNET_HDR_LEN + MAX_SUPER_PACKET);
     this.budget = readBudget;
     const v = new DataView(this.pollFds.buffer);
     v.setInt32(0, fd, true);
@@ -341,9 +396,10 @@ export class TunDevice implements PacketLink {
     const c = libc();
     let fd = -1;
     let name: string;
+    let offloading = false;
     const pipe = new Int32Array(2);
     try {
-      ({ fd, name } = inNetns(opts.netns, () => openTunFd(c, opts.name)));
+      ({ fd, name, offloading } = inNetns(opts.netns, () => openTunFd(c, opts.name, opts.offload ?? opts.attach !== true)));
       check("fcntl(F_SETFL, O_NONBLOCK)", c.fcntlSet(fd, F_SETFL, "int", check("fcntl(F_GETFL)", c.fcntlGet(fd, F_GETFL)) | O_NONBLOCK));
       check("pipe2", c.pipe2(pipe, O_NONBLOCK | O_CLOEXEC));
     } catch (e) {
@@ -351,7 +407,7 @@ export class TunDevice implements PacketLink {
       if (createdNetns && opts.netns !== undefined) await deleteNetns(opts.netns).catch(() => {});
       throw e;
     }
-    const dev = new TunDevice(name, mtu, opts.netns, fd, pipe[0]!, pipe[1]!, createdNetns, opts.readBudget ?? 256);
+    const dev = new TunDevice(name, mtu, opts.netns, fd, pipe[0]!, pipe[1]!, createdNetns, opts.readBudget ?? 256, offloading);
     if (opts.attach !== true) {
       try {
         // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD reports into the device.
@@ -376,6 +432,16 @@ export class TunDevice implements PacketLink {
       this.counters.dropsOut++;
       return;
     }
+    if (this.offloading) {
+      this.pending.push(packet);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        // After the engine's synchronous pass (receive, poll, a burst of reads): its
+        // segments of this turn are all here and can be coalesced.
+        queueMicrotask(() => this.flush());
+      }
+      return;
+    }
     const n = libc().write(this.fd, packet, packet.length);
     if (n !== packet.length) {
       this.counters.dropsOut++;
@@ -385,7 +451,44 @@ export class TunDevice implements PacketLink {
     this.counters.bytesOut += n;
   }
 
+  /** Writes the queued packets, coalescing runs of one flow's segments into super-packets. */
+  private flush(): void {
+    this.flushQueued = false;
+    const packets = this.pending;
+    this.pending = [];
+    if (this.closed) {
+      this.counters.dropsOut += packets.length;
+      return;
+    }
+    const c = libc();
+    const out = this.writeBuf!;
+    for (let i = 0; i < packets.length; ) {
+      const count = this.coalescing ? runLength(packets, i) : 1;
+      const len = writeRun(packets, i, count, out);
+      const n = c.write(this.fd, out, len);
+      if (n !== len && count > 1) {
+        // The kernel refused the GSO packet: from now on, one segment per write.
+        this.coalescing = false;
+        process.emitWarning(`TUN ${this.name}: the kernel refused a GSO write (errno ${c.errno()}); writing segments one by one`);
+        continue;
+      }
+      for (let k = i; k < i + count; k++) {
+        if (n !== len) this.counters.dropsOut++;
+        else {
+          this.counters.packetsOut++;
+          this.counters.bytesOut += packets[k]!.length;
+        }
+      }
+      if (count > 1 && n === len) {
+        this.offloadCounters.gsoPacketsOut++;
+        this.offloadCounters.segmentsCoalesced += count;
+      }
+      i += count;
+    }
+  }
+
   close(): Promise<void> {
+    if (this.flushQueued) this.flush();
     this.closing ??= this.shutdown();
     return this.closing;
   }
@@ -440,6 +543,29 @@ export class TunDevice implements PacketLink {
         return this.fail(new SyscallError("read", e, c.strerror(e)));
       }
       if (n === 0) continue;
+      if (this.offloading) {
+        const r = receiveVnet(this.readBuf.subarray(0, n));
+        if (!r.ok) {
+          this.offloadCounters.badPacketsIn++;
+          continue;
+        }
+        this.counters.packetsIn++;
+        this.counters.bytesIn += r.packet.length;
+        if (r.gso) this.offloadCounters.gsoPacketsIn++;
+        let packet: Uint8Array;
+        if (r.packet.length >= ZERO_COPY_MIN) {
+          // A large (GSO) packet keeps the read buffer, and the next read gets a fresh one
+          // (not zero-filled): cheaper than copying 64 KiB, and the waste is small.
+          packet = r.packet;
+          const fresh = Buffer.allocUnsafeSlow(this.readBuf.length);
+          // A plain Uint8Array over it: the engine's slice() must copy, as Buffer's does not.
+          this.readBuf = new Uint8Array(fresh.buffer, fresh.byteOffset, fresh.length);
+        } else {
+          packet = r.packet.slice();
+        }
+        this.onPacket?.(packet, r.checksumValid);
+        continue;
+      }
       this.counters.packetsIn++;
       this.counters.bytesIn += n;
       const packet = this.readBuf.slice(0, n);
@@ -454,13 +580,37 @@ export class TunDevice implements PacketLink {
   }
 }
 
-function openTunFd(c: Libc, name: string | undefined): { fd: number; name: string } {
+/**
+ * Opens /dev/net/tun and attaches it to a (new or named) device. With `offload`, first
+ * tries IFF_VNET_HDR with checksum and TSO offloads; if the kernel refuses any of it the
+ * descriptor is closed and the device opened again plain.
+ */
+function openTunFd(c: Libc, name: string | undefined, offload: boolean): { fd: number; name: string; offloading: boolean } {
+  if (offload) {
+    try {
+      return { ...openTunFdWith(c, name, true), offloading: true };
+    } catch {
+      // Fall through to the plain device (an old kernel, or a device that cannot take them).
+    }
+  }
+  return { ...openTunFdWith(c, name, false), offloading: false };
+}
+
+function openTunFdWith(c: Libc, name: string | undefined, vnet: boolean): { fd: number; name: string } {
   const fd = check("open /dev/net/tun", c.open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   try {
     const ifr = new Uint8Array(IFREQ_SIZE);
     if (name !== undefined) ifr.set(new TextEncoder().encode(name), 0);
-    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TUN | IFF_NO_PI, true);
+    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0), true);
     check("ioctl(TUNSETIFF)", c.ioctl(fd, TUNSETIFF, "void *", ifr));
+    if (vnet) {
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setInt32(0, VNET_HDR_LEN, true);
+      check("ioctl(TUNSETVNETHDRSZ)", c.ioctl(fd, TUNSETVNETHDRSZ, "void *", size));
+      // The kernel takes TSO only together with CSUM and rejects unknown bits. UDP
+      // segmentation (TUN_F_USO4/6) is not asked for: the engine would need those split.
+      check("ioctl(TUNSETOFFLOAD)", c.ioctl(fd, TUNSETOFFLOAD, "unsigned long", TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
+    }
     const end = ifr.indexOf(0);
     return { fd, name: new TextDecoder().decode(ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end)) };
   } catch (e) {

@@ -275,6 +275,12 @@ export interface SynackOnTunOptions {
   label?: string;
   /** Also give both sides an IPv6 address on the same device (fd07:SUBNET::1/64 and ::2/64). */
   ipv6?: boolean;
+  /**
+   * Virtio-net offloads on the TUN device (default: on, unless SYNACK_TUN_OFFLOAD=off in
+   * the environment, which runs the whole interop suite over the plain path). Always off
+   * under a relay, which forwards packets one MTU at a time.
+   */
+  offload?: boolean;
   /** Put the impairment relay between the TUN device and synack (synack then sits on an in-memory pipe). */
   relay?: { impair: RelayImpair; seed?: number };
 }
@@ -287,7 +293,8 @@ export async function synackOnTun(opts: SynackOnTunOptions): Promise<SynackOnTun
     const mtu = opts.mtu ?? 1500;
     const kernel6 = opts.ipv6 === true ? parseCidr(`fd07:${opts.subnet}::1/64`) : undefined;
     const synack6 = opts.ipv6 === true ? parseCidr(`fd07:${opts.subnet}::2/64`) : undefined;
-    const tun = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel6 !== undefined ? [kernel, kernel6] : kernel, mtu });
+    const offload = opts.relay === undefined && (opts.offload ?? process.env.SYNACK_TUN_OFFLOAD !== "off");
+    const tun = await TunDevice.open({ name: "syn0", netns, kernelAddress: kernel6 !== undefined ? [kernel, kernel6] : kernel, mtu, offload });
     let link: PacketLink = tun;
     let relay: Relay | undefined;
     if (opts.relay !== undefined) {
@@ -364,8 +371,9 @@ export async function kernelToKernelThroughRelay(opts: { subnet: number; impair:
       const r = await runIn(ns, ["sysctl", "-qw", `net.ipv4.tcp_congestion_control=${opts.cc}`]);
       if (r.code !== 0) throw new Error(`cannot set tcp_congestion_control=${opts.cc} in ${ns}: ${r.stderr}`);
     }
-    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr(`10.7.${opts.subnet}.1/24`) });
-    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr(`10.7.${opts.subnet}.2/24`) });
+    // Plain devices: the relay forwards one MTU-sized packet at a time.
+    const ta = await TunDevice.open({ name: "syn0", netns: a, kernelAddress: parseCidr(`10.7.${opts.subnet}.1/24`), offload: false });
+    const tb = await TunDevice.open({ name: "syn0", netns: b, kernelAddress: parseCidr(`10.7.${opts.subnet}.2/24`), offload: false });
     relay = new Relay({ a: ta, b: tb, impair: opts.impair, seed: opts.seed });
     const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
     try {

@@ -11,6 +11,8 @@
  *   kernel->kernel  python sends N bytes between two namespaces joined by veth
  *   relay (1% loss, 20 ms each way): kernel->kernel (two TUNs), synack->synack (two
  *   stacks on pipes), kernel->synack and synack->kernel.
+ * --tun-only measures just the first three; --no-offload opens the TUN device without
+ * virtio-net offloads (the plain one-packet-per-read path).
  * Namespaces are created here and deleted at the end, also on failure.
  */
 import { parseArgs } from "node:util";
@@ -23,7 +25,7 @@ import type { LinkConfig } from "../../src/sim/link.js";
 import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
 
 const { values } = parseArgs({
-  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" } },
+  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" } },
 });
 const MIBS = Number(values.mib ?? 64);
 const RELAY_MIBS = Number(values["relay-mib"] ?? 4);
@@ -59,7 +61,7 @@ function record(name: string, bytes: number, seconds: number): void {
 }
 
 async function overTun(): Promise<void> {
-  const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt" });
+  const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt", offload: values["no-offload"] !== true });
   await withCc(s.netns);
   try {
     discardService(s.stack, 9);
@@ -148,7 +150,9 @@ if (reason !== undefined) {
 }
 await overTun();
 await overVeth();
-await relayKernelKernel();
-await relaySynackSynack();
-await relayMixed();
+if (values["tun-only"] !== true) {
+  await relayKernelKernel();
+  await relaySynackSynack();
+  await relayMixed();
+}
 if (values.json === true) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), mtu: MTU, figures }, null, 2)}\n`);

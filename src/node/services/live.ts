@@ -29,15 +29,15 @@ export type PacketTap = (time: Millis, direction: PacketDirection, packet: Uint8
 
 /** Wraps a link so that every packet in and out is shown to a tap first (for --pcap). */
 export class TappedLink implements PacketLink {
-  private receiver: ((packet: Uint8Array) => void) | undefined;
+  private receiver: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
 
   constructor(
     readonly inner: PacketLink,
     private readonly tap: PacketTap,
   ) {
-    inner.onPacket = (packet) => {
+    inner.onPacket = (packet, checksumValid) => {
       this.tap(wallClock(), "in", packet);
-      this.receiver?.(packet);
+      this.receiver?.(packet, checksumValid);
     };
   }
 
@@ -50,10 +50,10 @@ export class TappedLink implements PacketLink {
   get counters(): LinkCounters {
     return this.inner.counters;
   }
-  get onPacket(): ((packet: Uint8Array) => void) | undefined {
+  get onPacket(): ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined {
     return this.receiver;
   }
-  set onPacket(fn: ((packet: Uint8Array) => void) | undefined) {
+  set onPacket(fn: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined) {
     this.receiver = fn;
   }
 
