@@ -30,7 +30,7 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
-import { TsoChunks, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
+import { TsoChunks, newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -152,7 +152,8 @@ export class Sender {
   timed: { end: Seq; at: Millis } | undefined;
   /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
   private readonly chunks = new TsoChunks();
-  private readonly tsoState: TsoPath = { cwnd: 0, ssthresh: 0, srtt: undefined, minRtt: Infinity, mss: 0, minTsoSegs: 0 };
+  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
+  private tsoState: TsoPath | undefined;
 
   constructor(
     readonly host: SenderHost,
@@ -181,7 +182,7 @@ export class Sender {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
     if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, this.tsoState), this.maxSndWnd), this.maxSndWnd, more);
+      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
@@ -682,7 +683,7 @@ export class Sender {
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number): boolean {
     const rest = Math.min(pending - len, mss);
     const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
-    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, this.tsoState), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
+    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */

@@ -49,7 +49,7 @@ export class ConnectionStats {
    * retrans (0 or 1) at [i * 3, i * 3 + 3). Plain numbers in one array rather than an
    * object per segment, so a bulk sender allocates nothing here per segment.
    */
-  private ledger: number[] = [];
+  private ledger: number[] = NO_LEDGER;
   private head = 0;
   /** Segments dropped from the ledger because SND.UNA covered them. */
   private ackedSegments = 0;
@@ -79,7 +79,10 @@ export class ConnectionStats {
     // Whatever lies beyond the highest end so far is new sequence space.
     const tail = this.entries > this.head ? (l[l.length - 2]! as Seq) : undefined;
     const start = tail !== undefined && seqGt(tail, seg.seq) ? tail : seg.seq;
-    if (seqLt(start, end)) l.push(start, end, 0);
+    if (seqLt(start, end)) {
+      if (l === NO_LEDGER) this.ledger = [start, end, 0];
+      else l.push(start, end, 0);
+    }
   }
 
   /**
@@ -136,7 +139,7 @@ export class ConnectionStats {
       this.ackedSegments++;
     }
     if (this.head === this.entries) {
-      this.ledger.length = 0; // reused: no new array per fully acknowledged flight
+      if (this.ledger !== NO_LEDGER) this.ledger.length = 0; // reused: no new array per fully acknowledged flight
       this.head = 0;
     } else if (this.head > 64 && this.head * 2 > this.entries) {
       this.ledger = this.ledger.slice(this.head * 3);
@@ -149,3 +152,5 @@ export class ConnectionStats {
   }
 }
 
+/** The ledger of every connection that has sent nothing yet (shared, never written). */
+const NO_LEDGER: number[] = [];
