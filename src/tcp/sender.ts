@@ -129,15 +129,13 @@ export class Sender {
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
   lowDelivered: Seq | undefined;
-  /**
-   * Called by the sent-segment log for each segment an ACK delivers (one function for the
-   * connection's life: nothing is allocated per ACK). RFC 8985 6.2 steps 2-3.
-   */
-  private readonly onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
+  /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
+  delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
     this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start));
-  };
+  }
+
   /** A probe is being sent: the timer is set once it has gone. */
   probing = false;
   /** TCP_CORK: a partial segment waits until uncorked (Linux TCP_NAGLE_CORK). */
@@ -248,7 +246,6 @@ export class Sender {
     this.ackTime = now;
     this.lowDelivered = undefined;
     this.model?.rate.beginAck();
-    const onDelivered = this.onDelivered;
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
       dsack = split.dsack;
@@ -259,14 +256,14 @@ export class Sender {
         const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
         if (w === undefined) continue;
         whole.push(w);
-        this.log.onSack(w.left, w.right, onDelivered);
+        this.log.onSack(w.left, w.right, this);
       }
       this.scoreboard.update(whole, this.sndUna, this.sndMax);
       delivered += this.scoreboard.sackedBytes - before;
       newlySacked = this.scoreboard.sackedBytes > before;
     }
     if (seqGt(ack, this.sndUna)) {
-      this.log.onAck(ack, onDelivered);
+      this.log.onAck(ack, this);
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
       const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined;

@@ -27,6 +27,14 @@ export interface SentRecord {
   readonly flags: number;
 }
 
+/**
+ * Told of each record an ACK delivers. An object with a method rather than a callback, so
+ * the sender passes itself and keeps no closure (and its context) per connection.
+ */
+export interface DeliveryListener {
+  delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void;
+}
+
 /** Shared by every log that has never held a record: an idle connection allocates no arrays. */
 const NONE = new Float64Array(0);
 /** Records the array holds when first needed; it doubles from there. */
@@ -126,13 +134,13 @@ export class SentLog {
    * Cumulative ACK up to `una`: drops the records it covers and calls `delivered` for each
    * one that had not been SACKed (newly delivered, for RACK's update).
    */
-  onAck(una: Seq, delivered: (start: Seq, end: Seq, sentAt: Millis, flags: number) => void): void {
+  onAck(una: Seq, to: DeliveryListener): void {
     while (this.count > 0) {
       const k = this.head;
       const end = this.recs[k * STRIDE + 1]! as Seq;
       if (seqLe(end, una)) {
         const f = this.recs[k * STRIDE + 3]!;
-        if ((f & SACKED) === 0) delivered(this.recs[k * STRIDE]! as Seq, end, this.recs[k * STRIDE + 2]!, f);
+        if ((f & SACKED) === 0) to.delivered(this.recs[k * STRIDE]! as Seq, end, this.recs[k * STRIDE + 2]!, f);
         this.forget(k);
         continue;
       }
@@ -149,7 +157,7 @@ export class SentLog {
    * The receiver holds [left, right): marks the records inside it SACKED and calls
    * `delivered` for each newly SACKed one.
    */
-  onSack(left: Seq, right: Seq, delivered: (start: Seq, end: Seq, sentAt: Millis, flags: number) => void): void {
+  onSack(left: Seq, right: Seq, to: DeliveryListener): void {
     for (let i = this.indexOf(left); i < this.count; i++) {
       const k = this.slot(i);
       const s = this.recs[k * STRIDE]! as Seq;
@@ -159,7 +167,7 @@ export class SentLog {
       if ((f & SACKED) !== 0 || seqLt(s, left) || seqGt(e, right)) continue;
       if ((f & (LOST | RETRANS_OUT)) === LOST) this.lostBytes -= seqDiff(e, s);
       this.recs[k * STRIDE + 3] = (f | SACKED) & ~(LOST | RETRANS_OUT);
-      delivered(s, e, this.recs[k * STRIDE + 2]!, f);
+      to.delivered(s, e, this.recs[k * STRIDE + 2]!, f);
     }
   }
 
