@@ -141,8 +141,7 @@ export class ReceiveBuffer {
     this.readyBytes -= n;
     this.readyHead += n;
     if (this.readyHead === this.ready[0]!.length) {
-      this.ready.shift();
-      if (this.ready.length === 0) this.ready = NO_DATA; // an idle connection keeps no array
+      this.ready.shift(); // kept once made: a reader that drains every segment reuses it
       this.readyHead = 0;
     }
   }
