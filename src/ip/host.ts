@@ -23,7 +23,8 @@ import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
-import { emitTcp, headerLength, parseTcp, type TcpSegment } from "../wire/tcp.js";
+import { parseTcp, type TcpSegment } from "../wire/tcp.js";
+import { TcpDatagram } from "./tcp-datagram.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import { TcpLayer } from "../tcp/layer.js";
 import type { InboundDatagram } from "./datagram.js";
@@ -120,12 +121,15 @@ export class Host implements Endpoint {
   private readonly checksumOffload: boolean;
   /** The packet being received came with `checksumValid` (see Endpoint.receive). */
   private rxChecksumValid = false;
+  /** Describes each outgoing TCP segment to IP output without allocating (tcp-datagram.ts). */
+  private readonly tcpDatagram: TcpDatagram;
   private now: Millis = 0;
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
     this.rng = opts.rng;
     this.checksumOffload = opts.checksumOffload === true;
+    this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
     this.routing = buildRouting(opts, mtu);
@@ -283,19 +287,13 @@ export class Host implements Endpoint {
    * and a link with a smaller MTU drops them as a real wire would.
    */
   private sendTcp(tuple: FourTuple, seg: TcpSegment, ecn = 0): void {
-    this.output.send(this.now, {
-      dst: tuple.remoteAddr,
-      src: tuple.localAddr,
-      protocol: PROTO_TCP,
-      payloadLength: headerLength(seg.options) + seg.payload.length,
-      writePayload: (buf, offset, src) => {
-        emitTcp(seg, buf, offset, this.checksumOffload ? null : { src, dst: tuple.remoteAddr });
-      },
-      policy: "do",
-      allowOversize: true,
-      // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
-      tos: ecn,
-    });
+    // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
+    const d = this.tcpDatagram.take(tuple, seg, ecn);
+    try {
+      this.output.send(this.now, d);
+    } finally {
+      d.release();
+    }
   }
 
   /**

@@ -15,7 +15,8 @@
 import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
 
 export class PushMarks {
-  private marks: Seq[] = [];
+  /** NO_MARKS (shared, never written) until the first mark: an idle connection holds no array. */
+  private marks: Seq[] = NO_MARKS;
   private head = 0;
   /** The last push point (Linux tp->pushed_seq). */
   private pushedSeq: Seq;
@@ -66,7 +67,12 @@ export class PushMarks {
 
   private push(at: Seq): void {
     const last = this.marks[this.marks.length - 1];
-    if (last === undefined || seqGt(at, last) || this.head === this.marks.length) this.marks.push(at);
+    if (last === undefined || seqGt(at, last) || this.head === this.marks.length) {
+      if (this.marks === NO_MARKS) this.marks = [];
+      this.marks.push(at);
+    }
     this.pushedSeq = at;
   }
 }
+
+const NO_MARKS: Seq[] = [];

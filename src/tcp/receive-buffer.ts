@@ -18,10 +18,12 @@ interface Range {
 export type InsertResult = "in-order" | "out-of-order" | "duplicate" | "ooo-limit";
 
 export class ReceiveBuffer {
-  private ready: Uint8Array[] = [];
+  /** In-order data not yet read; NO_DATA (shared, never written) while there is none. */
+  private ready: Uint8Array[] = NO_DATA;
   private readyHead = 0;
   private readyBytes = 0;
-  private ooo: Range[] = [];
+  /** Out-of-order ranges; NO_RANGES (shared, never written) until the first (only shift() and reassignment change it). */
+  private ooo: Range[] = NO_RANGES;
   private oooBytes = 0;
   /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
   private pendingFinSeq: Seq | undefined;
@@ -131,6 +133,7 @@ export class ReceiveBuffer {
 
   private pushReady(data: Uint8Array): void {
     if (data.length === 0) return;
+    if (this.ready === NO_DATA) this.ready = [];
     this.ready.push(data);
     this.readyBytes += data.length;
   }
@@ -139,7 +142,7 @@ export class ReceiveBuffer {
     this.readyBytes -= n;
     this.readyHead += n;
     if (this.readyHead === this.ready[0]!.length) {
-      this.ready.shift();
+      this.ready.shift(); // kept once made: a reader that drains every segment reuses it
       this.readyHead = 0;
     }
   }
@@ -199,3 +202,7 @@ export class ReceiveBuffer {
 function rangeEnd(r: Range): Seq {
   return seqAdd(r.seq, r.data.length);
 }
+
+/** Shared by every receive buffer with nothing to hold: an idle connection allocates no arrays. */
+const NO_DATA: Uint8Array[] = [];
+const NO_RANGES: Range[] = [];

@@ -9,7 +9,8 @@
  * ended and continues from there instead of walking the list from the start.
  */
 export class SendBuffer {
-  private chunks: Uint8Array[] = [];
+  /** NO_CHUNKS (shared, never written) while empty: an idle connection holds no array of its own. */
+  private chunks: Uint8Array[] = NO_CHUNKS;
   /** Index of the first live chunk (dropped chunks before it are compacted away lazily). */
   private first = 0;
   /** Offset of the first unacknowledged byte inside chunks[first]. */
@@ -47,6 +48,7 @@ export class SendBuffer {
   append(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
     if (n === 0) return 0;
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks.push(n === data.length ? data : data.subarray(0, n));
     this.bytes += n;
     return n;
@@ -69,7 +71,7 @@ export class SendBuffer {
       this.head = 0;
     }
     if (this.bytes === 0) {
-      this.chunks = [];
+      this.chunks = NO_CHUNKS;
       this.first = 0;
       this.head = 0;
     } else if (this.first > 64 && this.first * 2 > this.chunks.length) {
@@ -130,3 +132,5 @@ export class SendBuffer {
 }
 
 export const EMPTY = new Uint8Array(0);
+/** The chunk list of every empty send buffer; never written (append replaces it first). */
+const NO_CHUNKS: Uint8Array[] = [];

@@ -30,7 +30,7 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
-import { TsoChunks, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
+import { TsoChunks, newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -130,15 +130,13 @@ export class Sender {
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
   lowDelivered: Seq | undefined;
-  /**
-   * Called by the sent-segment log for each segment an ACK delivers (one function for the
-   * connection's life: nothing is allocated per ACK). RFC 8985 6.2 steps 2-3.
-   */
-  private readonly onDelivered = (start: Seq, end: Seq, sentAt: Millis, flags: number): void => {
+  /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
+  delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
     this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start));
-  };
+  }
+
   /** A probe is being sent: the timer is set once it has gone. */
   probing = false;
   /** TCP_CORK: a partial segment waits until uncorked (Linux TCP_NAGLE_CORK). */
@@ -153,7 +151,8 @@ export class Sender {
   timed: { end: Seq; at: Millis } | undefined;
   /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
   private readonly chunks = new TsoChunks();
-  private readonly tsoState: TsoPath = { cwnd: 0, ssthresh: 0, srtt: undefined, minRtt: Infinity, mss: 0, minTsoSegs: 0 };
+  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
+  private tsoState: TsoPath | undefined;
 
   constructor(
     readonly host: SenderHost,
@@ -182,7 +181,7 @@ export class Sender {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
     if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, this.tsoState), this.maxSndWnd), this.maxSndWnd, more);
+      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
@@ -249,7 +248,6 @@ export class Sender {
     this.ackTime = now;
     this.lowDelivered = undefined;
     this.model?.rate.beginAck();
-    const onDelivered = this.onDelivered;
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
       dsack = split.dsack;
@@ -260,14 +258,14 @@ export class Sender {
         const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
         if (w === undefined) continue;
         whole.push(w);
-        this.log.onSack(w.left, w.right, onDelivered);
+        this.log.onSack(w.left, w.right, this);
       }
       this.scoreboard.update(whole, this.sndUna, this.sndMax);
       delivered += this.scoreboard.sackedBytes - before;
       newlySacked = this.scoreboard.sackedBytes > before;
     }
     if (seqGt(ack, this.sndUna)) {
-      this.log.onAck(ack, onDelivered);
+      this.log.onAck(ack, this);
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
       const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined;
@@ -685,7 +683,7 @@ export class Sender {
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number): boolean {
     const rest = Math.min(pending - len, mss);
     const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
-    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, this.tsoState), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
+    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */

@@ -44,8 +44,12 @@ export class ConnectionStats {
   /** SND.MAX when the last retransmission timeout fired (Linux high_seq on entering Loss). */
   lossUntil: Seq | undefined;
 
-  /** Segments in flight, oldest first, from index `head` on. */
-  private ledger: LedgerSegment[] = [];
+  /**
+   * Segments in flight, oldest first, from entry `head` on: entry i is start, end and
+   * retrans (0 or 1) at [i * 3, i * 3 + 3). Plain numbers in one array rather than an
+   * object per segment, so a bulk sender allocates nothing here per segment.
+   */
+  private ledger: number[] = NO_LEDGER;
   private head = 0;
   /** Segments dropped from the ledger because SND.UNA covered them. */
   private ackedSegments = 0;
@@ -65,17 +69,20 @@ export class ConnectionStats {
     if (retransmit) this.totalRetrans++;
     this.prune(sndUna);
     const end = seqAdd(seg.seq, span);
+    const l = this.ledger;
     if (retransmit) {
-      for (let i = this.head; i < this.ledger.length; i++) {
-        const s = this.ledger[i]!;
-        if (!seqLt(s.start, end)) break;
-        if (seqGt(s.end, seg.seq)) s.retrans = true;
+      for (let i = this.head; i < this.entries; i++) {
+        if (!seqLt(l[i * 3]! as Seq, end)) break;
+        if (seqGt(l[i * 3 + 1]! as Seq, seg.seq)) l[i * 3 + 2] = 1;
       }
     }
     // Whatever lies beyond the highest end so far is new sequence space.
-    const tail = this.ledger.length > this.head ? this.ledger[this.ledger.length - 1]!.end : undefined;
+    const tail = this.entries > this.head ? (l[l.length - 2]! as Seq) : undefined;
     const start = tail !== undefined && seqGt(tail, seg.seq) ? tail : seg.seq;
-    if (seqLt(start, end)) this.ledger.push({ start, end, retrans: false });
+    if (seqLt(start, end)) {
+      if (l === NO_LEDGER) this.ledger = [start, end, 0];
+      else l.push(start, end, 0);
+    }
   }
 
   /**
@@ -106,35 +113,44 @@ export class ConnectionStats {
    */
   onRto(sndMax: Seq): void {
     this.lossUntil = sndMax;
-    for (let i = this.head; i < this.ledger.length; i++) this.ledger[i]!.retrans = false;
+    for (let i = this.head; i < this.entries; i++) this.ledger[i * 3 + 2] = 0;
   }
 
-  /** Segments still in flight above `sndUna`, oldest first (a read-only view). */
+  /** Segments still in flight above `sndUna`, oldest first (copies: changing them changes nothing). */
   inFlight(sndUna: Seq): LedgerSegment[] {
     const out: LedgerSegment[] = [];
-    for (let i = this.head; i < this.ledger.length; i++) if (seqGt(this.ledger[i]!.end, sndUna)) out.push(this.ledger[i]!);
+    const l = this.ledger;
+    for (let i = this.head; i < this.entries; i++) {
+      if (seqGt(l[i * 3 + 1]! as Seq, sndUna)) out.push({ start: l[i * 3]! as Seq, end: l[i * 3 + 1]! as Seq, retrans: l[i * 3 + 2] === 1 });
+    }
     return out;
   }
 
   /** Segments SND.UNA has covered, ever (Linux counts them into `delivered`). */
   acked(sndUna: Seq): number {
     let n = this.ackedSegments;
-    for (let i = this.head; i < this.ledger.length && !seqGt(this.ledger[i]!.end, sndUna); i++) n++;
+    for (let i = this.head; i < this.entries && !seqGt(this.ledger[i * 3 + 1]! as Seq, sndUna); i++) n++;
     return n;
   }
 
   private prune(sndUna: Seq): void {
-    while (this.head < this.ledger.length && !seqGt(this.ledger[this.head]!.end, sndUna)) {
+    while (this.head < this.entries && !seqGt(this.ledger[this.head * 3 + 1]! as Seq, sndUna)) {
       this.head++;
       this.ackedSegments++;
     }
-    if (this.head === this.ledger.length) {
-      this.ledger.length = 0; // reused: no new array per fully acknowledged flight
+    if (this.head === this.entries) {
+      if (this.ledger !== NO_LEDGER) this.ledger.length = 0; // reused: no new array per fully acknowledged flight
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.ledger.length) {
-      this.ledger = this.ledger.slice(this.head);
+    } else if (this.head > 64 && this.head * 2 > this.entries) {
+      this.ledger = this.ledger.slice(this.head * 3);
       this.head = 0;
     }
   }
+
+  private get entries(): number {
+    return this.ledger.length / 3;
+  }
 }
 
+/** The ledger of every connection that has sent nothing yet (shared, never written). */
+const NO_LEDGER: number[] = [];

@@ -27,6 +27,7 @@ export class TimerQueue<T extends Schedulable> {
       return;
     }
     const i = owner.timerIndex;
+    if (i >= 0 && owner.timerAt === at) return; // most calls (one per segment) leave the deadline where it was
     owner.timerAt = at;
     if (i < 0) {
       owner.timerIndex = this.heap.length;

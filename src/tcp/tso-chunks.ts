@@ -44,6 +44,11 @@ export interface TsoPath {
   minTsoSegs: number;
 }
 
+/** A fresh `into` object for tsoPath. */
+export function newTsoState(): TsoPath {
+  return { cwnd: 0, ssthresh: 0, srtt: undefined, minRtt: Infinity, mss: 0, minTsoSegs: 0 };
+}
+
 /**
  * The path state tcp_tso_autosize reads, from the sender's congestion control and RTT
  * estimator. With `into` the fields are written there: the sender asks once per segment

@@ -32,10 +32,11 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
   if (LITTLE_ENDIAN && (offset & 3) === 0) {
     // Whole 32-bit words added as numbers (exact: at most 2^14 words of 2^32 for 64 KiB).
     // 2^16 = 1 (mod 0xffff), so this sum is congruent to the sum of the 16-bit halves.
-    const w = new Uint32Array(bytes.buffer, offset, words);
-    let k = 0;
-    for (; k + 4 <= words; k += 4) acc += w[k]! + w[k + 1]! + w[k + 2]! + w[k + 3]!;
-    for (; k < words; k++) acc += w[k]!;
+    const w = wordsOf(bytes.buffer);
+    let k = offset >>> 2;
+    const stop = k + words;
+    for (; k + 4 <= stop; k += 4) acc += w[k]! + w[k + 1]! + w[k + 2]! + w[k + 3]!;
+    for (; k < stop; k++) acc += w[k]!;
     // Reduce mod 0xffff the way an end-around-carry fold would (a nonzero multiple folds
     // to 0xffff, not 0), then swap the bytes back (RFC 1071 2(B)).
     acc = acc === 0 ? 0 : acc % 0xffff || 0xffff;
@@ -54,6 +55,22 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
   }
   if (i < end) acc += bytes[i]! << 8;
   return sum + acc;
+}
+
+/**
+ * A Uint32Array over the whole of the last buffer summed. Outgoing packets are carved from
+ * shared slabs (ip/packet-alloc.ts) and the in-memory link hands the same buffers to the
+ * receiver, so consecutive calls mostly hit one buffer: one view per slab instead of one
+ * per packet. Only one buffer is held, so at most one stale slab stays alive.
+ */
+let lastBuffer: ArrayBufferLike | undefined;
+let lastWords: Uint32Array = new Uint32Array(0);
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer !== lastBuffer || lastWords.length !== buffer.byteLength >>> 2) {
+    lastBuffer = buffer;
+    lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return lastWords;
 }
 
 function fold16(sum: number): number {

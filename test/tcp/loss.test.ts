@@ -14,7 +14,7 @@ import { established, listening, REMOTE_SEQ } from "./harness.js";
 
 const MSS = 1000;
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
-const nothing = () => {};
+const nothing = { delivered: () => {} };
 
 /** A log of `n` segments of MSS bytes from sequence 0, sent at the given times (default 0). */
 function logOf(n: number, times: number[] = []): SentLog {
@@ -27,7 +27,7 @@ describe("SentLog", () => {
   it("keeps one record per segment, drops what a cumulative ACK covers and reports each as delivered", () => {
     const log = logOf(4, [0, 1, 2, 3]);
     const delivered: number[] = [];
-    log.onAck(seq(2500), (_s, end) => delivered.push(end));
+    log.onAck(seq(2500), { delivered: (_s, end) => delivered.push(end) });
     expect(delivered).toEqual([1000, 2000]);
     expect(log.size).toBe(2);
     expect(log.start(0)).toBe(2500); // an ACK inside a record trims it
@@ -36,7 +36,7 @@ describe("SentLog", () => {
   it("marks whole records SACKED only, and a retransmission restamps and flags a record", () => {
     const log = logOf(4);
     const sacked: number[] = [];
-    log.onSack(seq(1000), seq(2500), (_s, end) => sacked.push(end));
+    log.onSack(seq(1000), seq(2500), { delivered: (_s, end) => sacked.push(end) });
     expect(sacked).toEqual([2000]); // 2000:3000 is only half covered
     expect(log.flags(1) & SACKED).toBe(SACKED);
     expect(log.wholeRecords(seq(3999), seq(4000))).toBeUndefined(); // one byte of a segment: nothing (Linux)
@@ -77,7 +77,7 @@ describe("RACK (RFC 8985 section 6)", () => {
     const log = logOf(3, [0, 0, 0]);
     const rack = new Rack();
     // At 20 ms the third segment is SACKed: RACK.rtt = 20, reordering window min_rtt/4 = 5 ms.
-    log.onSack(seq(2000), seq(3000), (_s, end, at, f) => rack.onDelivered(20, end, at, f, 20));
+    log.onSack(seq(2000), seq(3000), { delivered: (_s, end, at, f) => rack.onDelivered(20, end, at, f, 20) });
     const early = rack.detectLoss(log, 20, rack.reorderWindow(false, 1, 20, 20));
     expect(early).toEqual({ lostBytes: 0, lostSegments: 0, timeout: 5 });
     const late = rack.detectLoss(log, 25, 5, true); // the reordering timer
