@@ -35,7 +35,7 @@ export interface SegmentRecord {
   in?: number;
   from: string;
   to: string;
-  /** Columns of the diagram, -1 when the host is not drawn. */
+  /** Columns of the diagram (only segments between drawn hosts are recorded). */
   fromCol: number;
   toCol: number;
   time: Millis;
@@ -206,8 +206,13 @@ export function buildSession(raw: RawRun): Session {
     segmentAt.set(s.out, s.id);
     if (s.in !== undefined) arrivalAt.set(s.in, s.id);
   }
-  const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
-  for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
+  // Wireshark's analysis keeps each conversation apart, so analysing only the packets between
+  // drawn hosts gives them the verdicts the whole capture would (a flood's thousands of spoofed
+  // conversations are not drawn and need none).
+  const drawn = new Set(columns.map((c) => c.name));
+  const shown = packets.filter((p) => drawn.has(p.from) && drawn.has(p.to));
+  const byPacket = shown.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
+  for (const [id, v] of verdicts(shown, byPacket, segments)) segments[id]!.verdict = v;
   if (raw.decodeCookie !== undefined) for (const [id, c] of findCookies(events, segments, raw.decodeCookie)) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
@@ -246,15 +251,17 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const nameOf = new Map(columns.map((c) => [c.address.key, c.name]));
   const names = new SeqNames("relative", columns.map((c) => c.name));
   const windows = new WindowScales();
+  // A drawn host's ISNs are named in the order it sent them, undrawn peers included (the
+  // server's SYN,ACK to the client in a flood is y201); an undrawn host's name nothing drawn.
   for (const e of events) {
-    if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
+    if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0 && focus.has(e.host)) names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
   }
   const bytesOf = new Map<number, Uint8Array>();
   const nthOf = new Map<number, number>();
   const counts = new Map<string, number>();
   for (const p of packets) {
-    // Only a drawn host's packets become records; a flood's spoofed ones are skipped unparsed.
-    if (!focus.has(p.from)) continue;
+    // Only packets between drawn hosts become records; a flood's spoofed ones are skipped unparsed.
+    if (!focus.has(p.from) || !colOf.has(p.to)) continue;
     const seg = tcpFlagsOf(p.bytes);
     if (seg === undefined) continue;
     const key = `${p.from}>${p.to} ${seg.flags} ${seg.data}`;
@@ -272,41 +279,35 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const senders = new Set<AddressKey>();
   events.forEach((e, i) => {
     if (e.type === "segment-out") {
-      if (!focus.has(e.host)) return;
-      const to = nameOf.get(e.tuple.remoteAddr.key) ?? e.tuple.remoteAddr.toString();
+      // Segments between drawn hosts only: the diagram has no column for anything else (a
+      // flood's SYN,ACKs to spoofed addresses; the pcapng export describes those itself).
+      const to = nameOf.get(e.tuple.remoteAddr.key);
+      const fromCol = colOf.get(e.host);
+      const toCol = to === undefined ? undefined : colOf.get(to);
+      if (!focus.has(e.host) || to === undefined || fromCol === undefined || toCol === undefined) return;
       const d: Direction = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, dst: e.tuple.remoteAddr, dstPort: e.tuple.remotePort };
       windows.observe(d, e.segment);
+      const sent = describeSend(events, i);
       const rec: SegmentRecord = {
         id: out.length,
         out: i,
         from: e.host,
         to,
-        fromCol: colOf.get(e.host) ?? -1,
-        toCol: colOf.get(to) ?? -1,
+        fromCol,
+        toCol,
         time: e.time,
         tuple: e.tuple,
         seg: e.segment,
         retransmit: e.retransmit,
-        fate: "unanswered",
-        link: [],
+        fate: sent.lost ? "lost" : "unanswered",
+        link: sent.link,
         label: segmentLabel(e.segment, d, names, windows),
-        reason: "",
+        reason: sent.reason,
         match: { flags: flagNames(e.segment.flags), data: e.segment.payload.length > 0, nth: nthOf.get(i) ?? 1 },
       };
       const bytes = bytesOf.get(i);
       if (bytes !== undefined) rec.bytes = bytes;
-      // The link's verdict follows at once, in the same transmit call.
-      for (let j = i + 1; j < events.length; j++) {
-        const l = events[j]!;
-        if (l.type !== "link") break;
-        if (l.action === "drop") {
-          rec.fate = "lost";
-          rec.link.push(`lost (${l.reason})`);
-        } else rec.link.push(l.action === "corrupt" ? "corrupted" : l.action === "duplicate" ? "duplicated" : `delayed (${l.reason})`);
-      }
-      const cause = findCause(events, i);
-      rec.reason = reasonFor(rec, cause === undefined ? undefined : events[cause]);
-      if (cause !== undefined) rec.cause = cause;
+      if (sent.cause !== undefined) rec.cause = sent.cause;
       out.push(rec);
       if (rec.fate !== "lost") {
         senders.add(e.tuple.localAddr.key);
@@ -340,6 +341,26 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
     if (rec.fate === "unanswered" && rec.link.includes("corrupted")) rec.fate = "corrupted";
   }
   return out;
+}
+
+/** What the link did to segment-out `i`, and why the stack sent it (with the event that made it). */
+export function describeSend(events: readonly TraceEvent[], i: number): { link: string[]; lost: boolean; reason: string; cause?: number } {
+  const e = events[i]!;
+  if (e.type !== "segment-out") throw new RangeError(`event ${i} is not a segment-out`);
+  const link: string[] = [];
+  let lost = false;
+  // The link's verdict follows at once, in the same transmit call.
+  for (let j = i + 1; j < events.length; j++) {
+    const l = events[j]!;
+    if (l.type !== "link") break;
+    if (l.action === "drop") {
+      lost = true;
+      link.push(`lost (${l.reason})`);
+    } else link.push(l.action === "corrupt" ? "corrupted" : l.action === "duplicate" ? "duplicated" : `delayed (${l.reason})`);
+  }
+  const cause = findCause(events, i);
+  const reason = reasonFor(e.segment, e.retransmit, cause === undefined ? undefined : events[cause]);
+  return cause === undefined ? { link, lost, reason } : { link, lost, reason, cause };
 }
 
 function wireKey(src: IpAddress, sport: number, dst: IpAddress, dport: number, s: TcpSegment): string {
@@ -377,10 +398,9 @@ export function findCause(events: readonly TraceEvent[], i: number): number | un
   return undefined;
 }
 
-function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
-  const s = rec.seg;
+function reasonFor(s: TcpSegment, retransmit: boolean, cause: TraceEvent | undefined): string {
   const what = (s.flags & SYN) !== 0 ? ((s.flags & ACK) !== 0 ? "SYN,ACK" : "SYN") : (s.flags & RST) !== 0 ? "RST" : (s.flags & FIN) !== 0 ? (s.payload.length > 0 ? "data and FIN" : "FIN") : s.payload.length > 0 ? `${s.payload.length} bytes of data` : "ACK";
-  if (cause === undefined) return rec.retransmit ? `retransmission of ${what}` : what;
+  if (cause === undefined) return retransmit ? `retransmission of ${what}` : what;
   switch (cause.type) {
     case "timer-fired":
       if (cause.timer === "rto" || cause.timer === "syn-ack") return `retransmission of ${what}: the retransmission timer expired (expiry ${cause.backoff + 1})`;
@@ -392,8 +412,8 @@ function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
       const got = flagNames(cause.segment.flags) || "segment";
       const len = cause.segment.payload.length > 0 ? ` with ${cause.segment.payload.length} bytes` : "";
       // A SYN arriving again means the peer never got our SYN,ACK; it is resent (as Linux's tcp_check_req does).
-      if (rec.retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
-      if (rec.retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
+      if (retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
+      if (retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
       if ((s.flags & RST) !== 0) return `RST answering a ${got}${len} no connection accepts`;
       if ((s.flags & (SYN | ACK)) === (SYN | ACK)) return `SYN,ACK answering the SYN`;
       return `${what} in answer to the ${got}${len} that arrived`;
