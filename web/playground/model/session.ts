@@ -22,6 +22,7 @@ import type { AddressKey, IpAddress } from "../../../src/wire/address.js";
 import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../../src/wire/tcp.js";
 import { Fnv64 } from "./hash.js";
 import { findCookies, type CookieView, type DecodeCookie } from "./cookies.js";
+import { gapPx, TOP_PX } from "./timeaxis.js";
 import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
@@ -108,72 +109,165 @@ export interface Session {
   /** Hash of the JSON event log: the same in Node and in the browser for the same run (computed on first use). */
   readonly hash: string;
   endTime: Millis;
+  /** False for the first part of a run still going (SessionRun.partial): the rest is coming. */
+  complete: boolean;
 }
 
 export function runSession(spec: ScenarioSpec): Session {
-  const events: TraceEvent[] = [];
-  const packets: PacketRecord[] = [];
-  const snapshots: Snapshot[] = [];
-  // Set once the run exists; events may arrive while it is being built.
-  const holder: { run?: ScenarioRun } = {};
-  let instant = -1;
-  let dirty = false;
-  const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
-  const focusAddr = new Set<AddressKey>();
-  for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
-  const inFocus = (e: TraceEvent): boolean => {
-    if (!("host" in e) || !focus.has(e.host)) return false;
-    const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
-  };
-  const snapshot = (time: Millis): void => {
-    const run = holder.run;
-    if (run === undefined) return;
+  return new SessionRun(spec).finish();
+}
+
+/**
+ * A scenario run that can be taken a slice of virtual time at a time, so the page can draw
+ * the first screen of a long run (a SYN flood's 49,000 events) before the rest is done,
+ * and stay responsive meanwhile. The events are the same as one uninterrupted run's: the
+ * simulator only stops between events (SimNetwork.run's `until`).
+ */
+export class SessionRun {
+  readonly spec: ScenarioSpec;
+  readonly seed: number;
+  private readonly run: ScenarioRun;
+  private readonly events: TraceEvent[] = [];
+  private readonly packets: PacketRecord[] = [];
+  private readonly snapshots: Snapshot[] = [];
+  private readonly focus: ReadonlySet<string>;
+  private readonly focusAddr: ReadonlySet<AddressKey>;
+  /** Where the last step so far sits on the diagram's time axis (as TimeAxis places it), and its time. */
+  private axisY = -1;
+  private lastStepTime: Millis = 0;
+  private instant = -1;
+  private dirty = false;
+  private over = false;
+  private result: Session | undefined;
+
+  constructor(spec: ScenarioSpec) {
+    this.spec = spec;
+    const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
+    const focusAddr = new Set<AddressKey>();
+    for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
+    this.focus = focus;
+    this.focusAddr = focusAddr;
+    let ready = false;
+    this.run = new ScenarioRun(spec, {
+      onEvent: (e) => {
+        // A new instant begins: what the stack holds now is the end of the previous one.
+        if (e.time !== this.instant) {
+          if (this.dirty && ready) this.snapshots.push(this.snapshot(this.instant));
+          this.instant = e.time;
+          this.dirty = false;
+        }
+        const shown = inFocus(e, focus, focusAddr);
+        if (shown) this.dirty = true;
+        if (isStep(e, shown)) {
+          this.axisY = this.axisY < 0 ? TOP_PX : this.axisY + gapPx(e.time - this.lastStepTime);
+          this.lastStepTime = e.time;
+        }
+        this.events.push(e);
+      },
+      recorder: (p) => {
+        if (p.event !== "send") return;
+        const events = this.events;
+        const last = events[events.length - 1];
+        const rec: PacketRecord = { time: p.time, from: p.from, to: p.to, bytes: p.bytes };
+        if (last !== undefined && last.type === "segment-out" && last.host === p.from && last.time === p.time) rec.segment = events.length - 1;
+        this.packets.push(rec);
+      },
+    });
+    ready = true;
+    this.seed = this.run.seed;
+  }
+
+  /** Whether the run is over (finish() has nothing left to do). */
+  get done(): boolean {
+    return this.over;
+  }
+
+  /** Events so far. */
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  /** Virtual time reached so far. */
+  get now(): Millis {
+    return this.run.now;
+  }
+
+  /** Height of the diagram's time axis for the steps so far, at zoom 1 (views/ladder.ts). */
+  axisHeight(): number {
+    return this.axisY < 0 ? 0 : this.axisY + TOP_PX;
+  }
+
+  /** Runs the next `ms` of virtual time (everything due up to now + ms). Returns whether the run is over. */
+  advance(ms: Millis): boolean {
+    if (this.over) return true;
+    if (this.run.advanceTo(this.run.now + ms)) this.over = true;
+    return this.over;
+  }
+
+  /**
+   * The session of the events so far, for a first screen: correct up to the last event run
+   * (segments still in flight show as unanswered; what a later SYN would name stays a number).
+   */
+  partial(): Session {
+    if (this.result !== undefined) return this.result;
+    const snapshots = this.dirty || this.snapshots.length === 0 ? [...this.snapshots, this.snapshot(this.instant < 0 ? 0 : this.instant)] : this.snapshots.slice();
+    return this.build(this.events.slice(), this.packets.slice(), snapshots, false);
+  }
+
+  /** Runs to the end and returns the whole session. */
+  finish(): Session {
+    if (this.result !== undefined) return this.result;
+    this.run.finish();
+    this.over = true;
+    if (this.dirty || this.snapshots.length === 0) this.snapshots.push(this.snapshot(this.instant < 0 ? 0 : this.instant));
+    this.dirty = false;
+    return (this.result = this.build(this.events, this.packets, this.snapshots));
+  }
+
+  private build(events: TraceEvent[], packets: PacketRecord[], snapshots: Snapshot[], complete = true): Session {
+    const run = this.run;
+    return buildSession({
+      complete,
+      spec: this.spec,
+      seed: run.seed,
+      events,
+      columns: run.columns,
+      packets,
+      snapshots,
+      focus: this.focus,
+      focusAddr: this.focusAddr,
+      decodeCookie: (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn),
+    });
+  }
+
+  /** What the drawn hosts hold now: their listeners, and their connections to each other. */
+  private snapshot(time: Millis): Snapshot {
     const hosts: Snapshot["hosts"] = {};
-    for (const name of focus) {
-      const h = run.tcpHost(name);
+    for (const name of this.focus) {
+      const h = this.run.tcpHost(name);
       if (h === undefined) continue;
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
         // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
-        conns: h.tcp.allSockets((t) => focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
+        conns: h.tcp.allSockets((t) => this.focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
       };
     }
-    snapshots.push({ time, hosts });
-  };
-  const run = new ScenarioRun(spec, {
-    onEvent: (e) => {
-      // A new instant begins: what the stack holds now is the end of the previous one.
-      if (e.time !== instant) {
-        if (dirty) snapshot(instant);
-        instant = e.time;
-        dirty = false;
-      }
-      if (inFocus(e)) dirty = true;
-      events.push(e);
-    },
-    recorder: (p) => {
-      if (p.event !== "send") return;
-      const last = events[events.length - 1];
-      const rec: PacketRecord = { time: p.time, from: p.from, to: p.to, bytes: p.bytes };
-      if (last !== undefined && last.type === "segment-out" && last.host === p.from && last.time === p.time) rec.segment = events.length - 1;
-      packets.push(rec);
-    },
-  });
-  holder.run = run;
-  run.finish();
-  if (dirty || snapshots.length === 0) snapshot(instant < 0 ? 0 : instant);
-  return buildSession({
-    spec,
-    seed: run.seed,
-    events,
-    columns: run.columns,
-    packets,
-    snapshots,
-    focus,
-    focusAddr,
-    decodeCookie: (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn),
-  });
+    return { time, hosts };
+  }
+}
+
+/** An event of a drawn host about a drawn peer (or about no connection): what the views show. */
+function inFocus(e: TraceEvent, focus: ReadonlySet<string>, focusAddr: ReadonlySet<AddressKey>): boolean {
+  if (!("host" in e) || !focus.has(e.host)) return false;
+  const tuple = "tuple" in e ? e.tuple : undefined;
+  return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
+}
+
+/** Whether the timeline stops at an event (`shown`: it is in focus). */
+function isStep(e: TraceEvent, shown: boolean): boolean {
+  if (!shown && !(e.type === "app" && e.host === "script")) return false;
+  if (e.type === "segment-out" || e.type === "segment-in" || e.type === "state" || e.type === "timer-fired" || e.type === "app" || e.type === "error" || e.type === "cookie") return true;
+  return e.type === "drop" && e.tuple !== undefined;
 }
 
 /** What a run produced, before the views' derivations: a simulated scenario's, or a live stack's (model/live-session.ts). */
@@ -189,16 +283,13 @@ export interface RawRun {
   focusAddr: ReadonlySet<AddressKey>;
   /** Decodes a SYN cookie with the listener's secret (absent: cookies are not decoded). */
   decodeCookie?: DecodeCookie;
+  /** False: the run is still going and these are its first events (default true). */
+  complete?: boolean;
 }
 
 /** Segments matched with arrivals and causes, Wireshark's verdicts, cookies, steps and narration, from a run's trace. */
 export function buildSession(raw: RawRun): Session {
   const { spec, events, columns, packets, focus, focusAddr } = raw;
-  const inFocus = (e: TraceEvent): boolean => {
-    if (!("host" in e) || !focus.has(e.host)) return false;
-    const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
-  };
   const segments = matchSegments(events, columns, packets, focus);
   const segmentAt = new Map<number, number>();
   const arrivalAt = new Map<number, number>();
@@ -216,9 +307,7 @@ export function buildSession(raw: RawRun): Session {
   if (raw.decodeCookie !== undefined) for (const [id, c] of findCookies(events, segments, raw.decodeCookie)) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
-    if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
-    if (e.type === "segment-out" || e.type === "segment-in" || e.type === "state" || e.type === "timer-fired" || e.type === "app" || e.type === "error" || e.type === "cookie") steps.push(i);
-    else if (e.type === "drop" && e.tuple !== undefined) steps.push(i);
+    if (isStep(e, inFocus(e, focus, focusAddr))) steps.push(i);
   });
   const { rows } = buildRows(events, { hosts: columns, seq: "relative", explain: true, focus: [...focus] });
   // The hash costs a JSON line per event (a SYN flood has ~50,000): taken when first asked for,
@@ -230,6 +319,7 @@ export function buildSession(raw: RawRun): Session {
       return (hash ??= eventLogHash(events));
     },
     endTime: events.length > 0 ? events[events.length - 1]!.time : 0,
+    complete: raw.complete !== false,
   };
 }
 
