@@ -536,7 +536,9 @@ function render(): void {
     detail.append(
       renderDetail(s, sel, {
         onWhy: (i) => setCursor(stepOfEvent(s, i)),
-        ...(untraced.size === 0 ? { onWhatIf: (a: WhatIfAction) => whatIf(sel.id, a) } : {}),
+        ...(untraced.size === 0
+          ? { onWhatIf: (a: WhatIfAction) => whatIf(sel.id, a) }
+          : { noWhatIf: "No what-ifs on a live connection: a what-if re-runs the scenario from its seed with one packet changed, and real packets between real hosts cannot be replayed. Try it on a simulated scenario." }),
       }),
     );
   window.playground = {
