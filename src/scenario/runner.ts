@@ -144,9 +144,10 @@ export class ScenarioRun {
     return this.net.now;
   }
 
-  /** Runs everything due up to and including `t`. */
-  advanceTo(t: Millis): void {
-    if (t >= this.net.now) this.net.run({ until: Math.min(t, this.limit) });
+  /** Runs everything due up to and including `t`. Returns whether the run is over: nothing left to do, or its time limit reached. */
+  advanceTo(t: Millis): boolean {
+    const idle = t >= this.net.now ? this.net.run({ until: Math.min(t, this.limit) }).idle : false;
+    return idle || this.net.now >= this.limit;
   }
 
   /** Runs to the end: the scenario's `until`, or until nothing is left to do. */

@@ -108,6 +108,9 @@ describe.skipIf(skip)("live view: synack tun --web, curl in a namespace, the pag
     await page.locator("g.segment").first().click();
     expect(await page.locator(".detail pre.hex").count(), "the SYN's packet is tied to it").toBe(1);
     expect(await page.textContent(".detail pre.hex")).toMatch(/^0000 {2}45 /);
+    // No what-if buttons on real packets: the page says why instead.
+    expect(await page.locator(".detail [data-whatif]").count()).toBe(0);
+    expect(await page.textContent(".detail .whatif-none")).toMatch(/^No what-ifs on a live connection: .*cannot be replayed/);
   }
 
   it("a page open while curl connects follows the connection live; one opened later gets it from the history", async () => {

@@ -13,7 +13,9 @@ import type { ScenarioSpec } from "../../src/scenario/model.js";
 import { cwndSeries, hostStateAt, inflightSeries, mainConn, nextFlaggedStep, queueSeries, queuesAt, rttSeries, stepAtTime, stepOfEvent, timeSequence } from "./model/at.js";
 import { jsonLinesOf, pcapngOf } from "./model/export.js";
 import { applyChanges, decodeState, describeWhatIf, encodeState, scenarioOf, type Knobs, type PlaygroundState, type WhatIfAction } from "./model/knobs.js";
-import { runSession, type Session } from "./model/session.js";
+import { runSession, SessionRun, type Session } from "./model/session.js";
+import { runInSlices } from "./model/slices.js";
+import type { Millis } from "../../src/env.js";
 import type { TimeAxis } from "./model/timeaxis.js";
 import { TRY_THIS } from "./try-this.js";
 import { clear, fmtTime, h } from "./views/dom.js";
@@ -44,7 +46,17 @@ interface View {
 declare global {
   interface Window {
     /** For tests and the curious: the run on screen. */
-    playground?: { hash: string; scenario: string; steps: number; cursor: number; ready: boolean; drawnAt?: number };
+    playground?: {
+      hash: string;
+      scenario: string;
+      steps: number;
+      cursor: number;
+      /** The whole run is drawn (a long run's first screen comes before it). */
+      ready: boolean;
+      /** performance.now() when the first load's views were first on screen, and when all of its run was. */
+      drawnAt?: number;
+      completeAt?: number;
+    };
   }
 }
 
@@ -60,8 +72,11 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 let view: View | undefined;
 let imported: Imported | undefined;
 let firstLoad = true;
-/** performance.now() when the first scenario's views were on screen (read by bench/page-load.js). */
+/** performance.now() when the first scenario's views were on screen (read by bench/page-load.js): its first screen, and all of it. */
 let firstDrawnAt: number | undefined;
+let completeAt: number | undefined;
+/** Counts loads: a slice of a run that a newer load replaced stops. */
+let loads = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let textbook: Textbook | undefined;
 
@@ -188,6 +203,7 @@ function openCapture(bytes: Uint8Array, name: string): void {
   }
   stopPlay();
   view = undefined;
+  loads++; // a run still going is not drawn over the capture
   imported = { capture, stream, zoom: 1 };
   const pick = $<HTMLSelectElement>("stream");
   clear(pick);
@@ -254,8 +270,12 @@ function status(text: string, error = false): void {
   el.className = error ? "error" : "";
 }
 
-/** Runs the scenario a state names and shows it; with what-ifs, also the run without the last one. */
-function load(state: PlaygroundState, push = true): void {
+/**
+ * Runs the scenario a state names and shows it; with what-ifs, also the run without the last
+ * one. A long run is drawn in two goes (model/slices.ts): its first screen, then all of it.
+ * `landAt`: put the cursor at this time once the run reaches it.
+ */
+function load(state: PlaygroundState, push = true, landAt?: Millis): void {
   const spec = scenarioOf(state);
   if (spec === undefined) {
     status(`no scenario named "${state.scenario ?? "?"}"`, true);
@@ -265,42 +285,84 @@ function load(state: PlaygroundState, push = true): void {
   imported = undefined;
   $("stream-pick").hidden = true;
   document.querySelectorAll<HTMLElement>(".timeline, .whatif-list, details.try").forEach((el) => (el.hidden = false));
+  const gen = ++loads;
+  const first = firstLoad;
+  firstLoad = false;
   const t0 = performance.now();
-  const session = runSession(applyChanges(spec, state.knobs, state.whatIfs));
-  const v: View = { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };
-  if (state.whatIfs.length > 0) {
-    const base = runSession(applyChanges(spec, state.knobs, state.whatIfs.slice(0, -1)));
-    v.base = { session: base, axis: axisOf(base), title: state.whatIfs.length > 1 ? "before the last what-if" : "as written" };
-  }
-  view = v;
+  const run = new SessionRun(applyChanges(spec, state.knobs, state.whatIfs));
   textbook?.reset();
-  const ms = performance.now() - t0;
   const fragment = encodeState(state);
   if (push && location.hash.slice(1) !== fragment) history.pushState(null, "", `#${fragment}`);
   else if (!push && location.hash.slice(1) !== fragment) history.replaceState(null, "", `#${fragment}`);
   if (state.scenario !== undefined) $<HTMLSelectElement>("scenario").value = state.scenario;
-  $("title").textContent = `${spec.name}${spec.title !== undefined ? ` — ${spec.title}` : ""}`;
-  $("description").textContent = spec.description ?? "";
-  // The event-log hash is the slow part of a big run: shown once the views are on screen.
+  let shown: View | undefined;
+  let firstAt: number | undefined;
+  let listed = false;
+  /** Draws this load's session: its first part, then all of it, keeping the cursor the user moved meanwhile. */
+  const show = (session: Session): number => {
+    const v: View = shown !== undefined && view === shown ? { ...shown, session, axis: axisOf(session) } : { state, session, axis: axisOf(session), cursor: 0, zoom: view?.zoom ?? 1, playing: false };
+    if (session.complete && state.whatIfs.length > 0) {
+      const base = runSession(applyChanges(spec, state.knobs, state.whatIfs.slice(0, -1)));
+      v.base = { session: base, axis: axisOf(base), title: state.whatIfs.length > 1 ? "before the last what-if" : "as written" };
+    }
+    if (landAt !== undefined && (session.complete || session.endTime >= landAt)) {
+      v.cursor = stepAtTime(session, landAt);
+      landAt = undefined;
+    }
+    shown = v;
+    view = v;
+    $("title").textContent = `${spec.name}${spec.title !== undefined ? ` — ${spec.title}` : ""}`;
+    $("description").textContent = spec.description ?? "";
+    $("seed").textContent = String(session.seed);
+    $<HTMLInputElement>("scrub").max = String(Math.max(0, session.steps.length - 1));
+    if (!listed) {
+      listed = true;
+      renderWhatIfs(state);
+      renderTryThis(spec);
+    }
+    setCursor(v.cursor);
+    return performance.now();
+  };
   $("hash").textContent = "…";
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      if (view?.session === session) $("hash").textContent = session.hash;
-    }, 0),
-  );
-  $("seed").textContent = String(session.seed);
-  const scrub = $<HTMLInputElement>("scrub");
-  scrub.max = String(Math.max(0, session.steps.length - 1));
-  renderWhatIfs(state);
-  renderTryThis(spec);
-  const ran = `ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`;
-  const r0 = performance.now();
-  setCursor(0);
-  const drawn = performance.now();
-  if (firstLoad) firstDrawnAt = drawn;
-  // On the first load, performance.now() counts from the navigation: how long until the views were drawn.
-  status(`${ran}; drawn in ${(drawn - r0).toFixed(0)} ms${firstLoad ? `, ${drawn.toFixed(0)} ms after the page was opened` : ""}`);
-  firstLoad = false;
+  runInSlices(run, {
+    screenPx: window.innerHeight / (view?.zoom ?? 1),
+    cancelled: () => gen !== loads,
+    yieldThen,
+    now: () => performance.now(),
+    first: (partial) => {
+      firstAt = show(partial);
+      if (first) firstDrawnAt = firstAt;
+    },
+    progress: (r) => status(`running the rest: ${fmtTime(r.now)} of virtual time so far, ${r.eventCount} events; the first screen was drawn ${firstAt !== undefined && first ? `${firstAt.toFixed(0)} ms after the page was opened` : `in ${((firstAt ?? t0) - t0).toFixed(0)} ms`}`),
+    done: (session) => {
+      const ms = performance.now() - t0;
+      const r0 = performance.now();
+      const drawn = show(session);
+      if (first) {
+        firstDrawnAt ??= drawn;
+        completeAt = drawn;
+      }
+      // The event-log hash is the slow part of a big run: shown once the views are on screen.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          if (view?.session === session) $("hash").textContent = session.hash;
+        }, 0),
+      );
+      const ran = `ran ${session.events.length} events, ${session.segments.length} segments in ${ms.toFixed(0)} ms (virtual end ${fmtTime(session.endTime)})`;
+      // On the first load, performance.now() counts from the navigation: how long until the views were drawn.
+      const early = firstAt !== undefined ? `, the first screen ${first ? `${firstAt.toFixed(0)} ms after the page was opened` : `after ${(firstAt - t0).toFixed(0)} ms`}` : "";
+      status(`${ran}; drawn in ${(drawn - r0).toFixed(0)} ms${first ? `, ${drawn.toFixed(0)} ms after the page was opened` : ""}${early}`);
+    },
+  });
+}
+
+/** Runs `fn` as a new task once the browser has had its turn: a message to itself, which a hidden tab does not slow to one a second as it does timers. */
+const yieldChannel = new MessageChannel();
+const yielded: Array<() => void> = [];
+yieldChannel.port1.onmessage = () => yielded.shift()?.();
+function yieldThen(fn: () => void): void {
+  yielded.push(fn);
+  yieldChannel.port2.postMessage(null);
 }
 
 function renderWhatIfs(state: PlaygroundState): void {
@@ -363,7 +425,8 @@ function stopPlay(): void {
 /** Playback is a UI animation over the finished run: one step per tick, scaled by speed. */
 function tick(): void {
   if (view === undefined || !view.playing) return;
-  if (view.cursor >= view.session.steps.length - 1) return stopPlay();
+  // At the end of a run still going, wait for more steps instead of stopping.
+  if (view.cursor >= view.session.steps.length - 1 && view.session.complete) return stopPlay();
   move(1);
   if (!view.playing) return;
   const speed = Number($<HTMLSelectElement>("speed").value) || 1;
@@ -473,7 +536,9 @@ function render(): void {
     detail.append(
       renderDetail(s, sel, {
         onWhy: (i) => setCursor(stepOfEvent(s, i)),
-        ...(untraced.size === 0 ? { onWhatIf: (a: WhatIfAction) => whatIf(sel.id, a) } : {}),
+        ...(untraced.size === 0
+          ? { onWhatIf: (a: WhatIfAction) => whatIf(sel.id, a) }
+          : { noWhatIf: "No what-ifs on a live connection: a what-if re-runs the scenario from its seed with one packet changed, and real packets between real hosts cannot be replayed. Try it on a simulated scenario." }),
       }),
     );
   window.playground = {
@@ -483,10 +548,13 @@ function render(): void {
     get drawnAt() {
       return firstDrawnAt;
     },
+    get completeAt() {
+      return completeAt;
+    },
     scenario: s.spec.name,
     steps: s.steps.length,
     cursor: v.cursor,
-    ready: true,
+    ready: s.complete,
   };
 }
 
@@ -494,10 +562,8 @@ function whatIf(id: number, action: WhatIfAction): void {
   if (view === undefined) return;
   const r = view.session.segments[id]!;
   const w = { action, from: r.from, to: r.to, ...r.match };
-  load({ ...view.state, whatIfs: [...view.state.whatIfs, w] });
-  if (view === undefined) return;
   // Land on the moment the changed packet was sent.
-  setCursor(stepAtTime(view.session, r.time));
+  load({ ...view.state, whatIfs: [...view.state.whatIfs, w] }, true, r.time);
 }
 
 function onKey(e: KeyboardEvent): void {

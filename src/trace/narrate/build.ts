@@ -114,8 +114,10 @@ class Builder {
     this.names = new SeqNames(opts.seq, opts.hosts.map((h) => h.name));
     this.arrivals = new ArrivalExplainer(this.names, this.windows, (addr) => this.nameOfAddress(addr));
     // Every ISN is named up front, so a value can be named even before its SYN is drawn.
+    // Only a focus host's: the others' are never drawn (a flood's thousands of spoofed SYNs),
+    // and a host's names count only its own SYNs, so skipping them changes no drawn name.
     for (const e of events) {
-      if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) {
+      if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0 && this.focus.has(e.host)) {
         const t = e.tuple;
         this.names.addIsn(e.host, t.localAddr, t.localPort, t.remoteAddr, t.remotePort, e.segment.seq);
       }

@@ -22,6 +22,7 @@ import type { AddressKey, IpAddress } from "../../../src/wire/address.js";
 import { ACK, FIN, RST, SYN, flagNames, type TcpSegment } from "../../../src/wire/tcp.js";
 import { Fnv64 } from "./hash.js";
 import { findCookies, type CookieView, type DecodeCookie } from "./cookies.js";
+import { gapPx, TOP_PX } from "./timeaxis.js";
 import { verdicts, type Verdict } from "./verdict.js";
 
 export type Fate = "delivered" | "lost" | "corrupted" | "unanswered";
@@ -35,7 +36,7 @@ export interface SegmentRecord {
   in?: number;
   from: string;
   to: string;
-  /** Columns of the diagram, -1 when the host is not drawn. */
+  /** Columns of the diagram (only segments between drawn hosts are recorded). */
   fromCol: number;
   toCol: number;
   time: Millis;
@@ -108,72 +109,165 @@ export interface Session {
   /** Hash of the JSON event log: the same in Node and in the browser for the same run (computed on first use). */
   readonly hash: string;
   endTime: Millis;
+  /** False for the first part of a run still going (SessionRun.partial): the rest is coming. */
+  complete: boolean;
 }
 
 export function runSession(spec: ScenarioSpec): Session {
-  const events: TraceEvent[] = [];
-  const packets: PacketRecord[] = [];
-  const snapshots: Snapshot[] = [];
-  // Set once the run exists; events may arrive while it is being built.
-  const holder: { run?: ScenarioRun } = {};
-  let instant = -1;
-  let dirty = false;
-  const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
-  const focusAddr = new Set<AddressKey>();
-  for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
-  const inFocus = (e: TraceEvent): boolean => {
-    if (!("host" in e) || !focus.has(e.host)) return false;
-    const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
-  };
-  const snapshot = (time: Millis): void => {
-    const run = holder.run;
-    if (run === undefined) return;
+  return new SessionRun(spec).finish();
+}
+
+/**
+ * A scenario run that can be taken a slice of virtual time at a time, so the page can draw
+ * the first screen of a long run (a SYN flood's 49,000 events) before the rest is done,
+ * and stay responsive meanwhile. The events are the same as one uninterrupted run's: the
+ * simulator only stops between events (SimNetwork.run's `until`).
+ */
+export class SessionRun {
+  readonly spec: ScenarioSpec;
+  readonly seed: number;
+  private readonly run: ScenarioRun;
+  private readonly events: TraceEvent[] = [];
+  private readonly packets: PacketRecord[] = [];
+  private readonly snapshots: Snapshot[] = [];
+  private readonly focus: ReadonlySet<string>;
+  private readonly focusAddr: ReadonlySet<AddressKey>;
+  /** Where the last step so far sits on the diagram's time axis (as TimeAxis places it), and its time. */
+  private axisY = -1;
+  private lastStepTime: Millis = 0;
+  private instant = -1;
+  private dirty = false;
+  private over = false;
+  private result: Session | undefined;
+
+  constructor(spec: ScenarioSpec) {
+    this.spec = spec;
+    const focus = new Set(spec.narrate?.focus ?? spec.hosts.map((h) => h.name));
+    const focusAddr = new Set<AddressKey>();
+    for (const h of spec.hosts) if (focus.has(h.name)) focusAddr.add(addressOf(h.address));
+    this.focus = focus;
+    this.focusAddr = focusAddr;
+    let ready = false;
+    this.run = new ScenarioRun(spec, {
+      onEvent: (e) => {
+        // A new instant begins: what the stack holds now is the end of the previous one.
+        if (e.time !== this.instant) {
+          if (this.dirty && ready) this.snapshots.push(this.snapshot(this.instant));
+          this.instant = e.time;
+          this.dirty = false;
+        }
+        const shown = inFocus(e, focus, focusAddr);
+        if (shown) this.dirty = true;
+        if (isStep(e, shown)) {
+          this.axisY = this.axisY < 0 ? TOP_PX : this.axisY + gapPx(e.time - this.lastStepTime);
+          this.lastStepTime = e.time;
+        }
+        this.events.push(e);
+      },
+      recorder: (p) => {
+        if (p.event !== "send") return;
+        const events = this.events;
+        const last = events[events.length - 1];
+        const rec: PacketRecord = { time: p.time, from: p.from, to: p.to, bytes: p.bytes };
+        if (last !== undefined && last.type === "segment-out" && last.host === p.from && last.time === p.time) rec.segment = events.length - 1;
+        this.packets.push(rec);
+      },
+    });
+    ready = true;
+    this.seed = this.run.seed;
+  }
+
+  /** Whether the run is over (finish() has nothing left to do). */
+  get done(): boolean {
+    return this.over;
+  }
+
+  /** Events so far. */
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  /** Virtual time reached so far. */
+  get now(): Millis {
+    return this.run.now;
+  }
+
+  /** Height of the diagram's time axis for the steps so far, at zoom 1 (views/ladder.ts). */
+  axisHeight(): number {
+    return this.axisY < 0 ? 0 : this.axisY + TOP_PX;
+  }
+
+  /** Runs the next `ms` of virtual time (everything due up to now + ms). Returns whether the run is over. */
+  advance(ms: Millis): boolean {
+    if (this.over) return true;
+    if (this.run.advanceTo(this.run.now + ms)) this.over = true;
+    return this.over;
+  }
+
+  /**
+   * The session of the events so far, for a first screen: correct up to the last event run
+   * (segments still in flight show as unanswered; what a later SYN would name stays a number).
+   */
+  partial(): Session {
+    if (this.result !== undefined) return this.result;
+    const snapshots = this.dirty || this.snapshots.length === 0 ? [...this.snapshots, this.snapshot(this.instant < 0 ? 0 : this.instant)] : this.snapshots.slice();
+    return this.build(this.events.slice(), this.packets.slice(), snapshots, false);
+  }
+
+  /** Runs to the end and returns the whole session. */
+  finish(): Session {
+    if (this.result !== undefined) return this.result;
+    this.run.finish();
+    this.over = true;
+    if (this.dirty || this.snapshots.length === 0) this.snapshots.push(this.snapshot(this.instant < 0 ? 0 : this.instant));
+    this.dirty = false;
+    return (this.result = this.build(this.events, this.packets, this.snapshots));
+  }
+
+  private build(events: TraceEvent[], packets: PacketRecord[], snapshots: Snapshot[], complete = true): Session {
+    const run = this.run;
+    return buildSession({
+      complete,
+      spec: this.spec,
+      seed: run.seed,
+      events,
+      columns: run.columns,
+      packets,
+      snapshots,
+      focus: this.focus,
+      focusAddr: this.focusAddr,
+      decodeCookie: (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn),
+    });
+  }
+
+  /** What the drawn hosts hold now: their listeners, and their connections to each other. */
+  private snapshot(time: Millis): Snapshot {
     const hosts: Snapshot["hosts"] = {};
-    for (const name of focus) {
-      const h = run.tcpHost(name);
+    for (const name of this.focus) {
+      const h = this.run.tcpHost(name);
       if (h === undefined) continue;
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
         // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
-        conns: h.tcp.allSockets((t) => focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
+        conns: h.tcp.allSockets((t) => this.focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
       };
     }
-    snapshots.push({ time, hosts });
-  };
-  const run = new ScenarioRun(spec, {
-    onEvent: (e) => {
-      // A new instant begins: what the stack holds now is the end of the previous one.
-      if (e.time !== instant) {
-        if (dirty) snapshot(instant);
-        instant = e.time;
-        dirty = false;
-      }
-      if (inFocus(e)) dirty = true;
-      events.push(e);
-    },
-    recorder: (p) => {
-      if (p.event !== "send") return;
-      const last = events[events.length - 1];
-      const rec: PacketRecord = { time: p.time, from: p.from, to: p.to, bytes: p.bytes };
-      if (last !== undefined && last.type === "segment-out" && last.host === p.from && last.time === p.time) rec.segment = events.length - 1;
-      packets.push(rec);
-    },
-  });
-  holder.run = run;
-  run.finish();
-  if (dirty || snapshots.length === 0) snapshot(instant < 0 ? 0 : instant);
-  return buildSession({
-    spec,
-    seed: run.seed,
-    events,
-    columns: run.columns,
-    packets,
-    snapshots,
-    focus,
-    focusAddr,
-    decodeCookie: (host, now, tuple, cookie, isn) => run.tcpHost(host)?.tcp.decodeCookie(now, tuple, cookie, isn),
-  });
+    return { time, hosts };
+  }
+}
+
+/** An event of a drawn host about a drawn peer (or about no connection): what the views show. */
+function inFocus(e: TraceEvent, focus: ReadonlySet<string>, focusAddr: ReadonlySet<AddressKey>): boolean {
+  if (!("host" in e) || !focus.has(e.host)) return false;
+  const tuple = "tuple" in e ? e.tuple : undefined;
+  return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
+}
+
+/** Whether the timeline stops at an event (`shown`: it is in focus). */
+function isStep(e: TraceEvent, shown: boolean): boolean {
+  if (!shown && !(e.type === "app" && e.host === "script")) return false;
+  if (e.type === "segment-out" || e.type === "segment-in" || e.type === "state" || e.type === "timer-fired" || e.type === "app" || e.type === "error" || e.type === "cookie") return true;
+  return e.type === "drop" && e.tuple !== undefined;
 }
 
 /** What a run produced, before the views' derivations: a simulated scenario's, or a live stack's (model/live-session.ts). */
@@ -189,16 +283,13 @@ export interface RawRun {
   focusAddr: ReadonlySet<AddressKey>;
   /** Decodes a SYN cookie with the listener's secret (absent: cookies are not decoded). */
   decodeCookie?: DecodeCookie;
+  /** False: the run is still going and these are its first events (default true). */
+  complete?: boolean;
 }
 
 /** Segments matched with arrivals and causes, Wireshark's verdicts, cookies, steps and narration, from a run's trace. */
 export function buildSession(raw: RawRun): Session {
   const { spec, events, columns, packets, focus, focusAddr } = raw;
-  const inFocus = (e: TraceEvent): boolean => {
-    if (!("host" in e) || !focus.has(e.host)) return false;
-    const tuple = "tuple" in e ? e.tuple : undefined;
-    return tuple === undefined || focusAddr.has(tuple.remoteAddr.key);
-  };
   const segments = matchSegments(events, columns, packets, focus);
   const segmentAt = new Map<number, number>();
   const arrivalAt = new Map<number, number>();
@@ -206,14 +297,17 @@ export function buildSession(raw: RawRun): Session {
     segmentAt.set(s.out, s.id);
     if (s.in !== undefined) arrivalAt.set(s.in, s.id);
   }
-  const byPacket = packets.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
-  for (const [id, v] of verdicts(packets, byPacket, segments)) segments[id]!.verdict = v;
+  // Wireshark's analysis keeps each conversation apart, so analysing only the packets between
+  // drawn hosts gives them the verdicts the whole capture would (a flood's thousands of spoofed
+  // conversations are not drawn and need none).
+  const drawn = new Set(columns.map((c) => c.name));
+  const shown = packets.filter((p) => drawn.has(p.from) && drawn.has(p.to));
+  const byPacket = shown.map((p) => (p.segment !== undefined ? segmentAt.get(p.segment) : undefined));
+  for (const [id, v] of verdicts(shown, byPacket, segments)) segments[id]!.verdict = v;
   if (raw.decodeCookie !== undefined) for (const [id, c] of findCookies(events, segments, raw.decodeCookie)) segments[id]!.cookie = c;
   const steps: number[] = [];
   events.forEach((e, i) => {
-    if (!inFocus(e) && !(e.type === "app" && e.host === "script")) return;
-    if (e.type === "segment-out" || e.type === "segment-in" || e.type === "state" || e.type === "timer-fired" || e.type === "app" || e.type === "error" || e.type === "cookie") steps.push(i);
-    else if (e.type === "drop" && e.tuple !== undefined) steps.push(i);
+    if (isStep(e, inFocus(e, focus, focusAddr))) steps.push(i);
   });
   const { rows } = buildRows(events, { hosts: columns, seq: "relative", explain: true, focus: [...focus] });
   // The hash costs a JSON line per event (a SYN flood has ~50,000): taken when first asked for,
@@ -225,6 +319,7 @@ export function buildSession(raw: RawRun): Session {
       return (hash ??= eventLogHash(events));
     },
     endTime: events.length > 0 ? events[events.length - 1]!.time : 0,
+    complete: raw.complete !== false,
   };
 }
 
@@ -246,15 +341,17 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const nameOf = new Map(columns.map((c) => [c.address.key, c.name]));
   const names = new SeqNames("relative", columns.map((c) => c.name));
   const windows = new WindowScales();
+  // A drawn host's ISNs are named in the order it sent them, undrawn peers included (the
+  // server's SYN,ACK to the client in a flood is y201); an undrawn host's name nothing drawn.
   for (const e of events) {
-    if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0) names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
+    if (e.type === "segment-out" && (e.segment.flags & SYN) !== 0 && focus.has(e.host)) names.addIsn(e.host, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort, e.segment.seq);
   }
   const bytesOf = new Map<number, Uint8Array>();
   const nthOf = new Map<number, number>();
   const counts = new Map<string, number>();
   for (const p of packets) {
-    // Only a drawn host's packets become records; a flood's spoofed ones are skipped unparsed.
-    if (!focus.has(p.from)) continue;
+    // Only packets between drawn hosts become records; a flood's spoofed ones are skipped unparsed.
+    if (!focus.has(p.from) || !colOf.has(p.to)) continue;
     const seg = tcpFlagsOf(p.bytes);
     if (seg === undefined) continue;
     const key = `${p.from}>${p.to} ${seg.flags} ${seg.data}`;
@@ -272,41 +369,35 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
   const senders = new Set<AddressKey>();
   events.forEach((e, i) => {
     if (e.type === "segment-out") {
-      if (!focus.has(e.host)) return;
-      const to = nameOf.get(e.tuple.remoteAddr.key) ?? e.tuple.remoteAddr.toString();
+      // Segments between drawn hosts only: the diagram has no column for anything else (a
+      // flood's SYN,ACKs to spoofed addresses; the pcapng export describes those itself).
+      const to = nameOf.get(e.tuple.remoteAddr.key);
+      const fromCol = colOf.get(e.host);
+      const toCol = to === undefined ? undefined : colOf.get(to);
+      if (!focus.has(e.host) || to === undefined || fromCol === undefined || toCol === undefined) return;
       const d: Direction = { src: e.tuple.localAddr, srcPort: e.tuple.localPort, dst: e.tuple.remoteAddr, dstPort: e.tuple.remotePort };
       windows.observe(d, e.segment);
+      const sent = describeSend(events, i);
       const rec: SegmentRecord = {
         id: out.length,
         out: i,
         from: e.host,
         to,
-        fromCol: colOf.get(e.host) ?? -1,
-        toCol: colOf.get(to) ?? -1,
+        fromCol,
+        toCol,
         time: e.time,
         tuple: e.tuple,
         seg: e.segment,
         retransmit: e.retransmit,
-        fate: "unanswered",
-        link: [],
+        fate: sent.lost ? "lost" : "unanswered",
+        link: sent.link,
         label: segmentLabel(e.segment, d, names, windows),
-        reason: "",
+        reason: sent.reason,
         match: { flags: flagNames(e.segment.flags), data: e.segment.payload.length > 0, nth: nthOf.get(i) ?? 1 },
       };
       const bytes = bytesOf.get(i);
       if (bytes !== undefined) rec.bytes = bytes;
-      // The link's verdict follows at once, in the same transmit call.
-      for (let j = i + 1; j < events.length; j++) {
-        const l = events[j]!;
-        if (l.type !== "link") break;
-        if (l.action === "drop") {
-          rec.fate = "lost";
-          rec.link.push(`lost (${l.reason})`);
-        } else rec.link.push(l.action === "corrupt" ? "corrupted" : l.action === "duplicate" ? "duplicated" : `delayed (${l.reason})`);
-      }
-      const cause = findCause(events, i);
-      rec.reason = reasonFor(rec, cause === undefined ? undefined : events[cause]);
-      if (cause !== undefined) rec.cause = cause;
+      if (sent.cause !== undefined) rec.cause = sent.cause;
       out.push(rec);
       if (rec.fate !== "lost") {
         senders.add(e.tuple.localAddr.key);
@@ -340,6 +431,26 @@ function matchSegments(events: readonly TraceEvent[], columns: readonly NarrateH
     if (rec.fate === "unanswered" && rec.link.includes("corrupted")) rec.fate = "corrupted";
   }
   return out;
+}
+
+/** What the link did to segment-out `i`, and why the stack sent it (with the event that made it). */
+export function describeSend(events: readonly TraceEvent[], i: number): { link: string[]; lost: boolean; reason: string; cause?: number } {
+  const e = events[i]!;
+  if (e.type !== "segment-out") throw new RangeError(`event ${i} is not a segment-out`);
+  const link: string[] = [];
+  let lost = false;
+  // The link's verdict follows at once, in the same transmit call.
+  for (let j = i + 1; j < events.length; j++) {
+    const l = events[j]!;
+    if (l.type !== "link") break;
+    if (l.action === "drop") {
+      lost = true;
+      link.push(`lost (${l.reason})`);
+    } else link.push(l.action === "corrupt" ? "corrupted" : l.action === "duplicate" ? "duplicated" : `delayed (${l.reason})`);
+  }
+  const cause = findCause(events, i);
+  const reason = reasonFor(e.segment, e.retransmit, cause === undefined ? undefined : events[cause]);
+  return cause === undefined ? { link, lost, reason } : { link, lost, reason, cause };
 }
 
 function wireKey(src: IpAddress, sport: number, dst: IpAddress, dport: number, s: TcpSegment): string {
@@ -377,10 +488,9 @@ export function findCause(events: readonly TraceEvent[], i: number): number | un
   return undefined;
 }
 
-function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
-  const s = rec.seg;
+function reasonFor(s: TcpSegment, retransmit: boolean, cause: TraceEvent | undefined): string {
   const what = (s.flags & SYN) !== 0 ? ((s.flags & ACK) !== 0 ? "SYN,ACK" : "SYN") : (s.flags & RST) !== 0 ? "RST" : (s.flags & FIN) !== 0 ? (s.payload.length > 0 ? "data and FIN" : "FIN") : s.payload.length > 0 ? `${s.payload.length} bytes of data` : "ACK";
-  if (cause === undefined) return rec.retransmit ? `retransmission of ${what}` : what;
+  if (cause === undefined) return retransmit ? `retransmission of ${what}` : what;
   switch (cause.type) {
     case "timer-fired":
       if (cause.timer === "rto" || cause.timer === "syn-ack") return `retransmission of ${what}: the retransmission timer expired (expiry ${cause.backoff + 1})`;
@@ -392,8 +502,8 @@ function reasonFor(rec: SegmentRecord, cause: TraceEvent | undefined): string {
       const got = flagNames(cause.segment.flags) || "segment";
       const len = cause.segment.payload.length > 0 ? ` with ${cause.segment.payload.length} bytes` : "";
       // A SYN arriving again means the peer never got our SYN,ACK; it is resent (as Linux's tcp_check_req does).
-      if (rec.retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
-      if (rec.retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
+      if (retransmit && (cause.segment.flags & SYN) !== 0) return `retransmission of ${what}: the peer's ${got} arrived again`;
+      if (retransmit) return `fast retransmission of ${what}: the ${got}${len} that arrived signalled a loss`;
       if ((s.flags & RST) !== 0) return `RST answering a ${got}${len} no connection accepts`;
       if ((s.flags & (SYN | ACK)) === (SYN | ACK)) return `SYN,ACK answering the SYN`;
       return `${what} in answer to the ${got}${len} that arrived`;

@@ -96,6 +96,8 @@ export interface DetailActions {
   onWhy: (eventIndex: number) => void;
   /** Absent for a live connection: what happened to a real packet cannot be rerun. */
   onWhatIf?: (action: "drop" | "delay" | "duplicate" | "corrupt") => void;
+  /** Why there are no what-ifs here (shown in their place when onWhatIf is absent). */
+  noWhatIf?: string;
 }
 
 export function renderDetail(session: Session, r: SegmentRecord, actions: DetailActions): HTMLElement {
@@ -148,7 +150,7 @@ export function renderDetail(session: Session, r: SegmentRecord, actions: Detail
       bar.append(b);
     }
     box.append(bar);
-  }
+  } else if (actions.noWhatIf !== undefined) box.append(h("p", { class: "muted whatif-none", role: "note" }, actions.noWhatIf));
   if (r.bytes !== undefined) box.append(h("pre", { class: "hex" }, hexDump(r.bytes)));
   return box;
 }
