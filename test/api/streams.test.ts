@@ -139,7 +139,7 @@ describe("Web Streams sockets", () => {
   });
 
   it("backpressure: a reader that stops leaves data in TCP; the writer waits; nothing is lost", async () => {
-    const { sim, client, server } = simPair({}, { tcp: { sendBufferSize: 64 * 1024, sendBufferMax: 64 * 1024, receiveBufferSize: 64 * 1024 } });
+    const { sim, client, server } = simPair({}, { tcp: { sendBufferSize: 64 * 1024, sendBufferMax: 64 * 1024, receiveBufferSize: 64 * 1024, receiveBufferMax: 64 * 1024 } });
     const listener = server.listen({ port: 80 });
     const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
     const peer = await acceptOne(listener);
