@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ReceiveSpace } from "../../src/tcp/receive-space.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import type { Seq } from "../../src/wire/seq.js";
-import type { Connection } from "../../src/tcp/connection.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
-import { pair, PAIR_ADDRESSES } from "./fixtures.js";
-import { StreamApp, pattern } from "./app.js";
+import { longPathBulk } from "./long-path.js";
+
+/** The server's receive buffer as configured, the client's send buffer large. */
+const bulk = (serverTcp: Partial<TcpConfig>) => longPathBulk({ sendBufferSize: 8 << 20 }, serverTcp);
 
 const MSS = 1448;
 const at = (n: number): Seq => n as Seq;
@@ -48,28 +49,6 @@ describe("ReceiveSpace", () => {
   });
 });
 
-/** 6 MB over a 100 ms round trip to a reading receiver; the sender's buffer is large. */
-function bulk(serverTcp: Partial<TcpConfig>): { server: Connection | undefined; doneAt: number; maxWindow: number; now: number } {
-  const bytes = 6_000_000;
-  const { net, client, server } = pair({ link: { delay: 50 }, clientTcp: { sendBufferSize: 8 << 20 }, serverTcp });
-  const listener = server.tcp.listen(80);
-  let sink: StreamApp | undefined;
-  let serverConn: Connection | undefined;
-  listener.onConnection = () => {
-    const c = listener.accept();
-    if (c !== undefined) sink = new StreamApp((serverConn = c), new Uint8Array(0));
-  };
-  const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-  new StreamApp(conn, pattern(bytes, 1));
-  let doneAt = -1;
-  let maxWindow = 0;
-  for (let t = 0; t < 30_000 && doneAt < 0; t += 5) {
-    net.run({ until: t });
-    maxWindow = Math.max(maxWindow, conn.inspect().sndWnd);
-    if (sink !== undefined && sink.receivedBytes === bytes) doneAt = t;
-  }
-  return { server: serverConn, doneAt, maxWindow, now: net.now };
-}
 
 describe("receive buffer autotuning on a long path", () => {
   it("offers a window beyond the initial buffer as the application keeps up, and the transfer ends sooner than with the buffer fixed", () => {

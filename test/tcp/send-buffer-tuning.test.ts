@@ -1,10 +1,11 @@
 /** Send buffer autotuning (Linux tcp_sndbuf_expand): the buffer grows with cwnd, up to tcp_wmem[2], unless SO_SNDBUF set it. */
 import { describe, expect, it } from "vitest";
 import { perSegmentMemory, tunedSendBuffer } from "../../src/tcp/send-buffer-tuning.js";
-import type { Connection } from "../../src/tcp/connection.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
-import { pair, PAIR_ADDRESSES } from "./fixtures.js";
-import { StreamApp, pattern } from "./app.js";
+import { longPathBulk } from "./long-path.js";
+
+/** The client's send buffer as configured, the server's receive buffer large. */
+const bulk = (clientTcp: Partial<TcpConfig>, lockAt?: number) => longPathBulk(clientTcp, { receiveBufferSize: 8 << 20 }, lockAt);
 
 const MSS = 1448;
 
@@ -28,29 +29,6 @@ describe("tunedSendBuffer", () => {
   });
 });
 
-/** Bulk over a 100 ms round trip; returns the sender's connection and when the last byte arrived. */
-function bulk(clientTcp: Partial<TcpConfig>, lockAt?: number): { conn: Connection; doneAt: number; maxFlight: number } {
-  const bytes = 6_000_000;
-  const { net, client, server } = pair({ link: { delay: 50 }, clientTcp, serverTcp: { receiveBufferSize: 8 << 20 } });
-  const listener = server.tcp.listen(80);
-  let sink: StreamApp | undefined;
-  listener.onConnection = () => {
-    const c = listener.accept();
-    if (c !== undefined) sink = new StreamApp(c, new Uint8Array(0));
-  };
-  const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-  if (lockAt !== undefined) conn.setSendBufferSize(lockAt);
-  new StreamApp(conn, pattern(bytes, 1));
-  let maxFlight = 0;
-  let doneAt = -1;
-  for (let t = 0; t < 20_000 && doneAt < 0; t += 5) {
-    net.run({ until: t });
-    const i = conn.inspect();
-    maxFlight = Math.max(maxFlight, (i.sndNxt - i.sndUna) >>> 0);
-    if (sink !== undefined && sink.receivedBytes === bytes) doneAt = t;
-  }
-  return { conn, doneAt, maxFlight };
-}
 
 describe("send buffer autotuning on a long path", () => {
   it("lets more than the initial buffer be in flight, and the transfer ends sooner than with the buffer capped", () => {
