@@ -138,10 +138,10 @@ export class ConnectionTable {
     for (const e of this.entries()) if (typeof e === "object") yield e;
   }
 
-  /** Every entry in insertion order: connections and record numbers. */
-  entries(): (Connection | number)[] {
+  /** Every entry in insertion order (those `keep` selects, if given): connections and record numbers. */
+  entries(keep?: (e: Connection | number) => boolean): (Connection | number)[] {
     const idx: number[] = [];
-    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY) idx.push(i);
+    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY && (keep === undefined || keep(this.values[i]!))) idx.push(i);
     idx.sort((a, b) => this.order[a]! - this.order[b]!);
     return idx.map((i) => this.values[i]!);
   }

@@ -9,7 +9,7 @@
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
-import { IpAddress } from "../wire/address.js";
+import { IpAddress, type AddressKey } from "../wire/address.js";
 import type { IcmpQuote } from "../wire/icmp.js";
 import type { Icmpv6Quote } from "../wire/icmpv6.js";
 import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
@@ -203,16 +203,31 @@ export class TcpLayer implements ConnectionContext {
   allSockets(only?: (tuple: FourTuple) => boolean): { info: ConnectionInfo; connection: Connection | undefined }[] {
     const out: { info: ConnectionInfo; connection: Connection | undefined }[] = [];
     for (const e of this.connections.entries()) {
+      // The filter runs before the snapshot is built: a view of a few connections among a
+      // flood's hundreds of half-open records builds only the snapshots it shows.
       if (typeof e === "number") {
-        const info = e >= 0 ? this.timeWait.info(e) : this.requests.info(-e - 1);
-        if (only === undefined || only(info.tuple)) out.push({ info, connection: undefined });
+        const tw = e >= 0;
+        if (only !== undefined && !only(tw ? this.timeWait.tuple(e) : this.requests.tuple(-e - 1))) continue;
+        out.push({ info: tw ? this.timeWait.info(e) : this.requests.info(-e - 1), connection: undefined });
       } else if (only === undefined || only(e.tuple)) {
-        // The filter runs before inspect(): a view of a few connections among a flood's
-        // hundreds of half-open ones builds only the snapshots it shows.
         out.push({ info: e.inspect(), connection: e });
       }
     }
     return out;
+  }
+
+  /**
+   * `allSockets` of the entries whose remote address is one of `remotes` (AddressKey), in
+   * table order. The playground snapshots a flood's two drawn hosts this way at every step:
+   * the records of hundreds of spoofed peers are passed over by their address words alone,
+   * without a tuple or a snapshot built for each.
+   */
+  socketsTo(remotes: ReadonlySet<AddressKey>): { info: ConnectionInfo; connection: Connection | undefined }[] {
+    const keep = (e: Connection | number): boolean =>
+      remotes.has(typeof e !== "number" ? e.tuple.remoteAddr.key : e >= 0 ? this.timeWait.remoteKey(e) : this.requests.remoteKey(-e - 1));
+    return this.connections.entries(keep).map((e) =>
+      typeof e !== "number" ? { info: e.inspect(), connection: e } : { info: e >= 0 ? this.timeWait.info(e) : this.requests.info(-e - 1), connection: undefined },
+    );
   }
 
   /** Whether a 4-tuple is in use in any state, TIME_WAIT included. */

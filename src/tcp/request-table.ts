@@ -20,7 +20,7 @@
  * arrays (struct of arrays, one slot per record); their deadlines form an indexed binary
  * min-heap of slots, as in time-wait.ts. The listener is the local port's.
  */
-import { IpAddress } from "../wire/address.js";
+import { IpAddress, type AddressKey } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { FourTuple, TraceSink } from "../trace/events.js";
 import { ACK, ECE, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
@@ -290,6 +290,12 @@ export class RequestTable {
     const v6 = this.v6[s];
     if (v6 !== undefined) return { localAddr: v6[0], localPort: p >>> 16, remoteAddr: v6[1], remotePort: p & 0xffff };
     return { localAddr: IpAddress.v4(f.localAddr[s]!), localPort: p >>> 16, remoteAddr: IpAddress.v4(f.remoteAddr[s]!), remotePort: p & 0xffff };
+  }
+
+  /** The remote address's key (AddressKey) of a slot, without building the tuple. */
+  remoteKey(s: number): AddressKey {
+    const v6 = this.v6[s];
+    return v6 !== undefined ? v6[1].key : this.a.f.remoteAddr[s]!;
   }
 
   /** A snapshot shaped like Connection.inspect(), for tables (`synack ss`) and tests. */

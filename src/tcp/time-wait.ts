@@ -17,7 +17,7 @@
  * except a WeakRef to the connection object, so that an application still holding it sees
  * it reach CLOSED at the same moment as before.
  */
-import { IpAddress } from "../wire/address.js";
+import { IpAddress, type AddressKey } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { FourTuple, TraceSink } from "../trace/events.js";
 import { ACK, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
@@ -149,6 +149,11 @@ export class TimeWaitTable {
   tuple(s: number): FourTuple {
     const p = this.a.f.ports[s]!;
     return { localAddr: IpAddress.v4(this.a.f.localAddr[s]!), localPort: p >>> 16, remoteAddr: IpAddress.v4(this.a.f.remoteAddr[s]!), remotePort: p & 0xffff };
+  }
+
+  /** The remote address's key (AddressKey) of a slot, without building the tuple. */
+  remoteKey(s: number): AddressKey {
+    return this.a.f.remoteAddr[s]!;
   }
 
   /** A snapshot shaped like Connection.inspect(), for tables (`synack ss`). */

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
+import { IpAddress } from "../../src/wire/address.js";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, RST, SYN } from "../../src/wire/tcp.js";
 import { halfOpen, Harness, LOCAL_PORT, REMOTE_SEQ, stateOf } from "./harness.js";
@@ -113,5 +114,29 @@ describe("request records", () => {
     expect(stateOf(h)).toBe("CLOSED");
     expect(listener.synQueue.size).toBe(0);
     h.expectNothingSent();
+  });
+});
+
+describe("socketsTo (the playground's per-step snapshot of its drawn hosts)", () => {
+  it("lists the same entries as allSockets filtered by remote address, half-open records and connections alike", () => {
+    const { h } = traced();
+    const peers = [0x0a000001, 0x0a000002, 0x0a000003];
+    // Two half-open records per peer, and one completed connection from the second peer.
+    for (const [i, addr] of peers.entries())
+      for (const port of [40000 + i, 41000 + i]) {
+        h.deliver({ flags: SYN, seq: REMOTE_SEQ }, { addr, port });
+      }
+    const synAcks = h.takeSent();
+    expect(synAcks).toHaveLength(6);
+    const second = synAcks.find((s) => s.dstPort === 40001)!;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(second.seq, 1) }, { addr: peers[1]!, port: 40001 });
+    const keys = (s: { info: { tuple: { remoteAddr: { key: unknown }; remotePort: number }; state: string } }[]) => s.map((x) => `${String(x.info.tuple.remoteAddr.key)}:${x.info.tuple.remotePort} ${x.info.state}`);
+    for (const wanted of [[peers[1]!], [peers[0]!, peers[2]!], [0x0b000001]]) {
+      const set = new Set(wanted.map((a) => IpAddress.v4(a).key));
+      const expected = keys(h.host.tcp.allSockets((t) => set.has(t.remoteAddr.key)));
+      expect(keys(h.host.tcp.socketsTo(set))).toEqual(expected);
+    }
+    // The connection took its record's place in the table: insertion order is the SYNs'.
+    expect(keys(h.host.tcp.socketsTo(new Set([IpAddress.v4(peers[1]!).key])))).toEqual([`${peers[1]}:40001 ESTABLISHED`, `${peers[1]}:41001 SYN_RCVD`]);
   });
 });

@@ -249,7 +249,7 @@ export class SessionRun {
       hosts[name] = {
         listeners: h.tcp.allListeners().map((l) => ({ port: l.port, syn: l.synQueue.size, synLimit: l.synQueueLimit, accept: l.acceptQueue.length, backlog: l.backlog, synDrops: l.synQueueDrops, acceptDrops: l.acceptQueueDrops, cookiesSent: l.cookiesSent })),
         // allSockets: TIME_WAIT entries are compact records, not connections (src/tcp/time-wait.ts).
-        conns: h.tcp.allSockets((t) => this.focusAddr.has(t.remoteAddr.key)).map((s) => s.info),
+        conns: h.tcp.socketsTo(this.focusAddr).map((s) => s.info),
       };
     }
     return { time, hosts };
