@@ -30,6 +30,8 @@ export interface ConnectOptions {
   noDelay?: boolean;
   /** Enable keep-alive probes (S21) with the stack's timings. */
   keepAlive?: boolean;
+  /** TCP_USER_TIMEOUT (RFC 5482): ms data may stay unacknowledged before the socket fails with ETIMEDOUT (0: off, the default). */
+  userTimeout?: number;
   /** TCP Fast Open (RFC 7413): a write made at once rides in the SYN when a cookie for the server is cached. */
   fastOpen?: boolean;
   /** Bytes the readable may hold before it stops pulling from TCP (default 64 KiB). */
@@ -49,6 +51,11 @@ export interface SocketInfo {
 export interface SocketOpenInfo extends SocketInfo {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
+}
+
+function checkUserTimeout(ms: unknown): void {
+  if (ms === undefined) return;
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new InvalidArgumentError(`userTimeout must be an integer of milliseconds from 0 to 2147483647, got ${String(ms)}`);
 }
 
 function chunkSize(chunk: unknown): number {
@@ -102,6 +109,10 @@ export class StreamSocket {
   private cancelResolve: (() => void) | undefined;
   /** The writable was closed before the connection existed: shut down once it does. */
   private shutdownWanted = false;
+  /** setUserTimeout() before the connection existed (a host name still resolving). */
+  private pendingUserTimeout: number | undefined;
+  /** setCork(true) before the connection existed: cork it once it does. */
+  private corked = false;
   private readonly openedD = new Deferred<SocketOpenInfo>();
   private readonly closedD = new Deferred<void>();
   private rc!: ReadableStreamDefaultController<Uint8Array>;
@@ -118,6 +129,7 @@ export class StreamSocket {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("connect() needs { hostname, port }");
     const remotePort = checkPortNumber("port", options.port, false);
     const localPort = options.localPort === undefined ? undefined : checkPortNumber("localPort", options.localPort, false);
+    checkUserTimeout(options.userTimeout);
     let remoteAddress: IpAddress | undefined;
     try {
       remoteAddress = stack.resolve(options.hostname);
@@ -174,13 +186,32 @@ export class StreamSocket {
     if (conn !== undefined) this.attach(conn, options);
   }
 
+  /**
+   * TCP_CORK (Linux): while corked only full segments leave; uncorking sends what was held.
+   * For a writer that sends a header and a body in separate writes and wants them in one
+   * segment where they fit.
+   */
+  setCork(enable: boolean): void {
+    this.corked = enable === true;
+    if (this.conn === undefined) return;
+    this.conn.setCork(this.corked);
+    this.stack.kick();
+  }
+
+  /** TCP_USER_TIMEOUT (RFC 5482), as the `userTimeout` option: 0 turns it off. EINVAL for anything but an integer from 0 to 2^31 - 1. */
+  setUserTimeout(ms: number): void {
+    checkUserTimeout(ms);
+    if (this.conn !== undefined) this.conn.setUserTimeout(ms);
+    else this.pendingUserTimeout = ms;
+  }
+
   /** The engine's connection, for `inspect()` and the connection table (EINVAL while a host name is still resolving). */
   get connection(): Connection {
     if (this.conn === undefined) throw new InvalidArgumentError("no connection yet: the host name is still being resolved");
     return this.conn;
   }
 
-  private attach(conn: Connection, options: Pick<ConnectOptions, "noDelay" | "keepAlive">): void {
+  private attach(conn: Connection, options: Pick<ConnectOptions, "noDelay" | "keepAlive" | "userTimeout">): void {
     if (this.finished) {
       conn.close();
       this.stack.kick();
@@ -189,6 +220,9 @@ export class StreamSocket {
     this.conn = conn;
     if (options.noDelay !== undefined) conn.noDelay = options.noDelay;
     if (options.keepAlive === true) conn.setKeepAlive(true, this.stack.now());
+    const userTimeout = this.pendingUserTimeout ?? options.userTimeout;
+    if (userTimeout !== undefined) conn.setUserTimeout(userTimeout);
+    if (this.corked) conn.setCork(true);
     if (this.shutdownWanted) conn.shutdown();
     conn.onWake = () => {
       this.onWake();

@@ -88,6 +88,8 @@ export class Socket extends Duplex {
   #bytesRead = 0;
   #bytesDispatched = 0;
   #noDelay: boolean | undefined;
+  #cork: boolean | undefined;
+  #userTimeout: number | undefined;
   #keepAlive = false;
   /** Node's initialDelay (ms before the first probe); 0 keeps the stack's idle setting. */
   #keepAliveDelay = 0;
@@ -195,6 +197,8 @@ export class Socket extends Duplex {
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
     if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
+    if (this.#cork !== undefined) conn.setCork(this.#cork);
+    if (this.#userTimeout !== undefined) conn.setUserTimeout(this.#userTimeout);
     if (this.#oobInline !== undefined) conn.setOobInline(this.#oobInline);
     if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
     conn.onWake = () => {
@@ -439,6 +443,35 @@ export class Socket extends Duplex {
       this.#conn.setNoDelay(noDelay); // turning Nagle off sends what it held
       this.stack.kick();
     }
+    return this;
+  }
+
+  /**
+   * synack's addition: TCP_CORK (Linux). While corked only full segments leave; uncorking
+   * sends what was held. Not Writable's `cork()`, which holds writes inside the stream and
+   * is still there: this one holds bytes TCP already has, as the socket option does.
+   */
+  setCork(enable = true): this {
+    this.#cork = enable === true;
+    if (this.#conn !== undefined) {
+      this.#conn.setCork(this.#cork);
+      this.stack.kick();
+    }
+    return this;
+  }
+
+  /**
+   * synack's addition: TCP_USER_TIMEOUT (RFC 5482, Linux). Data left unacknowledged (or a
+   * zero window left unanswered) for `ms` fails the socket with ETIMEDOUT; 0, the default,
+   * leaves that to the retransmission count. ERR_OUT_OF_RANGE for anything but an integer
+   * from 0 to 2^31 - 1, as Node says for its own timeouts.
+   */
+  setUserTimeout(ms: number): this {
+    if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "ms" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${String(ms)}`, RangeError);
+    }
+    this.#userTimeout = ms;
+    this.#conn?.setUserTimeout(ms);
     return this;
   }
 

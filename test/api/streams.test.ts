@@ -208,6 +208,46 @@ describe("Web Streams sockets", () => {
     expect(() => server.listen({ port: 80 })).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
     void l.close();
   });
+
+  it("setCork (TCP_CORK) holds a header and a body written apart, and sends them as one segment when uncorked", async () => {
+    const { sim, client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const accepted = acceptOne(listener);
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    sock.setCork(true);
+    await sock.opened;
+    const peer = await accepted;
+    const writer = sock.writable.getWriter();
+    await writer.write(text("HEAD "));
+    await sim.sleep(50);
+    await writer.write(text("body"));
+    await sim.sleep(200);
+    expect(sock.connection.inspect().sndNxt).toBe(sock.connection.inspect().sndUna); // nothing sent
+    sock.setCork(false);
+    const reader = peer.readable.getReader();
+    const { value } = await reader.read();
+    expect(untext(value!)).toBe("HEAD body"); // one segment, one read
+    await listener.close();
+  });
+
+  it("userTimeout (TCP_USER_TIMEOUT) fails a socket whose data goes unacknowledged with ETIMEDOUT; bad values are EINVAL", async () => {
+    const { sim, client, server } = simPair();
+    expect(() => client.connect({ hostname: "10.0.0.2", port: 80, userTimeout: -5 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const listener = server.listen({ port: 80 });
+    const accepted = acceptOne(listener);
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80, userTimeout: 2_000 });
+    await sock.opened;
+    await accepted;
+    expect(() => sock.setUserTimeout(Number.NaN)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    sim.network.setPath("server", "client", { delay: 5, loss: 1 }); // ACKs lost from here on
+    const t0 = sim.now();
+    void sock.writable.getWriter().write(text("x")).catch(() => {});
+    const closed = await outcome(sock.closed);
+    expect(closed.ok ? undefined : codeOf(closed.error)).toBe("ETIMEDOUT");
+    expect(sim.now() - t0).toBeGreaterThanOrEqual(2_000);
+    expect(sim.now() - t0).toBeLessThan(7_000);
+    await listener.close();
+  });
 });
 
 describe("Web Streams listeners", () => {

@@ -108,6 +108,47 @@ describe("synack Socket in virtual time", () => {
     expect(await sendTimes(false)).toEqual([0, 20]); // one round trip later
   });
 
+  it("setCork(true), synack's TCP_CORK, holds two small writes; setCork(false) sends them as one segment", async () => {
+    const hub = new TraceHub();
+    const sizes: number[] = [];
+    hub.subscribe((e: TraceEvent) => {
+      if (e.type === "segment-out" && e.host === "a" && e.segment.payload.length > 0) sizes.push(e.segment.payload.length);
+    });
+    const { sim, a, b } = pair({}, hub);
+    bindNet(b).createServer((s) => s.resume()).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    sock.setCork(true); // before the connection exists: applied when it does
+    await event(sock, "connect");
+    sock.write("hello, ");
+    await sim.sleep(50);
+    sock.write("world");
+    await sim.sleep(100);
+    expect(sizes).toEqual([]);
+    sock.setCork(false);
+    await sim.sleep(50);
+    expect(sizes).toEqual([12]);
+    sock.destroy();
+  });
+
+  it("setUserTimeout(ms), synack's TCP_USER_TIMEOUT, fails a socket whose data goes unacknowledged with ETIMEDOUT", async () => {
+    const { sim, a, b } = pair();
+    bindNet(b).createServer((s) => s.resume()).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    await event(sock, "connect");
+    expect(() => sock.setUserTimeout(-1)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    expect(() => sock.setUserTimeout(1.5)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    sock.setUserTimeout(3_000);
+    sim.network.setPath("b", "a", { delay: 10, loss: 1 }); // the peer's ACKs are lost from now on
+    const t0 = sim.now();
+    sock.write("x");
+    const err = await nextError(sock);
+    expect(err.code).toBe("ETIMEDOUT");
+    // Without it the retransmissions would go on for 15 minutes (tcp_retries2); with it, the
+    // first RTO that finds the data older than 3 s gives up.
+    expect(sim.now() - t0).toBeGreaterThanOrEqual(3_000);
+    expect(sim.now() - t0).toBeLessThan(8_000);
+  });
+
   it("write() returns false once TCP's send buffer is full and 'drain' follows when the peer reads", async () => {
     const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, sendBufferMax: 32 * 1024, receiveBufferSize: 32 * 1024 });
     let serverSide: Socket | undefined;
