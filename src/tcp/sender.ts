@@ -83,6 +83,8 @@ export class Sender {
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
+  /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
+  dsackDups = 0;
   /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
   userTimeout: number;
   /**
@@ -356,7 +358,11 @@ export class Sender {
 
   /** A D-SACK block (RFC 2883): a segment arrived twice. */
   private onDsack(now: Millis, block: SackBlock): void {
-    this.traceLoss(now, "dsack", `D-SACK ${seqDiff(block.right, block.left)} bytes: a segment arrived twice`);
+    const bytes = seqDiff(block.right, block.left);
+    // Linux tcp_dsack_seen: a block wider than any window the peer offered is dubious and
+    // not counted; otherwise one duplicate per MSS it covers, at least one.
+    if (bytes > 0 && bytes <= this.maxSndWnd) this.dsackDups += Math.max(1, Math.ceil(bytes / this.sendMss));
+    this.traceLoss(now, "dsack", `D-SACK ${bytes} bytes: a segment arrived twice`);
     // RFC 3708 3.2 / Linux tcp_sacktag_write_queue: a duplicate of data resent in this
     // episode shows that resending was unnecessary.
     if (this.undoMarker !== undefined && seqGt(block.right, this.undoMarker) && this.congestion.onSpuriousRetransmit()) {

@@ -15,7 +15,7 @@
  *
  * Fields synack does not track are 0, as a Linux kernel without the feature reports them:
  * fackets, deliveryRate, busyTime, rwndLimited, sndbufLimited,
- * deliveredCe, dsackDups, reordSeen; lastAckSent is 0 on Linux too (it never kept it).
+ * deliveredCe; lastAckSent is 0 on Linux too (it never kept it).
  */
 import type { Millis } from "../env.js";
 import type { TcpState } from "../trace/events.js";
@@ -267,8 +267,8 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     deliveredCe: 0,
     bytesSent: st.bytesSent,
     bytesRetrans: st.bytesRetrans,
-    dsackDups: 0,
-    reordSeen: 0,
+    dsackDups: conn.sender.dsackDups,
+    reordSeen: conn.sender.rack.reordSeen,
     rcvOoopack: st.rcvOoopack,
     sndWnd: i.sndWnd,
     rcvWnd: i.rcvWnd,

@@ -8,6 +8,7 @@ import { Rack } from "../../src/tcp/loss/rack.js";
 import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/loss/sent-log.js";
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { splitDsack } from "../../src/tcp/sack.js";
+import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
 import { ACK, SYN } from "../../src/wire/tcp.js";
 import { established, listening, REMOTE_SEQ } from "./harness.js";
@@ -96,6 +97,8 @@ describe("RACK (RFC 8985 section 6)", () => {
     expect(rack.reorderWindow(true, 5, 20, 30)).toBe(5);
     rack.onReordering(seq(0), seq(6000), MSS);
     expect(rack.reordering).toBe(6); // Linux tcp_check_sack_reordering: distance in segments
+    rack.onReordering(seq(7000), seq(6000), MSS); // above the highest delivered: no reordering
+    expect(rack.reordSeen).toBe(2); // tcpi_reord_seen counts each detection, widening or not
   });
 
   it("widens the window per D-SACK round and narrows it again after 16 recoveries (RFC 8985 6.2 step 4)", () => {
@@ -180,6 +183,20 @@ describe("D-SACK (RFC 2883)", () => {
     h.settle();
     const later = h.takeSent();
     expect(later.every((s) => s.options.sackBlocks === undefined)).toBe(true);
+  });
+
+  it("the sender counts the duplicates D-SACK reports, per MSS, for TCP_INFO's tcpi_dsack_dups (Linux tcp_dsack_seen)", () => {
+    const { h, una } = withSack();
+    const conn = h.host.tcp.allConnections()[0]!;
+    const mss = conn.sendMss;
+    conn.send(new Uint8Array(4 * mss));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(4);
+    const acked = seqAdd(una, 4 * mss);
+    h.deliver({ flags: ACK, seq: R(1), ack: acked, window: 65535, options: { sackBlocks: [{ left: una, right: seqAdd(una, mss) }] } });
+    expect(tcpInfo(conn, h.now).dsackDups).toBe(1);
+    h.deliver({ flags: ACK, seq: R(1), ack: acked, window: 65535, options: { sackBlocks: [{ left: seqAdd(una, mss), right: seqAdd(una, 3 * mss + 1) }] } });
+    expect(tcpInfo(conn, h.now).dsackDups).toBe(4); // 2 MSS and a byte: 3 more
   });
 
   it("is not sent with dsack: false (tcp_dsack=0)", () => {

@@ -47,6 +47,8 @@ export class Rack {
   /** RACK.fack: the highest end of a delivered segment. */
   fack: Seq | undefined;
   reorderingSeen = false;
+  /** Times reordering was detected (Linux tp->reord_seen, TCP_INFO's tcpi_reord_seen). */
+  reordSeen = 0;
   /** Reordering degree in segments (Linux tp->reordering, starting at tcp_reordering = 3). */
   reordering = DUP_THRESH;
   /** RACK.reo_wnd_mult and RACK.reo_wnd_persist (RFC 8985 6.2 step 4). */
@@ -86,6 +88,7 @@ export class Rack {
     const metric = seqDiff(priorFack, lowSeq);
     if (metric > this.reordering * mss) this.reordering = Math.min(Math.ceil(metric / mss), MAX_REORDERING);
     this.reorderingSeen = true;
+    this.reordSeen++;
   }
 
   /** RFC 8985 6.2 step 4, DSACK part: an ACK carried a D-SACK block. */
