@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { inflateSync } from "node:zlib";
+import { gzipSync, inflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -88,6 +88,14 @@ describe.skipIf(!haveChromium && !inCi)("web playground in chromium", () => {
   };
   const stateOf = (page: Page, host: string): Promise<string | null> => page.getAttribute(`svg.fsm[data-host="${host}"] g.state.current`, "data-state");
   const cursor = (page: Page): Promise<number> => page.evaluate(() => window.playground!.cursor);
+
+  it("the README's bundle size is the build's (within 5%), minified and gzipped", () => {
+    const bytes = readFileSync(join(dir, "main.js"));
+    const m = /`main\.js`\s+(\d+) KiB minified, (\d+) KiB gzipped/.exec(readFileSync(join(ROOT, "README.md"), "utf8"));
+    expect(m, "README states the bundle size").not.toBeNull();
+    expect(Math.abs(Number(m![1]) * 1024 - bytes.length) / bytes.length).toBeLessThan(0.05);
+    expect(Math.abs(Number(m![2]) * 1024 - gzipSync(bytes, { level: 9 }).length) / gzipSync(bytes, { level: 9 }).length).toBeLessThan(0.05);
+  });
 
   it("handshake: stepping lights each end's state; the diagram grows packet by packet", async () => {
     const page = await open("s=handshake");
