@@ -102,6 +102,19 @@ describe.runIf(linux)("the batched socket", () => {
     expect(s.counters.gsoSegments).toBe(8);
   });
 
+  it("speaks IPv6 (sockaddr_in6 both ways), a GSO group included", async () => {
+    const tx = BatchedUdpSocket.open({ host: "::1", port: 0 });
+    cleanup.push(() => tx.close());
+    const rx = BatchedUdpSocket.open({ host: "::1", port: 0 });
+    cleanup.push(() => rx.close());
+    const got: Array<[number, string, number]> = [];
+    rx.onDatagram = (d, from) => got.push([d.length, from.host, from.port]);
+    expect(tx.sendBatch([new Uint8Array(1000), new Uint8Array(1000), new Uint8Array(10)], rx.local)).toBe(0);
+    await until(() => got.length === 3, 5_000, "three datagrams over ::1");
+    expect(got).toEqual([1000, 1000, 10].map((n) => [n, "::1", tx.local.port]));
+    expect(tx.counters.gsoSends).toBe(1);
+  });
+
   it("drops an oversized datagram with EMSGSIZE, keeps the rest and goes on", async () => {
     const s = await open();
     const r = await receiver();
