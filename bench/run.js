@@ -31,6 +31,8 @@ const FLOOD_CLIENTS = 100;
 const HEAP_COUNT = 10_000;
 const CHILD_TIMEOUT_MS = 120_000;
 const LOSS_MIB = quick ? 1 : 2;
+const TUNNEL_MIB = quick ? 16 : 64;
+const TUNNEL_RATE_MS = quick ? 1000 : 2000;
 const LOSS_REPS = quick ? 1 : 3;
 const SCALE_COUNTS = quick ? [1_000, 10_000] : a.million === true ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_000];
 
@@ -111,7 +113,7 @@ function median(xs) {
 
 const started = Date.now();
 const load0 = os.loadavg()[0];
-const runs = { bulk1500: [], bulk1500Offload: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined };
+const runs = { bulk1500: [], bulk1500Offload: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
 for (let i = 0; i < reps; i++) {
@@ -121,6 +123,12 @@ for (let i = 0; i < reps; i++) {
   runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB]));
   // node:net is fast and short, hence noisier: sample it on both sides of the synack runs.
   runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
+}
+
+log(`UDP tunnel over loopback: batched (sendmmsg/recvmmsg, UDP GSO/GRO) vs node:dgram, ${reps} x ${TUNNEL_MIB} MiB TCP and ${TUNNEL_RATE_MS} ms of raw datagrams each`);
+for (let i = 0; i < reps; i++) {
+  for (const t of i % 2 === 0 ? ["batch", "dgram"] : ["dgram", "batch"]) runs[`tunnelTcp_${t}`].push(child("udp-tunnel.js", ["--mode", "tcp", "--transport", t, "--mib", TUNNEL_MIB]));
+  for (const t of i % 2 === 0 ? ["dgram", "batch"] : ["batch", "dgram"]) runs[`tunnelRate_${t}`].push(child("udp-tunnel.js", ["--mode", "rate", "--transport", t, "--ms", TUNNEL_RATE_MS]));
 }
 
 log(`connections per second (${reps} x ${CONN_COUNT} synack, ${NET_CONN_COUNT} node:net)`);
@@ -167,6 +175,10 @@ const conn = med(runs.conn, "perSec");
 const netConn = med(runs.netConn, "perSec");
 const apiConn = med(runs.apiConn, "perSec");
 const apiNetConn = med(runs.apiNetConn, "perSec");
+const tunnelBatch = med(runs.tunnelTcp_batch, "mbps");
+const tunnelDgram = med(runs.tunnelTcp_dgram, "mbps");
+const tunnelRateBatch = med(runs.tunnelRate_batch, "perSec");
+const tunnelRateDgram = med(runs.tunnelRate_dgram, "perSec");
 const floodSyn = med(runs.floodCookies, "synsPerSec");
 const floodCookieRate = med(runs.floodCookies, "cookiesPerSec");
 const floodDrops = med(runs.floodNever, "dropsPerSec");
@@ -203,6 +215,22 @@ const rows = [
     ratio: b65535 / netGbps,
     target: ">= 1.2x node:net",
     met: allOk(runs.bulk65535) && b65535 / netGbps >= 1.2,
+  },
+  {
+    name: `UDP tunnel, TCP bulk (${TUNNEL_MIB} MiB), batched; ref dgram`,
+    synack: `${tunnelBatch.toFixed(0)} Mbit/s`,
+    ref: `${tunnelDgram.toFixed(0)} Mbit/s`,
+    ratio: tunnelBatch / tunnelDgram,
+    target: "> 1x node:dgram",
+    met: allOk(runs.tunnelTcp_batch) && tunnelBatch > tunnelDgram,
+  },
+  {
+    name: "UDP tunnel, 1400 B datagrams/s, batched; ref dgram",
+    synack: rate(tunnelRateBatch),
+    ref: rate(tunnelRateDgram),
+    ratio: tunnelRateBatch / tunnelRateDgram,
+    target: "> 1x node:dgram",
+    met: allOk(runs.tunnelRate_batch) && tunnelRateBatch > tunnelRateDgram,
   },
   {
     name: "Connections/s, engine (100 B each way)",

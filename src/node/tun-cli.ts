@@ -4,7 +4,7 @@
  *
  *   synack tun --addr 10.7.0.2/24 [--name syn0] [--netns NAME] [--kernel-addr 10.7.0.1/24]
  *              [--mtu N] [--attach] [--no-offload] SERVICES
- *   synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N] SERVICES
+ *   synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N] [--no-batch] SERVICES
  *   synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P]
  *              [--duplicate P] [--corrupt P] [--rate BITS] [--queue N] [--seed N]
  *
@@ -86,12 +86,15 @@ refuses them; then one packet per read and write. --get fetches a URL through sy
 length and SHA-256 and exits. SIGUSR1 prints the connection table.
 ${WEB_USAGE}`;
 
-const TUNNEL_USAGE = `usage: synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N]
+const TUNNEL_USAGE = `usage: synack tunnel --listen HOST:PORT [--peer HOST:PORT] --addr 10.7.0.2/24 [--mtu N] [--no-batch]
                   [--echo PORT] [--discard PORT] [--http PORT] [--get URL [--out FILE]] [--pcap FILE] [--trace] [--table SECONDS]
                   [--web PORT [--web-host ADDR] [--web-history N] [--web-dir DIR]]
 
 Runs a synack stack whose link is a UDP tunnel: each IP packet in one datagram to --peer.
-Without --peer the peer is learnt from the first datagram. No root needed. Two processes:
+Without --peer the peer is learnt from the first datagram. No root needed. On Linux the
+datagrams go in batches (sendmmsg/recvmmsg, with UDP_SEGMENT and UDP_GRO offloads where
+the kernel has them); --no-batch, or a platform without them, uses node:dgram, one
+datagram per call. Either end may use either. Two processes:
   synack tunnel --listen 127.0.0.1:7001 --peer 127.0.0.1:7002 --addr 10.7.0.1/24 --http 80
   synack tunnel --listen 127.0.0.1:7002 --peer 127.0.0.1:7001 --addr 10.7.0.2/24 --get http://10.7.0.1/bytes/1000000
 ${WEB_USAGE}`;
@@ -140,7 +143,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
   return main(io, TUNNEL_USAGE, async () => {
     const { values } = parseArgs({
       args: argv,
-      options: { ...SERVICE_OPTIONS, addr: { type: "string" }, listen: { type: "string" }, peer: { type: "string" } },
+      options: { ...SERVICE_OPTIONS, addr: { type: "string" }, listen: { type: "string" }, peer: { type: "string" }, "no-batch": { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     });
@@ -152,8 +155,10 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
       listen: parseHostPort(values.listen),
       ...(values.peer !== undefined ? { peer: parseHostPort(values.peer) } : {}),
       mtu: intOption("mtu", values.mtu, 1400),
+      batch: values["no-batch"] !== true,
     });
-    io.stderr.write(`synack: ${addr.address.toString()} on ${link.name} (mtu ${link.mtu})\n`);
+    const transport = link.batched ? "batched" : link.batchFallback !== undefined ? `node:dgram; batching unavailable: ${link.batchFallback}` : "node:dgram";
+    io.stderr.write(`synack: ${addr.address.toString()} on ${link.name} (mtu ${link.mtu}, ${transport})\n`);
     return runServices(io, link, [addr], values, "peer");
   });
 }

@@ -11,10 +11,20 @@
  * MTU: an IP packet of `mtu` bytes becomes a datagram of mtu + 28 bytes on the outer
  * path, so across a network with a 1500-byte MTU use at most 1472 (default 1400, which
  * also leaves room for an outer tunnel or VPN). Over loopback anything up to 65507 works.
+ *
+ * Two transports carry the datagrams. By default a batched socket (udp-batch.ts):
+ * the engine's packets of one turn are queued and sent after its synchronous pass (a
+ * microtask, as the TUN device does) with sendmmsg, runs of equal sizes as one
+ * UDP_SEGMENT (GSO) send each, and reads come in with recvmmsg and UDP_GRO. If koffi, the
+ * platform or the system calls are missing it falls back, as `batch: false` (`synack
+ * tunnel --no-batch`) asks outright, to node:dgram: one send and one 'message' per packet.
+ * Both speak the same wire format, so either end may use either.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { isIPv6 } from "node:net";
+import { lookup } from "node:dns/promises";
+import { isIP, isIPv6 } from "node:net";
 import { newCounters, type PacketLink } from "./tun.js";
+import { BatchedUdpSocket, type BatchCounters } from "./udp-batch.js";
 
 export interface HostPort {
   host: string;
@@ -34,24 +44,46 @@ export interface UdpTunnelOptions {
   peer?: HostPort;
   /** Largest IP packet carried (default 1400). */
   mtu?: number;
+  /**
+   * Batched transport (sendmmsg / recvmmsg with UDP GSO and GRO; default true). When it
+   * cannot be opened the tunnel uses node:dgram and `batchFallback` says why.
+   */
+  batch?: boolean;
+  /** With batching: ask for UDP_SEGMENT and UDP_GRO (default true); false keeps plain batches. */
+  offload?: boolean;
 }
+
+/** How datagrams reach the socket: node:dgram one at a time, or the batched socket. */
+type Transport = { kind: "dgram"; socket: Socket } | { kind: "batch"; socket: BatchedUdpSocket };
 
 export class UdpTunnel implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array) => void) | undefined;
   /** Datagrams from a source other than the peer. */
   foreignDrops = 0;
+  /** Why batching was asked for but not used (undefined when it is used or was not asked for). */
+  readonly batchFallback: string | undefined;
   private peer: HostPort | undefined;
+  /** The peer with a numeric host, as the batched socket needs it. */
+  private peerWire: HostPort | undefined;
   private closing: Promise<void> | undefined;
+  /** Packets of this turn, sent together by `flush` (batched transport only). */
+  private pending: Uint8Array[] = [];
+  private flushQueued = false;
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly transport: Transport,
     readonly mtu: number,
     peer: HostPort | undefined,
+    peerWire: HostPort | undefined,
     readonly local: HostPort,
+    batchFallback: string | undefined,
   ) {
     this.peer = peer;
-    socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
+    this.peerWire = peerWire;
+    this.batchFallback = batchFallback;
+    if (transport.kind === "dgram") transport.socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, { host: rinfo.address, port: rinfo.port }));
+    else transport.socket.onDatagram = (data, from) => this.onMessage(data, from);
   }
 
   get name(): string {
@@ -62,9 +94,30 @@ export class UdpTunnel implements PacketLink {
     return this.peer;
   }
 
+  /** True when the batched transport carries the datagrams. */
+  get batched(): boolean {
+    return this.transport.kind === "batch";
+  }
+
+  /** The batched socket's counters (system calls, GSO sends, GRO reads, errors), or undefined on node:dgram. */
+  get batchCounters(): Readonly<BatchCounters> | undefined {
+    return this.transport.kind === "batch" ? this.transport.socket.counters : undefined;
+  }
+
   static async open(opts: UdpTunnelOptions): Promise<UdpTunnel> {
     const mtu = opts.mtu ?? 1400;
     if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new RangeError(`tunnel mtu must be an integer in [68, 65507], got ${mtu}`);
+    let fallback: string | undefined;
+    if (opts.batch ?? true) {
+      try {
+        return await UdpTunnel.openBatched(opts, mtu);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        // A bind failure would fail node:dgram alike: report it rather than hide it behind a fallback.
+        if (code === "EADDRINUSE" || code === "EADDRNOTAVAIL" || code === "EACCES") throw e;
+        fallback = (e as Error).message;
+      }
+    }
     const socket = createSocket({ type: isIPv6(opts.listen.host) ? "udp6" : "udp4" });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
@@ -82,31 +135,60 @@ export class UdpTunnel implements PacketLink {
       }
     }
     const addr = socket.address();
-    return new UdpTunnel(socket, mtu, opts.peer, { host: addr.address, port: addr.port });
+    return new UdpTunnel({ kind: "dgram", socket }, mtu, opts.peer, opts.peer, { host: addr.address, port: addr.port }, fallback);
+  }
+
+  private static async openBatched(opts: UdpTunnelOptions, mtu: number): Promise<UdpTunnel> {
+    const family = isIPv6(opts.listen.host) ? 6 : 4;
+    const numeric = async (hp: HostPort): Promise<HostPort> => (isIP(hp.host) !== 0 ? hp : { host: (await lookup(hp.host, { family })).address, port: hp.port });
+    const listen = await numeric(opts.listen);
+    const peerWire = opts.peer !== undefined ? await numeric(opts.peer) : undefined;
+    const socket = BatchedUdpSocket.open(listen, { offload: opts.offload ?? true });
+    return new UdpTunnel({ kind: "batch", socket }, mtu, opts.peer, peerWire, socket.local, undefined);
   }
 
   send(packet: Uint8Array): void {
-    const peer = this.peer;
+    const peer = this.peerWire;
     if (peer === undefined || this.closing !== undefined || packet.length > this.mtu) {
       this.counters.dropsOut++;
       return;
     }
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
-    this.socket.send(packet, peer.port, peer.host, (err) => {
+    if (this.transport.kind === "batch") {
+      this.pending.push(packet);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        // After the engine's synchronous pass: its packets of this turn go in one batch.
+        queueMicrotask(() => this.flush());
+      }
+      return;
+    }
+    this.transport.socket.send(packet, peer.port, peer.host, (err) => {
       if (err !== null && err !== undefined) this.counters.dropsOut++;
     });
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    if (this.flushQueued) this.flush();
+    const t = this.transport;
+    this.closing ??= t.kind === "batch" ? t.socket.close() : new Promise<void>((resolve) => t.socket.close(() => resolve()));
     return this.closing;
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private flush(): void {
+    this.flushQueued = false;
+    const packets = this.pending;
+    this.pending = [];
+    if (this.transport.kind !== "batch" || packets.length === 0) return;
+    this.counters.dropsOut += this.transport.socket.sendBatch(packets, this.peerWire!);
+  }
+
+  private onMessage(msg: Uint8Array, from: HostPort): void {
     if (this.peer === undefined) {
-      this.peer = { host: rinfo.address, port: rinfo.port };
-    } else if (!samePeer(this.peer, rinfo)) {
+      this.peer = { host: from.host, port: from.port };
+      this.peerWire = this.peer;
+    } else if (!samePeer(this.peer, from) && (this.peerWire === undefined || !samePeer(this.peerWire, from))) {
       this.foreignDrops++;
       return;
     }
@@ -117,9 +199,9 @@ export class UdpTunnel implements PacketLink {
   }
 }
 
-function samePeer(peer: HostPort, rinfo: RemoteInfo): boolean {
-  if (peer.port !== rinfo.port) return false;
-  if (peer.host === rinfo.address) return true;
+function samePeer(peer: HostPort, from: HostPort): boolean {
+  if (peer.port !== from.port) return false;
+  if (peer.host === from.host) return true;
   // "localhost" and friends: compare after the first datagram resolved them.
-  return peer.host === "localhost" && (rinfo.address === "127.0.0.1" || rinfo.address === "::1");
+  return peer.host === "localhost" && (from.host === "127.0.0.1" || from.host === "::1");
 }

@@ -162,13 +162,16 @@ describe("synack tunnel (the program)", () => {
     await new Promise((r) => setTimeout(r, 200));
     const clientOut: string[] = [];
     const clientIo: CliIo = { stdout: { write: (s) => clientOut.push(String(s)) }, stderr: { write: (s) => clientOut.push(s) }, onTableRequest: () => () => {} };
-    const code = await runTunnel(["--listen", "127.0.0.1:0", "--peer", `127.0.0.1:${port}`, "--addr", "10.7.41.2/24", "--get", "http://10.7.41.1/bytes/1000000"], clientIo);
+    const code = await runTunnel(["--listen", "127.0.0.1:0", "--peer", `127.0.0.1:${port}`, "--addr", "10.7.41.2/24", "--no-batch", "--get", "http://10.7.41.1/bytes/1000000"], clientIo);
     stop.abort();
     expect(await server).toBe(0);
     expect(code).toBe(0);
     expect(clientOut.join("")).toContain(`200 OK, 1000000 bytes`);
     expect(clientOut.join("")).toContain(`sha256 ${patternSha(1_000_000)}`);
     expect(serverOut.join("")).toContain("http on 10.7.41.1:80");
+    // The server batches (Linux), the client was told not to: the two interoperate.
+    if (process.platform === "linux") expect(serverOut.join("")).toMatch(/mtu 1400, batched\)/);
+    expect(clientOut.join("")).toMatch(/mtu 1400, node:dgram\)/);
   }, 20_000);
 
   it("--web streams the stack's trace to the live view: hello, the newest messages within the history cap, snapshots", async () => {
