@@ -6,8 +6,9 @@
  * recovery still resends one MSS at a time.
  */
 import { describe, expect, it } from "vitest";
-import { Harness, halfOpen, LOCAL_PORT, REMOTE_SEQ } from "../tcp/harness.js";
-import { ACK, PSH, SYN, type TcpOptions } from "../../src/wire/tcp.js";
+import { Harness, halfOpen, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_SEQ } from "../tcp/harness.js";
+import { ACK, parseTcp, PSH, SYN, type TcpOptions } from "../../src/wire/tcp.js";
+import { finishChecksum, sumBytes } from "../../src/wire/checksum.js";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { splitGso } from "../../src/wire/gso-split.js";
 import type { Connection } from "../../src/tcp/connection.js";
@@ -90,6 +91,16 @@ describe("TCP segmentation offload on output", () => {
     const id = (p: Uint8Array): number => (p[4]! << 8) | p[5]!;
     expect(id(h.packets[1]!.packet)).toBe((id(h.packets[0]!.packet) + 5) & 0xffff);
     expect(h.host.counters.packetsOut).toBe(1 + 10); // the SYN-ACK and the 10 segments
+    // The checksum field holds the pseudo-header sum: finishing it as a device does (the
+    // complement of the sum from the TCP header on, field included) gives a valid checksum.
+    for (const { packet } of h.packets) {
+      const done = packet.slice();
+      const c = finishChecksum(sumBytes(done, 20, done.length));
+      done[36] = c >>> 8;
+      done[37] = c & 0xff;
+      expect(parseTcp(done.subarray(20), { src: LOCAL_ADDR, dst: REMOTE_ADDR }).ok).toBe(true);
+      expect(parseTcp(packet.subarray(20), { src: LOCAL_ADDR, dst: REMOTE_ADDR }).ok).toBe(false);
+    }
   });
 
   for (const timestamps of [false, true]) {
