@@ -603,25 +603,13 @@ export class TunDevice implements PacketLink {
   /** Reads until the device is empty or the budget is spent (then yields and continues). */
   private drain(): void {
     const c = libc();
-    let wrote = false;
     for (let i = 0; i < this.budget; i++) {
       if (this.closing !== undefined) return;
       const n = c.read(this.fd, this.readBuf, this.readBuf.length);
       if (n < 0) {
         const e = c.errno();
         if (e === c.EINTR) continue;
-        if (e === c.EAGAIN) {
-          // Empty. Write what the engine answered now rather than after this turn: a TUN
-          // write runs the kernel's receive path in this thread, so an ACK written here
-          // usually has the kernel queue its next data before we look again, and one more
-          // read then saves a trip through poll() on a worker thread (tens of us).
-          if (this.flushQueued && !wrote) {
-            wrote = true;
-            this.flush();
-            continue;
-          }
-          return this.startPolling();
-        }
+        if (e === c.EAGAIN) return this.startPolling();
         return this.fail(new SyscallError("read", e, c.strerror(e)));
       }
       if (n === 0) continue;

@@ -305,10 +305,7 @@ class HttpServerConnection {
     const pump = (): void => {
       while (offset < total) {
         const n = Math.min(CHUNK, total - offset);
-        // Every byte is written by fillPattern: no need to zero the chunk first. A plain
-        // Uint8Array over it, so that the engine's slice() copies as it expects.
-        const raw = Buffer.allocUnsafeSlow(n);
-        const chunk = fillPattern(new Uint8Array(raw.buffer, raw.byteOffset, n), offset);
+        const chunk = fillPattern(new Uint8Array(n), offset);
         offset += n;
         this.stats.sentBytes += n;
         if (!this.socket.write(chunk)) {
