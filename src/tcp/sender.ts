@@ -781,17 +781,12 @@ export class Sender {
   // Trace
 
   traceCwnd(now: Millis, cause: string): void {
-    if (this.host.trace.enabled) {
-      this.host.trace.emit({
-        type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple,
-        cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
-      });
-    }
+    const t = this.host.trace;
+    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause });
   }
 
   traceLoss(now: Millis, action: LossAction, detail: string): void {
-    if (this.host.trace.enabled) {
-      this.host.trace.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
-    }
+    const t = this.host.trace;
+    if (t.enabled) t.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
   }
 }
