@@ -8,8 +8,21 @@
  */
 import type { Millis } from "./env.js";
 
-/** Sends one IP packet. The callee owns the buffer afterwards. */
-export type Transmit = (packet: Uint8Array) => void;
+/**
+ * A TCP packet handed to a link that segments it itself (TSO/GSO, as a Linux driver gets
+ * an skb with gso_size set): the payload is `segments` segments of `size` bytes each, the
+ * last possibly shorter, behind one IP and TCP header; the TCP checksum field holds the
+ * pseudo-header sum, uncomplemented, for the link to finish per segment (Linux
+ * CHECKSUM_PARTIAL, virtio-net VIRTIO_NET_HDR_F_NEEDS_CSUM). Only links that advertised
+ * GSO (HostOptions.gsoMaxSize) are given such packets.
+ */
+export interface GsoInfo {
+  size: number;
+  segments: number;
+}
+
+/** Sends one IP packet (with `gso`, a TCP super-packet; see GsoInfo). The callee owns the buffer afterwards. */
+export type Transmit = (packet: Uint8Array, gso?: GsoInfo) => void;
 
 export interface Endpoint {
   /**

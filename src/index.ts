@@ -13,7 +13,7 @@ export * as sim from "./sim/index.js";
 export * as api from "./api/index.js";
 export * as dns from "./dns/index.js";
 
-export type { Endpoint, Transmit } from "./endpoint.js";
+export type { Endpoint, GsoInfo, Transmit } from "./endpoint.js";
 export type { Millis, Rng } from "./env.js";
 export { Host, type HostOptions } from "./ip/host.js";
 export { SimNetwork, SimRng, type LinkConfig } from "./sim/index.js";

@@ -25,6 +25,7 @@ import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UN
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
 import { parseTcp, type TcpSegment } from "../wire/tcp.js";
 import { TcpDatagram } from "./tcp-datagram.js";
+import { GsoBatch, type GsoRun } from "./gso-batch.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import { TcpLayer } from "../tcp/layer.js";
 import type { InboundDatagram } from "./datagram.js";
@@ -80,6 +81,13 @@ export interface HostOptions {
    * in-memory links; captures of such traffic show checksums as wrong.
    */
   checksumOffload?: boolean;
+  /**
+   * The link takes TCP super-packets of up to this many bytes and segments them itself
+   * (TSO/GSO, Linux gso_max_size; see GsoInfo): a connection's consecutive segments of one
+   * transmission pass then leave as one packet (gso-batch.ts). Default 0: every segment
+   * is its own packet, as on every simulated link.
+   */
+  gsoMaxSize?: number;
 }
 
 export interface HostCounters {
@@ -94,6 +102,8 @@ export interface HostCounters {
   reassembly: ReassemblyStats;
   reassembly6: ReassemblyStats;
 }
+
+const NO_PAYLOAD = new Uint8Array(0);
 
 /** Rounds of "send queued output, then wake the application" per receive or poll. */
 const MAX_FLUSH_ROUNDS = 16;
@@ -123,6 +133,8 @@ export class Host implements Endpoint {
   private rxChecksumValid = false;
   /** Describes each outgoing TCP segment to IP output without allocating (tcp-datagram.ts). */
   private readonly tcpDatagram: TcpDatagram;
+  /** Joins segments into super-packets when the link segments them (gsoMaxSize). */
+  private readonly gso: GsoBatch | undefined;
   private now: Millis = 0;
 
   constructor(opts: HostOptions) {
@@ -130,6 +142,10 @@ export class Host implements Endpoint {
     this.rng = opts.rng;
     this.checksumOffload = opts.checksumOffload === true;
     this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
+    const gsoMaxSize = opts.gsoMaxSize ?? 0;
+    if (gsoMaxSize > 0) {
+      this.gso = new GsoBatch(gsoMaxSize, { one: (tuple, seg, ecn) => this.sendSegment(tuple, seg, ecn), run: (run) => this.sendRun(run) });
+    }
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
     this.routing = buildRouting(opts, mtu);
@@ -153,6 +169,7 @@ export class Host implements Endpoint {
         learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
       },
       output: (tuple, seg, ecn) => this.sendTcp(tuple, seg, ecn),
+      ...(this.gso !== undefined ? { burst: (open: boolean) => this.gso!.burst(open) } : {}),
     });
 
     this.reassembler = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...opts.reassembly });
@@ -162,9 +179,9 @@ export class Host implements Endpoint {
     this.drops = new DropRecorder(opts.name, trace, drops);
     this.output = new IpOutput({
       routing: this.routing,
-      transmit: (packet) => {
-        this.counters.packetsOut++;
-        opts.transmit(packet);
+      transmit: (packet, gso) => {
+        this.counters.packetsOut += gso?.segments ?? 1;
+        opts.transmit(packet, gso);
       },
       drops: this.drops,
       stats: ipStats,
@@ -287,8 +304,24 @@ export class Host implements Endpoint {
    * and a link with a smaller MTU drops them as a real wire would.
    */
   private sendTcp(tuple: FourTuple, seg: TcpSegment, ecn = 0): void {
+    if (this.gso !== undefined) this.gso.send(tuple, seg, ecn);
+    else this.sendSegment(tuple, seg, ecn);
+  }
+
+  private sendSegment(tuple: FourTuple, seg: TcpSegment, ecn: number): void {
     // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
     const d = this.tcpDatagram.take(tuple, seg, ecn);
+    try {
+      this.output.send(this.now, d);
+    } finally {
+      d.release();
+    }
+  }
+
+  /** A super-packet: the first segment's header with the flags of the run, then every payload. */
+  private sendRun(run: GsoRun): void {
+    const header: TcpSegment = { ...run.first, flags: run.flags, payload: NO_PAYLOAD };
+    const d = this.tcpDatagram.takeRun(run, header);
     try {
       this.output.send(this.now, d);
     } finally {

@@ -26,6 +26,7 @@
  */
 import { PacketAllocator } from "./packet-alloc.js";
 import type { Millis } from "../env.js";
+import type { GsoInfo } from "../endpoint.js";
 import type { TraceSink } from "../trace/events.js";
 import type { IpAddress } from "../wire/address.js";
 import { emitIpv4Header, IPV4_MIN_HEADER } from "../wire/ipv4.js";
@@ -62,6 +63,11 @@ export interface OutgoingDatagram {
   allowOversize?: boolean;
   ttl?: number;
   tos?: number;
+  /**
+   * A TCP super-packet for a link that segments it (GsoInfo): sent whole whatever the
+   * MTU, and numbered as its segments will be once cut.
+   */
+  gso?: GsoInfo | undefined;
 }
 
 export type OutputResult =
@@ -70,7 +76,7 @@ export type OutputResult =
 
 export interface OutputOptions {
   routing: RoutingTable;
-  transmit: (packet: Uint8Array) => void;
+  transmit: (packet: Uint8Array, gso?: GsoInfo) => void;
   drops: DropRecorder;
   stats: IpStats;
   /** Time-to-live of our datagrams (Linux ip_default_ttl 64; RFC 1122 3.2.1.7: never 0). */
@@ -106,7 +112,7 @@ export class IpOutput {
     const src = d.src ?? lookup.value.source;
     if (d.dst.family === 6) return this.send6(now, d, src, iface.mtu);
     const totalLength = IPV4_MIN_HEADER + d.payloadLength;
-    let fits = totalLength <= iface.mtu;
+    let fits = totalLength <= iface.mtu || (d.gso !== undefined && totalLength <= IPV4_MAX_PACKET);
     if (!fits && d.policy === "do" && d.allowOversize === true && totalLength <= IPV4_MAX_PACKET) {
       stats.outOversize++;
       fits = true;
@@ -117,7 +123,9 @@ export class IpOutput {
       return { ok: false, code: "EMSGSIZE", mtu: iface.mtu };
     }
     const id = this.nextId;
-    this.nextId = (this.nextId + 1) & 0xffff;
+    // A super-packet's pieces get IDs id, id + 1, ... when cut (Linux inet_gso_segment),
+    // so the counter moves past all of them (ip_select_ident_segs).
+    this.nextId = (this.nextId + (d.gso?.segments ?? 1)) & 0xffff;
     const ttl = d.ttl ?? this.opts.ttl;
     const src4 = src.v4Value!;
     const dst4 = d.dst.v4Value!;
@@ -129,7 +137,7 @@ export class IpOutput {
         packet,
         0,
       );
-      this.opts.transmit(packet);
+      this.opts.transmit(packet, d.gso);
       return { ok: true, source: src, fragments: 1 };
     }
     // Build the whole payload once (its checksum covers all of it), then cut it.
@@ -164,7 +172,7 @@ export class IpOutput {
     const hopLimit = d.ttl ?? this.opts.ttl;
     const trafficClass = d.tos ?? 0;
     const totalLength = IPV6_HEADER_LENGTH + d.payloadLength;
-    let fits = totalLength <= mtu;
+    let fits = totalLength <= mtu || (d.gso !== undefined && d.payloadLength <= IPV6_MAX_PAYLOAD);
     if (!fits && d.policy === "do" && d.allowOversize === true && d.payloadLength <= IPV6_MAX_PAYLOAD) {
       stats.outOversize++;
       fits = true;
@@ -179,7 +187,7 @@ export class IpOutput {
       const packet = this.packets.alloc(totalLength);
       d.writePayload(packet, IPV6_HEADER_LENGTH, src);
       emitIpv6Header({ src, dst: d.dst, nextHeader: d.protocol, payloadLength: d.payloadLength, hopLimit, trafficClass }, packet, 0);
-      this.opts.transmit(packet);
+      this.opts.transmit(packet, d.gso);
       return { ok: true, source: src, fragments: 1 };
     }
     // RFC 8200 section 5: the source fragments, each piece behind the fixed header and a

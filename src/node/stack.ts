@@ -51,7 +51,9 @@ export class NodeStack extends Stack {
       ...(opts.interfaces !== undefined ? { interfaces: opts.interfaces, routes: defaultRoutes(opts.interfaces) } : {}),
       rng: opts.rng ?? new CryptoRng(),
       mtu: opts.mtu ?? opts.link.mtu,
-      transmit: (packet) => opts.link.send(packet),
+      transmit: (packet, gso) => opts.link.send(packet, gso),
+      // A link that segments TCP itself (a TUN device with offloads) gets super-packets.
+      ...(opts.link.gsoMaxSize !== undefined ? { gsoMaxSize: opts.link.gsoMaxSize } : {}),
       ...(opts.trace === undefined ? {} : { trace: opts.trace }),
       ...(opts.tcp === undefined ? {} : { tcp: opts.tcp }),
     });

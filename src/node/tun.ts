@@ -43,8 +43,10 @@ import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import koffi, { type KoffiFunc } from "koffi";
 import { IpAddress, IpPrefix, parseCidr as parseAnyCidr } from "../wire/address.js";
+import type { GsoInfo } from "../endpoint.js";
+import { splitGso } from "../wire/gso-split.js";
 import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
-import { receiveVnet, VNET_HDR_LEN } from "./vnet.js";
+import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from "./vnet.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -76,8 +78,16 @@ export interface PacketLink {
    * checksum may be left partial), and such a packet may be a TCP segment of up to 64 KiB.
    */
   onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
-  /** Sends one IP packet; the link owns the buffer afterwards. Never throws for a full or failed link: it counts a drop. */
-  send(packet: Uint8Array): void;
+  /**
+   * The link takes TCP super-packets of up to this many bytes and segments them itself
+   * (a TUN device with offloads); undefined for links that take plain packets only.
+   */
+  readonly gsoMaxSize?: number | undefined;
+  /**
+   * Sends one IP packet (with `gso`, a TCP super-packet, only if `gsoMaxSize` is set); the
+   * link owns the buffer afterwards. Never throws for a full or failed link: it counts a drop.
+   */
+  send(packet: Uint8Array, gso?: GsoInfo): void;
   /** Stops reading, releases the device or socket and undoes what opening it set up. Idempotent. */
   close(): Promise<void>;
 }
@@ -328,6 +338,8 @@ export interface OffloadCounters {
   gsoPacketsIn: number;
   /** Super-packets written, and the engine segments they carried. */
   gsoPacketsOut: number;
+  /** Of those, the ones the engine built itself (src/ip/gso-batch.ts) rather than this device's coalescer. */
+  tsoPacketsOut: number;
   segmentsCoalesced: number;
   /** Reads refused (a GSO type we did not ask for, checksum offsets out of range). */
   badPacketsIn: number;
@@ -337,9 +349,11 @@ export interface OffloadCounters {
 export class TunDevice implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
-  readonly offloadCounters: OffloadCounters = { gsoPacketsIn: 0, gsoPacketsOut: 0, segmentsCoalesced: 0, badPacketsIn: 0 };
+  readonly offloadCounters: OffloadCounters = { gsoPacketsIn: 0, gsoPacketsOut: 0, tsoPacketsOut: 0, segmentsCoalesced: 0, badPacketsIn: 0 };
   /** Packets the engine sent in this turn, written together by `flush` (offload path only). */
   private pending: Uint8Array[] = [];
+  /** The GSO size of each pending packet that is a super-packet built by the engine (else undefined). */
+  private pendingGso: Array<number | undefined> = [];
   private flushQueued = false;
   private writeBuf: Uint8Array | undefined;
   /** Still building super-packets (false after the kernel refused one). */
@@ -427,13 +441,22 @@ export class TunDevice implements PacketLink {
     return dev;
   }
 
-  send(packet: Uint8Array): void {
+  /**
+   * With offloads the engine may hand whole TCP super-packets (gso-batch.ts): the kernel
+   * takes up to 64 KiB per write (tun_get_user with a GSO virtio-net header).
+   */
+  get gsoMaxSize(): number | undefined {
+    return this.offloading ? MAX_SUPER_PACKET : undefined;
+  }
+
+  send(packet: Uint8Array, gso?: GsoInfo): void {
     if (this.closed || this.closing !== undefined) {
-      this.counters.dropsOut++;
+      this.counters.dropsOut += gso?.segments ?? 1;
       return;
     }
     if (this.offloading) {
       this.pending.push(packet);
+      this.pendingGso.push(gso?.size);
       if (!this.flushQueued) {
         this.flushQueued = true;
         // After the engine's synchronous pass (receive, poll, a burst of reads): its
@@ -455,7 +478,9 @@ export class TunDevice implements PacketLink {
   private flush(): void {
     this.flushQueued = false;
     const packets = this.pending;
+    const sizes = this.pendingGso;
     this.pending = [];
+    this.pendingGso = [];
     if (this.closed) {
       this.counters.dropsOut += packets.length;
       return;
@@ -463,6 +488,14 @@ export class TunDevice implements PacketLink {
     const c = libc();
     const out = this.writeBuf!;
     for (let i = 0; i < packets.length; ) {
+      const size = sizes[i];
+      if (size !== undefined) {
+        this.writeSuperPacket(packets[i]!, size);
+        i++;
+        continue;
+      }
+      // A run never takes in an engine super-packet that follows: its payload is larger
+      // than the run's first segment.
       const count = this.coalescing ? runLength(packets, i) : 1;
       const len = writeRun(packets, i, count, out);
       const n = c.write(this.fd, out, len);
@@ -484,6 +517,43 @@ export class TunDevice implements PacketLink {
         this.offloadCounters.segmentsCoalesced += count;
       }
       i += count;
+    }
+  }
+
+  /**
+   * Writes a TCP super-packet the engine built (its checksum field holds the pseudo-header
+   * sum) behind a GSO virtio-net header; if the kernel refuses it, its segments one by one.
+   */
+  private writeSuperPacket(packet: Uint8Array, size: number): void {
+    const c = libc();
+    const out = this.writeBuf!;
+    const v4 = packet[0]! >>> 4 === 4;
+    const ih = v4 ? 20 : 40;
+    const headers = ih + (packet[ih + 12]! >>> 4) * 4;
+    const segments = Math.ceil((packet.length - headers) / size);
+    if (this.coalescing) {
+      encodeVnetHeader({ flags: VNET_F_NEEDS_CSUM, gsoType: v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6, hdrLen: headers, gsoSize: size, csumStart: ih, csumOffset: 16 }, out, 0);
+      out.set(packet, VNET_HDR_LEN);
+      const len = VNET_HDR_LEN + packet.length;
+      if (c.write(this.fd, out, len) === len) {
+        this.counters.packetsOut += segments;
+        this.counters.bytesOut += packet.length + (segments - 1) * headers;
+        this.offloadCounters.gsoPacketsOut++;
+        this.offloadCounters.tsoPacketsOut++;
+        this.offloadCounters.segmentsCoalesced += segments;
+        return;
+      }
+      this.coalescing = false;
+      process.emitWarning(`TUN ${this.name}: the kernel refused a GSO write (errno ${c.errno()}); writing segments one by one`);
+    }
+    const pieces = splitGso(packet, size);
+    for (let k = 0; k < pieces.length; k++) {
+      const len = writeRun(pieces, k, 1, out);
+      if (c.write(this.fd, out, len) !== len) this.counters.dropsOut++;
+      else {
+        this.counters.packetsOut++;
+        this.counters.bytesOut += pieces[k]!.length;
+      }
     }
   }
 

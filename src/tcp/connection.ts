@@ -51,6 +51,8 @@ export interface ConnectionContext extends PathSource {
   /** The current time, for events caused by application calls (which carry no time of their own). */
   now(): Millis;
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void;
+  /** A connection's transmission pass starts or ends (SenderHost.burst). */
+  burst(open: boolean): void;
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void;
   /** The connection wants a flush, or its deadline or application-visible state changed. */
   touched(conn: Connection, wantsFlush: boolean): void;
@@ -62,15 +64,7 @@ export interface ConnectionContext extends PathSource {
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
-  "ESTABLISHED",
-  "FIN_WAIT_1",
-  "FIN_WAIT_2",
-  "CLOSE_WAIT",
-  "CLOSING",
-  "LAST_ACK",
-  "TIME_WAIT",
-]);
+const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
 
 export interface OpenParams {
   tuple: FourTuple;
@@ -615,6 +609,10 @@ export class Connection implements SenderHost {
   /** A segment with no payload that is not part of the data stream (RST, probes). */
   sendControl(flags: number, seq: Seq, ack: Seq, retransmit: boolean): void {
     this.emit(this.lastNow, flags, seq, (flags & ACK) !== 0 ? ack : (0 as Seq), EMPTY, undefined, retransmit);
+  }
+
+  burst(open: boolean): void {
+    this.ctx.burst(open);
   }
 
   /** SenderHost: a segment of our stream, with the current ACK and window. */

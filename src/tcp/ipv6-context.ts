@@ -43,6 +43,9 @@ export class Ipv6Context implements ConnectionContext {
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn?: number): void {
     this.layer.transmit(conn, seg, retransmit, ecn);
   }
+  burst(open: boolean): void {
+    this.layer.burst(open);
+  }
   stateChanged(conn: Connection, from: TcpState, to: TcpState): void {
     this.layer.stateChanged(conn, from, to);
   }

@@ -48,6 +48,8 @@ export interface TcpLayerOptions {
   clock?: () => Millis;
   /** Hands a TCP segment to IP for the given 4-tuple (local = source), with its IP ECN codepoint (RFC 3168; 0 when absent). */
   output: (tuple: FourTuple, segment: TcpSegment, ecn?: number) => void;
+  /** A connection's transmission pass starts or ends (Connection.burst; src/ip/gso-batch.ts). */
+  burst?: (open: boolean) => void;
 }
 
 export interface ConnectParams {
@@ -93,6 +95,7 @@ export class TcpLayer implements ConnectionContext {
   private nextEphemeral: number;
   private lastTime: Millis = 0;
   private readonly output: TcpLayerOptions["output"];
+  private readonly burstHook: TcpLayerOptions["burst"];
   private readonly paths: PathSource;
   private clock: (() => Millis) | undefined;
   /** What connections over IPv6 see as their context: the same layer, 20 bytes less MTU. */
@@ -113,6 +116,7 @@ export class TcpLayer implements ConnectionContext {
     this.trace = opts.trace;
     this.mtu = opts.mtu;
     this.output = opts.output;
+    this.burstHook = opts.burst;
     this.paths = opts.paths;
     this.clock = opts.clock;
     this.isn = new IsnGenerator(opts.rng);
@@ -355,6 +359,10 @@ export class TcpLayer implements ConnectionContext {
   /** The driver's time when it gave us a clock; otherwise the time of the last event. */
   now(): Millis {
     return this.clock !== undefined ? Math.max(this.clock(), this.lastTime) : this.lastTime;
+  }
+
+  burst(open: boolean): void {
+    this.burstHook?.(open);
   }
 
   transmit(conn: Connection, seg: TcpSegment, retransmit: boolean, ecn = 0): void {

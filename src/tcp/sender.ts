@@ -45,6 +45,8 @@ export interface SenderHost {
   readonly hostName: string;
   readonly tuple: FourTuple;
   readonly timers: TimerSet;
+  /** A transmission pass starts or ends: the link may join its segments into one packet (src/ip/gso-batch.ts). */
+  burst(open: boolean): void;
   /** Sends a segment of our stream; the connection adds ACK, window and options. */
   emitData(now: Millis, flags: number, seq: Seq, payload: Uint8Array, retransmit: boolean): void;
   armTimer(now: Millis, slot: TimerSlot, at: Millis): void;
@@ -156,11 +158,7 @@ export class Sender {
   /** Scratch for tsoPath, made by the first write (an idle connection has none). */
   private tsoState: TsoPath | undefined;
 
-  constructor(
-    readonly host: SenderHost,
-    readonly config: TcpConfig,
-    iss: Seq,
-  ) {
+  constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
     this.iss = iss;
     this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = iss;
     this.sndBufSeq = seqAdd(iss, 1);
@@ -596,6 +594,13 @@ export class Sender {
 
   /** Sends what recovery, the windows, Nagle and SWS avoidance allow. Returns whether anything went. */
   transmit(now: Millis): boolean {
+    this.host.burst(true);
+    const sent = this.transmitPass(now);
+    this.host.burst(false);
+    return sent;
+  }
+
+  private transmitPass(now: Millis): boolean {
     let sent = false;
     // Linux tcp_current_mss: the route changed since the MSS was computed.
     if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
@@ -782,17 +787,12 @@ export class Sender {
   // Trace
 
   traceCwnd(now: Millis, cause: string): void {
-    if (this.host.trace.enabled) {
-      this.host.trace.emit({
-        type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple,
-        cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause,
-      });
-    }
+    const t = this.host.trace;
+    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause });
   }
 
   traceLoss(now: Millis, action: LossAction, detail: string): void {
-    if (this.host.trace.enabled) {
-      this.host.trace.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
-    }
+    const t = this.host.trace;
+    if (t.enabled) t.emit({ type: "loss", time: now, host: this.host.hostName, tuple: this.host.tuple, action, detail });
   }
 }

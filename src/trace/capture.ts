@@ -91,9 +91,9 @@ export class MemorySink {
 
 /** Wraps a Transmit: every packet sent is captured (outbound on `iface`) before it leaves. */
 export function tapTransmit(transmit: Transmit, capture: PacketCapture, now: () => Millis, iface: string): Transmit {
-  return (packet) => {
+  return (packet, gso) => {
     capture.packet(now(), iface, packet, "outbound");
-    transmit(packet);
+    transmit(packet, gso);
   };
 }
 

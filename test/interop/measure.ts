@@ -12,7 +12,8 @@
  *   relay (1% loss, 20 ms each way): kernel->kernel (two TUNs), synack->synack (two
  *   stacks on pipes), kernel->synack and synack->kernel.
  * --tun-only measures just the first three; --no-offload opens the TUN device without
- * virtio-net offloads (the plain one-packet-per-read path).
+ * virtio-net offloads (the plain one-packet-per-read path). --only recv|send runs just
+ * kernel->synack or synack->kernel over TUN (for profiling one direction with --cpu-prof).
  * Namespaces are created here and deleted at the end, also on failure.
  */
 import { parseArgs } from "node:util";
@@ -25,7 +26,7 @@ import type { LinkConfig } from "../../src/sim/link.js";
 import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
 
 const { values } = parseArgs({
-  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" } },
+  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" }, only: { type: "string" } },
 });
 const MIBS = Number(values.mib ?? 64);
 const RELAY_MIBS = Number(values["relay-mib"] ?? 4);
@@ -67,8 +68,11 @@ async function overTun(): Promise<void> {
     discardService(s.stack, 9);
     httpService(s.stack, 80);
     const n = MIBS * MIB;
-    const sent = await peer<{ seconds: number }>(s.netns, ["send", s.synackIp, 9, n], 600_000);
-    record(`kernel->synack over TUN (mtu ${MTU})`, n, sent.seconds);
+    if (values.only !== "send") {
+      const sent = await peer<{ seconds: number }>(s.netns, ["send", s.synackIp, 9, n], 600_000);
+      record(`kernel->synack over TUN (mtu ${MTU})`, n, sent.seconds);
+    }
+    if (values.only === "recv") return;
     const r = await runIn(s.netns, ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${s.synackIp}/bytes/${n}`], 600_000);
     const [secs, size] = r.stdout.trim().split(" ").map(Number);
     if (size !== n) throw new Error(`curl got ${size} of ${n} bytes: ${r.stderr}`);
@@ -149,7 +153,7 @@ if (reason !== undefined) {
   process.exit(1);
 }
 await overTun();
-await overVeth();
+if (values.only === undefined) await overVeth();
 if (values["tun-only"] !== true) {
   await relayKernelKernel();
   await relaySynackSynack();

