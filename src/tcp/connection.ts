@@ -112,7 +112,7 @@ export class Connection implements SenderHost {
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
-  timerAt = Infinity;
+  timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;
 
   /** Time of the event being processed (application calls read the driver's clock). */
@@ -128,8 +128,7 @@ export class Connection implements SenderHost {
   readonly ecn: EcnState;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-
-  private lastChallengeAck = -Infinity;
+  private lastChallengeAck!: Millis; // -Infinity until one is sent (tagged, as timerAt)
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
@@ -177,6 +176,7 @@ export class Connection implements SenderHost {
     this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.ecn = new EcnState(cfg.ecn, this);
     this.urgentIn.inline = cfg.oobInline;
+    this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
