@@ -97,7 +97,7 @@ export class Sender extends SenderParts {
 
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
-  private readonly pushMarks: PushMarks;
+  private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
@@ -160,7 +160,6 @@ export class Sender extends SenderParts {
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.pushMarks = new PushMarks(this.sndBufSeq);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
@@ -175,7 +174,7 @@ export class Sender extends SenderParts {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
     if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
+      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
@@ -282,7 +281,7 @@ export class Sender extends SenderParts {
     if (this.sndUna === this.iss) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
     this.sendBuffer.consume(dataAcked);
-    this.pushMarks.acked(seqAdd(this.sndBufSeq, dataAcked));
+    this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     if (dataAcked > 0) this.host.wake(); // send space opened
@@ -692,7 +691,7 @@ export class Sender extends SenderParts {
     const offset = seqDiff(from, this.sndBufSeq);
     const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
     let flags = ACK;
-    if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
+    if (len > 0 && (push || this.pushMarks?.covers(from, seqAdd(from, len)) === true)) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
     if (retransmit && this.retransStamp === undefined) {
