@@ -155,10 +155,11 @@ export class Connection implements SenderHost {
   readonly stats = new ConnectionStats();
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
   readonly path: ConnectionPath;
-  /** Urgent data (RFC 9293 3.8.5): our SND.UP, and the peer's mark and out-of-band byte (urgent.ts). */
-  readonly urgentOut = new UrgentSender();
-  readonly urgentIn = new UrgentReceiver();
-
+  /** Urgent data (RFC 9293 3.8.5): our SND.UP, the peer's mark and byte (urgent.ts); made on first use (the `Part`s: none yet, no urgent data). */
+  urgentOutPart: UrgentSender | undefined;
+  urgentInPart: UrgentReceiver | undefined;
+  get urgentOut(): UrgentSender { return (this.urgentOutPart ??= new UrgentSender()); }
+  get urgentIn(): UrgentReceiver { return (this.urgentInPart ??= new UrgentReceiver(this.config.oobInline)); }
   constructor(
     readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
@@ -175,7 +176,6 @@ export class Connection implements SenderHost {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.ecn = new EcnState(cfg.ecn, this);
-    this.urgentIn.inline = cfg.oobInline;
     this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
   }
 
@@ -558,7 +558,7 @@ export class Connection implements SenderHost {
       default:
         break;
     }
-    if (this.urgentOut.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
+    if (this.urgentOutPart?.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
     this.sender.transmit(now);
     if (this.receiver.ackNow) this.sendAckNow();
   }
