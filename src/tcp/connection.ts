@@ -696,7 +696,7 @@ export class Connection implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow);
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
     // Linux sets icsk_ack.lrcvtime when the socket is born (tcp_create_openreq_child, for a
     // Fast Open child at its SYN) or connects (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
