@@ -235,7 +235,7 @@ export class Socket extends Duplex {
       if (this.destroyed) return;
       if (!this.isPaused()) this.read(0);
     }
-    if (conn.urgentIn.arrivals !== this.#urgentSeen) {
+    if ((conn.urgentInPart?.arrivals ?? 0) !== this.#urgentSeen) {
       // synack's own event (node:net has no out-of-band data): the urgent byte's value. On
       // the next tick, so a socket accepted with the byte already there has its listener.
       this.#urgentSeen = conn.urgentIn.arrivals;

@@ -106,7 +106,7 @@ export class Connection implements SenderHost {
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
-  timerAt = Infinity;
+  timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;
 
   /** Time of the event being processed (application calls read the driver's clock). */
@@ -122,8 +122,7 @@ export class Connection implements SenderHost {
   readonly ecn: EcnState;
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-
-  private lastChallengeAck = -Infinity;
+  private lastChallengeAck!: Millis; // -Infinity until one is sent (tagged, as timerAt)
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
@@ -150,10 +149,11 @@ export class Connection implements SenderHost {
   readonly stats = new ConnectionStats();
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
   readonly path: ConnectionPath;
-  /** Urgent data (RFC 9293 3.8.5): our SND.UP, and the peer's mark and out-of-band byte (urgent.ts). */
-  readonly urgentOut = new UrgentSender();
-  readonly urgentIn = new UrgentReceiver();
-
+  /** Urgent data (RFC 9293 3.8.5): our SND.UP, the peer's mark and byte (urgent.ts); made on first use (the `Part`s: none yet, no urgent data). */
+  urgentOutPart: UrgentSender | undefined;
+  urgentInPart: UrgentReceiver | undefined;
+  get urgentOut(): UrgentSender { return (this.urgentOutPart ??= new UrgentSender()); }
+  get urgentIn(): UrgentReceiver { return (this.urgentInPart ??= new UrgentReceiver(this.config.oobInline)); }
   constructor(
     readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
@@ -170,7 +170,7 @@ export class Connection implements SenderHost {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.ecn = new EcnState(cfg.ecn, this);
-    this.urgentIn.inline = cfg.oobInline;
+    this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -552,7 +552,7 @@ export class Connection implements SenderHost {
       default:
         break;
     }
-    if (this.urgentOut.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
+    if (this.urgentOutPart?.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
     this.sender.transmit(now);
     if (this.receiver.ackNow) this.sendAckNow();
   }
@@ -694,7 +694,7 @@ export class Connection implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow);
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
     // Linux sets icsk_ack.lrcvtime when the socket is born (tcp_create_openreq_child, for a
     // Fast Open child at its SYN) or connects (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);

@@ -19,23 +19,21 @@ import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { formatMillis } from "../trace/format.js";
-import { Frto } from "./loss/frto.js";
 import { frtoAck } from "./sender-frto.js";
 import { sendLossProbe } from "./sender-tlp.js";
 import { mtuProbeAcked, mtuProbeLost, sendMtuProbe, suspectBlackHole } from "./sender-mtu.js";
-import { Rack, REO_TIMEOUT_SLACK } from "./loss/rack.js";
-import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
-import { TailLossProbe } from "./loss/tlp.js";
+import { REO_TIMEOUT_SLACK } from "./loss/rack.js";
+import { EVER_RETRANS } from "./loss/sent-log.js";
 import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
-import { TsoChunks, newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
+import { newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
-import { Pacer } from "./pacing.js";
+import { SenderParts } from "./sender-parts.js";
 import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
@@ -65,7 +63,8 @@ export interface SenderHost {
   readonly ecn: EcnState;
 }
 
-export class Sender {
+/** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
+export class Sender extends SenderParts {
   readonly iss: Seq;
   sndUna: Seq;
   sndNxt: Seq;
@@ -100,19 +99,13 @@ export class Sender {
 
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
-  private readonly pushMarks: PushMarks;
+  private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
   readonly model: BbrModel | undefined;
-  readonly pacer = new Pacer();
   /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
   scoreboard: Scoreboard | undefined;
-  /** Every segment in flight with its send time (RACK's per-segment state). */
-  readonly log = new SentLog();
-  readonly rack = new Rack();
-  readonly tlp = new TailLossProbe();
-  readonly frto = new Frto();
   /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
   frtoResume: Seq | undefined;
   /** SACK was negotiated. */
@@ -153,12 +146,11 @@ export class Sender {
   private lastSendAt: Millis | undefined;
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
-  /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
-  private readonly chunks = new TsoChunks();
   /** Scratch for tsoPath, made by the first write (an idle connection has none). */
   private tsoState: TsoPath | undefined;
 
   constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
+    super();
     this.iss = iss;
     this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = iss;
     this.sndBufSeq = seqAdd(iss, 1);
@@ -166,7 +158,6 @@ export class Sender {
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.pushMarks = new PushMarks(this.sndBufSeq);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
@@ -181,7 +172,7 @@ export class Sender {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
     if (n > 0) {
-      this.pushMarks.wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
+      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
@@ -214,8 +205,8 @@ export class Sender {
    */
   pipe(): number {
     const flight = seqDiff(this.sndNxt, this.sndUna);
-    if (this.scoreboard === undefined) return Math.max(0, flight - this.renoSacked - this.log.lostBytes);
-    return Math.max(0, flight - this.scoreboard.sackedBelow(this.sndNxt) - this.log.lostBytes);
+    if (this.scoreboard === undefined) return Math.max(0, flight - this.renoSacked - this.lostBytes);
+    return Math.max(0, flight - this.scoreboard.sackedBelow(this.sndNxt) - this.lostBytes);
   }
 
   /** RACK and TLP run when SACK is on and the settings allow (Linux tcp_recovery, tcp_early_retrans). */
@@ -244,7 +235,7 @@ export class Sender {
     let delivered = 0;
     let newlySacked = false;
     let dsack: SackBlock | undefined;
-    const priorFack = this.rack.fack;
+    const priorFack = this.rackPart?.fack;
     this.ackTime = now;
     this.lowDelivered = undefined;
     this.model?.rate.beginAck();
@@ -265,7 +256,7 @@ export class Sender {
       newlySacked = this.scoreboard.sackedBytes > before;
     }
     if (seqGt(ack, this.sndUna)) {
-      this.log.onAck(ack, this);
+      this.logPart?.onAck(ack, this);
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
       const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined;
@@ -288,7 +279,7 @@ export class Sender {
     if (this.sndUna === this.iss) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
     this.sendBuffer.consume(dataAcked);
-    this.pushMarks.acked(seqAdd(this.sndBufSeq, dataAcked));
+    this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     if (dataAcked > 0) this.host.wake(); // send space opened
@@ -374,7 +365,7 @@ export class Sender {
   private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
     const ack = seg.ack;
     const unaAdvanced = seqGt(this.sndUna, priorUna);
-    const lostBefore = this.log.lostBytes;
+    const lostBefore = this.lostBytes;
     // Eifel detection (RFC 3522; Linux tcp_packet_delayed): new data acknowledged by a segment
     // that echoes a timestamp from before our first retransmission means the original
     // arrived: the timeout or fast retransmit was spurious, so its reduction is undone.
@@ -382,13 +373,14 @@ export class Sender {
       this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
     }
     if (this.congestion.state === "loss" && this.frto.active) frtoAck(this, now, unaAdvanced, newlySacked || (!unaAdvanced && seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0));
-    if (this.rackOn) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
+    if (this.rackOn && (this.rackPart !== undefined || dsack !== undefined)) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
     // The probe's fate (RFC 8985 7.4.2).
+    const probeEnd = this.tlpPart?.highSeq;
     const probeRepairedLoss =
-      this.tlp.highSeq !== undefined &&
+      probeEnd !== undefined &&
       this.tlp.onAck({
         ack,
-        dsackForProbe: dsack !== undefined && seqLe(dsack.right, this.tlp.highSeq),
+        dsackForProbe: dsack !== undefined && seqLe(dsack.right, probeEnd),
         notPureDuplicate: unaAdvanced || newlySacked || windowChanged || seg.payload.length > 0,
       });
     if (probeRepairedLoss && !this.congestion.reducing) {
@@ -421,7 +413,7 @@ export class Sender {
       }
     }
     // Linux tcp_ack: congestion control runs only for ACKs that found data in flight.
-    if (this.model !== undefined && priorUna !== this.sndMax) bbrOnAck(this, this.model, now, Math.max(0, this.log.lostBytes - lostBefore));
+    if (this.model !== undefined && priorUna !== this.sndMax) bbrOnAck(this, this.model, now, Math.max(0, this.lostBytes - lostBefore));
     if (this.congestion.inCwndReduction) {
       this.congestion.onRecoveryAck(delivered, this.pipe(), unaAdvanced, newlyLost);
       if (delivered > 0 && this.model === undefined) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
@@ -450,6 +442,8 @@ export class Sender {
    * the rest, and starts recovery on the first loss. Returns true when something was marked.
    */
   private detectLoss(now: Millis, timerFired: boolean): boolean {
+    // A RACK never made has seen no delivery, so its scan would find nothing (and arm nothing).
+    if (this.rackPart === undefined && !timerFired) return (this.host.cancelTimer(now, "reorder"), false);
     const sackedSegments = this.scoreboard === undefined ? 0 : Math.floor(this.scoreboard.sackedBytes / this.sendMss);
     const reoWnd = this.rack.reorderWindow(this.congestion.inRecovery || this.congestion.state === "loss", sackedSegments, this.rtt.minRtt, this.rtt.srtt);
     const found = this.rack.detectLoss(this.log, now, reoWnd, timerFired);
@@ -497,7 +491,7 @@ export class Sender {
 
   private startEpisode(): void {
     this.undoMarker = this.sndUna;
-    this.tlp.reset();
+    this.tlpPart?.reset();
   }
 
   /** RFC 9293 3.10.7.4 "fifth": window update when the segment is newer than the last one used. */
@@ -540,7 +534,7 @@ export class Sender {
     let rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
     // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
     if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
-    const mayProbe = this.rackOn && this.config.tlp && this.tlp.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
+    const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);
       const pto = this.tlp.timeout(this.rtt.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
@@ -605,8 +599,8 @@ export class Sender {
     // Linux tcp_current_mss: the route changed since the MSS was computed.
     if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
     this.restartAfterIdle(now);
-    if (this.rackOn && this.congestion.state !== "loss" && this.log.lostBytes > 0) sent = this.retransmitLost(now);
-    this.chunks.startPass();
+    if (this.rackOn && this.congestion.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
+    this.chunksPart?.startPass();
     let sentNew = sendMtuProbe(this, now);
     if (sentNew) sent = true;
     for (;;) {
@@ -702,7 +696,7 @@ export class Sender {
     const offset = seqDiff(from, this.sndBufSeq);
     const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
     let flags = ACK;
-    if (len > 0 && (push || this.pushMarks.covers(from, seqAdd(from, len)))) flags |= PSH;
+    if (len > 0 && (push || this.pushMarks?.covers(from, seqAdd(from, len)) === true)) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
     if (retransmit && this.retransStamp === undefined) {

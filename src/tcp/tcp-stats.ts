@@ -90,9 +90,13 @@ export class ConnectionStats {
    * (icsk_ack.lrcvtime in tcp_finish_connect and tcp_create_openreq_child, lsndtime in
    * tcp_init_transfer), so an idle new connection reports the time since it opened.
    */
-  onEstablished(now: Millis): void {
+  onEstablished(now: Millis, sndUna: Seq): void {
     this.lastDataRecvAt ??= now;
     this.lastDataSentAt ??= now;
+    // The SYN's entry is acknowledged by now: let the array go too, so an idle connection
+    // holds none (the next send would only have emptied it).
+    this.prune(sndUna);
+    if (this.head === this.entries) this.ledger = NO_LEDGER;
   }
 
   /** A segment arrived (called first thing, whatever becomes of it). */

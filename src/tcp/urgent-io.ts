@@ -25,7 +25,7 @@ export function markUrgentWrite(c: Connection, taken: number): void {
 
 /** The urgent pointer of our segment starting at `seq`, or undefined for no URG: see UrgentSender.field. */
 export function urgentField(c: Connection, seq: Seq): number | undefined {
-  return c.urgentOut.field(seq, c.sndUna, c.sndNxt);
+  return c.urgentOutPart?.field(seq, c.sndUna, c.sndNxt);
 }
 
 /**
@@ -33,6 +33,7 @@ export function urgentField(c: Connection, seq: Seq): number | undefined {
  * mark, and the segment holding the urgent byte hands it over.
  */
 export function acceptUrgent(c: Connection, now: Millis, seg: TcpSegment): void {
+  if ((seg.flags & URG) === 0 && c.urgentInPart === undefined) return; // no mark was ever set: nothing to capture
   const u = c.urgentIn;
   const r = c.receiver;
   let marked = false;
@@ -56,8 +57,8 @@ export function acceptUrgent(c: Connection, now: Millis, seg: TcpSegment): void 
  */
 export function readAroundMark(c: Connection, max: number): Uint8Array {
   const r = c.receiver;
-  const u = c.urgentIn;
-  if (u.mark === undefined) return r.buffer.read(max);
+  const u = c.urgentInPart;
+  if (u?.mark === undefined) return r.buffer.read(max);
   const plan = u.plan(r.readSeq, max, r.buffer.readable);
   if (plan.skip > 0) r.buffer.read(plan.skip);
   const data = r.buffer.read(plan.max);
@@ -75,12 +76,12 @@ export function readOob(c: Connection, peek: boolean): OobResult {
 /** Bytes an ordinary read can get: all received, less the out-of-band byte it must skip. */
 export function readableBytes(c: Connection): number {
   const r = c.receiver;
-  return r.buffer.readable - c.urgentIn.hidden(r.readSeq, r.buffer.readable);
+  return r.buffer.readable - (c.urgentInPart?.hidden(r.readSeq, r.buffer.readable) ?? 0);
 }
 
 /** SIOCATMARK: the next byte an ordinary read returns (or skips) is the urgent one. */
 export function atMark(c: Connection): boolean {
-  return c.urgentIn.atMark(c.receiver.readSeq);
+  return c.urgentInPart?.atMark(c.receiver.readSeq) === true;
 }
 
 function note(c: Connection, now: Millis, action: UrgentAction, detail: string): void {

@@ -70,11 +70,15 @@ type MarkState =
 /** The receiving side's urgent mark (Linux tp->urg_seq and tp->urg_data). */
 export class UrgentReceiver {
   /** SO_OOBINLINE: the urgent byte stays in the stream (and recv(MSG_OOB) fails with EINVAL). */
-  inline = false;
+  inline: boolean;
   private state: MarkState = "none";
   /** Sequence number of the urgent byte: the pointer minus one (RFC 6093 section 2). */
   private markSeq: Seq = 0 as Seq;
   private byte = 0;
+
+  constructor(inline = false) {
+    this.inline = inline;
+  }
 
   /** The urgent byte's sequence number while a mark is set. */
   get mark(): Seq | undefined {

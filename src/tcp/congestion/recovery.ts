@@ -32,7 +32,11 @@ export class CongestionControl {
   recover: Seq | undefined;
   /** SACK was negotiated. */
   sack = false;
-  readonly prr = new ProportionalRateReduction();
+  /** PRR's counters, made by the first window reduction (an idle connection never has one). */
+  private prrPart: ProportionalRateReduction | undefined;
+  get prr(): ProportionalRateReduction {
+    return (this.prrPart ??= new ProportionalRateReduction());
+  }
   /** Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). */
   readonly hystart: HyStart | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
