@@ -200,6 +200,21 @@ describe("delivery-rate estimator (draft-cheng-iccrg-delivery-rate-estimation)",
     expect(s2.interval).toBe(45);
   });
 
+  it("Karn's rule: a retransmission delivered moments after it left gives no RTT (its rate sample stays)", () => {
+    const r = new DeliveryRate();
+    r.onSend(0, seq(1000), true);
+    r.onSend(1, seq(2000), false);
+    r.onSend(300, seq(1000), false); // segment 1 retransmitted at 300 ms; the ACK for the original is already on its way
+    r.beginAck();
+    r.onDelivered(301, seq(1000), 300, 1000, true);
+    const s = r.finishAck(301, 30, seq(1000))!;
+    expect(s.rtt).toBe(-1); // not 1 ms: that would become BBR's min RTT and its BDP would collapse
+    expect(s.delivered).toBe(1000);
+    r.beginAck();
+    r.onDelivered(341, seq(2000), 1, 1000); // never retransmitted: a real RTT
+    expect(r.finishAck(341, 30, seq(2000))!.rtt).toBe(340);
+  });
+
   it("an interval shorter than the min RTT is not a valid sample (ACK compression)", () => {
     const r = new DeliveryRate();
     r.onSend(0, seq(1000), true);
