@@ -41,7 +41,7 @@ export interface TcpConfig {
   receiveBufferSize: number;
   /** Largest receive buffer autotuning may reach (tcp_rmem[2]); at or below receiveBufferSize it never grows. */
   receiveBufferMax: number;
-  /** Out-of-order ranges held at most; beyond it new out-of-order segments are dropped. */
+  /** Separate out-of-order ranges (blocks between holes) held at most; a segment that would open another is dropped. The bytes held are bounded by the window. */
   maxOutOfOrderSegments: number;
   /** Announce and use window scaling (RFC 7323). */
   windowScaling: boolean;

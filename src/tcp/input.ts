@@ -314,7 +314,10 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
   const result = r.insert(seq, data, c.ctx.mtu - HEADERS, { now, rto: c.sender.rtt.rto });
   switch (result) {
     case "in-order":
-      if (r.space !== undefined && data.length >= r.window.fullSegment) r.space.sample(c.negotiation.rttFromEcho(now, seg)); // tcp_rcv_rtt_measure_ts
+      if (r.space !== undefined) {
+        if (!c.negotiation.timestamps) r.space.measureWindow(now, r.rcvNxt, r.window.offered); // tcp_rcv_rtt_measure
+        else if (data.length >= r.window.fullSegment) r.space.sample(c.negotiation.rttFromEcho(now, seg)); // tcp_rcv_rtt_measure_ts
+      }
       c.wake();
       if (r.wantsDelayedAck && c.timers.delayedAck === Infinity) c.armTimer(now, "delayedAck", r.delayedAckAt(now));
       break;

@@ -126,9 +126,7 @@ export class ReceiveBuffer {
 
   /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
   get outOfOrderBlockCount(): number {
-    let n = 0;
-    for (let i = 0; i < this.ooo.length; i++) if (i === 0 || rangeEnd(this.ooo[i - 1]!) !== this.ooo[i]!.seq) n++;
-    return n;
+    return countBlocks(this.ooo);
   }
 
   private pushReady(data: Uint8Array): void {
@@ -183,7 +181,6 @@ export class ReceiveBuffer {
     }
     if (seqGt(end, cursor)) pieces.push({ seq: cursor, data: data.subarray(seqDiff(cursor, seq)) });
     if (pieces.length === 0) return "duplicate";
-    if (this.ooo.length + pieces.length > this.maxRanges) return "ooo-limit";
     // Pieces are sorted and fall between ranges i..j-1 in order; merge them in.
     const merged = this.ooo.slice(0, i);
     let p = 0;
@@ -193,10 +190,23 @@ export class ReceiveBuffer {
       merged.push(r);
     }
     while (p < pieces.length) merged.push(pieces[p++]!);
+    // The bound is on separate ranges (holes), not on the segments that make them up: each
+    // segment is kept as its own view, so counting views capped the out-of-order data at
+    // 256 segments, and one loss in a large window (a BBR flight of 800 segments) made the
+    // receiver drop everything past the 256th. Linux bounds the out-of-order queue by
+    // memory only (tcp_prune_ofo_queue); the bytes here are bounded by the window.
+    if (countBlocks(merged) > this.maxRanges) return "ooo-limit";
     this.ooo = merged;
     for (const piece of pieces) this.oooBytes += piece.data.length;
     return "out-of-order";
   }
+}
+
+/** Contiguous blocks in a sorted range list: adjacent views of one block count once. */
+function countBlocks(ranges: Range[]): number {
+  let blocks = 0;
+  for (let k = 0; k < ranges.length; k++) if (k === 0 || ranges[k]!.seq !== rangeEnd(ranges[k - 1]!)) blocks++;
+  return blocks;
 }
 
 function rangeEnd(r: Range): Seq {

@@ -10,14 +10,16 @@
  *
  * The round trip is measured from timestamps as Linux's tcp_rcv_rtt_measure_ts does: a
  * full-sized segment echoing our timestamp gives now - TSecr, smoothed 7/8 old + 1/8 new.
- * Without timestamps there is no measure and the buffer keeps its size (Linux falls back
- * to timing a window's worth of data; not done here).
+ * Without timestamps it is measured as Linux's tcp_rcv_rtt_measure does: note the window
+ * we offer, and time how long the peer takes to fill it (it cannot send more than one
+ * window per round trip, so this is at least an RTT); one sample per window, and only the
+ * minimum is kept, as a bulk sender stalled on its own I/O would otherwise inflate it.
  *
  * Linux sizes in memory (truesize) and converts with the socket's payload-to-memory
  * ratio; synack's buffer counts payload, so the window Linux would offer is used directly.
  */
 import type { Millis } from "../env.js";
-import { seqDiff, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, type Seq } from "../wire/seq.js";
 
 /** TCP_INIT_CWND: the first round's expectation is ten segments. */
 const INIT_SEGMENTS = 10;
@@ -37,6 +39,26 @@ export class ReceiveSpace {
   /** Read position and time where the current round started (undefined: not started). */
   private seq: Seq | undefined;
   private time: Millis = 0;
+
+  /** Window-timing measure (Linux rcv_rtt_est.seq/time): done when rcvNxt reaches `windowEnd`. */
+  private windowEnd: Seq | undefined;
+  private windowStart: Millis = 0;
+
+  /**
+   * In-order data arrived at `now` on a connection without timestamps (Linux
+   * tcp_rcv_rtt_measure, from tcp_event_data_recv): `rcvNxt` after it, `window` the
+   * window we offer now.
+   */
+  measureWindow(now: Millis, rcvNxt: Seq, window: number): void {
+    if (this.windowEnd !== undefined) {
+      if (seqDiff(rcvNxt, this.windowEnd) < 0) return;
+      // Linux tcp_rcv_rtt_update with win_dep: keep the minimum, no smoothing.
+      const rtt = Math.max(now - this.windowStart, 1);
+      if (this.rtt === 0 || rtt < this.rtt) this.rtt = rtt;
+    }
+    this.windowEnd = seqAdd(rcvNxt, window);
+    this.windowStart = now;
+  }
 
   /** A full-sized in-order segment echoed our timestamp `rtt` ms ago. */
   sample(rtt: Millis | undefined): void {

@@ -15,6 +15,8 @@ const UNSCALED_MAX = 65535;
 export class ReceiveWindow {
   /** Right edge of the window we last advertised. */
   private right: Seq = 0 as Seq;
+  /** Size of the window last advertised, from the RCV.NXT it was sent at (Linux tp->rcv_wnd). */
+  offered = 0;
   /** Largest payload seen from the peer: its idea of a full-sized segment. */
   peerMss = 0;
 
@@ -53,6 +55,7 @@ export class ReceiveWindow {
   offerUnscaled(rcvNxt: Seq): number {
     const w = Math.min(this.buffer.free, UNSCALED_MAX);
     this.right = seqAdd(rcvNxt, w);
+    this.offered = w;
     return w;
   }
 
@@ -65,6 +68,7 @@ export class ReceiveWindow {
     }
     const field = Math.min(seqDiff(right, rcvNxt) >>> shift, 0xffff);
     this.right = seqAdd(rcvNxt, field << shift);
+    this.offered = field << shift;
     return field;
   }
 

@@ -37,6 +37,9 @@ export class BbrWindow implements WindowAlgorithm {
     this.bbr.saveCwnd(cwnd);
     return Number.MAX_SAFE_INTEGER;
   }
+  enterLoss(flight: number): void {
+    this.bbr.onEnterLoss(flight);
+  }
 }
 
 /** The window algorithm the settings ask for, with BBR's model when it is BBR. */

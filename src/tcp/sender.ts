@@ -131,7 +131,7 @@ export class Sender extends SenderParts {
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
-    this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start));
+    this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
   }
 
   /** A probe is being sent: the timer is set once it has gone. */

@@ -56,6 +56,7 @@ class Path {
     const prior = this.rate.delivered;
     this.rate.delivered += newly;
     this.now += rtt;
+    this.rate.deliveredAt = this.now;
     const sample: RateSample = { delivered: newly, interval: rtt, deliveryRate: bw, rtt, isAppLimited: opts.appLimited ?? false, priorDelivered: prior, newlyDelivered: newly };
     this.cwnd = this.bbr.onAck({ now: this.now, sample, inflight, cwnd: this.cwnd, mss: MSS, losses: 0, caState: "open", ...opts });
     return this.cwnd;
@@ -88,9 +89,12 @@ describe("BBR state machine", () => {
     // Random draw 0.5 -> phase 7 - 3 = 4, advanced to 5: never the 0.75 phase first.
     expect(p.bbr.cycleIndex).toBe(5);
     expect(p.bbr.pacingGain).toBe(1);
-    // cwnd in PROBE_BW: at most 2 x BDP + 3 segments, rounded up to an even count = 12 segments.
+    // cwnd in PROBE_BW: at most 2 x BDP, plus the ACK-aggregation allowance (this path ACKs a
+    // whole round at once: 1 BDP more than the estimate expected at that instant), plus 3
+    // segments, rounded up to an even count: 9000 + 4500 + 3000 -> 18 segments.
     p.ack(450, 10, 4500);
-    expect(p.cwnd).toBe(12 * MSS);
+    expect(p.bbr.aggregation.extraAcked).toBe(4500);
+    expect(p.cwnd).toBe(18 * MSS);
   });
 
   it("PROBE_BW cycles through 1.25, 0.75 and six rounds at 1, one min RTT each", () => {
@@ -135,7 +139,11 @@ describe("BBR state machine", () => {
       if (p.now <= start + 200) expect(p.bbr.mode).toBe("probe_rtt");
     }
     expect(p.bbr.mode).toBe("probe_bw");
-    expect(p.cwnd).toBeGreaterThanOrEqual(before); // restored
+    // Restored up to the target, not just grown by one ACK (4 + 4.5 segments): 2 BDP + the
+    // aggregation allowance, which PROBE_RTT's 4-segment window capped at 4 segments
+    // (Linux caps extra_acked at cwnd) + 3 segments = 16.
+    expect(before).toBe(18 * MSS);
+    expect(p.cwnd).toBe(16 * MSS);
     expect(p.bbr.minRtt.stamp).toBe(p.now);
   });
 
@@ -190,6 +198,21 @@ describe("delivery-rate estimator (draft-cheng-iccrg-delivery-rate-estimation)",
     expect(s2.priorDelivered).toBe(0);
     expect(s2.delivered).toBe(2000);
     expect(s2.interval).toBe(45);
+  });
+
+  it("Karn's rule: a retransmission delivered moments after it left gives no RTT (its rate sample stays)", () => {
+    const r = new DeliveryRate();
+    r.onSend(0, seq(1000), true);
+    r.onSend(1, seq(2000), false);
+    r.onSend(300, seq(1000), false); // segment 1 retransmitted at 300 ms; the ACK for the original is already on its way
+    r.beginAck();
+    r.onDelivered(301, seq(1000), 300, 1000, true);
+    const s = r.finishAck(301, 30, seq(1000))!;
+    expect(s.rtt).toBe(-1); // not 1 ms: that would become BBR's min RTT and its BDP would collapse
+    expect(s.delivered).toBe(1000);
+    r.beginAck();
+    r.onDelivered(341, seq(2000), 1, 1000); // never retransmitted: a real RTT
+    expect(r.finishAck(341, 30, seq(2000))!.rtt).toBe(340);
   });
 
   it("an interval shorter than the min RTT is not a valid sample (ACK compression)", () => {

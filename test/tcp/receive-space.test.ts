@@ -42,7 +42,20 @@ describe("ReceiveSpace", () => {
     expect(s.afterRead(400, at(copied + 1_400_100), 3 << 20, 6 << 20, MSS)).toBe(3 << 20);
   });
 
-  it("without an RTT measure (no timestamps) the size stays", () => {
+  it("without timestamps: one sample per window, the time the peer took to fill the window we offered; the minimum is kept", () => {
+    const s = new ReceiveSpace();
+    s.measureWindow(0, at(0), 64_000); // the measure starts: done when rcvNxt reaches 64,000
+    s.measureWindow(30, at(40_000), 64_000); // not yet
+    expect(s.rtt).toBe(0);
+    s.measureWindow(100, at(64_000), 128_000); // filled after 100 ms; the next measure ends at 192,000
+    expect(s.rtt).toBe(100);
+    s.measureWindow(250, at(192_000), 128_000); // 150 ms: higher, not taken (Linux win_dep keeps the minimum)
+    expect(s.rtt).toBe(100);
+    s.measureWindow(330, at(320_000), 128_000); // 80 ms: lower, taken
+    expect(s.rtt).toBe(80);
+  });
+
+  it("without an RTT measure the size stays", () => {
     const s = new ReceiveSpace();
     s.afterRead(0, at(0), 100_000, 6 << 20, MSS);
     expect(s.afterRead(1000, at(5_000_000), 100_000, 6 << 20, MSS)).toBe(100_000);
@@ -61,5 +74,18 @@ describe("receive buffer autotuning on a long path", () => {
     expect(tuned.doneAt).toBeLessThan(fixed.doneAt / 2);
     expect(tcpInfo(tuned.server!, tuned.now).rcvSpace).toBeGreaterThan(64 * 1024);
     expect(tcpInfo(tuned.server!, tuned.now).rcvRtt).toBeGreaterThan(90_000); // µs, about the 100 ms round trip
+  });
+
+  it("grows the buffer for a peer without timestamps too, from the time to receive a window (issue 12)", () => {
+    const noTs = { timestamps: false };
+    const tuned = longPathBulk({ sendBufferSize: 8 << 20, ...noTs }, { receiveBufferSize: 64 * 1024, ...noTs });
+    const fixed = longPathBulk({ sendBufferSize: 8 << 20, ...noTs }, { receiveBufferSize: 64 * 1024, receiveBufferMax: 64 * 1024, ...noTs });
+    expect(tuned.server!.negotiation.timestamps).toBe(false);
+    expect(tuned.doneAt).toBeGreaterThan(0);
+    expect(tuned.maxWindow).toBeGreaterThan(4 * 64 * 1024);
+    expect(tuned.doneAt).toBeLessThan(fixed.doneAt / 2);
+    const rcvRtt = tcpInfo(tuned.server!, tuned.now).rcvRtt;
+    expect(rcvRtt).toBeGreaterThanOrEqual(100_000); // µs: a window takes at least the 100 ms round trip
+    expect(rcvRtt).toBeLessThan(300_000);
   });
 });

@@ -13,6 +13,8 @@ export interface WindowAlgorithm {
   grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number;
   /** A loss was detected (fast retransmit or timeout): the new ssthresh. */
   reduce(now: Millis, cwnd: number, flight: number, mss: number): number;
+  /** A timeout entered the Loss state with `flight` bytes out (Linux ca_ops->set_state(TCP_CA_Loss)). */
+  enterLoss?(flight: number): void;
 }
 
 /** RFC 5681 3.1: additive increase of one MSS per window acknowledged (byte counting), halve on loss. */

@@ -20,13 +20,15 @@
  * conservation for a round, and is restored when recovery ends (Linux
  * bbr_set_cwnd_to_recover_or_restore).
  *
- * Not implemented (said in docs/bbr.md): the long-term bandwidth ("policer") detection
- * (lt_bw, on by default in Linux) and the ACK-aggregation cwnd allowance (extra_acked):
- * both refine BBR for policed and aggregated paths; the core model above is complete
- * without them. Units: bytes, milliseconds, bytes per millisecond.
+ * Two refinements Linux ships on by default are here too: the cwnd allowance for ACK
+ * aggregation (extra_acked, bbr-ack-aggregation.ts) and the long-term bandwidth that
+ * detects token-bucket policers (lt_bw, bbr-lt-bw.ts). Units: bytes, milliseconds, bytes
+ * per millisecond.
  */
 import type { Millis } from "../../env.js";
+import { AckAggregation } from "./bbr-ack-aggregation.js";
 import { MinRttFilter, WindowedMaxFilter } from "./bbr-filters.js";
+import { LongTermBw, type LtSampleInput } from "./bbr-lt-bw.js";
 import type { DeliveryRate, RateSample } from "./delivery-rate.js";
 import type { CaState } from "./recovery.js";
 
@@ -93,6 +95,12 @@ export class Bbr {
   private prevCaState: CaState = "open";
   /** Sending restarted after idle: PROBE_RTT is not entered for a stale min RTT then. */
   private idleRestart = false;
+  /** Cwnd headroom for ACKs that arrive in bursts (Linux extra_acked). */
+  readonly aggregation = new AckAggregation();
+  /** The policer detector and its long-term rate (Linux lt_bw). */
+  readonly lt = new LongTermBw();
+  /** Bytes marked lost over the connection's life (Linux tp->lost, counted in packets there). */
+  private lost = 0;
   /** Why the mode or the PROBE_BW gain last changed, for the trace (taken by whoever reports it). */
   changed: string | undefined;
 
@@ -110,6 +118,11 @@ export class Bbr {
     return this.bw.max(this.roundCount);
   }
 
+  /** The bandwidth BBR paces and sizes cwnd by (Linux bbr_bw): the policed rate while one is detected. */
+  get bwEstimate(): number {
+    return this.lt.useBw ? this.lt.bw : this.maxBw;
+  }
+
   /**
    * Linux bbr_init, at the connection's first transmission: the min RTT window starts
    * now (min_rtt_stamp = tcp_jiffies32), and before any sample the pacing rate is high
@@ -119,6 +132,8 @@ export class Bbr {
    */
   start(now: Millis, cwnd: number, srtt: Millis | undefined): void {
     this.minRtt.stamp = now;
+    this.aggregation.start(now);
+    this.lt.reset(this.ltInput(false, 0, false));
     const rtt = srtt !== undefined && srtt > 0 ? srtt : 1;
     this.pacingRate = (BBR_HIGH_GAIN * cwnd) / rtt;
   }
@@ -135,18 +150,34 @@ export class Bbr {
    */
   onRestartFromIdle(): void {
     this.idleRestart = true;
-    if (this.mode === "probe_bw") this.setPacingRate(this.maxBw, 1);
+    if (this.mode === "probe_bw") this.setPacingRate(this.bwEstimate, 1);
+  }
+
+  /**
+   * A retransmission timeout put the connection in the Loss state (Linux bbr_set_state
+   * with TCP_CA_Loss): count it as a round with a loss for the policer detector, and let
+   * the full-pipe check start over. `flight`: the bytes the timeout marked lost.
+   */
+  onEnterLoss(flight: number): void {
+    this.prevCaState = "loss";
+    this.fullBw = 0;
+    this.roundStart = true;
+    // tcp_enter_loss marked the flight lost before the state change (tp->lost grew by it).
+    this.lost += flight;
+    this.ltSample(this.ltInput(true, 1, false));
   }
 
   /** One ACK (Linux bbr_main): update the model, then the pacing rate and the window. Returns the new cwnd. */
   onAck(a: BbrAck): number {
+    this.lost += a.losses;
     this.updateBw(a);
+    this.updateAckAggregation(a);
     this.updateCyclePhase(a);
     this.checkFullBwReached(a.sample);
     this.checkDrain(a);
     this.updateMinRtt(a);
     this.updateGains();
-    this.setPacingRate(this.maxBw, this.pacingGain);
+    this.setPacingRate(this.bwEstimate, this.pacingGain);
     return this.setCwnd(a);
   }
 
@@ -167,8 +198,34 @@ export class Bbr {
       this.roundStart = true;
       this.packetConservation = false;
     }
+    this.ltSample(this.ltInput(this.roundStart, a.losses, rs.isAppLimited));
     // App-limited samples underestimate the path; they count only when they beat the max.
     if (!rs.isAppLimited || rs.deliveryRate >= this.maxBw) this.bw.update(this.roundCount, rs.deliveryRate);
+  }
+
+  private ltInput(roundStart: boolean, losses: number, isAppLimited: boolean): LtSampleInput {
+    return {
+      roundStart, probeBw: this.mode === "probe_bw", losses, isAppLimited,
+      delivered: this.rate.delivered, lost: this.lost, deliveredAt: this.rate.deliveredAt,
+    };
+  }
+
+  /** Linux bbr_lt_bw_sampling, with bbr_reset_probe_bw_mode when the policed rate expires. */
+  private ltSample(i: LtSampleInput): void {
+    const event = this.lt.sample(i);
+    if (event === "engaged") {
+      this.pacingGain = 1; // Linux sets it at once, to avoid drops on this very round
+      this.changed = `policer suspected: two intervals lost over 20% at ${this.lt.bw.toFixed(1)} B/ms; pace at that rate for 48 rounds`;
+    } else if (event === "expired") {
+      this.enterProbeBw(i.deliveredAt, "48 rounds at the policed rate: probe for bandwidth again");
+    }
+  }
+
+  /** Linux bbr_update_ack_aggregation, on valid samples that delivered data. */
+  private updateAckAggregation(a: BbrAck): void {
+    const rs = a.sample;
+    if (rs === undefined || rs.newlyDelivered <= 0 || rs.delivered < 0 || rs.interval <= 0) return;
+    this.aggregation.update(this.roundStart, this.rate.deliveredAt, rs.newlyDelivered, this.bwEstimate, a.cwnd, a.mss);
   }
 
   /** Linux bbr_is_next_cycle_phase + bbr_advance_cycle_phase. */
@@ -268,7 +325,8 @@ export class Bbr {
         this.cwndGain = BBR_HIGH_GAIN; // keep the window while draining
         break;
       case "probe_bw":
-        this.pacingGain = BBR_PACING_GAIN_CYCLE[this.cycleIndex]!;
+        // A policer was detected: send at its rate, no probing (Linux lt_use_bw).
+        this.pacingGain = this.lt.useBw ? 1 : BBR_PACING_GAIN_CYCLE[this.cycleIndex]!;
         this.cwndGain = BBR_CWND_GAIN;
         break;
       case "probe_rtt":
@@ -310,7 +368,9 @@ export class Bbr {
       if (this.packetConservation) {
         cwnd = Math.max(cwnd, a.inflight + acked);
       } else {
-        let target = this.bdp(this.maxBw, this.cwndGain, a.mss);
+        const bw = this.bwEstimate;
+        // Linux bbr_set_cwnd: the BDP plus headroom for aggregated ACKs.
+        let target = this.bdp(bw, this.cwndGain, a.mss) + this.aggregation.allowance(bw, this.fullBwReached);
         // Linux bbr_quantization_budget: room for 3 send quanta (one segment each here: synack
         // has no TSO), an even segment count, and 2 more while probing at gain 1.25.
         target += 3 * a.mss;

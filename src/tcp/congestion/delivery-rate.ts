@@ -61,6 +61,8 @@ export class DeliveryRate {
   private priorDeliveredAt: Millis = 0;
   private sendElapsed: Millis = 0;
   private hasSnapshot = false;
+  /** Send time of the segment the sample's RTT came from (the latest never-retransmitted one delivered). */
+  private rttSentAt: Millis = -Infinity;
 
   /**
    * A segment ending at `end` left at `now` (draft 3.2 "upon sending a packet"). With
@@ -77,15 +79,25 @@ export class DeliveryRate {
     this.hasSnapshot = false;
     this.sample.newlyDelivered = 0;
     this.sample.rtt = -1;
+    this.rttSentAt = -Infinity;
   }
 
   /**
    * A segment [.., end) sent at `sentAt` was delivered (cumulatively ACKed or SACKed) by
    * the ACK at `now` (draft 3.3 "upon receiving an ACK", per packet).
    */
-  onDelivered(now: Millis, end: Seq, sentAt: Millis, bytes: number): void {
+  onDelivered(now: Millis, end: Seq, sentAt: Millis, bytes: number, retransmitted = false): void {
     this.delivered += bytes;
     this.sample.newlyDelivered += bytes;
+    // Karn's rule for the RTT (Linux tcp_clean_rtx_ack / tcp_sacktag_one take ca_rtt_us only
+    // from never-retransmitted segments): a retransmission whose original was already on its
+    // way is "delivered" by an ACK moments after it left, and an RTT of ~0 made BBR's min
+    // RTT 0, its BDP 0 and its window 4 segments for the next 10 s.
+    if (!retransmitted && sentAt > this.rttSentAt) {
+      this.rttSentAt = sentAt;
+      // Microseconds, as Linux measures: float noise must not count as a new minimum RTT.
+      this.sample.rtt = Math.round((now - sentAt) * 1000) / 1000;
+    }
     const snap = this.snapshots.get(end);
     if (snap === undefined) return;
     this.snapshots.delete(end);
@@ -96,8 +108,6 @@ export class DeliveryRate {
     this.priorDeliveredAt = snap.deliveredAt;
     this.sample.isAppLimited = snap.appLimited;
     this.sendElapsed = sentAt - snap.firstSentAt;
-    // Microseconds, as Linux measures: float noise must not count as a new minimum RTT.
-    this.sample.rtt = Math.round((now - sentAt) * 1000) / 1000;
     // The next flight's send interval starts at this packet (draft: C.first_sent_time = P.send_time).
     this.firstSentAt = sentAt;
   }

@@ -276,6 +276,7 @@ export class CongestionControl {
     this.hystart?.reset();
     this.state = "loss";
     this.recover = sndMax;
+    this.algorithm.enterLoss?.(flight);
   }
 
   /**
