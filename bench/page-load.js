@@ -8,7 +8,8 @@
 // in the same run, the handshake scenario's time: the bundle's load and a trivial run, so the
 // difference is what a scenario's run and drawing cost.
 //
-// Usage: node bench/page-load.js [--runs N] [--only NAME] [--json]
+// Usage: node bench/page-load.js [--runs N] [--only NAME] [--json] [--dir DIR]
+// --dir: a page built elsewhere (`npm run build:web -- --outdir DIR`), to compare two builds.
 // --json: the table goes to stderr and one JSON line (what bench/run.js reads) to stdout.
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -32,7 +33,7 @@ if (!existsSync(CHROMIUM)) {
   if (json) console.log(JSON.stringify({ outcome: "no-chromium" }));
   process.exit(0);
 }
-const server = await serveWeb({ dir: defaultWebDir(), port: 0 });
+const server = await serveWeb({ dir: opt("--dir", undefined) ?? defaultWebDir(), port: 0 });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
