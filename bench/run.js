@@ -273,12 +273,15 @@ const rows = [
     met: ok(heap) && heap.perEndBytes <= 1024,
   },
   {
-    name: "Heap per TIME_WAIT entry",
-    synack: ok(heap) ? `${Math.round(heap.timeWaitPerConnBytes).toLocaleString("en-US")} B` : "error",
+    // The second batch (code warm, tables already grown) is what one more entry costs; the
+    // first also holds what V8 compiled on the way. Both are printed; the target is judged
+    // on the second when it ran.
+    name: "Heap per TIME_WAIT entry, warm (first batch)",
+    synack: ok(heap) ? `${heap.timeWaitSecondBatchPerEntryBytes !== undefined ? `${Math.round(heap.timeWaitSecondBatchPerEntryBytes).toLocaleString("en-US")} B ` : ""}(${Math.round(heap.timeWaitPerConnBytes).toLocaleString("en-US")} B)` : "error",
     ref: "Linux 248 B",
     ratio: NaN,
     target: "< 248 B",
-    met: ok(heap) && heap.timeWaitPerConnBytes < 248,
+    met: ok(heap) && (heap.timeWaitSecondBatchPerEntryBytes ?? heap.timeWaitPerConnBytes) < 248,
   },
   {
     name: "Heap per half-open (SYN_RCVD) entry",
@@ -463,7 +466,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,
