@@ -5,7 +5,7 @@
  * one bare IP packet, no link-layer header and no packet-information prefix.
  *
  * System calls go through koffi (FFI to libc): open, ioctl(TUNSETIFF), fcntl(O_NONBLOCK),
- * read, write, poll, pipe2, setns. No native addon to build.
+ * read, write, setns (and, in fd-waiter.ts, poll and pipe2). No native addon to build.
  *
  * Reading without blocking the event loop. The descriptor is non-blocking. One `poll()`
  * on {tun fd, wake pipe} runs as a koffi async call (a libuv worker thread blocks in it);
@@ -47,6 +47,7 @@ import type { GsoInfo } from "../endpoint.js";
 import { splitGso } from "../wire/gso-split.js";
 import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
 import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from "./vnet.js";
+import { FdWaiter } from "./fd-waiter.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -106,7 +107,6 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const F_GETFL = 3;
 const F_SETFL = 4;
-const POLLIN = 1;
 const CLONE_NEWNET = 0x40000000;
 /** _IOW('T', 202, int) */
 const TUNSETIFF = 0x400454ca;
@@ -134,8 +134,6 @@ interface Libc {
   fcntlSet: (fd: number, cmd: number, type: string, value: number) => number;
   read: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
   write: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
-  poll: KoffiFunc<(fds: Uint8Array, nfds: number, timeout: number) => number>;
-  pipe2: KoffiFunc<(fds: Int32Array, flags: number) => number>;
   setns: KoffiFunc<(fd: number, nstype: number) => number>;
   strerror: KoffiFunc<(errnum: number) => string>;
   errno(): number;
@@ -159,8 +157,6 @@ function libc(): Libc {
     fcntlSet: (fd, cmd, type, value) => fcntl(fd, cmd, type, value) as number,
     read: lib.func("long read(int fd, void *buf, unsigned long count)") as Libc["read"],
     write: lib.func("long write(int fd, const void *buf, unsigned long count)") as Libc["write"],
-    poll: lib.func("int poll(void *fds, unsigned long nfds, int timeout)") as Libc["poll"],
-    pipe2: lib.func("int pipe2(_Out_ int *fds, int flags)") as Libc["pipe2"],
     setns: lib.func("int setns(int fd, int nstype)") as Libc["setns"],
     strerror: lib.func("const char *strerror(int errnum)") as Libc["strerror"],
     errno: () => koffi.errno(),
@@ -361,10 +357,7 @@ export class TunDevice implements PacketLink {
   /** Errors of the reader, after which the device stops reading (reported once). */
   onError: ((error: Error) => void) | undefined;
   private readBuf: Uint8Array;
-  private readonly pollFds = new Uint8Array(16);
-  private polling = false;
   private closing: Promise<void> | undefined;
-  private resolveDrained: (() => void) | undefined;
   private closed = false;
   private readonly budget: number;
 
@@ -373,8 +366,7 @@ export class TunDevice implements PacketLink {
     readonly mtu: number,
     readonly netns: string | undefined,
     private readonly fd: number,
-    private readonly wakeRead: number,
-    private readonly wakeWrite: number,
+    private readonly waiter: FdWaiter,
     private readonly createdNetns: boolean,
     readBudget: number,
     /** Reads and writes carry virtio-net headers with checksum and TSO offloads. */
@@ -384,11 +376,6 @@ export class TunDevice implements PacketLink {
     this.coalescing = offloading;
     if (offloading) this.writeBuf = new Uint8Array(VNET_HDR_LEN + MAX_SUPER_PACKET);
     this.budget = readBudget;
-    const v = new DataView(this.pollFds.buffer);
-    v.setInt32(0, fd, true);
-    v.setInt16(4, POLLIN, true);
-    v.setInt32(8, wakeRead, true);
-    v.setInt16(12, POLLIN, true);
   }
 
   /** Creates (or attaches to) a TUN device, configures it and starts reading. */
@@ -411,17 +398,19 @@ export class TunDevice implements PacketLink {
     let fd = -1;
     let name: string;
     let offloading = false;
-    const pipe = new Int32Array(2);
+    let waiter: FdWaiter;
     try {
       ({ fd, name, offloading } = inNetns(opts.netns, () => openTunFd(c, opts.name, opts.offload ?? opts.attach !== true)));
       check("fcntl(F_SETFL, O_NONBLOCK)", c.fcntlSet(fd, F_SETFL, "int", check("fcntl(F_GETFL)", c.fcntlGet(fd, F_GETFL)) | O_NONBLOCK));
-      check("pipe2", c.pipe2(pipe, O_NONBLOCK | O_CLOEXEC));
+      const w = FdWaiter.open(fd);
+      if ("errno" in w) throw new SyscallError("pipe2", w.errno, c.strerror(w.errno));
+      waiter = w;
     } catch (e) {
       if (fd >= 0) c.close(fd);
       if (createdNetns && opts.netns !== undefined) await deleteNetns(opts.netns).catch(() => {});
       throw e;
     }
-    const dev = new TunDevice(name, mtu, opts.netns, fd, pipe[0]!, pipe[1]!, createdNetns, opts.readBudget ?? 256, offloading);
+    const dev = new TunDevice(name, mtu, opts.netns, fd, waiter, createdNetns, opts.readBudget ?? 256, offloading);
     if (opts.attach !== true) {
       try {
         // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD reports into the device.
@@ -564,40 +553,19 @@ export class TunDevice implements PacketLink {
   }
 
   private async shutdown(): Promise<void> {
-    const c = libc();
-    if (this.polling) {
-      // Wake the worker blocked in poll(); its callback resolves `drained`.
-      const drained = new Promise<void>((resolve) => (this.resolveDrained = resolve));
-      c.write(this.wakeWrite, new Uint8Array(1), 1);
-      await drained;
-    }
+    // The worker polling the device must have returned before its descriptor is closed.
+    await this.waiter.close();
     this.closed = true;
     // Closing the last descriptor of a non-persistent device deletes the device.
-    c.close(this.fd);
-    c.close(this.wakeRead);
-    c.close(this.wakeWrite);
+    libc().close(this.fd);
     if (this.createdNetns && this.netns !== undefined) await deleteNetns(this.netns);
   }
 
   private startPolling(): void {
-    if (this.closing !== undefined) {
-      this.resolveDrained?.();
-      return;
-    }
-    this.polling = true;
-    libc().poll.async(this.pollFds, 2, -1, (err: unknown, result: number) => {
-      this.polling = false;
-      if (this.closing !== undefined) {
-        this.resolveDrained?.();
-        return;
-      }
-      if (err !== null && err !== undefined) return this.fail(err instanceof Error ? err : new Error(String(err)));
-      if (result < 0) {
-        const e = libc().errno();
-        if (e !== libc().EINTR) return this.fail(new SyscallError("poll", e, libc().strerror(e)));
-      }
-      this.drain();
-    });
+    this.waiter.wait(
+      () => this.drain(),
+      (e) => this.fail(e instanceof Error ? e : new SyscallError("poll", e.errno, libc().strerror(e.errno))),
+    );
   }
 
   /** Reads until the device is empty or the budget is spent (then yields and continues). */

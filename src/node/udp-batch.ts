@@ -10,7 +10,7 @@
  * copied in (the kernel copies them again; a JS buffer has no stable address to hand
  * over), incoming ones are copied out so the arena can be refilled.
  *
- * Readiness, as tun.ts does it: the socket is non-blocking; one poll() on {socket, wake
+ * Readiness, as tun.ts does it (fd-waiter.ts): the socket is non-blocking; one poll() on {socket, wake
  * pipe} runs as a koffi async call in a libuv worker, and when it returns the main thread
  * drains with recvmmsg until EAGAIN (yielding after a budget) and only then polls again.
  * The wake pipe makes close() immediate.
@@ -25,6 +25,7 @@
 import koffi, { type KoffiFunc } from "koffi";
 import { isIP } from "node:net";
 import { constants } from "node:os";
+import { FdWaiter } from "./fd-waiter.js";
 import {
   CMSG_SPACE_INT,
   decodeSockaddr,
@@ -56,9 +57,6 @@ const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
 const MSG_DONTWAIT = 0x40;
-const POLLIN = 1;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
 
 /** Messages per sendmmsg / recvmmsg call. */
 const SEND_SLOTS = 64;
@@ -91,8 +89,6 @@ interface SockLibc {
   setsockopt: KoffiFunc<(fd: number, level: number, name: number, value: Int32Array, len: number) => number>;
   sendmmsg: KoffiFunc<(fd: number, msgs: unknown, vlen: number, flags: number) => number>;
   recvmmsg: KoffiFunc<(fd: number, msgs: unknown, vlen: number, flags: number, timeout: null) => number>;
-  poll: KoffiFunc<(fds: Uint8Array, nfds: number, timeout: number) => number>;
-  pipe2: KoffiFunc<(fds: Int32Array, flags: number) => number>;
   write: KoffiFunc<(fd: number, buf: Uint8Array, count: number) => number>;
   close: KoffiFunc<(fd: number) => number>;
 }
@@ -115,8 +111,6 @@ function libc(): SockLibc {
     setsockopt: lib.func("int setsockopt(int fd, int level, int name, void *value, unsigned int len)") as SockLibc["setsockopt"],
     sendmmsg: lib.func("int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)") as SockLibc["sendmmsg"],
     recvmmsg: lib.func("int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)") as SockLibc["recvmmsg"],
-    poll: lib.func("int poll(void *fds, unsigned long nfds, int timeout)") as SockLibc["poll"],
-    pipe2: lib.func("int pipe2(_Out_ int *fds, int flags)") as SockLibc["pipe2"],
     write: lib.func("long write(int fd, const void *buf, unsigned long count)") as SockLibc["write"],
     close: lib.func("int close(int fd)") as SockLibc["close"],
   };
@@ -135,8 +129,7 @@ function errnoName(n: number): string {
   return ERRNO_NAMES.get(n) ?? `errno ${n}`;
 }
 
-function syscallError(syscall: string, where?: string): UdpBatchError {
-  const n = koffi.errno();
+function syscallError(syscall: string, where?: string, n = koffi.errno()): UdpBatchError {
   const code = errnoName(n);
   return new UdpBatchError(code, `${syscall} ${code}${where !== undefined ? ` ${where}` : ""}`, syscall, -n);
 }
@@ -192,10 +185,7 @@ export class BatchedUdpSocket {
   segmenting: boolean;
   private readonly send = new Arena(SEND_SLOTS * (MMSGHDR_SIZE + IOVEC_SIZE + SOCKADDR_SPACE + CMSG_SPACE_INT) + SEND_DATA);
   private readonly recv = new Arena(RECV_SLOTS * (MMSGHDR_SIZE + IOVEC_SIZE + SOCKADDR_SPACE + CMSG_SPACE_INT * 2 + RECV_SLOT_DATA));
-  private readonly pollFds = new Uint8Array(16);
-  private polling = false;
   private closing: Promise<void> | undefined;
-  private resolveDrained: (() => void) | undefined;
   private closed = false;
   /** The peer's encoded sockaddr, kept while it stays the same. */
   private lastTo: SockAddr | undefined;
@@ -204,19 +194,13 @@ export class BatchedUdpSocket {
 
   private constructor(
     private readonly fd: number,
-    private readonly wakeRead: number,
-    private readonly wakeWrite: number,
+    private readonly waiter: FdWaiter,
     readonly local: SockAddr,
     /** UDP_GRO was accepted: reads may hold several datagrams. */
     readonly gro: boolean,
     offload: boolean,
   ) {
     this.segmenting = offload;
-    const v = new DataView(this.pollFds.buffer);
-    v.setInt32(0, fd, true);
-    v.setInt16(4, POLLIN, true);
-    v.setInt32(8, wakeRead, true);
-    v.setInt16(12, POLLIN, true);
     this.prepareReceive();
   }
 
@@ -227,7 +211,6 @@ export class BatchedUdpSocket {
     if (family === 0) throw new UdpBatchError("ERR_INVALID_ADDRESS", `not a numeric IP address: ${JSON.stringify(listen.host)}`);
     const fd = c.socket(family === 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw syscallError("socket");
-    const pipe = new Int32Array(2);
     try {
       const name = new Uint8Array(SOCKADDR_SPACE);
       const len = encodeSockaddr(listen, name, 0);
@@ -242,15 +225,14 @@ export class BatchedUdpSocket {
       const out = new Uint8Array(SOCKADDR_SPACE);
       const outLen = [SOCKADDR_SPACE];
       if (c.getsockname(fd, out, outLen) < 0) throw syscallError("getsockname");
-      if (c.pipe2(pipe, O_NONBLOCK | O_CLOEXEC) < 0) throw syscallError("pipe2");
+      const waiter = FdWaiter.open(fd);
+      if ("errno" in waiter) throw syscallError("pipe2", undefined, waiter.errno);
       const local = decodeSockaddr(out, 0) ?? listen;
-      const sock = new BatchedUdpSocket(fd, pipe[0]!, pipe[1]!, local, gro, offload);
+      const sock = new BatchedUdpSocket(fd, waiter, local, gro, offload);
       sock.startPolling();
       return sock;
     } catch (e) {
       c.close(fd);
-      if (pipe[0] !== 0) c.close(pipe[0]!);
-      if (pipe[1] !== 0) c.close(pipe[1]!);
       throw e;
     }
   }
@@ -426,21 +408,10 @@ export class BatchedUdpSocket {
   }
 
   private startPolling(): void {
-    if (this.closing !== undefined) {
-      this.resolveDrained?.();
-      return;
-    }
-    this.polling = true;
-    libc().poll.async(this.pollFds, 2, -1, (err: unknown, result: number) => {
-      this.polling = false;
-      if (this.closing !== undefined) {
-        this.resolveDrained?.();
-        return;
-      }
-      if (err !== null && err !== undefined) return this.fail(err instanceof Error ? err : new Error(String(err)));
-      if (result < 0 && koffi.errno() !== EINTR) return this.fail(syscallError("poll"));
-      this.drain();
-    });
+    this.waiter.wait(
+      () => this.drain(),
+      (e) => this.fail(e instanceof Error ? e : syscallError("poll", undefined, e.errno)),
+    );
   }
 
   /** recvmmsg until EAGAIN or the budget is spent (then yields and continues). */
@@ -491,16 +462,10 @@ export class BatchedUdpSocket {
   }
 
   private async shutdown(): Promise<void> {
-    const c = libc();
-    if (this.polling) {
-      const drained = new Promise<void>((resolve) => (this.resolveDrained = resolve));
-      c.write(this.wakeWrite, new Uint8Array(1), 1);
-      await drained;
-    }
+    // The worker polling the socket must have returned before its descriptor is closed.
+    await this.waiter.close();
     this.closed = true;
-    c.close(this.fd);
-    c.close(this.wakeRead);
-    c.close(this.wakeWrite);
+    libc().close(this.fd);
     this.send.free();
     this.recv.free();
   }
