@@ -11,6 +11,7 @@ export { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
 export { NodeStack, loopbackPair, type RealTimeStackOptions, type LoopbackOptions } from "./stack.js";
 export { TunDevice, tunUnavailableReason, type PacketLink } from "./tun.js";
 export { UdpTunnel } from "./udp-tunnel.js";
+export { BatchedUdpSocket, UdpBatchError, type BatchCounters, type BatchedUdpOptions } from "./udp-batch.js";
 export { Relay, pipePair } from "./relay.js";
 export type { TcpInfo } from "../tcp/tcp-info.js";
 export { LiveEventStream, LiveFeed, serveLive, type LiveHistoryLimits, type LiveServerOptions } from "./live-web.js";

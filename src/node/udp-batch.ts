@@ -31,7 +31,6 @@ import {
   decodeSockaddr,
   encodeSockaddr,
   IOVEC_SIZE,
-  MAX_UDP_PAYLOAD,
   MMSGHDR_SIZE,
   MSG_TRUNC,
   parseGroSize,
@@ -475,6 +474,3 @@ export class BatchedUdpSocket {
     else process.emitWarning(`batched UDP ${this.local.host}:${this.local.port}: ${error.message}`);
   }
 }
-
-/** Largest datagram the batched socket sends or receives whole. */
-export const MAX_DATAGRAM = MAX_UDP_PAYLOAD;
