@@ -205,19 +205,8 @@ export class TcpLayer implements ConnectionContext {
    * selects by 4-tuple.
    */
   allSockets(only?: (tuple: FourTuple) => boolean): { info: ConnectionInfo; connection: Connection | undefined }[] {
-    const out: { info: ConnectionInfo; connection: Connection | undefined }[] = [];
-    for (const e of this.connections.entries()) {
-      // The filter runs before the snapshot is built: a view of a few connections among a
-      // flood's hundreds of half-open records builds only the snapshots it shows.
-      if (typeof e === "number") {
-        const tw = e >= 0;
-        if (only !== undefined && !only(tw ? this.timeWait.tuple(e) : this.requests.tuple(-e - 1))) continue;
-        out.push({ info: tw ? this.timeWait.info(e) : this.requests.info(-e - 1), connection: undefined });
-      } else if (only === undefined || only(e.tuple)) {
-        out.push({ info: e.inspect(), connection: e });
-      }
-    }
-    return out;
+    if (only === undefined) return this.socketsWhere(undefined);
+    return this.socketsWhere((e) => only(typeof e !== "number" ? e.tuple : e >= 0 ? this.timeWait.tuple(e) : this.requests.tuple(-e - 1)));
   }
 
   /**
@@ -227,8 +216,11 @@ export class TcpLayer implements ConnectionContext {
    * without a tuple or a snapshot built for each.
    */
   socketsTo(remotes: ReadonlySet<AddressKey>): { info: ConnectionInfo; connection: Connection | undefined }[] {
-    const keep = (e: Connection | number): boolean =>
-      remotes.has(typeof e !== "number" ? e.tuple.remoteAddr.key : e >= 0 ? this.timeWait.remoteKey(e) : this.requests.remoteKey(-e - 1));
+    return this.socketsWhere((e) => remotes.has(typeof e !== "number" ? e.tuple.remoteAddr.key : e >= 0 ? this.timeWait.remoteKey(e) : this.requests.remoteKey(-e - 1)));
+  }
+
+  /** The snapshots of the table entries `keep` selects (all without it); the filter runs before any snapshot is built. */
+  private socketsWhere(keep: ((e: Connection | number) => boolean) | undefined): { info: ConnectionInfo; connection: Connection | undefined }[] {
     return this.connections.entries(keep).map((e) =>
       typeof e !== "number" ? { info: e.inspect(), connection: e } : { info: e >= 0 ? this.timeWait.info(e) : this.requests.info(-e - 1), connection: undefined },
     );
