@@ -444,6 +444,9 @@ export class Sender extends SenderParts {
   private detectLoss(now: Millis, timerFired: boolean): boolean {
     // A RACK never made has seen no delivery, so its scan would find nothing (and arm nothing).
     if (this.rackPart === undefined && !timerFired) return (this.host.cancelTimer(now, "reorder"), false);
+    // Nothing delivered since the last scan (a duplicate ACK): nothing new to learn, and a
+    // reordering timer already armed keeps running (Linux tcp_rack_mark_lost returns early).
+    if (!timerFired && !this.rack.advancedSinceScan) return false;
     const sackedSegments = this.scoreboard === undefined ? 0 : Math.floor(this.scoreboard.sackedBytes / this.sendMss);
     const reoWnd = this.rack.reorderWindow(this.congestion.inRecovery || this.congestion.state === "loss", sackedSegments, this.rtt.minRtt, this.rtt.srtt);
     const found = this.rack.detectLoss(this.log, now, reoWnd, timerFired);

@@ -199,6 +199,36 @@ describe("D-SACK (RFC 2883)", () => {
     expect(tcpInfo(conn, h.now).dsackDups).toBe(4); // 2 MSS and a byte: 3 more
   });
 
+  it("a duplicate ACK leaves the reordering timer armed: a lost last segment is resent long before the probe (Linux tcp_rack_mark_lost)", () => {
+    // A 40 ms path: the handshake's ACK comes 40 ms after the SYN-ACK (SRTT 40).
+    const { h, listener } = listening({ sack: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
+    const una = seqAdd(h.takeSent()[0]!.seq, 1);
+    h.advance(40);
+    h.deliver({ flags: ACK, seq: R(1), ack: una });
+    const conn = listener.accept()!;
+    const mss = conn.sendMss;
+    conn.send(new Uint8Array(4 * mss));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(4);
+    h.advance(1);
+    conn.close(); // every byte has left: the FIN is a segment of its own, sent after the last one
+    h.settle();
+    expect(h.takeSent().map((s) => s.payload.length)).toEqual([0]);
+    const fin = seqAdd(una, 4 * mss);
+    // One RTT later the last data segment is missing: the ACK for the first three SACKs the
+    // FIN (RACK arms its reordering timer for the hole), and a duplicate of that ACK follows.
+    h.advance(39);
+    const ack = { flags: ACK, seq: R(1), ack: seqAdd(una, 3 * mss), window: 65535, options: { sackBlocks: [{ left: fin, right: seqAdd(fin, 1) }] } };
+    h.deliver(ack);
+    h.deliver(ack);
+    expect(h.takeSent()).toHaveLength(0);
+    // RACK.rtt + reo_wnd (min_rtt / 4) + 2 ms after the segment was sent, about 11 ms from
+    // now; the tail loss probe (2 SRTT) would come 80 ms from now and resend only the FIN.
+    h.advance(20);
+    expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(una, 3 * mss), mss]]);
+  });
+
   it("is not sent with dsack: false (tcp_dsack=0)", () => {
     const { h, una } = withSack({ dsack: false });
     h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });

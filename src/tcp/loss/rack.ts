@@ -59,6 +59,11 @@ export class Rack {
   /** Something was delivered since the last loss scan (Linux rack.advanced). */
   private advanced = false;
 
+  /** A scan would run: something was delivered since the last one. */
+  get advancedSinceScan(): boolean {
+    return this.advanced;
+  }
+
   /**
    * RFC 8985 6.2 steps 2 and 3 for one newly delivered (ACKed or SACKed) segment that was
    * sent at `sentAt` and ends at `end`. `minRtt` is the path's minimum RTT.
