@@ -449,9 +449,11 @@ if (lossTable.rows !== undefined) {
     out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc]), 26)).join("")}`);
   }
   const tailLine = (t, what) => `  100 KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${ccs.map((cc) => `synack ${cc} ${(t.synackSeconds[cc] * 1000).toFixed(0)} ms (${(t.synackSeconds[cc] / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
-  out.push("short-flow tail (target: within 1.1x of the kernel sender):");
-  out.push(tailLine(lossTable.tail, "last data segment dropped once"));
+  out.push("short-flow tail, both senders in the same write pattern (target: within 1.1x of the kernel sender):");
+  out.push(tailLine(lossTable.tails[0], "last data segment, carrying the FIN, dropped once"));
+  out.push(tailLine(lossTable.tails[1], "last data segment dropped once, FIN sent alone after it"));
   out.push(tailLine(lossTable.clean, "the same transfer without the drop"));
+  for (const t of lossTable.tails) if (t.misplaced > 0) problems.push(`short-flow tail, FIN ${t.fin}: ${t.misplaced} run(s) dropped a segment whose FIN flag did not match the write pattern`);
 } else {
   out.push(`relay loss table: not measured (${lossTable.reason})`);
 }

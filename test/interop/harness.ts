@@ -362,7 +362,7 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
  * (congestion control `cc` in both), a TUN device in each, joined by a Relay; python's
  * peer.py sends to its sink. Returns the sender's seconds from connect until the sink closed.
  */
-export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string }): Promise<number> {
+export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: "on-last" | "alone" }): Promise<number> {
   const a = await newNamespace("ra");
   const b = await newNamespace("rb");
   let relay: Relay | undefined;
@@ -377,7 +377,7 @@ export async function kernelToKernelThroughRelay(opts: { subnet: number; impair:
     relay = new Relay({ a: ta, b: tb, impair: opts.impair, seed: opts.seed });
     const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
     try {
-      const sent = await peer<{ seconds: number }>(a, ["send", `10.7.${opts.subnet}.2`, 5001, opts.n], 600_000);
+      const sent = await peer<{ seconds: number }>(a, ["send", `10.7.${opts.subnet}.2`, 5001, opts.n, ...(opts.fin === undefined ? [] : ["--fin", opts.fin])], 600_000);
       return sent.seconds;
     } finally {
       sink.stop();

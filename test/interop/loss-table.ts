@@ -16,7 +16,15 @@
  * seed changes per run; the same seed is used for every sender in a run, so they meet the same
  * loss pattern as far as their packet sequences agree).
  * Short-flow tail: a --tail-kib transfer whose last data segment the relay drops once (no other
- * loss), time from connect until the receiver has everything and closed: synack and kernel sending.
+ * loss), time from connect until the receiver has everything and closed: synack and kernel sending,
+ * each in two write patterns that decide where the FIN goes (and so how the loss is found):
+ *   FIN on the last segment  the application hands over everything, then half-closes at once; the
+ *                            last segment is still unsent and carries the FIN, so the lost segment
+ *                            is the only one out and only the tail loss probe finds it
+ *   FIN alone                the application half-closes once every byte has left; the FIN follows
+ *                            the lost segment, is SACKed, and RACK repairs the hole
+ * Linux's own buffer sizing (tcp_wmem, tcp_sndbuf_expand) lands a plain sendall-then-close
+ * program in either pattern from run to run, so each is pinned down explicitly.
  * Every figure is bytes / seconds from connect until the receiver closed after the sender's FIN.
  */
 import { parseArgs } from "node:util";
@@ -25,9 +33,10 @@ import { discardService } from "../../src/node/services/discard.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { parseCidr } from "../../src/node/tun.js";
 import type { FaultRule, LinkConfig } from "../../src/sim/link.js";
+import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
-import { parseTcp, SYN } from "../../src/wire/tcp.js";
+import { FIN, parseTcp, SYN } from "../../src/wire/tcp.js";
 import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, PEER_PY, startIn, synackOnTun, type RelayImpair } from "./harness.js";
 
 const { values } = parseArgs({
@@ -54,11 +63,21 @@ const log = (s: string): void => {
   process.stderr.write(s + "\n");
 };
 
+/** Where the sender's FIN goes, set by how the application half-closes (see the header). */
+type FinPlacement = "on-last" | "alone";
+
+/** What a drop rule saw: whether the segment it dropped carried the FIN. */
+interface DropRecord {
+  finOnDropped?: boolean;
+}
+
 /**
  * Drops, once, the data segment that ends `total` bytes after its direction's SYN: the last
- * segment of a `total`-byte transfer, whatever the stacks' ISNs and segment sizes.
+ * segment of a `total`-byte transfer, whatever the stacks' ISNs and segment sizes. Records in
+ * `seen` whether that segment carried the FIN, so a run can check its write pattern did what
+ * it says.
  */
-function dropLastSegmentOnce(total: number): FaultRule {
+function dropLastSegmentOnce(total: number, seen: DropRecord): FaultRule {
   const isnBySrcPort = new Map<number, number>();
   let dropped = false;
   return (packet) => {
@@ -77,24 +96,40 @@ function dropLastSegmentOnce(total: number): FaultRule {
     const end = (s.seq + s.payload.length - isn - 1) >>> 0;
     if (end !== total) return "pass";
     dropped = true;
+    seen.finOnDropped = (s.flags & FIN) !== 0;
     return "drop";
   };
 }
 
-/** synack (client) sends `n` bytes to `port` and waits until the receiver closes; seconds from connect. */
-function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["address"], port: number, n: number): Promise<number> {
+/**
+ * synack (client) sends `n` bytes to `port` and waits until the receiver closes; seconds from
+ * connect. With `fin` "alone" it half-closes only once nothing is left unsent (tcpi_notsent_bytes
+ * 0, what SIOCOUTQNSD reports for the kernel sender); otherwise right after the last write.
+ */
+function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["address"], port: number, n: number, fin?: FinPlacement): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const socket: LiveSocket = stack.connect(address, port);
     const block = new Uint8Array(64 * 1024).fill(0x61);
     let left = n;
+    let ending = false;
+    const endOnceSent = (): void => {
+      const poll = setInterval(() => {
+        if (socket.pendingWrites > 0 || tcpInfo(socket.conn, stack.now()).notsentBytes > 0) return;
+        clearInterval(poll);
+        socket.end();
+      }, 0.5);
+    };
     const pump = (): void => {
       while (left > 0) {
         const k = Math.min(left, block.length);
         left -= k;
         if (!socket.write(k === block.length ? block : block.subarray(0, k))) return;
       }
-      socket.end();
+      if (ending) return;
+      ending = true;
+      if (fin === "alone") endOnceSent();
+      else socket.end();
     };
     socket.onConnect = pump;
     socket.onDrain = pump;
@@ -110,14 +145,14 @@ function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["add
   });
 }
 
-const kernelToKernel = (impair: RelayImpair, seed: number, n: number): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC });
+const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin });
 
-async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: CongestionControlName): Promise<number> {
+async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: CongestionControlName, fin?: FinPlacement): Promise<number> {
   const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: { congestionControl: cc } });
   try {
     const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
     try {
-      return await synackSend(s.stack, parseCidr(s.kernelIp).address, 5001, n);
+      return await synackSend(s.stack, parseCidr(s.kernelIp).address, 5001, n, fin);
     } finally {
       sink.stop();
     }
@@ -197,26 +232,45 @@ async function lossRow(loss: number): Promise<Row> {
 }
 
 interface Tail {
+  /** Which write pattern (see the header). */
+  fin: FinPlacement;
   kernelSeconds: number;
   synackSeconds: Record<string, number>;
+  /** Runs (of every sender) whose dropped segment did not carry the FIN as `fin` says; should be 0. */
+  misplaced: number;
 }
 
-/** The short transfer, with the last data segment dropped once or (drop false) clean. */
-async function tailRow(drop: boolean): Promise<Tail> {
+/** The short transfer in one write pattern, with the last data segment dropped once or (drop false) clean. */
+async function tailRow(fin: FinPlacement, drop: boolean): Promise<Tail> {
   const k: number[] = [];
   const s: Record<string, number[]> = {};
-  // The drop rule counts, so every transfer gets its own.
-  const lossy = (): LinkConfig => (drop ? { delay: DELAY, filter: dropLastSegmentOnce(TAIL_BYTES) } : { delay: DELAY });
+  let misplaced = 0;
+  // The drop rule counts, so every transfer gets its own; `check` counts the ones that dropped
+  // a segment with the FIN where there should be none, or the other way round.
+  const lossy = (): { link: LinkConfig; check: () => void } => {
+    if (!drop) return { link: { delay: DELAY }, check: () => {} };
+    const seen: DropRecord = {};
+    return {
+      link: { delay: DELAY, filter: dropLastSegmentOnce(TAIL_BYTES, seen) },
+      check: () => {
+        if (seen.finOnDropped !== (fin === "on-last")) misplaced++;
+      },
+    };
+  };
   for (let rep = 0; rep < REPS; rep++) {
     // kernelToKernel's data goes a -> b.
-    k.push(await step("tail kernel->kernel", () => kernelToKernel({ aToB: lossy(), bToA: { delay: DELAY } }, 1, TAIL_BYTES)));
+    const kl = lossy();
+    k.push(await step("tail kernel->kernel", () => kernelToKernel({ aToB: kl.link, bToA: { delay: DELAY } }, 1, TAIL_BYTES, fin)));
+    kl.check();
     for (const cc of CCS) {
       // synackOnTun's relay: a is the TUN (kernel side), b synack's side; synack's data goes b -> a.
-      (s[cc] ??= []).push(await step(`tail synack ${cc}->kernel`, () => synackToKernel({ aToB: { delay: DELAY }, bToA: lossy() }, 1, TAIL_BYTES, cc)));
+      const sl = lossy();
+      (s[cc] ??= []).push(await step(`tail synack ${cc}->kernel`, () => synackToKernel({ aToB: { delay: DELAY }, bToA: sl.link }, 1, TAIL_BYTES, cc, fin)));
+      sl.check();
     }
-    log(`  tail ${drop ? "with the drop" : "clean"} run ${rep + 1}/${REPS}: kernel ${(k[rep]! * 1000).toFixed(0)} ms, ${CCS.map((cc) => `synack ${cc} ${(s[cc]![rep]! * 1000).toFixed(0)} ms`).join(", ")}`);
+    log(`  tail, FIN ${fin}, ${drop ? "with the drop" : "clean"}, run ${rep + 1}/${REPS}: kernel ${(k[rep]! * 1000).toFixed(0)} ms, ${CCS.map((cc) => `synack ${cc} ${(s[cc]![rep]! * 1000).toFixed(0)} ms`).join(", ")}`);
   }
-  return { kernelSeconds: median(k), synackSeconds: Object.fromEntries(Object.entries(s).map(([cc, v]) => [cc, median(v)])) };
+  return { fin, kernelSeconds: median(k), synackSeconds: Object.fromEntries(Object.entries(s).map(([cc, v]) => [cc, median(v)])), misplaced };
 }
 
 const reason = interopUnavailableReason();
@@ -227,9 +281,9 @@ if (reason !== undefined) {
 log(`relay goodput, ${LOSSES.map((l) => `${(bytesAt(l) / MIB).toFixed(1)} MiB at ${l * 100}%`).join(", ")}, ${DELAY} ms each way, median of ${REPS}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
 const rows: Row[] = [];
 for (const loss of LOSSES) rows.push(await lossRow(loss));
-log(`short-flow tail: ${TAIL_BYTES / 1000} KB, last data segment dropped once, median of ${REPS}`);
-const tail = await tailRow(true);
-const clean = await tailRow(false);
+log(`short-flow tail: ${TAIL_BYTES / 1000} KB, last data segment dropped once, FIN on it and FIN alone, median of ${REPS}`);
+const tails = [await tailRow("on-last", true), await tailRow("alone", true)];
+const clean = await tailRow("on-last", false);
 
 const lines: string[] = [];
 lines.push(`loss    MiB  kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(26) + `synack(${cc})->synack`.padStart(26)).join("")}`);
@@ -239,9 +293,11 @@ for (const r of rows) {
 }
 const tailLine = (t: Tail, what: string): string =>
   `tail ${TAIL_BYTES / 1000} KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${CCS.map((cc) => `synack ${cc} ${(t.synackSeconds[cc]! * 1000).toFixed(0)} ms (${(t.synackSeconds[cc]! / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
-lines.push(tailLine(tail, "last segment dropped once"));
+lines.push(tailLine(tails[0]!, "last segment (with the FIN) dropped once"));
+lines.push(tailLine(tails[1]!, "last segment dropped once, FIN alone after it"));
 lines.push(tailLine(clean, "no loss (the same transfer clean)"));
+for (const t of tails) if (t.misplaced > 0) lines.push(`tail, FIN ${t.fin}: ${t.misplaced} run(s) dropped a segment whose FIN flag did not match the pattern`);
 if (values.json === true) {
   log(lines.join("\n"));
-  process.stdout.write(`${JSON.stringify({ outcome: "done", bytes: BYTES, reps: REPS, delay: DELAY, kernelCc: KERNEL_CC, rows, tail, clean })}\n`);
+  process.stdout.write(`${JSON.stringify({ outcome: "done", bytes: BYTES, reps: REPS, delay: DELAY, kernelCc: KERNEL_CC, rows, tails, clean })}\n`);
 } else process.stdout.write(lines.join("\n") + "\n");

@@ -15,8 +15,14 @@ instead of hanging the suite.
   echo-server PORT                  asyncio echo server (half-close aware), until killed
   slow-reader HOST PORT N RCVBUF    GET /bytes/N from an HTTP server with a tiny receive
                                     buffer, reading nothing for 1.5 s, then slowly
-  send HOST PORT N                  send N bytes as fast as possible, half-close, wait for
-                                    the peer's EOF; reports the seconds from connect to EOF
+  send HOST PORT N [--fin on-last|alone]
+                                    send N bytes as fast as possible, half-close, wait for
+                                    the peer's EOF; reports the seconds from connect to EOF.
+                                    --fin on-last: a send buffer that takes all N bytes at
+                                    once, so the FIN joins the last, still unsent, segment;
+                                    --fin alone: half-close only once every byte has left
+                                    (SIOCOUTQNSD is 0), so the FIN is a segment of its own;
+                                    default: Linux's own buffer sizing decides
   tfo-client HOST PORT COUNT        COUNT connections, each sendto(MSG_FASTOPEN) of a line,
                                     then read the reply to EOF (needs tcp_fastopen & 1)
   tfo-server PORT COUNT             listen with TCP_FASTOPEN, answer COUNT connections with
@@ -206,15 +212,31 @@ def slow_reader(host, port, n, rcvbuf):
     out({"received": got, "sha": h.hexdigest()})
 
 
-def send(host, port, n):
+SIOCOUTQNSD = 0x894B  # bytes queued but not yet sent (linux/sockios.h)
+
+
+def unsent_bytes(s):
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), SIOCOUTQNSD, b"\0\0\0\0"))[0]
+
+
+def send(host, port, n, fin=None):
     block = payload(1 << 20)
     start = time.time()
-    s = socket.create_connection((host, port), timeout=TIMEOUT * 5)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT * 5)
+    if fin == "on-last":
+        # Set before connect: the whole transfer fits, sendall returns with most of it unsent.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(4 * n, 1 << 20))
+    s.connect((host, port))
     left = n
     while left > 0:
         k = min(left, len(block))
         s.sendall(block[:k] if k < len(block) else block)
         left -= k
+    if fin == "alone":
+        deadline = time.time() + TIMEOUT
+        while unsent_bytes(s) > 0 and time.time() < deadline:
+            time.sleep(0.0005)
     s.shutdown(socket.SHUT_WR)
     while s.recv(65536):
         pass
@@ -345,7 +367,7 @@ def main(argv):
     elif mode == "echo-server":
         asyncio.run(echo_server(int(argv[1]), argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"))
     elif mode == "send":
-        send(argv[1], int(argv[2]), int(argv[3]))
+        send(argv[1], int(argv[2]), int(argv[3]), argv[argv.index("--fin") + 1] if "--fin" in argv else None)
     elif mode == "tfo-client":
         tfo_client(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "tfo-server":

@@ -180,6 +180,11 @@ export class LiveSocket {
     return this.conn.state;
   }
 
+  /** Bytes written that TCP's send buffer has not taken yet. */
+  get pendingWrites(): number {
+    return this.pendingBytes;
+  }
+
   /**
    * Queues bytes (the socket keeps a reference). False when the caller should wait for
    * onDrain. Once the connection can no longer send (reset, closed) the bytes are dropped
