@@ -94,10 +94,13 @@ export class Receiver {
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
         if (at !== undefined) this.onDataReceived(at.now, at.rto);
-        // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment;
-        // quick ACKs only outside interactive mode (Linux tcp_in_quickack_mode).
+        // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment.
+        // Linux (__tcp_ack_snd_check) ACKs as soon as more than one full segment is
+        // unacknowledged, so a full segment and a short one (the end of a write) are ACKed at
+        // once, not after the delayed-ACK timer; synack does the same. Quick ACKs only outside
+        // interactive mode (Linux tcp_in_quickack_mode).
         const quick = this.quickAcks > 0 && !this.pingpong;
-        if (hadGap || quick || this.unackedBytes >= 2 * this.window.peerMss) {
+        if (hadGap || quick || this.unackedBytes > this.window.peerMss) {
           if (this.quickAcks > 0) this.quickAcks--;
           this.ackNow = true;
         }

@@ -89,3 +89,29 @@ describe("interactive (pingpong) delayed ACKs", () => {
     expect(deliver(r, 11, 1460)).toBe(true);
   });
 });
+
+describe("ACK every second segment (Linux __tcp_ack_snd_check)", () => {
+  /** A bulk receiver past its quick-ACK start: a lone full segment waits for the next. */
+  function bulkReceiver(): Receiver {
+    const r = receiver();
+    for (let i = 0; i < 100 && deliver(r, 0, 1448); i++);
+    expect(deliver(r, 0, 1448)).toBe(true); // the second of a pair
+    expect(deliver(r, 0, 1448)).toBe(false); // quick ACKs are used up: one full segment waits
+    return r;
+  }
+
+  it("ACKs at once when more than one full-sized segment's worth is unacknowledged, even if the second is short", () => {
+    const r = bulkReceiver();
+    // 1448 + 884 bytes: more than one full frame (RFC 5681 4.2 asks for at least every second
+    // full-sized segment; Linux acknowledges as soon as more than rcv_mss is unacknowledged).
+    expect(deliver(r, 0, 884)).toBe(true);
+  });
+
+  it("holds the ACK for a single full segment, and for short ones until they add up to more than one", () => {
+    const r = bulkReceiver();
+    expect(deliver(r, 0, 1448)).toBe(true); // the pair completes
+    expect(deliver(r, 0, 700)).toBe(false);
+    expect(deliver(r, 0, 700)).toBe(false); // 1400: not more than 1448
+    expect(deliver(r, 0, 100)).toBe(true); // 1500
+  });
+});
