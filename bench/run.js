@@ -66,16 +66,19 @@ function child(file, argv, nodeFlags = [], timeout = CHILD_TIMEOUT_MS) {
   return result;
 }
 
-/** Builds and runs test/interop/loss-table.ts (issue 12's relay table and short-flow tail) when TUN is allowed. */
-function measureLossTable() {
+/**
+ * Builds and runs test/interop/loss-table.ts (issue 12's relay table) when TUN is allowed:
+ * `extra` picks the congestion controls (and whether the short-flow tail runs).
+ */
+function measureLossTable(extra) {
   if (process.getuid?.() !== 0) return { reason: "needs root" };
   if (!existsSync("/dev/net/tun")) return { reason: "no /dev/net/tun" };
   const root = path.join(here, "..");
   const out = path.join(root, "dist", "loss-table.mjs");
-  log(`goodput through the impairment relay at 0.1%, 1%, 3% loss (${LOSS_MIB} MiB x ${LOSS_REPS}) and the short-flow tail`);
+  log(`goodput through the impairment relay at 0.1%, 1%, 3% loss (${LOSS_MIB} MiB x ${LOSS_REPS}): ${extra.join(" ")}`);
   const build = spawnSync(path.join(root, "node_modules", ".bin", "esbuild"), ["test/interop/loss-table.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", `--outfile=${out}`], { cwd: root, encoding: "utf8" });
   if (build.status !== 0) return { reason: `esbuild failed: ${build.stderr.slice(-500)}` };
-  const r = spawnSync(process.execPath, [out, "--mib", LOSS_MIB, "--reps", LOSS_REPS, "--cc", "reno,cubic,bbr", "--json"], { cwd: root, encoding: "utf8", timeout: 1_200_000 });
+  const r = spawnSync(process.execPath, [out, "--mib", LOSS_MIB, "--reps", LOSS_REPS, ...extra, "--json"], { cwd: root, encoding: "utf8", timeout: 1_200_000 });
   process.stderr.write(r.stderr ?? "");
   if (r.status !== 0) return { reason: `loss-table.ts failed (exit ${r.status})` };
   try {
@@ -437,17 +440,25 @@ if (realLinks.figures !== undefined) {
   out.push(`real links: not measured (${realLinks.reason})`);
 }
 // Issue 12's measures: goodput through the relay at three loss rates, kernel as the reference.
-const lossTable = measureLossTable();
+// Loss-based congestion control against the kernel's Reno (the only loss-based choice a
+// namespace may pick here), with the short-flow tail; then BBR against the kernel's BBR.
+const lossTable = measureLossTable(["--cc", "reno,cubic"]);
+const bbrTable = measureLossTable(["--cc", "bbr", "--kernel-cc", "bbr", "--skip-tail"]);
 runs.lossTable = lossTable;
-if (lossTable.rows !== undefined) {
-  out.push("");
-  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${lossTable.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${lossTable.delay} ms each way, median of ${lossTable.reps}; kernel ${lossTable.kernelCc}), target >= 1.0x in every row:`);
-  const ccs = Object.keys(lossTable.rows[0].synackToKernel);
+runs.bbrTable = bbrTable;
+const relayRows = (t) => {
+  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${t.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${t.delay} ms each way, median of ${t.reps}; kernel ${t.kernelCc}), target >= 1.0x in every row:`);
+  const ccs = Object.keys(t.rows[0].synackToKernel);
   out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, 26) + pad(`synack ${cc}->synack`, 26)).join("")}`);
-  for (const r of lossTable.rows) {
+  for (const r of t.rows) {
     const cell = (v) => `${v.toFixed(2)} (${(v / r.kernelMbps).toFixed(2)}x)`;
     out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc]), 26)).join("")}`);
   }
+  return ccs;
+};
+if (lossTable.rows !== undefined) {
+  out.push("");
+  const ccs = relayRows(lossTable);
   const tailLine = (t, what) => `  100 KB, ${what}: kernel ${(t.kernelSeconds * 1000).toFixed(0)} ms; ${ccs.map((cc) => `synack ${cc} ${(t.synackSeconds[cc] * 1000).toFixed(0)} ms (${(t.synackSeconds[cc] / t.kernelSeconds).toFixed(2)}x)`).join("; ")}`;
   out.push("short-flow tail, both senders in the same write pattern (target: within 1.1x of the kernel sender):");
   out.push(tailLine(lossTable.tails[0], "last data segment, carrying the FIN, dropped once"));
@@ -457,6 +468,8 @@ if (lossTable.rows !== undefined) {
 } else {
   out.push(`relay loss table: not measured (${lossTable.reason})`);
 }
+if (bbrTable.rows !== undefined) relayRows(bbrTable);
+else out.push(`relay BBR table: not measured (${bbrTable.reason})`);
 out.push(problems.length ? "problems:\n  " + problems.join("\n  ") : "no stalls, errors, corruption or retransmissions in any run");
 out.push(`total time ${((Date.now() - started) / 1000).toFixed(1)} s; raw results in bench/results.json`);
 console.log(out.join("\n"));
