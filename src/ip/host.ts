@@ -88,6 +88,13 @@ export interface HostOptions {
    * is its own packet, as on every simulated link.
    */
   gsoMaxSize?: number;
+  /**
+   * How late the driver may call poll() after nextDeadline(), in ms: the granularity of the
+   * runtime's timers (Node's are whole milliseconds, and fire up to about one more late).
+   * Pacing credits a release that much lateness, so a paced connection keeps its rate on
+   * such a clock. Default 0 (a precise clock: the simulator, Linux's hrtimers).
+   */
+  timerSlack?: number;
 }
 
 export interface HostCounters {
@@ -169,6 +176,7 @@ export class Host implements Endpoint {
         learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
       },
       output: (tuple, seg, ecn) => this.sendTcp(tuple, seg, ecn),
+      ...(opts.timerSlack !== undefined ? { timerSlack: opts.timerSlack } : {}),
       ...(this.gso !== undefined ? { burst: (open: boolean) => this.gso!.burst(open) } : {}),
     });
 

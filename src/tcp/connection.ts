@@ -46,6 +46,8 @@ export interface ConnectionContext extends PathSource {
   readonly config: TcpConfig;
   readonly hostName: string;
   readonly trace: TraceSink;
+  /** How late the driver may call poll() after a deadline (HostOptions.timerSlack). */
+  readonly timerSlack: Millis;
   /** Largest IP packet the link carries; our MSS is derived from it (RFC 6691). */
   readonly mtu: number;
   /** The current time, for events caused by application calls (which carry no time of their own). */
@@ -193,6 +195,7 @@ export class Connection implements SenderHost {
   get receiveBuffer(): ReceiveBuffer { return this.receiver.buffer; }
   get bytesReceived(): number { return this.receiver.bytesReceived; }
   get hostName(): string { return this.ctx.hostName; }
+  get timerSlack(): Millis { return this.ctx.timerSlack; }
   get trace(): TraceSink { return this.ctx.trace; }
 
   // ---------------------------------------------------------------------------------------
@@ -545,8 +548,7 @@ export class Connection implements SenderHost {
         return;
       case "SYN_RCVD":
         if (this.synAckPending) this.sendSynAck(now);
-        // A Fast Open child may send before the handshake completes (Linux tcp_sendmsg
-        // with tcp_passive_fastopen).
+        // A Fast Open child may send before the handshake completes (Linux tcp_passive_fastopen).
         if (this.fastOpen?.child === true && this.sndMax !== this.iss) this.sender.transmit(now);
         return;
       default:

@@ -21,6 +21,9 @@ export class Ipv6Context implements ConnectionContext {
   get hostName(): string {
     return this.layer.hostName;
   }
+  get timerSlack(): Millis {
+    return this.layer.timerSlack;
+  }
   get trace(): TraceSink {
     return this.layer.trace;
   }

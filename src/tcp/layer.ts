@@ -50,6 +50,8 @@ export interface TcpLayerOptions {
   output: (tuple: FourTuple, segment: TcpSegment, ecn?: number) => void;
   /** A connection's transmission pass starts or ends (Connection.burst; src/ip/gso-batch.ts). */
   burst?: (open: boolean) => void;
+  /** How late the driver may call poll() after nextDeadline() (HostOptions.timerSlack; default 0). */
+  timerSlack?: Millis;
 }
 
 export interface ConnectParams {
@@ -71,6 +73,7 @@ export interface ConnectParams {
 export class TcpLayer implements ConnectionContext {
   readonly config: TcpConfig;
   readonly hostName: string;
+  readonly timerSlack: Millis;
   readonly trace: TraceSink;
   readonly mtu: number;
   private readonly connections = new ConnectionTable();
@@ -113,6 +116,7 @@ export class TcpLayer implements ConnectionContext {
   constructor(opts: TcpLayerOptions) {
     this.config = opts.config;
     this.hostName = opts.hostName;
+    this.timerSlack = opts.timerSlack ?? 0;
     this.trace = opts.trace;
     this.mtu = opts.mtu;
     this.output = opts.output;

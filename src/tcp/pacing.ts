@@ -7,7 +7,10 @@
  * - the first ten data segments of a connection are not paced ("Original sch_fq does not
  *   pace first 10 MSS", tcp_update_skb_after_send's `data_segs_out >= 10`);
  * - a release that comes late (the driver woke after the release time: OS jitter) earns up
- *   to half the next segment's time back (the `credit` there);
+ *   to half its burst's time back (the `credit` there, computed per TSO packet: Linux sends
+ *   one skb of about a millisecond per release, so up to half a millisecond). On a runtime
+ *   whose timers fire a millisecond late as a rule (Node's setTimeout), a credit of half a
+ *   segment's time would lose most of the rate to lateness;
  * - each release sends one TSO packet's worth, not one segment: about a millisecond of data
  *   at the pacing rate (sk_pacing_rate >> sk_pacing_shift, sk_pacing_shift = 10), at least
  *   two segments above 1.2 Mbit/s, else one (bbr_tso_segs_goal, bbr_min_tso_segs), at most
@@ -55,18 +58,24 @@ export class Pacer {
     return this.burstAt === now && this.burstBytes < this.quantum(mss);
   }
 
-  /** `bytes` of data left at `now`: the next burst waits for their serialization at the pacing rate. */
-  onSent(now: Millis, bytes: number, mss: number): void {
+  /**
+   * `bytes` of data left at `now`: the next burst waits for their serialization at the pacing
+   * rate. `slack` is how late the driver's wakeups may come (HostOptions.timerSlack): that much
+   * lateness is credited too, where Linux's hrtimers need only its half-burst credit.
+   */
+  onSent(now: Millis, bytes: number, mss: number, slack: Millis = 0): void {
     if (this.rate <= 0) return;
     if (this.segmentsSent++ < UNPACED_SEGMENTS) return;
-    if (this.burstAt !== now || this.burstBytes >= this.quantum(mss)) {
+    const quantum = this.quantum(mss);
+    if (this.burstAt !== now || this.burstBytes >= quantum) {
+      // A new burst (one TSO packet in Linux): the schedule restarts at max(release, now),
+      // less the lateness up to half the burst's serialization time (tcp_update_skb_after_send).
       this.burstAt = now;
       this.burstBytes = 0;
+      const late = Math.max(0, now - this.nextAt);
+      this.nextAt = Math.max(this.nextAt, now) - Math.min(late, Math.max(quantum / this.rate / 2, slack));
     }
     this.burstBytes += bytes;
-    const start = Math.max(this.nextAt, now);
-    const credit = start - this.nextAt;
-    const len = bytes / this.rate;
-    this.nextAt = start + len - Math.min(len / 2, credit);
+    this.nextAt += bytes / this.rate;
   }
 }

@@ -71,7 +71,7 @@ export function bbrOnSend(s: Sender, model: BbrModel, now: Millis, end: Seq, use
     s.pacer.rate = model.bbr.pacingRate;
   }
   model.rate.onSend(now, end, idle);
-  s.pacer.onSent(now, used, s.sendMss);
+  s.pacer.onSent(now, used, s.sendMss, s.host.timerSlack);
 }
 
 /** The end of an ACK's processing: rate sample to BBR, which sets cwnd and the pacing rate. */

@@ -43,6 +43,8 @@ export interface SenderHost {
   readonly hostName: string;
   readonly tuple: FourTuple;
   readonly timers: TimerSet;
+  /** How late the driver may call back after a deadline: pacing credits that much lateness. */
+  readonly timerSlack: Millis;
   /** A transmission pass starts or ends: the link may join its segments into one packet (src/ip/gso-batch.ts). */
   burst(open: boolean): void;
   /** Sends a segment of our stream; the connection adds ACK, window and options. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { bindNet } from "../../src/node/net.js";
 import { loopbackPair } from "../../src/node/stack.js";
 import { LoopbackWire } from "../../src/node/wire.js";
-import { RealTimeDriver } from "../../src/node/driver.js";
+import { NODE_TIMER_SLACK, RealTimeDriver } from "../../src/node/driver.js";
 import type { Endpoint } from "../../src/endpoint.js";
 
 /** Ref'd timers and intervals Node reports as keeping the loop alive. */
@@ -100,6 +100,20 @@ describe("RealTimeDriver", () => {
     server.close();
     await new Promise((r) => server.once("close", r));
     expect(b.driver.holding).toBe(0);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe("NodeStack", () => {
+  it("tells TCP how late Node's timers come, so a paced connection keeps its rate (HostOptions.timerSlack)", async () => {
+    const [a, b] = loopbackPair({ tcp: { congestionControl: "bbr" } });
+    expect(NODE_TIMER_SLACK).toBeGreaterThanOrEqual(1); // setTimeout's whole milliseconds at least
+    expect(a.host.tcp.timerSlack).toBe(NODE_TIMER_SLACK);
+    // Every connection sees it, over either family's context.
+    const conn = a.host.tcp.connect({ localAddr: a.host.address, remoteAddr: b.host.address, remotePort: 9 });
+    expect(conn.timerSlack).toBe(NODE_TIMER_SLACK);
+    conn.abort();
     await a.close();
     await b.close();
   });

@@ -286,6 +286,28 @@ describe("pacing", () => {
     expect(p.nextAt).toBeCloseTo((6 * 1448) / 10_000, 9);
   });
 
+  it("credits a late release per burst (Linux: per TSO packet, up to half its time), and up to the driver's timer slack", () => {
+    const burst = (p: Pacer, now: number, slack = 0): void => {
+      for (let i = 0; i < 6; i++) p.onSent(now, 1448, 1448, slack);
+    };
+    const paced = (): Pacer => {
+      const p = new Pacer();
+      p.rate = 10_000; // 80 Mbit/s: six segments a release, 0.8688 ms of serialization
+      for (let i = 0; i < 10; i++) p.onSent(0, 1448, 1448);
+      burst(p, 0);
+      expect(p.nextAt).toBeCloseTo(0.8688, 9);
+      return p;
+    };
+    // Woken 0.6312 ms late: Linux gives back at most half the burst (0.4344 ms), not half a segment.
+    const linux = paced();
+    burst(linux, 1.5);
+    expect(linux.nextAt).toBeCloseTo(1.5 - 0.4344 + 0.8688, 9);
+    // A driver whose timers may come 2 ms late: the whole lateness is credited, no rate is lost.
+    const node = paced();
+    burst(node, 1.5, 2);
+    expect(node.nextAt).toBeCloseTo(2 * 0.8688, 9);
+  });
+
   it("a connection opened when the clock is past 10 s starts in STARTUP, not PROBE_RTT (the min RTT window starts at the first send)", () => {
     const { net, client, server, events } = pair({ link: { delay: 20, rate: 2_000_000 }, tcp: { congestionControl: "bbr" } });
     net.run({ until: 15_000 }); // a real stack's clock is the process's, long past zero
