@@ -34,6 +34,7 @@ import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { SenderParts } from "./sender-parts.js";
+import { onDsack } from "./sender-dsack.js";
 import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
@@ -43,6 +44,8 @@ export interface SenderHost {
   readonly hostName: string;
   readonly tuple: FourTuple;
   readonly timers: TimerSet;
+  /** Segments resent so far (TCP_INFO's tcpi_total_retrans): D-SACK credit stops beyond them. */
+  readonly retransmits: number;
   /** How late the driver may call back after a deadline: pacing credits that much lateness. */
   readonly timerSlack: Millis;
   /** A transmission pass starts or ends: the link may join its segments into one packet (src/ip/gso-batch.ts). */
@@ -120,8 +123,8 @@ export class Sender extends SenderParts {
   private retransmittedUpTo: Seq;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
   private renoSacked = 0;
-  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo. */
-  private undoMarker: Seq | undefined;
+  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
+  undoMarker: Seq | undefined;
   /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
   retransmitting = false;
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
@@ -270,7 +273,7 @@ export class Sender extends SenderParts {
     }
     if (this.lowDelivered !== undefined) this.rack.onReordering(this.lowDelivered, priorFack, this.sendMss);
     this.updateWindow(seg, false, neg.sndShift);
-    if (dsack !== undefined) this.onDsack(now, dsack);
+    if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     if (writerBlocked && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
@@ -345,22 +348,6 @@ export class Sender extends SenderParts {
       this.retransmitNextHole(now);
     }
     return delivered;
-  }
-
-  /** A D-SACK block (RFC 2883): a segment arrived twice. */
-  private onDsack(now: Millis, block: SackBlock): void {
-    const bytes = seqDiff(block.right, block.left);
-    // Linux tcp_dsack_seen: a block wider than any window the peer offered is dubious and
-    // not counted; otherwise one duplicate per MSS it covers, at least one.
-    if (bytes > 0 && bytes <= this.maxSndWnd) this.dsackDups += Math.max(1, Math.ceil(bytes / this.sendMss));
-    this.traceLoss(now, "dsack", `D-SACK ${bytes} bytes: a segment arrived twice`);
-    // RFC 3708 3.2 / Linux tcp_sacktag_write_queue: a duplicate of data resent in this
-    // episode shows that resending was unnecessary.
-    if (this.undoMarker !== undefined && seqGt(block.right, this.undoMarker) && this.congestion.onSpuriousRetransmit()) {
-      this.undoMarker = undefined;
-      this.traceLoss(now, "undo", "every retransmission was D-SACKed: the reduction is undone");
-      this.traceCwnd(now, "undo (D-SACK)");
-    }
   }
 
   /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */

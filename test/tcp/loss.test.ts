@@ -229,6 +229,27 @@ describe("D-SACK (RFC 2883)", () => {
     expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(una, 3 * mss), mss]]);
   });
 
+  it("counts a duplicate of data we resent as delivered, for the window and BBR's rate sample (Linux tcp_dsack_seen)", () => {
+    const { h, una } = withSack({ congestionControl: "bbr" });
+    const conn = h.host.tcp.allConnections()[0]!;
+    const mss = conn.sendMss;
+    const rate = (conn as unknown as { sender: { model: { rate: { delivered: number } } } }).sender.model.rate;
+    conn.send(new Uint8Array(2 * mss));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(2);
+    h.nextTimer(); // the tail loss probe resends the last segment
+    const [probe] = h.takeSent();
+    expect([probe?.seq, probe?.payload.length]).toEqual([seqAdd(una, mss), mss]);
+    // Both originals arrived; the probe arrived as well, and the ACK reports it as a duplicate.
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(una, 2 * mss), window: 65535, options: { sackBlocks: [{ left: seqAdd(una, mss), right: seqAdd(una, 2 * mss) }] } });
+    expect(tcpInfo(conn, h.now).dsackDups).toBe(1);
+    expect(rate.delivered).toBe(3 * mss); // two segments acknowledged, and the resend
+    // More duplicates reported than we ever resent: not credited (the peer's doing).
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(una, 2 * mss), window: 65535, options: { sackBlocks: [{ left: una, right: seqAdd(una, mss) }] } });
+    expect(tcpInfo(conn, h.now).dsackDups).toBe(2);
+    expect(rate.delivered).toBe(3 * mss);
+  });
+
   it("is not sent with dsack: false (tcp_dsack=0)", () => {
     const { h, una } = withSack({ dsack: false });
     h.deliver({ flags: ACK, seq: R(1), ack: una, payload: new Uint8Array(100) });

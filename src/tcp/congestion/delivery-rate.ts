@@ -113,6 +113,15 @@ export class DeliveryRate {
   }
 
   /**
+   * A D-SACK showed `bytes` we resent arrived twice: the resend counts as delivered (Linux
+   * tcp_dsack_seen adds it to tp->delivered, which this ACK's sample reads).
+   */
+  onDsackDelivered(bytes: number): void {
+    this.delivered += bytes;
+    this.sample.newlyDelivered += bytes;
+  }
+
+  /**
    * The ACK is processed: the sample for it, or undefined when it delivered nothing. A
    * sample shorter than `minRtt` is marked invalid (rate 0), as Linux: intervals that
    * short come from ACK compression or a burst, not from the bottleneck.
