@@ -85,7 +85,12 @@ export class TcpLayer implements ConnectionContext {
   /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
   private dirty = new Set<Connection>();
   private flushing = new Set<Connection>();
-  private readonly woken: Connection[] = [];
+  /**
+   * Connections to wake, [0, wokenCount): the array is never shortened, since setting a
+   * JS array's length to 0 drops its storage and the next push (on every segment) allocates.
+   */
+  private readonly woken: (Connection | undefined)[] = [];
+  private wokenCount = 0;
   private readonly listenersWoken = new Set<Listener>();
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
   private readonly timeWait: TimeWaitTable;
@@ -323,7 +328,7 @@ export class TcpLayer implements ConnectionContext {
     do {
       this.deliverWakes();
       this.flushDirty(now);
-    } while (this.woken.length > 0 || this.listenersWoken.size > 0);
+    } while (this.wokenCount > 0 || this.listenersWoken.size > 0);
     if (this.enteringTimeWait.length > 0) this.handOverTimeWait();
   }
 
@@ -401,7 +406,7 @@ export class TcpLayer implements ConnectionContext {
     this.reschedule(conn);
     if (conn.pendingWake && !conn.wakeQueued) {
       conn.wakeQueued = true;
-      this.woken.push(conn);
+      this.woken[this.wokenCount++] = conn;
     }
   }
 
@@ -455,7 +460,7 @@ export class TcpLayer implements ConnectionContext {
       conn.pendingWake = true;
       if (!conn.wakeQueued) {
         conn.wakeQueued = true;
-        this.woken.push(conn);
+        this.woken[this.wokenCount++] = conn;
       }
     }
   }
@@ -690,13 +695,15 @@ export class TcpLayer implements ConnectionContext {
 
   private deliverWakes(): void {
     // Callbacks may wake more connections; they join the end of the list and run too.
-    for (let i = 0; i < this.woken.length; i++) {
-      const c = this.woken[i]!;
+    for (let i = 0; i < this.wokenCount; i++) {
+      const c = this.woken[i];
+      if (c === undefined) continue; // a nested call got to it first
+      this.woken[i] = undefined; // holds no closed connection alive
       c.wakeQueued = false;
       c.pendingWake = false;
       c.onWake?.(c);
     }
-    this.woken.length = 0;
+    this.wokenCount = 0;
     if (this.listenersWoken.size > 0) {
       const batch = [...this.listenersWoken];
       this.listenersWoken.clear();
