@@ -8,6 +8,8 @@
  * Segments are usually cut one after another, so `peek` remembers where the last one
  * ended and continues from there instead of walking the list from the start.
  */
+import { withHeadroom } from "../ip/packet-alloc.js";
+
 export class SendBuffer {
   /** NO_CHUNKS (shared, never written) while empty: an idle connection holds no array of its own. */
   private chunks: Uint8Array[] = NO_CHUNKS;
@@ -93,7 +95,8 @@ export class SendBuffer {
 
   /**
    * `len` bytes starting `offset` bytes after the first unacknowledged one. A view when
-   * they lie in one chunk (the common case), a fresh copy when they span chunks.
+   * they lie in one chunk (the common case), a fresh copy when they span chunks (with
+   * room for the packet's headers in front of it, see `withHeadroom`).
    */
   peek(offset: number, len: number): Uint8Array {
     len = Math.max(0, Math.min(len, this.bytes - offset));
@@ -117,7 +120,8 @@ export class SendBuffer {
       out = chunk.subarray(pos, pos + len);
       pos += len;
     } else {
-      out = new Uint8Array(len);
+      // Room in front: IP output builds the packet around this copy (ip/packet-alloc.ts).
+      out = withHeadroom(len);
       let written = 0;
       while (written < len) {
         const c = this.chunks[i]!;
