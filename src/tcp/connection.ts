@@ -105,6 +105,7 @@ export class Connection implements SenderHost {
   pendingWake = false;
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
+  dirtyQueued = false; // owned by the layer's flush list (flush-list.ts)
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;

@@ -35,6 +35,7 @@ import { FastOpenState } from "./fast-open/state.js";
 import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
+import { FlushList } from "./flush-list.js";
 
 export interface TcpLayerOptions {
   hostName: string;
@@ -82,9 +83,8 @@ export class TcpLayer implements ConnectionContext {
   private readonly fastOpenKeys = new Map<string, FastOpenKey[]>();
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
-  /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
-  private dirty = new Set<Connection>();
-  private flushing = new Set<Connection>();
+  /** Connections that want a flush (flush-list.ts). */
+  private readonly dirty = new FlushList<Connection>();
   /**
    * Connections to wake, [0, wokenCount): the array is never shortened, since setting a
    * JS array's length to 0 drops its storage and the next push (on every segment) allocates.
@@ -393,7 +393,7 @@ export class TcpLayer implements ConnectionContext {
     if (to === "CLOSED") {
       this.connections.delete(conn);
       this.timers.remove(conn);
-      this.dirty.delete(conn);
+      this.dirty.remove(conn);
       // One already in the accept queue stays there to be accepted, as Linux keeps the
       // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
       // error (ECONNRESET on the first call) are the application's.
@@ -444,7 +444,7 @@ export class TcpLayer implements ConnectionContext {
       const slot = this.timeWait.add(c, c.timeWaitHandover());
       this.connections.replace(c, slot);
       this.timers.remove(c);
-      this.dirty.delete(c);
+      this.dirty.remove(c);
       c.timers.clearAll();
     }
     this.enteringTimeWait.length = 0;
@@ -677,15 +677,14 @@ export class TcpLayer implements ConnectionContext {
 
   private flushDirty(now: Millis): void {
     while (this.dirty.size > 0) {
-      // Flushing can dirty connections again: they go to the fresh set and the next round.
-      const batch = this.dirty;
-      this.dirty = this.flushing;
-      this.flushing = batch;
-      for (const c of batch) {
+      // Flushing can dirty connections again: they go to the next batch (flush-list.ts).
+      const n = this.dirty.take();
+      const batch = this.dirty.batch;
+      for (let i = 0; i < n; i++) {
+        const c = batch[i]!;
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
       }
-      batch.clear();
     }
   }
 
