@@ -100,8 +100,7 @@ export class Connection implements SenderHost {
   /** Set by a listener for its own bookkeeping. */
   listenerPort: number | undefined;
 
-  // The layer's bookkeeping.
-  /** Set when the application should be told something; cleared by the layer when it calls onWake. */
+  /** The layer's bookkeeping: set when the application should be told something; cleared when the layer calls onWake. */
   pendingWake = false;
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
