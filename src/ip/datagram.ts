@@ -29,7 +29,23 @@ export interface InboundDatagram {
 
 /** An IPv4 datagram's InboundDatagram. */
 export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
-  return { src: IpAddress.v4(header.src), dst: IpAddress.v4(header.dst), protocol: header.protocol, payload, rawHeader, header, ecn: header.tos & 3 };
+  return { src: v4Address(header.src), dst: v4Address(header.dst), protocol: header.protocol, payload, rawHeader, header, ecn: header.tos & 3 };
+}
+
+/**
+ * The two addresses made last. Every packet of a flow carries the same pair, and an
+ * IpAddress is immutable, so the objects are shared instead of made twice per packet.
+ */
+let recentA = IpAddress.v4(0);
+let recentB = IpAddress.v4(0);
+
+function v4Address(value: number): IpAddress {
+  const v = value >>> 0;
+  if (recentA.w3 === v) return recentA;
+  if (recentB.w3 === v) return recentB;
+  recentB = recentA;
+  recentA = IpAddress.v4(v);
+  return recentA;
 }
 
 /**

@@ -23,7 +23,7 @@ import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
-import { parseTcp, type TcpSegment } from "../wire/tcp.js";
+import { parseTcp, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
 import { TcpDatagram } from "./tcp-datagram.js";
 import { GsoBatch, type GsoRun } from "./gso-batch.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
@@ -138,6 +138,8 @@ export class Host implements Endpoint {
   private readonly checksumOffload: boolean;
   /** The packet being received came with `checksumValid` (see Endpoint.receive). */
   private rxChecksumValid = false;
+  /** The pseudo-header of the segment being parsed: parseTcp reads it and keeps nothing. */
+  private readonly rxPseudo: PseudoHeader = { src: 0, dst: 0 };
   /** Describes each outgoing TCP segment to IP output without allocating (tcp-datagram.ts). */
   private readonly tcpDatagram: TcpDatagram;
   /** Joins segments into super-packets when the link segments them (gsoMaxSize). */
@@ -292,7 +294,13 @@ export class Host implements Endpoint {
     const { src, dst } = d;
     // RFC 9293 3.1 / RFC 8200 8.1: the checksum covers the family's pseudo-header.
     // Not verified when the link vouched for it (a TUN device's virtio-net header said so).
-    const tcp = parseTcp(d.payload, this.checksumOffload || this.rxChecksumValid ? null : { src, dst });
+    let pseudo: PseudoHeader | null = null;
+    if (!this.checksumOffload && !this.rxChecksumValid) {
+      pseudo = this.rxPseudo;
+      pseudo.src = src;
+      pseudo.dst = dst;
+    }
+    const tcp = parseTcp(d.payload, pseudo);
     if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
     this.tcp.receive(now, src, dst, tcp.value, d.ecn);
   }

@@ -220,6 +220,7 @@ export class IcmpLayer {
 
   /** Sends queued echo requests (called from the host's poll). */
   flush(now: Millis): void {
+    if (this.echoes.length === 0) return; // called after every packet: no iterator, no fresh array
     for (const e of this.echoes.drain()) this.send(now, e.dst, undefined, e.message);
   }
 

@@ -207,6 +207,7 @@ export class Icmp6Layer {
   }
 
   flush(now: Millis): void {
+    if (this.echoes.length === 0) return; // called after every packet: no iterator, no fresh array
     for (const e of this.echoes.drain()) this.send(now, e.dst, undefined, e.message);
   }
 

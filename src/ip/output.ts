@@ -68,6 +68,12 @@ export interface OutgoingDatagram {
    * MTU, and numbered as its segments will be once cut.
    */
   gso?: GsoInfo | undefined;
+  /**
+   * A buffer of `ipHeaderLength + payloadLength` bytes whose tail already holds this
+   * datagram's data (its payload copied with room in front), so the packet is built in
+   * place; undefined when there is none. `writePayload` is then called on it as usual.
+   */
+  inPlace?(ipHeaderLength: number): Uint8Array | undefined;
 }
 
 export type OutputResult =
@@ -130,7 +136,7 @@ export class IpOutput {
     const src4 = src.v4Value!;
     const dst4 = d.dst.v4Value!;
     if (fits) {
-      const packet = this.packets.alloc(totalLength);
+      const packet = d.inPlace?.(IPV4_MIN_HEADER) ?? this.packets.alloc(totalLength);
       d.writePayload(packet, IPV4_MIN_HEADER, src);
       emitIpv4Header(
         { src: src4, dst: dst4, protocol: d.protocol, payloadLength: d.payloadLength, ttl, id, tos: d.tos ?? 0, dontFragment: d.policy !== "dont" },
@@ -184,7 +190,7 @@ export class IpOutput {
       return { ok: false, code: "EMSGSIZE", mtu };
     }
     if (fits) {
-      const packet = this.packets.alloc(totalLength);
+      const packet = d.inPlace?.(IPV6_HEADER_LENGTH) ?? this.packets.alloc(totalLength);
       d.writePayload(packet, IPV6_HEADER_LENGTH, src);
       emitIpv6Header({ src, dst: d.dst, nextHeader: d.protocol, payloadLength: d.payloadLength, hopLimit, trafficClass }, packet, 0);
       this.opts.transmit(packet, d.gso);

@@ -26,3 +26,35 @@ export class PacketAllocator {
     return view;
   }
 }
+
+/**
+ * Room left in front of a payload copy for the headers of its packet: IPv6 (40) plus the
+ * largest TCP header (60), rounded up so that the TCP header, which ends where the payload
+ * starts, stays 4-byte aligned for the checksum.
+ */
+export const HEADROOM = 128;
+
+/** Buffers made by `withHeadroom` whose front has not been claimed yet. */
+const unclaimed = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A fresh `length`-byte array with HEADROOM unused bytes in front of it in the same
+ * buffer. Where the stack has to copy payload anyway (a segment that spans two send-buffer
+ * chunks), copying it here lets IP output build the packet around it (`claimFront`)
+ * instead of allocating a packet and copying the payload a second time.
+ */
+export function withHeadroom(length: number): Uint8Array {
+  const buffer = new ArrayBuffer(HEADROOM + length);
+  unclaimed.add(buffer);
+  return new Uint8Array(buffer, HEADROOM, length);
+}
+
+/**
+ * The packet around `payload`: `front` bytes before it and the payload, as one view, if
+ * the payload came from `withHeadroom` with room enough and nobody claimed its front yet;
+ * else undefined. One claim per buffer: a packet handed to a link is never written again.
+ */
+export function claimFront(payload: Uint8Array, front: number): Uint8Array | undefined {
+  if (payload.byteOffset !== HEADROOM || front > HEADROOM || !unclaimed.delete(payload.buffer)) return undefined;
+  return new Uint8Array(payload.buffer, HEADROOM - front, front + payload.length);
+}

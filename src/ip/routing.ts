@@ -113,6 +113,10 @@ export class RoutingTable {
    * (TCP's path MTU, as Linux sockets cache their dst) can tell the answer may be stale.
    */
   generation = 0;
+  /** The last lookup (shared, never modified by callers): its destination object, table generation and answer. */
+  private lastDst: IpAddress | undefined;
+  private lastGeneration = -1;
+  private lastAnswer: RouteLookup | undefined;
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
     if (interfaces.length === 0) throw new RangeError("a host needs at least one interface");
@@ -192,6 +196,19 @@ export class RoutingTable {
   /** Longest-prefix match for `destination` among routes of its family. Never throws (used inside packet processing). */
   lookup(destination: AddressInput): RouteLookup {
     const dst = typeof destination === "number" ? IpAddress.v4(destination) : destination;
+    // Every packet of a connection asks for the same address object: the last answer is
+    // kept until the table changes (as a socket caches its dst, Linux sk_dst_cache).
+    if (dst === this.lastDst && this.generation === this.lastGeneration) return this.lastAnswer!;
+    const answer = this.match(dst);
+    if (answer.ok) Object.freeze(answer.value);
+    Object.freeze(answer);
+    this.lastDst = dst;
+    this.lastGeneration = this.generation;
+    this.lastAnswer = answer;
+    return answer;
+  }
+
+  private match(dst: IpAddress): RouteLookup {
     let best: Route | undefined;
     for (const r of this.table) {
       if (r.prefix.contains(dst) && (best === undefined || r.prefix.length > best.prefix.length)) best = r;

@@ -15,6 +15,7 @@ import { PROTO_TCP } from "../wire/ipv4.js";
 import { emitTcp, headerLength, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
 import type { GsoRun } from "./gso-batch.js";
 import type { OutgoingDatagram } from "./output.js";
+import { claimFront } from "./packet-alloc.js";
 
 /** TCP checksum field offset in the header (RFC 9293 3.1). */
 const CHECKSUM_AT = 16;
@@ -68,6 +69,14 @@ export class TcpDatagram implements OutgoingDatagram {
     this.busy = false;
     this.seg = undefined; // the segment is not kept alive by the Host
     this.pieces = undefined;
+  }
+
+  /** OutgoingDatagram: the packet around a payload copied with headroom (packet-alloc.ts). */
+  inPlace(ipHeaderLength: number): Uint8Array | undefined {
+    if (this.pieces !== undefined) return undefined;
+    const payload = this.seg!.payload;
+    if (payload.length === 0) return undefined;
+    return claimFront(payload, ipHeaderLength + this.payloadLength - payload.length);
   }
 
   writePayload(buf: Uint8Array, offset: number, src: IpAddress): void {

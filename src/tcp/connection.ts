@@ -102,11 +102,11 @@ export class Connection implements SenderHost {
   /** Set by a listener for its own bookkeeping. */
   listenerPort: number | undefined;
 
-  // The layer's bookkeeping.
-  /** Set when the application should be told something; cleared by the layer when it calls onWake. */
+  /** The layer's bookkeeping: set when the application should be told something; cleared when the layer calls onWake. */
   pendingWake = false;
   /** The layer has this connection in its wake list (so it is listed once). */
   wakeQueued = false;
+  dirtyQueued = false; // owned by the layer's flush list (flush-list.ts)
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;

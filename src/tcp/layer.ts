@@ -35,6 +35,7 @@ import { FastOpenState } from "./fast-open/state.js";
 import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
+import { FlushList } from "./flush-list.js";
 
 export interface TcpLayerOptions {
   hostName: string;
@@ -85,10 +86,14 @@ export class TcpLayer implements ConnectionContext {
   private readonly fastOpenKeys = new Map<string, FastOpenKey[]>();
   private readonly rng: Rng;
   private readonly timers = new TimerQueue<Connection>();
-  /** Connections that want a flush; flushDirty swaps it with `flushing` instead of copying it. */
-  private dirty = new Set<Connection>();
-  private flushing = new Set<Connection>();
-  private readonly woken: Connection[] = [];
+  /** Connections that want a flush (flush-list.ts). */
+  private readonly dirty = new FlushList<Connection>();
+  /**
+   * Connections to wake, [0, wokenCount): the array is never shortened, since setting a
+   * JS array's length to 0 drops its storage and the next push (on every segment) allocates.
+   */
+  private readonly woken: (Connection | undefined)[] = [];
+  private wokenCount = 0;
   private readonly listenersWoken = new Set<Listener>();
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
   private readonly timeWait: TimeWaitTable;
@@ -327,7 +332,7 @@ export class TcpLayer implements ConnectionContext {
     do {
       this.deliverWakes();
       this.flushDirty(now);
-    } while (this.woken.length > 0 || this.listenersWoken.size > 0);
+    } while (this.wokenCount > 0 || this.listenersWoken.size > 0);
     if (this.enteringTimeWait.length > 0) this.handOverTimeWait();
   }
 
@@ -392,7 +397,7 @@ export class TcpLayer implements ConnectionContext {
     if (to === "CLOSED") {
       this.connections.delete(conn);
       this.timers.remove(conn);
-      this.dirty.delete(conn);
+      this.dirty.remove(conn);
       // One already in the accept queue stays there to be accepted, as Linux keeps the
       // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
       // error (ECONNRESET on the first call) are the application's.
@@ -405,7 +410,7 @@ export class TcpLayer implements ConnectionContext {
     this.reschedule(conn);
     if (conn.pendingWake && !conn.wakeQueued) {
       conn.wakeQueued = true;
-      this.woken.push(conn);
+      this.woken[this.wokenCount++] = conn;
     }
   }
 
@@ -443,7 +448,7 @@ export class TcpLayer implements ConnectionContext {
       const slot = this.timeWait.add(c, c.timeWaitHandover());
       this.connections.replace(c, slot);
       this.timers.remove(c);
-      this.dirty.delete(c);
+      this.dirty.remove(c);
       c.timers.clearAll();
     }
     this.enteringTimeWait.length = 0;
@@ -459,7 +464,7 @@ export class TcpLayer implements ConnectionContext {
       conn.pendingWake = true;
       if (!conn.wakeQueued) {
         conn.wakeQueued = true;
-        this.woken.push(conn);
+        this.woken[this.wokenCount++] = conn;
       }
     }
   }
@@ -676,15 +681,14 @@ export class TcpLayer implements ConnectionContext {
 
   private flushDirty(now: Millis): void {
     while (this.dirty.size > 0) {
-      // Flushing can dirty connections again: they go to the fresh set and the next round.
-      const batch = this.dirty;
-      this.dirty = this.flushing;
-      this.flushing = batch;
-      for (const c of batch) {
+      // Flushing can dirty connections again: they go to the next batch (flush-list.ts).
+      const n = this.dirty.take();
+      const batch = this.dirty.batch;
+      for (let i = 0; i < n; i++) {
+        const c = batch[i]!;
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
       }
-      batch.clear();
     }
   }
 
@@ -694,13 +698,15 @@ export class TcpLayer implements ConnectionContext {
 
   private deliverWakes(): void {
     // Callbacks may wake more connections; they join the end of the list and run too.
-    for (let i = 0; i < this.woken.length; i++) {
-      const c = this.woken[i]!;
+    for (let i = 0; i < this.wokenCount; i++) {
+      const c = this.woken[i];
+      if (c === undefined) continue; // a nested call got to it first
+      this.woken[i] = undefined; // holds no closed connection alive
       c.wakeQueued = false;
       c.pendingWake = false;
       c.onWake?.(c);
     }
-    this.woken.length = 0;
+    this.wokenCount = 0;
     if (this.listenersWoken.size > 0) {
       const batch = [...this.listenersWoken];
       this.listenersWoken.clear();

@@ -8,6 +8,8 @@
  * Segments are usually cut one after another, so `peek` remembers where the last one
  * ended and continues from there instead of walking the list from the start.
  */
+import { withHeadroom } from "../ip/packet-alloc.js";
+
 export class SendBuffer {
   /** NO_CHUNKS (shared, never written) while empty: an idle connection holds no array of its own. */
   private chunks: Uint8Array[] = NO_CHUNKS;
@@ -49,7 +51,18 @@ export class SendBuffer {
     const n = Math.min(data.length, this.free);
     if (n === 0) return 0;
     if (this.chunks === NO_CHUNKS) this.chunks = [];
-    this.chunks.push(n === data.length ? data : data.subarray(0, n));
+    const piece = n === data.length ? data : data.subarray(0, n);
+    const last = this.chunks.length - 1;
+    const tail = last >= this.first ? this.chunks[last]! : undefined;
+    if (tail !== undefined && tail.buffer === piece.buffer && tail.byteOffset + tail.length === piece.byteOffset) {
+      // The rest of a write the buffer only partly took (a stream retrying with the
+      // remainder): the bytes follow the tail chunk in the same memory, so one wider view
+      // replaces both. No copy, and segments cut across the old seam stay views instead of
+      // being copied by `peek`. Offsets into the tail (the peek cursor) keep their meaning.
+      this.chunks[last] = new Uint8Array(tail.buffer, tail.byteOffset, tail.length + n);
+    } else {
+      this.chunks.push(piece);
+    }
     this.bytes += n;
     return n;
   }
@@ -82,7 +95,8 @@ export class SendBuffer {
 
   /**
    * `len` bytes starting `offset` bytes after the first unacknowledged one. A view when
-   * they lie in one chunk (the common case), a fresh copy when they span chunks.
+   * they lie in one chunk (the common case), a fresh copy when they span chunks (with
+   * room for the packet's headers in front of it, see `withHeadroom`).
    */
   peek(offset: number, len: number): Uint8Array {
     len = Math.max(0, Math.min(len, this.bytes - offset));
@@ -106,7 +120,8 @@ export class SendBuffer {
       out = chunk.subarray(pos, pos + len);
       pos += len;
     } else {
-      out = new Uint8Array(len);
+      // Room in front: IP output builds the packet around this copy (ip/packet-alloc.ts).
+      out = withHeadroom(len);
       let written = 0;
       while (written < len) {
         const c = this.chunks[i]!;

@@ -288,7 +288,9 @@ export function emitTcp(s: TcpSegment, buf: Uint8Array, offset: number, pseudo: 
   writeU16(buf, offset + CHECKSUM, 0);
   writeU16(buf, offset + URGENT, s.urgentPointer);
   emitOptions(s.options, buf, offset + TCP_MIN_HEADER);
-  buf.set(s.payload, offset + hlen);
+  // Not when the payload already lies there (the caller built the packet around it).
+  const p = s.payload;
+  if (p.buffer !== buf.buffer || p.byteOffset !== buf.byteOffset + offset + hlen) buf.set(p, offset + hlen);
   const total = hlen + s.payload.length;
   if (pseudo !== null) {
     const sum = sumBytes(buf, offset, offset + total, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, total));

@@ -40,6 +40,20 @@ describe("RoutingTable", () => {
     expect(pick("8.8.8.8")).toEqual({ iface: "wan", nextHop: ip("203.0.113.1"), source: ip("203.0.113.5"), mtu: 1492 });
   });
 
+  it("a repeated lookup of one address object sees routes added or changed since", () => {
+    const t = table();
+    const dst = IpAddress.v4(ip("10.1.2.3"));
+    const first = t.lookup(dst);
+    expect(first.ok && first.value.nextHop.toString()).toBe("192.168.1.2");
+    expect(t.lookup(dst)).toBe(first); // the cached answer, frozen
+    expect(Object.isFrozen(first)).toBe(true);
+    t.add({ destination: ip("10.1.2.0"), prefixLength: 24, gateway: ip("192.168.1.3") });
+    const second = t.lookup(dst);
+    expect(second.ok && second.value.nextHop.toString()).toBe("192.168.1.3");
+    t.change({ destination: ip("10.1.2.0"), prefixLength: 24, kind: "unreachable" });
+    expect(t.lookup(dst)).toEqual({ ok: false, code: "EHOSTUNREACH" });
+  });
+
   it("an unreachable route gives EHOSTUNREACH; no route gives ENETUNREACH", () => {
     const t = table();
     expect(() => t.resolve(ip("10.9.1.1"))).toThrow(HostUnreachableError);

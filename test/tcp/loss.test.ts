@@ -157,7 +157,7 @@ describe("D-SACK (RFC 2883)", () => {
   });
 
   /** An established connection with SACK negotiated, as the peer's SYN offered it. */
-  function withSack(tcp: { dsack?: boolean } = {}) {
+  function withSack(tcp: { dsack?: boolean; congestionControl?: "reno" | "cubic" | "bbr" } = {}) {
     const { h, listener } = listening({ sack: true, ...tcp });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
     const [synAck] = h.takeSent();

@@ -10,14 +10,23 @@ describe("SendBuffer", () => {
       fc.record({ kind: fc.constant("consume" as const), len: fc.integer({ min: 0, max: 4000 }) }),
       fc.record({ kind: fc.constant("peek" as const), at: fc.nat(20000), len: fc.integer({ min: 0, max: 2000 }) }),
       fc.record({ kind: fc.constant("walk" as const), len: fc.integer({ min: 1, max: 1500 }) }),
+      // A stream writing one large array piece by piece (what it retries after a partial
+      // write): consecutive pieces are adjacent views of the same memory.
+      fc.record({ kind: fc.constant("stream" as const), len: fc.integer({ min: 0, max: 3000 }) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         const buf = new SendBuffer(16_000);
         let model: number[] = [];
         let next = 0;
+        const source = Uint8Array.from({ length: 400_000 }, (_, i) => (i * 7 + 1) & 0xff);
+        let sourceAt = 0;
         for (const o of ops) {
-          if (o.kind === "append") {
+          if (o.kind === "stream") {
+            const took = buf.append(source.subarray(sourceAt, sourceAt + o.len));
+            model.push(...Array.from(source.subarray(sourceAt, sourceAt + took)));
+            sourceAt += took;
+          } else if (o.kind === "append") {
             const data = Uint8Array.from({ length: o.len }, () => next++ & 0xff);
             const took = buf.append(data);
             model.push(...Array.from(data.subarray(0, took)));
@@ -38,5 +47,25 @@ describe("SendBuffer", () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it("joins the remainder of a partly taken write to the tail, so a segment across the seam is a view", () => {
+    const data = Uint8Array.from({ length: 10_000 }, (_, i) => i & 0xff);
+    const buf = new SendBuffer(4000);
+    expect(buf.append(data)).toBe(4000);
+    buf.consume(2896); // two segments acknowledged: room for more
+    expect(buf.append(data.subarray(4000))).toBe(2896);
+    // [2896, 6896) of the stream now; a 1448-byte segment from 1000 crosses the old seam at 4000.
+    const seg = buf.peek(1000, 1448);
+    expect(seg.buffer).toBe(data.buffer);
+    expect(Array.from(seg)).toEqual(Array.from(data.subarray(3896, 3896 + 1448)));
+    // Separate arrays are not joined: the same cut is a copy there.
+    const other = new SendBuffer(4000);
+    other.append(data.slice(0, 4000));
+    other.consume(2896);
+    other.append(data.slice(4000));
+    const copy = other.peek(1000, 1448);
+    expect(copy.buffer).not.toBe(data.buffer);
+    expect(Array.from(copy)).toEqual(Array.from(seg));
   });
 });
