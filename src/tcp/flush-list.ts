@@ -7,7 +7,8 @@
  * setting an array's length to 0, which drops its storage). `take` swaps the arrays, so
  * an item marked again while a batch is being flushed joins the next batch, as it would
  * join a Set swapped for an empty one. An item removed while listed keeps its entry with
- * the mark cleared and is left out of the batch.
+ * the mark cleared and is left out of the batch. No entry outlives its use: the consumer
+ * clears each batch entry as it handles it, and removing the last listed item clears the rest.
  */
 export interface Flushable {
   /** Set while listed; owned by the list. */
@@ -33,7 +34,12 @@ export class FlushList<T extends Flushable> {
   remove(item: T): void {
     if (!item.dirtyQueued) return;
     item.dirtyQueued = false;
-    this.size--;
+    // Every listed item was removed: drop the stale entries now, not at the next take, so
+    // the list keeps no removed (typically closed) item alive in the meantime.
+    if (--this.size === 0) {
+      for (let i = 0; i < this.pendingCount; i++) this.pending[i] = undefined;
+      this.pendingCount = 0;
+    }
   }
 
   /**

@@ -686,6 +686,7 @@ export class TcpLayer implements ConnectionContext {
       const batch = this.dirty.batch;
       for (let i = 0; i < n; i++) {
         const c = batch[i]!;
+        batch[i] = undefined; // the list keeps no connection alive once flushed (closed ones leaked)
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
       }

@@ -1,6 +1,7 @@
 /** The layer's flush list: each item once, in marking order, re-marks to the next batch, removals left out. */
 import { describe, expect, it } from "vitest";
 import { FlushList } from "../../src/tcp/flush-list.js";
+import { pair, PAIR_ADDRESSES } from "./fixtures.js";
 
 interface Item {
   name: string;
@@ -61,5 +62,38 @@ describe("FlushList", () => {
     list.take();
     list.take();
     expect(list.batch.every((i) => i === undefined)).toBe(true);
+  });
+});
+
+describe("FlushList keeps nothing alive", () => {
+  const entries = (list: FlushList<Item>): unknown[] => {
+    const l = list as unknown as { pending: unknown[]; batch: unknown[] };
+    return [...l.pending, ...l.batch].filter((x) => x !== undefined);
+  };
+
+  it("removing every listed item drops their entries at once, not at the next take", () => {
+    const list = new FlushList<Item>();
+    const [a, b] = [item("a"), item("b")];
+    list.add(a);
+    list.add(b);
+    list.remove(a);
+    expect(entries(list)).toHaveLength(2); // b is still listed; a's entry waits for the take
+    list.remove(b);
+    expect(entries(list)).toEqual([]);
+  });
+
+  it("the TCP layer clears each batch entry as it flushes it: closed connections are not held (TIME_WAIT heap)", () => {
+    const { net, client, server } = pair();
+    const listener = server.tcp.listen(80);
+    listener.onConnection = () => listener.accept()?.close();
+    for (let i = 0; i < 20; i++) client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+    net.run({ until: 100 });
+    for (const c of client.tcp.allConnections()) c.close();
+    net.run({ until: 1000 });
+    expect(client.tcp.allConnections().filter((c) => c.state !== "TIME_WAIT")).toEqual([]);
+    for (const host of [client, server]) {
+      const list = (host.tcp as unknown as { dirty: FlushList<Item> }).dirty;
+      expect(entries(list)).toEqual([]);
+    }
   });
 });
