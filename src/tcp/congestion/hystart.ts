@@ -18,7 +18,7 @@ import type { Millis } from "../../env.js";
 import { seqGt, type Seq } from "../../wire/seq.js";
 
 const MIN_SAMPLES = 8;
-const LOW_WINDOW = 16;
+export const LOW_WINDOW = 16;
 const DELAY_MIN: Millis = 4;
 const DELAY_MAX: Millis = 16;
 /** Linux hystart_ack_delta_us: ACKs further apart than this break the train. */
@@ -42,8 +42,14 @@ export class HyStart {
   /** Slow start was ended by this detector (Linux ca->found). */
   found = false;
 
-  /** `detect`: Linux's hystart_detect bits (HYSTART_ACK_TRAIN | HYSTART_DELAY by default). */
-  constructor(private readonly detect = HYSTART_ACK_TRAIN | HYSTART_DELAY) {}
+  /**
+   * `detect`: Linux's hystart_detect bits (HYSTART_ACK_TRAIN | HYSTART_DELAY by default).
+   * `pathMin`: the smallest RTT seen before the detector was made (below LOW_WINDOW only
+   * that is kept, so the owner makes the detector late and hands it over).
+   */
+  constructor(private readonly detect = HYSTART_ACK_TRAIN | HYSTART_DELAY, pathMin = Infinity) {
+    this.pathMin = pathMin;
+  }
 
   /**
    * An RTT sample from an ACK of `ack` at `now` during slow start with window

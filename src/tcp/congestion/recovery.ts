@@ -14,7 +14,7 @@
 import type { Millis } from "../../env.js";
 import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
-import { HyStart } from "./hystart.js";
+import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
 
 export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
@@ -37,8 +37,17 @@ export class CongestionControl {
   get prr(): ProportionalRateReduction {
     return (this.prrPart ??= new ProportionalRateReduction());
   }
-  /** Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). */
-  readonly hystart: HyStart | undefined;
+  /**
+   * Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). Made by the
+   * first slow-start RTT sample at a window of LOW_WINDOW segments or more: below that
+   * HyStart only keeps the smallest RTT (hystartPathMin here), and reset() of a detector
+   * that never ran is a no-op, so an idle connection (one handshake sample) never makes it.
+   */
+  private hystart: HyStart | undefined;
+  /** HyStart's detector bits for when it is made; false: no HyStart (not CUBIC). */
+  private readonly hystartDetect: number | false | undefined;
+  /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
+  private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
   private cwrHigh: Seq | undefined;
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
@@ -71,7 +80,7 @@ export class CongestionControl {
     hystartDetect?: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
-    this.hystart = algorithm.name === "cubic" ? new HyStart(hystartDetect) : undefined;
+    this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
     this.modelBased = algorithm.name === "bbr";
   }
 
@@ -80,8 +89,16 @@ export class CongestionControl {
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
    */
   onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
-    if (this.hystart === undefined || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
-    const found = this.hystart.onRtt(now, rtt, ack, sndNxt, Math.floor(this.cwnd / this.mss));
+    if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
+    const cwndSegments = Math.floor(this.cwnd / this.mss);
+    if (this.hystart === undefined) {
+      if (cwndSegments < HYSTART_LOW_WINDOW) {
+        if (this.hystartPathMin === undefined || rtt < this.hystartPathMin) this.hystartPathMin = rtt;
+        return 0;
+      }
+      this.hystart = new HyStart(this.hystartDetect, this.hystartPathMin);
+    }
+    const found = this.hystart.onRtt(now, rtt, ack, sndNxt, cwndSegments);
     if (found !== 0) this.ssthresh = this.cwnd;
     return found;
   }
