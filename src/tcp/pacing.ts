@@ -8,9 +8,10 @@
  *   pace first 10 MSS", tcp_update_skb_after_send's `data_segs_out >= 10`);
  * - a release that comes late (the driver woke after the release time: OS jitter) earns up
  *   to half its burst's time back (the `credit` there, computed per TSO packet: Linux sends
- *   one skb of about a millisecond per release, so up to half a millisecond). On a runtime
- *   whose timers fire a millisecond late as a rule (Node's setTimeout), a credit of half a
- *   segment's time would lose most of the rate to lateness;
+ *   one skb of about a millisecond per release, so up to half a millisecond), or up to the
+ *   driver's timer slack (HostOptions.timerSlack) where that is larger: Node's setTimeout
+ *   fires about a millisecond late as a rule, and without it a paced connection lost a third
+ *   of its rate to lateness;
  * - each release sends one TSO packet's worth, not one segment: about a millisecond of data
  *   at the pacing rate (sk_pacing_rate >> sk_pacing_shift, sk_pacing_shift = 10), at least
  *   two segments above 1.2 Mbit/s, else one (bbr_tso_segs_goal, bbr_min_tso_segs), at most
