@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import type { Millis } from "../env.js";
 import { ImpairedLink, type LinkConfig, type LinkStats } from "../sim/link.js";
 import { SimRng } from "../sim/rng.js";
+import { SequenceFates } from "../sim/sequence-fates.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
 import { newCounters, type PacketLink } from "./tun.js";
 
@@ -55,8 +56,10 @@ export class Relay {
     const impair = opts.impair ?? {};
     const [ab, ba] = "aToB" in impair ? [impair.aToB, impair.bToA] : [impair, impair];
     // Both directions need delay 0 unless asked: the simulator's default of 1 ms is for virtual time.
-    this.aToB = new ImpairedLink("a->b", { delay: 0, ...ab }, rng.fork("a->b"), opts.trace ?? NULL_SINK);
-    this.bToA = new ImpairedLink("b->a", { delay: 0, ...ba }, rng.fork("b->a"), opts.trace ?? NULL_SINK);
+    // One set of keyed fates for both directions: a sender on either side loses the same bytes.
+    const fates = new SequenceFates(rng);
+    this.aToB = new ImpairedLink("a->b", { delay: 0, ...ab }, rng.fork("a->b"), opts.trace ?? NULL_SINK, fates);
+    this.bToA = new ImpairedLink("b->a", { delay: 0, ...ba }, rng.fork("b->a"), opts.trace ?? NULL_SINK, fates);
     this.a.onPacket = (p) => this.forward(this.aToB, this.b, p);
     this.b.onPacket = (p) => this.forward(this.bToA, this.a, p);
   }

@@ -99,10 +99,12 @@ datagram per call. Either end may use either. Two processes:
   synack tunnel --listen 127.0.0.1:7002 --peer 127.0.0.1:7001 --addr 10.7.0.2/24 --get http://10.7.0.1/bytes/1000000
 ${WEB_USAGE}`;
 
-const RELAY_USAGE = `usage: synack relay --a SPEC --b SPEC [--loss P] [--delay MS] [--jitter MS] [--reorder P] [--reorder-delay MS]
+const RELAY_USAGE = `usage: synack relay --a SPEC --b SPEC [--loss P] [--loss-by packet|sequence] [--delay MS] [--jitter MS] [--reorder P] [--reorder-delay MS]
                     [--duplicate P] [--corrupt P] [--rate BITS_PER_S] [--queue N] [--seed N] [--stats SECONDS]
 
 Forwards IP packets between two links through the simulator's impairments (each direction alike).
+--loss-by sequence keys each TCP segment's loss on its place in its byte stream, so two stacks
+run through the same --seed lose the same bytes (default packet: one draw per packet).
 SPEC is one of
   tun:NETNS:CIDR[:NAME]            a TUN device in namespace NETNS (created if missing), kernel side CIDR
   udp:LISTEN_HOST:PORT[:PEER_HOST:PORT]  a UDP tunnel to a 'synack tunnel' process
@@ -168,7 +170,7 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
     const { values } = parseArgs({
       args: argv,
       options: {
-        a: { type: "string" }, b: { type: "string" }, loss: { type: "string" }, delay: { type: "string" }, jitter: { type: "string" },
+        a: { type: "string" }, b: { type: "string" }, loss: { type: "string" }, "loss-by": { type: "string" }, delay: { type: "string" }, jitter: { type: "string" },
         reorder: { type: "string" }, "reorder-delay": { type: "string" }, duplicate: { type: "string" }, corrupt: { type: "string" },
         rate: { type: "string" }, queue: { type: "string" }, seed: { type: "string" }, stats: { type: "string" }, mtu: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -189,6 +191,9 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
       if (value !== undefined) impair[key] = value;
     };
     set("loss", num("loss", values.loss));
+    const lossBy = values["loss-by"];
+    if (lossBy !== undefined && lossBy !== "packet" && lossBy !== "sequence") throw new UsageError(`--loss-by must be packet or sequence, got ${lossBy}`);
+    set("lossBy", lossBy);
     set("delay", num("delay", values.delay));
     set("jitter", num("jitter", values.jitter));
     set("reorder", num("reorder", values.reorder));

@@ -17,6 +17,7 @@ import type { Millis } from "../env.js";
 import type { LinkAction, TraceSink } from "../trace/events.js";
 import { applyAqm, checkAqm, markCe, type AqmConfig } from "./aqm.js";
 import type { SimRng } from "./rng.js";
+import { SequenceFates } from "./sequence-fates.js";
 import { destinationOf, tooBigError } from "./too-big.js";
 
 /** What a fault rule says about one packet: let it through, drop it, or hold it longer. */
@@ -36,6 +37,13 @@ export interface LinkConfig {
   jitter?: Millis;
   /** Probability that a packet is lost. Default 0. */
   loss?: number;
+  /**
+   * What decides which packets `loss` takes: "packet" (default) draws from the link's random
+   * stream per packet offered; "sequence" keys a TCP segment's fate on its place in its byte
+   * stream, so two senders compared through the same seed lose the same bytes
+   * (sequence-fates.ts). Other impairments always draw per packet.
+   */
+  lossBy?: "packet" | "sequence";
   /** Probability that a packet arrives twice. Default 0. */
   duplicate?: number;
   /** Probability that a copy is held back by an extra `reorderDelay`, so later packets overtake it. Default 0. */
@@ -82,6 +90,7 @@ export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter" | "aqm">
   queueLimit: 1000,
   mtu: Infinity,
   mtuErrors: false,
+  lossBy: "packet",
 });
 
 type LinkNumbers = Required<Omit<LinkConfig, "filter" | "aqm">>;
@@ -92,8 +101,9 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   // Field by field, so an explicit `undefined` means "default" instead of erasing the default.
   for (const key of Object.keys(LINK_DEFAULTS) as Array<keyof LinkNumbers>) {
     const value = config[key];
-    if (value !== undefined) (n as Record<string, number | boolean>)[key] = value;
+    if (value !== undefined) (n as Record<string, number | boolean | string>)[key] = value;
   }
+  if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new RangeError(`link lossBy must be "packet" or "sequence", got ${String(n.lossBy)}`);
   if (typeof n.mtuErrors !== "boolean") throw new RangeError(`link mtuErrors must be true or false, got ${String(n.mtuErrors)}`);
   for (const key of ["loss", "duplicate", "reorder", "corrupt"] as const) {
     if (!(n[key] >= 0 && n[key] <= 1)) throw new RangeError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
@@ -166,6 +176,12 @@ export class ImpairedLink {
     config: LinkConfig,
     private readonly rng: SimRng,
     private readonly trace: TraceSink,
+    /**
+     * The keyed fates for `lossBy: "sequence"`; pass one shared by both directions of a
+     * path so a sender meets the same losses whichever side of it sends. Default: made
+     * from this link's stream on first use.
+     */
+    private fates?: SequenceFates,
   ) {
     this.config = resolveLinkConfig(config);
   }
@@ -251,7 +267,7 @@ export class ImpairedLink {
       return this.drop(now, packet, "queue-full");
     }
 
-    if (this.rng.chance(c.loss)) {
+    if (this.lost(packet)) {
       this.counters.losses++;
       return this.drop(now, packet, "loss");
     }
@@ -277,6 +293,15 @@ export class ImpairedLink {
     }
     this.counters.delivered += deliveries.length;
     return deliveries;
+  }
+
+  /** The random-loss decision: per packet from the stream, or per byte-stream place (`lossBy`). */
+  private lost(packet: Uint8Array): boolean {
+    const c = this.config;
+    if (c.lossBy === "packet" || c.loss <= 0 || c.loss >= 1) return this.rng.chance(c.loss);
+    this.fates ??= new SequenceFates(this.rng);
+    const u = this.fates.draw(packet);
+    return u === undefined ? this.rng.chance(c.loss) : u < c.loss;
   }
 
   /**

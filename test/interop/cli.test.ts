@@ -100,7 +100,7 @@ describe.skipIf(gate.skip)("synack tun and synack relay (the programs)", () => {
     const tunnelPort = probe.local.port;
     await probe.close();
     let exited = false;
-    const relayArgs = ["--a", `tun:${ns}:10.7.52.1/24`, "--b", `udp:127.0.0.1:0:127.0.0.1:${tunnelPort}`, "--loss", "0.01", "--delay", "20", "--seed", "5"];
+    const relayArgs = ["--a", `tun:${ns}:10.7.52.1/24`, "--b", `udp:127.0.0.1:0:127.0.0.1:${tunnelPort}`, "--loss", "0.01", "--loss-by", "sequence", "--delay", "20", "--seed", "5"];
     const relayRun = runRelay(relayArgs, relay.io).finally(() => (exited = true));
     try {
       await until(() => relay.text().includes("synack relay:") || exited, 10_000, "relay to start");

@@ -4,7 +4,7 @@
  *
  *   npx esbuild test/interop/loss-table.ts --bundle --platform=node --format=esm --packages=external \
  *     --outfile=dist/loss-table.mjs && node dist/loss-table.mjs [--mib 2] [--reps 3] [--loss 0.001,0.01,0.03]
- *     [--cc reno,cubic] [--kernel-cc reno] [--tail-kib 100] [--skip-tail] [--json]
+ *     [--cc reno,cubic] [--kernel-cc reno] [--tail-kib 100] [--skip-tail] [--loss-by sequence|packet] [--json]
  *
  * For each loss rate (random, both directions, 20 ms each way; --mib at 1%, up to 4x that at lower
  * rates and down to half at higher ones, so every transfer meets a few losses):
@@ -13,8 +13,10 @@
  *   synack->kernel   synack connects to the kernel's sink through the relay and sends N bytes
  *   synack->synack   two synack stacks on pipes through the relay
  * each with synack's congestion control set to every --cc, median of --reps runs (the relay's
- * seed changes per run; the same seed is used for every sender in a run, so they meet the same
- * loss pattern as far as their packet sequences agree).
+ * seed changes per run, and every sender in a run uses the same seed). Losses are paired by
+ * default (--loss-by sequence): a segment's fate hangs on its place in the byte stream, so every
+ * sender in a run loses the same bytes (src/sim/sequence-fates.ts). --loss-by packet draws per
+ * packet offered instead, which pairs the senders only while their packet sequences agree.
  * Short-flow tail: a --tail-kib transfer whose last data segment the relay drops once (no other
  * loss), time from connect until the receiver has everything and closed: synack and kernel sending,
  * each in two write patterns that decide where the FIN goes (and so how the loss is found):
@@ -49,10 +51,14 @@ const { values } = parseArgs({
     "kernel-cc": { type: "string" },
     json: { type: "boolean" },
     "skip-tail": { type: "boolean" },
+    "loss-by": { type: "string" },
   },
 });
 const BYTES = Math.round(Number(values.mib ?? 2) * MIB);
 const REPS = Number(values.reps ?? 3);
+/** Paired losses by default: every sender loses the same bytes of its stream (src/sim/sequence-fates.ts). */
+const LOSS_BY = (values["loss-by"] ?? "sequence") as NonNullable<LinkConfig["lossBy"]>;
+if (LOSS_BY !== "sequence" && LOSS_BY !== "packet") throw new Error(`--loss-by must be sequence or packet, got ${String(LOSS_BY)}`);
 const LOSSES = (values.loss ?? "0.001,0.01,0.03").split(",").map(Number);
 const CCS = (values.cc ?? "reno,cubic").split(",") as CongestionControlName[];
 const TAIL_BYTES = Number(values["tail-kib"] ?? 100) * 1000;
@@ -213,7 +219,7 @@ interface Row {
 const bytesAt = (loss: number): number => Math.round(BYTES * Math.min(4, Math.max(0.5, 0.01 / loss)));
 
 async function lossRow(loss: number): Promise<Row> {
-  const impair: LinkConfig = { loss, delay: DELAY };
+  const impair: LinkConfig = { loss, delay: DELAY, lossBy: LOSS_BY };
   const n = bytesAt(loss);
   const kk: number[] = [];
   const sk: Record<string, number[]> = {};
@@ -279,7 +285,7 @@ if (reason !== undefined) {
   log(`loss-table: cannot run: ${reason}`);
   process.exit(1);
 }
-log(`relay goodput, ${LOSSES.map((l) => `${(bytesAt(l) / MIB).toFixed(1)} MiB at ${l * 100}%`).join(", ")}, ${DELAY} ms each way, median of ${REPS}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
+log(`relay goodput, ${LOSSES.map((l) => `${(bytesAt(l) / MIB).toFixed(1)} MiB at ${l * 100}%`).join(", ")}, ${DELAY} ms each way, median of ${REPS}, losses by ${LOSS_BY}; kernel: ${KERNEL_CC}; synack: ${CCS.join(", ")}`);
 const rows: Row[] = [];
 for (const loss of LOSSES) rows.push(await lossRow(loss));
 if (values["skip-tail"] !== true) log(`short-flow tail: ${TAIL_BYTES / 1000} KB, last data segment dropped once, FIN on it and FIN alone, median of ${REPS}`);
