@@ -449,12 +449,12 @@ const bbrTable = measureLossTable(["--cc", "bbr", "--kernel-cc", "bbr", "--skip-
 runs.lossTable = lossTable;
 runs.bbrTable = bbrTable;
 const relayRows = (t) => {
-  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${t.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${t.delay} ms each way, median of ${t.reps}; kernel ${t.kernelCc}), target >= 1.0x in every row:`);
+  out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${t.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${t.delay} ms each way, median of ${t.reps}, losses paired by byte-stream place; kernel ${t.kernelCc}; ratio = median of per-run ratios), target >= 1.0x in every row:`);
   const ccs = Object.keys(t.rows[0].synackToKernel);
   out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, 26) + pad(`synack ${cc}->synack`, 26)).join("")}`);
   for (const r of t.rows) {
-    const cell = (v) => `${v.toFixed(2)} (${(v / r.kernelMbps).toFixed(2)}x)`;
-    out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc]), 26)).join("")}`);
+    const cell = (v, ratio) => `${v.toFixed(2)} (${ratio.toFixed(2)}x)`;
+    out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc], r.ratioToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc], r.ratioToSynack[cc]), 26)).join("")}`);
   }
   return ccs;
 };
