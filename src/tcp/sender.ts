@@ -132,9 +132,12 @@ export class Sender extends SenderParts {
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
   lowDelivered: Seq | undefined;
+  /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
+  private newestDeliveredAt: Millis | undefined;
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
+    if ((flags & EVER_RETRANS) === 0 && !(sentAt <= (this.newestDeliveredAt ?? -Infinity))) this.newestDeliveredAt = sentAt;
     this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
     this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
   }
@@ -242,7 +245,7 @@ export class Sender extends SenderParts {
     let dsack: SackBlock | undefined;
     const priorFack = this.rackPart?.fack;
     this.ackTime = now;
-    this.lowDelivered = undefined;
+    this.lowDelivered = this.newestDeliveredAt = undefined;
     this.model?.rate.beginAck();
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
@@ -300,8 +303,13 @@ export class Sender extends SenderParts {
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) {
       this.rtt.sample(sample, this.sndUna, this.sndNxt);
-      const hystart = this.congestion.onRttSample(now, sample, ack, this.sndNxt);
-      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(sample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
+      // Congestion control gets the RTT of the newest segment this ACK delivered, timed by our
+      // own clock (Linux ca_rtt_us, tcp_clean_rtx_queue): the echoed timestamp is the oldest
+      // one the peer acknowledges, so a stretch ACK would carry the whole flight's spread and
+      // the receiver's ACK delay, and HyStart would read that as a queue building.
+      const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
+      const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
+      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
       if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.rtt.minRtt)} ms): the window fills the path, slow start ends`);
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {

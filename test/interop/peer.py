@@ -219,11 +219,15 @@ def unsent_bytes(s):
     return struct.unpack("i", fcntl.ioctl(s.fileno(), SIOCOUTQNSD, b"\0\0\0\0"))[0]
 
 
-def send(host, port, n, fin=None):
+def send(host, port, n, fin=None, cc=None):
     block = payload(1 << 20)
     start = time.time()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(TIMEOUT * 5)
+    if cc is not None:
+        # Per socket: a namespace's default may only be an allowed one (reno, bbr here), but
+        # root may pick any available algorithm for its own socket (tcp_set_congestion_control).
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
     if fin == "on-last":
         # Set before connect: the whole transfer fits, sendall returns with most of it unsent.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(4 * n, 1 << 20))
@@ -367,7 +371,8 @@ def main(argv):
     elif mode == "echo-server":
         asyncio.run(echo_server(int(argv[1]), argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"))
     elif mode == "send":
-        send(argv[1], int(argv[2]), int(argv[3]), argv[argv.index("--fin") + 1] if "--fin" in argv else None)
+        send(argv[1], int(argv[2]), int(argv[3]), argv[argv.index("--fin") + 1] if "--fin" in argv else None,
+             argv[argv.index("--cc") + 1] if "--cc" in argv else None)
     elif mode == "tfo-client":
         tfo_client(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "tfo-server":

@@ -1,0 +1,71 @@
+/**
+ * Which RTT congestion control sees. Linux hands CUBIC (and so HyStart) the RTT of the
+ * newest segment an ACK delivers, timed by the sender's own clock (ca_rtt_us in
+ * tcp_clean_rtx_queue), not the echoed timestamp: a receiver echoes the oldest timestamp it
+ * acknowledges (RFC 7323 TS.Recent), so with delayed or coalesced ACKs the echo carries the
+ * receiver's ACK delay and the flight's spread. Read as RTT, that looks like a queue, and
+ * HyStart would end slow start on a path with no queue at all.
+ */
+import { describe, expect, it } from "vitest";
+import { HYSTART_DELAY } from "../../src/tcp/congestion/hystart.js";
+import { seqAdd, seqDiff, type Seq } from "../../src/wire/seq.js";
+import { ACK, SYN, type TcpSegment } from "../../src/wire/tcp.js";
+import { Harness, LOCAL_PORT, REMOTE_SEQ } from "./harness.js";
+
+const RTT = 40;
+
+interface Sent {
+  end: Seq;
+  tsVal: number;
+  at: number;
+}
+
+/**
+ * A CUBIC sender (HyStart's delay detector only) in slow start over a path of exactly 40 ms
+ * with no queue, whose receiver acknowledges every segment on time but echoes the
+ * timestamp of a segment sent `staleMs` earlier. Returns the window when slow start ended
+ * (Infinity if it never did within `rounds` round trips) and the largest window reached.
+ */
+function slowStart(staleMs: number, rounds = 8): { endedAt: number; cwndSegments: number } {
+  const h = new Harness({ congestionControl: "cubic", hystartDetect: HYSTART_DELAY, timestamps: true });
+  h.host.tcp.listen(LOCAL_PORT);
+  h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, timestamp: { value: 1, echo: 0 } } });
+  const synAck = h.takeSent()[0]!;
+  h.advance(RTT);
+  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 1), options: { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } });
+  const conn = h.host.tcp.allConnections()[0]!;
+  conn.send(new Uint8Array(4 << 20));
+  h.settle();
+  const sent: Sent[] = [];
+  const record = (segs: TcpSegment[]): void => {
+    for (const s of segs) if (s.payload.length > 0) sent.push({ end: seqAdd(s.seq, s.payload.length), tsVal: s.options.timestamp!.value, at: h.now });
+  };
+  record(h.takeSent());
+  let endedAt = Infinity;
+  let next = 0;
+  const end = h.now + rounds * RTT;
+  while (next < sent.length && endedAt === Infinity) {
+    const s = sent[next++]!;
+    if (s.at + RTT > end) break;
+    if (s.at + RTT > h.now) h.advance(s.at + RTT - h.now);
+    // The newest segment sent at least `staleMs` before this one: its timestamp is echoed.
+    let echo = sent[0]!;
+    for (const e of sent) if (e.at <= s.at - staleMs) echo = e;
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: s.end, window: 65535, options: { timestamp: { value: 3, echo: (staleMs > 0 ? echo : s).tsVal } } });
+    record(h.takeSent());
+    if (conn.congestion.ssthresh < Number.MAX_SAFE_INTEGER) endedAt = Math.round(conn.congestion.cwnd / conn.sendMss);
+  }
+  expect(seqDiff(sent[sent.length - 1]!.end, sent[0]!.end)).toBeGreaterThan(0);
+  return { endedAt, cwndSegments: Math.round(conn.congestion.cwnd / conn.sendMss) };
+}
+
+describe("the RTT sample HyStart sees (Linux ca_rtt_us)", () => {
+  it("echoes that lag a round behind do not end slow start on a path without a queue", () => {
+    const fresh = slowStart(0);
+    expect(fresh.endedAt).toBe(Infinity);
+    const stale = slowStart(RTT);
+    expect(stale.endedAt).toBe(Infinity);
+    // Slow start went on doubling: well past HyStart's 16-segment floor.
+    expect(stale.cwndSegments).toBeGreaterThan(64);
+  });
+});
