@@ -446,8 +446,12 @@ if (realLinks.figures !== undefined) {
 // namespace may pick here), with the short-flow tail; then BBR against the kernel's BBR.
 const lossTable = measureLossTable(["--cc", "reno,cubic"]);
 const bbrTable = measureLossTable(["--cc", "bbr", "--kernel-cc", "bbr", "--skip-tail"]);
+// CUBIC against the kernel's own CUBIC: a namespace may not make it the default, but root
+// may pick it per socket (peer.py send --cc), so the like-for-like reference exists too.
+const cubicTable = measureLossTable(["--cc", "cubic", "--kernel-cc", "cubic", "--skip-tail"]);
 runs.lossTable = lossTable;
 runs.bbrTable = bbrTable;
+runs.cubicTable = cubicTable;
 const relayRows = (t) => {
   out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${t.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${t.delay} ms each way, median of ${t.reps}, losses paired by byte-stream place; kernel ${t.kernelCc}; ratio = median of per-run ratios), target >= 1.0x in every row:`);
   const ccs = Object.keys(t.rows[0].synackToKernel);
@@ -472,6 +476,8 @@ if (lossTable.rows !== undefined) {
 }
 if (bbrTable.rows !== undefined) relayRows(bbrTable);
 else out.push(`relay BBR table: not measured (${bbrTable.reason})`);
+if (cubicTable.rows !== undefined) relayRows(cubicTable);
+else out.push(`relay CUBIC table: not measured (${cubicTable.reason})`);
 out.push(problems.length ? "problems:\n  " + problems.join("\n  ") : "no stalls, errors, corruption or retransmissions in any run");
 out.push(`total time ${((Date.now() - started) / 1000).toFixed(1)} s; raw results in bench/results.json`);
 console.log(out.join("\n"));

@@ -9,7 +9,8 @@
  * For each loss rate (random, both directions, 20 ms each way; --mib at 1%, up to 4x that at lower
  * rates and down to half at higher ones, so every transfer meets a few losses):
  *   kernel->kernel   python sends N bytes across two TUNs joined by the relay (kernel: --kernel-cc,
- *                    default Reno, the only loss-based choice a namespace may pick on this host)
+ *                    default Reno, the issue's reference: the only loss-based default a namespace
+ *                    may set here; the sender's socket picks any other, e.g. cubic, itself)
  *   synack->kernel   synack connects to the kernel's sink through the relay and sends N bytes
  *   synack->synack   two synack stacks on pipes through the relay
  * each with synack's congestion control set to every --cc, median of --reps runs (the relay's
@@ -63,7 +64,11 @@ const LOSSES = (values.loss ?? "0.001,0.01,0.03").split(",").map(Number);
 const CCS = (values.cc ?? "reno,cubic").split(",") as CongestionControlName[];
 const TAIL_BYTES = Number(values["tail-kib"] ?? 100) * 1000;
 type CongestionControlName = TcpConfig["congestionControl"];
-/** Reno: the only loss-based algorithm a namespace may pick here (tcp_allowed_congestion_control is "reno bbr"). */
+/**
+ * Reno by default: the only loss-based algorithm a namespace may make its default here
+ * (tcp_allowed_congestion_control is "reno bbr"). Others (cubic) are set on the sending
+ * socket by peer.py, which root may do for any available algorithm.
+ */
 const KERNEL_CC = values["kernel-cc"] ?? "reno";
 const DELAY = 20;
 const log = (s: string): void => {
