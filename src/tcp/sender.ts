@@ -301,16 +301,19 @@ export class Sender extends SenderParts {
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = echoedRtt ?? timedRtt;
-    if (sample !== undefined) {
-      this.rtt.sample(sample, this.sndUna, this.sndNxt);
-      // Congestion control gets the RTT of the newest segment this ACK delivered, timed by our
-      // own clock (Linux ca_rtt_us, tcp_clean_rtx_queue): the echoed timestamp is the oldest
-      // one the peer acknowledges, so a stretch ACK would carry the whole flight's spread and
-      // the receiver's ACK delay, and HyStart would read that as a queue building.
-      const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
+    if (sample !== undefined) this.rtt.sample(sample, this.sndUna, this.sndNxt);
+    // Congestion control gets the RTT of the newest segment this ACK delivered, timed by our
+    // own clock, on every ACK that delivers one (Linux ca_rtt_us, tcp_clean_rtx_queue): the
+    // echoed timestamp is the oldest one the peer acknowledges, so a stretch ACK would carry
+    // the flight's spread and the ACK delay, and HyStart would read that as a queue; and
+    // without timestamps the RTO's one timed segment per round is too few for its 8 samples.
+    const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
+    if (caSample !== undefined) {
       const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
       if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
       if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.rtt.minRtt)} ms): the window fills the path, slow start ends`);
+    }
+    if (sample !== undefined) {
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({

@@ -26,19 +26,21 @@ interface Sent {
  * timestamp of a segment sent `staleMs` earlier. Returns the window when slow start ended
  * (Infinity if it never did within `rounds` round trips) and the largest window reached.
  */
-function slowStart(staleMs: number, rounds = 8): { endedAt: number; cwndSegments: number } {
-  const h = new Harness({ congestionControl: "cubic", hystartDetect: HYSTART_DELAY, timestamps: true });
+function slowStart(staleMs: number, rounds = 8, opts: { timestamps?: boolean; rttAfter?: (sentAt: number) => number } = {}): { endedAt: number; cwndSegments: number } {
+  const ts = opts.timestamps ?? true;
+  const rttOf = opts.rttAfter ?? (() => RTT);
+  const h = new Harness({ congestionControl: "cubic", hystartDetect: HYSTART_DELAY, timestamps: ts });
   h.host.tcp.listen(LOCAL_PORT);
-  h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, timestamp: { value: 1, echo: 0 } } });
+  h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: ts ? { mss: 1460, timestamp: { value: 1, echo: 0 } } : { mss: 1460 } });
   const synAck = h.takeSent()[0]!;
   h.advance(RTT);
-  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 1), options: { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } });
+  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 1), options: ts ? { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } : {} });
   const conn = h.host.tcp.allConnections()[0]!;
   conn.send(new Uint8Array(4 << 20));
   h.settle();
   const sent: Sent[] = [];
   const record = (segs: TcpSegment[]): void => {
-    for (const s of segs) if (s.payload.length > 0) sent.push({ end: seqAdd(s.seq, s.payload.length), tsVal: s.options.timestamp!.value, at: h.now });
+    for (const s of segs) if (s.payload.length > 0) sent.push({ end: seqAdd(s.seq, s.payload.length), tsVal: s.options.timestamp?.value ?? 0, at: h.now });
   };
   record(h.takeSent());
   let endedAt = Infinity;
@@ -46,12 +48,13 @@ function slowStart(staleMs: number, rounds = 8): { endedAt: number; cwndSegments
   const end = h.now + rounds * RTT;
   while (next < sent.length && endedAt === Infinity) {
     const s = sent[next++]!;
-    if (s.at + RTT > end) break;
-    if (s.at + RTT > h.now) h.advance(s.at + RTT - h.now);
+    const due = s.at + rttOf(s.at);
+    if (due > end) break;
+    if (due > h.now) h.advance(due - h.now);
     // The newest segment sent at least `staleMs` before this one: its timestamp is echoed.
     let echo = sent[0]!;
     for (const e of sent) if (e.at <= s.at - staleMs) echo = e;
-    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: s.end, window: 65535, options: { timestamp: { value: 3, echo: (staleMs > 0 ? echo : s).tsVal } } });
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: s.end, window: 65535, options: ts ? { timestamp: { value: 3, echo: (staleMs > 0 ? echo : s).tsVal } } : {} });
     record(h.takeSent());
     if (conn.congestion.ssthresh < Number.MAX_SAFE_INTEGER) endedAt = Math.round(conn.congestion.cwnd / conn.sendMss);
   }
@@ -67,5 +70,15 @@ describe("the RTT sample HyStart sees (Linux ca_rtt_us)", () => {
     expect(stale.endedAt).toBe(Infinity);
     // Slow start went on doubling: well past HyStart's 16-segment floor.
     expect(stale.cwndSegments).toBeGreaterThan(64);
+  });
+
+  it("without timestamps every ACK still gives a sample, so a real rise in RTT ends slow start", () => {
+    // Linux times every segment itself; the RTO estimator's one timed segment per round
+    // would leave HyStart short of its 8 samples a round.
+    const start = 3 * RTT;
+    const rising = slowStart(0, 8, { timestamps: false, rttAfter: (at) => (at < start ? RTT : RTT + 10) });
+    expect(rising.endedAt).toBeGreaterThanOrEqual(16);
+    expect(rising.endedAt).toBeLessThan(Infinity);
+    expect(slowStart(0, 8, { timestamps: false }).endedAt).toBe(Infinity);
   });
 });
