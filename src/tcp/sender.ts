@@ -129,6 +129,8 @@ export class Sender extends SenderParts {
   retransmitting = false;
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
   forceOne = false;
+  /** The persist timer fired on a window too small for a segment: send what fits, with PSH. */
+  windowProbe = false;
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
   lowDelivered: Seq | undefined;
@@ -302,11 +304,9 @@ export class Sender extends SenderParts {
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = echoedRtt ?? timedRtt;
     if (sample !== undefined) this.rtt.sample(sample, this.sndUna, this.sndNxt);
-    // Congestion control gets the RTT of the newest segment this ACK delivered, timed by our
-    // own clock, on every ACK that delivers one (Linux ca_rtt_us, tcp_clean_rtx_queue): the
-    // echoed timestamp is the oldest one the peer acknowledges, so a stretch ACK would carry
-    // the flight's spread and the ACK delay, and HyStart would read that as a queue; and
-    // without timestamps the RTO's one timed segment per round is too few for its 8 samples.
+    // Congestion control gets the newest delivered segment's RTT by our clock on every ACK
+    // (Linux ca_rtt_us): an echo is of the oldest acknowledged segment (stretch ACKs would
+    // look like a queue), and without timestamps one timed segment a round is too few.
     const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
     if (caSample !== undefined) {
       const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
@@ -577,11 +577,16 @@ export class Sender extends SenderParts {
     this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
   }
 
-  /** Zero-window probe (RFC 9293 3.8.6.1, S17): data waits, the window is closed, nothing in flight. */
+  /**
+   * The persist timer, when data waits and nothing is in flight: for a closed window it sends
+   * zero-window probes (RFC 9293 3.8.6.1, S17); for one too small for the next segment it is
+   * sender SWS avoidance's override timeout (3.8.6.2.1), and sends what fits (Linux's probe
+   * timer: tcp_check_probe_timer, tcp_write_wakeup).
+   */
   maybeArmPersist(now: Millis): void {
     const pending = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
     const t = this.host.timers;
-    if (pending > 0 && this.sndWnd === 0 && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity) {
+    if (pending > 0 && this.sndWnd < Math.min(pending, this.host.segmentMss()) && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity) {
       this.host.armTimer(now, "persist", now + this.rtt.rto);
     }
   }
@@ -664,10 +669,10 @@ export class Sender extends SenderParts {
     if (len < mss && !finNow && !resending && !this.forceOne) {
       if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
-        // nothing is in flight (no ACK is coming to open the window) or it is a large share
-        // of the largest window the peer offered.
+        // it is a large share of the largest window the peer offered, or when the persist
+        // timer overrides (windowProbe), as Linux's tcp_snd_wnd_test and probe timer do.
         const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
-        if (!(flight === 0 || bigEnough)) return 0;
+        if (!(bigEnough || this.windowProbe)) return 0;
       } else if (this.pushOnce) {
         // TCP_NODELAY was just set: what was held goes now (Linux TCP_NAGLE_PUSH).
       } else if (this.corked || this.moreComing) {
@@ -681,7 +686,7 @@ export class Sender extends SenderParts {
       }
     }
     if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
-    const used = this.emitData(now, this.sndNxt, len, finNow, this.chunkEnds(len, mss, pending, cwndLeft, windowLeft));
+    const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft));
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;

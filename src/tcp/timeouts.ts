@@ -43,10 +43,25 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   s.retransmitting = false;
 }
 
-/** Zero-window probing (RFC 9293 3.8.6.1, S17). Linux probes with an old sequence number. */
+/**
+ * The persist timer: zero-window probing (RFC 9293 3.8.6.1, S17; Linux probes with an old
+ * sequence number), or for a window too small for a segment, sending what fits.
+ */
 export function onPersistTimeout(c: Connection, now: Millis): void {
   c.fireTimer(now, "persist");
   const s = c.sender;
+  if (s.sndWnd > 0) {
+    // The window is open but too small for the next segment (sender SWS avoidance held it):
+    // send what fits, with PSH, and let the retransmission timer take over (Linux
+    // tcp_write_wakeup; its probe count and backoff restart once data is in flight).
+    s.windowProbe = true;
+    c.flush(now);
+    s.windowProbe = false;
+    if (c.sndNxt !== c.sndUna) {
+      s.retries = 0;
+      return;
+    }
+  }
   s.retries++;
   if (s.retries === 1) c.persistSince = now;
   // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.

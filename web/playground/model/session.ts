@@ -494,7 +494,8 @@ function reasonFor(s: TcpSegment, retransmit: boolean, cause: TraceEvent | undef
   switch (cause.type) {
     case "timer-fired":
       if (cause.timer === "rto" || cause.timer === "syn-ack") return `retransmission of ${what}: the retransmission timer expired (expiry ${cause.backoff + 1})`;
-      if (cause.timer === "persist") return `zero-window probe: the persist timer expired (expiry ${cause.backoff + 1})`;
+      // With data it is sender SWS avoidance's override: the window was open but smaller than a segment.
+      if (cause.timer === "persist") return s.payload.length > 0 ? `${what} that fit the small window: the persist timer expired (sender SWS avoidance holds a runt until then)` : `zero-window probe: the persist timer expired (expiry ${cause.backoff + 1})`;
       if (cause.timer === "keepalive") return `keep-alive probe: the keep-alive timer fired`;
       if (cause.timer === "delayed-ack") return `delayed ACK: the 40 ms timer fired`;
       return `${what}: the ${cause.timer} timer fired`;
