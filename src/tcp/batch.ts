@@ -18,17 +18,31 @@
  * ACK, as it would after one merged packet. Timers are untouched: a delayed ACK armed in the
  * batch is cancelled when the pass at its end sends the ACK.
  *
- * One exception: while a connection holds out-of-order data (a hole in its receive queue),
- * each of its segments is flushed at once, as without a batch. Linux GRO does not merge
- * across a hole either, and every segment then must produce its own duplicate ACK (RFC 5681
- * section 4.2: "immediately"), since a sender without SACK counts them for fast retransmit.
+ * Two exceptions, where a connection is flushed after its segment as without a batch:
+ * - While it holds out-of-order data (a hole in its receive queue). Linux GRO does not merge
+ *   across a hole, and each segment then must produce its own duplicate ACK (RFC 5681
+ *   section 4.2: "immediately"), since a sender without SACK counts them for fast retransmit.
+ * - Once the data it has not acknowledged would fill a GRO packet: GRO merges a flow's
+ *   segments only while the merged IP packet stays within gro_max_size (64 KiB by default,
+ *   GRO_LEGACY_MAX_SIZE), so a Linux receiver ACKs at least every 64 KiB. A TUN device with
+ *   offloads hands us 64 KiB GSO packets already merged, up to 256 per drain: without this
+ *   rule one drain (16 MiB) would get one ACK and starve the sender's ACK clock.
  *
  * A driver that feeds one packet at a time (packetdrill, simulations) never opens a batch
  * and sees exactly the old behaviour.
  */
+import { seqDiff } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
 
-/** Whether `conn` holds data beyond a hole: its segments are ACKed one by one even in a batch. */
-export function holdsGap(conn: Connection): boolean {
-  return conn.receiver.buffer.outOfOrderRanges > 0;
+/** Linux's default gro_max_size (GRO_LEGACY_MAX_SIZE): the largest packet GRO builds. */
+export const GRO_MAX_SIZE = 65536;
+/** IPv4 and TCP headers without options: the least a GRO packet spends on headers. */
+const HEADERS = 40;
+
+/** Whether `conn` must send now even in a batch: a hole in its receive queue, or a GRO packet's worth unacknowledged. */
+export function flushesInBatch(conn: Connection): boolean {
+  const r = conn.receiver;
+  if (r.buffer.outOfOrderRanges > 0) return true;
+  // One more full segment would not fit the GRO packet: GRO would hand it to TCP now.
+  return seqDiff(r.rcvNxt, r.lastAckSent) + r.window.fullSegment + HEADERS > GRO_MAX_SIZE;
 }

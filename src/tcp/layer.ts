@@ -36,7 +36,7 @@ import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
 import { FlushList } from "./flush-list.js";
-import { holdsGap } from "./batch.js";
+import { flushesInBatch } from "./batch.js";
 import { advertisedMss, controlSegment } from "./control-segment.js";
 
 export { AddressInUseError } from "./errors.js";
@@ -274,7 +274,7 @@ export class TcpLayer implements ConnectionContext {
       if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg, ecn);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
-    this.settle(now, this.batchDepth > 0 && typeof conn === "object" && holdsGap(conn));
+    this.settle(now, this.batchDepth > 0 && typeof conn === "object" && flushesInBatch(conn));
   }
 
   /**

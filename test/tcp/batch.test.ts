@@ -23,12 +23,12 @@ function tcpOf(p: Uint8Array): TcpSegment {
 }
 
 /** A client and a server with an established connection and nothing in flight. */
-function pair(): { client: Host; server: Host; c: Connection; s: Connection; toServer: Uint8Array[]; toClient: Uint8Array[]; now: () => number; settle: (ms?: number) => void; write: (n: number, fill: number) => void } {
+function pair(mtu = 1500): { client: Host; server: Host; c: Connection; s: Connection; toServer: Uint8Array[]; toClient: Uint8Array[]; now: () => number; settle: (ms?: number) => void; write: (n: number, fill: number) => void } {
   const toServer: Uint8Array[] = [];
   const toClient: Uint8Array[] = [];
   const rng = new SimRng(13);
-  const client = new Host({ name: "c", address: A, rng: rng.fork("c"), transmit: (p) => toServer.push(p) });
-  const server = new Host({ name: "s", address: B, rng: rng.fork("s"), transmit: (p) => toClient.push(p) });
+  const client = new Host({ name: "c", address: A, mtu, rng: rng.fork("c"), transmit: (p) => toServer.push(p) });
+  const server = new Host({ name: "s", address: B, mtu, rng: rng.fork("s"), transmit: (p) => toClient.push(p) });
   const listener = server.tcp.listen(80);
   const c = client.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
   let t = 0;
@@ -118,6 +118,30 @@ describe("one transmission pass per batch", () => {
     // leave either way; one ACK at a time sends them in ten passes of two, the batch in one.
     expect(single).toEqual(Array(10).fill(2));
     expect(batch).toEqual([20]);
+  });
+
+  it("still ACKs at least every 64 KiB in a batch, as GRO's largest packet", () => {
+    // MTU 9000: the first flight is seven 8,948-byte segments (the server's 64 KiB window).
+    const { server, s, toServer, toClient, now, write } = pair(9000);
+    write(10 * 8960, 8);
+    const data = toServer.splice(0);
+    expect(dataSegments(data)).toBe(7);
+    const t = now() + 1;
+    server.beginBatch();
+    const seen: number[] = [];
+    for (const p of data) {
+      server.receive(t, p);
+      seen.push(toClient.length);
+    }
+    // After seven (62,636 bytes) an eighth would not fit a 64 KiB GRO packet: the ACK leaves
+    // then, inside the batch, not at its end.
+    expect(seen).toEqual([0, 0, 0, 0, 0, 0, 1]);
+    server.endBatch(t);
+    const acks = toClient.splice(0).map(tcpOf);
+    expect(acks.length).toBe(1);
+    const last = tcpOf(data[6]!);
+    expect(acks[0]!.ack).toBe((last.seq + last.payload.length) >>> 0);
+    expect(s.read().length).toBe(data.reduce((n, p) => n + tcpOf(p).payload.length, 0));
   });
 
   it("sends a duplicate ACK for each segment beyond a hole at once, even in a batch", () => {
