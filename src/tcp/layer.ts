@@ -333,6 +333,7 @@ export class TcpLayer implements ConnectionContext {
    * Tells applications what changed, then sends. In this order, a reply written in a wake
    * callback leaves in the same segment as the ACK of the request (and a close() in
    * answer to a FIN puts our FIN on that ACK), as Linux's delayed ACK would arrange.
+   * In a batch only the applications are told; the sending waits for endBatch (batch.ts).
    */
   private settle(now: Millis, evenInBatch = false): void {
     if (this.batchDepth > 0 && !evenInBatch) {
