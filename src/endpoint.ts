@@ -31,6 +31,14 @@ export interface Endpoint {
    * in software (Linux CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL on receive).
    */
   receive(now: Millis, packet: Uint8Array, checksumValid?: boolean): void;
+  /**
+   * Optional receive batching (src/tcp/batch.ts): the packets passed to `receive` between
+   * `beginBatch` and `endBatch` are processed one by one, but what they make the endpoint
+   * send leaves in one transmission pass at `endBatch`. Without a batch every `receive`
+   * ends with its own pass.
+   */
+  beginBatch?(): void;
+  endBatch?(now: Millis): void;
   /** Runs every timer due at or before `now`. */
   poll(now: Millis): void;
   /** The earliest time at which `poll` has work to do, or Infinity when there is none. */

@@ -259,6 +259,17 @@ export class Host implements Endpoint {
     this.flushAndNotify(now);
   }
 
+  /** See Endpoint.beginBatch: TCP's transmission pass waits for endBatch. */
+  beginBatch(): void {
+    this.tcp.beginBatch();
+  }
+
+  endBatch(now: Millis): void {
+    this.now = now;
+    this.tcp.endBatch(now);
+    this.flushAndNotify(now);
+  }
+
   poll(now: Millis): void {
     this.now = now;
     this.pathMtus.expire(now);

@@ -36,6 +36,8 @@ export class RealTimeDriver implements HoldingDriver {
   private timerAt = Infinity;
   private keepAlive: NodeJS.Timeout | undefined;
   private refs = 0;
+  /** Open beginBatch calls of the link. */
+  private batching = 0;
   private stopped = false;
   /** An exception thrown by the endpoint or an application callback while we drove it. */
   onError: (error: unknown) => void = (e) => {
@@ -60,6 +62,25 @@ export class RealTimeDriver implements HoldingDriver {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
     this.guard(() => ep.receive(this.now(), packet, checksumValid));
+    // In a batch the deadline is read once at its end (the pass is still to come).
+    if (this.batching === 0) this.arm();
+  }
+
+  /**
+   * The link is about to hand over the packets of one read burst (PacketLink.onBatch): the
+   * endpoint transmits once at `endBatch` instead of after each packet (src/tcp/batch.ts).
+   */
+  beginBatch(): void {
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped || this.batching++ > 0) return;
+    this.guard(() => ep.beginBatch?.());
+  }
+
+  endBatch(): void {
+    if (this.batching === 0 || --this.batching > 0) return;
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped) return;
+    this.guard(() => ep.endBatch?.(this.now()));
     this.arm();
   }
 

@@ -62,12 +62,14 @@ export class NodeStack extends Stack {
     this.link = opts.link;
     driver.attach(host);
     opts.link.onPacket = (packet, checksumValid) => driver.receive(packet, checksumValid);
+    opts.link.onBatch = (open) => (open ? driver.beginBatch() : driver.endBatch());
   }
 
   /** Stops the clock and closes the link. Connections are left as they are (the peer sees silence). */
   async close(): Promise<void> {
     this.driver.stop();
     this.link.onPacket = undefined;
+    this.link.onBatch = undefined;
     await this.link.close();
   }
 }

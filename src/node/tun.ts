@@ -80,6 +80,11 @@ export interface PacketLink {
    */
   onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
   /**
+   * Optional: called with true before the packets of one read burst (a drain of the device)
+   * and with false after them, so the stack sends once per burst (src/tcp/batch.ts).
+   */
+  onBatch?: ((open: boolean) => void) | undefined;
+  /**
    * The link takes TCP super-packets of up to this many bytes and segments them itself
    * (a TUN device with offloads); undefined for links that take plain packets only.
    */
@@ -345,6 +350,7 @@ export interface OffloadCounters {
 export class TunDevice implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
+  onBatch: ((open: boolean) => void) | undefined;
   readonly offloadCounters: OffloadCounters = { gsoPacketsIn: 0, gsoPacketsOut: 0, tsoPacketsOut: 0, segmentsCoalesced: 0, badPacketsIn: 0 };
   /** Packets the engine sent in this turn, written together by `flush` (offload path only). */
   private pending: Uint8Array[] = [];
@@ -568,8 +574,22 @@ export class TunDevice implements PacketLink {
     );
   }
 
-  /** Reads until the device is empty or the budget is spent (then yields and continues). */
+  /**
+   * One burst: the packets read here reach the stack as one batch, so it runs one
+   * transmission pass for all of them (src/tcp/batch.ts), as NAPI and GRO give Linux.
+   */
   private drain(): void {
+    const batch = this.onBatch;
+    batch?.(true);
+    try {
+      this.drainBurst();
+    } finally {
+      batch?.(false);
+    }
+  }
+
+  /** Reads until the device is empty or the budget is spent (then yields and continues). */
+  private drainBurst(): void {
     const c = libc();
     for (let i = 0; i < this.budget; i++) {
       if (this.closing !== undefined) return;

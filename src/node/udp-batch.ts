@@ -177,6 +177,8 @@ export interface BatchedUdpOptions {
 export class BatchedUdpSocket {
   /** Each received datagram; the callee owns the bytes. */
   onDatagram: ((data: Uint8Array, from: SockAddr) => void) | undefined;
+  /** Called with true before the datagrams of one drain and with false after them (PacketLink.onBatch). */
+  onBatch: ((open: boolean) => void) | undefined;
   /** A failed poll or read, after which the socket stops reading. */
   onError: ((error: Error) => void) | undefined;
   readonly counters: BatchCounters = { sendCalls: 0, recvCalls: 0, gsoSends: 0, gsoSegments: 0, groReads: 0, groSegments: 0, errors: {} };
@@ -413,8 +415,19 @@ export class BatchedUdpSocket {
     );
   }
 
-  /** recvmmsg until EAGAIN or the budget is spent (then yields and continues). */
+  /** One drain is one batch for the stack: one transmission pass at its end (src/tcp/batch.ts). */
   private drain(): void {
+    const batch = this.onBatch;
+    batch?.(true);
+    try {
+      this.drainBurst();
+    } finally {
+      batch?.(false);
+    }
+  }
+
+  /** recvmmsg until EAGAIN or the budget is spent (then yields and continues). */
+  private drainBurst(): void {
     const c = libc();
     const a = this.recv;
     for (let round = 0; round < RECV_BUDGET; round++) {

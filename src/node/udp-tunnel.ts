@@ -59,6 +59,8 @@ type Transport = { kind: "dgram"; socket: Socket } | { kind: "batch"; socket: Ba
 export class UdpTunnel implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array) => void) | undefined;
+  /** Set by the stack; the batched transport calls it around each drain (node:dgram never does). */
+  onBatch: ((open: boolean) => void) | undefined;
   /** Datagrams from a source other than the peer. */
   foreignDrops = 0;
   /** Why batching was asked for but not used (undefined when it is used or was not asked for). */
@@ -83,7 +85,10 @@ export class UdpTunnel implements PacketLink {
     this.peerWire = peerWire;
     this.batchFallback = batchFallback;
     if (transport.kind === "dgram") transport.socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, { host: rinfo.address, port: rinfo.port }));
-    else transport.socket.onDatagram = (data, from) => this.onMessage(data, from);
+    else {
+      transport.socket.onDatagram = (data, from) => this.onMessage(data, from);
+      transport.socket.onBatch = (open) => this.onBatch?.(open);
+    }
   }
 
   get name(): string {

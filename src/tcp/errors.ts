@@ -92,3 +92,14 @@ export function messageFor(code: TcpErrorCode, cause: string): string {
       return `protocol error (${cause})`;
   }
 }
+
+/** No local port or 4-tuple free for a bind or connect (EADDRINUSE, EADDRNOTAVAIL). */
+export class AddressInUseError extends Error {
+  constructor(
+    message: string,
+    readonly code: "EADDRINUSE" | "EADDRNOTAVAIL" = "EADDRINUSE",
+  ) {
+    super(message);
+    this.name = "AddressInUseError";
+  }
+}

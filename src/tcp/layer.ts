@@ -19,7 +19,7 @@ import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
-import { checkAddress, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
+import { AddressInUseError, checkAddress, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
@@ -36,6 +36,10 @@ import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
 import { FlushList } from "./flush-list.js";
+import { flushesInBatch } from "./batch.js";
+import { advertisedMss, controlSegment } from "./control-segment.js";
+
+export { AddressInUseError } from "./errors.js";
 
 export interface TcpLayerOptions {
   hostName: string;
@@ -102,6 +106,8 @@ export class TcpLayer implements ConnectionContext {
   private readonly requests: RequestTable;
   private nextEphemeral: number;
   private lastTime: Millis = 0;
+  /** Open beginBatch calls: while above 0 the transmission pass is deferred (batch.ts). */
+  private batchDepth = 0;
   private readonly output: TcpLayerOptions["output"];
   private readonly burstHook: TcpLayerOptions["burst"];
   private readonly paths: PathSource;
@@ -268,7 +274,7 @@ export class TcpLayer implements ConnectionContext {
       if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg, ecn);
       else this.replyToNothing(tuple, seg, "no-listener");
     }
-    this.settle(now);
+    this.settle(now, this.batchDepth > 0 && typeof conn === "object" && flushesInBatch(conn));
   }
 
   /**
@@ -327,13 +333,27 @@ export class TcpLayer implements ConnectionContext {
    * Tells applications what changed, then sends. In this order, a reply written in a wake
    * callback leaves in the same segment as the ACK of the request (and a close() in
    * answer to a FIN puts our FIN on that ACK), as Linux's delayed ACK would arrange.
+   * In a batch only the applications are told; the sending waits for endBatch (batch.ts).
    */
-  private settle(now: Millis): void {
+  private settle(now: Millis, evenInBatch = false): void {
+    if (this.batchDepth > 0 && !evenInBatch) {
+      while (this.wokenCount > 0 || this.listenersWoken.size > 0) this.deliverWakes();
+      return;
+    }
     do {
       this.deliverWakes();
       this.flushDirty(now);
     } while (this.wokenCount > 0 || this.listenersWoken.size > 0);
     if (this.enteringTimeWait.length > 0) this.handOverTimeWait();
+  }
+
+  /** Packets of one device read follow, then endBatch: one transmission pass for all (batch.ts). */
+  beginBatch(): void {
+    this.batchDepth++;
+  }
+
+  endBatch(now: Millis): void {
+    if (this.batchDepth > 0 && --this.batchDepth === 0) this.settle(now);
   }
 
   nextDeadline(): Millis {
@@ -766,28 +786,6 @@ export class TcpLayer implements ConnectionContext {
   private drop(now: Millis, reason: "no-listener" | "syn-queue-full" | "accept-queue-full" | "state", tuple: FourTuple, segment: TcpSegment, detail: string): void {
     if (this.trace.enabled) this.trace.emit({ type: "drop", time: now, host: this.hostName, reason, tuple, segment, detail });
   }
-}
-
-export class AddressInUseError extends Error {
-  constructor(
-    message: string,
-    readonly code: "EADDRINUSE" | "EADDRNOTAVAIL" = "EADDRINUSE",
-  ) {
-    super(message);
-    this.name = "AddressInUseError";
-  }
-}
-
-function controlSegment(tuple: FourTuple, flags: number, seq: Seq, ack: Seq): TcpSegment {
-  return {
-    srcPort: tuple.localPort, dstPort: tuple.remotePort, seq, ack, flags,
-    window: 0, urgentPointer: 0, options: {}, payload: new Uint8Array(0),
-  };
-}
-
-/** The MSS a SYN announces: the link's, clamped by TCP_MAXSEG (Linux advmss with user_mss). */
-function advertisedMss(mtu: number, config: TcpConfig): number {
-  return config.userMss > 0 ? Math.min(mtu - 40, config.userMss) : mtu - 40;
 }
 
 export function tupleKey(t: FourTuple): string {

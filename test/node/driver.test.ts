@@ -165,3 +165,44 @@ describe("LoopbackWire", () => {
     await b.close();
   });
 });
+
+/** Records the order of receive and batch calls; throws on a packet of length 0. */
+class BatchEndpoint implements Endpoint {
+  calls: string[] = [];
+  receive(_now: number, packet: Uint8Array): void {
+    this.calls.push(`packet ${packet.length}`);
+    if (packet.length === 0) throw new Error("bad packet");
+  }
+  beginBatch(): void {
+    this.calls.push("begin");
+  }
+  endBatch(): void {
+    this.calls.push("end");
+  }
+  poll(): void {}
+  nextDeadline(): number {
+    return Infinity;
+  }
+}
+
+describe("RealTimeDriver batches (PacketLink.onBatch)", () => {
+  it("passes one link burst to the endpoint as one batch, nested calls and exceptions included", () => {
+    const driver = new RealTimeDriver();
+    const errors: unknown[] = [];
+    driver.onError = (e) => errors.push(e);
+    const ep = new BatchEndpoint();
+    driver.attach(ep);
+    driver.beginBatch();
+    driver.beginBatch(); // a nested burst is part of the outer one
+    driver.receive(new Uint8Array(3));
+    driver.receive(new Uint8Array(0)); // an exception in one packet does not leave the batch open
+    driver.endBatch();
+    driver.receive(new Uint8Array(5));
+    driver.endBatch();
+    driver.endBatch(); // unbalanced: ignored
+    driver.receive(new Uint8Array(7));
+    driver.stop();
+    expect(ep.calls).toEqual(["begin", "packet 3", "packet 0", "packet 5", "end", "packet 7"]);
+    expect(errors.length).toBe(1);
+  });
+});

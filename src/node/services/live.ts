@@ -56,6 +56,12 @@ export class TappedLink implements PacketLink {
   set onPacket(fn: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined) {
     this.receiver = fn;
   }
+  get onBatch(): ((open: boolean) => void) | undefined {
+    return this.inner.onBatch;
+  }
+  set onBatch(fn: ((open: boolean) => void) | undefined) {
+    this.inner.onBatch = fn;
+  }
 
   send(packet: Uint8Array): void {
     this.tap(wallClock(), "out", packet);
