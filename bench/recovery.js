@@ -11,6 +11,7 @@
 // last byte read.
 import { Host } from "../dist/src/ip/host.js";
 import { SimNetwork } from "../dist/src/sim/index.js";
+import { IpAddress } from "../dist/src/wire/address.js";
 import { parseIpv4Address } from "../dist/src/wire/ipv4.js";
 import { args } from "./lib.js";
 
@@ -51,7 +52,7 @@ function transfer(seed, loss, reorder, tcp) {
       if (received >= BYTES && end === undefined) end = net.now;
     };
   };
-  const c = client.tcp.connect({ localAddr: CLIENT, remoteAddr: SERVER, remotePort: 80 });
+  const c = client.tcp.connect({ localAddr: IpAddress.v4(CLIENT), remoteAddr: IpAddress.v4(SERVER), remotePort: 80 });
   const chunk = new Uint8Array(64 * 1024);
   let sent = 0;
   c.onWake = () => {

@@ -86,3 +86,16 @@ describe("bin/synack.js", () => {
     expect(synack("frobnicate").code).toBe(2);
   });
 });
+
+describe("bench/recovery.js (npm run bench:recovery, not part of npm run bench)", () => {
+  it("runs its sweep against the built engine and prints a row per cell", () => {
+    mkdirSync(join(root, "bench"), { recursive: true });
+    for (const f of ["recovery.js", "lib.js"]) copyFileSync(join(repo, "bench", f), join(root, "bench", f));
+    const r = spawnSync(process.execPath, [join(root, "bench/recovery.js"), "--seeds", "1", "--kib", "32", "--json"], { encoding: "utf8", cwd: root });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { rows: Array<{ loss: number; reorder: number; rackMbps: number }> };
+    expect(json.rows).toHaveLength(20);
+    expect(json.rows.every((row) => row.rackMbps > 0)).toBe(true);
+  }, 120_000);
+});
