@@ -129,8 +129,7 @@ export class Sender extends SenderParts {
   retransmitting = false;
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
   forceOne = false;
-  /** The persist timer fired on a window too small for a segment: send what fits, with PSH. */
-  windowProbe = false;
+  windowProbe = false; // the persist timer fired with the window open: send what fits, with PSH
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime: Millis = 0;
   lowDelivered: Seq | undefined;
@@ -234,6 +233,8 @@ export class Sender extends SenderParts {
    */
   onAck(now: Millis, seg: TcpSegment): void {
     const ack = seg.ack;
+    // MSG_MORE corks only the write's own push; ACK-driven sends follow TCP_NODELAY and Nagle (Linux tp->nonagle).
+    this.moreComing = false;
     const writerBlocked = this.sendBuffer.free < this.sendMss; // Linux SOCK_NOSPACE
     const neg = this.host.negotiation;
     const oldWindow = this.sndWnd;
@@ -579,14 +580,15 @@ export class Sender extends SenderParts {
 
   /**
    * The persist timer, when data waits and nothing is in flight: for a closed window it sends
-   * zero-window probes (RFC 9293 3.8.6.1, S17); for one too small for the next segment it is
-   * sender SWS avoidance's override timeout (3.8.6.2.1), and sends what fits (Linux's probe
-   * timer: tcp_check_probe_timer, tcp_write_wakeup).
+   * zero-window probes (RFC 9293 3.8.6.1, S17); when the window is open but SWS avoidance
+   * (3.8.6.2.1), TCP_CORK or MSG_MORE held the data, it is their override timeout and sends
+   * what fits (Linux's probe timer: tcp_check_probe_timer, tcp_write_wakeup; it is what
+   * bounds TCP_CORK to about 200 ms).
    */
   maybeArmPersist(now: Millis): void {
     const pending = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
     const t = this.host.timers;
-    if (pending > 0 && this.sndWnd < Math.min(pending, this.host.segmentMss()) && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity) {
+    if (pending > 0 && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity && t.pacing === Infinity) {
       this.host.armTimer(now, "persist", now + this.rtt.rto);
     }
   }
@@ -666,13 +668,11 @@ export class Sender extends SenderParts {
     if (len === 0 && !finNow) return 0;
     // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
-    if (len < mss && !finNow && !resending && !this.forceOne) {
+    if (len < mss && !finNow && !resending && !this.forceOne && !this.windowProbe) {
       if (len < pending) {
-        // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if
-        // it is a large share of the largest window the peer offered, or when the persist
-        // timer overrides (windowProbe), as Linux's tcp_snd_wnd_test and probe timer do.
-        const bigEnough = this.maxSndWnd > 0 && len >= this.maxSndWnd / 2;
-        if (!(bigEnough || this.windowProbe)) return 0;
+        // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if it is
+        // a large share of the largest window offered, or on the persist timer (windowProbe).
+        if (!(this.maxSndWnd > 0 && len >= this.maxSndWnd / 2)) return 0;
       } else if (this.pushOnce) {
         // TCP_NODELAY was just set: what was held goes now (Linux TCP_NAGLE_PUSH).
       } else if (this.corked || this.moreComing) {

@@ -51,8 +51,8 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
   c.fireTimer(now, "persist");
   const s = c.sender;
   if (s.sndWnd > 0) {
-    // The window is open but too small for the next segment (sender SWS avoidance held it):
-    // send what fits, with PSH, and let the retransmission timer take over (Linux
+    // The window is open but sender SWS avoidance, TCP_CORK or MSG_MORE held the data: send
+    // what fits, with PSH, and let the retransmission timer take over (Linux
     // tcp_write_wakeup; its probe count and backoff restart once data is in flight).
     s.windowProbe = true;
     c.flush(now);

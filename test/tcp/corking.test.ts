@@ -50,6 +50,30 @@ describe("TCP_CORK and MSG_MORE", () => {
     h.expectSent([{ flags: ACK | PSH, seq: seqAdd(iss, 1), ack: R(1), payload: new Uint8Array(80) }]);
   });
 
+  it("a cork holds data for about one RTO at most: the persist timer sends it (Linux's probe timer)", () => {
+    const { h, conn, iss } = established();
+    conn.setCork(true);
+    conn.send(new Uint8Array(40));
+    h.settle();
+    h.expectNothingSent();
+    const start = h.now;
+    const fired = h.nextTimer();
+    expect(fired - start).toBeGreaterThanOrEqual(200);
+    h.expectSent([{ flags: ACK | PSH, seq: seqAdd(iss, 1), ack: R(1), payload: new Uint8Array(40) }]);
+  });
+
+  it("MSG_MORE corks only its own write: an ACK then sends the tail as TCP_NODELAY says", () => {
+    const { h, conn, iss } = established();
+    conn.setNoDelay(true);
+    h.settle();
+    conn.send(new Uint8Array(3000), { more: true });
+    h.settle();
+    expect(h.takeSent().map((s) => s.payload.length)).toEqual([1460, 1460]);
+    h.now += 10;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1461) });
+    expect(h.takeSent().map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 2921), 80]]);
+  });
+
   it("full segments leave a corked socket at once", () => {
     const { h, conn } = established();
     conn.setCork(true);
