@@ -26,3 +26,13 @@ export class NextTurnInbox {
     this.queue = [];
   }
 }
+
+/** Runs `work` (one read burst of a link) between the stack's onBatch(true) and onBatch(false), also when it throws. */
+export function inBatch(onBatch: ((open: boolean) => void) | undefined, work: () => void): void {
+  onBatch?.(true);
+  try {
+    work();
+  } finally {
+    onBatch?.(false);
+  }
+}

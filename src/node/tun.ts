@@ -47,6 +47,7 @@ import type { GsoInfo } from "../endpoint.js";
 import { splitGso } from "../wire/gso-split.js";
 import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
 import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from "./vnet.js";
+import { inBatch } from "./inbox.js";
 import { FdWaiter } from "./fd-waiter.js";
 
 // ------------------------------------------------------------------------------------------
@@ -579,13 +580,7 @@ export class TunDevice implements PacketLink {
    * transmission pass for all of them (src/tcp/batch.ts), as NAPI and GRO give Linux.
    */
   private drain(): void {
-    const batch = this.onBatch;
-    batch?.(true);
-    try {
-      this.drainBurst();
-    } finally {
-      batch?.(false);
-    }
+    inBatch(this.onBatch, () => this.drainBurst());
   }
 
   /** Reads until the device is empty or the budget is spent (then yields and continues). */

@@ -26,6 +26,7 @@ import koffi, { type KoffiFunc } from "koffi";
 import { isIP } from "node:net";
 import { constants } from "node:os";
 import { FdWaiter } from "./fd-waiter.js";
+import { inBatch } from "./inbox.js";
 import {
   CMSG_SPACE_INT,
   decodeSockaddr,
@@ -417,13 +418,7 @@ export class BatchedUdpSocket {
 
   /** One drain is one batch for the stack: one transmission pass at its end (src/tcp/batch.ts). */
   private drain(): void {
-    const batch = this.onBatch;
-    batch?.(true);
-    try {
-      this.drainBurst();
-    } finally {
-      batch?.(false);
-    }
+    inBatch(this.onBatch, () => this.drainBurst());
   }
 
   /** recvmmsg until EAGAIN or the budget is spent (then yields and continues). */

@@ -18,7 +18,7 @@ import type { Rng } from "../env.js";
 const TWO_POW_32 = 0x1_0000_0000;
 
 /** One step of splitmix32: a strong 32-bit mixer, used to expand seeds into state. */
-function splitmix32(x: number): number {
+export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) | 0;
   z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
   z = Math.imul(z ^ (z >>> 15), 0x735a2d97);

@@ -24,7 +24,7 @@
  * MAX_SEEN entries and the flow table beyond MAX_FLOWS (later fates then restart their
  * ordinals, which only matters to a measurement that long).
  */
-import type { SimRng } from "./rng.js";
+import { splitmix32, type SimRng } from "./rng.js";
 
 const MAX_SEEN = 1 << 17;
 const MAX_FLOWS = 1024;
@@ -40,14 +40,6 @@ interface FlowFates {
   unit: number;
   /** Times each (block, kind) was offered before, keyed block * 4 + kind. */
   seen: Map<number, number>;
-}
-
-/** A 32-bit finalizer (splitmix32's): every input bit changes about half the output bits. */
-function mix32(x: number): number {
-  let z = (x + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-  z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-  return (z ^ (z >>> 15)) >>> 0;
 }
 
 export class SequenceFates {
@@ -87,7 +79,7 @@ export class SequenceFates {
     const ordinal = flow.seen.get(slot) ?? 0;
     if (flow.seen.size >= MAX_SEEN) flow.seen.clear();
     flow.seen.set(slot, ordinal + 1);
-    const h = mix32(this.key ^ mix32(block ^ mix32(ordinal * 4 + kind)));
+    const h = splitmix32(this.key ^ splitmix32(block ^ splitmix32(ordinal * 4 + kind)));
     return h / TWO_POW_32;
   }
 }
