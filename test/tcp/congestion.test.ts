@@ -133,6 +133,34 @@ describe("CUBIC (RFC 9438)", () => {
     expect(cwnd / MSS).toBeGreaterThan(110); // convex: probing past W_max
   });
 
+  it("grows at least 5% per RTT before the first loss, where the flat curve alone would not (Linux bictcp_update)", () => {
+    // HyStart ended slow start at 150 segments without a loss: the curve starts flat there.
+    const cubic = new Cubic();
+    let cwnd = 150 * MSS;
+    const rtt = 40;
+    for (let t = 0; t < 10 * rtt; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS, rtt);
+    // Ten windows of ACKs at >= 5% each: at least 150 * 1.05^10 = 244 segments (floors aside).
+    expect(cwnd / MSS).toBeGreaterThan(240);
+    expect(cwnd / MSS).toBeLessThan(150 * 1.06 ** 10);
+  });
+
+  it("after a loss follows the curve, without the 5% floor, until a timeout resets it (Linux bictcp_reset)", () => {
+    const cubic = new Cubic();
+    const rtt = 40;
+    let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
+    // Near the plateau (well before K = 4.2 s) growth is far below 5% per RTT.
+    for (let t = 0; t < 4000; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS, rtt);
+    const before = cwnd;
+    cwnd = cubic.grow(4000, cwnd, cwnd, MSS, rtt);
+    expect(cwnd / before).toBeLessThan(1.01);
+    // A timeout forgets W_max: the next epoch grows at the floor again.
+    cubic.enterLoss();
+    cwnd = 100 * MSS;
+    const start = cwnd;
+    cwnd = cubic.grow(5000, cwnd, cwnd, MSS, rtt);
+    expect(cwnd / start).toBeGreaterThanOrEqual(1.05);
+  });
+
   it("fast convergence: a loss below the previous W_max lowers W_max further", () => {
     const cubic = new Cubic();
     cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);

@@ -3,54 +3,70 @@
  *   W_cubic(t) = C (t - K)^3 + W_max,   K = cbrt(W_max (1 - beta) / C)
  * in segments and seconds: a fast climb back towards W_max, a plateau around it, then a
  * probe beyond. It never grows slower than Reno would (the "Reno-friendly" region, 4.3).
+ *
+ * Growth is counted as Linux counts it (tcp_cubic.c bictcp_update, tcp_cong_avoid_ai):
+ * whole segments, one more each time `cnt` segments have been acknowledged, where `cnt`
+ * is cwnd / (target - cwnd), recomputed at most once a millisecond and, while the window
+ * has not changed, at most every 1/32 s. Where the RFC leaves room, Linux's choices:
+ * - Before the first loss (and again after a timeout, which resets CUBIC, Linux
+ *   cubictcp_state on TCP_CA_Loss) the curve starts flat at the current window, which on
+ *   its own would hardly grow for seconds after HyStart ended slow start without a loss.
+ *   Linux grows at least 5% per RTT there (cnt <= 20), "when the available bandwidth is
+ *   still unknown".
+ * - The Reno-friendly estimate (4.3) counts acknowledged segments against
+ *   cwnd * 15/8 (Linux beta_scale for beta 717/1024) and, where Reno would be ahead,
+ *   lowers cnt so the window catches up within a window of ACKs.
+ * - At most one segment per two acknowledged (4.4: 1.5x per RTT; cnt >= 2).
  */
 import type { Millis } from "../../env.js";
 import type { WindowAlgorithm } from "./algorithm.js";
 
 const C = 0.4;
 const BETA = 0.7;
-/** RFC 9438 4.3: alpha for the Reno-friendly estimate. */
-const ALPHA = (3 * (1 - BETA)) / (1 + BETA);
+/** Linux beta_scale: 8 (1024 + 717) / 3 / (1024 - 717), acknowledged segments per 8/cwnd of Reno growth. */
+const RENO_SCALE = 15;
+/** Linux bictcp_update: cnt <= 20 (5% per RTT) while no loss has set W_max. */
+const MAX_CNT_BEFORE_LOSS = 20;
+/** Linux: the target is recomputed at most every HZ / 32 while cwnd is unchanged. */
+const RECOMPUTE_INTERVAL: Millis = 1000 / 32;
 
 export class Cubic implements WindowAlgorithm {
   readonly name = "cubic";
-  /** Window (segments) before the last reduction. */
+  /** Window (segments) before the last reduction; 0 before the first loss and after a timeout. */
   private wMax = 0;
+  /** The curve's plateau (segments): W_max, or the window the epoch began at if that is higher. */
+  private origin = 0;
   private k = 0;
   /** Start of the current avoidance epoch, or undefined before the first ACK of one. */
   private epoch: Millis | undefined;
-  /** Reno-friendly window estimate (segments). */
-  private wEst = 0;
+  /** Acknowledged segments per segment of growth (Linux ca->cnt). */
+  private cnt = 0;
+  /** The window and time cnt was last computed at (Linux last_cwnd, last_time). */
+  private lastCwnd = 0;
+  private lastTime: Millis = 0;
+  /** Reno-friendly estimate (segments) and the acknowledged segments not yet counted in it. */
+  private renoCwnd = 0;
+  private ackCount = 0;
+  /** Acknowledged segments towards the next increment (Linux tp->snd_cwnd_cnt). */
+  private credit = 0;
 
   grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number {
-    const segs = cwnd / mss;
-    if (this.epoch === undefined) {
-      this.epoch = now;
-      if (this.wMax < segs) {
-        // No loss yet, or the window already passed W_max: start the curve here.
-        this.wMax = segs;
-        this.k = 0;
-      } else {
-        this.k = Math.cbrt((this.wMax - segs) / C);
-      }
-      this.wEst = segs;
+    const segs = Math.floor(cwnd / mss);
+    const ackedSegs = acked / mss;
+    this.update(now, segs, ackedSegs, srtt);
+    // Linux tcp_cong_avoid_ai: credits banked at a larger cnt are applied gently first.
+    let increase = 0;
+    if (this.credit >= this.cnt) {
+      this.credit = 0;
+      increase = 1;
     }
-    const rtt = (srtt ?? 100) / 1000;
-    const t = (now - this.epoch) / 1000;
-    // The target one RTT ahead (RFC 9438 4.2).
-    const target = C * (t + rtt - this.k) ** 3 + this.wMax;
-    // Reno-friendly estimate grows by alpha per window of ACKs (4.3).
-    this.wEst += (ALPHA * acked) / mss / Math.max(segs, 1);
-    let next = segs;
-    if (this.wEst > target) {
-      next = Math.max(segs, this.wEst);
-    } else if (target > segs) {
-      // Grow by (target - cwnd) / cwnd per acknowledged segment, at most 1.5x per RTT (4.4).
-      next = segs + Math.min((target - segs) / segs, 0.5) * (acked / mss);
-    } else {
-      next = segs + acked / mss / (100 * segs); // plateau: creep
+    this.credit += ackedSegs;
+    if (this.credit >= this.cnt) {
+      const delta = Math.floor(this.credit / this.cnt);
+      this.credit -= delta * this.cnt;
+      increase += delta;
     }
-    return Math.max(cwnd, Math.floor(next * mss));
+    return cwnd + increase * mss;
   }
 
   reduce(_now: Millis, cwnd: number, _flight: number, mss: number): number {
@@ -58,6 +74,54 @@ export class Cubic implements WindowAlgorithm {
     // Fast convergence (4.7): give way to newer flows if the window shrank since the last loss.
     this.wMax = segs < this.wMax ? (segs * (1 + BETA)) / 2 : segs;
     this.epoch = undefined;
+    this.credit = 0;
     return Math.max(Math.floor(cwnd * BETA), 2 * mss);
+  }
+
+  /** A timeout: start over as a new connection would (Linux bictcp_reset on TCP_CA_Loss). */
+  enterLoss(): void {
+    this.wMax = 0;
+    this.epoch = undefined;
+    this.cnt = 0;
+    this.lastCwnd = 0;
+    this.lastTime = 0;
+    this.credit = 0;
+  }
+
+  /** Linux bictcp_update: cnt for the window `segs` at `now`. */
+  private update(now: Millis, segs: number, ackedSegs: number, srtt: Millis | undefined): void {
+    this.ackCount += ackedSegs;
+    const tick = Math.floor(now);
+    if (this.epoch !== undefined && this.lastCwnd === segs && tick - this.lastTime <= RECOMPUTE_INTERVAL) return;
+    if (this.epoch === undefined || tick !== this.lastTime) {
+      this.lastCwnd = segs;
+      this.lastTime = tick;
+      if (this.epoch === undefined) {
+        this.epoch = now;
+        this.ackCount = ackedSegs;
+        this.renoCwnd = segs;
+        if (this.wMax <= segs) {
+          // No loss yet, or the window already passed W_max: start the curve here.
+          this.origin = segs;
+          this.k = 0;
+        } else {
+          this.origin = this.wMax;
+          this.k = Math.cbrt((this.wMax - segs) / C);
+        }
+      }
+      // The target one RTT ahead (RFC 9438 4.2).
+      const t = (now - this.epoch + (srtt ?? 100)) / 1000;
+      const target = Math.floor(C * (t - this.k) ** 3 + this.origin);
+      this.cnt = target > segs ? Math.floor(segs / (target - segs)) : 100 * segs;
+      if (this.wMax === 0 && this.cnt > MAX_CNT_BEFORE_LOSS) this.cnt = MAX_CNT_BEFORE_LOSS;
+    }
+    // Reno-friendly (4.3, Linux tcp_friendliness).
+    const perSegment = Math.max(Math.floor((segs * RENO_SCALE) / 8), 1);
+    while (this.ackCount > perSegment) {
+      this.ackCount -= perSegment;
+      this.renoCwnd++;
+    }
+    if (this.renoCwnd > segs) this.cnt = Math.min(this.cnt, Math.floor(segs / (this.renoCwnd - segs)));
+    if (this.cnt < 2) this.cnt = 2;
   }
 }
