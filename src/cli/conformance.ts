@@ -22,7 +22,7 @@ const KNOWN_MISSING: Record<string, string> = {
 
 /** Failures that follow from a Linux internal synack does not model (the issue leaves these out of the yardstick). */
 const LINUX_INTERNAL: Record<string, string> = {
-  "tcp_info/tcp-info-sndbuf-limited.pkt": "socket memory accounting (SO_SNDBUF counts skb overhead) and tcpi_sndbuf_limited",
+  "tcp_info/tcp-info-sndbuf-limited.pkt": "socket memory accounting: Linux's blocking write returns while far more than SO_SNDBUF is still unacknowledged (skbs, not bytes, are what the buffer counts)",
 };
 
 /** The cause of a non-pass, in a word: engine difference, missing feature, runner limitation. */

@@ -255,7 +255,7 @@ export class Connection implements SenderHost {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
-    const n = this.sender.queue(data, opts?.more === true);
+    const n = this.sender.queue(this.lastNow, data, opts?.more === true);
     if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
     if (n > 0) this.ctx.touched(this, true);
     return n;
@@ -697,8 +697,7 @@ export class Connection implements SenderHost {
     if (from === to) return;
     this.state = to;
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
-    // Linux sets icsk_ack.lrcvtime when the socket is born (tcp_create_openreq_child, for a
-    // Fast Open child at its SYN) or connects (tcp_finish_connect).
+    // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
       this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
@@ -725,6 +724,7 @@ export class Connection implements SenderHost {
       }
     }
     this.timers.clearAll();
+    this.sender.endChrono(this.lastNow);
     this.setState("CLOSED", cause);
     this.ctx.touched(this, false);
   }

@@ -1,11 +1,14 @@
 /**
  * The sender's per-concern state that only data in flight uses: the pacer, the log of
- * segments in flight, RACK, the tail loss probe, F-RTO and the TSO/GSO packet cursor.
+ * segments in flight, RACK, the tail loss probe, F-RTO, the TSO/GSO packet cursor and the
+ * send chronograph.
  * Each is made by its first use, so an idle connection (handshake done, nothing sent)
  * carries none of them: a server holding many idle connections pays ~330 bytes less per
  * connection (bench/heap.js). Every part starts in the state its constructor gives it, so
  * creating it late is the same as creating it with the connection.
  */
+import type { Millis } from "../env.js";
+import { CHRONO_BUSY, Chronograph, type ChronoTotals } from "./chrono.js";
 import { Frto } from "./loss/frto.js";
 import { Rack } from "./loss/rack.js";
 import { SentLog } from "./loss/sent-log.js";
@@ -22,6 +25,7 @@ export class SenderParts {
   protected tlpPart: TailLossProbe | undefined;
   protected frtoPart: Frto | undefined;
   protected chunksPart: TsoChunks | undefined;
+  protected chronoPart: Chronograph | undefined;
 
   get pacer(): Pacer {
     return (this.pacerPart ??= new Pacer());
@@ -42,6 +46,18 @@ export class SenderParts {
   /** Bytes marked lost and not yet resent (SentLog.lostBytes; none before anything was sent). */
   protected get lostBytes(): number {
     return this.logPart === undefined ? 0 : this.logPart.lostBytes;
+  }
+  /** The send chronograph (chrono.ts), made by the first write. */
+  protected get chrono(): Chronograph {
+    return (this.chronoPart ??= new Chronograph());
+  }
+  /** Time busy, and limited by the peer's window or the send buffer (tcp_info); zeros before any write. */
+  chronoTotals(now: Millis): ChronoTotals {
+    return this.chronoPart?.totals(now) ?? { busy: 0, rwndLimited: 0, sndbufLimited: 0 };
+  }
+  /** The connection ended: nothing is queued or in flight any more (Linux tcp_write_queue_purge). */
+  endChrono(now: Millis): void {
+    this.chronoPart?.stop(now, CHRONO_BUSY, true);
   }
   /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
   protected get chunks(): TsoChunks {

@@ -28,6 +28,9 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
+import { CHRONO_BUSY } from "./chrono.js";
+import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
+import { armPersistIfWaiting } from "./timeouts.js";
 import { newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
@@ -176,11 +179,13 @@ export class Sender extends SenderParts {
   // ---------------------------------------------------------------------------------------
   // The application's bytes
 
-  /** Queues bytes; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
-  queue(data: Uint8Array, more = false): number {
+  /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
+  queue(now: Millis, data: Uint8Array, more = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const n = this.sendBuffer.append(data);
+    if (n < data.length) this.chrono.writeBlocked = true;
     if (n > 0) {
+      if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
       this.moreComing = more;
     }
@@ -296,6 +301,7 @@ export class Sender extends SenderParts {
     if (dataAcked > 0) this.host.wake(); // send space opened
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    if (this.chronoPart !== undefined) chronoAfterAck(this, this.chronoPart, now);
     // Bytes the peer had already SACKed were counted as delivered then: window growth
     // counts only what this ACK newly delivers (Linux tcp_ack's acked_sacked).
     const alreadySacked = this.scoreboard?.sackedBelow(ack) ?? Math.min(this.renoSacked, Math.max(acked, 0));
@@ -578,21 +584,6 @@ export class Sender extends SenderParts {
     this.sndNxt = this.sndUna; // go back N: resend from the first unacknowledged byte
   }
 
-  /**
-   * The persist timer, when data waits and nothing is in flight: for a closed window it sends
-   * zero-window probes (RFC 9293 3.8.6.1, S17); when the window is open but SWS avoidance
-   * (3.8.6.2.1), TCP_CORK or MSG_MORE held the data, it is their override timeout and sends
-   * what fits (Linux's probe timer: tcp_check_probe_timer, tcp_write_wakeup; it is what
-   * bounds TCP_CORK to about 200 ms).
-   */
-  maybeArmPersist(now: Millis): void {
-    const pending = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
-    const t = this.host.timers;
-    if (pending > 0 && this.sndNxt === this.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity && t.pacing === Infinity) {
-      this.host.armTimer(now, "persist", now + this.rtt.rto);
-    }
-  }
-
   // ---------------------------------------------------------------------------------------
   // Output
 
@@ -627,8 +618,9 @@ export class Sender extends SenderParts {
       const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
       this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.congestion.cwnd);
     } else {
-      this.maybeArmPersist(now);
+      armPersistIfWaiting(this, now);
     }
+    if (this.chronoPart !== undefined) chronoAfterPass(this, this.chronoPart, now, sent);
     return sent;
   }
 

@@ -14,8 +14,7 @@
  * rcvWnd in bytes.
  *
  * Fields synack does not track are 0, as a Linux kernel without the feature reports them:
- * fackets, deliveryRate, busyTime, rwndLimited, sndbufLimited,
- * deliveredCe; lastAckSent is 0 on Linux too (it never kept it).
+ * fackets, deliveryRate, deliveredCe; lastAckSent is 0 on Linux too (it never kept it).
  */
 import type { Millis } from "../env.js";
 import type { TcpState } from "../trace/events.js";
@@ -140,6 +139,7 @@ export interface TcpInfo {
   dataSegsIn: number;
   dataSegsOut: number;
   deliveryRate: number;
+  /** Time (µs) the sender has been busy, and of that limited by the peer's window or the send buffer (chrono.ts). */
   busyTime: number;
   rwndLimited: number;
   sndbufLimited: number;
@@ -172,6 +172,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
   const cc = conn.congestion;
   const mss = conn.sendMss;
   const una = conn.sndUna;
+  const chrono = conn.sender.chronoTotals(now);
 
   // The segments in flight, each classified as Linux tags its skbs.
   const sb = conn.sackScoreboard;
@@ -260,9 +261,9 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     dataSegsIn: st.dataSegsIn,
     dataSegsOut: st.dataSegsOut,
     deliveryRate: 0,
-    busyTime: 0,
-    rwndLimited: 0,
-    sndbufLimited: 0,
+    busyTime: Math.round(chrono.busy * 1000),
+    rwndLimited: Math.round(chrono.rwndLimited * 1000),
+    sndbufLimited: Math.round(chrono.sndbufLimited * 1000),
     delivered: st.acked(una) + sacked,
     deliveredCe: 0,
     bytesSent: st.bytesSent,
@@ -316,6 +317,12 @@ export function formatTcpInfo(info: TcpInfo, algorithm?: string): string {
   if (info.dataSegsIn > 0) p.push(`data_segs_in:${info.dataSegsIn}`);
   p.push(`lastsnd:${info.lastDataSent}`, `lastrcv:${info.lastDataRecv}`, `lastack:${info.lastAckRecv}`);
   if (info.delivered > 0) p.push(`delivered:${info.delivered}`);
+  if (info.busyTime > 0) {
+    const share = (us: number) => `${Math.floor(us / 1000)}ms(${((100 * us) / info.busyTime).toFixed(1)}%)`;
+    p.push(`busy:${Math.floor(info.busyTime / 1000)}ms`);
+    if (info.rwndLimited > 0) p.push(`rwnd_limited:${share(info.rwndLimited)}`);
+    if (info.sndbufLimited > 0) p.push(`sndbuf_limited:${share(info.sndbufLimited)}`);
+  }
   if (info.unacked > 0) p.push(`unacked:${info.unacked}`);
   if (info.retrans > 0 || info.totalRetrans > 0) p.push(`retrans:${info.retrans}/${info.totalRetrans}`);
   if (info.lost > 0) p.push(`lost:${info.lost}`);

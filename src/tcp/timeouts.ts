@@ -5,8 +5,9 @@
  */
 import type { Millis } from "../env.js";
 import { ACK } from "../wire/tcp.js";
-import { seqAdd } from "../wire/seq.js";
+import { seqAdd, seqDiff } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
+import type { Sender } from "./sender.js";
 
 /** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
 export function onRetransmitTimeout(c: Connection, now: Millis): void {
@@ -73,4 +74,19 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
   s.rtt.backOff();
   c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
   c.armTimer(now, "persist", now + s.rtt.rto);
+}
+
+/**
+ * Arms the persist timer when data waits and nothing is in flight: for a closed window it
+ * sends zero-window probes (RFC 9293 3.8.6.1, S17); when the window is open but SWS avoidance
+ * (3.8.6.2.1), TCP_CORK or MSG_MORE held the data, it is their override timeout and sends
+ * what fits (Linux's probe timer: tcp_check_probe_timer, tcp_write_wakeup; it is what
+ * bounds TCP_CORK to about 200 ms).
+ */
+export function armPersistIfWaiting(s: Sender, now: Millis): void {
+  const pending = s.sendBuffer.length - seqDiff(s.sndNxt, s.sndBufSeq);
+  const t = s.host.timers;
+  if (pending > 0 && s.sndNxt === s.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity && t.pacing === Infinity) {
+    s.host.armTimer(now, "persist", now + s.rtt.rto);
+  }
 }
