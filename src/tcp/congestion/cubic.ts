@@ -34,36 +34,24 @@ export class Cubic implements WindowAlgorithm {
   readonly name = "cubic";
   /** Window (segments) before the last reduction; 0 before the first loss and after a timeout. */
   private wMax = 0;
-  /** The curve's plateau (segments): W_max, or the window the epoch began at if that is higher. */
-  private origin = 0;
-  private k = 0;
-  /** Start of the current avoidance epoch, or undefined before the first ACK of one. */
-  private epoch: Millis | undefined;
-  /** Acknowledged segments per segment of growth (Linux ca->cnt). */
-  private cnt = 0;
-  /** The window and time cnt was last computed at (Linux last_cwnd, last_time). */
-  private lastCwnd = 0;
-  private lastTime: Millis = 0;
-  /** Reno-friendly estimate (segments) and the acknowledged segments not yet counted in it. */
-  private renoCwnd = 0;
-  private ackCount = 0;
-  /** Acknowledged segments towards the next increment (Linux tp->snd_cwnd_cnt). */
-  private credit = 0;
+  /** The curve and its counters, made by the first ACK in congestion avoidance (an idle connection has none). */
+  private curve: CubicCurve | undefined;
 
   grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number {
+    const c = (this.curve ??= new CubicCurve());
     const segs = Math.floor(cwnd / mss);
     const ackedSegs = acked / mss;
-    this.update(now, segs, ackedSegs, srtt);
+    c.update(now, segs, ackedSegs, this.wMax, srtt);
     // Linux tcp_cong_avoid_ai: credits banked at a larger cnt are applied gently first.
     let increase = 0;
-    if (this.credit >= this.cnt) {
-      this.credit = 0;
+    if (c.credit >= c.cnt) {
+      c.credit = 0;
       increase = 1;
     }
-    this.credit += ackedSegs;
-    if (this.credit >= this.cnt) {
-      const delta = Math.floor(this.credit / this.cnt);
-      this.credit -= delta * this.cnt;
+    c.credit += ackedSegs;
+    if (c.credit >= c.cnt) {
+      const delta = Math.floor(c.credit / c.cnt);
+      c.credit -= delta * c.cnt;
       increase += delta;
     }
     return cwnd + increase * mss;
@@ -73,23 +61,43 @@ export class Cubic implements WindowAlgorithm {
     const segs = cwnd / mss;
     // Fast convergence (4.7): give way to newer flows if the window shrank since the last loss.
     this.wMax = segs < this.wMax ? (segs * (1 + BETA)) / 2 : segs;
-    this.epoch = undefined;
-    this.credit = 0;
+    this.curve?.endEpoch();
     return Math.max(Math.floor(cwnd * BETA), 2 * mss);
   }
 
   /** A timeout: start over as a new connection would (Linux bictcp_reset on TCP_CA_Loss). */
   enterLoss(): void {
     this.wMax = 0;
+    this.curve = undefined;
+  }
+}
+
+/** One avoidance epoch's curve and Linux's counters for it (struct bictcp, less W_max). */
+class CubicCurve {
+  /** Start of the epoch, or undefined until the first ACK of one. */
+  private epoch: Millis | undefined;
+  /** The curve's plateau (segments): W_max, or the window the epoch began at if that is higher. */
+  private origin = 0;
+  private k = 0;
+  /** Acknowledged segments per segment of growth (Linux ca->cnt). */
+  cnt = 0;
+  /** Acknowledged segments towards the next increment (Linux tp->snd_cwnd_cnt). */
+  credit = 0;
+  /** The window and time cnt was last computed at (Linux last_cwnd, last_time). */
+  private lastCwnd = 0;
+  private lastTime: Millis = 0;
+  /** Reno-friendly estimate (segments) and the acknowledged segments not yet counted in it. */
+  private renoCwnd = 0;
+  private ackCount = 0;
+
+  /** A loss ended the epoch (Linux epoch_start = 0); the next ACK in avoidance starts another. */
+  endEpoch(): void {
     this.epoch = undefined;
-    this.cnt = 0;
-    this.lastCwnd = 0;
-    this.lastTime = 0;
     this.credit = 0;
   }
 
   /** Linux bictcp_update: cnt for the window `segs` at `now`. */
-  private update(now: Millis, segs: number, ackedSegs: number, srtt: Millis | undefined): void {
+  update(now: Millis, segs: number, ackedSegs: number, wMax: number, srtt: Millis | undefined): void {
     this.ackCount += ackedSegs;
     const tick = Math.floor(now);
     if (this.epoch !== undefined && this.lastCwnd === segs && tick - this.lastTime <= RECOMPUTE_INTERVAL) return;
@@ -100,20 +108,20 @@ export class Cubic implements WindowAlgorithm {
         this.epoch = now;
         this.ackCount = ackedSegs;
         this.renoCwnd = segs;
-        if (this.wMax <= segs) {
+        if (wMax <= segs) {
           // No loss yet, or the window already passed W_max: start the curve here.
           this.origin = segs;
           this.k = 0;
         } else {
-          this.origin = this.wMax;
-          this.k = Math.cbrt((this.wMax - segs) / C);
+          this.origin = wMax;
+          this.k = Math.cbrt((wMax - segs) / C);
         }
       }
       // The target one RTT ahead (RFC 9438 4.2).
       const t = (now - this.epoch + (srtt ?? 100)) / 1000;
       const target = Math.floor(C * (t - this.k) ** 3 + this.origin);
       this.cnt = target > segs ? Math.floor(segs / (target - segs)) : 100 * segs;
-      if (this.wMax === 0 && this.cnt > MAX_CNT_BEFORE_LOSS) this.cnt = MAX_CNT_BEFORE_LOSS;
+      if (wMax === 0 && this.cnt > MAX_CNT_BEFORE_LOSS) this.cnt = MAX_CNT_BEFORE_LOSS;
     }
     // Reno-friendly (4.3, Linux tcp_friendliness).
     const perSegment = Math.max(Math.floor((segs * RENO_SCALE) / 8), 1);
