@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
-import { LiveStack } from "../../src/node/services/live.js";
+import { LiveStack, type LiveSocket } from "../../src/node/services/live.js";
 import { patternBytes } from "../../src/node/services/pattern.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
@@ -21,6 +21,7 @@ import type { LinkConfig } from "../../src/sim/link.js";
 /** Impairments of both directions of a relay, or of each one (Relay's `impair`). */
 export type RelayImpair = LinkConfig | { aToB: LinkConfig; bToA: LinkConfig };
 import type { TcpConfig } from "../../src/tcp/config.js";
+import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import { SYN, URG } from "../../src/wire/tcp.js";
 
 /** The python peer script; found beside this file, or from the repository root when this file was bundled (measure.ts). */
@@ -362,7 +363,7 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
  * (congestion control `cc` in both), a TUN device in each, joined by a Relay; python's
  * peer.py sends to its sink. Returns the sender's seconds from connect until the sink closed.
  */
-export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: "on-last" | "alone" }): Promise<number> {
+export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: FinPlacement }): Promise<number> {
   const a = await newNamespace("ra");
   const b = await newNamespace("rb");
   let relay: Relay | undefined;
@@ -388,4 +389,51 @@ export async function kernelToKernelThroughRelay(opts: { subnet: number; impair:
     await removeNamespace(a);
     await removeNamespace(b);
   }
+}
+
+/** Where a sender's FIN goes, set by how the application half-closes (loss-table.ts explains both). */
+export type FinPlacement = "on-last" | "alone";
+
+/**
+ * synack (client) sends `n` bytes to `port` and waits until the receiver closes; seconds from
+ * connect. With `fin` "alone" it half-closes only once nothing is left unsent (tcpi_notsent_bytes
+ * 0, what SIOCOUTQNSD reports for the kernel sender); otherwise right after the last write.
+ */
+export function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["address"], port: number, n: number, fin?: FinPlacement): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const socket: LiveSocket = stack.connect(address, port);
+    const block = new Uint8Array(64 * 1024).fill(0x61);
+    let left = n;
+    let ending = false;
+    const endOnceSent = (): void => {
+      const poll = setInterval(() => {
+        if (socket.pendingWrites > 0 || tcpInfo(socket.conn, stack.now()).notsentBytes > 0) return;
+        clearInterval(poll);
+        socket.end();
+      }, 0.5);
+    };
+    const pump = (): void => {
+      while (left > 0) {
+        const k = Math.min(left, block.length);
+        left -= k;
+        if (!socket.write(k === block.length ? block : block.subarray(0, k))) return;
+      }
+      if (ending) return;
+      ending = true;
+      if (fin === "alone") endOnceSent();
+      else socket.end();
+    };
+    socket.onConnect = pump;
+    socket.onDrain = pump;
+    socket.onData = () => {};
+    // Done when the receiver, having read everything, closed its side (as peer.py's send).
+    socket.onEnd = () => {
+      socket.close();
+      resolve((performance.now() - start) / 1000);
+    };
+    socket.onClose = (error) => {
+      if (error !== undefined) reject(new Error(`synack sender: ${error.code}`));
+    };
+  });
 }

@@ -31,16 +31,15 @@
  * Every figure is bytes / seconds from connect until the receiver closed after the sender's FIN.
  */
 import { parseArgs } from "node:util";
-import { LiveStack, type LiveSocket } from "../../src/node/services/live.js";
+import { LiveStack } from "../../src/node/services/live.js";
 import { discardService } from "../../src/node/services/discard.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { parseCidr } from "../../src/node/tun.js";
 import type { FaultRule, LinkConfig } from "../../src/sim/link.js";
-import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { FIN, parseTcp, SYN } from "../../src/wire/tcp.js";
-import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, PEER_PY, startIn, synackOnTun, type RelayImpair } from "./harness.js";
+import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, PEER_PY, startIn, synackOnTun, synackSend, type FinPlacement, type RelayImpair } from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -75,8 +74,6 @@ const log = (s: string): void => {
   process.stderr.write(s + "\n");
 };
 
-/** Where the sender's FIN goes, set by how the application half-closes (see the header). */
-type FinPlacement = "on-last" | "alone";
 
 /** What a drop rule saw: whether the segment it dropped carried the FIN. */
 interface DropRecord {
@@ -111,50 +108,6 @@ function dropLastSegmentOnce(total: number, seen: DropRecord): FaultRule {
     seen.finOnDropped = (s.flags & FIN) !== 0;
     return "drop";
   };
-}
-
-/**
- * synack (client) sends `n` bytes to `port` and waits until the receiver closes; seconds from
- * connect. With `fin` "alone" it half-closes only once nothing is left unsent (tcpi_notsent_bytes
- * 0, what SIOCOUTQNSD reports for the kernel sender); otherwise right after the last write.
- */
-function synackSend(stack: LiveStack, address: ReturnType<typeof parseCidr>["address"], port: number, n: number, fin?: FinPlacement): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const socket: LiveSocket = stack.connect(address, port);
-    const block = new Uint8Array(64 * 1024).fill(0x61);
-    let left = n;
-    let ending = false;
-    const endOnceSent = (): void => {
-      const poll = setInterval(() => {
-        if (socket.pendingWrites > 0 || tcpInfo(socket.conn, stack.now()).notsentBytes > 0) return;
-        clearInterval(poll);
-        socket.end();
-      }, 0.5);
-    };
-    const pump = (): void => {
-      while (left > 0) {
-        const k = Math.min(left, block.length);
-        left -= k;
-        if (!socket.write(k === block.length ? block : block.subarray(0, k))) return;
-      }
-      if (ending) return;
-      ending = true;
-      if (fin === "alone") endOnceSent();
-      else socket.end();
-    };
-    socket.onConnect = pump;
-    socket.onDrain = pump;
-    socket.onData = () => {};
-    // Done when the receiver, having read everything, closed its side (as peer.py's send).
-    socket.onEnd = () => {
-      socket.close();
-      resolve((performance.now() - start) / 1000);
-    };
-    socket.onClose = (error) => {
-      if (error !== undefined) reject(new Error(`synack sender: ${error.code}`));
-    };
-  });
 }
 
 const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin });

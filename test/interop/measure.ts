@@ -7,11 +7,12 @@
  *
  * Every figure is application goodput: bytes delivered / seconds from connect to the end.
  *   kernel->synack  python sends N bytes to synack's discard service (TUN)
- *   synack->kernel  curl GETs /bytes/N from synack's HTTP server (TUN)
+ *   synack->kernel  synack writes N bytes (one reused block, as python's sender) to python's sink (TUN);
+ *                   and again as curl GETting /bytes/N from synack's HTTP server, which computes every byte
  *   kernel->kernel  python sends N bytes between two namespaces joined by veth
  *   relay (1% loss, 20 ms each way): kernel->kernel (two TUNs), synack->synack (two
  *   stacks on pipes), kernel->synack and synack->kernel.
- * --tun-only measures just the first three; --no-offload opens the TUN device without
+ * --tun-only measures just the TUN and veth rows; --no-offload opens the TUN device without
  * virtio-net offloads (the plain one-packet-per-read path). --only recv|send runs just
  * kernel->synack or synack->kernel over TUN (for profiling one direction with --cpu-prof).
  * Namespaces are created here and deleted at the end, also on failure.
@@ -23,7 +24,7 @@ import { LiveStack } from "../../src/node/services/live.js";
 import { pipePair, Relay } from "../../src/node/relay.js";
 import { ip, parseCidr } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
-import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun } from "./harness.js";
+import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun, synackSend } from "./harness.js";
 
 const { values } = parseArgs({
   options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" }, only: { type: "string" } },
@@ -73,10 +74,19 @@ async function overTun(): Promise<void> {
       record(`kernel->synack over TUN (mtu ${MTU})`, n, sent.seconds);
     }
     if (values.only === "recv") return;
+    // As the reference's sender: an application writing one reused block to python's sink.
+    const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
+    try {
+      record(`synack->kernel over TUN (mtu ${MTU})`, n, await synackSend(s.stack, parseCidr(s.kernelIp).address, 5001, n));
+    } finally {
+      sink.stop();
+    }
+    if (values.only === "send") return;
+    // The same direction as HTTP: curl GETs /bytes/N, every byte of which synack's server computes.
     const r = await runIn(s.netns, ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${s.synackIp}/bytes/${n}`], 600_000);
     const [secs, size] = r.stdout.trim().split(" ").map(Number);
     if (size !== n) throw new Error(`curl got ${size} of ${n} bytes: ${r.stderr}`);
-    record(`synack->kernel over TUN (mtu ${MTU})`, n, secs!);
+    record(`synack->kernel over TUN, HTTP GET /bytes (mtu ${MTU})`, n, secs!);
   } finally {
     await s.close();
   }
