@@ -57,6 +57,12 @@ export class ConnectionStats {
   /** A segment left (called for every segment, before it is handed to the layer). */
   onSend(now: Millis, seg: TcpSegment, retransmit: boolean, sndUna: Seq): void {
     this.createdAt ??= now;
+    this.prune(sndUna);
+    // Sequence space sent before is a resend whatever the sender calls it: the part of a
+    // SYN's data the SYN-ACK did not cover goes again as new data (Linux marks it lost and
+    // retransmits it: tcp_rcv_fastopen_synack).
+    const tail = this.entries > this.head ? (this.ledger[this.ledger.length - 2]! as Seq) : undefined;
+    if (tail !== undefined && seqLt(seg.seq, tail)) retransmit = true;
     const len = seg.payload.length;
     if (len > 0) {
       this.dataSegsOut++;
@@ -67,17 +73,27 @@ export class ConnectionStats {
     const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
     if (retransmit) this.totalRetrans++;
-    this.prune(sndUna);
     const end = seqAdd(seg.seq, span);
     const l = this.ledger;
     if (retransmit) {
       for (let i = this.head; i < this.entries; i++) {
-        if (!seqLt(l[i * 3]! as Seq, end)) break;
-        if (seqGt(l[i * 3 + 1]! as Seq, seg.seq)) l[i * 3 + 2] = 1;
+        const from = l[i * 3]! as Seq;
+        const to = l[i * 3 + 1]! as Seq;
+        if (!seqLt(from, end)) break;
+        if (!seqGt(to, seg.seq)) continue;
+        // A resend that covers part of a segment cuts it there, as Linux's tcp_fragment does
+        // when it resends in a smaller MSS (SYN data after the SYN-ACK's MSS, a lowered path
+        // MTU): what is in flight is counted in the segments that were actually resent.
+        const flag = l[i * 3 + 2]!;
+        if (seqLt(from, seg.seq)) {
+          l.splice(i * 3, 3, from, seg.seq, flag, seg.seq, to, flag);
+          continue; // the part from seg.seq on is the next entry
+        }
+        if (seqGt(to, end)) l.splice(i * 3, 3, from, end, 1, end, to, flag);
+        else l[i * 3 + 2] = 1;
       }
     }
     // Whatever lies beyond the highest end so far is new sequence space.
-    const tail = this.entries > this.head ? (l[l.length - 2]! as Seq) : undefined;
     const start = tail !== undefined && seqGt(tail, seg.seq) ? tail : seg.seq;
     if (seqLt(start, end)) {
       if (l === NO_LEDGER) this.ledger = [start, end, 0];
