@@ -48,12 +48,18 @@ export class PushMarks {
 
   /** True when a push point falls in (from, end]: the segment [from, end) carries PSH. */
   covers(from: Seq, end: Seq): boolean {
-    for (let i = this.head; i < this.marks.length; i++) {
-      const m = this.marks[i]!;
-      if (seqGt(m, end)) return false;
-      if (seqGt(m, from)) return true;
+    // The marks are in sequence order: binary search for the first one above `from` (a
+    // linear walk from the oldest unacknowledged mark cost a bulk sender 5% of its time,
+    // with a mark per write and dozens of writes in flight).
+    const marks = this.marks;
+    let lo = this.head;
+    let hi = marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqGt(marks[mid]!, from)) hi = mid;
+      else lo = mid + 1;
     }
-    return false;
+    return lo < marks.length && !seqGt(marks[lo]!, end);
   }
 
   /** Forgets push points the peer has acknowledged. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { PushMarks } from "../../src/tcp/push-marks.js";
 import { RttEstimator } from "../../src/tcp/rtt.js";
-import { seq } from "../../src/wire/seq.js";
+import { seq, seqAdd } from "../../src/wire/seq.js";
 
 describe("RttEstimator (Linux tcp_rtt_estimator)", () => {
   it("starts at the initial RTO and makes the first sample's RTO 3 x RTT when RTT >= 100 ms", () => {
@@ -63,5 +63,18 @@ describe("PushMarks", () => {
     expect(p.covers(seq(2001), seq(3001))).toBe(true);
     expect(p.covers(seq(5001), seq(6001))).toBe(true);
     expect(p.covers(seq(9001), seq(10_001))).toBe(true);
+  });
+
+  it("finds the push point of any segment among many writes in flight, across the sequence wrap", () => {
+    const start = seq(0xffff_0000);
+    const p = new PushMarks(start);
+    // 200 writes of 700 bytes: a push point every 700 bytes, the stream crossing 2^32.
+    for (let w = 0; w < 200; w++) p.wrote(seqAdd(start, w * 700), seqAdd(start, (w + 1) * 700), 1000, 0);
+    p.acked(seqAdd(start, 3500)); // the first five are acknowledged
+    for (let from = 3500; from < 140_000; from += 250) {
+      const end = from + 250;
+      const expected = Math.floor(end / 700) > Math.floor(from / 700); // a multiple of 700 in (from, end]
+      expect(p.covers(seqAdd(start, from), seqAdd(start, end))).toBe(expected);
+    }
   });
 });
