@@ -20,7 +20,7 @@ import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
-import { EcnState } from "./ecn.js";
+import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
@@ -121,7 +121,7 @@ export class Connection implements SenderHost {
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
   readonly negotiation: Negotiation;
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
-  readonly ecn: EcnState;
+  ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
   private lastChallengeAck!: Millis; // -Infinity until one is sent (tagged, as timerAt)
@@ -171,7 +171,6 @@ export class Connection implements SenderHost {
     this.keepAliveInterval = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.ecn = new EcnState(cfg.ecn, this);
     this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
   }
 
@@ -215,7 +214,7 @@ export class Connection implements SenderHost {
   openPassive(now: Millis, syn: TcpSegment, ecn = 0): void {
     this.lastNow = now;
     this.receiver.onSyn(syn.seq);
-    this.ecn.onSyn(now, syn.flags, ecn, true);
+    ecnOnSyn(this, this.config.ecn, now, syn.flags, ecn);
     this.negotiate(now, syn.options);
     this.sender.updateWindow(syn, true, this.negotiation.sndShift);
     if (this.fastOpen?.child === true) acceptSynData(this, syn);
@@ -426,7 +425,7 @@ export class Connection implements SenderHost {
 
   onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
     this.segmentsIn++;
-    this.ecn.arrived = ecn;
+    if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
     this.stats.onReceive(now, seg);
     this.lastNow = now;
     if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
@@ -564,7 +563,7 @@ export class Connection implements SenderHost {
     const retransmit = s.sndMax !== this.iss;
     const options = this.negotiation.synOptions(now, this.ourMss());
     const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
-    this.emit(now, SYN | this.ecn.synFlags(retransmit), this.iss, 0 as Seq, data, options, retransmit);
+    this.emit(now, SYN | ecnSynFlags(this, this.config.ecn, retransmit), this.iss, 0 as Seq, data, options, retransmit);
     // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
     // the SYN alone is timed, so an ACK of just the SYN samples the RTT (as Linux does).
     s.sndNxt = seqAdd(this.iss, 1 + data.length);
