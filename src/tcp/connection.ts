@@ -124,7 +124,7 @@ export class Connection implements SenderHost {
   ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-  private lastChallengeAck!: Millis; // -Infinity until one is sent (tagged, as timerAt)
+  private lastChallengeAck: Millis | undefined; // none sent yet: undefined, not -Infinity (a 16 B heap number each)
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
@@ -171,7 +171,7 @@ export class Connection implements SenderHost {
     this.keepAliveInterval = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
+    this.timerAt = Infinity; // shared, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -527,7 +527,7 @@ export class Connection implements SenderHost {
    * for the 4-tuple as onSegmentTimeWait and the linger timer did.
    */
   timeWaitHandover(): TimeWaitHandover {
-    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck, expiry: this.timers.linger };
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -601,7 +601,7 @@ export class Connection implements SenderHost {
 
   /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
   challengeAck(now: Millis): void {
-    if (now - this.lastChallengeAck < this.config.challengeAckInterval) return;
+    if (this.lastChallengeAck !== undefined && now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
     this.receiver.ackNow = true;
     if (this.state === "TIME_WAIT") this.sendAckNow();
