@@ -137,7 +137,7 @@ export class Connection implements SenderHost {
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   synAckPending = false;
   /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
-  synSentAt: Millis = 0;
+  synSentAt!: Millis; // 0 until a SYN leaves; tagged, so a passive end keeps no heap number (timers.ts)
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
   /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
@@ -171,7 +171,7 @@ export class Connection implements SenderHost {
     this.keepAliveInterval = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.timerAt = Infinity; // shared, not a box each (timers.ts)
+    this.timerAt = Infinity; this.synSentAt = 0; // shared / small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
