@@ -113,21 +113,6 @@ describe("CUBIC (RFC 9438)", () => {
     expect(new Cubic().reduce(0, 100 * MSS, 100 * MSS, MSS)).toBe(70 * MSS);
   });
 
-  it("makes its curve on first use: none while idle, and a timeout before then changes nothing", () => {
-    const idle = new Cubic();
-    expect(idle.name).toBe("cubic");
-    idle.enterLoss();
-    expect(Object.values(idle).filter((v) => v !== undefined)).toEqual([]);
-    const fresh = new Cubic();
-    const run = (c: Cubic) => {
-      let cwnd = c.reduce(0, 100 * MSS, 100 * MSS, MSS);
-      for (let t = 0; t <= 3000; t += 100) cwnd = c.grow(t, cwnd, cwnd, MSS, 100);
-      return cwnd;
-    };
-    expect(run(idle)).toBe(run(fresh));
-    expect(Object.values(idle).filter((v) => v !== undefined)).toHaveLength(1);
-  });
-
   it("climbs back to W_max after K = cbrt(W_max (1 - beta) / C) seconds, then probes beyond", () => {
     const cubic = new Cubic();
     let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);

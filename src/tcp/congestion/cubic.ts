@@ -30,33 +30,8 @@ const MAX_CNT_BEFORE_LOSS = 20;
 /** Linux: the target is recomputed at most every HZ / 32 while cwnd is unchanged. */
 const RECOMPUTE_INTERVAL: Millis = 1000 / 32;
 
-/**
- * CUBIC for one connection. Its curve (eleven numbers, 112 B) is made by the first window
- * change that needs it: a connection that has only done its handshake, or sits idle in
- * slow start, has none (bench/heap.js). A timeout before then has nothing to reset.
- */
 export class Cubic implements WindowAlgorithm {
-  private curve: CubicCurve | undefined;
-
-  get name(): "cubic" {
-    return "cubic";
-  }
-
-  grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number {
-    return (this.curve ??= new CubicCurve()).grow(now, cwnd, acked, mss, srtt);
-  }
-
-  reduce(now: Millis, cwnd: number, flight: number, mss: number): number {
-    return (this.curve ??= new CubicCurve()).reduce(now, cwnd, flight, mss);
-  }
-
-  enterLoss(): void {
-    this.curve?.enterLoss(); // a new curve is already in the state a timeout resets to
-  }
-}
-
-/** The curve's state and Linux's arithmetic (tcp_cubic.c bictcp_update, tcp_cong_avoid_ai). */
-class CubicCurve {
+  readonly name = "cubic";
   /** Window (segments) before the last reduction; 0 before the first loss and after a timeout. */
   private wMax = 0;
   /** The curve's plateau (segments): W_max, or the window the epoch began at if that is higher. */
