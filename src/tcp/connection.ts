@@ -20,7 +20,8 @@ import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
-import { EcnState } from "./ecn.js";
+import { KeepAlive } from "./keepalive.js";
+import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
@@ -121,23 +122,19 @@ export class Connection implements SenderHost {
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
   readonly negotiation: Negotiation;
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
-  readonly ecn: EcnState;
+  ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
   readonly timers = new TimerSet();
   private lingerKind: TimerKind = "time-wait";
-  private lastChallengeAck!: Millis; // -Infinity until one is sent (tagged, as timerAt)
+  private lastChallengeAck: Millis | undefined; // none sent yet: undefined, not -Infinity (a 16 B heap number each)
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
   persistSince: Millis = 0;
-  private keepAliveEnabled = false;
-  private keepAliveIdle: Millis;
-  private keepAliveInterval: Millis;
-  private keepAliveCount: number;
-  private keepAliveProbes = 0;
+  private ka: KeepAlive | undefined; // SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts)
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   synAckPending = false;
   /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
-  synSentAt: Millis = 0;
+  synSentAt!: Millis; // 0 until a SYN leaves; tagged, so a passive end keeps no heap number (timers.ts)
   /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
   private synAckSent = false;
   /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
@@ -167,12 +164,8 @@ export class Connection implements SenderHost {
     this.path.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
-    this.keepAliveIdle = cfg.keepAliveIdle;
-    this.keepAliveInterval = cfg.keepAliveInterval;
-    this.keepAliveCount = cfg.keepAliveProbes;
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.ecn = new EcnState(cfg.ecn, this);
-    this.timerAt = Infinity; this.lastChallengeAck = -Infinity; // shared, not a box each (timers.ts)
+    this.timerAt = Infinity; this.synSentAt = 0; // shared / small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -215,7 +208,7 @@ export class Connection implements SenderHost {
   openPassive(now: Millis, syn: TcpSegment, ecn = 0): void {
     this.lastNow = now;
     this.receiver.onSyn(syn.seq);
-    this.ecn.onSyn(now, syn.flags, ecn, true);
+    ecnOnSyn(this, this.config.ecn, now, syn.flags, ecn);
     this.negotiate(now, syn.options);
     this.sender.updateWindow(syn, true, this.negotiation.sndShift);
     if (this.fastOpen?.child === true) acceptSynData(this, syn);
@@ -346,19 +339,20 @@ export class Connection implements SenderHost {
    * (the stack's settings otherwise).
    */
   setKeepAlive(enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number } = {}): void {
-    if (opts.idle !== undefined) this.keepAliveIdle = positive("keep-alive idle", opts.idle);
-    if (opts.interval !== undefined) this.keepAliveInterval = positive("keep-alive interval", opts.interval);
-    if (opts.probes !== undefined) this.keepAliveCount = positive("keep-alive probes", opts.probes);
-    this.keepAliveEnabled = enabled;
-    this.keepAliveProbes = 0;
+    const ka = (this.ka ??= new KeepAlive(this.config.keepAliveIdle, this.config.keepAliveInterval, this.config.keepAliveProbes));
+    if (opts.idle !== undefined) ka.idle = positive("keep-alive idle", opts.idle);
+    if (opts.interval !== undefined) ka.interval = positive("keep-alive interval", opts.interval);
+    if (opts.probes !== undefined) ka.count = positive("keep-alive probes", opts.probes);
+    ka.enabled = enabled;
+    ka.probes = 0;
     this.lastNow = now;
-    if (enabled && SYNCHRONIZED.has(this.state)) this.armTimer(now, "keepalive", now + this.keepAliveIdle);
+    if (enabled && SYNCHRONIZED.has(this.state)) this.armTimer(now, "keepalive", now + ka.idle);
     else this.cancelTimer(now, "keepalive");
     this.ctx.touched(this, false);
   }
 
   get keepAlive(): boolean {
-    return this.keepAliveEnabled;
+    return this.ka?.enabled === true;
   }
 
   /**
@@ -426,13 +420,14 @@ export class Connection implements SenderHost {
 
   onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
     this.segmentsIn++;
-    this.ecn.arrived = ecn;
+    if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
     this.stats.onReceive(now, seg);
     this.lastNow = now;
-    if (this.keepAliveEnabled && this.timers.keepalive !== Infinity) {
+    const ka = this.ka;
+    if (ka?.enabled === true && this.timers.keepalive !== Infinity) {
       // Anything from the peer proves it alive (RFC 1122 4.2.3.6).
-      this.keepAliveProbes = 0;
-      this.timers.keepalive = now + this.keepAliveIdle;
+      ka.probes = 0;
+      this.timers.keepalive = now + ka.idle;
     }
     switch (this.state) {
       case "CLOSED":
@@ -487,21 +482,22 @@ export class Connection implements SenderHost {
   /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
   private onKeepAliveTimeout(now: Millis): void {
     this.fireTimer(now, "keepalive");
-    if (!this.keepAliveEnabled || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return;
+    const ka = this.ka;
+    if (ka?.enabled !== true || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return;
     if (this.sndMax !== this.sndUna) {
       // Data is outstanding; the retransmission timer watches the peer instead.
-      this.armTimer(now, "keepalive", now + this.keepAliveIdle);
+      this.armTimer(now, "keepalive", now + ka.idle);
       return;
     }
-    if (this.keepAliveProbes >= this.keepAliveCount) {
+    if (ka.probes >= ka.count) {
       // Linux sends a RST before reporting the dead peer.
       this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
       this.terminate(this.softError ?? "ETIMEDOUT", "keep-alive probes unanswered");
       return;
     }
-    this.keepAliveProbes++;
+    ka.probes++;
     this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
-    this.armTimer(now, "keepalive", now + this.keepAliveInterval);
+    this.armTimer(now, "keepalive", now + ka.interval);
   }
 
   armFinWait2(): void {
@@ -528,7 +524,7 @@ export class Connection implements SenderHost {
    * for the 4-tuple as onSegmentTimeWait and the linger timer did.
    */
   timeWaitHandover(): TimeWaitHandover {
-    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck, expiry: this.timers.linger };
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -564,7 +560,7 @@ export class Connection implements SenderHost {
     const retransmit = s.sndMax !== this.iss;
     const options = this.negotiation.synOptions(now, this.ourMss());
     const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
-    this.emit(now, SYN | this.ecn.synFlags(retransmit), this.iss, 0 as Seq, data, options, retransmit);
+    this.emit(now, SYN | ecnSynFlags(this, this.config.ecn, retransmit), this.iss, 0 as Seq, data, options, retransmit);
     // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
     // the SYN alone is timed, so an ACK of just the SYN samples the RTT (as Linux does).
     s.sndNxt = seqAdd(this.iss, 1 + data.length);
@@ -602,7 +598,7 @@ export class Connection implements SenderHost {
 
   /** RFC 5961 challenge ACK, rate-limited per connection (Linux tcp_invalid_ratelimit). */
   challengeAck(now: Millis): void {
-    if (now - this.lastChallengeAck < this.config.challengeAckInterval) return;
+    if (this.lastChallengeAck !== undefined && now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
     this.receiver.ackNow = true;
     if (this.state === "TIME_WAIT") this.sendAckNow();
@@ -699,8 +695,8 @@ export class Connection implements SenderHost {
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
-    if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.keepAliveEnabled && this.timers.keepalive === Infinity) {
-      this.armTimer(this.lastNow, "keepalive", this.lastNow + this.keepAliveIdle);
+    if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {
+      this.armTimer(this.lastNow, "keepalive", this.lastNow + this.ka.idle);
     }
 
     if (this.ctx.trace.enabled) {
@@ -778,7 +774,7 @@ export class Connection implements SenderHost {
 
   /** Unanswered zero-window or keep-alive probes (Linux icsk_probes_out). */
   get probesOut(): number {
-    return this.timers.persist !== Infinity ? this.sender.retries : this.keepAliveProbes;
+    return this.timers.persist !== Infinity ? this.sender.retries : (this.ka?.probes ?? 0);
   }
 
   /** The settings and link MTU this connection runs with (read-only, for TCP_INFO). */

@@ -25,15 +25,24 @@ export class Negotiation {
   timestamps = false;
   sack = false;
   /** RFC 7323 TS.Recent: the peer's timestamp to echo, and when it was recorded. */
+  /** TS.Recent (RFC 7323 4.3), kept as an int32 as tsOffset below: echoed as uint32 (>>> 0), compared mod 2^32. */
   private tsRecent = 0;
   private tsRecentAt: Millis = 0;
   private peerOfferedWindowScale = false;
 
+  /**
+   * Random per-connection offset of our timestamp clock (Linux tsoffset), so TSval leaks no
+   * uptime. Kept as an int32: tsVal only uses it mod 2^32, and a uint32 at or above 2^31 is
+   * no small integer to V8, so every connection's field would hold a heap number box (16 B).
+   */
+  private readonly tsOffset: number;
+
   constructor(
     private readonly config: TcpConfig,
-    /** Random per-connection offset of our timestamp clock (Linux tsoffset), so TSval leaks no uptime. */
-    private readonly tsOffset: number,
-  ) {}
+    tsOffset: number,
+  ) {
+    this.tsOffset = tsOffset | 0;
+  }
 
   /** Our SYN: offer everything enabled. */
   synOptions(now: Millis, mss: number): TcpOptions {
@@ -48,7 +57,7 @@ export class Negotiation {
   synAckOptions(now: Millis, mss: number): TcpOptions {
     const o: TcpOptions = { mss };
     if (this.sack) o.sackPermitted = true;
-    if (this.timestamps) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent };
+    if (this.timestamps) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent >>> 0 };
     if (this.peerOfferedWindowScale) o.windowScale = this.rcvShift;
     return o;
   }
@@ -67,7 +76,7 @@ export class Negotiation {
     }
     this.timestamps = o.timestamp !== undefined && this.config.timestamps;
     if (this.timestamps) {
-      this.tsRecent = o.timestamp!.value;
+      this.tsRecent = o.timestamp!.value | 0;
       this.tsRecentAt = now;
     }
     this.sack = o.sackPermitted === true && this.config.sack;
@@ -93,7 +102,7 @@ export class Negotiation {
     const withSack = sackBlocks !== undefined && sackBlocks.length > 0;
     if (!ts && !withSack) return undefined;
     const o: TcpOptions = {};
-    if (ts) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent };
+    if (ts) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent >>> 0 };
     if (withSack) o.sackBlocks = sackBlocks;
     return o;
   }
@@ -124,7 +133,7 @@ export class Negotiation {
     if (!this.timestamps || ts === undefined) return;
     const covers = seqLe(seg.seq, lastAckSent) && (segLen === 0 || seqGe((seg.seq + segLen) as Seq, lastAckSent));
     if (covers && ((ts.value - this.tsRecent) | 0) >= 0) {
-      this.tsRecent = ts.value;
+      this.tsRecent = ts.value | 0;
       this.tsRecentAt = now;
     }
   }

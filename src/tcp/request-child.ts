@@ -12,6 +12,7 @@ import { seqAdd, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
 import type { RequestRecord } from "./request-table.js";
 import { EMPTY } from "./send-buffer.js";
+import { ecnOn } from "./ecn.js";
 
 /** Restores in `c` (fresh, passive, same ISS, timestamp offset and settings) what `r` lived through. */
 export function restoreChild(c: Connection, r: RequestRecord): void {
@@ -25,7 +26,7 @@ export function restoreChild(c: Connection, r: RequestRecord): void {
   c.segmentsIn = r.segmentsIn - 1;
   c.stats.onReceive(at, syn);
   c.receiver.onSyn(r.irs);
-  c.ecn.ok = r.ecnOk;
+  if (r.ecnOk) ecnOn(c, c.config.ecn).ok = true;
   c.negotiate(at, r.options);
   c.sender.updateWindow(syn, true, c.negotiation.sndShift);
   c.state = "SYN_RCVD";

@@ -101,6 +101,11 @@ export class RequestTable {
   });
   /** The addresses of IPv6 records (IPv4 ones keep their address in the words). */
   private v6: ([IpAddress, IpAddress] | undefined)[] = [];
+  /**
+   * The IPv4 local address tuple() last built: a host has few addresses, so the children of
+   * its listeners share one object instead of keeping one each (72 B per connection).
+   */
+  private local4: IpAddress = IpAddress.ANY4;
 
   constructor(private readonly ctx: RequestContext) {}
 
@@ -289,7 +294,9 @@ export class RequestTable {
     const p = f.ports[s]!;
     const v6 = this.v6[s];
     if (v6 !== undefined) return { localAddr: v6[0], localPort: p >>> 16, remoteAddr: v6[1], remotePort: p & 0xffff };
-    return { localAddr: IpAddress.v4(f.localAddr[s]!), localPort: p >>> 16, remoteAddr: IpAddress.v4(f.remoteAddr[s]!), remotePort: p & 0xffff };
+    const local = f.localAddr[s]!;
+    if (this.local4.w3 !== local) this.local4 = IpAddress.v4(local);
+    return { localAddr: this.local4, localPort: p >>> 16, remoteAddr: IpAddress.v4(f.remoteAddr[s]!), remotePort: p & 0xffff };
   }
 
   /** The remote address's key (AddressKey) of a slot, without building the tuple. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { Reno } from "../../src/tcp/congestion/algorithm.js";
 import { resolveConfig } from "../../src/tcp/config.js";
-import { CE, ECT0, NOT_ECT } from "../../src/tcp/ecn.js";
+import { CE, ECN_OFF, ECT0, NOT_ECT } from "../../src/tcp/ecn.js";
 import { formatTcpInfo, tcpInfo, TCP_CA_CWR, TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN } from "../../src/tcp/tcp-info.js";
 import { parseIpv6 } from "../../src/wire/ipv6.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
@@ -80,6 +80,23 @@ describe("ECN negotiation (RFC 3168 6.1.1, Linux tcp_ecn 0/1/2)", () => {
     const { synAck, conn } = ecnServer(2, ECT0);
     expect(flagNames(synAck[0]!.seg.flags)).toBe("SYN,ACK");
     expect(conn.ecn.ok).toBe(false);
+  });
+
+  it("connections without ECN share one frozen not-in-use state; asking or agreeing makes a connection its own", () => {
+    const refused = ecnServer(2, ECT0).conn; // asked with an ECT-marked SYN: refused, nothing to keep
+    expect(refused.ecn).toBe(ECN_OFF);
+    const { h, listener } = listening({ ecn: 2 });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } });
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(halfOpen(h)[0]!.iss, 1) });
+    const never = listener.accept()!;
+    expect(never.state).toBe("ESTABLISHED");
+    expect(never.ecn).toBe(ECN_OFF);
+    expect(Object.isFrozen(ECN_OFF) && ECN_OFF.ok === false && ECN_OFF.codepoint === NOT_ECT && ECN_OFF.arrived === NOT_ECT).toBe(true);
+    const agreed = ecnServer(2).conn;
+    expect(agreed.ecn).not.toBe(ECN_OFF);
+    expect(agreed.ecn.ok).toBe(true);
+    expect(synSent({ ecn: 1 }).conn.ecn).not.toBe(ECN_OFF);
+    expect(synSent({ ecn: 2 }).conn.ecn).toBe(ECN_OFF);
   });
 
   it("rejects an ecn setting outside 0..2 with a typed error", () => {

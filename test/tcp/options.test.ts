@@ -61,12 +61,12 @@ describe("SYN options on the wire", () => {
 });
 
 describe("timestamps (RFC 7323)", () => {
-  function withTimestamps() {
+  function withTimestamps(first = 1000) {
     const { h, listener } = listening(ALL);
-    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, timestamp: { value: 1000, echo: 0 }, sackPermitted: true } });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, timestamp: { value: first, echo: 0 }, sackPermitted: true } });
     const [synAck] = h.takeSent();
     const iss = synAck!.seq;
-    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), options: { timestamp: { value: 1001, echo: synAck!.options.timestamp!.value } } });
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), options: { timestamp: { value: (first + 1) >>> 0, echo: synAck!.options.timestamp!.value } } });
     h.takeSent();
     return { h, conn: listener.accept()!, iss };
   }
@@ -77,6 +77,17 @@ describe("timestamps (RFC 7323)", () => {
     const [ack] = h.takeSent();
     expect(ack!.options.timestamp!.echo).toBe(1050);
     expect(text(conn.read())).toBe("a");
+  });
+
+  it("TSvals at and past 2^31 are echoed whole and compared mod 2^32 across the wrap (TS.Recent kept as an int32)", () => {
+    const { h, conn, iss } = withTimestamps(0xfffffff0);
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), payload: "a", options: { timestamp: { value: 0xfffffff8, echo: 0 } } });
+    expect(h.takeSent()[0]!.options.timestamp!.echo).toBe(0xfffffff8);
+    h.deliver({ flags: ACK, seq: R(2), ack: seqAdd(iss, 1), payload: "b", options: { timestamp: { value: 0x10, echo: 0 } } });
+    expect(h.takeSent()[0]!.options.timestamp!.echo).toBe(0x10);
+    h.deliver({ flags: ACK, seq: R(3), ack: seqAdd(iss, 1), payload: "c", options: { timestamp: { value: 0xfffffffc, echo: 0 } } });
+    expect(h.takeSent()[0]!.options.timestamp!.echo).toBe(0x10); // older than TS.Recent: PAWS drops it
+    expect(text(conn.read())).toBe("ab");
   });
 
   it("PAWS drops a segment whose timestamp is older than TS.Recent, and ACKs", () => {

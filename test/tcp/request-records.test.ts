@@ -10,7 +10,7 @@ import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
 import { IpAddress } from "../../src/wire/address.js";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, RST, SYN } from "../../src/wire/tcp.js";
-import { halfOpen, Harness, LOCAL_PORT, REMOTE_SEQ, stateOf } from "./harness.js";
+import { halfOpen, Harness, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, stateOf } from "./harness.js";
 
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
 
@@ -42,6 +42,19 @@ const summary = (events: TraceEvent[]) =>
   });
 
 describe("request records", () => {
+  it("the connections a listener's records become share one local address object, each keeping its own remote one", () => {
+    const { h, listener } = traced();
+    const peers = [REMOTE_PORT, REMOTE_PORT + 1];
+    for (const port of peers) h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } }, { addr: REMOTE_ADDR, port });
+    const isses = halfOpen(h).map((c) => c.iss);
+    peers.forEach((port, i) => h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(isses[i]!, 1) }, { addr: REMOTE_ADDR, port }));
+    const [a, b] = [listener.accept()!, listener.accept()!];
+    expect([a.state, b.state, a.tuple.remotePort !== b.tuple.remotePort]).toEqual(["ESTABLISHED", "ESTABLISHED", true]);
+    expect(a.tuple.localAddr).toBe(b.tuple.localAddr);
+    expect(a.tuple.remoteAddr).not.toBe(b.tuple.remoteAddr);
+    expect(a.tuple.remoteAddr.equals(b.tuple.remoteAddr)).toBe(true);
+  });
+
   it("trace a SYN, a SYN-ACK timeout and the handshake as a SYN_RCVD connection did", () => {
     const { h, listener, events } = traced();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } });

@@ -24,7 +24,8 @@ export const DUPACK_THRESHOLD = 3;
 
 export class CongestionControl {
   cwnd: number;
-  ssthresh = Number.MAX_SAFE_INTEGER;
+  /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
+  ssthresh!: number;
   /** Duplicate ACKs counted since the last new ACK (the classic detector; RFC 5681 3.2). */
   dupAcks = 0;
   state: CaState = "open";
@@ -80,6 +81,7 @@ export class CongestionControl {
     hystartDetect?: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
+    this.ssthresh = Number.MAX_SAFE_INTEGER;
     this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
     this.modelBased = algorithm.name === "bbr";
   }
