@@ -42,8 +42,11 @@ export interface ConnectionInfo {
 }
 
 export function connectionInfo(c: Connection): ConnectionInfo {
+  const state = c.state; // reads the TIME_WAIT record, which then is still held or forgotten
+  const record = c.timeWaitRecord;
+  const tw = record !== undefined ? record.table.segmentCounts(record.slot) : undefined; // counted by the record since hand-over
   return {
-    state: c.state,
+    state,
     tuple: c.tuple,
     iss: c.iss,
     irs: c.irs,
@@ -68,8 +71,8 @@ export function connectionInfo(c: Connection): ConnectionInfo {
     receiveQueued: c.receiveBuffer.readable,
     outOfOrderBytes: c.receiveBuffer.outOfOrderBytes,
     timers: { rto: c.timers.rto, tlp: c.timers.tlp, reorder: c.timers.reorder, persist: c.timers.persist, keepalive: c.timers.keepalive, delayedAck: c.timers.delayedAck, linger: c.timers.linger },
-    segmentsIn: c.segmentsIn,
-    segmentsOut: c.segmentsOut,
+    segmentsIn: c.segmentsIn + (tw?.segmentsIn ?? 0),
+    segmentsOut: c.segmentsOut + (tw?.segmentsOut ?? 0),
     retransmits: c.retransmits,
     bytesAcked: c.bytesAcked,
     bytesReceived: c.bytesReceived,

@@ -38,7 +38,7 @@ import type { FastOpenState } from "./fast-open/state.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
-import type { TimeWaitHandover } from "./time-wait.js";
+import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 
@@ -88,7 +88,28 @@ export type { ConnectionInfo };
  * icmp-input.ts for ICMP errors about our segments.
  */
 export class Connection implements SenderHost {
-  state: TcpState = "CLOSED";
+  private current: TcpState = "CLOSED";
+  /**
+   * Set by the layer when a compact TIME_WAIT record (time-wait.ts) took this connection's
+   * place; `state` reads CLOSED once that record has ended.
+   */
+  timeWaitRecord: TimeWaitRef | undefined;
+
+  /** The RFC 9293 state. */
+  get state(): TcpState {
+    const r = this.timeWaitRecord;
+    if (r !== undefined && !r.table.holds(r)) {
+      this.current = "CLOSED";
+      this.timeWaitRecord = undefined;
+    }
+    return this.current;
+  }
+
+  set state(to: TcpState) {
+    this.current = to;
+    if (to !== "TIME_WAIT") this.timeWaitRecord = undefined;
+  }
+
   /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
   readonly config: TcpConfig;
   readonly tuple: FourTuple;

@@ -144,7 +144,7 @@ export class TcpLayer implements ConnectionContext {
       trace: this.trace,
       now: () => this.now(),
       output: (tuple, seg) => this.output(tuple, seg),
-      ended: (slot, conn) => this.timeWaitEnded(slot, conn),
+      ended: (slot) => this.timeWaitEnded(slot),
     });
     this.requests = new RequestTable({
       hostName: this.hostName,
@@ -465,8 +465,9 @@ export class TcpLayer implements ConnectionContext {
       if (c.state !== "TIME_WAIT" || this.connections.get(c.tuple.localAddr, c.tuple.localPort, c.tuple.remoteAddr, c.tuple.remotePort) !== c) continue;
       // Records pack IPv4 tuples; an IPv6 connection stays whole until its 2MSL ends.
       if (c.tuple.localAddr.family !== 4) continue;
-      const slot = this.timeWait.add(c, c.timeWaitHandover());
-      this.connections.replace(c, slot);
+      const ref = this.timeWait.add(c, c.timeWaitHandover());
+      this.connections.replace(c, ref.slot);
+      c.timeWaitRecord = ref;
       this.timers.remove(c);
       this.dirty.remove(c);
       c.timers.clearAll();
@@ -474,19 +475,15 @@ export class TcpLayer implements ConnectionContext {
     this.enteringTimeWait.length = 0;
   }
 
-  /** A TIME_WAIT record ended (2MSL or RST): free its 4-tuple; a connection object still held reads CLOSED. */
-  private timeWaitEnded(slot: number, conn: Connection | undefined): void {
+  /**
+   * A TIME_WAIT record ended (2MSL or RST): free its 4-tuple. A connection object still held
+   * reads CLOSED from now on (Connection.state) but is not woken: its application heard the
+   * close when TIME_WAIT began, as a kernel socket's descriptor is gone by then.
+   */
+  private timeWaitEnded(slot: number): void {
     const t = this.timeWait.tuple(slot);
     this.connections.deleteEntry(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, slot);
     this.timeWaitCount--;
-    if (conn !== undefined && conn.state === "TIME_WAIT") {
-      conn.state = "CLOSED";
-      conn.pendingWake = true;
-      if (!conn.wakeQueued) {
-        conn.wakeQueued = true;
-        this.woken[this.wokenCount++] = conn;
-      }
-    }
   }
 
   /** RFC 9293 3.10.7.2: a segment for a listening port with no connection yet. */

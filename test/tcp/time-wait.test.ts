@@ -5,6 +5,8 @@
  * ACKs, Linux's tcp_rfc1337=0). states.test.ts checks the behaviour through the connection
  * object; these tests check that a record, not the connection, is what answers.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd } from "../../src/wire/seq.js";
@@ -137,5 +139,54 @@ describe("compact TIME_WAIT record", () => {
     }
     expect(h.host.tcp.timeWaitRecords).toBe(0);
     h.expectNothingSent();
+  });
+
+  it("counts the segments of TIME_WAIT in the record and shows them through a connection object still held", () => {
+    const { h, conn, iss } = timeWait();
+    const before = conn.inspect();
+    h.deliver({ flags: FIN | ACK, seq: R(1), ack: seqAdd(iss, 2) }); // our last ACK was lost
+    h.expectSent([{ flags: ACK, seq: seqAdd(iss, 2), ack: R(2) }]);
+    const record = h.host.tcp.allSockets()[0]!.info;
+    expect([record.segmentsIn, record.segmentsOut]).toEqual([1, 1]);
+    const after = conn.inspect();
+    expect([after.segmentsIn, after.segmentsOut]).toEqual([before.segmentsIn + 1, before.segmentsOut + 1]);
+  });
+
+  it("a connection object reads CLOSED when its own record ends, not when a later record reuses the slot", () => {
+    const h = new Harness({ ephemeralPorts: [40000, 40099] });
+    const peerOf = (c: ReturnType<typeof h.host.tcp.connect>) => ({ addr: 0xc0a80102, port: 443, toPort: c.tuple.localPort });
+    const closeToTimeWait = () => {
+      const c = h.host.tcp.connect({ localAddr: IpAddress.v4(0xc0a80101), remoteAddr: IpAddress.v4(0xc0a80102), remotePort: 443 });
+      h.settle();
+      h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(c.iss, 1) }, peerOf(c));
+      c.close();
+      h.settle();
+      h.deliver({ flags: FIN | ACK, seq: R(1), ack: seqAdd(c.iss, 2) }, peerOf(c));
+      h.takeSent();
+      return c;
+    };
+    const first = closeToTimeWait();
+    h.deliver({ flags: RST, seq: R(2) }, peerOf(first)); // an exact RST ends the record at once
+    expect(h.host.tcp.timeWaitRecords).toBe(0);
+    const second = closeToTimeWait(); // its record takes the freed slot
+    expect(h.host.tcp.timeWaitRecords).toBe(1);
+    expect(first.state).toBe("CLOSED");
+    expect(second.state).toBe("TIME_WAIT");
+    h.advance(60_000);
+    expect(second.state).toBe("CLOSED");
+  });
+
+  it("holds no reference to the connection object: one the application dropped is collected during TIME_WAIT", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const made = (() => {
+      const { h, conn } = timeWait();
+      return { h, ref: new WeakRef(conn) };
+    })();
+    // A WeakRef keeps its target until the current job ends: let it end, then collect.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(made.h.host.tcp.timeWaitRecords).toBe(1);
+    expect(made.ref.deref()).toBeUndefined();
   });
 });

@@ -160,7 +160,7 @@ export class LiveSocket {
   onEnd: (() => void) | undefined;
   /** Everything written so far was taken by TCP's send buffer. */
   onDrain: (() => void) | undefined;
-  /** The connection is CLOSED; `error` says why when it ended abnormally. Called once. */
+  /** The connection is CLOSED, or in TIME_WAIT (the rest is the stack's); `error` says why when it ended abnormally. Called once. */
   onClose: ((error: TcpError | undefined) => void) | undefined;
 
   private readonly pending: Uint8Array[] = [];
@@ -263,7 +263,9 @@ export class LiveSocket {
       this.ended = true;
       this.onEnd?.();
     }
-    if (conn.isClosed() && !this.closeReported) {
+    // TIME_WAIT is the end for the application (a kernel socket's descriptor is gone by then):
+    // the 2MSL wait is the stack's, and nothing wakes this socket when it runs out.
+    if ((conn.isClosed() || conn.state === "TIME_WAIT") && !this.closeReported) {
       this.closeReported = true;
       this.onClose?.(conn.error);
     }
