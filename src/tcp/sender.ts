@@ -251,6 +251,7 @@ export class Sender extends SenderParts {
     let delivered = 0;
     let newlySacked = false;
     let dsack: SackBlock | undefined;
+    let sackedSentAt: Millis | undefined; // the oldest segment this ACK newly SACKs (Linux first_sackt)
     const priorFack = this.rackPart?.fack;
     this.ackTime = now;
     this.lowDelivered = this.newestDeliveredAt = undefined;
@@ -265,22 +266,34 @@ export class Sender extends SenderParts {
         const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
         if (w === undefined) continue;
         whole.push(w);
+        const sentAt = this.log.sackRttStart(w.left, w.right);
+        if (sentAt !== undefined && !(sentAt >= (sackedSentAt ?? Infinity))) sackedSentAt = sentAt;
         this.log.onSack(w.left, w.right, this);
       }
       this.scoreboard.update(whole, this.sndUna, this.sndMax);
       delivered += this.scoreboard.sackedBytes - before;
       newlySacked = this.scoreboard.sackedBytes > before;
     }
+    // Linux times every ACK by its own clock (tcp_ack_update_rtt): the oldest segment the
+    // cumulative ACK newly delivers, else the oldest one newly SACKed, and only then the
+    // echoed timestamp. RFC 7323 4.1 prefers the echo; Linux does not trust it first, as
+    // middleboxes and peers may corrupt TSecr.
+    const cumulativeSentAt = seqGt(ack, this.sndUna) ? this.logPart?.cumulativeRttStart(ack) : undefined;
+    const measured = cumulativeSentAt !== undefined ? now - cumulativeSentAt : sackedSentAt !== undefined ? now - sackedSentAt : undefined;
     if (seqGt(ack, this.sndUna)) {
       this.logPart?.onAck(ack, this);
       // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
       // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
-      const echoed = seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined;
-      delivered += this.ackNewData(now, ack, echoed);
-    } else if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
-      // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
-      // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
-      if (window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
+      const rttSample = measured ?? (seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined);
+      delivered += this.ackNewData(now, ack, rttSample);
+    } else {
+      // An ACK that only SACKs times the estimator too (Linux tcp_ack_update_rtt with sack_rtt_us).
+      if (measured !== undefined) this.rtt.sample(measured, this.sndUna, this.sndNxt);
+      if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
+        // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
+        // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
+        if (window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
+      }
     }
     if (this.lowDelivered !== undefined) this.rack.onReordering(this.lowDelivered, priorFack, this.sendMss);
     this.updateWindow(seg, false, neg.sndShift);
@@ -290,7 +303,7 @@ export class Sender extends SenderParts {
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
-  private ackNewData(now: Millis, ack: Seq, echoedRtt: Millis | undefined): number {
+  private ackNewData(now: Millis, ack: Seq, rttSample: Millis | undefined): number {
     let acked = seqDiff(ack, this.sndUna);
     if (this.sndUna === this.iss) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
@@ -309,7 +322,7 @@ export class Sender extends SenderParts {
     this.scoreboard?.prune(ack);
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
-    const sample = echoedRtt ?? timedRtt;
+    const sample = rttSample ?? timedRtt;
     if (sample !== undefined) this.rtt.sample(sample, this.sndUna, this.sndNxt);
     // Congestion control gets the newest delivered segment's RTT by our clock on every ACK
     // (Linux ca_rtt_us): an echo is of the oldest acknowledged segment (stretch ACKs would

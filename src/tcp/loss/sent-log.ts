@@ -223,6 +223,33 @@ export class SentLog {
     return this.retransmittedRecords === 0;
   }
 
+  /**
+   * When the oldest record a cumulative ACK up to `una` newly delivers was sent, for an RTT
+   * sample (Linux tcp_clean_rtx_queue's first_ackt; call before onAck). Undefined when the
+   * ACK covers retransmitted data, since it cannot tell which transmission it answers
+   * (Karn's rule, RFC 6298 3; Linux FLAG_RETRANS_DATA_ACKED), or delivers nothing unSACKed.
+   */
+  cumulativeRttStart(una: Seq): Millis | undefined {
+    let first: Millis | undefined;
+    for (let i = 0; i < this.count && seqLt(this.start(i), una); i++) {
+      const f = this.flags(i);
+      if ((f & (EVER_RETRANS | RETRANS_OUT)) !== 0) return undefined;
+      if ((f & SACKED) === 0 && first === undefined) first = this.sentAt(i);
+    }
+    return first;
+  }
+
+  /**
+   * When the oldest never-retransmitted record in [left, right) not yet SACKed was sent:
+   * a SACK's RTT sample (Linux tcp_sacktag_one's first_sackt; call before onSack).
+   */
+  sackRttStart(left: Seq, right: Seq): Millis | undefined {
+    for (let i = this.indexOf(left); i < this.count && seqLt(this.start(i), right); i++) {
+      if ((this.flags(i) & (SACKED | EVER_RETRANS | RETRANS_OUT)) === 0) return this.sentAt(i);
+    }
+    return undefined;
+  }
+
   /** Index of the record containing `seq` (or the first after it). */
   indexOf(seq: Seq): number {
     let lo = 0;
