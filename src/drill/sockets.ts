@@ -65,6 +65,8 @@ interface TcpSocket {
   sndbuf: number | undefined;
   /** SO_KEEPALIVE set before the socket had a connection: applied when it gets one. */
   keepAlive: boolean;
+  /** TCP_NOTSENT_LOWAT as set (0: never set, the sysctl applies); accepted sockets inherit it (Linux sk_clone copies tp). */
+  notsentLowat: number;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;
@@ -162,7 +164,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -207,9 +209,10 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, ...NO_FAST_OPEN });
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, ...NO_FAST_OPEN });
       // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE.
       if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
+      if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
       this.env.connectionUnderTest(conn);
       return { ret: fd };
     };
@@ -267,6 +270,7 @@ export class DrillSockets {
     s.conn = conn;
     // SO_KEEPALIVE set earlier arms once synchronized (a deferred Fast Open connect sent no SYN yet).
     if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
+    if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
     this.env.connectionUnderTest(conn);
     return conn;
   }
@@ -487,6 +491,11 @@ export class DrillSockets {
         if (conn === undefined) throw new DrillUnsupportedError("TCP_CORK before the connection exists", pos);
         conn.setCork(need() !== 0);
         return ok(0);
+      case "TCP_NOTSENT_LOWAT":
+        // Linux takes any int and keeps it as u32 (0 = back to the sysctl's value).
+        s.notsentLowat = need() >>> 0;
+        conn?.setNotsentLowat(s.notsentLowat);
+        return ok(0);
       case "TCP_USER_TIMEOUT":
         if (need() < 0) return err("EINVAL");
         s.own.userTimeout = need();
@@ -567,6 +576,9 @@ export class DrillSockets {
       case "TCP_FASTOPEN_CONNECT":
         actual = s.fastOpenConnect ? 1 : 0;
         break;
+      case "TCP_NOTSENT_LOWAT":
+        actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)
+        break;
       default:
         throw new DrillUnsupportedError(`getsockopt ${name}`, pos);
     }
@@ -621,8 +633,9 @@ export class DrillSockets {
       if (conn.urgentIn.oobReady) mask |= C.POLLPRI!; // Linux tcp_poll: TCP_URG_VALID
       if (!writeShut && conn.canSend) {
         const free = conn.sendBuffer.capacity - conn.sendBuffer.length;
-        // sk_stream_is_writeable: free space at least half of what is queued.
-        if (free >= conn.sendBuffer.length / 2) mask |= C.POLLOUT! | C.POLLWRNORM!;
+        // sk_stream_is_writeable: free space at least half of what is queued, and the bytes
+        // not sent yet under half of TCP_NOTSENT_LOWAT (tcp_stream_memory_free, wake = 1).
+        if (free >= conn.sendBuffer.length / 2 && conn.belowNotsentLowat) mask |= C.POLLOUT! | C.POLLWRNORM!;
       } else if (writeShut) {
         mask |= C.POLLOUT! | C.POLLWRNORM!;
       }

@@ -202,7 +202,9 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_fastopen_cookies: (_v, s) => {
     s.metricsFlushes = (s.metricsFlushes ?? 0) + 1;
   },
-  tcp_notsent_lowat: only("TCP_NOTSENT_LOWAT (tcp_notsent_lowat)", 4294967295),
+  tcp_notsent_lowat: (v, s) => {
+    s.tcp.notsentLowat = int("tcp_notsent_lowat", v);
+  },
   // Knobs of machinery synack does not have, where any value behaves as synack does.
   tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
   tcp_min_tso_segs: (v, s) => {

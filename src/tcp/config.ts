@@ -84,6 +84,12 @@ export interface TcpConfig {
    */
   rack: boolean;
   /**
+   * TCP_NOTSENT_LOWAT (Linux tcp_notsent_lowat), bytes: a write stops taking bytes once this
+   * many are queued and not sent, and the socket is writable again below half of it
+   * (notsent-lowat.ts). 0xffffffff, Linux's default, is no limit.
+   */
+  notsentLowat: number;
+  /**
    * TCP_USER_TIMEOUT (RFC 5482), ms; 0 = off. When data stays unacknowledged (or zero-window
    * probes unanswered) this long, the connection fails with ETIMEDOUT, whatever the retry
    * counts say (Linux icsk_user_timeout).
@@ -192,6 +198,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   userMss: 0,
   rack: true,
   userTimeout: 0,
+  notsentLowat: 0xffffffff,
   slowStartAfterIdle: false,
   tlp: true,
   dsack: true,
@@ -250,6 +257,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("maxTimeWait", 0);
   count("userMss", 0, 65535);
   count("userTimeout", 0, 2 ** 31 - 1);
+  count("notsentLowat", 1, 0xffffffff);
   count("mtuProbing", 0, 2);
   count("hystartDetect", 0, 3);
   count("baseMss", 48, 65495);

@@ -39,6 +39,7 @@ import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
+import { NOTSENT_UNLIMITED, notsentWritable } from "./notsent-lowat.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 
@@ -402,6 +403,32 @@ export class Connection implements SenderHost {
   setUserTimeout(ms: number): void {
     if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
     this.sender.userTimeout = ms;
+  }
+
+  /**
+   * TCP_NOTSENT_LOWAT (notsent-lowat.ts): at most about this many bytes written and not yet
+   * sent; 0 = the setting's (`notsentLowat`, no limit by default), as Linux's setsockopt.
+   */
+  setNotsentLowat(bytes: number): void {
+    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > NOTSENT_UNLIMITED) {
+      throw new InvalidArgumentError(`TCP_NOTSENT_LOWAT must be an integer of bytes in 0..${NOTSENT_UNLIMITED}, got ${String(bytes)}`);
+    }
+    this.sender.notsentLowatOwn = bytes;
+    this.wake(); // the limit moved: a writer may be able to write (Linux calls sk_write_space)
+  }
+
+  /** TCP_NOTSENT_LOWAT as set on this connection (0: none set, the setting applies). */
+  get notsentLowat(): number {
+    return this.sender.notsentLowatOwn;
+  }
+
+  /**
+   * The send side would poll writable as far as TCP_NOTSENT_LOWAT goes: the bytes not sent
+   * yet are under half the limit (always true without a limit). The send buffer's own
+   * space is the other condition.
+   */
+  get belowNotsentLowat(): boolean {
+    return notsentWritable(this.sender.unsentBytes(), this.sender.notsentLowat);
   }
 
   /** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */

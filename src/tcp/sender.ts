@@ -31,13 +31,14 @@ import { PushMarks } from "./push-marks.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
-import { newTsoState, sizeGoal, tsoPath, type TsoPath } from "./tso-chunks.js";
+import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
+import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
 import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
@@ -96,6 +97,8 @@ export class Sender extends SenderParts {
   dsackDups = 0;
   /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
   userTimeout: number;
+  /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
+  notsentLowatOwn = 0;
   /**
    * When the first retransmission since everything was last acknowledged left (Linux
    * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
@@ -182,14 +185,32 @@ export class Sender extends SenderParts {
   /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
   queue(now: Millis, data: Uint8Array, more = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
-    const n = this.sendBuffer.append(data);
+    const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
+    const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
     if (n < data.length) this.chrono.writeBlocked = true;
     if (n > 0) {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
-      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd), this.maxSndWnd, more);
+      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
       this.moreComing = more;
     }
     return n;
+  }
+
+  /** The not-sent limit in force (notsent-lowat.ts; Linux tcp_notsent_lowat()). */
+  get notsentLowat(): number {
+    return this.notsentLowatOwn || this.config.notsentLowat;
+  }
+
+  /** Bytes queued and not sent yet (Linux write_seq - snd_nxt). */
+  unsentBytes(): number {
+    return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuffer.length), this.sndNxt));
+  }
+
+  /** Whole segments beyond SND.NXT that the congestion and receive windows let out now, in bytes. */
+  private sendableNow(): number {
+    const mss = this.host.segmentMss();
+    const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
+    return room >= mss ? room - (room % mss) : 0;
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */

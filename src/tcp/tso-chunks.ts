@@ -140,8 +140,22 @@ export class TsoChunks {
  * write's forced push points (push-marks.ts) fall on these skb boundaries.
  */
 export function sizeGoal(p: TsoPath, maxWindow: number): number {
-  let goal = Math.min(tsoSegments(p) * p.mss, GSO_MAX_SIZE);
+  return boundToHalfWindow(Math.min(tsoSegments(p) * p.mss, GSO_MAX_SIZE), p.mss, maxWindow);
+}
+
+/**
+ * tcp_xmit_size_goal() of current kernels ("tcp: tcp_tso_autosize() will eventually split
+ * this later"): skbs are filled to half the largest window offered, up to the GSO maximum,
+ * whatever the pacing rate. The TCP_NOTSENT_LOWAT scripts were recorded with it, and a
+ * write's not-sent limit is checked on these skb boundaries (notsent-lowat.ts).
+ */
+export function writeSizeGoal(mss: number, maxWindow: number): number {
+  return boundToHalfWindow(GSO_MAX_SIZE, mss, maxWindow);
+}
+
+/** tcp_bound_to_half_wnd, then whole segments, at least one. */
+function boundToHalfWindow(goal: number, mss: number, maxWindow: number): number {
   const cutoff = maxWindow > 536 ? maxWindow >> 1 : maxWindow;
   if (cutoff > 0 && goal > cutoff) goal = cutoff;
-  return Math.max(Math.floor(goal / p.mss) * p.mss, p.mss);
+  return Math.max(Math.floor(goal / mss) * mss, mss);
 }
