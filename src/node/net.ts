@@ -90,6 +90,7 @@ export class Socket extends Duplex {
   #noDelay: boolean | undefined;
   #cork: boolean | undefined;
   #userTimeout: number | undefined;
+  #notsentLowat: number | undefined;
   #keepAlive = false;
   /** Node's initialDelay (ms before the first probe); 0 keeps the stack's idle setting. */
   #keepAliveDelay = 0;
@@ -199,6 +200,7 @@ export class Socket extends Duplex {
     if (this.#noDelay !== undefined) conn.setNoDelay(this.#noDelay);
     if (this.#cork !== undefined) conn.setCork(this.#cork);
     if (this.#userTimeout !== undefined) conn.setUserTimeout(this.#userTimeout);
+    if (this.#notsentLowat !== undefined) conn.setNotsentLowat(this.#notsentLowat);
     if (this.#oobInline !== undefined) conn.setOobInline(this.#oobInline);
     if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
     conn.onWake = () => {
@@ -472,6 +474,22 @@ export class Socket extends Duplex {
     }
     this.#userTimeout = ms;
     this.#conn?.setUserTimeout(ms);
+    return this;
+  }
+
+  /**
+   * synack's addition: TCP_NOTSENT_LOWAT (Linux). TCP takes a write only while fewer than
+   * about `bytes` written bytes wait unsent, so the rest waits in the stream, where the
+   * application still decides what goes next (backpressure and 'drain' follow). 0 goes back
+   * to the stack's `notsentLowat` setting (no limit by default). ERR_OUT_OF_RANGE for
+   * anything but an integer from 0 to 2^32 - 1.
+   */
+  setNotsentLowat(bytes: number): this {
+    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) {
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "bytes" is out of range. It must be an integer >= 0 and <= 4294967295. Received ${String(bytes)}`, RangeError);
+    }
+    this.#notsentLowat = bytes;
+    this.#conn?.setNotsentLowat(bytes);
     return this;
   }
 

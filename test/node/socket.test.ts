@@ -149,6 +149,31 @@ describe("synack Socket in virtual time", () => {
     expect(sim.now() - t0).toBeLessThan(8_000);
   });
 
+  it("setNotsentLowat(bytes), synack's TCP_NOTSENT_LOWAT, keeps the unsent bytes TCP holds near the limit; the rest waits in the stream", async () => {
+    const { sim, a, b } = pair();
+    let received = 0;
+    bindNet(b).createServer((s) => s.on("data", (d: Buffer) => (received += d.length))).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    expect(() => sock.setNotsentLowat(-1)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    sock.setNotsentLowat(8_000);
+    await event(sock, "connect");
+    let unsentMax = 0;
+    sock.write(Buffer.alloc(512 * 1024));
+    while (received < 512 * 1024) {
+      unsentMax = Math.max(unsentMax, sock.tcpInfo()?.notsentBytes ?? 0);
+      await sim.sleep(1);
+    }
+    // A write stops once a new skb would start with the limit reached: one skb more at most
+    // (without the limit the 256 KiB send buffer holds some 300 KB unsent here).
+    expect(unsentMax).toBeGreaterThan(0);
+    expect(unsentMax).toBeLessThan(8_000 + 65_536);
+    sock.setNotsentLowat(0); // back to the stack's setting: no limit
+    sock.write(Buffer.alloc(128 * 1024));
+    await sim.sleep(1);
+    expect(sock.writableLength).toBe(0); // the send buffer (256 KiB) took it all
+    sock.destroy();
+  });
+
   it("write() returns false once TCP's send buffer is full and 'drain' follows when the peer reads", async () => {
     const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, sendBufferMax: 32 * 1024, receiveBufferSize: 32 * 1024 });
     let serverSide: Socket | undefined;
