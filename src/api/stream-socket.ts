@@ -58,6 +58,10 @@ function checkUserTimeout(ms: unknown): void {
   if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new InvalidArgumentError(`userTimeout must be an integer of milliseconds from 0 to 2147483647, got ${String(ms)}`);
 }
 
+function checkNotsentLowat(bytes: unknown): void {
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) throw new InvalidArgumentError(`notsentLowat must be an integer of bytes from 0 to 4294967295, got ${String(bytes)}`);
+}
+
 function chunkSize(chunk: unknown): number {
   return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }
@@ -111,6 +115,8 @@ export class StreamSocket {
   private shutdownWanted = false;
   /** setUserTimeout() before the connection existed (a host name still resolving). */
   private pendingUserTimeout: number | undefined;
+  /** setNotsentLowat() before the connection existed. */
+  private pendingNotsentLowat: number | undefined;
   /** setCork(true) before the connection existed: cork it once it does. */
   private corked = false;
   private readonly openedD = new Deferred<SocketOpenInfo>();
@@ -205,6 +211,18 @@ export class StreamSocket {
     else this.pendingUserTimeout = ms;
   }
 
+  /**
+   * TCP_NOTSENT_LOWAT (Linux): TCP takes written bytes only while fewer than about `bytes`
+   * wait unsent, so the rest waits in the writable stream and its backpressure follows the
+   * limit. 0 goes back to the stack's `notsentLowat` setting (no limit by default). EINVAL for
+   * anything but an integer from 0 to 2^32 - 1.
+   */
+  setNotsentLowat(bytes: number): void {
+    checkNotsentLowat(bytes);
+    if (this.conn !== undefined) this.conn.setNotsentLowat(bytes);
+    else this.pendingNotsentLowat = bytes;
+  }
+
   /** The engine's connection, for `inspect()` and the connection table (EINVAL while a host name is still resolving). */
   get connection(): Connection {
     if (this.conn === undefined) throw new InvalidArgumentError("no connection yet: the host name is still being resolved");
@@ -223,6 +241,7 @@ export class StreamSocket {
     const userTimeout = this.pendingUserTimeout ?? options.userTimeout;
     if (userTimeout !== undefined) conn.setUserTimeout(userTimeout);
     if (this.corked) conn.setCork(true);
+    if (this.pendingNotsentLowat !== undefined) conn.setNotsentLowat(this.pendingNotsentLowat);
     if (this.shutdownWanted) conn.shutdown();
     conn.onWake = () => {
       this.onWake();
