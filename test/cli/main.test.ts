@@ -178,7 +178,7 @@ describe("synack ss", () => {
     const lines = r.out.split("\n");
     const row = lines.findIndex((l) => l.startsWith("ESTABLISHED"));
     const info = lines[row + 1]!;
-    expect(info.startsWith("\t ts sack cubic wscale:7,7 rto:440 backoff:1 rtt:20/7.5 ")).toBe(true);
+    expect(info.startsWith("\t ts sack cubic wscale:7,7 rto:440 backoff:1 rtt:20/5.625 ")).toBe(true);
     for (const field of ["mss:1448", "cwnd:1", "ssthresh:7", "unacked:2", "retrans:1/1", "lost:1", "sacked:1", "bytes_retrans:1448"]) {
       expect(info.split(" ")).toContain(field);
     }
