@@ -28,6 +28,7 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
+import { RecordEnds } from "./record-ends.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
@@ -111,6 +112,8 @@ export class Sender extends SenderParts {
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
   private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
+  /** Where MSG_EOR records end: no segment crosses one (record-ends.ts). Made by the first such write. */
+  private recordEnds: RecordEnds | undefined;
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
@@ -182,8 +185,11 @@ export class Sender extends SenderParts {
   // ---------------------------------------------------------------------------------------
   // The application's bytes
 
-  /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
-  queue(now: Millis, data: Uint8Array, more = false): number {
+  /**
+   * Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has
+   * more to write at once. `eor` is MSG_EOR: the write ends a record, if all of it fits.
+   */
+  queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
     const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
@@ -192,6 +198,8 @@ export class Sender extends SenderParts {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
       this.moreComing = more;
+      // Linux marks the skb eor only once the write's last byte is in (tcp_sendmsg_locked).
+      if (eor && n === data.length) (this.recordEnds ??= new RecordEnds()).add(seqAdd(queuedEnd, n));
     }
     return n;
   }
@@ -211,6 +219,12 @@ export class Sender extends SenderParts {
     const mss = this.host.segmentMss();
     const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
+  }
+
+  /** Bytes from `from` to the end of its MSG_EOR record: the most one segment starting there may carry. Infinity when no record end follows. */
+  recordLeft(from: Seq): number {
+    const end = this.recordEnds?.after(from);
+    return end === undefined ? Infinity : seqDiff(end, from);
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
@@ -330,6 +344,7 @@ export class Sender extends SenderParts {
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
     this.sendBuffer.consume(dataAcked);
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
+    this.recordEnds?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     if (dataAcked > 0) this.host.wake(); // send space opened
@@ -687,7 +702,8 @@ export class Sender extends SenderParts {
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
     const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
     const mss = this.host.segmentMss();
-    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
+    const toRecordEnd = this.recordLeft(this.sndNxt);
+    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
@@ -695,7 +711,11 @@ export class Sender extends SenderParts {
     // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
     if (len < mss && !finNow && !resending && !this.forceOne && !this.windowProbe) {
-      if (len < pending) {
+      if (len === toRecordEnd && len < pending) {
+        // A record's short last segment with data queued behind it: Linux applies Nagle and
+        // cork only to the last skb of the queue (tcp_write_xmit passes TCP_NAGLE_PUSH for the
+        // others), and nothing more may join this one.
+      } else if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if it is
         // a large share of the largest window offered, or on the persist timer (windowProbe).
         if (!(this.maxSndWnd > 0 && len >= this.maxSndWnd / 2)) return 0;
@@ -712,15 +732,18 @@ export class Sender extends SenderParts {
       }
     }
     if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
-    const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft));
+    const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft, len === toRecordEnd));
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
   }
 
-  /** Whether this new segment ends a multi-segment TSO/GSO packet, so carries PSH (tso-chunks.ts). */
-  private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number): boolean {
-    const rest = Math.min(pending - len, mss);
+  /**
+   * Whether this new segment ends a multi-segment TSO/GSO packet, so carries PSH (tso-chunks.ts).
+   * `recordEnd`: it ends a MSG_EOR record, and a TSO packet never spans two skbs.
+   */
+  private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
+    const rest = recordEnd ? 0 : Math.min(pending - len, mss);
     const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
     return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
@@ -772,7 +795,8 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset));
+    // A resend stops at a record end as the original did (Linux tcp_can_collapse refuses an eor skb).
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start)));
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous
