@@ -15,7 +15,7 @@
  *
  * A record end at or below SND.UNA bounds nothing any more and is dropped as ACKs arrive.
  */
-import { seqGt, seqLe, type Seq } from "../wire/seq.js";
+import { seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
 
 export class RecordEnds {
   /** Record ends in sequence order; those before `head` are acknowledged. */
@@ -41,6 +41,12 @@ export class RecordEnds {
       else lo = mid + 1;
     }
     return lo < ends.length ? ends[lo] : undefined;
+  }
+
+  /** Bytes from `from` to the first record end above it: the most a segment starting there may carry (Infinity when none). */
+  left(from: Seq): number {
+    const end = this.after(from);
+    return end === undefined ? Infinity : seqDiff(end, from);
   }
 
   /** Forgets record ends the peer has acknowledged. */

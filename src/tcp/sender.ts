@@ -112,8 +112,7 @@ export class Sender extends SenderParts {
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
   private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
-  /** Where MSG_EOR records end: no segment crosses one (record-ends.ts). Made by the first such write. */
-  private recordEnds: RecordEnds | undefined;
+  recordEnds: RecordEnds | undefined; // MSG_EOR record ends, made by the first such write: no segment crosses one (record-ends.ts)
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
@@ -185,10 +184,7 @@ export class Sender extends SenderParts {
   // ---------------------------------------------------------------------------------------
   // The application's bytes
 
-  /**
-   * Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has
-   * more to write at once. `eor` is MSG_EOR: the write ends a record, if all of it fits.
-   */
+  /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once; `eor` MSG_EOR. */
   queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
@@ -198,8 +194,7 @@ export class Sender extends SenderParts {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
       this.moreComing = more;
-      // Linux marks the skb eor only once the write's last byte is in (tcp_sendmsg_locked).
-      if (eor && n === data.length) (this.recordEnds ??= new RecordEnds()).add(seqAdd(queuedEnd, n));
+      if (eor && n === data.length) (this.recordEnds ??= new RecordEnds()).add(seqAdd(queuedEnd, n)); // Linux: once the last byte is in
     }
     return n;
   }
@@ -219,12 +214,6 @@ export class Sender extends SenderParts {
     const mss = this.host.segmentMss();
     const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
-  }
-
-  /** Bytes from `from` to the end of its MSG_EOR record: the most one segment starting there may carry. Infinity when no record end follows. */
-  recordLeft(from: Seq): number {
-    const end = this.recordEnds?.after(from);
-    return end === undefined ? Infinity : seqDiff(end, from);
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
@@ -702,7 +691,7 @@ export class Sender extends SenderParts {
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
     const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
     const mss = this.host.segmentMss();
-    const toRecordEnd = this.recordLeft(this.sndNxt);
+    const toRecordEnd = this.recordEnds?.left(this.sndNxt) ?? Infinity;
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
@@ -712,9 +701,8 @@ export class Sender extends SenderParts {
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
     if (len < mss && !finNow && !resending && !this.forceOne && !this.windowProbe) {
       if (len === toRecordEnd && len < pending) {
-        // A record's short last segment with data queued behind it: Linux applies Nagle and
-        // cork only to the last skb of the queue (tcp_write_xmit passes TCP_NAGLE_PUSH for the
-        // others), and nothing more may join this one.
+        // A record's short end with data behind it: Linux's Nagle and cork hold only the
+        // queue's last skb (tcp_write_xmit passes TCP_NAGLE_PUSH for the others).
       } else if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if it is
         // a large share of the largest window offered, or on the persist timer (windowProbe).
@@ -738,10 +726,7 @@ export class Sender extends SenderParts {
     return used;
   }
 
-  /**
-   * Whether this new segment ends a multi-segment TSO/GSO packet, so carries PSH (tso-chunks.ts).
-   * `recordEnd`: it ends a MSG_EOR record, and a TSO packet never spans two skbs.
-   */
+  /** Whether this new segment ends a multi-segment TSO/GSO packet (none spans a `recordEnd`), so carries PSH (tso-chunks.ts). */
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
     const rest = recordEnd ? 0 : Math.min(pending - len, mss);
     const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
@@ -795,8 +780,7 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    // A resend stops at a record end as the original did (Linux tcp_can_collapse refuses an eor skb).
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start)));
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordEnds?.left(start) ?? Infinity)); // Linux tcp_can_collapse: not past an eor skb
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous

@@ -34,6 +34,8 @@ describe("RecordEnds", () => {
     expect(r.after(seqAdd(base, 100))).toBe(seqAdd(base, 300)); // an end bounds what starts before it only
     expect(r.after(seqAdd(base, 299))).toBe(seqAdd(base, 300));
     expect(r.after(seqAdd(base, 600))).toBeUndefined();
+    expect(r.left(seqAdd(base, 250))).toBe(50);
+    expect(r.left(seqAdd(base, 600))).toBe(Infinity);
   });
 
   it("forgets ends the peer acknowledged, however many there were", () => {
