@@ -112,7 +112,6 @@ export class Sender extends SenderParts {
   readonly sendBuffer: SendBuffer;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
   private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
-  recordEnds: RecordEnds | undefined; // MSG_EOR record ends, made by the first such write: no segment crosses one (record-ends.ts)
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
@@ -194,7 +193,7 @@ export class Sender extends SenderParts {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
       this.moreComing = more;
-      if (eor && n === data.length) (this.recordEnds ??= new RecordEnds()).add(seqAdd(queuedEnd, n)); // Linux: once the last byte is in
+      if (eor && n === data.length) (this.pushMarks.records ??= new RecordEnds()).add(seqAdd(queuedEnd, n)); // Linux: once the last byte is in
     }
     return n;
   }
@@ -214,6 +213,11 @@ export class Sender extends SenderParts {
     const mss = this.host.segmentMss();
     const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
+  }
+
+  /** Bytes from `from` to the end of its MSG_EOR record (record-ends.ts): the most a segment starting there may carry. */
+  recordLeft(from: Seq): number {
+    return this.pushMarks?.records?.left(from) ?? Infinity;
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
@@ -333,7 +337,6 @@ export class Sender extends SenderParts {
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
     this.sendBuffer.consume(dataAcked);
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
-    this.recordEnds?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     if (dataAcked > 0) this.host.wake(); // send space opened
@@ -691,7 +694,7 @@ export class Sender extends SenderParts {
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
     const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
     const mss = this.host.segmentMss();
-    const toRecordEnd = this.recordEnds?.left(this.sndNxt) ?? Infinity;
+    const toRecordEnd = this.recordLeft(this.sndNxt);
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
@@ -701,8 +704,7 @@ export class Sender extends SenderParts {
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
     if (len < mss && !finNow && !resending && !this.forceOne && !this.windowProbe) {
       if (len === toRecordEnd && len < pending) {
-        // A record's short end with data behind it: Linux's Nagle and cork hold only the
-        // queue's last skb (tcp_write_xmit passes TCP_NAGLE_PUSH for the others).
+        // A record's short end with data behind it: Linux's Nagle and cork hold only the queue's last skb (tcp_write_xmit).
       } else if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if it is
         // a large share of the largest window offered, or on the persist timer (windowProbe).
@@ -780,7 +782,7 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordEnds?.left(start) ?? Infinity)); // Linux tcp_can_collapse: not past an eor skb
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous
