@@ -302,7 +302,7 @@ export class DrillSockets {
     if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");
     s.deferredConnect = false;
     const conn = this.openConnection(s, true);
-    const taken = length > 0 && conn.fastOpen !== undefined ? conn.send(new Uint8Array(Math.min(length, conn.fastOpen.synRoom))) : 0;
+    const taken = length > 0 && conn.fastOpen !== undefined ? conn.send(new Uint8Array(Math.min(length, conn.fastOpen.synRoom)), { eor: (flags & CONSTANTS.MSG_EOR!) !== 0 }) : 0;
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     if (nonblocking) {
       s.connecting = taken === 0;
@@ -341,15 +341,16 @@ export class DrillSockets {
 
   private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
     // MSG_FASTOPEN on a connected socket is an ordinary send.
-    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB!);
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB! | CONSTANTS.MSG_EOR!);
     const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
+    // MSG_EOR: the write's last byte ends a record (Linux marks its last skb eor).
+    const eor = (flags & CONSTANTS.MSG_EOR!) !== 0;
     // MSG_OOB: every chunk moves SND.UP to its end, so it ends where the write does (Linux tcp_mark_urg).
     const oob = (flags & CONSTANTS.MSG_OOB!) !== 0;
     const fastOpen = (flags & CONSTANTS.MSG_FASTOPEN!) !== 0;
     if (fastOpen && s.conn?.state === "SYN_SENT") return err("EALREADY"); // Linux __inet_stream_connect
     if ((fastOpen && s.conn === undefined && s.listener === undefined) || s.deferredConnect) return this.fastOpenWrite(s, length, flags, pos);
     if ((flags & CONSTANTS.MSG_ZEROCOPY!) !== 0) throw new DrillUnsupportedError("MSG_ZEROCOPY", pos);
-    if ((flags & CONSTANTS.MSG_EOR!) !== 0) throw new DrillUnsupportedError("MSG_EOR record boundaries", pos);
     if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
     const conn = s.conn;
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
@@ -363,7 +364,7 @@ export class DrillSockets {
       // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
       if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
-        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob });
+        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob, eor: eor && sent + 65536 >= length });
         if (n === 0) break;
         sent += n;
       }

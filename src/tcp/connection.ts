@@ -265,12 +265,16 @@ export class Connection implements SenderHost {
   /**
    * Queues bytes for sending. Returns how many were taken (0 when the buffer is full).
    * `more` is MSG_MORE; `oob` is MSG_OOB: the last byte taken is urgent (urgent-io.ts).
+   * `eor` is MSG_EOR: `data` ends a record, so no segment (sent or resent) carries its last
+   * byte together with any byte written after it (record-ends.ts). It takes effect only when
+   * all of `data` is taken; the record's first bytes may still share a segment with earlier
+   * data.
    */
-  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean }): number {
+  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
-    const n = this.sender.queue(this.lastNow, data, opts?.more === true);
+    const n = this.sender.queue(this.lastNow, data, opts?.more === true, opts?.eor === true);
     if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
     if (n > 0) this.ctx.touched(this, true);
     return n;

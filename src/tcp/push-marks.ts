@@ -11,8 +11,13 @@
  *
  * Marks at or below SND.UNA are dropped as ACKs arrive, so the list stays as short as
  * the data in flight and queued.
+ *
+ * The other write boundary Linux keeps in its skbs, the end of a MSG_EOR record, hangs
+ * off this object (`records`, record-ends.ts): both exist only once something was
+ * written, so an idle connection pays for neither.
  */
 import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
+import type { RecordEnds } from "./record-ends.js";
 
 export class PushMarks {
   /** NO_MARKS (shared, never written) until the first mark: an idle connection holds no array. */
@@ -20,6 +25,8 @@ export class PushMarks {
   private head = 0;
   /** The last push point (Linux tp->pushed_seq). */
   private pushedSeq: Seq;
+  /** Where MSG_EOR records end, made by the first such write: no segment crosses one. */
+  records: RecordEnds | undefined;
 
   constructor(firstByte: Seq) {
     this.pushedSeq = firstByte;
@@ -64,6 +71,7 @@ export class PushMarks {
 
   /** Forgets push points the peer has acknowledged. */
   acked(una: Seq): void {
+    this.records?.acked(una);
     while (this.head < this.marks.length && seqLe(this.marks[this.head]!, una)) this.head++;
     if (this.head > 32 && this.head * 2 > this.marks.length) {
       this.marks = this.marks.slice(this.head);

@@ -25,6 +25,9 @@ export function sendMtuProbe(s: Sender, now: Millis): boolean {
     calm: s.congestion.state === "open" && !s.host.sendingSacks,
   });
   if (size === 0) return false;
+  // Linux tcp_can_coalesce_send_queue_head: no probe joins bytes across a MSG_EOR record
+  // end (one may end exactly on it); segments of the usual size go instead.
+  if (s.recordLeft(s.sndNxt) < size) return false;
   const start = s.sndNxt;
   s.sndNxt = seqAdd(start, s.emitData(now, start, size, false));
   prober.onProbeSent(now, start, s.sndNxt, size);

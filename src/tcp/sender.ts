@@ -28,6 +28,7 @@ import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
+import { RecordEnds } from "./record-ends.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
@@ -182,8 +183,8 @@ export class Sender extends SenderParts {
   // ---------------------------------------------------------------------------------------
   // The application's bytes
 
-  /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once. */
-  queue(now: Millis, data: Uint8Array, more = false): number {
+  /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once; `eor` MSG_EOR. */
+  queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
     const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
@@ -192,6 +193,7 @@ export class Sender extends SenderParts {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
       this.moreComing = more;
+      if (eor && n === data.length) (this.pushMarks.records ??= new RecordEnds()).add(seqAdd(queuedEnd, n)); // Linux: once the last byte is in
     }
     return n;
   }
@@ -211,6 +213,11 @@ export class Sender extends SenderParts {
     const mss = this.host.segmentMss();
     const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
+  }
+
+  /** Bytes from `from` to the end of its MSG_EOR record (record-ends.ts): the most a segment starting there may carry. */
+  recordLeft(from: Seq): number {
+    return this.pushMarks?.records?.left(from) ?? Infinity;
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
@@ -687,7 +694,8 @@ export class Sender extends SenderParts {
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
     const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
     const mss = this.host.segmentMss();
-    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft));
+    const toRecordEnd = this.recordLeft(this.sndNxt);
+    let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
     const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
@@ -695,7 +703,9 @@ export class Sender extends SenderParts {
     // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
     if (len < mss && !finNow && !resending && !this.forceOne && !this.windowProbe) {
-      if (len < pending) {
+      if (len === toRecordEnd && len < pending) {
+        // A record's short end with data behind it: Linux's Nagle and cork hold only the queue's last skb (tcp_write_xmit).
+      } else if (len < pending) {
         // Window-limited (RFC 9293 3.8.6.2.1, sender SWS avoidance): a runt goes out only if it is
         // a large share of the largest window offered, or on the persist timer (windowProbe).
         if (!(this.maxSndWnd > 0 && len >= this.maxSndWnd / 2)) return 0;
@@ -712,15 +722,15 @@ export class Sender extends SenderParts {
       }
     }
     if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
-    const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft));
+    const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft, len === toRecordEnd));
     if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
   }
 
-  /** Whether this new segment ends a multi-segment TSO/GSO packet, so carries PSH (tso-chunks.ts). */
-  private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number): boolean {
-    const rest = Math.min(pending - len, mss);
+  /** Whether this new segment ends a multi-segment TSO/GSO packet (none spans a `recordEnd`), so carries PSH (tso-chunks.ts). */
+  private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
+    const rest = recordEnd ? 0 : Math.min(pending - len, mss);
     const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
     return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
@@ -772,7 +782,7 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset));
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
     const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous

@@ -15,6 +15,8 @@ export interface NarrowPath {
   tcp?: Partial<TcpConfig>;
   mtuErrors: boolean;
   runFor: number;
+  /** Write in MSG_EOR records of this many bytes (each ends a record once all of it is taken). */
+  record?: number;
 }
 
 export function transferOverNarrowPath(o: NarrowPath) {
@@ -31,12 +33,14 @@ export function transferOverNarrowPath(o: NarrowPath) {
   let queued = 0;
   conn.onWake = () => {
     while (conn.state === "ESTABLISHED" && queued < o.bytes) {
-      const n = conn.send(new Uint8Array(Math.min(65536, o.bytes - queued)));
+      const size = o.record === undefined ? 65536 : o.record - (queued % o.record);
+      const n = conn.send(new Uint8Array(Math.min(size, o.bytes - queued)), { eor: o.record !== undefined });
       if (n === 0) break;
       queued += n;
     }
   };
   net.runFor(o.runFor);
   const probes = events.filter((e): e is Extract<TraceEvent, { type: "loss" }> => e.type === "loss" && e.action === "mtu-probe");
-  return { received: () => received, conn, probes, a, B };
+  const sent = events.filter((e): e is Extract<TraceEvent, { type: "segment-out" }> => e.type === "segment-out" && e.host === "a" && e.segment.payload.length > 0).map((e) => e.segment);
+  return { received: () => received, conn, probes, sent, a, B };
 }
