@@ -58,6 +58,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   TCP_CC_INFO: 26,
   TCP_FASTOPEN_CONNECT: 30,
   TCP_INQ: 36,
+  TCP_CM_INQ: 36, // the control message TCP_INQ adds to recvmsg() (Linux: #define TCP_CM_INQ TCP_INQ)
   IP_TOS: 1,
   IP_TTL: 2,
   IP_MTU_DISCOVER: 10,
@@ -87,6 +88,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   MSG_OOB: 0x1,
   MSG_PEEK: 0x2,
   MSG_DONTROUTE: 0x4,
+  MSG_CTRUNC: 0x8,
   MSG_TRUNC: 0x20,
   MSG_DONTWAIT: 0x40,
   MSG_EOR: 0x80,

@@ -17,7 +17,8 @@ import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
-import { parseMsgHdr } from "./msghdr.js";
+import { parseMsgHdr, type MsgHdr } from "./msghdr.js";
+import { inqMessage, recvmsgOutputs } from "./cmsg.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
@@ -67,6 +68,8 @@ interface TcpSocket {
   keepAlive: boolean;
   /** TCP_NOTSENT_LOWAT as set (0: never set, the sysctl applies); accepted sockets inherit it (Linux sk_clone copies tp). */
   notsentLowat: number;
+  /** TCP_INQ: recvmsg() adds TCP_CM_INQ (Linux tp->recvmsg_inq); accepted sockets inherit it (sk_clone copies tp). */
+  inq: boolean;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;
@@ -122,6 +125,10 @@ export class DrillSockets {
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));
+      case "recvmsg": {
+        const msg = parseMsgHdr(a[1], pos, "recvmsg");
+        return this.withSocket(a[0], pos, (s) => this.recvmsg(s, msg, numberOf(a[2] ?? zero(pos)) ?? 0, pos));
+      }
       case "recv":
       case "recvfrom":
         if (a[1]?.type === "null") return err("EFAULT");
@@ -164,7 +171,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -209,7 +216,7 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, ...NO_FAST_OPEN });
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, ...NO_FAST_OPEN });
       // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE.
       if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
       if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
@@ -400,6 +407,22 @@ export class DrillSockets {
     return this.blockingOr({ ...s, nonblocking }, attempt);
   }
 
+  /**
+   * recvmsg(): a read into the iovecs, then what Linux tcp_recvmsg adds when it returned
+   * 0 or more: with TCP_INQ on, TCP_CM_INQ saying what is left after this call.
+   */
+  private recvmsg(s: TcpSocket, msg: MsgHdr, flags: number, pos: SourcePos): Started {
+    const finish = (r: CallResult): CallResult => {
+      if (r.ret < 0) return r;
+      const got = s.inq && s.conn !== undefined ? [inqMessage(s.conn.inqHint)] : [];
+      return { ...r, outputs: [...(r.outputs ?? []), ...recvmsgOutputs(msg, got, pos)] };
+    };
+    const started = this.read(s, msg.length, flags, pos);
+    if ("done" in started) return { done: finish(started.done) };
+    const { pending } = started;
+    return { pending: () => { const r = pending(); return r === undefined ? undefined : finish(r); } };
+  }
+
   /** recv(MSG_OOB) never blocks (Linux tcp_recv_urg): the byte, EINVAL, EAGAIN or 0 at end of stream. */
   private readOob(conn: Connection, length: number, peek: boolean): Started {
     const look = conn.readOob(true);
@@ -497,6 +520,11 @@ export class DrillSockets {
         s.notsentLowat = need() >>> 0;
         conn?.setNotsentLowat(s.notsentLowat);
         return ok(0);
+      case "TCP_INQ":
+        // Linux do_tcp_setsockopt: 0 or 1, anything else EINVAL.
+        if (need() < 0 || need() > 1) return err("EINVAL");
+        s.inq = need() === 1;
+        return ok(0);
       case "TCP_USER_TIMEOUT":
         if (need() < 0) return err("EINVAL");
         s.own.userTimeout = need();
@@ -577,6 +605,9 @@ export class DrillSockets {
       case "TCP_FASTOPEN_CONNECT":
         actual = s.fastOpenConnect ? 1 : 0;
         break;
+      case "TCP_INQ":
+        actual = s.inq ? 1 : 0;
+        break;
       case "TCP_NOTSENT_LOWAT":
         actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)
         break;
@@ -601,8 +632,8 @@ export class DrillSockets {
     const conn = s.conn;
     if (s.listener) return err("EINVAL");
     let actual: number;
-    // Linux tcp_inq counts an out-of-band byte not yet skipped; SIOCATMARK is sockatmark().
-    if (name === "SIOCINQ" || name === "FIONREAD") actual = conn?.receiveBuffer.readable ?? 0;
+    // Linux tcp_inq (Connection.inq); SIOCATMARK is sockatmark().
+    if (name === "SIOCINQ" || name === "FIONREAD") actual = conn?.inq ?? 0;
     else if (name === "SIOCATMARK") actual = conn?.atMark === true ? 1 : 0;
     else if (name === "SIOCOUTQ") actual = conn ? conn.inspect().sendQueued : 0;
     else if (name === "SIOCOUTQNSD") {

@@ -41,6 +41,7 @@ import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
 import { NOTSENT_UNLIMITED, notsentWritable } from "./notsent-lowat.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
+import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 
 /** What a connection needs from the layer that owns it. */
@@ -301,6 +302,11 @@ export class Connection implements SenderHost {
   get readable(): number {
     return readableBytes(this);
   }
+
+  /** SIOCINQ / FIONREAD (Linux tcp_inq): bytes waiting, without the FIN, cut at an urgent mark ahead (inq.ts). */
+  get inq(): number { return inqBytes(this); }
+  /** TCP_INQ's TCP_CM_INQ (Linux tcp_inq_hint): bytes waiting plus 1 for a received FIN (inq.ts). */
+  get inqHint(): number { return inqHint(this); }
 
   /**
    * Half-close (shutdown(SHUT_WR)): FIN after the queued data, keep reading (S24).

@@ -49,6 +49,7 @@ describe("scripts that fail say where and why", () => {
     ["extra-packet.pkt", 11, /flags: expected F\., got P\.; sequence: expected 1:1\(0\), got 1:11\(10\)/, /actual: > P\. 1:11\(10\) ack 1/],
     ["wrong-errno.pkt", 10, /^read\(\) returned -1 ECONNRESET, expected -1 EPIPE$/, /actual: = -1 ECONNRESET \(Connection reset by peer\)/],
     ["failed-assertion.pkt", 9, /^assertion failed: assert tcpi_snd_cwnd == 4: 10$/, undefined],
+    ["wrong-inq.pkt", 13, /^recvmsg\(\) TCP_CM_INQ cmsg_data: expected 0, got 1$/, undefined],
   ];
   for (const [file, line, reason, detail] of cases) {
     it(file, () => {

@@ -1,8 +1,10 @@
-/** The drill runner's parts: lexer and parser, the Python subset, the sysctl table. */
+/** The drill runner's parts: lexer and parser, recvmsg()'s msghdr, the Python subset, the sysctl table. */
 import { describe, expect, it } from "vitest";
 import { DrillSyntaxError, DrillUnsupportedError } from "../../src/drill/errors.js";
 import { parseScript, secondsToUsecs } from "../../src/drill/parser.js";
 import { PyAssertionError, PyError, runPython, type PyValue } from "../../src/drill/python.js";
+import { inqMessage, recvmsgOutputs } from "../../src/drill/cmsg.js";
+import { parseMsgHdr } from "../../src/drill/msghdr.js";
 import { applyCommand, corpusDefaults, windowScaleFor, type DrillSettings } from "../../src/drill/sysctl.js";
 
 const pos = { file: "t.pkt", line: 1, column: 1 };
@@ -61,6 +63,41 @@ describe("parser", () => {
     expect(() => parseScript("0 close(3) = 0\n+0 > Q 0:0(0)", "x.pkt")).toThrow(new DrillSyntaxError("unknown TCP flag 'Q' in 'Q'", { file: "x.pkt", line: 2, column: 6 }));
     expect(() => parseScript("0 close(3", "x.pkt")).toThrow(/x\.pkt:1:10: expected ',', found end of script/);
     expect(() => parseScript('0 write(3, "abc', "x.pkt")).toThrow(/x\.pkt:1:12: unterminated string/);
+  });
+});
+
+describe("recvmsg()'s msghdr and control messages", () => {
+  const msghdr = (text: string) => {
+    const call = parseScript(`0 recvmsg(4, ${text}, 0) = 10`, "t.pkt").events[0]!.action;
+    if (call.type !== "syscall") throw new Error("not a call");
+    return parseMsgHdr(call.args[1], pos, "recvmsg");
+  };
+  const inq = "{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=7}";
+  const checks = (text: string, inqValue: number | undefined) =>
+    recvmsgOutputs(msghdr(text), inqValue === undefined ? [] : [inqMessage(inqValue)], pos).map((o) => [o.what, o.expected.type === "int" ? o.expected.value : o.expected.type, o.actual]);
+
+  it("checks msg_flags, the number of messages, then each field", () => {
+    expect(checks(`{msg_iov(1)=[{..., 10}], msg_flags=0, msg_control=[${inq}]}`, 7)).toEqual([
+      ["msg_flags", 0, 0],
+      ["control messages", 1, 1],
+      ["TCP_CM_INQ cmsg_level", "word", 6],
+      ["TCP_CM_INQ cmsg_type", "word", 36],
+      ["TCP_CM_INQ cmsg_data", 7, 7],
+    ]);
+  });
+
+  it("a message the call wrote but the script did not expect shows in the count", () => {
+    expect(checks("{msg_iov(1)=[{..., 10}], msg_control=[]}", 3)).toEqual([["control messages", 0, 1]]);
+    expect(checks(`{msg_iov(1)=[{..., 10}], msg_control=[${inq}]}`, undefined)).toEqual([["control messages", 1, 0]]);
+  });
+
+  it("without msg_control the message is dropped and msg_flags has MSG_CTRUNC (0x8), as put_cmsg does", () => {
+    expect(checks("{msg_iov(1)=[{..., 10}], msg_flags=0}", 3)).toEqual([["msg_flags", 0, 8]]);
+    expect(checks("{msg_iov(1)=[{..., 10}], msg_flags=0}", undefined)).toEqual([["msg_flags", 0, 0]]);
+  });
+
+  it("any other control message is unsupported, not a failure", () => {
+    expect(() => checks("{msg_iov(1)=[{..., 10}], msg_control=[{cmsg_level=SOL_SOCKET, cmsg_type=SO_MARK, cmsg_data=1}]}", 1)).toThrow(DrillUnsupportedError);
   });
 });
 

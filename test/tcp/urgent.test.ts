@@ -174,7 +174,7 @@ describe("one connection: URG on the wire", () => {
   it("receiving: the byte before the pointer is taken out of band; reads stop at the mark and skip it", () => {
     const { conn } = received();
     expect(conn.atMark).toBe(false);
-    expect(conn.readable).toBe(7); // every byte counts until the reader reaches the mark (Linux tcp_inq)
+    expect(conn.readable).toBe(7); // every byte counts until the reader reaches the mark (SIOCINQ stops at it: inq.test.ts)
     expect(text(conn.read())).toBe("abc");
     expect(conn.readable).toBe(3); // at the mark, the out-of-band byte is not for read()
     expect(conn.atMark).toBe(true);
