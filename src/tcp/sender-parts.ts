@@ -21,8 +21,8 @@ export class SenderParts {
   // means "nothing to do", so that an ACK of the handshake creates none of them.
   protected pacerPart: Pacer | undefined;
   protected logPart: SentLog | undefined;
-  protected rackPart: Rack | undefined;
-  protected tlpPart: TailLossProbe | undefined;
+  rackPart: Rack | undefined;
+  tlpPart: TailLossProbe | undefined;
   protected frtoPart: Frto | undefined;
   protected chunksPart: TsoChunks | undefined;
   protected chronoPart: Chronograph | undefined;
@@ -44,7 +44,7 @@ export class SenderParts {
     return (this.frtoPart ??= new Frto());
   }
   /** Bytes marked lost and not yet resent (SentLog.lostBytes; none before anything was sent). */
-  protected get lostBytes(): number {
+  get lostBytes(): number {
     return this.logPart === undefined ? 0 : this.logPart.lostBytes;
   }
   /** The send chronograph (chrono.ts), made by the first write. */

@@ -7,9 +7,10 @@
  *
  * The state machine (connection.ts) decides when ACKs are processed and what the state
  * allows; this module decides what to send and when to resend. It reaches the wire and
- * the timers only through `SenderHost`. Three companions act on it with its non-private
- * members: sender-tlp.ts (the tail loss probe), sender-frto.ts (F-RTO, RFC 5682) and
- * sender-mtu.ts (path MTU probing, RFC 4821).
+ * the timers only through `SenderHost`. Four companions act on it with its non-private
+ * members: sender-loss.ts (what an ACK says about loss: duplicate-ACK counting or RACK,
+ * and the window that follows), sender-tlp.ts (the tail loss probe), sender-frto.ts
+ * (F-RTO, RFC 5682) and sender-mtu.ts (path MTU probing, RFC 4821).
  */
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
@@ -19,10 +20,8 @@ import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
 import { formatMillis } from "../trace/format.js";
-import { frtoAck } from "./sender-frto.js";
 import { sendLossProbe } from "./sender-tlp.js";
-import { mtuProbeAcked, mtuProbeLost, sendMtuProbe, suspectBlackHole } from "./sender-mtu.js";
-import { REO_TIMEOUT_SLACK } from "./loss/rack.js";
+import { mtuProbeAcked, sendMtuProbe, suspectBlackHole } from "./sender-mtu.js";
 import { EVER_RETRANS } from "./loss/sent-log.js";
 import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
@@ -39,8 +38,9 @@ import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
+import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
 import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
-import { bbrAfterTransmit, bbrOnAck, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
+import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
 /** What the sender needs from its connection. */
@@ -123,13 +123,13 @@ export class Sender extends SenderParts {
   /** SACK was negotiated. */
   sack = false;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
-  private highRxt: Seq = 0 as Seq;
+  highRxt: Seq = 0 as Seq;
   /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
   private sndSml: Seq;
   /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
   private retransmittedUpTo: Seq;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
-  private renoSacked = 0;
+  renoSacked = 0;
   /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
   undoMarker: Seq | undefined;
   /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
@@ -252,7 +252,7 @@ export class Sender extends SenderParts {
   }
 
   /** RACK and TLP run when SACK is on and the settings allow (Linux tcp_recovery, tcp_early_retrans). */
-  private get rackOn(): boolean {
+  get rackOn(): boolean {
     return this.sack && this.config.rack;
   }
 
@@ -320,13 +320,13 @@ export class Sender extends SenderParts {
       if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
         // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
         // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
-        if (window === oldWindow || newlySacked) delivered += this.onDuplicateAck(now);
+        if (window === oldWindow || newlySacked) delivered += onDuplicateAck(this, now);
       }
     }
     if (this.lowDelivered !== undefined) this.rack.onReordering(this.lowDelivered, priorFack, this.sendMss);
     this.updateWindow(seg, false, neg.sndShift);
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
-    this.afterAckLoss(now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
+    afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     if (writerBlocked && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
@@ -378,142 +378,6 @@ export class Sender extends SenderParts {
     return Math.max(acked - alreadySacked, 0);
   }
 
-  /**
-   * A duplicate ACK (RFC 5681 section 2). Without RACK it is the loss signal: the third
-   * starts fast retransmit (RFC 5681 3.2), or with SACK as soon as the scoreboard shows
-   * SND.UNA lost (RFC 6675 IsLost). Returns the bytes it stands for as delivered.
-   */
-  private onDuplicateAck(now: Millis): number {
-    let delivered = 0;
-    if (this.scoreboard === undefined) {
-      // Without SACK each duplicate stands for one segment received (tcp_add_reno_sack).
-      const room = Math.max(0, this.flightSize() - this.sendMss - this.renoSacked);
-      delivered = Math.min(this.sendMss, room);
-      this.renoSacked += delivered;
-    }
-    if (this.rackOn) {
-      this.congestion.dupAcks++;
-      if (this.congestion.state === "open") this.congestion.state = "disorder";
-      return delivered;
-    }
-    const lost = this.scoreboard !== undefined && this.scoreboard.sackedBytes >= 3 * this.sendMss;
-    if (this.congestion.onDuplicateAck(now, this.sndMax, this.flightSize(), lost)) {
-      this.startEpisode();
-      this.traceLoss(now, "recovery", `${this.congestion.dupAcks} duplicate ACKs: fast retransmit`);
-      this.traceCwnd(now, "3 duplicate ACKs: fast retransmit");
-      this.highRxt = this.sndUna;
-      this.retransmitAt(now, this.sndUna);
-    } else if (this.congestion.inRecovery && this.scoreboard !== undefined) {
-      this.retransmitNextHole(now);
-    }
-    return delivered;
-  }
-
-  /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */
-  private afterAckLoss(now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
-    const ack = seg.ack;
-    const unaAdvanced = seqGt(this.sndUna, priorUna);
-    const lostBefore = this.lostBytes;
-    // Eifel detection (RFC 3522; Linux tcp_packet_delayed): new data acknowledged by a segment
-    // that echoes a timestamp from before our first retransmission means the original
-    // arrived: the timeout or fast retransmit was spurious, so its reduction is undone.
-    if (unaAdvanced && (this.congestion.state === "loss" || this.congestion.state === "recovery") && this.retransStamp !== undefined && this.host.negotiation.echoesBefore(seg, this.retransStamp)) {
-      this.undoSpurious(now, "the ACK echoes a timestamp from before the first retransmission (Eifel)");
-    }
-    if (this.congestion.state === "loss" && this.frto.active) frtoAck(this, now, unaAdvanced, newlySacked || (!unaAdvanced && seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0));
-    if (this.rackOn && (this.rackPart !== undefined || dsack !== undefined)) this.rack.onAck(this.sndUna, this.sndNxt, dsack !== undefined);
-    // The probe's fate (RFC 8985 7.4.2).
-    const probeEnd = this.tlpPart?.highSeq;
-    const probeRepairedLoss =
-      probeEnd !== undefined &&
-      this.tlp.onAck({
-        ack,
-        dsackForProbe: dsack !== undefined && seqLe(dsack.right, probeEnd),
-        notPureDuplicate: unaAdvanced || newlySacked || windowChanged || seg.payload.length > 0,
-      });
-    if (probeRepairedLoss && !this.congestion.reducing) {
-      this.congestion.reduceOnce(now, this.flightSize());
-      this.traceLoss(now, "tlp-recovery", "the probe's ACK shows one segment was lost: window reduced once");
-      this.traceCwnd(now, "loss repaired by tail loss probe");
-    }
-    const episode = this.congestion.state;
-    if (this.congestion.maybeEndEpisode(ack)) {
-      this.frto.stop();
-      this.frtoResume = undefined;
-      // The undo state outlives the episode: a D-SACK arriving after it can still show
-      // the retransmissions were spurious (Linux keeps undo_marker; TCPDSACKUndo in Open).
-      this.rack.onRecoveryExit();
-      this.traceCwnd(now, episode === "cwr" ? "CWR complete: the window was reduced once for the ECN echo" : "recovery complete");
-    } else if (this.congestion.state === "disorder" && this.scoreboard?.empty !== false && this.renoSacked === 0 && unaAdvanced) {
-      this.congestion.state = "open";
-    }
-    let newlyLost = false;
-    // In the loss state (after a timeout) everything outstanding is being resent from
-    // SND.UNA already; RACK resumes once that episode ends.
-    if (this.rackOn && this.congestion.state !== "loss") newlyLost = this.detectLoss(now, false);
-    // RFC 3168 6.1.2: ECE on an ACK that is not old, and no loss being repaired: reduce once
-    // (Linux tcp_try_to_open -> tcp_enter_cwr); later ECEs of this window change nothing.
-    if (this.host.ecn.echoes(seg) && seqGe(ack, priorUna)) {
-      const cwnd = this.congestion.cwnd;
-      if (this.congestion.enterCwr(now, this.sndNxt, this.flightSize())) {
-        this.host.ecn.onReduced(now, cwnd, this.congestion.ssthresh);
-        this.traceCwnd(now, "ECE: congestion experienced, window reduced once (CWR)");
-      }
-    }
-    // Linux tcp_ack: congestion control runs only for ACKs that found data in flight.
-    if (this.model !== undefined && priorUna !== this.sndMax) bbrOnAck(this, this.model, now, Math.max(0, this.lostBytes - lostBefore));
-    if (this.congestion.inCwndReduction) {
-      this.congestion.onRecoveryAck(delivered, this.pipe(), unaAdvanced, newlyLost);
-      if (delivered > 0 && this.model === undefined) this.traceCwnd(now, `PRR: ${delivered} bytes delivered, pipe ${this.pipe()}`);
-      // NewReno without RACK: a partial ACK means the next segment was lost too (RFC 6582 3.2 step 5).
-      if (this.congestion.inRecovery && !this.rackOn && unaAdvanced) this.onPartialAck(now);
-    } else if (unaAdvanced && (!this.congestion.reducing || this.congestion.state === "loss")) {
-      // Linux tcp_may_raise_cwnd: only when data is cumulatively acknowledged, then by
-      // everything this ACK delivered (ACKed and SACKed).
-      this.congestion.grow(now, delivered, this.rtt.srtt);
-      if (delivered > 0 && this.model === undefined) this.traceCwnd(now, "ACK");
-    }
-    // New data may go out after the ACK; the timer watching the flight is set then (flush).
-    if (this.sndUna === this.sndMax) {
-      this.retransStamp = undefined;
-      this.host.cancelTimer(now, "rto");
-      this.host.cancelTimer(now, "tlp");
-      this.host.cancelTimer(now, "reorder");
-    } else if (unaAdvanced || (this.host.timers.rto === Infinity && this.host.timers.tlp === Infinity)) {
-      // Linux FLAG_SET_XMIT_TIMER: only an ACK of new data moves the timer.
-      this.armRtoOrProbe(now, true);
-    }
-  }
-
-  /**
-   * RACK (RFC 8985 6.2 step 5): marks overdue segments lost, arms the reordering timer for
-   * the rest, and starts recovery on the first loss. Returns true when something was marked.
-   */
-  private detectLoss(now: Millis, timerFired: boolean): boolean {
-    // A RACK never made has seen no delivery, so its scan would find nothing (and arm nothing).
-    if (this.rackPart === undefined && !timerFired) return (this.host.cancelTimer(now, "reorder"), false);
-    // Nothing delivered since the last scan (a duplicate ACK): nothing new to learn, and a
-    // reordering timer already armed keeps running (Linux tcp_rack_mark_lost returns early).
-    if (!timerFired && !this.rack.advancedSinceScan) return false;
-    const sackedSegments = this.scoreboard === undefined ? 0 : Math.floor(this.scoreboard.sackedBytes / this.sendMss);
-    const reoWnd = this.rack.reorderWindow(this.congestion.inRecovery || this.congestion.state === "loss", sackedSegments, this.rtt.minRtt, this.rtt.srtt);
-    const found = this.rack.detectLoss(this.log, now, reoWnd, timerFired);
-    if (found.timeout > 0) this.host.armTimer(now, "reorder", now + found.timeout + REO_TIMEOUT_SLACK);
-    else this.host.cancelTimer(now, "reorder");
-    if (found.lostSegments === 0) return false;
-    if (mtuProbeLost(this, now)) return true;
-    this.traceLoss(now, "rack-lost", `RACK: ${found.lostSegments} segment${found.lostSegments === 1 ? "" : "s"} lost: not delivered within RACK.rtt + reordering window (${formatMillis(this.rack.rtt)} + ${formatMillis(reoWnd)} ms) although sent no later than one that was`);
-    if (this.congestion.state !== "recovery" && this.congestion.state !== "loss") {
-      this.congestion.enterRecovery(now, this.sndMax, this.flightSize());
-      this.startEpisode();
-      this.highRxt = this.sndUna;
-      this.traceLoss(now, "recovery", "fast recovery (RACK)");
-      this.traceCwnd(now, "RACK: loss detected, fast recovery");
-      if (timerFired) this.congestion.onRecoveryAck(this.sendMss, this.pipe(), false, true);
-    }
-    return true;
-  }
-
   /** A new segment size; windows keep their segment counts (Linux counts them in packets). */
   resize(mss: number): void {
     if (mss === this.sendMss) return;
@@ -536,11 +400,12 @@ export class Sender extends SenderParts {
 
   /** The reordering timer fired (RFC 8985 6.3, Linux tcp_rack_reo_timeout). */
   onReorderTimeout(now: Millis): void {
-    this.detectLoss(now, true);
+    detectLoss(this, now, true);
     this.armRtoOrProbe(now, false);
   }
 
-  private startEpisode(): void {
+  /** A loss episode begins: D-SACK undo measures from here, and the tail loss probe starts over. */
+  startEpisode(): void {
     this.undoMarker = this.sndUna;
     this.tlpPart?.reset();
   }
@@ -794,31 +659,6 @@ export class Sender extends SenderParts {
     const used = this.emitData(now, start, len, fin);
     const stop = seqAdd(start, used);
     if (seqGt(stop, this.highRxt)) this.highRxt = stop;
-  }
-
-  /**
-   * Resends one segment starting at `from`, whatever cwnd says (RFC 5681 3.2 step 4):
-   * fast retransmit and partial ACKs at SND.UNA, or the next hole the SACK scoreboard shows.
-   */
-  private retransmitAt(now: Millis, from: Seq): void {
-    if (!seqLt(from, this.sndMax)) return;
-    let end = seqAdd(from, this.host.segmentMss());
-    const hole = this.scoreboard?.nextHole(from);
-    if (hole !== undefined && hole.start === from) end = seqMin(end, hole.end);
-    this.retransmitRange(now, from, seqMin(end, this.sndMax));
-  }
-
-  /** During SACK recovery: repair the next hole not yet retransmitted (RFC 6675 NextSeg, rule 1). */
-  private retransmitNextHole(now: Millis): boolean {
-    const hole = this.scoreboard?.nextHole(seqMax(this.highRxt, this.sndUna));
-    if (hole === undefined) return false;
-    this.retransmitAt(now, hole.start);
-    return true;
-  }
-
-  /** A partial ACK in NewReno recovery without RACK: resend the next hole (RFC 6582 3.2 step 5). */
-  onPartialAck(now: Millis): void {
-    if (!(this.scoreboard !== undefined && this.retransmitNextHole(now))) this.retransmitAt(now, this.sndUna);
   }
 
   // ---------------------------------------------------------------------------------------
