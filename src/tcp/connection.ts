@@ -20,7 +20,8 @@ import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
-import { KeepAlive } from "./keepalive.js";
+import { onKeepAliveTimeout, setKeepAlive, type KeepAlive } from "./keepalive.js";
+import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
@@ -39,10 +40,11 @@ import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
-import { NOTSENT_UNLIMITED, notsentWritable } from "./notsent-lowat.js";
+import { notsentWritable } from "./notsent-lowat.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
+import { SYNCHRONIZED } from "./states.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext extends PathSource {
@@ -69,7 +71,6 @@ export interface ConnectionContext extends PathSource {
 
 /** Bytes of IPv4 + TCP header without options. */
 const HEADERS = 40;
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
 
 export interface OpenParams {
   tuple: FourTuple;
@@ -153,7 +154,8 @@ export class Connection implements SenderHost {
   softError: TcpErrorCode | undefined;
   /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
   persistSince: Millis = 0;
-  private ka: KeepAlive | undefined; // SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts)
+  /** SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts). */
+  ka: KeepAlive | undefined;
   /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
   synAckPending = false;
   /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
@@ -366,36 +368,20 @@ export class Connection implements SenderHost {
     this.terminate(undefined, cause);
   }
 
-  /**
-   * SO_KEEPALIVE with optional per-connection TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT
-   * (the stack's settings otherwise).
-   */
+  // Socket options: the rules are socket-options.ts's and keepalive.ts's.
+
+  /** SO_KEEPALIVE with optional per-connection TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (the stack's settings otherwise). */
   setKeepAlive(enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number } = {}): void {
-    const ka = (this.ka ??= new KeepAlive(this.config.keepAliveIdle, this.config.keepAliveInterval, this.config.keepAliveProbes));
-    if (opts.idle !== undefined) ka.idle = positive("keep-alive idle", opts.idle);
-    if (opts.interval !== undefined) ka.interval = positive("keep-alive interval", opts.interval);
-    if (opts.probes !== undefined) ka.count = positive("keep-alive probes", opts.probes);
-    ka.enabled = enabled;
-    ka.probes = 0;
     this.lastNow = now;
-    if (enabled && SYNCHRONIZED.has(this.state)) this.armTimer(now, "keepalive", now + ka.idle);
-    else this.cancelTimer(now, "keepalive");
-    this.ctx.touched(this, false);
+    setKeepAlive(this, enabled, now, opts);
   }
 
   get keepAlive(): boolean {
     return this.ka?.enabled === true;
   }
 
-  /**
-   * SO_SNDBUF on an open connection: later writes may queue up to `bytes`. Bytes already
-   * queued stay (Linux too keeps what sk_wmem_queued holds when the limit shrinks).
-   */
-  setSendBufferSize(bytes: number): void {
-    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
-    this.sender.sendBuffer.lock(bytes);
-    this.ctx.touched(this, false);
-  }
+  /** SO_SNDBUF on an open connection: later writes may queue up to `bytes`; what is queued stays. */
+  setSendBufferSize(bytes: number): void { setSendBufferSize(this, bytes); }
 
   /** An ICMP error quoted a segment of ours: see icmp-input.ts. Returns whether it was acted on. */
   onIcmpError(now: Millis, seq: Seq, code: TcpErrorCode, why: string, revertsBackoff = false): boolean {
@@ -410,22 +396,10 @@ export class Connection implements SenderHost {
   }
 
   /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
-  setUserTimeout(ms: number): void {
-    if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
-    this.sender.userTimeout = ms;
-  }
+  setUserTimeout(ms: number): void { setUserTimeout(this, ms); }
 
-  /**
-   * TCP_NOTSENT_LOWAT (notsent-lowat.ts): at most about this many bytes written and not yet
-   * sent; 0 = the setting's (`notsentLowat`, no limit by default), as Linux's setsockopt.
-   */
-  setNotsentLowat(bytes: number): void {
-    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > NOTSENT_UNLIMITED) {
-      throw new InvalidArgumentError(`TCP_NOTSENT_LOWAT must be an integer of bytes in 0..${NOTSENT_UNLIMITED}, got ${String(bytes)}`);
-    }
-    this.sender.notsentLowatOwn = bytes;
-    this.wake(); // the limit moved: a writer may be able to write (Linux calls sk_write_space)
-  }
+  /** TCP_NOTSENT_LOWAT: at most about this many bytes written and not yet sent; 0 = the setting's. */
+  setNotsentLowat(bytes: number): void { setNotsentLowat(this, bytes); }
 
   /** TCP_NOTSENT_LOWAT as set on this connection (0: none set, the setting applies). */
   get notsentLowat(): number {
@@ -442,19 +416,10 @@ export class Connection implements SenderHost {
   }
 
   /** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */
-  setNoDelay(noDelay: boolean): void {
-    this.sender.noDelay = noDelay;
-    if (noDelay) {
-      this.sender.pushOnce = true;
-      this.ctx.touched(this, true);
-    }
-  }
+  setNoDelay(noDelay: boolean): void { setNoDelay(this, noDelay); }
 
   /** TCP_CORK: hold partial segments until uncorked; uncorking sends them. */
-  setCork(cork: boolean): void {
-    this.sender.corked = cork;
-    if (!cork) this.ctx.touched(this, true);
-  }
+  setCork(cork: boolean): void { setCork(this, cork); }
 
   /** recv(MSG_OOB): the urgent byte, or EINVAL, EAGAIN or end of stream as Linux (urgent-io.ts). */
   readOob(peek = false): OobResult { return readOob(this, peek); }
@@ -526,7 +491,7 @@ export class Connection implements SenderHost {
       this.sender.onProbeTimeout(now);
     }
     if (t.persist <= now) onPersistTimeout(this, now);
-    if (t.keepalive <= now) this.onKeepAliveTimeout(now);
+    if (t.keepalive <= now) onKeepAliveTimeout(this, now);
     if (this.isClosed()) return;
     if (t.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
@@ -535,27 +500,6 @@ export class Connection implements SenderHost {
     }
     if (t.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
     this.flush(now);
-  }
-
-  /** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
-  private onKeepAliveTimeout(now: Millis): void {
-    this.fireTimer(now, "keepalive");
-    const ka = this.ka;
-    if (ka?.enabled !== true || !SYNCHRONIZED.has(this.state) || this.state === "TIME_WAIT") return;
-    if (this.sndMax !== this.sndUna) {
-      // Data is outstanding; the retransmission timer watches the peer instead.
-      this.armTimer(now, "keepalive", now + ka.idle);
-      return;
-    }
-    if (ka.probes >= ka.count) {
-      // Linux sends a RST before reporting the dead peer.
-      this.sendControl(RST | ACK, this.sndMax, this.rcvNxt, false);
-      this.terminate(this.softError ?? "ETIMEDOUT", "keep-alive probes unanswered");
-      return;
-    }
-    ka.probes++;
-    this.sendControl(ACK, seqAdd(this.sndUna, -1), this.rcvNxt, false);
-    this.armTimer(now, "keepalive", now + ka.interval);
   }
 
   armFinWait2(): void {
@@ -847,8 +791,3 @@ export class Connection implements SenderHost {
 }
 
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
-
-function positive(name: string, v: number): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${String(v)}`);
-  return v;
-}

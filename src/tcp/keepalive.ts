@@ -2,9 +2,14 @@
  * SO_KEEPALIVE's per-connection state (RFC 1122 4.2.3.6; Linux TCP_KEEPIDLE, TCP_KEEPINTVL,
  * TCP_KEEPCNT). Made by the first setKeepAlive: until then keep-alive is off and the
  * stack's settings apply, so a connection that never asks keeps no copy of them (40 B of
- * fields on every connection before; bench/heap.js).
+ * fields on every connection before; bench/heap.js). The probes and their timer are here too.
  */
 import type { Millis } from "../env.js";
+import { ACK, RST } from "../wire/tcp.js";
+import { seqAdd } from "../wire/seq.js";
+import type { Connection } from "./connection.js";
+import { positive } from "./socket-options.js";
+import { SYNCHRONIZED } from "./states.js";
 
 export class KeepAlive {
   enabled = false;
@@ -19,4 +24,42 @@ export class KeepAlive {
     /** Unanswered probes before the connection is dropped. */
     public count: number,
   ) {}
+}
+
+/**
+ * SO_KEEPALIVE with optional per-connection TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT
+ * (the stack's settings otherwise); arms or cancels the timer at once.
+ */
+export function setKeepAlive(c: Connection, enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number }): void {
+  const ka = (c.ka ??= new KeepAlive(c.config.keepAliveIdle, c.config.keepAliveInterval, c.config.keepAliveProbes));
+  if (opts.idle !== undefined) ka.idle = positive("keep-alive idle", opts.idle);
+  if (opts.interval !== undefined) ka.interval = positive("keep-alive interval", opts.interval);
+  if (opts.probes !== undefined) ka.count = positive("keep-alive probes", opts.probes);
+  ka.enabled = enabled;
+  ka.probes = 0;
+  if (enabled && SYNCHRONIZED.has(c.state)) c.armTimer(now, "keepalive", now + ka.idle);
+  else c.cancelTimer(now, "keepalive");
+  c.ctx.touched(c, false);
+}
+
+/** RFC 1122 4.2.3.6 keep-alive (S21): probe an idle peer, give up after N probes. */
+export function onKeepAliveTimeout(c: Connection, now: Millis): void {
+  c.fireTimer(now, "keepalive");
+  const ka = c.ka;
+  if (ka?.enabled !== true || !SYNCHRONIZED.has(c.state) || c.state === "TIME_WAIT") return;
+  if (c.sndMax !== c.sndUna) {
+    // Data is outstanding; the retransmission timer watches the peer instead.
+    c.armTimer(now, "keepalive", now + ka.idle);
+    return;
+  }
+  if (ka.probes >= ka.count) {
+    // Linux sends a RST before reporting the dead peer.
+    c.sendControl(RST | ACK, c.sndMax, c.rcvNxt, false);
+    c.terminate(c.softError ?? "ETIMEDOUT", "keep-alive probes unanswered");
+    return;
+  }
+  ka.probes++;
+  // The probe is the byte before SND.UNA: old, so the peer answers with an ACK (RFC 1122 4.2.3.6).
+  c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
+  c.armTimer(now, "keepalive", now + ka.interval);
 }

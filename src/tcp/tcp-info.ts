@@ -20,6 +20,7 @@ import type { Millis } from "../env.js";
 import type { TcpState } from "../trace/events.js";
 import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
+import { SYNCHRONIZED } from "./states.js";
 
 /** Linux's TCP states (include/net/tcp_states.h). */
 export const TCP_STATES: Readonly<Record<TcpState, number>> = Object.freeze({
@@ -158,7 +159,6 @@ export interface TcpInfo {
   rcvWnd: number;
 }
 
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set<TcpState>(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
 
 /**
  * TCP_INFO of `conn` at time `now` (ms, the driver's clock). Pure: reads the connection,

@@ -1,7 +1,7 @@
 /**
  * What a connection does when its retransmission or persist timer fires (RFC 6298 5.4 -
  * 5.7, RFC 9293 3.8.6.1), with Linux's retry limits and TCP_USER_TIMEOUT (RFC 5482). The
- * segment side of the state machine is input.ts; keep-alive stays with the connection.
+ * segment side of the state machine is input.ts; keep-alive is keepalive.ts.
  */
 import type { Millis } from "../env.js";
 import { ACK } from "../wire/tcp.js";

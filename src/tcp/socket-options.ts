@@ -1,0 +1,58 @@
+/**
+ * Socket options on an open connection (Linux setsockopt at SOL_SOCKET and IPPROTO_TCP):
+ * each checks its argument, throwing InvalidArgumentError (code EINVAL) for a bad one and
+ * changing nothing then, and tells the connection what to do now that it is set.
+ * SO_KEEPALIVE and its times are keepalive.ts's.
+ */
+import { InvalidArgumentError } from "./errors.js";
+import type { Connection } from "./connection.js";
+import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
+
+/**
+ * SO_SNDBUF: later writes may queue up to `bytes`. Bytes already queued stay (Linux too
+ * keeps what sk_wmem_queued holds when the limit shrinks).
+ */
+export function setSendBufferSize(c: Connection, bytes: number): void {
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
+  c.sender.sendBuffer.lock(bytes);
+  c.ctx.touched(c, false);
+}
+
+/** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
+export function setUserTimeout(c: Connection, ms: number): void {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
+  c.sender.userTimeout = ms;
+}
+
+/**
+ * TCP_NOTSENT_LOWAT (notsent-lowat.ts): at most about this many bytes written and not yet
+ * sent; 0 = the setting's (`notsentLowat`, no limit by default), as Linux's setsockopt.
+ */
+export function setNotsentLowat(c: Connection, bytes: number): void {
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > NOTSENT_UNLIMITED) {
+    throw new InvalidArgumentError(`TCP_NOTSENT_LOWAT must be an integer of bytes in 0..${NOTSENT_UNLIMITED}, got ${String(bytes)}`);
+  }
+  c.sender.notsentLowatOwn = bytes;
+  c.wake(); // the limit moved: a writer may be able to write (Linux calls sk_write_space)
+}
+
+/** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */
+export function setNoDelay(c: Connection, noDelay: boolean): void {
+  c.sender.noDelay = noDelay;
+  if (noDelay) {
+    c.sender.pushOnce = true;
+    c.ctx.touched(c, true);
+  }
+}
+
+/** TCP_CORK: hold partial segments until uncorked; uncorking sends them. */
+export function setCork(c: Connection, cork: boolean): void {
+  c.sender.corked = cork;
+  if (!cork) c.ctx.touched(c, true);
+}
+
+/** A positive, finite number of `name`, or InvalidArgumentError. */
+export function positive(name: string, v: number): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${String(v)}`);
+  return v;
+}
