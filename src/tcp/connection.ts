@@ -20,6 +20,7 @@ import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
+import { ConnectionFlags } from "./connection-flags.js";
 import { onKeepAliveTimeout, setKeepAlive, type KeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
@@ -90,7 +91,7 @@ export type { ConnectionInfo };
  * processes arriving segments as this class's other half (Linux: tcp_input.c), and by
  * icmp-input.ts for ICMP errors about our segments.
  */
-export class Connection implements SenderHost {
+export class Connection extends ConnectionFlags implements SenderHost {
   private current: TcpState = "CLOSED";
   /**
    * Set by the layer when a compact TIME_WAIT record (time-wait.ts) took this connection's
@@ -116,10 +117,6 @@ export class Connection implements SenderHost {
   /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
   readonly config: TcpConfig;
   readonly tuple: FourTuple;
-  /** Created by a listener (passive open) rather than connect(). */
-  readonly passive: boolean;
-  /** The application called close(): it will neither read nor write again. */
-  orphaned = false;
   /** Why the connection ended abnormally, once it has. */
   error: TcpError | undefined;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
@@ -127,11 +124,6 @@ export class Connection implements SenderHost {
   /** Set by a listener for its own bookkeeping. */
   listenerPort: number | undefined;
 
-  /** The layer's bookkeeping: set when the application should be told something; cleared when the layer calls onWake. */
-  pendingWake = false;
-  /** The layer has this connection in its wake list (so it is listed once). */
-  wakeQueued = false;
-  dirtyQueued = false; // owned by the layer's flush list (flush-list.ts)
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;
@@ -156,12 +148,8 @@ export class Connection implements SenderHost {
   persistSince: Millis = 0;
   /** SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts). */
   ka: KeepAlive | undefined;
-  /** A SYN-ACK is owed (passive open or simultaneous open) and must be (re)sent. */
-  synAckPending = false;
   /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
   synSentAt!: Millis; // 0 until a SYN leaves; tagged, so a passive end keeps no heap number (timers.ts)
-  /** Our SYN-ACK went out at least once (so the next one is a retransmission). */
-  private synAckSent = false;
   /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
   fastOpen: FastOpenState | undefined;
 
@@ -182,6 +170,7 @@ export class Connection implements SenderHost {
     readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
   ) {
+    super();
     const cfg = (this.config = params.config ?? ctx.config);
     this.tuple = params.tuple;
     this.passive = params.passive;
