@@ -102,9 +102,9 @@ let outcome2 = pair.run(
 const drain0 = pair.now();
 const outcome3 = pair.run(() => server.nextDeadline() === Infinity, undefined, 20_000);
 const closedRetainedMs = pair.now() - drain0;
-// A TIME_WAIT record holds its connection object through a WeakRef, which keeps it alive
-// until the current job ends (ECMAScript's KeepDuringJob); end it before measuring, as an
-// event loop turn would.
+// A TIME_WAIT record holds no reference to its connection (src/tcp/time-wait.ts), so the
+// closed connection objects are garbage now. The measure starts on a fresh turn of the
+// event loop, as an application's would, so nothing the current job keeps alive counts.
 await new Promise((resolve) => setImmediate(resolve));
 const afterTimeWait = await heap();
 
