@@ -2,6 +2,7 @@
 // Must run with --expose-gc (bench/run.js spawns it that way):
 //
 //   node --expose-gc bench/heap.js --count 10000
+//   node --expose-gc bench/heap.js --count 10000 --ipv6   # ends and TIME_WAIT over fd00::1 / fd00::2
 //
 // Two synack Hosts on the in-memory link; the server listens; the client opens --count
 // connections; the server accepts each one and drops its reference (the TCP layer keeps
@@ -24,7 +25,8 @@ import { Host } from "../dist/src/ip/host.js";
 import { SimRng } from "../dist/src/sim/rng.js";
 import { emitIpv4Header, IPV4_MIN_HEADER, PROTO_TCP } from "../dist/src/wire/ipv4.js";
 import { emitTcp, SYN } from "../dist/src/wire/tcp.js";
-import { args, emitResult, makePair, SERVER_ADDR, CLIENT_ADDR } from "./lib.js";
+import { parseIpAddress } from "../dist/src/wire/address.js";
+import { args, emitResult, makePair, SERVER_ADDR as SERVER_V4, CLIENT_ADDR as CLIENT_V4 } from "./lib.js";
 
 if (typeof globalThis.gc !== "function") {
   console.error("heap.js needs node --expose-gc");
@@ -32,6 +34,11 @@ if (typeof globalThis.gc !== "function") {
 }
 const a = args();
 const count = Number(a.count ?? 10_000);
+// --ipv6: the connections and TIME_WAIT records are IPv6 ones (the half-open part below
+// stays IPv4: it builds its SYNs by hand).
+const family = a.ipv6 === true ? 6 : 4;
+const CLIENT_ADDR = family === 6 ? parseIpAddress("fd00::1") : CLIENT_V4;
+const SERVER_ADDR = family === 6 ? parseIpAddress("fd00::2") : SERVER_V4;
 
 // Typed arrays' contents (the connection table, TIME_WAIT and request records) live in
 // ArrayBuffer backing stores outside V8's heap: heapUsed alone misses them, so the
@@ -46,7 +53,7 @@ async function heap() {
   return m.heapUsed + m.arrayBuffers;
 }
 
-const pair = makePair();
+const pair = makePair({ clientAddr: CLIENT_ADDR, serverAddr: SERVER_ADDR });
 const { client, server } = pair;
 const listener = server.tcp.listen(80, 4096);
 let accepted = 0;
@@ -134,14 +141,14 @@ const SYN_LEN = IPV4_MIN_HEADER + 24;
 const slab = new Uint8Array(count * SYN_LEN);
 for (let i = 0; i < count; i++) {
   const src = (0x0b000000 + i) >>> 0;
-  emitIpv4Header({ src, dst: SERVER_ADDR.w3, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, i * SYN_LEN);
+  emitIpv4Header({ src, dst: SERVER_V4.w3, protocol: PROTO_TCP, payloadLength: 24, id: i & 0xffff, dontFragment: true }, slab, i * SYN_LEN);
   emitTcp(
     { srcPort: 1024 + (i % 60000), dstPort: 80, seq: (i * 2654435761) >>> 0, ack: 0, flags: SYN, window: 64240, urgentPointer: 0, options: { mss: 1460 }, payload: new Uint8Array(0) },
-    slab, i * SYN_LEN + IPV4_MIN_HEADER, { src, dst: SERVER_ADDR.w3 },
+    slab, i * SYN_LEN + IPV4_MIN_HEADER, { src, dst: SERVER_V4.w3 },
   );
 }
 let synAcks = 0;
-const flooded = new Host({ name: "flooded", address: SERVER_ADDR, rng: new SimRng(3), tcp: { synCookies: "never", synQueueSize: count }, transmit: () => synAcks++ });
+const flooded = new Host({ name: "flooded", address: SERVER_V4, rng: new SimRng(3), tcp: { synCookies: "never", synQueueSize: count }, transmit: () => synAcks++ });
 const floodListener = flooded.tcp.listen(80, 4096);
 const beforeHalfOpen = await heap();
 const half = count >> 1;
@@ -154,6 +161,7 @@ for (let i = half; i < count; i++) flooded.receive(0, slab.subarray(i * SYN_LEN,
 const afterHalfOpen = await heap();
 
 emitResult({
+  family,
   bench: "heap",
   outcome,
   outcomeTimeWait: outcome2 === "done" ? outcome3 : outcome2,

@@ -21,7 +21,7 @@ export const SERVER_ADDR = parseIpAddress("10.0.0.2");
 
 /**
  * Builds a client and a server Host on one in-memory link.
- * opts: { mtu, trace, tcp, seed }
+ * opts: { mtu, trace, tcp, seed, offload, clientAddr, serverAddr } (addresses: IpAddress, IPv4 by default)
  */
 export function makePair(opts = {}) {
   const toServer = [];
@@ -33,8 +33,8 @@ export function makePair(opts = {}) {
   if (opts.tcp !== undefined) common.tcp = opts.tcp;
   // Like Linux loopback (and the node:net reference over it): no checksums on a link that cannot corrupt.
   if (opts.offload === true) common.checksumOffload = true;
-  const client = new Host({ ...common, name: "client", address: CLIENT_ADDR, rng: rng.fork("client"), transmit: (p) => toServer.push(p) });
-  const server = new Host({ ...common, name: "server", address: SERVER_ADDR, rng: rng.fork("server"), transmit: (p) => toClient.push(p) });
+  const client = new Host({ ...common, name: "client", address: opts.clientAddr ?? CLIENT_ADDR, rng: rng.fork("client"), transmit: (p) => toServer.push(p) });
+  const server = new Host({ ...common, name: "server", address: opts.serverAddr ?? SERVER_ADDR, rng: rng.fork("server"), transmit: (p) => toClient.push(p) });
   const t0 = performance.now();
   const pair = {
     client,

@@ -463,8 +463,6 @@ export class TcpLayer implements ConnectionContext {
   private handOverTimeWait(): void {
     for (const c of this.enteringTimeWait) {
       if (c.state !== "TIME_WAIT" || this.connections.get(c.tuple.localAddr, c.tuple.localPort, c.tuple.remoteAddr, c.tuple.remotePort) !== c) continue;
-      // Records pack IPv4 tuples; an IPv6 connection stays whole until its 2MSL ends.
-      if (c.tuple.localAddr.family !== 4) continue;
       const ref = this.timeWait.add(c, c.timeWaitHandover());
       this.connections.replace(c, ref.slot);
       c.timeWaitRecord = ref;

@@ -9,7 +9,8 @@
  * here, as Linux's tcp_rfc1337=0 does). The rules are those connection.ts applied to a
  * TIME_WAIT connection before (onSegmentTimeWait), with the same trace events.
  *
- * A record keeps what those rules need: the 4-tuple, SND.NXT (SND.MAX), RCV.NXT, the
+ * A record keeps what those rules need: the 4-tuple (an IPv6 record keeps its two address
+ * objects beside the arrays, as request-table.ts does), SND.NXT (SND.MAX), RCV.NXT, the
  * window field of our last ACK, TS.Recent and our timestamp offset, the challenge-ACK rate
  * limit, and the expiry. Records are packed in typed arrays (struct of arrays, one slot
  * per record, slot-arrays.ts), and their expiries form an indexed binary min-heap of slots,
@@ -75,6 +76,8 @@ export class TimeWaitTable {
     segmentsIn: Uint32Array, segmentsOut: Uint32Array,
   });
   private readonly configs: { msl: Millis; challengeAckInterval: Millis }[] = [];
+  /** The addresses of IPv6 records (IPv4 ones keep their address in the words). */
+  private readonly v6: ([IpAddress, IpAddress] | undefined)[] = [];
 
   constructor(private readonly ctx: TimeWaitContext) {}
 
@@ -89,9 +92,10 @@ export class TimeWaitTable {
     const f = this.a.f;
     const t = conn.tuple;
     const n = conn.negotiation;
-    // IPv4 only: the layer keeps IPv6 connections whole through TIME_WAIT (see handOverTimeWait).
     f.localAddr[s] = t.localAddr.w3;
     f.remoteAddr[s] = t.remoteAddr.w3;
+    if (t.localAddr.family === 6) this.v6[s] = [t.localAddr, t.remoteAddr];
+    else if (this.v6.length > s) this.v6[s] = undefined;
     f.ports[s] = ((t.localPort << 16) | t.remotePort) >>> 0;
     f.sndNxt[s] = conn.sndMax;
     f.rcvNxt[s] = conn.rcvNxt;
@@ -171,12 +175,15 @@ export class TimeWaitTable {
   /** The 4-tuple of a slot (built on demand: records keep numbers). */
   tuple(s: number): FourTuple {
     const p = this.a.f.ports[s]!;
+    const v6 = this.v6[s];
+    if (v6 !== undefined) return { localAddr: v6[0], localPort: p >>> 16, remoteAddr: v6[1], remotePort: p & 0xffff };
     return { localAddr: IpAddress.v4(this.a.f.localAddr[s]!), localPort: p >>> 16, remoteAddr: IpAddress.v4(this.a.f.remoteAddr[s]!), remotePort: p & 0xffff };
   }
 
   /** The remote address's key (AddressKey) of a slot, without building the tuple. */
   remoteKey(s: number): AddressKey {
-    return this.a.f.remoteAddr[s]!;
+    const v6 = this.v6[s];
+    return v6 !== undefined ? v6[1].key : this.a.f.remoteAddr[s]!;
   }
 
   /** A snapshot shaped like Connection.inspect(), for tables (`synack ss`). */
@@ -215,6 +222,7 @@ export class TimeWaitTable {
     }
     this.ctx.ended(s);
     this.a.f.gen[s] = (this.a.f.gen[s]! + 1) >>> 0;
+    if (this.v6.length > s) this.v6[s] = undefined;
     this.a.release(s);
   }
 
