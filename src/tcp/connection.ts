@@ -738,7 +738,6 @@ export class Connection implements SenderHost {
     this.timers.clearAll();
     this.sender.endChrono(this.lastNow);
     if (!this.orphaned) this.sender.zerocopy()?.purged(); // unacknowledged bytes dropped: their writes complete
-
     this.setState("CLOSED", cause);
     this.ctx.touched(this, false);
   }

@@ -75,8 +75,9 @@ export class Zerocopy {
   /**
    * A zerocopy write queued bytes ending just before `end`. A new write takes the next
    * id; `continuing` is the rest of the write that took the last id (a blocking call
-   * queueing in several steps), whose end moves if that id is still outstanding.
-   * Returns the write's id, or undefined when SO_ZEROCOPY is off.
+   * queueing in several steps), whose end moves if that id is still outstanding. (If it
+   * has completed meanwhile, which Linux prevents by holding the id for the whole call,
+   * the rest takes a new id.) Returns the write's id, or undefined when SO_ZEROCOPY is off.
    */
   wrote(end: Seq, continuing = false): number | undefined {
     if (!this.enabled) return undefined;
@@ -84,13 +85,7 @@ export class Zerocopy {
       this.ends[this.ends.length - 1] = end;
       return (this.nextId + ID_SPACE - 1) % ID_SPACE;
     }
-    if (this.head === this.ends.length) {
-      this.oldestId = this.nextId;
-      if (this.head > 0) {
-        this.ends = [];
-        this.head = 0;
-      }
-    }
+    if (this.head === this.ends.length) this.oldestId = this.nextId; // none outstanding (complete() emptied the list)
     this.ends.push(end);
     const id = this.nextId;
     this.nextId = (id + 1) % ID_SPACE;
