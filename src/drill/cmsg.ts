@@ -1,8 +1,11 @@
 /**
  * What recvmsg() hands back besides the bytes, as packetdrill checks it: msg_flags and the
- * control messages (struct cmsghdr) the kernel wrote into msg_control. synack writes one
- * kind, TCP_INQ's TCP_CM_INQ (Linux tcp_recvmsg: put_cmsg(msg, SOL_TCP, TCP_CM_INQ,
- * sizeof(int), &inq)); a script expecting any other kind is unsupported.
+ * control messages (struct cmsghdr) the kernel wrote into msg_control. synack writes two
+ * kinds: TCP_INQ's TCP_CM_INQ (Linux tcp_recvmsg: put_cmsg(msg, SOL_TCP, TCP_CM_INQ,
+ * sizeof(int), &inq)), and with MSG_ERRQUEUE a MSG_ZEROCOPY completion as IP_RECVERR, or
+ * IPV6_RECVERR on an AF_INET6 socket, IPv4-mapped or not (Linux inet_recv_error picks by
+ * the socket's family: ip_recv_error / ipv6_recv_error). A script expecting any other
+ * kind is unsupported.
  *
  * The checks come out as the runner's output arguments, in the order a reader wants the
  * first mismatch: msg_flags, how many messages, then each message's fields.
@@ -11,12 +14,24 @@ import type { Expr } from "./ast.js";
 import { CONSTANTS, describeExpr, numberOf } from "./constants.js";
 import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
 import type { MsgHdr } from "./msghdr.js";
+import type { ZerocopyCompletion } from "../tcp/zerocopy.js";
 
-/** A control message with an int payload, as the kernel wrote it. */
+/** A control message with an int payload, or a struct sock_extended_err, as the kernel wrote it. */
 export interface ControlMessage {
   level: number;
   type: number;
-  data: number;
+  data: number | ExtendedError;
+}
+
+/** struct sock_extended_err (include/uapi/linux/errqueue.h), the fields scripts check. */
+export interface ExtendedError {
+  ee_errno: number;
+  ee_origin: number;
+  ee_type: number;
+  ee_code: number;
+  ee_pad: number;
+  ee_info: number;
+  ee_data: number;
 }
 
 /** One value the script wrote in recvmsg()'s msghdr and the value synack produced. */
@@ -28,29 +43,59 @@ export interface RecvmsgOutput {
 
 /** CMSG_LEN(sizeof(int)) on x86-64: a 16-byte struct cmsghdr and the int. */
 const CMSG_LEN_INT = 16 + 4;
+/** CMSG_LEN of Linux's errhdr: struct sock_extended_err (16) and the offender's sockaddr_in (16) or sockaddr_in6 (28). */
+const CMSG_LEN_RECVERR = { 4: 16 + 16 + 16, 6: 16 + 16 + 28 } as const;
 
 /** TCP_INQ's control message: what is left to read after this call (Connection.inqHint). */
 export function inqMessage(inq: number): ControlMessage {
   return { level: CONSTANTS.SOL_TCP!, type: CONSTANTS.TCP_CM_INQ!, data: inq };
 }
 
-/** The checks of one recvmsg() that returned `got`; throws DrillUnsupportedError for a kind of message synack never writes. */
-export function recvmsgOutputs(msg: MsgHdr, got: ControlMessage[], pos: SourcePos): RecvmsgOutput[] {
+/**
+ * A MSG_ZEROCOPY completion as recvmsg(MSG_ERRQUEUE) reports it (Linux __msg_zerocopy_callback):
+ * no errno, origin SO_EE_ORIGIN_ZEROCOPY, ids lo..hi in ee_info..ee_data.
+ */
+export function zerocopyMessage(socketFamily: 4 | 6, c: ZerocopyCompletion): ControlMessage {
+  return {
+    level: socketFamily === 6 ? CONSTANTS.SOL_IPV6! : CONSTANTS.SOL_IP!,
+    type: socketFamily === 6 ? CONSTANTS.IPV6_RECVERR! : CONSTANTS.IP_RECVERR!,
+    data: { ee_errno: 0, ee_origin: CONSTANTS.SO_EE_ORIGIN_ZEROCOPY!, ee_type: 0, ee_code: c.copied ? CONSTANTS.SO_EE_CODE_ZEROCOPY_COPIED! : 0, ee_pad: 0, ee_info: c.lo, ee_data: c.hi },
+  };
+}
+
+/**
+ * The checks of one recvmsg() that returned `got`; throws DrillUnsupportedError for a kind
+ * of message synack never writes. `flags` are msg_flags the call set besides MSG_CTRUNC
+ * (MSG_ERRQUEUE for a read of the error queue).
+ */
+export function recvmsgOutputs(msg: MsgHdr, got: ControlMessage[], pos: SourcePos, flags = 0, socketFamily: 4 | 6 = 4): RecvmsgOutput[] {
   const expected = (msg.control ?? []).map(expectedMessage);
   // Without a control buffer put_cmsg writes nothing and sets MSG_CTRUNC (Linux net/core/scm.c).
   const truncated = msg.control === undefined && got.length > 0;
   const outputs: RecvmsgOutput[] = [];
-  if (msg.flags !== undefined) outputs.push({ what: "msg_flags", expected: msg.flags, actual: truncated ? CONSTANTS.MSG_CTRUNC! : 0 });
+  if (msg.flags !== undefined) outputs.push({ what: "msg_flags", expected: msg.flags, actual: flags | (truncated ? CONSTANTS.MSG_CTRUNC! : 0) });
   if (msg.control === undefined) return outputs;
   outputs.push({ what: "control messages", expected: { type: "int", value: expected.length, pos }, actual: got.length });
   expected.forEach((e, i) => {
     const g = got[i];
     if (g === undefined) return; // the count above already differs
-    const name = "TCP_CM_INQ";
-    if (e.len !== undefined) outputs.push({ what: `${name} cmsg_len`, expected: e.len, actual: CMSG_LEN_INT });
+    const data = g.data;
+    const name = typeof data === "number" ? "TCP_CM_INQ" : socketFamily === 6 ? "IPV6_RECVERR" : "IP_RECVERR";
+    if (e.len !== undefined) outputs.push({ what: `${name} cmsg_len`, expected: e.len, actual: typeof data === "number" ? CMSG_LEN_INT : CMSG_LEN_RECVERR[socketFamily] });
     outputs.push({ what: `${name} cmsg_level`, expected: e.level, actual: g.level });
     outputs.push({ what: `${name} cmsg_type`, expected: e.type, actual: g.type });
-    outputs.push({ what: `${name} cmsg_data`, expected: e.data, actual: g.data });
+    if (typeof data === "number") {
+      if (e.data.type === "struct") throw new DrillUnsupportedError(`${name} with cmsg_data ${describeExpr(e.data)}`, e.data.pos);
+      outputs.push({ what: `${name} cmsg_data`, expected: e.data, actual: data });
+      return;
+    }
+    // A struct sock_extended_err: each field the script names, in its order.
+    if (e.data.type === "ellipsis") return;
+    if (e.data.type !== "struct") throw new DrillUnsupportedError(`${name} with cmsg_data ${describeExpr(e.data)}`, e.data.pos);
+    for (const f of e.data.items) {
+      if (f.type !== "field" || !(f.name in data)) throw new DrillUnsupportedError(`sock_extended_err member ${f.type === "field" ? f.name : describeExpr(f)}`, f.pos);
+      outputs.push({ what: `${name} ${f.name}`, expected: f.value, actual: data[f.name as keyof ExtendedError] });
+    }
   });
   return outputs;
 }
@@ -62,7 +107,10 @@ interface ExpectedMessage {
   data: Expr;
 }
 
-/** `{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=N}` (cmsg_len optional). */
+/**
+ * `{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=N}` or `{cmsg_level=SOL_IP,
+ * cmsg_type=IP_RECVERR, cmsg_data={ee_errno=..., ...}}` (IPv6's too); cmsg_len optional.
+ */
 function expectedMessage(e: Expr): ExpectedMessage {
   if (e.type !== "struct") throw new DrillFailure("a control message is written {cmsg_level=..., cmsg_type=..., cmsg_data=...}", e.pos);
   const field = (name: string): Expr | undefined => e.items.find((f): f is Extract<Expr, { type: "field" }> => f.type === "field" && f.name === name)?.value;
@@ -70,8 +118,10 @@ function expectedMessage(e: Expr): ExpectedMessage {
   const type = field("cmsg_type");
   const data = field("cmsg_data");
   if (level === undefined || type === undefined || data === undefined) throw new DrillFailure("a control message needs cmsg_level, cmsg_type and cmsg_data", e.pos);
-  const known = numberOf(level) === CONSTANTS.SOL_TCP && numberOf(type) === CONSTANTS.TCP_CM_INQ;
-  if (!known) throw new DrillUnsupportedError(`recvmsg() control message ${describeExpr(level)}/${describeExpr(type)}`, e.pos);
-  if (data.type !== "int" && data.type !== "ellipsis") throw new DrillUnsupportedError(`TCP_CM_INQ with cmsg_data ${describeExpr(data)}`, data.pos);
+  const inq = numberOf(level) === CONSTANTS.SOL_TCP && numberOf(type) === CONSTANTS.TCP_CM_INQ;
+  const recverr = (numberOf(level) === CONSTANTS.SOL_IP && numberOf(type) === CONSTANTS.IP_RECVERR) || (numberOf(level) === CONSTANTS.SOL_IPV6 && numberOf(type) === CONSTANTS.IPV6_RECVERR);
+  if (!inq && !recverr) throw new DrillUnsupportedError(`recvmsg() control message ${describeExpr(level)}/${describeExpr(type)}`, e.pos);
+  if (inq && data.type !== "int" && data.type !== "ellipsis") throw new DrillUnsupportedError(`TCP_CM_INQ with cmsg_data ${describeExpr(data)}`, data.pos);
+  if (recverr && data.type !== "struct" && data.type !== "ellipsis") throw new DrillUnsupportedError(`IP_RECVERR with cmsg_data ${describeExpr(data)}`, data.pos);
   return { len: field("cmsg_len"), level, type, data };
 }

@@ -98,6 +98,15 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   MSG_ERRQUEUE: 0x2000,
   MSG_FASTOPEN: 0x20000000,
   MSG_ZEROCOPY: 0x4000000,
+  // the error queue's control message (IP_RECVERR / IPV6_RECVERR: struct sock_extended_err, include/uapi/linux/errqueue.h)
+  IP_RECVERR: 11,
+  IPV6_RECVERR: 25,
+  SO_EE_ORIGIN_NONE: 0,
+  SO_EE_ORIGIN_LOCAL: 1,
+  SO_EE_ORIGIN_ICMP: 2,
+  SO_EE_ORIGIN_ICMP6: 3,
+  SO_EE_ORIGIN_ZEROCOPY: 5,
+  SO_EE_CODE_ZEROCOPY_COPIED: 1,
   // poll()
   POLLIN: 0x1,
   POLLPRI: 0x2,

@@ -18,7 +18,7 @@ import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
 import { parseMsgHdr, type MsgHdr } from "./msghdr.js";
-import { inqMessage, recvmsgOutputs } from "./cmsg.js";
+import { inqMessage, recvmsgOutputs, zerocopyMessage } from "./cmsg.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
@@ -70,6 +70,8 @@ interface TcpSocket {
   notsentLowat: number;
   /** TCP_INQ: recvmsg() adds TCP_CM_INQ (Linux tp->recvmsg_inq); accepted sockets inherit it (sk_clone copies tp). */
   inq: boolean;
+  /** SO_ZEROCOPY (a socket flag, Linux SOCK_ZEROCOPY): applied to the connection when there is one; accepted sockets inherit it. */
+  zerocopy: boolean;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;
@@ -84,7 +86,10 @@ const err = (errno: string): Started => ({ done: { ret: -1, errno } });
 export class DrillSockets {
   private readonly fds = new Map<number, TcpSocket>();
   private readonly epolls = new Map<number, EpollSet>();
-  private readonly epollHost: EpollHost = { readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); } };
+  private readonly epollHost: EpollHost = {
+    readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); },
+    errorReports: (fd) => this.fds.get(fd)?.conn?.sender.zerocopy()?.reports ?? 0,
+  };
 
   constructor(private readonly env: SocketEnv) {}
 
@@ -171,7 +176,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, zerocopy: false, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -216,9 +221,10 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, ...NO_FAST_OPEN });
-      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE.
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, zerocopy: s.zerocopy, ...NO_FAST_OPEN });
+      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE and SO_ZEROCOPY.
       if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
+      if (s.zerocopy) conn.setZerocopy(true);
       if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
       this.env.connectionUnderTest(conn);
       return { ret: fd };
@@ -278,6 +284,7 @@ export class DrillSockets {
     // SO_KEEPALIVE set earlier arms once synchronized (a deferred Fast Open connect sent no SYN yet).
     if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
     if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
+    if (s.zerocopy) conn.setZerocopy(true);
     this.env.connectionUnderTest(conn);
     return conn;
   }
@@ -309,7 +316,9 @@ export class DrillSockets {
     if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");
     s.deferredConnect = false;
     const conn = this.openConnection(s, true);
-    const taken = length > 0 && conn.fastOpen !== undefined ? conn.send(new Uint8Array(Math.min(length, conn.fastOpen.synRoom)), { eor: (flags & CONSTANTS.MSG_EOR!) !== 0 }) : 0;
+    // MSG_ZEROCOPY: the SYN's data takes the write's id; with no data in the SYN it is given back.
+    const zerocopy = (flags & CONSTANTS.MSG_ZEROCOPY!) !== 0;
+    const taken = length > 0 && conn.fastOpen !== undefined ? conn.send(new Uint8Array(Math.min(length, conn.fastOpen.synRoom)), { eor: (flags & CONSTANTS.MSG_EOR!) !== 0, zerocopy }) : 0;
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     if (nonblocking) {
       s.connecting = taken === 0;
@@ -328,7 +337,7 @@ export class DrillSockets {
         if (conn.state === "SYN_SENT") return undefined;
         if (taken === length) return { ret: length };
         if (writing === undefined) {
-          const started = this.write(s, length - taken, rest, pos);
+          const started = this.write(s, length - taken, rest, pos, taken > 0);
           if ("done" in started) return started.done.ret < 0 ? started.done : { ret: taken + started.done.ret };
           writing = started.pending;
         }
@@ -346,9 +355,10 @@ export class DrillSockets {
     return e.code;
   }
 
-  private write(s: TcpSocket, length: number, flags: number, pos: SourcePos): Started {
+  /** A write; `continuing`: the rest of a write whose first bytes took a MSG_ZEROCOPY id (the SYN's data). */
+  private write(s: TcpSocket, length: number, flags: number, pos: SourcePos, continuing = false): Started {
     // MSG_FASTOPEN on a connected socket is an ordinary send.
-    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB! | CONSTANTS.MSG_EOR!);
+    const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB! | CONSTANTS.MSG_EOR! | CONSTANTS.MSG_ZEROCOPY!);
     const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
     // MSG_EOR: the write's last byte ends a record (Linux marks its last skb eor).
     const eor = (flags & CONSTANTS.MSG_EOR!) !== 0;
@@ -357,7 +367,10 @@ export class DrillSockets {
     const fastOpen = (flags & CONSTANTS.MSG_FASTOPEN!) !== 0;
     if (fastOpen && s.conn?.state === "SYN_SENT") return err("EALREADY"); // Linux __inet_stream_connect
     if ((fastOpen && s.conn === undefined && s.listener === undefined) || s.deferredConnect) return this.fastOpenWrite(s, length, flags, pos);
-    if ((flags & CONSTANTS.MSG_ZEROCOPY!) !== 0) throw new DrillUnsupportedError("MSG_ZEROCOPY", pos);
+    // MSG_ZEROCOPY: one id per call that queues bytes, however many steps a blocking call
+    // queues them in (Linux: one uarg per tcp_sendmsg); ignored without SO_ZEROCOPY.
+    const zerocopy = (flags & CONSTANTS.MSG_ZEROCOPY!) !== 0;
+    let idTaken = continuing;
     if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
     const conn = s.conn;
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
@@ -371,8 +384,9 @@ export class DrillSockets {
       // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
       if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
-        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob, eor: eor && sent + 65536 >= length });
+        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob, eor: eor && sent + 65536 >= length, zerocopy: zerocopy && (idTaken ? "continue" : true) });
         if (n === 0) break;
+        idTaken = true;
         sent += n;
       }
       if (sent === length) return { ret: sent };
@@ -412,6 +426,7 @@ export class DrillSockets {
    * 0 or more: with TCP_INQ on, TCP_CM_INQ saying what is left after this call.
    */
   private recvmsg(s: TcpSocket, msg: MsgHdr, flags: number, pos: SourcePos): Started {
+    if ((flags & CONSTANTS.MSG_ERRQUEUE!) !== 0) return { done: this.readErrorQueue(s, msg, pos) };
     const finish = (r: CallResult): CallResult => {
       if (r.ret < 0) return r;
       const got = s.inq && s.conn !== undefined ? [inqMessage(s.conn.inqHint)] : [];
@@ -421,6 +436,17 @@ export class DrillSockets {
     if ("done" in started) return { done: finish(started.done) };
     const { pending } = started;
     return { pending: () => { const r = pending(); return r === undefined ? undefined : finish(r); } };
+  }
+
+  /**
+   * recvmsg(MSG_ERRQUEUE) (Linux inet_recv_error, before anything else tcp_recvmsg does):
+   * never blocks; EAGAIN when the queue is empty, else the oldest entry, here a
+   * MSG_ZEROCOPY completion, as a control message, with no bytes and MSG_ERRQUEUE set.
+   */
+  private readErrorQueue(s: TcpSocket, msg: MsgHdr, pos: SourcePos): CallResult {
+    const c = s.conn?.readZerocopyCompletion();
+    if (c === undefined) return { ret: -1, errno: "EAGAIN" };
+    return { ret: 0, outputs: recvmsgOutputs(msg, [zerocopyMessage(this.env.socketFamily, c)], pos, CONSTANTS.MSG_ERRQUEUE!, this.env.socketFamily) };
   }
 
   /** recv(MSG_OOB) never blocks (Linux tcp_recv_urg): the byte, EINVAL, EAGAIN or 0 at end of stream. */
@@ -501,6 +527,14 @@ export class DrillSockets {
         conn?.setOobInline(need() !== 0);
         if (s.listener) s.listener.config = this.configOf(s);
         return ok(0);
+      case "SO_ZEROCOPY":
+        // Linux sock_setsockopt: 0 or 1, anything else EINVAL; a flag accepted sockets inherit.
+        if (need() < 0 || need() > 1) return err("EINVAL");
+        s.zerocopy = need() === 1;
+        conn?.setZerocopy(s.zerocopy);
+        return ok(0);
+      case "SO_MARK":
+        return ok(0); // the fwmark chooses routes by policy rules; synack has none, so nothing changes
       case "TCP_NODELAY":
         if (conn) conn.setNoDelay(need() !== 0);
         s.own.noDelay = need() !== 0;
@@ -608,6 +642,9 @@ export class DrillSockets {
       case "TCP_INQ":
         actual = s.inq ? 1 : 0;
         break;
+      case "SO_ZEROCOPY":
+        actual = s.zerocopy ? 1 : 0;
+        break;
       case "TCP_NOTSENT_LOWAT":
         actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)
         break;
@@ -654,7 +691,8 @@ export class DrillSockets {
     // defer_connect case); an unconnected socket is hung up.
     if (conn === undefined) return s.deferredConnect ? C.POLLOUT! | C.POLLWRNORM! : C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
-    if (conn.error !== undefined && !s.errorReported) mask |= C.POLLERR!;
+    // sk_err, or an error queue that is not empty (MSG_ZEROCOPY completions).
+    if ((conn.error !== undefined && !s.errorReported) || conn.zerocopyReady) mask |= C.POLLERR!;
     // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
     const readShut = s.shutRead || conn.peerFinished || conn.isClosed();
     const writeShut = !conn.canSend && conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD";

@@ -46,6 +46,7 @@ import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 import { SYNCHRONIZED } from "./states.js";
+import { checkZerocopyOption, setZerocopy, type ZerocopyCompletion } from "./zerocopy.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext extends PathSource {
@@ -261,13 +262,17 @@ export class Connection extends ConnectionFlags implements SenderHost {
    * byte together with any byte written after it (record-ends.ts). It takes effect only when
    * all of `data` is taken; the record's first bytes may still share a segment with earlier
    * data.
+   * `zerocopy` is MSG_ZEROCOPY: with SO_ZEROCOPY on, a send taking bytes takes the next id,
+   * completed once they are all acknowledged ("continue": the previous id's send goes on); zerocopy.ts.
    */
-  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean }): number {
+  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue" }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
+    const zerocopy = checkZerocopyOption(opts?.zerocopy);
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
     const n = this.sender.queue(this.lastNow, data, opts?.more === true, opts?.eor === true);
     if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
+    if (n > 0 && zerocopy !== false) this.sender.zerocopy()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length), zerocopy === "continue");
     if (n > 0) this.ctx.touched(this, true);
     return n;
   }
@@ -333,6 +338,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
   close(): void {
     if (this.orphaned) return;
     this.orphaned = true;
+    this.sender.zerocopy()?.orphaned(); // no completions for a closed socket (zerocopy.ts)
     this.lastNow = this.ctx.now();
     if (this.state === "SYN_SENT") {
       this.terminate(undefined, "close() in SYN_SENT");
@@ -416,6 +422,14 @@ export class Connection extends ConnectionFlags implements SenderHost {
   get atMark(): boolean { return atMark(this); }
   /** SO_OOBINLINE: urgent bytes stay in the stream and recv(MSG_OOB) fails with EINVAL. */
   setOobInline(inline: boolean): void { this.urgentIn.inline = inline; }
+
+  /** SO_ZEROCOPY (zerocopy.ts): sends with `zerocopy` take ids and complete; while off the flag is ignored. */
+  setZerocopy(on: boolean): void { setZerocopy(this.sender, on); }
+  get zerocopy(): boolean { return this.sender.zerocopy()?.enabled === true; }
+  /** recvmsg(MSG_ERRQUEUE): the oldest range of completed zerocopy ids; undefined when none waits (EAGAIN). */
+  readZerocopyCompletion(): ZerocopyCompletion | undefined { return this.sender.zerocopy()?.read(); }
+  /** Zerocopy completions wait to be read: poll says POLLERR (Linux: error queue not empty). */
+  get zerocopyReady(): boolean { return this.sender.zerocopy()?.ready === true; }
 
   /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
   isClosed(): boolean {
@@ -712,6 +726,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
     }
     this.timers.clearAll();
     this.sender.endChrono(this.lastNow);
+    if (!this.orphaned) this.sender.zerocopy()?.purged(); // unacknowledged bytes dropped: their writes complete
     this.setState("CLOSED", cause);
     this.ctx.touched(this, false);
   }

@@ -4,6 +4,7 @@ export { TcpLayer, AddressInUseError, tupleKey, type ConnectParams, type TcpLaye
 export { Listener, SOMAXCONN } from "./listener.js";
 export { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "./config.js";
 export { TcpError, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
+export type { ZerocopyCompletion } from "./zerocopy.js";
 export {
   tcpInfo, linuxTcpInfo, linuxFieldName, formatTcpInfo, TCP_STATES, TCP_INFINITE_SSTHRESH, NO_MIN_RTT,
   TCP_CA_Open, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss,

@@ -12,12 +12,14 @@
  * Marks at or below SND.UNA are dropped as ACKs arrive, so the list stays as short as
  * the data in flight and queued.
  *
- * The other write boundary Linux keeps in its skbs, the end of a MSG_EOR record, hangs
- * off this object (`records`, record-ends.ts): both exist only once something was
- * written, so an idle connection pays for neither.
+ * The other write boundaries Linux keeps in its skbs hang off this object: the end of a
+ * MSG_EOR record (`records`, record-ends.ts) and the end of each MSG_ZEROCOPY write, whose
+ * id completes when it is acknowledged (`zerocopy`, zerocopy.ts). All exist only once
+ * something was written or SO_ZEROCOPY set, so an idle connection pays for none.
  */
 import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
 import type { RecordEnds } from "./record-ends.js";
+import type { Zerocopy } from "./zerocopy.js";
 
 export class PushMarks {
   /** NO_MARKS (shared, never written) until the first mark: an idle connection holds no array. */
@@ -27,6 +29,8 @@ export class PushMarks {
   private pushedSeq: Seq;
   /** Where MSG_EOR records end, made by the first such write: no segment crosses one. */
   records: RecordEnds | undefined;
+  /** SO_ZEROCOPY's ids and error queue, made by setting it (Connection.setZerocopy). */
+  zerocopy: Zerocopy | undefined;
 
   constructor(firstByte: Seq) {
     this.pushedSeq = firstByte;
@@ -72,6 +76,7 @@ export class PushMarks {
   /** Forgets push points the peer has acknowledged. */
   acked(una: Seq): void {
     this.records?.acked(una);
+    this.zerocopy?.acked(una);
     while (this.head < this.marks.length && seqLe(this.marks[this.head]!, una)) this.head++;
     if (this.head > 32 && this.head * 2 > this.marks.length) {
       this.marks = this.marks.slice(this.head);

@@ -28,6 +28,7 @@ import type { Negotiation } from "./options.js";
 import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
 import { RecordEnds } from "./record-ends.js";
+import { Zerocopy } from "./zerocopy.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
@@ -250,6 +251,12 @@ export class Sender extends SenderParts {
   /** Bytes from `from` to the end of its MSG_EOR record (record-ends.ts): the most a segment starting there may carry. */
   recordLeft(from: Seq): number {
     return this.pushMarks?.records?.left(from) ?? Infinity;
+  }
+
+  /** MSG_ZEROCOPY's ids and completions (zerocopy.ts), with the other write boundaries; `make` creates them (SO_ZEROCOPY set). */
+  zerocopy(make = false): Zerocopy | undefined {
+    if (!make) return this.pushMarks?.zerocopy;
+    return ((this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).zerocopy ??= new Zerocopy());
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */

@@ -19,14 +19,14 @@ describe("synack drill", () => {
     const r = await drill(here("./scripts"));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^PASS {9}client-blocking\.pkt$/m);
-    expect(r.out).toMatch(/^ {2}scripts +17 pass, 0 fail, 1 unsupported$/m);
+    expect(r.out).toMatch(/^ {2}scripts +19 pass, 0 fail, 1 unsupported$/m);
   });
 
   it("--ip-version all: each flavour's run and summary, then the totals per flavour", async () => {
     const r = await drill(here("./scripts"), "--ip-version", "all");
     expect(r.code).toBe(0);
     expect(r.out.match(/^== (\S+) ==$/gm)).toEqual(["== ipv4 ==", "== ipv4-mapped-ipv6 ==", "== ipv6 =="]);
-    expect(r.out).toMatch(/\nPer IP version:\n {2}ipv4 {14}17 pass, 0 fail, 1 unsupported \(18 scripts\)\n {2}ipv4-mapped-ipv6 {2}17 pass, 0 fail, 1 unsupported \(18 scripts\)\n {2}ipv6 {14}18 pass, 0 fail, 0 unsupported \(18 scripts\)\n$/);
+    expect(r.out).toMatch(/\nPer IP version:\n {2}ipv4 {14}19 pass, 0 fail, 1 unsupported \(20 scripts\)\n {2}ipv4-mapped-ipv6 {2}19 pass, 0 fail, 1 unsupported \(20 scripts\)\n {2}ipv6 {14}20 pass, 0 fail, 0 unsupported \(20 scripts\)\n$/);
   });
 
   it("--ip-version names one flavour (its JSON records say which); a bad one or --conformance with all is bad usage", async () => {
@@ -47,7 +47,7 @@ describe("synack drill", () => {
     const v6 = await drill(here("./scripts"), "--ip-version", "ipv6", "--conformance", "C.md");
     const md6 = new TextDecoder().decode(v6.written.get("C.md"));
     expect(md6).toContain("--ip-version ipv6 --conformance CONFORMANCE.md` (ipv6 variant,");
-    expect(md6).toContain("**18 pass, 0 fail, 0 unsupported** of 18 scripts.");
+    expect(md6).toContain("**20 pass, 0 fail, 0 unsupported** of 20 scripts.");
   });
 
   it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {
@@ -73,7 +73,7 @@ describe("synack drill", () => {
   it("--json: one object per script with script, status, line and reason", async () => {
     const r = await drill(here("./failing"), "--json");
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(10);
     expect(lines.find((l) => String(l["script"]).endsWith("wrong-errno.pkt"))).toMatchObject({ status: "fail", line: 10, reason: "read() returned -1 ECONNRESET, expected -1 EPIPE" });
     expect(lines.find((l) => String(l["script"]).endsWith("unsupported-accecn.pkt"))).toMatchObject({ status: "unsupported", line: 2, reason: "Accurate ECN (tcp_ecn=3)" });
   });

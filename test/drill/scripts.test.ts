@@ -50,6 +50,7 @@ describe("scripts that fail say where and why", () => {
     ["wrong-errno.pkt", 10, /^read\(\) returned -1 ECONNRESET, expected -1 EPIPE$/, /actual: = -1 ECONNRESET \(Connection reset by peer\)/],
     ["failed-assertion.pkt", 9, /^assertion failed: assert tcpi_snd_cwnd == 4: 10$/, undefined],
     ["wrong-inq.pkt", 13, /^recvmsg\(\) TCP_CM_INQ cmsg_data: expected 0, got 1$/, undefined],
+    ["wrong-zerocopy-range.pkt", 18, /^recvmsg\(\) IP_RECVERR ee_data: expected 0, got 1$/, undefined],
   ];
   for (const [file, line, reason, detail] of cases) {
     it(file, () => {
