@@ -48,7 +48,7 @@ describe.each(FAMILIES)("TIME_WAIT record over IPv%i", (family) => {
     // b's retransmitted FIN reaches the record, which ACKs it: b closes without an error.
     p.net.runUntil(() => s.state === "CLOSED", 5000);
     expect(s.error).toBeUndefined();
-    const reAcked = p.events.find((e) => e.type === "drop" && e.host === "a" && e.reason === "duplicate" && /retransmitted FIN in TIME_WAIT/.test(e.detail));
+    const reAcked = p.events.find((e) => e.type === "drop" && e.host === "a" && e.reason === "duplicate" && /retransmitted FIN in TIME_WAIT/.test(e.detail ?? ""));
     expect(reAcked).toBeDefined();
     expect(listed[0]!.info.segmentsIn).toBe(0);
     expect(tcp.allSockets()[0]!.info.segmentsIn).toBe(1);
