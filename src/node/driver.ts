@@ -36,6 +36,8 @@ export class RealTimeDriver implements HoldingDriver {
   private timerAt = Infinity;
   private keepAlive: NodeJS.Timeout | undefined;
   private refs = 0;
+  /** What every hold calls to count itself in or out (one function per driver, shared by its holds). */
+  private readonly adjustRefs = (delta: number): void => this.addRef(delta);
   /** Open beginBatch calls of the link. */
   private batching = 0;
   private stopped = false;
@@ -100,24 +102,8 @@ export class RealTimeDriver implements HoldingDriver {
   }
 
   hold(): Hold {
-    let state: "ref" | "unref" | "released" = "ref";
     this.addRef(1);
-    return {
-      ref: () => {
-        if (state !== "unref") return;
-        state = "ref";
-        this.addRef(1);
-      },
-      unref: () => {
-        if (state !== "ref") return;
-        state = "unref";
-        this.addRef(-1);
-      },
-      release: () => {
-        if (state === "ref") this.addRef(-1);
-        state = "released";
-      },
-    };
+    return new DriverHold(this.adjustRefs);
   }
 
   /** How many open, ref'd sockets and servers keep the process alive through this driver. */
@@ -182,6 +168,30 @@ export class RealTimeDriver implements HoldingDriver {
       clearInterval(this.keepAlive);
       this.keepAlive = undefined;
     }
+  }
+}
+
+/** One socket's or server's claim on the event loop: a class, not three closures, since every connection makes one. */
+class DriverHold implements Hold {
+  private state: "ref" | "unref" | "released" = "ref";
+
+  constructor(private readonly adjust: (delta: number) => void) {}
+
+  ref(): void {
+    if (this.state !== "unref") return;
+    this.state = "ref";
+    this.adjust(1);
+  }
+
+  unref(): void {
+    if (this.state !== "ref") return;
+    this.state = "unref";
+    this.adjust(-1);
+  }
+
+  release(): void {
+    if (this.state === "ref") this.adjust(-1);
+    this.state = "released";
   }
 }
 

@@ -11,7 +11,7 @@ import { toSocketError } from "../api/errors.js";
 import type { Listener } from "../tcp/listener.js";
 import { errnoError, nodeError } from "./net-errors.js";
 import { normalizeListenArgs, type ListenArgs } from "./net-args.js";
-import { Socket, type AddressInfo } from "./net-socket.js";
+import { onSocketClosed, Socket, type AddressInfo } from "./net-socket.js";
 
 export interface ServerOptions {
   stack: Stack;
@@ -145,14 +145,17 @@ export class Server extends EventEmitter {
       if (this.#options.keepAlive === true) socket.setKeepAlive(true, this.#options.keepAliveInitialDelay);
       socket.server = this;
       this.#connections++;
-      socket.once("close", () => {
-        this.#connections--;
-        this.#emitCloseIfDrained();
-      });
+      socket[onSocketClosed] = this.#socketClosed;
       this.emit("connection", socket);
     }
     this.stack.kick();
   }
+
+  /** An accepted socket closed (one function per server, shared by its sockets). */
+  readonly #socketClosed = (): void => {
+    this.#connections--;
+    this.#emitCloseIfDrained();
+  };
 
   #emitCloseIfDrained(): void {
     if (this.#listener !== undefined || this.#connections > 0 || this.#closeEmitted) return;

@@ -49,12 +49,38 @@ export interface SocketOptions {
 
 type WriteCallback = (error?: Error | null) => void;
 
+interface EndInfo {
+  address: string;
+  port: number;
+  family: "IPv4" | "IPv6";
+}
+
+/** One end of a 4-tuple as node:net shows it; a dual-stack IPv6 listener names an IPv4 peer ::ffff:a.b.c.d (RFC 4291 2.5.5.2), as Linux does. */
+function endInfo(addr: IpAddress, port: number, mapped: boolean): EndInfo {
+  const a = mapped ? addr.toMapped() : addr;
+  return { address: formatAddress(a), port, family: familyName(a) };
+}
+
+/**
+ * The accepting server's count of open sockets, told just before 'close' (a property
+ * rather than a 'close' listener per socket, and one that removeAllListeners cannot drop).
+ */
+export const onSocketClosed: unique symbol = Symbol("synack.onSocketClosed");
+
+/** setImmediate's callback for 'close' (no closure per socket). */
+function emitClose(socket: Socket, hadError: boolean): void {
+  socket[onSocketClosed]?.();
+  socket.emit("close", hadError);
+}
+
 export class Socket extends Duplex {
   readonly stack: Stack;
   /** True from connect() until the handshake completed or failed. */
   connecting = false;
   /** The server that accepted this socket, if any. */
   server: Server | undefined;
+  /** Set by that server: see onSocketClosed. */
+  [onSocketClosed]: (() => void) | undefined;
   /** The idle timeout set by setTimeout (undefined until set), as node:net exposes it. */
   timeout: number | undefined;
   #conn: Connection | undefined;
@@ -81,8 +107,14 @@ export class Socket extends Duplex {
   #timeoutMs = 0;
   #cancelIdle: (() => void) | undefined;
   #lastActivity = 0;
-  #remote: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
-  #local: { address: string; port: number; family: "IPv4" | "IPv6" } | undefined;
+  /**
+   * The ends' addresses as node:net shows them, built from the connection's 4-tuple when
+   * first asked for: most sockets are never asked, and formatting costs per connection.
+   */
+  #remote: EndInfo | undefined;
+  #local: EndInfo | undefined;
+  /** Show IPv4 ends in their mapped form (accepted by a dual-stack "::" server). */
+  #mapped = false;
   #target: { address: string; port: number } | undefined;
   /** Stops a name's lookup and connection race (destroy() while connecting by name). */
   #cancelLookup: (() => void) | undefined;
@@ -173,11 +205,8 @@ export class Socket extends Duplex {
   /** Wires an engine connection to this socket (connect() or a server's accept). */
   #attach(conn: Connection, mapped = false, announce = false): void {
     this.#conn = conn;
-    const t = conn.tuple;
-    // A dual-stack IPv6 listener names an IPv4 peer ::ffff:a.b.c.d (RFC 4291 2.5.5.2), as Linux does.
-    const show = (a: IpAddress): IpAddress => (mapped ? a.toMapped() : a);
-    this.#local = { address: formatAddress(show(t.localAddr)), port: t.localPort, family: familyName(show(t.localAddr)) };
-    this.#remote = { address: formatAddress(show(t.remoteAddr)), port: t.remotePort, family: familyName(show(t.remoteAddr)) };
+    this.#mapped = mapped;
+    this.#local = this.#remote = undefined;
     this.#hold?.release();
     this.#hold = holdOf(this.stack.driver);
     if (this.#unrefd) this.#hold.unref();
@@ -327,7 +356,7 @@ export class Socket extends Duplex {
     conn.shutdown();
     this.stack.kick();
     // libuv completes a shutdown request asynchronously; so does this.
-    process.nextTick(() => cb());
+    process.nextTick(cb);
   }
 
   /**
@@ -370,7 +399,7 @@ export class Socket extends Duplex {
     const hadError = error !== null && error !== undefined;
     cb(error);
     // node:net emits 'close' from the handle's close callback, a turn of the loop later.
-    setImmediate(() => this.emit("close", hadError));
+    setImmediate(emitClose, this, hadError);
   }
 
   /** Sends RST instead of FIN (SO_LINGER 0) and destroys the socket. */
@@ -500,7 +529,9 @@ export class Socket extends Duplex {
       else this.once("timeout", callback);
     }
     this.#cancelIdleTimer();
-    if (ms > 0 && !this.destroyed) this.#armIdleTimer(this.stack.now() + ms);
+    // Activity before this call was not noted (#touch): the idle time counts from now.
+    this.#lastActivity = this.stack.now();
+    if (ms > 0 && !this.destroyed) this.#armIdleTimer(this.#lastActivity + ms);
     return this;
   }
 
@@ -516,8 +547,9 @@ export class Socket extends Duplex {
     return this;
   }
 
+  /** Notes activity for the idle timeout; without one there is nothing to note (and no clock to read). */
   #touch(): void {
-    this.#lastActivity = this.stack.now();
+    if (this.#timeoutMs > 0) this.#lastActivity = this.stack.now();
   }
 
   #armIdleTimer(at: number): void {
@@ -543,32 +575,45 @@ export class Socket extends Duplex {
   // ---------------------------------------------------------------------------------------
   // Introspection (node:net's getters)
 
+  #localEnd(): EndInfo | undefined {
+    const t = this.#conn?.tuple;
+    if (t !== undefined) this.#local ??= endInfo(t.localAddr, t.localPort, this.#mapped);
+    return this.#local;
+  }
+
+  #remoteEnd(): EndInfo | undefined {
+    const t = this.#conn?.tuple;
+    if (t !== undefined) this.#remote ??= endInfo(t.remoteAddr, t.remotePort, this.#mapped);
+    return this.#remote;
+  }
+
   address(): AddressInfo | Record<string, never> {
-    return this.#local === undefined ? {} : { address: this.#local.address, family: this.#local.family, port: this.#local.port };
+    const local = this.#localEnd();
+    return local === undefined ? {} : { address: local.address, family: local.family, port: local.port };
   }
 
   get remoteAddress(): string | undefined {
-    return this.connecting ? undefined : this.#remote?.address;
+    return this.connecting ? undefined : this.#remoteEnd()?.address;
   }
 
   get remotePort(): number | undefined {
-    return this.connecting ? undefined : this.#remote?.port;
+    return this.connecting ? undefined : this.#remoteEnd()?.port;
   }
 
   get remoteFamily(): "IPv4" | "IPv6" | undefined {
-    return this.remoteAddress === undefined ? undefined : this.#remote?.family;
+    return this.remoteAddress === undefined ? undefined : this.#remoteEnd()?.family;
   }
 
   get localAddress(): string | undefined {
-    return this.#local?.address;
+    return this.#localEnd()?.address;
   }
 
   get localPort(): number | undefined {
-    return this.#local?.port;
+    return this.#localEnd()?.port;
   }
 
   get localFamily(): "IPv4" | "IPv6" | undefined {
-    return this.#local?.family;
+    return this.#localEnd()?.family;
   }
 
   get bytesRead(): number {
