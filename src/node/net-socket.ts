@@ -67,6 +67,31 @@ function endInfo(addr: IpAddress, port: number, mapped: boolean): EndInfo {
  */
 export const onSocketClosed: unique symbol = Symbol("synack.onSocketClosed");
 
+/**
+ * TCP's copies of written bytes. Small ones are cut from shared 8 KiB slabs, as Node's own
+ * Buffer pool does (Buffer.allocUnsafe under 4 KiB): a fresh ArrayBuffer per write costs
+ * far more than copying the 100 bytes a request often is. A slab is collected once TCP has
+ * dropped every chunk cut from it (the peer acknowledged them), so a chunk held long (a
+ * peer with a zero window) pins at most 8 KiB, the same bound Node programs already live with.
+ */
+const COPY_SLAB = 8 * 1024;
+let copySlab = new ArrayBuffer(0);
+let copySlabUsed = 0;
+
+function copyForTcp(data: Uint8Array, n: number): Uint8Array {
+  if (n >= COPY_SLAB / 2) return new Uint8Array(data.buffer, data.byteOffset, n).slice();
+  if (copySlabUsed + n > copySlab.byteLength) {
+    copySlab = new ArrayBuffer(COPY_SLAB);
+    copySlabUsed = 0;
+  }
+  const copy = new Uint8Array(copySlab, copySlabUsed, n);
+  copySlabUsed += (n + 7) & ~7; // 8-byte aligned, as Node's pool
+  copy.set(n === data.length ? data : data.subarray(0, n));
+  return copy;
+}
+
+const OOB = Object.freeze({ oob: true });
+
 /** setImmediate's callback for 'close' (no closure per socket). */
 function emitClose(socket: Socket, hadError: boolean): void {
   socket[onSocketClosed]?.();
@@ -88,7 +113,7 @@ export class Socket extends Duplex {
   #unrefd = false;
   #pending: { data: Uint8Array; cb: WriteCallback; length: number; urgent: boolean } | undefined;
   /** Chunks written by sendUrgent(): their last byte is urgent (MSG_OOB). */
-  #urgentChunks = new WeakSet<Buffer>();
+  #urgentChunks: WeakSet<Buffer> | undefined; // made by the first sendUrgent()
   #oobInline: boolean | undefined;
   /** Urgent bytes already announced with 'urgent'. */
   #urgentSeen = 0;
@@ -311,7 +336,7 @@ export class Socket extends Duplex {
       return;
     }
     this.#bytesDispatched += chunk.length;
-    this.#pending = { data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb, length: chunk.length, urgent: this.#urgentChunks.has(chunk) };
+    this.#pending = { data: chunk, cb, length: chunk.length, urgent: this.#urgentChunks?.has(chunk) === true };
     this.#flushWrite();
   }
 
@@ -325,7 +350,7 @@ export class Socket extends Duplex {
       try {
         // A copy: TCP keeps what it takes until acknowledged, and the caller may reuse its buffer.
         // A sendUrgent() chunk is MSG_OOB when its last byte goes: the urgent pointer follows it.
-        const taken = conn.send(p.data.slice(0, room), { oob: p.urgent && room === p.data.length });
+        const taken = conn.send(copyForTcp(p.data, room), p.urgent && room === p.data.length ? OOB : undefined);
         p.data = p.data.subarray(taken);
       } catch (e) {
         this.#pending = undefined;
@@ -438,7 +463,7 @@ export class Socket extends Duplex {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) throw nodeError("ERR_INVALID_ARG_TYPE", "sendUrgent() takes a string or a Uint8Array", TypeError);
     const chunk = Buffer.from(typeof data === "string" ? Buffer.from(data) : data); // a chunk of our own, to mark
     if (chunk.length === 0) throw nodeError("ERR_INVALID_ARG_VALUE", "sendUrgent() needs at least one byte", RangeError);
-    this.#urgentChunks.add(chunk);
+    (this.#urgentChunks ??= new WeakSet()).add(chunk);
     return cb === undefined ? this.write(chunk) : this.write(chunk, cb);
   }
 
