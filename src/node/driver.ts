@@ -63,7 +63,12 @@ export class RealTimeDriver implements HoldingDriver {
   receive(packet: Uint8Array, checksumValid?: boolean): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
-    this.guard(() => ep.receive(this.now(), packet, checksumValid));
+    // guard() inlined: this runs once per packet, and a closure per packet shows in profiles.
+    try {
+      ep.receive(this.now(), packet, checksumValid);
+    } catch (e) {
+      this.onError(e);
+    }
     // In a batch the deadline is read once at its end (the pass is still to come).
     if (this.batching === 0) this.arm();
   }
