@@ -7,7 +7,7 @@
  * event loop (setImmediate, or setTimeout with `latency`), because a stack must not be
  * re-entered from inside its own transmit, and a busy pair must not starve timers and I/O.
  */
-import { NextTurnInbox } from "./inbox.js";
+import { NextTurnInbox, inBatch } from "./inbox.js";
 import type { Millis } from "../env.js";
 import { IpAddress, type AddressKey } from "../wire/address.js";
 import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
@@ -66,6 +66,7 @@ export class LoopbackWire {
 class WirePort implements PacketLink {
   readonly counters: LinkCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, dropsOut: 0 };
   onPacket: ((packet: Uint8Array) => void) | undefined;
+  onBatch: ((open: boolean) => void) | undefined;
   isClosed = false;
   private readonly inbox = new NextTurnInbox((batch) => this.deliver(batch));
 
@@ -103,11 +104,16 @@ class WirePort implements PacketLink {
   }
 
   private deliver(batch: Uint8Array[]): void {
-    for (const p of batch) {
-      if (this.isClosed) return;
-      this.counters.packetsIn++;
-      this.counters.bytesIn += p.length;
-      this.onPacket?.(p);
-    }
+    // One turn's packets are one read burst, as a TUN device's: the stack handles them all,
+    // then sends once (src/tcp/batch.ts), instead of a transmission pass and a timer re-arm
+    // per packet.
+    inBatch(this.onBatch, () => {
+      for (const p of batch) {
+        if (this.isClosed) return;
+        this.counters.packetsIn++;
+        this.counters.bytesIn += p.length;
+        this.onPacket?.(p);
+      }
+    });
   }
 }

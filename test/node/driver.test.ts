@@ -147,6 +147,27 @@ describe("LoopbackWire", () => {
     expect(() => wire.attach(0x0a000001)).toThrow();
   });
 
+  it("hands one turn's packets over as one burst, between onBatch(true) and onBatch(false)", async () => {
+    const wire = new LoopbackWire();
+    const x = wire.attach(0x0a000001, "x");
+    const y = wire.attach(0x0a000002, "y");
+    const calls: string[] = [];
+    y.onPacket = (p) => calls.push(`packet ${p[10]}`);
+    y.onBatch = (open) => calls.push(open ? "begin" : "end");
+    const packet = (n: number): Uint8Array => {
+      const p = new Uint8Array(20);
+      new DataView(p.buffer).setUint32(16, 0x0a000002);
+      p[10] = n; // the header checksum's place: the wire reads only the destination
+      return p;
+    };
+    x.send(packet(1));
+    x.send(packet(2));
+    await new Promise((r) => setImmediate(r));
+    x.send(packet(3));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["begin", "packet 1", "packet 2", "end", "begin", "packet 3", "end"]);
+  });
+
   it("a stack can connect to its own address", async () => {
     const [a, b] = loopbackPair();
     const net = bindNet(a);

@@ -67,6 +67,42 @@ describe("synack Socket in virtual time", () => {
     expect(sim.now() - armedAt).toBe(7_000);
   });
 
+  it("TCP keeps a copy of written bytes: a buffer refilled in write()'s callback does not change what is sent", async () => {
+    const { a, b } = pair();
+    const received = new Map<number, Buffer>();
+    bindNet(b)
+      .createServer((s) => {
+        const parts: Buffer[] = [];
+        s.on("data", (d: Buffer) => parts.push(d));
+        s.on("end", () => {
+          received.set(s.remotePort!, Buffer.concat(parts));
+          s.end();
+        });
+      })
+      .listen(80);
+    // Sizes on both sides of the 4 KiB line between pooled and own copies, odd ones
+    // included; two sockets write in turn, so their copies interleave.
+    const writer = (size: number, rounds: number): { sock: Socket; sent: Buffer[] } => {
+      const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+      const buf = Buffer.alloc(size);
+      const sent: Buffer[] = [];
+      const next = (): void => {
+        if (sent.length === rounds) {
+          sock.end();
+          return;
+        }
+        buf.fill(0x41 + ((sent.length + size) % 26)); // the caller reuses its buffer once TCP took it
+        sent.push(Buffer.from(buf));
+        sock.write(buf, next);
+      };
+      sock.on("connect", next);
+      return { sock, sent };
+    };
+    const writers = [writer(37, 300), writer(100, 200), writer(5000, 20)];
+    await Promise.all(writers.map((w) => event(w.sock, "close")));
+    for (const w of writers) expect(received.get(w.sock.localPort!)?.equals(Buffer.concat(w.sent))).toBe(true);
+  });
+
   it("setTimeout: 'timeout' after exactly that much idleness; activity postpones it", async () => {
     const { sim, a, b } = pair();
     bindNet(b).createServer((s) => s.resume()).listen(80);
