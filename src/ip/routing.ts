@@ -73,6 +73,9 @@ export interface RouteMetrics {
   initcwnd: number;
 }
 
+/** Destinations whose answers `lookup` keeps at most (a host talking to more starts over). */
+const ANSWER_CACHE_MAX = 4096;
+
 const NO_METRICS: RouteMetrics = Object.freeze({ mtu: 0, mtuLocked: false, advmss: 0, initcwnd: 0 });
 
 export interface Interface {
@@ -117,6 +120,14 @@ export class RoutingTable {
   private lastDst: IpAddress | undefined;
   private lastGeneration = -1;
   private lastAnswer: RouteLookup | undefined;
+  /**
+   * Answers by destination (AddressKey) for this table generation, so that packets to an
+   * address asked for before by another address object (each connection holds its own)
+   * skip the longest-prefix match and the freezing of a new answer. Emptied when the table
+   * changes or when it holds ANSWER_CACHE_MAX destinations.
+   */
+  private readonly answers = new Map<AddressKey, RouteLookup>();
+  private answersGeneration = -1;
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
     if (interfaces.length === 0) throw new RangeError("a host needs at least one interface");
@@ -199,9 +210,17 @@ export class RoutingTable {
     // Every packet of a connection asks for the same address object: the last answer is
     // kept until the table changes (as a socket caches its dst, Linux sk_dst_cache).
     if (dst === this.lastDst && this.generation === this.lastGeneration) return this.lastAnswer!;
-    const answer = this.match(dst);
-    if (answer.ok) Object.freeze(answer.value);
-    Object.freeze(answer);
+    if (this.answersGeneration !== this.generation || this.answers.size >= ANSWER_CACHE_MAX) {
+      this.answers.clear();
+      this.answersGeneration = this.generation;
+    }
+    let answer = this.answers.get(dst.key);
+    if (answer === undefined) {
+      answer = this.match(dst);
+      if (answer.ok) Object.freeze(answer.value);
+      Object.freeze(answer);
+      this.answers.set(dst.key, answer);
+    }
     this.lastDst = dst;
     this.lastGeneration = this.generation;
     this.lastAnswer = answer;

@@ -54,6 +54,24 @@ describe("RoutingTable", () => {
     expect(t.lookup(dst)).toEqual({ ok: false, code: "EHOSTUNREACH" });
   });
 
+  it("equal addresses held as different objects share one answer until the table changes", () => {
+    const t = table();
+    const a = t.lookup(IpAddress.v4(ip("10.1.2.3")));
+    const other = IpAddress.v4(ip("8.8.8.8"));
+    expect(t.lookup(other)).not.toBe(a); // the last-asked object changes
+    const b = t.lookup(IpAddress.v4(ip("10.1.2.3"))); // a new object, an address asked before
+    expect(b).toBe(a);
+    t.add({ destination: ip("10.1.2.0"), prefixLength: 24, gateway: ip("192.168.1.3") });
+    const c = t.lookup(IpAddress.v4(ip("10.1.2.3")));
+    expect(c).not.toBe(a);
+    expect(c.ok && c.value.nextHop.toString()).toBe("192.168.1.3");
+    // IPv6 keys are strings: the same rule.
+    const t6 = new RoutingTable([{ address: IpAddress.v6(0xfd000000, 0, 0, 1), prefixLength: 64 }]);
+    const d = t6.lookup(IpAddress.v6(0xfd000000, 0, 0, 2));
+    t6.lookup(IpAddress.v6(0xfd000000, 0, 0, 3));
+    expect(t6.lookup(IpAddress.v6(0xfd000000, 0, 0, 2))).toBe(d);
+  });
+
   it("an unreachable route gives EHOSTUNREACH; no route gives ENETUNREACH", () => {
     const t = table();
     expect(() => t.resolve(ip("10.9.1.1"))).toThrow(HostUnreachableError);
