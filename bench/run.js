@@ -444,21 +444,23 @@ if (realLinks.figures !== undefined) {
 // Issue 12's measures: goodput through the relay at three loss rates, kernel as the reference.
 // Loss-based congestion control against the kernel's Reno (the only loss-based choice a
 // namespace may pick here), with the short-flow tail; then BBR against the kernel's BBR.
-const lossTable = measureLossTable(["--cc", "reno,cubic"]);
+// "+pacing": the same algorithm paced as Linux under fq (TcpConfig.pacing), beside the default.
+const lossTable = measureLossTable(["--cc", "reno,cubic,cubic+pacing"]);
 const bbrTable = measureLossTable(["--cc", "bbr", "--kernel-cc", "bbr", "--skip-tail"]);
 // CUBIC against the kernel's own CUBIC: a namespace may not make it the default, but root
 // may pick it per socket (peer.py send --cc), so the like-for-like reference exists too.
-const cubicTable = measureLossTable(["--cc", "cubic", "--kernel-cc", "cubic", "--skip-tail"]);
+const cubicTable = measureLossTable(["--cc", "cubic,cubic+pacing", "--kernel-cc", "cubic", "--skip-tail"]);
 runs.lossTable = lossTable;
 runs.bbrTable = bbrTable;
 runs.cubicTable = cubicTable;
 const relayRows = (t) => {
   out.push(`goodput through the impairment relay (test/interop/loss-table.ts; ${t.bytes / 1048576} MiB at 1% loss, more at 0.1%, ${t.delay} ms each way, median of ${t.reps}, losses paired by byte-stream place; kernel ${t.kernelCc}; ratio = median of per-run ratios), target >= 1.0x in every row:`);
   const ccs = Object.keys(t.rows[0].synackToKernel);
-  out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, 26) + pad(`synack ${cc}->synack`, 26)).join("")}`);
+  const width = (cc) => Math.max(26, `synack ${cc}->synack`.length + 2);
+  out.push(`  ${pad("loss", 7)}${pad("kernel->kernel", 17)}${ccs.map((cc) => pad(`synack ${cc}->kernel`, width(cc)) + pad(`synack ${cc}->synack`, width(cc))).join("")}`);
   for (const r of t.rows) {
     const cell = (v, ratio) => `${v.toFixed(2)} (${ratio.toFixed(2)}x)`;
-    out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc], r.ratioToKernel[cc]), 26) + pad(cell(r.synackToSynack[cc], r.ratioToSynack[cc]), 26)).join("")}`);
+    out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc], r.ratioToKernel[cc]), width(cc)) + pad(cell(r.synackToSynack[cc], r.ratioToSynack[cc]), width(cc))).join("")}`);
   }
   return ccs;
 };

@@ -78,6 +78,15 @@ export interface TcpConfig {
    */
   congestionControl: "cubic" | "reno" | "bbr";
   /**
+   * Pace Reno and CUBIC too, at Linux's sk_pacing_rate (tcp_update_pacing_rate: 200% of
+   * cwnd / SRTT in slow start, 120% after), as Linux does under the fq qdisc. Off by default,
+   * as Linux without fq (the default qdisc is pfifo_fast or fq_codel). Linux's TCP Small
+   * Queues still spread its bursts at the device, which a userspace stack writing straight to
+   * a TUN device or a socket does not have; pacing is its substitute (pacing.ts). BBR always
+   * paces, whatever this says.
+   */
+  pacing: boolean;
+  /**
    * RACK-TLP loss detection (RFC 8985), Linux's default (tcp_recovery=1). Off: loss is
    * detected by counting duplicate ACKs (RFC 5681 / RFC 6675), as Linux with tcp_recovery=0.
    * Either way it needs SACK; without SACK recovery is NewReno (RFC 6582).
@@ -193,6 +202,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   synQueueSize: 1024,
   synCookies: "overflow",
   congestionControl: "cubic",
+  pacing: false,
   noDelay: false,
   oobInline: false,
   userMss: 0,
@@ -274,7 +284,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno" && c.congestionControl !== "bbr") {
     throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic", "reno" or "bbr", got ${String(c.congestionControl)}`);
   }
-  for (const k of ["rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay", "oobInline"] as const) {
+  for (const k of ["pacing", "rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay", "oobInline"] as const) {
     if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
   }
   if (c.ecn !== 0 && c.ecn !== 1 && c.ecn !== 2) throw new InvalidArgumentError(`TCP setting ecn must be 0, 1 or 2 (as net.ipv4.tcp_ecn), got ${String(c.ecn)}`);

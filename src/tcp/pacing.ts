@@ -20,10 +20,26 @@
  * Sans-IO: the pacer only computes the next release time. The sender holds a segment
  * until then and arms the connection's "pacing" deadline; the layer's nextDeadline()
  * reports it, so the driver (node or simulator) calls back at that time. There is no
- * timer here. The rate comes from the congestion controller (BBR sets it; Reno and
- * CUBIC do not pace, as Linux without the fq qdisc).
+ * timer here. The rate comes from the congestion controller (BBR sets it), or for Reno
+ * and CUBIC from the window (windowPacingRate) when TcpConfig.pacing asks, as Linux with
+ * the fq qdisc; by default they do not pace, as Linux without it.
  */
 import type { Millis } from "../env.js";
+
+/** Linux tcp_pacing_ss_ratio / tcp_pacing_ca_ratio defaults, in percent. */
+export const PACING_SS_RATIO = 200;
+export const PACING_CA_RATIO = 120;
+
+/**
+ * Linux tcp_update_pacing_rate, in bytes per ms: a ratio of what the window sends per round
+ * trip, 200% while cwnd is below half of ssthresh (slow start still doubling) and 120% after,
+ * so pacing never holds the sender below the window's own rate. `inFlight` counts as the
+ * window when larger (Linux max(cwnd, packets_out)).
+ */
+export function windowPacingRate(cwnd: number, ssthresh: number, inFlight: number, srtt: Millis): number {
+  const ratio = cwnd < ssthresh / 2 ? PACING_SS_RATIO : PACING_CA_RATIO;
+  return (Math.max(cwnd, inFlight) * ratio) / 100 / Math.max(srtt, 0.001);
+}
 
 /** Data segments sent before pacing starts (Linux tcp_update_skb_after_send). */
 const UNPACED_SEGMENTS = 10;

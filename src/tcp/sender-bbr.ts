@@ -3,7 +3,7 @@
  * through the `cong_control` hook, which replaces both PRR and cwnd growth
  * (tcp_cong_control): on every ACK the delivery-rate sample (congestion/delivery-rate.ts)
  * goes to BBR, which sets cwnd and the pacing rate. Reno and CUBIC leave the pacer off,
- * as Linux does without the fq qdisc. A companion of sender.ts, acting on its members.
+ * as Linux does without the fq qdisc, unless TcpConfig.pacing asks for fq's behaviour. A companion of sender.ts, acting on its members.
  */
 import type { Millis } from "../env.js";
 import type { TcpConfig } from "./config.js";
@@ -12,6 +12,7 @@ import { Reno } from "./congestion/algorithm.js";
 import { Bbr } from "./congestion/bbr.js";
 import { Cubic } from "./congestion/cubic.js";
 import { DeliveryRate } from "./congestion/delivery-rate.js";
+import { windowPacingRate } from "./pacing.js";
 import { seqDiff, type Seq } from "../wire/seq.js";
 import type { Sender } from "./sender.js";
 
@@ -99,6 +100,19 @@ export function bbrOnAck(s: Sender, model: BbrModel, now: Millis, losses: number
 export function bbrAfterTransmit(s: Sender, model: BbrModel): void {
   const unsent = s.sendBuffer.length - seqDiff(s.sndNxt, s.sndBufSeq);
   model.rate.checkAppLimited(unsent, s.sendMss, s.pipe(), s.congestion.cwnd, s.log.lostBytes);
+}
+
+/**
+ * Reno or CUBIC with TcpConfig.pacing: a segment of `used` sequence space left at `now`, paced
+ * at the window's rate (Linux tcp_update_pacing_rate, which fq enforces). No rate before the
+ * first RTT sample, as Linux's (it divides by srtt only once there is one).
+ */
+export function windowPacingOnSend(s: Sender, now: Millis, used: number): void {
+  const srtt = s.rtt.srtt;
+  if (srtt === undefined) return;
+  const c = s.congestion;
+  s.pacer.rate = windowPacingRate(c.cwnd, c.ssthresh, s.flightSize(), srtt);
+  s.pacer.onSent(now, used, s.sendMss, s.host.timerSlack);
 }
 
 /** Whether pacing holds the next segment; if so the connection's pacing deadline is set to its release time. */

@@ -41,7 +41,7 @@ import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
 import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
 import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
-import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, type BbrModel } from "./sender-bbr.js";
+import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend, type BbrModel } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
 /** What the sender needs from its connection. */
@@ -655,6 +655,7 @@ export class Sender extends SenderParts {
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);
     if (this.model !== undefined) bbrOnSend(this, this.model, now, end, used, this.sndUna === this.sndMax);
+    else if (this.config.pacing) windowPacingOnSend(this, now, used);
     this.lastSendAt = now;
     this.log.onSend(from, end, now);
     this.congestion.onSent(used);

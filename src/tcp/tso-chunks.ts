@@ -21,6 +21,7 @@
  * it is no push mark, and retransmissions (one MSS at a time, tcp_retransmit_skb) carry
  * only the write ends and forced pushes of push-marks.ts.
  */
+import { PACING_CA_RATIO, PACING_SS_RATIO } from "./pacing.js";
 
 /** Linux sk_gso_max_size (GSO_LEGACY_MAX_SIZE): the largest TSO/GSO packet. */
 const GSO_MAX_SIZE = 65536;
@@ -28,9 +29,6 @@ const GSO_MAX_SIZE = 65536;
 const PACING_SHIFT = 10;
 /** Linux tcp_tso_rtt_log default. */
 const TSO_RTT_LOG = 9;
-/** Linux tcp_pacing_ss_ratio / tcp_pacing_ca_ratio defaults, in percent. */
-const PACING_SS_RATIO = 200;
-const PACING_CA_RATIO = 120;
 
 export interface TsoPath {
   /** Congestion window and ssthresh, bytes. */

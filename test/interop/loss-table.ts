@@ -4,7 +4,7 @@
  *
  *   npx esbuild test/interop/loss-table.ts --bundle --platform=node --format=esm --packages=external \
  *     --outfile=dist/loss-table.mjs && node dist/loss-table.mjs [--mib 2] [--reps 3] [--loss 0.001,0.01,0.03]
- *     [--cc reno,cubic] [--kernel-cc reno] [--tail-kib 100] [--skip-tail] [--loss-by sequence|packet] [--json]
+ *     [--cc reno,cubic,cubic+pacing] [--kernel-cc reno] [--tail-kib 100] [--skip-tail] [--loss-by sequence|packet] [--json]
  *
  * For each loss rate (random, both directions, 20 ms each way; --mib at 1%, up to 4x that at lower
  * rates and down to half at higher ones, so every transfer meets a few losses):
@@ -60,9 +60,23 @@ const REPS = Number(values.reps ?? 3);
 const LOSS_BY = (values["loss-by"] ?? "sequence") as NonNullable<LinkConfig["lossBy"]>;
 if (LOSS_BY !== "sequence" && LOSS_BY !== "packet") throw new Error(`--loss-by must be sequence or packet, got ${String(LOSS_BY)}`);
 const LOSSES = (values.loss ?? "0.001,0.01,0.03").split(",").map(Number);
-const CCS = (values.cc ?? "reno,cubic").split(",") as CongestionControlName[];
+/**
+ * synack's senders: a congestion control, "+pacing" to pace it too (TcpConfig.pacing, as
+ * Linux under the fq qdisc), e.g. "cubic,cubic+pacing".
+ */
+const CCS = (values.cc ?? "reno,cubic").split(",");
 const TAIL_BYTES = Number(values["tail-kib"] ?? 100) * 1000;
-type CongestionControlName = TcpConfig["congestionControl"];
+const CC_NAMES: ReadonlyArray<TcpConfig["congestionControl"]> = ["reno", "cubic", "bbr"];
+/** The TCP settings one --cc entry names. */
+function senderConfig(cc: string): Partial<TcpConfig> {
+  const [name, extra] = cc.split("+");
+  const congestionControl = CC_NAMES.find((n) => n === name);
+  if (congestionControl === undefined || (extra !== undefined && extra !== "pacing")) throw new Error(`--cc: unknown sender ${cc} (want reno, cubic or bbr, optionally +pacing)`);
+  return { congestionControl, ...(extra === "pacing" ? { pacing: true } : {}) };
+}
+for (const cc of CCS) senderConfig(cc);
+/** One --cc entry, as given. */
+type CongestionControlName = string;
 /**
  * Reno by default: the only loss-based algorithm a namespace may make its default here
  * (tcp_allowed_congestion_control is "reno bbr"). Others (cubic) are set on the sending
@@ -113,7 +127,7 @@ function dropLastSegmentOnce(total: number, seen: DropRecord): FaultRule {
 const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin });
 
 async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: CongestionControlName, fin?: FinPlacement): Promise<number> {
-  const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: { congestionControl: cc } });
+  const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: senderConfig(cc) });
   try {
     const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
     try {
@@ -130,8 +144,8 @@ async function synackToSynack(impair: LinkConfig, seed: number, n: number, cc: C
   const [a1, a2] = pipePair(1500);
   const [b1, b2] = pipePair(1500);
   const relay = new Relay({ a: a2, b: b1, impair, seed });
-  const server = new LiveStack({ link: a1, address: parseCidr("10.7.93.1").address, name: "server", tcp: { congestionControl: cc } });
-  const client = new LiveStack({ link: b2, address: parseCidr("10.7.93.2").address, name: "client", tcp: { congestionControl: cc } });
+  const server = new LiveStack({ link: a1, address: parseCidr("10.7.93.1").address, name: "server", tcp: senderConfig(cc) });
+  const client = new LiveStack({ link: b2, address: parseCidr("10.7.93.2").address, name: "client", tcp: senderConfig(cc) });
   try {
     discardService(server, 9);
     return await synackSend(client, parseCidr("10.7.93.1").address, 9, n);
@@ -259,10 +273,12 @@ const tails = skipTail ? [] : [await tailRow("on-last", true), await tailRow("al
 const clean = skipTail ? undefined : await tailRow("on-last", false);
 
 const lines: string[] = [];
-lines.push(`loss    MiB  kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(26) + `synack(${cc})->synack`.padStart(26)).join("")}`);
+/** Each sender's columns are as wide as their headers, at least 26. */
+const width = (cc: string): number => Math.max(26, `synack(${cc})->synack`.length + 2);
+lines.push(`loss    MiB  kernel->kernel   ${CCS.map((cc) => `synack(${cc})->kernel`.padStart(width(cc)) + `synack(${cc})->synack`.padStart(width(cc))).join("")}`);
 for (const r of rows) {
   const cell = (v: number, ratio: number): string => `${v.toFixed(2)} (${ratio.toFixed(2)}x)`;
-  lines.push(`${`${r.loss * 100}%`.padEnd(8)}${(r.bytes / MIB).toFixed(1).padEnd(5)}${`${r.kernelMbps.toFixed(2)} Mbit/s`.padStart(15)}   ${CCS.map((cc) => cell(r.synackToKernel[cc]!, r.ratioToKernel[cc]!).padStart(26) + cell(r.synackToSynack[cc]!, r.ratioToSynack[cc]!).padStart(26)).join("")}`);
+  lines.push(`${`${r.loss * 100}%`.padEnd(8)}${(r.bytes / MIB).toFixed(1).padEnd(5)}${`${r.kernelMbps.toFixed(2)} Mbit/s`.padStart(15)}   ${CCS.map((cc) => cell(r.synackToKernel[cc]!, r.ratioToKernel[cc]!).padStart(width(cc)) + cell(r.synackToSynack[cc]!, r.ratioToSynack[cc]!).padStart(width(cc))).join("")}`);
 }
 lines.push("(goodput: median of the runs; ratio: median of the per-run ratios to the same run's kernel->kernel)");
 const tailLine = (t: Tail, what: string): string =>
