@@ -2,7 +2,12 @@
 // over the in-memory link between two synack Hosts, with `--concurrency` connections in
 // flight (a finished one immediately starts the next).
 //
-//   node bench/connrate.js --count 60000 --concurrency 100 [--limit 10000]
+//   node bench/connrate.js --count 60000 --concurrency 100 [--warmup 10000] [--limit 10000]
+//
+// --warmup N: N connections first, the same way, not counted: the rate is that of the
+// --count connections after them (steady state; V8 compiles the hot code in the first few
+// thousand, which alone take about as long as the next 40,000). `coldPerSec` is the rate
+// over all of them, from the first connect.
 //
 // One connection: connect() and write the request at once (it leaves after the
 // handshake); the server accepts, reads the 100-byte request, writes a 100-byte response;
@@ -19,11 +24,13 @@ import { args, emitResult, makePair, patternBlock, SERVER_ADDR, CLIENT_ADDR } fr
 
 const a = args();
 const count = Number(a.count ?? 60_000);
+const warmup = Number(a.warmup ?? 0);
+const total = warmup + count;
 const concurrency = Number(a.concurrency ?? 100);
 const limitMs = Number(a.limit ?? 10_000);
 const SIZE = 100;
 const PORTS = [8000, 8001, 8002, 8003, 8004];
-if (count > 141_160) throw new Error("--count above 141160 would repeat 4-tuples still in TIME_WAIT");
+if (total > 141_160) throw new Error("--warmup + --count above 141160 would repeat 4-tuples still in TIME_WAIT");
 
 const request = patternBlock(SIZE);
 const response = patternBlock(SIZE).reverse();
@@ -83,7 +90,8 @@ function open() {
       c.onWake = undefined;
       if (c.error !== undefined) noteError(c.error);
       done++;
-      if (started < count) open();
+      if (done === warmup) warmAt = performance.now();
+      if (started < total) open();
     }
   };
   c.send(request);
@@ -96,22 +104,27 @@ function noteError(e) {
 
 const heap0 = process.memoryUsage().heapUsed;
 const t0 = performance.now();
-for (let i = 0; i < concurrency && started < count; i++) open();
-const outcome = pair.run(() => done >= count, undefined, limitMs);
-const ms = performance.now() - t0;
+/** When the warm-up's last connection finished: the measured part starts there. */
+let warmAt = t0;
+for (let i = 0; i < concurrency && started < total; i++) open();
+const outcome = pair.run(() => done >= total, undefined, limitMs);
+const end = performance.now();
+const ms = end - warmAt;
 const heap1 = process.memoryUsage().heapUsed;
 
 const result = {
   bench: "connrate",
   outcome,
   count,
+  warmup,
   concurrency,
   done,
   serverClosed,
   errors,
   firstError,
   ms,
-  perSec: (done / ms) * 1000,
+  perSec: (Math.max(done - warmup, 0) / ms) * 1000,
+  coldPerSec: (done / (end - t0)) * 1000,
   packets: pair.packets,
   packetsPerConn: pair.packets / Math.max(done, 1),
   idleWaits: pair.idleWaits,

@@ -10,7 +10,11 @@
 //     two real-time stacks of `loopbackPair()` (10.0.0.1 and 10.0.0.2, joined by the
 //     in-process wire that hands packets over on the next turn of the event loop).
 //
-//   node bench/net-connrate.js [--stack kernel|synack] --count 20000 --concurrency 100 [--limit 10000]
+//   node bench/net-connrate.js [--stack kernel|synack] --count 20000 --concurrency 100 [--warmup 5000] [--limit 10000]
+//
+// --warmup N: N connections first, the same way, not counted (both stacks' JavaScript is
+// compiled by V8 in the first thousands, which run several times slower); `coldPerSec` is
+// the rate over all of them, from the first connect.
 //
 // New connections stop once `--count` were started or `--limit` ms have passed, whichever
 // comes first; the run ends when every started connection has closed, and the rate is
@@ -29,6 +33,8 @@ import { args, emitResult, patternBlock } from "./lib.js";
 const a = args();
 const stackKind = a.stack ?? "kernel";
 const count = Number(a.count ?? 20_000);
+const warmup = Number(a.warmup ?? 0);
+const total = warmup + count;
 const concurrency = Number(a.concurrency ?? 100);
 const limitMs = Number(a.limit ?? 10_000);
 const SIZE = 100;
@@ -46,7 +52,7 @@ if (stackKind === "kernel") {
   serverHost = "127.0.0.1";
   ports = [0];
 } else if (stackKind === "synack") {
-  if (count > 141_160) throw new Error("--count above 141160 would repeat 4-tuples still in TIME_WAIT");
+  if (total > 141_160) throw new Error("--warmup + --count above 141160 would repeat 4-tuples still in TIME_WAIT");
   const { loopbackPair, bindNet } = await import("../dist/src/node/index.js");
   stacks = loopbackPair({ addresses: ["10.0.0.1", "10.0.0.2"] });
   clientNet = bindNet(stacks[0]);
@@ -62,6 +68,8 @@ let done = 0;
 let errors = 0;
 let firstError;
 let t0 = 0;
+/** When the warm-up's last connection finished: the measured part starts there. */
+let warmAt = 0;
 let finished = false;
 let limited = false;
 
@@ -101,7 +109,8 @@ function open() {
   });
   sock.on("close", () => {
     done++;
-    if (started < count && !limited) {
+    if (done === warmup) warmAt = performance.now();
+    if (started < total && !limited) {
       if (performance.now() - t0 > limitMs) limited = true;
       else open();
     }
@@ -112,8 +121,10 @@ function open() {
 async function finish(outcome) {
   if (finished) return;
   finished = true;
-  const ms = performance.now() - t0;
-  const result = { bench: "net-connrate", stack: stackKind, outcome, count, concurrency, limited, started, done, errors, firstError, ms, perSec: (done / ms) * 1000 };
+  const end = performance.now();
+  const ms = end - warmAt;
+  const measured = Math.max(done - warmup, 0);
+  const result = { bench: "net-connrate", stack: stackKind, outcome, count, warmup, concurrency, limited, started, done, errors, firstError, ms, perSec: (measured / ms) * 1000, coldPerSec: (done / (end - t0)) * 1000 };
   if (stacks.length > 0) {
     // Packets both stacks put on the wire (handshakes, data, ACKs, FINs), per connection.
     const packets = stacks.reduce((n, s) => n + s.link.counters.packetsOut, 0);
@@ -125,6 +136,6 @@ async function finish(outcome) {
   process.exit(0);
 }
 
-t0 = performance.now();
+t0 = warmAt = performance.now();
 setTimeout(() => finish("timeout"), limitMs + 10_000).unref();
-for (let i = 0; i < concurrency && started < count; i++) open();
+for (let i = 0; i < concurrency && started < total; i++) open();

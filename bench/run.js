@@ -24,7 +24,12 @@ const TRACE_MIB = 8;
 const TRACE_ROUNDS = quick ? 4 : 24;
 const CONN_COUNT = quick ? 20_000 : 60_000;
 const NET_CONN_COUNT = quick ? 4_000 : 10_000;
-const API_CONN_COUNT = quick ? 4_000 : 10_000;
+const API_CONN_COUNT = quick ? 4_000 : 20_000;
+// Connections run first and not counted, on both sides of every connection-rate ratio: V8
+// compiles the hot paths in the first thousands, which run several times slower than the
+// rest (BENCHMARKS.md, eleventh session). The cold rate over all of them is printed too.
+const CONN_WARMUP = quick ? 2_000 : 10_000;
+const NET_CONN_WARMUP = quick ? 1_000 : 5_000;
 const API_CONCURRENCY = 50;
 const FLOOD_SYNS = quick ? 100_000 : 400_000;
 const FLOOD_CLIENTS = 100;
@@ -136,16 +141,16 @@ for (let i = 0; i < reps; i++) {
   for (const t of i % 2 === 0 ? ["dgram", "batch"] : ["batch", "dgram"]) runs[`tunnelRate_${t}`].push(child("udp-tunnel.js", ["--mode", "rate", "--transport", t, "--ms", TUNNEL_RATE_MS]));
 }
 
-log(`connections per second (${reps} x ${CONN_COUNT} synack, ${NET_CONN_COUNT} node:net)`);
+log(`connections per second (${reps} x ${CONN_COUNT} synack after ${CONN_WARMUP} warm-up, ${NET_CONN_COUNT} node:net after ${NET_CONN_WARMUP})`);
 for (let i = 0; i < reps; i++) {
-  runs.netConn.push(child("net-connrate.js", ["--count", NET_CONN_COUNT, "--concurrency", 100]));
-  runs.conn.push(child("connrate.js", ["--count", CONN_COUNT, "--concurrency", 100]));
+  runs.netConn.push(child("net-connrate.js", ["--count", NET_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", 100]));
+  runs.conn.push(child("connrate.js", ["--count", CONN_COUNT, "--warmup", CONN_WARMUP, "--concurrency", 100]));
 }
 
-log(`connections per second through the node:net API (${reps} x ${API_CONN_COUNT} each, synack over loopbackPair and node:net over 127.0.0.1)`);
+log(`connections per second through the node:net API (${reps} x ${API_CONN_COUNT} each after ${NET_CONN_WARMUP} warm-up, synack over loopbackPair and node:net over 127.0.0.1)`);
 for (let i = 0; i < reps; i++) {
-  runs.apiNetConn.push(child("net-connrate.js", ["--stack", "kernel", "--count", API_CONN_COUNT, "--concurrency", API_CONCURRENCY]));
-  runs.apiConn.push(child("net-connrate.js", ["--stack", "synack", "--count", API_CONN_COUNT, "--concurrency", API_CONCURRENCY]));
+  runs.apiNetConn.push(child("net-connrate.js", ["--stack", "kernel", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY]));
+  runs.apiConn.push(child("net-connrate.js", ["--stack", "synack", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY]));
 }
 
 log(`SYN flood (${reps} x ${FLOOD_SYNS} spoofed SYNs per mode, ${FLOOD_CLIENTS} legitimate clients; no node:net reference)`);
@@ -180,6 +185,10 @@ const conn = med(runs.conn, "perSec");
 const netConn = med(runs.netConn, "perSec");
 const apiConn = med(runs.apiConn, "perSec");
 const apiNetConn = med(runs.apiNetConn, "perSec");
+const coldConn = med(runs.conn, "coldPerSec");
+const coldNetConn = med(runs.netConn, "coldPerSec");
+const coldApiConn = med(runs.apiConn, "coldPerSec");
+const coldApiNetConn = med(runs.apiNetConn, "coldPerSec");
 const tunnelBatch = med(runs.tunnelTcp_batch, "mbps");
 const tunnelDgram = med(runs.tunnelTcp_dgram, "mbps");
 const tunnelRateBatch = med(runs.tunnelRate_batch, "perSec");
@@ -238,7 +247,7 @@ const rows = [
     met: allOk(runs.tunnelRate_batch) && tunnelRateBatch > tunnelRateDgram,
   },
   {
-    name: "Connections/s, engine (100 B each way)",
+    name: `Connections/s, engine (100 B each way; after ${CONN_WARMUP.toLocaleString("en-US")} warm-up)`,
     synack: `${Math.round(conn).toLocaleString("en-US")}/s`,
     ref: `${Math.round(netConn).toLocaleString("en-US")}/s`,
     ratio: conn / netConn,
@@ -246,7 +255,7 @@ const rows = [
     met: allOk(runs.conn) && conn >= 100_000,
   },
   {
-    name: `Connections/s, node:net API (${API_CONCURRENCY} in flight)`,
+    name: `Connections/s, node:net API (${API_CONCURRENCY} in flight; after ${NET_CONN_WARMUP.toLocaleString("en-US")} warm-up)`,
     synack: rate(apiConn),
     ref: rate(apiNetConn),
     ratio: apiConn / apiNetConn,
@@ -373,6 +382,7 @@ if (Number.isFinite(c1500)) notes.push(`bulk per CPU-second of the synack proces
 const ppc = med(runs.conn, "packetsPerConn");
 const appc = med(runs.apiConn, "packetsPerConn");
 if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection (engine), ${appc.toFixed(1)} (node:net API)`);
+if (Number.isFinite(coldConn)) notes.push(`connections/s cold (warm-up included, from the first connect): engine ${Math.round(coldConn).toLocaleString("en-US")}/s vs node:net ${Math.round(coldNetConn).toLocaleString("en-US")}/s; node:net API ${Math.round(coldApiConn).toLocaleString("en-US")}/s vs ${Math.round(coldApiNetConn).toLocaleString("en-US")}/s (${(coldApiConn / coldApiNetConn).toFixed(2)}x)`);
 const limitedRuns = [...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn].filter((r) => r.limited === true);
 if (limitedRuns.length > 0) notes.push(`connections/s: ${limitedRuns.length} run(s) stopped opening at the time limit before the count (still valid rates), e.g. ${limitedRuns[0].command}`);
 if (ok(heap)) {
