@@ -362,8 +362,9 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
  * The kernel sending `n` bytes to the kernel through the impairment relay: two namespaces
  * (congestion control `cc` in both), a TUN device in each, joined by a Relay; python's
  * peer.py sends to its sink. Returns the sender's seconds from connect until the sink closed.
+ * `sample`: a file (in the host's file system) for the sender's TCP_INFO every 5 ms (peer.py send --sample).
  */
-export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: FinPlacement }): Promise<number> {
+export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: FinPlacement; sample?: string }): Promise<number> {
   const a = await newNamespace("ra");
   const b = await newNamespace("rb");
   let relay: Relay | undefined;
@@ -379,7 +380,7 @@ export async function kernelToKernelThroughRelay(opts: { subnet: number; impair:
     relay = new Relay({ a: ta, b: tb, impair: opts.impair, seed: opts.seed });
     const sink = await startIn(b, ["python3", "-u", PEER_PY, "sink", "5001"], /ready/);
     try {
-      const sent = await peer<{ seconds: number }>(a, ["send", `10.7.${opts.subnet}.2`, 5001, opts.n, "--cc", opts.cc, ...(opts.fin === undefined ? [] : ["--fin", opts.fin])], 600_000);
+      const sent = await peer<{ seconds: number }>(a, ["send", `10.7.${opts.subnet}.2`, 5001, opts.n, "--cc", opts.cc, ...(opts.fin === undefined ? [] : ["--fin", opts.fin]), ...(opts.sample === undefined ? [] : ["--sample", opts.sample])], 600_000);
       return sent.seconds;
     } finally {
       sink.stop();

@@ -22,7 +22,8 @@ instead of hanging the suite.
                                     once, so the FIN joins the last, still unsent, segment;
                                     --fin alone: half-close only once every byte has left
                                     (SIOCOUTQNSD is 0), so the FIN is a segment of its own;
-                                    default: Linux's own buffer sizing decides
+                                    default: Linux's own buffer sizing decides;
+                                    --sample PATH: TCP_INFO every 5 ms into PATH (TSV)
   tfo-client HOST PORT COUNT        COUNT connections, each sendto(MSG_FASTOPEN) of a line,
                                     then read the reply to EOF (needs tcp_fastopen & 1)
   tfo-server PORT COUNT             listen with TCP_FASTOPEN, answer COUNT connections with
@@ -219,7 +220,22 @@ def unsent_bytes(s):
     return struct.unpack("i", fcntl.ioctl(s.fileno(), SIOCOUTQNSD, b"\0\0\0\0"))[0]
 
 
-def send(host, port, n, fin=None, cc=None):
+# Columns of a TCP_INFO sample (send --sample), as test/interop/sender-sample.ts writes synack's.
+SAMPLE_COLUMNS = "ms\tcwnd\tssthresh\tca_state\tunacked\ttotal_retrans\tbytes_acked\trtt_ms\tsnd_wnd"
+
+
+def sample_tcp_info(s, start, rows, stop):
+    """Every 5 ms until `stop` is set: a row of the sender's TCP_INFO (struct tcp_info offsets)."""
+    while not stop.is_set():
+        b = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+        u32 = lambda off: struct.unpack_from("I", b, off)[0]
+        snd_wnd = u32(228) if len(b) >= 232 else -1
+        rows.append((round((time.time() - start) * 1000, 1), u32(80), u32(76), b[1], u32(24), u32(100),
+                     struct.unpack_from("Q", b, 120)[0], u32(68) // 1000, snd_wnd))
+        stop.wait(0.005)
+
+
+def send(host, port, n, fin=None, cc=None, sample=None):
     block = payload(1 << 20)
     start = time.time()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -232,6 +248,10 @@ def send(host, port, n, fin=None, cc=None):
         # Set before connect: the whole transfer fits, sendall returns with most of it unsent.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(4 * n, 1 << 20))
     s.connect((host, port))
+    rows, stop = [], threading.Event()
+    sampler = threading.Thread(target=sample_tcp_info, args=(s, start, rows, stop)) if sample else None
+    if sampler:
+        sampler.start()
     left = n
     while left > 0:
         k = min(left, len(block))
@@ -244,8 +264,14 @@ def send(host, port, n, fin=None, cc=None):
     s.shutdown(socket.SHUT_WR)
     while s.recv(65536):
         pass
+    seconds = time.time() - start
+    if sampler:
+        stop.set()
+        sampler.join()
+        with open(sample, "w") as f:
+            f.write(SAMPLE_COLUMNS + "\n" + "".join("\t".join(map(str, r)) + "\n" for r in rows))
     s.close()
-    out({"sent": n, "seconds": time.time() - start})
+    out({"sent": n, "seconds": seconds})
 
 
 TCPI_OPT_SYN_DATA = 32
@@ -372,7 +398,8 @@ def main(argv):
         asyncio.run(echo_server(int(argv[1]), argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"))
     elif mode == "send":
         send(argv[1], int(argv[2]), int(argv[3]), argv[argv.index("--fin") + 1] if "--fin" in argv else None,
-             argv[argv.index("--cc") + 1] if "--cc" in argv else None)
+             argv[argv.index("--cc") + 1] if "--cc" in argv else None,
+             argv[argv.index("--sample") + 1] if "--sample" in argv else None)
     elif mode == "tfo-client":
         tfo_client(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "tfo-server":
