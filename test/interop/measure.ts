@@ -15,6 +15,7 @@
  * --tun-only measures just the TUN and veth rows; --no-offload opens the TUN device without
  * virtio-net offloads (the plain one-packet-per-read path). --only recv|send runs just
  * kernel->synack or synack->kernel over TUN (for profiling one direction with --cpu-prof).
+ * --pacing: synack paces its CUBIC on the TUN rows (TcpConfig.pacing).
  * Namespaces are created here and deleted at the end, also on failure.
  */
 import { parseArgs } from "node:util";
@@ -27,7 +28,7 @@ import type { LinkConfig } from "../../src/sim/link.js";
 import { interopUnavailableReason, kernelToKernelThroughRelay, MIB, newNamespace, peer, PEER_PY, removeNamespace, runIn, startIn, synackOnTun, synackSend } from "./harness.js";
 
 const { values } = parseArgs({
-  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" }, only: { type: "string" } },
+  options: { mib: { type: "string" }, "relay-mib": { type: "string" }, mtu: { type: "string" }, json: { type: "boolean" }, cc: { type: "string" }, "tun-only": { type: "boolean" }, "no-offload": { type: "boolean" }, only: { type: "string" }, pacing: { type: "boolean" } },
 });
 const MIBS = Number(values.mib ?? 64);
 const RELAY_MIBS = Number(values["relay-mib"] ?? 4);
@@ -63,7 +64,7 @@ function record(name: string, bytes: number, seconds: number): void {
 }
 
 async function overTun(): Promise<void> {
-  const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt", offload: values["no-offload"] !== true });
+  const s = await synackOnTun({ subnet: 81, mtu: MTU, label: "mt", offload: values["no-offload"] !== true, ...(values.pacing === true ? { tcp: { pacing: true } } : {}) });
   await withCc(s.netns);
   try {
     discardService(s.stack, 9);
