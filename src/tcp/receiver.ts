@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -21,8 +21,15 @@ const MAX_QUICKACKS = 16;
 const ATO_MIN = 40;
 
 export class Receiver {
-  irs: Seq = 0 as Seq;
-  rcvNxt: Seq = 0 as Seq;
+  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap number per field).
+  private irs32 = 0;
+  private rcvNxt32 = 0;
+  private lastAckSent32 = 0;
+  get irs(): Seq { return fromSeqField(this.irs32); }
+  get rcvNxt(): Seq { return fromSeqField(this.rcvNxt32); }
+  set rcvNxt(s: Seq) { this.rcvNxt32 = toSeqField(s); }
+  /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
+  get lastAckSent(): Seq { return fromSeqField(this.lastAckSent32); }
   /** The peer's FIN has been received and every byte before it delivered to the buffer. */
   peerFinished = false;
   readonly buffer: ReceiveBuffer;
@@ -36,8 +43,6 @@ export class Receiver {
   private unackedBytes = 0;
   /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
   private quickAcks: number;
-  /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
-  lastAckSent: Seq = 0 as Seq;
   /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
   private lastOutOfOrder: Seq | undefined;
   /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
@@ -71,7 +76,7 @@ export class Receiver {
 
   /** The peer's SYN arrived: its sequence space starts here. */
   onSyn(seq: Seq): void {
-    this.irs = seq;
+    this.irs32 = toSeqField(seq);
     this.rcvNxt = seqAdd(seq, 1);
   }
 
@@ -216,7 +221,7 @@ export class Receiver {
 
   /** An ACK carrying RCV.NXT went out: everything received so far is acknowledged. */
   onAckSent(ack: Seq): void {
-    this.lastAckSent = ack;
+    this.lastAckSent32 = toSeqField(ack);
     this.ackNow = false;
     this.unackedBytes = 0;
     this.dsack = undefined;

@@ -18,7 +18,7 @@
  * the first valid sample after a backoff resets it (5.7 via recomputation).
  */
 import type { Millis } from "../env.js";
-import { seqGt, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqGt, toSeqField, type Seq } from "../wire/seq.js";
 
 export class RttEstimator {
   srtt: Millis | undefined = undefined;
@@ -33,8 +33,10 @@ export class RttEstimator {
   private mdevMax = 0;
   /** The variance term of the RTO, us (Linux rttvar_us, = 4 * RTTVAR at least the minimum RTO). */
   private rtoVar = 0;
-  /** The window of data the current mdevMax covers ends here (Linux rtt_seq). */
-  private windowEnd: Seq | undefined;
+  /** The window of data the current mdevMax covers ends here (Linux rtt_seq), as an int32 (toSeqField in wire/seq.ts). */
+  private windowEnd32: number | undefined;
+  private get windowEnd(): Seq | undefined { return fromSeqField(this.windowEnd32); }
+  private set windowEnd(s: Seq | undefined) { this.windowEnd32 = toSeqField(s); }
   private baseRto: Millis;
   private backoffShift = 0;
 

@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
@@ -88,17 +88,44 @@ const PROBING = 1 << 9;
 
 /** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
 export class Sender extends SenderParts {
-  readonly iss: Seq;
-  sndUna: Seq;
-  sndNxt: Seq;
+  // The sequence variables are kept as int32s (toSeqField: no heap number per field, half
+  // the sequence space being above 2^31) and read back as Seqs through the accessors.
+  private iss32 = 0;
+  private una32 = 0;
+  private nxt32 = 0;
+  private max32 = 0;
+  private wl1 = 0;
+  private wl2 = 0;
+  private bufSeq32 = 0;
+  private highRxt32 = 0;
+  private sml32 = 0;
+  private rexmitUpTo32 = 0;
+  get iss(): Seq { return fromSeqField(this.iss32); }
+  get sndUna(): Seq { return fromSeqField(this.una32); }
+  set sndUna(s: Seq) { this.una32 = toSeqField(s); }
+  get sndNxt(): Seq { return fromSeqField(this.nxt32); }
+  set sndNxt(s: Seq) { this.nxt32 = toSeqField(s); }
   /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
-  sndMax: Seq;
-  sndWnd = 0;
-  private sndWl1: Seq = 0 as Seq;
-  private sndWl2: Seq = 0 as Seq;
-  maxSndWnd = 0;
+  get sndMax(): Seq { return fromSeqField(this.max32); }
+  set sndMax(s: Seq) { this.max32 = toSeqField(s); }
+  private get sndWl1(): Seq { return fromSeqField(this.wl1); }
+  private set sndWl1(s: Seq) { this.wl1 = toSeqField(s); }
+  private get sndWl2(): Seq { return fromSeqField(this.wl2); }
+  private set sndWl2(s: Seq) { this.wl2 = toSeqField(s); }
   /** Sequence number of sendBuffer's first byte. */
-  sndBufSeq: Seq;
+  get sndBufSeq(): Seq { return fromSeqField(this.bufSeq32); }
+  set sndBufSeq(s: Seq) { this.bufSeq32 = toSeqField(s); }
+  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
+  get highRxt(): Seq { return fromSeqField(this.highRxt32); }
+  set highRxt(s: Seq) { this.highRxt32 = toSeqField(s); }
+  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
+  private get sndSml(): Seq { return fromSeqField(this.sml32); }
+  private set sndSml(s: Seq) { this.sml32 = toSeqField(s); }
+  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
+  private get retransmittedUpTo(): Seq { return fromSeqField(this.rexmitUpTo32); }
+  private set retransmittedUpTo(s: Seq) { this.rexmitUpTo32 = toSeqField(s); }
+  sndWnd = 0;
+  maxSndWnd = 0;
   /** Largest payload we put in one segment. */
   sendMss: number;
   /** Consecutive expiries of the current timer (RTO or persist). */
@@ -131,12 +158,6 @@ export class Sender extends SenderParts {
   scoreboard: Scoreboard | undefined;
   /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
   frtoResume: Seq | undefined;
-  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
-  highRxt: Seq = 0 as Seq;
-  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
-  private sndSml: Seq;
-  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
-  private retransmittedUpTo: Seq;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
   renoSacked = 0;
   /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
@@ -200,9 +221,8 @@ export class Sender extends SenderParts {
 
   constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
     super();
-    this.iss = iss;
-    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = iss;
-    this.sndBufSeq = seqAdd(iss, 1);
+    this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
+    this.bufSeq32 = toSeqField(seqAdd(iss, 1));
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;

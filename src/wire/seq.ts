@@ -47,3 +47,20 @@ export function seqInWindow(x: Seq, lo: Seq, len: number): boolean {
   const d = seqDiff(x, lo);
   return d >= 0 && d < len;
 }
+
+/**
+ * A sequence number as a long-lived field keeps it: the int32 with the same 32 bits. V8
+ * (64-bit, no pointer compression, as Node ships) keeps an int32 in the field itself as a
+ * small integer, where a uint32 at or above 2^31, half of all sequence numbers, takes a
+ * heap number of 16 bytes per field. `fromSeqField` gives the Seq back.
+ */
+export function toSeqField(s: Seq): number;
+export function toSeqField(s: Seq | undefined): number | undefined;
+export function toSeqField(s: Seq | undefined): number | undefined {
+  return s === undefined ? undefined : s | 0;
+}
+export function fromSeqField(n: number): Seq;
+export function fromSeqField(n: number | undefined): Seq | undefined;
+export function fromSeqField(n: number | undefined): Seq | undefined {
+  return n === undefined ? undefined : ((n >>> 0) as Seq);
+}

@@ -12,7 +12,7 @@
  * resend is the sender's decision (sender.ts).
  */
 import type { Millis } from "../../env.js";
-import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
+import { fromSeqField, seqGe, seqGt, toSeqField, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
@@ -29,8 +29,13 @@ export class CongestionControl {
   /** Duplicate ACKs counted since the last new ACK (the classic detector; RFC 5681 3.2). */
   dupAcks = 0;
   state: CaState = "open";
+  // Sequence numbers below are kept as int32s (toSeqField in wire/seq.ts: no heap number per field).
+  private recover32: number | undefined;
+  private cwrHigh32: number | undefined;
+  private usageSeq32: number | undefined;
   /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
-  recover: Seq | undefined;
+  get recover(): Seq | undefined { return fromSeqField(this.recover32); }
+  set recover(s: Seq | undefined) { this.recover32 = toSeqField(s); }
   /** SACK was negotiated. */
   sack = false;
   /** PRR's counters, made by the first window reduction (an idle connection never has one). */
@@ -50,7 +55,8 @@ export class CongestionControl {
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
-  private cwrHigh: Seq | undefined;
+  private get cwrHigh(): Seq | undefined { return fromSeqField(this.cwrHigh32); }
+  private set cwrHigh(s: Seq | undefined) { this.cwrHigh32 = toSeqField(s); }
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -70,7 +76,8 @@ export class CongestionControl {
   /** Most bytes in flight in the current window (Linux max_packets_out, in bytes). */
   private maxBytesOut = 0;
   /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
-  private usageSeq: Seq | undefined;
+  private get usageSeq(): Seq | undefined { return fromSeqField(this.usageSeq32); }
+  private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqField(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
   readonly modelBased: boolean;
 
