@@ -130,7 +130,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
   timerIndex = -1;
 
   /** Time of the event being processed (application calls read the driver's clock). */
-  private lastNow: Millis = 0;
+  private lastNow!: Millis; // tagged: it shares the event's time, no box of its own (timers.ts)
 
   /** The sending side: send sequence variables, segmentation, retransmission, recovery. */
   readonly sender: Sender;
@@ -180,7 +180,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.timerAt = Infinity; this.synSentAt = 0; // shared / small, not a box each (timers.ts)
+    this.timerAt = Infinity; this.synSentAt = this.lastNow = 0; // shared / small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.

@@ -27,7 +27,7 @@ export class Negotiation {
   /** RFC 7323 TS.Recent: the peer's timestamp to echo, and when it was recorded. */
   /** TS.Recent (RFC 7323 4.3), kept as an int32 as tsOffset below: echoed as uint32 (>>> 0), compared mod 2^32. */
   private tsRecent = 0;
-  private tsRecentAt: Millis = 0;
+  private tsRecentAt!: Millis; // tagged, set in the constructor: it shares the segment's time, no box of its own (timers.ts)
   private peerOfferedWindowScale = false;
 
   /**
@@ -42,6 +42,7 @@ export class Negotiation {
     tsOffset: number,
   ) {
     this.tsOffset = tsOffset | 0;
+    this.tsRecentAt = 0;
   }
 
   /** Our SYN: offer everything enabled. */

@@ -57,7 +57,7 @@ export class Receiver {
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
-  private lastReceived: Millis = 0;
+  private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
   constructor(
     private readonly config: TcpConfig,
@@ -67,6 +67,7 @@ export class Receiver {
     this.window = new ReceiveWindow(this.buffer, mtuPayload);
     this.space = config.receiveBufferMax > config.receiveBufferSize ? new ReceiveSpace() : undefined;
     this.quickAcks = config.quickAcks;
+    this.lastReceived = 0;
   }
 
   /** Sequence number of the next byte the application reads (Linux copied_seq). */

@@ -163,7 +163,7 @@ export class Sender extends SenderParts {
   /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
   undoMarker: Seq | undefined;
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
-  private ackTime: Millis = 0;
+  private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
   lowDelivered: Seq | undefined;
   /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
   private newestDeliveredAt: Millis | undefined;
@@ -223,11 +223,12 @@ export class Sender extends SenderParts {
     super();
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
+    this.ackTime = 0;
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    this.rtt = new RttEstimator(config);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);

@@ -22,6 +22,13 @@ export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
 /** RFC 5681 DupThresh. */
 export const DUPACK_THRESHOLD = 3;
 
+/**
+ * ssthresh before any reduction. Read from a module constant, not Number.MAX_SAFE_INTEGER at
+ * each use: V8's interpreter copies that property into a new heap number on every read, so
+ * each connection's ssthresh held its own box (16 B); a constant's value is one shared object.
+ */
+const NO_SSTHRESH = Number.MAX_SAFE_INTEGER;
+
 export class CongestionControl {
   cwnd: number;
   /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
@@ -88,7 +95,7 @@ export class CongestionControl {
     hystartDetect?: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
-    this.ssthresh = Number.MAX_SAFE_INTEGER;
+    this.ssthresh = NO_SSTHRESH;
     this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
     this.modelBased = algorithm.name === "bbr";
   }
