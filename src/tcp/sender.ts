@@ -685,7 +685,7 @@ export class Sender extends SenderParts {
     if (seqGt(end, this.sndMax)) this.sndMax = end;
     const t = this.host.timers;
     if (t.rto === Infinity && t.tlp === Infinity && !this.probing) this.armRtoOrProbe(now, true);
-    t.persist = Infinity;
+    if (this.host.timers.persist !== Infinity) this.host.timers.persist = Infinity; // (armRtoOrProbe may have replaced the set)
     return used;
   }
 

@@ -40,6 +40,9 @@ export class TimerSet {
   }
 }
 
+/** The timers of every connection with none armed: shared, so frozen (arming writes to a set of the connection's own). */
+export const NO_TIMERS: TimerSet = Object.freeze(new TimerSet());
+
 export type TimerSlot = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "delayedAck" | "linger" | "pacing";
 
 export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
