@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { DropReason, FourTuple, TcpState, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqGt, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, seqMax, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
@@ -684,7 +684,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
+    // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {
