@@ -35,8 +35,8 @@ export class Receiver {
   readonly buffer: ReceiveBuffer;
   /** The window we offer (acceptability, advertisement, updates). */
   readonly window: ReceiveWindow;
-  /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
-  readonly space: ReceiveSpace | undefined;
+  /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
+  private spacePart: ReceiveSpace | undefined;
   /** An ACK must go out at the next flush. */
   ackNow = false;
   /** In-order bytes received since our last ACK. */
@@ -65,9 +65,18 @@ export class Receiver {
   ) {
     this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
     this.window = new ReceiveWindow(this.buffer, mtuPayload);
-    this.space = config.receiveBufferMax > config.receiveBufferSize ? new ReceiveSpace() : undefined;
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
+  }
+
+  /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
+  get space(): ReceiveSpace | undefined {
+    return this.spacePart ?? (this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined);
+  }
+
+  /** Autotuning's state if anything was measured yet (for TCP_INFO: a fresh one reads all zeros). */
+  get spaceMeasured(): ReceiveSpace | undefined {
+    return this.spacePart;
   }
 
   /** Sequence number of the next byte the application reads (Linux copied_seq). */
