@@ -23,8 +23,9 @@ export abstract class ConnectionTimers extends ConnectionFlags {
 
   /** The armed deadlines (Infinity = not armed); NO_TIMERS, shared and frozen, while none is. */
   timers: TimerSet = NO_TIMERS;
-  /** What the linger slot times: TIME_WAIT's 2 MSL or the orphaned FIN_WAIT_2 timeout. */
-  protected lingerKind: TimerKind = "time-wait";
+  /** What the linger slot times: TIME_WAIT's 2 MSL or the orphaned FIN_WAIT_2 timeout (a flag bit). */
+  protected get lingerKind(): TimerKind { return this.lingerFinWait2 ? "fin-wait-2" : "time-wait"; }
+  protected set lingerKind(kind: TimerKind) { this.lingerFinWait2 = kind === "fin-wait-2"; }
 
   /** This connection's place in the layer's timer queue (see timer-queue.ts). */
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)

@@ -668,7 +668,6 @@ export class Connection extends ConnectionTimers implements SenderHost {
   negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
     this.sender.sack = this.negotiation.sack;
-    this.sender.congestion.sack = this.negotiation.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
     // Linux rx_opt.mss_clamp: the peer's MSS, no more than TCP_MAXSEG. Timestamps take 12
     // bytes of every segment: payload per segment shrinks by that much.

@@ -43,8 +43,6 @@ export class CongestionControl {
   /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
   get recover(): Seq | undefined { return fromSeqField(this.recover32); }
   set recover(s: Seq | undefined) { this.recover32 = toSeqField(s); }
-  /** SACK was negotiated. */
-  sack = false;
   /** PRR's counters, made by the first window reduction (an idle connection never has one). */
   private prrPart: ProportionalRateReduction | undefined;
   get prr(): ProportionalRateReduction {
@@ -86,7 +84,9 @@ export class CongestionControl {
   private get usageSeq(): Seq | undefined { return fromSeqField(this.usageSeq32); }
   private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqField(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
-  readonly modelBased: boolean;
+  get modelBased(): boolean {
+    return this.algorithm.name === "bbr";
+  }
 
   constructor(
     readonly algorithm: WindowAlgorithm,
@@ -97,7 +97,6 @@ export class CongestionControl {
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
     this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
-    this.modelBased = algorithm.name === "bbr";
   }
 
   /**
