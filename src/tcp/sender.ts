@@ -32,7 +32,7 @@ import { Zerocopy } from "./zerocopy.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
-import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
+import { newTsoState, sizeGoal, tsoPath, writeSizeGoal } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -97,7 +97,6 @@ export class Sender extends SenderParts {
   private wl1 = 0;
   private wl2 = 0;
   private bufSeq32 = 0;
-  private highRxt32 = 0;
   private sml32 = 0;
   private rexmitUpTo32 = 0;
   get iss(): Seq { return fromSeqField(this.iss32); }
@@ -115,9 +114,6 @@ export class Sender extends SenderParts {
   /** Sequence number of sendBuffer's first byte. */
   get sndBufSeq(): Seq { return fromSeqField(this.bufSeq32); }
   set sndBufSeq(s: Seq) { this.bufSeq32 = toSeqField(s); }
-  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
-  get highRxt(): Seq { return fromSeqField(this.highRxt32); }
-  set highRxt(s: Seq) { this.highRxt32 = toSeqField(s); }
   /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
   private get sndSml(): Seq { return fromSeqField(this.sml32); }
   private set sndSml(s: Seq) { this.sml32 = toSeqField(s); }
@@ -132,36 +128,16 @@ export class Sender extends SenderParts {
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
-  /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
-  dsackDups = 0;
   /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
   userTimeout: number;
   /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
   notsentLowatOwn = 0;
-  /**
-   * When the first retransmission since everything was last acknowledged left (Linux
-   * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
-   * than it shows the original arrived.
-   */
-  retransStamp: Millis | undefined;
-  /** When the data first retransmitted was originally sent (Linux retrans_stamp, for the black-hole test). */
-  firstRetransmittedAt: Millis | undefined;
 
   readonly sendBuffer: SendBuffer;
-  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
-  private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
   readonly model: BbrModel | undefined;
-  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
-  scoreboard: Scoreboard | undefined;
-  /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
-  frtoResume: Seq | undefined;
-  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
-  renoSacked = 0;
-  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
-  undoMarker: Seq | undefined;
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
   private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
   lowDelivered: Seq | undefined;
@@ -212,12 +188,8 @@ export class Sender extends SenderParts {
   get probing(): boolean { return (this.flags & PROBING) !== 0; }
   set probing(on: boolean) { this.setFlag(PROBING, on); }
 
-  /** When data last left (Linux lsndtime), for the restart after idle. */
-  private lastSendAt: Millis | undefined;
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
-  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
-  private tsoState: TsoPath | undefined;
 
   constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
     super();
