@@ -18,7 +18,7 @@
  * the first valid sample after a backoff resets it (5.7 via recomputation).
  */
 import type { Millis } from "../env.js";
-import { fromSeqField, seqGt, toSeqField, type Seq } from "../wire/seq.js";
+import { fromSeqFieldOpt, seqGt, toSeqFieldOpt, type Seq } from "../wire/seq.js";
 
 /** The timeout's bounds and first value (TcpConfig has them; connections share it rather than copy them). */
 export interface RtoLimits {
@@ -39,8 +39,8 @@ export class RttEstimator {
   private rtoVar = 0;
   /** The window of data the current mdevMax covers ends here (Linux rtt_seq), as an int32 (toSeqField in wire/seq.ts). */
   private windowEnd32: number | undefined;
-  private get windowEnd(): Seq | undefined { return fromSeqField(this.windowEnd32); }
-  private set windowEnd(s: Seq | undefined) { this.windowEnd32 = toSeqField(s); }
+  private get windowEnd(): Seq | undefined { return fromSeqFieldOpt(this.windowEnd32); }
+  private set windowEnd(s: Seq | undefined) { this.windowEnd32 = toSeqFieldOpt(s); }
   private backoffShift = 0;
 
   constructor(private readonly limits: RtoLimits) {

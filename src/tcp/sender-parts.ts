@@ -14,7 +14,7 @@
  * set, and writing that default to a sender that has none makes nothing.
  */
 import type { Millis } from "../env.js";
-import { fromSeqField, toSeqField, type Seq } from "../wire/seq.js";
+import { fromSeqField, fromSeqFieldOpt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
 import { CHRONO_BUSY, Chronograph, type ChronoTotals } from "./chrono.js";
 import { Frto } from "./loss/frto.js";
 import { Rack } from "./loss/rack.js";
@@ -124,11 +124,11 @@ export class SenderParts {
   set firstRetransmittedAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.firstRetransmittedAt = t; }
   // The sequence numbers are kept as int32s (toSeqField in wire/seq.ts: no heap number each).
   /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
-  get undoMarker(): Seq | undefined { return fromSeqField(this.parts?.undoMarker); }
-  set undoMarker(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.undoMarker = toSeqField(s); }
+  get undoMarker(): Seq | undefined { return fromSeqFieldOpt(this.parts?.undoMarker); }
+  set undoMarker(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.undoMarker = toSeqFieldOpt(s); }
   /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
-  get frtoResume(): Seq | undefined { return fromSeqField(this.parts?.frtoResume); }
-  set frtoResume(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.frtoResume = toSeqField(s); }
+  get frtoResume(): Seq | undefined { return fromSeqFieldOpt(this.parts?.frtoResume); }
+  set frtoResume(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.frtoResume = toSeqFieldOpt(s); }
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   get highRxt(): Seq { return fromSeqField(this.parts?.highRxt ?? 0); }
   set highRxt(s: Seq) { if (s !== 0 || this.parts !== undefined) this.made.highRxt = toSeqField(s); }

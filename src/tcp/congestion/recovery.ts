@@ -12,7 +12,7 @@
  * resend is the sender's decision (sender.ts).
  */
 import type { Millis } from "../../env.js";
-import { fromSeqField, seqGe, seqGt, toSeqField, type Seq } from "../../wire/seq.js";
+import { fromSeqFieldOpt, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
@@ -41,8 +41,8 @@ export class CongestionControl {
   private cwrHigh32: number | undefined;
   private usageSeq32: number | undefined;
   /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
-  get recover(): Seq | undefined { return fromSeqField(this.recover32); }
-  set recover(s: Seq | undefined) { this.recover32 = toSeqField(s); }
+  get recover(): Seq | undefined { return fromSeqFieldOpt(this.recover32); }
+  set recover(s: Seq | undefined) { this.recover32 = toSeqFieldOpt(s); }
   /** PRR's counters, made by the first window reduction (an idle connection never has one). */
   private prrPart: ProportionalRateReduction | undefined;
   get prr(): ProportionalRateReduction {
@@ -60,8 +60,8 @@ export class CongestionControl {
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
-  private get cwrHigh(): Seq | undefined { return fromSeqField(this.cwrHigh32); }
-  private set cwrHigh(s: Seq | undefined) { this.cwrHigh32 = toSeqField(s); }
+  private get cwrHigh(): Seq | undefined { return fromSeqFieldOpt(this.cwrHigh32); }
+  private set cwrHigh(s: Seq | undefined) { this.cwrHigh32 = toSeqFieldOpt(s); }
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -81,8 +81,8 @@ export class CongestionControl {
   /** Most bytes in flight in the current window (Linux max_packets_out, in bytes). */
   private maxBytesOut = 0;
   /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
-  private get usageSeq(): Seq | undefined { return fromSeqField(this.usageSeq32); }
-  private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqField(s); }
+  private get usageSeq(): Seq | undefined { return fromSeqFieldOpt(this.usageSeq32); }
+  private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqFieldOpt(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
   get modelBased(): boolean {
     return this.algorithm.name === "bbr";
