@@ -6,8 +6,9 @@
  * The deadlines live in a TimerSet of the connection's own only while one is armed. An idle
  * connection (nothing in flight, no delayed ACK, no keep-alive) points at the shared
  * NO_TIMERS instead, 88 bytes less per idle connection (bench/heap.js): the set is made by
- * the first arm and given back when `deadline` finds nothing armed. So `timers` is replaced,
- * not reset: read it afresh after anything that may arm or cancel, never through a copy.
+ * the first arm and given back when `deadline` finds nothing armed and nothing buffered
+ * (settleIdle). So `timers` is replaced, not reset: read it afresh after anything that may
+ * arm or cancel, never through a copy.
  */
 import type { Millis } from "../env.js";
 import type { FourTuple, TimerKind } from "../trace/events.js";
@@ -21,7 +22,7 @@ export abstract class ConnectionTimers extends ConnectionFlags {
   abstract readonly tuple: FourTuple;
   abstract get rtt(): RttEstimator;
 
-  /** The armed deadlines (Infinity = not armed); NO_TIMERS, shared and frozen, while none is. */
+  /** The armed deadlines (Infinity = not armed); NO_TIMERS, shared and never written, while none is. */
   timers: TimerSet = NO_TIMERS;
   /** What the linger slot times: TIME_WAIT's 2 MSL or the orphaned FIN_WAIT_2 timeout (a flag bit). */
   protected get lingerKind(): TimerKind { return this.lingerFinWait2 ? "fin-wait-2" : "time-wait"; }
@@ -38,13 +39,17 @@ export abstract class ConnectionTimers extends ConnectionFlags {
 
   /**
    * Earliest time onTimer has work, or Infinity. The layer asks after every event; with
-   * nothing armed the connection's own set goes back to the shared one here.
+   * nothing armed the connection may settle (give back what an idle connection keeps no
+   * copy of, its own timer set among it).
    */
   get deadline(): Millis {
     const at = this.timers.earliest();
-    if (at === Infinity) this.timers = NO_TIMERS;
+    if (at === Infinity && this.timers !== NO_TIMERS) this.settleIdle();
     return at;
   }
+
+  /** The last timer went off: give back the timer set and the like if the connection is idle (connection.ts). */
+  protected abstract settleIdle(): void;
 
   /** The set to write a deadline into: the connection's own, made now if it had none. */
   ownTimers(): TimerSet {

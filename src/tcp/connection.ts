@@ -429,6 +429,18 @@ export class Connection extends ConnectionTimers implements SenderHost {
     return this.state === "CLOSED";
   }
 
+  /**
+   * The last armed timer went off (ConnectionTimers.deadline): if nothing is queued or held
+   * either, the connection is idle; it gives back its timer set and its receive buffer's
+   * holder. Data still waiting means more events soon (a bulk receiver between its ACKs):
+   * keep them; the next time nothing is armed decides again.
+   */
+  protected settleIdle(): void {
+    if (this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
+    this.clearTimers();
+    this.receiver.buffer.compact();
+  }
+
   // ---------------------------------------------------------------------------------------
   // Segment arrival (RFC 9293 3.10.7)
 

@@ -34,7 +34,8 @@ export class ReceiveBuffer {
   /**
    * What is held; undefined while nothing is, so an idle connection's buffer is only its
    * limits (40 bytes less per connection, bench/heap.js). Made by the first data or
-   * out-of-order FIN, dropped when the application has read everything and no gap is open.
+   * out-of-order FIN, and let go by `compact` once the connection is idle with nothing held
+   * (not as soon as a read empties it: a busy reader would make a new one per segment).
    */
   private h: Held | undefined;
 
@@ -67,10 +68,15 @@ export class ReceiveBuffer {
     return (this.h ??= new Held());
   }
 
-  /** Nothing is held any more: let the holder go. */
-  private releaseIfEmpty(): void {
-    const h = this.h!;
-    if (h.readyBytes === 0 && h.ooo.length === 0 && h.pendingFinSeq === undefined) this.h = undefined;
+  /** Nothing is held: no data to read, no gap open, no FIN waiting for one. */
+  get empty(): boolean {
+    const h = this.h;
+    return h === undefined || (h.readyBytes === 0 && h.ooo.length === 0 && h.pendingFinSeq === undefined);
+  }
+
+  /** The connection is idle: let the holder go if it holds nothing. */
+  compact(): void {
+    if (this.h !== undefined && this.empty) this.h = undefined;
   }
 
   /**
@@ -115,7 +121,6 @@ export class ReceiveBuffer {
       const n = Math.min(max, avail);
       const out = first.subarray(h.readyHead, h.readyHead + n);
       this.consumeReady(h, n);
-      this.releaseIfEmpty();
       return out;
     }
     const n = Math.min(max, h.readyBytes);
@@ -128,7 +133,6 @@ export class ReceiveBuffer {
       written += take;
       this.consumeReady(h, take);
     }
-    this.releaseIfEmpty();
     return out;
   }
 
