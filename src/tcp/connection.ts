@@ -13,14 +13,14 @@
  * blocks) receiver.ts; this file is the state machine that decides what happens when.
  */
 import type { Millis } from "../env.js";
-import type { DropReason, FourTuple, TcpState, TimerKind, TraceSink } from "../trace/events.js";
+import type { DropReason, FourTuple, TcpState, TraceSink } from "../trace/events.js";
 import { ACK, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqGt, type Seq } from "../wire/seq.js";
+import { seqAdd, seqGt, seqMax, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
-import { ConnectionFlags } from "./connection-flags.js";
+import { ConnectionTimers } from "./connection-timers.js";
 import { onKeepAliveTimeout, setKeepAlive, type KeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
@@ -39,7 +39,6 @@ import { acceptSynData } from "./fast-open/server.js";
 import type { FastOpenState } from "./fast-open/state.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
-import { TimerSet, type TimerSlot, slotKind } from "./timers.js";
 import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
@@ -92,7 +91,7 @@ export type { ConnectionInfo };
  * processes arriving segments as this class's other half (Linux: tcp_input.c), and by
  * icmp-input.ts for ICMP errors about our segments.
  */
-export class Connection extends ConnectionFlags implements SenderHost {
+export class Connection extends ConnectionTimers implements SenderHost {
   private current: TcpState = "CLOSED";
   /**
    * Set by the layer when a compact TIME_WAIT record (time-wait.ts) took this connection's
@@ -125,12 +124,8 @@ export class Connection extends ConnectionFlags implements SenderHost {
   /** Set by a listener for its own bookkeeping. */
   listenerPort: number | undefined;
 
-  /** This connection's place in the layer's timer queue (see timer-queue.ts). */
-  timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
-  timerIndex = -1;
-
   /** Time of the event being processed (application calls read the driver's clock). */
-  private lastNow: Millis = 0;
+  private lastNow!: Millis; // tagged: it shares the event's time, no box of its own (timers.ts)
 
   /** The sending side: send sequence variables, segmentation, retransmission, recovery. */
   readonly sender: Sender;
@@ -140,8 +135,6 @@ export class Connection extends ConnectionFlags implements SenderHost {
   readonly negotiation: Negotiation;
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
   ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
-  readonly timers = new TimerSet();
-  private lingerKind: TimerKind = "time-wait";
   private lastChallengeAck: Millis | undefined; // none sent yet: undefined, not -Infinity (a 16 B heap number each)
   /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
@@ -180,7 +173,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.timerAt = Infinity; this.synSentAt = 0; // shared / small, not a box each (timers.ts)
+    this.synSentAt = this.lastNow = 0; // small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -436,9 +429,16 @@ export class Connection extends ConnectionFlags implements SenderHost {
     return this.state === "CLOSED";
   }
 
-  /** Earliest time onTimer has work, or Infinity. */
-  get deadline(): Millis {
-    return this.timers.earliest();
+  /**
+   * The last armed timer went off (ConnectionTimers.deadline): if nothing is queued or held
+   * either, the connection is idle; it gives back its timer set and its receive buffer's
+   * holder. Data still waiting means more events soon (a bulk receiver between its ACKs):
+   * keep them; the next time nothing is armed decides again.
+   */
+  protected settleIdle(): void {
+    if (this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
+    this.clearTimers();
+    this.receiver.buffer.compact();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -477,31 +477,30 @@ export class Connection extends ConnectionFlags implements SenderHost {
 
   onTimer(now: Millis): void {
     this.lastNow = now;
-    const t = this.timers;
-    if (t.linger <= now) {
+    if (this.timers.linger <= now) {
       this.fireTimer(now, "linger");
       this.terminate(undefined, this.lingerKind === "time-wait" ? "2MSL timer expired" : "FIN_WAIT_2 timeout");
       return;
     }
-    if (t.rto <= now) onRetransmitTimeout(this, now);
+    if (this.timers.rto <= now) onRetransmitTimeout(this, now);
     if (this.state === "CLOSED") return;
-    if (t.reorder <= now) {
+    if (this.timers.reorder <= now) {
       this.fireTimer(now, "reorder");
       this.sender.onReorderTimeout(now);
     }
-    if (t.tlp <= now) {
+    if (this.timers.tlp <= now) {
       this.fireTimer(now, "tlp");
       this.sender.onProbeTimeout(now);
     }
-    if (t.persist <= now) onPersistTimeout(this, now);
-    if (t.keepalive <= now) onKeepAliveTimeout(this, now);
+    if (this.timers.persist <= now) onPersistTimeout(this, now);
+    if (this.timers.keepalive <= now) onKeepAliveTimeout(this, now);
     if (this.isClosed()) return;
-    if (t.delayedAck <= now) {
+    if (this.timers.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
       this.receiver.onDelayedAckTimeout();
       this.receiver.ackNow = true;
     }
-    if (t.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
+    if (this.timers.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
     this.flush(now);
   }
 
@@ -519,7 +518,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
     }
     this.setState("TIME_WAIT", cause);
     this.lingerKind = "time-wait";
-    this.timers.clearAll();
+    this.clearTimers();
     this.armTimer(now, "linger", now + 2 * this.config.msl);
   }
 
@@ -681,7 +680,6 @@ export class Connection extends ConnectionFlags implements SenderHost {
   negotiate(now: Millis, o: TcpOptions): void {
     this.negotiation.onPeerSyn(now, o);
     this.sender.sack = this.negotiation.sack;
-    this.sender.congestion.sack = this.negotiation.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
     // Linux rx_opt.mss_clamp: the peer's MSS, no more than TCP_MAXSEG. Timestamps take 12
     // bytes of every segment: payload per segment shrinks by that much.
@@ -697,7 +695,8 @@ export class Connection extends ConnectionFlags implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, this.sndUna);
+    // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {
@@ -724,7 +723,7 @@ export class Connection extends ConnectionFlags implements SenderHost {
         this.ctx.trace.emit({ type: "error", time: this.lastNow, host: this.ctx.hostName, tuple: this.tuple, code, message: this.error.message });
       }
     }
-    this.timers.clearAll();
+    this.clearTimers();
     this.sender.endChrono(this.lastNow);
     if (!this.orphaned) this.sender.zerocopy()?.purged(); // unacknowledged bytes dropped: their writes complete
     this.setState("CLOSED", cause);
@@ -735,36 +734,6 @@ export class Connection extends ConnectionFlags implements SenderHost {
   wake(): void {
     this.pendingWake = true;
     this.ctx.touched(this, false);
-  }
-
-  /** SenderHost and own timers: arm `slot` at `at` (traced). */
-  armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
-    this.timers[slot] = at;
-    if (this.ctx.trace.enabled) {
-      this.ctx.trace.emit({
-        type: "timer-armed", time: now, host: this.ctx.hostName, tuple: this.tuple,
-        timer: slotKind(slot, this.lingerKind), at, backoff: slot === "rto" || slot === "persist" ? this.rtt.backoff : 0,
-      });
-    }
-    this.ctx.touched(this, false);
-  }
-
-  cancelTimer(now: Millis, slot: TimerSlot): void {
-    if (this.timers[slot] === Infinity) return;
-    this.timers[slot] = Infinity;
-    if (this.ctx.trace.enabled) {
-      this.ctx.trace.emit({ type: "timer-cancelled", time: now, host: this.ctx.hostName, tuple: this.tuple, timer: slotKind(slot, this.lingerKind) });
-    }
-  }
-
-  fireTimer(now: Millis, slot: TimerSlot): void {
-    this.timers[slot] = Infinity;
-    if (this.ctx.trace.enabled) {
-      this.ctx.trace.emit({
-        type: "timer-fired", time: now, host: this.ctx.hostName, tuple: this.tuple,
-        timer: slotKind(slot, this.lingerKind), backoff: this.rtt.backoff,
-      });
-    }
   }
 
   drop(seg: TcpSegment, reason: DropReason, detail: string): void {

@@ -468,7 +468,7 @@ export class TcpLayer implements ConnectionContext {
       c.timeWaitRecord = ref;
       this.timers.remove(c);
       this.dirty.remove(c);
-      c.timers.clearAll();
+      c.clearTimers();
     }
     this.enteringTimeWait.length = 0;
   }

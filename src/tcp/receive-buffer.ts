@@ -17,16 +17,27 @@ interface Range {
 
 export type InsertResult = "in-order" | "out-of-order" | "duplicate" | "ooo-limit";
 
-export class ReceiveBuffer {
+/** What a receive buffer holds. */
+class Held {
   /** In-order data not yet read; NO_DATA (shared, never written) while there is none. */
-  private ready: Uint8Array[] = NO_DATA;
-  private readyHead = 0;
-  private readyBytes = 0;
+  ready: Uint8Array[] = NO_DATA;
+  readyHead = 0;
+  readyBytes = 0;
   /** Out-of-order ranges; NO_RANGES (shared, never written) until the first (only shift() and reassignment change it). */
-  private ooo: Range[] = NO_RANGES;
-  private oooBytes = 0;
+  ooo: Range[] = NO_RANGES;
+  oooBytes = 0;
   /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
-  private pendingFinSeq: Seq | undefined;
+  pendingFinSeq: Seq | undefined;
+}
+
+export class ReceiveBuffer {
+  /**
+   * What is held; undefined while nothing is, so an idle connection's buffer is only its
+   * limits (40 bytes less per connection, bench/heap.js). Made by the first data or
+   * out-of-order FIN, and let go by `compact` once the connection is idle with nothing held
+   * (not as soon as a read empties it: a busy reader would make a new one per segment).
+   */
+  private h: Held | undefined;
 
   constructor(
     /** Bytes held at most; autotuning (receive-space.ts) may raise it. */
@@ -36,21 +47,36 @@ export class ReceiveBuffer {
 
   /** Bytes ready for the application. */
   get readable(): number {
-    return this.readyBytes;
+    return this.h === undefined ? 0 : this.h.readyBytes;
   }
 
   /** Bytes held out of order. */
   get outOfOrderBytes(): number {
-    return this.oooBytes;
+    return this.h === undefined ? 0 : this.h.oooBytes;
   }
 
   get outOfOrderRanges(): number {
-    return this.ooo.length;
+    return this.h === undefined ? 0 : this.h.ooo.length;
   }
 
   /** Space left for new data: what the receive window may advertise. */
   get free(): number {
-    return Math.max(0, this.capacity - this.readyBytes - this.oooBytes);
+    return this.h === undefined ? Math.max(0, this.capacity) : Math.max(0, this.capacity - this.h.readyBytes - this.h.oooBytes);
+  }
+
+  private get held(): Held {
+    return (this.h ??= new Held());
+  }
+
+  /** Nothing is held: no data to read, no gap open, no FIN waiting for one. */
+  get empty(): boolean {
+    const h = this.h;
+    return h === undefined || (h.readyBytes === 0 && h.ooo.length === 0 && h.pendingFinSeq === undefined);
+  }
+
+  /** The connection is idle: let the holder go if it holds nothing. */
+  compact(): void {
+    if (this.h !== undefined && this.empty) this.h = undefined;
   }
 
   /**
@@ -76,35 +102,36 @@ export class ReceiveBuffer {
 
   /** Remembers a FIN that arrived ahead of missing data. */
   holdFin(finSeq: Seq): void {
-    this.pendingFinSeq = finSeq;
+    this.held.pendingFinSeq = finSeq;
   }
 
   /** True once rcvNxt has reached a FIN held earlier; the caller then consumes it. */
   finReached(rcvNxt: Seq): boolean {
-    return this.pendingFinSeq !== undefined && this.pendingFinSeq === rcvNxt;
+    return this.h !== undefined && this.h.pendingFinSeq !== undefined && this.h.pendingFinSeq === rcvNxt;
   }
 
   /** Reads up to `max` in-order bytes. Returns an empty array when nothing is ready. */
   read(max = Infinity): Uint8Array {
-    if (this.readyBytes === 0) return EMPTY;
-    const first = this.ready[0]!;
-    const avail = first.length - this.readyHead;
+    const h = this.h;
+    if (h === undefined || h.readyBytes === 0) return EMPTY;
+    const first = h.ready[0]!;
+    const avail = first.length - h.readyHead;
     // Common case: hand out (part of) one chunk without copying.
-    if (max <= avail || this.ready.length === 1) {
+    if (max <= avail || h.ready.length === 1) {
       const n = Math.min(max, avail);
-      const out = first.subarray(this.readyHead, this.readyHead + n);
-      this.consumeReady(n);
+      const out = first.subarray(h.readyHead, h.readyHead + n);
+      this.consumeReady(h, n);
       return out;
     }
-    const n = Math.min(max, this.readyBytes);
+    const n = Math.min(max, h.readyBytes);
     const out = new Uint8Array(n);
     let written = 0;
     while (written < n) {
-      const c = this.ready[0]!;
-      const take = Math.min(c.length - this.readyHead, n - written);
-      out.set(c.subarray(this.readyHead, this.readyHead + take), written);
+      const c = h.ready[0]!;
+      const take = Math.min(c.length - h.readyHead, n - written);
+      out.set(c.subarray(h.readyHead, h.readyHead + take), written);
       written += take;
-      this.consumeReady(take);
+      this.consumeReady(h, take);
     }
     return out;
   }
@@ -116,7 +143,7 @@ export class ReceiveBuffer {
    */
   outOfOrderBlocks(): Array<{ left: Seq; right: Seq }> {
     const blocks: Array<{ left: Seq; right: Seq }> = [];
-    for (const r of this.ooo) {
+    for (const r of this.h?.ooo ?? NO_RANGES) {
       const last = blocks[blocks.length - 1];
       if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
       else blocks.push({ left: r.seq, right: rangeEnd(r) });
@@ -126,32 +153,35 @@ export class ReceiveBuffer {
 
   /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
   get outOfOrderBlockCount(): number {
-    return countBlocks(this.ooo);
+    return this.h === undefined ? 0 : countBlocks(this.h.ooo);
   }
 
   private pushReady(data: Uint8Array): void {
     if (data.length === 0) return;
-    if (this.ready === NO_DATA) this.ready = [];
-    this.ready.push(data);
-    this.readyBytes += data.length;
+    const h = this.held;
+    if (h.ready === NO_DATA) h.ready = [];
+    h.ready.push(data);
+    h.readyBytes += data.length;
   }
 
-  private consumeReady(n: number): void {
-    this.readyBytes -= n;
-    this.readyHead += n;
-    if (this.readyHead === this.ready[0]!.length) {
-      this.ready.shift(); // kept once made: a reader that drains every segment reuses it
-      this.readyHead = 0;
+  private consumeReady(h: Held, n: number): void {
+    h.readyBytes -= n;
+    h.readyHead += n;
+    if (h.readyHead === h.ready[0]!.length) {
+      h.ready.shift(); // kept while the holder is: a reader that drains every segment reuses it
+      h.readyHead = 0;
     }
   }
 
   private drainOutOfOrder(rcvNxt: Seq): Seq {
-    while (this.ooo.length > 0) {
-      const r = this.ooo[0]!;
+    const h = this.h;
+    if (h === undefined) return rcvNxt;
+    while (h.ooo.length > 0) {
+      const r = h.ooo[0]!;
       const overlap = seqDiff(rcvNxt, r.seq);
       if (overlap < 0) break; // still a gap before it
-      this.ooo.shift();
-      this.oooBytes -= r.data.length;
+      h.ooo.shift();
+      h.oooBytes -= r.data.length;
       if (overlap < r.data.length) {
         const rest = r.data.subarray(overlap);
         this.pushReady(rest);
@@ -164,13 +194,14 @@ export class ReceiveBuffer {
   /** Inserts into the sorted range list, keeping only bytes no range holds yet. */
   private holdOutOfOrder(seq: Seq, data: Uint8Array): InsertResult {
     const end = seqAdd(seq, data.length);
+    const ooo = this.h?.ooo ?? NO_RANGES;
     let i = 0;
-    while (i < this.ooo.length && seqLe(rangeEnd(this.ooo[i]!), seq)) i++;
+    while (i < ooo.length && seqLe(rangeEnd(ooo[i]!), seq)) i++;
     const pieces: Range[] = [];
     let cursor = seq;
     let j = i;
-    while (j < this.ooo.length && seqGt(end, cursor)) {
-      const r = this.ooo[j]!;
+    while (j < ooo.length && seqGt(end, cursor)) {
+      const r = ooo[j]!;
       if (seqGt(r.seq, cursor)) {
         const stop = seqLe(end, r.seq) ? end : r.seq;
         pieces.push({ seq: cursor, data: data.subarray(seqDiff(cursor, seq), seqDiff(stop, seq)) });
@@ -182,10 +213,10 @@ export class ReceiveBuffer {
     if (seqGt(end, cursor)) pieces.push({ seq: cursor, data: data.subarray(seqDiff(cursor, seq)) });
     if (pieces.length === 0) return "duplicate";
     // Pieces are sorted and fall between ranges i..j-1 in order; merge them in.
-    const merged = this.ooo.slice(0, i);
+    const merged = ooo.slice(0, i);
     let p = 0;
-    for (let k = i; k < this.ooo.length; k++) {
-      const r = this.ooo[k]!;
+    for (let k = i; k < ooo.length; k++) {
+      const r = ooo[k]!;
       while (p < pieces.length && seqGt(r.seq, pieces[p]!.seq)) merged.push(pieces[p++]!);
       merged.push(r);
     }
@@ -196,8 +227,9 @@ export class ReceiveBuffer {
     // receiver drop everything past the 256th. Linux bounds the out-of-order queue by
     // memory only (tcp_prune_ofo_queue); the bytes here are bounded by the window.
     if (countBlocks(merged) > this.maxRanges) return "ooo-limit";
-    this.ooo = merged;
-    for (const piece of pieces) this.oooBytes += piece.data.length;
+    const h = this.held;
+    h.ooo = merged;
+    for (const piece of pieces) h.oooBytes += piece.data.length;
     return "out-of-order";
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -17,42 +17,58 @@ import { ReceiveWindow } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
+/** Receiver.flags bits. */
+const PEER_FINISHED = 1 << 0;
+const ACK_NOW = 1 << 1;
+const PINGPONG = 1 << 2;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
 export class Receiver {
-  irs: Seq = 0 as Seq;
-  rcvNxt: Seq = 0 as Seq;
-  /** The peer's FIN has been received and every byte before it delivered to the buffer. */
-  peerFinished = false;
-  readonly buffer: ReceiveBuffer;
-  /** The window we offer (acceptability, advertisement, updates). */
-  readonly window: ReceiveWindow;
-  /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
-  readonly space: ReceiveSpace | undefined;
-  /** An ACK must go out at the next flush. */
-  ackNow = false;
-  /** In-order bytes received since our last ACK. */
-  private unackedBytes = 0;
-  /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
-  private quickAcks: number;
+  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap number per field).
+  private irs32 = 0;
+  private rcvNxt32 = 0;
+  private lastAckSent32 = 0;
+  get irs(): Seq { return fromSeqField(this.irs32); }
+  get rcvNxt(): Seq { return fromSeqField(this.rcvNxt32); }
+  set rcvNxt(s: Seq) { this.rcvNxt32 = toSeqField(s); }
   /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
-  lastAckSent: Seq = 0 as Seq;
-  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
-  private lastOutOfOrder: Seq | undefined;
-  /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
-  private dsack: SackBlock | undefined;
-  bytesReceived = 0;
+  get lastAckSent(): Seq { return fromSeqField(this.lastAckSent32); }
+  // Three yes/no states in one small integer (as Sender's and Connection's flags): 16 B less per connection.
+  private flags = 0;
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  /** The peer's FIN has been received and every byte before it delivered to the buffer. */
+  get peerFinished(): boolean { return (this.flags & PEER_FINISHED) !== 0; }
+  /** An ACK must go out at the next flush. */
+  get ackNow(): boolean { return (this.flags & ACK_NOW) !== 0; }
+  set ackNow(on: boolean) { this.setFlag(ACK_NOW, on); }
   /**
    * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
    * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
    * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
    */
-  private pingpong = false;
+  private get pingpong(): boolean { return (this.flags & PINGPONG) !== 0; }
+  private set pingpong(on: boolean) { this.setFlag(PINGPONG, on); }
+  readonly buffer: ReceiveBuffer;
+  /** The window we offer (acceptability, advertisement, updates). */
+  readonly window: ReceiveWindow;
+  /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
+  private spacePart: ReceiveSpace | undefined;
+  /** In-order bytes received since our last ACK. */
+  private unackedBytes = 0;
+  /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
+  private quickAcks: number;
+  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
+  private lastOutOfOrder: Seq | undefined;
+  /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
+  private dsack: SackBlock | undefined;
+  bytesReceived = 0;
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
-  private lastReceived: Millis = 0;
+  private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
   constructor(
     private readonly config: TcpConfig,
@@ -60,8 +76,18 @@ export class Receiver {
   ) {
     this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
     this.window = new ReceiveWindow(this.buffer, mtuPayload);
-    this.space = config.receiveBufferMax > config.receiveBufferSize ? new ReceiveSpace() : undefined;
     this.quickAcks = config.quickAcks;
+    this.lastReceived = 0;
+  }
+
+  /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
+  get space(): ReceiveSpace | undefined {
+    return this.spacePart ?? (this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined);
+  }
+
+  /** Autotuning's state if anything was measured yet (for TCP_INFO: a fresh one reads all zeros). */
+  get spaceMeasured(): ReceiveSpace | undefined {
+    return this.spacePart;
   }
 
   /** Sequence number of the next byte the application reads (Linux copied_seq). */
@@ -71,7 +97,7 @@ export class Receiver {
 
   /** The peer's SYN arrived: its sequence space starts here. */
   onSyn(seq: Seq): void {
-    this.irs = seq;
+    this.irs32 = toSeqField(seq);
     this.rcvNxt = seqAdd(seq, 1);
   }
 
@@ -210,13 +236,13 @@ export class Receiver {
   /** The FIN's sequence number was reached: it takes one. */
   consumeFin(): void {
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.peerFinished = true;
+    this.setFlag(PEER_FINISHED, true);
     this.ackNow = true;
   }
 
   /** An ACK carrying RCV.NXT went out: everything received so far is acknowledged. */
   onAckSent(ack: Seq): void {
-    this.lastAckSent = ack;
+    this.lastAckSent32 = toSeqField(ack);
     this.ackNow = false;
     this.unackedBytes = 0;
     this.dsack = undefined;

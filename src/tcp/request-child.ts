@@ -43,7 +43,7 @@ export function restoreChild(c: Connection, r: RequestRecord): void {
   // The timeouts (timeouts.ts for SYN_RCVD): retries counted, the RTO backed off.
   s.retries = r.retries;
   for (let i = 0; i < r.retries; i++) s.rtt.backOff();
-  c.timers.rto = r.deadline;
+  c.ownTimers().rto = r.deadline;
   c.segmentsOut = r.segmentsOut;
   c.retransmits = r.retransmits;
 }

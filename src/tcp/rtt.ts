@@ -18,14 +18,18 @@
  * the first valid sample after a backoff resets it (5.7 via recomputation).
  */
 import type { Millis } from "../env.js";
-import { seqGt, type Seq } from "../wire/seq.js";
+import { fromSeqFieldOpt, seqGt, toSeqFieldOpt, type Seq } from "../wire/seq.js";
+
+/** The timeout's bounds and first value (TcpConfig has them; connections share it rather than copy them). */
+export interface RtoLimits {
+  readonly initialRto: Millis;
+  readonly minRto: Millis;
+  readonly maxRto: Millis;
+}
 
 export class RttEstimator {
-  srtt: Millis | undefined = undefined;
-  /** RFC 6298 RTTVAR (Linux mdev / 4): what TCP_INFO reports as rttvar. */
-  rttvar: Millis = 0;
   /** Smallest sample seen (Infinity before the first); reported as TCP_INFO's min_rtt. */
-  minRtt: Millis = Infinity;
+  minRtt!: Millis; // tagged, set in the constructor: the shared Infinity, no box of its own (timers.ts)
   /** 8 * SRTT and 4 * RTTVAR in microseconds (Linux srtt_us, mdev_us). */
   private srtt8 = 0;
   private mdev4 = 0;
@@ -33,22 +37,36 @@ export class RttEstimator {
   private mdevMax = 0;
   /** The variance term of the RTO, us (Linux rttvar_us, = 4 * RTTVAR at least the minimum RTO). */
   private rtoVar = 0;
-  /** The window of data the current mdevMax covers ends here (Linux rtt_seq). */
-  private windowEnd: Seq | undefined;
-  private baseRto: Millis;
+  /** The window of data the current mdevMax covers ends here (Linux rtt_seq), as an int32 (toSeqField in wire/seq.ts). */
+  private windowEnd32: number | undefined;
+  private get windowEnd(): Seq | undefined { return fromSeqFieldOpt(this.windowEnd32); }
+  private set windowEnd(s: Seq | undefined) { this.windowEnd32 = toSeqFieldOpt(s); }
   private backoffShift = 0;
 
-  constructor(
-    initialRto: Millis,
-    private readonly minRto: Millis,
-    private readonly maxRto: Millis,
-  ) {
-    this.baseRto = initialRto;
+  constructor(private readonly limits: RtoLimits) {
+    this.minRtt = Infinity;
+  }
+
+  // SRTT, RTTVAR and the RTO follow from the microsecond counters (they were fields set
+  // with them in sample(): each a heap number box per connection).
+  /** RFC 6298 SRTT; undefined before the first sample (srtt8 is never 0 after one: a sample counts at least 1 us). */
+  get srtt(): Millis | undefined {
+    return this.srtt8 === 0 ? undefined : this.srtt8 / 8000;
+  }
+
+  /** RFC 6298 RTTVAR (Linux mdev / 4): what TCP_INFO reports as rttvar. */
+  get rttvar(): Millis {
+    return this.mdev4 / 4000;
+  }
+
+  /** The timeout without backoff: the initial one until the first sample (Linux __tcp_set_rto). */
+  private get baseRto(): Millis {
+    return this.srtt8 === 0 ? this.limits.initialRto : Math.min(((this.srtt8 >> 3) + this.rtoVar) / 1000, this.limits.maxRto);
   }
 
   /** The current timeout including backoff, at most maxRto. */
   get rto(): Millis {
-    return Math.min(this.baseRto * 2 ** this.backoffShift, this.maxRto);
+    return Math.min(this.baseRto * 2 ** this.backoffShift, this.limits.maxRto);
   }
 
   get backoff(): number {
@@ -63,7 +81,7 @@ export class RttEstimator {
     if (r < this.minRtt) this.minRtt = r;
     // Integer microseconds, as Linux keeps them, so timeouts are exact and reproducible.
     const m = Math.max(Math.round(r * 1000), 1); // Linux counts a zero sample as 1 us
-    const minRto = Math.round(this.minRto * 1000);
+    const minRto = Math.round(this.limits.minRto * 1000);
     if (this.srtt8 === 0) {
       this.srtt8 = m * 8;
       this.mdev4 = m * 2;
@@ -89,15 +107,12 @@ export class RttEstimator {
         this.mdevMax = minRto;
       }
     }
-    this.srtt = this.srtt8 / 8000;
-    this.rttvar = this.mdev4 / 4000;
-    this.baseRto = Math.min(((this.srtt8 >> 3) + this.rtoVar) / 1000, this.maxRto);
     this.backoffShift = 0;
   }
 
   /** 5.5: the timer expired, double the timeout (bounded by maxRto). */
   backOff(): void {
-    if (this.rto < this.maxRto) this.backoffShift++;
+    if (this.rto < this.limits.maxRto) this.backoffShift++;
   }
 
   /** A fresh ACK of new data ends the backoff even without a sample (Linux does the same). */

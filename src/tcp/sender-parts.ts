@@ -1,66 +1,141 @@
 /**
- * The sender's per-concern state that only data in flight uses: the pacer, the log of
- * segments in flight, RACK, the tail loss probe, F-RTO, the TSO/GSO packet cursor and the
- * send chronograph.
- * Each is made by its first use, so an idle connection (handshake done, nothing sent)
- * carries none of them: a server holding many idle connections pays ~330 bytes less per
- * connection (bench/heap.js). Every part starts in the state its constructor gives it, so
- * creating it late is the same as creating it with the connection.
+ * The sender's state that only data in flight uses: the per-concern parts (the pacer, the
+ * log of segments in flight, RACK, the tail loss probe, F-RTO, the TSO/GSO packet cursor and
+ * the send chronograph) and the marks of writes and loss episodes (push points, the SACK
+ * scoreboard, when data last left, the retransmission stamps, D-SACK undo's marker, F-RTO's
+ * resume point, HighRxt, duplicate-ACK and D-SACK counts).
+ *
+ * All of it lives in one object made by the first use of any of it, and each part in it is
+ * made by its own first use, so an idle connection (handshake done, nothing sent) carries
+ * one empty field here: the parts made up front cost ~330 bytes per idle connection, and a
+ * field each for them and the marks another 144 (bench/heap.js). Every
+ * part starts in the state its constructor gives it, so creating it late is the same as
+ * creating it with the connection; every mark reads its default (undefined or 0) until
+ * set, and writing that default to a sender that has none makes nothing.
  */
 import type { Millis } from "../env.js";
+import { fromSeqField, fromSeqFieldOpt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
 import { CHRONO_BUSY, Chronograph, type ChronoTotals } from "./chrono.js";
 import { Frto } from "./loss/frto.js";
 import { Rack } from "./loss/rack.js";
 import { SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
-import { TsoChunks } from "./tso-chunks.js";
+import type { PushMarks } from "./push-marks.js";
+import type { Scoreboard } from "./sack.js";
+import { TsoChunks, type TsoPath } from "./tso-chunks.js";
+
+/** What SenderParts holds once anything of it is used. */
+class Parts {
+  pacer: Pacer | undefined;
+  log: SentLog | undefined;
+  rack: Rack | undefined;
+  tlp: TailLossProbe | undefined;
+  frto: Frto | undefined;
+  chunks: TsoChunks | undefined;
+  chrono: Chronograph | undefined;
+  pushMarks: PushMarks | undefined;
+  tsoState: TsoPath | undefined;
+  scoreboard: Scoreboard | undefined;
+  lastSendAt: Millis | undefined;
+  retransStamp: Millis | undefined;
+  firstRetransmittedAt: Millis | undefined;
+  undoMarker: number | undefined;
+  frtoResume: number | undefined;
+  highRxt = 0;
+  renoSacked = 0;
+  dsackDups = 0;
+}
 
 export class SenderParts {
-  // Read through the `...Part` fields (not the getters) where a part that was never made
-  // means "nothing to do", so that an ACK of the handshake creates none of them.
-  protected pacerPart: Pacer | undefined;
-  protected logPart: SentLog | undefined;
-  rackPart: Rack | undefined;
-  tlpPart: TailLossProbe | undefined;
-  protected frtoPart: Frto | undefined;
-  protected chunksPart: TsoChunks | undefined;
-  protected chronoPart: Chronograph | undefined;
+  private parts: Parts | undefined;
+  private get made(): Parts {
+    return (this.parts ??= new Parts());
+  }
+
+  // Read through the `...Part` getters (not the part getters) where a part that was never
+  // made means "nothing to do", so that an ACK of the handshake creates none of them.
+  protected get pacerPart(): Pacer | undefined { return this.parts?.pacer; }
+  protected get logPart(): SentLog | undefined { return this.parts?.log; }
+  get rackPart(): Rack | undefined { return this.parts?.rack; }
+  get tlpPart(): TailLossProbe | undefined { return this.parts?.tlp; }
+  protected get chunksPart(): TsoChunks | undefined { return this.parts?.chunks; }
+  protected get chronoPart(): Chronograph | undefined { return this.parts?.chrono; }
 
   get pacer(): Pacer {
-    return (this.pacerPart ??= new Pacer());
+    return (this.made.pacer ??= new Pacer());
   }
   /** Every segment in flight with its send time (RACK's per-segment state). */
   get log(): SentLog {
-    return (this.logPart ??= new SentLog());
+    return (this.made.log ??= new SentLog());
   }
   get rack(): Rack {
-    return (this.rackPart ??= new Rack());
+    return (this.made.rack ??= new Rack());
   }
   get tlp(): TailLossProbe {
-    return (this.tlpPart ??= new TailLossProbe());
+    return (this.made.tlp ??= new TailLossProbe());
   }
   get frto(): Frto {
-    return (this.frtoPart ??= new Frto());
+    return (this.made.frto ??= new Frto());
   }
   /** Bytes marked lost and not yet resent (SentLog.lostBytes; none before anything was sent). */
   get lostBytes(): number {
-    return this.logPart === undefined ? 0 : this.logPart.lostBytes;
+    const log = this.parts?.log;
+    return log === undefined ? 0 : log.lostBytes;
   }
   /** The send chronograph (chrono.ts), made by the first write. */
   protected get chrono(): Chronograph {
-    return (this.chronoPart ??= new Chronograph());
+    return (this.made.chrono ??= new Chronograph());
   }
   /** Time busy, and limited by the peer's window or the send buffer (tcp_info); zeros before any write. */
   chronoTotals(now: Millis): ChronoTotals {
-    return this.chronoPart?.totals(now) ?? { busy: 0, rwndLimited: 0, sndbufLimited: 0 };
+    return this.parts?.chrono?.totals(now) ?? { busy: 0, rwndLimited: 0, sndbufLimited: 0 };
   }
   /** The connection ended: nothing is queued or in flight any more (Linux tcp_write_queue_purge). */
   endChrono(now: Millis): void {
-    this.chronoPart?.stop(now, CHRONO_BUSY, true);
+    this.parts?.chrono?.stop(now, CHRONO_BUSY, true);
   }
   /** The TSO/GSO packet the next new segment belongs to (tso-chunks.ts). */
   protected get chunks(): TsoChunks {
-    return (this.chunksPart ??= new TsoChunks());
+    return (this.made.chunks ??= new TsoChunks());
   }
+
+  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts); made by the first write. */
+  protected get pushMarks(): PushMarks | undefined { return this.parts?.pushMarks; }
+  protected set pushMarks(m: PushMarks | undefined) { if (m !== undefined || this.parts !== undefined) this.made.pushMarks = m; }
+  /** Scratch for tsoPath, made by the first write. */
+  protected get tsoState(): TsoPath | undefined { return this.parts?.tsoState; }
+  protected set tsoState(t: TsoPath | undefined) { if (t !== undefined || this.parts !== undefined) this.made.tsoState = t; }
+  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
+  get scoreboard(): Scoreboard | undefined { return this.parts?.scoreboard; }
+  set scoreboard(b: Scoreboard | undefined) { if (b !== undefined || this.parts !== undefined) this.made.scoreboard = b; }
+  /** When data last left (Linux lsndtime), for the restart after idle. */
+  protected get lastSendAt(): Millis | undefined { return this.parts?.lastSendAt; }
+  protected set lastSendAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.lastSendAt = t; }
+  /**
+   * When the first retransmission since everything was last acknowledged left (Linux
+   * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
+   * than it shows the original arrived.
+   */
+  get retransStamp(): Millis | undefined { return this.parts?.retransStamp; }
+  set retransStamp(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.retransStamp = t; }
+  /** When the data first retransmitted was originally sent (Linux retrans_stamp, for the black-hole test). */
+  get firstRetransmittedAt(): Millis | undefined { return this.parts?.firstRetransmittedAt; }
+  set firstRetransmittedAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.firstRetransmittedAt = t; }
+  // The sequence numbers are kept as int32s (toSeqField in wire/seq.ts: no heap number each).
+  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
+  get undoMarker(): Seq | undefined { return fromSeqFieldOpt(this.parts?.undoMarker); }
+  set undoMarker(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.undoMarker = toSeqFieldOpt(s); }
+  /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
+  get frtoResume(): Seq | undefined { return fromSeqFieldOpt(this.parts?.frtoResume); }
+  set frtoResume(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.frtoResume = toSeqFieldOpt(s); }
+  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
+  get highRxt(): Seq { return fromSeqField(this.parts?.highRxt ?? 0); }
+  set highRxt(s: Seq) { if (s !== 0 || this.parts !== undefined) this.made.highRxt = toSeqField(s); }
+  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
+  get renoSacked(): number { return this.parts?.renoSacked ?? 0; }
+  set renoSacked(n: number) { if (n !== 0 || this.parts !== undefined) this.made.renoSacked = n; }
+  /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
+  get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
+  set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }
 }

@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
@@ -32,7 +32,7 @@ import { Zerocopy } from "./zerocopy.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
-import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
+import { newTsoState, sizeGoal, tsoPath, writeSizeGoal } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -88,61 +88,58 @@ const PROBING = 1 << 9;
 
 /** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
 export class Sender extends SenderParts {
-  readonly iss: Seq;
-  sndUna: Seq;
-  sndNxt: Seq;
+  // The sequence variables are kept as int32s (toSeqField: no heap number per field, half
+  // the sequence space being above 2^31) and read back as Seqs through the accessors.
+  private iss32 = 0;
+  private una32 = 0;
+  private nxt32 = 0;
+  private max32 = 0;
+  private wl1 = 0;
+  private wl2 = 0;
+  private bufSeq32 = 0;
+  private sml32 = 0;
+  private rexmitUpTo32 = 0;
+  get iss(): Seq { return fromSeqField(this.iss32); }
+  get sndUna(): Seq { return fromSeqField(this.una32); }
+  set sndUna(s: Seq) { this.una32 = toSeqField(s); }
+  get sndNxt(): Seq { return fromSeqField(this.nxt32); }
+  set sndNxt(s: Seq) { this.nxt32 = toSeqField(s); }
   /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
-  sndMax: Seq;
-  sndWnd = 0;
-  private sndWl1: Seq = 0 as Seq;
-  private sndWl2: Seq = 0 as Seq;
-  maxSndWnd = 0;
+  get sndMax(): Seq { return fromSeqField(this.max32); }
+  set sndMax(s: Seq) { this.max32 = toSeqField(s); }
+  private get sndWl1(): Seq { return fromSeqField(this.wl1); }
+  private set sndWl1(s: Seq) { this.wl1 = toSeqField(s); }
+  private get sndWl2(): Seq { return fromSeqField(this.wl2); }
+  private set sndWl2(s: Seq) { this.wl2 = toSeqField(s); }
   /** Sequence number of sendBuffer's first byte. */
-  sndBufSeq: Seq;
+  get sndBufSeq(): Seq { return fromSeqField(this.bufSeq32); }
+  set sndBufSeq(s: Seq) { this.bufSeq32 = toSeqField(s); }
+  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
+  private get sndSml(): Seq { return fromSeqField(this.sml32); }
+  private set sndSml(s: Seq) { this.sml32 = toSeqField(s); }
+  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
+  private get retransmittedUpTo(): Seq { return fromSeqField(this.rexmitUpTo32); }
+  private set retransmittedUpTo(s: Seq) { this.rexmitUpTo32 = toSeqField(s); }
+  sndWnd = 0;
+  maxSndWnd = 0;
   /** Largest payload we put in one segment. */
   sendMss: number;
   /** Consecutive expiries of the current timer (RTO or persist). */
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
-  /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
-  dsackDups = 0;
   /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
   userTimeout: number;
   /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
   notsentLowatOwn = 0;
-  /**
-   * When the first retransmission since everything was last acknowledged left (Linux
-   * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
-   * than it shows the original arrived.
-   */
-  retransStamp: Millis | undefined;
-  /** When the data first retransmitted was originally sent (Linux retrans_stamp, for the black-hole test). */
-  firstRetransmittedAt: Millis | undefined;
 
   readonly sendBuffer: SendBuffer;
-  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
-  private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
   readonly rtt: RttEstimator;
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
   readonly model: BbrModel | undefined;
-  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
-  scoreboard: Scoreboard | undefined;
-  /** Where resending from SND.UNA stood while F-RTO's new data is out (step 2.b). */
-  frtoResume: Seq | undefined;
-  /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
-  highRxt: Seq = 0 as Seq;
-  /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
-  private sndSml: Seq;
-  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
-  private retransmittedUpTo: Seq;
-  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
-  renoSacked = 0;
-  /** SND.UNA when the current loss episode began (Linux undo_marker), for D-SACK undo (sender-dsack.ts). */
-  undoMarker: Seq | undefined;
   /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
-  private ackTime: Millis = 0;
+  private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
   lowDelivered: Seq | undefined;
   /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
   private newestDeliveredAt: Millis | undefined;
@@ -191,23 +188,19 @@ export class Sender extends SenderParts {
   get probing(): boolean { return (this.flags & PROBING) !== 0; }
   set probing(on: boolean) { this.setFlag(PROBING, on); }
 
-  /** When data last left (Linux lsndtime), for the restart after idle. */
-  private lastSendAt: Millis | undefined;
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
-  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
-  private tsoState: TsoPath | undefined;
 
   constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
     super();
-    this.iss = iss;
-    this.sndUna = this.sndNxt = this.sndMax = this.retransmittedUpTo = this.sndSml = iss;
-    this.sndBufSeq = seqAdd(iss, 1);
+    this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
+    this.bufSeq32 = toSeqField(seqAdd(iss, 1));
+    this.ackTime = 0;
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    this.rtt = new RttEstimator(config);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
@@ -665,7 +658,7 @@ export class Sender extends SenderParts {
     if (seqGt(end, this.sndMax)) this.sndMax = end;
     const t = this.host.timers;
     if (t.rto === Infinity && t.tlp === Infinity && !this.probing) this.armRtoOrProbe(now, true);
-    t.persist = Infinity;
+    if (this.host.timers.persist !== Infinity) this.host.timers.persist = Infinity; // (armRtoOrProbe may have replaced the set)
     return used;
   }
 

@@ -105,6 +105,7 @@ export class ConnectionStats {
    * The handshake completed: Linux starts its "last data received/sent" clocks here
    * (icsk_ack.lrcvtime in tcp_finish_connect and tcp_create_openreq_child, lsndtime in
    * tcp_init_transfer), so an idle new connection reports the time since it opened.
+   * `sndUna` is at least past our SYN (or SYN-ACK).
    */
   onEstablished(now: Millis, sndUna: Seq): void {
     this.lastDataRecvAt ??= now;

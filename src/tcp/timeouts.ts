@@ -38,7 +38,7 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
     c.stats.onRto(c.sndMax);
     s.onRetransmitTimeout(now);
   }
-  c.timers.rto = Infinity;
+  if (c.timers.rto !== Infinity) c.timers.rto = Infinity;
   s.retransmitting = true;
   c.flush(now);
   s.retransmitting = false;

@@ -40,6 +40,13 @@ export class TimerSet {
   }
 }
 
+/**
+ * The timers of every connection with none armed: shared, so never written (arming writes to
+ * a set of the connection's own, connection-timers.ts). Not frozen: a frozen object has a
+ * map of its own, and every read of a connection's timers would then see two kinds of object.
+ */
+export const NO_TIMERS = new TimerSet();
+
 export type TimerSlot = "rto" | "tlp" | "reorder" | "persist" | "keepalive" | "delayedAck" | "linger" | "pacing";
 
 export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {

@@ -47,3 +47,26 @@ export function seqInWindow(x: Seq, lo: Seq, len: number): boolean {
   const d = seqDiff(x, lo);
   return d >= 0 && d < len;
 }
+
+/**
+ * A sequence number as a long-lived field keeps it: the int32 with the same 32 bits. V8
+ * (64-bit, no pointer compression, as Node ships) keeps an int32 in the field itself as a
+ * small integer, where a uint32 at or above 2^31, half of all sequence numbers, takes a
+ * heap number of 16 bytes per field. `fromSeqField` gives the Seq back.
+ *
+ * Both stay this small on purpose: V8 always inlines a getter whose bytecode, with what it
+ * inlines, is tiny, and a getter left as a call returns its uint32 boxed in a new heap number.
+ */
+export function toSeqField(s: Seq): number {
+  return s | 0;
+}
+export function fromSeqField(n: number): Seq {
+  return (n >>> 0) as Seq;
+}
+/** toSeqField and fromSeqField for a field that may hold no sequence number. */
+export function toSeqFieldOpt(s: Seq | undefined): number | undefined {
+  return s === undefined ? undefined : s | 0;
+}
+export function fromSeqFieldOpt(n: number | undefined): Seq | undefined {
+  return n === undefined ? undefined : ((n >>> 0) as Seq);
+}

@@ -6,7 +6,7 @@ import { seq, seqAdd } from "../../src/wire/seq.js";
 
 describe("RttEstimator (Linux tcp_rtt_estimator)", () => {
   it("starts at the initial RTO and makes the first sample's RTO 3 x RTT when RTT >= 100 ms", () => {
-    const r = new RttEstimator(1000, 200, 120_000);
+    const r = new RttEstimator({ initialRto: 1000, minRto: 200, maxRto: 120_000 });
     expect(r.rto).toBe(1000);
     r.sample(100, seq(1), seq(1));
     expect(r.rto).toBe(300);
@@ -15,13 +15,13 @@ describe("RttEstimator (Linux tcp_rtt_estimator)", () => {
   });
 
   it("adds the 200 ms minimum to SRTT at small RTTs instead of clamping (RFC 6298 would say 200 ms)", () => {
-    const r = new RttEstimator(1000, 200, 120_000);
+    const r = new RttEstimator({ initialRto: 1000, minRto: 200, maxRto: 120_000 });
     r.sample(10, seq(1), seq(1));
     expect(r.rto).toBe(210);
   });
 
   it("keeps the variance term for a window of data and lets it decay once per window", () => {
-    const r = new RttEstimator(1000, 200, 120_000);
+    const r = new RttEstimator({ initialRto: 1000, minRto: 200, maxRto: 120_000 });
     r.sample(100, seq(0), seq(1000)); // window ends at 1000
     r.sample(500, seq(500), seq(2000)); // a spike inside the window: deviation jumps
     const spiked = r.rto;
@@ -34,7 +34,7 @@ describe("RttEstimator (Linux tcp_rtt_estimator)", () => {
   });
 
   it("doubles on backoff up to the maximum and resets on a sample", () => {
-    const r = new RttEstimator(1000, 200, 3000);
+    const r = new RttEstimator({ initialRto: 1000, minRto: 200, maxRto: 3000 });
     r.backOff();
     expect(r.rto).toBe(2000);
     r.backOff();

@@ -12,7 +12,7 @@
  * resend is the sender's decision (sender.ts).
  */
 import type { Millis } from "../../env.js";
-import { seqGe, seqGt, type Seq } from "../../wire/seq.js";
+import { fromSeqFieldOpt, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
@@ -22,6 +22,13 @@ export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
 /** RFC 5681 DupThresh. */
 export const DUPACK_THRESHOLD = 3;
 
+/**
+ * ssthresh before any reduction. Read from a module constant, not Number.MAX_SAFE_INTEGER at
+ * each use: V8's interpreter copies that property into a new heap number on every read, so
+ * each connection's ssthresh held its own box (16 B); a constant's value is one shared object.
+ */
+const NO_SSTHRESH = Number.MAX_SAFE_INTEGER;
+
 export class CongestionControl {
   cwnd: number;
   /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
@@ -29,10 +36,13 @@ export class CongestionControl {
   /** Duplicate ACKs counted since the last new ACK (the classic detector; RFC 5681 3.2). */
   dupAcks = 0;
   state: CaState = "open";
+  // Sequence numbers below are kept as int32s (toSeqField in wire/seq.ts: no heap number per field).
+  private recover32: number | undefined;
+  private cwrHigh32: number | undefined;
+  private usageSeq32: number | undefined;
   /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
-  recover: Seq | undefined;
-  /** SACK was negotiated. */
-  sack = false;
+  get recover(): Seq | undefined { return fromSeqFieldOpt(this.recover32); }
+  set recover(s: Seq | undefined) { this.recover32 = toSeqFieldOpt(s); }
   /** PRR's counters, made by the first window reduction (an idle connection never has one). */
   private prrPart: ProportionalRateReduction | undefined;
   get prr(): ProportionalRateReduction {
@@ -50,7 +60,8 @@ export class CongestionControl {
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
-  private cwrHigh: Seq | undefined;
+  private get cwrHigh(): Seq | undefined { return fromSeqFieldOpt(this.cwrHigh32); }
+  private set cwrHigh(s: Seq | undefined) { this.cwrHigh32 = toSeqFieldOpt(s); }
   /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -70,9 +81,12 @@ export class CongestionControl {
   /** Most bytes in flight in the current window (Linux max_packets_out, in bytes). */
   private maxBytesOut = 0;
   /** Until SND.UNA passes this, the window's limitedness is remembered (Linux cwnd_usage_seq). */
-  private usageSeq: Seq | undefined;
+  private get usageSeq(): Seq | undefined { return fromSeqFieldOpt(this.usageSeq32); }
+  private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqFieldOpt(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
-  readonly modelBased: boolean;
+  get modelBased(): boolean {
+    return this.algorithm.name === "bbr";
+  }
 
   constructor(
     readonly algorithm: WindowAlgorithm,
@@ -81,9 +95,8 @@ export class CongestionControl {
     hystartDetect?: number,
   ) {
     this.cwnd = initialWindowSegments * mss;
-    this.ssthresh = Number.MAX_SAFE_INTEGER;
+    this.ssthresh = NO_SSTHRESH;
     this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
-    this.modelBased = algorithm.name === "bbr";
   }
 
   /**
