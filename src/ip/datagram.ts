@@ -27,9 +27,37 @@ export interface InboundDatagram {
   header?: Ipv4Header;
 }
 
-/** An IPv4 datagram's InboundDatagram. */
-export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
-  return { src: v4Address(header.src), dst: v4Address(header.dst), protocol: header.protocol, payload, rawHeader, header, ecn: header.tos & 3 };
+/**
+ * An IPv4 datagram's InboundDatagram. `headerBytes` starts with the IP header: the header
+ * alone, or the whole packet it came in. In the second case the header's own view is cut
+ * only when something asks for it (an ICMP error quoting the datagram), not for every
+ * segment that arrives.
+ */
+export function v4Datagram(header: Ipv4Header, payload: Uint8Array, headerBytes: Uint8Array): InboundDatagram {
+  return new Ipv4Datagram(header, payload, headerBytes);
+}
+
+class Ipv4Datagram implements InboundDatagram {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+  readonly protocol: number;
+  readonly ecn: number;
+
+  constructor(
+    readonly header: Ipv4Header,
+    readonly payload: Uint8Array,
+    private readonly headerBytes: Uint8Array,
+  ) {
+    this.src = v4Address(header.src);
+    this.dst = v4Address(header.dst);
+    this.protocol = header.protocol;
+    this.ecn = header.tos & 3;
+  }
+
+  get rawHeader(): Uint8Array {
+    const b = this.headerBytes;
+    return b.length === this.header.headerLength ? b : b.subarray(0, this.header.headerLength);
+  }
 }
 
 /**

@@ -20,7 +20,7 @@
  * Next Header 59 (no next header) is dropped silently (4.7).
  */
 import type { Millis } from "../env.js";
-import { formatIpv4Address, parseIpv4 } from "../wire/ipv4.js";
+import { formatIpv4Address, parseIpv4, type Ipv4ParseOptions } from "../wire/ipv4.js";
 import { NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
 import { v4Datagram, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
@@ -54,14 +54,19 @@ export interface InputOptions {
 }
 
 export class IpInput {
-  constructor(private readonly opts: InputOptions) {}
+  /** parseIpv4's options, made once rather than for every packet. */
+  private readonly parseOptions: Ipv4ParseOptions;
+
+  constructor(private readonly opts: InputOptions) {
+    this.parseOptions = { verifyChecksum: opts.verifyChecksum !== false };
+  }
 
   /** One packet from the link, of either family (the version nibble says which). Never throws on any bytes. */
   receive(now: Millis, packet: Uint8Array): void {
     const { stats, drops } = this.opts;
     stats.inReceives++;
     if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet);
-    const ip = parseIpv4(packet, { verifyChecksum: this.opts.verifyChecksum !== false });
+    const ip = parseIpv4(packet, this.parseOptions);
     if (!ip.ok) {
       stats.inHdrErrors++;
       return drops.drop(now, ip.reason === "bad-checksum" ? "bad-checksum" : "malformed", `IPv4: ${ip.reason}`);
@@ -75,15 +80,14 @@ export class IpInput {
       stats.inHdrErrors++;
       return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(header.src)} cannot be a host`);
     }
-    const rawHeader = packet.subarray(0, header.headerLength);
     let datagram: InboundDatagram;
     if (header.moreFragments || header.fragmentOffset !== 0) {
-      const r = this.opts.reassembler.insert(now, header, payload, rawHeader);
+      const r = this.opts.reassembler.insert(now, header, payload, packet.subarray(0, header.headerLength));
       if (r.kind === "held") return;
       if (r.kind === "dropped") return drops.drop(now, r.reason, r.detail);
       datagram = r.datagram;
     } else {
-      datagram = v4Datagram(header, payload, rawHeader);
+      datagram = v4Datagram(header, payload, packet);
     }
     const handler = this.opts.handlers.get(datagram.protocol);
     if (handler === undefined) {

@@ -126,10 +126,14 @@ export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseR
       window: (bytes[WINDOW]! << 8) | bytes[WINDOW + 1]!,
       urgentPointer: (bytes[URGENT]! << 8) | bytes[URGENT + 1]!,
       options,
-      payload: bytes.subarray(headerLength),
+      // A bare ACK shares one empty payload instead of a view of its own.
+      payload: headerLength === bytes.length ? NO_PAYLOAD : bytes.subarray(headerLength),
     },
   };
 }
+
+/** The payload of every received segment that has none (never written: it has no bytes). */
+const NO_PAYLOAD = new Uint8Array(0);
 
 /**
  * Options of known kind with a wrong length make the segment malformed (Linux ignores
