@@ -140,6 +140,10 @@ const NO_PAYLOAD = new Uint8Array(0);
  * them; we drop with a reason so the drop is visible). Unknown kinds are skipped by length.
  */
 function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | null {
+  // The layout Linux gives every segment after the handshake (tcp_options_write): NOP, NOP, timestamp.
+  if (end - start === 12 && b[start] === OPT_NOP && b[start + 1] === OPT_NOP && b[start + 2] === OPT_TIMESTAMP && b[start + 3] === 10) {
+    return timestampOnly(readU32(b, start + 4), readU32(b, start + 8));
+  }
   const o: TcpOptions = {};
   let i = start;
   while (i < end) {
@@ -191,6 +195,26 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
     i += len;
   }
   return o;
+}
+
+/**
+ * Options holding just a timestamp, shared while TSval and TSecr stay the same: the clock
+ * ticks in milliseconds, so the segments of one millisecond (hundreds of them in a bulk
+ * transfer) carry identical options. Options are never changed once built or parsed, so
+ * one object can serve them all: two objects less per segment. The two made last are
+ * kept, one for each direction of a connection (ours are TSval = our clock, TSecr = the
+ * peer's; the peer's the other way round).
+ */
+type TimestampOnly = TcpOptions & { timestamp: { value: number; echo: number } };
+let recentTs: TimestampOnly = { timestamp: { value: 0, echo: 0 } };
+let olderTs: TimestampOnly = recentTs;
+
+export function timestampOnly(value: number, echo: number): TcpOptions {
+  if (recentTs.timestamp.value === value && recentTs.timestamp.echo === echo) return recentTs;
+  if (olderTs.timestamp.value === value && olderTs.timestamp.echo === echo) return olderTs;
+  olderTs = recentTs;
+  recentTs = { timestamp: { value, echo } };
+  return recentTs;
 }
 
 /** Bytes the options occupy on the wire, padded to a multiple of 4. */
