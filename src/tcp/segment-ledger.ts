@@ -56,11 +56,12 @@ export class SegmentLedger {
   /** Cuts entry i at `at` into [start, at) and [at, end); both keep its mark (Linux tcp_fragment). */
   split(i: number, at: Seq): void {
     this.makeRoom();
+    const r = this.recs;
     const k = (this.head + i) * STRIDE;
-    this.recs.copyWithin(k + STRIDE, k, this.tail * STRIDE);
+    for (let j = this.tail * STRIDE - 1; j >= k; j--) r[j + STRIDE] = r[j]!;
     this.tail++;
-    this.recs[k + 1] = at;
-    this.recs[k + STRIDE] = at;
+    r[k + 1] = at;
+    r[k + STRIDE] = at;
   }
 
   /** Drops the oldest entry. */
@@ -79,7 +80,9 @@ export class SegmentLedger {
     }
     const live = this.tail - this.head;
     if (this.head > 0 && live * STRIDE * 2 <= r.length) {
-      r.copyWithin(0, this.head * STRIDE, this.tail * STRIDE);
+      // A plain loop: copyWithin on an array of numbers takes the generic path, boxing each double.
+      const from = this.head * STRIDE;
+      for (let j = 0; j < live * STRIDE; j++) r[j] = r[from + j]!;
       this.head = 0;
       this.tail = live;
     } else {
