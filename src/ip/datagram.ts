@@ -4,7 +4,7 @@
  * demultiplexing below IP is shared (docs/ipv6-plan.md step 3).
  */
 import { IpAddress } from "../wire/address.js";
-import type { Ipv4Header } from "../wire/ipv4.js";
+import { ipv4Dst, ipv4HeaderLength, ipv4Protocol, ipv4Src, ipv4Tos, ipv4TotalLength, readIpv4Header, type Ipv4Header } from "../wire/ipv4.js";
 
 export interface InboundDatagram {
   src: IpAddress;
@@ -28,35 +28,49 @@ export interface InboundDatagram {
 }
 
 /**
- * An IPv4 datagram's InboundDatagram. `headerBytes` starts with the IP header: the header
- * alone, or the whole packet it came in. In the second case the header's own view is cut
- * only when something asks for it (an ICMP error quoting the datagram), not for every
- * segment that arrives.
+ * An IPv4 datagram that arrived whole in one packet (its header already accepted by
+ * ipv4HeaderProblem). The header object, and the view of the header's bytes, are made
+ * only when something asks for them (an ICMP error about the datagram): a TCP segment
+ * needs neither, and they were two of the objects every received packet built.
  */
-export function v4Datagram(header: Ipv4Header, payload: Uint8Array, headerBytes: Uint8Array): InboundDatagram {
-  return new Ipv4Datagram(header, payload, headerBytes);
+export function v4PacketDatagram(packet: Uint8Array): InboundDatagram {
+  const payload = packet.subarray(ipv4HeaderLength(packet), ipv4TotalLength(packet));
+  return new Ipv4Datagram(packet, undefined, payload, ipv4Src(packet), ipv4Dst(packet), ipv4Protocol(packet), ipv4Tos(packet));
+}
+
+/** A datagram described by its header (reassembled, or quoted): the header, payload and raw header bytes. */
+export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
+  return new Ipv4Datagram(rawHeader, header, payload, header.src, header.dst, header.protocol, header.tos);
 }
 
 class Ipv4Datagram implements InboundDatagram {
   readonly src: IpAddress;
   readonly dst: IpAddress;
-  readonly protocol: number;
   readonly ecn: number;
 
   constructor(
-    readonly header: Ipv4Header,
-    readonly payload: Uint8Array,
+    /** The header's bytes, alone or at the start of the whole packet. */
     private readonly headerBytes: Uint8Array,
+    private parsed: Ipv4Header | undefined,
+    readonly payload: Uint8Array,
+    src: number,
+    dst: number,
+    readonly protocol: number,
+    tos: number,
   ) {
-    this.src = v4Address(header.src);
-    this.dst = v4Address(header.dst);
-    this.protocol = header.protocol;
-    this.ecn = header.tos & 3;
+    this.src = v4Address(src);
+    this.dst = v4Address(dst);
+    this.ecn = tos & 3;
+  }
+
+  get header(): Ipv4Header {
+    return (this.parsed ??= readIpv4Header(this.headerBytes));
   }
 
   get rawHeader(): Uint8Array {
     const b = this.headerBytes;
-    return b.length === this.header.headerLength ? b : b.subarray(0, this.header.headerLength);
+    const n = this.header.headerLength;
+    return b.length === n ? b : b.subarray(0, n);
   }
 }
 
