@@ -148,7 +148,10 @@ export class IpInput {
     }
     const chain = walk.value;
     if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
-    const datagram: InboundDatagram = { src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3 };
+    const datagram: InboundDatagram = {
+      src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
+      rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3,
+    };
     const handler = this.opts.handlers6?.get(chain.protocol);
     if (handler === undefined) {
       stats.inUnknownProtos++;
