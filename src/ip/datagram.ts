@@ -4,7 +4,7 @@
  * demultiplexing below IP is shared (docs/ipv6-plan.md step 3).
  */
 import { IpAddress } from "../wire/address.js";
-import type { Ipv4Header } from "../wire/ipv4.js";
+import { ipv4Dst, ipv4HeaderLength, ipv4Protocol, ipv4Src, ipv4Tos, ipv4TotalLength, readIpv4Header, type Ipv4Header } from "../wire/ipv4.js";
 
 export interface InboundDatagram {
   src: IpAddress;
@@ -13,6 +13,14 @@ export interface InboundDatagram {
   protocol: number;
   /** The transport bytes. */
   payload: Uint8Array;
+  /**
+   * Where `payload` lies: bytes [payloadStart, payloadEnd) of `bytes` (the packet, for a
+   * datagram that came whole), for a parser that reads in place without the payload's
+   * own view. TCP does, for every segment.
+   */
+  bytes: Uint8Array;
+  payloadStart: number;
+  payloadEnd: number;
   /**
    * The IP header as received (IPv4: options included; IPv6: the fixed header and every
    * extension header before `payload`); ICMP errors quote it.
@@ -27,9 +35,61 @@ export interface InboundDatagram {
   header?: Ipv4Header;
 }
 
-/** An IPv4 datagram's InboundDatagram. */
+/**
+ * An IPv4 datagram that arrived whole in one packet (its header already accepted by
+ * ipv4HeaderProblem). The header object, and the view of the header's bytes, are made
+ * only when something asks for them (an ICMP error about the datagram): a TCP segment
+ * needs neither, and they were two of the objects every received packet built.
+ */
+export function v4PacketDatagram(packet: Uint8Array): InboundDatagram {
+  return new Ipv4Datagram(packet, undefined, packet, ipv4HeaderLength(packet), ipv4TotalLength(packet));
+}
+
+/** A datagram described by its header (reassembled, or quoted): the header, payload and raw header bytes. */
 export function v4Datagram(header: Ipv4Header, payload: Uint8Array, rawHeader: Uint8Array): InboundDatagram {
-  return { src: v4Address(header.src), dst: v4Address(header.dst), protocol: header.protocol, payload, rawHeader, header, ecn: header.tos & 3 };
+  return new Ipv4Datagram(rawHeader, header, payload, 0, payload.length);
+}
+
+class Ipv4Datagram implements InboundDatagram {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+  readonly protocol: number;
+  readonly ecn: number;
+  /** The payload's view, made when first asked for (TCP parses in place instead). */
+  private view: Uint8Array | undefined;
+
+  constructor(
+    /** The header's bytes, alone or at the start of the whole packet. */
+    private readonly headerBytes: Uint8Array,
+    /** The header as an object, when the caller has one; else read from `headerBytes` on demand. */
+    private parsed: Ipv4Header | undefined,
+    readonly bytes: Uint8Array,
+    readonly payloadStart: number,
+    readonly payloadEnd: number,
+  ) {
+    this.src = v4Address(parsed !== undefined ? parsed.src : ipv4Src(headerBytes));
+    this.dst = v4Address(parsed !== undefined ? parsed.dst : ipv4Dst(headerBytes));
+    this.protocol = parsed !== undefined ? parsed.protocol : ipv4Protocol(headerBytes);
+    this.ecn = (parsed !== undefined ? parsed.tos : ipv4Tos(headerBytes)) & 3;
+  }
+
+  get payload(): Uint8Array {
+    if (this.view === undefined) {
+      const b = this.bytes;
+      this.view = this.payloadStart === 0 && this.payloadEnd === b.length ? b : b.subarray(this.payloadStart, this.payloadEnd);
+    }
+    return this.view;
+  }
+
+  get header(): Ipv4Header {
+    return (this.parsed ??= readIpv4Header(this.headerBytes));
+  }
+
+  get rawHeader(): Uint8Array {
+    const b = this.headerBytes;
+    const n = this.header.headerLength;
+    return b.length === n ? b : b.subarray(0, n);
+  }
 }
 
 /**

@@ -23,7 +23,7 @@ import type { Millis, Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
-import { parseTcp, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
+import { readTcp, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
 import { TcpDatagram } from "./tcp-datagram.js";
 import { GsoBatch, type GsoRun } from "./gso-batch.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
@@ -138,7 +138,7 @@ export class Host implements Endpoint {
   private readonly checksumOffload: boolean;
   /** The packet being received came with `checksumValid` (see Endpoint.receive). */
   private rxChecksumValid = false;
-  /** The pseudo-header of the segment being parsed: parseTcp reads it and keeps nothing. */
+  /** The pseudo-header of the segment being parsed: readTcp reads it and keeps nothing. */
   private readonly rxPseudo: PseudoHeader = { src: 0, dst: 0 };
   /** Describes each outgoing TCP segment to IP output without allocating (tcp-datagram.ts). */
   private readonly tcpDatagram: TcpDatagram;
@@ -311,9 +311,10 @@ export class Host implements Endpoint {
       pseudo.src = src;
       pseudo.dst = dst;
     }
-    const tcp = parseTcp(d.payload, pseudo);
-    if (!tcp.ok) return this.drops.drop(now, tcp.reason === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${tcp.reason}`);
-    this.tcp.receive(now, src, dst, tcp.value, d.ecn);
+    // Read where it lies in the packet: no view of the whole segment, no result object.
+    const seg = readTcp(d.bytes, pseudo, d.payloadStart, d.payloadEnd);
+    if (typeof seg === "string") return this.drops.drop(now, seg === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${seg}`);
+    this.tcp.receive(now, src, dst, seg, d.ecn);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {

@@ -20,9 +20,9 @@
  * Next Header 59 (no next header) is dropped silently (4.7).
  */
 import type { Millis } from "../env.js";
-import { formatIpv4Address, parseIpv4 } from "../wire/ipv4.js";
+import { formatIpv4Address, ipv4Dst, ipv4HeaderProblem, ipv4IsFragment, ipv4Src, readIpv4Header } from "../wire/ipv4.js";
 import { NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
-import { v4Datagram, type InboundDatagram } from "./datagram.js";
+import { v4PacketDatagram, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
 import type { Reassembler } from "./reassembly.js";
 import type { Ipv6Reassembler } from "./reassembly6.js";
@@ -54,36 +54,44 @@ export interface InputOptions {
 }
 
 export class IpInput {
-  constructor(private readonly opts: InputOptions) {}
+  private readonly verifyChecksum: boolean;
+
+  constructor(private readonly opts: InputOptions) {
+    this.verifyChecksum = opts.verifyChecksum !== false;
+  }
 
   /** One packet from the link, of either family (the version nibble says which). Never throws on any bytes. */
   receive(now: Millis, packet: Uint8Array): void {
     const { stats, drops } = this.opts;
     stats.inReceives++;
     if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet);
-    const ip = parseIpv4(packet, { verifyChecksum: this.opts.verifyChecksum !== false });
-    if (!ip.ok) {
+    // The header is checked and its fields read from the packet: a datagram delivered
+    // whole gets no header object unless something asks for it (v4PacketDatagram).
+    const problem = ipv4HeaderProblem(packet, this.verifyChecksum);
+    if (problem !== undefined) {
       stats.inHdrErrors++;
-      return drops.drop(now, ip.reason === "bad-checksum" ? "bad-checksum" : "malformed", `IPv4: ${ip.reason}`);
+      return drops.drop(now, problem === "bad-checksum" ? "bad-checksum" : "malformed", `IPv4: ${problem}`);
     }
-    const { header, payload } = ip.value;
-    if (!this.opts.routing.isLocal(header.dst)) {
+    const dst = ipv4Dst(packet);
+    if (!this.opts.routing.isLocal(dst)) {
       stats.inAddrErrors++;
-      return drops.drop(now, "not-for-us", () => `destination ${formatIpv4Address(header.dst)} is not this host`);
+      return drops.drop(now, "not-for-us", () => `destination ${formatIpv4Address(dst)} is not this host`);
     }
-    if (isMartianSource(header.src)) {
+    const src = ipv4Src(packet);
+    if (isMartianSource(src)) {
       stats.inHdrErrors++;
-      return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(header.src)} cannot be a host`);
+      return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(src)} cannot be a host`);
     }
-    const rawHeader = packet.subarray(0, header.headerLength);
     let datagram: InboundDatagram;
-    if (header.moreFragments || header.fragmentOffset !== 0) {
-      const r = this.opts.reassembler.insert(now, header, payload, rawHeader);
+    if (ipv4IsFragment(packet)) {
+      const header = readIpv4Header(packet);
+      const payload = packet.subarray(header.headerLength, header.totalLength);
+      const r = this.opts.reassembler.insert(now, header, payload, packet.subarray(0, header.headerLength));
       if (r.kind === "held") return;
       if (r.kind === "dropped") return drops.drop(now, r.reason, r.detail);
       datagram = r.datagram;
     } else {
-      datagram = v4Datagram(header, payload, rawHeader);
+      datagram = v4PacketDatagram(packet);
     }
     const handler = this.opts.handlers.get(datagram.protocol);
     if (handler === undefined) {
@@ -140,7 +148,10 @@ export class IpInput {
     }
     const chain = walk.value;
     if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
-    const datagram: InboundDatagram = { src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3 };
+    const datagram: InboundDatagram = {
+      src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
+      rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3,
+    };
     const handler = this.opts.handlers6?.get(chain.protocol);
     if (handler === undefined) {
       stats.inUnknownProtos++;

@@ -28,8 +28,8 @@ import { PacketAllocator } from "./packet-alloc.js";
 import type { Millis } from "../env.js";
 import type { GsoInfo } from "../endpoint.js";
 import type { TraceSink } from "../trace/events.js";
-import type { IpAddress } from "../wire/address.js";
-import { emitIpv4Header, IPV4_MIN_HEADER } from "../wire/ipv4.js";
+import { IpAddress } from "../wire/address.js";
+import { emitIpv4Header, IPV4_MIN_HEADER, type Ipv4EmitFields } from "../wire/ipv4.js";
 import { emitIpv6Header, emitIpv6Headers, IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD } from "../wire/ipv6.js";
 import type { DropRecorder } from "./drops.js";
 import { planFragments } from "./fragment.js";
@@ -99,6 +99,10 @@ export interface OutputOptions {
 export class IpOutput {
   private nextId: number;
   private readonly packets = new PacketAllocator();
+  /** The header of each whole IPv4 datagram, one description reused (emitIpv4Header keeps nothing of it). */
+  private readonly header4: Required<Ipv4EmitFields> = { src: 0, dst: 0, protocol: 0, payloadLength: 0, ttl: 0, id: 0, tos: 0, dontFragment: true, moreFragments: false, fragmentOffset: 0 };
+  /** The result of the last datagram sent whole: callers only read results, so one serves every datagram from the same source. */
+  private lastWhole: OutputResult & { ok: true } = { ok: true, source: IpAddress.ANY4, fragments: 1 };
 
   constructor(private readonly opts: OutputOptions) {
     this.nextId = opts.firstId & 0xffff;
@@ -138,13 +142,18 @@ export class IpOutput {
     if (fits) {
       const packet = d.inPlace?.(IPV4_MIN_HEADER) ?? this.packets.alloc(totalLength);
       d.writePayload(packet, IPV4_MIN_HEADER, src);
-      emitIpv4Header(
-        { src: src4, dst: dst4, protocol: d.protocol, payloadLength: d.payloadLength, ttl, id, tos: d.tos ?? 0, dontFragment: d.policy !== "dont" },
-        packet,
-        0,
-      );
+      const h = this.header4;
+      h.src = src4;
+      h.dst = dst4;
+      h.protocol = d.protocol;
+      h.payloadLength = d.payloadLength;
+      h.ttl = ttl;
+      h.id = id;
+      h.tos = d.tos ?? 0;
+      h.dontFragment = d.policy !== "dont";
+      emitIpv4Header(h, packet, 0);
       this.opts.transmit(packet, d.gso);
-      return { ok: true, source: src, fragments: 1 };
+      return this.sentWhole(src);
     }
     // Build the whole payload once (its checksum covers all of it), then cut it.
     const payload = new Uint8Array(d.payloadLength);
@@ -172,6 +181,11 @@ export class IpOutput {
     stats.fragCreates += pieces.length;
     return { ok: true, source: src, fragments: pieces.length };
   }
+  private sentWhole(source: IpAddress): OutputResult {
+    if (this.lastWhole.source === source) return this.lastWhole;
+    return (this.lastWhole = { ok: true, source, fragments: 1 });
+  }
+
   /** RFC 8200: the IPv6 half of `send`, after the route was found. */
   private send6(now: Millis, d: OutgoingDatagram, src: IpAddress, mtu: number): OutputResult {
     const { stats, drops } = this.opts;
@@ -194,7 +208,7 @@ export class IpOutput {
       d.writePayload(packet, IPV6_HEADER_LENGTH, src);
       emitIpv6Header({ src, dst: d.dst, nextHeader: d.protocol, payloadLength: d.payloadLength, hopLimit, trafficClass }, packet, 0);
       this.opts.transmit(packet, d.gso);
-      return { ok: true, source: src, fragments: 1 };
+      return this.sentWhole(src);
     }
     // RFC 8200 section 5: the source fragments, each piece behind the fixed header and a
     // Fragment header; every piece but the last a multiple of 8 bytes (planFragments).

@@ -294,9 +294,13 @@ function checkPrefix(address: IpAddress, length: number): IpPrefix {
  * use it (duplicate address detection); no transport here answers it.
  */
 export function isMartianSource(address: AddressInput): boolean {
-  const ip = typeof address === "number" ? IpAddress.v4(address) : address;
-  if (ip.family === 6) return ip.isMulticast || ip.isLoopback || ip.isIpv4Mapped;
-  const a = ip.w3;
+  // An IPv4 uint32 (every packet IP input checks) is judged as it is, no address object made.
+  if (typeof address === "number") return isMartianV4(address >>> 0);
+  if (address.family === 6) return address.isMulticast || address.isLoopback || address.isIpv4Mapped;
+  return isMartianV4(address.w3);
+}
+
+function isMartianV4(a: number): boolean {
   const first = a >>> 24;
   return first === 0 || first === 127 || (first >= 224 && first <= 239) || a === 0xffffffff;
 }

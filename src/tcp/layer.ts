@@ -92,6 +92,8 @@ export class TcpLayer implements ConnectionContext {
   private readonly timers = new TimerQueue<Connection>();
   /** Connections that want a flush (flush-list.ts). */
   private readonly dirty = new FlushList<Connection>();
+  /** The connection flushDirty is flushing (its timers are placed after the flush). */
+  private flushing: Connection | undefined;
   /**
    * Connections to wake, [0, wokenCount): the array is never shortened, since setting a
    * JS array's length to 0 drops its storage and the next push (on every segment) allocates.
@@ -427,7 +429,10 @@ export class TcpLayer implements ConnectionContext {
 
   touched(conn: Connection, wantsFlush: boolean): void {
     if (wantsFlush && !conn.isClosed()) this.dirty.add(conn);
-    this.reschedule(conn);
+    // A connection listed for a flush, or being flushed, has its timers placed once that
+    // flush is done (flushDirty); until then nothing reads them (poll and nextDeadline see
+    // the flush list first). An ACK touches its connection four or five times.
+    if (!conn.dirtyQueued && conn !== this.flushing) this.reschedule(conn);
     if (conn.pendingWake && !conn.wakeQueued) {
       conn.wakeQueued = true;
       this.woken[this.wokenCount++] = conn;
@@ -702,7 +707,12 @@ export class TcpLayer implements ConnectionContext {
       for (let i = 0; i < n; i++) {
         const c = batch[i]!;
         batch[i] = undefined; // the list keeps no connection alive once flushed (closed ones leaked)
-        if (!c.isClosed()) c.flush(now);
+        this.flushing = c;
+        try {
+          if (!c.isClosed()) c.flush(now);
+        } finally {
+          this.flushing = undefined;
+        }
         this.reschedule(c);
       }
     }

@@ -8,7 +8,7 @@
  */
 import type { Millis } from "../env.js";
 import { seqGe, seqLe, type Seq } from "../wire/seq.js";
-import { ACK, RST, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
+import { ACK, RST, timestampOnly, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 
 /** RFC 7323 2.3: a shift above 14 is treated as 14. */
@@ -108,9 +108,10 @@ export class Negotiation {
     const ts = this.timestamps && ((flags & RST) === 0 || (flags & ACK) !== 0);
     const withSack = sackBlocks !== undefined && sackBlocks.length > 0;
     if (!ts && !withSack) return undefined;
+    if (!withSack) return timestampOnly(this.tsVal(now), this.tsRecent >>> 0);
     const o: TcpOptions = {};
     if (ts) o.timestamp = { value: this.tsVal(now), echo: this.tsRecent >>> 0 };
-    if (withSack) o.sackBlocks = sackBlocks;
+    o.sackBlocks = sackBlocks;
     return o;
   }
 
@@ -176,3 +177,4 @@ export class Negotiation {
     return (Math.floor(now) + this.tsOffset) >>> 0;
   }
 }
+

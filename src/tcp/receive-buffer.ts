@@ -80,24 +80,25 @@ export class ReceiveBuffer {
   }
 
   /**
-   * Stores `data` that starts at `seq`, given the next expected sequence number `rcvNxt`.
-   * Returns how it was stored and the new rcvNxt (advanced over any gap it filled).
+   * Stores `data` that starts at `seq`, given the next expected sequence number `rcvNxt`,
+   * and returns how it was stored. In order, RCV.NXT advances by what became readable
+   * (this data and any out-of-order ranges the gap-filler joined): `readable` grows by as
+   * much. A result rather than a { result, rcvNxt } pair: this runs for every segment.
    */
-  insert(rcvNxt: Seq, seq: Seq, data: Uint8Array): { result: InsertResult; rcvNxt: Seq } {
+  insert(rcvNxt: Seq, seq: Seq, data: Uint8Array): InsertResult {
     // Trim what we already have (S19: duplicates discarded).
     const already = seqDiff(rcvNxt, seq);
     if (already > 0) {
-      if (already >= data.length) return { result: "duplicate", rcvNxt };
+      if (already >= data.length) return "duplicate";
       data = data.subarray(already);
       seq = rcvNxt;
     }
     if (seq === rcvNxt) {
       this.pushReady(data);
-      rcvNxt = seqAdd(rcvNxt, data.length);
-      rcvNxt = this.drainOutOfOrder(rcvNxt);
-      return { result: "in-order", rcvNxt };
+      this.drainOutOfOrder(seqAdd(rcvNxt, data.length));
+      return "in-order";
     }
-    return { result: this.holdOutOfOrder(seq, data), rcvNxt };
+    return this.holdOutOfOrder(seq, data);
   }
 
   /** Remembers a FIN that arrived ahead of missing data. */
@@ -173,9 +174,10 @@ export class ReceiveBuffer {
     }
   }
 
-  private drainOutOfOrder(rcvNxt: Seq): Seq {
+  /** Moves the out-of-order ranges that `rcvNxt` reached to the readable data. */
+  private drainOutOfOrder(rcvNxt: Seq): void {
     const h = this.h;
-    if (h === undefined) return rcvNxt;
+    if (h === undefined) return;
     while (h.ooo.length > 0) {
       const r = h.ooo[0]!;
       const overlap = seqDiff(rcvNxt, r.seq);
@@ -188,7 +190,6 @@ export class ReceiveBuffer {
         rcvNxt = seqAdd(rcvNxt, rest.length);
       }
     }
-    return rcvNxt;
   }
 
   /** Inserts into the sorted range list, keeping only bytes no range holds yet. */

@@ -93,7 +93,7 @@ export class ReceiveWindow {
    */
   updateWorthSending(rcvNxt: Seq, shift: number): boolean {
     const current = this.size(rcvNxt);
-    const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * 2 ** shift);
+    const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
     if (2 * current > clamp) return false;
     const offer = Math.min(this.buffer.free, clamp);
     return offer >= this.fullSegment && offer >= 2 * current;

@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { fromSeqField, seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { fromSeqField, seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -103,23 +103,25 @@ export class Receiver {
 
   /**
    * Stores in-window payload starting at `seq` (already trimmed to the window). Returns how
-   * it was stored; whether to ACK now or start the delayed-ACK timer is set here. `at`
-   * (arrival time and RTO) feeds the ACK estimator; a Fast Open SYN's data, which Linux
-   * queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without it.
+   * it was stored; whether to ACK now or start the delayed-ACK timer is set here. `now`
+   * (the arrival time) and the RTO feed the ACK estimator; a Fast Open SYN's data, which
+   * Linux queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without them.
    */
-  insert(seq: Seq, data: Uint8Array, mtuPayload: number, at?: { now: Millis; rto: Millis }): InsertResult {
+  insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity): InsertResult {
     const hadGap = this.buffer.outOfOrderRanges > 0;
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
-    const { result, rcvNxt } = this.buffer.insert(this.rcvNxt, seq, data);
+    const readableBefore = this.buffer.readable;
+    const result = this.buffer.insert(this.rcvNxt, seq, data);
     this.window.notePayload(data.length, mtuPayload);
     switch (result) {
       case "in-order": {
-        const advanced = seqDiff(rcvNxt, this.rcvNxt);
-        this.rcvNxt = rcvNxt;
+        // RCV.NXT moves over everything that became readable (receive-buffer.ts insert).
+        const advanced = this.buffer.readable - readableBefore;
+        this.rcvNxt = seqAdd(this.rcvNxt, advanced);
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
-        if (at !== undefined) this.onDataReceived(at.now, at.rto);
+        if (now !== undefined) this.onDataReceived(now, rto);
         // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment.
         // Linux (__tcp_ack_snd_check) ACKs as soon as more than one full segment is
         // unacknowledged, so a full segment and a short one (the end of a write) are ACKed at

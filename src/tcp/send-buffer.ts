@@ -60,17 +60,17 @@ export class SendBuffer {
     const n = Math.min(data.length, this.free);
     if (n === 0) return 0;
     const q = (this.q ??= new Queued());
-    const piece = n === data.length ? data : data.subarray(0, n);
     const last = q.chunks.length - 1;
     const tail = last >= q.first ? q.chunks[last]! : undefined;
-    if (tail !== undefined && tail.buffer === piece.buffer && tail.byteOffset + tail.length === piece.byteOffset) {
+    if (tail !== undefined && tail.buffer === data.buffer && tail.byteOffset + tail.length === data.byteOffset) {
       // The rest of a write the buffer only partly took (a stream retrying with the
       // remainder): the bytes follow the tail chunk in the same memory, so one wider view
       // replaces both. No copy, and segments cut across the old seam stay views instead of
       // being copied by `peek`. Offsets into the tail (the peek cursor) keep their meaning.
+      // (The view of just the part taken is never made: this runs for most writes of a bulk sender.)
       q.chunks[last] = new Uint8Array(tail.buffer, tail.byteOffset, tail.length + n);
     } else {
-      q.chunks.push(piece);
+      q.chunks.push(n === data.length ? data : data.subarray(0, n));
     }
     q.bytes += n;
     return n;

@@ -14,6 +14,7 @@
 import type { Millis } from "../env.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ACK, FIN, SYN, type TcpSegment } from "../wire/tcp.js";
+import { SegmentLedger } from "./segment-ledger.js";
 
 /** One segment of the send sequence space, [start, end). */
 export interface LedgerSegment {
@@ -45,12 +46,10 @@ export class ConnectionStats {
   lossUntil: Seq | undefined;
 
   /**
-   * Segments in flight, oldest first, from entry `head` on: entry i is start, end and
-   * retrans (0 or 1) at [i * 3, i * 3 + 3). Plain numbers in one array rather than an
-   * object per segment, so a bulk sender allocates nothing here per segment.
+   * Segments in flight, oldest first (segment-ledger.ts): made by the first send, let go
+   * at ESTABLISHED once empty, so an idle connection holds none.
    */
-  private ledger: number[] = NO_LEDGER;
-  private head = 0;
+  private ledger: SegmentLedger | undefined;
   /** Segments dropped from the ledger because SND.UNA covered them. */
   private ackedSegments = 0;
 
@@ -61,7 +60,8 @@ export class ConnectionStats {
     // Sequence space sent before is a resend whatever the sender calls it: the part of a
     // SYN's data the SYN-ACK did not cover goes again as new data (Linux marks it lost and
     // retransmits it: tcp_rcv_fastopen_synack).
-    const tail = this.entries > this.head ? (this.ledger[this.ledger.length - 2]! as Seq) : undefined;
+    const l = (this.ledger ??= new SegmentLedger());
+    const tail = l.size > 0 ? l.end(l.size - 1) : undefined;
     if (tail !== undefined && seqLt(seg.seq, tail)) retransmit = true;
     const len = seg.payload.length;
     if (len > 0) {
@@ -74,31 +74,26 @@ export class ConnectionStats {
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
     if (retransmit) this.totalRetrans++;
     const end = seqAdd(seg.seq, span);
-    const l = this.ledger;
     if (retransmit) {
-      for (let i = this.head; i < this.entries; i++) {
-        const from = l[i * 3]! as Seq;
-        const to = l[i * 3 + 1]! as Seq;
+      for (let i = 0; i < l.size; i++) {
+        const from = l.start(i);
+        const to = l.end(i);
         if (!seqLt(from, end)) break;
         if (!seqGt(to, seg.seq)) continue;
         // A resend that covers part of a segment cuts it there, as Linux's tcp_fragment does
         // when it resends in a smaller MSS (SYN data after the SYN-ACK's MSS, a lowered path
         // MTU): what is in flight is counted in the segments that were actually resent.
-        const flag = l[i * 3 + 2]!;
         if (seqLt(from, seg.seq)) {
-          l.splice(i * 3, 3, from, seg.seq, flag, seg.seq, to, flag);
+          l.split(i, seg.seq);
           continue; // the part from seg.seq on is the next entry
         }
-        if (seqGt(to, end)) l.splice(i * 3, 3, from, end, 1, end, to, flag);
-        else l[i * 3 + 2] = 1;
+        if (seqGt(to, end)) l.split(i, end);
+        l.markRetransmitted(i);
       }
     }
     // Whatever lies beyond the highest end so far is new sequence space.
     const start = tail !== undefined && seqGt(tail, seg.seq) ? tail : seg.seq;
-    if (seqLt(start, end)) {
-      if (l === NO_LEDGER) this.ledger = [start, end, 0];
-      else l.push(start, end, 0);
-    }
+    if (seqLt(start, end)) l.push(start, end);
   }
 
   /**
@@ -113,7 +108,7 @@ export class ConnectionStats {
     // The SYN's entry is acknowledged by now: let the array go too, so an idle connection
     // holds none (the next send would only have emptied it).
     this.prune(sndUna);
-    if (this.head === this.entries) this.ledger = NO_LEDGER;
+    if (this.ledger?.size === 0) this.ledger = undefined;
   }
 
   /** A segment arrived (called first thing, whatever becomes of it). */
@@ -134,15 +129,16 @@ export class ConnectionStats {
    */
   onRto(sndMax: Seq): void {
     this.lossUntil = sndMax;
-    for (let i = this.head; i < this.entries; i++) this.ledger[i * 3 + 2] = 0;
+    const l = this.ledger;
+    if (l !== undefined) for (let i = 0; i < l.size; i++) l.markRetransmitted(i, false);
   }
 
   /** Segments still in flight above `sndUna`, oldest first (copies: changing them changes nothing). */
   inFlight(sndUna: Seq): LedgerSegment[] {
     const out: LedgerSegment[] = [];
     const l = this.ledger;
-    for (let i = this.head; i < this.entries; i++) {
-      if (seqGt(l[i * 3 + 1]! as Seq, sndUna)) out.push({ start: l[i * 3]! as Seq, end: l[i * 3 + 1]! as Seq, retrans: l[i * 3 + 2] === 1 });
+    for (let i = 0; l !== undefined && i < l.size; i++) {
+      if (seqGt(l.end(i), sndUna)) out.push({ start: l.start(i), end: l.end(i), retrans: l.retransmitted(i) });
     }
     return out;
   }
@@ -150,28 +146,16 @@ export class ConnectionStats {
   /** Segments SND.UNA has covered, ever (Linux counts them into `delivered`). */
   acked(sndUna: Seq): number {
     let n = this.ackedSegments;
-    for (let i = this.head; i < this.entries && !seqGt(this.ledger[i * 3 + 1]! as Seq, sndUna); i++) n++;
+    const l = this.ledger;
+    for (let i = 0; l !== undefined && i < l.size && !seqGt(l.end(i), sndUna); i++) n++;
     return n;
   }
 
   private prune(sndUna: Seq): void {
-    while (this.head < this.entries && !seqGt(this.ledger[this.head * 3 + 1]! as Seq, sndUna)) {
-      this.head++;
+    const l = this.ledger;
+    while (l !== undefined && l.size > 0 && !seqGt(l.end(0), sndUna)) {
+      l.shift();
       this.ackedSegments++;
     }
-    if (this.head === this.entries) {
-      if (this.ledger !== NO_LEDGER) this.ledger.length = 0; // reused: no new array per fully acknowledged flight
-      this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.entries) {
-      this.ledger = this.ledger.slice(this.head * 3);
-      this.head = 0;
-    }
-  }
-
-  private get entries(): number {
-    return this.ledger.length / 3;
   }
 }
-
-/** The ledger of every connection that has sent nothing yet (shared, never written). */
-const NO_LEDGER: number[] = [];

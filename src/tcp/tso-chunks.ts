@@ -29,6 +29,10 @@ const GSO_MAX_SIZE = 65536;
 const PACING_SHIFT = 10;
 /** Linux tcp_tso_rtt_log default. */
 const TSO_RTT_LOG = 9;
+// The shifts as divisors, computed once: the rate and RTT are not integers, and `2 ** n`
+// in the per-segment path is a call to pow each time.
+const PACING_DIVISOR = 2 ** PACING_SHIFT;
+const TSO_RTT_DIVISOR = 2 ** TSO_RTT_LOG;
 
 export interface TsoPath {
   /** Congestion window and ssthresh, bytes. */
@@ -73,11 +77,11 @@ export function tsoSegments(p: TsoPath): number {
   if (p.srtt !== undefined && p.srtt > 0) {
     const ratio = p.cwnd < p.ssthresh / 2 ? PACING_SS_RATIO : PACING_CA_RATIO;
     const rate = (p.cwnd * ratio) / 100 / (p.srtt / 1000); // bytes per second
-    bytes = Math.floor(rate / 2 ** PACING_SHIFT);
+    bytes = Math.floor(rate / PACING_DIVISOR);
   }
   if (Number.isFinite(p.minRtt)) {
-    const r = Math.floor((p.minRtt * 1000) / 2 ** TSO_RTT_LOG);
-    if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
+    const r = Math.floor((p.minRtt * 1000) / TSO_RTT_DIVISOR);
+    if (r < 32) bytes += GSO_MAX_SIZE >>> r;
   }
   bytes = Math.min(bytes, GSO_MAX_SIZE);
   return Math.max(Math.floor(bytes / p.mss), p.minTsoSegs);

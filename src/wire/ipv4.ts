@@ -2,7 +2,7 @@
  * IPv4 header codec (RFC 791). Addresses are unsigned 32-bit integers.
  */
 import { internetChecksum } from "./checksum.js";
-import { fail, type ParseResult } from "./result.js";
+import { fail, type ParseError, type ParseResult } from "./result.js";
 import { readU32, writeU16, writeU32 } from "./bytes.js";
 
 /** Kept here too: the other codecs and drivers have always imported them from this module. */
@@ -56,39 +56,73 @@ export interface Ipv4ParseOptions {
 }
 
 export function parseIpv4(packet: Uint8Array, options: Ipv4ParseOptions = {}): ParseResult<Ipv4Packet> {
-  if (packet.length < IPV4_MIN_HEADER) return fail("truncated");
+  const problem = ipv4HeaderProblem(packet, options.verifyChecksum !== false);
+  if (problem !== undefined) return fail(problem);
+  const header = readIpv4Header(packet);
+  return { ok: true, value: { header, payload: packet.subarray(header.headerLength, header.totalLength) } };
+}
+
+/**
+ * Why `packet` does not begin with a valid IPv4 header (version, lengths, and with
+ * `verifyChecksum` the header checksum), or undefined. Never throws. `parseIpv4` is this
+ * and `readIpv4Header`; IP input calls them apart, so that a packet it delivers whole
+ * needs no header object (the ipv4* readers below give it the few fields it decides on).
+ */
+export function ipv4HeaderProblem(packet: Uint8Array, verifyChecksum: boolean): ParseError | undefined {
+  if (packet.length < IPV4_MIN_HEADER) return "truncated";
   const verIhl = packet[VER_IHL]!;
-  if (verIhl >> 4 !== 4) return fail("bad-version");
+  if (verIhl >> 4 !== 4) return "bad-version";
   const headerLength = (verIhl & 0x0f) * 4;
-  if (headerLength < IPV4_MIN_HEADER) return fail("bad-header-length");
-  if (headerLength > packet.length) return fail("truncated");
-  const totalLength = (packet[TOTAL_LENGTH]! << 8) | packet[TOTAL_LENGTH + 1]!;
-  if (totalLength < headerLength) return fail("bad-total-length");
+  if (headerLength < IPV4_MIN_HEADER) return "bad-header-length";
+  if (headerLength > packet.length) return "truncated";
+  const totalLength = ipv4TotalLength(packet);
+  if (totalLength < headerLength) return "bad-total-length";
   // Link layers may pad a packet; anything beyond totalLength is ignored, less is truncation.
-  if (totalLength > packet.length) return fail("truncated");
-  if (options.verifyChecksum !== false && internetChecksum(packet, 0, headerLength) !== 0) {
-    return fail("bad-checksum");
-  }
+  if (totalLength > packet.length) return "truncated";
+  if (verifyChecksum && internetChecksum(packet, 0, headerLength) !== 0) return "bad-checksum";
+  return undefined;
+}
+
+/** The header of a packet `ipv4HeaderProblem` accepted. */
+export function readIpv4Header(packet: Uint8Array): Ipv4Header {
   const flagsFrag = (packet[FLAGS_FRAG]! << 8) | packet[FLAGS_FRAG + 1]!;
   return {
-    ok: true,
-    value: {
-      header: {
-        tos: packet[TOS]!,
-        headerLength,
-        totalLength,
-        id: (packet[IDENT]! << 8) | packet[IDENT + 1]!,
-        dontFragment: (flagsFrag & FLAG_DF) !== 0,
-        moreFragments: (flagsFrag & FLAG_MF) !== 0,
-        fragmentOffset: (flagsFrag & 0x1fff) * 8,
-        ttl: packet[TTL]!,
-        protocol: packet[PROTOCOL]!,
-        src: readU32(packet, SRC),
-        dst: readU32(packet, DST),
-      },
-      payload: packet.subarray(headerLength, totalLength),
-    },
+    tos: packet[TOS]!,
+    headerLength: ipv4HeaderLength(packet),
+    totalLength: ipv4TotalLength(packet),
+    id: (packet[IDENT]! << 8) | packet[IDENT + 1]!,
+    dontFragment: (flagsFrag & FLAG_DF) !== 0,
+    moreFragments: (flagsFrag & FLAG_MF) !== 0,
+    fragmentOffset: (flagsFrag & 0x1fff) * 8,
+    ttl: packet[TTL]!,
+    protocol: packet[PROTOCOL]!,
+    src: readU32(packet, SRC),
+    dst: readU32(packet, DST),
   };
+}
+
+// Single fields of a header `ipv4HeaderProblem` accepted.
+export function ipv4HeaderLength(packet: Uint8Array): number {
+  return (packet[VER_IHL]! & 0x0f) * 4;
+}
+export function ipv4TotalLength(packet: Uint8Array): number {
+  return (packet[TOTAL_LENGTH]! << 8) | packet[TOTAL_LENGTH + 1]!;
+}
+export function ipv4Tos(packet: Uint8Array): number {
+  return packet[TOS]!;
+}
+export function ipv4Protocol(packet: Uint8Array): number {
+  return packet[PROTOCOL]!;
+}
+export function ipv4Src(packet: Uint8Array): number {
+  return readU32(packet, SRC);
+}
+export function ipv4Dst(packet: Uint8Array): number {
+  return readU32(packet, DST);
+}
+/** More fragments follow, or this is not the first (RFC 791 3.2: MF set or a non-zero offset). */
+export function ipv4IsFragment(packet: Uint8Array): boolean {
+  return (((packet[FLAGS_FRAG]! << 8) | packet[FLAGS_FRAG + 1]!) & (FLAG_MF | 0x1fff)) !== 0;
 }
 
 export interface Ipv4EmitFields {

@@ -8,7 +8,7 @@
 import type { IpAddress } from "./address.js";
 import { finishChecksum, pseudoSumOf, sumBytes } from "./checksum.js";
 import { PROTO_TCP, readU32, writeU16, writeU32 } from "./ipv4.js";
-import { fail, type ParseResult } from "./result.js";
+import { fail, type ParseError, type ParseResult } from "./result.js";
 import type { Seq } from "./seq.js";
 
 export const FIN = 0x01;
@@ -98,44 +98,60 @@ export const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
 
 /**
  * Parses a TCP segment. With a pseudo-header the checksum is verified; pass null to skip
- * verification (a link that already checked it, or a conformance script).
+ * verification (a link that already checked it, or a conformance script). The segment is
+ * bytes [start, end) of `bytes`, all of them by default.
  */
-export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null): ParseResult<TcpSegment> {
-  if (bytes.length < TCP_MIN_HEADER) return fail("truncated");
-  const headerLength = (bytes[DATA_OFFSET]! >> 4) * 4;
-  if (headerLength < TCP_MIN_HEADER) return fail("bad-data-offset");
-  if (headerLength > bytes.length) return fail("truncated");
+export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | null, start = 0, end = bytes.length): ParseResult<TcpSegment> {
+  const seg = readTcp(bytes, pseudo, start, end);
+  return typeof seg === "string" ? fail(seg) : { ok: true, value: seg };
+}
+
+/**
+ * parseTcp for the receive path: the segment, or why it is none, without a result object
+ * around it. The segment is read where it lies in `bytes` (the IP packet it came in), so
+ * no view of it is made first; only its payload gets one.
+ */
+export function readTcp(bytes: Uint8Array, pseudo: PseudoHeader | null, start: number, end: number): TcpSegment | ParseError {
+  const length = end - start;
+  if (length < TCP_MIN_HEADER) return "truncated";
+  const headerLength = (bytes[start + DATA_OFFSET]! >> 4) * 4;
+  if (headerLength < TCP_MIN_HEADER) return "bad-data-offset";
+  if (headerLength > length) return "truncated";
   if (pseudo !== null) {
-    const sum = sumBytes(bytes, 0, bytes.length, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, bytes.length));
-    if (finishChecksum(sum) !== 0) return fail("bad-checksum");
+    const sum = sumBytes(bytes, start, end, pseudoSumOf(pseudo.src, pseudo.dst, PROTO_TCP, length));
+    if (finishChecksum(sum) !== 0) return "bad-checksum";
   }
   // Any flag combination parses: what SYN with FIN or RST means depends on the receiver's
   // state (a listener discards SYN+FIN, a Fast Open client accepts a SYN-ACK with FIN, Linux
   // tcp_rcv_state_process / tcp_rcv_synsent_state_process), so the TCP layer decides.
-  const flags = bytes[FLAGS]!;
-  const options = headerLength > TCP_MIN_HEADER ? parseOptions(bytes, TCP_MIN_HEADER, headerLength) : NO_OPTIONS;
-  if (options === null) return fail("bad-option");
+  const options = headerLength > TCP_MIN_HEADER ? parseOptions(bytes, start + TCP_MIN_HEADER, start + headerLength) : NO_OPTIONS;
+  if (options === null) return "bad-option";
   return {
-    ok: true,
-    value: {
-      srcPort: (bytes[SRC_PORT]! << 8) | bytes[SRC_PORT + 1]!,
-      dstPort: (bytes[DST_PORT]! << 8) | bytes[DST_PORT + 1]!,
-      seq: readU32(bytes, SEQ) as Seq,
-      ack: readU32(bytes, ACK_NUM) as Seq,
-      flags,
-      window: (bytes[WINDOW]! << 8) | bytes[WINDOW + 1]!,
-      urgentPointer: (bytes[URGENT]! << 8) | bytes[URGENT + 1]!,
-      options,
-      payload: bytes.subarray(headerLength),
-    },
+    srcPort: (bytes[start + SRC_PORT]! << 8) | bytes[start + SRC_PORT + 1]!,
+    dstPort: (bytes[start + DST_PORT]! << 8) | bytes[start + DST_PORT + 1]!,
+    seq: readU32(bytes, start + SEQ) as Seq,
+    ack: readU32(bytes, start + ACK_NUM) as Seq,
+    flags: bytes[start + FLAGS]!,
+    window: (bytes[start + WINDOW]! << 8) | bytes[start + WINDOW + 1]!,
+    urgentPointer: (bytes[start + URGENT]! << 8) | bytes[start + URGENT + 1]!,
+    options,
+    // A bare ACK shares one empty payload instead of a view of its own.
+    payload: headerLength === length ? NO_PAYLOAD : bytes.subarray(start + headerLength, end),
   };
 }
+
+/** The payload of every received segment that has none (never written: it has no bytes). */
+const NO_PAYLOAD = new Uint8Array(0);
 
 /**
  * Options of known kind with a wrong length make the segment malformed (Linux ignores
  * them; we drop with a reason so the drop is visible). Unknown kinds are skipped by length.
  */
 function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | null {
+  // The layout Linux gives every segment after the handshake (tcp_options_write): NOP, NOP, timestamp.
+  if (end - start === 12 && b[start] === OPT_NOP && b[start + 1] === OPT_NOP && b[start + 2] === OPT_TIMESTAMP && b[start + 3] === 10) {
+    return timestampOnly(readU32(b, start + 4), readU32(b, start + 8));
+  }
   const o: TcpOptions = {};
   let i = start;
   while (i < end) {
@@ -187,6 +203,26 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
     i += len;
   }
   return o;
+}
+
+/**
+ * Options holding just a timestamp, shared while TSval and TSecr stay the same: the clock
+ * ticks in milliseconds, so the segments of one millisecond (hundreds of them in a bulk
+ * transfer) carry identical options. Options are never changed once built or parsed, so
+ * one object can serve them all: two objects less per segment. The two made last are
+ * kept, one for each direction of a connection (ours are TSval = our clock, TSecr = the
+ * peer's; the peer's the other way round).
+ */
+type TimestampOnly = TcpOptions & { timestamp: { value: number; echo: number } };
+let recentTs: TimestampOnly = { timestamp: { value: 0, echo: 0 } };
+let olderTs: TimestampOnly = recentTs;
+
+export function timestampOnly(value: number, echo: number): TcpOptions {
+  if (recentTs.timestamp.value === value && recentTs.timestamp.echo === echo) return recentTs;
+  if (olderTs.timestamp.value === value && olderTs.timestamp.echo === echo) return olderTs;
+  olderTs = recentTs;
+  recentTs = { timestamp: { value, echo } };
+  return recentTs;
 }
 
 /** Bytes the options occupy on the wire, padded to a multiple of 4. */

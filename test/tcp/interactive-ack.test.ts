@@ -22,7 +22,7 @@ function receiver(): Receiver {
 
 /** Delivers `n` in-order bytes at `now` and reports whether an ACK is due at once. */
 function deliver(r: Receiver, now: number, n: number): boolean {
-  const result = r.insert(r.rcvNxt, bytes(n), 1460, { now, rto: RTO });
+  const result = r.insert(r.rcvNxt, bytes(n), 1460, now, RTO);
   expect(result).toBe("in-order");
   const due = r.ackNow;
   if (due) r.onAckSent(r.rcvNxt);

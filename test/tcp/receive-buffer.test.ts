@@ -10,23 +10,21 @@ describe("ReceiveBuffer out-of-order bound", () => {
   it("one hole followed by 800 segments holds them all: the bound counts ranges, not segments", () => {
     const b = new ReceiveBuffer(8 << 20, 256);
     // Segment 0 is lost; 1..800 arrive in order after it (a large window meeting one loss).
-    for (let k = 1; k <= 800; k++) expect(b.insert(at(0), at(k * MSS), new Uint8Array(MSS)).result).toBe("out-of-order");
+    for (let k = 1; k <= 800; k++) expect(b.insert(at(0), at(k * MSS), new Uint8Array(MSS))).toBe("out-of-order");
     expect(b.outOfOrderBytes).toBe(800 * MSS);
     expect(b.outOfOrderBlockCount).toBe(1);
     // The retransmission fills the hole: everything becomes readable at once.
-    const filled = b.insert(at(0), at(0), new Uint8Array(MSS));
-    expect(filled.result).toBe("in-order");
-    expect(filled.rcvNxt).toBe(801 * MSS);
+    expect(b.insert(at(0), at(0), new Uint8Array(MSS))).toBe("in-order");
     expect(b.readable).toBe(801 * MSS);
   });
 
   it("a segment that would open one range more than allowed is dropped; one that extends a range is not", () => {
     const b = new ReceiveBuffer(1 << 20, 3);
-    for (const k of [2, 4, 6]) expect(b.insert(at(0), at(k * MSS), new Uint8Array(MSS)).result).toBe("out-of-order");
-    expect(b.insert(at(0), at(8 * MSS), new Uint8Array(MSS)).result).toBe("ooo-limit"); // a fourth range
-    expect(b.insert(at(0), at(7 * MSS), new Uint8Array(MSS)).result).toBe("out-of-order"); // extends the third
-    expect(b.insert(at(0), at(5 * MSS), new Uint8Array(MSS)).result).toBe("out-of-order"); // joins two: 2 ranges left
+    for (const k of [2, 4, 6]) expect(b.insert(at(0), at(k * MSS), new Uint8Array(MSS))).toBe("out-of-order");
+    expect(b.insert(at(0), at(8 * MSS), new Uint8Array(MSS))).toBe("ooo-limit"); // a fourth range
+    expect(b.insert(at(0), at(7 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // extends the third
+    expect(b.insert(at(0), at(5 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // joins two: 2 ranges left
     expect(b.outOfOrderBlockCount).toBe(2);
-    expect(b.insert(at(0), at(10 * MSS), new Uint8Array(MSS)).result).toBe("out-of-order"); // room again
+    expect(b.insert(at(0), at(10 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // room again
   });
 });
