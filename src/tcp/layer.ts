@@ -325,6 +325,7 @@ export class TcpLayer implements ConnectionContext {
       if (conn === undefined) break;
       conn.onTimer(now);
       this.reschedule(conn);
+      conn.settle();
     }
     this.settle(now);
   }
@@ -704,6 +705,7 @@ export class TcpLayer implements ConnectionContext {
         batch[i] = undefined; // the list keeps no connection alive once flushed (closed ones leaked)
         if (!c.isClosed()) c.flush(now);
         this.reschedule(c);
+        c.settle(); // an idle connection gives back what it keeps only while busy
       }
     }
   }

@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { fromSeqField, seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -25,15 +25,16 @@ const PINGPONG = 1 << 2;
 const ATO_MIN = 40;
 
 export class Receiver {
-  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap number per field).
+  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
+  // number per field); the accessors spell the conversions out, as Sender's do.
   private irs32 = 0;
   private rcvNxt32 = 0;
   private lastAckSent32 = 0;
-  get irs(): Seq { return fromSeqField(this.irs32); }
-  get rcvNxt(): Seq { return fromSeqField(this.rcvNxt32); }
-  set rcvNxt(s: Seq) { this.rcvNxt32 = toSeqField(s); }
+  get irs(): Seq { return (this.irs32 >>> 0) as Seq; }
+  get rcvNxt(): Seq { return (this.rcvNxt32 >>> 0) as Seq; }
+  set rcvNxt(s: Seq) { this.rcvNxt32 = s | 0; }
   /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
-  get lastAckSent(): Seq { return fromSeqField(this.lastAckSent32); }
+  get lastAckSent(): Seq { return (this.lastAckSent32 >>> 0) as Seq; }
   // Three yes/no states in one small integer (as Sender's and Connection's flags): 16 B less per connection.
   private flags = 0;
   private setFlag(bit: number, on: boolean): void {
@@ -82,7 +83,10 @@ export class Receiver {
 
   /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
   get space(): ReceiveSpace | undefined {
-    return this.spacePart ?? (this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined);
+    return this.spacePart ?? this.makeSpace(); // small, so V8 inlines it: the making is a call of its own
+  }
+  private makeSpace(): ReceiveSpace | undefined {
+    return this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined;
   }
 
   /** Autotuning's state if anything was measured yet (for TCP_INFO: a fresh one reads all zeros). */
