@@ -17,10 +17,6 @@ import { ReceiveWindow } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
-/** Receiver.flags bits. */
-const PEER_FINISHED = 1 << 0;
-const ACK_NOW = 1 << 1;
-const PINGPONG = 1 << 2;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
@@ -35,28 +31,15 @@ export class Receiver {
   set rcvNxt(s: Seq) { this.rcvNxt32 = s | 0; }
   /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
   get lastAckSent(): Seq { return (this.lastAckSent32 >>> 0) as Seq; }
-  // Three yes/no states in one small integer (as Sender's and Connection's flags): 16 B less per connection.
-  private flags = 0;
-  private setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
   /** The peer's FIN has been received and every byte before it delivered to the buffer. */
-  get peerFinished(): boolean { return (this.flags & PEER_FINISHED) !== 0; }
-  /** An ACK must go out at the next flush. */
-  get ackNow(): boolean { return (this.flags & ACK_NOW) !== 0; }
-  set ackNow(on: boolean) { this.setFlag(ACK_NOW, on); }
-  /**
-   * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
-   * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
-   * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
-   */
-  private get pingpong(): boolean { return (this.flags & PINGPONG) !== 0; }
-  private set pingpong(on: boolean) { this.setFlag(PINGPONG, on); }
+  peerFinished = false;
   readonly buffer: ReceiveBuffer;
   /** The window we offer (acceptability, advertisement, updates). */
   readonly window: ReceiveWindow;
   /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
   private spacePart: ReceiveSpace | undefined;
+  /** An ACK must go out at the next flush. */
+  ackNow = false;
   /** In-order bytes received since our last ACK. */
   private unackedBytes = 0;
   /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
@@ -66,6 +49,12 @@ export class Receiver {
   /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
   private dsack: SackBlock | undefined;
   bytesReceived = 0;
+  /**
+   * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
+   * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
+   * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
+   */
+  private pingpong = false;
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
@@ -240,7 +229,7 @@ export class Receiver {
   /** The FIN's sequence number was reached: it takes one. */
   consumeFin(): void {
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.setFlag(PEER_FINISHED, true);
+    this.peerFinished = true;
     this.ackNow = true;
   }
 
