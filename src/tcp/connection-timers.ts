@@ -6,9 +6,9 @@
  * The deadlines live in a TimerSet of the connection's own only while one is armed. An idle
  * connection (nothing in flight, no delayed ACK, no keep-alive) points at the shared
  * NO_TIMERS instead, 88 bytes less per idle connection (bench/heap.js): the set is made by
- * the first arm and given back when `deadline` finds nothing armed and nothing buffered
- * (settleIdle). So `timers` is replaced, not reset: read it afresh after anything that may
- * arm or cancel, never through a copy.
+ * the first arm and given back once nothing is armed and nothing buffered (Connection.settle,
+ * which the layer calls after an event). So `timers` is replaced, not reset: read it afresh
+ * after anything that may arm or cancel, never through a copy.
  */
 import type { Millis } from "../env.js";
 import type { FourTuple, TimerKind } from "../trace/events.js";
@@ -37,23 +37,17 @@ export abstract class ConnectionTimers extends ConnectionFlags {
     this.timerAt = Infinity;
   }
 
-  /**
-   * Earliest time onTimer has work, or Infinity. The layer asks after every event; with
-   * nothing armed the connection may settle (give back what an idle connection keeps no
-   * copy of, its own timer set among it).
-   */
+  /** Earliest time onTimer has work, or Infinity. */
   get deadline(): Millis {
-    const at = this.timers.earliest();
-    if (at === Infinity && this.timers !== NO_TIMERS) this.settleIdle();
-    return at;
+    return this.timers.earliest();
   }
-
-  /** The last timer went off: give back the timer set and the like if the connection is idle (connection.ts). */
-  protected abstract settleIdle(): void;
 
   /** The set to write a deadline into: the connection's own, made now if it had none. */
   ownTimers(): TimerSet {
-    return this.timers === NO_TIMERS ? (this.timers = new TimerSet()) : this.timers;
+    return this.timers !== NO_TIMERS ? this.timers : this.makeTimers();
+  }
+  private makeTimers(): TimerSet {
+    return (this.timers = new TimerSet());
   }
 
   /** Every timer off (the connection closed or handed over to a TIME_WAIT record). */

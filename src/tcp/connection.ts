@@ -430,13 +430,13 @@ export class Connection extends ConnectionTimers implements SenderHost {
   }
 
   /**
-   * The last armed timer went off (ConnectionTimers.deadline): if nothing is queued or held
-   * either, the connection is idle; it gives back its timer set and its receive buffer's
-   * holder. Data still waiting means more events soon (a bulk receiver between its ACKs):
-   * keep them; the next time nothing is armed decides again.
+   * Called by the layer once an event has been processed and the application told: with no
+   * timer armed and nothing queued or held, the connection is idle, and gives back its own
+   * timer set and its receive buffer's holder (connection-timers.ts, receive-buffer.ts). Data
+   * still waiting means more events soon (a bulk receiver between its ACKs): keep them.
    */
-  protected settleIdle(): void {
-    if (this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
+  settle(): void {
+    if (this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
     this.clearTimers();
     this.receiver.buffer.compact();
   }

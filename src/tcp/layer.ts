@@ -327,6 +327,7 @@ export class TcpLayer implements ConnectionContext {
       if (conn === undefined) break;
       conn.onTimer(now);
       this.reschedule(conn);
+      conn.settle();
     }
     this.settle(now);
   }
@@ -714,6 +715,7 @@ export class TcpLayer implements ConnectionContext {
           this.flushing = undefined;
         }
         this.reschedule(c);
+        c.settle(); // an idle connection gives back what it keeps only while busy
       }
     }
   }

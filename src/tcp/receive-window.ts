@@ -6,7 +6,7 @@
  * useful amounts (receiver-side SWS avoidance, 3.8.6.2.2). RCV.NXT, the left edge, is the
  * connection's; it is passed in.
  */
-import { fromSeqField, seqAdd, seqDiff, seqGe, seqInWindow, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGe, seqInWindow, seqLt, type Seq } from "../wire/seq.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 
 /** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
@@ -15,8 +15,8 @@ const UNSCALED_MAX = 65535;
 export class ReceiveWindow {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
   private right32 = 0;
-  private get right(): Seq { return fromSeqField(this.right32); }
-  private set right(s: Seq) { this.right32 = toSeqField(s); }
+  private get right(): Seq { return (this.right32 >>> 0) as Seq; }
+  private set right(s: Seq) { this.right32 = s | 0; }
   /** Size of the window last advertised, from the RCV.NXT it was sent at (Linux tp->rcv_wnd). */
   offered = 0;
   /** Largest payload seen from the peer: its idea of a full-sized segment. */

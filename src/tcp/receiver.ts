@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { fromSeqField, seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -17,45 +17,29 @@ import { ReceiveWindow } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
-/** Receiver.flags bits. */
-const PEER_FINISHED = 1 << 0;
-const ACK_NOW = 1 << 1;
-const PINGPONG = 1 << 2;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
 export class Receiver {
-  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap number per field).
+  // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
+  // number per field); the accessors spell the conversions out, as Sender's do.
   private irs32 = 0;
   private rcvNxt32 = 0;
   private lastAckSent32 = 0;
-  get irs(): Seq { return fromSeqField(this.irs32); }
-  get rcvNxt(): Seq { return fromSeqField(this.rcvNxt32); }
-  set rcvNxt(s: Seq) { this.rcvNxt32 = toSeqField(s); }
+  get irs(): Seq { return (this.irs32 >>> 0) as Seq; }
+  get rcvNxt(): Seq { return (this.rcvNxt32 >>> 0) as Seq; }
+  set rcvNxt(s: Seq) { this.rcvNxt32 = s | 0; }
   /** RCV.NXT as carried by the last ACK we sent (RFC 7323 Last.ACK.sent). */
-  get lastAckSent(): Seq { return fromSeqField(this.lastAckSent32); }
-  // Three yes/no states in one small integer (as Sender's and Connection's flags): 16 B less per connection.
-  private flags = 0;
-  private setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
+  get lastAckSent(): Seq { return (this.lastAckSent32 >>> 0) as Seq; }
   /** The peer's FIN has been received and every byte before it delivered to the buffer. */
-  get peerFinished(): boolean { return (this.flags & PEER_FINISHED) !== 0; }
-  /** An ACK must go out at the next flush. */
-  get ackNow(): boolean { return (this.flags & ACK_NOW) !== 0; }
-  set ackNow(on: boolean) { this.setFlag(ACK_NOW, on); }
-  /**
-   * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
-   * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
-   * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
-   */
-  private get pingpong(): boolean { return (this.flags & PINGPONG) !== 0; }
-  private set pingpong(on: boolean) { this.setFlag(PINGPONG, on); }
+  peerFinished = false;
   readonly buffer: ReceiveBuffer;
   /** The window we offer (acceptability, advertisement, updates). */
   readonly window: ReceiveWindow;
   /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
   private spacePart: ReceiveSpace | undefined;
+  /** An ACK must go out at the next flush. */
+  ackNow = false;
   /** In-order bytes received since our last ACK. */
   private unackedBytes = 0;
   /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
@@ -65,6 +49,12 @@ export class Receiver {
   /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
   private dsack: SackBlock | undefined;
   bytesReceived = 0;
+  /**
+   * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
+   * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
+   * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
+   */
+  private pingpong = false;
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
@@ -82,7 +72,10 @@ export class Receiver {
 
   /** Receive buffer autotuning (receive-space.ts); undefined when the size is fixed. */
   get space(): ReceiveSpace | undefined {
-    return this.spacePart ?? (this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined);
+    return this.spacePart ?? this.makeSpace(); // small, so V8 inlines it: the making is a call of its own
+  }
+  private makeSpace(): ReceiveSpace | undefined {
+    return this.config.receiveBufferMax > this.config.receiveBufferSize ? (this.spacePart = new ReceiveSpace()) : undefined;
   }
 
   /** Autotuning's state if anything was measured yet (for TCP_INFO: a fresh one reads all zeros). */
@@ -238,7 +231,7 @@ export class Receiver {
   /** The FIN's sequence number was reached: it takes one. */
   consumeFin(): void {
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.setFlag(PEER_FINISHED, true);
+    this.peerFinished = true;
     this.ackNow = true;
   }
 

@@ -106,6 +106,11 @@ export class RequestTable {
    * its listeners share one object instead of keeping one each (72 B per connection).
    */
   private local4: IpAddress = IpAddress.ANY4;
+  /**
+   * The IPv4 remote address tuple() last built, likewise: consecutive handshakes from one
+   * client (a proxy, a NAT, a load balancer in front of the host) share its object.
+   */
+  private remote4: IpAddress = IpAddress.ANY4;
 
   constructor(private readonly ctx: RequestContext) {}
 
@@ -295,8 +300,10 @@ export class RequestTable {
     const v6 = this.v6[s];
     if (v6 !== undefined) return { localAddr: v6[0], localPort: p >>> 16, remoteAddr: v6[1], remotePort: p & 0xffff };
     const local = f.localAddr[s]!;
+    const remote = f.remoteAddr[s]!;
     if (this.local4.w3 !== local) this.local4 = IpAddress.v4(local);
-    return { localAddr: this.local4, localPort: p >>> 16, remoteAddr: IpAddress.v4(f.remoteAddr[s]!), remotePort: p & 0xffff };
+    if (this.remote4.w3 !== remote) this.remote4 = IpAddress.v4(remote);
+    return { localAddr: this.local4, localPort: p >>> 16, remoteAddr: this.remote4, remotePort: p & 0xffff };
   }
 
   /** The remote address's key (AddressKey) of a slot, without building the tuple. */

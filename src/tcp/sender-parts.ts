@@ -1,17 +1,18 @@
 /**
  * The sender's state that only data in flight uses: the per-concern parts (the pacer, the
  * log of segments in flight, RACK, the tail loss probe, F-RTO, the TSO/GSO packet cursor and
- * the send chronograph) and the marks of writes and loss episodes (push points, the SACK
- * scoreboard, when data last left, the retransmission stamps, D-SACK undo's marker, F-RTO's
- * resume point, HighRxt, duplicate-ACK and D-SACK counts).
+ * the send chronograph) and the marks of loss episodes (the retransmission stamps, D-SACK
+ * undo's marker, F-RTO's resume point, HighRxt, the D-SACK count).
  *
  * All of it lives in one object made by the first use of any of it, and each part in it is
  * made by its own first use, so an idle connection (handshake done, nothing sent) carries
  * one empty field here: the parts made up front cost ~330 bytes per idle connection, and a
- * field each for them and the marks another 144 (bench/heap.js). Every
- * part starts in the state its constructor gives it, so creating it late is the same as
- * creating it with the connection; every mark reads its default (undefined or 0) until
- * set, and writing that default to a sender that has none makes nothing.
+ * field each for them and the marks another ~100 (bench/heap.js). Every part starts in
+ * the state its constructor gives it, so creating it late is the same as creating it with
+ * the connection; every mark reads its default (undefined or 0) until set, and writing that
+ * default to a sender that has none makes nothing. (The marks every segment or ACK touches,
+ * such as the SACK scoreboard and the push points, stay Sender's own fields: through an
+ * accessor each, the transfer ran measurably slower while V8 warmed up.)
  */
 import type { Millis } from "../env.js";
 import { fromSeqField, fromSeqFieldOpt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
@@ -21,9 +22,7 @@ import { Rack } from "./loss/rack.js";
 import { SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
-import type { PushMarks } from "./push-marks.js";
-import type { Scoreboard } from "./sack.js";
-import { TsoChunks, type TsoPath } from "./tso-chunks.js";
+import { TsoChunks } from "./tso-chunks.js";
 
 /** What SenderParts holds once anything of it is used. */
 class Parts {
@@ -34,23 +33,22 @@ class Parts {
   frto: Frto | undefined;
   chunks: TsoChunks | undefined;
   chrono: Chronograph | undefined;
-  pushMarks: PushMarks | undefined;
-  tsoState: TsoPath | undefined;
-  scoreboard: Scoreboard | undefined;
-  lastSendAt: Millis | undefined;
   retransStamp: Millis | undefined;
   firstRetransmittedAt: Millis | undefined;
   undoMarker: number | undefined;
   frtoResume: number | undefined;
   highRxt = 0;
-  renoSacked = 0;
   dsackDups = 0;
 }
 
 export class SenderParts {
   private parts: Parts | undefined;
+  // Kept this small (the making is a call of its own) so that V8 inlines it everywhere.
   private get made(): Parts {
-    return (this.parts ??= new Parts());
+    return this.parts ?? this.makeParts();
+  }
+  private makeParts(): Parts {
+    return (this.parts = new Parts());
   }
 
   // Read through the `...Part` getters (not the part getters) where a part that was never
@@ -100,18 +98,6 @@ export class SenderParts {
     return (this.made.chunks ??= new TsoChunks());
   }
 
-  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts); made by the first write. */
-  protected get pushMarks(): PushMarks | undefined { return this.parts?.pushMarks; }
-  protected set pushMarks(m: PushMarks | undefined) { if (m !== undefined || this.parts !== undefined) this.made.pushMarks = m; }
-  /** Scratch for tsoPath, made by the first write. */
-  protected get tsoState(): TsoPath | undefined { return this.parts?.tsoState; }
-  protected set tsoState(t: TsoPath | undefined) { if (t !== undefined || this.parts !== undefined) this.made.tsoState = t; }
-  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
-  get scoreboard(): Scoreboard | undefined { return this.parts?.scoreboard; }
-  set scoreboard(b: Scoreboard | undefined) { if (b !== undefined || this.parts !== undefined) this.made.scoreboard = b; }
-  /** When data last left (Linux lsndtime), for the restart after idle. */
-  protected get lastSendAt(): Millis | undefined { return this.parts?.lastSendAt; }
-  protected set lastSendAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.lastSendAt = t; }
   /**
    * When the first retransmission since everything was last acknowledged left (Linux
    * retrans_stamp): the user timeout runs from it, and an ACK echoing a timestamp older
@@ -132,9 +118,6 @@ export class SenderParts {
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   get highRxt(): Seq { return fromSeqField(this.parts?.highRxt ?? 0); }
   set highRxt(s: Seq) { if (s !== 0 || this.parts !== undefined) this.made.highRxt = toSeqField(s); }
-  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
-  get renoSacked(): number { return this.parts?.renoSacked ?? 0; }
-  set renoSacked(n: number) { if (n !== 0 || this.parts !== undefined) this.made.renoSacked = n; }
   /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
   get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
   set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }

@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
-import { fromSeqField, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
@@ -32,7 +32,7 @@ import { Zerocopy } from "./zerocopy.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
-import { newTsoState, sizeGoal, tsoPath, writeSizeGoal } from "./tso-chunks.js";
+import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
 import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
@@ -88,8 +88,10 @@ const PROBING = 1 << 9;
 
 /** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
 export class Sender extends SenderParts {
-  // The sequence variables are kept as int32s (toSeqField: no heap number per field, half
-  // the sequence space being above 2^31) and read back as Seqs through the accessors.
+  // The sequence variables are kept as int32s (toSeqField in wire/seq.ts: no heap number per
+  // field, half the sequence space being above 2^31) and read back as Seqs through the
+  // accessors, which spell out `>>> 0` and `| 0` rather than call the helpers: these run
+  // for every segment, and until V8 has optimized their callers each call counts.
   private iss32 = 0;
   private una32 = 0;
   private nxt32 = 0;
@@ -99,29 +101,39 @@ export class Sender extends SenderParts {
   private bufSeq32 = 0;
   private sml32 = 0;
   private rexmitUpTo32 = 0;
-  get iss(): Seq { return fromSeqField(this.iss32); }
-  get sndUna(): Seq { return fromSeqField(this.una32); }
-  set sndUna(s: Seq) { this.una32 = toSeqField(s); }
-  get sndNxt(): Seq { return fromSeqField(this.nxt32); }
-  set sndNxt(s: Seq) { this.nxt32 = toSeqField(s); }
+  get iss(): Seq { return (this.iss32 >>> 0) as Seq; }
+  get sndUna(): Seq { return (this.una32 >>> 0) as Seq; }
+  set sndUna(s: Seq) { this.una32 = s | 0; }
+  get sndNxt(): Seq { return (this.nxt32 >>> 0) as Seq; }
+  set sndNxt(s: Seq) { this.nxt32 = s | 0; }
   /** Highest sequence number sent so far (SND.NXT can be rewound by a timeout). */
-  get sndMax(): Seq { return fromSeqField(this.max32); }
-  set sndMax(s: Seq) { this.max32 = toSeqField(s); }
-  private get sndWl1(): Seq { return fromSeqField(this.wl1); }
-  private set sndWl1(s: Seq) { this.wl1 = toSeqField(s); }
-  private get sndWl2(): Seq { return fromSeqField(this.wl2); }
-  private set sndWl2(s: Seq) { this.wl2 = toSeqField(s); }
+  get sndMax(): Seq { return (this.max32 >>> 0) as Seq; }
+  set sndMax(s: Seq) { this.max32 = s | 0; }
+  private get sndWl1(): Seq { return (this.wl1 >>> 0) as Seq; }
+  private set sndWl1(s: Seq) { this.wl1 = s | 0; }
+  private get sndWl2(): Seq { return (this.wl2 >>> 0) as Seq; }
+  private set sndWl2(s: Seq) { this.wl2 = s | 0; }
   /** Sequence number of sendBuffer's first byte. */
-  get sndBufSeq(): Seq { return fromSeqField(this.bufSeq32); }
-  set sndBufSeq(s: Seq) { this.bufSeq32 = toSeqField(s); }
+  get sndBufSeq(): Seq { return (this.bufSeq32 >>> 0) as Seq; }
+  set sndBufSeq(s: Seq) { this.bufSeq32 = s | 0; }
   /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
-  private get sndSml(): Seq { return fromSeqField(this.sml32); }
-  private set sndSml(s: Seq) { this.sml32 = toSeqField(s); }
+  private get sndSml(): Seq { return (this.sml32 >>> 0) as Seq; }
+  private set sndSml(s: Seq) { this.sml32 = s | 0; }
   /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
-  private get retransmittedUpTo(): Seq { return fromSeqField(this.rexmitUpTo32); }
-  private set retransmittedUpTo(s: Seq) { this.rexmitUpTo32 = toSeqField(s); }
+  private get retransmittedUpTo(): Seq { return (this.rexmitUpTo32 >>> 0) as Seq; }
+  private set retransmittedUpTo(s: Seq) { this.rexmitUpTo32 = s | 0; }
   sndWnd = 0;
   maxSndWnd = 0;
+  /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
+  private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
+  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
+  private tsoState: TsoPath | undefined;
+  /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
+  scoreboard: Scoreboard | undefined;
+  /** When data last left (Linux lsndtime), for the restart after idle. */
+  private lastSendAt: Millis | undefined;
+  /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
+  renoSacked = 0;
   /** Largest payload we put in one segment. */
   sendMss: number;
   /** Consecutive expiries of the current timer (RTO or persist). */

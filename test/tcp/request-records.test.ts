@@ -42,17 +42,27 @@ const summary = (events: TraceEvent[]) =>
   });
 
 describe("request records", () => {
-  it("the connections a listener's records become share one local address object, each keeping its own remote one", () => {
+  it("the connections a listener's records become share one local address object, and one remote object per client in a row", () => {
     const { h, listener } = traced();
-    const peers = [REMOTE_PORT, REMOTE_PORT + 1];
-    for (const port of peers) h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } }, { addr: REMOTE_ADDR, port });
-    const isses = halfOpen(h).map((c) => c.iss);
-    peers.forEach((port, i) => h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(isses[i]!, 1) }, { addr: REMOTE_ADDR, port }));
-    const [a, b] = [listener.accept()!, listener.accept()!];
-    expect([a.state, b.state, a.tuple.remotePort !== b.tuple.remotePort]).toEqual(["ESTABLISHED", "ESTABLISHED", true]);
+    const other = (REMOTE_ADDR + 1) >>> 0;
+    const peers = [
+      { addr: REMOTE_ADDR, port: REMOTE_PORT },
+      { addr: REMOTE_ADDR, port: REMOTE_PORT + 1 },
+      { addr: other, port: REMOTE_PORT },
+    ];
+    for (const peer of peers) h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } }, peer);
+    const records = halfOpen(h);
+    for (const peer of peers) {
+      const iss = records.find((r) => r.tuple.remotePort === peer.port && r.tuple.remoteAddr.w3 === peer.addr)!.iss;
+      h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1) }, peer);
+    }
+    const [a, b, c] = [listener.accept()!, listener.accept()!, listener.accept()!];
+    expect([a.state, b.state, c.state, a.tuple.remotePort !== b.tuple.remotePort]).toEqual(["ESTABLISHED", "ESTABLISHED", "ESTABLISHED", true]);
     expect(a.tuple.localAddr).toBe(b.tuple.localAddr);
-    expect(a.tuple.remoteAddr).not.toBe(b.tuple.remoteAddr);
-    expect(a.tuple.remoteAddr.equals(b.tuple.remoteAddr)).toBe(true);
+    expect(a.tuple.localAddr).toBe(c.tuple.localAddr);
+    expect(a.tuple.remoteAddr).toBe(b.tuple.remoteAddr); // one client: one object
+    expect(c.tuple.remoteAddr.w3).toBe(other);
+    expect(c.tuple.remoteAddr).not.toBe(a.tuple.remoteAddr);
   });
 
   it("trace a SYN, a SYN-ACK timeout and the handshake as a SYN_RCVD connection did", () => {

@@ -29,6 +29,21 @@ export const DUPACK_THRESHOLD = 3;
  */
 const NO_SSTHRESH = Number.MAX_SAFE_INTEGER;
 
+/**
+ * What window reductions keep (made by the first one: a connection that never lost or was
+ * ECN-marked carries none of it, 48 B less per idle connection, bench/heap.js). Sequence
+ * numbers as int32s (toSeqField in wire/seq.ts).
+ */
+class Reductions {
+  recover32: number | undefined;
+  cwrHigh32: number | undefined;
+  prr: ProportionalRateReduction | undefined;
+  priorCwnd = 0;
+  priorSsthresh = 0;
+  undoRetrans: number | undefined;
+  undos = 0;
+}
+
 export class CongestionControl {
   cwnd: number;
   /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
@@ -37,16 +52,19 @@ export class CongestionControl {
   dupAcks = 0;
   state: CaState = "open";
   // Sequence numbers below are kept as int32s (toSeqField in wire/seq.ts: no heap number per field).
-  private recover32: number | undefined;
-  private cwrHigh32: number | undefined;
   private usageSeq32: number | undefined;
+  /** What reductions keep; the accessors below read it (their defaults while it is missing). */
+  private reductionsPart: Reductions | undefined;
+  private get reductions(): Reductions {
+    return this.reductionsPart ?? (this.reductionsPart = new Reductions());
+  }
   /** RFC 6582 "recover": the highest sequence sent when the current episode began. */
-  get recover(): Seq | undefined { return fromSeqFieldOpt(this.recover32); }
-  set recover(s: Seq | undefined) { this.recover32 = toSeqFieldOpt(s); }
-  /** PRR's counters, made by the first window reduction (an idle connection never has one). */
-  private prrPart: ProportionalRateReduction | undefined;
+  get recover(): Seq | undefined { return fromSeqFieldOpt(this.reductionsPart?.recover32); }
+  set recover(s: Seq | undefined) { if (s !== undefined || this.reductionsPart !== undefined) this.reductions.recover32 = toSeqFieldOpt(s); }
+  /** PRR's counters, made by the first window reduction. */
   get prr(): ProportionalRateReduction {
-    return (this.prrPart ??= new ProportionalRateReduction());
+    const r = this.reductions;
+    return (r.prr ??= new ProportionalRateReduction());
   }
   /**
    * Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). Made by the
@@ -60,18 +78,16 @@ export class CongestionControl {
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
-  private get cwrHigh(): Seq | undefined { return fromSeqFieldOpt(this.cwrHigh32); }
-  private set cwrHigh(s: Seq | undefined) { this.cwrHigh32 = toSeqFieldOpt(s); }
-  /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
-  private priorCwnd = 0;
-  private priorSsthresh = 0;
+  private get cwrHigh(): Seq | undefined { return fromSeqFieldOpt(this.reductionsPart?.cwrHigh32); }
+  private set cwrHigh(s: Seq | undefined) { if (s !== undefined || this.reductionsPart !== undefined) this.reductions.cwrHigh32 = toSeqFieldOpt(s); }
   /**
    * Retransmissions of the current episode not yet shown spurious by a D-SACK (Linux
    * undo_retrans); undefined when there is nothing to undo (Linux undo_marker == 0).
    */
-  undoRetrans: number | undefined;
+  get undoRetrans(): number | undefined { return this.reductionsPart?.undoRetrans; }
+  set undoRetrans(n: number | undefined) { if (n !== undefined || this.reductionsPart !== undefined) this.reductions.undoRetrans = n; }
   /** Times a reduction was undone (Linux TCPDSACKUndo + TCPLossUndo, for tests and narration). */
-  undos = 0;
+  get undos(): number { return this.reductionsPart?.undos ?? 0; }
   /**
    * Whether the window was the limit (Linux tcp_cwnd_validate / tcp_is_cwnd_limited,
    * RFC 7661's idea): the window grows only while it is what holds the sender back, so
@@ -347,17 +363,20 @@ export class CongestionControl {
    */
   undo(): void {
     if (this.undoRetrans === undefined) return;
-    this.cwnd = Math.max(this.cwnd, this.priorCwnd);
-    this.ssthresh = Math.max(this.ssthresh, this.priorSsthresh);
-    this.undoRetrans = undefined;
+    const r = this.reductions;
+    this.cwnd = Math.max(this.cwnd, r.priorCwnd);
+    this.ssthresh = Math.max(this.ssthresh, r.priorSsthresh);
+    r.undoRetrans = undefined;
     this.state = "open";
     this.dupAcks = 0;
-    this.undos++;
+    r.undos++;
   }
 
+  /** What undo restores (Linux prior_cwnd / prior_ssthresh). */
   private saveForUndo(): void {
-    this.priorCwnd = this.cwnd;
-    this.priorSsthresh = this.ssthresh;
-    this.undoRetrans = 0;
+    const r = this.reductions;
+    r.priorCwnd = this.cwnd;
+    r.priorSsthresh = this.ssthresh;
+    r.undoRetrans = 0;
   }
 }
