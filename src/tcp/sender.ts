@@ -632,7 +632,9 @@ export class Sender extends SenderParts {
     }
     if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
     const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft, len === toRecordEnd));
-    if (len < mss) this.sndSml = seqAdd(this.sndNxt, used);
+    // Linux updates snd_sml for new data only (tcp_minshall_update in tcp_write_xmit), never
+    // for a retransmission: a resent short segment (Fast Open's SYN data) holds no tail back.
+    if (len < mss && !resending) this.sndSml = seqAdd(this.sndNxt, used);
     this.sndNxt = seqAdd(this.sndNxt, used);
     return used;
   }

@@ -77,8 +77,11 @@ export function clientSynAcked(c: Connection, synAck: TcpSegment): void {
   const s = c.sender;
   const dataEnd = seqAdd(c.iss, 1 + fo.synData);
   if (seqLt(synAck.ack, dataEnd)) {
-    // RFC 7413 4.1.3 / Linux: what the server did not take is sent after the handshake.
-    s.sndNxt = s.sndMax = synAck.ack;
+    // RFC 7413 4.1.3 / Linux: what the server did not take is sent after the handshake, as a
+    // retransmission (tcp_rcv_fastopen_synack resends the SYN's data skb): SND.MAX stays past
+    // it, so it counts in tcpi_retrans, gives no RTT sample (Karn) and is no new short segment
+    // for Nagle.
+    s.sndNxt = synAck.ack;
     note(c, "data-resent", `SYN-ACK acknowledged ${seqDiff(synAck.ack, c.iss) - 1} of ${fo.synData} bytes of SYN data: the rest is sent again`);
     return;
   }

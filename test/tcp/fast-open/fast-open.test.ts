@@ -196,6 +196,25 @@ describe("Fast Open client", () => {
     expect(c.fastOpen?.synDataAcked).toBe(false);
   });
 
+
+  it("SYN data sent again is a retransmission (Linux tcp_rcv_fastopen_synack), and holds no later tail back", () => {
+    const { h, connect } = client();
+    h.host.tcp.fastOpenCache.update(IpAddress.v4(REMOTE_ADDR), 1460, { cookie: Uint8Array.from([1, 2, 3, 4]), exp: false }, 0);
+    const c = connect();
+    c.send(bytes("hello"));
+    h.settle();
+    h.takeSent();
+    h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(c.iss, 1), options: { mss: 1460 } }, { addr: REMOTE_ADDR, port: REMOTE_PORT, toPort: c.tuple.localPort });
+    h.takeSent();
+    expect(c.inspect().retransmits).toBe(1);
+    // A full segment and a 200-byte tail: "hello" was a resend, so it is not the short
+    // segment in flight that Minshall's Nagle waits for (Linux updates snd_sml for new
+    // data only); the tail goes at once.
+    c.send(new Uint8Array(1460 + 200));
+    h.settle();
+    const sent = h.takeSent().map((s) => s.payload.length);
+    expect(sent).toEqual([1460, 200]);
+  });
   it("a retransmitted SYN is plain: no option, no data", () => {
     const { h, connect } = client();
     h.host.tcp.fastOpenCache.update(IpAddress.v4(REMOTE_ADDR), 1460, { cookie: Uint8Array.from([1, 2, 3, 4]), exp: false }, 0);
