@@ -290,7 +290,10 @@ export class Sender extends SenderParts {
    * and what was declared lost and not yet resent.
    */
   pipe(): number {
-    const flight = seqDiff(this.sndNxt, this.sndUna);
+    // Our SYN's sequence number is not data in flight: a Fast Open server sends data before
+    // its SYN-ACK is acknowledged, and Linux's child socket counts only that data (the
+    // SYN-ACK is the request socket's), so all of cwnd is for data.
+    const flight = seqDiff(this.sndNxt, this.sndUna) - (this.una32 === this.iss32 ? 1 : 0);
     if (this.scoreboard === undefined) return Math.max(0, flight - this.renoSacked - this.lostBytes);
     return Math.max(0, flight - this.scoreboard.sackedBelow(this.sndNxt) - this.lostBytes);
   }

@@ -85,6 +85,17 @@ describe("Fast Open server", () => {
     expect(listener.fastOpenQueued).toBe(0);
   });
 
+  it("before its SYN-ACK is acknowledged the child sends a whole initial window: the SYN is no data in flight", () => {
+    const { h, listener } = server();
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, fastOpen: { cookie: cookieFor(REMOTE_ADDR, LOCAL_ADDR), exp: false } }, payload: "GET /" });
+    h.takeSent();
+    const child = listener.accept()!;
+    child.send(new Uint8Array(20_000));
+    h.settle();
+    // Linux's child counts only its data (the SYN-ACK is the request socket's): 10 x 1,000 bytes.
+    expect(h.takeSent().reduce((n, s) => n + s.payload.length, 0)).toBe(10_000);
+  });
+
   it("an invalid cookie: data ignored, the valid cookie in the SYN-ACK", () => {
     const { h, listener } = server();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { fastOpen: { cookie: new Uint8Array(8), exp: false } }, payload: "data" });
