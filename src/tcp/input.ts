@@ -311,7 +311,7 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
   const room = r.window.roomFrom(seq);
   if (room < data.length) data = data.subarray(0, Math.max(0, room));
   if (data.length === 0) return;
-  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, now, c.sender.rtt.rto);
+  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, now, c.sender.rtt.rto, c.negotiation.sack);
   switch (result) {
     case "in-order":
       if (r.space !== undefined) {

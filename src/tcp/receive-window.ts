@@ -11,6 +11,8 @@ import type { ReceiveBuffer } from "./receive-buffer.js";
 
 /** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
 const UNSCALED_MAX = 65535;
+/** rcv_ssthresh before our SYN or SYN-ACK set it: no limit (an integer, so V8 keeps it unboxed). */
+const NO_LIMIT = 0x7fffffff;
 
 export class ReceiveWindow {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
@@ -21,6 +23,12 @@ export class ReceiveWindow {
   offered = 0;
   /** Largest payload seen from the peer: its idea of a full-sized segment. */
   peerMss = 0;
+  /**
+   * Linux's rcv_ssthresh: the window offered grows from the SYN's toward the free buffer as
+   * data arrives (tcp_grow_window), so a new connection offers about 64 KiB, not its whole
+   * buffer. Set by the SYN or SYN-ACK we send.
+   */
+  ssthresh = NO_LIMIT;
 
   constructor(
     private readonly buffer: ReceiveBuffer,
@@ -58,17 +66,34 @@ export class ReceiveWindow {
     const w = Math.min(this.buffer.free, UNSCALED_MAX);
     this.right = seqAdd(rcvNxt, w);
     this.offered = w;
+    if (this.ssthresh === NO_LIMIT) this.ssthresh = w; // Linux: rcv_ssthresh = rcv_wnd at the SYN (tcp_connect_init, tcp_create_openreq_child)
     return w;
+  }
+
+  /**
+   * Data of `length` bytes arrived (in order or not): Linux tcp_grow_window raises
+   * rcv_ssthresh by max(2 * advmss, 2 * length), up to the free buffer. Linux's check
+   * of the skb's truesize against its length is left out: synack's buffer counts payload only.
+   */
+  grow(length: number): void {
+    const room = this.buffer.free - this.ssthresh;
+    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ourMss, length));
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
   advertise(rcvNxt: Seq, shift: number): number {
     const granule = 1 << shift;
-    let right = seqAdd(rcvNxt, Math.floor(this.buffer.free / granule) * granule);
+    const free = Math.floor(this.buffer.free / granule) * granule;
+    // Linux __tcp_select_window: at most rcv_ssthresh, rounded up to the scale's granule so
+    // that scaling does not take it away (ALIGN), within the free space.
+    const limit = this.ssthresh < free ? Math.min(Math.ceil(this.ssthresh / granule) * granule, free) : free;
+    let right = seqAdd(rcvNxt, limit);
     if (seqLt(right, this.right) || seqDiff(right, this.right) < this.swsThreshold()) {
       right = seqGe(this.right, rcvNxt) ? this.right : rcvNxt;
     }
-    const field = Math.min(seqDiff(right, rcvNxt) >>> shift, 0xffff);
+    // A kept edge need not sit on the granule: round up, never down, so the window offered
+    // does not shrink (Linux tcp_select_window: ALIGN(cur_win, 1 << rcv_wscale)).
+    const field = Math.min(Math.ceil(seqDiff(right, rcvNxt) / granule), 0xffff);
     this.right = seqAdd(rcvNxt, field << shift);
     this.offered = field << shift;
     return field;
@@ -95,7 +120,7 @@ export class ReceiveWindow {
     const current = this.size(rcvNxt);
     const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
     if (2 * current > clamp) return false;
-    const offer = Math.min(this.buffer.free, clamp);
+    const offer = Math.min(this.buffer.free, clamp, this.ssthresh); // Linux: __tcp_select_window's offer, rcv_ssthresh included
     return offer >= this.fullSegment && offer >= 2 * current;
   }
 

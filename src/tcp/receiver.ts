@@ -100,13 +100,18 @@ export class Receiver {
    * (the arrival time) and the RTO feed the ACK estimator; a Fast Open SYN's data, which
    * Linux queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without them.
    */
-  insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity): InsertResult {
+  insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity, sack = false): InsertResult {
     const hadGap = this.buffer.outOfOrderRanges > 0;
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
     const readableBefore = this.buffer.readable;
     const result = this.buffer.insert(this.rcvNxt, seq, data);
     this.window.notePayload(data.length, mtuPayload);
+    // Linux tcp_grow_window, from tcp_event_data_recv and tcp_data_queue_ofo. Not for a Fast
+    // Open SYN's data (no `now`: tcp_fastopen_add_skb skips it), and out of order only with
+    // SACK: without it the duplicate ACKs must keep one window to count as duplicates
+    // (RFC 5681 2; Linux "tcp: grow window for OOO packets only for SACK flows").
+    if (now !== undefined && (result === "in-order" || (result === "out-of-order" && sack))) this.window.grow(data.length);
     switch (result) {
       case "in-order": {
         // RCV.NXT moves over everything that became readable (receive-buffer.ts insert).

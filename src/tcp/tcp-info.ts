@@ -241,7 +241,7 @@ export function tcpInfo(conn: Connection, now: Millis): TcpInfo {
     lastDataRecv: since(st.lastDataRecvAt),
     lastAckRecv: since(st.lastAckRecvAt),
     pmtu: mtu,
-    rcvSsthresh: conn.receiveBuffer.capacity,
+    rcvSsthresh: Math.min(conn.receiver.window.ssthresh, conn.receiveBuffer.capacity), // Linux tcpi_rcv_ssthresh (receive-window.ts)
     rtt: i.srtt === undefined ? 0 : Math.round(i.srtt * 1000),
     rttvar: Math.round((i.srtt === undefined ? config.initialRto / 4 : conn.rtt.rttvar) * 1000),
     sndSsthresh: cc.ssthresh >= TCP_INFINITE_SSTHRESH ? TCP_INFINITE_SSTHRESH : Math.floor(cc.ssthresh / mss),

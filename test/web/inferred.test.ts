@@ -18,7 +18,7 @@ async function demoCapture(name: string, file: string): Promise<Uint8Array> {
 }
 
 describe("inferred ladder of an imported capture", () => {
-  it("lost-data from `synack demo --pcap`: one conversation, the engine's labels, the retransmission and dup ACK flagged", async () => {
+  it("lost-data from `synack demo --pcap`: one conversation, the engine's labels, the retransmission and the window update flagged", async () => {
     const c = inferCapture(await demoCapture("lost-data", "lost.pcap"), "lost.pcap");
     expect(c.format).toBe("pcap");
     expect(c.streams).toHaveLength(1);
@@ -28,7 +28,7 @@ describe("inferred ladder of an imported capture", () => {
     expect(st.packets.map((p) => p.label)).toEqual(engine.segments.map((r) => r.label));
     expect(st.packets.map((p) => p.from)).toEqual(engine.segments.map((r) => r.fromCol));
     expect(st.packets.filter((p) => p.flags.length > 0).map((p) => [p.frame, p.summary])).toEqual([
-      [8, "[TCP Dup ACK #1]"],
+      [8, "[TCP Window Update]"], // the ACK after the hole: its window grew (test/web/verdict.test.ts)
       [9, "[TCP Retransmission]"],
     ]);
     expect(st.packets[0]!.label).toMatch(/^SYN seq=x win=65535/);
