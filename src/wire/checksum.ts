@@ -45,8 +45,15 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
     for (; k < stop; k++) acc += w[k]!;
     acc += acc2;
     // Reduce mod 0xffff the way an end-around-carry fold would (a nonzero multiple folds
-    // to 0xffff, not 0), then swap the bytes back (RFC 1071 2(B)).
-    acc = acc === 0 ? 0 : acc % 0xffff || 0xffff;
+    // to 0xffff, not 0), then swap the bytes back (RFC 1071 2(B)). Division and floor
+    // rather than `%`, which V8 compiles to a call into C's fmod (-5 to -15% per 1,468-byte
+    // sum). The product is exact; a quotient rounded up across an integer (possible only
+    // for sums near 2^53, inputs of megabytes) leaves a negative remainder: one 0xffff more.
+    if (acc !== 0) {
+      acc -= Math.floor(acc / 0xffff) * 0xffff;
+      if (acc < 0) acc += 0xffff;
+      if (acc === 0) acc = 0xffff;
+    }
     acc = ((acc & 0xff) << 8) | (acc >>> 8);
   } else {
     const view = new DataView(bytes.buffer, offset, len);
