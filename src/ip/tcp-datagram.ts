@@ -37,6 +37,8 @@ export class TcpDatagram implements OutgoingDatagram {
   /** Reused pseudo-header (RFC 9293 3.1 / RFC 8200 8.1), or null with checksum offload. */
   private readonly pseudo: PseudoHeader | null;
   private busy = false;
+  /** The packet `inPlace` built around the payload: written into, the payload is not copied again. */
+  private around: Uint8Array | undefined;
 
   constructor(checksum: boolean) {
     this.pseudo = checksum ? { src: 0, dst: 0 } : null;
@@ -53,6 +55,7 @@ export class TcpDatagram implements OutgoingDatagram {
     d.tos = ecn;
     d.gso = undefined;
     d.pieces = undefined;
+    d.around = undefined;
     return d;
   }
 
@@ -69,6 +72,7 @@ export class TcpDatagram implements OutgoingDatagram {
     this.busy = false;
     this.seg = undefined; // the segment is not kept alive by the Host
     this.pieces = undefined;
+    this.around = undefined;
   }
 
   /** OutgoingDatagram: the packet around a payload copied with headroom (packet-alloc.ts). */
@@ -76,7 +80,7 @@ export class TcpDatagram implements OutgoingDatagram {
     if (this.pieces !== undefined) return undefined;
     const payload = this.seg!.payload;
     if (payload.length === 0) return undefined;
-    return claimFront(payload, ipHeaderLength + this.payloadLength - payload.length);
+    return (this.around = claimFront(payload, ipHeaderLength + this.payloadLength - payload.length));
   }
 
   writePayload(buf: Uint8Array, offset: number, src: IpAddress): void {
@@ -100,6 +104,6 @@ export class TcpDatagram implements OutgoingDatagram {
       p.src = src;
       p.dst = this.dst;
     }
-    emitTcp(this.seg!, buf, offset, p);
+    emitTcp(this.seg!, buf, offset, p, buf === this.around);
   }
 }

@@ -15,7 +15,7 @@ import type { FourTuple, TimerKind } from "../trace/events.js";
 import type { Connection, ConnectionContext } from "./connection.js";
 import { ConnectionFlags } from "./connection-flags.js";
 import type { RttEstimator } from "./rtt.js";
-import { NO_TIMERS, TimerSet, slotKind, type TimerSlot } from "./timers.js";
+import { NO_TIMERS, TimerSet, setSlotDeadline, slotDeadline, slotKind, type TimerSlot } from "./timers.js";
 
 export abstract class ConnectionTimers extends ConnectionFlags {
   abstract readonly ctx: ConnectionContext;
@@ -57,7 +57,7 @@ export abstract class ConnectionTimers extends ConnectionFlags {
 
   /** Arms `slot` at `at` (traced). */
   armTimer(now: Millis, slot: TimerSlot, at: Millis): void {
-    this.ownTimers()[slot] = at;
+    setSlotDeadline(this.ownTimers(), slot, at);
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({
         type: "timer-armed", time: now, host: this.ctx.hostName, tuple: this.tuple,
@@ -68,8 +68,8 @@ export abstract class ConnectionTimers extends ConnectionFlags {
   }
 
   cancelTimer(now: Millis, slot: TimerSlot): void {
-    if (this.timers[slot] === Infinity) return;
-    this.timers[slot] = Infinity;
+    if (slotDeadline(this.timers, slot) === Infinity) return;
+    setSlotDeadline(this.timers, slot, Infinity);
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({ type: "timer-cancelled", time: now, host: this.ctx.hostName, tuple: this.tuple, timer: slotKind(slot, this.lingerKind) });
     }
@@ -77,7 +77,7 @@ export abstract class ConnectionTimers extends ConnectionFlags {
 
   /** `slot` is due: off, and traced as fired (the caller does what it times). */
   fireTimer(now: Millis, slot: TimerSlot): void {
-    if (this.timers[slot] !== Infinity) this.timers[slot] = Infinity;
+    if (slotDeadline(this.timers, slot) !== Infinity) setSlotDeadline(this.timers, slot, Infinity);
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({
         type: "timer-fired", time: now, host: this.ctx.hostName, tuple: this.tuple,

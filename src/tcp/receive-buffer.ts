@@ -124,7 +124,9 @@ export class ReceiveBuffer {
     // Common case: hand out (part of) one chunk without copying.
     if (max <= avail || h.ready.length === 1) {
       const n = Math.min(max, avail);
-      const out = first.subarray(h.readyHead, h.readyHead + n);
+      // The whole chunk (a reader that keeps up takes each segment's payload whole): the
+      // chunk's own view, not a new one of the same bytes (one object less per read).
+      const out = h.readyHead === 0 && n === first.length ? first : first.subarray(h.readyHead, h.readyHead + n);
       this.consumeReady(h, n);
       return out;
     }

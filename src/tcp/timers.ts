@@ -69,3 +69,60 @@ export function slotKind(slot: TimerSlot, lingerKind: TimerKind): TimerKind {
       return "pacing";
   }
 }
+
+/**
+ * The deadline in `slot`, read by name. Not `t[slot]`: one keyed access serving every slot
+ * sees eight property names and goes megamorphic in V8, a generic lookup even where the
+ * slot is a constant; a switch folds to one field read once inlined (perf: the megamorphic
+ * lookups from the ACK path were 0.3-0.8% of bulk CPU).
+ */
+export function slotDeadline(t: TimerSet, slot: TimerSlot): Millis {
+  switch (slot) {
+    case "rto":
+      return t.rto;
+    case "tlp":
+      return t.tlp;
+    case "reorder":
+      return t.reorder;
+    case "persist":
+      return t.persist;
+    case "keepalive":
+      return t.keepalive;
+    case "delayedAck":
+      return t.delayedAck;
+    case "linger":
+      return t.linger;
+    case "pacing":
+      return t.pacing;
+  }
+}
+
+/** Sets the deadline in `slot` (see slotDeadline for why by name). */
+export function setSlotDeadline(t: TimerSet, slot: TimerSlot, at: Millis): void {
+  switch (slot) {
+    case "rto":
+      t.rto = at;
+      break;
+    case "tlp":
+      t.tlp = at;
+      break;
+    case "reorder":
+      t.reorder = at;
+      break;
+    case "persist":
+      t.persist = at;
+      break;
+    case "keepalive":
+      t.keepalive = at;
+      break;
+    case "delayedAck":
+      t.delayedAck = at;
+      break;
+    case "linger":
+      t.linger = at;
+      break;
+    case "pacing":
+      t.pacing = at;
+      break;
+  }
+}

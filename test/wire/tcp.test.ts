@@ -227,6 +227,17 @@ describe("emitTcp", () => {
     expect(u16(buf, 16)).toBe(0);
   });
 
+  it("leaves a payload already in place alone, and checksums it where it lies", () => {
+    // The packet built around its payload (ip/packet-alloc.ts claimFront): 20 header bytes, then the payload.
+    const buf = filled(23);
+    buf.set(hex("01 02 03"), 20);
+    const s = { ...base, payload: buf.subarray(20) };
+    emitTcp(s, buf, 0, PSEUDO, true);
+    const copied = filled(23);
+    emitTcp({ ...s, payload: hex("01 02 03") }, copied, 0, PSEUDO);
+    expect(toHex(buf)).toBe(toHex(copied));
+  });
+
   it("refuses options that do not fit in 40 bytes", () => {
     const blocks = [1, 2, 3].map((i) => ({ left: seq(i), right: seq(i + 1) }));
     const o: TcpOptions = { mss: 1460, timestamp: { value: 1, echo: 2 }, windowScale: 1, sackBlocks: blocks };
