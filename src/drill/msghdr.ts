@@ -2,8 +2,8 @@
  * `struct msghdr` as packetdrill scripts write it:
  * `{msg_name(...)=..., msg_iov(N)=[{..., LEN}, ...], msg_flags=0, msg_control=[...]}`.
  * A stream socket moves the iovecs' bytes as one call (Linux tcp_sendmsg and tcp_recvmsg
- * walk the whole msg_iter), so the runner needs their total length. For sendmsg() that is
- * all: ancillary data in (msg_control) is not emulated. For recvmsg() msg_flags and
+ * walk the whole msg_iter), so the runner needs their total length, and for MSG_ZEROCOPY
+ * each iovec's (zerocopy-frags.ts). Ancillary data in (msg_control) is not emulated. For recvmsg() msg_flags and
  * msg_control are what the script expects back, kept here for cmsg.ts to check.
  */
 import type { Expr } from "./ast.js";
@@ -13,6 +13,8 @@ import { DrillFailure, DrillUnsupportedError } from "./errors.js";
 export interface MsgHdr {
   /** Total bytes of the iovecs. */
   length: number;
+  /** Each iovec's length, in order (MSG_ZEROCOPY makes each one a fragment: zerocopy-frags.ts). */
+  iovLengths: number[];
   /** recvmsg(): the msg_flags the script expects back; undefined when it wrote none. */
   flags?: Expr;
   /**
@@ -25,7 +27,7 @@ export interface MsgHdr {
 /** Reads a script's msghdr; throws DrillFailure for a malformed one, DrillUnsupportedError for ancillary data sent. */
 export function parseMsgHdr(e: Expr | undefined, pos: Expr["pos"], call: "sendmsg" | "recvmsg" = "sendmsg"): MsgHdr {
   if (e === undefined || e.type !== "struct") throw new DrillFailure(`${call}() expects a struct msghdr as its second argument`, e?.pos ?? pos);
-  let length: number | undefined;
+  let iovLengths: number[] | undefined;
   const out: Pick<MsgHdr, "flags" | "control"> = {};
   for (const item of e.items) {
     if (item.type !== "field") throw new DrillFailure("a struct msghdr member is written name=value", item.pos);
@@ -36,7 +38,7 @@ export function parseMsgHdr(e: Expr | undefined, pos: Expr["pos"], call: "sendms
         if (call === "recvmsg") out.flags = item.value;
         break;
       case "msg_iov":
-        length = iovLength(item.index, item.value);
+        iovLengths = iovLengthsOf(item.index, item.value);
         break;
       case "msg_control":
         if (call === "sendmsg") throw new DrillUnsupportedError("sendmsg() ancillary data (msg_control)", item.pos);
@@ -49,20 +51,18 @@ export function parseMsgHdr(e: Expr | undefined, pos: Expr["pos"], call: "sendms
         throw new DrillFailure(`unknown struct msghdr member ${item.name}`, item.pos);
     }
   }
-  if (length === undefined) throw new DrillFailure("struct msghdr without msg_iov", e.pos);
-  return { length, ...out };
+  if (iovLengths === undefined) throw new DrillFailure("struct msghdr without msg_iov", e.pos);
+  return { length: iovLengths.reduce((a, b) => a + b, 0), iovLengths, ...out };
 }
 
-/** `msg_iov(N)=[{..., LEN}, ...]`: the iovecs' total length; N, when given, must count them. */
-function iovLength(index: Expr[] | undefined, value: Expr): number {
+/** `msg_iov(N)=[{..., LEN}, ...]`: the iovecs' lengths; N, when given, must count them. */
+function iovLengthsOf(index: Expr[] | undefined, value: Expr): number[] {
   if (value.type !== "array") throw new DrillFailure("msg_iov is an array of {base, len}", value.pos);
   const count = index?.[0] === undefined ? undefined : numberOf(index[0]);
   if (count !== undefined && count !== value.items.length) throw new DrillFailure(`msg_iov(${count}) lists ${value.items.length} iovecs`, value.pos);
-  let total = 0;
-  for (const iov of value.items) {
+  return value.items.map((iov) => {
     const len = iov.type === "struct" && iov.items.length === 2 ? numberOf(iov.items[1]!) : undefined;
     if (len === undefined || len < 0) throw new DrillFailure("an iovec is written {..., LEN}", iov.pos);
-    total += len;
-  }
-  return total;
+    return len;
+  });
 }

@@ -18,6 +18,7 @@ import type { TcpLayer } from "../tcp/layer.js";
 import type { Listener } from "../tcp/listener.js";
 import { windowScaleFor } from "./sysctl.js";
 import { parseMsgHdr, type MsgHdr } from "./msghdr.js";
+import { zerocopySkbEnds } from "./zerocopy-frags.js";
 import { inqMessage, recvmsgOutputs, zerocopyMessage } from "./cmsg.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { SOMAXCONN } from "../tcp/listener.js";
@@ -125,7 +126,7 @@ export class DrillSockets {
       case "sendmsg": {
         const msg = parseMsgHdr(a[1], pos);
         // msg_name is the script's address (`...`), as sendto()'s is.
-        return this.withSocket(a[0], pos, (s) => this.write(s, msg.length, numberOf(a[2] ?? zero(pos)) ?? 0, pos));
+        return this.withSocket(a[0], pos, (s) => this.write(s, msg.length, numberOf(a[2] ?? zero(pos)) ?? 0, pos, false, msg.iovLengths));
       }
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
@@ -355,8 +356,8 @@ export class DrillSockets {
     return e.code;
   }
 
-  /** A write; `continuing`: the rest of a write whose first bytes took a MSG_ZEROCOPY id (the SYN's data). */
-  private write(s: TcpSocket, length: number, flags: number, pos: SourcePos, continuing = false): Started {
+  /** A write; `continuing`: the rest of one whose SYN data took a MSG_ZEROCOPY id; `iovLengths`: sendmsg()'s iovecs. */
+  private write(s: TcpSocket, length: number, flags: number, pos: SourcePos, continuing = false, iovLengths?: number[]): Started {
     // MSG_FASTOPEN on a connected socket is an ordinary send.
     const unsupportedFlags = flags & ~(CONSTANTS.MSG_DONTWAIT! | CONSTANTS.MSG_NOSIGNAL! | CONSTANTS.MSG_MORE! | CONSTANTS.MSG_FASTOPEN! | CONSTANTS.MSG_OOB! | CONSTANTS.MSG_EOR! | CONSTANTS.MSG_ZEROCOPY!);
     const more = (flags & CONSTANTS.MSG_MORE!) !== 0;
@@ -371,6 +372,8 @@ export class DrillSockets {
     // queues them in (Linux: one uarg per tcp_sendmsg); ignored without SO_ZEROCOPY.
     const zerocopy = (flags & CONSTANTS.MSG_ZEROCOPY!) !== 0;
     let idTaken = continuing;
+    // Where an skb runs out of fragments: a record end, as no segment spans it (zerocopy-frags.ts).
+    const skbEnds = zerocopy && iovLengths !== undefined && s.conn?.zerocopy === true ? zerocopySkbEnds(iovLengths) : [];
     if (unsupportedFlags !== 0) throw new DrillUnsupportedError(`send() flags 0x${unsupportedFlags.toString(16)}`, pos);
     const conn = s.conn;
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
@@ -384,7 +387,10 @@ export class DrillSockets {
       // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
       if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
       while (sent < length) {
-        const n = conn.send(new Uint8Array(Math.min(length - sent, 65536)), { more: more || sent + 65536 < length, oob, eor: eor && sent + 65536 >= length, zerocopy: zerocopy && (idTaken ? "continue" : true) });
+        const skbEnd = skbEnds.find((e) => e > sent);
+        const piece = Math.min(length - sent, 65536, skbEnd === undefined ? Infinity : skbEnd - sent);
+        const full = sent + piece === skbEnd; // Linux tcp_mark_push: the full skb carries PSH
+        const n = conn.send(new Uint8Array(piece), { more: !full && (more || sent + piece < length), oob, eor: (eor && sent + piece >= length) || full, zerocopy: zerocopy && (idTaken ? "continue" : true) });
         if (n === 0) break;
         idTaken = true;
         sent += n;
