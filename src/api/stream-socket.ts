@@ -327,7 +327,7 @@ export class StreamSocket {
       this.openedD.resolve({ ...this.info, readable: this.readable, writable: this.writable });
     }
     if (this.pullWaiter !== undefined && this.fill()) this.wakePull();
-    this.continueWrite();
+    this.continueWrite(true);
   }
 
   private pull(): Promise<void> | undefined {
@@ -378,15 +378,24 @@ export class StreamSocket {
     }
     return new Promise<void>((resolve, reject) => {
       this.pendingWrite = { data: chunk, resolve, reject };
-      this.continueWrite();
+      this.continueWrite(false);
     });
   }
 
-  /** Hands as much of the pending chunk to TCP as its send buffer takes. */
-  private continueWrite(): void {
+  /**
+   * Hands as much of the pending chunk to TCP as its send buffer takes. A new write takes
+   * whatever room there is (Linux tcp_sendmsg); the rest of one goes on after a wake only
+   * once the buffer polls writable (half of it free: src/tcp/write-space.ts), so it
+   * continues in large pieces rather than one segment's worth per ACK.
+   */
+  private continueWrite(woken: boolean): void {
     const p = this.pendingWrite;
     const conn = this.conn;
     if (p === undefined || conn === undefined) return;
+    if (woken && !conn.sendSpaceReady) {
+      conn.waitForSpace();
+      return;
+    }
     const room = Math.min(conn.sendBuffer.free, p.data.length);
     if (room > 0) {
       try {
@@ -403,6 +412,8 @@ export class StreamSocket {
     if (p.data.length === 0) {
       this.pendingWrite = undefined;
       p.resolve();
+    } else {
+      conn.waitForSpace();
     }
   }
 

@@ -708,10 +708,9 @@ export class DrillSockets {
       if (conn.readable > 0) mask |= C.POLLIN! | C.POLLRDNORM!;
       if (conn.urgentIn.oobReady) mask |= C.POLLPRI!; // Linux tcp_poll: TCP_URG_VALID
       if (!writeShut && conn.canSend) {
-        const free = conn.sendBuffer.capacity - conn.sendBuffer.length;
         // sk_stream_is_writeable: free space at least half of what is queued, and the bytes
-        // not sent yet under half of TCP_NOTSENT_LOWAT (tcp_stream_memory_free, wake = 1).
-        if (free >= conn.sendBuffer.length / 2 && conn.belowNotsentLowat) mask |= C.POLLOUT! | C.POLLWRNORM!;
+        // not sent yet under half of TCP_NOTSENT_LOWAT (src/tcp/write-space.ts).
+        if (conn.sendSpaceReady) mask |= C.POLLOUT! | C.POLLWRNORM!;
       } else if (writeShut) {
         mask |= C.POLLOUT! | C.POLLWRNORM!;
       }

@@ -282,7 +282,7 @@ export class Socket extends Duplex {
       const byte = conn.urgentIn.peek;
       process.nextTick(() => this.emit("urgent", byte));
     }
-    this.#flushWrite();
+    this.#flushWrite(true);
     if (this.#wantRead || conn.readable === 0) this.#pull();
   }
 
@@ -337,14 +337,22 @@ export class Socket extends Duplex {
     }
     this.#bytesDispatched += chunk.length;
     this.#pending = { data: chunk, cb, length: chunk.length, urgent: this.#urgentChunks?.has(chunk) === true };
-    this.#flushWrite();
+    this.#flushWrite(false);
   }
 
-  /** Gives TCP as much of the pending chunk as its send buffer takes; the callback once all is taken. */
-  #flushWrite(): void {
+  /**
+   * Gives TCP as much of the pending chunk as its send buffer takes; the callback once all is
+   * taken. As libuv over Linux: a new write takes whatever room there is, the rest goes on
+   * after a wake only once the socket polls writable (EPOLLOUT: half the buffer free, src/tcp/write-space.ts).
+   */
+  #flushWrite(woken: boolean): void {
     const p = this.#pending;
     const conn = this.#conn;
     if (p === undefined || conn === undefined) return;
+    if (woken && !conn.sendSpaceReady) {
+      conn.waitForSpace();
+      return;
+    }
     const room = Math.min(conn.sendBuffer.free, p.data.length);
     if (room > 0) {
       try {
@@ -364,6 +372,8 @@ export class Socket extends Duplex {
     if (p.data.length === 0) {
       this.#pending = undefined;
       p.cb();
+    } else {
+      conn.waitForSpace();
     }
   }
 

@@ -41,6 +41,7 @@ import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
 import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
+import { streamWritable } from "./write-space.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
@@ -401,6 +402,25 @@ export class Connection extends ConnectionTimers implements SenderHost {
    */
   get belowNotsentLowat(): boolean {
     return notsentWritable(this.sender.unsentBytes(), this.sender.notsentLowat);
+  }
+
+  /**
+   * The send side polls writable (Linux tcp_poll's EPOLLOUT, __sk_stream_is_writeable): the
+   * free space is at least half what is queued and TCP_NOTSENT_LOWAT allows (write-space.ts).
+   * A writer that waits on it must say so with `waitForSpace`.
+   */
+  get sendSpaceReady(): boolean {
+    const b = this.sender.sendBuffer;
+    return streamWritable(b.capacity, b.length, this.sender.unsentBytes(), this.sender.notsentLowat);
+  }
+
+  /**
+   * The application holds bytes the send buffer did not take (Linux SOCK_NOSPACE, which a
+   * short send() sets by itself): onWake is called once `sendSpaceReady` holds again.
+   * ACKs alone wake a writer only then, not for every segment they free.
+   */
+  waitForSpace(): void {
+    this.sender.noSpace = true;
   }
 
   /** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */

@@ -37,6 +37,7 @@ import { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
+import { streamWritable } from "./write-space.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
 import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
@@ -85,6 +86,7 @@ const RETRANSMITTING = 1 << 6;
 const FORCE_ONE = 1 << 7;
 const WINDOW_PROBE = 1 << 8;
 const PROBING = 1 << 9;
+const NO_SPACE = 1 << 10;
 
 /** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
 export class Sender extends SenderParts {
@@ -163,8 +165,8 @@ export class Sender extends SenderParts {
     this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
   }
 
-  // Ten yes/no states in one small integer (Linux keeps such flags in bitfields too, e.g.
-  // tp->nonagle): one field instead of ten, 72 B less per connection (bench/heap.js).
+  // Eleven yes/no states in one small integer (Linux keeps such flags in bitfields too, e.g.
+  // tp->nonagle): one field instead of eleven, 72 B less per connection (bench/heap.js).
   private flags = 0;
   private setFlag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
@@ -198,6 +200,12 @@ export class Sender extends SenderParts {
   set windowProbe(on: boolean) { this.setFlag(WINDOW_PROBE, on); }
   /** A probe is being sent: the timer is set once it has gone. */
   get probing(): boolean { return (this.flags & PROBING) !== 0; }
+  /**
+   * A writer left bytes the send buffer did not take and waits to be woken (Linux
+   * SOCK_NOSPACE): ACKs grow the buffer for it and wake it once there is room (write-space.ts).
+   */
+  get noSpace(): boolean { return (this.flags & NO_SPACE) !== 0; }
+  set noSpace(on: boolean) { this.setFlag(NO_SPACE, on); }
   set probing(on: boolean) { this.setFlag(PROBING, on); }
 
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
@@ -226,7 +234,10 @@ export class Sender extends SenderParts {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
     const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
-    if (n < data.length) this.chrono.writeBlocked = true;
+    if (n < data.length) {
+      this.chrono.writeBlocked = true;
+      this.noSpace = true;
+    }
     if (n > 0) {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
       (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
@@ -315,7 +326,6 @@ export class Sender extends SenderParts {
     const ack = seg.ack;
     // MSG_MORE corks only the write's own push; ACK-driven sends follow TCP_NODELAY and Nagle (Linux tp->nonagle).
     this.moreComing = false;
-    const writerBlocked = this.sendBuffer.free < this.sendMss; // Linux SOCK_NOSPACE
     const neg = this.host.negotiation;
     const oldWindow = this.sndWnd;
     const window = seg.window << neg.sndShift;
@@ -374,7 +384,8 @@ export class Sender extends SenderParts {
     this.updateWindow(seg, false, neg.sndShift);
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
-    if (writerBlocked && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
+    // Linux tcp_new_space, for a writer that waits (SOCK_NOSPACE): tcp_sndbuf_expand.
+    if (this.noSpace && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
@@ -386,7 +397,6 @@ export class Sender extends SenderParts {
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
-    if (dataAcked > 0) this.host.wake(); // send space opened
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (this.chronoPart !== undefined) chronoAfterAck(this, this.chronoPart, now);
@@ -574,6 +584,12 @@ export class Sender extends SenderParts {
       armPersistIfWaiting(this, now);
     }
     if (this.chronoPart !== undefined) chronoAfterPass(this, this.chronoPart, now, sent);
+    // Linux tcp_data_snd_check: tcp_check_space once what an ACK allowed was sent, so the
+    // not-sent bytes are counted after it left; the writer hears only of room worth a write.
+    if (this.noSpace && streamWritable(this.sendBuffer.capacity, this.sendBuffer.length, this.unsentBytes(), this.notsentLowat)) {
+      this.noSpace = false;
+      this.host.wake();
+    }
     return sent;
   }
 
