@@ -453,10 +453,12 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * Called by the layer once an event has been processed and the application told: with no
    * timer armed and nothing queued or held, the connection is idle, and gives back its own
    * timer set and its receive buffer's holder (connection-timers.ts, receive-buffer.ts). Data
-   * still waiting means more events soon (a bulk receiver between its ACKs): keep them.
+   * still waiting means more events soon: keep them. So does a last segment that brought
+   * data: a bulk receiver that ACKs every second segment would otherwise make both anew each
+   * time; the next segment without data (an ACK, the FIN) or timer lets them go.
    */
   settle(): void {
-    if (this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
+    if (this.receiving || this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
     this.clearTimers();
     this.receiver.buffer.compact();
   }
@@ -465,6 +467,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   // Segment arrival (RFC 9293 3.10.7)
 
   onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
+    this.receiving = false; // set again if this one brings data (acceptText)
     this.segmentsIn++;
     if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
     this.stats.onReceive(now, seg);
@@ -496,6 +499,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   // Timers
 
   onTimer(now: Millis): void {
+    this.receiving = false;
     this.lastNow = now;
     if (this.timers.linger <= now) {
       this.fireTimer(now, "linger");

@@ -303,6 +303,7 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
     c.terminate(undefined, "data received after close()");
     return;
   }
+  c.receiving = true; // a receiver in the middle of a transfer keeps its timer set (Connection.settle)
   const r = c.receiver;
   let seq = seg.seq;
   let data = seg.payload;
