@@ -60,8 +60,8 @@ export class ConnectionStats {
     // Sequence space sent before is a resend whatever the sender calls it: the part of a
     // SYN's data the SYN-ACK did not cover goes again as new data (Linux marks it lost and
     // retransmits it: tcp_rcv_fastopen_synack).
-    const l = (this.ledger ??= new SegmentLedger());
-    const tail = l.size > 0 ? l.end(l.size - 1) : undefined;
+    const led = this.ledger;
+    const tail = led !== undefined && led.size > 0 ? led.end(led.size - 1) : undefined;
     if (tail !== undefined && seqLt(seg.seq, tail)) retransmit = true;
     const len = seg.payload.length;
     if (len > 0) {
@@ -72,6 +72,9 @@ export class ConnectionStats {
     }
     const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
+    // Made here, not for every segment: the active end's handshake ACK leaves after
+    // onEstablished let the ledger go, and an idle connection keeps none (48 B).
+    const l = (this.ledger ??= new SegmentLedger());
     if (retransmit) this.totalRetrans++;
     const end = seqAdd(seg.seq, span);
     if (retransmit) {
