@@ -4,6 +4,8 @@
  * 64-bit heap (bench/heap.js). Connection (connection.ts) extends this class; the layer
  * (layer.ts, flush-list.ts) and input.ts use the flags through the accessors below.
  */
+import { ConnectionSeldom } from "./connection-seldom.js";
+
 const PASSIVE = 1 << 0;
 const ORPHANED = 1 << 1;
 const PENDING_WAKE = 1 << 2;
@@ -14,7 +16,7 @@ const SYN_ACK_SENT = 1 << 6;
 const LINGER_FIN_WAIT_2 = 1 << 7;
 const RECEIVING = 1 << 8;
 
-export class ConnectionFlags {
+export class ConnectionFlags extends ConnectionSeldom {
   private flags = 0;
 
   private setFlag(bit: number, on: boolean): void {

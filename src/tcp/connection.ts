@@ -21,7 +21,7 @@ import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { ConnectionTimers } from "./connection-timers.js";
-import { onKeepAliveTimeout, setKeepAlive, type KeepAlive } from "./keepalive.js";
+import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import { Negotiation } from "./options.js";
@@ -36,10 +36,9 @@ import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegm
 import { Sender, type SenderHost } from "./sender.js";
 import { synFastOpen } from "./fast-open/client.js";
 import { acceptSynData } from "./fast-open/server.js";
-import type { FastOpenState } from "./fast-open/state.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import { ConnectionPath, type PathSource } from "./path.js";
-import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
+import type { TimeWaitHandover } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
 import { streamWritable } from "./write-space.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
@@ -94,18 +93,15 @@ export type { ConnectionInfo };
  */
 export class Connection extends ConnectionTimers implements SenderHost {
   private current: TcpState = "CLOSED";
-  /**
-   * Set by the layer when a compact TIME_WAIT record (time-wait.ts) took this connection's
-   * place; `state` reads CLOSED once that record has ended.
-   */
-  timeWaitRecord: TimeWaitRef | undefined;
 
-  /** The RFC 9293 state. */
+  /** The RFC 9293 state; CLOSED once the TIME_WAIT record that took this connection's place has ended. */
   get state(): TcpState {
-    const r = this.timeWaitRecord;
-    if (r !== undefined && !r.table.holds(r)) {
-      this.current = "CLOSED";
-      this.timeWaitRecord = undefined;
+    if (this.current === "TIME_WAIT") {
+      const r = this.timeWaitRecord;
+      if (r !== undefined && !r.table.holds(r)) {
+        this.current = "CLOSED";
+        this.timeWaitRecord = undefined;
+      }
     }
     return this.current;
   }
@@ -118,8 +114,6 @@ export class Connection extends ConnectionTimers implements SenderHost {
   /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
   readonly config: TcpConfig;
   readonly tuple: FourTuple;
-  /** Why the connection ended abnormally, once it has. */
-  error: TcpError | undefined;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
   /** Set by a listener for its own bookkeeping. */
@@ -136,17 +130,6 @@ export class Connection extends ConnectionTimers implements SenderHost {
   readonly negotiation: Negotiation;
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
   ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
-  private lastChallengeAck: Millis | undefined; // none sent yet: undefined, not -Infinity (a 16 B heap number each)
-  /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
-  softError: TcpErrorCode | undefined;
-  /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
-  persistSince: Millis = 0;
-  /** SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts). */
-  ka: KeepAlive | undefined;
-  /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
-  synSentAt!: Millis; // 0 until a SYN leaves; tagged, so a passive end keeps no heap number (timers.ts)
-  /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
-  fastOpen: FastOpenState | undefined;
 
   // Counters, read through inspect().
   segmentsIn = 0;
@@ -156,9 +139,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   readonly stats = new ConnectionStats();
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
   readonly path: ConnectionPath;
-  /** Urgent data (RFC 9293 3.8.5): our SND.UP, the peer's mark and byte (urgent.ts); made on first use (the `Part`s: none yet, no urgent data). */
-  urgentOutPart: UrgentSender | undefined;
-  urgentInPart: UrgentReceiver | undefined;
+  /** Urgent data (RFC 9293 3.8.5), made on first use (the `Part`s, connection-seldom.ts: none yet, no urgent data). */
   get urgentOut(): UrgentSender { return (this.urgentOutPart ??= new UrgentSender()); }
   get urgentIn(): UrgentReceiver { return (this.urgentInPart ??= new UrgentReceiver(this.config.oobInline)); }
   constructor(
@@ -174,7 +155,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.synSentAt = this.lastNow = 0; // small, not a box each (timers.ts)
+    this.lastNow = 0; // small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -455,9 +436,11 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * timer set and its receive buffer's holder (connection-timers.ts, receive-buffer.ts). Data
    * still waiting means more events soon: keep them. So does a last segment that brought
    * data: a bulk receiver that ACKs every second segment would otherwise make both anew each
-   * time; the next segment without data (an ACK, the FIN) or timer lets them go.
+   * time; the next segment without data (an ACK, the FIN) or timer lets them go. The
+   * holder of seldom-set fields goes whenever they are all back at their defaults.
    */
   settle(): void {
+    this.settleSeldom();
     if (this.receiving || this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
     this.clearTimers();
     this.receiver.buffer.compact();
@@ -719,6 +702,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
+    if (from === "SYN_SENT") this.synSentAt = 0; // read only there: an idle end keeps no holder for it (connection-seldom.ts)
     // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
