@@ -14,6 +14,12 @@ const UNSCALED_MAX = 65535;
 /** rcv_ssthresh before our SYN or SYN-ACK set it: no limit (an integer, so V8 keeps it unboxed). */
 const NO_LIMIT = 0x7fffffff;
 
+/**
+ * Also the bottom of Receiver's class chain (receiver.ts): a connection's window lives in
+ * its Receiver object, `receiver.window` being the receiver itself, and shares its `buffer`;
+ * an object of its own cost 40 B per connection (header, pointer, a second reference to the
+ * buffer). Standalone instances (tests) work the same.
+ */
 export class ReceiveWindow {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
   private right32 = 0;
@@ -31,7 +37,7 @@ export class ReceiveWindow {
   ssthresh = NO_LIMIT;
 
   constructor(
-    private readonly buffer: ReceiveBuffer,
+    readonly buffer: ReceiveBuffer,
     /** The MSS we announced, used until the peer has sent a segment. */
     private readonly ourMss: number,
   ) {}

@@ -20,7 +20,7 @@ const MAX_QUICKACKS = 16;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
-export class Receiver {
+export class Receiver extends ReceiveWindow {
   // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
   // number per field); the accessors spell the conversions out, as Sender's do.
   private irs32 = 0;
@@ -33,9 +33,9 @@ export class Receiver {
   get lastAckSent(): Seq { return (this.lastAckSent32 >>> 0) as Seq; }
   /** The peer's FIN has been received and every byte before it delivered to the buffer. */
   peerFinished = false;
-  readonly buffer: ReceiveBuffer;
-  /** The window we offer (acceptability, advertisement, updates). */
-  readonly window: ReceiveWindow;
+  // `buffer`, the receive buffer, is ReceiveWindow's field.
+  /** The window we offer (acceptability, advertisement, updates): the bottom of this class's chain (receive-window.ts), no object of its own. */
+  get window(): ReceiveWindow { return this; }
   /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
   private spacePart: ReceiveSpace | undefined;
   /** An ACK must go out at the next flush. */
@@ -64,8 +64,7 @@ export class Receiver {
     private readonly config: TcpConfig,
     mtuPayload: number,
   ) {
-    this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
-    this.window = new ReceiveWindow(this.buffer, mtuPayload);
+    super(new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
   }
