@@ -4,7 +4,7 @@
  * 64-bit heap (bench/heap.js). Connection (connection.ts) extends this class; the layer
  * (layer.ts, flush-list.ts) and input.ts use the flags through the accessors below.
  */
-import { ConnectionSeldom } from "./connection-seldom.js";
+import { Negotiation } from "./options.js";
 
 const PASSIVE = 1 << 0;
 const ORPHANED = 1 << 1;
@@ -16,7 +16,7 @@ const SYN_ACK_SENT = 1 << 6;
 const LINGER_FIN_WAIT_2 = 1 << 7;
 const RECEIVING = 1 << 8;
 
-export class ConnectionFlags extends ConnectionSeldom {
+export abstract class ConnectionFlags extends Negotiation {
   private flags = 0;
 
   private setFlag(bit: number, on: boolean): void {

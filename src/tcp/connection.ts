@@ -24,7 +24,7 @@ import { ConnectionTimers } from "./connection-timers.js";
 import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
-import { Negotiation } from "./options.js";
+import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
 import type { RttEstimator } from "./rtt.js";
@@ -36,8 +36,8 @@ import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegm
 import { Sender, type SenderHost } from "./sender.js";
 import { synFastOpen } from "./fast-open/client.js";
 import { acceptSynData } from "./fast-open/server.js";
-import { ConnectionStats } from "./tcp-stats.js";
-import { ConnectionPath, type PathSource } from "./path.js";
+import type { ConnectionStats } from "./tcp-stats.js";
+import type { ConnectionPath, PathSource } from "./path.js";
 import type { TimeWaitHandover } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
 import { streamWritable } from "./write-space.js";
@@ -111,8 +111,6 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (to !== "TIME_WAIT") this.timeWaitRecord = undefined;
   }
 
-  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
-  readonly config: TcpConfig;
   readonly tuple: FourTuple;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
@@ -126,8 +124,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
   readonly sender: Sender;
   /** The receiving side: receive sequence variables, reassembly, ACK policy. */
   readonly receiver: Receiver;
-  /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
-  readonly negotiation: Negotiation;
+  /** Window scaling, timestamps and SACK as agreed in the handshake (S5): a layer of this class's chain (options.ts), no object of its own. */
+  get negotiation(): Negotiation { return this; }
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
   ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
 
@@ -136,9 +134,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
   segmentsOut = 0;
   retransmits = 0;
   /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
-  readonly stats = new ConnectionStats();
+  get stats(): ConnectionStats { return this; } // the bottom of this class's chain (tcp-stats.ts): no object of its own
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
-  readonly path: ConnectionPath;
+  get path(): ConnectionPath { return this; } // a layer of this class's chain (path.ts), no object of its own
   /** Urgent data (RFC 9293 3.8.5), made on first use (the `Part`s, connection-seldom.ts: none yet, no urgent data). */
   get urgentOut(): UrgentSender { return (this.urgentOutPart ??= new UrgentSender()); }
   get urgentIn(): UrgentReceiver { return (this.urgentInPart ??= new UrgentReceiver(this.config.oobInline)); }
@@ -146,15 +144,13 @@ export class Connection extends ConnectionTimers implements SenderHost {
     readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
   ) {
-    super();
-    const cfg = (this.config = params.config ?? ctx.config);
+    const cfg = params.config ?? ctx.config;
+    super(cfg, params.tsOffset);
     this.tuple = params.tuple;
     this.passive = params.passive;
-    this.path = new ConnectionPath(cfg, ctx, params.tuple.remoteAddr);
     this.path.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
-    this.negotiation = new Negotiation(cfg, params.tsOffset);
     this.lastNow = 0; // small, not a box each (timers.ts)
   }
 

@@ -23,6 +23,8 @@ import { SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
 import { TsoChunks } from "./tso-chunks.js";
+import { RttEstimator } from "./rtt.js";
+import type { TcpConfig } from "./config.js";
 
 /** What SenderParts holds once anything of it is used. */
 class Parts {
@@ -41,7 +43,7 @@ class Parts {
   dsackDups = 0;
 }
 
-export class SenderParts {
+export class SenderParts extends RttEstimator<TcpConfig> {
   private parts: Parts | undefined;
   // Kept this small (the making is a call of its own) so that V8 inlines it everywhere.
   private get made(): Parts {

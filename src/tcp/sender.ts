@@ -33,7 +33,7 @@ import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
 import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
-import { RttEstimator } from "./rtt.js";
+import type { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
@@ -148,7 +148,8 @@ export class Sender extends SenderParts {
   notsentLowatOwn = 0;
 
   readonly sendBuffer: SendBuffer;
-  readonly rtt: RttEstimator;
+  /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
+  get rtt(): RttEstimator<TcpConfig> { return this; }
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
   readonly model: BbrModel | undefined;
@@ -211,8 +212,8 @@ export class Sender extends SenderParts {
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
 
-  constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
-    super();
+  constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
+    super(config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
     this.ackTime = 0;
@@ -220,7 +221,6 @@ export class Sender extends SenderParts {
     this.noDelay = config.noDelay;
     this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.rtt = new RttEstimator(config);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
@@ -561,7 +561,7 @@ export class Sender extends SenderParts {
   private transmitPass(now: Millis): boolean {
     let sent = false;
     // Linux tcp_current_mss: the route changed since the MSS was computed.
-    if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
+    if (this.host.path.stale) this.resize(this.host.path.syncMss(this.config.minMss));
     this.restartAfterIdle(now);
     if (this.rackOn && this.congestion.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
     this.chunksPart?.startPass();

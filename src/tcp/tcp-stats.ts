@@ -24,6 +24,11 @@ export interface LedgerSegment {
   retrans: boolean;
 }
 
+/**
+ * The bottom of Connection's class chain (connection-seldom.ts): a connection's stats are
+ * fields of the connection object, `conn.stats` being the connection itself. Standalone
+ * instances (tests) work the same.
+ */
 export class ConnectionStats {
   /** Time of the first event: the "last" times start here, as Linux starts them at the open. */
   createdAt: Millis | undefined;
