@@ -14,6 +14,7 @@
 import type { Millis } from "../../env.js";
 import { fromSeqFieldOpt, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
+import { Cubic, FRESH_CUBIC } from "./cubic.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
 
@@ -104,12 +105,27 @@ export class CongestionControl {
     return this.algorithm.name === "bbr";
   }
 
+  /** The window algorithm (algorithm.ts): the shared FRESH_CUBIC until it first acts (`acting`). */
+  get algorithm(): WindowAlgorithm {
+    return this.algo;
+  }
+  private algo: WindowAlgorithm;
+  /**
+   * The algorithm to grow or reduce the window with. A connection on the shared, never
+   * written FRESH_CUBIC (cubic.ts) gets a CUBIC of its own first: a fresh one is in the same
+   * state, and an idle connection keeps none (48 B).
+   */
+  private get acting(): WindowAlgorithm {
+    return this.algo !== FRESH_CUBIC ? this.algo : (this.algo = new Cubic());
+  }
+
   constructor(
-    readonly algorithm: WindowAlgorithm,
+    algorithm: WindowAlgorithm,
     private mss: number,
     initialWindowSegments: number,
     hystartDetect?: number,
   ) {
+    this.algo = algorithm;
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
     this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
@@ -185,7 +201,7 @@ export class CongestionControl {
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
       this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
-      this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss, srtt);
+      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.mss, srtt);
     }
   }
 
@@ -222,7 +238,7 @@ export class CongestionControl {
     if (this.state !== "cwr") {
       this.saveForUndo();
       this.hystart?.reset();
-      this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+      this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
       this.prr.start(this.cwnd);
     }
     this.recover = sndMax;
@@ -238,7 +254,7 @@ export class CongestionControl {
    */
   enterCwr(now: Millis, sndNxt: Seq, flight: number): boolean {
     if (this.state !== "open" && this.state !== "disorder") return false;
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
     this.prr.start(this.cwnd);
     this.cwrHigh = sndNxt;
     this.undoRetrans = undefined; // Linux: undo_marker = 0, an ECN signal is never spurious
@@ -287,7 +303,7 @@ export class CongestionControl {
    */
   reduceOnce(now: Millis, flight: number): void {
     this.saveForUndo();
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = Math.min(this.cwnd, this.ssthresh);
     this.state = "open";
   }
@@ -318,13 +334,13 @@ export class CongestionControl {
     // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode;
     // during CWR the window was already cut for this flight, so ssthresh stays.
     if (this.state === "open" || this.state === "disorder") this.saveForUndo();
-    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
     this.hystart?.reset();
     this.state = "loss";
     this.recover = sndMax;
-    this.algorithm.enterLoss?.(flight);
+    this.acting.enterLoss?.(flight);
   }
 
   /**
