@@ -41,6 +41,10 @@ class Parts {
   frtoResume: number | undefined;
   highRxt = 0;
   dsackDups = 0;
+  userTimeout: number | undefined;
+  notsentLowat = 0;
+  lowDelivered: number | undefined;
+  newestDeliveredAt: Millis | undefined;
 }
 
 export class SenderParts extends RttEstimator<TcpConfig> {
@@ -120,6 +124,20 @@ export class SenderParts extends RttEstimator<TcpConfig> {
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   get highRxt(): Seq { return fromSeqField(this.parts?.highRxt ?? 0); }
   set highRxt(s: Seq) { if (s !== 0 || this.parts !== undefined) this.made.highRxt = toSeqField(s); }
+  // Socket options most connections never set, and what the ACK being processed delivered
+  // (only an ACK of data sent, so of a sender that has its parts, sets them).
+  /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off; the setting's until set on this socket. */
+  get userTimeout(): number { return this.parts?.userTimeout ?? this.config.userTimeout; }
+  set userTimeout(ms: number) { if (ms !== this.userTimeout) this.made.userTimeout = ms; }
+  /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
+  get notsentLowatOwn(): number { return this.parts?.notsentLowat ?? 0; }
+  set notsentLowatOwn(n: number) { if (n !== 0 || this.parts !== undefined) this.made.notsentLowat = n; }
+  /** The lowest never-retransmitted segment the ACK being processed delivered. */
+  get lowDelivered(): Seq | undefined { return fromSeqFieldOpt(this.parts?.lowDelivered); }
+  set lowDelivered(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.lowDelivered = toSeqFieldOpt(s); }
+  /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
+  protected get newestDeliveredAt(): Millis | undefined { return this.parts?.newestDeliveredAt; }
+  protected set newestDeliveredAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.newestDeliveredAt = t; }
   /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
   get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
   set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }

@@ -142,10 +142,7 @@ export class Sender extends SenderParts {
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
-  /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
-  userTimeout: number;
-  /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
-  notsentLowatOwn = 0;
+  // TCP_USER_TIMEOUT and TCP_NOTSENT_LOWAT as set on this socket are SenderParts' (sender-parts.ts).
 
   readonly sendBuffer: SendBuffer;
   /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
@@ -153,11 +150,8 @@ export class Sender extends SenderParts {
   readonly congestion: CongestionControl;
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
   readonly model: BbrModel | undefined;
-  /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
+  /** The ACK being processed: its time (what it delivered is SenderParts' lowDelivered and newestDeliveredAt). */
   private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
-  lowDelivered: Seq | undefined;
-  /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
-  private newestDeliveredAt: Millis | undefined;
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
@@ -219,7 +213,6 @@ export class Sender extends SenderParts {
     this.ackTime = 0;
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
-    this.userTimeout = config.userTimeout;
     this.sendBuffer = new SendBuffer(config.sendBufferSize);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
