@@ -1,11 +1,12 @@
 /**
  * The fields of a connection that most connections never set, or set only for a while: the
  * error it ended with, the last ICMP error, the TIME_WAIT record that took its place, the
- * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data and the
- * time of our SYN. Their values live in one object made by the first write of anything but
- * a default, and given back by Connection.settle once all are at their defaults again (the
+ * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data, the
+ * time of our SYN, the count of segments resent, the path's MTU prober and the route's
+ * metrics. Their values live in one object made by the first write of anything but a
+ * default, and given back by Connection.settle once all are at their defaults again (the
  * SYN's time goes back to 0 when SYN_SENT is left), so an idle connection pays one field
- * for the ten instead of ten (80 B, bench/heap.js). Connection (connection.ts) extends this
+ * for the fourteen instead of fourteen (112 B, bench/heap.js). Connection (connection.ts) extends this
  * class; everything else reads and writes these names as fields of the connection.
  *
  * It extends ConnectionStats (tcp-stats.ts), the bottom of the chain: a connection's
@@ -16,6 +17,7 @@ import type { Millis } from "../env.js";
 import type { TcpError, TcpErrorCode } from "./errors.js";
 import type { FastOpenState } from "./fast-open/state.js";
 import type { KeepAlive } from "./keepalive.js";
+import type { MtuProber } from "./mtu-probe.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import type { TimeWaitRef } from "./time-wait.js";
 import type { UrgentReceiver, UrgentSender } from "./urgent.js";
@@ -31,6 +33,10 @@ class Seldom {
   fastOpen: FastOpenState | undefined = undefined;
   urgentOut: UrgentSender | undefined = undefined;
   urgentIn: UrgentReceiver | undefined = undefined;
+  retransmits = 0;
+  prober: MtuProber | undefined = undefined;
+  advmss = 0;
+  initcwnd = 0;
 
   constructor() {
     this.persistSince = this.synSentAt = 0;
@@ -41,7 +47,8 @@ class Seldom {
     return (
       this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
       this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
-      this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined
+      this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
+      this.retransmits === 0 && this.prober === undefined && this.advmss === 0 && this.initcwnd === 0
     );
   }
 }
@@ -102,4 +109,19 @@ export class ConnectionSeldom extends ConnectionStats {
   set urgentOutPart(v: UrgentSender | undefined) { if (v !== undefined || this.seldom !== undefined) this.held().urgentOut = v; }
   get urgentInPart(): UrgentReceiver | undefined { return this.seldom?.urgentIn; }
   set urgentInPart(v: UrgentReceiver | undefined) { if (v !== undefined || this.seldom !== undefined) this.held().urgentIn = v; }
+
+  /** Segments resent, SYN and FIN included (TCP_INFO's tcpi_total_retrans): 0 on most connections. */
+  get retransmits(): number { return this.seldom?.retransmits ?? 0; }
+  set retransmits(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().retransmits = n; }
+
+  // The path's (path.ts): its own MTU prober when tcp_mtu_probing is on, and the route's
+  // metrics (ip route's advmss and initcwnd, 0 when the route sets none).
+  protected get proberPart(): MtuProber | undefined { return this.seldom?.prober; }
+  protected set proberPart(p: MtuProber | undefined) { if (p !== undefined || this.seldom !== undefined) this.held().prober = p; }
+  /** The route's advmss (0: none, the MSS follows from the MTU). */
+  get advmss(): number { return this.seldom?.advmss ?? 0; }
+  set advmss(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().advmss = n; }
+  /** The route's initcwnd in segments (0: none, the setting's). */
+  get initcwnd(): number { return this.seldom?.initcwnd ?? 0; }
+  set initcwnd(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().initcwnd = n; }
 }

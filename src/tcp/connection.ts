@@ -132,7 +132,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   // Counters, read through inspect().
   segmentsIn = 0;
   segmentsOut = 0;
-  retransmits = 0;
+  // retransmits: connection-seldom.ts (0 on most connections).
   /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
   get stats(): ConnectionStats { return this; } // the bottom of this class's chain (tcp-stats.ts): no object of its own
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */

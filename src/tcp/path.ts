@@ -45,13 +45,15 @@ export interface PathSource {
 export abstract class ConnectionPath extends ConnectionSeldom {
   abstract readonly ctx: PathSource;
   abstract readonly tuple: FourTuple;
-  readonly prober: MtuProber;
+  /** The MTU search (RFC 4821): the shared, inert OFF without tcp_mtu_probing. */
+  get prober(): MtuProber {
+    return this.proberPart ?? OFF;
+  }
   /** The route's MTU as last read. */
   mtu = 0;
   /** The MTU the send MSS was last computed for (Linux icsk_pmtu_cookie). */
   sizedFor = 0;
-  advmss = 0;
-  initcwnd = 0;
+  // advmss and initcwnd, the route's metrics, are kept with the seldom-set fields (connection-seldom.ts).
   private generation = -1;
   /** The peer's MSS, clamped by TCP_MAXSEG (Linux rx_opt.mss_clamp); 0 before the handshake. */
   private mssClamp = 0;
@@ -60,7 +62,7 @@ export abstract class ConnectionPath extends ConnectionSeldom {
   constructor(config: TcpConfig) {
     super();
     // Without tcp_mtu_probing nothing ever changes a prober: connections share an inert one.
-    this.prober = config.mtuProbing === 0 ? OFF : new MtuProber(config);
+    if (config.mtuProbing !== 0) this.proberPart = new MtuProber(config);
   }
 
   /** Re-reads the route if the host's routes or path MTUs changed since the last read. */

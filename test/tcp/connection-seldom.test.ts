@@ -21,8 +21,9 @@ describe("ConnectionSeldom", () => {
     const p = new Probe();
     expect([p.error, p.softError, p.ka, p.fastOpen, p.timeWaitRecord, p.urgentInPart, p.urgentOutPart]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
     expect(p.persistSince).toBe(0);
-    expect(p.synSentAt).toBe(0);
+    expect([p.synSentAt, p.retransmits, p.advmss, p.initcwnd]).toEqual([0, 0, 0, 0]);
     p.error = undefined;
+    p.retransmits = 0;
     p.persistSince = 0;
     p.synSentAt = 0;
     expect(p.holds).toBe(false);
@@ -38,6 +39,10 @@ describe("ConnectionSeldom", () => {
     expect(p.holds).toBe(true); // softError still set
     expect(p.softError).toBe("EHOSTUNREACH");
     p.softError = undefined;
+    p.retransmits++;
+    p.settle();
+    expect(p.retransmits).toBe(1);
+    p.retransmits = 0;
     p.settle();
     expect(p.holds).toBe(false);
     const e = new TcpError("ECONNRESET", "reset");
