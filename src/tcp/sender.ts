@@ -35,7 +35,7 @@ import { armPersistIfWaiting } from "./timeouts.js";
 import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
 import type { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
-import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { EMPTY, emptySendBuffer, isSharedSendBuffer, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { streamWritable } from "./write-space.js";
 import { SenderParts } from "./sender-parts.js";
@@ -144,7 +144,14 @@ export class Sender extends SenderParts {
   bytesAcked = 0;
   // TCP_USER_TIMEOUT and TCP_NOTSENT_LOWAT as set on this socket are SenderParts' (sender-parts.ts).
 
-  readonly sendBuffer: SendBuffer;
+  /** What the application queued: until its first write, a shared empty buffer of the settings' size (send-buffer.ts emptySendBuffer). */
+  get sendBuffer(): SendBuffer { return this.sendBuf; }
+  private sendBuf: SendBuffer;
+  /** The send buffer to write to: the connection's own, made (empty, of the same size) if it still had the shared one. */
+  ownSendBuffer(): SendBuffer {
+    const b = this.sendBuf;
+    return isSharedSendBuffer(b) ? (this.sendBuf = new SendBuffer(b.capacity)) : b;
+  }
   /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
   get rtt(): RttEstimator<TcpConfig> { return this; }
   readonly congestion: CongestionControl;
@@ -213,7 +220,7 @@ export class Sender extends SenderParts {
     this.ackTime = 0;
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
-    this.sendBuffer = new SendBuffer(config.sendBufferSize);
+    this.sendBuf = emptySendBuffer(config.sendBufferSize);
     const { algorithm, model } = windowAlgorithm(config, iss);
     this.model = model;
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
@@ -226,7 +233,7 @@ export class Sender extends SenderParts {
   queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
-    const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
+    const n = this.ownSendBuffer().append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
     if (n < data.length) {
       this.chrono.writeBlocked = true;
       this.noSpace = true;
@@ -378,7 +385,7 @@ export class Sender extends SenderParts {
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     // Linux tcp_new_space, for a writer that waits (SOCK_NOSPACE): tcp_sndbuf_expand.
-    if (this.noSpace && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
+    if (this.noSpace && !this.sendBuffer.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
