@@ -7,7 +7,7 @@
  * connection's; it is passed in.
  */
 import { seqAdd, seqDiff, seqGe, seqInWindow, seqLt, type Seq } from "../wire/seq.js";
-import type { ReceiveBuffer } from "./receive-buffer.js";
+import { isSharedReceiveBuffer, ReceiveBuffer } from "./receive-buffer.js";
 
 /** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
 const UNSCALED_MAX = 65535;
@@ -36,11 +36,24 @@ export class ReceiveWindow {
    */
   ssthresh = NO_LIMIT;
 
+  /** The receive buffer: for a receiver, a shared empty one until it stores anything (receive-buffer.ts emptyReceiveBuffer). */
+  get buffer(): ReceiveBuffer {
+    return this.buf;
+  }
+  private buf: ReceiveBuffer;
+  /** The receive buffer to write to: the connection's own, made (empty, of the same size) if it still had a shared one. */
+  ownBuffer(): ReceiveBuffer {
+    const b = this.buf;
+    return isSharedReceiveBuffer(b) ? (this.buf = new ReceiveBuffer(b.capacity, b.maxRanges)) : b;
+  }
+
   constructor(
-    readonly buffer: ReceiveBuffer,
+    buffer: ReceiveBuffer,
     /** The MSS we announced, used until the peer has sent a segment. */
     private readonly ourMss: number,
-  ) {}
+  ) {
+    this.buf = buffer;
+  }
 
   /** The window promised: from `rcvNxt` to the advertised right edge. */
   size(rcvNxt: Seq): number {

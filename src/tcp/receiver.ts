@@ -11,7 +11,7 @@ import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
 import { seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
-import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
+import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
 import { ReceiveWindow } from "./receive-window.js";
 
@@ -64,7 +64,7 @@ export class Receiver extends ReceiveWindow {
     private readonly config: TcpConfig,
     mtuPayload: number,
   ) {
-    super(new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
+    super(emptyReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
   }
@@ -104,7 +104,7 @@ export class Receiver extends ReceiveWindow {
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
     const readableBefore = this.buffer.readable;
-    const result = this.buffer.insert(this.rcvNxt, seq, data);
+    const result = this.ownBuffer().insert(this.rcvNxt, seq, data);
     this.window.notePayload(data.length, mtuPayload);
     // Linux tcp_grow_window, from tcp_event_data_recv and tcp_data_queue_ofo. Not for a Fast
     // Open SYN's data (no `now`: tcp_fastopen_add_skb skips it), and out of order only with
@@ -149,7 +149,7 @@ export class Receiver extends ReceiveWindow {
   /** The application read `data` at `now`: the buffer may grow (receive-space.ts). Returns `data`. */
   afterRead(data: Uint8Array, now: Millis): Uint8Array {
     if (data.length > 0 && this.space !== undefined) {
-      this.buffer.capacity = this.space.afterRead(now, this.readSeq, this.buffer.capacity, this.config.receiveBufferMax, this.window.fullSegment);
+      this.ownBuffer().capacity = this.space.afterRead(now, this.readSeq, this.buffer.capacity, this.config.receiveBufferMax, this.window.fullSegment);
     }
     return data;
   }
