@@ -23,6 +23,7 @@ import { SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
 import { TsoChunks } from "./tso-chunks.js";
+import type { BbrModel } from "./sender-bbr.js";
 import { RttEstimator } from "./rtt.js";
 import type { TcpConfig } from "./config.js";
 
@@ -45,6 +46,8 @@ class Parts {
   notsentLowat = 0;
   lowDelivered: number | undefined;
   newestDeliveredAt: Millis | undefined;
+  ackTime: Millis | undefined; // undefined, then a number: tagged, it shares the ACK's time (timers.ts)
+  model: BbrModel | undefined;
 }
 
 export class SenderParts extends RttEstimator<TcpConfig> {
@@ -138,6 +141,16 @@ export class SenderParts extends RttEstimator<TcpConfig> {
   /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
   protected get newestDeliveredAt(): Millis | undefined { return this.parts?.newestDeliveredAt; }
   protected set newestDeliveredAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.newestDeliveredAt = t; }
+  /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. A BBR sender has its parts from the start. */
+  get model(): BbrModel | undefined { return this.parts?.model; }
+  protected adoptModel(model: BbrModel): void { this.made.model = model; }
+  /**
+   * The time of the ACK being processed, for the segments it delivers (Sender.delivered).
+   * Kept only by a sender with its parts: a segment is delivered only from the sent-segment
+   * log, which is one of them, so an ACK of the handshake keeps nothing.
+   */
+  protected get ackTime(): Millis { return this.parts?.ackTime ?? 0; }
+  protected set ackTime(t: Millis) { if (this.parts !== undefined) this.parts.ackTime = t; }
   /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
   get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
   set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }

@@ -42,7 +42,7 @@ import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
 import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
 import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
-import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend, type BbrModel } from "./sender-bbr.js";
+import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
 /** What the sender needs from its connection. */
@@ -155,10 +155,7 @@ export class Sender extends SenderParts {
   /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
   get rtt(): RttEstimator<TcpConfig> { return this; }
   readonly congestion: CongestionControl;
-  /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
-  readonly model: BbrModel | undefined;
-  /** The ACK being processed: its time (what it delivered is SenderParts' lowDelivered and newestDeliveredAt). */
-  private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
+  // BBR's model and the time of the ACK being processed are SenderParts' (sender-parts.ts).
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
     if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
@@ -217,12 +214,11 @@ export class Sender extends SenderParts {
     super(config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
-    this.ackTime = 0;
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.sendBuf = emptySendBuffer(config.sendBufferSize);
     const { algorithm, model } = windowAlgorithm(config, iss);
-    this.model = model;
+    if (model !== undefined) this.adoptModel(model);
     this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
   }
 
@@ -338,7 +334,7 @@ export class Sender extends SenderParts {
     let dsack: SackBlock | undefined;
     let sackedSentAt: Millis | undefined; // the oldest segment this ACK newly SACKs (Linux first_sackt)
     const priorFack = this.rackPart?.fack;
-    this.ackTime = now;
+    this.ackTime = now; // kept only by a sender with its parts: only they deliver segments (delivered())
     this.lowDelivered = this.newestDeliveredAt = undefined;
     this.model?.rate.beginAck();
     if (this.sack && seg.options.sackBlocks !== undefined) {
