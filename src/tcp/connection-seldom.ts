@@ -2,11 +2,12 @@
  * The fields of a connection that most connections never set, or set only for a while: the
  * error it ended with, the last ICMP error, the TIME_WAIT record that took its place, the
  * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data, the
- * time of our SYN, the count of segments resent, the path's MTU prober and the route's
- * metrics. Their values live in one object made by the first write of anything but a
- * default, and given back by Connection.settle once all are at their defaults again (the
- * SYN's time goes back to 0 when SYN_SENT is left), so an idle connection pays one field
- * for the fourteen instead of fourteen (112 B, bench/heap.js). Connection (connection.ts) extends this
+ * time of our SYN, the count of segments resent and the route's metrics. Their values live
+ * in one object made by the first write of anything but a default, and given back by
+ * Connection.settle once all are at their defaults again (the SYN's time goes back to 0
+ * when SYN_SENT is left), so an idle connection pays one field for the thirteen instead
+ * of thirteen (96 B, bench/heap.js). None of them is read for every segment but `ka` (one
+ * field read more on the arrival path). Connection (connection.ts) extends this
  * class; everything else reads and writes these names as fields of the connection.
  *
  * It extends ConnectionStats (tcp-stats.ts), the bottom of the chain: a connection's
@@ -17,7 +18,6 @@ import type { Millis } from "../env.js";
 import type { TcpError, TcpErrorCode } from "./errors.js";
 import type { FastOpenState } from "./fast-open/state.js";
 import type { KeepAlive } from "./keepalive.js";
-import type { MtuProber } from "./mtu-probe.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import type { TimeWaitRef } from "./time-wait.js";
 import type { UrgentReceiver, UrgentSender } from "./urgent.js";
@@ -34,7 +34,6 @@ class Seldom {
   urgentOut: UrgentSender | undefined = undefined;
   urgentIn: UrgentReceiver | undefined = undefined;
   retransmits = 0;
-  prober: MtuProber | undefined = undefined;
   advmss = 0;
   initcwnd = 0;
 
@@ -48,7 +47,7 @@ class Seldom {
       this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
       this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
       this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
-      this.retransmits === 0 && this.prober === undefined && this.advmss === 0 && this.initcwnd === 0
+      this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0
     );
   }
 }
@@ -114,10 +113,7 @@ export class ConnectionSeldom extends ConnectionStats {
   get retransmits(): number { return this.seldom?.retransmits ?? 0; }
   set retransmits(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().retransmits = n; }
 
-  // The path's (path.ts): its own MTU prober when tcp_mtu_probing is on, and the route's
-  // metrics (ip route's advmss and initcwnd, 0 when the route sets none).
-  protected get proberPart(): MtuProber | undefined { return this.seldom?.prober; }
-  protected set proberPart(p: MtuProber | undefined) { if (p !== undefined || this.seldom !== undefined) this.held().prober = p; }
+  // The path's (path.ts): the route's metrics (ip route's advmss and initcwnd, 0 when the route sets none).
   /** The route's advmss (0: none, the MSS follows from the MTU). */
   get advmss(): number { return this.seldom?.advmss ?? 0; }
   set advmss(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().advmss = n; }

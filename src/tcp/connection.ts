@@ -148,7 +148,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     super(cfg, params.tsOffset);
     this.tuple = params.tuple;
     this.passive = params.passive;
-    this.path.refresh(ctx.now());
+    this.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.lastNow = 0; // small, not a box each (timers.ts)
@@ -196,7 +196,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.receiver.onSyn(syn.seq);
     ecnOnSyn(this, this.config.ecn, now, syn.flags, ecn);
     this.negotiate(now, syn.options);
-    this.sender.updateWindow(syn, true, this.negotiation.sndShift);
+    this.sender.updateWindow(syn, true, this.sndShift);
     if (this.fastOpen?.child === true) acceptSynData(this, syn);
     this.setState("SYN_RCVD", this.fastOpen?.child === true ? "Fast Open SYN received" : "SYN received");
     this.synAckPending = true;
@@ -212,9 +212,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.lastNow = now;
     this.receiver.onSyn(seqAdd(ack.seq, -1));
     this.sender.resumeAfterCookie();
-    const sendMss = this.path.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
-    this.sender.setMss(sendMss, this.path.initcwnd || this.config.initialCwndSegments);
-    this.negotiation.none();
+    const sendMss = this.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
+    this.sender.setMss(sendMss, this.initcwnd || this.config.initialCwndSegments);
+    this.none();
     this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
@@ -258,7 +258,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const r = this.receiver;
     const data = r.afterRead(readAroundMark(this, max), this.ctx.now());
-    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.negotiation.rcvShift)) {
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.rcvShift)) {
       r.ackNow = true;
       this.ctx.touched(this, true);
     }
@@ -449,7 +449,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.receiving = false; // set again if this one brings data (acceptText)
     this.segmentsIn++;
     if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
-    this.stats.onReceive(now, seg);
+    this.onReceive(now, seg);
     this.lastNow = now;
     const ka = this.ka;
     if (ka?.enabled === true && this.timers.keepalive !== Infinity) {
@@ -531,7 +531,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * for the 4-tuple as onSegmentTimeWait and the linger timer did.
    */
   timeWaitHandover(): TimeWaitHandover {
-    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -565,7 +565,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   private sendSyn(now: Millis): void {
     const s = this.sender;
     const retransmit = s.sndMax !== this.iss;
-    const options = this.negotiation.synOptions(now, this.ourMss());
+    const options = this.synOptions(now, this.ourMss());
     const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
     this.emit(now, SYN | ecnSynFlags(this, this.config.ecn, retransmit), this.iss, 0 as Seq, data, options, retransmit);
     // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
@@ -581,7 +581,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const s = this.sender;
     const retransmit = this.synAckSent;
     this.synAckSent = true;
-    const options = this.negotiation.synAckOptions(now, this.ourMss());
+    const options = this.synAckOptions(now, this.ourMss());
     if (this.passive && this.fastOpen?.synOption !== undefined) options.fastOpen = this.fastOpen.synOption;
     this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, options, retransmit);
     this.synAckPending = false;
@@ -629,9 +629,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     flags = this.ecn.outgoing(now, flags, payload.length, retransmit); // ECE, CWR and the IP codepoint
     const isSyn = (flags & SYN) !== 0;
     const r = this.receiver;
-    const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.negotiation.rcvShift);
+    const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.rcvShift);
     const hasAck = (flags & ACK) !== 0;
-    const sack = hasAck && this.negotiation.sack ? r.sackBlocks(this.negotiation.maxSackBlocks) : undefined;
+    const sack = hasAck && this.sack ? r.sackBlocks(this.maxSackBlocks) : undefined;
     const urgent = isSyn ? undefined : urgentField(this, seq); // every segment in urgent mode, as Linux tcp_transmit_skb
     if (urgent !== undefined) flags |= URG;
     const seg: TcpSegment = {
@@ -642,7 +642,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
       flags,
       window,
       urgentPointer: urgent ?? 0,
-      options: options ?? this.negotiation.segmentOptions(now, flags, sack) ?? NO_OPTS,
+      options: options ?? this.segmentOptions(now, flags, sack) ?? NO_OPTS,
       payload,
     };
     if (hasAck) {
@@ -653,42 +653,42 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (payload.length > 0) r.onDataSent(now);
     this.segmentsOut++;
     if (retransmit) this.retransmits++;
-    this.stats.onSend(now, seg, retransmit, this.sndUna);
+    this.onSend(now, seg, retransmit, this.sndUna);
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit, this.ecn.codepoint);
     // Linux __sk_dst_check on transmit: a changed route is noticed here, used from the next burst.
-    this.path.refresh(now);
+    this.refresh(now);
   }
 
   /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
   segmentMss(): number {
     const mss = this.sender.sendMss;
     const count = this.receiver.sackBlockCount;
-    if (!this.negotiation.sack || count === 0) return mss;
-    const blocks = Math.min(count, this.negotiation.maxSackBlocks);
+    if (!this.sack || count === 0) return mss;
+    const blocks = Math.min(count, this.maxSackBlocks);
     return Math.max(this.config.minMss, mss - (4 + 8 * blocks));
   }
 
   /** The MSS we announce: the route's (advmss, else MTU - 40), clamped by TCP_MAXSEG (Linux user_mss) when set. */
   private ourMss(): number {
-    return this.path.announcedMss(this.config.userMss);
+    return this.announcedMss(this.config.userMss);
   }
 
   /** SenderHost: out-of-order data is held, so our ACKs carry SACK blocks. */
   get sendingSacks(): boolean {
-    return this.negotiation.sack && this.receiver.sackBlockCount > 0;
+    return this.sack && this.receiver.sackBlockCount > 0;
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
   negotiate(now: Millis, o: TcpOptions): void {
-    this.negotiation.onPeerSyn(now, o);
-    this.sender.sack = this.negotiation.sack;
+    this.onPeerSyn(now, o);
+    this.sender.sack = this.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
     // Linux rx_opt.mss_clamp: the peer's MSS, no more than TCP_MAXSEG. Timestamps take 12
     // bytes of every segment: payload per segment shrinks by that much.
     const clamp = this.config.userMss > 0 ? Math.min(peerMss, this.config.userMss) : peerMss;
-    const mss = this.path.start(now, clamp, this.negotiation.perSegmentOptionBytes, this.config.minMss);
-    this.sender.setMss(mss, this.path.initcwnd || this.config.initialCwndSegments);
+    const mss = this.start(now, clamp, this.perSegmentOptionBytes, this.config.minMss);
+    this.sender.setMss(mss, this.initcwnd || this.config.initialCwndSegments);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -700,7 +700,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.state = to;
     if (from === "SYN_SENT") this.synSentAt = 0; // read only there: an idle end keeps no holder for it (connection-seldom.ts)
     // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {

@@ -45,10 +45,8 @@ export interface PathSource {
 export abstract class ConnectionPath extends ConnectionSeldom {
   abstract readonly ctx: PathSource;
   abstract readonly tuple: FourTuple;
-  /** The MTU search (RFC 4821): the shared, inert OFF without tcp_mtu_probing. */
-  get prober(): MtuProber {
-    return this.proberPart ?? OFF;
-  }
+  /** The MTU search (RFC 4821): the shared, inert OFF without tcp_mtu_probing. A field, not kept with the seldom-set ones: every ACK reads it. */
+  readonly prober: MtuProber;
   /** The route's MTU as last read. */
   mtu = 0;
   /** The MTU the send MSS was last computed for (Linux icsk_pmtu_cookie). */
@@ -62,7 +60,7 @@ export abstract class ConnectionPath extends ConnectionSeldom {
   constructor(config: TcpConfig) {
     super();
     // Without tcp_mtu_probing nothing ever changes a prober: connections share an inert one.
-    if (config.mtuProbing !== 0) this.proberPart = new MtuProber(config);
+    this.prober = config.mtuProbing === 0 ? OFF : new MtuProber(config);
   }
 
   /** Re-reads the route if the host's routes or path MTUs changed since the last read. */

@@ -95,6 +95,11 @@ export class ReceiveBuffer {
     return (this.h = new Held());
   }
 
+  /** Holds or held data since it last went idle: certainly not a shared empty buffer (emptyReceiveBuffer). */
+  get active(): boolean {
+    return this.h !== undefined;
+  }
+
   /** Nothing is held: no data to read, no gap open, no FIN waiting for one. */
   get empty(): boolean {
     const h = this.h;

@@ -40,11 +40,12 @@ export class ReceiveWindow {
   get buffer(): ReceiveBuffer {
     return this.buf;
   }
-  private buf: ReceiveBuffer;
+  protected buf: ReceiveBuffer;
   /** The receive buffer to write to: the connection's own, made (empty, of the same size) if it still had a shared one. */
   ownBuffer(): ReceiveBuffer {
     const b = this.buf;
-    return isSharedReceiveBuffer(b) ? (this.buf = new ReceiveBuffer(b.capacity, b.maxRanges)) : b;
+    // A buffer holding data is the connection's own: no lookup for every segment of a transfer.
+    return b.active || !isSharedReceiveBuffer(b) ? b : (this.buf = new ReceiveBuffer(b.capacity, b.maxRanges));
   }
 
   constructor(
@@ -82,7 +83,7 @@ export class ReceiveWindow {
 
   /** The window offered in a SYN or SYN-ACK (unscaled), starting at `rcvNxt`. */
   offerUnscaled(rcvNxt: Seq): number {
-    const w = Math.min(this.buffer.free, UNSCALED_MAX);
+    const w = Math.min(this.buf.free, UNSCALED_MAX);
     this.right = seqAdd(rcvNxt, w);
     this.offered = w;
     if (this.ssthresh === NO_LIMIT) this.ssthresh = w; // Linux: rcv_ssthresh = rcv_wnd at the SYN (tcp_connect_init, tcp_create_openreq_child)
@@ -95,14 +96,14 @@ export class ReceiveWindow {
    * of the skb's truesize against its length is left out: synack's buffer counts payload only.
    */
   grow(length: number): void {
-    const room = this.buffer.free - this.ssthresh;
+    const room = this.buf.free - this.ssthresh;
     if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ourMss, length));
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
   advertise(rcvNxt: Seq, shift: number): number {
     const granule = 1 << shift;
-    const free = Math.floor(this.buffer.free / granule) * granule;
+    const free = Math.floor(this.buf.free / granule) * granule;
     // Linux __tcp_select_window: at most rcv_ssthresh, rounded up to the scale's granule so
     // that scaling does not take it away (ALIGN), within the free space.
     const limit = this.ssthresh < free ? Math.min(Math.ceil(this.ssthresh / granule) * granule, free) : free;
@@ -137,14 +138,14 @@ export class ReceiveWindow {
    */
   updateWorthSending(rcvNxt: Seq, shift: number): boolean {
     const current = this.size(rcvNxt);
-    const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
+    const clamp = Math.min(this.buf.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
     if (2 * current > clamp) return false;
-    const offer = Math.min(this.buffer.free, clamp, this.ssthresh); // Linux: __tcp_select_window's offer, rcv_ssthresh included
+    const offer = Math.min(this.buf.free, clamp, this.ssthresh); // Linux: __tcp_select_window's offer, rcv_ssthresh included
     return offer >= this.fullSegment && offer >= 2 * current;
   }
 
   /** RFC 9293 3.8.6.2.2: move the edge by at least min(buffer / 2, one full segment). */
   private swsThreshold(): number {
-    return Math.min(this.buffer.capacity / 2, this.fullSegment);
+    return Math.min(this.buf.capacity / 2, this.fullSegment);
   }
 }

@@ -74,6 +74,11 @@ export class SendBuffer {
     return this.q === undefined ? 0 : this.q.bytes;
   }
 
+  /** Holds bytes: certainly not a shared empty buffer (emptySendBuffer). */
+  get active(): boolean {
+    return this.q !== undefined;
+  }
+
   get free(): number {
     return Math.max(0, this.capacity - this.length);
   }

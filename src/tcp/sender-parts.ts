@@ -15,11 +15,11 @@
  * accessor each, the transfer ran measurably slower while V8 warmed up.)
  */
 import type { Millis } from "../env.js";
-import { fromSeqField, fromSeqFieldOpt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
+import { fromSeqField, fromSeqFieldOpt, seqLt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
 import { CHRONO_BUSY, Chronograph, type ChronoTotals } from "./chrono.js";
 import { Frto } from "./loss/frto.js";
 import { Rack } from "./loss/rack.js";
-import { SentLog } from "./loss/sent-log.js";
+import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
 import { TsoChunks } from "./tso-chunks.js";
@@ -137,20 +137,32 @@ export class SenderParts extends RttEstimator<TcpConfig> {
   set notsentLowatOwn(n: number) { if (n !== 0 || this.parts !== undefined) this.made.notsentLowat = n; }
   /** The lowest never-retransmitted segment the ACK being processed delivered. */
   get lowDelivered(): Seq | undefined { return fromSeqFieldOpt(this.parts?.lowDelivered); }
-  set lowDelivered(s: Seq | undefined) { if (s !== undefined || this.parts !== undefined) this.made.lowDelivered = toSeqFieldOpt(s); }
   /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
   protected get newestDeliveredAt(): Millis | undefined { return this.parts?.newestDeliveredAt; }
-  protected set newestDeliveredAt(t: Millis | undefined) { if (t !== undefined || this.parts !== undefined) this.made.newestDeliveredAt = t; }
   /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. A BBR sender has its parts from the start. */
   get model(): BbrModel | undefined { return this.parts?.model; }
   protected adoptModel(model: BbrModel): void { this.made.model = model; }
   /**
-   * The time of the ACK being processed, for the segments it delivers (Sender.delivered).
-   * Kept only by a sender with its parts: a segment is delivered only from the sent-segment
-   * log, which is one of them, so an ACK of the handshake keeps nothing.
+   * An ACK is being processed at `now`: nothing delivered yet. Its time is kept for the
+   * segments it delivers (noteDelivered), only by a sender with its parts: a segment is
+   * delivered only from the sent-segment log, which is one of them, so an ACK of the
+   * handshake keeps nothing.
    */
-  protected get ackTime(): Millis { return this.parts?.ackTime ?? 0; }
-  protected set ackTime(t: Millis) { if (this.parts !== undefined) this.parts.ackTime = t; }
+  protected beginAckMarks(now: Millis): void {
+    const p = this.parts;
+    if (p === undefined) return;
+    p.ackTime = now;
+    p.lowDelivered = p.newestDeliveredAt = undefined;
+  }
+  /** The log delivered [start, ...) sent at `sentAt` (Sender.delivered): updates the marks, returns the ACK's time. */
+  protected noteDelivered(start: Seq, sentAt: Millis, flags: number): Millis {
+    const p = this.made;
+    if ((flags & EVER_RETRANS) === 0) {
+      if (p.lowDelivered === undefined || seqLt(start, fromSeqField(p.lowDelivered))) p.lowDelivered = toSeqField(start);
+      if (!(sentAt <= (p.newestDeliveredAt ?? -Infinity))) p.newestDeliveredAt = sentAt;
+    }
+    return p.ackTime ?? 0;
+  }
   /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
   get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
   set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }

@@ -150,7 +150,7 @@ export class Sender extends SenderParts {
   /** The send buffer to write to: the connection's own, made (empty, of the same size) if it still had the shared one. */
   ownSendBuffer(): SendBuffer {
     const b = this.sendBuf;
-    return isSharedSendBuffer(b) ? (this.sendBuf = new SendBuffer(b.capacity)) : b;
+    return b.active || !isSharedSendBuffer(b) ? b : (this.sendBuf = new SendBuffer(b.capacity));
   }
   /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
   get rtt(): RttEstimator<TcpConfig> { return this; }
@@ -158,10 +158,9 @@ export class Sender extends SenderParts {
   // BBR's model and the time of the ACK being processed are SenderParts' (sender-parts.ts).
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
-    if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
-    if ((flags & EVER_RETRANS) === 0 && !(sentAt <= (this.newestDeliveredAt ?? -Infinity))) this.newestDeliveredAt = sentAt;
-    this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
-    this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
+    const at = this.noteDelivered(start, sentAt, flags); // the marks, in SenderParts: one call, not one per mark
+    this.rack.onDelivered(at, end, sentAt, flags, this.minRtt);
+    this.model?.rate.onDelivered(at, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
   }
 
   // Eleven yes/no states in one small integer (Linux keeps such flags in bitfields too, e.g.
@@ -227,7 +226,7 @@ export class Sender extends SenderParts {
 
   /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once; `eor` MSG_EOR. */
   queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
-    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuf.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
     const n = this.ownSendBuffer().append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
     if (n < data.length) {
@@ -250,7 +249,7 @@ export class Sender extends SenderParts {
 
   /** Bytes queued and not sent yet (Linux write_seq - snd_nxt). */
   unsentBytes(): number {
-    return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuffer.length), this.sndNxt));
+    return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuf.length), this.sndNxt));
   }
 
   /** Whole segments beyond SND.NXT that the congestion and receive windows let out now, in bytes. */
@@ -284,7 +283,7 @@ export class Sender extends SenderParts {
 
   /** Sequence number our FIN occupies (valid once a FIN is queued: no data follows it). */
   finSeq(): Seq {
-    return seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    return seqAdd(this.sndBufSeq, this.sendBuf.length);
   }
 
   flightSize(): number {
@@ -334,8 +333,7 @@ export class Sender extends SenderParts {
     let dsack: SackBlock | undefined;
     let sackedSentAt: Millis | undefined; // the oldest segment this ACK newly SACKs (Linux first_sackt)
     const priorFack = this.rackPart?.fack;
-    this.ackTime = now; // kept only by a sender with its parts: only they deliver segments (delivered())
-    this.lowDelivered = this.newestDeliveredAt = undefined;
+    this.beginAckMarks(now);
     this.model?.rate.beginAck();
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
@@ -369,7 +367,7 @@ export class Sender extends SenderParts {
       delivered += this.ackNewData(now, ack, rttSample);
     } else {
       // An ACK that only SACKs times the estimator too (Linux tcp_ack_update_rtt with sack_rtt_us).
-      if (measured !== undefined) this.rtt.sample(measured, this.sndUna, this.sndNxt);
+      if (measured !== undefined) this.sample(measured, this.sndUna, this.sndNxt);
       if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
         // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
         // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
@@ -381,15 +379,15 @@ export class Sender extends SenderParts {
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     // Linux tcp_new_space, for a writer that waits (SOCK_NOSPACE): tcp_sndbuf_expand.
-    if (this.noSpace && !this.sendBuffer.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
+    if (this.noSpace && !this.sendBuf.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuf.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
   private ackNewData(now: Millis, ack: Seq, rttSample: Millis | undefined): number {
     let acked = seqDiff(ack, this.sndUna);
     if (this.sndUna === this.iss) acked--; // our SYN
-    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
-    this.sendBuffer.consume(dataAcked);
+    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuf.length);
+    this.sendBuf.consume(dataAcked);
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
@@ -404,26 +402,26 @@ export class Sender extends SenderParts {
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = rttSample ?? timedRtt;
-    if (sample !== undefined) this.rtt.sample(sample, this.sndUna, this.sndNxt);
+    if (sample !== undefined) this.sample(sample, this.sndUna, this.sndNxt);
     // Congestion control gets the newest delivered segment's RTT by our clock on every ACK
     // (Linux ca_rtt_us): an echo is of the oldest acknowledged segment (stretch ACKs would
     // look like a queue), and without timestamps one timed segment a round is too few.
     const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
     if (caSample !== undefined) {
       const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
-      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.rtt.minRtt)} ms, slow start ends`);
-      if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.rtt.minRtt)} ms): the window fills the path, slow start ends`);
+      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.minRtt)} ms, slow start ends`);
+      if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.minRtt)} ms): the window fills the path, slow start ends`);
     }
     if (sample !== undefined) {
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({
           type: "rtt", time: now, host: this.host.hostName, tuple: this.host.tuple,
-          sample, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+          sample, srtt: this.srtt ?? 0, rttvar: this.rttvar, rto: this.rto,
         });
       }
     } else {
-      this.rtt.resetBackoff();
+      this.resetBackoff();
     }
     this.congestion.onNewAck();
     const prober = this.host.path.prober;
@@ -500,13 +498,13 @@ export class Sender extends SenderParts {
   armRtoOrProbe(now: Millis, restart: boolean): void {
     if (this.sndUna === this.sndMax) return;
     // Linux tcp_rto_delta_us: when not restarted, the RTO runs from the oldest segment's send time.
-    let rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
+    let rtoAt = restart || this.log.size === 0 ? now + this.rto : Math.max(now, this.log.sentAt(0) + this.rto);
     // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
     if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
     const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);
-      const pto = this.tlp.timeout(this.rtt.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
+      const pto = this.tlp.timeout(this.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
       this.host.cancelTimer(now, "rto");
       this.host.armTimer(now, "tlp", now + pto);
       return;
@@ -530,7 +528,7 @@ export class Sender extends SenderParts {
     this.frtoResume = undefined;
     if (prober.probeMtu !== 0 && seqLe(this.sndUna, prober.probeStart)) prober.failed(now);
     suspectBlackHole(this, now);
-    this.rtt.backOff();
+    this.backOff();
     this.timed = undefined; // Karn's rule
     if (this.congestion.state !== "loss") this.startEpisode();
     this.congestion.onTimeout(now, this.sndMax, this.flightSize());
@@ -574,7 +572,7 @@ export class Sender extends SenderParts {
     if (this.model !== undefined) bbrAfterTransmit(this, this.model);
     if (sent) {
       const flight = this.flightSize();
-      const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
+      const unsent = this.sendBuf.length - seqDiff(this.sndNxt, this.sndBufSeq);
       this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.congestion.cwnd);
     } else {
       armPersistIfWaiting(this, now);
@@ -582,7 +580,7 @@ export class Sender extends SenderParts {
     if (this.chronoPart !== undefined) chronoAfterPass(this, this.chronoPart, now, sent);
     // Linux tcp_data_snd_check: tcp_check_space once what an ACK allowed was sent, so the
     // not-sent bytes are counted after it left; the writer hears only of room worth a write.
-    if (this.noSpace && streamWritable(this.sendBuffer.capacity, this.sendBuffer.length, this.unsentBytes(), this.notsentLowat)) {
+    if (this.noSpace && streamWritable(this.sendBuf.capacity, this.sendBuf.length, this.unsentBytes(), this.notsentLowat)) {
       this.noSpace = false;
       this.host.wake();
     }
@@ -611,7 +609,7 @@ export class Sender extends SenderParts {
       if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
     }
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
-    const pending = this.sendBuffer.length - Math.max(offset, 0);
+    const pending = this.sendBuf.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
     // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
@@ -622,7 +620,7 @@ export class Sender extends SenderParts {
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
-    const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
+    const finNow = this.finQueued && offset + len === this.sendBuf.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
     // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
@@ -664,7 +662,7 @@ export class Sender extends SenderParts {
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
   emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
     const offset = seqDiff(from, this.sndBufSeq);
-    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
+    const payload = len > 0 ? this.sendBuf.peek(offset, len) : EMPTY;
     let flags = ACK;
     if (len > 0 && (push || this.pushMarks?.covers(from, seqAdd(from, len)) === true)) flags |= PSH;
     if (fin) flags |= FIN;
@@ -698,9 +696,9 @@ export class Sender extends SenderParts {
   private restartAfterIdle(now: Millis): void {
     if (!this.config.slowStartAfterIdle || this.sndUna !== this.sndMax || this.lastSendAt === undefined) return;
     const idle = now - this.lastSendAt;
-    if (idle <= this.rtt.rto) return;
-    if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuffer.length && !this.finQueued) return; // nothing to send
-    this.congestion.restartAfterIdle(idle, this.rtt.rto, this.config.initialCwndSegments);
+    if (idle <= this.rto) return;
+    if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuf.length && !this.finQueued) return; // nothing to send
+    this.congestion.restartAfterIdle(idle, this.rto, this.config.initialCwndSegments);
     this.lastSendAt = now;
     this.traceCwnd(now, `restart after ${formatMillis(idle)} ms idle`);
   }
@@ -709,14 +707,14 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
-    const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuf.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
+    const fin = this.finQueued && offset + len === this.sendBuf.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous
     if (start === this.sndUna) {
       // Resending the head restarts the RTO in place of a probe (Linux tcp_xmit_retransmit_queue).
       this.host.cancelTimer(now, "tlp");
-      this.host.armTimer(now, "rto", now + this.rtt.rto);
+      this.host.armTimer(now, "rto", now + this.rto);
     }
     const used = this.emitData(now, start, len, fin);
     const stop = seqAdd(start, used);

@@ -57,8 +57,6 @@ export class ConnectionStats {
   // one that has both costs 8 B more than with the counters in place (bench/heap.js).
   private traffic: Traffic | undefined = undefined;
   private losses: Losses | undefined = undefined;
-  private get trafficMade(): Traffic { return (this.traffic ??= new Traffic()); }
-  private get lossesMade(): Losses { return (this.losses ??= new Losses()); }
 
   get dataSegsIn(): number { return this.traffic?.dataSegsIn ?? 0; }
   get dataSegsOut(): number { return this.traffic?.dataSegsOut ?? 0; }
@@ -69,7 +67,7 @@ export class ConnectionStats {
   get totalRetrans(): number { return this.losses?.totalRetrans ?? 0; }
   /** Out-of-order segments queued (Linux rcv_ooopack). */
   get rcvOoopack(): number { return this.losses?.rcvOoopack ?? 0; }
-  set rcvOoopack(n: number) { this.lossesMade.rcvOoopack = n; }
+  set rcvOoopack(n: number) { (this.losses ??= new Losses()).rcvOoopack = n; }
   /** Largest payload received: the peer's MSS as far as we can tell (Linux icsk_ack.rcv_mss). */
   get largestPayloadIn(): number { return this.traffic?.largestPayloadIn ?? 0; }
   /** SND.MAX when the last retransmission timeout fired (Linux high_seq on entering Loss). */
@@ -95,18 +93,18 @@ export class ConnectionStats {
     if (tail !== undefined && seqLt(seg.seq, tail)) retransmit = true;
     const len = seg.payload.length;
     if (len > 0) {
-      const t = this.trafficMade;
+      const t = (this.traffic ??= new Traffic());
       t.dataSegsOut++;
       t.bytesSent += len;
       this.lastDataSentAt = now;
-      if (retransmit) this.lossesMade.bytesRetrans += len;
+      if (retransmit) (this.losses ??= new Losses()).bytesRetrans += len;
     }
     const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
     // Made here, not for every segment: the active end's handshake ACK leaves after
     // onEstablished let the ledger go, and an idle connection keeps none (48 B).
     const l = (this.ledger ??= new SegmentLedger());
-    if (retransmit) this.lossesMade.totalRetrans++;
+    if (retransmit) (this.losses ??= new Losses()).totalRetrans++;
     const end = seqAdd(seg.seq, span);
     if (retransmit) {
       for (let i = 0; i < l.size; i++) {
@@ -149,7 +147,7 @@ export class ConnectionStats {
   onReceive(now: Millis, seg: TcpSegment): void {
     this.createdAt ??= now;
     if (seg.payload.length > 0) {
-      const t = this.trafficMade;
+      const t = (this.traffic ??= new Traffic());
       t.dataSegsIn++;
       this.lastDataRecvAt = now;
       if (seg.payload.length > t.largestPayloadIn) t.largestPayloadIn = seg.payload.length;
@@ -163,7 +161,7 @@ export class ConnectionStats {
    * marks are cleared (each will be resent again).
    */
   onRto(sndMax: Seq): void {
-    this.lossesMade.lossUntil = sndMax;
+    (this.losses ??= new Losses()).lossUntil = sndMax;
     const l = this.ledger;
     if (l !== undefined) for (let i = 0; i < l.size; i++) l.markRetransmitted(i, false);
   }

@@ -102,7 +102,7 @@ export class CongestionControl {
   private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqFieldOpt(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
   get modelBased(): boolean {
-    return this.algorithm.name === "bbr";
+    return this.algo.name === "bbr";
   }
 
   /** The window algorithm (algorithm.ts): the shared FRESH_CUBIC until it first acts (`acting`). */
