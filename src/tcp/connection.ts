@@ -114,8 +114,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   readonly tuple: FourTuple;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
-  /** Set by a listener for its own bookkeeping. */
-  listenerPort: number | undefined;
+  // listenerPort, set by a listener for its own bookkeeping, is kept in the flags' integer (connection-flags.ts).
 
   /** Time of the event being processed (application calls read the driver's clock). */
   private lastNow!: Millis; // tagged: it shares the event's time, no box of its own (timers.ts)
