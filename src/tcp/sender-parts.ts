@@ -24,8 +24,7 @@ import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
 import { TsoChunks } from "./tso-chunks.js";
 import type { BbrModel } from "./sender-bbr.js";
-import { RttEstimator } from "./rtt.js";
-import type { TcpConfig } from "./config.js";
+import { CongestionControl } from "./congestion/recovery.js";
 
 /** What SenderParts holds once anything of it is used. */
 class Parts {
@@ -50,7 +49,7 @@ class Parts {
   model: BbrModel | undefined;
 }
 
-export class SenderParts extends RttEstimator<TcpConfig> {
+export class SenderParts extends CongestionControl {
   private parts: Parts | undefined;
   // Kept this small (the making is a call of its own) so that V8 inlines it everywhere.
   private get made(): Parts {

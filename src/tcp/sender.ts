@@ -154,7 +154,8 @@ export class Sender extends SenderParts {
   }
   /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
   get rtt(): RttEstimator<TcpConfig> { return this; }
-  readonly congestion: CongestionControl;
+  /** The congestion control (congestion/recovery.ts): a layer of this class's chain, no object of its own. */
+  get congestion(): CongestionControl { return this; }
   // BBR's model and the time of the ACK being processed are SenderParts' (sender-parts.ts).
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
@@ -210,15 +211,14 @@ export class Sender extends SenderParts {
   timed: { end: Seq; at: Millis } | undefined;
 
   constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
-    super(config);
+    const { algorithm, model } = windowAlgorithm(config, iss);
+    super(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect, config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
     this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.sendBuf = emptySendBuffer(config.sendBufferSize);
-    const { algorithm, model } = windowAlgorithm(config, iss);
     if (model !== undefined) this.adoptModel(model);
-    this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ export class Sender extends SenderParts {
   /** Whole segments beyond SND.NXT that the congestion and receive windows let out now, in bytes. */
   private sendableNow(): number {
     const mss = this.host.segmentMss();
-    const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
+    const room = Math.min(this.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
   }
 
@@ -273,7 +273,7 @@ export class Sender extends SenderParts {
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
   setMss(mss: number, initialCwndSegments = this.config.initialCwndSegments): void {
     this.sendMss = mss;
-    this.congestion.setMss(mss, initialCwndSegments);
+    this.setWindowMss(mss, initialCwndSegments);
   }
 
   /** Our FIN has been sent and acknowledged. */
@@ -379,7 +379,7 @@ export class Sender extends SenderParts {
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     // Linux tcp_new_space, for a writer that waits (SOCK_NOSPACE): tcp_sndbuf_expand.
-    if (this.noSpace && !this.sendBuf.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuf.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
+    if (this.noSpace && !this.sendBuf.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuf.capacity, this.config.sendBufferMax, this.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
@@ -408,7 +408,7 @@ export class Sender extends SenderParts {
     // look like a queue), and without timestamps one timed segment a round is too few.
     const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
     if (caSample !== undefined) {
-      const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
+      const hystart = this.onRttSample(now, caSample, ack, this.sndNxt);
       if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.minRtt)} ms, slow start ends`);
       if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.minRtt)} ms): the window fills the path, slow start ends`);
     }
@@ -423,7 +423,7 @@ export class Sender extends SenderParts {
     } else {
       this.resetBackoff();
     }
-    this.congestion.onNewAck();
+    this.onNewAck();
     const prober = this.host.path.prober;
     if (prober.probeMtu !== 0 && seqGe(ack, prober.probeEnd)) mtuProbeAcked(this, now);
     return Math.max(acked - alreadySacked, 0);
@@ -432,7 +432,7 @@ export class Sender extends SenderParts {
   /** A new segment size; windows keep their segment counts (Linux counts them in packets). */
   resize(mss: number): void {
     if (mss === this.sendMss) return;
-    this.congestion.rescale(this.sendMss, mss);
+    this.rescale(this.sendMss, mss);
     this.sendMss = mss;
   }
 
@@ -440,8 +440,8 @@ export class Sender extends SenderParts {
   undoSpurious(now: Millis, why: string): void {
     this.frto.stop();
     this.frtoResume = undefined;
-    const wasLoss = this.congestion.state === "loss";
-    this.congestion.undo();
+    const wasLoss = this.state === "loss";
+    this.undo();
     this.log.clearLost();
     this.rack.onRecoveryExit();
     if (wasLoss) this.sndNxt = this.sndMax; // stop going back N: the rest was never lost
@@ -501,7 +501,7 @@ export class Sender extends SenderParts {
     let rtoAt = restart || this.log.size === 0 ? now + this.rto : Math.max(now, this.log.sentAt(0) + this.rto);
     // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
     if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
-    const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
+    const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.state === "open" || this.state === "disorder" || this.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);
       const pto = this.tlp.timeout(this.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
@@ -530,8 +530,8 @@ export class Sender extends SenderParts {
     suspectBlackHole(this, now);
     this.backOff();
     this.timed = undefined; // Karn's rule
-    if (this.congestion.state !== "loss") this.startEpisode();
-    this.congestion.onTimeout(now, this.sndMax, this.flightSize());
+    if (this.state !== "loss") this.startEpisode();
+    this.onTimeout(now, this.sndMax, this.flightSize());
     this.tlp.reset();
     this.log.clearLost();
     this.renoSacked = 0;
@@ -557,7 +557,7 @@ export class Sender extends SenderParts {
     // Linux tcp_current_mss: the route changed since the MSS was computed.
     if (this.host.path.stale) this.resize(this.host.path.syncMss(this.config.minMss));
     this.restartAfterIdle(now);
-    if (this.rackOn && this.congestion.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
+    if (this.rackOn && this.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
     this.chunksPart?.startPass();
     let sentNew = sendMtuProbe(this, now);
     if (sentNew) sent = true;
@@ -573,7 +573,7 @@ export class Sender extends SenderParts {
     if (sent) {
       const flight = this.flightSize();
       const unsent = this.sendBuf.length - seqDiff(this.sndNxt, this.sndBufSeq);
-      this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.congestion.cwnd);
+      this.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.cwnd);
     } else {
       armPersistIfWaiting(this, now);
     }
@@ -591,7 +591,7 @@ export class Sender extends SenderParts {
   private retransmitLost(now: Millis): boolean {
     let sent = false;
     let i = this.log.nextLost(this.sndUna);
-    while (i >= 0 && this.pipe() < this.congestion.cwnd && !pacingHolds(this, now)) {
+    while (i >= 0 && this.pipe() < this.cwnd && !pacingHolds(this, now)) {
       const start = this.log.start(i);
       const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
       this.retransmitRange(now, start, end);
@@ -614,7 +614,7 @@ export class Sender extends SenderParts {
     const windowLeft = this.sndWnd - flight;
     // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
-    const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
+    const cwndLeft = this.forceOne ? this.host.segmentMss() : this.cwnd - this.pipe();
     const mss = this.host.segmentMss();
     const toRecordEnd = this.recordLeft(this.sndNxt);
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
@@ -655,7 +655,7 @@ export class Sender extends SenderParts {
   /** Whether this new segment ends a multi-segment TSO/GSO packet (none spans a `recordEnd`), so carries PSH (tso-chunks.ts). */
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
     const rest = recordEnd ? 0 : Math.min(pending - len, mss);
-    const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
+    const fresh = !this.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
     return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
 
@@ -678,8 +678,8 @@ export class Sender extends SenderParts {
     else if (this.config.pacing) windowPacingOnSend(this, now, used);
     this.lastSendAt = now;
     this.log.onSend(from, end, now);
-    this.congestion.onSent(used);
-    if (retransmit) this.congestion.onRetransmit();
+    this.onSent(used);
+    if (retransmit) this.onRetransmit();
     if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
     if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
     if (seqGt(end, this.sndMax)) this.sndMax = end;
@@ -698,7 +698,7 @@ export class Sender extends SenderParts {
     const idle = now - this.lastSendAt;
     if (idle <= this.rto) return;
     if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuf.length && !this.finQueued) return; // nothing to send
-    this.congestion.restartAfterIdle(idle, this.rto, this.config.initialCwndSegments);
+    this.restartWindowAfterIdle(idle, this.rto, this.config.initialCwndSegments);
     this.lastSendAt = now;
     this.traceCwnd(now, `restart after ${formatMillis(idle)} ms idle`);
   }
@@ -726,7 +726,7 @@ export class Sender extends SenderParts {
 
   traceCwnd(now: Millis, cause: string): void {
     const t = this.host.trace;
-    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause });
+    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.cwnd, ssthresh: this.ssthresh, cause });
   }
 
   traceLoss(now: Millis, action: LossAction, detail: string): void {

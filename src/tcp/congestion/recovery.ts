@@ -17,6 +17,8 @@ import type { WindowAlgorithm } from "./algorithm.js";
 import { Cubic, FRESH_CUBIC } from "./cubic.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
+import { RttEstimator } from "../rtt.js";
+import { LINUX_DEFAULTS, type TcpConfig } from "../config.js";
 
 export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
 
@@ -45,7 +47,13 @@ class Reductions {
   undos = 0;
 }
 
-export class CongestionControl {
+/**
+ * Also a layer of Sender's class chain (sender.ts, sender-parts.ts), above its RTT estimator:
+ * a connection's congestion control lives in its Sender object, `sender.congestion` being
+ * the sender itself; an object of its own cost 32 B per connection (header and pointer).
+ * Standalone instances (tests) take the default settings for the estimator beneath.
+ */
+export class CongestionControl extends RttEstimator<TcpConfig> {
   cwnd: number;
   /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
   ssthresh!: number;
@@ -124,7 +132,9 @@ export class CongestionControl {
     private mss: number,
     initialWindowSegments: number,
     hystartDetect?: number,
+    config: TcpConfig = LINUX_DEFAULTS,
   ) {
+    super(config);
     this.algo = algorithm;
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
@@ -183,7 +193,7 @@ export class CongestionControl {
     this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.mss + (segments >> 2) * this.mss);
   }
 
-  setMss(mss: number, initialWindowSegments: number): void {
+  setWindowMss(mss: number, initialWindowSegments: number): void {
     this.mss = mss;
     this.cwnd = initialWindowSegments * mss;
   }
@@ -347,7 +357,7 @@ export class CongestionControl {
    * Linux tcp_cwnd_restart: after `idle` ms without sending, ssthresh keeps 3/4 of the
    * window, and the window halves for each RTO that passed, down to the initial window.
    */
-  restartAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
+  restartWindowAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
     if (!this.reducing) this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.cwnd) / 4));
     const restart = Math.min(initialWindowSegments * this.mss, this.cwnd);
     let segments = Math.floor(this.cwnd / this.mss);
