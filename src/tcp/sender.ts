@@ -212,7 +212,7 @@ export class Sender extends SenderParts {
 
   constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
     const { algorithm, model } = windowAlgorithm(config, iss);
-    super(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect, config);
+    super(algorithm, config.defaultMss, config.initialCwndSegments, config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
     this.sendMss = config.defaultMss;

@@ -83,7 +83,9 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    */
   private hystart: HyStart | undefined;
   /** HyStart's detector bits for when it is made; false: no HyStart (not CUBIC). */
-  private readonly hystartDetect: number | false | undefined;
+  private get hystartDetect(): number | false {
+    return this.algo.name === "cubic" ? this.config.hystartDetect : false; // read, not copied: 8 B less per connection
+  }
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
@@ -131,14 +133,12 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     algorithm: WindowAlgorithm,
     private mss: number,
     initialWindowSegments: number,
-    hystartDetect?: number,
     config: TcpConfig = LINUX_DEFAULTS,
   ) {
     super(config);
     this.algo = algorithm;
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
-    this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
   }
 
   /**
