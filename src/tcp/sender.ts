@@ -136,8 +136,7 @@ export class Sender extends SenderParts {
   private lastSendAt: Millis | undefined;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
   renoSacked = 0;
-  /** Largest payload we put in one segment. */
-  sendMss: number;
+  // sendMss, the largest payload we put in one segment, is the congestion control's field (its windows count in it).
   /** Consecutive expiries of the current timer (RTO or persist). */
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
@@ -215,7 +214,6 @@ export class Sender extends SenderParts {
     super(algorithm, config.defaultMss, config.initialCwndSegments, config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
-    this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
     this.sendBuf = emptySendBuffer(config.sendBufferSize);
     if (model !== undefined) this.adoptModel(model);

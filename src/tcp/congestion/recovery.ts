@@ -129,13 +129,21 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     return this.algo !== FRESH_CUBIC ? this.algo : (this.algo = new Cubic());
   }
 
+  /**
+   * The segment size windows are counted in: the largest payload we put in one segment. For
+   * a sender this is its send MSS (Sender.sendMss is this field), kept in step by setMss and
+   * resize through setWindowMss and rescale.
+   */
+  sendMss: number;
+
   constructor(
     algorithm: WindowAlgorithm,
-    private mss: number,
+    mss: number,
     initialWindowSegments: number,
     config: TcpConfig = LINUX_DEFAULTS,
   ) {
     super(config);
+    this.sendMss = mss;
     this.algo = algorithm;
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
@@ -147,7 +155,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    */
   onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
     if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
-    const cwndSegments = Math.floor(this.cwnd / this.mss);
+    const cwndSegments = Math.floor(this.cwnd / this.sendMss);
     if (this.hystart === undefined) {
       if (cwndSegments < HYSTART_LOW_WINDOW) {
         if (this.hystartPathMin === undefined || rtt < this.hystartPathMin) this.hystartPathMin = rtt;
@@ -179,7 +187,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     const segments = (bytes: number) => Math.max(1, Math.round(bytes / oldMss));
     this.cwnd = segments(this.cwnd) * mss;
     if (this.ssthresh < Number.MAX_SAFE_INTEGER) this.ssthresh = segments(this.ssthresh) * mss;
-    this.mss = mss;
+    this.sendMss = mss;
   }
 
   /**
@@ -188,13 +196,13 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    * one), and ssthresh stays at least 3/4 of it (tcp_current_ssthresh).
    */
   afterLargerSegments(oldMtu: number, probeMtu: number): void {
-    const segments = Math.max(1, Math.floor((Math.round(this.cwnd / this.mss) * oldMtu) / probeMtu));
-    this.cwnd = segments * this.mss;
-    this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.mss + (segments >> 2) * this.mss);
+    const segments = Math.max(1, Math.floor((Math.round(this.cwnd / this.sendMss) * oldMtu) / probeMtu));
+    this.cwnd = segments * this.sendMss;
+    this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.sendMss + (segments >> 2) * this.sendMss);
   }
 
   setWindowMss(mss: number, initialWindowSegments: number): void {
-    this.mss = mss;
+    this.sendMss = mss;
     this.cwnd = initialWindowSegments * mss;
   }
 
@@ -211,7 +219,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
       this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
-      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.mss, srtt);
+      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.sendMss, srtt);
     }
   }
 
@@ -248,7 +256,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     if (this.state !== "cwr") {
       this.saveForUndo();
       this.hystart?.reset();
-      this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
+      this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
       this.prr.start(this.cwnd);
     }
     this.recover = sndMax;
@@ -264,7 +272,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    */
   enterCwr(now: Millis, sndNxt: Seq, flight: number): boolean {
     if (this.state !== "open" && this.state !== "disorder") return false;
-    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.prr.start(this.cwnd);
     this.cwrHigh = sndNxt;
     this.undoRetrans = undefined; // Linux: undo_marker = 0, an ECN signal is never spurious
@@ -275,7 +283,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
   /** PRR's step for one ACK in recovery or CWR (RFC 9937 section 3; Linux tcp_cwnd_reduction). */
   onRecoveryAck(newlyDelivered: number, pipe: number, sndUnaAdvanced: boolean, newlyLost: boolean): void {
     if (!this.inCwndReduction || this.modelBased) return;
-    const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.mss, sndUnaAdvanced, newlyLost);
+    const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.sendMss, sndUnaAdvanced, newlyLost);
     if (cwnd !== undefined) this.cwnd = cwnd;
   }
 
@@ -313,7 +321,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    */
   reduceOnce(now: Millis, flight: number): void {
     this.saveForUndo();
-    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.cwnd = Math.min(this.cwnd, this.ssthresh);
     this.state = "open";
   }
@@ -344,8 +352,8 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode;
     // during CWR the window was already cut for this flight, so ssthresh stays.
     if (this.state === "open" || this.state === "disorder") this.saveForUndo();
-    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.mss);
-    this.cwnd = this.mss;
+    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
+    this.cwnd = this.sendMss;
     this.dupAcks = 0;
     this.hystart?.reset();
     this.state = "loss";
@@ -359,10 +367,10 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    */
   restartWindowAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
     if (!this.reducing) this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.cwnd) / 4));
-    const restart = Math.min(initialWindowSegments * this.mss, this.cwnd);
-    let segments = Math.floor(this.cwnd / this.mss);
-    for (let left = idle - rto; left > 0 && segments * this.mss > restart; left -= rto) segments >>= 1;
-    this.cwnd = Math.max(segments * this.mss, restart);
+    const restart = Math.min(initialWindowSegments * this.sendMss, this.cwnd);
+    let segments = Math.floor(this.cwnd / this.sendMss);
+    for (let left = idle - rto; left > 0 && segments * this.sendMss > restart; left -= rto) segments >>= 1;
+    this.cwnd = Math.max(segments * this.sendMss, restart);
   }
 
   /** A retransmission left during an episode that could still be undone. */
