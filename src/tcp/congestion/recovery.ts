@@ -134,6 +134,11 @@ export class CongestionControl {
     return found;
   }
 
+  /** HyStart's minimum RTT, from data segments only (for narration). */
+  get hystartMinRtt(): Millis | undefined {
+    return this.hystart?.minRtt ?? this.hystartPathMin;
+  }
+
   get inRecovery(): boolean {
     return this.state === "recovery";
   }
@@ -321,7 +326,10 @@ export class CongestionControl {
     if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
-    this.hystart?.reset();
+    // Linux cubictcp_state on TCP_CA_Loss: bictcp_reset zeroes delay_min too, so the slow
+    // start after a timeout measures the path's minimum afresh.
+    this.hystart = undefined;
+    this.hystartPathMin = undefined;
     this.state = "loss";
     this.recover = sndMax;
     this.algorithm.enterLoss?.(flight);
