@@ -130,7 +130,7 @@ const load0 = os.loadavg()[0];
 // time page-faults fresh memory in again and again; raising the threshold is a process
 // setting a user can make (README "Benchmarks"), measured here as a row of its own.
 const GLIBC_KEEP = { MALLOC_TRIM_THRESHOLD_: 268435456, MALLOC_TOP_PAD_: 16777216 };
-const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk65535: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
+const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
 for (let i = 0; i < reps; i++) {
@@ -139,6 +139,7 @@ for (let i = 0; i < reps; i++) {
   runs.bulk1500Trim.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB], [], CHILD_TIMEOUT_MS, GLIBC_KEEP));
   runs.bulk1500Offload.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB, "--offload"]));
   runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB]));
+  runs.bulk65535Offload.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB, "--offload"]));
   // node:net is fast and short, hence noisier: sample it on both sides of the synack runs.
   runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
 }
@@ -190,6 +191,7 @@ const b1500 = med(runs.bulk1500, "gbps");
 const b1500Offload = med(runs.bulk1500Offload, "gbps");
 const b1500Trim = med(runs.bulk1500Trim, "gbps");
 const b65535 = med(runs.bulk65535, "gbps");
+const b65535Offload = med(runs.bulk65535Offload, "gbps");
 const conn = med(runs.conn, "perSec");
 const netConn = med(runs.netConn, "perSec");
 const apiConn = med(runs.apiConn, "perSec");
@@ -246,6 +248,14 @@ const rows = [
     ratio: b65535 / netGbps,
     target: ">= 1.2x node:net",
     met: allOk(runs.bulk65535) && b65535 / netGbps >= 1.2,
+  },
+  {
+    name: `Bulk, MTU 65535, checksum offload as loopback (${BULK_MIB} MiB)`,
+    synack: `${b65535Offload.toFixed(2)} Gbit/s`,
+    ref: `${netGbps.toFixed(2)} Gbit/s`,
+    ratio: b65535Offload / netGbps,
+    target: ">= 1.2x node:net",
+    met: allOk(runs.bulk65535Offload) && b65535Offload / netGbps >= 1.2,
   },
   {
     name: `UDP tunnel, TCP bulk (${TUNNEL_MIB} MiB), batched; ref dgram`,
@@ -432,7 +442,7 @@ if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
 const floodRuns = [...runs.floodCookies, ...runs.floodNever];
-const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk65535, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
+const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk65535, ...runs.bulk65535Offload, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
@@ -518,7 +528,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk1500TrimGbps: b1500Trim, bulk65535Gbps: b65535, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk1500TrimGbps: b1500Trim, bulk65535Gbps: b65535, bulk65535OffloadGbps: b65535Offload, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,

@@ -50,6 +50,9 @@ const V4 = { local: address("192.168.0.1"), remote: address("192.0.2.1"), gatewa
 /** The IPv6 run's: unique-local addresses (RFC 4193), the gateway on the local /48. */
 const V6 = { local: address("fd3d:a0b:17d6::1"), remote: address("fd3d:fa7b:d17d::1"), gateway: address("fd3d:a0b:17d6:8888::1"), mtu: 1520 };
 
+/** packetdrill's own default remote IPv6 address (config.c), from the documentation prefix of RFC 3849. */
+export const PACKETDRILL_V6_REMOTE = address("2001:db8::1");
+
 /**
  * The defines of each run. TFO_COOKIE is the Fast Open cookie Linux issues to the remote
  * address under the corpus's key, so it differs between the IPv4 and the IPv6 addresses;

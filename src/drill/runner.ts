@@ -40,7 +40,7 @@ import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
 import { ACK, SYN } from "../wire/tcp.js";
 import { parseIpAddress, type IpAddress } from "../wire/address.js";
-import { flavour, isIpVersion, runsAs, type IpFlavour, type IpVersion } from "./family.js";
+import { flavour, isIpVersion, PACKETDRILL_V6_REMOTE, runsAs, type IpFlavour, type IpVersion } from "./family.js";
 
 export type DrillStatus = "pass" | "fail" | "unsupported";
 
@@ -231,8 +231,13 @@ class DrillRun {
           // run) gives way to the run's. One of the run's family is honoured, as packetdrill
           // run on the script alone does (the IPv4 Fast Open cookies depend on them).
           if (addr.family !== this.ip.wireFamily) break;
-          if (o.name === "local_ip") this.localAddr = addr;
-          else if (o.name === "remote_ip") this.remoteAddr = addr;
+          if (o.name === "local_ip") {
+            this.localAddr = addr;
+            // Run alone, packetdrill gives an address the script leaves out its built-in
+            // default (config.c): an IPv6 script pinning only its local address talks to
+            // 2001:db8::1 (RFC 3849), which is what its own `ip -6 route` lines then name.
+            if (addr.family === 6 && !this.script.options.some((p) => p.name === "remote_ip")) this.remoteAddr = PACKETDRILL_V6_REMOTE;
+          } else if (o.name === "remote_ip") this.remoteAddr = addr;
           break;
         }
         case "mtu":

@@ -383,7 +383,8 @@ export class Sender extends SenderParts {
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
   private ackNewData(now: Millis, ack: Seq, rttSample: Millis | undefined): number {
     let acked = seqDiff(ack, this.sndUna);
-    if (this.sndUna === this.iss) acked--; // our SYN
+    const synAcked = this.sndUna === this.iss;
+    if (synAcked) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuf.length);
     this.sendBuf.consume(dataAcked);
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
@@ -405,9 +406,14 @@ export class Sender extends SenderParts {
     // (Linux ca_rtt_us): an echo is of the oldest acknowledged segment (stretch ACKs would
     // look like a queue), and without timestamps one timed segment a round is too few.
     const caSample = this.newestDeliveredAt !== undefined ? now - this.newestDeliveredAt : sample;
-    if (caSample !== undefined) {
+    // Not the ACK of our SYN: Linux sets its congestion control up only once the handshake is
+    // done (tcp_finish_connect, and tcp_rcv_state_process in SYN-RECV, call tcp_init_transfer
+    // after tcp_ack; cubictcp_init then zeroes delay_min), so HyStart's minimum comes from
+    // data. A lone SYN is never queued behind a burst, and a minimum below what any data
+    // segment can see ends slow start at the first round whose early ACKs queue at all.
+    if (caSample !== undefined && !synAcked) {
       const hystart = this.onRttSample(now, caSample, ack, this.sndNxt);
-      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.minRtt)} ms, slow start ends`);
+      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.hystartMinRtt ?? this.minRtt)} ms, slow start ends`);
       if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.minRtt)} ms): the window fills the path, slow start ends`);
     }
     if (sample !== undefined) {

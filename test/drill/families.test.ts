@@ -156,6 +156,14 @@ describe("runs in each flavour", () => {
     expect(runDrill(script, "h.pkt", { ipVersion: "ipv4" })).toMatchObject({ status: "unsupported", reason: "an IPv6 route in an ipv4 run" });
   });
 
+  it("an IPv6 script pinning only --local_ip talks to packetdrill's default remote 2001:db8::1, as packetdrill run alone", () => {
+    // The route names packetdrill's default remote: its advmss applies only if the peer is that address.
+    const routed = (head: string) => handshake(1000, head).replace("+0 bind", "+0 `ip -6 route change 2001:DB8::1 dev tun0 advmss 1000`\n+0 bind");
+    expect(runDrill(routed("--local_ip=fd::1\n"), "h.pkt", { ipVersion: "ipv6" })).toMatchObject({ status: "pass" });
+    // Both addresses pinned: the script's remote stands, so the route to 2001:db8::1 misses it.
+    expect(runDrill(routed("--local_ip=fd::1\n--remote_ip=fd00:7::20\n"), "h.pkt", { ipVersion: "ipv6" })).toMatchObject({ status: "fail", reason: expect.stringMatching(/mss 1000, got mss 1440/) });
+  });
+
   it("sockets are AF_INET in the ipv4 run and AF_INET6 in the other two", () => {
     const named = (domain: string) => handshake(1460).replace("socket(...,", `socket(${domain},`);
     expect(runDrill(named("AF_INET"), "h.pkt", { ipVersion: "ipv4" })).toMatchObject({ status: "pass" });

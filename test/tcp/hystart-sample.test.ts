@@ -26,14 +26,14 @@ interface Sent {
  * timestamp of a segment sent `staleMs` earlier. Returns the window when slow start ended
  * (Infinity if it never did within `rounds` round trips) and the largest window reached.
  */
-function slowStart(staleMs: number, rounds = 8, opts: { timestamps?: boolean; rttAfter?: (sentAt: number) => number } = {}): { endedAt: number; cwndSegments: number } {
+function slowStart(staleMs: number, rounds = 8, opts: { timestamps?: boolean; rttAfter?: (sentAt: number) => number; handshakeRtt?: number } = {}): { endedAt: number; cwndSegments: number } {
   const ts = opts.timestamps ?? true;
   const rttOf = opts.rttAfter ?? (() => RTT);
   const h = new Harness({ congestionControl: "cubic", hystartDetect: HYSTART_DELAY, timestamps: ts });
   h.host.tcp.listen(LOCAL_PORT);
   h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: ts ? { mss: 1460, timestamp: { value: 1, echo: 0 } } : { mss: 1460 } });
   const synAck = h.takeSent()[0]!;
-  h.advance(RTT);
+  h.advance(opts.handshakeRtt ?? RTT);
   h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 1), options: ts ? { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } : {} });
   const conn = h.host.tcp.allConnections()[0]!;
   conn.send(new Uint8Array(4 << 20));
@@ -80,5 +80,17 @@ describe("the RTT sample HyStart sees (Linux ca_rtt_us)", () => {
     expect(rising.endedAt).toBeGreaterThanOrEqual(16);
     expect(rising.endedAt).toBeLessThan(Infinity);
     expect(slowStart(0, 8, { timestamps: false }).endedAt).toBe(Infinity);
+  });
+
+  it("the handshake's RTT is not HyStart's minimum: data segments that all take longer do not end slow start", () => {
+    // Linux sets up CUBIC only once the handshake is done (tcp_init_transfer after tcp_ack;
+    // cubictcp_init zeroes delay_min). A lone SYN-ACK crossed in 30 ms; every data segment
+    // takes 40 ms, steadily: no queue builds, so slow start goes on.
+    const run = slowStart(0, 8, { timestamps: false, handshakeRtt: 30 });
+    expect(run.endedAt).toBe(Infinity);
+    expect(run.cwndSegments).toBeGreaterThan(64);
+    // A real rise above the data segments' own minimum still ends it.
+    const start = 3 * RTT;
+    expect(slowStart(0, 8, { timestamps: false, handshakeRtt: 30, rttAfter: (at) => (at < start ? RTT : RTT + 10) }).endedAt).toBeLessThan(Infinity);
   });
 });

@@ -86,7 +86,12 @@ export class HyStart {
     return 0;
   }
 
-  /** A loss or timeout: the next slow start (after an RTO) may detect again (Linux bictcp_reset on loss). */
+  /** The smallest RTT it has seen (for narration). */
+  get minRtt(): Millis {
+    return this.pathMin;
+  }
+
+  /** A loss: a later slow start (after an undo) may detect again. */
   reset(): void {
     this.found = false;
     this.roundEnd = undefined;

@@ -168,6 +168,11 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     return found;
   }
 
+  /** HyStart's minimum RTT, from data segments only (for narration). */
+  get hystartMinRtt(): Millis | undefined {
+    return this.hystart?.minRtt ?? this.hystartPathMin;
+  }
+
   get inRecovery(): boolean {
     return this.state === "recovery";
   }
@@ -355,7 +360,10 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.cwnd = this.sendMss;
     this.dupAcks = 0;
-    this.hystart?.reset();
+    // Linux cubictcp_state on TCP_CA_Loss: bictcp_reset zeroes delay_min too, so the slow
+    // start after a timeout measures the path's minimum afresh.
+    this.hystart = undefined;
+    this.hystartPathMin = undefined;
     this.state = "loss";
     this.recover = sndMax;
     this.acting.enterLoss?.(flight);
