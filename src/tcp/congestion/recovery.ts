@@ -120,6 +120,7 @@ export class CongestionControl {
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
    */
   onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
+    this.algorithm.onRttSample?.(now, rtt);
     if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
     const cwndSegments = Math.floor(this.cwnd / this.mss);
     if (this.hystart === undefined) {
@@ -182,7 +183,7 @@ export class CongestionControl {
    * it returns early when !tcp_is_cwnd_limited()). In the loss state (after a timeout) the
    * window slow-starts back up to ssthresh, as Linux does.
    */
-  grow(now: Millis, acked: number, srtt: Millis | undefined): void {
+  grow(now: Millis, acked: number): void {
     if (this.state === "recovery" || this.state === "cwr" || acked <= 0 || this.modelBased) return;
     if (!this.isCwndLimited()) return;
     if (this.cwnd < this.ssthresh) {
@@ -190,7 +191,7 @@ export class CongestionControl {
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
       this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
-      this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss, srtt);
+      this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss);
     }
   }
 
