@@ -109,7 +109,7 @@ export function afterAckLoss(s: Sender, now: Millis, seg: TcpSegment, priorUna: 
   } else if (unaAdvanced && (!s.congestion.reducing || s.congestion.state === "loss")) {
     // Linux tcp_may_raise_cwnd: only when data is cumulatively acknowledged, then by
     // everything this ACK delivered (ACKed and SACKed).
-    s.congestion.grow(now, delivered, s.rtt.srtt);
+    s.congestion.grow(now, delivered);
     if (delivered > 0 && s.model === undefined) s.traceCwnd(now, "ACK");
   }
   // New data may go out after the ACK; the timer watching the flight is set then (flush).

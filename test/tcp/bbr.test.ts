@@ -173,7 +173,7 @@ describe("BBR under the shared loss-recovery controller", () => {
     cc.enterRecovery(0, seq(60_000), 40 * MSS);
     expect(cc.maybeEndEpisode(seq(60_000))).toBe(true);
     expect(cc.cwnd).toBe(40 * MSS);
-    cc.grow(0, 10 * MSS, 10); // growth is BBR's too
+    cc.grow(0, 10 * MSS); // growth is BBR's too
     expect(cc.cwnd).toBe(40 * MSS);
     cc.onTimeout(0, seq(70_000), 40 * MSS);
     expect(cc.cwnd).toBe(MSS); // as Linux's tcp_enter_loss

@@ -13,21 +13,21 @@ describe("slow start and recovery (shared by every algorithm)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     expect(cc.cwnd).toBe(10_000);
     cc.validate(seq(0), seq(10_000), 10_000, true); // a full window went out, more was waiting
-    cc.grow(0, 2 * MSS, 10);
+    cc.grow(0, 2 * MSS);
     expect(cc.cwnd).toBe(12_000);
-    cc.grow(0, 5 * MSS, 10);
+    cc.grow(0, 5 * MSS);
     expect(cc.cwnd).toBe(17_000); // no RFC 3465 limit L: Linux counts every segment acked
   });
 
   it("does not grow when the application, not the window, limits the sender (tcp_is_cwnd_limited)", () => {
     const cc = new CongestionControl(new Reno(), MSS, 10);
     cc.validate(seq(0), seq(5000), 5000, false); // 5 segments out, cwnd 10, nothing more to send
-    cc.grow(0, 2 * MSS, 10);
+    cc.grow(0, 2 * MSS);
     expect(cc.cwnd).toBe(10_000); // cwnd 10 is not under twice the 5 in flight
     const cc6 = new CongestionControl(new Reno(), MSS, 10);
     cc6.validate(seq(0), seq(6000), 6000, false); // 6 out: slow start may reach twice that
-    cc6.grow(0, 2 * MSS, 10);
-    cc6.grow(0, 2 * MSS, 10);
+    cc6.grow(0, 2 * MSS);
+    cc6.grow(0, 2 * MSS);
     expect(cc6.cwnd).toBe(12_000);
   });
 
@@ -118,11 +118,12 @@ describe("CUBIC (RFC 9438)", () => {
     let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
     const k = Math.cbrt((100 * 0.3) / 0.4) * 1000;
     const rtt = 100;
+    cubic.onRttSample(0, rtt); // the curve looks ahead by the minimum RTT (Linux delay_min)
     let t = 0;
     // One window of ACKs per RTT.
     const windowAt: Record<string, number> = {};
     for (; t <= 8000; t += rtt) {
-      cwnd = cubic.grow(t, cwnd, cwnd, MSS, rtt);
+      cwnd = cubic.grow(t, cwnd, cwnd, MSS);
       if (Math.abs(t - Math.round(k / rtt) * rtt) < 1) windowAt.k = cwnd / MSS;
       if (t === 2000) windowAt.early = cwnd / MSS;
     }
@@ -138,7 +139,8 @@ describe("CUBIC (RFC 9438)", () => {
     const cubic = new Cubic();
     let cwnd = 150 * MSS;
     const rtt = 40;
-    for (let t = 0; t < 10 * rtt; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS, rtt);
+    cubic.onRttSample(0, rtt);
+    for (let t = 0; t < 10 * rtt; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
     // Ten windows of ACKs at >= 5% each: at least 150 * 1.05^10 = 244 segments (floors aside).
     expect(cwnd / MSS).toBeGreaterThan(240);
     expect(cwnd / MSS).toBeLessThan(150 * 1.06 ** 10);
@@ -147,18 +149,60 @@ describe("CUBIC (RFC 9438)", () => {
   it("after a loss follows the curve, without the 5% floor, until a timeout resets it (Linux bictcp_reset)", () => {
     const cubic = new Cubic();
     const rtt = 40;
+    cubic.onRttSample(0, rtt);
     let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
     // Near the plateau (well before K = 4.2 s) growth is far below 5% per RTT.
-    for (let t = 0; t < 4000; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS, rtt);
+    for (let t = 0; t < 4000; t += rtt) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
     const before = cwnd;
-    cwnd = cubic.grow(4000, cwnd, cwnd, MSS, rtt);
+    cwnd = cubic.grow(4000, cwnd, cwnd, MSS);
     expect(cwnd / before).toBeLessThan(1.01);
     // A timeout forgets W_max: the next epoch grows at the floor again.
     cubic.enterLoss();
     cwnd = 100 * MSS;
     const start = cwnd;
-    cwnd = cubic.grow(5000, cwnd, cwnd, MSS, rtt);
+    cwnd = cubic.grow(5000, cwnd, cwnd, MSS);
     expect(cwnd / start).toBeGreaterThanOrEqual(1.05);
+  });
+
+  it("looks ahead by the smallest RTT seen, not the latest, and forgets it on a timeout (Linux delay_min)", () => {
+    // The same loss and ACK clock; only the RTT samples differ.
+    const run = (samples: Array<[number, number]>, timeoutFirst = false): number => {
+      const cubic = new Cubic();
+      for (const [at, rtt] of samples) cubic.onRttSample(at, rtt);
+      if (timeoutFirst) cubic.enterLoss();
+      let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
+      // One window of ACKs every 100 ms for 2 s: still on the concave side (K = 4.2 s).
+      for (let t = 0; t <= 2000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
+      return cwnd;
+    };
+    const lookAhead400 = run([[0, 400]]);
+    // A later, larger sample does not raise the minimum: the curve still looks 40 ms ahead.
+    expect(run([[0, 40], [0, 400]])).toBe(run([[0, 40]]));
+    expect(run([[0, 40]])).toBeLessThan(lookAhead400);
+    // A timeout zeroes the minimum (bictcp_reset): no look-ahead at all, the slowest.
+    expect(run([[0, 400]], true)).toBeLessThan(lookAhead400);
+  });
+
+  it("leaves out RTT samples from the first second of an epoch (Linux bictcp_acked)", () => {
+    const grown = (sampleAt: number): number => {
+      const cubic = new Cubic();
+      cubic.onRttSample(0, 400);
+      let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
+      cwnd = cubic.grow(0, cwnd, cwnd, MSS); // the epoch starts at 0
+      cubic.onRttSample(sampleAt, 10);
+      for (let t = 1300; t <= 2000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
+      return cwnd;
+    };
+    const none = (() => {
+      const cubic = new Cubic();
+      cubic.onRttSample(0, 400);
+      let cwnd = cubic.reduce(0, 100 * MSS, 100 * MSS, MSS);
+      cwnd = cubic.grow(0, cwnd, cwnd, MSS);
+      for (let t = 1300; t <= 2000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
+      return cwnd;
+    })();
+    expect(grown(500)).toBe(none); // 0.5 s into the epoch: ignored
+    expect(grown(1200)).toBeLessThan(none); // 1.2 s: the minimum falls to 10 ms
   });
 
   it("fast convergence: a loss below the previous W_max lowers W_max further", () => {
@@ -168,7 +212,8 @@ describe("CUBIC (RFC 9438)", () => {
     const ssthresh = cubic.reduce(1000, 80 * MSS, 80 * MSS, MSS);
     expect(ssthresh).toBe(56 * MSS);
     let cwnd = ssthresh;
-    for (let t = 1000; t < 1000 + 2000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS, 100);
+    cubic.onRttSample(1000, 100);
+    for (let t = 1000; t < 1000 + 2000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
     expect(cwnd / MSS).toBeLessThan(72);
   });
 });

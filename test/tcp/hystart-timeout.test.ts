@@ -25,7 +25,7 @@ function slowStart(cc: CongestionControl, start: number, rtt: number, rounds: nu
       seq += MSS;
       if (cc.onRttSample(now, rtt, seq as Seq, roundEnd as Seq) !== 0) return Math.floor(cc.cwnd / MSS);
       cc.validate(seq as Seq, roundEnd as Seq, cc.cwnd, true);
-      cc.grow(now, MSS, rtt);
+      cc.grow(now, MSS);
     }
     now += rtt;
   }

@@ -10,7 +10,12 @@ export interface WindowAlgorithm {
    * Congestion avoidance (cwnd >= ssthresh): `acked` new bytes were acknowledged.
    * Returns the new cwnd.
    */
-  grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number;
+  grow(now: Millis, cwnd: number, acked: number, mss: number): number;
+  /**
+   * An RTT sample (ms) from an ACK of data, in any state (Linux ca_ops->pkts_acked with
+   * the newest delivered segment's RTT).
+   */
+  onRttSample?(now: Millis, rtt: Millis): void;
   /** A loss was detected (fast retransmit or timeout): the new ssthresh. */
   reduce(now: Millis, cwnd: number, flight: number, mss: number): number;
   /** A timeout entered the Loss state with `flight` bytes out (Linux ca_ops->set_state(TCP_CA_Loss)). */

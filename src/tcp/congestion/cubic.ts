@@ -29,6 +29,8 @@ const RENO_SCALE = 15;
 const MAX_CNT_BEFORE_LOSS = 20;
 /** Linux: the target is recomputed at most every HZ / 32 while cwnd is unchanged. */
 const RECOMPUTE_INTERVAL: Millis = 1000 / 32;
+/** Linux bictcp_acked: RTT samples within HZ of an epoch's start do not lower delay_min. */
+const EPOCH_SETTLING: Millis = 1000;
 
 export class Cubic implements WindowAlgorithm {
   readonly name = "cubic";
@@ -36,12 +38,24 @@ export class Cubic implements WindowAlgorithm {
   private wMax = 0;
   /** The curve and its counters, made by the first ACK in congestion avoidance (an idle connection has none). */
   private curve: CubicCurve | undefined;
+  /** The smallest RTT sample (ms) since the start or the last timeout; 0 before any (Linux delay_min). */
+  private delayMin: Millis = 0;
 
-  grow(now: Millis, cwnd: number, acked: number, mss: number, srtt: Millis | undefined): number {
+  /**
+   * Linux bictcp_acked: the minimum RTT the curve looks ahead by. Samples in the first
+   * second of an avoidance epoch are left out, as Linux does ("right after fast recovery",
+   * when the queue the reduction drains still inflates them).
+   */
+  onRttSample(now: Millis, rtt: Millis): void {
+    if (this.curve !== undefined && now - this.curve.epochStart < EPOCH_SETTLING) return;
+    if (this.delayMin === 0 || rtt < this.delayMin) this.delayMin = rtt;
+  }
+
+  grow(now: Millis, cwnd: number, acked: number, mss: number): number {
     const c = (this.curve ??= new CubicCurve());
     const segs = Math.floor(cwnd / mss);
     const ackedSegs = acked / mss;
-    c.update(now, segs, ackedSegs, this.wMax, srtt);
+    c.update(now, segs, ackedSegs, this.wMax, this.delayMin);
     // Linux tcp_cong_avoid_ai: credits banked at a larger cnt are applied gently first.
     let increase = 0;
     if (c.credit >= c.cnt) {
@@ -69,12 +83,14 @@ export class Cubic implements WindowAlgorithm {
   enterLoss(): void {
     this.wMax = 0;
     this.curve = undefined;
+    this.delayMin = 0;
   }
 }
 
 /**
- * The CUBIC of every connection whose window CUBIC has not acted on yet (no ACK in
- * congestion avoidance, no reduction, no timeout): shared, so never written. The
+ * The CUBIC of every connection whose window CUBIC has not acted on yet (no RTT sample
+ * from data, no ACK in congestion avoidance, no reduction, no timeout): shared, so never
+ * written. The
  * congestion control swaps in one of its own before the first call (recovery.ts `acting`).
  */
 export const FRESH_CUBIC = new Cubic();
@@ -83,6 +99,11 @@ export const FRESH_CUBIC = new Cubic();
 class CubicCurve {
   /** Start of the epoch, or undefined until the first ACK of one. */
   private epoch: Millis | undefined;
+
+  /** When the epoch began (-Infinity between epochs, Linux epoch_start = 0). */
+  get epochStart(): Millis {
+    return this.epoch ?? -Infinity;
+  }
   /** The curve's plateau (segments): W_max, or the window the epoch began at if that is higher. */
   private origin = 0;
   private k = 0;
@@ -104,7 +125,7 @@ class CubicCurve {
   }
 
   /** Linux bictcp_update: cnt for the window `segs` at `now`. */
-  update(now: Millis, segs: number, ackedSegs: number, wMax: number, srtt: Millis | undefined): void {
+  update(now: Millis, segs: number, ackedSegs: number, wMax: number, delayMin: Millis): void {
     this.ackCount += ackedSegs;
     const tick = Math.floor(now);
     if (this.epoch !== undefined && this.lastCwnd === segs && tick - this.lastTime <= RECOMPUTE_INTERVAL) return;
@@ -124,8 +145,9 @@ class CubicCurve {
           this.k = Math.cbrt((wMax - segs) / C);
         }
       }
-      // The target one RTT ahead (RFC 9438 4.2).
-      const t = (now - this.epoch + (srtt ?? 100)) / 1000;
+      // The target one RTT ahead: RFC 9438 4.2 says the smoothed RTT; Linux looks ahead by
+      // the minimum (delay_min, nothing before any sample), which grows a little slower.
+      const t = (now - this.epoch + delayMin) / 1000;
       const target = Math.floor(C * (t - this.k) ** 3 + this.origin);
       this.cnt = target > segs ? Math.floor(segs / (target - segs)) : 100 * segs;
       if (wMax === 0 && this.cnt > MAX_CNT_BEFORE_LOSS) this.cnt = MAX_CNT_BEFORE_LOSS;

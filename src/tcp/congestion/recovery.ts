@@ -121,7 +121,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
   }
   private algo: WindowAlgorithm;
   /**
-   * The algorithm to grow or reduce the window with. A connection on the shared, never
+   * The algorithm to act with (grow, reduce, an RTT sample). A connection on the shared, never
    * written FRESH_CUBIC (cubic.ts) gets a CUBIC of its own first: a fresh one is in the same
    * state, and an idle connection keeps none (48 B).
    */
@@ -154,6 +154,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
    */
   onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
+    this.acting.onRttSample?.(now, rtt); // it keeps the minimum RTT: never on the shared FRESH_CUBIC
     if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
     const cwndSegments = Math.floor(this.cwnd / this.sendMss);
     if (this.hystart === undefined) {
@@ -216,7 +217,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
    * it returns early when !tcp_is_cwnd_limited()). In the loss state (after a timeout) the
    * window slow-starts back up to ssthresh, as Linux does.
    */
-  grow(now: Millis, acked: number, srtt: Millis | undefined): void {
+  grow(now: Millis, acked: number): void {
     if (this.state === "recovery" || this.state === "cwr" || acked <= 0 || this.modelBased) return;
     if (!this.isCwndLimited()) return;
     if (this.cwnd < this.ssthresh) {
@@ -224,7 +225,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
       this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
-      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.sendMss, srtt);
+      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.sendMss);
     }
   }
 
