@@ -45,24 +45,12 @@ export abstract class ConnectionFlags extends Negotiation {
   protected get peerOfferedWindowScale(): boolean { return (this.flags & PEER_WINDOW_SCALE) !== 0; }
   protected set peerOfferedWindowScale(on: boolean) { this.setFlag(PEER_WINDOW_SCALE, on); }
 
-  /**
-   * The RFC 9293 state (CLOSED, index 0, to start); CLOSED once the TIME_WAIT record that
-   * took this connection's place has ended. Read here in one call: it is read many times
-   * for every segment.
-   */
-  get state(): TcpState {
-    const s = STATES[(this.flags & STATE_BITS) >>> STATE_SHIFT]!;
-    return s !== "TIME_WAIT" ? s : this.timeWaitState();
+  /** The RFC 9293 state as set (Connection.state reads it; CLOSED, index 0, to start). */
+  protected get current(): TcpState {
+    return STATES[(this.flags & STATE_BITS) >>> STATE_SHIFT]!;
   }
-  set state(to: TcpState) {
-    this.flags = (this.flags & ~STATE_BITS) | (STATES.indexOf(to) << STATE_SHIFT);
-    if (to !== "TIME_WAIT") this.timeWaitRecord = undefined;
-  }
-  private timeWaitState(): TcpState {
-    const r = this.timeWaitRecord;
-    if (r === undefined || r.table.holds(r)) return "TIME_WAIT";
-    this.state = "CLOSED";
-    return "CLOSED";
+  protected set current(s: TcpState) {
+    this.flags = (this.flags & ~STATE_BITS) | (STATES.indexOf(s) << STATE_SHIFT);
   }
 
   /** Created by a listener (passive open) rather than connect(). */

@@ -92,7 +92,24 @@ export type { ConnectionInfo };
  * icmp-input.ts for ICMP errors about our segments.
  */
 export class Connection extends ConnectionTimers implements SenderHost {
-  // `state`, the RFC 9293 state, is kept in the flags' integer (connection-flags.ts).
+  // `current`, the state as set, is kept in the flags' integer (connection-flags.ts).
+
+  /** The RFC 9293 state; CLOSED once the TIME_WAIT record that took this connection's place has ended. */
+  get state(): TcpState {
+    if (this.current === "TIME_WAIT") {
+      const r = this.timeWaitRecord;
+      if (r !== undefined && !r.table.holds(r)) {
+        this.current = "CLOSED";
+        this.timeWaitRecord = undefined;
+      }
+    }
+    return this.current;
+  }
+
+  set state(to: TcpState) {
+    this.current = to;
+    if (to !== "TIME_WAIT") this.timeWaitRecord = undefined;
+  }
 
   readonly tuple: FourTuple;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
