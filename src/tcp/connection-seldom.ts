@@ -2,12 +2,12 @@
  * The fields of a connection that most connections never set, or set only for a while: the
  * error it ended with, the last ICMP error, the TIME_WAIT record that took its place, the
  * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data, the
- * time of our SYN, the count of segments resent, ECN and the route's metrics. Their values
- * live in one object made by the first write of anything but a default, and given back by
+ * time of our SYN, the count of segments resent and the route's metrics. Their values live
+ * in one object made by the first write of anything but a default, and given back by
  * Connection.settle once all are at their defaults again (the SYN's time goes back to 0
- * when SYN_SENT is left), so an idle connection pays one field for the fourteen instead
- * of fourteen (104 B, bench/heap.js). Only `ka` and `ecn` are read for every segment (one
- * load more each). Connection (connection.ts) extends this
+ * when SYN_SENT is left), so an idle connection pays one field for the thirteen instead
+ * of thirteen (96 B, bench/heap.js). None of them is read for every segment but `ka` (one
+ * field read more on the arrival path). Connection (connection.ts) extends this
  * class; everything else reads and writes these names as fields of the connection.
  *
  * It extends ConnectionStats (tcp-stats.ts), the bottom of the chain: a connection's
@@ -17,7 +17,6 @@
 import type { Millis } from "../env.js";
 import type { TcpError, TcpErrorCode } from "./errors.js";
 import type { FastOpenState } from "./fast-open/state.js";
-import { ECN_OFF, type EcnState } from "./ecn.js";
 import type { KeepAlive } from "./keepalive.js";
 import { ConnectionStats } from "./tcp-stats.js";
 import type { TimeWaitRef } from "./time-wait.js";
@@ -35,7 +34,6 @@ class Seldom {
   urgentOut: UrgentSender | undefined = undefined;
   urgentIn: UrgentReceiver | undefined = undefined;
   retransmits = 0;
-  ecn: EcnState = ECN_OFF;
   advmss = 0;
   initcwnd = 0;
 
@@ -49,7 +47,7 @@ class Seldom {
       this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
       this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
       this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
-      this.retransmits === 0 && this.ecn === ECN_OFF && this.advmss === 0 && this.initcwnd === 0
+      this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0
     );
   }
 }
@@ -110,14 +108,6 @@ export class ConnectionSeldom extends ConnectionStats {
   set urgentOutPart(v: UrgentSender | undefined) { if (v !== undefined || this.seldom !== undefined) this.held().urgentOut = v; }
   get urgentInPart(): UrgentReceiver | undefined { return this.seldom?.urgentIn; }
   set urgentInPart(v: UrgentReceiver | undefined) { if (v !== undefined || this.seldom !== undefined) this.held().urgentIn = v; }
-
-  /**
-   * ECN (RFC 3168) as agreed in the handshake and the flags it owes (ecn.ts): the shared
-   * ECN_OFF until ECN is asked for or agreed, which most connections never do (Linux's
-   * tcp_ecn = 2 only answers a peer that asks).
-   */
-  get ecn(): EcnState { return this.seldom?.ecn ?? ECN_OFF; }
-  set ecn(v: EcnState) { if (v !== ECN_OFF || this.seldom !== undefined) this.held().ecn = v; }
 
   /** Segments resent, SYN and FIN included (TCP_INFO's tcpi_total_retrans): 0 on most connections. */
   get retransmits(): number { return this.seldom?.retransmits ?? 0; }

@@ -23,7 +23,7 @@ import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { ConnectionTimers } from "./connection-timers.js";
 import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
-import { ECN_OFF, ecnOnSyn, ecnSynFlags } from "./ecn.js";
+import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import type { Receiver } from "./receiver.js";
@@ -125,7 +125,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
   get receiver(): Receiver { return this; } // a layer of this class's chain (receiver.ts), no object of its own
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5): a layer of this class's chain (options.ts), no object of its own. */
   get negotiation(): Negotiation { return this; }
-  // ecn, ECN as agreed (ecn.ts), is kept with the seldom-set fields (connection-seldom.ts); `ecn` arguments below are IP ECN codepoints.
+  /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
+  ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
 
   // Counters, read through inspect().
   segmentsIn = 0;
@@ -442,8 +443,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
     this.receiving = false; // set again if this one brings data (acceptText)
     this.segmentsIn++;
-    const e = this.ecn;
-    if (e !== ECN_OFF) e.arrived = ecn;
+    if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
     this.onReceive(now, seg);
     this.lastNow = now;
     const ka = this.ka;
