@@ -1,7 +1,7 @@
 /**
  * A connection's yes/no states, its RFC 9293 state and its listener's port, kept in one
  * small integer (Linux keeps such flags in bitfields of its sockets too): one field instead
- * of twelve, 88 B less per connection on a 64-bit heap (bench/heap.js). Connection (connection.ts) extends this class; the layer
+ * of eleven, 80 B less per connection on a 64-bit heap (bench/heap.js). Connection (connection.ts) extends this class; the layer
  * (layer.ts, flush-list.ts) and input.ts use the flags through the accessors below.
  */
 import type { TcpState } from "../trace/events.js";
@@ -16,13 +16,12 @@ const SYN_ACK_PENDING = 1 << 5;
 const SYN_ACK_SENT = 1 << 6;
 const LINGER_FIN_WAIT_2 = 1 << 7;
 const RECEIVING = 1 << 8;
-const PEER_WINDOW_SCALE = 1 << 9;
-/** The next four bits (above the ten flags) hold the RFC 9293 state, as its index in STATES. */
-const STATE_SHIFT = 10;
+/** The next four bits hold the RFC 9293 state, as its index in STATES. */
+const STATE_SHIFT = 9;
 const STATE_BITS = 15 << STATE_SHIFT;
 const STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
 /** The bits above them hold the listener's port + 1 (0: no listener), read only as the state changes. */
-const PORT_SHIFT = 14;
+const PORT_SHIFT = 13;
 const BELOW_PORT = (1 << PORT_SHIFT) - 1;
 
 export abstract class ConnectionFlags extends Negotiation {
@@ -40,10 +39,6 @@ export abstract class ConnectionFlags extends Negotiation {
   set listenerPort(port: number | undefined) {
     this.flags = (this.flags & BELOW_PORT) | (port === undefined ? 0 : (port + 1) << PORT_SHIFT);
   }
-
-  /** Negotiation's: the peer's SYN offered window scale and we allow it (options.ts). */
-  protected get peerOfferedWindowScale(): boolean { return (this.flags & PEER_WINDOW_SCALE) !== 0; }
-  protected set peerOfferedWindowScale(on: boolean) { this.setFlag(PEER_WINDOW_SCALE, on); }
 
   /** The RFC 9293 state as set (Connection.state reads it; CLOSED, index 0, to start). */
   protected get current(): TcpState {

@@ -39,9 +39,7 @@ export abstract class Negotiation extends ConnectionPath {
   /** TS.Recent (RFC 7323 4.3), kept as an int32 as tsOffset below: echoed as uint32 (>>> 0), compared mod 2^32. */
   private tsRecent = 0;
   private tsRecentAt!: Millis; // tagged, set in the constructor: it shares the segment's time, no box of its own (timers.ts)
-  /** The peer's SYN offered window scale (and we allow it): read only by the handshake and TCP_INFO, so a flag bit (connection-flags.ts). */
-  protected abstract get peerOfferedWindowScale(): boolean;
-  protected abstract set peerOfferedWindowScale(on: boolean);
+  private peerOfferedWindowScale = false;
 
   /**
    * Random per-connection offset of our timestamp clock (Linux tsoffset), so TSval leaks no
