@@ -92,7 +92,7 @@ export type { ConnectionInfo };
  * icmp-input.ts for ICMP errors about our segments.
  */
 export class Connection extends ConnectionTimers implements SenderHost {
-  // `current`, the state as set, is kept in the flags' integer (connection-flags.ts).
+  private current: TcpState = "CLOSED";
 
   /** The RFC 9293 state; CLOSED once the TIME_WAIT record that took this connection's place has ended. */
   get state(): TcpState {
