@@ -15,14 +15,6 @@ import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
 import { ReceiveWindow } from "./receive-window.js";
 
-/** What the SACK blocks we send start from: most connections never receive out of order or twice. */
-class SackMarks {
-  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
-  lastOutOfOrder: Seq | undefined = undefined;
-  /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
-  dsack: SackBlock | undefined = undefined;
-}
-
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
@@ -58,8 +50,10 @@ export class Receiver extends ReceiveWindow {
   private unackedBytes = 0;
   /** ACKs still to send at once before delayed ACKs start (Linux quick-ACK mode). */
   private quickAcks: number;
-  /** Where the SACK blocks we send start from; made by the first out-of-order or duplicate segment. */
-  private sackMarks: SackMarks | undefined;
+  /** Start of the out-of-order segment that arrived last: its SACK block goes first (RFC 2018 4). */
+  private lastOutOfOrder: Seq | undefined;
+  /** A duplicate segment to report in the next ACK's first SACK block (RFC 2883). */
+  private dsack: SackBlock | undefined;
   bytesReceived = 0;
   /**
    * Linux's interactive ("pingpong") mode: we sent data soon after the peer's data arrived,
@@ -145,7 +139,7 @@ export class Receiver extends ReceiveWindow {
         break;
       }
       case "out-of-order":
-        (this.sackMarks ??= new SackMarks()).lastOutOfOrder = seq;
+        this.lastOutOfOrder = seq;
         this.ackNow = true; // a duplicate ACK tells the sender about the gap (RFC 5681 4.2)
         break;
       case "duplicate":
@@ -242,7 +236,7 @@ export class Receiver extends ReceiveWindow {
   }
 
   private noteDuplicate(left: Seq, right: Seq): void {
-    if (this.config.dsack && seqLt(left, right)) (this.sackMarks ??= new SackMarks()).dsack = { left, right };
+    if (this.config.dsack && seqLt(left, right)) this.dsack = { left, right };
   }
 
   /** The FIN's sequence number was reached: it takes one. */
@@ -257,15 +251,15 @@ export class Receiver extends ReceiveWindow {
     this.lastAckSent32 = toSeqField(ack);
     this.ackNow = false;
     this.unackedBytes = 0;
-    if (this.sackMarks !== undefined) this.sackMarks.dsack = undefined;
+    this.dsack = undefined;
   }
 
   /** SACK blocks for an ACK (RFC 2018 4): a D-SACK block first (RFC 2883), then the newest range, then the others. */
   sackBlocks(maxBlocks: number): SackBlock[] | undefined {
-    const dsack = this.sackMarks?.dsack;
+    const dsack = this.dsack;
     if (this.buf.outOfOrderRanges === 0) return dsack === undefined ? undefined : [dsack];
     const blocks = this.buf.outOfOrderBlocks();
-    const newest = this.sackMarks?.lastOutOfOrder;
+    const newest = this.lastOutOfOrder;
     const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
     const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
     if (dsack !== undefined) ordered.unshift(dsack);
@@ -274,7 +268,7 @@ export class Receiver extends ReceiveWindow {
 
   /** SACK blocks the next ACK will carry (for the option space they take). */
   get sackBlockCount(): number {
-    return this.buf.outOfOrderBlockCount + (this.sackMarks?.dsack !== undefined ? 1 : 0);
+    return this.buf.outOfOrderBlockCount + (this.dsack !== undefined ? 1 : 0);
   }
 
   /** Time the delayed-ACK timer should fire for data received at `now`. */
