@@ -33,8 +33,8 @@ export abstract class ConnectionTimers extends ConnectionFlags {
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;
 
-  constructor(config: TcpConfig, tsOffset: number, mtuPayload: number) {
-    super(config, tsOffset, mtuPayload);
+  constructor(config: TcpConfig, tsOffset: number) {
+    super(config, tsOffset);
     this.timerAt = Infinity;
   }
 

@@ -26,7 +26,7 @@ import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
-import type { Receiver } from "./receiver.js";
+import { Receiver } from "./receiver.js";
 import type { RttEstimator } from "./rtt.js";
 import type { Scoreboard } from "./sack.js";
 import { EMPTY, type SendBuffer } from "./send-buffer.js";
@@ -122,7 +122,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   /** The sending side: send sequence variables, segmentation, retransmission, recovery. */
   readonly sender: Sender;
   /** The receiving side: receive sequence variables, reassembly, ACK policy. */
-  get receiver(): Receiver { return this; } // a layer of this class's chain (receiver.ts), no object of its own
+  readonly receiver: Receiver;
   /** Window scaling, timestamps and SACK as agreed in the handshake (S5): a layer of this class's chain (options.ts), no object of its own. */
   get negotiation(): Negotiation { return this; }
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
@@ -144,11 +144,12 @@ export class Connection extends ConnectionTimers implements SenderHost {
     params: OpenParams & { passive: boolean },
   ) {
     const cfg = params.config ?? ctx.config;
-    super(cfg, params.tsOffset, ctx.mtu - HEADERS);
+    super(cfg, params.tsOffset);
     this.tuple = params.tuple;
     this.passive = params.passive;
     this.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
+    this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
     this.lastNow = 0; // small, not a box each (timers.ts)
   }
 
@@ -166,8 +167,11 @@ export class Connection extends ConnectionTimers implements SenderHost {
   get noDelay(): boolean { return this.sender.noDelay; }
   set noDelay(v: boolean) { this.sender.noDelay = v; }
   get bytesAcked(): number { return this.sender.bytesAcked; }
-  // irs, rcvNxt, peerFinished and bytesReceived are the Receiver layer's own.
-  get receiveBuffer(): ReceiveBuffer { return this.buffer; }
+  get irs(): Seq { return this.receiver.irs; }
+  get rcvNxt(): Seq { return this.receiver.rcvNxt; }
+  get peerFinished(): boolean { return this.receiver.peerFinished; }
+  get receiveBuffer(): ReceiveBuffer { return this.receiver.buffer; }
+  get bytesReceived(): number { return this.receiver.bytesReceived; }
   get hostName(): string { return this.ctx.hostName; }
   get timerSlack(): Millis { return this.ctx.timerSlack; }
   get trace(): TraceSink { return this.ctx.trace; }
@@ -188,7 +192,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
    */
   openPassive(now: Millis, syn: TcpSegment, ecn = 0): void {
     this.lastNow = now;
-    this.onSyn(syn.seq);
+    this.receiver.onSyn(syn.seq);
     ecnOnSyn(this, this.config.ecn, now, syn.flags, ecn);
     this.negotiate(now, syn.options);
     this.sender.updateWindow(syn, true, this.sndShift);
@@ -205,12 +209,12 @@ export class Connection extends ConnectionTimers implements SenderHost {
    */
   openFromCookie(now: Millis, ack: TcpSegment, mss: number): void {
     this.lastNow = now;
-    this.onSyn(seqAdd(ack.seq, -1));
+    this.receiver.onSyn(seqAdd(ack.seq, -1));
     this.sender.resumeAfterCookie();
     const sendMss = this.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
     this.sender.setMss(sendMss, this.initcwnd || this.config.initialCwndSegments);
     this.none();
-    this.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
+    this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
     acceptText(this, now, ack);
@@ -310,7 +314,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
       this.terminate(undefined, "close() in SYN_SENT");
       return;
     }
-    if (this.buffer.readable > 0 && (SYNCHRONIZED.has(this.state) || this.fastOpen?.child === true)) {
+    if (this.receiver.buffer.readable > 0 && (SYNCHRONIZED.has(this.state) || this.fastOpen?.child === true)) {
       this.abort("close() with unread data");
       return;
     }
@@ -432,9 +436,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
    */
   settle(): void {
     this.settleSeldom();
-    if (this.receiving || this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.buffer.empty) return;
+    if (this.receiving || this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
     this.clearTimers();
-    this.buffer.compact();
+    this.receiver.buffer.compact();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -495,8 +499,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (this.isClosed()) return;
     if (this.timers.delayedAck <= now) {
       this.fireTimer(now, "delayedAck");
-      this.onDelayedAckTimeout();
-      this.ackNow = true;
+      this.receiver.onDelayedAckTimeout();
+      this.receiver.ackNow = true;
     }
     if (this.timers.pacing <= now) this.fireTimer(now, "pacing"); // the flush releases what pacing held
     this.flush(now);
@@ -510,7 +514,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   enterTimeWait(now: Millis, cause: string): void {
     if (!this.ctx.mayEnterTimeWait(this)) {
       // Like Linux on TIME_WAIT bucket overflow: send the last ACK, then close at once.
-      if (this.ackNow) this.sendAckNow();
+      if (this.receiver.ackNow) this.sendAckNow();
       this.terminate(undefined, `${cause}; TIME_WAIT table full, closed at once`);
       return;
     }
@@ -526,7 +530,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * for the 4-tuple as onSegmentTimeWait and the linger timer did.
    */
   timeWaitHandover(): TimeWaitHandover {
-    return { window: this.window.advertise(this.rcvNxt, this.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -539,7 +543,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
       case "CLOSED":
       case "LISTEN":
       case "TIME_WAIT":
-        if (this.ackNow && this.state === "TIME_WAIT") this.sendAckNow();
+        if (this.receiver.ackNow && this.state === "TIME_WAIT") this.sendAckNow();
         return;
       case "SYN_SENT":
         if (this.sndNxt === this.iss) this.sendSyn(now);
@@ -554,7 +558,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     }
     if (this.urgentOutPart?.pointer(this.sndUna) !== undefined) this.sender.pushOnce = true; // urgent mode: no Nagle or cork (Linux tcp_nagle_test)
     this.sender.transmit(now);
-    if (this.ackNow) this.sendAckNow();
+    if (this.receiver.ackNow) this.sendAckNow();
   }
 
   private sendSyn(now: Millis): void {
@@ -602,7 +606,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   challengeAck(now: Millis): void {
     if (this.lastChallengeAck !== undefined && now - this.lastChallengeAck < this.config.challengeAckInterval) return;
     this.lastChallengeAck = now;
-    this.ackNow = true;
+    this.receiver.ackNow = true;
     if (this.state === "TIME_WAIT") this.sendAckNow();
   }
 
@@ -658,7 +662,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
   segmentMss(): number {
     const mss = this.sender.sendMss;
-    const count = this.sackBlockCount;
+    const count = this.receiver.sackBlockCount;
     if (!this.sack || count === 0) return mss;
     const blocks = Math.min(count, this.maxSackBlocks);
     return Math.max(this.config.minMss, mss - (4 + 8 * blocks));
@@ -671,7 +675,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /** SenderHost: out-of-order data is held, so our ACKs carry SACK blocks. */
   get sendingSacks(): boolean {
-    return this.sack && this.sackBlockCount > 0;
+    return this.sack && this.receiver.sackBlockCount > 0;
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
@@ -697,7 +701,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
     if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
-    if (to === "ESTABLISHED" || to === "SYN_RCVD") this.established(this.lastNow);
+    if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {
       this.armTimer(this.lastNow, "keepalive", this.lastNow + this.ka.idle);
     }

@@ -21,8 +21,7 @@ const PAWS_IDLE_LIMIT: Millis = 24 * 24 * 3600 * 1000;
 
 /**
  * A layer of Connection's class chain (connection.ts: Connection, ConnectionTimers,
- * ConnectionFlags, Negotiation, ConnectionPath, Receiver, ReceiveWindow, ConnectionSeldom,
- * ConnectionStats): what was agreed lives in
+ * ConnectionFlags, Negotiation, ConnectionPath, ConnectionSeldom, ConnectionStats): what was agreed lives in
  * the connection object, `conn.negotiation` being the connection itself, and shares its
  * `config`; an object of its own cost 40 B per connection (header, pointer, config).
  */
@@ -48,8 +47,12 @@ export abstract class Negotiation extends ConnectionPath {
    */
   private readonly tsOffset: number;
 
-  constructor(config: TcpConfig, tsOffset: number, mtuPayload: number) {
-    super(config, mtuPayload); // Receiver keeps `config`
+  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
+  readonly config: TcpConfig;
+
+  constructor(config: TcpConfig, tsOffset: number) {
+    super(config);
+    this.config = config;
     this.tsOffset = tsOffset | 0;
     this.tsRecentAt = 0;
   }

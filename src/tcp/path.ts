@@ -11,7 +11,7 @@ import type { Millis } from "../env.js";
 import type { IpAddress } from "../wire/address.js";
 import { LINUX_DEFAULTS, type TcpConfig } from "./config.js";
 import { MtuProber } from "./mtu-probe.js";
-import { Receiver } from "./receiver.js";
+import { ConnectionSeldom } from "./connection-seldom.js";
 import type { FourTuple } from "../trace/events.js";
 
 /** The prober of every connection without MTU probing (tcp_mtu_probing = 0): never enabled, never changed. */
@@ -42,7 +42,7 @@ export interface PathSource {
  * the connection's context and its tuple's remote address; an object of its own cost 48 B
  * per connection (header, pointer, second references to the context and the address).
  */
-export abstract class ConnectionPath extends Receiver {
+export abstract class ConnectionPath extends ConnectionSeldom {
   abstract readonly ctx: PathSource;
   abstract readonly tuple: FourTuple;
   /** The MTU search (RFC 4821): the shared, inert OFF without tcp_mtu_probing. A field, not kept with the seldom-set ones: every ACK reads it. */
@@ -57,8 +57,8 @@ export abstract class ConnectionPath extends Receiver {
   private mssClamp = 0;
   private optionBytes = 0;
 
-  constructor(config: TcpConfig, mtuPayload: number) {
-    super(config, mtuPayload);
+  constructor(config: TcpConfig) {
+    super();
     // Without tcp_mtu_probing nothing ever changes a prober: connections share an inert one.
     this.prober = config.mtuProbing === 0 ? OFF : new MtuProber(config);
   }

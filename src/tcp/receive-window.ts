@@ -8,7 +8,6 @@
  */
 import { seqAdd, seqDiff, seqGe, seqInWindow, seqLt, type Seq } from "../wire/seq.js";
 import { isSharedReceiveBuffer, ReceiveBuffer } from "./receive-buffer.js";
-import { ConnectionSeldom } from "./connection-seldom.js";
 
 /** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
 const UNSCALED_MAX = 65535;
@@ -16,13 +15,12 @@ const UNSCALED_MAX = 65535;
 const NO_LIMIT = 0x7fffffff;
 
 /**
- * Also a layer of Connection's class chain, beneath Receiver (receiver.ts): a connection's
- * window lives in the connection object, `receiver.window` being the connection itself,
- * and shares its `buffer`; an object of its own cost 40 B per connection (header, pointer,
- * a second reference to the buffer). Standalone instances (tests) work the same, carrying
- * the chain's seldom-set fields and stats beneath unused.
+ * Also the bottom of Receiver's class chain (receiver.ts): a connection's window lives in
+ * its Receiver object, `receiver.window` being the receiver itself, and shares its `buffer`;
+ * an object of its own cost 40 B per connection (header, pointer, a second reference to the
+ * buffer). Standalone instances (tests) work the same.
  */
-export class ReceiveWindow extends ConnectionSeldom {
+export class ReceiveWindow {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
   private right32 = 0;
   private get right(): Seq { return (this.right32 >>> 0) as Seq; }
@@ -53,9 +51,8 @@ export class ReceiveWindow extends ConnectionSeldom {
   constructor(
     buffer: ReceiveBuffer,
     /** The MSS we announced, used until the peer has sent a segment. */
-    private readonly ownMss: number,
+    private readonly ourMss: number,
   ) {
-    super();
     this.buf = buffer;
   }
 
@@ -100,7 +97,7 @@ export class ReceiveWindow extends ConnectionSeldom {
    */
   grow(length: number): void {
     const room = this.buf.free - this.ssthresh;
-    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ownMss, length));
+    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ourMss, length));
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
@@ -129,7 +126,7 @@ export class ReceiveWindow extends ConnectionSeldom {
 
   /** A full-sized segment from the peer, as far as we know. */
   get fullSegment(): number {
-    return this.peerMss > 0 ? this.peerMss : this.ownMss;
+    return this.peerMss > 0 ? this.peerMss : this.ourMss;
   }
 
   /**

@@ -20,12 +20,6 @@ const MAX_QUICKACKS = 16;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
-/**
- * A layer of Connection's class chain (connection.ts), above its window: the receiving side
- * lives in the connection object, `conn.receiver` being the connection itself, and its
- * `config` is the connection's; an object of its own cost 40 B per connection (header,
- * pointer, a second reference to the settings). Standalone instances (tests) work the same.
- */
 export class Receiver extends ReceiveWindow {
   // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
   // number per field); the accessors spell the conversions out, as Sender's do.
@@ -66,12 +60,11 @@ export class Receiver extends ReceiveWindow {
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
   private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
-  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen); the whole chain's. */
-  readonly config: TcpConfig;
-
-  constructor(config: TcpConfig, mtuPayload: number) {
+  constructor(
+    private readonly config: TcpConfig,
+    mtuPayload: number,
+  ) {
     super(emptyReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
-    this.config = config;
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
   }
