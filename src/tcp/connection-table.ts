@@ -32,8 +32,12 @@ export class ConnectionTable {
   /** Insertion number of the entry in each bucket (0 = empty bucket). */
   private order = new Uint32Array(INITIAL_CAPACITY);
   private values: (Connection | number | undefined)[] = new Array<Connection | number | undefined>(INITIAL_CAPACITY).fill(undefined);
-  /** The local and remote addresses of IPv6 entries (undefined for IPv4, whose word is the address). */
-  private v6Addrs: ([IpAddress, IpAddress] | undefined)[] = new Array<[IpAddress, IpAddress] | undefined>(INITIAL_CAPACITY).fill(undefined);
+  /**
+   * The local and remote addresses of IPv6 entries (undefined for IPv4, whose word is the
+   * address); the array itself is made by the first IPv6 entry, so an IPv4-only table pays
+   * no 8 B a bucket for it.
+   */
+  private v6Addrs: ([IpAddress, IpAddress] | undefined)[] | undefined;
   private nextOrder = 1;
 
   /** Entries, TIME_WAIT records included. */
@@ -85,7 +89,8 @@ export class ConnectionTable {
     this.ports[i] = p;
     this.order[i] = this.nextOrder++;
     this.values[i] = conn;
-    this.v6Addrs[i] = t.localAddr.family === 6 ? [t.localAddr, t.remoteAddr] : undefined;
+    if (t.localAddr.family === 6) (this.v6Addrs ??= new Array<[IpAddress, IpAddress] | undefined>(this.capacity).fill(undefined))[i] = [t.localAddr, t.remoteAddr];
+    else if (this.v6Addrs !== undefined) this.v6Addrs[i] = undefined;
     this.count++;
   }
 
@@ -111,6 +116,7 @@ export class ConnectionTable {
     this.count--;
     // Backward-shift deletion: entries after the hole move up unless they sit at or after their home bucket.
     const mask = this.mask;
+    const v6s = this.v6Addrs;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
@@ -123,12 +129,12 @@ export class ConnectionTable {
       this.ports[i] = this.ports[j]!;
       this.order[i] = this.order[j]!;
       this.values[i] = this.values[j];
-      this.v6Addrs[i] = this.v6Addrs[j];
+      if (v6s !== undefined) v6s[i] = v6s[j];
       i = j;
     }
     this.order[i] = EMPTY;
     this.values[i] = undefined;
-    this.v6Addrs[i] = undefined;
+    if (v6s !== undefined) v6s[i] = undefined;
     // Give memory back once mostly empty (a server's table after a burst of connections).
     if (this.capacity > INITIAL_CAPACITY && 8 * this.count < this.capacity) this.resize(this.capacity / 2);
   }
@@ -162,10 +168,11 @@ export class ConnectionTable {
     const mask = this.mask;
     let i = hash(la, ra, p) & mask;
     const order = this.order;
+    const v6s = this.v6Addrs;
     for (;;) {
       if (order[i] === EMPTY) return -1;
       if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) {
-        const a = this.v6Addrs[i];
+        const a = v6s?.[i];
         // Same words: the same IPv4 tuple, or an IPv6 one if the addresses themselves match.
         if (v6 ? a !== undefined && a[0].equals(local) && a[1].equals(remote) : a === undefined) return i;
       }
@@ -183,7 +190,7 @@ export class ConnectionTable {
     this.ports = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
     this.values = new Array<Connection | number | undefined>(capacity).fill(undefined);
-    this.v6Addrs = new Array<[IpAddress, IpAddress] | undefined>(capacity).fill(undefined);
+    this.v6Addrs = v6Addrs === undefined ? undefined : new Array<[IpAddress, IpAddress] | undefined>(capacity).fill(undefined);
     for (let j = 0; j < old; j++) {
       if (order[j] === EMPTY) continue;
       let i = hash(localAddrs[j]!, remoteAddrs[j]!, ports[j]!) & this.mask;
@@ -193,7 +200,7 @@ export class ConnectionTable {
       this.ports[i] = ports[j]!;
       this.order[i] = order[j]!;
       this.values[i] = values[j];
-      this.v6Addrs[i] = v6Addrs[j];
+      if (v6Addrs !== undefined) this.v6Addrs![i] = v6Addrs[j];
     }
   }
 }

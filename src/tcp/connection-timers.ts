@@ -15,11 +15,12 @@ import type { FourTuple, TimerKind } from "../trace/events.js";
 import type { Connection, ConnectionContext } from "./connection.js";
 import { ConnectionFlags } from "./connection-flags.js";
 import type { RttEstimator } from "./rtt.js";
+import type { TcpConfig } from "./config.js";
 import { NO_TIMERS, TimerSet, setSlotDeadline, slotDeadline, slotKind, type TimerSlot } from "./timers.js";
 
 export abstract class ConnectionTimers extends ConnectionFlags {
-  abstract readonly ctx: ConnectionContext;
-  abstract readonly tuple: FourTuple;
+  abstract override readonly ctx: ConnectionContext;
+  abstract override readonly tuple: FourTuple;
   abstract get rtt(): RttEstimator;
 
   /** The armed deadlines (Infinity = not armed); NO_TIMERS, shared and never written, while none is. */
@@ -32,8 +33,8 @@ export abstract class ConnectionTimers extends ConnectionFlags {
   timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
   timerIndex = -1;
 
-  constructor() {
-    super();
+  constructor(config: TcpConfig, tsOffset: number) {
+    super(config, tsOffset);
     this.timerAt = Infinity;
   }
 

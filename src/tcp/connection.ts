@@ -21,10 +21,10 @@ import type { CongestionControl } from "./congestion/recovery.js";
 import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { ConnectionTimers } from "./connection-timers.js";
-import { onKeepAliveTimeout, setKeepAlive, type KeepAlive } from "./keepalive.js";
+import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
 import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
-import { Negotiation } from "./options.js";
+import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
 import { Receiver } from "./receiver.js";
 import type { RttEstimator } from "./rtt.js";
@@ -36,10 +36,9 @@ import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegm
 import { Sender, type SenderHost } from "./sender.js";
 import { synFastOpen } from "./fast-open/client.js";
 import { acceptSynData } from "./fast-open/server.js";
-import type { FastOpenState } from "./fast-open/state.js";
-import { ConnectionStats } from "./tcp-stats.js";
-import { ConnectionPath, type PathSource } from "./path.js";
-import type { TimeWaitHandover, TimeWaitRef } from "./time-wait.js";
+import type { ConnectionStats } from "./tcp-stats.js";
+import type { ConnectionPath, PathSource } from "./path.js";
+import type { TimeWaitHandover } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
 import { streamWritable } from "./write-space.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
@@ -94,18 +93,15 @@ export type { ConnectionInfo };
  */
 export class Connection extends ConnectionTimers implements SenderHost {
   private current: TcpState = "CLOSED";
-  /**
-   * Set by the layer when a compact TIME_WAIT record (time-wait.ts) took this connection's
-   * place; `state` reads CLOSED once that record has ended.
-   */
-  timeWaitRecord: TimeWaitRef | undefined;
 
-  /** The RFC 9293 state. */
+  /** The RFC 9293 state; CLOSED once the TIME_WAIT record that took this connection's place has ended. */
   get state(): TcpState {
-    const r = this.timeWaitRecord;
-    if (r !== undefined && !r.table.holds(r)) {
-      this.current = "CLOSED";
-      this.timeWaitRecord = undefined;
+    if (this.current === "TIME_WAIT") {
+      const r = this.timeWaitRecord;
+      if (r !== undefined && !r.table.holds(r)) {
+        this.current = "CLOSED";
+        this.timeWaitRecord = undefined;
+      }
     }
     return this.current;
   }
@@ -115,15 +111,10 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (to !== "TIME_WAIT") this.timeWaitRecord = undefined;
   }
 
-  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
-  readonly config: TcpConfig;
   readonly tuple: FourTuple;
-  /** Why the connection ended abnormally, once it has. */
-  error: TcpError | undefined;
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
-  /** Set by a listener for its own bookkeeping. */
-  listenerPort: number | undefined;
+  // listenerPort, set by a listener for its own bookkeeping, is kept in the flags' integer (connection-flags.ts).
 
   /** Time of the event being processed (application calls read the driver's clock). */
   private lastNow!: Millis; // tagged: it shares the event's time, no box of its own (timers.ts)
@@ -132,49 +123,34 @@ export class Connection extends ConnectionTimers implements SenderHost {
   readonly sender: Sender;
   /** The receiving side: receive sequence variables, reassembly, ACK policy. */
   readonly receiver: Receiver;
-  /** Window scaling, timestamps and SACK as agreed in the handshake (S5). */
-  readonly negotiation: Negotiation;
+  /** Window scaling, timestamps and SACK as agreed in the handshake (S5): a layer of this class's chain (options.ts), no object of its own. */
+  get negotiation(): Negotiation { return this; }
   /** ECN (RFC 3168) as agreed in the handshake and the flags it owes; `ecn` arguments below are IP ECN codepoints (ecn.ts). */
   ecn: EcnState = ECN_OFF; // shared until ECN is asked for or agreed (ecn.ts ecnOn)
-  private lastChallengeAck: Millis | undefined; // none sent yet: undefined, not -Infinity (a 16 B heap number each)
-  /** The last ICMP error since an ACK came (Linux sk_err_soft): reported instead of ETIMEDOUT. */
-  softError: TcpErrorCode | undefined;
-  /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
-  persistSince: Millis = 0;
-  /** SO_KEEPALIVE and its times, made by setKeepAlive (keepalive.ts). */
-  ka: KeepAlive | undefined;
-  /** When our first SYN went out (Linux retrans_stamp at tcp_connect): a SYN-ACK must echo a timestamp since. */
-  synSentAt!: Millis; // 0 until a SYN leaves; tagged, so a passive end keeps no heap number (timers.ts)
-  /** TCP Fast Open (RFC 7413) for this connection, when its SYN asked for or used it (fast-open/). */
-  fastOpen: FastOpenState | undefined;
 
   // Counters, read through inspect().
   segmentsIn = 0;
   segmentsOut = 0;
-  retransmits = 0;
+  // retransmits: connection-seldom.ts (0 on most connections).
   /** What TCP_INFO and `ss -i` report beyond the counters above (see tcp-info.ts). */
-  readonly stats = new ConnectionStats();
+  get stats(): ConnectionStats { return this; } // the bottom of this class's chain (tcp-stats.ts): no object of its own
   /** The route to the peer, its MTU and the MTU search (RFC 4821). */
-  readonly path: ConnectionPath;
-  /** Urgent data (RFC 9293 3.8.5): our SND.UP, the peer's mark and byte (urgent.ts); made on first use (the `Part`s: none yet, no urgent data). */
-  urgentOutPart: UrgentSender | undefined;
-  urgentInPart: UrgentReceiver | undefined;
+  get path(): ConnectionPath { return this; } // a layer of this class's chain (path.ts), no object of its own
+  /** Urgent data (RFC 9293 3.8.5), made on first use (the `Part`s, connection-seldom.ts: none yet, no urgent data). */
   get urgentOut(): UrgentSender { return (this.urgentOutPart ??= new UrgentSender()); }
   get urgentIn(): UrgentReceiver { return (this.urgentInPart ??= new UrgentReceiver(this.config.oobInline)); }
   constructor(
     readonly ctx: ConnectionContext,
     params: OpenParams & { passive: boolean },
   ) {
-    super();
-    const cfg = (this.config = params.config ?? ctx.config);
+    const cfg = params.config ?? ctx.config;
+    super(cfg, params.tsOffset);
     this.tuple = params.tuple;
     this.passive = params.passive;
-    this.path = new ConnectionPath(cfg, ctx, params.tuple.remoteAddr);
-    this.path.refresh(ctx.now());
+    this.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
-    this.negotiation = new Negotiation(cfg, params.tsOffset);
-    this.synSentAt = this.lastNow = 0; // small, not a box each (timers.ts)
+    this.lastNow = 0; // small, not a box each (timers.ts)
   }
 
   // The sequence variables and parts that tables, tests and TCP_INFO read.
@@ -219,7 +195,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.receiver.onSyn(syn.seq);
     ecnOnSyn(this, this.config.ecn, now, syn.flags, ecn);
     this.negotiate(now, syn.options);
-    this.sender.updateWindow(syn, true, this.negotiation.sndShift);
+    this.sender.updateWindow(syn, true, this.sndShift);
     if (this.fastOpen?.child === true) acceptSynData(this, syn);
     this.setState("SYN_RCVD", this.fastOpen?.child === true ? "Fast Open SYN received" : "SYN received");
     this.synAckPending = true;
@@ -235,9 +211,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.lastNow = now;
     this.receiver.onSyn(seqAdd(ack.seq, -1));
     this.sender.resumeAfterCookie();
-    const sendMss = this.path.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
-    this.sender.setMss(sendMss, this.path.initcwnd || this.config.initialCwndSegments);
-    this.negotiation.none();
+    const sendMss = this.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
+    this.sender.setMss(sendMss, this.initcwnd || this.config.initialCwndSegments);
+    this.none();
     this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
@@ -281,7 +257,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const r = this.receiver;
     const data = r.afterRead(readAroundMark(this, max), this.ctx.now());
-    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.negotiation.rcvShift)) {
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.rcvShift)) {
       r.ackNow = true;
       this.ctx.touched(this, true);
     }
@@ -455,9 +431,11 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * timer set and its receive buffer's holder (connection-timers.ts, receive-buffer.ts). Data
    * still waiting means more events soon: keep them. So does a last segment that brought
    * data: a bulk receiver that ACKs every second segment would otherwise make both anew each
-   * time; the next segment without data (an ACK, the FIN) or timer lets them go.
+   * time; the next segment without data (an ACK, the FIN) or timer lets them go. The
+   * holder of seldom-set fields goes whenever they are all back at their defaults.
    */
   settle(): void {
+    this.settleSeldom();
     if (this.receiving || this.deadline !== Infinity || this.sendBuffer.length > 0 || !this.receiver.buffer.empty) return;
     this.clearTimers();
     this.receiver.buffer.compact();
@@ -470,7 +448,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.receiving = false; // set again if this one brings data (acceptText)
     this.segmentsIn++;
     if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
-    this.stats.onReceive(now, seg);
+    this.onReceive(now, seg);
     this.lastNow = now;
     const ka = this.ka;
     if (ka?.enabled === true && this.timers.keepalive !== Infinity) {
@@ -552,7 +530,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * for the 4-tuple as onSegmentTimeWait and the linger timer did.
    */
   timeWaitHandover(): TimeWaitHandover {
-    return { window: this.receiver.window.advertise(this.rcvNxt, this.negotiation.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
+    return { window: this.receiver.window.advertise(this.rcvNxt, this.rcvShift), lastChallengeAck: this.lastChallengeAck ?? -Infinity, expiry: this.timers.linger };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -586,7 +564,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   private sendSyn(now: Millis): void {
     const s = this.sender;
     const retransmit = s.sndMax !== this.iss;
-    const options = this.negotiation.synOptions(now, this.ourMss());
+    const options = this.synOptions(now, this.ourMss());
     const data = synFastOpen(this, retransmit, options); // Fast Open's option and data, if any
     this.emit(now, SYN | ecnSynFlags(this, this.config.ecn, retransmit), this.iss, 0 as Seq, data, options, retransmit);
     // SND.MAX keeps covering data a first SYN carried, so a SYN-ACK may still acknowledge it;
@@ -602,7 +580,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const s = this.sender;
     const retransmit = this.synAckSent;
     this.synAckSent = true;
-    const options = this.negotiation.synAckOptions(now, this.ourMss());
+    const options = this.synAckOptions(now, this.ourMss());
     if (this.passive && this.fastOpen?.synOption !== undefined) options.fastOpen = this.fastOpen.synOption;
     this.emit(now, SYN | ACK | this.ecn.synAckFlags(), this.iss, this.rcvNxt, EMPTY, options, retransmit);
     this.synAckPending = false;
@@ -650,9 +628,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     flags = this.ecn.outgoing(now, flags, payload.length, retransmit); // ECE, CWR and the IP codepoint
     const isSyn = (flags & SYN) !== 0;
     const r = this.receiver;
-    const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.negotiation.rcvShift);
+    const window = (flags & RST) !== 0 ? 0 : isSyn ? r.window.offerUnscaled(r.rcvNxt) : r.window.advertise(r.rcvNxt, this.rcvShift);
     const hasAck = (flags & ACK) !== 0;
-    const sack = hasAck && this.negotiation.sack ? r.sackBlocks(this.negotiation.maxSackBlocks) : undefined;
+    const sack = hasAck && this.sack ? r.sackBlocks(this.maxSackBlocks) : undefined;
     const urgent = isSyn ? undefined : urgentField(this, seq); // every segment in urgent mode, as Linux tcp_transmit_skb
     if (urgent !== undefined) flags |= URG;
     const seg: TcpSegment = {
@@ -663,7 +641,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
       flags,
       window,
       urgentPointer: urgent ?? 0,
-      options: options ?? this.negotiation.segmentOptions(now, flags, sack) ?? NO_OPTS,
+      options: options ?? this.segmentOptions(now, flags, sack) ?? NO_OPTS,
       payload,
     };
     if (hasAck) {
@@ -674,42 +652,42 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (payload.length > 0) r.onDataSent(now);
     this.segmentsOut++;
     if (retransmit) this.retransmits++;
-    this.stats.onSend(now, seg, retransmit, this.sndUna);
+    this.onSend(now, seg, retransmit, this.sndUna);
     this.lastNow = now;
     this.ctx.transmit(this, seg, retransmit, this.ecn.codepoint);
     // Linux __sk_dst_check on transmit: a changed route is noticed here, used from the next burst.
-    this.path.refresh(now);
+    this.refresh(now);
   }
 
   /** Payload that fits this segment: SACK blocks, when we have any to send, take room (Linux tcp_current_mss). */
   segmentMss(): number {
     const mss = this.sender.sendMss;
     const count = this.receiver.sackBlockCount;
-    if (!this.negotiation.sack || count === 0) return mss;
-    const blocks = Math.min(count, this.negotiation.maxSackBlocks);
+    if (!this.sack || count === 0) return mss;
+    const blocks = Math.min(count, this.maxSackBlocks);
     return Math.max(this.config.minMss, mss - (4 + 8 * blocks));
   }
 
   /** The MSS we announce: the route's (advmss, else MTU - 40), clamped by TCP_MAXSEG (Linux user_mss) when set. */
   private ourMss(): number {
-    return this.path.announcedMss(this.config.userMss);
+    return this.announcedMss(this.config.userMss);
   }
 
   /** SenderHost: out-of-order data is held, so our ACKs carry SACK blocks. */
   get sendingSacks(): boolean {
-    return this.negotiation.sack && this.receiver.sackBlockCount > 0;
+    return this.sack && this.receiver.sackBlockCount > 0;
   }
 
   /** Reads the peer's SYN options (S5): MSS here, the rest in Negotiation. */
   negotiate(now: Millis, o: TcpOptions): void {
-    this.negotiation.onPeerSyn(now, o);
-    this.sender.sack = this.negotiation.sack;
+    this.onPeerSyn(now, o);
+    this.sender.sack = this.sack;
     const peerMss = o.mss ?? this.config.defaultMss;
     // Linux rx_opt.mss_clamp: the peer's MSS, no more than TCP_MAXSEG. Timestamps take 12
     // bytes of every segment: payload per segment shrinks by that much.
     const clamp = this.config.userMss > 0 ? Math.min(peerMss, this.config.userMss) : peerMss;
-    const mss = this.path.start(now, clamp, this.negotiation.perSegmentOptionBytes, this.config.minMss);
-    this.sender.setMss(mss, this.path.initcwnd || this.config.initialCwndSegments);
+    const mss = this.start(now, clamp, this.perSegmentOptionBytes, this.config.minMss);
+    this.sender.setMss(mss, this.initcwnd || this.config.initialCwndSegments);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -719,8 +697,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const from = this.state;
     if (from === to) return;
     this.state = to;
+    if (from === "SYN_SENT") this.synSentAt = 0; // read only there: an idle end keeps no holder for it (connection-seldom.ts)
     // Our SYN is acknowledged by now, though a passive end's SND.UNA passes it only when this ACK is processed.
-    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.stats.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
+    if (to === "ESTABLISHED" && from !== "FIN_WAIT_1") this.onEstablished(this.lastNow, seqMax(this.sndUna, seqAdd(this.iss, 1)));
     // Linux sets icsk_ack.lrcvtime at birth (tcp_create_openreq_child; a Fast Open child at its SYN) or connect (tcp_finish_connect).
     if (to === "ESTABLISHED" || to === "SYN_RCVD") this.receiver.established(this.lastNow);
     if ((to === "ESTABLISHED" || to === "CLOSE_WAIT") && this.ka?.enabled === true && this.timers.keepalive === Infinity) {

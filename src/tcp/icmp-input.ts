@@ -55,7 +55,7 @@ export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number
   const sizedFor = path.sizedFor;
   const pmtu = path.learn(mtu, now);
   if (pmtu >= sizedFor) return false;
-  const mss = path.sendMss(c.config.minMss);
+  const mss = path.syncMss(c.config.minMss);
   if (mss >= c.sender.sendMss) return false;
   const shown = pmtu + (c.tuple.localAddr.family === 6 ? 20 : 0);
   mtuReduced(c.sender, now, mss, `${why}: path MTU ${shown}, MSS ${mss}`);

@@ -344,7 +344,7 @@ export function acceptFin(c: Connection, now: Millis, seg: TcpSegment): void {
     }
     const finSeq = seqAdd(seg.seq, seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0));
     if (seqGt(finSeq, r.rcvNxt)) {
-      r.buffer.holdFin(finSeq); // data before it is missing (S18)
+      r.ownBuffer().holdFin(finSeq); // data before it is missing (S18)
       r.ackNow = true;
       return;
     }

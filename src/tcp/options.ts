@@ -10,6 +10,7 @@ import type { Millis } from "../env.js";
 import { seqGe, seqLe, type Seq } from "../wire/seq.js";
 import { ACK, RST, timestampOnly, type SackBlock, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
+import { ConnectionPath } from "./path.js";
 
 /** RFC 7323 2.3: a shift above 14 is treated as 14. */
 const MAX_WINDOW_SCALE = 14;
@@ -18,7 +19,13 @@ export const TIMESTAMP_OPTION_BYTES = 12;
 /** RFC 7323 5.5: after 24 days idle a timestamp may have wrapped; PAWS does not apply. */
 const PAWS_IDLE_LIMIT: Millis = 24 * 24 * 3600 * 1000;
 
-export class Negotiation {
+/**
+ * A layer of Connection's class chain (connection.ts: Connection, ConnectionTimers,
+ * ConnectionFlags, Negotiation, ConnectionPath, ConnectionSeldom, ConnectionStats): what was agreed lives in
+ * the connection object, `conn.negotiation` being the connection itself, and shares its
+ * `config`; an object of its own cost 40 B per connection (header, pointer, config).
+ */
+export abstract class Negotiation extends ConnectionPath {
   // Plain fields, not bits of one integer: packed (32 B less per connection) they cost an
   // accessor call per segment until V8 has optimized the callers; with Receiver's flags
   // packed too, about 2% of a bulk transfer's CPU from a cold process (bench/bulk.js).
@@ -40,10 +47,12 @@ export class Negotiation {
    */
   private readonly tsOffset: number;
 
-  constructor(
-    private readonly config: TcpConfig,
-    tsOffset: number,
-  ) {
+  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
+  readonly config: TcpConfig;
+
+  constructor(config: TcpConfig, tsOffset: number) {
+    super(config);
+    this.config = config;
     this.tsOffset = tsOffset | 0;
     this.tsRecentAt = 0;
   }

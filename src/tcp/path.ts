@@ -11,6 +11,8 @@ import type { Millis } from "../env.js";
 import type { IpAddress } from "../wire/address.js";
 import { LINUX_DEFAULTS, type TcpConfig } from "./config.js";
 import { MtuProber } from "./mtu-probe.js";
+import { ConnectionSeldom } from "./connection-seldom.js";
+import type { FourTuple } from "../trace/events.js";
 
 /** The prober of every connection without MTU probing (tcp_mtu_probing = 0): never enabled, never changed. */
 const OFF = new MtuProber(LINUX_DEFAULTS);
@@ -34,33 +36,39 @@ export interface PathSource {
   learnPathMtu(remote: IpAddress, mtu: number, now: Millis): number;
 }
 
-export class ConnectionPath {
+/**
+ * A layer of Connection's class chain (connection.ts): a connection's path lives in the
+ * connection object, `conn.path` being the connection itself, and reads the route through
+ * the connection's context and its tuple's remote address; an object of its own cost 48 B
+ * per connection (header, pointer, second references to the context and the address).
+ */
+export abstract class ConnectionPath extends ConnectionSeldom {
+  abstract readonly ctx: PathSource;
+  abstract readonly tuple: FourTuple;
+  /** The MTU search (RFC 4821): the shared, inert OFF without tcp_mtu_probing. A field, not kept with the seldom-set ones: every ACK reads it. */
   readonly prober: MtuProber;
   /** The route's MTU as last read. */
   mtu = 0;
   /** The MTU the send MSS was last computed for (Linux icsk_pmtu_cookie). */
   sizedFor = 0;
-  advmss = 0;
-  initcwnd = 0;
+  // advmss and initcwnd, the route's metrics, are kept with the seldom-set fields (connection-seldom.ts).
   private generation = -1;
   /** The peer's MSS, clamped by TCP_MAXSEG (Linux rx_opt.mss_clamp); 0 before the handshake. */
   private mssClamp = 0;
   private optionBytes = 0;
 
-  constructor(
-    config: TcpConfig,
-    private readonly source: PathSource,
-    private readonly remote: IpAddress,
-  ) {
+  constructor(config: TcpConfig) {
+    super();
     // Without tcp_mtu_probing nothing ever changes a prober: connections share an inert one.
     this.prober = config.mtuProbing === 0 ? OFF : new MtuProber(config);
   }
 
   /** Re-reads the route if the host's routes or path MTUs changed since the last read. */
   refresh(now: Millis): void {
-    if (this.source.pathGeneration === this.generation) return;
-    this.generation = this.source.pathGeneration;
-    const p = this.source.path(this.remote, now);
+    const source = this.ctx;
+    if (source.pathGeneration === this.generation) return;
+    this.generation = source.pathGeneration;
+    const p = source.path(this.tuple.remoteAddr, now);
     this.mtu = p.mtu;
     this.advmss = p.metrics.advmss;
     this.initcwnd = p.metrics.initcwnd;
@@ -85,7 +93,7 @@ export class ConnectionPath {
   start(now: Millis, mssClamp: number, optionBytes: number, minMss: number): number {
     this.mssClamp = mssClamp;
     this.optionBytes = optionBytes;
-    const mss = this.sendMss(minMss);
+    const mss = this.syncMss(minMss);
     if (this.prober !== OFF) this.prober.start(now, mssClamp, optionBytes);
     return mss;
   }
@@ -95,7 +103,7 @@ export class ConnectionPath {
    * less headers and options, no more than the peer's MSS, no more than the MTU search
    * has shown to work; never below `minMss`.
    */
-  sendMss(minMss: number): number {
+  syncMss(minMss: number): number {
     this.sizedFor = this.mtu;
     const p = this.prober;
     if (p !== OFF && p.searchHigh > this.mtu) p.searchHigh = this.mtu;
@@ -105,7 +113,7 @@ export class ConnectionPath {
 
   /** ICMP said the path is narrower; returns the MTU now in force (unchanged for a locked route). */
   learn(mtu: number, now: Millis): number {
-    this.source.learnPathMtu(this.remote, mtu, now);
+    this.ctx.learnPathMtu(this.tuple.remoteAddr, mtu, now);
     this.refresh(now);
     return this.mtu;
   }

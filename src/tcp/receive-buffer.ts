@@ -30,6 +30,29 @@ class Held {
   pendingFinSeq: Seq | undefined;
 }
 
+/** The shared empty buffers by size (emptyReceiveBuffer); a handful of sizes at most. */
+const EMPTY_BY_SIZE = new Map<number, ReceiveBuffer>();
+const MAX_SHARED_SIZES = 16;
+
+/**
+ * An empty buffer of `capacity` bytes shared by every connection that has received no data
+ * yet, so an idle one keeps no buffer of its own (48 B): all such buffers are alike. It is
+ * never written: the receiver makes its own (`Receiver.ownBuffer`) before storing data or a
+ * FIN or resizing, and read() and compact() of an empty buffer write nothing.
+ */
+export function emptyReceiveBuffer(capacity: number, maxRanges: number): ReceiveBuffer {
+  const b = EMPTY_BY_SIZE.get(capacity);
+  if (b !== undefined && b.maxRanges === maxRanges) return b;
+  const made = new ReceiveBuffer(capacity, maxRanges);
+  if (b === undefined && EMPTY_BY_SIZE.size < MAX_SHARED_SIZES) EMPTY_BY_SIZE.set(capacity, made);
+  return made;
+}
+
+/** `b` is one of the shared empty buffers (storing anything needs a buffer of the connection's own). */
+export function isSharedReceiveBuffer(b: ReceiveBuffer): boolean {
+  return EMPTY_BY_SIZE.get(b.capacity) === b;
+}
+
 export class ReceiveBuffer {
   /**
    * What is held; undefined while nothing is, so an idle connection's buffer is only its
@@ -42,7 +65,7 @@ export class ReceiveBuffer {
   constructor(
     /** Bytes held at most; autotuning (receive-space.ts) may raise it. */
     public capacity: number,
-    private readonly maxRanges: number,
+    readonly maxRanges: number,
   ) {}
 
   /** Bytes ready for the application. */
@@ -70,6 +93,11 @@ export class ReceiveBuffer {
   }
   private makeHeld(): Held {
     return (this.h = new Held());
+  }
+
+  /** Holds or held data since it last went idle: certainly not a shared empty buffer (emptyReceiveBuffer). */
+  get active(): boolean {
+    return this.h !== undefined;
   }
 
   /** Nothing is held: no data to read, no gap open, no FIN waiting for one. */

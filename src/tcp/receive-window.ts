@@ -7,13 +7,19 @@
  * connection's; it is passed in.
  */
 import { seqAdd, seqDiff, seqGe, seqInWindow, seqLt, type Seq } from "../wire/seq.js";
-import type { ReceiveBuffer } from "./receive-buffer.js";
+import { isSharedReceiveBuffer, ReceiveBuffer } from "./receive-buffer.js";
 
 /** The window field of a SYN is never scaled (RFC 7323 2.2): it says at most 65535. */
 const UNSCALED_MAX = 65535;
 /** rcv_ssthresh before our SYN or SYN-ACK set it: no limit (an integer, so V8 keeps it unboxed). */
 const NO_LIMIT = 0x7fffffff;
 
+/**
+ * Also the bottom of Receiver's class chain (receiver.ts): a connection's window lives in
+ * its Receiver object, `receiver.window` being the receiver itself, and shares its `buffer`;
+ * an object of its own cost 40 B per connection (header, pointer, a second reference to the
+ * buffer). Standalone instances (tests) work the same.
+ */
 export class ReceiveWindow {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
   private right32 = 0;
@@ -30,11 +36,25 @@ export class ReceiveWindow {
    */
   ssthresh = NO_LIMIT;
 
+  /** The receive buffer: for a receiver, a shared empty one until it stores anything (receive-buffer.ts emptyReceiveBuffer). */
+  get buffer(): ReceiveBuffer {
+    return this.buf;
+  }
+  protected buf: ReceiveBuffer;
+  /** The receive buffer to write to: the connection's own, made (empty, of the same size) if it still had a shared one. */
+  ownBuffer(): ReceiveBuffer {
+    const b = this.buf;
+    // A buffer holding data is the connection's own: no lookup for every segment of a transfer.
+    return b.active || !isSharedReceiveBuffer(b) ? b : (this.buf = new ReceiveBuffer(b.capacity, b.maxRanges));
+  }
+
   constructor(
-    private readonly buffer: ReceiveBuffer,
+    buffer: ReceiveBuffer,
     /** The MSS we announced, used until the peer has sent a segment. */
     private readonly ourMss: number,
-  ) {}
+  ) {
+    this.buf = buffer;
+  }
 
   /** The window promised: from `rcvNxt` to the advertised right edge. */
   size(rcvNxt: Seq): number {
@@ -63,7 +83,7 @@ export class ReceiveWindow {
 
   /** The window offered in a SYN or SYN-ACK (unscaled), starting at `rcvNxt`. */
   offerUnscaled(rcvNxt: Seq): number {
-    const w = Math.min(this.buffer.free, UNSCALED_MAX);
+    const w = Math.min(this.buf.free, UNSCALED_MAX);
     this.right = seqAdd(rcvNxt, w);
     this.offered = w;
     if (this.ssthresh === NO_LIMIT) this.ssthresh = w; // Linux: rcv_ssthresh = rcv_wnd at the SYN (tcp_connect_init, tcp_create_openreq_child)
@@ -76,14 +96,14 @@ export class ReceiveWindow {
    * of the skb's truesize against its length is left out: synack's buffer counts payload only.
    */
   grow(length: number): void {
-    const room = this.buffer.free - this.ssthresh;
+    const room = this.buf.free - this.ssthresh;
     if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ourMss, length));
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
   advertise(rcvNxt: Seq, shift: number): number {
     const granule = 1 << shift;
-    const free = Math.floor(this.buffer.free / granule) * granule;
+    const free = Math.floor(this.buf.free / granule) * granule;
     // Linux __tcp_select_window: at most rcv_ssthresh, rounded up to the scale's granule so
     // that scaling does not take it away (ALIGN), within the free space.
     const limit = this.ssthresh < free ? Math.min(Math.ceil(this.ssthresh / granule) * granule, free) : free;
@@ -118,14 +138,14 @@ export class ReceiveWindow {
    */
   updateWorthSending(rcvNxt: Seq, shift: number): boolean {
     const current = this.size(rcvNxt);
-    const clamp = Math.min(this.buffer.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
+    const clamp = Math.min(this.buf.capacity, UNSCALED_MAX * (1 << shift)); // shift <= 14 (RFC 7323 2.3)
     if (2 * current > clamp) return false;
-    const offer = Math.min(this.buffer.free, clamp, this.ssthresh); // Linux: __tcp_select_window's offer, rcv_ssthresh included
+    const offer = Math.min(this.buf.free, clamp, this.ssthresh); // Linux: __tcp_select_window's offer, rcv_ssthresh included
     return offer >= this.fullSegment && offer >= 2 * current;
   }
 
   /** RFC 9293 3.8.6.2.2: move the edge by at least min(buffer / 2, one full segment). */
   private swsThreshold(): number {
-    return Math.min(this.buffer.capacity / 2, this.fullSegment);
+    return Math.min(this.buf.capacity / 2, this.fullSegment);
   }
 }

@@ -11,7 +11,7 @@ import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
 import { seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
-import { ReceiveBuffer, type InsertResult } from "./receive-buffer.js";
+import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
 import { ReceiveWindow } from "./receive-window.js";
 
@@ -20,7 +20,7 @@ const MAX_QUICKACKS = 16;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
-export class Receiver {
+export class Receiver extends ReceiveWindow {
   // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
   // number per field); the accessors spell the conversions out, as Sender's do.
   private irs32 = 0;
@@ -33,9 +33,9 @@ export class Receiver {
   get lastAckSent(): Seq { return (this.lastAckSent32 >>> 0) as Seq; }
   /** The peer's FIN has been received and every byte before it delivered to the buffer. */
   peerFinished = false;
-  readonly buffer: ReceiveBuffer;
-  /** The window we offer (acceptability, advertisement, updates). */
-  readonly window: ReceiveWindow;
+  // `buffer`, the receive buffer, is ReceiveWindow's field.
+  /** The window we offer (acceptability, advertisement, updates): the bottom of this class's chain (receive-window.ts), no object of its own. */
+  get window(): ReceiveWindow { return this; }
   /** Receive buffer autotuning's state (receive-space.ts), made by the first data it measures: an idle connection has none. */
   private spacePart: ReceiveSpace | undefined;
   /** An ACK must go out at the next flush. */
@@ -64,8 +64,7 @@ export class Receiver {
     private readonly config: TcpConfig,
     mtuPayload: number,
   ) {
-    this.buffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments);
-    this.window = new ReceiveWindow(this.buffer, mtuPayload);
+    super(emptyReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
   }
@@ -85,7 +84,7 @@ export class Receiver {
 
   /** Sequence number of the next byte the application reads (Linux copied_seq). */
   get readSeq(): Seq {
-    return seqAdd(this.rcvNxt, -(this.buffer.readable + (this.peerFinished ? 1 : 0)));
+    return seqAdd(this.rcvNxt, -(this.buf.readable + (this.peerFinished ? 1 : 0)));
   }
 
   /** The peer's SYN arrived: its sequence space starts here. */
@@ -101,21 +100,21 @@ export class Receiver {
    * Linux queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without them.
    */
   insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity, sack = false): InsertResult {
-    const hadGap = this.buffer.outOfOrderRanges > 0;
+    const hadGap = this.buf.outOfOrderRanges > 0;
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
-    const readableBefore = this.buffer.readable;
-    const result = this.buffer.insert(this.rcvNxt, seq, data);
-    this.window.notePayload(data.length, mtuPayload);
+    const readableBefore = this.buf.readable;
+    const result = this.ownBuffer().insert(this.rcvNxt, seq, data);
+    this.notePayload(data.length, mtuPayload);
     // Linux tcp_grow_window, from tcp_event_data_recv and tcp_data_queue_ofo. Not for a Fast
     // Open SYN's data (no `now`: tcp_fastopen_add_skb skips it), and out of order only with
     // SACK: without it the duplicate ACKs must keep one window to count as duplicates
     // (RFC 5681 2; Linux "tcp: grow window for OOO packets only for SACK flows").
-    if (now !== undefined && (result === "in-order" || (result === "out-of-order" && sack))) this.window.grow(data.length);
+    if (now !== undefined && (result === "in-order" || (result === "out-of-order" && sack))) this.grow(data.length);
     switch (result) {
       case "in-order": {
         // RCV.NXT moves over everything that became readable (receive-buffer.ts insert).
-        const advanced = this.buffer.readable - readableBefore;
+        const advanced = this.buf.readable - readableBefore;
         this.rcvNxt = seqAdd(this.rcvNxt, advanced);
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
@@ -126,7 +125,7 @@ export class Receiver {
         // once, not after the delayed-ACK timer; synack does the same. Quick ACKs only outside
         // interactive mode (Linux tcp_in_quickack_mode).
         const quick = this.quickAcks > 0 && !this.pingpong;
-        if (hadGap || quick || this.unackedBytes > this.window.peerMss) {
+        if (hadGap || quick || this.unackedBytes > this.peerMss) {
           if (this.quickAcks > 0) this.quickAcks--;
           this.ackNow = true;
         }
@@ -150,7 +149,7 @@ export class Receiver {
   /** The application read `data` at `now`: the buffer may grow (receive-space.ts). Returns `data`. */
   afterRead(data: Uint8Array, now: Millis): Uint8Array {
     if (data.length > 0 && this.space !== undefined) {
-      this.buffer.capacity = this.space.afterRead(now, this.readSeq, this.buffer.capacity, this.config.receiveBufferMax, this.window.fullSegment);
+      this.ownBuffer().capacity = this.space.afterRead(now, this.readSeq, this.buf.capacity, this.config.receiveBufferMax, this.fullSegment);
     }
     return data;
   }
@@ -224,7 +223,7 @@ export class Receiver {
   onOldSegment(seq: Seq, end: Seq): void {
     this.noteDuplicate(seq, seqLe(end, this.rcvNxt) ? end : this.rcvNxt);
     // Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): half a window's segments, 2..16.
-    const quick = Math.min(Math.max(Math.floor(this.window.size(this.rcvNxt) / (2 * this.window.fullSegment)), 2), MAX_QUICKACKS);
+    const quick = Math.min(Math.max(Math.floor(this.size(this.rcvNxt) / (2 * this.fullSegment)), 2), MAX_QUICKACKS);
     this.quickAck(quick);
     this.ackNow = true;
   }
@@ -251,8 +250,8 @@ export class Receiver {
   /** SACK blocks for an ACK (RFC 2018 4): a D-SACK block first (RFC 2883), then the newest range, then the others. */
   sackBlocks(maxBlocks: number): SackBlock[] | undefined {
     const dsack = this.dsack;
-    if (this.buffer.outOfOrderRanges === 0) return dsack === undefined ? undefined : [dsack];
-    const blocks = this.buffer.outOfOrderBlocks();
+    if (this.buf.outOfOrderRanges === 0) return dsack === undefined ? undefined : [dsack];
+    const blocks = this.buf.outOfOrderBlocks();
     const newest = this.lastOutOfOrder;
     const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
     const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
@@ -262,7 +261,7 @@ export class Receiver {
 
   /** SACK blocks the next ACK will carry (for the option space they take). */
   get sackBlockCount(): number {
-    return this.buffer.outOfOrderBlockCount + (this.dsack !== undefined ? 1 : 0);
+    return this.buf.outOfOrderBlockCount + (this.dsack !== undefined ? 1 : 0);
   }
 
   /** Time the delayed-ACK timer should fire for data received at `now`. */

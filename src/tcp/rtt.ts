@@ -27,7 +27,14 @@ export interface RtoLimits {
   readonly maxRto: Millis;
 }
 
-export class RttEstimator {
+/**
+ * Also the bottom of Sender's class chain (sender.ts, sender-parts.ts): a connection's
+ * estimator lives in its Sender object, `sender.rtt` being the sender itself, and reads
+ * the sender's `config` for its limits; an object of its own cost 40 B per connection
+ * (header, pointer, a second reference to the settings). Standalone instances (tests)
+ * take just the limits.
+ */
+export class RttEstimator<L extends RtoLimits = RtoLimits> {
   /** Smallest sample seen (Infinity before the first); reported as TCP_INFO's min_rtt. */
   minRtt!: Millis; // tagged, set in the constructor: the shared Infinity, no box of its own (timers.ts)
   /** 8 * SRTT and 4 * RTTVAR in microseconds (Linux srtt_us, mdev_us). */
@@ -43,7 +50,11 @@ export class RttEstimator {
   private set windowEnd(s: Seq | undefined) { this.windowEnd32 = toSeqFieldOpt(s); }
   private backoffShift = 0;
 
-  constructor(private readonly limits: RtoLimits) {
+  /** The timeout's bounds: the connection's settings, for a sender. */
+  readonly config: L;
+
+  constructor(config: L) {
+    this.config = config;
     this.minRtt = Infinity;
   }
 
@@ -61,12 +72,12 @@ export class RttEstimator {
 
   /** The timeout without backoff: the initial one until the first sample (Linux __tcp_set_rto). */
   private get baseRto(): Millis {
-    return this.srtt8 === 0 ? this.limits.initialRto : Math.min(((this.srtt8 >> 3) + this.rtoVar) / 1000, this.limits.maxRto);
+    return this.srtt8 === 0 ? this.config.initialRto : Math.min(((this.srtt8 >> 3) + this.rtoVar) / 1000, this.config.maxRto);
   }
 
   /** The current timeout including backoff, at most maxRto. */
   get rto(): Millis {
-    return Math.min(this.baseRto * 2 ** this.backoffShift, this.limits.maxRto);
+    return Math.min(this.baseRto * 2 ** this.backoffShift, this.config.maxRto);
   }
 
   get backoff(): number {
@@ -81,7 +92,7 @@ export class RttEstimator {
     if (r < this.minRtt) this.minRtt = r;
     // Integer microseconds, as Linux keeps them, so timeouts are exact and reproducible.
     const m = Math.max(Math.round(r * 1000), 1); // Linux counts a zero sample as 1 us
-    const minRto = Math.round(this.limits.minRto * 1000);
+    const minRto = Math.round(this.config.minRto * 1000);
     if (this.srtt8 === 0) {
       this.srtt8 = m * 8;
       this.mdev4 = m * 2;
@@ -112,7 +123,7 @@ export class RttEstimator {
 
   /** 5.5: the timer expired, double the timeout (bounded by maxRto). */
   backOff(): void {
-    if (this.rto < this.limits.maxRto) this.backoffShift++;
+    if (this.rto < this.config.maxRto) this.backoffShift++;
   }
 
   /** A fresh ACK of new data ends the backoff even without a sample (Linux does the same). */

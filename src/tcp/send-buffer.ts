@@ -24,6 +24,29 @@ class Queued {
   cursorPos = 0;
 }
 
+/** The shared empty buffers by size (emptySendBuffer); a handful of sizes at most. */
+const EMPTY_BY_SIZE = new Map<number, SendBuffer>();
+const MAX_SHARED_SIZES = 16;
+
+/**
+ * An empty, unlocked buffer of `capacity` bytes shared by every connection that has written
+ * nothing yet, so an idle one keeps no buffer of its own (48 B): all such buffers are alike.
+ * It is never written: the sender makes its own (`Sender.ownSendBuffer`) before the first
+ * write, and consume() of an empty buffer writes nothing.
+ */
+export function emptySendBuffer(capacity: number): SendBuffer {
+  const b = EMPTY_BY_SIZE.get(capacity);
+  if (b !== undefined) return b;
+  const made = new SendBuffer(capacity);
+  if (EMPTY_BY_SIZE.size < MAX_SHARED_SIZES) EMPTY_BY_SIZE.set(capacity, made);
+  return made;
+}
+
+/** `b` is one of the shared empty buffers (a write needs a buffer of the connection's own). */
+export function isSharedSendBuffer(b: SendBuffer): boolean {
+  return EMPTY_BY_SIZE.get(b.capacity) === b;
+}
+
 export class SendBuffer {
   /**
    * What is queued; undefined while the buffer is empty, so an idle connection's buffer is
@@ -49,6 +72,11 @@ export class SendBuffer {
 
   get length(): number {
     return this.q === undefined ? 0 : this.q.bytes;
+  }
+
+  /** Holds bytes: certainly not a shared empty buffer (emptySendBuffer). */
+  get active(): boolean {
+    return this.q !== undefined;
   }
 
   get free(): number {

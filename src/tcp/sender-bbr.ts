@@ -10,7 +10,7 @@ import type { TcpConfig } from "./config.js";
 import type { WindowAlgorithm } from "./congestion/algorithm.js";
 import { Reno } from "./congestion/algorithm.js";
 import { Bbr } from "./congestion/bbr.js";
-import { Cubic } from "./congestion/cubic.js";
+import { FRESH_CUBIC } from "./congestion/cubic.js";
 import { DeliveryRate } from "./congestion/delivery-rate.js";
 import { windowPacingRate } from "./pacing.js";
 import { seqDiff, type Seq } from "../wire/seq.js";
@@ -46,7 +46,7 @@ export class BbrWindow implements WindowAlgorithm {
 /** The window algorithm the settings ask for, with BBR's model when it is BBR. */
 export function windowAlgorithm(config: TcpConfig, iss: Seq): { algorithm: WindowAlgorithm; model: BbrModel | undefined } {
   if (config.congestionControl === "reno") return { algorithm: new Reno(), model: undefined };
-  if (config.congestionControl === "cubic") return { algorithm: new Cubic(), model: undefined };
+  if (config.congestionControl === "cubic") return { algorithm: FRESH_CUBIC, model: undefined }; // its own once it acts (recovery.ts)
   const rate = new DeliveryRate();
   // The PROBE_BW starting phase needs one random draw per entry: a xorshift seeded from the
   // (random) ISS, since the core has no random source of its own.

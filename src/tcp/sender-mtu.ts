@@ -41,7 +41,7 @@ export function mtuProbeAcked(s: Sender, now: Millis): void {
   const oldMtu = prober.mssToMtu(s.sendMss);
   const mtu = prober.succeeded(now);
   s.congestion.afterLargerSegments(oldMtu, mtu);
-  s.resize(s.host.path.sendMss(s.config.minMss));
+  s.resize(s.host.path.syncMss(s.config.minMss));
   s.traceLoss(now, "mtu-probe", `path MTU probe of ${mtu} bytes acknowledged: segments grow to ${s.sendMss} bytes`);
   s.traceCwnd(now, "larger segments after an MTU probe");
 }
@@ -78,7 +78,7 @@ export function suspectBlackHole(s: Sender, now: Millis): void {
   const prober = s.host.path.prober;
   if (!prober.onBlackHole(now)) return;
   const before = s.sendMss;
-  s.resize(s.host.path.sendMss(s.config.minMss));
+  s.resize(s.host.path.syncMss(s.config.minMss));
   if (s.sendMss !== before) s.traceLoss(now, "mtu-probe", `black hole suspected after ${formatMillis(now - stamp)} ms of timeouts: segments shrink to ${s.sendMss} bytes`);
 }
 

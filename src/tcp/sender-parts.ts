@@ -15,14 +15,16 @@
  * accessor each, the transfer ran measurably slower while V8 warmed up.)
  */
 import type { Millis } from "../env.js";
-import { fromSeqField, fromSeqFieldOpt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
+import { fromSeqField, fromSeqFieldOpt, seqLt, toSeqField, toSeqFieldOpt, type Seq } from "../wire/seq.js";
 import { CHRONO_BUSY, Chronograph, type ChronoTotals } from "./chrono.js";
 import { Frto } from "./loss/frto.js";
 import { Rack } from "./loss/rack.js";
-import { SentLog } from "./loss/sent-log.js";
+import { EVER_RETRANS, SentLog } from "./loss/sent-log.js";
 import { TailLossProbe } from "./loss/tlp.js";
 import { Pacer } from "./pacing.js";
 import { TsoChunks } from "./tso-chunks.js";
+import type { BbrModel } from "./sender-bbr.js";
+import { CongestionControl } from "./congestion/recovery.js";
 
 /** What SenderParts holds once anything of it is used. */
 class Parts {
@@ -39,9 +41,15 @@ class Parts {
   frtoResume: number | undefined;
   highRxt = 0;
   dsackDups = 0;
+  userTimeout: number | undefined;
+  notsentLowat = 0;
+  lowDelivered: number | undefined;
+  newestDeliveredAt: Millis | undefined;
+  ackTime: Millis | undefined; // undefined, then a number: tagged, it shares the ACK's time (timers.ts)
+  model: BbrModel | undefined;
 }
 
-export class SenderParts {
+export class SenderParts extends CongestionControl {
   private parts: Parts | undefined;
   // Kept this small (the making is a call of its own) so that V8 inlines it everywhere.
   private get made(): Parts {
@@ -118,6 +126,42 @@ export class SenderParts {
   /** RFC 6675 HighRxt: the highest sequence number retransmitted during this recovery. */
   get highRxt(): Seq { return fromSeqField(this.parts?.highRxt ?? 0); }
   set highRxt(s: Seq) { if (s !== 0 || this.parts !== undefined) this.made.highRxt = toSeqField(s); }
+  // Socket options most connections never set, and what the ACK being processed delivered
+  // (only an ACK of data sent, so of a sender that has its parts, sets them).
+  /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off; the setting's until set on this socket. */
+  get userTimeout(): number { return this.parts?.userTimeout ?? this.config.userTimeout; }
+  set userTimeout(ms: number) { if (ms !== this.userTimeout) this.made.userTimeout = ms; }
+  /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
+  get notsentLowatOwn(): number { return this.parts?.notsentLowat ?? 0; }
+  set notsentLowatOwn(n: number) { if (n !== 0 || this.parts !== undefined) this.made.notsentLowat = n; }
+  /** The lowest never-retransmitted segment the ACK being processed delivered. */
+  get lowDelivered(): Seq | undefined { return fromSeqFieldOpt(this.parts?.lowDelivered); }
+  /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
+  protected get newestDeliveredAt(): Millis | undefined { return this.parts?.newestDeliveredAt; }
+  /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. A BBR sender has its parts from the start. */
+  get model(): BbrModel | undefined { return this.parts?.model; }
+  protected adoptModel(model: BbrModel): void { this.made.model = model; }
+  /**
+   * An ACK is being processed at `now`: nothing delivered yet. Its time is kept for the
+   * segments it delivers (noteDelivered), only by a sender with its parts: a segment is
+   * delivered only from the sent-segment log, which is one of them, so an ACK of the
+   * handshake keeps nothing.
+   */
+  protected beginAckMarks(now: Millis): void {
+    const p = this.parts;
+    if (p === undefined) return;
+    p.ackTime = now;
+    p.lowDelivered = p.newestDeliveredAt = undefined;
+  }
+  /** The log delivered [start, ...) sent at `sentAt` (Sender.delivered): updates the marks, returns the ACK's time. */
+  protected noteDelivered(start: Seq, sentAt: Millis, flags: number): Millis {
+    const p = this.made;
+    if ((flags & EVER_RETRANS) === 0) {
+      if (p.lowDelivered === undefined || seqLt(start, fromSeqField(p.lowDelivered))) p.lowDelivered = toSeqField(start);
+      if (!(sentAt <= (p.newestDeliveredAt ?? -Infinity))) p.newestDeliveredAt = sentAt;
+    }
+    return p.ackTime ?? 0;
+  }
   /** Segments the peer reported twice by D-SACK (Linux tp->dsack_dups, TCP_INFO's tcpi_dsack_dups). */
   get dsackDups(): number { return this.parts?.dsackDups ?? 0; }
   set dsackDups(n: number) { if (n !== 0 || this.parts !== undefined) this.made.dsackDups = n; }

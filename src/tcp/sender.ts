@@ -33,16 +33,16 @@ import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
 import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
-import { RttEstimator } from "./rtt.js";
+import type { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
-import { EMPTY, SendBuffer } from "./send-buffer.js";
+import { EMPTY, emptySendBuffer, isSharedSendBuffer, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { streamWritable } from "./write-space.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
 import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
 import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
-import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend, type BbrModel } from "./sender-bbr.js";
+import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
 /** What the sender needs from its connection. */
@@ -136,33 +136,31 @@ export class Sender extends SenderParts {
   private lastSendAt: Millis | undefined;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
   renoSacked = 0;
-  /** Largest payload we put in one segment. */
-  sendMss: number;
+  // sendMss, the largest payload we put in one segment, is the congestion control's field (its windows count in it).
   /** Consecutive expiries of the current timer (RTO or persist). */
   retries = 0;
   /** Payload bytes the peer has acknowledged. */
   bytesAcked = 0;
-  /** TCP_USER_TIMEOUT in ms (RFC 5482), 0 = off. */
-  userTimeout: number;
-  /** TCP_NOTSENT_LOWAT set on this socket, in bytes; 0 = the setting's (Linux tp->notsent_lowat). */
-  notsentLowatOwn = 0;
+  // TCP_USER_TIMEOUT and TCP_NOTSENT_LOWAT as set on this socket are SenderParts' (sender-parts.ts).
 
-  readonly sendBuffer: SendBuffer;
-  readonly rtt: RttEstimator;
-  readonly congestion: CongestionControl;
-  /** BBR's model (sender-bbr.ts) when it is the congestion control; it sets the pacer's rate. */
-  readonly model: BbrModel | undefined;
-  /** The ACK being processed: its time, and the lowest never-retransmitted segment it delivered. */
-  private ackTime!: Millis; // tagged, set in the constructor: it shares the ACK's time, no box of its own (timers.ts)
-  lowDelivered: Seq | undefined;
-  /** When the newest never-retransmitted segment this ACK delivered was sent (Linux last_ackt / last_sackt). */
-  private newestDeliveredAt: Millis | undefined;
+  /** What the application queued: until its first write, a shared empty buffer of the settings' size (send-buffer.ts emptySendBuffer). */
+  get sendBuffer(): SendBuffer { return this.sendBuf; }
+  private sendBuf: SendBuffer;
+  /** The send buffer to write to: the connection's own, made (empty, of the same size) if it still had the shared one. */
+  ownSendBuffer(): SendBuffer {
+    const b = this.sendBuf;
+    return b.active || !isSharedSendBuffer(b) ? b : (this.sendBuf = new SendBuffer(b.capacity));
+  }
+  /** The RTO estimator (rtt.ts): the bottom of this class's chain, no object of its own. */
+  get rtt(): RttEstimator<TcpConfig> { return this; }
+  /** The congestion control (congestion/recovery.ts): a layer of this class's chain, no object of its own. */
+  get congestion(): CongestionControl { return this; }
+  // BBR's model and the time of the ACK being processed are SenderParts' (sender-parts.ts).
   /** The sent-segment log's DeliveryListener: a segment an ACK delivered (RFC 8985 6.2 steps 2-3). */
   delivered(start: Seq, end: Seq, sentAt: Millis, flags: number): void {
-    if ((flags & EVER_RETRANS) === 0 && (this.lowDelivered === undefined || seqLt(start, this.lowDelivered))) this.lowDelivered = start;
-    if ((flags & EVER_RETRANS) === 0 && !(sentAt <= (this.newestDeliveredAt ?? -Infinity))) this.newestDeliveredAt = sentAt;
-    this.rack.onDelivered(this.ackTime, end, sentAt, flags, this.rtt.minRtt);
-    this.model?.rate.onDelivered(this.ackTime, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
+    const at = this.noteDelivered(start, sentAt, flags); // the marks, in SenderParts: one call, not one per mark
+    this.rack.onDelivered(at, end, sentAt, flags, this.minRtt);
+    this.model?.rate.onDelivered(at, end, sentAt, seqDiff(end, start), (flags & EVER_RETRANS) !== 0);
   }
 
   // Eleven yes/no states in one small integer (Linux keeps such flags in bitfields too, e.g.
@@ -211,19 +209,14 @@ export class Sender extends SenderParts {
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
 
-  constructor(readonly host: SenderHost, readonly config: TcpConfig, iss: Seq) {
-    super();
+  constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
+    const { algorithm, model } = windowAlgorithm(config, iss);
+    super(algorithm, config.defaultMss, config.initialCwndSegments, config);
     this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
-    this.ackTime = 0;
-    this.sendMss = config.defaultMss;
     this.noDelay = config.noDelay;
-    this.userTimeout = config.userTimeout;
-    this.sendBuffer = new SendBuffer(config.sendBufferSize);
-    this.rtt = new RttEstimator(config);
-    const { algorithm, model } = windowAlgorithm(config, iss);
-    this.model = model;
-    this.congestion = new CongestionControl(algorithm, config.defaultMss, config.initialCwndSegments, config.hystartDetect);
+    this.sendBuf = emptySendBuffer(config.sendBufferSize);
+    if (model !== undefined) this.adoptModel(model);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -231,9 +224,9 @@ export class Sender extends SenderParts {
 
   /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once; `eor` MSG_EOR. */
   queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
-    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuf.length);
     const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
-    const n = this.sendBuffer.append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
+    const n = this.ownSendBuffer().append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
     if (n < data.length) {
       this.chrono.writeBlocked = true;
       this.noSpace = true;
@@ -254,13 +247,13 @@ export class Sender extends SenderParts {
 
   /** Bytes queued and not sent yet (Linux write_seq - snd_nxt). */
   unsentBytes(): number {
-    return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuffer.length), this.sndNxt));
+    return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuf.length), this.sndNxt));
   }
 
   /** Whole segments beyond SND.NXT that the congestion and receive windows let out now, in bytes. */
   private sendableNow(): number {
     const mss = this.host.segmentMss();
-    const room = Math.min(this.congestion.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
+    const room = Math.min(this.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
     return room >= mss ? room - (room % mss) : 0;
   }
 
@@ -278,7 +271,7 @@ export class Sender extends SenderParts {
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
   setMss(mss: number, initialCwndSegments = this.config.initialCwndSegments): void {
     this.sendMss = mss;
-    this.congestion.setMss(mss, initialCwndSegments);
+    this.setWindowMss(mss, initialCwndSegments);
   }
 
   /** Our FIN has been sent and acknowledged. */
@@ -288,7 +281,7 @@ export class Sender extends SenderParts {
 
   /** Sequence number our FIN occupies (valid once a FIN is queued: no data follows it). */
   finSeq(): Seq {
-    return seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    return seqAdd(this.sndBufSeq, this.sendBuf.length);
   }
 
   flightSize(): number {
@@ -338,8 +331,7 @@ export class Sender extends SenderParts {
     let dsack: SackBlock | undefined;
     let sackedSentAt: Millis | undefined; // the oldest segment this ACK newly SACKs (Linux first_sackt)
     const priorFack = this.rackPart?.fack;
-    this.ackTime = now;
-    this.lowDelivered = this.newestDeliveredAt = undefined;
+    this.beginAckMarks(now);
     this.model?.rate.beginAck();
     if (this.sack && seg.options.sackBlocks !== undefined) {
       const split = splitDsack(seg.options.sackBlocks, ack);
@@ -373,7 +365,7 @@ export class Sender extends SenderParts {
       delivered += this.ackNewData(now, ack, rttSample);
     } else {
       // An ACK that only SACKs times the estimator too (Linux tcp_ack_update_rtt with sack_rtt_us).
-      if (measured !== undefined) this.rtt.sample(measured, this.sndUna, this.sndNxt);
+      if (measured !== undefined) this.sample(measured, this.sndUna, this.sndNxt);
       if (seg.payload.length === 0 && (seg.flags & (SYN | FIN)) === 0 && ack === this.sndUna && this.sndMax !== this.sndUna) {
         // RFC 5681: same window. With SACK, any ACK reporting new SACKed data counts
         // (RFC 6675): Linux grows its window with every out-of-order segment it queues.
@@ -385,7 +377,7 @@ export class Sender extends SenderParts {
     if (dsack !== undefined) delivered += onDsack(this, now, dsack);
     afterAckLoss(this, now, seg, priorUna, delivered, newlySacked, dsack, window !== oldWindow);
     // Linux tcp_new_space, for a writer that waits (SOCK_NOSPACE): tcp_sndbuf_expand.
-    if (this.noSpace && !this.sendBuffer.locked) this.sendBuffer.capacity = tunedSendBuffer(this.sendBuffer.capacity, this.config.sendBufferMax, this.congestion.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
+    if (this.noSpace && !this.sendBuf.locked) this.ownSendBuffer().capacity = tunedSendBuffer(this.sendBuf.capacity, this.config.sendBufferMax, this.cwnd, this.pipe(), this.sendMss, this.model !== undefined ? 3 : 2);
   }
 
   /** SND.UNA advanced to `ack`: free acknowledged bytes, sample RTT, grow the window. Returns newly delivered bytes. */
@@ -393,8 +385,8 @@ export class Sender extends SenderParts {
     let acked = seqDiff(ack, this.sndUna);
     const synAcked = this.sndUna === this.iss;
     if (synAcked) acked--; // our SYN
-    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuffer.length);
-    this.sendBuffer.consume(dataAcked);
+    const dataAcked = Math.min(Math.max(acked, 0), this.sendBuf.length);
+    this.sendBuf.consume(dataAcked);
     this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
@@ -409,7 +401,7 @@ export class Sender extends SenderParts {
     this.retries = 0;
     const timedRtt = this.timed !== undefined && seqGe(ack, this.timed.end) ? now - this.timed.at : undefined;
     const sample = rttSample ?? timedRtt;
-    if (sample !== undefined) this.rtt.sample(sample, this.sndUna, this.sndNxt);
+    if (sample !== undefined) this.sample(sample, this.sndUna, this.sndNxt);
     // Congestion control gets the newest delivered segment's RTT by our clock on every ACK
     // (Linux ca_rtt_us): an echo is of the oldest acknowledged segment (stretch ACKs would
     // look like a queue), and without timestamps one timed segment a round is too few.
@@ -420,22 +412,22 @@ export class Sender extends SenderParts {
     // data. A lone SYN is never queued behind a burst, and a minimum below what any data
     // segment can see ends slow start at the first round whose early ACKs queue at all.
     if (caSample !== undefined && !synAcked) {
-      const hystart = this.congestion.onRttSample(now, caSample, ack, this.sndNxt);
-      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.congestion.hystartMinRtt ?? this.rtt.minRtt)} ms, slow start ends`);
-      if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.rtt.minRtt)} ms): the window fills the path, slow start ends`);
+      const hystart = this.onRttSample(now, caSample, ack, this.sndNxt);
+      if (hystart === HYSTART_DELAY) this.traceCwnd(now, `HyStart: RTT ${formatMillis(caSample)} ms rose above the minimum ${formatMillis(this.hystartMinRtt ?? this.minRtt)} ms, slow start ends`);
+      if (hystart === HYSTART_ACK_TRAIN) this.traceCwnd(now, `HyStart: this round's ACKs came close together for over half the minimum RTT (${formatMillis(this.minRtt)} ms): the window fills the path, slow start ends`);
     }
     if (sample !== undefined) {
       if (timedRtt !== undefined) this.timed = undefined;
       if (this.host.trace.enabled) {
         this.host.trace.emit({
           type: "rtt", time: now, host: this.host.hostName, tuple: this.host.tuple,
-          sample, srtt: this.rtt.srtt ?? 0, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+          sample, srtt: this.srtt ?? 0, rttvar: this.rttvar, rto: this.rto,
         });
       }
     } else {
-      this.rtt.resetBackoff();
+      this.resetBackoff();
     }
-    this.congestion.onNewAck();
+    this.onNewAck();
     const prober = this.host.path.prober;
     if (prober.probeMtu !== 0 && seqGe(ack, prober.probeEnd)) mtuProbeAcked(this, now);
     return Math.max(acked - alreadySacked, 0);
@@ -444,7 +436,7 @@ export class Sender extends SenderParts {
   /** A new segment size; windows keep their segment counts (Linux counts them in packets). */
   resize(mss: number): void {
     if (mss === this.sendMss) return;
-    this.congestion.rescale(this.sendMss, mss);
+    this.rescale(this.sendMss, mss);
     this.sendMss = mss;
   }
 
@@ -452,8 +444,8 @@ export class Sender extends SenderParts {
   undoSpurious(now: Millis, why: string): void {
     this.frto.stop();
     this.frtoResume = undefined;
-    const wasLoss = this.congestion.state === "loss";
-    this.congestion.undo();
+    const wasLoss = this.state === "loss";
+    this.undo();
     this.log.clearLost();
     this.rack.onRecoveryExit();
     if (wasLoss) this.sndNxt = this.sndMax; // stop going back N: the rest was never lost
@@ -510,13 +502,13 @@ export class Sender extends SenderParts {
   armRtoOrProbe(now: Millis, restart: boolean): void {
     if (this.sndUna === this.sndMax) return;
     // Linux tcp_rto_delta_us: when not restarted, the RTO runs from the oldest segment's send time.
-    let rtoAt = restart || this.log.size === 0 ? now + this.rtt.rto : Math.max(now, this.log.sentAt(0) + this.rtt.rto);
+    let rtoAt = restart || this.log.size === 0 ? now + this.rto : Math.max(now, this.log.sentAt(0) + this.rto);
     // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
     if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
-    const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.congestion.state === "open" || this.congestion.state === "disorder" || this.congestion.state === "cwr") && this.sndNxt === this.sndMax;
+    const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.state === "open" || this.state === "disorder" || this.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);
-      const pto = this.tlp.timeout(this.rtt.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
+      const pto = this.tlp.timeout(this.srtt, segmentsOut, this.config.minRto, this.config.initialRto, rtoAt - now);
       this.host.cancelTimer(now, "rto");
       this.host.armTimer(now, "tlp", now + pto);
       return;
@@ -540,10 +532,10 @@ export class Sender extends SenderParts {
     this.frtoResume = undefined;
     if (prober.probeMtu !== 0 && seqLe(this.sndUna, prober.probeStart)) prober.failed(now);
     suspectBlackHole(this, now);
-    this.rtt.backOff();
+    this.backOff();
     this.timed = undefined; // Karn's rule
-    if (this.congestion.state !== "loss") this.startEpisode();
-    this.congestion.onTimeout(now, this.sndMax, this.flightSize());
+    if (this.state !== "loss") this.startEpisode();
+    this.onTimeout(now, this.sndMax, this.flightSize());
     this.tlp.reset();
     this.log.clearLost();
     this.renoSacked = 0;
@@ -567,9 +559,9 @@ export class Sender extends SenderParts {
   private transmitPass(now: Millis): boolean {
     let sent = false;
     // Linux tcp_current_mss: the route changed since the MSS was computed.
-    if (this.host.path.stale) this.resize(this.host.path.sendMss(this.config.minMss));
+    if (this.host.path.stale) this.resize(this.host.path.syncMss(this.config.minMss));
     this.restartAfterIdle(now);
-    if (this.rackOn && this.congestion.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
+    if (this.rackOn && this.state !== "loss" && this.lostBytes > 0) sent = this.retransmitLost(now);
     this.chunksPart?.startPass();
     let sentNew = sendMtuProbe(this, now);
     if (sentNew) sent = true;
@@ -584,15 +576,15 @@ export class Sender extends SenderParts {
     if (this.model !== undefined) bbrAfterTransmit(this, this.model);
     if (sent) {
       const flight = this.flightSize();
-      const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndBufSeq);
-      this.congestion.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.congestion.cwnd);
+      const unsent = this.sendBuf.length - seqDiff(this.sndNxt, this.sndBufSeq);
+      this.validate(this.sndUna, this.sndNxt, flight, unsent > 0 && flight + this.host.segmentMss() > this.cwnd);
     } else {
       armPersistIfWaiting(this, now);
     }
     if (this.chronoPart !== undefined) chronoAfterPass(this, this.chronoPart, now, sent);
     // Linux tcp_data_snd_check: tcp_check_space once what an ACK allowed was sent, so the
     // not-sent bytes are counted after it left; the writer hears only of room worth a write.
-    if (this.noSpace && streamWritable(this.sendBuffer.capacity, this.sendBuffer.length, this.unsentBytes(), this.notsentLowat)) {
+    if (this.noSpace && streamWritable(this.sendBuf.capacity, this.sendBuf.length, this.unsentBytes(), this.notsentLowat)) {
       this.noSpace = false;
       this.host.wake();
     }
@@ -603,7 +595,7 @@ export class Sender extends SenderParts {
   private retransmitLost(now: Millis): boolean {
     let sent = false;
     let i = this.log.nextLost(this.sndUna);
-    while (i >= 0 && this.pipe() < this.congestion.cwnd && !pacingHolds(this, now)) {
+    while (i >= 0 && this.pipe() < this.cwnd && !pacingHolds(this, now)) {
       const start = this.log.start(i);
       const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
       this.retransmitRange(now, start, end);
@@ -621,18 +613,18 @@ export class Sender extends SenderParts {
       if (sackedEnd !== undefined) this.sndNxt = seqMin(sackedEnd, this.sndMax);
     }
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
-    const pending = this.sendBuffer.length - Math.max(offset, 0);
+    const pending = this.sendBuf.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
     const windowLeft = this.sndWnd - flight;
     // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
-    const cwndLeft = this.forceOne ? this.host.segmentMss() : this.congestion.cwnd - this.pipe();
+    const cwndLeft = this.forceOne ? this.host.segmentMss() : this.cwnd - this.pipe();
     const mss = this.host.segmentMss();
     const toRecordEnd = this.recordLeft(this.sndNxt);
     let len = Math.max(0, Math.min(pending, mss, windowLeft, cwndLeft, toRecordEnd));
     const hole = seqLt(this.sndNxt, this.sndMax) ? this.scoreboard?.nextHole(this.sndNxt) : undefined;
     if (hole !== undefined && hole.start === this.sndNxt) len = Math.min(len, seqDiff(hole.end, hole.start));
-    const finNow = this.finQueued && offset + len === this.sendBuffer.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
+    const finNow = this.finQueued && offset + len === this.sendBuf.length && seqLe(this.sndNxt, this.finSeq()) && offset >= 0;
     if (len === 0 && !finNow) return 0;
     // Data sent before goes again whatever Nagle and SWS avoidance say: they govern new data only.
     const resending = this.retransmitting || seqLt(this.sndNxt, this.sndMax);
@@ -667,14 +659,14 @@ export class Sender extends SenderParts {
   /** Whether this new segment ends a multi-segment TSO/GSO packet (none spans a `recordEnd`), so carries PSH (tso-chunks.ts). */
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
     const rest = recordEnd ? 0 : Math.min(pending - len, mss);
-    const fresh = !this.congestion.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
+    const fresh = !this.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
     return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
   emitData(now: Millis, from: Seq, len: number, fin: boolean, push = false): number {
     const offset = seqDiff(from, this.sndBufSeq);
-    const payload = len > 0 ? this.sendBuffer.peek(offset, len) : EMPTY;
+    const payload = len > 0 ? this.sendBuf.peek(offset, len) : EMPTY;
     let flags = ACK;
     if (len > 0 && (push || this.pushMarks?.covers(from, seqAdd(from, len)) === true)) flags |= PSH;
     if (fin) flags |= FIN;
@@ -690,8 +682,8 @@ export class Sender extends SenderParts {
     else if (this.config.pacing) windowPacingOnSend(this, now, used);
     this.lastSendAt = now;
     this.log.onSend(from, end, now);
-    this.congestion.onSent(used);
-    if (retransmit) this.congestion.onRetransmit();
+    this.onSent(used);
+    if (retransmit) this.onRetransmit();
     if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
     if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
     if (seqGt(end, this.sndMax)) this.sndMax = end;
@@ -708,9 +700,9 @@ export class Sender extends SenderParts {
   private restartAfterIdle(now: Millis): void {
     if (!this.config.slowStartAfterIdle || this.sndUna !== this.sndMax || this.lastSendAt === undefined) return;
     const idle = now - this.lastSendAt;
-    if (idle <= this.rtt.rto) return;
-    if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuffer.length && !this.finQueued) return; // nothing to send
-    this.congestion.restartAfterIdle(idle, this.rtt.rto, this.config.initialCwndSegments);
+    if (idle <= this.rto) return;
+    if (seqDiff(this.sndNxt, this.sndBufSeq) >= this.sendBuf.length && !this.finQueued) return; // nothing to send
+    this.restartWindowAfterIdle(idle, this.rto, this.config.initialCwndSegments);
     this.lastSendAt = now;
     this.traceCwnd(now, `restart after ${formatMillis(idle)} ms idle`);
   }
@@ -719,14 +711,14 @@ export class Sender extends SenderParts {
   retransmitRange(now: Millis, start: Seq, end: Seq): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
-    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuffer.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
-    const fin = this.finQueued && offset + len === this.sendBuffer.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
+    const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuf.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
+    const fin = this.finQueued && offset + len === this.sendBuf.length && seqLt(this.finSeq(), this.sndMax) && seqGt(end, this.finSeq());
     if (len === 0 && !fin) return;
     this.timed = undefined; // Karn: this range is now ambiguous
     if (start === this.sndUna) {
       // Resending the head restarts the RTO in place of a probe (Linux tcp_xmit_retransmit_queue).
       this.host.cancelTimer(now, "tlp");
-      this.host.armTimer(now, "rto", now + this.rtt.rto);
+      this.host.armTimer(now, "rto", now + this.rto);
     }
     const used = this.emitData(now, start, len, fin);
     const stop = seqAdd(start, used);
@@ -738,7 +730,7 @@ export class Sender extends SenderParts {
 
   traceCwnd(now: Millis, cause: string): void {
     const t = this.host.trace;
-    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.congestion.cwnd, ssthresh: this.congestion.ssthresh, cause });
+    if (t.enabled) t.emit({ type: "cwnd", time: now, host: this.host.hostName, tuple: this.host.tuple, cwnd: this.cwnd, ssthresh: this.ssthresh, cause });
   }
 
   traceLoss(now: Millis, action: LossAction, detail: string): void {

@@ -14,7 +14,7 @@ import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
  */
 export function setSendBufferSize(c: Connection, bytes: number): void {
   if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
-  c.sender.sendBuffer.lock(bytes);
+  c.sender.ownSendBuffer().lock(bytes);
   c.ctx.touched(c, false);
 }
 

@@ -9,6 +9,7 @@ import { Cubic } from "../../src/tcp/congestion/cubic.js";
 import { HYSTART_DELAY } from "../../src/tcp/congestion/hystart.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import type { Seq } from "../../src/wire/seq.js";
+import { LINUX_DEFAULTS } from "../../src/tcp/config.js";
 
 const MSS = 1000;
 
@@ -33,7 +34,7 @@ function slowStart(cc: CongestionControl, start: number, rtt: number, rounds: nu
 
 describe("HyStart after a timeout", () => {
   it("forgets the minimum RTT of before the timeout", () => {
-    const cc = new CongestionControl(new Cubic(), MSS, 10, HYSTART_DELAY);
+    const cc = new CongestionControl(new Cubic(), MSS, 10, { ...LINUX_DEFAULTS, hystartDetect: HYSTART_DELAY });
     // A steady 40 ms: slow start runs on (no queue) to 160 segments; then a timeout.
     expect(slowStart(cc, 0, 40, 4)).toBeUndefined();
     expect(cc.cwnd).toBe(160 * MSS);

@@ -1,7 +1,9 @@
 /** The receive buffer's bound on out-of-order data: separate ranges (holes), not segments. */
 import { describe, expect, it } from "vitest";
-import { ReceiveBuffer } from "../../src/tcp/receive-buffer.js";
-import type { Seq } from "../../src/wire/seq.js";
+import { isSharedReceiveBuffer, ReceiveBuffer } from "../../src/tcp/receive-buffer.js";
+import { seqAdd, type Seq } from "../../src/wire/seq.js";
+import { ACK, SYN } from "../../src/wire/tcp.js";
+import { Harness, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ } from "./harness.js";
 
 const MSS = 1448;
 const at = (n: number): Seq => n as Seq;
@@ -26,5 +28,28 @@ describe("ReceiveBuffer out-of-order bound", () => {
     expect(b.insert(at(0), at(5 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // joins two: 2 ranges left
     expect(b.outOfOrderBlockCount).toBe(2);
     expect(b.insert(at(0), at(10 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // room again
+  });
+});
+
+describe("the shared empty receive buffer (emptyReceiveBuffer)", () => {
+  it("connections that received no data share one; data gives a connection its own and leaves the shared one empty", () => {
+    const h = new Harness();
+    const listener = h.host.tcp.listen(LOCAL_PORT);
+    for (const port of [REMOTE_PORT, REMOTE_PORT + 1]) {
+      const from = { addr: REMOTE_ADDR, port, toPort: LOCAL_PORT };
+      h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } }, from);
+      const [synAck] = h.takeSent();
+      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) }, from);
+    }
+    const [a, b] = [listener.accept()!, listener.accept()!];
+    const shared = a.receiveBuffer;
+    expect(b.receiveBuffer).toBe(shared);
+    expect(isSharedReceiveBuffer(shared)).toBe(true);
+    const from = { addr: REMOTE_ADDR, port: REMOTE_PORT, toPort: LOCAL_PORT };
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(a.iss, 1), payload: new Uint8Array(300) }, from);
+    expect(a.readable).toBe(300);
+    expect(a.receiveBuffer).not.toBe(shared);
+    expect(b.receiveBuffer).toBe(shared);
+    expect([shared.readable, shared.empty, isSharedReceiveBuffer(new ReceiveBuffer(shared.capacity, shared.maxRanges))]).toEqual([0, true, false]);
   });
 });

@@ -1,7 +1,10 @@
 /** The send buffer returns exactly the bytes queued, whatever the chunking and access order. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SendBuffer } from "../../src/tcp/send-buffer.js";
+import { emptySendBuffer, isSharedSendBuffer, SendBuffer } from "../../src/tcp/send-buffer.js";
+import { seqAdd } from "../../src/wire/seq.js";
+import { ACK, SYN } from "../../src/wire/tcp.js";
+import { Harness, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ } from "./harness.js";
 
 describe("SendBuffer", () => {
   it("peek and consume agree with a flat copy of the stream", () => {
@@ -67,5 +70,34 @@ describe("SendBuffer", () => {
     const copy = other.peek(1000, 1448);
     expect(copy.buffer).not.toBe(data.buffer);
     expect(Array.from(copy)).toEqual(Array.from(seg));
+  });
+});
+
+describe("the shared empty send buffer (emptySendBuffer)", () => {
+  const open = (h: Harness, port: number) => {
+    const from = { addr: REMOTE_ADDR, port, toPort: LOCAL_PORT };
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } }, from);
+    const [synAck] = h.takeSent();
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) }, from);
+  };
+
+  it("connections that wrote nothing share one; a write or SO_SNDBUF gives a connection its own and leaves the shared one as it was", () => {
+    const h = new Harness();
+    const listener = h.host.tcp.listen(LOCAL_PORT);
+    for (const port of [REMOTE_PORT, REMOTE_PORT + 1, REMOTE_PORT + 2]) open(h, port);
+    const [a, b, c] = [listener.accept()!, listener.accept()!, listener.accept()!];
+    const shared = a.sendBuffer;
+    const size = shared.capacity;
+    expect(b.sendBuffer).toBe(shared);
+    expect(isSharedSendBuffer(shared)).toBe(true);
+    expect(a.send(new Uint8Array(100))).toBe(100);
+    expect(a.sendBuffer).not.toBe(shared);
+    b.setSendBufferSize(5000);
+    expect(b.sendBuffer).not.toBe(shared);
+    expect(b.sendBuffer.locked).toBe(true);
+    expect(c.sendBuffer).toBe(shared);
+    expect([shared.length, shared.capacity, shared.locked]).toEqual([0, size, false]);
+    expect(emptySendBuffer(size)).toBe(shared);
+    expect(isSharedSendBuffer(new SendBuffer(size))).toBe(false);
   });
 });

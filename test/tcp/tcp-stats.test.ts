@@ -44,3 +44,21 @@ describe("ConnectionStats' ledger", () => {
     expect(st.totalRetrans).toBe(1);
   });
 });
+
+describe("ConnectionStats' counters (made by their first count)", () => {
+  it("read zero before anything moved, and count from the first data and the first loss", () => {
+    const st = new ConnectionStats();
+    const counters = () => [st.dataSegsIn, st.dataSegsOut, st.bytesSent, st.largestPayloadIn, st.bytesRetrans, st.totalRetrans, st.rcvOoopack, st.lossUntil];
+    expect(counters()).toEqual([0, 0, 0, 0, 0, 0, 0, undefined]);
+    st.onSend(0, seg(0, 0, SYN), false, at(0));
+    st.onReceive(1, seg(0, 0));
+    expect(counters()).toEqual([0, 0, 0, 0, 0, 0, 0, undefined]);
+    st.onSend(2, seg(1, 100), false, at(1));
+    st.onReceive(3, seg(0, 40));
+    expect(counters()).toEqual([1, 1, 100, 40, 0, 0, 0, undefined]);
+    st.rcvOoopack++;
+    st.onSend(4, seg(1, 100), true, at(1));
+    st.onRto(at(101));
+    expect(counters()).toEqual([1, 2, 200, 40, 100, 1, 1, at(101)]);
+  });
+});

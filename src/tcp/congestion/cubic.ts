@@ -87,6 +87,14 @@ export class Cubic implements WindowAlgorithm {
   }
 }
 
+/**
+ * The CUBIC of every connection whose window CUBIC has not acted on yet (no RTT sample
+ * from data, no ACK in congestion avoidance, no reduction, no timeout): shared, so never
+ * written. The
+ * congestion control swaps in one of its own before the first call (recovery.ts `acting`).
+ */
+export const FRESH_CUBIC = new Cubic();
+
 /** One avoidance epoch's curve and Linux's counters for it (struct bictcp, less W_max). */
 class CubicCurve {
   /** Start of the epoch, or undefined until the first ACK of one. */

@@ -14,8 +14,11 @@
 import type { Millis } from "../../env.js";
 import { fromSeqFieldOpt, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
+import { Cubic, FRESH_CUBIC } from "./cubic.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
 import { ProportionalRateReduction } from "./prr.js";
+import { RttEstimator } from "../rtt.js";
+import { LINUX_DEFAULTS, type TcpConfig } from "../config.js";
 
 export type CaState = "open" | "disorder" | "cwr" | "recovery" | "loss";
 
@@ -44,7 +47,13 @@ class Reductions {
   undos = 0;
 }
 
-export class CongestionControl {
+/**
+ * Also a layer of Sender's class chain (sender.ts, sender-parts.ts), above its RTT estimator:
+ * a connection's congestion control lives in its Sender object, `sender.congestion` being
+ * the sender itself; an object of its own cost 32 B per connection (header and pointer).
+ * Standalone instances (tests) take the default settings for the estimator beneath.
+ */
+export class CongestionControl extends RttEstimator<TcpConfig> {
   cwnd: number;
   /** Declared bare and set in the constructor so the field stays tagged: an idle connection points at the one shared MAX_SAFE_INTEGER heap number (see timers.ts). */
   ssthresh!: number;
@@ -74,7 +83,9 @@ export class CongestionControl {
    */
   private hystart: HyStart | undefined;
   /** HyStart's detector bits for when it is made; false: no HyStart (not CUBIC). */
-  private readonly hystartDetect: number | false | undefined;
+  private get hystartDetect(): number | false {
+    return this.algo.name === "cubic" ? this.config.hystartDetect : false; // read, not copied: 8 B less per connection
+  }
   /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
   private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
@@ -101,18 +112,41 @@ export class CongestionControl {
   private set usageSeq(s: Seq | undefined) { this.usageSeq32 = toSeqFieldOpt(s); }
   /** BBR sets the window itself on every ACK (Linux cong_control): no PRR, no growth here. */
   get modelBased(): boolean {
-    return this.algorithm.name === "bbr";
+    return this.algo.name === "bbr";
   }
 
+  /** The window algorithm (algorithm.ts): the shared FRESH_CUBIC until it first acts (`acting`). */
+  get algorithm(): WindowAlgorithm {
+    return this.algo;
+  }
+  private algo: WindowAlgorithm;
+  /**
+   * The algorithm to act with (grow, reduce, an RTT sample). A connection on the shared, never
+   * written FRESH_CUBIC (cubic.ts) gets a CUBIC of its own first: a fresh one is in the same
+   * state, and an idle connection keeps none (48 B).
+   */
+  private get acting(): WindowAlgorithm {
+    return this.algo !== FRESH_CUBIC ? this.algo : (this.algo = new Cubic());
+  }
+
+  /**
+   * The segment size windows are counted in: the largest payload we put in one segment. For
+   * a sender this is its send MSS (Sender.sendMss is this field), kept in step by setMss and
+   * resize through setWindowMss and rescale.
+   */
+  sendMss: number;
+
   constructor(
-    readonly algorithm: WindowAlgorithm,
-    private mss: number,
+    algorithm: WindowAlgorithm,
+    mss: number,
     initialWindowSegments: number,
-    hystartDetect?: number,
+    config: TcpConfig = LINUX_DEFAULTS,
   ) {
+    super(config);
+    this.sendMss = mss;
+    this.algo = algorithm;
     this.cwnd = initialWindowSegments * mss;
     this.ssthresh = NO_SSTHRESH;
-    this.hystartDetect = algorithm.name === "cubic" ? hystartDetect : false;
   }
 
   /**
@@ -120,9 +154,9 @@ export class CongestionControl {
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
    */
   onRttSample(now: Millis, rtt: Millis, ack: Seq, sndNxt: Seq): number {
-    this.algorithm.onRttSample?.(now, rtt);
+    this.acting.onRttSample?.(now, rtt); // it keeps the minimum RTT: never on the shared FRESH_CUBIC
     if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
-    const cwndSegments = Math.floor(this.cwnd / this.mss);
+    const cwndSegments = Math.floor(this.cwnd / this.sendMss);
     if (this.hystart === undefined) {
       if (cwndSegments < HYSTART_LOW_WINDOW) {
         if (this.hystartPathMin === undefined || rtt < this.hystartPathMin) this.hystartPathMin = rtt;
@@ -159,7 +193,7 @@ export class CongestionControl {
     const segments = (bytes: number) => Math.max(1, Math.round(bytes / oldMss));
     this.cwnd = segments(this.cwnd) * mss;
     if (this.ssthresh < Number.MAX_SAFE_INTEGER) this.ssthresh = segments(this.ssthresh) * mss;
-    this.mss = mss;
+    this.sendMss = mss;
   }
 
   /**
@@ -168,13 +202,13 @@ export class CongestionControl {
    * one), and ssthresh stays at least 3/4 of it (tcp_current_ssthresh).
    */
   afterLargerSegments(oldMtu: number, probeMtu: number): void {
-    const segments = Math.max(1, Math.floor((Math.round(this.cwnd / this.mss) * oldMtu) / probeMtu));
-    this.cwnd = segments * this.mss;
-    this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.mss + (segments >> 2) * this.mss);
+    const segments = Math.max(1, Math.floor((Math.round(this.cwnd / this.sendMss) * oldMtu) / probeMtu));
+    this.cwnd = segments * this.sendMss;
+    this.ssthresh = Math.max(this.ssthresh, (segments >> 1) * this.sendMss + (segments >> 2) * this.sendMss);
   }
 
-  setMss(mss: number, initialWindowSegments: number): void {
-    this.mss = mss;
+  setWindowMss(mss: number, initialWindowSegments: number): void {
+    this.sendMss = mss;
     this.cwnd = initialWindowSegments * mss;
   }
 
@@ -191,7 +225,7 @@ export class CongestionControl {
       // tcp_slow_start() counts every segment: no RFC 3465 limit L, capped at ssthresh.
       this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
     } else {
-      this.cwnd = this.algorithm.grow(now, this.cwnd, acked, this.mss);
+      this.cwnd = this.acting.grow(now, this.cwnd, acked, this.sendMss);
     }
   }
 
@@ -228,7 +262,7 @@ export class CongestionControl {
     if (this.state !== "cwr") {
       this.saveForUndo();
       this.hystart?.reset();
-      this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+      this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
       this.prr.start(this.cwnd);
     }
     this.recover = sndMax;
@@ -244,7 +278,7 @@ export class CongestionControl {
    */
   enterCwr(now: Millis, sndNxt: Seq, flight: number): boolean {
     if (this.state !== "open" && this.state !== "disorder") return false;
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.prr.start(this.cwnd);
     this.cwrHigh = sndNxt;
     this.undoRetrans = undefined; // Linux: undo_marker = 0, an ECN signal is never spurious
@@ -255,7 +289,7 @@ export class CongestionControl {
   /** PRR's step for one ACK in recovery or CWR (RFC 9937 section 3; Linux tcp_cwnd_reduction). */
   onRecoveryAck(newlyDelivered: number, pipe: number, sndUnaAdvanced: boolean, newlyLost: boolean): void {
     if (!this.inCwndReduction || this.modelBased) return;
-    const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.mss, sndUnaAdvanced, newlyLost);
+    const cwnd = this.prr.cwndAfterAck(newlyDelivered, pipe, this.ssthresh, this.sendMss, sndUnaAdvanced, newlyLost);
     if (cwnd !== undefined) this.cwnd = cwnd;
   }
 
@@ -293,7 +327,7 @@ export class CongestionControl {
    */
   reduceOnce(now: Millis, flight: number): void {
     this.saveForUndo();
-    this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
+    this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.cwnd = Math.min(this.cwnd, this.ssthresh);
     this.state = "open";
   }
@@ -324,8 +358,8 @@ export class CongestionControl {
     // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode;
     // during CWR the window was already cut for this flight, so ssthresh stays.
     if (this.state === "open" || this.state === "disorder") this.saveForUndo();
-    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.algorithm.reduce(now, this.cwnd, flight, this.mss);
-    this.cwnd = this.mss;
+    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
+    this.cwnd = this.sendMss;
     this.dupAcks = 0;
     // Linux cubictcp_state on TCP_CA_Loss: bictcp_reset zeroes delay_min too, so the slow
     // start after a timeout measures the path's minimum afresh.
@@ -333,19 +367,19 @@ export class CongestionControl {
     this.hystartPathMin = undefined;
     this.state = "loss";
     this.recover = sndMax;
-    this.algorithm.enterLoss?.(flight);
+    this.acting.enterLoss?.(flight);
   }
 
   /**
    * Linux tcp_cwnd_restart: after `idle` ms without sending, ssthresh keeps 3/4 of the
    * window, and the window halves for each RTO that passed, down to the initial window.
    */
-  restartAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
+  restartWindowAfterIdle(idle: Millis, rto: Millis, initialWindowSegments: number): void {
     if (!this.reducing) this.ssthresh = Math.max(this.ssthresh, Math.floor((3 * this.cwnd) / 4));
-    const restart = Math.min(initialWindowSegments * this.mss, this.cwnd);
-    let segments = Math.floor(this.cwnd / this.mss);
-    for (let left = idle - rto; left > 0 && segments * this.mss > restart; left -= rto) segments >>= 1;
-    this.cwnd = Math.max(segments * this.mss, restart);
+    const restart = Math.min(initialWindowSegments * this.sendMss, this.cwnd);
+    let segments = Math.floor(this.cwnd / this.sendMss);
+    for (let left = idle - rto; left > 0 && segments * this.sendMss > restart; left -= rto) segments >>= 1;
+    this.cwnd = Math.max(segments * this.sendMss, restart);
   }
 
   /** A retransmission left during an episode that could still be undone. */
