@@ -302,10 +302,15 @@ class DrillRun {
     for (let guard = 0; ; guard++) {
       if (guard > 1_000_000) throw new Error(`synack's nextDeadline() stays due at ${this.now} us: the engine is spinning`);
       if (stopWhenSent && this.outbox.length > 0) return;
-      const deadline = this.host.nextDeadline() * 1000;
+      const deadlineMs = this.host.nextDeadline();
+      const deadline = deadlineMs * 1000;
       if (!(deadline < t || (deadline === t && !before))) break;
-      this.now = Math.max(this.now, deadline);
-      this.host.poll(this.now / 1000);
+      // Polled at the deadline itself, not at deadline * 1000 / 1000: that round trip can
+      // land one ulp short, and a timer checked against `now` would then never be due.
+      if (deadline >= this.now) {
+        this.now = deadline;
+        this.host.poll(deadlineMs);
+      } else this.host.poll(this.now / 1000);
       this.checkBlocking();
     }
     this.now = Math.max(this.now, t);
