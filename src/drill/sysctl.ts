@@ -211,8 +211,10 @@ const SYSCTLS: Record<string, Handler> = {
     s.tcp.minTsoSegments = int("tcp_min_tso_segs", v);
   },
   tcp_ecn_option: noop, // AccECN option, only used when ECN is on
-  tcp_pacing_ss_ratio: noop, // pacing rates matter only under the fq qdisc (unsupported below)
-  tcp_pacing_ca_ratio: noop,
+  // The pacing rate's share of cwnd / srtt (Linux tcp_update_pacing_rate): synack paces at
+  // Linux's defaults (tcp/pacing.ts), so only those are accepted.
+  tcp_pacing_ss_ratio: only("a pacing ratio other than Linux's 200% in slow start (tcp_pacing_ss_ratio)", 200),
+  tcp_pacing_ca_ratio: only("a pacing ratio other than Linux's 120% in congestion avoidance (tcp_pacing_ca_ratio)", 120),
 };
 
 /** The whole-corpus init command, recognised by name: its effect is `corpusDefaults()`. */
@@ -271,8 +273,14 @@ function applyLine(line: string, settings: DrillSettings): void {
   // The corpus's restore script of the previous sysctls: settings are per script here.
   if (/^\/tmp\/sysctl_restore_/.test(cmd)) return;
   if (cmd === "tc" && words.includes("qdisc")) {
-    // A FIFO qdisc is what the scripts ask for so that nothing paces; fq paces, synack does not.
+    // A FIFO qdisc is what the scripts ask for so that nothing paces.
     if (words.includes("pfifo") && !words.includes("limit")) return;
+    // fq: Linux's TCP stamps each packet's departure time from its pacing rate (EDT,
+    // tcp_update_skb_after_send) and fq holds it until then; TcpConfig.pacing is that model.
+    if (words[words.length - 1] === "fq") {
+      settings.tcp.pacing = true;
+      return;
+    }
     unsupported(`qdisc "${words.slice(words.indexOf("root") + 1).join(" ")}"`);
   }
   if (cmd === "ip" && words.includes("route")) {

@@ -154,10 +154,15 @@ describe("sysctl and shell lines", () => {
   it("treats knobs of machinery synack lacks as no-ops only where every value behaves alike", () => {
     expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=100\nethtool -K tun0 tso off gso off\nip tcp_metrics flush all > /dev/null 2>&1")).toEqual({});
   });
+  it("maps the fq qdisc to pacing (Linux's TCP stamps departure times, fq keeps them) at Linux's pacing ratios only", () => {
+    expect(apply("tc qdisc replace dev tun0 root fq\nsysctl -q net/ipv4/tcp_pacing_ss_ratio=200 net.ipv4.tcp_pacing_ca_ratio=120")).toEqual({ pacing: true });
+    expect(apply("tc qdisc replace dev tun0 root pfifo")).toEqual({});
+  });
   it("names the missing feature for anything else", () => {
     expect(() => apply("sysctl -q net.ipv4.tcp_ecn=3")).toThrow(new DrillUnsupportedError("Accurate ECN (tcp_ecn=3)", pos));
     expect(() => apply("sysctl -q net.ipv4.tcp_no_such_thing=1")).toThrow(/sysctl net\.ipv4\.tcp_no_such_thing/);
-    expect(() => apply("tc qdisc replace dev tun0 root fq")).toThrow(/qdisc "fq"/);
+    expect(() => apply("tc qdisc replace dev tun0 root pfifo limit 0")).toThrow(/qdisc "pfifo limit 0"/);
+    expect(() => apply("sysctl -q net.ipv4.tcp_pacing_ss_ratio=150")).toThrow(/tcp_pacing_ss_ratio/);
     expect(() => apply("rm -rf /")).toThrow(/shell command "rm -rf \/"/);
   });
 });
