@@ -680,6 +680,9 @@ export class Sender extends SenderParts {
     const end = seqAdd(from, used);
     if (this.model !== undefined) bbrOnSend(this, this.model, now, end, used, this.sndUna === this.sndMax);
     else if (this.config.pacing) windowPacingOnSend(this, now, used);
+    // Linux tcp_event_data_sent: data leaving with nothing in flight tells the congestion
+    // control how long the sender sat idle (CA_EVENT_TX_START), before lsndtime moves.
+    if (len > 0 && this.lastSendAt !== undefined && this.pipe() === 0) this.congestion.onTransmitStart(now, now - this.lastSendAt);
     this.lastSendAt = now;
     this.log.onSend(from, end, now);
     this.onSent(used);

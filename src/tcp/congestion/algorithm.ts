@@ -16,6 +16,12 @@ export interface WindowAlgorithm {
    * the newest delivered segment's RTT).
    */
   onRttSample?(now: Millis, rtt: Millis): void;
+  /**
+   * Data leaves with nothing in flight, `idle` ms after data last left (Linux
+   * CA_EVENT_TX_START from tcp_event_data_sent). Must not write anything when the algorithm
+   * has no state to shift: the shared FRESH_CUBIC (cubic.ts) is asked too.
+   */
+  onTransmitStart?(now: Millis, idle: Millis): void;
   /** A loss was detected (fast retransmit or timeout): the new ssthresh. */
   reduce(now: Millis, cwnd: number, flight: number, mss: number): number;
   /** A timeout entered the Loss state with `flight` bytes out (Linux ca_ops->set_state(TCP_CA_Loss)). */

@@ -51,6 +51,16 @@ export class Cubic implements WindowAlgorithm {
     if (this.delayMin === 0 || rtt < this.delayMin) this.delayMin = rtt;
   }
 
+  /**
+   * RFC 9438 5.8 (application-limited flows), as Linux does it (cubictcp_cwnd_event on
+   * CA_EVENT_TX_START, since 2015): after the application left the connection idle, the
+   * curve is shifted later by the idle time, so it keeps its shape instead of counting the
+   * idle seconds as growth (which would grow cwnd by half of every ACK at once).
+   */
+  onTransmitStart(now: Millis, idle: Millis): void {
+    this.curve?.shiftEpoch(now, idle);
+  }
+
   grow(now: Millis, cwnd: number, acked: number, mss: number): number {
     const c = (this.curve ??= new CubicCurve());
     const segs = Math.floor(cwnd / mss);
@@ -122,6 +132,12 @@ class CubicCurve {
   endEpoch(): void {
     this.epoch = undefined;
     this.credit = 0;
+  }
+
+  /** The epoch moves `idle` ms later, never past `now` (an epoch not begun stays so). */
+  shiftEpoch(now: Millis, idle: Millis): void {
+    if (this.epoch === undefined || idle <= 0) return;
+    this.epoch = Math.min(this.epoch + idle, now);
   }
 
   /** Linux bictcp_update: cnt for the window `segs` at `now`. */

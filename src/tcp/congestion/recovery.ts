@@ -149,6 +149,11 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     this.ssthresh = NO_SSTHRESH;
   }
 
+  /** Data leaves with nothing in flight after `idle` ms without sending (WindowAlgorithm.onTransmitStart). */
+  onTransmitStart(now: Millis, idle: Millis): void {
+    this.algo.onTransmitStart?.(now, idle); // writes nothing without a curve: safe on FRESH_CUBIC
+  }
+
   /**
    * An RTT sample from an ACK of new data. In slow start HyStart may end it here
    * (ssthresh = cwnd, Linux hystart_update); returns true when it did.
