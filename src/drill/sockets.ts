@@ -510,9 +510,12 @@ export class DrillSockets {
       case "SO_REUSEPORT":
         return ok(0); // synack binds the script port once per listener; reuse is implied
       case "SO_SNDBUF": {
-        // Linux doubles the value for bookkeeping overhead and reports the double back.
-        s.sndbuf = need();
-        s.own.sendBufferSize = Math.max(4608, need());
+        // Linux doubles the value for bookkeeping overhead (sk_sndbuf = max(2 x val,
+        // SOCK_MIN_SNDBUF)) and reports the double back. It counts queued data at its memory
+        // cost, which for TSO-sized packets is about the payload (send-buffer-tuning.ts), so
+        // the doubled figure is what synack's buffer holds in payload bytes.
+        s.sndbuf = Math.max(4608, 2 * need());
+        s.own.sendBufferSize = s.sndbuf;
         s.own.sendBufferMax = s.own.sendBufferSize; // SOCK_SNDBUF_LOCK: no autotuning from here on
         conn?.setSendBufferSize(s.own.sendBufferSize);
         return ok(0);
@@ -631,7 +634,7 @@ export class DrillSockets {
         actual = conn && CONNECTED.has(conn.state) ? conn.sendMss : (s.own.userMss ?? 536);
         break;
       case "SO_SNDBUF":
-        actual = 2 * (s.sndbuf ?? this.configOf(s).sendBufferSize);
+        actual = s.sndbuf ?? 2 * this.configOf(s).sendBufferSize;
         break;
       case "TCP_NODELAY":
         actual = (conn?.noDelay ?? s.own.noDelay) ? 1 : 0;
