@@ -10,31 +10,20 @@
 import type { IpAddress, IpFamily } from "../wire/address.js";
 import { socketAddress, wireAddress } from "./family.js";
 import type { Expr, SyscallSpec } from "./ast.js";
-import { CONSTANTS, describeExpr, ERRNO, numberOf } from "./constants.js";
+import { CONSTANTS, describeExpr, numberOf } from "./constants.js";
 import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
 import type { Connection } from "../tcp/connection.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
-import type { Listener } from "../tcp/listener.js";
-import { windowScaleFor } from "./sysctl.js";
 import { parseMsgHdr, type MsgHdr } from "./msghdr.js";
 import { zerocopySkbEnds } from "./zerocopy-frags.js";
 import { inqMessage, recvmsgOutputs, zerocopyMessage } from "./cmsg.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
-import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
+import { CONNECTED, err, NO_FAST_OPEN, ok, type CallResult, type Pending, type Started, type TcpSocket } from "./socket-state.js";
+import { getSocketOption, setSocketOption, type OptionHost } from "./sockopts.js";
 
-/** What a call returned: a value, or -1 with an errno, plus output arguments to check. */
-export interface CallResult {
-  ret: number;
-  errno?: string;
-  /** Output arguments (getsockopt's value, poll's revents) with what the script expects. */
-  outputs?: Array<{ what: string; expected: Expr; actual: number }>;
-}
-
-/** A call that has not returned yet: retried after every step of virtual time. */
-export type Pending = () => CallResult | undefined;
-export type Started = { done: CallResult } | { pending: Pending };
+export type { CallResult, Pending, Started } from "./socket-state.js";
 
 /** What the socket layer needs from the runner. */
 export interface SocketEnv {
@@ -53,43 +42,18 @@ export interface SocketEnv {
   listening(port: number): void;
 }
 
-interface TcpSocket {
-  nonblocking: boolean;
-  /** Per-socket settings (setsockopt before connect or listen). */
-  own: Partial<TcpConfig>;
-  listener: Listener | undefined;
-  conn: Connection | undefined;
-  /** The connection's error has been reported once (SO_ERROR, read, write); later calls see EPIPE or EOF. */
-  errorReported: boolean;
-  shutRead: boolean;
-  /** A non-blocking connect() is under way: the next connect() says EALREADY, then EISCONN. */
-  connecting: boolean;
-  sndbuf: number | undefined;
-  /** SO_KEEPALIVE set before the socket had a connection: applied when it gets one. */
-  keepAlive: boolean;
-  /** TCP_NOTSENT_LOWAT as set (0: never set, the sysctl applies); accepted sockets inherit it (Linux sk_clone copies tp). */
-  notsentLowat: number;
-  /** TCP_INQ: recvmsg() adds TCP_CM_INQ (Linux tp->recvmsg_inq); accepted sockets inherit it (sk_clone copies tp). */
-  inq: boolean;
-  /** SO_ZEROCOPY (a socket flag, Linux SOCK_ZEROCOPY): applied to the connection when there is one; accepted sockets inherit it. */
-  zerocopy: boolean;
-  /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
-  fastOpenQlen: number | undefined;
-  fastOpenConnect: boolean;
-  deferredConnect: boolean;
-}
-
-const NO_FAST_OPEN = { fastOpenQlen: undefined, fastOpenConnect: false, deferredConnect: false } as const;
-const CONNECTED = new Set(["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"]);
-const ok = (ret: number): Started => ({ done: { ret } });
-const err = (errno: string): Started => ({ done: { ret: -1, errno } });
-
 export class DrillSockets {
   private readonly fds = new Map<number, TcpSocket>();
   private readonly epolls = new Map<number, EpollSet>();
   private readonly epollHost: EpollHost = {
     readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); },
     errorReports: (fd) => this.fds.get(fd)?.conn?.sender.zerocopy()?.reports ?? 0,
+  };
+  /** What setsockopt and getsockopt (sockopts.ts) need from here. */
+  private readonly optionHost: OptionHost = {
+    now: () => this.env.layer.now(),
+    configOf: (s) => this.configOf(s),
+    takeError: (s) => this.takeError(s),
   };
 
   constructor(private readonly env: SocketEnv) {}
@@ -144,9 +108,9 @@ export class DrillSockets {
       case "shutdown":
         return this.withSocket(a[0], pos, (s) => this.shutdown(s, numberOf(a[1]!) ?? 0));
       case "setsockopt":
-        return this.withSocket(a[0], pos, (s) => this.setsockopt(s, a, pos));
+        return this.withSocket(a[0], pos, (s) => setSocketOption(this.optionHost, s, a, pos));
       case "getsockopt":
-        return this.withSocket(a[0], pos, (s) => this.getsockopt(s, a, pos));
+        return this.withSocket(a[0], pos, (s) => getSocketOption(this.optionHost, s, a, pos));
       case "fcntl":
         return this.withSocket(a[0], pos, (s) => this.fcntl(s, a));
       case "ioctl":
@@ -492,175 +456,6 @@ export class DrillSockets {
     if (how === CONSTANTS.SHUT_WR || how === CONSTANTS.SHUT_RDWR) conn.shutdown();
     if (how < 0 || how > 2) return err("EINVAL");
     return ok(0);
-  }
-
-  // --- options ---------------------------------------------------------------------------
-
-  private setsockopt(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
-    const level = numberOf(a[1]!);
-    const name = a[2]?.type === "word" ? a[2].name : describeExpr(a[2]!);
-    const value = a[3]?.type === "array" || a[3]?.type === "int" || a[3]?.type === "word" ? numberOf(a[3]) : undefined;
-    const need = (): number => {
-      if (value === undefined) throw new DrillUnsupportedError(`setsockopt ${name} with a value of that form`, pos);
-      return value;
-    };
-    const conn = s.conn;
-    switch (name) {
-      case "SO_REUSEADDR":
-      case "SO_REUSEPORT":
-        return ok(0); // synack binds the script port once per listener; reuse is implied
-      case "SO_SNDBUF": {
-        // Linux doubles the value for bookkeeping overhead (sk_sndbuf = max(2 x val,
-        // SOCK_MIN_SNDBUF)) and reports the double back. It counts queued data at its memory
-        // cost, which for TSO-sized packets is about the payload (send-buffer-tuning.ts), so
-        // the doubled figure is what synack's buffer holds in payload bytes.
-        s.sndbuf = Math.max(4608, 2 * need());
-        s.own.sendBufferSize = s.sndbuf;
-        s.own.sendBufferMax = s.own.sendBufferSize; // SOCK_SNDBUF_LOCK: no autotuning from here on
-        conn?.setSendBufferSize(s.own.sendBufferSize);
-        return ok(0);
-      }
-      case "SO_RCVBUF":
-        s.own.receiveBufferSize = Math.max(2304, need());
-        s.own.receiveBufferMax = s.own.receiveBufferSize; // SOCK_RCVBUF_LOCK: no autotuning from here on
-        s.own.windowScaleShift = windowScaleFor(need() * 2);
-        if (conn) throw new DrillUnsupportedError("SO_RCVBUF on a connected socket", pos);
-        return ok(0);
-      case "SO_KEEPALIVE":
-        s.keepAlive = need() !== 0;
-        if (conn) conn.setKeepAlive(s.keepAlive, this.env.layer.now());
-        return ok(0);
-      case "SO_OOBINLINE":
-        // A socket flag: accepted sockets inherit it from their listener (Linux sk_clone).
-        s.own.oobInline = need() !== 0;
-        conn?.setOobInline(need() !== 0);
-        if (s.listener) s.listener.config = this.configOf(s);
-        return ok(0);
-      case "SO_ZEROCOPY":
-        // Linux sock_setsockopt: 0 or 1, anything else EINVAL; a flag accepted sockets inherit.
-        if (need() < 0 || need() > 1) return err("EINVAL");
-        s.zerocopy = need() === 1;
-        conn?.setZerocopy(s.zerocopy);
-        return ok(0);
-      case "SO_MARK":
-        return ok(0); // the fwmark chooses routes by policy rules; synack has none, so nothing changes
-      case "TCP_NODELAY":
-        if (conn) conn.setNoDelay(need() !== 0);
-        s.own.noDelay = need() !== 0;
-        return ok(0);
-      case "TCP_MAXSEG":
-        if (conn) throw new DrillUnsupportedError("TCP_MAXSEG on a connected socket", pos);
-        if (need() < 88 || need() > 32767) return err("EINVAL");
-        s.own.userMss = need();
-        if (s.listener) s.listener.config = this.configOf(s);
-        return ok(0);
-      case "TCP_CORK":
-        if (conn === undefined) throw new DrillUnsupportedError("TCP_CORK before the connection exists", pos);
-        conn.setCork(need() !== 0);
-        return ok(0);
-      case "TCP_NOTSENT_LOWAT":
-        // Linux takes any int and keeps it as u32 (0 = back to the sysctl's value).
-        s.notsentLowat = need() >>> 0;
-        conn?.setNotsentLowat(s.notsentLowat);
-        return ok(0);
-      case "TCP_INQ":
-        // Linux do_tcp_setsockopt: 0 or 1, anything else EINVAL.
-        if (need() < 0 || need() > 1) return err("EINVAL");
-        s.inq = need() === 1;
-        return ok(0);
-      case "TCP_USER_TIMEOUT":
-        if (need() < 0) return err("EINVAL");
-        s.own.userTimeout = need();
-        conn?.setUserTimeout(need());
-        return ok(0);
-      case "TCP_SYNCNT":
-        if (need() < 1 || need() > 127) return err("EINVAL");
-        s.own.synRetries = need();
-        // Linux sets icsk_syn_retries, which a SYN_SENT connection reads at its next timeout;
-        // a connection made here has this socket's own settings object (configOf).
-        if (conn) conn.config.synRetries = need();
-        return ok(0);
-      case "TCP_KEEPIDLE":
-      case "TCP_KEEPINTVL":
-      case "TCP_KEEPCNT": {
-        const v = need();
-        if (v < 1) return err("EINVAL");
-        if (name === "TCP_KEEPIDLE") s.own.keepAliveIdle = v * 1000;
-        else if (name === "TCP_KEEPINTVL") s.own.keepAliveInterval = v * 1000;
-        else s.own.keepAliveProbes = v;
-        if (conn?.keepAlive) conn.setKeepAlive(true, this.env.layer.now(), { idle: s.own.keepAliveIdle, interval: s.own.keepAliveInterval, probes: s.own.keepAliveProbes });
-        return ok(0);
-      }
-      case "IP_MTU_DISCOVER":
-        return ok(0); // DF policy: not visible in what the scripts check
-      case "TCP_FASTOPEN": {
-        // Linux: the Fast Open queue length, on a socket not yet connected (CLOSE or LISTEN).
-        if (conn) return err("EINVAL");
-        s.fastOpenQlen = Math.min(Math.max(need(), 0), SOMAXCONN);
-        if (s.listener) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
-        return ok(0);
-      }
-      case "TCP_CONGESTION": {
-        // Linux tcp_set_congestion_control: by name. synack picks the algorithm when the
-        // connection is made, so only an unconnected socket may choose.
-        const algo = a[3]?.type === "string" ? a[3].value : "";
-        if (algo !== "reno" && algo !== "cubic" && algo !== "bbr") throw new DrillUnsupportedError(`TCP_CONGESTION "${algo}"`, pos);
-        if (conn) throw new DrillUnsupportedError("TCP_CONGESTION on a connected socket", pos);
-        s.own.congestionControl = algo;
-        return ok(0);
-      }
-      case "TCP_FASTOPEN_CONNECT":
-        if (conn || s.listener) return err("EINVAL");
-        if ((this.configOf(s).fastOpen & TFO_CLIENT_ENABLE) === 0) return err("EOPNOTSUPP");
-        s.fastOpenConnect = need() !== 0;
-        return ok(0);
-      default:
-        throw new DrillUnsupportedError(`socket option ${name}${level === CONSTANTS.SOL_TCP ? "" : ""}`, pos);
-    }
-  }
-
-  private getsockopt(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
-    const name = a[2]?.type === "word" ? a[2].name : describeExpr(a[2]!);
-    const expected = a[3]!;
-    const conn = s.conn;
-    let actual: number;
-    switch (name) {
-      case "SO_ERROR": {
-        const e = this.takeError(s);
-        actual = e === undefined ? 0 : (ERRNO[e] ?? 0);
-        break;
-      }
-      case "TCP_MAXSEG":
-        actual = conn && CONNECTED.has(conn.state) ? conn.sendMss : (s.own.userMss ?? 536);
-        break;
-      case "SO_SNDBUF":
-        actual = s.sndbuf ?? 2 * this.configOf(s).sendBufferSize;
-        break;
-      case "TCP_NODELAY":
-        actual = (conn?.noDelay ?? s.own.noDelay) ? 1 : 0;
-        break;
-      case "SO_OOBINLINE":
-        actual = (conn?.urgentIn.inline ?? s.own.oobInline) ? 1 : 0;
-        break;
-      case "TCP_FASTOPEN":
-        actual = s.listener?.fastOpenQueueLimit ?? s.fastOpenQlen ?? 0;
-        break;
-      case "TCP_FASTOPEN_CONNECT":
-        actual = s.fastOpenConnect ? 1 : 0;
-        break;
-      case "TCP_INQ":
-        actual = s.inq ? 1 : 0;
-        break;
-      case "SO_ZEROCOPY":
-        actual = s.zerocopy ? 1 : 0;
-        break;
-      case "TCP_NOTSENT_LOWAT":
-        actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)
-        break;
-      default:
-        throw new DrillUnsupportedError(`getsockopt ${name}`, pos);
-    }
-    return { done: { ret: 0, outputs: [{ what: name, expected, actual }] } };
   }
 
   private fcntl(s: TcpSocket, a: Expr[]): Started {
