@@ -10,16 +10,14 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { DrillSyntaxError } from "../drill/errors.js";
-import { runDrill, type DrillResult } from "../drill/runner.js";
+import { runDrill } from "../drill/runner.js";
 import { IP_VERSIONS, isIpVersion, type IpVersion } from "../drill/family.js";
 import { EXIT_EXPECTATION, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { Io } from "./io.js";
 import { parse, seedOption } from "./options.js";
-import { conformanceMarkdown } from "./conformance.js";
+import { conformanceMarkdown, type ScriptOutcome } from "./conformance.js";
 
-/** A script's outcome as the CLI reports it: the runner's three, plus the runner's own failures. */
-export type ScriptOutcome = (DrillResult | { script: string; status: "error" | "crash"; line?: number; reason: string; printed: string[]; narration: string[] }) & { file: string };
 
 const OPTIONS = {
   json: { type: "boolean" },

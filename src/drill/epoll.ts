@@ -15,7 +15,7 @@
 import type { Expr } from "./ast.js";
 import { numberOf } from "./constants.js";
 import { DrillFailure, type SourcePos } from "./errors.js";
-import type { CallResult } from "./sockets.js";
+import type { CallResult } from "./socket-state.js";
 
 const EPOLLERR = 0x8;
 const EPOLLHUP = 0x10;
