@@ -28,9 +28,12 @@ export interface Endpoint {
   /**
    * One IP packet arrived at time `now`. `checksumValid`: the link (a NIC or TUN device
    * with checksum offload) vouches for this packet's TCP checksum, so it is not verified
-   * in software (Linux CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL on receive).
+   * in software (Linux CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL on receive). `gsoSize`: the
+   * link's receive offload (GRO, a TUN device's virtio-net header) merged this TCP packet
+   * from segments of this many payload bytes; TCP then measures the peer's segment size by
+   * it, not by the merged length (Linux tcp_measure_rcv_mss reads skb_shinfo()->gso_size).
    */
-  receive(now: Millis, packet: Uint8Array, checksumValid?: boolean): void;
+  receive(now: Millis, packet: Uint8Array, checksumValid?: boolean, gsoSize?: number): void;
   /**
    * Optional receive batching (src/tcp/batch.ts): the packets passed to `receive` between
    * `beginBatch` and `endBatch` are processed one by one, but what they make the endpoint

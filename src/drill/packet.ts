@@ -127,7 +127,9 @@ export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing
   view.setUint16(2, at.localPort);
   if ((spec.flags & SYN) !== 0) map.remoteIsn = spec.seq.start >>> 0;
   view.setUint32(4, (spec.flags & SYN) !== 0 ? spec.seq.start >>> 0 : map.remoteToWire(spec.seq.start));
-  view.setUint32(8, spec.ack === undefined ? 0 : map.toWire(spec.ack));
+  // packetdrill maps the ACK number of every packet with the ACK flag, also one the script
+  // leaves out: `< . 1:1001(1000) win 320` acknowledges our ISN (run_packet.c map_inbound_packet).
+  view.setUint32(8, spec.ack !== undefined ? map.toWire(spec.ack) : (spec.flags & ACK) !== 0 ? map.toWire(0) : 0);
   view.setUint8(12, ((20 + optBytes.length) / 4) << 4);
   view.setUint8(13, spec.flags | (spec.ack !== undefined ? 0 : 0));
   view.setUint16(14, spec.win ?? 0);

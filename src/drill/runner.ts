@@ -116,6 +116,8 @@ class DrillRun {
   private tolerance = DEFAULT_TOLERANCE;
   private tsTick: Usecs | undefined;
   private strictSegments = false;
+  /** --mss: inbound TCP packets come as GRO packets of segments this size (0: plain). */
+  private inboundGsoSize = 0;
   private localAddr: IpAddress;
   private remoteAddr: IpAddress;
   private mtu: number;
@@ -211,6 +213,11 @@ class DrillRun {
           break;
         case "strict_segments":
           this.strictSegments = true;
+          break;
+        case "mss":
+          // packetdrill hands inbound packets longer than this to the kernel as GRO packets of
+          // segments this size (gso_size), as a NIC's receive offload would merge them.
+          this.inboundGsoSize = int();
           break;
         case "tcp_ts_ecr_scaled":
           break; // unknown ecr values are mapped relative to the last TSval sent either way
@@ -399,7 +406,7 @@ class DrillRun {
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
     const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
-    this.host.receive(this.now / 1000, packet);
+    this.host.receive(this.now / 1000, packet, false, this.inboundGsoSize);
     this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
     this.checkBlocking();
   }

@@ -138,6 +138,8 @@ export class Host implements Endpoint {
   private readonly checksumOffload: boolean;
   /** The packet being received came with `checksumValid` (see Endpoint.receive). */
   private rxChecksumValid = false;
+  /** The receive offload's segment size of the packet being received (Endpoint.receive), 0 for a plain packet. */
+  private rxGsoSize = 0;
   /** The pseudo-header of the segment being parsed: readTcp reads it and keeps nothing. */
   private readonly rxPseudo: PseudoHeader = { src: 0, dst: 0 };
   /** Describes each outgoing TCP segment to IP output without allocating (tcp-datagram.ts). */
@@ -246,15 +248,17 @@ export class Host implements Endpoint {
     };
   }
 
-  receive(now: Millis, packet: Uint8Array, checksumValid = false): void {
+  receive(now: Millis, packet: Uint8Array, checksumValid = false, gsoSize = 0): void {
     this.now = now;
     this.pathMtus.expire(now);
     this.counters.packetsIn++;
     this.rxChecksumValid = checksumValid;
+    this.rxGsoSize = gsoSize;
     try {
       this.input.receive(now, packet);
     } finally {
       this.rxChecksumValid = false;
+      this.rxGsoSize = 0;
     }
     this.flushAndNotify(now);
   }
@@ -314,7 +318,7 @@ export class Host implements Endpoint {
     // Read where it lies in the packet: no view of the whole segment, no result object.
     const seg = readTcp(d.bytes, pseudo, d.payloadStart, d.payloadEnd);
     if (typeof seg === "string") return this.drops.drop(now, seg === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${seg}`);
-    this.tcp.receive(now, src, dst, seg, d.ecn);
+    this.tcp.receive(now, src, dst, seg, d.ecn, this.rxGsoSize);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {

@@ -444,11 +444,11 @@ export class Connection extends ConnectionTimers implements SenderHost {
   // ---------------------------------------------------------------------------------------
   // Segment arrival (RFC 9293 3.10.7)
 
-  onSegment(now: Millis, seg: TcpSegment, ecn = 0): void {
+  onSegment(now: Millis, seg: TcpSegment, ecn = 0, gsoSize = 0): void {
     this.receiving = false; // set again if this one brings data (acceptText)
     this.segmentsIn++;
     if (this.ecn !== ECN_OFF) this.ecn.arrived = ecn;
-    this.onReceive(now, seg);
+    this.onReceive(now, seg, gsoSize);
     this.lastNow = now;
     const ka = this.ka;
     if (ka?.enabled === true && this.timers.keepalive !== Infinity) {

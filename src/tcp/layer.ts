@@ -255,8 +255,8 @@ export class TcpLayer implements ConnectionContext {
   // ---------------------------------------------------------------------------------------
   // Driver side
 
-  /** One segment from IP; `ecn` is the ECN codepoint of its IP header (RFC 3168 section 5). */
-  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn = 0): void {
+  /** One segment from IP; `ecn` is the ECN codepoint of its IP header (RFC 3168 section 5), `gsoSize` see Endpoint.receive. */
+  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn = 0, gsoSize = 0): void {
     this.lastTime = now;
     // The 4-tuple object is built only for a trace subscriber or a segment without a
     // connection: an established connection's segment allocates nothing here.
@@ -266,7 +266,7 @@ export class TcpLayer implements ConnectionContext {
     }
     const conn = this.connections.lookup(dst, seg.dstPort, src, seg.srcPort);
     if (typeof conn === "object") {
-      conn.onSegment(now, seg, ecn);
+      conn.onSegment(now, seg, ecn, gsoSize);
     } else if (conn !== undefined) {
       if (conn >= 0) this.timeWait.onSegment(now, conn, seg);
       else if (this.requests.onSegment(now, -conn - 1, seg) === ESTABLISH) this.establishRequest(now, -conn - 1, seg, ecn);

@@ -143,14 +143,20 @@ export class ConnectionStats {
     if (this.ledger?.size === 0) this.ledger = undefined;
   }
 
-  /** A segment arrived (called first thing, whatever becomes of it). */
-  onReceive(now: Millis, seg: TcpSegment): void {
+  /**
+   * A segment arrived (called first thing, whatever becomes of it). `gsoSize`: the size of
+   * the segments a receive offload merged it from (Endpoint.receive), which is what the
+   * peer's segment size is measured by (Linux tcp_measure_rcv_mss: gso_size ?: skb->len).
+   */
+  onReceive(now: Millis, seg: TcpSegment, gsoSize = 0): void {
     this.createdAt ??= now;
-    if (seg.payload.length > 0) {
+    const len = seg.payload.length;
+    if (len > 0) {
       const t = (this.traffic ??= new Traffic());
       t.dataSegsIn++;
       this.lastDataRecvAt = now;
-      if (seg.payload.length > t.largestPayloadIn) t.largestPayloadIn = seg.payload.length;
+      const segment = gsoSize > 0 && gsoSize < len ? gsoSize : len;
+      if (segment > t.largestPayloadIn) t.largestPayloadIn = segment;
     }
     if ((seg.flags & ACK) !== 0) this.lastAckRecvAt = now;
   }
