@@ -238,7 +238,8 @@ def sample_tcp_info(s, start, rows, stop):
 
 
 def wait_for_file(path):
-    deadline = time.time() + TIMEOUT
+    # Long enough for the transfers measured before this one (measure.ts starts its peers ahead).
+    deadline = time.time() + 10 * TIMEOUT
     while not os.path.exists(path):
         if time.time() > deadline:
             raise TimeoutError("no start signal: %s" % path)
