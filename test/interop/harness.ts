@@ -8,7 +8,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
@@ -187,6 +188,33 @@ export async function peer<T>(netns: string, args: Array<string | number>, timeo
   const last = r.stdout.trim().split("\n").at(-1) ?? "";
   if (r.code !== 0 || last === "") throw new Error(`peer.py ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(last) as T;
+}
+
+/**
+ * Starts a peer.py mode that takes `--go PATH` (send) now, and returns `go()`, which lets it
+ * begin by creating PATH and resolves with its JSON line. Starting a process forks this one,
+ * and a fork marks every page of this process copy-on-write, so that each page synack then
+ * writes costs a page fault (about 10 us each on this project's VM, 16 per 64 KiB packet
+ * buffer): a measurement started by spawning its peer times those faults as well. Peers
+ * started ahead and signalled through a file let back-to-back transfers run with no fork
+ * in between (measure.ts).
+ */
+export function peerOnSignal<T>(netns: string, args: Array<string | number>, timeoutMs = 60_000): { go(): Promise<T> } {
+  const dir = mkdtempSync(join(tmpdir(), "synack-go-"));
+  const file = join(dir, "go");
+  const argv = [...args.map(String), "--go", file];
+  const done = runIn(netns, ["python3", PEER_PY, ...argv], timeoutMs).finally(() => rmSync(dir, { recursive: true, force: true }));
+  // Handled in go(); until then a failure must not be an unhandled rejection.
+  done.catch(() => {});
+  return {
+    async go() {
+      writeFileSync(file, "");
+      const r = await done;
+      const last = r.stdout.trim().split("\n").at(-1) ?? "";
+      if (r.code !== 0 || last === "") throw new Error(`peer.py ${argv.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return JSON.parse(last) as T;
+    },
+  };
 }
 
 /** A long-running kernel peer (a server); resolves once it printed a line containing `readyText`. */

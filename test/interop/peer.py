@@ -23,7 +23,9 @@ instead of hanging the suite.
                                     --fin alone: half-close only once every byte has left
                                     (SIOCOUTQNSD is 0), so the FIN is a segment of its own;
                                     default: Linux's own buffer sizing decides;
-                                    --sample PATH: TCP_INFO every 5 ms into PATH (TSV)
+                                    --sample PATH: TCP_INFO every 5 ms into PATH (TSV);
+                                    --go PATH: start only once PATH exists (the caller
+                                    creates it: a start signal that needs no new process)
   tfo-client HOST PORT COUNT        COUNT connections, each sendto(MSG_FASTOPEN) of a line,
                                     then read the reply to EOF (needs tcp_fastopen & 1)
   tfo-server PORT COUNT             listen with TCP_FASTOPEN, answer COUNT connections with
@@ -235,8 +237,19 @@ def sample_tcp_info(s, start, rows, stop):
         stop.wait(0.005)
 
 
-def send(host, port, n, fin=None, cc=None, sample=None):
+def wait_for_file(path):
+    # Long enough for the transfers measured before this one (measure.ts starts its peers ahead).
+    deadline = time.time() + 10 * TIMEOUT
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise TimeoutError("no start signal: %s" % path)
+        time.sleep(0.002)
+
+
+def send(host, port, n, fin=None, cc=None, sample=None, go=None):
     block = payload(1 << 20)
+    if go is not None:
+        wait_for_file(go)
     start = time.time()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(TIMEOUT * 5)
@@ -260,7 +273,7 @@ def send(host, port, n, fin=None, cc=None, sample=None):
     if fin == "alone":
         deadline = time.time() + TIMEOUT
         while unsent_bytes(s) > 0 and time.time() < deadline:
-            time.sleep(0.0005)
+            time.sleep(0.002)
     s.shutdown(socket.SHUT_WR)
     while s.recv(65536):
         pass
@@ -399,7 +412,8 @@ def main(argv):
     elif mode == "send":
         send(argv[1], int(argv[2]), int(argv[3]), argv[argv.index("--fin") + 1] if "--fin" in argv else None,
              argv[argv.index("--cc") + 1] if "--cc" in argv else None,
-             argv[argv.index("--sample") + 1] if "--sample" in argv else None)
+             argv[argv.index("--sample") + 1] if "--sample" in argv else None,
+             argv[argv.index("--go") + 1] if "--go" in argv else None)
     elif mode == "tfo-client":
         tfo_client(argv[1], int(argv[2]), int(argv[3]))
     elif mode == "tfo-server":
