@@ -59,13 +59,13 @@ export class RealTimeDriver implements HoldingDriver {
     return performance.now();
   }
 
-  /** A packet arrived from the link (`checksumValid`: see Endpoint.receive). */
-  receive(packet: Uint8Array, checksumValid?: boolean): void {
+  /** A packet arrived from the link (`checksumValid`, `gsoSize`: see Endpoint.receive). */
+  receive(packet: Uint8Array, checksumValid?: boolean, gsoSize?: number): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
     // guard() inlined: this runs once per packet, and a closure per packet shows in profiles.
     try {
-      ep.receive(this.now(), packet, checksumValid);
+      ep.receive(this.now(), packet, checksumValid, gsoSize);
     } catch (e) {
       this.onError(e);
     }

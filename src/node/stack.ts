@@ -61,7 +61,7 @@ export class NodeStack extends Stack {
     super({ host, driver, ...(opts.dns !== undefined ? { dns: opts.dns } : {}) });
     this.link = opts.link;
     driver.attach(host);
-    opts.link.onPacket = (packet, checksumValid) => driver.receive(packet, checksumValid);
+    opts.link.onPacket = (packet, checksumValid, gsoSize) => driver.receive(packet, checksumValid, gsoSize);
     opts.link.onBatch = (open) => (open ? driver.beginBatch() : driver.endBatch());
   }
 

@@ -77,9 +77,10 @@ export interface PacketLink {
   /**
    * Called with each received packet; the callee owns the buffer. `checksumValid` is true
    * when the link vouches for the TCP checksum (a TUN device with offloads: the kernel's
-   * checksum may be left partial), and such a packet may be a TCP segment of up to 64 KiB.
+   * checksum may be left partial), and such a packet may be a TCP segment of up to 64 KiB,
+   * merged from segments of `gsoSize` bytes (Endpoint.receive).
    */
-  onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
+  onPacket: ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined;
   /**
    * Optional: called with true before the packets of one read burst (a drain of the device)
    * and with false after them, so the stack sends once per burst (src/tcp/batch.ts).
@@ -350,7 +351,7 @@ export interface OffloadCounters {
 /** A TUN device opened by this process. */
 export class TunDevice implements PacketLink {
   readonly counters = newCounters();
-  onPacket: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
+  onPacket: ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined;
   onBatch: ((open: boolean) => void) | undefined;
   readonly offloadCounters: OffloadCounters = { gsoPacketsIn: 0, gsoPacketsOut: 0, tsoPacketsOut: 0, segmentsCoalesced: 0, badPacketsIn: 0 };
   /** Packets the engine sent in this turn, written together by `flush` (offload path only). */
@@ -616,7 +617,7 @@ export class TunDevice implements PacketLink {
         } else {
           packet = r.packet.slice();
         }
-        this.onPacket?.(packet, r.checksumValid);
+        this.onPacket?.(packet, r.checksumValid, r.gsoSize);
         continue;
       }
       this.counters.packetsIn++;

@@ -84,7 +84,8 @@ export function isPlainTcp(packet: Uint8Array): boolean {
 
 /** What the receive side makes of one read. */
 export type ReceivedPacket =
-  | { ok: true; packet: Uint8Array; checksumValid: boolean; gso: boolean }
+  /** `gsoSize`: the segment size of a GSO packet (what the kernel merged or would cut it into), 0 for a plain one. */
+  | { ok: true; packet: Uint8Array; checksumValid: boolean; gso: boolean; gsoSize: number }
   | { ok: false; reason: "short" | "bad-csum-offsets" | "unsupported-gso" };
 
 /**
@@ -103,6 +104,8 @@ export type ReceivedPacket =
  *   count bytes, so a 44-segment packet earns an immediate ACK like 44 small ones would).
  *   Splitting it would cost 44 header parses and 44 engine passes to rebuild what the
  *   kernel just took apart. hdr_len is not used: the engine parses the headers itself.
+ *   gso_size is passed on: TCP measures the peer's segment size by it, as Linux's
+ *   tcp_measure_rcv_mss does, not by the merged length.
  * - UDP GSO is never asked for (TUN_F_USO4/6 stay off), so such a packet is refused.
  *
  * `packet` is a view into `buf`; copy it if the buffer is reused.
@@ -124,10 +127,11 @@ export function receiveVnet(buf: Uint8Array): ReceivedPacket {
     if (c === 0 && h.csumOffset === UDP_CHECK_OFFSET && ipProtocol(packet) === PROTO_UDP) c = 0xffff;
     packet[at] = c >>> 8;
     packet[at + 1] = c & 0xff;
-    return { ok: true, packet, checksumValid: false, gso: false };
+    return { ok: true, packet, checksumValid: false, gso: false, gsoSize: 0 };
   }
   const trusted = tcp && (h.flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0;
-  return { ok: true, packet, checksumValid: trusted, gso: gsoType !== VNET_GSO_NONE };
+  const gso = gsoType !== VNET_GSO_NONE;
+  return { ok: true, packet, checksumValid: trusted, gso, gsoSize: gso ? h.gsoSize : 0 };
 }
 
 function ipProtocol(packet: Uint8Array): number {

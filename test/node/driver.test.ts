@@ -18,9 +18,11 @@ function liveTimers(): number {
 class FakeEndpoint implements Endpoint {
   polls: number[] = [];
   received: Uint8Array[] = [];
+  offloads: Array<[boolean | undefined, number | undefined]> = [];
   constructor(public deadline: number) {}
-  receive(_now: number, packet: Uint8Array): void {
+  receive(_now: number, packet: Uint8Array, checksumValid?: boolean, gsoSize?: number): void {
     this.received.push(packet);
+    this.offloads.push([checksumValid, gsoSize]);
   }
   poll(now: number): void {
     this.polls.push(now);
@@ -42,6 +44,16 @@ describe("RealTimeDriver", () => {
     const late = ep.polls.filter((t) => t >= due);
     expect(late.length).toBe(1);
     expect(late[0]! - due).toBeLessThan(40);
+  });
+
+  it("hands the endpoint what the link's receive offload said: checksum checked, GRO segment size", () => {
+    const driver = new RealTimeDriver();
+    const ep = new FakeEndpoint(Infinity);
+    driver.attach(ep);
+    driver.receive(new Uint8Array(40));
+    driver.receive(new Uint8Array(40), true, 1448);
+    driver.stop();
+    expect(ep.offloads).toEqual([[undefined, undefined], [true, 1448]]);
   });
 
   it("schedule() coalesces many calls in one tick into one poll", async () => {

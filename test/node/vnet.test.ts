@@ -162,18 +162,18 @@ describe("receiveVnet", () => {
   it("marks TCP the kernel verified (F_DATA_VALID) as valid, and leaves flagless packets to the engine", () => {
     const p = segment({ seq: 1, len: 100 });
     expect(receiveVnet(read({ flags: VNET_F_DATA_VALID }, p))).toMatchObject({ ok: true, checksumValid: true });
-    expect(receiveVnet(read({}, p))).toMatchObject({ ok: true, checksumValid: false, gso: false });
+    expect(receiveVnet(read({}, p))).toMatchObject({ ok: true, checksumValid: false, gso: false, gsoSize: 0 });
   });
 
   it("passes a TCP GSO packet on whole, larger than the MSS, ignoring hdr_len", () => {
     const big = segment({ seq: 1, len: 60000, options: {} });
     for (const gsoType of [VNET_GSO_TCPV4, VNET_GSO_TCPV4 | VNET_GSO_ECN]) {
       const r = receiveVnet(read({ flags: VNET_F_NEEDS_CSUM, gsoType, gsoSize: 1460, hdrLen: 9999, csumStart: 20, csumOffset: 16 }, big));
-      expect(r).toMatchObject({ ok: true, checksumValid: true, gso: true });
+      expect(r).toMatchObject({ ok: true, checksumValid: true, gso: true, gsoSize: 1460 });
       if (r.ok) expect(r.packet.length).toBe(big.length);
     }
     const big6 = segment({ seq: 1, len: 60000, family: 6 });
-    expect(receiveVnet(read({ flags: VNET_F_NEEDS_CSUM, gsoType: VNET_GSO_TCPV6, gsoSize: 1440, csumStart: 40, csumOffset: 16 }, big6))).toMatchObject({ ok: true, gso: true });
+    expect(receiveVnet(read({ flags: VNET_F_NEEDS_CSUM, gsoType: VNET_GSO_TCPV6, gsoSize: 1440, csumStart: 40, csumOffset: 16 }, big6))).toMatchObject({ ok: true, gso: true, gsoSize: 1440 });
   });
 
   it("finishes a UDP partial checksum itself, as a NIC would", () => {

@@ -29,15 +29,15 @@ export type PacketTap = (time: Millis, direction: PacketDirection, packet: Uint8
 
 /** Wraps a link so that every packet in and out is shown to a tap first (for --pcap). */
 export class TappedLink implements PacketLink {
-  private receiver: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined;
+  private receiver: ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined;
 
   constructor(
     readonly inner: PacketLink,
     private readonly tap: PacketTap,
   ) {
-    inner.onPacket = (packet, checksumValid) => {
+    inner.onPacket = (packet, checksumValid, gsoSize) => {
       this.tap(wallClock(), "in", packet);
-      this.receiver?.(packet, checksumValid);
+      this.receiver?.(packet, checksumValid, gsoSize);
     };
   }
 
@@ -50,10 +50,10 @@ export class TappedLink implements PacketLink {
   get counters(): LinkCounters {
     return this.inner.counters;
   }
-  get onPacket(): ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined {
+  get onPacket(): ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined {
     return this.receiver;
   }
-  set onPacket(fn: ((packet: Uint8Array, checksumValid?: boolean) => void) | undefined) {
+  set onPacket(fn: ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined) {
     this.receiver = fn;
   }
   get onBatch(): ((open: boolean) => void) | undefined {
