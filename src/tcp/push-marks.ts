@@ -85,12 +85,30 @@ export class PushMarks {
   /** Forgets push points the peer has acknowledged (at `now`: ACK timestamps carry it). */
   acked(una: Seq, now: Millis): void {
     this.records?.acked(una);
-    this.zerocopy?.acked(una);
+    if (this.timestamps !== undefined && this.zerocopy !== undefined) this.ackedInOrder(this.timestamps, this.zerocopy, una, now);
     this.timestamps?.acked(una, now);
+    this.zerocopy?.acked(una);
     while (this.head < this.marks.length && seqLe(this.marks[this.head]!, una)) this.head++;
     if (this.head > 32 && this.head * 2 > this.marks.length) {
       this.marks = this.marks.slice(this.head);
       this.head = 0;
+    }
+  }
+
+  /**
+   * Both share the error queue: queue their entries skb by skb, in sequence order, as
+   * Linux tcp_clean_rtx_queue does (tcp_ack_tstamp for an skb, then freeing it completes
+   * its zerocopy id), so a write's ACK stamp comes before its completion.
+   */
+  private ackedInOrder(t: TxTimestamps, z: Zerocopy, una: Seq, now: Millis): void {
+    for (;;) {
+      const te = t.nextEnd;
+      const ze = z.nextEnd;
+      const tDue = te !== undefined && seqLe(te, una);
+      const zDue = ze !== undefined && seqLe(ze, una);
+      if (tDue && (!zDue || seqLe(te, ze!))) t.acked(te, now);
+      else if (zDue) z.acked(ze!);
+      else return;
     }
   }
 

@@ -44,7 +44,7 @@
  * boundaries: an idle connection pays nothing for it.
  */
 import type { Millis } from "../env.js";
-import { seqDiff, seqLt, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqLt, type Seq } from "../wire/seq.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ErrorQueue, SCM_TSTAMP_ACK, SCM_TSTAMP_SCHED, SCM_TSTAMP_SND, type TstampType } from "./error-queue.js";
 
@@ -161,6 +161,11 @@ export class TxTimestamps {
       this.marks = m.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Just past the oldest marked byte not yet acknowledged, if any (push-marks.ts orders ACK stamps with zerocopy completions by it). */
+  get nextEnd(): Seq | undefined {
+    return this.head < this.marks.length ? seqAdd(this.marks[this.head]! as Seq, 1) : undefined;
   }
 
   /** The unacknowledged bytes were dropped (reset, timeout): no more stamps for them. */

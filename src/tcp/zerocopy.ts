@@ -93,6 +93,11 @@ export class Zerocopy {
     return this.complete(n);
   }
 
+  /** The end of the oldest write not yet complete, if any (push-marks.ts orders completions with ACK timestamps by it). */
+  get nextEnd(): Seq | undefined {
+    return this.head < this.ends.length ? this.ends[this.head] : undefined;
+  }
+
   /** The unacknowledged bytes were dropped (reset, timeout): every outstanding write completes. */
   purged(): boolean {
     return this.complete(this.ends.length - this.head);

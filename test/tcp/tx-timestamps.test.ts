@@ -187,7 +187,19 @@ describe("SO_TIMESTAMPING on a connection", () => {
     conn.send(new Uint8Array(100), { zerocopy: true });
     h.settle();
     ackTo(100);
-    expect(read()).toEqual(["snd 99 @0", "zc 0-0", "ack 99 @0"]);
+    expect(read()).toEqual(["snd 99 @0", "ack 99 @0", "zc 0-0"]); // tcp_clean_rtx_queue: the skb's ACK stamp, then freeing it completes the id
+  });
+
+  it("one ACK for several writes gives each write's ACK stamp then its completion, write by write", () => {
+    const { h, conn, ackTo, read } = stamped(F.TX_ACK | F.OPT_ID);
+    conn.setZerocopy(true);
+    conn.send(new Uint8Array(100), { zerocopy: true });
+    conn.send(new Uint8Array(100), { zerocopy: true });
+    conn.send(new Uint8Array(100)); // no zerocopy id
+    conn.send(new Uint8Array(100), { zerocopy: true });
+    h.settle();
+    ackTo(400);
+    expect(read()).toEqual(["ack 99 @0", "zc 0-0", "ack 199 @0", "zc 1-1", "ack 299 @0", "ack 399 @0", "zc 2-2"]);
   });
 
   it("OPT_ID counts from SND.UNA when set: bytes sent before and unacknowledged count", () => {
