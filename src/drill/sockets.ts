@@ -346,7 +346,7 @@ export class DrillSockets {
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     let sent = 0;
-    const attempt = (): CallResult | undefined => {
+    const step = (): CallResult | undefined => {
       const e = this.takeError(s);
       if (e !== undefined) return sent > 0 ? { ret: sent } : { ret: -1, errno: e };
       if (conn.error !== undefined || !conn.canSend) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EPIPE" };
@@ -357,7 +357,7 @@ export class DrillSockets {
         const skbEnd = skbEnds.find((e) => e > sent);
         const piece = Math.min(length - sent, 65536, skbEnd === undefined ? Infinity : skbEnd - sent);
         const full = sent + piece === skbEnd; // Linux tcp_mark_push: the full skb carries PSH
-        const n = conn.send(new Uint8Array(piece), { more: !full && (more || sent + piece < length), oob, eor: (eor && sent + piece >= length) || full, zerocopy: zerocopy && (idTaken ? "continue" : true) });
+        const n = conn.send(new Uint8Array(piece), { more: !full && (more || sent + piece < length), oob, eor: (eor && sent + piece >= length) || full, zerocopy: zerocopy && (idTaken ? "continue" : true), timestamp: false });
         if (n === 0) break;
         idTaken = true;
         sent += n;
@@ -365,6 +365,14 @@ export class DrillSockets {
       if (sent === length) return { ret: sent };
       if (nonblocking) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EAGAIN" };
       return undefined;
+    };
+    // SO_TIMESTAMPING marks the last byte a call queued, once, as it returns (Linux
+    // tcp_tx_timestamp at tcp_sendmsg_locked's end, reached with bytes copied on every
+    // path), however many steps it queued them in.
+    const attempt = (): CallResult | undefined => {
+      const r = step();
+      if (r !== undefined && r.ret > 0) conn.markWriteEnd();
+      return r;
     };
     return this.blockingOr({ ...s, nonblocking }, attempt);
   }

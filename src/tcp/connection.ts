@@ -236,8 +236,10 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * data.
    * `zerocopy` is MSG_ZEROCOPY: with SO_ZEROCOPY on, a send taking bytes takes the next id,
    * completed once they are all acknowledged ("continue": the previous id's send goes on); zerocopy.ts.
+   * `timestamp: false` leaves the send's last byte unmarked for SO_TIMESTAMPING: a write made of
+   * several sends marks only its end (tx-timestamps.ts).
    */
-  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue" }): number {
+  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue"; timestamp?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     const zerocopy = checkZerocopyOption(opts?.zerocopy);
     this.lastNow = this.ctx.now();
@@ -245,7 +247,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const n = this.sender.queue(this.lastNow, data, opts?.more === true, opts?.eor === true);
     if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
     if (n > 0 && zerocopy !== false) this.sender.zerocopy()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length), zerocopy === "continue");
-    if (n > 0) this.sender.txTimestamps()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length - 1)); // tcp_tx_timestamp: the last byte
+    if (n > 0 && opts?.timestamp !== false) this.markWriteEnd();
     if (n > 0) this.ctx.touched(this, true);
     return n;
   }
@@ -422,6 +424,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
   /** SO_TIMESTAMPING (tx-timestamps.ts): SOF_TIMESTAMPING_* flags; each write then gets TX stamps of its last byte. */
   setTimestamping(flags: number): void { setTxTimestamping(this.sender, flags, this.isClosed(), this.sender.sndUna, seqAdd(this.sender.sndBufSeq, this.sendBuffer.length)); }
   get timestamping(): number { return this.sender.txTimestamps()?.flags ?? 0; }
+  /** tcp_tx_timestamp: the last byte queued ends a write, stamped as the flags ask (send() does this unless `timestamp: false`). */
+  markWriteEnd(): void { if (this.sendBuffer.length > 0) this.sender.txTimestamps()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length - 1)); }
   /** recvmsg(MSG_ERRQUEUE): the oldest entry, a zerocopy completion or a TX timestamp (error-queue.ts); undefined when none waits (EAGAIN). */
   readErrorQueue(): ErrorQueueEntry | undefined { return this.sender.errorQueue()?.read(); }
   /** The error queue holds entries: poll says POLLERR. */

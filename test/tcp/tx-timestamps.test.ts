@@ -165,6 +165,17 @@ describe("SO_TIMESTAMPING on a connection", () => {
     expect(read()).toEqual([`ack 499 @${h.now}`]);
   });
 
+  it("a write made of several sends marks only its end: timestamp: false, then markWriteEnd()", () => {
+    const { h, conn, ackTo, read } = stamped(F.TX_ACK | F.OPT_ID);
+    conn.send(new Uint8Array(300), { timestamp: false });
+    conn.send(new Uint8Array(200), { timestamp: false });
+    conn.markWriteEnd(); // as the drill does when a blocking write() returns
+    conn.send(new Uint8Array(100));
+    h.settle();
+    ackTo(600);
+    expect(read()).toEqual(["ack 499 @0", "ack 599 @0"]);
+  });
+
   it("a SACK is no ACK stamp: only the cumulative ACK passing the byte is (tcp_ack_tstamp)", () => {
     const { h, listener } = listening({ sack: true, noDelay: true });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
