@@ -26,7 +26,7 @@
  *   OPT_ID_TCP, from the next byte to be written, write_seq), modulo 2^32. A first
  *   2000-byte write after setting the option on an idle connection stamps key 1999.
  *   Without OPT_ID the key is 0. OPT_ID is refused on a TCP socket that is closed or
- *   listening (EINVAL); that check is the caller's (it needs the state).
+ *   listening (EINVAL); setTxTimestamping checks that, given the connection's state.
  * - SOF_TIMESTAMPING_SOFTWARE is a reporting flag: read() consults it to decide whether the
  *   software time goes with the entry (SCM_TIMESTAMPING); the queue entry is made anyway.
  *
