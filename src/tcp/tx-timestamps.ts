@@ -27,8 +27,9 @@
  *   2000-byte write after setting the option on an idle connection stamps key 1999.
  *   Without OPT_ID the key is 0. OPT_ID is refused on a TCP socket that is closed or
  *   listening (EINVAL); setTxTimestamping checks that, given the connection's state.
- * - SOF_TIMESTAMPING_SOFTWARE is a reporting flag: read() consults it to decide whether the
- *   software time goes with the entry (SCM_TIMESTAMPING); the queue entry is made anyway.
+ * - SOF_TIMESTAMPING_SOFTWARE is a reporting flag: every entry carries its time (`at`), and
+ *   the reader decides by the flag whether it goes out as SCM_TIMESTAMPING (the drill's
+ *   recvmsg does, as Linux __sock_recv_timestamp); the queue entry is made anyway.
  *
  * Stamps go on the socket's one error queue, shared with MSG_ZEROCOPY completions
  * (error-queue.ts). When a reset or a timeout drops the unacknowledged bytes their marks
