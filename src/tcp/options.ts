@@ -38,7 +38,13 @@ export abstract class Negotiation extends ConnectionPath {
   /** TS.Recent (RFC 7323 4.3), kept as an int32 as tsOffset below: echoed as uint32 (>>> 0), compared mod 2^32. */
   private tsRecent = 0;
   private tsRecentAt!: Millis; // tagged, set in the constructor: it shares the segment's time, no box of its own (timers.ts)
-  private peerOfferedWindowScale = false;
+  /**
+   * The peer's SYN carried window scale and we scale too: a bit of the connection's flags
+   * (connection-flags.ts), not a field, 8 B less per connection. Read only for the SYN-ACK
+   * and by TCP_INFO, so the accessor costs nothing per segment.
+   */
+  protected abstract get peerOfferedWindowScale(): boolean;
+  protected abstract set peerOfferedWindowScale(on: boolean);
 
   /**
    * Random per-connection offset of our timestamp clock (Linux tsoffset), so TSval leaks no
