@@ -53,12 +53,15 @@ export abstract class Negotiation extends ConnectionPath {
    */
   private readonly tsOffset: number;
 
-  /** This connection's settings: the layer's, or its socket's own (setsockopt before connect/listen). */
-  readonly config: TcpConfig;
+  /**
+   * This connection's settings: the layer's, or its socket's own (setsockopt before
+   * connect/listen). Connection reads its sender's (the same object), no field of its own:
+   * 8 B less per connection.
+   */
+  abstract readonly config: TcpConfig;
 
   constructor(config: TcpConfig, tsOffset: number) {
     super(config);
-    this.config = config;
     this.tsOffset = tsOffset | 0;
     this.tsRecentAt = 0;
   }
