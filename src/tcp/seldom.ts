@@ -8,12 +8,15 @@ import type { Millis } from "../env.js";
 import type { TcpError, TcpErrorCode } from "./errors.js";
 import type { FastOpenState } from "./fast-open/state.js";
 import type { KeepAlive } from "./keepalive.js";
+import type { Losses } from "./tcp-stats.js";
 import type { TimeWaitRef } from "./time-wait.js";
 import type { UrgentReceiver, UrgentSender } from "./urgent.js";
 
 export class Seldom {
   /** ConnectionStats.createdAt: only until the connection is established (tcp-stats.ts). */
   createdAt: Millis | undefined = undefined;
+  /** ConnectionStats' loss and reordering counters (tcp-stats.ts), once there is any. */
+  losses: Losses | undefined = undefined;
   timeWaitRecord: TimeWaitRef | undefined = undefined;
   error: TcpError | undefined = undefined;
   lastChallengeAck: Millis | undefined = undefined;
@@ -35,7 +38,7 @@ export class Seldom {
   /** Every field at its default: the holder can go. */
   get unused(): boolean {
     return (
-      this.createdAt === undefined && this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
+      this.createdAt === undefined && this.losses === undefined && this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
       this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
       this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
       this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0

@@ -33,8 +33,12 @@ class Traffic {
   largestPayloadIn = 0;
 }
 
-/** Counters of loss and reordering; made by the first retransmission, timeout or out-of-order segment. */
-class Losses {
+/**
+ * Counters of loss and reordering; made by the first retransmission, timeout or out-of-order
+ * segment, and kept in the seldom-set fields' holder (seldom.ts), which a connection that
+ * resends has anyway for its count of segments resent.
+ */
+export class Losses {
   bytesRetrans = 0;
   totalRetrans = 0;
   rcvOoopack = 0;
@@ -77,9 +81,12 @@ export class ConnectionStats {
   lastAckRecvAt: Millis | undefined;
   // The counters live in two holders made by their first count (four fields each): a
   // connection that moved no data, or lost none, keeps 24 B less for each it lacks, and
-  // one that has both costs 8 B more than with the counters in place (bench/heap.js).
+  // one that has both costs 8 B more than with the counters in place (bench/heap.js). The
+  // loss counters' holder hangs off the seldom-set fields' (one field for both).
   private traffic: Traffic | undefined = undefined;
-  private losses: Losses | undefined = undefined;
+  private get losses(): Losses | undefined { return this.seldom?.losses; }
+  /** The loss counters, made now if there were none. */
+  private get lossesMade(): Losses { const h = this.held(); return (h.losses ??= new Losses()); }
 
   get dataSegsIn(): number { return this.traffic?.dataSegsIn ?? 0; }
   get dataSegsOut(): number { return this.traffic?.dataSegsOut ?? 0; }
@@ -90,7 +97,7 @@ export class ConnectionStats {
   get totalRetrans(): number { return this.losses?.totalRetrans ?? 0; }
   /** Out-of-order segments queued (Linux rcv_ooopack). */
   get rcvOoopack(): number { return this.losses?.rcvOoopack ?? 0; }
-  set rcvOoopack(n: number) { (this.losses ??= new Losses()).rcvOoopack = n; }
+  set rcvOoopack(n: number) { this.lossesMade.rcvOoopack = n; }
   /** Largest payload received: the peer's MSS as far as we can tell (Linux icsk_ack.rcv_mss). */
   get largestPayloadIn(): number { return this.traffic?.largestPayloadIn ?? 0; }
   /** SND.MAX when the last retransmission timeout fired (Linux high_seq on entering Loss). */
@@ -120,14 +127,14 @@ export class ConnectionStats {
       t.dataSegsOut++;
       t.bytesSent += len;
       this.lastDataSentAt = now;
-      if (retransmit) (this.losses ??= new Losses()).bytesRetrans += len;
+      if (retransmit) this.lossesMade.bytesRetrans += len;
     }
     const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
     // Made here, not for every segment: the active end's handshake ACK leaves after
     // onEstablished let the ledger go, and an idle connection keeps none (48 B).
     const l = (this.ledger ??= new SegmentLedger());
-    if (retransmit) (this.losses ??= new Losses()).totalRetrans++;
+    if (retransmit) this.lossesMade.totalRetrans++;
     const end = seqAdd(seg.seq, span);
     if (retransmit) {
       for (let i = 0; i < l.size; i++) {
@@ -186,7 +193,7 @@ export class ConnectionStats {
    * marks are cleared (each will be resent again).
    */
   onRto(sndMax: Seq): void {
-    (this.losses ??= new Losses()).lossUntil = sndMax;
+    this.lossesMade.lossUntil = sndMax;
     const l = this.ledger;
     if (l !== undefined) for (let i = 0; i < l.size; i++) l.markRetransmitted(i, false);
   }
