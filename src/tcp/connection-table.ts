@@ -77,6 +77,8 @@ export class ConnectionTable {
     const found = this.find(t.localAddr, t.remoteAddr, p);
     if (found >= 0) {
       this.values[found] = conn;
+      // The newcomer's tuple (the same addresses): a request record's, kept until now, can go.
+      if (this.v6Addrs !== undefined && this.v6Addrs[found] !== undefined) this.v6Addrs[found] = t;
       return;
     }
     // Load factor at most 3/4: with a hash that spreads every key bit, linear probing stays
