@@ -115,7 +115,8 @@ export class IpInput {
     // A host delivers only what is addressed to it (RFC 8200 section 1: it does not
     // forward). Multicast groups (all-nodes, solicited-node) belong to neighbour discovery,
     // which these links do not need; such packets are dropped here.
-    if (!this.opts.routing.isLocal(header.dst)) {
+    const dst = this.opts.routing.ownAddress(header.dst); // the interface's object, shared (routing.ts)
+    if (dst === undefined) {
       stats.inAddrErrors++;
       return drops.drop(now, "not-for-us", () => `destination ${header.dst.toString()} is not this host`);
     }
@@ -149,7 +150,7 @@ export class IpInput {
     const chain = walk.value;
     if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
     const datagram: InboundDatagram = {
-      src: h.src, dst: h.dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
+      src: h.src, dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
       rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3,
     };
     const handler = this.opts.handlers6?.get(chain.protocol);

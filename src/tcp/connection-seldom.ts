@@ -2,7 +2,8 @@
  * The fields of a connection that most connections never set, or set only for a while: the
  * error it ended with, the last ICMP error, the TIME_WAIT record that took its place, the
  * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data, the
- * time of our SYN, the count of segments resent and the route's metrics. Their values live
+ * time of our SYN, the count of segments resent and the route's metrics (and, for
+ * ConnectionStats, the time of the first event until the handshake is done). Their values live
  * in one object made by the first write of anything but a default, and given back by
  * Connection.settle once all are at their defaults again (the SYN's time goes back to 0
  * when SYN_SENT is left), so an idle connection pays one field for the thirteen instead
@@ -22,46 +23,8 @@ import { ConnectionStats } from "./tcp-stats.js";
 import type { TimeWaitRef } from "./time-wait.js";
 import type { UrgentReceiver, UrgentSender } from "./urgent.js";
 
-class Seldom {
-  timeWaitRecord: TimeWaitRef | undefined = undefined;
-  error: TcpError | undefined = undefined;
-  lastChallengeAck: Millis | undefined = undefined;
-  softError: TcpErrorCode | undefined = undefined;
-  persistSince!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
-  synSentAt!: Millis;
-  ka: KeepAlive | undefined = undefined;
-  fastOpen: FastOpenState | undefined = undefined;
-  urgentOut: UrgentSender | undefined = undefined;
-  urgentIn: UrgentReceiver | undefined = undefined;
-  retransmits = 0;
-  advmss = 0;
-  initcwnd = 0;
-
-  constructor() {
-    this.persistSince = this.synSentAt = 0;
-  }
-
-  /** Every field at its default: the holder can go. */
-  get unused(): boolean {
-    return (
-      this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
-      this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
-      this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
-      this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0
-    );
-  }
-}
-
 export class ConnectionSeldom extends ConnectionStats {
-  private seldom: Seldom | undefined = undefined;
-
-  /** The holder, made now if there was none (a write of a non-default value). */
-  private held(): Seldom {
-    return this.seldom ?? this.makeSeldom();
-  }
-  private makeSeldom(): Seldom {
-    return (this.seldom = new Seldom());
-  }
+  // The holder (`seldom`, seldom.ts) and held() are ConnectionStats': its time of the first event is kept there too.
 
   /** Lets the holder go when nothing in it differs from the defaults (Connection.settle). */
   protected settleSeldom(): void {

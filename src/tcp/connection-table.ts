@@ -33,11 +33,13 @@ export class ConnectionTable {
   private order = new Uint32Array(INITIAL_CAPACITY);
   private values: (Connection | number | undefined)[] = new Array<Connection | number | undefined>(INITIAL_CAPACITY).fill(undefined);
   /**
-   * The local and remote addresses of IPv6 entries (undefined for IPv4, whose word is the
+   * The 4-tuple of IPv6 entries, for their addresses (undefined for IPv4, whose word is the
    * address); the array itself is made by the first IPv6 entry, so an IPv4-only table pays
-   * no 8 B a bucket for it.
+   * no 8 B a bucket for it. The tuple given to addEntry is kept as it is, never written: a
+   * connection's own, so an entry costs no object of its own (an [local, remote] pair was
+   * 64 B per IPv6 connection).
    */
-  private v6Addrs: ([IpAddress, IpAddress] | undefined)[] | undefined;
+  private v6Addrs: (FourTuple | undefined)[] | undefined;
   private nextOrder = 1;
 
   /** Entries, TIME_WAIT records included. */
@@ -75,6 +77,8 @@ export class ConnectionTable {
     const found = this.find(t.localAddr, t.remoteAddr, p);
     if (found >= 0) {
       this.values[found] = conn;
+      // The newcomer's tuple (the same addresses): a request record's, kept until now, can go.
+      if (this.v6Addrs !== undefined && this.v6Addrs[found] !== undefined) this.v6Addrs[found] = t;
       return;
     }
     // Load factor at most 3/4: with a hash that spreads every key bit, linear probing stays
@@ -89,7 +93,7 @@ export class ConnectionTable {
     this.ports[i] = p;
     this.order[i] = this.nextOrder++;
     this.values[i] = conn;
-    if (t.localAddr.family === 6) (this.v6Addrs ??= new Array<[IpAddress, IpAddress] | undefined>(this.capacity).fill(undefined))[i] = [t.localAddr, t.remoteAddr];
+    if (t.localAddr.family === 6) (this.v6Addrs ??= new Array<FourTuple | undefined>(this.capacity).fill(undefined))[i] = t;
     else if (this.v6Addrs !== undefined) this.v6Addrs[i] = undefined;
     this.count++;
   }
@@ -174,7 +178,7 @@ export class ConnectionTable {
       if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) {
         const a = v6s?.[i];
         // Same words: the same IPv4 tuple, or an IPv6 one if the addresses themselves match.
-        if (v6 ? a !== undefined && a[0].equals(local) && a[1].equals(remote) : a === undefined) return i;
+        if (v6 ? a !== undefined && a.localAddr.equals(local) && a.remoteAddr.equals(remote) : a === undefined) return i;
       }
       i = (i + 1) & mask;
     }
@@ -190,7 +194,7 @@ export class ConnectionTable {
     this.ports = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
     this.values = new Array<Connection | number | undefined>(capacity).fill(undefined);
-    this.v6Addrs = v6Addrs === undefined ? undefined : new Array<[IpAddress, IpAddress] | undefined>(capacity).fill(undefined);
+    this.v6Addrs = v6Addrs === undefined ? undefined : new Array<FourTuple | undefined>(capacity).fill(undefined);
     for (let j = 0; j < old; j++) {
       if (order[j] === EMPTY) continue;
       let i = hash(localAddrs[j]!, remoteAddrs[j]!, ports[j]!) & this.mask;

@@ -15,7 +15,6 @@ import type { FourTuple, TimerKind } from "../trace/events.js";
 import type { Connection, ConnectionContext } from "./connection.js";
 import { ConnectionFlags } from "./connection-flags.js";
 import type { RttEstimator } from "./rtt.js";
-import type { TcpConfig } from "./config.js";
 import { NO_TIMERS, TimerSet, setSlotDeadline, slotDeadline, slotKind, type TimerSlot } from "./timers.js";
 
 export abstract class ConnectionTimers extends ConnectionFlags {
@@ -29,14 +28,8 @@ export abstract class ConnectionTimers extends ConnectionFlags {
   protected get lingerKind(): TimerKind { return this.lingerFinWait2 ? "fin-wait-2" : "time-wait"; }
   protected set lingerKind(kind: TimerKind) { this.lingerFinWait2 = kind === "fin-wait-2"; }
 
-  /** This connection's place in the layer's timer queue (see timer-queue.ts). */
-  timerAt!: Millis; // Infinity when none; set in the constructor, so tagged (see timers.ts)
+  /** This connection's place in the layer's timer queue, -1 when not in it (its deadline there is the queue's: timer-queue.ts). */
   timerIndex = -1;
-
-  constructor(config: TcpConfig, tsOffset: number) {
-    super(config, tsOffset);
-    this.timerAt = Infinity;
-  }
 
   /** Earliest time onTimer has work, or Infinity. */
   get deadline(): Millis {

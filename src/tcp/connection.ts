@@ -114,6 +114,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
   }
 
   readonly tuple: FourTuple;
+  /** This connection's settings (options.ts): its sender's, the same object. */
+  get config(): TcpConfig { return this.sender.config; }
   /** Set by the application (or an API layer) to hear about changes; called after processing. */
   onWake: ((conn: Connection) => void) | undefined;
   // listenerPort, set by a listener for its own bookkeeping, is kept in the flags' integer (connection-flags.ts).

@@ -19,6 +19,8 @@ const OFF = new MtuProber(LINUX_DEFAULTS);
 
 /** IPv4 + TCP headers without options. */
 const HEADERS = 40;
+/** Bits of ConnectionPath.clampAndOptions for the option bytes: TCP options take at most 40 (RFC 9293 3.1). */
+const OPTION_BITS = 6;
 
 /** The path to one destination, as the IP layer tells TCP. */
 export interface PathView {
@@ -53,9 +55,12 @@ export abstract class ConnectionPath extends ConnectionSeldom {
   sizedFor = 0;
   // advmss and initcwnd, the route's metrics, are kept with the seldom-set fields (connection-seldom.ts).
   private generation = -1;
-  /** The peer's MSS, clamped by TCP_MAXSEG (Linux rx_opt.mss_clamp); 0 before the handshake. */
-  private mssClamp = 0;
-  private optionBytes = 0;
+  /**
+   * The peer's MSS, clamped by TCP_MAXSEG (Linux rx_opt.mss_clamp; 0 before the handshake),
+   * above the bytes of options every segment carries (at most 40, OPTION_BITS): one field
+   * for two, 8 B less per connection, and both are read only when the MSS is computed.
+   */
+  private clampAndOptions = 0;
 
   constructor(config: TcpConfig) {
     super();
@@ -76,7 +81,7 @@ export abstract class ConnectionPath extends ConnectionSeldom {
 
   /** The route changed under a sized MSS: the next burst resizes (Linux tcp_current_mss). */
   get stale(): boolean {
-    return this.mtu !== this.sizedFor && this.mssClamp > 0;
+    return this.mtu !== this.sizedFor && this.clampAndOptions >= 1 << OPTION_BITS; // mss_clamp > 0
   }
 
   /** The MSS our SYN announces (Linux tcp_advertise_mss): the route's advmss, or MTU - 40. */
@@ -91,8 +96,7 @@ export abstract class ConnectionPath extends ConnectionSeldom {
    * tcp_sync_mss, so the first segments are sized by the path alone.
    */
   start(now: Millis, mssClamp: number, optionBytes: number, minMss: number): number {
-    this.mssClamp = mssClamp;
-    this.optionBytes = optionBytes;
+    this.clampAndOptions = (mssClamp << OPTION_BITS) | optionBytes;
     const mss = this.syncMss(minMss);
     if (this.prober !== OFF) this.prober.start(now, mssClamp, optionBytes);
     return mss;
@@ -107,7 +111,8 @@ export abstract class ConnectionPath extends ConnectionSeldom {
     this.sizedFor = this.mtu;
     const p = this.prober;
     if (p !== OFF && p.searchHigh > this.mtu) p.searchHigh = this.mtu;
-    const mss = Math.min(this.mtu - HEADERS, this.mssClamp) - this.optionBytes;
+    const c = this.clampAndOptions;
+    const mss = Math.min(this.mtu - HEADERS, c >>> OPTION_BITS) - (c & ((1 << OPTION_BITS) - 1));
     return Math.max(minMss, p.limit(mss));
   }
 

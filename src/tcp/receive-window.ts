@@ -15,12 +15,22 @@ const UNSCALED_MAX = 65535;
 const NO_LIMIT = 0x7fffffff;
 
 /**
+ * What a window needs that many connections share: the MSS we announced, used until the peer
+ * has sent a segment. One object for every connection of the same settings and link
+ * (Receiver interns them, receiver.ts), never written: a pointer to it is a field less than
+ * the MSS and the settings each (8 B per connection).
+ */
+export interface WindowSettings {
+  readonly ourMss: number;
+}
+
+/**
  * Also the bottom of Receiver's class chain (receiver.ts): a connection's window lives in
  * its Receiver object, `receiver.window` being the receiver itself, and shares its `buffer`;
  * an object of its own cost 40 B per connection (header, pointer, a second reference to the
  * buffer). Standalone instances (tests) work the same.
  */
-export class ReceiveWindow {
+export class ReceiveWindow<S extends WindowSettings = WindowSettings> {
   /** Right edge of the window we last advertised (an int32: toSeqField in wire/seq.ts). */
   private right32 = 0;
   private get right(): Seq { return (this.right32 >>> 0) as Seq; }
@@ -50,8 +60,8 @@ export class ReceiveWindow {
 
   constructor(
     buffer: ReceiveBuffer,
-    /** The MSS we announced, used until the peer has sent a segment. */
-    private readonly ourMss: number,
+    /** The MSS we announced (and, for a Receiver, its settings); shared, never written. */
+    protected readonly settings: S,
   ) {
     this.buf = buffer;
   }
@@ -97,7 +107,7 @@ export class ReceiveWindow {
    */
   grow(length: number): void {
     const room = this.buf.free - this.ssthresh;
-    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.ourMss, length));
+    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.settings.ourMss, length));
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
@@ -126,7 +136,7 @@ export class ReceiveWindow {
 
   /** A full-sized segment from the peer, as far as we know. */
   get fullSegment(): number {
-    return this.peerMss > 0 ? this.peerMss : this.ourMss;
+    return this.peerMss > 0 ? this.peerMss : this.settings.ourMss;
   }
 
   /**

@@ -13,14 +13,30 @@ import { seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
-import { ReceiveWindow } from "./receive-window.js";
+import { ReceiveWindow, type WindowSettings } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
-export class Receiver extends ReceiveWindow {
+/** A receiver's shared part: its connection's settings and the MSS it announces (receive-window.ts). */
+interface ReceiverSettings extends WindowSettings {
+  readonly config: TcpConfig;
+}
+
+/** One ReceiverSettings per settings object and MSS (a layer has one or two MSSs: IPv4 and IPv6 links). */
+const interned = new WeakMap<TcpConfig, ReceiverSettings[]>();
+function receiverSettings(config: TcpConfig, ourMss: number): ReceiverSettings {
+  let list = interned.get(config);
+  if (list === undefined) interned.set(config, (list = []));
+  for (const s of list) if (s.ourMss === ourMss) return s;
+  const made: ReceiverSettings = { config, ourMss };
+  list.push(made);
+  return made;
+}
+
+export class Receiver extends ReceiveWindow<ReceiverSettings> {
   // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
   // number per field); the accessors spell the conversions out, as Sender's do.
   private irs32 = 0;
@@ -60,11 +76,13 @@ export class Receiver extends ReceiveWindow {
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
   private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
-  constructor(
-    private readonly config: TcpConfig,
-    mtuPayload: number,
-  ) {
-    super(emptyReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), mtuPayload);
+  /** The connection's settings, read through the shared part (no field of their own). */
+  private get config(): TcpConfig {
+    return this.settings.config;
+  }
+
+  constructor(config: TcpConfig, mtuPayload: number) {
+    super(emptyReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderSegments), receiverSettings(config, mtuPayload));
     this.quickAcks = config.quickAcks;
     this.lastReceived = 0;
   }

@@ -15,6 +15,7 @@ import type { Millis } from "../env.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ACK, FIN, SYN, type TcpSegment } from "../wire/tcp.js";
 import { SegmentLedger } from "./segment-ledger.js";
+import { Seldom } from "./seldom.js";
 
 /** One segment of the send sequence space, [start, end). */
 export interface LedgerSegment {
@@ -32,8 +33,12 @@ class Traffic {
   largestPayloadIn = 0;
 }
 
-/** Counters of loss and reordering; made by the first retransmission, timeout or out-of-order segment. */
-class Losses {
+/**
+ * Counters of loss and reordering; made by the first retransmission, timeout or out-of-order
+ * segment, and kept in the seldom-set fields' holder (seldom.ts), which a connection that
+ * resends has anyway for its count of segments resent.
+ */
+export class Losses {
   bytesRetrans = 0;
   totalRetrans = 0;
   rcvOoopack = 0;
@@ -46,17 +51,42 @@ class Losses {
  * instances (tests) work the same.
  */
 export class ConnectionStats {
-  /** Time of the first event: the "last" times start here, as Linux starts them at the open. */
-  createdAt: Millis | undefined;
+  /**
+   * The seldom-set fields' holder (seldom.ts, connection-seldom.ts), made by the first
+   * write of anything but a default and let go by Connection.settle.
+   */
+  protected seldom: Seldom | undefined = undefined;
+  /** The holder, made now if there was none (a write of a non-default value). */
+  protected held(): Seldom {
+    return this.seldom ?? this.makeSeldom();
+  }
+  private makeSeldom(): Seldom {
+    return (this.seldom = new Seldom());
+  }
+
+  /**
+   * Time of the first event: the "last" times start here, as Linux starts them at the open.
+   * Read only while one of them is unset, so it is kept only until the handshake has set
+   * them all (onEstablished), with the seldom-set fields: 8 B less per connection.
+   */
+  get createdAt(): Millis | undefined { return this.seldom?.createdAt; }
+  private set createdAt(t: Millis | undefined) { if (t !== undefined || this.seldom !== undefined) this.held().createdAt = t; }
+  /** The first event (onSend, onReceive) sets createdAt: before the handshake, while the data clocks are unset. */
+  private noteEvent(now: Millis): void {
+    if (this.createdAt === undefined) this.createdAt = now;
+  }
   /** Last segment carrying data sent (Linux lsndtime), received (icsk_ack.lrcvtime), ACK received (rcv_tstamp). */
   lastDataSentAt: Millis | undefined;
   lastDataRecvAt: Millis | undefined;
   lastAckRecvAt: Millis | undefined;
   // The counters live in two holders made by their first count (four fields each): a
   // connection that moved no data, or lost none, keeps 24 B less for each it lacks, and
-  // one that has both costs 8 B more than with the counters in place (bench/heap.js).
+  // one that has both costs 8 B more than with the counters in place (bench/heap.js). The
+  // loss counters' holder hangs off the seldom-set fields' (one field for both).
   private traffic: Traffic | undefined = undefined;
-  private losses: Losses | undefined = undefined;
+  private get losses(): Losses | undefined { return this.seldom?.losses; }
+  /** The loss counters, made now if there were none. */
+  private get lossesMade(): Losses { const h = this.held(); return (h.losses ??= new Losses()); }
 
   get dataSegsIn(): number { return this.traffic?.dataSegsIn ?? 0; }
   get dataSegsOut(): number { return this.traffic?.dataSegsOut ?? 0; }
@@ -67,7 +97,7 @@ export class ConnectionStats {
   get totalRetrans(): number { return this.losses?.totalRetrans ?? 0; }
   /** Out-of-order segments queued (Linux rcv_ooopack). */
   get rcvOoopack(): number { return this.losses?.rcvOoopack ?? 0; }
-  set rcvOoopack(n: number) { (this.losses ??= new Losses()).rcvOoopack = n; }
+  set rcvOoopack(n: number) { this.lossesMade.rcvOoopack = n; }
   /** Largest payload received: the peer's MSS as far as we can tell (Linux icsk_ack.rcv_mss). */
   get largestPayloadIn(): number { return this.traffic?.largestPayloadIn ?? 0; }
   /** SND.MAX when the last retransmission timeout fired (Linux high_seq on entering Loss). */
@@ -83,7 +113,7 @@ export class ConnectionStats {
 
   /** A segment left (called for every segment, before it is handed to the layer). */
   onSend(now: Millis, seg: TcpSegment, retransmit: boolean, sndUna: Seq): void {
-    this.createdAt ??= now;
+    if (this.lastDataSentAt === undefined) this.noteEvent(now);
     this.prune(sndUna);
     // Sequence space sent before is a resend whatever the sender calls it: the part of a
     // SYN's data the SYN-ACK did not cover goes again as new data (Linux marks it lost and
@@ -97,14 +127,14 @@ export class ConnectionStats {
       t.dataSegsOut++;
       t.bytesSent += len;
       this.lastDataSentAt = now;
-      if (retransmit) (this.losses ??= new Losses()).bytesRetrans += len;
+      if (retransmit) this.lossesMade.bytesRetrans += len;
     }
     const span = len + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
     if (span === 0) return; // ACKs, RSTs and probes take no sequence space
     // Made here, not for every segment: the active end's handshake ACK leaves after
     // onEstablished let the ledger go, and an idle connection keeps none (48 B).
     const l = (this.ledger ??= new SegmentLedger());
-    if (retransmit) (this.losses ??= new Losses()).totalRetrans++;
+    if (retransmit) this.lossesMade.totalRetrans++;
     const end = seqAdd(seg.seq, span);
     if (retransmit) {
       for (let i = 0; i < l.size; i++) {
@@ -137,6 +167,8 @@ export class ConnectionStats {
   onEstablished(now: Millis, sndUna: Seq): void {
     this.lastDataRecvAt ??= now;
     this.lastDataSentAt ??= now;
+    // Every "last" time is set from here on (they are never unset): nothing reads createdAt again.
+    if (this.lastAckRecvAt !== undefined) this.createdAt = undefined;
     // The SYN's entry is acknowledged by now: let the array go too, so an idle connection
     // holds none (the next send would only have emptied it).
     this.prune(sndUna);
@@ -149,7 +181,7 @@ export class ConnectionStats {
    * peer's segment size is measured by (Linux tcp_measure_rcv_mss: gso_size ?: skb->len).
    */
   onReceive(now: Millis, seg: TcpSegment, gsoSize = 0): void {
-    this.createdAt ??= now;
+    if (this.lastDataSentAt === undefined) this.noteEvent(now);
     const len = seg.payload.length;
     if (len > 0) {
       const t = (this.traffic ??= new Traffic());
@@ -167,7 +199,7 @@ export class ConnectionStats {
    * marks are cleared (each will be resent again).
    */
   onRto(sndMax: Seq): void {
-    (this.losses ??= new Losses()).lossUntil = sndMax;
+    this.lossesMade.lossUntil = sndMax;
     const l = this.ledger;
     if (l !== undefined) for (let i = 0; i < l.size; i++) l.markRetransmitted(i, false);
   }

@@ -16,7 +16,7 @@ const MSS = 1460;
 const at = (n: number): Seq => n as Seq;
 
 describe("ReceiveWindow (rcv_ssthresh)", () => {
-  const make = (capacity = 256 * 1024) => new ReceiveWindow(new ReceiveBuffer(capacity, 64), MSS);
+  const make = (capacity = 256 * 1024) => new ReceiveWindow(new ReceiveBuffer(capacity, 64), { ourMss: MSS });
 
   it("offers the SYN's window first, then at most that, rounded up to the granule", () => {
     const w = make();

@@ -78,16 +78,17 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
   /**
    * Slow-start exit on rising delay, with CUBIC as Linux (undefined for Reno). Made by the
    * first slow-start RTT sample at a window of LOW_WINDOW segments or more: below that
-   * HyStart only keeps the smallest RTT (hystartPathMin here), and reset() of a detector
-   * that never ran is a no-op, so an idle connection (one handshake sample) never makes it.
+   * HyStart only keeps the smallest RTT, and reset() of a detector that never ran is a
+   * no-op, so an idle connection (one handshake sample) never makes it. Until it is made
+   * the field holds that smallest slow-start sample instead (its pathMin, Linux delay_min),
+   * or undefined before one: one field for the two, 8 B less per connection, read only
+   * for RTT samples in slow start.
    */
-  private hystart: HyStart | undefined;
+  private hystart: HyStart | Millis | undefined;
   /** HyStart's detector bits for when it is made; false: no HyStart (not CUBIC). */
   private get hystartDetect(): number | false {
     return this.algo.name === "cubic" ? this.config.hystartDetect : false; // read, not copied: 8 B less per connection
   }
-  /** Smallest slow-start RTT sample before HyStart is made (its pathMin, Linux delay_min). */
-  private hystartPathMin: Millis | undefined;
   /** CWR lasts until SND.UNA passes this: SND.NXT when the ECN reduction began (Linux high_seq). */
   private get cwrHigh(): Seq | undefined { return fromSeqFieldOpt(this.reductionsPart?.cwrHigh32); }
   private set cwrHigh(s: Seq | undefined) { if (s !== undefined || this.reductionsPart !== undefined) this.reductions.cwrHigh32 = toSeqFieldOpt(s); }
@@ -162,21 +163,26 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     this.acting.onRttSample?.(now, rtt); // it keeps the minimum RTT: never on the shared FRESH_CUBIC
     if (this.hystartDetect === false || this.cwnd >= this.ssthresh || this.state !== "open") return 0;
     const cwndSegments = Math.floor(this.cwnd / this.sendMss);
-    if (this.hystart === undefined) {
+    const h = this.hystart;
+    let detector: HyStart;
+    if (typeof h !== "object") {
       if (cwndSegments < HYSTART_LOW_WINDOW) {
-        if (this.hystartPathMin === undefined || rtt < this.hystartPathMin) this.hystartPathMin = rtt;
+        if (h === undefined || rtt < h) this.hystart = rtt;
         return 0;
       }
-      this.hystart = new HyStart(this.hystartDetect, this.hystartPathMin);
+      detector = this.hystart = new HyStart(this.hystartDetect, h);
+    } else {
+      detector = h;
     }
-    const found = this.hystart.onRtt(now, rtt, ack, sndNxt, cwndSegments);
+    const found = detector.onRtt(now, rtt, ack, sndNxt, cwndSegments);
     if (found !== 0) this.ssthresh = this.cwnd;
     return found;
   }
 
   /** HyStart's minimum RTT, from data segments only (for narration). */
   get hystartMinRtt(): Millis | undefined {
-    return this.hystart?.minRtt ?? this.hystartPathMin;
+    const h = this.hystart;
+    return typeof h === "object" ? h.minRtt : h;
   }
 
   get inRecovery(): boolean {
@@ -266,7 +272,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     // and PRR carries on. An ECN reduction is never undone.
     if (this.state !== "cwr") {
       this.saveForUndo();
-      this.hystart?.reset();
+      if (typeof this.hystart === "object") this.hystart.reset();
       this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
       this.prr.start(this.cwnd);
     }
@@ -369,7 +375,6 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
     // Linux cubictcp_state on TCP_CA_Loss: bictcp_reset zeroes delay_min too, so the slow
     // start after a timeout measures the path's minimum afresh.
     this.hystart = undefined;
-    this.hystartPathMin = undefined;
     this.state = "loss";
     this.recover = sndMax;
     this.acting.enterLoss?.(flight);
