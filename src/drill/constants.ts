@@ -4,6 +4,7 @@
  */
 import type { Expr } from "./ast.js";
 import { DrillSyntaxError, DrillUnsupportedError } from "./errors.js";
+import { SOF_TIMESTAMPING } from "../tcp/tx-timestamps.js";
 
 export const CONSTANTS: Readonly<Record<string, number>> = {
   // socket()
@@ -107,6 +108,13 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   SO_EE_ORIGIN_ICMP6: 3,
   SO_EE_ORIGIN_ZEROCOPY: 5,
   SO_EE_CODE_ZEROCOPY_COPIED: 1,
+  SO_EE_ORIGIN_TIMESTAMPING: 4,
+  // SO_TIMESTAMPING (include/uapi/linux/net_tstamp.h, errqueue.h; the engine's tx-timestamps.ts)
+  SCM_TIMESTAMPING: 37, // = SO_TIMESTAMPING_OLD
+  SCM_TSTAMP_SND: 0,
+  SCM_TSTAMP_SCHED: 1,
+  SCM_TSTAMP_ACK: 2,
+  ...Object.fromEntries(Object.entries(SOF_TIMESTAMPING).map(([k, v]) => [`SOF_TIMESTAMPING_${k}`, v])),
   // poll()
   POLLIN: 0x1,
   POLLPRI: 0x2,
@@ -168,6 +176,7 @@ export const ERRNO: Readonly<Record<string, number>> = {
   EALREADY: 114,
   EINPROGRESS: 115,
   EMSGSIZE: 90,
+  ENOMSG: 42,
 };
 
 export function errnoName(n: number): string {

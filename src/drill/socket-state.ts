@@ -12,7 +12,7 @@ export interface CallResult {
   ret: number;
   errno?: string;
   /** Output arguments (getsockopt's value, poll's revents) with what the script expects. */
-  outputs?: Array<{ what: string; expected: Expr; actual: number }>;
+  outputs?: Array<{ what: string; expected: Expr; actual: number; time?: boolean }>;
 }
 
 /** A call that has not returned yet: retried after every step of virtual time. */
@@ -39,6 +39,8 @@ export interface TcpSocket {
   inq: boolean;
   /** SO_ZEROCOPY (a socket flag, Linux SOCK_ZEROCOPY): applied to the connection when there is one; accepted sockets inherit it. */
   zerocopy: boolean;
+  /** SO_TIMESTAMPING's SOF_TIMESTAMPING_* flags as set (Linux sk_tsflags): applied to the connection when there is one; accepted sockets inherit them. */
+  tsflags: number;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;

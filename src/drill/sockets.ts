@@ -17,7 +17,8 @@ import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
 import { parseMsgHdr, type MsgHdr } from "./msghdr.js";
 import { zerocopySkbEnds } from "./zerocopy-frags.js";
-import { inqMessage, recvmsgOutputs, zerocopyMessage } from "./cmsg.js";
+import { inqMessage, recvmsgOutputs, timestampMessages, zerocopyMessage } from "./cmsg.js";
+import { isTxTimestamp } from "../tcp/error-queue.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 import { CONNECTED, err, NO_FAST_OPEN, ok, type CallResult, type Pending, type Started, type TcpSocket } from "./socket-state.js";
@@ -47,7 +48,7 @@ export class DrillSockets {
   private readonly epolls = new Map<number, EpollSet>();
   private readonly epollHost: EpollHost = {
     readiness: (fd) => { const s = this.fds.get(fd); return s === undefined ? undefined : this.revents(s); },
-    errorReports: (fd) => this.fds.get(fd)?.conn?.sender.zerocopy()?.reports ?? 0,
+    errorReports: (fd) => this.fds.get(fd)?.conn?.sender.errorQueue()?.reports ?? 0,
   };
   /** What setsockopt and getsockopt (sockopts.ts) need from here. */
   private readonly optionHost: OptionHost = {
@@ -141,7 +142,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, zerocopy: false, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, zerocopy: false, tsflags: 0, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -186,10 +187,11 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, zerocopy: s.zerocopy, ...NO_FAST_OPEN });
-      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE and SO_ZEROCOPY.
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, zerocopy: s.zerocopy, tsflags: s.tsflags, ...NO_FAST_OPEN });
+      // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE, SO_ZEROCOPY and SO_TIMESTAMPING.
       if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
       if (s.zerocopy) conn.setZerocopy(true);
+      if (s.tsflags !== 0) conn.setTimestamping(s.tsflags);
       if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
       this.env.connectionUnderTest(conn);
       return { ret: fd };
@@ -250,6 +252,7 @@ export class DrillSockets {
     if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
     if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
     if (s.zerocopy) conn.setZerocopy(true);
+    if (s.tsflags !== 0) conn.setTimestamping(s.tsflags);
     this.env.connectionUnderTest(conn);
     return conn;
   }
@@ -343,7 +346,7 @@ export class DrillSockets {
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     let sent = 0;
-    const attempt = (): CallResult | undefined => {
+    const step = (): CallResult | undefined => {
       const e = this.takeError(s);
       if (e !== undefined) return sent > 0 ? { ret: sent } : { ret: -1, errno: e };
       if (conn.error !== undefined || !conn.canSend) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EPIPE" };
@@ -354,7 +357,7 @@ export class DrillSockets {
         const skbEnd = skbEnds.find((e) => e > sent);
         const piece = Math.min(length - sent, 65536, skbEnd === undefined ? Infinity : skbEnd - sent);
         const full = sent + piece === skbEnd; // Linux tcp_mark_push: the full skb carries PSH
-        const n = conn.send(new Uint8Array(piece), { more: !full && (more || sent + piece < length), oob, eor: (eor && sent + piece >= length) || full, zerocopy: zerocopy && (idTaken ? "continue" : true) });
+        const n = conn.send(new Uint8Array(piece), { more: !full && (more || sent + piece < length), oob, eor: (eor && sent + piece >= length) || full, zerocopy: zerocopy && (idTaken ? "continue" : true), timestamp: false });
         if (n === 0) break;
         idTaken = true;
         sent += n;
@@ -362,6 +365,14 @@ export class DrillSockets {
       if (sent === length) return { ret: sent };
       if (nonblocking) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EAGAIN" };
       return undefined;
+    };
+    // SO_TIMESTAMPING marks the last byte a call queued, once, as it returns (Linux
+    // tcp_tx_timestamp at tcp_sendmsg_locked's end, reached with bytes copied on every
+    // path), however many steps it queued them in.
+    const attempt = (): CallResult | undefined => {
+      const r = step();
+      if (r !== undefined && r.ret > 0) conn.markWriteEnd();
+      return r;
     };
     return this.blockingOr({ ...s, nonblocking }, attempt);
   }
@@ -410,13 +421,23 @@ export class DrillSockets {
 
   /**
    * recvmsg(MSG_ERRQUEUE) (Linux inet_recv_error, before anything else tcp_recvmsg does):
-   * never blocks; EAGAIN when the queue is empty, else the oldest entry, here a
-   * MSG_ZEROCOPY completion, as a control message, with no bytes and MSG_ERRQUEUE set.
+   * never blocks; EAGAIN when the queue is empty, else the oldest entry (error-queue.ts) as
+   * control messages, with MSG_ERRQUEUE set. A MSG_ZEROCOPY completion carries no bytes. A
+   * TX timestamp's entry is a copy of the packet stamped (unless SOF_TIMESTAMPING_OPT_TSONLY),
+   * so a read into no iovec space says MSG_TRUNC (sock_recv_errqueue); synack does not keep
+   * that packet, so a script reading its bytes is unsupported.
    */
   private readErrorQueue(s: TcpSocket, msg: MsgHdr, pos: SourcePos): CallResult {
-    const c = s.conn?.readZerocopyCompletion();
-    if (c === undefined) return { ret: -1, errno: "EAGAIN" };
-    return { ret: 0, outputs: recvmsgOutputs(msg, [zerocopyMessage(this.env.socketFamily, c)], pos, CONSTANTS.MSG_ERRQUEUE!, this.env.socketFamily) };
+    const e = s.conn?.readErrorQueue();
+    if (e === undefined) return { ret: -1, errno: "EAGAIN" };
+    const family = this.env.socketFamily;
+    if (!isTxTimestamp(e)) return { ret: 0, outputs: recvmsgOutputs(msg, [zerocopyMessage(family, e)], pos, CONSTANTS.MSG_ERRQUEUE!, family) };
+    const flags = s.conn!.timestamping;
+    const tsOnly = (flags & CONSTANTS.SOF_TIMESTAMPING_OPT_TSONLY!) !== 0;
+    if (msg.length > 0 && !tsOnly) throw new DrillUnsupportedError("recvmsg(MSG_ERRQUEUE) reading the bytes of a timestamped packet", pos);
+    const software = (flags & CONSTANTS.SOF_TIMESTAMPING_SOFTWARE!) !== 0;
+    const got = timestampMessages(family, e, software, Math.round(e.at * 1e6));
+    return { ret: 0, outputs: recvmsgOutputs(msg, got, pos, CONSTANTS.MSG_ERRQUEUE! | (tsOnly ? 0 : CONSTANTS.MSG_TRUNC!), family) };
   }
 
   /** recv(MSG_OOB) never blocks (Linux tcp_recv_urg): the byte, EINVAL, EAGAIN or 0 at end of stream. */
@@ -496,7 +517,7 @@ export class DrillSockets {
     if (conn === undefined) return s.deferredConnect ? C.POLLOUT! | C.POLLWRNORM! : C.POLLOUT! | C.POLLHUP!;
     let mask = 0;
     // sk_err, or an error queue that is not empty (MSG_ZEROCOPY completions).
-    if ((conn.error !== undefined && !s.errorReported) || conn.zerocopyReady) mask |= C.POLLERR!;
+    if ((conn.error !== undefined && !s.errorReported) || conn.errorQueueReady) mask |= C.POLLERR!;
     // A closed socket is shut both ways (Linux tcp_done sets SHUTDOWN_MASK).
     const readShut = s.shutRead || conn.peerFinished || conn.isClosed();
     const writeShut = !conn.canSend && conn.state !== "SYN_SENT" && conn.state !== "SYN_RCVD";

@@ -11,6 +11,8 @@ import type { Millis } from "../env.js";
 import { SOMAXCONN } from "../tcp/listener.js";
 import { TFO_CLIENT_ENABLE } from "../tcp/fast-open/settings.js";
 import { windowScaleFor } from "./sysctl.js";
+import { validTimestampingFlags } from "../tcp/tx-timestamps.js";
+import { InvalidArgumentError } from "../tcp/errors.js";
 import { CONNECTED, err, ok, type Started, type TcpSocket } from "./socket-state.js";
 
 /** What the options need from the socket layer. */
@@ -68,6 +70,22 @@ export function setSocketOption(host: OptionHost, s: TcpSocket, a: Expr[], pos: 
       s.zerocopy = need() === 1;
       conn?.setZerocopy(s.zerocopy);
       return ok(0);
+    case "SO_TIMESTAMPING": {
+      // Linux sock_set_timestamping: OPT_ID on a closed or listening TCP socket is EINVAL
+      // (its key base is a sequence number); bad flags are EINVAL. A flag set accepted sockets inherit.
+      const flags = need();
+      if (conn === undefined && (flags & CONSTANTS.SOF_TIMESTAMPING_OPT_ID!) !== 0) return err("EINVAL");
+      if (conn !== undefined) {
+        try {
+          conn.setTimestamping(flags);
+        } catch (e) {
+          if (e instanceof InvalidArgumentError) return err("EINVAL");
+          throw e;
+        }
+      } else if (!validTimestampingFlags(flags)) return err("EINVAL");
+      s.tsflags = flags;
+      return ok(0);
+    }
     case "SO_MARK":
       return ok(0); // the fwmark chooses routes by policy rules; synack has none, so nothing changes
     case "TCP_NODELAY":
@@ -179,6 +197,9 @@ export function getSocketOption(host: OptionHost, s: TcpSocket, a: Expr[], pos: 
       break;
     case "SO_ZEROCOPY":
       actual = s.zerocopy ? 1 : 0;
+      break;
+    case "SO_TIMESTAMPING":
+      actual = s.tsflags;
       break;
     case "TCP_NOTSENT_LOWAT":
       actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)

@@ -45,7 +45,9 @@ import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 import { SYNCHRONIZED } from "./states.js";
-import { checkZerocopyOption, setZerocopy, type ZerocopyCompletion } from "./zerocopy.js";
+import { checkZerocopyOption, setZerocopy } from "./zerocopy.js";
+import { setTxTimestamping } from "./tx-timestamps.js";
+import type { ErrorQueueEntry } from "./error-queue.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext extends PathSource {
@@ -236,8 +238,10 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * data.
    * `zerocopy` is MSG_ZEROCOPY: with SO_ZEROCOPY on, a send taking bytes takes the next id,
    * completed once they are all acknowledged ("continue": the previous id's send goes on); zerocopy.ts.
+   * `timestamp: false` leaves the send's last byte unmarked for SO_TIMESTAMPING: a write made of
+   * several sends marks only its end (tx-timestamps.ts).
    */
-  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue" }): number {
+  send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue"; timestamp?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
     const zerocopy = checkZerocopyOption(opts?.zerocopy);
     this.lastNow = this.ctx.now();
@@ -245,6 +249,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     const n = this.sender.queue(this.lastNow, data, opts?.more === true, opts?.eor === true);
     if (n > 0 && opts?.oob === true) markUrgentWrite(this, n);
     if (n > 0 && zerocopy !== false) this.sender.zerocopy()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length), zerocopy === "continue");
+    if (n > 0 && opts?.timestamp !== false) this.markWriteEnd();
     if (n > 0) this.ctx.touched(this, true);
     return n;
   }
@@ -310,7 +315,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
   close(): void {
     if (this.orphaned) return;
     this.orphaned = true;
-    this.sender.zerocopy()?.orphaned(); // no completions for a closed socket (zerocopy.ts)
+    const errors = this.sender.errorQueue();
+    if (errors !== undefined) errors.dead = true; // nothing more on the error queue of a closed socket (error-queue.ts)
     this.lastNow = this.ctx.now();
     if (this.state === "SYN_SENT") {
       this.terminate(undefined, "close() in SYN_SENT");
@@ -417,10 +423,15 @@ export class Connection extends ConnectionTimers implements SenderHost {
   /** SO_ZEROCOPY (zerocopy.ts): sends with `zerocopy` take ids and complete; while off the flag is ignored. */
   setZerocopy(on: boolean): void { setZerocopy(this.sender, on); }
   get zerocopy(): boolean { return this.sender.zerocopy()?.enabled === true; }
-  /** recvmsg(MSG_ERRQUEUE): the oldest range of completed zerocopy ids; undefined when none waits (EAGAIN). */
-  readZerocopyCompletion(): ZerocopyCompletion | undefined { return this.sender.zerocopy()?.read(); }
-  /** Zerocopy completions wait to be read: poll says POLLERR (Linux: error queue not empty). */
-  get zerocopyReady(): boolean { return this.sender.zerocopy()?.ready === true; }
+  /** SO_TIMESTAMPING (tx-timestamps.ts): SOF_TIMESTAMPING_* flags; each write then gets TX stamps of its last byte. */
+  setTimestamping(flags: number): void { setTxTimestamping(this.sender, flags, this.isClosed(), this.sender.sndUna, seqAdd(this.sender.sndBufSeq, this.sendBuffer.length)); }
+  get timestamping(): number { return this.sender.txTimestamps()?.flags ?? 0; }
+  /** tcp_tx_timestamp: the last byte queued ends a write, stamped as the flags ask (send() does this unless `timestamp: false`). */
+  markWriteEnd(): void { if (this.sendBuffer.length > 0) this.sender.txTimestamps()?.wrote(seqAdd(this.sender.sndBufSeq, this.sendBuffer.length - 1)); }
+  /** recvmsg(MSG_ERRQUEUE): the oldest entry, a zerocopy completion or a TX timestamp (error-queue.ts); undefined when none waits (EAGAIN). */
+  readErrorQueue(): ErrorQueueEntry | undefined { return this.sender.errorQueue()?.read(); }
+  /** The error queue holds entries: poll says POLLERR. */
+  get errorQueueReady(): boolean { return this.sender.errorQueue()?.ready === true; }
 
   /** A method rather than a comparison so TypeScript does not narrow `state` across calls that change it. */
   isClosed(): boolean {
@@ -731,6 +742,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.clearTimers();
     this.sender.endChrono(this.lastNow);
     if (!this.orphaned) this.sender.zerocopy()?.purged(); // unacknowledged bytes dropped: their writes complete
+    this.sender.txTimestamps()?.purged(); // and their stamps will never come
     this.setState("CLOSED", cause);
     this.ctx.touched(this, false);
   }

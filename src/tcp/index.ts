@@ -5,6 +5,8 @@ export { Listener, SOMAXCONN } from "./listener.js";
 export { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "./config.js";
 export { TcpError, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 export type { ZerocopyCompletion } from "./zerocopy.js";
+export { isTxTimestamp, SCM_TSTAMP_ACK, SCM_TSTAMP_SCHED, SCM_TSTAMP_SND, type ErrorQueueEntry, type TxTimestamp, type TstampType } from "./error-queue.js";
+export { SOF_TIMESTAMPING } from "./tx-timestamps.js";
 export {
   tcpInfo, linuxTcpInfo, linuxFieldName, formatTcpInfo, TCP_STATES, TCP_INFINITE_SSTHRESH, NO_MIN_RTT,
   TCP_CA_Open, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss,

@@ -13,13 +13,18 @@
  * the data in flight and queued.
  *
  * The other write boundaries Linux keeps in its skbs hang off this object: the end of a
- * MSG_EOR record (`records`, record-ends.ts) and the end of each MSG_ZEROCOPY write, whose
- * id completes when it is acknowledged (`zerocopy`, zerocopy.ts). All exist only once
- * something was written or SO_ZEROCOPY set, so an idle connection pays for none.
+ * MSG_EOR record (`records`, record-ends.ts), the end of each MSG_ZEROCOPY write, whose
+ * id completes when it is acknowledged (`zerocopy`, zerocopy.ts), and the last byte of
+ * each write SO_TIMESTAMPING stamps (`timestamps`, tx-timestamps.ts); the last two share
+ * the socket's error queue (`errors`, error-queue.ts). All exist only once something was
+ * written or an option set, so an idle connection pays for none.
  */
 import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
 import type { RecordEnds } from "./record-ends.js";
 import type { Zerocopy } from "./zerocopy.js";
+import type { ErrorQueue } from "./error-queue.js";
+import type { TxTimestamps } from "./tx-timestamps.js";
+import type { Millis } from "../env.js";
 
 export class PushMarks {
   /** NO_MARKS (shared, never written) until the first mark: an idle connection holds no array. */
@@ -31,6 +36,10 @@ export class PushMarks {
   records: RecordEnds | undefined;
   /** SO_ZEROCOPY's ids and error queue, made by setting it (Connection.setZerocopy). */
   zerocopy: Zerocopy | undefined;
+  /** SO_TIMESTAMPING's marked bytes, made by setting it (Connection.setTimestamping). */
+  timestamps: TxTimestamps | undefined;
+  /** The socket's error queue, shared by `zerocopy` and `timestamps`, made with the first of them. */
+  errors: ErrorQueue | undefined;
 
   constructor(firstByte: Seq) {
     this.pushedSeq = firstByte;
@@ -73,14 +82,33 @@ export class PushMarks {
     return lo < marks.length && !seqGt(marks[lo]!, end);
   }
 
-  /** Forgets push points the peer has acknowledged. */
-  acked(una: Seq): void {
+  /** Forgets push points the peer has acknowledged (at `now`: ACK timestamps carry it). */
+  acked(una: Seq, now: Millis): void {
     this.records?.acked(una);
+    if (this.timestamps !== undefined && this.zerocopy !== undefined) this.ackedInOrder(this.timestamps, this.zerocopy, una, now);
+    this.timestamps?.acked(una, now);
     this.zerocopy?.acked(una);
     while (this.head < this.marks.length && seqLe(this.marks[this.head]!, una)) this.head++;
     if (this.head > 32 && this.head * 2 > this.marks.length) {
       this.marks = this.marks.slice(this.head);
       this.head = 0;
+    }
+  }
+
+  /**
+   * Both share the error queue: queue their entries skb by skb, in sequence order, as
+   * Linux tcp_clean_rtx_queue does (tcp_ack_tstamp for an skb, then freeing it completes
+   * its zerocopy id), so a write's ACK stamp comes before its completion.
+   */
+  private ackedInOrder(t: TxTimestamps, z: Zerocopy, una: Seq, now: Millis): void {
+    for (;;) {
+      const te = t.nextEnd;
+      const ze = z.nextEnd;
+      const tDue = te !== undefined && seqLe(te, una);
+      const zDue = ze !== undefined && seqLe(ze, una);
+      if (tDue && (!zDue || seqLe(te, ze!))) t.acked(te, now);
+      else if (zDue) z.acked(ze!);
+      else return;
     }
   }
 

@@ -29,6 +29,8 @@ import type { ConnectionPath } from "./path.js";
 import { PushMarks } from "./push-marks.js";
 import { RecordEnds } from "./record-ends.js";
 import { Zerocopy } from "./zerocopy.js";
+import { TxTimestamps } from "./tx-timestamps.js";
+import { ErrorQueue } from "./error-queue.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting } from "./timeouts.js";
@@ -265,7 +267,20 @@ export class Sender extends SenderParts {
   /** MSG_ZEROCOPY's ids and completions (zerocopy.ts), with the other write boundaries; `make` creates them (SO_ZEROCOPY set). */
   zerocopy(make = false): Zerocopy | undefined {
     if (!make) return this.pushMarks?.zerocopy;
-    return ((this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).zerocopy ??= new Zerocopy());
+    const m = (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1)));
+    return (m.zerocopy ??= new Zerocopy((m.errors ??= new ErrorQueue())));
+  }
+
+  /** SO_TIMESTAMPING's marks (tx-timestamps.ts), sharing the error queue with zerocopy; `make` creates them. */
+  txTimestamps(make = false): TxTimestamps | undefined {
+    if (!make) return this.pushMarks?.timestamps;
+    const m = (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1)));
+    return (m.timestamps ??= new TxTimestamps((m.errors ??= new ErrorQueue())));
+  }
+
+  /** The socket's error queue (error-queue.ts), once zerocopy or timestamping made it. */
+  errorQueue(): ErrorQueue | undefined {
+    return this.pushMarks?.errors;
   }
 
   /** Sets the MSS from the handshake (S5) and restarts the initial window with it. */
@@ -387,7 +402,7 @@ export class Sender extends SenderParts {
     if (synAcked) acked--; // our SYN
     const dataAcked = Math.min(Math.max(acked, 0), this.sendBuf.length);
     this.sendBuf.consume(dataAcked);
-    this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked));
+    this.pushMarks?.acked(seqAdd(this.sndBufSeq, dataAcked), now);
     this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     this.bytesAcked += dataAcked;
     this.sndUna = ack;
@@ -676,6 +691,7 @@ export class Sender extends SenderParts {
       this.firstRetransmittedAt = this.log.size > 0 ? this.log.sentAt(0) : now;
     }
     this.host.emitData(now, flags, from, payload, retransmit);
+    if (len > 0) this.pushMarks?.timestamps?.transmitted(from, seqAdd(from, len), now); // SCHED and SND stamps (tx-timestamps.ts)
     const used = len + (fin ? 1 : 0);
     const end = seqAdd(from, used);
     if (this.model !== undefined) bbrOnSend(this, this.model, now, end, used, this.sndUna === this.sndMax);

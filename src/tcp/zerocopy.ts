@@ -17,7 +17,8 @@
  *   completion whose id follows the range at the tail of the queue widens that range
  *   instead of queueing another, as long as the range stays under 2^32 ids
  *   (skb_zerocopy_notify_extend): an application that reads late gets one range for many
- *   writes. Reading takes the oldest range off the queue.
+ *   writes. Reading takes the oldest range off the queue. The queue is the socket's one
+ *   error queue (error-queue.ts), shared with SO_TIMESTAMPING's TX timestamps.
  *
  * synack's send buffer keeps views of the caller's arrays, not copies (send-buffer.ts), so
  * "holds none of its bytes" means "every byte acknowledged": a write is tracked by the
@@ -39,17 +40,9 @@
  */
 import { seqLe, type Seq } from "../wire/seq.js";
 import { InvalidArgumentError } from "./errors.js";
+import { ErrorQueue, isTxTimestamp, type ZerocopyCompletion } from "./error-queue.js";
 
-/** One entry of the error queue: the ids lo..hi (inclusive, modulo 2^32) are complete. */
-export interface ZerocopyCompletion {
-  lo: number;
-  hi: number;
-  /**
-   * The bytes were copied, not sent from the caller's memory (SO_EE_CODE_ZEROCOPY_COPIED).
-   * Always true in synack, which copies each payload into its packet.
-   */
-  copied: boolean;
-}
+export type { ZerocopyCompletion } from "./error-queue.js";
 
 /** Ids are 32 bits and wrap (Linux u32 ee_info / ee_data). */
 const ID_SPACE = 2 ** 32;
@@ -64,13 +57,14 @@ export class Zerocopy {
   /** End sequence number of each write not yet complete, oldest first, from `head`. */
   private ends: Seq[] = [];
   private head = 0;
-  /** The error queue: ranges [lo, hi] as pairs, oldest first, from `queueHead`. */
-  private queue: number[] = [];
-  private queueHead = 0;
-  /** Completions queued or merged so far (each is a Linux sk_error_report wakeup: edge-triggered epoll re-arms on it). */
-  reports = 0;
-  /** close() was called (Linux SOCK_DEAD): completions are no longer queued. */
-  private dead = false;
+
+  /** `errors` is the socket's error queue, shared with TX timestamps (error-queue.ts). */
+  constructor(readonly errors: ErrorQueue = new ErrorQueue()) {}
+
+  /** Entries queued or merged so far on the error queue (each a Linux sk_error_report wakeup). */
+  get reports(): number {
+    return this.errors.reports;
+  }
 
   /**
    * A zerocopy write queued bytes ending just before `end`. A new write takes the next
@@ -99,32 +93,25 @@ export class Zerocopy {
     return this.complete(n);
   }
 
+  /** The end of the oldest write not yet complete, if any (push-marks.ts orders completions with ACK timestamps by it). */
+  get nextEnd(): Seq | undefined {
+    return this.head < this.ends.length ? this.ends[this.head] : undefined;
+  }
+
   /** The unacknowledged bytes were dropped (reset, timeout): every outstanding write completes. */
   purged(): boolean {
     return this.complete(this.ends.length - this.head);
   }
 
-  /** close(): nothing is queued from now on (Linux SOCK_DEAD). */
-  orphaned(): void {
-    this.dead = true;
-  }
-
-  /** Completions waiting to be read (Linux: the error queue is not empty, so poll says POLLERR). */
+  /** Entries wait on the error queue (Linux: it is not empty, so poll says POLLERR). */
   get ready(): boolean {
-    return this.queueHead < this.queue.length;
+    return this.errors.ready;
   }
 
-  /** Takes the oldest completion off the error queue; undefined when it is empty (recvmsg's EAGAIN). */
+  /** Takes the oldest entry off the error queue, which without SO_TIMESTAMPING holds only completions. */
   read(): ZerocopyCompletion | undefined {
-    if (!this.ready) return undefined;
-    const lo = this.queue[this.queueHead]!;
-    const hi = this.queue[this.queueHead + 1]!;
-    this.queueHead += 2;
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    }
-    return { lo, hi, copied: true };
+    const e = this.errors.read();
+    return e === undefined || isTxTimestamp(e) ? undefined : e;
   }
 
   /** The `n` oldest outstanding writes are complete: queue their ids (__msg_zerocopy_callback). */
@@ -140,24 +127,21 @@ export class Zerocopy {
       this.ends = this.ends.slice(this.head);
       this.head = 0;
     }
-    if (this.dead) return false;
+    if (this.errors.dead) return false;
     const hi = (lo + n - 1) % ID_SPACE;
-    this.reports++;
-    // skb_zerocopy_notify_extend: widen the tail range when lo follows its hi and the
-    // range stays under 2^32 ids; the tail is unread by construction (reads take the head).
-    const q = this.queue;
-    const t = q.length - 2;
-    if (t >= this.queueHead) {
-      const tailLo = q[t]!;
-      const tailHi = q[t + 1]!;
-      const width = (tailHi - tailLo + ID_SPACE) % ID_SPACE + 1;
-      if (lo === (tailHi + 1) % ID_SPACE && width + n < ID_SPACE) {
-        q[t + 1] = hi;
+    // skb_zerocopy_notify_extend: widen the unread tail when it is a zerocopy range, lo
+    // follows its hi and the range stays under 2^32 ids (a TX timestamp at the tail, or an
+    // empty queue, means a new entry).
+    const tail = this.errors.tail();
+    if (tail !== undefined && !isTxTimestamp(tail)) {
+      const width = (tail.hi - tail.lo + ID_SPACE) % ID_SPACE + 1;
+      if (lo === (tail.hi + 1) % ID_SPACE && width + n < ID_SPACE) {
+        tail.hi = hi;
+        this.errors.merged();
         return true;
       }
     }
-    q.push(lo, hi);
-    return true;
+    return this.errors.push({ lo, hi, copied: true });
   }
 }
 

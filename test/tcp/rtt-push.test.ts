@@ -52,7 +52,7 @@ describe("PushMarks", () => {
     expect(p.covers(seq(1), seq(501))).toBe(true);
     expect(p.covers(seq(501), seq(1501))).toBe(false);
     expect(p.covers(seq(1501), seq(2501))).toBe(true);
-    p.acked(seq(501));
+    p.acked(seq(501), 0);
     expect(p.covers(seq(1), seq(501))).toBe(false);
   });
 
@@ -70,7 +70,7 @@ describe("PushMarks", () => {
     const p = new PushMarks(start);
     // 200 writes of 700 bytes: a push point every 700 bytes, the stream crossing 2^32.
     for (let w = 0; w < 200; w++) p.wrote(seqAdd(start, w * 700), seqAdd(start, (w + 1) * 700), 1000, 0);
-    p.acked(seqAdd(start, 3500)); // the first five are acknowledged
+    p.acked(seqAdd(start, 3500), 0); // the first five are acknowledged
     for (let from = 3500; from < 140_000; from += 250) {
       const end = from + 250;
       const expected = Math.floor(end / 700) > Math.floor(from / 700); // a multiple of 700 in (from, end]

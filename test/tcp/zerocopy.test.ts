@@ -7,16 +7,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, TcpError } from "../../src/tcp/errors.js";
-import { Zerocopy } from "../../src/tcp/zerocopy.js";
+import { Zerocopy, type ZerocopyCompletion } from "../../src/tcp/zerocopy.js";
+import { isTxTimestamp, type ErrorQueueEntry } from "../../src/tcp/error-queue.js";
 import { seq, seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, RST, SYN } from "../../src/wire/tcp.js";
 import { established, listening, REMOTE_SEQ } from "./harness.js";
 
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
 /** Every completion waiting, oldest first, as [lo, hi]. */
-function drain(read: () => { lo: number; hi: number; copied: boolean } | undefined): Array<[number, number]> {
+function drain(read: () => ErrorQueueEntry | undefined): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let c = read(); c !== undefined; c = read()) {
+  for (let e = read(); e !== undefined; e = read()) {
+    if (isTxTimestamp(e)) throw new Error("a TX timestamp on a zerocopy-only queue");
+    const c: ZerocopyCompletion = e;
     expect(c.copied).toBe(true); // synack copies every payload into its packet
     out.push([c.lo, c.hi]);
   }
@@ -31,7 +34,7 @@ function zerocopyConnection(tcp = {}) {
     h.settle(); // what was queued leaves first: an ACK above SND.NXT would be dropped
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1 + n) });
   };
-  const read = () => drain(() => conn.readZerocopyCompletion());
+  const read = () => drain(() => conn.readErrorQueue());
   return { h, conn, iss, ackTo, read };
 }
 
@@ -97,12 +100,12 @@ describe("MSG_ZEROCOPY on a connection", () => {
     expect(conn.send(new Uint8Array(3000), { zerocopy: true })).toBe(3000);
     ackTo(1460);
     ackTo(2920);
-    expect(conn.zerocopyReady).toBe(false);
+    expect(conn.errorQueueReady).toBe(false);
     expect(read()).toEqual([]);
     ackTo(3000);
-    expect(conn.zerocopyReady).toBe(true);
+    expect(conn.errorQueueReady).toBe(true);
     expect(read()).toEqual([[0, 0]]);
-    expect(conn.zerocopyReady).toBe(false);
+    expect(conn.errorQueueReady).toBe(false);
   });
 
   it("a SACK does not complete a send: its bytes are still the stack's until SND.UNA passes them", () => {
@@ -118,9 +121,9 @@ describe("MSG_ZEROCOPY on a connection", () => {
     // The second send SACKed, the first not acknowledged.
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), options: { sackBlocks: [{ left: seqAdd(iss, 1001), right: seqAdd(iss, 2001) }] } });
     expect(conn.inspect().sacked).toBe(540); // taken, for the whole segment 1460..2000 it covers
-    expect(conn.readZerocopyCompletion()).toBeUndefined();
+    expect(conn.readErrorQueue()).toBeUndefined();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 2001) });
-    expect(conn.readZerocopyCompletion()).toEqual({ lo: 0, hi: 1, copied: true });
+    expect(conn.readErrorQueue()).toEqual({ lo: 0, hi: 1, copied: true });
   });
 
   it("ids are consecutive over sends; unread completions come as one range, read ones close it", () => {
@@ -150,13 +153,13 @@ describe("MSG_ZEROCOPY on a connection", () => {
     h.settle();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 101) });
     expect(conn.sendBuffer.length).toBe(0);
-    expect(conn.readZerocopyCompletion()).toBeUndefined();
+    expect(conn.readErrorQueue()).toBeUndefined();
     conn.setZerocopy(true);
     expect(conn.zerocopy).toBe(true);
     conn.send(new Uint8Array(100), { zerocopy: true });
     h.settle();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 201) });
-    expect(conn.readZerocopyCompletion()).toEqual({ lo: 0, hi: 0, copied: true });
+    expect(conn.readErrorQueue()).toEqual({ lo: 0, hi: 0, copied: true });
   });
 
   it("sends without the flag, and zerocopy: false, take no id", () => {
@@ -202,7 +205,7 @@ describe("MSG_ZEROCOPY on a connection", () => {
     expect(conn.sendBuffer.peek(999, 1)[0]).toBe(9);
     ackTo(1000);
     expect(conn.sendBuffer.length).toBe(0);
-    expect(conn.readZerocopyCompletion()).toEqual({ lo: 0, hi: 0, copied: true });
+    expect(conn.readErrorQueue()).toEqual({ lo: 0, hi: 0, copied: true });
   });
 
   it("a reset drops what is unacknowledged: every outstanding send completes at once", () => {
@@ -255,7 +258,7 @@ describe("MSG_ZEROCOPY on a connection", () => {
     const { conn } = established();
     expect(conn.sender.zerocopy()).toBeUndefined();
     expect(conn.zerocopy).toBe(false);
-    expect(conn.zerocopyReady).toBe(false);
+    expect(conn.errorQueueReady).toBe(false);
     conn.setZerocopy(false);
     expect(conn.sender.zerocopy()).toBeUndefined();
   });
