@@ -39,6 +39,10 @@ function receiverSettings(config: TcpConfig, ourMss: number): ReceiverSettings {
 /** Linux ICSK_ACK_PUSHED and ICSK_ACK_PUSHED2: one short segment arrived since the last ACK, or more. */
 const PUSHED = 1;
 const PUSHED2 = 2;
+/** Interactive mode (`pingpong`), a bit of the same number. */
+const PINGPONG = 4;
+/** icsk_ack.last_seg_size is kept above the three bits. */
+const SIZE_SHIFT = 3;
 /** The TCP header without options, counted into segment sizes as Linux's tcp_measure_rcv_mss counts it. */
 const TCP_MIN_HEADER = 20;
 /** Linux TCP_MSS_DEFAULT (536) and TCP_MIN_MSS (88), each plus a TCP header. */
@@ -79,16 +83,18 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
    * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
    */
-  private pingpong = false;
+  private get pingpong(): boolean { return (this.ackBits & PINGPONG) !== 0; }
+  private set pingpong(on: boolean) { this.ackBits = on ? this.ackBits | PINGPONG : this.ackBits & ~PINGPONG; }
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
   /**
-   * Linux icsk_ack.last_seg_size and the ICSK_ACK_PUSHED / PUSHED2 bits, in one number
-   * (size * 4 + bits): a short segment arrived (tcp_measure_rcv_mss), so an application
-   * that then empties the buffer gets the delayed ACK sent at once (`ackAfterRead`).
+   * Linux icsk_ack's ACK-timing state in one number: the interactive mode above, and
+   * last_seg_size with the ICSK_ACK_PUSHED / PUSHED2 bits (a short segment arrived,
+   * tcp_measure_rcv_mss, so an application that then empties the buffer gets the delayed ACK
+   * sent at once, `ackAfterRead`): size << SIZE_SHIFT | bits.
    */
-  private pushState = 0;
+  private ackBits = 0;
   private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
   /** The connection's settings, read through the shared part (no field of their own). */
@@ -186,8 +192,8 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    * the second of a run of equal short ones, which Linux takes for the peer's segment size.
    */
   private measureSegment(len: number, remnant: boolean): void {
-    const previous = this.pushState >>> 2;
-    let bits = this.pushState & (PUSHED | PUSHED2);
+    const previous = this.ackBits >>> SIZE_SHIFT;
+    let bits = this.ackBits & (PUSHED | PUSHED2 | PINGPONG);
     let last = 0;
     if (len < this.fullSegment) {
       const total = len + TCP_MIN_HEADER;
@@ -195,7 +201,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
       if (total >= MSS_DEFAULT_TOTAL || (total >= MIN_MSS_TOTAL && !remnant)) last = len;
       if (last === 0 || len !== previous) bits = (bits & PUSHED ? bits | PUSHED2 : bits) | PUSHED;
     }
-    this.pushState = last * 4 + bits;
+    this.ackBits = (last << SIZE_SHIFT) | bits;
   }
 
   /**
@@ -208,7 +214,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
   ackAfterRead(copied: number): boolean {
     if (this.unackedBytes === 0 || this.ackNow) return false;
     if (seqDiff(this.rcvNxt, this.lastAckSent) > this.fullSegment) return true;
-    const bits = this.pushState & (PUSHED | PUSHED2);
+    const bits = this.ackBits;
     return copied > 0 && ((bits & PUSHED2) !== 0 || ((bits & PUSHED) !== 0 && !this.pingpong)) && this.buf.readable === 0;
   }
 
@@ -311,7 +317,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
     this.ackNow = false;
     this.unackedBytes = 0;
     this.dsack = undefined;
-    this.pushState &= ~(PUSHED | PUSHED2); // Linux: icsk_ack.pending cleared with the ACK
+    this.ackBits &= ~(PUSHED | PUSHED2); // Linux: icsk_ack.pending cleared with the ACK
   }
 
   /** SACK blocks for an ACK (RFC 2018 4): a D-SACK block first (RFC 2883), then the newest range, then the others. */
