@@ -264,7 +264,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
     const r = this.receiver;
     const data = r.afterRead(readAroundMark(this, max), this.ctx.now());
-    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && r.window.updateWorthSending(r.rcvNxt, this.rcvShift)) {
+    if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && (r.window.updateWorthSending(r.rcvNxt, this.rcvShift) || r.ackAfterRead(data.length))) {
       r.ackNow = true;
       this.ctx.touched(this, true);
     }

@@ -6,7 +6,7 @@
  * owns the state; these functions read and change it through its internal members.
  */
 import type { Millis } from "../env.js";
-import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
+import { ACK, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
 import { clientSynAcked } from "./fast-open/client.js";
@@ -312,7 +312,7 @@ export function acceptText(c: Connection, now: Millis, seg: TcpSegment): void {
   const room = r.window.roomFrom(seq);
   if (room < data.length) data = data.subarray(0, Math.max(0, room));
   if (data.length === 0) return;
-  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, now, c.sender.rtt.rto, c.negotiation.sack);
+  const result = r.insert(seq, data, c.ctx.mtu - HEADERS, now, c.sender.rtt.rto, c.negotiation.sack, (seg.flags & (PSH | FIN | URG | SYN)) !== 0);
   switch (result) {
     case "in-order":
       if (r.space !== undefined) {

@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { seqAdd, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -35,6 +35,19 @@ function receiverSettings(config: TcpConfig, ourMss: number): ReceiverSettings {
   list.push(made);
   return made;
 }
+
+/** Linux ICSK_ACK_PUSHED and ICSK_ACK_PUSHED2: one short segment arrived since the last ACK, or more. */
+const PUSHED = 1;
+const PUSHED2 = 2;
+/** Interactive mode (`pingpong`), a bit of the same number. */
+const PINGPONG = 4;
+/** icsk_ack.last_seg_size is kept above the three bits. */
+const SIZE_SHIFT = 3;
+/** The TCP header without options, counted into segment sizes as Linux's tcp_measure_rcv_mss counts it. */
+const TCP_MIN_HEADER = 20;
+/** Linux TCP_MSS_DEFAULT (536) and TCP_MIN_MSS (88), each plus a TCP header. */
+const MSS_DEFAULT_TOTAL = 536 + TCP_MIN_HEADER;
+const MIN_MSS_TOTAL = 88 + TCP_MIN_HEADER;
 
 export class Receiver extends ReceiveWindow<ReceiverSettings> {
   // Sequence numbers kept as int32s, read back as Seqs (toSeqField in wire/seq.ts: no heap
@@ -70,10 +83,18 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    * so the ACK of the peer's next data waits (delayed, not quick) to ride on our reply
    * (inet_csk_in_pingpong_mode with tcp_pingpong_thresh 1).
    */
-  private pingpong = false;
+  private get pingpong(): boolean { return (this.ackBits & PINGPONG) !== 0; }
+  private set pingpong(on: boolean) { this.ackBits = on ? this.ackBits | PINGPONG : this.ackBits & ~PINGPONG; }
   /** Linux icsk_ack.ato: the delayed-ACK estimator, 0 until the first data arrives. */
   private ato = 0;
   /** Linux icsk_ack.lrcvtime: when data last arrived (or the connection was established). */
+  /**
+   * Linux icsk_ack's ACK-timing state in one number: the interactive mode above, and
+   * last_seg_size with the ICSK_ACK_PUSHED / PUSHED2 bits (a short segment arrived,
+   * tcp_measure_rcv_mss, so an application that then empties the buffer gets the delayed ACK
+   * sent at once, `ackAfterRead`): size << SIZE_SHIFT | bits.
+   */
+  private ackBits = 0;
   private lastReceived!: Millis; // tagged, set in the constructor: it shares the event's time, no box of its own (timers.ts)
 
   /** The connection's settings, read through the shared part (no field of their own). */
@@ -117,7 +138,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    * (the arrival time) and the RTO feed the ACK estimator; a Fast Open SYN's data, which
    * Linux queues without tcp_event_data_recv (tcp_fastopen_add_skb), comes without them.
    */
-  insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity, sack = false): InsertResult {
+  insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity, sack = false, remnant = true): InsertResult {
     const hadGap = this.buf.outOfOrderRanges > 0;
     // Part of it was received before: report that part (RFC 2883 section 4.1.1).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
@@ -137,6 +158,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
         this.bytesReceived += advanced;
         this.unackedBytes += advanced;
         if (now !== undefined) this.onDataReceived(now, rto);
+        this.measureSegment(data.length, remnant);
         // RFC 5681 4.2: ACK at once when a gap fills, and at least every second full segment.
         // Linux (__tcp_ack_snd_check) ACKs as soon as more than one full segment is
         // unacknowledged, so a full segment and a short one (the end of a write) are ACKed at
@@ -162,6 +184,38 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
         break;
     }
     return result;
+  }
+
+  /**
+   * Linux tcp_measure_rcv_mss for in-order data of `len` bytes (`remnant`: it carries PSH,
+   * FIN, URG or SYN). A segment shorter than a full one marks the ACK "pushed" unless it is
+   * the second of a run of equal short ones, which Linux takes for the peer's segment size.
+   */
+  private measureSegment(len: number, remnant: boolean): void {
+    const previous = this.ackBits >>> SIZE_SHIFT;
+    let bits = this.ackBits & (PUSHED | PUSHED2 | PINGPONG);
+    let last = 0;
+    if (len < this.fullSegment) {
+      const total = len + TCP_MIN_HEADER;
+      // Long enough to be an MSS free of SACK jitter, or short only for a link's low MTU.
+      if (total >= MSS_DEFAULT_TOTAL || (total >= MIN_MSS_TOTAL && !remnant)) last = len;
+      if (last === 0 || len !== previous) bits = (bits & PUSHED ? bits | PUSHED2 : bits) | PUSHED;
+    }
+    this.ackBits = (last << SIZE_SHIFT) | bits;
+  }
+
+  /**
+   * Linux tcp_cleanup_rbuf: the application read `copied` bytes; whether the delayed ACK
+   * should leave now. It does when more than a full segment waits for it, or when this read
+   * emptied the buffer after a short (pushed) segment, outside interactive mode: the sender
+   * may be holding its next small segment for this very ACK (Nagle), so waiting the delayed-ACK
+   * time would stall both sides.
+   */
+  ackAfterRead(copied: number): boolean {
+    if (this.unackedBytes === 0 || this.ackNow) return false;
+    if (seqDiff(this.rcvNxt, this.lastAckSent) > this.fullSegment) return true;
+    const bits = this.ackBits;
+    return copied > 0 && ((bits & PUSHED2) !== 0 || ((bits & PUSHED) !== 0 && !this.pingpong)) && this.buf.readable === 0;
   }
 
   /** The application read `data` at `now`: the buffer may grow (receive-space.ts). Returns `data`. */
@@ -263,6 +317,7 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
     this.ackNow = false;
     this.unackedBytes = 0;
     this.dsack = undefined;
+    this.ackBits &= ~(PUSHED | PUSHED2); // Linux: icsk_ack.pending cleared with the ACK
   }
 
   /** SACK blocks for an ACK (RFC 2018 4): a D-SACK block first (RFC 2883), then the newest range, then the others. */
