@@ -100,7 +100,10 @@ class Context {
       }
       case "timer": {
         const inc = this.incarnation(e);
-        const what = `${label(e)} ${e.timer} timer${e.armed !== undefined ? `, armed for ${e.armed.map((t) => formatTime(toMillis(t))).join(", ")}` : ""}${e.fired !== undefined ? `, fired at ${e.fired.map((t) => formatTime(toMillis(t))).join(", ")}` : ""}`;
+        // An empty list expects the timer never to be armed (or never to fire): say so.
+        const armedText = e.armed === undefined ? "" : e.armed.length === 0 ? ", never armed" : `, armed for ${e.armed.map((t) => formatTime(toMillis(t))).join(", ")}`;
+        const firedText = e.fired === undefined ? "" : e.fired.length === 0 ? ", never fired" : `, fired at ${e.fired.map((t) => formatTime(toMillis(t))).join(", ")}`;
+        const what = `${label(e)} ${e.timer} timer${armedText}${firedText}`;
         if (inc === undefined) return fail(what, `there is no such connection`);
         const evs = inc.events.map((x) => x.event);
         const armed = evs.flatMap((x) => (x.type === "timer-armed" && x.timer === e.timer ? [x.at] : []));
