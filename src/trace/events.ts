@@ -108,9 +108,10 @@ export type TraceEvent =
    * A whole UDP datagram (reassembled if it came in fragments) reached UDP, and what became
    * of it: queued for the application, dropped because the socket's receive buffer was
    * full, or no socket. `queuedBytes` of `bufferBytes` were charged to the receive buffer
-   * before it arrived (no socket: both 0).
+   * before it arrived (no socket: both 0); `charge` is what this datagram costs the buffer
+   * (its length plus the per-datagram overhead the host counts, ip/udp/receive-queue.ts).
    */
-  | { type: "udp-in"; time: Millis; host: string; tuple: FourTuple; length: number; outcome: UdpOutcome; queuedBytes: number; bufferBytes: number }
+  | { type: "udp-in"; time: Millis; host: string; tuple: FourTuple; length: number; outcome: UdpOutcome; queuedBytes: number; bufferBytes: number; charge: number }
   /** One fragment of a datagram IP cut to fit the MTU, as it leaves (offset and length in bytes of IP payload). */
   | { type: "fragment-out"; time: Millis; host: string; src: IpAddress; dst: IpAddress; protocol: number; id: number; offset: number; length: number; more: boolean }
   /** An ICMP error this host sends (port unreachable, time exceeded in reassembly ...). */

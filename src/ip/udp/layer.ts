@@ -25,6 +25,7 @@ import { ConnectionRefusedError, IcmpReportedError, PortInUseError, AddressNotAv
 import { icmpErrorMeaning, icmpv6ErrorMeaning, reportedOnConnectedSocket, reportedOnConnectedSocket6 } from "../icmp-errors.js";
 import type { IpOutput } from "../output.js";
 import type { RouteChoice, RoutingTable } from "../routing.js";
+import { DATAGRAM_OVERHEAD } from "./receive-queue.js";
 import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
 
 /** Linux ip_local_port_range. */
@@ -221,7 +222,7 @@ export class UdpLayer {
     const trace = this.opts.trace;
     if (!trace?.enabled) return;
     const tuple = { localAddr: dst, localPort: dstPort, remoteAddr: src, remotePort: srcPort };
-    trace.emit({ type: "udp-in", time: now, host: this.opts.hostName ?? "", tuple, length, outcome, queuedBytes, bufferBytes });
+    trace.emit({ type: "udp-in", time: now, host: this.opts.hostName ?? "", tuple, length, outcome, queuedBytes, bufferBytes, charge: length + DATAGRAM_OVERHEAD });
   }
 
   private transmit(now: Millis, d: PendingDatagram): void {

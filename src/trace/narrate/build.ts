@@ -14,7 +14,6 @@ import type { FourTuple, TcpState, TraceEvent } from "../events.js";
 import { connectionKey, formatDuration, formatTime } from "../format.js";
 import { SeqNames, type SeqMode } from "../seqnames.js";
 import { HiddenTraffic } from "./hidden.js";
-import { DATAGRAM_OVERHEAD } from "../../ip/udp/receive-queue.js";
 import { explainFragmentLost, explainIcmp, explainUdpCall, explainUdpIn, explainUdpLost, icmpName, ipDropReason, reassemblyTimeoutNote } from "./udp.js";
 import { ArrivalExplainer } from "./arrival.js";
 import { describeKnowledge, explainCall, explainDrop, explainTimer, explainTransition, freshKnowledge, learn, type Knowledge } from "./knowledge.js";
@@ -499,7 +498,7 @@ class Builder {
     const which = flight !== undefined ? `#${flight.n}` : `a ${e.length}-byte datagram`;
     const whole = flight !== undefined && flight.fragments > 0 ? ` (reassembled from ${flight.fragments} fragments)` : "";
     const row = this.newRow(e.time, this.colOf(e.host), `udpin:${e.host}:${e.outcome}`);
-    const used = e.queuedBytes + e.length + DATAGRAM_OVERHEAD;
+    const used = e.queuedBytes + e.charge;
     switch (e.outcome) {
       case "queued":
         row.notes.push({ text: `${which}${whole} queued (${used}/${e.bufferBytes})`, tone: "info" });
