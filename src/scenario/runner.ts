@@ -13,7 +13,7 @@ import { SimNetwork, type LinkConfig, type PacketRecorder } from "../sim/index.j
 import { AddressInUseError } from "../tcp/layer.js";
 import { TraceHub, type FourTuple, type TraceEvent } from "../trace/events.js";
 import type { NarrateHost } from "../trace/narrate/index.js";
-import { renderNetstat } from "../trace/netstat.js";
+import { renderNetstat } from "./netstat.js";
 import { renderTable, type HostTable } from "../trace/table.js";
 import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
 import { AppConnection } from "./app.js";

@@ -27,5 +27,5 @@ export {
   type SimHost,
   type SimNetworkOptions,
 } from "./network.js";
-export { formatPacketLog, type PacketLogEntry, type PacketRecorder } from "./packet-log.js";
+export { formatPacketLog, type PacketLogEntry, type PacketRecorder } from "../trace/packet-log.js";
 export { SimConditionTimeoutError, SimEndpointError, SimError, SimLivelockError, type SimErrorCode } from "./errors.js";

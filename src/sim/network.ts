@@ -20,7 +20,7 @@ import { formatIpv4Address } from "../wire/ipv4.js";
 import { EventQueue, VirtualClock } from "./clock.js";
 import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "./errors.js";
 import { ImpairedLink, type LinkConfig } from "./link.js";
-import type { PacketLogEntry, PacketRecorder } from "./packet-log.js";
+import type { PacketLogEntry, PacketRecorder } from "../trace/packet-log.js";
 import { SimRng } from "./rng.js";
 
 

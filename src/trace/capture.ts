@@ -6,7 +6,7 @@
  */
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
-import type { PacketLogEntry } from "../sim/packet-log.js";
+import type { PacketLogEntry } from "./packet-log.js";
 import { DEFAULT_SNAPLEN, LINKTYPE_RAW, pcapHeader, pcapRecord } from "./pcap.js";
 import { pcapngInterface, pcapngPacket, pcapngSectionHeader, type PacketDirection } from "./pcapng.js";
 

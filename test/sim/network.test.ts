@@ -3,7 +3,7 @@ import type { Endpoint, Transmit } from "../../src/endpoint.js";
 import type { Millis } from "../../src/env.js";
 import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "../../src/sim/errors.js";
 import { SimNetwork, type SimNetworkOptions } from "../../src/sim/network.js";
-import { formatPacketLog, type PacketLogEntry } from "../../src/sim/packet-log.js";
+import { formatPacketLog, type PacketLogEntry } from "../../src/trace/packet-log.js";
 import { A, B, C, Echo, ipPacket, Pinger, Sink, TraceLog } from "./helpers.js";
 
 function pair(options: Partial<SimNetworkOptions> = {}) {
