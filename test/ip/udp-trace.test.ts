@@ -31,6 +31,9 @@ describe("UDP trace events", () => {
       ["b", { localAddr: IpAddress.v4(B), localPort: 9000, remoteAddr: IpAddress.v4(A), remotePort: 5000 }, 100, "queued", 0, 4096],
       ["b", { localAddr: IpAddress.v4(B), localPort: 9000, remoteAddr: IpAddress.v4(A), remotePort: 5000 }, 200, "queued", server.receiveQueueBytes - 200 - 256, 4096],
     ]);
+    // Each charge is what the datagram added to the queue: together, all the queue holds.
+    expect(ins.map((e) => e.charge)).toEqual([100 + 256, 200 + 256]);
+    expect(ins[1]!.queuedBytes + ins[1]!.charge).toBe(server.receiveQueueBytes);
   });
 
   it("udp-in says rcvbuf-full for each datagram the full buffer refused, matching the counters", () => {
