@@ -8,8 +8,20 @@ import type { Millis } from "../../../src/env.js";
 import type { CookieDecoding } from "../../../src/tcp/syn-cookies.js";
 import type { FourTuple, TraceEvent } from "../../../src/trace/events.js";
 import { seqAdd, type Seq } from "../../../src/wire/seq.js";
-import { ACK, SYN } from "../../../src/wire/tcp.js";
-import type { SegmentRecord } from "./session.js";
+import { ACK, SYN, type TcpSegment } from "../../../src/wire/tcp.js";
+
+/** What cookie finding reads of a segment record (session.ts SegmentRecord has it): no import of the session, which uses this module. */
+export interface CookieSegment {
+  id: number;
+  /** Event indexes of the segment-out and of its arrival. */
+  out: number;
+  in?: number;
+  from: string;
+  to: string;
+  time: Millis;
+  arrive?: Millis;
+  seg: TcpSegment;
+}
 
 export interface CookieView {
   /** "made": a SYN,ACK whose ISN is a cookie; "echoed": a final ACK that brings it back. */
@@ -24,7 +36,7 @@ export interface CookieView {
 export type DecodeCookie = (host: string, now: Millis, tuple: FourTuple, cookie: Seq, clientIsn: Seq) => CookieDecoding | undefined;
 
 /** Finds the cookie SYN,ACKs and the ACKs that echo a cookie, and decodes each with the listener's secret. */
-export function findCookies(events: readonly TraceEvent[], segments: readonly SegmentRecord[], decode: DecodeCookie): Map<number, CookieView> {
+export function findCookies(events: readonly TraceEvent[], segments: readonly CookieSegment[], decode: DecodeCookie): Map<number, CookieView> {
   const out = new Map<number, CookieView>();
   for (const r of segments) {
     const seg = r.seg;

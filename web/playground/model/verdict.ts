@@ -6,7 +6,14 @@
  * analysers guess, synack knows, and the difference is itself a lesson.
  */
 import { analyseCapture, FLAG_TEXT, type AnalysisFlag } from "../../../src/trace/analysis.js";
-import type { SegmentRecord } from "./session.js";
+import type { TcpSegment } from "../../../src/wire/tcp.js";
+
+/** What the verdict reads of a segment record (session.ts VerdictSegment has it): no import of the session, which uses this module. */
+export interface VerdictSegment {
+  seg: TcpSegment;
+  retransmit: boolean;
+  reason: string;
+}
 
 export interface Verdict {
   /** tcp.analysis flags of the segment's packet, in Wireshark's order. */
@@ -30,7 +37,7 @@ export function summaryOf(flags: readonly AnalysisFlag[], dupAckNum?: number): s
 const RETRANSMISSION_FLAGS: readonly AnalysisFlag[] = ["retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order"];
 
 /** How the wire's verdict and the stack's reason differ, if they do. */
-export function disagreementOf(rec: SegmentRecord, flags: readonly AnalysisFlag[]): string | undefined {
+export function disagreementOf(rec: VerdictSegment, flags: readonly AnalysisFlag[]): string | undefined {
   const wireRetx = flags.some((f) => RETRANSMISSION_FLAGS.includes(f));
   const reason = rec.reason;
   if (flags.includes("keep_alive") && reason.startsWith("zero-window probe"))
@@ -47,7 +54,7 @@ export function disagreementOf(rec: SegmentRecord, flags: readonly AnalysisFlag[
  * Analyses the run's packets as the pcapng export holds them and gives each segment the
  * verdict of its own packet. `segmentOfPacket[i]` is the segment id of packet i, if any.
  */
-export function verdicts(packets: ReadonlyArray<{ time: number; bytes: Uint8Array }>, segmentOfPacket: ReadonlyArray<number | undefined>, segments: readonly SegmentRecord[]): Map<number, Verdict> {
+export function verdicts(packets: ReadonlyArray<{ time: number; bytes: Uint8Array }>, segmentOfPacket: ReadonlyArray<number | undefined>, segments: readonly VerdictSegment[]): Map<number, Verdict> {
   const out = new Map<number, Verdict>();
   let last: Verdict | undefined;
   analyseCapture(packets).forEach((a, i) => {
