@@ -4,10 +4,11 @@
  * rate limit, hands received errors to the transport they concern, and lets the
  * application send echo requests (ping) and hear the replies.
  *
- * Received errors go to the transport named in the quoted header. UDP acts on them
- * (udp/layer.ts); TCP does not (not supported yet: RFC 5927 advice, soft errors and
- * PMTU discovery are left to the TCP engine's owner), so they are counted and ignored.
- * Fragmentation-needed messages update nothing: there is no path-MTU cache.
+ * Received errors go to the transport named in the quoted header, through the handler the
+ * host registers for it (host.ts): UDP reports them on connected sockets (udp/layer.ts),
+ * TCP acts on them as RFC 5927 and Linux's tcp_v4_err do (tcp/icmp-input.ts), and a
+ * "fragmentation needed" carries its next-hop MTU to TCP, which lowers the destination's
+ * path MTU (path-mtu.ts). Errors about any other protocol are counted and ignored.
  */
 import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";
