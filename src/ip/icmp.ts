@@ -27,28 +27,19 @@ import {
 import { formatIpv4Address, PROTO_ICMP } from "../wire/ipv4.js";
 import { icmpQuote, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
-import { InvalidArgumentError, MessageTooLongError, WouldBlockError } from "./errors.js";
+import { InvalidArgumentError, MessageTooLongError } from "./errors.js";
+import { EchoBook, type EchoReply } from "./echo-book.js";
 import { IPV4_MAX_PACKET, type IpOutput } from "./output.js";
 import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
 import { isMartianSource, toIpAddress, type AddressInput, type RoutingTable } from "./routing.js";
-import { SendQueue } from "./send-queue.js";
+
+export type { EchoReply };
 
 /** The largest echo payload over IPv4: 65,535 - 20 - 8. */
 export const ICMP_MAX_ECHO_DATA = IPV4_MAX_PACKET - 20 - ICMP_HEADER_LENGTH;
 
 /** Query (non-error) ICMP types (RFC 792, RFC 950): echo, timestamp, information, mask. */
 const QUERY_TYPES: ReadonlySet<number> = new Set([0, 8, 13, 14, 15, 16, 17, 18]);
-
-export interface EchoReply {
-  /** Who answered. */
-  from: IpAddress;
-  /** Our address it was sent to. */
-  to: IpAddress;
-  id: number;
-  seq: number;
-  data: Uint8Array;
-  time: Millis;
-}
 
 export interface EchoRequest {
   id: number;
@@ -95,11 +86,6 @@ export interface IcmpLayerOptions {
   hostName?: string;
 }
 
-interface QueuedEcho {
-  dst: IpAddress;
-  message: IcmpMessage;
-}
-
 export class IcmpLayer {
   /** Called after processing, once per echo reply received. */
   onEchoReply: ((reply: EchoReply) => void) | undefined = undefined;
@@ -109,12 +95,11 @@ export class IcmpLayer {
   };
   private readonly limiter: IcmpRateLimiter;
   private readonly handlers = new Map<number, TransportErrorHandler>();
-  private readonly echoes: SendQueue<QueuedEcho>;
-  private replies: EchoReply[] = [];
+  private readonly echoes: EchoBook<IcmpMessage>;
 
   constructor(private readonly opts: IcmpLayerOptions) {
     this.limiter = opts.limiter ?? new IcmpRateLimiter(opts.rateLimit ?? ICMP_RATE_LIMIT_DEFAULTS);
-    this.echoes = new SendQueue(opts.sendBufferSize ?? 212_992);
+    this.echoes = new EchoBook(opts.sendBufferSize);
   }
 
   /** Routes ICMP errors quoting `protocol` datagrams to `handler`. */
@@ -138,7 +123,7 @@ export class IcmpLayer {
     }
     this.opts.routing.resolve(dst);
     const message: IcmpMessage = { kind: "echo-request", id: request.id & 0xffff, seq: request.seq & 0xffff, data: data.slice() };
-    if (!this.echoes.push({ dst, message }, data.length)) throw new WouldBlockError("too many echo requests queued");
+    this.echoes.request(dst, message, data.length);
   }
 
   // -----------------------------------------------------------------------------------------
@@ -168,7 +153,7 @@ export class IcmpLayer {
         return;
       case "echo-reply":
         this.stats.inEchoReps++;
-        this.replies.push({ from: src, to: dst, id: m.id, seq: m.seq, data: m.data.slice(), time: now });
+        this.echoes.replied({ from: src, to: dst, id: m.id, seq: m.seq, data: m.data.slice(), time: now });
         return;
       case "dest-unreachable":
         this.stats.inDestUnreachs++;
@@ -216,22 +201,18 @@ export class IcmpLayer {
   }
 
   hasPendingOutput(): boolean {
-    return this.echoes.length > 0;
+    return this.echoes.hasRequests;
   }
 
   /** Sends queued echo requests (called from the host's poll). */
   flush(now: Millis): void {
-    if (this.echoes.length === 0) return; // called after every packet: no iterator, no fresh array
-    for (const e of this.echoes.drain()) this.send(now, e.dst, undefined, e.message);
+    // Called after every packet: no closure unless there is something to send.
+    if (this.echoes.hasRequests) this.echoes.sendRequests((dst, message) => this.send(now, dst, undefined, message));
   }
 
   /** Calls onEchoReply for each reply received since the last call. */
   deliverNotifications(): void {
-    while (this.replies.length > 0) {
-      const batch = this.replies;
-      this.replies = [];
-      for (const r of batch) this.onEchoReply?.(r);
-    }
+    this.echoes.deliverReplies(this.onEchoReply);
   }
 
   // -----------------------------------------------------------------------------------------

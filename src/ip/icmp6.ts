@@ -30,12 +30,12 @@ import {
 import { IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD, NH_ICMPV6 } from "../wire/ipv6.js";
 import { icmpQuote, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
-import { InvalidArgumentError, MessageTooLongError, WouldBlockError } from "./errors.js";
-import type { EchoReply, EchoRequest } from "./icmp.js";
+import { InvalidArgumentError, MessageTooLongError } from "./errors.js";
+import { EchoBook, type EchoReply } from "./echo-book.js";
+import type { EchoRequest } from "./icmp.js";
 import type { IpOutput } from "./output.js";
 import type { IcmpRateLimiter } from "./rate-limit.js";
 import type { RoutingTable } from "./routing.js";
-import { SendQueue } from "./send-queue.js";
 
 /** The largest echo payload over IPv6: 65,535 - 8 (no jumbograms). */
 export const ICMPV6_MAX_ECHO_DATA = IPV6_MAX_PAYLOAD - ICMPV6_HEADER_LENGTH;
@@ -78,11 +78,6 @@ export interface Icmp6LayerOptions {
   hostName?: string;
 }
 
-interface QueuedEcho {
-  dst: IpAddress;
-  message: Icmpv6Message;
-}
-
 export class Icmp6Layer {
   onEchoReply: ((reply: EchoReply) => void) | undefined = undefined;
   readonly stats: Icmp6Stats = {
@@ -90,11 +85,10 @@ export class Icmp6Layer {
     outMsgs: 0, outEchos: 0, outEchoReplies: 0, outDestUnreachs: 0, outTimeExcds: 0, outParmProblems: 0, outRateLimited: 0, errorsIgnored: 0,
   };
   private readonly handlers = new Map<number, Transport6ErrorHandler>();
-  private readonly echoes: SendQueue<QueuedEcho>;
-  private replies: EchoReply[] = [];
+  private readonly echoes: EchoBook<Icmpv6Message>;
 
   constructor(private readonly opts: Icmp6LayerOptions) {
-    this.echoes = new SendQueue(opts.sendBufferSize ?? 212_992);
+    this.echoes = new EchoBook(opts.sendBufferSize);
   }
 
   setErrorHandler(protocol: number, handler: Transport6ErrorHandler): void {
@@ -110,7 +104,7 @@ export class Icmp6Layer {
     }
     this.opts.routing.resolve(dst);
     const message: Icmpv6Message = { kind: "echo-request", id: request.id & 0xffff, seq: request.seq & 0xffff, data: data.slice() };
-    if (!this.echoes.push({ dst, message }, data.length)) throw new WouldBlockError("too many echo requests queued");
+    this.echoes.request(dst, message, data.length);
   }
 
   /** An arrived IPv6 datagram whose upper layer is 58. */
@@ -138,7 +132,7 @@ export class Icmp6Layer {
         return;
       case "echo-reply":
         this.stats.inEchoReplies++;
-        this.replies.push({ from: d.src, to: d.dst, id: m.id, seq: m.seq, data: m.data.slice(), time: now });
+        this.echoes.replied({ from: d.src, to: d.dst, id: m.id, seq: m.seq, data: m.data.slice(), time: now });
         return;
       case "dest-unreachable":
         this.stats.inDestUnreachs++;
@@ -203,20 +197,16 @@ export class Icmp6Layer {
   }
 
   hasPendingOutput(): boolean {
-    return this.echoes.length > 0;
+    return this.echoes.hasRequests;
   }
 
   flush(now: Millis): void {
-    if (this.echoes.length === 0) return; // called after every packet: no iterator, no fresh array
-    for (const e of this.echoes.drain()) this.send(now, e.dst, undefined, e.message);
+    // Called after every packet: no closure unless there is something to send.
+    if (this.echoes.hasRequests) this.echoes.sendRequests((dst, message) => this.send(now, dst, undefined, message));
   }
 
   deliverNotifications(): void {
-    while (this.replies.length > 0) {
-      const batch = this.replies;
-      this.replies = [];
-      for (const r of batch) this.onEchoReply?.(r);
-    }
+    this.echoes.deliverReplies(this.onEchoReply);
   }
 
   private onError(now: Millis, reporter: IpAddress, type: number, code: number, original: Uint8Array, mtu = 0): void {
