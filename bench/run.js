@@ -445,7 +445,8 @@ out.push("");
 const realLinks = measureRealLinks();
 if (realLinks.figures !== undefined) {
   out.push("real links (test/interop/measure.ts: TUN devices in namespaces it creates; kernel congestion control " + realLinks.cc + "):");
-  for (const f of realLinks.figures) out.push(`  ${f.name.padEnd(44)} ${String(f.mib).padStart(4)} MiB  ${f.mbps.toFixed(1).padStart(8)} Mbit/s`);
+  // With the load when each was taken: the TUN sender's ratio moves with it (measure.ts Figure.load).
+  for (const f of realLinks.figures) out.push(`  ${f.name.padEnd(44)} ${String(f.mib).padStart(4)} MiB  ${f.mbps.toFixed(1).padStart(8)} Mbit/s  load ${f.load?.toFixed(1) ?? "?"}`);
   // Issue 13's TUN target: each direction at least half of the kernel over a veth pair, same
   // run; each the second of two back-to-back transfers (the "(first)" rows are printed above).
   const fig = (prefix) => realLinks.figures.find((f) => f.name.startsWith(prefix))?.mbps ?? NaN;

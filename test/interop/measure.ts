@@ -26,6 +26,7 @@
  * --pacing: synack paces its CUBIC on the TUN rows (TcpConfig.pacing).
  * Namespaces are created here and deleted at the end, also on failure.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { discardService } from "../../src/node/services/discard.js";
 import { httpRequest, httpService } from "../../src/node/services/http.js";
@@ -62,13 +63,20 @@ interface Figure {
   mib: number;
   seconds: number;
   mbps: number;
+  /**
+   * The machine's 1-minute load average when the figure was taken. On a shared 2-core
+   * machine synack's TUN sender (one thread, which also runs the kernel's receive path in
+   * its writes) falls from about 0.5x of veth at load 2-3 to 0.3x at 4-7, far more than the
+   * veth reference moves (BENCHMARKS.md, fifteenth session): read a ratio with its load.
+   */
+  load: number;
 }
 const figures: Figure[] = [];
 
 function record(name: string, bytes: number, seconds: number): void {
-  const f = { name, mib: bytes / MIB, seconds, mbps: (bytes * 8) / seconds / 1e6 };
+  const f = { name, mib: bytes / MIB, seconds, mbps: (bytes * 8) / seconds / 1e6, load: loadavg()[0]! };
   figures.push(f);
-  if (values.json !== true) process.stdout.write(`${name.padEnd(44)} ${f.mib.toFixed(0).padStart(4)} MiB  ${seconds.toFixed(2).padStart(7)} s  ${f.mbps.toFixed(1).padStart(8)} Mbit/s\n`);
+  if (values.json !== true) process.stdout.write(`${name.padEnd(44)} ${f.mib.toFixed(0).padStart(4)} MiB  ${seconds.toFixed(2).padStart(7)} s  ${f.mbps.toFixed(1).padStart(8)} Mbit/s  load ${f.load.toFixed(1)}\n`);
 }
 
 async function overTun(): Promise<void> {
