@@ -11,6 +11,12 @@
 // first round only warms up the JIT. Per mode: the median Gbit/s over the rounds, and the
 // median over rounds of (mode / none - 1), which cancels most of the machine's noise.
 // (bulk.js --trace MODE measures one mode per process, for comparison.)
+//
+// --order hub,noop,none: the order the pairs are made in (default none,hub,noop). The
+// pair made first runs a few percent faster than the others whatever its mode (BENCHMARKS.md,
+// fifteenth session: with the hub's pair made first, "none" came out 4% slower than the
+// hub), so `npm run bench` runs every mode first once and pools the rounds; the per-round
+// figures are in the result for that (samples, cpuSamples, ratios, ratiosCpu).
 import { performance } from "node:perf_hooks";
 import { TraceHub } from "../dist/src/trace/events.js";
 import { args, emitResult, gbps, makePair, mib, patternBlock, SERVER_ADDR, CLIENT_ADDR } from "./lib.js";
@@ -25,7 +31,8 @@ const chunk = Math.floor(mib(Number(a.mib ?? 16)) / mss) * mss;
 const rounds = Number(a.rounds ?? 10);
 const BLOCK = 64 * 1024;
 const block = patternBlock(BLOCK);
-const MODES = ["none", "hub", "noop"];
+const MODES = String(a.order ?? "none,hub,noop").split(",");
+if (MODES.length !== 3 || !["none", "hub", "noop"].every((m) => MODES.includes(m))) throw new Error(`--order must name none, hub and noop once each, got ${a.order}`);
 
 function setup(mode) {
   let trace;
@@ -94,7 +101,7 @@ function median(xs) {
   const m = v.length >> 1;
   return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
-const none = states[0];
+const none = states.find((st) => st.mode === "none");
 const result = { bench: "trace", outcome, mtu, bytesPerRound: chunk, rounds, modes: {} };
 for (const st of states) {
   result.modes[st.mode] = {
@@ -102,12 +109,17 @@ for (const st of states) {
     min: Math.min(...st.samples),
     max: Math.max(...st.samples),
     change: median(st.samples.map((g, i) => g / none.samples[i] - 1)),
+    samples: st.samples,
+    ratios: st.samples.map((g, i) => g / none.samples[i] - 1),
     // The same from CPU time (user + system) of this process: blind to time spent
     // descheduled while other work runs, which dominates wall time on a busy machine.
     gbpsCpu: median(st.cpuSamples),
     minCpu: Math.min(...st.cpuSamples),
     maxCpu: Math.max(...st.cpuSamples),
     changeCpu: median(st.cpuSamples.map((g, i) => g / none.cpuSamples[i] - 1)),
+    cpuSamples: st.cpuSamples,
+    ratiosCpu: st.cpuSamples.map((g, i) => g / none.cpuSamples[i] - 1),
+    packets: st.packets,
     events: st.events,
     eventsPerPacket: st.events / Math.max(st.packets, 1),
     retransmits: st.c.inspect().retransmits,
