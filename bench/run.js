@@ -210,7 +210,7 @@ runs.scale = SCALE_COUNTS.map((n) =>
 );
 
 // Three processes, each making a different mode's pair first: in one process the pair made
-// first runs a few percent faster whatever its mode (bench/trace.js), so each mode gets the
+// first runs about 10% faster whatever its mode (bench/trace.js), so each mode gets the
 // first place once and the rounds of the three are pooled.
 const TRACE_ORDERS = ["none,hub,noop", "hub,noop,none", "noop,none,hub"];
 const TRACE_ROUNDS_EACH = Math.max(2, Math.ceil(TRACE_ROUNDS / TRACE_ORDERS.length));

@@ -13,7 +13,7 @@
 // (bulk.js --trace MODE measures one mode per process, for comparison.)
 //
 // --order hub,noop,none: the order the pairs are made in (default none,hub,noop). The
-// pair made first runs a few percent faster than the others whatever its mode (BENCHMARKS.md,
+// pair made first runs about 10% faster than the others whatever its mode (BENCHMARKS.md,
 // fifteenth session: with the hub's pair made first, "none" came out 4% slower than the
 // hub), so `npm run bench` runs every mode first once and pools the rounds; the per-round
 // figures are in the result for that (samples, cpuSamples, ratios, ratiosCpu).

@@ -38,9 +38,8 @@ export class EchoBook<M> {
     return this.requests.length > 0;
   }
 
-  /** Hands each queued request to `send`, oldest first. */
+  /** Hands each queued request to `send`, oldest first. The layers call it after every packet, behind `hasRequests`. */
   sendRequests(send: (dst: IpAddress, message: M) => void): void {
-    if (this.requests.length === 0) return; // called after every packet: no iterator, no fresh array
     for (const r of this.requests.drain()) send(r.dst, r.message);
   }
 
