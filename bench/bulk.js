@@ -1,7 +1,13 @@
 // Bulk throughput: one synack connection between two Hosts on the in-memory link,
 // client -> server, `--mib` MiB in 64 KiB application writes.
 //
-//   node bench/bulk.js --mtu 1500 --mib 256 [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--limit 60000]
+//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--limit 60000]
+//
+// --warmup-mib W: first W MiB over a connection of their own, untimed, then the timed
+// transfer over a fresh connection (slow start again, code compiled): the result also
+// gives the first transfer's figure (`cold`). V8 compiles the hot paths during the first
+// tens of MiB, which run several times slower than the rest (BENCHMARKS.md, fifteenth
+// session); net-bulk.js takes the same option, so both sides of a ratio are measured alike.
 //
 // --offload: Host checksumOffload on both ends, as the kernel's loopback skips checksums.
 //
@@ -35,50 +41,69 @@ if (a.rcvbuf !== undefined) tcp.receiveBufferSize = Number(a.rcvbuf);
 const pair = makePair({ mtu, trace, tcp, offload: a.offload === true });
 const { client, server } = pair;
 const listener = server.tcp.listen(5001);
-const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 5001 });
-let s;
-const hs = pair.run(() => c.state === "ESTABLISHED" && (s ??= listener.accept()) !== undefined, undefined, 5000);
-if (hs !== "done") fail(`handshake did not complete (${hs}): client ${c.state}`);
-
 const block = patternBlock(BLOCK);
-let sent = 0;
-let received = 0;
-let corrupt = 0;
-let reads = 0;
+
+// The transfer under way. fill and drain are made once and read it, so that the timed
+// transfer after a warm-up runs the same functions, compiled by then.
+let t;
 
 function fill() {
-  while (sent < total) {
-    const off = sent % BLOCK;
-    const want = Math.min(BLOCK - off, total - sent);
-    const n = c.send(off === 0 && want === BLOCK ? block : block.subarray(off, off + want));
+  while (t.sent < t.total) {
+    const off = t.sent % BLOCK;
+    const want = Math.min(BLOCK - off, t.total - t.sent);
+    const n = t.c.send(off === 0 && want === BLOCK ? block : block.subarray(off, off + want));
     if (n === 0) return;
-    sent += n;
+    t.sent += n;
   }
 }
 
 function drain() {
   for (;;) {
-    const d = s.read();
+    const d = t.s.read();
     if (d.length === 0) return;
-    reads++;
+    t.reads++;
     // Spot-check the stream: first and last byte of every read against the pattern.
-    if (d[0] !== block[received % BLOCK] || d[d.length - 1] !== block[(received + d.length - 1) % BLOCK]) corrupt++;
-    received += d.length;
+    if (d[0] !== block[t.received % BLOCK] || d[d.length - 1] !== block[(t.received + d.length - 1) % BLOCK]) t.corrupt++;
+    t.received += d.length;
   }
 }
 
-c.onWake = fill;
-s.onWake = drain;
-const packets0 = pair.packets;
-const t0 = performance.now();
-const cpu0 = process.cpuUsage();
-fill();
-const outcome = pair.run(() => received >= total, undefined, limitMs);
-const ms = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
-// CPU time of this process (user + system) during the transfer: less sensitive than wall
-// time to other work on a shared machine. Idle waits for timers spin, so they count too.
-const cpuMs = (cpu.user + cpu.system) / 1000;
+/** Opens a connection and sends `bytes` over it; the figures of that transfer. */
+function transfer(bytes) {
+  const c = client.tcp.connect({ localAddr: CLIENT_ADDR, remoteAddr: SERVER_ADDR, remotePort: 5001 });
+  let s;
+  const hs = pair.run(() => c.state === "ESTABLISHED" && (s ??= listener.accept()) !== undefined, undefined, 5000);
+  if (hs !== "done") fail(`handshake did not complete (${hs}): client ${c.state}`);
+  t = { c, s, total: bytes, sent: 0, received: 0, corrupt: 0, reads: 0 };
+  c.onWake = fill;
+  s.onWake = drain;
+  const packets0 = pair.packets;
+  const idle0 = { waits: pair.idleWaits, ms: pair.idleMs };
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  fill();
+  const outcome = pair.run(() => t.received >= bytes, undefined, limitMs);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of this process (user + system) during the transfer: less sensitive than wall
+  // time to other work on a shared machine. Idle waits for timers spin, so they count too.
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { ...t, outcome, ms, cpuMs, packets: pair.packets - packets0, idleWaits: pair.idleWaits - idle0.waits, idleMs: pair.idleMs - idle0.ms };
+}
+
+let cold;
+const warmup = mib(Number(a["warmup-mib"] ?? 0));
+if (warmup > 0) {
+  const w = transfer(warmup);
+  if (w.outcome !== "done" || w.corrupt > 0) fail(`warm-up transfer: ${w.outcome}, ${w.corrupt} corrupt reads`);
+  cold = { bytes: w.received, ms: w.ms, gbps: gbps(w.received, w.ms), gbpsCpu: gbps(w.received, w.cpuMs) };
+  // Closed before the timed transfer, so none of its timers fall due meanwhile (TIME_WAIT's
+  // 60 s outlasts the run).
+  w.c.close();
+  w.s.close();
+  pair.run(() => w.s.state === "CLOSED" && (w.c.state === "TIME_WAIT" || w.c.state === "CLOSED"), undefined, 5000);
+}
+const { c, s, outcome, ms, cpuMs, received, corrupt, reads, sent, packets, idleWaits, idleMs } = transfer(total);
 
 const ci = c.inspect();
 const si = s.inspect();
@@ -95,14 +120,15 @@ const result = {
   gbpsCpu: gbps(received, cpuMs),
   corrupt,
   reads,
-  packets: pair.packets - packets0,
-  idleWaits: pair.idleWaits,
-  idleMs: Math.round(pair.idleMs),
+  packets,
+  idleWaits,
+  idleMs: Math.round(idleMs),
   sendMss: ci.sendMss,
   retransmits: ci.retransmits,
   clientSegmentsOut: ci.segmentsOut,
   serverSegmentsOut: si.segmentsOut,
   events,
+  ...(cold !== undefined ? { warmupBytes: warmup, cold } : {}),
 };
 if (outcome !== "done") {
   result.stall = { sent, received, client: ci, server: si, clientDeadline: client.nextDeadline(), serverDeadline: server.nextDeadline(), now: pair.now() };

@@ -2,51 +2,72 @@
 // server in this one process (one JS thread, like the synack pair), the same bytes in the
 // same 64 KiB writes, honouring backpressure ('drain').
 //
-//   node bench/net-bulk.js --mib 256
+//   node bench/net-bulk.js --mib 256 [--warmup-mib 64]
+//
+// --warmup-mib W: first W MiB over a connection of their own, untimed, then the timed
+// transfer over a fresh connection, as bulk.js does (the first transfer's figure is `cold`).
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { args, emitResult, gbps, mib, patternBlock } from "./lib.js";
 
 const a = args();
 const total = mib(Number(a.mib ?? 256));
+const warmup = mib(Number(a["warmup-mib"] ?? 0));
 const limitMs = Number(a.limit ?? 60_000);
 const BLOCK = 64 * 1024;
 const block = Buffer.from(patternBlock(BLOCK));
 
-let received = 0;
-let t0 = 0;
+/** Bytes each accepted socket has to receive, in accept order, and who waits for them. */
+const expected = [];
 const server = net.createServer((sock) => {
+  const want = expected.shift();
+  let received = 0;
   sock.on("data", (d) => {
     received += d.length;
-    if (received >= total) {
-      const ms = performance.now() - t0;
-      emitResult({ bench: "net-bulk", outcome: "done", bytes: received, ms, gbps: gbps(received, ms) });
+    if (received >= want.bytes) {
       sock.destroy();
-      server.close();
+      want.done(received);
     }
   });
 });
 const timer = setTimeout(() => {
-  emitResult({ bench: "net-bulk", outcome: "timeout", bytes: received });
+  emitResult({ bench: "net-bulk", outcome: "timeout" });
   process.exit(0);
 }, limitMs);
 timer.unref();
-server.listen(0, "127.0.0.1", () => {
-  const { port } = server.address();
-  const sock = net.connect({ port, host: "127.0.0.1" }, () => {
-    t0 = performance.now();
-    let sent = 0;
-    const write = () => {
-      while (sent < total) {
-        sent += BLOCK;
-        if (!sock.write(block)) {
-          sock.once("drain", write);
-          return;
+
+/** Connects and sends `bytes`; resolves with the milliseconds from connect until the server had them all. */
+function transfer(port, bytes) {
+  return new Promise((resolve) => {
+    let t0 = 0;
+    expected.push({ bytes, done: (received) => resolve({ received, ms: performance.now() - t0 }) });
+    const sock = net.connect({ port, host: "127.0.0.1" }, () => {
+      t0 = performance.now();
+      let sent = 0;
+      const write = () => {
+        while (sent < bytes) {
+          sent += BLOCK;
+          if (!sock.write(block)) {
+            sock.once("drain", write);
+            return;
+          }
         }
-      }
-      sock.end();
-    };
-    write();
+        sock.end();
+      };
+      write();
+    });
+    sock.on("error", () => {});
   });
-  sock.on("error", () => {});
+}
+
+server.listen(0, "127.0.0.1", async () => {
+  const { port } = server.address();
+  let cold;
+  if (warmup > 0) {
+    const w = await transfer(port, warmup);
+    cold = { bytes: w.received, ms: w.ms, gbps: gbps(w.received, w.ms) };
+  }
+  const r = await transfer(port, total);
+  emitResult({ bench: "net-bulk", outcome: "done", bytes: r.received, ms: r.ms, gbps: gbps(r.received, r.ms), ...(cold !== undefined ? { warmupBytes: warmup, cold } : {}) });
+  server.close();
 });

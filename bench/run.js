@@ -20,6 +20,12 @@ const a = args();
 const quick = a.quick === true;
 const reps = Number(a.reps ?? (quick ? 1 : 3));
 const BULK_MIB = quick ? 64 : 256;
+// Every bulk figure, synack's and node:net's, is a second transfer in its process, after
+// one of BULK_WARMUP_MIB: V8 compiles synack's hot paths during the first tens of MiB, which
+// run several times slower (BENCHMARKS.md, fifteenth session), as the connection rates
+// leave their warm-up out and the TUN rows count a second transfer. The first transfer's
+// figures are printed among the notes.
+const BULK_WARMUP_MIB = quick ? 16 : 64;
 const TRACE_MIB = 8;
 const TRACE_ROUNDS = quick ? 4 : 24;
 const CONN_COUNT = quick ? 20_000 : 60_000;
@@ -165,16 +171,17 @@ const load0 = os.loadavg()[0];
 const GLIBC_KEEP = { MALLOC_TRIM_THRESHOLD_: 268435456, MALLOC_TOP_PAD_: 16777216 };
 const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
-log(`bulk throughput (${reps} x ${BULK_MIB} MiB each, node:net twice per repetition)`);
+log(`bulk throughput (${reps} x ${BULK_MIB} MiB each after a ${BULK_WARMUP_MIB} MiB warm-up transfer, node:net twice per repetition)`);
+const bulkArgs = ["--mib", BULK_MIB, "--warmup-mib", BULK_WARMUP_MIB];
 for (let i = 0; i < reps; i++) {
-  runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
-  runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB]));
-  runs.bulk1500Trim.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB], [], CHILD_TIMEOUT_MS, GLIBC_KEEP));
-  runs.bulk1500Offload.push(child("bulk.js", ["--mtu", 1500, "--mib", BULK_MIB, "--offload"]));
-  runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB]));
-  runs.bulk65535Offload.push(child("bulk.js", ["--mtu", 65535, "--mib", BULK_MIB, "--offload"]));
+  runs.netBulk.push(child("net-bulk.js", bulkArgs));
+  runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs]));
+  runs.bulk1500Trim.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs], [], CHILD_TIMEOUT_MS, GLIBC_KEEP));
+  runs.bulk1500Offload.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs, "--offload"]));
+  runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, ...bulkArgs]));
+  runs.bulk65535Offload.push(child("bulk.js", ["--mtu", 65535, ...bulkArgs, "--offload"]));
   // node:net is fast and short, hence noisier: sample it on both sides of the synack runs.
-  runs.netBulk.push(child("net-bulk.js", ["--mib", BULK_MIB]));
+  runs.netBulk.push(child("net-bulk.js", bulkArgs));
 }
 
 log(`UDP tunnel over loopback: batched (sendmmsg/recvmmsg, UDP GSO/GRO) vs node:dgram, ${reps} x ${TUNNEL_MIB} MiB TCP and ${TUNNEL_RATE_MS} ms of raw datagrams each`);
@@ -256,7 +263,7 @@ const tNoop = tm?.noop.gbps ?? NaN;
 
 /** A bulk row: the median of `rs` against node:net's loopback, met at `target` x. */
 const bulkRow = (label, rs, gbps, target) => ({
-  name: `Bulk, ${label} (${BULK_MIB} MiB)`,
+  name: `Bulk, ${label} (${BULK_MIB} MiB, warm)`,
   synack: `${gbps.toFixed(2)} Gbit/s`,
   ref: `${netGbps.toFixed(2)} Gbit/s`,
   ratio: gbps / netGbps,
@@ -419,6 +426,16 @@ const notes = [];
 const c1500 = med(runs.bulk1500, "gbpsCpu");
 const c65535 = med(runs.bulk65535, "gbpsCpu");
 if (Number.isFinite(c1500)) notes.push(`bulk per CPU-second of the synack process: MTU 1500 ${c1500.toFixed(2)}, MTU 65535 ${c65535.toFixed(2)} Gbit/s`);
+// The warm-up transfers themselves: what a fresh process gets from its first connection.
+const coldBulk = (rs) => median(rs.filter(ok).map((r) => r.cold?.gbps));
+const coldNet = coldBulk(runs.netBulk);
+const coldRow = (label, rs) => `${label} ${coldBulk(rs).toFixed(2)} (${(coldBulk(rs) / coldNet).toFixed(2)}x)`;
+if (Number.isFinite(coldNet)) {
+  notes.push(
+    `bulk cold (the ${BULK_WARMUP_MIB} MiB warm-up transfer, first in its process), Gbit/s: node:net ${coldNet.toFixed(2)}; ` +
+      [coldRow("MTU 1500", runs.bulk1500), coldRow("offload", runs.bulk1500Offload), coldRow("MTU 65535", runs.bulk65535), coldRow("offload", runs.bulk65535Offload)].join(", "),
+  );
+}
 const ppc = med(runs.conn, "packetsPerConn");
 const appc = med(runs.apiConn, "packetsPerConn");
 if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection (engine), ${appc.toFixed(1)} (node:net API)`);
@@ -543,7 +560,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk1500TrimGbps: b1500Trim, bulk65535Gbps: b65535, bulk65535OffloadGbps: b65535Offload, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk1500ColdGbps: median(runs.bulk1500.filter(ok).map((r) => r.cold?.gbps)), netBulkColdGbps: median(runs.netBulk.filter(ok).map((r) => r.cold?.gbps)), bulk1500TrimGbps: b1500Trim, bulk65535Gbps: b65535, bulk65535OffloadGbps: b65535Offload, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,
