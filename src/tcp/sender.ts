@@ -606,16 +606,30 @@ export class Sender extends SenderParts {
     return sent;
   }
 
-  /** RFC 6675 NextSeg rule 1 with RACK's marks (Linux tcp_xmit_retransmit_queue): lost segments first, as cwnd allows. */
+  /**
+   * RFC 6675 NextSeg rule 1 with RACK's marks (Linux tcp_xmit_retransmit_queue): lost
+   * segments first, as cwnd allows. Linux resends a lost skb of several segments as one
+   * TSO/GSO packet with the skb's flags: PSH, which every multi-segment packet carried on
+   * its last segment (tso-chunks.ts), stays at the skb's end. Here a run of two or more
+   * contiguous lost segments resent back to back, up to the end of the lost range, is such
+   * a packet and its last segment gets PSH (the corpus's TFO recovery script; Linux 6.18
+   * does the same over TUN). A run cut short by cwnd is the front of a split skb, which
+   * tcp_fragment leaves without PSH (the corpus's prr-ss scripts); a lone segment gets none.
+   */
   private retransmitLost(now: Millis): boolean {
     let sent = false;
+    let run = 0;
     let i = this.log.nextLost(this.sndUna);
     while (i >= 0 && this.pipe() < this.cwnd && !pacingHolds(this, now)) {
       const start = this.log.start(i);
       const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
-      this.retransmitRange(now, start, end);
+      const next = this.log.nextLost(end);
+      const contiguous = next >= 0 && this.log.start(next) === end;
+      run++;
+      this.retransmitRange(now, start, end, run >= 2 && !contiguous);
+      if (!contiguous) run = 0;
       sent = true;
-      i = this.log.nextLost(end);
+      i = next;
     }
     return sent;
   }
@@ -726,8 +740,8 @@ export class Sender extends SenderParts {
     this.traceCwnd(now, `restart after ${formatMillis(idle)} ms idle`);
   }
 
-  /** Resends [start, end) (one segment at most), whatever cwnd says. */
-  retransmitRange(now: Millis, start: Seq, end: Seq): void {
+  /** Resends [start, end) (one segment at most), whatever cwnd says; `push` sets PSH on it. */
+  retransmitRange(now: Millis, start: Seq, end: Seq, push = false): void {
     const offset = seqDiff(start, this.sndBufSeq);
     if (offset < 0) return;
     const len = Math.max(0, Math.min(seqDiff(end, start), this.sendBuf.length - offset, this.recordLeft(start))); // Linux tcp_can_collapse: not past an eor skb
@@ -739,7 +753,7 @@ export class Sender extends SenderParts {
       this.host.cancelTimer(now, "tlp");
       this.host.armTimer(now, "rto", now + this.rto);
     }
-    const used = this.emitData(now, start, len, fin);
+    const used = this.emitData(now, start, len, fin, push);
     const stop = seqAdd(start, used);
     if (seqGt(stop, this.highRxt)) this.highRxt = stop;
   }

@@ -18,8 +18,9 @@
  * `P.` on each full-size piece. Modelled here as: the segment that ends a chunk of two or
  * more segments carries PSH. That PSH is the packet's, not the stream's: the corpus shows
  * a resent segment that once ended such a packet without PSH (prr-ss-30pkt-lost1_4), so
- * it is no push mark, and retransmissions (one MSS at a time, tcp_retransmit_skb) carry
- * only the write ends and forced pushes of push-marks.ts.
+ * it is no push mark: a lone resent segment carries only the write ends and forced pushes
+ * of push-marks.ts, and a run of lost segments resent together, a packet again, carries
+ * PSH at its end (Sender.retransmitLost).
  */
 import { PACING_CA_RATIO, PACING_SS_RATIO } from "./pacing.js";
 

@@ -9,8 +9,8 @@ import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { splitDsack } from "../../src/tcp/sack.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
-import { seq, seqAdd } from "../../src/wire/seq.js";
-import { ACK, SYN } from "../../src/wire/tcp.js";
+import { seq, seqAdd, seqDiff, seqLt } from "../../src/wire/seq.js";
+import { ACK, PSH, SYN } from "../../src/wire/tcp.js";
 import { established, listening, REMOTE_SEQ } from "./harness.js";
 
 const MSS = 1000;
@@ -84,6 +84,25 @@ describe("RACK (RFC 8985 section 6)", () => {
     const late = rack.detectLoss(log, 25, 5, true); // the reordering timer
     expect(late.lostSegments).toBe(2);
     expect(log.lostBytes).toBe(2 * MSS);
+  });
+
+  it("does not judge a segment resent in the same instant by the delivery of one first sent then", () => {
+    // Four segments sent at 10 ms; the first is lost and resent at 10 ms too, then a SACK
+    // delivers the third. With equal send times the end-sequence tie-break would call the
+    // resent first segment "sent before" the third and mark it lost again; it went out after.
+    const log = logOf(4, [10, 10, 10, 10]);
+    const rack = new Rack();
+    log.onSack(seq(1000), seq(2000), { delivered: (_s, end, at, f) => rack.onDelivered(10, end, at, f, Infinity) });
+    expect(rack.detectLoss(log, 10, 0).lostSegments).toBe(1); // the first segment
+    log.onSend(seq(0), seq(1000), 10); // resent at once
+    log.onSack(seq(2000), seq(3000), { delivered: (_s, end, at, f) => rack.onDelivered(10, end, at, f, Infinity) });
+    const again = rack.detectLoss(log, 10, 0);
+    expect(again.lostSegments).toBe(0);
+    expect(log.flags(0) & (LOST | RETRANS_OUT)).toBe(RETRANS_OUT);
+    // Resent at 10 ms and still missing when a segment sent later (11 ms) is delivered: lost.
+    log.onSend(seq(4000), seq(5000), 11);
+    log.onSack(seq(4000), seq(5000), { delivered: (_s, end, at, f) => rack.onDelivered(12, end, at, f, Infinity) });
+    expect(rack.detectLoss(log, 12, 0).lostSegments).toBe(2); // the resent first and the unSACKed fourth
   });
 
   it("has no reordering window in recovery or with DupThresh SACKed, unless reordering was seen", () => {
@@ -197,6 +216,37 @@ describe("D-SACK (RFC 2883)", () => {
     expect(tcpInfo(conn, h.now).dsackDups).toBe(1);
     h.deliver({ flags: ACK, seq: R(1), ack: acked, window: 65535, options: { sackBlocks: [{ left: seqAdd(una, mss), right: seqAdd(una, 3 * mss + 1) }] } });
     expect(tcpInfo(conn, h.now).dsackDups).toBe(4); // 2 MSS and a byte: 3 more
+  });
+
+  it("resends a run of contiguous lost segments as one TSO packet, PSH on its last segment", () => {
+    // Linux resends a lost skb of several segments as one GSO packet with the skb's PSH at
+    // its end (tso-chunks.ts); one segment alone carries only a write's push mark.
+    const { h, listener } = listening({ sack: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
+    const una = seqAdd(h.takeSent()[0]!.seq, 1);
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
+    const conn = listener.accept()!;
+    conn.send(new Uint8Array(10 * MSS));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(10);
+    const at = (k: number) => seqAdd(una, k * MSS);
+    // Segments 0 and 1 lost, 2..4 SACKed; later 5 and 6 lost, 7 SACKed.
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535, options: { sackBlocks: [{ left: at(2), right: at(5) }] } });
+    const resent = h.takeSent().filter((x) => x.payload.length > 0 && x.seq !== at(10));
+    expect(resent.map((x) => [seqDiff(x.seq, una) / MSS, (x.flags & PSH) !== 0])).toEqual([
+      [0, false],
+      [1, true],
+    ]);
+    h.advance(1);
+    h.deliver({ flags: ACK, seq: R(1), ack: at(5), window: 65535, options: { sackBlocks: [{ left: at(7), right: at(8) }] } });
+    h.advance(20); // past RACK's reordering window for segment 5
+    const later = h.takeSent().filter((x) => x.payload.length > 0 && seqLt(x.seq, at(7)));
+    expect(later.map((x) => [seqDiff(x.seq, una) / MSS, (x.flags & PSH) !== 0])).toEqual([
+      [5, false],
+      [6, true],
+    ]);
   });
 
   it("a duplicate ACK leaves the reordering timer armed: a lost last segment is resent long before the probe (Linux tcp_rack_mark_lost)", () => {

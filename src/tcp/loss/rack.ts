@@ -134,7 +134,14 @@ export class Rack {
       if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) continue;
       const sentAt = log.sentAt(i);
       const end = log.end(i);
-      if (!sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
+      // The end-sequence tie-break orders segments of one burst of new data. A segment
+      // resent in the same instant as the RACK segment's (first) sending went out after
+      // it, whatever its sequence number: Linux's nanosecond send stamps say so, where the
+      // virtual clock here cannot. Judging it by that delivery would mark the resent
+      // segment lost again at once (the corpus's TFO recovery script, a retransmission
+      // followed by a SACK of data sent just before it).
+      const resentSameInstant = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime;
+      if (resentSameInstant || !sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
         if (ordered) break; // new data only: everything further was sent later still
         continue;
       }
