@@ -1,7 +1,7 @@
 // Bulk throughput: one synack connection between two Hosts on the in-memory link,
 // client -> server, `--mib` MiB in 64 KiB application writes.
 //
-//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--limit 60000]
+//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--gso] [--limit 60000]
 //
 // --warmup-mib W: first W MiB over a connection of their own, untimed, then the timed
 // transfer over a fresh connection (slow start again, code compiled): the result also
@@ -10,6 +10,14 @@
 // session); net-bulk.js takes the same option, so both sides of a ratio are measured alike.
 //
 // --offload: Host checksumOffload on both ends, as the kernel's loopback skips checksums.
+//
+// --gso: segmentation and receive offload on the link, as Linux's veth (and loopback) have
+// them: each Host hands a transmission pass's consecutive segments to the link as one
+// super-packet (Host gsoMaxSize 65536, src/ip/gso-batch.ts) and the other takes it whole as
+// one segment (Host.receive's gsoSize, as from a TUN device's GRO). The engine still builds
+// and accounts every MSS-sized segment; what goes once per super-packet is below TCP (the
+// packet, its IP header, the checksum, which veth leaves partial, the receiver's segment
+// processing and its ACKs). Plain packets, ACKs among them, are checksummed as ever.
 //
 // --trace none: no trace option (the Host's NULL_SINK); hub: a TraceHub nobody subscribed
 // to; noop: a TraceHub with one subscriber that does nothing but count the events.
@@ -38,7 +46,7 @@ const tcp = {};
 if (a.nodelay === true) tcp.noDelay = true;
 if (a.sndbuf !== undefined) tcp.sendBufferSize = Number(a.sndbuf);
 if (a.rcvbuf !== undefined) tcp.receiveBufferSize = Number(a.rcvbuf);
-const pair = makePair({ mtu, trace, tcp, offload: a.offload === true });
+const pair = makePair({ mtu, trace, tcp, offload: a.offload === true, gso: a.gso === true });
 const { client, server } = pair;
 const listener = server.tcp.listen(5001);
 const block = patternBlock(BLOCK);

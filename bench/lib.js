@@ -21,11 +21,14 @@ export const SERVER_ADDR = parseIpAddress("10.0.0.2");
 
 /**
  * Builds a client and a server Host on one in-memory link.
- * opts: { mtu, trace, tcp, seed, offload, clientAddr, serverAddr } (addresses: IpAddress, IPv4 by default)
+ * opts: { mtu, trace, tcp, seed, offload, gso, clientAddr, serverAddr } (addresses: IpAddress, IPv4 by default)
  */
 export function makePair(opts = {}) {
   const toServer = [];
   const toClient = [];
+  // With `gso`, each packet's GSO size (0: a plain packet) rides in a parallel queue.
+  const toServerGso = [];
+  const toClientGso = [];
   const rng = new SimRng(opts.seed ?? 1);
   const common = {};
   if (opts.mtu !== undefined) common.mtu = opts.mtu;
@@ -33,8 +36,15 @@ export function makePair(opts = {}) {
   if (opts.tcp !== undefined) common.tcp = opts.tcp;
   // Like Linux loopback (and the node:net reference over it): no checksums on a link that cannot corrupt.
   if (opts.offload === true) common.checksumOffload = true;
-  const client = new Host({ ...common, name: "client", address: opts.clientAddr ?? CLIENT_ADDR, rng: rng.fork("client"), transmit: (p) => toServer.push(p) });
-  const server = new Host({ ...common, name: "server", address: opts.serverAddr ?? SERVER_ADDR, rng: rng.fork("server"), transmit: (p) => toClient.push(p) });
+  // Like Linux's veth and loopback (TSO/GSO and GRO): a pass's consecutive segments cross
+  // the link as one super-packet, which the receiver takes whole, measuring the peer's MSS
+  // by its GSO size. A super-packet carries a partial checksum (pseudo-header only, Linux
+  // CHECKSUM_PARTIAL) that a device would complete per segment; veth hands such packets to
+  // the receiver unverified, and so does this link. Plain packets are checksummed as ever.
+  const gso = opts.gso === true;
+  if (gso) common.gsoMaxSize = 65536;
+  const client = new Host({ ...common, name: "client", address: opts.clientAddr ?? CLIENT_ADDR, rng: rng.fork("client"), transmit: gso ? (p, g) => (toServer.push(p), toServerGso.push(g?.size ?? 0)) : (p) => toServer.push(p) });
+  const server = new Host({ ...common, name: "server", address: opts.serverAddr ?? SERVER_ADDR, rng: rng.fork("server"), transmit: gso ? (p, g) => (toClient.push(p), toClientGso.push(g?.size ?? 0)) : (p) => toClient.push(p) });
   const t0 = performance.now();
   const pair = {
     client,
@@ -64,17 +74,19 @@ export function makePair(opts = {}) {
           for (let i = 0; i < toServer.length; i++) {
             const p = toServer[i];
             pair.bytes += p.length;
-            server.receive(now, p);
+            if (gso) server.receive(now, p, toServerGso[i] > 0, toServerGso[i]);
+            else server.receive(now, p);
           }
           pair.packets += toServer.length;
-          toServer.length = 0;
+          toServer.length = toServerGso.length = 0;
           for (let i = 0; i < toClient.length; i++) {
             const p = toClient[i];
             pair.bytes += p.length;
-            client.receive(now, p);
+            if (gso) client.receive(now, p, toClientGso[i] > 0, toClientGso[i]);
+            else client.receive(now, p);
           }
           pair.packets += toClient.length;
-          toClient.length = 0;
+          toClient.length = toClientGso.length = 0;
           continue;
         }
         // Then the one host whose deadline is earliest, and deliver what it sent before
