@@ -622,14 +622,16 @@ export class Sender extends SenderParts {
     let i = this.log.nextLost(this.sndUna);
     while (i >= 0 && this.pipe() < this.cwnd && !pacingHolds(this, now)) {
       const start = this.log.start(i);
-      const end = seqMin(this.log.end(i), seqAdd(start, this.host.segmentMss()));
-      const next = this.log.nextLost(end);
-      const contiguous = next >= 0 && this.log.start(next) === end;
+      const recordEnd = this.log.end(i);
+      const end = seqMin(recordEnd, seqAdd(start, this.host.segmentMss()));
+      // Looked up past this whole record, which resending any of it marks resent.
+      const next = this.log.nextLost(recordEnd);
+      const contiguous = end === recordEnd && next >= 0 && this.log.start(next) === end;
       run++;
       this.retransmitRange(now, start, end, run >= 2 && !contiguous);
       if (!contiguous) run = 0;
       sent = true;
-      i = next;
+      i = this.log.nextLost(end);
     }
     return sent;
   }

@@ -249,6 +249,31 @@ describe("D-SACK (RFC 2883)", () => {
     ]);
   });
 
+  it("resends each lost record once when segments have become shorter than the records (SACK blocks of our own take room)", () => {
+    const { h, listener } = listening({ sack: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
+    const una = seqAdd(h.takeSent()[0]!.seq, 1);
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
+    const conn = listener.accept()!;
+    conn.send(new Uint8Array(6 * MSS));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(6); // six records of 1,000 bytes
+    const at = (k: number) => seqAdd(una, k * MSS);
+    // The peer's data arrives out of order: our ACKs now carry a SACK block, which takes
+    // 12 bytes of every segment (segmentMss 988), so a resend covers less than a record.
+    h.deliver({ flags: ACK, seq: R(101), ack: una, window: 65535, payload: new Uint8Array(10) });
+    h.takeSent();
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535, options: { sackBlocks: [{ left: at(3), right: at(6) }] } });
+    h.advance(20);
+    const resent = h.takeSent().filter((x) => x.payload.length > 0);
+    const starts = resent.map((x) => seqDiff(x.seq, una));
+    expect(starts.length).toBeGreaterThan(0);
+    expect(new Set(starts).size).toBe(starts.length); // no range resent twice in one pass
+    expect(starts[0]).toBe(0);
+  });
+
   it("a duplicate ACK leaves the reordering timer armed: a lost last segment is resent long before the probe (Linux tcp_rack_mark_lost)", () => {
     // A 40 ms path: the handshake's ACK comes 40 ms after the SYN-ACK (SRTT 40).
     const { h, listener } = listening({ sack: true });
