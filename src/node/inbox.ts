@@ -3,13 +3,13 @@
  * real device would: sending never re-enters the receiver. setImmediate rather than a
  * microtask, so a busy pair cannot starve I/O and timers.
  */
-export class NextTurnInbox {
-  private queue: Uint8Array[] = [];
+export class NextTurnInbox<T = Uint8Array> {
+  private queue: T[] = [];
   private scheduled = false;
 
-  constructor(private readonly deliver: (batch: Uint8Array[]) => void) {}
+  constructor(private readonly deliver: (batch: T[]) => void) {}
 
-  push(packet: Uint8Array): void {
+  push(packet: T): void {
     this.queue.push(packet);
     if (this.scheduled) return;
     this.scheduled = true;

@@ -11,6 +11,7 @@ import { NextTurnInbox, inBatch } from "./inbox.js";
 import type { Millis } from "../env.js";
 import { IpAddress, type AddressKey } from "../wire/address.js";
 import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
+import type { GsoInfo } from "../endpoint.js";
 import type { LinkCounters, PacketLink } from "./tun.js";
 
 /** Offset of the destination address in an IPv4 header. */
@@ -21,11 +22,31 @@ export interface LoopbackWireOptions {
   latency?: Millis;
   /** Largest packet the wire carries (default 1500). */
   mtu?: number;
+  /**
+   * Segmentation and receive offload, as a Linux veth pair has them (default false): a
+   * stack hands the wire TCP super-packets of up to 64 KiB (one per run of segments,
+   * src/ip/gso-batch.ts), and the other stack takes each whole, as one segment whose MSS
+   * is its GSO size. A super-packet's checksum is left partial (pseudo-header only), as
+   * Linux leaves it, and the receiver does not check it, as veth's does not; plain
+   * packets are checksummed as ever. Captures show the super-packets, as tcpdump on a
+   * veth does.
+   */
+  offload?: boolean;
+}
+
+/** Largest TCP super-packet an offloading wire takes (Linux GSO_LEGACY_MAX_SIZE). */
+const GSO_MAX_SIZE = 65536;
+
+/** A super-packet in flight, with the GSO size its segments had. */
+interface SuperPacket {
+  packet: Uint8Array;
+  gsoSize: number;
 }
 
 export class LoopbackWire {
   readonly mtu: number;
   private readonly latency: Millis;
+  private readonly offload: boolean;
   private readonly ports = new Map<AddressKey, WirePort>();
   /** Packets sent to an address nobody attached. */
   unroutable = 0;
@@ -33,19 +54,20 @@ export class LoopbackWire {
   constructor(options: LoopbackWireOptions = {}) {
     this.latency = options.latency ?? 0;
     this.mtu = options.mtu ?? 1500;
+    this.offload = options.offload === true;
   }
 
   /** A link for the stack at `address` (an IPv4 uint32 or an IpAddress of either family). */
   attach(address: number | IpAddress, name = `wire:${String(address)}`): PacketLink {
     const key: AddressKey = typeof address === "number" ? address >>> 0 : address.key;
     if (this.ports.has(key)) throw new Error(`address ${String(address)} is already attached to this wire`);
-    const port = new WirePort(this, name, this.mtu, this.latency, key);
+    const port = new WirePort(this, name, this.mtu, this.latency, key, this.offload ? GSO_MAX_SIZE : undefined);
     this.ports.set(key, port);
     return port;
   }
 
-  /** Routes one packet (called by the sending port). */
-  route(from: WirePort, packet: Uint8Array): void {
+  /** Routes one packet, or a super-packet with its GSO size (called by the sending port). */
+  route(from: WirePort, packet: Uint8Array, gsoSize = 0): void {
     // The version nibble says where the destination sits: IPv4 bytes 16..19, IPv6 24..39.
     const v6 = packet.length > 0 && packet[0]! >>> 4 === 6;
     const key = v6 ? (packet.length >= 40 ? IpAddress.fromBytes(packet, 24, 6).key : undefined) : packet.length >= IPV4_MIN_HEADER ? readU32(packet, IPV4_DST) : undefined;
@@ -55,7 +77,7 @@ export class LoopbackWire {
       from.counters.dropsOut++;
       return;
     }
-    to.enqueue(packet);
+    to.enqueue(gsoSize > 0 ? { packet, gsoSize } : packet);
   }
 
   detach(port: WirePort): void {
@@ -65,10 +87,10 @@ export class LoopbackWire {
 
 class WirePort implements PacketLink {
   readonly counters: LinkCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, dropsOut: 0 };
-  onPacket: ((packet: Uint8Array) => void) | undefined;
+  onPacket: ((packet: Uint8Array, checksumValid?: boolean, gsoSize?: number) => void) | undefined;
   onBatch: ((open: boolean) => void) | undefined;
   isClosed = false;
-  private readonly inbox = new NextTurnInbox((batch) => this.deliver(batch));
+  private readonly inbox = new NextTurnInbox<Uint8Array | SuperPacket>((batch) => this.deliver(batch));
 
   constructor(
     private readonly wire: LoopbackWire,
@@ -76,24 +98,27 @@ class WirePort implements PacketLink {
     readonly mtu: number,
     private readonly latency: Millis,
     readonly address: AddressKey,
+    /** PacketLink: set when the wire offloads (LoopbackWireOptions.offload). */
+    readonly gsoMaxSize: number | undefined,
   ) {}
 
-  send(packet: Uint8Array): void {
-    if (this.isClosed || packet.length > this.mtu) {
-      this.counters.dropsOut++;
+  send(packet: Uint8Array, gso?: GsoInfo): void {
+    const limit = gso !== undefined && this.gsoMaxSize !== undefined ? this.gsoMaxSize : this.mtu;
+    if (this.isClosed || packet.length > limit) {
+      this.counters.dropsOut += gso?.segments ?? 1;
       return;
     }
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
-    this.wire.route(this, packet);
+    this.wire.route(this, packet, gso !== undefined && this.gsoMaxSize !== undefined ? gso.size : 0);
   }
 
-  enqueue(packet: Uint8Array): void {
+  enqueue(item: Uint8Array | SuperPacket): void {
     if (this.latency > 0) {
-      setTimeout(() => this.deliver([packet]), this.latency);
+      setTimeout(() => this.deliver([item]), this.latency);
       return;
     }
-    this.inbox.push(packet);
+    this.inbox.push(item);
   }
 
   close(): Promise<void> {
@@ -103,16 +128,18 @@ class WirePort implements PacketLink {
     return Promise.resolve();
   }
 
-  private deliver(batch: Uint8Array[]): void {
+  private deliver(batch: Array<Uint8Array | SuperPacket>): void {
     // One turn's packets are one read burst, as a TUN device's: the stack handles them all,
     // then sends once (src/tcp/batch.ts), instead of a transmission pass and a timer re-arm
     // per packet.
     inBatch(this.onBatch, () => {
-      for (const p of batch) {
+      for (const item of batch) {
         if (this.isClosed) return;
+        const p = item instanceof Uint8Array ? item : item.packet;
         this.counters.packetsIn++;
         this.counters.bytesIn += p.length;
-        this.onPacket?.(p);
+        if (item instanceof Uint8Array) this.onPacket?.(p);
+        else this.onPacket?.(p, true, item.gsoSize);
       }
     });
   }

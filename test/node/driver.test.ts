@@ -180,6 +180,33 @@ describe("LoopbackWire", () => {
     expect(calls).toEqual(["begin", "packet 1", "packet 2", "end", "begin", "packet 3", "end"]);
   });
 
+  it("with offload, two stacks exchange TCP super-packets as over a veth: 1 MiB intact in far fewer packets", async () => {
+    const [a, b] = loopbackPair({ offload: true });
+    expect(a.link.gsoMaxSize).toBe(65536);
+    const total = 1 << 20;
+    const sent = Buffer.alloc(total);
+    for (let i = 0; i < total; i++) sent[i] = (i * 7 + (i >>> 9)) & 0xff;
+    const server = bindNet(b).createServer();
+    const received = new Promise<Buffer>((resolve) => {
+      server.on("connection", (s) => {
+        const parts: Buffer[] = [];
+        s.on("data", (d: Buffer) => parts.push(d));
+        s.on("end", () => resolve(Buffer.concat(parts)));
+      });
+    });
+    await new Promise<void>((r) => server.listen(5001, () => r()));
+    const sock = bindNet(a).connect({ host: b.address, port: 5001 });
+    sock.end(sent);
+    const got = await received;
+    expect(got.length).toBe(total);
+    expect(got.equals(sent)).toBe(true);
+    // 1,448-byte segments (MSS 1460 less the timestamps) would be at least 725 packets.
+    expect(a.link.counters.packetsOut * 4).toBeLessThan(total / 1448);
+    server.close();
+    await a.close();
+    await b.close();
+  });
+
   it("a stack can connect to its own address", async () => {
     const [a, b] = loopbackPair();
     const net = bindNet(a);
