@@ -9,9 +9,9 @@ import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { splitDsack } from "../../src/tcp/sack.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
-import { seq, seqAdd, seqDiff, seqLt } from "../../src/wire/seq.js";
+import { seq, seqAdd, seqDiff, seqLt, type Seq } from "../../src/wire/seq.js";
 import { ACK, PSH, SYN } from "../../src/wire/tcp.js";
-import { established, listening, REMOTE_SEQ } from "./harness.js";
+import { established, listening, REMOTE_SEQ, type Harness } from "./harness.js";
 
 const MSS = 1000;
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
@@ -22,6 +22,22 @@ function logOf(n: number, times: number[] = []): SentLog {
   const log = new SentLog();
   for (let k = 0; k < n; k++) log.onSend(seq(k * MSS), seq((k + 1) * MSS), times[k] ?? 0);
   return log;
+}
+
+/**
+ * A SACK connection (MSS 1000, a 10 ms handshake RTT) that has sent `n` full segments of
+ * new data: the harness, SND.UNA before them and `at(k)`, where segment k starts.
+ */
+function sentSegments(n: number): { h: Harness; una: Seq; at: (k: number) => Seq } {
+  const { h, listener } = listening({ sack: true });
+  h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
+  const una = seqAdd(h.takeSent()[0]!.seq, 1);
+  h.advance(10);
+  h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
+  listener.accept()!.send(new Uint8Array(n * MSS));
+  h.settle();
+  expect(h.takeSent()).toHaveLength(n);
+  return { h, una, at: (k) => seqAdd(una, k * MSS) };
 }
 
 describe("SentLog", () => {
@@ -221,16 +237,7 @@ describe("D-SACK (RFC 2883)", () => {
   it("resends a run of contiguous lost segments as one TSO packet, PSH on its last segment", () => {
     // Linux resends a lost skb of several segments as one GSO packet with the skb's PSH at
     // its end (tso-chunks.ts); one segment alone carries only a write's push mark.
-    const { h, listener } = listening({ sack: true });
-    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
-    const una = seqAdd(h.takeSent()[0]!.seq, 1);
-    h.advance(10);
-    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
-    const conn = listener.accept()!;
-    conn.send(new Uint8Array(10 * MSS));
-    h.settle();
-    expect(h.takeSent()).toHaveLength(10);
-    const at = (k: number) => seqAdd(una, k * MSS);
+    const { h, una, at } = sentSegments(10);
     // Segments 0 and 1 lost, 2..4 SACKed; later 5 and 6 lost, 7 SACKed.
     h.advance(10);
     h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535, options: { sackBlocks: [{ left: at(2), right: at(5) }] } });
@@ -250,16 +257,7 @@ describe("D-SACK (RFC 2883)", () => {
   });
 
   it("resends each lost record once when segments have become shorter than the records (SACK blocks of our own take room)", () => {
-    const { h, listener } = listening({ sack: true });
-    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000, sackPermitted: true } });
-    const una = seqAdd(h.takeSent()[0]!.seq, 1);
-    h.advance(10);
-    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
-    const conn = listener.accept()!;
-    conn.send(new Uint8Array(6 * MSS));
-    h.settle();
-    expect(h.takeSent()).toHaveLength(6); // six records of 1,000 bytes
-    const at = (k: number) => seqAdd(una, k * MSS);
+    const { h, una, at } = sentSegments(6); // six records of 1,000 bytes
     // The peer's data arrives out of order: our ACKs now carry a SACK block, which takes
     // 12 bytes of every segment (segmentMss 988), so a resend covers less than a record.
     h.deliver({ flags: ACK, seq: R(101), ack: una, window: 65535, payload: new Uint8Array(10) });
