@@ -103,14 +103,14 @@ class WirePort implements PacketLink {
   ) {}
 
   send(packet: Uint8Array, gso?: GsoInfo): void {
-    const limit = gso !== undefined && this.gsoMaxSize !== undefined ? this.gsoMaxSize : this.mtu;
-    if (this.isClosed || packet.length > limit) {
+    const gsoSize = gso !== undefined && this.gsoMaxSize !== undefined ? gso.size : 0;
+    if (this.isClosed || packet.length > (gsoSize > 0 ? this.gsoMaxSize! : this.mtu)) {
       this.counters.dropsOut += gso?.segments ?? 1;
       return;
     }
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
-    this.wire.route(this, packet, gso !== undefined && this.gsoMaxSize !== undefined ? gso.size : 0);
+    this.wire.route(this, packet, gsoSize);
   }
 
   enqueue(item: Uint8Array | SuperPacket): void {
