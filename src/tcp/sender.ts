@@ -702,6 +702,7 @@ export class Sender extends SenderParts {
     if (len > 0 && (push || this.pushMarks?.covers(from, seqAdd(from, len)) === true)) flags |= PSH;
     if (fin) flags |= FIN;
     const retransmit = seqLt(from, this.sndMax);
+    if (retransmit) this.rackPart?.onResend(now, this.sndMax);
     if (retransmit && this.retransStamp === undefined) {
       this.retransStamp = now;
       this.firstRetransmittedAt = this.log.size > 0 ? this.log.sentAt(0) : now;

@@ -110,7 +110,8 @@ describe("RACK (RFC 8985 section 6)", () => {
     const rack = new Rack();
     log.onSack(seq(1000), seq(2000), { delivered: (_s, end, at, f) => rack.onDelivered(10, end, at, f, Infinity) });
     expect(rack.detectLoss(log, 10, 0).lostSegments).toBe(1); // the first segment
-    log.onSend(seq(0), seq(1000), 10); // resent at once
+    rack.onResend(10, seq(4000)); // resent at once, when SND.MAX was 4000
+    log.onSend(seq(0), seq(1000), 10);
     log.onSack(seq(2000), seq(3000), { delivered: (_s, end, at, f) => rack.onDelivered(10, end, at, f, Infinity) });
     const again = rack.detectLoss(log, 10, 0);
     expect(again.lostSegments).toBe(0);
@@ -119,6 +120,20 @@ describe("RACK (RFC 8985 section 6)", () => {
     log.onSend(seq(4000), seq(5000), 11);
     log.onSack(seq(4000), seq(5000), { delivered: (_s, end, at, f) => rack.onDelivered(12, end, at, f, Infinity) });
     expect(rack.detectLoss(log, 12, 0).lostSegments).toBe(2); // the resent first and the unSACKed fourth
+  });
+
+  it("judges a segment resent in an instant by the delivery of new data sent after it in that instant", () => {
+    // One pass at 10 ms resends the lost first segment, then sends new data (4000-5000):
+    // the resend went first, so the new data's delivery shows it lost (tie-break by end).
+    const log = logOf(4, [0, 0, 0, 0]);
+    const rack = new Rack();
+    log.markLost(0);
+    rack.onResend(10, seq(4000));
+    log.onSend(seq(0), seq(1000), 10);
+    log.onSend(seq(4000), seq(5000), 10);
+    log.onSack(seq(1000), seq(5000), { delivered: (_s, end, at, f) => rack.onDelivered(30, end, at, f, Infinity) });
+    expect(rack.detectLoss(log, 30, 0).lostSegments).toBe(1);
+    expect(log.flags(0) & (LOST | RETRANS_OUT)).toBe(LOST);
   });
 
   it("has no reordering window in recovery or with DupThresh SACKed, unless reordering was seen", () => {

@@ -12,7 +12,7 @@
  * - the reordering timer fires 2 ms after the computed time (TCP_TIMEOUT_MIN).
  */
 import type { Millis } from "../../env.js";
-import { seqDiff, seqGe, seqGt, seqLt, type Seq } from "../../wire/seq.js";
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, type Seq } from "../../wire/seq.js";
 import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, type SentLog } from "./sent-log.js";
 
 /** RFC 8985 DupThresh, used in deciding the reordering window. */
@@ -58,6 +58,12 @@ export class Rack {
   private dsackRound: Seq | undefined;
   /** Something was delivered since the last loss scan (Linux rack.advanced). */
   private advanced = false;
+  /**
+   * The latest instant anything was resent, and SND.MAX at the first resend of that
+   * instant: what had been sent before it (see detectLoss).
+   */
+  private resendAt: Millis = -Infinity;
+  private resendSndMax: Seq = 0 as Seq;
 
   /** A scan would run: something was delivered since the last one. */
   get advancedSinceScan(): boolean {
@@ -94,6 +100,13 @@ export class Rack {
     if (metric > this.reordering * mss) this.reordering = Math.min(Math.ceil(metric / mss), MAX_REORDERING);
     this.reorderingSeen = true;
     this.reordSeen++;
+  }
+
+  /** Data below `sndMax` is being resent at `now` (see detectLoss). */
+  onResend(now: Millis, sndMax: Seq): void {
+    if (now === this.resendAt) return;
+    this.resendAt = now;
+    this.resendSndMax = sndMax;
   }
 
   /** RFC 8985 6.2 step 4, DSACK part: an ACK carried a D-SACK block. */
@@ -134,14 +147,16 @@ export class Rack {
       if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) continue;
       const sentAt = log.sentAt(i);
       const end = log.end(i);
-      // The end-sequence tie-break orders segments of one burst of new data. A segment
-      // resent in the same instant as the RACK segment's (first) sending went out after
-      // it, whatever its sequence number: Linux's nanosecond send stamps say so, where the
-      // virtual clock here cannot. Judging it by that delivery would mark the resent
-      // segment lost again at once (the corpus's TFO recovery script, a retransmission
-      // followed by a SACK of data sent just before it).
-      const resentSameInstant = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime;
-      if (resentSameInstant || !sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
+      // Sent in the same instant as the RACK segment, the end-sequence tie-break orders
+      // segments of one burst of new data, and a pass's resends before its new data. A
+      // segment resent at that instant after the RACK segment had already gone (its end
+      // within SND.MAX as the instant's resending began) went out after it, whatever its
+      // sequence number: Linux's nanosecond send stamps say so, where a clock that stands
+      // still within an event cannot. Judged by that delivery, the resent segment would be
+      // marked lost again at once (the corpus's TFO recovery script: a resend, then a
+      // SACK of data first sent in that instant).
+      const resentAfter = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime && sentAt === this.resendAt && seqLe(this.endSeq, this.resendSndMax);
+      if (resentAfter || !sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
         if (ordered) break; // new data only: everything further was sent later still
         continue;
       }
