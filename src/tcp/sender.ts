@@ -553,6 +553,15 @@ export class Sender extends SenderParts {
     this.onTimeout(now, this.sndMax, this.flightSize());
     this.tlp.reset();
     this.log.clearLost();
+    // A SACK is advisory: the receiver may still discard what it reported (RFC 2018 section
+    // 8). A timeout with the byte at SND.UNA SACKed means it did, or never held it (a buggy or
+    // hostile peer): every SACK is forgotten and the data resent from SND.UNA, as Linux does
+    // (tcp_timeout_mark_lost, is_reneg). Trusted, the mark let go-back-N skip that byte and send
+    // nothing, which left data outstanding with no timer at all, the connection hung for good.
+    if (this.scoreboard?.sackedUntil(this.sndUna) !== undefined) {
+      this.scoreboard.clear();
+      this.log.clearSacked();
+    }
     this.renoSacked = 0;
     this.highRxt = this.sndUna;
     this.host.cancelTimer(now, "reorder");

@@ -349,6 +349,42 @@ describe("D-SACK (RFC 2883)", () => {
   });
 });
 
+describe("SACK reneging (RFC 2018 section 8; Linux tcp_timeout_mark_lost)", () => {
+  it("forgets every SACK at a timeout when the byte at SND.UNA was SACKed, and resends from SND.UNA", () => {
+    const { h, una, at } = sentSegments(3);
+    // The peer SACKs everything it has not acknowledged, then closes its window: it will
+    // have to take that back, since the data at SND.UNA stays unacknowledged.
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0, options: { sackBlocks: [{ left: at(0), right: at(3) }] } });
+    expect(h.takeSent()).toEqual([]);
+    h.advance(1000);
+    // Trusting the marks, go-back-N found nothing to resend and armed no timer: the data
+    // stayed outstanding for good. Forgotten, SND.NXT stays at SND.UNA and zero-window
+    // probes go out until the window opens.
+    const conn = h.host.tcp.allConnections()[0]!;
+    expect(conn.inspect().sndNxt).toBe(una);
+    expect(conn.inspect().timers.persist).toBeLessThan(Infinity);
+    h.takeSent();
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
+    const resent = h.takeSent().filter((s) => s.payload.length > 0);
+    expect(resent[0]?.seq).toBe(at(0)); // every segment goes again: none is taken as held
+    expect(resent.map((s) => s.payload.length).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(MSS);
+    h.advance(10_000);
+    h.deliver({ flags: ACK, seq: R(1), ack: at(3), window: 65535 });
+    expect(conn.inspect().sndUna).toBe(at(3));
+  });
+
+  it("keeps SACKs at a timeout when the byte at SND.UNA was never SACKed", () => {
+    const { h, una, at } = sentSegments(3);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, options: { sackBlocks: [{ left: at(1), right: at(3) }] } });
+    h.takeSent();
+    h.advance(1000);
+    const resent = h.takeSent().filter((s) => s.payload.length > 0);
+    // Only the hole (by RACK, then by the timeout): the SACKed segments are not sent again.
+    expect(resent.length).toBeGreaterThan(0);
+    expect(resent.every((s) => s.seq === at(0) && s.payload.length === MSS)).toBe(true);
+  });
+});
+
 describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
   it("fails the connection with ETIMEDOUT when data stays unacknowledged that long, the RTO clamped to it", () => {
     const { h, conn } = established({ tlp: false });

@@ -210,6 +210,17 @@ export class SentLog {
     this.lostBytes = 0;
   }
 
+  /**
+   * The receiver reneged (sender.ts onRetransmitTimeout): no record counts as SACKed any
+   * more, so the next SACK delivers it again and RACK may mark it lost.
+   */
+  clearSacked(): void {
+    for (let i = 0; i < this.count; i++) {
+      const k = this.slot(i);
+      this.recs[k * STRIDE + 3] = this.recs[k * STRIDE + 3]! & ~SACKED;
+    }
+  }
+
   /** The first record at or after `from` marked lost and not yet resent, or -1. */
   nextLost(from: Seq): number {
     for (let i = this.indexOf(from); i < this.count; i++) {
