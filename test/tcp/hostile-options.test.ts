@@ -1,0 +1,164 @@
+/**
+ * A hostile peer after a handshake that negotiated everything: SACK, timestamps, window
+ * scaling and ECN, under each congestion control and loss detector. Its segments carry
+ * random SACK blocks (inside, around and far from what we sent), timestamps (fresh, stale
+ * and wild) and ECN codepoints, so the scoreboard, RACK, PRR, D-SACK undo, PAWS and the
+ * ECN echo all meet input no well-behaved peer sends. Nothing may throw, the send sequence
+ * variables stay ordered, SND.UNA never passes what we sent, and what the application reads
+ * is the peer's stream in order.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { seqAdd, seqDiff, seqLe, type Seq } from "../../src/wire/seq.js";
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type SackBlock } from "../../src/wire/tcp.js";
+import { listening, REMOTE_SEQ } from "./harness.js";
+
+/** The states in which we may still have data or a FIN to deliver. */
+const SENDING = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"]);
+
+const flagSets = [ACK, ACK, ACK, ACK | PSH, ACK | ECE, FIN | ACK, RST, RST | ACK, SYN, SYN | ACK, 0, ACK | CWR];
+
+/** A fraction of what is in flight (SND.UNA to SND.MAX), cut to whole segments half the time. */
+const inFlight = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), whole: fc.boolean() });
+
+/** A SACK block: inside what is in flight, or anywhere relative to our ISS + 1. */
+const sackBlock = fc.oneof(
+  fc.record({ kind: fc.constant("flight" as const), from: inFlight, to: inFlight }),
+  fc.record({ kind: fc.constant("iss" as const), start: fc.integer({ min: -2000, max: 80_000 }), len: fc.integer({ min: -100, max: 30_000 }) }),
+  fc.record({ kind: fc.constant("iss" as const), start: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), len: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+);
+
+const timestamp = fc.oneof(
+  fc.record({ kind: fc.constant("fresh" as const), ahead: fc.integer({ min: 0, max: 50 }) }),
+  fc.record({ kind: fc.constant("wild" as const), value: fc.integer({ min: 0, max: 2 ** 32 - 1 }), echo: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+  fc.constant({ kind: "none" as const }),
+);
+
+const segment = fc.record({
+  flags: fc.constantFrom(...flagSets),
+  seqOffset: fc.oneof(fc.integer({ min: -3000, max: 70_000 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  ack: fc.oneof(
+    inFlight.map((f) => ({ kind: "flight" as const, ...f })),
+    fc.record({ kind: fc.constant("iss" as const), offset: fc.oneof(fc.integer({ min: -100, max: 80_000 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })) }),
+  ),
+  len: fc.integer({ min: 0, max: 1448 }),
+  window: fc.integer({ min: 0, max: 65535 }),
+  sacks: fc.array(sackBlock, { maxLength: 3 }), // three fit beside a timestamp
+  timestamp,
+  ecn: fc.integer({ min: 0, max: 3 }),
+});
+
+const action = fc.oneof(
+  { weight: 6, arbitrary: segment.map((s) => ({ kind: "segment" as const, ...s })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("send" as const), len: fc.integer({ min: 0, max: 60_000 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "read" as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 130_000 })) }) },
+  { weight: 1, arbitrary: fc.constantFrom({ kind: "shutdown" as const }, { kind: "close" as const }) },
+);
+
+const settings = fc.record({
+  congestionControl: fc.constantFrom("reno" as const, "cubic" as const, "bbr" as const),
+  rack: fc.boolean(),
+  tlp: fc.boolean(),
+  frto: fc.boolean(),
+  dsack: fc.boolean(),
+  pacing: fc.boolean(),
+});
+
+describe("hostile peer with every option negotiated", () => {
+  it("random SACK blocks, timestamps and ECN marks never break the connection's invariants", () => {
+    fc.assert(
+      fc.property(settings, fc.array(action, { minLength: 1, maxLength: 60 }), (tcp, actions) => {
+        const { h, listener } = listening({ ...tcp, sack: true, timestamps: true, windowScaling: true, ecn: 2 });
+        let peerClock = 1000;
+        h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true, windowScale: 7, timestamp: { value: peerClock, echo: 0 } } });
+        const synAck = h.takeSent()[0]!;
+        const iss = synAck.seq;
+        let lastTsval = synAck.options.timestamp!.value;
+        h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1), options: { timestamp: { value: ++peerClock, echo: lastTsval } } });
+        h.takeSent();
+        const conn = listener.accept()!;
+        const streamByte = (i: number) => (i * 7) & 0xff;
+        let readSoFar = 0;
+        for (const a of actions) {
+          switch (a.kind) {
+            case "segment": {
+              const seqNo = seqAdd(REMOTE_SEQ, 1 + a.seqOffset);
+              const payload = new Uint8Array(a.len).map((_, i) => streamByte(a.seqOffset + i));
+              const flight = conn.inspect();
+              const span = seqDiff(flight.sndMax, flight.sndUna);
+              const at = (f: { at: number; whole: boolean }): Seq => {
+                const n = Math.floor(f.at * span);
+                return seqAdd(flight.sndUna, f.whole ? n - (n % 1448) : n);
+              };
+              const sackBlocks: SackBlock[] = a.sacks.map((b) =>
+                b.kind === "flight" ? { left: at(b.from), right: at(b.to) } : { left: seqAdd(iss, 1 + b.start), right: seqAdd(iss, 1 + b.start + b.len) },
+              );
+              if (a.timestamp.kind === "fresh") peerClock += a.timestamp.ahead;
+              const ts =
+                a.timestamp.kind === "fresh"
+                  ? { value: peerClock >>> 0, echo: lastTsval }
+                  : a.timestamp.kind === "wild"
+                    ? { value: a.timestamp.value, echo: a.timestamp.echo }
+                    : undefined;
+              h.deliver({
+                flags: a.flags,
+                seq: seqNo,
+                ack: a.ack.kind === "flight" ? at(a.ack) : seqAdd(iss, 1 + a.ack.offset),
+                window: a.window,
+                payload,
+                ecn: a.ecn,
+                options: { ...(sackBlocks.length > 0 ? { sackBlocks } : {}), ...(ts !== undefined ? { timestamp: ts } : {}) },
+              });
+              break;
+            }
+            case "send":
+              if (conn.canSend) conn.send(new Uint8Array(a.len));
+              else expect(() => conn.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: "EPIPE" }));
+              h.settle();
+              break;
+            case "read": {
+              const d = conn.read();
+              for (let i = 0; i < d.length; i++) expect(d[i]).toBe(streamByte(readSoFar + i));
+              readSoFar += d.length;
+              break;
+            }
+            case "advance":
+              h.advance(a.ms);
+              break;
+            case "shutdown":
+              conn.shutdown();
+              h.settle();
+              break;
+            case "close":
+              conn.close();
+              h.settle();
+              break;
+          }
+          const i = conn.inspect();
+          expect(seqLe(i.sndUna, i.sndNxt) && seqLe(i.sndNxt, i.sndMax)).toBe(true);
+          expect(i.receiveQueued + i.outOfOrderBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
+          // Whatever is outstanding or waiting to go has a timer that will act on it: without
+          // one the connection would wait for the peer forever.
+          if (SENDING.has(i.state) && (i.sndUna !== i.sndMax || i.sendQueued > 0)) {
+            const t = i.timers;
+            expect(Math.min(t.rto, t.tlp, t.reorder, t.persist)).toBeLessThan(Infinity);
+          }
+          for (const s of h.takeSent()) {
+            if ((s.flags & RST) === 0) expect(s.flags & ACK).toBe(ACK);
+            if ((s.flags & SYN) !== 0) expect([s.flags & (SYN | ACK), conn.state]).toEqual([SYN | ACK, "CLOSED"]);
+            if (s.options.timestamp !== undefined) lastTsval = s.options.timestamp.value;
+            // SACK blocks we send describe bytes of the peer's we hold: never empty or reversed.
+            for (const b of s.options.sackBlocks ?? []) expect(seqLe(b.left, b.right) && b.left !== b.right).toBe(true);
+          }
+        }
+        // However hostile the peer, the connection does not hang: a silent peer and enough
+        // time bring it to an end (retries exhausted, or an orderly close).
+        conn.close();
+        h.advance(2 * 3600_000);
+        expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
+      }),
+      { numRuns: Number(process.env.HOSTILE_RUNS ?? 1000) },
+    );
+  });
+});
