@@ -18,6 +18,8 @@ const MAX_WINDOW_SCALE = 14;
 export const TIMESTAMP_OPTION_BYTES = 12;
 /** RFC 7323 5.5: after 24 days idle a timestamp may have wrapped; PAWS does not apply. */
 const PAWS_IDLE_LIMIT: Millis = 24 * 24 * 3600 * 1000;
+/** The oldest echo that still times a round trip (rttFromEcho): Linux's INT_MAX / 1000 ms. */
+const MAX_ECHO_RTT: Millis = Math.floor(0x7fffffff / 1000);
 
 /**
  * A layer of Connection's class chain (connection.ts: Connection, ConnectionTimers,
@@ -161,12 +163,17 @@ export abstract class Negotiation extends ConnectionPath {
     }
   }
 
-  /** RTT from an echoed timestamp (RFC 7323 4.1), usable even for retransmitted data. */
+  /**
+   * RTT from an echoed timestamp (RFC 7323 4.1), usable even for retransmitted data. An echo
+   * more than about 35.8 minutes old is no sample (Linux tcp_ack_update_rtt and
+   * tcp_rcv_rtt_measure_ts: delta < INT_MAX / 1000 ms): a peer echoing a value we never sent
+   * would otherwise set SRTT to hours, and with it the pacing gap and every timer after it.
+   */
   rttFromEcho(now: Millis, seg: TcpSegment): Millis | undefined {
     const echo = seg.options.timestamp?.echo;
     if (!this.timestamps || echo === undefined || echo === 0) return undefined;
     const rtt = (this.tsVal(now) - echo) >>> 0;
-    return rtt < 0x7fffffff ? rtt : undefined;
+    return rtt < MAX_ECHO_RTT ? rtt : undefined;
   }
 
   /** `seg` echoes a timestamp we sent before time `t` (RFC 7323 modular comparison). */

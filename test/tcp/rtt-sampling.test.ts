@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { seqAdd } from "../../src/wire/seq.js";
-import { ACK } from "../../src/wire/tcp.js";
-import { established, REMOTE_SEQ } from "./harness.js";
+import { ACK, SYN } from "../../src/wire/tcp.js";
+import { established, listening, REMOTE_SEQ } from "./harness.js";
 
 const MSS = 1460;
 
@@ -36,5 +36,33 @@ describe("RTT samples", () => {
     h.advance(5);
     h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1 + MSS) });
     expect(conn.inspect().srtt).toBe(before);
+  });
+
+  it("are not taken from an echo more than INT_MAX / 1000 ms old (Linux tcp_ack_update_rtt)", () => {
+    const { h, listener } = listening({ timestamps: true, sack: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: MSS, sackPermitted: true, timestamp: { value: 1, echo: 0 } } });
+    const synAck = h.takeSent()[0]!;
+    const iss = synAck.seq;
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1), options: { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } });
+    const conn = listener.accept()!;
+    /** One segment, SACKed at once, then acknowledged with `age` ms of echo: only the echo can time that ACK. */
+    const ackWithEchoAged = (age: number) => {
+      const una = conn.inspect().sndUna;
+      conn.send(new Uint8Array(100));
+      h.settle();
+      const tsval = h.takeSent()[0]!.options.timestamp!.value;
+      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: una, options: { sackBlocks: [{ left: una, right: seqAdd(una, 100) }], timestamp: { value: 3, echo: tsval } } });
+      const before = conn.inspect().srtt!;
+      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(una, 100), options: { timestamp: { value: 3, echo: (tsval - age) >>> 0 } } });
+      return [before, conn.inspect().srtt!];
+    };
+    // A peer echoing a value we sent 40 minutes ago (or never): no sample from the echo, SRTT
+    // stays at milliseconds (taken as one, it would move an eighth of the way to 40 minutes).
+    const [before, after] = ackWithEchoAged(40 * 60_000);
+    expect(after).toBeLessThanOrEqual(before);
+    // 35 minutes is still a sample, however odd.
+    const [before2, after2] = ackWithEchoAged(35 * 60_000);
+    expect(after2).toBeGreaterThan(before2 + 60_000);
   });
 });
