@@ -687,7 +687,9 @@ export class Sender extends SenderParts {
         return 0;
       }
     }
-    if (pacingHolds(this, now)) return 0; // released at the pacing deadline (pacing.ts)
+    // Released at the pacing deadline (pacing.ts); not what a retransmission timeout resends,
+    // which Linux sends at once (tcp_retransmit_timer calls tcp_retransmit_skb, no pacing check).
+    if (!this.retransmitting && pacingHolds(this, now)) return 0;
     const used = this.emitData(now, this.sndNxt, len, finNow, this.windowProbe || this.chunkEnds(len, mss, pending, cwndLeft, windowLeft, len === toRecordEnd));
     // Linux updates snd_sml for new data only (tcp_minshall_update in tcp_write_xmit), never
     // for a retransmission: a resent short segment (Fast Open's SYN data) holds no tail back.

@@ -5,6 +5,9 @@ import { windowPacingRate } from "../../src/tcp/pacing.js";
 import type { TraceEvent } from "../../src/trace/events.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
 import { StreamApp, pattern } from "./app.js";
+import { established, REMOTE_SEQ } from "./harness.js";
+import { seqAdd } from "../../src/wire/seq.js";
+import { ACK } from "../../src/wire/tcp.js";
 
 describe("the window's pacing rate (Linux tcp_update_pacing_rate)", () => {
   it("is 200% of cwnd per SRTT below half of ssthresh, 120% from there on", () => {
@@ -53,4 +56,24 @@ describe("Reno and CUBIC with pacing", () => {
       expect(Math.max(...paced.values())).toBeLessThan(Math.max(...unpaced.values()) / 10);
     });
   }
+});
+
+describe("a retransmission timeout with pacing", () => {
+  it("resends at once, whatever release time the pacer holds (Linux tcp_retransmit_timer: no pacing check)", () => {
+    const { h, conn, iss } = established({ pacing: true });
+    // Past the ten unpaced segments, and an RTT sample for the rate.
+    conn.send(new Uint8Array(10 * 1460));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(10);
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1 + 10 * 1460) });
+    conn.send(new Uint8Array(1460));
+    h.settle();
+    expect(h.takeSent()).toHaveLength(1);
+    // The pacer's next release lies ten minutes out (a wild RTT sample could put it there).
+    conn.sender.pacer.nextAt = h.now + 600_000;
+    h.advance(conn.inspect().rto);
+    const resent = h.takeSent();
+    expect(resent.map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 1 + 10 * 1460), 1460]]);
+  });
 });
