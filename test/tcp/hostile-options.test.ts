@@ -15,7 +15,10 @@ import { seqAdd, seqDiff, seqLe, type Seq } from "../../src/wire/seq.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type SackBlock } from "../../src/wire/tcp.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import type { Connection } from "../../src/tcp/connection.js";
-import { listening, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
+import type { IcmpMessage } from "../../src/wire/icmp.js";
+import { parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
+import { icmpPacket, rawPacket } from "../ip/helpers.js";
+import { listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
 
 /** The states in which we may still have data or a FIN to deliver. */
 const SENDING = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"]);
@@ -58,6 +61,16 @@ const action = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "read" as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 130_000 })) }) },
   { weight: 1, arbitrary: fc.constantFrom({ kind: "shutdown" as const }, { kind: "close" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("icmp" as const),
+      type: fc.constantFrom("dest-unreachable" as const, "time-exceeded" as const),
+      code: fc.constantFrom(0, 1, 2, 3, 4, 4, 4, 13),
+      mtu: fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 65535 })),
+      quoted: inFlight,
+    }),
+  },
 );
 
 const settings = fc.record({
@@ -122,6 +135,17 @@ function activeOpen(tcp: Settings, o: SynAckGrant, peerTsval: number): Opened {
   return { h, conn, iss, ourTsval };
 }
 
+const ROUTER = parseIpv4Address("192.168.1.254")!;
+
+/** What a router quotes of our segment with `seq`: its IPv4 header and the first 8 bytes of TCP. */
+function quoteOf(seq: Seq): Uint8Array {
+  const tcp = new Uint8Array(20);
+  new DataView(tcp.buffer).setUint16(0, LOCAL_PORT);
+  new DataView(tcp.buffer).setUint16(2, REMOTE_PORT);
+  new DataView(tcp.buffer).setUint32(4, seq);
+  return rawPacket({ src: LOCAL_ADDR, dst: REMOTE_ADDR, protocol: PROTO_TCP }, tcp).subarray(0, 28);
+}
+
 describe("hostile peer with every option negotiated", () => {
   it("random SACK blocks, timestamps and ECN marks never break the connection's invariants", () => {
     fc.assert(
@@ -161,6 +185,16 @@ describe("hostile peer with every option negotiated", () => {
                 ecn: a.ecn,
                 options: { ...(sackBlocks.length > 0 ? { sackBlocks } : {}), ...(ts !== undefined ? { timestamp: ts } : {}) },
               });
+              break;
+            }
+            case "icmp": {
+              // A router's error quoting one of our segments: in flight, or anywhere.
+              const i = conn.inspect();
+              const quotedSeq = seqAdd(i.sndUna, Math.floor(a.quoted.at * (seqDiff(i.sndMax, i.sndUna) + 2)) - 1);
+              const original = quoteOf(quotedSeq);
+              const m: IcmpMessage =
+                a.type === "dest-unreachable" ? { kind: a.type, code: a.code, nextHopMtu: a.code === 4 ? a.mtu : 0, original } : { kind: a.type, code: a.code & 1, original };
+              h.deliverRaw(icmpPacket(ROUTER, LOCAL_ADDR, m));
               break;
             }
             case "send":
