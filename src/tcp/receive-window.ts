@@ -113,9 +113,13 @@ export class ReceiveWindow<S extends WindowSettings = WindowSettings> {
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */
   advertise(rcvNxt: Seq, shift: number): number {
     const granule = 1 << shift;
-    const free = Math.floor(this.buf.free / granule) * granule;
-    // Linux __tcp_select_window: at most rcv_ssthresh, rounded up to the scale's granule so
-    // that scaling does not take it away (ALIGN), within the free space.
+    // Linux __tcp_select_window: with less than half the buffer free the free space is
+    // rounded down to the scale's granule (the window must not grow by the rounding); with
+    // half or more, up (ALIGN), so that scaling does not take the window away. Rounded down
+    // there too, a buffer smaller than the granule would offer a zero window for ever.
+    const bufFree = this.buf.free;
+    const free = 2 * bufFree < this.buf.capacity ? Math.floor(bufFree / granule) * granule : Math.ceil(bufFree / granule) * granule;
+    // At most rcv_ssthresh, rounded up to the granule as well, within the free space.
     const limit = this.ssthresh < free ? Math.min(Math.ceil(this.ssthresh / granule) * granule, free) : free;
     let right = seqAdd(rcvNxt, limit);
     if (seqLt(right, this.right) || seqDiff(right, this.right) < this.swsThreshold()) {

@@ -26,6 +26,22 @@ describe("ReceiveWindow (rcv_ssthresh)", () => {
     expect(w.advertise(at(1), 0)).toBe(65_535);
   });
 
+  it("rounds the free space up to the granule from half the buffer free, down below (Linux __tcp_select_window)", () => {
+    // A buffer smaller than the granule (100 bytes, 128-byte units): rounded down it would
+    // offer a zero window for ever; Linux aligns it up.
+    const tiny = make(100);
+    tiny.offerUnscaled(at(1));
+    expect(tiny.advertise(at(1), 7)).toBe(1);
+    // 1,000 bytes: 600 free (400 held) round up to 640, 400 free (600 held) down to 384.
+    const heldThen = (held: number) => {
+      const w = make(1000);
+      w.buffer.insert(at(1), at(1), new Uint8Array(held));
+      return w.advertise(at(1 + held), 7);
+    };
+    expect(heldThen(400)).toBe(5);
+    expect(heldThen(600)).toBe(3);
+  });
+
   it("grows by max(2 x advmss, 2 x length) per segment, up to the free buffer", () => {
     const w = make(80_000);
     w.offerUnscaled(at(1));
