@@ -11,7 +11,7 @@ import type { IpAddress, IpFamily } from "../wire/address.js";
 import { socketAddress, wireAddress } from "./family.js";
 import type { Expr, SyscallSpec } from "./ast.js";
 import { CONSTANTS, describeExpr, numberOf } from "./constants.js";
-import { DrillFailure, DrillUnsupportedError, type SourcePos } from "./errors.js";
+import { DrillFailure, DrillSyntaxError, DrillUnsupportedError, type SourcePos } from "./errors.js";
 import type { Connection } from "../tcp/connection.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import type { TcpLayer } from "../tcp/layer.js";
@@ -43,6 +43,15 @@ export interface SocketEnv {
   listening(port: number): void;
 }
 
+/**
+ * The arguments each system call reads whatever they hold: the least a script must give
+ * (packetdrill wants the exact count; fewer is all that stops the run from working).
+ */
+const ARGUMENTS_READ: Readonly<Record<string, number>> = {
+  listen: 2, write: 3, send: 3, sendto: 3, read: 3, recv: 3, recvfrom: 3, shutdown: 2,
+  setsockopt: 4, getsockopt: 4, fcntl: 2, ioctl: 3,
+};
+
 export class DrillSockets {
   private readonly fds = new Map<number, TcpSocket>();
   private readonly epolls = new Map<number, EpollSet>();
@@ -66,6 +75,10 @@ export class DrillSockets {
 
   start(call: SyscallSpec, pos: SourcePos): Started {
     const a = call.args;
+    // packetdrill checks each call's argument count (check_arg_count) before running it; a
+    // call missing one it needs is the script's mistake, not something to run.
+    const needed = ARGUMENTS_READ[call.name];
+    if (needed !== undefined && a.length < needed) throw new DrillSyntaxError(`${call.name}() takes ${needed} arguments here, got ${a.length}`, pos);
     switch (call.name) {
       case "socket":
         return this.socket(call, pos);
@@ -113,7 +126,7 @@ export class DrillSockets {
       case "getsockopt":
         return this.withSocket(a[0], pos, (s) => getSocketOption(this.optionHost, s, a, pos));
       case "fcntl":
-        return this.withSocket(a[0], pos, (s) => this.fcntl(s, a));
+        return this.withSocket(a[0], pos, (s) => this.fcntl(s, a, pos));
       case "ioctl":
         return this.withSocket(a[0], pos, (s) => this.ioctl(s, a, pos));
       case "poll":
@@ -479,11 +492,12 @@ export class DrillSockets {
     return ok(0);
   }
 
-  private fcntl(s: TcpSocket, a: Expr[]): Started {
+  private fcntl(s: TcpSocket, a: Expr[], pos: SourcePos): Started {
     const cmd = numberOf(a[1]!);
     if (cmd === CONSTANTS.F_GETFL) return ok(CONSTANTS.O_RDWR! | (s.nonblocking ? CONSTANTS.O_NONBLOCK! : 0));
     if (cmd === CONSTANTS.F_SETFL) {
-      s.nonblocking = ((numberOf(a[2]!) ?? 0) & CONSTANTS.O_NONBLOCK!) !== 0;
+      if (a[2] === undefined) throw new DrillSyntaxError("fcntl(F_SETFL) takes 3 arguments", pos);
+      s.nonblocking = ((numberOf(a[2]) ?? 0) & CONSTANTS.O_NONBLOCK!) !== 0;
       return ok(0);
     }
     return err("EINVAL");
