@@ -1,7 +1,8 @@
 /**
  * Settings from the edges of their ranges and beyond: a value resolveConfig refuses gets a
  * typed error (ERR_INVALID_ARG_VALUE), never another exception; and any combination it
- * accepts, different on each end, still carries two streams across a lossy link exactly,
+ * accepts, different on each end, over IPv4 or IPv6 and any link MTU (68 bytes up, 1,280
+ * for IPv6), still carries two streams across a lossy link exactly,
  * and both ends close, or both give up with an error a user can act on (brief: "no
  * config may crash the process or hang a connection forever").
  */
@@ -65,9 +66,10 @@ function accepted(tcp: Partial<TcpConfig>): boolean {
 describe("settings at the edges", () => {
   it("are refused with a typed error, or carry two streams exactly across a lossy link", () => {
     fc.assert(
-      fc.property(settings, settings, fc.nat(1000), fc.integer({ min: 0, max: 60_000 }), (clientTcp, serverTcp, seed, size) => {
+      fc.property(settings, settings, fc.nat(1000), fc.integer({ min: 0, max: 60_000 }), fc.constantFrom(4 as const, 6 as const), fc.oneof(fc.constant(undefined), fc.integer({ min: 68, max: 9000 }), fc.constant(65535)), (clientTcp, serverTcp, seed, size, family, mtuWish) => {
+        const mtu = mtuWish === undefined ? undefined : family === 6 ? Math.max(1280, mtuWish) : mtuWish;
         if (!accepted(clientTcp) || !accepted(serverTcp)) return;
-        const { net, client, server } = pair({ seed, link: { delay: 5, loss: 0.02, reorder: 0.02, reorderDelay: 3 }, record: false, clientTcp, serverTcp });
+        const { net, client, server } = pair({ seed, link: { delay: 5, loss: 0.02, reorder: 0.02, reorderDelay: 3 }, record: false, clientTcp, serverTcp, family, ...(mtu !== undefined ? { mtu } : {}) });
         const up = pattern(size, seed);
         const down = pattern(size >> 1, seed + 1);
         const listener = server.tcp.listen(80);
@@ -76,9 +78,9 @@ describe("settings at the edges", () => {
           const c = listener.accept();
           if (c !== undefined) serverApp = new StreamApp(c, down, { closeOnEof: true });
         };
-        const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+        const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[family].client, remoteAddr: PAIR_ADDRESSES[family].server, remotePort: 80 });
         const clientApp = new StreamApp(conn, up, { closeOnEof: true });
-        const where = JSON.stringify({ clientTcp, serverTcp, seed, size }, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+        const where = JSON.stringify({ clientTcp, serverTcp, seed, size, family, mtu }, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
         const res = net.run({ until: 6 * 3_600_000, maxEvents: 2_000_000 });
         expect(res.idle, `${where}: not idle`).toBe(true);
         const errors = [conn.error?.code, serverApp?.conn.error?.code];
