@@ -48,6 +48,9 @@ export function onDuplicateAck(s: Sender, now: Millis): number {
   return delivered;
 }
 
+/** The least time a receiver that seems to have reneged gets before the timeout (Linux tcp_check_sack_reneging: 10 ms). */
+const RENEGING_GRACE_MIN: Millis = 10;
+
 /** Loss detection and the window after an ACK (Linux tcp_fastretrans_alert, RFC 8985 6.2 and 7.4). */
 export function afterAckLoss(s: Sender, now: Millis, seg: TcpSegment, priorUna: Seq, delivered: number, newlySacked: boolean, dsack: SackBlock | undefined, windowChanged: boolean): void {
   const ack = seg.ack;
@@ -118,6 +121,12 @@ export function afterAckLoss(s: Sender, now: Millis, seg: TcpSegment, priorUna: 
     s.host.cancelTimer(now, "rto");
     s.host.cancelTimer(now, "tlp");
     s.host.cancelTimer(now, "reorder");
+  } else if (unaAdvanced && s.scoreboard?.sackedUntil(s.sndUna) !== undefined) {
+    // The ACK stops at data the receiver had SACKed: it reneged (RFC 2018 section 8) or is
+    // short of memory for a moment. Linux (tcp_check_sack_reneging) gives it max(SRTT / 2,
+    // 10 ms) to SACK that data again before the timeout forgets every SACK (onRetransmitTimeout).
+    s.host.cancelTimer(now, "tlp");
+    s.host.armTimer(now, "rto", now + Math.max((s.srtt ?? 0) / 2, RENEGING_GRACE_MIN));
   } else if (unaAdvanced || (s.host.timers.rto === Infinity && s.host.timers.tlp === Infinity)) {
     // Linux FLAG_SET_XMIT_TIMER: only an ACK of new data moves the timer.
     s.armRtoOrProbe(now, true);

@@ -373,6 +373,22 @@ describe("SACK reneging (RFC 2018 section 8; Linux tcp_timeout_mark_lost)", () =
     expect(conn.inspect().sndUna).toBe(at(3));
   });
 
+  it("gives a receiver whose ACK stops at SACKed data max(SRTT / 2, 10 ms) before the timeout (Linux tcp_check_sack_reneging)", () => {
+    const { h, at } = sentSegments(3);
+    h.deliver({ flags: ACK, seq: R(1), ack: at(0), options: { sackBlocks: [{ left: at(1), right: at(3) }] } });
+    h.takeSent();
+    // Segment 0 arrives and is acknowledged, but the ACK stops at segment 1, which the
+    // receiver had SACKed: it dropped what it reported holding.
+    h.advance(1);
+    h.deliver({ flags: ACK, seq: R(1), ack: at(1) });
+    expect(h.takeSent()).toEqual([]);
+    const conn = h.host.tcp.allConnections()[0]!;
+    expect(conn.inspect().timers.rto).toBe(h.now + 10); // SRTT is the 10 ms of the handshake: half is under 10 ms
+    h.advance(10);
+    // The timeout forgets the SACKs and resends from SND.UNA, not 200 ms later.
+    expect(h.takeSent().filter((s) => s.payload.length > 0)[0]?.seq).toBe(at(1));
+  });
+
   it("keeps SACKs at a timeout when the byte at SND.UNA was never SACKed", () => {
     const { h, una, at } = sentSegments(3);
     h.deliver({ flags: ACK, seq: R(1), ack: una, options: { sackBlocks: [{ left: at(1), right: at(3) }] } });
