@@ -19,6 +19,7 @@ import type { IcmpMessage } from "../../src/wire/icmp.js";
 import { parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { icmpPacket, rawPacket } from "../ip/helpers.js";
 import { listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
+import { CheckedApp, streamByte } from "./hostile-app.js";
 
 /** The states in which we may still have data or a FIN to deliver. */
 const SENDING = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"]);
@@ -153,8 +154,7 @@ describe("hostile peer with every option negotiated", () => {
         let peerClock = 1000;
         const { h, conn, iss, ourTsval } = open === undefined ? passiveOpen(tcp, peerClock++) : activeOpen(tcp, open, peerClock++);
         let lastTsval = ourTsval;
-        const streamByte = (i: number) => (i * 7) & 0xff;
-        let readSoFar = 0;
+        const app = new CheckedApp(h, conn);
         for (const a of actions) {
           switch (a.kind) {
             case "segment": {
@@ -197,28 +197,8 @@ describe("hostile peer with every option negotiated", () => {
               h.deliverRaw(icmpPacket(ROUTER, LOCAL_ADDR, m));
               break;
             }
-            case "send":
-              if (conn.canSend) conn.send(new Uint8Array(a.len));
-              else expect(() => conn.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: "EPIPE" }));
-              h.settle();
-              break;
-            case "read": {
-              const d = conn.read();
-              for (let i = 0; i < d.length; i++) expect(d[i]).toBe(streamByte(readSoFar + i));
-              readSoFar += d.length;
-              break;
-            }
-            case "advance":
-              h.advance(a.ms);
-              break;
-            case "shutdown":
-              conn.shutdown();
-              h.settle();
-              break;
-            case "close":
-              conn.close();
-              h.settle();
-              break;
+            default:
+              app.perform(a);
           }
           const i = conn.inspect();
           expect(seqLe(i.sndUna, i.sndNxt) && seqLe(i.sndNxt, i.sndMax)).toBe(true);

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { seqAdd, seqLe } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN, URG } from "../../src/wire/tcp.js";
 import { established, REMOTE_SEQ } from "./harness.js";
+import { CheckedApp, streamByte } from "./hostile-app.js";
 
 const flagSets = [ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, SYN, SYN | ACK, ACK | URG, 0, FIN, PSH];
 
@@ -35,9 +36,7 @@ describe("hostile peer", () => {
     fc.assert(
       fc.property(fc.array(action, { minLength: 1, maxLength: 60, size: "medium" }), (actions) => {
         const { h, conn, iss } = established();
-        // The peer's stream: byte i of the stream is (i * 7) & 0xff, so any read can be checked.
-        const streamByte = (i: number) => (i * 7) & 0xff;
-        let readSoFar = 0;
+        const app = new CheckedApp(h, conn);
         for (const a of actions) {
           switch (a.kind) {
             case "segment": {
@@ -46,28 +45,8 @@ describe("hostile peer", () => {
               h.deliver({ flags: a.flags, seq: seqNo, ack: seqAdd(iss, 1 + a.ackOffset), window: a.window, payload });
               break;
             }
-            case "send":
-              if (conn.canSend) conn.send(new Uint8Array(a.len));
-              else expect(() => conn.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: "EPIPE" }));
-              h.settle();
-              break;
-            case "read": {
-              const d = conn.read();
-              for (let i = 0; i < d.length; i++) expect(d[i]).toBe(streamByte(readSoFar + i));
-              readSoFar += d.length;
-              break;
-            }
-            case "advance":
-              h.advance(a.ms);
-              break;
-            case "shutdown":
-              conn.shutdown();
-              h.settle();
-              break;
-            case "close":
-              conn.close();
-              h.settle();
-              break;
+            default:
+              app.perform(a);
           }
           const i = conn.inspect();
           expect(seqLe(i.sndUna, i.sndNxt) && seqLe(i.sndNxt, i.sndMax)).toBe(true);
