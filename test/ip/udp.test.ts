@@ -132,6 +132,16 @@ describe("UDP errors are typed with stable codes", () => {
     expect(codeOf(() => s.send(text("x"), { address: B, port: 9 }))).toBe("EBADF");
   });
 
+  it("send of anything but a Uint8Array, and bind or send to what is no address: EINVAL, not a TypeError", () => {
+    const { a } = pair();
+    const s = a.udp.open();
+    expect(codeOf(() => s.send(undefined as unknown as Uint8Array, { address: B, port: 9 }))).toBe("EINVAL");
+    expect(codeOf(() => s.send("x" as unknown as Uint8Array, { address: B, port: 9 }))).toBe("EINVAL");
+    expect(codeOf(() => s.bind(0, null as unknown as UdpAddress))).toBe("EINVAL");
+    expect(codeOf(() => s.send(text("x"), { address: "10.0.0.2" as unknown as UdpAddress, port: 9 }))).toBe("EINVAL");
+    expect(s.inspect().state).not.toBe("bound"); // nothing was taken
+  });
+
   it("send: ENETUNREACH without a route, EHOSTUNREACH on an unreachable route", () => {
     const { a } = pair({
       a: {

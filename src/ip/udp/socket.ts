@@ -167,6 +167,7 @@ export class UdpSocket {
     this.checkOpen();
     if (this.socketState === "bound") throw new InvalidArgumentError("socket is already bound");
     checkPort(port, "port");
+    checkAddress(address, "local address");
     const a = typeof address === "number" ? address >>> 0 : address;
     this.port = this.ctx.bind(this, a, port);
     this.address = a;
@@ -200,6 +201,7 @@ export class UdpSocket {
    */
   send(data: Uint8Array, to?: UdpEndpoint): void {
     this.checkOpen();
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError(`send() takes a Uint8Array, got ${typeof data}`);
     if (data.length > UDP_MAX_PAYLOAD) {
       throw new MessageTooLongError(data.length, UDP_MAX_PAYLOAD, `a UDP datagram carries at most ${UDP_MAX_PAYLOAD} bytes over IPv4, got ${data.length}`);
     }
@@ -307,6 +309,12 @@ function checkPort(port: number, what: string): void {
   if (!(Number.isInteger(port) && port >= 0 && port <= 0xffff)) throw new InvalidArgumentError(`${what} must be an integer in [0, 65535], got ${port}`);
 }
 
+/** An address is a uint32 (IPv4) or an IpAddress. */
+function checkAddress(address: UdpAddress, what: string): void {
+  const ok = typeof address === "number" ? Number.isInteger(address) && address >= 0 && address <= 0xffffffff : address instanceof IpAddress;
+  if (!ok) throw new InvalidArgumentError(`${what} must be a uint32 address or an IpAddress, got ${String(address)}`);
+}
+
 /**
  * Unicast destinations only: port 0 is refused as Linux does (EINVAL), and so are 0.0.0.0,
  * multicast and broadcast, which synack does not support.
@@ -314,12 +322,11 @@ function checkPort(port: number, what: string): void {
 function checkDestination(address: UdpAddress, port: number): void {
   checkPort(port, "destination port");
   if (port === 0) throw new InvalidArgumentError("destination port 0");
+  checkAddress(address, "destination");
   if (typeof address === "number") {
-    if (!(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) throw new InvalidArgumentError(`destination must be a uint32 address or an IpAddress, got ${address}`);
     const first = address >>> 24;
     if (address === 0 || first >= 224) throw new InvalidArgumentError(`destination ${formatIpv4Address(address)}: only unicast destinations are supported`);
     return;
   }
-  if (!(address instanceof IpAddress)) throw new InvalidArgumentError(`destination must be a uint32 address or an IpAddress, got ${String(address)}`);
   if (address.isUnspecified || address.isMulticast || address.kind === "broadcast") throw new InvalidArgumentError(`destination ${address.toString()}: only unicast destinations are supported`);
 }
