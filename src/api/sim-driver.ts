@@ -23,6 +23,7 @@ import { resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
 import { Stack } from "./stack.js";
 import type { ResolverConfig } from "../dns/resolver.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface SimDriverOptions {
   /** Seeds every random choice (ISNs, loss, jitter). Default 1. */
@@ -87,7 +88,7 @@ export class SimDriver {
     // Several addresses (one of each family, say) make a dual-stack host; the first is primary.
     const all = (typeof address === "string" ? [address] : address).map((a) => resolveHostname(a));
     const addr = all[0];
-    if (addr === undefined) throw new RangeError("a stack needs an address");
+    if (addr === undefined) throw new InvalidSettingError("a stack needs an address");
     const interfaces = all.length > 1 ? all.map((a, i) => ({ name: `eth${i}`, address: a, prefixLength: a.bitLength })) : undefined;
     const sim = this.network.addHost(name, addr, (transmit, ctx) =>
       new Host({

@@ -7,6 +7,7 @@
  * options, so nothing is copied selectively), the same ID, and MF set on all but the last.
  */
 import { IPV4_MIN_HEADER } from "../wire/ipv4.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface FragmentPiece {
   /** Offset of this piece in the datagram's payload, in bytes (a multiple of 8). */
@@ -24,7 +25,7 @@ export function planFragments(payloadLength: number, mtu: number, headerLength: 
   if (headerLength + payloadLength <= mtu) return [{ offset: 0, length: payloadLength, more: false }];
   // Largest multiple of 8 that fits after the header (RFC 791: NFB, the number of fragment blocks).
   const perFragment = Math.floor((mtu - headerLength) / 8) * 8;
-  if (perFragment <= 0) throw new RangeError(`MTU ${mtu} leaves no room for fragment data after a ${headerLength}-byte header`);
+  if (perFragment <= 0) throw new InvalidSettingError(`MTU ${mtu} leaves no room for fragment data after a ${headerLength}-byte header`);
   const pieces: FragmentPiece[] = [];
   for (let offset = 0; offset < payloadLength; offset += perFragment) {
     const length = Math.min(perFragment, payloadLength - offset);

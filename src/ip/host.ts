@@ -44,6 +44,7 @@ import { PathMtuCache } from "./path-mtu.js";
 import { newIpStats, type IpStats } from "./stats.js";
 import { UdpLayer, type UdpStats } from "./udp/layer.js";
 import type { UdpSocketOptions } from "./udp/socket.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface HostOptions {
   /** A name for traces ("client", "server"). */
@@ -162,7 +163,7 @@ export class Host implements Endpoint {
     this.routing = buildRouting(opts, mtu);
     this.address = opts.address !== undefined ? toIpAddress(opts.address) : this.routing.interfaces[0]!.address;
     const ttl = opts.ttl ?? 64;
-    if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new RangeError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
+    if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new InvalidSettingError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
 
     const routing = this.routing;
     const pathMtus = (this.pathMtus = new PathMtuCache(routing));
@@ -381,7 +382,7 @@ export class Host implements Endpoint {
 
 function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
   if (opts.interfaces === undefined) {
-    if (opts.address === undefined) throw new RangeError("a host needs `address` or `interfaces`");
+    if (opts.address === undefined) throw new InvalidSettingError("a host needs `address` or `interfaces`");
     const address = toIpAddress(opts.address);
     const table = new RoutingTable([{ name: "eth0", address, prefixLength: address.bitLength }], mtu);
     // One link, everything on it: what the simulator's flat network is.
@@ -391,7 +392,7 @@ function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
   }
   const table = new RoutingTable(opts.interfaces, mtu);
   if (opts.address !== undefined && !table.isLocal(opts.address)) {
-    throw new RangeError("`address` must be one of the interfaces' addresses");
+    throw new InvalidSettingError("`address` must be one of the interfaces' addresses");
   }
   for (const r of opts.routes ?? []) table.add(r);
   return table;

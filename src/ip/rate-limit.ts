@@ -16,6 +16,7 @@
  */
 import type { AddressKey } from "../wire/address.js";
 import type { Millis } from "../env.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface IcmpRateLimitConfig {
   /** Minimum spacing per destination once its burst is used, in ms (icmp_ratelimit). 0 disables. */
@@ -78,7 +79,7 @@ export class IcmpRateLimiter {
   private global: TokenBucket | undefined;
 
   constructor(readonly config: IcmpRateLimitConfig = ICMP_RATE_LIMIT_DEFAULTS) {
-    if (!(config.maxPeers >= 1)) throw new RangeError(`maxPeers must be >= 1, got ${config.maxPeers}`);
+    if (!(config.maxPeers >= 1)) throw new InvalidSettingError(`maxPeers must be >= 1, got ${config.maxPeers}`);
   }
 
   /** May an ICMP error go to `destination` now? Consumes a token from each limit if so. */

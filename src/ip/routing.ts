@@ -17,6 +17,7 @@
 import { IpAddress, IpPrefix, type AddressKey, type IpFamily } from "../wire/address.js";
 import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import { HostUnreachableError, NetworkUnreachableError } from "./errors.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 /** The smallest MTU every IPv4 module must handle (RFC 791 3.2: 68 octets). */
 export const MIN_MTU = 68;
@@ -28,7 +29,7 @@ export type AddressInput = IpAddress | number;
 /** Normalizes an `AddressInput`; throws RangeError for a number that is not a uint32. */
 export function toIpAddress(a: AddressInput, what = "address"): IpAddress {
   if (a instanceof IpAddress) return a;
-  if (!(typeof a === "number" && Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new RangeError(`${what} must be an IpAddress or a uint32, got ${String(a)}`);
+  if (!(typeof a === "number" && Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new InvalidSettingError(`${what} must be an IpAddress or a uint32, got ${String(a)}`);
   return IpAddress.v4(a);
 }
 
@@ -131,7 +132,7 @@ export class RoutingTable {
   private answersGeneration = -1;
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
-    if (interfaces.length === 0) throw new RangeError("a host needs at least one interface");
+    if (interfaces.length === 0) throw new InvalidSettingError("a host needs at least one interface");
     interfaces.forEach((c, i) => {
       const address = toIpAddress(c.address, "interface address");
       const prefix = checkPrefix(address, c.prefixLength);
@@ -139,10 +140,10 @@ export class RoutingTable {
       // RFC 8200 section 5: every link that carries IPv6 has an MTU of 1280 or more.
       const min = address.family === 6 ? IPV6_MIN_MTU : MIN_MTU;
       if (!(Number.isInteger(mtu) && mtu >= min && mtu <= 0xffff)) {
-        throw new RangeError(`interface MTU must be an integer in [${min}, 65535] for IPv${address.family}, got ${mtu}`);
+        throw new InvalidSettingError(`interface MTU must be an integer in [${min}, 65535] for IPv${address.family}, got ${mtu}`);
       }
       const name = c.name ?? `eth${i}`;
-      if (this.ifaces.some((f) => f.name === name)) throw new RangeError(`duplicate interface name "${name}"`);
+      if (this.ifaces.some((f) => f.name === name)) throw new InvalidSettingError(`duplicate interface name "${name}"`);
       const iface: Interface = Object.freeze({ name, address, prefixLength: c.prefixLength, prefix, mtu });
       this.ifaces.push(iface);
       if (!this.local.has(address.key)) this.local.set(address.key, address);
@@ -186,13 +187,13 @@ export class RoutingTable {
     const destination = toIpAddress(config.destination, "route destination");
     const prefix = checkPrefix(destination, config.prefixLength);
     const gateway = config.gateway === undefined ? undefined : toIpAddress(config.gateway, "gateway");
-    if (gateway !== undefined && gateway.family !== destination.family) throw new RangeError(`gateway ${gateway.toString()} is not of the route's family`);
+    if (gateway !== undefined && gateway.family !== destination.family) throw new InvalidSettingError(`gateway ${gateway.toString()} is not of the route's family`);
     const iface = this.pickInterface(config, destination.family, gateway);
     const source = config.source === undefined ? iface.address : toIpAddress(config.source, "route source");
     if (!this.isLocal(source)) {
-      throw new RangeError(`route source ${source.toString()} is not a local address`);
+      throw new InvalidSettingError(`route source ${source.toString()} is not a local address`);
     }
-    if (source.family !== destination.family) throw new RangeError(`route source ${source.toString()} is not of the route's family`);
+    if (source.family !== destination.family) throw new InvalidSettingError(`route source ${source.toString()} is not of the route's family`);
     const metrics = checkMetrics(config.metrics);
     const route: Route = Object.freeze({ prefix, gateway, iface, source, kind: config.kind ?? "unicast", metrics });
     this.table.push(route);
@@ -273,25 +274,25 @@ export class RoutingTable {
   private pickInterface(config: RouteConfig, family: IpFamily, gateway: IpAddress | undefined): Interface {
     if (config.interface !== undefined) {
       const named = this.ifaces.find((f) => f.name === config.interface);
-      if (named === undefined) throw new RangeError(`no interface named "${config.interface}"`);
-      if (named.address.family !== family) throw new RangeError(`interface "${config.interface}" has no IPv${family} address`);
+      if (named === undefined) throw new InvalidSettingError(`no interface named "${config.interface}"`);
+      if (named.address.family !== family) throw new InvalidSettingError(`interface "${config.interface}" has no IPv${family} address`);
       return named;
     }
     if (gateway !== undefined) {
       const onLink = this.ifaces.find((f) => f.prefix.contains(gateway));
       // RFC 1122 3.3.1.1: a gateway must be directly reachable.
-      if (onLink === undefined) throw new RangeError(`gateway ${gateway.toString()} is on no interface's prefix`);
+      if (onLink === undefined) throw new InvalidSettingError(`gateway ${gateway.toString()} is on no interface's prefix`);
       return onLink;
     }
     const first = this.firstInterface(family);
-    if (first === undefined) throw new RangeError(`no interface has an IPv${family} address`);
+    if (first === undefined) throw new InvalidSettingError(`no interface has an IPv${family} address`);
     return first;
   }
 }
 
 function checkPrefix(address: IpAddress, length: number): IpPrefix {
   const p = IpPrefix.of(address, length);
-  if (p === undefined) throw new RangeError(`prefix length must be an integer in [0, ${address.bitLength}], got ${length}`);
+  if (p === undefined) throw new InvalidSettingError(`prefix length must be an integer in [0, ${address.bitLength}], got ${length}`);
   return p;
 }
 
@@ -332,8 +333,8 @@ function checkMetrics(m: Partial<RouteMetrics> | undefined): RouteMetrics {
   const out = { ...NO_METRICS, ...m };
   for (const k of ["mtu", "advmss", "initcwnd"] as const) {
     const v = out[k];
-    if (!(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`route metric ${k} must be an integer in [0, 65535], got ${String(v)}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new InvalidSettingError(`route metric ${k} must be an integer in [0, 65535], got ${String(v)}`);
   }
-  if (out.mtu !== 0 && out.mtu < MIN_MTU) throw new RangeError(`route mtu must be at least ${MIN_MTU}, got ${out.mtu}`);
+  if (out.mtu !== 0 && out.mtu < MIN_MTU) throw new InvalidSettingError(`route mtu must be at least ${MIN_MTU}, got ${out.mtu}`);
   return Object.freeze(out);
 }

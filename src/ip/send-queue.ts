@@ -8,12 +8,14 @@
  * while sk_wmem_alloc >= sk_sndbuf), so one datagram larger than the limit still goes out.
  * A refused send is the "sent too fast" loss of S33 made visible: the caller gets EAGAIN.
  */
+import { InvalidSettingError } from "../invalid-setting.js";
+
 export class SendQueue<T> {
   private items: T[] = [];
   private queuedBytes = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new RangeError(`send buffer must be > 0 bytes, got ${limit}`);
+    if (!(limit > 0)) throw new InvalidSettingError(`send buffer must be > 0 bytes, got ${limit}`);
   }
 
   get bytes(): number {

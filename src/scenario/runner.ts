@@ -24,6 +24,7 @@ import { hostTable } from "./snapshot.js";
 import { toMillis } from "./time.js";
 import { UdpApp } from "./udp-app.js";
 import { parsePrefix } from "./validate.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 /** Paths nobody configured get this one-way delay: a 20 ms round trip reads well. */
 export const DEFAULT_DELAY = 10;
@@ -105,7 +106,7 @@ export class ScenarioRun {
     this.limit = spec.until !== undefined ? toMillis(spec.until) : DEFAULT_LIMIT;
     if (opts.ipv6 === true) {
       const why = (spec.faults ?? []).length > 0 ? "fault rules" : spec.hosts.some((h) => h.kind === "raw") ? "raw hosts" : spec.script.some((a) => a.do.startsWith("udp")) ? "UDP" : undefined;
-      if (why !== undefined) throw new RangeError(`scenario "${spec.name}" uses ${why}, which run over IPv4 only so far; --ipv6 needs a scenario without them`);
+      if (why !== undefined) throw new InvalidSettingError(`scenario "${spec.name}" uses ${why}, which run over IPv4 only so far; --ipv6 needs a scenario without them`);
     }
     for (const h of spec.hosts) {
       const v4 = parseIpv4Address(h.address)!;

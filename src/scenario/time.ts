@@ -1,6 +1,7 @@
 /** Durations in scenario files: a number of milliseconds, or a string with a unit. */
 import type { Millis } from "../env.js";
 import type { TimeSpec } from "./model.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 };
 
@@ -15,6 +16,6 @@ export function parseTime(t: TimeSpec): Millis | undefined {
 /** Like parseTime, for values already validated. */
 export function toMillis(t: TimeSpec): Millis {
   const ms = parseTime(t);
-  if (ms === undefined) throw new RangeError(`not a time: ${JSON.stringify(t)}`);
+  if (ms === undefined) throw new InvalidSettingError(`not a time: ${JSON.stringify(t)}`);
   return ms;
 }

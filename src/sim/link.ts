@@ -19,6 +19,7 @@ import { applyAqm, checkAqm, markCe, type AqmConfig } from "./aqm.js";
 import type { SimRng } from "./rng.js";
 import { SequenceFates } from "./sequence-fates.js";
 import { destinationOf, tooBigError } from "./too-big.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 /** What a fault rule says about one packet: let it through, drop it, or hold it longer. */
 export type FaultVerdict = "pass" | "drop" | { delay: Millis };
@@ -103,18 +104,18 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
     const value = config[key];
     if (value !== undefined) (n as Record<string, number | boolean | string>)[key] = value;
   }
-  if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new RangeError(`link lossBy must be "packet" or "sequence", got ${String(n.lossBy)}`);
-  if (typeof n.mtuErrors !== "boolean") throw new RangeError(`link mtuErrors must be true or false, got ${String(n.mtuErrors)}`);
+  if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new InvalidSettingError(`link lossBy must be "packet" or "sequence", got ${String(n.lossBy)}`);
+  if (typeof n.mtuErrors !== "boolean") throw new InvalidSettingError(`link mtuErrors must be true or false, got ${String(n.mtuErrors)}`);
   for (const key of ["loss", "duplicate", "reorder", "corrupt"] as const) {
-    if (!(n[key] >= 0 && n[key] <= 1)) throw new RangeError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
+    if (!(n[key] >= 0 && n[key] <= 1)) throw new InvalidSettingError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
   }
   for (const key of ["delay", "jitter", "reorderDelay"] as const) {
-    if (!(n[key] >= 0 && Number.isFinite(n[key]))) throw new RangeError(`link ${key} must be a finite number >= 0 ms, got ${n[key]}`);
+    if (!(n[key] >= 0 && Number.isFinite(n[key]))) throw new InvalidSettingError(`link ${key} must be a finite number >= 0 ms, got ${n[key]}`);
   }
-  if (!(n.rate > 0)) throw new RangeError(`link rate must be > 0 bits/s, got ${n.rate}`);
-  if (!(n.mtu > 0)) throw new RangeError(`link mtu must be > 0 bytes, got ${n.mtu}`);
+  if (!(n.rate > 0)) throw new InvalidSettingError(`link rate must be > 0 bits/s, got ${n.rate}`);
+  if (!(n.mtu > 0)) throw new InvalidSettingError(`link mtu must be > 0 bytes, got ${n.mtu}`);
   if (!(n.queueLimit >= 0 && (Number.isInteger(n.queueLimit) || n.queueLimit === Infinity))) {
-    throw new RangeError(`link queueLimit must be an integer >= 0, got ${n.queueLimit}`);
+    throw new InvalidSettingError(`link queueLimit must be an integer >= 0, got ${n.queueLimit}`);
   }
   return { ...n, filter: config.filter, aqm: checkAqm(config.aqm, n.rate) };
 }
@@ -230,7 +231,7 @@ export class ImpairedLink {
         return this.drop(now, packet, "rule");
       }
       if (verdict !== "pass") {
-        if (!(verdict.delay >= 0)) throw new RangeError(`fault rule delay must be >= 0 ms, got ${verdict.delay}`);
+        if (!(verdict.delay >= 0)) throw new InvalidSettingError(`fault rule delay must be >= 0 ms, got ${verdict.delay}`);
         held = verdict.delay;
         this.counters.ruleDelays++;
         this.emit(now, "delay", "rule", packet.length);

@@ -22,6 +22,7 @@ import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "./
 import { ImpairedLink, type LinkConfig } from "./link.js";
 import type { PacketLogEntry, PacketRecorder } from "../trace/packet-log.js";
 import { SimRng } from "./rng.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 
 /** A host's address: an IPv4 uint32 (as before) or an IpAddress of either family. */
@@ -154,7 +155,7 @@ export class SimNetwork {
   addHost<E extends Endpoint>(name: string, address: SimAddress, factory: EndpointFactory<E>): SimHost<E> {
     if (this.byName.has(name)) throw new Error(`a host named "${name}" already exists`);
     if (typeof address === "number" && !(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) {
-      throw new RangeError(`host address must be a uint32 or an IpAddress, got ${address}`);
+      throw new InvalidSettingError(`host address must be a uint32 or an IpAddress, got ${address}`);
     }
     const owner = this.byAddress.get(keyOf(address));
     if (owner !== undefined) throw new Error(`address ${textOf(address)} already belongs to "${owner.name}"`);
@@ -210,7 +211,7 @@ export class SimNetwork {
   /** Runs `fn` at virtual time `time` (not in the past), e.g. an application calling connect(). */
   at(time: Millis, fn: (now: Millis) => void): void {
     if (!(time >= this.clock.now && Number.isFinite(time))) {
-      throw new RangeError(`cannot schedule an action at ${time}: now is ${this.clock.now}`);
+      throw new InvalidSettingError(`cannot schedule an action at ${time}: now is ${this.clock.now}`);
     }
     this.queue.push(time, { kind: "action", fn });
   }
@@ -223,7 +224,7 @@ export class SimNetwork {
   /** Runs until idle, until `until`, or throws when `maxEvents` is exceeded. */
   run(options: RunOptions = {}): RunResult {
     const until = options.until ?? Infinity;
-    if (until < this.clock.now) throw new RangeError(`run until ${until}: now is already ${this.clock.now}`);
+    if (until < this.clock.now) throw new InvalidSettingError(`run until ${until}: now is already ${this.clock.now}`);
     const { events, stop } = this.drive(until, options.maxEvents ?? this.maxEvents);
     if (until !== Infinity) this.clock.advanceTo(until);
     return { now: this.clock.now, events, idle: stop === "idle" };
@@ -240,7 +241,7 @@ export class SimNetwork {
    * time pass (or all work runs out) first, so a scenario that hangs fails with a reason.
    */
   runUntil(predicate: () => boolean, limit: Millis = 60_000, maxEvents?: number): Millis {
-    if (!(limit >= 0)) throw new RangeError(`runUntil limit must be >= 0 ms, got ${limit}`);
+    if (!(limit >= 0)) throw new InvalidSettingError(`runUntil limit must be >= 0 ms, got ${limit}`);
     if (predicate()) return this.clock.now;
     const startedAt = this.clock.now;
     const until = startedAt + limit;

@@ -14,6 +14,7 @@
  * first outputs so such a change is a deliberate one.
  */
 import type { Rng } from "../env.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -48,7 +49,7 @@ export class SimRng implements Rng {
 
   /** `seed` is any safe integer (negative and > 2^32 included); equal seeds give equal streams. */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`SimRng seed must be a safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new InvalidSettingError(`SimRng seed must be a safe integer, got ${seed}`);
     // Fold the high bits in too, so seeds that differ only above bit 31 still differ.
     const low = seed >>> 0;
     const high = Math.floor(seed / TWO_POW_32) >>> 0;
@@ -106,10 +107,10 @@ export class SimRng implements Rng {
    */
   int(lo: number, hi: number): number {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi < lo) {
-      throw new RangeError(`SimRng.int needs integers lo <= hi, got ${lo}, ${hi}`);
+      throw new InvalidSettingError(`SimRng.int needs integers lo <= hi, got ${lo}, ${hi}`);
     }
     const span = hi - lo + 1;
-    if (span > TWO_POW_32) throw new RangeError(`SimRng.int span ${span} exceeds 2^32`);
+    if (span > TWO_POW_32) throw new InvalidSettingError(`SimRng.int span ${span} exceeds 2^32`);
     const limit = TWO_POW_32 - (TWO_POW_32 % span);
     let x = this.nextU32();
     while (x >= limit) x = this.nextU32();

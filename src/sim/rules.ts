@@ -12,6 +12,7 @@ import { PROTO_TCP, parseIpv4 } from "../wire/ipv4.js";
 import { parseTcp } from "../wire/tcp.js";
 import type { Millis } from "../env.js";
 import type { FaultRule, FaultVerdict } from "./link.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 /** Says whether a raw IP packet is one the rule is about. */
 export type PacketMatcher = (packet: Uint8Array) => boolean;
@@ -63,7 +64,7 @@ export const anyPacket: PacketMatcher = () => true;
  */
 export function onMatch(matcher: PacketMatcher, verdict: FaultVerdict, occurrences: readonly number[] = []): FaultRule {
   for (const n of occurrences) {
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`occurrences are counted from 1, got ${n}`);
+    if (!(Number.isInteger(n) && n >= 1)) throw new InvalidSettingError(`occurrences are counted from 1, got ${n}`);
   }
   const wanted = new Set(occurrences);
   let seen = 0;
@@ -76,7 +77,7 @@ export function onMatch(matcher: PacketMatcher, verdict: FaultVerdict, occurrenc
 
 /** Drops the listed occurrences (1-based) of matching packets: `dropNth(tcp({ flags: SYN | ACK }), 1)`. */
 export function dropNth(matcher: PacketMatcher, ...occurrences: number[]): FaultRule {
-  if (occurrences.length === 0) throw new RangeError("dropNth needs at least one occurrence; use dropAll for every match");
+  if (occurrences.length === 0) throw new InvalidSettingError("dropNth needs at least one occurrence; use dropAll for every match");
   return onMatch(matcher, "drop", occurrences);
 }
 
@@ -87,7 +88,7 @@ export function dropAll(matcher: PacketMatcher): FaultRule {
 
 /** Holds the listed occurrences (1-based) of matching packets for an extra `delay` ms. */
 export function delayNth(matcher: PacketMatcher, delay: Millis, ...occurrences: number[]): FaultRule {
-  if (occurrences.length === 0) throw new RangeError("delayNth needs at least one occurrence");
+  if (occurrences.length === 0) throw new InvalidSettingError("delayNth needs at least one occurrence");
   return onMatch(matcher, { delay }, occurrences);
 }
 

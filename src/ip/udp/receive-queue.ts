@@ -9,8 +9,10 @@
  * datagram and a datagram larger than the whole buffer still fits into an empty queue.
  */
 
-/** Bytes charged per queued datagram on top of its data. */
 import type { UdpAddress } from "./address.js";
+import { InvalidSettingError } from "../../invalid-setting.js";
+
+/** Bytes charged per queued datagram on top of its data. */
 export const DATAGRAM_OVERHEAD = 256;
 
 /** Linux net.core.rmem_default. */
@@ -32,7 +34,7 @@ export class ReceiveQueue {
   private charged = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new RangeError(`receive buffer must be > 0 bytes, got ${limit}`);
+    if (!(limit > 0)) throw new InvalidSettingError(`receive buffer must be > 0 bytes, got ${limit}`);
   }
 
   /** Bytes charged for the queued datagrams. */

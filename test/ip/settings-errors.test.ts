@@ -1,0 +1,32 @@
+/**
+ * Settings below TCP (a host's MTU and TTL, reassembly limits, a link's loss rate, a seed)
+ * that are out of range are refused with a RangeError that carries the stable code of the
+ * TCP settings' errors, so a program can switch on `code` whichever layer refused.
+ */
+import { describe, expect, it } from "vitest";
+import { Host } from "../../src/ip/host.js";
+import { SimNetwork, SimRng } from "../../src/sim/index.js";
+
+const refused = expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE", name: "InvalidSettingError" });
+const host = (extra: object) => () => new Host({ name: "h", address: 0x0a000001, rng: new SimRng(1), transmit: () => {}, ...extra });
+
+describe("settings below TCP out of range", () => {
+  it.each([
+    ["mtu 67", { mtu: 67 }],
+    ["mtu NaN", { mtu: Number.NaN }],
+    ["ttl 0", { ttl: 0 }],
+    ["reassembly timeout 0", { reassembly: { timeout: 0 } }],
+    ["reassembly maxDatagrams 1.5", { reassembly: { maxDatagrams: 1.5 } }],
+  ])("a host with %s is refused with a RangeError coded ERR_INVALID_ARG_VALUE", (_what, extra) => {
+    expect(host(extra)).toThrow(refused);
+    expect(host(extra)).toThrow(RangeError);
+  });
+
+  it("a link with a loss rate above 1, and a seed that is not a safe integer, too", () => {
+    const net = new SimNetwork({ seed: 1 });
+    net.addHost("a", 0x0a000001, (transmit, ctx) => new Host({ name: "a", address: 0x0a000001, rng: ctx.rng, transmit }));
+    net.addHost("b", 0x0a000002, (transmit, ctx) => new Host({ name: "b", address: 0x0a000002, rng: ctx.rng, transmit }));
+    expect(() => net.connect("a", "b", { loss: 1.5 })).toThrow(refused);
+    expect(() => new SimRng(0.5)).toThrow(refused);
+  });
+});
