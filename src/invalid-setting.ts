@@ -1,8 +1,10 @@
 /**
- * A setting or argument out of its range: a host's MTU or TTL, a route, a link's loss rate,
- * a reassembly limit, a fault rule, a seed. Still a RangeError, as these always were, and
- * now with the stable code of the TCP settings' errors (tcp/errors.ts InvalidArgumentError),
- * so that a program can switch on `code` whichever layer refused its configuration.
+ * A setting or argument a layer cannot take: out of its range (a host's MTU or TTL, a route,
+ * a link's loss rate, a reassembly limit, a fault rule, a seed, a TUN device's name), or
+ * naming what is taken or absent (a host name or address used twice, a host that does not
+ * exist, an address that does not parse). A RangeError, as most of these always were, with
+ * the stable code of the TCP settings' errors (tcp/errors.ts InvalidArgumentError), so that a
+ * program can switch on `code` whichever layer refused its configuration.
  */
 export class InvalidSettingError extends RangeError {
   readonly code = "ERR_INVALID_ARG_VALUE";

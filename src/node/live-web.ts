@@ -16,6 +16,7 @@ import { LIVE_EVENTS_PATH, LIVE_META, type JsonObject, type LiveHello, type Live
 import type { ConnectionInfo } from "../tcp/connection-info.js";
 import type { Listener } from "../tcp/listener.js";
 import { serveWeb, type WebServer } from "./web-server.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface LiveHistoryLimits {
   /** Most messages kept (default 20,000). */
@@ -48,7 +49,7 @@ export class LiveEventStream {
   constructor(limits: LiveHistoryLimits = {}) {
     this.maxMessages = limits.maxMessages ?? DEFAULT_LIVE_HISTORY.maxMessages;
     this.maxBytes = limits.maxBytes ?? DEFAULT_LIVE_HISTORY.maxBytes;
-    if (!(this.maxMessages >= 1) || !(this.maxBytes >= 1)) throw new RangeError("live history limits must be at least 1");
+    if (!(this.maxMessages >= 1) || !(this.maxBytes >= 1)) throw new InvalidSettingError("live history limits must be at least 1");
   }
 
   push(message: LiveMessage): number {

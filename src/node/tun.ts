@@ -49,6 +49,7 @@ import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
 import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from "./vnet.js";
 import { inBatch } from "./inbox.js";
 import { FdWaiter } from "./fd-waiter.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -278,7 +279,7 @@ export interface Cidr {
 /** "10.7.0.2/24" or "fd00::2/64"; without "/N" a host prefix (/32 or /128). */
 export function parseCidr(text: string): Cidr {
   const c = parseAnyCidr(text.includes("/") ? text : `${text}/${text.includes(":") ? 128 : 32}`);
-  if (c === undefined) throw new Error(`not an IP address with prefix length: ${JSON.stringify(text)} (expected e.g. 10.7.0.2/24 or fd00::2/64)`);
+  if (c === undefined) throw new InvalidSettingError(`not an IP address with prefix length: ${JSON.stringify(text)} (expected e.g. 10.7.0.2/24 or fd00::2/64)`);
   return { address: c.address, prefix: c.length };
 }
 
@@ -292,7 +293,7 @@ export function formatCidr(c: Cidr): string {
  * itself took the first.
  */
 export function defaultKernelAddress(synack: Cidr): Cidr {
-  if (synack.prefix >= synack.address.bitLength - 1) throw new Error(`prefix /${synack.prefix} leaves no room for a kernel address; pass one explicitly`);
+  if (synack.prefix >= synack.address.bitLength - 1) throw new InvalidSettingError(`prefix /${synack.prefix} leaves no room for a kernel address; pass one explicitly`);
   const network = IpPrefix.of(synack.address, synack.prefix)!.network;
   const plus = (n: number): IpAddress =>
     network.family === 4 ? IpAddress.v4((network.w3 + n) >>> 0) : IpAddress.v6(network.w0, network.w1, network.w2, (network.w3 + n) >>> 0);
@@ -391,11 +392,11 @@ export class TunDevice implements PacketLink {
     const reason = tunUnavailableReason();
     if (reason !== undefined) throw new Error(`cannot open a TUN device: ${reason}`);
     const mtu = opts.mtu ?? 1500;
-    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) throw new RangeError(`TUN mtu must be an integer in [68, 65535], got ${mtu}`);
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) throw new InvalidSettingError(`TUN mtu must be an integer in [68, 65535], got ${mtu}`);
     if (opts.name !== undefined && (opts.name.length === 0 || opts.name.length >= IFNAMSIZ)) {
-      throw new RangeError(`interface name must have 1-15 characters, got ${JSON.stringify(opts.name)}`);
+      throw new InvalidSettingError(`interface name must have 1-15 characters, got ${JSON.stringify(opts.name)}`);
     }
-    if (opts.attach === true && opts.name === undefined) throw new Error("attaching to an existing device needs its name");
+    if (opts.attach === true && opts.name === undefined) throw new InvalidSettingError("attaching to an existing device needs its name");
     let createdNetns = false;
     if (opts.netns !== undefined && !netnsExists(opts.netns)) {
       if (opts.createNetns !== true) throw new Error(`network namespace ${opts.netns} does not exist (create it with: ip netns add ${opts.netns})`);

@@ -25,6 +25,7 @@ import { lookup } from "node:dns/promises";
 import { isIP, isIPv6 } from "node:net";
 import { newCounters, type PacketLink } from "./tun.js";
 import { BatchedUdpSocket, type BatchCounters } from "./udp-batch.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface HostPort {
   host: string;
@@ -35,7 +36,7 @@ export interface HostPort {
 export function parseHostPort(text: string): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = m !== null ? Number(m[3]) : NaN;
-  if (m === null || !(port >= 0 && port <= 65535)) throw new Error(`expected host:port, got ${JSON.stringify(text)}`);
+  if (m === null || !(port >= 0 && port <= 65535)) throw new InvalidSettingError(`expected host:port, got ${JSON.stringify(text)}`);
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -111,7 +112,7 @@ export class UdpTunnel implements PacketLink {
 
   static async open(opts: UdpTunnelOptions): Promise<UdpTunnel> {
     const mtu = opts.mtu ?? 1400;
-    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new RangeError(`tunnel mtu must be an integer in [68, 65507], got ${mtu}`);
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new InvalidSettingError(`tunnel mtu must be an integer in [68, 65507], got ${mtu}`);
     let fallback: string | undefined;
     if (opts.batch ?? true) {
       try {

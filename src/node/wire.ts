@@ -13,6 +13,7 @@ import { IpAddress, type AddressKey } from "../wire/address.js";
 import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
 import type { GsoInfo } from "../endpoint.js";
 import type { LinkCounters, PacketLink } from "./tun.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 
 /** Offset of the destination address in an IPv4 header. */
 const IPV4_DST = 16;
@@ -60,7 +61,7 @@ export class LoopbackWire {
   /** A link for the stack at `address` (an IPv4 uint32 or an IpAddress of either family). */
   attach(address: number | IpAddress, name = `wire:${String(address)}`): PacketLink {
     const key: AddressKey = typeof address === "number" ? address >>> 0 : address.key;
-    if (this.ports.has(key)) throw new Error(`address ${String(address)} is already attached to this wire`);
+    if (this.ports.has(key)) throw new InvalidSettingError(`address ${String(address)} is already attached to this wire`);
     const port = new WirePort(this, name, this.mtu, this.latency, key, this.offload ? GSO_MAX_SIZE : undefined);
     this.ports.set(key, port);
     return port;

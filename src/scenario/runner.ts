@@ -169,7 +169,7 @@ export class ScenarioRun {
   /** A host's counters (UDP, IP, ICMP, reassembly, drops) right now. */
   counters(host: string): HostCounters {
     const h = this.tcpHosts.get(host);
-    if (h === undefined) throw new Error(`no host named "${host}" with a stack`);
+    if (h === undefined) throw new InvalidSettingError(`no host named "${host}" with a stack`);
     return h.counters;
   }
 
@@ -184,7 +184,7 @@ export class ScenarioRun {
   /** The connection table of a TCP host right now (with `info`, each connection's TCP_INFO line, as `ss -i`). */
   table(host: string, opts: { info?: boolean } = {}): HostTable {
     const h = this.tcpHosts.get(host);
-    if (h === undefined) throw new Error(`no TCP host named "${host}"`);
+    if (h === undefined) throw new InvalidSettingError(`no TCP host named "${host}"`);
     return hostTable(h, this.net.now, opts);
   }
 

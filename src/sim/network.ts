@@ -153,12 +153,12 @@ export class SimNetwork {
 
   /** Adds a host. `factory` builds its endpoint around the transmit function it must use. */
   addHost<E extends Endpoint>(name: string, address: SimAddress, factory: EndpointFactory<E>): SimHost<E> {
-    if (this.byName.has(name)) throw new Error(`a host named "${name}" already exists`);
+    if (this.byName.has(name)) throw new InvalidSettingError(`a host named "${name}" already exists`);
     if (typeof address === "number" && !(Number.isInteger(address) && address >= 0 && address <= 0xffffffff)) {
       throw new InvalidSettingError(`host address must be a uint32 or an IpAddress, got ${address}`);
     }
     const owner = this.byAddress.get(keyOf(address));
-    if (owner !== undefined) throw new Error(`address ${textOf(address)} already belongs to "${owner.name}"`);
+    if (owner !== undefined) throw new InvalidSettingError(`address ${textOf(address)} already belongs to "${owner.name}"`);
     const host = new HostRecord<E>(name, address);
     const context: HostContext = {
       name,
@@ -181,7 +181,7 @@ export class SimNetwork {
   addAddress(name: string, address: IpAddress): void {
     const host = this.record(name);
     const owner = this.byAddress.get(address.key);
-    if (owner !== undefined) throw new Error(`address ${address.toString()} already belongs to "${owner.name}"`);
+    if (owner !== undefined) throw new InvalidSettingError(`address ${address.toString()} already belongs to "${owner.name}"`);
     this.byAddress.set(address.key, host);
   }
 
@@ -397,7 +397,7 @@ export class SimNetwork {
   private record(host: SimHost | string): HostRecord {
     const name = typeof host === "string" ? host : host.name;
     const record = this.byName.get(name);
-    if (record === undefined) throw new Error(`no host named "${name}"`);
+    if (record === undefined) throw new InvalidSettingError(`no host named "${name}"`);
     return record;
   }
 }

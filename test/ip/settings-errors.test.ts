@@ -29,4 +29,12 @@ describe("settings below TCP out of range", () => {
     expect(() => net.connect("a", "b", { loss: 1.5 })).toThrow(refused);
     expect(() => new SimRng(0.5)).toThrow(refused);
   });
+
+  it("a simulated host whose name or address is taken is refused the same way", () => {
+    const net = new SimNetwork({ seed: 1 });
+    const make = (name: string, address: number) => net.addHost(name, address, (transmit, ctx) => new Host({ name, address, rng: ctx.rng, transmit }));
+    make("a", 0x0a000001);
+    expect(() => make("a", 0x0a000002)).toThrow(refused);
+    expect(() => make("b", 0x0a000001)).toThrow(refused);
+  });
 });
