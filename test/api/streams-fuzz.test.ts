@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hasCode } from "../coded-error.js";
 import type { StreamSocket } from "../../src/api/index.js";
 import { simPair } from "./helpers.js";
 
@@ -17,18 +18,13 @@ const value = fc.oneof(
 const options = fc.dictionary(fc.constantFrom("hostname", "port", "localPort", "noDelay", "keepAlive", "userTimeout", "fastOpen", "readableHighWaterMark", "writableHighWaterMark"), value, { maxKeys: 4 });
 const call = fc.record({ method: fc.constantFrom("write" as const, "setCork" as const, "setUserTimeout" as const, "setNotsentLowat" as const, "tcpInfo" as const, "close" as const), arg: value, sleep: fc.integer({ min: 0, max: 200 }) });
 
-function typed(e: unknown): boolean {
-  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
-  return typeof code === "string" && code.length > 0;
-}
-
 describe("Web Streams sockets under random options and calls", () => {
   it("return or throw coded errors, settle with coded errors, and leave nothing behind", async () => {
     await fc.assert(
       fc.asyncProperty(options, fc.array(call, { maxLength: 12 }), async (opts, calls) => {
         const { sim, client, server } = simPair();
         const untyped: unknown[] = [];
-        const note = (e: unknown) => void (typed(e) || untyped.push(e));
+        const note = (e: unknown) => void (hasCode(e) || untyped.push(e));
         const listener = server.listen({ port: 80 });
         const accepting = (async () => {
           // The server reads to the end, then closes its side too.

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hasCode } from "../coded-error.js";
 import type { UdpSocket } from "../../src/ip/udp/socket.js";
 import { A, B, standalone, udpPacket } from "./helpers.js";
 
@@ -19,11 +20,6 @@ const call = fc.record({
   args: fc.array(value, { maxLength: 3 }),
   at: fc.integer({ min: 0, max: 5000 }),
 });
-
-function typed(e: unknown): boolean {
-  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
-  return typeof code === "string" && code.length > 0;
-}
 
 describe("UDP sockets under random calls", () => {
   it("every call works or throws a coded error, and the host keeps running", () => {
@@ -50,7 +46,7 @@ describe("UDP sockets under random calls", () => {
                 (s[c.method] as (...a: unknown[]) => unknown).apply(s, c.args);
             }
           } catch (e) {
-            expect(typed(e), String(e instanceof Error ? e.stack : e)).toBe(true);
+            expect(hasCode(e), String(e instanceof Error ? e.stack : e)).toBe(true);
           }
           expect(() => h.host.poll(now)).not.toThrow();
           h.take();

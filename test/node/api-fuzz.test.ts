@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hasCode } from "../coded-error.js";
 import { SimDriver } from "../../src/api/index.js";
 import { bindNet, type Socket } from "../../src/node/net.js";
 
@@ -20,11 +21,6 @@ const METHODS = ["write", "end", "setNoDelay", "setKeepAlive", "setTimeout", "se
 const call = fc.record({ side: fc.constantFrom(0, 1), method: fc.constantFrom(...METHODS), args: fc.array(argument, { maxLength: 3 }), sleep: fc.integer({ min: 0, max: 300 }) });
 
 /** A thrown value or 'error' event is fine only if it names a stable code. */
-function typed(e: unknown): boolean {
-  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
-  return typeof code === "string" && code.length > 0;
-}
-
 describe("synack Socket under random calls", () => {
   it("every call works or throws a coded error, and the pair can always be torn down", async () => {
     await fc.assert(
@@ -33,7 +29,7 @@ describe("synack Socket under random calls", () => {
         const a = sim.addStack("a", "10.0.0.1");
         const b = sim.addStack("b", "10.0.0.2");
         const untyped: unknown[] = [];
-        const watch = (s: Socket) => s.on("error", (e: unknown) => void (typed(e) || untyped.push(e)));
+        const watch = (s: Socket) => s.on("error", (e: unknown) => void (hasCode(e) || untyped.push(e)));
         let accepted: Socket | undefined;
         const server = bindNet(b).createServer({}, (s) => {
           accepted = s;
@@ -51,7 +47,7 @@ describe("synack Socket under random calls", () => {
           try {
             (s[c.method] as (...args: unknown[]) => unknown).apply(s, c.args);
           } catch (e) {
-            if (!typed(e)) untyped.push(e);
+            if (!hasCode(e)) untyped.push(e);
           }
           await sim.sleep(c.sleep);
         }
