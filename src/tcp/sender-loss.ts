@@ -121,10 +121,10 @@ export function afterAckLoss(s: Sender, now: Millis, seg: TcpSegment, priorUna: 
     s.host.cancelTimer(now, "rto");
     s.host.cancelTimer(now, "tlp");
     s.host.cancelTimer(now, "reorder");
-  } else if (unaAdvanced && s.scoreboard?.sackedUntil(s.sndUna) !== undefined) {
-    // The ACK stops at data the receiver had SACKed: it reneged (RFC 2018 section 8) or is
-    // short of memory for a moment. Linux (tcp_check_sack_reneging) gives it max(SRTT / 2,
-    // 10 ms) to SACK that data again before the timeout forgets every SACK (onRetransmitTimeout).
+  } else if (unaAdvanced && s.unaSacked) {
+    // The ACK stops at data the receiver had SACKed: it reneged, or is short of memory for a
+    // moment. Linux (tcp_check_sack_reneging) gives it max(SRTT / 2, 10 ms) to SACK that data
+    // again before the timeout forgets every SACK (onRetransmitTimeout).
     s.host.cancelTimer(now, "tlp");
     s.host.armTimer(now, "rto", now + Math.max((s.srtt ?? 0) / 2, RENEGING_GRACE_MIN));
   } else if (unaAdvanced || (s.host.timers.rto === Infinity && s.host.timers.tlp === Infinity)) {

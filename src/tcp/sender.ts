@@ -189,6 +189,14 @@ export class Sender extends SenderParts {
   /** SACK was negotiated. */
   get sack(): boolean { return (this.flags & SACK) !== 0; }
   set sack(on: boolean) { this.setFlag(SACK, on); }
+  /**
+   * The receiver SACKed the byte at SND.UNA yet still has not acknowledged it: it reneged
+   * (RFC 2018 section 8: a SACK is advisory) or never held it. The ACK path gives it a short
+   * grace (sender-loss.ts), the timeout then forgets every SACK (onRetransmitTimeout).
+   */
+  get unaSacked(): boolean {
+    return this.scoreboard?.sackedUntil(this.sndUna) !== undefined;
+  }
   /** A timeout is resending: segments go out whatever Nagle and SWS avoidance say. */
   get retransmitting(): boolean { return (this.flags & RETRANSMITTING) !== 0; }
   set retransmitting(on: boolean) { this.setFlag(RETRANSMITTING, on); }
@@ -553,13 +561,11 @@ export class Sender extends SenderParts {
     this.onTimeout(now, this.sndMax, this.flightSize());
     this.tlp.reset();
     this.log.clearLost();
-    // A SACK is advisory: the receiver may still discard what it reported (RFC 2018 section
-    // 8). A timeout with the byte at SND.UNA SACKed means it did, or never held it (a buggy or
-    // hostile peer): every SACK is forgotten and the data resent from SND.UNA, as Linux does
+    // Reneged: every SACK is forgotten and the data resent from SND.UNA, as Linux does
     // (tcp_timeout_mark_lost, is_reneg). Trusted, the mark let go-back-N skip that byte and send
     // nothing, which left data outstanding with no timer at all, the connection hung for good.
-    if (this.scoreboard?.sackedUntil(this.sndUna) !== undefined) {
-      this.scoreboard.clear();
+    if (this.unaSacked) {
+      this.scoreboard!.clear();
       this.log.clearSacked();
     }
     this.renoSacked = 0;
