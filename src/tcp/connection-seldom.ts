@@ -50,7 +50,10 @@ export class ConnectionSeldom extends ConnectionStats {
   get softError(): TcpErrorCode | undefined { return this.seldom?.softError; }
   set softError(v: TcpErrorCode | undefined) { if (v !== undefined || this.seldom !== undefined) this.held().softError = v; }
 
-  /** When the current run of unanswered zero-window probes began (Linux icsk_probes_tstamp). */
+  /**
+   * When the first probe of the current zero-window episode went out (Linux
+   * icsk_probes_tstamp); 0 until then. An answer does not reset it: the window must open.
+   */
   get persistSince(): Millis { return this.seldom?.persistSince ?? 0; }
   set persistSince(v: Millis) { if (v !== 0 || this.seldom !== undefined) this.held().persistSince = v; }
 

@@ -73,6 +73,8 @@ export interface SenderHost {
   readonly sendingSacks: boolean;
   /** Window scaling and timestamps as agreed: the scale of the peer's window, echoed timestamps. */
   readonly negotiation: Negotiation;
+  /** When the current zero-window episode's first probe went out; 0 before it (timeouts.ts). */
+  persistSince: Millis;
   /** ECN as agreed in the handshake: whether an ACK's ECE counts, and where CWR is owed. */
   readonly ecn: EcnState;
 }

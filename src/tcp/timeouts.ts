@@ -64,16 +64,37 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
     }
   }
   s.retries++;
-  if (s.retries === 1) c.persistSince = now;
-  // Linux tcp_probe_timer: with a user timeout, unanswered probes fail the connection after it.
-  const timedOut = s.userTimeout > 0 ? now - c.persistSince >= s.userTimeout : s.retries > c.config.dataRetries;
-  if (timedOut) {
+  // RFC 1122 4.2.2.17: the window may stay closed for as long as the peer answers the probes
+  // (an answer resets `retries`). TCP_USER_TIMEOUT bounds the episode itself, answered or
+  // not, counted from its first probe until the window opens (Linux tcp_probe_timer with
+  // icsk_probes_tstamp, "tcp: fix TCP_USER_TIMEOUT with zero window"; RFC 5482 leaves the
+  // case open). armPersistIfWaiting starts each episode afresh.
+  if (c.persistSince === 0) c.persistSince = now;
+  else if (s.userTimeout > 0 && now - c.persistSince >= s.userTimeout) {
+    c.terminate(c.softError ?? "ETIMEDOUT", `window closed for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
+    return;
+  }
+  if (s.retries > c.config.dataRetries) {
     c.terminate(c.softError ?? "ETIMEDOUT", "zero-window probes unanswered");
     return;
   }
   s.rtt.backOff();
   c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
-  c.armTimer(now, "persist", now + s.rtt.rto);
+  c.armTimer(now, "persist", probeDeadline(s, c.persistSince, now));
+}
+
+/** Linux TCP_TIMEOUT_MIN (2 jiffies at HZ=1000): the least a timer is set ahead. */
+const TIMEOUT_MIN = 2;
+
+/**
+ * The next probe, a backed-off RTO ahead, but no later than the user timeout's end (Linux
+ * tcp_clamp_probe0_to_user_timeout), so the connection fails on time rather than a whole
+ * backed-off interval after it.
+ */
+function probeDeadline(s: Sender, since: Millis, now: Millis): Millis {
+  const next = now + s.rtt.rto;
+  if (s.userTimeout === 0) return next;
+  return Math.min(next, Math.max(since + s.userTimeout, now + TIMEOUT_MIN));
 }
 
 /**
@@ -87,6 +108,7 @@ export function armPersistIfWaiting(s: Sender, now: Millis): void {
   const pending = s.sendBuffer.length - seqDiff(s.sndNxt, s.sndBufSeq);
   const t = s.host.timers;
   if (pending > 0 && s.sndNxt === s.sndUna && t.persist === Infinity && t.rto === Infinity && t.tlp === Infinity && t.pacing === Infinity) {
+    s.host.persistSince = 0; // a new episode: its first probe starts the user timeout's count
     s.host.armTimer(now, "persist", now + s.rtt.rto);
   }
 }

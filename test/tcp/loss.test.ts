@@ -417,6 +417,56 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
     expect(fired.map(Math.round)).toEqual([200, 600, 1200]);
   });
 
+  /** Answers every segment sent until `until` with a zero window; the times of the timers that fired. */
+  function answerWithZeroWindow(h: Harness, conn: ReturnType<typeof established>["conn"], una: Seq, until: number): number[] {
+    const fired: number[] = [];
+    while (conn.state !== "CLOSED" && h.now < until) {
+      fired.push(h.nextTimer());
+      for (const _probe of h.takeSent()) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    }
+    return fired;
+  }
+
+  it("ends a zero-window episode that outlasts it, answered probes or not, counted from its first probe (Linux icsk_probes_tstamp)", () => {
+    const { h, conn, iss } = established({ userTimeout: 30_000 });
+    const una = seqAdd(iss, 1);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    conn.send(new Uint8Array(1000));
+    h.settle();
+    const fired = answerWithZeroWindow(h, conn, una, 3_600_000);
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    // The first probe an RTO (200 ms) after the write; the last timer is clamped to 30 s after that probe.
+    expect(Math.round(fired[0]!)).toBe(200);
+    expect(Math.round(fired.at(-1)! - fired[0]!)).toBe(30_000);
+  });
+
+  it("counts a zero-window episode that follows a timeout from its own first probe, not from the connection's start", () => {
+    const { h, conn, iss } = established({ userTimeout: 30_000 });
+    const una = seqAdd(iss, 1);
+    h.advance(100_000);
+    conn.send(new Uint8Array(1000));
+    h.settle();
+    h.takeSent();
+    // The peer closes its window without acknowledging the data: the timeout finds nothing
+    // it may send, and zero-window probing takes over.
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    const fired = answerWithZeroWindow(h, conn, una, 3_600_000);
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    // Before the fix, the first probe found the episode's start at 0 and failed at once, 600 ms in.
+    const firstProbe = fired[1]!;
+    expect(Math.round(fired.at(-1)! - firstProbe)).toBe(30_000);
+  });
+
+  it("without it, a peer that answers every probe keeps its window closed for hours (RFC 1122 4.2.2.17)", () => {
+    const { h, conn, iss } = established();
+    const una = seqAdd(iss, 1);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    conn.send(new Uint8Array(1000));
+    h.settle();
+    answerWithZeroWindow(h, conn, una, 7_200_000);
+    expect(conn.state).toBe("ESTABLISHED");
+  });
+
   it("rejects a negative or fractional value with a typed error", () => {
     const { conn } = established();
     expect(() => conn.setUserTimeout(-1)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
