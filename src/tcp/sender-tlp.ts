@@ -3,7 +3,7 @@
  * what goes out when the probe timer fires.
  */
 import type { Millis } from "../env.js";
-import { seqAdd, seqDiff, seqGt, seqMax } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGt, seqLt, seqMax, type Seq } from "../wire/seq.js";
 import type { Sender } from "./sender.js";
 
 /**
@@ -28,10 +28,10 @@ export function sendLossProbe(s: Sender, now: Millis): void {
   if (probed) {
     s.tlp.onProbeSent(s.sndNxt, false);
     s.traceLoss(now, "tlp", "tail loss probe: new data");
-  } else if (s.log.size > 0) {
+  } else if (s.log.size > 0 && !pastWindow(s)) {
     const last = s.log.size - 1;
     const end = s.log.end(last);
-    const start = seqMax(seqMax(s.log.start(last), seqAdd(end, -s.host.segmentMss())), s.sndUna);
+    const start = lastSegmentStart(s);
     s.retransmitRange(now, start, end);
     s.tlp.onProbeSent(s.sndNxt, true);
     s.traceLoss(now, "tlp", `tail loss probe: last segment again (${seqDiff(end, start)} bytes)`);
@@ -41,4 +41,21 @@ export function sendLossProbe(s: Sender, now: Millis): void {
   // Linux tcp_rearm_rto: from now after a probe, else from the oldest segment's send time.
   const from = probed || s.log.size === 0 ? now : Math.max(now, s.log.sentAt(0));
   s.host.armTimer(now, "rto", from + s.rtt.rto);
+}
+
+/** Where the probe's copy of the last segment starts: at most an MSS before the end, never before SND.UNA. */
+function lastSegmentStart(s: Sender): Seq {
+  const last = s.log.size - 1;
+  const end = s.log.end(last);
+  return seqMax(seqMax(s.log.start(last), seqAdd(end, -s.host.segmentMss())), s.sndUna);
+}
+
+/**
+ * The last segment lies beyond the peer's window (closed or shrunk since it went out), and
+ * not at SND.UNA: it is not resent (Linux __tcp_retransmit_skb refuses it, so
+ * tcp_send_loss_probe only rearms the timer; the timeout then probes with the first segment).
+ */
+function pastWindow(s: Sender): boolean {
+  const start = lastSegmentStart(s);
+  return start !== s.sndUna && !seqLt(start, seqAdd(s.sndUna, s.sndWnd));
 }

@@ -91,6 +91,7 @@ const FORCE_ONE = 1 << 7;
 const WINDOW_PROBE = 1 << 8;
 const PROBING = 1 << 9;
 const NO_SPACE = 1 << 10;
+const HEAD_PROBE = 1 << 11;
 
 /** The pacer, sent-segment log, RACK, TLP, F-RTO and TSO cursor come from SenderParts, made on first use. */
 export class Sender extends SenderParts {
@@ -205,6 +206,9 @@ export class Sender extends SenderParts {
   /** Send one segment of new data whatever cwnd says (a tail loss probe, Linux push_one == 2). */
   get forceOne(): boolean { return (this.flags & FORCE_ONE) !== 0; }
   set forceOne(on: boolean) { this.setFlag(FORCE_ONE, on); }
+  /** A timeout with the peer's window closed on data in flight: its resend of SND.UNA's segment is the window probe (timeouts.ts). */
+  get headProbe(): boolean { return (this.flags & HEAD_PROBE) !== 0; }
+  set headProbe(on: boolean) { this.setFlag(HEAD_PROBE, on); }
   /** The persist timer fired with the window open: send what fits, with PSH. */
   get windowProbe(): boolean { return (this.flags & WINDOW_PROBE) !== 0; }
   set windowProbe(on: boolean) { this.setFlag(WINDOW_PROBE, on); }
@@ -663,7 +667,9 @@ export class Sender extends SenderParts {
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
     const pending = this.sendBuf.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
-    const windowLeft = this.sndWnd - flight;
+    // A timeout's resend of the first segment into a closed window is the zero-window probe:
+    // an MSS of it (Linux __tcp_retransmit_skb when no window is left; timeouts.ts).
+    const windowLeft = flight === 0 && this.headProbe && this.sndWnd <= 0 ? this.host.segmentMss() : this.sndWnd - flight;
     // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
     const cwndLeft = this.forceOne ? this.host.segmentMss() : this.cwnd - this.pipe();

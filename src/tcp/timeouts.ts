@@ -7,18 +7,24 @@ import type { Millis } from "../env.js";
 import { ACK } from "../wire/tcp.js";
 import { seqAdd, seqDiff } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
+import { SYNCHRONIZED } from "./states.js";
 import type { Sender } from "./sender.js";
 
 /** RFC 6298 5.4 - 5.7, with the retry limits of Linux (S8, S9, S16, S29). */
 export function onRetransmitTimeout(c: Connection, now: Millis): void {
   c.fireTimer(now, "rto");
   const s = c.sender;
-  s.retries++;
-  const cfg = c.config;
-  const limit = c.state === "SYN_SENT" ? cfg.synRetries : c.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
   // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
   if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
     c.terminate(c.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
+    return;
+  }
+  const probesWindow = s.sndWnd === 0 && !c.orphaned && SYNCHRONIZED.has(c.state);
+  if (!probesWindow) s.retries++;
+  const cfg = c.config;
+  const limit = c.state === "SYN_SENT" ? cfg.synRetries : c.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
+  if (probesWindow && windowProbesTimedOut(c, now)) {
+    c.terminate(c.softError ?? "ETIMEDOUT", `window closed and nothing heard for ${2 * cfg.maxRto} ms`);
     return;
   }
   if (s.retries > limit) {
@@ -40,8 +46,28 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   }
   if (c.timers.rto !== Infinity) c.timers.rto = Infinity;
   s.retransmitting = true;
+  s.headProbe = probesWindow;
   c.flush(now);
   s.retransmitting = false;
+  s.headProbe = false;
+}
+
+/**
+ * The peer closed its window on data in flight. RFC 9293 3.8.6.1 asks that such a window
+ * be probed and the connection not timed out while it stays closed; Linux makes each
+ * timeout's resend of the first segment the probe (tcp_retransmit_timer: "our retransmits
+ * become zero probes"; __tcp_retransmit_skb lets the segment at SND.UNA go beyond the
+ * window), counts no retry for it, and gives up only when nothing came back from the peer
+ * for twice the largest RTO and the resending has lasted that long too
+ * (tcp_rtx_probe0_timed_out; the user timeout is checked before). An orphaned connection
+ * counts its retries as usual, so a closed window cannot hold it for ever.
+ */
+function windowProbesTimedOut(c: Connection, now: Millis): boolean {
+  const limit = 2 * c.config.maxRto;
+  const heard = c.stats.lastAckRecvAt;
+  if (heard !== undefined && now - heard <= limit) return false;
+  const since = c.sender.retransStamp;
+  return since !== undefined && now - since > limit;
 }
 
 /**

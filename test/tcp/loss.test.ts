@@ -358,16 +358,17 @@ describe("SACK reneging (RFC 2018 section 8; Linux tcp_timeout_mark_lost)", () =
     expect(h.takeSent()).toEqual([]);
     h.advance(1000);
     // Trusting the marks, go-back-N found nothing to resend and armed no timer: the data
-    // stayed outstanding for good. Forgotten, SND.NXT stays at SND.UNA and zero-window
-    // probes go out until the window opens.
+    // stayed outstanding for good. Forgotten, the timeout resends the segment at SND.UNA,
+    // which into the closed window is the zero-window probe (Linux tcp_retransmit_timer).
     const conn = h.host.tcp.allConnections()[0]!;
-    expect(conn.inspect().sndNxt).toBe(una);
-    expect(conn.inspect().timers.persist).toBeLessThan(Infinity);
-    h.takeSent();
-    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 65535 });
+    const probes = h.takeSent().filter((s) => s.payload.length > 0);
+    expect(probes[0]?.seq).toBe(at(0));
+    expect(conn.inspect().timers.rto).toBeLessThan(Infinity);
+    // The window opens and the probe's segment is acknowledged: the segments after it go
+    // again too, since none is taken as held any more.
+    h.deliver({ flags: ACK, seq: R(1), ack: at(1), window: 65535 });
     const resent = h.takeSent().filter((s) => s.payload.length > 0);
-    expect(resent[0]?.seq).toBe(at(0)); // every segment goes again: none is taken as held
-    expect(resent.map((s) => s.payload.length).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(MSS);
+    expect(resent[0]?.seq).toBe(at(1));
     h.advance(10_000);
     h.deliver({ flags: ACK, seq: R(1), ack: at(3), window: 65535 });
     expect(conn.inspect().sndUna).toBe(at(3));
@@ -440,21 +441,27 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
     expect(Math.round(fired.at(-1)! - fired[0]!)).toBe(30_000);
   });
 
-  it("counts a zero-window episode that follows a timeout from its own first probe, not from the connection's start", () => {
+  it("counts from the first resend when the window closes on data in flight, whose timeouts probe with the first segment", () => {
     const { h, conn, iss } = established({ userTimeout: 30_000 });
     const una = seqAdd(iss, 1);
     h.advance(100_000);
-    conn.send(new Uint8Array(1000));
+    conn.send(new Uint8Array(3000));
     h.settle();
     h.takeSent();
-    // The peer closes its window without acknowledging the data: the timeout finds nothing
-    // it may send, and zero-window probing takes over.
+    // The peer closes its window without acknowledging the data.
     h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
-    const fired = answerWithZeroWindow(h, conn, una, 3_600_000);
+    const fired: number[] = [];
+    while (conn.state !== "CLOSED" && h.now < 3_600_000) {
+      fired.push(h.nextTimer());
+      const sent = h.takeSent();
+      // Each timeout resends one MSS at SND.UNA into the closed window (Linux __tcp_retransmit_skb).
+      if (!conn.isClosed()) expect(sent.map((x) => [x.seq, x.payload.length])).toEqual([[una, conn.sendMss]]);
+      for (const _probe of sent) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    }
     expect(conn.error?.code).toBe("ETIMEDOUT");
-    // Before the fix, the first probe found the episode's start at 0 and failed at once, 600 ms in.
-    const firstProbe = fired[1]!;
-    expect(Math.round(fired.at(-1)! - firstProbe)).toBe(30_000);
+    // Before, the timeout sent nothing, and the first zero-window probe found the episode's
+    // start at 0 and failed the connection at once, 600 ms in.
+    expect(Math.round(fired.at(-1)! - fired[0]!)).toBe(30_000);
   });
 
   it("without it, a peer that answers every probe keeps its window closed for hours (RFC 1122 4.2.2.17)", () => {
@@ -465,6 +472,36 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
     h.settle();
     answerWithZeroWindow(h, conn, una, 7_200_000);
     expect(conn.state).toBe("ESTABLISHED");
+  });
+
+  it("keeps a window closed on data in flight probed while the peer answers, and gives up after twice the largest RTO of silence", () => {
+    for (const answer of [true, false]) {
+      const { h, conn, iss } = established();
+      const una = seqAdd(iss, 1);
+      conn.send(new Uint8Array(3000));
+      h.settle();
+      h.takeSent();
+      h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+      const heard = h.now;
+      let probes = 0;
+      while (conn.state !== "CLOSED" && h.now < 7_200_000) {
+        h.nextTimer();
+        for (const _probe of h.takeSent()) {
+          probes++;
+          if (answer) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+        }
+      }
+      if (answer) {
+        // Not the 15 retries of TCP_RETRIES2: these timeouts are probes (RFC 9293 3.8.6.1).
+        expect(conn.state).toBe("ESTABLISHED");
+        expect(probes).toBeGreaterThan(15);
+      } else {
+        expect(conn.error?.code).toBe("ETIMEDOUT");
+        // Linux tcp_rtx_probe0_timed_out: more than 2 x TCP_RTO_MAX (240 s) since the peer was last heard.
+        expect(h.now - heard).toBeGreaterThan(240_000);
+        expect(h.now - heard).toBeLessThan(240_000 + 120_000 + 1);
+      }
+    }
   });
 
   it("rejects a negative or fractional value with a typed error", () => {
