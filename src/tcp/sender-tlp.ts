@@ -28,14 +28,15 @@ export function sendLossProbe(s: Sender, now: Millis): void {
   if (probed) {
     s.tlp.onProbeSent(s.sndNxt, false);
     s.traceLoss(now, "tlp", "tail loss probe: new data");
-  } else if (s.log.size > 0 && !pastWindow(s)) {
-    const last = s.log.size - 1;
-    const end = s.log.end(last);
-    const start = lastSegmentStart(s);
-    s.retransmitRange(now, start, end);
-    s.tlp.onProbeSent(s.sndNxt, true);
-    s.traceLoss(now, "tlp", `tail loss probe: last segment again (${seqDiff(end, start)} bytes)`);
-    probed = true;
+  } else if (s.log.size > 0) {
+    const end = s.log.end(s.log.size - 1);
+    const start = seqMax(seqMax(s.log.start(s.log.size - 1), seqAdd(end, -s.host.segmentMss())), s.sndUna);
+    if (!pastWindow(s, start)) {
+      s.retransmitRange(now, start, end);
+      s.tlp.onProbeSent(s.sndNxt, true);
+      s.traceLoss(now, "tlp", `tail loss probe: last segment again (${seqDiff(end, start)} bytes)`);
+      probed = true;
+    }
   }
   s.probing = false;
   // Linux tcp_rearm_rto: from now after a probe, else from the oldest segment's send time.
@@ -43,19 +44,11 @@ export function sendLossProbe(s: Sender, now: Millis): void {
   s.host.armTimer(now, "rto", from + s.rtt.rto);
 }
 
-/** Where the probe's copy of the last segment starts: at most an MSS before the end, never before SND.UNA. */
-function lastSegmentStart(s: Sender): Seq {
-  const last = s.log.size - 1;
-  const end = s.log.end(last);
-  return seqMax(seqMax(s.log.start(last), seqAdd(end, -s.host.segmentMss())), s.sndUna);
-}
-
 /**
- * The last segment lies beyond the peer's window (closed or shrunk since it went out), and
- * not at SND.UNA: it is not resent (Linux __tcp_retransmit_skb refuses it, so
+ * The last segment, from `start`, lies beyond the peer's window (closed or shrunk since it
+ * went out) and not at SND.UNA: it is not resent (Linux __tcp_retransmit_skb refuses it, so
  * tcp_send_loss_probe only rearms the timer; the timeout then probes with the first segment).
  */
-function pastWindow(s: Sender): boolean {
-  const start = lastSegmentStart(s);
+function pastWindow(s: Sender, start: Seq): boolean {
   return start !== s.sndUna && !seqLt(start, seqAdd(s.sndUna, s.sndWnd));
 }
