@@ -667,8 +667,7 @@ export class Sender extends SenderParts {
     const offset = seqDiff(this.sndNxt, this.sndBufSeq);
     const pending = this.sendBuf.length - Math.max(offset, 0);
     const flight = seqDiff(this.sndNxt, this.sndUna);
-    // A timeout's resend of the first segment into a closed window is the zero-window probe:
-    // an MSS of it (Linux __tcp_retransmit_skb when no window is left; timeouts.ts).
+    // Into a closed window a timeout resends an MSS at SND.UNA: the probe (timeouts.ts headProbe).
     const windowLeft = flight === 0 && this.headProbe && this.sndWnd <= 0 ? this.host.segmentMss() : this.sndWnd - flight;
     // Without SACK, each duplicate ACK says a segment left the network: Limited Transmit
     // (RFC 3042) follows from counting them out of the pipe, as Linux does.
