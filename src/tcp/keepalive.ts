@@ -47,12 +47,13 @@ export function onKeepAliveTimeout(c: Connection, now: Millis): void {
   c.fireTimer(now, "keepalive");
   const ka = c.ka;
   if (ka?.enabled !== true || !SYNCHRONIZED.has(c.state) || c.state === "TIME_WAIT") return;
-  if (c.sndMax !== c.sndUna) {
-    // Data is outstanding; the retransmission timer watches the peer instead.
+  if (c.sndMax !== c.sndUna || c.sendBuffer.length > 0) {
+    // Data is outstanding or waits to be sent: the retransmission or persist timer watches
+    // the peer instead (Linux: packets_out or a non-empty write queue).
     c.armTimer(now, "keepalive", now + ka.idle);
     return;
   }
-  if (ka.probes >= ka.count) {
+  if (givesUp(c, ka, now)) {
     // Linux sends a RST before reporting the dead peer.
     c.sendControl(RST | ACK, c.sndMax, c.rcvNxt, false);
     c.terminate(c.softError ?? "ETIMEDOUT", "keep-alive probes unanswered");
@@ -62,4 +63,16 @@ export function onKeepAliveTimeout(c: Connection, now: Millis): void {
   // The probe is the byte before SND.UNA: old, so the peer answers with an ACK (RFC 1122 4.2.3.6).
   c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
   c.armTimer(now, "keepalive", now + ka.interval);
+}
+
+/**
+ * Whether the unanswered probes are enough. With TCP_USER_TIMEOUT, Linux ignores
+ * TCP_KEEPCNT: it gives up once a probe is out and the peer has been silent for the user
+ * timeout (tcp_keepalive_timer; RFC 5482 leaves keep-alive to the implementation).
+ */
+function givesUp(c: Connection, ka: KeepAlive, now: Millis): boolean {
+  const userTimeout = c.sender.userTimeout;
+  if (userTimeout === 0) return ka.probes >= ka.count;
+  const heard = Math.max(c.stats.lastAckRecvAt ?? -Infinity, c.stats.lastDataRecvAt ?? -Infinity);
+  return ka.probes > 0 && now - heard >= userTimeout;
 }

@@ -808,6 +808,33 @@ describe("persist and keep-alive settings", () => {
     expect(() => conn.setKeepAlive(true, 0, { idle: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
   });
 
+  it("with TCP_USER_TIMEOUT, keep-alive gives up once the peer was silent that long, whatever TCP_KEEPCNT says (Linux tcp_keepalive_timer)", () => {
+    const { h, conn } = established({ userTimeout: 3_000 });
+    const heard = h.now;
+    conn.setKeepAlive(true, h.now, { idle: 10_000, interval: 1_000, probes: 9 });
+    const times: number[] = [];
+    for (let i = 0; i < 20 && conn.state !== "CLOSED"; i++) {
+      const t = h.nextTimer();
+      if (h.takeSent().length > 0) times.push(t - heard);
+    }
+    // One probe at 10 s (none was out before, so the 3 s already passed do not end it yet); at 11 s the RST and ETIMEDOUT.
+    expect(times).toEqual([10_000, 11_000]);
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+  });
+
+  it("keep-alive stands aside while data waits in the send buffer: the persist timer's probes decide (Linux tcp_keepalive_timer)", () => {
+    const { h, conn, iss } = established();
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 1), window: 0 });
+    conn.setKeepAlive(true, h.now, { idle: 1_000, interval: 1_000, probes: 2 });
+    conn.send(bytes("data"));
+    h.settle();
+    // The peer falls silent. Keep-alive's count would end the connection at 3 s; the
+    // zero-window probes back off and end it only after TCP_RETRIES2 of them.
+    while (conn.state !== "CLOSED" && h.now < 3_600_000) h.nextTimer();
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    expect(h.now).toBeGreaterThan(60_000);
+  });
+
   it("setNoDelay(true) sends at once what Nagle was holding", () => {
     const { h, conn, iss } = established();
     conn.send(bytes("a"));
