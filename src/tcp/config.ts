@@ -12,7 +12,11 @@ export interface TcpConfig {
   synRetries: number;
   /** SYN-ACK retransmissions before a half-open entry is dropped (tcp_synack_retries). */
   synAckRetries: number;
-  /** Data retransmissions before the connection is aborted with ETIMEDOUT (tcp_retries2). */
+  /**
+   * Data retransmissions before the connection is aborted with ETIMEDOUT (tcp_retries2), as
+   * Linux counts them: the time that many doublings from `minRto` would take, from the first
+   * resend (timeouts.ts). A closed (orphaned) connection gets 8.
+   */
   dataRetries: number;
   initialRto: Millis;
   minRto: Millis;

@@ -27,9 +27,10 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
     c.terminate(c.softError ?? "ETIMEDOUT", `window closed and nothing heard for ${2 * cfg.maxRto} ms`);
     return;
   }
-  if (s.retries > limit) {
+  const synchronizing = c.state === "SYN_SENT" || c.state === "SYN_RCVD";
+  if (synchronizing ? s.retries > limit : !probesWindow && retriesTimedOut(c, now)) {
     if (c.state === "SYN_RCVD" && c.passive) c.terminate(undefined, "SYN-ACK retries exhausted");
-    else c.terminate(c.softError ?? "ETIMEDOUT", `retransmission limit (${limit}) reached in ${c.state}`);
+    else c.terminate(c.softError ?? "ETIMEDOUT", `retransmission limit (${c.orphaned ? "orphan" : limit}) reached in ${c.state}`);
     return;
   }
   if (c.state === "SYN_SENT") {
@@ -50,6 +51,33 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   c.flush(now);
   s.retransmitting = false;
   s.headProbe = false;
+}
+
+/** Linux tcp_orphan_retries with net.ipv4.tcp_orphan_retries at its default 0: "some safe number". */
+const ORPHAN_RETRIES = 8;
+
+/**
+ * Linux tcp_write_timeout once synchronized: TCP_RETRIES2 (`dataRetries`) is a time, what
+ * that many retransmissions would take backing off from the minimum RTO
+ * (tcp_model_timeout: 924.6 s for 15), counted from the first retransmission; the
+ * connection gives up at the first timeout past it ("a lower bound for the effective
+ * timeout", ip-sysctl.rst). RFC 9293 3.8.3 lets R2 be a time or a count. A connection the
+ * application closed gets 8 (tcp_orphan_retries), and none once its RTO reached the
+ * maximum: nobody waits for it.
+ */
+function retriesTimedOut(c: Connection, now: Millis): boolean {
+  const s = c.sender;
+  if (s.retransStamp === undefined) return false;
+  const cfg = c.config;
+  const boundary = !c.orphaned ? cfg.dataRetries : s.rtt.rto < cfg.maxRto ? ORPHAN_RETRIES : 0;
+  return now - s.retransStamp >= modelTimeout(boundary, cfg.minRto, cfg.maxRto);
+}
+
+/** Linux tcp_model_timeout: `boundary` timeouts from `base`, doubling up to `max`. */
+export function modelTimeout(boundary: number, base: Millis, max: Millis): Millis {
+  const doublings = Math.floor(Math.log2(max / base));
+  if (boundary <= doublings) return (2 ** (boundary + 1) - 1) * base;
+  return (2 ** (doublings + 1) - 1) * base + (boundary - doublings) * max;
 }
 
 /**

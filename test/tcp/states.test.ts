@@ -682,12 +682,36 @@ describe("LAST_ACK", () => {
     expect(conn.state).toBe("CLOSED");
   });
 
-  it("gives up after the data retry limit (S29)", () => {
+  /** Runs the timers until the connection gives up; when each FIN went again. */
+  function finResends(h: Harness, conn: { isClosed(): boolean }): number[] {
+    const times: number[] = [];
+    while (!conn.isClosed() && h.now < 7_200_000) {
+      const t = h.nextTimer();
+      if (h.takeSent().length > 0) times.push(Math.round(t));
+    }
+    return times;
+  }
+
+  it("gives up after the data retry limit (S29): TCP_RETRIES2 as a time, 924.6 s from the first resend (Linux tcp_model_timeout)", () => {
+    const e = established();
+    e.h.deliver({ flags: FIN | ACK, seq: R(1), ack: seqAdd(e.iss, 1) });
+    e.conn.shutdown(); // the application keeps the socket: not an orphan
+    e.h.settle();
+    e.h.takeSent();
+    const times = finResends(e.h, e.conn);
+    expect(e.conn.error?.code).toBe("ETIMEDOUT");
+    // The 16th resend, 924.4 s after the first, is still inside 924.6 s; the next timeout is past it.
+    expect(times).toHaveLength(16);
+    expect(times[15]! - times[0]!).toBeCloseTo(924_400, -1);
+    expect(Math.round(e.h.now) - times[0]!).toBeCloseTo(1_044_400, -1);
+  });
+
+  it("gives up sooner once the application closed the socket (S29): 8 orphan retries, 102.2 s from the first resend (Linux tcp_orphan_retries)", () => {
     const { h, conn } = lastAck();
-    h.advance(3_600_000);
-    expect(conn.state).toBe("CLOSED");
+    const times = finResends(h, conn);
     expect(conn.error?.code).toBe("ETIMEDOUT");
-    expect(h.takeSent()).toHaveLength(15);
+    expect(times).toHaveLength(9);
+    expect(times[8]! - times[0]!).toBeCloseTo(102_000, -1);
   });
 });
 
