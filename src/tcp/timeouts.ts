@@ -67,7 +67,8 @@ const ORPHAN_RETRIES = 8;
  */
 function retriesTimedOut(c: Connection, now: Millis): boolean {
   const s = c.sender;
-  if (s.retransStamp === undefined) return false;
+  // A user timeout replaces the limit altogether (checked first, in onRetransmitTimeout).
+  if (s.retransStamp === undefined || s.userTimeout > 0) return false;
   const cfg = c.config;
   const boundary = !c.orphaned ? cfg.dataRetries : s.rtt.rto < cfg.maxRto ? ORPHAN_RETRIES : 0;
   return now - s.retransStamp >= modelTimeout(boundary, cfg.minRto, cfg.maxRto);

@@ -504,6 +504,17 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
     }
   });
 
+  it("replaces TCP_RETRIES2: a user timeout of an hour keeps resending past the 924.6 s it would allow", () => {
+    const { h, conn } = established({ tlp: false, userTimeout: 3_600_000 });
+    conn.send(new Uint8Array(100));
+    h.settle();
+    h.takeSent();
+    while (!conn.isClosed() && h.now < 7_200_000) h.nextTimer();
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    // The first resend at 200 ms; the last timeout clamped to an hour after it.
+    expect(Math.round(h.now)).toBe(3_600_200);
+  });
+
   it("rejects a negative or fractional value with a typed error", () => {
     const { conn } = established();
     expect(() => conn.setUserTimeout(-1)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
