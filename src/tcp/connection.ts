@@ -586,7 +586,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (!retransmit) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
     if (!retransmit) this.synSentAt = now;
-    this.armTimer(now, "rto", now + s.rtt.rto);
+    // Linux tcp_clamp_rto_to_user_timeout, after a resend: never wait past the user timeout.
+    const clampAt = retransmit && s.userTimeout > 0 ? Math.max(now + 1, this.synSentAt + s.userTimeout) : Infinity;
+    this.armTimer(now, "rto", Math.min(now + s.rtt.rto, clampAt));
   }
 
   private sendSynAck(now: Millis): void {

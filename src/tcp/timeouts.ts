@@ -14,8 +14,10 @@ import type { Sender } from "./sender.js";
 export function onRetransmitTimeout(c: Connection, now: Millis): void {
   c.fireTimer(now, "rto");
   const s = c.sender;
-  // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count.
-  if (s.userTimeout > 0 && s.retransStamp !== undefined && now - s.retransStamp >= s.userTimeout) {
+  // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count,
+  // for a SYN too (counted from the first SYN, once one was resent).
+  const since = c.state === "SYN_SENT" ? (s.retries > 0 ? c.synSentAt : undefined) : s.retransStamp;
+  if (s.userTimeout > 0 && since !== undefined && now - since >= s.userTimeout) {
     c.terminate(c.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
     return;
   }

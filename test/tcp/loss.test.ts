@@ -11,7 +11,7 @@ import { splitDsack } from "../../src/tcp/sack.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import { seq, seqAdd, seqDiff, seqLt, type Seq } from "../../src/wire/seq.js";
 import { ACK, PSH, SYN } from "../../src/wire/tcp.js";
-import { established, listening, REMOTE_SEQ, type Harness } from "./harness.js";
+import { established, listening, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
 
 const MSS = 1000;
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
@@ -502,6 +502,19 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
         expect(h.now - heard).toBeLessThan(240_000 + 120_000 + 1);
       }
     }
+  });
+
+  it("bounds a connect too: counted from the first SYN once one was resent (Linux tcp_write_timeout in SYN_SENT)", () => {
+    const { h, conn } = synSent({ userTimeout: 3000 });
+    const resent: number[] = [];
+    while (!conn.isClosed() && h.now < 600_000) {
+      const t = h.nextTimer();
+      if (h.takeSent().length > 0) resent.push(Math.round(t));
+    }
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+    // One SYN resent at 1 s; the next timeout, due at 3 s anyway, ends it (not six resends and 127 s).
+    expect(resent).toEqual([1000]);
+    expect(Math.round(h.now)).toBe(3000);
   });
 
   it("replaces TCP_RETRIES2: a user timeout of an hour keeps resending past the 924.6 s it would allow", () => {
