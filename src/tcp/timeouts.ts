@@ -49,7 +49,7 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   }
   if (c.timers.rto !== Infinity) c.timers.rto = Infinity;
   s.retransmitting = true;
-  s.headProbe = probesWindow;
+  s.headProbe = s.sndWnd === 0 && SYNCHRONIZED.has(c.state); // an orphan's resend probes too, its retries counted
   c.flush(now);
   s.retransmitting = false;
   s.headProbe = false;
@@ -131,13 +131,24 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
     c.terminate(c.softError ?? "ETIMEDOUT", `window closed for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
     return;
   }
-  if (s.retries > c.config.dataRetries) {
-    c.terminate(c.softError ?? "ETIMEDOUT", "zero-window probes unanswered");
+  if (c.orphaned ? orphanProbesDone(c) : s.retries > c.config.dataRetries) {
+    c.terminate(c.softError ?? "ETIMEDOUT", c.orphaned ? "closed by the application, its window probes done" : "zero-window probes unanswered");
     return;
   }
   s.rtt.backOff();
   c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
   c.armTimer(now, "persist", probeDeadline(s, c.persistSince, now));
+}
+
+/**
+ * Linux tcp_probe_timer for a socket the application closed: 8 probes (tcp_orphan_retries),
+ * and none once the backed-off interval reached the maximum RTO, answered or not: a peer
+ * that keeps its window closed cannot hold an orphan for ever ("we cannot allow such beasts
+ * to hang infinitely", tcp_retransmit_timer).
+ */
+function orphanProbesDone(c: Connection): boolean {
+  const s = c.sender;
+  return s.rtt.rto >= c.config.maxRto || s.retries > ORPHAN_RETRIES;
 }
 
 /** Linux TCP_TIMEOUT_MIN (2 jiffies at HZ=1000): the least a timer is set ahead. */

@@ -818,6 +818,28 @@ describe("persist and keep-alive settings", () => {
     expect(conn.error).toBeUndefined();
   });
 
+  it("gives up a closed (orphaned) connection whose peer keeps answering with a zero window, as Linux (tcp_probe_timer, tcp_orphan_retries)", () => {
+    for (const inFlight of [false, true]) {
+      const { h, conn, iss } = established();
+      const una = seqAdd(iss, 1);
+      if (!inFlight) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+      conn.send(new Uint8Array(5000));
+      h.settle();
+      h.takeSent();
+      if (inFlight) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+      conn.close();
+      h.settle();
+      h.takeSent();
+      while (!conn.isClosed() && h.now < 36_000_000) {
+        h.nextTimer();
+        for (const _probe of h.takeSent()) h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+      }
+      expect(conn.state, inFlight ? "data in flight" : "nothing in flight").toBe("CLOSED");
+      // Probes until their interval reaches the 120 s maximum (324.6 s); with data in flight, the timeouts' 8 orphan retries (204.6 s).
+      expect(Math.round(h.now), inFlight ? "data in flight" : "nothing in flight").toBe(inFlight ? 204_601 : 324_601);
+    }
+  });
+
   it("keep-alive timings can be set per connection (TCP_KEEPIDLE / KEEPINTVL / KEEPCNT)", () => {
     const { h, conn } = established();
     conn.setKeepAlive(true, h.now, { idle: 10_000, interval: 1_000, probes: 3 });
