@@ -66,4 +66,38 @@ describe("hostile peer", () => {
       { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) },
     );
   });
+
+  it("cannot hold a connection the application closed: answering every segment without acknowledging it, the peer is given up within hours", () => {
+    fc.assert(
+      fc.property(
+        fc.array(action, { maxLength: 30, size: "medium" }),
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.array(fc.constantFrom(0, 0, 0, 1, 100, 65535), { minLength: 1, maxLength: 8 }),
+        (actions, unsent, windows) => {
+          const { h, conn, iss } = established();
+          const app = new CheckedApp(h, conn);
+          for (const a of actions) {
+            if (a.kind !== "segment") app.perform(a);
+            else h.deliver({ flags: a.flags, seq: seqAdd(REMOTE_SEQ, 1 + a.seqOffset), ack: seqAdd(iss, 1 + a.ackOffset), window: a.window, payload: new Uint8Array(a.len) });
+          }
+          if (conn.canSend) conn.send(new Uint8Array(unsent));
+          conn.close();
+          h.settle();
+          // The peer answers whatever we send with an ACK of SND.UNA as it stands (no
+          // progress), its window as the list says: mostly closed (a zero-window pin).
+          let k = 0;
+          while (!conn.isClosed() && conn.state !== "TIME_WAIT" && h.now < 10 * 3600_000) {
+            h.nextTimer();
+            for (const _s of h.takeSent()) {
+              if (conn.isClosed()) break;
+              const i = conn.inspect();
+              h.deliver({ flags: ACK, seq: i.rcvNxt, ack: i.sndUna, window: windows[k++ % windows.length]! });
+            }
+          }
+          expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
+        },
+      ),
+      { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) / 3 },
+    );
+  });
 });
