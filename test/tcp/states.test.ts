@@ -6,6 +6,7 @@ import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN } from "../../src/wire/tcp.js";
+import { modelTimeout } from "../../src/tcp/timeouts.js";
 import { bytes, established, halfOpen, stateOf, Harness, listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_SEQ, synReceived, synSent, text } from "./harness.js";
 
 const R = (n: number) => seqAdd(REMOTE_SEQ, n);
@@ -691,6 +692,13 @@ describe("LAST_ACK", () => {
     }
     return times;
   }
+
+  it("models Linux's retry times (tcp_model_timeout): 924.6 s for 15 retries from 200 ms, 127 s for 6 from 1 s, 102.2 s for 8", () => {
+    expect(modelTimeout(15, 200, 120_000)).toBe(924_600);
+    expect(modelTimeout(6, 1000, 120_000)).toBe(127_000);
+    expect(modelTimeout(8, 200, 120_000)).toBe(102_200);
+    expect(modelTimeout(0, 200, 120_000)).toBe(200);
+  });
 
   it("gives up after the data retry limit (S29): TCP_RETRIES2 as a time, 924.6 s from the first resend (Linux tcp_model_timeout)", () => {
     const e = established();
