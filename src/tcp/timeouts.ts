@@ -17,7 +17,10 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   // RFC 5482 / Linux retransmits_timed_out: the user timeout overrides the retry count,
   // for a SYN too (counted from the first SYN, once one was resent).
   const since = c.state === "SYN_SENT" ? (s.retries > 0 ? c.synSentAt : undefined) : s.retransStamp;
-  if (s.userTimeout > 0 && since !== undefined && now - since >= s.userTimeout) {
+  // Compared as the clamped deadline was computed (since + timeout): with fractional times
+  // now - since can fall short of the timeout by a rounding error at that very deadline, and
+  // the timer, armed for now again, fired for ever.
+  if (s.userTimeout > 0 && since !== undefined && now >= since + s.userTimeout) {
     c.terminate(c.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
     return;
   }
@@ -127,7 +130,7 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
   // icsk_probes_tstamp, "tcp: fix TCP_USER_TIMEOUT with zero window"; RFC 5482 leaves the
   // case open). armPersistIfWaiting starts each episode afresh.
   if (c.persistSince === 0) c.persistSince = now;
-  else if (s.userTimeout > 0 && now - c.persistSince >= s.userTimeout) {
+  else if (s.userTimeout > 0 && now >= c.persistSince + s.userTimeout) {
     c.terminate(c.softError ?? "ETIMEDOUT", `window closed for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
     return;
   }

@@ -504,6 +504,35 @@ describe("TCP_USER_TIMEOUT (RFC 5482)", () => {
     }
   });
 
+  it("ends at a deadline that fractional times round onto, instead of firing there for ever", () => {
+    // Found by the hostile property: stamp + timeout rounded to now, while now - stamp fell
+    // short of the timeout by 1e-10 ms, so the clamped timer, armed for now, never expired
+    // the connection and resent the same segment in one endless poll.
+    const { h, conn, iss } = established({ userTimeout: 39_906 });
+    const una = seqAdd(iss, 1);
+    // The harness's list of sent segments, refusing more than 1,000 in one call.
+    const capSent = (): void => {
+      const out: unknown[] = [];
+      out.push = (...x: unknown[]): number => {
+        if (out.length + x.length > 1000) throw new Error("a timer fired for ever at one instant");
+        return Array.prototype.push.apply(out, x);
+      };
+      (h as unknown as { out: unknown[] }).out = out;
+    };
+    h.advance(483_382);
+    h.deliver({ flags: ACK, seq: R(1), ack: una, window: 0 });
+    conn.send(new Uint8Array(2));
+    h.settle();
+    const windows = [0, 1, 0];
+    let k = 1;
+    while (!conn.isClosed() && h.now < 10 * 3600_000) {
+      for (const _s of h.takeSent()) h.deliver({ flags: ACK, seq: R(1), ack: una, window: windows[k++ % 3]! });
+      capSent();
+      h.nextTimer();
+    }
+    expect(conn.error?.code).toBe("ETIMEDOUT");
+  });
+
   it("bounds a connect too: counted from the first SYN once one was resent (Linux tcp_write_timeout in SYN_SENT)", () => {
     const { h, conn } = synSent({ userTimeout: 3000 });
     const resent: number[] = [];
