@@ -78,7 +78,7 @@ describe("hostile peer", () => {
           const app = new CheckedApp(h, conn);
           for (const a of actions) {
             if (a.kind !== "segment") app.perform(a);
-            else h.deliver({ flags: a.flags, seq: seqAdd(REMOTE_SEQ, 1 + a.seqOffset), ack: seqAdd(iss, 1 + a.ackOffset), window: a.window, payload: new Uint8Array(a.len) });
+            else h.deliver({ flags: a.flags, seq: seqAdd(REMOTE_SEQ, 1 + a.seqOffset), ack: seqAdd(iss, 1 + a.ackOffset), window: a.window, payload: new Uint8Array(a.len).map((_, i) => streamByte(a.seqOffset + i)) });
           }
           if (conn.canSend) conn.send(new Uint8Array(unsent));
           conn.close();
@@ -95,6 +95,36 @@ describe("hostile peer", () => {
             }
           }
           expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
+        },
+      ),
+      { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) / 3 },
+    );
+  });
+
+  it("ends a connection whose data the peer never acknowledges no sooner than TCP_USER_TIMEOUT, and not much later, however it answers", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.integer({ min: 1, max: 200_000 }),
+        fc.array(fc.constantFrom(0, 0, 0, 1, 100, 65535), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 3_600_000 }),
+        (userTimeout, unsent, windows, idle) => {
+          const { h, conn, iss } = established({ userTimeout });
+          const una = seqAdd(iss, 1);
+          h.advance(idle);
+          h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: una, window: windows[0]! });
+          const start = h.now;
+          conn.send(new Uint8Array(unsent));
+          h.settle();
+          let k = 1;
+          while (!conn.isClosed() && h.now < start + 6 * 3600_000) {
+            for (const _s of h.takeSent()) h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: una, window: windows[k++ % windows.length]! });
+            h.nextTimer();
+          }
+          expect(conn.error?.code).toBe("ETIMEDOUT");
+          const lasted = h.now - start;
+          expect(lasted, `lasted ${lasted} ms, user timeout ${userTimeout}`).toBeGreaterThanOrEqual(userTimeout);
+          expect(lasted, `lasted ${lasted} ms, user timeout ${userTimeout}`).toBeLessThanOrEqual(userTimeout + 600_000);
         },
       ),
       { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) / 3 },
