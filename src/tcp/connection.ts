@@ -31,7 +31,7 @@ import type { RttEstimator } from "./rtt.js";
 import type { Scoreboard } from "./sack.js";
 import { EMPTY, type SendBuffer } from "./send-buffer.js";
 import { icmpError, pathMtuReduced } from "./icmp-input.js";
-import { onPersistTimeout, onRetransmitTimeout } from "./timeouts.js";
+import { clampToUserTimeout, onPersistTimeout, onRetransmitTimeout } from "./timeouts.js";
 import { acceptFin, acceptText, onSegmentSynchronizing, onSegmentSynSent, onSegmentTimeWait } from "./input.js";
 import { Sender, type SenderHost } from "./sender.js";
 import { synFastOpen } from "./fast-open/client.js";
@@ -586,9 +586,8 @@ export class Connection extends ConnectionTimers implements SenderHost {
     if (!retransmit) s.sndMax = s.sndNxt;
     if (!retransmit) s.timed = { end: seqAdd(this.iss, 1), at: now };
     if (!retransmit) this.synSentAt = now;
-    // Linux tcp_clamp_rto_to_user_timeout, after a resend: never wait past the user timeout.
-    const clampAt = retransmit && s.userTimeout > 0 ? Math.max(now + 1, this.synSentAt + s.userTimeout) : Infinity;
-    this.armTimer(now, "rto", Math.min(now + s.rtt.rto, clampAt));
+    // After a resend, never past the user timeout (counted from the first SYN).
+    this.armTimer(now, "rto", clampToUserTimeout(now + s.rtt.rto, retransmit ? this.synSentAt : undefined, s.userTimeout, now + 1));
   }
 
   private sendSynAck(now: Millis): void {

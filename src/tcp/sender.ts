@@ -33,7 +33,7 @@ import { TxTimestamps } from "./tx-timestamps.js";
 import { ErrorQueue } from "./error-queue.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
-import { armPersistIfWaiting } from "./timeouts.js";
+import { armPersistIfWaiting, clampToUserTimeout } from "./timeouts.js";
 import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
 import type { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
@@ -533,7 +533,7 @@ export class Sender extends SenderParts {
     // Linux tcp_rto_delta_us: when not restarted, the RTO runs from the oldest segment's send time.
     let rtoAt = restart || this.log.size === 0 ? now + this.rto : Math.max(now, this.log.sentAt(0) + this.rto);
     // Linux tcp_clamp_rto_to_user_timeout: never wait past the user timeout.
-    if (this.userTimeout > 0 && this.retransStamp !== undefined) rtoAt = Math.max(now, Math.min(rtoAt, this.retransStamp + this.userTimeout));
+    rtoAt = clampToUserTimeout(rtoAt, this.retransStamp, this.userTimeout, now);
     const mayProbe = this.rackOn && this.config.tlp && this.tlpPart?.highSeq === undefined && (this.state === "open" || this.state === "disorder" || this.state === "cwr") && this.sndNxt === this.sndMax;
     if (mayProbe) {
       const segmentsOut = Math.max(1, this.log.size);

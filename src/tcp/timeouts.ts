@@ -24,7 +24,8 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
     c.terminate(c.softError ?? "ETIMEDOUT", `unacknowledged for TCP_USER_TIMEOUT (${s.userTimeout} ms)`);
     return;
   }
-  const probesWindow = s.sndWnd === 0 && !c.orphaned && SYNCHRONIZED.has(c.state);
+  const windowClosed = s.sndWnd === 0 && SYNCHRONIZED.has(c.state);
+  const probesWindow = windowClosed && !c.orphaned; // an orphan's resends probe too, its retries counted
   if (!probesWindow) s.retries++;
   const cfg = c.config;
   const limit = c.state === "SYN_SENT" ? cfg.synRetries : c.state === "SYN_RCVD" ? cfg.synAckRetries : cfg.dataRetries;
@@ -52,7 +53,7 @@ export function onRetransmitTimeout(c: Connection, now: Millis): void {
   }
   if (c.timers.rto !== Infinity) c.timers.rto = Infinity;
   s.retransmitting = true;
-  s.headProbe = s.sndWnd === 0 && SYNCHRONIZED.has(c.state); // an orphan's resend probes too, its retries counted
+  s.headProbe = windowClosed;
   c.flush(now);
   s.retransmitting = false;
   s.headProbe = false;
@@ -140,7 +141,7 @@ export function onPersistTimeout(c: Connection, now: Millis): void {
   }
   s.rtt.backOff();
   c.sendControl(ACK, seqAdd(c.sndUna, -1), c.rcvNxt, false);
-  c.armTimer(now, "persist", probeDeadline(s, c.persistSince, now));
+  c.armTimer(now, "persist", clampToUserTimeout(now + s.rtt.rto, c.persistSince, s.userTimeout, now + TIMEOUT_MIN));
 }
 
 /**
@@ -158,14 +159,14 @@ function orphanProbesDone(c: Connection): boolean {
 const TIMEOUT_MIN = 2;
 
 /**
- * The next probe, a backed-off RTO ahead, but no later than the user timeout's end (Linux
- * tcp_clamp_probe0_to_user_timeout), so the connection fails on time rather than a whole
- * backed-off interval after it.
+ * `at`, but no later than the user timeout's end, `since + userTimeout` (Linux
+ * tcp_clamp_rto_to_user_timeout, tcp_clamp_probe0_to_user_timeout), and no sooner than
+ * `floor`, so the connection fails on time rather than a whole backed-off interval after
+ * it. The expiry tests compare `now` with the same sum: a timer set here always expires.
  */
-function probeDeadline(s: Sender, since: Millis, now: Millis): Millis {
-  const next = now + s.rtt.rto;
-  if (s.userTimeout === 0) return next;
-  return Math.min(next, Math.max(since + s.userTimeout, now + TIMEOUT_MIN));
+export function clampToUserTimeout(at: Millis, since: Millis | undefined, userTimeout: number, floor: Millis): Millis {
+  if (userTimeout === 0 || since === undefined) return at;
+  return Math.min(at, Math.max(floor, since + userTimeout));
 }
 
 /**
