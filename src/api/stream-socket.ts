@@ -396,7 +396,7 @@ export class StreamSocket {
       conn.waitForSpace();
       return;
     }
-    const room = Math.min(conn.sendBuffer.free, p.data.length);
+    const room = conn.sendRoom(p.data.length);
     if (room > 0) {
       try {
         // A copy: TCP keeps what it takes until acknowledged, the caller may reuse its chunk.

@@ -353,7 +353,7 @@ export class Socket extends Duplex {
       conn.waitForSpace();
       return;
     }
-    const room = Math.min(conn.sendBuffer.free, p.data.length);
+    const room = conn.sendRoom(p.data.length);
     if (room > 0) {
       try {
         // A copy: TCP keeps what it takes until acknowledged, and the caller may reuse its buffer.

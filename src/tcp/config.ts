@@ -37,7 +37,7 @@ export interface TcpConfig {
   delayedAckTimeout: Millis;
   /** Segments acknowledged immediately at the start of a connection (TCP_MAX_QUICKACKS). */
   quickAcks: number;
-  /** Bytes the application may queue for sending at first (tcp_wmem[1]); it grows with the window. */
+  /** The send buffer at first (tcp_wmem[1]), in Linux's memory charge: queued bytes plus 832 per skb, a write filling the skb it starts (write-admission.ts); it grows with the window. */
   sendBufferSize: number;
   /** Largest send buffer autotuning may reach (tcp_wmem[2]); at or below sendBufferSize it never grows. */
   sendBufferMax: number;

@@ -40,7 +40,7 @@ import type { ConnectionStats } from "./tcp-stats.js";
 import type { ConnectionPath, PathSource } from "./path.js";
 import type { TimeWaitHandover } from "./time-wait.js";
 import { notsentWritable } from "./notsent-lowat.js";
-import { streamWritable } from "./write-space.js";
+import { sendQueueState, sendQueueWritable, writeAdmits } from "./write-admission.js";
 import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
@@ -394,8 +394,12 @@ export class Connection extends ConnectionTimers implements SenderHost {
    * A writer that waits on it must say so with `waitForSpace`.
    */
   get sendSpaceReady(): boolean {
-    const b = this.sender.sendBuffer;
-    return streamWritable(b.capacity, b.length, this.sender.unsentBytes(), this.sender.notsentLowat);
+    return sendQueueWritable(this.sender);
+  }
+
+  /** How many of `length` bytes a send() would take now: Linux fills the skb it starts, so it may be more than the buffer's free space (write-admission.ts). */
+  sendRoom(length: number): number {
+    return this.canSend ? writeAdmits(length, sendQueueState(this.sender)).bytes : 0;
   }
 
   /**

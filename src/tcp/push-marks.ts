@@ -47,17 +47,18 @@ export class PushMarks {
 
   /**
    * A write queued bytes [start, end). `sizeGoal` is the skb size the write is cut into
-   * (tso-chunks.ts sizeGoal: Linux checks forced_push() each time an skb fills);
-   * `maxWindow` the largest window the peer has offered (0 before any). With `more`
-   * (MSG_MORE) the end of the write is no push point: more data follows at once.
+   * (tso-chunks.ts writeSizeGoal: Linux checks forced_push() each time an skb fills), the skbs
+   * falling at `grid` + k x sizeGoal (write-admission.ts); `maxWindow` the largest window
+   * the peer has offered (0 before any). With `more` (MSG_MORE) the end of the write is no
+   * push point: more data follows at once.
    */
-  wrote(start: Seq, end: Seq, sizeGoal: number, maxWindow: number, more = false): void {
+  wrote(start: Seq, end: Seq, grid: Seq, sizeGoal: number, maxWindow: number, more = false): void {
     const half = Math.floor(maxWindow / 2);
     if (half > 0 && sizeGoal > 0) {
       // forced_push(): the first skb boundary past pushed_seq + max_window / 2.
       for (;;) {
         const past = seqDiff(start, this.pushedSeq) > half ? 0 : half - seqDiff(start, this.pushedSeq) + 1;
-        const boundary = seqAdd(start, Math.ceil(past / sizeGoal) * sizeGoal);
+        const boundary = seqAdd(grid, Math.max(0, Math.ceil(seqDiff(seqAdd(start, past), grid) / sizeGoal)) * sizeGoal);
         if (!seqGt(end, boundary) || seqLe(boundary, start)) break;
         this.push(boundary);
         start = boundary;

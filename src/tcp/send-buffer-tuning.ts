@@ -10,10 +10,10 @@
  * where factor is 2 (RFC 5681 fast recovery needs about 1.7 windows; CUBIC's) or the
  * congestion control's own (BBR asks 3: it may keep slow-starting during recovery), and
  * per-segment memory is what one MSS-sized packet costs the kernel (a power-of-two head
- * with room for headers and shared info, plus the sk_buff). Linux counts queued bytes at
- * their memory cost, which for TSO-sized packets is close to their payload, so synack
- * reads the same figure as payload bytes. The buffer never shrinks here, and a socket
- * whose size the application set (SO_SNDBUF, Linux SOCK_SNDBUF_LOCK) is left alone.
+ * with room for headers and shared info, plus the sk_buff): the worst case, a packet per
+ * segment. What the queue is charged against the buffer is each skb's payload and fixed
+ * cost (write-admission.ts). The buffer never shrinks here, and a socket whose size the
+ * application set (SO_SNDBUF, Linux SOCK_SNDBUF_LOCK) is left alone.
  */
 
 /** Linux MAX_TCP_HEADER plus the aligned skb_shared_info on x86-64, rounded: header room per packet. */

@@ -55,7 +55,7 @@ export class SendBuffer {
    */
   private q: Queued | undefined;
 
-  /** Bytes the application may queue; SO_SNDBUF can change it on an open connection. */
+  /** Linux sk_sndbuf: the memory the queue may use, each skb's fixed cost included (write-admission.ts); SO_SNDBUF can change it on an open connection. */
   capacity: number;
   /** The application set the size (SO_SNDBUF): autotuning leaves it (send-buffer-tuning.ts). */
   locked = false;
@@ -79,14 +79,10 @@ export class SendBuffer {
     return this.q !== undefined;
   }
 
-  get free(): number {
-    return Math.max(0, this.capacity - this.length);
-  }
-
-  /** Queues as much of `data` as fits; returns the number of bytes taken. */
-  append(data: Uint8Array): number {
-    const n = Math.min(data.length, this.free);
-    if (n === 0) return 0;
+  /** Queues all of `data`: how much of a write the buffer takes is the sender's decision (write-admission.ts). */
+  append(data: Uint8Array): void {
+    const n = data.length;
+    if (n === 0) return;
     const q = (this.q ??= new Queued());
     const last = q.chunks.length - 1;
     const tail = last >= q.first ? q.chunks[last]! : undefined;
@@ -98,10 +94,9 @@ export class SendBuffer {
       // (The view of just the part taken is never made: this runs for most writes of a bulk sender.)
       q.chunks[last] = new Uint8Array(tail.buffer, tail.byteOffset, tail.length + n);
     } else {
-      q.chunks.push(n === data.length ? data : data.subarray(0, n));
+      q.chunks.push(data);
     }
     q.bytes += n;
-    return n;
   }
 
   /** Drops `n` acknowledged bytes from the front. */

@@ -6,6 +6,7 @@ import type { Millis } from "../env.js";
 import { seqDiff } from "../wire/seq.js";
 import { CHRONO_BUSY, CHRONO_RWND_LIMITED, CHRONO_SNDBUF_LIMITED, type Chronograph } from "./chrono.js";
 import type { Sender } from "./sender.js";
+import { sendQueueWritable } from "./write-admission.js";
 
 function unsentBytes(s: Sender): number {
   return s.sendBuffer.length - seqDiff(s.sndNxt, s.sndBufSeq);
@@ -39,7 +40,7 @@ export function chronoAfterPass(s: Sender, chrono: Chronograph, now: Millis, sen
  */
 export function chronoAfterAck(s: Sender, chrono: Chronograph, now: Millis): void {
   if (s.sndUna === s.sndMax) chrono.stop(now, CHRONO_BUSY, idle(s));
-  if (chrono.writeBlocked && 2 * s.sendBuffer.free >= s.sendBuffer.length) {
+  if (chrono.writeBlocked && sendQueueWritable(s)) {
     chrono.writeBlocked = false;
     chrono.stop(now, CHRONO_SNDBUF_LIMITED, idle(s));
   }

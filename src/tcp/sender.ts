@@ -34,16 +34,15 @@ import { ErrorQueue } from "./error-queue.js";
 import { CHRONO_BUSY } from "./chrono.js";
 import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting, clampToUserTimeout } from "./timeouts.js";
-import { newTsoState, sizeGoal, tsoPath, writeSizeGoal, type TsoPath } from "./tso-chunks.js";
+import { newTsoState, tsoPath, type TsoPath } from "./tso-chunks.js";
 import type { RttEstimator } from "./rtt.js";
 import { Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, emptySendBuffer, isSharedSendBuffer, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
-import { streamWritable } from "./write-space.js";
+import { sendQueueState, sendQueueWritable, writeAdmits } from "./write-admission.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
 import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
-import { NOTSENT_UNLIMITED, notsentAdmits } from "./notsent-lowat.js";
 import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
@@ -133,7 +132,7 @@ export class Sender extends SenderParts {
   maxSndWnd = 0;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
   private pushMarks: PushMarks | undefined; // made by the first write: an idle connection has no push points
-  /** Scratch for tsoPath, made by the first write (an idle connection has none). */
+  /** Scratch for tsoPath, made by the first segment sent (an idle connection has none). */
   private tsoState: TsoPath | undefined;
   /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
   scoreboard: Scoreboard | undefined;
@@ -241,15 +240,16 @@ export class Sender extends SenderParts {
   /** Queues bytes at `now`; returns how many fit. `more` is MSG_MORE: the application has more to write at once; `eor` MSG_EOR. */
   queue(now: Millis, data: Uint8Array, more = false, eor = false): number {
     const queuedEnd = seqAdd(this.sndBufSeq, this.sendBuf.length);
-    const goal = sizeGoal(tsoPath(this.congestion, this.rtt, this.sendMss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.maxSndWnd);
-    const n = this.ownSendBuffer().append(this.notsentLowat >= NOTSENT_UNLIMITED ? data : data.subarray(0, notsentAdmits(this.unsentBytes(), data.length, this.sendableNow(), writeSizeGoal(this.sendMss, this.maxSndWnd), this.notsentLowat)));
+    const q = sendQueueState(this);
+    const { bytes: n, gridStart } = writeAdmits(data.length, q);
+    if (n > 0) this.ownSendBuffer().append(n === data.length ? data : data.subarray(0, n));
     if (n < data.length) {
       this.chrono.writeBlocked = true;
       this.noSpace = true;
     }
     if (n > 0) {
       if (this.sndNxt === queuedEnd) this.chrono.start(now, CHRONO_BUSY); // nothing was unsent
-      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), goal, this.maxSndWnd, more);
+      (this.pushMarks ??= new PushMarks(seqAdd(this.iss, 1))).wrote(queuedEnd, seqAdd(queuedEnd, n), seqAdd(this.sndNxt, gridStart), q.sizeGoal, this.maxSndWnd, more);
       this.moreComing = more;
       if (eor && n === data.length) (this.pushMarks.records ??= new RecordEnds()).add(seqAdd(queuedEnd, n)); // Linux: once the last byte is in
     }
@@ -264,13 +264,6 @@ export class Sender extends SenderParts {
   /** Bytes queued and not sent yet (Linux write_seq - snd_nxt). */
   unsentBytes(): number {
     return Math.max(0, seqDiff(seqAdd(this.sndBufSeq, this.sendBuf.length), this.sndNxt));
-  }
-
-  /** Whole segments beyond SND.NXT that the congestion and receive windows let out now, in bytes. */
-  private sendableNow(): number {
-    const mss = this.host.segmentMss();
-    const room = Math.min(this.cwnd - this.pipe(), this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
-    return room >= mss ? room - (room % mss) : 0;
   }
 
   /** Bytes from `from` to the end of its MSG_EOR record (record-ends.ts): the most a segment starting there may carry. */
@@ -620,7 +613,7 @@ export class Sender extends SenderParts {
     if (this.chronoPart !== undefined) chronoAfterPass(this, this.chronoPart, now, sent);
     // Linux tcp_data_snd_check: tcp_check_space once what an ACK allowed was sent, so the
     // not-sent bytes are counted after it left; the writer hears only of room worth a write.
-    if (this.noSpace && streamWritable(this.sendBuf.capacity, this.sendBuf.length, this.unsentBytes(), this.notsentLowat)) {
+    if (this.noSpace && sendQueueWritable(this)) {
       this.noSpace = false;
       this.host.wake();
     }

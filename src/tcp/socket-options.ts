@@ -9,8 +9,8 @@ import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
 
 /**
- * SO_SNDBUF: later writes may queue up to `bytes`. Bytes already queued stay (Linux too
- * keeps what sk_wmem_queued holds when the limit shrinks).
+ * SO_SNDBUF: later writes are charged against `bytes` (write-admission.ts). Bytes already
+ * queued stay (Linux too keeps what sk_wmem_queued holds when the limit shrinks).
  */
 export function setSendBufferSize(c: Connection, bytes: number): void {
   if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);

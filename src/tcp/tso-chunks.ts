@@ -137,20 +137,11 @@ export class TsoChunks {
 }
 
 /**
- * Linux tcp_xmit_size_goal() as of the kernels that recorded the corpus: how much a write
- * puts in one skb before starting the next - tcp_tso_autosize segments, bounded to half
- * the largest window the peer offered (tcp_bound_to_half_wnd), at least one MSS. The
- * write's forced push points (push-marks.ts) fall on these skb boundaries.
- */
-export function sizeGoal(p: TsoPath, maxWindow: number): number {
-  return boundToHalfWindow(Math.min(tsoSegments(p) * p.mss, GSO_MAX_SIZE), p.mss, maxWindow);
-}
-
-/**
- * tcp_xmit_size_goal() of current kernels ("tcp: tcp_tso_autosize() will eventually split
- * this later"): skbs are filled to half the largest window offered, up to the GSO maximum,
- * whatever the pacing rate. The TCP_NOTSENT_LOWAT scripts were recorded with it, and a
- * write's not-sent limit is checked on these skb boundaries (notsent-lowat.ts).
+ * Linux tcp_xmit_size_goal() ("tcp: tcp_tso_autosize() will eventually split this later"):
+ * how much a write puts in one skb before starting the next - half the largest window the
+ * peer offered (tcp_bound_to_half_wnd), up to the GSO maximum, in whole segments, whatever
+ * the pacing rate. A write's limits are checked (write-admission.ts) and its forced push
+ * points fall (push-marks.ts) on these skb boundaries.
  */
 export function writeSizeGoal(mss: number, maxWindow: number): number {
   return boundToHalfWindow(GSO_MAX_SIZE, mss, maxWindow);

@@ -14,8 +14,8 @@
  * large write, rather than being woken for every segment an ACK frees (include/net/sock.h:
  * "do not wake up a writer until he can make significant progress").
  *
- * In synack `sndbuf` is the send buffer's capacity and `queued` its length, both in payload
- * bytes (send-buffer-tuning.ts explains why payload stands for Linux's memory charge).
+ * In synack `sndbuf` is the send buffer's capacity and `queued` the memory its bytes are
+ * charged, each skb's fixed cost included (write-admission.ts queuedMemory).
  */
 import { notsentWritable } from "./notsent-lowat.js";
 

@@ -1,16 +1,21 @@
 /**
- * TCP_NOTSENT_LOWAT (src/tcp/notsent-lowat.ts): a write stops once the bytes not yet sent
+ * TCP_NOTSENT_LOWAT (src/tcp/notsent-lowat.ts, src/tcp/write-admission.ts): a write stops once the bytes not yet sent
  * reach the limit, checked where Linux checks it (a new skb), and the socket is writable
  * again below half of it.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { NOTSENT_UNLIMITED, notsentAdmits, notsentWritable } from "../../src/tcp/notsent-lowat.js";
+import { NOTSENT_UNLIMITED, notsentWritable } from "../../src/tcp/notsent-lowat.js";
+import { writeAdmits } from "../../src/tcp/write-admission.js";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK } from "../../src/wire/tcp.js";
 import { established, REMOTE_SEQ } from "./harness.js";
 
-describe("notsentAdmits", () => {
+/** What a write takes under the not-sent limit alone (a send buffer without bound). */
+const notsentAdmits = (unsent: number, length: number, sendable: number, sizeGoal: number, lowat: number): number =>
+  writeAdmits(length, { sndbuf: Infinity, inFlight: 0, unsent, sendable, sizeGoal, lowat }).bytes;
+
+describe("a write under TCP_NOTSENT_LOWAT (writeAdmits)", () => {
   it("takes everything without a limit", () => {
     expect(notsentAdmits(0, 1_000_000, 0, 16_000, NOTSENT_UNLIMITED)).toBe(1_000_000);
   });

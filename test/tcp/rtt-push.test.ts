@@ -47,8 +47,8 @@ describe("RttEstimator (Linux tcp_rtt_estimator)", () => {
 describe("PushMarks", () => {
   it("puts a push point at the end of every write", () => {
     const p = new PushMarks(seq(1));
-    p.wrote(seq(1), seq(501), 1000, 0);
-    p.wrote(seq(501), seq(2501), 1000, 0);
+    p.wrote(seq(1), seq(501), seq(1), 1000, 0);
+    p.wrote(seq(501), seq(2501), seq(501), 1000, 0);
     expect(p.covers(seq(1), seq(501))).toBe(true);
     expect(p.covers(seq(501), seq(1501))).toBe(false);
     expect(p.covers(seq(1501), seq(2501))).toBe(true);
@@ -58,7 +58,7 @@ describe("PushMarks", () => {
 
   it("forces a push inside a long write past half the largest window (forced_push)", () => {
     const p = new PushMarks(seq(1));
-    p.wrote(seq(1), seq(10_001), 1000, 4000); // half window 2000: boundaries past 2001
+    p.wrote(seq(1), seq(10_001), seq(1), 1000, 4000); // half window 2000: boundaries past 2001
     expect(p.covers(seq(1), seq(1001))).toBe(false);
     expect(p.covers(seq(2001), seq(3001))).toBe(true);
     expect(p.covers(seq(5001), seq(6001))).toBe(true);
@@ -69,7 +69,7 @@ describe("PushMarks", () => {
     const start = seq(0xffff_0000);
     const p = new PushMarks(start);
     // 200 writes of 700 bytes: a push point every 700 bytes, the stream crossing 2^32.
-    for (let w = 0; w < 200; w++) p.wrote(seqAdd(start, w * 700), seqAdd(start, (w + 1) * 700), 1000, 0);
+    for (let w = 0; w < 200; w++) p.wrote(seqAdd(start, w * 700), seqAdd(start, (w + 1) * 700), seqAdd(start, w * 700), 1000, 0);
     p.acked(seqAdd(start, 3500), 0); // the first five are acknowledged
     for (let from = 3500; from < 140_000; from += 250) {
       const end = from + 250;

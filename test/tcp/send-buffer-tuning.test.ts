@@ -36,7 +36,8 @@ describe("send buffer autotuning on a long path", () => {
     const capped = bulk({ sendBufferSize: 64 * 1024, sendBufferMax: 64 * 1024 });
     expect(tuned.doneAt).toBeGreaterThan(0);
     expect(capped.doneAt).toBeGreaterThan(0);
-    expect(capped.maxFlight).toBeLessThanOrEqual(64 * 1024);
+    // A write may fill the skb it starts past the buffer's size (write-admission.ts): at most one skb of 64 KiB more.
+    expect(capped.maxFlight).toBeLessThanOrEqual(2 * 64 * 1024);
     expect(tuned.maxFlight).toBeGreaterThan(4 * 64 * 1024);
     expect(tuned.doneAt).toBeLessThan(capped.doneAt / 2);
   });
@@ -44,6 +45,6 @@ describe("send buffer autotuning on a long path", () => {
   it("leaves a buffer the application sized (SO_SNDBUF) as it is", () => {
     const locked = bulk({ sendBufferSize: 64 * 1024 }, 64 * 1024);
     expect(locked.doneAt).toBeGreaterThan(0);
-    expect(locked.maxFlight).toBeLessThanOrEqual(64 * 1024);
+    expect(locked.maxFlight).toBeLessThanOrEqual(2 * 64 * 1024);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PushMarks } from "../../src/tcp/push-marks.js";
-import { TsoChunks, cwndQuota, sizeGoal, tsoSegments, type TsoPath } from "../../src/tcp/tso-chunks.js";
+import { TsoChunks, cwndQuota, tsoSegments, writeSizeGoal, type TsoPath } from "../../src/tcp/tso-chunks.js";
 import type { Seq } from "../../src/wire/seq.js";
 
 const path = (over: Partial<TsoPath> = {}): TsoPath => ({ cwnd: 10_000, ssthresh: Number.MAX_SAFE_INTEGER, srtt: 100, minRtt: 100, mss: 1000, minTsoSegs: 2, ...over });
@@ -72,21 +72,31 @@ describe("TSO packets and PSH (TsoChunks)", () => {
   });
 });
 
-describe("forced push on skb boundaries (sizeGoal, PushMarks)", () => {
-  it("sizes skbs at tcp_tso_segs segments, bounded to half the largest window", () => {
-    expect(sizeGoal(path(), 65_000)).toBe(2000);
-    expect(sizeGoal(path({ minRtt: 0 }), 65_000)).toBe(32_000);
-    expect(sizeGoal(path({ minRtt: 0 }), 0)).toBe(65_000);
-    expect(sizeGoal(path({ minRtt: 0 }), 1000)).toBe(1000);
+describe("forced push on skb boundaries (writeSizeGoal, PushMarks)", () => {
+  it("sizes skbs at 64 KiB in whole segments, bounded to half the largest window", () => {
+    expect(writeSizeGoal(1000, 65_000)).toBe(32_000);
+    expect(writeSizeGoal(1000, 32_896)).toBe(16_000);
+    expect(writeSizeGoal(1000, 0)).toBe(65_000);
+    expect(writeSizeGoal(1000, 1000)).toBe(1000);
   });
   it("puts the forced push at the first skb boundary past pushed_seq + max_window / 2, not the first MSS one", () => {
     const start = 2001 as Seq;
     const marks = new PushMarks(start);
-    marks.wrote(start, 202_001 as Seq, 2000, 32_896);
+    marks.wrote(start, 202_001 as Seq, start, 2000, 32_896);
     // 2001 + 16448 = 18449: the MSS rule marked 19001, Linux's skbs of 2000 end at 20001.
     expect(marks.covers(18_001 as Seq, 19_001 as Seq)).toBe(false);
     expect(marks.covers(19_001 as Seq, 20_001 as Seq)).toBe(true);
     expect(marks.covers(20_001 as Seq, 38_001 as Seq)).toBe(true);
     expect(marks.covers(20_001 as Seq, 36_001 as Seq)).toBe(false);
+  });
+  it("puts it on the skbs as a split laid them out: after the window let the head skb out in part", () => {
+    // Linux epoll_out_edge: skbs of 16000, the first split at 10001 by a window of 10 segments,
+    // then refilled: skbs end at 26001, 42001, ... and 26001 is the first past 1 + 16448.
+    const marks = new PushMarks(1 as Seq);
+    marks.wrote(1 as Seq, 58_001 as Seq, 10_001 as Seq, 16_000, 32_896);
+    expect(marks.covers(16_001 as Seq, 26_000 as Seq)).toBe(false);
+    expect(marks.covers(25_001 as Seq, 26_001 as Seq)).toBe(true);
+    expect(marks.covers(26_001 as Seq, 42_001 as Seq)).toBe(false);
+    expect(marks.covers(42_001 as Seq, 58_001 as Seq)).toBe(true);
   });
 });

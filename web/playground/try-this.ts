@@ -23,7 +23,7 @@ export const TRY_THIS: Record<string, TryThis[]> = {
     { text: "Make the path slow (200 ms each way) and watch the RTT estimate and RTO follow.", state: { knobs: { delay: 200 } } },
   ],
   "data-transfer": [
-    { text: "Shrink the send buffer to 4,000 bytes: the application's writes wait for ACKs to make room.", state: { knobs: { sndbuf: 4000 } } },
+    { text: "Shrink the receive buffers to 4,000 bytes: the server's window lets about two segments out at a time, and each flight waits for an ACK.", state: { knobs: { rcvbuf: 4000 } } },
     { text: "Lower the MTU to 576 bytes: smaller segments.", state: { knobs: { mtu: 576 } } },
     { text: "Drop the second data segment: find the duplicate ACKs and the retransmission in the time-sequence graph.", state: { whatIfs: [drop("client", "server", "ACK", 2, true)] } },
   ],
