@@ -359,10 +359,15 @@ export class DrillSockets {
     if (conn === undefined) return err(s.listener ? "ENOTCONN" : "EPIPE");
     const nonblocking = s.nonblocking || (flags & CONSTANTS.MSG_DONTWAIT!) !== 0;
     let sent = 0;
+    let asleep = false;
     const step = (): CallResult | undefined => {
       const e = this.takeError(s);
       if (e !== undefined) return sent > 0 ? { ret: sent } : { ret: -1, errno: e };
       if (conn.error !== undefined || !conn.canSend) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EPIPE" };
+      // A blocked writer sleeps until the buffer polls writable (sk_stream_wait_memory, woken
+      // by sk_stream_write_space); it does not look for room at every ACK.
+      if (asleep && !conn.sendSpaceReady) return undefined;
+      asleep = false;
       // Linux waits for the handshake before queueing (sk_stream_wait_connect), except on a
       // Fast Open child, which may send in SYN_RCVD (tcp_passive_fastopen).
       if (conn.state === "SYN_SENT" || (conn.state === "SYN_RCVD" && conn.fastOpen?.child !== true)) return nonblocking ? { ret: -1, errno: "EAGAIN" } : undefined;
@@ -377,6 +382,7 @@ export class DrillSockets {
       }
       if (sent === length) return { ret: sent };
       if (nonblocking) return sent > 0 ? { ret: sent } : { ret: -1, errno: "EAGAIN" };
+      asleep = true;
       return undefined;
     };
     // SO_TIMESTAMPING marks the last byte a call queued, once, as it returns (Linux
