@@ -187,7 +187,9 @@ class End {
         conn.shutdown();
         break;
       case "close":
-        if (conn.readable > 0 || !conn.peerFinished) this.lossy = true;
+        // Unread data makes close() reset (Linux tcp_close's data_was_unread): what the receive
+        // queue holds, an urgent byte kept out of band included, not only what read() returns.
+        if (conn.receiver.buffer.readable > 0 || !conn.peerFinished) this.lossy = true;
         conn.close();
         break;
       case "abort":
@@ -283,9 +285,21 @@ function runSteps(seed: number, family: 4 | 6, link: { loss: number; reorder: nu
   // Nothing in the script may end the connection (no abort, no close with data unread, no
   // user timeout, no keep-alive, whose probes may be lost or slower than its interval):
   // then neither end may fail, as 15 losses of one segment in a row on these links are
-  // beyond any seed.
+  // beyond any seed. One exception, at 20% loss each way, where a few failed round trips in
+  // a row come up in 10,000 runs: an end the application closed gets Linux's 8 orphan
+  // retries (tcp_orphan_retries), an end waiting for its peer's FIN has the keep-alive
+  // finish() set (4 probes: 0.36^4, about 2%, once it idles 30 s), and a peer's TIME_WAIT
+  // lasts 60 s. So either end may time out, and an end may be reset by a peer that timed out
+  // or, if it was itself closed, by one that forgot it.
   const mayFail = ends.some((e) => e.lossy) || script.some((st) => (st.call.kind === "userTimeout" && st.call.ms > 0) || (st.call.kind === "keepAlive" && st.call.on));
-  if (!mayFail) expect(ends.map((e) => e.conn.error?.code), `${where}: an error nothing in the script caused`).toEqual([undefined, undefined]);
+  if (!mayFail && link.loss >= 0.2) {
+    for (const [e, peer] of [[clientEnd, serverEnd], [serverEnd, clientEnd]] as const) {
+      const reset = e.conn.orphaned || peer.conn.error?.code === "ETIMEDOUT";
+      expect([undefined, "ETIMEDOUT", ...(reset ? ["ECONNRESET"] : [])], `${where}: an error nothing in the script caused`).toContain(e.conn.error?.code);
+    }
+  } else if (!mayFail) {
+    expect(ends.map((e) => e.conn.error?.code), `${where}: an error nothing in the script caused`).toEqual([undefined, undefined]);
+  }
   const clean = ends.every((e) => !e.lossy && e.conn.error === undefined);
   for (const [reader, writer] of [
     [clientEnd, serverEnd],
