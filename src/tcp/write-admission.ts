@@ -22,7 +22,6 @@
  * successive pieces of one write agree with one call for the whole.
  */
 import { seqDiff } from "../wire/seq.js";
-import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
 import type { Sender } from "./sender.js";
 import { writeSizeGoal } from "./tso-chunks.js";
 import { streamWritable } from "./write-space.js";
@@ -137,7 +136,8 @@ function fullSkbsEnd(start: number, sent: number, skbs: number, total: number, g
   const forced = Math.max(0, Math.ceil((unsent - start) / goal));
   const memoryRoom = sndbuf - inFlightMemory - start - SKB_FIXED_COST * skbs;
   const byMemory = memoryRoom > 0 ? Math.ceil(memoryRoom / (goal + SKB_FIXED_COST)) : 0;
+  // No limit (NOTSENT_UNLIMITED, 2^32 - 1) leaves room for more skbs than any write fills.
   const lowatRoom = lowat - (start - sent);
-  const byLowat = lowat >= NOTSENT_UNLIMITED ? Infinity : lowatRoom > 0 ? Math.ceil(lowatRoom / goal) : 0;
+  const byLowat = lowatRoom > 0 ? Math.ceil(lowatRoom / goal) : 0;
   return Math.min(total, start + Math.max(forced, Math.min(byMemory, byLowat)) * goal);
 }
