@@ -4,6 +4,7 @@
  * over IPv6 so do TCP, UDP and ICMPv6 (RFC 8200 section 8.1).
  */
 import { IpAddress } from "./address.js";
+import { MAX_SIMD_LENGTH, simdWordSum } from "./checksum-simd.js";
 
 /** True on little-endian hosts (all mainstream ones); the word-at-a-time path relies on it. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -12,9 +13,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Adds bytes[start, end) to a running sum of big-endian 16-bit words (odd byte padded with
  * zero). The result is not folded; pass it to `finishChecksum`.
  *
- * This is the hottest loop of the stack, so it reads 32 bits at a time. On an aligned
- * little-endian buffer it sums byte-swapped words and swaps the folded result back, which
- * RFC 1071 section 2(B) shows is equivalent; otherwise a DataView reads big-endian words.
+ * This is the hottest loop of the stack. Long inputs go to the WebAssembly SIMD loop
+ * (checksum-simd.ts) where the runtime has one. Otherwise it reads 32 bits at a time: on an
+ * aligned little-endian buffer it sums byte-swapped words and swaps the folded result back,
+ * which RFC 1071 section 2(B) shows is equivalent; otherwise a DataView reads big-endian words.
  */
 export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0): number {
   const len = end - start;
@@ -26,6 +28,28 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
     if (i < end) sum += bytes[i]! << 8;
     return sum;
   }
+  if (simdWordSum !== undefined) {
+    // Copy the whole array when little lies outside the window (a packet's headers): a
+    // subarray view costs more to make than those bytes take to copy.
+    if (bytes.length - len <= SIMD_WHOLE_COPY_SLACK && bytes.length <= MAX_SIMD_LENGTH) {
+      simdWordSum.memory.set(bytes);
+      return sum + swapBytes(reduceLikeFold(simdWordSum.sum(start, end)));
+    }
+    if (len >= SIMD_MIN_VIEW_LENGTH && len <= MAX_SIMD_LENGTH) {
+      simdWordSum.memory.set(bytes.subarray(start, end));
+      return sum + swapBytes(reduceLikeFold(simdWordSum.sum(0, len)));
+    }
+  }
+  return sumBytesScalar(bytes, start, end, sum);
+}
+
+/**
+ * `sumBytes` without WebAssembly: 32 bits at a time. Exported for the tests, which check
+ * it apart from the SIMD loop that takes its place on most runtimes.
+ */
+export function sumBytesScalar(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  const len = end - start;
+  if (len <= 0) return sum;
   const offset = bytes.byteOffset + start;
   const words = len >>> 2;
   let acc = 0;
@@ -44,17 +68,7 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
     }
     for (; k < stop; k++) acc += w[k]!;
     acc += acc2;
-    // Reduce mod 0xffff the way an end-around-carry fold would (a nonzero multiple folds
-    // to 0xffff, not 0), then swap the bytes back (RFC 1071 2(B)). Division and floor
-    // rather than `%`, which V8 compiles to a call into C's fmod (-5 to -15% per 1,468-byte
-    // sum). The product is exact; a quotient rounded up across an integer (possible only
-    // for sums near 2^53, inputs of megabytes) leaves a negative remainder: one 0xffff more.
-    if (acc !== 0) {
-      acc -= Math.floor(acc / 0xffff) * 0xffff;
-      if (acc < 0) acc += 0xffff;
-      if (acc === 0) acc = 0xffff;
-    }
-    acc = ((acc & 0xff) << 8) | (acc >>> 8);
+    acc = swapBytes(reduceLikeFold(acc));
   } else {
     const view = new DataView(bytes.buffer, offset, len);
     for (let k = 0; k < words; k++) {
@@ -69,6 +83,35 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
   }
   if (i < end) acc += bytes[i]! << 8;
   return sum + acc;
+}
+
+/**
+ * When to hand a sum to the SIMD loop, measured on Node 20 (nanoseconds per sum,
+ * JavaScript against SIMD). The copy into WebAssembly memory and the call cost about 30
+ * ns when the whole array is copied: 47 against 42 at 256 bytes, 61 against 43 at 384,
+ * 178 against 79 at 1,468. A subarray of a larger array costs about 35 ns more to make:
+ * 75 against 94 at 512 bytes, 104 against 101 at 768, 178 against 132 at 1,468.
+ */
+const SIMD_WHOLE_COPY_SLACK = 128;
+const SIMD_MIN_VIEW_LENGTH = 768;
+
+/**
+ * Reduces a sum of 16-bit words mod 0xffff the way an end-around-carry fold would: a
+ * nonzero multiple folds to 0xffff, not 0. Division and floor rather than `%`, which V8
+ * compiles to a call into C's fmod (-5 to -15% per 1,468-byte sum). The product is exact;
+ * a quotient rounded up across an integer (possible only for sums near 2^53, inputs of
+ * megabytes) leaves a negative remainder: one 0xffff more.
+ */
+function reduceLikeFold(acc: number): number {
+  if (acc === 0) return 0;
+  acc -= Math.floor(acc / 0xffff) * 0xffff;
+  if (acc < 0) acc += 0xffff;
+  return acc === 0 ? 0xffff : acc;
+}
+
+/** A folded sum of little-endian words as the sum of big-endian ones (RFC 1071 2(B)). */
+function swapBytes(folded: number): number {
+  return ((folded & 0xff) << 8) | (folded >>> 8);
 }
 
 /**

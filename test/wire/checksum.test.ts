@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { IpAddress } from "../../src/wire/address.js";
-import { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSumFor, sumBytes } from "../../src/wire/checksum.js";
+import { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSumFor, sumBytes, sumBytesScalar } from "../../src/wire/checksum.js";
+import { MAX_SIMD_LENGTH, simdWordSum } from "../../src/wire/checksum-simd.js";
 import { hex, pseudoBytes, pseudoBytes6, refChecksum, refSum } from "./helpers.js";
 
 describe("Internet checksum (RFC 1071)", () => {
@@ -81,8 +82,10 @@ describe("word-at-a-time summing", () => {
         const start = lead;
         const end = Math.max(start, lead + data.length - Math.min(cut, data.length));
         const window = backing.subarray(start, end);
-        expect(finishChecksum(sumBytes(backing, start, end))).toBe(refChecksum(window));
-        expect(finishChecksum(sumBytes(window, 0, window.length))).toBe(refChecksum(window));
+        for (const sum of [sumBytes, sumBytesScalar]) {
+          expect(finishChecksum(sum(backing, start, end))).toBe(refChecksum(window));
+          expect(finishChecksum(sum(window, 0, window.length))).toBe(refChecksum(window));
+        }
       }),
       { numRuns: 2000 },
     );
@@ -95,12 +98,57 @@ describe("word-at-a-time summing", () => {
       fc.property(fc.integer({ min: 256, max: 1 << 20 }), fc.nat(), fc.nat(255), (len, seed, other) => {
         const b = new Uint8Array(len).fill(0xff);
         for (let i = seed % 7; i < len; i += 997 + (seed % 13)) b[i] = other;
+        expect(finishChecksum(sumBytesScalar(b, 0, len))).toBe(refChecksum(b));
         expect(finishChecksum(sumBytes(b, 0, len))).toBe(refChecksum(b));
       }),
       { numRuns: 60 },
     );
     const multiple = new Uint8Array(4 * 0xffff).fill(0xff); // word sum 0xffff * 0xffffffff
-    expect(finishChecksum(sumBytes(multiple, 0, multiple.length))).toBe(refChecksum(multiple));
+    expect(finishChecksum(sumBytesScalar(multiple, 0, multiple.length))).toBe(refChecksum(multiple));
+  });
+});
+
+describe("the WebAssembly SIMD loop", () => {
+  it("is built on Node.js (so sumBytes is not silently the scalar loop)", () => {
+    expect(simdWordSum).toBeDefined();
+  });
+
+  it("matches the reference through both copies: the whole array, and a window of a larger one", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 256, maxLength: 9000 }), fc.nat(200), fc.nat(4000), (data, lead, trail) => {
+        // `lead` and `trail` bytes around the window: up to 128 outside, the whole array
+        // is copied; beyond that, only the window.
+        const backing = new Uint8Array(lead + data.length + trail).fill(0xa5);
+        backing.set(data, lead);
+        expect(finishChecksum(sumBytes(backing, lead, lead + data.length))).toBe(refChecksum(data));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("tells a sum of zero words from a nonzero multiple of 0xffff, as the fold does", () => {
+    const zeros = new Uint8Array(1500);
+    expect(finishChecksum(sumBytes(zeros, 0, zeros.length))).toBe(0xffff);
+    const ones = new Uint8Array(1500).fill(0xff); // 750 words of 0xffff
+    expect(finishChecksum(sumBytes(ones, 0, ones.length))).toBe(refChecksum(ones));
+    expect(finishChecksum(sumBytes(ones, 0, ones.length))).toBe(0);
+  });
+
+  it("overflows no lane at its largest input, all ones, and hands longer ones to the scalar loop", () => {
+    for (const len of [MAX_SIMD_LENGTH - 1, MAX_SIMD_LENGTH, MAX_SIMD_LENGTH + 1, MAX_SIMD_LENGTH + 200]) {
+      const b = new Uint8Array(len).fill(0xff);
+      b[len >> 1] = 0x12;
+      expect(finishChecksum(sumBytes(b, 0, len))).toBe(refChecksum(b));
+      expect(finishChecksum(sumBytes(b, 1, len))).toBe(refChecksum(b.subarray(1)));
+    }
+  });
+
+  it("leaves the summed bytes as they were", () => {
+    const b = new Uint8Array(2000).map((_, i) => (i * 31) & 0xff);
+    const copy = b.slice();
+    sumBytes(b, 3, 1203);
+    sumBytes(b, 0, 2000);
+    expect(b).toEqual(copy);
   });
 });
 
