@@ -19,6 +19,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * which RFC 1071 section 2(B) shows is equivalent; otherwise a DataView reads big-endian words.
  */
 export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  // Bytes outside the array count as zero (they add nothing): a window past its end must
+  // not sum what an earlier packet left in the SIMD loop's memory.
+  if (end > bytes.length) end = bytes.length;
+  if (start < 0) start = 0;
   const len = end - start;
   if (len <= 0) return sum;
   // Headers and small segments: a plain loop beats allocating a typed-array view.
@@ -48,6 +52,8 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
  * it apart from the SIMD loop that takes its place on most runtimes.
  */
 export function sumBytesScalar(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  if (end > bytes.length) end = bytes.length;
+  if (start < 0) start = 0;
   const len = end - start;
   if (len <= 0) return sum;
   const offset = bytes.byteOffset + start;

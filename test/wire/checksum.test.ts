@@ -143,6 +143,16 @@ describe("the WebAssembly SIMD loop", () => {
     }
   });
 
+  it("counts a window's bytes past the array's end as zero, not as an earlier packet's", () => {
+    const long = new Uint8Array(1500).fill(0x5a);
+    sumBytes(long, 0, long.length); // leaves 0x5a bytes in the module's memory
+    const short = new Uint8Array(1000).map((_, i) => (i * 13) & 0xff);
+    for (const sum of [sumBytes, sumBytesScalar]) {
+      expect(finishChecksum(sum(short, 0, 1500))).toBe(refChecksum(short));
+      expect(finishChecksum(sum(short, -4, 1000))).toBe(refChecksum(short));
+    }
+  });
+
   it("leaves the summed bytes as they were", () => {
     const b = new Uint8Array(2000).map((_, i) => (i * 31) & 0xff);
     const copy = b.slice();
