@@ -44,7 +44,7 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
       return sum + swapBytes(reduceLikeFold(simdWordSum.sum(0, len)));
     }
   }
-  return sumBytesScalar(bytes, start, end, sum);
+  return sumWords32(bytes, start, end, len, sum);
 }
 
 /**
@@ -54,8 +54,11 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, sum = 0)
 export function sumBytesScalar(bytes: Uint8Array, start: number, end: number, sum = 0): number {
   if (end > bytes.length) end = bytes.length;
   if (start < 0) start = 0;
-  const len = end - start;
-  if (len <= 0) return sum;
+  return end > start ? sumWords32(bytes, start, end, end - start, sum) : sum;
+}
+
+/** The 32-bit loop over a window inside the array (len = end - start > 0). */
+function sumWords32(bytes: Uint8Array, start: number, end: number, len: number, sum: number): number {
   const offset = bytes.byteOffset + start;
   const words = len >>> 2;
   let acc = 0;
