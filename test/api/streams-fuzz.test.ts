@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { hasCode } from "../coded-error.js";
 import type { StreamSocket } from "../../src/api/index.js";
 import { simPair } from "./helpers.js";
+import { countFromEnv } from "../env-count.js";
 
 const value = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -61,7 +62,7 @@ describe("Web Streams sockets under random options and calls", () => {
         expect(untyped.map((e) => (e instanceof Error ? (e.stack ?? e.message) : String(e)))).toEqual([]);
         expect([client.count(), server.count()]).toEqual([0, 0]);
       }),
-      { numRuns: Number(process.env.API_FUZZ_RUNS ?? 60) },
+      { numRuns: countFromEnv("API_FUZZ_RUNS", 60) },
     );
   });
 });

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { fakeIo } from "./fake-io.js";
+import { countFromEnv } from "../env-count.js";
 
 const SCENARIO = JSON.stringify({
   name: "tiny",
@@ -45,7 +46,7 @@ describe("command lines", () => {
         // A usage error says so on stderr; a drill script that does not parse, on its ERROR line.
         if (code === 2) expect(f.err() + f.out()).toMatch(/^synack: |^ERROR /m);
       }),
-      { numRuns: Number(process.env.ARGV_FUZZ_RUNS ?? 300) },
+      { numRuns: countFromEnv("ARGV_FUZZ_RUNS", 300) },
     );
   });
 });

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DrillSyntaxError } from "../../src/drill/errors.js";
 import { runDrill } from "../../src/drill/runner.js";
+import { countFromEnv } from "../env-count.js";
 
 const dir = new URL("./scripts/", import.meta.url);
 const sources = readdirSync(dir)
@@ -85,7 +86,7 @@ describe("drill scripts with lines or tokens changed", () => {
         }
         expect(["pass", "fail", "unsupported"]).toContain(result.status);
       }),
-      { numRuns: Number(process.env.DRILL_FUZZ_RUNS ?? 200) },
+      { numRuns: countFromEnv("DRILL_FUZZ_RUNS", 200) },
     );
   });
 });

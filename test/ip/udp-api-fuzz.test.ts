@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { hasCode } from "../coded-error.js";
 import type { UdpSocket } from "../../src/ip/udp/socket.js";
 import { A, B, standalone, udpPacket } from "./helpers.js";
+import { countFromEnv } from "../env-count.js";
 
 const value = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -52,7 +53,7 @@ describe("UDP sockets under random calls", () => {
           h.take();
         }
       }),
-      { numRuns: Number(process.env.UDP_FUZZ_RUNS ?? 300) },
+      { numRuns: countFromEnv("UDP_FUZZ_RUNS", 300) },
     );
   });
 });

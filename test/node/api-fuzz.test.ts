@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { hasCode } from "../coded-error.js";
 import { SimDriver } from "../../src/api/index.js";
 import { bindNet, type Socket } from "../../src/node/net.js";
+import { countFromEnv } from "../env-count.js";
 
 const argument = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -58,7 +59,7 @@ describe("synack Socket under random calls", () => {
         await sim.sleep(300_000);
         expect([a.count(), b.count()]).toEqual([0, 0]);
       }),
-      { numRuns: Number(process.env.API_FUZZ_RUNS ?? 60) },
+      { numRuns: countFromEnv("API_FUZZ_RUNS", 60) },
     );
   });
 });

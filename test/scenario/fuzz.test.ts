@@ -12,6 +12,7 @@ import { loadScenarioText } from "../../src/scenario/load.js";
 import { narrateRun } from "../../src/scenario/narrate.js";
 import { ScenarioRun } from "../../src/scenario/runner.js";
 import { styleFor } from "../../src/trace/style.js";
+import { countFromEnv } from "../env-count.js";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -60,7 +61,7 @@ describe("scenario files with one field changed", () => {
         expect(Array.isArray(results)).toBe(true);
         expect(narrateRun(run, { explain: true, seq: "relative", style: styleFor(false) }).length).toBeGreaterThan(0);
       }),
-      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 150) },
+      { numRuns: countFromEnv("SCENARIO_FUZZ_RUNS", 150) },
     );
   });
 });

@@ -13,6 +13,7 @@ import type { Connection } from "../../src/tcp/connection.js";
 import { seq, seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 import { Harness, LOCAL_PORT, REMOTE_ADDR } from "./harness.js";
+import { countFromEnv } from "../env-count.js";
 
 const PEERS = 2;
 const peerPort = (p: number) => 40_000 + p;
@@ -135,7 +136,7 @@ describe("hostile peers at a listener", () => {
         h.advance(2 * 3600_000);
         expect(h.host.tcp.allSockets().map((s) => `${s.info.state} ${s.info.tuple.remotePort}`)).toEqual([]);
       }),
-      { numRuns: Number(process.env.HOSTILE_RUNS ?? 500) },
+      { numRuns: countFromEnv("HOSTILE_RUNS", 500) },
     );
   });
 });

@@ -20,6 +20,7 @@ import { parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { icmpPacket, rawPacket } from "../ip/helpers.js";
 import { listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
 import { CheckedApp, streamByte } from "./hostile-app.js";
+import { countFromEnv } from "../env-count.js";
 
 /** The states in which we may still have data or a FIN to deliver. */
 const SENDING = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"]);
@@ -224,7 +225,7 @@ describe("hostile peer with every option negotiated", () => {
         h.advance(2 * 3600_000);
         expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
       }),
-      { numRuns: Number(process.env.HOSTILE_RUNS ?? 1000) },
+      { numRuns: countFromEnv("HOSTILE_RUNS", 1000) },
     );
   });
 });

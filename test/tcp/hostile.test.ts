@@ -11,6 +11,7 @@ import { seqAdd, seqLe } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN, URG } from "../../src/wire/tcp.js";
 import { established, REMOTE_SEQ } from "./harness.js";
 import { CheckedApp, streamByte } from "./hostile-app.js";
+import { countFromEnv, shareOf } from "../env-count.js";
 
 const flagSets = [ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, SYN, SYN | ACK, ACK | URG, 0, FIN, PSH];
 
@@ -63,7 +64,7 @@ describe("hostile peer", () => {
         h.advance(2 * 3600_000);
         expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
       }),
-      { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) },
+      { numRuns: countFromEnv("HOSTILE_RUNS", 300) },
     );
   });
 
@@ -97,7 +98,7 @@ describe("hostile peer", () => {
           expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
         },
       ),
-      { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) / 3 },
+      { numRuns: shareOf(countFromEnv("HOSTILE_RUNS", 300), 3) },
     );
   });
 
@@ -127,7 +128,7 @@ describe("hostile peer", () => {
           expect(lasted, `lasted ${lasted} ms, user timeout ${userTimeout}`).toBeLessThanOrEqual(userTimeout + 600_000);
         },
       ),
-      { numRuns: Number(process.env.HOSTILE_RUNS ?? 300) / 3 },
+      { numRuns: shareOf(countFromEnv("HOSTILE_RUNS", 300), 3) },
     );
   });
 });

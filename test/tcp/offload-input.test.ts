@@ -12,6 +12,7 @@ import { emitIpv4Header, IPV4_MIN_HEADER, PROTO_TCP } from "../../src/wire/ipv4.
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, emitTcp, PSH } from "../../src/wire/tcp.js";
 import { established, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ } from "./harness.js";
+import { countFromEnv } from "../env-count.js";
 
 function ipv4(tcpBytes: Uint8Array): Uint8Array {
   const pkt = new Uint8Array(IPV4_MIN_HEADER + tcpBytes.length);
@@ -54,7 +55,7 @@ describe("trusted input (checksum offload, GRO)", () => {
           expect(i.receiveQueued + i.outOfOrderBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
         },
       ),
-      { numRuns: Number(process.env.OFFLOAD_FUZZ_RUNS ?? 300) },
+      { numRuns: countFromEnv("OFFLOAD_FUZZ_RUNS", 300) },
     );
   });
 
@@ -80,7 +81,7 @@ describe("trusted input (checksum offload, GRO)", () => {
           }
         },
       ),
-      { numRuns: Number(process.env.OFFLOAD_FUZZ_RUNS ?? 300) },
+      { numRuns: countFromEnv("OFFLOAD_FUZZ_RUNS", 300) },
     );
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "../../src/tcp/config.js";
 import { StreamApp, equalBytes, pattern } from "./app.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
+import { countFromEnv } from "../env-count.js";
 
 /**
  * Settings in milliseconds: a huge one is a long wait the user asked for (a TIME_WAIT of 2^31
@@ -97,7 +98,7 @@ describe("settings at the edges", () => {
           if (serverApp?.conn.error !== undefined) expect(serverApp.conn.state, where).toBe("CLOSED");
         }
       }),
-      { numRuns: Number(process.env.SETTINGS_RUNS ?? 300) },
+      { numRuns: countFromEnv("SETTINGS_RUNS", 300) },
     );
   });
 });

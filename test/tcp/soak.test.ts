@@ -11,9 +11,10 @@ import { describe, expect, it } from "vitest";
 import { SimRng } from "../../src/sim/index.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
 import { StreamApp, pattern, equalBytes } from "./app.js";
+import { countFromEnv } from "../env-count.js";
 
-const SEEDS = Number(process.env.SOAK_SEEDS ?? 1000);
-const ONLY = process.env.SOAK_SEED !== undefined ? Number(process.env.SOAK_SEED) : undefined;
+const SEEDS = countFromEnv("SOAK_SEEDS", 1000);
+const ONLY = process.env.SOAK_SEED !== undefined ? countFromEnv("SOAK_SEED", 1) : undefined;
 
 function isPrefix(got: Uint8Array, full: Uint8Array): boolean {
   return got.length <= full.length && equalBytes(got, full.subarray(0, got.length));

@@ -27,6 +27,7 @@ import type { TcpConfig } from "../../src/tcp/config.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import { isTxTimestamp } from "../../src/tcp/error-queue.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
+import { countFromEnv } from "../env-count.js";
 
 type Call =
   | { kind: "send"; len: number; more: boolean; eor: boolean; oob: boolean; zerocopy: boolean | "continue"; timestamp: boolean }
@@ -322,7 +323,7 @@ describe("random socket calls on both ends", () => {
         steps,
         (seed, family, link, clientTcp, serverTcp, script) => runSteps(seed, family, link, clientTcp, serverTcp, script),
       ),
-      { numRuns: Number(process.env.SOCKET_CALLS_RUNS ?? 150) },
+      { numRuns: countFromEnv("SOCKET_CALLS_RUNS", 150) },
     );
   });
 });
