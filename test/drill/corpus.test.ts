@@ -47,6 +47,9 @@ describe("what the documents say of the corpus", () => {
       expect(readme.includes(phrase), `README.md should say: ${phrase}`).toBe(true);
     }
   });
+  it("CONFORMANCE.md, generated from the ipv4 run, has the ipv4 floor", () => {
+    expect(readFileSync(join(repo, "CONFORMANCE.md"), "utf8")).toContain(`**${floor.pass} pass,`);
+  });
   it("docs/drill.md shows the committed floors in its --ip-version all output", () => {
     expect(drillDoc).toMatch(new RegExp(`ipv4 +${floor.pass} pass,`));
     expect(drillDoc).toMatch(new RegExp(`ipv4-mapped-ipv6 +${floor.passMapped} pass,`));
