@@ -38,7 +38,8 @@ export interface GsoRun {
   first: TcpSegment;
   /** Flags of the packet: the first's, with PSH / FIN of the last. */
   flags: number;
-  ecn: number;
+  /** The IP header's TOS / traffic class byte (the socket's DSCP and the ECN codepoint). */
+  tos: number;
   /** The segments' payloads in order. */
   pieces: Uint8Array[];
   /** Sum of the pieces' lengths. */
@@ -47,7 +48,7 @@ export interface GsoRun {
 
 export interface GsoBatchOutput {
   /** Sends one segment as a plain packet. */
-  one(tuple: FourTuple, seg: TcpSegment, ecn: number): void;
+  one(tuple: FourTuple, seg: TcpSegment, tos: number): void;
   /** Sends a run of two or more segments as one super-packet. */
   run(run: GsoRun): void;
 }
@@ -77,10 +78,10 @@ export class GsoBatch {
    * Sends `seg`: held to be joined with the segments that follow it, or (after what is
    * held, to keep the order) on its own.
    */
-  send(tuple: FourTuple, seg: TcpSegment, ecn: number): void {
+  send(tuple: FourTuple, seg: TcpSegment, tos: number): void {
     const p = this.pending;
     if (p !== undefined) {
-      if (this.extends(p, tuple, seg, ecn)) {
+      if (this.extends(p, tuple, seg, tos)) {
         p.pieces.push(seg.payload);
         p.bytes += seg.payload.length;
         p.flags = seg.flags;
@@ -92,12 +93,12 @@ export class GsoBatch {
       this.flush();
     }
     if (this.open && startsRun(seg)) {
-      this.pending = { tuple, first: seg, flags: seg.flags, ecn, pieces: [seg.payload], bytes: seg.payload.length };
+      this.pending = { tuple, first: seg, flags: seg.flags, tos, pieces: [seg.payload], bytes: seg.payload.length };
       this.nextSeq = seqAdd(seg.seq, seg.payload.length);
       this.headerBytes = (tuple.remoteAddr.family === 6 ? 40 : 20) + headerLength(seg.options);
       return;
     }
-    this.out.one(tuple, seg, ecn);
+    this.out.one(tuple, seg, tos);
   }
 
   /** Sends what is held. */
@@ -105,16 +106,16 @@ export class GsoBatch {
     const p = this.pending;
     if (p === undefined) return;
     this.pending = undefined;
-    if (p.pieces.length === 1) this.out.one(p.tuple, p.first, p.ecn);
+    if (p.pieces.length === 1) this.out.one(p.tuple, p.first, p.tos);
     else this.out.run(p);
   }
 
-  private extends(p: GsoRun, tuple: FourTuple, seg: TcpSegment, ecn: number): boolean {
+  private extends(p: GsoRun, tuple: FourTuple, seg: TcpSegment, tos: number): boolean {
     const f = p.first;
     return (
       tuple === p.tuple &&
       seg.seq === this.nextSeq &&
-      ecn === p.ecn &&
+      tos === p.tos &&
       (seg.flags & ~(PSH | FIN)) === f.flags &&
       seg.payload.length > 0 &&
       seg.payload.length <= f.payload.length &&

@@ -156,7 +156,7 @@ export class Host implements Endpoint {
     this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
     const gsoMaxSize = opts.gsoMaxSize ?? 0;
     if (gsoMaxSize > 0) {
-      this.gso = new GsoBatch(gsoMaxSize, { one: (tuple, seg, ecn) => this.sendSegment(tuple, seg, ecn), run: (run) => this.sendRun(run) });
+      this.gso = new GsoBatch(gsoMaxSize, { one: (tuple, seg, tos) => this.sendSegment(tuple, seg, tos), run: (run) => this.sendRun(run) });
     }
     const trace = opts.trace ?? NULL_SINK;
     const mtu = opts.mtu ?? DEFAULT_MTU;
@@ -180,7 +180,7 @@ export class Host implements Endpoint {
         path: (remote, now) => pathMtus.lookup(remote, now),
         learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
       },
-      output: (tuple, seg, ecn) => this.sendTcp(tuple, seg, ecn),
+      output: (tuple, seg, tos) => this.sendTcp(tuple, seg, tos),
       ...(opts.timerSlack !== undefined ? { timerSlack: opts.timerSlack } : {}),
       ...(this.gso !== undefined ? { burst: (open: boolean) => this.gso!.burst(open) } : {}),
     });
@@ -336,14 +336,14 @@ export class Host implements Endpoint {
    * built (and counted in counters.ip.outOversize): sizing segments is the engine's job,
    * and a link with a smaller MTU drops them as a real wire would.
    */
-  private sendTcp(tuple: FourTuple, seg: TcpSegment, ecn = 0): void {
-    if (this.gso !== undefined) this.gso.send(tuple, seg, ecn);
-    else this.sendSegment(tuple, seg, ecn);
+  private sendTcp(tuple: FourTuple, seg: TcpSegment, tos = 0): void {
+    if (this.gso !== undefined) this.gso.send(tuple, seg, tos);
+    else this.sendSegment(tuple, seg, tos);
   }
 
-  private sendSegment(tuple: FourTuple, seg: TcpSegment, ecn: number): void {
+  private sendSegment(tuple: FourTuple, seg: TcpSegment, tos: number): void {
     // RFC 3168 section 5: TCP chooses each segment's ECN codepoint; the rest of TOS is 0.
-    const d = this.tcpDatagram.take(tuple, seg, ecn);
+    const d = this.tcpDatagram.take(tuple, seg, tos);
     try {
       this.output.send(this.now, d);
     } finally {

@@ -45,14 +45,14 @@ export class TcpDatagram implements OutgoingDatagram {
   }
 
   /** This object set up for `seg` (or a fresh one if this one is in use); pass it to `release` after sending. */
-  take(tuple: FourTuple, seg: TcpSegment, ecn: number): TcpDatagram {
+  take(tuple: FourTuple, seg: TcpSegment, tos: number): TcpDatagram {
     const d = this.busy ? new TcpDatagram(this.pseudo !== null) : this;
     d.busy = true;
     d.dst = tuple.remoteAddr;
     d.src = tuple.localAddr;
     d.payloadLength = headerLength(seg.options) + seg.payload.length;
     d.seg = seg;
-    d.tos = ecn;
+    d.tos = tos;
     d.gso = undefined;
     d.pieces = undefined;
     d.around = undefined;
@@ -61,7 +61,7 @@ export class TcpDatagram implements OutgoingDatagram {
 
   /** This object set up for a super-packet of `run`'s segments (see `take`). */
   takeRun(run: GsoRun, header: TcpSegment): TcpDatagram {
-    const d = this.take(run.tuple, header, run.ecn);
+    const d = this.take(run.tuple, header, run.tos);
     d.payloadLength += run.bytes;
     d.pieces = run.pieces;
     d.gso = { size: run.pieces[0]!.length, segments: run.pieces.length };

@@ -2,13 +2,14 @@
  * The fields of a connection that most connections never set, or set only for a while: the
  * error it ended with, the last ICMP error, the TIME_WAIT record that took its place, the
  * challenge-ACK and zero-window-probe times, SO_KEEPALIVE, Fast Open, urgent data, the
- * time of our SYN, the count of segments resent and the route's metrics (and, for
+ * time of our SYN, the count of segments resent, the route's metrics and IP_TOS (and, for
  * ConnectionStats, the time of the first event until the handshake is done). Their values live
  * in one object made by the first write of anything but a default, and given back by
  * Connection.settle once all are at their defaults again (the SYN's time goes back to 0
- * when SYN_SENT is left), so an idle connection pays one field for the thirteen instead
- * of thirteen (96 B, bench/heap.js). None of them is read for every segment but `ka` (one
- * field read more on the arrival path). Connection (connection.ts) extends this
+ * when SYN_SENT is left), so an idle connection pays one field for all of them instead
+ * of one each (the first thirteen: 96 B, bench/heap.js). None of them is read for every
+ * segment but `ka` (one field read more on the arrival path) and `typeOfService` (on the
+ * way out). Connection (connection.ts) extends this
  * class; everything else reads and writes these names as fields of the connection.
  *
  * It extends ConnectionStats (tcp-stats.ts), the bottom of the chain: a connection's
@@ -78,6 +79,13 @@ export class ConnectionSeldom extends ConnectionStats {
   /** Segments resent, SYN and FIN included (TCP_INFO's tcpi_total_retrans): 0 on most connections. */
   get retransmits(): number { return this.seldom?.retransmits ?? 0; }
   set retransmits(n: number) { if (n !== 0 || this.seldom !== undefined) this.held().retransmits = n; }
+
+  /**
+   * IP_TOS / IPV6_TCLASS: the DSCP bits of the TOS (IPv4) or traffic class (IPv6) byte of
+   * every segment this connection sends, its ECN bits 0 (TCP sets those, RFC 3168 6.1.1).
+   */
+  get typeOfService(): number { return this.seldom?.typeOfService ?? 0; }
+  set typeOfService(v: number) { if (v !== 0 || this.seldom !== undefined) this.held().typeOfService = v; }
 
   // The path's (path.ts): the route's metrics (ip route's advmss and initcwnd, 0 when the route sets none).
   /** The route's advmss (0: none, the MSS follows from the MTU). */

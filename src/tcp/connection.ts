@@ -22,7 +22,7 @@ import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from ".
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { ConnectionTimers } from "./connection-timers.js";
 import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
-import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout } from "./socket-options.js";
+import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout, typeOfServiceBits } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
@@ -82,6 +82,8 @@ export interface OpenParams {
   tsOffset: number;
   /** Settings of this connection when they differ from the layer's (per-socket options). */
   config?: TcpConfig;
+  /** IP_TOS / IPV6_TCLASS bits, a passive open's from its listener (Linux inet_csk_clone_lock copies them). */
+  typeOfService?: number;
 }
 
 export type { ConnectionInfo };
@@ -154,6 +156,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
     this.refresh(ctx.now());
     this.sender = new Sender(this, cfg, params.iss);
     this.receiver = new Receiver(cfg, ctx.mtu - HEADERS);
+    if (params.typeOfService !== undefined) this.typeOfService = params.typeOfService;
     this.lastNow = 0; // small, not a box each (timers.ts)
   }
 
@@ -373,6 +376,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /** TCP_NOTSENT_LOWAT: at most about this many bytes written and not yet sent; 0 = the setting's. */
   setNotsentLowat(bytes: number): void { setNotsentLowat(this, bytes); }
+
+  /** IP_TOS / IPV6_TCLASS for the segments sent from now on (0..255; the ECN bits are TCP's, see `typeOfService`). */
+  setTypeOfService(tos: number): void { this.typeOfService = typeOfServiceBits(tos); }
 
   /** TCP_NOTSENT_LOWAT as set on this connection (0: none set, the setting applies). */
   get notsentLowat(): number {

@@ -51,8 +51,8 @@ export interface TcpLayerOptions {
   paths: PathSource;
   /** The driver's clock, read when the application calls in between packets and timers. */
   clock?: () => Millis;
-  /** Hands a TCP segment to IP for the given 4-tuple (local = source), with its IP ECN codepoint (RFC 3168; 0 when absent). */
-  output: (tuple: FourTuple, segment: TcpSegment, ecn?: number) => void;
+  /** Hands a TCP segment to IP for the given 4-tuple (local = source), with its TOS / traffic class byte: DSCP bits (IP_TOS) and ECN codepoint (RFC 3168); 0 when absent. */
+  output: (tuple: FourTuple, segment: TcpSegment, tos?: number) => void;
   /** A connection's transmission pass starts or ends (Connection.burst; src/ip/gso-batch.ts). */
   burst?: (open: boolean) => void;
   /** How late the driver may call poll() after nextDeadline() (HostOptions.timerSlack; default 0). */
@@ -152,7 +152,7 @@ export class TcpLayer implements ConnectionContext {
       hostName: this.hostName,
       trace: this.trace,
       now: () => this.now(),
-      output: (tuple, seg) => this.output(tuple, seg),
+      output: (tuple, seg) => this.output(tuple, seg, this.listeners.get(tuple.localPort)?.typeOfService ?? 0),
       configFor: (port) => this.listeners.get(port)?.config ?? this.config,
       ended: (slot, tuple) => this.requestEnded(slot, tuple),
       mayEstablish: (port) => this.mayEstablishOn(this.listeners.get(port)),
@@ -394,7 +394,7 @@ export class TcpLayer implements ConnectionContext {
       const e = { type: "segment-out", time: this.now(), host: this.hostName, tuple: conn.tuple, segment: seg, retransmit } as const;
       this.trace.emit(ecn === 0 ? e : { ...e, ecn });
     }
-    this.output(conn.tuple, seg, ecn);
+    this.output(conn.tuple, seg, conn.typeOfService | ecn);
   }
 
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
@@ -536,7 +536,7 @@ export class TcpLayer implements ConnectionContext {
       this.traceQueues(listener);
       return;
     }
-    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset, config: listener.config });
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset, config: listener.config, typeOfService: listener.typeOfService });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     conn.fastOpen = fastOpen;
@@ -561,7 +561,7 @@ export class TcpLayer implements ConnectionContext {
   private establishRequest(now: Millis, slot: number, seg: TcpSegment, ecn: number): void {
     const r = this.requests.take(slot);
     const listener = this.listeners.get(r.tuple.localPort)!;
-    const conn = new Connection(this.contextFor(r.tuple), { tuple: r.tuple, iss: r.iss, passive: true, tsOffset: r.tsOffset, config: listener.config });
+    const conn = new Connection(this.contextFor(r.tuple), { tuple: r.tuple, iss: r.iss, passive: true, tsOffset: r.tsOffset, config: listener.config, typeOfService: listener.typeOfService });
     conn.listenerPort = listener.port;
     restoreChild(conn, r);
     this.connections.add(conn);
@@ -637,7 +637,7 @@ export class TcpLayer implements ConnectionContext {
       this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "sent" });
       this.trace.emit({ type: "segment-out", time: now, host: this.hostName, tuple, segment: synAck, retransmit: false });
     }
-    this.output(tuple, synAck);
+    this.output(tuple, synAck, listener.typeOfService);
   }
 
   /**
@@ -671,7 +671,7 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config });
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config, typeOfService: listener.typeOfService });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);

@@ -12,6 +12,7 @@
 import type { IpFamily } from "../wire/address.js";
 import type { TcpConfig } from "./config.js";
 import type { Connection } from "./connection.js";
+import { typeOfServiceBits } from "./socket-options.js";
 
 /** Linux caps listen() backlogs at net.core.somaxconn. */
 export const SOMAXCONN = 4096;
@@ -53,6 +54,11 @@ export class Listener {
   fastOpenQueueLimit = 0;
   /** Fast Open children still in SYN_RCVD (Linux fastopenq.qlen). */
   fastOpenQueued = 0;
+  /**
+   * IP_TOS / IPV6_TCLASS of the SYN-ACKs it answers with and of the connections it makes
+   * (`setTypeOfService`; Connection.typeOfService).
+   */
+  typeOfService = 0;
 
   readonly backlog: number;
   /**
@@ -81,5 +87,10 @@ export class Listener {
   /** Takes the oldest established connection, or undefined when none is waiting. */
   accept(): Connection | undefined {
     return this.acceptQueue.shift();
+  }
+
+  /** IP_TOS / IPV6_TCLASS on the listening socket (0..255): for SYN-ACKs from now on and the connections made after. */
+  setTypeOfService(tos: number): void {
+    this.typeOfService = typeOfServiceBits(tos);
   }
 }

@@ -30,6 +30,7 @@ export class Seldom {
   retransmits = 0;
   advmss = 0;
   initcwnd = 0;
+  typeOfService = 0;
 
   constructor() {
     this.persistSince = this.synSentAt = 0;
@@ -41,7 +42,7 @@ export class Seldom {
       this.createdAt === undefined && this.losses === undefined && this.timeWaitRecord === undefined && this.error === undefined && this.lastChallengeAck === undefined &&
       this.softError === undefined && this.persistSince === 0 && this.synSentAt === 0 && this.ka === undefined &&
       this.fastOpen === undefined && this.urgentOut === undefined && this.urgentIn === undefined &&
-      this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0
+      this.retransmits === 0 && this.advmss === 0 && this.initcwnd === 0 && this.typeOfService === 0
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Socket options on an open connection (Linux setsockopt at SOL_SOCKET and IPPROTO_TCP):
- * each checks its argument, throwing InvalidArgumentError (code EINVAL) for a bad one and
+ * each checks its argument, throwing InvalidArgumentError (code ERR_INVALID_ARG_VALUE) for a bad one and
  * changing nothing then, and tells the connection what to do now that it is set.
  * SO_KEEPALIVE and its times are keepalive.ts's.
  */
@@ -49,6 +49,20 @@ export function setNoDelay(c: Connection, noDelay: boolean): void {
 export function setCork(c: Connection, cork: boolean): void {
   c.sender.corked = cork;
   if (!cork) c.ctx.touched(c, true);
+}
+
+/** The ECN field of the TOS / traffic class byte (RFC 3168 5). */
+const ECN_FIELD = 0x03;
+
+/**
+ * IP_TOS / IPV6_TCLASS (the DSCP of RFC 2474 and the bits before it): `tos` an integer in
+ * 0..255. Returns it without its ECN bits, which TCP sets on each segment itself (RFC 3168
+ * 6.1.1); Linux keeps them from the user the same way for a stream socket
+ * (`__ip_sock_set_tos`, and `do_ipv6_setsockopt` for IPV6_TCLASS).
+ */
+export function typeOfServiceBits(tos: number): number {
+  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  return tos & ~ECN_FIELD;
 }
 
 /** A positive, finite number of `name`, or InvalidArgumentError. */

@@ -1,0 +1,184 @@
+/**
+ * IP_TOS / IPV6_TCLASS (RFC 2474's DSCP): a connection's or listener's type of service is
+ * the TOS byte (IPv4) or traffic class (IPv6) of every packet it sends, its ECN bits left
+ * to TCP (RFC 3168 6.1.1). Two hosts back to back in virtual time, every packet captured
+ * raw, so the byte on the wire is what is checked.
+ */
+import { describe, expect, it } from "vitest";
+import { Host } from "../../src/ip/host.js";
+import { SimRng } from "../../src/sim/rng.js";
+import type { Connection } from "../../src/tcp/connection.js";
+import { InvalidArgumentError } from "../../src/tcp/errors.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
+import { parseIpv4 } from "../../src/wire/ipv4.js";
+import { parseIpv6 } from "../../src/wire/ipv6.js";
+import { parseTcp, SYN, ACK, type TcpSegment } from "../../src/wire/tcp.js";
+
+interface Sent {
+  from: "client" | "server";
+  /** The TOS byte or traffic class. */
+  tos: number;
+  seg: TcpSegment;
+}
+
+/**
+ * The TOS byte and TCP segment of a raw packet, its checksums verified but a super-packet's
+ * TCP checksum (longer than the MTU), which holds only the pseudo-header sum the link completes.
+ */
+function decode(p: Uint8Array): { tos: number; seg: TcpSegment } {
+  if (p[0]! >>> 4 === 4) {
+    const ip = parseIpv4(p, { verifyChecksum: true });
+    if (!ip.ok) throw new Error(ip.reason);
+    const h = ip.value.header;
+    const pseudo = p.length > 1500 ? null : { src: parseIpAddress(ipv4Text(h.src))!, dst: parseIpAddress(ipv4Text(h.dst))! };
+    const t = parseTcp(ip.value.payload, pseudo);
+    if (!t.ok) throw new Error(t.reason);
+    return { tos: h.tos, seg: t.value };
+  }
+  const ip = parseIpv6(p);
+  if (!ip.ok) throw new Error(ip.reason);
+  const t = parseTcp(ip.value.payload, { src: ip.value.header.src, dst: ip.value.header.dst });
+  if (!t.ok) throw new Error(t.reason);
+  return { tos: ip.value.header.trafficClass, seg: t.value };
+}
+
+function ipv4Text(v: number): string {
+  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join(".");
+}
+
+/** A client and a server host wired back to back, 1 ms a hop; every packet is kept in `sent`. */
+function wire(family: 4 | 6, opts: { tcp?: Partial<TcpConfig>; gsoMaxSize?: number } = {}) {
+  const a: IpAddress = parseIpAddress(family === 4 ? "10.0.0.1" : "fd00::1")!;
+  const b: IpAddress = parseIpAddress(family === 4 ? "10.0.0.2" : "fd00::2")!;
+  const toServer: Uint8Array[] = [];
+  const toClient: Uint8Array[] = [];
+  const sent: Sent[] = [];
+  const rng = new SimRng(21);
+  const extra = { ...(opts.tcp ? { tcp: opts.tcp } : {}), ...(opts.gsoMaxSize ? { gsoMaxSize: opts.gsoMaxSize } : {}) };
+  const client = new Host({ name: "c", address: a, rng: rng.fork("c"), transmit: (p) => toServer.push(p), ...extra });
+  const server = new Host({ name: "s", address: b, rng: rng.fork("s"), transmit: (p) => toClient.push(p), ...extra });
+  let t = 0;
+  const settle = (): void => {
+    for (let quiet = 0; quiet < 5; ) {
+      t += 1;
+      const moved = toServer.length + toClient.length;
+      for (const p of toServer.splice(0)) {
+        sent.push({ from: "client", ...decode(p) });
+        server.receive(t, p);
+      }
+      for (const p of toClient.splice(0)) {
+        sent.push({ from: "server", ...decode(p) });
+        client.receive(t, p);
+      }
+      client.poll(t);
+      server.poll(t);
+      quiet = moved === 0 && toServer.length + toClient.length === 0 ? quiet + 1 : 0;
+    }
+  };
+  return { a, b, client, server, sent, settle };
+}
+
+const ECN_FIELD = 3;
+
+describe("type of service on the wire", () => {
+  for (const family of [4, 6] as const) {
+    it(`marks every packet of a connection from its SYN on, and the ECN bits stay TCP's (IPv${family})`, () => {
+      const w = wire(family, { tcp: { ecn: 1 } });
+      const listener = w.server.tcp.listen(80);
+      const c = w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+      c.setTypeOfService(0xbb); // EF (46 << 2) with both ECN bits, which are dropped
+      expect(c.typeOfService).toBe(0xb8);
+      w.settle();
+      const s = listener.accept()!;
+      c.send(new Uint8Array(3000).fill(1));
+      w.settle();
+      s.send(new Uint8Array(100).fill(2));
+      w.settle();
+      const fromClient = w.sent.filter((p) => p.from === "client");
+      expect(fromClient[0]!.seg.flags & SYN).toBe(SYN);
+      expect(fromClient.length).toBeGreaterThan(3);
+      for (const p of fromClient) expect(p.tos & ~ECN_FIELD).toBe(0xb8);
+      // ECN was negotiated: new data is ECT(0) under the DSCP, pure ACKs are not ECN-capable.
+      const data = fromClient.filter((p) => p.seg.payload.length > 0);
+      expect(data.length).toBeGreaterThan(0);
+      for (const p of data) expect(p.tos).toBe(0xba);
+      expect(fromClient.filter((p) => p.seg.payload.length === 0 && (p.seg.flags & SYN) === 0).every((p) => p.tos === 0xb8)).toBe(true);
+      // The server set nothing: its packets carry no DSCP.
+      for (const p of w.sent.filter((q) => q.from === "server")) expect(p.tos & ~ECN_FIELD).toBe(0);
+    });
+  }
+
+  it("a new value marks what is sent after it; 0 goes back to none", () => {
+    const w = wire(4);
+    const listener = w.server.tcp.listen(80);
+    const c = w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+    w.settle();
+    listener.accept();
+    c.send(new Uint8Array(10));
+    w.settle();
+    c.setTypeOfService(0x28);
+    c.send(new Uint8Array(10));
+    w.settle();
+    c.setTypeOfService(0);
+    expect(c.typeOfService).toBe(0);
+    c.send(new Uint8Array(10));
+    w.settle();
+    const data = w.sent.filter((p) => p.from === "client" && p.seg.payload.length > 0).map((p) => p.tos);
+    expect(data).toEqual([0, 0x28, 0]);
+  });
+
+  it("a listener's marks its SYN-ACKs and the connections it makes, cookie SYN-ACKs too", () => {
+    for (const synCookies of ["never", "always"] as const) {
+      const w = wire(4, { tcp: { synCookies } });
+      const listener = w.server.tcp.listen(80);
+      listener.setTypeOfService(0x48);
+      w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+      w.settle();
+      const s: Connection = listener.accept()!;
+      expect(s.typeOfService).toBe(0x48);
+      s.send(new Uint8Array(500));
+      w.settle();
+      const fromServer = w.sent.filter((p) => p.from === "server");
+      expect(fromServer.find((p) => p.seg.flags === (SYN | ACK))?.tos, synCookies).toBe(0x48);
+      expect(fromServer.some((p) => p.seg.payload.length > 0)).toBe(true);
+      for (const p of fromServer) expect(p.tos, synCookies).toBe(0x48);
+    }
+  });
+
+  it("super-packets of a GSO link carry it as the single segments do", () => {
+    const w = wire(4, { gsoMaxSize: 65536 });
+    const listener = w.server.tcp.listen(80);
+    const c = w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+    c.setTypeOfService(0x10);
+    w.settle();
+    listener.accept();
+    c.send(new Uint8Array(60_000));
+    w.settle();
+    const data = w.sent.filter((p) => p.from === "client" && p.seg.payload.length > 0);
+    expect(data.some((p) => p.seg.payload.length > 1460)).toBe(true); // a super-packet went out
+    for (const p of data) expect(p.tos).toBe(0x10);
+  });
+
+  it("refuses anything but an integer in 0..255 with a typed error, and keeps the value it had", () => {
+    const w = wire(4);
+    const listener = w.server.tcp.listen(80);
+    const c = w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+    c.setTypeOfService(0x20);
+    listener.setTypeOfService(0x40);
+    for (const bad of [-1, 256, 1.5, Number.NaN, Infinity, "32" as unknown as number, undefined as unknown as number]) {
+      for (const target of [c, listener]) {
+        let error: unknown;
+        try {
+          target.setTypeOfService(bad);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, String(bad)).toBeInstanceOf(InvalidArgumentError);
+        expect((error as InvalidArgumentError).code).toBe("ERR_INVALID_ARG_VALUE");
+      }
+    }
+    expect(c.typeOfService).toBe(0x20);
+    expect(listener.typeOfService).toBe(0x40);
+  });
+});
