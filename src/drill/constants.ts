@@ -61,6 +61,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   TCP_INQ: 36,
   TCP_CM_INQ: 36, // the control message TCP_INQ adds to recvmsg() (Linux: #define TCP_CM_INQ TCP_INQ)
   IP_TOS: 1,
+  IPV6_TCLASS: 67,
   IP_TTL: 2,
   IP_MTU_DISCOVER: 10,
   IP_FREEBIND: 15,

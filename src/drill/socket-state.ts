@@ -41,6 +41,13 @@ export interface TcpSocket {
   zerocopy: boolean;
   /** SO_TIMESTAMPING's SOF_TIMESTAMPING_* flags as set (Linux sk_tsflags): applied to the connection when there is one; accepted sockets inherit them. */
   tsflags: number;
+  /**
+   * IP_TOS and IPV6_TCLASS as set, without their ECN bits (Linux inet->tos, np->tclass): the
+   * first marks IPv4 packets (an AF_INET6 socket's IPv4-mapped ones too), the second IPv6
+   * ones. Accepted sockets inherit both (sk_clone).
+   */
+  tos: number;
+  tclass: number;
   /** TCP Fast Open: TCP_FASTOPEN's queue length (listeners), TCP_FASTOPEN_CONNECT, and a connect() deferred to the first write. */
   fastOpenQlen: number | undefined;
   fastOpenConnect: boolean;

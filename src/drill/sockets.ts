@@ -22,7 +22,7 @@ import { isTxTimestamp } from "../tcp/error-queue.js";
 import { EpollSet, epollEvent, type EpollHost } from "./epoll.js";
 import { TFO_CLIENT_ENABLE, TFO_CLIENT_NO_COOKIE } from "../tcp/fast-open/settings.js";
 import { CONNECTED, err, NO_FAST_OPEN, ok, type CallResult, type Pending, type Started, type TcpSocket } from "./socket-state.js";
-import { getSocketOption, setSocketOption, type OptionHost } from "./sockopts.js";
+import { applyTypeOfService, getSocketOption, setSocketOption, type OptionHost } from "./sockopts.js";
 
 export type { CallResult, Pending, Started } from "./socket-state.js";
 
@@ -64,6 +64,8 @@ export class DrillSockets {
     now: () => this.env.layer.now(),
     configOf: (s) => this.configOf(s),
     takeError: (s) => this.takeError(s),
+    wireFamily: () => this.env.localAddr.family,
+    socketFamily: () => this.env.socketFamily,
   };
 
   constructor(private readonly env: SocketEnv) {}
@@ -155,7 +157,7 @@ export class DrillSockets {
     if ((t & 0xf) !== CONSTANTS.SOCK_STREAM) throw new DrillUnsupportedError("UDP sockets in scripts", pos);
     const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
     if (this.fds.has(fd)) throw new DrillFailure(`socket() = ${fd}, but fd ${fd} is still open in the script`, pos);
-    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, zerocopy: false, tsflags: 0, ...NO_FAST_OPEN });
+    this.fds.set(fd, { nonblocking: (t & CONSTANTS.SOCK_NONBLOCK!) !== 0, own: {}, listener: undefined, conn: undefined, errorReported: false, shutRead: false, connecting: false, sndbuf: undefined, keepAlive: false, notsentLowat: 0, inq: false, zerocopy: false, tsflags: 0, tos: 0, tclass: 0, ...NO_FAST_OPEN });
     return ok(fd);
   }
 
@@ -180,6 +182,7 @@ export class DrillSockets {
       // takes both, IPv4 peers as ::ffff:a.b.c.d (RFC 3493 section 3.7).
       s.listener.family = this.env.socketFamily === 4 ? 4 : undefined;
       if (s.fastOpenQlen !== undefined) s.listener.fastOpenQueueLimit = s.fastOpenQlen;
+      applyTypeOfService(this.optionHost, s); // its SYN-ACKs, and the connections it makes (which inherit it)
       this.env.listening(this.env.scriptPort);
     }
     return ok(0);
@@ -200,7 +203,7 @@ export class DrillSockets {
       // to live ones, so the name simply moves to the new socket.
       const fd = call.result.type === "int" ? call.result.value : this.fds.size + 3;
       void pos;
-      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, zerocopy: s.zerocopy, tsflags: s.tsflags, ...NO_FAST_OPEN });
+      this.fds.set(fd, { nonblocking: false, own: { ...s.own }, listener: undefined, conn, errorReported: false, shutRead: false, connecting: false, sndbuf: s.sndbuf, keepAlive: s.keepAlive, notsentLowat: s.notsentLowat, inq: s.inq, zerocopy: s.zerocopy, tsflags: s.tsflags, tos: s.tos, tclass: s.tclass, ...NO_FAST_OPEN });
       // Linux sk_clone_lock: the accepted socket inherits the listener's SO_KEEPALIVE, SO_ZEROCOPY and SO_TIMESTAMPING.
       if (s.keepAlive) conn.setKeepAlive(true, this.env.layer.now());
       if (s.zerocopy) conn.setZerocopy(true);
@@ -266,6 +269,7 @@ export class DrillSockets {
     if (s.notsentLowat !== 0) conn.setNotsentLowat(s.notsentLowat);
     if (s.zerocopy) conn.setZerocopy(true);
     if (s.tsflags !== 0) conn.setTimestamping(s.tsflags);
+    applyTypeOfService(this.optionHost, s); // before the SYN, which leaves on the next poll
     this.env.connectionUnderTest(conn);
     return conn;
   }

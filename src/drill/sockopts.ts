@@ -13,6 +13,8 @@ import { TFO_CLIENT_ENABLE } from "../tcp/fast-open/settings.js";
 import { windowScaleFor } from "./sysctl.js";
 import { validTimestampingFlags } from "../tcp/tx-timestamps.js";
 import { InvalidArgumentError } from "../tcp/errors.js";
+import { typeOfServiceBits } from "../tcp/socket-options.js";
+import type { IpFamily } from "../wire/address.js";
 import { CONNECTED, err, ok, type Started, type TcpSocket } from "./socket-state.js";
 
 /** What the options need from the socket layer. */
@@ -22,6 +24,17 @@ export interface OptionHost {
   configOf(s: TcpSocket): TcpConfig;
   /** The socket's pending error, reported once (SO_ERROR). */
   takeError(s: TcpSocket): string | undefined;
+  /** The family of the run's packets (4 in the IPv4-mapped run too). */
+  wireFamily(): IpFamily;
+  /** The domain of the script's sockets. */
+  socketFamily(): IpFamily;
+}
+
+/** IP_TOS or IPV6_TCLASS, whichever marks the run's packets, onto the socket's connection or listener. */
+export function applyTypeOfService(host: OptionHost, s: TcpSocket): void {
+  const tos = host.wireFamily() === 4 ? s.tos : s.tclass;
+  s.conn?.setTypeOfService(tos);
+  s.listener?.setTypeOfService(tos);
 }
 
 export function setSocketOption(host: OptionHost, s: TcpSocket, a: Expr[], pos: SourcePos): Started {
@@ -137,6 +150,18 @@ export function setSocketOption(host: OptionHost, s: TcpSocket, a: Expr[], pos: 
     }
     case "IP_MTU_DISCOVER":
       return ok(0); // DF policy: not visible in what the scripts check
+    case "IP_TOS":
+      // Linux __ip_sock_set_tos: any int (or one byte), kept as a byte without its ECN bits.
+      s.tos = typeOfServiceBits(need() & 0xff);
+      applyTypeOfService(host, s);
+      return ok(0);
+    case "IPV6_TCLASS":
+      // Linux do_ipv6_setsockopt: an AF_INET6 socket's; -1 (the default, 0) to 255, else EINVAL.
+      if (host.socketFamily() !== 6) return err("ENOPROTOOPT");
+      if (need() < -1 || need() > 255) return err("EINVAL");
+      s.tclass = typeOfServiceBits(Math.max(0, need()));
+      applyTypeOfService(host, s);
+      return ok(0);
     case "TCP_FASTOPEN": {
       // Linux: the Fast Open queue length, on a socket not yet connected (CLOSE or LISTEN).
       if (conn) return err("EINVAL");
@@ -203,6 +228,12 @@ export function getSocketOption(host: OptionHost, s: TcpSocket, a: Expr[], pos: 
       break;
     case "TCP_NOTSENT_LOWAT":
       actual = s.notsentLowat; // the socket's own value, 0 when unset (Linux tp->notsent_lowat)
+      break;
+    case "IP_TOS":
+      actual = s.tos;
+      break;
+    case "IPV6_TCLASS":
+      actual = s.tclass;
       break;
     default:
       throw new DrillUnsupportedError(`getsockopt ${name}`, pos);

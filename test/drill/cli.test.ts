@@ -19,14 +19,14 @@ describe("synack drill", () => {
     const r = await drill(here("./scripts"));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^PASS {9}client-blocking\.pkt$/m);
-    expect(r.out).toMatch(/^ {2}scripts +21 pass, 0 fail, 1 unsupported$/m);
+    expect(r.out).toMatch(/^ {2}scripts +22 pass, 0 fail, 2 unsupported$/m);
   });
 
   it("--ip-version all: each flavour's run and summary, then the totals per flavour", async () => {
     const r = await drill(here("./scripts"), "--ip-version", "all");
     expect(r.code).toBe(0);
     expect(r.out.match(/^== (\S+) ==$/gm)).toEqual(["== ipv4 ==", "== ipv4-mapped-ipv6 ==", "== ipv6 =="]);
-    expect(r.out).toMatch(/\nPer IP version:\n {2}ipv4 {14}21 pass, 0 fail, 1 unsupported \(22 scripts\)\n {2}ipv4-mapped-ipv6 {2}21 pass, 0 fail, 1 unsupported \(22 scripts\)\n {2}ipv6 {14}22 pass, 0 fail, 0 unsupported \(22 scripts\)\n$/);
+    expect(r.out).toMatch(/\nPer IP version:\n {2}ipv4 {14}22 pass, 0 fail, 2 unsupported \(24 scripts\)\n {2}ipv4-mapped-ipv6 {2}22 pass, 0 fail, 2 unsupported \(24 scripts\)\n {2}ipv6 {14}23 pass, 0 fail, 1 unsupported \(24 scripts\)\n$/);
   });
 
   it("--ip-version names one flavour (its JSON records say which); a bad one or --conformance with all is bad usage", async () => {
@@ -47,7 +47,8 @@ describe("synack drill", () => {
     const v6 = await drill(here("./scripts"), "--ip-version", "ipv6", "--conformance", "C.md");
     const md6 = new TextDecoder().decode(v6.written.get("C.md"));
     expect(md6).toContain("--ip-version ipv6 --conformance CONFORMANCE.md` (ipv6 variant,");
-    expect(md6).toContain("**22 pass, 0 fail, 0 unsupported** of 22 scripts.");
+    expect(md6).toContain("**23 pass, 0 fail, 1 unsupported** of 24 scripts.");
+    expect(md6).toContain("| type-of-service-v4.pkt | unsupported | other IP version | not run as ipv6: ");
   });
 
   it("a failing script: FAIL with the line, expected and actual in packetdrill syntax, exit 1", async () => {
