@@ -30,6 +30,8 @@ export interface SocketConnectOptions {
   timeout?: number;
   /** TCP Fast Open (RFC 7413): a write() in the same tick as connect() rides in the SYN once a cookie is cached. */
   fastOpen?: boolean;
+  /** IP_TOS / IPV6_TCLASS of its packets, as socket.setTypeOfService() (Node 24's option). */
+  typeOfService?: number;
 }
 
 export type ConnectArgs = [options: SocketConnectOptions, listener?: () => void] | [port: number, host?: string, listener?: () => void] | [port: number, listener?: () => void];

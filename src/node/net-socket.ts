@@ -126,6 +126,7 @@ export class Socket extends Duplex {
   #cork: boolean | undefined;
   #userTimeout: number | undefined;
   #notsentLowat: number | undefined;
+  #typeOfService: number | undefined;
   #keepAlive = false;
   /** Node's initialDelay (ms before the first probe); 0 keeps the stack's idle setting. */
   #keepAliveDelay = 0;
@@ -178,6 +179,7 @@ export class Socket extends Duplex {
     if (options.timeout !== undefined) this.setTimeout(options.timeout);
     if (options.noDelay !== undefined) this.#noDelay = options.noDelay;
     if (options.keepAlive === true) this.#keepAlive = true;
+    if (options.typeOfService !== undefined) this.setTypeOfService(options.typeOfService);
     const host = options.host ?? this.stack.address;
     this.connecting = true;
     this.#target = { address: host, port: options.port };
@@ -239,6 +241,7 @@ export class Socket extends Duplex {
     if (this.#cork !== undefined) conn.setCork(this.#cork);
     if (this.#userTimeout !== undefined) conn.setUserTimeout(this.#userTimeout);
     if (this.#notsentLowat !== undefined) conn.setNotsentLowat(this.#notsentLowat);
+    if (this.#typeOfService !== undefined) conn.setTypeOfService(this.#typeOfService);
     if (this.#oobInline !== undefined) conn.setOobInline(this.#oobInline);
     if (this.#keepAlive) conn.setKeepAlive(true, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
     conn.onWake = () => {
@@ -539,6 +542,30 @@ export class Socket extends Duplex {
     this.#notsentLowat = bytes;
     this.#conn?.setNotsentLowat(bytes);
     return this;
+  }
+
+  /**
+   * IP_TOS (IPv4) or IPV6_TCLASS (IPv6), as Node 24's: kept until the socket has a connection,
+   * then the TOS byte or traffic class of every packet it sends. Its two ECN bits are TCP's
+   * own (RFC 3168 6.1.1), so once connected getTypeOfService() reads them as 0, as Linux
+   * keeps them. ERR_INVALID_ARG_TYPE for a non-number, ERR_OUT_OF_RANGE for anything but an
+   * integer from 0 to 255.
+   */
+  setTypeOfService(tos: number): this {
+    if (typeof tos !== "number" || Number.isNaN(tos)) {
+      throw nodeError("ERR_INVALID_ARG_TYPE", `The "tos" argument must be of type number. Received ${typeof tos === "number" ? "NaN" : typeof tos}`, TypeError);
+    }
+    if (!Number.isInteger(tos) || tos < 0 || tos > 255) {
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "tos" is out of range. It must be an integer >= 0 and <= 255. Received ${String(tos)}`, RangeError);
+    }
+    this.#typeOfService = tos;
+    this.#conn?.setTypeOfService(tos);
+    return this;
+  }
+
+  /** What setTypeOfService() set: the connection's value once there is one, 0 if never set. */
+  getTypeOfService(): number {
+    return this.#conn?.typeOfService ?? this.#typeOfService ?? 0;
   }
 
   /** Keep-alive probes; `initialDelay` (ms) sets this socket's idle time, 0 keeps the stack's. */

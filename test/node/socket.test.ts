@@ -210,6 +210,29 @@ describe("synack Socket in virtual time", () => {
     sock.destroy();
   });
 
+  it("setTypeOfService(tos), as Node 24's: kept until there is a connection, then its IP_TOS; the ECN bits are TCP's", async () => {
+    const { sim, a, b } = pair();
+    let accepted: Socket | undefined;
+    bindNet(b).createServer((s) => (accepted = s)).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2", typeOfService: 0x20 });
+    expect(sock.getTypeOfService()).toBe(0x20);
+    expect(() => sock.setTypeOfService(256)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    expect(() => sock.setTypeOfService(1.5)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    expect(() => sock.setTypeOfService(-1)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+    expect(() => sock.setTypeOfService(Number.NaN)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
+    expect(() => sock.setTypeOfService("16" as unknown as number)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
+    expect(sock.getTypeOfService()).toBe(0x20); // a refused value changes nothing
+    await event(sock, "connect");
+    const [conn] = a.host.tcp.allConnections();
+    expect(conn!.typeOfService).toBe(0x20);
+    sock.setTypeOfService(0xbb);
+    expect(conn!.typeOfService).toBe(0xb8);
+    expect(sock.getTypeOfService()).toBe(0xb8);
+    await sim.sleep(50);
+    expect(accepted!.getTypeOfService()).toBe(0); // the server's side set nothing
+    sock.destroy();
+  });
+
   it("write() returns false once TCP's send buffer is full and 'drain' follows when the peer reads", async () => {
     const { sim, a, b } = pair({ sendBufferSize: 32 * 1024, sendBufferMax: 32 * 1024, receiveBufferSize: 32 * 1024 });
     let serverSide: Socket | undefined;
