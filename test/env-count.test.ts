@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { countFromEnv, shareOf } from "./env-count.js";
+import { countFromEnv, shareOf, timeoutFor } from "./env-count.js";
 
 describe("run counts from the environment", () => {
   afterEach(() => {
@@ -25,5 +25,12 @@ describe("run counts from the environment", () => {
     expect(shareOf(2000, 3)).toBe(667);
     expect(shareOf(300, 3)).toBe(100);
     expect(shareOf(1, 3)).toBe(1);
+  });
+
+  it("gives a raised count time in proportion, and the default count the configured 60 s", () => {
+    expect(timeoutFor(150, 150)).toBe(60_000);
+    expect(timeoutFor(10, 150)).toBe(60_000);
+    expect(timeoutFor(20_000, 150)).toBe(8_000_000);
+    expect(timeoutFor(2000, 300)).toBe(400_000);
   });
 });

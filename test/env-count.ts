@@ -17,3 +17,15 @@ export function countFromEnv(name: string, fallback: number): number {
 export function shareOf(count: number, parts: number): number {
   return Math.ceil(count / parts);
 }
+
+/** vitest's test timeout (vitest.config.ts), which each test's default count fits in. */
+const BASE_TIMEOUT_MS = 60_000;
+
+/**
+ * The timeout for tests that run `count` cases where `fallback`, the default count, fits in
+ * the configured 60 s: grown in proportion, never below it. Without it a raised count
+ * (SOCKET_CALLS_RUNS=20000) failed by timing out, having found nothing.
+ */
+export function timeoutFor(count: number, fallback: number): number {
+  return Math.max(BASE_TIMEOUT_MS, Math.ceil((BASE_TIMEOUT_MS * count) / fallback));
+}

@@ -6,11 +6,15 @@
  * and after everything is closed neither stack holds a connection.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hasCode } from "../coded-error.js";
 import type { StreamSocket } from "../../src/api/index.js";
 import { simPair } from "./helpers.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("API_FUZZ_RUNS", 60);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 60).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 60) });
 
 const value = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -62,7 +66,7 @@ describe("Web Streams sockets under random options and calls", () => {
         expect(untyped.map((e) => (e instanceof Error ? (e.stack ?? e.message) : String(e)))).toEqual([]);
         expect([client.count(), server.count()]).toEqual([0, 0]);
       }),
-      { numRuns: countFromEnv("API_FUZZ_RUNS", 60) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -6,10 +6,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { fakeIo } from "./fake-io.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("ARGV_FUZZ_RUNS", 300);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 300).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
 
 const SCENARIO = JSON.stringify({
   name: "tiny",
@@ -46,7 +50,7 @@ describe("command lines", () => {
         // A usage error says so on stderr; a drill script that does not parse, on its ERROR line.
         if (code === 2) expect(f.err() + f.out()).toMatch(/^synack: |^ERROR /m);
       }),
-      { numRuns: countFromEnv("ARGV_FUZZ_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -6,10 +6,14 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DrillSyntaxError } from "../../src/drill/errors.js";
 import { runDrill } from "../../src/drill/runner.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("DRILL_FUZZ_RUNS", 200);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 200).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 200) });
 
 const dir = new URL("./scripts/", import.meta.url);
 const sources = readdirSync(dir)
@@ -86,7 +90,7 @@ describe("drill scripts with lines or tokens changed", () => {
         }
         expect(["pass", "fail", "unsupported"]).toContain(result.status);
       }),
-      { numRuns: countFromEnv("DRILL_FUZZ_RUNS", 200) },
+      { numRuns: RUNS },
     );
   });
 });

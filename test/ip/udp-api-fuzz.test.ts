@@ -4,11 +4,15 @@
  * `code`, and the host keeps running (poll, receive) without an exception.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hasCode } from "../coded-error.js";
 import type { UdpSocket } from "../../src/ip/udp/socket.js";
 import { A, B, standalone, udpPacket } from "./helpers.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("UDP_FUZZ_RUNS", 300);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 300).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
 
 const value = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -53,7 +57,7 @@ describe("UDP sockets under random calls", () => {
           h.take();
         }
       }),
-      { numRuns: countFromEnv("UDP_FUZZ_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -6,11 +6,15 @@
  * connection once both sides are destroyed.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hasCode } from "../coded-error.js";
 import { SimDriver } from "../../src/api/index.js";
 import { bindNet, type Socket } from "../../src/node/net.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("API_FUZZ_RUNS", 60);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 60).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 60) });
 
 const argument = fc.oneof(
   fc.anything({ maxDepth: 1 }),
@@ -59,7 +63,7 @@ describe("synack Socket under random calls", () => {
         await sim.sleep(300_000);
         expect([a.count(), b.count()]).toEqual([0, 0]);
       }),
-      { numRuns: countFromEnv("API_FUZZ_RUNS", 60) },
+      { numRuns: RUNS },
     );
   });
 });

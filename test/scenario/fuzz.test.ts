@@ -5,14 +5,18 @@
  * between: a run that throws is "the simulation failed", an internal error.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { checkExpectations } from "../../src/scenario/expect.js";
 import { BUILTIN_SCENARIOS } from "../../src/scenario/index.js";
 import { loadScenarioText } from "../../src/scenario/load.js";
 import { narrateRun } from "../../src/scenario/narrate.js";
 import { ScenarioRun } from "../../src/scenario/runner.js";
 import { styleFor } from "../../src/trace/style.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("SCENARIO_FUZZ_RUNS", 150);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 150).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 150) });
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -61,7 +65,7 @@ describe("scenario files with one field changed", () => {
         expect(Array.isArray(results)).toBe(true);
         expect(narrateRun(run, { explain: true, seq: "relative", style: styleFor(false) }).length).toBeGreaterThan(0);
       }),
-      { numRuns: countFromEnv("SCENARIO_FUZZ_RUNS", 150) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -8,12 +8,16 @@
  * and the peers fall silent, the stack forgets everything: no entry is left behind.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Connection } from "../../src/tcp/connection.js";
 import { seq, seqAdd, type Seq } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 import { Harness, LOCAL_PORT, REMOTE_ADDR } from "./harness.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("HOSTILE_RUNS", 500);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 500).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 500) });
 
 const PEERS = 2;
 const peerPort = (p: number) => 40_000 + p;
@@ -136,7 +140,7 @@ describe("hostile peers at a listener", () => {
         h.advance(2 * 3600_000);
         expect(h.host.tcp.allSockets().map((s) => `${s.info.state} ${s.info.tuple.remotePort}`)).toEqual([]);
       }),
-      { numRuns: countFromEnv("HOSTILE_RUNS", 500) },
+      { numRuns: RUNS },
     );
   });
 });

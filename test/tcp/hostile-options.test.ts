@@ -10,7 +10,7 @@
  * silent the connection comes to an end.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { seqAdd, seqDiff, seqLe, type Seq } from "../../src/wire/seq.js";
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type SackBlock } from "../../src/wire/tcp.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
@@ -20,7 +20,11 @@ import { parseIpv4Address, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { icmpPacket, rawPacket } from "../ip/helpers.js";
 import { listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, synSent, type Harness } from "./harness.js";
 import { CheckedApp, streamByte } from "./hostile-app.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("HOSTILE_RUNS", 1000);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 1000).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 1000) });
 
 /** The states in which we may still have data or a FIN to deliver. */
 const SENDING = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"]);
@@ -225,7 +229,7 @@ describe("hostile peer with every option negotiated", () => {
         h.advance(2 * 3600_000);
         expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
       }),
-      { numRuns: countFromEnv("HOSTILE_RUNS", 1000) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -6,12 +6,16 @@
  * prefix of what the peer sent in order, and once the peer falls silent the connection ends.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { seqAdd, seqLe } from "../../src/wire/seq.js";
 import { ACK, FIN, PSH, RST, SYN, URG } from "../../src/wire/tcp.js";
 import { established, REMOTE_SEQ } from "./harness.js";
 import { CheckedApp, streamByte } from "./hostile-app.js";
-import { countFromEnv, shareOf } from "../env-count.js";
+import { countFromEnv, shareOf, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("HOSTILE_RUNS", 300);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 300).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
 
 const flagSets = [ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, SYN, SYN | ACK, ACK | URG, 0, FIN, PSH];
 
@@ -64,7 +68,7 @@ describe("hostile peer", () => {
         h.advance(2 * 3600_000);
         expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
       }),
-      { numRuns: countFromEnv("HOSTILE_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 
@@ -98,7 +102,7 @@ describe("hostile peer", () => {
           expect(["CLOSED", "TIME_WAIT"]).toContain(conn.state);
         },
       ),
-      { numRuns: shareOf(countFromEnv("HOSTILE_RUNS", 300), 3) },
+      { numRuns: shareOf(RUNS, 3) },
     );
   });
 
@@ -128,7 +132,7 @@ describe("hostile peer", () => {
           expect(lasted, `lasted ${lasted} ms, user timeout ${userTimeout}`).toBeLessThanOrEqual(userTimeout + 600_000);
         },
       ),
-      { numRuns: shareOf(countFromEnv("HOSTILE_RUNS", 300), 3) },
+      { numRuns: shareOf(RUNS, 3) },
     );
   });
 });

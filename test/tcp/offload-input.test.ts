@@ -7,12 +7,16 @@
  * (0 included), never make the host throw; the stream the application reads stays exact.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { emitIpv4Header, IPV4_MIN_HEADER, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { seqAdd } from "../../src/wire/seq.js";
 import { ACK, emitTcp, PSH } from "../../src/wire/tcp.js";
 import { established, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ } from "./harness.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("OFFLOAD_FUZZ_RUNS", 300);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 300).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
 
 function ipv4(tcpBytes: Uint8Array): Uint8Array {
   const pkt = new Uint8Array(IPV4_MIN_HEADER + tcpBytes.length);
@@ -55,7 +59,7 @@ describe("trusted input (checksum offload, GRO)", () => {
           expect(i.receiveQueued + i.outOfOrderBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
         },
       ),
-      { numRuns: countFromEnv("OFFLOAD_FUZZ_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 
@@ -81,7 +85,7 @@ describe("trusted input (checksum offload, GRO)", () => {
           }
         },
       ),
-      { numRuns: countFromEnv("OFFLOAD_FUZZ_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 });

@@ -7,11 +7,15 @@
  * config may crash the process or hang a connection forever").
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "../../src/tcp/config.js";
 import { StreamApp, equalBytes, pattern } from "./app.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("SETTINGS_RUNS", 300);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 300).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
 
 /**
  * Settings in milliseconds: a huge one is a long wait the user asked for (a TIME_WAIT of 2^31
@@ -98,7 +102,7 @@ describe("settings at the edges", () => {
           if (serverApp?.conn.error !== undefined) expect(serverApp.conn.state, where).toBe("CLOSED");
         }
       }),
-      { numRuns: countFromEnv("SETTINGS_RUNS", 300) },
+      { numRuns: RUNS },
     );
   });
 });

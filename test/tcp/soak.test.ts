@@ -7,14 +7,16 @@
  * 1,000 seeds by default (a few seconds); SOAK_SEEDS=N runs more; SOAK_SEED=N replays one.
  */
 import type { IpFamily } from "../../src/wire/address.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SimRng } from "../../src/sim/index.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
 import { StreamApp, pattern, equalBytes } from "./app.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
 
 const SEEDS = countFromEnv("SOAK_SEEDS", 1000);
 const ONLY = process.env.SOAK_SEED !== undefined ? countFromEnv("SOAK_SEED", 1) : undefined;
+// More seeds get time in proportion (the 60 s of vitest.config.ts are for 1,000).
+vi.setConfig({ testTimeout: timeoutFor(SEEDS, 1000) });
 
 function isPrefix(got: Uint8Array, full: Uint8Array): boolean {
   return got.length <= full.length && equalBytes(got, full.subarray(0, got.length));

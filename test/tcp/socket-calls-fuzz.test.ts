@@ -22,12 +22,16 @@
  * congestion control. SOCKET_CALLS_RUNS=N runs more.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import { isTxTimestamp } from "../../src/tcp/error-queue.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
-import { countFromEnv } from "../env-count.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("SOCKET_CALLS_RUNS", 150);
+// A raised count gets time in proportion (the 60 s of vitest.config.ts are for 150).
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 150) });
 
 type Call =
   | { kind: "send"; len: number; more: boolean; eor: boolean; oob: boolean; zerocopy: boolean | "continue"; timestamp: boolean }
@@ -323,7 +327,7 @@ describe("random socket calls on both ends", () => {
         steps,
         (seed, family, link, clientTcp, serverTcp, script) => runSteps(seed, family, link, clientTcp, serverTcp, script),
       ),
-      { numRuns: countFromEnv("SOCKET_CALLS_RUNS", 150) },
+      { numRuns: RUNS },
     );
   });
 });
