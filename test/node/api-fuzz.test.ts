@@ -21,7 +21,7 @@ const argument = fc.oneof(
   fc.constantFrom(-1, 0, 1, 2 ** 31, Number.NaN, Number.POSITIVE_INFINITY, "utf8", "hex", "latin1", "nonsense", () => {}, new Uint8Array(5000), new Uint8Array(0)),
 );
 
-const METHODS = ["write", "end", "setNoDelay", "setKeepAlive", "setTimeout", "setCork", "setUserTimeout", "setNotsentLowat", "setOobInline", "sendUrgent", "pause", "resume", "setEncoding", "address", "ref", "unref", "destroySoon", "tcpInfo"] as const;
+const METHODS = ["write", "end", "setNoDelay", "setKeepAlive", "setTimeout", "setCork", "setUserTimeout", "setNotsentLowat", "setTypeOfService", "getTypeOfService", "setOobInline", "sendUrgent", "pause", "resume", "setEncoding", "address", "ref", "unref", "destroySoon", "tcpInfo"] as const;
 
 const call = fc.record({ side: fc.constantFrom(0, 1), method: fc.constantFrom(...METHODS), args: fc.array(argument, { maxLength: 3 }), sleep: fc.integer({ min: 0, max: 300 }) });
 

@@ -41,6 +41,7 @@ type Call =
   | { kind: "noDelay"; on: boolean }
   | { kind: "userTimeout"; ms: number }
   | { kind: "notsentLowat"; bytes: number }
+  | { kind: "typeOfService"; tos: number }
   | { kind: "sendBuffer"; bytes: number }
   | { kind: "keepAlive"; on: boolean; idle: number; interval: number; probes: number }
   | { kind: "zerocopy"; on: boolean }
@@ -73,6 +74,7 @@ const call: fc.Arbitrary<Call> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("noDelay" as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("userTimeout" as const), ms: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(-1, 0.5, Number.NaN)) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("notsentLowat" as const), bytes: fc.oneof(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom(-1, Number.NaN, 2 ** 32)) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("typeOfService" as const), tos: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(-1, 256, 1.5, Number.NaN)) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("sendBuffer" as const), bytes: fc.oneof(fc.integer({ min: 0, max: 300_000 }), fc.constantFrom(-1, Number.NaN, 2 ** 32)) }) },
   {
     weight: 1,
@@ -169,6 +171,9 @@ class End {
         break;
       case "notsentLowat":
         conn.setNotsentLowat(c.bytes);
+        break;
+      case "typeOfService":
+        conn.setTypeOfService(c.tos);
         break;
       case "sendBuffer":
         conn.setSendBufferSize(c.bytes);
