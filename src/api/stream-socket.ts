@@ -34,6 +34,8 @@ export interface ConnectOptions {
   userTimeout?: number;
   /** TCP Fast Open (RFC 7413): a write made at once rides in the SYN when a cookie for the server is cached. */
   fastOpen?: boolean;
+  /** IP_TOS / IPV6_TCLASS (0..255) of every packet from the SYN on; its ECN bits are TCP's and read as 0. */
+  typeOfService?: number;
   /** Bytes the readable may hold before it stops pulling from TCP (default 64 KiB). */
   readableHighWaterMark?: number;
   /** Bytes the writable may queue before `writer.ready` waits (default 16 KiB). */
@@ -56,6 +58,11 @@ export interface SocketOpenInfo extends SocketInfo {
 function checkUserTimeout(ms: unknown): void {
   if (ms === undefined) return;
   if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new InvalidArgumentError(`userTimeout must be an integer of milliseconds from 0 to 2147483647, got ${String(ms)}`);
+}
+
+function checkTypeOfService(tos: unknown): void {
+  if (tos === undefined) return;
+  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${String(tos)}`);
 }
 
 function checkNotsentLowat(bytes: unknown): void {
@@ -117,6 +124,8 @@ export class StreamSocket {
   private pendingUserTimeout: number | undefined;
   /** setNotsentLowat() before the connection existed. */
   private pendingNotsentLowat: number | undefined;
+  /** setTypeOfService() before the connection existed. */
+  private pendingTypeOfService: number | undefined;
   /** setCork(true) before the connection existed: cork it once it does. */
   private corked = false;
   private readonly openedD = new Deferred<SocketOpenInfo>();
@@ -136,6 +145,7 @@ export class StreamSocket {
     const remotePort = checkPortNumber("port", options.port, false);
     const localPort = options.localPort === undefined ? undefined : checkPortNumber("localPort", options.localPort, false);
     checkUserTimeout(options.userTimeout);
+    checkTypeOfService(options.typeOfService);
     let remoteAddress: IpAddress | undefined;
     try {
       remoteAddress = stack.resolve(options.hostname);
@@ -223,13 +233,20 @@ export class StreamSocket {
     else this.pendingNotsentLowat = bytes;
   }
 
+  /** IP_TOS / IPV6_TCLASS, as the `typeOfService` option, for the packets sent from now on. EINVAL for anything but an integer from 0 to 255. */
+  setTypeOfService(tos: number): void {
+    checkTypeOfService(tos);
+    if (this.conn !== undefined) this.conn.setTypeOfService(tos);
+    else this.pendingTypeOfService = tos;
+  }
+
   /** The engine's connection, for `inspect()` and the connection table (EINVAL while a host name is still resolving). */
   get connection(): Connection {
     if (this.conn === undefined) throw new InvalidArgumentError("no connection yet: the host name is still being resolved");
     return this.conn;
   }
 
-  private attach(conn: Connection, options: Pick<ConnectOptions, "noDelay" | "keepAlive" | "userTimeout">): void {
+  private attach(conn: Connection, options: Pick<ConnectOptions, "noDelay" | "keepAlive" | "userTimeout" | "typeOfService">): void {
     if (this.finished) {
       conn.close();
       this.stack.kick();
@@ -242,6 +259,8 @@ export class StreamSocket {
     if (userTimeout !== undefined) conn.setUserTimeout(userTimeout);
     if (this.corked) conn.setCork(true);
     if (this.pendingNotsentLowat !== undefined) conn.setNotsentLowat(this.pendingNotsentLowat);
+    const typeOfService = this.pendingTypeOfService ?? options.typeOfService;
+    if (typeOfService !== undefined) conn.setTypeOfService(typeOfService);
     if (this.shutdownWanted) conn.shutdown();
     conn.onWake = () => {
       this.onWake();

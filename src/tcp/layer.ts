@@ -145,7 +145,7 @@ export class TcpLayer implements ConnectionContext {
       hostName: this.hostName,
       trace: this.trace,
       now: () => this.now(),
-      output: (tuple, seg) => this.output(tuple, seg),
+      output: (tuple, seg, tos) => this.output(tuple, seg, tos),
       ended: (slot) => this.timeWaitEnded(slot),
     });
     this.requests = new RequestTable({

@@ -260,6 +260,21 @@ describe("Web Streams sockets", () => {
     await listener.close();
   });
 
+  it("typeOfService (IP_TOS) reaches the connection, as an option and by setTypeOfService(); bad values are EINVAL", async () => {
+    const { client, server } = simPair();
+    expect(() => client.connect({ hostname: "10.0.0.2", port: 80, typeOfService: 256 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const listener = server.listen({ port: 80 });
+    const accepted = acceptOne(listener);
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80, typeOfService: 0x48 });
+    await sock.opened;
+    await accepted;
+    expect(sock.connection.typeOfService).toBe(0x48);
+    expect(() => sock.setTypeOfService(1.5)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    sock.setTypeOfService(0xb9); // the ECN bits are TCP's
+    expect(sock.connection.typeOfService).toBe(0xb8);
+    await listener.close();
+  });
+
   it("setNotsentLowat (TCP_NOTSENT_LOWAT) keeps TCP's unsent bytes near the limit; bad values are EINVAL", async () => {
     const { sim, client, server } = simPair();
     const listener = server.listen({ port: 80 });

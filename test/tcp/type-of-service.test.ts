@@ -13,13 +13,14 @@ import type { TcpConfig } from "../../src/tcp/config.js";
 import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { parseIpv6 } from "../../src/wire/ipv6.js";
-import { parseTcp, SYN, ACK, type TcpSegment } from "../../src/wire/tcp.js";
+import { parseTcp, SYN, ACK, FIN, type TcpSegment } from "../../src/wire/tcp.js";
 
 interface Sent {
   from: "client" | "server";
   /** The TOS byte or traffic class. */
   tos: number;
   seg: TcpSegment;
+  raw: Uint8Array;
 }
 
 /**
@@ -64,11 +65,11 @@ function wire(family: 4 | 6, opts: { tcp?: Partial<TcpConfig>; gsoMaxSize?: numb
       t += 1;
       const moved = toServer.length + toClient.length;
       for (const p of toServer.splice(0)) {
-        sent.push({ from: "client", ...decode(p) });
+        sent.push({ from: "client", ...decode(p), raw: p.slice() });
         server.receive(t, p);
       }
       for (const p of toClient.splice(0)) {
-        sent.push({ from: "server", ...decode(p) });
+        sent.push({ from: "server", ...decode(p), raw: p.slice() });
         client.receive(t, p);
       }
       client.poll(t);
@@ -76,7 +77,7 @@ function wire(family: 4 | 6, opts: { tcp?: Partial<TcpConfig>; gsoMaxSize?: numb
       quiet = moved === 0 && toServer.length + toClient.length === 0 ? quiet + 1 : 0;
     }
   };
-  return { a, b, client, server, sent, settle };
+  return { a, b, client, server, sent, settle, toClient, now: () => t };
 }
 
 const ECN_FIELD = 3;
@@ -108,6 +109,28 @@ describe("type of service on the wire", () => {
       for (const p of w.sent.filter((q) => q.from === "server")) expect(p.tos & ~ECN_FIELD).toBe(0);
     });
   }
+
+  it("a TIME_WAIT record re-ACKs a retransmitted FIN with the connection's value (Linux tw_tos)", () => {
+    const w = wire(4);
+    const listener = w.server.tcp.listen(80);
+    const c = w.client.tcp.connect({ localAddr: w.a, remoteAddr: w.b, remotePort: 80 });
+    c.setTypeOfService(0x68);
+    w.settle();
+    const s = listener.accept()!;
+    c.close(); // the client closes first and ends in TIME_WAIT
+    w.settle();
+    s.close();
+    w.settle();
+    expect(w.client.tcp.allSockets().map((e) => [e.info.state, e.connection])).toEqual([["TIME_WAIT", undefined]]); // a compact record
+    const fin = w.sent.filter((p) => p.from === "server" && (p.seg.flags & FIN) !== 0).at(-1)!;
+    const before = w.sent.length;
+    w.client.receive(w.now() + 1, fin.raw); // the server's FIN again
+    w.client.poll(w.now() + 1);
+    w.settle();
+    const reAck = w.sent.slice(before).find((p) => p.from === "client");
+    expect(reAck?.seg.flags).toBe(ACK);
+    expect(reAck?.tos).toBe(0x68);
+  });
 
   it("a new value marks what is sent after it; 0 goes back to none", () => {
     const w = wire(4);
