@@ -21,7 +21,7 @@ const value = fc.oneof(
 
 const call = fc.record({
   socket: fc.nat(3),
-  method: fc.constantFrom("bind" as const, "connect" as const, "disconnect" as const, "send" as const, "recv" as const, "takeError" as const, "close" as const, "inspect" as const, "open" as const, "bindNew" as const, "inbound" as const),
+  method: fc.constantFrom("bind" as const, "connect" as const, "disconnect" as const, "send" as const, "recv" as const, "takeError" as const, "close" as const, "inspect" as const, "setTypeOfService" as const, "open" as const, "bindNew" as const, "inbound" as const),
   args: fc.array(value, { maxLength: 3 }),
   at: fc.integer({ min: 0, max: 5000 }),
 });

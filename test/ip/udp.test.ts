@@ -302,6 +302,30 @@ describe("the receive buffer is bounded (S33)", () => {
   });
 });
 
+describe("UDP type of service (IP_TOS)", () => {
+  it("marks each datagram with the socket's byte as it was at send(), ECN bits included; bad values are EINVAL", () => {
+    const h = standalone(B);
+    const s = h.host.udp.bind(9, 0, { typeOfService: 0xb9 }); // EF with ECT(1): UDP keeps every bit
+    s.send(pattern(10), { address: A, port: 7 });
+    s.setTypeOfService(0x20);
+    s.send(pattern(10), { address: A, port: 7 });
+    s.setTypeOfService(0);
+    s.send(pattern(10), { address: A, port: 7 });
+    h.host.poll(1);
+    const tos = h.take().map((p) => {
+      const ip = parseIpv4(p, { verifyChecksum: true });
+      if (!ip.ok) throw new Error(ip.reason);
+      return ip.value.header.tos;
+    });
+    expect(tos).toEqual([0xb9, 0x20, 0]);
+    for (const bad of [-1, 256, 1.5, Number.NaN, "8" as unknown as number]) {
+      expect(() => s.setTypeOfService(bad), String(bad)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+      expect(() => h.host.udp.open({ typeOfService: bad }), String(bad)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
+    expect(s.typeOfService).toBe(0);
+  });
+});
+
 describe("UDP has no retransmission (S33)", () => {
   it("sent faster than the bottleneck drains, datagrams are lost at its queue and never sent again", () => {
     const { net, a, b } = pair({ link: { delay: 10, rate: 1_000_000, queueLimit: 10 } });

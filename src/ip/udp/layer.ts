@@ -245,6 +245,7 @@ export class UdpLayer {
       },
       policy: d.socket.pmtuDiscovery,
       ...(d.socket.ttl !== undefined ? { ttl: d.socket.ttl } : {}),
+      tos: d.tos,
     });
     if (result.ok) {
       this.stats.outDatagrams++;

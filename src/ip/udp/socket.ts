@@ -51,6 +51,18 @@ export interface UdpSocketOptions {
   pmtuDiscovery?: FragmentPolicy;
   /** Time-to-live of this socket's datagrams (default: the host's). */
   ttl?: number;
+  /**
+   * IP_TOS / IPV6_TCLASS: the TOS byte (IPv4) or traffic class (IPv6) of this socket's
+   * datagrams, 0..255 (default 0). All eight bits as given, the ECN field too: Linux masks
+   * that only for stream sockets (__ip_sock_set_tos), and an application doing its own
+   * congestion control over UDP (RFC 8085 3.1.5, RFC 9331) sets ECT itself.
+   */
+  typeOfService?: number;
+}
+
+function checkTypeOfService(tos: unknown): number {
+  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  return tos;
 }
 
 export interface UdpEndpoint {
@@ -79,6 +91,8 @@ export interface PendingDatagram {
   dst: UdpAddress;
   dstPort: number;
   data: Uint8Array;
+  /** The socket's type of service when send() queued it (Linux reads it per sendmsg). */
+  tos: number;
 }
 
 /** What a socket needs from the UDP layer that owns it. */
@@ -102,6 +116,8 @@ export class UdpSocket {
   readonly stats: UdpSocketStats = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, receiveBufferDrops: 0, sendBufferFull: 0 };
   readonly pmtuDiscovery: FragmentPolicy;
   readonly ttl: number | undefined;
+  /** The TOS / traffic class byte of its datagrams (`typeOfService`, setTypeOfService()). */
+  typeOfService: number;
   private readonly rx: ReceiveQueue;
   private readonly tx: SendQueue<PendingDatagram>;
   private socketState: UdpSocketState = "open";
@@ -120,6 +136,12 @@ export class UdpSocket {
     this.tx = new SendQueue(options.sendBufferSize ?? DEFAULT_SEND_BUFFER);
     this.pmtuDiscovery = options.pmtuDiscovery ?? "want";
     this.ttl = options.ttl;
+    this.typeOfService = options.typeOfService === undefined ? 0 : checkTypeOfService(options.typeOfService);
+  }
+
+  /** IP_TOS / IPV6_TCLASS for the datagrams sent from now on (see UdpSocketOptions.typeOfService); EINVAL for a bad value. */
+  setTypeOfService(tos: number): void {
+    this.typeOfService = checkTypeOfService(tos);
   }
 
   get state(): UdpSocketState {
@@ -222,7 +244,7 @@ export class UdpSocket {
     }
     if (this.socketState !== "bound") this.bind(0, 0);
     // Copied: the application may reuse its buffer as soon as send() returns.
-    this.tx.push({ socket: this, src: this.address, srcPort: this.port!, dst: typeof dest.address === "number" ? dest.address >>> 0 : dest.address, dstPort: dest.port, data: data.slice() }, data.length);
+    this.tx.push({ socket: this, src: this.address, srcPort: this.port!, dst: typeof dest.address === "number" ? dest.address >>> 0 : dest.address, dstPort: dest.port, data: data.slice(), tos: this.typeOfService }, data.length);
     this.ctx.queued(this);
   }
 
