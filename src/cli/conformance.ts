@@ -23,7 +23,7 @@ const KNOWN_MISSING: Record<string, string> = {
   // Empty since RACK-TLP and PRR landed (2026-12-04): the scripts listed here then pass now.
 };
 
-/** Failures that follow from a Linux internal synack does not model (the issue leaves these out of the yardstick). */
+/** Failures that follow from a Linux internal synack does not model, or from the recording kernel's own choices (the issue leaves these out of the yardstick). */
 const LINUX_INTERNAL: Record<string, string> = {
   // The next four: measured against this machine's Linux 6.18 over a TUN device (2026-12-06), write(59000)
   // with tcp_wmem[1] = 50000 and 16000-byte skbs takes 58000 and leaves sk_wmem_queued at 64,656: each skb
@@ -32,6 +32,9 @@ const LINUX_INTERNAL: Record<string, string> = {
   "epoll/epoll_out_edge_default_notsent_lowat.pkt": "TSO deferral and send buffer growth: at the first ACK after a write that filled the buffer, the recording kernel sent 16 of the 20 segments cwnd allowed (tcp_tso_should_defer kept the next skb whole), did not grow the buffer and did not poll writable; synack sends 20, grows it (tcp_sndbuf_expand: 2 x 20 x 2,304 = 92,160) and polls writable, as Linux 6.18 does on this machine over a TUN device, with TSO and without (docs/drill.md)",
   "notsent_lowat/notsent-lowat-default.pkt": "TSO deferral and send buffer growth: at the first ACK after a write that filled the buffer, the recording kernel sent 16 of the 20 segments cwnd allowed (tcp_tso_should_defer kept the next skb whole), did not grow the buffer and did not poll writable; synack sends 20, grows it (tcp_sndbuf_expand: 2 x 20 x 2,304 = 92,160) and polls writable, as Linux 6.18 does on this machine over a TUN device, with TSO and without (docs/drill.md)",
   "epoll/epoll_out_edge_notsent_lowat.pkt": "TSO deferral: at the first ACK after the write the recording kernel sent 16 of the 20 segments cwnd allowed (tcp_tso_should_defer kept the next skb whole), so 16,000 bytes stayed unsent and the socket did not poll writable under TCP_NOTSENT_LOWAT 32,000; synack sends 20 segments (12,000 left) and polls writable (docs/drill.md)",
+  // Played against this machine's Linux 6.18 over a TUN device (2026-12-06, a scratch peer sending the script's
+  // SYN with ECE and CWR, its ACK, and ack 1001 with ECE 100 ms after the data): ss -ti read cwnd 5, ssthresh 7.
+  "cwnd_moderation/cwnd-moderation-ecn-enter-cwr-no-moderation-700.pkt": "PRR in CWR: with 3 segments in flight and ssthresh 7, one segment delivered, the recording kernel set cwnd 3 + 1; RFC 9937's PRR, as Linux 6.18's tcp_cwnd_reduction, sends one more when the ACK advanced SND.UNA and marked no new loss, so cwnd 3 + 2 = 5, which synack and Linux 6.18 on this machine both give (docs/drill.md)",
   // Played against this machine's Linux 6.18 over a TUN device with TSO (2026-12-06, a scratch peer sending the
   // script's SYN-ACK and ACKs, python3 writing 5840, 5840 and 14600 bytes): docs/drill.md.
   "sack/sack-route-refresh-ip-tos.pkt": "PSH on resent pieces of a SACK-split TSO skb: the recording kernel resent 13141:16061 without PSH and 17521:20441 with it; Linux 6.18 on this machine resent both as P. (each a two-segment TSO packet), as synack does (docs/drill.md)",
@@ -73,7 +76,8 @@ export function conformanceMarkdown(outcomes: readonly ScriptOutcome[], command:
     "Causes: *engine difference* — synack does something Linux does not (a bug to fix or a",
     "documented choice); *missing feature* — the script needs something synack lacks, named;",
     "*runner limitation* — the drill runner cannot express the script yet; *Linux internal* —",
-    "the script depends on kernel machinery (skb memory, TSO sizing) that synack does not model;",
+    "the script depends on kernel machinery (skb memory, TSO sizing) that synack does not model,",
+    "or records a choice of an older kernel that Linux 6.18 on this machine no longer makes;",
     "*other IP version* — Linux runs the script only in another IP version (`--ip-version`).",
     "",
     "| script | status | cause | detail |",
