@@ -15,7 +15,7 @@ import { echoService } from "../../src/node/services/echo.js";
 import { HttpClientError, httpRequest, httpService } from "../../src/node/services/http.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
 import { closingAndManyTests } from "./closing.js";
-import { envMib, interopGate, MIB, patternSha, peer, runIn, startIn, synackOnTun, type SynackOnTun } from "./harness.js";
+import { envMib, interopGate, MIB, PEER_PY, patternSha, peer, runIn, startIn, synackOnTun, type SynackOnTun } from "./harness.js";
 
 const gate = interopGate();
 const BULK = Math.round(envMib("SYNACK_INTEROP_MIB", 64) * MIB);
@@ -91,6 +91,25 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
     () => ({ family: 4, s: () => s, synack: s.synackIp, synackInSs: s.synackIp, kernel: kernel(), bind: "0.0.0.0", port: 7000 }),
     4,
   );
+
+  describe("type of service", () => {
+    it("the kernel receives synack's IP_TOS on the connection (IP_RECVTOS / IP_PKTOPTIONS)", async () => {
+      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "tos-sink", "7101"], /ready/);
+      try {
+        const sock = s.stack.connect(kernel(), 7101);
+        sock.conn.setTypeOfService(0xb8); // before the SYN, which leaves on the next turn
+        sock.onConnect = () => {
+          sock.write(new Uint8Array(1000).fill(0x61));
+          sock.end();
+        };
+        sock.onEnd = () => sock.close();
+        const line = await sink.waitFor(/received/);
+        expect(JSON.parse(line)).toMatchObject({ received: 1000, tos: 0xb8 });
+      } finally {
+        sink.stop();
+      }
+    });
+  });
 
   describe("refused connections", () => {
     it("synack connecting to a closed kernel port gets ECONNREFUSED", async () => {

@@ -33,6 +33,9 @@ instead of hanging the suite.
                                     was taken (TCP_INFO's TCPI_OPT_SYN_DATA)
   urg-client HOST PORT              send "before", "X" with MSG_OOB, "after\\n", half-close,
                                     read the reply to EOF
+  tos-sink PORT                     accept one IPv4 connection, read until EOF, report the TOS
+                                    byte the kernel saw on it (IP_RECVTOS, read back with
+                                    IP_PKTOPTIONS: Linux keeps the handshake's last ACK's)
   urg-server PORT [--inline]        accept one connection (SO_OOBINLINE with --inline), read
                                     to EOF, taking urgent data with recv(MSG_OOB) when
                                     select() reports it; reports the data and the OOB bytes
@@ -123,6 +126,30 @@ def sink(port, reply, close_delay=0.0, bind="0.0.0.0"):
         time.sleep(close_delay)
     s.close()
     out({"received": n, "sha": sha})
+
+
+IP_PKTOPTIONS = 9  # linux/in.h; Python has no name for it
+
+
+def tos_sink(port):
+    ls = listening_socket("0.0.0.0", port)
+    ls.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)  # the accepted socket inherits it
+    ls.listen(1)
+    ls.settimeout(TIMEOUT)
+    out({"ready": True})
+    s, _ = ls.accept()
+    s.settimeout(TIMEOUT)
+    n, sha = read_all(s)
+    raw = s.getsockopt(socket.IPPROTO_IP, IP_PKTOPTIONS, 64)
+    tos = None
+    off = 0
+    while off + 16 <= len(raw):  # struct cmsghdr: size_t len, int level, int type, then data
+        length, level, kind = struct.unpack_from("QII", raw, off)
+        if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+            tos = raw[off + 16]
+        off += (length + 7) & ~7
+    s.close()
+    out({"received": n, "sha": sha, "tos": tos})
 
 
 def close_first(host, port):
@@ -401,6 +428,8 @@ def main(argv):
         delay = float(argv[argv.index("--close-delay") + 1]) if "--close-delay" in argv else 0.0
         bind = argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"
         sink(int(argv[1]), "--reply" in argv, delay, bind)
+    elif mode == "tos-sink":
+        tos_sink(int(argv[1]))
     elif mode == "close-first":
         close_first(argv[1], int(argv[2]))
     elif mode == "connect":
