@@ -19,6 +19,7 @@ import { checkPortNumber, formatAddress } from "./address.js";
 import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, SocketError, socketError, toSocketError } from "./errors.js";
 import { connectByName, nameFailureError } from "./name-connect.js";
 import type { IpAddress } from "../wire/address.js";
+import { isTosByte } from "../wire/ip-ecn.js";
 import type { Stack } from "./stack.js";
 
 export interface ConnectOptions {
@@ -62,7 +63,7 @@ function checkUserTimeout(ms: unknown): void {
 
 function checkTypeOfService(tos: unknown): void {
   if (tos === undefined) return;
-  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${String(tos)}`);
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${String(tos)}`);
 }
 
 function checkNotsentLowat(bytes: unknown): void {

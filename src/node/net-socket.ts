@@ -21,6 +21,7 @@ import { errnoError, lookupError, nodeError } from "./net-errors.js";
 import { connectSocketByName } from "./net-lookup.js";
 import { normalizeConnectArgs, type ConnectArgs, type SocketConnectOptions } from "./net-args.js";
 import type { Server } from "./net-server.js";
+import { isTosByte } from "../wire/ip-ecn.js";
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 /** Largest chunk handed to 'data' at once (Node reads 64 KiB at a time too). */
@@ -555,7 +556,7 @@ export class Socket extends Duplex {
     if (typeof tos !== "number" || Number.isNaN(tos)) {
       throw nodeError("ERR_INVALID_ARG_TYPE", `The "tos" argument must be of type number. Received ${typeof tos === "number" ? "NaN" : typeof tos}`, TypeError);
     }
-    if (!Number.isInteger(tos) || tos < 0 || tos > 255) {
+    if (!isTosByte(tos)) {
       throw nodeError("ERR_OUT_OF_RANGE", `The value of "tos" is out of range. It must be an integer >= 0 and <= 255. Received ${String(tos)}`, RangeError);
     }
     this.#typeOfService = tos;

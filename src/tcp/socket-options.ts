@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from "./errors.js";
 import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
+import { ECN_MASK, isTosByte } from "../wire/ip-ecn.js";
 
 /**
  * SO_SNDBUF: later writes are charged against `bytes` (write-admission.ts). Bytes already
@@ -51,9 +52,6 @@ export function setCork(c: Connection, cork: boolean): void {
   if (!cork) c.ctx.touched(c, true);
 }
 
-/** The ECN field of the TOS / traffic class byte (RFC 3168 5). */
-const ECN_FIELD = 0x03;
-
 /**
  * IP_TOS / IPV6_TCLASS (the DSCP of RFC 2474 and the bits before it): `tos` an integer in
  * 0..255. Returns it without its ECN bits, which TCP sets on each segment itself (RFC 3168
@@ -61,8 +59,8 @@ const ECN_FIELD = 0x03;
  * (`__ip_sock_set_tos`, and `do_ipv6_setsockopt` for IPV6_TCLASS).
  */
 export function typeOfServiceBits(tos: number): number {
-  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
-  return tos & ~ECN_FIELD;
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  return tos & ~ECN_MASK;
 }
 
 /** A positive, finite number of `name`, or InvalidArgumentError. */

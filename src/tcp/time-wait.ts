@@ -30,6 +30,7 @@ import type { Seq } from "../wire/seq.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
 import { EMPTY } from "./send-buffer.js";
 import { SlotArrays } from "./slot-arrays.js";
+import { ECN_MASK } from "../wire/ip-ecn.js";
 
 /** What the table needs from its layer. */
 export interface TimeWaitContext {
@@ -62,7 +63,7 @@ export interface TimeWaitHandover {
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
 const F_TIMESTAMPS = 1;
 /** The connection's IP_TOS bits (its DSCP, bits 2-7: the ECN bits 0-1 are never set in it), kept in `flags`. */
-const TOS_BITS = 0xfc;
+const TOS_BITS = 0xff & ~ECN_MASK;
 
 export class TimeWaitTable {
   // One slot per record (struct of arrays, slot-arrays.ts): localPort << 16 | remotePort in

@@ -5,6 +5,14 @@
  */
 import { internetChecksum } from "./checksum.js";
 
+/** The ECN field's bits in the TOS byte / traffic class. */
+export const ECN_MASK = 0x03;
+
+/** A value the TOS byte / traffic class can hold (IP_TOS, IPV6_TCLASS): an integer in 0..255. */
+export function isTosByte(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 255;
+}
+
 /** Reads the codepoint (0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE), or undefined when `packet` is neither IPv4 nor IPv6. */
 export function ipEcn(packet: Uint8Array): number | undefined {
   if (packet.length < 20) return undefined;

@@ -94,7 +94,7 @@ describe.skipIf(gate.skip)("synack and the Linux kernel over TUN", () => {
 
   describe("type of service", () => {
     it("the kernel receives synack's IP_TOS on the connection (IP_RECVTOS / IP_PKTOPTIONS)", async () => {
-      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "tos-sink", "7101"], /ready/);
+      const sink = await startIn(s.netns, ["python3", "-u", PEER_PY, "sink", "7101", "--tos"], /ready/);
       try {
         const sock = s.stack.connect(kernel(), 7101);
         sock.conn.setTypeOfService(0xb8); // before the SYN, which leaves on the next turn

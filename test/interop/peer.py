@@ -6,9 +6,11 @@ once listening). Everything is bounded by socket timeouts, so a wedged peer fail
 instead of hanging the suite.
 
   echo-halfclose HOST PORT N        send N bytes, shutdown(SHUT_WR), read until EOF
-  sink PORT [--reply] [--close-delay S]
+  sink PORT [--reply] [--close-delay S] [--tos]
                                     accept one connection, read until EOF; with --reply
-                                    answer "LEN SHA256\\n" after the EOF; wait S seconds; close
+                                    answer "LEN SHA256\\n" after the EOF; wait S seconds; close;
+                                    with --tos (IPv4) also report the TOS byte Linux kept for
+                                    the connection (IP_RECVTOS, read back with IP_PKTOPTIONS)
   close-first HOST PORT             send a line and close at once (kernel closes first)
   connect HOST PORT                 try to connect; {"result": "connected"|"refused"|...}
   many HOST PORT COUNT N            COUNT concurrent echo clients, N bytes each
@@ -33,9 +35,6 @@ instead of hanging the suite.
                                     was taken (TCP_INFO's TCPI_OPT_SYN_DATA)
   urg-client HOST PORT              send "before", "X" with MSG_OOB, "after\\n", half-close,
                                     read the reply to EOF
-  tos-sink PORT                     accept one IPv4 connection, read until EOF, report the TOS
-                                    byte the kernel saw on it (IP_RECVTOS, read back with
-                                    IP_PKTOPTIONS: Linux keeps the handshake's last ACK's)
   urg-server PORT [--inline]        accept one connection (SO_OOBINLINE with --inline), read
                                     to EOF, taking urgent data with recv(MSG_OOB) when
                                     select() reports it; reports the data and the OOB bytes
@@ -111,8 +110,25 @@ def listening_socket(bind, port):
     return ls
 
 
-def sink(port, reply, close_delay=0.0, bind="0.0.0.0"):
+IP_PKTOPTIONS = 9  # linux/in.h; Python has no name for it
+
+
+def received_tos(s):
+    """The TOS byte Linux kept for a stream socket with IP_RECVTOS (IP_PKTOPTIONS' IP_TOS message)."""
+    raw = s.getsockopt(socket.IPPROTO_IP, IP_PKTOPTIONS, 64)
+    off = 0
+    while off + 16 <= len(raw):  # struct cmsghdr: size_t len, int level, int type, then data
+        length, level, kind = struct.unpack_from("QII", raw, off)
+        if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+            return raw[off + 16]
+        off += (length + 7) & ~7
+    return None
+
+
+def sink(port, reply, close_delay=0.0, bind="0.0.0.0", tos=False):
     ls = listening_socket(bind, port)
+    if tos:
+        ls.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)  # the accepted socket inherits it
     ls.listen(1)
     ls.settimeout(TIMEOUT)
     out({"ready": True})
@@ -124,32 +140,11 @@ def sink(port, reply, close_delay=0.0, bind="0.0.0.0"):
     if close_delay > 0:
         # Let the kernel's delayed ACK of the peer's FIN leave on its own before our FIN.
         time.sleep(close_delay)
+    result = {"received": n, "sha": sha}
+    if tos:
+        result["tos"] = received_tos(s)
     s.close()
-    out({"received": n, "sha": sha})
-
-
-IP_PKTOPTIONS = 9  # linux/in.h; Python has no name for it
-
-
-def tos_sink(port):
-    ls = listening_socket("0.0.0.0", port)
-    ls.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)  # the accepted socket inherits it
-    ls.listen(1)
-    ls.settimeout(TIMEOUT)
-    out({"ready": True})
-    s, _ = ls.accept()
-    s.settimeout(TIMEOUT)
-    n, sha = read_all(s)
-    raw = s.getsockopt(socket.IPPROTO_IP, IP_PKTOPTIONS, 64)
-    tos = None
-    off = 0
-    while off + 16 <= len(raw):  # struct cmsghdr: size_t len, int level, int type, then data
-        length, level, kind = struct.unpack_from("QII", raw, off)
-        if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
-            tos = raw[off + 16]
-        off += (length + 7) & ~7
-    s.close()
-    out({"received": n, "sha": sha, "tos": tos})
+    out(result)
 
 
 def close_first(host, port):
@@ -427,9 +422,7 @@ def main(argv):
     elif mode == "sink":
         delay = float(argv[argv.index("--close-delay") + 1]) if "--close-delay" in argv else 0.0
         bind = argv[argv.index("--bind") + 1] if "--bind" in argv else "0.0.0.0"
-        sink(int(argv[1]), "--reply" in argv, delay, bind)
-    elif mode == "tos-sink":
-        tos_sink(int(argv[1]))
+        sink(int(argv[1]), "--reply" in argv, delay, bind, "--tos" in argv)
     elif mode == "close-first":
         close_first(argv[1], int(argv[2]))
     elif mode == "connect":

@@ -23,6 +23,7 @@ import { IpAddress } from "../../wire/address.js";
 import { formatEndpoint } from "../../trace/format.js";
 import { isWildcard, reported, udpIp, udpKey, type UdpAddress } from "./address.js";
 import { UDP_HEADER_LENGTH } from "../../wire/udp.js";
+import { isTosByte } from "../../wire/ip-ecn.js";
 import {
   DestinationRequiredError,
   InvalidArgumentError,
@@ -61,7 +62,7 @@ export interface UdpSocketOptions {
 }
 
 function checkTypeOfService(tos: unknown): number {
-  if (typeof tos !== "number" || !Number.isInteger(tos) || tos < 0 || tos > 255) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
   return tos;
 }
 
