@@ -27,10 +27,11 @@ export interface InboundDatagram {
    */
   rawHeader: Uint8Array;
   /**
-   * The ECN field of the IP header (RFC 3168 section 5: the low two bits of the IPv4 TOS or
-   * IPv6 Traffic Class): 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. Absent means 0.
+   * The IPv4 TOS byte or IPv6 Traffic Class: the DSCP (RFC 2474), which a RST for no
+   * connection reflects, and in the low two bits the ECN field (RFC 3168 section 5: 0
+   * not-ECT, 1 ECT(1), 2 ECT(0), 3 CE). Absent means 0.
    */
-  ecn?: number;
+  tos?: number;
   /** IPv4 only: the header fields. After reassembly MF is clear, the offset 0 and the total length updated. */
   header?: Ipv4Header;
 }
@@ -54,7 +55,7 @@ class Ipv4Datagram implements InboundDatagram {
   readonly src: IpAddress;
   readonly dst: IpAddress;
   readonly protocol: number;
-  readonly ecn: number;
+  readonly tos: number;
   /** The payload's view, made when first asked for (TCP parses in place instead). */
   private view: Uint8Array | undefined;
 
@@ -70,7 +71,7 @@ class Ipv4Datagram implements InboundDatagram {
     this.src = v4Address(parsed !== undefined ? parsed.src : ipv4Src(headerBytes));
     this.dst = v4Address(parsed !== undefined ? parsed.dst : ipv4Dst(headerBytes));
     this.protocol = parsed !== undefined ? parsed.protocol : ipv4Protocol(headerBytes);
-    this.ecn = (parsed !== undefined ? parsed.tos : ipv4Tos(headerBytes)) & 3;
+    this.tos = parsed !== undefined ? parsed.tos : ipv4Tos(headerBytes);
   }
 
   get payload(): Uint8Array {

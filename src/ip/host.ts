@@ -319,7 +319,7 @@ export class Host implements Endpoint {
     // Read where it lies in the packet: no view of the whole segment, no result object.
     const seg = readTcp(d.bytes, pseudo, d.payloadStart, d.payloadEnd);
     if (typeof seg === "string") return this.drops.drop(now, seg === "bad-checksum" ? "bad-checksum" : "malformed", `TCP: ${seg}`);
-    this.tcp.receive(now, src, dst, seg, d.ecn, this.rxGsoSize);
+    this.tcp.receive(now, src, dst, seg, d.tos, this.rxGsoSize);
   }
 
   private deliverUdp(now: Millis, d: InboundDatagram): void {

@@ -151,7 +151,7 @@ export class IpInput {
     if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
     const datagram: InboundDatagram = {
       src: h.src, dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
-      rawHeader: bytes.subarray(0, chain.offset), ecn: h.trafficClass & 3,
+      rawHeader: bytes.subarray(0, chain.offset), tos: h.trafficClass,
     };
     const handler = this.opts.handlers6?.get(chain.protocol);
     if (handler === undefined) {

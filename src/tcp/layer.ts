@@ -15,6 +15,7 @@ import type { Icmpv6Quote } from "../wire/icmpv6.js";
 import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
+import { ECN_MASK } from "../wire/ip-ecn.js";
 import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
@@ -37,7 +38,7 @@ import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
 import { FlushList } from "./flush-list.js";
 import { flushesInBatch } from "./batch.js";
-import { advertisedMss, controlSegment } from "./control-segment.js";
+import { advertisedMss, resetFor, resetTos } from "./control-segment.js";
 
 export { AddressInUseError } from "./errors.js";
 
@@ -255,9 +256,10 @@ export class TcpLayer implements ConnectionContext {
   // ---------------------------------------------------------------------------------------
   // Driver side
 
-  /** One segment from IP; `ecn` is the ECN codepoint of its IP header (RFC 3168 section 5), `gsoSize` see Endpoint.receive. */
-  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn = 0, gsoSize = 0): void {
+  /** One segment from IP; `tos` is its IP header's TOS byte / traffic class, ECN codepoint in the low two bits (RFC 3168 section 5), `gsoSize` see Endpoint.receive. */
+  receive(now: Millis, src: IpAddress, dst: IpAddress, seg: TcpSegment, tos = 0, gsoSize = 0): void {
     this.lastTime = now;
+    const ecn = tos & ECN_MASK;
     // The 4-tuple object is built only for a trace subscriber or a segment without a
     // connection: an established connection's segment allocates nothing here.
     if (this.trace.enabled) {
@@ -273,8 +275,8 @@ export class TcpLayer implements ConnectionContext {
     } else {
       const tuple: FourTuple = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
       const listener = this.listeners.get(seg.dstPort);
-      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg, ecn);
-      else this.replyToNothing(tuple, seg, "no-listener");
+      if (listener !== undefined && (listener.family === undefined || listener.family === dst.family)) this.onListenSegment(now, listener, tuple, seg, tos);
+      else this.replyToNothing(tuple, seg, "no-listener", tos);
     }
     this.settle(now, this.batchDepth > 0 && typeof conn === "object" && flushesInBatch(conn));
   }
@@ -491,12 +493,12 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /** RFC 9293 3.10.7.2: a segment for a listening port with no connection yet. */
-  private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment, ecn: number): void {
+  private onListenSegment(now: Millis, listener: Listener, tuple: FourTuple, seg: TcpSegment, tos: number): void {
     if ((seg.flags & RST) !== 0) return; // first: ignore RST
     if ((seg.flags & ACK) !== 0) {
       if ((seg.flags & SYN) === 0 && this.cookieMayBeOut(now, listener) && this.acceptCookie(now, listener, tuple, seg)) return;
       // second: no ACK can be acceptable here -> <SEQ=SEG.ACK><CTL=RST>
-      this.replyToNothing(tuple, seg, "no-listener");
+      this.replyToNothing(tuple, seg, "no-listener", tos);
       return;
     }
     if ((seg.flags & SYN) === 0) {
@@ -529,7 +531,7 @@ export class TcpLayer implements ConnectionContext {
       const ourMss = advertisedMss(path.metrics.advmss > 0 ? path.metrics.advmss + 40 : path.mtu, cfg); // path.ts announcedMss
       const peerMss = cfg.userMss > 0 ? Math.min(seg.options.mss ?? cfg.defaultMss, cfg.userMss) : (seg.options.mss ?? cfg.defaultMss);
       const sendMss = Math.max(cfg.minMss, Math.min(path.mtu - 40, peerMss) - (seg.options.timestamp !== undefined && cfg.timestamps ? 12 : 0));
-      const ecnOk = cfg.ecn !== 0 && (seg.flags & (ECE | CWR)) === (ECE | CWR) && (ecn & 3) === 0;
+      const ecnOk = cfg.ecn !== 0 && (seg.flags & (ECE | CWR)) === (ECE | CWR) && (tos & ECN_MASK) === 0;
       listener.synQueue.records++;
       // The entry takes its place in the table before the SYN-ACK leaves, as a connection did.
       this.requests.add(now, { tuple, iss, syn: seg, tsOffset, ecnOk, ourMss, sendMss }, (s) => this.connections.addEntry(tuple, -s - 1));
@@ -549,7 +551,7 @@ export class TcpLayer implements ConnectionContext {
     } else {
       listener.synQueue.connections.add(conn);
     }
-    conn.openPassive(now, seg, ecn);
+    conn.openPassive(now, seg, tos & ECN_MASK);
     this.traceQueues(listener);
   }
 
@@ -679,25 +681,15 @@ export class TcpLayer implements ConnectionContext {
     return true;
   }
 
-  /**
-   * RFC 9293 3.10.7.1: a segment for no connection gets a RST (S30), never a RST in answer
-   * to a RST. If it had an ACK the RST takes its sequence number from it; otherwise it
-   * acknowledges everything the segment occupied.
-   */
-  private replyToNothing(tuple: FourTuple, seg: TcpSegment, reason: "no-listener"): void {
+  /** A segment for no connection (S30): counted, and answered with a RST (control-segment.ts) that reflects its `tos`. */
+  private replyToNothing(tuple: FourTuple, seg: TcpSegment, reason: "no-listener", tos: number): void {
     this.segmentsWithoutConnection++;
     this.drop(this.lastTime, reason, tuple, seg, "no connection for this segment");
-    if ((seg.flags & RST) !== 0) return;
-    let rst: TcpSegment;
-    if ((seg.flags & ACK) !== 0) {
-      rst = controlSegment(tuple, RST, seg.ack, 0 as Seq);
-    } else {
-      const segLen = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
-      rst = controlSegment(tuple, RST | ACK, 0 as Seq, seqAdd(seg.seq, segLen));
-    }
+    const rst = resetFor(tuple, seg);
+    if (rst === undefined) return;
     this.rstsSent++;
     if (this.trace.enabled) this.trace.emit({ type: "segment-out", time: this.now(), host: this.hostName, tuple, segment: rst, retransmit: false });
-    this.output(tuple, rst);
+    this.output(tuple, rst, resetTos(tos));
   }
 
   private flushDirty(now: Millis): void {

@@ -11,9 +11,9 @@ import type { Connection } from "../../src/tcp/connection.js";
 import { InvalidArgumentError } from "../../src/tcp/errors.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
 import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
-import { parseIpv4 } from "../../src/wire/ipv4.js";
-import { parseIpv6 } from "../../src/wire/ipv6.js";
-import { parseTcp, SYN, ACK, FIN, type TcpSegment } from "../../src/wire/tcp.js";
+import { emitIpv4Header, parseIpv4 } from "../../src/wire/ipv4.js";
+import { emitIpv6Header, parseIpv6 } from "../../src/wire/ipv6.js";
+import { emitTcp, headerLength, parseTcp, SYN, ACK, FIN, RST, type TcpSegment } from "../../src/wire/tcp.js";
 
 interface Sent {
   from: "client" | "server";
@@ -131,6 +131,30 @@ describe("type of service on the wire", () => {
     expect(reAck?.seg.flags).toBe(ACK);
     expect(reAck?.tos).toBe(0x68);
   });
+
+  for (const family of [4, 6] as const) {
+    it(`a RST for no connection reflects the segment's DSCP, its ECN bits cleared, as Linux (IPv${family})`, () => {
+      const w = wire(family);
+      w.server.tcp.listen(80);
+      // Raw segments from the client's address: a SYN to a closed port, an ACK to a listener.
+      for (const [dstPort, flags, tos] of [[81, SYN, 0xb9], [80, ACK, 0x2b], [81, SYN, 0x03]] as const) {
+        const seg = { srcPort: 40000, dstPort, seq: 1000, ack: flags === ACK ? 5000 : 0, flags, window: 1000, urgentPointer: 0, options: {}, payload: new Uint8Array(0) } as unknown as TcpSegment;
+        const ipLength = family === 4 ? 20 : 40;
+        const p = new Uint8Array(ipLength + headerLength(seg.options));
+        emitTcp(seg, p, ipLength, { src: w.a, dst: w.b });
+        if (family === 4) emitIpv4Header({ src: w.a.v4Value!, dst: w.b.v4Value!, protocol: 6, payloadLength: p.length - 20, tos, dontFragment: true }, p, 0);
+        else emitIpv6Header({ src: w.a, dst: w.b, nextHeader: 6, payloadLength: p.length - 40, hopLimit: 64, trafficClass: tos }, p, 0);
+        const before = w.sent.length;
+        w.server.receive(w.now() + 1, p);
+        w.server.poll(w.now() + 1);
+        w.settle();
+        const reply = w.sent.slice(before).find((q) => q.from === "server");
+        expect(reply, `${dstPort} ${tos}`).toBeDefined();
+        expect(reply!.seg.flags & RST).toBe(RST);
+        expect(reply!.tos, `${dstPort} ${tos}`).toBe(tos & 0xfc);
+      }
+    });
+  }
 
   it("a new value marks what is sent after it; 0 goes back to none", () => {
     const w = wire(4);
