@@ -1,6 +1,6 @@
 /** Small builders the TCP layer uses for segments that belong to no connection. */
 import type { FourTuple } from "../trace/events.js";
-import { ECN_MASK } from "../wire/ip-ecn.js";
+import { DSCP_MASK } from "../wire/ip-ecn.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
@@ -31,7 +31,7 @@ export function resetFor(tuple: FourTuple, seg: TcpSegment): TcpSegment | undefi
  * machine answered 0xb9 with 0xb8, over IPv4 and IPv6 alike).
  */
 export function resetTos(segmentTos: number): number {
-  return segmentTos & ~ECN_MASK & 0xff;
+  return segmentTos & DSCP_MASK;
 }
 
 /** The MSS a SYN announces: the link's, clamped by TCP_MAXSEG (Linux advmss with user_mss). */

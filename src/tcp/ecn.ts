@@ -21,13 +21,13 @@
 import type { Millis } from "../env.js";
 import { NULL_SINK, type EcnAction, type FourTuple, type TraceSink } from "../trace/events.js";
 import { CWR, ECE, SYN, type TcpSegment } from "../wire/tcp.js";
+import { ECN_MASK } from "../wire/ip-ecn.js";
 
 /** The IP header's ECN field (RFC 3168 section 5): the low two bits of TOS / Traffic Class. */
 export const NOT_ECT = 0;
 export const ECT1 = 1;
 export const ECT0 = 2;
 export const CE = 3;
-export const ECN_MASK = 3;
 
 /**
  * Linux's net.ipv4.tcp_ecn: 0 = off (neither ask nor accept), 1 = ask on active opens and

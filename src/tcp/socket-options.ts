@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from "./errors.js";
 import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
-import { ECN_MASK, isTosByte } from "../wire/ip-ecn.js";
+import { DSCP_MASK, isTosByte } from "../wire/ip-ecn.js";
 
 /**
  * SO_SNDBUF: later writes are charged against `bytes` (write-admission.ts). Bytes already
@@ -60,7 +60,7 @@ export function setCork(c: Connection, cork: boolean): void {
  */
 export function typeOfServiceBits(tos: number): number {
   if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
-  return tos & ~ECN_MASK;
+  return tos & DSCP_MASK;
 }
 
 /** A positive, finite number of `name`, or InvalidArgumentError. */

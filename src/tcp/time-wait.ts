@@ -30,7 +30,7 @@ import type { Seq } from "../wire/seq.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
 import { EMPTY } from "./send-buffer.js";
 import { SlotArrays } from "./slot-arrays.js";
-import { ECN_MASK } from "../wire/ip-ecn.js";
+import { DSCP_MASK } from "../wire/ip-ecn.js";
 
 /** What the table needs from its layer. */
 export interface TimeWaitContext {
@@ -62,15 +62,13 @@ export interface TimeWaitHandover {
 
 const NO_OPTS: TcpOptions = Object.freeze({}) as TcpOptions;
 const F_TIMESTAMPS = 1;
-/** The connection's IP_TOS bits (its DSCP, bits 2-7: the ECN bits 0-1 are never set in it), kept in `flags`. */
-const TOS_BITS = 0xff & ~ECN_MASK;
 
 export class TimeWaitTable {
   // One slot per record (struct of arrays, slot-arrays.ts): localPort << 16 | remotePort in
-  // `ports`; our ACKs' window field; F_TIMESTAMPS, the IP_TOS bits (TOS_BITS, Linux tw_tos)
-  // and the RTO backoff reported when the timer fires (bits 8-15) in `flags`; `configId`
-  // indexes `configs`, the two settings TIME_WAIT reads as the connection had them;
-  // `deadline` is when 2MSL runs out.
+  // `ports`; our ACKs' window field; in `flags` F_TIMESTAMPS (bit 0), the IP_TOS bits (bits
+  // 2-7, DSCP_MASK: a connection's value never has bits 0-1; Linux tw_tos) and the RTO
+  // backoff reported when the timer fires (bits 8-15); `configId` indexes `configs`, the two
+  // settings TIME_WAIT reads as the connection had them; `deadline` is when 2MSL runs out.
   private readonly a = new SlotArrays({
     localAddr: Uint32Array, remoteAddr: Uint32Array, ports: Uint32Array, sndNxt: Uint32Array, rcvNxt: Uint32Array,
     tsRecent: Uint32Array, tsOffset: Uint32Array, window: Uint16Array, flags: Uint16Array, configId: Uint16Array,
@@ -109,7 +107,7 @@ export class TimeWaitTable {
     f.tsRecent[s] = ts?.echo ?? 0;
     f.tsOffset[s] = ts?.value ?? 0;
     f.window[s] = h.window;
-    f.flags[s] = (ts !== undefined ? F_TIMESTAMPS : 0) | (conn.typeOfService & TOS_BITS) | (Math.min(conn.rtt.backoff, 255) << 8);
+    f.flags[s] = (ts !== undefined ? F_TIMESTAMPS : 0) | (conn.typeOfService & DSCP_MASK) | (Math.min(conn.rtt.backoff, 255) << 8);
     f.configId[s] = this.configIndex(conn.config);
     f.lastChallengeAck[s] = h.lastChallengeAck;
     f.segmentsIn[s] = f.segmentsOut[s] = 0;
@@ -217,7 +215,7 @@ export class TimeWaitTable {
     if (this.ctx.trace.enabled) {
       this.ctx.trace.emit({ type: "segment-out", time: this.ctx.now(), host: this.ctx.hostName, tuple, segment: seg, retransmit: false });
     }
-    this.ctx.output(tuple, seg, this.a.f.flags[s]! & TOS_BITS);
+    this.ctx.output(tuple, seg, this.a.f.flags[s]! & DSCP_MASK);
   }
 
   /** TIME_WAIT -> CLOSED: trace it, tell the layer, end the slot's generation (the connection object reads CLOSED), free the slot. */

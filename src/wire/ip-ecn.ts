@@ -7,6 +7,8 @@ import { internetChecksum } from "./checksum.js";
 
 /** The ECN field's bits in the TOS byte / traffic class. */
 export const ECN_MASK = 0x03;
+/** The other six: the DSCP (RFC 2474), what IP_TOS sets for a stream socket. */
+export const DSCP_MASK = 0xfc;
 
 /** A value the TOS byte / traffic class can hold (IP_TOS, IPV6_TCLASS): an integer in 0..255. */
 export function isTosByte(v: unknown): v is number {
