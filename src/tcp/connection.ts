@@ -234,6 +234,9 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /**
    * Queues bytes for sending. Returns how many were taken (0 when the buffer is full).
+   * The bytes taken are not copied: TCP keeps `data` itself (a view of it) until they are
+   * acknowledged, to send and resend from, so they must not be written meanwhile. A
+   * caller that reuses its buffer passes a copy, as the node:net and Web Streams sockets do.
    * `more` is MSG_MORE; `oob` is MSG_OOB: the last byte taken is urgent (urgent-io.ts).
    * `eor` is MSG_EOR: `data` ends a record, so no segment (sent or resent) carries its last
    * byte together with any byte written after it (record-ends.ts). It takes effect only when
