@@ -1,13 +1,19 @@
 // Bulk throughput: one synack connection between two Hosts on the in-memory link,
 // client -> server, `--mib` MiB in 64 KiB application writes.
 //
-//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--gso] [--limit 60000]
+//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64 [--warmup-ms 1000]] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--gso] [--limit 60000]
 //
 // --warmup-mib W: first W MiB over a connection of their own, untimed, then the timed
 // transfer over a fresh connection (slow start again, code compiled): the result also
 // gives the first transfer's figure (`cold`). V8 compiles the hot paths during the first
 // tens of MiB, which run several times slower than the rest (BENCHMARKS.md, fifteenth
-// session); net-bulk.js takes the same option, so both sides of a ratio are measured alike.
+// session); net-bulk.js takes the same options, so both sides of a ratio are measured alike.
+// --warmup-ms T: warm-up transfers of W MiB, each over a connection of its own, until T ms
+// have passed. Counted in bytes alone, a warm-up is over too soon where packets are large:
+// at MTU 65535 the first 64 MiB are 1,024 packets, and a new connection's first ones take
+// V8 back to slower code (deoptimized on the maps and paths they bring), so a second
+// 256 MiB transfer ran at a tenth of the rate the same connection reached later
+// (BENCHMARKS.md, twenty-second session).
 //
 // --offload: Host checksumOffload on both ends, as the kernel's loopback skips checksums.
 //
@@ -101,10 +107,14 @@ function transfer(bytes) {
 
 let cold;
 const warmup = mib(Number(a["warmup-mib"] ?? 0));
-if (warmup > 0) {
+const warmupMs = Number(a["warmup-ms"] ?? 0);
+const warmupStart = performance.now();
+let warmupTransfers = 0;
+while (warmup > 0 && (warmupTransfers === 0 || performance.now() - warmupStart < warmupMs)) {
   const w = transfer(warmup);
+  warmupTransfers++;
   if (w.outcome !== "done" || w.corrupt > 0) fail(`warm-up transfer: ${w.outcome}, ${w.corrupt} corrupt reads`);
-  cold = { bytes: w.received, ms: w.ms, gbps: gbps(w.received, w.ms), gbpsCpu: gbps(w.received, w.cpuMs) };
+  cold ??= { bytes: w.received, ms: w.ms, gbps: gbps(w.received, w.ms), gbpsCpu: gbps(w.received, w.cpuMs) };
   // Closed before the timed transfer, so none of its timers fall due meanwhile (TIME_WAIT's
   // 60 s outlasts the run).
   // Both close at once, so both may pass through CLOSING into TIME_WAIT (RFC 9293 3.6):
@@ -115,6 +125,7 @@ if (warmup > 0) {
   const closed = pair.run(() => gone(w.c) && gone(w.s), undefined, 5000);
   if (closed !== "done") fail(`warm-up connection did not close (${closed}): client ${w.c.state}, server ${w.s.state}`);
 }
+const warmupElapsed = performance.now() - warmupStart;
 const { c, s, outcome, ms, cpuMs, received, corrupt, reads, sent, packets, idleWaits, idleMs } = transfer(total);
 
 const ci = c.inspect();
@@ -140,7 +151,7 @@ const result = {
   clientSegmentsOut: ci.segmentsOut,
   serverSegmentsOut: si.segmentsOut,
   events,
-  ...(cold !== undefined ? { warmupBytes: warmup, cold } : {}),
+  ...(cold !== undefined ? { warmupBytes: warmup, warmupTransfers, warmupMs: Math.round(warmupElapsed), cold } : {}),
 };
 if (outcome !== "done") {
   result.stall = { sent, received, client: ci, server: si, clientDeadline: client.nextDeadline(), serverDeadline: server.nextDeadline(), now: pair.now() };

@@ -19,13 +19,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const a = args();
 const quick = a.quick === true;
 const reps = Number(a.reps ?? (quick ? 1 : 3));
-const BULK_MIB = quick ? 64 : 256;
-// Every bulk figure, synack's and node:net's, is a second transfer in its process, after
-// one of BULK_WARMUP_MIB: V8 compiles synack's hot paths during the first tens of MiB, which
-// run several times slower (BENCHMARKS.md, fifteenth session), as the connection rates
-// leave their warm-up out and the TUN rows count a second transfer. The first transfer's
-// figures are printed among the notes.
+// 1 GiB: at MTU 65535 synack moves it in about 150 ms, so a shorter timed transfer would
+// be a few garbage collections long.
+const BULK_MIB = quick ? 64 : 1024;
+// Every bulk figure, synack's and node:net's, is taken after warm-up transfers of
+// BULK_WARMUP_MIB each, over fresh connections, for at least BULK_WARMUP_MS: V8 compiles
+// the hot paths during the first transfers, which run several times slower (BENCHMARKS.md,
+// fifteenth session), and a byte count alone ends the warm-up too soon where packets are
+// large, since each new connection first sends V8 back to slower code (twenty-second
+// session). The connection rates leave their warm-up out too, and the TUN rows count a
+// second transfer. The first transfer's figures are printed among the notes.
 const BULK_WARMUP_MIB = quick ? 16 : 64;
+const BULK_WARMUP_MS = quick ? 250 : 1000;
 const TRACE_MIB = 8;
 const TRACE_ROUNDS = quick ? 4 : 24;
 const CONN_COUNT = quick ? 20_000 : 60_000;
@@ -171,8 +176,8 @@ const load0 = os.loadavg()[0];
 const GLIBC_KEEP = { MALLOC_TRIM_THRESHOLD_: 268435456, MALLOC_TOP_PAD_: 16777216 };
 const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk1500Gso: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
-log(`bulk throughput (${reps} x ${BULK_MIB} MiB each after a ${BULK_WARMUP_MIB} MiB warm-up transfer, node:net twice per repetition)`);
-const bulkArgs = ["--mib", BULK_MIB, "--warmup-mib", BULK_WARMUP_MIB];
+log(`bulk throughput (${reps} x ${BULK_MIB} MiB each after ${BULK_WARMUP_MIB} MiB warm-up transfers for ${BULK_WARMUP_MS} ms, node:net twice per repetition)`);
+const bulkArgs = ["--mib", BULK_MIB, "--warmup-mib", BULK_WARMUP_MIB, "--warmup-ms", BULK_WARMUP_MS];
 for (let i = 0; i < reps; i++) {
   runs.netBulk.push(child("net-bulk.js", bulkArgs));
   runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs]));
@@ -435,7 +440,7 @@ const coldNet = coldBulk(runs.netBulk);
 const coldRow = (label, rs) => `${label} ${coldBulk(rs).toFixed(2)} (${(coldBulk(rs) / coldNet).toFixed(2)}x)`;
 if (Number.isFinite(coldNet)) {
   notes.push(
-    `bulk cold (the ${BULK_WARMUP_MIB} MiB warm-up transfer, first in its process), Gbit/s: node:net ${coldNet.toFixed(2)}; ` +
+    `bulk cold (the first ${BULK_WARMUP_MIB} MiB warm-up transfer in its process), Gbit/s: node:net ${coldNet.toFixed(2)}; ` +
       [coldRow("MTU 1500", runs.bulk1500), coldRow("offload", runs.bulk1500Offload), coldRow("GSO/GRO", runs.bulk1500Gso), coldRow("MTU 65535", runs.bulk65535), coldRow("offload", runs.bulk65535Offload)].join(", "),
   );
 }
