@@ -26,6 +26,8 @@ import { isTosByte } from "../wire/ip-ecn.js";
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 /** Largest chunk handed to 'data' at once (Node reads 64 KiB at a time too). */
 const READ_CHUNK = 64 * 1024;
+/** Node's longest timer (timers.js TIMEOUT_MAX): a signed 32-bit millisecond count. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
 
 export interface AddressInfo {
   address: string;
@@ -580,13 +582,17 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** Emits 'timeout' after `ms` without reads or writes (0 turns it off). Does not close the socket. */
+  /**
+   * Emits 'timeout' once `ms` pass without reads or writes (0 turns it off), and again only
+   * after more activity, as node:net. Does not close the socket. As Node's timers, a
+   * duration under 1 ms counts as 1 and one over 2^31 - 1 as that (getTimerDuration, Timeout).
+   */
   setTimeout(ms: number, callback?: () => void): this {
     if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
       throw nodeError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`, RangeError);
     }
     this.timeout = ms;
-    this.#timeoutMs = ms;
+    this.#timeoutMs = ms === 0 ? 0 : Math.min(Math.max(ms, 1), TIMEOUT_MAX);
     if (callback !== undefined) {
       if (ms === 0) this.removeListener("timeout", callback);
       else this.once("timeout", callback);
@@ -594,7 +600,7 @@ export class Socket extends Duplex {
     this.#cancelIdleTimer();
     // Activity before this call was not noted (#touch): the idle time counts from now.
     this.#lastActivity = this.stack.now();
-    if (ms > 0 && !this.destroyed) this.#armIdleTimer(this.#lastActivity + ms);
+    if (this.#timeoutMs > 0 && !this.destroyed) this.#armIdleTimer(this.#lastActivity + this.#timeoutMs);
     return this;
   }
 
@@ -610,9 +616,14 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** Notes activity for the idle timeout; without one there is nothing to note (and no clock to read). */
+  /**
+   * Notes activity for the idle timeout (without one there is nothing to note, and no clock
+   * to read), and arms it again if it already fired.
+   */
   #touch(): void {
-    if (this.#timeoutMs > 0) this.#lastActivity = this.stack.now();
+    if (this.#timeoutMs === 0) return;
+    this.#lastActivity = this.stack.now();
+    if (this.#cancelIdle === undefined && !this.destroyed) this.#armIdleTimer(this.#lastActivity + this.#timeoutMs);
   }
 
   #armIdleTimer(at: number): void {
@@ -625,7 +636,9 @@ export class Socket extends Duplex {
         this.#armIdleTimer(due);
         return;
       }
-      this.#armIdleTimer(this.stack.now() + this.#timeoutMs);
+      // Once per idle spell: node:net's timer waits for activity (#touch) to run again. Kept
+      // running, it would fire forever while idle, and a 1e-300 ms timeout, which a clock
+      // cannot add, at the same instant without end.
       this.emit("timeout");
     });
   }

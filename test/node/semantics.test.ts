@@ -432,6 +432,34 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     expect(s).toEqual(["end", "finish", "close:false"]);
   });
 
+  it("idle timeout: 'timeout' once per idle spell, again only after activity", async () => {
+    impl = makeImpl();
+    const c: string[] = [];
+    const serverSocketClosed = deferred();
+    const server = impl.createServer({}, (sock) => {
+      sock.resume();
+      sock.once("close", () => serverSocketClosed.resolve());
+    });
+    const port = await listening(server, impl.host);
+    const sock = impl.connect({ port });
+    record(sock, c);
+    sock.setTimeout(10);
+    let timeouts = 0;
+    sock.on("timeout", () => {
+      // Idle for ten timeouts more after the first: node:net stays quiet until the write.
+      if (++timeouts === 1) {
+        setTimeout(() => {
+          c.push("write");
+          sock.write("x");
+        }, 100);
+      } else if (c.includes("write")) sock.destroy();
+    });
+    await closed(sock);
+    await serverSocketClosed.promise;
+    await serverClosed(server);
+    expect(c).toEqual(["connect", "ready", "timeout", "write", "timeout", "close:false"]);
+  });
+
   it("server: listening, EADDRINUSE, getConnections, connection, close callback", async () => {
     impl = makeImpl();
     const log: string[] = [];

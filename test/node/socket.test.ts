@@ -120,6 +120,30 @@ describe("synack Socket in virtual time", () => {
     sock.destroy();
   });
 
+  it("setTimeout: 'timeout' once per idle spell, as node:net; under 1 ms counts as 1 ms", async () => {
+    const { sim, a, b } = pair();
+    bindNet(b).createServer((s) => s.resume()).listen(80);
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2" });
+    await event(sock, "connect");
+    const at: number[] = [];
+    sock.on("timeout", () => at.push(sim.now()));
+    const t0 = sim.now();
+    sock.setTimeout(1_000);
+    await sim.sleep(10_000);
+    expect(at.map((t) => t - t0)).toEqual([1_000]);
+    sock.write("again"); // activity arms it once more
+    await sim.sleep(10_000);
+    expect(at.map((t) => t - t0)).toEqual([1_000, 11_000]);
+    // A clock cannot add 1e-300 ms: kept as is, the timer fell due at the same instant forever.
+    at.length = 0;
+    const t1 = sim.now();
+    sock.setTimeout(1e-300);
+    expect(sock.timeout).toBe(1e-300);
+    await sim.sleep(100);
+    expect(at.map((t) => t - t1)).toEqual([1]);
+    sock.destroy();
+  });
+
   it("setNoDelay(true) sends a second small write at once; Nagle holds it for the ACK", async () => {
     const sendTimes = async (noDelay: boolean): Promise<number[]> => {
       const hub = new TraceHub();
