@@ -7,7 +7,7 @@
  * Exit codes as the other commands: 0 nothing failed, 1 a script failed, 2 bad command
  * line or a script that does not parse, 3 the runner or the engine crashed.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { DrillSyntaxError } from "../drill/errors.js";
 import { runDrill } from "../drill/runner.js";
@@ -101,11 +101,28 @@ function scriptsUnder(path: string): string[] {
   } catch {
     throw new UsageError(`no such file or folder: ${path}`);
   }
-  if (st.isFile()) return [path];
+  return st.isFile() ? [path] : scriptsInFolder(path);
+}
+
+/**
+ * The *.pkt files below a folder, depth first in name order. A folder that cannot be read
+ * (EACCES, as /proc/1/fdinfo even for root) stops the command with that folder's name, since
+ * a run that passed it over would pass for a whole one; a folder gone while the walk got to it
+ * (a process's folder in /proc) holds nothing.
+ */
+function scriptsInFolder(path: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch (e) {
+    const code = e instanceof Error ? Reflect.get(e, "code") : undefined;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw new UsageError(`cannot read folder ${path}: ${typeof code === "string" ? code : String(e)}`);
+  }
   const out: string[] = [];
-  for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const child = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...scriptsUnder(child));
+    if (entry.isDirectory()) out.push(...scriptsInFolder(child));
     else if (entry.name.endsWith(".pkt")) out.push(child);
   }
   return out;
