@@ -5,6 +5,7 @@
  */
 import { IpAddress, parseIpAddress } from "../wire/address.js";
 import { HostNotFoundError, InvalidArgumentError } from "./errors.js";
+import { showValue } from "../show-value.js";
 
 export interface SocketAddress {
   address: string;
@@ -17,7 +18,7 @@ export interface SocketAddress {
  * name that is not a literal is "not found" (no DNS here).
  */
 export function resolveHostname(hostname: string): IpAddress {
-  if (typeof hostname !== "string" || hostname.length === 0) throw new InvalidArgumentError(`hostname must be a non-empty string, got ${String(hostname)}`);
+  if (typeof hostname !== "string" || hostname.length === 0) throw new InvalidArgumentError(`hostname must be a non-empty string, got ${showValue(hostname)}`);
   const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
   const addr = parseIpAddress(bare);
   if (addr === undefined) throw new HostNotFoundError(`${hostname}: not an IP address literal (synack has no name resolution here)`);
@@ -26,7 +27,7 @@ export function resolveHostname(hostname: string): IpAddress {
 
 export function checkPortNumber(name: string, port: unknown, allowZero: boolean): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
-    throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${String(port)}`);
+    throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${showValue(port)}`);
   }
   return port;
 }

@@ -17,6 +17,7 @@ import { DnsError, getaddrinfoCode } from "../dns/errors.js";
 import { HappyEyeballs, type Attempt, type Family } from "../dns/happy-eyeballs.js";
 import { socketError, toSocketError, type SocketError } from "./errors.js";
 import type { Stack } from "./stack.js";
+import { showValue } from "../show-value.js";
 
 /** dns.lookup's signature: one address, or every address with `all: true`. */
 export type LookupFunction = (
@@ -183,7 +184,7 @@ function askLookup(
     const parsed: IpAddress[] = [];
     for (const entry of list) {
       const a = typeof entry?.address === "string" ? parseIpAddress(entry.address) : undefined;
-      if (a === undefined) return failed(new DnsError("EBADRESP", `lookup returned ${String(entry?.address)} for ${name}: not an IP address`, { hostname: name }));
+      if (a === undefined) return failed(new DnsError("EBADRESP", `lookup returned ${showValue(entry?.address)} for ${name}: not an IP address`, { hostname: name }));
       parsed.push(a);
     }
     found(parsed);

@@ -20,6 +20,7 @@ import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
 import { StubResolver, type ResolverConfig } from "../dns/resolver.js";
+import { showValue } from "../show-value.js";
 
 export interface StackOptions {
   host: Host;
@@ -115,7 +116,7 @@ export class Stack {
    */
   openListener(port: number, backlog?: number, family?: IpFamily, fastOpen?: number): Listener {
     checkPortNumber("port", port, true);
-    if (fastOpen !== undefined && !(Number.isInteger(fastOpen) && fastOpen >= 0)) throw new SocketError("EINVAL", `fastOpen must be a queue length (a non-negative integer), got ${String(fastOpen)}`);
+    if (fastOpen !== undefined && !(Number.isInteger(fastOpen) && fastOpen >= 0)) throw new SocketError("EINVAL", `fastOpen must be a queue length (a non-negative integer), got ${showValue(fastOpen)}`);
     try {
       const l = this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);
       if (family !== undefined) l.family = family;

@@ -21,6 +21,7 @@ import { connectByName, nameFailureError } from "./name-connect.js";
 import type { IpAddress } from "../wire/address.js";
 import { isTosByte } from "../wire/ip-ecn.js";
 import type { Stack } from "./stack.js";
+import { showValue } from "../show-value.js";
 
 export interface ConnectOptions {
   hostname: string;
@@ -58,16 +59,16 @@ export interface SocketOpenInfo extends SocketInfo {
 
 function checkUserTimeout(ms: unknown): void {
   if (ms === undefined) return;
-  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new InvalidArgumentError(`userTimeout must be an integer of milliseconds from 0 to 2147483647, got ${String(ms)}`);
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new InvalidArgumentError(`userTimeout must be an integer of milliseconds from 0 to 2147483647, got ${showValue(ms)}`);
 }
 
 function checkTypeOfService(tos: unknown): void {
   if (tos === undefined) return;
-  if (!isTosByte(tos)) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${String(tos)}`);
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${showValue(tos)}`);
 }
 
 function checkNotsentLowat(bytes: unknown): void {
-  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) throw new InvalidArgumentError(`notsentLowat must be an integer of bytes from 0 to 4294967295, got ${String(bytes)}`);
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) throw new InvalidArgumentError(`notsentLowat must be an integer of bytes from 0 to 4294967295, got ${showValue(bytes)}`);
 }
 
 function chunkSize(chunk: unknown): number {

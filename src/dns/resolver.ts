@@ -32,6 +32,7 @@ import {
   CLASS_IN, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_CNAME,
   decodeMessage, encodeQuery, normalizeName, sameName, type DnsMessage,
 } from "./message.js";
+import { showValue } from "../show-value.js";
 
 /** resolv.conf(5): RES_TIMEOUT, seconds per try. */
 export const DEFAULT_DNS_TIMEOUT: Millis = 5000;
@@ -397,10 +398,10 @@ function parseServer(s: string | { address: string | IpAddress; port?: number })
     text = s.address;
     port = s.port ?? DNS_PORT;
   } else {
-    throw new DnsError("EINVAL", `a DNS server is an address string or { address, port }, got ${String(s)}`);
+    throw new DnsError("EINVAL", `a DNS server is an address string or { address, port }, got ${showValue(s)}`);
   }
   const address = text instanceof IpAddress ? text : parseIpAddress(text);
-  if (address === undefined) throw new DnsError("EINVAL", `DNS server ${String(text)} is not an IP address`);
+  if (address === undefined) throw new DnsError("EINVAL", `DNS server ${showValue(text)} is not an IP address`);
   if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new DnsError("EINVAL", `DNS server port must be 1-65535, got ${port}`);
   return { address, port };
 }

@@ -45,6 +45,7 @@ import { newIpStats, type IpStats } from "./stats.js";
 import { UdpLayer, type UdpStats } from "./udp/layer.js";
 import type { UdpSocketOptions } from "./udp/socket.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface HostOptions {
   /** A name for traces ("client", "server"). */
@@ -163,7 +164,7 @@ export class Host implements Endpoint {
     this.routing = buildRouting(opts, mtu);
     this.address = opts.address !== undefined ? toIpAddress(opts.address) : this.routing.interfaces[0]!.address;
     const ttl = opts.ttl ?? 64;
-    if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new InvalidSettingError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${ttl}`);
+    if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new InvalidSettingError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${showValue(ttl)}`);
 
     const routing = this.routing;
     const pathMtus = (this.pathMtus = new PathMtuCache(routing));

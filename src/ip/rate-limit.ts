@@ -17,6 +17,7 @@
 import type { AddressKey } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface IcmpRateLimitConfig {
   /** Minimum spacing per destination once its burst is used, in ms (icmp_ratelimit). 0 disables. */
@@ -79,7 +80,7 @@ export class IcmpRateLimiter {
   private global: TokenBucket | undefined;
 
   constructor(readonly config: IcmpRateLimitConfig = ICMP_RATE_LIMIT_DEFAULTS) {
-    if (!(config.maxPeers >= 1)) throw new InvalidSettingError(`maxPeers must be >= 1, got ${config.maxPeers}`);
+    if (!(config.maxPeers >= 1)) throw new InvalidSettingError(`maxPeers must be >= 1, got ${showValue(config.maxPeers)}`);
   }
 
   /** May an ICMP error go to `destination` now? Consumes a token from each limit if so. */

@@ -36,6 +36,7 @@ import { v4Datagram, type InboundDatagram } from "./datagram.js";
 import type { IpDropReason } from "./drops.js";
 import { FragmentRanges } from "./fragment-ranges.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface ReassemblyConfig {
   /** Lifetime of a partial datagram from its first fragment (Linux ipfrag_time: 30 s). */
@@ -48,10 +49,10 @@ export interface ReassemblyConfig {
 
 /** Rejects limits that would make reassembly hold nothing or hold forever (both families). */
 export function checkReassemblyConfig(config: ReassemblyConfig): void {
-  if (!(config.timeout > 0)) throw new InvalidSettingError(`reassembly timeout must be > 0 ms, got ${config.timeout}`);
-  if (!(config.maxBytes > 0)) throw new InvalidSettingError(`reassembly maxBytes must be > 0, got ${config.maxBytes}`);
+  if (!(config.timeout > 0)) throw new InvalidSettingError(`reassembly timeout must be > 0 ms, got ${showValue(config.timeout)}`);
+  if (!(config.maxBytes > 0)) throw new InvalidSettingError(`reassembly maxBytes must be > 0, got ${showValue(config.maxBytes)}`);
   if (!(Number.isInteger(config.maxDatagrams) && config.maxDatagrams > 0)) {
-    throw new InvalidSettingError(`reassembly maxDatagrams must be an integer > 0, got ${config.maxDatagrams}`);
+    throw new InvalidSettingError(`reassembly maxDatagrams must be an integer > 0, got ${showValue(config.maxDatagrams)}`);
   }
 }
 

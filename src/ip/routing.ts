@@ -18,6 +18,7 @@ import { IpAddress, IpPrefix, type AddressKey, type IpFamily } from "../wire/add
 import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import { HostUnreachableError, NetworkUnreachableError } from "./errors.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 /** The smallest MTU every IPv4 module must handle (RFC 791 3.2: 68 octets). */
 export const MIN_MTU = 68;
@@ -29,7 +30,7 @@ export type AddressInput = IpAddress | number;
 /** Normalizes an `AddressInput`; throws RangeError for a number that is not a uint32. */
 export function toIpAddress(a: AddressInput, what = "address"): IpAddress {
   if (a instanceof IpAddress) return a;
-  if (!(typeof a === "number" && Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new InvalidSettingError(`${what} must be an IpAddress or a uint32, got ${String(a)}`);
+  if (!(typeof a === "number" && Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) throw new InvalidSettingError(`${what} must be an IpAddress or a uint32, got ${showValue(a)}`);
   return IpAddress.v4(a);
 }
 
@@ -140,7 +141,7 @@ export class RoutingTable {
       // RFC 8200 section 5: every link that carries IPv6 has an MTU of 1280 or more.
       const min = address.family === 6 ? IPV6_MIN_MTU : MIN_MTU;
       if (!(Number.isInteger(mtu) && mtu >= min && mtu <= 0xffff)) {
-        throw new InvalidSettingError(`interface MTU must be an integer in [${min}, 65535] for IPv${address.family}, got ${mtu}`);
+        throw new InvalidSettingError(`interface MTU must be an integer in [${min}, 65535] for IPv${address.family}, got ${showValue(mtu)}`);
       }
       const name = c.name ?? `eth${i}`;
       if (this.ifaces.some((f) => f.name === name)) throw new InvalidSettingError(`duplicate interface name "${name}"`);
@@ -292,7 +293,7 @@ export class RoutingTable {
 
 function checkPrefix(address: IpAddress, length: number): IpPrefix {
   const p = IpPrefix.of(address, length);
-  if (p === undefined) throw new InvalidSettingError(`prefix length must be an integer in [0, ${address.bitLength}], got ${length}`);
+  if (p === undefined) throw new InvalidSettingError(`prefix length must be an integer in [0, ${address.bitLength}], got ${showValue(length)}`);
   return p;
 }
 
@@ -333,8 +334,8 @@ function checkMetrics(m: Partial<RouteMetrics> | undefined): RouteMetrics {
   const out = { ...NO_METRICS, ...m };
   for (const k of ["mtu", "advmss", "initcwnd"] as const) {
     const v = out[k];
-    if (!(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new InvalidSettingError(`route metric ${k} must be an integer in [0, 65535], got ${String(v)}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new InvalidSettingError(`route metric ${k} must be an integer in [0, 65535], got ${showValue(v)}`);
   }
-  if (out.mtu !== 0 && out.mtu < MIN_MTU) throw new InvalidSettingError(`route mtu must be at least ${MIN_MTU}, got ${out.mtu}`);
+  if (out.mtu !== 0 && out.mtu < MIN_MTU) throw new InvalidSettingError(`route mtu must be at least ${MIN_MTU}, got ${showValue(out.mtu)}`);
   return Object.freeze(out);
 }

@@ -9,13 +9,14 @@
  * A refused send is the "sent too fast" loss of S33 made visible: the caller gets EAGAIN.
  */
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export class SendQueue<T> {
   private items: T[] = [];
   private queuedBytes = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new InvalidSettingError(`send buffer must be > 0 bytes, got ${limit}`);
+    if (!(limit > 0)) throw new InvalidSettingError(`send buffer must be > 0 bytes, got ${showValue(limit)}`);
   }
 
   get bytes(): number {

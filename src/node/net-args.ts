@@ -4,6 +4,7 @@
  */
 import type { LookupFunction } from "../api/name-connect.js";
 import { nodeError } from "./net-errors.js";
+import { showValue } from "../show-value.js";
 
 export interface SocketConnectOptions {
   port: number;
@@ -68,7 +69,7 @@ export function normalizeConnectArgs(args: ConnectArgs): { options: SocketConnec
   }
   const port = options.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535 || port === 0) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
+    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${showValue(port)}.`, RangeError);
   }
   return { options, listener };
 }
@@ -93,7 +94,7 @@ export function normalizeListenArgs(args: ListenArgs): { port: number; host: str
     if (typeof third === "number") backlog = third;
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${String(port)}.`, RangeError);
+    throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${showValue(port)}.`, RangeError);
   }
   return { port, host, backlog, listener, ipv6Only };
 }

@@ -22,6 +22,7 @@ import { connectSocketByName } from "./net-lookup.js";
 import { normalizeConnectArgs, type ConnectArgs, type SocketConnectOptions } from "./net-args.js";
 import type { Server } from "./net-server.js";
 import { isTosByte } from "../wire/ip-ecn.js";
+import { showValue } from "../show-value.js";
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
 /** Largest chunk handed to 'data' at once (Node reads 64 KiB at a time too). */
@@ -524,7 +525,7 @@ export class Socket extends Duplex {
    */
   setUserTimeout(ms: number): this {
     if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
-      throw nodeError("ERR_OUT_OF_RANGE", `The value of "ms" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${String(ms)}`, RangeError);
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "ms" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${showValue(ms)}`, RangeError);
     }
     this.#userTimeout = ms;
     this.#conn?.setUserTimeout(ms);
@@ -540,7 +541,7 @@ export class Socket extends Duplex {
    */
   setNotsentLowat(bytes: number): this {
     if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) {
-      throw nodeError("ERR_OUT_OF_RANGE", `The value of "bytes" is out of range. It must be an integer >= 0 and <= 4294967295. Received ${String(bytes)}`, RangeError);
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "bytes" is out of range. It must be an integer >= 0 and <= 4294967295. Received ${showValue(bytes)}`, RangeError);
     }
     this.#notsentLowat = bytes;
     this.#conn?.setNotsentLowat(bytes);
@@ -559,7 +560,7 @@ export class Socket extends Duplex {
       throw nodeError("ERR_INVALID_ARG_TYPE", `The "tos" argument must be of type number. Received ${typeof tos === "number" ? "NaN" : typeof tos}`, TypeError);
     }
     if (!isTosByte(tos)) {
-      throw nodeError("ERR_OUT_OF_RANGE", `The value of "tos" is out of range. It must be an integer >= 0 and <= 255. Received ${String(tos)}`, RangeError);
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "tos" is out of range. It must be an integer >= 0 and <= 255. Received ${showValue(tos)}`, RangeError);
     }
     this.#typeOfService = tos;
     this.#conn?.setTypeOfService(tos);
@@ -589,7 +590,7 @@ export class Socket extends Duplex {
    */
   setTimeout(ms: number, callback?: () => void): this {
     if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
-      throw nodeError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`, RangeError);
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${showValue(ms)}`, RangeError);
     }
     this.timeout = ms;
     this.#timeoutMs = ms === 0 ? 0 : Math.min(Math.max(ms, 1), TIMEOUT_MAX);

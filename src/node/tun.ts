@@ -50,6 +50,7 @@ import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_
 import { inBatch } from "./inbox.js";
 import { FdWaiter } from "./fd-waiter.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -392,7 +393,7 @@ export class TunDevice implements PacketLink {
     const reason = tunUnavailableReason();
     if (reason !== undefined) throw new Error(`cannot open a TUN device: ${reason}`);
     const mtu = opts.mtu ?? 1500;
-    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) throw new InvalidSettingError(`TUN mtu must be an integer in [68, 65535], got ${mtu}`);
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) throw new InvalidSettingError(`TUN mtu must be an integer in [68, 65535], got ${showValue(mtu)}`);
     if (opts.name !== undefined && (opts.name.length === 0 || opts.name.length >= IFNAMSIZ)) {
       throw new InvalidSettingError(`interface name must have 1-15 characters, got ${JSON.stringify(opts.name)}`);
     }

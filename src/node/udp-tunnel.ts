@@ -26,6 +26,7 @@ import { isIP, isIPv6 } from "node:net";
 import { newCounters, type PacketLink } from "./tun.js";
 import { BatchedUdpSocket, type BatchCounters } from "./udp-batch.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface HostPort {
   host: string;
@@ -112,7 +113,7 @@ export class UdpTunnel implements PacketLink {
 
   static async open(opts: UdpTunnelOptions): Promise<UdpTunnel> {
     const mtu = opts.mtu ?? 1400;
-    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new InvalidSettingError(`tunnel mtu must be an integer in [68, 65507], got ${mtu}`);
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new InvalidSettingError(`tunnel mtu must be an integer in [68, 65507], got ${showValue(mtu)}`);
     let fallback: string | undefined;
     if (opts.batch ?? true) {
       try {

@@ -14,6 +14,7 @@ import { IPV4_MIN_HEADER, readU32 } from "../wire/ipv4.js";
 import type { GsoInfo } from "../endpoint.js";
 import type { LinkCounters, PacketLink } from "./tun.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 /** Offset of the destination address in an IPv4 header. */
 const IPV4_DST = 16;
@@ -59,9 +60,9 @@ export class LoopbackWire {
   }
 
   /** A link for the stack at `address` (an IPv4 uint32 or an IpAddress of either family). */
-  attach(address: number | IpAddress, name = `wire:${String(address)}`): PacketLink {
+  attach(address: number | IpAddress, name = `wire:${showValue(address)}`): PacketLink {
     const key: AddressKey = typeof address === "number" ? address >>> 0 : address.key;
-    if (this.ports.has(key)) throw new InvalidSettingError(`address ${String(address)} is already attached to this wire`);
+    if (this.ports.has(key)) throw new InvalidSettingError(`address ${showValue(address)} is already attached to this wire`);
     const port = new WirePort(this, name, this.mtu, this.latency, key, this.offload ? GSO_MAX_SIZE : undefined);
     this.ports.set(key, port);
     return port;

@@ -8,6 +8,7 @@
  */
 import { ipEcn, setIpEcn } from "../wire/ip-ecn.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface AqmConfig {
   /** Mark (or drop, when not ECT) packets arriving while more than this many packets wait for the bottleneck. */
@@ -17,9 +18,9 @@ export interface AqmConfig {
 /** Rejects settings that could never act: a threshold needs a queue, and a queue needs a finite `rate`. */
 export function checkAqm(aqm: AqmConfig | undefined, rate: number): AqmConfig | undefined {
   if (aqm === undefined) return undefined;
-  if (typeof aqm !== "object" || aqm === null) throw new InvalidSettingError(`link aqm must be an object like { markAbove: 5 }, got ${String(aqm)}`);
+  if (typeof aqm !== "object" || aqm === null) throw new InvalidSettingError(`link aqm must be an object like { markAbove: 5 }, got ${showValue(aqm)}`);
   const k = aqm.markAbove;
-  if (!(typeof k === "number" && Number.isInteger(k) && k >= 0)) throw new InvalidSettingError(`link aqm.markAbove must be an integer >= 0 packets, got ${String(k)}`);
+  if (!(typeof k === "number" && Number.isInteger(k) && k >= 0)) throw new InvalidSettingError(`link aqm.markAbove must be an integer >= 0 packets, got ${showValue(k)}`);
   if (rate === Infinity) throw new InvalidSettingError("link aqm needs a finite rate: without a bottleneck no queue ever forms");
   return { markAbove: k };
 }

@@ -20,6 +20,7 @@ import type { SimRng } from "./rng.js";
 import { SequenceFates } from "./sequence-fates.js";
 import { destinationOf, tooBigError } from "./too-big.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 /** What a fault rule says about one packet: let it through, drop it, or hold it longer. */
 export type FaultVerdict = "pass" | "drop" | { delay: Millis };
@@ -104,8 +105,8 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
     const value = config[key];
     if (value !== undefined) (n as Record<string, number | boolean | string>)[key] = value;
   }
-  if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new InvalidSettingError(`link lossBy must be "packet" or "sequence", got ${String(n.lossBy)}`);
-  if (typeof n.mtuErrors !== "boolean") throw new InvalidSettingError(`link mtuErrors must be true or false, got ${String(n.mtuErrors)}`);
+  if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new InvalidSettingError(`link lossBy must be "packet" or "sequence", got ${showValue(n.lossBy)}`);
+  if (typeof n.mtuErrors !== "boolean") throw new InvalidSettingError(`link mtuErrors must be true or false, got ${showValue(n.mtuErrors)}`);
   for (const key of ["loss", "duplicate", "reorder", "corrupt"] as const) {
     if (!(n[key] >= 0 && n[key] <= 1)) throw new InvalidSettingError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
   }

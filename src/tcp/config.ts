@@ -6,6 +6,7 @@ import type { Millis } from "../env.js";
 import { InvalidArgumentError } from "./errors.js";
 import { parseKeys } from "./fast-open/cookie.js";
 import { FAST_OPEN_DEFAULT } from "./fast-open/settings.js";
+import { showValue } from "../show-value.js";
 
 export interface TcpConfig {
   /** SYN retransmissions before connect() fails with ETIMEDOUT (tcp_syn_retries). */
@@ -234,13 +235,13 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   const count = (k: keyof TcpConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = c[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      throw new InvalidArgumentError(`TCP setting ${k} must be an integer in ${min}..${max}, got ${String(v)}`);
+      throw new InvalidArgumentError(`TCP setting ${k} must be an integer in ${min}..${max}, got ${showValue(v)}`);
     }
   };
   const time = (k: keyof TcpConfig, min: number) => {
     const v = c[k];
     if (typeof v !== "number" || !(v >= min) || !Number.isFinite(v)) {
-      throw new InvalidArgumentError(`TCP setting ${k} must be a finite number of milliseconds >= ${min}, got ${String(v)}`);
+      throw new InvalidArgumentError(`TCP setting ${k} must be a finite number of milliseconds >= ${min}, got ${showValue(v)}`);
     }
   };
   count("synRetries", 0, 255);
@@ -279,21 +280,21 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   count("probeThreshold", 0, 65535);
   time("probeInterval", 1);
   count("fastOpen", 0, 2 ** 31 - 1);
-  if (typeof c.fastOpenKey !== "string") throw new InvalidArgumentError(`TCP setting fastOpenKey must be a string, got ${String(c.fastOpenKey)}`);
+  if (typeof c.fastOpenKey !== "string") throw new InvalidArgumentError(`TCP setting fastOpenKey must be a string, got ${showValue(c.fastOpenKey)}`);
   if (c.fastOpenKey !== "") parseKeys(c.fastOpenKey);
   const [lo, hi] = c.ephemeralPorts;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 65535)) {
-    throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${String(c.ephemeralPorts)}`);
+    throw new InvalidArgumentError(`TCP setting ephemeralPorts must be [low, high] within 1..65535, got ${showValue(c.ephemeralPorts)}`);
   }
   if (c.congestionControl !== "cubic" && c.congestionControl !== "reno" && c.congestionControl !== "bbr") {
-    throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic", "reno" or "bbr", got ${String(c.congestionControl)}`);
+    throw new InvalidArgumentError(`TCP setting congestionControl must be "cubic", "reno" or "bbr", got ${showValue(c.congestionControl)}`);
   }
   for (const k of ["pacing", "rack", "tlp", "dsack", "frto", "slowStartAfterIdle", "windowScaling", "timestamps", "sack", "noDelay", "oobInline"] as const) {
-    if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${String(c[k])}`);
+    if (typeof c[k] !== "boolean") throw new InvalidArgumentError(`TCP setting ${k} must be true or false, got ${showValue(c[k])}`);
   }
-  if (c.ecn !== 0 && c.ecn !== 1 && c.ecn !== 2) throw new InvalidArgumentError(`TCP setting ecn must be 0, 1 or 2 (as net.ipv4.tcp_ecn), got ${String(c.ecn)}`);
+  if (c.ecn !== 0 && c.ecn !== 1 && c.ecn !== 2) throw new InvalidArgumentError(`TCP setting ecn must be 0, 1 or 2 (as net.ipv4.tcp_ecn), got ${showValue(c.ecn)}`);
   if (!["overflow", "always", "never"].includes(c.synCookies)) {
-    throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${String(c.synCookies)}`);
+    throw new InvalidArgumentError(`TCP setting synCookies must be "overflow", "always" or "never", got ${showValue(c.synCookies)}`);
   }
   return c;
 }

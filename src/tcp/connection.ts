@@ -48,6 +48,7 @@ import { SYNCHRONIZED } from "./states.js";
 import { checkZerocopyOption, setZerocopy } from "./zerocopy.js";
 import { setTxTimestamping } from "./tx-timestamps.js";
 import type { ErrorQueueEntry } from "./error-queue.js";
+import { showValue } from "../show-value.js";
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnectionContext extends PathSource {
@@ -267,7 +268,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /** Reads up to `max` received bytes in order (empty when none), stopping at an urgent mark. Opens the window as it goes. */
   read(max = Infinity): Uint8Array {
-    if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${String(max)}`);
+    if (typeof max !== "number" || Number.isNaN(max) || max < 0) throw new InvalidArgumentError(`read(max): max must be a non-negative number, got ${showValue(max)}`);
     const r = this.receiver;
     const data = r.afterRead(readAroundMark(this, max), this.ctx.now());
     if (data.length > 0 && SYNCHRONIZED.has(this.state) && !r.peerFinished && (r.window.updateWorthSending(r.rcvNxt, this.rcvShift) || r.ackAfterRead(data.length))) {

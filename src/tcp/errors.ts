@@ -3,6 +3,7 @@
  * on (and node:net uses), so they stay stable across every API layer.
  */
 import { IpAddress } from "../wire/address.js";
+import { showValue } from "../show-value.js";
 
 export type TcpErrorCode =
   /** RST in answer to our SYN (RFC 9293 3.10.7.3): nobody listens there. */
@@ -49,14 +50,14 @@ export class InvalidArgumentError extends Error {
 
 export function checkPort(name: string, port: unknown, allowZero = false): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
-    throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${String(port)}`);
+    throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${showValue(port)}`);
   }
   return port;
 }
 
 export function checkAddress(name: string, addr: unknown): IpAddress {
   if (!(addr instanceof IpAddress)) {
-    throw new InvalidArgumentError(`${name} must be an IpAddress (parseIpAddress, IpAddress.v4), got ${String(addr)}`);
+    throw new InvalidArgumentError(`${name} must be an IpAddress (parseIpAddress, IpAddress.v4), got ${showValue(addr)}`);
   }
   return addr;
 }

@@ -39,6 +39,7 @@ import { Ipv6Context } from "./ipv6-context.js";
 import { FlushList } from "./flush-list.js";
 import { flushesInBatch } from "./batch.js";
 import { advertisedMss, resetFor, resetTos } from "./control-segment.js";
+import { showValue } from "../show-value.js";
 
 export { AddressInUseError } from "./errors.js";
 
@@ -188,7 +189,7 @@ export class TcpLayer implements ConnectionContext {
   listen(port: number, backlog = 511, config?: TcpConfig): Listener {
     checkPort("port", port);
     if (typeof backlog !== "number" || !Number.isInteger(backlog) || backlog < 0) {
-      throw new InvalidArgumentError(`backlog must be a non-negative integer, got ${String(backlog)}`);
+      throw new InvalidArgumentError(`backlog must be a non-negative integer, got ${showValue(backlog)}`);
     }
     if (this.listeners.has(port)) throw new AddressInUseError(`port ${port} is already listening`);
     const listener = new Listener(port, backlog, this.config.synQueueSize);

@@ -8,20 +8,21 @@ import { InvalidArgumentError } from "./errors.js";
 import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
 import { DSCP_MASK, isTosByte } from "../wire/ip-ecn.js";
+import { showValue } from "../show-value.js";
 
 /**
  * SO_SNDBUF: later writes are charged against `bytes` (write-admission.ts). Bytes already
  * queued stay (Linux too keeps what sk_wmem_queued holds when the limit shrinks).
  */
 export function setSendBufferSize(c: Connection, bytes: number): void {
-  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${String(bytes)}`);
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`send buffer size must be a positive integer, got ${showValue(bytes)}`);
   c.sender.ownSendBuffer().lock(bytes);
   c.ctx.touched(c, false);
 }
 
 /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged before the connection fails; 0 = off. */
 export function setUserTimeout(c: Connection, ms: number): void {
-  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${String(ms)}`);
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be a non-negative integer of milliseconds, got ${showValue(ms)}`);
   c.sender.userTimeout = ms;
 }
 
@@ -31,7 +32,7 @@ export function setUserTimeout(c: Connection, ms: number): void {
  */
 export function setNotsentLowat(c: Connection, bytes: number): void {
   if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > NOTSENT_UNLIMITED) {
-    throw new InvalidArgumentError(`TCP_NOTSENT_LOWAT must be an integer of bytes in 0..${NOTSENT_UNLIMITED}, got ${String(bytes)}`);
+    throw new InvalidArgumentError(`TCP_NOTSENT_LOWAT must be an integer of bytes in 0..${NOTSENT_UNLIMITED}, got ${showValue(bytes)}`);
   }
   c.sender.notsentLowatOwn = bytes;
   c.wake(); // the limit moved: a writer may be able to write (Linux calls sk_write_space)
@@ -59,12 +60,12 @@ export function setCork(c: Connection, cork: boolean): void {
  * (`__ip_sock_set_tos`, and `do_ipv6_setsockopt` for IPV6_TCLASS).
  */
 export function typeOfServiceBits(tos: number): number {
-  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${showValue(tos)}`);
   return tos & DSCP_MASK;
 }
 
 /** A positive, finite number of `name`, or InvalidArgumentError. */
 export function positive(name: string, v: number): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${showValue(v)}`);
   return v;
 }

@@ -48,6 +48,7 @@ import type { Millis } from "../env.js";
 import { seqAdd, seqDiff, seqLt, type Seq } from "../wire/seq.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ErrorQueue, SCM_TSTAMP_ACK, SCM_TSTAMP_SCHED, SCM_TSTAMP_SND, type TstampType } from "./error-queue.js";
+import { showValue } from "../show-value.js";
 
 /** SOF_TIMESTAMPING_* (include/uapi/linux/net_tstamp.h). */
 export const SOF_TIMESTAMPING = {
@@ -203,7 +204,7 @@ interface TxTimestampsHost {
  * (sock_set_timestamping). `sndUna` and `writeSeq` give OPT_ID its base.
  */
 export function setTxTimestamping(s: TxTimestampsHost, flags: number, closed: boolean, sndUna: Seq, writeSeq: Seq): void {
-  if (typeof flags !== "number") throw new InvalidArgumentError(`setTimestamping(flags): flags must be a number, got ${String(flags)}`);
+  if (typeof flags !== "number") throw new InvalidArgumentError(`setTimestamping(flags): flags must be a number, got ${showValue(flags)}`);
   if (closed && (flags & SOF_TIMESTAMPING.OPT_ID) !== 0) throw new InvalidArgumentError("setTimestamping(): SOF_TIMESTAMPING_OPT_ID on a closed connection");
   if (flags === 0 && s.txTimestamps() === undefined) return; // off and never on: nothing to make
   if (s.txTimestamps(true)!.set(flags, sndUna, writeSeq) !== undefined) throw new InvalidArgumentError(`setTimestamping(): flags 0x${flags.toString(16)} are not valid SOF_TIMESTAMPING_* flags`);

@@ -41,6 +41,7 @@
 import { seqLe, type Seq } from "../wire/seq.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ErrorQueue, isTxTimestamp, type ZerocopyCompletion } from "./error-queue.js";
+import { showValue } from "../show-value.js";
 
 export type { ZerocopyCompletion } from "./error-queue.js";
 
@@ -152,7 +153,7 @@ interface ZerocopyHost {
 
 /** SO_ZEROCOPY on (made on first use) or off; ids already taken still complete. Linux takes 0 or 1 only. */
 export function setZerocopy(s: ZerocopyHost, on: boolean): void {
-  if (typeof on !== "boolean") throw new InvalidArgumentError(`setZerocopy(on): on must be a boolean, got ${String(on)}`);
+  if (typeof on !== "boolean") throw new InvalidArgumentError(`setZerocopy(on): on must be a boolean, got ${showValue(on)}`);
   if (on) s.zerocopy(true)!.enabled = true;
   else if (s.zerocopy() !== undefined) s.zerocopy()!.enabled = false;
 }
@@ -161,5 +162,5 @@ export function setZerocopy(s: ZerocopyHost, on: boolean): void {
 export function checkZerocopyOption(v: unknown): boolean | "continue" {
   if (v === undefined || v === false) return false;
   if (v === true || v === "continue") return v;
-  throw new InvalidArgumentError(`send(data, { zerocopy }): zerocopy must be true, false or "continue", got ${String(v)}`);
+  throw new InvalidArgumentError(`send(data, { zerocopy }): zerocopy must be true, false or "continue", got ${showValue(v)}`);
 }

@@ -8,6 +8,7 @@
  * simulator, so a capture of a simulated run starts at the Unix epoch).
  */
 import type { Millis } from "../env.js";
+import { showValue } from "../show-value.js";
 
 /** LINKTYPE_RAW: each record is a bare IPv4 (or IPv6) packet, no link-layer header. */
 export const LINKTYPE_RAW = 101;
@@ -43,7 +44,7 @@ export function splitMicros(time: Millis): { seconds: number; micros: number } {
 
 /** One packet record; the packet is truncated to `snapLen` like a capture would. */
 export function pcapRecord(time: Millis, packet: Uint8Array, snapLen: number = DEFAULT_SNAPLEN): Uint8Array {
-  if (!(time >= 0 && Number.isFinite(time))) throw new RangeError(`pcap timestamps must be finite and >= 0 ms, got ${time}`);
+  if (!(time >= 0 && Number.isFinite(time))) throw new RangeError(`pcap timestamps must be finite and >= 0 ms, got ${showValue(time)}`);
   const captured = Math.min(packet.length, snapLen);
   const out = new Uint8Array(RECORD_HEADER + captured);
   const v = new DataView(out.buffer);

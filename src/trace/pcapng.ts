@@ -9,6 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import { DEFAULT_SNAPLEN, LINKTYPE_RAW, splitMicros } from "./pcap.js";
+import { showValue } from "../show-value.js";
 
 const BT_SHB = 0x0a0d0d0a;
 const BT_IDB = 0x00000001;
@@ -94,7 +95,7 @@ export interface PcapngPacketOptions {
 
 /** Enhanced Packet Block: one packet on interface `interfaceId` at `time` ms. */
 export function pcapngPacket(interfaceId: number, time: Millis, packet: Uint8Array, options: PcapngPacketOptions = {}): Uint8Array {
-  if (!(time >= 0 && Number.isFinite(time))) throw new RangeError(`pcapng timestamps must be finite and >= 0 ms, got ${time}`);
+  if (!(time >= 0 && Number.isFinite(time))) throw new RangeError(`pcapng timestamps must be finite and >= 0 ms, got ${showValue(time)}`);
   const captured = Math.min(packet.length, options.snapLen ?? DEFAULT_SNAPLEN);
   const opts: Option[] = [];
   if (options.comment !== undefined) opts.push({ code: OPT_COMMENT, value: utf8.encode(options.comment) });

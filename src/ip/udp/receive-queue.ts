@@ -11,6 +11,7 @@
 
 import type { UdpAddress } from "./address.js";
 import { InvalidSettingError } from "../../invalid-setting.js";
+import { showValue } from "../../show-value.js";
 
 /** Bytes charged per queued datagram on top of its data. */
 export const DATAGRAM_OVERHEAD = 256;
@@ -34,7 +35,7 @@ export class ReceiveQueue {
   private charged = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new InvalidSettingError(`receive buffer must be > 0 bytes, got ${limit}`);
+    if (!(limit > 0)) throw new InvalidSettingError(`receive buffer must be > 0 bytes, got ${showValue(limit)}`);
   }
 
   /** Bytes charged for the queued datagrams. */

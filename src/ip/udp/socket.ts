@@ -36,6 +36,7 @@ import { IPV4_MAX_PACKET, type FragmentPolicy } from "../output.js";
 import type { RouteChoice } from "../routing.js";
 import { SendQueue } from "../send-queue.js";
 import { DEFAULT_RECEIVE_BUFFER, ReceiveQueue, type UdpMessage } from "./receive-queue.js";
+import { showValue } from "../../show-value.js";
 
 /** The largest UDP payload over IPv4: 65,535 - 20 (IP header) - 8 (UDP header). */
 export const UDP_MAX_PAYLOAD = IPV4_MAX_PACKET - 20 - UDP_HEADER_LENGTH;
@@ -62,7 +63,7 @@ export interface UdpSocketOptions {
 }
 
 function checkTypeOfService(tos: unknown): number {
-  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${String(tos)}`);
+  if (!isTosByte(tos)) throw new InvalidArgumentError(`type of service must be an integer in 0..255, got ${showValue(tos)}`);
   return tos;
 }
 
@@ -329,13 +330,13 @@ export class UdpSocket {
 }
 
 function checkPort(port: number, what: string): void {
-  if (!(Number.isInteger(port) && port >= 0 && port <= 0xffff)) throw new InvalidArgumentError(`${what} must be an integer in [0, 65535], got ${port}`);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 0xffff)) throw new InvalidArgumentError(`${what} must be an integer in [0, 65535], got ${showValue(port)}`);
 }
 
 /** An address is a uint32 (IPv4) or an IpAddress. */
 function checkAddress(address: UdpAddress, what: string): void {
   const ok = typeof address === "number" ? Number.isInteger(address) && address >= 0 && address <= 0xffffffff : address instanceof IpAddress;
-  if (!ok) throw new InvalidArgumentError(`${what} must be a uint32 address or an IpAddress, got ${String(address)}`);
+  if (!ok) throw new InvalidArgumentError(`${what} must be a uint32 address or an IpAddress, got ${showValue(address)}`);
 }
 
 /**
