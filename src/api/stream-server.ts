@@ -11,7 +11,8 @@ import type { Listener } from "../tcp/listener.js";
 import { checkPortNumber } from "./address.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { Stack } from "./stack.js";
-import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
+import { checkSocketOptions, StreamSocket, type ConnectOptions } from "./stream-socket.js";
+import { showValue } from "../show-value.js";
 
 export interface ListenOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -37,6 +38,10 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   constructor(stack: Stack, options: ListenOptions = {}) {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("listen() needs { port }");
     this.stack = stack;
+    if (options.socket !== undefined) {
+      if (typeof options.socket !== "object" || options.socket === null) throw new InvalidArgumentError(`listen()'s socket must be an object of socket options, got ${showValue(options.socket)}`);
+      checkSocketOptions(options.socket);
+    }
     this.socketOptions = options.socket;
     this.listener = stack.openListener(checkPortNumber("port", options.port ?? 0, true), options.backlog, undefined, options.fastOpen);
     this.localPort = this.listener.port;

@@ -67,6 +67,31 @@ function checkTypeOfService(tos: unknown): void {
   if (!isTosByte(tos)) throw new InvalidArgumentError(`typeOfService must be an integer from 0 to 255, got ${showValue(tos)}`);
 }
 
+/** A queue's high-water mark, as the Streams standard takes it: a number of bytes, not NaN, not negative (Infinity allowed). */
+function checkHighWaterMark(name: string, bytes: unknown): void {
+  if (bytes === undefined) return;
+  if (typeof bytes !== "number" || Number.isNaN(bytes) || bytes < 0) throw new InvalidArgumentError(`${name} must be a number of bytes >= 0, got ${showValue(bytes)}`);
+}
+
+function checkFlag(name: string, on: unknown): void {
+  if (on !== undefined && typeof on !== "boolean") throw new InvalidArgumentError(`${name} must be true or false, got ${showValue(on)}`);
+}
+
+/**
+ * The options of a socket, checked before anything is opened: a connect() that throws
+ * leaves no connection behind, and a listener's options for the sockets it will accept
+ * cannot fail later, inside the stack, when a connection arrives.
+ */
+export function checkSocketOptions(options: Omit<ConnectOptions, "hostname" | "port" | "localPort">): void {
+  checkFlag("noDelay", options.noDelay);
+  checkFlag("keepAlive", options.keepAlive);
+  checkFlag("fastOpen", options.fastOpen);
+  checkUserTimeout(options.userTimeout);
+  checkTypeOfService(options.typeOfService);
+  checkHighWaterMark("readableHighWaterMark", options.readableHighWaterMark);
+  checkHighWaterMark("writableHighWaterMark", options.writableHighWaterMark);
+}
+
 function checkNotsentLowat(bytes: unknown): void {
   if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) throw new InvalidArgumentError(`notsentLowat must be an integer of bytes from 0 to 4294967295, got ${showValue(bytes)}`);
 }
@@ -146,8 +171,7 @@ export class StreamSocket {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("connect() needs { hostname, port }");
     const remotePort = checkPortNumber("port", options.port, false);
     const localPort = options.localPort === undefined ? undefined : checkPortNumber("localPort", options.localPort, false);
-    checkUserTimeout(options.userTimeout);
-    checkTypeOfService(options.typeOfService);
+    checkSocketOptions(options);
     let remoteAddress: IpAddress | undefined;
     try {
       remoteAddress = stack.resolve(options.hostname);

@@ -220,6 +220,20 @@ describe("Web Streams sockets", () => {
     void l.close();
   });
 
+  it("socket options are checked before anything opens: bad values throw EINVAL and leave no connection or listener", () => {
+    const { client, server } = simPair();
+    const bad: Array<Record<string, unknown>> = [{ readableHighWaterMark: -1 }, { writableHighWaterMark: Number.NaN }, { readableHighWaterMark: { toString: false } }, { noDelay: "yes" }, { keepAlive: 1 }, { fastOpen: {} }, { typeOfService: 256 }];
+    for (const options of bad) {
+      expect(() => client.connect({ hostname: "10.0.0.2", port: 80, ...options })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+      // The accepted sockets' options fail at listen(), not later inside the stack when a connection arrives.
+      expect(() => server.listen({ port: 80, socket: options })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
+    expect(() => server.listen({ port: 80, socket: 5 as never })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect([client.count(), server.count()]).toEqual([0, 0]);
+    const l = server.listen({ port: 80, socket: { readableHighWaterMark: Infinity, noDelay: true } });
+    void l.close();
+  });
+
   it("setCork (TCP_CORK) holds a header and a body written apart, and sends them as one segment when uncorked", async () => {
     const { sim, client, server } = simPair();
     const listener = server.listen({ port: 80 });
