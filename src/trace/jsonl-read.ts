@@ -17,6 +17,8 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+/** A whole number in [0, max]: a header field of that many bits. */
+const field = (v: unknown, max: number): number | undefined => (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max ? v : undefined);
 
 const FLAG_BITS: Record<string, number> = { SYN, FIN, RST, PSH, ACK, URG, ECE, CWR };
 
@@ -65,22 +67,22 @@ function bytesFromHex(hex: string): Uint8Array | undefined {
 function optionsFromJson(v: unknown): TcpOptions | undefined {
   if (!isObj(v)) return undefined;
   const o: TcpOptions = {};
-  const mss = num(v["mss"]);
+  const mss = field(v["mss"], 0xffff);
   if (mss !== undefined) o.mss = mss;
-  const ws = num(v["windowScale"]);
+  const ws = field(v["windowScale"], 0xff);
   if (ws !== undefined) o.windowScale = ws;
   if (v["sackPermitted"] === true) o.sackPermitted = true;
   const ts = v["timestamp"];
   if (isObj(ts)) {
-    const value = num(ts["value"]);
-    const echo = num(ts["echo"]);
+    const value = field(ts["value"], 0xffffffff);
+    const echo = field(ts["echo"], 0xffffffff);
     if (value !== undefined && echo !== undefined) o.timestamp = { value, echo };
   }
   const sack = v["sackBlocks"];
   if (Array.isArray(sack)) {
     o.sackBlocks = [];
     for (const b of sack) {
-      if (!Array.isArray(b) || num(b[0]) === undefined || num(b[1]) === undefined) return undefined;
+      if (!Array.isArray(b) || field(b[0], 0xffffffff) === undefined || field(b[1], 0xffffffff) === undefined) return undefined;
       o.sackBlocks.push({ left: (b[0] as number) as Seq, right: (b[1] as number) as Seq });
     }
   }
@@ -91,7 +93,19 @@ export function segmentFromJson(v: unknown): TcpSegment | undefined {
   if (!isObj(v)) return undefined;
   const flags = flagsFromNames(v["flags"]);
   const options = optionsFromJson(v["options"]);
-  const fields = ["srcPort", "dstPort", "seq", "ack", "window", "urgentPointer", "payloadLength"].map((k) => num(v[k]));
+  // Each within its header field (a TCP segment's payload within an IP datagram's), so that
+  // no text can ask for an array of 2^32 bytes or of a fraction of one.
+  const fields = (
+    [
+      ["srcPort", 0xffff],
+      ["dstPort", 0xffff],
+      ["seq", 0xffffffff],
+      ["ack", 0xffffffff],
+      ["window", 0xffff],
+      ["urgentPointer", 0xffff],
+      ["payloadLength", 0xffff],
+    ] as const
+  ).map(([k, max]) => field(v[k], max));
   if (flags === undefined || options === undefined || fields.some((f) => f === undefined)) return undefined;
   const [srcPort, dstPort, seq, ack, window, urgentPointer, length] = fields as number[];
   let payload: Uint8Array | undefined = new Uint8Array(length!);

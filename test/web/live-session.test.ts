@@ -84,6 +84,15 @@ describe("LiveLog and liveSession", () => {
     expect(log.add(JSON.stringify({ kind: "event", event: { type: "segment-in", time: 1 } }), "2")).toBe(false);
     expect(log.add(JSON.stringify({ kind: "mystery" }), "3")).toBe(false);
     expect(log.rejected).toBe(3);
+    // Found by test/web/live-feed-fuzz.test.ts: each of these threw before.
+    expect(log.add("null", "4")).toBe(false);
+    expect(log.add(JSON.stringify({ kind: "packet", time: 1, dir: "in", base64: "!" }), "5")).toBe(false);
+    const segment = { srcPort: 1, dstPort: 2, seq: 0, ack: 0, window: 0, urgentPointer: 0, payloadLength: 2 ** 32 + 1, flags: "SYN", options: {} };
+    const tuple = { localAddr: "10.0.0.1", localPort: 1, remoteAddr: "10.0.0.2", remotePort: 2 };
+    expect(log.add(JSON.stringify({ kind: "event", event: { type: "segment-in", time: 1, host: "server", tuple, segment } }), "6")).toBe(false);
+    expect(log.rejected).toBe(6);
+    expect(log.add(JSON.stringify({ kind: "snapshot", time: 1, host: "server", listeners: [], conns: [null, 5] }), "7")).toBe(true);
+    expect(log.snapshots.at(-1)!.conns).toEqual([]);
     for (let i = 0; i < 100; i++) log.add(JSON.stringify({ kind: "event", event: { type: "app", time: i, host: "server", call: "x" } }), String(10 + i));
     expect(log.events.length).toBeLessThanOrEqual(11);
     expect(log.events[log.events.length - 1]!.time).toBe(99);

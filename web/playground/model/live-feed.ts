@@ -63,6 +63,8 @@ export class LiveLog {
       this.rejected++;
       return false;
     }
+    // Every message is a JSON object (live-protocol.ts); null, a number or an array is not one.
+    if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return reject(this);
     if (isHello(msg)) {
       // A server that restarted numbers its messages from 1 again: what the page holds is of another run.
       if (msg.history.last < this.lastId) this.clear();
@@ -82,7 +84,9 @@ export class LiveLog {
       push(this.events, e, this.cap);
       this.noteConnection(e);
     } else if (m.kind === "packet" && typeof m.base64 === "string" && typeof m.time === "number") {
-      push(this.packets, { time: m.time, dir: m.dir === "in" ? "in" : "out", bytes: fromBase64(m.base64) }, this.cap);
+      const bytes = fromBase64(m.base64);
+      if (bytes === undefined) return reject(this);
+      push(this.packets, { time: m.time, dir: m.dir === "in" ? "in" : "out", bytes }, this.cap);
     } else if (m.kind === "snapshot" && Array.isArray(m.conns) && Array.isArray(m.listeners)) {
       const conns: ConnectionInfo[] = [];
       for (const c of m.conns) {
@@ -135,15 +139,23 @@ function push<T>(list: T[], item: T, cap: number): void {
   if (list.length > cap + Math.ceil(cap / 10)) list.splice(0, list.length - cap);
 }
 
-function fromBase64(text: string): Uint8Array {
-  const bin = atob(text);
+/** The bytes of a base64 text, or undefined if it is not base64 (atob throws InvalidCharacterError). */
+function fromBase64(text: string): Uint8Array | undefined {
+  let bin: string;
+  try {
+    bin = atob(text);
+  } catch {
+    return undefined;
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
 /** ConnectionInfo from live-web.ts's infoJson: the tuple parsed, null back to undefined (srtt, error) or Infinity. */
-export function infoFromJson(j: JsonObject): ConnectionInfo | undefined {
+export function infoFromJson(value: unknown): ConnectionInfo | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const j = value as JsonObject;
   const tuple = tupleFromJson(j["tuple"]);
   if (tuple === undefined || typeof j["state"] !== "string") return undefined;
   const out: Record<string, unknown> = {};
