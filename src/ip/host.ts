@@ -38,7 +38,7 @@ import { Icmp6Layer, type Icmp6Stats } from "./icmp6.js";
 import { ICMPV6_DEST_UNREACHABLE, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY, UNREACH6_PORT } from "../wire/icmpv6.js";
 import { NH_ICMPV6 } from "../wire/ipv6.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
-import { DEFAULT_MTU, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
+import { DEFAULT_MTU, routeList, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
 import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
 import { PathMtuCache } from "./path-mtu.js";
 import { newIpStats, type IpStats } from "./stats.js";
@@ -153,9 +153,12 @@ export class Host implements Endpoint {
   constructor(opts: HostOptions) {
     this.name = opts.name;
     this.rng = opts.rng;
+    checkFlag("checksumOffload", opts.checksumOffload);
+    checkFlag("verifyChecksum", opts.verifyChecksum);
     this.checksumOffload = opts.checksumOffload === true;
     this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
     const gsoMaxSize = opts.gsoMaxSize ?? 0;
+    if (!(Number.isInteger(gsoMaxSize) && gsoMaxSize >= 0)) throw new InvalidSettingError(`gsoMaxSize must be a whole number of bytes (0: no GSO), got ${showValue(gsoMaxSize)}`);
     if (gsoMaxSize > 0) {
       this.gso = new GsoBatch(gsoMaxSize, { one: (tuple, seg, tos) => this.sendSegment(tuple, seg, tos), run: (run) => this.sendRun(run) });
     }
@@ -381,6 +384,11 @@ export class Host implements Endpoint {
   }
 }
 
+/** An optional switch: true, false or left out. */
+function checkFlag(name: string, on: unknown): void {
+  if (on !== undefined && typeof on !== "boolean") throw new InvalidSettingError(`${name} must be true or false, got ${showValue(on)}`);
+}
+
 function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
   if (opts.interfaces === undefined) {
     if (opts.address === undefined) throw new InvalidSettingError("a host needs `address` or `interfaces`");
@@ -388,13 +396,13 @@ function buildRouting(opts: HostOptions, mtu: number): RoutingTable {
     const table = new RoutingTable([{ name: "eth0", address, prefixLength: address.bitLength }], mtu);
     // One link, everything on it: what the simulator's flat network is.
     table.add({ destination: address.family === 4 ? IpAddress.ANY4 : IpAddress.ANY6, prefixLength: 0, interface: "eth0" });
-    for (const r of opts.routes ?? []) table.add(r);
+    for (const r of routeList(opts.routes)) table.add(r);
     return table;
   }
   const table = new RoutingTable(opts.interfaces, mtu);
   if (opts.address !== undefined && !table.isLocal(opts.address)) {
     throw new InvalidSettingError("`address` must be one of the interfaces' addresses");
   }
-  for (const r of opts.routes ?? []) table.add(r);
+  for (const r of routeList(opts.routes)) table.add(r);
   return table;
 }

@@ -133,8 +133,11 @@ export class RoutingTable {
   private answersGeneration = -1;
 
   constructor(interfaces: readonly InterfaceConfig[], defaultMtu: number = DEFAULT_MTU) {
+    if (!Array.isArray(interfaces)) throw new InvalidSettingError(`interfaces must be an array of { address, prefixLength }, got ${showValue(interfaces)}`);
     if (interfaces.length === 0) throw new InvalidSettingError("a host needs at least one interface");
-    interfaces.forEach((c, i) => {
+    interfaces.forEach((c: InterfaceConfig, i) => {
+      checkObject("an interface", c);
+      if (c.name !== undefined && typeof c.name !== "string") throw new InvalidSettingError(`interface name must be a string, got ${showValue(c.name)}`);
       const address = toIpAddress(c.address, "interface address");
       const prefix = checkPrefix(address, c.prefixLength);
       const mtu = c.mtu ?? defaultMtu;
@@ -185,6 +188,7 @@ export class RoutingTable {
 
   /** Adds a route; throws RangeError for a route that could never work. */
   add(config: RouteConfig): Route {
+    checkObject("a route", config);
     const destination = toIpAddress(config.destination, "route destination");
     const prefix = checkPrefix(destination, config.prefixLength);
     const gateway = config.gateway === undefined ? undefined : toIpAddress(config.gateway, "gateway");
@@ -289,6 +293,18 @@ export class RoutingTable {
     if (first === undefined) throw new InvalidSettingError(`no interface has an IPv${family} address`);
     return first;
   }
+}
+
+/** A configuration entry must be an object before its fields are read. */
+function checkObject(what: string, v: unknown): void {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InvalidSettingError(`${what} must be an object, got ${showValue(v)}`);
+}
+
+/** The routes of HostOptions: an array of route objects, each checked by `add`. */
+export function routeList(routes: unknown): readonly RouteConfig[] {
+  if (routes === undefined) return [];
+  if (!Array.isArray(routes)) throw new InvalidSettingError(`routes must be an array of { destination, prefixLength }, got ${showValue(routes)}`);
+  return routes as RouteConfig[];
 }
 
 function checkPrefix(address: IpAddress, length: number): IpPrefix {

@@ -17,6 +17,14 @@ describe("settings below TCP out of range", () => {
     ["ttl 0", { ttl: 0 }],
     ["reassembly timeout 0", { reassembly: { timeout: 0 } }],
     ["reassembly maxDatagrams 1.5", { reassembly: { maxDatagrams: 1.5 } }],
+    // Found by test/ip/host-options-fuzz.test.ts: each threw an uncoded TypeError, or was taken silently.
+    ["routes -1", { routes: -1 }],
+    ["a route that is null", { routes: [null] }],
+    ["interfaces 5", { interfaces: 5 }],
+    ["an interface named 7", { interfaces: [{ name: 7, address: 0x0a000001, prefixLength: 24 }] }],
+    ["gsoMaxSize that cannot be converted", { gsoMaxSize: { toString: false } }],
+    ["gsoMaxSize 1.5", { gsoMaxSize: 1.5 }],
+    ["checksumOffload \"yes\"", { checksumOffload: "yes" }],
   ])("a host with %s is refused with a RangeError coded ERR_INVALID_ARG_VALUE", (_what, extra) => {
     expect(host(extra)).toThrow(refused);
     expect(host(extra)).toThrow(RangeError);
