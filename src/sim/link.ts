@@ -99,6 +99,8 @@ type LinkNumbers = Required<Omit<LinkConfig, "filter" | "aqm">>;
 
 /** Fills defaults and rejects nonsense early, naming the field, rather than simulating it. */
 export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
+  // Not an array either: its inherited `filter` (Array.prototype.filter) would be taken for a fault rule.
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new InvalidSettingError(`a link's settings must be an object like { delay: 10, loss: 0.01 }, got ${showValue(config)}`);
   const n: LinkNumbers = { ...LINK_DEFAULTS };
   // Field by field, so an explicit `undefined` means "default" instead of erasing the default.
   for (const key of Object.keys(LINK_DEFAULTS) as Array<keyof LinkNumbers>) {
@@ -107,17 +109,22 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   }
   if (n.lossBy !== "packet" && n.lossBy !== "sequence") throw new InvalidSettingError(`link lossBy must be "packet" or "sequence", got ${showValue(n.lossBy)}`);
   if (typeof n.mtuErrors !== "boolean") throw new InvalidSettingError(`link mtuErrors must be true or false, got ${showValue(n.mtuErrors)}`);
+  // Numbers first: a comparison would run an object's own conversion, which may throw.
+  const isNumber = (v: unknown): v is number => typeof v === "number";
   for (const key of ["loss", "duplicate", "reorder", "corrupt"] as const) {
-    if (!(n[key] >= 0 && n[key] <= 1)) throw new InvalidSettingError(`link ${key} must be a probability in [0, 1], got ${n[key]}`);
+    const v = n[key];
+    if (!(isNumber(v) && v >= 0 && v <= 1)) throw new InvalidSettingError(`link ${key} must be a probability in [0, 1], got ${showValue(v)}`);
   }
   for (const key of ["delay", "jitter", "reorderDelay"] as const) {
-    if (!(n[key] >= 0 && Number.isFinite(n[key]))) throw new InvalidSettingError(`link ${key} must be a finite number >= 0 ms, got ${n[key]}`);
+    const v = n[key];
+    if (!(isNumber(v) && v >= 0 && Number.isFinite(v))) throw new InvalidSettingError(`link ${key} must be a finite number >= 0 ms, got ${showValue(v)}`);
   }
-  if (!(n.rate > 0)) throw new InvalidSettingError(`link rate must be > 0 bits/s, got ${n.rate}`);
-  if (!(n.mtu > 0)) throw new InvalidSettingError(`link mtu must be > 0 bytes, got ${n.mtu}`);
-  if (!(n.queueLimit >= 0 && (Number.isInteger(n.queueLimit) || n.queueLimit === Infinity))) {
-    throw new InvalidSettingError(`link queueLimit must be an integer >= 0, got ${n.queueLimit}`);
+  if (!(isNumber(n.rate) && n.rate > 0)) throw new InvalidSettingError(`link rate must be > 0 bits/s, got ${showValue(n.rate)}`);
+  if (!(isNumber(n.mtu) && n.mtu > 0)) throw new InvalidSettingError(`link mtu must be > 0 bytes, got ${showValue(n.mtu)}`);
+  if (!(isNumber(n.queueLimit) && n.queueLimit >= 0 && (Number.isInteger(n.queueLimit) || n.queueLimit === Infinity))) {
+    throw new InvalidSettingError(`link queueLimit must be an integer >= 0, got ${showValue(n.queueLimit)}`);
   }
+  if (config.filter !== undefined && typeof config.filter !== "function") throw new InvalidSettingError(`link filter must be a function (packet, index) => verdict, got ${showValue(config.filter)}`);
   return { ...n, filter: config.filter, aqm: checkAqm(config.aqm, n.rate) };
 }
 
@@ -232,8 +239,9 @@ export class ImpairedLink {
         return this.drop(now, packet, "rule");
       }
       if (verdict !== "pass") {
-        if (!(verdict.delay >= 0)) throw new InvalidSettingError(`fault rule delay must be >= 0 ms, got ${verdict.delay}`);
-        held = verdict.delay;
+        const delay: unknown = typeof verdict === "object" && verdict !== null ? (verdict as { delay?: unknown }).delay : undefined;
+        if (!(typeof delay === "number" && delay >= 0)) throw new InvalidSettingError(`a fault rule returns "pass", "drop" or { delay } of ms >= 0, got ${typeof verdict === "object" && verdict !== null ? `{ delay: ${showValue(delay)} }` : showValue(verdict)}`);
+        held = delay;
         this.counters.ruleDelays++;
         this.emit(now, "delay", "rule", packet.length);
       }

@@ -36,6 +36,20 @@ describe("settings below TCP out of range", () => {
     net.addHost("b", 0x0a000002, (transmit, ctx) => new Host({ name: "b", address: 0x0a000002, rng: ctx.rng, transmit }));
     expect(() => net.connect("a", "b", { loss: 1.5 })).toThrow(refused);
     expect(() => new SimRng(0.5)).toThrow(refused);
+    // Found by test/sim/link-config-fuzz.test.ts: an uncoded TypeError each, or an array's filter method taken for a fault rule.
+    expect(() => net.connect("a", "b", { loss: { toString: false } as never })).toThrow(refused);
+    expect(() => net.connect("a", "b", [] as never)).toThrow(refused);
+    expect(() => net.connect("a", "b", { filter: "drop" as never })).toThrow(refused);
+  });
+
+  it("a fault rule that answers something other than a verdict is refused when it answers", () => {
+    const net = new SimNetwork({ seed: 1 });
+    const a = net.addHost("a", 0x0a000001, (transmit, ctx) => new Host({ name: "a", address: 0x0a000001, rng: ctx.rng, transmit })).endpoint;
+    net.addHost("b", 0x0a000002, (transmit, ctx) => new Host({ name: "b", address: 0x0a000002, rng: ctx.rng, transmit }));
+    net.connect("a", "b", { filter: (() => null) as never });
+    a.udp.open().send(new Uint8Array(1), { address: 0x0a000002, port: 9 });
+    // The datagram leaves as the network runs; the rule answers then.
+    expect(() => net.runFor(10)).toThrow(refused);
   });
 
   it("a simulated host whose name or address is taken is refused the same way", () => {
