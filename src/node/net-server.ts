@@ -87,9 +87,13 @@ export class Server extends EventEmitter {
     return { address: this.#host ?? "0.0.0.0", family: this.#family, port: this.#listener.port };
   }
 
-  /** Stops accepting; 'close' once every accepted socket has closed too. */
+  /**
+   * Stops accepting; 'close' once every accepted socket has closed too. A `callback` that
+   * is not a function is passed over, as node:net does (calling it at 'close' would throw
+   * from inside the event loop, where no caller can catch it).
+   */
   close(callback?: (err?: Error) => void): this {
-    if (callback !== undefined) {
+    if (typeof callback === "function") {
       if (this.#listener === undefined) this.once("close", () => callback(nodeError("ERR_SERVER_NOT_RUNNING", "Server is not running.")));
       else this.once("close", () => callback());
     }

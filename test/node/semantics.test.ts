@@ -487,6 +487,19 @@ describe.each(IMPLS)("node semantics: %s", (_name, makeImpl) => {
     expect(log).toEqual(["listening", "second:error:EADDRINUSE:listen", "connections:0", "connection", "connections:1", "close", "closed-callback"]);
   });
 
+  it("server.close() with a callback that is not a function: passed over, 'close' as usual", async () => {
+    impl = makeImpl();
+    const log: string[] = [];
+    const server = impl.createServer({}, () => {});
+    server.on("close", () => log.push("close"));
+    await listening(server, impl.host);
+    // Found by the node:net fuzzer: synack called it at 'close' and threw from the event loop.
+    server.close(42 as never);
+    await new Promise<void>((resolve) => server.once("close", () => resolve()));
+    await settle(5);
+    expect(log).toEqual(["close"]);
+  });
+
   it("maxConnections: a connection over the limit is closed at once and 'drop' is emitted", async () => {
     impl = makeImpl();
     const log: string[] = [];
