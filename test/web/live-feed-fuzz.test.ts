@@ -7,37 +7,16 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { LiveEventStream, LiveFeed } from "../../src/node/live-web.js";
-import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
-import { ScenarioRun } from "../../src/scenario/runner.js";
 import { LiveLog } from "../../web/playground/model/live-feed.js";
 import { liveSession } from "../../web/playground/model/live-session.js";
 import { countFromEnv, timeoutFor } from "../env-count.js";
+import { feedOf } from "./live-frames.js";
 
 const RUNS = countFromEnv("LIVE_FUZZ_RUNS", 200);
 // A raised count gets time in proportion (the 60 s of vitest.config.ts are for 200).
 vi.setConfig({ testTimeout: timeoutFor(RUNS, 200) });
 
 let frames: Array<{ id: string; data: string }> = [];
-
-/** The server's side of a built-in run, as the live stream carries it (as live-session.test.ts). */
-async function feedOf(name: string): Promise<Array<{ id: string; data: string }>> {
-  const stream = new LiveEventStream();
-  const feed = new LiveFeed(stream, "server");
-  let clock = 0;
-  const run = new ScenarioRun(BUILTIN_SCENARIOS.find((s) => s.name === name)!, {
-    onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined),
-    recorder: (p) => {
-      if (p.event !== "send" || (p.from !== "server" && p.to !== "server")) return;
-      clock = p.time;
-      feed.packet(p.from === "server" ? "out" : "in", p.bytes);
-    },
-  });
-  feed.attach({ now: () => clock, host: run.tcpHost("server")! });
-  run.finish();
-  await Promise.resolve();
-  return stream.framesAfter().map((f) => ({ id: /^id: (\d+)/.exec(f)![1]!, data: f.slice(f.indexOf("data: ") + 6, -2) }));
-}
 
 beforeAll(async () => {
   frames = await feedOf("lost-data");

@@ -5,37 +5,12 @@
  * whose peer column is drawn from what the server saw.
  */
 import { describe, expect, it } from "vitest";
-import { LiveEventStream, LiveFeed } from "../../src/node/live-web.js";
-import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
-import { ScenarioRun } from "../../src/scenario/runner.js";
 import type { LiveHello } from "../../src/trace/live-protocol.js";
 import { LiveLog } from "../../web/playground/model/live-feed.js";
 import { liveSession } from "../../web/playground/model/live-session.js";
+import { feedOf } from "./live-frames.js";
 
 const hello = (last: number): string => JSON.stringify({ kind: "hello", host: "server", addresses: ["10.0.0.2"], peerName: "kernel", link: "sim", history: { first: 1, last, maxMessages: 1000, maxBytes: 1e6, dropped: 0 } } satisfies LiveHello);
-
-/**
- * The server's side of a run as the live stream carries it: its events, and the packets it
- * sent and received. Packets are stamped when they were sent (those it received: 10 ms
- * before they arrived), as a loaded machine stamps packets ahead of the engine's events.
- */
-async function feedOf(name: string): Promise<Array<{ id: string; data: string }>> {
-  const stream = new LiveEventStream();
-  const feed = new LiveFeed(stream, "server");
-  let clock = 0;
-  const run = new ScenarioRun(BUILTIN_SCENARIOS.find((s) => s.name === name)!, {
-    onEvent: (e) => ("host" in e && e.host === "server" ? feed.sink.emit(e) : undefined),
-    recorder: (p) => {
-      if (p.event !== "send" || (p.from !== "server" && p.to !== "server")) return;
-      clock = p.time;
-      feed.packet(p.from === "server" ? "out" : "in", p.bytes);
-    },
-  });
-  feed.attach({ now: () => clock, host: run.tcpHost("server")! });
-  run.finish();
-  await Promise.resolve();
-  return stream.framesAfter().map((f) => ({ id: /^id: (\d+)/.exec(f)![1]!, data: f.slice(f.indexOf("data: ") + 6, -2) }));
-}
 
 describe("LiveLog and liveSession", () => {
   it("the server's side of a handshake: the peer's segments drawn from what arrived, its state not traced", async () => {
