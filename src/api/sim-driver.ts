@@ -17,6 +17,7 @@ import type { Millis } from "../env.js";
 import { Host } from "../ip/host.js";
 import { defaultRoutes } from "../ip/routing.js";
 import { SimConditionTimeoutError, SimLivelockError, SimNetwork, type LinkConfig } from "../sim/index.js";
+import { resolveLinkConfig } from "../sim/link.js";
 import type { TcpConfig } from "../tcp/config.js";
 import type { TraceSink } from "../trace/events.js";
 import { resolveHostname } from "./address.js";
@@ -24,6 +25,7 @@ import type { Driver } from "./driver.js";
 import { Stack } from "./stack.js";
 import type { ResolverConfig } from "../dns/resolver.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface SimDriverOptions {
   /** Seeds every random choice (ISNs, loss, jitter). Default 1. */
@@ -63,6 +65,12 @@ export class SimDriver {
   private failure: unknown;
 
   constructor(options: SimDriverOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new InvalidSettingError(`SimDriver's options must be an object like { seed, link }, got ${showValue(options)}`);
+    const { maxEvents, turn } = options;
+    if (maxEvents !== undefined && !(Number.isInteger(maxEvents) && maxEvents >= 1)) throw new InvalidSettingError(`maxEvents must be an integer >= 1, got ${showValue(maxEvents)}`);
+    if (turn !== undefined && typeof turn !== "function") throw new InvalidSettingError(`turn must be a function returning a promise, got ${showValue(turn)}`);
+    // The link settings are checked now, not when the second stack is added.
+    if (options.link !== undefined) resolveLinkConfig(options.link);
     this.network = new SimNetwork({
       seed: options.seed ?? 1,
       ...(options.trace === undefined ? {} : { trace: options.trace }),
@@ -85,6 +93,9 @@ export class SimDriver {
 
   /** Adds a stack with one interface at `address`, linked to every stack added before. */
   addStack(name: string, address: string | readonly string[], options: SimStackOptions = {}): Stack {
+    if (typeof name !== "string") throw new InvalidSettingError(`a stack's name must be a string, got ${showValue(name)}`);
+    if (typeof address !== "string" && !Array.isArray(address)) throw new InvalidSettingError(`a stack's address must be an address string or an array of them, got ${showValue(address)}`);
+    if (typeof options !== "object" || options === null) throw new InvalidSettingError(`addStack's options must be an object like { mtu, tcp, dns }, got ${showValue(options)}`);
     // Several addresses (one of each family, say) make a dual-stack host; the first is primary.
     const all = (typeof address === "string" ? [address] : address).map((a) => resolveHostname(a));
     const addr = all[0];

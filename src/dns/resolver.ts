@@ -103,8 +103,9 @@ export class StubResolver {
     this.servers = config.servers.map(parseServer);
     this.timeout = config.timeout ?? DEFAULT_DNS_TIMEOUT;
     this.attempts = config.attempts ?? DEFAULT_DNS_ATTEMPTS;
-    if (!(this.timeout > 0 && Number.isFinite(this.timeout))) throw new DnsError("EINVAL", `dns timeout must be a positive number of ms, got ${this.timeout}`);
-    if (!(Number.isInteger(this.attempts) && this.attempts >= 1)) throw new DnsError("EINVAL", `dns attempts must be an integer >= 1, got ${this.attempts}`);
+    if (!(typeof this.timeout === "number" && this.timeout > 0 && Number.isFinite(this.timeout))) throw new DnsError("EINVAL", `dns timeout must be a positive number of ms, got ${showValue(this.timeout)}`);
+    if (!(Number.isInteger(this.attempts) && this.attempts >= 1)) throw new DnsError("EINVAL", `dns attempts must be an integer >= 1, got ${showValue(this.attempts)}`);
+    if (config.cache !== undefined && typeof config.cache !== "boolean") throw new DnsError("EINVAL", `dns cache must be true or false, got ${showValue(config.cache)}`);
     this.cache = config.cache === false ? undefined : new Map();
   }
 
@@ -400,8 +401,8 @@ function parseServer(s: string | { address: string | IpAddress; port?: number })
   } else {
     throw new DnsError("EINVAL", `a DNS server is an address string or { address, port }, got ${showValue(s)}`);
   }
-  const address = text instanceof IpAddress ? text : parseIpAddress(text);
+  const address = text instanceof IpAddress ? text : typeof text === "string" ? parseIpAddress(text) : undefined;
   if (address === undefined) throw new DnsError("EINVAL", `DNS server ${showValue(text)} is not an IP address`);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new DnsError("EINVAL", `DNS server port must be 1-65535, got ${port}`);
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new DnsError("EINVAL", `DNS server port must be 1-65535, got ${showValue(port)}`);
   return { address, port };
 }

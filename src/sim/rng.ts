@@ -15,6 +15,7 @@
  */
 import type { Rng } from "../env.js";
 import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -49,7 +50,7 @@ export class SimRng implements Rng {
 
   /** `seed` is any safe integer (negative and > 2^32 included); equal seeds give equal streams. */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new InvalidSettingError(`SimRng seed must be a safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new InvalidSettingError(`SimRng seed must be a safe integer, got ${showValue(seed)}`);
     // Fold the high bits in too, so seeds that differ only above bit 31 still differ.
     const low = seed >>> 0;
     const high = Math.floor(seed / TWO_POW_32) >>> 0;

@@ -9,6 +9,19 @@ import { parseIpv4Address } from "../../src/wire/ipv4.js";
 import { readAll, simPair, text, untext, writeAll } from "./helpers.js";
 
 describe("SimDriver", () => {
+  it("refuses options of the wrong shape with a coded error (found by test/api/sim-options-fuzz.test.ts)", () => {
+    const coded = expect.objectContaining({ code: expect.any(String) as unknown });
+    expect(() => new SimDriver(null as never)).toThrow(coded);
+    expect(() => new SimDriver({ seed: { toString: false } as never })).toThrow(coded);
+    expect(() => new SimDriver({ maxEvents: 0 })).toThrow(coded);
+    expect(() => new SimDriver({ link: { loss: 2 } })).toThrow(coded);
+    const sim = new SimDriver();
+    expect(() => sim.addStack("a", -1 as never)).toThrow(coded);
+    expect(() => sim.addStack("b", "10.0.0.2", null as never)).toThrow(coded);
+    expect(() => sim.addStack("c", "10.0.0.3", { dns: { servers: [{} as never] } })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => sim.addStack("d", "10.0.0.4", { dns: { servers: ["10.0.0.53"], cache: "yes" as never } })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
   it("is idle until the application does something, and settles when nothing is left", async () => {
     const sim = new SimDriver();
     sim.addStack("a", "10.0.0.1");
