@@ -157,6 +157,9 @@ export class Host implements Endpoint {
     checkFlag("verifyChecksum", opts.verifyChecksum);
     this.checksumOffload = opts.checksumOffload === true;
     this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
+    if (opts.timerSlack !== undefined && !(typeof opts.timerSlack === "number" && opts.timerSlack >= 0 && Number.isFinite(opts.timerSlack))) {
+      throw new InvalidSettingError(`timerSlack must be a finite number of ms >= 0, got ${showValue(opts.timerSlack)}`);
+    }
     const gsoMaxSize = opts.gsoMaxSize ?? 0;
     if (!(Number.isInteger(gsoMaxSize) && gsoMaxSize >= 0)) throw new InvalidSettingError(`gsoMaxSize must be a whole number of bytes (0: no GSO), got ${showValue(gsoMaxSize)}`);
     if (gsoMaxSize > 0) {

@@ -80,7 +80,16 @@ export class IcmpRateLimiter {
   private global: TokenBucket | undefined;
 
   constructor(readonly config: IcmpRateLimitConfig = ICMP_RATE_LIMIT_DEFAULTS) {
-    if (!(config.maxPeers >= 1)) throw new InvalidSettingError(`maxPeers must be >= 1, got ${showValue(config.maxPeers)}`);
+    // Numbers, checked as numbers: a comparison would run an object's own conversion.
+    const atLeast = (name: keyof IcmpRateLimitConfig, min: number): void => {
+      const v = config[name];
+      if (!(typeof v === "number" && v >= min && Number.isFinite(v))) throw new InvalidSettingError(`ICMP rate limit ${name} must be a finite number >= ${min}, got ${showValue(v)}`);
+    };
+    atLeast("perPeerInterval", 0);
+    atLeast("perPeerBurst", 0);
+    atLeast("globalPerSecond", 0);
+    atLeast("globalBurst", 0);
+    if (!(Number.isInteger(config.maxPeers) && config.maxPeers >= 1)) throw new InvalidSettingError(`maxPeers must be an integer >= 1, got ${showValue(config.maxPeers)}`);
   }
 
   /** May an ICMP error go to `destination` now? Consumes a token from each limit if so. */

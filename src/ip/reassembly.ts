@@ -49,8 +49,8 @@ export interface ReassemblyConfig {
 
 /** Rejects limits that would make reassembly hold nothing or hold forever (both families). */
 export function checkReassemblyConfig(config: ReassemblyConfig): void {
-  if (!(config.timeout > 0)) throw new InvalidSettingError(`reassembly timeout must be > 0 ms, got ${showValue(config.timeout)}`);
-  if (!(config.maxBytes > 0)) throw new InvalidSettingError(`reassembly maxBytes must be > 0, got ${showValue(config.maxBytes)}`);
+  if (!(typeof config.timeout === "number" && config.timeout > 0)) throw new InvalidSettingError(`reassembly timeout must be > 0 ms, got ${showValue(config.timeout)}`);
+  if (!(typeof config.maxBytes === "number" && config.maxBytes > 0)) throw new InvalidSettingError(`reassembly maxBytes must be > 0, got ${showValue(config.maxBytes)}`);
   if (!(Number.isInteger(config.maxDatagrams) && config.maxDatagrams > 0)) {
     throw new InvalidSettingError(`reassembly maxDatagrams must be an integer > 0, got ${showValue(config.maxDatagrams)}`);
   }

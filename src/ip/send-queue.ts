@@ -16,7 +16,7 @@ export class SendQueue<T> {
   private queuedBytes = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new InvalidSettingError(`send buffer must be > 0 bytes, got ${showValue(limit)}`);
+    if (!(typeof limit === "number" && limit > 0)) throw new InvalidSettingError(`send buffer must be > 0 bytes, got ${showValue(limit)}`);
   }
 
   get bytes(): number {

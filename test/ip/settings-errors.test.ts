@@ -25,9 +25,21 @@ describe("settings below TCP out of range", () => {
     ["gsoMaxSize that cannot be converted", { gsoMaxSize: { toString: false } }],
     ["gsoMaxSize 1.5", { gsoMaxSize: 1.5 }],
     ["checksumOffload \"yes\"", { checksumOffload: "yes" }],
+    ["a reassembly timeout that cannot be converted", { reassembly: { timeout: { toString: false } } }],
+    ["an ICMP rate limit maxPeers that cannot be converted", { icmpRateLimit: { maxPeers: { toString: false } } }],
+    ["an ICMP rate limit perPeerInterval \"1s\"", { icmpRateLimit: { perPeerInterval: "1s" } }],
+    ["timerSlack NaN", { timerSlack: Number.NaN }],
   ])("a host with %s is refused with a RangeError coded ERR_INVALID_ARG_VALUE", (_what, extra) => {
     expect(host(extra)).toThrow(refused);
     expect(host(extra)).toThrow(RangeError);
+  });
+
+  it.each([
+    ["receiveBufferSize that cannot be converted", { receiveBufferSize: { toString: false } }],
+    ["pmtuDiscovery \"maybe\"", { pmtuDiscovery: "maybe" }],
+    ["ttl 0", { ttl: 0 }],
+  ])("a host whose UDP socket defaults have %s is refused with EINVAL", (_what, udp) => {
+    expect(host({ udp })).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 
   it("a link with a loss rate above 1, and a seed that is not a safe integer, too", () => {

@@ -26,7 +26,7 @@ import { icmpErrorMeaning, icmpv6ErrorMeaning, reportedOnConnectedSocket, report
 import type { IpOutput } from "../output.js";
 import type { RouteChoice, RoutingTable } from "../routing.js";
 import { DATAGRAM_OVERHEAD } from "./receive-queue.js";
-import { UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
+import { checkUdpSocketOptions, UdpSocket, type PendingDatagram, type UdpSocketContext, type UdpSocketOptions } from "./socket.js";
 
 /** Linux ip_local_port_range. */
 export const UDP_EPHEMERAL_LOW = 32768;
@@ -80,6 +80,8 @@ export class UdpLayer {
   private readonly context: UdpSocketContext;
 
   constructor(private readonly opts: UdpLayerOptions) {
+    // The host's defaults for its sockets fail the host, not the first socket opened.
+    if (opts.socketDefaults !== undefined) checkUdpSocketOptions(opts.socketDefaults);
     const span = UDP_EPHEMERAL_HIGH - UDP_EPHEMERAL_LOW + 1;
     this.nextEphemeral = UDP_EPHEMERAL_LOW + (opts.rng.nextU32() % span);
     this.context = {

@@ -35,7 +35,7 @@ export class ReceiveQueue {
   private charged = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit > 0)) throw new InvalidSettingError(`receive buffer must be > 0 bytes, got ${showValue(limit)}`);
+    if (!(typeof limit === "number" && limit > 0)) throw new InvalidSettingError(`receive buffer must be > 0 bytes, got ${showValue(limit)}`);
   }
 
   /** Bytes charged for the queued datagrams. */

@@ -134,6 +134,7 @@ export class UdpSocket {
     private readonly ctx: UdpSocketContext,
     options: UdpSocketOptions = {},
   ) {
+    checkUdpSocketOptions(options);
     this.rx = new ReceiveQueue(options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER);
     this.tx = new SendQueue(options.sendBufferSize ?? DEFAULT_SEND_BUFFER);
     this.pmtuDiscovery = options.pmtuDiscovery ?? "want";
@@ -327,6 +328,19 @@ export class UdpSocket {
   private checkOpen(): void {
     if (this.socketState === "closed") throw new SocketClosedError("socket is closed");
   }
+}
+
+/** A socket's options (or a host's defaults for its sockets), checked before any is used. */
+export function checkUdpSocketOptions(options: UdpSocketOptions): void {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`UDP socket options must be an object, got ${showValue(options)}`);
+  const { pmtuDiscovery, ttl, receiveBufferSize, sendBufferSize } = options;
+  for (const [name, bytes] of [["receiveBufferSize", receiveBufferSize], ["sendBufferSize", sendBufferSize]] as const) {
+    if (bytes !== undefined && !(typeof bytes === "number" && bytes > 0)) throw new InvalidArgumentError(`${name} must be a number of bytes > 0, got ${showValue(bytes)}`);
+  }
+  if (pmtuDiscovery !== undefined && pmtuDiscovery !== "want" && pmtuDiscovery !== "do" && pmtuDiscovery !== "dont") {
+    throw new InvalidArgumentError(`pmtuDiscovery must be "want", "do" or "dont", got ${showValue(pmtuDiscovery)}`);
+  }
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new InvalidArgumentError(`ttl must be an integer in [1, 255], got ${showValue(ttl)}`);
 }
 
 function checkPort(port: number, what: string): void {
