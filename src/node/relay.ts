@@ -13,7 +13,7 @@ import { NextTurnInbox } from "./inbox.js";
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Millis } from "../env.js";
-import { ImpairedLink, type LinkConfig, type LinkStats } from "../sim/link.js";
+import { ImpairedLink, resolveLinkConfig, type LinkConfig, type LinkStats } from "../sim/link.js";
 import { SimRng } from "../sim/rng.js";
 import { SequenceFates } from "../sim/sequence-fates.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
@@ -47,6 +47,16 @@ export class Relay {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
   private closed = false;
+
+  /**
+   * Throws the InvalidSettingError the constructor would for these impairments and seed,
+   * without links: a program checks its settings before it opens devices or sockets.
+   */
+  static checkOptions(opts: Pick<RelayOptions, "impair" | "seed">): void {
+    if (opts.seed !== undefined) new SimRng(opts.seed);
+    const impair = opts.impair ?? {};
+    for (const config of "aToB" in impair ? [impair.aToB, impair.bToA] : [impair]) resolveLinkConfig({ delay: 0, ...config });
+  }
 
   constructor(opts: RelayOptions) {
     this.a = opts.a;

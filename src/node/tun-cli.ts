@@ -18,6 +18,7 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Millis } from "../env.js";
+import { InvalidSettingError } from "../invalid-setting.js";
 import type { LinkConfig } from "../sim/link.js";
 import { PcapngWriter, PcapWriter, type PacketCapture } from "../trace/capture.js";
 import type { FourTuple, TraceEvent, TraceSink } from "../trace/events.js";
@@ -26,11 +27,11 @@ import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpSegment } from "../wire
 import { Relay } from "./relay.js";
 import { discardService } from "./services/discard.js";
 import { echoService } from "./services/echo.js";
-import { httpRequest, httpService } from "./services/http.js";
+import { HttpClientError, httpRequest, httpService, httpTarget } from "./services/http.js";
 import { DEFAULT_LIVE_HISTORY, LiveEventStream, LiveFeed, serveLive } from "./live-web.js";
 import { LiveStack, type PacketDirection, type PacketTap } from "./services/live.js";
 import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type Cidr, type PacketLink } from "./tun.js";
-import { parseHostPort, UdpTunnel } from "./udp-tunnel.js";
+import { parseHostPort, UdpTunnel, type HostPort } from "./udp-tunnel.js";
 import { defaultWebDir, type WebServer } from "./web-server.js";
 
 /** Where a command writes, and what stops it. */
@@ -125,10 +126,12 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     if (new Set(addrs.map((a) => a.address.family)).size !== addrs.length) throw new UsageError("--addr: at most one address per family");
     const attach = values.attach === true;
     const kernelAddress = values["kernel-addr"] !== undefined ? values["kernel-addr"].map((a) => parseCidr(a)) : attach ? undefined : addrs.map((a) => defaultKernelAddress(a));
+    const mtu = intOption("mtu", values.mtu, 1500);
+    const plan = planServices(values);
     const link = await TunDevice.open({
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(values.netns !== undefined ? { netns: values.netns, createNetns: true } : {}),
-      mtu: intOption("mtu", values.mtu, 1500),
+      mtu,
       kernelAddress,
       attach,
       ...(values["no-offload"] === true ? { offload: false } : {}),
@@ -137,7 +140,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     const where = values.netns !== undefined ? ` in netns ${values.netns}` : "";
     const kernelSide = kernelAddress !== undefined ? `, kernel side ${kernelAddress.map(formatCidr).join(" ")}` : "";
     io.stderr.write(`synack: ${addrs.map((a) => a.address.toString()).join(" ")} on TUN ${link.name}${where} (mtu ${link.mtu}${kernelSide})\n`);
-    return runServices(io, link, addrs, values, "kernel");
+    return runServices(io, link, addrs, plan, "kernel");
   });
 }
 
@@ -153,15 +156,14 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
     if (values.addr === undefined) throw new UsageError("--addr is required (synack's address inside the tunnel, e.g. 10.7.0.2/24)");
     if (values.listen === undefined) throw new UsageError("--listen HOST:PORT is required");
     const addr = parseCidr(values.addr);
-    const link = await UdpTunnel.open({
-      listen: parseHostPort(values.listen),
-      ...(values.peer !== undefined ? { peer: parseHostPort(values.peer) } : {}),
-      mtu: intOption("mtu", values.mtu, 1400),
-      batch: values["no-batch"] !== true,
-    });
+    const listen = parseHostPort(values.listen);
+    const peer = values.peer !== undefined ? parseHostPort(values.peer) : undefined;
+    const mtu = intOption("mtu", values.mtu, 1400);
+    const plan = planServices(values);
+    const link = await UdpTunnel.open({ listen, ...(peer !== undefined ? { peer } : {}), mtu, batch: values["no-batch"] !== true });
     const transport = link.batched ? "batched" : link.batchFallback !== undefined ? `node:dgram; batching unavailable: ${link.batchFallback}` : "node:dgram";
     io.stderr.write(`synack: ${addr.address.toString()} on ${link.name} (mtu ${link.mtu}, ${transport})\n`);
-    return runServices(io, link, [addr], values, "peer");
+    return runServices(io, link, [addr], plan, "peer");
   });
 }
 
@@ -181,38 +183,36 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
     if (values.help === true) return usage(io, RELAY_USAGE);
     if (values.a === undefined || values.b === undefined) throw new UsageError("--a and --b are required");
     const impair: LinkConfig = {};
-    const num = (name: string, v: string | undefined): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${v}`);
-      return n;
-    };
     const set = <K extends keyof LinkConfig>(key: K, value: LinkConfig[K] | undefined): void => {
       if (value !== undefined) impair[key] = value;
     };
-    set("loss", num("loss", values.loss));
+    set("loss", numberOption("loss", values.loss));
     const lossBy = values["loss-by"];
     if (lossBy !== undefined && lossBy !== "packet" && lossBy !== "sequence") throw new UsageError(`--loss-by must be packet or sequence, got ${lossBy}`);
     set("lossBy", lossBy);
-    set("delay", num("delay", values.delay));
-    set("jitter", num("jitter", values.jitter));
-    set("reorder", num("reorder", values.reorder));
-    set("reorderDelay", num("reorder-delay", values["reorder-delay"]));
-    set("duplicate", num("duplicate", values.duplicate));
-    set("corrupt", num("corrupt", values.corrupt));
-    set("queueLimit", num("queue", values.queue));
+    set("delay", numberOption("delay", values.delay));
+    set("jitter", numberOption("jitter", values.jitter));
+    set("reorder", numberOption("reorder", values.reorder));
+    set("reorderDelay", numberOption("reorder-delay", values["reorder-delay"]));
+    set("duplicate", numberOption("duplicate", values.duplicate));
+    set("corrupt", numberOption("corrupt", values.corrupt));
+    set("queueLimit", numberOption("queue", values.queue));
     if (values.rate !== undefined) impair.rate = parseRate(values.rate);
     const mtu = intOption("mtu", values.mtu, 1500);
+    const seed = numberOption("seed", values.seed);
+    const statsEvery = nonNegative("stats", numberOption("stats", values.stats));
+    // Everything the relay would reject is rejected before a device or socket is opened.
+    Relay.checkOptions({ impair, ...(seed !== undefined ? { seed } : {}) });
+    const specs = [linkSpec(values.a), linkSpec(values.b)];
     const links: PacketLink[] = [];
+    let relay: Relay;
     try {
-      links.push(await openSpec(values.a, mtu));
-      links.push(await openSpec(values.b, mtu));
+      for (const spec of specs) links.push(await openSpec(spec, mtu));
+      relay = new Relay({ a: links[0]!, b: links[1]!, impair, ...(seed !== undefined ? { seed } : {}) });
     } catch (e) {
       await Promise.all(links.map((l) => l.close()));
       throw e;
     }
-    const seed = num("seed", values.seed);
-    const relay = new Relay({ a: links[0]!, b: links[1]!, impair, ...(seed !== undefined ? { seed } : {}) });
     io.stderr.write(`synack relay: ${links[0]!.name} <-> ${links[1]!.name}, ${JSON.stringify(impair)}, seed ${relay.seed}\n`);
     const printStats = (): void => {
       const s = relay.stats;
@@ -220,7 +220,6 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
         `${n}: offered ${x.offered} delivered ${x.delivered} lost ${x.losses} queue-drops ${x.queueDrops} dup ${x.duplicated} corrupt ${x.corrupted} reordered ${x.reordered}`;
       io.stderr.write(`${line("a->b", s.aToB)}\n${line("b->a", s.bToA)}\n`);
     };
-    const statsEvery = num("stats", values.stats);
     const interval = statsEvery !== undefined && statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined;
     const unsubscribe = (io.onTableRequest ?? onSigusr1)(printStats);
     try {
@@ -235,21 +234,28 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
   });
 }
 
-/** Opens one side of the relay from its SPEC. */
-async function openSpec(spec: string, mtu: number): Promise<PacketLink> {
+/** One side of the relay, as its SPEC names it. */
+type LinkSpec = { kind: "tun"; netns: string; kernelAddress: Cidr; name: string | undefined } | { kind: "udp"; listen: HostPort; peer: HostPort | undefined };
+
+/** Reads a SPEC (tun:NETNS:CIDR[:NAME] or udp:HOST:PORT[:PEER_HOST:PORT]) without opening anything. */
+function linkSpec(spec: string): LinkSpec {
   const parts = spec.split(":");
-  if (parts[0] === "tun" && (parts.length === 3 || parts.length === 4)) {
-    // Plain device: the relay forwards packets one at a time, each within the MTU.
-    return TunDevice.open({ netns: parts[1]!, createNetns: true, kernelAddress: parseCidr(parts[2]!), mtu, offload: false, ...(parts[3] !== undefined ? { name: parts[3] } : {}) });
+  if (parts[0] === "tun" && (parts.length === 3 || parts.length === 4) && parts[1] !== "") {
+    return { kind: "tun", netns: parts[1]!, kernelAddress: parseCidr(parts[2]!), name: parts[3] };
   }
   if (parts[0] === "udp" && (parts.length === 3 || parts.length === 5)) {
-    return UdpTunnel.open({
-      listen: parseHostPort(`${parts[1]}:${parts[2]}`),
-      mtu,
-      ...(parts.length === 5 ? { peer: parseHostPort(`${parts[3]}:${parts[4]}`) } : {}),
-    });
+    return { kind: "udp", listen: parseHostPort(`${parts[1]}:${parts[2]}`), peer: parts.length === 5 ? parseHostPort(`${parts[3]}:${parts[4]}`) : undefined };
   }
   throw new UsageError(`bad link spec ${JSON.stringify(spec)}: expected tun:NETNS:CIDR[:NAME] or udp:HOST:PORT[:PEER_HOST:PORT]`);
+}
+
+/** Opens one side of the relay. */
+function openSpec(spec: LinkSpec, mtu: number): Promise<PacketLink> {
+  if (spec.kind === "tun") {
+    // Plain device: the relay forwards packets one at a time, each within the MTU.
+    return TunDevice.open({ netns: spec.netns, createNetns: true, kernelAddress: spec.kernelAddress, mtu, offload: false, ...(spec.name !== undefined ? { name: spec.name } : {}) });
+  }
+  return UdpTunnel.open({ listen: spec.listen, mtu, ...(spec.peer !== undefined ? { peer: spec.peer } : {}) });
 }
 
 interface ServiceValues {
@@ -267,66 +273,114 @@ interface ServiceValues {
   "web-dir"?: string | undefined;
 }
 
-/** Runs the stack with the chosen services until stopped (or until --get is done), then closes the link. */
-async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], values: ServiceValues, peerName: string): Promise<number> {
-  const address = addrs[0]!.address;
-  const pcap = values.pcap !== undefined ? new PcapFile(values.pcap, link.name) : undefined;
-  const live = values.web !== undefined ? new LiveFeed(new LiveEventStream({ maxMessages: intOption("web-history", values["web-history"], DEFAULT_LIVE_HISTORY.maxMessages) }), "synack") : undefined;
-  const webPort = values.web !== undefined ? intOption("web", values.web, 0) : undefined;
-  const sinks: TraceSink[] = [];
-  if (values.trace === true) sinks.push({ enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) });
-  if (live !== undefined) sinks.push(live.sink);
-  const trace: TraceSink | undefined = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : { enabled: true, emit: (e) => sinks.forEach((s) => s.emit(e)) };
-  const taps: PacketTap[] = [];
-  if (pcap !== undefined) taps.push((time, direction, packet) => pcap.write(time, direction, packet));
-  if (live !== undefined) taps.push((_time, direction, packet) => live.packet(direction, packet));
-  const stack = new LiveStack({
-    link,
-    address,
-    // Every address on the one device, each with its connected prefix and a default route.
-    ...(addrs.length > 1 ? { interfaces: addrs.map((a, i) => ({ name: `tun${i}`, address: a.address, prefixLength: a.prefix })) } : {}),
-    ...(trace !== undefined ? { trace } : {}),
-    ...(taps.length > 0 ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => taps.forEach((t) => t(time, direction, packet)) } : {}),
-  });
-  live?.attach(stack);
-  let webServer: WebServer | undefined;
-  const printTable = (): void => {
-    io.stderr.write(connectionTable(stack));
+/** The services and outputs a command line asks for, checked before a link is opened. */
+interface ServicePlan {
+  listeners: { name: "echo" | "discard" | "http"; port: number }[];
+  get: { url: string; out: string | undefined } | undefined;
+  pcap: string | undefined;
+  trace: boolean;
+  /** Seconds between connection tables on stderr (0: only on SIGUSR1). */
+  tableSeconds: number;
+  web: { port: number; host: string | undefined; history: number; dir: string } | undefined;
+}
+
+/** Reads the SERVICES options; a bad one is a usage error, raised before anything is opened. */
+function planServices(values: ServiceValues): ServicePlan {
+  const listeners: ServicePlan["listeners"] = [];
+  for (const name of ["echo", "discard", "http"] as const) {
+    const port = values[name];
+    if (port !== undefined) listeners.push({ name, port: portOption(name, port) });
+  }
+  if (values.get !== undefined) {
+    try {
+      httpTarget(values.get);
+    } catch (e) {
+      if (e instanceof HttpClientError) throw new UsageError(`--get: ${e.message}`);
+      throw e;
+    }
+  } else if (values.out !== undefined) throw new UsageError("--out needs --get");
+  if (values.web === undefined) {
+    for (const name of ["web-host", "web-history", "web-dir"] as const) if (values[name] !== undefined) throw new UsageError(`--${name} needs --web`);
+  }
+  return {
+    listeners,
+    get: values.get !== undefined ? { url: values.get, out: values.out } : undefined,
+    pcap: values.pcap,
+    trace: values.trace === true,
+    tableSeconds: nonNegative("table", numberOption("table", values.table)) ?? 0,
+    web:
+      values.web !== undefined
+        ? {
+            port: webPort(values.web),
+            host: values["web-host"],
+            history: positiveInt("web-history", values["web-history"], DEFAULT_LIVE_HISTORY.maxMessages),
+            dir: values["web-dir"] ?? defaultWebDir(),
+          }
+        : undefined,
   };
-  const unsubscribe = (io.onTableRequest ?? onSigusr1)(printTable);
-  const tableEvery = values.table !== undefined ? Number(values.table) : 0;
-  const interval = tableEvery > 0 ? setInterval(printTable, tableEvery * 1000) : undefined;
-  let code = 0;
+}
+
+/**
+ * Runs the stack with the planned services until stopped (or until --get is done), then
+ * closes the link: whatever fails after the link was opened, it is closed.
+ */
+async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], plan: ServicePlan, peerName: string): Promise<number> {
+  let stack: LiveStack | undefined;
+  let pcap: PcapFile | undefined;
+  let webServer: WebServer | undefined;
+  let interval: ReturnType<typeof setInterval> | undefined;
+  let unsubscribe: (() => void) | undefined;
   try {
-    if (live !== undefined && webPort !== undefined) {
-      webServer = await startLiveServer(io, live, { port: webPort, host: values["web-host"], dir: values["web-dir"] ?? defaultWebDir() }, addrs, link.name, peerName);
+    const address = addrs[0]!.address;
+    pcap = plan.pcap !== undefined ? new PcapFile(plan.pcap, link.name) : undefined;
+    const live = plan.web !== undefined ? new LiveFeed(new LiveEventStream({ maxMessages: plan.web.history }), "synack") : undefined;
+    const sinks: TraceSink[] = [];
+    if (plan.trace) sinks.push({ enabled: true, emit: (e) => io.stderr.write(formatTraceEvent(e)) });
+    if (live !== undefined) sinks.push(live.sink);
+    const trace: TraceSink | undefined = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : { enabled: true, emit: (e) => sinks.forEach((s) => s.emit(e)) };
+    const taps: PacketTap[] = [];
+    const capture = pcap;
+    if (capture !== undefined) taps.push((time, direction, packet) => capture.write(time, direction, packet));
+    if (live !== undefined) taps.push((_time, direction, packet) => live.packet(direction, packet));
+    const running = new LiveStack({
+      link,
+      address,
+      // Every address on the one device, each with its connected prefix and a default route.
+      ...(addrs.length > 1 ? { interfaces: addrs.map((a, i) => ({ name: `tun${i}`, address: a.address, prefixLength: a.prefix })) } : {}),
+      ...(trace !== undefined ? { trace } : {}),
+      ...(taps.length > 0 ? { tap: (time: Millis, direction: PacketDirection, packet: Uint8Array) => taps.forEach((t) => t(time, direction, packet)) } : {}),
+    });
+    stack = running;
+    live?.attach(running);
+    const printTable = (): void => {
+      io.stderr.write(connectionTable(running));
+    };
+    unsubscribe = (io.onTableRequest ?? onSigusr1)(printTable);
+    if (plan.tableSeconds > 0) interval = setInterval(printTable, plan.tableSeconds * 1000);
+    if (live !== undefined && plan.web !== undefined) {
+      webServer = await startLiveServer(io, live, plan.web, addrs, link.name, peerName);
       if (webServer === undefined) return 2;
     }
-    for (const [name, port, start] of [
-      ["echo", values.echo, echoService],
-      ["discard", values.discard, discardService],
-      ["http", values.http, httpService],
-    ] as const) {
-      if (port === undefined) continue;
-      start(stack, intOption(name, port, 0));
-      io.stderr.write(`synack: ${name} on ${addrs.map((a) => formatEndpoint(a.address, Number(port))).join(" ")}\n`);
+    const starts = { echo: echoService, discard: discardService, http: httpService };
+    for (const { name, port } of plan.listeners) {
+      starts[name](running, port);
+      io.stderr.write(`synack: ${name} on ${addrs.map((a) => formatEndpoint(a.address, port)).join(" ")}\n`);
     }
-    if (values.get !== undefined) {
-      code = await fetchOnce(io, stack, values.get, values.out);
-    } else {
-      await waitForStop(io);
-    }
+    if (plan.get !== undefined) return await fetchOnce(io, running, plan.get.url, plan.get.out);
+    await waitForStop(io);
+    return 0;
   } finally {
     if (interval !== undefined) clearInterval(interval);
-    unsubscribe();
-    // Reset what is still open so kernel peers learn at once instead of retrying into a gone device.
-    for (const c of stack.host.tcp.allConnections()) c.abort("synack exiting");
-    stack.host.poll(stack.now());
-    await stack.close();
+    unsubscribe?.();
+    if (stack !== undefined) {
+      // Reset what is still open so kernel peers learn at once instead of retrying into a gone device.
+      for (const c of stack.host.tcp.allConnections()) c.abort("synack exiting");
+      stack.host.poll(stack.now());
+      await stack.close();
+    } else await link.close();
     pcap?.close();
     await webServer?.close();
   }
-  return code;
 }
 
 /** The live view's server, or undefined (with a message) when the page is not built. */
@@ -348,6 +402,7 @@ async function fetchOnce(io: CliIo, stack: LiveStack, url: string, out: string |
   else if (out !== undefined) fd = openSync(out, "w");
   try {
     const res = await httpRequest(stack, url, {
+      ...(io.signal !== undefined ? { signal: io.signal } : {}),
       onBody: (chunk) => {
         if (fd !== undefined) writeSync(fd, chunk);
         else if (toStdout) io.stdout.write(chunk);
@@ -486,10 +541,42 @@ function waitForStop(io: CliIo): Promise<void> {
   });
 }
 
+/** The live view's port: 0 (any free port) to 65535. */
+function webPort(text: string): number {
+  const port = intOption("web", text, 0);
+  if (port > 65535) throw new UsageError(`--web must be a port number (0-65535), got ${JSON.stringify(text)}`);
+  return port;
+}
+
+/** A TCP port to listen on: 1-65535. */
+function portOption(name: string, text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || text.trim() === "") throw new UsageError(`--${name} must be a port number (1-65535), got ${JSON.stringify(text)}`);
+  return port;
+}
+
+function numberOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || text.trim() === "") throw new UsageError(`--${name} must be a number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function nonNegative(name: string, n: number | undefined): number | undefined {
+  if (n !== undefined && n < 0) throw new UsageError(`--${name} must not be negative, got ${n}`);
+  return n;
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  const n = intOption(name, text, fallback);
+  if (n === 0) throw new UsageError(`--${name} must be at least 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
 function intOption(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < 0 || text.trim() === "") throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -510,7 +597,8 @@ async function main(io: CliIo, usageText: string, body: () => Promise<number>): 
   try {
     return await body();
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+    // Settings the stack, a device or the relay rejected are the command line's fault too.
+    if (e instanceof UsageError || e instanceof InvalidSettingError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
       io.stderr.write(`synack: ${e.message}\n${usageText}\n`);
       return 2;
     }

@@ -12,7 +12,7 @@
  * headers limited to 64 KiB.
  */
 import { createHash, type Hash } from "node:crypto";
-import { parseIpAddress } from "../../wire/address.js";
+import { parseIpAddress, type IpAddress } from "../../wire/address.js";
 import type { Listener } from "../../tcp/listener.js";
 import type { LiveSocket, LiveStack } from "./live.js";
 import { fillPattern } from "./pattern.js";
@@ -367,6 +367,8 @@ export interface HttpRequestOptions {
   timeoutMs?: number;
   /** Request body, sent with a Content-Length. */
   body?: Uint8Array;
+  /** Aborting it resets the connection and rejects with code ABORT_ERR. */
+  signal?: AbortSignal;
 }
 
 /** An error of the HTTP client, with the TCP error code when the connection failed. */
@@ -380,29 +382,68 @@ export class HttpClientError extends Error {
   }
 }
 
-/** Fetches `url` (http://IPv4[:port]/path or http://[IPv6][:port]/path) through synack and hashes the body. */
-export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
-  const u = new URL(url);
-  if (u.protocol !== "http:") return Promise.reject(new HttpClientError(`only http:// URLs are supported, got ${u.protocol}`));
+/** Where an http:// URL points: what the client connects to and asks for. */
+export interface HttpTarget {
+  address: IpAddress;
+  port: number;
+  /** The Host header's value. */
+  host: string;
+  /** Path and query, the request target (origin form, RFC 9112 3.2.1). */
+  path: string;
+}
+
+/**
+ * The target of `url` (http://IPv4[:port]/path or http://[IPv6][:port]/path); throws an
+ * HttpClientError with code ERR_INVALID_URL for anything else, so a caller can check a
+ * URL before opening anything.
+ */
+export function httpTarget(url: string): HttpTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new HttpClientError(`not a URL: ${JSON.stringify(url)}`, "ERR_INVALID_URL");
+  }
+  if (u.protocol !== "http:") throw new HttpClientError(`only http:// URLs are supported, got ${u.protocol}`, "ERR_INVALID_URL");
   // URL keeps an IPv6 literal in brackets (RFC 3986 3.2.2).
-  const addr = parseIpAddress(u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname);
-  if (addr === undefined) return Promise.reject(new HttpClientError(`the host must be an IP address literal (synack has no resolver here), got ${u.hostname}`));
+  const address = parseIpAddress(u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname);
+  if (address === undefined) throw new HttpClientError(`the host must be an IP address literal (synack has no resolver here), got ${u.hostname}`, "ERR_INVALID_URL");
   const port = u.port === "" ? 80 : Number(u.port);
+  if (port === 0) throw new HttpClientError(`port 0 cannot be connected to: ${JSON.stringify(url)}`, "ERR_INVALID_URL");
+  return { address, port, host: u.host, path: `${u.pathname}${u.search}` };
+}
+
+function aborted(): HttpClientError {
+  return new HttpClientError("the request was aborted", "ABORT_ERR");
+}
+
+/** Fetches `url` (see httpTarget) through synack and hashes the body. */
+export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
+  let target: HttpTarget;
+  try {
+    target = httpTarget(url);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (opts.signal?.aborted === true) return Promise.reject(aborted());
   const method = opts.method ?? (opts.body !== undefined ? "POST" : "GET");
   const start = performance.now();
   return new Promise<HttpResponse>((resolve, reject) => {
-    const socket = stack.connect(addr, port);
+    const socket = stack.connect(target.address, target.port);
     const hash = createHash("sha256");
     let head: Uint8Array = new Uint8Array(0);
     let response: Head | undefined;
     let body: BodyReader | undefined;
     let settled = false;
     const timer = opts.timeoutMs !== undefined ? setTimeout(() => fail(new HttpClientError(`timed out after ${opts.timeoutMs} ms`, "ETIMEDOUT")), opts.timeoutMs) : undefined;
+    const onAbort = (): void => fail(aborted());
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
 
     const done = (): void => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
       socket.close();
       resolve({
         status: Number(response!.first[1]),
@@ -417,12 +458,13 @@ export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOpti
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
       socket.destroy();
       reject(e);
     };
 
     const extra = opts.body !== undefined ? `Content-Length: ${opts.body.length}\r\n` : "";
-    socket.write(utf8.encode(`${method} ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: close\r\n${extra}\r\n`));
+    socket.write(utf8.encode(`${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: close\r\n${extra}\r\n`));
     if (opts.body !== undefined) socket.write(opts.body);
 
     socket.onData = (chunk) => {
