@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { defaultWebDir, serveWeb } from "../node/web-server.js";
+import { defaultWebDir, serveWeb, type WebServer } from "../node/web-server.js";
 import { EXIT_OK, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { parse } from "./options.js";
@@ -20,14 +20,14 @@ export async function web(argv: string[], io: Io, signal?: AbortSignal): Promise
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`web takes no arguments, got ${positionals.join(" ")}`);
-  const port = values.port !== undefined ? Number(values.port) : 8080;
+  const port = values.port !== undefined && values.port.trim() !== "" ? Number(values.port) : values.port === undefined ? 8080 : NaN;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be a port number 0..65535, got "${values.port}"`);
   const dir = values.dir ?? defaultWebDir();
   if (!existsSync(join(dir, "index.html")) || !existsSync(join(dir, "main.js"))) {
     io.stderr(`synack: the playground is not built in ${dir}; run \`npm run build:web\` (npm install builds it too)\n`);
     return 2;
   }
-  const s = await serveWeb({ dir, port, ...(values.host !== undefined ? { host: values.host } : {}) });
+  const s = await listen(dir, port, values.host);
   io.stdout(`synack playground: ${s.url}  (Ctrl-C to stop)\n`);
   if (values.open) openBrowser(s.url, io);
   await new Promise<void>((done) => {
@@ -43,6 +43,22 @@ export async function web(argv: string[], io: Io, signal?: AbortSignal): Promise
   });
   await s.close();
   return EXIT_OK;
+}
+
+/**
+ * The server, or a usage error when the address cannot be had (a port in use, a host that
+ * is not this machine's): the command line chose it, so it is not an internal error.
+ */
+async function listen(dir: string, port: number, host: string | undefined): Promise<WebServer> {
+  try {
+    return await serveWeb({ dir, port, ...(host !== undefined ? { host } : {}) });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "EADDRINUSE") throw new UsageError(`port ${port} is in use; pick another with --port N (0 picks a free one)`);
+    if (code === "EACCES") throw new UsageError(`not allowed to listen on port ${port}; pick another with --port N`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") throw new UsageError(`cannot listen on ${JSON.stringify(host)}: not an address of this machine (${String(code)})`);
+    throw e;
+  }
 }
 
 function openBrowser(url: string, io: Io): void {

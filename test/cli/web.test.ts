@@ -45,6 +45,23 @@ describe("synack web", () => {
     expect(await done).toBe(0);
   });
 
+  it("says so when it cannot listen where asked, as a usage error rather than an internal one", async () => {
+    const taken = await serveWeb({ dir, port: 0 });
+    try {
+      const port = new URL(taken.url).port;
+      const a = fakeIo();
+      expect(await main(["web", "--port", port, "--dir", dir], a.io)).toBe(2);
+      expect(a.err()).toContain(`port ${port} is in use`);
+      expect(a.err()).not.toContain("internal error");
+      const b = fakeIo();
+      // An address literal (no resolver is asked) from TEST-NET-1, which no interface here has.
+      expect(await main(["web", "--port", "0", "--host", "192.0.2.1", "--dir", dir], b.io)).toBe(2);
+      expect(b.err()).toContain('cannot listen on "192.0.2.1"');
+    } finally {
+      await taken.close();
+    }
+  });
+
   it("explains a missing build and bad options", async () => {
     const empty = mkdtempSync(join(tmpdir(), "synack-webempty-"));
     try {
@@ -54,6 +71,9 @@ describe("synack web", () => {
       const b = fakeIo();
       expect(await main(["web", "--port", "99999"], b.io)).toBe(2);
       expect(b.err()).toContain("--port must be a port number");
+      const blank = fakeIo();
+      expect(await main(["web", "--port", "", "--dir", dir], blank.io)).toBe(2);
+      expect(blank.err()).toContain("--port must be a port number");
       const c = fakeIo();
       expect(await main(["web", "--help"], c.io)).toBe(0);
       expect(c.out()).toContain("synack web [--port N] [--open]");
