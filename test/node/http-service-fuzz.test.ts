@@ -1,0 +1,175 @@
+/**
+ * The built-in HTTP server (`synack tun --http PORT`) reads whatever a peer sends: requests
+ * well formed or not, pipelined, cut anywhere, damaged byte by byte. Whatever arrives, no
+ * exception escapes its socket callbacks, every response it writes is well formed, and once
+ * the peer has finished and read everything, the server ends the connection: none is left
+ * open. The socket here is a stand-in that records writes and applies back-pressure.
+ */
+import fc from "fast-check";
+import { describe, expect, it, vi } from "vitest";
+import type { Listener } from "../../src/tcp/listener.js";
+import { httpService, type HttpServerStats } from "../../src/node/services/http.js";
+import type { LiveSocket, LiveStack } from "../../src/node/services/live.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("HTTP_FUZZ_RUNS", 300);
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 300) });
+
+/** How much the stand-in socket takes before write() says "wait for drain". */
+const WINDOW = 64 * 1024;
+
+class FakeSocket {
+  onData: ((chunk: Uint8Array) => void) | undefined;
+  onEnd: (() => void) | undefined;
+  onDrain: (() => void) | undefined;
+  onClose: (() => void) | undefined;
+  readonly out: Uint8Array[] = [];
+  unread = 0;
+  ended = false;
+  paused = false;
+  write(data: Uint8Array): boolean {
+    if (this.ended) throw new Error("write after end()");
+    this.out.push(data.slice());
+    this.unread += data.length;
+    return this.unread < WINDOW;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  /** The peer reads everything written so far; the server may write again. */
+  drain(): void {
+    this.unread = 0;
+    this.onDrain?.();
+  }
+  text(): string {
+    return Buffer.concat(this.out).toString("latin1");
+  }
+}
+
+function serve(): { accept: (s: FakeSocket) => void; stats: HttpServerStats } {
+  let accept: ((s: LiveSocket) => void) | undefined;
+  const stack = { listen: (_port: number, cb: (s: LiveSocket) => void) => ((accept = cb), {} as Listener) } as unknown as LiveStack;
+  const stats: HttpServerStats = { requests: 0, bodyBytes: 0, sentBytes: 0 };
+  httpService(stack, 80, stats);
+  return { accept: (s) => accept!(s as unknown as LiveSocket), stats };
+}
+
+const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+
+/** A chunked body, sometimes damaged: sizes in hex, extensions, trailers. */
+const chunked = fc.tuple(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 4 }), fc.constantFrom("", ";ext=1", " "), fc.constantFrom("", "X-Trailer: 1\r\n")).map(([sizes, ext, trailer]) => sizes.map((n) => `${n.toString(16)}${ext}\r\n${"c".repeat(n)}\r\n`).join("") + `0\r\n${trailer}\r\n`);
+
+/** A request as a client would send it: framing consistent with its body. */
+const wellFormed = fc
+  .record({
+    method: fc.constantFrom("GET", "HEAD", "POST", "PUT"),
+    target: fc.constantFrom("/", "/bytes/0", "/bytes/100", "/bytes/70000", "/bytes/200000", "/nowhere"),
+    version: fc.constantFrom("HTTP/1.1", "HTTP/1.1", "HTTP/1.0"),
+    connection: fc.constantFrom("", "Connection: close\r\n", "Connection: keep-alive\r\n"),
+    expect: fc.constantFrom("", "Expect: 100-continue\r\n"),
+    body: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 20 }), chunked.map((c) => ({ chunked: c }))),
+  })
+  .map(({ method, target, version, connection, expect, body }) => {
+    const framing = body === undefined ? "" : typeof body === "string" ? `Content-Length: ${body.length}\r\n` : "Transfer-Encoding: chunked\r\n";
+    const payload = body === undefined ? "" : typeof body === "string" ? body : body.chunked;
+    return `${method} ${target} ${version}\r\nHost: a\r\n${connection}${expect}${framing}\r\n${payload}`;
+  });
+
+/** Anything shaped like a request: odd methods, targets, versions, headers and bodies. */
+const wild = fc
+  .record({
+    method: fc.constantFrom("GET", "HEAD", "POST", "PUT", "DELETE", "get", ""),
+    target: fc.oneof(fc.constantFrom("/", "/bytes/0", "/bytes/100", "/bytes/70000", "/bytes/99999999999999999999", "/bytes/-1", "/x?y=1", "*", "http://a/"), fc.string({ maxLength: 8 })),
+    version: fc.constantFrom("HTTP/1.1", "HTTP/1.0", "HTTP/2", "", "HTTP/1.1 extra"),
+    headers: fc.array(
+      fc.oneof(
+        fc.constantFrom("Host: a", "Connection: close", "Connection: keep-alive", "Expect: 100-continue", "Transfer-Encoding: chunked", "Transfer-Encoding: gzip", "Content-Length: 5", "Content-Length: -1", "Content-Length: 5, 6", "Content-Length: 99999999999999999999", "no colon", ": empty name"),
+        fc.string({ maxLength: 12 }).map((s) => `X-${s}: ${s}`),
+      ),
+      { maxLength: 4 },
+    ),
+    body: fc.oneof(fc.constant(""), fc.string({ maxLength: 20 }), chunked),
+  })
+  .map(({ method, target, version, headers, body }) => `${method} ${target} ${version}\r\n${headers.map((h) => `${h}\r\n`).join("")}\r\n${body}`);
+
+const request = fc.oneof({ weight: 3, arbitrary: wellFormed }, { weight: 1, arbitrary: wild });
+
+/** Requests back to back, then byte damage (flips, cuts, insertions), then cut into chunks. */
+const input = fc
+  .tuple(
+    fc.array(request, { minLength: 1, maxLength: 4 }),
+    fc.oneof(fc.constant([]), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("flip", "cut", "insert")), { minLength: 1, maxLength: 3 })),
+    fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 8 }),
+    fc.boolean(),
+  )
+  .map(([requests, damage, cuts, peerEnds]) => {
+    const bytes = Array.from(enc(requests.join("")));
+    for (const [at, value, kind] of damage) {
+      if (bytes.length === 0) break;
+      const i = at % bytes.length;
+      if (kind === "flip") bytes[i] = value;
+      else if (kind === "cut") bytes.splice(i, 1 + (value % 8));
+      else bytes.splice(i, 0, value);
+    }
+    const chunks: Uint8Array[] = [];
+    for (let i = 0, k = 0; i < bytes.length; k++) {
+      const n = cuts[k % cuts.length]!;
+      chunks.push(Uint8Array.from(bytes.slice(i, i + n)));
+      i += n;
+    }
+    return { chunks, peerEnds };
+  });
+
+/** Each response head in `text`: "HTTP/1.1 NNN reason" and headers; bodies are skipped by Content-Length. */
+function checkResponses(text: string, what: string): void {
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf("\r\n\r\n", at);
+    expect(end, `${what}\nunterminated response head at ${at}: ${JSON.stringify(text.slice(at, at + 80))}`).toBeGreaterThan(at);
+    const head = text.slice(at, end);
+    expect(head, what).toMatch(/^HTTP\/1\.1 (100|200|400|404|405|431) [^\r\n]+/);
+    at = end + 4;
+    if (head.startsWith("HTTP/1.1 100 ")) continue;
+    const length = /\r\nContent-Length: (\d+)\r\n|\r\nContent-Length: (\d+)$/i.exec(head);
+    expect(length, `${what}\n${head}`).not.toBeNull();
+    const n = Number(length![1] ?? length![2]);
+    // A HEAD answer has no body, and the last answer may be cut short by back-pressure;
+    // either way the next head must start where a body of n bytes, or none, ends.
+    const next = text.slice(at + n, at + n + 9) === "HTTP/1.1 " || at + n >= text.length ? at + n : at;
+    at = Math.min(next, text.length);
+  }
+}
+
+describe("the built-in HTTP server under any input", () => {
+  it("throws nothing, answers in well-formed responses, and ends every connection the peer has finished", () => {
+    fc.assert(
+      fc.property(input, ({ chunks, peerEnds }) => {
+        const { accept, stats } = serve();
+        const socket = new FakeSocket();
+        accept(socket);
+        const what = `input ${JSON.stringify(Buffer.concat(chunks).toString("latin1"))}, peer ends: ${peerEnds}`;
+        for (const c of chunks) {
+          // A paused socket keeps its input in the stack's buffer: hand it over once the server resumes.
+          let rounds = 0;
+          while (socket.paused && rounds++ < 64) socket.drain();
+          socket.onData?.(c);
+        }
+        if (peerEnds) socket.onEnd?.();
+        // The peer reads whatever is written, as long as the server has more (a /bytes/N stream).
+        for (let rounds = 0; rounds < 64 && socket.unread >= WINDOW && !socket.ended; rounds++) socket.drain();
+        checkResponses(socket.text(), what);
+        expect(Number.isSafeInteger(stats.requests) && Number.isSafeInteger(stats.bodyBytes) && Number.isSafeInteger(stats.sentBytes), what).toBe(true);
+        // Finished and fully read, with nothing unbounded left to send: the server has ended the connection.
+        const streaming = socket.unread >= WINDOW;
+        if (peerEnds && !streaming) expect(socket.ended, `${what}\n${socket.text().slice(0, 400)}`).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
