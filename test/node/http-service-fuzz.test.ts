@@ -1,14 +1,17 @@
 /**
- * The built-in HTTP server (`synack tun --http PORT`) reads whatever a peer sends: requests
+ * The built-in HTTP server (`synack tun --http PORT`) and client (`--get URL`) read whatever
+ * a peer sends. Server: requests
  * well formed or not, pipelined, cut anywhere, damaged byte by byte. Whatever arrives, no
  * exception escapes its socket callbacks, every response it writes is well formed, and once
  * the peer has finished and read everything, the server ends the connection: none is left
- * open. The socket here is a stand-in that records writes and applies back-pressure.
+ * open. Client: whatever a server answers, the request settles (a response or an
+ * HttpClientError) once the server has finished, and nothing throws. The sockets here are
+ * stand-ins that record writes and apply back-pressure.
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import type { Listener } from "../../src/tcp/listener.js";
-import { httpService, type HttpServerStats } from "../../src/node/services/http.js";
+import { HttpClientError, httpRequest, httpService, type HttpServerStats } from "../../src/node/services/http.js";
 import type { LiveSocket, LiveStack } from "../../src/node/services/live.js";
 import { countFromEnv, timeoutFor } from "../env-count.js";
 
@@ -168,6 +171,69 @@ describe("the built-in HTTP server under any input", () => {
         // Finished and fully read, with nothing unbounded left to send: the server has ended the connection.
         const streaming = socket.unread >= WINDOW;
         if (peerEnds && !streaming) expect(socket.ended, `${what}\n${socket.text().slice(0, 400)}`).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+/** A response as a server might send it, or not: interim heads, framings, damage. */
+const response = fc
+  .record({
+    interim: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 }), fc.constant(20_000)),
+    status: fc.constantFrom("200 OK", "204 No Content", "404 Not Found", "999 X", "20 short", "abc"),
+    version: fc.constantFrom("HTTP/1.1", "HTTP/1.0", "HTTP/2", "ICY"),
+    framing: fc.constantFrom("length", "chunked", "eof", "bad-length", "gzip"),
+    body: fc.string({ maxLength: 40 }),
+    damage: fc.oneof(fc.constant([]), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 })),
+    cut: fc.integer({ min: 1, max: 300_000 }),
+    serverEnds: fc.boolean(),
+  })
+  .map(({ interim, status, version, framing, body, damage, cut, serverEnds }) => {
+    const header = { length: `Content-Length: ${body.length}`, chunked: "Transfer-Encoding: chunked", eof: "", "bad-length": "Content-Length: 1x", gzip: "Transfer-Encoding: gzip" }[framing];
+    const payload = framing === "chunked" ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body;
+    const text = "HTTP/1.1 100 Continue\r\n\r\n".repeat(interim) + `${version} ${status}\r\n${header === "" ? "" : `${header}\r\n`}\r\n${payload}`;
+    const bytes = enc(text);
+    for (const [at, value] of damage) bytes[at % bytes.length] = value;
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += cut) chunks.push(bytes.subarray(i, i + cut));
+    return { chunks, serverEnds, interim };
+  });
+
+class FakeClientSocket extends FakeSocket {
+  destroyed = false;
+  close(): void {
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+describe("the built-in HTTP client under any response", () => {
+  it("settles once the server has finished, with a response or an HttpClientError, and throws nothing", async () => {
+    await fc.assert(
+      fc.asyncProperty(response, fc.constantFrom("GET", "HEAD"), async ({ chunks, serverEnds }, method) => {
+        const socket = new FakeClientSocket();
+        const stack = { connect: () => socket } as unknown as LiveStack;
+        const result: { outcome: "pending" | "resolved" | "rejected"; error?: unknown } = { outcome: "pending" };
+        const pending = httpRequest(stack, "http://10.7.0.1/x", { method }).then(
+          () => (result.outcome = "resolved"),
+          (e: unknown) => Object.assign(result, { outcome: "rejected", error: e }),
+        );
+        for (const c of chunks) socket.onData?.(c);
+        if (serverEnds) socket.onEnd?.();
+        await Promise.resolve();
+        await Promise.resolve();
+        if (serverEnds) expect(result.outcome).not.toBe("pending");
+        // The server has not finished: the connection closing ends the request.
+        if (result.outcome === "pending") socket.onClose?.();
+        await pending;
+        expect(result.outcome).not.toBe("pending");
+        if (result.outcome === "rejected") {
+          expect(result.error).toBeInstanceOf(HttpClientError);
+          expect(["ERR_HTTP_RESPONSE", "ERR_HTTP_INCOMPLETE"]).toContain((result.error as HttpClientError).code);
+        }
       }),
       { numRuns: RUNS },
     );

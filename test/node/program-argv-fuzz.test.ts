@@ -119,8 +119,17 @@ const OPTIONS = {
 };
 /** One option with a value if it takes one; now and then a stray word, or an option of another program. */
 function optionArb(program: keyof typeof OPTIONS): fc.Arbitrary<string[]> {
-  const own = fc.constantFrom(...OPTIONS[program]).chain((flag) => (VALUES[flag] === undefined ? fc.constant([flag]) : VALUES[flag].map((v) => [flag, v])));
-  const stray = fc.oneof(odd.map((w) => [w]), fc.constantFrom(...Object.keys(VALUES)).filter((f) => f !== "--pcap" && f !== "--out").map((f) => [f]));
+  const own: fc.Arbitrary<string[]> = fc.constantFrom(...OPTIONS[program]).chain((flag): fc.Arbitrary<string[]> => {
+    const values = VALUES[flag];
+    return values === undefined ? fc.constant([flag]) : values.map((v) => [flag, v]);
+  });
+  const stray: fc.Arbitrary<string[]> = fc.oneof(
+    odd.map((w) => [w]),
+    fc
+      .constantFrom(...Object.keys(VALUES))
+      .filter((f) => f !== "--pcap" && f !== "--out")
+      .map((f) => [f]),
+  );
   return fc.oneof({ weight: 5, arbitrary: own }, { weight: 1, arbitrary: stray });
 }
 /** What each program needs to get past its first checks, given half the time. */

@@ -65,6 +65,9 @@ function parseHead(bytes: Uint8Array): Head | undefined {
   return { first: [m[1]!, m[2]!, m[3] ?? ""], headers };
 }
 
+/** A body whose chunked framing is broken (RFC 9112 7.1). */
+class BodyFramingError extends Error {}
+
 /** Reads a message body framed by Content-Length, chunked encoding, or the end of the stream. */
 export class BodyReader {
   private remaining: number;
@@ -112,17 +115,17 @@ export class BodyReader {
       const b = data[i++]!;
       if (b !== 10) {
         if (b !== 13) this.line += String.fromCharCode(b);
-        if (this.line.length > 4096) throw new Error("chunked body: line too long");
+        if (this.line.length > 4096) throw new BodyFramingError("chunked body: line too long");
         continue;
       }
       const line = this.line;
       this.line = "";
       if (this.chunkState === "data-crlf") {
-        if (line !== "") throw new Error("chunked body: missing CRLF after chunk data");
+        if (line !== "") throw new BodyFramingError("chunked body: missing CRLF after chunk data");
         this.chunkState = "size";
       } else if (this.chunkState === "size") {
         const size = parseInt(line.split(";")[0]!.trim(), 16);
-        if (!Number.isSafeInteger(size) || size < 0) throw new Error(`chunked body: bad chunk size ${JSON.stringify(line)}`);
+        if (!Number.isSafeInteger(size) || size < 0) throw new BodyFramingError(`chunked body: bad chunk size ${JSON.stringify(line)}`);
         if (size === 0) this.chunkState = "trailer";
         else {
           this.chunkLeft = size;
@@ -371,11 +374,16 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
 }
 
-/** An error of the HTTP client, with the TCP error code when the connection failed. */
+/**
+ * An error of the HTTP client. `code`: the TCP error's when the connection failed
+ * (ECONNREFUSED, ETIMEDOUT...), ERR_INVALID_URL, ABORT_ERR, ETIMEDOUT for `timeoutMs`,
+ * ERR_HTTP_RESPONSE for a response that is not HTTP/1.x as RFC 9112 frames it, and
+ * ERR_HTTP_INCOMPLETE for a connection that ended before the response did.
+ */
 export class HttpClientError extends Error {
   constructor(
     message: string,
-    readonly code?: string,
+    readonly code: string,
   ) {
     super(message);
     this.name = "HttpClientError";
@@ -470,30 +478,31 @@ export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOpti
     socket.onData = (chunk) => {
       if (settled) return;
       let data = chunk;
-      if (response === undefined) {
+      // Heads until the final one: interim responses (1xx, RFC 9110 15.2) are passed over,
+      // in a loop, since a server may send any number of them in one chunk.
+      while (response === undefined) {
         const from = head.length;
         head = concat(head, data);
         const end = headEnd(head, from);
         if (end < 0) {
-          if (head.length > MAX_HEAD) fail(new HttpClientError("response head too large"));
+          if (head.length > MAX_HEAD) fail(new HttpClientError("response head too large", "ERR_HTTP_RESPONSE"));
           return;
         }
         const parsed = parseHead(head.subarray(0, end - 4));
         if (parsed === undefined || !parsed.first[0].startsWith("HTTP/1.") || !/^\d{3}$/.test(parsed.first[1])) {
-          return fail(new HttpClientError("malformed response head"));
+          return fail(new HttpClientError("malformed response head", "ERR_HTTP_RESPONSE"));
         }
         data = head.subarray(end);
         head = new Uint8Array(0);
         const status = Number(parsed.first[1]);
         if (status >= 100 && status < 200) {
-          // An interim response (100 Continue): the real one follows.
-          if (data.length > 0) socket.onData?.(data);
-          return;
+          if (data.length === 0) return;
+          continue;
         }
         response = parsed;
         const noBody = method === "HEAD" || status === 204 || status === 304;
         const framing = noBody ? { framing: "length" as const, length: 0 } : bodyFraming(parsed.headers, true);
-        if (typeof framing === "string") return fail(new HttpClientError(framing));
+        if (typeof framing === "string") return fail(new HttpClientError(framing, "ERR_HTTP_RESPONSE"));
         body = new BodyReader(framing.framing, framing.length, (c) => {
           hash.update(c);
           opts.onBody?.(c);
@@ -502,17 +511,18 @@ export function httpRequest(stack: LiveStack, url: string, opts: HttpRequestOpti
       try {
         body!.feed(data);
       } catch (e) {
-        return fail(e as Error);
+        // Bad chunked syntax; or the caller's onBody threw, which is theirs to see as it was.
+        return fail(e instanceof BodyFramingError ? new HttpClientError(e.message, "ERR_HTTP_RESPONSE") : (e as Error));
       }
       if (body!.done) done();
     };
     socket.onEnd = () => {
       if (response !== undefined && body !== undefined && (body.framing === "eof" || body.done)) return done();
-      fail(new HttpClientError(response === undefined ? "connection closed before a response" : `connection closed after ${body?.received ?? 0} body bytes`));
+      fail(new HttpClientError(response === undefined ? "connection closed before a response" : `connection closed after ${body?.received ?? 0} body bytes`, "ERR_HTTP_INCOMPLETE"));
     };
     socket.onClose = (error) => {
       if (error !== undefined) fail(new HttpClientError(error.message, error.code));
-      else if (!settled) fail(new HttpClientError("connection closed"));
+      else if (!settled) fail(new HttpClientError("connection closed", "ERR_HTTP_INCOMPLETE"));
     };
   });
 }
