@@ -18,11 +18,11 @@ import { ACK, RST, SYN, URG, type TcpOptions, type TcpSegment } from "../wire/tc
 import { seqAdd, seqGt, seqMax, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { CongestionControl } from "./congestion/recovery.js";
-import { InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
+import { checkBoolean, InvalidArgumentError, messageFor, TcpError, type TcpErrorCode } from "./errors.js";
 import { connectionInfo, type ConnectionInfo } from "./connection-info.js";
 import { ConnectionTimers } from "./connection-timers.js";
 import { onKeepAliveTimeout, setKeepAlive } from "./keepalive.js";
-import { setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout, typeOfServiceBits } from "./socket-options.js";
+import { checkSendOptions, setCork, setNoDelay, setNotsentLowat, setSendBufferSize, setUserTimeout, typeOfServiceBits } from "./socket-options.js";
 import { ECN_OFF, ecnOnSyn, ecnSynFlags, type EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
 import type { ReceiveBuffer } from "./receive-buffer.js";
@@ -45,7 +45,7 @@ import { type OobResult, UrgentReceiver, UrgentSender } from "./urgent.js";
 import { inqBytes, inqHint } from "./inq.js";
 import { atMark, markUrgentWrite, readableBytes, readAroundMark, readOob, urgentField } from "./urgent-io.js";
 import { SYNCHRONIZED } from "./states.js";
-import { checkZerocopyOption, setZerocopy } from "./zerocopy.js";
+import { setZerocopy } from "./zerocopy.js";
 import { setTxTimestamping } from "./tx-timestamps.js";
 import type { ErrorQueueEntry } from "./error-queue.js";
 import { showValue } from "../show-value.js";
@@ -250,7 +250,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
    */
   send(data: Uint8Array, opts?: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue"; timestamp?: boolean }): number {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError("send() takes a Uint8Array");
-    const zerocopy = checkZerocopyOption(opts?.zerocopy);
+    const zerocopy = checkSendOptions(opts);
     this.lastNow = this.ctx.now();
     if (!this.canSend) throw new TcpError("EPIPE", `cannot send in state ${this.state}`);
     const n = this.sender.queue(this.lastNow, data, opts?.more === true, opts?.eor === true);
@@ -409,6 +409,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /** How many of `length` bytes a send() would take now: Linux fills the skb it starts, so it may be more than the buffer's free space (write-admission.ts). */
   sendRoom(length: number): number {
+    if (typeof length !== "number" || !Number.isInteger(length) || length < 0) throw new InvalidArgumentError(`sendRoom(length): length must be a whole number of bytes, got ${showValue(length)}`);
     return this.canSend ? writeAdmits(length, sendQueueState(this.sender)).bytes : 0;
   }
 
@@ -428,14 +429,14 @@ export class Connection extends ConnectionTimers implements SenderHost {
   setCork(cork: boolean): void { setCork(this, cork); }
 
   /** recv(MSG_OOB): the urgent byte, or EINVAL, EAGAIN or end of stream as Linux (urgent-io.ts). */
-  readOob(peek = false): OobResult { return readOob(this, peek); }
+  readOob(peek = false): OobResult { return readOob(this, checkBoolean("readOob(peek)", peek)); }
   /** SIOCATMARK: the next byte read() returns (or skips) is the urgent one. */
   get atMark(): boolean { return atMark(this); }
   /** SO_OOBINLINE: urgent bytes stay in the stream and recv(MSG_OOB) fails with EINVAL. */
-  setOobInline(inline: boolean): void { this.urgentIn.inline = inline; }
+  setOobInline(inline: boolean): void { this.urgentIn.inline = checkBoolean("setOobInline(inline)", inline); }
 
   /** SO_ZEROCOPY (zerocopy.ts): sends with `zerocopy` take ids and complete; while off the flag is ignored. */
-  setZerocopy(on: boolean): void { setZerocopy(this.sender, on); }
+  setZerocopy(on: boolean): void { setZerocopy(this.sender, checkBoolean("setZerocopy(on)", on)); }
   get zerocopy(): boolean { return this.sender.zerocopy()?.enabled === true; }
   /** SO_TIMESTAMPING (tx-timestamps.ts): SOF_TIMESTAMPING_* flags; each write then gets TX stamps of its last byte. */
   setTimestamping(flags: number): void { setTxTimestamping(this.sender, flags, this.isClosed(), this.sender.sndUna, seqAdd(this.sender.sndBufSeq, this.sendBuffer.length)); }

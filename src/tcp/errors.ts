@@ -48,6 +48,12 @@ export class InvalidArgumentError extends Error {
   }
 }
 
+/** A switch the application sets: true or false (or, when `optional`, left out); anything else is refused rather than read as truthy. */
+export function checkBoolean<T extends boolean | undefined = boolean>(name: string, value: T, optional = false): T {
+  if (typeof value !== "boolean" && !(optional && value === undefined)) throw new InvalidArgumentError(`${name} must be true or false, got ${showValue(value)}`);
+  return value;
+}
+
 export function checkPort(name: string, port: unknown, allowZero = false): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
     throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${showValue(port)}`);

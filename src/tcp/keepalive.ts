@@ -8,7 +8,9 @@ import type { Millis } from "../env.js";
 import { ACK, RST } from "../wire/tcp.js";
 import { seqAdd } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
+import { checkBoolean, InvalidArgumentError } from "./errors.js";
 import { positive } from "./socket-options.js";
+import { showValue } from "../show-value.js";
 import { SYNCHRONIZED } from "./states.js";
 
 export class KeepAlive {
@@ -31,10 +33,16 @@ export class KeepAlive {
  * (the stack's settings otherwise); arms or cancels the timer at once.
  */
 export function setKeepAlive(c: Connection, enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number }): void {
+  checkBoolean("setKeepAlive(enabled)", enabled);
+  if (typeof opts !== "object" || opts === null) throw new InvalidArgumentError(`setKeepAlive(enabled, now, options): options must be an object, got ${showValue(opts)}`);
+  // All checked before any is set: a refused call changes nothing.
+  const idle = opts.idle !== undefined ? positive("keep-alive idle", opts.idle) : undefined;
+  const interval = opts.interval !== undefined ? positive("keep-alive interval", opts.interval) : undefined;
+  const count = opts.probes !== undefined ? positive("keep-alive probes", opts.probes) : undefined;
   const ka = (c.ka ??= new KeepAlive(c.config.keepAliveIdle, c.config.keepAliveInterval, c.config.keepAliveProbes));
-  if (opts.idle !== undefined) ka.idle = positive("keep-alive idle", opts.idle);
-  if (opts.interval !== undefined) ka.interval = positive("keep-alive interval", opts.interval);
-  if (opts.probes !== undefined) ka.count = positive("keep-alive probes", opts.probes);
+  if (idle !== undefined) ka.idle = idle;
+  if (interval !== undefined) ka.interval = interval;
+  if (count !== undefined) ka.count = count;
   ka.enabled = enabled;
   ka.probes = 0;
   if (enabled && SYNCHRONIZED.has(c.state)) c.armTimer(now, "keepalive", now + ka.idle);

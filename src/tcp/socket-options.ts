@@ -4,7 +4,8 @@
  * changing nothing then, and tells the connection what to do now that it is set.
  * SO_KEEPALIVE and its times are keepalive.ts's.
  */
-import { InvalidArgumentError } from "./errors.js";
+import { checkBoolean, InvalidArgumentError } from "./errors.js";
+import { checkZerocopyOption } from "./zerocopy.js";
 import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
 import { DSCP_MASK, isTosByte } from "../wire/ip-ecn.js";
@@ -40,7 +41,7 @@ export function setNotsentLowat(c: Connection, bytes: number): void {
 
 /** TCP_NODELAY. Turning Nagle off sends what it was holding, corked or not (as Linux does). */
 export function setNoDelay(c: Connection, noDelay: boolean): void {
-  c.sender.noDelay = noDelay;
+  c.sender.noDelay = checkBoolean("setNoDelay(noDelay)", noDelay);
   if (noDelay) {
     c.sender.pushOnce = true;
     c.ctx.touched(c, true);
@@ -49,7 +50,7 @@ export function setNoDelay(c: Connection, noDelay: boolean): void {
 
 /** TCP_CORK: hold partial segments until uncorked; uncorking sends them. */
 export function setCork(c: Connection, cork: boolean): void {
-  c.sender.corked = cork;
+  c.sender.corked = checkBoolean("setCork(cork)", cork);
   if (!cork) c.ctx.touched(c, true);
 }
 
@@ -68,4 +69,12 @@ export function typeOfServiceBits(tos: number): number {
 export function positive(name: string, v: number): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${showValue(v)}`);
   return v;
+}
+
+/** send()'s flags as Linux's MSG_MORE, MSG_OOB, MSG_EOR, MSG_ZEROCOPY: checked before anything is queued; returns the zerocopy mode. */
+export function checkSendOptions(opts: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue"; timestamp?: boolean } | undefined): boolean | "continue" {
+  if (opts === undefined) return false;
+  if (typeof opts !== "object" || opts === null) throw new InvalidArgumentError(`send(data, options): options must be an object, got ${showValue(opts)}`);
+  for (const name of ["more", "oob", "eor", "timestamp"] as const) checkBoolean(`send(data, { ${name} })`, opts[name], true);
+  return checkZerocopyOption(opts.zerocopy);
 }

@@ -204,7 +204,8 @@ interface TxTimestampsHost {
  * (sock_set_timestamping). `sndUna` and `writeSeq` give OPT_ID its base.
  */
 export function setTxTimestamping(s: TxTimestampsHost, flags: number, closed: boolean, sndUna: Seq, writeSeq: Seq): void {
-  if (typeof flags !== "number") throw new InvalidArgumentError(`setTimestamping(flags): flags must be a number, got ${showValue(flags)}`);
+  // An int, as setsockopt's: a larger or fractional number would lose bits silently.
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff) throw new InvalidArgumentError(`setTimestamping(flags): flags must be a whole number of SOF_TIMESTAMPING_* bits, got ${showValue(flags)}`);
   if (closed && (flags & SOF_TIMESTAMPING.OPT_ID) !== 0) throw new InvalidArgumentError("setTimestamping(): SOF_TIMESTAMPING_OPT_ID on a closed connection");
   if (flags === 0 && s.txTimestamps() === undefined) return; // off and never on: nothing to make
   if (s.txTimestamps(true)!.set(flags, sndUna, writeSeq) !== undefined) throw new InvalidArgumentError(`setTimestamping(): flags 0x${flags.toString(16)} are not valid SOF_TIMESTAMPING_* flags`);

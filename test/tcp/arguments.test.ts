@@ -36,6 +36,32 @@ describe("argument validation", () => {
     expect(conn.state).toBe("ESTABLISHED");
   });
 
+  it("switches take true or false only, and options objects; a refused call changes nothing", () => {
+    const { conn, h } = established();
+    const odd: unknown[] = ["x", 0, 1, null, {}, { toString: false }];
+    for (const v of odd) {
+      expect(() => conn.setNoDelay(v as boolean)).toThrow(invalid);
+      expect(() => conn.setCork(v as boolean)).toThrow(invalid);
+      expect(() => conn.setOobInline(v as boolean)).toThrow(invalid);
+      expect(() => conn.setZerocopy(v as boolean)).toThrow(invalid);
+      expect(() => conn.readOob(v as boolean)).toThrow(invalid);
+      expect(() => conn.setKeepAlive(v as boolean, h.now)).toThrow(invalid);
+      expect(() => conn.send(new Uint8Array(1), { more: v as boolean })).toThrow(invalid);
+    }
+    // Truthy strings were taken as "on": keep-alive read "x" as enabled while `keepAlive` said false.
+    expect(conn.keepAlive).toBe(false);
+    for (const v of [null, "x", 5]) expect(() => conn.send(new Uint8Array(1), v as { more?: boolean })).toThrow(invalid);
+    expect(() => conn.setKeepAlive(true, h.now, null as unknown as object)).toThrow(invalid);
+    // A valid idle with an invalid interval: neither is set, keep-alive stays off.
+    expect(() => conn.setKeepAlive(true, h.now, { idle: 5000, interval: -1 })).toThrow(invalid);
+    expect(conn.keepAlive).toBe(false);
+    expect(conn.ka?.idle).not.toBe(5000);
+    for (const v of [-1, 1.5, "x", Number.NaN]) expect(() => conn.sendRoom(v as number)).toThrow(invalid);
+    for (const v of [2 ** 40, -1, 1.5]) expect(() => conn.setTimestamping(v)).toThrow(invalid);
+    expect(conn.sendBuffer.length).toBe(0);
+    expect(conn.state).toBe("ESTABLISHED");
+  });
+
   it("settings are validated with the name of the bad field", () => {
     expect(resolveConfig()).toEqual(LINUX_DEFAULTS);
     expect(() => resolveConfig({ msl: -1 })).toThrow(/msl/);
