@@ -11,11 +11,11 @@ import type { IpAddress, IpFamily } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
 import type { Connection } from "../tcp/connection.js";
-import { SOMAXCONN, type Listener } from "../tcp/listener.js";
-import type { TcpState } from "../trace/events.js";
+import { Listener, SOMAXCONN } from "../tcp/listener.js";
+import { TCP_STATES, type TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress, resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
-import { AddressInUseError, SocketError, toSocketError } from "./errors.js";
+import { AddressInUseError, InvalidArgumentError, SocketError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
@@ -93,6 +93,7 @@ export class Stack {
 
   /** Active open. The source address is the one the routing table picks for the destination. */
   openConnection(p: OpenConnectionParams): Connection {
+    if (typeof p !== "object" || p === null) throw new InvalidArgumentError(`openConnection(params): params must be an object, got ${showValue(p)}`);
     try {
       const localAddr = this.host.route(p.remoteAddress).source;
       const conn = this.host.tcp.connect({
@@ -129,6 +130,7 @@ export class Stack {
 
   /** Stops listening; connections still queued are reset (as Linux does). */
   closeListener(listener: Listener): void {
+    if (!(listener instanceof Listener)) throw new InvalidArgumentError(`closeListener(listener): not a Listener of this stack, got ${showValue(listener)}`);
     this.host.tcp.closeListener(listener);
     this.kick();
   }
@@ -169,6 +171,9 @@ export class Stack {
 
   /** How many sockets are in `state` (e.g. "SYN_RCVD" during a flood); all sockets without one. */
   count(state?: TcpState | readonly TcpState[]): number {
+    // A misspelt state would count 0 sockets forever: refused instead.
+    const names: readonly unknown[] = state === undefined ? [] : typeof state === "string" ? [state] : Array.isArray(state) ? state : [undefined];
+    for (const name of names) if (!TCP_STATES.includes(name as TcpState)) throw new InvalidArgumentError(`count(state): a TCP state (${TCP_STATES.join(", ")}) or a list of them, got ${showValue(name === undefined ? state : name)}`);
     if (state === "LISTEN") return this.host.tcp.allListeners().length;
     if (state === undefined || typeof state !== "string") return countStates(this.table(), state);
     let n = 0;

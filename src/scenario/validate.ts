@@ -9,7 +9,7 @@ import type { ReassemblyStats } from "../ip/reassembly.js";
 import { newIpStats } from "../ip/stats.js";
 import type { UdpStats } from "../ip/udp/layer.js";
 import { LINUX_DEFAULTS, resolveConfig, type TcpConfig } from "../tcp/config.js";
-import type { TcpState, TimerKind } from "../trace/events.js";
+import { TCP_STATES, type TimerKind } from "../trace/events.js";
 import { parseIpv4Address } from "../wire/ipv4.js";
 import { parseFlags } from "./flags.js";
 import { childPath } from "./json-locate.js";
@@ -21,7 +21,6 @@ export interface Issue {
   message: string;
 }
 
-const STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
 const TIMERS: readonly TimerKind[] = ["rto", "tlp", "reorder", "persist", "keepalive", "time-wait", "fin-wait-2", "delayed-ack", "syn-ack"];
 const ACTIONS: readonly ActionKind[] = ["listen", "connect", "send", "shutdown", "close", "abort", "stop-reading", "read", "keepalive", "unplug", "plug", "syn-flood", "note", "ss", "udp-bind", "udp-send", "udp-read", "netstat"];
 const EXPECTS: readonly ExpectKind[] = ["states", "state", "error", "segment", "segments", "timer", "received", "count", "drops", "recovery", "ecn", "bbr", "call-error", "udp", "counters"];
@@ -430,12 +429,12 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
     case "states":
       c.keys(path, o, ["expect", "conn", "host", "sequence"]);
       targetRef(c, path, o, hosts, labels);
-      c.array(`${path}.sequence`, o["sequence"])?.forEach((s, i) => c.string(`${path}.sequence[${i}]`, s, { oneOf: STATES }));
+      c.array(`${path}.sequence`, o["sequence"])?.forEach((s, i) => c.string(`${path}.sequence[${i}]`, s, { oneOf: TCP_STATES }));
       return;
     case "state":
       c.keys(path, o, ["expect", "conn", "host", "state", "at"]);
       targetRef(c, path, o, hosts, labels);
-      c.string(`${path}.state`, o["state"], { oneOf: STATES });
+      c.string(`${path}.state`, o["state"], { oneOf: TCP_STATES });
       c.time(`${path}.at`, o["at"], true);
       return;
     case "error":
@@ -488,7 +487,7 @@ function checkExpect(c: Checker, path: string, v: unknown, hosts: Map<string, st
     case "count":
       c.keys(path, o, ["expect", "host", "state", "at", "equals", "atLeast", "atMost"]);
       hostRef(c, `${path}.host`, o["host"], hosts);
-      c.string(`${path}.state`, o["state"], { oneOf: STATES });
+      c.string(`${path}.state`, o["state"], { oneOf: TCP_STATES });
       c.time(`${path}.at`, o["at"]);
       checkBounds(c, path, o);
       return;

@@ -22,6 +22,9 @@ export type TcpState =
   | "LAST_ACK"
   | "TIME_WAIT";
 
+/** Every TcpState, in RFC 9293's order (for checking a name a user gave). */
+export const TCP_STATES: readonly TcpState[] = ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"];
+
 /**
  * Identifies a connection: local and remote address:port. Addresses are of either family
  * (both of the same one); compare them with `equals` or `key`, never `===`.

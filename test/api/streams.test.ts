@@ -355,10 +355,20 @@ describe("Web Streams listeners", () => {
     expect(row?.synQueue?.acceptDrops).toBeGreaterThan(0);
     expect(server.count("SYN_RCVD")).toBe(1);
     expect(server.count("ESTABLISHED")).toBe(2);
+    expect(server.count(["SYN_RCVD", "ESTABLISHED"])).toBe(3);
     const first = await acceptOne(listener);
     expect(first.info.remotePort).toBe(socks[0]!.info.localPort);
     for (const s of socks) void s.close();
     await listener.close();
+  });
+
+  it("count() refuses a misspelt state rather than counting none; engine calls refuse what is not theirs", () => {
+    const { server } = simPair();
+    for (const bad of ["SYN_RECV", null, ["ESTABLISHED", "nope"], 42]) {
+      expect(() => server.count(bad as "ESTABLISHED")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
+    expect(() => server.closeListener({} as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => server.openConnection(null as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 
   it("closing the listener ends the iteration", async () => {
