@@ -54,6 +54,12 @@ export function checkBoolean<T extends boolean | undefined = boolean>(name: stri
   return value;
 }
 
+/** An argument that must be an object (a parameter bag or a 4-tuple): not null, not a primitive. */
+export function checkObject<T>(name: string, value: T): T {
+  if (typeof value !== "object" || value === null) throw new InvalidArgumentError(`${name} must be an object, got ${showValue(value)}`);
+  return value;
+}
+
 export function checkPort(name: string, port: unknown, allowZero = false): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
     throw new InvalidArgumentError(`${name} must be an integer in ${allowZero ? 0 : 1}-65535, got ${showValue(port)}`);

@@ -8,9 +8,8 @@ import type { Millis } from "../env.js";
 import { ACK, RST } from "../wire/tcp.js";
 import { seqAdd } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
-import { checkBoolean, InvalidArgumentError } from "./errors.js";
+import { checkBoolean, checkObject } from "./errors.js";
 import { positive } from "./socket-options.js";
-import { showValue } from "../show-value.js";
 import { SYNCHRONIZED } from "./states.js";
 
 export class KeepAlive {
@@ -34,7 +33,7 @@ export class KeepAlive {
  */
 export function setKeepAlive(c: Connection, enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number }): void {
   checkBoolean("setKeepAlive(enabled)", enabled);
-  if (typeof opts !== "object" || opts === null) throw new InvalidArgumentError(`setKeepAlive(enabled, now, options): options must be an object, got ${showValue(opts)}`);
+  checkObject("setKeepAlive(enabled, now, options): options", opts);
   // All checked before any is set: a refused call changes nothing.
   const idle = opts.idle !== undefined ? positive("keep-alive idle", opts.idle) : undefined;
   const interval = opts.interval !== undefined ? positive("keep-alive interval", opts.interval) : undefined;

@@ -20,7 +20,7 @@ import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
-import { AddressInUseError, checkAddress, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
+import { AddressInUseError, checkAddress, checkObject, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
@@ -167,7 +167,7 @@ export class TcpLayer implements ConnectionContext {
 
   /** Active open (S4). The SYN leaves on the next poll. */
   connect(p: ConnectParams): Connection {
-    checkAddress("localAddr", p.localAddr);
+    checkAddress("localAddr", checkObject("connect(params)", p).localAddr);
     checkAddress("remoteAddr", p.remoteAddr);
     if (p.localAddr.family !== p.remoteAddr.family) {
       throw new InvalidArgumentError(`localAddr ${p.localAddr.toString()} and remoteAddr ${p.remoteAddr.toString()} are of different families`);
@@ -204,6 +204,7 @@ export class TcpLayer implements ConnectionContext {
 
   /** Stops listening; connections still in its queues are reset, as Linux does. */
   closeListener(listener: Listener): void {
+    if (!(listener instanceof Listener)) throw new InvalidArgumentError(`closeListener(listener): not a Listener, got ${showValue(listener)}`);
     if (listener.closed) return;
     listener.closed = true;
     this.listeners.delete(listener.port);
@@ -247,7 +248,7 @@ export class TcpLayer implements ConnectionContext {
 
   /** Whether a 4-tuple is in use in any state, TIME_WAIT included. */
   inUse(t: FourTuple): boolean {
-    return this.connections.has(t);
+    return this.connections.has(checkObject("inUse(tuple)", t));
   }
 
   allListeners(): Listener[] {
@@ -380,6 +381,7 @@ export class TcpLayer implements ConnectionContext {
    * timers (connect, close, abort) are stamped with the right time in traces and ISNs.
    */
   setClock(clock: () => Millis): void {
+    if (typeof clock !== "function") throw new InvalidArgumentError(`setClock(clock): clock must be a function, got ${showValue(clock)}`);
     this.clock = clock;
   }
 

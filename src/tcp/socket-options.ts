@@ -4,7 +4,7 @@
  * changing nothing then, and tells the connection what to do now that it is set.
  * SO_KEEPALIVE and its times are keepalive.ts's.
  */
-import { checkBoolean, InvalidArgumentError } from "./errors.js";
+import { checkBoolean, checkObject, InvalidArgumentError } from "./errors.js";
 import { checkZerocopyOption } from "./zerocopy.js";
 import type { Connection } from "./connection.js";
 import { NOTSENT_UNLIMITED } from "./notsent-lowat.js";
@@ -74,7 +74,7 @@ export function positive(name: string, v: number): number {
 /** send()'s flags as Linux's MSG_MORE, MSG_OOB, MSG_EOR, MSG_ZEROCOPY: checked before anything is queued; returns the zerocopy mode. */
 export function checkSendOptions(opts: { more?: boolean; oob?: boolean; eor?: boolean; zerocopy?: boolean | "continue"; timestamp?: boolean } | undefined): boolean | "continue" {
   if (opts === undefined) return false;
-  if (typeof opts !== "object" || opts === null) throw new InvalidArgumentError(`send(data, options): options must be an object, got ${showValue(opts)}`);
+  checkObject("send(data, options): options", opts);
   for (const name of ["more", "oob", "eor", "timestamp"] as const) checkBoolean(`send(data, { ${name} })`, opts[name], true);
   return checkZerocopyOption(opts.zerocopy);
 }

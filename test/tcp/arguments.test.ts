@@ -18,7 +18,21 @@ describe("argument validation", () => {
     // Both ends of a connection are of one family.
     expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), remoteAddr: parseIpAddress("fd00::2")!, remotePort: 80 })).toThrow(invalid);
     expect(() => h.host.tcp.connect({ localAddr: IpAddress.v4(LOCAL_ADDR), localPort: 70000, remoteAddr: IpAddress.v4(REMOTE_ADDR), remotePort: 80 })).toThrow(invalid);
+    // Not a parameter bag at all.
+    for (const p of [undefined, null, "x", 5]) expect(() => h.host.tcp.connect(p as never)).toThrow(invalid);
     expect(h.host.tcp.allConnections()).toHaveLength(0);
+  });
+
+  it("closeListener, inUse and setClock refuse what is not theirs", () => {
+    const h = new Harness();
+    const l = h.host.tcp.listen(80);
+    for (const v of [undefined, null, {}, { closed: true, toString: false }]) expect(() => h.host.tcp.closeListener(v as never)).toThrow(invalid);
+    expect(h.host.tcp.allListeners()).toEqual([l]);
+    for (const v of [undefined, null, "x"]) expect(() => h.host.tcp.inUse(v as never)).toThrow(invalid);
+    const now = h.host.tcp.now();
+    for (const v of [undefined, 5, {}]) expect(() => h.host.tcp.setClock(v as never)).toThrow(invalid);
+    // The clock it had still answers.
+    expect(h.host.tcp.now()).toBe(now);
   });
 
   it("listen() rejects bad ports and backlogs, and a port already listening (EADDRINUSE)", () => {
