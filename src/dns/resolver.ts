@@ -114,6 +114,10 @@ export class StubResolver {
    * (never synchronously from this call); the returned function cancels the query.
    */
   query(name: string, family: RecordFamily, callback: AnswerCallback): () => void {
+    // Checked now: a callback that is not a function would otherwise throw later, inside the driver's turn.
+    if (typeof name !== "string") throw new DnsError("EINVAL", `query(name): name must be a string, got ${showValue(name)}`);
+    if (family !== 4 && family !== 6) throw new DnsError("EINVAL", `query(name, family): family must be 4 or 6, got ${showValue(family)}`);
+    if (typeof callback !== "function") throw new DnsError("EINVAL", `query(name, family, callback): callback must be a function, got ${showValue(callback)}`);
     const type = family === 4 ? TYPE_A : TYPE_AAAA;
     const qname = normalizeName(name);
     const key = `${type}:${qname.toLowerCase()}`;

@@ -158,5 +158,11 @@ describe("stub resolver over synack's UDP", () => {
     const { client } = setup();
     const r = await ask(client, `${"x".repeat(64)}.test`, 4);
     expect(r.error?.code).toBe("EINVAL");
+    // Refused at the call: a callback that is not a function used to be called, and throw, in a later turn.
+    const dns = client.dns!;
+    expect(() => dns.query("a.test", 4, undefined as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dns.query(undefined as never, 4, () => {})).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dns.query("a.test", 5 as never, () => {})).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(dns.stats.queries).toBe(0);
   });
 });
