@@ -12,6 +12,7 @@
  * host order), so every tie is broken the same way on every run.
  */
 import { destinationOf } from "./too-big.js";
+import { showValue } from "../show-value.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
@@ -210,9 +211,10 @@ export class SimNetwork {
 
   /** Runs `fn` at virtual time `time` (not in the past), e.g. an application calling connect(). */
   at(time: Millis, fn: (now: Millis) => void): void {
-    if (!(time >= this.clock.now && Number.isFinite(time))) {
-      throw new InvalidSettingError(`cannot schedule an action at ${time}: now is ${this.clock.now}`);
+    if (!(typeof time === "number" && time >= this.clock.now && Number.isFinite(time))) {
+      throw new InvalidSettingError(`cannot schedule an action at ${showValue(time)}: now is ${this.clock.now}`);
     }
+    if (typeof fn !== "function") throw new InvalidSettingError(`at(time, fn): fn must be a function, got ${showValue(fn)}`);
     this.queue.push(time, { kind: "action", fn });
   }
 

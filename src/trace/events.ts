@@ -8,6 +8,8 @@
 import type { Millis } from "../env.js";
 import type { IpAddress } from "../wire/address.js";
 import type { TcpSegment } from "../wire/tcp.js";
+import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export type TcpState =
   | "CLOSED"
@@ -150,6 +152,8 @@ export class TraceHub implements TraceSink {
   }
   /** Returns a function that unsubscribes. */
   subscribe(fn: (e: TraceEvent) => void): () => void {
+    // Refused here: anything else would throw at the next event, inside the stack's work.
+    if (typeof fn !== "function") throw new InvalidSettingError(`subscribe(fn): fn must be a function, got ${showValue(fn)}`);
     this.subscribers.push(fn);
     return () => {
       const i = this.subscribers.indexOf(fn);

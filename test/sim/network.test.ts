@@ -3,6 +3,7 @@ import type { Endpoint, Transmit } from "../../src/endpoint.js";
 import type { Millis } from "../../src/env.js";
 import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "../../src/sim/errors.js";
 import { SimNetwork, type SimNetworkOptions } from "../../src/sim/network.js";
+import { TraceHub } from "../../src/trace/events.js";
 import { formatPacketLog, type PacketLogEntry } from "../../src/trace/packet-log.js";
 import { A, B, C, Echo, ipPacket, Pinger, Sink, TraceLog } from "./helpers.js";
 
@@ -129,6 +130,18 @@ describe("SimNetwork: actions and run limits", () => {
     expect(at).toEqual([10, 20, 30]);
     expect(() => net.at(29, () => {})).toThrow(/cannot schedule/);
     expect(() => net.at(Infinity, () => {})).toThrow(RangeError);
+    // Refused at the call rather than thrown from the run when its time comes.
+    const code = expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" });
+    expect(() => net.at(40, 5 as never)).toThrow(code);
+    expect(() => net.after(5, undefined as never)).toThrow(code);
+    expect(() => net.at({ toString: false } as never, () => {})).toThrow(code);
+    expect(() => net.run()).not.toThrow();
+  });
+
+  it("a trace subscriber must be a function", () => {
+    const hub = new TraceHub();
+    expect(() => hub.subscribe("log" as never)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
+    expect(hub.enabled).toBe(false);
   });
 
   it("run() until idle stops at the last event", () => {
