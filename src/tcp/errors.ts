@@ -4,6 +4,7 @@
  */
 import { IpAddress } from "../wire/address.js";
 import { showValue } from "../show-value.js";
+import type { FourTuple } from "../trace/events.js";
 
 export type TcpErrorCode =
   /** RST in answer to our SYN (RFC 9293 3.10.7.3): nobody listens there. */
@@ -58,6 +59,16 @@ export function checkBoolean<T extends boolean | undefined = boolean>(name: stri
 export function checkObject<T>(name: string, value: T): T {
   if (typeof value !== "object" || value === null) throw new InvalidArgumentError(`${name} must be an object, got ${showValue(value)}`);
   return value;
+}
+
+/** A 4-tuple from the application: two addresses and two ports. */
+export function checkTuple(name: string, t: FourTuple): FourTuple {
+  checkObject(name, t);
+  checkAddress(`${name}.localAddr`, t.localAddr);
+  checkAddress(`${name}.remoteAddr`, t.remoteAddr);
+  checkPort(`${name}.localPort`, t.localPort, true);
+  checkPort(`${name}.remotePort`, t.remotePort, true);
+  return t;
 }
 
 export function checkPort(name: string, port: unknown, allowZero = false): number {

@@ -8,7 +8,8 @@ import type { Millis } from "../env.js";
 import { ACK, RST } from "../wire/tcp.js";
 import { seqAdd } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
-import { checkBoolean, checkObject } from "./errors.js";
+import { checkBoolean, checkObject, InvalidArgumentError } from "./errors.js";
+import { showValue } from "../show-value.js";
 import { positive } from "./socket-options.js";
 import { SYNCHRONIZED } from "./states.js";
 
@@ -33,6 +34,8 @@ export class KeepAlive {
  */
 export function setKeepAlive(c: Connection, enabled: boolean, now: Millis, opts: { idle?: Millis; interval?: Millis; probes?: number }): void {
   checkBoolean("setKeepAlive(enabled)", enabled);
+  // A time that is not one (NaN) would arm a timer no queue can order.
+  if (typeof now !== "number" || !Number.isFinite(now) || now < 0) throw new InvalidArgumentError(`setKeepAlive(enabled, now): now must be the stack's time in ms, got ${showValue(now)}`);
   checkObject("setKeepAlive(enabled, now, options): options", opts);
   // All checked before any is set: a refused call changes nothing.
   const idle = opts.idle !== undefined ? positive("keep-alive idle", opts.idle) : undefined;

@@ -20,7 +20,7 @@ import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
-import { AddressInUseError, checkAddress, checkObject, checkPort, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
+import { AddressInUseError, checkAddress, checkObject, checkPort, checkTuple, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
 import { Listener } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
@@ -248,7 +248,7 @@ export class TcpLayer implements ConnectionContext {
 
   /** Whether a 4-tuple is in use in any state, TIME_WAIT included. */
   inUse(t: FourTuple): boolean {
-    return this.connections.has(checkObject("inUse(tuple)", t));
+    return this.connections.has(checkTuple("inUse(tuple)", t));
   }
 
   allListeners(): Listener[] {

@@ -66,6 +66,8 @@ describe("argument validation", () => {
     expect(conn.keepAlive).toBe(false);
     for (const v of [null, "x", 5]) expect(() => conn.send(new Uint8Array(1), v as { more?: boolean })).toThrow(invalid);
     expect(() => conn.setKeepAlive(true, h.now, null as unknown as object)).toThrow(invalid);
+    // A time that is not one armed a keep-alive timer at NaN, which hung the timer queue.
+    for (const now of [Number.NaN, Infinity, -1, "5"]) expect(() => conn.setKeepAlive(true, now as number)).toThrow(invalid);
     // A valid idle with an invalid interval: neither is set, keep-alive stays off.
     expect(() => conn.setKeepAlive(true, h.now, { idle: 5000, interval: -1 })).toThrow(invalid);
     expect(conn.keepAlive).toBe(false);
