@@ -151,6 +151,11 @@ export class Host implements Endpoint {
   private now: Millis = 0;
 
   constructor(opts: HostOptions) {
+    if (typeof opts !== "object" || opts === null) throw new InvalidSettingError(`Host options must be an object, got ${showValue(opts)}`);
+    // The three things a driver must hand over (sans-IO): refused now rather than failing at the first packet.
+    if (typeof opts.name !== "string") throw new InvalidSettingError(`Host name must be a string, got ${showValue(opts.name)}`);
+    if (typeof opts.rng !== "object" || opts.rng === null || typeof opts.rng.nextU32 !== "function") throw new InvalidSettingError(`Host rng must be an object with nextU32() (src/env.ts Rng), got ${showValue(opts.rng)}`);
+    if (typeof opts.transmit !== "function") throw new InvalidSettingError(`Host transmit must be a function, got ${showValue(opts.transmit)}`);
     this.name = opts.name;
     this.rng = opts.rng;
     checkFlag("checksumOffload", opts.checksumOffload);
@@ -257,6 +262,8 @@ export class Host implements Endpoint {
   }
 
   receive(now: Millis, packet: Uint8Array, checksumValid = false, gsoSize = 0): void {
+    checkNow("receive", now);
+    if (!(packet instanceof Uint8Array)) throw new InvalidSettingError(`Host.receive(now, packet): packet must be a Uint8Array, got ${showValue(packet)}`);
     this.now = now;
     this.pathMtus.expire(now);
     this.counters.packetsIn++;
@@ -277,12 +284,14 @@ export class Host implements Endpoint {
   }
 
   endBatch(now: Millis): void {
+    checkNow("endBatch", now);
     this.now = now;
     this.tcp.endBatch(now);
     this.flushAndNotify(now);
   }
 
   poll(now: Millis): void {
+    checkNow("poll", now);
     this.now = now;
     this.pathMtus.expire(now);
     for (const e of this.reassembler.expire(now)) {
@@ -385,6 +394,15 @@ export class Host implements Endpoint {
       if (!this.udp.hasPendingOutput() && !this.icmp.hasPendingOutput() && !this.icmp6.hasPendingOutput()) return;
     }
   }
+}
+
+/**
+ * The driver's clock reading: a finite number of ms. poll(Infinity) fired every timer and
+ * each one's successor for ever (a re-armed timer is still due at Infinity), and NaN would
+ * be stored as the time every timer is armed from.
+ */
+function checkNow(call: string, now: Millis): void {
+  if (typeof now !== "number" || !(now >= 0 && now < Infinity)) throw new InvalidSettingError(`Host.${call}(now): now must be a finite, non-negative time in ms, got ${showValue(now)}`);
 }
 
 /** An optional switch: true, false or left out. */

@@ -29,6 +29,11 @@ describe("settings below TCP out of range", () => {
     ["an ICMP rate limit maxPeers that cannot be converted", { icmpRateLimit: { maxPeers: { toString: false } } }],
     ["an ICMP rate limit perPeerInterval \"1s\"", { icmpRateLimit: { perPeerInterval: "1s" } }],
     ["timerSlack NaN", { timerSlack: Number.NaN }],
+    // What a driver hands over: refused at construction, not at the first packet.
+    ["no rng", { rng: undefined }],
+    ["an rng without nextU32", { rng: { next: () => 0.5 } }],
+    ["a transmit that is not a function", { transmit: "eth0" }],
+    ["a name that is not a string", { name: 42 }],
   ])("a host with %s is refused with a RangeError coded ERR_INVALID_ARG_VALUE", (_what, extra) => {
     expect(host(extra)).toThrow(refused);
     expect(host(extra)).toThrow(RangeError);
@@ -40,6 +45,20 @@ describe("settings below TCP out of range", () => {
     ["ttl 0", { ttl: 0 }],
   ])("a host whose UDP socket defaults have %s is refused with EINVAL", (_what, udp) => {
     expect(host({ udp })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("a driver's clock reading must be a finite time, and a packet a Uint8Array", () => {
+    const h = host({})();
+    // poll(Infinity) fired every timer and its successor for ever: it hung.
+    for (const now of [Number.NaN, -1, "5", undefined, Infinity]) {
+      expect(() => h.poll(now as number)).toThrow(refused);
+      expect(() => h.receive(now as number, new Uint8Array(20))).toThrow(refused);
+      expect(() => h.endBatch(now as number)).toThrow(refused);
+    }
+    for (const packet of [null, "x", [69, 0]]) expect(() => h.receive(1, packet as never)).toThrow(refused);
+    expect(h.counters.packetsIn).toBe(0);
+    h.poll(1);
+    expect(h.nextDeadline()).toBeGreaterThan(1);
   });
 
   it("a link with a loss rate above 1, and a seed that is not a safe integer, too", () => {
