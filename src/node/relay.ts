@@ -18,6 +18,8 @@ import { SimRng } from "../sim/rng.js";
 import { SequenceFates } from "../sim/sequence-fates.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
 import { newCounters, type PacketLink } from "./tun.js";
+import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 
 export interface RelayOptions {
   a: PacketLink;
@@ -59,6 +61,11 @@ export class Relay {
   }
 
   constructor(opts: RelayOptions) {
+    if (typeof opts !== "object" || opts === null) throw new InvalidSettingError(`Relay options must be an object with links a and b, got ${showValue(opts)}`);
+    for (const side of ["a", "b"] as const) {
+      const link: unknown = opts[side];
+      if (typeof link !== "object" || link === null || typeof (link as PacketLink).send !== "function") throw new InvalidSettingError(`Relay link ${side} must be a PacketLink (a TUN device, UDP tunnel or pipe), got ${showValue(link)}`);
+    }
     this.a = opts.a;
     this.b = opts.b;
     this.seed = opts.seed ?? randomInt(2 ** 32);

@@ -4,6 +4,8 @@
  */
 import { Stack } from "../api/stack.js";
 import { resolveHostname } from "../api/address.js";
+import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 import { Host } from "../ip/host.js";
 import { defaultRoutes, toIpAddress, type InterfaceConfig } from "../ip/routing.js";
 import type { IpAddress } from "../wire/address.js";
@@ -83,10 +85,19 @@ export interface LoopbackOptions extends LoopbackWireOptions {
 }
 
 /** Two real-time stacks joined by an in-process loopback wire: a test bench for real-time code. */
+/** One string for each end of the pair, or the defaults. */
+function pairOf(name: string, given: unknown, fallback: [string, string]): [string, string] {
+  if (given === undefined) return fallback;
+  if (!Array.isArray(given) || given.length !== 2 || typeof given[0] !== "string" || typeof given[1] !== "string") {
+    throw new InvalidSettingError(`loopbackPair ${name} must be two strings, got ${showValue(given)}`);
+  }
+  return [given[0], given[1]];
+}
+
 export function loopbackPair(options: LoopbackOptions = {}): [NodeStack, NodeStack] {
   const wire = new LoopbackWire(options);
-  const [addrA, addrB] = options.addresses ?? ["10.0.0.1", "10.0.0.2"];
-  const [nameA, nameB] = options.names ?? ["a", "b"];
+  const [addrA, addrB] = pairOf("addresses", options.addresses, ["10.0.0.1", "10.0.0.2"]);
+  const [nameA, nameB] = pairOf("names", options.names, ["a", "b"]);
   const make = (name: string, addr: string): NodeStack => {
     const address = resolveHostname(addr);
     return new NodeStack({

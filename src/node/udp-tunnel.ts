@@ -112,6 +112,13 @@ export class UdpTunnel implements PacketLink {
   }
 
   static async open(opts: UdpTunnelOptions): Promise<UdpTunnel> {
+    if (typeof opts !== "object" || opts === null) throw new InvalidSettingError(`tunnel options must be an object, got ${showValue(opts)}`);
+    for (const [name, hp] of [["listen", opts.listen], ["peer", opts.peer]] as const) {
+      if (hp === undefined && name === "peer") continue;
+      if (typeof hp !== "object" || hp === null || typeof hp.host !== "string" || !Number.isInteger(hp.port) || hp.port < 0 || hp.port > 65535) {
+        throw new InvalidSettingError(`tunnel ${name} must be { host, port } (parseHostPort("127.0.0.1:7001")), got ${showValue(hp)}`);
+      }
+    }
     const mtu = opts.mtu ?? 1400;
     if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65507)) throw new InvalidSettingError(`tunnel mtu must be an integer in [68, 65507], got ${showValue(mtu)}`);
     let fallback: string | undefined;

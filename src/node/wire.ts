@@ -54,6 +54,7 @@ export class LoopbackWire {
   unroutable = 0;
 
   constructor(options: LoopbackWireOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new InvalidSettingError(`loopback wire options must be an object, got ${showValue(options)}`);
     this.latency = options.latency ?? 0;
     this.mtu = options.mtu ?? 1500;
     this.offload = options.offload === true;
