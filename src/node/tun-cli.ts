@@ -311,7 +311,7 @@ function planServices(values: ServiceValues): ServicePlan {
     web:
       values.web !== undefined
         ? {
-            port: webPort(values.web),
+            port: portOption("web", values.web, 0),
             host: values["web-host"],
             history: positiveInt("web-history", values["web-history"], DEFAULT_LIVE_HISTORY.maxMessages),
             dir: values["web-dir"] ?? defaultWebDir(),
@@ -541,17 +541,10 @@ function waitForStop(io: CliIo): Promise<void> {
   });
 }
 
-/** The live view's port: 0 (any free port) to 65535. */
-function webPort(text: string): number {
-  const port = intOption("web", text, 0);
-  if (port > 65535) throw new UsageError(`--web must be a port number (0-65535), got ${JSON.stringify(text)}`);
-  return port;
-}
-
-/** A TCP port to listen on: 1-65535. */
-function portOption(name: string, text: string): number {
+/** A port number from `lowest` (1 for a service; 0, any free port, for the live view) to 65535. */
+function portOption(name: string, text: string, lowest = 1): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || text.trim() === "") throw new UsageError(`--${name} must be a port number (1-65535), got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(port) || port < lowest || port > 65535 || text.trim() === "") throw new UsageError(`--${name} must be a port number (${lowest}-65535), got ${JSON.stringify(text)}`);
   return port;
 }
 
