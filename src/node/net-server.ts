@@ -10,6 +10,7 @@ import { familyName, formatAddress } from "../api/address.js";
 import { toSocketError } from "../api/errors.js";
 import type { Listener } from "../tcp/listener.js";
 import { errnoError, nodeError } from "./net-errors.js";
+import { checkKeepAliveDelayOption, validateNumber } from "./net-validate.js";
 import { normalizeListenArgs, type ListenArgs } from "./net-args.js";
 import { onSocketClosed, Socket, type AddressInfo } from "./net-socket.js";
 
@@ -21,6 +22,8 @@ export interface ServerOptions {
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /** The stream buffer of accepted sockets, each way, in bytes (node:net's option). */
+  highWaterMark?: number;
   /** TCP Fast Open queue length (TCP_FASTOPEN); needs the stack's `tcp.fastOpen` server bit 0x2. */
   fastOpen?: number;
 }
@@ -44,6 +47,8 @@ export class Server extends EventEmitter {
     if (options === null || typeof options !== "object" || options.stack === undefined) {
       throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Server needs { stack }", TypeError);
     }
+    checkKeepAliveDelayOption(options);
+    if (options.highWaterMark !== undefined) validateNumber(options.highWaterMark, "options.highWaterMark");
     this.stack = options.stack;
     this.#options = options;
     if (connectionListener !== undefined) this.on("connection", connectionListener);
@@ -141,12 +146,14 @@ export class Server extends EventEmitter {
       const socket = new Socket({
         stack: this.stack,
         connection: conn,
-        allowHalfOpen: this.#options.allowHalfOpen === true,
-        pauseOnCreate: this.#options.pauseOnConnect === true,
+        allowHalfOpen: Boolean(this.#options.allowHalfOpen),
+        pauseOnCreate: Boolean(this.#options.pauseOnConnect),
+        ...acceptedBuffer(this.#options.highWaterMark),
         mapped: this.#dualStack && conn.tuple.localAddr.family === 4,
       });
-      if (this.#options.noDelay === true) socket.setNoDelay(true);
-      if (this.#options.keepAlive === true) socket.setKeepAlive(true, this.#options.keepAliveInitialDelay);
+      // As node:net's Server, whose options are taken for their truth (noDelay: 1 is on).
+      if (this.#options.noDelay) socket.setNoDelay(true);
+      if (this.#options.keepAlive) socket.setKeepAlive(true, this.#options.keepAliveInitialDelay);
       socket.server = this;
       this.#connections++;
       socket[onSocketClosed] = this.#socketClosed;
@@ -166,4 +173,14 @@ export class Server extends EventEmitter {
     this.#closeEmitted = true;
     process.nextTick(() => this.emit("close"));
   }
+}
+
+/**
+ * The stream buffers of an accepted socket from the server's `highWaterMark`: a negative one
+ * means the default, as in node:net, and a fraction is taken down to whole bytes.
+ */
+function acceptedBuffer(highWaterMark: number | undefined): { readableHighWaterMark?: number; writableHighWaterMark?: number } {
+  if (highWaterMark === undefined || !(highWaterMark >= 0)) return {};
+  const bytes = Math.min(Math.floor(highWaterMark), 2 ** 31 - 1);
+  return { readableHighWaterMark: bytes, writableHighWaterMark: bytes };
 }

@@ -8,7 +8,7 @@
  * waits to be written, and pushes what was received while the stream wants more. Every call
  * into the engine ends with `stack.kick()`, so the driver polls once on the next turn.
  */
-import { Duplex } from "node:stream";
+import { Duplex, type DuplexOptions } from "node:stream";
 import type { Stack } from "../api/stack.js";
 import { holdOf, type Hold } from "../api/driver.js";
 import { familyName, formatAddress } from "../api/address.js";
@@ -22,6 +22,7 @@ import { connectSocketByName } from "./net-lookup.js";
 import { normalizeConnectArgs, type ConnectArgs, type SocketConnectOptions } from "./net-args.js";
 import type { Server } from "./net-server.js";
 import { isTosByte } from "../wire/ip-ecn.js";
+import { checkKeepAliveDelayOption, invalidArgType, keepAliveIdleMs, validateFunction, validateTimerDuration } from "./net-validate.js";
 import { showValue } from "../show-value.js";
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
@@ -47,8 +48,47 @@ export interface SocketOptions {
   pauseOnCreate?: boolean;
   /** With `connection`: show IPv4 addresses in their mapped form (a dual-stack "::" server's). */
   mapped?: boolean;
+  /** The stream buffer each way, in bytes (stream.Duplex's option, as node:net passes it on). */
+  highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
+  /** Destroys the socket when aborted (stream.Duplex's option, as node:net passes it on). */
+  signal?: AbortSignal;
+  /** TCP_NODELAY from the start (node:net's constructor option). */
+  noDelay?: boolean;
+  /** Keep-alive from the start, with `keepAliveInitialDelay` ms of idle time (node:net's options). */
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+/**
+ * The stream.Duplex options of a Socket, after node:net's own checks of its constructor's
+ * options: no object mode (ERR_INVALID_ARG_VALUE), a numeric keepAliveInitialDelay. The
+ * stream options it passes on (highWaterMark, signal) are checked by stream.Duplex itself,
+ * as they are under node:net.
+ */
+function duplexOptions(options: SocketOptions): DuplexOptions {
+  if (options === null || typeof options !== "object" || options.stack === undefined) {
+    throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Socket needs { stack }", TypeError);
+  }
+  const o = options as SocketOptions & { objectMode?: unknown; readableObjectMode?: unknown; writableObjectMode?: unknown; fd?: unknown };
+  for (const mode of ["objectMode", "readableObjectMode", "writableObjectMode"] as const) {
+    if (o[mode]) throw nodeError("ERR_INVALID_ARG_VALUE", `The property 'options.${mode}' is not supported. Received ${showValue(o[mode])}`, TypeError);
+  }
+  if (o.fd !== undefined) throw nodeError("ERR_INVALID_ARG_VALUE", "synack sockets do not wrap file descriptors (options.fd)", TypeError);
+  checkKeepAliveDelayOption(options);
+  const stream: DuplexOptions = {
+    allowHalfOpen: Boolean(options.allowHalfOpen),
+    // node:net emits 'close' itself, after the handle closed, with hadError.
+    emitClose: false,
+    autoDestroy: true,
+    decodeStrings: true,
+  };
+  if (options.highWaterMark !== undefined) stream.highWaterMark = options.highWaterMark;
+  if (options.readableHighWaterMark !== undefined) stream.readableHighWaterMark = options.readableHighWaterMark;
+  if (options.writableHighWaterMark !== undefined) stream.writableHighWaterMark = options.writableHighWaterMark;
+  if (options.signal !== undefined) stream.signal = options.signal;
+  return stream;
 }
 
 type WriteCallback = (error?: Error | null) => void;
@@ -150,20 +190,12 @@ export class Socket extends Duplex {
   #cancelLookup: (() => void) | undefined;
 
   constructor(options: SocketOptions) {
-    const allowHalfOpen = options.allowHalfOpen === true;
-    super({
-      allowHalfOpen,
-      // node:net emits 'close' itself, after the handle closed, with hadError.
-      emitClose: false,
-      autoDestroy: true,
-      decodeStrings: true,
-      ...(options.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: options.readableHighWaterMark }),
-      ...(options.writableHighWaterMark === undefined ? {} : { writableHighWaterMark: options.writableHighWaterMark }),
-    });
-    if (options === null || typeof options !== "object" || options.stack === undefined) {
-      throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Socket needs { stack }", TypeError);
-    }
+    super(duplexOptions(options));
     this.stack = options.stack;
+    // node:net's constructor options, taken for their truth as Node takes them.
+    if (options.noDelay) this.#noDelay = true;
+    if (options.keepAlive) this.#keepAlive = true;
+    this.#keepAliveDelay = keepAliveIdleMs(options.keepAliveInitialDelay) ?? 0;
     if (options.pauseOnCreate === true) this.pause();
     if (options.connection !== undefined) {
       this.#attach(options.connection, options.mapped === true);
@@ -180,9 +212,11 @@ export class Socket extends Duplex {
     if (listener !== undefined) this.once("connect", listener);
     if (this.destroyed) throw nodeError("ERR_SOCKET_CLOSED", "Socket is closed");
     if (this.#conn !== undefined) throw nodeError("ERR_SOCKET_CONNECTED", "Socket is already connected");
-    if (options.timeout !== undefined) this.setTimeout(options.timeout);
-    if (options.noDelay !== undefined) this.#noDelay = options.noDelay;
-    if (options.keepAlive === true) this.#keepAlive = true;
+    // A falsy timeout sets none, as in net.connect(); the switches are taken for their truth.
+    if (options.timeout) this.setTimeout(options.timeout);
+    if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
+    if (options.keepAlive) this.#keepAlive = true;
+    if (options.keepAliveInitialDelay !== undefined) this.#keepAliveDelay = keepAliveIdleMs(options.keepAliveInitialDelay) ?? this.#keepAliveDelay;
     if (options.typeOfService !== undefined) this.setTypeOfService(options.typeOfService);
     const host = options.host ?? this.stack.address;
     this.connecting = true;
@@ -303,6 +337,22 @@ export class Socket extends Duplex {
   // ---------------------------------------------------------------------------------------
   // Reading
 
+  /**
+   * Readable.read, but a `size` that cannot become a string (a symbol, an object whose
+   * conversion throws) is ERR_INVALID_ARG_TYPE: stream's parseInt would throw a bare TypeError.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Readable.read's own return type
+  override read(size?: number): any {
+    if (size !== undefined && typeof size !== "number") {
+      try {
+        void `${size as unknown as string}`;
+      } catch {
+        throw invalidArgType("size", "of type number", size);
+      }
+    }
+    return super.read(size);
+  }
+
   override _read(): void {
     this.#wantRead = true;
     if (this.#conn !== undefined && !this.connecting) this.#pull();
@@ -413,9 +463,8 @@ export class Socket extends Duplex {
       this.destroy(er);
       return false;
     }
-    if (typeof encoding === "function") return super.write(chunk, encoding);
-    if (encoding === undefined) return super.write(chunk, cb);
-    return super.write(chunk, encoding, cb);
+    // All three as given, as node:net hands them to Writable.write: it sorts out the forms.
+    return (Duplex.prototype.write as (chunk: unknown, encoding: unknown, cb: unknown) => boolean).call(this, chunk, encoding, cb);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -488,16 +537,17 @@ export class Socket extends Duplex {
    * synack's addition: SO_OOBINLINE. Off (the default), a received urgent byte leaves the
    * stream and comes only with the 'urgent' event; on, it stays in the data too.
    */
-  setOobInline(inline = true): this {
-    this.#oobInline = inline;
-    this.#conn?.setOobInline(inline);
+  setOobInline(inline: unknown = true): this {
+    this.#oobInline = Boolean(inline);
+    this.#conn?.setOobInline(this.#oobInline);
     return this;
   }
 
-  setNoDelay(noDelay = true): this {
-    this.#noDelay = noDelay;
+  /** TCP_NODELAY; as node:net, any value is taken for its truth, and no argument means true. */
+  setNoDelay(noDelay?: unknown): this {
+    this.#noDelay = Boolean(noDelay === undefined ? true : noDelay);
     if (this.#conn !== undefined) {
-      this.#conn.setNoDelay(noDelay); // turning Nagle off sends what it held
+      this.#conn.setNoDelay(this.#noDelay); // turning Nagle off sends what it held
       this.stack.kick();
     }
     return this;
@@ -508,8 +558,8 @@ export class Socket extends Duplex {
    * sends what was held. Not Writable's `cork()`, which holds writes inside the stream and
    * is still there: this one holds bytes TCP already has, as the socket option does.
    */
-  setCork(enable = true): this {
-    this.#cork = enable === true;
+  setCork(enable: unknown = true): this {
+    this.#cork = Boolean(enable);
     if (this.#conn !== undefined) {
       this.#conn.setCork(this.#cork);
       this.stack.kick();
@@ -572,12 +622,17 @@ export class Socket extends Duplex {
     return this.#conn?.typeOfService ?? this.#typeOfService ?? 0;
   }
 
-  /** Keep-alive probes; `initialDelay` (ms) sets this socket's idle time, 0 keeps the stack's. */
-  setKeepAlive(enable = false, initialDelay = 0): this {
-    this.#keepAlive = enable;
-    if (typeof initialDelay === "number" && Number.isFinite(initialDelay) && initialDelay > 0) this.#keepAliveDelay = initialDelay;
+  /**
+   * Keep-alive probes, as node:net: `enable` is taken for its truth, and `initialDelay` (ms)
+   * sets this socket's idle time in whole seconds, as TCP_KEEPIDLE does; a delay under one
+   * second (or past Linux's 32,767) keeps the idle time the socket had, the stack's at first.
+   */
+  setKeepAlive(enable?: unknown, initialDelay?: unknown): this {
+    const idle = keepAliveIdleMs(initialDelay);
+    this.#keepAlive = Boolean(enable);
+    if (idle !== undefined) this.#keepAliveDelay = idle;
     if (this.#conn !== undefined && !this.#conn.isClosed()) {
-      this.#conn.setKeepAlive(enable, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
+      this.#conn.setKeepAlive(this.#keepAlive, this.stack.now(), this.#keepAliveDelay > 0 ? { idle: this.#keepAliveDelay } : {});
       this.stack.kick();
     }
     return this;
@@ -587,11 +642,12 @@ export class Socket extends Duplex {
    * Emits 'timeout' once `ms` pass without reads or writes (0 turns it off), and again only
    * after more activity, as node:net. Does not close the socket. As Node's timers, a
    * duration under 1 ms counts as 1 and one over 2^31 - 1 as that (getTimerDuration, Timeout).
+   * A destroyed socket ignores the call, arguments and all, as Node's setStreamTimeout does.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
-      throw nodeError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${showValue(ms)}`, RangeError);
-    }
+    if (this.destroyed) return this;
+    validateTimerDuration(ms, "msecs");
+    if (callback !== undefined) validateFunction(callback, "callback");
     this.timeout = ms;
     this.#timeoutMs = ms === 0 ? 0 : Math.min(Math.max(ms, 1), TIMEOUT_MAX);
     if (callback !== undefined) {

@@ -17,8 +17,10 @@
  * - Errors carry Node's codes, errno, syscall and address ("connect ECONNREFUSED ...").
  *
  * Host names go through `lookup` or the stack's stub resolver, with Happy Eyeballs
- * (src/node/net-lookup.ts). Not supported: IPC paths, `localAddress` binding
- * (a stack has one address per route), per-socket keep-alive delay (stack-wide setting).
+ * (src/node/net-lookup.ts). Arguments are checked as node:net checks them (net-validate.ts):
+ * switches are taken for their truth, numbers of the wrong type are ERR_INVALID_ARG_TYPE.
+ * Not supported: IPC paths, file descriptors (`fd`), `localAddress` binding (a stack has
+ * one address per route).
  */
 import type { Stack } from "../api/stack.js";
 import type { LookupFunction } from "../api/name-connect.js";
@@ -26,6 +28,8 @@ import type { NetError } from "./net-errors.js";
 import type { ConnectArgs, ListenOptions, SocketConnectOptions } from "./net-args.js";
 import { Socket, type SocketOptions } from "./net-socket.js";
 import { Server, type ServerOptions } from "./net-server.js";
+import { nodeError } from "./net-errors.js";
+import { invalidArgType } from "./net-validate.js";
 
 // The classes live in net-socket.ts and net-server.ts; this module is what users import.
 export { Socket, type AddressInfo, type SocketOptions } from "./net-socket.js";
@@ -48,19 +52,32 @@ export interface BoundNet {
 export function bindNet(stack: Stack): BoundNet {
   const createConnection = (...args: ConnectArgs): Socket => {
     const [first] = args;
-    const allowHalfOpen = typeof first === "object" && first !== null && first.allowHalfOpen === true;
-    return new Socket({ stack, allowHalfOpen }).connect(...args);
+    return new Socket({ ...(typeof first === "object" && first !== null ? socketOptionsOf(first) : {}), stack }).connect(...args);
   };
   function createServer(a?: Omit<ServerOptions, "stack"> | ((socket: Socket) => void), b?: (socket: Socket) => void): Server {
     if (typeof a === "function") return new Server({ stack }, a);
-    return new Server({ ...a, stack }, b);
+    // As node:net's Server: no options, or an object; anything else is ERR_INVALID_ARG_TYPE.
+    if (a !== undefined && a !== null && typeof a !== "object") throw invalidArgType("options", "of type object", a);
+    return new Server({ ...a, stack }, typeof b === "function" ? b : undefined);
   }
   return {
     createServer,
     createConnection,
     connect: createConnection,
-    socket: (options = {}) => new Socket({ ...options, stack }),
+    socket: (options = {}) => {
+      if (typeof options === "number") throw nodeError("ERR_INVALID_ARG_VALUE", "synack sockets do not wrap file descriptors", TypeError);
+      return new Socket({ ...options, stack });
+    },
   };
+}
+
+/** What net.connect(options) gives the new Socket, as Node's `new Socket(options)` takes them. */
+const SOCKET_OPTION_NAMES = ["allowHalfOpen", "noDelay", "keepAlive", "keepAliveInitialDelay", "signal", "highWaterMark", "readableHighWaterMark", "writableHighWaterMark", "objectMode", "readableObjectMode", "writableObjectMode", "fd"] as const;
+
+function socketOptionsOf(options: object): Partial<SocketOptions> {
+  const picked: Record<string, unknown> = {};
+  for (const name of SOCKET_OPTION_NAMES) if ((options as Record<string, unknown>)[name] !== undefined) picked[name] = (options as Record<string, unknown>)[name];
+  return picked;
 }
 
 export type { NetError };

@@ -67,6 +67,35 @@ describe("synack Socket in virtual time", () => {
     expect(sim.now() - armedAt).toBe(7_000);
   });
 
+  it("switches and delays are read as node:net reads them: truthy values, whole seconds of idle time", async () => {
+    const { sim, a, b } = pair({ keepAliveInterval: 1_000, keepAliveProbes: 3 });
+    bindNet(b).createServer((s) => s.on("error", () => {})).listen(80);
+    // Set before connecting, these used to reach the engine as 1 and "yes" and fail the connect (EINVAL).
+    const sock = bindNet(a).socket().setNoDelay(1 as unknown as boolean).setKeepAlive("yes", 4_999);
+    sock.connect({ port: 80, host: "10.0.0.2" });
+    const failed = nextError(sock);
+    await Promise.race([event(sock, "connect"), failed.then((e) => Promise.reject(e))]);
+    const armedAt = sim.now();
+    sim.network.setPath("b", "a", { loss: 1 });
+    const err = await failed;
+    expect(err.code).toBe("ETIMEDOUT");
+    // 4 s idle (4,999 ms is 4 whole seconds, as Node asks TCP_KEEPIDLE for), 3 probes, then the 4th expiry.
+    expect(sim.now() - armedAt).toBe(7_000);
+  });
+
+  it("net.connect's keepAliveInitialDelay sets the idle time, and a non-number is ERR_INVALID_ARG_TYPE", async () => {
+    const { sim, a, b } = pair({ keepAliveInterval: 1_000, keepAliveProbes: 3 });
+    bindNet(b).createServer((s) => s.on("error", () => {})).listen(80);
+    expect(() => bindNet(a).connect({ port: 80, host: "10.0.0.2", keepAlive: true, keepAliveInitialDelay: "2000" as unknown as number })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
+    const sock = bindNet(a).connect({ port: 80, host: "10.0.0.2", keepAlive: 1 as unknown as boolean, keepAliveInitialDelay: 2_000 });
+    const failed = nextError(sock);
+    await event(sock, "connect");
+    const connectedAt = sim.now();
+    sim.network.setPath("b", "a", { loss: 1 });
+    expect((await failed).code).toBe("ETIMEDOUT");
+    expect(sim.now() - connectedAt).toBe(5_000);
+  });
+
   it("TCP keeps a copy of written bytes: a buffer refilled in write()'s callback does not change what is sent", async () => {
     const { a, b } = pair();
     const received = new Map<number, Buffer>();

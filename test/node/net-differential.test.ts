@@ -1,0 +1,173 @@
+/**
+ * synack's node:net API against node:net itself, over the kernel's loopback: the same call
+ * with the same arguments either works on both or throws on both, with the same `code`.
+ * Where Node throws an error without a code (a symbol given as a keep-alive delay makes its
+ * division throw a plain TypeError), synack must throw the same class, with a code.
+ *
+ * Only synchronous outcomes are compared: what a call returns or throws. Left out: connect()
+ * and listen() (Node would resolve names and bind ports on the host), and number options to
+ * the Socket constructor, which Node takes as file descriptors (synack refuses them).
+ */
+import net from "node:net";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { hasCode } from "../coded-error.js";
+import { SimDriver } from "../../src/api/index.js";
+import { bindNet, type Socket } from "../../src/node/net.js";
+import { countFromEnv, timeoutFor } from "../env-count.js";
+
+const RUNS = countFromEnv("NET_DIFF_RUNS", 100);
+vi.setConfig({ testTimeout: timeoutFor(RUNS, 60) });
+
+/** A function whose name is the same on both sides of a comparison. */
+function listener(): void {}
+
+const value = fc.oneof(
+  fc.anything({ maxDepth: 1 }),
+  fc.constantFrom<unknown>(undefined, null, true, false, 0, -0, -1, 1, 1.5, 999, 1000, 1500, 2 ** 31, 2 ** 53, Number.NaN, Infinity, -Infinity, "", "x", "1000", "utf8", "hex", "base64", [], [1], {}, listener, Symbol("s"), 10n, new Uint8Array(3), new Uint8Array(0), { toString: false }),
+);
+const args = fc.array(value, { maxLength: 3 });
+
+/** The methods both classes have whose outcome does not depend on a connection's timing. */
+const METHODS = ["write", "end", "setNoDelay", "setKeepAlive", "setTimeout", "setEncoding", "setDefaultEncoding", "pause", "resume", "address", "ref", "unref", "cork", "uncork", "read", "unshift", "destroySoon"] as const;
+const call = fc.record({ method: fc.constantFrom(...METHODS), args });
+
+type Outcome = { ok: true } | { ok: false; code: string | undefined; kind: string };
+
+function outcome(f: () => unknown): Outcome {
+  try {
+    f();
+    return { ok: true };
+  } catch (e) {
+    const code = hasCode(e) ? (e as { code: string }).code : undefined;
+    return { ok: false, code, kind: e instanceof Error ? e.constructor.name : typeof e };
+  }
+}
+
+/** Whether synack's outcome is node:net's, as the header says. */
+function sameOutcome(node: Outcome, synack: Outcome): boolean {
+  if (node.ok || synack.ok) return node.ok === synack.ok;
+  if (node.code !== undefined) return synack.code === node.code;
+  return synack.code !== undefined && synack.kind === node.kind;
+}
+
+function show(v: unknown): string {
+  if (typeof v === "function") return "function";
+  if (typeof v === "symbol" || typeof v === "bigint") return String(v);
+  if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return typeof v;
+  }
+}
+
+function invoke(target: object, method: string, callArgs: unknown[]): () => unknown {
+  return () => (target as Record<string, (...a: unknown[]) => unknown>)[method]!(...callArgs);
+}
+
+/** Runs `calls` on both sockets and returns the ones whose outcomes differ. */
+function compare(nodeSocket: net.Socket, synackSocket: Socket, calls: { method: string; args: unknown[] }[]): string[] {
+  const differences: string[] = [];
+  for (const c of calls) {
+    const n = outcome(invoke(nodeSocket, c.method, c.args));
+    const s = outcome(invoke(synackSocket, c.method, c.args));
+    if (!sameOutcome(n, s)) differences.push(`${c.method}(${c.args.map(show).join(", ")}): node:net ${JSON.stringify(n)}, synack ${JSON.stringify(s)}`);
+  }
+  return differences;
+}
+
+describe("synack's node:net Socket and Server refuse and accept what node:net does", () => {
+  const sim = new SimDriver({ link: { delay: 5 } });
+  const stack = sim.addStack("a", "10.0.0.1");
+
+  it("on a socket never connected, and on a destroyed one", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(call, { maxLength: 8 }), (destroyed, calls) => {
+        const n = new net.Socket();
+        const s = bindNet(stack).socket();
+        n.on("error", () => {});
+        s.on("error", () => {});
+        if (destroyed) {
+          n.destroy();
+          s.destroy();
+        }
+        const differences = compare(n, s, calls);
+        n.destroy();
+        s.destroy();
+        expect(differences).toEqual([]);
+      }),
+      { numRuns: RUNS * 10 },
+    );
+  });
+
+  it("in the options of the Socket and Server constructors", () => {
+    const socketOptions = fc.dictionary(fc.constantFrom("allowHalfOpen", "noDelay", "keepAlive", "keepAliveInitialDelay", "highWaterMark", "readableHighWaterMark", "writableHighWaterMark", "signal", "objectMode", "readableObjectMode", "writableObjectMode"), value, { maxKeys: 3 });
+    const serverOptions = fc.oneof(value, fc.dictionary(fc.constantFrom("allowHalfOpen", "pauseOnConnect", "noDelay", "keepAlive", "keepAliveInitialDelay", "highWaterMark"), value, { maxKeys: 3 }));
+    fc.assert(
+      fc.property(socketOptions, serverOptions, value, (forSocket, forServer, second) => {
+        const differences: string[] = [];
+        const ns = outcome(() => new net.Socket(forSocket).destroy());
+        const ss = outcome(() => bindNet(stack).socket(forSocket).destroy());
+        if (!sameOutcome(ns, ss)) differences.push(`Socket(${show(forSocket)}): node:net ${JSON.stringify(ns)}, synack ${JSON.stringify(ss)}`);
+        const nv = outcome(() => net.createServer(forServer as net.ServerOpts, second as () => void));
+        const sv = outcome(() => bindNet(stack).createServer(forServer as object, second as () => void));
+        if (!sameOutcome(nv, sv)) differences.push(`createServer(${show(forServer)}, ${show(second)}): node:net ${JSON.stringify(nv)}, synack ${JSON.stringify(sv)}`);
+        expect(differences).toEqual([]);
+      }),
+      { numRuns: RUNS * 10 },
+    );
+  });
+
+  describe("on a connected socket", () => {
+    let kernelServer: net.Server;
+    const accepted = new Set<net.Socket>();
+    beforeAll(async () => {
+      kernelServer = net.createServer((socket) => {
+        accepted.add(socket);
+        socket.on("error", () => {});
+        socket.on("close", () => accepted.delete(socket));
+        socket.resume();
+      });
+      await new Promise<void>((resolve) => kernelServer.listen(0, "127.0.0.1", resolve));
+    });
+    afterAll(async () => {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => kernelServer.close(() => resolve()));
+    });
+
+    it("each call works on both or fails on both with one code", async () => {
+      const port = (kernelServer.address() as net.AddressInfo).port;
+      await fc.assert(
+        fc.asyncProperty(fc.array(call, { maxLength: 10 }), async (calls) => {
+          const n = net.connect(port, "127.0.0.1");
+          n.on("error", () => {});
+          await new Promise<void>((resolve, reject) => {
+            n.once("connect", resolve);
+            n.once("error", reject);
+          });
+          const sim = new SimDriver({ link: { delay: 5 } });
+          const a = sim.addStack("a", "10.0.0.1");
+          const b = sim.addStack("b", "10.0.0.2");
+          const server = bindNet(b).createServer((socket) => {
+            socket.on("error", () => {});
+            socket.resume();
+          });
+          server.listen(80);
+          const s = bindNet(a).connect(80, "10.0.0.2");
+          s.on("error", () => {});
+          await sim.sleep(50);
+          expect(s.readyState).toBe("open");
+          const differences = compare(n, s, calls);
+          n.destroy();
+          s.destroy();
+          server.close();
+          await sim.sleep(300_000);
+          expect(differences).toEqual([]);
+          expect([a.count(), b.count()]).toEqual([0, 0]);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  });
+});
