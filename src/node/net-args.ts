@@ -3,7 +3,9 @@
  * backlog and listener in any of the orders Node accepts), normalised in one place.
  */
 import type { LookupFunction } from "../api/name-connect.js";
+import { isIP } from "node:net";
 import { nodeError } from "./net-errors.js";
+import { invalidArgType, validateNumber } from "./net-validate.js";
 import { showValue } from "../show-value.js";
 
 export interface SocketConnectOptions {
@@ -55,23 +57,65 @@ export type ListenArgs =
   | [listener?: () => void];
 
 
-export function normalizeConnectArgs(args: ConnectArgs): { options: SocketConnectOptions; listener: (() => void) | undefined } {
-  const [first, second, third] = args;
-  let options: SocketConnectOptions;
-  let listener: (() => void) | undefined;
-  if (typeof first === "object" && first !== null) {
-    options = { ...first };
-    listener = typeof second === "function" ? second : undefined;
-  } else {
-    options = { port: Number(first) };
-    if (typeof second === "string") options.host = second;
-    listener = typeof second === "function" ? second : typeof third === "function" ? third : undefined;
+/**
+ * connect()'s arguments as node:net reads them (normalizeArgs, Socket.connect and
+ * lookupAndConnect in Node 20's lib/net.js), with the same refusals:
+ * - an object is the options; a string that is not a number is an IPC path (not supported
+ *   here: ERR_INVALID_ARG_VALUE); anything else is the port, then a string host;
+ * - `timeout` is net.connect()'s option, not socket.connect()'s (createConnection applies it);
+ * - the listener is the last argument if it is a function;
+ * - no port is ERR_MISSING_ARGS; a port that is neither number nor string ERR_INVALID_ARG_TYPE;
+ *   one outside 0-65535, fractional or blank ERR_SOCKET_BAD_PORT ("80" is port 80, and 0
+ *   fails later, as connecting to port 0 does);
+ * - a host that is not a string, a localPort that is not a number, autoSelectFamily that is
+ *   not a boolean: ERR_INVALID_ARG_TYPE; a localAddress that is not an address literal:
+ *   ERR_INVALID_IP_ADDRESS; autoSelectFamilyAttemptTimeout must be an int32 >= 1.
+ * An empty host means the default, as `options.host || "localhost"` does in Node.
+ */
+export function normalizeConnectArgs(args: ConnectArgs | unknown[]): { options: SocketConnectOptions; listener: (() => void) | undefined } {
+  const [first, second] = args as unknown[];
+  const last = args[args.length - 1];
+  const listener = typeof last === "function" ? (last as () => void) : undefined;
+  let raw: Record<string, unknown>;
+  if (typeof first === "object" && first !== null) raw = { ...first };
+  else if (typeof first === "string" && !(Number(first) >= 0)) raw = { path: first };
+  else {
+    raw = args.length === 0 ? {} : { port: first };
+    if (args.length > 1 && typeof second === "string") raw.host = second;
   }
-  const port = options.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535 || port === 0) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${showValue(port)}.`, RangeError);
+  if (raw.port === undefined && (raw.path === undefined || raw.path === null)) {
+    throw nodeError("ERR_MISSING_ARGS", 'The "options" or "port" or "path" argument must be specified', TypeError);
   }
-  return { options, listener };
+  // A falsy path is no path, as `!!path` in Node.
+  if (raw.path) {
+    if (typeof raw.path !== "string") throw invalidArgType("options.path", "of type string", raw.path);
+    throw nodeError("ERR_INVALID_ARG_VALUE", "synack sockets do not connect to IPC paths (options.path)", TypeError);
+  }
+  if (raw.localAddress && (typeof raw.localAddress !== "string" || isIP(raw.localAddress) === 0)) {
+    throw nodeError("ERR_INVALID_IP_ADDRESS", `Invalid IP address: ${showValue(raw.localAddress)}`, TypeError);
+  }
+  if (raw.localPort) validateNumber(raw.localPort, "options.localPort");
+  // No port with a falsy path passes Node's checks, as port 0.
+  const port = raw.port === undefined ? 0 : raw.port;
+  if (typeof port !== "number" && typeof port !== "string") throw invalidArgType("options.port", "one of type number or string", port);
+  if ((typeof port === "string" && port.trim().length === 0) || +port !== +port >>> 0 || +port > 0xffff) {
+    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${typeof port === "string" ? `type string ('${port}')` : showValue(port)}.`, RangeError);
+  }
+  raw.port = +port | 0;
+  if (raw.autoSelectFamily !== undefined && raw.autoSelectFamily !== null && typeof raw.autoSelectFamily !== "boolean") {
+    throw invalidArgType("options.autoSelectFamily", "of type boolean", raw.autoSelectFamily);
+  }
+  const attempt = raw.autoSelectFamilyAttemptTimeout;
+  if (attempt !== undefined && attempt !== null) {
+    validateNumber(attempt, "options.autoSelectFamilyAttemptTimeout");
+    if (!Number.isInteger(attempt) || attempt < 1 || attempt > 2 ** 31 - 1) {
+      throw nodeError("ERR_OUT_OF_RANGE", `The value of "options.autoSelectFamilyAttemptTimeout" is out of range. It must be an integer >= 1 && <= 2147483647. Received ${showValue(attempt)}`, RangeError);
+    }
+  }
+  // The host last, as Node checks it when it looks the name up.
+  if (!raw.host) delete raw.host;
+  if (raw.host !== undefined && typeof raw.host !== "string") throw invalidArgType("options.host", "of type string", raw.host);
+  return { options: raw as unknown as SocketConnectOptions, listener };
 }
 
 export function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined; ipv6Only: boolean | undefined } {

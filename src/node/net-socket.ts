@@ -212,8 +212,7 @@ export class Socket extends Duplex {
     if (listener !== undefined) this.once("connect", listener);
     if (this.destroyed) throw nodeError("ERR_SOCKET_CLOSED", "Socket is closed");
     if (this.#conn !== undefined) throw nodeError("ERR_SOCKET_CONNECTED", "Socket is already connected");
-    // A falsy timeout sets none, as in net.connect(); the switches are taken for their truth.
-    if (options.timeout) this.setTimeout(options.timeout);
+    // The switches are taken for their truth, as node:net takes them.
     if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
     if (options.keepAlive) this.#keepAlive = true;
     if (options.keepAliveInitialDelay !== undefined) this.#keepAliveDelay = keepAliveIdleMs(options.keepAliveInitialDelay) ?? this.#keepAliveDelay;

@@ -52,7 +52,11 @@ export interface BoundNet {
 export function bindNet(stack: Stack): BoundNet {
   const createConnection = (...args: ConnectArgs): Socket => {
     const [first] = args;
-    return new Socket({ ...(typeof first === "object" && first !== null ? socketOptionsOf(first) : {}), stack }).connect(...args);
+    const options = typeof first === "object" && first !== null ? first : undefined;
+    const socket = new Socket({ ...(options === undefined ? {} : socketOptionsOf(options)), stack });
+    // As net.connect(): a falsy timeout sets none; a bad one throws before connecting.
+    if (options?.timeout) socket.setTimeout(options.timeout);
+    return socket.connect(...args);
   };
   function createServer(a?: Omit<ServerOptions, "stack"> | ((socket: Socket) => void), b?: (socket: Socket) => void): Server {
     if (typeof a === "function") return new Server({ stack }, a);
