@@ -46,6 +46,8 @@ export interface ListenOptions {
   backlog?: number;
   /** With host "::": IPv6 only, as node:net's option (IPV6_V6ONLY). */
   ipv6Only?: boolean;
+  /** Closes the server when aborted, as node:net's option. */
+  signal?: AbortSignal;
 }
 
 export type ListenArgs =
@@ -118,27 +120,64 @@ export function normalizeConnectArgs(args: ConnectArgs | unknown[]): { options: 
   return { options: raw as unknown as SocketConnectOptions, listener };
 }
 
-export function normalizeListenArgs(args: ListenArgs): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined; ipv6Only: boolean | undefined } {
-  const listener = args.find((a): a is () => void => typeof a === "function");
-  const rest = args.filter((a) => typeof a !== "function" && a !== undefined);
-  let port = 0;
-  let host: string | undefined;
-  let backlog: number | undefined;
-  let ipv6Only: boolean | undefined;
-  const [first, second, third] = rest;
-  if (typeof first === "object" && first !== null) {
-    port = first.port ?? 0;
-    host = first.host;
-    backlog = first.backlog;
-    ipv6Only = first.ipv6Only;
-  } else {
-    if (typeof first === "number" || typeof first === "string") port = Number(first);
-    if (typeof second === "string") host = second;
-    else if (typeof second === "number") backlog = second;
-    if (typeof third === "number") backlog = third;
+/** Node's toNumber for a backlog among listen()'s arguments: a number >= 0, else false. */
+function backlogArg(x: unknown): number | false {
+  let n: number;
+  try {
+    n = Number(x);
+  } catch {
+    // A symbol, or an object whose conversion throws: Node throws a bare TypeError here.
+    throw invalidArgType("backlog", "of type number", x);
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${showValue(port)}.`, RangeError);
+  return n >= 0 ? n : false;
+}
+
+/**
+ * listen()'s arguments as node:net reads them (normalizeArgs and Server.listen in Node 20's
+ * lib/net.js), with the same refusals:
+ * - an object is the options, a string that is not a number an IPC path, anything else the
+ *   port then a string host; the listener is the last argument if it is a function;
+ * - no port (listen(), listen(cb), listen(null), { port: undefined }) is any free port;
+ * - a port outside 0-65535, fractional or blank is ERR_SOCKET_BAD_PORT; options with
+ *   neither port nor path, or a port of another type, ERR_INVALID_ARG_VALUE;
+ * - the backlog is `options.backlog`, else the second or third argument if it is a number
+ *   >= 0 (as a string of digits too), taken as an int32 as libuv's listen() does;
+ * - a host that is not a string is ERR_INVALID_ARG_TYPE (Node's lookup of it says so), and
+ *   so is a `signal` that is not an AbortSignal;
+ * Not supported here: IPC paths, handles and file descriptors (ERR_INVALID_ARG_VALUE).
+ */
+export function normalizeListenArgs(args: ListenArgs | unknown[]): { port: number; host: string | undefined; backlog: number | undefined; listener: (() => void) | undefined; ipv6Only: boolean | undefined; signal: AbortSignal | undefined } {
+  const [first, second] = args as unknown[];
+  const last = args[args.length - 1];
+  const listener = typeof last === "function" ? (last as () => void) : undefined;
+  let options: Record<string, unknown>;
+  if (typeof first === "object" && first !== null) options = first as Record<string, unknown>;
+  else if (typeof first === "string" && !(Number(first) >= 0)) options = { path: first };
+  else {
+    options = args.length === 0 ? {} : { port: first };
+    if (args.length > 1 && typeof second === "string") options.host = second;
   }
-  return { port, host, backlog, listener, ipv6Only };
+  const backlogFromArgs = backlogArg(args.length > 1 && args[1]) || backlogArg(args.length > 2 && args[2]);
+  if (options._handle || options.handle) throw nodeError("ERR_INVALID_ARG_VALUE", "synack servers do not listen on handles", TypeError);
+  const signal = options.signal;
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) throw invalidArgType("options.signal", "an instance of AbortSignal", signal);
+  if (typeof options.fd === "number" && options.fd >= 0) throw nodeError("ERR_INVALID_ARG_VALUE", "synack servers do not listen on file descriptors", TypeError);
+  let port = options.port;
+  if (args.length === 0 || typeof first === "function" || (port === undefined && "port" in options) || port === null) port = 0;
+  if (typeof port === "number" || typeof port === "string") {
+    if ((typeof port === "string" && port.trim().length === 0) || +port !== +port >>> 0 || +port > 0xffff) {
+      throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${typeof port === "string" ? `type string ('${port}')` : showValue(port)}.`, RangeError);
+    }
+    const host = options.host ? options.host : undefined;
+    if (host !== undefined && typeof host !== "string") throw invalidArgType("hostname", "of type string", host);
+    const rawBacklog = options.backlog || backlogFromArgs;
+    // libuv's listen(backlog || 511) reads an int32; Linux takes a negative one as 0.
+    const backlog = rawBacklog ? Math.max(0, (backlogArg(rawBacklog) || 0) | 0) : undefined;
+    return { port: +port | 0, host, backlog, listener, ipv6Only: options.ipv6Only === undefined ? undefined : Boolean(options.ipv6Only), signal: signal as AbortSignal | undefined };
+  }
+  if (typeof options.path === "string" && options.path !== "" && !(Number(options.path) >= 0)) {
+    throw nodeError("ERR_INVALID_ARG_VALUE", "synack servers do not listen on IPC paths (options.path)", TypeError);
+  }
+  if (!("port" in options || "path" in options)) throw nodeError("ERR_INVALID_ARG_VALUE", `The argument 'options' must have the property "port" or "path". Received ${showValue(options)}`, TypeError);
+  throw nodeError("ERR_INVALID_ARG_VALUE", `The argument 'options' is invalid. Received ${showValue(options)}`, TypeError);
 }

@@ -55,9 +55,14 @@ export class Server extends EventEmitter {
   }
 
   listen(...args: ListenArgs): this {
-    const { port, host, backlog, listener, ipv6Only } = normalizeListenArgs(args);
-    if (listener !== undefined) this.once("listening", listener);
     if (this.#listener !== undefined) throw nodeError("ERR_SERVER_ALREADY_LISTEN", "Listen method has been called more than once without closing.");
+    const { port, host, backlog, listener, ipv6Only, signal } = normalizeListenArgs(args);
+    if (listener !== undefined) this.once("listening", listener);
+    // As node:net: an abort closes the server, at once if it came before listen().
+    if (signal !== undefined) {
+      if (signal.aborted) process.nextTick(() => this.close());
+      else signal.addEventListener("abort", () => this.close(), { once: true });
+    }
     this.#host = host;
     try {
       const bound = host !== undefined ? this.stack.resolve(host) : undefined;

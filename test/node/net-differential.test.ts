@@ -151,6 +151,46 @@ describe("synack's node:net Socket and Server refuse and accept what node:net do
     );
   });
 
+  it("in listen()'s arguments", async () => {
+    // Node binds what it is told to, so every form names the loopback address: the
+    // positional forms without a host, which bind every address, are left out.
+    const portValue = value.filter((v) => typeof v !== "string" || v.trim() === "" || Number(v) >= 0);
+    const host = fc.oneof(fc.constant("127.0.0.1"), value.filter((v) => typeof v !== "string" && !!v));
+    // A backlog that cannot become a number (a symbol) passes Node's listen() and then
+    // throws from its lookup callback, killing the process; synack refuses it at once.
+    const backlog = value.filter((v) => {
+      try {
+        void Number(v);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(() => bindNet(stack).createServer().listen({ port: 0, host: "127.0.0.1", backlog: Symbol("s") as unknown as number })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
+    const options = fc.record({ port: portValue, host, backlog, ipv6Only: value, exclusive: value, signal: fc.oneof(value, fc.constant(AbortSignal.abort())) }, { requiredKeys: ["host"] });
+    const listenArgs = fc.oneof(
+      fc.tuple(options),
+      fc.tuple(options, fc.constant(listener)),
+      fc.tuple(portValue, fc.constant("127.0.0.1")),
+      fc.tuple(portValue, fc.constant("127.0.0.1"), value),
+      fc.tuple(portValue, fc.constant("127.0.0.1"), value, fc.constant(listener)),
+    );
+    await fc.assert(
+      fc.asyncProperty(listenArgs, async (callArgs) => {
+        const n = net.createServer();
+        const s = bindNet(stack).createServer();
+        n.on("error", () => {});
+        s.on("error", () => {});
+        const no = outcome(() => n.listen(...(callArgs as unknown as [])));
+        const so = outcome(() => s.listen(...(callArgs as unknown as [])));
+        await new Promise<void>((resolve) => n.close(() => resolve()));
+        s.close();
+        expect(sameOutcome(no, so) ? [] : [`listen(${callArgs.map(show).join(", ")}): node:net ${JSON.stringify(no)}, synack ${JSON.stringify(so)}`]).toEqual([]);
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
   describe("on a connected socket", () => {
     let kernelServer: net.Server;
     const accepted = new Set<net.Socket>();
