@@ -116,6 +116,24 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  /**
+   * With `captureRejections`, a rejected async 'connection' listener destroys that socket
+   * with the error, and any other rejected listener is an 'error', as node:net's Server.
+   */
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string | symbol, ...args: unknown[]): void {
+    if (event === "connection" && args[0] instanceof Socket) args[0].destroy(err);
+    else this.emit("error", err);
+  }
+
+  /**
+   * `await using server = net.createServer()` closes the server when the scope ends, as
+   * node:net's (Symbol.asyncDispose): resolved once it and its sockets are closed.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#listener === undefined) return;
+    await new Promise<void>((resolve, reject) => this.close((err) => (err === undefined ? resolve() : reject(err))));
+  }
+
   getConnections(cb: (err: Error | null, count: number) => void): this {
     process.nextTick(cb, null, this.#connections);
     return this;

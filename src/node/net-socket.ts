@@ -758,6 +758,11 @@ export class Socket extends Duplex {
     return this.#bytesDispatched + this.writableLength - (this.#pending?.length ?? 0);
   }
 
+  /** Deprecated in node:net for writableLength, and still there: undefined without a connection. */
+  get bufferSize(): number | undefined {
+    return this.connecting || (this.#conn !== undefined && !this.destroyed) ? this.writableLength : undefined;
+  }
+
   get pending(): boolean {
     return this.#conn === undefined || this.connecting;
   }

@@ -8,6 +8,7 @@
  * and listen() (Node would resolve names and bind ports on the host), and number options to
  * the Socket constructor, which Node takes as file descriptors (synack refuses them).
  */
+import { EventEmitter } from "node:events";
 import net from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -80,6 +81,71 @@ function compare(nodeSocket: net.Socket, synackSocket: Socket, calls: { method: 
 describe("synack's node:net Socket and Server refuse and accept what node:net does", () => {
   const sim = new SimDriver({ link: { delay: 5 } });
   const stack = sim.addStack("a", "10.0.0.1");
+
+  it("has every method and property of node:net's Socket and Server, symbols included", () => {
+    const members = (proto: object): string[] => {
+      const out = new Set<string>();
+      for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+        for (const k of Reflect.ownKeys(p)) {
+          const name = typeof k === "symbol" ? k.toString() : k;
+          // Node's private fields (_handle, kCapture's internal symbols) are not API.
+          if (!name.startsWith("_") && !/^Symbol\(k[A-Z]/.test(name)) out.add(name);
+        }
+      }
+      return [...out].sort();
+    };
+    const missing = (theirs: object, ours: object): string[] => members(theirs).filter((m) => !members(ours).includes(m));
+    expect(missing(net.Socket.prototype, bindNet(stack).socket())).toEqual([]);
+    expect(missing(net.Server.prototype, bindNet(stack).createServer())).toEqual([]);
+  });
+
+  it("reads the same properties off a socket never connected, and off a destroyed one", async () => {
+    const PROPS = ["readyState", "pending", "connecting", "destroyed", "bytesRead", "bytesWritten", "bufferSize", "remoteAddress", "remotePort", "remoteFamily", "localAddress", "localPort", "localFamily", "timeout", "allowHalfOpen", "readable", "writable", "writableLength", "readableLength"] as const;
+    const read = (s: object): Record<string, unknown> => Object.fromEntries(PROPS.map((p) => [p, (s as Record<string, unknown>)[p]]));
+    const n = new net.Socket();
+    const s = bindNet(stack).socket();
+    expect(read(s)).toEqual(read(n));
+    n.destroy();
+    s.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(read(s)).toEqual(read(n));
+  });
+
+  it("closes a server with `await using` (Symbol.asyncDispose), as node:net", async () => {
+    const server = bindNet(stack).createServer();
+    server.listen(80);
+    expect(server.listening).toBe(true);
+    await server[Symbol.asyncDispose]();
+    expect(server.listening).toBe(false);
+    await bindNet(stack).createServer()[Symbol.asyncDispose](); // never listening: nothing to do
+  });
+
+  it("with captureRejections, a rejected async 'connection' listener destroys that socket with the error, as node:net", async () => {
+    const sim = new SimDriver({ link: { delay: 5 } });
+    const a = sim.addStack("a", "10.0.0.1");
+    const b = sim.addStack("b", "10.0.0.2");
+    const before = EventEmitter.captureRejections;
+    EventEmitter.captureRejections = true;
+    let server: ReturnType<ReturnType<typeof bindNet>["createServer"]>;
+    try {
+      server = bindNet(b).createServer();
+    } finally {
+      EventEmitter.captureRejections = before;
+    }
+    const destroyedWith: unknown[] = [];
+    server.on("connection", async (socket: Socket) => {
+      socket.on("error", (e) => destroyedWith.push(e));
+      await Promise.resolve();
+      throw new Error("handler failed");
+    });
+    server.listen(80);
+    const client = bindNet(a).connect(80, "10.0.0.2");
+    client.on("error", () => {});
+    await sim.sleep(100);
+    expect(destroyedWith.map((e) => (e as Error).message)).toEqual(["handler failed"]);
+    client.destroy();
+    server.close();
+  });
 
   it("on a socket never connected, and on a destroyed one", () => {
     fc.assert(
