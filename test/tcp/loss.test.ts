@@ -122,6 +122,22 @@ describe("RACK (RFC 8985 section 6)", () => {
     expect(rack.detectLoss(log, 12, 0).lostSegments).toBe(2); // the resent first and the unSACKed fourth
   });
 
+  it("remembers an instant's resends after later ones: a delivery judged a round trip on does not mark them lost again", () => {
+    // As above, but another resend (at 15 ms) comes between the first resend and the SACK
+    // of the third segment (at 30 ms): that resend must not make RACK forget that the first
+    // segment went out after the third, in the same instant.
+    const log = logOf(4, [10, 10, 10, 10]);
+    const rack = new Rack();
+    log.onSack(seq(1000), seq(2000), { delivered: (_s, end, at, f) => rack.onDelivered(10, end, at, f, Infinity) });
+    expect(rack.detectLoss(log, 10, 0).lostSegments).toBe(1);
+    rack.onResend(10, seq(4000));
+    log.onSend(seq(0), seq(1000), 10);
+    rack.onResend(15, seq(4000)); // some other resend, a moment later
+    log.onSack(seq(2000), seq(3000), { delivered: (_s, end, at, f) => rack.onDelivered(30, end, at, f, Infinity) });
+    expect(rack.detectLoss(log, 30, 0).lostSegments).toBe(0);
+    expect(log.flags(0) & (LOST | RETRANS_OUT)).toBe(RETRANS_OUT);
+  });
+
   it("judges a segment resent in an instant by the delivery of new data sent after it in that instant", () => {
     // One pass at 10 ms resends the lost first segment, then sends new data (4000-5000):
     // the resend went first, so the new data's delivery shows it lost (tie-break by end).

@@ -21,6 +21,11 @@ export const DUP_THRESH = 3;
 const REO_WND_PERSIST = 16;
 /** Linux tcp_max_reordering. */
 const MAX_REORDERING = 300;
+/**
+ * Resend instants remembered (see onResend): a recovery resends in a few instants per round
+ * trip, and a resent segment is judged within about a round trip of its resend.
+ */
+const RESEND_INSTANTS = 8;
 /** Linux TCP_TIMEOUT_MIN, added to a reordering timeout (2 jiffies at HZ=1000). */
 export const REO_TIMEOUT_SLACK: Millis = 2;
 
@@ -59,11 +64,15 @@ export class Rack {
   /** Something was delivered since the last loss scan (Linux rack.advanced). */
   private advanced = false;
   /**
-   * The latest instant anything was resent, and SND.MAX at the first resend of that
-   * instant: what had been sent before it (see detectLoss).
+   * The latest instants anything was resent, each with SND.MAX at the first resend of that
+   * instant: what had been sent before it (see detectLoss). A ring of RESEND_INSTANTS, the
+   * newest at `resendNewest`, made at the first resend. Remembering only the latest instant
+   * was not enough: a resend judged a round trip later has usually been followed by others
+   * (through the relay with BBR at 0.1% loss, a third of the resends were spurious).
    */
-  private resendAt: Millis = -Infinity;
-  private resendSndMax: Seq = 0 as Seq;
+  private resendTimes: Float64Array | undefined;
+  private resendSndMaxes: Uint32Array | undefined;
+  private resendNewest = 0;
 
   /** A scan would run: something was delivered since the last one. */
   get advancedSinceScan(): boolean {
@@ -104,9 +113,20 @@ export class Rack {
 
   /** Data below `sndMax` is being resent at `now` (see detectLoss). */
   onResend(now: Millis, sndMax: Seq): void {
-    if (now === this.resendAt) return;
-    this.resendAt = now;
-    this.resendSndMax = sndMax;
+    const times = (this.resendTimes ??= new Float64Array(RESEND_INSTANTS).fill(-Infinity));
+    const maxes = (this.resendSndMaxes ??= new Uint32Array(RESEND_INSTANTS));
+    if (times[this.resendNewest] === now) return;
+    this.resendNewest = this.resendNewest + 1 === RESEND_INSTANTS ? 0 : this.resendNewest + 1;
+    times[this.resendNewest] = now;
+    maxes[this.resendNewest] = sndMax;
+  }
+
+  /** SND.MAX when resending began at `instant`, if that instant is still remembered. */
+  private sndMaxAtResend(instant: Millis): Seq | undefined {
+    const times = this.resendTimes;
+    if (times === undefined) return undefined;
+    for (let k = 0; k < RESEND_INSTANTS; k++) if (times[k] === instant) return this.resendSndMaxes![k] as Seq;
+    return undefined;
   }
 
   /** RFC 8985 6.2 step 4, DSACK part: an ACK carried a D-SACK block. */
@@ -155,7 +175,8 @@ export class Rack {
       // still within an event cannot. Judged by that delivery, the resent segment would be
       // marked lost again at once (the corpus's TFO recovery script: a resend, then a
       // SACK of data first sent in that instant).
-      const resentAfter = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime && sentAt === this.resendAt && seqLe(this.endSeq, this.resendSndMax);
+      const sndMaxAtResend = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime ? this.sndMaxAtResend(sentAt) : undefined;
+      const resentAfter = sndMaxAtResend !== undefined && seqLe(this.endSeq, sndMaxAtResend);
       if (resentAfter || !sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
         if (ordered) break; // new data only: everything further was sent later still
         continue;
