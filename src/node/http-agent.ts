@@ -8,16 +8,7 @@
 import { Agent, type AgentOptions, type ClientRequestArgs } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Stack } from "../api/stack.js";
-import type { LookupFunction } from "../api/name-connect.js";
-import { Socket, type SocketConnectOptions } from "./net.js";
-
-/** The request options node:http hands on to net.connect for name resolution. */
-interface NameOptions {
-  lookup?: unknown;
-  family?: unknown;
-  autoSelectFamily?: unknown;
-  autoSelectFamilyAttemptTimeout?: unknown;
-}
+import { bindNet, type SocketConnectOptions } from "./net.js";
 
 export class SynackAgent extends Agent {
   readonly stack: Stack;
@@ -27,18 +18,15 @@ export class SynackAgent extends Agent {
     this.stack = stack;
   }
 
+  /**
+   * net.connect() with every option node:http's Agent hands it, as Node's createConnection:
+   * the request's host, port, lookup, family, localAddress and timeout, and the agent's own
+   * options, among them `noDelay` (true unless the agent was made with false: Node 18+ sends
+   * http without Nagle) and, with `keepAlive`, TCP keep-alive after `keepAliveMsecs`.
+   */
   override createConnection(options: ClientRequestArgs): Duplex {
-    const port = Number(options.port ?? options.defaultPort ?? 80);
-    const host = options.host ?? options.hostname ?? this.stack.address;
-    const o = options as NameOptions;
-    const connect: SocketConnectOptions = {
-      port,
-      host: host ?? this.stack.address,
-      ...(typeof o.lookup === "function" ? { lookup: o.lookup as LookupFunction } : {}),
-      ...(typeof o.family === "number" ? { family: o.family } : {}),
-      ...(typeof o.autoSelectFamily === "boolean" ? { autoSelectFamily: o.autoSelectFamily } : {}),
-      ...(typeof o.autoSelectFamilyAttemptTimeout === "number" ? { autoSelectFamilyAttemptTimeout: o.autoSelectFamilyAttemptTimeout } : {}),
-    };
-    return new Socket({ stack: this.stack }).connect(connect);
+    const host = options.host ?? options.hostname ?? undefined;
+    const connect = { ...options, port: options.port ?? options.defaultPort ?? 80, host: host === null ? undefined : host } as unknown as SocketConnectOptions;
+    return bindNet(this.stack).createConnection(connect);
   }
 }

@@ -9,6 +9,7 @@ import * as nodeNet from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SimDriver, type Stack } from "../../src/api/index.js";
 import type { LinkConfig } from "../../src/sim/index.js";
+import type { Connection } from "../../src/tcp/connection.js";
 import { SynackAgent } from "../../src/node/http-agent.js";
 import { bindNet, type Server, type Socket } from "../../src/node/net.js";
 
@@ -120,6 +121,43 @@ describe("node:http over synack (simulator)", () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(data.toString())).toEqual({ n: body.length, sha: sha256(body) });
     agent.destroy();
+    b.listener.close();
+    b.httpServer.close();
+  });
+
+  it("the agent's connections get the options Node's http.Agent gives net.connect: TCP_NODELAY on, keep-alive with keepAliveMsecs", async () => {
+    const b = bench((_req, res) => res.end("ok"));
+    const opened: Connection[] = [];
+    const open = b.client.openConnection.bind(b.client);
+    vi.spyOn(b.client, "openConnection").mockImplementation((p) => {
+      const conn = open(p);
+      opened.push(conn);
+      return conn;
+    });
+    const seen: { noDelay: boolean; keepAlive: boolean }[] = [];
+    const check = async (agent: SynackAgent): Promise<void> => {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.request({ host: "10.0.0.2", port: 80, path: "/", agent }, (res) => {
+          const conn = opened[opened.length - 1]!;
+          seen.push({ noDelay: conn.noDelay, keepAlive: conn.keepAlive });
+          res.resume();
+          res.on("end", resolve);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      agent.destroy();
+    };
+    await check(new SynackAgent(b.client));
+    await check(new SynackAgent(b.client, { noDelay: false }));
+    await check(new SynackAgent(b.client, { keepAlive: true, keepAliveMsecs: 3000 }));
+    // Node 18+ turns Nagle off for http (Agent's noDelay default); Nagle held a request
+    // body written after its headers until the server's ACK.
+    expect(seen).toEqual([
+      { noDelay: true, keepAlive: false },
+      { noDelay: false, keepAlive: false },
+      { noDelay: true, keepAlive: true },
+    ]);
     b.listener.close();
     b.httpServer.close();
   });
