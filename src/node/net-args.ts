@@ -5,7 +5,7 @@
 import type { LookupFunction } from "../api/name-connect.js";
 import { isIP } from "node:net";
 import { nodeError } from "./net-errors.js";
-import { invalidArgType, validateNumber } from "./net-validate.js";
+import { invalidArgType, validateNumber, validatePort } from "./net-validate.js";
 import { showValue } from "../show-value.js";
 
 export interface SocketConnectOptions {
@@ -100,10 +100,7 @@ export function normalizeConnectArgs(args: ConnectArgs | unknown[]): { options: 
   // No port with a falsy path passes Node's checks, as port 0.
   const port = raw.port === undefined ? 0 : raw.port;
   if (typeof port !== "number" && typeof port !== "string") throw invalidArgType("options.port", "one of type number or string", port);
-  if ((typeof port === "string" && port.trim().length === 0) || +port !== +port >>> 0 || +port > 0xffff) {
-    throw nodeError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${typeof port === "string" ? `type string ('${port}')` : showValue(port)}.`, RangeError);
-  }
-  raw.port = +port | 0;
+  raw.port = validatePort(port, "Port");
   if (raw.autoSelectFamily !== undefined && raw.autoSelectFamily !== null && typeof raw.autoSelectFamily !== "boolean") {
     throw invalidArgType("options.autoSelectFamily", "of type boolean", raw.autoSelectFamily);
   }
@@ -165,15 +162,13 @@ export function normalizeListenArgs(args: ListenArgs | unknown[]): { port: numbe
   let port = options.port;
   if (args.length === 0 || typeof first === "function" || (port === undefined && "port" in options) || port === null) port = 0;
   if (typeof port === "number" || typeof port === "string") {
-    if ((typeof port === "string" && port.trim().length === 0) || +port !== +port >>> 0 || +port > 0xffff) {
-      throw nodeError("ERR_SOCKET_BAD_PORT", `options.port should be >= 0 and < 65536. Received ${typeof port === "string" ? `type string ('${port}')` : showValue(port)}.`, RangeError);
-    }
+    const portNumber = validatePort(port, "options.port");
     const host = options.host ? options.host : undefined;
     if (host !== undefined && typeof host !== "string") throw invalidArgType("hostname", "of type string", host);
     const rawBacklog = options.backlog || backlogFromArgs;
     // libuv's listen(backlog || 511) reads an int32; Linux takes a negative one as 0.
     const backlog = rawBacklog ? Math.max(0, (backlogArg(rawBacklog) || 0) | 0) : undefined;
-    return { port: +port | 0, host, backlog, listener, ipv6Only: options.ipv6Only === undefined ? undefined : Boolean(options.ipv6Only), signal: signal as AbortSignal | undefined };
+    return { port: portNumber, host, backlog, listener, ipv6Only: options.ipv6Only === undefined ? undefined : Boolean(options.ipv6Only), signal: signal as AbortSignal | undefined };
   }
   if (typeof options.path === "string" && options.path !== "" && !(Number(options.path) >= 0)) {
     throw nodeError("ERR_INVALID_ARG_VALUE", "synack servers do not listen on IPC paths (options.path)", TypeError);

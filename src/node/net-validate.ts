@@ -52,6 +52,18 @@ export function validateTimerDuration(value: unknown, name: string): asserts val
   }
 }
 
+/**
+ * Node's validatePort: a number or a string of one, whole, 0-65535 (0 allowed), else
+ * ERR_SOCKET_BAD_PORT; returns it as a number. Callers check the type first, where Node's
+ * own callers do (a port of another type is their error to name).
+ */
+export function validatePort(port: number | string, name: string): number {
+  if ((typeof port === "string" && port.trim().length === 0) || +port !== +port >>> 0 || +port > 0xffff) {
+    throw nodeError("ERR_SOCKET_BAD_PORT", `${name} should be >= 0 and < 65536. Received ${typeof port === "string" ? `type string ('${port}')` : showValue(port)}.`, RangeError);
+  }
+  return +port | 0;
+}
+
 /** Linux's largest TCP_KEEPIDLE (MAX_TCP_KEEPIDLE), in seconds. */
 const MAX_KEEPIDLE_S = 32767;
 
