@@ -340,8 +340,7 @@ export class Socket extends Duplex {
    * Readable.read, but a `size` that cannot become a string (a symbol, an object whose
    * conversion throws) is ERR_INVALID_ARG_TYPE: stream's parseInt would throw a bare TypeError.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Readable.read's own return type
-  override read(size?: number): any {
+  override read(size?: number): unknown {
     if (size !== undefined && typeof size !== "number") {
       try {
         void `${size as unknown as string}`;
