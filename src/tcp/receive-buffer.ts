@@ -7,7 +7,7 @@
  * duplicate can never be delivered twice. The caller bounds what is stored by only passing
  * in-window data; the range count is bounded here.
  */
-import { seqAdd, seqDiff, seqGt, seqLe, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
 import { EMPTY } from "./send-buffer.js";
 
 interface Range {
@@ -23,9 +23,11 @@ class Held {
   ready: Uint8Array[] = NO_DATA;
   readyHead = 0;
   readyBytes = 0;
-  /** Out-of-order ranges; NO_RANGES (shared, never written) until the first (only shift() and reassignment change it). */
+  /** Out-of-order ranges; NO_RANGES (shared, never written) until the first (shift(), push() past the last, and reassignment change it). */
   ooo: Range[] = NO_RANGES;
   oooBytes = 0;
+  /** Contiguous blocks the ranges make (countBlocks(ooo)), kept as they change: SACK asks per ACK. */
+  oooBlocks = 0;
   /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
   pendingFinSeq: Seq | undefined;
 }
@@ -188,7 +190,7 @@ export class ReceiveBuffer {
 
   /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
   get outOfOrderBlockCount(): number {
-    return this.h === undefined ? 0 : countBlocks(this.h.ooo);
+    return this.h === undefined ? 0 : this.h.oooBlocks;
   }
 
   private pushReady(data: Uint8Array): void {
@@ -218,6 +220,8 @@ export class ReceiveBuffer {
       if (overlap < 0) break; // still a gap before it
       h.ooo.shift();
       h.oooBytes -= r.data.length;
+      // The range closed a block unless the next one continues it.
+      if (h.ooo.length === 0 || h.ooo[0]!.seq !== rangeEnd(r)) h.oooBlocks--;
       if (overlap < r.data.length) {
         const rest = r.data.subarray(overlap);
         this.pushReady(rest);
@@ -230,6 +234,19 @@ export class ReceiveBuffer {
   private holdOutOfOrder(seq: Seq, data: Uint8Array): InsertResult {
     const end = seqAdd(seq, data.length);
     const ooo = this.h?.ooo ?? NO_RANGES;
+    // The common case while a hole waits for its retransmission: the segment lands past
+    // everything held. Appended in place, without the scan and copy below (which made each
+    // segment cost the whole queue: 10% of a lossy BBR transfer's time in the simulator).
+    const last = ooo.length > 0 ? ooo[ooo.length - 1]! : undefined;
+    if (last !== undefined && !seqLt(seq, rangeEnd(last))) {
+      const h = this.held;
+      const newBlock = seq !== rangeEnd(last);
+      if (newBlock && h.oooBlocks + 1 > this.maxRanges) return "ooo-limit";
+      h.ooo.push({ seq, data });
+      h.oooBytes += data.length;
+      if (newBlock) h.oooBlocks++;
+      return "out-of-order";
+    }
     let i = 0;
     while (i < ooo.length && seqLe(rangeEnd(ooo[i]!), seq)) i++;
     const pieces: Range[] = [];
@@ -261,9 +278,11 @@ export class ReceiveBuffer {
     // 256 segments, and one loss in a large window (a BBR flight of 800 segments) made the
     // receiver drop everything past the 256th. Linux bounds the out-of-order queue by
     // memory only (tcp_prune_ofo_queue); the bytes here are bounded by the window.
-    if (countBlocks(merged) > this.maxRanges) return "ooo-limit";
+    const blocks = countBlocks(merged);
+    if (blocks > this.maxRanges) return "ooo-limit";
     const h = this.held;
     h.ooo = merged;
+    h.oooBlocks = blocks;
     for (const piece of pieces) h.oooBytes += piece.data.length;
     return "out-of-order";
   }

@@ -1,4 +1,5 @@
 /** The receive buffer's bound on out-of-order data: separate ranges (holes), not segments. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isSharedReceiveBuffer, ReceiveBuffer } from "../../src/tcp/receive-buffer.js";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
@@ -28,6 +29,45 @@ describe("ReceiveBuffer out-of-order bound", () => {
     expect(b.insert(at(0), at(5 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // joins two: 2 ranges left
     expect(b.outOfOrderBlockCount).toBe(2);
     expect(b.insert(at(0), at(10 * MSS), new Uint8Array(MSS))).toBe("out-of-order"); // room again
+  });
+});
+
+describe("ReceiveBuffer against a byte map", () => {
+  it("any arrival order, overlap and duplication: the bytes read, the out-of-order bytes and the SACK block count are the model's", () => {
+    // Segments of a 64-byte stream, each byte i holding i: arrivals in any order, overlapping
+    // and repeated, with reads in between. The model marks which bytes arrived.
+    const segment = fc.record({ start: fc.integer({ min: 0, max: 60 }), length: fc.integer({ min: 1, max: 12 }), readAfter: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 40 }), (segments) => {
+        const b = new ReceiveBuffer(1 << 20, 1_000);
+        const have = new Array<boolean>(80).fill(false);
+        let rcvNxt = 0;
+        const read: number[] = [];
+        for (const { start, length, readAfter } of segments) {
+          const data = Uint8Array.from({ length }, (_, k) => start + k);
+          const result = b.insert(at(rcvNxt), at(start), data);
+          // In order exactly when the segment covers RCV.NXT.
+          expect(result === "in-order").toBe(start <= rcvNxt && start + length > rcvNxt);
+          for (let k = start; k < start + length; k++) have[k] = true;
+          while (have[rcvNxt]) rcvNxt++;
+          if (readAfter) read.push(...b.read());
+          // Out-of-order bytes and blocks past RCV.NXT, as the model counts them.
+          let bytes = 0;
+          let blocks = 0;
+          for (let k = rcvNxt; k < have.length; k++) {
+            if (!have[k]) continue;
+            bytes++;
+            if (k === rcvNxt || !have[k - 1]) blocks++;
+          }
+          expect(b.outOfOrderBytes).toBe(bytes);
+          expect(b.outOfOrderBlockCount).toBe(blocks);
+          expect(b.outOfOrderBlocks().length).toBe(blocks);
+        }
+        read.push(...b.read());
+        expect(read).toEqual(Array.from({ length: rcvNxt }, (_, k) => k));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
