@@ -17,6 +17,11 @@ export class Scoreboard {
     return this.ranges.length === 0;
   }
 
+  /** The ranges, lowest first (RACK's scan hops over them: rack.ts). */
+  get blocks(): readonly SackBlock[] {
+    return this.ranges;
+  }
+
   /** Highest SACKed sequence number + 1 (RFC 6675 HighACK side), or undefined. */
   get highest(): Seq | undefined {
     return this.ranges.length > 0 ? this.ranges[this.ranges.length - 1]!.right : undefined;

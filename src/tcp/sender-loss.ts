@@ -145,7 +145,7 @@ export function detectLoss(s: Sender, now: Millis, timerFired: boolean): boolean
   if (!timerFired && !s.rack.advancedSinceScan) return false;
   const sackedSegments = s.scoreboard === undefined ? 0 : Math.floor(s.scoreboard.sackedBytes / s.sendMss);
   const reoWnd = s.rack.reorderWindow(s.congestion.inRecovery || s.congestion.state === "loss", sackedSegments, s.rtt.minRtt, s.rtt.srtt);
-  const found = s.rack.detectLoss(s.log, now, reoWnd, timerFired);
+  const found = s.rack.detectLoss(s.log, now, reoWnd, timerFired, s.scoreboard?.blocks);
   if (found.timeout > 0) s.host.armTimer(now, "reorder", now + found.timeout + REO_TIMEOUT_SLACK);
   else s.host.cancelTimer(now, "reorder");
   if (found.lostSegments === 0) return false;

@@ -3,6 +3,7 @@
  * loss probe (section 7), D-SACK (RFC 2883) on both ends, and TCP_USER_TIMEOUT (RFC 5482).
  * Algorithms are tested alone first, then through a connection with exact segments.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rack } from "../../src/tcp/loss/rack.js";
 import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/loss/sent-log.js";
@@ -63,7 +64,6 @@ describe("SentLog", () => {
     expect(log.flags(0) & (LOST | RETRANS_OUT | EVER_RETRANS)).toBe(RETRANS_OUT | EVER_RETRANS);
     expect(log.sentAt(0)).toBe(50);
     expect(log.lostBytes).toBe(0);
-    expect(log.timeOrdered).toBe(false);
   });
 
   it("grows past its initial ring without losing order", () => {
@@ -150,6 +150,90 @@ describe("RACK (RFC 8985 section 6)", () => {
     log.onSack(seq(1000), seq(5000), { delivered: (_s, end, at, f) => rack.onDelivered(30, end, at, f, Infinity) });
     expect(rack.detectLoss(log, 30, 0).lostSegments).toBe(1);
     expect(log.flags(0) & (LOST | RETRANS_OUT)).toBe(LOST);
+  });
+
+  it("hopping over the scoreboard's SACKed ranges marks what RFC 8985's record-by-record rule marks", () => {
+    // A log of up to 60 segments (some sent in one instant), some SACKed, some marked lost
+    // and resent later, a delivery that sets RACK; then one scan that hops over the SACKed
+    // ranges and one that visits every record must mark the same segments and ask for the
+    // same timer.
+    const script = fc.record({
+      times: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 60 }),
+      sacks: fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 1, max: 8 })), { maxLength: 6 }),
+      resends: fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 0, max: 40 })), { maxLength: 5 }),
+      delivered: fc.nat(59),
+      now: fc.integer({ min: 0, max: 200 }),
+      reoWnd: fc.integer({ min: 0, max: 10 }),
+    });
+    fc.assert(
+      fc.property(script, ({ times, sacks, resends, delivered, now, reoWnd }) => {
+        const n = times.length;
+        const build = (): { log: SentLog; rack: Rack; blocks: { left: Seq; right: Seq }[] } => {
+          const log = new SentLog();
+          let t = 0;
+          for (let k = 0; k < n; k++) log.onSend(seq(k * MSS), seq((k + 1) * MSS), (t += times[k]!));
+          const rack = new Rack();
+          const listener = { delivered: (_s: Seq, end: Seq, at: number, f: number) => rack.onDelivered(t + 50, end, at, f, 0) };
+          for (const [k, resentAfter] of resends) {
+            if (k >= n || (log.flags(k) & SACKED) !== 0) continue;
+            log.markLost(k);
+            rack.onResend(t + resentAfter, seq(n * MSS));
+            log.onSend(seq(k * MSS), seq((k + 1) * MSS), t + resentAfter);
+          }
+          const blocks: { left: Seq; right: Seq }[] = [];
+          for (const [k, len] of sacks) {
+            const from = Math.min(k, n - 1);
+            const to = Math.min(n, from + len);
+            log.onSack(seq(from * MSS), seq(to * MSS), listener);
+            blocks.push({ left: seq(from * MSS), right: seq(to * MSS) });
+          }
+          if (delivered < n) log.onSack(seq(delivered * MSS), seq((delivered + 1) * MSS), listener);
+          blocks.push({ left: seq(Math.min(delivered, n) * MSS), right: seq(Math.min(delivered + 1, n) * MSS) });
+          // The scoreboard's form: sorted, disjoint, merged.
+          blocks.sort((x, y) => x.left - y.left);
+          const merged: { left: Seq; right: Seq }[] = [];
+          for (const b of blocks) {
+            const last = merged[merged.length - 1];
+            if (b.right <= b.left) continue;
+            if (last !== undefined && b.left <= last.right) last.right = seq(Math.max(last.right, b.right));
+            else merged.push({ ...b });
+          }
+          return { log, rack, blocks: merged };
+        };
+        const hopping = build();
+        const visiting = build();
+        // RFC 8985 6.2 step 5 record by record, as the reference: every outstanding record
+        // sent before the RACK segment is overdue after RACK.rtt + the window (a resend in
+        // the RACK segment's instant counts as after it: all resends here had SND.MAX n).
+        const { log, rack } = build();
+        const at = 1_000 + now;
+        const lastSend = times.reduce((x, y) => x + y, 0);
+        const resendInstants = new Set(resends.map(([, after]) => lastSend + after));
+        let lostSegments = 0;
+        let timeout = 0;
+        const lost: number[] = [];
+        for (let k = 0; k < n; k++) {
+          const f = log.flags(k);
+          if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) continue;
+          const sentAt = log.sentAt(k);
+          const resentAfter = (f & RETRANS_OUT) !== 0 && sentAt === rack.xmitTime && resendInstants.has(sentAt);
+          const before = rack.xmitTime > sentAt || (rack.xmitTime === sentAt && seqLt(log.end(k), rack.endSeq));
+          if (resentAfter || !before) continue;
+          const remaining = sentAt + rack.rtt + reoWnd - at;
+          if (remaining <= 0) {
+            lostSegments++;
+            lost.push(k);
+          } else timeout = Math.max(timeout, remaining);
+        }
+        const a = hopping.rack.detectLoss(hopping.log, at, reoWnd, true, hopping.blocks);
+        const b = visiting.rack.detectLoss(visiting.log, at, reoWnd, true);
+        expect(a).toEqual(b);
+        expect({ lostSegments: a.lostSegments, timeout: a.timeout }).toEqual({ lostSegments, timeout });
+        expect(Array.from({ length: n }, (_, k) => k).filter((k) => (hopping.log.flags(k) & LOST) !== 0 && (log.flags(k) & LOST) === 0)).toEqual(lost);
+        expect(Array.from({ length: n }, (_, k) => hopping.log.flags(k))).toEqual(Array.from({ length: n }, (_, k) => visiting.log.flags(k)));
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   it("has no reordering window in recovery or with DupThresh SACKed, unless reordering was seen", () => {

@@ -13,7 +13,10 @@
  */
 import type { Millis } from "../../env.js";
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, type Seq } from "../../wire/seq.js";
+import type { SackBlock } from "../../wire/tcp.js";
 import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, type SentLog } from "./sent-log.js";
+
+const NO_BLOCKS: readonly SackBlock[] = [];
 
 /** RFC 8985 DupThresh, used in deciding the reordering window. */
 export const DUP_THRESH = 3;
@@ -157,14 +160,27 @@ export class Rack {
    * RACK segment and overdue by more than the reordering window. Runs only when something
    * was delivered since the last scan, unless `force` (the reordering timer fired).
    */
-  detectLoss(log: SentLog, now: Millis, reoWnd: Millis, force = false): RackLossResult {
+  detectLoss(log: SentLog, now: Millis, reoWnd: Millis, force = false, sacked: readonly SackBlock[] = NO_BLOCKS): RackLossResult {
     const result: RackLossResult = { lostBytes: 0, lostSegments: 0, timeout: 0 };
     if (!this.advanced && !force) return result;
     this.advanced = false;
-    const ordered = log.timeOrdered;
-    for (let i = 0; i < log.size; i++) {
+    // `sacked` (the scoreboard's ranges, sorted) holds only SACKed records, which the scan
+    // skips anyway: it hops over them, as Linux's time-sorted list has dropped them, so one
+    // ACK in a recovery with thousands of segments SACKed costs the holes, not the window.
+    let k = 0;
+    for (let i = 0; i < log.size; ) {
+      const start = log.start(i);
+      while (k < sacked.length && seqLe(sacked[k]!.right, start)) k++;
+      if (k < sacked.length && seqLe(sacked[k]!.left, start)) {
+        i = Math.max(i + 1, log.indexOf(sacked[k]!.right));
+        k++;
+        continue;
+      }
       const f = log.flags(i);
-      if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) continue;
+      if ((f & SACKED) !== 0 || (f & (LOST | RETRANS_OUT)) === LOST) {
+        i++;
+        continue;
+      }
       const sentAt = log.sentAt(i);
       const end = log.end(i);
       // Sent in the same instant as the RACK segment, the end-sequence tie-break orders
@@ -178,7 +194,10 @@ export class Rack {
       const sndMaxAtResend = (f & RETRANS_OUT) !== 0 && sentAt === this.xmitTime ? this.sndMaxAtResend(sentAt) : undefined;
       const resentAfter = sndMaxAtResend !== undefined && seqLe(this.endSeq, sndMaxAtResend);
       if (resentAfter || !sentAfter(this.xmitTime, this.endSeq, sentAt, end)) {
-        if (ordered) break; // new data only: everything further was sent later still
+        // A first transmission no earlier than the RACK segment: every record above it was
+        // first sent later still, and any resend of one later than that, so none is overdue.
+        if ((f & EVER_RETRANS) === 0) break;
+        i++;
         continue;
       }
       const remaining = sentAt + this.rtt + reoWnd - now;
@@ -191,6 +210,7 @@ export class Rack {
       } else if (remaining > result.timeout) {
         result.timeout = remaining;
       }
+      i++;
     }
     return result;
   }

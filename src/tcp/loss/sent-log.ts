@@ -60,8 +60,6 @@ export class SentLog {
   private count = 0;
   /** Bytes marked lost and not retransmitted since: they have left the network (RFC 6675 "pipe"). */
   lostBytes = 0;
-  /** Records ever retransmitted that are still in the log (0 lets scans stop early). */
-  private retransmittedRecords = 0;
 
   get size(): number {
     return this.count;
@@ -128,7 +126,6 @@ export class SentLog {
       const f = this.recs[k * STRIDE + 3]!;
       if ((f & SACKED) !== 0) continue;
       if ((f & (LOST | RETRANS_OUT)) === LOST) this.lostBytes -= this.length(k);
-      if ((f & EVER_RETRANS) === 0) this.retransmittedRecords++;
       this.recs[k * STRIDE + 3] = (f & ~LOST) | RETRANS_OUT | EVER_RETRANS;
       this.recs[k * STRIDE + 2] = now;
     }
@@ -229,11 +226,6 @@ export class SentLog {
     return -1;
   }
 
-  /** True when a scan for records sent before time `t` may stop at the first one sent after it. */
-  get timeOrdered(): boolean {
-    return this.retransmittedRecords === 0;
-  }
-
   /**
    * When the oldest record a cumulative ACK up to `una` newly delivers was sent, for an RTT
    * sample (Linux tcp_clean_rtx_queue's first_ackt; call before onAck). Undefined when the
@@ -274,7 +266,7 @@ export class SentLog {
   }
 
   clear(): void {
-    this.head = this.count = this.lostBytes = this.retransmittedRecords = 0;
+    this.head = this.count = this.lostBytes = 0;
   }
 
   private length(k: number): number {
@@ -289,7 +281,6 @@ export class SentLog {
   private forget(k: number): void {
     const f = this.recs[k * STRIDE + 3]!;
     if ((f & (LOST | RETRANS_OUT | SACKED)) === LOST) this.lostBytes -= this.length(k);
-    if ((f & EVER_RETRANS) !== 0) this.retransmittedRecords--;
     this.head = k + 1 === this.capacity ? 0 : k + 1;
     this.count--;
   }
