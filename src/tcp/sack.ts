@@ -64,6 +64,23 @@ export class Scoreboard {
     this.ranges = [];
   }
 
+  /**
+   * The parts of [left, right) no range holds yet, lowest first: what a SACK block can newly
+   * report (the sender walks only these records; the rest were SACKed before).
+   */
+  uncovered(left: Seq, right: Seq): SackBlock[] {
+    const parts: SackBlock[] = [];
+    let cursor = left;
+    for (const r of this.ranges) {
+      if (!seqLt(cursor, right)) break;
+      if (!seqGt(r.right, cursor)) continue;
+      if (seqLt(cursor, r.left)) parts.push({ left: cursor, right: seqMin(r.left, right) });
+      cursor = seqMax(cursor, r.right);
+    }
+    if (seqLt(cursor, right)) parts.push({ left: cursor, right });
+    return parts;
+  }
+
   /** If `seq` lies in a SACKed range, the end of that range; otherwise undefined. */
   sackedUntil(seq: Seq): Seq | undefined {
     for (const r of this.ranges) {

@@ -365,9 +365,13 @@ export class Sender extends SenderParts {
         const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
         if (w === undefined) continue;
         whole.push(w);
-        const sentAt = this.log.sackRttStart(w.left, w.right);
-        if (sentAt !== undefined && !(sentAt >= (sackedSentAt ?? Infinity))) sackedSentAt = sentAt;
-        this.log.onSack(w.left, w.right, this);
+        // Only what the scoreboard does not hold yet can be newly SACKed: the walk stays off
+        // the records earlier ACKs SACKed (most of a large window, in a recovery).
+        for (const part of this.scoreboard.uncovered(w.left, w.right)) {
+          const sentAt = this.log.sackRttStart(part.left, part.right);
+          if (sentAt !== undefined && !(sentAt >= (sackedSentAt ?? Infinity))) sackedSentAt = sentAt;
+          this.log.onSack(part.left, part.right, this);
+        }
       }
       this.scoreboard.update(whole, this.sndUna, this.sndMax);
       delivered += this.scoreboard.sackedBytes - before;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Rack } from "../../src/tcp/loss/rack.js";
 import { EVER_RETRANS, LOST, RETRANS_OUT, SACKED, SentLog } from "../../src/tcp/loss/sent-log.js";
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
-import { splitDsack } from "../../src/tcp/sack.js";
+import { Scoreboard, splitDsack } from "../../src/tcp/sack.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import { seq, seqAdd, seqDiff, seqLt, type Seq } from "../../src/wire/seq.js";
 import { ACK, PSH, SYN } from "../../src/wire/tcp.js";
@@ -231,6 +231,29 @@ describe("RACK (RFC 8985 section 6)", () => {
         expect({ lostSegments: a.lostSegments, timeout: a.timeout }).toEqual({ lostSegments, timeout });
         expect(Array.from({ length: n }, (_, k) => k).filter((k) => (hopping.log.flags(k) & LOST) !== 0 && (log.flags(k) & LOST) === 0)).toEqual(lost);
         expect(Array.from({ length: n }, (_, k) => hopping.log.flags(k))).toEqual(Array.from({ length: n }, (_, k) => visiting.log.flags(k)));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("the scoreboard names the parts of a block it does not hold yet, as a byte map does", () => {
+    const range = fc.tuple(fc.nat(100), fc.integer({ min: 1, max: 30 }));
+    fc.assert(
+      fc.property(fc.array(range, { maxLength: 8 }), range, (held, [from, length]) => {
+        const board = new Scoreboard();
+        const have = new Array<boolean>(140).fill(false);
+        for (const [left, n] of held) {
+          board.update([{ left: seq(left), right: seq(left + n) }], seq(0), seq(1_000));
+          for (let k = left; k < left + n; k++) have[k] = true;
+        }
+        const expected: Array<[number, number]> = [];
+        for (let k = from; k < from + length; k++) {
+          if (have[k]) continue;
+          const last = expected[expected.length - 1];
+          if (last !== undefined && last[1] === k) last[1] = k + 1;
+          else expected.push([k, k + 1]);
+        }
+        expect(board.uncovered(seq(from), seq(from + length)).map((p) => [p.left, p.right])).toEqual(expected);
       }),
       { numRuns: 3_000 },
     );
