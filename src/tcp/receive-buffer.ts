@@ -26,8 +26,12 @@ class Held {
   /** Out-of-order ranges; NO_RANGES (shared, never written) until the first (shift(), push() past the last, and reassignment change it). */
   ooo: Range[] = NO_RANGES;
   oooBytes = 0;
-  /** Contiguous blocks the ranges make (countBlocks(ooo)), kept as they change: SACK asks per ACK. */
-  oooBlocks = 0;
+  /**
+   * The contiguous blocks the ranges make (blocksOf(ooo)), kept as the ranges change: SACK
+   * asks for them on every ACK, and a recovery holds thousands of ranges in a few blocks.
+   * NO_BLOCKS (shared, never written) while there are none.
+   */
+  blocks: Block[] = NO_BLOCKS;
   /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
   pendingFinSeq: Seq | undefined;
 }
@@ -178,19 +182,15 @@ export class ReceiveBuffer {
    * inspection). Adjacent stored pieces form one block (RFC 2018 section 3: a block is a
    * contiguous run of received bytes).
    */
-  outOfOrderBlocks(): Array<{ left: Seq; right: Seq }> {
-    const blocks: Array<{ left: Seq; right: Seq }> = [];
-    for (const r of this.h?.ooo ?? NO_RANGES) {
-      const last = blocks[blocks.length - 1];
-      if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
-      else blocks.push({ left: r.seq, right: rangeEnd(r) });
-    }
-    return blocks;
+  outOfOrderBlocks(): Block[] {
+    // Copies: the kept ones change in place as data arrives, and a segment's SACK option
+    // (and a trace of it) must keep what it said.
+    return (this.h?.blocks ?? NO_BLOCKS).map((b) => ({ left: b.left, right: b.right }));
   }
 
   /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
   get outOfOrderBlockCount(): number {
-    return this.h === undefined ? 0 : this.h.oooBlocks;
+    return this.h === undefined ? 0 : this.h.blocks.length;
   }
 
   private pushReady(data: Uint8Array): void {
@@ -220,14 +220,20 @@ export class ReceiveBuffer {
       if (overlap < 0) break; // still a gap before it
       h.ooo.shift();
       h.oooBytes -= r.data.length;
-      // The range closed a block unless the next one continues it.
-      if (h.ooo.length === 0 || h.ooo[0]!.seq !== rangeEnd(r)) h.oooBlocks--;
       if (overlap < r.data.length) {
         const rest = r.data.subarray(overlap);
         this.pushReady(rest);
         rcvNxt = seqAdd(rcvNxt, rest.length);
       }
     }
+    // Whole blocks drained (the ranges of one block are contiguous, so RCV.NXT passing its
+    // first passes them all): drop those the first range left lies beyond.
+    const first = h.ooo[0];
+    if (first === undefined) {
+      h.blocks = NO_BLOCKS;
+      return;
+    }
+    while (h.blocks.length > 0 && seqLe(h.blocks[0]!.right, first.seq)) h.blocks.shift();
   }
 
   /** Inserts into the sorted range list, keeping only bytes no range holds yet. */
@@ -240,11 +246,14 @@ export class ReceiveBuffer {
     const last = ooo.length > 0 ? ooo[ooo.length - 1]! : undefined;
     if (last !== undefined && !seqLt(seq, rangeEnd(last))) {
       const h = this.held;
-      const newBlock = seq !== rangeEnd(last);
-      if (newBlock && h.oooBlocks + 1 > this.maxRanges) return "ooo-limit";
+      if (seq !== rangeEnd(last)) {
+        if (h.blocks.length + 1 > this.maxRanges) return "ooo-limit";
+        h.blocks.push({ left: seq, right: end });
+      } else {
+        h.blocks[h.blocks.length - 1]!.right = end;
+      }
       h.ooo.push({ seq, data });
       h.oooBytes += data.length;
-      if (newBlock) h.oooBlocks++;
       return "out-of-order";
     }
     let i = 0;
@@ -278,20 +287,24 @@ export class ReceiveBuffer {
     // 256 segments, and one loss in a large window (a BBR flight of 800 segments) made the
     // receiver drop everything past the 256th. Linux bounds the out-of-order queue by
     // memory only (tcp_prune_ofo_queue); the bytes here are bounded by the window.
-    const blocks = countBlocks(merged);
-    if (blocks > this.maxRanges) return "ooo-limit";
+    const blocks = blocksOf(merged);
+    if (blocks.length > this.maxRanges) return "ooo-limit";
     const h = this.held;
     h.ooo = merged;
-    h.oooBlocks = blocks;
+    h.blocks = blocks;
     for (const piece of pieces) h.oooBytes += piece.data.length;
     return "out-of-order";
   }
 }
 
-/** Contiguous blocks in a sorted range list: adjacent views of one block count once. */
-function countBlocks(ranges: Range[]): number {
-  let blocks = 0;
-  for (let k = 0; k < ranges.length; k++) if (k === 0 || ranges[k]!.seq !== rangeEnd(ranges[k - 1]!)) blocks++;
+/** The contiguous blocks of a sorted range list: adjacent views of one block make one. */
+function blocksOf(ranges: Range[]): Block[] {
+  const blocks: Block[] = [];
+  for (const r of ranges) {
+    const last = blocks[blocks.length - 1];
+    if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
+    else blocks.push({ left: r.seq, right: rangeEnd(r) });
+  }
   return blocks;
 }
 
@@ -302,3 +315,6 @@ function rangeEnd(r: Range): Seq {
 /** Shared by every receive buffer with nothing to hold: an idle connection allocates no arrays. */
 const NO_DATA: Uint8Array[] = [];
 const NO_RANGES: Range[] = [];
+/** A SACK block's extent: [left, right). */
+type Block = { left: Seq; right: Seq };
+const NO_BLOCKS: Block[] = [];
