@@ -25,8 +25,7 @@ export class SynackAgent extends Agent {
    * http without Nagle) and, with `keepAlive`, TCP keep-alive after `keepAliveMsecs`.
    */
   override createConnection(options: ClientRequestArgs): Duplex {
-    const host = options.host ?? options.hostname ?? undefined;
-    const connect = { ...options, port: options.port ?? options.defaultPort ?? 80, host: host === null ? undefined : host } as unknown as SocketConnectOptions;
+    const connect = { ...options, port: options.port ?? options.defaultPort ?? 80, host: options.host ?? options.hostname ?? undefined } as unknown as SocketConnectOptions;
     return bindNet(this.stack).createConnection(connect);
   }
 }

@@ -213,7 +213,8 @@ export class ReceiveBuffer {
   /** Moves the out-of-order ranges that `rcvNxt` reached to the readable data. */
   private drainOutOfOrder(rcvNxt: Seq): void {
     const h = this.h;
-    if (h === undefined) return;
+    // Nothing out of order (every in-order segment of a clean transfer): no blocks to drop.
+    if (h === undefined || h.ooo.length === 0) return;
     while (h.ooo.length > 0) {
       const r = h.ooo[0]!;
       const overlap = seqDiff(rcvNxt, r.seq);
