@@ -114,7 +114,10 @@ export class PushMarks {
   }
 
   private push(at: Seq): void {
-    const last = this.marks[this.marks.length - 1];
+    // Never marks[-1]: on an empty array V8 looks "-1" up as a property name, ~30 ns against
+    // ~3 ns (every write's path; 1% of the engine's connection rate in a profile).
+    const n = this.marks.length;
+    const last = n > 0 ? this.marks[n - 1] : undefined;
     if (last === undefined || seqGt(at, last) || this.head === this.marks.length) {
       if (this.marks === NO_MARKS) this.marks = [];
       this.marks.push(at);

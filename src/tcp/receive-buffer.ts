@@ -302,7 +302,7 @@ export class ReceiveBuffer {
 function blocksOf(ranges: Range[]): Block[] {
   const blocks: Block[] = [];
   for (const r of ranges) {
-    const last = blocks[blocks.length - 1];
+    const last = blocks.length > 0 ? blocks[blocks.length - 1] : undefined; // not blocks[-1] (push-marks.ts)
     if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
     else blocks.push({ left: r.seq, right: rangeEnd(r) });
   }

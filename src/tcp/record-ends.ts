@@ -24,7 +24,8 @@ export class RecordEnds {
 
   /** A write with MSG_EOR queued its last byte just before `end` (ends only grow: writes append). */
   add(end: Seq): void {
-    const last = this.ends[this.ends.length - 1];
+    const n = this.ends.length;
+    const last = n > 0 ? this.ends[n - 1] : undefined; // not ends[-1]: a slow property lookup (push-marks.ts)
     if (this.head < this.ends.length && last !== undefined && !seqGt(end, last)) return;
     this.ends.push(end);
   }
