@@ -97,6 +97,14 @@ export interface HostOptions {
    * such a clock. Default 0 (a precise clock: the simulator, Linux's hrtimers).
    */
   timerSlack?: number;
+  /**
+   * The shortest wait the driver's timers can express, in ms (Node's setTimeout: 1). A paced
+   * segment due sooner than that leaves now instead of after a wakeup that would come late
+   * (as Chromium's pacing sender does with its alarm granularity), and a pacing deadline is
+   * set that much early. The rate is kept: the schedule advances from the release time, not
+   * from the early send. Default 0 (a precise clock: the simulator, Linux's hrtimers).
+   */
+  timerGranularity?: number;
 }
 
 export interface HostCounters {
@@ -162,8 +170,9 @@ export class Host implements Endpoint {
     checkFlag("verifyChecksum", opts.verifyChecksum);
     this.checksumOffload = opts.checksumOffload === true;
     this.tcpDatagram = new TcpDatagram(!this.checksumOffload);
-    if (opts.timerSlack !== undefined && !(typeof opts.timerSlack === "number" && opts.timerSlack >= 0 && Number.isFinite(opts.timerSlack))) {
-      throw new InvalidSettingError(`timerSlack must be a finite number of ms >= 0, got ${showValue(opts.timerSlack)}`);
+    for (const name of ["timerSlack", "timerGranularity"] as const) {
+      const v = opts[name];
+      if (v !== undefined && !(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new InvalidSettingError(`${name} must be a finite number of ms >= 0, got ${showValue(v)}`);
     }
     const gsoMaxSize = opts.gsoMaxSize ?? 0;
     if (!(Number.isInteger(gsoMaxSize) && gsoMaxSize >= 0)) throw new InvalidSettingError(`gsoMaxSize must be a whole number of bytes (0: no GSO), got ${showValue(gsoMaxSize)}`);
@@ -194,6 +203,7 @@ export class Host implements Endpoint {
       },
       output: (tuple, seg, tos) => this.sendTcp(tuple, seg, tos),
       ...(opts.timerSlack !== undefined ? { timerSlack: opts.timerSlack } : {}),
+      ...(opts.timerGranularity !== undefined ? { timerGranularity: opts.timerGranularity } : {}),
       ...(this.gso !== undefined ? { burst: (open: boolean) => this.gso!.burst(open) } : {}),
     });
 

@@ -26,6 +26,12 @@ import type { Hold, HoldingDriver } from "../api/driver.js";
  */
 export const NODE_TIMER_SLACK = 2;
 
+/**
+ * The shortest wait setTimeout can express (HostOptions.timerGranularity): whole
+ * milliseconds, at least one. Paced segments due within it leave at once (pacing.ts).
+ */
+export const NODE_TIMER_GRANULARITY = 1;
+
 /** Longest delay Node's setTimeout accepts (2^31 - 1 ms); later deadlines are re-armed. */
 const MAX_TIMER_DELAY = 0x7fffffff;
 

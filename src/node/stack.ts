@@ -13,7 +13,7 @@ import type { Rng } from "../env.js";
 import type { TcpConfig } from "../tcp/config.js";
 import type { ResolverConfig } from "../dns/resolver.js";
 import type { TraceSink } from "../trace/events.js";
-import { CryptoRng, NODE_TIMER_SLACK, RealTimeDriver } from "./driver.js";
+import { CryptoRng, NODE_TIMER_GRANULARITY, NODE_TIMER_SLACK, RealTimeDriver } from "./driver.js";
 import type { PacketLink } from "./tun.js";
 import { LoopbackWire, type LoopbackWireOptions } from "./wire.js";
 
@@ -57,6 +57,7 @@ export class NodeStack extends Stack {
       // A link that segments TCP itself (a TUN device with offloads) gets super-packets.
       ...(opts.link.gsoMaxSize !== undefined ? { gsoMaxSize: opts.link.gsoMaxSize } : {}),
       timerSlack: NODE_TIMER_SLACK,
+      timerGranularity: NODE_TIMER_GRANULARITY,
       ...(opts.trace === undefined ? {} : { trace: opts.trace }),
       ...(opts.tcp === undefined ? {} : { tcp: opts.tcp }),
     });

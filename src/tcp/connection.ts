@@ -57,6 +57,8 @@ export interface ConnectionContext extends PathSource {
   readonly trace: TraceSink;
   /** How late the driver may call poll() after a deadline (HostOptions.timerSlack). */
   readonly timerSlack: Millis;
+  /** The shortest wait the driver's timers can express (HostOptions.timerGranularity). */
+  readonly timerGranularity: Millis;
   /** Largest IP packet the link carries; our MSS is derived from it (RFC 6691). */
   readonly mtu: number;
   /** The current time, for events caused by application calls (which carry no time of their own). */
@@ -182,6 +184,7 @@ export class Connection extends ConnectionTimers implements SenderHost {
   get bytesReceived(): number { return this.receiver.bytesReceived; }
   get hostName(): string { return this.ctx.hostName; }
   get timerSlack(): Millis { return this.ctx.timerSlack; }
+  get timerGranularity(): Millis { return this.ctx.timerGranularity; }
   get trace(): TraceSink { return this.ctx.trace; }
 
   // ---------------------------------------------------------------------------------------

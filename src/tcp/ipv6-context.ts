@@ -24,6 +24,9 @@ export class Ipv6Context implements ConnectionContext {
   get timerSlack(): Millis {
     return this.layer.timerSlack;
   }
+  get timerGranularity(): Millis {
+    return this.layer.timerGranularity;
+  }
   get trace(): TraceSink {
     return this.layer.trace;
   }

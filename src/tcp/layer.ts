@@ -59,6 +59,8 @@ export interface TcpLayerOptions {
   burst?: (open: boolean) => void;
   /** How late the driver may call poll() after nextDeadline() (HostOptions.timerSlack; default 0). */
   timerSlack?: Millis;
+  /** The shortest wait the driver's timers can express (HostOptions.timerGranularity; default 0). */
+  timerGranularity?: Millis;
 }
 
 export interface ConnectParams {
@@ -81,6 +83,7 @@ export class TcpLayer implements ConnectionContext {
   readonly config: TcpConfig;
   readonly hostName: string;
   readonly timerSlack: Millis;
+  readonly timerGranularity: Millis;
   readonly trace: TraceSink;
   readonly mtu: number;
   private readonly connections = new ConnectionTable();
@@ -132,6 +135,7 @@ export class TcpLayer implements ConnectionContext {
     this.config = opts.config;
     this.hostName = opts.hostName;
     this.timerSlack = opts.timerSlack ?? 0;
+    this.timerGranularity = opts.timerGranularity ?? 0;
     this.trace = opts.trace;
     this.mtu = opts.mtu;
     this.output = opts.output;

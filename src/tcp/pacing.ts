@@ -12,6 +12,12 @@
  *   driver's timer slack (HostOptions.timerSlack) where that is larger: Node's setTimeout
  *   fires about a millisecond late as a rule, and without it a paced connection lost a third
  *   of its rate to lateness;
+ * - a release due within the driver's timer granularity (HostOptions.timerGranularity) goes
+ *   at once, and the pacing deadline is set that much before the release time: a Node timer
+ *   cannot wait less than a millisecond, so a release a fraction of one ahead would come
+ *   late by up to two. Linux's hrtimers have no such floor; Chromium's QUIC pacing sender
+ *   sends early by its alarm granularity for the same reason. The schedule still advances
+ *   from the release time, so the rate is unchanged;
  * - each release sends one TSO packet's worth, not one segment: about a millisecond of data
  *   at the pacing rate (sk_pacing_rate >> sk_pacing_shift, sk_pacing_shift = 10), at least
  *   two segments above 1.2 Mbit/s, else one (bbr_tso_segs_goal, bbr_min_tso_segs), at most
@@ -69,9 +75,14 @@ export class Pacer {
     return Math.max(Math.floor(perMs / mss), minSegments) * mss;
   }
 
-  /** Whether a segment may leave at `now`. */
-  ready(now: Millis, mss: number): boolean {
-    if (this.rate <= 0 || this.segmentsSent < UNPACED_SEGMENTS || this.nextAt <= now) return true;
+  /**
+   * Whether a segment may leave at `now`. `early`: the driver's timer granularity
+   * (HostOptions.timerGranularity); a release due within it goes now, since a wakeup asked
+   * for it would come after it (a whole millisecond on Node), and each round trip of a paced
+   * flow would grow by that much.
+   */
+  ready(now: Millis, mss: number, early: Millis = 0): boolean {
+    if (this.rate <= 0 || this.segmentsSent < UNPACED_SEGMENTS || this.nextAt - early <= now) return true; // the expression pacingHolds arms its deadline with
     return this.burstAt === now && this.burstBytes < this.quantum(mss);
   }
 

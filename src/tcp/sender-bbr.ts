@@ -115,9 +115,11 @@ export function windowPacingOnSend(s: Sender, now: Millis, used: number): void {
   s.pacer.onSent(now, used, s.sendMss, s.host.timerSlack);
 }
 
-/** Whether pacing holds the next segment; if so the connection's pacing deadline is set to its release time. */
+/** Whether pacing holds the next segment; if so the connection's pacing deadline is set to its release time, less the driver's timer granularity. */
 export function pacingHolds(s: Sender, now: Millis): boolean {
-  if (s.pacer.ready(now, s.sendMss)) return false;
-  if (s.host.timers.pacing !== s.pacer.nextAt) s.host.armTimer(now, "pacing", s.pacer.nextAt);
+  const early = s.host.timerGranularity;
+  if (s.pacer.ready(now, s.sendMss, early)) return false;
+  const at = s.pacer.nextAt - early; // when ready() will say yes (pacing.ts)
+  if (s.host.timers.pacing !== at) s.host.armTimer(now, "pacing", at);
   return true;
 }

@@ -56,6 +56,8 @@ export interface SenderHost {
   readonly retransmits: number;
   /** How late the driver may call back after a deadline: pacing credits that much lateness. */
   readonly timerSlack: Millis;
+  /** The shortest wait the driver's timers can express: a paced segment due within it leaves now. */
+  readonly timerGranularity: Millis;
   /** A transmission pass starts or ends: the link may join its segments into one packet (src/ip/gso-batch.ts). */
   burst(open: boolean): void;
   /** Sends a segment of our stream; the connection adds ACK, window and options. */

@@ -45,6 +45,7 @@ const options = fc
       fc.record({ checksumOffload: odd }),
       fc.record({ gsoMaxSize: odd }),
       fc.record({ timerSlack: odd }),
+      fc.record({ timerGranularity: odd }),
     ),
     { minLength: 1, maxLength: 2 },
   )

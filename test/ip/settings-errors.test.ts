@@ -29,6 +29,8 @@ describe("settings below TCP out of range", () => {
     ["an ICMP rate limit maxPeers that cannot be converted", { icmpRateLimit: { maxPeers: { toString: false } } }],
     ["an ICMP rate limit perPeerInterval \"1s\"", { icmpRateLimit: { perPeerInterval: "1s" } }],
     ["timerSlack NaN", { timerSlack: Number.NaN }],
+    ["timerGranularity -1", { timerGranularity: -1 }],
+    ["timerGranularity \"1\"", { timerGranularity: "1" }],
     // What a driver hands over: refused at construction, not at the first packet.
     ["no rng", { rng: undefined }],
     ["an rng without nextU32", { rng: { next: () => 0.5 } }],

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { bindNet } from "../../src/node/net.js";
 import { loopbackPair } from "../../src/node/stack.js";
 import { LoopbackWire } from "../../src/node/wire.js";
-import { NODE_TIMER_SLACK, RealTimeDriver } from "../../src/node/driver.js";
+import { NODE_TIMER_GRANULARITY, NODE_TIMER_SLACK, RealTimeDriver } from "../../src/node/driver.js";
 import type { Endpoint } from "../../src/endpoint.js";
 
 /** Ref'd timers and intervals Node reports as keeping the loop alive. */
@@ -118,13 +118,17 @@ describe("RealTimeDriver", () => {
 });
 
 describe("NodeStack", () => {
-  it("tells TCP how late Node's timers come, so a paced connection keeps its rate (HostOptions.timerSlack)", async () => {
+  it("tells TCP how late Node's timers come and the shortest wait they take, so a paced connection keeps its rate and its round trip (HostOptions.timerSlack, timerGranularity)", async () => {
     const [a, b] = loopbackPair({ tcp: { congestionControl: "bbr" } });
     expect(NODE_TIMER_SLACK).toBeGreaterThanOrEqual(1); // setTimeout's whole milliseconds at least
     expect(a.host.tcp.timerSlack).toBe(NODE_TIMER_SLACK);
     // Every connection sees it, over either family's context.
     const conn = a.host.tcp.connect({ localAddr: a.host.address, remoteAddr: b.host.address, remotePort: 9 });
     expect(conn.timerSlack).toBe(NODE_TIMER_SLACK);
+    // And the shortest wait they can express: paced segments due within it leave at once.
+    expect(NODE_TIMER_GRANULARITY).toBe(1);
+    expect(a.host.tcp.timerGranularity).toBe(NODE_TIMER_GRANULARITY);
+    expect(conn.timerGranularity).toBe(NODE_TIMER_GRANULARITY);
     conn.abort();
     await a.close();
     await b.close();

@@ -308,6 +308,80 @@ describe("pacing", () => {
     expect(node.nextAt).toBeCloseTo(2 * 0.8688, 9);
   });
 
+  it("a release due within the driver's timer granularity goes now; the schedule still runs from the release time", () => {
+    const p = new Pacer();
+    p.rate = 100;
+    for (let i = 0; i < 11; i++) p.onSent(0, 1000, 1000);
+    expect(p.nextAt).toBe(10);
+    expect(p.ready(8.9, 1000, 1)).toBe(false);
+    expect(p.ready(9, 1000, 1)).toBe(true); // a Node timer cannot wait the last millisecond
+    p.onSent(9, 1000, 1000);
+    expect(p.nextAt).toBe(20); // not 19: sending early earns no rate
+  });
+
+  it("on a whole-millisecond clock, releasing within the granularity keeps the rate and takes the lateness out", () => {
+    // A driver like Node's: asked to wake after d ms it wakes after ceil(d) (at least 1) and
+    // 0.3 ms more. Each wakeup's first departure against its release time, over 2 s at 80 Mbit/s.
+    const run = (granularity: number): { rate: number; meanOffset: number } => {
+      const p = new Pacer();
+      p.rate = 10_000;
+      for (let i = 0; i < 10; i++) p.onSent(0, 1448, 1448);
+      let now = 0;
+      let bytes = 0;
+      let offsets = 0;
+      let segments = 0;
+      while (now < 2000) {
+        let first = true;
+        while (p.ready(now, 1448, granularity)) {
+          if (first) {
+            offsets += now - p.nextAt;
+            segments++;
+            first = false;
+          }
+          p.onSent(now, 1448, 1448, 2);
+          bytes += 1448;
+        }
+        const wakeAt = p.nextAt - granularity;
+        now += Math.max(1, Math.ceil(wakeAt - now)) + 0.3;
+      }
+      return { rate: bytes / now, meanOffset: offsets / segments };
+    };
+    const exact = run(0);
+    const early = run(1);
+    expect(exact.meanOffset).toBeGreaterThan(0.5); // each release about a millisecond late
+    expect(Math.abs(early.meanOffset)).toBeLessThan(exact.meanOffset / 2);
+    // The rate is the pacer's either way (within one release's quantum over 2 s).
+    expect(early.rate).toBeGreaterThan(10_000 * 0.99);
+    expect(early.rate).toBeLessThan(10_000 * 1.01);
+    expect(exact.rate).toBeGreaterThan(10_000 * 0.99);
+  });
+
+  it("a host with timer granularity sets the pacing deadline that much before the release time", () => {
+    const { net, client, server } = pair({ link: { delay: 20 }, tcp: { congestionControl: "bbr" }, clientHost: { timerGranularity: 1 } });
+    const listener = server.tcp.listen(80);
+    listener.onConnection = () => {
+      const c = listener.accept();
+      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
+    };
+    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+    new StreamApp(conn, pattern(2_000_000, 1));
+    const internals = conn as unknown as { sender: { pacer: Pacer }; timers: { pacing: number } };
+    const sender = internals.sender;
+    let t = 0;
+    let held = 0;
+    while (t < 400) {
+      net.run({ until: (t += 0.25) });
+      const timers = internals.timers; // a busy connection's own set, made when needed
+      // Whenever pacing holds a segment, the host asks to be woken a millisecond before it is due.
+      if (timers.pacing !== Infinity && timers.pacing > net.now) {
+        if (timers.pacing === sender.pacer.nextAt - 1) held++;
+        expect(timers.pacing).toBeLessThanOrEqual(sender.pacer.nextAt - 1);
+        expect(client.nextDeadline()).toBeLessThanOrEqual(timers.pacing);
+      }
+    }
+    expect(held).toBeGreaterThan(10);
+  });
+
   it("a connection opened when the clock is past 10 s starts in STARTUP, not PROBE_RTT (the min RTT window starts at the first send)", () => {
     const { net, client, server, events } = pair({ link: { delay: 20, rate: 2_000_000 }, tcp: { congestionControl: "bbr" } });
     net.run({ until: 15_000 }); // a real stack's clock is the process's, long past zero

@@ -25,7 +25,7 @@ export const PAIR_ADDRESSES = {
   6: { client: parseIpAddress("fd00::1")!, server: parseIpAddress("fd00::2")! },
 } as const;
 
-export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<TcpConfig>; clientTcp?: Partial<TcpConfig>; serverTcp?: Partial<TcpConfig>; mtu?: number; record?: boolean; family?: IpFamily } = {}): Pair {
+export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<TcpConfig>; clientTcp?: Partial<TcpConfig>; serverTcp?: Partial<TcpConfig>; mtu?: number; record?: boolean; family?: IpFamily; clientHost?: Pick<HostOptions, "timerSlack" | "timerGranularity"> } = {}): Pair {
   const hub = new TraceHub();
   const events: TraceEvent[] = [];
   if (opts.record !== false) hub.subscribe((e) => events.push(e));
@@ -34,6 +34,7 @@ export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<Tcp
     net.addHost(name, address, (transmit, ctx) => {
       const o: HostOptions = { name, address, rng: ctx.rng, transmit, trace: hub, tcp: { ...opts.tcp, ...tcp } };
       if (opts.mtu !== undefined) o.mtu = opts.mtu;
+      if (name === "client") Object.assign(o, opts.clientHost);
       const host = new Host(o);
       host.tcp.setClock(ctx.now);
       return host;
