@@ -4,6 +4,7 @@ import { Reno } from "../../src/tcp/congestion/algorithm.js";
 import { Cubic } from "../../src/tcp/congestion/cubic.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY, HyStart } from "../../src/tcp/congestion/hystart.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
+import { LINUX_DEFAULTS } from "../../src/tcp/config.js";
 import { seq } from "../../src/wire/seq.js";
 
 const MSS = 1000;
@@ -259,6 +260,24 @@ describe("HyStart ACK-train detection (Linux tcp_cubic HYSTART_ACK_TRAIN)", () =
     // (40 + 1) / 2 = 20.5 ms: the ACK at 1021 ms is the first past it.
     expect(verdicts.indexOf(HYSTART_ACK_TRAIN)).toBe(21);
     expect(verdicts.slice(0, 21).every((v) => v === 0)).toBe(true);
+  });
+
+  it("a paced sender's train must outlast the whole minimum RTT plus 1 ms (Linux: no halving unless SK_PACING_NONE)", () => {
+    const paced = new HyStart(HYSTART_ACK_TRAIN | HYSTART_DELAY, Infinity, true);
+    paced.onRtt(0, 40, seq(1000), seq(20_000), 20);
+    const verdicts = Array.from({ length: 45 }, (_, i) => paced.onRtt(1000 + i, 40, seq(20_000 + 1000 * (i + 1)), seq(90_000), 20));
+    // 40 + 1 = 41 ms: the ACK at 1042 ms is the first past it; at 1021 ms (unpaced) nothing.
+    expect(verdicts.indexOf(HYSTART_ACK_TRAIN)).toBe(42);
+    // Through the controller: CUBIC with TcpConfig.pacing hands the flag over.
+    const train = (pacing: boolean): number => {
+      const cubic = new CongestionControl(new Cubic(), MSS, 20, { ...LINUX_DEFAULTS, pacing });
+      cubic.onRttSample(0, 40, seq(1000), seq(20_000));
+      let i = 0;
+      while (i < 60 && cubic.onRttSample(1000 + i, 40, seq(20_000 + 1000 * (i + 1)), seq(90_000)) === 0) i++;
+      return i;
+    };
+    expect(train(false)).toBe(21);
+    expect(train(true)).toBe(42);
   });
 
   it("a gap over 2 ms breaks the train; with hystart_detect=2 (delay only) it never fires", () => {

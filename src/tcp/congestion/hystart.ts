@@ -7,9 +7,12 @@
  * (one window of data, ended when the ACK passes the SND.NXT it began with), and only from
  * a window of 16 segments (hystart_low_window):
  * - ACK train (bit 1): while ACKs keep arriving at most 2 ms apart (hystart_ack_delta_us),
- *   a train that has lasted longer than half the minimum RTT (plus Linux's allowance of
- *   1 ms, hystart_ack_delay, halved as without pacing) means the window already fills the
- *   path: the bottleneck is spacing the ACKs.
+ *   a train that has lasted longer than the minimum RTT plus Linux's allowance of 1 ms
+ *   (hystart_ack_delay), halved when the connection is not paced (sk_pacing_status
+ *   SK_PACING_NONE), means the window already fills the path: the bottleneck is spacing
+ *   the ACKs. A paced sender spreads slow start's window over up to half an RTT itself, so
+ *   its ACKs form such a train without any bottleneck, and Linux's hystart_update waits the
+ *   whole RTT for it then.
  * - Delay (bit 2): the smallest RTT of the round's first 8 samples is above the path's
  *   minimum by more than an eighth of it (clamped to 4..16 ms): a queue is building.
  * Either sets ssthresh to the current cwnd.
@@ -47,7 +50,12 @@ export class HyStart {
    * `pathMin`: the smallest RTT seen before the detector was made (below LOW_WINDOW only
    * that is kept, so the owner makes the detector late and hands it over).
    */
-  constructor(private readonly detect = HYSTART_ACK_TRAIN | HYSTART_DELAY, pathMin = Infinity) {
+  constructor(
+    private readonly detect = HYSTART_ACK_TRAIN | HYSTART_DELAY,
+    pathMin = Infinity,
+    /** The sender paces (TcpConfig.pacing, Linux under fq): the train must last a whole RTT. */
+    private readonly paced = false,
+  ) {
     this.pathMin = pathMin;
   }
 
@@ -67,7 +75,8 @@ export class HyStart {
     }
     if ((this.detect & HYSTART_ACK_TRAIN) !== 0 && now - this.lastAck <= ACK_DELTA) {
       this.lastAck = now;
-      if (now - this.roundStart > (this.pathMin + ACK_DELAY) / 2) {
+      const threshold = this.paced ? this.pathMin + ACK_DELAY : (this.pathMin + ACK_DELAY) / 2;
+      if (now - this.roundStart > threshold) {
         this.found = true;
         return HYSTART_ACK_TRAIN;
       }

@@ -170,7 +170,7 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
         if (h === undefined || rtt < h) this.hystart = rtt;
         return 0;
       }
-      detector = this.hystart = new HyStart(this.hystartDetect, h);
+      detector = this.hystart = new HyStart(this.hystartDetect, h, this.config.pacing);
     } else {
       detector = h;
     }
