@@ -8,10 +8,22 @@ import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { BbrWindow } from "../../src/tcp/sender-bbr.js";
 import { seq } from "../../src/wire/seq.js";
 import type { TraceEvent } from "../../src/trace/events.js";
-import { pair, PAIR_ADDRESSES } from "./fixtures.js";
+import { pair, PAIR_ADDRESSES, type Pair } from "./fixtures.js";
 import { StreamApp, pattern } from "./app.js";
 
 const MSS = 1000;
+
+/** A sink listening on the server's port 80, and a client connection sending it `bytes`. */
+function sendToSink(client: Pair["client"], server: Pair["server"], bytes: number): ReturnType<Pair["client"]["tcp"]["connect"]> {
+  const listener = server.tcp.listen(80);
+  listener.onConnection = () => {
+    const c = listener.accept();
+    if (c !== undefined) new StreamApp(c, new Uint8Array(0));
+  };
+  const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+  new StreamApp(conn, pattern(bytes, 1));
+  return conn;
+}
 
 describe("BBR filters", () => {
   it("the bandwidth filter keeps the maximum of the last 10 rounds and forgets older ones", () => {
@@ -358,13 +370,7 @@ describe("pacing", () => {
 
   it("a host with timer granularity sets the pacing deadline that much before the release time", () => {
     const { net, client, server } = pair({ link: { delay: 20 }, tcp: { congestionControl: "bbr" }, clientHost: { timerGranularity: 1 } });
-    const listener = server.tcp.listen(80);
-    listener.onConnection = () => {
-      const c = listener.accept();
-      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
-    };
-    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-    new StreamApp(conn, pattern(2_000_000, 1));
+    const conn = sendToSink(client, server, 2_000_000);
     const internals = conn as unknown as { sender: { pacer: Pacer }; timers: { pacing: number } };
     const sender = internals.sender;
     let t = 0;
@@ -385,13 +391,7 @@ describe("pacing", () => {
   it("a connection opened when the clock is past 10 s starts in STARTUP, not PROBE_RTT (the min RTT window starts at the first send)", () => {
     const { net, client, server, events } = pair({ link: { delay: 20, rate: 2_000_000 }, tcp: { congestionControl: "bbr" } });
     net.run({ until: 15_000 }); // a real stack's clock is the process's, long past zero
-    const listener = server.tcp.listen(80);
-    listener.onConnection = () => {
-      const c = listener.accept();
-      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
-    };
-    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-    new StreamApp(conn, pattern(200_000, 1));
+    sendToSink(client, server, 200_000);
     net.run({ until: 17_000 });
     const modes = events.filter((e): e is Extract<TraceEvent, { type: "bbr" }> => e.type === "bbr" && e.host === "client").map((e) => e.mode);
     expect(modes.length).toBeGreaterThan(0);
@@ -401,13 +401,7 @@ describe("pacing", () => {
 
   it("with BBR, data segments leave spaced by the pacing rate and the host's nextDeadline is the release time", () => {
     const { net, client, server, events } = pair({ link: { delay: 20 }, tcp: { congestionControl: "bbr" } });
-    const listener = server.tcp.listen(80);
-    listener.onConnection = () => {
-      const c = listener.accept();
-      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
-    };
-    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-    new StreamApp(conn, pattern(2_000_000, 1));
+    const conn = sendToSink(client, server, 2_000_000);
     const sender = (conn as unknown as { sender: { pacer: Pacer; sendMss: number } }).sender;
     // Step until pacing holds a segment (after the ten unpaced ones, once ACKs open the window).
     let t = 0;
