@@ -26,6 +26,12 @@ const coreOnly = {
   },
 };
 
+// Small modules with one job each (issue 12: no source file over 800 lines).
+const fileSize = {
+  files: ["src/**/*.ts", "web/**/*.ts"],
+  rules: { "max-lines": ["error", { max: 800, skipBlankLines: false, skipComments: false }] },
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "web/dist/**", "coverage/**"] },
   ...tseslint.configs.recommended,
@@ -37,4 +43,5 @@ export default tseslint.config(
     },
   },
   coreOnly,
+  fileSize,
 );

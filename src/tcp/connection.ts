@@ -779,19 +779,13 @@ export class Connection extends ConnectionTimers implements SenderHost {
   }
 
   /** The SACK scoreboard (undefined until the peer sent SACK blocks), read-only for TCP_INFO. */
-  get sackScoreboard(): Pick<Scoreboard, "sackedUntil" | "sackedBytes"> | undefined {
-    return this.sender.scoreboard;
-  }
+  get sackScoreboard(): Pick<Scoreboard, "sackedUntil" | "sackedBytes"> | undefined { return this.sender.scoreboard; }
 
   /** Unanswered zero-window or keep-alive probes (Linux icsk_probes_out). */
-  get probesOut(): number {
-    return this.timers.persist !== Infinity ? this.sender.retries : (this.ka?.probes ?? 0);
-  }
+  get probesOut(): number { return this.timers.persist !== Infinity ? this.sender.retries : (this.ka?.probes ?? 0); }
 
   /** The settings and link MTU this connection runs with (read-only, for TCP_INFO). */
-  get settings(): { readonly config: Readonly<TcpConfig>; readonly mtu: number } {
-    return { config: this.ctx.config, mtu: this.ctx.mtu };
-  }
+  get settings(): { readonly config: Readonly<TcpConfig>; readonly mtu: number } { return { config: this.ctx.config, mtu: this.ctx.mtu }; }
 
   /** A read-only snapshot for tests, tables and debugging (connection-info.ts). */
   inspect(): ConnectionInfo {
