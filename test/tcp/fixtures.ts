@@ -25,7 +25,10 @@ export const PAIR_ADDRESSES = {
   6: { client: parseIpAddress("fd00::1")!, server: parseIpAddress("fd00::2")! },
 } as const;
 
-export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<TcpConfig>; clientTcp?: Partial<TcpConfig>; serverTcp?: Partial<TcpConfig>; mtu?: number; record?: boolean; family?: IpFamily; clientHost?: Pick<HostOptions, "timerSlack" | "timerGranularity"> } = {}): Pair {
+/** What a host is told of its driver's timers (HostOptions): a Node-like clock in tests that want one. */
+type DriverClock = Pick<HostOptions, "timerSlack" | "timerGranularity">;
+
+export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<TcpConfig>; clientTcp?: Partial<TcpConfig>; serverTcp?: Partial<TcpConfig>; mtu?: number; record?: boolean; family?: IpFamily; clientHost?: DriverClock; hosts?: DriverClock } = {}): Pair {
   const hub = new TraceHub();
   const events: TraceEvent[] = [];
   if (opts.record !== false) hub.subscribe((e) => events.push(e));
@@ -34,7 +37,7 @@ export function pair(opts: { seed?: number; link?: LinkConfig; tcp?: Partial<Tcp
     net.addHost(name, address, (transmit, ctx) => {
       const o: HostOptions = { name, address, rng: ctx.rng, transmit, trace: hub, tcp: { ...opts.tcp, ...tcp } };
       if (opts.mtu !== undefined) o.mtu = opts.mtu;
-      if (name === "client") Object.assign(o, opts.clientHost);
+      Object.assign(o, opts.hosts, name === "client" ? opts.clientHost : undefined);
       const host = new Host(o);
       host.tcp.setClock(ctx.now);
       return host;

@@ -47,7 +47,11 @@ export function soakOne(seed: number, family: IpFamily = 4): string | undefined 
   const cc = k.chance(1 / 3) ? ("bbr" as const) : ("cubic" as const);
   // Pacing of Reno/CUBIC (TcpConfig.pacing, as Linux under fq) half the time, from its own stream.
   const pacing = new SimRng(seed * 32_452_843 + 7).chance(0.5);
-  const { net, client, server } = pair({ seed, link: { ...link, ...marking }, record: false, tcp: { ...tcp, congestionControl: cc, pacing }, clientTcp, family });
+  // Half the time both hosts are told what the Node driver tells them (timers late by up to
+  // 2 ms, none shorter than 1 ms): paced segments then leave up to 1 ms early (pacing.ts).
+  const nodeClock = new SimRng(seed * 49_979_687 + 11).chance(0.5);
+  const hosts = nodeClock ? { timerSlack: 2, timerGranularity: 1 } : {};
+  const { net, client, server } = pair({ seed, link: { ...link, ...marking }, record: false, tcp: { ...tcp, congestionControl: cc, pacing }, clientTcp, family, hosts });
   const closeOnEof = r.chance(0.5);
   const up = pattern(r.int(0, 200_000), seed);
   const down = pattern(r.int(0, 200_000), seed + 1);
@@ -62,7 +66,7 @@ export function soakOne(seed: number, family: IpFamily = 4): string | undefined 
   const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[family].client, remoteAddr: PAIR_ADDRESSES[family].server, remotePort: 80 });
   conn.setKeepAlive(true, net.now);
   const clientApp = new StreamApp(conn, up, { closeOnEof });
-  const where = `IPv${family} seed ${seed} link ${JSON.stringify({ ...link, ...marking })} ecn ${clientTcp.ecn} cc ${cc}${pacing ? " paced" : ""} up ${up.length} down ${down.length}`;
+  const where = `IPv${family} seed ${seed} link ${JSON.stringify({ ...link, ...marking })} ecn ${clientTcp.ecn} cc ${cc}${pacing ? " paced" : ""}${nodeClock ? " node-clock" : ""} up ${up.length} down ${down.length}`;
   let res;
   try {
     res = net.run({ until: 3_600_000, maxEvents: 2_000_000 });
