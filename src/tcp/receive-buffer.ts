@@ -8,6 +8,7 @@
  * in-window data; the range count is bounded here.
  */
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt, type Seq } from "../wire/seq.js";
+import type { SackBlock } from "../wire/tcp.js";
 import { EMPTY } from "./send-buffer.js";
 
 interface Range {
@@ -31,7 +32,7 @@ class Held {
    * asks for them on every ACK, and a recovery holds thousands of ranges in a few blocks.
    * NO_BLOCKS (shared, never written) while there are none.
    */
-  blocks: Block[] = NO_BLOCKS;
+  blocks: SackBlock[] = NO_BLOCKS;
   /** Sequence number of an out-of-order FIN, delivered when the data before it is. */
   pendingFinSeq: Seq | undefined;
 }
@@ -182,10 +183,17 @@ export class ReceiveBuffer {
    * inspection). Adjacent stored pieces form one block (RFC 2018 section 3: a block is a
    * contiguous run of received bytes).
    */
-  outOfOrderBlocks(): Block[] {
-    // Copies: the kept ones change in place as data arrives, and a segment's SACK option
-    // (and a trace of it) must keep what it said.
-    return (this.h?.blocks ?? NO_BLOCKS).map((b) => ({ left: b.left, right: b.right }));
+  outOfOrderBlocks(): SackBlock[] {
+    return this.heldBlocks.map((b) => ({ left: b.left, right: b.right }));
+  }
+
+  /**
+   * The same blocks as kept, not copied: they change in place as data arrives, so a caller
+   * copies the ones it hands on (a segment's SACK option, and a trace of it, must keep what
+   * it said). The receiver picks its few SACK blocks from here without copying them all.
+   */
+  get heldBlocks(): readonly Readonly<SackBlock>[] {
+    return this.h?.blocks ?? NO_BLOCKS;
   }
 
   /** How many SACK blocks the out-of-order data makes (adjacent pieces count once). */
@@ -299,8 +307,8 @@ export class ReceiveBuffer {
 }
 
 /** The contiguous blocks of a sorted range list: adjacent views of one block make one. */
-function blocksOf(ranges: Range[]): Block[] {
-  const blocks: Block[] = [];
+function blocksOf(ranges: Range[]): SackBlock[] {
+  const blocks: SackBlock[] = [];
   for (const r of ranges) {
     const last = blocks.length > 0 ? blocks[blocks.length - 1] : undefined; // not blocks[-1] (push-marks.ts)
     if (last !== undefined && last.right === r.seq) last.right = rangeEnd(r);
@@ -316,6 +324,4 @@ function rangeEnd(r: Range): Seq {
 /** Shared by every receive buffer with nothing to hold: an idle connection allocates no arrays. */
 const NO_DATA: Uint8Array[] = [];
 const NO_RANGES: Range[] = [];
-/** A SACK block's extent: [left, right). */
-type Block = { left: Seq; right: Seq };
-const NO_BLOCKS: Block[] = [];
+const NO_BLOCKS: SackBlock[] = [];

@@ -324,12 +324,17 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
   sackBlocks(maxBlocks: number): SackBlock[] | undefined {
     const dsack = this.dsack;
     if (this.buf.outOfOrderRanges === 0) return dsack === undefined ? undefined : [dsack];
-    const blocks = this.buf.outOfOrderBlocks();
+    // Only the blocks the option carries are copied, not every block held (a recovery may
+    // hold hundreds): the one with the newest segment, then those below it nearest first,
+    // then the highest ones (RFC 2018 section 4).
+    const held = this.buf.heldBlocks;
     const newest = this.lastOutOfOrder;
-    const first = newest === undefined ? -1 : blocks.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
-    const ordered = first >= 0 ? [blocks[first]!, ...blocks.slice(0, first).reverse(), ...blocks.slice(first + 1).reverse()] : blocks.reverse();
-    if (dsack !== undefined) ordered.unshift(dsack);
-    return ordered.slice(0, maxBlocks);
+    const first = newest === undefined ? -1 : held.findIndex((b) => seqLe(b.left, newest) && seqLt(newest, b.right));
+    const out: SackBlock[] = dsack !== undefined && maxBlocks > 0 ? [dsack] : [];
+    if (first >= 0 && out.length < maxBlocks) out.push(copyBlock(held[first]!));
+    for (let k = first - 1; k >= 0 && out.length < maxBlocks; k--) out.push(copyBlock(held[k]!));
+    for (let k = held.length - 1; k > first && out.length < maxBlocks; k--) out.push(copyBlock(held[k]!));
+    return out;
   }
 
   /** SACK blocks the next ACK will carry (for the option space they take). */
@@ -341,4 +346,8 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
   delayedAckAt(now: Millis): Millis {
     return now + this.config.delayedAckTimeout;
   }
+}
+
+function copyBlock(b: Readonly<SackBlock>): SackBlock {
+  return { left: b.left, right: b.right };
 }
