@@ -174,7 +174,7 @@ const load0 = os.loadavg()[0];
 // time page-faults fresh memory in again and again; raising the threshold is a process
 // setting a user can make (README "Benchmarks"), measured here as a row of its own.
 const GLIBC_KEEP = { MALLOC_TRIM_THRESHOLD_: 268435456, MALLOC_TOP_PAD_: 16777216 };
-const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk1500Gso: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
+const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk1500Gso: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], apiConnSemi: [], apiNetConnSemi: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each after ${BULK_WARMUP_MIB} MiB warm-up transfers for ${BULK_WARMUP_MS} ms, node:net twice per repetition)`);
 const bulkArgs = ["--mib", BULK_MIB, "--warmup-mib", BULK_WARMUP_MIB, "--warmup-ms", BULK_WARMUP_MS];
@@ -206,6 +206,18 @@ log(`connections per second through the node:net API (${reps} x ${API_CONN_COUNT
 for (let i = 0; i < reps; i++) {
   runs.apiNetConn.push(child("net-connrate.js", ["--stack", "kernel", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY]));
   runs.apiConn.push(child("net-connrate.js", ["--stack", "synack", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY]));
+}
+// The same with a young generation that may grow to 64 MiB semi-spaces (Node's default
+// maximum is 16 MiB here). V8 moves an object literal's allocation site to the old
+// generation only at a scavenge that finds the young generation at its maximum size; the
+// synack runs reach it during the warm-up in some runs and then keep Node's stream objects
+// (the events object, ReadableState's arrays) in the old generation for the whole run,
+// about a fifth slower (BENCHMARKS.md, twenty-fifth and twenty-sixth sessions). A user who
+// runs a connection-heavy service can set the flag; both stacks get it here.
+const SEMI_FLAGS = ["--max-semi-space-size=64"];
+for (let i = 0; i < reps; i++) {
+  runs.apiNetConnSemi.push(child("net-connrate.js", ["--stack", "kernel", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY], SEMI_FLAGS));
+  runs.apiConnSemi.push(child("net-connrate.js", ["--stack", "synack", "--count", API_CONN_COUNT, "--warmup", NET_CONN_WARMUP, "--concurrency", API_CONCURRENCY], SEMI_FLAGS));
 }
 
 log(`SYN flood (${reps} x ${FLOOD_SYNS} spoofed SYNs per mode, ${FLOOD_CLIENTS} legitimate clients; no node:net reference)`);
@@ -448,7 +460,18 @@ const ppc = med(runs.conn, "packetsPerConn");
 const appc = med(runs.apiConn, "packetsPerConn");
 if (Number.isFinite(ppc)) notes.push(`connections/s: ${ppc.toFixed(1)} packets per connection (engine), ${appc.toFixed(1)} (node:net API)`);
 if (Number.isFinite(coldConn)) notes.push(`connections/s cold (warm-up included, from the first connect): engine ${Math.round(coldConn).toLocaleString("en-US")}/s vs node:net ${Math.round(coldNetConn).toLocaleString("en-US")}/s; node:net API ${Math.round(coldApiConn).toLocaleString("en-US")}/s vs ${Math.round(coldApiNetConn).toLocaleString("en-US")}/s (${(coldApiConn / coldApiNetConn).toFixed(2)}x)`);
-const limitedRuns = [...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn].filter((r) => r.limited === true);
+{
+  const apiSemi = med(runs.apiConnSemi, "perSec");
+  const apiNetSemi = med(runs.apiNetConnSemi, "perSec");
+  const each = (rs) => rs.map((r) => (ok(r) ? Math.round(r.perSec).toLocaleString("en-US") : r.outcome)).join(" / ");
+  if (Number.isFinite(apiSemi)) {
+    notes.push(
+      `node:net API with ${SEMI_FLAGS.join(" ")} on both: synack ${rate(apiSemi)} vs node:net ${rate(apiNetSemi)} (${(apiSemi / apiNetSemi).toFixed(2)}x); ` +
+        `synack's runs ${each(runs.apiConnSemi)} with it, ${each(runs.apiConn)} without`,
+    );
+  }
+}
+const limitedRuns = [...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...runs.apiConnSemi, ...runs.apiNetConnSemi].filter((r) => r.limited === true);
 if (limitedRuns.length > 0) notes.push(`connections/s: ${limitedRuns.length} run(s) stopped opening at the time limit before the count (still valid rates), e.g. ${limitedRuns[0].command}`);
 if (ok(heap)) {
   notes.push(
@@ -480,7 +503,7 @@ if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
 const floodRuns = [...runs.floodCookies, ...runs.floodNever];
-const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk1500Gso, ...runs.bulk65535, ...runs.bulk65535Offload, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...floodRuns, heap, ...traceModes];
+const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk1500Gso, ...runs.bulk65535, ...runs.bulk65535Offload, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...runs.apiConnSemi, ...runs.apiNetConnSemi, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
