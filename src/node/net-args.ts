@@ -26,8 +26,11 @@ export interface SocketConnectOptions {
   /** The Connection Attempt Delay in ms (default 250, kept within 100..2000 as RFC 8305 5 says). */
   autoSelectFamilyAttemptTimeout?: number;
   localPort?: number;
+  /** The new socket's option: read by net.connect(), not by socket.connect() (as node:net). */
   noDelay?: boolean;
+  /** The new socket's option: read by net.connect(), not by socket.connect() (as node:net). */
   keepAlive?: boolean;
+  /** The new socket's option: read by net.connect(), not by socket.connect() (as node:net). */
   keepAliveInitialDelay?: number;
   /** Idle timeout in ms ('timeout' event), as socket.setTimeout. */
   timeout?: number;

@@ -212,10 +212,9 @@ export class Socket extends Duplex {
     if (listener !== undefined) this.once("connect", listener);
     if (this.destroyed) throw nodeError("ERR_SOCKET_CLOSED", "Socket is closed");
     if (this.#conn !== undefined) throw nodeError("ERR_SOCKET_CONNECTED", "Socket is already connected");
-    // The switches are taken for their truth, as node:net takes them.
-    if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
-    if (options.keepAlive) this.#keepAlive = true;
-    if (options.keepAliveInitialDelay !== undefined) this.#keepAliveDelay = keepAliveIdleMs(options.keepAliveInitialDelay) ?? this.#keepAliveDelay;
+    // noDelay, keepAlive and keepAliveInitialDelay are the new socket's options, read by
+    // net.connect() (bindNet's createConnection hands them to the constructor); node:net's
+    // socket.connect() does not look at them, and neither does this one.
     if (options.typeOfService !== undefined) this.setTypeOfService(options.typeOfService);
     const host = options.host ?? this.stack.address;
     this.connecting = true;

@@ -96,6 +96,24 @@ describe("synack Socket in virtual time", () => {
     expect(sim.now() - connectedAt).toBe(5_000);
   });
 
+  it("socket.connect() leaves keep-alive to the socket's constructor, as node:net's: its keepAlive options are not read", async () => {
+    const { sim, a, b } = pair({ keepAliveInterval: 1_000, keepAliveProbes: 3 });
+    bindNet(b).createServer((s) => s.on("error", () => {})).listen(80);
+    // net.connect() refuses the bigint (the constructor reads it); socket.connect() does not look.
+    expect(() => bindNet(a).connect({ port: 80, host: "10.0.0.2", keepAliveInitialDelay: 10n as unknown as number })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
+    bindNet(a).socket().connect({ port: 80, host: "10.0.0.2", keepAliveInitialDelay: 10n as unknown as number }).destroy();
+    const sock = bindNet(a).socket().connect({ port: 80, host: "10.0.0.2", keepAlive: true, keepAliveInitialDelay: 1_000 });
+    const errors: Error[] = [];
+    sock.on("error", (e) => errors.push(e));
+    await event(sock, "connect");
+    sim.network.setPath("b", "a", { loss: 1 });
+    // With keep-alive on after 1 s idle, the probes would have given up at 4 s.
+    await sim.sleep(60_000);
+    expect(errors).toEqual([]);
+    expect(sock.readyState).toBe("open");
+    sock.destroy();
+  });
+
   it("TCP keeps a copy of written bytes: a buffer refilled in write()'s callback does not change what is sent", async () => {
     const { a, b } = pair();
     const received = new Map<number, Buffer>();
