@@ -333,7 +333,7 @@ class Builder {
     const list = this.inFlight.get(host);
     if (list === undefined) return undefined;
     const i = list.findIndex(
-      (f) => !f.corrupted && f.dir.src === dir.src && f.dir.srcPort === dir.srcPort && f.seg.seq === seg.seq && f.seg.ack === seg.ack && f.seg.flags === seg.flags && f.seg.payload.length === seg.payload.length,
+      (f) => !f.corrupted && f.dir.srcPort === dir.srcPort && f.seg.seq === seg.seq && f.seg.ack === seg.ack && f.seg.flags === seg.flags && f.seg.payload.length === seg.payload.length && f.dir.src.equals(dir.src),
     );
     if (i < 0) return undefined;
     return list.splice(i, 1)[0];
