@@ -24,6 +24,11 @@ export interface GsoInfo {
 /** Sends one IP packet (with `gso`, a TCP super-packet; see GsoInfo). The callee owns the buffer afterwards. */
 export type Transmit = (packet: Uint8Array, gso?: GsoInfo) => void;
 
+/**
+ * `now` is the driver's clock in ms: never decreasing, from 0 up to MAX_CLOCK_MS (2^42 ms,
+ * about 139 years; env.ts says why it ends there). A reading outside that range is refused
+ * with an InvalidSettingError.
+ */
 export interface Endpoint {
   /**
    * One IP packet arrived at time `now`. `checksumValid`: the link (a NIC or TUN device

@@ -14,7 +14,7 @@ export * as api from "./api/index.js";
 export * as dns from "./dns/index.js";
 
 export type { Endpoint, GsoInfo, Transmit } from "./endpoint.js";
-export type { Millis, Rng } from "./env.js";
+export { MAX_CLOCK_MS, type Millis, type Rng } from "./env.js";
 export { Host, type HostOptions } from "./ip/host.js";
 export { SimNetwork, SimRng, type LinkConfig } from "./sim/index.js";
 export { Stack, StreamSocket, StreamServer, SimDriver } from "./api/index.js";

@@ -35,12 +35,16 @@ import { PyAssertionError, PyError, runPython, type PyValue } from "./python.js"
 import { DrillSockets, type CallResult, type Pending } from "./sockets.js";
 import { applyCommand, type DrillSettings } from "./sysctl.js";
 import { tcpInfoScope } from "./tcpi.js";
+import { MAX_CLOCK_MS } from "../env.js";
 import { Host } from "../ip/host.js";
 import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
 import { ACK, SYN } from "../wire/tcp.js";
 import { parseIpAddress, type IpAddress } from "../wire/address.js";
 import { flavour, isIpVersion, PACKETDRILL_V6_REMOTE, runsAs, type IpFlavour, type IpVersion } from "./family.js";
+
+/** The engine's clock range (MAX_CLOCK_MS) in the script's microseconds. */
+const MAX_CLOCK_USECS: Usecs = MAX_CLOCK_MS * 1000;
 
 export type DrillStatus = "pass" | "fail" | "unsupported";
 
@@ -107,6 +111,8 @@ interface Assertion {
 
 class DrillRun {
   private now: Usecs = 0;
+  /** Where the event being run is: a clock driven past the engine's range fails there. */
+  private eventPos: SourcePos | undefined;
   private host!: Host;
   private readonly outbox: OutboundSegment[] = [];
   private readonly map = new NumberMap();
@@ -306,6 +312,8 @@ class DrillRun {
 
   /** Runs every timer due up to `t` (and work the last call left due now), then sets the clock to `t`. */
   private advanceTo(t: Usecs, stopWhenSent = false, before = false): void {
+    // packetdrill would sleep that long; the engine's clock ends there (MAX_CLOCK_MS).
+    if (t > MAX_CLOCK_USECS) throw new DrillFailure(`the script's clock would reach ${(t / 1e6).toPrecision(6)} s, past the ${MAX_CLOCK_USECS / 1e6} s (2^42 ms) the engine's clock counts to`, this.eventPos ?? { file: this.script.file, line: 1, column: 1 });
     for (let guard = 0; ; guard++) {
       if (guard > 1_000_000) throw new Error(`synack's nextDeadline() stays due at ${this.now} us: the engine is spinning`);
       if (stopWhenSent && this.outbox.length > 0) return;
@@ -333,6 +341,7 @@ class DrillRun {
   private execute(): void {
     let prev: Previous = { scriptTime: 0, actualTime: 0, inbound: false };
     for (const event of this.script.events) {
+      this.eventPos = event.pos;
       const inbound = isInbound(event.action);
       const base = prev.inbound && inbound ? prev.scriptTime : prev.actualTime;
       const t = event.time;

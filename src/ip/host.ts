@@ -19,7 +19,7 @@
  */
 import { IpAddress } from "../wire/address.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
-import type { Millis, Rng } from "../env.js";
+import { MAX_CLOCK_MS, type Millis, type Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
@@ -412,7 +412,7 @@ export class Host implements Endpoint {
  * be stored as the time every timer is armed from.
  */
 function checkNow(call: string, now: Millis): void {
-  if (typeof now !== "number" || !(now >= 0 && now < Infinity)) throw new InvalidSettingError(`Host.${call}(now): now must be a finite, non-negative time in ms, got ${showValue(now)}`);
+  if (typeof now !== "number" || !(now >= 0 && now <= MAX_CLOCK_MS)) throw new InvalidSettingError(`Host.${call}(now): now must be a non-negative time in ms up to 2^42 (MAX_CLOCK_MS, about 139 years), got ${showValue(now)}`);
 }
 
 /** An optional switch: true, false or left out. */

@@ -13,7 +13,7 @@
  *   4. random loss on the wire (a lost packet has used its share of the bottleneck),
  *   5. duplication, then for each copy: corruption, propagation delay with jitter, reordering.
  */
-import type { Millis } from "../env.js";
+import { MAX_CLOCK_MS, type Millis } from "../env.js";
 import type { LinkAction, TraceSink } from "../trace/events.js";
 import { applyAqm, checkAqm, markCe, type AqmConfig } from "./aqm.js";
 import type { SimRng } from "./rng.js";
@@ -117,7 +117,7 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   }
   for (const key of ["delay", "jitter", "reorderDelay"] as const) {
     const v = n[key];
-    if (!(isNumber(v) && v >= 0 && Number.isFinite(v))) throw new InvalidSettingError(`link ${key} must be a finite number >= 0 ms, got ${showValue(v)}`);
+    if (!(isNumber(v) && v >= 0 && v <= MAX_CLOCK_MS)) throw new InvalidSettingError(`link ${key} must be a number of ms from 0 to 2^42 (MAX_CLOCK_MS), got ${showValue(v)}`);
   }
   if (!(isNumber(n.rate) && n.rate > 0)) throw new InvalidSettingError(`link rate must be > 0 bits/s, got ${showValue(n.rate)}`);
   if (!(isNumber(n.mtu) && n.mtu > 0)) throw new InvalidSettingError(`link mtu must be > 0 bytes, got ${showValue(n.mtu)}`);
@@ -240,7 +240,7 @@ export class ImpairedLink {
       }
       if (verdict !== "pass") {
         const delay: unknown = typeof verdict === "object" && verdict !== null ? (verdict as { delay?: unknown }).delay : undefined;
-        if (!(typeof delay === "number" && delay >= 0)) throw new InvalidSettingError(`a fault rule returns "pass", "drop" or { delay } of ms >= 0, got ${typeof verdict === "object" && verdict !== null ? `{ delay: ${showValue(delay)} }` : showValue(verdict)}`);
+        if (!(typeof delay === "number" && delay >= 0 && delay <= MAX_CLOCK_MS)) throw new InvalidSettingError(`a fault rule returns "pass", "drop" or { delay } of 0 to 2^42 ms, got ${typeof verdict === "object" && verdict !== null ? `{ delay: ${showValue(delay)} }` : showValue(verdict)}`);
         held = delay;
         this.counters.ruleDelays++;
         this.emit(now, "delay", "rule", packet.length);

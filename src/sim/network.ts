@@ -14,7 +14,7 @@
 import { destinationOf } from "./too-big.js";
 import { showValue } from "../show-value.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
-import type { Millis } from "../env.js";
+import { MAX_CLOCK_MS, type Millis } from "../env.js";
 import { NULL_SINK, type TraceSink } from "../trace/events.js";
 import { IpAddress, type AddressKey } from "../wire/address.js";
 import { formatIpv4Address } from "../wire/ipv4.js";
@@ -209,10 +209,15 @@ export class SimNetwork {
     return this.link(this.record(from), this.record(to));
   }
 
+  /** A delivery past the clock's end (MAX_CLOCK_MS: a link's delay plus a late start) never comes, as the simulation cannot get there. */
+  private enqueueDelivery(time: Millis, from: string, to: HostRecord, packet: Uint8Array): void {
+    if (time <= MAX_CLOCK_MS) this.queue.push(time, { kind: "deliver", from, to, packet });
+  }
+
   /** Runs `fn` at virtual time `time` (not in the past), e.g. an application calling connect(). */
   at(time: Millis, fn: (now: Millis) => void): void {
-    if (!(typeof time === "number" && time >= this.clock.now && Number.isFinite(time))) {
-      throw new InvalidSettingError(`cannot schedule an action at ${showValue(time)}: now is ${this.clock.now}`);
+    if (!(typeof time === "number" && time >= this.clock.now && time <= MAX_CLOCK_MS)) {
+      throw new InvalidSettingError(`cannot schedule an action at ${showValue(time)}: now is ${this.clock.now}, and the clock counts to 2^42 ms (MAX_CLOCK_MS)`);
     }
     if (typeof fn !== "function") throw new InvalidSettingError(`at(time, fn): fn must be a function, got ${showValue(fn)}`);
     this.queue.push(time, { kind: "action", fn });
@@ -289,7 +294,8 @@ export class SimNetwork {
     // A deadline already in the past is polled now: time never goes backwards.
     const pollAt = Math.max(dueAt, this.clock.now);
     const time = Math.min(queued, pollAt);
-    if (time === Infinity) return { kind: "idle" };
+    // Past the clock's end (a TIME_WAIT started a minute before it) nothing can happen.
+    if (time > MAX_CLOCK_MS) return { kind: "idle" };
     if (time > until) return { kind: "until" };
     if (queued <= pollAt) return { kind: "queued" };
     return { kind: "poll", host: due!, deadline: dueAt };
@@ -370,13 +376,11 @@ export class SimNetwork {
       return;
     }
     const link = this.link(from, to);
-    for (const d of link.send(now, packet)) {
-      this.queue.push(d.time, { kind: "deliver", from: from.name, to, packet: d.packet });
-    }
+    for (const d of link.send(now, packet)) this.enqueueDelivery(d.time, from.name, to, d.packet);
     // Too big for the link (mtuErrors): the router's ICMP error travels back like any packet.
     const error = link.takeTooBig();
     if (error !== undefined) {
-      for (const d of this.link(to, from).send(now, error)) this.queue.push(d.time, { kind: "deliver", from: to.name, to: from, packet: d.packet });
+      for (const d of this.link(to, from).send(now, error)) this.enqueueDelivery(d.time, to.name, from, d.packet);
     }
   }
 

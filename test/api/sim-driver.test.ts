@@ -5,6 +5,7 @@
 import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { SimDriver } from "../../src/api/index.js";
+import { MAX_CLOCK_MS } from "../../src/env.js";
 import { parseIpv4Address } from "../../src/wire/ipv4.js";
 import { readAll, simPair, text, untext, writeAll } from "./helpers.js";
 
@@ -35,6 +36,34 @@ describe("SimDriver", () => {
     await sim.sleep(3_600_000);
     expect(sim.now()).toBe(3_600_000);
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it("runs a connection up to the clock's end, MAX_CLOCK_MS, and refuses to go past it", async () => {
+    // A drill script whose clock jumped to 1e20 s hung poll(): there a timer re-armed a few
+    // ms later lands on the same double and is due again at once.
+    const { sim, client, server } = simPair({ link: { delay: 25, rate: 10_000_000 } });
+    await sim.sleep(MAX_CLOCK_MS - 30_000);
+    const listener = server.listen({ port: 80 });
+    const got: Promise<number> = (async () => {
+      let bytes = 0;
+      for await (const s of listener) {
+        bytes = (await readAll(s.readable)).length;
+        await s.close();
+        break;
+      }
+      return bytes;
+    })();
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    await sock.opened;
+    await writeAll(sock.writable, new Uint8Array(200_000));
+    expect(await got).toBe(200_000);
+    await sock.close();
+    // The client's TIME_WAIT (60 s) ends past the clock's end: the simulation settles instead.
+    await sim.settled();
+    expect(sim.now()).toBeLessThanOrEqual(MAX_CLOCK_MS);
+    await expect(sim.sleep(60_000)).rejects.toMatchObject({ code: expect.any(String) as unknown });
+    expect(() => client.host.poll(MAX_CLOCK_MS + 1)).toThrow(expect.objectContaining({ code: expect.any(String) as unknown }));
+    await listener.close();
   });
 
   it("the application answers at the virtual time it was told something (request/response timing)", async () => {

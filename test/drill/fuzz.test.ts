@@ -74,6 +74,21 @@ describe("a system call missing an argument it reads", () => {
   });
 });
 
+describe("a time past the engine's clock (MAX_CLOCK_MS, 2^42 ms)", () => {
+  // Found by the property below: a token replaced by 455299714274254900000 made the runner
+  // poll the engine at 4.6e23 ms, where a re-armed timer is due again at once: it never ended.
+  it.each([
+    ["an absolute time", "455299714274254900000 accept(3, ..., ...) = 4"],
+    ["a relative one", "+4398046512 accept(3, ..., ...) = 4"],
+  ])("fails the script at its line, as %s", (_what, line) => {
+    const script = ["0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "+0 bind(3, ..., ...) = 0", "+0 listen(3, 1) = 0", line].join("\n");
+    const result = runDrill(script, "far.pkt");
+    expect(result.status).toBe("fail");
+    expect(result.line).toBe(4);
+    expect(result.reason).toContain("past the 4398046511.104 s (2^42 ms) the engine's clock counts to");
+  });
+});
+
 describe("drill scripts with lines or tokens changed", () => {
   it("fail to parse with a located syntax error, or run to a verdict", () => {
     fc.assert(

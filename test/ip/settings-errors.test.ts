@@ -52,7 +52,9 @@ describe("settings below TCP out of range", () => {
   it("a driver's clock reading must be a finite time, and a packet a Uint8Array", () => {
     const h = host({})();
     // poll(Infinity) fired every timer and its successor for ever: it hung.
-    for (const now of [Number.NaN, -1, "5", undefined, Infinity]) {
+    // Past 2^42 ms (MAX_CLOCK_MS) a timer re-armed a few ms later can land on the same
+    // double and be due again at once: poll(1e20) with a connection open never returned.
+    for (const now of [Number.NaN, -1, "5", undefined, Infinity, 2 ** 42 + 1, 1e20]) {
       expect(() => h.poll(now as number)).toThrow(refused);
       expect(() => h.receive(now as number, new Uint8Array(20))).toThrow(refused);
       expect(() => h.endBatch(now as number)).toThrow(refused);
@@ -73,13 +75,19 @@ describe("settings below TCP out of range", () => {
     expect(() => net.connect("a", "b", { loss: { toString: false } as never })).toThrow(refused);
     expect(() => net.connect("a", "b", [] as never)).toThrow(refused);
     expect(() => net.connect("a", "b", { filter: "drop" as never })).toThrow(refused);
+    // A delay past the clock's end (MAX_CLOCK_MS) would have its packet polled in at 1e300 ms.
+    expect(() => net.connect("a", "b", { delay: 1e300 })).toThrow(refused);
+    expect(() => net.connect("a", "b", { jitter: 2 ** 43 })).toThrow(refused);
   });
 
-  it("a fault rule that answers something other than a verdict is refused when it answers", () => {
+  it.each([
+    ["null", null],
+    ["a delay of Infinity, past the clock's end", { delay: Infinity }],
+  ])("a fault rule that answers something other than a verdict is refused when it answers: %s", (_what, verdict) => {
     const net = new SimNetwork({ seed: 1 });
     const a = net.addHost("a", 0x0a000001, (transmit, ctx) => new Host({ name: "a", address: 0x0a000001, rng: ctx.rng, transmit })).endpoint;
     net.addHost("b", 0x0a000002, (transmit, ctx) => new Host({ name: "b", address: 0x0a000002, rng: ctx.rng, transmit }));
-    net.connect("a", "b", { filter: (() => null) as never });
+    net.connect("a", "b", { filter: (() => verdict) as never });
     a.udp.open().send(new Uint8Array(1), { address: 0x0a000002, port: 9 });
     // The datagram leaves as the network runs; the rule answers then.
     expect(() => net.runFor(10)).toThrow(refused);
