@@ -16,6 +16,14 @@ import { childPath } from "./json-locate.js";
 import type { ActionKind, ExpectKind, ScenarioSpec } from "./model.js";
 import { parseTime } from "./time.js";
 
+/**
+ * The most one `send` step may write: 64 MiB. A scenario keeps every trace event for its
+ * narration and checks, and a run grows by about 5 bytes of memory per byte sent (a GiB
+ * took a minute and 5 GB here, near Node's default heap limit); bulk transfers belong to
+ * the simulator's API (SimDriver), which keeps nothing.
+ */
+const MAX_SEND_BYTES = 64 * 1024 * 1024;
+
 export interface Issue {
   path: string;
   message: string;
@@ -342,7 +350,7 @@ function checkAction(c: Checker, path: string, v: unknown, hosts: Map<string, st
       c.boolean(`${path}.urgent`, o["urgent"], true);
       targetRef(c, path, o, hosts, labels);
       if ((o["bytes"] === undefined) === (o["text"] === undefined)) c.fail(path, `give either "bytes" (a count) or "text" (a string) to send`);
-      c.integer(`${path}.bytes`, o["bytes"], 1, 1 << 30, true);
+      c.integer(`${path}.bytes`, o["bytes"], 1, MAX_SEND_BYTES, true);
       c.string(`${path}.text`, o["text"], { optional: true });
       return;
     case "shutdown":

@@ -62,6 +62,8 @@ describe("scenario files", () => {
     [withLine(4, `    { "name": "client", "address": "10.0.0.300" },`), `mine.json:4:36: hosts[0].address: expected a dotted IPv4 address such as "10.0.0.1", got "10.0.0.300"`],
     [withLine(8, `  "faults": [{ "from": "server", "to": "clinet", "action": "drop" }],`), `mine.json:8:40: faults[0].to: no host named "clinet"; hosts are: client, server`],
     [withLine(8, `  "faults": [{ "from": "server", "to": "client", "match": { "flags": "SYN+FOO" }, "action": "drop" }],`), `mine.json:8:70: faults[0].match.flags: expected TCP flags such as "SYN" or "SYN,ACK" (names: SYN FIN RST PSH ACK URG ECE CWR), got "SYN+FOO"`],
+    // A GiB took a minute and 5 GB of memory, near Node's heap limit (found by test/scenario/fuzz.test.ts).
+    [withLine(12, `    { "at": "2s", "host": "client", "do": "send", "bytes": 1000000000 }`), `mine.json:12:60: script[2].bytes: expected an integer from 1 to 67108864, got 1000000000`],
     [withLine(12, `    { "at": "2 seconds", "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min"), got "2 seconds"`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetrys": 2 } }`), `mine.json:5:73: hosts[1].tcp.synAckRetrys: unknown TCP setting; known settings:`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetries": -1 } }`), `mine.json:5:74: hosts[1].tcp.synAckRetries: TCP setting synAckRetries must be an integer in 0..255, got -1`],
