@@ -93,7 +93,7 @@ export interface RunOptions {
 export interface RunResult {
   now: Millis;
   events: number;
-  /** Nothing at all is left to do: no queued packet or action, and no host deadline. */
+  /** Nothing at all is left to do: no queued packet or action, and no host deadline (before the clock's end, MAX_CLOCK_MS). */
   idle: boolean;
 }
 
@@ -209,11 +209,6 @@ export class SimNetwork {
     return this.link(this.record(from), this.record(to));
   }
 
-  /** A delivery past the clock's end (MAX_CLOCK_MS: a link's delay plus a late start) never comes, as the simulation cannot get there. */
-  private enqueueDelivery(time: Millis, from: string, to: HostRecord, packet: Uint8Array): void {
-    if (time <= MAX_CLOCK_MS) this.queue.push(time, { kind: "deliver", from, to, packet });
-  }
-
   /** Runs `fn` at virtual time `time` (not in the past), e.g. an application calling connect(). */
   at(time: Millis, fn: (now: Millis) => void): void {
     if (!(typeof time === "number" && time >= this.clock.now && time <= MAX_CLOCK_MS)) {
@@ -294,7 +289,8 @@ export class SimNetwork {
     // A deadline already in the past is polled now: time never goes backwards.
     const pollAt = Math.max(dueAt, this.clock.now);
     const time = Math.min(queued, pollAt);
-    // Past the clock's end (a TIME_WAIT started a minute before it) nothing can happen.
+    // Past the clock's end nothing can happen: a TIME_WAIT started a minute before it, or a
+    // packet whose link delay carries it beyond, is never reached.
     if (time > MAX_CLOCK_MS) return { kind: "idle" };
     if (time > until) return { kind: "until" };
     if (queued <= pollAt) return { kind: "queued" };
@@ -376,11 +372,13 @@ export class SimNetwork {
       return;
     }
     const link = this.link(from, to);
-    for (const d of link.send(now, packet)) this.enqueueDelivery(d.time, from.name, to, d.packet);
+    for (const d of link.send(now, packet)) {
+      this.queue.push(d.time, { kind: "deliver", from: from.name, to, packet: d.packet });
+    }
     // Too big for the link (mtuErrors): the router's ICMP error travels back like any packet.
     const error = link.takeTooBig();
     if (error !== undefined) {
-      for (const d of this.link(to, from).send(now, error)) this.enqueueDelivery(d.time, to.name, from, d.packet);
+      for (const d of this.link(to, from).send(now, error)) this.queue.push(d.time, { kind: "deliver", from: to.name, to: from, packet: d.packet });
     }
   }
 
