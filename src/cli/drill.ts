@@ -14,7 +14,7 @@ import { runDrill } from "../drill/runner.js";
 import { IP_VERSIONS, isIpVersion, type IpVersion } from "../drill/family.js";
 import { EXIT_EXPECTATION, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { HELP } from "./help.js";
-import type { Io } from "./io.js";
+import { writeNamedFile, type Io } from "./io.js";
 import { parse, seedOption } from "./options.js";
 import { conformanceMarkdown, type ScriptOutcome } from "./conformance.js";
 
@@ -41,6 +41,7 @@ export function drill(argv: string[], io: Io): number {
   if (versions.length > 1 && values.conformance !== undefined) throw new UsageError("--conformance describes one run: give it one --ip-version");
   const files = positionals.flatMap((p) => scriptsUnder(p));
   if (files.length === 0) throw new UsageError(`no .pkt scripts in ${positionals.join(", ")}`);
+  if (values.conformance !== undefined) writeNamedFile(io, "conformance table", values.conformance);
   const root = commonRoot(positionals);
   const outcomes: ScriptOutcome[] = [];
   const perVersion: Array<[IpVersion, ScriptOutcome[]]> = [];
@@ -62,7 +63,7 @@ export function drill(argv: string[], io: Io): number {
   if (versions.length > 1 && !values.json) io.stdout(familySummary(perVersion));
   if (values.conformance !== undefined) {
     const flag = values["ip-version"] === undefined ? "" : ` --ip-version ${versions[0]!}`;
-    io.writeFile(values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" ") + flag, versions[0] === "ipv4" ? "IPv4" : versions[0])));
+    writeNamedFile(io, "conformance table", values.conformance, new TextEncoder().encode(conformanceMarkdown(outcomes, positionals.join(" ") + flag, versions[0] === "ipv4" ? "IPv4" : versions[0])));
   }
   if (outcomes.some((o) => o.status === "crash")) return EXIT_INTERNAL;
   if (outcomes.some((o) => o.status === "error")) return EXIT_USAGE;

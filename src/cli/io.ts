@@ -3,6 +3,7 @@
  * with captured output and files, and the real program binds it to the process.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { UsageError } from "./errors.js";
 
 export interface Io {
   stdout(text: string): void;
@@ -28,6 +29,21 @@ export function processIo(): Io {
     readFile: (p) => readFileSync(p, "utf8"),
     writeFile: (p, b) => writeFileSync(p, b),
   };
+}
+
+/**
+ * Writes a file the user named (a capture, a conformance table), or refuses with a usage
+ * error naming it and the reason (ENOENT, EISDIR, EACCES): a path that cannot be written
+ * is a mistake in the command line, not a crash. Called once with no bytes before the run,
+ * as a shell's `>` opens its file first, so that the mistake shows before a long run.
+ */
+export function writeNamedFile(io: Io, what: string, path: string, bytes: Uint8Array = new Uint8Array(0)): void {
+  try {
+    io.writeFile(path, bytes);
+  } catch (e) {
+    const code = typeof e === "object" && e !== null && "code" in e ? ` (${String(e.code)})` : "";
+    throw new UsageError(`cannot write ${what} ${path}${code}`);
+  }
 }
 
 /** Colour on a terminal only, never with NO_COLOR (https://no-color.org) or when piped; --color/--no-color override. */

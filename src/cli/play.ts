@@ -10,7 +10,7 @@ import { captureRecorder, createCapture, MemorySink, type CapturePoint } from ".
 import { eventJsonLine } from "../trace/jsonl.js";
 import { styleFor, type Style } from "../trace/style.js";
 import { EXIT_EXPECTATION, EXIT_INTERNAL, EXIT_OK, UsageError } from "./errors.js";
-import { wantColor, type Io } from "./io.js";
+import { wantColor, writeNamedFile, type Io } from "./io.js";
 import { colorOption, lossOption, PLAY_OPTIONS, seedOption, timeOption, type Parsed } from "./options.js";
 
 export type PlayValues = Parsed<typeof PLAY_OPTIONS>["values"];
@@ -23,7 +23,10 @@ export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
   const delay = timeOption("delay", values.delay);
   if (loss !== undefined || delay !== undefined) opts.link = { ...(loss !== undefined ? { loss } : {}), ...(delay !== undefined ? { delay } : {}) };
   const capture = values.pcap !== undefined ? startCapture(values.pcap, values.pcapng === true, values.capture) : undefined;
-  if (capture !== undefined) opts.recorder = capture.recorder;
+  if (capture !== undefined) {
+    writeNamedFile(io, "capture file", capture.file);
+    opts.recorder = capture.recorder;
+  }
   if (values.json) {
     const payloadHex = values["payload-hex"] === true;
     opts.onEvent = (e) => io.stdout(eventJsonLine(e, { payloadHex }) + "\n");
@@ -55,7 +58,7 @@ export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
     io.stdout(lines.join("\n") + "\n\n" + checkLines(results, style, opts.link !== undefined).join("\n") + "\n");
   }
   if (capture !== undefined) {
-    io.writeFile(capture.file, capture.sink.bytes());
+    writeNamedFile(io, "capture file", capture.file, capture.sink.bytes());
     io.stderr(`synack: wrote ${capture.count()} packets to ${capture.file} (${capture.format})\n`);
   }
   return ok ? EXIT_OK : EXIT_EXPECTATION;

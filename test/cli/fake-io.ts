@@ -8,7 +8,8 @@ export interface FakeIo {
   written: Map<string, Uint8Array>;
 }
 
-export function fakeIo(opts: { tty?: boolean; env?: Record<string, string>; files?: Record<string, string> } = {}): FakeIo {
+/** `unwritable`: paths whose write fails with that error code (a missing folder, a directory). */
+export function fakeIo(opts: { tty?: boolean; env?: Record<string, string>; files?: Record<string, string>; unwritable?: Record<string, string> } = {}): FakeIo {
   const out: string[] = [];
   const err: string[] = [];
   const written = new Map<string, Uint8Array>();
@@ -24,7 +25,11 @@ export function fakeIo(opts: { tty?: boolean; env?: Record<string, string>; file
         if (text === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
         return text;
       },
-      writeFile: (p, b) => void written.set(p, b),
+      writeFile: (p, b) => {
+        const code = opts.unwritable?.[p];
+        if (code !== undefined) throw Object.assign(new Error(`${code}: ${p}`), { code });
+        written.set(p, b);
+      },
     },
     out: () => out.join(""),
     err: () => err.join(""),

@@ -103,6 +103,15 @@ describe("synack demo", () => {
     expect(r.out).toContain("--loss and --delay change what happens");
   });
 
+  it("refuses a capture file it cannot write before the run, with exit 2 and the reason", async () => {
+    for (const [path, code] of [["/no/x.pcap", "ENOENT"], ["somedir", "EISDIR"]] as const) {
+      const r = await run(["demo", "tour", "--pcap", path], { unwritable: { [path]: code } });
+      expect(r.code).toBe(2);
+      expect(r.err.split("\n")[0]).toBe(`synack: cannot write capture file ${path} (${code})`);
+      expect(r.out).toBe(""); // nothing ran
+    }
+  });
+
   it.each([
     [["demo", "nope"], `synack: no built-in scenario named "nope" (synack demo --list shows them)`],
     [["demo", "--bogus"], "synack: Unknown option '--bogus'"],

@@ -8,7 +8,11 @@ import { fakeIo } from "../cli/fake-io.js";
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 async function drill(...args: string[]) {
-  const f = fakeIo();
+  return drillWith({}, ...args);
+}
+
+async function drillWith(unwritable: Record<string, string>, ...args: string[]) {
+  const f = fakeIo({ unwritable });
   f.io.readFile = (p) => readFileSync(p, "utf8");
   const code = await main(["drill", ...args], f.io);
   return { code, out: f.out(), err: f.err(), written: f.written };
@@ -84,6 +88,13 @@ describe("synack drill", () => {
     const md = new TextDecoder().decode(r.written.get("C.md"));
     expect(md).toContain("| wrong-ack.pkt | fail | engine difference | line 10: ack: expected 51, got 101 |");
     expect(md).toContain("| unsupported-accecn.pkt | unsupported | missing feature | line 2: Accurate ECN (tcp_ecn=3) |");
+  });
+
+  it("--conformance to a path it cannot write: exit 2 with the reason, before any script runs", async () => {
+    const r = await drillWith({ "/no/C.md": "ENOENT" }, here("./scripts"), "--conformance", "/no/C.md");
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe("synack: cannot write conformance table /no/C.md (ENOENT)");
+    expect(r.out).toBe("");
   });
 
   it("bad usage exits 2 with a message", async () => {
