@@ -2,6 +2,7 @@
 import { BUILTIN_SCENARIOS } from "../scenario/builtin/index.js";
 import { ScenarioRun } from "../scenario/runner.js";
 import { renderTable } from "../trace/table.js";
+import { formatTime } from "../trace/format.js";
 import { EXIT_OK, UsageError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { Io } from "./io.js";
@@ -56,6 +57,10 @@ export function ss(argv: string[], io: Io): number {
     when = probe.lastEventTime;
   }
   const r = new ScenarioRun(spec, runOptions);
+  if (when > r.endTime) {
+    const why = spec.until !== undefined ? "its \"until\"" : "a day after its last step, as a scenario without \"until\" does";
+    throw new UsageError(`--at ${values.at} is past the end of ${spec.name}: it stops at ${formatTime(r.endTime)} (${why})`);
+  }
   r.advanceTo(when);
   const hosts = r.tcpHostNames();
   if (values.host !== undefined && !hosts.includes(values.host)) throw new UsageError(`no TCP host named "${values.host}" in ${spec.name}; hosts: ${hosts.join(", ")}`);

@@ -62,7 +62,7 @@ export function lossOption(v: string | undefined): number | undefined {
 export function timeOption(name: string, v: string | undefined): Millis | undefined {
   if (v === undefined) return undefined;
   const ms = parseTime(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v);
-  if (ms === undefined) throw new UsageError(`--${name} must be a time such as 10, 50ms, 2.5s or 2min, got "${v}"`);
+  if (ms === undefined) throw new UsageError(`--${name} must be a time such as 10, 50ms, 2.5s or 2min (at most 2^42 ms), got "${v}"`);
   return ms;
 }
 

@@ -6,7 +6,7 @@
 import { IpAddress, parseIpAddress, type AddressKey } from "../wire/address.js";
 import { formatEndpoint } from "../trace/format.js";
 import type { Transmit } from "../endpoint.js";
-import type { Millis } from "../env.js";
+import { MAX_CLOCK_MS, type Millis } from "../env.js";
 import { Host, type HostCounters } from "../ip/host.js";
 import { IpError } from "../ip/errors.js";
 import { SimNetwork, type LinkConfig, type PacketRecorder } from "../sim/index.js";
@@ -28,7 +28,11 @@ import { InvalidSettingError } from "../invalid-setting.js";
 
 /** Paths nobody configured get this one-way delay: a 20 ms round trip reads well. */
 export const DEFAULT_DELAY = 10;
-/** Without `until`, a run stops when idle, or at this virtual time at the latest (a day). */
+/**
+ * Without `until`, a run stops when idle, or this long (a day of virtual time) after its
+ * last scripted step at the latest, so that one that never goes idle (keep-alive probes, a
+ * flood) still ends, and a step at any time still runs.
+ */
 export const DEFAULT_LIMIT: Millis = 86_400_000;
 const DEFAULT_FLOOD_INTERVAL = 10;
 const DEFAULT_SPOOF = "198.18.0.0/15";
@@ -103,7 +107,9 @@ export class ScenarioRun {
       opts.onEvent?.(e);
     });
     this.net = new SimNetwork({ seed: this.seed, trace: this.hub, packetLog: opts.recorder ?? false, maxEvents: 10_000_000 });
-    this.limit = spec.until !== undefined ? toMillis(spec.until) : DEFAULT_LIMIT;
+    const script = spec.script.map((action, i) => ({ action, i, at: toMillis(action.at) }));
+    script.sort((p, q) => p.at - q.at || p.i - q.i);
+    this.limit = spec.until !== undefined ? toMillis(spec.until) : Math.min(MAX_CLOCK_MS, (script.at(-1)?.at ?? 0) + DEFAULT_LIMIT);
     if (opts.ipv6 === true) {
       const why = (spec.faults ?? []).length > 0 ? "fault rules" : spec.hosts.some((h) => h.kind === "raw") ? "raw hosts" : spec.script.some((a) => a.do.startsWith("udp")) ? "UDP" : undefined;
       if (why !== undefined) throw new InvalidSettingError(`scenario "${spec.name}" uses ${why}, which run over IPv4 only so far; --ipv6 needs a scenario without them`);
@@ -125,8 +131,6 @@ export class ScenarioRun {
         this.net.setPath(a.name, b.name, config);
       }
     }
-    const script = spec.script.map((action, i) => ({ action, i, at: toMillis(action.at) }));
-    script.sort((p, q) => p.at - q.at || p.i - q.i);
     for (const { action, at } of script) this.net.at(at, () => this.perform(action));
   }
 
@@ -155,6 +159,11 @@ export class ScenarioRun {
   finish(): void {
     if (this.spec.until !== undefined) this.advanceTo(this.limit);
     else if (this.net.now < this.limit) this.net.run({ until: this.limit });
+  }
+
+  /** The time the run stops at the latest: its `until`, or a day after its last step (DEFAULT_LIMIT). */
+  get endTime(): Millis {
+    return this.limit;
   }
 
   /** Time of the last thing that happened. */

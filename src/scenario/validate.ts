@@ -120,7 +120,7 @@ class Checker {
   time(path: string, v: unknown, optional = false): number | undefined {
     if (v === undefined && optional) return undefined;
     const ms = typeof v === "number" || typeof v === "string" ? parseTime(v) : undefined;
-    if (ms === undefined) this.fail(path, `expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min"), got ${show(v)}`);
+    if (ms === undefined) this.fail(path, `expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min") up to 2^42 ms (about 139 years), got ${show(v)}`);
     return ms;
   }
 

@@ -118,7 +118,8 @@ describe("synack demo", () => {
     [["demo", "tour", "handshake"], "synack: demo takes one scenario name, got 2"],
     [["demo", "tour", "--seed", "abc"], `synack: --seed must be an integer, got "abc"`],
     [["demo", "tour", "--loss", "2"], `synack: --loss must be a probability from 0 to 1, got "2"`],
-    [["demo", "tour", "--delay", "soon"], `synack: --delay must be a time such as 10, 50ms, 2.5s or 2min, got "soon"`],
+    [["demo", "tour", "--delay", "soon"], `synack: --delay must be a time such as 10, 50ms, 2.5s or 2min (at most 2^42 ms), got "soon"`],
+    [["demo", "tour", "--delay", "2000000h"], `synack: --delay must be a time such as 10, 50ms, 2.5s or 2min (at most 2^42 ms), got "2000000h"`],
     [["demo", "tour", "--pcap", "f", "--capture", "all"], `synack: --capture must be send, deliver or both, got "all"`],
     [["frobnicate"], `synack: unknown command "frobnicate"`],
   ])("exits 2 with a clear message for bad usage: %j", async (args, message) => {
@@ -135,6 +136,13 @@ describe("synack run", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("synack: mine");
     expect(r.out).toContain("checks: 1 of 1 hold");
+  });
+
+  it("runs a step a day or more into the run: a run without until lasts until a day after its last step", async () => {
+    const late = GOOD.replace('"at":"100ms"', '"at":"25h"').replace('"at":"120ms"', '"at":"90000.02s"');
+    const r = await run(["run", "late.json"], { files: { "late.json": late } });
+    expect(r.out).toContain("checks: 1 of 1 hold");
+    expect(r.code).toBe(0);
   });
 
   it("exits 1 when a check of the file fails", async () => {
@@ -170,6 +178,15 @@ describe("synack ss", () => {
     expect(r.out.split("\n").filter((l) => l.startsWith("SYN_RCVD"))).toHaveLength(128);
     expect(r.out).toContain("synq:128/128");
     expect(r.out).toMatch(/client \(10\.0\.0\.1\) at 2\.500s: 1 socket \(synsent 1\)/);
+  });
+
+  it("refuses --at past the run's end rather than show another moment (exit 2)", async () => {
+    const r = await run(["ss", "tour", "--at", "25h"]);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(`synack: --at 25h is past the end of tour: it stops at 86400.400s (a day after its last step, as a scenario without "until" does)`);
+    const until = GOOD.replace('"name":"mine",', '"name":"mine","until":"2s",');
+    const u = await run(["ss", "mine.json", "--at", "3s"], { files: { "mine.json": until } });
+    expect(u.err.split("\n")[0]).toBe(`synack: --at 3s is past the end of mine: it stops at 2.000s (its "until")`);
   });
 
   it("can pick a host, limit rows, and read a scenario file", async () => {

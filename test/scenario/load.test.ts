@@ -64,7 +64,12 @@ describe("scenario files", () => {
     [withLine(8, `  "faults": [{ "from": "server", "to": "client", "match": { "flags": "SYN+FOO" }, "action": "drop" }],`), `mine.json:8:70: faults[0].match.flags: expected TCP flags such as "SYN" or "SYN,ACK" (names: SYN FIN RST PSH ACK URG ECE CWR), got "SYN+FOO"`],
     // A GiB took a minute and 5 GB of memory, near Node's heap limit (found by test/scenario/fuzz.test.ts).
     [withLine(12, `    { "at": "2s", "host": "client", "do": "send", "bytes": 1000000000 }`), `mine.json:12:60: script[2].bytes: expected an integer from 1 to 67108864, got 1000000000`],
-    [withLine(12, `    { "at": "2 seconds", "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min"), got "2 seconds"`],
+    [withLine(12, `    { "at": "2 seconds", "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min") up to 2^42 ms (about 139 years), got "2 seconds"`],
+    // Times past the simulated clock's end passed here and crashed the run (exit 3).
+    [withLine(12, `    { "at": 1e15, "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min") up to 2^42 ms (about 139 years), got 1000000000000000`],
+    [withLine(12, `    { "at": "2000000h", "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time`],
+    [withLine(7, `  "links": [{ "between": ["client", "server"], "delay": "2000000h", "loss": 0 }],`), `mine.json:7:57: links[0].delay: expected a time`],
+    [withLine(8, `  "faults": [{ "from": "server", "to": "client", "action": "delay", "by": "2000000h" }],`), `mine.json:8:75: faults[0].by: expected a time`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetrys": 2 } }`), `mine.json:5:73: hosts[1].tcp.synAckRetrys: unknown TCP setting; known settings:`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetries": -1 } }`), `mine.json:5:74: hosts[1].tcp.synAckRetries: TCP setting synAckRetries must be an integer in 0..255, got -1`],
     [withLine(15, `    { "expect": "states", "conn": "nobody", "sequence": ["SYN_SENT"] },`), `mine.json:15:35: expect[0].conn: no connection named "nobody"`],
@@ -128,6 +133,10 @@ describe("times", () => {
     [-1, undefined],
     ["soon", undefined],
     [Infinity, undefined],
+    [2 ** 42, 2 ** 42], // the simulated clock's end (MAX_CLOCK_MS)
+    [2 ** 42 + 1, undefined],
+    ["1221679h", 4_398_044_400_000],
+    ["1221680h", undefined],
   ] as const)("%s -> %s", (input, ms) => {
     expect(parseTime(input)).toBe(ms);
   });
