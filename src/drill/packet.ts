@@ -10,6 +10,7 @@
  * subtracting it, and outbound ACK numbers are compared as they are.
  */
 import type { IpInfo, TcpOptionSpec, TcpPacketSpec } from "./ast.js";
+import { DrillSyntaxError, type SourcePos } from "./errors.js";
 import type { IpAddress } from "../wire/address.js";
 import { internetChecksum, pseudoHeaderSumFor } from "../wire/checksum.js";
 import { emitIpv4Header, parseIpv4, PROTO_TCP } from "../wire/ipv4.js";
@@ -112,11 +113,15 @@ export interface Addressing {
  * Class, its TTL as the Hop Limit), and the TCP checksum over the family's pseudo-header
  * (RFC 9293 3.1, RFC 8200 8.1).
  */
-export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing): Uint8Array {
+export function buildInbound(spec: TcpPacketSpec, map: NumberMap, at: Addressing, pos: SourcePos): Uint8Array {
   const options = spec.options === "any" || spec.options === undefined ? [] : spec.options.map((o) => rawOption(o, map, "in"));
   const optBytes = encodeTcpOptionList(options);
   const tcpLength = 20 + optBytes.length + spec.seq.len;
   const ipLength = at.remoteAddr.family === 6 ? IPV6_HEADER_LENGTH : 20;
+  // An IPv4 packet's total length and an IPv6 one's payload length are 16-bit fields
+  // (packetdrill refuses such a line too: "TCP segment too large").
+  const room = at.remoteAddr.family === 6 ? 0xffff : 0xffff - ipLength;
+  if (tcpLength > room) throw new DrillSyntaxError(`a TCP segment of ${tcpLength} bytes (${spec.seq.len} of data) does not fit in one IPv${at.remoteAddr.family} packet, which holds ${room}`, pos);
   const packet = new Uint8Array(ipLength + tcpLength);
   const hops = spec.ip.ttl ?? 64;
   if (at.remoteAddr.family === 6) emitIpv6Header({ src: at.remoteAddr, dst: at.localAddr, nextHeader: PROTO_TCP, payloadLength: tcpLength, trafficClass: tosOf(spec.ip), hopLimit: hops }, packet, 0);

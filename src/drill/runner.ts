@@ -414,7 +414,7 @@ class DrillRun {
 
   private inject(event: DrillEvent, spec: TcpPacketSpec): void {
     this.checkOptionsSupported(event, spec);
-    const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort });
+    const packet = buildInbound(spec, this.map, { localAddr: this.localAddr, remoteAddr: this.remoteAddr, localPort: this.localPort, remotePort: this.remotePort }, event.pos);
     this.host.receive(this.now / 1000, packet, false, this.inboundGsoSize);
     this.narrate("in", this.lineText(event.pos).replace(/^\S+\s+<\s*/, ""), event.pos.line);
     this.checkBlocking();

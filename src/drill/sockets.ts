@@ -96,12 +96,14 @@ export class DrillSockets {
         return this.withSocket(a[0], pos, (s) => this.connect(s, a, pos));
       case "write":
         if (a[1]?.type === "null") return err("EFAULT");
+        if (negativeCount(a[2])) return err("EINVAL"); // Linux rw_verify_area: a count above SSIZE_MAX
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, 0, pos));
       case "send":
       case "sendto":
         if (a[1]?.type === "null") return err("EFAULT");
         // Linux tcp_sendmsg_fastopen: MSG_FASTOPEN to an AF_UNSPEC address is EOPNOTSUPP.
         if (call.name === "sendto" && isUnspec(a[4]) && ((numberOf(a[3] ?? zero(pos)) ?? 0) & CONSTANTS.MSG_FASTOPEN!) !== 0) return err("EOPNOTSUPP");
+        if (negativeCount(a[2])) return err("EFAULT"); // Linux import_ubuf: no buffer is that long
         return this.withSocket(a[0], pos, (s) => this.write(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
       case "sendmsg": {
         const msg = parseMsgHdr(a[1], pos);
@@ -110,6 +112,7 @@ export class DrillSockets {
       }
       case "read":
         if (a[1]?.type === "null") return err("EFAULT");
+        if (negativeCount(a[2])) return err("EINVAL");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, 0, pos));
       case "recvmsg": {
         const msg = parseMsgHdr(a[1], pos, "recvmsg");
@@ -118,6 +121,7 @@ export class DrillSockets {
       case "recv":
       case "recvfrom":
         if (a[1]?.type === "null") return err("EFAULT");
+        if (negativeCount(a[2])) return err("EFAULT");
         return this.withSocket(a[0], pos, (s) => this.read(s, numberOf(a[2]!) ?? 0, numberOf(a[3] ?? zero(pos)) ?? 0, pos));
       case "close":
         return this.close(a[0], pos);
@@ -639,4 +643,13 @@ function isUnspec(addr: Expr | undefined): boolean {
 
 function zero(pos: SourcePos): Expr {
   return { type: "int", value: 0, pos };
+}
+
+/**
+ * A byte count below 0: as a size_t it is above SSIZE_MAX, which read() and write() refuse
+ * with EINVAL (Linux rw_verify_area) and recv() and send() with EFAULT (no buffer is that
+ * long). The engine's own calls refuse a negative count with an exception instead.
+ */
+function negativeCount(e: Expr | undefined): boolean {
+  return e !== undefined && (numberOf(e) ?? 0) < 0;
 }

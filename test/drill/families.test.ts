@@ -16,6 +16,7 @@ import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { parseIpv6 } from "../../src/wire/ipv6.js";
 
 const ip = (text: string): IpAddress => parseIpAddress(text)!;
+const pos = { file: "t.pkt", line: 1, column: 1 };
 
 function packetSpec(line: string): TcpPacketSpec {
   const action = parseScript(line, "t.pkt").events[0]!.action;
@@ -72,7 +73,7 @@ describe("packets of both IP versions", () => {
   const at4 = { localAddr: ip("192.168.0.1"), remoteAddr: ip("192.0.2.1"), localPort: 8080, remotePort: 44444 };
 
   it("builds an inbound IPv6 packet: fixed header, Traffic Class from the marks, Hop Limit from the TTL, the IPv6 pseudo-header checksum", () => {
-    const bytes = buildInbound(packetSpec("0 < [ce] P. 1:11(10) ack 5 win 100 <mss 1000,nop,nop>"), new NumberMap(), at6);
+    const bytes = buildInbound(packetSpec("0 < [ce] P. 1:11(10) ack 5 win 100 <mss 1000,nop,nop>"), new NumberMap(), at6, pos);
     const parsed = parseIpv6(bytes);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
@@ -86,22 +87,34 @@ describe("packets of both IP versions", () => {
   });
 
   it("builds an inbound IPv4 packet for IPv4 addresses, as before", () => {
-    const bytes = buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 100"), new NumberMap(), at4);
+    const bytes = buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 100"), new NumberMap(), at4, pos);
     const parsed = parseIpv4(bytes);
     expect(parsed.ok && parsed.value.header.protocol).toBe(6);
     expect(bytes.length).toBe(40);
   });
 
   it("decodes an IPv6 segment as the matcher sees it, family and Traffic Class included", () => {
-    const bytes = buildInbound(packetSpec("0 < [ect0] S. 7:7(0) ack 1 win 300 <mss 1220>"), new NumberMap(), at6);
+    const bytes = buildInbound(packetSpec("0 < [ect0] S. 7:7(0) ack 1 win 300 <mss 1220>"), new NumberMap(), at6, pos);
     const seg = decodeOutbound(bytes, 42);
     expect(seg).toMatchObject({ time: 42, family: 6, tos: 2, ttl: 64, srcPort: 44444, dstPort: 8080, seq: 7, flags: 0x12, window: 300, payloadLength: 0 });
     expect("options" in seg && seg.options.map((o) => o.kind)).toEqual([2]);
-    expect(decodeOutbound(buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 1"), new NumberMap(), at4), 0)).toMatchObject({ family: 4 });
+    expect(decodeOutbound(buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 1"), new NumberMap(), at4, pos), 0)).toMatchObject({ family: 4 });
+  });
+
+  it("refuses a segment that no packet of the family holds: a script error at its line, not a crash", () => {
+    // 16-bit length fields: an IPv4 packet's total length, an IPv6 one's payload length.
+    expect(buildInbound(packetSpec("0 < . 1:65496(65495) ack 1 win 1"), new NumberMap(), at4, pos).length).toBe(65535);
+    expect(() => buildInbound(packetSpec("0 < . 1:65497(65496) ack 1 win 1"), new NumberMap(), at4, pos)).toThrow(
+      new DrillSyntaxError("a TCP segment of 65516 bytes (65496 of data) does not fit in one IPv4 packet, which holds 65515", pos),
+    );
+    expect(buildInbound(packetSpec("0 < . 1:65516(65515) ack 1 win 1"), new NumberMap(), at6, pos).length).toBe(40 + 65535);
+    expect(() => buildInbound(packetSpec("0 < . 1:65517(65516) ack 1 win 1"), new NumberMap(), at6, pos)).toThrow(DrillSyntaxError);
+    // A length near 2^32 threw a RangeError from the typed array before.
+    expect(() => buildInbound(packetSpec("0 < P. 1:4294967295(4294967294) ack 1 win 1"), new NumberMap(), at4, pos)).toThrow(DrillSyntaxError);
   });
 
   it("reports an IPv6 packet that is not TCP by its Next Header, and garbage as protocol -1", () => {
-    const bytes = buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 1"), new NumberMap(), at6);
+    const bytes = buildInbound(packetSpec("0 < . 1:1(0) ack 1 win 1"), new NumberMap(), at6, pos);
     bytes[6] = 17;
     expect(decodeOutbound(bytes, 0)).toEqual({ protocol: 17 });
     expect(decodeOutbound(new Uint8Array([0x60, 0, 0]), 0)).toEqual({ protocol: -1 });
@@ -131,6 +144,16 @@ describe("runs in each flavour", () => {
       expect(wrong).toMatchObject({ status: "fail", reason: `option 1: expected mss ${expectedMss[v] === 1460 ? 1440 : 1460}, got mss ${expectedMss[v]}` });
     });
   }
+
+  it("a negative byte count: read() and write() fail with EINVAL, recv() and send() with EFAULT, as Linux's", () => {
+    const calls = `+0 read(4, ..., -1) = -1 EINVAL
++0 write(4, ..., -1) = -1 EINVAL
++0 recv(4, ..., -5, 0) = -1 EFAULT
++0 send(4, ..., -5, 0) = -1 EFAULT
+`;
+    // The read was an uncaught exception of the engine's read(), the write blocked forever.
+    expect(runDrill(handshake(1460) + calls, "n.pkt")).toMatchObject({ status: "pass" });
+  });
 
   it("a script's own --ip_version must match the run's", () => {
     expect(runDrill(handshake(1440, "--ip_version=ipv6\n"), "h.pkt", { ipVersion: "ipv6" })).toMatchObject({ status: "pass" });
