@@ -13,6 +13,8 @@ export type SocketErrorCode =
   /** No route to the destination network / the destination is unreachable. */
   | "ENETUNREACH"
   | "EHOSTUNREACH"
+  /** The stack was closed (its driver stopped, its link closed): nothing new opens on it. */
+  | "ENETDOWN"
   /** The local port (or 4-tuple) is already in use. */
   | "EADDRINUSE"
   /** No local address/port can be used (e.g. the ephemeral range is exhausted). */
@@ -81,6 +83,13 @@ export class NetworkUnreachableError extends SocketError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("ENETUNREACH", message, options);
     this.name = "NetworkUnreachableError";
+  }
+}
+
+export class NetworkDownError extends SocketError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ENETDOWN", message, options);
+    this.name = "NetworkDownError";
   }
 }
 
@@ -165,6 +174,7 @@ const BY_CODE: Record<SocketErrorCode, new (message: string, options?: { cause?:
   EPIPE: BrokenPipeError,
   ENETUNREACH: NetworkUnreachableError,
   EHOSTUNREACH: HostUnreachableError,
+  ENETDOWN: NetworkDownError,
   EADDRINUSE: AddressInUseError,
   EADDRNOTAVAIL: AddressNotAvailableError,
   EINVAL: InvalidArgumentError,

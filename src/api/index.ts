@@ -23,6 +23,7 @@ export {
   NameResolutionError,
   InvalidArgumentError,
   NetworkUnreachableError,
+  NetworkDownError,
   SocketClosedError,
   SocketError,
   TimedOutError,

@@ -15,7 +15,7 @@ import { Listener, SOMAXCONN } from "../tcp/listener.js";
 import { TCP_STATES, type TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress, resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
-import { AddressInUseError, InvalidArgumentError, SocketError, toSocketError } from "./errors.js";
+import { AddressInUseError, InvalidArgumentError, NetworkDownError, SocketError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
@@ -48,6 +48,7 @@ export class Stack {
   /** Where the search for a free listening port (port 0) resumes. */
   private portCursor = 0;
   #dns: StubResolver | undefined;
+  #closed = false;
 
   constructor(opts: StackOptions) {
     this.host = opts.host;
@@ -91,9 +92,23 @@ export class Stack {
   // ---------------------------------------------------------------------------------------
   // Engine-level calls shared by both APIs (errors translated to SocketError)
 
+  /**
+   * From now on nothing opens on this stack: connect and listen fail with ENETDOWN, at
+   * once, as on a host whose interface is down, rather than wait for a driver that no
+   * longer runs (NodeStack.close()).
+   */
+  protected markClosed(): void {
+    this.#closed = true;
+  }
+
+  private checkOpen(what: string): void {
+    if (this.#closed) throw new NetworkDownError(`${what}: stack ${this.name} is closed`);
+  }
+
   /** Active open. The source address is the one the routing table picks for the destination. */
   openConnection(p: OpenConnectionParams): Connection {
     if (typeof p !== "object" || p === null) throw new InvalidArgumentError(`openConnection(params): params must be an object, got ${showValue(p)}`);
+    this.checkOpen("connect");
     try {
       const localAddr = this.host.route(p.remoteAddress).source;
       const conn = this.host.tcp.connect({
@@ -117,6 +132,7 @@ export class Stack {
    */
   openListener(port: number, backlog?: number, family?: IpFamily, fastOpen?: number): Listener {
     checkPortNumber("port", port, true);
+    this.checkOpen("listen");
     if (fastOpen !== undefined && !(Number.isInteger(fastOpen) && fastOpen >= 0)) throw new SocketError("EINVAL", `fastOpen must be a queue length (a non-negative integer), got ${showValue(fastOpen)}`);
     try {
       const l = this.host.tcp.listen(port === 0 ? this.freePort() : port, backlog);

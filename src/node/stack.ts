@@ -68,8 +68,13 @@ export class NodeStack extends Stack {
     opts.link.onBatch = (open) => (open ? driver.beginBatch() : driver.endBatch());
   }
 
-  /** Stops the clock and closes the link. Connections are left as they are (the peer sees silence). */
+  /**
+   * Stops the clock and closes the link; connect and listen fail with ENETDOWN from then
+   * on. Connections are left as they are: the peer sees silence, and their sockets, whose
+   * timers no longer run, get no further event, so close them first.
+   */
   async close(): Promise<void> {
+    this.markClosed();
     this.driver.stop();
     this.link.onPacket = undefined;
     this.link.onBatch = undefined;

@@ -133,6 +133,21 @@ describe("NodeStack", () => {
     await a.close();
     await b.close();
   });
+
+  it("once closed, connect and listen fail at once with ENETDOWN (they waited forever, and listen said it listened)", async () => {
+    const [a, b] = loopbackPair({ addresses: ["10.0.1.1", "10.0.1.2"] });
+    await a.close();
+    await b.close();
+    const socket = bindNet(a).connect(7, "10.0.1.2");
+    const connectError = await new Promise<NodeJS.ErrnoException>((resolve) => socket.on("error", resolve));
+    expect(connectError).toMatchObject({ code: "ENETDOWN", syscall: "connect", message: "connect ENETDOWN 10.0.1.2:7" });
+    const server = bindNet(b).createServer();
+    const listenError = await new Promise<NodeJS.ErrnoException>((resolve) => server.on("error", resolve).listen(7));
+    expect(listenError).toMatchObject({ code: "ENETDOWN", syscall: "listen" });
+    expect(server.listening).toBe(false);
+    expect(() => a.connect({ hostname: "10.0.1.2", port: 7 })).toThrow(expect.objectContaining({ name: "NetworkDownError", code: "ENETDOWN" }));
+    expect(() => b.listen({ port: 7 })).toThrow(expect.objectContaining({ code: "ENETDOWN" }));
+  });
 });
 
 describe("LoopbackWire", () => {
