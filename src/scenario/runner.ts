@@ -16,6 +16,7 @@ import type { NarrateHost } from "../trace/narrate/index.js";
 import { renderNetstat } from "./netstat.js";
 import { renderTable, type HostTable } from "../trace/table.js";
 import { formatIpv4Address, parseIpv4Address } from "../wire/ipv4.js";
+import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import { AppConnection } from "./app.js";
 import { FaultPlan } from "./faults.js";
 import type { ActionSpec, HostSpec, LinkSettings, ScenarioSpec } from "./model.js";
@@ -112,7 +113,10 @@ export class ScenarioRun {
     this.limit = spec.until !== undefined ? toMillis(spec.until) : Math.min(MAX_CLOCK_MS, (script.at(-1)?.at ?? 0) + DEFAULT_LIMIT);
     if (opts.ipv6 === true) {
       const why = (spec.faults ?? []).length > 0 ? "fault rules" : spec.hosts.some((h) => h.kind === "raw") ? "raw hosts" : spec.script.some((a) => a.do.startsWith("udp")) ? "UDP" : undefined;
-      if (why !== undefined) throw new InvalidSettingError(`scenario "${spec.name}" uses ${why}, which run over IPv4 only so far; --ipv6 needs a scenario without them`);
+      if (why !== undefined) throw new InvalidSettingError(`scenario "${spec.name}" uses ${why}, which scenarios support over IPv4 only so far; --ipv6 needs a scenario without them`);
+      // RFC 8200 5: every IPv6 link carries 1,280 bytes; below it IPv6 has no way through.
+      const narrow = Math.min(...(spec.links ?? []).map((l) => l.mtu ?? Infinity), ...spec.hosts.map((h) => h.mtu ?? Infinity));
+      if (narrow < IPV6_MIN_MTU) throw new InvalidSettingError(`scenario "${spec.name}" has an MTU of ${narrow} bytes, below IPv6's minimum of ${IPV6_MIN_MTU} (RFC 8200 5); --ipv6 needs a scenario whose links and hosts carry ${IPV6_MIN_MTU} bytes or more`);
     }
     for (const h of spec.hosts) {
       const v4 = parseIpv4Address(h.address)!;

@@ -255,7 +255,7 @@ function checkLink(c: Checker, path: string, v: unknown, hosts: Map<string, stri
   }
   for (const k of LINK_NUMBERS) {
     if (PROBABILITIES.has(k)) c.number(`${path}.${k}`, o[k], 0, 1, true);
-    else c.number(`${path}.${k}`, o[k], k === "queueLimit" ? 0 : 1, Number.MAX_SAFE_INTEGER, true);
+    else c.number(`${path}.${k}`, o[k], k === "queueLimit" ? 0 : k === "mtu" ? 68 : 1, Number.MAX_SAFE_INTEGER, true);
   }
   for (const k of LINK_TIMES) c.time(`${path}.${k}`, o[k], true);
 }

@@ -120,7 +120,8 @@ export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
     if (!(isNumber(v) && v >= 0 && v <= MAX_CLOCK_MS)) throw new InvalidSettingError(`link ${key} must be a number of ms from 0 to 2^42 (MAX_CLOCK_MS), got ${showValue(v)}`);
   }
   if (!(isNumber(n.rate) && n.rate > 0)) throw new InvalidSettingError(`link rate must be > 0 bits/s, got ${showValue(n.rate)}`);
-  if (!(isNumber(n.mtu) && n.mtu > 0)) throw new InvalidSettingError(`link mtu must be > 0 bytes, got ${showValue(n.mtu)}`);
+  // RFC 791: every IPv4 link carries 68 bytes; a smaller MTU, like Linux's refusal of one, is an error.
+  if (!(isNumber(n.mtu) && n.mtu >= 68)) throw new InvalidSettingError(`link mtu must be at least 68 bytes (IPv4's minimum), got ${showValue(n.mtu)}`);
   if (!(isNumber(n.queueLimit) && n.queueLimit >= 0 && (Number.isInteger(n.queueLimit) || n.queueLimit === Infinity))) {
     throw new InvalidSettingError(`link queueLimit must be an integer >= 0, got ${showValue(n.queueLimit)}`);
   }

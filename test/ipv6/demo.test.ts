@@ -53,4 +53,11 @@ describe("synack demo --ipv6", () => {
     expect(await main(["demo", "lost-syn", "--ipv6"], f.io)).toBe(2);
     expect(f.err()).toContain("fault rules");
   });
+
+  it("refuses a scenario whose link is narrower than IPv6's 1,280 bytes, exit 2 (it ran 945 s of timeouts and moved no byte)", async () => {
+    const f = fakeIo();
+    expect(await main(["demo", "path-mtu", "--ipv6"], f.io)).toBe(2);
+    expect(f.err().split("\n")[0]).toBe(`synack: scenario "path-mtu" has an MTU of 1000 bytes, below IPv6's minimum of 1280 (RFC 8200 5); --ipv6 needs a scenario whose links and hosts carry 1280 bytes or more`);
+    expect(f.out()).toBe("");
+  });
 });

@@ -69,6 +69,7 @@ describe("scenario files", () => {
     [withLine(12, `    { "at": 1e15, "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time (milliseconds, or a string such as "2.5s", "100ms", "2min") up to 2^42 ms (about 139 years), got 1000000000000000`],
     [withLine(12, `    { "at": "2000000h", "host": "client", "do": "send", "text": "hello" }`), `mine.json:12:13: script[2].at: expected a time`],
     [withLine(7, `  "links": [{ "between": ["client", "server"], "delay": "2000000h", "loss": 0 }],`), `mine.json:7:57: links[0].delay: expected a time`],
+    [withLine(7, `  "links": [{ "between": ["client", "server"], "mtu": 20 }],`), `mine.json:7:55: links[0].mtu: expected a number from 68 to 9007199254740991, got 20`],
     [withLine(8, `  "faults": [{ "from": "server", "to": "client", "action": "delay", "by": "2000000h" }],`), `mine.json:8:75: faults[0].by: expected a time`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetrys": 2 } }`), `mine.json:5:73: hosts[1].tcp.synAckRetrys: unknown TCP setting; known settings:`],
     [withLine(5, `    { "name": "server", "address": "10.0.0.2", "tcp": { "synAckRetries": -1 } }`), `mine.json:5:74: hosts[1].tcp.synAckRetries: TCP setting synAckRetries must be an integer in 0..255, got -1`],

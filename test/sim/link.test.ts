@@ -238,6 +238,8 @@ describe("ImpairedLink: configuration and tracing", () => {
     expect(() => resolveLinkConfig({ rate: 0 })).toThrow(/rate/);
     expect(() => resolveLinkConfig({ queueLimit: 1.5 })).toThrow(/queueLimit/);
     expect(() => resolveLinkConfig({ mtu: 0 })).toThrow(/mtu/);
+    expect(() => resolveLinkConfig({ mtu: 67 })).toThrow("link mtu must be at least 68 bytes (IPv4's minimum), got 67");
+    expect(resolveLinkConfig({ mtu: 68 }).mtu).toBe(68);
   });
 
   it("configure() changes impairments for later packets", () => {
