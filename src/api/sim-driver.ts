@@ -93,7 +93,7 @@ export class SimDriver {
 
   /** Adds a stack with one interface at `address`, linked to every stack added before. */
   addStack(name: string, address: string | readonly string[], options: SimStackOptions = {}): Stack {
-    if (typeof name !== "string") throw new InvalidSettingError(`a stack's name must be a string, got ${showValue(name)}`);
+    if (typeof name !== "string" || name === "") throw new InvalidSettingError(`a stack's name must be a non-empty string, got ${typeof name === "string" ? '""' : showValue(name)}`);
     if (typeof address !== "string" && !Array.isArray(address)) throw new InvalidSettingError(`a stack's address must be an address string or an array of them, got ${showValue(address)}`);
     if (typeof options !== "object" || options === null) throw new InvalidSettingError(`addStack's options must be an object like { mtu, tcp, dns }, got ${showValue(options)}`);
     // Several addresses (one of each family, say) make a dual-stack host; the first is primary.
@@ -134,6 +134,8 @@ export class SimDriver {
   /** Resolves after `ms` of virtual time (the network keeps running meanwhile). */
   sleep(ms: Millis): Promise<void> {
     return new Promise((resolve) => {
+      // As runFor(-1): a negative or unreadable time rejects, rather than mean "now".
+      if (typeof ms !== "number" || !(ms >= 0)) throw new InvalidSettingError(`sleep(ms) takes a time of 0 ms or more, got ${showValue(ms)}`);
       this.setTimer(this.network.now + ms, resolve);
     });
   }

@@ -51,6 +51,9 @@ export class Stack {
   #closed = false;
 
   constructor(opts: StackOptions) {
+    if (typeof opts !== "object" || opts === null || typeof opts.host !== "object" || opts.host === null || typeof opts.driver !== "object" || opts.driver === null) {
+      throw new InvalidArgumentError(`new Stack(options): options must be { host, driver } (SimDriver's addStack() and NodeStack make them), got ${showValue(opts)}`);
+    }
     this.host = opts.host;
     this.driver = opts.driver;
     if (opts.dns !== undefined) this.configureDns(opts.dns);

@@ -9,13 +9,14 @@ import { Agent, type AgentOptions, type ClientRequestArgs } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Stack } from "../api/stack.js";
 import { bindNet, type SocketConnectOptions } from "./net.js";
+import { checkStack } from "./net-validate.js";
 
 export class SynackAgent extends Agent {
   readonly stack: Stack;
 
   constructor(stack: Stack, options?: AgentOptions) {
     super(options);
-    this.stack = stack;
+    this.stack = checkStack("new SynackAgent(stack)", stack);
   }
 
   /**

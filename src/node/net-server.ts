@@ -10,7 +10,7 @@ import { familyName, formatAddress } from "../api/address.js";
 import { toSocketError } from "../api/errors.js";
 import type { Listener } from "../tcp/listener.js";
 import { errnoError, nodeError } from "./net-errors.js";
-import { checkKeepAliveDelayOption, validateNumber } from "./net-validate.js";
+import { checkKeepAliveDelayOption, checkStack, validateNumber } from "./net-validate.js";
 import { normalizeListenArgs, type ListenArgs } from "./net-args.js";
 import { onSocketClosed, Socket, type AddressInfo } from "./net-socket.js";
 
@@ -47,6 +47,7 @@ export class Server extends EventEmitter {
     if (options === null || typeof options !== "object" || options.stack === undefined) {
       throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Server needs { stack }", TypeError);
     }
+    checkStack("a synack Server's { stack }", options.stack);
     checkKeepAliveDelayOption(options);
     if (options.highWaterMark !== undefined) validateNumber(options.highWaterMark, "options.highWaterMark");
     this.stack = options.stack;

@@ -22,7 +22,7 @@ import { connectSocketByName } from "./net-lookup.js";
 import { normalizeConnectArgs, type ConnectArgs, type SocketConnectOptions } from "./net-args.js";
 import type { Server } from "./net-server.js";
 import { isTosByte } from "../wire/ip-ecn.js";
-import { checkKeepAliveDelayOption, invalidArgType, keepAliveIdleMs, validateFunction, validateTimerDuration } from "./net-validate.js";
+import { checkKeepAliveDelayOption, checkStack, invalidArgType, keepAliveIdleMs, validateFunction, validateTimerDuration } from "./net-validate.js";
 import { showValue } from "../show-value.js";
 
 const PRE_ESTABLISHED: ReadonlySet<TcpState> = new Set<TcpState>(["SYN_SENT", "SYN_RCVD", "LISTEN"]);
@@ -71,6 +71,7 @@ function duplexOptions(options: SocketOptions): DuplexOptions {
   if (options === null || typeof options !== "object" || options.stack === undefined) {
     throw nodeError("ERR_INVALID_ARG_VALUE", "a synack Socket needs { stack }", TypeError);
   }
+  checkStack("a synack Socket's { stack }", options.stack);
   const o = options as SocketOptions & { objectMode?: unknown; readableObjectMode?: unknown; writableObjectMode?: unknown; fd?: unknown };
   for (const mode of ["objectMode", "readableObjectMode", "writableObjectMode"] as const) {
     if (o[mode]) throw nodeError("ERR_INVALID_ARG_VALUE", `The property 'options.${mode}' is not supported. Received ${showValue(o[mode])}`, TypeError);

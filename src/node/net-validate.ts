@@ -10,6 +10,16 @@
  */
 import { nodeError, type NetError } from "./net-errors.js";
 import { showValue } from "../show-value.js";
+import { Stack } from "../api/stack.js";
+
+/**
+ * The synack Stack a node:net object runs on, checked when it is made: anything else (null,
+ * a plain object) failed only at connect time, as "getaddrinfo ENOTFOUND 10.0.0.2".
+ */
+export function checkStack(who: string, stack: unknown): Stack {
+  if (stack instanceof Stack) return stack;
+  throw nodeError("ERR_INVALID_ARG_VALUE", `${who} needs a synack Stack (SimDriver's addStack(), loopbackPair(), new NodeStack()), got ${received(stack)}`, TypeError);
+}
 
 /** How Node's validators name what they received: "type string ('x')", "an instance of Object", "null". */
 function received(value: unknown): string {

@@ -29,7 +29,7 @@ import type { ConnectArgs, ListenOptions, SocketConnectOptions } from "./net-arg
 import { Socket, type SocketOptions } from "./net-socket.js";
 import { Server, type ServerOptions } from "./net-server.js";
 import { nodeError } from "./net-errors.js";
-import { invalidArgType } from "./net-validate.js";
+import { checkStack, invalidArgType } from "./net-validate.js";
 
 // The classes live in net-socket.ts and net-server.ts; this module is what users import.
 export { Socket, type AddressInfo, type SocketOptions } from "./net-socket.js";
@@ -50,6 +50,7 @@ export interface BoundNet {
 
 /** `net.createServer` / `net.connect` for one stack: `const net = bindNet(stack)`. */
 export function bindNet(stack: Stack): BoundNet {
+  checkStack("bindNet(stack)", stack);
   const createConnection = (...args: ConnectArgs): Socket => {
     const [first] = args;
     const options = typeof first === "object" && first !== null ? first : undefined;

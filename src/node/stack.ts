@@ -45,6 +45,9 @@ export class NodeStack extends Stack {
   readonly link: PacketLink;
 
   constructor(opts: RealTimeStackOptions) {
+    if (typeof opts !== "object" || opts === null || typeof opts.link !== "object" || opts.link === null || typeof opts.link.send !== "function") {
+      throw new InvalidSettingError(`new NodeStack(options): options must be { link, address } with a packet link (a TUN device, a UDP tunnel, a LoopbackWire port), got ${showValue(opts)}`);
+    }
     const driver = new RealTimeDriver();
     const address = typeof opts.address === "string" ? resolveHostname(opts.address) : toIpAddress(opts.address);
     const host = new Host({

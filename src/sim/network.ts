@@ -40,8 +40,8 @@ function textOf(a: SimAddress): string {
 const DEFAULT_MAX_EVENTS = 1_000_000;
 
 export interface SimNetworkOptions {
-  /** Seeds every random choice of the run (any safe integer). */
-  seed: number;
+  /** Seeds every random choice of the run (any safe integer; default 1). */
+  seed?: number;
   /** Receives link events (drops, corruption, ...). Also handed to each host's factory. */
   trace?: TraceSink;
   /** true: keep every sent and delivered packet in `packetLog`. A function: call it instead. */
@@ -132,8 +132,9 @@ export class SimNetwork {
   private readonly links = new Map<HostRecord, Map<HostRecord, ImpairedLink>>();
   private readonly counters: NetworkStats = { unroutable: 0 };
 
-  constructor(options: SimNetworkOptions) {
-    this.rng = new SimRng(options.seed);
+  constructor(options: SimNetworkOptions = { seed: 1 }) {
+    if (typeof options !== "object" || options === null) throw new InvalidSettingError(`SimNetwork's options must be an object like { seed }, got ${showValue(options)}`);
+    this.rng = new SimRng(options.seed ?? 1);
     this.trace = options.trace ?? NULL_SINK;
     this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
     const log = options.packetLog;
@@ -234,6 +235,7 @@ export class SimNetwork {
 
   /** Lets `ms` of virtual time pass (the clock ends exactly `ms` later). */
   runFor(ms: Millis, maxEvents?: number): RunResult {
+    if (typeof ms !== "number" || Number.isNaN(ms)) throw new InvalidSettingError(`runFor(ms) takes a number of ms, got ${showValue(ms)}`);
     return this.run({ until: this.clock.now + ms, ...(maxEvents === undefined ? {} : { maxEvents }) });
   }
 
@@ -243,6 +245,7 @@ export class SimNetwork {
    * time pass (or all work runs out) first, so a scenario that hangs fails with a reason.
    */
   runUntil(predicate: () => boolean, limit: Millis = 60_000, maxEvents?: number): Millis {
+    if (typeof predicate !== "function") throw new InvalidSettingError(`runUntil(predicate) takes a function that says when to stop, got ${showValue(predicate)}`);
     if (!(limit >= 0)) throw new InvalidSettingError(`runUntil limit must be >= 0 ms, got ${limit}`);
     if (predicate()) return this.clock.now;
     const startedAt = this.clock.now;

@@ -6,6 +6,8 @@
  */
 import type { Endpoint, Transmit } from "../endpoint.js";
 import type { Millis } from "../env.js";
+import { InvalidSettingError } from "../invalid-setting.js";
+import { showValue } from "../show-value.js";
 import type { PacketLogEntry } from "./packet-log.js";
 import { DEFAULT_SNAPLEN, LINKTYPE_RAW, pcapHeader, pcapRecord } from "./pcap.js";
 import { pcapngInterface, pcapngPacket, pcapngSectionHeader, type PacketDirection } from "./pcapng.js";
@@ -32,6 +34,7 @@ export class PcapWriter implements PacketCapture {
     private readonly sink: ChunkSink,
     options: CaptureOptions = {},
   ) {
+    checkWriterArguments("PcapWriter", sink, options);
     this.snapLen = options.snapLen ?? DEFAULT_SNAPLEN;
     sink(pcapHeader(options.linkType ?? LINKTYPE_RAW, this.snapLen));
   }
@@ -49,6 +52,7 @@ export class PcapngWriter implements PacketCapture {
     private readonly sink: ChunkSink,
     options: CaptureOptions & { application?: string } = {},
   ) {
+    checkWriterArguments("PcapngWriter", sink, options);
     this.linkType = options.linkType ?? LINKTYPE_RAW;
     this.snapLen = options.snapLen ?? DEFAULT_SNAPLEN;
     sink(pcapngSectionHeader(options.application));
@@ -64,6 +68,11 @@ export class PcapngWriter implements PacketCapture {
     if (comment !== undefined) opts.comment = comment;
     this.sink(pcapngPacket(id, time, packet, opts));
   }
+}
+
+function checkWriterArguments(writer: string, sink: unknown, options: unknown): void {
+  if (typeof sink !== "function") throw new InvalidSettingError(`new ${writer}(sink): sink must be a function that takes byte chunks (MemorySink's write), got ${showValue(sink)}`);
+  if (typeof options !== "object" || options === null) throw new InvalidSettingError(`new ${writer}(sink, options): options must be an object, got ${showValue(options)}`);
 }
 
 export function createCapture(format: CaptureFormat, sink: ChunkSink, options: CaptureOptions = {}): PacketCapture {

@@ -331,6 +331,7 @@ function maskWord(bits: number, i: number): number {
  * section 11) are not accepted yet: the engine has no interface index to map them to.
  */
 export function parseIpAddress(text: string): IpAddress | undefined {
+  if (typeof text !== "string") return undefined; // a JavaScript caller's null or number is no address either
   if (text.includes(":")) return parseIpv6Text(text);
   const v = parseDottedQuad(text);
   return v === undefined ? undefined : IpAddress.v4(v);
@@ -338,6 +339,7 @@ export function parseIpAddress(text: string): IpAddress | undefined {
 
 /** "10.0.0.2/24" or "fd00::2/64": the address as written (host bits kept) and the length. */
 export function parseCidr(text: string): { address: IpAddress; length: number } | undefined {
+  if (typeof text !== "string") return undefined;
   const slash = text.lastIndexOf("/");
   if (slash < 0) return undefined;
   const address = parseIpAddress(text.slice(0, slash));

@@ -173,6 +173,7 @@ export function rewriteReassembledHeader(raw: Uint8Array, totalLength: number, d
 
 /** "10.0.0.1" -> 0x0a000001, or undefined for anything that is not a dotted quad. */
 export function parseIpv4Address(text: string): number | undefined {
+  if (typeof text !== "string") return undefined;
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
   let value = 0;

@@ -9,6 +9,8 @@
  * Runtime-neutral: the caller passes the style (colour or not) and prints the lines.
  */
 import type { TraceEvent } from "../events.js";
+import { InvalidSettingError } from "../../invalid-setting.js";
+import { showValue } from "../../show-value.js";
 import type { SeqMode } from "../seqnames.js";
 import { plainStyle, type Style } from "../style.js";
 import { buildRows } from "./build.js";
@@ -35,6 +37,8 @@ export interface NarrateOptions {
 }
 
 export function narrate(events: readonly TraceEvent[], opts: NarrateOptions): string[] {
+  if (!Array.isArray(events)) throw new InvalidSettingError(`narrate(events): events must be an array of trace events, got ${showValue(events)}`);
+  if (typeof opts !== "object" || opts === null || !Array.isArray(opts.hosts)) throw new InvalidSettingError(`narrate(events, options): options must be an object with hosts: [{ name, address }], got ${showValue(opts)}`);
   const style = opts.style ?? plainStyle;
   const seq = opts.seq ?? "relative";
   const buildOpts = { hosts: opts.hosts, seq, explain: opts.explain ?? false, ...(opts.focus !== undefined ? { focus: opts.focus } : {}) };
