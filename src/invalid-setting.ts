@@ -13,3 +13,13 @@ export class InvalidSettingError extends RangeError {
     this.name = "InvalidSettingError";
   }
 }
+
+/**
+ * Refuses a key that is none of `known`: a misspelt setting (`dealy`, `sede`) would otherwise
+ * be ignored without a word, and the run would quietly use the default.
+ */
+export function checkKnownKeys(what: string, settings: object, known: readonly string[]): void {
+  for (const k of Object.keys(settings)) {
+    if (!known.includes(k)) throw new InvalidSettingError(`unknown ${what} setting ${k}; known settings: ${known.join(", ")}`);
+  }
+}

@@ -24,7 +24,7 @@ import { resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
 import { Stack } from "./stack.js";
 import type { ResolverConfig } from "../dns/resolver.js";
-import { InvalidSettingError } from "../invalid-setting.js";
+import { checkKnownKeys, InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
 
 export interface SimDriverOptions {
@@ -66,6 +66,7 @@ export class SimDriver {
 
   constructor(options: SimDriverOptions = {}) {
     if (typeof options !== "object" || options === null) throw new InvalidSettingError(`SimDriver's options must be an object like { seed, link }, got ${showValue(options)}`);
+    checkKnownKeys("SimDriver", options, ["seed", "trace", "link", "maxEvents", "turn"]);
     const { maxEvents, turn } = options;
     if (maxEvents !== undefined && !(Number.isInteger(maxEvents) && maxEvents >= 1)) throw new InvalidSettingError(`maxEvents must be an integer >= 1, got ${showValue(maxEvents)}`);
     if (turn !== undefined && typeof turn !== "function") throw new InvalidSettingError(`turn must be a function returning a promise, got ${showValue(turn)}`);
@@ -96,6 +97,7 @@ export class SimDriver {
     if (typeof name !== "string" || name === "") throw new InvalidSettingError(`a stack's name must be a non-empty string, got ${typeof name === "string" ? '""' : showValue(name)}`);
     if (typeof address !== "string" && !Array.isArray(address)) throw new InvalidSettingError(`a stack's address must be an address string or an array of them, got ${showValue(address)}`);
     if (typeof options !== "object" || options === null) throw new InvalidSettingError(`addStack's options must be an object like { mtu, tcp, dns }, got ${showValue(options)}`);
+    checkKnownKeys("addStack", options, ["tcp", "mtu", "dns"]);
     // Several addresses (one of each family, say) make a dual-stack host; the first is primary.
     const all = (typeof address === "string" ? [address] : address).map((a) => resolveHostname(a));
     const addr = all[0];

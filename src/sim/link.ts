@@ -19,7 +19,7 @@ import { applyAqm, checkAqm, markCe, type AqmConfig } from "./aqm.js";
 import type { SimRng } from "./rng.js";
 import { SequenceFates } from "./sequence-fates.js";
 import { destinationOf, tooBigError } from "./too-big.js";
-import { InvalidSettingError } from "../invalid-setting.js";
+import { checkKnownKeys, InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
 
 /** What a fault rule says about one packet: let it through, drop it, or hold it longer. */
@@ -96,11 +96,13 @@ export const LINK_DEFAULTS: Readonly<Required<Omit<LinkConfig, "filter" | "aqm">
 });
 
 type LinkNumbers = Required<Omit<LinkConfig, "filter" | "aqm">>;
+const LINK_KEYS: readonly string[] = [...Object.keys(LINK_DEFAULTS), "aqm", "filter"];
 
 /** Fills defaults and rejects nonsense early, naming the field, rather than simulating it. */
 export function resolveLinkConfig(config: LinkConfig = {}): ResolvedLinkConfig {
   // Not an array either: its inherited `filter` (Array.prototype.filter) would be taken for a fault rule.
   if (typeof config !== "object" || config === null || Array.isArray(config)) throw new InvalidSettingError(`a link's settings must be an object like { delay: 10, loss: 0.01 }, got ${showValue(config)}`);
+  checkKnownKeys("link", config, LINK_KEYS);
   const n: LinkNumbers = { ...LINK_DEFAULTS };
   // Field by field, so an explicit `undefined` means "default" instead of erasing the default.
   for (const key of Object.keys(LINK_DEFAULTS) as Array<keyof LinkNumbers>) {

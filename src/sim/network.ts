@@ -23,7 +23,7 @@ import { SimConditionTimeoutError, SimEndpointError, SimLivelockError } from "./
 import { ImpairedLink, type LinkConfig } from "./link.js";
 import type { PacketLogEntry, PacketRecorder } from "../trace/packet-log.js";
 import { SimRng } from "./rng.js";
-import { InvalidSettingError } from "../invalid-setting.js";
+import { checkKnownKeys, InvalidSettingError } from "../invalid-setting.js";
 
 
 /** A host's address: an IPv4 uint32 (as before) or an IpAddress of either family. */
@@ -134,6 +134,7 @@ export class SimNetwork {
 
   constructor(options: SimNetworkOptions = { seed: 1 }) {
     if (typeof options !== "object" || options === null) throw new InvalidSettingError(`SimNetwork's options must be an object like { seed }, got ${showValue(options)}`);
+    checkKnownKeys("SimNetwork", options, ["seed", "trace", "packetLog", "maxEvents"]);
     this.rng = new SimRng(options.seed ?? 1);
     this.trace = options.trace ?? NULL_SINK;
     this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;

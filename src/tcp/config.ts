@@ -231,6 +231,11 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
 
 /** Fills in Linux defaults and rejects settings that could hang or crash a connection. */
 export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
+  if (typeof partial !== "object" || partial === null) throw new InvalidArgumentError(`TCP settings must be an object like { noDelay: true }, got ${showValue(partial)}`);
+  // A misspelt setting (synRetriez) would otherwise be ignored without a word.
+  for (const k of Object.keys(partial)) {
+    if (!Object.hasOwn(LINUX_DEFAULTS, k)) throw new InvalidArgumentError(`unknown TCP setting ${k}; known settings: ${Object.keys(LINUX_DEFAULTS).join(", ")}`);
+  }
   const c: TcpConfig = { ...LINUX_DEFAULTS, ...partial };
   const count = (k: keyof TcpConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = c[k];

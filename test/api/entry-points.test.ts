@@ -47,6 +47,21 @@ describe("entry points refuse what is not theirs with a coded error", () => {
     expect((e as Error).message).toContain(message);
   });
 
+  it("a misspelt setting is refused, naming it and the known ones (it was ignored, and the default used)", () => {
+    const refusals: Array<[() => unknown, string]> = [
+      [() => new SimDriver().addStack("x", "10.0.0.1", { tcp: { synRetriez: 3 } as never }), "unknown TCP setting synRetriez; known settings: synRetries,"],
+      [() => new SimDriver({ sede: 5 } as never), "unknown SimDriver setting sede; known settings: seed, trace, link, maxEvents, turn"],
+      [() => new SimDriver({ link: { dealy: 5 } as never }), "unknown link setting dealy; known settings: delay,"],
+      [() => new SimDriver().addStack("x", "10.0.0.1", { mut: 1400 } as never), "unknown addStack setting mut; known settings: tcp, mtu, dns"],
+      [() => new SimNetwork({ seed: 1, packetlog: true } as never), "unknown SimNetwork setting packetlog"],
+    ];
+    for (const [f, message] of refusals) {
+      const e = thrown(f);
+      expect(hasCode(e)).toBe(true);
+      expect((e as Error).message).toContain(message);
+    }
+  });
+
   it("sleep() rejects a negative or unreadable time, as sleep(NaN) did", async () => {
     const sim = new SimDriver();
     await expect(sim.sleep(-1)).rejects.toMatchObject({ code: "ERR_INVALID_ARG_VALUE", message: "sleep(ms) takes a time of 0 ms or more, got -1" });
