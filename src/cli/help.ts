@@ -60,7 +60,7 @@ Exit codes: 0 nothing failed, 1 a script failed, 2 bad usage or a script that do
 parse, 3 the runner or the engine crashed.
 
 Try:  synack drill ../shared/packetdrill/tcp/close
-      synack drill test/drill/fail-window.pkt --explain`,
+      synack drill test/drill/failing/wrong-window.pkt --explain`,
 
   demo: `Usage: synack demo [NAME] [options]
        synack demo --list

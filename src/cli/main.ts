@@ -9,6 +9,8 @@ import { drill } from "./drill.js";
 import { EXIT_INTERNAL, EXIT_USAGE, UsageError } from "./errors.js";
 import { processIo, type Io } from "./io.js";
 
+const COMMANDS: readonly string[] = ["demo", "run", "ss", "drill", "web", "tun", "tunnel", "relay"];
+
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -17,8 +19,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       case "-h":
       case "--help":
         return help(io);
-      case "help":
-        return help(io, rest[0] ?? "main");
+      case "help": {
+        // `synack help X` is `synack X --help`; a name that is no command is a mistake, not a request for the overview.
+        const [topic, ...extra] = rest;
+        if (topic === undefined) return help(io);
+        if (!COMMANDS.includes(topic)) throw new UsageError(`no command named "${topic}"; the commands are ${COMMANDS.join(", ")}`);
+        if (extra.length > 0) throw new UsageError(`help takes one command name, got ${rest.join(" ")}`);
+        return await main([topic, "--help"], io);
+      }
       case "-V":
       case "--version":
         io.stdout(`synack ${version()}\n`);

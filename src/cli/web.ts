@@ -69,7 +69,7 @@ function openBrowser(url: string, io: Io): void {
   child.unref();
 }
 
-export const WEB_HELP = `Usage: synack web [--port N] [--open] [--host ADDR]
+export const WEB_HELP = `Usage: synack web [--port N] [--open] [--host ADDR] [--dir DIR]
 
 Serves the playground: the real synack stack running built-in or your own scenarios in
 the browser, in virtual time, with a sequence diagram, state machines, queues, windows,

@@ -2,6 +2,7 @@
  * The CLI as a user runs it, in-process: commands, options, output, colour rules, files
  * and exit codes (0 ok, 1 a check failed, 2 usage or bad scenario file).
  */
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { BUILTIN_SCENARIOS } from "../../src/scenario/builtin/index.js";
@@ -235,6 +236,22 @@ describe("help", () => {
     const r = await run(args);
     expect(r.code).toBe(0);
     expect(r.out).toContain(text);
+  });
+
+  it("help NAME is NAME --help; a name that is no command, or more than one, is bad usage", async () => {
+    expect((await run(["help", "drill"])).out).toContain("Usage: synack drill FILE.pkt|DIR... [options]");
+    expect((await run(["help", "web"])).out).toContain("Usage: synack web [--port N] [--open] [--host ADDR] [--dir DIR]");
+    const r = await run(["help", "nosuch"]);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(`synack: no command named "nosuch"; the commands are demo, run, ss, drill, web, tun, tunnel, relay`);
+    expect((await run(["help", "drill", "extra"])).code).toBe(2);
+  });
+
+  it("the help texts' examples name files that exist", async () => {
+    for (const command of ["drill", "demo", "run", "ss"]) {
+      const text = (await run([command, "--help"])).out;
+      for (const m of text.matchAll(/\b((?:test|docs)\/[\w./-]+\.(?:pkt|json))\b/g)) expect(existsSync(new URL(`../../${m[1]!}`, import.meta.url)), m[1]).toBe(true);
+    }
   });
 
   it("prints the version", async () => {
