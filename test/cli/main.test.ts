@@ -115,7 +115,9 @@ describe("synack demo", () => {
 
   it.each([
     [["demo", "nope"], `synack: no built-in scenario named "nope" (synack demo --list shows them)`],
-    [["demo", "--bogus"], "synack: Unknown option '--bogus'"],
+    [["demo", "--bogus"], "synack: unknown option --bogus"],
+    // node:util's own words were "Option '--seed' argument is ambiguous."
+    [["demo", "tour", "--seed", "-5"], `synack: --seed -5: a value that starts with "-" goes after "=", as in --seed=-5`],
     [["demo", "tour", "handshake"], "synack: demo takes one scenario name, got 2"],
     [["demo", "tour", "--seed", "abc"], `synack: --seed must be an integer, got "abc"`],
     [["demo", "tour", "--loss", "2"], `synack: --loss must be a probability from 0 to 1, got "2"`],
