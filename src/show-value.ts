@@ -12,3 +12,16 @@ export function showValue(value: unknown): string {
     return `(an ${typeof value} that cannot be shown)`;
   }
 }
+
+/**
+ * One character of a file, as an error message quotes it: itself in quotes when it can be
+ * seen, else its code point (a control byte, a byte order mark, a zero-width space), which a
+ * quoted copy would leave invisible: `unexpected character ''`.
+ */
+export function showChar(c: string): string {
+  const code = c.codePointAt(0) ?? 0;
+  const invisible = code < 0x20 || (code >= 0x7f && code < 0xa0) || code === 0xfeff || (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e);
+  if (!invisible) return JSON.stringify(c);
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  return code === 0xfeff ? `${hex} (a byte order mark: save the file as UTF-8 without BOM)` : hex;
+}

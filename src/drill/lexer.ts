@@ -8,6 +8,7 @@
  * such as `1:1001(1000)`.
  */
 import { DrillSyntaxError, type SourcePos } from "./errors.js";
+import { showChar } from "../show-value.js";
 
 export type TokenKind =
   | "int" // 123, 0x1f
@@ -135,7 +136,7 @@ export function tokenize(source: string, file: string, defines: ReadonlyMap<stri
       i++;
       continue;
     }
-    fail(i, `unexpected character '${c}'`);
+    fail(i, `unexpected character ${showChar(c)}`);
   }
   tokens.push({ kind: "eof", text: "", pos: pos(i), start: i, end: i });
   return tokens;

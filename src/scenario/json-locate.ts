@@ -3,6 +3,7 @@
  * name its line and column as well as its path ("script[2].port, line 14 column 23").
  * JSON.parse cannot say where a value came from, and its syntax errors give only an offset.
  */
+import { showChar } from "../show-value.js";
 
 export interface Position {
   line: number;
@@ -71,7 +72,7 @@ class Parser {
   }
 
   private describeHere(): string {
-    return this.i >= this.s.length ? "the end of the file" : JSON.stringify(this.s[this.i]);
+    return this.i >= this.s.length ? "the end of the file" : showChar(String.fromCodePoint(this.s.codePointAt(this.i)!));
   }
 
   value(path: string): unknown {

@@ -10,6 +10,11 @@ import { applyCommand, corpusDefaults, windowScaleFor, type DrillSettings } from
 const pos = { file: "t.pkt", line: 1, column: 1 };
 
 describe("parser", () => {
+  it("names a character it cannot read by code point when it cannot be seen", () => {
+    expect(() => parseScript("0 \u0001close(3) = 0", "t.pkt")).toThrow("t.pkt:1:3: unexpected character U+0001");
+    expect(() => parseScript("0 §close(3) = 0", "t.pkt")).toThrow('t.pkt:1:3: unexpected character "§"');
+  });
+
   it("reads times as exact microseconds", () => {
     expect(secondsToUsecs(".1")).toBe(100_000);
     expect(secondsToUsecs("0.000001")).toBe(1);

@@ -41,6 +41,9 @@ describe("JSON with positions", () => {
     const r = parseJsonLocated('{\n  "a": 1,\n  "b" 2\n}');
     expect(r).toEqual({ ok: false, message: `expected ':' after "b", found "2"`, position: { line: 3, column: 7 } });
     expect(parseJsonLocated('{"a": "x\ny"}')).toMatchObject({ ok: false, message: expect.stringContaining("control character") });
+    // Characters nobody can see are named by code point (a quoted BOM looked like "").
+    expect(parseJsonLocated('\ufeff{"a": 1}')).toMatchObject({ ok: false, message: "expected a value, found U+FEFF (a byte order mark: save the file as UTF-8 without BOM)" });
+    expect(parseJsonLocated('{"a": \u0001}')).toMatchObject({ ok: false, message: "expected a value, found U+0001" });
     expect(parseJsonLocated("[1, 2")).toMatchObject({ ok: false, message: "expected ',' or ']' in a list, found the end of the file" });
     expect(parseJsonLocated('{"a": 1} x')).toMatchObject({ ok: false, message: "unexpected text after the JSON value" });
   });
