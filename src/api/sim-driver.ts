@@ -94,7 +94,7 @@ export class SimDriver {
 
   /** Adds a stack with one interface at `address`, linked to every stack added before. */
   addStack(name: string, address: string | readonly string[], options: SimStackOptions = {}): Stack {
-    if (typeof name !== "string" || name === "") throw new InvalidSettingError(`a stack's name must be a non-empty string, got ${typeof name === "string" ? '""' : showValue(name)}`);
+    if (typeof name !== "string" || name === "") throw new InvalidSettingError(`a stack's name must be a non-empty string, got ${showValue(name)}`);
     if (typeof address !== "string" && !Array.isArray(address)) throw new InvalidSettingError(`a stack's address must be an address string or an array of them, got ${showValue(address)}`);
     if (typeof options !== "object" || options === null) throw new InvalidSettingError(`addStack's options must be an object like { mtu, tcp, dns }, got ${showValue(options)}`);
     checkKnownKeys("addStack", options, ["tcp", "mtu", "dns"]);

@@ -23,9 +23,12 @@ function thrown(f: () => unknown): { code: unknown; message: string } {
 }
 
 describe("arguments that cannot be shown", () => {
-  it("showValue: String() where it works, else the value's type", () => {
+  it("showValue: a string quoted, String() where it works, else the value's type", () => {
     expect(showValue(42)).toBe("42");
-    expect(showValue("x")).toBe("x");
+    // Quoted: a port of "80" read "got 80" and an empty host name "got " before.
+    expect(showValue("x")).toBe('"x"');
+    expect(showValue("80")).toBe('"80"');
+    expect(showValue("")).toBe('""');
     expect(showValue(Symbol("s"))).toBe("Symbol(s)");
     expect(showValue(UNSHOWABLE)).toBe("(an object that cannot be shown)");
     expect(showValue(Object.create(null))).toBe("(an object that cannot be shown)");
