@@ -166,12 +166,17 @@ export function validateScenario(input: unknown): { ok: true; spec: ScenarioSpec
   return { ok: true, spec: root as unknown as ScenarioSpec };
 }
 
+/** Hosts one scenario may have: 256 take about 3 s to set up and run (the paths grow with the square). */
+export const MAX_HOSTS = 256;
+
 /** Host name -> kind ("tcp" | "raw"). */
 function checkHosts(c: Checker, v: unknown): Map<string, string> {
   const hosts = new Map<string, string>();
   const list = c.array("hosts", v);
   if (list === undefined) return hosts;
   if (list.length === 0) c.fail("hosts", "a scenario needs at least one host");
+  // Every pair of hosts gets a path and every host a column: 2,000 hosts ran for minutes.
+  if (list.length > MAX_HOSTS) c.fail("hosts", `a scenario has at most ${MAX_HOSTS} hosts (each pair gets a simulated path of its own), got ${list.length}`);
   const addresses = new Map<number, string>();
   const tcpKeys = Object.keys(LINUX_DEFAULTS);
   list.forEach((h, i) => {

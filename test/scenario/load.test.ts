@@ -86,6 +86,13 @@ describe("scenario files", () => {
     expect(r.ok ? "" : r.errors.join("\n")).toContain(message);
   });
 
+  it("refuses more than 256 hosts (2,000 ran for minutes: a path per pair, a column per host)", () => {
+    const hosts = Array.from({ length: 257 }, (_, i) => ({ name: `h${i}`, address: `10.0.${i >> 7}.${(i & 127) + 1}` }));
+    const r = validateScenario({ name: "crowd", hosts, script: [] });
+    expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toEqual(["hosts: a scenario has at most 256 hosts (each pair gets a simulated path of its own), got 257"]);
+    expect(validateScenario({ name: "crowd", hosts: hosts.slice(0, 256), script: [] }).ok).toBe(true);
+  });
+
   it("reports every problem, not just the first", () => {
     const r = validateScenario({ name: "", hosts: [{ name: "a", address: "x" }], script: [{ at: -1, do: "listen", host: "b", port: 0 }] });
     expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["name", "hosts[0].address", "script[0].at", "script[0].host", "script[0].port"]);
