@@ -77,10 +77,6 @@ export function connectByName(stack: Stack, opts: NameConnectOptions, callback: 
         where.set(e, address);
         return e;
       };
-      // RFC 1122 3.2.1.3: loopback addresses never leave a host, and a synack host has no loopback interface.
-      if (address.isLoopback && !stack.host.routing.isLocal(address)) {
-        throw failed(socketError("ENETUNREACH", `${address.toString()}: a synack stack has no loopback interface`));
-      }
       let connection: Connection;
       try {
         connection = stack.openConnection({ remoteAddress: address, remotePort: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) });

@@ -7,7 +7,7 @@
  * leave on the next `poll`. Everything that calls into the engine on the application's
  * behalf therefore ends with `kick()`, which asks the driver for that poll.
  */
-import type { IpAddress, IpFamily } from "../wire/address.js";
+import { IpAddress, type IpFamily } from "../wire/address.js";
 import type { Millis } from "../env.js";
 import type { Host } from "../ip/host.js";
 import type { Connection } from "../tcp/connection.js";
@@ -15,7 +15,7 @@ import { Listener, SOMAXCONN } from "../tcp/listener.js";
 import { TCP_STATES, type TcpState } from "../trace/events.js";
 import { checkPortNumber, formatAddress, resolveHostname } from "./address.js";
 import type { Driver } from "./driver.js";
-import { AddressInUseError, InvalidArgumentError, NetworkDownError, SocketError, toSocketError } from "./errors.js";
+import { AddressInUseError, InvalidArgumentError, NetworkDownError, SocketError, socketError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
@@ -112,6 +112,8 @@ export class Stack {
   openConnection(p: OpenConnectionParams): Connection {
     if (typeof p !== "object" || p === null) throw new InvalidArgumentError(`openConnection(params): params must be an object, got ${showValue(p)}`);
     this.checkOpen("connect");
+    const unreachable = this.unreachable(p.remoteAddress);
+    if (unreachable !== undefined) throw socketError("ENETUNREACH", `${p.remoteAddress.toString()}: ${unreachable}`);
     try {
       const localAddr = this.host.route(p.remoteAddress).source;
       const conn = this.host.tcp.connect({
@@ -126,6 +128,20 @@ export class Stack {
     } catch (e) {
       throw toSocketError(e);
     }
+  }
+
+  /**
+   * Why no SYN can go to `remote`, as Linux's tcp_v4_connect / tcp_v6_connect refuse at once
+   * with ENETUNREACH: a multicast group or the broadcast address (TCP is one to one), or the
+   * loopback, or the unspecified address Linux takes for it (RFC 1122 3.2.1.3), which never
+   * leave a host, and a synack host has no loopback interface unless the address is its own.
+   */
+  private unreachable(remote: IpAddress): string | undefined {
+    if (!(remote instanceof IpAddress)) return undefined; // the engine refuses it with its own error
+    const kind = remote.kind;
+    if (kind === "multicast" || kind === "broadcast") return `TCP does not connect to a ${kind} address`;
+    if ((kind === "loopback" || kind === "unspecified") && !this.host.routing.isLocal(remote)) return "a synack stack has no loopback interface";
+    return undefined;
   }
 
   /**

@@ -396,6 +396,19 @@ describe("synack Socket in virtual time", () => {
     expect(err.syscall).toBe("getaddrinfo");
   });
 
+  it("connect to a multicast, broadcast, loopback or unspecified address fails at once with ENETUNREACH, sending nothing (Linux tcp_v4_connect)", async () => {
+    const { sim, a } = pair();
+    const net = bindNet(a);
+    for (const host of ["224.0.0.1", "255.255.255.255", "0.0.0.0", "127.0.0.1"]) {
+      const err = await nextError(net.connect({ port: 80, host }));
+      expect(err).toMatchObject({ code: "ENETUNREACH", syscall: "connect" });
+    }
+    // The Web Streams API refuses an address literal at once too (it retried SYNs until ETIMEDOUT).
+    expect(() => a.connect({ hostname: "ff02::1", port: 80 })).toThrow(expect.objectContaining({ code: "ENETUNREACH" }));
+    expect(sim.now()).toBe(0);
+    expect(a.host.counters.packetsOut).toBe(0);
+  });
+
   it("a server without a host reports 0.0.0.0; EADDRINUSE names it", async () => {
     const { a } = pair();
     const net = bindNet(a);
