@@ -51,7 +51,9 @@ export function drill(argv: string[], io: Io): number {
     if (versions.length > 1 && !values.json) io.stdout(`${perVersion.length > 0 ? "\n" : ""}== ${ipVersion} ==\n`);
     const run: ScriptOutcome[] = [];
     for (const file of files) {
-      const name = relative(root, file) || file;
+      // Named from the common folder; a script outside it by the path it was given (not ../../x).
+      const inRoot = relative(root, file);
+      const name = inRoot === "" || inRoot.startsWith("..") ? file : inRoot;
       const outcome = runOne(file, name, io, { ipVersion, verbose: values.verbose === true || values.explain === true, ...(seed !== undefined ? { seed } : {}) });
       run.push(outcome);
       io.stdout(values.json ? jsonLine(outcome, tag) : textLines(outcome, values.verbose === true, values.explain === true));

@@ -74,6 +74,15 @@ class Parser {
     return t.value!;
   }
 
+  /** An integer for a header field of `bits` bits (packetdrill: "TCP window value out of range"). */
+  private field(what: string, bits: 16 | 32): number {
+    const at = this.tok.pos;
+    const v = this.integer(what);
+    const max = bits === 16 ? 0xffff : 0xffffffff;
+    if (v < 0 || v > max) throw new DrillSyntaxError(`${what} must be 0 to ${max} (a ${bits}-bit field), got ${v}`, at);
+    return v;
+  }
+
   // --- script --------------------------------------------------------------------------
 
   script(file: string): Script {
@@ -188,15 +197,15 @@ class Parser {
     let urg: number | undefined;
     if (this.isWord("ack")) {
       this.next();
-      ack = this.integer("the acknowledgement number");
+      ack = this.field("the acknowledgement number", 32);
     }
     if (this.isWord("win")) {
       this.next();
-      win = this.integer("the window");
+      win = this.field("the window", 16);
     }
     if (this.isWord("urg")) {
       this.next();
-      urg = this.integer("the urgent pointer");
+      urg = this.field("the urgent pointer", 16);
     }
     let options: TcpOptionSpec[] | "any" | undefined;
     if (this.isPunct("<")) options = this.tcpOptions();
@@ -243,9 +252,9 @@ class Parser {
 
   private seqRange(): SeqSpec {
     const at = this.tok.pos;
-    const start = this.integer("the starting sequence number");
+    const start = this.field("the starting sequence number", 32);
     this.expectPunct(":");
-    const end = this.integer("the ending sequence number");
+    const end = this.field("the ending sequence number", 32);
     this.expectPunct("(");
     const len = this.integer("the payload length");
     this.expectPunct(")");

@@ -1,5 +1,7 @@
 /** `synack drill`: one line per script, a summary per folder, --json, exit codes, CONFORMANCE.md. */
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -95,6 +97,15 @@ describe("synack drill", () => {
     expect(r.code).toBe(2);
     expect(r.err.split("\n")[0]).toBe("synack: cannot write conformance table /no/C.md (ENOENT)");
     expect(r.out).toBe("");
+  });
+
+  it("several scripts outside the working folder are named by the paths given, not ../../", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "drill-"));
+    const file = join(dir, "refused.pkt");
+    copyFileSync(here("./scripts/refused.pkt"), file);
+    const r = await drill(file, file);
+    rmSync(dir, { recursive: true });
+    expect(r.out.split("\n").slice(0, 2)).toEqual([`PASS         ${file}`, `PASS         ${file}`]);
   });
 
   it("bad usage exits 2 with a message", async () => {

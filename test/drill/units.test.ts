@@ -10,6 +10,14 @@ import { applyCommand, corpusDefaults, windowScaleFor, type DrillSettings } from
 const pos = { file: "t.pkt", line: 1, column: 1 };
 
 describe("parser", () => {
+  it("refuses a header field its bits cannot hold, as packetdrill does (a window of 99999999 passed)", () => {
+    expect(() => parseScript("0 < . 1:1(0) ack 1 win 99999999", "t.pkt")).toThrow("t.pkt:1:24: the window must be 0 to 65535 (a 16-bit field), got 99999999");
+    expect(() => parseScript("0 < . 1:1(0) ack 4294967296 win 1", "t.pkt")).toThrow("the acknowledgement number must be 0 to 4294967295 (a 32-bit field), got 4294967296");
+    expect(() => parseScript("0 < . 99999999999:99999999999(0) win 1", "t.pkt")).toThrow("the starting sequence number must be 0 to 4294967295");
+    expect(() => parseScript("0 < U. 1:1(0) ack 1 win 1 urg 65536", "t.pkt")).toThrow("the urgent pointer must be 0 to 65535");
+    expect(parseScript("0 < . 4294967295:4294967295(0) ack 4294967295 win 65535 urg 65535", "t.pkt").events).toHaveLength(1);
+  });
+
   it("names a character it cannot read by code point when it cannot be seen", () => {
     expect(() => parseScript("0 \u0001close(3) = 0", "t.pkt")).toThrow("t.pkt:1:3: unexpected character U+0001");
     expect(() => parseScript("0 §close(3) = 0", "t.pkt")).toThrow('t.pkt:1:3: unexpected character "§"');
