@@ -13,6 +13,10 @@ import { builtinScenario, loadScenarioFile, resolveScenario } from "./resolve.js
 export function demo(argv: string[], io: Io): number {
   const { values, positionals } = parse(argv, { ...PLAY_OPTIONS, list: { type: "boolean" }, dump: { type: "boolean" } });
   if (values.help) return help(io, "demo");
+  // --list and --dump print something else than a run: what else was asked would be dropped.
+  const others = Object.keys(values).filter((k) => k !== "list" && k !== "dump");
+  if (values.list === true && (values.dump === true || others.length > 0 || positionals.length > 0)) throw new UsageError(`--list takes nothing else, got ${[...(values.dump === true ? ["--dump"] : []), ...others.map((k) => `--${k}`), ...positionals].join(" ")}`);
+  if (values.dump === true && others.length > 0) throw new UsageError(`--dump prints the scenario as written and runs nothing: ${others.map((k) => `--${k}`).join(" ")} would change nothing`);
   if (values.list) {
     io.stdout(listText() + "\n");
     return EXIT_OK;

@@ -16,6 +16,7 @@ import { colorOption, lossOption, PLAY_OPTIONS, seedOption, timeOption, type Par
 export type PlayValues = Parsed<typeof PLAY_OPTIONS>["values"];
 
 export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
+  checkCombination(values);
   const opts: RunOptions = {};
   const seed = seedOption(values.seed);
   if (seed !== undefined) opts.seed = seed;
@@ -62,6 +63,14 @@ export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
     io.stderr(`synack: wrote ${capture.count()} packets to ${capture.file} (${capture.format})\n`);
   }
   return ok ? EXIT_OK : EXIT_EXPECTATION;
+}
+
+/** Options that would be ignored in this company: refused rather than dropped without a word. */
+function checkCombination(values: PlayValues): void {
+  const narrationOnly = (["explain", "absolute"] as const).filter((k) => values[k] === true);
+  if (values.json === true && narrationOnly.length > 0) throw new UsageError(`--json prints events, not the diagram that ${narrationOnly.map((k) => `--${k}`).join(" and ")} change${narrationOnly.length > 1 ? "" : "s"}`);
+  if (values["payload-hex"] === true && values.json !== true) throw new UsageError("--payload-hex changes --json's events: give --json too");
+  for (const k of ["pcapng", "capture"] as const) if (values[k] !== undefined && values.pcap === undefined) throw new UsageError(`--${k} describes the capture: give --pcap FILE too`);
 }
 
 function describeOverride(link: NonNullable<RunOptions["link"]>): string {

@@ -125,6 +125,12 @@ describe("synack demo", () => {
     [["demo", "tour", "--delay", "2000000h"], `synack: --delay must be a time such as 10, 50ms, 2.5s or 2min (at most 2^42 ms), got "2000000h"`],
     [["demo", "tour", "--pcap", "f", "--capture", "all"], `synack: --capture must be send, deliver or both, got "all"`],
     [["frobnicate"], `synack: unknown command "frobnicate"`],
+    // Options that would be dropped without a word where they meet.
+    [["demo", "--list", "--dump"], "synack: --list takes nothing else, got --dump"],
+    [["demo", "tour", "--dump", "--seed", "3"], "synack: --dump prints the scenario as written and runs nothing: --seed would change nothing"],
+    [["demo", "tour", "--json", "--explain"], "synack: --json prints events, not the diagram that --explain changes"],
+    [["demo", "tour", "--payload-hex"], "synack: --payload-hex changes --json's events: give --json too"],
+    [["demo", "tour", "--capture", "both"], "synack: --capture describes the capture: give --pcap FILE too"],
   ])("exits 2 with a clear message for bad usage: %j", async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
