@@ -227,7 +227,7 @@ function hostRef(c: Checker, path: string, v: unknown, hosts: Map<string, string
   const name = c.string(path, v);
   if (name === undefined) return undefined;
   if (!hosts.has(name)) {
-    c.fail(path, `no host named ${show(name)}; hosts are: ${[...hosts.keys()].join(", ")}`);
+    c.fail(path, hosts.size === 0 ? `no host named ${show(name)}: the scenario has no hosts` : `no host named ${show(name)}; hosts are: ${[...hosts.keys()].join(", ")}`);
     return undefined;
   }
   if (kind !== undefined && hosts.get(name) !== kind) c.fail(path, `host ${show(name)} is a ${hosts.get(name)} host; this needs a ${kind} host`);

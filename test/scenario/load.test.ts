@@ -93,6 +93,11 @@ describe("scenario files", () => {
     expect(validateScenario({ name: "crowd", hosts: hosts.slice(0, 256), script: [] }).ok).toBe(true);
   });
 
+  it("says a scenario has no hosts rather than list none", () => {
+    const r = validateScenario({ name: "empty", hosts: [], links: [{ between: ["client", "server"] }], script: [] });
+    expect(r.ok ? [] : r.issues.map((i) => i.message)).toContain(`no host named "client": the scenario has no hosts`);
+  });
+
   it("reports every problem, not just the first", () => {
     const r = validateScenario({ name: "", hosts: [{ name: "a", address: "x" }], script: [{ at: -1, do: "listen", host: "b", port: 0 }] });
     expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["name", "hosts[0].address", "script[0].at", "script[0].host", "script[0].port"]);
