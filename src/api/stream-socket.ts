@@ -22,6 +22,7 @@ import type { IpAddress } from "../wire/address.js";
 import { isTosByte } from "../wire/ip-ecn.js";
 import type { Stack } from "./stack.js";
 import { showValue } from "../show-value.js";
+import { guardWritesAfterClose } from "./writer-guard.js";
 
 export interface ConnectOptions {
   hostname: string;
@@ -158,6 +159,8 @@ export class StreamSocket {
   private readonly openedD = new Deferred<SocketOpenInfo>();
   private readonly closedD = new Deferred<void>();
   private rc!: ReadableStreamDefaultController<Uint8Array>;
+  /** The writable's close algorithm ran (writer-guard.ts). */
+  private closeBegan = false;
   private wc!: WritableStreamDefaultController;
   /** The readable asked for data that TCP did not have yet. */
   private pullWaiter: (() => void) | undefined;
@@ -225,6 +228,7 @@ export class StreamSocket {
       // RangeError before write() can answer with this API's own EINVAL.
       { highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITE_HWM, size: chunkSize },
     );
+    guardWritesAfterClose(this.writable, () => this.closeBegan);
     if (conn !== undefined) this.attach(conn, options);
   }
 
@@ -463,6 +467,7 @@ export class StreamSocket {
   }
 
   private closeWrite(): void {
+    this.closeBegan = true;
     this.writeDone = true;
     if (this.conn === undefined) this.shutdownWanted = true;
     else this.conn.shutdown();

@@ -138,6 +138,25 @@ describe("Web Streams sockets", () => {
     await listener.close();
   });
 
+  it("a write after writer.close() rejects with ERR_INVALID_STATE, as the standard says (Node 20 threw its own assertion, synchronously)", async () => {
+    const { client, server } = simPair();
+    const listener = server.listen({ port: 80 });
+    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+    const peer = await acceptOne(listener);
+    await sock.opened;
+    const writer = sock.writable.getWriter();
+    await writer.write(text("hi"));
+    const closing = writer.close();
+    let late: Promise<void> | undefined;
+    expect(() => (late = writer.write(text("late")))).not.toThrow();
+    await expect(late).rejects.toMatchObject({ name: "TypeError", code: "ERR_INVALID_STATE" });
+    await closing;
+    await expect(writer.write(text("later"))).rejects.toMatchObject({ code: "ERR_INVALID_STATE" });
+    expect(untext(await readAll(peer.readable))).toBe("hi");
+    await peer.close();
+    await listener.close();
+  });
+
   it("backpressure: a reader that stops leaves data in TCP; the writer waits; nothing is lost", async () => {
     const { sim, client, server } = simPair({}, { tcp: { sendBufferSize: 64 * 1024, sendBufferMax: 64 * 1024, receiveBufferSize: 64 * 1024, receiveBufferMax: 64 * 1024 } });
     const listener = server.listen({ port: 80 });
