@@ -1,0 +1,134 @@
+/**
+ * The exact edges of rules that a one-character change moved without failing any other test
+ * (a mutation sweep, twenty-seventh session): each case sits on the boundary the RFC or
+ * Linux draws, with its neighbour on the other side where that is cheap to show.
+ */
+import { describe, expect, it } from "vitest";
+import { Reno } from "../../src/tcp/congestion/algorithm.js";
+import { ProportionalRateReduction } from "../../src/tcp/congestion/prr.js";
+import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
+import { RttEstimator } from "../../src/tcp/rtt.js";
+import { Scoreboard } from "../../src/tcp/sack.js";
+import type { Sender } from "../../src/tcp/sender.js";
+import { onDsack } from "../../src/tcp/sender-dsack.js";
+import { ACK, PSH, RST, SYN } from "../../src/wire/tcp.js";
+import { seq, seqAdd } from "../../src/wire/seq.js";
+import { established, listening, REMOTE_SEQ, stateOf, synSent } from "./harness.js";
+
+describe("SYN-SENT (RFC 9293 3.10.7.3)", () => {
+  it("a SYN,ACK whose ACK is our ISS itself (SEG.ACK =< ISS) gets <SEQ=SEG.ACK><CTL=RST> and leaves us in SYN_SENT", () => {
+    const { h, conn, iss } = synSent();
+    h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: iss });
+    h.expectSent([{ flags: RST, seq: iss }]);
+    expect(conn.state).toBe("SYN_SENT");
+    h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(iss, 1) });
+    expect(conn.state).toBe("ESTABLISHED");
+  });
+});
+
+describe("ACK acceptability in ESTABLISHED", () => {
+  it("RFC 5961 5.2: an ACK exactly MAX.SND.WND below SND.UNA is an old duplicate, ignored; one more below gets a challenge ACK", () => {
+    const { h, iss } = established();
+    const una = seqAdd(iss, 1);
+    const rcvNxt = seqAdd(REMOTE_SEQ, 1);
+    // The peer offered 65,535 (no window scaling in the harness): the largest window it ever did.
+    h.deliver({ flags: ACK, seq: rcvNxt, ack: seqAdd(una, -65_535) });
+    h.expectNothingSent();
+    h.deliver({ flags: ACK, seq: rcvNxt, ack: seqAdd(una, -65_536) });
+    h.expectSent([{ flags: ACK, seq: una, ack: rcvNxt }]);
+  });
+
+  it("a segment refused for a closed receive window still has its ACK processed (RFC 9293 3.10.7.4)", () => {
+    const { h, conn, iss } = established({ receiveBufferSize: 2000 });
+    const rcvNxt = seqAdd(REMOTE_SEQ, 1);
+    // Fill the receive buffer without reading: our window closes.
+    let at = rcvNxt;
+    for (let i = 0; i < 10 && conn.inspect().rcvWnd > 0; i++) {
+      const n = Math.min(500, conn.inspect().rcvWnd);
+      h.deliver({ flags: ACK | PSH, seq: at, ack: seqAdd(iss, 1), payload: new Uint8Array(n) });
+      at = seqAdd(at, n);
+    }
+    h.advance(500); // the delayed ACK announces the closed window
+    expect(conn.inspect().rcvWnd).toBe(0);
+    conn.send(new TextEncoder().encode("hello"));
+    h.settle();
+    h.takeSent();
+    expect(conn.inspect().sndUna).toBe(seqAdd(iss, 1));
+    // Data at RCV.NXT with nowhere to go, acknowledging our five bytes.
+    h.deliver({ flags: ACK | PSH, seq: at, ack: seqAdd(iss, 6), payload: "more" });
+    expect(conn.inspect().sndUna).toBe(seqAdd(iss, 6));
+  });
+});
+
+describe("SYN_RCVD request records", () => {
+  it("a final ACK at the very edge of the window the SYN,ACK offered (RCV.NXT + RCV.WND) completes the handshake, as Linux's tcp_sequence; one past it does not", () => {
+    for (const beyond of [0, 1]) {
+      const { h } = listening();
+      h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460 } });
+      const [synAck] = h.takeSent();
+      const edge = seqAdd(REMOTE_SEQ, 1 + synAck!.window + beyond);
+      h.deliver({ flags: ACK, seq: edge, ack: seqAdd(synAck!.seq, 1) });
+      expect(stateOf(h)).toBe(beyond === 0 ? "ESTABLISHED" : "SYN_RCVD");
+    }
+  });
+});
+
+describe("SACK scoreboard", () => {
+  it("a block that straddles SND.UNA is clipped at it (RFC 2018: nothing below the cumulative ACK counts as SACKed)", () => {
+    const board = new Scoreboard();
+    const una = seq(10_000);
+    board.update([{ left: seq(9_900), right: seq(10_100) }], una, seq(20_000));
+    expect(board.blocks).toEqual([{ left: una, right: seq(10_100) }]);
+  });
+});
+
+describe("recovery episodes", () => {
+  it("RFC 6582 3.2: duplicate ACKs with SND.MAX still at `recover` start no second recovery; past it they do", () => {
+    const cc = new CongestionControl(new Reno(), 1000, 10);
+    for (let i = 0; i < 3; i++) cc.onDuplicateAck(0, seq(10_000), 10_000);
+    expect(cc.state).toBe("recovery");
+    expect(cc.maybeEndEpisode(seq(10_000))).toBe(true);
+    const cwnd = cc.cwnd;
+    for (let i = 0; i < 3; i++) expect(cc.onDuplicateAck(0, seq(10_000), 5_000)).toBe(false);
+    expect(cc.state).not.toBe("recovery");
+    expect(cc.cwnd).toBe(cwnd);
+    cc.onNewAck();
+    for (let i = 0; i < 2; i++) cc.onDuplicateAck(0, seq(10_001), 5_000);
+    expect(cc.onDuplicateAck(0, seq(10_001), 5_000)).toBe(true);
+  });
+
+  it("PRR: with nothing sent yet in the reduction, one segment may go even when the pipe is at ssthresh (the fast retransmit; Linux tcp_cwnd_reduction)", () => {
+    const prr = new ProportionalRateReduction();
+    prr.start(10_000);
+    expect(prr.cwndAfterAck(1000, 5000, 5000, 1000, false, true)).toBe(6000);
+    prr.onSent(1000);
+    expect(prr.cwndAfterAck(1000, 5000, 5000, 1000, false, true)).toBe(5000);
+  });
+});
+
+describe("the RTO's variance term (Linux tcp_rtt_estimator)", () => {
+  it("decays once per window of data, and a window ends only when SND.UNA is past its end (after(snd_una, rtt_seq))", () => {
+    const r = new RttEstimator({ initialRto: 1000, minRto: 200, maxRto: 120_000 });
+    r.sample(100, seq(0), seq(1000)); // the window ends at 1000
+    r.sample(500, seq(500), seq(1000)); // a jump: the variance term grows at once
+    expect(r.rto).toBe(700);
+    r.sample(150, seq(1000), seq(5000)); // SND.UNA at the end, not past it: the same window
+    r.sample(150, seq(1001), seq(5500)); // past it: the window closes (its largest deviation was the jump's), the next ends at 5500
+    expect(r.rto).toBe(700);
+    r.sample(150, seq(6000), seq(7000)); // past 5500: the term decays a quarter of the way to that window's largest deviation
+    expect(r.rto).toBe(620.508);
+  });
+});
+
+describe("D-SACK on the sender (Linux tcp_dsack_seen)", () => {
+  it("a block as wide as the largest window the peer offered still counts; one byte wider is dubious and does not", () => {
+    const sender = (): Sender =>
+      ({ maxSndWnd: 10_000, sendMss: 1000, dsackDups: 0, host: { retransmits: 100 }, undoMarker: undefined, traceLoss: () => {}, model: undefined }) as unknown as Sender;
+    const s = sender();
+    expect(onDsack(s, 0, { left: seq(5000), right: seq(15_000) })).toBe(10_000);
+    expect(s.dsackDups).toBe(10);
+    const t = sender();
+    expect(onDsack(t, 0, { left: seq(5000), right: seq(15_001) })).toBe(0);
+    expect(t.dsackDups).toBe(0);
+  });
+});
