@@ -41,9 +41,13 @@ export function writeNamedFile(io: Io, what: string, path: string, bytes: Uint8A
   try {
     io.writeFile(path, bytes);
   } catch (e) {
-    const code = typeof e === "object" && e !== null && "code" in e ? ` (${String(e.code)})` : "";
-    throw new UsageError(`cannot write ${what} ${path}${code}`);
+    throw new UsageError(`cannot write ${what} ${path}${errnoSuffix(e)}`);
   }
+}
+
+/** " (ENOENT)" for a file system error with a code, else nothing: how a usage error names the cause. */
+export function errnoSuffix(e: unknown): string {
+  return typeof e === "object" && e !== null && "code" in e ? ` (${String(e.code)})` : "";
 }
 
 /** Colour on a terminal only, never with NO_COLOR (https://no-color.org) or when piped; --color/--no-color override. */

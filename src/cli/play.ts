@@ -65,7 +65,7 @@ export function play(spec: ScenarioSpec, values: PlayValues, io: Io): number {
   return ok ? EXIT_OK : EXIT_EXPECTATION;
 }
 
-/** Options that would be ignored in this company: refused rather than dropped without a word. */
+/** Options that would change nothing in this combination: refused rather than dropped without a word. */
 function checkCombination(values: PlayValues): void {
   const narrationOnly = (["explain", "absolute"] as const).filter((k) => values[k] === true);
   if (values.json === true && narrationOnly.length > 0) throw new UsageError(`--json prints events, not the diagram that ${narrationOnly.map((k) => `--${k}`).join(" and ")} change${narrationOnly.length > 1 ? "" : "s"}`);

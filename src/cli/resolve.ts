@@ -3,7 +3,7 @@ import { findBuiltin } from "../scenario/builtin/index.js";
 import { loadScenarioText } from "../scenario/load.js";
 import type { ScenarioSpec } from "../scenario/model.js";
 import { UsageError } from "./errors.js";
-import type { Io } from "./io.js";
+import { errnoSuffix, type Io } from "./io.js";
 
 export function isFileArgument(arg: string): boolean {
   return arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
@@ -14,8 +14,7 @@ export function loadScenarioFile(path: string, io: Io): ScenarioSpec {
   try {
     text = io.readFile(path);
   } catch (e) {
-    const code = typeof e === "object" && e !== null && "code" in e ? ` (${String(e.code)})` : "";
-    throw new UsageError(`cannot read scenario file ${path}${code}`);
+    throw new UsageError(`cannot read scenario file ${path}${errnoSuffix(e)}`);
   }
   const loaded = loadScenarioText(text, path);
   if (!loaded.ok) throw new UsageError(`${path} is not a valid scenario:`, loaded.errors);
