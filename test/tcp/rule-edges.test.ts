@@ -10,6 +10,8 @@ import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { RttEstimator } from "../../src/tcp/rtt.js";
 import { Scoreboard } from "../../src/tcp/sack.js";
 import type { Sender } from "../../src/tcp/sender.js";
+import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
+import { UrgentSender } from "../../src/tcp/urgent.js";
 import { onDsack } from "../../src/tcp/sender-dsack.js";
 import { ACK, PSH, RST, SYN } from "../../src/wire/tcp.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
@@ -130,5 +132,38 @@ describe("D-SACK on the sender (Linux tcp_dsack_seen)", () => {
     const t = sender();
     expect(onDsack(t, 0, { left: seq(5000), right: seq(15_001) })).toBe(0);
     expect(t.dsackDups).toBe(0);
+  });
+});
+
+describe("tail loss probe episodes (RFC 8985 7.4.2, Linux tcp_process_tlp_ack)", () => {
+  const probe = () => {
+    const tlp = new TailLossProbe();
+    tlp.onProbeSent(seq(5000), true); // the probe resent the last segment
+    return tlp;
+  };
+  it("a pure duplicate ACK at the probe's end ends the episode: both copies could have arrived, so no loss is counted later", () => {
+    const tlp = probe();
+    expect(tlp.onAck({ ack: seq(5000), notPureDuplicate: false, dsackForProbe: false })).toBe(false);
+    expect(tlp.highSeq).toBeUndefined();
+    expect(tlp.onAck({ ack: seq(6000), notPureDuplicate: true, dsackForProbe: false })).toBe(false);
+  });
+  it("an ACK at the probe's end that is not a pure duplicate keeps it: an ACK past it then shows the probe repaired a loss", () => {
+    const tlp = probe();
+    expect(tlp.onAck({ ack: seq(5000), notPureDuplicate: true, dsackForProbe: false })).toBe(false);
+    expect(tlp.highSeq).toBe(seq(5000));
+    expect(tlp.onAck({ ack: seq(6000), notPureDuplicate: true, dsackForProbe: false })).toBe(true);
+  });
+});
+
+describe("the urgent pointer field (Linux tcp_transmit_skb)", () => {
+  it("SND.UP exactly 65,535 bytes ahead is written as it is, even in a resent segment once the data past it has gone", () => {
+    const urgent = new UrgentSender();
+    const seg = seq(1000);
+    urgent.mark(seq(1000 + 65_535));
+    // A resend: SND.NXT is already past SND.UP, so 0xFFFF could not mean "further on" here.
+    expect(urgent.field(seg, seq(1000), seq(1000 + 70_000))).toBe(65_535);
+    // One byte further cannot be written, and "further on" would point into data already sent.
+    urgent.mark(seq(1000 + 65_536));
+    expect(urgent.field(seg, seq(1000), seq(1000 + 70_000))).toBeUndefined();
   });
 });
