@@ -15,7 +15,7 @@ import { UrgentSender } from "../../src/tcp/urgent.js";
 import { onDsack } from "../../src/tcp/sender-dsack.js";
 import { ACK, PSH, RST, SYN } from "../../src/wire/tcp.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
-import { established, listening, REMOTE_SEQ, stateOf, synSent } from "./harness.js";
+import { established, listening, REMOTE_SEQ, stateOf, synSent, type Harness } from "./harness.js";
 
 describe("SYN-SENT (RFC 9293 3.10.7.3)", () => {
   it("a SYN,ACK whose ACK is our ISS itself (SEG.ACK =< ISS) gets <SEQ=SEG.ACK><CTL=RST> and leaves us in SYN_SENT", () => {
@@ -165,5 +165,38 @@ describe("the urgent pointer field (Linux tcp_transmit_skb)", () => {
     // One byte further cannot be written, and "further on" would point into data already sent.
     urgent.mark(seq(1000 + 65_536));
     expect(urgent.field(seg, seq(1000), seq(1000 + 70_000))).toBeUndefined();
+  });
+});
+
+describe("D-SACK for old segments (RFC 2883; Linux tcp_send_dupack, syn_challenge)", () => {
+  /** An established connection that negotiated SACK, and the ISS the SYN-ACK carried. */
+  function sackConnection(): { h: Harness; iss: ReturnType<typeof seq> } {
+    const { h, listener } = listening({ sack: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
+    const [synAck] = h.takeSent();
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) });
+    listener.accept();
+    h.takeSent();
+    return { h, iss: synAck!.seq };
+  }
+
+  it("data we already have is acknowledged with a D-SACK block naming it", () => {
+    const { h, iss } = sackConnection();
+    const start = seqAdd(REMOTE_SEQ, 1);
+    h.deliver({ flags: ACK | PSH, seq: start, ack: seqAdd(iss, 1), payload: "hello" });
+    h.advance(500);
+    h.takeSent();
+    h.deliver({ flags: ACK | PSH, seq: start, ack: seqAdd(iss, 1), payload: "hello" });
+    const [dup] = h.takeSent();
+    expect(dup!.options.sackBlocks).toEqual([{ left: start, right: seqAdd(start, 5) }]);
+  });
+
+  it("an old SYN gets a challenge ACK without one: a SYN is never data we hold twice", () => {
+    const { h, iss } = sackConnection();
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
+    const sent = h.takeSent();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ flags: ACK, seq: seqAdd(iss, 1), ack: seqAdd(REMOTE_SEQ, 1) });
+    expect(sent[0]!.options.sackBlocks).toBeUndefined();
   });
 });
