@@ -58,6 +58,18 @@ describe("a spurious timeout in the simulator (ACKs held 400 ms, no timestamps)"
     expect(count).toBe(1);
   });
 
+  it("step 2.b sends two new segments at the first ACK that advances, not one (Linux tcp_process_loss: 2 * mss of new data)", () => {
+    const spec = structuredClone(spuriousTimeout);
+    const { run } = runToEnd(spec);
+    const client = run.events.filter((e) => "host" in e && e.host === "client");
+    const step = client.findIndex((e) => e.type === "loss" && e.action === "frto");
+    expect(step).toBeGreaterThan(0);
+    // What the client sent between that ACK's arrival and the F-RTO step (the ACKs all arrive in one instant).
+    const ackAt = client.slice(0, step).map((e) => e.type === "segment-in").lastIndexOf(true);
+    const sent = client.slice(ackAt + 1, step).filter((e) => e.type === "segment-out");
+    expect(sent.map((e) => e.type === "segment-out" && !e.retransmit && e.segment.payload.length > 0)).toEqual([true, true]);
+  });
+
   it("without F-RTO the whole window is resent", () => {
     const { results, count } = retransmissions(false);
     expect(count).toBeGreaterThan(5);
