@@ -343,7 +343,12 @@ class Query {
     this.cancelTimer = undefined;
     this.closeSocket();
     this.tries = [];
-    if (error?.code !== "ECANCELLED") this.callback(error, answer);
+    if (error?.code === "ECANCELLED") return;
+    this.callback(error, answer);
+    // The application heard something (a promise settled, a socket will report): in virtual
+    // time its code runs only when the driver next yields, which a UDP answer does not ask
+    // for by itself; without this the clock ran on to the next timer first, seconds later.
+    this.env.kick();
   }
 
   private closeSocket(): void {
