@@ -209,6 +209,8 @@ export interface LiveServerOptions {
   keepAliveMs?: number;
 }
 
+const EVENT_STREAM_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
+
 /** Serves the page marked live, and the stream at /live/events (history after Last-Event-ID, then what comes). */
 export async function serveLive(opts: LiveServerOptions): Promise<WebServer> {
   const { stream } = opts;
@@ -220,6 +222,16 @@ export async function serveLive(opts: LiveServerOptions): Promise<WebServer> {
     rewriteIndex: (html) => html.replace("</head>", `  <meta name="${LIVE_META}" content=".${LIVE_EVENTS_PATH}">\n</head>`),
     extra: (req, res) => {
       if (new URL(req.url ?? "/", "http://x").pathname !== LIVE_EVENTS_PATH) return false;
+      // As the page's files: GET and HEAD only. A HEAD is answered with the stream's headers
+      // and ended (kept open as a stream, `curl -I` waited for ever for its status line).
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { allow: "GET, HEAD" }).end();
+        return true;
+      }
+      if (req.method === "HEAD") {
+        res.writeHead(200, EVENT_STREAM_HEADERS).end();
+        return true;
+      }
       const stop = eventStream(req, res, stream, opts);
       open.add(stop);
       res.on("close", () => {
@@ -241,7 +253,7 @@ export async function serveLive(opts: LiveServerOptions): Promise<WebServer> {
 function eventStream(req: IncomingMessage, res: ServerResponse, stream: LiveEventStream, opts: LiveServerOptions): () => void {
   const header = req.headers["last-event-id"];
   const lastId = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : 0;
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+  res.writeHead(200, EVENT_STREAM_HEADERS);
   const hello: LiveHello = {
     kind: "hello",
     ...opts.hello,

@@ -162,6 +162,16 @@ describe("serveLive: the stream over HTTP", () => {
     expect(html).toContain('<meta name="synack-live" content="./live/events">');
   });
 
+  it("the stream answers HEAD with its headers and ends, and other methods with 405, as the page's files do", async () => {
+    const url = `${server!.url}live/events`;
+    const head = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(5000) });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const post = await fetch(url, { method: "POST", body: "x", signal: AbortSignal.timeout(5000) });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
   it("an IPv6 listening address is bracketed in the URL it prints", async () => {
     const v6 = await serveWeb({ dir, port: 0, host: "::1" });
     try {
