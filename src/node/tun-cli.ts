@@ -157,7 +157,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
     if (values.listen === undefined) throw new UsageError("--listen HOST:PORT is required");
     const addr = parseCidr(values.addr);
     const listen = parseHostPort(values.listen);
-    const peer = values.peer !== undefined ? parseHostPort(values.peer) : undefined;
+    const peer = values.peer !== undefined ? parseHostPort(values.peer, false) : undefined;
     const mtu = intOption("mtu", values.mtu, 1400);
     const plan = planServices(values);
     const link = await UdpTunnel.open({ listen, ...(peer !== undefined ? { peer } : {}), mtu, batch: values["no-batch"] !== true });
@@ -243,9 +243,9 @@ function linkSpec(spec: string): LinkSpec {
   if (parts[0] === "tun" && (parts.length === 3 || parts.length === 4) && parts[1] !== "") {
     return { kind: "tun", netns: parts[1]!, kernelAddress: parseCidr(parts[2]!), name: parts[3] };
   }
-  if (parts[0] === "udp" && (parts.length === 3 || parts.length === 5)) {
-    return { kind: "udp", listen: parseHostPort(`${parts[1]}:${parts[2]}`), peer: parts.length === 5 ? parseHostPort(`${parts[3]}:${parts[4]}`) : undefined };
-  }
+  // udp:HOST:PORT[:PEER_HOST:PORT], an IPv6 host in brackets: udp:[::1]:7401.
+  const udp = /^udp:((?:\[[^\]]+\]|[^:[\]]+):\d+)(?::((?:\[[^\]]+\]|[^:[\]]+):\d+))?$/.exec(spec);
+  if (udp !== null) return { kind: "udp", listen: parseHostPort(udp[1]!), peer: udp[2] !== undefined ? parseHostPort(udp[2], false) : undefined };
   throw new UsageError(`bad link spec ${JSON.stringify(spec)}: expected tun:NETNS:CIDR[:NAME] or udp:HOST:PORT[:PEER_HOST:PORT]`);
 }
 

@@ -33,11 +33,14 @@ export interface HostPort {
   port: number;
 }
 
-/** Parses "host:port" (IPv6 as "[::1]:port"). */
-export function parseHostPort(text: string): HostPort {
+/**
+ * Parses "host:port" (IPv6 as "[::1]:port"). Port 0 ("any free port") only where `anyPort`
+ * (a listening address); a peer's port is 1-65535.
+ */
+export function parseHostPort(text: string, anyPort = true): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = m !== null ? Number(m[3]) : NaN;
-  if (m === null || !(port >= 0 && port <= 65535)) throw new InvalidSettingError(`expected host:port, got ${JSON.stringify(text)}`);
+  if (m === null || !(port >= (anyPort ? 0 : 1) && port <= 65535)) throw new InvalidSettingError(`expected host:port with a port of ${anyPort ? 0 : 1}-65535, got ${JSON.stringify(text)}`);
   return { host: m[1] ?? m[2]!, port };
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { runRelay } from "../../src/node/tun-cli.js";
+import { runRelay, runTunnel } from "../../src/node/tun-cli.js";
 
 /** Runs `synack relay` with its output captured; only argument checks, which come before any device is opened. */
-async function relay(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function relay(args: string[], program = runRelay): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runRelay(args, { stdout: { write: (t: string | Uint8Array) => out.push(String(t)) }, stderr: { write: (t: string) => err.push(t) } });
+  const code = await program(args, { stdout: { write: (t: string | Uint8Array) => out.push(String(t)) }, stderr: { write: (t: string) => err.push(t) } });
   return { code, out: out.join(""), err: err.join("") };
 }
 
@@ -14,6 +14,18 @@ describe("synack relay arguments", () => {
     const r = await relay(["--a", "tun:x:10.7.0.1/24", "--b", "tun:y:10.7.0.2/24", "--loss-by", "bytes"]);
     expect(r.code).toBe(2);
     expect(r.err).toContain("--loss-by must be packet or sequence, got bytes");
+  });
+
+  it("reads an IPv6 UDP spec in brackets, and refuses a peer on port 0 (it took \"[:\" for a host)", async () => {
+    const r = await relay(["--a", "udp:[::1]:7401:[::1]:0", "--b", "udp:127.0.0.1:7402"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`expected host:port with a port of 1-65535, got "[::1]:0"`);
+  });
+
+  it("synack tunnel refuses a peer on port 0 before opening anything, as docs/tun.md says", async () => {
+    const r = await relay(["--addr", "10.7.0.2/24", "--listen", "127.0.0.1:0", "--peer", "127.0.0.1:0"], runTunnel);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`expected host:port with a port of 1-65535, got "127.0.0.1:0"`);
   });
 
   it("documents --loss-by in its usage", async () => {
