@@ -126,7 +126,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     if (new Set(addrs.map((a) => a.address.family)).size !== addrs.length) throw new UsageError("--addr: at most one address per family");
     const attach = values.attach === true;
     const kernelAddress = values["kernel-addr"] !== undefined ? values["kernel-addr"].map((a) => parseCidr(a)) : attach ? undefined : addrs.map((a) => defaultKernelAddress(a));
-    const mtu = intOption("mtu", values.mtu, 1500);
+    const mtu = mtuOption(values.mtu, 1500);
     const plan = planServices(values);
     const link = await TunDevice.open({
       ...(values.name !== undefined ? { name: values.name } : {}),
@@ -158,7 +158,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
     const addr = parseCidr(values.addr);
     const listen = parseHostPort(values.listen);
     const peer = values.peer !== undefined ? parseHostPort(values.peer, false) : undefined;
-    const mtu = intOption("mtu", values.mtu, 1400);
+    const mtu = mtuOption(values.mtu, 1400);
     const plan = planServices(values);
     const link = await UdpTunnel.open({ listen, ...(peer !== undefined ? { peer } : {}), mtu, batch: values["no-batch"] !== true });
     const transport = link.batched ? "batched" : link.batchFallback !== undefined ? `node:dgram; batching unavailable: ${link.batchFallback}` : "node:dgram";
@@ -198,7 +198,7 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
     set("corrupt", numberOption("corrupt", values.corrupt));
     set("queueLimit", numberOption("queue", values.queue));
     if (values.rate !== undefined) impair.rate = parseRate(values.rate);
-    const mtu = intOption("mtu", values.mtu, 1500);
+    const mtu = mtuOption(values.mtu, 1500);
     const seed = numberOption("seed", values.seed);
     const statsEvery = nonNegative("stats", numberOption("stats", values.stats));
     // Everything the relay would reject is rejected before a device or socket is opened.
@@ -571,6 +571,19 @@ function intOption(name: string, text: string | undefined, fallback: number): nu
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || text.trim() === "") throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
   return n;
+}
+
+/**
+ * The smallest MTU TCP can use: a segment of Linux's smallest MSS (48 bytes,
+ * tcp_min_snd_mss) with 40 bytes of IP and TCP headers and up to 40 of options. Below it
+ * every data segment is too big for the link and a connection stalls without a word.
+ */
+const TCP_MIN_MTU = 128;
+
+function mtuOption(text: string | undefined, fallback: number): number {
+  const mtu = intOption("mtu", text, fallback);
+  if (mtu < TCP_MIN_MTU) throw new UsageError(`--mtu ${mtu} leaves TCP no room: it needs ${TCP_MIN_MTU} bytes (a 48-byte segment, Linux's smallest, with 40 of headers and up to 40 of options)`);
+  return mtu;
 }
 
 /** "10M", "1.5G", "64k" or plain bits per second. */

@@ -45,6 +45,7 @@ import koffi, { type KoffiFunc } from "koffi";
 import { IpAddress, IpPrefix, parseCidr as parseAnyCidr } from "../wire/address.js";
 import type { GsoInfo } from "../endpoint.js";
 import { splitGso } from "../wire/gso-split.js";
+import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import { MAX_SUPER_PACKET, runLength, writeRun } from "./tcp-coalesce.js";
 import { encodeVnetHeader, receiveVnet, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from "./vnet.js";
 import { inBatch } from "./inbox.js";
@@ -423,8 +424,10 @@ export class TunDevice implements PacketLink {
     const dev = new TunDevice(name, mtu, opts.netns, fd, waiter, createdNetns, opts.readBudget ?? 256, offloading);
     if (opts.attach !== true) {
       try {
-        // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD reports into the device.
-        await ip(["link", "set", "dev", name, "mtu", String(mtu), "addrgenmode", "none"], opts.netns);
+        // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD
+        // reports into the device. Below IPv6's 1,280 bytes the device has no IPv6 at all, and
+        // the kernel refuses the IPv6-only setting (EAFNOSUPPORT): an IPv4 device is left as it is.
+        await ip(["link", "set", "dev", name, "mtu", String(mtu), ...(mtu >= IPV6_MIN_MTU ? ["addrgenmode", "none"] : [])], opts.netns);
         const kernel = opts.kernelAddress === undefined ? [] : Array.isArray(opts.kernelAddress) ? opts.kernelAddress : [opts.kernelAddress as Cidr];
         // IPv6: nodad, so the address is usable at once rather than tentative for a second
         // of duplicate address detection on a link where nobody else can hold it.

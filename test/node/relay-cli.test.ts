@@ -28,6 +28,12 @@ describe("synack relay arguments", () => {
     expect(r.err).toContain(`expected host:port with a port of 1-65535, got "127.0.0.1:0"`);
   });
 
+  it("refuses an --mtu too small for TCP's smallest segment before opening anything (from 68 to 99 a tunnel started and its connections stalled)", async () => {
+    const r = await relay(["--addr", "10.7.0.2/24", "--listen", "127.0.0.1:0", "--mtu", "99"], runTunnel);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--mtu 99 leaves TCP no room: it needs 128 bytes");
+  });
+
   it("documents --loss-by in its usage", async () => {
     const r = await relay(["--help"]);
     expect(r.code).toBe(0);
