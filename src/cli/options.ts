@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Millis } from "../env.js";
 import { parseTime } from "../scenario/time.js";
 import { UsageError } from "./errors.js";
+import { argsMessage } from "../node/args-message.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -43,20 +44,6 @@ export function parse<const O extends Options>(args: string[], options: O): Pars
   }
   // parseArgs gives exactly these types for these option definitions (no "multiple").
   return { values: r.values as Parsed<O>["values"], positionals: r.positionals };
-}
-
-/** parseArgs's refusal in our words: its own first line is cut short or speaks of positionals. */
-function argsMessage(e: unknown, args: readonly string[]): string {
-  if (!(e instanceof Error)) return String(e);
-  const code = (e as Error & { code?: unknown }).code;
-  const option = /^Option '(-[\w-]+)/.exec(e.message)?.[1] ?? /^Unknown option '([^']*)'/.exec(e.message)?.[1];
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option !== undefined && e.message.includes("ambiguous")) {
-    // `--seed -5`: the value starts with a dash, so it could be another option.
-    const value = args[args.indexOf(option) + 1] ?? "";
-    return `${option} ${value}: a value that starts with "-" goes after "=", as in ${option}=${value}`;
-  }
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option !== undefined) return `unknown option ${option}`;
-  return e.message.split("\n")[0] ?? e.message;
 }
 
 export function seedOption(v: string | undefined): number | undefined {

@@ -33,6 +33,7 @@ import { LiveStack, type PacketDirection, type PacketTap } from "./services/live
 import { defaultKernelAddress, formatCidr, parseCidr, TunDevice, type Cidr, type PacketLink } from "./tun.js";
 import { parseHostPort, UdpTunnel, type HostPort } from "./udp-tunnel.js";
 import { defaultWebDir, type WebServer } from "./web-server.js";
+import { argsMessage } from "./args-message.js";
 
 /** Where a command writes, and what stops it. */
 export interface CliIo {
@@ -113,7 +114,7 @@ Example (kernel to kernel across 1% loss and 20 ms each way):
   synack relay --a tun:syn-a:10.7.2.1/24 --b tun:syn-b:10.7.2.2/24 --loss 0.01 --delay 20`;
 
 export async function runTun(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, TUN_USAGE, async () => {
+  return main(io, TUN_USAGE, argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: { ...SERVICE_OPTIONS, addr: { type: "string", multiple: true }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string", multiple: true }, attach: { type: "boolean" }, "no-offload": { type: "boolean" } },
@@ -145,7 +146,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
 }
 
 export async function runTunnel(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, TUNNEL_USAGE, async () => {
+  return main(io, TUNNEL_USAGE, argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: { ...SERVICE_OPTIONS, addr: { type: "string" }, listen: { type: "string" }, peer: { type: "string" }, "no-batch": { type: "boolean" } },
@@ -168,7 +169,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
 }
 
 export async function runRelay(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, RELAY_USAGE, async () => {
+  return main(io, RELAY_USAGE, argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -599,12 +600,16 @@ function usage(io: CliIo, text: string): number {
   return 0;
 }
 
-async function main(io: CliIo, usageText: string, body: () => Promise<number>): Promise<number> {
+async function main(io: CliIo, usageText: string, argv: readonly string[], body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (e) {
     // Settings the stack, a device or the relay rejected are the command line's fault too.
-    if (e instanceof UsageError || e instanceof InvalidSettingError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`synack: ${argsMessage(e, argv)}\n${usageText}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError || e instanceof InvalidSettingError) {
       io.stderr.write(`synack: ${e.message}\n${usageText}\n`);
       return 2;
     }

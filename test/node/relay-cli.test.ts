@@ -34,6 +34,12 @@ describe("synack relay arguments", () => {
     expect(r.err).toContain("--mtu 99 leaves TCP no room: it needs 128 bytes");
   });
 
+  it("explains a negative value after a space in its own words, as the other commands do", async () => {
+    const r = await relay(["--a", "tun:x:10.7.0.1/24", "--b", "tun:y:10.7.0.2/24", "--loss", "-0.1"]);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(`synack: --loss -0.1: a value that starts with "-" goes after "=", as in --loss=-0.1`);
+  });
+
   it("documents --loss-by in its usage", async () => {
     const r = await relay(["--help"]);
     expect(r.code).toBe(0);
