@@ -9,11 +9,15 @@ import { ProportionalRateReduction } from "../../src/tcp/congestion/prr.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { RttEstimator } from "../../src/tcp/rtt.js";
 import { Scoreboard } from "../../src/tcp/sack.js";
+import { SentLog } from "../../src/tcp/loss/sent-log.js";
+import { ConnectionTable } from "../../src/tcp/connection-table.js";
+import type { Connection } from "../../src/tcp/connection.js";
+import { IpAddress, parseIpAddress } from "../../src/wire/address.js";
 import type { Sender } from "../../src/tcp/sender.js";
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { UrgentSender } from "../../src/tcp/urgent.js";
 import { onDsack } from "../../src/tcp/sender-dsack.js";
-import { ACK, PSH, RST, SYN } from "../../src/wire/tcp.js";
+import { ACK, FIN, PSH, RST, SYN } from "../../src/wire/tcp.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
 import { established, listening, REMOTE_SEQ, stateOf, synSent, type Harness } from "./harness.js";
 
@@ -198,5 +202,51 @@ describe("D-SACK for old segments (RFC 2883; Linux tcp_send_dupack, syn_challeng
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ flags: ACK, seq: seqAdd(iss, 1), ack: seqAdd(REMOTE_SEQ, 1) });
     expect(sent[0]!.options.sackBlocks).toBeUndefined();
+  });
+});
+
+describe("Karn's rule in the sent-segment log (RFC 6298 3; Linux FLAG_RETRANS_DATA_ACKED)", () => {
+  it("a record once resent gives no RTT sample, for a cumulative ACK or a SACK, even after it was marked lost again", () => {
+    const cumulative = new SentLog();
+    cumulative.onSend(seq(0), seq(1000), 0);
+    cumulative.onSend(seq(1000), seq(2000), 0);
+    cumulative.onSend(seq(0), seq(1000), 50); // resent
+    cumulative.markLost(0); // lost again: no longer in flight as a retransmission
+    expect(cumulative.cumulativeRttStart(seq(1000))).toBeUndefined();
+    const sacked = new SentLog();
+    sacked.onSend(seq(0), seq(1000), 0);
+    sacked.onSend(seq(1000), seq(2000), 0);
+    sacked.onSend(seq(1000), seq(2000), 30);
+    sacked.markLost(1);
+    expect(sacked.sackRttStart(seq(1000), seq(2000))).toBeUndefined();
+  });
+});
+
+describe("the connection table's families", () => {
+  it("an IPv4 lookup does not find an IPv6 entry whose addresses fold to the same words", () => {
+    const table = new ConnectionTable();
+    const v6 = { localAddr: parseIpAddress("a:b::")!, localPort: 80, remoteAddr: parseIpAddress("c:d::")!, remotePort: 5000 };
+    table.add({ tuple: v6 } as unknown as Connection);
+    expect(table.lookup(v6.localAddr, 80, v6.remoteAddr, 5000)).toBeDefined();
+    // a:b:: folds to the word 0x000a000b, as the IPv4 address 0.10.0.11 is.
+    expect(table.lookup(IpAddress.v4(0x000a000b), 80, IpAddress.v4(0x000c000d), 5000)).toBeUndefined();
+  });
+});
+
+describe("TIME_WAIT (RFC 9293 3.10.7.4)", () => {
+  it("a data segment at RCV.NXT is answered with an ACK and restarts 2MSL; a bare ACK there is not", () => {
+    const e = established({ msl: 1000 });
+    e.conn.close();
+    e.h.settle();
+    e.h.takeSent();
+    e.h.deliver({ flags: FIN | ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(e.iss, 2) });
+    e.h.takeSent();
+    const rcvNxt = seqAdd(REMOTE_SEQ, 2);
+    e.h.advance(500);
+    e.h.deliver({ flags: ACK, seq: rcvNxt, ack: seqAdd(e.iss, 2) });
+    e.h.expectNothingSent();
+    e.h.deliver({ flags: ACK | PSH, seq: rcvNxt, ack: seqAdd(e.iss, 2), payload: "x" });
+    e.h.expectSent([{ flags: ACK, seq: seqAdd(e.iss, 2), ack: rcvNxt }]);
+    expect(e.h.host.nextDeadline()).toBe(500 + 2000);
   });
 });
