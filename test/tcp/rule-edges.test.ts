@@ -250,3 +250,16 @@ describe("TIME_WAIT (RFC 9293 3.10.7.4)", () => {
     expect(e.h.host.nextDeadline()).toBe(500 + 2000);
   });
 });
+
+describe("window scaling (RFC 7323 2.3)", () => {
+  it("a shift above 14 is used as 14: the peer's window field of 0xFFFF means 65535 << 14", () => {
+    for (const shift of [15, 255]) {
+      const { h, listener } = listening({ windowScaling: true });
+      h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, windowScale: shift } });
+      const [synAck] = h.takeSent();
+      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1), window: 0xffff });
+      const conn = listener.accept()!;
+      expect(conn.inspect().sndWnd).toBe(65535 * 2 ** 14);
+    }
+  });
+});
