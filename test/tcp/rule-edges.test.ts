@@ -252,14 +252,22 @@ describe("TIME_WAIT (RFC 9293 3.10.7.4)", () => {
 });
 
 describe("window scaling (RFC 7323 2.3)", () => {
-  it("a shift above 14 is used as 14: the peer's window field of 0xFFFF means 65535 << 14", () => {
+  it("a shift above 14 is used as 14: the peer's window field of 256 means 256 << 14", () => {
     for (const shift of [15, 255]) {
       const { h, listener } = listening({ windowScaling: true });
       h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, windowScale: shift } });
       const [synAck] = h.takeSent();
-      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1), window: 0xffff });
+      // Small enough that no cap on the send window hides a shift of 15.
+      h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1), window: 256 });
       const conn = listener.accept()!;
-      expect(conn.inspect().sndWnd).toBe(65535 * 2 ** 14);
+      expect(conn.inspect().sndWnd).toBe(256 * 2 ** 14);
     }
+  });
+
+  it("on an active open too: a SYN,ACK asking for 15 gets 14", () => {
+    const { h, conn, iss } = synSent({ windowScaling: true });
+    h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(iss, 1), window: 256, options: { mss: 1460, windowScale: 15 } });
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1), window: 256 });
+    expect(conn.inspect().sndWnd).toBe(256 * 2 ** 14);
   });
 });
