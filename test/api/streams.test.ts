@@ -17,6 +17,16 @@ async function acceptOne(server: AsyncIterable<StreamSocket>): Promise<StreamSoc
   throw new Error("listener closed before a connection arrived");
 }
 
+/** A simulated pair with one connection open: the client's socket, the server's, and its listener. */
+async function connectedPair(): Promise<{ sock: StreamSocket; peer: StreamSocket; listener: AsyncIterable<StreamSocket> & { close(): Promise<void> } }> {
+  const { client, server } = simPair();
+  const listener = server.listen({ port: 80 });
+  const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
+  const peer = await acceptOne(listener);
+  await sock.opened;
+  return { sock, peer, listener };
+}
+
 describe("Web Streams sockets", () => {
   it("connect/listen: opened carries the addresses, bytes flow both ways, closed resolves", async () => {
     const { sim, client, server } = simPair();
@@ -107,11 +117,7 @@ describe("Web Streams sockets", () => {
   });
 
   it("reset: the peer's writable.abort() sends RST; reads fail with ECONNRESET", async () => {
-    const { client, server } = simPair();
-    const listener = server.listen({ port: 80 });
-    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
-    const peer = await acceptOne(listener);
-    await sock.opened;
+    const { sock, peer, listener } = await connectedPair();
     await peer.writable.abort(new Error("go away"));
     const read = await outcome(sock.readable.getReader().read());
     expect(read.ok).toBe(false);
@@ -125,11 +131,7 @@ describe("Web Streams sockets", () => {
   });
 
   it("close() ends both directions; the peer reads EOF", async () => {
-    const { client, server } = simPair();
-    const listener = server.listen({ port: 80 });
-    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
-    const peer = await acceptOne(listener);
-    await sock.opened;
+    const { sock, peer, listener } = await connectedPair();
     await sock.close();
     expect((await readAll(peer.readable)).length).toBe(0);
     const w = await outcome(sock.writable.getWriter().write(text("late")));
@@ -139,11 +141,7 @@ describe("Web Streams sockets", () => {
   });
 
   it("a write after writer.close() rejects with ERR_INVALID_STATE, as the standard says (Node 20 threw its own assertion, synchronously)", async () => {
-    const { client, server } = simPair();
-    const listener = server.listen({ port: 80 });
-    const sock = client.connect({ hostname: "10.0.0.2", port: 80 });
-    const peer = await acceptOne(listener);
-    await sock.opened;
+    const { sock, peer, listener } = await connectedPair();
     const writer = sock.writable.getWriter();
     await writer.write(text("hi"));
     const closing = writer.close();
