@@ -123,6 +123,9 @@ const TUNSETIFF = 0x400454ca;
 const IFF_TUN = 0x0001;
 const IFF_NO_PI = 0x1000;
 const IFF_VNET_HDR = 0x4000;
+/** Fail with EBUSY rather than take over a device of that name that exists already. */
+const IFF_TUN_EXCL = 0x8000;
+const EBUSY = 16;
 /** _IOW('T', 208, unsigned int): which offloads the reader handles (what the kernel may hand us). */
 const TUNSETOFFLOAD = 0x400454d0;
 /** _IOW('T', 216, int) */
@@ -224,6 +227,16 @@ export async function ip(args: readonly string[], netns?: string): Promise<strin
   } catch (e) {
     const err = e as Error & { stderr?: string };
     throw new Error(`ip ${full.join(" ")}: ${(err.stderr ?? err.message).trim()}`);
+  }
+}
+
+/** Whether network device `name` exists (in `netns`, or this process's namespace). */
+async function deviceExists(name: string, netns: string | undefined): Promise<boolean> {
+  try {
+    await ip(["link", "show", "dev", name], netns);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -411,7 +424,12 @@ export class TunDevice implements PacketLink {
     let offloading = false;
     let waiter: FdWaiter;
     try {
-      ({ fd, name, offloading } = inNetns(opts.netns, () => openTunFd(c, opts.name, opts.offload ?? opts.attach !== true)));
+      // TUNSETIFF makes a device of any name it does not find, so an attach to a misspelt
+      // name would quietly run on a new, unconfigured device that nothing routes to.
+      if (opts.attach === true && !(await deviceExists(opts.name!, opts.netns))) {
+        throw new Error(`no device named ${opts.name}${opts.netns !== undefined ? ` in netns ${opts.netns}` : ""} to attach to (create it with: ip tuntap add dev ${opts.name} mode tun)`);
+      }
+      ({ fd, name, offloading } = inNetns(opts.netns, () => openTunFd(c, opts.name, opts.offload ?? opts.attach !== true, opts.attach !== true)));
       check("fcntl(F_SETFL, O_NONBLOCK)", c.fcntlSet(fd, F_SETFL, "int", check("fcntl(F_GETFL)", c.fcntlGet(fd, F_GETFL)) | O_NONBLOCK));
       const w = FdWaiter.open(fd);
       if ("errno" in w) throw new SyscallError("pipe2", w.errno, c.strerror(w.errno));
@@ -644,24 +662,32 @@ export class TunDevice implements PacketLink {
  * tries IFF_VNET_HDR with checksum and TSO offloads; if the kernel refuses any of it the
  * descriptor is closed and the device opened again plain.
  */
-function openTunFd(c: Libc, name: string | undefined, offload: boolean): { fd: number; name: string; offloading: boolean } {
+function openTunFd(c: Libc, name: string | undefined, offload: boolean, fresh: boolean): { fd: number; name: string; offloading: boolean } {
   if (offload) {
     try {
-      return { ...openTunFdWith(c, name, true), offloading: true };
+      return { ...openTunFdWith(c, name, true, fresh), offloading: true };
     } catch {
       // Fall through to the plain device (an old kernel, or a device that cannot take them).
     }
   }
-  return { ...openTunFdWith(c, name, false), offloading: false };
+  return { ...openTunFdWith(c, name, false, fresh), offloading: false };
 }
 
-function openTunFdWith(c: Libc, name: string | undefined, vnet: boolean): { fd: number; name: string } {
+/**
+ * One attempt at TUNSETIFF. `fresh`: the device must be new (IFF_TUN_EXCL), so that a
+ * name that happens to be an existing persistent device is not reconfigured under its owner.
+ */
+function openTunFdWith(c: Libc, name: string | undefined, vnet: boolean, fresh: boolean): { fd: number; name: string } {
   const fd = check("open /dev/net/tun", c.open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   try {
     const ifr = new Uint8Array(IFREQ_SIZE);
     if (name !== undefined) ifr.set(new TextEncoder().encode(name), 0);
-    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0), true);
-    check("ioctl(TUNSETIFF)", c.ioctl(fd, TUNSETIFF, "void *", ifr));
+    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) | (fresh ? IFF_TUN_EXCL : 0), true);
+    const set = c.ioctl(fd, TUNSETIFF, "void *", ifr);
+    if (set < 0 && fresh && name !== undefined && c.errno() === EBUSY) {
+      throw new Error(`a device named ${name} exists already (or is busy): attach to it as it is with --attach, or pick another --name`);
+    }
+    check("ioctl(TUNSETIFF)", set);
     if (vnet) {
       const size = new Uint8Array(4);
       new DataView(size.buffer).setInt32(0, VNET_HDR_LEN, true);

@@ -7,10 +7,10 @@ import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { netnsExists } from "../../src/node/tun.js";
+import { ip, netnsExists } from "../../src/node/tun.js";
 import { runRelay, runTun, runTunnel, type CliIo } from "../../src/node/tun-cli.js";
 import { UdpTunnel } from "../../src/node/udp-tunnel.js";
-import { interopGate, patternSha, removeNamespace, runIn, until } from "./harness.js";
+import { interopGate, newNamespace, patternSha, removeNamespace, runIn, until } from "./harness.js";
 
 const gate = interopGate();
 
@@ -124,4 +124,22 @@ describe.skipIf(gate.skip)("synack tun and synack relay (the programs)", () => {
     }
     expect(netnsExists(ns)).toBe(false);
   }, 90_000);
+  it("leaves an existing device alone unless --attach is given, and --attach does not create a device it cannot find", async () => {
+    const ns = await newNamespace("own");
+    namespaces.push(ns);
+    await ip(["tuntap", "add", "dev", "theirs0", "mode", "tun"], ns);
+    await ip(["addr", "add", "10.7.59.1/24", "dev", "theirs0"], ns);
+    const before = await ip(["-br", "addr", "show", "dev", "theirs0"], ns);
+    const p = program();
+    // Without --attach, TUNSETIFF used to take the persistent device over and re-address it.
+    expect(await runTun(["--addr", "10.7.58.2/24", "--name", "theirs0", "--netns", ns], p.io)).toBe(1);
+    expect(p.text()).toContain("a device named theirs0 exists already (or is busy): attach to it as it is with --attach");
+    expect(await ip(["-br", "addr", "show", "dev", "theirs0"], ns)).toBe(before);
+    // With --attach and a misspelt name, it used to create (and run on) a new, unaddressed device.
+    const q = program();
+    expect(await runTun(["--addr", "10.7.59.2/24", "--name", "theirs1", "--netns", ns, "--attach"], q.io)).toBe(1);
+    expect(q.text()).toContain(`no device named theirs1 in netns ${ns} to attach to (create it with: ip tuntap add dev theirs1 mode tun)`);
+    await expect(ip(["link", "show", "dev", "theirs1"], ns)).rejects.toThrow(/does not exist/);
+    expect(netnsExists(ns)).toBe(true);
+  }, 30_000);
 });
