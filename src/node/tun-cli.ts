@@ -114,7 +114,7 @@ Example (kernel to kernel across 1% loss and 20 ms each way):
   synack relay --a tun:syn-a:10.7.2.1/24 --b tun:syn-b:10.7.2.2/24 --loss 0.01 --delay 20`;
 
 export async function runTun(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, TUN_USAGE, argv, async () => {
+  return main(io, "tun", argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: { ...SERVICE_OPTIONS, addr: { type: "string", multiple: true }, name: { type: "string" }, netns: { type: "string" }, "kernel-addr": { type: "string", multiple: true }, attach: { type: "boolean" }, "no-offload": { type: "boolean" } },
@@ -125,8 +125,10 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
     if (values.addr === undefined || values.addr.length === 0) throw new UsageError("--addr is required (synack's address, e.g. 10.7.0.2/24 or fd00::2/64)");
     const addrs = values.addr.map((a) => parseCidr(a));
     if (new Set(addrs.map((a) => a.address.family)).size !== addrs.length) throw new UsageError("--addr: at most one address per family");
+    if (values.netns === "") throw new UsageError("--netns needs a namespace name");
     const attach = values.attach === true;
     const kernelAddress = values["kernel-addr"] !== undefined ? values["kernel-addr"].map((a) => parseCidr(a)) : attach ? undefined : addrs.map((a) => defaultKernelAddress(a));
+    checkTunAddresses(addrs, kernelAddress ?? []);
     const mtu = mtuOption(values.mtu, 1500);
     const plan = planServices(values);
     const link = await TunDevice.open({
@@ -146,7 +148,7 @@ export async function runTun(argv: string[], io: CliIo = processIo()): Promise<n
 }
 
 export async function runTunnel(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, TUNNEL_USAGE, argv, async () => {
+  return main(io, "tunnel", argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: { ...SERVICE_OPTIONS, addr: { type: "string" }, listen: { type: "string" }, peer: { type: "string" }, "no-batch": { type: "boolean" } },
@@ -169,7 +171,7 @@ export async function runTunnel(argv: string[], io: CliIo = processIo()): Promis
 }
 
 export async function runRelay(argv: string[], io: CliIo = processIo()): Promise<number> {
-  return main(io, RELAY_USAGE, argv, async () => {
+  return main(io, "relay", argv, async () => {
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -235,6 +237,22 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
   });
 }
 
+/**
+ * Refuses addresses that configure without complaint and then carry nothing: synack's
+ * address given to the kernel too (the kernel takes the packets as its own and never
+ * writes them to the device), or an IPv4 subnet's network or broadcast address, which
+ * Linux treats as the subnet's own (RFC 919, RFC 1122 3.2.1.3: not a host's address).
+ */
+function checkTunAddresses(addrs: readonly Cidr[], kernel: readonly Cidr[]): void {
+  for (const a of addrs) {
+    if (kernel.some((k) => k.address.equals(a.address))) throw new UsageError(`--kernel-addr ${a.address.toString()} is synack's --addr too; the two sides of the device need addresses of their own`);
+    if (a.address.family !== 4 || a.prefix > 30) continue;
+    const size = 2 ** (32 - a.prefix);
+    const host = a.address.w3 % size;
+    if (host === 0 || host === size - 1) throw new UsageError(`--addr ${formatCidr(a)} is the subnet's ${host === 0 ? "network" : "broadcast"} address, not one a host can use`);
+  }
+}
+
 /** One side of the relay, as its SPEC names it. */
 type LinkSpec = { kind: "tun"; netns: string; kernelAddress: Cidr; name: string | undefined } | { kind: "udp"; listen: HostPort; peer: HostPort | undefined };
 
@@ -289,8 +307,12 @@ interface ServicePlan {
 function planServices(values: ServiceValues): ServicePlan {
   const listeners: ServicePlan["listeners"] = [];
   for (const name of ["echo", "discard", "http"] as const) {
-    const port = values[name];
-    if (port !== undefined) listeners.push({ name, port: portOption(name, port) });
+    const text = values[name];
+    if (text === undefined) continue;
+    const port = portOption(name, text);
+    const taken = listeners.find((l) => l.port === port);
+    if (taken !== undefined) throw new UsageError(`--${name} ${port}: port ${port} is already --${taken.name}'s; give each service a port of its own`);
+    listeners.push({ name, port });
   }
   if (values.get !== undefined) {
     try {
@@ -302,6 +324,10 @@ function planServices(values: ServiceValues): ServicePlan {
   } else if (values.out !== undefined) throw new UsageError("--out needs --get");
   if (values.web === undefined) {
     for (const name of ["web-host", "web-history", "web-dir"] as const) if (values[name] !== undefined) throw new UsageError(`--${name} needs --web`);
+  }
+  const webDir = values["web-dir"] ?? defaultWebDir();
+  if (values.web !== undefined && !existsSync(join(webDir, "index.html"))) {
+    throw new UsageError(`--web needs the playground page built in ${JSON.stringify(webDir)}, which holds no index.html; run \`npm run build:web\` to build the package's own`);
   }
   return {
     listeners,
@@ -315,7 +341,7 @@ function planServices(values: ServiceValues): ServicePlan {
             port: portOption("web", values.web, 0),
             host: values["web-host"],
             history: positiveInt("web-history", values["web-history"], DEFAULT_LIVE_HISTORY.maxMessages),
-            dir: values["web-dir"] ?? defaultWebDir(),
+            dir: webDir,
           }
         : undefined,
   };
@@ -358,10 +384,7 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
     };
     unsubscribe = (io.onTableRequest ?? onSigusr1)(printTable);
     if (plan.tableSeconds > 0) interval = setInterval(printTable, plan.tableSeconds * 1000);
-    if (live !== undefined && plan.web !== undefined) {
-      webServer = await startLiveServer(io, live, plan.web, addrs, link.name, peerName);
-      if (webServer === undefined) return 2;
-    }
+    if (live !== undefined && plan.web !== undefined) webServer = await startLiveServer(io, live, plan.web, addrs, link.name, peerName);
     const starts = { echo: echoService, discard: discardService, http: httpService };
     for (const { name, port } of plan.listeners) {
       starts[name](running, port);
@@ -384,13 +407,9 @@ async function runServices(io: CliIo, link: PacketLink, addrs: readonly Cidr[], 
   }
 }
 
-/** The live view's server, or undefined (with a message) when the page is not built. */
-async function startLiveServer(io: CliIo, live: LiveFeed, where: { port: number; host: string | undefined; dir: string }, addrs: readonly Cidr[], linkName: string, peerName: string): Promise<WebServer | undefined> {
+/** The live view's server (planServices made sure the page is built). */
+async function startLiveServer(io: CliIo, live: LiveFeed, where: { port: number; host: string | undefined; dir: string }, addrs: readonly Cidr[], linkName: string, peerName: string): Promise<WebServer> {
   const { port, host, dir } = where;
-  if (!existsSync(join(dir, "index.html"))) {
-    io.stderr.write(`synack: --web needs the playground built in ${dir}; run \`npm run build:web\`\n`);
-    return undefined;
-  }
   const server = await serveLive({ dir, port, ...(host !== undefined ? { host } : {}), stream: live.stream, hello: { host: "synack", addresses: addrs.map((a) => a.address.toString()), peerName, link: linkName } });
   io.stderr.write(`synack: live view on ${server.url}\n`);
   return server;
@@ -600,17 +619,23 @@ function usage(io: CliIo, text: string): number {
   return 0;
 }
 
-async function main(io: CliIo, usageText: string, argv: readonly string[], body: () => Promise<number>): Promise<number> {
+/**
+ * Runs a command's body and turns what it throws into an exit code: 2 for the command
+ * line's mistakes, with a pointer to the usage (not the whole usage text, which buried the
+ * one line that mattered), 1 for what failed at run time.
+ */
+async function main(io: CliIo, command: string, argv: readonly string[], body: () => Promise<number>): Promise<number> {
+  const hint = `Run "synack ${command} --help" for usage.`;
   try {
     return await body();
   } catch (e) {
     // Settings the stack, a device or the relay rejected are the command line's fault too.
     if (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS")) {
-      io.stderr.write(`synack: ${argsMessage(e, argv)}\n${usageText}\n`);
+      io.stderr.write(`synack: ${argsMessage(e, argv)}\n${hint}\n`);
       return 2;
     }
     if (e instanceof UsageError || e instanceof InvalidSettingError) {
-      io.stderr.write(`synack: ${e.message}\n${usageText}\n`);
+      io.stderr.write(`synack: ${e.message}\n${hint}\n`);
       return 2;
     }
     io.stderr.write(`synack: ${(e as Error).message}\n`);

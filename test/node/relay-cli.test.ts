@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runRelay, runTunnel } from "../../src/node/tun-cli.js";
+import { runRelay, runTun, runTunnel } from "../../src/node/tun-cli.js";
 
 /** Runs `synack relay` with its output captured; only argument checks, which come before any device is opened. */
 async function relay(args: string[], program = runRelay): Promise<{ code: number; out: string; err: string }> {
@@ -44,5 +44,33 @@ describe("synack relay arguments", () => {
     const r = await relay(["--help"]);
     expect(r.code).toBe(0);
     expect(r.out + r.err).toContain("--loss-by sequence keys each TCP segment's loss on its place in its byte stream");
+  });
+});
+
+describe("synack tun arguments (all refused before a device is opened, so no root is needed)", () => {
+  const tun = (args: string[]) => relay(args, runTun);
+
+  it.each([
+    [["--addr", "10.7.0.2/24", "--kernel-addr", "10.7.0.2/24"], "--kernel-addr 10.7.0.2 is synack's --addr too"],
+    [["--addr", "10.7.0.255/24"], "--addr 10.7.0.255/24 is the subnet's broadcast address"],
+    [["--addr", "10.7.0.0/24"], "--addr 10.7.0.0/24 is the subnet's network address"],
+    [["--addr", "10.7.0.2/24", "--echo", "7", "--http", "7"], "--http 7: port 7 is already --echo's"],
+    [["--addr", "10.7.0.2/24", "--netns", ""], "--netns needs a namespace name"],
+    [["--addr", "10.7.0.2/24", "--web", "0", "--web-dir", "/nonexistent-synack-web"], `--web needs the playground page built in "/nonexistent-synack-web"`],
+  ])("%j is a usage error: %s", async (args, message) => {
+    const r = await tun(args);
+    expect(r.code).toBe(2);
+    // One line that says what is wrong, one that points to the usage (the whole usage text buried the first).
+    const [first, second, ...rest] = r.err.split("\n");
+    expect(first).toContain(`synack: ${message}`);
+    expect(second).toBe(`Run "synack tun --help" for usage.`);
+    expect(rest).toEqual([""]);
+  });
+
+  it("takes a host address at the edge of its subnet (10.7.0.254/24 is neither network nor broadcast)", async () => {
+    // Refused later for another reason (the kernel address is synack's too), so nothing is opened.
+    const r = await tun(["--addr", "10.7.0.254/24", "--kernel-addr", "10.7.0.254/24"]);
+    expect(r.err).not.toContain("broadcast");
+    expect(r.err).toContain("is synack's --addr too");
   });
 });
