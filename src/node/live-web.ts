@@ -15,7 +15,7 @@ import { eventJson, tupleJson, type JsonValue } from "../trace/jsonl.js";
 import { LIVE_EVENTS_PATH, LIVE_META, type JsonObject, type LiveHello, type LiveMessage } from "../trace/live-protocol.js";
 import type { ConnectionInfo } from "../tcp/connection-info.js";
 import type { Listener } from "../tcp/listener.js";
-import { serveWeb, type WebServer } from "./web-server.js";
+import { defaultWebDir, serveWeb, type WebServer } from "./web-server.js";
 import { InvalidSettingError } from "../invalid-setting.js";
 
 export interface LiveHistoryLimits {
@@ -200,7 +200,8 @@ export function infoJson(info: ConnectionInfo): JsonObject {
 }
 
 export interface LiveServerOptions {
-  dir: string;
+  /** The page's files (default: the package's built playground, dist/web). */
+  dir?: string;
   port: number;
   host?: string;
   stream: LiveEventStream;
@@ -216,7 +217,7 @@ export async function serveLive(opts: LiveServerOptions): Promise<WebServer> {
   const { stream } = opts;
   const open = new Set<() => void>();
   const web = await serveWeb({
-    dir: opts.dir,
+    dir: opts.dir ?? defaultWebDir(),
     port: opts.port,
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     rewriteIndex: (html) => html.replace("</head>", `  <meta name="${LIVE_META}" content=".${LIVE_EVENTS_PATH}">\n</head>`),
