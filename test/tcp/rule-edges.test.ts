@@ -5,19 +5,24 @@
  */
 import { describe, expect, it } from "vitest";
 import { Reno } from "../../src/tcp/congestion/algorithm.js";
+import { Bbr } from "../../src/tcp/congestion/bbr.js";
+import { Cubic } from "../../src/tcp/congestion/cubic.js";
+import { DeliveryRate } from "../../src/tcp/congestion/delivery-rate.js";
 import { ProportionalRateReduction } from "../../src/tcp/congestion/prr.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { RttEstimator } from "../../src/tcp/rtt.js";
 import { Scoreboard } from "../../src/tcp/sack.js";
 import { SentLog } from "../../src/tcp/loss/sent-log.js";
 import { ConnectionTable } from "../../src/tcp/connection-table.js";
+import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import { IpAddress, parseIpAddress } from "../../src/wire/address.js";
 import type { Sender } from "../../src/tcp/sender.js";
 import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { UrgentSender } from "../../src/tcp/urgent.js";
 import { onDsack } from "../../src/tcp/sender-dsack.js";
-import { ACK, FIN, PSH, RST, SYN } from "../../src/wire/tcp.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
+import { ACK, FIN, PSH, RST, SYN, type TcpOptions } from "../../src/wire/tcp.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
 import { established, listening, REMOTE_SEQ, stateOf, synSent, type Harness } from "./harness.js";
 
@@ -172,17 +177,21 @@ describe("the urgent pointer field (Linux tcp_transmit_skb)", () => {
   });
 });
 
+/** A passive open the peer's SYN (MSS 1460 and `synOptions`) and final ACK completed, with the ISS its SYN-ACK carried. */
+interface Accepted { h: Harness; conn: Connection; iss: ReturnType<typeof seq> }
+function accepted(tcp: Partial<TcpConfig>, synOptions: TcpOptions): Accepted {
+  const { h, listener } = listening(tcp);
+  h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, ...synOptions } });
+  const [synAck] = h.takeSent();
+  h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) });
+  const conn = listener.accept()!;
+  h.takeSent();
+  return { h, conn, iss: synAck!.seq };
+}
+
 describe("D-SACK for old segments (RFC 2883; Linux tcp_send_dupack, syn_challenge)", () => {
   /** An established connection that negotiated SACK, and the ISS the SYN-ACK carried. */
-  function sackConnection(): { h: Harness; iss: ReturnType<typeof seq> } {
-    const { h, listener } = listening({ sack: true });
-    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
-    const [synAck] = h.takeSent();
-    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) });
-    listener.accept();
-    h.takeSent();
-    return { h, iss: synAck!.seq };
-  }
+  const sackConnection = (): Accepted => accepted({ sack: true }, { sackPermitted: true });
 
   it("data we already have is acknowledged with a D-SACK block naming it", () => {
     const { h, iss } = sackConnection();
@@ -269,5 +278,116 @@ describe("window scaling (RFC 7323 2.3)", () => {
     h.deliver({ flags: SYN | ACK, seq: REMOTE_SEQ, ack: seqAdd(iss, 1), window: 256, options: { mss: 1460, windowScale: 15 } });
     h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1), window: 256 });
     expect(conn.inspect().sndWnd).toBe(256 * 2 ** 14);
+  });
+});
+
+describe("the window offered with out-of-order data (Linux tcp_data_queue_ofo, tcp_grow_window)", () => {
+  /** An established passive connection with window scaling (shift 7 both ways), SACK negotiated or not. */
+  const scaled = (sack: boolean): Accepted => accepted({ windowScaling: true, sack }, { windowScale: 7, sackPermitted: sack });
+
+  it("without SACK it does not grow rcv_ssthresh: every duplicate ACK offers the same window (RFC 5681 2); with SACK it grows", () => {
+    for (const sack of [false, true]) {
+      const { h, conn, iss } = scaled(sack);
+      const windows: number[] = [];
+      // Three segments past a hole of 1,000 bytes at RCV.NXT.
+      for (let i = 1; i <= 3; i++) {
+        h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1 + i * 1000), ack: seqAdd(iss, 1), payload: new Uint8Array(1000) });
+        const [dup] = h.takeSent();
+        expect(dup!.ack).toBe(seqAdd(REMOTE_SEQ, 1));
+        windows.push(dup!.window);
+      }
+      if (sack) {
+        expect(windows[1]).toBeGreaterThan(windows[0]!);
+        expect(windows[2]).toBeGreaterThan(windows[1]!);
+        expect(tcpInfo(conn, h.now).rcvSsthresh).toBe(65_535 + 3 * 2 * 1460);
+      } else {
+        // ALIGN(65,535, 128) in 128-byte units, as the handshake left it.
+        expect(windows).toEqual([512, 512, 512]);
+        expect(tcpInfo(conn, h.now).rcvSsthresh).toBe(65_535);
+      }
+    }
+  });
+});
+
+describe("the peer's segment size for the delayed ACK after a read (Linux tcp_measure_rcv_mss)", () => {
+  it("a pushed short segment of 536 bytes (556 with the TCP header, TCP_MSS_DEFAULT + 20) is a segment size: a second one is not 'pushed' and its ACK waits for the timer; 535 bytes is below the edge and is", () => {
+    for (const len of [536, 535]) {
+      const { h, conn, iss } = established({ quickAcks: 0 });
+      let at = seqAdd(REMOTE_SEQ, 1);
+      const data = (n: number, flags: number): void => {
+        h.deliver({ flags, seq: at, ack: seqAdd(iss, 1), payload: new Uint8Array(n) });
+        at = seqAdd(at, n);
+      };
+      data(1460, ACK);
+      data(1460, ACK); // two full segments, ACKed at once: 1,460 is the full size
+      conn.read();
+      h.takeSent();
+      data(len, ACK | PSH); // short, and not the size of the one before: pushed
+      expect(h.takeSent()).toHaveLength(0);
+      conn.read();
+      h.settle();
+      expect(h.takeSent()).toHaveLength(1); // the read that emptied the buffer sent the ACK
+      data(len, ACK | PSH); // the same size again
+      conn.read();
+      h.settle();
+      const afterRead = h.takeSent();
+      if (len === 536) {
+        expect(afterRead).toHaveLength(0); // taken for the peer's segment size: the ACK is delayed
+        h.advance(40);
+        expect(h.takeSent().map((s) => s.ack)).toEqual([at]);
+      } else {
+        expect(afterRead.map((s) => s.ack)).toEqual([at]); // too short to be a segment size: still pushed
+      }
+    }
+  });
+});
+
+describe("CUBIC fast convergence (RFC 9438 4.7)", () => {
+  it("applies only when cwnd is strictly below W_max: a second loss at exactly W_max keeps W_max = cwnd, and the curve climbs back to it", () => {
+    const MSS = 1000;
+    /** Losses at the given windows (segments), then 4 s of one window of ACKs per 100 ms RTT. */
+    const after = (losses: number[]): number => {
+      const cubic = new Cubic();
+      cubic.onRttSample(0, 100);
+      let cwnd = 0;
+      for (const w of losses) cwnd = cubic.reduce(0, w * MSS, w * MSS, MSS);
+      for (let t = 0; t <= 4000; t += 100) cwnd = cubic.grow(t, cwnd, cwnd, MSS);
+      return cwnd;
+    };
+    const once = after([100]);
+    expect(once / MSS).toBeGreaterThan(95); // near the plateau at W_max = 100 (K = 4.2 s)
+    expect(after([100, 100])).toBe(once);
+    // One segment below: W_max = 99 x 1.7 / 2 = 84.15, a lower plateau.
+    expect(after([100, 99])).toBeLessThan(once - 5 * MSS);
+  });
+});
+
+describe("BBR's bandwidth filter (Linux bbr_update_bw: !rs->is_app_limited || bw >= bbr_max_bw)", () => {
+  /** A BBR fed one ACK per round; `rounds` lists each round's delivery rate (bytes/ms) and whether it was app-limited. Returns the max after. */
+  function maxAfter(rounds: Array<[number, boolean]>): number {
+    const rate = new DeliveryRate();
+    const bbr = new Bbr(rate, () => 0.5);
+    let now = 0;
+    for (const [bw, appLimited] of rounds) {
+      const prior = rate.delivered;
+      rate.delivered += bw * 10;
+      now += 10;
+      rate.deliveredAt = now;
+      const sample = { delivered: bw * 10, interval: 10, deliveryRate: bw, rtt: 10, isAppLimited: appLimited, priorDelivered: prior, newlyDelivered: bw * 10 };
+      bbr.onAck({ now, sample, inflight: 5000, cwnd: 10_000, mss: 1000, losses: 0, caState: "open" });
+    }
+    expect(bbr.roundCount).toBe(rounds.length);
+    return bbr.maxBw;
+  }
+  const nine = (bw: number): Array<[number, boolean]> => Array.from({ length: 9 }, () => [bw, false]);
+
+  it("an app-limited sample below the max is left out: once the max's round leaves the window, it is not the estimate", () => {
+    // Rounds 2..11 remain in the 10-round window: the app-limited 300 must not be among them.
+    expect(maxAfter([[400, false], [300, true], ...nine(100)])).toBe(100);
+  });
+
+  it("an app-limited sample at or above the max counts", () => {
+    expect(maxAfter([[400, false], [500, true]])).toBe(500);
+    expect(maxAfter([[400, false], [400, true], ...nine(100)])).toBe(400); // equal: round 2 holds the max
   });
 });
