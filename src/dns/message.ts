@@ -77,14 +77,78 @@ export interface DnsMessage {
 export type DnsParseError = "truncated" | "bad-name" | "bad-pointer" | "bad-rdata" | "trailing-bytes";
 export type DnsParseResult = { ok: true; value: DnsMessage } | { ok: false; reason: DnsParseError };
 
-/** RFC 4343: names compare without regard to ASCII case. */
+/**
+ * RFC 4343: names compare without regard to ASCII case. They compare by their octets, so
+ * "a b.test" (as typed) and "a\032b.test" (as read off the wire) are one name; text that
+ * is no name at all compares as text.
+ */
 export function sameName(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  const ca = canonicalName(a);
+  return ca !== undefined && ca.toLowerCase() === canonicalName(b)?.toLowerCase();
 }
 
-/** "example.test." or "example.test" -> "example.test". */
+/** "example.test." or "example.test" -> "example.test" (a final "\." is part of a label, not the root). */
 export function normalizeName(name: string): string {
-  return name.endsWith(".") ? name.slice(0, -1) : name;
+  return name.endsWith(".") && !/(^|[^\\])(\\\\)*\\\.$/.test(name) ? name.slice(0, -1) : name;
+}
+
+/** A name in the text form `decodeMessage` gives (octets outside printable ASCII as \DDD), or undefined if it is none. */
+export function canonicalName(name: string): string | undefined {
+  try {
+    return nameLabels(name).map(labelText).join(".");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The labels of a name written as RFC 1035 5.1 writes names: dots separate labels, "\X"
+ * is the character X itself (so "\." is a dot inside a label), "\DDD" the octet DDD, and
+ * every other character its UTF-8 octets (RFC 2181 11: a label may hold any octets; no
+ * IDNA conversion). A final dot, the root, is optional. This is also how glibc's
+ * getaddrinfo reads a name (ns_name_pton).
+ */
+export function nameLabels(name: string): Uint8Array[] {
+  const labels: Uint8Array[] = [];
+  let label: number[] = [];
+  let total = 1;
+  const chars = [...name];
+  const endLabel = (): void => {
+    if (label.length === 0) throw new DnsError("EINVAL", `${name}: empty label`);
+    if (label.length > MAX_LABEL) throw new DnsError("EINVAL", `${name}: label over ${MAX_LABEL} octets`);
+    total += label.length + 1;
+    labels.push(Uint8Array.from(label));
+    label = [];
+  };
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (ch === ".") {
+      if (i === chars.length - 1 && (labels.length > 0 || label.length > 0 || chars.length === 1)) {
+        if (label.length > 0) endLabel();
+        break;
+      }
+      endLabel();
+    } else if (ch === "\\") {
+      const next = chars[++i];
+      if (next === undefined) throw new DnsError("EINVAL", `${name}: a backslash ends the name`);
+      if (next >= "0" && next <= "9") {
+        const digits = chars.slice(i, i + 3).join("");
+        const octet = Number(digits);
+        if (!/^[0-9]{3}$/.test(digits) || octet > 255) throw new DnsError("EINVAL", `${name}: \\${digits} is not an octet (\\000 to \\255)`);
+        label.push(octet);
+        i += 2;
+      } else label.push(...utf8(next));
+    } else label.push(...utf8(ch));
+  }
+  if (label.length > 0) endLabel();
+  if (total > MAX_NAME) throw new DnsError("EINVAL", `${name}: name over ${MAX_NAME} octets`);
+  return labels;
+}
+
+const textEncoder = new TextEncoder();
+function utf8(ch: string): Uint8Array {
+  return textEncoder.encode(ch);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -141,17 +205,9 @@ function encodeRecord(r: DnsRecord): Uint8Array[] {
 
 /** RFC 1035 3.1: length-prefixed labels ending with the zero-length root label. */
 export function encodeName(name: string): Uint8Array {
-  const text = normalizeName(name);
-  const labels = text === "" ? [] : text.split(".");
   const bytes: number[] = [];
-  for (const label of labels) {
-    const octets = new TextEncoder().encode(label);
-    if (octets.length === 0) throw new DnsError("EINVAL", `${name}: empty label`);
-    if (octets.length > MAX_LABEL) throw new DnsError("EINVAL", `${name}: label over ${MAX_LABEL} octets`);
-    bytes.push(octets.length, ...octets);
-  }
+  for (const octets of nameLabels(name)) bytes.push(octets.length, ...octets);
   bytes.push(0);
-  if (bytes.length > MAX_NAME) throw new DnsError("EINVAL", `${name}: name over ${MAX_NAME} octets`);
   return Uint8Array.from(bytes);
 }
 

@@ -30,7 +30,7 @@ import { IpAddress, parseIpAddress } from "../wire/address.js";
 import { DnsError, type DnsErrorCode } from "./errors.js";
 import {
   CLASS_IN, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_CNAME,
-  decodeMessage, encodeQuery, normalizeName, sameName, type DnsMessage,
+  canonicalName, decodeMessage, encodeQuery, normalizeName, sameName, type DnsMessage,
 } from "./message.js";
 import { showValue } from "../show-value.js";
 
@@ -120,7 +120,7 @@ export class StubResolver {
     if (typeof callback !== "function") throw new DnsError("EINVAL", `query(name, family, callback): callback must be a function, got ${showValue(callback)}`);
     const type = family === 4 ? TYPE_A : TYPE_AAAA;
     const qname = normalizeName(name);
-    const key = `${type}:${qname.toLowerCase()}`;
+    const key = `${type}:${(canonicalName(qname) ?? qname).toLowerCase()}`;
     const cached = this.cache?.get(key);
     if (cached !== undefined && cached.expires > this.env.now()) {
       this.stats.cacheHits++;

@@ -38,7 +38,7 @@ export function answerFromZone(query: DnsMessage, zone: Zone): DnsMessage {
   const answers: DnsRecord[] = [];
   let name = q.name;
   for (let hops = 0; hops <= MAX_CHAIN; hops++) {
-    const key = Object.keys(zone).find((k) => sameName(normalizeName(k), name));
+    const key = Object.keys(zone).find((k) => sameName(k, name));
     if (key === undefined) return hops === 0 ? reply(RCODE_NXDOMAIN) : reply(RCODE_NOERROR, answers);
     const entry = zone[key]!;
     const ttl = entry.ttl ?? DEFAULT_TTL;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_CNAME, decodeMessage, encodeMessage, encodeName, encodeQuery } from "../../src/dns/message.js";
+import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_CNAME, canonicalName, decodeMessage, encodeMessage, encodeName, encodeQuery, nameLabels, normalizeName, sameName } from "../../src/dns/message.js";
 import { parseIpAddress } from "../../src/wire/address.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -89,5 +89,25 @@ describe("DNS message codec", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
       decodeMessage(b);
     }), { numRuns: 5000 });
+  });
+});
+
+describe("names in text (RFC 1035 5.1)", () => {
+  const text = (name: string): string[] => nameLabels(name).map((l) => new TextDecoder().decode(l));
+  it("reads escapes as glibc's ns_name_pton does: \\. inside a label, \\DDD an octet, \\X the character X", () => {
+    expect(text("a\\.b.test.")).toEqual(["a.b", "test"]);
+    expect(text("a\\032b.test")).toEqual(["a b", "test"]);
+    expect(text("a\\\\b")).toEqual(["a\\b"]);
+    expect(text("b\\ücher")).toEqual(["bücher"]);
+    expect(text(".")).toEqual([]);
+    expect(text("")).toEqual([]);
+    expect(normalizeName("a\\.")).toBe("a\\.");
+    expect(normalizeName("a\\\\.")).toBe("a\\\\");
+    expect(canonicalName("A B.test.")).toBe("A\\032B.test");
+    expect(sameName("a b.test", "A\\032B.TEST.")).toBe(true);
+    expect(sameName("bücher.test", "bucher.test")).toBe(false);
+  });
+  it.each(["a..b", ".a", "a\\", "a\\256", "a\\25", "x".repeat(64), `${"x".repeat(63)}.`.repeat(4) + "x"])("refuses %j with EINVAL", (name) => {
+    expect(() => nameLabels(name)).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 });

@@ -10,6 +10,7 @@ import type { DnsError } from "../../src/dns/errors.js";
 import type { Answer, RecordFamily, ResolverConfig } from "../../src/dns/resolver.js";
 import { TYPE_A, TYPE_AAAA } from "../../src/dns/message.js";
 import { fakeDns, fakeDnsTcp, type Zone } from "./fake-server.js";
+import { serveZone } from "../../src/dns/zone-server.js";
 
 const ZONE: Zone = {
   "web.test": { a: ["10.0.0.2"], aaaa: ["fd00::2"], ttl: 60 },
@@ -164,5 +165,24 @@ describe("stub resolver over synack's UDP", () => {
     expect(() => dns.query(undefined as never, 4, () => {})).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(() => dns.query("a.test", 5 as never, () => {})).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(dns.stats.queries).toBe(0);
+  });
+});
+
+describe("names outside letters, digits and hyphens (RFC 2181 11: any octets are a label)", () => {
+  it("a name with a space, a control character or non-ASCII letters is asked and answered from serveZone, not left to time out", async () => {
+    const sim = new SimDriver({ link: { delay: 5 } });
+    const client = sim.addStack("client", "10.0.0.1", { dns: { servers: ["10.0.0.53"] } });
+    const ns = sim.addStack("dns", "10.0.0.53");
+    serveZone(ns.host.udp, { "a b.test": { a: ["10.0.0.7"] }, "tab\t.test": { a: ["10.0.0.8"] }, "bücher.test": { a: ["10.0.0.9"] }, "back\\\\slash.test": { a: ["10.0.0.10"] } });
+    // RFC 1035 5.1's escapes, as glibc's getaddrinfo reads them: "\032" is a space, "\\" one backslash.
+    for (const [name, address] of [["a b.test", "10.0.0.7"], ["a\\032b.test", "10.0.0.7"], ["TAB\t.test", "10.0.0.8"], ["bücher.test.", "10.0.0.9"], ["back\\\\slash.test", "10.0.0.10"]]) {
+      const asked = client.now();
+      const r = await ask(client, name!, 4);
+      expect(r.error, name).toBeUndefined();
+      expect(r.answer!.addresses.map(String), name).toEqual([address]);
+      expect(r.at - asked, name).toBeLessThanOrEqual(10); // one round trip (none for the escaped form: cached), not the 5 s timeout
+    }
+    // Different octets are different names: "bucher" is not "bücher".
+    expect((await ask(client, "bucher.test", 4)).error?.code).toBe("ENOTFOUND");
   });
 });
