@@ -52,6 +52,7 @@ import { inBatch } from "./inbox.js";
 import { FdWaiter } from "./fd-waiter.js";
 import { InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
+import { checkOpening, OPENING } from "./opening.js";
 
 // ------------------------------------------------------------------------------------------
 // The link interface shared by the TUN device, the UDP tunnel and in-memory pipes.
@@ -386,6 +387,7 @@ export class TunDevice implements PacketLink {
   private readonly budget: number;
 
   private constructor(
+    opening: typeof OPENING,
     readonly name: string,
     readonly mtu: number,
     readonly netns: string | undefined,
@@ -396,6 +398,7 @@ export class TunDevice implements PacketLink {
     /** Reads and writes carry virtio-net headers with checksum and TSO offloads. */
     readonly offloading: boolean,
   ) {
+    checkOpening(opening, "TunDevice");
     this.readBuf = new Uint8Array(Math.max(mtu, 65536) + (offloading ? VNET_HDR_LEN : 0));
     this.coalescing = offloading;
     if (offloading) this.writeBuf = new Uint8Array(VNET_HDR_LEN + MAX_SUPER_PACKET);
@@ -439,7 +442,7 @@ export class TunDevice implements PacketLink {
       if (createdNetns && opts.netns !== undefined) await deleteNetns(opts.netns).catch(() => {});
       throw e;
     }
-    const dev = new TunDevice(name, mtu, opts.netns, fd, waiter, createdNetns, opts.readBudget ?? 256, offloading);
+    const dev = new TunDevice(OPENING, name, mtu, opts.netns, fd, waiter, createdNetns, opts.readBudget ?? 256, offloading);
     if (opts.attach !== true) {
       try {
         // No IPv6 link-local address: the kernel would otherwise send router solicitations and MLD

@@ -27,6 +27,7 @@ import { newCounters, type PacketLink } from "./tun.js";
 import { BatchedUdpSocket, type BatchCounters } from "./udp-batch.js";
 import { InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
+import { checkOpening, OPENING } from "./opening.js";
 
 export interface HostPort {
   host: string;
@@ -79,6 +80,7 @@ export class UdpTunnel implements PacketLink {
   private flushQueued = false;
 
   private constructor(
+    opening: typeof OPENING,
     private readonly transport: Transport,
     readonly mtu: number,
     peer: HostPort | undefined,
@@ -86,6 +88,7 @@ export class UdpTunnel implements PacketLink {
     readonly local: HostPort,
     batchFallback: string | undefined,
   ) {
+    checkOpening(opening, "UdpTunnel");
     this.peer = peer;
     this.peerWire = peerWire;
     this.batchFallback = batchFallback;
@@ -152,7 +155,7 @@ export class UdpTunnel implements PacketLink {
       }
     }
     const addr = socket.address();
-    return new UdpTunnel({ kind: "dgram", socket }, mtu, opts.peer, opts.peer, { host: addr.address, port: addr.port }, fallback);
+    return new UdpTunnel(OPENING, { kind: "dgram", socket }, mtu, opts.peer, opts.peer, { host: addr.address, port: addr.port }, fallback);
   }
 
   private static async openBatched(opts: UdpTunnelOptions, mtu: number): Promise<UdpTunnel> {
@@ -161,7 +164,7 @@ export class UdpTunnel implements PacketLink {
     const listen = await numeric(opts.listen);
     const peerWire = opts.peer !== undefined ? await numeric(opts.peer) : undefined;
     const socket = BatchedUdpSocket.open(listen, { offload: opts.offload ?? true });
-    return new UdpTunnel({ kind: "batch", socket }, mtu, opts.peer, peerWire, socket.local, undefined);
+    return new UdpTunnel(OPENING, { kind: "batch", socket }, mtu, opts.peer, peerWire, socket.local, undefined);
   }
 
   send(packet: Uint8Array): void {

@@ -5,7 +5,7 @@
  * new Relay(undefined), UdpTunnel.open("x")).
  */
 import { describe, expect, it } from "vitest";
-import { loopbackPair, LoopbackWire, Relay, UdpTunnel } from "../../src/node/index.js";
+import { loopbackPair, LoopbackWire, Relay, TunDevice, UdpTunnel } from "../../src/node/index.js";
 
 const refused = expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" });
 
@@ -25,5 +25,13 @@ describe("Node-side link options of the wrong shape", () => {
     for (const opts of [undefined, null, "x", { listen: "127.0.0.1:7001" }, { listen: { host: "127.0.0.1", port: 70000 } }, { listen: { host: "127.0.0.1", port: 0 }, peer: 5 }]) {
       await expect(UdpTunnel.open(opts as never)).rejects.toMatchObject({ code: "ERR_INVALID_ARG_VALUE" });
     }
+  });
+});
+
+describe("classes that only open() makes", () => {
+  it.each([["UdpTunnel", UdpTunnel], ["TunDevice", TunDevice]] as const)("new %s() from JavaScript is Node's ERR_ILLEGAL_CONSTRUCTOR with the way to open one, not a TypeError about undefined", (name, cls) => {
+    const make = cls as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new make()).toThrow(expect.objectContaining({ name: "TypeError", code: "ERR_ILLEGAL_CONSTRUCTOR", message: `${name} has no public constructor; use ${name}.open(options)` }));
+    expect(() => new make({ kind: "dgram" }, 1400)).toThrow(expect.objectContaining({ code: "ERR_ILLEGAL_CONSTRUCTOR" }));
   });
 });
