@@ -27,6 +27,7 @@ import { udpKey } from "../ip/udp/address.js";
 import type { Connection } from "../tcp/connection.js";
 import { exchangeOverTcp } from "./tcp-exchange.js";
 import { IpAddress, parseIpAddress } from "../wire/address.js";
+import { toAsciiName } from "./idna.js";
 import { DnsError, type DnsErrorCode } from "./errors.js";
 import {
   CLASS_IN, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_CNAME,
@@ -119,7 +120,8 @@ export class StubResolver {
     if (family !== 4 && family !== 6) throw new DnsError("EINVAL", `query(name, family): family must be 4 or 6, got ${showValue(family)}`);
     if (typeof callback !== "function") throw new DnsError("EINVAL", `query(name, family, callback): callback must be a function, got ${showValue(callback)}`);
     const type = family === 4 ? TYPE_A : TYPE_AAAA;
-    const qname = normalizeName(name);
+    // Asked for as Node's dns.lookup asks: a non-ASCII label as its "xn--" form (idna.ts).
+    const qname = toAsciiName(normalizeName(name));
     const key = `${type}:${(canonicalName(qname) ?? qname).toLowerCase()}`;
     const cached = this.cache?.get(key);
     if (cached !== undefined && cached.expires > this.env.now()) {

@@ -9,6 +9,7 @@ import type { UdpSocket } from "../ip/udp/socket.js";
 import type { UdpLayer } from "../ip/udp/layer.js";
 import { parseIpAddress } from "../wire/address.js";
 import { DnsError } from "./errors.js";
+import { toAsciiName } from "./idna.js";
 import {
   CLASS_IN, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_CNAME,
   decodeMessage, encodeMessage, normalizeName, sameName, type DnsMessage, type DnsRecord,
@@ -38,14 +39,14 @@ export function answerFromZone(query: DnsMessage, zone: Zone): DnsMessage {
   const answers: DnsRecord[] = [];
   let name = q.name;
   for (let hops = 0; hops <= MAX_CHAIN; hops++) {
-    const key = Object.keys(zone).find((k) => sameName(k, name));
+    const key = Object.keys(zone).find((k) => sameName(toAsciiName(k), name));
     if (key === undefined) return hops === 0 ? reply(RCODE_NXDOMAIN) : reply(RCODE_NOERROR, answers);
     const entry = zone[key]!;
     const ttl = entry.ttl ?? DEFAULT_TTL;
     if (entry.cname !== undefined) {
-      answers.push({ name, type: TYPE_CNAME, class: CLASS_IN, ttl, target: entry.cname });
+      answers.push({ name, type: TYPE_CNAME, class: CLASS_IN, ttl, target: toAsciiName(entry.cname) });
       if (q.type === TYPE_CNAME) break;
-      name = normalizeName(entry.cname);
+      name = toAsciiName(normalizeName(entry.cname));
       continue;
     }
     const list = q.class !== CLASS_IN ? undefined : q.type === TYPE_A ? entry.a : q.type === TYPE_AAAA ? entry.aaaa : undefined;

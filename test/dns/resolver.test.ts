@@ -186,3 +186,14 @@ describe("names outside letters, digits and hyphens (RFC 2181 11: any octets are
     expect((await ask(client, "bucher.test", 4)).error?.code).toBe("ENOTFOUND");
   });
 });
+
+describe("internationalised names (RFC 5890, as Node's dns.lookup asks)", () => {
+  it("asks for a non-ASCII label in its xn-- form, so a real server that holds the A-label answers", async () => {
+    const sim = new SimDriver({ link: { delay: 5 } });
+    const client = sim.addStack("client", "10.0.0.1", { dns: { servers: ["10.0.0.53"] } });
+    const fake = fakeDns(sim.addStack("dns", "10.0.0.53"), { "xn--bcher-kva.test": { a: ["10.0.0.9"] } });
+    const r = await ask(client, "BÜCHER.test", 4);
+    expect(r.answer!.addresses.map(String)).toEqual(["10.0.0.9"]);
+    expect(fake.queries.map((q) => q.name)).toEqual(["xn--bcher-kva.test"]);
+  });
+});
