@@ -3,7 +3,7 @@
  * a peer sends. Server: requests
  * well formed or not, pipelined, cut anywhere, damaged byte by byte. Whatever arrives, no
  * exception escapes its socket callbacks, every response it writes is well formed, and once
- * the peer has finished and read everything, the server ends the connection: none is left
+ * the peer has finished and read everything, the server closes the connection: none is left
  * open. Client: whatever a server answers, the request settles (a response or an
  * HttpClientError) once the server has finished, and nothing throws. The sockets here are
  * stand-ins that record writes and apply back-pressure.
@@ -38,6 +38,12 @@ class FakeSocket {
   }
   end(): void {
     this.ended = true;
+  }
+  /** close(2): ended, and the connection left to the stack, which bounds FIN_WAIT_2 and LAST_ACK. */
+  closed = false;
+  close(): void {
+    this.ended = true;
+    this.closed = true;
   }
   pause(): void {
     this.paused = true;
@@ -168,12 +174,35 @@ describe("the built-in HTTP server under any input", () => {
         for (let rounds = 0; rounds < 64 && socket.unread >= WINDOW && !socket.ended; rounds++) socket.drain();
         checkResponses(socket.text(), what);
         expect(Number.isSafeInteger(stats.requests) && Number.isSafeInteger(stats.bodyBytes) && Number.isSafeInteger(stats.sentBytes), what).toBe(true);
-        // Finished and fully read, with nothing unbounded left to send: the server has ended the connection.
+        // Finished and fully read, with nothing unbounded left to send: the server has closed the
+        // connection, not only ended it (a client that ACKs the FIN and sends nothing more
+        // used to keep it in FIN_WAIT_2 for ever).
         const streaming = socket.unread >= WINDOW;
-        if (peerEnds && !streaming) expect(socket.ended, `${what}\n${socket.text().slice(0, 400)}`).toBe(true);
+        if (peerEnds && !streaming) expect(socket.closed, `${what}\n${socket.text().slice(0, 400)}`).toBe(true);
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe("the built-in HTTP server's close", () => {
+  it("a client that reads the response and its FIN but never ends gets the connection closed after 5 s of lingering (nginx's lingering_timeout), input read and dropped meanwhile", () => {
+    vi.useFakeTimers();
+    try {
+      const { accept } = serve();
+      const socket = new FakeSocket();
+      accept(socket);
+      socket.onData?.(enc("GET /bytes/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      expect(socket.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n.{10}$/);
+      expect([socket.ended, socket.closed, socket.paused]).toEqual([true, false, false]); // FIN sent, still reading
+      socket.onData?.(enc("more bytes the client sends after the response"));
+      vi.advanceTimersByTime(4999);
+      expect(socket.closed).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(socket.closed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -202,9 +231,6 @@ const response = fc
 
 class FakeClientSocket extends FakeSocket {
   destroyed = false;
-  close(): void {
-    this.ended = true;
-  }
   destroy(): void {
     this.destroyed = true;
   }

@@ -22,6 +22,12 @@ const MAX_HEAD = 64 * 1024;
 const CHUNK = 64 * 1024;
 /** Largest N for /bytes/N (1 TiB): far beyond any test, small enough for exact arithmetic. */
 const MAX_BYTES = 2 ** 40;
+/**
+ * How long a connection the server ended keeps reading (and dropping) what the client
+ * still sends before it is closed: nginx's lingering_timeout. Closing at once with input
+ * unread would send RST, which can destroy the response before the client reads it.
+ */
+const LINGER_MS = 5000;
 const utf8 = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
@@ -195,6 +201,7 @@ class HttpServerConnection {
     socket.onEnd = () => {
       this.peerEnded = true;
       if (this.phase === "head" || this.phase === "body") this.finish();
+      else if (this.phase === "closed") this.socket.close();
     };
   }
 
@@ -328,7 +335,7 @@ class HttpServerConnection {
     const complete = this.phase === "respond";
     if (!complete || !this.keepAlive || this.peerEnded) {
       this.phase = "closed";
-      this.socket.end();
+      this.closeWhenDone();
       return;
     }
     this.phase = "head";
@@ -339,6 +346,27 @@ class HttpServerConnection {
     this.stash = new Uint8Array(0);
     this.socket.resume();
     if (stash.length > 0) this.input(stash);
+  }
+
+  /**
+   * Ends the connection as a server must so that it does not sit in FIN_WAIT_2 for ever
+   * when the client never closes: close() (orphaned, so tcp_fin_timeout applies) once the
+   * client has ended too, or after LINGER_MS of reading and dropping its input.
+   */
+  private closeWhenDone(): void {
+    if (this.peerEnded) {
+      this.socket.close();
+      return;
+    }
+    this.socket.end();
+    this.socket.resume(); // input is read and dropped from now on (phase "closed")
+    const linger = setTimeout(() => this.socket.close(), LINGER_MS);
+    linger.unref();
+    const onClose = this.socket.onClose;
+    this.socket.onClose = (error) => {
+      clearTimeout(linger);
+      onClose?.(error);
+    };
   }
 
   private fail(status: number, reason: string): void {

@@ -166,6 +166,7 @@ export class LiveSocket {
   private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private ending = false;
+  private closing = false;
   private finSent = false;
   private paused = false;
   private connected = false;
@@ -218,9 +219,20 @@ export class LiveSocket {
     this.stack.kick();
   }
 
-  /** Full close (FIN, or RST when received data is left unread, as Linux does). */
+  /**
+   * Full close, as close(2) on a kernel socket: FIN after everything written, or RST when
+   * received data is left unread (as Linux does). The connection is then the stack's
+   * (orphaned), so FIN_WAIT_2 and the retries of an unanswered FIN are bounded as Linux
+   * bounds them (tcp_fin_timeout, tcp_orphan_retries); after end() alone they are not.
+   */
   close(): void {
-    this.conn.close();
+    if (this.closing) return;
+    this.closing = true;
+    this.ending = true;
+    if (this.finSent || this.pending.length === 0) {
+      this.finSent = true;
+      this.conn.close();
+    } else this.flushWrites(); // conn.close() once the writes are in TCP's buffer
     this.stack.kick();
   }
 
@@ -288,7 +300,8 @@ export class LiveSocket {
     }
     if (this.ending && !this.finSent && this.pending.length === 0) {
       this.finSent = true;
-      conn.shutdown();
+      if (this.closing) conn.close();
+      else conn.shutdown();
     }
   }
 }
