@@ -38,6 +38,10 @@ const LINUX_INTERNAL: Record<string, string> = {
   // Played against this machine's Linux 6.18 over a TUN device with TSO (2026-12-06, a scratch peer sending the
   // script's SYN-ACK and ACKs, python3 writing 5840, 5840 and 14600 bytes): docs/drill.md.
   "sack/sack-route-refresh-ip-tos.pkt": "PSH on resent pieces of a SACK-split TSO skb: the recording kernel resent 13141:16061 without PSH and 17521:20441 with it; Linux 6.18 on this machine resent both as P. (each a two-segment TSO packet), as synack does (docs/drill.md)",
+  // The fix is upstream (Linux 7.1, "tcp: send a challenge ACK on SEG.ACK > SND.NXT", backported to 6.18.38);
+  // this machine's 6.18.44 answered an ACK of unsent data in ESTABLISHED with one ACK (2026-12-07, a scratch
+  // peer over a TUN device): docs/drill.md.
+  "ts_recent/invalid_ack.pkt": "ACK of data never sent, in ESTABLISHED: the recording kernel dropped it without a word (tcp_ack returned ACK_UNSENT_DATA, nothing sent); RFC 9293 3.10.7.4 and RFC 5961 5.2 say to answer with an ACK, and Linux does since 7.1 and 6.18.38, with a rate-limited challenge ACK, as synack does, so the script sees that ACK (ack 1) where it expects the ACK of its next data; TS.Recent is untouched, as the script checks (docs/drill.md)",
   "zerocopy/maxfrags.pkt": "page fragments: a zerocopy write's iovecs become skb frags, at most MAX_SKB_FRAGS (17) per skb, each full skb pushed and never joined to the next; synack sends a byte stream cut by MSS (docs/drill.md)",
 };
 

@@ -245,13 +245,13 @@ function onReset(c: Connection): void {
 function processAck(c: Connection, now: Millis, seg: TcpSegment, segLen: number): boolean {
   const ack = seg.ack;
   if (seqGt(ack, c.sndMax)) {
-    // Acknowledges something not yet sent. RFC 9293 3.10.7.4 says drop and ACK; Linux
-    // drops silently in ESTABLISHED (tcp_rcv_established: tcp_ack() < 0 -> discard) and
-    // answers with a rate-limited challenge ACK in the other states
-    // (tcp_rcv_state_process). We follow Linux: a silent drop cannot be turned into an
-    // ACK storm between two stacks that disagree about what was sent.
+    // Acknowledges something not yet sent: RFC 9293 3.10.7.4 and RFC 5961 5.2 say drop
+    // it and send an ACK. Linux answers with a rate-limited challenge ACK in every state
+    // (tcp_ack: after(ack, snd_nxt) -> tcp_send_challenge_ack; until 2025 it stayed silent
+    // in ESTABLISHED, fixed upstream and in 6.18.y, which the host kernel here runs). The
+    // rate limit keeps two stacks that disagree about what was sent from an ACK storm.
     c.drop(seg, "bad-ack", "ACK for data not sent");
-    if (c.state !== "ESTABLISHED") c.challengeAck(now);
+    c.challengeAck(now);
     return false;
   }
   // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is bogus.

@@ -49,6 +49,23 @@ describe("ACK acceptability in ESTABLISHED", () => {
     h.expectSent([{ flags: ACK, seq: una, ack: rcvNxt }]);
   });
 
+  it("an ACK of data never sent is dropped and answered with a challenge ACK, rate-limited (RFC 9293 3.10.7.4, RFC 5961 5.2; Linux tcp_ack since 6.18.38 / 7.1)", () => {
+    const { h, conn, iss } = established();
+    const una = seqAdd(iss, 1);
+    const rcvNxt = seqAdd(REMOTE_SEQ, 1);
+    h.deliver({ flags: ACK, seq: rcvNxt, ack: seqAdd(una, 100_000) });
+    h.expectSent([{ flags: ACK, seq: una, ack: rcvNxt }]);
+    // With data too: the data is not taken (the whole segment is dropped), and within the
+    // rate limit (tcp_invalid_ratelimit, 500 ms) nothing more is sent.
+    h.deliver({ flags: ACK | PSH, seq: rcvNxt, ack: seqAdd(una, 100_000), payload: new Uint8Array(3) });
+    h.expectNothingSent();
+    expect(conn.readable).toBe(0);
+    h.advance(500);
+    h.takeSent();
+    h.deliver({ flags: ACK, seq: rcvNxt, ack: seqAdd(una, 100_000) });
+    h.expectSent([{ flags: ACK, seq: una, ack: rcvNxt }]);
+  });
+
   it("a segment refused for a closed receive window still has its ACK processed (RFC 9293 3.10.7.4)", () => {
     const { h, conn, iss } = established({ receiveBufferSize: 2000 });
     const rcvNxt = seqAdd(REMOTE_SEQ, 1);
