@@ -125,7 +125,6 @@ export function readTcp(bytes: Uint8Array, pseudo: PseudoHeader | null, start: n
   // state (a listener discards SYN+FIN, a Fast Open client accepts a SYN-ACK with FIN, Linux
   // tcp_rcv_state_process / tcp_rcv_synsent_state_process), so the TCP layer decides.
   const options = headerLength > TCP_MIN_HEADER ? parseOptions(bytes, start + TCP_MIN_HEADER, start + headerLength) : NO_OPTIONS;
-  if (options === null) return "bad-option";
   return {
     srcPort: (bytes[start + SRC_PORT]! << 8) | bytes[start + SRC_PORT + 1]!,
     dstPort: (bytes[start + DST_PORT]! << 8) | bytes[start + DST_PORT + 1]!,
@@ -144,10 +143,14 @@ export function readTcp(bytes: Uint8Array, pseudo: PseudoHeader | null, start: n
 const NO_PAYLOAD = new Uint8Array(0);
 
 /**
- * Options of known kind with a wrong length make the segment malformed (Linux ignores
- * them; we drop with a reason so the drop is visible). Unknown kinds are skipped by length.
+ * Reads options as Linux's tcp_parse_options does, which never refuses a segment for its
+ * options: an option of known kind with a wrong length is ignored (an MSS of 0 too: the
+ * default 536 then applies, RFC 9293 3.7.1), and a "silly" length (below 2) or one that
+ * runs past the header ends the parsing there, keeping what was read before. Dropping such
+ * segments, as synack did, stalled every connection with a peer that sends them. Unknown
+ * kinds are skipped by their length (RFC 9293 3.2).
  */
-function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | null {
+function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions {
   // The layout Linux gives every segment after the handshake (tcp_options_write): NOP, NOP, timestamp.
   if (end - start === 12 && b[start] === OPT_NOP && b[start + 1] === OPT_NOP && b[start + 2] === OPT_TIMESTAMP && b[start + 3] === 10) {
     return timestampOnly(readU32(b, start + 4), readU32(b, start + 8));
@@ -161,24 +164,21 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
       i++;
       continue;
     }
-    if (i + 1 >= end) return null;
+    if (i + 1 >= end) break;
     const len = b[i + 1]!;
-    if (len < 2 || i + len > end) return null;
+    if (len < 2 || i + len > end) break;
     switch (kind) {
       case OPT_MSS:
-        if (len !== 4) return null;
-        o.mss = (b[i + 2]! << 8) | b[i + 3]!;
+        if (len === 4 && (b[i + 2]! | b[i + 3]!) !== 0) o.mss = (b[i + 2]! << 8) | b[i + 3]!;
         break;
       case OPT_WSCALE:
-        if (len !== 3) return null;
-        o.windowScale = b[i + 2]!;
+        if (len === 3) o.windowScale = b[i + 2]!;
         break;
       case OPT_SACK_PERMITTED:
-        if (len !== 2) return null;
-        o.sackPermitted = true;
+        if (len === 2) o.sackPermitted = true;
         break;
       case OPT_SACK: {
-        if ((len - 2) % 8 !== 0 || len === 2) return null;
+        if ((len - 2) % 8 !== 0 || len === 2) break;
         const blocks: SackBlock[] = [];
         for (let j = i + 2; j < i + len; j += 8) {
           blocks.push({ left: readU32(b, j) as Seq, right: readU32(b, j + 4) as Seq });
@@ -187,8 +187,7 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
         break;
       }
       case OPT_TIMESTAMP:
-        if (len !== 10) return null;
-        o.timestamp = { value: readU32(b, i + 2), echo: readU32(b, i + 6) };
+        if (len === 10) o.timestamp = { value: readU32(b, i + 2), echo: readU32(b, i + 6) };
         break;
       case OPT_FAST_OPEN:
         o.fastOpen = { cookie: b.slice(i + 2, i + len), exp: false };

@@ -22,9 +22,11 @@ import { TailLossProbe } from "../../src/tcp/loss/tlp.js";
 import { UrgentSender } from "../../src/tcp/urgent.js";
 import { onDsack } from "../../src/tcp/sender-dsack.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
-import { ACK, FIN, PSH, RST, SYN, type TcpOptions } from "../../src/wire/tcp.js";
+import { ACK, emitTcp, FIN, PSH, RST, SYN, type TcpOptions } from "../../src/wire/tcp.js";
+import { emitIpv4Header, PROTO_TCP } from "../../src/wire/ipv4.js";
+import { internetChecksum, pseudoSumOf } from "../../src/wire/checksum.js";
 import { seq, seqAdd } from "../../src/wire/seq.js";
-import { established, listening, REMOTE_SEQ, stateOf, synSent, type Harness } from "./harness.js";
+import { established, listening, LOCAL_ADDR, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ, stateOf, synSent, type Harness } from "./harness.js";
 
 describe("SYN-SENT (RFC 9293 3.10.7.3)", () => {
   it("a SYN,ACK whose ACK is our ISS itself (SEG.ACK =< ISS) gets <SEQ=SEG.ACK><CTL=RST> and leaves us in SYN_SENT", () => {
@@ -408,3 +410,38 @@ describe("BBR's bandwidth filter (Linux bbr_update_bw: !rs->is_app_limited || bw
     expect(maxAfter([[400, false], [400, true], ...nine(100)])).toBe(400); // equal: round 2 holds the max
   });
 });
+
+describe("options Linux's tcp_parse_options would not refuse a segment for", () => {
+  /** A SYN from the harness's peer whose options area is exactly `options` (hex), checksummed. */
+  function rawSyn(options: string): Uint8Array {
+    const opts = Uint8Array.from(options.split(" ").map((b) => parseInt(b, 16)));
+    const tcpLen = 20 + opts.length;
+    const pkt = new Uint8Array(20 + tcpLen);
+    emitIpv4Header({ src: REMOTE_ADDR, dst: LOCAL_ADDR, protocol: PROTO_TCP, payloadLength: tcpLen }, pkt, 0);
+    emitTcp({ srcPort: REMOTE_PORT, dstPort: LOCAL_PORT, seq: REMOTE_SEQ, ack: seq(0), flags: SYN, window: 65535, urgentPointer: 0, options: {}, payload: opts }, pkt, 20, null);
+    pkt[20 + 12] = (tcpLen / 4) << 4; // the "payload" is the options area
+    pkt[20 + 16] = 0;
+    pkt[20 + 17] = 0;
+    const sum = internetChecksum(pkt, 20, pkt.length, pseudoSumOf(REMOTE_ADDR, LOCAL_ADDR, PROTO_TCP, tcpLen));
+    pkt[20 + 16] = sum >> 8;
+    pkt[20 + 17] = sum & 0xff;
+    return pkt;
+  }
+
+  it.each([
+    ["a silly option length after the MSS: parsing ends, the MSS is kept", "02 04 03 e8 1e 00 00 00", 1000],
+    ["an option running past the header after the MSS", "02 04 03 e8 1e 09 00 00", 1000],
+    ["an MSS of 0, which is ignored: the default 536 applies (RFC 9293 3.7.1)", "02 04 00 00", 536],
+    ["an MSS option of length 5, skipped", "02 05 03 e8 00 01 01 01", 536],
+  ])("a SYN with %s is answered and the connection uses the MSS read", (_what, options, mss) => {
+    const { h, listener } = listening();
+    h.deliverRaw(rawSyn(options));
+    const [synAck] = h.takeSent();
+    expect(synAck).toMatchObject({ flags: SYN | ACK, ack: seqAdd(REMOTE_SEQ, 1) });
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck!.seq, 1) });
+    const conn = listener.accept()!;
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.inspect().sendMss).toBe(mss);
+  });
+});
+

@@ -436,10 +436,10 @@ describe("ESTABLISHED", () => {
     expect(conn.inspect().sndUna).toBe(seqAdd(iss, 6));
   });
 
-  it("an ACK for data never sent is dropped silently in ESTABLISHED (Linux; RFC 9293 would ACK)", () => {
+  it("an ACK for data never sent is dropped in ESTABLISHED and answered with a challenge ACK (RFC 9293 3.10.7.4; Linux since 6.18.38 / 7.1)", () => {
     const { h, conn, iss } = established();
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(iss, 50), payload: "x" });
-    h.expectSent([]);
+    h.expectSent([{ flags: ACK, seq: seqAdd(iss, 1), ack: R(1) }]);
     expect(conn.readable).toBe(0);
   });
 
