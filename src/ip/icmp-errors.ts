@@ -90,3 +90,17 @@ export function reportedOnConnectedSocket6(type: number, code: number, pmtuDisco
   if (type === ICMPV6_PACKET_TOO_BIG) return !pmtuDiscoveryOff;
   return meaning.fatal;
 }
+
+/**
+ * Which ICMP errors end a half-open (request) entry, as Linux's tcp_v4_err and tcp_v6_err
+ * choose for tcp_req_err: over IPv4 only a net or host unreachable, a time exceeded or a
+ * parameter problem (not a port or protocol unreachable, which fail a connect()); over
+ * IPv6 the errors icmpv6_err_convert calls fatal: a
+ * destination unreachable other than no route, beyond scope or address unreachable, and a
+ * parameter problem. "Too big" never does before the handshake completes.
+ */
+export function endsHalfOpen(v6: boolean, type: number, code: number): boolean {
+  if (!v6) return type === 12 || type === 11 || (type === 3 && (code === 0 || code === 1));
+  if (type === 4) return true;
+  return type === 1 && code !== 0 && code !== 2 && code !== 3;
+}

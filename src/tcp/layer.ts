@@ -12,7 +12,7 @@ import type { FourTuple, TcpState, TraceSink } from "../trace/events.js";
 import { IpAddress, type AddressKey } from "../wire/address.js";
 import type { IcmpQuote } from "../wire/icmp.js";
 import type { Icmpv6Quote } from "../wire/icmpv6.js";
-import { icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
+import { endsHalfOpen, icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-errors.js";
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ECN_MASK } from "../wire/ip-ecn.js";
@@ -303,7 +303,7 @@ export class TcpLayer implements ConnectionContext {
     const seq = (((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0) as Seq;
     const addr = (a: number | IpAddress): IpAddress => (typeof a === "number" ? IpAddress.v4(a) : a);
     const entry = this.connections.lookup(addr(quote.src), localPort, addr(quote.dst), remotePort);
-    if (typeof entry === "number" && entry < 0) return this.requestIcmpError(-entry - 1, seq, meaning.code, `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`);
+    if (typeof entry === "number" && entry < 0) return this.requestIcmpError(-entry - 1, seq, endsHalfOpen(v6, type, code), `ICMP${v6 ? "v6" : ""} type ${type} code ${code} from ${addr(reporter).toString()}`);
     const conn = typeof entry === "object" ? entry : undefined;
     if (conn === undefined) return false;
     // Linux tcp_v4_err / tcp_req_err count an error quoting what is not in flight.
@@ -590,15 +590,14 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /**
-   * An ICMP error for a request record (Linux tcp_req_err): a hard error quoting our ISS
-   * forgets the entry, as icmp-input.ts did for a passive SYN_RCVD connection; "too big"
-   * changes nothing before the handshake completes.
+   * An ICMP error for a request record (Linux tcp_req_err): one that quotes exactly our ISS
+   * and `ends` the half-open entry forgets it; any other sequence number is out of window.
    */
-  private requestIcmpError(slot: number, seq: Seq, code: string, why: string): boolean {
-    const inFlight = this.requests.icmpError(this.now(), slot, seq, code !== "EMSGSIZE", why);
-    if (!inFlight) this.outOfWindowIcmps++;
+  private requestIcmpError(slot: number, seq: Seq, ends: boolean, why: string): boolean {
+    const quotesIss = this.requests.icmpError(this.now(), slot, seq, ends, why);
+    if (!quotesIss) this.outOfWindowIcmps++;
     this.settle(this.now());
-    return inFlight && code !== "EMSGSIZE";
+    return quotesIss && ends;
   }
 
   /**

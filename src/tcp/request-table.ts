@@ -256,13 +256,12 @@ export class RequestTable {
   }
 
   /**
-   * An ICMP error quoting our SYN-ACK (Linux tcp_req_err): the entry is forgotten when the
-   * quoted sequence number is our ISS, else the error is out of window. Returns whether the
-   * sequence number was in flight ([ISS, ISS + 1]), and ends the record if `forget`.
+   * An ICMP error quoting our SYN-ACK (Linux tcp_req_err): only one that quotes exactly our
+   * ISS (what the SYN-ACK carried) is about it; any other is out of window. Returns whether
+   * it quoted the ISS, and then ends the record if `forget`.
    */
   icmpError(now: Millis, s: number, seq: Seq, forget: boolean, why: string): boolean {
-    const iss = this.a.f.iss[s]! as Seq;
-    if (seqGt(iss, seq) || seqGt(seq, seqAdd(iss, 1))) return false;
+    if (seq !== (this.a.f.iss[s]! as Seq)) return false;
     if (forget) this.end(now, s, why);
     return true;
   }

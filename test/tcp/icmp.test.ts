@@ -12,6 +12,9 @@ import { UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT } from "..
 import { PROTO_TCP } from "../../src/wire/ipv4.js";
 import { seqAdd, type Seq } from "../../src/wire/seq.js";
 import { A, B, C, icmpPacket, rawPacket, standalone } from "../ip/helpers.js";
+import { tcpPacket } from "../sim/helpers.js";
+import { TIME_EXCEEDED_TTL } from "../../src/wire/icmp.js";
+import { SYN } from "../../src/wire/tcp.js";
 import { familyPair } from "../ipv6/helpers.js";
 import { transferOverNarrowPath } from "./narrow-path.js";
 import { emitIcmpv6, icmpv6Length } from "../../src/wire/icmpv6.js";
@@ -176,3 +179,45 @@ describe("path MTU over IPv6: packet too big from the simulator's router (RFC 82
     expect(conn.rtt.backoff).toBe(0);
   });
 });
+
+describe("ICMP errors quoting our SYN-ACK end a half-open entry only as Linux's tcp_req_err does", () => {
+  /** A listener on A:80 holding one half-open entry for B:40000's SYN, and the ISS its SYN-ACK carried. */
+  function halfOpen() {
+    const h = standalone(A);
+    const listener = h.host.tcp.listen(80);
+    h.host.receive(0, tcpPacket(B, A, { flags: SYN, srcPort: 40000, dstPort: 80 }));
+    h.host.poll(0);
+    const [synAck] = h.take();
+    const iss = (((synAck![24]! << 24) | (synAck![25]! << 16) | (synAck![26]! << 8) | synAck![27]!) >>> 0) as Seq;
+    expect(listener.synQueue.size).toBe(1);
+    return { h, listener, iss };
+  }
+  /** What a router quotes of our SYN-ACK: A:80 to B:40000 with `seq`. */
+  function synAckQuote(seq: Seq): Uint8Array {
+    const tcp = new Uint8Array(20);
+    tcp[1] = 80;
+    tcp[2] = 40000 >> 8;
+    tcp[3] = 40000 & 0xff;
+    for (let i = 0; i < 4; i++) tcp[4 + i] = (seq >>> (24 - 8 * i)) & 0xff;
+    return rawPacket({ src: A, dst: B, protocol: PROTO_TCP }, tcp).subarray(0, 28);
+  }
+
+  it.each([
+    ["net unreachable", "dest-unreachable", UNREACH_NET, true],
+    ["host unreachable", "dest-unreachable", UNREACH_HOST, true],
+    ["port unreachable", "dest-unreachable", UNREACH_PORT, false],
+    ["time exceeded", "time-exceeded", TIME_EXCEEDED_TTL, true],
+  ] as const)("%s quoting the ISS: entry ended %s", (_name, kind, code, ends) => {
+    const { h, listener, iss } = halfOpen();
+    const original = synAckQuote(iss);
+    h.host.receive(5, icmpPacket(C, A, kind === "dest-unreachable" ? { kind, code, nextHopMtu: 0, original } : { kind, code, original }));
+    expect(listener.synQueue.size).toBe(ends ? 0 : 1);
+  });
+
+  it("quoting ISS + 1 (not what the SYN-ACK carried) is out of window: the entry stays", () => {
+    const { h, listener, iss } = halfOpen();
+    h.host.receive(5, icmpPacket(C, A, { kind: "dest-unreachable", code: UNREACH_HOST, nextHopMtu: 0, original: synAckQuote(seqAdd(iss, 1)) }));
+    expect(listener.synQueue.size).toBe(1);
+  });
+});
+
