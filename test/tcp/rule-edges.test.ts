@@ -127,6 +127,26 @@ describe("recovery episodes", () => {
     expect(cc.onDuplicateAck(0, seq(10_001), 5_000)).toBe(true);
   });
 
+  it("a timeout inside a recovery episode keeps the ssthresh that episode set; once the episode's recover point is acknowledged it cuts again (Linux tcp_enter_loss)", () => {
+    for (const cc of [new CongestionControl(new Reno(), 1000, 10), new CongestionControl(new Cubic(), 1000, 10)]) {
+      cc.cwnd = 20_000;
+      for (let i = 0; i < 3; i++) cc.onDuplicateAck(0, seq(20_000), 20_000);
+      expect(cc.state).toBe("recovery");
+      const set = cc.ssthresh;
+      cc.cwnd = 6000; // PRR has brought the window down meanwhile
+      cc.onTimeout(100, seq(20_000), 20_000 - 1000); // SND.UNA 1000, short of recover (20,000)
+      expect(cc.state).toBe("loss");
+      expect(cc.ssthresh).toBe(set);
+      expect(cc.cwnd).toBe(1000);
+    }
+    const cc = new CongestionControl(new Reno(), 1000, 10);
+    cc.cwnd = 20_000;
+    for (let i = 0; i < 3; i++) cc.onDuplicateAck(0, seq(20_000), 20_000);
+    cc.cwnd = 6000;
+    cc.onTimeout(100, seq(30_000), 10_000); // SND.UNA 20,000: the episode's data is acknowledged
+    expect(cc.ssthresh).toBe(5000);
+  });
+
   it("PRR: with nothing sent yet in the reduction, one segment may go even when the pipe is at ssthresh (the fast retransmit; Linux tcp_cwnd_reduction)", () => {
     const prr = new ProportionalRateReduction();
     prr.start(10_000);

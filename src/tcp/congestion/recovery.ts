@@ -12,7 +12,7 @@
  * resend is the sender's decision (sender.ts).
  */
 import type { Millis } from "../../env.js";
-import { fromSeqFieldOpt, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
+import { fromSeqFieldOpt, seqAdd, seqGe, seqGt, toSeqFieldOpt, type Seq } from "../../wire/seq.js";
 import type { WindowAlgorithm } from "./algorithm.js";
 import { Cubic, FRESH_CUBIC } from "./cubic.js";
 import { HyStart, LOW_WINDOW as HYSTART_LOW_WINDOW } from "./hystart.js";
@@ -366,10 +366,16 @@ export class CongestionControl extends RttEstimator<TcpConfig> {
 
   /** The retransmission timer expired (RFC 5681 3.1 equation 4; window back to one segment). */
   onTimeout(now: Millis, sndMax: Seq, flight: number): void {
-    // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode;
-    // during CWR the window was already cut for this flight, so ssthresh stays.
+    // Linux tcp_enter_loss: a timeout during recovery keeps the undo state of that episode.
+    // ssthresh is cut again only "if it has not yet been made inside this window": from open
+    // or disorder, once the CWR or recovery episode's recover point is acknowledged, or in
+    // loss before the first timeout resend. Cut again inside recovery, CUBIC took 0.7 of the
+    // window PRR had already brought down (found comparing with kernel CUBIC at 3% loss).
     if (this.state === "open" || this.state === "disorder") this.saveForUndo();
-    if (this.state !== "cwr" && (this.state !== "loss" || this.undoRetrans === undefined)) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
+    const sndUna = seqAdd(sndMax, -flight);
+    const episodeAcked = this.recover === undefined || !seqGt(this.recover, sndUna);
+    const cutAlready = this.state === "cwr" || this.state === "recovery" ? !episodeAcked : this.state === "loss" && this.undoRetrans !== undefined;
+    if (!cutAlready) this.ssthresh = this.acting.reduce(now, this.cwnd, flight, this.sendMss);
     this.cwnd = this.sendMss;
     this.dupAcks = 0;
     // Linux cubictcp_state on TCP_CA_Loss: bictcp_reset zeroes delay_min too, so the slow
