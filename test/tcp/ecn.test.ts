@@ -222,10 +222,10 @@ describe("the sender: one reduction per window, CWR on the next new data (RFC 31
     expect(cc.enterCwr(0, seq(10_000), 10_000)).toBe(false);
     expect(cc.maybeEndEpisode(seq(10_001))).toBe(true);
     expect(cc.enterCwr(0, seq(20_000), 5000)).toBe(true);
-    expect(cc.ssthresh).toBe(2500);
+    expect(cc.ssthresh).toBe(2000); // half of 5 segments, in whole segments: Linux tcp_reno_ssthresh, 5 >> 1
     // A loss found while in CWR: recovery continues PRR without cutting ssthresh again (Linux tcp_enter_recovery).
     cc.enterRecovery(0, seq(20_000), 5000);
-    expect([cc.state, cc.ssthresh]).toEqual(["recovery", 2500]);
+    expect([cc.state, cc.ssthresh]).toEqual(["recovery", 2000]);
     expect(cc.enterCwr(0, seq(30_000), 5000)).toBe(false);
   });
 

@@ -144,7 +144,7 @@ describe("recovery episodes", () => {
     for (let i = 0; i < 3; i++) cc.onDuplicateAck(0, seq(20_000), 20_000);
     cc.cwnd = 6000;
     cc.onTimeout(100, seq(30_000), 10_000); // SND.UNA 20,000: the episode's data is acknowledged
-    expect(cc.ssthresh).toBe(5000);
+    expect(cc.ssthresh).toBe(3000); // half the 6-segment window
   });
 
   it("PRR: with nothing sent yet in the reduction, one segment may go even when the pipe is at ssthresh (the fast retransmit; Linux tcp_cwnd_reduction)", () => {
@@ -465,3 +465,12 @@ describe("options Linux's tcp_parse_options would not refuse a segment for", () 
   });
 });
 
+
+describe("Reno's ssthresh (Linux tcp_reno_ssthresh: max(cwnd >> 1, 2))", () => {
+  it("is half the window in whole segments, whatever is in flight (SACKed bytes included), and at least two segments", () => {
+    const reno = new Reno();
+    expect(reno.reduce(0, 20_000, 30_000, 1000)).toBe(10_000); // RFC 5681's FlightSize / 2 would give 15,000
+    expect(reno.reduce(0, 7_500, 7_500, 1000)).toBe(3000); // 7 whole segments >> 1
+    expect(reno.reduce(0, 3000, 3000, 1000)).toBe(2000);
+  });
+});

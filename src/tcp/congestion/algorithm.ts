@@ -40,8 +40,14 @@ export class Reno implements WindowAlgorithm {
     return cwnd + mss;
   }
 
-  reduce(_now: Millis, _cwnd: number, flight: number, mss: number): number {
+  /**
+   * Half the window in whole segments, at least two: Linux's tcp_reno_ssthresh,
+   * max(cwnd >> 1, 2). RFC 5681 equation 4 halves FlightSize instead, which counts SACKed
+   * bytes too and so left synack's Reno with more than Linux's after each loss (0.55 of the
+   * window against 0.49, measured through the relay), against the kernel's Reno it is compared with.
+   */
+  reduce(_now: Millis, cwnd: number, _flight: number, mss: number): number {
     this.credit = 0;
-    return Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 equation 4
+    return Math.max(Math.floor(cwnd / mss / 2) * mss, 2 * mss);
   }
 }
