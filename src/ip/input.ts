@@ -21,7 +21,7 @@
  */
 import type { Millis } from "../env.js";
 import { formatIpv4Address, ipv4Dst, ipv4HeaderProblem, ipv4IsFragment, ipv4Src, readIpv4Header } from "../wire/ipv4.js";
-import { NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
+import { NH_ICMPV6, NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
 import { v4PacketDatagram, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
 import type { Reassembler } from "./reassembly.js";
@@ -149,6 +149,13 @@ export class IpInput {
     }
     const chain = walk.value;
     if (chain.protocol === NH_NONE) return drops.drop(now, "malformed", "IPv6: no next header (RFC 8200 4.7)");
+    // The unspecified source is for a node still without an address, and only neighbour
+    // discovery's ICMPv6 uses it (RFC 4291 2.5.2). A TCP SYN from :: was answered with a
+    // SYN-ACK to :: (which must never be a destination); Linux answers nothing.
+    if (h.src.isUnspecified && chain.protocol !== NH_ICMPV6) {
+      stats.inHdrErrors++;
+      return drops.drop(now, "martian-source", `source :: with next header ${chain.protocol}`);
+    }
     const datagram: InboundDatagram = {
       src: h.src, dst, protocol: chain.protocol, payload: chain.payload, bytes, payloadStart: chain.offset, payloadEnd: chain.offset + chain.payload.length,
       rawHeader: bytes.subarray(0, chain.offset), tos: h.trafficClass,

@@ -319,8 +319,8 @@ function checkPrefix(address: IpAddress, length: number): IpPrefix {
  * on a real interface, multicast 224/4, and the limited broadcast address. IPv6: multicast
  * (RFC 4291 2.7: never a source), loopback ::1 from a link (RFC 4291 2.5.3), and an
  * IPv4-mapped source (RFC 4291 2.5.5.2 addresses are never on the wire, as Linux drops).
- * The unspecified address :: is allowed: RFC 4291 2.5.2 lets a node without an address
- * use it (duplicate address detection); no transport here answers it.
+ * The unspecified address :: is allowed here: RFC 4291 2.5.2 lets a node without an
+ * address use it (duplicate address detection); IP input passes it to ICMPv6 only.
  */
 export function isMartianSource(address: AddressInput): boolean {
   // An IPv4 uint32 (every packet IP input checks) is judged as it is, no address object made.

@@ -187,10 +187,11 @@ describe("IPv6 input", () => {
     expect(h2.counters.reassembly6.reassembled).toBe(1);
   });
 
-  it("drops packets for other addresses, from multicast or mapped sources, and with a bad TCP checksum", () => {
+  it("drops packets for other addresses, from multicast, mapped or (for TCP) unspecified sources, and with a bad TCP checksum", () => {
     const { h, sent } = host();
     h.receive(0, packet([], syn, ip("ff02::1")));
     h.receive(0, packet([], syn, ip("::ffff:10.0.0.1")));
+    h.receive(0, packet([], syn, ip("::"))); // a SYN-ACK would go to ::, which is never a destination (RFC 4291 2.5.2)
     const bad = packet([]);
     bad[bad.length - 1] ^= 1;
     bad[50] ^= 0x10; // the TCP checksum no longer matches
@@ -199,7 +200,7 @@ describe("IPv6 input", () => {
     other[39] = 9; // destination fd00::9
     h.receive(0, other);
     expect(sent).toHaveLength(0);
-    expect(h.counters.drops["martian-source"]).toBe(2);
+    expect(h.counters.drops["martian-source"]).toBe(3);
     expect(h.counters.drops["not-for-us"]).toBe(1);
     expect(h.counters.drops["bad-checksum"]).toBe(1);
   });
