@@ -134,3 +134,14 @@ export function splitDsack(blocks: readonly SackBlock[], ack: Seq): { dsack: Sac
   const isDsack = seqLt(first.left, ack) || (second !== undefined && !seqGt(first.right, second.right) && !seqLt(first.left, second.left));
   return isDsack ? { dsack: first, blocks: blocks.slice(1) } : { dsack: undefined, blocks };
 }
+
+/**
+ * Whether a SACK block (not a D-SACK) may mark anything, as Linux's tcp_is_sackblock_valid
+ * judges it: it must start above the cumulative ACK, end no later than the highest byte
+ * sent, and not be empty or reversed. Any other block is thrown out whole rather than
+ * trimmed ("interpretation is ambiguous"), so a peer that reports data never sent marks
+ * nothing (RFC 2018 4 leaves such blocks to the sender).
+ */
+export function isValidSackBlock(b: SackBlock, ack: Seq, sndMax: Seq): boolean {
+  return seqGt(b.left, ack) && seqLt(b.left, b.right) && !seqGt(b.right, sndMax);
+}

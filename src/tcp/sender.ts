@@ -15,7 +15,7 @@
 import type { Millis } from "../env.js";
 import type { FourTuple, LossAction, TraceSink } from "../trace/events.js";
 import { ACK, FIN, PSH, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMin, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { HYSTART_ACK_TRAIN, HYSTART_DELAY } from "./congestion/hystart.js";
 import { CongestionControl } from "./congestion/recovery.js";
@@ -36,7 +36,7 @@ import { chronoAfterAck, chronoAfterPass } from "./send-chrono.js";
 import { armPersistIfWaiting, clampToUserTimeout } from "./timeouts.js";
 import { newTsoState, tsoPath, type TsoPath } from "./tso-chunks.js";
 import type { RttEstimator } from "./rtt.js";
-import { Scoreboard, splitDsack } from "./sack.js";
+import { isValidSackBlock, Scoreboard, splitDsack } from "./sack.js";
 import { EMPTY, emptySendBuffer, isSharedSendBuffer, SendBuffer } from "./send-buffer.js";
 import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { sendQueueState, sendQueueWritable, writeAdmits } from "./write-admission.js";
@@ -364,7 +364,8 @@ export class Sender extends SenderParts {
       const before = this.scoreboard.sackedBytes;
       const whole: SackBlock[] = [];
       for (const b of split.blocks) {
-        const w = this.log.wholeRecords(seqMax(b.left, ack), seqMin(b.right, this.sndMax));
+        if (!isValidSackBlock(b, ack, this.sndMax)) continue;
+        const w = this.log.wholeRecords(b.left, b.right);
         if (w === undefined) continue;
         whole.push(w);
         // Only what the scoreboard does not hold yet can be newly SACKed: the walk stays off

@@ -11,7 +11,7 @@ import { DeliveryRate } from "../../src/tcp/congestion/delivery-rate.js";
 import { ProportionalRateReduction } from "../../src/tcp/congestion/prr.js";
 import { CongestionControl } from "../../src/tcp/congestion/recovery.js";
 import { RttEstimator } from "../../src/tcp/rtt.js";
-import { Scoreboard } from "../../src/tcp/sack.js";
+import { isValidSackBlock, Scoreboard } from "../../src/tcp/sack.js";
 import { SentLog } from "../../src/tcp/loss/sent-log.js";
 import { ConnectionTable } from "../../src/tcp/connection-table.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
@@ -100,6 +100,33 @@ describe("SYN_RCVD request records", () => {
       h.deliver({ flags: ACK, seq: edge, ack: seqAdd(synAck!.seq, 1) });
       expect(stateOf(h)).toBe(beyond === 0 ? "ESTABLISHED" : "SYN_RCVD");
     }
+  });
+});
+
+describe("SACK blocks a sender takes (Linux tcp_is_sackblock_valid)", () => {
+  it("only a block above the cumulative ACK, not past SND.MAX, and not empty or reversed; others are thrown out whole, not trimmed", () => {
+    const ack = seq(10_000);
+    const max = seq(20_000);
+    expect(isValidSackBlock({ left: seq(11_000), right: seq(12_000) }, ack, max)).toBe(true);
+    expect(isValidSackBlock({ left: seq(11_000), right: max }, ack, max)).toBe(true);
+    expect(isValidSackBlock({ left: seq(11_000), right: seq(20_001) }, ack, max)).toBe(false); // data never sent
+    expect(isValidSackBlock({ left: seq(11_000), right: seqAdd(max, 2 ** 31) }, ack, max)).toBe(false);
+    expect(isValidSackBlock({ left: ack, right: seq(12_000) }, ack, max)).toBe(false); // at the ACK: it would be acknowledged
+    expect(isValidSackBlock({ left: seq(12_000), right: seq(12_000) }, ack, max)).toBe(false);
+    expect(isValidSackBlock({ left: seq(12_000), right: seq(11_000) }, ack, max)).toBe(false);
+  });
+
+  it("a block reaching past what was sent marks nothing, where it used to be trimmed and used", () => {
+    const { h, conn, iss } = accepted({ sack: true }, { sackPermitted: true });
+    conn.send(new Uint8Array(3000));
+    h.settle();
+    h.takeSent();
+    const una = seqAdd(iss, 1);
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: una, options: { sackBlocks: [{ left: seqAdd(una, 1460), right: seqAdd(una, 1_000_000) }] } });
+    expect(conn.sender.scoreboard?.sackedBytes ?? 0).toBe(0);
+    // The same block ending at SND.MAX marks the segment it covers.
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: una, options: { sackBlocks: [{ left: seqAdd(una, 1460), right: seqAdd(una, 3000) }] } });
+    expect(conn.sender.scoreboard!.sackedBytes).toBe(1540);
   });
 });
 
