@@ -21,7 +21,7 @@ import { IpAddress } from "../wire/address.js";
 import type { Endpoint, Transmit } from "../endpoint.js";
 import { MAX_CLOCK_MS, type Millis, type Rng } from "../env.js";
 import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../trace/events.js";
-import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
+import { ICMP_DEST_UNREACHABLE, ICMP_PARAMETER_PROBLEM, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
 import { readTcp, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
 import { TcpDatagram } from "./tcp-datagram.js";
@@ -255,6 +255,10 @@ export class Host implements Endpoint {
       handlers6,
       onParamProblem: (now, packet, h, problem) => {
         this.icmp6.sendParamProblem(now, packet, h.src, h.dst, problem.code, problem.pointer);
+      },
+      // RFC 792 / Linux ip_options_compile: a malformed IPv4 option draws a Parameter Problem pointing at it.
+      onParamProblem4: (now, d, pointer) => {
+        this.icmp.sendError(now, d, ICMP_PARAMETER_PROBLEM, 0, (pointer << 24) >>> 0);
       },
       drops: this.drops,
       stats: ipStats,

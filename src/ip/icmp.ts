@@ -171,9 +171,10 @@ export class IcmpLayer {
 
   /**
    * Sends an ICMP error about `about` unless RFC 1122 3.2.2 forbids it or the rate limit
-   * holds it back. Returns whether it was sent.
+   * holds it back. `rest`: the message's second word, for types the codec has no fields
+   * for (a Parameter Problem's pointer in its top byte, RFC 792). Returns whether it was sent.
    */
-  sendError(now: Millis, about: Pick<InboundDatagram, "header" | "payload" | "rawHeader">, type: number, code: number): boolean {
+  sendError(now: Millis, about: Pick<InboundDatagram, "header" | "payload" | "rawHeader">, type: number, code: number, rest = 0): boolean {
     const h = about.header;
     if (h === undefined) return false; // an IPv6 datagram: ICMPv6 answers those (icmp6.ts)
     // RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast destination, a
@@ -192,7 +193,7 @@ export class IcmpLayer {
         ? { kind: "dest-unreachable", code, nextHopMtu: 0, original }
         : type === ICMP_TIME_EXCEEDED
           ? { kind: "time-exceeded", code, original }
-          : { kind: "other", type, code, rest: 0, body: original };
+          : { kind: "other", type, code, rest, body: original };
     // Before output, so the packet's link events follow it.
     const trace = this.opts.trace;
     if (trace?.enabled) trace.emit({ type: "icmp-out", time: now, host: this.opts.hostName ?? "", dst: IpAddress.v4(h.src), icmpType: type, code });

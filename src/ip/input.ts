@@ -8,7 +8,8 @@
  *      3.3.4.2 / 3.3.1.1), and the source must be able to be a host (RFC 1122 3.2.1.3);
  *   3. fragments go to the reassembler; only whole datagrams continue;
  *   4. the protocol number selects the transport; none means protocol unreachable.
- * IP options are skipped, not interpreted (RFC 1122 3.2.1.8 lets a host ignore them).
+ * IP options are skipped, not interpreted (RFC 1122 3.2.1.8 lets a host ignore them),
+ * unless malformed (a Parameter Problem) or a source route (dropped), as Linux does.
  *
  * IPv6 (RFC 8200) takes the same steps on the version nibble's other branch: the fixed
  * header, the same local-delivery filter, then the extension header walk
@@ -20,7 +21,8 @@
  * Next Header 59 (no next header) is dropped silently (4.7).
  */
 import type { Millis } from "../env.js";
-import { formatIpv4Address, ipv4Dst, ipv4HeaderProblem, ipv4IsFragment, ipv4Src, readIpv4Header } from "../wire/ipv4.js";
+import { formatIpv4Address, ipv4Dst, ipv4HeaderLength, ipv4HeaderProblem, ipv4IsFragment, ipv4Src, IPV4_MIN_HEADER, readIpv4Header } from "../wire/ipv4.js";
+import { ipv4OptionsProblem } from "../wire/ipv4-options.js";
 import { NH_ICMPV6, NH_NONE, parseIpv6, walkIpv6Extensions, type Ipv6Chain, type Ipv6Header, type Ipv6ParamProblem } from "../wire/ipv6.js";
 import { v4PacketDatagram, type InboundDatagram } from "./datagram.js";
 import type { DropRecorder } from "./drops.js";
@@ -49,6 +51,8 @@ export interface InputOptions {
    * rebuilt, starting with the fixed header). Called after the drop was counted.
    */
   onParamProblem?: (now: Millis, packet: Uint8Array, header: Ipv6Header, problem: Ipv6ParamProblem) => void;
+  /** An IPv4 datagram with a malformed option: a Parameter Problem (code 0) should point at byte `pointer` of its header. */
+  onParamProblem4?: (now: Millis, datagram: InboundDatagram, pointer: number) => void;
   /** Verify header checksums (default true; a device with offload may have done it). */
   verifyChecksum?: boolean;
 }
@@ -81,6 +85,15 @@ export class IpInput {
     if (isMartianSource(src)) {
       stats.inHdrErrors++;
       return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(src)} cannot be a host`);
+    }
+    // Options: skipped unless malformed or a source route (ipv4-options.ts; Linux ip_rcv_options).
+    const headerLength = ipv4HeaderLength(packet);
+    const optionsProblem = headerLength > IPV4_MIN_HEADER ? ipv4OptionsProblem(packet, headerLength) : undefined;
+    if (optionsProblem !== undefined) {
+      stats.inHdrErrors++;
+      if (optionsProblem === "source-route") return drops.drop(now, "malformed", "IPv4: source route option (not accepted, as Linux's accept_source_route=0)");
+      drops.drop(now, "malformed", `IPv4: malformed option at header byte ${optionsProblem.pointer}`);
+      return this.opts.onParamProblem4?.(now, v4PacketDatagram(packet), optionsProblem.pointer);
     }
     let datagram: InboundDatagram;
     if (ipv4IsFragment(packet)) {

@@ -18,6 +18,7 @@ export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACHABLE = 3;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETER_PROBLEM = 12;
 
 // Destination unreachable codes (RFC 792, RFC 1191, RFC 1812 5.2.7.1).
 export const UNREACH_NET = 0;
