@@ -215,18 +215,22 @@ export class Connection extends ConnectionTimers implements SenderHost {
 
   /**
    * A listener validated the SYN cookie in `ack` (S12): the handshake is complete though no
-   * state was kept for it. Rebuild what the SYN-ACK promised (MSS from the cookie, our
-   * unscaled window) and continue as ESTABLISHED with whatever the ACK carried.
+   * state was kept for it. Rebuild what the SYN-ACK promised (MSS from the cookie, the
+   * `options` its timestamp's echo gave back) and go on as ESTABLISHED with the ACK.
    */
-  openFromCookie(now: Millis, ack: TcpSegment, mss: number): void {
+  openFromCookie(now: Millis, ack: TcpSegment, mss: number, options?: TcpOptions): void {
     this.lastNow = now;
     this.receiver.onSyn(seqAdd(ack.seq, -1));
     this.sender.resumeAfterCookie();
-    const sendMss = this.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss);
-    this.sender.setMss(sendMss, this.initcwnd || this.config.initialCwndSegments);
-    this.none();
+    if (options !== undefined) this.negotiate(now, options); // what the cookie's timestamp carried (syn-cookies.ts)
+    else {
+      this.sender.setMss(this.start(now, this.config.userMss > 0 ? Math.min(mss, this.config.userMss) : mss, 0, this.config.minMss), this.initcwnd || this.config.initialCwndSegments);
+      this.none();
+    }
     this.receiver.window.offerUnscaled(this.rcvNxt); // what our cookie SYN-ACK offered
     this.sender.updateWindow(ack, true, 0);
+    // Scaled once agreed (RFC 7323 2.2); the call above set SND.WL1 and SND.WL2.
+    if (this.negotiation.sndShift > 0) this.sender.updateWindow(ack, false, this.negotiation.sndShift);
     this.setState("ESTABLISHED", "ACK with a valid SYN cookie");
     acceptText(this, now, ack);
     if (!this.isClosed()) acceptFin(this, now, ack);

@@ -636,10 +636,10 @@ export class TcpLayer implements ConnectionContext {
   private sendCookie(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment): void {
     const { iss } = this.cookies.make(now, tuple, syn.seq, syn.options.mss ?? this.config.defaultMss);
     listener.cookiesSent++;
+    const options = this.cookies.synAckOptions(now, tuple, syn.options, listener.config ?? this.config, this.contextFor(tuple).mtu - 40);
     const synAck: TcpSegment = {
       srcPort: tuple.localPort, dstPort: tuple.remotePort, seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK,
-      window: Math.min(this.config.receiveBufferSize, 65535), urgentPointer: 0,
-      options: { mss: this.contextFor(tuple).mtu - 40 }, payload: new Uint8Array(0),
+      window: Math.min(this.config.receiveBufferSize, 65535), urgentPointer: 0, options, payload: new Uint8Array(0),
     };
     if (this.trace.enabled) {
       this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "sent" });
@@ -679,11 +679,13 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset: this.rng.nextU32(), config: listener.config, typeOfService: listener.typeOfService });
+    const options = this.cookies.ackOptions(tuple, ack.options, listener.config ?? this.config, mss);
+    const tsOffset = options !== undefined ? this.cookies.tsOffset(tuple) : this.rng.nextU32();
+    const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset, config: listener.config, typeOfService: listener.typeOfService });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);
-    conn.openFromCookie(now, ack, mss);
+    conn.openFromCookie(now, ack, mss, options);
     return true;
   }
 

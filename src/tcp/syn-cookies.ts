@@ -10,13 +10,20 @@
  *
  * where t is a minute counter. H1 hides the cookie from anyone without the secret; t lets
  * the listener refuse cookies older than two minutes; the low 24 bits carry the MSS index,
- * protected by H2 so a forged ACK has about a 1 in 2^24 chance per guess. Without TCP
- * timestamps there is nowhere to keep window scale or SACK, so a cookie connection has
- * neither (as on Linux without timestamps).
+ * protected by H2 so a forged ACK has about a 1 in 2^24 chance per guess.
+ *
+ * Window scale and SACK ride in the SYN-ACK's timestamp, as Linux's cookie_init_timestamp
+ * puts them: its low 6 bits are replaced by the peer's window scale (15: none) and a SACK
+ * bit, and the final ACK echoes them back (cookie_timestamp_decode). The timestamp offset
+ * of a cookie connection comes from a keyed hash of the two addresses (Linux
+ * secure_tcp_ts_off), so the echo can be read without state. A client that sends no
+ * timestamps gets a cookie connection with neither option, as on Linux.
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple } from "../trace/events.js";
 import { seq, type Seq } from "../wire/seq.js";
+import type { TcpOptions } from "../wire/tcp.js";
+import type { TcpConfig } from "./config.js";
 import { halfSipHash24, tupleWords } from "./isn.js";
 
 /** MSS values a cookie can carry (Linux msstab for IPv4). */
@@ -29,6 +36,16 @@ export const COOKIE_MSS_TABLE_V6: readonly number[] = [1220, 1420, 1440, 8940];
 
 function mssTable(t: FourTuple): readonly number[] {
   return t.localAddr.family === 6 ? COOKIE_MSS_TABLE_V6 : COOKIE_MSS_TABLE;
+}
+/** Linux TSBITS: the low bits of a cookie SYN-ACK's TSval that carry options. */
+const TS_BITS = 6;
+const TS_WSCALE_MASK = 0xf;
+const TS_SACK = 0x10;
+/** The options a cookie SYN-ACK's timestamp carries, and its final ACK's echo gives back. */
+export interface CookieTsOptions {
+  /** The peer's window scale (at most 14), or undefined when its SYN offered none. */
+  windowScale: number | undefined;
+  sack: boolean;
 }
 const COOKIE_BITS = 24;
 const COOKIE_MASK = (1 << COOKIE_BITS) - 1;
@@ -107,6 +124,52 @@ export class SynCookies {
     const d: CookieDecoding = { rest, counter: carried, nowCounter, age, fresh, low, hash, mssIndex, valid: fresh && mss !== undefined };
     if (mss !== undefined) d.mss = mss;
     return d;
+  }
+
+  /** The timestamp offset of a cookie connection with this address pair (Linux secure_tcp_ts_off). */
+  tsOffset(t: FourTuple): number {
+    return halfSipHash24(this.k[1], this.k[2], tupleWords(t.localAddr, 0, t.remoteAddr, 0));
+  }
+
+  /**
+   * TSval for a cookie SYN-ACK (Linux cookie_init_timestamp): the millisecond clock with its
+   * low 6 bits replaced by `o`, moved back by 64 ms if that put it ahead, plus the offset.
+   */
+  timestamp(now: Millis, t: FourTuple, o: CookieTsOptions): number {
+    const clock = Math.floor(now) >>> 0;
+    const bits = (o.windowScale ?? TS_WSCALE_MASK) | (o.sack ? TS_SACK : 0);
+    let ts = clock - (clock % 2 ** TS_BITS) + bits;
+    if (ts > clock) ts -= 2 ** TS_BITS;
+    return (ts + this.tsOffset(t)) >>> 0;
+  }
+
+  /** The options a final ACK's TSecr (the echo of `timestamp`) carries (Linux cookie_timestamp_decode). */
+  echoedOptions(t: FourTuple, echo: number): CookieTsOptions {
+    const bits = (echo - this.tsOffset(t)) & (2 ** TS_BITS - 1);
+    const ws = bits & TS_WSCALE_MASK;
+    return { windowScale: ws === TS_WSCALE_MASK ? undefined : ws, sack: (bits & TS_SACK) !== 0 };
+  }
+
+  /** A cookie SYN-ACK's options: MSS `ourMss`, and with timestamps what the peer's SYN offered that the timestamp can carry back. */
+  synAckOptions(now: Millis, t: FourTuple, syn: TcpOptions, cfg: TcpConfig, ourMss: number): TcpOptions {
+    const options: TcpOptions = { mss: ourMss };
+    if (syn.timestamp === undefined || !cfg.timestamps) return options;
+    const o = { windowScale: syn.windowScale !== undefined && cfg.windowScaling ? Math.min(syn.windowScale, 14) : undefined, sack: syn.sackPermitted === true && cfg.sack };
+    options.timestamp = { value: this.timestamp(now, t, o), echo: syn.timestamp.value };
+    if (o.sack) options.sackPermitted = true;
+    if (o.windowScale !== undefined) options.windowScale = cfg.windowScaleShift;
+    return options;
+  }
+
+  /** The peer's SYN options as a final ACK's echo gives them back, or undefined when it has none to give (no timestamp). */
+  ackOptions(t: FourTuple, ack: TcpOptions, cfg: TcpConfig, mss: number): TcpOptions | undefined {
+    const ts = ack.timestamp;
+    if (ts === undefined || ts.echo === 0 || !cfg.timestamps) return undefined;
+    const o = this.echoedOptions(t, ts.echo);
+    const options: TcpOptions = { mss, timestamp: { value: ts.value, echo: 0 } };
+    if (o.sack && cfg.sack) options.sackPermitted = true;
+    if (o.windowScale !== undefined && cfg.windowScaling) options.windowScale = o.windowScale;
+    return options;
   }
 
   private h1(t: FourTuple): number {

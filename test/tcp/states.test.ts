@@ -158,6 +158,33 @@ describe("LISTEN with SYN cookies (S12, RFC 4987)", () => {
     expect(h.takeSent().filter((s) => s.dstPort === peer.port).map((s) => s.flags)).toEqual([RST]);
   });
 
+  it("keeps window scale and SACK in the SYN-ACK's timestamp, as Linux's cookie_init_timestamp, and the connection has them (and timestamps) once the ACK echoes it", () => {
+    const { h, listener } = listening({ synCookies: "always", timestamps: true, sack: true, windowScaling: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, windowScale: 9, sackPermitted: true, timestamp: { value: 700, echo: 0 } } });
+    const [synAck] = h.takeSent();
+    expect(listener.synQueue.size).toBe(0);
+    expect(synAck!.options).toMatchObject({ mss: 1460, windowScale: 7, sackPermitted: true, timestamp: { echo: 700 } });
+    const tsval = synAck!.options.timestamp!.value;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1), window: 100, options: { timestamp: { value: 701, echo: tsval } } });
+    const conn = listener.accept()!;
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.inspect()).toMatchObject({ sndShift: 9, rcvShift: 7, sack: true, timestamps: true, sndWnd: 100 << 9 });
+    conn.send(bytes("hi"));
+    h.settle();
+    const [data] = h.takeSent();
+    expect(data!.options.timestamp).toMatchObject({ echo: 701 });
+    expect((data!.options.timestamp!.value - tsval) >>> 0).toBeLessThan(64); // the same clock and offset, moved back at most 63 ms by the options
+  });
+
+  it("a cookie SYN-ACK offers nothing a SYN without timestamps could not get back: only the MSS, and the connection has neither window scale nor SACK", () => {
+    const { h, listener } = listening({ synCookies: "always", timestamps: true, sack: true, windowScaling: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, windowScale: 9, sackPermitted: true } });
+    const [synAck] = h.takeSent();
+    expect(synAck!.options).toEqual({ mss: 1460 });
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1) });
+    expect(listener.accept()!.inspect()).toMatchObject({ sndShift: 0, rcvShift: 0, sack: false, timestamps: false });
+  });
+
   it('synCookies: "always" never stores a half-open connection', () => {
     const { h, listener } = listening({ synCookies: "always" });
     h.deliver({ flags: SYN, seq: REMOTE_SEQ });
