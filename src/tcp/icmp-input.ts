@@ -5,6 +5,7 @@
  * internal members.
  */
 import { mtuReduced } from "./sender-mtu.js";
+import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import type { Millis } from "../env.js";
 import { seqGt, seqLt, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
@@ -48,6 +49,10 @@ export function icmpError(c: Connection, now: Millis, seq: Seq, code: TcpErrorCo
  * what is in flight is resent in the new size. Returns whether it acted.
  */
 export function pathMtuReduced(c: Connection, now: Millis, seq: Seq, mtu: number, why: string): boolean {
+  // Linux tcp_v6_err: a packet too big below IPv6's minimum MTU is ignored, not taken as
+  // 1,280 (RFC 8201 4: no node goes below it; RFC 8021 retired the atomic fragments that
+  // such a report once asked for).
+  if (c.tuple.localAddr.family === 6 && mtu < IPV6_MIN_MTU) return false;
   if (c.state === "SYN_SENT") return synDataTooBig(c, now, seq, mtu);
   const synchronized = c.state !== "CLOSED" && c.state !== "LISTEN" && c.state !== "SYN_RCVD" && c.state !== "TIME_WAIT";
   if (seqLt(seq, c.sndUna) || seqGt(seq, c.sndMax) || !synchronized) return false;

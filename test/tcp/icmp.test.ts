@@ -171,6 +171,32 @@ describe("ICMPv6 errors reach TCP too (Linux tcp_v6_err)", () => {
   });
 });
 
+describe("packet too big below 1,280 (Linux tcp_v6_err)", () => {
+  it("is ignored by TCP: the segments keep their size; 1,280 itself is taken", () => {
+    const { net, a, b, A, B } = familyPair(6);
+    const sent: Uint8Array[] = [];
+    net.setPath("a", "b", { delay: 10, filter: (p) => (sent.push(p.slice()), "pass") });
+    b.tcp.listen(80);
+    const conn = a.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
+    net.runFor(50);
+    conn.send(new Uint8Array(3000));
+    net.runFor(1);
+    const mss = conn.sendMss;
+    const tooBig = (mtu: number) => {
+      const msg = { kind: "packet-too-big" as const, mtu, original: sent[sent.length - 1]!.subarray(0, 1232) };
+      const pkt = new Uint8Array(40 + icmpv6Length(msg));
+      const router = IpAddress.v6(0xfd000000, 0, 0, 0xfe);
+      emitIpv6Header({ src: router, dst: A, nextHeader: NH_ICMPV6, payloadLength: icmpv6Length(msg) }, pkt, 0);
+      emitIcmpv6(msg, pkt, 40, { src: router, dst: A });
+      a.receive(net.now, pkt);
+    };
+    tooBig(1000);
+    expect(conn.sendMss).toBe(mss);
+    tooBig(1280);
+    expect(conn.sendMss).toBeLessThan(mss);
+  });
+});
+
 describe("path MTU over IPv6: packet too big from the simulator's router (RFC 8201)", () => {
   it("a 1,280-byte path: the MSS drops to 1,220 and every byte arrives", () => {
     const { received, conn } = transferOverNarrowPath({ family: 6, pathMtu: 1280, bytes: 20_000, mtuErrors: true, runFor: 2000 });
