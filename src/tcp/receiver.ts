@@ -9,7 +9,7 @@
  */
 import type { Millis } from "../env.js";
 import type { SackBlock } from "../wire/tcp.js";
-import { seqAdd, seqDiff, seqLe, seqLt, toSeqField, type Seq } from "../wire/seq.js";
+import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin, toSeqField, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import { emptyReceiveBuffer, type InsertResult } from "./receive-buffer.js";
 import { ReceiveSpace } from "./receive-space.js";
@@ -140,8 +140,10 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    */
   insert(seq: Seq, data: Uint8Array, mtuPayload: number, now?: Millis, rto: Millis = Infinity, sack = false, remnant = true): InsertResult {
     const hadGap = this.buf.outOfOrderRanges > 0;
-    // Part of it was received before: report that part (RFC 2883 section 4.1.1).
+    // Part of it was received before: report that part (RFC 2883 section 4.1.1), or the
+    // part that overlaps out-of-order data already held (4.1.2; Linux tcp_data_queue_ofo).
     if (seqLt(seq, this.rcvNxt)) this.noteDuplicate(seq, this.rcvNxt);
+    else if (this.buf.outOfOrderRanges > 0) this.noteHeldOverlap(seq, seqAdd(seq, data.length));
     const readableBefore = this.buf.readable;
     const result = this.ownBuffer().insert(this.rcvNxt, seq, data);
     this.notePayload(data.length, mtuPayload);
@@ -298,6 +300,14 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
     const quick = Math.min(Math.max(Math.floor(this.size(this.rcvNxt) / (2 * this.fullSegment)), 2), MAX_QUICKACKS);
     this.quickAck(quick);
     this.ackNow = true;
+  }
+
+  /** D-SACK for the first held out-of-order block [left, right) overlaps, the overlap only (blocks are in order). */
+  private noteHeldOverlap(left: Seq, right: Seq): void {
+    for (const b of this.buf.heldBlocks) {
+      if (!seqLt(b.left, right)) return;
+      if (seqLt(left, b.right)) return this.noteDuplicate(seqMax(left, b.left), seqMin(right, b.right));
+    }
   }
 
   private noteDuplicate(left: Seq, right: Seq): void {

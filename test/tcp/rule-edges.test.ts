@@ -270,6 +270,17 @@ describe("D-SACK for old segments (RFC 2883; Linux tcp_send_dupack, syn_challeng
     expect(dup!.options.sackBlocks).toEqual([{ left: start, right: seqAdd(start, 5) }]);
   });
 
+  it("out-of-order data that overlaps data held out of order gets a D-SACK block for the overlap first (RFC 2883 4.1.2; Linux tcp_data_queue_ofo)", () => {
+    const { h, iss } = sackConnection();
+    const at = (n: number) => seqAdd(REMOTE_SEQ, 1 + n);
+    h.deliver({ flags: ACK | PSH, seq: at(1000), ack: seqAdd(iss, 1), payload: new Uint8Array(1000) }); // a hole at 0-1000
+    expect(h.takeSent()[0]!.options.sackBlocks).toEqual([{ left: at(1000), right: at(2000) }]);
+    h.deliver({ flags: ACK | PSH, seq: at(1500), ack: seqAdd(iss, 1), payload: new Uint8Array(1000) }); // 1500-2000 held already
+    expect(h.takeSent()[0]!.options.sackBlocks).toEqual([{ left: at(1500), right: at(2000) }, { left: at(1000), right: at(2500) }]);
+    h.deliver({ flags: ACK | PSH, seq: at(3000), ack: seqAdd(iss, 1), payload: new Uint8Array(500) }); // no overlap: no D-SACK
+    expect(h.takeSent()[0]!.options.sackBlocks).toEqual([{ left: at(3000), right: at(3500) }, { left: at(1000), right: at(2500) }]);
+  });
+
   it("an old SYN gets a challenge ACK without one: a SYN is never data we hold twice", () => {
     const { h, iss } = sackConnection();
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1460, sackPermitted: true } });
