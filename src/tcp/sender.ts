@@ -108,7 +108,6 @@ export class Sender extends SenderParts {
   private wl2 = 0;
   private bufSeq32 = 0;
   private sml32 = 0;
-  private rexmitUpTo32 = 0;
   get iss(): Seq { return (this.iss32 >>> 0) as Seq; }
   get sndUna(): Seq { return (this.una32 >>> 0) as Seq; }
   set sndUna(s: Seq) { this.una32 = s | 0; }
@@ -127,9 +126,6 @@ export class Sender extends SenderParts {
   /** End of the last short (sub-MSS) segment sent: Minshall's Nagle check (Linux snd_sml). */
   private get sndSml(): Seq { return (this.sml32 >>> 0) as Seq; }
   private set sndSml(s: Seq) { this.sml32 = s | 0; }
-  /** End of the highest range ever retransmitted: ACKs at or below it give no RTT sample. */
-  private get retransmittedUpTo(): Seq { return (this.rexmitUpTo32 >>> 0) as Seq; }
-  private set retransmittedUpTo(s: Seq) { this.rexmitUpTo32 = s | 0; }
   sndWnd = 0;
   maxSndWnd = 0;
   /** Where segments get PSH: the end of each write, as Linux (push-marks.ts). */
@@ -229,7 +225,7 @@ export class Sender extends SenderParts {
   constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
     const { algorithm, model } = windowAlgorithm(config, iss);
     super(algorithm, config.defaultMss, config.initialCwndSegments, config);
-    this.iss32 = this.una32 = this.nxt32 = this.max32 = this.rexmitUpTo32 = this.sml32 = toSeqField(iss);
+    this.iss32 = this.una32 = this.nxt32 = this.max32 = this.sml32 = toSeqField(iss);
     this.bufSeq32 = toSeqField(seqAdd(iss, 1));
     this.noDelay = config.noDelay;
     this.sendBuf = emptySendBuffer(config.sendBufferSize);
@@ -388,9 +384,10 @@ export class Sender extends SenderParts {
     const measured = cumulativeSentAt !== undefined ? now - cumulativeSentAt : sackedSentAt !== undefined ? now - sackedSentAt : undefined;
     if (seqGt(ack, this.sndUna)) {
       this.logPart?.onAck(ack, this);
-      // An echoed timestamp times every ACK, but not ACKs covering retransmitted data: the
-      // peer may echo an older segment's timestamp then, inflating the sample (Karn's rule).
-      const rttSample = measured ?? (seqLe(this.retransmittedUpTo, this.sndUna) ? neg.rttFromEcho(now, seg) : undefined);
+      // Without a sample by our clock (Karn's rule: the ACK covers resent data), the echoed
+      // timestamp times it (RFC 7323 4.1; Linux tcp_ack_update_rtt uses TSecr then, for
+      // ACKs that advance SND.UNA): the echo is the resent segment's own TSval (4.3).
+      const rttSample = measured ?? neg.rttFromEcho(now, seg);
       delivered += this.ackNewData(now, ack, rttSample);
     } else {
       // An ACK that only SACKs times the estimator too (Linux tcp_ack_update_rtt with sack_rtt_us).
@@ -745,7 +742,6 @@ export class Sender extends SenderParts {
     this.onSent(used);
     if (retransmit) this.onRetransmit();
     if (!retransmit && this.timed === undefined) this.timed = { end, at: now };
-    if (retransmit && seqGt(end, this.retransmittedUpTo)) this.retransmittedUpTo = end;
     if (seqGt(end, this.sndMax)) this.sndMax = end;
     const t = this.host.timers;
     if (t.rto === Infinity && t.tlp === Infinity && !this.probing) this.armRtoOrProbe(now, true);

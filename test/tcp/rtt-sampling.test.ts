@@ -1,7 +1,8 @@
 /**
  * Where RTT samples come from (Linux tcp_ack_update_rtt): every ACK that newly delivers a
  * never-retransmitted segment times it by our clock, from the oldest such segment; an ACK
- * covering retransmitted data gives none (Karn's rule).
+ * covering retransmitted data gives none by our clock (Karn's rule), and with timestamps
+ * is timed by the echo instead.
  */
 import { describe, expect, it } from "vitest";
 import { seqAdd } from "../../src/wire/seq.js";
@@ -36,6 +37,25 @@ describe("RTT samples", () => {
     h.advance(5);
     h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(iss, 1 + MSS) });
     expect(conn.inspect().srtt).toBe(before);
+  });
+
+  it("with timestamps, an ACK of retransmitted data is timed by its echo, which names the resend (RFC 7323 4.1, 4.3; Linux tcp_ack_update_rtt)", () => {
+    const { h, listener } = listening({ timestamps: true });
+    h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: MSS, timestamp: { value: 1, echo: 0 } } });
+    const synAck = h.takeSent()[0]!;
+    h.advance(10);
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 1), options: { timestamp: { value: 2, echo: synAck.options.timestamp!.value } } });
+    const conn = listener.accept()!;
+    conn.send(new Uint8Array(100));
+    h.settle();
+    h.takeSent();
+    h.advance(conn.inspect().rto + 1);
+    const resend = h.takeSent().at(-1)!;
+    const before = conn.inspect().srtt!;
+    h.advance(400);
+    h.deliver({ flags: ACK, seq: seqAdd(REMOTE_SEQ, 1), ack: seqAdd(synAck.seq, 101), options: { timestamp: { value: 3, echo: resend.options.timestamp!.value } } });
+    // 400 ms from the resend: SRTT moves an eighth of the way there.
+    expect(conn.inspect().srtt).toBeCloseTo(before + (400 - before) / 8, 0);
   });
 
   it("are not taken from an echo more than INT_MAX / 1000 ms old (Linux tcp_ack_update_rtt)", () => {
