@@ -14,6 +14,23 @@ import { ConnectionPath } from "./path.js";
 
 /** RFC 7323 2.3: a shift above 14 is treated as 14. */
 const MAX_WINDOW_SCALE = 14;
+
+/** The options of a peer's SYN that are in use: those it offered that we do too (RFC 7323 1.3, 2.2; RFC 2018 2). */
+export interface AgreedSynOptions {
+  timestamps: boolean;
+  sack: boolean;
+  /** The peer's shift, at most 14 (RFC 7323 2.3); undefined when window scaling is off. */
+  windowScale: number | undefined;
+}
+
+/** What `o`, a peer's SYN options, and our settings agree on: the rule every passive open applies (connection, request record, SYN cookie). */
+export function agreedSynOptions(o: TcpOptions, cfg: TcpConfig): AgreedSynOptions {
+  return {
+    timestamps: o.timestamp !== undefined && cfg.timestamps,
+    sack: o.sackPermitted === true && cfg.sack,
+    windowScale: o.windowScale !== undefined && cfg.windowScaling ? Math.min(o.windowScale, MAX_WINDOW_SCALE) : undefined,
+  };
+}
 /** Bytes the timestamp option takes in every segment (with its two NOPs). */
 export const TIMESTAMP_OPTION_BYTES = 12;
 /** RFC 7323 5.5: after 24 days idle a timestamp may have wrapped; PAWS does not apply. */
@@ -91,19 +108,20 @@ export abstract class Negotiation extends ConnectionPath {
    * offered but it did not repeat are off; after a SYN, we repeat what we also support.
    */
   onPeerSyn(now: Millis, o: TcpOptions): void {
-    this.peerOfferedWindowScale = o.windowScale !== undefined && this.config.windowScaling;
-    if (this.peerOfferedWindowScale) {
-      this.sndShift = Math.min(o.windowScale!, MAX_WINDOW_SCALE);
+    const agreed = agreedSynOptions(o, this.config);
+    this.peerOfferedWindowScale = agreed.windowScale !== undefined;
+    if (agreed.windowScale !== undefined) {
+      this.sndShift = agreed.windowScale;
       this.rcvShift = this.config.windowScaleShift;
     } else {
       this.sndShift = this.rcvShift = 0;
     }
-    this.timestamps = o.timestamp !== undefined && this.config.timestamps;
+    this.timestamps = agreed.timestamps;
     if (this.timestamps) {
       this.tsRecent = o.timestamp!.value | 0;
       this.tsRecentAt = now;
     }
-    this.sack = o.sackPermitted === true && this.config.sack;
+    this.sack = agreed.sack;
   }
 
   /** A connection rebuilt from a SYN cookie: the cookie kept no options. */

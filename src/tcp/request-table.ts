@@ -27,6 +27,7 @@ import { ACK, ECE, FIN, RST, SYN, type TcpOptions, type TcpSegment } from "../wi
 import { seqAdd, seqGt, seqInWindow, seqLe, type Seq } from "../wire/seq.js";
 import type { TcpConfig } from "./config.js";
 import type { ConnectionInfo } from "./connection-info.js";
+import { agreedSynOptions } from "./options.js";
 import { EMPTY } from "./send-buffer.js";
 import { SlotArrays } from "./slot-arrays.js";
 
@@ -138,12 +139,10 @@ export class RequestTable {
     f.iss[s] = p.iss;
     f.irs[s] = p.syn.seq;
     f.tsOffset[s] = p.tsOffset >>> 0;
-    // RFC 7323 and RFC 2018: an option is in use only if the SYN offered it and we do (options.ts onPeerSyn).
-    const ts = o.timestamp !== undefined && cfg.timestamps;
-    const ws = o.windowScale !== undefined && cfg.windowScaling;
-    f.tsRecent[s] = ts ? o.timestamp!.value : 0;
-    f.flags[s] = (ts ? F_TIMESTAMPS : 0) | (o.sackPermitted === true && cfg.sack ? F_SACK : 0) | (ws ? F_WSCALE : 0) | (p.ecnOk ? F_ECN : 0) | (o.mss !== undefined ? F_MSS : 0);
-    f.wscale[s] = ws ? Math.min(o.windowScale!, 14) : 0;
+    const agreed = agreedSynOptions(o, cfg);
+    f.tsRecent[s] = agreed.timestamps ? o.timestamp!.value : 0;
+    f.flags[s] = (agreed.timestamps ? F_TIMESTAMPS : 0) | (agreed.sack ? F_SACK : 0) | (agreed.windowScale !== undefined ? F_WSCALE : 0) | (p.ecnOk ? F_ECN : 0) | (o.mss !== undefined ? F_MSS : 0);
+    f.wscale[s] = agreed.windowScale ?? 0;
     f.peerMss[s] = o.mss ?? 0;
     f.synWindow[s] = p.syn.window;
     f.ourMss[s] = p.ourMss;

@@ -25,6 +25,7 @@ import { seq, type Seq } from "../wire/seq.js";
 import type { TcpOptions } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { halfSipHash24, tupleWords } from "./isn.js";
+import { agreedSynOptions } from "./options.js";
 
 /** MSS values a cookie can carry (Linux msstab for IPv4). */
 export const COOKIE_MSS_TABLE: readonly number[] = [536, 1300, 1440, 1460];
@@ -153,9 +154,9 @@ export class SynCookies {
   /** A cookie SYN-ACK's options: MSS `ourMss`, and with timestamps what the peer's SYN offered that the timestamp can carry back. */
   synAckOptions(now: Millis, t: FourTuple, syn: TcpOptions, cfg: TcpConfig, ourMss: number): TcpOptions {
     const options: TcpOptions = { mss: ourMss };
-    if (syn.timestamp === undefined || !cfg.timestamps) return options;
-    const o = { windowScale: syn.windowScale !== undefined && cfg.windowScaling ? Math.min(syn.windowScale, 14) : undefined, sack: syn.sackPermitted === true && cfg.sack };
-    options.timestamp = { value: this.timestamp(now, t, o), echo: syn.timestamp.value };
+    const o = agreedSynOptions(syn, cfg);
+    if (!o.timestamps) return options;
+    options.timestamp = { value: this.timestamp(now, t, o), echo: syn.timestamp!.value };
     if (o.sack) options.sackPermitted = true;
     if (o.windowScale !== undefined) options.windowScale = cfg.windowScaleShift;
     return options;
