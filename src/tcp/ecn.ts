@@ -105,15 +105,12 @@ export class EcnState {
   }
 
   /**
-   * The peer's SYN. On a passive open (Linux tcp_ecn_create_request) ECN is accepted when
-   * the SYN carries both ECE and CWR, we are not set to 0, and the SYN itself is not
-   * ECT-marked (a SYN must never be; Linux takes a marked one as a broken path). In a
+   * The peer's SYN. On a passive open ECN is accepted as passiveOpenAgreesEcn says. In a
    * simultaneous open we asked already and keep ECN only if the peer asked too
    * (tcp_ecn_rcv_syn).
    */
   onSyn(now: Millis, flags: number, codepoint: number, passive: boolean): void {
-    const asked = (flags & (ECE | CWR)) === (ECE | CWR);
-    const ok = passive ? asked && this.setting !== 0 && (codepoint & ECN_MASK) === NOT_ECT : this.ok && asked;
+    const ok = passive ? passiveOpenAgreesEcn(this.setting, flags, codepoint) : this.ok && (flags & (ECE | CWR)) === (ECE | CWR);
     if (ok !== this.ok) this.ok = ok; // never a write to ECN_OFF (ecnOnSyn makes a real state first)
     if (this.ok && passive) this.trace(now, "negotiated", "the SYN asks (ECE+CWR); the SYN-ACK agrees with ECE");
   }
@@ -205,6 +202,15 @@ export class EcnState {
  */
 export const ECN_OFF: EcnState = new EcnState(0, { trace: NULL_SINK, hostName: "", tuple: { localAddr: undefined, localPort: 0, remoteAddr: undefined, remotePort: 0 } as unknown as FourTuple });
 Object.freeze(ECN_OFF);
+
+/**
+ * Whether a listener agrees to ECN for this SYN (Linux tcp_ecn_create_request): it asks
+ * with both ECE and CWR (RFC 3168 6.1.1), we are not set to 0, and the SYN itself is not
+ * ECT-marked (a SYN must never be; Linux takes a marked one as a broken path).
+ */
+export function passiveOpenAgreesEcn(setting: EcnSetting, flags: number, codepoint: number): boolean {
+  return setting !== 0 && (flags & (ECE | CWR)) === (ECE | CWR) && (codepoint & ECN_MASK) === NOT_ECT;
+}
 
 /** A connection's ECN state, as Connection keeps it: ECN_OFF until ecnOn. */
 export interface EcnHolder extends EcnHost {

@@ -16,7 +16,8 @@ import { endsHalfOpen, icmpErrorMeaning, icmpv6ErrorMeaning } from "../ip/icmp-e
 import { formatEndpoint } from "../trace/format.js";
 import { seqAdd, seqGt, seqLt, type Seq } from "../wire/seq.js";
 import { ECN_MASK } from "../wire/ip-ecn.js";
-import { ACK, CWR, ECE, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
+import { ecnOn, passiveOpenAgreesEcn } from "./ecn.js";
+import { ACK, FIN, RST, SYN, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { Connection, type ConnectionContext, type ConnectionInfo } from "./connection.js";
 import { ConnectionTable } from "./connection-table.js";
@@ -520,7 +521,7 @@ export class TcpLayer implements ConnectionContext {
     const mode = this.config.synCookies;
     if (listener.synQueueFull) listener.lastOverflow = now;
     if (mode === "always" || (mode === "overflow" && listener.synQueueFull)) {
-      this.sendCookie(now, listener, tuple, seg);
+      this.sendCookie(now, listener, tuple, seg, tos);
       return;
     }
     if (listener.synQueueFull) {
@@ -538,7 +539,7 @@ export class TcpLayer implements ConnectionContext {
       const ourMss = advertisedMss(path.metrics.advmss > 0 ? path.metrics.advmss + 40 : path.mtu, cfg); // path.ts announcedMss
       const peerMss = cfg.userMss > 0 ? Math.min(seg.options.mss ?? cfg.defaultMss, cfg.userMss) : (seg.options.mss ?? cfg.defaultMss);
       const sendMss = Math.max(cfg.minMss, Math.min(path.mtu - 40, peerMss) - (seg.options.timestamp !== undefined && cfg.timestamps ? 12 : 0));
-      const ecnOk = cfg.ecn !== 0 && (seg.flags & (ECE | CWR)) === (ECE | CWR) && (tos & ECN_MASK) === 0;
+      const ecnOk = passiveOpenAgreesEcn(cfg.ecn, seg.flags, tos & ECN_MASK);
       listener.synQueue.records++;
       // The entry takes its place in the table before the SYN-ACK leaves, as a connection did.
       this.requests.add(now, { tuple, iss, syn: seg, tsOffset, ecnOk, ourMss, sendMss }, (s) => this.connections.addEntry(tuple, -s - 1));
@@ -633,14 +634,11 @@ export class TcpLayer implements ConnectionContext {
   }
 
   /** A stateless SYN-ACK whose ISN is a cookie (S12). Nothing is remembered. */
-  private sendCookie(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment): void {
+  private sendCookie(now: Millis, listener: Listener, tuple: FourTuple, syn: TcpSegment, tos: number): void {
     const { iss } = this.cookies.make(now, tuple, syn.seq, syn.options.mss ?? this.config.defaultMss);
     listener.cookiesSent++;
-    const options = this.cookies.synAckOptions(now, tuple, syn.options, listener.config ?? this.config, this.contextFor(tuple).mtu - 40);
-    const synAck: TcpSegment = {
-      srcPort: tuple.localPort, dstPort: tuple.remotePort, seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK,
-      window: Math.min(this.config.receiveBufferSize, 65535), urgentPointer: 0, options, payload: new Uint8Array(0),
-    };
+    const cfg = listener.config ?? this.config;
+    const synAck = this.cookies.synAck(now, tuple, syn, iss, cfg, this.contextFor(tuple).mtu - 40, passiveOpenAgreesEcn(cfg.ecn, syn.flags, tos & ECN_MASK));
     if (this.trace.enabled) {
       this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "sent" });
       this.trace.emit({ type: "segment-out", time: now, host: this.hostName, tuple, segment: synAck, retransmit: false });
@@ -679,13 +677,14 @@ export class TcpLayer implements ConnectionContext {
     }
     listener.cookiesAccepted++;
     if (this.trace.enabled) this.trace.emit({ type: "cookie", time: now, host: this.hostName, tuple, action: "accepted" });
-    const options = this.cookies.ackOptions(tuple, ack.options, listener.config ?? this.config, mss);
-    const tsOffset = options !== undefined ? this.cookies.tsOffset(tuple) : this.rng.nextU32();
+    const echoed = this.cookies.ackOptions(tuple, ack.options, listener.config ?? this.config, mss);
+    const tsOffset = echoed !== undefined ? this.cookies.tsOffset(tuple) : this.rng.nextU32();
     const conn = new Connection(this.contextFor(tuple), { tuple, iss, passive: true, tsOffset, config: listener.config, typeOfService: listener.typeOfService });
     conn.listenerPort = listener.port;
     conn.state = "LISTEN";
     this.connections.add(conn);
-    conn.openFromCookie(now, ack, mss, options);
+    if (echoed?.ecn === true) ecnOn(conn, conn.config.ecn).ok = true;
+    conn.openFromCookie(now, ack, mss, echoed?.options);
     return true;
   }
 

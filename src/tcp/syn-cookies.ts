@@ -12,17 +12,18 @@
  * the listener refuse cookies older than two minutes; the low 24 bits carry the MSS index,
  * protected by H2 so a forged ACK has about a 1 in 2^24 chance per guess.
  *
- * Window scale and SACK ride in the SYN-ACK's timestamp, as Linux's cookie_init_timestamp
- * puts them: its low 6 bits are replaced by the peer's window scale (15: none) and a SACK
- * bit, and the final ACK echoes them back (cookie_timestamp_decode). The timestamp offset
+ * Window scale, SACK and ECN ride in the SYN-ACK's timestamp, as Linux's cookie_init_timestamp
+ * puts them: its low 6 bits are replaced by the peer's window scale (15: none), a SACK bit
+ * and an ECN bit, and the final ACK echoes them back (cookie_timestamp_decode, cookie_ecn_ok). The timestamp offset
  * of a cookie connection comes from a keyed hash of the two addresses (Linux
  * secure_tcp_ts_off), so the echo can be read without state. A client that sends no
- * timestamps gets a cookie connection with neither option, as on Linux.
+ * timestamps gets a cookie connection with none of the three, as on Linux (whose
+ * tcp_conn_request clears ecn_ok for a cookie without timestamps).
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple } from "../trace/events.js";
-import { seq, type Seq } from "../wire/seq.js";
-import type { TcpOptions } from "../wire/tcp.js";
+import { seq, seqAdd, type Seq } from "../wire/seq.js";
+import { ACK, ECE, SYN, type TcpOptions, type TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import { halfSipHash24, tupleWords } from "./isn.js";
 import { agreedSynOptions } from "./options.js";
@@ -42,11 +43,19 @@ function mssTable(t: FourTuple): readonly number[] {
 const TS_BITS = 6;
 const TS_WSCALE_MASK = 0xf;
 const TS_SACK = 0x10;
+const TS_ECN = 0x20;
 /** The options a cookie SYN-ACK's timestamp carries, and its final ACK's echo gives back. */
 export interface CookieTsOptions {
   /** The peer's window scale (at most 14), or undefined when its SYN offered none. */
   windowScale: number | undefined;
   sack: boolean;
+  /** ECN agreed (the SYN-ACK carried ECE). */
+  ecn: boolean;
+}
+/** What a cookie's final ACK gives back: the options to open with, and whether ECN was agreed. */
+export interface CookieAck {
+  options: TcpOptions;
+  ecn: boolean;
 }
 const COOKIE_BITS = 24;
 const COOKIE_MASK = (1 << COOKIE_BITS) - 1;
@@ -138,7 +147,7 @@ export class SynCookies {
    */
   timestamp(now: Millis, t: FourTuple, o: CookieTsOptions): number {
     const clock = Math.floor(now) >>> 0;
-    const bits = (o.windowScale ?? TS_WSCALE_MASK) | (o.sack ? TS_SACK : 0);
+    const bits = (o.windowScale ?? TS_WSCALE_MASK) | (o.sack ? TS_SACK : 0) | (o.ecn ? TS_ECN : 0);
     let ts = clock - (clock % 2 ** TS_BITS) + bits;
     if (ts > clock) ts -= 2 ** TS_BITS;
     return (ts + this.tsOffset(t)) >>> 0;
@@ -148,29 +157,39 @@ export class SynCookies {
   echoedOptions(t: FourTuple, echo: number): CookieTsOptions {
     const bits = (echo - this.tsOffset(t)) & (2 ** TS_BITS - 1);
     const ws = bits & TS_WSCALE_MASK;
-    return { windowScale: ws === TS_WSCALE_MASK ? undefined : ws, sack: (bits & TS_SACK) !== 0 };
+    return { windowScale: ws === TS_WSCALE_MASK ? undefined : ws, sack: (bits & TS_SACK) !== 0, ecn: (bits & TS_ECN) !== 0 };
   }
 
-  /** A cookie SYN-ACK's options: MSS `ourMss`, and with timestamps what the peer's SYN offered that the timestamp can carry back. */
-  synAckOptions(now: Millis, t: FourTuple, syn: TcpOptions, cfg: TcpConfig, ourMss: number): TcpOptions {
+  /**
+   * The stateless SYN-ACK for `syn`, whose ISN is `iss`: MSS `ourMss`, and with timestamps
+   * what the peer's SYN offered that the timestamp can carry back, ECN among them (ECE)
+   * when `ecnAgreed` (ecn.ts passiveOpenAgreesEcn).
+   */
+  synAck(now: Millis, t: FourTuple, syn: TcpSegment, iss: Seq, cfg: TcpConfig, ourMss: number, ecnAgreed: boolean): TcpSegment {
     const options: TcpOptions = { mss: ourMss };
-    const o = agreedSynOptions(syn, cfg);
-    if (!o.timestamps) return options;
-    options.timestamp = { value: this.timestamp(now, t, o), echo: syn.timestamp!.value };
-    if (o.sack) options.sackPermitted = true;
-    if (o.windowScale !== undefined) options.windowScale = cfg.windowScaleShift;
-    return options;
+    const o = agreedSynOptions(syn.options, cfg);
+    const ecn = ecnAgreed && o.timestamps;
+    if (o.timestamps) {
+      options.timestamp = { value: this.timestamp(now, t, { ...o, ecn }), echo: syn.options.timestamp!.value };
+      if (o.sack) options.sackPermitted = true;
+      if (o.windowScale !== undefined) options.windowScale = cfg.windowScaleShift;
+    }
+    return {
+      srcPort: t.localPort, dstPort: t.remotePort, seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK | (ecn ? ECE : 0),
+      window: Math.min(cfg.receiveBufferSize, 65535), urgentPointer: 0, options, payload: new Uint8Array(0),
+    };
   }
 
   /** The peer's SYN options as a final ACK's echo gives them back, or undefined when it has none to give (no timestamp). */
-  ackOptions(t: FourTuple, ack: TcpOptions, cfg: TcpConfig, mss: number): TcpOptions | undefined {
+  ackOptions(t: FourTuple, ack: TcpOptions, cfg: TcpConfig, mss: number): CookieAck | undefined {
     const ts = ack.timestamp;
     if (ts === undefined || ts.echo === 0 || !cfg.timestamps) return undefined;
     const o = this.echoedOptions(t, ts.echo);
     const options: TcpOptions = { mss, timestamp: { value: ts.value, echo: 0 } };
     if (o.sack && cfg.sack) options.sackPermitted = true;
     if (o.windowScale !== undefined && cfg.windowScaling) options.windowScale = o.windowScale;
-    return options;
+    // Linux cookie_ecn_ok: the echo says ECN was agreed, and ECN is not switched off here.
+    return { options, ecn: o.ecn && cfg.ecn !== 0 };
   }
 
   private h1(t: FourTuple): number {

@@ -82,6 +82,45 @@ describe("ECN negotiation (RFC 3168 6.1.1, Linux tcp_ecn 0/1/2)", () => {
     expect(conn.ecn.ok).toBe(false);
   });
 
+  it("a SYN cookie carries ECN in its timestamp (Linux TS_OPT_ECN): the cookie SYN-ACK agrees with ECE and the rebuilt connection has ECN", () => {
+    const { h, listener } = listening({ ecn: 2, synCookies: "always", timestamps: true });
+    h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000, timestamp: { value: 700, echo: 0 } } });
+    const [synAck] = h.takeSentWithEcn();
+    expect(listener.synQueue.size).toBe(0);
+    expect(`${flagNames(synAck!.seg.flags)} ${synAck!.ecn}`).toBe("SYN,ACK,ECE 0");
+    const tsval = synAck!.seg.options.timestamp!.value;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seg.seq, 1), options: { timestamp: { value: 701, echo: tsval } } });
+    const conn = listener.accept()!;
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.ecn.ok).toBe(true);
+    conn.send(new Uint8Array(100));
+    h.settle();
+    expect(sentSummary(h)).toEqual(["PSH,ACK len=100 ECT(0)"]);
+  });
+
+  it("without timestamps a cookie cannot carry ECN, so its SYN-ACK does not agree (Linux tcp_conn_request: ecn_ok = 0)", () => {
+    const { h, listener } = listening({ ecn: 2, synCookies: "always", timestamps: true });
+    h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000 } });
+    const [synAck] = h.takeSent();
+    expect(flagNames(synAck!.flags)).toBe("SYN,ACK");
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1) });
+    expect(listener.accept()!.ecn).toBe(ECN_OFF);
+  });
+
+  it("a listener with ECN off gives a cookie connection no ECN, even when the echo says it was agreed", () => {
+    const { h, listener } = listening({ ecn: 0, synCookies: "always", timestamps: true });
+    h.deliver({ flags: SYN | ECE | CWR, seq: REMOTE_SEQ, options: { mss: 1000, timestamp: { value: 700, echo: 0 } } });
+    const [synAck] = h.takeSent();
+    expect(flagNames(synAck!.flags)).toBe("SYN,ACK");
+    // The low 6 bits (less the offset) carry window scale, SACK and ECN (0x20), which this
+    // SYN-ACK left clear; an echo with the ECN bit set is what a tcp_ecn=2 listener sends.
+    const echo = (synAck!.options.timestamp!.value + 0x20) >>> 0;
+    h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(synAck!.seq, 1), options: { timestamp: { value: 701, echo } } });
+    const conn = listener.accept()!;
+    expect(conn.state).toBe("ESTABLISHED");
+    expect(conn.ecn).toBe(ECN_OFF);
+  });
+
   it("connections without ECN share one frozen not-in-use state; asking or agreeing makes a connection its own", () => {
     const refused = ecnServer(2, ECT0).conn; // asked with an ECT-marked SYN: refused, nothing to keep
     expect(refused.ecn).toBe(ECN_OFF);

@@ -53,15 +53,17 @@ describe("SYN cookies", () => {
 });
 
 describe("options in a cookie SYN-ACK's timestamp (Linux cookie_init_timestamp / cookie_timestamp_decode)", () => {
-  it("gives back every window scale 0-14 or none, with or without SACK, at any clock; the TSval is the clock at most 63 ms back, plus the pair's offset", () => {
+  it("gives back every window scale 0-14 or none, with or without SACK and ECN, at any clock; the TSval is the clock at most 63 ms back, plus the pair's offset", () => {
     const c = new SynCookies(new SimRng(5));
     for (const now of [0, 63, 64, 1_000_003, 2 ** 32 - 1, 2 ** 32 + 5]) {
       for (const windowScale of [undefined, 0, 1, 7, 14]) {
         for (const sack of [false, true]) {
-          const ts = c.timestamp(now, tuple, { windowScale, sack });
-          expect(c.echoedOptions(tuple, ts)).toEqual({ windowScale, sack });
-          const clock = ((Math.floor(now) >>> 0) + c.tsOffset(tuple)) >>> 0;
-          expect((clock - ts) >>> 0).toBeLessThan(64);
+          for (const ecn of [false, true]) {
+            const ts = c.timestamp(now, tuple, { windowScale, sack, ecn });
+            expect(c.echoedOptions(tuple, ts)).toEqual({ windowScale, sack, ecn });
+            const clock = ((Math.floor(now) >>> 0) + c.tsOffset(tuple)) >>> 0;
+            expect((clock - ts) >>> 0).toBeLessThan(64);
+          }
         }
       }
     }
