@@ -16,7 +16,7 @@ export type IpDropReason =
   | "bad-checksum"
   /** Destination is not one of this host's addresses (hosts do not forward). */
   | "not-for-us"
-  /** Source address can not be a host: 0/8, 127/8, 224/4, 255.255.255.255 (RFC 1122 3.2.1.3). */
+  /** Source address can not be a host: 0/8, 127/8, 224/4, 255.255.255.255 (RFC 1122 3.2.1.3), or is our own, from the link (Linux fib_validate_source). */
   | "martian-source"
   /** No transport for the protocol number (RFC 1122 3.2.2.1: protocol unreachable). */
   | "unknown-protocol"

@@ -38,6 +38,7 @@ import { Icmp6Layer, type Icmp6Stats } from "./icmp6.js";
 import { ICMPV6_DEST_UNREACHABLE, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY, UNREACH6_PORT } from "../wire/icmpv6.js";
 import { NH_ICMPV6 } from "../wire/ipv6.js";
 import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
+import { LOOPBACK_BUDGET, LoopbackQueue } from "./loopback.js";
 import { DEFAULT_MTU, routeList, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
 import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
 import { PathMtuCache } from "./path-mtu.js";
@@ -157,6 +158,8 @@ export class Host implements Endpoint {
   /** Joins segments into super-packets when the link segments them (gsoMaxSize). */
   private readonly gso: GsoBatch | undefined;
   private now: Millis = 0;
+  /** Datagrams to our own addresses, delivered after the call that sent them (loopback.ts). */
+  private readonly looped = new LoopbackQueue();
 
   constructor(opts: HostOptions) {
     if (typeof opts !== "object" || opts === null) throw new InvalidSettingError(`Host options must be an object, got ${showValue(opts)}`);
@@ -218,6 +221,7 @@ export class Host implements Endpoint {
         this.counters.packetsOut += gso?.segments ?? 1;
         opts.transmit(packet, gso);
       },
+      loopback: (packet, gso) => this.looped.push(packet, gso?.size ?? 0),
       drops: this.drops,
       stats: ipStats,
       ttl,
@@ -281,15 +285,20 @@ export class Host implements Endpoint {
     this.now = now;
     this.pathMtus.expire(now);
     this.counters.packetsIn++;
+    this.input1(now, packet, checksumValid, gsoSize, false);
+    this.flushAndNotify(now);
+  }
+
+  /** One packet into IP input, with what the link (or our own loopback) vouched for. */
+  private input1(now: Millis, packet: Uint8Array, checksumValid: boolean, gsoSize: number, looped: boolean): void {
     this.rxChecksumValid = checksumValid;
     this.rxGsoSize = gsoSize;
     try {
-      this.input.receive(now, packet);
+      this.input.receive(now, packet, looped);
     } finally {
       this.rxChecksumValid = false;
       this.rxGsoSize = 0;
     }
-    this.flushAndNotify(now);
   }
 
   /** See Endpoint.beginBatch: TCP's transmission pass waits for endBatch. */
@@ -325,7 +334,7 @@ export class Host implements Endpoint {
   }
 
   nextDeadline(): Millis {
-    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput() || this.icmp6.hasPendingOutput()) return this.now;
+    if (this.udp.hasPendingOutput() || this.icmp.hasPendingOutput() || this.icmp6.hasPendingOutput() || !this.looped.isEmpty) return this.now;
     return Math.min(this.tcp.nextDeadline(), this.reassembler.nextDeadline(), this.reassembler6.nextDeadline());
   }
 
@@ -398,6 +407,17 @@ export class Host implements Endpoint {
    * `nextDeadline()` at now.
    */
   private flushAndNotify(now: Millis): void {
+    this.flushTransports(now);
+    // What we sent to ourselves, in the same instant, checksums vouched for as lo does
+    // (CHECKSUM_UNNECESSARY); each may bring answers, which join the queue (loopback.ts).
+    for (let n = 0; n < LOOPBACK_BUDGET && this.looped.deliverOne(this.deliverLooped); n++) this.flushTransports(now);
+  }
+
+  private readonly deliverLooped = (packet: Uint8Array, gsoSize: number): void => {
+    this.input1(this.now, packet, true, gsoSize, true);
+  };
+
+  private flushTransports(now: Millis): void {
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       this.udp.flush(now);
       this.icmp.flush(now);

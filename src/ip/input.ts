@@ -5,7 +5,9 @@
  * Order of checks, like Linux ip_rcv_core then ip_local_deliver:
  *   1. the header itself (version, lengths, checksum): the wire codec, which never throws;
  *   2. the destination must be one of our addresses (a host does not forward: RFC 1122
- *      3.3.4.2 / 3.3.1.1), and the source must be able to be a host (RFC 1122 3.2.1.3);
+ *      3.3.4.2 / 3.3.1.1), and the source must be able to be a host (RFC 1122 3.2.1.3)
+ *      and, for a packet from the link, not be one of ours (what we send ourselves never
+ *      leaves: loopback.ts);
  *   3. fragments go to the reassembler; only whole datagrams continue;
  *   4. the protocol number selects the transport; none means protocol unreachable.
  * IP options are skipped, not interpreted (RFC 1122 3.2.1.8 lets a host ignore them),
@@ -64,8 +66,11 @@ export class IpInput {
     this.verifyChecksum = opts.verifyChecksum !== false;
   }
 
-  /** One packet from the link, of either family (the version nibble says which). Never throws on any bytes. */
-  receive(now: Millis, packet: Uint8Array): void {
+  /**
+   * One packet of either family (the version nibble says which), from the link or, when
+   * `looped`, sent by this host to itself (loopback.ts). Never throws on any bytes.
+   */
+  receive(now: Millis, packet: Uint8Array, looped = false): void {
     const { stats, drops } = this.opts;
     stats.inReceives++;
     if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet);
@@ -85,6 +90,13 @@ export class IpInput {
     if (isMartianSource(src)) {
       stats.inHdrErrors++;
       return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(src)} cannot be a host`);
+    }
+    // Our own address as the source of a packet from the link (a LAND attack's SYN, or a
+    // spoofed one): only this host sends from it, and what it sends itself never leaves
+    // (loopback.ts). Linux's fib_validate_source calls it a martian (accept_local=0).
+    if (!looped && (src === dst || (this.opts.routing.localCount > 1 && this.opts.routing.isLocal(src)))) {
+      stats.inHdrErrors++;
+      return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(src)} is this host's own address, from the link`);
     }
     // Options: skipped unless malformed or a source route (ipv4-options.ts; Linux ip_rcv_options).
     const headerLength = ipv4HeaderLength(packet);

@@ -83,6 +83,8 @@ export type OutputResult =
 export interface OutputOptions {
   routing: RoutingTable;
   transmit: (packet: Uint8Array, gso?: GsoInfo) => void;
+  /** Takes a datagram for one of our own addresses (RouteChoice.local) instead of `transmit`: it never goes to the link. */
+  loopback?: (packet: Uint8Array, gso?: GsoInfo) => void;
   drops: DropRecorder;
   stats: IpStats;
   /** Time-to-live of our datagrams (Linux ip_default_ttl 64; RFC 1122 3.2.1.7: never 0). */
@@ -120,7 +122,8 @@ export class IpOutput {
     }
     const { iface } = lookup.value;
     const src = d.src ?? lookup.value.source;
-    if (d.dst.family === 6) return this.send6(now, d, src, iface.mtu);
+    const transmit = lookup.value.local && this.opts.loopback !== undefined ? this.opts.loopback : this.opts.transmit;
+    if (d.dst.family === 6) return this.send6(now, d, src, iface.mtu, transmit);
     const totalLength = IPV4_MIN_HEADER + d.payloadLength;
     let fits = totalLength <= iface.mtu || (d.gso !== undefined && totalLength <= IPV4_MAX_PACKET);
     if (!fits && d.policy === "do" && d.allowOversize === true && totalLength <= IPV4_MAX_PACKET) {
@@ -152,7 +155,7 @@ export class IpOutput {
       h.tos = d.tos ?? 0;
       h.dontFragment = d.policy !== "dont";
       emitIpv4Header(h, packet, 0);
-      this.opts.transmit(packet, d.gso);
+      transmit(packet, d.gso);
       return this.sentWhole(src);
     }
     // Build the whole payload once (its checksum covers all of it), then cut it.
@@ -175,7 +178,7 @@ export class IpOutput {
       if (trace?.enabled) {
         trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
       }
-      this.opts.transmit(packet);
+      transmit(packet);
     }
     stats.fragOks++;
     stats.fragCreates += pieces.length;
@@ -187,7 +190,7 @@ export class IpOutput {
   }
 
   /** RFC 8200: the IPv6 half of `send`, after the route was found. */
-  private send6(now: Millis, d: OutgoingDatagram, src: IpAddress, mtu: number): OutputResult {
+  private send6(now: Millis, d: OutgoingDatagram, src: IpAddress, mtu: number, transmit: OutputOptions["transmit"]): OutputResult {
     const { stats, drops } = this.opts;
     const hopLimit = d.ttl ?? this.opts.ttl;
     const trafficClass = d.tos ?? 0;
@@ -207,7 +210,7 @@ export class IpOutput {
       const packet = d.inPlace?.(IPV6_HEADER_LENGTH) ?? this.packets.alloc(totalLength);
       d.writePayload(packet, IPV6_HEADER_LENGTH, src);
       emitIpv6Header({ src, dst: d.dst, nextHeader: d.protocol, payloadLength: d.payloadLength, hopLimit, trafficClass }, packet, 0);
-      this.opts.transmit(packet, d.gso);
+      transmit(packet, d.gso);
       return this.sentWhole(src);
     }
     // RFC 8200 section 5: the source fragments, each piece behind the fixed header and a
@@ -229,7 +232,7 @@ export class IpOutput {
       if (trace?.enabled) {
         trace.emit({ type: "fragment-out", time: now, host: this.opts.hostName ?? "", src, dst: d.dst, protocol: d.protocol, id, offset: p.offset, length: p.length, more: p.more });
       }
-      this.opts.transmit(packet);
+      transmit(packet);
     }
     stats.fragOks++;
     stats.fragCreates += pieces.length;

@@ -105,6 +105,8 @@ export interface RouteChoice {
   /** The gateway, or the destination itself when it is on-link. */
   readonly nextHop: IpAddress;
   readonly route: Route;
+  /** The destination is one of this host's own addresses: delivered locally, never to the link (loopback.ts). */
+  readonly local: boolean;
 }
 
 export type RouteLookup = { ok: true; value: RouteChoice } | { ok: false; code: "ENETUNREACH" | "EHOSTUNREACH" };
@@ -174,6 +176,11 @@ export class RoutingTable {
   /** Is `address` one of this host's own addresses (RFC 1122 3.2.1.3 "this host", RFC 4291 2.5.3 for ::1)? */
   isLocal(address: AddressInput): boolean {
     return this.local.has(typeof address === "number" ? address >>> 0 : address.key);
+  }
+
+  /** How many distinct addresses this host has (IP input's own-source check is one comparison when 1). */
+  get localCount(): number {
+    return this.local.size;
   }
 
   /**
@@ -251,7 +258,7 @@ export class RoutingTable {
     }
     if (best === undefined) return { ok: false, code: "ENETUNREACH" };
     if (best.kind === "unreachable") return { ok: false, code: "EHOSTUNREACH" };
-    return { ok: true, value: { iface: best.iface, source: this.sourceFor(best, dst), nextHop: best.gateway ?? dst, route: best } };
+    return { ok: true, value: { iface: best.iface, source: this.sourceFor(best, dst), nextHop: best.gateway ?? dst, route: best, local: this.isLocal(dst) } };
   }
 
   /** Like `lookup`, for application calls: throws the typed error instead. */
