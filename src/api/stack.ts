@@ -132,15 +132,15 @@ export class Stack {
 
   /**
    * Why no SYN can go to `remote`, as Linux's tcp_v4_connect / tcp_v6_connect refuse at once
-   * with ENETUNREACH: a multicast group or the broadcast address (TCP is one to one), or the
-   * loopback, or the unspecified address Linux takes for it (RFC 1122 3.2.1.3), which never
-   * leave a host, and a synack host has no loopback interface unless the address is its own.
+   * with ENETUNREACH: a multicast group or the broadcast address (TCP is one to one). The
+   * loopback addresses are the stack's own (routing.ts); the unspecified address, which
+   * Linux takes for the loopback one, is refused: name 127.0.0.1 or ::1.
    */
   private unreachable(remote: IpAddress): string | undefined {
     if (!(remote instanceof IpAddress)) return undefined; // the engine refuses it with its own error
     const kind = remote.kind;
     if (kind === "multicast" || kind === "broadcast") return `TCP does not connect to a ${kind} address`;
-    if ((kind === "loopback" || kind === "unspecified") && !this.host.routing.isLocal(remote)) return "a synack stack has no loopback interface";
+    if (kind === "unspecified") return "the unspecified address is no destination here (Linux takes it for the loopback address: name 127.0.0.1 or ::1)";
     return undefined;
   }
 

@@ -73,7 +73,7 @@ export class IpInput {
   receive(now: Millis, packet: Uint8Array, looped = false): void {
     const { stats, drops } = this.opts;
     stats.inReceives++;
-    if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet);
+    if (packet.length > 0 && packet[0]! >>> 4 === 6) return this.receive6(now, packet, looped);
     // The header is checked and its fields read from the packet: a datagram delivered
     // whole gets no header object unless something asks for it (v4PacketDatagram).
     const problem = ipv4HeaderProblem(packet, this.verifyChecksum);
@@ -82,12 +82,15 @@ export class IpInput {
       return drops.drop(now, problem === "bad-checksum" ? "bad-checksum" : "malformed", `IPv4: ${problem}`);
     }
     const dst = ipv4Dst(packet);
-    if (!this.opts.routing.isLocal(dst)) {
+    // 127/8 is ours, but only from ourselves: from a link it is a martian destination
+    // (Linux ip_route_input_slow, route_localnet=0).
+    if (!this.opts.routing.isLocal(dst) || (!looped && dst >>> 24 === 127)) {
       stats.inAddrErrors++;
       return drops.drop(now, "not-for-us", () => `destination ${formatIpv4Address(dst)} is not this host`);
     }
     const src = ipv4Src(packet);
-    if (isMartianSource(src)) {
+    // What we send ourselves may come from 127.0.0.1 (the loopback interface, routing.ts).
+    if (!looped && isMartianSource(src)) {
       stats.inHdrErrors++;
       return drops.drop(now, "martian-source", () => `source ${formatIpv4Address(src)} cannot be a host`);
     }
@@ -129,7 +132,7 @@ export class IpInput {
   }
 
   /** RFC 8200 sections 3 and 4: the IPv6 branch of `receive`. */
-  private receive6(now: Millis, packet: Uint8Array): void {
+  private receive6(now: Millis, packet: Uint8Array, looped: boolean): void {
     const { stats, drops } = this.opts;
     const ip = parseIpv6(packet);
     if (!ip.ok) {
@@ -141,11 +144,12 @@ export class IpInput {
     // forward). Multicast groups (all-nodes, solicited-node) belong to neighbour discovery,
     // which these links do not need; such packets are dropped here.
     const dst = this.opts.routing.ownAddress(header.dst); // the interface's object, shared (routing.ts)
-    if (dst === undefined) {
+    // ::1 only from ourselves (RFC 4291 2.5.3: never sent on a link; Linux ip6_rcv_core).
+    if (dst === undefined || (!looped && dst.isLoopback)) {
       stats.inAddrErrors++;
       return drops.drop(now, "not-for-us", () => `destination ${header.dst.toString()} is not this host`);
     }
-    if (isMartianSource(header.src)) {
+    if (!looped && isMartianSource(header.src)) {
       stats.inHdrErrors++;
       return drops.drop(now, "martian-source", () => `source ${header.src.toString()} cannot be a host`);
     }

@@ -80,6 +80,21 @@ const ANSWER_CACHE_MAX = 4096;
 
 const NO_METRICS: RouteMetrics = Object.freeze({ mtu: 0, mtuLocked: false, advmss: 0, initcwnd: 0 });
 
+/**
+ * The loopback interface every host has, as Linux's lo: 127.0.0.0/8 and ::1 are this host's
+ * own (Linux's local table holds "local 127.0.0.0/8 dev lo"), reached from 127.0.0.1 and ::1
+ * (RFC 1122 3.2.1.3 (g), RFC 4291 2.5.3). They never appear on a link, where IP input takes
+ * them for martians, so lo is not among a table's `interfaces`. Its MTU is the largest IPv4
+ * packet (Linux's lo: 65,536).
+ */
+function loopbackRoute(address: IpAddress, prefixLength: number): Route {
+  const prefix = IpPrefix.of(address, prefixLength)!;
+  const iface: Interface = Object.freeze({ name: "lo", address, prefixLength, prefix, mtu: 0xffff });
+  return Object.freeze({ prefix, gateway: undefined, iface, source: address, kind: "unicast", metrics: NO_METRICS });
+}
+const LOOPBACK4_ROUTE = loopbackRoute(IpAddress.LOOPBACK4, 8);
+const LOOPBACK6_ROUTE = loopbackRoute(IpAddress.LOOPBACK6, 128);
+
 export interface Interface {
   readonly name: string;
   readonly address: IpAddress;
@@ -175,10 +190,11 @@ export class RoutingTable {
 
   /** Is `address` one of this host's own addresses (RFC 1122 3.2.1.3 "this host", RFC 4291 2.5.3 for ::1)? */
   isLocal(address: AddressInput): boolean {
-    return this.local.has(typeof address === "number" ? address >>> 0 : address.key);
+    if (typeof address === "number") return this.local.has(address >>> 0) || address >>> 24 === 127;
+    return this.local.has(address.key) || address.isLoopback;
   }
 
-  /** How many distinct addresses this host has (IP input's own-source check is one comparison when 1). */
+  /** How many distinct addresses this host has besides loopback ones (IP input's own-source check is one comparison when 1). */
   get localCount(): number {
     return this.local.size;
   }
@@ -190,7 +206,7 @@ export class RoutingTable {
    * rather than each keeping its own (with its key string: about 120 B a connection).
    */
   ownAddress(address: IpAddress): IpAddress | undefined {
-    return this.local.get(address.key);
+    return this.local.get(address.key) ?? (address.isLoopback ? address : undefined);
   }
 
   /** Adds a route; throws RangeError for a route that could never work. */
@@ -252,6 +268,10 @@ export class RoutingTable {
   }
 
   private match(dst: IpAddress): RouteLookup {
+    if (dst.isLoopback) {
+      const lo = dst.family === 4 ? LOOPBACK4_ROUTE : LOOPBACK6_ROUTE;
+      return { ok: true, value: { iface: lo.iface, source: lo.source, nextHop: dst, route: lo, local: true } };
+    }
     let best: Route | undefined;
     for (const r of this.table) {
       if (r.prefix.contains(dst) && (best === undefined || r.prefix.length > best.prefix.length)) best = r;

@@ -123,13 +123,19 @@ describe("node:net connect() by name over the stub resolver", () => {
     expect(await got).toBe("GET / HTTP/1.0\r\n\r\n");
   });
 
-  it("localhost is answered without a query; with no loopback interface both attempts fail at once, sending nothing", async () => {
+  it("localhost is answered without a query and reached over the stack's own loopback, sending nothing to the link", async () => {
     const w = world();
-    const s = w.net.connect({ port: 80, host: "localhost" });
+    // Nobody listens on the client's port 80: both attempts are refused at once, by itself.
+    const refused = w.net.connect({ port: 80, host: "localhost" });
     const tried: string[] = [];
-    s.on("lookup", (_e, address: string) => tried.push(address));
-    expect(await outcome(s, () => w.sim.now())).toMatchObject({ event: "error", code: "ENETUNREACH", at: 0 });
+    refused.on("lookup", (_e, address: string) => tried.push(address));
+    expect(await outcome(refused, () => w.sim.now())).toMatchObject({ event: "error", code: "ECONNREFUSED", at: 0 });
     expect(tried).toEqual(["::1", "127.0.0.1"]);
+    // A server of its own on port 80: ::1 answers first, as on Linux.
+    await new Promise<void>((resolve) => w.net.createServer((c) => c.end("local")).listen(80, resolve));
+    const s = w.net.connect({ port: 80, host: "localhost" });
+    expect(await outcome(s, () => w.sim.now())).toEqual({ event: "connect", at: 0, family: "IPv6", address: "::1" });
+    s.destroy();
     expect(w.fake.queries).toEqual([]);
     expect(w.client.host.counters.packetsOut).toBe(0);
   });

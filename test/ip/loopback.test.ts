@@ -82,6 +82,43 @@ describe("datagrams to our own address (Linux: through lo)", () => {
   });
 });
 
+describe("the loopback interface (Linux lo: 127.0.0.0/8 and ::1)", () => {
+  it("a connection to 127.0.0.1 leaves from 127.0.0.1, with lo's MTU, and a listener on every address takes it; nothing reaches the link", () => {
+    const h = standalone(B);
+    const listener = h.host.tcp.listen(80);
+    const lo = parseIpAddress("127.0.0.1")!;
+    expect(h.host.route(lo)).toMatchObject({ local: true, source: lo, iface: { name: "lo", mtu: 65535 } });
+    const client = h.host.tcp.connect({ localAddr: lo, remoteAddr: lo, remotePort: 80 });
+    h.host.poll(0);
+    const server = listener.accept()!;
+    expect(server.state).toBe("ESTABLISHED");
+    expect(client.sendMss).toBe(65535 - 40 - 12); // timestamps on
+    expect(h.host.route(parseIpAddress("127.9.9.9")!).local).toBe(true); // the whole /8, as Linux's local route
+    expect(h.sent).toEqual([]);
+  });
+
+  it("::1 the same over IPv6", () => {
+    const h = standalone(B);
+    const listener = h.host.tcp.listen(80);
+    const lo = parseIpAddress("::1")!;
+    h.host.tcp.connect({ localAddr: lo, remoteAddr: lo, remotePort: 80 });
+    h.host.poll(0);
+    expect(listener.accept()?.state).toBe("ESTABLISHED");
+    expect(h.sent).toEqual([]);
+  });
+
+  it("from a link, a packet to 127.0.0.1 or from it is a martian (Linux route_localnet=0), and nothing answers it", () => {
+    const h = standalone(B);
+    h.host.tcp.listen(80);
+    const lo = parseIpAddress("127.0.0.1")!.v4Value!;
+    h.host.receive(0, tcpPacket(A, lo, syn(40000, 80)));
+    h.host.receive(0, tcpPacket(lo, B, syn(40001, 80)));
+    expect(h.take()).toEqual([]);
+    expect(h.host.counters.drops["not-for-us"]).toBe(1);
+    expect(h.host.counters.drops["martian-source"]).toBe(1);
+  });
+});
+
 describe("our own address as the source of a packet from the link: a martian (Linux fib_validate_source, accept_local=0)", () => {
   it("a LAND SYN (source = destination = us) gets no answer and is counted", () => {
     const h = standalone(B);

@@ -396,10 +396,10 @@ describe("synack Socket in virtual time", () => {
     expect(err.syscall).toBe("getaddrinfo");
   });
 
-  it("connect to a multicast, broadcast, loopback or unspecified address fails at once with ENETUNREACH, sending nothing (Linux tcp_v4_connect)", async () => {
+  it("connect to a multicast, broadcast or unspecified address fails at once with ENETUNREACH, sending nothing (Linux tcp_v4_connect)", async () => {
     const { sim, a } = pair();
     const net = bindNet(a);
-    for (const host of ["224.0.0.1", "255.255.255.255", "0.0.0.0", "127.0.0.1"]) {
+    for (const host of ["224.0.0.1", "255.255.255.255", "0.0.0.0"]) {
       const err = await nextError(net.connect({ port: 80, host }));
       expect(err).toMatchObject({ code: "ENETUNREACH", syscall: "connect" });
     }
