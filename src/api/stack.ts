@@ -114,11 +114,14 @@ export class Stack {
     this.checkOpen("connect");
     const unreachable = this.unreachable(p.remoteAddress);
     if (unreachable !== undefined) throw socketError("ENETUNREACH", `${p.remoteAddress.toString()}: ${unreachable}`);
+    // Linux __ip_route_output_key and tcp_v6_connect: the unspecified address means this
+    // host's loopback one (node:net on Linux then reports 127.0.0.1 or ::1 as remote).
+    const remoteAddr = p.remoteAddress instanceof IpAddress && p.remoteAddress.kind === "unspecified" ? (p.remoteAddress.family === 4 ? IpAddress.LOOPBACK4 : IpAddress.LOOPBACK6) : p.remoteAddress;
     try {
-      const localAddr = this.host.route(p.remoteAddress).source;
+      const localAddr = this.host.route(remoteAddr).source;
       const conn = this.host.tcp.connect({
         localAddr,
-        remoteAddr: p.remoteAddress,
+        remoteAddr,
         remotePort: p.remotePort,
         ...(p.localPort === undefined ? {} : { localPort: p.localPort }),
         ...(p.fastOpen === true ? { fastOpen: true } : {}),
@@ -132,15 +135,12 @@ export class Stack {
 
   /**
    * Why no SYN can go to `remote`, as Linux's tcp_v4_connect / tcp_v6_connect refuse at once
-   * with ENETUNREACH: a multicast group or the broadcast address (TCP is one to one). The
-   * loopback addresses are the stack's own (routing.ts); the unspecified address, which
-   * Linux takes for the loopback one, is refused: name 127.0.0.1 or ::1.
+   * with ENETUNREACH: a multicast group or the broadcast address (TCP is one to one).
    */
   private unreachable(remote: IpAddress): string | undefined {
     if (!(remote instanceof IpAddress)) return undefined; // the engine refuses it with its own error
     const kind = remote.kind;
     if (kind === "multicast" || kind === "broadcast") return `TCP does not connect to a ${kind} address`;
-    if (kind === "unspecified") return "the unspecified address is no destination here (Linux takes it for the loopback address: name 127.0.0.1 or ::1)";
     return undefined;
   }
 

@@ -396,10 +396,23 @@ describe("synack Socket in virtual time", () => {
     expect(err.syscall).toBe("getaddrinfo");
   });
 
-  it("connect to a multicast, broadcast or unspecified address fails at once with ENETUNREACH, sending nothing (Linux tcp_v4_connect)", async () => {
+  it("connect to 0.0.0.0 or :: reaches the stack's own loopback and reports 127.0.0.1 or ::1, as node:net on Linux", async () => {
+    const { a } = pair();
+    const net = bindNet(a);
+    await new Promise<void>((resolve) => net.createServer((c) => c.end()).listen(80, resolve));
+    for (const [host, remote] of [["0.0.0.0", "127.0.0.1"], ["::", "::1"]] as const) {
+      const c = net.connect({ port: 80, host });
+      await new Promise<void>((resolve) => c.once("connect", resolve));
+      expect([c.remoteAddress, c.localAddress]).toEqual([remote, remote]);
+      c.destroy();
+    }
+    expect(a.host.counters.packetsOut).toBe(0);
+  });
+
+  it("connect to a multicast or broadcast address fails at once with ENETUNREACH, sending nothing (Linux tcp_v4_connect)", async () => {
     const { sim, a } = pair();
     const net = bindNet(a);
-    for (const host of ["224.0.0.1", "255.255.255.255", "0.0.0.0"]) {
+    for (const host of ["224.0.0.1", "255.255.255.255"]) {
       const err = await nextError(net.connect({ port: 80, host }));
       expect(err).toMatchObject({ code: "ENETUNREACH", syscall: "connect" });
     }
