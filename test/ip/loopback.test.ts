@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { ACK, emitTcp, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 import { emitIpv4Header, PROTO_TCP } from "../../src/wire/ipv4.js";
-import { parseIpAddress } from "../../src/wire/address.js";
+import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
 import { Host } from "../../src/ip/host.js";
 import { SimRng } from "../../src/sim/rng.js";
 import { A, B, pattern, standalone } from "./helpers.js";
@@ -23,6 +23,17 @@ function tcpPacket(src: number, dst: number, seg: TcpSegment): Uint8Array {
   emitIpv4Header({ src, dst, protocol: PROTO_TCP, payloadLength: tcpLength }, packet, 0);
   emitTcp(seg, packet, 20, { src, dst });
   return packet;
+}
+
+/** A host with 10.0.0.2 and 192.168.7.2, and what it sends to the link. */
+function twoAddresses(): { host: Host; sent: Uint8Array[]; second: IpAddress } {
+  const second = parseIpAddress("192.168.7.2")!;
+  const sent: Uint8Array[] = [];
+  const host = new Host({
+    name: "h", rng: new SimRng(3), transmit: (p) => sent.push(p),
+    interfaces: [{ address: B, prefixLength: 24 }, { address: second, prefixLength: 24 }],
+  });
+  return { host, sent, second };
 }
 
 const syn = (srcPort: number, dstPort: number): TcpSegment => ({
@@ -68,12 +79,7 @@ describe("datagrams to our own address (Linux: through lo)", () => {
   });
 
   it("a host with two addresses reaches the second from the first locally", () => {
-    const second = parseIpAddress("192.168.7.2")!;
-    const sent: Uint8Array[] = [];
-    const host = new Host({
-      name: "h", rng: new SimRng(3), transmit: (p) => sent.push(p),
-      interfaces: [{ address: B, prefixLength: 24 }, { address: second, prefixLength: 24 }],
-    });
+    const { host, sent } = twoAddresses();
     const listener = host.tcp.listen(80);
     host.tcp.connect({ localAddr: host.address, remoteAddr: host.routing.interfaces[1]!.address, remotePort: 80 });
     host.poll(0);
@@ -134,12 +140,7 @@ describe("our own address as the source of a packet from the link: a martian (Li
   });
 
   it("with two addresses, a packet to one from the other is a martian too", () => {
-    const second = parseIpAddress("192.168.7.2")!;
-    const sent: Uint8Array[] = [];
-    const host = new Host({
-      name: "h", rng: new SimRng(3), transmit: (p) => sent.push(p),
-      interfaces: [{ address: B, prefixLength: 24 }, { address: second, prefixLength: 24 }],
-    });
+    const { host, sent, second } = twoAddresses();
     host.tcp.listen(80);
     host.receive(0, tcpPacket(second.v4Value!, B, syn(40000, 80)));
     expect(sent).toEqual([]);
