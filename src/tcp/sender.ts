@@ -712,7 +712,8 @@ export class Sender extends SenderParts {
   private chunkEnds(len: number, mss: number, pending: number, cwndLeft: number, windowLeft: number, recordEnd: boolean): boolean {
     const rest = recordEnd ? 0 : Math.min(pending - len, mss);
     const fresh = !this.reducing && len === mss && !seqLt(this.sndNxt, this.sndMax);
-    return this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest);
+    const moreNow = rest > 0 && cwndLeft - len >= rest && windowLeft - len >= rest;
+    return this.chunks.withoutQuota(fresh, moreNow) ?? this.chunks.segment(tsoPath(this.congestion, this.rtt, mss, this.config.minTsoSegments, (this.tsoState ??= newTsoState())), this.pipe(), fresh, moreNow);
   }
 
   /** Emits bytes [from, from + len) of the stream, with our FIN if `fin`; returns the sequence space used. */
