@@ -285,12 +285,12 @@ export class Host implements Endpoint {
     this.now = now;
     this.pathMtus.expire(now);
     this.counters.packetsIn++;
-    this.input1(now, packet, checksumValid, gsoSize, false);
+    this.enterInput(now, packet, checksumValid, gsoSize, false);
     this.flushAndNotify(now);
   }
 
   /** One packet into IP input, with what the link (or our own loopback) vouched for. */
-  private input1(now: Millis, packet: Uint8Array, checksumValid: boolean, gsoSize: number, looped: boolean): void {
+  private enterInput(now: Millis, packet: Uint8Array, checksumValid: boolean, gsoSize: number, looped: boolean): void {
     this.rxChecksumValid = checksumValid;
     this.rxGsoSize = gsoSize;
     try {
@@ -402,9 +402,9 @@ export class Host implements Endpoint {
   }
 
   /**
-   * Sends what the application queued, then tells it what happened. A callback may queue
-   * more; a few rounds settle that within the same instant, and anything left keeps
-   * `nextDeadline()` at now.
+   * Sends what the application queued, then tells it what happened, then delivers what we
+   * sent ourselves. A callback may queue more; a few rounds settle that within the same
+   * instant, and anything left keeps `nextDeadline()` at now.
    */
   private flushAndNotify(now: Millis): void {
     this.flushTransports(now);
@@ -414,9 +414,10 @@ export class Host implements Endpoint {
   }
 
   private readonly deliverLooped = (packet: Uint8Array, gsoSize: number): void => {
-    this.input1(this.now, packet, true, gsoSize, true);
+    this.enterInput(this.now, packet, true, gsoSize, true);
   };
 
+  /** UDP's and ICMP's queued output, then their wake-ups, in rounds (see flushAndNotify). */
   private flushTransports(now: Millis): void {
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       this.udp.flush(now);
