@@ -10,6 +10,7 @@ import { ACK, emitTcp, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 import { emitIpv4Header, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
 import { Host } from "../../src/ip/host.js";
+import { LOOPBACK_BUDGET, LoopbackQueue } from "../../src/ip/loopback.js";
 import { SimRng } from "../../src/sim/rng.js";
 import { A, B, pattern, standalone } from "./helpers.js";
 import type { Seq } from "../../src/wire/seq.js";
@@ -85,6 +86,51 @@ describe("datagrams to our own address (Linux: through lo)", () => {
     host.poll(0);
     expect(listener.accept()?.state).toBe("ESTABLISHED");
     expect(sent).toEqual([]);
+  });
+});
+
+describe("the loopback queue's bounds", () => {
+  it("two sockets that answer each other for ever get LOOPBACK_BUDGET datagrams a call; the rest stays due at once and the next call goes on", () => {
+    const h = standalone(B);
+    const ping = h.host.udp.bind(1);
+    const pong = h.host.udp.bind(2);
+    let bounces = 0;
+    const bounce = (from: typeof ping, to: number) => () => {
+      for (let m = from.recv(); m !== undefined; m = from.recv()) {
+        bounces++;
+        from.send(m.data, { address: h.host.address, port: to });
+      }
+    };
+    ping.onWake = bounce(ping, 2);
+    pong.onWake = bounce(pong, 1);
+    ping.send(new Uint8Array([1]), { address: h.host.address, port: 2 });
+    h.host.poll(0);
+    expect(bounces).toBe(LOOPBACK_BUDGET);
+    expect(h.host.nextDeadline()).toBe(0);
+    h.host.poll(0);
+    expect(bounces).toBe(2 * LOOPBACK_BUDGET);
+    expect(h.sent).toEqual([]);
+  });
+
+  it("keeps order across its compaction (a queue that never empties)", () => {
+    const q = new LoopbackQueue();
+    const out: number[] = [];
+    let next = 0;
+    for (; next < 10; next++) q.push(new Uint8Array([next & 0xff, next >> 8]), next);
+    // Each delivery pushes one more, so the queue holds 10 for 10,000 deliveries.
+    for (let i = 0; i < 10_000; i++) {
+      q.deliverOne((p, gso) => {
+        expect(p[0]! | (p[1]! << 8)).toBe(gso);
+        out.push(gso);
+      });
+      q.push(new Uint8Array([next & 0xff, next >> 8]), next);
+      next++;
+    }
+    expect(out).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    let left = 0;
+    while (q.deliverOne(() => left++));
+    expect(left).toBe(10);
+    expect(q.isEmpty).toBe(true);
   });
 });
 
