@@ -12,13 +12,14 @@
  * the listener refuse cookies older than two minutes; the low 24 bits carry the MSS index,
  * protected by H2 so a forged ACK has about a 1 in 2^24 chance per guess.
  *
- * Window scale, SACK and ECN ride in the SYN-ACK's timestamp, as Linux's cookie_init_timestamp
- * puts them: its low 6 bits are replaced by the peer's window scale (15: none), a SACK bit
- * and an ECN bit, and the final ACK echoes them back (cookie_timestamp_decode, cookie_ecn_ok). The timestamp offset
- * of a cookie connection comes from a keyed hash of the two addresses (Linux
- * secure_tcp_ts_off), so the echo can be read without state. A client that sends no
- * timestamps gets a cookie connection with none of the three, as on Linux (whose
- * tcp_conn_request clears ecn_ok for a cookie without timestamps).
+ * Window scale, SACK and ECN ride in the SYN-ACK's timestamp, as Linux's
+ * cookie_init_timestamp puts them: its low 6 bits are replaced by the peer's window scale
+ * (15: none), a SACK bit and an ECN bit, and the final ACK echoes them back
+ * (cookie_timestamp_decode, cookie_ecn_ok). The timestamp offset of a cookie connection
+ * comes from a keyed hash of the two addresses (Linux secure_tcp_ts_off), so the echo can
+ * be read without state. A client that sends no timestamps gets a cookie connection with
+ * none of the three, as on Linux (whose tcp_conn_request clears ecn_ok for a cookie
+ * without timestamps).
  */
 import type { Millis, Rng } from "../env.js";
 import type { FourTuple } from "../trace/events.js";
