@@ -104,10 +104,13 @@ export class ReceiveWindow<S extends WindowSettings = WindowSettings> {
    * Data of `length` bytes arrived (in order or not): Linux tcp_grow_window raises
    * rcv_ssthresh by max(2 * advmss, 2 * length), up to the free buffer. Linux's check
    * of the skb's truesize against its length is left out: synack's buffer counts payload only.
+   * Returns whether the window grew (Linux then asks for a quick ACK: receiver.ts).
    */
-  grow(length: number): void {
+  grow(length: number): boolean {
     const room = this.buf.free - this.ssthresh;
-    if (room > 0) this.ssthresh += Math.min(room, 2 * Math.max(this.settings.ourMss, length));
+    if (room <= 0) return false;
+    this.ssthresh += Math.min(room, 2 * Math.max(this.settings.ourMss, length));
+    return true;
   }
 
   /** The window field for a non-SYN segment with our scale `shift`; moves the right edge. */

@@ -17,6 +17,8 @@ import { ReceiveWindow, type WindowSettings } from "./receive-window.js";
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
+/** In-order segments shorter than this do not grow the window (Linux tcp_event_data_recv: skb->len >= 128). */
+const GROW_MIN_SEGMENT = 128;
 /** Linux TCP_ATO_MIN (HZ/25): the delayed-ACK estimator's floor and starting value. */
 const ATO_MIN = 40;
 
@@ -150,8 +152,16 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
     // Linux tcp_grow_window, from tcp_event_data_recv and tcp_data_queue_ofo. Not for a Fast
     // Open SYN's data (no `now`: tcp_fastopen_add_skb skips it), and out of order only with
     // SACK: without it the duplicate ACKs must keep one window to count as duplicates
-    // (RFC 5681 2; Linux "tcp: grow window for OOO packets only for SACK flows").
-    if (now !== undefined && (result === "in-order" || (result === "out-of-order" && sack))) this.grow(data.length);
+    // (RFC 5681 2; Linux "tcp: grow window for OOO packets only for SACK flows"). In order,
+    // only for segments of 128 bytes or more, as tcp_event_data_recv; and a window that grew
+    // asks for one quick ACK (tcp_grow_window: icsk_ack.quick |= 1), so while the window
+    // still opens every segment is ACKed at once, not every second one: the sender learns of
+    // the room as it appears. (An out-of-order segment is ACKed at once anyway.)
+    if (now !== undefined) {
+      if (result === "in-order" && data.length >= GROW_MIN_SEGMENT) {
+        if (this.grow(data.length)) this.quickAcks |= 1;
+      } else if (result === "out-of-order" && sack) this.grow(data.length);
+    }
     switch (result) {
       case "in-order": {
         // RCV.NXT moves over everything that became readable (receive-buffer.ts insert).

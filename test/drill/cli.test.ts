@@ -61,7 +61,7 @@ describe("synack drill", () => {
     const r = await drill(here("./failing/wrong-window.pkt"));
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      ["FAIL         wrong-window.pkt:10  window: expected 1000, got 535", "             script: +0 > . 1:1(0) ack 101 win 1000", "             actual: > . 1:1(0) ack 101 win 535"].join("\n"),
+      ["FAIL         wrong-window.pkt:10  window: expected 1000, got 512", "             script: +0 > . 1:1(0) ack 101 win 1000", "             actual: > . 1:1(0) ack 101 win 512"].join("\n"),
     );
   });
 

@@ -43,7 +43,7 @@ describe("scripts that pass", () => {
 
 describe("scripts that fail say where and why", () => {
   const cases: Array<[string, number, RegExp, RegExp | undefined]> = [
-    ["wrong-window.pkt", 10, /^window: expected 1000, got 535$/, /actual: > \. 1:1\(0\) ack 101 win 535/],
+    ["wrong-window.pkt", 10, /^window: expected 1000, got 512$/, /actual: > \. 1:1\(0\) ack 101 win 512/],
     ["wrong-ack.pkt", 10, /^ack: expected 51, got 101$/, /script: \+0 > \. 1:1\(0\) ack 51/],
     ["missing-packet.pkt", 11, /^expected packet was not sent/, /synack sent nothing; its state: ESTABLISHED/],
     ["extra-packet.pkt", 11, /flags: expected F\., got P\.; sequence: expected 1:1\(0\), got 1:11\(10\)/, /actual: > P\. 1:11\(10\) ack 1/],

@@ -11,9 +11,13 @@ import { established, REMOTE_SEQ } from "./harness.js";
 
 const FULL = 1460;
 
-/** A connection that got the first data and quick-ACKed it, so later data is ACKed by delayed ACKs. */
+/**
+ * A connection that got the first data and quick-ACKed it, so later data is ACKed by delayed
+ * ACKs. Its 64 KiB buffer is no more than the SYN's window, so the window offered cannot grow
+ * and ask for quick ACKs of its own (Linux tcp_grow_window; grow-quick-ack.test.ts).
+ */
 function receiving(): ReturnType<typeof established> & { at: number } {
-  const e = established({ quickAcks: 0 });
+  const e = established({ quickAcks: 0, receiveBufferSize: 64 * 1024 });
   return { ...e, at: 1 };
 }
 

@@ -389,7 +389,8 @@ describe("the window offered with out-of-order data (Linux tcp_data_queue_ofo, t
 describe("the peer's segment size for the delayed ACK after a read (Linux tcp_measure_rcv_mss)", () => {
   it("a pushed short segment of 536 bytes (556 with the TCP header, TCP_MSS_DEFAULT + 20) is a segment size: a second one is not 'pushed' and its ACK waits for the timer; 535 bytes is below the edge and is", () => {
     for (const len of [536, 535]) {
-      const { h, conn, iss } = established({ quickAcks: 0 });
+      // A buffer no larger than the SYN's window: the window cannot grow, so no quick ACK of its own (Linux tcp_grow_window).
+      const { h, conn, iss } = established({ quickAcks: 0, receiveBufferSize: 64 * 1024 });
       let at = seqAdd(REMOTE_SEQ, 1);
       const data = (n: number, flags: number): void => {
         h.deliver({ flags, seq: at, ack: seqAdd(iss, 1), payload: new Uint8Array(n) });

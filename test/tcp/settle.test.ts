@@ -10,7 +10,9 @@ import { Harness, LOCAL_PORT, REMOTE_ADDR, REMOTE_PORT, REMOTE_SEQ } from "./har
 
 describe("settling after an event", () => {
   it("a receiver keeps its timer set while data arrives; an event without data lets it go", () => {
-    const h = new Harness({ quickAcks: 0 }); // past the quick ACKs: the first segment of each pair arms the delayed ACK
+    // Past the quick ACKs, and a buffer no larger than the SYN's window, which so cannot grow
+    // and ask for quick ACKs of its own (Linux tcp_grow_window): the first segment of each pair arms the delayed ACK.
+    const h = new Harness({ quickAcks: 0, receiveBufferSize: 64 * 1024 });
     const listener = h.host.tcp.listen(LOCAL_PORT);
     const from = { addr: REMOTE_ADDR, port: REMOTE_PORT, toPort: LOCAL_PORT };
     h.deliver({ flags: SYN, seq: REMOTE_SEQ, options: { mss: 1000 } }, from);

@@ -1,0 +1,63 @@
+/**
+ * A receive window that grows asks for a quick ACK, as Linux's tcp_grow_window does
+ * (icsk_ack.quick |= 1): while rcv_ssthresh still rises toward the free buffer, every
+ * in-order segment is ACKed at once; once it has reached it, every second full segment is,
+ * as RFC 5681 4.2 asks. And in-order segments under 128 bytes do not grow the window at all
+ * (Linux tcp_event_data_recv: skb->len >= 128).
+ */
+import { describe, expect, it } from "vitest";
+import { Receiver } from "../../src/tcp/receiver.js";
+import { resolveConfig } from "../../src/tcp/config.js";
+import type { Seq } from "../../src/wire/seq.js";
+
+const RTO = 1000;
+const MSS = 1460;
+
+/** A receiver past the handshake: no initial quick ACKs left, so only the window's growth asks for them. */
+function receiver(receiveBufferSize = 256 * 1024): Receiver {
+  const r = new Receiver(resolveConfig({ quickAcks: 0, receiveBufferSize }), MSS);
+  r.onSyn(0 as Seq);
+  r.offerUnscaled(r.rcvNxt); // the SYN-ACK's window: rcv_ssthresh starts there (65,535)
+  r.established(0);
+  return r;
+}
+
+/** Delivers `n` in-order bytes at `now`; whether the ACK is due at once (then it is sent). */
+function deliver(r: Receiver, now: number, n: number): boolean {
+  expect(r.insert(r.rcvNxt, new Uint8Array(n), MSS, now, RTO)).toBe("in-order");
+  const due = r.ackNow;
+  if (due) r.onAckSent(r.rcvNxt);
+  return due;
+}
+
+describe("quick ACKs while the receive window grows (Linux tcp_grow_window)", () => {
+  it("ACKs every full segment at once while rcv_ssthresh rises, then every second one", () => {
+    // Nothing is read: each segment takes 1,460 bytes of the 256 KiB buffer and raises
+    // rcv_ssthresh by 2,920 from 65,535, so the room between them (196,609 at first) is
+    // gone after 45 segments.
+    const r = receiver();
+    const growing = Array.from({ length: 45 }, (_, i) => deliver(r, i, MSS));
+    expect(growing.every((a) => a)).toBe(true);
+    expect(r.ssthresh).toBe(r.buffer.free); // the last growth took all the room there was
+    const reached = r.ssthresh;
+    // From the 46th on: no growth, so the usual rule, every second full segment.
+    const after = Array.from({ length: 15 }, (_, i) => deliver(r, 45 + i, MSS));
+    expect(after).toEqual([false, true, false, true, false, true, false, true, false, true, false, true, false, true, false]);
+    expect(r.ssthresh).toBe(reached);
+  });
+
+  it("a window that cannot grow (already at the buffer) keeps ACKing every second segment", () => {
+    const r = receiver(64 * 1024); // the SYN's 65,535 is already more than the buffer holds
+    const acks = Array.from({ length: 6 }, (_, i) => deliver(r, i, MSS));
+    expect(acks).toEqual([false, true, false, true, false, true]);
+  });
+
+  it("segments under 128 bytes neither grow the window nor ask for a quick ACK", () => {
+    const r = receiver();
+    const before = r.ssthresh;
+    expect(deliver(r, 0, 127)).toBe(false);
+    expect(r.ssthresh).toBe(before);
+    expect(deliver(r, 1, 128)).toBe(true);
+    expect(r.ssthresh).toBe(before + 2 * MSS);
+  });
+});
