@@ -9,7 +9,7 @@
  * Packets due at the same time leave in the order the link decided; one timer covers the
  * earliest pending delivery. Timer resolution is Node's (about 1 ms).
  */
-import { NextTurnInbox } from "./inbox.js";
+import { NextTurnInbox, inBatch } from "./inbox.js";
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Millis } from "../env.js";
@@ -170,10 +170,11 @@ export class Relay {
   }
 }
 
-/** One end of an in-memory pipe: what one end sends, the other receives (after the current tick, in batches). */
+/** One end of an in-memory pipe: what one end sends, the other receives (after the current tick, each turn's packets as one batch). */
 class PipeEnd implements PacketLink {
   readonly counters = newCounters();
   onPacket: ((packet: Uint8Array) => void) | undefined;
+  onBatch: ((open: boolean) => void) | undefined;
   other: PipeEnd | undefined;
   private readonly inbox = new NextTurnInbox((batch) => this.deliver(batch));
   private closed = false;
@@ -201,12 +202,17 @@ class PipeEnd implements PacketLink {
   }
 
   private deliver(batch: Uint8Array[]): void {
-    for (const p of batch) {
-      if (this.closed) return;
-      this.counters.packetsIn++;
-      this.counters.bytesIn += p.length;
-      this.onPacket?.(p);
-    }
+    // One turn's packets are one read burst, as a TUN device's or the loopback wire's: the
+    // stack handles them all, then sends once (src/tcp/batch.ts). A synack stack behind the
+    // relay then ACKs as it does on a TUN device, not once per second segment of a burst.
+    inBatch(this.onBatch, () => {
+      for (const p of batch) {
+        if (this.closed) return;
+        this.counters.packetsIn++;
+        this.counters.bytesIn += p.length;
+        this.onPacket?.(p);
+      }
+    });
   }
 }
 
