@@ -23,7 +23,7 @@ import { Connection, type ConnectionContext, type ConnectionInfo } from "./conne
 import { ConnectionTable } from "./connection-table.js";
 import { AddressInUseError, checkAddress, checkObject, checkPort, checkTuple, InvalidArgumentError, type TcpErrorCode } from "./errors.js";
 import { IsnGenerator } from "./isn.js";
-import { Listener } from "./listener.js";
+import { Listener, ListenerWakes } from "./listener.js";
 import { SynCookies, type CookieDecoding } from "./syn-cookies.js";
 import { TimeWaitTable } from "./time-wait.js";
 import { ESTABLISH, RequestTable } from "./request-table.js";
@@ -106,7 +106,7 @@ export class TcpLayer implements ConnectionContext {
    */
   private readonly woken: (Connection | undefined)[] = [];
   private wokenCount = 0;
-  private readonly listenersWoken = new Set<Listener>();
+  private readonly listenersWoken = new ListenerWakes();
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
   private readonly timeWait: TimeWaitTable;
   private readonly enteringTimeWait: Connection[] = [];
@@ -418,11 +418,11 @@ export class TcpLayer implements ConnectionContext {
       if (this.connections.get(conn.tuple.localAddr, conn.tuple.localPort, conn.tuple.remoteAddr, conn.tuple.remotePort) !== conn) return;
       this.timeWaitCount--;
     }
-    const listener = conn.listenerPort !== undefined ? this.listeners.get(conn.listenerPort) : undefined;
+    const listener = conn.listenerPort !== undefined && (to === "ESTABLISHED" || to === "CLOSED" || _from === "SYN_RCVD") ? this.listeners.get(conn.listenerPort) : undefined; // needed for these alone
     // A Fast Open child leaves its listener's Fast Open queue once out of SYN_RCVD.
     if (_from === "SYN_RCVD" && conn.fastOpen?.child === true && listener !== undefined) listener.fastOpenQueued--;
     // A handshake completed: from the SYN queue, or straight from LISTEN with a SYN cookie.
-    if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.connections.delete(conn) || _from === "LISTEN")) {
+    if (to === "ESTABLISHED" && listener !== undefined && (listener.synQueue.remove(conn) || _from === "LISTEN")) {
       listener.acceptQueue.push(conn);
       this.listenersWoken.add(listener);
       this.traceQueues(listener);
@@ -434,7 +434,7 @@ export class TcpLayer implements ConnectionContext {
       // One already in the accept queue stays there to be accepted, as Linux keeps the
       // child socket (tcp_reset -> tcp_done leaves it queued): the data it received and its
       // error (ECONNRESET on the first call) are the application's.
-      if (listener !== undefined && listener.synQueue.connections.delete(conn)) this.traceQueues(listener);
+      if (listener !== undefined && listener.synQueue.remove(conn)) this.traceQueues(listener);
     }
   }
 
@@ -576,9 +576,10 @@ export class TcpLayer implements ConnectionContext {
     restoreChild(conn, r);
     this.connections.add(conn);
     listener.synQueue.records--;
-    listener.synQueue.connections.add(conn);
+    listener.synQueue.holdCompleting(conn);
     this.reschedule(conn);
     conn.onSegment(now, seg, ecn);
+    listener.synQueue.settleCompleting(conn);
   }
 
   /** A request record ended (RST, ICMP, SYN-ACK retries, listener closed): free its 4-tuple. */
@@ -734,11 +735,7 @@ export class TcpLayer implements ConnectionContext {
       c.onWake?.(c);
     }
     this.wokenCount = 0;
-    if (this.listenersWoken.size > 0) {
-      const batch = [...this.listenersWoken];
-      this.listenersWoken.clear();
-      for (const l of batch) l.onConnection?.(l);
-    }
+    if (this.listenersWoken.size > 0) for (const l of this.listenersWoken.take()) l.onConnection?.(l);
   }
 
   /**

@@ -23,9 +23,38 @@ export class SynQueue {
   readonly connections = new Set<Connection>();
   /** Half-open entries that are request records in the layer's table. */
   records = 0;
+  /**
+   * A request record's child while it processes the segment that completes its handshake
+   * (TcpLayer.establishRequest): held here rather than in the Set, which it nearly always
+   * leaves again within that call. A Set emptied and refilled per connection rehashed
+   * its table every few additions, and hashing a new object costs a runtime call.
+   */
+  private completing: Connection | undefined;
 
   get size(): number {
-    return this.connections.size + this.records;
+    return this.connections.size + this.records + (this.completing !== undefined ? 1 : 0);
+  }
+
+  /** Takes `conn` out of the queue; whether it was in it. */
+  remove(conn: Connection): boolean {
+    if (this.completing === conn) {
+      this.completing = undefined;
+      return true;
+    }
+    return this.connections.size > 0 && this.connections.delete(conn);
+  }
+
+  /** A child joins the queue for the segment it is about to process (see `completing`). */
+  holdCompleting(conn: Connection): void {
+    if (this.completing === undefined) this.completing = conn;
+    else this.connections.add(conn); // a nested handshake: the Set, as before
+  }
+
+  /** The segment is processed: a child still half-open (neither established nor closed) stays, in the Set. */
+  settleCompleting(conn: Connection): void {
+    if (this.completing !== conn) return;
+    this.completing = undefined;
+    this.connections.add(conn);
   }
 }
 
@@ -34,6 +63,8 @@ export class Listener {
   readonly acceptQueue: Connection[] = [];
   /** Called (after processing) when the accept queue gained a connection. */
   onConnection: ((listener: Listener) => void) | undefined;
+  /** In the layer's list of listeners to call onConnection for (TcpLayer.deliverWakes). */
+  woken = false;
   closed = false;
   /** Settings its connections get (per-socket options set on the listening socket); the layer's when undefined. */
   config: TcpConfig | undefined;
@@ -92,5 +123,31 @@ export class Listener {
   /** IP_TOS / IPV6_TCLASS on the listening socket (0..255): for SYN-ACKs from now on and the connections made after. */
   setTypeOfService(tos: number): void {
     this.typeOfService = typeOfServiceBits(tos);
+  }
+}
+
+/**
+ * Listeners to call onConnection for, each once: an array and a flag on each listener, not
+ * a Set, whose clear() reallocates its table (once per accepted connection here).
+ */
+export class ListenerWakes {
+  private list: Listener[] = [];
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  add(l: Listener): void {
+    if (l.woken) return;
+    l.woken = true;
+    this.list.push(l);
+  }
+
+  /** The listeners woken so far, in order, taken off the list: one woken again meanwhile joins the next batch. */
+  take(): Listener[] {
+    const batch = this.list;
+    this.list = [];
+    for (const l of batch) l.woken = false;
+    return batch;
   }
 }

@@ -344,11 +344,14 @@ describe("SYN_RCVD", () => {
     expect(stateOf(h, 40001)).toBe("ESTABLISHED");
     expect(stateOf(h, 40002)).toBe("SYN_RCVD");
     expect(small.acceptQueueDrops).toBe(1);
+    // The child whose final ACK was dropped is still half-open: held in the SYN queue.
+    expect(small.synQueue.size).toBe(1);
     small.accept();
     h.advance(1000);
     h.expectSent([{ flags: SYN | ACK, seq: b!.iss, ack: R(1) }]);
     h.deliver({ flags: ACK, seq: R(1), ack: seqAdd(b!.iss, 1) }, { addr: REMOTE_ADDR, port: 40002 });
     expect(stateOf(h, 40002)).toBe("ESTABLISHED");
+    expect(small.synQueue.size).toBe(0);
     expect(small.accept()!.tuple.remotePort).toBe(40002);
   });
 });
