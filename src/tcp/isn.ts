@@ -48,46 +48,36 @@ export function tupleWords(localAddr: IpAddress, localPort: number, remoteAddr: 
 
 /**
  * HalfSipHash-2-4 with a 64-bit key over a message of 32-bit words; 32-bit output. The
- * state lives in one preallocated array so hashing allocates nothing (it runs per SYN).
+ * state is four local int32s (additions wrap with `| 0`): a Uint32Array for it cost a
+ * conversion per read of any word at or above 2^31, and this runs twice per connection
+ * (the client's ISN, the server's). The round is written out at both of its places, as a
+ * function could not hand back four words without an object.
  */
-const v = new Uint32Array(4);
-
-function sipRound(): void {
-  v[0] = v[0]! + v[1]!;
-  v[1] = (v[1]! << 5) | (v[1]! >>> 27);
-  v[1] = v[1]! ^ v[0]!;
-  v[0] = (v[0]! << 16) | (v[0]! >>> 16);
-  v[2] = v[2]! + v[3]!;
-  v[3] = (v[3]! << 8) | (v[3]! >>> 24);
-  v[3] = v[3]! ^ v[2]!;
-  v[0] = v[0]! + v[3]!;
-  v[3] = (v[3]! << 7) | (v[3]! >>> 25);
-  v[3] = v[3]! ^ v[0]!;
-  v[2] = v[2]! + v[1]!;
-  v[1] = (v[1]! << 13) | (v[1]! >>> 19);
-  v[1] = v[1]! ^ v[2]!;
-  v[2] = (v[2]! << 16) | (v[2]! >>> 16);
-}
-
-function absorb(m: number): void {
-  v[3] = v[3]! ^ m;
-  sipRound();
-  sipRound();
-  v[0] = v[0]! ^ m;
-}
-
 export function halfSipHash24(k0: number, k1: number, words: readonly number[]): number {
-  v[0] = k0;
-  v[1] = k1;
-  v[2] = 0x6c796765 ^ k0;
-  v[3] = 0x74656462 ^ k1;
-  for (let i = 0; i < words.length; i++) absorb(words[i]! >>> 0);
-  const b = (words.length * 4) << 24;
-  absorb(b);
-  v[2] = v[2]! ^ 0xff;
-  sipRound();
-  sipRound();
-  sipRound();
-  sipRound();
-  return (v[1]! ^ v[3]!) >>> 0;
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = 0x6c796765 ^ k0;
+  let v3 = 0x74656462 ^ k1;
+  const n = words.length;
+  // The message words, then the length word; two rounds each (c = 2).
+  for (let i = 0; i <= n; i++) {
+    const m = i < n ? words[i]! | 0 : (n * 4) << 24;
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    v0 ^= m;
+  }
+  v2 ^= 0xff;
+  // Finalization: four rounds (d = 4).
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return (v1 ^ v3) >>> 0;
 }
