@@ -109,7 +109,8 @@ export class TcpLayer implements ConnectionContext {
   private readonly listenersWoken = new ListenerWakes();
   /** Compact TIME_WAIT records, and connections that entered TIME_WAIT and await the handover. */
   private readonly timeWait: TimeWaitTable;
-  private readonly enteringTimeWait: Connection[] = [];
+  private readonly enteringTimeWait: (Connection | undefined)[] = []; // [0, enteringCount), never shortened: as `woken`
+  private enteringCount = 0;
   /** Half-open entries of listeners (request records); in the connection table as -(slot + 1). */
   private readonly requests: RequestTable;
   private nextEphemeral: number;
@@ -356,7 +357,7 @@ export class TcpLayer implements ConnectionContext {
       this.deliverWakes();
       this.flushDirty(now);
     } while (this.wokenCount > 0 || this.listenersWoken.size > 0);
-    if (this.enteringTimeWait.length > 0) this.handOverTimeWait();
+    if (this.enteringCount > 0) this.handOverTimeWait();
   }
 
   /** Packets of one device read follow, then endBatch: one transmission pass for all (batch.ts). */
@@ -410,7 +411,7 @@ export class TcpLayer implements ConnectionContext {
   stateChanged(conn: Connection, _from: TcpState, to: TcpState): void {
     if (to === "TIME_WAIT") {
       this.timeWaitCount++;
-      this.enteringTimeWait.push(conn);
+      this.enteringTimeWait[this.enteringCount++] = conn;
     }
     if (_from === "TIME_WAIT") {
       // A connection object already handed over to a TIME_WAIT record (an application still
@@ -477,7 +478,9 @@ export class TcpLayer implements ConnectionContext {
    * still holds it.
    */
   private handOverTimeWait(): void {
-    for (const c of this.enteringTimeWait) {
+    for (let i = 0; i < this.enteringCount; i++) {
+      const c = this.enteringTimeWait[i]!;
+      this.enteringTimeWait[i] = undefined; // holds no connection alive
       if (c.state !== "TIME_WAIT" || this.connections.get(c.tuple.localAddr, c.tuple.localPort, c.tuple.remoteAddr, c.tuple.remotePort) !== c) continue;
       const ref = this.timeWait.add(c, c.timeWaitHandover());
       this.connections.replace(c, ref.slot);
@@ -486,7 +489,7 @@ export class TcpLayer implements ConnectionContext {
       this.dirty.remove(c);
       c.clearTimers();
     }
-    this.enteringTimeWait.length = 0;
+    this.enteringCount = 0;
   }
 
   /**

@@ -7,7 +7,7 @@
  * processes as it always did (input.ts), and so reaches ESTABLISHED. Nothing here is
  * traced: the record traced the handshake, the child's own events start with that segment.
  */
-import { ACK, SYN, type TcpSegment } from "../wire/tcp.js";
+import { ACK, NO_OPTIONS, SYN, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, type Seq } from "../wire/seq.js";
 import type { Connection } from "./connection.js";
 import type { RequestRecord } from "./request-table.js";
@@ -34,7 +34,10 @@ export function restoreChild(c: Connection, r: RequestRecord): void {
   // The SYN-ACKs (Connection.sendSynAck): the window offered, SND.NXT past our SYN, the
   // first one timed for an RTT sample unless a timeout resent it (Karn's rule).
   const s = c.sender;
-  const synAck: TcpSegment = { ...syn, srcPort: r.tuple.localPort, dstPort: r.tuple.remotePort, seq: r.iss, ack: seqAdd(r.irs, 1), flags: SYN | ACK, options: {} };
+  const synAck: TcpSegment = {
+    srcPort: r.tuple.localPort, dstPort: r.tuple.remotePort, seq: r.iss, ack: seqAdd(r.irs, 1), flags: SYN | ACK,
+    window: r.synWindow, urgentPointer: 0, options: NO_OPTIONS, payload: EMPTY,
+  };
   for (let i = 0; i < r.synAcks; i++) c.stats.onSend(at, synAck, i > 0, r.iss);
   c.receiver.window.offerUnscaled(c.rcvNxt);
   c.receiver.onAckSent(c.rcvNxt);

@@ -237,8 +237,11 @@ export class TimeWaitTable {
 
   /** Settings are shared by value: per-socket configs are distinct objects with mostly equal values. */
   private configIndex(config: { msl: Millis; challengeAckInterval: Millis }): number {
-    const i = this.configs.findIndex((c) => c.msl === config.msl && c.challengeAckInterval === config.challengeAckInterval);
-    if (i >= 0) return i;
+    // A loop, not findIndex: no closure per record.
+    for (let i = 0; i < this.configs.length; i++) {
+      const c = this.configs[i]!;
+      if (c.msl === config.msl && c.challengeAckInterval === config.challengeAckInterval) return i;
+    }
     if (this.configs.length >= 0xffff) throw new Error("more than 65535 distinct TIME_WAIT settings");
     this.configs.push({ msl: config.msl, challengeAckInterval: config.challengeAckInterval });
     return this.configs.length - 1;
