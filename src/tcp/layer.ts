@@ -38,7 +38,7 @@ import { TimerQueue } from "./timer-queue.js";
 import type { PathSource, PathView } from "./path.js";
 import { Ipv6Context } from "./ipv6-context.js";
 import { FlushList } from "./flush-list.js";
-import { flushesInBatch } from "./batch.js";
+import { flushesBeforeInBatch, flushesInBatch } from "./batch.js";
 import { advertisedMss, resetFor, resetTos } from "./control-segment.js";
 import { showValue } from "../show-value.js";
 
@@ -276,6 +276,7 @@ export class TcpLayer implements ConnectionContext {
     }
     const conn = this.connections.lookup(dst, seg.dstPort, src, seg.srcPort);
     if (typeof conn === "object") {
+      if (this.batchDepth > 0 && flushesBeforeInBatch(conn, seg)) this.settle(now, true);
       conn.onSegment(now, seg, ecn, gsoSize);
     } else if (conn !== undefined) {
       if (conn >= 0) this.timeWait.onSegment(now, conn, seg);

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Host } from "../../src/ip/host.js";
 import { SimRng } from "../../src/sim/rng.js";
 import type { Connection } from "../../src/tcp/connection.js";
+import type { TcpConfig } from "../../src/tcp/config.js";
 import { IpAddress, parseIpAddress } from "../../src/wire/address.js";
 import { parseIpv4 } from "../../src/wire/ipv4.js";
 import { ACK, parseTcp, RST, type TcpSegment } from "../../src/wire/tcp.js";
@@ -23,12 +24,12 @@ function tcpOf(p: Uint8Array): TcpSegment {
 }
 
 /** A client and a server with an established connection and nothing in flight. */
-function pair(mtu = 1500): { client: Host; server: Host; c: Connection; s: Connection; toServer: Uint8Array[]; toClient: Uint8Array[]; now: () => number; settle: (ms?: number) => void; write: (n: number, fill: number) => void } {
+function pair(mtu = 1500, tcp: Partial<TcpConfig> = {}): { client: Host; server: Host; c: Connection; s: Connection; toServer: Uint8Array[]; toClient: Uint8Array[]; now: () => number; settle: (ms?: number) => void; write: (n: number, fill: number) => void } {
   const toServer: Uint8Array[] = [];
   const toClient: Uint8Array[] = [];
   const rng = new SimRng(13);
-  const client = new Host({ name: "c", address: A, mtu, rng: rng.fork("c"), transmit: (p) => toServer.push(p) });
-  const server = new Host({ name: "s", address: B, mtu, rng: rng.fork("s"), transmit: (p) => toClient.push(p) });
+  const client = new Host({ name: "c", address: A, mtu, rng: rng.fork("c"), tcp, transmit: (p) => toServer.push(p) });
+  const server = new Host({ name: "s", address: B, mtu, rng: rng.fork("s"), tcp, transmit: (p) => toClient.push(p) });
   const listener = server.tcp.listen(80);
   const c = client.tcp.connect({ localAddr: A, remoteAddr: B, remotePort: 80 });
   let t = 0;
@@ -118,6 +119,49 @@ describe("one transmission pass per batch", () => {
     // leave either way; one ACK at a time sends them in ten passes of two, the batch in one.
     expect(single).toEqual(Array(10).fill(2));
     expect(batch).toEqual([20]);
+  });
+
+  it.each([
+    ["SACK blocks", true],
+    ["a duplicate ACK without SACK", false],
+  ])("lets out what earlier ACKs released before an ACK that reports a hole (%s), so recovery starts past it", (_, sack) => {
+    // The initial window of ten segments, the third lost: the server ACKs the first two (each
+    // at once, quick ACKs), then sends a duplicate ACK for each of the seven after the hole
+    // (with SACK blocks when SACK was agreed). All nine ACKs reach the client in one batch.
+    // Linux sends after every ACK (tcp_data_snd_check), so the segments the two cumulative
+    // ACKs release are out before the first duplicate is looked at, and the recovery point
+    // (SND.NXT then) lies past them.
+    const run = (batched: boolean): { beforeDup: number; afterDup: number; total: number } => {
+      const { client, server, toServer, toClient, now, write } = pair(1500, { sack });
+      write(200_000, 1);
+      const flight = toServer.splice(0);
+      expect(dataSegments(flight)).toBe(10);
+      const t = now() + 1;
+      flight.forEach((p, i) => i !== 2 && server.receive(t, p));
+      const acks = toClient.splice(0).map((p) => ({ p, seg: tcpOf(p) }));
+      const firstDup = acks.findIndex((a, i) => i > 0 && a.seg.ack === acks[i - 1]!.seg.ack);
+      expect(firstDup).toBe(2); // two cumulative ACKs, then the duplicates
+      expect((acks[firstDup]!.seg.options.sackBlocks?.length ?? 0) > 0).toBe(sack);
+      if (batched) client.beginBatch();
+      let beforeDup = 0;
+      let afterDup = 0;
+      acks.forEach(({ p }, i) => {
+        if (i === firstDup) beforeDup = dataSegments(toServer);
+        client.receive(t + 1, p);
+        if (i === firstDup) afterDup = dataSegments(toServer);
+      });
+      if (batched) client.endBatch(t + 1);
+      return { beforeDup, afterDup, total: dataSegments(toServer) };
+    };
+    const single = run(false);
+    const batch = run(true);
+    // Slow start: each cumulative ACK of a full segment lets two new segments leave. One at
+    // a time they are out before the first duplicate arrives; in the batch they leave as it
+    // arrives, before it is processed, and nothing else leaves until the batch ends.
+    expect(single.beforeDup).toBe(4);
+    expect(batch.beforeDup).toBe(0);
+    expect(batch.afterDup).toBe(4);
+    expect(batch.total).toBe(single.total);
   });
 
   it("still ACKs at least every 64 KiB in a batch, as GRO's largest packet", () => {
