@@ -255,9 +255,9 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
 
   /**
    * In-order data arrived: Linux tcp_event_data_recv's estimate of the peer's sending
-   * interval (icsk_ack.ato), capped by the RTO. (Linux's other branch, quick ACKs again
-   * after a silence longer than the RTO, is not modelled: synack's quick ACKs are the
-   * connection's first ones only.)
+   * interval (icsk_ack.ato), capped by the RTO. After a silence longer than the RTO the
+   * sender is taken to restart its window, and the next segments are quick-ACKed again
+   * ("Too long gap": tcp_incr_quickack, which leaves interactive mode and ato as they are).
    */
   private onDataReceived(now: Millis, rto: Millis): void {
     if (this.ato === 0) {
@@ -266,8 +266,15 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
       const gap = now - this.lastReceived;
       if (gap <= ATO_MIN / 2) this.ato = Math.floor(this.ato / 2) + ATO_MIN / 2;
       else if (gap < this.ato) this.ato = Math.min(Math.floor(this.ato / 2) + gap, rto);
+      else if (gap > rto) this.quickAcks = Math.max(this.quickAcks, this.quickAckAllowance());
     }
     this.lastReceived = now;
+  }
+
+  /** Linux tcp_incr_quickack's count: half the window offered in full segments, 2 when that is none, 16 at most. */
+  private quickAckAllowance(): number {
+    const half = Math.floor(this.size(this.rcvNxt) / (2 * this.fullSegment));
+    return Math.min(half === 0 ? 2 : half, MAX_QUICKACKS);
   }
 
   /**
@@ -306,9 +313,8 @@ export class Receiver extends ReceiveWindow<ReceiverSettings> {
    */
   onOldSegment(seq: Seq, end: Seq): void {
     this.noteDuplicate(seq, seqLe(end, this.rcvNxt) ? end : this.rcvNxt);
-    // Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): half a window's segments, 2..16.
-    const quick = Math.min(Math.max(Math.floor(this.size(this.rcvNxt) / (2 * this.fullSegment)), 2), MAX_QUICKACKS);
-    this.quickAck(quick);
+    // Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS), by way of tcp_incr_quickack.
+    this.quickAck(this.quickAckAllowance());
     this.ackNow = true;
   }
 

@@ -1,9 +1,12 @@
 /**
+ * Quick ACKs a receiver asks for itself, past the connection's first ones.
+ *
  * A receive window that grows asks for a quick ACK, as Linux's tcp_grow_window does
  * (icsk_ack.quick |= 1): while rcv_ssthresh still rises toward the free buffer, every
  * in-order segment is ACKed at once; once it has reached it, every second full segment is,
  * as RFC 5681 4.2 asks. And in-order segments under 128 bytes do not grow the window at all
- * (Linux tcp_event_data_recv: skb->len >= 128).
+ * (Linux tcp_event_data_recv: skb->len >= 128). And data after a silence longer than the
+ * RTO is quick-ACKed again (tcp_event_data_recv's "Too long gap": tcp_incr_quickack).
  */
 import { describe, expect, it } from "vitest";
 import { Receiver } from "../../src/tcp/receiver.js";
@@ -59,5 +62,30 @@ describe("quick ACKs while the receive window grows (Linux tcp_grow_window)", ()
     expect(r.ssthresh).toBe(before);
     expect(deliver(r, 1, 128)).toBe(true);
     expect(r.ssthresh).toBe(before + 2 * MSS);
+  });
+});
+
+describe("quick ACKs after a silence longer than the RTO (Linux tcp_event_data_recv, \"Too long gap\")", () => {
+  /** A receiver whose window cannot grow (64 KiB buffer), so only the gap asks for quick ACKs. */
+  const still = (): Receiver => receiver(64 * 1024);
+
+  it("ACKs at once the lone segment that ends a silence longer than the RTO, not one after a shorter pause", () => {
+    const r = still();
+    expect(deliver(r, 0, MSS)).toBe(false);
+    expect(deliver(r, 1, MSS)).toBe(true); // every second full segment
+    expect(deliver(r, 500, MSS)).toBe(false); // a pause shorter than the RTO (1 s): the delayed ACK waits
+    r.onAckSent(r.rcvNxt); // the delayed-ACK timer sent it
+    expect(deliver(r, 500 + RTO + 1, MSS)).toBe(true); // longer than the RTO: quick ACKs again
+    expect(deliver(r, 500 + RTO + 2, MSS)).toBe(true); // half the window's worth of them (here 16, the most)
+  });
+
+  it("leaves interactive mode as it was: an interactive connection still waits for its reply", () => {
+    const r = still();
+    deliver(r, 0, MSS);
+    r.onDataSent(10); // a reply within the ACK estimator's interval: interactive
+    expect(r.interactive).toBe(true);
+    r.onAckSent(r.rcvNxt);
+    expect(deliver(r, 10 + RTO + 1, MSS)).toBe(false);
+    expect(r.interactive).toBe(true);
   });
 });
