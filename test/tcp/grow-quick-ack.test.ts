@@ -9,29 +9,11 @@
  * RTO is quick-ACKed again (tcp_event_data_recv's "Too long gap": tcp_incr_quickack).
  */
 import { describe, expect, it } from "vitest";
-import { Receiver } from "../../src/tcp/receiver.js";
-import { resolveConfig } from "../../src/tcp/config.js";
-import type { Seq } from "../../src/wire/seq.js";
-
-const RTO = 1000;
-const MSS = 1460;
+import type { Receiver } from "../../src/tcp/receiver.js";
+import { deliver, MSS, receiverAfterHandshake, RTO } from "./receiver-fixture.js";
 
 /** A receiver past the handshake: no initial quick ACKs left, so only the window's growth asks for them. */
-function receiver(receiveBufferSize = 256 * 1024): Receiver {
-  const r = new Receiver(resolveConfig({ quickAcks: 0, receiveBufferSize }), MSS);
-  r.onSyn(0 as Seq);
-  r.offerUnscaled(r.rcvNxt); // the SYN-ACK's window: rcv_ssthresh starts there (65,535)
-  r.established(0);
-  return r;
-}
-
-/** Delivers `n` in-order bytes at `now`; whether the ACK is due at once (then it is sent). */
-function deliver(r: Receiver, now: number, n: number): boolean {
-  expect(r.insert(r.rcvNxt, new Uint8Array(n), MSS, now, RTO)).toBe("in-order");
-  const due = r.ackNow;
-  if (due) r.onAckSent(r.rcvNxt);
-  return due;
-}
+const receiver = (receiveBufferSize = 256 * 1024) => receiverAfterHandshake({ quickAcks: 0, receiveBufferSize }, true);
 
 describe("quick ACKs while the receive window grows (Linux tcp_grow_window)", () => {
   it("ACKs every full segment at once while rcv_ssthresh rises, then every second one", () => {

@@ -6,28 +6,10 @@
  * tcp_delack_timer_handler).
  */
 import { describe, expect, it } from "vitest";
-import { Receiver } from "../../src/tcp/receiver.js";
-import { resolveConfig } from "../../src/tcp/config.js";
-import type { Seq } from "../../src/wire/seq.js";
+import type { Receiver } from "../../src/tcp/receiver.js";
+import { deliver, receiverAfterHandshake } from "./receiver-fixture.js";
 
-const RTO = 1000;
-const bytes = (n: number) => new Uint8Array(n);
-
-function receiver(): Receiver {
-  const r = new Receiver(resolveConfig({}), 1460);
-  r.onSyn(0 as Seq);
-  r.established(0);
-  return r;
-}
-
-/** Delivers `n` in-order bytes at `now` and reports whether an ACK is due at once. */
-function deliver(r: Receiver, now: number, n: number): boolean {
-  const result = r.insert(r.rcvNxt, bytes(n), 1460, now, RTO);
-  expect(result).toBe("in-order");
-  const due = r.ackNow;
-  if (due) r.onAckSent(r.rcvNxt);
-  return due;
-}
+const receiver = () => receiverAfterHandshake({});
 
 describe("interactive (pingpong) delayed ACKs", () => {
   it("quick-ACKs a new connection's data while it is not interactive", () => {
