@@ -50,8 +50,8 @@ export function tupleWords(localAddr: IpAddress, localPort: number, remoteAddr: 
  * HalfSipHash-2-4 with a 64-bit key over a message of 32-bit words; 32-bit output. The
  * state is four local int32s (additions wrap with `| 0`): a Uint32Array for it cost a
  * conversion per read of any word at or above 2^31, and this runs twice per connection
- * (the client's ISN, the server's). The round is written out at both of its places, as a
- * function could not hand back four words without an object.
+ * (the client's ISN, the server's). The round is written out in the loop, as a function
+ * could not hand back four words without an object.
  */
 export function halfSipHash24(k0: number, k1: number, words: readonly number[]): number {
   let v0 = k0 | 0;
@@ -59,25 +59,20 @@ export function halfSipHash24(k0: number, k1: number, words: readonly number[]):
   let v2 = 0x6c796765 ^ k0;
   let v3 = 0x74656462 ^ k1;
   const n = words.length;
-  // The message words, then the length word; two rounds each (c = 2).
-  for (let i = 0; i <= n; i++) {
-    const m = i < n ? words[i]! | 0 : (n * 4) << 24;
-    v3 ^= m;
-    for (let r = 0; r < 2; r++) {
+  // The message words, then the length word, two rounds each (c = 2); then the
+  // finalization's four (d = 4), after v2 ^= 0xff. One round body serves both.
+  for (let i = 0; i <= n + 1; i++) {
+    const final = i > n;
+    const m = final ? 0 : i < n ? words[i]! | 0 : (n * 4) << 24;
+    if (final) v2 ^= 0xff;
+    else v3 ^= m;
+    for (let r = final ? 4 : 2; r > 0; r--) {
       v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
       v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
       v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
       v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
     }
     v0 ^= m;
-  }
-  v2 ^= 0xff;
-  // Finalization: four rounds (d = 4).
-  for (let r = 0; r < 4; r++) {
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
   }
   return (v1 ^ v3) >>> 0;
 }
