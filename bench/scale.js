@@ -14,10 +14,10 @@
 // 1k / 10k / 100k / 1M open connections says whether the cost stays flat.
 //
 //   node --expose-gc bench/scale.js --count 100000 [--bulk-mib 64] [--rate 20000]
-//   node --expose-gc --max-old-space-size=8192 bench/scale.js --count 1000000   # about 5 GB of heap
+//   node --expose-gc --max-old-space-size=4096 bench/scale.js --count 1000000   # about 1.7 GB of heap
 //
 // bench/run.js runs 1k, 10k and 100k; 1M only with `node bench/run.js --million` (it takes
-// minutes and several GB; see BENCHMARKS.md for the --max-old-space-size it needs).
+// a minute and 1.7 GB; see BENCHMARKS.md for the --max-old-space-size it needs).
 import { performance } from "node:perf_hooks";
 import { args, emitResult, makePair, patternBlock, SERVER_ADDR, CLIENT_ADDR } from "./lib.js";
 
