@@ -46,6 +46,17 @@ export class RealTimeDriver implements HoldingDriver {
   private readonly adjustRefs = (delta: number): void => this.addRef(delta);
   /** Open beginBatch calls of the link. */
   private batching = 0;
+  /** The link's burst ended; the endpoint's endBatch waits for the microtask (see endBatch). */
+  private endPending = false;
+  /** That microtask: one function per driver, not a closure per burst. */
+  private readonly finishBatch = (): void => {
+    if (!this.endPending) return;
+    this.endPending = false;
+    const ep = this.endpoint;
+    if (ep === undefined || this.stopped) return;
+    this.guard(() => ep.endBatch?.(this.now()));
+    this.arm();
+  };
   private stopped = false;
   /** An exception thrown by the endpoint or an application callback while we drove it. */
   onError: (error: unknown) => void = (e) => {
@@ -69,6 +80,7 @@ export class RealTimeDriver implements HoldingDriver {
   receive(packet: Uint8Array, checksumValid?: boolean, gsoSize?: number): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
+    if (this.endPending && this.batching === 0) this.finishBatch();
     // guard() inlined: this runs once per packet, and a closure per packet shows in profiles.
     try {
       ep.receive(this.now(), packet, checksumValid, gsoSize);
@@ -86,15 +98,26 @@ export class RealTimeDriver implements HoldingDriver {
   beginBatch(): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped || this.batching++ > 0) return;
+    // A burst right after another in the same callback: the first one's sending goes first.
+    if (this.endPending) this.finishBatch();
     this.guard(() => ep.beginBatch?.());
   }
 
+  /**
+   * The burst is over; the endpoint sends once the process.nextTick queue has run (a
+   * microtask runs only after it is empty). The wakes of the burst went out during it, but
+   * node:stream hands most of what they bring to the application on the next tick ('data'
+   * after a push, 'end', 'finish'), and what the application does then (a response, an end())
+   * goes out in the same transmission pass: with the ACK of the request, as the engine's
+   * settle() arranges for answers written in a wake callback, instead of a bare ACK now
+   * and the answer on the driver's next poll.
+   */
   endBatch(): void {
     if (this.batching === 0 || --this.batching > 0) return;
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
-    this.guard(() => ep.endBatch?.(this.now()));
-    this.arm();
+    this.endPending = true;
+    queueMicrotask(this.finishBatch);
   }
 
   schedule(): void {
@@ -134,6 +157,7 @@ export class RealTimeDriver implements HoldingDriver {
   private service(): void {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
+    if (this.endPending) this.finishBatch();
     const now = this.now();
     if (ep.nextDeadline() <= now) this.guard(() => ep.poll(now));
     this.arm();
