@@ -19,6 +19,7 @@ import { tcpInfo, type TcpInfo } from "../tcp/tcp-info.js";
 import type { TcpState } from "../trace/events.js";
 import { errnoError, lookupError, nodeError } from "./net-errors.js";
 import { connectSocketByName } from "./net-lookup.js";
+import { copyForTcp } from "./send-copy.js";
 import { normalizeConnectArgs, type ConnectArgs, type SocketConnectOptions } from "./net-args.js";
 import type { Server } from "./net-server.js";
 import { isTosByte } from "../wire/ip-ecn.js";
@@ -111,29 +112,6 @@ function endInfo(addr: IpAddress, port: number, mapped: boolean): EndInfo {
  * rather than a 'close' listener per socket, and one that removeAllListeners cannot drop).
  */
 export const onSocketClosed: unique symbol = Symbol("synack.onSocketClosed");
-
-/**
- * TCP's copies of written bytes. Small ones are cut from shared 8 KiB slabs, as Node's own
- * Buffer pool does (Buffer.allocUnsafe under 4 KiB): a fresh ArrayBuffer per write costs
- * far more than copying the 100 bytes a request often is. A slab is collected once TCP has
- * dropped every chunk cut from it (the peer acknowledged them), so a chunk held long (a
- * peer with a zero window) pins at most 8 KiB, the same bound Node programs already live with.
- */
-const COPY_SLAB = 8 * 1024;
-let copySlab = new ArrayBuffer(0);
-let copySlabUsed = 0;
-
-function copyForTcp(data: Uint8Array, n: number): Uint8Array {
-  if (n >= COPY_SLAB / 2) return new Uint8Array(data.buffer, data.byteOffset, n).slice();
-  if (copySlabUsed + n > copySlab.byteLength) {
-    copySlab = new ArrayBuffer(COPY_SLAB);
-    copySlabUsed = 0;
-  }
-  const copy = new Uint8Array(copySlab, copySlabUsed, n);
-  copySlabUsed += (n + 7) & ~7; // 8-byte aligned, as Node's pool
-  copy.set(n === data.length ? data : data.subarray(0, n));
-  return copy;
-}
 
 const OOB = Object.freeze({ oob: true });
 
