@@ -331,11 +331,14 @@ export class Socket extends Duplex {
 
   override _read(): void {
     this.#wantRead = true;
-    if (this.#conn !== undefined && !this.connecting) this.#pull();
+    if (this.#conn !== undefined && !this.connecting) this.#pull(true);
   }
 
-  /** Pushes received bytes while the readable wants more; EOF once the peer's FIN is reached. */
-  #pull(): void {
+  /**
+   * Pushes received bytes while the readable wants more; EOF once the peer's FIN is reached.
+   * `inRead`: called from _read, inside Readable.read.
+   */
+  #pull(inRead = false): void {
     const conn = this.#conn;
     if (conn === undefined || this.#eof) return;
     let got = 0;
@@ -355,7 +358,9 @@ export class Socket extends Duplex {
       this.#eof = true;
       this.push(null);
       // As node:net: read(0) lets 'end' fire now when nothing is buffered, even if nobody reads.
-      this.read(0);
+      // A flowing stream, pushed to outside _read, read to the end in push(null) (flow()),
+      // which scheduled 'end' already: a read(0) would only schedule that tick again.
+      if (inRead || this.readableFlowing !== true) this.read(0);
     }
   }
 
