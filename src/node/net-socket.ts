@@ -115,6 +115,20 @@ export const onSocketClosed: unique symbol = Symbol("synack.onSocketClosed");
 
 const OOB = Object.freeze({ oob: true });
 
+/*
+ * Callbacks for process.nextTick and setImmediate, and closures only in methods of their
+ * own: an arrow function that uses `this` makes V8 allocate a context on every call of the
+ * function it is written in, even when that branch is not taken (#onWake runs per wake).
+ */
+
+function failLookup(socket: Socket, host: string, e: unknown): void {
+  socket.destroy(lookupError(host, e));
+}
+
+function emitUrgent(socket: Socket, byte: number): void {
+  socket.emit("urgent", byte);
+}
+
 /** setImmediate's callback for 'close' (no closure per socket). */
 function emitClose(socket: Socket, hadError: boolean): void {
   socket[onSocketClosed]?.();
@@ -203,7 +217,7 @@ export class Socket extends Duplex {
       remoteAddress = this.stack.resolve(host);
     } catch (e) {
       if ((e as { code?: string }).code !== "ENOTFOUND") {
-        process.nextTick(() => this.destroy(lookupError(host, e)));
+        process.nextTick(failLookup, this, host, e);
         return this;
       }
     }
@@ -239,9 +253,12 @@ export class Socket extends Duplex {
       });
       this.#attach(conn);
     } catch (e) {
-      const err = toSocketError(e);
-      process.nextTick(() => this.destroy(errnoError(err.code, "connect", this.#target, err)));
+      process.nextTick(Socket.#failOpen, this, toSocketError(e));
     }
+  }
+
+  static #failOpen(socket: Socket, err: SocketError): void {
+    socket.destroy(errnoError(err.code, "connect", socket.#target, err));
   }
 
   /** Wires an engine connection to this socket (connect() or a server's accept). */
@@ -298,7 +315,7 @@ export class Socket extends Duplex {
       // the next tick, so a socket accepted with the byte already there has its listener.
       this.#urgentSeen = conn.urgentIn.arrivals;
       const byte = conn.urgentIn.peek;
-      process.nextTick(() => this.emit("urgent", byte));
+      process.nextTick(emitUrgent, this, byte);
     }
     this.#flushWrite(true);
     if (this.#wantRead || conn.readable === 0) this.#pull();
@@ -418,7 +435,7 @@ export class Socket extends Duplex {
   override _final(cb: (error?: Error | null) => void): void {
     // As node:net: a socket still connecting shuts down once connected.
     if (this.connecting) {
-      this.once("connect", () => this._final(cb));
+      this.#finalOnConnect(cb);
       return;
     }
     const conn = this.#conn;
@@ -430,6 +447,10 @@ export class Socket extends Duplex {
     this.stack.kick();
     // libuv completes a shutdown request asynchronously; so does this.
     process.nextTick(cb);
+  }
+
+  #finalOnConnect(cb: (error?: Error | null) => void): void {
+    this.once("connect", () => this._final(cb));
   }
 
   /**
