@@ -189,21 +189,14 @@ export class Host implements Endpoint {
     const ttl = opts.ttl ?? 64;
     if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new InvalidSettingError(`ttl must be an integer in [1, 255] (RFC 1122 3.2.1.7), got ${showValue(ttl)}`);
 
-    const routing = this.routing;
-    const pathMtus = (this.pathMtus = new PathMtuCache(routing));
+    const pathMtus = (this.pathMtus = new PathMtuCache(this.routing));
     this.tcp = new TcpLayer({
       hostName: opts.name,
       config: resolveConfig(opts.tcp),
       rng: opts.rng,
       trace,
       mtu: this.routing.interfaces[0]!.mtu,
-      paths: {
-        get pathGeneration() {
-          return routing.generation + pathMtus.generation;
-        },
-        path: (remote, now) => pathMtus.lookup(remote, now),
-        learnPathMtu: (remote, mtu, now) => pathMtus.learn(remote, mtu, now),
-      },
+      paths: pathMtus,
       output: (tuple, seg, tos) => this.sendTcp(tuple, seg, tos),
       ...(opts.timerSlack !== undefined ? { timerSlack: opts.timerSlack } : {}),
       ...(opts.timerGranularity !== undefined ? { timerGranularity: opts.timerGranularity } : {}),

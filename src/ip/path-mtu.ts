@@ -12,6 +12,7 @@ import type { Millis } from "../env.js";
 import type { AddressKey, IpAddress } from "../wire/address.js";
 import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import type { RouteMetrics, RoutingTable } from "./routing.js";
+import type { PathSource } from "../tcp/path.js";
 
 /** Linux ip_rt_min_pmtu (512 + 20 + 20): IPv4 never believes a smaller path MTU. */
 export const MIN_PMTU_V4 = 552;
@@ -31,7 +32,7 @@ interface Learned {
   expires: Millis;
 }
 
-export class PathMtuCache {
+export class PathMtuCache implements PathSource {
   private readonly learned = new Map<AddressKey, Learned>();
   /** When the oldest learned value ages out (Infinity: none held). */
   private nextExpiry: Millis = Infinity;
@@ -42,6 +43,26 @@ export class PathMtuCache {
     private readonly routing: RoutingTable,
     private readonly expiry: Millis = PMTU_EXPIRY,
   ) {}
+
+  /**
+   * PathSource (what TCP reads): changes whenever `lookup` may answer differently. One
+   * object of a class for every host, so a connection's check on each transmit
+   * (ConnectionPath.refresh) reads it through one inline cache; an object literal per host
+   * made its getter a closure of each host's own, a call every time.
+   */
+  get pathGeneration(): number {
+    return this.routing.generation + this.generation;
+  }
+
+  /** PathSource: `lookup`. */
+  path(remote: IpAddress, now: Millis): PathProperties {
+    return this.lookup(remote, now);
+  }
+
+  /** PathSource: `learn`. */
+  learnPathMtu(remote: IpAddress, mtu: number, now: Millis): number {
+    return this.learn(remote, mtu, now);
+  }
 
   /** The path to `dst` now: route or interface MTU, lowered by an unexpired learned value. */
   lookup(dst: IpAddress, now: Millis): PathProperties {
