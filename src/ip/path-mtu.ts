@@ -12,7 +12,6 @@ import type { Millis } from "../env.js";
 import type { AddressKey, IpAddress } from "../wire/address.js";
 import { IPV6_MIN_MTU } from "../wire/ipv6.js";
 import type { RouteMetrics, RoutingTable } from "./routing.js";
-import type { PathSource } from "../tcp/path.js";
 
 /** Linux ip_rt_min_pmtu (512 + 20 + 20): IPv4 never believes a smaller path MTU. */
 export const MIN_PMTU_V4 = 552;
@@ -32,7 +31,11 @@ interface Learned {
   expires: Millis;
 }
 
-export class PathMtuCache implements PathSource {
+/**
+ * Also what TCP reads paths through (tcp/path.ts PathSource, which it meets by shape: IP does
+ * not import from the layer above it).
+ */
+export class PathMtuCache {
   private readonly learned = new Map<AddressKey, Learned>();
   /** When the oldest learned value ages out (Infinity: none held). */
   private nextExpiry: Millis = Infinity;
