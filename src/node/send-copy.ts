@@ -1,9 +1,10 @@
 /**
- * TCP's copies of the bytes a Socket's write() gives (net-socket.ts). Small ones are cut from shared 8 KiB slabs, as Node's own
- * Buffer pool does (Buffer.allocUnsafe under 4 KiB): a fresh ArrayBuffer per write costs
- * far more than copying the 100 bytes a request often is. A slab is collected once TCP has
- * dropped every chunk cut from it (the peer acknowledged them), so a chunk held long (a
- * peer with a zero window) pins at most 8 KiB, the same bound Node programs already live with.
+ * TCP's copies of the bytes a Socket's write() gives (net-socket.ts). Small ones are cut
+ * from shared 8 KiB slabs, as Node's own Buffer pool does (Buffer.allocUnsafe under 4 KiB):
+ * a fresh ArrayBuffer per write costs far more than copying the 100 bytes a request often
+ * is. A slab is collected once TCP has dropped every chunk cut from it (the peer
+ * acknowledged them), so a chunk held long (a peer with a zero window) pins at most 8 KiB,
+ * the same bound Node programs already live with.
  */
 const COPY_SLAB = 8 * 1024;
 let copySlab = new ArrayBuffer(0);
