@@ -288,4 +288,47 @@ describe("RealTimeDriver batches (PacketLink.onBatch)", () => {
     expect(ep.calls).toEqual(["begin", "packet 3", "packet 0", "packet 5", "end", "packet 7"]);
     expect(errors.length).toBe(1);
   });
+
+  it("ends a burst's batch only after the process.nextTick queue, where node:stream hands the application what the burst brought", async () => {
+    const driver = new RealTimeDriver();
+    const ep = new BatchEndpoint();
+    driver.attach(ep);
+    // From a callback of the event loop, as a link delivers (not from a promise's continuation,
+    // where queued microtasks run before the tick queue).
+    await new Promise<void>((done) =>
+      setImmediate(() => {
+        driver.beginBatch();
+        driver.receive(new Uint8Array(3));
+        // As a socket's 'data' after push(): the application answers on the next tick.
+        process.nextTick(() => ep.calls.push("application answers"));
+        driver.endBatch();
+        expect(ep.calls).toEqual(["begin", "packet 3"]);
+        done();
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(ep.calls).toEqual(["begin", "packet 3", "application answers", "end"]);
+    driver.stop();
+  });
+
+  it("a node:net request and its answer take 7 packets: the answer, and the FIN of an end() on 'end', leave with the ACKs", async () => {
+    const [a, b] = loopbackPair({ addresses: ["10.0.0.1", "10.0.0.2"] });
+    const server = bindNet(b).createServer((sock) => {
+      sock.on("data", () => sock.write("pong"));
+    });
+    await new Promise<void>((r) => server.listen(8000, "10.0.0.2", r));
+    const closed = new Promise<void>((resolve, reject) => {
+      const sock = bindNet(a).connect({ port: 8000, host: "10.0.0.2" });
+      sock.on("connect", () => sock.write("ping"));
+      sock.on("data", () => sock.end());
+      sock.on("error", reject);
+      sock.on("close", () => resolve());
+    });
+    await closed;
+    await new Promise((r) => setImmediate(r)); // the last ACK's turn, if it were still to come
+    // SYN, SYN-ACK, ACK, ping, pong (ACKs ping), FIN (ACKs pong), FIN (ACKs it), last ACK.
+    expect(a.link.counters.packetsOut + b.link.counters.packetsOut).toBe(7);
+    server.close();
+    await Promise.all([a.close(), b.close()]);
+  });
 });
