@@ -115,7 +115,10 @@ export class FragmentQueue<First, Origin> {
   private readonly partials = new Map<string, PartialDatagram<First, Origin>>();
   private held = 0;
 
-  /** `overlapRule`: what the overlap drop's detail cites after "datagram dropped" (IPv6 names RFC 5722, which governs it there). */
+  /**
+   * `overlapRule`: what the overlap drop's detail cites after "datagram dropped" (IPv6
+   * names RFC 5722, which governs it there).
+   */
   constructor(
     readonly config: ReassemblyConfig,
     private readonly overlapRule = "",
@@ -135,10 +138,11 @@ export class FragmentQueue<First, Origin> {
 
   /**
    * Files one fragment's `data` (copied) under `key`: the partial datagram it joined or
-   * started (with `origin` when it starts one), or why it was dropped. `familyProblem` is why the family's own rules refuse
-   * it (checked after the zero-length rule); like the shared contradictions it drops the
-   * partial datagram too. The caller counts the fragment (`stats.fragments`) and decides
-   * what a complete partial datagram becomes (`complete`).
+   * started (with `origin` when it starts one), or why it was dropped. `familyProblem` is
+   * why the family's own rules refuse it (checked after the zero-length rule); like the
+   * shared contradictions it drops the partial datagram too. The caller counts the
+   * fragment (`stats.fragments`) and decides what a complete partial datagram becomes
+   * (`complete`).
    */
   add(now: Millis, key: string, origin: Origin, f: FragmentPlace, data: Uint8Array, familyProblem?: string): PartialDatagram<First, Origin> | FragmentDrop {
     const { start, end, id } = f;

@@ -99,7 +99,8 @@ export class RealTimeDriver implements HoldingDriver {
     const ep = this.endpoint;
     if (ep === undefined || this.stopped) return;
     if (this.endPending && this.batching === 0) this.finishBatch();
-    // No closure (a try block of its own): this runs once per packet, and a closure per packet shows in profiles.
+    // No closure (a try block of its own): this runs once per packet, and a closure per
+    // packet shows in profiles.
     try {
       ep.receive(this.now(), packet, checksumValid, gsoSize);
     } catch (e) {
