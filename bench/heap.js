@@ -21,7 +21,7 @@
 // off) is fed --count SYNs from distinct spoofed sources, built before the measure starts;
 // each becomes a SYN_RCVD entry. Heap growth / count is the cost of one, what a SYN flood
 // without cookies costs per SYN queue entry (Linux: a 312 B request socket).
-import { Host } from "../dist/src/ip/host.js";
+import { Host } from "../dist/src/host/host.js";
 import { SimRng } from "../dist/src/sim/rng.js";
 import { emitIpv4Header, IPV4_MIN_HEADER, PROTO_TCP } from "../dist/src/wire/ipv4.js";
 import { emitTcp, SYN } from "../dist/src/wire/tcp.js";

@@ -11,7 +11,7 @@
 // driver delivers queued packets (receive) and runs due timers (poll) until both queues
 // are empty and no deadline is due. No copying, no loss, no reordering, no delay.
 import { performance } from "node:perf_hooks";
-import { Host } from "../dist/src/ip/host.js";
+import { Host } from "../dist/src/host/host.js";
 import { SimRng } from "../dist/src/sim/rng.js";
 import { parseIpAddress } from "../dist/src/wire/address.js";
 

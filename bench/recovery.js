@@ -9,7 +9,7 @@
 // Prints a table (median goodput per cell, and the ratio RACK / dupack) and, with --json,
 // one JSON line. Goodput = bytes delivered in order / virtual time from first write to
 // last byte read.
-import { Host } from "../dist/src/ip/host.js";
+import { Host } from "../dist/src/host/host.js";
 import { SimNetwork } from "../dist/src/sim/index.js";
 import { IpAddress } from "../dist/src/wire/address.js";
 import { parseIpv4Address } from "../dist/src/wire/ipv4.js";

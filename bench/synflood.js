@@ -26,7 +26,7 @@
 // queue full of spoofed entries that stay for a minute (five SYN-ACK retries), so none gets
 // in, which is the documented failure and part of the result.
 import { performance } from "node:perf_hooks";
-import { Host } from "../dist/src/ip/host.js";
+import { Host } from "../dist/src/host/host.js";
 import { SimRng } from "../dist/src/sim/rng.js";
 import { emitIpv4Header, IPV4_MIN_HEADER, PROTO_TCP, readU32 } from "../dist/src/wire/ipv4.js";
 import { emitTcp, SYN } from "../dist/src/wire/tcp.js";

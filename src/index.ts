@@ -15,7 +15,7 @@ export * as dns from "./dns/index.js";
 
 export type { Endpoint, GsoInfo, Transmit } from "./endpoint.js";
 export { MAX_CLOCK_MS, type Millis, type Rng } from "./env.js";
-export { Host, type HostOptions } from "./ip/host.js";
+export { Host, type HostOptions } from "./host/host.js";
 export { SimNetwork, SimRng, type LinkConfig } from "./sim/index.js";
 export { Stack, StreamSocket, StreamServer, SimDriver } from "./api/index.js";
 export { TraceHub, NULL_SINK, type TraceEvent, type TraceSink, type TcpState, type FourTuple } from "./trace/events.js";

@@ -14,7 +14,7 @@
  * Workers all have one); pass `turn` to use something else.
  */
 import type { Millis } from "../env.js";
-import { Host } from "../ip/host.js";
+import { Host } from "../host/host.js";
 import { defaultRoutes } from "../ip/routing.js";
 import { SimConditionTimeoutError, SimLivelockError, SimNetwork, type LinkConfig } from "../sim/index.js";
 import { resolveLinkConfig } from "../sim/link.js";

@@ -9,7 +9,7 @@
  */
 import { IpAddress, type IpFamily } from "../wire/address.js";
 import type { Millis } from "../env.js";
-import type { Host } from "../ip/host.js";
+import type { Host } from "../host/host.js";
 import type { Connection } from "../tcp/connection.js";
 import { Listener, SOMAXCONN } from "../tcp/listener.js";
 import { TCP_STATES, type TcpState } from "../trace/events.js";

@@ -36,7 +36,7 @@ import { DrillSockets, type CallResult, type Pending } from "./sockets.js";
 import { applyCommand, type DrillSettings } from "./sysctl.js";
 import { tcpInfoScope } from "./tcpi.js";
 import { MAX_CLOCK_MS } from "../env.js";
-import { Host } from "../ip/host.js";
+import { Host } from "../host/host.js";
 import { SimRng } from "../sim/rng.js";
 import type { Connection } from "../tcp/connection.js";
 import { ACK, SYN } from "../wire/tcp.js";

@@ -5,10 +5,11 @@
  * application send echo requests (ping) and hear the replies.
  *
  * Received errors go to the transport named in the quoted header, through the handler the
- * host registers for it (host.ts): UDP reports them on connected sockets (udp/layer.ts),
- * TCP acts on them as RFC 5927 and Linux's tcp_v4_err do (tcp/icmp-input.ts), and a
- * "fragmentation needed" carries its next-hop MTU to TCP, which lowers the destination's
- * path MTU (path-mtu.ts). Errors about any other protocol are counted and ignored.
+ * host registers for it (src/host/host.ts): UDP reports them on connected sockets
+ * (udp/layer.ts), TCP acts on them as RFC 5927 and Linux's tcp_v4_err do
+ * (tcp/icmp-input.ts), and a "fragmentation needed" carries its next-hop MTU to TCP, which
+ * lowers the destination's path MTU (path-mtu.ts). Errors about any other protocol are
+ * counted and ignored.
  */
 import { IpAddress } from "../wire/address.js";
 import type { Millis } from "../env.js";

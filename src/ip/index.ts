@@ -1,8 +1,8 @@
 /**
- * The public IP API: the Host endpoint, UDP sockets, ICMP echo, routing and the typed
- * errors the API layers pass on to applications.
+ * The public IP API: UDP sockets, ICMP echo, routing and the typed errors the API layers
+ * pass on to applications. The Host that puts IP, UDP and TCP together is one floor up
+ * (src/host/), since it needs TCP and IP must not.
  */
-export { Host, type HostCounters, type HostOptions } from "./host.js";
 export {
   AddressNotAvailableError,
   ConnectionRefusedError,

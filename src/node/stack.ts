@@ -6,7 +6,7 @@ import { Stack } from "../api/stack.js";
 import { resolveHostname } from "../api/address.js";
 import { InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
-import { Host } from "../ip/host.js";
+import { Host } from "../host/host.js";
 import { defaultRoutes, toIpAddress, type InterfaceConfig } from "../ip/routing.js";
 import type { IpAddress } from "../wire/address.js";
 import type { Rng } from "../env.js";

@@ -4,7 +4,7 @@
  * were any. What S33 says is lost ("receive buffer errors", "fragments dropped after
  * timeout") is counted here, since nothing else ever reports it: UDP never retransmits.
  */
-import type { HostCounters } from "../ip/host.js";
+import type { HostCounters } from "../host/host.js";
 import type { IpAddress } from "../wire/address.js";
 
 export type NetstatCounters = Pick<HostCounters, "udp" | "ip" | "icmp" | "reassembly">;

@@ -7,7 +7,7 @@ import { IpAddress, parseIpAddress, type AddressKey } from "../wire/address.js";
 import { formatEndpoint } from "../trace/format.js";
 import type { Transmit } from "../endpoint.js";
 import { MAX_CLOCK_MS, type Millis } from "../env.js";
-import { Host, type HostCounters } from "../ip/host.js";
+import { Host, type HostCounters } from "../host/host.js";
 import { IpError } from "../ip/errors.js";
 import { SimNetwork, type LinkConfig, type PacketRecorder } from "../sim/index.js";
 import { AddressInUseError } from "../tcp/layer.js";

@@ -1,6 +1,6 @@
 /** Builds the connection table (trace/table.ts) of a live host at the current time. */
 import type { Millis } from "../env.js";
-import type { Host } from "../ip/host.js";
+import type { Host } from "../host/host.js";
 import { formatTcpInfo, tcpInfo } from "../tcp/tcp-info.js";
 import type { HostTable, SocketRow } from "../trace/table.js";
 import { formatEndpoint } from "../trace/format.js";

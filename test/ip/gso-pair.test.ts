@@ -6,7 +6,7 @@
  * checksum was left partial, that the checksum needs no check.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/rng.js";
 import { tcpInfo } from "../../src/tcp/tcp-info.js";
 import { parseIpAddress } from "../../src/wire/address.js";

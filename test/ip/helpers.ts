@@ -2,7 +2,7 @@
  * Fixtures for the IP, ICMP and UDP tests: two hosts in the simulator, a standalone host
  * driven by hand (sans-IO: the test is the driver), and raw packet builders.
  */
-import { Host, type HostOptions } from "../../src/ip/host.js";
+import { Host, type HostOptions } from "../../src/host/host.js";
 import { planFragments } from "../../src/ip/fragment.js";
 import { SimNetwork, SimRng, type LinkConfig } from "../../src/sim/index.js";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";

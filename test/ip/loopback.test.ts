@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { ACK, emitTcp, SYN, type TcpSegment } from "../../src/wire/tcp.js";
 import { emitIpv4Header, PROTO_TCP } from "../../src/wire/ipv4.js";
 import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { LOOPBACK_BUDGET, LoopbackQueue } from "../../src/ip/loopback.js";
 import { SimRng } from "../../src/sim/rng.js";
 import { A, B, pattern, standalone } from "./helpers.js";

@@ -4,7 +4,7 @@
  * of its own. Either way the bytes on the wire are the same.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { claimFront, HEADROOM, withHeadroom } from "../../src/ip/packet-alloc.js";
 import { SimRng } from "../../src/sim/rng.js";
 import { parseIpAddress, type IpAddress } from "../../src/wire/address.js";

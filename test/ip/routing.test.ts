@@ -5,7 +5,7 @@
 import { IpAddress } from "../../src/wire/address.js";
 import { describe, expect, it } from "vitest";
 import { HostUnreachableError, NetworkUnreachableError } from "../../src/ip/errors.js";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { isMartianSource, RoutingTable } from "../../src/ip/routing.js";
 import { SimNetwork, SimRng } from "../../src/sim/index.js";
 import type { TraceEvent } from "../../src/trace/events.js";

@@ -4,7 +4,7 @@
  * TCP settings' errors, so a program can switch on `code` whichever layer refused.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimNetwork, SimRng } from "../../src/sim/index.js";
 
 const refused = expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE", name: "InvalidSettingError" });

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/index.js";
 import { PROTO_TCP, PROTO_UDP } from "../../src/wire/ipv4.js";
 import { emitIcmpv6, icmpv6Length, type Icmpv6Message } from "../../src/wire/icmpv6.js";

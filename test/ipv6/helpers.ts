@@ -2,7 +2,7 @@
  * Fixtures for tests that run a layer in both families: the same two hosts, addressed
  * 10.0.0.1 / 10.0.0.2 or fd00::1 / fd00::2, joined by a simulated link.
  */
-import { Host, type HostOptions } from "../../src/ip/host.js";
+import { Host, type HostOptions } from "../../src/host/host.js";
 import { SimNetwork, type LinkConfig } from "../../src/sim/index.js";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
 import { parseIpAddress, type IpAddress, type IpFamily } from "../../src/wire/address.js";

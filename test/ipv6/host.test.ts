@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RoutingTable } from "../../src/ip/routing.js";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/index.js";
 import { IpAddress } from "../../src/wire/address.js";
 import { emitIpv6Headers, parseIpv6, walkIpv6Extensions, NH_DESTINATION } from "../../src/wire/ipv6.js";

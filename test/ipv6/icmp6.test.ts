@@ -3,7 +3,7 @@
  * shared with ICMPv4 (2.4(f)).
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/index.js";
 import { emitIcmpv6, icmpv6Length, parseIcmpv6, ICMPV6_PARAMETER_PROBLEM, ICMPV6_TIME_EXCEEDED, type Icmpv6Message } from "../../src/wire/icmpv6.js";
 import { emitIpv6Headers, NH_ICMPV6, parseIpv6, walkIpv6Extensions } from "../../src/wire/ipv6.js";

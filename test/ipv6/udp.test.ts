@@ -4,7 +4,7 @@
  * ICMPv6 code 4 (RFC 4443 3.1), and source fragmentation of large datagrams.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { udpIp } from "../../src/ip/udp/address.js";
 import { SimRng } from "../../src/sim/index.js";
 import { parseIcmpv6 } from "../../src/wire/icmpv6.js";

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimNetwork } from "../../src/sim/network.js";
 import { parseIpAddress } from "../../src/wire/address.js";
 import { hasCode } from "../coded-error.js";

@@ -4,7 +4,7 @@
  * wired back to back, every packet captured.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/rng.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import type { TcpConfig } from "../../src/tcp/config.js";

@@ -2,7 +2,7 @@
  * Shared fixtures for engine tests: two synack hosts in the simulator.
  */
 import { IpAddress, parseIpAddress, type IpFamily } from "../../src/wire/address.js";
-import { Host, type HostOptions } from "../../src/ip/host.js";
+import { Host, type HostOptions } from "../../src/host/host.js";
 import { SimNetwork } from "../../src/sim/index.js";
 import type { LinkConfig } from "../../src/sim/link.js";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";

@@ -8,7 +8,7 @@ import { IpAddress, parseIpAddress, type IpFamily } from "../../src/wire/address
 import { emitIpv6Header, IPV6_HEADER_LENGTH } from "../../src/wire/ipv6.js";
 import { describe, expect, it } from "vitest";
 import type { Endpoint, Transmit } from "../../src/endpoint.js";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimNetwork, type SimRng } from "../../src/sim/index.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import type { TcpConfig } from "../../src/tcp/config.js";

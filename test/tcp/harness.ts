@@ -5,7 +5,7 @@
  */
 import { IpAddress } from "../../src/wire/address.js";
 import { expect } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import type { GsoInfo } from "../../src/endpoint.js";
 import { splitGso } from "../../src/wire/gso-split.js";
 import { SimRng } from "../../src/sim/index.js";

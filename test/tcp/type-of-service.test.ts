@@ -5,7 +5,7 @@
  * raw, so the byte on the wire is what is checked.
  */
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/ip/host.js";
+import { Host } from "../../src/host/host.js";
 import { SimRng } from "../../src/sim/rng.js";
 import type { Connection } from "../../src/tcp/connection.js";
 import { InvalidArgumentError } from "../../src/tcp/errors.js";

@@ -12,7 +12,7 @@ import { IpAddress } from "../../wire/address.js";
 import type { InterfaceConfig } from "../../ip/routing.js";
 import { performance } from "node:perf_hooks";
 import type { Millis } from "../../env.js";
-import type { Host } from "../../ip/host.js";
+import type { Host } from "../../host/host.js";
 import type { TcpConfig } from "../../tcp/config.js";
 import type { Connection } from "../../tcp/connection.js";
 import type { TcpError } from "../../tcp/errors.js";

@@ -2,7 +2,8 @@
  * A host: IPv4 and IPv6 interfaces and routes on one link, with TCP, UDP and ICMP on top.
  * It is the sans-IO `Endpoint` the simulator and the real-time drivers run.
  *
- * This file only wires the parts together; each job lives in its own module:
+ * This file only wires the parts together; each job lives in its own module of src/ip/
+ * (and TCP in src/tcp/, which is why the host stands above both):
  *   input.ts      validation, local-delivery filter, IPv6 extension headers, demultiplexing
  *   reassembly.ts fragments back into datagrams (bounded memory, 30 s timeout); IPv6: reassembly6.ts (60 s)
  *   output.ts     route, header, ID, DF policy and fragmentation
@@ -24,27 +25,27 @@ import { NULL_SINK, type DropReason, type FourTuple, type TraceSink } from "../t
 import { ICMP_DEST_UNREACHABLE, ICMP_PARAMETER_PROBLEM, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp.js";
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4.js";
 import { readTcp, type PseudoHeader, type TcpSegment } from "../wire/tcp.js";
-import { TcpDatagram } from "./tcp-datagram.js";
-import { GsoBatch, type GsoRun } from "./gso-batch.js";
+import { TcpDatagram } from "../ip/tcp-datagram.js";
+import { GsoBatch, type GsoRun } from "../ip/gso-batch.js";
 import { resolveConfig, type TcpConfig } from "../tcp/config.js";
 import { TcpLayer } from "../tcp/layer.js";
-import type { InboundDatagram } from "./datagram.js";
-import { DropRecorder, type IpDropReason } from "./drops.js";
-import { IcmpLayer, type IcmpStats } from "./icmp.js";
-import { IpInput, type DatagramHandler } from "./input.js";
-import { IpOutput } from "./output.js";
-import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "./rate-limit.js";
-import { Icmp6Layer, type Icmp6Stats } from "./icmp6.js";
+import type { InboundDatagram } from "../ip/datagram.js";
+import { DropRecorder, type IpDropReason } from "../ip/drops.js";
+import { IcmpLayer, type IcmpStats } from "../ip/icmp.js";
+import { IpInput, type DatagramHandler } from "../ip/input.js";
+import { IpOutput } from "../ip/output.js";
+import { ICMP_RATE_LIMIT_DEFAULTS, IcmpRateLimiter, type IcmpRateLimitConfig } from "../ip/rate-limit.js";
+import { Icmp6Layer, type Icmp6Stats } from "../ip/icmp6.js";
 import { ICMPV6_DEST_UNREACHABLE, ICMPV6_TIME_EXCEEDED, TIME_EXCEEDED6_REASSEMBLY, UNREACH6_PORT } from "../wire/icmpv6.js";
 import { NH_ICMPV6 } from "../wire/ipv6.js";
-import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "./reassembly.js";
-import { LOOPBACK_BUDGET, LoopbackQueue } from "./loopback.js";
-import { DEFAULT_MTU, routeList, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "./routing.js";
-import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "./reassembly6.js";
-import { PathMtuCache } from "./path-mtu.js";
-import { newIpStats, type IpStats } from "./stats.js";
-import { UdpLayer, type UdpStats } from "./udp/layer.js";
-import type { UdpSocketOptions } from "./udp/socket.js";
+import { Reassembler, REASSEMBLY_DEFAULTS, type ReassemblyConfig, type ReassemblyStats } from "../ip/reassembly.js";
+import { LOOPBACK_BUDGET, LoopbackQueue } from "../ip/loopback.js";
+import { DEFAULT_MTU, routeList, RoutingTable, toIpAddress, type AddressInput, type InterfaceConfig, type RouteChoice, type RouteConfig } from "../ip/routing.js";
+import { Ipv6Reassembler, REASSEMBLY6_DEFAULTS } from "../ip/reassembly6.js";
+import { PathMtuCache } from "../ip/path-mtu.js";
+import { newIpStats, type IpStats } from "../ip/stats.js";
+import { UdpLayer, type UdpStats } from "../ip/udp/layer.js";
+import type { UdpSocketOptions } from "../ip/udp/socket.js";
 import { InvalidSettingError } from "../invalid-setting.js";
 import { showValue } from "../show-value.js";
 
