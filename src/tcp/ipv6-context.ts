@@ -1,7 +1,8 @@
 /**
  * What a connection over IPv6 sees as its context (RFC 8200 section 5, RFC 6691): its
- * layer, with 20 more bytes of IP header and so 20 bytes less MTU, since connections
- * compute their MSS as `mtu - 40`.
+ * layer's, with 20 more bytes of IP header and so 20 bytes less MTU, since connections
+ * compute their MSS as `mtu - 40`. It wraps any ConnectionContext (the layer is one), so
+ * the layer that makes it is not imported here.
  */
 import type { Millis } from "../env.js";
 import type { TcpState, TraceSink } from "../trace/events.js";
@@ -9,12 +10,11 @@ import type { IpAddress } from "../wire/address.js";
 import type { TcpSegment } from "../wire/tcp.js";
 import type { TcpConfig } from "./config.js";
 import type { Connection, ConnectionContext } from "./connection.js";
-import type { TcpLayer } from "./layer.js";
 import type { PathView } from "./path.js";
 
 /** The layer seen by a connection over IPv6: 20 more bytes of IP header, so 20 less MTU. */
 export class Ipv6Context implements ConnectionContext {
-  constructor(private readonly layer: TcpLayer) {}
+  constructor(private readonly layer: ConnectionContext) {}
   get config(): TcpConfig {
     return this.layer.config;
   }
@@ -61,7 +61,7 @@ export class Ipv6Context implements ConnectionContext {
   mayEstablish(conn: Connection): boolean {
     return this.layer.mayEstablish(conn);
   }
-  mayEnterTimeWait(): boolean {
-    return this.layer.mayEnterTimeWait();
+  mayEnterTimeWait(conn: Connection): boolean {
+    return this.layer.mayEnterTimeWait(conn);
   }
 }
