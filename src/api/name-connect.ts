@@ -16,7 +16,7 @@ import { IpAddress, parseIpAddress } from "../wire/address.js";
 import { DnsError, getaddrinfoCode } from "../dns/errors.js";
 import { HappyEyeballs, type Attempt, type Family } from "../dns/happy-eyeballs.js";
 import { socketError, toSocketError, type SocketError } from "./errors.js";
-import type { Stack } from "./stack.js";
+import type { SocketStack } from "./socket-stack.js";
 import { showValue } from "../show-value.js";
 
 /** dns.lookup's signature: one address, or every address with `all: true`. */
@@ -59,7 +59,7 @@ export function isLocalhost(name: string): boolean {
 }
 
 /** Resolves `hostname` and connects; the callback runs once. Returns a cancel function. */
-export function connectByName(stack: Stack, opts: NameConnectOptions, callback: NameConnectCallback): () => void {
+export function connectByName(stack: SocketStack, opts: NameConnectOptions, callback: NameConnectCallback): () => void {
   const families: Family[] = opts.family === 4 ? [4] : opts.family === 6 ? [6] : [6, 4];
   const auto = opts.autoSelectFamily !== false;
   const lookupErrors = new Set<Error>();
@@ -129,7 +129,7 @@ export function connectByName(stack: Stack, opts: NameConnectOptions, callback: 
  * the stack's resolver. Every answer arrives on a later turn, never inside connect().
  */
 function startLookup(
-  stack: Stack, opts: NameConnectOptions, families: Family[], auto: boolean,
+  stack: SocketStack, opts: NameConnectOptions, families: Family[], auto: boolean,
   answer: (family: Family, addresses: IpAddress[]) => void, fail: (family: Family, error: Error) => void,
 ): () => void {
   const name = opts.hostname;
@@ -167,7 +167,7 @@ function startLookup(
 
 /** Calls node:net's `lookup` (with `all: true` for the race) and hands on what it answered. */
 function askLookup(
-  stack: Stack, lookup: LookupFunction, name: string, families: Family[], auto: boolean,
+  stack: SocketStack, lookup: LookupFunction, name: string, families: Family[], auto: boolean,
   found: (list: IpAddress[]) => void, failed: (e: Error) => void,
 ): () => void {
   let live = true;

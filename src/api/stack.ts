@@ -18,6 +18,7 @@ import type { Driver } from "./driver.js";
 import { AddressInUseError, InvalidArgumentError, NetworkDownError, SocketError, socketError, toSocketError } from "./errors.js";
 import { StreamServer, type ListenOptions } from "./stream-server.js";
 import { StreamSocket, type ConnectOptions } from "./stream-socket.js";
+import type { OpenConnectionParams, SocketStack } from "./socket-stack.js";
 import { buildTable, countStates, formatTable, type TableRow } from "./table.js";
 import { StubResolver, type ResolverConfig } from "../dns/resolver.js";
 import { showValue } from "../show-value.js";
@@ -33,16 +34,9 @@ export interface StackOptions {
   dns?: ResolverConfig;
 }
 
-export interface OpenConnectionParams {
-  remoteAddress: IpAddress;
-  remotePort: number;
-  /** Default: an ephemeral port (32768-60999, never one whose 4-tuple is in TIME_WAIT). */
-  localPort?: number;
-  /** TCP Fast Open (RFC 7413): data written before the SYN leaves rides in it when a cookie is cached. */
-  fastOpen?: boolean;
-}
+export type { OpenConnectionParams };
 
-export class Stack {
+export class Stack implements SocketStack {
   readonly host: Host;
   readonly driver: Driver;
   /** Where the search for a free listening port (port 0) resumes. */

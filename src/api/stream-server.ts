@@ -10,7 +10,7 @@
 import type { Listener } from "../tcp/listener.js";
 import { checkPortNumber } from "./address.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { Stack } from "./stack.js";
+import type { SocketStack } from "./socket-stack.js";
 import { checkSocketOptions, StreamSocket, type ConnectOptions } from "./stream-socket.js";
 import { showValue } from "../show-value.js";
 
@@ -28,14 +28,14 @@ export interface ListenOptions {
 export class StreamServer implements AsyncIterable<StreamSocket> {
   readonly readable: ReadableStream<StreamSocket>;
   readonly localPort: number;
-  private readonly stack: Stack;
+  private readonly stack: SocketStack;
   private readonly listener: Listener;
   private readonly socketOptions: ListenOptions["socket"];
   private waiter: (() => void) | undefined;
   private controller!: ReadableStreamDefaultController<StreamSocket>;
   private isClosed = false;
 
-  constructor(stack: Stack, options: ListenOptions = {}) {
+  constructor(stack: SocketStack, options: ListenOptions = {}) {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("listen() needs { port }");
     this.stack = stack;
     if (options.socket !== undefined) {

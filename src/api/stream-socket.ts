@@ -20,7 +20,7 @@ import { ConnectionAbortedError, InvalidArgumentError, SocketClosedError, Socket
 import { connectByName, nameFailureError } from "./name-connect.js";
 import type { IpAddress } from "../wire/address.js";
 import { isTosByte } from "../wire/ip-ecn.js";
-import type { Stack } from "./stack.js";
+import type { SocketStack } from "./socket-stack.js";
 import { showValue } from "../show-value.js";
 import { guardWritesAfterClose } from "./writer-guard.js";
 
@@ -141,7 +141,7 @@ class Deferred<T> {
 export class StreamSocket {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
-  private readonly stack: Stack;
+  private readonly stack: SocketStack;
   /** Undefined while a host name is being resolved and its attempts race. */
   private conn: Connection | undefined;
   /** Stops that resolution and race (close() or abort() before it ended). */
@@ -170,7 +170,7 @@ export class StreamSocket {
   private finished = false;
 
   /** Active open through `stack.connect()`. */
-  static connect(stack: Stack, options: ConnectOptions): StreamSocket {
+  static connect(stack: SocketStack, options: ConnectOptions): StreamSocket {
     if (typeof options !== "object" || options === null) throw new InvalidArgumentError("connect() needs { hostname, port }");
     const remotePort = checkPortNumber("port", options.port, false);
     const localPort = options.localPort === undefined ? undefined : checkPortNumber("localPort", options.localPort, false);
@@ -197,7 +197,7 @@ export class StreamSocket {
   }
 
   /** Wraps an engine connection (a listener's accepted one, or one opened by `connect`), or none yet while a name resolves. */
-  constructor(stack: Stack, conn: Connection | undefined, options: Omit<ConnectOptions, "hostname" | "port" | "localPort"> = {}) {
+  constructor(stack: SocketStack, conn: Connection | undefined, options: Omit<ConnectOptions, "hostname" | "port" | "localPort"> = {}) {
     this.stack = stack;
     this.readable = new ReadableStream<Uint8Array>(
       {
