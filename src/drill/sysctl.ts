@@ -205,8 +205,10 @@ const SYSCTLS: Record<string, Handler> = {
   tcp_notsent_lowat: (v, s) => {
     s.tcp.notsentLowat = int("tcp_notsent_lowat", v);
   },
+  tcp_tso_win_divisor: (v, s) => {
+    s.tcp.tsoWinDivisor = int("tcp_tso_win_divisor", v);
+  },
   // Knobs of machinery synack does not have, where any value behaves as synack does.
-  tcp_tso_win_divisor: noop, // TSO sizing: synack sends MSS-sized segments
   tcp_min_tso_segs: (v, s) => {
     s.tcp.minTsoSegments = int("tcp_min_tso_segs", v);
   },

@@ -30,6 +30,13 @@ export interface TcpConfig {
   initialCwndSegments: number;
   /** Fewest segments a TSO/GSO packet may be cut to (tcp_min_tso_segs); shapes PSH placement. */
   minTsoSegments: number;
+  /**
+   * tcp_tso_win_divisor: a window with room for less than a full TSO/GSO packet sends anyway
+   * once the room is this fraction of the window or more (0: once it exceeds 3 segments);
+   * below it, and with an ACK due within min(SRTT/2, 1 ms), the sender waits for that ACK
+   * (Linux tcp_tso_should_defer, tso-chunks.ts).
+   */
+  tsoWinDivisor: number;
   /** MSS assumed when the peer sends none (RFC 9293 3.7.1). */
   defaultMss: number;
   /** Smallest MSS accepted from a peer (tcp_min_snd_mss). */
@@ -185,6 +192,7 @@ export const LINUX_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   finWait2Timeout: 60_000,
   initialCwndSegments: 10,
   minTsoSegments: 2,
+  tsoWinDivisor: 3,
   defaultMss: 536,
   minMss: 48,
   delayedAckTimeout: 40,
@@ -259,6 +267,7 @@ export function resolveConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   time("finWait2Timeout", 0);
   count("initialCwndSegments", 1, 1000);
   count("minTsoSegments", 1, 127);
+  count("tsoWinDivisor", 0, 255);
   count("defaultMss", 48, 65495);
   count("minMss", 1, 65495);
   time("delayedAckTimeout", 0);

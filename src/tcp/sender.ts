@@ -22,6 +22,7 @@ import { CongestionControl } from "./congestion/recovery.js";
 import { formatMillis } from "../trace/format.js";
 import { sendLossProbe } from "./sender-tlp.js";
 import { mtuProbeAcked, sendMtuProbe, suspectBlackHole } from "./sender-mtu.js";
+import { tsoDefers } from "./sender-defer.js";
 import { EVER_RETRANS } from "./loss/sent-log.js";
 import type { EcnState } from "./ecn.js";
 import type { Negotiation } from "./options.js";
@@ -134,8 +135,8 @@ export class Sender extends SenderParts {
   private tsoState: TsoPath | undefined;
   /** What the peer reported holding beyond SND.UNA (SACK); created by the first SACK blocks. */
   scoreboard: Scoreboard | undefined;
-  /** When data last left (Linux lsndtime), for the restart after idle. */
-  private lastSendAt: Millis | undefined;
+  /** When data last left (Linux lsndtime): the restart after idle, and TSO deferral (sender-defer.ts). */
+  lastSendAt: Millis | undefined;
   /** Without SACK, each duplicate ACK stands for one segment the receiver holds (Linux tcp_add_reno_sack). */
   renoSacked = 0;
   // sendMss, the largest payload we put in one segment, is the congestion control's field (its windows count in it).
@@ -697,6 +698,8 @@ export class Sender extends SenderParts {
         return 0;
       }
     }
+    // A window with room for a sliver of a TSO packet waits for the ACK due soon (Linux tcp_tso_should_defer).
+    if (len === mss && !resending && !this.forceOne && !this.windowProbe && this.chunks.startsChunk && tsoDefers(this, now, mss, pending, toRecordEnd)) return 0;
     // Released at the pacing deadline (pacing.ts); not what a retransmission timeout resends,
     // which Linux sends at once (tcp_retransmit_timer calls tcp_retransmit_skb, no pacing check).
     if (!this.retransmitting && pacingHolds(this, now)) return 0;

@@ -22,6 +22,7 @@
  * of push-marks.ts, and a run of lost segments resent together, a packet again, carries
  * PSH at its end (Sender.retransmitLost).
  */
+import type { Millis } from "../env.js";
 import { PACING_CA_RATIO, PACING_SS_RATIO } from "./pacing.js";
 
 /** Linux sk_gso_max_size (GSO_LEGACY_MAX_SIZE): the largest TSO/GSO packet. */
@@ -104,6 +105,11 @@ export class TsoChunks {
     this.left = 0;
   }
 
+  /** The next new segment starts a chunk (where Linux would weigh sending its skb at all). */
+  get startsChunk(): boolean {
+    return this.left <= 0;
+  }
+
   /**
    * A full segment of new data is about to go. `quota` is the chunk size if one starts
    * here (min of cwndQuota and tsoSegments); `moreNow` says whether another full segment
@@ -161,4 +167,68 @@ function boundToHalfWindow(goal: number, mss: number, maxWindow: number): number
   const cutoff = maxWindow > 536 ? maxWindow >> 1 : maxWindow;
   if (cutoff > 0 && goal > cutoff) goal = cutoff;
   return Math.max(Math.floor(goal / mss) * mss, mss);
+}
+
+/** Linux tcp_max_tso_deferred_mss: with tcp_tso_win_divisor 0, room for more than 3 segments sends. */
+const MAX_TSO_DEFERRED_SEGMENTS = 3;
+/** Linux defers only while the last packet left less than 1 ms ago, and waits no longer than 1 ms for the ACK. */
+const DEFER_HORIZON: Millis = 1;
+
+/** What tcp_tso_should_defer reads, at the start of a chunk of new full-size segments. */
+export interface DeferView {
+  now: Millis;
+  /** When the last packet left (Linux tcp_wstamp_ns; without pacing, the last send). */
+  lastSendAt: Millis | undefined;
+  /** In recovery or loss (icsk_ca_state >= TCP_CA_Recovery): those send at once. */
+  recovering: boolean;
+  mss: number;
+  cwndSegs: number;
+  inFlightSegs: number;
+  /** Bytes the peer's window takes from SND.NXT on (tcp_wnd_end - seq), and the window itself. */
+  sendWindow: number;
+  sndWnd: number;
+  /** The most segments one TSO packet may hold (tcp_tso_segs, tsoSegments). */
+  maxSegs: number;
+  /** Bytes of the write-queue skb that would go next; whether it is the queue's last. */
+  skbLen: number;
+  tail: boolean;
+  /** That skb ends in FIN or a record end (MSG_EOR): no more data will join it. */
+  closed: boolean;
+  /** When the oldest unacknowledged segment left; undefined with nothing in flight. */
+  headSentAt: Millis | undefined;
+  srtt: Millis | undefined;
+  /** tcp_tso_win_divisor. */
+  winDivisor: number;
+}
+
+/**
+ * Linux tcp_tso_should_defer: whether the next skb, which the windows let go only in part
+ * (or, at the queue's tail, whole but short), should wait for the ACK about to arrive, so
+ * that it leaves as one larger TSO/GSO packet rather than the sliver each ACK frees. It
+ * waits only outside recovery, right after a send (1 ms), while the room is below a full
+ * packet and below 1/tcp_tso_win_divisor of the window, and when the oldest segment's ACK
+ * is due within min(SRTT/2, 1 ms): on paths of tens of milliseconds it never waits. The
+ * ACK's pass sends it; if the ACK is lost, the RTO or loss probe is armed already.
+ *
+ * synack cuts segments from a byte stream rather than keep skbs, so `skbLen` is the part
+ * of the queue one skb would hold (the write size goal); Linux's head skb can be a shorter
+ * remainder of one cut by an earlier window, which this does not model.
+ */
+export function tsoShouldDefer(d: DeferView): boolean {
+  // Linux sends at once when more than 1 ms passed since the last send, counted in
+  // nanoseconds on a real clock; on a virtual clock exactly 1 ms is common (the corpus's
+  // shutdown-rdwr-send-queue-ack-close, where Linux sent), so 1 ms sends too.
+  if (d.recovering || d.lastSendAt === undefined || d.now - d.lastSendAt >= DEFER_HORIZON) return false;
+  const congWin = (d.cwndSegs - d.inFlightSegs) * d.mss;
+  const limit = Math.min(d.sendWindow, congWin);
+  // A full-sized packet can go; or a middle skb fits whole, so it cannot grow.
+  if (limit >= d.maxSegs * d.mss || (!d.tail && limit >= d.skbLen)) return false;
+  if (d.winDivisor > 0 ? limit >= Math.floor(Math.min(d.sndWnd, d.cwndSegs * d.mss) / d.winDivisor) : limit > MAX_TSO_DEFERRED_SEGMENTS * d.mss) return false;
+  if (d.headSentAt === undefined || d.srtt === undefined) return false;
+  // The ACK is due too late to wait for.
+  if (d.headSentAt + d.srtt - d.now > Math.min(d.srtt / 2, DEFER_HORIZON)) return false;
+  // Limited by cwnd or by the peer's window: wait for the room.
+  if (congWin < d.sendWindow ? congWin <= d.skbLen : d.sendWindow <= d.skbLen) return true;
+  // The whole skb fits: wait for the application to add to it, unless nothing can join it.
+  return !d.closed;
 }

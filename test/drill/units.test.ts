@@ -165,7 +165,11 @@ describe("sysctl and shell lines", () => {
     expect(() => apply("sysctl -q net.ipv4.tcp_congestion_control=vegas")).toThrow(/congestion control "vegas"/);
   });
   it("treats knobs of machinery synack lacks as no-ops only where every value behaves alike", () => {
-    expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=100\nethtool -K tun0 tso off gso off\nip tcp_metrics flush all > /dev/null 2>&1")).toEqual({});
+    expect(apply("ethtool -K tun0 tso off gso off\nip tcp_metrics flush all > /dev/null 2>&1")).toEqual({});
+  });
+  it("maps tcp_tso_win_divisor to the sender's TSO deferral (the slow-start scripts set 100 to turn it off)", () => {
+    expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=100")).toEqual({ tsoWinDivisor: 100 });
+    expect(apply("sysctl -q net.ipv4.tcp_tso_win_divisor=0")).toEqual({ tsoWinDivisor: 0 });
   });
   it("maps the fq qdisc to pacing (Linux's TCP stamps departure times, fq keeps them) at Linux's pacing ratios only", () => {
     expect(apply("tc qdisc replace dev tun0 root fq\nsysctl -q net/ipv4/tcp_pacing_ss_ratio=200 net.ipv4.tcp_pacing_ca_ratio=120")).toEqual({ pacing: true });

@@ -56,6 +56,14 @@ function pair(mtu = 1500, tcp: Partial<TcpConfig> = {}): { client: Host; server:
   return { client, server, c, s, toServer, toClient, now: () => t, settle, write };
 }
 
+/**
+ * What one ACK releases leaves in its own pass here, as it would on a path of tens of ms.
+ * On this 2 ms path, where the next ACK is due at once, two segments of room would
+ * otherwise wait for a third of the window (Linux tcp_tso_should_defer, tested in
+ * tso-chunks.test.ts); the corpus's slow-start scripts turn it off the same way.
+ */
+const NO_TSO_DEFERRAL: Partial<TcpConfig> = { tsoWinDivisor: 100 };
+
 function dataSegments(packets: Uint8Array[]): number {
   return packets.filter((p) => tcpOf(p).payload.length > 0).length;
 }
@@ -95,7 +103,7 @@ describe("one transmission pass per batch", () => {
     // The same exchange twice: the initial window of ten segments, the server's ACKs for them
     // (quick ACKs, one per segment), and those ACKs back at the client, one by one or as a batch.
     const run = (batched: boolean): number[] => {
-      const { client, server, toServer, toClient, now, write } = pair();
+      const { client, server, toServer, toClient, now, write } = pair(1500, NO_TSO_DEFERRAL);
       write(200_000, 1);
       const flight = toServer.splice(0);
       expect(dataSegments(flight)).toBe(10);
@@ -121,6 +129,23 @@ describe("one transmission pass per batch", () => {
     expect(batch).toEqual([20]);
   });
 
+  it("with Linux's TSO deferral (the default), ACKs one at a time let the window fill to a third before it sends", () => {
+    // The exchange above with tcp_tso_win_divisor 3. The first ACK comes 2 ms after the last
+    // send, so its two segments go at once (Linux defers only within 1 ms of a send). The
+    // next ACKs arrive at the same instant with the rest of the flight's ACKs due at once, so
+    // the room they free waits until it is a third of cwnd: 6 segments of 16-18.
+    const { client, server, toServer, toClient, now, write } = pair();
+    write(200_000, 1);
+    const t = now() + 1;
+    for (const p of toServer.splice(0)) server.receive(t, p);
+    const passes: number[] = [];
+    for (const p of toClient.splice(0)) {
+      client.receive(t + 1, p);
+      if (toServer.length > 0) passes.push(toServer.splice(0).length);
+    }
+    expect(passes).toEqual([2, 6, 6, 6]);
+  });
+
   it.each([
     ["SACK blocks", true],
     ["a duplicate ACK without SACK", false],
@@ -132,7 +157,7 @@ describe("one transmission pass per batch", () => {
     // ACKs release are out before the first duplicate is looked at, and the recovery point
     // (SND.NXT then) lies past them.
     const run = (batched: boolean): { beforeDup: number; afterDup: number; total: number } => {
-      const { client, server, toServer, toClient, now, write } = pair(1500, { sack });
+      const { client, server, toServer, toClient, now, write } = pair(1500, { sack, ...NO_TSO_DEFERRAL });
       write(200_000, 1);
       const flight = toServer.splice(0);
       expect(dataSegments(flight)).toBe(10);

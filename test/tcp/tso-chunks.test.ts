@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PushMarks } from "../../src/tcp/push-marks.js";
-import { TsoChunks, cwndQuota, tsoSegments, writeSizeGoal, type TsoPath } from "../../src/tcp/tso-chunks.js";
+import { TsoChunks, cwndQuota, tsoSegments, tsoShouldDefer, writeSizeGoal, type DeferView, type TsoPath } from "../../src/tcp/tso-chunks.js";
 import type { Seq } from "../../src/wire/seq.js";
 
 const path = (over: Partial<TsoPath> = {}): TsoPath => ({ cwnd: 10_000, ssthresh: Number.MAX_SAFE_INTEGER, srtt: 100, minRtt: 100, mss: 1000, minTsoSegs: 2, ...over });
@@ -98,5 +98,55 @@ describe("forced push on skb boundaries (writeSizeGoal, PushMarks)", () => {
     expect(marks.covers(25_001 as Seq, 26_001 as Seq)).toBe(true);
     expect(marks.covers(26_001 as Seq, 42_001 as Seq)).toBe(false);
     expect(marks.covers(42_001 as Seq, 58_001 as Seq)).toBe(true);
+  });
+});
+
+describe("TSO deferral (tsoShouldDefer, Linux tcp_tso_should_defer)", () => {
+  // A LAN path in slow start: SRTT 0.2 ms, 20 segments of cwnd with 18 in flight, so 2
+  // segments of room; the peer's window is large; the head of the flight left 0.15 ms ago,
+  // so its ACK is due in 0.05 ms; the last send was 0.05 ms ago.
+  const view = (over: Partial<DeferView> = {}): DeferView => ({
+    now: 10, lastSendAt: 9.95, recovering: false, mss: 1000, cwndSegs: 20, inFlightSegs: 18, sendWindow: 500_000, sndWnd: 500_000,
+    maxSegs: 44, skbLen: 64_000, tail: false, closed: false, headSentAt: 9.85, srtt: 0.2, winDivisor: 3, ...over,
+  });
+  it("waits for the ACK due soon when cwnd lets out a sliver of a full packet", () => {
+    expect(tsoShouldDefer(view())).toBe(true);
+  });
+  it("sends once the room holds a full TSO packet", () => {
+    expect(tsoShouldDefer(view({ maxSegs: 2 }))).toBe(false);
+    expect(tsoShouldDefer(view({ cwndSegs: 70, inFlightSegs: 26 }))).toBe(false);
+  });
+  it("sends once the room is a third of the window (tcp_tso_win_divisor 3), or any of it with 100", () => {
+    expect(tsoShouldDefer(view({ cwndSegs: 6, inFlightSegs: 4 }))).toBe(false); // 2000 >= 6000 / 3
+    expect(tsoShouldDefer(view({ cwndSegs: 7, inFlightSegs: 5 }))).toBe(true); // 2000 < 7000 / 3
+    expect(tsoShouldDefer(view({ winDivisor: 100 }))).toBe(false);
+  });
+  it("with tcp_tso_win_divisor 0 sends once the room exceeds 3 segments (tcp_max_tso_deferred_mss)", () => {
+    expect(tsoShouldDefer(view({ winDivisor: 0, inFlightSegs: 17 }))).toBe(true); // 3 segments
+    expect(tsoShouldDefer(view({ winDivisor: 0, inFlightSegs: 16 }))).toBe(false); // 4
+  });
+  it("never waits in recovery, after 1 ms without a send, or with nothing in flight", () => {
+    expect(tsoShouldDefer(view({ recovering: true }))).toBe(false);
+    expect(tsoShouldDefer(view({ lastSendAt: 9 }))).toBe(false);
+    expect(tsoShouldDefer(view({ lastSendAt: undefined }))).toBe(false);
+    expect(tsoShouldDefer(view({ headSentAt: undefined }))).toBe(false);
+  });
+  it("never waits when the ACK is due later than min(SRTT / 2, 1 ms): paths of tens of ms send at once", () => {
+    expect(tsoShouldDefer(view({ headSentAt: 9.95 }))).toBe(false); // due in 0.15 ms, after SRTT / 2
+    expect(tsoShouldDefer(view({ headSentAt: 9.9 }))).toBe(true); // due in 0.1 ms: still waits
+    expect(tsoShouldDefer(view({ srtt: 40, headSentAt: 9.95, lastSendAt: 9.95 }))).toBe(false);
+    // An overdue ACK (due in the past) is waited for, as Linux does.
+    expect(tsoShouldDefer(view({ headSentAt: 5 }))).toBe(true);
+  });
+  it("sends a middle skb that fits whole, and waits on a short tail skb unless FIN or a record end closes it", () => {
+    expect(tsoShouldDefer(view({ skbLen: 2000 }))).toBe(false);
+    expect(tsoShouldDefer(view({ skbLen: 1500, tail: true }))).toBe(true);
+    expect(tsoShouldDefer(view({ skbLen: 1500, tail: true, closed: true }))).toBe(false);
+    // Linux's `cong_win <= skb->len`: a tail skb exactly the room's size still waits, FIN or not.
+    expect(tsoShouldDefer(view({ skbLen: 2000, tail: true, closed: true }))).toBe(true);
+  });
+  it("waits when the peer's window, not cwnd, holds the skb back", () => {
+    expect(tsoShouldDefer(view({ cwndSegs: 100, inFlightSegs: 18, sendWindow: 2000, sndWnd: 20_000 }))).toBe(true);
+    expect(tsoShouldDefer(view({ cwndSegs: 100, inFlightSegs: 18, sendWindow: 7000, sndWnd: 20_000 }))).toBe(false); // a third
   });
 });
