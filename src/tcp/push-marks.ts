@@ -53,6 +53,9 @@ export class PushMarks {
    * push point: more data follows at once.
    */
   wrote(start: Seq, end: Seq, grid: Seq, sizeGoal: number, maxWindow: number, more = false): void {
+    const tailEnd = sizeGoal > 0 ? this.joinTail(start, grid, sizeGoal) : undefined;
+    // The moved point is the skb's flag, not a new tcp_mark_push: pushed_seq stays.
+    if (tailEnd !== undefined && seqGt(end, tailEnd)) this.marks.push(tailEnd);
     const half = Math.floor(maxWindow / 2);
     if (half > 0 && sizeGoal > 0) {
       // forced_push(): the first skb boundary past pushed_seq + max_window / 2.
@@ -65,6 +68,27 @@ export class PushMarks {
       }
     }
     if (!more) this.push(end);
+  }
+
+  /**
+   * The write starting at `start` first fills the tail skb, if that is unsent and not
+   * full (tcp_sendmsg_locked appends to it), and Linux keeps PSH as a flag of the skb, not
+   * of a byte: the previous write's push point moves to where the tail skb now ends (the
+   * next skb boundary, or this write's end, pushed by `wrote`). A bulk sender's writes
+   * then leave as whole TSO packets, PSH on each skb's last segment, as Linux's do; a
+   * write that finds everything sent, or the tail skb full, starts a new skb and the point
+   * stays.
+   */
+  private joinTail(start: Seq, grid: Seq, sizeGoal: number): Seq | undefined {
+    const n = this.marks.length;
+    // An skb ending a MSG_EOR record takes no more (tcp_skb_can_collapse_to); the drill
+    // ends a MSG_ZEROCOPY skb that ran out of fragments the same way.
+    if (n === this.head || this.marks[n - 1] !== start || this.records?.lastEndsAt(start) === true) return undefined;
+    const intoTail = seqDiff(start, grid);
+    if (intoTail <= 0 || intoTail % sizeGoal === 0) return undefined;
+    this.marks.pop();
+    // Where the tail skb now ends; a write that ends sooner pushes its own end instead.
+    return seqAdd(grid, Math.ceil(intoTail / sizeGoal) * sizeGoal);
   }
 
   /** True when a push point falls in (from, end]: the segment [from, end) carries PSH. */

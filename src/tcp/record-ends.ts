@@ -30,6 +30,12 @@ export class RecordEnds {
     this.ends.push(end);
   }
 
+  /** Whether the queue's last record ends at `at`: an skb ending there takes no more bytes. */
+  lastEndsAt(at: Seq): boolean {
+    const n = this.ends.length;
+    return n > this.head && this.ends[n - 1] === at;
+  }
+
   /** The first record end above `from`: a segment starting at `from` stops there. Undefined when none. */
   after(from: Seq): Seq | undefined {
     // Binary search, as PushMarks.covers: many small records may be in flight at once.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PushMarks } from "../../src/tcp/push-marks.js";
+import { RecordEnds } from "../../src/tcp/record-ends.js";
 import { TsoChunks, cwndQuota, tsoSegments, tsoShouldDefer, writeSizeGoal, type DeferView, type TsoPath } from "../../src/tcp/tso-chunks.js";
 import type { Seq } from "../../src/wire/seq.js";
 
@@ -98,6 +99,37 @@ describe("forced push on skb boundaries (writeSizeGoal, PushMarks)", () => {
     expect(marks.covers(25_001 as Seq, 26_001 as Seq)).toBe(true);
     expect(marks.covers(26_001 as Seq, 42_001 as Seq)).toBe(false);
     expect(marks.covers(42_001 as Seq, 58_001 as Seq)).toBe(true);
+  });
+});
+
+describe("a write joining the unsent tail skb (PushMarks)", () => {
+  // Skbs of 16000 from SND.NXT = 1 (no window: no forced push); writes of 10000 bytes.
+  const write = (marks: PushMarks, start: number, end: number, grid = 1): void => marks.wrote(start as Seq, end as Seq, grid as Seq, 16_000, 0);
+  it("moves the previous write's push point to the skb's end, as Linux's PSH is the skb's flag", () => {
+    const marks = new PushMarks(1 as Seq);
+    write(marks, 1, 10_001);
+    write(marks, 10_001, 20_001); // fills the tail skb to 16001, then starts one
+    expect(marks.covers(9_001 as Seq, 10_001 as Seq)).toBe(false);
+    expect(marks.covers(15_001 as Seq, 16_001 as Seq)).toBe(true);
+    expect(marks.covers(19_001 as Seq, 20_001 as Seq)).toBe(true);
+    write(marks, 20_001, 25_001); // ends inside the same skb: only its own end is marked
+    expect(marks.covers(19_001 as Seq, 20_001 as Seq)).toBe(false);
+    expect(marks.covers(24_001 as Seq, 25_001 as Seq)).toBe(true);
+  });
+  it("keeps it where the tail skb was sent, full, or ends a MSG_EOR record", () => {
+    const sent = new PushMarks(1 as Seq);
+    write(sent, 1, 10_001);
+    write(sent, 10_001, 20_001, 10_001); // everything was sent: the write starts an skb of its own
+    expect(sent.covers(9_001 as Seq, 10_001 as Seq)).toBe(true);
+    const full = new PushMarks(1 as Seq);
+    write(full, 1, 16_001);
+    write(full, 16_001, 20_001);
+    expect(full.covers(15_001 as Seq, 16_001 as Seq)).toBe(true);
+    const record = new PushMarks(1 as Seq);
+    write(record, 1, 10_001);
+    (record.records = new RecordEnds()).add(10_001 as Seq);
+    write(record, 10_001, 20_001);
+    expect(record.covers(9_001 as Seq, 10_001 as Seq)).toBe(true);
   });
 });
 
