@@ -9,6 +9,13 @@
  * not in a field of each owner: an owner out of the queue (an idle connection) needs none,
  * and a field on every connection cost 8 B each (bench/heap.js). The sifts compare
  * numbers of one array instead of reading a field through each owner.
+ *
+ * Both arrays hold the entries [0, count) and are never shortened: a connection joins and
+ * leaves the queue three or four times in its life (each RTO or probe armed, then its data
+ * acknowledged), so the queue's size swings, and V8 gives back the storage of an array that
+ * pop() shortened to well under its capacity, then allocates and copies it again as pushes
+ * grow it (about 80 of the bytes allocated per connection in bench/connrate.js). The entry
+ * past the end that a removal leaves is cleared, so it keeps no owner alive.
  */
 import type { Millis } from "../env.js";
 
@@ -18,12 +25,13 @@ export interface Schedulable {
 }
 
 export class TimerQueue<T extends Schedulable> {
-  private readonly heap: T[] = [];
+  private readonly heap: (T | undefined)[] = [];
   /** times[i] is heap[i]'s deadline (doubles only: V8 keeps them unboxed in the array). */
   private readonly times: number[] = [];
+  private count = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** `owner`'s deadline, Infinity when it is not queued. */
@@ -40,9 +48,10 @@ export class TimerQueue<T extends Schedulable> {
     }
     const i = owner.timerIndex;
     if (i < 0) {
-      this.heap.push(owner);
-      this.times.push(at);
-      this.up(this.heap.length - 1);
+      const n = this.count++;
+      this.heap[n] = owner;
+      this.times[n] = at;
+      this.up(n);
     } else {
       if (this.times[i] === at) return; // most calls (one per segment) leave the deadline where it was
       this.times[i] = at;
@@ -54,8 +63,10 @@ export class TimerQueue<T extends Schedulable> {
   remove(owner: T): void {
     const i = owner.timerIndex;
     if (i < 0) return;
-    const last = this.heap.pop()!;
-    const lastAt = this.times.pop()!;
+    const n = --this.count;
+    const last = this.heap[n]!;
+    const lastAt = this.times[n]!;
+    this.heap[n] = undefined;
     owner.timerIndex = -1;
     if (last === owner) return;
     this.heap[i] = last;
@@ -67,13 +78,13 @@ export class TimerQueue<T extends Schedulable> {
 
   /** Earliest deadline, or Infinity. */
   peekTime(): Millis {
-    return this.heap.length > 0 ? this.times[0]! : Infinity;
+    return this.count > 0 ? this.times[0]! : Infinity;
   }
 
   /** Removes and returns an owner whose deadline is at or before `now`, or undefined. */
   popDue(now: Millis): T | undefined {
-    const top = this.heap[0];
-    if (top === undefined || this.times[0]! > now) return undefined;
+    if (this.count === 0 || this.times[0]! > now) return undefined;
+    const top = this.heap[0]!;
     this.remove(top);
     return top;
   }
@@ -99,7 +110,7 @@ export class TimerQueue<T extends Schedulable> {
   private down(i: number): void {
     const h = this.heap;
     const t = this.times;
-    const n = h.length;
+    const n = this.count;
     const item = h[i]!;
     const at = t[i]!;
     for (;;) {

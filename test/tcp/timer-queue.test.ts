@@ -47,4 +47,24 @@ describe("TimerQueue", () => {
       { numRuns: 500 },
     );
   });
+
+  it("keeps its arrays at their longest as the queue empties, holding no owner past the end", () => {
+    // V8 gives back the storage of an array that pop() shortens well below its capacity, and
+    // allocates it again as pushes refill it: the queue's size swings with every RTO armed
+    // and cancelled, so it keeps its own count instead (timer-queue.ts).
+    const q = new TimerQueue<Owner>();
+    const owners = Array.from({ length: 200 }, (_, id) => ({ id, timerIndex: -1 }));
+    owners.forEach((o, i) => q.schedule(o, 1000 - i));
+    const arrays = q as unknown as { heap: (Owner | undefined)[]; times: number[] };
+    for (const o of owners.slice(0, 190)) q.remove(o);
+    expect(q.size).toBe(10);
+    expect(arrays.heap.length).toBe(200);
+    expect(arrays.times.length).toBe(200);
+    expect(arrays.heap.slice(10).every((e) => e === undefined)).toBe(true);
+    expect(q.peekTime()).toBe(1000 - 199);
+    while (q.popDue(Infinity) !== undefined);
+    expect(q.size).toBe(0);
+    expect(q.peekTime()).toBe(Infinity);
+    expect(arrays.heap.every((e) => e === undefined)).toBe(true);
+  });
 });
