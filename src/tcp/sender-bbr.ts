@@ -117,9 +117,12 @@ export function windowPacingOnSend(s: Sender, now: Millis, used: number): void {
 
 /** Whether pacing holds the next segment; if so the connection's pacing deadline is set to its release time, less the driver's timer granularity. */
 export function pacingHolds(s: Sender, now: Millis): boolean {
+  // Only a rate makes a pacer hold anything (pacing.ts ready), and a rate is set in the pacer
+  // it makes (windowPacingOnSend, BBR): without one, a connection that is not paced makes none.
+  const pacer = s.pacerPart;
   const early = s.host.timerGranularity;
-  if (s.pacer.ready(now, s.sendMss, early)) return false;
-  const at = s.pacer.nextAt - early; // when ready() will say yes (pacing.ts)
+  if (pacer === undefined || pacer.ready(now, s.sendMss, early)) return false;
+  const at = pacer.nextAt - early; // when ready() will say yes (pacing.ts)
   if (s.host.timers.pacing !== at) s.host.armTimer(now, "pacing", at);
   return true;
 }

@@ -61,7 +61,7 @@ export class SenderParts extends CongestionControl {
 
   // Read through the `...Part` getters (not the part getters) where a part that was never
   // made means "nothing to do", so that an ACK of the handshake creates none of them.
-  protected get pacerPart(): Pacer | undefined { return this.parts?.pacer; }
+  get pacerPart(): Pacer | undefined { return this.parts?.pacer; }
   get logPart(): SentLog | undefined { return this.parts?.log; }
   get rackPart(): Rack | undefined { return this.parts?.rack; }
   get tlpPart(): TailLossProbe | undefined { return this.parts?.tlp; }

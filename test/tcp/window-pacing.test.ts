@@ -77,3 +77,28 @@ describe("a retransmission timeout with pacing", () => {
     expect(resent.map((s) => [s.seq, s.payload.length])).toEqual([[seqAdd(iss, 1 + 10 * 1460), 1460]]);
   });
 });
+
+describe("the pacer of a connection", () => {
+  /** The client's sender after a short transfer, with or without TcpConfig.pacing. */
+  function senderAfterTransfer(pacing: boolean): { pacerPart: unknown } {
+    const { net, client, server } = pair({ link: { delay: 5 }, tcp: { pacing } });
+    const listener = server.tcp.listen(80);
+    listener.onConnection = () => {
+      const c = listener.accept();
+      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
+    };
+    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
+    new StreamApp(conn, pattern(50_000, 1));
+    net.run({ until: 100 });
+    expect(conn.bytesAcked).toBe(50_000);
+    return conn.sender;
+  }
+  // Only a rate makes a pacer hold a segment; without pacing nothing sets one, so a sending
+  // connection makes no pacer at all (64 bytes fewer per sending side, bench/connrate.js).
+  it("is not made when pacing is off, however much is sent", () => {
+    expect(senderAfterTransfer(false).pacerPart).toBeUndefined();
+  });
+  it("is made by the first paced segment when pacing is on", () => {
+    expect(senderAfterTransfer(true).pacerPart).toBeDefined();
+  });
+});
