@@ -20,6 +20,14 @@ import type { IpAddress } from "../wire/address.js";
 import type { Connection } from "./connection.js";
 
 const INITIAL_CAPACITY = 64; // a power of two
+/**
+ * The ports word (localPort << 16 | remotePort) of an empty bucket. No entry has it: that
+ * takes both ports 0, and a connection's local port never is (connect and listen refuse it,
+ * and a segment to port 0 finds no listener to make a record). Probes test it in `ports`, the
+ * array they compare first anyway, so a lookup reads three arrays per bucket rather than
+ * four (the insertion numbers in `order` are read only to list entries): in a client's table
+ * of tens of thousands of TIME_WAIT records each array read can be a cache miss of its own.
+ */
 const EMPTY = 0;
 
 export class ConnectionTable {
@@ -29,7 +37,7 @@ export class ConnectionTable {
   private localAddrs = new Uint32Array(INITIAL_CAPACITY);
   private remoteAddrs = new Uint32Array(INITIAL_CAPACITY);
   private ports = new Uint32Array(INITIAL_CAPACITY);
-  /** Insertion number of the entry in each bucket (0 = empty bucket). */
+  /** Insertion number of the entry in each bucket (0 in an empty bucket, whose ports word is EMPTY). */
   private order = new Uint32Array(INITIAL_CAPACITY);
   private values: (Connection | number | undefined)[] = new Array<Connection | number | undefined>(INITIAL_CAPACITY).fill(undefined);
   /**
@@ -74,6 +82,7 @@ export class ConnectionTable {
     const la = fold(t.localAddr);
     const ra = fold(t.remoteAddr);
     const p = ((t.localPort << 16) | t.remotePort) >>> 0;
+    if (p === EMPTY) throw new RangeError("a 4-tuple with both ports 0 cannot be a connection");
     const found = this.find(t.localAddr, t.remoteAddr, p);
     if (found >= 0) {
       this.values[found] = conn;
@@ -87,7 +96,7 @@ export class ConnectionTable {
     if (4 * (this.count + 1) > 3 * this.capacity) this.resize(this.capacity * 2);
     if (this.nextOrder === 0xffffffff) this.renumber();
     let i = hash(la, ra, p) & this.mask;
-    while (this.order[i] !== EMPTY) i = (i + 1) & this.mask;
+    while (this.ports[i] !== EMPTY) i = (i + 1) & this.mask;
     this.localAddrs[i] = la;
     this.remoteAddrs[i] = ra;
     this.ports[i] = p;
@@ -124,7 +133,7 @@ export class ConnectionTable {
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      if (this.order[j] === EMPTY) break;
+      if (this.ports[j] === EMPTY) break;
       const home = hash(this.localAddrs[j]!, this.remoteAddrs[j]!, this.ports[j]!) & mask;
       // Move j into i when its home bucket is not cyclically in (i, j].
       if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
@@ -136,7 +145,8 @@ export class ConnectionTable {
       if (v6s !== undefined) v6s[i] = v6s[j];
       i = j;
     }
-    this.order[i] = EMPTY;
+    this.ports[i] = EMPTY;
+    this.order[i] = 0;
     this.values[i] = undefined;
     if (v6s !== undefined) v6s[i] = undefined;
     // Give memory back once mostly empty (a server's table after a burst of connections).
@@ -151,7 +161,7 @@ export class ConnectionTable {
   /** Every entry in insertion order (those `keep` selects, if given): connections and record numbers. */
   entries(keep?: (e: Connection | number) => boolean): (Connection | number)[] {
     const idx: number[] = [];
-    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY && (keep === undefined || keep(this.values[i]!))) idx.push(i);
+    for (let i = 0; i < this.capacity; i++) if (this.ports[i] !== EMPTY && (keep === undefined || keep(this.values[i]!))) idx.push(i);
     idx.sort((a, b) => this.order[a]! - this.order[b]!);
     return idx.map((i) => this.values[i]!);
   }
@@ -159,7 +169,7 @@ export class ConnectionTable {
   /** Insertion numbers ran out (2^32 insertions): number the live entries 1..n again, in the same order. */
   private renumber(): void {
     const idx: number[] = [];
-    for (let i = 0; i < this.capacity; i++) if (this.order[i] !== EMPTY) idx.push(i);
+    for (let i = 0; i < this.capacity; i++) if (this.ports[i] !== EMPTY) idx.push(i);
     idx.sort((a, b) => this.order[a]! - this.order[b]!);
     this.nextOrder = 1;
     for (const i of idx) this.order[i] = this.nextOrder++;
@@ -171,11 +181,12 @@ export class ConnectionTable {
     const v6 = local.family === 6;
     const mask = this.mask;
     let i = hash(la, ra, p) & mask;
-    const order = this.order;
+    const ports = this.ports;
     const v6s = this.v6Addrs;
     for (;;) {
-      if (order[i] === EMPTY) return -1;
-      if (this.ports[i] === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) {
+      const q = ports[i]!;
+      if (q === EMPTY) return -1;
+      if (q === p && this.remoteAddrs[i] === ra && this.localAddrs[i] === la) {
         const a = v6s?.[i];
         // Same words: the same IPv4 tuple, or an IPv6 one if the addresses themselves match.
         if (v6 ? a !== undefined && a.localAddr.equals(local) && a.remoteAddr.equals(remote) : a === undefined) return i;
@@ -196,9 +207,9 @@ export class ConnectionTable {
     this.values = new Array<Connection | number | undefined>(capacity).fill(undefined);
     this.v6Addrs = v6Addrs === undefined ? undefined : new Array<FourTuple | undefined>(capacity).fill(undefined);
     for (let j = 0; j < old; j++) {
-      if (order[j] === EMPTY) continue;
+      if (ports[j] === EMPTY) continue;
       let i = hash(localAddrs[j]!, remoteAddrs[j]!, ports[j]!) & this.mask;
-      while (this.order[i] !== EMPTY) i = (i + 1) & this.mask;
+      while (this.ports[i] !== EMPTY) i = (i + 1) & this.mask;
       this.localAddrs[i] = localAddrs[j]!;
       this.remoteAddrs[i] = remoteAddrs[j]!;
       this.ports[i] = ports[j]!;

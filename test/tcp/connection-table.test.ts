@@ -19,7 +19,8 @@ const tupleArb = fc.oneof(
     localAddr: fc.constantFrom(v4(0x0a000001), v4(0xc0a80101), v4(0xffffffff)),
     localPort: fc.constantFrom(80, 443, 40000, 65535),
     remoteAddr: fc.constantFrom(v4(0x0a000002), v4(0x0b000000), v4(0x80000000)),
-    remotePort: fc.integer({ min: 1, max: 40 }),
+    // Remote port 0 too: only a tuple with both ports 0 has the empty bucket's ports word.
+    remotePort: fc.integer({ min: 0, max: 40 }),
   }),
   fc.record({
     localAddr: fc.constantFrom(v6(0, 1), v6(1, 0)),
@@ -85,5 +86,14 @@ describe("ConnectionTable", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("refuses a tuple with both ports 0, the ports word of an empty bucket, and finds none", () => {
+    const table = new ConnectionTable();
+    const t = { localAddr: v4(0x0a000001), localPort: 0, remoteAddr: v4(0x0a000002), remotePort: 0 };
+    expect(() => table.addEntry(t, 1)).toThrow(RangeError);
+    table.addEntry({ ...t, localPort: 80, remotePort: 1 }, 2);
+    expect(table.lookup(t.localAddr, 0, t.remoteAddr, 0)).toBeUndefined();
+    expect(table.size).toBe(1);
   });
 });
