@@ -207,7 +207,8 @@ export interface DeferView {
  * that it leaves as one larger TSO/GSO packet rather than the sliver each ACK frees. It
  * waits only outside recovery, right after a send (1 ms), while the room is below a full
  * packet and below 1/tcp_tso_win_divisor of the window, and when the oldest segment's ACK
- * is due within min(SRTT/2, 1 ms): on paths of tens of milliseconds it never waits. The
+ * is due within min(SRTT/2, 1 ms), as the oldest segment's is in a full pipe. On slow
+ * paths a full packet (1 ms at the pacing rate) is a few segments, so it rarely waits. The
  * ACK's pass sends it; if the ACK is lost, the RTO or loss probe is armed already.
  *
  * synack cuts segments from a byte stream rather than keep skbs, so `skbLen` is the part

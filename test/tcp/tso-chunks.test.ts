@@ -163,7 +163,7 @@ describe("TSO deferral (tsoShouldDefer, Linux tcp_tso_should_defer)", () => {
     expect(tsoShouldDefer(view({ lastSendAt: undefined }))).toBe(false);
     expect(tsoShouldDefer(view({ headSentAt: undefined }))).toBe(false);
   });
-  it("never waits when the ACK is due later than min(SRTT / 2, 1 ms): paths of tens of ms send at once", () => {
+  it("never waits when the ACK is due later than min(SRTT / 2, 1 ms), as on a long path right after its oldest segment left", () => {
     expect(tsoShouldDefer(view({ headSentAt: 9.95 }))).toBe(false); // due in 0.15 ms, after SRTT / 2
     expect(tsoShouldDefer(view({ headSentAt: 9.9 }))).toBe(true); // due in 0.1 ms: still waits
     expect(tsoShouldDefer(view({ srtt: 40, headSentAt: 9.95, lastSendAt: 9.95 }))).toBe(false);
