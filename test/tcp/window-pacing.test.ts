@@ -1,6 +1,7 @@
 // TcpConfig.pacing: Reno and CUBIC paced at Linux's tcp_update_pacing_rate, as under fq.
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/tcp/config.js";
+import { resolveConfig, type TcpConfig } from "../../src/tcp/config.js";
+import type { Connection } from "../../src/tcp/connection.js";
 import { windowPacingRate } from "../../src/tcp/pacing.js";
 import type { TraceEvent } from "../../src/trace/events.js";
 import { pair, PAIR_ADDRESSES } from "./fixtures.js";
@@ -24,17 +25,23 @@ describe("the window's pacing rate (Linux tcp_update_pacing_rate)", () => {
   });
 });
 
-/** Bytes of new data the client sent at each instant after its first ten data segments (unpaced, as Linux). */
-function burstsAfterTen(pacing: boolean, congestionControl: "cubic" | "reno"): Map<number, number> {
-  const { net, client, server, events } = pair({ link: { delay: 20 }, tcp: { congestionControl, pacing } });
+/** The client sends `bytes` to a server that only reads, over a link of `delay` ms each way, until `until`. */
+function transfer(tcp: Partial<TcpConfig>, delay: number, bytes: number, until: number): { conn: Connection; events: TraceEvent[] } {
+  const { net, client, server, events } = pair({ link: { delay }, tcp });
   const listener = server.tcp.listen(80);
   listener.onConnection = () => {
     const c = listener.accept();
     if (c !== undefined) new StreamApp(c, new Uint8Array(0));
   };
   const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-  new StreamApp(conn, pattern(1_000_000, 1));
-  net.run({ until: 300 });
+  new StreamApp(conn, pattern(bytes, 1));
+  net.run({ until });
+  return { conn, events };
+}
+
+/** Bytes of new data the client sent at each instant after its first ten data segments (unpaced, as Linux). */
+function burstsAfterTen(pacing: boolean, congestionControl: "cubic" | "reno"): Map<number, number> {
+  const { events } = transfer({ congestionControl, pacing }, 20, 1_000_000, 300);
   const out = events.filter((e): e is Extract<TraceEvent, { type: "segment-out" }> => e.type === "segment-out" && e.host === "client" && e.segment.payload.length > 0 && !e.retransmit);
   const perInstant = new Map<number, number>();
   for (const e of out.slice(10)) perInstant.set(e.time, (perInstant.get(e.time) ?? 0) + e.segment.payload.length);
@@ -81,15 +88,7 @@ describe("a retransmission timeout with pacing", () => {
 describe("the pacer of a connection", () => {
   /** The client's sender after a short transfer, with or without TcpConfig.pacing. */
   function senderAfterTransfer(pacing: boolean): { pacerPart: unknown } {
-    const { net, client, server } = pair({ link: { delay: 5 }, tcp: { pacing } });
-    const listener = server.tcp.listen(80);
-    listener.onConnection = () => {
-      const c = listener.accept();
-      if (c !== undefined) new StreamApp(c, new Uint8Array(0));
-    };
-    const conn = client.tcp.connect({ localAddr: PAIR_ADDRESSES[4].client, remoteAddr: PAIR_ADDRESSES[4].server, remotePort: 80 });
-    new StreamApp(conn, pattern(50_000, 1));
-    net.run({ until: 100 });
+    const { conn } = transfer({ pacing }, 5, 50_000, 100);
     expect(conn.bytesAcked).toBe(50_000);
     return conn.sender;
   }
