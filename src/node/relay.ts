@@ -31,6 +31,21 @@ export interface RelayOptions {
   trace?: TraceSink;
 }
 
+/**
+ * How late the relay delivered the packets it held back (delay, jitter, rate): the time
+ * between when the link said a packet was due and when the event loop let the relay send
+ * it. Node's timers fire at best about 1 ms late; more means something else in the
+ * process held the loop, and the path was that much longer than configured.
+ */
+export interface RelayLateness {
+  /** Packets delivered from the relay's queue (not those forwarded at once). */
+  held: number;
+  meanMs: number;
+  maxMs: number;
+  /** Of those, packets delivered more than 2 ms after they were due. */
+  over2Ms: number;
+}
+
 interface Pending {
   time: Millis;
   order: number;
@@ -49,6 +64,10 @@ export class Relay {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
   private closed = false;
+  private held = 0;
+  private lateSumMs = 0;
+  private lateMaxMs = 0;
+  private lateOver2Ms = 0;
 
   /**
    * Throws the InvalidSettingError the constructor would for these impairments and seed,
@@ -87,8 +106,9 @@ export class Relay {
     if (direction !== "aToB") this.bToA.configure({ delay: 0, ...impair });
   }
 
-  get stats(): { aToB: Readonly<LinkStats>; bToA: Readonly<LinkStats>; inFlight: number } {
-    return { aToB: this.aToB.stats, bToA: this.bToA.stats, inFlight: this.heap.length };
+  get stats(): { aToB: Readonly<LinkStats>; bToA: Readonly<LinkStats>; inFlight: number; lateness: RelayLateness } {
+    const lateness = { held: this.held, meanMs: this.held === 0 ? 0 : this.lateSumMs / this.held, maxMs: this.lateMaxMs, over2Ms: this.lateOver2Ms };
+    return { aToB: this.aToB.stats, bToA: this.bToA.stats, inFlight: this.heap.length, lateness };
   }
 
   /** Stops forwarding and closes both links. */
@@ -117,9 +137,17 @@ export class Relay {
     const now = performance.now();
     while (this.heap.length > 0 && this.heap[0]!.time <= now) {
       const p = this.pop();
+      this.countLateness(now - p.time);
       p.to.send(p.packet);
     }
     this.arm(now);
+  }
+
+  private countLateness(lateMs: number): void {
+    this.held++;
+    this.lateSumMs += lateMs;
+    if (lateMs > this.lateMaxMs) this.lateMaxMs = lateMs;
+    if (lateMs > 2) this.lateOver2Ms++;
   }
 
   private arm(now: Millis): void {

@@ -221,7 +221,8 @@ export async function runRelay(argv: string[], io: CliIo = processIo()): Promise
       const s = relay.stats;
       const line = (n: string, x: typeof s.aToB): string =>
         `${n}: offered ${x.offered} delivered ${x.delivered} lost ${x.losses} queue-drops ${x.queueDrops} dup ${x.duplicated} corrupt ${x.corrupted} reordered ${x.reordered}`;
-      io.stderr.write(`${line("a->b", s.aToB)}\n${line("b->a", s.bToA)}\n`);
+      const late = s.lateness;
+      io.stderr.write(`${line("a->b", s.aToB)}\n${line("b->a", s.bToA)}\nheld back ${late.held}: late ${late.meanMs.toFixed(2)} ms mean, ${late.maxMs.toFixed(1)} ms max, ${late.over2Ms} more than 2 ms\n`);
     };
     const interval = statsEvery !== undefined && statsEvery > 0 ? setInterval(printStats, statsEvery * 1000) : undefined;
     const unsubscribe = (io.onTableRequest ?? onSigusr1)(printStats);

@@ -114,6 +114,7 @@ describe.skipIf(gate.skip)("synack tun and synack relay (the programs)", () => {
         expect(r.stdout.split(" ")[0]).toBe(patternSha(1_000_000));
         relay.printTable();
         expect(relay.text()).toMatch(/a->b: offered \d+ delivered \d+ lost \d+/);
+        expect(relay.text()).toMatch(/held back \d+: late [\d.]+ ms mean, [\d.]+ ms max, \d+ more than 2 ms/);
       } finally {
         tunnel.stop.abort();
         expect(await tunnelRun).toBe(0);

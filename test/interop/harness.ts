@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { TraceHub, type TraceEvent } from "../../src/trace/events.js";
 import { LiveStack, type LiveSocket } from "../../src/node/services/live.js";
 import { patternBytes } from "../../src/node/services/pattern.js";
-import { pipePair, Relay } from "../../src/node/relay.js";
+import { pipePair, Relay, type RelayLateness } from "../../src/node/relay.js";
 import { createNetns, deleteNetns, parseCidr, TunDevice, tunUnavailableReason, type PacketLink } from "../../src/node/tun.js";
 import type { LinkConfig } from "../../src/sim/link.js";
 
@@ -392,7 +392,7 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
  * peer.py sends to its sink. Returns the sender's seconds from connect until the sink closed.
  * `sample`: a file (in the host's file system) for the sender's TCP_INFO every 5 ms (peer.py send --sample).
  */
-export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: FinPlacement; sample?: string }): Promise<number> {
+export async function kernelToKernelThroughRelay(opts: { subnet: number; impair: RelayImpair; seed: number; n: number; cc: string; fin?: FinPlacement; sample?: string; lateness?: (l: RelayLateness) => void }): Promise<number> {
   const a = await newNamespace("ra");
   const b = await newNamespace("rb");
   let relay: Relay | undefined;
@@ -414,6 +414,7 @@ export async function kernelToKernelThroughRelay(opts: { subnet: number; impair:
       sink.stop();
     }
   } finally {
+    if (relay !== undefined) opts.lateness?.(relay.stats.lateness);
     await relay?.close();
     await removeNamespace(a);
     await removeNamespace(b);

@@ -40,7 +40,7 @@
 import { parseArgs } from "node:util";
 import { LiveStack } from "../../src/node/services/live.js";
 import { discardService } from "../../src/node/services/discard.js";
-import { pipePair, Relay } from "../../src/node/relay.js";
+import { pipePair, Relay, type RelayLateness } from "../../src/node/relay.js";
 import { parseCidr } from "../../src/node/tun.js";
 import type { FaultRule, LinkConfig } from "../../src/sim/link.js";
 import type { TcpConfig } from "../../src/tcp/config.js";
@@ -134,7 +134,19 @@ function dropLastSegmentOnce(total: number, seen: DropRecord): FaultRule {
   };
 }
 
-const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin });
+/**
+ * The relay's lateness in the last transfer (src/node/relay.ts): how long after their due time
+ * it delivered the packets it held back. The kernel-to-kernel relay has a process of its own;
+ * for synack's transfers it shares the event loop with the stacks, so a late relay lengthens
+ * only their path.
+ */
+let lastLateness: RelayLateness | undefined;
+const noteLateness = (l: RelayLateness): void => {
+  lastLateness = l;
+};
+const showLateness = (): string => (lastLateness === undefined ? "" : ` [relay late ${lastLateness.meanMs.toFixed(2)} ms mean, ${((100 * lastLateness.over2Ms) / Math.max(1, lastLateness.held)).toFixed(1)}% > 2 ms, max ${lastLateness.maxMs.toFixed(0)} ms]`);
+
+const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin, lateness: noteLateness });
 
 async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: CongestionControlName, fin?: FinPlacement): Promise<number> {
   const s = await synackOnTun({ subnet: 92, label: "ls", relay: { impair, seed }, tcp: senderConfig(cc) });
@@ -146,6 +158,7 @@ async function synackToKernel(impair: RelayImpair, seed: number, n: number, cc: 
       sink.stop();
     }
   } finally {
+    if (s.relay !== undefined) noteLateness(s.relay.stats.lateness);
     await s.close();
   }
 }
@@ -160,6 +173,7 @@ async function synackToSynack(impair: LinkConfig, seed: number, n: number, cc: C
     discardService(server, 9);
     return await synackSend(client, parseCidr("10.7.93.1").address, 9, n);
   } finally {
+    noteLateness(relay.stats.lateness);
     await server.close();
     await client.close();
     await relay.close();
@@ -213,9 +227,12 @@ async function lossRow(loss: number): Promise<Row> {
     const seed = 9100 + rep;
     const at = `loss ${loss * 100}% seed ${seed}`;
     kk.push(mbps(n, await step(`${at} kernel->kernel`, () => kernelToKernel(impair, seed, n))));
+    log(`    kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s${showLateness()}`);
     for (const cc of CCS) {
       (sk[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->kernel`, () => synackToKernel(impair, seed, n, cc))));
+      log(`    synack ${cc}->kernel ${sk[cc]![rep]!.toFixed(2)} Mbit/s${showLateness()}`);
       (ss[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->synack`, () => synackToSynack(impair, seed, n, cc))));
+      log(`    synack ${cc}->synack ${ss[cc]![rep]!.toFixed(2)} Mbit/s${showLateness()}`);
     }
     log(`  loss ${loss * 100}% run ${rep + 1}/${REPS}: kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s, ${CCS.map((cc) => `synack ${cc} ->kernel ${sk[cc]![rep]!.toFixed(2)} ->synack ${ss[cc]![rep]!.toFixed(2)}`).join(", ")}`);
   }
