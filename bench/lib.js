@@ -21,7 +21,7 @@ export const SERVER_ADDR = parseIpAddress("10.0.0.2");
 
 /**
  * Builds a client and a server Host on one in-memory link.
- * opts: { mtu, trace, tcp, seed, offload, gso, clientAddr, serverAddr } (addresses: IpAddress, IPv4 by default)
+ * opts: { mtu, trace, tcp, seed, offload, gso, batch, clientAddr, serverAddr } (addresses: IpAddress, IPv4 by default)
  */
 export function makePair(opts = {}) {
   const toServer = [];
@@ -43,6 +43,9 @@ export function makePair(opts = {}) {
   // the receiver unverified, and so does this link. Plain packets are checksummed as ever.
   const gso = opts.gso === true;
   if (gso) common.gsoMaxSize = 65536;
+  // With `batch`, the packets a pump round finds queued for a host are one receive batch
+  // (Host.beginBatch/endBatch), as LiveStack hands a device's read burst to the engine.
+  const batch = opts.batch === true;
   const client = new Host({ ...common, name: "client", address: opts.clientAddr ?? CLIENT_ADDR, rng: rng.fork("client"), transmit: gso ? (p, g) => (toServer.push(p), toServerGso.push(g?.size ?? 0)) : (p) => toServer.push(p) });
   const server = new Host({ ...common, name: "server", address: opts.serverAddr ?? SERVER_ADDR, rng: rng.fork("server"), transmit: gso ? (p, g) => (toClient.push(p), toClientGso.push(g?.size ?? 0)) : (p) => toClient.push(p) });
   const t0 = performance.now();
@@ -71,20 +74,24 @@ export function makePair(opts = {}) {
           did = true;
           // server.receive only pushes to toClient, and client.receive only to toServer,
           // so each queue can be drained in place.
+          if (batch) server.beginBatch();
           for (let i = 0; i < toServer.length; i++) {
             const p = toServer[i];
             pair.bytes += p.length;
             if (gso) server.receive(now, p, toServerGso[i] > 0, toServerGso[i]);
             else server.receive(now, p);
           }
+          if (batch) server.endBatch(now);
           pair.packets += toServer.length;
           toServer.length = toServerGso.length = 0;
+          if (batch) client.beginBatch();
           for (let i = 0; i < toClient.length; i++) {
             const p = toClient[i];
             pair.bytes += p.length;
             if (gso) client.receive(now, p, toClientGso[i] > 0, toClientGso[i]);
             else client.receive(now, p);
           }
+          if (batch) client.endBatch(now);
           pair.packets += toClient.length;
           toClient.length = toClientGso.length = 0;
           continue;

@@ -175,7 +175,7 @@ const load0 = os.loadavg()[0];
 // time page-faults fresh memory in again and again; raising the threshold is a process
 // setting a user can make (README "Benchmarks"), measured here as a row of its own.
 const GLIBC_KEEP = { MALLOC_TRIM_THRESHOLD_: 268435456, MALLOC_TOP_PAD_: 16777216 };
-const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk1500Gso: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], apiConnSemi: [], apiNetConnSemi: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
+const runs = { bulk1500: [], bulk1500Trim: [], bulk1500Offload: [], bulk1500Batch: [], bulk1500BatchOffload: [], bulk1500Gso: [], bulk65535: [], bulk65535Offload: [], netBulk: [], conn: [], netConn: [], apiConn: [], apiNetConn: [], apiConnSemi: [], apiNetConnSemi: [], floodCookies: [], floodNever: [], trace: undefined, heap: undefined, tunnelTcp_batch: [], tunnelTcp_dgram: [], tunnelRate_batch: [], tunnelRate_dgram: [] };
 
 log(`bulk throughput (${reps} x ${BULK_MIB} MiB each after ${BULK_WARMUP_MIB} MiB warm-up transfers for ${BULK_WARMUP_MS} ms, node:net twice per repetition)`);
 const bulkArgs = ["--mib", BULK_MIB, "--warmup-mib", BULK_WARMUP_MIB, "--warmup-ms", BULK_WARMUP_MS];
@@ -184,6 +184,8 @@ for (let i = 0; i < reps; i++) {
   runs.bulk1500.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs]));
   runs.bulk1500Trim.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs], [], CHILD_TIMEOUT_MS, GLIBC_KEEP));
   runs.bulk1500Offload.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs, "--offload"]));
+  runs.bulk1500Batch.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs, "--batch"]));
+  runs.bulk1500BatchOffload.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs, "--batch", "--offload"]));
   runs.bulk1500Gso.push(child("bulk.js", ["--mtu", 1500, ...bulkArgs, "--gso"]));
   runs.bulk65535.push(child("bulk.js", ["--mtu", 65535, ...bulkArgs]));
   runs.bulk65535Offload.push(child("bulk.js", ["--mtu", 65535, ...bulkArgs, "--offload"]));
@@ -255,6 +257,8 @@ const b1500 = med(runs.bulk1500, "gbps");
 const b1500Offload = med(runs.bulk1500Offload, "gbps");
 const b1500Trim = med(runs.bulk1500Trim, "gbps");
 const b1500Gso = med(runs.bulk1500Gso, "gbps");
+const b1500Batch = med(runs.bulk1500Batch, "gbps");
+const b1500BatchOffload = med(runs.bulk1500BatchOffload, "gbps");
 const b65535 = med(runs.bulk65535, "gbps");
 const b65535Offload = med(runs.bulk65535Offload, "gbps");
 const conn = med(runs.conn, "perSec");
@@ -295,6 +299,8 @@ const rows = [
   bulkRow("MTU 1500", runs.bulk1500, b1500, 0.6),
   bulkRow("MTU 1500, glibc keeping freed memory (MALLOC_TRIM_THRESHOLD_)", runs.bulk1500Trim, b1500Trim, 0.6),
   bulkRow("MTU 1500, checksum offload as loopback", runs.bulk1500Offload, b1500Offload, 0.6),
+  bulkRow("MTU 1500, receive batches as synack's links deliver (an ACK per batch or 64 KiB, as per GRO packet)", runs.bulk1500Batch, b1500Batch, 0.6),
+  bulkRow("MTU 1500, receive batches and checksum offload", runs.bulk1500BatchOffload, b1500BatchOffload, 0.6),
   bulkRow("MTU 1500, TSO/GSO and GRO as Linux's veth", runs.bulk1500Gso, b1500Gso, 0.6),
   bulkRow("MTU 65535", runs.bulk65535, b65535, 1.2),
   bulkRow("MTU 65535, checksum offload as loopback", runs.bulk65535Offload, b65535Offload, 1.2),
@@ -454,7 +460,7 @@ const coldRow = (label, rs) => `${label} ${coldBulk(rs).toFixed(2)} (${(coldBulk
 if (Number.isFinite(coldNet)) {
   notes.push(
     `bulk cold (the first ${BULK_WARMUP_MIB} MiB warm-up transfer in its process), Gbit/s: node:net ${coldNet.toFixed(2)}; ` +
-      [coldRow("MTU 1500", runs.bulk1500), coldRow("offload", runs.bulk1500Offload), coldRow("GSO/GRO", runs.bulk1500Gso), coldRow("MTU 65535", runs.bulk65535), coldRow("offload", runs.bulk65535Offload)].join(", "),
+      [coldRow("MTU 1500", runs.bulk1500), coldRow("offload", runs.bulk1500Offload), coldRow("batches", runs.bulk1500Batch), coldRow("batches+offload", runs.bulk1500BatchOffload), coldRow("GSO/GRO", runs.bulk1500Gso), coldRow("MTU 65535", runs.bulk65535), coldRow("offload", runs.bulk65535Offload)].join(", "),
   );
 }
 const ppc = med(runs.conn, "packetsPerConn");
@@ -504,7 +510,7 @@ if (notes.length) out.push("notes:\n  " + notes.join("\n  "));
 const problems = [];
 const traceModes = tm ? Object.entries(tm).map(([mode, m]) => ({ ...m, outcome: "done", command: `${runs.trace.command} (${mode})` })) : [runs.trace];
 const floodRuns = [...runs.floodCookies, ...runs.floodNever];
-const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk1500Gso, ...runs.bulk65535, ...runs.bulk65535Offload, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...runs.apiConnSemi, ...runs.apiNetConnSemi, ...floodRuns, heap, ...traceModes];
+const everyRun = [...runs.scale, ...runs.bulk1500, ...runs.bulk1500Trim, ...runs.bulk1500Offload, ...runs.bulk1500Batch, ...runs.bulk1500BatchOffload, ...runs.bulk1500Gso, ...runs.bulk65535, ...runs.bulk65535Offload, ...runs.netBulk, ...runs.conn, ...runs.netConn, ...runs.apiConn, ...runs.apiNetConn, ...runs.apiConnSemi, ...runs.apiNetConnSemi, ...floodRuns, heap, ...traceModes];
 for (const r of everyRun) {
   if (!ok(r)) problems.push(`${r.command}: ${r.outcome}${r.error ? " " + r.error : ""}`);
   if (r.corrupt > 0) problems.push(`${r.command}: ${r.corrupt} reads did not match the sent pattern`);
@@ -592,7 +598,7 @@ const summary = {
   cpuModel: os.cpus()[0]?.model,
   loadAverage: { start: load0, end: os.loadavg()[0] },
   reps,
-  medians: { bulk1500Gbps: b1500, bulk1500ColdGbps: median(runs.bulk1500.filter(ok).map((r) => r.cold?.gbps)), netBulkColdGbps: median(runs.netBulk.filter(ok).map((r) => r.cold?.gbps)), bulk1500TrimGbps: b1500Trim, bulk1500GsoGbps: b1500Gso, bulk65535Gbps: b65535, bulk65535OffloadGbps: b65535Offload, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
+  medians: { bulk1500Gbps: b1500, bulk1500ColdGbps: median(runs.bulk1500.filter(ok).map((r) => r.cold?.gbps)), netBulkColdGbps: median(runs.netBulk.filter(ok).map((r) => r.cold?.gbps)), bulk1500TrimGbps: b1500Trim, bulk1500GsoGbps: b1500Gso, bulk1500BatchGbps: b1500Batch, bulk1500BatchOffloadGbps: b1500BatchOffload, bulk65535Gbps: b65535, bulk65535OffloadGbps: b65535Offload, bulk1500GbpsCpu: c1500, bulk65535GbpsCpu: c65535, netBulkGbps: netGbps, connPerSec: conn, netConnPerSec: netConn, apiConnPerSec: apiConn, apiNetConnPerSec: apiNetConn, floodCookiesSynsPerSec: floodSyn, floodCookiesSentPerSec: floodCookieRate, floodNeverSynsPerSec: floodNeverSyn, floodNeverDropsPerSec: floodDrops, heapPerEndBytes: heap.perEndBytes, heapTimeWaitBytes: heap.timeWaitPerConnBytes, heapTimeWaitWarmBytes: heap.timeWaitSecondBatchPerEntryBytes, heapHalfOpenBytes: heap.halfOpenPerEntryBytes, traceNoneGbps: tNone, traceHubGbps: tHub, traceNoopGbps: tNoop, traceHubChange: paired("hub"), traceNoopChange: paired("noop"), traceHubChangeCpu: pairedCpu("hub"), traceNoopChangeCpu: pairedCpu("noop"), traceEventsPerPacket: eventsPerPacket },
   targets: rows.map((r) => ({ name: r.name, target: r.target, met: r.met })),
   problems,
   runs,

@@ -99,3 +99,27 @@ describe("bench/recovery.js (npm run bench:recovery, not part of npm run bench)"
     expect(json.rows.every((row) => row.rackMbps > 0)).toBe(true);
   }, 120_000);
 });
+
+describe("bench/bulk.js --batch (a row of npm run bench)", () => {
+  it("hands each host its queued packets as one receive batch: an ACK per batch or 64 KiB, every byte intact", () => {
+    mkdirSync(join(root, "bench"), { recursive: true });
+    for (const f of ["bulk.js", "lib.js"]) copyFileSync(join(repo, "bench", f), join(root, "bench", f));
+    const run = (...extra: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, "bench/bulk.js"), "--mtu", "1500", "--mib", "8", ...extra], { encoding: "utf8", cwd: root });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout.trim()) as { outcome: string; corrupt: number; retransmits: number; clientSegmentsOut: number; serverSegmentsOut: number };
+    };
+    const plain = run();
+    const batched = run("--batch");
+    for (const r of [plain, batched]) {
+      expect(r.outcome).toBe("done");
+      expect(r.corrupt).toBe(0);
+      expect(r.retransmits).toBe(0);
+    }
+    // Every second segment gets its ACK without batches (RFC 5681 4.2); with them about one per 64 KiB (src/tcp/batch.ts).
+    expect(plain.serverSegmentsOut).toBeGreaterThan(plain.clientSegmentsOut / 3);
+    expect(batched.serverSegmentsOut).toBeLessThan(batched.clientSegmentsOut / 20);
+    expect(batched.serverSegmentsOut).toBeGreaterThanOrEqual((8 * 1024 * 1024) / 65536);
+  }, 120_000);
+});
