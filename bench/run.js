@@ -569,6 +569,8 @@ const relayRows = (t) => {
     const cell = (v, ratio) => `${v.toFixed(2)} (${ratio.toFixed(2)}x)`;
     out.push(`  ${pad(`${r.loss * 100}%`, 7)}${pad(`${r.kernelMbps.toFixed(2)} Mbit/s`, 17)}${ccs.map((cc) => pad(cell(r.synackToKernel[cc], r.ratioToKernel[cc]), width(cc)) + pad(cell(r.synackToSynack[cc], r.ratioToSynack[cc]), width(cc))).join("")}`);
   }
+  // How late the relay delivered what it held back: alike for every path, or the table is not comparing like with like.
+  if (t.lateness !== undefined) out.push(`  relay lateness, median / largest of the transfers' means: ${Object.entries(t.lateness).map(([p, l]) => `${p} ${l.medianMs.toFixed(2)} / ${l.maxMs.toFixed(2)} ms`).join(", ")}`);
   return ccs;
 };
 if (lossTable.rows !== undefined) {

@@ -144,6 +144,11 @@ let lastLateness: RelayLateness | undefined;
 const noteLateness = (l: RelayLateness): void => {
   lastLateness = l;
 };
+/** Each counted transfer's mean lateness, by path (kernel->kernel, synack->kernel, synack->synack). */
+const latenessByPath: Record<string, number[]> = {};
+const countLateness = (path: string): void => {
+  if (lastLateness !== undefined) (latenessByPath[path] ??= []).push(lastLateness.meanMs);
+};
 const showLateness = (): string => (lastLateness === undefined ? "" : ` [relay late ${lastLateness.meanMs.toFixed(2)} ms mean, ${((100 * lastLateness.over2Ms) / Math.max(1, lastLateness.held)).toFixed(1)}% > 2 ms, max ${lastLateness.maxMs.toFixed(0)} ms]`);
 
 const kernelToKernel = (impair: RelayImpair, seed: number, n: number, fin?: FinPlacement): Promise<number> => kernelToKernelThroughRelay({ subnet: 91, impair, seed, n, cc: KERNEL_CC, fin, lateness: noteLateness });
@@ -227,11 +232,14 @@ async function lossRow(loss: number): Promise<Row> {
     const seed = 9100 + rep;
     const at = `loss ${loss * 100}% seed ${seed}`;
     kk.push(mbps(n, await step(`${at} kernel->kernel`, () => kernelToKernel(impair, seed, n))));
+    countLateness("kernel->kernel");
     log(`    kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s${showLateness()}`);
     for (const cc of CCS) {
       (sk[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->kernel`, () => synackToKernel(impair, seed, n, cc))));
+      countLateness("synack->kernel");
       log(`    synack ${cc}->kernel ${sk[cc]![rep]!.toFixed(2)} Mbit/s${showLateness()}`);
       (ss[cc] ??= []).push(mbps(n, await step(`${at} synack ${cc}->synack`, () => synackToSynack(impair, seed, n, cc))));
+      countLateness("synack->synack");
       log(`    synack ${cc}->synack ${ss[cc]![rep]!.toFixed(2)} Mbit/s${showLateness()}`);
     }
     log(`  loss ${loss * 100}% run ${rep + 1}/${REPS}: kernel->kernel ${kk[rep]!.toFixed(2)} Mbit/s, ${CCS.map((cc) => `synack ${cc} ->kernel ${sk[cc]![rep]!.toFixed(2)} ->synack ${ss[cc]![rep]!.toFixed(2)}`).join(", ")}`);
@@ -324,8 +332,11 @@ if (clean !== undefined) {
   lines.push(tailLine(tails[1]!, "last segment dropped once, FIN alone after it"));
   lines.push(tailLine(clean, "no loss (the same transfer clean)"));
 }
+/** Per path: the median and the largest of the transfers' mean lateness, ms. */
+const lateness = Object.fromEntries(Object.entries(latenessByPath).map(([path, means]) => [path, { transfers: means.length, medianMs: median(means), maxMs: Math.max(...means) }]));
+lines.push(`relay lateness (median / largest of the transfers' means): ${Object.entries(lateness).map(([path, l]) => `${path} ${l.medianMs.toFixed(2)} / ${l.maxMs.toFixed(2)} ms (${l.transfers})`).join(", ")}`);
 for (const t of tails) if (t.misplaced > 0) lines.push(`tail, FIN ${t.fin}: ${t.misplaced} run(s) dropped a segment whose FIN flag did not match the pattern`);
 if (values.json === true) {
   log(lines.join("\n"));
-  process.stdout.write(`${JSON.stringify({ outcome: "done", bytes: BYTES, reps: REPS, delay: DELAY, kernelCc: KERNEL_CC, rows, tails, clean })}\n`);
+  process.stdout.write(`${JSON.stringify({ outcome: "done", bytes: BYTES, reps: REPS, delay: DELAY, kernelCc: KERNEL_CC, rows, tails, clean, lateness })}\n`);
 } else process.stdout.write(lines.join("\n") + "\n");
