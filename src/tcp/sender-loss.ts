@@ -8,7 +8,7 @@
  * own bookkeeping of the ACK (SACK blocks, SND.UNA, RTT).
  */
 import type { Millis } from "../env.js";
-import { FIN, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
+import { ECE, FIN, SYN, type SackBlock, type TcpSegment } from "../wire/tcp.js";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, type Seq } from "../wire/seq.js";
 import { formatMillis } from "../trace/format.js";
 import { REO_TIMEOUT_SLACK } from "./loss/rack.js";
@@ -16,6 +16,27 @@ import { frtoAck } from "./sender-frto.js";
 import { mtuProbeLost } from "./sender-mtu.js";
 import { bbrOnAck } from "./sender-bbr.js";
 import type { Sender } from "./sender.js";
+
+/**
+ * Whether `seg`'s ACK field, with its scaled `window`, leaves the sender exactly as it is,
+ * so that Sender.onAck only moves SND.WL1/WL2. Linux's fast path does the same for a
+ * receiver in a bulk transfer (tcp_rcv_established, "bulk data transfer: receiver": a data
+ * segment whose ACK equals SND.UNA, with the window the header predicted, is queued without
+ * tcp_ack, and tcp_update_wl moves snd_wl1): such a receiver gets one per MSS, and the whole
+ * ACK pass (SACK, RTT, RACK, TLP, the window, the timers) would find nothing to do in each.
+ * Here any segment qualifies, in order or not (the receiving side's checks all still run),
+ * but only when nothing of ours is in flight or queued (no SND.UNA to move, no loss to look
+ * for, no probe or timer to watch, no writer waiting for room), the connection is in the
+ * open state (no episode to end), and the segment brings no SACK block, no ECE and no new
+ * window. Every other ACK takes the full path.
+ */
+export function ackChangesNothing(s: Sender, seg: TcpSegment, window: number): boolean {
+  if (seg.ack !== s.sndUna || s.sndUna !== s.sndMax || window !== s.sndWnd) return false;
+  if ((seg.flags & ECE) !== 0 || seg.options.sackBlocks !== undefined) return false;
+  if (s.sendBuffer.length !== 0 || s.noSpace || s.congestion.state !== "open" || s.tlpPart?.highSeq !== undefined) return false;
+  const t = s.host.timers;
+  return t.rto === Infinity && t.tlp === Infinity && t.reorder === Infinity && t.persist === Infinity;
+}
 
 /**
  * A duplicate ACK (RFC 5681 section 2). Without RACK it is the loss signal: the third

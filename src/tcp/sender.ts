@@ -43,7 +43,7 @@ import { tunedSendBuffer } from "./send-buffer-tuning.js";
 import { sendQueueState, sendQueueWritable, writeAdmits } from "./write-admission.js";
 import { SenderParts } from "./sender-parts.js";
 import { onDsack } from "./sender-dsack.js";
-import { afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
+import { ackChangesNothing, afterAckLoss, detectLoss, onDuplicateAck } from "./sender-loss.js";
 import { bbrAfterTransmit, bbrOnSend, pacingHolds, windowAlgorithm, windowPacingOnSend } from "./sender-bbr.js";
 import type { TimerSet, TimerSlot } from "./timers.js";
 
@@ -222,7 +222,6 @@ export class Sender extends SenderParts {
 
   /** The one segment being timed for an RTT sample (Karn: never a retransmitted one). */
   timed: { end: Seq; at: Millis } | undefined;
-
   constructor(readonly host: SenderHost, config: TcpConfig, iss: Seq) {
     const { algorithm, model } = windowAlgorithm(config, iss);
     super(algorithm, config.defaultMss, config.initialCwndSegments, config);
@@ -343,6 +342,7 @@ export class Sender extends SenderParts {
     const neg = this.host.negotiation;
     const oldWindow = this.sndWnd;
     const window = seg.window << neg.sndShift;
+    if (ackChangesNothing(this, seg, window)) return this.updateWindow(seg, false, neg.sndShift); // sender-loss.ts
     // The peer answers our zero-window probes: it is alive, however long its window stays
     // closed (RFC 1122 4.2.2.17; Linux resets icsk_probes_out on every ACK).
     if (this.host.timers.persist !== Infinity) this.retries = 0;
