@@ -1,7 +1,7 @@
 // Bulk throughput: one synack connection between two Hosts on the in-memory link,
 // client -> server, `--mib` MiB in 64 KiB application writes.
 //
-//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64 [--warmup-ms 1000]] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--gso] [--batch] [--limit 60000]
+//   node bench/bulk.js --mtu 1500 --mib 256 [--warmup-mib 64 [--warmup-ms 1000]] [--trace none|hub|noop] [--nodelay] [--sndbuf B] [--rcvbuf B] [--offload] [--gso] [--batch] [--cc reno|cubic|bbr] [--limit 60000]
 //
 // --warmup-mib W: first W MiB over a connection of their own, untimed, then the timed
 // transfer over a fresh connection (slow start again, code compiled): the result also
@@ -32,6 +32,9 @@
 // every second segment. Packets stay MSS-sized on the link and are each checksummed and
 // parsed; what a batch saves is ACKs and transmission passes.
 //
+// --cc: the congestion control of both ends (TcpConfig.congestionControl; the default's
+// otherwise): BBR's per-segment work (delivery-rate snapshots, pacing) shows only with it.
+//
 // --trace none: no trace option (the Host's NULL_SINK); hub: a TraceHub nobody subscribed
 // to; noop: a TraceHub with one subscriber that does nothing but count the events.
 // Prints one JSON line. Time is measured from the first write to the last byte read.
@@ -57,6 +60,7 @@ if (traceMode !== "none") {
 // --nodelay: Nagle off on both ends; --sndbuf / --rcvbuf: buffer sizes in bytes.
 const tcp = {};
 if (a.nodelay === true) tcp.noDelay = true;
+if (a.cc !== undefined) tcp.congestionControl = a.cc;
 if (a.sndbuf !== undefined) tcp.sendBufferSize = Number(a.sndbuf);
 if (a.rcvbuf !== undefined) tcp.receiveBufferSize = Number(a.rcvbuf);
 const pair = makePair({ mtu, trace, tcp, offload: a.offload === true, gso: a.gso === true, batch: a.batch === true });
