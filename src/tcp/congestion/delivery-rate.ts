@@ -11,12 +11,14 @@
  * bursts inflating the estimate).
  *
  * The sent-segment log (loss/sent-log.ts) keeps RACK's per-segment state in typed arrays;
- * these snapshots are kept here, keyed by the segment's end sequence (which neither a
- * partial ACK nor a SACK changes), so the loss detectors stay independent of BBR.
+ * these snapshots are kept apart (rate-snapshots.ts), keyed by the segment's end sequence
+ * (which neither a partial ACK nor a SACK changes), so the loss detectors stay independent
+ * of BBR.
  * Units: bytes and milliseconds; rates in bytes per millisecond.
  */
 import type { Millis } from "../../env.js";
-import { seqLe, type Seq } from "../../wire/seq.js";
+import type { Seq } from "../../wire/seq.js";
+import { RateSnapshots } from "./rate-snapshots.js";
 
 /** One ACK's measurement (the draft's RS, Linux struct rate_sample). */
 export interface RateSample {
@@ -36,13 +38,6 @@ export interface RateSample {
   newlyDelivered: number;
 }
 
-interface Snapshot {
-  delivered: number;
-  deliveredAt: Millis;
-  firstSentAt: Millis;
-  appLimited: boolean;
-}
-
 export class DeliveryRate {
   /** C.delivered: bytes delivered over the connection's life. */
   delivered = 0;
@@ -55,7 +50,7 @@ export class DeliveryRate {
    * (0 = not limited). Set when the sender runs out of data with room in cwnd (draft 3.4).
    */
   appLimitedUntil = 0;
-  private readonly snapshots = new Map<number, Snapshot>();
+  private readonly snapshots = new RateSnapshots();
   /** The sample being gathered for the current ACK. */
   private readonly sample: RateSample = { delivered: 0, interval: 0, deliveryRate: 0, rtt: -1, isAppLimited: false, priorDelivered: 0, newlyDelivered: 0 };
   private priorDeliveredAt: Millis = 0;
@@ -71,7 +66,7 @@ export class DeliveryRate {
    */
   onSend(now: Millis, end: Seq, nothingInFlight: boolean): void {
     if (nothingInFlight) this.firstSentAt = this.deliveredAt = now;
-    this.snapshots.set(end, { delivered: this.delivered, deliveredAt: this.deliveredAt, firstSentAt: this.firstSentAt, appLimited: this.appLimitedUntil !== 0 });
+    this.snapshots.set(end, this.delivered, this.deliveredAt, this.firstSentAt, this.appLimitedUntil !== 0);
   }
 
   /** An ACK's processing begins. */
@@ -98,16 +93,16 @@ export class DeliveryRate {
       // Microseconds, as Linux measures: float noise must not count as a new minimum RTT.
       this.sample.rtt = Math.round((now - sentAt) * 1000) / 1000;
     }
-    const snap = this.snapshots.get(end);
-    if (snap === undefined) return;
-    this.snapshots.delete(end);
+    const snaps = this.snapshots;
+    const snap = snaps.take(end);
+    if (snap < 0) return;
     // The most recently sent packet carries the most recent snapshot (largest delivered).
-    if (this.hasSnapshot && snap.delivered < this.sample.priorDelivered) return;
+    if (this.hasSnapshot && snaps.delivered(snap) < this.sample.priorDelivered) return;
     this.hasSnapshot = true;
-    this.sample.priorDelivered = snap.delivered;
-    this.priorDeliveredAt = snap.deliveredAt;
-    this.sample.isAppLimited = snap.appLimited;
-    this.sendElapsed = sentAt - snap.firstSentAt;
+    this.sample.priorDelivered = snaps.delivered(snap);
+    this.priorDeliveredAt = snaps.deliveredAt(snap);
+    this.sample.isAppLimited = snaps.appLimited(snap);
+    this.sendElapsed = sentAt - snaps.firstSentAt(snap);
     // The next flight's send interval starts at this packet (draft: C.first_sent_time = P.send_time).
     this.firstSentAt = sentAt;
   }
@@ -129,7 +124,8 @@ export class DeliveryRate {
   finishAck(now: Millis, minRtt: Millis, sndUna: Seq): RateSample | undefined {
     if (this.appLimitedUntil !== 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
     if (this.sample.newlyDelivered > 0) this.deliveredAt = now;
-    if (this.snapshots.size > 4096) this.prune(sndUna);
+    // No ACK can deliver what SND.UNA covers again (the sent-segment log let those go).
+    this.snapshots.dropThrough(sndUna);
     const s = this.sample;
     if (!this.hasSnapshot) {
       // Only retransmitted or unrecorded segments: no sample (Linux rs->delivered = -1).
@@ -155,10 +151,5 @@ export class DeliveryRate {
    */
   checkAppLimited(unsentBytes: number, mss: number, pipe: number, cwnd: number, lostBytes: number): void {
     if (unsentBytes < mss && pipe < cwnd && lostBytes === 0) this.appLimitedUntil = Math.max(this.delivered + pipe, 1);
-  }
-
-  /** Snapshots of segments already acknowledged whose records were merged or split (kept bounded). */
-  private prune(sndUna: Seq): void {
-    for (const end of this.snapshots.keys()) if (seqLe(end as Seq, sndUna)) this.snapshots.delete(end);
   }
 }
