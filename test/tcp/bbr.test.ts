@@ -41,6 +41,16 @@ describe("BBR filters", () => {
     expect(f.max(22)).toBe(0);
   });
 
+  it("the bandwidth filter's answer follows a sample taken after it was asked, in the same round", () => {
+    const f = new WindowedMaxFilter(10);
+    f.update(3, 40);
+    expect(f.max(3)).toBe(40);
+    f.update(3, 90); // BBR asks between samples; the remembered answer must not outlive one
+    expect(f.max(3)).toBe(90);
+    f.reset();
+    expect(f.max(3)).toBe(0);
+  });
+
   it("the min RTT filter takes lower samples, and any sample once 10 s have passed", () => {
     const f = new MinRttFilter();
     expect(f.update(0, 40)).toBe(false);

@@ -13,6 +13,12 @@ import type { Millis } from "../../env.js";
 export class WindowedMaxFilter {
   private readonly rounds: number[];
   private readonly values: number[];
+  /**
+   * The last `max` answer and the round it was for (-1: none). BBR asks for the maximum
+   * four or five times an ACK, and it changes only with a sample or a new round.
+   */
+  private maxRound = -1;
+  private maxValue = 0;
 
   constructor(private readonly window: number) {
     this.rounds = new Array<number>(window).fill(-1);
@@ -21,6 +27,7 @@ export class WindowedMaxFilter {
 
   /** A sample taken in round `round` (round counts never decrease). */
   update(round: number, value: number): void {
+    this.maxRound = -1;
     const k = round % this.window;
     if (this.rounds[k] !== round) {
       this.rounds[k] = round;
@@ -32,15 +39,19 @@ export class WindowedMaxFilter {
 
   /** The largest sample of rounds (current - window, current]. */
   max(current: number): number {
+    if (current === this.maxRound) return this.maxValue;
     let best = 0;
     for (let k = 0; k < this.window; k++) {
       const r = this.rounds[k]!;
       if (r >= 0 && r > current - this.window && r <= current && this.values[k]! > best) best = this.values[k]!;
     }
+    this.maxRound = current;
+    this.maxValue = best;
     return best;
   }
 
   reset(): void {
+    this.maxRound = -1;
     this.rounds.fill(-1);
     this.values.fill(0);
   }
