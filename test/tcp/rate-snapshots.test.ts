@@ -57,6 +57,15 @@ describe("rate snapshots", () => {
     expect(s.size).toBe(0);
   });
 
+  it("keeps every entry in order when the ring grows while wrapped around", () => {
+    const s = new RateSnapshots();
+    for (let i = 1; i <= 16; i++) s.set(seq(i * 100), i, 0, 0, false); // the first capacity, full
+    for (let i = 1; i <= 8; i++) expect(read(s, seq(i * 100))!.delivered).toBe(i); // the front moves to the middle
+    for (let i = 17; i <= 25; i++) s.set(seq(i * 100), i, 0, 0, false); // wraps, then grows
+    expect(s.size).toBe(17);
+    for (let i = 9; i <= 25; i++) expect(read(s, seq(i * 100))!.delivered).toBe(i);
+  });
+
   it("behaves as a Map from end to snapshot, pruned at SND.UNA", () => {
     // Ends within a window of 64 KiB above SND.UNA, often across the 2^32 wrap; sends in any
     // order; ACKs move SND.UNA up.

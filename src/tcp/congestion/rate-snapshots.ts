@@ -51,8 +51,8 @@ export class RateSnapshots {
   set(end: Seq, delivered: number, deliveredAt: number, firstSentAt: number, appLimited: boolean): void {
     let i = this.count;
     if (i > 0 && seqDiff(end, this.endAt(i - 1)) <= 0) {
-      i = this.lowerBound(end);
-      if (i === this.count || this.endAt(i) !== end) this.insertGap(i);
+      i = this.lowerBound(end); // below count: the last end is at or after `end`
+      if (this.endAt(i) !== end) this.insertGap(i);
     } else {
       if (this.count === this.capacity) this.grow();
       this.count++;
@@ -151,7 +151,11 @@ export class RateSnapshots {
   private grow(): void {
     const capacity = this.capacity === 0 ? INITIAL_CAPACITY : this.capacity * 2;
     const recs = new Float64Array(capacity * STRIDE);
-    for (let i = 0; i < this.count; i++) recs.set(this.recs.subarray(this.offset(i), this.offset(i) + STRIDE), i * STRIDE);
+    // The live entries are at most two runs of the old array: from head to its end, then from its start.
+    const from = this.head * STRIDE;
+    const first = Math.min(this.count * STRIDE, this.recs.length - from);
+    recs.set(this.recs.subarray(from, from + first));
+    recs.set(this.recs.subarray(0, this.count * STRIDE - first), first);
     this.recs = recs;
     this.capacity = capacity;
     this.head = 0;
